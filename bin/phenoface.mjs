@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Entry point of the `phenoface` command: registers tsx so the TypeScript sources run as they are
+// (no build step to forget), then hands argv to the CLI's single error boundary.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

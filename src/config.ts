@@ -1,0 +1,128 @@
+/**
+ * Every default Phenoface uses lives here, and only here. Each stage reads its section of
+ * {@link DEFAULTS}; `resolveConfig` merges a user's partial config over it and validates it.
+ * Where a number comes from a paper or a reference implementation, the comment says which.
+ */
+import { PhenofaceError } from './errors.ts';
+import type { View } from './types.ts';
+
+/** Image decoding limits: what a bad or hostile file can cost us. */
+export interface ImageConfig {
+  /** Refuse images with more pixels than this (decompression bombs). 100 MP covers any camera. */
+  maxPixels: number;
+  /** Refuse files larger than this many bytes. */
+  maxBytes: number;
+  /** Images smaller than this on either side cannot hold a detectable face. */
+  minSidePx: number;
+  /**
+   * Photos larger than this on their longer side are downscaled at decode time; detection on a
+   * 12000x9000 photo gains nothing over 2048 px and would cost gigabytes.
+   */
+  maxSidePx: number;
+}
+
+/** MTCNN detection (Zhang et al. 2016; defaults as in facenet-pytorch's `MTCNN`). */
+export interface DetectConfig {
+  /** Smallest face searched for, in pixels (facenet-pytorch: 20). */
+  minFaceSizePx: number;
+  /**
+   * Optional lower bound on the face size relative to the photo's shorter side (0 = off).
+   * Clinical photos hold one large face; raising this skips the pyramid's costly large scales.
+   */
+  minFaceRatio: number;
+  /** Pyramid scale factor (facenet-pytorch: 0.709 = 1/sqrt(2)). */
+  scaleFactor: number;
+  /** Face-probability thresholds of P-Net, R-Net, O-Net (facenet-pytorch: 0.6, 0.7, 0.7). */
+  thresholds: { pnet: number; rnet: number; onet: number };
+  /** NMS IoU thresholds (facenet-pytorch detect_face: 0.5 per scale, 0.7 across, 0.7 R-Net, 0.7 "Min" O-Net). */
+  nms: { perScale: number; acrossScales: number; rnet: number; onet: number };
+}
+
+/** Head pose and view bands. */
+export interface PoseConfig {
+  /** |yaw| below this is `frontal` (degrees). */
+  frontalMaxYawDeg: number;
+  /** |yaw| at or above this is `profile` (degrees); in between is `oblique`. */
+  profileMinYawDeg: number;
+}
+
+/** Quality checks applied to each face. */
+export interface QualityConfig {
+  /** Faces whose box is smaller than this (shorter side, px) are flagged `small`. */
+  minFaceSidePx: number;
+  /** Variance-of-Laplacian below this on the aligned face is flagged `blurry`. */
+  minSharpness: number;
+}
+
+/** Embedding backbones. */
+export interface EmbedConfig {
+  /** The default backbone's registry name. */
+  backbone: string;
+  /** Threads onnxruntime may use inside one session. */
+  intraOpThreads: number;
+}
+
+/** The whole configuration. */
+export interface PhenofaceConfig {
+  image: ImageConfig;
+  detect: DetectConfig;
+  pose: PoseConfig;
+  quality: QualityConfig;
+  embed: EmbedConfig;
+}
+
+/** The defaults. Frozen: copy with `resolveConfig` to change anything. */
+export const DEFAULTS: Readonly<PhenofaceConfig> = Object.freeze({
+  image: { maxPixels: 100_000_000, maxBytes: 200 * 1024 * 1024, minSidePx: 12, maxSidePx: 2048 },
+  detect: {
+    minFaceSizePx: 20,
+    minFaceRatio: 0,
+    scaleFactor: 0.709,
+    thresholds: { pnet: 0.6, rnet: 0.7, onet: 0.7 },
+    nms: { perScale: 0.5, acrossScales: 0.7, rnet: 0.7, onet: 0.7 },
+  },
+  // Yaw bands: within 20 deg the whole face and both eyes are clearly visible (the convention of
+  // CFP and Multi-PIE's "frontal" poses); from 60 deg one eye is hidden (profile).
+  pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 60 },
+  quality: { minFaceSidePx: 40, minSharpness: 20 },
+  embed: { backbone: 'mobilefacenet', intraOpThreads: 2 },
+});
+
+/** A deep-partial configuration, as users give it. */
+export type PartialConfig = { [K in keyof PhenofaceConfig]?: Partial<PhenofaceConfig[K]> & Record<string, unknown> };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge<T>(base: T, over: unknown, path: string): T {
+  if (over === undefined) return structuredClone(base);
+  if (!isPlainObject(base)) {
+    if (typeof over !== typeof base) {
+      throw new PhenofaceError('E_CONFIG', `Invalid config "${path}": ${JSON.stringify(over)}. Should be a ${typeof base}.`);
+    }
+    return over as T;
+  }
+  if (!isPlainObject(over)) throw new PhenofaceError('E_CONFIG', `Invalid config "${path}": expected an object.`);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(over)) {
+    if (!(key in base)) {
+      throw new PhenofaceError('E_CONFIG', `Unknown config key "${path ? path + '.' : ''}${key}". Should be one of: ${Object.keys(base).join(', ')}.`);
+    }
+  }
+  for (const [key, value] of Object.entries(base)) out[key] = merge(value, over[key], path ? `${path}.${key}` : key);
+  return out as T;
+}
+
+/** Merge a partial config over {@link DEFAULTS}, rejecting unknown keys and wrong types with `E_CONFIG`. */
+export function resolveConfig(partial: PartialConfig = {}): PhenofaceConfig {
+  const config = merge(DEFAULTS as PhenofaceConfig, partial, '');
+  const d = config.detect;
+  if (!(d.scaleFactor > 0 && d.scaleFactor < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.scaleFactor: ${d.scaleFactor}. Should be in (0, 1).`);
+  if (!(d.minFaceSizePx >= 12)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceSizePx: ${d.minFaceSizePx}. Should be >= 12 (P-Net's window).`);
+  if (!(d.minFaceRatio >= 0 && d.minFaceRatio < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceRatio: ${d.minFaceRatio}. Should be in [0, 1).`);
+  return config;
+}
+
+/** Views in display order. */
+export const VIEWS: readonly View[] = ['frontal', 'oblique', 'profile'];

@@ -1,0 +1,61 @@
+/**
+ * Result types shared by every stage. Coordinates follow the CLI contract: pixels in the
+ * EXIF-oriented image, origin top-left, x right, y down.
+ */
+
+/** A 2-D point `[x, y]` in pixels. */
+export type Point = [number, number];
+
+/** An axis-aligned box in pixels. */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Five landmarks in MTCNN/ArcFace order: image-left eye, image-right eye, nose tip,
+ * image-left mouth corner, image-right mouth corner.
+ */
+export type Landmarks5 = [Point, Point, Point, Point, Point];
+
+/** Head pose in degrees; yaw 0 is frontal, positive yaw = face turned towards the image's left. */
+export interface Pose {
+  yaw: number;
+  pitch: number;
+  roll: number;
+}
+
+/** Coarse view class from |yaw| (bands in `config.ts` DEFAULTS.pose). */
+export type View = 'frontal' | 'oblique' | 'profile';
+
+/** One detected face. */
+export interface Face {
+  box: Box;
+  /** O-Net face probability in [0, 1]. */
+  score: number;
+  landmarks5: Landmarks5;
+  pose?: Pose;
+  view?: View;
+}
+
+/** An RGB image in memory: interleaved 8-bit RGB, row-major, `width * height * 3` bytes. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** A face warped to the 112x112 ArcFace template. */
+export interface AlignedFace {
+  image: RgbImage;
+  /** 2x3 affine matrix mapping original-image pixels to aligned pixels. */
+  matrix: [number, number, number, number, number, number];
+}
+
+/** An L2-normalised face embedding. */
+export interface Embedding {
+  backbone: string;
+  vector: Float32Array;
+}
