@@ -6,6 +6,7 @@
 
 /** Stable error codes. Add codes freely; never rename one (outside tools match on them). */
 export type ErrorCode =
+  | 'E_USAGE' // a command line that cannot be parsed (exit code 2)
   | 'E_INPUT' // a bad argument or file path given by the user
   | 'E_NOT_FOUND' // a file or folder that does not exist
   | 'E_DECODE' // bytes that are not a decodable image (zero-byte, truncated, non-image)

@@ -1,0 +1,23 @@
+/**
+ * Face alignment: the 5 MTCNN landmarks are mapped onto the ArcFace template by a least-squares
+ * similarity transform (Umeyama) and the photo is warped bilinearly into a 112x112 crop, exactly as
+ * insightface prepares faces for ArcFace-family networks (`norm_crop`).
+ */
+import { warpAffine } from '../image/index.ts';
+import type { AlignedFace, Landmarks5, RgbImage } from '../types.ts';
+import { umeyama, type Affine } from './similarity.ts';
+import { ALIGNED_SIZE, ARCFACE_TEMPLATE } from './template.ts';
+
+export { umeyama, applyAffine, invertAffine, similarityScale, type Affine } from './similarity.ts';
+export { ALIGNED_SIZE, ARCFACE_TEMPLATE } from './template.ts';
+
+/** The matrix mapping image pixels to aligned-crop pixels for these landmarks. */
+export function alignmentMatrix(landmarks: Landmarks5): Affine {
+  return umeyama(landmarks, ARCFACE_TEMPLATE as Landmarks5);
+}
+
+/** Warps the face with these landmarks to the 112x112 ArcFace template (black outside the photo). */
+export function alignFace(image: RgbImage, landmarks: Landmarks5): AlignedFace {
+  const matrix = alignmentMatrix(landmarks);
+  return { image: warpAffine(image, matrix, ALIGNED_SIZE, ALIGNED_SIZE), matrix };
+}

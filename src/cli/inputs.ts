@@ -1,0 +1,60 @@
+/**
+ * Turns the command line's images-or-folders into a list of photos. Folders are walked recursively
+ * (sorted, hidden entries skipped) and only files with an image extension are taken from them;
+ * files named explicitly are always tried, so a bad file becomes a per-file error record, never a
+ * silent skip.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { readFile } from 'node:fs/promises';
+import { PhenofaceError } from '../errors.ts';
+
+/** Extensions taken when walking a folder. */
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif', '.gif', '.tif', '.tiff', '.heic', '.heif', '.jfif']);
+
+/** One photo to process: `path` as the user wrote it (the contract's `path`), `abs` to open. */
+export interface InputItem {
+  path: string;
+  abs: string;
+}
+
+async function walk(dirAbs: string, dirShown: string, out: InputItem[]): Promise<void> {
+  const entries = (await readdir(dirAbs, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const abs = path.join(dirAbs, e.name);
+    const shown = path.join(dirShown, e.name);
+    if (e.isDirectory()) await walk(abs, shown, out);
+    else if (e.isFile() && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push({ path: shown, abs });
+  }
+}
+
+/** Expands images and folders. A path that does not exist is kept (it fails later as E_NOT_FOUND). */
+export async function expandInputs(args: string[], cwd: string): Promise<InputItem[]> {
+  const out: InputItem[] = [];
+  for (const arg of args) {
+    const abs = path.resolve(cwd, arg);
+    const st = await stat(abs).catch(() => undefined);
+    if (st?.isDirectory()) await walk(abs, arg, out);
+    else out.push({ path: arg, abs });
+  }
+  return out;
+}
+
+/** The photos of a manifest CSV (its `path` column, relative to the manifest's folder). */
+export async function manifestInputs(manifest: string, cwd: string): Promise<InputItem[]> {
+  const abs = path.resolve(cwd, manifest);
+  const text = await readFile(abs, 'utf8').catch((err) => {
+    throw new PhenofaceError('E_NOT_FOUND', `Cannot read manifest ${manifest}: ${(err as Error).message}`, { cause: err });
+  });
+  let rows: Record<string, string>[];
+  try {
+    rows = parseCsv(text, { columns: true, bom: true, skip_empty_lines: true, trim: true });
+  } catch (err) {
+    throw new PhenofaceError('E_MANIFEST', `Manifest ${manifest} is not valid CSV: ${(err as Error).message}`, { cause: err });
+  }
+  if (rows.length > 0 && !('path' in rows[0])) throw new PhenofaceError('E_MANIFEST', `Manifest ${manifest} has no "path" column.`);
+  const root = path.dirname(abs);
+  return rows.map((r) => ({ path: r.path, abs: path.resolve(root, r.path) }));
+}

@@ -1,0 +1,30 @@
+/**
+ * The CLI's view of the outside world, injected so tests can run commands without a subprocess
+ * (the citty habit): argv in, stdout/stderr out, an exit code back.
+ */
+export interface CliIO {
+  /** Writes to standard output (JSON lines, summaries). */
+  out(text: string): void;
+  /** Writes to standard error (progress, warnings). */
+  err(text: string): void;
+  /** True when stderr is a terminal (progress bars redraw in place only then). */
+  isTTY: boolean;
+  /** Working directory that relative paths are resolved against. */
+  cwd: string;
+}
+
+/** The real process's IO. */
+export function processIO(): CliIO {
+  return {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    isTTY: Boolean(process.stderr.isTTY),
+    cwd: process.cwd(),
+  };
+}
+
+/** Exit codes of the contract: 0 all succeeded, 3 some inputs failed, 2 bad usage, 1 otherwise. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
+
+/** A command: parses its own argv (after the command name) and returns an exit code. */
+export type Command = (argv: string[], io: CliIO) => Promise<number>;

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { estimatePose, projectPose, viewOfYaw } from '../../../src/pose/index.ts';
+import { ARCFACE_TEMPLATE } from '../../../src/align/template.ts';
+import { DEFAULTS } from '../../../src/config.ts';
+import type { Landmarks5 } from '../../../src/types.ts';
+
+describe('head pose from 5 landmarks', () => {
+  it('reads the ArcFace template (a mean frontal face) as frontal and level', () => {
+    const p = estimatePose(ARCFACE_TEMPLATE as Landmarks5);
+    expect(Math.abs(p.yaw)).toBeLessThan(3);
+    expect(Math.abs(p.roll)).toBeLessThan(1);
+    expect(Math.abs(p.pitch)).toBeLessThan(10);
+  });
+
+  it.each([
+    [0, 0, 0], [30, 0, 0], [-30, 5, 10], [50, -10, -15], [-70, 0, 5], [15, 15, 30],
+  ])('recovers yaw %d, pitch %d, roll %d from a projected face', (yaw, pitch, roll) => {
+    const lm = projectPose({ yaw, pitch, roll }, 3.2, 400, 300);
+    const p = estimatePose(lm);
+    expect(p.yaw).toBeCloseTo(yaw, 0);
+    expect(p.pitch).toBeCloseTo(pitch, 0);
+    expect(p.roll).toBeCloseTo(roll, 0);
+  });
+
+  it('gives yaw > 0 when the nose moves towards the image right', () => {
+    const lm = ARCFACE_TEMPLATE.map((p) => [...p]) as Landmarks5;
+    lm[2][0] += 8;
+    expect(estimatePose(lm).yaw).toBeGreaterThan(10);
+    lm[2][0] -= 16;
+    expect(estimatePose(lm).yaw).toBeLessThan(-10);
+  });
+
+  it('reads roll from a face rotated in the image plane', () => {
+    const a = (20 * Math.PI) / 180;
+    const lm = ARCFACE_TEMPLATE.map(([x, y]) => [x * Math.cos(a) - y * Math.sin(a), x * Math.sin(a) + y * Math.cos(a)]) as Landmarks5;
+    expect(estimatePose(lm).roll).toBeCloseTo(20, 0);
+  });
+});
+
+describe('view bands', () => {
+  const cfg = DEFAULTS.pose;
+  it('splits |yaw| at 20 and 60 degrees', () => {
+    expect(viewOfYaw(0, cfg)).toBe('frontal');
+    expect(viewOfYaw(-19.9, cfg)).toBe('frontal');
+    expect(viewOfYaw(20, cfg)).toBe('oblique');
+    expect(viewOfYaw(-59.9, cfg)).toBe('oblique');
+    expect(viewOfYaw(60, cfg)).toBe('profile');
+    expect(viewOfYaw(-85, cfg)).toBe('profile');
+  });
+});
