@@ -1,0 +1,26 @@
+/**
+ * A vitest reporter that ends the run with the plain line `N passed, N failed, N skipped`, counted
+ * from the runner's own results, so a run that executed no test is visible in CI's log.
+ */
+import type { Reporter, File, Task } from 'vitest';
+
+function count(tasks: Task[], acc = { passed: 0, failed: 0, skipped: 0 }) {
+  for (const t of tasks) {
+    if (t.type === 'suite') {
+      count(t.tasks, acc);
+      if (t.result?.state === 'fail' && t.tasks.length === 0) acc.failed++; // a suite that failed to load
+    } else if (t.mode === 'skip' || t.mode === 'todo' || t.result?.state === 'skip') acc.skipped++;
+    else if (t.result?.state === 'pass') acc.passed++;
+    else if (t.result?.state === 'fail') acc.failed++;
+  }
+  return acc;
+}
+
+export default class SummaryReporter implements Reporter {
+  onFinished(files: File[] = [], errors: unknown[] = []): void {
+    const c = count(files);
+    for (const f of files) if (f.result?.state === 'fail' && f.tasks.length === 0) c.failed++;
+    if (errors.length) c.failed += errors.length;
+    process.stdout.write(`\n${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`);
+  }
+}
