@@ -1,0 +1,204 @@
+/**
+ * The embedding cache: one embedded SQLite database (better-sqlite3) of per-photo pipeline
+ * results, keyed by the photo's content hash, the backbone and the pipeline version. A re-run of
+ * a study finds every photo here and costs nothing; an interrupted run keeps every result already
+ * put (each put is its own committed transaction, in WAL mode) and resumes from there.
+ *
+ * Keying by content rather than by path means a renamed or moved photo is still a hit, and an
+ * edited photo is a miss. The pipeline version must change whenever detection, alignment or
+ * embedding code changes its output; the backbone id whenever the weights do.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { PhenofaceError, type ErrorCode } from '../errors.ts';
+import type { Face } from '../types.ts';
+
+/** What identifies one cached result. */
+export interface CacheKey {
+  /** sha256 of the photo file's bytes, lower-case hex (see {@link hashFile}). */
+  sha256: string;
+  /** Backbone id, e.g. `mobilefacenet`; include a weights checksum if the id can hide a change. */
+  backbone: string;
+  /** Version string of the detect/align/embed pipeline that produced the result. */
+  pipelineVersion: string;
+}
+
+/** A photo's `{code, message}` failure record (the contract's per-file error shape). */
+export interface ErrorRecord {
+  code: ErrorCode;
+  message: string;
+}
+
+/** A cached result: the chosen face and its embedding, or why the photo has none. */
+export type CacheValue = { face: Face; embedding: Float32Array } | { error: ErrorRecord };
+
+/** A cached result as read back, with the time it was put. */
+export type CacheEntry = CacheValue & { createdAt: Date };
+
+/** Counts for reports and `--verbose` output. */
+export interface CacheStats {
+  entries: number;
+  embeddings: number;
+  errors: number;
+  /** Entries per backbone and pipeline version. */
+  byVersion: { backbone: string; pipelineVersion: string; entries: number }[];
+}
+
+/** Schema version of the database file; a file of another version is refused, not migrated. */
+const SCHEMA_VERSION = '1';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+  sha256 TEXT NOT NULL,
+  backbone TEXT NOT NULL,
+  pipeline_version TEXT NOT NULL,
+  embedding BLOB,
+  face TEXT,
+  error TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (sha256, backbone, pipeline_version)
+) WITHOUT ROWID;`;
+
+/** The slice of better-sqlite3's API used here (the package ships no types). */
+interface Statement {
+  run(...params: unknown[]): unknown;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+interface SqliteDatabase {
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  exec(source: string): unknown;
+  prepare(source: string): Statement;
+  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+  close(): unknown;
+}
+type SqliteConstructor = new (file: string, options?: { timeout?: number }) => SqliteDatabase;
+
+const require = createRequire(import.meta.url);
+const Database = require('better-sqlite3') as SqliteConstructor;
+
+interface Row {
+  embedding: Buffer | null;
+  face: string | null;
+  error: string | null;
+  created_at: number;
+}
+
+/**
+ * A per-photo result cache in one SQLite file. Open with {@link EmbeddingCache.open}; every
+ * method is synchronous (better-sqlite3), so puts land in the order photos finish.
+ */
+export class EmbeddingCache {
+  readonly file: string;
+  private readonly db: SqliteDatabase;
+  private readonly getStmt: Statement;
+  private readonly hasStmt: Statement;
+  private readonly putTx: (key: CacheKey, value: CacheValue) => void;
+
+  private constructor(file: string, db: SqliteDatabase) {
+    this.file = file;
+    this.db = db;
+    this.getStmt = db.prepare(
+      'SELECT embedding, face, error, created_at FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?',
+    );
+    this.hasStmt = db.prepare('SELECT 1 FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?');
+    const insert = db.prepare(
+      'INSERT OR REPLACE INTO results (sha256, backbone, pipeline_version, embedding, face, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.putTx = db.transaction((key: CacheKey, value: CacheValue) => {
+      const ok = 'embedding' in value;
+      insert.run(
+        key.sha256,
+        key.backbone,
+        key.pipelineVersion,
+        ok ? Buffer.from(value.embedding.buffer, value.embedding.byteOffset, value.embedding.byteLength) : null,
+        ok ? JSON.stringify(value.face) : null,
+        ok ? null : JSON.stringify(value.error),
+        Date.now(),
+      );
+    });
+  }
+
+  /**
+   * Open (creating if needed, with its folder) the cache file `file`. WAL journaling: a crash or
+   * Ctrl-C loses nothing that `put` returned from. Throws `E_INPUT` when the file is not a
+   * Phenoface cache of this schema version.
+   */
+  static open(file: string): EmbeddingCache {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    let db: SqliteDatabase | undefined;
+    try {
+      db = new Database(file, { timeout: 5000 });
+      db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode survives a process crash; only an OS crash may drop the last commits.
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+      const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined;
+      if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
+      else if (version.value !== SCHEMA_VERSION) {
+        throw new PhenofaceError('E_INPUT', `Cache file "${file}" has schema version ${version.value}; expected ${SCHEMA_VERSION}. Delete it or give another --cache file.`);
+      }
+      return new EmbeddingCache(file, db);
+    } catch (err) {
+      db?.close();
+      if (err instanceof PhenofaceError) throw err;
+      throw new PhenofaceError('E_INPUT', `Cannot open cache file "${file}" as an SQLite database: ${(err as Error).message}. Expected a Phenoface embedding cache or a new file.`, { cause: err });
+    }
+  }
+
+  /** The cached result for `key`, or undefined. */
+  get(key: CacheKey): CacheEntry | undefined {
+    const row = this.getStmt.get(key.sha256, key.backbone, key.pipelineVersion) as Row | undefined;
+    if (row === undefined) return undefined;
+    const createdAt = new Date(row.created_at);
+    if (row.error !== null) return { error: JSON.parse(row.error) as ErrorRecord, createdAt };
+    // Copy into a fresh, aligned buffer: SQLite's blob buffer need not be 4-byte aligned.
+    const bytes = new Uint8Array(row.embedding!);
+    const embedding = new Float32Array(bytes.slice().buffer);
+    return { face: JSON.parse(row.face!) as Face, embedding, createdAt };
+  }
+
+  /** True when a result for `key` is cached. */
+  has(key: CacheKey): boolean {
+    return this.hasStmt.get(key.sha256, key.backbone, key.pipelineVersion) !== undefined;
+  }
+
+  /** Store (or replace) the result for `key`, committed before this returns. */
+  put(key: CacheKey, value: CacheValue): void {
+    for (const field of ['sha256', 'backbone', 'pipelineVersion'] as const) {
+      if (typeof key[field] !== 'string' || key[field] === '') {
+        throw new PhenofaceError('E_INPUT', `Invalid cache key ${field}: ${JSON.stringify(key[field])}. Should be a non-empty string.`);
+      }
+    }
+    this.putTx(key, value);
+  }
+
+  /** Entry counts, overall and per backbone/pipeline version. */
+  stats(): CacheStats {
+    const totals = this.db
+      .prepare('SELECT COUNT(*) AS entries, COUNT(embedding) AS embeddings, COUNT(error) AS errors FROM results')
+      .get() as { entries: number; embeddings: number; errors: number };
+    const byVersion = (
+      this.db
+        .prepare('SELECT backbone, pipeline_version, COUNT(*) AS entries FROM results GROUP BY backbone, pipeline_version ORDER BY backbone, pipeline_version')
+        .all() as { backbone: string; pipeline_version: string; entries: number }[]
+    ).map((r) => ({ backbone: r.backbone, pipelineVersion: r.pipeline_version, entries: r.entries }));
+    return { ...totals, byVersion };
+  }
+
+  /** Close the database (checkpointing the WAL into the main file). */
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** Streaming sha256 of a file's bytes, lower-case hex; memory stays flat for any file size. */
+export async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}

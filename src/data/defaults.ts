@@ -1,0 +1,33 @@
+/**
+ * Defaults of the data layer (manifests, embedding cache, leakage guards, progress).
+ *
+ * House style keeps every default in `src/config.ts`; that file belongs to another engineer, so
+ * these live in this one frozen object until they move there as a `data` section. Nothing else
+ * in `src/data/` hard-codes a tunable number.
+ */
+export const DATA_DEFAULTS = Object.freeze({
+  /** The two classes of the CLI contract's manifest, positive first (Baek et al. 2025: VCFS vs controls). */
+  classes: Object.freeze(['vcfs', 'control'] as const),
+  /** Photos embedded at once. One: onnxruntime already spreads one photo over the cores. */
+  concurrency: 1,
+  /** A manifest error lists at most this many problems in its message (all are in `details`). */
+  maxListedProblems: 20,
+  /** Cosine above which two different files are treated as the same photo (re-encoded, resized). */
+  nearDuplicateCosine: 0.995,
+  /**
+   * Two subject ids are flagged as one person when their mean cross-subject cosine reaches this
+   * percentile of the within-subject mean cosines (see `leakage.ts`).
+   */
+  identityPercentile: 5,
+  /** Calibrating the identity threshold needs at least this many subjects with two or more photos. */
+  identityMinCalibrationSubjects: 5,
+  /**
+   * Fallback identity threshold (mean cosine) when calibration is impossible. 0.5 sits well above
+   * impostor means (~0) and below genuine means (~0.6-0.8) of ArcFace-style backbones.
+   */
+  identityAbsoluteCosine: 0.5,
+  /** Without a terminal, the progress reporter prints a line every this fraction of the work... */
+  progressStepFraction: 0.05,
+  /** ...or every this many seconds, whichever comes first. */
+  progressIntervalSec: 10,
+});

@@ -1,0 +1,117 @@
+/**
+ * Path safety for data sets: a manifest path must name a regular, readable file inside the data
+ * set's folder. Absolute paths and `..` are refused by looking at the text alone; symbolic links
+ * are resolved one component at a time with `lstat`/`readlink`, and resolution stops the moment a
+ * link points outside the folder, so nothing outside it is ever opened or even stat'ed.
+ */
+import { constants, type Stats } from 'node:fs';
+import { access, lstat, readlink } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Why a path was refused. */
+export type PathProblemKind = 'path-escape' | 'missing-file' | 'unreadable-file';
+
+/** A path resolved to a real file inside the root, or the reason it was refused. */
+export type Resolved =
+  | { ok: true; absPath: string; stats: Stats }
+  | { ok: false; kind: PathProblemKind; reason: string };
+
+/** Symbolic links followed before giving up (Linux's own limit is 40). */
+const MAX_LINKS = 40;
+
+/**
+ * The manifest path in canonical form for comparisons: backslashes as `/` (manifests written on
+ * Windows), `.` segments and repeated slashes removed. Two rows naming one file this way are
+ * duplicates.
+ */
+export function normalizeDataPath(p: string): string {
+  const s = path.posix.normalize(p.trim().replace(/\\/g, '/'));
+  return s.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+}
+
+/**
+ * A reason to refuse `p` on its text alone, before the file system is touched: absolute paths
+ * (POSIX, drive letters, UNC) and any `..` segment. `..` is refused even when it would stay
+ * inside, because with symlinks its meaning depends on the file system, not the text.
+ */
+export function lexicalPathProblem(p: string): string | undefined {
+  const s = p.trim().replace(/\\/g, '/');
+  if (s.includes('\0')) return 'contains a NUL character';
+  if (s.startsWith('/') || /^[A-Za-z]:/.test(s)) return 'is absolute; paths must be relative to the data set\'s folder';
+  if (s.split('/').includes('..')) return 'contains ".."; paths must stay inside the data set\'s folder';
+  if (normalizeDataPath(s) === '' || normalizeDataPath(s) === '.') return 'names the data set\'s folder itself, not a file';
+  return undefined;
+}
+
+function fsReason(err: unknown): { kind: PathProblemKind; reason: string } {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return { kind: 'missing-file', reason: 'does not exist' };
+  if (code === 'ENOTDIR') return { kind: 'missing-file', reason: 'does not exist (a parent is not a folder)' };
+  if (code === 'EACCES' || code === 'EPERM') return { kind: 'unreadable-file', reason: 'is not readable (permission denied)' };
+  return { kind: 'unreadable-file', reason: `cannot be read (${code ?? (err as Error).message})` };
+}
+
+function isInside(rootReal: string, p: string): boolean {
+  return p === rootReal || p.startsWith(rootReal.endsWith(path.sep) ? rootReal : rootReal + path.sep);
+}
+
+/**
+ * Resolve the relative path `rel` under `rootReal` (a real path, no symlinks) to the real path of
+ * what it names, following symlinks only while they stay inside `rootReal`. Does not require the
+ * result to be a file; see {@link checkReadableFile}. Call {@link lexicalPathProblem} first.
+ */
+export async function resolveInside(rootReal: string, rel: string): Promise<Resolved> {
+  const pending = rel.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
+  let current = rootReal;
+  let stats: Stats | undefined;
+  let links = 0;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === '..') {
+      // Only symlink targets bring `..` here; `current` is real, so its dirname is the real parent.
+      if (current === rootReal) return { ok: false, kind: 'path-escape', reason: 'leads outside the data set\'s folder through a symbolic link' };
+      current = path.dirname(current);
+      stats = undefined;
+      continue;
+    }
+    const next = path.join(current, part);
+    try {
+      stats = await lstat(next);
+    } catch (err) {
+      return { ok: false, ...fsReason(err) };
+    }
+    if (stats.isSymbolicLink()) {
+      if (++links > MAX_LINKS) return { ok: false, kind: 'unreadable-file', reason: `goes through more than ${MAX_LINKS} symbolic links (a loop?)` };
+      const target = await readlink(next);
+      if (path.isAbsolute(target)) {
+        if (!isInside(rootReal, target)) {
+          return { ok: false, kind: 'path-escape', reason: `is a symbolic link to "${target}", outside the data set's folder` };
+        }
+        current = rootReal;
+        pending.unshift(...target.slice(rootReal.length).split(path.sep).filter((s) => s !== '' && s !== '.'));
+      } else {
+        pending.unshift(...target.split(path.sep).filter((s) => s !== '' && s !== '.'));
+      }
+      stats = undefined;
+      continue;
+    }
+    if (pending.length > 0 && !stats.isDirectory()) {
+      return { ok: false, kind: 'missing-file', reason: `does not exist ("${path.relative(rootReal, next)}" is not a folder)` };
+    }
+    current = next;
+  }
+  stats ??= await lstat(current);
+  return { ok: true, absPath: current, stats };
+}
+
+/** Why the resolved file cannot serve as a photo (not a file, empty, unreadable), or undefined. */
+export async function checkReadableFile(resolved: { absPath: string; stats: Stats }): Promise<{ kind: PathProblemKind; reason: string } | undefined> {
+  if (!resolved.stats.isFile()) return { kind: 'unreadable-file', reason: resolved.stats.isDirectory() ? 'is a folder, not a file' : 'is not a regular file' };
+  if (resolved.stats.size === 0) return { kind: 'unreadable-file', reason: 'is empty (0 bytes)' };
+  try {
+    await access(resolved.absPath, constants.R_OK);
+  } catch (err) {
+    return fsReason(err);
+  }
+  return undefined;
+}
