@@ -10,6 +10,8 @@ export const DATA_DEFAULTS = Object.freeze({
   classes: Object.freeze(['vcfs', 'control'] as const),
   /** Photos embedded at once. One: onnxruntime already spreads one photo over the cores. */
   concurrency: 1,
+  /** Files hashed at once before embedding (I/O bound, so more than the embedding concurrency). */
+  hashConcurrency: 4,
   /** A manifest error lists at most this many problems in its message (all are in `details`). */
   maxListedProblems: 20,
   /** Cosine above which two different files are treated as the same photo (re-encoded, resized). */

@@ -1,0 +1,170 @@
+/**
+ * Embed every photo of a data set through the cache: hash each file, take cached results, run the
+ * (injected) detect/align/embed pipeline on the rest, and put each result the moment it is done,
+ * so an interrupted run resumes where it stopped and a re-run costs only the hashing.
+ *
+ * A photo's failure is a per-photo record (the CLI contract's batch rule) and the batch goes on.
+ * Failures that depend on the photo alone (no face, undecodable...) are cached like results; any
+ * other failure (a model error, an internal bug, a file that vanished) is not, so it is retried.
+ */
+import { PhenofaceError, toErrorRecord, type ErrorCode } from '../errors.ts';
+import type { Face, View } from '../types.ts';
+import { hashFile, type CacheKey, type EmbeddingCache, type ErrorRecord } from './cache.ts';
+import { DATA_DEFAULTS } from './defaults.ts';
+import type { Dataset, DatasetItem } from './manifest.ts';
+
+/** Error codes that are a property of the photo's bytes, so caching them is safe. */
+export const CACHEABLE_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_DECODE', 'E_UNSUPPORTED', 'E_TOO_LARGE', 'E_TOO_SMALL', 'E_NO_FACE']);
+
+/** Progress of one phase: `hash` (hash files, look them up) then `embed` (run the pipeline on misses). */
+export interface EmbedProgress {
+  phase: 'hash' | 'embed';
+  done: number;
+  total: number;
+  /** Photos found in the cache (known after the hash phase). */
+  cached: number;
+  /** Photos that failed so far. */
+  failed: number;
+  elapsedSec: number;
+  /** Photos per second in this phase. */
+  ratePerSec: number;
+  /** Seconds left in this phase at the current rate; undefined before the first photo. */
+  etaSec?: number;
+}
+
+/** Options of {@link embedDataset}. */
+export interface EmbedDatasetOptions {
+  cache: EmbeddingCache;
+  /** Version string of the pipeline; part of the cache key. */
+  pipelineVersion: string;
+  /** Backbone id; part of the cache key. */
+  backbone: string;
+  /** The real pipeline for one photo: its chosen face and embedding; throws `PhenofaceError` on failure. */
+  embedOne: (absPath: string) => Promise<{ face: Face; embedding: Float32Array }>;
+  onProgress?: (progress: EmbedProgress) => void;
+  /** Photos in flight at once (default {@link DATA_DEFAULTS}.concurrency). */
+  concurrency?: number;
+  /** Stops scheduling new photos; those in flight finish and are cached. Unfinished photos get an error record. */
+  signal?: AbortSignal;
+  /** Clock in milliseconds (tests). */
+  now?: () => number;
+}
+
+/** One photo's outcome. */
+export interface PhotoResult {
+  item: DatasetItem;
+  /** Content sha256; undefined when the file could not be read. */
+  sha256?: string;
+  /** True when the result came from the cache. */
+  cached: boolean;
+  face?: Face;
+  embedding?: Float32Array;
+  /** The manifest's view, else the view estimated from the face. */
+  view?: View;
+  error?: ErrorRecord;
+}
+
+/** All outcomes, in the data set's order, with counts. */
+export interface EmbedDatasetResult {
+  results: PhotoResult[];
+  counts: { total: number; cached: number; computed: number; failed: number };
+  /** absPath -> sha256 of every readable photo (for `datasetHash`). */
+  contentHashes: Map<string, string>;
+}
+
+/** Run `work(i)` for i in [0, n) with at most `concurrency` in flight, stopping early on `signal`. */
+async function pool(n: number, concurrency: number, work: (i: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n && !signal?.aborted) await work(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+}
+
+function progressTracker(phase: EmbedProgress['phase'], total: number, now: () => number, counts: { cached: number; failed: number }, onProgress?: (p: EmbedProgress) => void) {
+  const start = now();
+  let done = 0;
+  const emit = () => {
+    if (!onProgress) return;
+    const elapsedSec = (now() - start) / 1000;
+    const ratePerSec = elapsedSec > 0 ? done / elapsedSec : 0;
+    const etaSec = ratePerSec > 0 ? (total - done) / ratePerSec : done === total ? 0 : undefined;
+    onProgress({ phase, done, total, cached: counts.cached, failed: counts.failed, elapsedSec, ratePerSec, etaSec });
+  };
+  emit();
+  return () => {
+    done++;
+    emit();
+  };
+}
+
+/**
+ * Embed every photo of `dataset` through `cache`. Never throws for one photo's failure; throws
+ * `E_INPUT` for invalid options.
+ */
+export async function embedDataset(dataset: Dataset, options: EmbedDatasetOptions): Promise<EmbedDatasetResult> {
+  const { cache, pipelineVersion, backbone, embedOne, onProgress, signal } = options;
+  const concurrency = options.concurrency ?? DATA_DEFAULTS.concurrency;
+  const now = options.now ?? Date.now;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new PhenofaceError('E_INPUT', `Invalid concurrency: ${concurrency}. Should be an integer >= 1.`);
+  const items = dataset.items;
+  const results: PhotoResult[] = items.map((item) => ({ item, cached: false, ...(item.view ? { view: item.view } : {}) }));
+  const counts = { total: items.length, cached: 0, computed: 0, failed: 0 };
+  const contentHashes = new Map<string, string>();
+  const fail = (r: PhotoResult, error: ErrorRecord) => {
+    r.error = error;
+    counts.failed++;
+  };
+
+  // Phase 1: hash and look up. Cheap next to embedding, and it tells how many photos are left.
+  const misses: number[] = [];
+  const hashed = progressTracker('hash', items.length, now, counts, onProgress);
+  await pool(items.length, Math.max(concurrency, DATA_DEFAULTS.hashConcurrency), async (i) => {
+    const r = results[i];
+    try {
+      r.sha256 = await hashFile(r.item.absPath);
+    } catch (err) {
+      fail(r, { code: 'E_NOT_FOUND', message: `Cannot read "${r.item.path}": ${(err as Error).message}` });
+      return hashed();
+    }
+    contentHashes.set(r.item.absPath, r.sha256);
+    const hit = cache.get({ sha256: r.sha256, backbone, pipelineVersion });
+    if (hit === undefined) misses.push(i);
+    else {
+      r.cached = true;
+      counts.cached++;
+      if ('error' in hit) fail(r, hit.error);
+      else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view });
+    }
+    hashed();
+  }, signal);
+  misses.sort((a, b) => a - b);
+
+  // Phase 2: run the pipeline on the misses, putting each result as soon as it is done.
+  const embedded = progressTracker('embed', misses.length, now, counts, onProgress);
+  await pool(misses.length, concurrency, async (k) => {
+    const r = results[misses[k]];
+    const key: CacheKey = { sha256: r.sha256!, backbone, pipelineVersion };
+    try {
+      const { face, embedding } = await embedOne(r.item.absPath);
+      if (!(embedding instanceof Float32Array) || embedding.length === 0 || !embedding.every(Number.isFinite)) {
+        throw new PhenofaceError('E_MODEL', `The pipeline returned an invalid embedding for "${r.item.path}"; expected a non-empty Float32Array of finite numbers.`);
+      }
+      cache.put(key, { face, embedding });
+      Object.assign(r, { face, embedding, view: r.view ?? face.view });
+      counts.computed++;
+    } catch (err) {
+      const error = toErrorRecord(err);
+      if (CACHEABLE_ERROR_CODES.has(error.code)) cache.put(key, { error });
+      fail(r, error);
+    }
+    embedded();
+  }, signal);
+
+  if (signal?.aborted) {
+    for (const r of results) {
+      if (r.embedding === undefined && r.error === undefined) fail(r, { code: 'E_INTERNAL', message: `Not processed: the run was stopped before "${r.item.path}".` });
+    }
+  }
+  return { results, counts, contentHashes };
+}

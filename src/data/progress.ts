@@ -1,0 +1,111 @@
+/**
+ * Progress on stderr for long runs (embedding a data set takes minutes to hours on 2 cores).
+ * On a terminal a cli-progress bar redraws in place; anywhere else (a log file, CI) redrawing
+ * would flood the log, so one plain line is printed every 5% of the work or every 10 s.
+ */
+import { createRequire } from 'node:module';
+import { DATA_DEFAULTS } from './defaults.ts';
+import type { EmbedProgress } from './embed-dataset.ts';
+
+/** Where progress goes: the `err` and `isTTY` of the CLI's `CliIO`, plus the terminal width if known. */
+export interface ProgressSink {
+  err(text: string): void;
+  isTTY: boolean;
+  columns?: number;
+}
+
+/** The slice of cli-progress's SingleBar used here (the package ships no types). */
+interface SingleBar {
+  start(total: number, value: number, payload?: Record<string, unknown>): void;
+  update(value: number, payload?: Record<string, unknown>): void;
+  stop(): void;
+}
+type SingleBarConstructor = new (options: Record<string, unknown>) => SingleBar;
+const require = createRequire(import.meta.url);
+const { SingleBar: CliSingleBar } = require('cli-progress') as { SingleBar: SingleBarConstructor };
+
+/** `75`, `4m 05s`, `2h 03m`: a duration for humans. */
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** One progress line without a bar: `embed 140/1400 (10%), 3.2 photos/s, ETA 6m 33s, 12 cached, 2 failed`. */
+export function formatProgressLine(label: string, p: EmbedProgress): string {
+  const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
+  const extras = [p.cached > 0 ? `${p.cached} cached` : '', p.failed > 0 ? `${p.failed} failed` : ''].filter(Boolean);
+  return `${label} ${p.phase} ${p.done}/${p.total} (${pct}%), ${p.ratePerSec.toFixed(1)} photos/s, ETA ${formatDuration(p.etaSec)}${extras.map((e) => `, ${e}`).join('')}`;
+}
+
+/**
+ * A progress reporter to pass as `embedDataset`'s `onProgress` (`reporter.update`); call `stop()`
+ * at the end, which also prints the final state. A new phase starts a new bar.
+ */
+export class ProgressReporter {
+  private bar?: SingleBar;
+  private phase?: string;
+  private lastDone = 0;
+  private lastTimeMs = 0;
+
+  constructor(
+    private readonly sink: ProgressSink,
+    private readonly label: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Record progress; redraws (terminal) or prints a line when due (elsewhere). */
+  update = (p: EmbedProgress): void => {
+    if (p.phase !== this.phase) this.finishPhase();
+    const starting = p.phase !== this.phase;
+    this.phase = p.phase;
+    if (p.total === 0) return;
+    if (this.sink.isTTY) {
+      const payload = { label: `${this.label} ${p.phase}`, rate: p.ratePerSec.toFixed(1), eta: formatDuration(p.etaSec), extra: this.extra(p) };
+      if (starting) {
+        this.bar = new CliSingleBar({
+          // cli-progress only needs write() and isTTY; readline's cursor moves are written as escapes.
+          stream: { isTTY: true, columns: this.sink.columns ?? 80, write: (s: string) => (this.sink.err(s), true) },
+          format: '{label} [{bar}] {percentage}% {value}/{total} | {rate} photos/s | ETA {eta}{extra}',
+          barsize: 30,
+          hideCursor: false,
+        });
+        this.bar.start(p.total, p.done, payload);
+      } else this.bar?.update(p.done, payload);
+      return;
+    }
+    const t = this.now();
+    if (starting) {
+      this.lastTimeMs = t;
+      this.lastDone = p.done;
+      return;
+    }
+    const step = Math.max(1, Math.ceil(p.total * DATA_DEFAULTS.progressStepFraction));
+    if (p.done - this.lastDone >= step || t - this.lastTimeMs >= DATA_DEFAULTS.progressIntervalSec * 1000 || p.done === p.total) {
+      if (p.done === this.lastDone && p.done === p.total) return; // already printed
+      this.sink.err(formatProgressLine(this.label, p) + '\n');
+      this.lastDone = p.done;
+      this.lastTimeMs = t;
+    }
+  };
+
+  /** End the current bar; safe to call more than once. */
+  stop(): void {
+    this.finishPhase();
+  }
+
+  private extra(p: EmbedProgress): string {
+    return [p.cached > 0 ? ` | ${p.cached} cached` : '', p.failed > 0 ? ` | ${p.failed} failed` : ''].join('');
+  }
+
+  private finishPhase(): void {
+    if (this.bar) {
+      this.bar.stop();
+      this.sink.err('\n');
+      this.bar = undefined;
+    }
+    this.phase = undefined;
+  }
+}
