@@ -138,27 +138,31 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
     }
     hashed();
   }, signal);
-  misses.sort((a, b) => a - b);
+  // Identical files (the same photo under two paths) are embedded once.
+  const bySha = new Map<string, number[]>();
+  for (const i of misses.sort((a, b) => a - b)) bySha.set(results[i].sha256!, [...(bySha.get(results[i].sha256!) ?? []), i]);
+  const groups = [...bySha.values()];
 
   // Phase 2: run the pipeline on the misses, putting each result as soon as it is done.
   const embedded = progressTracker('embed', misses.length, now, counts, onProgress);
-  await pool(misses.length, concurrency, async (k) => {
-    const r = results[misses[k]];
-    const key: CacheKey = { sha256: r.sha256!, backbone, pipelineVersion };
+  await pool(groups.length, concurrency, async (g) => {
+    const group = groups[g].map((i) => results[i]);
+    const first = group[0];
+    const key: CacheKey = { sha256: first.sha256!, backbone, pipelineVersion };
     try {
-      const { face, embedding } = await embedOne(r.item.absPath);
+      const { face, embedding } = await embedOne(first.item.absPath);
       if (!(embedding instanceof Float32Array) || embedding.length === 0 || !embedding.every(Number.isFinite)) {
-        throw new PhenofaceError('E_MODEL', `The pipeline returned an invalid embedding for "${r.item.path}"; expected a non-empty Float32Array of finite numbers.`);
+        throw new PhenofaceError('E_MODEL', `The pipeline returned an invalid embedding for "${first.item.path}"; expected a non-empty Float32Array of finite numbers.`);
       }
       cache.put(key, { face, embedding });
-      Object.assign(r, { face, embedding, view: r.view ?? face.view });
-      counts.computed++;
+      for (const r of group) Object.assign(r, { face, embedding, view: r.view ?? face.view });
+      counts.computed += group.length;
     } catch (err) {
       const error = toErrorRecord(err);
       if (CACHEABLE_ERROR_CODES.has(error.code)) cache.put(key, { error });
-      fail(r, error);
+      for (const r of group) fail(r, error);
     }
-    embedded();
+    group.forEach(() => embedded());
   }, signal);
 
   if (signal?.aborted) {

@@ -170,6 +170,50 @@ function sniffDelimiter(text: string): string {
   return [';', '\t'].reduce((best, d) => (count(d) > count(best) ? d : best), ',');
 }
 
+/** A parsed CSV record with the line it starts on, or a record csv-parse could not read. */
+type CsvEntry = { record: string[]; line: number } | { error: string; line: number };
+
+/**
+ * Parse LF-only CSV text into records, going on after malformed ones. csv-parse's own recovery
+ * stays inside a broken quote to the end of the file, so after the first error the text is parsed
+ * again from the line after the broken record's first line.
+ */
+function parseRecords(text: string): CsvEntry[] {
+  const lines = text.split('\n');
+  const delimiter = sniffDelimiter(text);
+  const entries: CsvEntry[] = [];
+  let offset = 0; // lines before the chunk being parsed
+  while (offset < lines.length) {
+    let failure: { message: string } | undefined;
+    let lastEnd = offset; // last line of the last good record, in file lines
+    const records = parse(lines.slice(offset).join('\n'), {
+      delimiter,
+      record_delimiter: '\n',
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      on_skip: (err) => {
+        failure ??= { message: err ? err.message.replace(/ at line \d+/, '') : 'unreadable record' };
+        return undefined;
+      },
+      on_record: (rec) => (failure ? null : rec),
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+    for (const { record, info } of records) {
+      const end = offset + info.lines;
+      entries.push({ record, line: end - (record.join('').split('\n').length - 1) });
+      lastEnd = end;
+    }
+    if (!failure) break;
+    // The broken record starts on the first non-blank line after the last good one.
+    let start = lastEnd + 1;
+    while (start <= lines.length && lines[start - 1].trim() === '') start++;
+    entries.push({ error: failure.message, line: start });
+    offset = start;
+  }
+  return entries;
+}
+
 async function readManifest(file: string): Promise<{ rows: RawRow[]; problems: ManifestProblem[] }> {
   const problems: ManifestProblem[] = [];
   let bytes: Uint8Array;
@@ -194,50 +238,42 @@ async function readManifest(file: string): Promise<{ rows: RawRow[]; problems: M
   if (decoded === undefined) return { rows: [], problems: [{ kind: 'not-csv', message: 'the file is binary (it holds NUL bytes), not a CSV text file' }] };
   // One line ending for the parser: CRLF, LF and CR files alike (csv-parse miscounts lines on CRLF).
   const text = decoded.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-  const records = parse(text, {
-    delimiter: sniffDelimiter(text),
-    record_delimiter: '\n',
-    info: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    on_skip: (err) => {
-      const line = err?.lines as number | undefined;
-      if (err) problems.push({ kind: 'parse-error', line, message: `line ${line}: ${err.message.replace(/ at line \d+/, '')}` });
-      return undefined;
-    },
-  }) as unknown as { record: string[]; info: { lines: number } }[];
-  const nonBlank = records.filter((r) => r.record.some((c) => c.trim() !== ''));
-  if (nonBlank.length === 0) return { rows: [], problems: [...problems, { kind: 'empty', message: 'the file holds no header row' }] };
+  const entries = parseRecords(text).filter((e) => 'error' in e || e.record.some((c) => c.trim() !== ''));
+  if (entries.length === 0) return { rows: [], problems: [{ kind: 'empty', message: 'the file holds no header row' }] };
+  const [header, ...data] = entries;
+  if ('error' in header) return { rows: [], problems: [{ kind: 'parse-error', line: header.line, message: `header (line ${header.line}): ${header.error}` }] };
 
-  const [header, ...data] = nonBlank;
   const names = header.record.map((c) => c.trim().toLowerCase());
   const seen = new Set<string>();
   for (const name of names) {
-    if (name !== '' && seen.has(name)) problems.push({ kind: 'duplicate-column', line: header.info.lines, message: `header (line ${header.info.lines}): column "${name}" appears twice` });
+    if (name !== '' && seen.has(name)) problems.push({ kind: 'duplicate-column', line: header.line, message: `header (line ${header.line}): column "${name}" appears twice` });
     seen.add(name);
   }
   const missing = REQUIRED.filter((c) => !seen.has(c));
   if (missing.length > 0) {
     problems.push({
       kind: 'missing-column',
-      line: header.info.lines,
-      message: `header (line ${header.info.lines}): missing required column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}; found ${names.map((n) => `"${n}"`).join(', ')}; expected path, subject, label (and optionally view, age, sex, ancestry, source)`,
+      line: header.line,
+      message: `header (line ${header.line}): missing required column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}; found ${names.map((n) => `"${n}"`).join(', ')}; expected path, subject, label (and optionally view, age, sex, ancestry, source)`,
     });
   }
-  const rows: RawRow[] = data.map((rec, i) => {
-    const newlines = rec.record.join('').split('\n').length - 1;
-    const at = { row: i + 1, line: rec.info.lines - newlines };
+  const rows: RawRow[] = [];
+  data.forEach((entry, i) => {
+    const at = { row: i + 1, line: entry.line };
+    if ('error' in entry) {
+      problems.push(problem('parse-error', at, entry.error));
+      return;
+    }
     const cells: Record<string, string> = {};
     names.forEach((name, k) => {
-      if (name !== '' && rec.record[k] !== undefined) cells[name] = rec.record[k].trim();
+      if (name !== '' && entry.record[k] !== undefined) cells[name] = entry.record[k].trim();
     });
     // Fewer fields are fine (trailing optional columns left out; a missing required cell is
     // reported as empty); more non-empty fields than columns mean a shifted row, e.g. an unquoted comma.
-    if (rec.record.slice(names.length).some((c) => c.trim() !== '')) {
-      problems.push(problem('field-count', at, `has ${rec.record.length} fields; the header has ${names.length} (a comma inside a value needs "quotes")`));
+    if (entry.record.slice(names.length).some((c) => c.trim() !== '')) {
+      problems.push(problem('field-count', at, `has ${entry.record.length} fields; the header has ${names.length} (a comma inside a value needs "quotes")`));
     }
-    return { ...at, cells };
+    rows.push({ ...at, cells });
   });
   return { rows, problems };
 }
