@@ -1,0 +1,70 @@
+/**
+ * `phenoface models build [--quiet-if-ready] [--force] [--dir DIR]`: fetch, verify and convert the
+ * networks (npm's postinstall runs it with `--quiet-if-ready`).
+ * `phenoface models list [--json] [--dir DIR]`: what the manifest records and whether each model is built.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_MODELS_DIR, ensureModels, loadManifest, MODEL_NAMES, modelPath } from '../runtime/index.ts';
+import { parse, usageError } from './args.ts';
+import { EXIT, type Command } from './io.ts';
+
+const USAGE = 'phenoface models build [--quiet-if-ready] [--force] [--dir DIR] | phenoface models list [--json] [--dir DIR]';
+
+type Status = 'ready' | 'missing' | 'stale';
+
+function status(name: string, dir: string, sha256: string | undefined): Status {
+  const path = modelPath(name, dir);
+  if (!existsSync(path)) return 'missing';
+  return createHash('sha256').update(readFileSync(path)).digest('hex') === sha256 ? 'ready' : 'stale';
+}
+
+export const run: Command = async (argv, io) => {
+  const { values, positionals } = parse(argv, {
+    'quiet-if-ready': { type: 'boolean' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+    dir: { type: 'string' },
+  }, USAGE);
+  if (values.help) {
+    io.out(`Usage: ${USAGE}\n`);
+    return EXIT.ok;
+  }
+  const [action, ...extra] = positionals;
+  if (extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}".`, USAGE);
+  const dir = values.dir ? resolve(io.cwd, values.dir) : DEFAULT_MODELS_DIR;
+
+  if (action === 'build') {
+    const result = await ensureModels({ dir, force: values.force, log: (line) => io.err(`models: ${line}\n`) });
+    if (result.built.length === 0 && values['quiet-if-ready']) return EXIT.ok;
+    const parts = [result.built.length && `built ${result.built.join(', ')}`, result.ready.length && `already built ${result.ready.join(', ')}`].filter(Boolean);
+    io.out(`models in ${dir}: ${parts.join('; ')}\n`);
+    return EXIT.ok;
+  }
+
+  if (action === 'list') {
+    const manifest = loadManifest(dir);
+    const models = Object.fromEntries(MODEL_NAMES.map((name) => {
+      const entry = manifest.models[name];
+      return [name, { ...entry, status: status(name, dir, entry?.onnx.sha256) }];
+    }));
+    if (values.json) {
+      io.out(`${JSON.stringify({ contract: 1, dir, models })}\n`);
+      return EXIT.ok;
+    }
+    for (const [name, m] of Object.entries(models)) {
+      if (!m.source) {
+        io.out(`${name}: not in the manifest (run \`phenoface models build\`)\n`);
+        continue;
+      }
+      const shape = (v: { name: string; dims: (number | string)[] }) => `${v.name}[${v.dims.join(',')}]`;
+      io.out(`${name} (${m.status}): ${m.description}\n`);
+      io.out(`  ${m.inputs.map(shape).join(' ')} -> ${m.outputs.map(shape).join(' ')}; input (x - ${m.normalisation.mean}) * ${m.normalisation.scale}, ${m.normalisation.channels}\n`);
+      io.out(`  from ${m.source.package}@${m.source.version}/${m.source.path} (${m.license}); onnx sha256 ${m.onnx.sha256}\n`);
+    }
+    return EXIT.ok;
+  }
+
+  throw usageError(action ? `Unknown action "${action}". Should be one of: build, list.` : 'No action given. Should be one of: build, list.', USAGE);
+};

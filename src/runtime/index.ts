@@ -1,0 +1,18 @@
+/**
+ * The inference runtime: model registry and installer, ONNX sessions, and the TFLite -> ONNX
+ * converter behind them. The only folder that touches onnxruntime (via `session.ts`).
+ */
+export { OnnxModel, type InferenceModel, type SessionOptions, type Tensor } from './session.ts';
+export {
+  DEFAULT_MODELS_DIR,
+  MODEL_NAMES,
+  ensureModels,
+  loadManifest,
+  loadModel,
+  modelPath,
+  type EnsureOptions,
+  type EnsureResult,
+  type ManifestEntry,
+  type ModelManifest,
+  type Normalisation,
+} from './models.ts';
