@@ -1,0 +1,133 @@
+/**
+ * Warp parameters of the planted 22q11.2DS-like phenotype, per subject.
+ *
+ * The regions and the direction of each change follow the facial phenotype described for
+ * 22q11.2 deletion syndrome (McDonald-McGinn et al., Nat Rev Dis Primers 2015; Baek et al. 2025's
+ * region analysis): narrow, slightly upslanting palpebral fissures with hooded lids (periorbital),
+ * a bulbous nasal tip with narrow alar base (perinasal), a small mouth (perioral) and a long face
+ * (face length). Amounts are relative changes (0 = no change) or, for lengths, fractions of the
+ * eye-to-mouth distance; at strength 1 the change is obvious to the eye, at 0.5 subtle.
+ */
+import { PhenofaceError } from '../errors.ts';
+import { hashUniform } from './random.ts';
+
+/** The regions synth can plant, in the order they are listed and applied. */
+export const SYNTH_REGIONS = ['periorbital', 'perinasal', 'perioral', 'facelength'] as const;
+
+/** One plantable region. */
+export type SynthRegion = (typeof SYNTH_REGIONS)[number];
+
+/** Eyes: palpebral fissures narrower (shorter and lower) and upslanting, upper lids hooded. */
+export interface PeriorbitalParams {
+  /** Relative change of fissure length (e.g. -0.1 = 10% shorter). */
+  fissureWidth: number;
+  /** Relative change of fissure height. */
+  fissureHeight: number;
+  /** Rotation lifting each eye's outer canthus, degrees. */
+  upslantDeg: number;
+  /** Downward shift of the upper lid and brow skin, in eye-to-mouth distances. */
+  hood: number;
+}
+
+/** Nose: bulbous, wider tip; narrower alar base. */
+export interface PerinasalParams {
+  /** Relative enlargement of the nasal tip (isotropic). */
+  tipScale: number;
+  /** Relative change of the alar base width (negative = narrower). */
+  alarWidth: number;
+}
+
+/** Mouth: smaller. */
+export interface PerioralParams {
+  /** Relative change of mouth width. */
+  mouthWidth: number;
+  /** Relative change of lip height. */
+  mouthHeight: number;
+}
+
+/** Lower face: longer. */
+export interface FacelengthParams {
+  /** Downward shift of the chin, in eye-to-mouth distances (the nose stays put). */
+  stretch: number;
+}
+
+/** A subject's warp: one entry per planted region. All amounts 0 is the identity. */
+export interface WarpParams {
+  periorbital?: PeriorbitalParams;
+  perinasal?: PerinasalParams;
+  perioral?: PerioralParams;
+  facelength?: FacelengthParams;
+}
+
+/**
+ * Amounts at strength 1 (before jitter). Chosen by eye on LFW and CFP photos so that strength 1 is
+ * plainly visible and strength 0.5 subtle; the warp stays invertible with a wide margin at these
+ * values times the largest jitter (see the Jacobian test).
+ */
+export const FULL_STRENGTH: Readonly<Required<WarpParams>> = Object.freeze({
+  periorbital: { fissureWidth: -0.12, fissureHeight: -0.25, upslantDeg: 7, hood: 0.035 },
+  perinasal: { tipScale: 0.22, alarWidth: -0.18 },
+  perioral: { mouthWidth: -0.22, mouthHeight: -0.12 },
+  facelength: { stretch: 0.1 },
+});
+
+/**
+ * Synth's defaults. (House style keeps defaults in `src/config.ts`; these belong in a `synth`
+ * section there once its owner adds one.)
+ */
+export const SYNTH_DEFAULTS = Object.freeze({
+  /** Share of subjects made affected. */
+  fraction: 0.5,
+  seed: 1,
+  /**
+   * Per-subject jitter: the subject's strength and each amount are multiplied by factors drawn
+   * uniformly from [1 - jitter, 1 + jitter], so affected people differ from each other.
+   */
+  jitter: 0.2,
+  /** JPEG quality of every written photo, cases and controls alike. */
+  jpegQuality: 95,
+  /** Photos shown (before / planted / strength 1) in the `--preview` contact sheet. */
+  previewPhotos: 12,
+});
+
+/** A subject's warp after jitter. */
+export interface SubjectWarp {
+  /** The subject's strength after jitter (`strength * factor`, factor in [1 - jitter, 1 + jitter]). */
+  strength: number;
+  params: WarpParams;
+}
+
+/** Validates a region list: E_CONFIG naming each unknown name and the allowed set. */
+export function parseRegions(names: readonly string[]): SynthRegion[] {
+  const unknown = names.filter((n) => !(SYNTH_REGIONS as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new PhenofaceError('E_CONFIG', `Unknown region${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}. Should be one of: ${SYNTH_REGIONS.join(', ')}.`);
+  }
+  if (names.length === 0) throw new PhenofaceError('E_CONFIG', `No regions given. Should be one or more of: ${SYNTH_REGIONS.join(', ')}.`);
+  return SYNTH_REGIONS.filter((r) => names.includes(r));
+}
+
+/**
+ * The warp of one subject: `FULL_STRENGTH` amounts of `regions`, times `strength`, times the
+ * subject's jitter factors, drawn from `(seed, subject)` alone. `uniform` overrides the draws
+ * (values in [0, 1); tests use it to reach the extreme jitter).
+ */
+export function subjectWarp(
+  subject: string,
+  regions: readonly SynthRegion[],
+  strength: number,
+  seed: number,
+  jitter: number = SYNTH_DEFAULTS.jitter,
+  uniform: (key: string) => number = (key) => hashUniform(seed, `jitter:${subject}:${key}`),
+): SubjectWarp {
+  const factor = (key: string) => 1 + jitter * (2 * uniform(key) - 1);
+  const s = strength * factor('strength');
+  const params: WarpParams = {};
+  for (const region of regions) {
+    const full = FULL_STRENGTH[region] as unknown as Record<string, number>;
+    const amounts: Record<string, number> = {};
+    for (const [name, value] of Object.entries(full)) amounts[name] = value * s * factor(`${region}.${name}`);
+    (params as Record<string, unknown>)[region] = amounts;
+  }
+  return { strength: s, params };
+}

@@ -1,0 +1,292 @@
+/**
+ * `synthesize`: a planted-phenotype data set from control photos, the known-answer test of a
+ * study (issue 5). A seeded `fraction` of subjects becomes `vcfs`: every photo of theirs gets the
+ * same (jittered) warp of `warp.ts`; everyone else stays `control`. Cases and controls go through
+ * the same decode, the same resampling (controls with a zero warp, which copies each pixel) and the
+ * same JPEG encoding, so geometry is the only thing that separates the classes.
+ *
+ * Output in `outDir`: `images/<subject>/<name>.jpg`, `manifest.csv` (path,subject,label,view, per
+ * the CLI contract), `truth.json` (what was planted where) and, with `preview`, `preview.png`.
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DEFAULTS } from '../config.ts';
+import { PhenofaceError, toErrorRecord } from '../errors.ts';
+import { estimatePose, viewOfYaw } from '../pose/index.ts';
+import type { Box, Face, Landmarks5, RgbImage, View } from '../types.ts';
+import { contactSheetPng, cropSquare, decodeRgb, encodeJpegRgb } from './codec.ts';
+import type { RowError, SynthRow } from './input.ts';
+import { PASSTHROUGH_COLUMNS } from './input.ts';
+import { parseRegions, subjectWarp, SYNTH_DEFAULTS, type SynthRegion, type WarpParams } from './params.ts';
+import { chooseAffected } from './random.ts';
+import { buildPhotoWarp, warpImage, zeroWarp, type PhotoWarp, type PlantedRegion, type SkippedRegion } from './warp.ts';
+
+/** Labels synth writes. */
+export const SYNTH_LABELS = { affected: 'vcfs', control: 'control' } as const;
+
+/** Detection as synth needs it (the CLI passes `Pipeline.detectFile`). Coordinates in the oriented photo. */
+export type DetectFn = (absPath: string) => Promise<{ width: number; height: number; faces: Face[] }>;
+
+/** Options of {@link synthesize}. */
+export interface SynthOptions {
+  rows: readonly SynthRow[];
+  /** Rows already refused while reading the input; listed in truth.json's `skipped`. */
+  inputErrors?: readonly RowError[];
+  outDir: string;
+  regions: readonly string[];
+  /** 0..1: 1 obvious, about 0.5 subtle, 0 plants nothing (cases equal controls byte for byte). */
+  strength: number;
+  /** Share of subjects made affected, in (0, 1). */
+  fraction?: number;
+  seed?: number;
+  jitter?: number;
+  jpegQuality?: number;
+  detect: DetectFn;
+  chooseFace: (faces: Face[], width: number, height: number) => Face | undefined;
+  /** Write `preview.png`: per affected photo, before / as planted / at strength 1. */
+  preview?: boolean;
+  /** Photos processed at once (detection overlaps warping). */
+  concurrency?: number;
+  /** Called once per input row, in input order, with its outcome. */
+  onPhoto?: (event: { row: SynthRow; photo?: TruthPhoto; error?: RowError['error'] }) => void;
+  /** Described in truth.json: where the rows came from. */
+  sourceName?: string;
+}
+
+/** One written photo in truth.json. */
+export interface TruthPhoto {
+  /** Output path, relative to `outDir` (as in manifest.csv). */
+  path: string;
+  /** Input path as given. */
+  source: string;
+  subject: string;
+  label: string;
+  view: View;
+  /** Where `view` came from. */
+  viewSource: 'manifest' | 'detector' | 'landmarks';
+  width: number;
+  height: number;
+  face: { box: Box; landmarks5: Landmarks5 };
+  /** Smallest Jacobian determinant of this photo's pixel map (1 for controls; > 0 means no fold). */
+  minJacobian: number;
+  /** Affected photos: each requested region, planted (centre, radius in px) or skipped (reason). */
+  regions: Partial<Record<SynthRegion, PlantedRegion | SkippedRegion>>;
+}
+
+/** A subject in truth.json. */
+export interface TruthSubject {
+  label: string;
+  /** After jitter; 0 for controls. */
+  strength: number;
+  regions: SynthRegion[];
+  params: WarpParams;
+}
+
+/** truth.json. */
+export interface Truth {
+  contract: 1;
+  generator: 'phenoface synth';
+  options: { source?: string; regions: SynthRegion[]; strength: number; fraction: number; seed: number; jitter: number; jpegQuality: number };
+  positive: string;
+  subjects: Record<string, TruthSubject>;
+  photos: TruthPhoto[];
+  skipped: RowError[];
+}
+
+/** What {@link synthesize} did. */
+export interface SynthResult {
+  truth: Truth;
+  manifestPath: string;
+  truthPath: string;
+  previewPath?: string;
+  written: number;
+  failed: number;
+}
+
+/** Checks strength, fraction, seed, quality; E_CONFIG naming the bad value and the allowed range. */
+export function validateSynthOptions(o: { strength: number; fraction: number; seed: number; jitter: number; jpegQuality: number }): void {
+  const bad = (name: string, value: unknown, expected: string) => new PhenofaceError('E_CONFIG', `Invalid ${name}: ${JSON.stringify(value)}. Should be ${expected}.`);
+  if (!(Number.isFinite(o.strength) && o.strength >= 0 && o.strength <= 1)) throw bad('strength', o.strength, 'a number in [0, 1]');
+  if (!(Number.isFinite(o.fraction) && o.fraction > 0 && o.fraction < 1)) throw bad('fraction', o.fraction, 'a number in (0, 1)');
+  if (!Number.isSafeInteger(o.seed)) throw bad('seed', o.seed, 'an integer');
+  if (!(Number.isFinite(o.jitter) && o.jitter >= 0 && o.jitter <= 0.5)) throw bad('jitter', o.jitter, 'a number in [0, 0.5]');
+  if (!(Number.isInteger(o.jpegQuality) && o.jpegQuality >= 1 && o.jpegQuality <= 100)) throw bad('jpegQuality', o.jpegQuality, 'an integer in [1, 100]');
+}
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || '_';
+
+/** Output names `images/<subject>/<input path flattened>.jpg`, unique. They carry no label. */
+function outputNames(rows: readonly SynthRow[]): string[] {
+  const used = new Set<string>();
+  return rows.map((r) => {
+    const base = `images/${safeName(r.subject)}/${safeName(r.path.replace(/\.[^./\\]*$/, '').replace(/[\\/]+/g, '_'))}`;
+    let name = `${base}.jpg`;
+    for (let n = 2; used.has(name.toLowerCase()); n++) name = `${base}-${n}.jpg`;
+    used.add(name.toLowerCase());
+    return name;
+  });
+}
+
+function csvCell(v: string): string {
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
+
+/** The view of a photo: the manifest's, else the detector's, else estimated from the landmarks. */
+function decideView(row: SynthRow, face: Face, lm: Landmarks5): { view: View; viewSource: TruthPhoto['viewSource'] } {
+  if (row.view) return { view: row.view, viewSource: 'manifest' };
+  if (face.view) return { view: face.view, viewSource: 'detector' };
+  return { view: viewOfYaw(estimatePose(lm).yaw, DEFAULTS.pose), viewSource: 'landmarks' };
+}
+
+/** Square crop around the face for preview tiles: 3.2 eye-to-mouth distances, centred below the eyes. */
+function faceCrop(img: RgbImage, warp: PhotoWarp): RgbImage {
+  const f = warp.frame;
+  const cx = f.origin[0] + 0.6 * f.unitPx * f.v[0];
+  const cy = f.origin[1] + 0.6 * f.unitPx * f.v[1];
+  return cropSquare(img, cx, cy, 3.2 * f.unitPx);
+}
+
+async function ensureWritableOut(outDir: string): Promise<void> {
+  const entries = await readdir(outDir).catch(() => [] as string[]);
+  if (entries.length > 0 && !entries.includes('truth.json')) {
+    throw new PhenofaceError('E_INPUT', `Output folder "${outDir}" is not empty and holds no earlier synth output (truth.json). Should be a new or empty folder.`);
+  }
+  await mkdir(outDir, { recursive: true });
+}
+
+/**
+ * Builds the planted data set. Bad photos (undecodable, no face, degenerate landmarks) become
+ * records in truth.json's `skipped` and `onPhoto` events; they never stop the batch and never
+ * appear in manifest.csv. Throws E_CONFIG for invalid options and E_INPUT for an unusable `outDir`.
+ */
+export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
+  const regions = parseRegions(opts.regions);
+  const fraction = opts.fraction ?? SYNTH_DEFAULTS.fraction;
+  const seed = opts.seed ?? SYNTH_DEFAULTS.seed;
+  const jitter = opts.jitter ?? SYNTH_DEFAULTS.jitter;
+  const jpegQuality = opts.jpegQuality ?? SYNTH_DEFAULTS.jpegQuality;
+  validateSynthOptions({ strength: opts.strength, fraction, seed, jitter, jpegQuality });
+  await ensureWritableOut(opts.outDir);
+
+  const rows = opts.rows;
+  const subjectsInOrder = [...new Set(rows.map((r) => r.subject))];
+  const affected = chooseAffected(subjectsInOrder, fraction, seed);
+  const subjects: Record<string, TruthSubject> = {};
+  for (const id of subjectsInOrder) {
+    if (affected.has(id)) {
+      const w = subjectWarp(id, regions, opts.strength, seed, jitter);
+      subjects[id] = { label: SYNTH_LABELS.affected, strength: w.strength, regions: [...regions], params: w.params };
+    } else {
+      subjects[id] = { label: SYNTH_LABELS.control, strength: 0, regions: [], params: {} };
+    }
+  }
+
+  const names = outputNames(rows);
+  const outcomes: ({ photo: TruthPhoto } | { error: RowError })[] = new Array(rows.length);
+  const previews: { index: number; tiles: RgbImage[] }[] = [];
+  const previewWanted = (i: number) => opts.preview && affected.has(rows[i].subject) && previews.length < SYNTH_DEFAULTS.previewPhotos;
+
+  const processRow = async (i: number): Promise<TruthPhoto> => {
+    const row = rows[i];
+    const subject = subjects[row.subject];
+    const detected = await opts.detect(row.absPath);
+    const face = opts.chooseFace(detected.faces, detected.width, detected.height);
+    if (!face) throw new PhenofaceError('E_NO_FACE', `No face found in "${row.path}".`);
+    const img = await decodeRgb(row.absPath);
+    // The detector reports the oriented photo's coordinates; rescale if its size differs from ours.
+    const kx = img.width / detected.width;
+    const ky = img.height / detected.height;
+    const lm = face.landmarks5.map(([x, y]) => [x * kx, y * ky]) as Landmarks5;
+    const box: Box = { x: face.box.x * kx, y: face.box.y * ky, width: face.box.width * kx, height: face.box.height * ky };
+    const { view, viewSource } = decideView(row, face, lm);
+    const warp = subject.label === SYNTH_LABELS.affected ? buildPhotoWarp(lm, subject.params, view) : zeroWarp(lm);
+    const { image, minJacobian } = warpImage(img, warp);
+    if (!(minJacobian > 0)) {
+      throw new PhenofaceError('E_INTERNAL', `The warp of "${row.path}" folds the image (smallest Jacobian ${minJacobian.toFixed(4)}); the photo was not written.`);
+    }
+    const outPath = path.join(opts.outDir, names[i]);
+    await mkdir(path.dirname(outPath), { recursive: true });
+    await writeFile(outPath, await encodeJpegRgb(image, jpegQuality));
+    if (previewWanted(i)) {
+      const full = buildPhotoWarp(lm, subjectWarp(row.subject, regions, 1, seed, jitter).params, view);
+      previews.push({ index: i, tiles: [faceCrop(warpImage(img, zeroWarp(lm)).image, warp), faceCrop(image, warp), faceCrop(warpImage(img, full).image, warp)] });
+    }
+    const roundPoint = (p: [number, number]): [number, number] => [round(p[0]), round(p[1])];
+    const regionsOut: TruthPhoto['regions'] = {};
+    for (const [name, r] of Object.entries(warp.regions) as [SynthRegion, PlantedRegion | SkippedRegion][]) {
+      regionsOut[name] = 'skipped' in r ? r : {
+        centre: roundPoint(r.centre),
+        radius: round(r.radius),
+        ...(r.parts && { parts: r.parts.map((p) => ({ name: p.name, centre: roundPoint(p.centre), radius: round(p.radius) })) }),
+      };
+    }
+    return {
+      path: names[i],
+      source: row.path,
+      subject: row.subject,
+      label: subject.label,
+      view,
+      viewSource,
+      width: image.width,
+      height: image.height,
+      face: { box: { x: round(box.x), y: round(box.y), width: round(box.width), height: round(box.height) }, landmarks5: lm.map(roundPoint) as Landmarks5 },
+      minJacobian: round(Math.min(minJacobian, 1), 4),
+      regions: regionsOut,
+    };
+  };
+
+  // A small ordered pool: `concurrency` rows in flight, events emitted in input order.
+  let next = 0;
+  let emitted = 0;
+  const emit = () => {
+    while (emitted < rows.length && outcomes[emitted]) {
+      const o = outcomes[emitted];
+      opts.onPhoto?.('photo' in o ? { row: rows[emitted], photo: o.photo } : { row: rows[emitted], error: o.error.error });
+      emitted++;
+    }
+  };
+  const worker = async () => {
+    while (next < rows.length) {
+      const i = next++;
+      try {
+        outcomes[i] = { photo: await processRow(i) };
+      } catch (err) {
+        outcomes[i] = { error: { path: rows[i].path, subject: rows[i].subject, error: toErrorRecord(err) } };
+      }
+      emit();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, rows.length)) }, worker));
+
+  const photos = outcomes.flatMap((o) => ('photo' in o ? [o.photo] : []));
+  const skipped = [...(opts.inputErrors ?? []), ...outcomes.flatMap((o) => ('error' in o ? [o.error] : []))];
+
+  const metaColumns = PASSTHROUGH_COLUMNS.filter((c) => rows.some((r) => r.meta?.[c] !== undefined));
+  const metaOf = new Map(rows.map((r, i) => [names[i], r.meta ?? {}]));
+  const lines = [['path', 'subject', 'label', 'view', ...metaColumns].join(',')];
+  for (const p of photos) lines.push([p.path, p.subject, p.label, p.view, ...metaColumns.map((c) => metaOf.get(p.path)?.[c] ?? '')].map(csvCell).join(','));
+  const manifestPath = path.join(opts.outDir, 'manifest.csv');
+  await writeFile(manifestPath, lines.join('\n') + '\n');
+
+  const truth: Truth = {
+    contract: 1,
+    generator: 'phenoface synth',
+    options: { ...(opts.sourceName && { source: opts.sourceName }), regions, strength: opts.strength, fraction, seed, jitter, jpegQuality },
+    positive: SYNTH_LABELS.affected,
+    subjects,
+    photos,
+    skipped,
+  };
+  const truthPath = path.join(opts.outDir, 'truth.json');
+  await writeFile(truthPath, JSON.stringify(truth, null, 1) + '\n');
+
+  let previewPath: string | undefined;
+  if (opts.preview && previews.length > 0) {
+    previewPath = path.join(opts.outDir, 'preview.png');
+    previews.sort((a, b) => a.index - b.index);
+    await writeFile(previewPath, await contactSheetPng(previews.map((p) => p.tiles)));
+  }
+  return { truth, manifestPath, truthPath, previewPath, written: photos.length, failed: skipped.length };
+}
