@@ -63,12 +63,12 @@ export class ProgressReporter {
     this.phase = p.phase;
     if (p.total === 0) return;
     if (this.sink.isTTY) {
-      const payload = { label: `${this.label} ${p.phase}`, rate: p.ratePerSec.toFixed(1), eta: formatDuration(p.etaSec), extra: this.extra(p) };
+      const payload = { label: `${this.label} ${p.phase}`, rate: p.ratePerSec.toFixed(1), etaText: formatDuration(p.etaSec), extra: this.extra(p) };
       if (starting) {
         this.bar = new CliSingleBar({
           // cli-progress only needs write() and isTTY; readline's cursor moves are written as escapes.
           stream: { isTTY: true, columns: this.sink.columns ?? 80, write: (s: string) => (this.sink.err(s), true) },
-          format: '{label} [{bar}] {percentage}% {value}/{total} | {rate} photos/s | ETA {eta}{extra}',
+          format: '{label} [{bar}] {percentage}% {value}/{total} | {rate} photos/s | ETA {etaText}{extra}',
           barsize: 30,
           hideCursor: false,
         });
@@ -102,8 +102,7 @@ export class ProgressReporter {
 
   private finishPhase(): void {
     if (this.bar) {
-      this.bar.stop();
-      this.sink.err('\n');
+      this.bar.stop(); // leaves the final bar on screen and ends its line
       this.bar = undefined;
     }
     this.phase = undefined;

@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EmbeddingCache, hashFile, type CacheKey } from '../../../src/data/cache.ts';
+import { hasCode } from '../../../src/errors.ts';
+import type { Face } from '../../../src/types.ts';
+import { tempDir } from './fixtures.ts';
+
+const face: Face = {
+  box: { x: 10, y: 12, width: 50, height: 60 },
+  score: 0.998,
+  landmarks5: [[20, 30], [40, 30], [30, 42], [22, 55], [38, 55]],
+  pose: { yaw: 3.5, pitch: -2, roll: 1 },
+  view: 'frontal',
+};
+const key = (sha: string, backbone = 'mobilefacenet', pipelineVersion = 'p1'): CacheKey => ({ sha256: sha.padEnd(64, '0'), backbone, pipelineVersion });
+
+let tmp: { dir: string; cleanup: () => void };
+let file: string;
+beforeEach(() => {
+  tmp = tempDir();
+  file = path.join(tmp.dir, 'sub', 'cache.sqlite');
+});
+afterEach(() => tmp.cleanup());
+
+describe('EmbeddingCache', () => {
+  it('round-trips an embedding and its face bit for bit, and an error record', () => {
+    const cache = EmbeddingCache.open(file);
+    // A view into a larger buffer at an odd offset: only its own 3 floats must be stored.
+    const big = new Float32Array([9, 0.1, -2.5e-8, 3.4028e38, 9]);
+    cache.put(key('a'), { face, embedding: big.subarray(1, 4) });
+    cache.put(key('b'), { error: { code: 'E_NO_FACE', message: 'No face found in "b.png".' } });
+    const a = cache.get(key('a'))!;
+    expect('embedding' in a && Array.from(a.embedding)).toEqual(Array.from(big.subarray(1, 4)));
+    expect('face' in a && a.face).toEqual(face);
+    expect(a.createdAt).toBeInstanceOf(Date);
+    expect(Math.abs(a.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(cache.get(key('b'))).toMatchObject({ error: { code: 'E_NO_FACE', message: 'No face found in "b.png".' } });
+    cache.close();
+  });
+
+  it('keys on content hash, backbone and pipeline version together', () => {
+    const cache = EmbeddingCache.open(file);
+    cache.put(key('a'), { face, embedding: new Float32Array([1, 2]) });
+    expect(cache.has(key('a'))).toBe(true);
+    expect(cache.has(key('a', 'arcface-r100'))).toBe(false);
+    expect(cache.has(key('a', 'mobilefacenet', 'p2'))).toBe(false);
+    expect(cache.has(key('c'))).toBe(false);
+    expect(cache.get(key('a', 'mobilefacenet', 'p2'))).toBeUndefined();
+    cache.put(key('a'), { face, embedding: new Float32Array([3, 4]) }); // replace
+    const got = cache.get(key('a'))!;
+    expect('embedding' in got && Array.from(got.embedding)).toEqual([3, 4]);
+    cache.put(key('a', 'arcface-r100'), { error: { code: 'E_NO_FACE', message: 'x' } });
+    expect(cache.stats()).toEqual({
+      entries: 2,
+      embeddings: 1,
+      errors: 1,
+      byVersion: [
+        { backbone: 'arcface-r100', pipelineVersion: 'p1', entries: 1 },
+        { backbone: 'mobilefacenet', pipelineVersion: 'p1', entries: 1 },
+      ],
+    });
+    cache.close();
+  });
+
+  it('keeps what was put across close and reopen, in WAL mode', () => {
+    const cache = EmbeddingCache.open(file);
+    cache.put(key('a'), { face, embedding: new Float32Array([0.5]) });
+    expect(existsSync(file + '-wal')).toBe(true);
+    cache.close();
+    const again = EmbeddingCache.open(file);
+    expect(again.has(key('a'))).toBe(true);
+    again.close();
+  });
+
+  it('refuses a file that is not a cache, and an empty key field', () => {
+    writeFileSync(path.join(tmp.dir, 'junk.sqlite'), 'this is not a database, just text that is long enough to look like a header'.repeat(20));
+    expect(() => EmbeddingCache.open(path.join(tmp.dir, 'junk.sqlite'))).toThrow(/Cannot open cache file .*junk\.sqlite" as an SQLite database/);
+    const cache = EmbeddingCache.open(file);
+    try {
+      cache.put({ sha256: '', backbone: 'b', pipelineVersion: 'p' }, { error: { code: 'E_NO_FACE', message: '' } });
+      expect.unreachable();
+    } catch (err) {
+      expect(hasCode(err, 'E_INPUT')).toBe(true);
+      expect((err as Error).message).toBe('Invalid cache key sha256: "". Should be a non-empty string.');
+    }
+    cache.close();
+  });
+});
+
+describe('hashFile', () => {
+  it('is the sha256 of the bytes, streamed (5 MB file)', async () => {
+    const bytes = Buffer.alloc(5 * 1024 * 1024 + 17);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 255;
+    const f = path.join(tmp.dir, 'big.bin');
+    writeFileSync(f, bytes);
+    expect(await hashFile(f)).toBe(createHash('sha256').update(readFileSync(f)).digest('hex'));
+    expect(await hashFile(f)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('rejects a missing file', async () => {
+    await expect(hashFile(path.join(tmp.dir, 'none'))).rejects.toThrow(/ENOENT/);
+  });
+});
