@@ -72,7 +72,7 @@ export interface DatasetSummary {
 
 /** A validated data set. */
 export interface Dataset {
-  /** Real path of the data set's folder (the manifest's folder, or the layout's ROOT). */
+  /** Real path of the data set's folder (the manifest's folder or `root` option, or the layout's ROOT). */
   root: string;
   /** Absolute path of the manifest CSV; absent for a folder layout. */
   manifestPath?: string;
@@ -88,6 +88,12 @@ export interface LoadDatasetOptions {
   positive?: string;
   /** The two classes; default `vcfs`, `control`, or `positive` plus the one other label found. */
   labels?: string[];
+  /**
+   * For a manifest: the folder its paths are relative to and must stay inside; default the
+   * manifest's own folder (the CLI contract). Lets a manifest written elsewhere describe a
+   * read-only data set. Ignored for a folder layout, whose ROOT is the folder itself.
+   */
+  root?: string;
 }
 
 /** Image file extensions a folder layout picks up (the formats sharp decodes). */
@@ -124,7 +130,14 @@ export async function loadDataset(source: string, opts: LoadDatasetOptions = {})
     throw new PhenofaceError('E_NOT_FOUND', `Data set "${source}" does not exist; expected a manifest CSV or a folder laid out as ROOT/<label>/<subject>/<image>.`, { cause: err });
   }
   const isFolder = sourceStats.isDirectory();
-  const root = await realpath(isFolder ? source : path.dirname(path.resolve(source)));
+  const rootGiven = isFolder ? source : (opts.root ?? path.dirname(path.resolve(source)));
+  let root: string;
+  try {
+    root = await realpath(rootGiven);
+    if (!(await stat(root)).isDirectory()) throw new Error('not a folder');
+  } catch (err) {
+    throw new PhenofaceError('E_NOT_FOUND', `Data set folder "${rootGiven}" is not an existing folder; expected the folder that the manifest's paths are relative to.`, { cause: err });
+  }
   const { rows, problems } = isFolder ? await readFolder(root) : await readManifest(source);
   const items = problems.some((p) => p.kind === 'not-csv' || p.kind === 'missing-column' || p.kind === 'duplicate-column')
     ? { items: [], positive: '', negative: '' }

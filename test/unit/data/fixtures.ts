@@ -29,6 +29,7 @@ export async function writeImages(root: string, rels: string[]): Promise<void> {
 /** Write a manifest (lines joined with `eol`) and return its path. */
 export function writeManifest(root: string, lines: string[], opts: { eol?: string; bom?: boolean; name?: string } = {}): string {
   const file = path.join(root, opts.name ?? 'manifest.csv');
+  mkdirSync(root, { recursive: true });
   writeFileSync(file, (opts.bom ? '\uFEFF' : '') + lines.join(opts.eol ?? '\n') + (opts.eol ?? '\n'));
   return file;
 }

@@ -119,6 +119,17 @@ describe('loadDataset from a manifest: accepted input', () => {
     await expect(loadDataset(file, { labels: ['case', 'ctrl'], positive: 'vcfs' })).rejects.toSatisfy((e) => hasCode(e, 'E_INPUT'));
   });
 
+  it('takes paths relative to a given root folder, and still refuses escapes from it', async () => {
+    const elsewhere = path.join(tmp.dir, 'manifests');
+    const file = writeManifest(elsewhere, [HEADER, 'img/a.png,s1,vcfs', '../data/img/b.png,s2,control'], { name: 'm.csv' });
+    const { problems } = await manifestProblems(() => loadDataset(file, { root }));
+    expect(problems.map((p) => [p.kind, p.row])).toEqual([['path-escape', 2]]);
+    const ok = writeManifest(elsewhere, [HEADER, 'img/a.png,s1,vcfs'], { name: 'ok.csv' });
+    const ds = await loadDataset(ok, { root });
+    expect([ds.root, ds.manifestPath, ds.items[0].absPath]).toEqual([root, ok, path.join(root, 'img/a.png')]);
+    await expect(loadDataset(ok, { root: path.join(tmp.dir, 'nowhere') })).rejects.toThrow(/Data set folder ".*nowhere" is not an existing folder/);
+  });
+
   it('throws E_NOT_FOUND for a data set that does not exist', async () => {
     await expect(loadDataset(path.join(tmp.dir, 'nope.csv'), {})).rejects.toSatisfy((e) => hasCode(e, 'E_NOT_FOUND'));
   });
