@@ -3,7 +3,7 @@ export { synthesize, validateSynthOptions, SYNTH_LABELS } from './synth.ts';
 export type { SynthOptions, SynthResult, Truth, TruthPhoto, TruthSubject, DetectFn } from './synth.ts';
 export { readSynthInput, PASSTHROUGH_COLUMNS } from './input.ts';
 export type { SynthInput, SynthRow, RowError } from './input.ts';
-export { SYNTH_REGIONS, SYNTH_DEFAULTS, FULL_STRENGTH, parseRegions, subjectWarp } from './params.ts';
+export { SYNTH_REGIONS, SYNTH_DEFAULTS, FULL_STRENGTH, parseRegions, subjectWarp, scaleParams } from './params.ts';
 export type { SynthRegion, WarpParams, SubjectWarp, PeriorbitalParams, PerinasalParams, PerioralParams, FacelengthParams } from './params.ts';
 export { faceFrame, buildPhotoWarp, zeroWarp, warpImage, mapPoint, forwardPoint, jacobianAt, PROFILE_SKIPS } from './warp.ts';
 export type { FaceFrame, PhotoWarp, PlantedRegion, SkippedRegion, LocalKernel, BandKernel } from './warp.ts';

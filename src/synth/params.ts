@@ -131,3 +131,12 @@ export function subjectWarp(
   }
   return { strength: s, params };
 }
+
+/** Every amount of `params` times `k` (k = 0 gives the identity warp). */
+export function scaleParams(params: WarpParams, k: number): WarpParams {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [region, amounts] of Object.entries(params) as [string, Record<string, number>][]) {
+    out[region] = Object.fromEntries(Object.entries(amounts).map(([name, v]) => [name, v * k]));
+  }
+  return out as WarpParams;
+}

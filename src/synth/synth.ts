@@ -17,7 +17,7 @@ import type { Box, Face, Landmarks5, RgbImage, View } from '../types.ts';
 import { contactSheetPng, cropSquare, decodeRgb, encodeJpegRgb } from './codec.ts';
 import type { RowError, SynthRow } from './input.ts';
 import { PASSTHROUGH_COLUMNS } from './input.ts';
-import { parseRegions, subjectWarp, SYNTH_DEFAULTS, type SynthRegion, type WarpParams } from './params.ts';
+import { parseRegions, scaleParams, subjectWarp, SYNTH_DEFAULTS, type SynthRegion, type WarpParams } from './params.ts';
 import { chooseAffected } from './random.ts';
 import { buildPhotoWarp, warpImage, zeroWarp, type PhotoWarp, type PlantedRegion, type SkippedRegion } from './warp.ts';
 
@@ -69,6 +69,8 @@ export interface TruthPhoto {
   face: { box: Box; landmarks5: Landmarks5 };
   /** Smallest Jacobian determinant of this photo's pixel map (1 for controls; > 0 means no fold). */
   minJacobian: number;
+  /** Present when this photo's amounts had to be scaled down (by this factor) to stay invertible. */
+  attenuation?: number;
   /** Affected photos: each requested region, planted (centre, radius in px) or skipped (reason). */
   regions: Partial<Record<SynthRegion, PlantedRegion | SkippedRegion>>;
 }
@@ -112,6 +114,9 @@ export function validateSynthOptions(o: { strength: number; fraction: number; se
   if (!(Number.isFinite(o.jitter) && o.jitter >= 0 && o.jitter <= 0.5)) throw bad('jitter', o.jitter, 'a number in [0, 0.5]');
   if (!(Number.isInteger(o.jpegQuality) && o.jpegQuality >= 1 && o.jpegQuality <= 100)) throw bad('jpegQuality', o.jpegQuality, 'an integer in [1, 100]');
 }
+
+/** Smallest Jacobian determinant a written photo's pixel map may have: well clear of a fold. */
+const MIN_JACOBIAN = 0.1;
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || '_';
 
@@ -201,9 +206,18 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
     const lm = face.landmarks5.map(([x, y]) => [x * kx, y * ky]) as Landmarks5;
     const box: Box = { x: face.box.x * kx, y: face.box.y * ky, width: face.box.width * kx, height: face.box.height * ky };
     const { view, viewSource } = decideView(row, face, lm);
-    const warp = subject.label === SYNTH_LABELS.affected ? buildPhotoWarp(lm, subject.params, view) : zeroWarp(lm);
-    const { image, minJacobian } = warpImage(img, warp);
-    if (!(minJacobian > 0)) {
+    // A fold cannot happen on ordinary landmarks (see the Jacobian tests); should odd landmarks
+    // still bring the map near one, this photo's amounts are halved until it is safely invertible,
+    // and truth.json records the attenuation.
+    let attenuation = 1;
+    let warp = subject.label === SYNTH_LABELS.affected ? buildPhotoWarp(lm, subject.params, view) : zeroWarp(lm);
+    let { image, minJacobian } = warpImage(img, warp);
+    while (minJacobian < MIN_JACOBIAN && attenuation > 1 / 64) {
+      attenuation /= 2;
+      warp = buildPhotoWarp(lm, scaleParams(subject.params, attenuation), view);
+      ({ image, minJacobian } = warpImage(img, warp));
+    }
+    if (minJacobian < MIN_JACOBIAN) {
       throw new PhenofaceError('E_INTERNAL', `The warp of "${row.path}" folds the image (smallest Jacobian ${minJacobian.toFixed(4)}); the photo was not written.`);
     }
     const outPath = path.join(opts.outDir, names[i]);
@@ -233,6 +247,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
       height: image.height,
       face: { box: { x: round(box.x), y: round(box.y), width: round(box.width), height: round(box.height) }, landmarks5: lm.map(roundPoint) as Landmarks5 },
       minJacobian: round(Math.min(minJacobian, 1), 4),
+      ...(attenuation < 1 && { attenuation }),
       regions: regionsOut,
     };
   };

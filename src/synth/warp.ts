@@ -231,13 +231,16 @@ export function buildPhotoWarp(lm: Landmarks5, params: WarpParams, view: View): 
     if (profile) warp.regions.periorbital = { skipped: PROFILE_SKIPS.periorbital! };
     else {
       const p = params.periorbital;
+      // Eye geometry is sized to the eye spacing when the eyes crowd together (oblique views, odd
+      // landmarks), so the two eyes' kernels never overlap; a frontal face has spacing ~1.
+      const e = Math.min(1, Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]));
       for (const [name, eye] of [['image-left eye', eyeA], ['image-right eye', eyeB]] as const) {
         // Lift the outer canthus: the eye farther towards -u turns one way, the other eye the other.
         const outward = eye[0] < (eyeA[0] + eyeB[0]) / 2 ? 1 : -1;
         const angle = (outward * p.upslantDeg * Math.PI) / 180;
-        const fissure: LocalKernel = { centre: eye, rx: 0.36, ry: 0.28, b: inverseMinusIdentity(1 + p.fissureWidth, 1 + p.fissureHeight, angle), t: [0, 0], window: 'bump' };
+        const fissure: LocalKernel = { centre: eye, rx: 0.36 * e, ry: 0.28 * e, b: inverseMinusIdentity(1 + p.fissureWidth, 1 + p.fissureHeight, angle), t: [0, 0], window: 'bump' };
         // Hooding: upper lid and brow skin slide down over the lid (backward offset points up).
-        const hood: LocalKernel = { centre: [eye[0], eye[1] - 0.12], rx: 0.32, ry: 0.2, b: [0, 0, 0, 0], t: [0, -p.hood], window: 'bump' };
+        const hood: LocalKernel = { centre: [eye[0], eye[1] - 0.12 * e], rx: 0.32 * e, ry: 0.2 * e, b: [0, 0, 0, 0], t: [0, -p.hood * e], window: 'bump' };
         parts.push({ region: 'periorbital', name, anchor: eye, kernels: [fissure, hood] });
       }
     }
