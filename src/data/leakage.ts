@@ -109,6 +109,17 @@ function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
+/** Squared distance of rows at offsets `a` and `b` of `m` if it is at most `limit`, else undefined (early exit). */
+function squaredDistanceBelow(m: Float32Array, a: number, b: number, dim: number, limit: number): number | undefined {
+  let sum = 0;
+  for (let k = 0; k < dim; k++) {
+    const d = m[a + k] - m[b + k];
+    sum += d * d;
+    if ((k & 31) === 31 && sum > limit) return undefined;
+  }
+  return sum <= limit ? sum : undefined;
+}
+
 function unit(v: Float32Array): Float32Array {
   const n = Math.sqrt(dot(v, v));
   return n > 0 ? v.map((x) => x / n) : v.slice();
@@ -141,12 +152,18 @@ export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOp
   if (bad) throw new PhenofaceError('E_INPUT', `Embedding of "${bad.path}" has ${bad.embedding!.length} dimensions; expected ${dim} like the others.`);
   const vectors = embedded.map((p) => unit(p.embedding!));
 
-  // 2. Near-identical photos: every pair of different files, O(n^2 d).
+  // 2. Near-identical photos: every pair of different files. For unit vectors cosine > c means
+  // squared distance < 2(1 - c); the distance is summed in blocks of 32 dimensions and a pair is
+  // dropped as soon as the partial sum exceeds that bound, so most pairs cost 32 of `dim` products.
+  const maxSquaredDistance = 2 * (1 - nearCos) + 1e-6; // slack for float32 rounding; the cosine decides
+  const packed = new Float32Array(vectors.length * dim);
+  vectors.forEach((v, i) => packed.set(v, i * dim));
   for (let i = 0; i < embedded.length; i++) {
     for (let j = i + 1; j < embedded.length; j++) {
       const a = embedded[i];
       const b = embedded[j];
       if (a.sha256 !== undefined && a.sha256 === b.sha256) continue; // already a duplicate-content warning
+      if (squaredDistanceBelow(packed, i * dim, j * dim, dim, maxSquaredDistance) === undefined) continue;
       const cosine = dot(vectors[i], vectors[j]);
       if (cosine <= nearCos) continue;
       const crossSubject = a.subject !== b.subject;
