@@ -88,7 +88,7 @@ describe('synthesize', () => {
         expect(img.length).toBe(FACE_W * FACE_H * 3);
         const planted = Object.values(c.regions) as PlantedRegion[];
         expect(planted.map((p) => 'centre' in p)).toEqual([true, true, true, true]);
-        const circles = planted.flatMap((p) => p.parts ?? [p]);
+        const circles: { centre: [number, number]; radius: number }[] = planted.flatMap((p) => p.parts ?? [{ centre: p.centre, radius: p.radius }]);
         const diff = (x: number, y: number) => Math.max(...[0, 1, 2].map((k) => Math.abs(img[(y * FACE_W + x) * 3 + k] - ctl[(y * FACE_W + x) * 3 + k])));
         // JPEG codes 8x8 blocks independently (4:4:4): a block outside every circle must be identical.
         let outsideBlocks = 0;

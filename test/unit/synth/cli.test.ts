@@ -1,0 +1,79 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.ts';
+import { synthCommand } from '../../../src/cli/synth.ts';
+import type { CliIO } from '../../../src/cli/io.ts';
+import { fakeDetect, firstFace, writeFaceJpeg } from './fixtures.ts';
+
+let dir: string;
+let closed = 0;
+const fakeDetector = async () => ({ detectFile: fakeDetect, chooseFace: firstFace, close: async () => void closed++ });
+
+function captureIO(): CliIO & { stdout: string; stderr: string } {
+  const io = { stdout: '', stderr: '', isTTY: false, cwd: '', out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+  io.cwd = dir;
+  return io;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'phenoface-synth-cli-'));
+  for (const s of ['p1', 'p2', 'p3', 'p4']) await writeFaceJpeg(path.join(dir, 'photos', s, '1.jpg'));
+  await writeFile(path.join(dir, 'photos', 'p2', 'broken.png'), Buffer.from('not a png'));
+  await writeFile(path.join(dir, 'manifest.csv'), 'path,subject\nphotos/p1/1.jpg,p1\nphotos/p2/1.jpg,p2\nphotos/p2/broken.png,p2\nphotos/p3/1.jpg,p3\nphotos/p4/1.jpg,p4\n');
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('phenoface synth: usage errors (exit 2, before any model loads)', () => {
+  const base = ['synth', '--manifest', 'manifest.csv', '--out', 'o'];
+  it.each([
+    [[...base, '--regions', 'periorbital,ears', '--strength', '1'], 'Unknown region "ears". Should be one of: periorbital, perinasal, perioral, facelength.'],
+    [[...base, '--regions', 'all', '--strength', '2'], 'Invalid strength: 2. Should be a number in [0, 1].'],
+    [[...base, '--regions', 'all', '--strength', 'strong'], 'Invalid --strength: "strong". Should be a number.'],
+    [[...base, '--regions', 'all', '--strength', '0.5', '--fraction', '1'], 'Invalid fraction: 1. Should be a number in (0, 1).'],
+    [[...base, '--regions', 'all', '--strength', '0.5', '--seed', '1.5'], 'Invalid --seed: "1.5". Should be an integer.'],
+    [['synth', '--manifest', 'manifest.csv', '--regions', 'all', '--strength', '1'], 'Missing --out.'],
+    [[...base, '--regions', 'all', '--strength', '1', '--colour'], "Unknown option '--colour'"],
+  ])('%j', async (argv, message) => {
+    const io = captureIO();
+    expect(await main(argv, io)).toBe(2);
+    expect(io.stderr).toContain(message);
+  });
+
+  it('a missing manifest is E_NOT_FOUND (exit 1)', async () => {
+    const io = captureIO();
+    expect(await main(['synth', '--manifest', 'nope.csv', '--out', 'o', '--regions', 'all', '--strength', '1'], io)).toBe(1);
+    expect(io.stderr).toMatch(/E_NOT_FOUND: Input "[^"]*nope.csv" does not exist/);
+  });
+
+  it('--help lists the regions', async () => {
+    const io = captureIO();
+    expect(await main(['synth', '--help'], io)).toBe(0);
+    expect(io.stdout).toContain('periorbital, perinasal, perioral, facelength');
+  });
+});
+
+describe('phenoface synth: a run', () => {
+  it('writes the data set, prints a record for the bad file, and exits 3', async () => {
+    const io = captureIO();
+    const code = await synthCommand(fakeDetector)(['--manifest', 'manifest.csv', '--out', 'out', '--regions', 'perioral,facelength', '--strength', '0.5', '--seed', '3'], io);
+    expect(code).toBe(3);
+    const records = io.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records).toEqual([{ contract: 1, path: 'photos/p2/broken.png', error: { code: 'E_DECODE', message: expect.stringContaining('Cannot decode') } }]);
+    expect(io.stderr).toMatch(/wrote 4 photos of 4 subjects \(2 vcfs, 2 control; strength 0.5, regions perioral, facelength\)/);
+    const manifest = await readFile(path.join(dir, 'out', 'manifest.csv'), 'utf8');
+    expect(manifest.trim().split('\n')).toHaveLength(5);
+    const truth = JSON.parse(await readFile(path.join(dir, 'out', 'truth.json'), 'utf8'));
+    expect(truth).toMatchObject({ contract: 1, options: { regions: ['perioral', 'facelength'], strength: 0.5, fraction: 0.5, seed: 3, jpegQuality: 95 } });
+    expect(closed).toBe(1);
+  });
+
+  it('refuses an output folder inside the input folder', async () => {
+    const io = captureIO();
+    await expect(synthCommand(fakeDetector)(['--manifest', 'photos', '--out', 'photos/planted', '--regions', 'all', '--strength', '1'], io)).rejects.toMatchObject({ code: 'E_INPUT' });
+  });
+});
