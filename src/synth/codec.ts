@@ -1,39 +1,10 @@
 /**
- * Private image helpers for synth: full-resolution decode to RGB, JPEG/PNG encode, square crops
- * and a contact sheet. (The shared image layer, src/image, was not there when synth was written;
- * these are small and should give way to it once it offers full-resolution decode.)
- *
- * Synth decodes at full resolution, never downscaled: its output photos are the input photos with
- * only the planted geometry changed.
+ * Private image helpers for synth: JPEG encode, square crops and a contact sheet. (The shared
+ * image layer, src/image, had no encoder or contact sheet when synth was written; these are small
+ * and should give way to it once it has them.)
  */
-import { stat } from 'node:fs/promises';
 import sharp, { type OverlayOptions } from 'sharp';
-import { DEFAULTS } from '../config.ts';
-import { PhenofaceError } from '../errors.ts';
 import type { RgbImage } from '../types.ts';
-
-/** Decodes a photo to interleaved RGB, EXIF orientation applied. E_NOT_FOUND / E_TOO_LARGE / E_DECODE. */
-export async function decodeRgb(absPath: string, limits = DEFAULTS.image): Promise<RgbImage> {
-  const st = await stat(absPath).catch((err) => {
-    throw new PhenofaceError('E_NOT_FOUND', `Photo "${absPath}" does not exist.`, { cause: err });
-  });
-  if (!st.isFile()) throw new PhenofaceError('E_DECODE', `"${absPath}" is not a file.`);
-  if (st.size > limits.maxBytes) throw new PhenofaceError('E_TOO_LARGE', `Photo "${absPath}" is ${st.size} bytes. Should be at most ${limits.maxBytes}.`);
-  try {
-    const { data, info } = await sharp(absPath, { limitInputPixels: limits.maxPixels })
-      .rotate()
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-  } catch (err) {
-    const message = (err as Error).message;
-    if (/pixel limit/i.test(message)) throw new PhenofaceError('E_TOO_LARGE', `Photo "${absPath}" has more than ${limits.maxPixels} pixels.`, { cause: err });
-    throw new PhenofaceError('E_DECODE', `Cannot decode "${absPath}" as an image: ${message}.`, { cause: err });
-  }
-}
 
 function rawSharp(img: RgbImage) {
   return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } });

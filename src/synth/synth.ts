@@ -14,7 +14,8 @@ import { DEFAULTS } from '../config.ts';
 import { PhenofaceError, toErrorRecord } from '../errors.ts';
 import { estimatePose, viewOfYaw } from '../pose/index.ts';
 import type { Box, Face, Landmarks5, RgbImage, View } from '../types.ts';
-import { contactSheetPng, cropSquare, decodeRgb, encodeJpegRgb } from './codec.ts';
+import { decodeImage } from '../image/index.ts';
+import { contactSheetPng, cropSquare, encodeJpegRgb } from './codec.ts';
 import type { RowError, SynthRow } from './input.ts';
 import { PASSTHROUGH_COLUMNS } from './input.ts';
 import { parseRegions, scaleParams, subjectWarp, SYNTH_DEFAULTS, type SynthRegion, type WarpParams } from './params.ts';
@@ -199,8 +200,10 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
     const detected = await opts.detect(row.absPath);
     const face = opts.chooseFace(detected.faces, detected.width, detected.height);
     if (!face) throw new PhenofaceError('E_NO_FACE', `No face found in "${row.path}".`);
-    const img = await decodeRgb(row.absPath);
-    // The detector reports the oriented photo's coordinates; rescale if its size differs from ours.
+    // Decoded as the pipeline decodes (EXIF-oriented, alpha on white; photos over
+    // DEFAULTS.image.maxSidePx are downscaled, and so is their output).
+    const img = await decodeImage(row.absPath);
+    // The detector reports the full-size oriented photo's coordinates; rescale to the decoded pixels.
     const kx = img.width / detected.width;
     const ky = img.height / detected.height;
     const lm = face.landmarks5.map(([x, y]) => [x * kx, y * ky]) as Landmarks5;
