@@ -30,6 +30,8 @@ export const DATA_DEFAULTS = Object.freeze({
   identityAbsoluteCosine: 0.5,
   /** Without a terminal, the progress reporter prints a line every this fraction of the work... */
   progressStepFraction: 0.05,
-  /** ...or every this many seconds, whichever comes first. */
+  /** ...or every this many seconds, whichever comes first... */
   progressIntervalSec: 10,
+  /** ...but never more often than this (a phase over in a second prints its last line only). */
+  progressMinIntervalSec: 1,
 });

@@ -1,7 +1,8 @@
 /**
  * Progress on stderr for long runs (embedding a data set takes minutes to hours on 2 cores).
  * On a terminal a cli-progress bar redraws in place; anywhere else (a log file, CI) redrawing
- * would flood the log, so one plain line is printed every 5% of the work or every 10 s.
+ * would flood the log, so one plain line is printed every 5% of the work or every 10 s (at most
+ * one a second), and one for the end of each phase.
  */
 import { createRequire } from 'node:module';
 import { DATA_DEFAULTS } from './defaults.ts';
@@ -83,8 +84,10 @@ export class ProgressReporter {
       return;
     }
     const step = Math.max(1, Math.ceil(p.total * DATA_DEFAULTS.progressStepFraction));
-    if (p.done - this.lastDone >= step || t - this.lastTimeMs >= DATA_DEFAULTS.progressIntervalSec * 1000 || p.done === p.total) {
-      if (p.done === this.lastDone && p.done === p.total) return; // already printed
+    const sinceMs = t - this.lastTimeMs;
+    const stepDue = p.done - this.lastDone >= step && sinceMs >= DATA_DEFAULTS.progressMinIntervalSec * 1000;
+    const timeDue = sinceMs >= DATA_DEFAULTS.progressIntervalSec * 1000 && p.done > this.lastDone;
+    if (stepDue || timeDue || (p.done === p.total && p.done !== this.lastDone)) {
       this.sink.err(formatProgressLine(this.label, p) + '\n');
       this.lastDone = p.done;
       this.lastTimeMs = t;

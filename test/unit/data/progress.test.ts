@@ -22,9 +22,12 @@ function sink(isTTY: boolean) {
 describe('ProgressReporter without a terminal', () => {
   it('prints a line every 5% of the work, and the final state once', () => {
     const { out, sink: s } = sink(false);
-    const clock = 0;
+    let clock = 0;
     const reporter = new ProgressReporter(s, 'study', () => clock);
-    for (let done = 0; done <= 200; done++) reporter.update(step(done, 200));
+    for (let done = 0; done <= 200; done++) {
+      reporter.update(step(done, 200));
+      clock += 1000;
+    }
     reporter.stop();
     expect(out).toHaveLength(20); // 10, 20, ..., 200
     expect(out[0]).toBe('study embed 10/200 (5%), 1.0 photos/s, ETA 3m 10s\n');
@@ -45,9 +48,21 @@ describe('ProgressReporter without a terminal', () => {
     expect(out.map((l) => l.split(' ')[2])).toEqual(['3/1000', '6/1000', '9/1000']);
   });
 
+  it('prints only the final line of a phase that is over within a second', () => {
+    const { out, sink: s } = sink(false);
+    let clock = 0;
+    const reporter = new ProgressReporter(s, 'x', () => clock);
+    for (let done = 0; done <= 500; done++) {
+      reporter.update(step(done, 500, { phase: 'hash' }));
+      clock += 1; // 1 ms per photo
+    }
+    expect(out).toEqual(['x hash 500/500 (100%), 1.0 photos/s, ETA 0s\n']);
+  });
+
   it('starts afresh for a new phase', () => {
     const { out, sink: s } = sink(false);
-    const reporter = new ProgressReporter(s, 'x', () => 0);
+    let clock = 0;
+    const reporter = new ProgressReporter(s, 'x', () => (clock += 1000));
     for (let done = 0; done <= 2; done++) reporter.update(step(done, 2, { phase: 'hash' }));
     for (let done = 0; done <= 2; done++) reporter.update(step(done, 2, { cached: 5, failed: 1 }));
     expect(out).toEqual(['x hash 1/2 (50%), 1.0 photos/s, ETA 1s\n', 'x hash 2/2 (100%), 1.0 photos/s, ETA 0s\n', 'x embed 1/2 (50%), 1.0 photos/s, ETA 1s, 5 cached, 1 failed\n', 'x embed 2/2 (100%), 1.0 photos/s, ETA 0s, 5 cached, 1 failed\n']);
