@@ -8,10 +8,9 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { readFile } from 'node:fs/promises';
+import { IMAGE_EXTENSIONS } from '../data/manifest.ts';
 import { PhenofaceError } from '../errors.ts';
 
-/** Extensions taken when walking a folder. */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif', '.gif', '.tif', '.tiff', '.heic', '.heif', '.jfif']);
 
 /** One photo to process: `path` as the user wrote it (the contract's `path`), `abs` to open. */
 export interface InputItem {

@@ -68,6 +68,9 @@ export async function decodeImage(source: string | Buffer, cfg: ImageConfig = DE
   try {
     meta = await sharp(bytes, options).metadata();
   } catch (err) {
+    if (/pixel limit/i.test((err as Error).message)) {
+      throw new PhenofaceError('E_TOO_LARGE', `${name} has more than ${cfg.maxPixels.toLocaleString('en')} pixels (the limit).`, { cause: err });
+    }
     throw new PhenofaceError('E_DECODE', `${name} is not a readable image (${(err as Error).message.split('\n')[0]}).`, { cause: err });
   }
   if (!meta.width || !meta.height || !meta.format) throw new PhenofaceError('E_DECODE', `${name} is not a readable image (no size in its header).`);

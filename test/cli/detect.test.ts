@@ -1,0 +1,124 @@
+/**
+ * `phenoface detect` end to end on real faces (face-api's demo photos, from an installed npm
+ * package) and on every kind of bad input of issue 2, all in ONE batch: each input gets its own
+ * record, the batch goes on, the exit code is 3.
+ */
+import { mkdtempSync, writeFileSync, readFileSync, copyFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { memoryIO } from '../support/io.ts';
+
+const require = createRequire(import.meta.url);
+const demo = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
+const sample = (i: number) => path.join(demo, `sample${i}.jpg`);
+
+/** CRC-32 (PNG chunks). */
+function crc32(buf: Buffer): number {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+let dir: string;
+const files: Record<string, string> = {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-detect-'));
+  const put = (name: string, data: Buffer | string) => { const p = path.join(dir, name); writeFileSync(p, data); files[name] = p; return p; };
+  const face = await sharp(sample(2)).resize({ width: 640 }).jpeg().toBuffer();
+  put('zero.jpg', Buffer.alloc(0));
+  put('text.jpg', 'this is not an image\n');
+  put('truncated.jpg', face.subarray(0, Math.floor(face.length / 2)));
+  put('png-named.jpg', await sharp(face).png().toBuffer());
+  put('cmyk.jpg', await sharp(face).toColourspace('cmyk').jpeg().toBuffer());
+  put('sixteen.png', await sharp(face).toColourspace('rgb16').png().toBuffer());
+  put('alpha.png', await sharp(face).ensureAlpha(0.5).png().toBuffer());
+  put('grey.jpg', await sharp(face).greyscale().jpeg().toBuffer());
+  // stored rotated by 90° with EXIF orientation 6: decoders that honour EXIF see it upright
+  put('exif-rotated.jpg', await sharp(face).rotate(-90).withMetadata({ orientation: 6 }).jpeg().toBuffer());
+  put('anim.gif', await sharp(face).gif().toBuffer());
+  put('photo.webp', await sharp(face).webp().toBuffer());
+  put('photo.avif', await sharp(face).avif({ effort: 0 }).toBuffer());
+  put('one.png', await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer());
+  // a decompression bomb: a valid PNG header claiming 30000x30000 pixels with a tiny body
+  const bomb = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#000' } }).png().toBuffer();
+  bomb.writeUInt32BE(30000, 16); bomb.writeUInt32BE(30000, 20);
+  bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29); // IHDR's CRC over type + data
+  put('bomb.png', bomb);
+  put('big.jpg', await sharp(sample(2)).resize(12000, 9000, { fit: 'fill' }).jpeg({ quality: 60 }).toBuffer());
+  put('noface.png', await sharp({ create: { width: 400, height: 300, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).png().toBuffer());
+  const tile = await sharp(sample(2)).resize({ width: 480 }).jpeg().toBuffer();
+  const meta = await sharp(tile).metadata();
+  put('many.jpg', await sharp({ create: { width: 960, height: meta.height! * 2, channels: 3, background: '#fff' } })
+    .composite([0, 1, 2, 3].map((k) => ({ input: tile, left: (k % 2) * 480, top: Math.floor(k / 2) * meta.height! })))
+    .jpeg().toBuffer());
+  const odd = path.join(dir, "-odd name ü 'q\".jpg");
+  copyFileSync(sample(2), odd);
+  files.odd = odd;
+}, 120_000);
+
+describe('phenoface detect', () => {
+  it('finds the faces in a real photo with landmarks, pose and view (contract v1)', async () => {
+    const io = memoryIO();
+    expect(await main(['detect', '--json', sample(2)], io)).toBe(0);
+    const [rec] = io.lines();
+    expect(rec.contract).toBe(1);
+    expect(rec.path).toBe(sample(2));
+    expect(rec.width).toBeGreaterThan(1000);
+    expect(rec.faces.length).toBeGreaterThanOrEqual(1);
+    const f = rec.faces[0];
+    expect(Object.keys(f.box)).toEqual(['x', 'y', 'width', 'height']);
+    expect(f.score).toBeGreaterThan(0.7);
+    expect(f.landmarks5).toHaveLength(5);
+    expect(f.landmarks5[0][0]).toBeLessThan(f.landmarks5[1][0]); // image-left eye first
+    expect(['frontal', 'oblique', 'profile']).toContain(f.view);
+    expect(Object.keys(f.pose)).toEqual(['yaw', 'pitch', 'roll']);
+  });
+
+  it('gives every bad input its own record and goes on with the batch (exit 3)', async () => {
+    const io = memoryIO(dir);
+    const names = Object.keys(files);
+    const code = await main(['detect', '--json', ...names.map((n) => files[n]), path.join(dir, 'missing.jpg')], io);
+    expect(code).toBe(3);
+    const recs = io.lines();
+    expect(recs).toHaveLength(names.length + 1);
+    const by = Object.fromEntries(recs.map((r) => [path.basename(r.path), r]));
+    const err = (n: string) => by[path.basename(files[n])]?.error?.code;
+    const faces = (n: string) => by[path.basename(files[n])]?.faces?.length;
+    expect(err('zero.jpg')).toBe('E_DECODE');
+    expect(err('text.jpg')).toBe('E_DECODE');
+    expect(err('truncated.jpg')).toBe('E_DECODE');
+    expect(err('one.png')).toBe('E_TOO_SMALL');
+    expect(err('bomb.png')).toBe('E_TOO_LARGE');
+    expect(by['missing.jpg'].error.code).toBe('E_NOT_FOUND');
+    for (const n of ['png-named.jpg', 'cmyk.jpg', 'sixteen.png', 'alpha.png', 'grey.jpg', 'exif-rotated.jpg', 'anim.gif', 'photo.webp', 'photo.avif', 'big.jpg', 'odd']) {
+      expect(faces(n), n).toBeGreaterThanOrEqual(1);
+    }
+    expect(faces('noface.png')).toBe(0);
+    expect(faces('many.jpg')).toBeGreaterThanOrEqual(4);
+    // EXIF orientation: the reported size is the upright photo's
+    const upright = by['exif-rotated.jpg'];
+    const plain = by['png-named.jpg'];
+    expect([upright.width, upright.height]).toEqual([plain.width, plain.height]);
+    expect(upright.faces[0].box.x).toBeCloseTo(plain.faces[0].box.x, -1);
+    // big photo: coordinates in full-size pixels
+    expect(by['big.jpg'].width).toBe(12000);
+    expect(by['big.jpg'].faces[0].box.width).toBeGreaterThan(1000);
+    for (const r of recs) if (r.error) expect(r.error.message.length).toBeGreaterThan(10);
+  });
+
+  it('walks folders for image files only', async () => {
+    const io = memoryIO(dir);
+    await main(['detect', '--json', '.'], io);
+    const paths = io.lines().map((r) => r.path);
+    expect(paths).toContain('zero.jpg');
+    expect(paths.every((p) => /\.(jpe?g|png|gif|webp|avif)$/i.test(p))).toBe(true);
+  });
+});

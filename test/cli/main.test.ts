@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { memoryIO } from '../support/io.ts';
+
+describe('phenoface main', () => {
+  it('lists the commands with --help and exits 0', async () => {
+    const io = memoryIO();
+    expect(await main(['--help'], io)).toBe(0);
+    expect(io.stdout).toMatch(/Commands:/);
+    for (const c of ['detect', 'embed', 'study', 'screen', 'synth', 'demo', 'serve', 'models']) expect(io.stdout).toContain(`  ${c}`);
+  });
+  it('exits 2 without a command', async () => {
+    expect(await main([], memoryIO())).toBe(2);
+  });
+  it('exits 2 for an unknown command and names the allowed set', async () => {
+    const io = memoryIO();
+    expect(await main(['dtect'], io)).toBe(2);
+    expect(io.stderr).toMatch(/unknown command "dtect". Should be one of: detect, embed/);
+  });
+  it('exits 2 for an unknown option, naming it', async () => {
+    const io = memoryIO();
+    expect(await main(['detect', '--frobnicate', 'x.jpg'], io)).toBe(2);
+    expect(io.stderr).toMatch(/E_USAGE.*frobnicate/s);
+  });
+  it('exits 2 when detect gets no inputs', async () => {
+    const io = memoryIO();
+    expect(await main(['detect', '--json'], io)).toBe(2);
+    expect(io.stderr).toMatch(/No images or folders given/);
+  });
+  it('exits 2 for an out-of-range number', async () => {
+    const io = memoryIO();
+    expect(await main(['detect', 'x.jpg', '--min-face', '3'], io)).toBe(2);
+    expect(io.stderr).toMatch(/Invalid --min-face: "3"/);
+  });
+});
