@@ -124,7 +124,8 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
     try {
       r.sha256 = await hashFile(r.item.absPath);
     } catch (err) {
-      fail(r, { code: 'E_NOT_FOUND', message: `Cannot read "${r.item.path}": ${(err as Error).message}` });
+      const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_INPUT';
+      fail(r, { code, message: `Cannot read "${r.item.path}": ${(err as Error).message}` });
       return hashed();
     }
     contentHashes.set(r.item.absPath, r.sha256);

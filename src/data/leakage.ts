@@ -67,6 +67,7 @@ export interface SamePersonWarning {
   message: string;
 }
 
+/** Any leakage warning; `kind` tells which rule raised it, `message` says it for the report. */
 export type LeakageWarning = DuplicateContentWarning | NearDuplicateWarning | SamePersonWarning;
 
 /** How the identity threshold was set. */
