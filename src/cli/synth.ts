@@ -121,7 +121,7 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
         `synth: wrote ${result.written} photo${result.written === 1 ? '' : 's'} of ${subjects.length} subjects ` +
         `(${affected} ${SYNTH_LABELS.affected}, ${subjects.length - affected} ${SYNTH_LABELS.control}; strength ${strength}, regions ${result.truth.options.regions.join(', ')}) to ${values.out}` +
         (result.failed > 0 ? `; ${result.failed} input${result.failed === 1 ? '' : 's'} failed (listed in truth.json "skipped")` : '') +
-        (result.previewPath ? `; preview: ${path.relative(io.cwd, result.previewPath) || result.previewPath}` : '') + '\n',
+        (result.previewPath ? `; preview: ${result.previewPath}` : '') + '\n',
       );
       if (result.written === 0) {
         io.err('synth: no photo could be used, so the data set is empty.\n');

@@ -44,7 +44,7 @@ export interface SynthOptions {
   jpegQuality?: number;
   detect: DetectFn;
   chooseFace: (faces: Face[], width: number, height: number) => Face | undefined;
-  /** Write `preview.png`: per affected photo, before / as planted / at strength 1. */
+  /** Write `preview.png`: for up to 12 affected photos, before / as planted / at strength 1. */
   preview?: boolean;
   /** Photos processed at once (detection overlaps warping). */
   concurrency?: number;
@@ -154,6 +154,23 @@ function faceCrop(img: RgbImage, warp: PhotoWarp): RgbImage {
   return cropSquare(img, cx, cy, 3.2 * f.unitPx);
 }
 
+/**
+ * Rows shown in the preview: affected subjects in turn, first each one's first photo, then each
+ * one's last, then the rest in order, so the sheet spans people and (in CFP-like layouts) views.
+ */
+function choosePreviewRows(rows: readonly SynthRow[], affected: ReadonlySet<string>, max: number): Set<number> {
+  const bySubject = new Map<string, number[]>();
+  rows.forEach((r, i) => {
+    if (affected.has(r.subject)) bySubject.set(r.subject, [...(bySubject.get(r.subject) ?? []), i]);
+  });
+  const queues = [...bySubject.values()].map((idx) => (idx.length > 1 ? [idx[0], idx[idx.length - 1], ...idx.slice(1, -1)] : idx));
+  const chosen = new Set<number>();
+  for (let round = 0; chosen.size < max && queues.some((q) => q.length > round); round++) {
+    for (const q of queues) if (round < q.length && chosen.size < max) chosen.add(q[round]);
+  }
+  return chosen;
+}
+
 async function ensureWritableOut(outDir: string): Promise<void> {
   const entries = await readdir(outDir).catch(() => [] as string[]);
   if (entries.length > 0 && !entries.includes('truth.json')) {
@@ -192,7 +209,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   const names = outputNames(rows);
   const outcomes: ({ photo: TruthPhoto } | { error: RowError })[] = new Array(rows.length);
   const previews: { index: number; tiles: RgbImage[] }[] = [];
-  const previewWanted = (i: number) => opts.preview && affected.has(rows[i].subject) && previews.length < SYNTH_DEFAULTS.previewPhotos;
+  const previewRows = opts.preview ? choosePreviewRows(rows, affected, SYNTH_DEFAULTS.previewPhotos) : new Set<number>();
 
   const processRow = async (i: number): Promise<TruthPhoto> => {
     const row = rows[i];
@@ -226,7 +243,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
     const outPath = path.join(opts.outDir, names[i]);
     await mkdir(path.dirname(outPath), { recursive: true });
     await writeFile(outPath, await encodeJpegRgb(image, jpegQuality));
-    if (previewWanted(i)) {
+    if (previewRows.has(i)) {
       const full = buildPhotoWarp(lm, subjectWarp(row.subject, regions, 1, seed, jitter).params, view);
       previews.push({ index: i, tiles: [faceCrop(warpImage(img, zeroWarp(lm)).image, warp), faceCrop(image, warp), faceCrop(warpImage(img, full).image, warp)] });
     }

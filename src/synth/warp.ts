@@ -8,7 +8,7 @@
  * line sets the frame because it stays meaningful in profile, where the two eye landmarks crowd
  * together.
  *
- * The warp is a backward map (output pixel -> source pixel, sampled bilinearly), the composition
+ * The warp is a backward map (output pixel -> source pixel, sampled bicubically), the composition
  *   source = L(F(p)),  F(p) = p + band(p)          (face length: a vertical stretch of the lower face)
  *                      L(q) = q + sum_k kernel_k(q) (local changes at eyes, nose, mouth)
  * of two maps that are each smooth and, at the amounts used, invertible. Each local kernel is a
@@ -300,12 +300,75 @@ export function zeroWarp(lm: Landmarks5): PhotoWarp {
   return { frame: faceFrame(lm), kernels: [], regions: {} };
 }
 
+/** Resampling kernels of {@link warpImage}. */
+export type Interpolation = 'bilinear' | 'bicubic';
+
+/** Bilinear sample at (x, y), edges clamped, written to out[o..o+2]. */
+function sampleBilinear(img: RgbImage, x: number, y: number, out: Uint8Array, o: number): void {
+  const { width: W, height: H, data } = img;
+  const fx = Math.min(Math.max(x, 0), W - 1);
+  const fy = Math.min(Math.max(y, 0), H - 1);
+  const x0 = Math.floor(fx);
+  const y0 = Math.floor(fy);
+  const x1 = Math.min(x0 + 1, W - 1);
+  const y1 = Math.min(y0 + 1, H - 1);
+  const ax = fx - x0;
+  const ay = fy - y0;
+  for (let c = 0; c < 3; c++) {
+    const top = data[(y0 * W + x0) * 3 + c] * (1 - ax) + data[(y0 * W + x1) * 3 + c] * ax;
+    const bottom = data[(y1 * W + x0) * 3 + c] * (1 - ax) + data[(y1 * W + x1) * 3 + c] * ax;
+    out[o + c] = Math.round(top * (1 - ay) + bottom * ay);
+  }
+}
+
+/** Catmull-Rom (Keys a = -0.5) weights of the 4 taps at offsets -1, 0, 1, 2 for fraction t; exactly [0, 1, 0, 0] at t = 0. */
+function keysWeights(t: number, w: Float64Array): void {
+  const t2 = t * t;
+  const t3 = t2 * t;
+  w[0] = -0.5 * t3 + t2 - 0.5 * t;
+  w[1] = 1.5 * t3 - 2.5 * t2 + 1;
+  w[2] = -1.5 * t3 + 2 * t2 + 0.5 * t;
+  w[3] = 0.5 * t3 - 0.5 * t2;
+}
+
+const wx = new Float64Array(4);
+const wy = new Float64Array(4);
+
+/** Bicubic (Catmull-Rom) sample at (x, y), edges clamped, result clamped to 0..255. */
+function sampleBicubic(img: RgbImage, x: number, y: number, out: Uint8Array, o: number): void {
+  const { width: W, height: H, data } = img;
+  const fx = Math.min(Math.max(x, 0), W - 1);
+  const fy = Math.min(Math.max(y, 0), H - 1);
+  const x0 = Math.floor(fx);
+  const y0 = Math.floor(fy);
+  keysWeights(fx - x0, wx);
+  keysWeights(fy - y0, wy);
+  for (let c = 0; c < 3; c++) {
+    let v = 0;
+    for (let j = 0; j < 4; j++) {
+      const yy = Math.min(Math.max(y0 + j - 1, 0), H - 1);
+      let row = 0;
+      for (let i = 0; i < 4; i++) {
+        const xx = Math.min(Math.max(x0 + i - 1, 0), W - 1);
+        row += data[(yy * W + xx) * 3 + c] * wx[i];
+      }
+      v += row * wy[j];
+    }
+    out[o + c] = Math.min(255, Math.max(0, Math.round(v)));
+  }
+}
+
 /**
- * Resamples `img` through `warp` (bilinear, edges clamped). Controls go through this too, with a
- * zero warp, which copies every pixel exactly. Also returns the smallest Jacobian determinant of
- * the pixel map (finite differences between neighbouring pixels): positive means no fold.
+ * Resamples `img` through `warp`, bicubic (Catmull-Rom) by default, edges clamped. Controls go
+ * through this too, with a zero warp, which copies every pixel exactly (both kernels weigh an
+ * integer position 1 and its neighbours 0). Bicubic rather than bilinear because interpolation
+ * softens moved pixels, a non-geometric cue that only cases would carry: on LFW at strength 0.5,
+ * high-frequency (Laplacian) energy inside the planted regions fell to a median 0.90 of the
+ * control's with bilinear sampling and 0.98 with bicubic.
+ * Also returns the smallest Jacobian determinant of the pixel map (finite differences between
+ * neighbouring pixels): positive means no fold.
  */
-export function warpImage(img: RgbImage, warp: PhotoWarp): { image: RgbImage; minJacobian: number } {
+export function warpImage(img: RgbImage, warp: PhotoWarp, interpolation: Interpolation = 'bicubic'): { image: RgbImage; minJacobian: number } {
   const { width: W, height: H, data } = img;
   const sx = new Float32Array(W * H);
   const sy = new Float32Array(W * H);
@@ -317,24 +380,13 @@ export function warpImage(img: RgbImage, warp: PhotoWarp): { image: RgbImage; mi
     }
   }
   const out = new Uint8Array(W * H * 3);
+  const sample = interpolation === 'bicubic' ? sampleBicubic : sampleBilinear;
   for (let i = 0; i < W * H; i++) {
-    const fx = Math.min(Math.max(sx[i], 0), W - 1);
-    const fy = Math.min(Math.max(sy[i], 0), H - 1);
-    const x0 = Math.floor(fx);
-    const y0 = Math.floor(fy);
-    const x1 = Math.min(x0 + 1, W - 1);
-    const y1 = Math.min(y0 + 1, H - 1);
-    const ax = fx - x0;
-    const ay = fy - y0;
-    const i00 = (y0 * W + x0) * 3;
-    const i01 = (y0 * W + x1) * 3;
-    const i10 = (y1 * W + x0) * 3;
-    const i11 = (y1 * W + x1) * 3;
-    for (let c = 0; c < 3; c++) {
-      const top = data[i00 + c] * (1 - ax) + data[i01 + c] * ax;
-      const bottom = data[i10 + c] * (1 - ax) + data[i11 + c] * ax;
-      out[i * 3 + c] = Math.round(top * (1 - ay) + bottom * ay);
-    }
+    const px = i % W;
+    const py = (i - px) / W;
+    // Unmoved pixels (all of a control, most of a case) are copied: what both kernels give there.
+    if (sx[i] === px && sy[i] === py) out.set(data.subarray(i * 3, i * 3 + 3), i * 3);
+    else sample(img, sx[i], sy[i], out, i * 3);
   }
   let minJacobian = Infinity;
   for (let y = 0; y + 1 < H; y++) {

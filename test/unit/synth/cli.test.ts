@@ -63,7 +63,7 @@ describe('phenoface synth: a run', () => {
     const code = await synthCommand(fakeDetector)(['--manifest', 'manifest.csv', '--out', 'out', '--regions', 'perioral,facelength', '--strength', '0.5', '--seed', '3'], io);
     expect(code).toBe(3);
     const records = io.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(records).toEqual([{ contract: 1, path: 'photos/p2/broken.png', error: { code: 'E_DECODE', message: expect.stringContaining('not a readable image') } }]);
+    expect(records).toEqual([{ contract: 1, path: 'photos/p2/broken.png', error: { code: 'E_DECODE', message: expect.stringContaining('broken.png') } }]);
     expect(io.stderr).toMatch(/wrote 4 photos of 4 subjects \(2 vcfs, 2 control; strength 0.5, regions perioral, facelength\)/);
     const manifest = await readFile(path.join(dir, 'out', 'manifest.csv'), 'utf8');
     expect(manifest.trim().split('\n')).toHaveLength(5);
