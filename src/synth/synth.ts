@@ -245,7 +245,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
     await writeFile(outPath, await encodeJpegRgb(image, jpegQuality));
     if (previewRows.has(i)) {
       const full = buildPhotoWarp(lm, subjectWarp(row.subject, regions, 1, seed, jitter).params, view);
-      previews.push({ index: i, tiles: [faceCrop(warpImage(img, zeroWarp(lm)).image, warp), faceCrop(image, warp), faceCrop(warpImage(img, full).image, warp)] });
+      previews.push({ index: i, tiles: [faceCrop(img, warp), faceCrop(image, warp), faceCrop(warpImage(img, full).image, warp)] });
     }
     const roundPoint = (p: [number, number]): [number, number] => [round(p[0]), round(p[1])];
     const regionsOut: TruthPhoto['regions'] = {};
