@@ -1,105 +1,195 @@
 /**
- * Decoding photos with sharp (libvips) into 8-bit RGB, safely: the format is sniffed from the bytes
- * (never the extension), size limits are checked from the header before any pixel is decoded
- * (decompression bombs), EXIF orientation is applied, and every failure is a typed error naming the
- * file. Coordinates downstream are in the EXIF-oriented, full-size photo.
+ * Decoding photos into 8-bit RGB with sharp (libvips), safely.
+ *
+ * A photo handed to Phenoface may be anything: a 108-MP phone photo, a CMYK scan, a 16-bit PNG, a
+ * cut-out portrait with transparency, a text file renamed `.jpg`, or a 100-byte PNG that claims to
+ * be 30000x30000 (a decompression bomb). This module turns all of them into either an
+ * {@link DecodedImage} or a {@link PhenofaceError} with a stable code, and bounds what a hostile
+ * file can cost: the file size is checked before reading, the header (sharp `metadata()`) before
+ * decoding any pixel, and large photos are shrunk while they are decoded (libjpeg's
+ * shrink-on-load for JPEG), never held at full size when `maxSidePx` is smaller.
+ *
+ * Choices, documented once here:
+ * - **Content decides the format**, never the file name: sharp sniffs the bytes. Accepted: JPEG,
+ *   PNG, WebP, GIF, TIFF and AVIF/HEIF (first frame or page of animations and multi-page files).
+ *   SVG and libvips' own format are refused (`E_UNSUPPORTED`): they are not photographs.
+ * - **EXIF orientation is applied**, so pixels and sizes are those of the upright photo, the
+ *   coordinate system of the CLI contract.
+ * - **Colour**: embedded ICC profiles are converted to sRGB (sharp's default); CMYK, greyscale,
+ *   palette and 16-bit images become 8-bit sRGB.
+ * - **Transparency is flattened on white**: transparent regions of cut-out portraits are usually
+ *   meant as a plain light background, like a studio backdrop; black would add hard dark edges.
+ * - **Truncated or corrupt files are refused** (`E_DECODE`; sharp `failOn: 'error'`), even when
+ *   most of the picture is readable: libjpeg would fill the missing part with grey, and a screening
+ *   result computed from a partly grey face must not be returned silently. Two exceptions, because
+ *   they lose no pixel: mere decoder warnings (extraneous bytes, odd markers, common in files from
+ *   old cameras and editors) are accepted, and so is a JPEG that lacks only its 2-byte end marker.
+ *   To use a truncated photo anyway, open it in an image editor and save it again: that keeps the
+ *   readable part on purpose.
  */
-import { readFile, stat } from 'node:fs/promises';
-import sharp from 'sharp';
+import { stat, readFile } from 'node:fs/promises';
+import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import { DEFAULTS, type ImageConfig } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import type { RgbImage } from '../types.ts';
 
-/** A decoded photo. Pixels may be downscaled (`scale` < 1); sizes are the oriented full-size photo's. */
+// The pipeline never decodes the same photo twice, so libvips' operation cache would only hold
+// memory; two libvips threads per photo suit the two photos the pipeline decodes at once.
+sharp.cache(false);
+sharp.concurrency(2);
+
+/** A decoded photo, possibly downscaled, with what is needed to map coordinates back. */
 export interface DecodedImage extends RgbImage {
-  /** Width of the EXIF-oriented photo at full size. */
+  /** Width of the whole EXIF-oriented photo, in original pixels (the CLI contract's coordinates). */
   originalWidth: number;
-  /** Height of the EXIF-oriented photo at full size. */
+  /** Height of the whole EXIF-oriented photo, in original pixels. */
   originalHeight: number;
-  /** Decoded pixels per original pixel (1 unless the photo exceeded `maxSidePx`). */
+  /**
+   * Decoded pixels per original pixel: 1, or `maxSidePx / longer side` when the photo was shrunk.
+   * Exact along the longer side; the shorter side is rounded to whole pixels, so along it
+   * `height / originalHeight` may differ from `scale` by up to `0.5 / originalHeight`.
+   * Map a decoded coordinate back with `(x + 0.5) / scale - 0.5`.
+   */
   scale: number;
-  /** The format sharp detected from the content, e.g. `jpeg`, `png`, `webp`. */
+  /** sharp's name for the format found in the bytes: `jpeg`, `png`, `webp`, `gif`, `tiff`, `heif`. */
   format: string;
 }
 
-// libvips uses a few threads per operation; the pipeline already runs two photos at once.
-sharp.concurrency(2);
-sharp.cache(false);
+/** Formats accepted, by sharp's name (`heif` covers AVIF). */
+export const ACCEPTED_FORMATS: readonly string[] = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif'];
 
-function describe(source: string | Buffer): string {
-  return typeof source === 'string' ? source : 'the image';
-}
-
-async function readSource(source: string | Buffer, cfg: ImageConfig): Promise<Buffer> {
-  if (typeof source !== 'string') {
-    if (source.length === 0) throw new PhenofaceError('E_DECODE', 'Empty image data (0 bytes).');
-    if (source.length > cfg.maxBytes) throw new PhenofaceError('E_TOO_LARGE', `Image data of ${source.length} bytes exceeds the limit of ${cfg.maxBytes} bytes.`);
-    return source;
-  }
-  const st = await stat(source).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new PhenofaceError('E_NOT_FOUND', `No such file: ${source}`, { cause: err });
-    throw new PhenofaceError('E_INPUT', `Cannot read ${source}: ${err.message}`, { cause: err });
-  });
-  if (st.isDirectory()) throw new PhenofaceError('E_INPUT', `${source} is a folder, not an image file.`);
-  if (!st.isFile()) throw new PhenofaceError('E_INPUT', `${source} is not a regular file.`);
-  if (st.size === 0) throw new PhenofaceError('E_DECODE', `${source} is empty (0 bytes): expected an image.`);
-  if (st.size > cfg.maxBytes) throw new PhenofaceError('E_TOO_LARGE', `${source} is ${st.size} bytes; the limit is ${cfg.maxBytes} bytes.`);
-  return readFile(source).catch((err: NodeJS.ErrnoException) => {
-    throw new PhenofaceError('E_INPUT', `Cannot read ${source}: ${err.message}`, { cause: err });
-  });
-}
+const ACCEPTED_TEXT = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
 
 /**
- * Decodes a photo (file path or bytes) to 8-bit sRGB.
- * - Refused: empty, truncated or corrupt data and non-images (`E_DECODE`); more pixels than
- *   `maxPixels` or more bytes than `maxBytes` (`E_TOO_LARGE`, checked before decoding); a side
- *   shorter than `minSidePx` (`E_TOO_SMALL`). Truncated JPEGs are refused rather than decoded with
- *   a grey tail, which would silently corrupt a face's embedding.
- * - Converted: CMYK and greyscale to sRGB, 16-bit to 8-bit, alpha flattened onto white (the usual
- *   background of clinical photos and scans), animations to their first frame.
- * - Photos whose longer side exceeds `maxSidePx` are downscaled (`scale` < 1), shrink-on-load where the
- *   format allows, so a 12000x9000 photo costs tens of megabytes, not gigabytes.
+ * Decode a photo (a file path or its bytes) into upright 8-bit sRGB, downscaled so that its longer
+ * side is at most `cfg.maxSidePx`.
+ *
+ * @param source a file path, or the file's bytes (e.g. an upload)
+ * @param cfg limits; see {@link ImageConfig}
+ * @param name how to name a buffer in error messages (e.g. the upload's file name); paths name themselves
+ * @throws PhenofaceError `E_NOT_FOUND` (no such file), `E_INPUT` (a folder, unreadable, not a regular
+ *   file), `E_TOO_LARGE` (over `maxBytes` or `maxPixels`), `E_DECODE` (empty, truncated, corrupt, not
+ *   an image), `E_UNSUPPORTED` (an image format we refuse), `E_TOO_SMALL` (a side under `minSidePx`).
  */
-export async function decodeImage(source: string | Buffer, cfg: ImageConfig = DEFAULTS.image): Promise<DecodedImage> {
-  const bytes = await readSource(source, cfg);
-  const name = describe(source);
-  const options = { limitInputPixels: cfg.maxPixels, failOn: 'truncated' as const, pages: 1, sequentialRead: true };
-  let meta: sharp.Metadata;
+export async function decodeImage(
+  source: string | Buffer,
+  cfg: ImageConfig = DEFAULTS.image,
+  name?: string,
+): Promise<DecodedImage> {
+  const what = typeof source === 'string' ? `Image file ${JSON.stringify(source)}` : `Image ${name === undefined ? 'buffer' : JSON.stringify(name)}`;
+  const bytes = typeof source === 'string' ? await readImageFile(source, what, cfg) : source;
+  if (bytes.length === 0) throw new PhenofaceError('E_DECODE', `${what} is an empty file (0 bytes). Expected a ${ACCEPTED_TEXT} image.`);
+  if (bytes.length > cfg.maxBytes) throw tooManyBytes(what, bytes.length, cfg);
+
+  // 1. The header only: format, size, orientation. No pixel is decoded yet, so no pixel limit is
+  // needed here; ours below names the size, and sharp's stays on for the decode as a second guard.
+  let meta: Metadata;
   try {
-    meta = await sharp(bytes, options).metadata();
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
-    if (/pixel limit/i.test((err as Error).message)) {
-      throw new PhenofaceError('E_TOO_LARGE', `${name} has more than ${cfg.maxPixels.toLocaleString('en')} pixels (the limit).`, { cause: err });
-    }
-    throw new PhenofaceError('E_DECODE', `${name} is not a readable image (${(err as Error).message.split('\n')[0]}).`, { cause: err });
+    throw decodeError(what, err);
   }
-  if (!meta.width || !meta.height || !meta.format) throw new PhenofaceError('E_DECODE', `${name} is not a readable image (no size in its header).`);
-  const pageHeight = meta.pageHeight && meta.pages && meta.pages > 1 ? meta.pageHeight : meta.height;
-  if (meta.width * pageHeight > cfg.maxPixels) {
-    throw new PhenofaceError('E_TOO_LARGE', `${name} is ${meta.width}x${pageHeight} pixels; the limit is ${cfg.maxPixels.toLocaleString('en')} pixels.`);
+  const format = meta.format ?? 'unknown';
+  if (!ACCEPTED_FORMATS.includes(format)) {
+    throw new PhenofaceError('E_UNSUPPORTED', `${what} is in format "${format}", which Phenoface does not accept. Expected a ${ACCEPTED_TEXT} photograph.`);
+  }
+  if (format === 'heif' && meta.compression === 'hevc') {
+    throw new PhenofaceError('E_UNSUPPORTED', `${what} is a HEIC (HEVC) photo, which this build cannot decode. Expected ${ACCEPTED_TEXT}; export the photo as JPEG (e.g. iPhone: Settings > Camera > Formats > Most Compatible).`);
+  }
+  const storedWidth = meta.width ?? 0;
+  const storedHeight = meta.pageHeight ?? meta.height ?? 0;
+  if (storedWidth * storedHeight > cfg.maxPixels) {
+    throw new PhenofaceError('E_TOO_LARGE', `${what} claims ${storedWidth}x${storedHeight} = ${storedWidth * storedHeight} pixels. Expected at most ${cfg.maxPixels} pixels (image.maxPixels); refused before decoding.`);
   }
   const swap = (meta.orientation ?? 1) >= 5;
-  const originalWidth = swap ? pageHeight : meta.width;
-  const originalHeight = swap ? meta.width : pageHeight;
+  const originalWidth = swap ? storedHeight : storedWidth;
+  const originalHeight = swap ? storedWidth : storedHeight;
   if (Math.min(originalWidth, originalHeight) < cfg.minSidePx) {
-    throw new PhenofaceError('E_TOO_SMALL', `${name} is ${originalWidth}x${originalHeight} pixels; a face needs at least ${cfg.minSidePx} pixels a side.`);
+    throw new PhenofaceError('E_TOO_SMALL', `${what} is ${originalWidth}x${originalHeight} pixels. Expected at least ${cfg.minSidePx} pixels on each side (image.minSidePx).`);
   }
+
+  // 2. Pixels: upright, shrunk while decoding when too large, flattened, 8-bit sRGB.
   const longer = Math.max(originalWidth, originalHeight);
-  let pipeline = sharp(bytes, options).rotate();
-  if (longer > cfg.maxSidePx) pipeline = pipeline.resize({ width: originalWidth >= originalHeight ? cfg.maxSidePx : undefined, height: originalHeight > originalWidth ? cfg.maxSidePx : undefined, fit: 'inside' });
-  try {
-    const { data, info } = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels after conversion`);
-    return {
-      width: info.width,
-      height: info.height,
-      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-      originalWidth,
-      originalHeight,
-      scale: info.width / originalWidth,
-      format: meta.format,
-    };
-  } catch (err) {
-    throw new PhenofaceError('E_DECODE', `${name} could not be decoded: it is truncated or corrupt (${(err as Error).message.split('\n')[0]}).`, { cause: err });
+  const scale = longer > cfg.maxSidePx ? cfg.maxSidePx / longer : 1;
+  const width = scale === 1 ? originalWidth : Math.max(1, Math.round(originalWidth * scale));
+  const height = scale === 1 ? originalHeight : Math.max(1, Math.round(originalHeight * scale));
+  if (Math.min(width, height) < cfg.minSidePx) {
+    throw new PhenofaceError('E_TOO_SMALL', `${what} is ${originalWidth}x${originalHeight} pixels, ${width}x${height} once its longer side is reduced to ${cfg.maxSidePx} (image.maxSidePx). Expected at least ${cfg.minSidePx} pixels on each side (image.minSidePx).`);
   }
+  const limitInputPixels = Math.max(1, Math.floor(cfg.maxPixels));
+  const decode = (input: Buffer, failOn: SharpOptions['failOn']) => {
+    const pipeline = sharp(input, { failOn, limitInputPixels }).rotate();
+    return (scale === 1 ? pipeline : pipeline.resize(width, height, { fit: 'fill' }))
+      .flatten({ background: { r: 255, g: 255, b: 255 } })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  };
+  let out: { data: Buffer; info: OutputInfo };
+  try {
+    out = await decode(bytes, 'error');
+  } catch (err) {
+    // A JPEG that lacks only its end marker (EOI) holds every pixel; old cameras and interrupted
+    // copies leave such files. Re-read it with the marker added under the strictest setting, which
+    // passes only when no image data is missing.
+    const eoi = Buffer.from([0xff, 0xd9]);
+    if (format !== 'jpeg' || bytes.subarray(-2).equals(eoi)) throw decodeError(what, err);
+    try {
+      out = await decode(Buffer.concat([bytes, eoi]), 'warning');
+    } catch {
+      throw decodeError(what, err);
+    }
+  }
+  const { info, data } = out;
+  if (info.channels !== 3 || info.width !== width || info.height !== height) {
+    throw new PhenofaceError('E_INTERNAL', `${what} decoded to ${info.width}x${info.height}x${info.channels}; expected ${width}x${height}x3.`);
+  }
+  return {
+    width,
+    height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    originalWidth,
+    originalHeight,
+    scale,
+    format,
+  };
+}
+
+/** Read a file after checking, from its `stat`, that it is a regular file within the byte limit. */
+async function readImageFile(path: string, what: string, cfg: ImageConfig): Promise<Buffer> {
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new PhenofaceError('E_INPUT', `${what} is a folder. Expected an image file.`);
+    if (!st.isFile()) throw new PhenofaceError('E_INPUT', `${what} is not a regular file (a device, pipe or socket). Expected an image file.`);
+    if (st.size > cfg.maxBytes) throw tooManyBytes(what, st.size, cfg);
+    return await readFile(path);
+  } catch (err) {
+    if (err instanceof PhenofaceError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new PhenofaceError('E_NOT_FOUND', `${what} does not exist. Expected a path to an image file.`, { cause: err });
+    }
+    if (code === 'EISDIR') throw new PhenofaceError('E_INPUT', `${what} is a folder. Expected an image file.`, { cause: err });
+    throw new PhenofaceError('E_INPUT', `${what} cannot be read (${code ?? String(err)}). Expected a readable image file.`, { cause: err });
+  }
+}
+
+function tooManyBytes(what: string, size: number, cfg: ImageConfig): PhenofaceError {
+  return new PhenofaceError('E_TOO_LARGE', `${what} is ${size} bytes. Expected at most ${cfg.maxBytes} bytes (image.maxBytes).`);
+}
+
+/** Map a sharp/libvips failure to a typed error that says what was wrong with the file. */
+function decodeError(what: string, err: unknown): PhenofaceError {
+  const detail = (err instanceof Error ? err.message : String(err)).trim().replace(/\s*\n\s*/g, '; ');
+  if (/pixel limit/i.test(detail)) {
+    return new PhenofaceError('E_TOO_LARGE', `${what} has more pixels than image.maxPixels allows (${detail}).`, { cause: err });
+  }
+  if (/unsupported image format/i.test(detail)) {
+    return new PhenofaceError('E_DECODE', `${what} is not a recognised image. Expected ${ACCEPTED_TEXT} content (the file name's extension is not trusted).`, { cause: err });
+  }
+  if (/premature end|truncat|read error|unexpected end|end of file|not enough data/i.test(detail)) {
+    return new PhenofaceError('E_DECODE', `${what} is truncated or corrupt (${detail}). Expected a complete ${ACCEPTED_TEXT} file; re-export it, or re-save it in an image editor to keep its readable part.`, { cause: err });
+  }
+  return new PhenofaceError('E_DECODE', `${what} could not be decoded (${detail}). Expected a valid ${ACCEPTED_TEXT} file.`, { cause: err });
 }

@@ -2,5 +2,7 @@
  * The image layer: decoding, resampling, encoding and overlays. Stages use these; nothing here
  * knows about faces.
  */
-export { decodeImage, type DecodedImage } from './decode.ts';
-export { resizeAreaCHW, toPlanarFloat, warpAffine } from './resample.ts';
+export { ACCEPTED_FORMATS, decodeImage, type DecodedImage } from './decode.ts';
+export { cropPad, invertAffine, resizeAreaCHW, toPlanarFloat, warpAffine, type Affine } from './resample.ts';
+export { contactSheet, encodeJpeg, encodePng, type RgbaImage } from './encode.ts';
+export { colorbar, colormapLut, heatmapOverlay, type Colormap, type HeatMap, type OverlayOptions } from './overlay.ts';
