@@ -57,6 +57,9 @@ export class OnnxModel implements InferenceModel {
       intraOpNumThreads: opts.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      // Several sessions (P/R/O-Net, backbone) run one after another on the same cores: worker threads
+      // that spin-wait after each run steal the cores the next session needs, so they sleep instead.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     };
     try {
       const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);

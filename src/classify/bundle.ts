@@ -1,0 +1,144 @@
+/**
+ * The model bundle (`DIR/model/`): everything `screen` and `serve` need to use a trained model, and
+ * everything a reader needs to judge it (a model card in the spirit of Mitchell et al. 2019,
+ * "Model Cards for Model Reporting"): the classifier, its decision thresholds, the backbone it was
+ * trained on (name and weights checksum), the pipeline configuration, a training-data summary, the
+ * cross-validated metrics, intended use and limitations.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PhenofaceError } from '../errors.ts';
+import { loadManifest } from '../runtime/index.ts';
+import { classifierFromJSON } from './registry.ts';
+import type { ClassifierJSON, FittedClassifier } from './types.ts';
+
+/** Intended use, written into every bundle. */
+export const INTENDED_USE =
+  'A screening aid for clinicians: flags people whose facial photographs resemble those of people with 22q11.2 deletion syndrome in the training data, to prompt genetic testing. Not a diagnosis.';
+
+/** Limitations every bundle states, before its own. */
+export const STANDARD_LIMITATIONS: readonly string[] = [
+  'A screening aid, not a diagnosis: a positive result calls for clinical assessment and genetic testing (e.g. chromosomal microarray or FISH for 22q11.2); a negative result does not exclude the syndrome.',
+  'Its performance is the cross-validated estimate on the training photos; it holds only for people, cameras and settings like those.',
+  'Ancestry, age and sex shape facial features: check the subgroup results before use in another population.',
+  'Accuracy is lower on oblique and profile photos than on frontal ones.',
+];
+
+/** Headline metrics kept in the bundle (subject level unless said). */
+export interface BundleMetrics {
+  subject: Record<string, unknown>;
+  photo: Record<string, unknown>;
+  byView: Record<string, unknown>;
+}
+
+/** The bundle's `model.json`. */
+export interface ModelBundle {
+  contract: 1;
+  format: 'phenoface-model';
+  formatVersion: 1;
+  /** Content hash of the bundle's defining parts (classifier, backbone, thresholds). */
+  id: string;
+  createdAt: string;
+  phenofaceVersion: string;
+  positive: string;
+  negative: string;
+  classifier: ClassifierJSON;
+  thresholds: { photo: number; subject: number };
+  backbone: { name: string; dim: number; onnxSha256: string };
+  pipeline: { version: string; config: Record<string, unknown> };
+  training: { summary: unknown; datasetHash: string; photosUsed: number; subjectsUsed: number; warnings: string[] };
+  metrics: BundleMetrics;
+  intendedUse: string;
+  limitations: string[];
+  /** Set for bundles built from synthetic data (the demo). */
+  synthetic?: boolean;
+}
+
+/** A loaded bundle with its classifier ready to use. */
+export interface LoadedBundle extends ModelBundle {
+  dir: string;
+  model: FittedClassifier;
+}
+
+/** Computes the bundle id from its defining parts. */
+export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thresholds' | 'positive' | 'negative'>): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([b.classifier, b.backbone, b.thresholds, b.positive, b.negative]));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Writes `dir/model.json` and a readable `dir/MODEL_CARD.md`. */
+export async function saveBundle(dir: string, bundle: Omit<ModelBundle, 'id' | 'contract' | 'format' | 'formatVersion'>): Promise<ModelBundle> {
+  const full: ModelBundle = { contract: 1, format: 'phenoface-model', formatVersion: 1, id: bundleId(bundle), ...bundle };
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'model.json'), JSON.stringify(full, null, 1) + '\n');
+  await writeFile(path.join(dir, 'MODEL_CARD.md'), modelCard(full));
+  return full;
+}
+
+function fmt(v: unknown): string {
+  const e = v as { value?: number | null; ci95?: [number, number] | null } | undefined;
+  if (!e || e.value === null || e.value === undefined) return 'n/a';
+  return `${e.value.toFixed(3)}${e.ci95 ? ` (95% CI ${e.ci95[0].toFixed(3)}-${e.ci95[1].toFixed(3)})` : ''}`;
+}
+
+/** A short human-readable model card. */
+export function modelCard(b: ModelBundle): string {
+  const s = b.metrics.subject as Record<string, unknown>;
+  return [
+    `# Phenoface model ${b.id}${b.synthetic ? ' (SYNTHETIC DEMO - not a clinical model)' : ''}`,
+    '',
+    `Created ${b.createdAt} by Phenoface ${b.phenofaceVersion}. Positive class: \`${b.positive}\`; negative: \`${b.negative}\`.`,
+    `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, weights sha256 ${b.backbone.onnxSha256.slice(0, 12)}...).`,
+    '',
+    '## Intended use',
+    b.intendedUse,
+    '',
+    '## Cross-validated performance (per person)',
+    `- AUC ${fmt(s.auc)}`,
+    `- Sensitivity ${fmt(s.sensitivity)}, specificity ${fmt(s.specificity)} at threshold ${b.thresholds.subject.toFixed(3)}`,
+    '',
+    '## Training data',
+    `${b.training.subjectsUsed} people, ${b.training.photosUsed} photos (data hash ${b.training.datasetHash.slice(0, 16)}...).`,
+    '',
+    '## Limitations',
+    ...b.limitations.map((l) => `- ${l}`),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Loads `dir/model.json` (or `dir` itself when it is that file). Fails with E_BUNDLE when the bundle
+ * is missing or malformed, or when its backbone is not installed or its weights differ from the
+ * ones the classifier was trained on (embeddings of other weights would be meaningless to it).
+ */
+export async function loadBundle(dir: string, modelsDir?: string): Promise<LoadedBundle> {
+  const file = dir.endsWith('.json') ? dir : path.join(dir, 'model.json');
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new PhenofaceError('E_BUNDLE', `No model bundle at ${dir} (cannot read ${file}). Train one with \`phenoface study --out DIR\` and pass DIR/model.`, { cause: err });
+  }
+  let b: ModelBundle;
+  try {
+    b = JSON.parse(raw);
+  } catch (err) {
+    throw new PhenofaceError('E_BUNDLE', `${file} is not valid JSON.`, { cause: err });
+  }
+  if (b?.format !== 'phenoface-model' || b.formatVersion !== 1) {
+    throw new PhenofaceError('E_BUNDLE', `${file} is not a Phenoface model bundle (format ${JSON.stringify(b?.format)} v${b?.formatVersion}; expected "phenoface-model" v1).`);
+  }
+  const manifest = loadManifest(modelsDir);
+  const entry = manifest.models[b.backbone?.name];
+  if (!entry) {
+    throw new PhenofaceError('E_BUNDLE', `The model's backbone "${b.backbone?.name}" is not installed. Installed: ${Object.keys(manifest.models).join(', ')}. Run \`npx phenoface models build\`.`);
+  }
+  if (entry.onnx.sha256 !== b.backbone.onnxSha256) {
+    throw new PhenofaceError('E_BUNDLE', `The model was trained on ${b.backbone.name} weights ${b.backbone.onnxSha256.slice(0, 12)}..., but the installed ones are ${entry.onnx.sha256.slice(0, 12)}...: its embeddings would not match. Re-train with this installation.`);
+  }
+  const model = classifierFromJSON(b.classifier);
+  if (model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
+  return { ...b, dir: path.dirname(file), model };
+}

@@ -1,0 +1,211 @@
+/**
+ * A whole study, as `phenoface study` runs it: load and validate the data set, embed every photo
+ * through the pipeline (cached, resumable), check for leakage, cross-validate by subject, train the
+ * final model, and write the contract's files (`predictions.csv`, `metrics.json`, `report.html`,
+ * `model/`). It follows the evaluation design of Baek et al. 2025 (VCFS vs controls from face
+ * embeddings) with the safeguards a small clinical data set needs: subject-grouped folds, confidence
+ * intervals from a subject bootstrap, a permutation test and a majority-class baseline.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { saveBundle, STANDARD_LIMITATIONS, INTENDED_USE, type ModelBundle } from './classify/bundle.ts';
+import { createClassifier } from './classify/index.ts';
+import { DEFAULTS } from './config.ts';
+import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from './data/index.ts';
+import { crossValidate, trainFinal, type StudyResult, type LevelMetrics, type GroupMetrics } from './evaluate/crossval.ts';
+import { PhenofaceError } from './errors.ts';
+import { Pipeline, PIPELINE_VERSION } from './pipeline.ts';
+import { loadManifest } from './runtime/index.ts';
+import type { View } from './types.ts';
+
+/** Options of {@link runStudy}. */
+export interface StudyRunOptions {
+  /** Manifest CSV or `ROOT/<label>/<subject>/<photo>` folder. */
+  source: string;
+  out: string;
+  positive?: string;
+  /** For a manifest: the folder its paths are relative to (default: the manifest's folder). */
+  root?: string;
+  folds?: number;
+  repeats?: number;
+  seed?: number;
+  classifier?: string;
+  backbone?: string;
+  prevalence?: number;
+  bootstrap?: number;
+  permutations?: number;
+  /** Embedding cache file (default `<out>/cache.sqlite`). */
+  cache?: string;
+  /** Only frontal photos (by manifest view, else the estimated view). */
+  frontalOnly?: boolean;
+  /** Marks the model bundle as synthetic (the demo). */
+  synthetic?: boolean;
+  /** Progress and messages (stderr). */
+  log: { err(text: string): void; isTTY: boolean };
+  quiet?: boolean;
+}
+
+/** What a study wrote and found. */
+export interface StudyRunResult {
+  dataset: Dataset;
+  photos: PhotoResult[];
+  used: PhotoResult[];
+  leakage: LeakageReport;
+  result: StudyResult;
+  metrics: Record<string, unknown>;
+  bundle: ModelBundle;
+  files: { predictions: string; metrics: string; report: string; model: string };
+}
+
+const r6 = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/** A CSV cell, quoted when needed (RFC 4180). */
+export function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Level metrics as the contract's JSON: estimates with CIs, counts; curves left to the report. */
+function levelJson(m: LevelMetrics): Record<string, unknown> {
+  const { roc, calibration, ...rest } = m;
+  void roc; void calibration;
+  return rest;
+}
+
+function groupJson(g: GroupMetrics): Record<string, unknown> {
+  return { photo: levelJson(g.photo), subject: levelJson(g.subject) };
+}
+
+/** Runs a study and writes its files into `opts.out`. */
+export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
+  const dataset = await loadDataset(opts.source, { positive: opts.positive, root: opts.root });
+  const log = (t: string) => { if (!opts.quiet) opts.log.err(t); };
+  const s = dataset.summary;
+  log(`study: ${s.total.subjects} subjects, ${s.total.photos} photos (${Object.entries(s.byClass).map(([k, c]) => `${k}: ${c.subjects} subjects/${c.photos} photos`).join(', ')})\n`);
+  await mkdir(opts.out, { recursive: true });
+
+  const backboneName = opts.backbone ?? DEFAULTS.embed.backbone;
+  const pipeline = await Pipeline.create({ backbone: backboneName });
+  const cache = EmbeddingCache.open(opts.cache ?? path.join(opts.out, 'cache.sqlite'));
+  const progress = new ProgressReporter({ err: (t) => log(t), isTTY: opts.log.isTTY && !opts.quiet }, 'study');
+  let embedded;
+  try {
+    embedded = await embedDataset(dataset, {
+      cache,
+      pipelineVersion: PIPELINE_VERSION,
+      backbone: backboneName,
+      concurrency: 2,
+      embedOne: async (abs) => {
+        const r = await pipeline.embedFile(abs);
+        return { face: r.face, embedding: r.embedding.vector };
+      },
+      onProgress: progress.update,
+    });
+  } finally {
+    progress.stop();
+    cache.close();
+    await pipeline.close();
+  }
+  const photos = embedded.results;
+  let used = photos.filter((p) => p.embedding);
+  if (opts.frontalOnly) used = used.filter((p) => p.view === 'frontal');
+  const failed = photos.filter((p) => p.error);
+  if (failed.length) log(`study: ${failed.length} photos without a usable face (listed in the report)\n`);
+
+  const leakage = checkLeakage(used.map((p) => ({ path: p.item.path, subject: p.item.subject, sha256: p.sha256, embedding: p.embedding })));
+  for (const w of leakage.warnings.slice(0, 10)) log(`study: leakage warning: ${w.message}\n`);
+
+  const classes = new Set(used.map((p) => p.item.y));
+  if (classes.size < 2) throw new PhenofaceError('E_MANIFEST', `After removing photos without a usable face, only one class is left (${[...classes].map((y) => (y ? dataset.positive : dataset.negative)).join('')}).`);
+
+  const subgroupColumns = ['age', 'sex', 'ancestry', 'source'].filter((c) => used.some((p) => p.item.meta[c] !== undefined));
+  const classifier = createClassifier(opts.classifier ?? 'logistic');
+  const data = {
+    X: used.map((p) => p.embedding!),
+    y: used.map((p) => p.item.y),
+    subjects: used.map((p) => p.item.subject),
+    photoIds: used.map((p) => p.item.path),
+    views: used.map((p) => p.view ?? null),
+    subgroups: Object.fromEntries(subgroupColumns.map((c) => [c, used.map((p) => p.item.meta[c])])),
+  };
+  log(`study: cross-validating (${opts.folds ?? 5} folds x ${opts.repeats ?? 5} repeats) on ${used.length} photos...\n`);
+  const result = await crossValidate({
+    ...data,
+    classifier,
+    folds: opts.folds,
+    repeats: opts.repeats,
+    seed: opts.seed,
+    prevalence: opts.prevalence,
+    bootstrap: opts.bootstrap,
+    permutations: opts.permutations,
+  });
+  const final = trainFinal({ X: data.X, y: data.y, subjects: data.subjects, classifier, seed: opts.seed });
+
+  // predictions.csv (contract: path,subject,label,view,repeat,fold,probability)
+  const label = (y: number) => (y ? dataset.positive : dataset.negative);
+  const lines = ['path,subject,label,view,repeat,fold,probability'];
+  for (const p of result.predictions) lines.push([p.path, p.subject, label(p.label), p.view ?? '', p.repeat, p.fold, r6(p.probability)].map(csvCell).join(','));
+  const files = {
+    predictions: path.join(opts.out, 'predictions.csv'),
+    metrics: path.join(opts.out, 'metrics.json'),
+    report: path.join(opts.out, 'report.html'),
+    model: path.join(opts.out, 'model'),
+  };
+  await writeFile(files.predictions, lines.join('\n') + '\n');
+
+  const dataHash = await datasetHash(dataset, embedded.contentHashes);
+  const byView = Object.fromEntries(Object.entries(result.byView).map(([v, g]) => [v, groupJson(g!)])) as Partial<Record<View, unknown>>;
+  const metrics: Record<string, unknown> = {
+    contract: 1,
+    positive: dataset.positive,
+    negative: dataset.negative,
+    classifier: result.classifier,
+    backbone: backboneName,
+    options: result.options,
+    photo: levelJson(result.photo),
+    subject: levelJson(result.subject),
+    byView,
+    bySubgroup: Object.fromEntries(Object.entries(result.bySubgroup).map(([col, groups]) => [col, Object.fromEntries(Object.entries(groups).map(([k, g]) => [k, groupJson(g)]))])),
+    baseline: groupJson(result.baseline),
+    permutation: result.permutation && { statistic: result.permutation.statistic, observed: result.permutation.observed, p: result.permutation.p, permutations: result.permutation.nulls.length },
+    data: {
+      hash: dataHash,
+      subjects: new Set(used.map((p) => p.item.subject)).size,
+      photos: used.length,
+      photosListed: photos.length,
+      photosWithoutFace: failed.length,
+      summary: dataset.summary,
+    },
+    leakage: leakage.warnings.map((w) => ({ kind: w.kind, message: w.message })),
+    pipelineVersion: PIPELINE_VERSION,
+  };
+  await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
+
+  const manifest = loadManifest();
+  const { default: pkg } = await import('../package.json', { with: { type: 'json' } });
+  const bundle = await saveBundle(files.model, {
+    createdAt: new Date().toISOString(),
+    phenofaceVersion: pkg.version,
+    positive: dataset.positive,
+    negative: dataset.negative,
+    classifier: final.model.toJSON(),
+    thresholds: final.thresholds,
+    backbone: { name: backboneName, dim: final.model.dim, onnxSha256: manifest.models[backboneName].onnx.sha256 },
+    pipeline: { version: PIPELINE_VERSION, config: { detect: DEFAULTS.detect, pose: DEFAULTS.pose, image: DEFAULTS.image } },
+    training: {
+      summary: dataset.summary,
+      datasetHash: dataHash,
+      photosUsed: used.length,
+      subjectsUsed: new Set(used.map((p) => p.item.subject)).size,
+      warnings: leakage.warnings.map((w) => w.message),
+    },
+    metrics: { subject: levelJson(result.subject), photo: levelJson(result.photo), byView },
+    intendedUse: INTENDED_USE,
+    limitations: [...STANDARD_LIMITATIONS, ...(opts.synthetic ? ['Trained on SYNTHETIC planted-phenotype data: a demonstration only, not a clinical model.'] : [])],
+    ...(opts.synthetic ? { synthetic: true } : {}),
+  });
+
+  const { writeReport } = await import('./report/index.ts');
+  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: opts });
+  return { dataset, photos, used, leakage, result, metrics, bundle, files };
+}
