@@ -300,6 +300,21 @@ export function zeroWarp(lm: Landmarks5): PhotoWarp {
   return { frame: faceFrame(lm), kernels: [], regions: {} };
 }
 
+/**
+ * Integer pixel bounds (inclusive, clipped to the image) outside which `warp` moves nothing: the
+ * union of its regions' recorded circles, which bound every kernel's support in output pixels.
+ * Undefined for a warp that moves nothing.
+ */
+export function supportBox(warp: PhotoWarp, width: number, height: number): { x0: number; y0: number; x1: number; y1: number } | undefined {
+  const circles = Object.values(warp.regions).filter((r): r is PlantedRegion => 'centre' in r);
+  if (circles.length === 0) return undefined;
+  const x0 = Math.max(0, Math.floor(Math.min(...circles.map((c) => c.centre[0] - c.radius))) - 1);
+  const y0 = Math.max(0, Math.floor(Math.min(...circles.map((c) => c.centre[1] - c.radius))) - 1);
+  const x1 = Math.min(width - 1, Math.ceil(Math.max(...circles.map((c) => c.centre[0] + c.radius))) + 1);
+  const y1 = Math.min(height - 1, Math.ceil(Math.max(...circles.map((c) => c.centre[1] + c.radius))) + 1);
+  return x0 <= x1 && y0 <= y1 ? { x0, y0, x1, y1 } : undefined;
+}
+
 /** Resampling kernels of {@link warpImage}. */
 export type Interpolation = 'bilinear' | 'bicubic';
 
@@ -372,11 +387,18 @@ export function warpImage(img: RgbImage, warp: PhotoWarp, interpolation: Interpo
   const { width: W, height: H, data } = img;
   const sx = new Float32Array(W * H);
   const sy = new Float32Array(W * H);
+  const box = supportBox(warp, W, H);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
-      const [mx, my] = mapPoint(warp, x, y);
-      sx[y * W + x] = mx;
-      sy[y * W + x] = my;
+      const i = y * W + x;
+      if (box && x >= box.x0 && x <= box.x1 && y >= box.y0 && y <= box.y1) {
+        const [mx, my] = mapPoint(warp, x, y);
+        sx[i] = mx;
+        sy[i] = my;
+      } else {
+        sx[i] = x;
+        sy[i] = y;
+      }
     }
   }
   const out = new Uint8Array(W * H * 3);

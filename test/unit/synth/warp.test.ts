@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildPhotoWarp, chooseAffected, faceFrame, forwardPoint, jacobianAt, mapPoint, parseRegions, subjectWarp, SYNTH_REGIONS, warpImage, zeroWarp,
+  buildPhotoWarp, chooseAffected, faceFrame, forwardPoint, jacobianAt, mapPoint, parseRegions, subjectWarp, supportBox, SYNTH_REGIONS, warpImage, zeroWarp,
 } from '../../../src/synth/index.ts';
 import type { Landmarks5, RgbImage } from '../../../src/types.ts';
 
@@ -100,6 +100,24 @@ describe('warp field', () => {
     const lift = (eye: [number, number], dir: number) => forwardPoint(warp, [eye[0] + dir * 15, eye[1]])[1] - forwardPoint(warp, [eye[0] - dir * 15, eye[1]])[1];
     expect(lift(le, -1)).toBeLessThan(-1);
     expect(lift(re, 1)).toBeLessThan(-1);
+  });
+
+  it('moves nothing outside supportBox (warpImage only computes the map inside it)', () => {
+    for (const [lm, view] of [[FRONTAL, 'frontal'], [ROLLED, 'frontal'], [OBLIQUE, 'oblique'], [PROFILE, 'profile'], [PROFILE, 'frontal']] as const) {
+      const warp = buildPhotoWarp(lm, maxJitter(1).params, view);
+      const box = supportBox(warp, 400, 520)!;
+      expect(box.x1 - box.x0).toBeGreaterThan(50);
+      let moved = 0;
+      for (let y = 0; y < 520; y += 0.5) {
+        for (let x = 0; x < 400; x += 0.5) {
+          if (x >= box.x0 && x <= box.x1 && y >= box.y0 && y <= box.y1) continue;
+          const [mx, my] = mapPoint(warp, x, y);
+          if (mx !== x || my !== y) moved++;
+        }
+      }
+      expect(moved).toBe(0);
+    }
+    expect(supportBox(zeroWarp(FRONTAL), 400, 520)).toBeUndefined();
   });
 
   it('forwardPoint inverts mapPoint', () => {
