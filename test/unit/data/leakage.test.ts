@@ -25,16 +25,16 @@ const unitVec = (v: number[]) => {
 
 /**
  * Synthetic face embeddings: each identity is a random direction in 128-d; a photo is its identity
- * plus noise (within-subject cosine ~0.6-0.7, across identities ~0, like a recognition backbone).
+ * plus noise (photo-to-photo cosine ~0.64 within an identity, ~0 across, like a recognition backbone).
  */
-function syntheticPhotos(identities: number, photosEach: number, seed: number, subjectOf = (id: number, _k: number) => `s${id}`): LeakagePhoto[] {
+function syntheticPhotos(identities: number, photosEach: number, seed: number, subjectOf = (id: number, _k: number) => `s${id}`, noise = 0.75): LeakagePhoto[] {
   const r = rng(seed);
   const dim = 128;
   const photos: LeakagePhoto[] = [];
   for (let id = 0; id < identities; id++) {
     const centre = Array.from({ length: dim }, () => gauss(r));
     for (let k = 0; k < photosEach; k++) {
-      const noisy = centre.map((c) => c + 0.75 * gauss(r));
+      const noisy = centre.map((c) => c + noise * gauss(r));
       photos.push({ path: `id${id}/photo${k}.jpg`, subject: subjectOf(id, k), embedding: unitVec(noisy) });
     }
   }
@@ -96,26 +96,66 @@ describe('checkLeakage: one person under two subject ids', () => {
     const report = checkLeakage(photos);
     const same = report.warnings.filter((w): w is SamePersonWarning => w.kind === 'same-person');
     expect(same.map((w) => w.subjects)).toEqual([['s7', 's7-b']]);
-    expect(report.identityThreshold).toMatchObject({ rule: 'within-subject-percentile', percentile: 5, calibrationSubjects: 31 });
-    expect(same[0].meanCosine).toBeGreaterThanOrEqual(same[0].threshold);
+    expect(report.identityThreshold).toMatchObject({ rule: 'split-half-robust', k: 3, calibrationSubjects: 31 });
+    expect(same[0].centroidCosine).toBeGreaterThanOrEqual(same[0].threshold);
     expect(same[0].maxCosine).toBeGreaterThan(same[0].meanCosine);
+    expect(same[0].meanCosine).toBeCloseTo(0.64, 1);
     expect(same[0].closestPair.every((p) => p.startsWith('id7/'))).toBe(true);
-    expect(same[0].message).toMatch(/^subjects s7 and s7-b may be one person: mean cross-subject cosine 0\.\d{3} >= 0\.\d{3}, the 5th percentile of within-subject means/);
+    expect(same[0].message).toMatch(/^subjects s7 and s7-b may be one person: centroid cosine 0\.\d{3} >= 0\.\d{3}, the median - 3 robust SD of split-half cosines within subjects/);
     // No false alarm without the split.
     expect(checkLeakage(syntheticPhotos(30, 6, 42)).warnings).toEqual([]);
   });
 
-  it('calibrates the threshold between impostor and genuine similarity', () => {
-    const report = checkLeakage(syntheticPhotos(30, 6, 7));
-    const t = report.identityThreshold!.cosine;
-    expect(t).toBeGreaterThan(0.3); // impostor means sit near 0
-    expect(t).toBeLessThan(0.7); // genuine means sit near 0.64
+  it('calibrates the threshold above every impostor pair and below typical split halves', () => {
+    const photos = syntheticPhotos(30, 6, 7);
+    const t = checkLeakage(photos).identityThreshold!.cosine;
+    const centroid = (subject: string) => {
+      const vs = photos.filter((p) => p.subject === subject).map((p) => p.embedding!);
+      const sum = vs.reduce((acc, v) => acc.map((x, k) => x + v[k]), new Float32Array(vs[0].length));
+      const n = Math.hypot(...sum);
+      return sum.map((x) => x / n);
+    };
+    const cs = Array.from({ length: 30 }, (_, i) => centroid(`s${i}`));
+    const cos = (a: Float32Array, b: Float32Array) => a.reduce((s, x, k) => s + x * b[k], 0);
+    const impostors = cs.flatMap((a, i) => cs.slice(i + 1).map((b) => cos(a, b)));
+    // Three photos against three: genuine centroid cosine ~ 128 / (128 + 72 / 3) = 0.84.
+    expect(Math.max(...impostors)).toBeLessThan(0.4);
+    expect(t).toBeGreaterThan(0.7);
+    expect(t).toBeLessThan(0.84);
+  });
+
+  it('computes the robust threshold as median - k * 1.4826 * MAD, and the percentile rule on request', () => {
+    // Two photos per subject: each split-half cosine is the cosine of the subject's two photos.
+    const at = (deg: number) => unitVec([Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180), 0]);
+    const angles = [10, 20, 30, 40, 50]; // cosines 0.985, 0.940, 0.866, 0.766, 0.643
+    const photos: LeakagePhoto[] = angles.flatMap((deg, i) => [
+      { path: `${i}a`, subject: `s${i}`, embedding: at(0) },
+      { path: `${i}b`, subject: `s${i}`, embedding: at(deg) },
+    ]);
+    const cos = angles.map((d) => Math.cos((d * Math.PI) / 180));
+    const median = cos[2];
+    const mad = [...cos.map((c) => Math.abs(c - median))].sort((a, b) => a - b)[2];
+    expect(checkLeakage(photos).identityThreshold!.cosine).toBeCloseTo(median - 3 * 1.4826 * mad, 5);
+    expect(checkLeakage(photos, { identity: { rule: 'split-half-robust', k: 1 } }).identityThreshold!.cosine).toBeCloseTo(median - 1.4826 * mad, 5);
+    expect(checkLeakage(photos, { identity: { rule: 'split-half-percentile', percentile: 25 } }).identityThreshold).toMatchObject({ rule: 'split-half-percentile', percentile: 25 });
+    expect(checkLeakage(photos, { identity: { rule: 'split-half-percentile', percentile: 25 } }).identityThreshold!.cosine).toBeCloseTo(cos[3], 5);
+  });
+
+  it('keeps the robust threshold high when a few subjects have poor self-similarity (the percentile drops)', () => {
+    // 30 ordinary people, plus 4 whose photos barely agree (e.g. profile-only, poorly embedded).
+    const photos = [...syntheticPhotos(30, 6, 11), ...syntheticPhotos(4, 6, 12, (id) => `poor${id}`, 2.5)];
+    const robust = checkLeakage(photos);
+    const p5 = checkLeakage(photos, { identity: { rule: 'split-half-percentile', percentile: 5 } });
+    const clean = checkLeakage(syntheticPhotos(30, 6, 11));
+    expect(p5.identityThreshold!.cosine).toBeLessThan(clean.identityThreshold!.cosine - 0.2);
+    expect(robust.identityThreshold!.cosine).toBeGreaterThan(clean.identityThreshold!.cosine - 0.05);
+    expect(robust.warnings).toEqual([]);
   });
 
   it('falls back to the absolute threshold when too few subjects have two photos, and honours an absolute rule', () => {
-    const photos = syntheticPhotos(3, 2, 1, (id, k) => (id === 0 && k === 1 ? 'dup' : `s${id}`));
+    const photos = syntheticPhotos(3, 2, 1, (id, k) => (id === 0 && k === 1 ? 'dup' : `s${id}`), 0.5);
     const fallback = checkLeakage(photos);
-    expect(fallback.identityThreshold).toEqual({ cosine: 0.5, rule: 'absolute', calibrationSubjects: 2 });
+    expect(fallback.identityThreshold).toEqual({ cosine: 0.75, rule: 'absolute', calibrationSubjects: 2 });
     expect(fallback.warnings.filter((w) => w.kind === 'same-person').map((w) => (w as SamePersonWarning).subjects)).toEqual([['s0', 'dup']]);
     const strict = checkLeakage(photos, { identity: { rule: 'absolute', cosine: 0.99 } });
     expect(strict.identityThreshold).toMatchObject({ cosine: 0.99, rule: 'absolute' });
