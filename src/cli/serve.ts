@@ -1,0 +1,150 @@
+/**
+ * `phenoface serve --model DIR/model [--host 127.0.0.1] [--port 8080] [--token T] [--keep DIR]`:
+ * the local web application (issue 6; CLI contract "serve"). Listens on loopback by default; any
+ * other address requires an access token (`--token`, or the PHENOFACE_TOKEN environment variable)
+ * and is refused without one (E_CONFIG, exit code 2). Runs until SIGINT/SIGTERM.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PhenofaceError } from '../errors.ts';
+import { checkBinding, isLoopbackHost } from '../server/access.ts';
+import { buildServer, DEFAULT_WEB_ROOT } from '../server/app.ts';
+import { SERVER_DEFAULTS } from '../server/config.ts';
+import type { ScreenService } from '../server/types.ts';
+import { numberOption, parse, usageError } from './args.ts';
+import { EXIT, type Command } from './io.ts';
+
+const USAGE = 'phenoface serve --model DIR/model [--host 127.0.0.1] [--port 8080] [--token T] [--keep DIR]';
+
+const HELP = `Usage: ${USAGE}
+
+Starts the local web application: open the printed address in a browser, upload photos of one
+patient, and read the screening result with its explanation.
+
+  --model  the model/ folder written by \`phenoface study\` (or \`phenoface demo\`)
+  --host   address to listen on (default ${SERVER_DEFAULTS.host}, this machine only). Any other
+           address needs an access token.
+  --port   TCP port (default ${SERVER_DEFAULTS.port}; 0 picks a free one)
+  --token  access token (at least ${SERVER_DEFAULTS.minTokenLength} characters) every API request must send
+           as "Authorization: Bearer <token>"; default: the PHENOFACE_TOKEN environment variable.
+           Make one with \`openssl rand -hex 16\`.
+  --keep   write each screening's photos and result to a new folder in DIR (off by default:
+           photos are processed in memory and never written to disk or logs)
+
+Limits: ${SERVER_DEFAULTS.maxFiles} photos a request, ${SERVER_DEFAULTS.maxFileBytes / 1024 / 1024} MB and ${SERVER_DEFAULTS.maxPixels / 1e6} megapixels a photo; ${SERVER_DEFAULTS.concurrency} screenings
+at a time with ${SERVER_DEFAULTS.queueSize} waiting, then "busy" (HTTP 503).
+`;
+
+/** What the command needs from outside, injected so tests run it with a fake service. */
+export interface ServeDeps {
+  /** Loads the screening service for a model folder (the real one: `Screener.load`). */
+  loadService(modelDir: string): Promise<ScreenService>;
+  /** Environment (for PHENOFACE_TOKEN); default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Stops the server when aborted; by default SIGINT/SIGTERM do. */
+  signal?: AbortSignal;
+  /** Called with the base URL once listening. */
+  onListening?(url: string): void;
+  /** Folder of the built UI (default web/dist). */
+  webRoot?: string;
+}
+
+/**
+ * The real service: `Screener` from `src/screen.ts`. The specifier sits in a variable so that this
+ * file typechecks whether or not `src/screen.ts` exists yet; the cast is checked at run time.
+ */
+async function loadScreener(modelDir: string): Promise<ScreenService> {
+  const specifier = '../screen.ts';
+  const mod = (await import(specifier)) as { Screener?: { load(dir: string, opts?: { explain?: boolean }): Promise<unknown> } };
+  if (typeof mod.Screener?.load !== 'function') throw new PhenofaceError('E_INTERNAL', 'src/screen.ts does not export Screener.load; expected the screening service.');
+  return (await mod.Screener.load(modelDir, { explain: true })) as ScreenService;
+}
+
+function urlOf(host: string, port: number): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}/`;
+}
+
+/** Resolves when the signal aborts, or on SIGINT/SIGTERM when there is no signal. */
+function untilStopped(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal) {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** The command with its service loader injected. */
+export function serveCommand(deps: ServeDeps = { loadService: loadScreener }): Command {
+  return async (argv, io) => {
+    const { values, positionals } = parse(argv, {
+      model: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      token: { type: 'string' },
+      keep: { type: 'string' },
+    }, USAGE);
+    if (values.help) { io.out(HELP); return EXIT.ok; }
+    if (positionals.length > 0) throw usageError(`Unexpected argument "${positionals[0]}".`, USAGE);
+    if (values.model === undefined) throw usageError('Missing --model DIR/model.', USAGE);
+    const host = values.host ?? SERVER_DEFAULTS.host;
+    if (host.trim() === '') throw usageError('Invalid --host "". Expected an address such as 127.0.0.1.', USAGE);
+    const port = numberOption(values.port, 'port', 0, 65535, USAGE, true) ?? SERVER_DEFAULTS.port;
+    const env = deps.env ?? process.env;
+    const token = values.token ?? (env.PHENOFACE_TOKEN || undefined);
+    checkBinding(host, token, SERVER_DEFAULTS.minTokenLength);
+
+    const modelDir = path.resolve(io.cwd, values.model);
+    if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) {
+      throw new PhenofaceError('E_NOT_FOUND', `Model folder "${values.model}" does not exist. Expected the model/ folder written by \`phenoface study\` or \`phenoface demo\`.`);
+    }
+    let keepDir: string | undefined;
+    if (values.keep !== undefined) {
+      keepDir = path.resolve(io.cwd, values.keep);
+      await mkdir(keepDir, { recursive: true, mode: 0o700 });
+      io.err(`Keeping every screened photo and result in ${keepDir} (--keep). Delete them when no longer needed.\n`);
+    }
+    const webRoot = deps.webRoot ?? DEFAULT_WEB_ROOT;
+    if (!existsSync(path.join(webRoot, 'index.html'))) io.err(`Warning: the web UI is not built (${webRoot}); run \`npm run build:web\`. The API works without it.\n`);
+
+    const service = await deps.loadService(modelDir);
+    let app;
+    try {
+      app = await buildServer({ service, config: { host, port }, token, keepDir, webRoot, log: (line) => io.err(`${line}\n`) });
+      try {
+        await app.listen({ host, port });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw new PhenofaceError('E_CONFIG', `Port ${port} on ${host} is already in use. Expected a free port; choose another with --port.`, { cause: err });
+        if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new PhenofaceError('E_CONFIG', `Cannot listen on ${host}:${port} (${code}). Expected an address of this machine and a port you may use.`, { cause: err });
+        throw err;
+      }
+    } catch (err) {
+      await app?.close();
+      await service.close();
+      throw err;
+    }
+    const address = app.server.address();
+    const url = urlOf(host, typeof address === 'object' && address ? address.port : port);
+    const info = service.info();
+    io.out(`Phenoface is serving model ${info.id} (${info.backbone}) at ${url}\n`);
+    if (token !== undefined) io.out('Every API request needs the access token; the page asks for it once per browser tab.\n');
+    if (!isLoopbackHost(host)) io.err('Warning: traffic is not encrypted (plain HTTP). Use this only on a trusted network, or behind an HTTPS reverse proxy.\n');
+    io.out('Press Ctrl+C to stop.\n');
+    deps.onListening?.(url);
+
+    await untilStopped(deps.signal);
+    await app.close();
+    await service.close();
+    return EXIT.ok;
+  };
+}
+
+/** `phenoface serve`. */
+export const run: Command = serveCommand();

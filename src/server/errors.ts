@@ -1,0 +1,75 @@
+/**
+ * HTTP errors of the API: every failure becomes `{"contract":1,"error":{"code","message"}}` (CLI
+ * contract, "HTTP API of serve") with a status that says whose fault it was.
+ */
+import { PhenofaceError, type ErrorCode } from '../errors.ts';
+
+/** Codes only the HTTP API uses, beside {@link ErrorCode}. */
+export type ApiErrorCode = ErrorCode | 'E_UNAUTHORIZED' | 'E_FORBIDDEN' | 'E_BUSY' | 'E_NOT_FOUND' | 'E_NO_USABLE_PHOTO';
+
+/** An error with its HTTP status (and headers such as Retry-After). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** HTTP status of each Phenoface error code. Codes not listed are server faults (500). */
+export const STATUS_OF_CODE: Partial<Record<ApiErrorCode, number>> = {
+  E_USAGE: 400,
+  E_INPUT: 400,
+  E_CONFIG: 400,
+  E_UNAUTHORIZED: 401,
+  E_FORBIDDEN: 403,
+  E_NOT_FOUND: 404,
+  E_TOO_LARGE: 413,
+  E_UNSUPPORTED: 415,
+  E_DECODE: 422,
+  E_TOO_SMALL: 422,
+  E_NO_FACE: 422,
+  E_NO_USABLE_PHOTO: 422,
+  E_BUSY: 503,
+};
+
+/** Maps a Fastify/@fastify/multipart error code to ours. */
+const FASTIFY_CODES: Record<string, [number, ApiErrorCode, string]> = {
+  FST_REQ_FILE_TOO_LARGE: [413, 'E_TOO_LARGE', 'A photo is larger than the byte limit.'],
+  FST_FILES_LIMIT: [413, 'E_TOO_LARGE', 'Too many photos in one request.'],
+  FST_PARTS_LIMIT: [413, 'E_TOO_LARGE', 'Too many form parts in one request.'],
+  FST_FIELDS_LIMIT: [413, 'E_TOO_LARGE', 'Too many form fields in one request.'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'E_TOO_LARGE', 'The request body is too large.'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'E_UNSUPPORTED', 'Unsupported Content-Type. Expected multipart/form-data with "photos" fields.'],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: [415, 'E_UNSUPPORTED', 'The request is not multipart/form-data. Expected "photos" file fields.'],
+  FST_PROTO_VIOLATION: [400, 'E_INPUT', 'Forbidden form field name.'],
+  FST_MP_PREMATURE_CLOSE: [400, 'E_INPUT', 'The upload ended before the form data was complete.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'E_INPUT', 'Empty request body.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'E_INPUT', 'Content-Length does not match the body.'],
+};
+
+/** Any thrown value as an {@link ApiError}. Unknown errors become a 500 without internals. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof PhenofaceError) return new ApiError(STATUS_OF_CODE[err.code] ?? 500, err.code, err.message);
+  const fastifyCode = (err as { code?: unknown })?.code;
+  if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
+    const [status, code, message] = FASTIFY_CODES[fastifyCode];
+    return new ApiError(status, code, message);
+  }
+  const status = (err as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ApiError(status, 'E_INPUT', (err as Error).message ?? 'Bad request.');
+  }
+  return new ApiError(500, 'E_INTERNAL', 'Internal server error; the screening could not be completed.');
+}
+
+/** The contract's error body. */
+export function errorBody(e: ApiError): Record<string, unknown> {
+  return { contract: 1, error: { code: e.code, message: e.message }, ...e.extra };
+}
