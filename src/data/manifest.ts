@@ -139,18 +139,18 @@ export async function loadDataset(source: string, opts: LoadDatasetOptions = {})
     throw new PhenofaceError('E_NOT_FOUND', `Data set folder "${rootGiven}" is not an existing folder; expected the folder that the manifest's paths are relative to.`, { cause: err });
   }
   const { rows, problems } = isFolder ? await readFolder(root) : await readManifest(source);
-  const items = problems.some((p) => p.kind === 'not-csv' || p.kind === 'missing-column' || p.kind === 'duplicate-column')
-    ? { items: [], positive: '', negative: '' }
-    : await validateRows(root, rows, opts, problems);
-  if (problems.length === 0 && items.items.length === 0) problems.push({ kind: 'empty', message: isFolder ? 'no images found under ROOT/<label>/<subject>/' : 'no data rows below the header' });
+  // Without a readable header the rows cannot be interpreted: report the header problems alone.
+  const unreadable = problems.some((p) => p.kind === 'not-csv' || p.kind === 'missing-column' || p.kind === 'duplicate-column');
+  const valid = unreadable ? { items: [], positive: '', negative: '' } : await validateRows(root, rows, opts, problems);
+  if (problems.length === 0 && valid.items.length === 0) problems.push({ kind: 'empty', message: isFolder ? 'no images found under ROOT/<label>/<subject>/' : 'no data rows below the header' });
   if (problems.length > 0) throw manifestError(isFolder ? root : path.resolve(source), problems);
   return {
     root,
     ...(isFolder ? {} : { manifestPath: path.resolve(source) }),
-    positive: items.positive,
-    negative: items.negative,
-    items: items.items,
-    summary: summarize(items.items),
+    positive: valid.positive,
+    negative: valid.negative,
+    items: valid.items,
+    summary: summarize(valid.items),
   };
 }
 

@@ -78,6 +78,13 @@ describe('loadDataset from a manifest: accepted input', () => {
     expect(ds.items[0].subject).toBe('Müller');
   });
 
+  it('decodes a UTF-16 tab-separated manifest (Excel "Unicode text")', async () => {
+    const file = path.join(root, 'unicode.txt');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('path\tsubject\tlabel\r\nimg/a.png\tZoë\tvcfs\r\n', 'utf16le')]));
+    const ds = await loadDataset(file, {});
+    expect(ds.items.map((i) => [i.path, i.subject])).toEqual([['img/a.png', 'Zoë']]);
+  });
+
   it('skips blank lines, trims cells and allows trailing optional columns to be left out', async () => {
     const file = writeManifest(root, ['path,subject,label,view,age', '', ' img/a.png , s1 , vcfs ', '   ', 'img/b.png,s2,control,profile']);
     const ds = await loadDataset(file, {});
