@@ -1,0 +1,50 @@
+/**
+ * `phenoface screen <photos...> --model DIR/model [--json] [--explain DIR]`: photos of one person ->
+ * per-photo and fused probability, view and quality warnings (contract v1).
+ */
+import path from 'node:path';
+import { Screener, type PhotoExplainer } from '../screen.ts';
+import { parse, usageError } from './args.ts';
+import { expandInputs } from './inputs.ts';
+import { EXIT, type Command } from './io.ts';
+
+const USAGE = 'phenoface screen <photos or folder...> --model DIR/model [--json] [--explain DIR]';
+
+export const run: Command = async (argv, io) => {
+  const { values, positionals } = parse(argv, {
+    model: { type: 'string', short: 'm' },
+    json: { type: 'boolean' },
+    explain: { type: 'string' },
+  }, USAGE);
+  if (values.help) { io.out(`Usage: ${USAGE}\n`); return EXIT.ok; }
+  if (!values.model) throw usageError('No --model given (the model/ folder written by `phenoface study`).', USAGE);
+  if (positionals.length === 0) throw usageError('No photos given.', USAGE);
+  const items = await expandInputs(positionals, io.cwd);
+  const screener = await Screener.load(path.resolve(io.cwd, values.model));
+  try {
+    let explain: PhotoExplainer | undefined;
+    if (values.explain) {
+      const { fileExplainer } = await import('../explain/screen.ts');
+      explain = await fileExplainer(screener, path.resolve(io.cwd, values.explain));
+    }
+    const result = await screener.screen(items.map((it) => ({ name: it.path, path: it.abs })), { explain });
+    if (values.json) {
+      io.out(JSON.stringify(result) + '\n');
+    } else {
+      const s = result.subject;
+      const lines = [
+        s.probability === null
+          ? 'No usable photo: no result.'
+          : `Result: ${s.label} (probability ${(100 * s.probability).toFixed(1)}%${s.interval ? `, photos range ${(100 * s.interval[0]).toFixed(0)}-${(100 * s.interval[1]).toFixed(0)}%` : ''}; threshold ${(100 * s.threshold).toFixed(1)}%) from ${s.photos} photo${s.photos === 1 ? '' : 's'}`,
+        ...result.photos.map((p) => p.error
+          ? `  ${p.path}: ${p.error.code}: ${p.error.message}`
+          : `  ${p.path}: ${(100 * p.probability!).toFixed(1)}%, ${p.view}${p.warnings?.length ? ` (${p.warnings.join('; ')})` : ''}${p.regions ? `; top regions ${p.regions.slice(0, 3).map((r) => `${r.name} ${(100 * r.share).toFixed(0)}%`).join(', ')}` : ''}${p.heatmap ? `; heatmap ${p.heatmap}` : ''}`),
+        result.disclaimer,
+      ];
+      io.out(lines.join('\n') + '\n');
+    }
+    return result.photos.some((p) => p.error) ? EXIT.partial : EXIT.ok;
+  } finally {
+    await screener.close();
+  }
+};
