@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { saveBundle, STANDARD_LIMITATIONS, INTENDED_USE, type ModelBundle } from './classify/bundle.ts';
+import { saveBundle, STANDARD_LIMITATIONS, INTENDED_USE, weightsId, type ModelBundle } from './classify/bundle.ts';
 import { createClassifier } from './classify/index.ts';
 import { DEFAULTS } from './config.ts';
 import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from './data/index.ts';
@@ -190,7 +190,7 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
     negative: dataset.negative,
     classifier: final.model.toJSON(),
     thresholds: final.thresholds,
-    backbone: { name: backboneName, dim: final.model.dim, onnxSha256: manifest.models[backboneName].onnx.sha256 },
+    backbone: { name: backboneName, dim: final.model.dim, weightsSha256: weightsId(manifest.models[backboneName]) },
     pipeline: { version: PIPELINE_VERSION, config: { detect: DEFAULTS.detect, pose: DEFAULTS.pose, image: DEFAULTS.image } },
     training: {
       summary: dataset.summary,

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
-import { loadManifest } from '../runtime/index.ts';
+import { loadManifest, type ManifestEntry } from '../runtime/index.ts';
 import { classifierFromJSON } from './registry.ts';
 import type { ClassifierJSON, FittedClassifier } from './types.ts';
 
@@ -45,7 +45,7 @@ export interface ModelBundle {
   negative: string;
   classifier: ClassifierJSON;
   thresholds: { photo: number; subject: number };
-  backbone: { name: string; dim: number; onnxSha256: string };
+  backbone: { name: string; dim: number; weightsSha256: string };
   pipeline: { version: string; config: Record<string, unknown> };
   training: { summary: unknown; datasetHash: string; photosUsed: number; subjectsUsed: number; warnings: string[] };
   metrics: BundleMetrics;
@@ -59,6 +59,15 @@ export interface ModelBundle {
 export interface LoadedBundle extends ModelBundle {
   dir: string;
   model: FittedClassifier;
+}
+
+/**
+ * Identity of a backbone's weights: the sha256 of the npm-shipped source files they were converted
+ * from. It survives re-conversion (e.g. a new ONNX output for Grad-CAM), which changes the ONNX
+ * file's bytes but not one weight.
+ */
+export function weightsId(entry: ManifestEntry): string {
+  return entry.source.files.map((f) => f.sha256).join('+');
 }
 
 /** Computes the bundle id from its defining parts. */
@@ -90,7 +99,7 @@ export function modelCard(b: ModelBundle): string {
     `# Phenoface model ${b.id}${b.synthetic ? ' (SYNTHETIC DEMO - not a clinical model)' : ''}`,
     '',
     `Created ${b.createdAt} by Phenoface ${b.phenofaceVersion}. Positive class: \`${b.positive}\`; negative: \`${b.negative}\`.`,
-    `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, weights sha256 ${b.backbone.onnxSha256.slice(0, 12)}...).`,
+    `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...).`,
     '',
     '## Intended use',
     b.intendedUse,
@@ -135,8 +144,8 @@ export async function loadBundle(dir: string, modelsDir?: string): Promise<Loade
   if (!entry) {
     throw new PhenofaceError('E_BUNDLE', `The model's backbone "${b.backbone?.name}" is not installed. Installed: ${Object.keys(manifest.models).join(', ')}. Run \`npx phenoface models build\`.`);
   }
-  if (entry.onnx.sha256 !== b.backbone.onnxSha256) {
-    throw new PhenofaceError('E_BUNDLE', `The model was trained on ${b.backbone.name} weights ${b.backbone.onnxSha256.slice(0, 12)}..., but the installed ones are ${entry.onnx.sha256.slice(0, 12)}...: its embeddings would not match. Re-train with this installation.`);
+  if (weightsId(entry) !== b.backbone.weightsSha256) {
+    throw new PhenofaceError('E_BUNDLE', `The model was trained on ${b.backbone.name} weights ${String(b.backbone.weightsSha256).slice(0, 12)}..., but the installed ones are ${weightsId(entry).slice(0, 12)}...: its embeddings would not match. Re-train with this installation.`);
   }
   const model = classifierFromJSON(b.classifier);
   if (model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);

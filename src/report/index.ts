@@ -100,7 +100,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
   const versions = {
     phenoface: bundle.phenofaceVersion,
     model: bundle.id,
-    backbone: `${bundle.backbone.name} (sha256 ${bundle.backbone.onnxSha256})`,
+    backbone: `${bundle.backbone.name} (weights sha256 ${bundle.backbone.weightsSha256})`,
     pipeline: bundle.pipeline.version,
     node: process.version,
     dataHash: bundle.training.datasetHash,

@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadBundle, saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS } from '../../../src/classify/bundle.ts';
+import { createClassifier } from '../../../src/classify/index.ts';
+import { loadManifest } from '../../../src/runtime/index.ts';
+import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
+
+function toyData(n: number, d: number) {
+  const X: Float32Array[] = [], y: number[] = [], subjects: string[] = [];
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  for (let i = 0; i < n; i++) {
+    const label = i % 2;
+    X.push(Float32Array.from({ length: d }, (_, j) => rnd() + (j === 0 ? label : 0)));
+    y.push(label);
+    subjects.push(`s${Math.floor(i / 2)}`);
+  }
+  return { X, y, subjects };
+}
+
+async function makeBundle(dir: string) {
+  const manifest = loadManifest();
+  const entry = manifest.models.mobilefacenet;
+  const { X, y, subjects } = toyData(40, 192);
+  const model = createClassifier('logistic').fit(X, y, subjects, { seed: 1, innerFolds: 3, split: groupedStratifiedKFold });
+  const bundle = await saveBundle(dir, {
+    createdAt: '2026-01-01T00:00:00Z', phenofaceVersion: '0.0.0', positive: 'vcfs', negative: 'control',
+    classifier: model.toJSON(), thresholds: { photo: 0.5, subject: 0.5 },
+    backbone: { name: 'mobilefacenet', dim: 192, weightsSha256: weightsId(entry) },
+    pipeline: { version: 'test', config: {} },
+    training: { summary: {}, datasetHash: 'x'.repeat(64), photosUsed: 40, subjectsUsed: 20, warnings: [] },
+    metrics: { subject: {}, photo: {}, byView: {} }, intendedUse: INTENDED_USE, limitations: [...STANDARD_LIMITATIONS],
+  });
+  return { bundle, model, X };
+}
+
+describe('model bundle', () => {
+  it('round-trips: the loaded classifier predicts what the saved one did', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    const { bundle, model, X } = await makeBundle(dir);
+    const loaded = await loadBundle(dir);
+    expect(loaded.id).toBe(bundle.id);
+    expect(loaded.model.predictProba(X.slice(0, 5))).toEqual(model.predictProba(X.slice(0, 5)));
+    expect(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8')).toMatch(/not a diagnosis/i);
+  });
+
+  it('refuses a bundle whose backbone weights differ from the installed ones', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    await makeBundle(dir);
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    json.backbone.weightsSha256 = '0'.repeat(64);
+    writeFileSync(file, JSON.stringify(json));
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/trained on mobilefacenet weights 000000000000/) });
+  });
+
+  it('refuses a bundle whose backbone is not installed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    await makeBundle(dir);
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    json.backbone.name = 'arcface-r100';
+    writeFileSync(file, JSON.stringify(json));
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/"arcface-r100" is not installed/) });
+  });
+
+  it('refuses a missing or foreign bundle with a clear message', async () => {
+    await expect(loadBundle('/nonexistent/model')).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/No model bundle/) });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    writeFileSync(path.join(dir, 'model.json'), '{"format":"other"}');
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/not a Phenoface model bundle/) });
+  });
+});
