@@ -15,7 +15,7 @@ function toyData(n: number, d: number) {
     const label = i % 2;
     X.push(Float32Array.from({ length: d }, (_, j) => rnd() + (j === 0 ? label : 0)));
     y.push(label);
-    subjects.push(`s${Math.floor(i / 2)}`);
+    subjects.push(`s${i % 20}`);
   }
   return { X, y, subjects };
 }
