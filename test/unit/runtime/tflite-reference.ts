@@ -208,6 +208,21 @@ export function runReference(graph: TfliteGraph, input: RefTensor): Record<strin
     } else if (o.op === 'REDUCE_MAX' || o.op === 'SUM' || o.op === 'MEAN') {
       const kind = o.op === 'REDUCE_MAX' ? 'max' : o.op === 'SUM' ? 'sum' : 'mean';
       y = reduce(x, Array.from(get(o.inputs[1]).data), o.options.keepDims === true, kind);
+    } else if (o.op === 'PAD') {
+      const pads = Array.from(get(o.inputs[1]).data);
+      const shape = x.shape.map((d, i) => d + pads[2 * i] + pads[2 * i + 1]);
+      const data = new Float32Array(size(shape));
+      const idx = new Array(x.shape.length).fill(0);
+      for (let k = 0; k < x.data.length; k++) {
+        let o2 = 0;
+        for (let i = 0; i < shape.length; i++) o2 = o2 * shape[i] + idx[i] + pads[2 * i];
+        data[o2] = x.data[k];
+        for (let i = x.shape.length - 1; i >= 0; i--) {
+          if (++idx[i] < x.shape[i]) break;
+          idx[i] = 0;
+        }
+      }
+      y = { shape, data };
     } else {
       throw new Error(`reference interpreter: no ${o.op}`);
     }
