@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -61,6 +62,12 @@ CREATE TABLE IF NOT EXISTS results (
   error TEXT,
   created_at INTEGER NOT NULL,
   PRIMARY KEY (sha256, backbone, pipeline_version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS file_hashes (
+  path TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  mtime_ms REAL NOT NULL,
+  sha256 TEXT NOT NULL
 ) WITHOUT ROWID;`;
 
 /** The slice of better-sqlite3's API used here (the package ships no types). */
@@ -98,6 +105,8 @@ export class EmbeddingCache {
   private readonly getStmt: Statement;
   private readonly hasStmt: Statement;
   private readonly putTx: (key: CacheKey, value: CacheValue) => void;
+  private readonly fileHashGet: Statement;
+  private readonly fileHashPut: Statement;
 
   private constructor(file: string, db: SqliteDatabase) {
     this.file = file;
@@ -109,6 +118,8 @@ export class EmbeddingCache {
     const insert = db.prepare(
       'INSERT OR REPLACE INTO results (sha256, backbone, pipeline_version, embedding, face, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
+    this.fileHashGet = db.prepare('SELECT size, mtime_ms, sha256 FROM file_hashes WHERE path = ?');
+    this.fileHashPut = db.prepare('INSERT OR REPLACE INTO file_hashes (path, size, mtime_ms, sha256) VALUES (?, ?, ?, ?)');
     this.putTx = db.transaction((key: CacheKey, value: CacheValue) => {
       const ok = 'embedding' in value;
       insert.run(
@@ -175,6 +186,21 @@ export class EmbeddingCache {
       }
     }
     this.putTx(key, value);
+  }
+
+  /**
+   * The sha256 of a file's content, remembered by path, size and modification time so a re-run
+   * stats each photo instead of reading it (thousands of multi-megabyte photos take tens of
+   * seconds to hash). Like git's index, a change that keeps both size and mtime goes unnoticed.
+   */
+  async contentHash(file: string): Promise<string> {
+    const abs = path.resolve(file);
+    const { size, mtimeMs } = await stat(abs);
+    const known = this.fileHashGet.get(abs) as { size: number; mtime_ms: number; sha256: string } | undefined;
+    if (known !== undefined && known.size === size && known.mtime_ms === mtimeMs) return known.sha256;
+    const sha256 = await hashFile(abs);
+    this.fileHashPut.run(abs, size, mtimeMs, sha256);
+    return sha256;
   }
 
   /** Entry counts, overall and per backbone/pipeline version. */

@@ -1,7 +1,8 @@
 /**
  * Embed every photo of a data set through the cache: hash each file, take cached results, run the
  * (injected) detect/align/embed pipeline on the rest, and put each result the moment it is done,
- * so an interrupted run resumes where it stopped and a re-run costs only the hashing.
+ * so an interrupted run resumes where it stopped and a re-run costs one `stat` per photo (content
+ * hashes are remembered by path, size and mtime).
  *
  * A photo's failure is a per-photo record (the CLI contract's batch rule) and the batch goes on.
  * Failures that depend on the photo alone (no face, undecodable...) are cached like results; any
@@ -9,7 +10,7 @@
  */
 import { PhenofaceError, toErrorRecord, type ErrorCode } from '../errors.ts';
 import type { Face, View } from '../types.ts';
-import { hashFile, type CacheKey, type EmbeddingCache, type ErrorRecord } from './cache.ts';
+import type { CacheKey, EmbeddingCache, ErrorRecord } from './cache.ts';
 import { DATA_DEFAULTS } from './defaults.ts';
 import type { Dataset, DatasetItem } from './manifest.ts';
 
@@ -122,7 +123,7 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
   await pool(items.length, Math.max(concurrency, DATA_DEFAULTS.hashConcurrency), async (i) => {
     const r = results[i];
     try {
-      r.sha256 = await hashFile(r.item.absPath);
+      r.sha256 = await cache.contentHash(r.item.absPath);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_INPUT';
       fail(r, { code, message: `Cannot read "${r.item.path}": ${(err as Error).message}` });

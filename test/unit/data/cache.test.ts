@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddingCache, hashFile, type CacheKey } from '../../../src/data/cache.ts';
@@ -86,6 +86,33 @@ describe('EmbeddingCache', () => {
       expect((err as Error).message).toBe('Invalid cache key sha256: "". Should be a non-empty string.');
     }
     cache.close();
+  });
+});
+
+describe('EmbeddingCache.contentHash', () => {
+  it('remembers a file hash by path, size and mtime, and re-hashes when either changes', async () => {
+    const cache = EmbeddingCache.open(file);
+    const photo = path.join(tmp.dir, 'photo.bin');
+    const mtime = new Date(1_700_000_000_000); // whole seconds: utimes keeps them exactly
+    writeFileSync(photo, 'AAAA');
+    utimesSync(photo, mtime, mtime);
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    expect(await cache.contentHash(photo)).toBe(sha('AAAA'));
+    // Same size, same mtime, other bytes: the remembered hash is returned without reading the file.
+    writeFileSync(photo, 'BBBB');
+    utimesSync(photo, mtime, mtime);
+    expect(await cache.contentHash(photo)).toBe(sha('AAAA'));
+    // A new mtime: hashed again.
+    utimesSync(photo, mtime, new Date(mtime.getTime() + 5000));
+    expect(await cache.contentHash(photo)).toBe(sha('BBBB'));
+    // A new size: hashed again.
+    writeFileSync(photo, 'CCCCC');
+    utimesSync(photo, mtime, new Date(mtime.getTime() + 5000));
+    expect(await cache.contentHash(photo)).toBe(sha('CCCCC'));
+    cache.close();
+    const reopened = EmbeddingCache.open(file);
+    expect(await reopened.contentHash(photo)).toBe(sha('CCCCC'));
+    reopened.close();
   });
 });
 
