@@ -3,6 +3,6 @@
  * knows about faces.
  */
 export { ACCEPTED_FORMATS, decodeImage, type DecodedImage } from './decode.ts';
-export { cropPad, invertAffine, resizeAreaCHW, toPlanarFloat, warpAffine, type Affine } from './resample.ts';
+export { assertRgbImage, cropPad, invertAffine, resizeAreaCHW, toPlanarFloat, warpAffine, type Affine } from './resample.ts';
 export { contactSheet, encodeJpeg, encodePng, type RgbaImage } from './encode.ts';
 export { colorbar, colormapLut, heatmapOverlay, type Colormap, type HeatMap, type OverlayOptions } from './overlay.ts';

@@ -5,6 +5,7 @@
  */
 import { PhenofaceError } from '../errors.ts';
 import type { RgbImage } from '../types.ts';
+import { assertRgbImage } from './resample.ts';
 
 /** A single-channel float map, row-major, `width * height` values of any range. */
 export interface HeatMap {
@@ -117,10 +118,8 @@ export function heatmapOverlay(base: RgbImage, heat: HeatMap, opts: Partial<Over
   const alpha = opts.alpha ?? 0.5;
   const lut = colormapLut(opts.colormap ?? 'jet');
   if (!(alpha >= 0 && alpha <= 1)) throw new PhenofaceError('E_INPUT', `Invalid overlay alpha: ${alpha}. Expected a number in [0, 1].`);
+  assertRgbImage(base, 'heatmapOverlay base image');
   const { width: W, height: H } = base;
-  if (!(Number.isInteger(W) && Number.isInteger(H) && W >= 1 && H >= 1) || base.data.length !== W * H * 3) {
-    throw new PhenofaceError('E_INPUT', `Invalid base image: ${base.data.length} bytes for ${W}x${H}. Expected width*height*3 (interleaved RGB).`);
-  }
   const h01 = normalise(heat);
   const tx = linearTaps(heat.width, W), ty = linearTaps(heat.height, H);
   const out = new Uint8Array(W * H * 3);

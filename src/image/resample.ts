@@ -15,7 +15,8 @@ function checkSize(what: string, value: number): void {
   }
 }
 
-function checkImage(img: RgbImage, what: string): void {
+/** Throws `E_INPUT` unless `img` has positive integer sides and `width * height * 3` bytes. */
+export function assertRgbImage(img: RgbImage, what: string): void {
   checkSize(`${what} width`, img.width);
   checkSize(`${what} height`, img.height);
   if (img.data.length !== img.width * img.height * 3) {
@@ -98,7 +99,7 @@ export function resizeAreaCHW(src: Float32Array, channels: number, h: number, w:
  * ArcFace-style backbones `(x - 127.5) / 127.5`. `mean` and `scale` may be per channel `[r, g, b]`.
  */
 export function toPlanarFloat(img: RgbImage, mean: number | readonly number[], scale: number | readonly number[]): Float32Array {
-  checkImage(img, 'toPlanarFloat image');
+  assertRgbImage(img, 'toPlanarFloat image');
   const [m0, m1, m2] = typeof mean === 'number' ? [mean, mean, mean] : mean;
   const [s0, s1, s2] = typeof scale === 'number' ? [scale, scale, scale] : scale;
   if (![m0, m1, m2, s0, s1, s2].every(Number.isFinite)) {
@@ -121,7 +122,7 @@ export function toPlanarFloat(img: RgbImage, mean: number | readonly number[], s
  * O-Net crops, whose boxes may extend past the photo's edges.
  */
 export function cropPad(img: RgbImage, x1: number, y1: number, x2: number, y2: number): RgbImage {
-  checkImage(img, 'cropPad image');
+  assertRgbImage(img, 'cropPad image');
   if (![x1, y1, x2, y2].every(Number.isInteger) || x2 <= x1 || y2 <= y1) {
     throw new PhenofaceError('E_INPUT', `cropPad: invalid rectangle (${x1}, ${y1}, ${x2}, ${y2}). Expected integers with x1 < x2 and y1 < y2.`);
   }
@@ -162,7 +163,7 @@ export function invertAffine(m: Affine): [number, number, number, number, number
  * this computes both in float64, so outputs may differ from theirs by a grey level at edges.
  */
 export function warpAffine(img: RgbImage, m: Affine, outW: number, outH: number, fill = 0): RgbImage {
-  checkImage(img, 'warpAffine image');
+  assertRgbImage(img, 'warpAffine image');
   checkSize('warpAffine outW', outW);
   checkSize('warpAffine outH', outH);
   if (!(Number.isInteger(fill) && fill >= 0 && fill <= 255)) {
