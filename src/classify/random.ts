@@ -1,6 +1,8 @@
 /**
- * Seeded pseudo-random numbers for splits, bootstrap and permutations, so that a study is
- * reproducible from its `--seed`. Math.random cannot be seeded, hence this small generator.
+ * Seeded pseudo-random numbers for splits, solvers, bootstrap and permutations, so that a study
+ * is reproducible from its `--seed`. Math.random cannot be seeded, hence this small generator.
+ * It lives in `classify/` (the lowest layer that draws random numbers, for the SVM's row order)
+ * and `evaluate/random.ts` re-exports it, so `classify/` never imports `evaluate/`.
  */
 import { PhenofaceError } from '../errors.ts';
 

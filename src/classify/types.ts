@@ -36,6 +36,11 @@ export interface FitOptions {
    * Default true. With a single grid value and `false`, `logistic` skips the inner CV entirely.
    */
   keepInnerOof?: boolean;
+  /**
+   * Stop walking the grid after this many values in a row fail to improve the inner log-loss
+   * (default: walk the whole grid).
+   */
+  patience?: number;
 }
 
 /** A classifier family, e.g. L2 logistic regression; `fit` returns a trained model. */
@@ -58,9 +63,10 @@ export interface Classifier {
   fit(X: readonly Float32Array[], y: readonly number[], groups: readonly string[], opts: FitOptions): FittedClassifier;
 }
 
-/** The inner CV's record: the criterion (mean photo log-loss) at each grid value. */
+/** The inner CV's record: the criterion (mean photo log-loss) at each grid value tried. */
 export interface Selection {
   hyperName: string;
+  /** The grid values tried, in order (a prefix of the grid when the walk stopped early). */
   grid: number[];
   logLoss: number[];
   chosen: number;

@@ -6,6 +6,8 @@
  */
 import { PhenofaceError } from '../errors.ts';
 
+export { logLoss } from '../classify/loss.ts';
+
 /** Per-row weights; `undefined` means 1 for every row. */
 export type Weights = ArrayLike<number> | undefined;
 
@@ -188,16 +190,6 @@ export function brier(probs: ArrayLike<number>, labels: ArrayLike<number>, weigh
   return ratio(sum, total);
 }
 
-/** Mean log-loss (cross-entropy), probabilities clipped to [1e-15, 1 - 1e-15]. */
-export function logLoss(probs: ArrayLike<number>, labels: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < probs.length; i++) {
-    const p = Math.min(1 - 1e-15, Math.max(1e-15, probs[i]));
-    sum -= labels[i] === 1 ? Math.log(p) : Math.log(1 - p);
-  }
-  return sum / probs.length;
-}
-
 /**
  * The threshold maximising Youden's J = sensitivity + specificity - 1 (Youden 1950), for
  * "positive iff score >= t". It is placed midway between the lowest score called positive and the
@@ -306,4 +298,82 @@ export function fuseBySubject(probs: ArrayLike<number>, labels: ArrayLike<number
     label: Uint8Array.from(subjectLabel),
     photos: Int32Array.from(counts),
   };
+}
+
+/** What {@link summarise} computes in one go. */
+export interface Summary {
+  auc: number | null;
+  confusion: Confusion;
+  brier: number | null;
+  /** TPR on the FPR grid ({@link tprAtFpr}); null when a class is absent. */
+  tpr: Float64Array | null;
+}
+
+/**
+ * AUC, ROC TPR on an FPR grid, confusion counts and Brier score in two passes without
+ * allocating per call beyond the TPR array: the inner loop of the subject bootstrap. Row i weighs
+ * `subjectWeights[subject[i]]` (1 without weights). Gives the same numbers as {@link auc},
+ * {@link rocCurve} + {@link tprAtFpr}, {@link confusion} and {@link brier} (pinned by a test).
+ * `order` is the rows' {@link ascendingOrder}; `grid` ascends.
+ */
+export function summarise(
+  score: ArrayLike<number>,
+  label: ArrayLike<number>,
+  threshold: ArrayLike<number>,
+  subject: ArrayLike<number>,
+  order: Int32Array,
+  subjectWeights: ArrayLike<number> | undefined,
+  grid: ArrayLike<number>,
+): Summary {
+  const c: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  let squared = 0;
+  for (let i = 0; i < score.length; i++) {
+    const w = subjectWeights ? subjectWeights[subject[i]] : 1;
+    if (w === 0) continue;
+    const p = score[i];
+    const predicted = p >= threshold[i];
+    if (label[i] === 1) {
+      if (predicted) c.tp += w;
+      else c.fn += w;
+      squared += w * (1 - p) * (1 - p);
+    } else {
+      if (predicted) c.fp += w;
+      else c.tn += w;
+      squared += w * p * p;
+    }
+  }
+  const wPos = c.tp + c.fn;
+  const wNeg = c.fp + c.tn;
+  const total = wPos + wNeg;
+  const summary: Summary = { auc: null, confusion: c, brier: total > 0 ? squared / total : null, tpr: null };
+  if (!(wPos > 0 && wNeg > 0)) return summary;
+  const tpr = new Float64Array(grid.length);
+  let g = 0;
+  let tp = 0;
+  let fp = 0;
+  let sum = 0;
+  for (let end = order.length - 1; end >= 0; ) {
+    const s = score[order[end]];
+    let tiePos = 0;
+    let tieNeg = 0;
+    for (; end >= 0 && score[order[end]] === s; end--) {
+      const i = order[end];
+      const w = subjectWeights ? subjectWeights[subject[i]] : 1;
+      if (label[i] === 1) tiePos += w;
+      else tieNeg += w;
+    }
+    if (tiePos === 0 && tieNeg === 0) continue;
+    sum += tieNeg * (tp + 0.5 * tiePos);
+    const x0 = fp / wNeg;
+    const y0 = tp / wPos;
+    tp += tiePos;
+    fp += tieNeg;
+    const x1 = fp / wNeg;
+    const y1 = tp / wPos;
+    for (; g < grid.length && grid[g] < x1; g++) tpr[g] = y0 + ((y1 - y0) * (grid[g] - x0)) / (x1 - x0);
+  }
+  for (; g < grid.length; g++) tpr[g] = 1;
+  summary.auc = sum / (wPos * wNeg);
+  summary.tpr = tpr;
+  return summary;
 }

@@ -1,0 +1,590 @@
+/**
+ * The study's numerical core: repeated subject-grouped, class-stratified K-fold cross-validation
+ * of a classifier on cached embeddings, with photo- and subject-level metrics, subject-level
+ * bootstrap intervals, per-view and per-subgroup results, the majority-class baseline and a
+ * permutation test; and `trainFinal`, the model fitted on all data for the bundle.
+ *
+ * How repeats are combined: every metric is computed on one repeat's pooled out-of-fold
+ * predictions (each photo predicted once, by the fold model that never saw its subject), then
+ * averaged over the repeats; ROC curves are averaged vertically on a fixed FPR grid. So a
+ * `score`-style check recomputes e.g. AUC per `repeat` from `predictions.csv` and takes the mean.
+ * Bootstrap intervals resample subjects (stratified by class) once per replicate and recompute
+ * the same repeat-averaged metric on the same resampled subjects in every repeat.
+ *
+ * Thresholds: each fold fixes its own decision thresholds on its training data, by Youden's J on
+ * the inner out-of-fold probabilities (photo level) and on their per-subject fusion (subject
+ * level); test photos never influence them.
+ */
+import { availableParallelism } from 'node:os';
+import { CLASSIFY_DEFAULTS } from '../classify/defaults.ts';
+import { checkRows } from '../classify/linalg.ts';
+import { createClassifier } from '../classify/registry.ts';
+import type { Classifier, FittedClassifier, Selection } from '../classify/types.ts';
+import { VIEWS } from '../config.ts';
+import { PhenofaceError } from '../errors.ts';
+import type { View } from '../types.ts';
+import { percentileInterval, pointwiseBand, stratifiedSubjectWeights } from './bootstrap.ts';
+import { EVALUATE_DEFAULTS } from './defaults.ts';
+import type { FoldTask } from './fold-task.ts';
+import {
+  ascendingOrder,
+  auc,
+  calibrationBins,
+  checkPrevalence,
+  fuseBySubject,
+  predictiveValues,
+  rates,
+  summarise,
+  youdenThreshold,
+  type CalibrationBin,
+  type Confusion,
+} from './metrics.ts';
+import { permutationPValue, permuteSubjectLabels } from './permutation.ts';
+import { runFolds } from './pool.ts';
+import { checkSeed, deriveSeed, mulberry32 } from './random.ts';
+import { checkFolds, groupedStratifiedKFold, repeatedGroupedStratifiedKFold, subjectLabels } from './splits.ts';
+
+/** The data of a study: one row per photo. */
+export interface StudyData {
+  /** L2-normalised embeddings, all of one dimension. */
+  X: readonly Float32Array[];
+  /** 1 = positive class (e.g. vcfs), 0 = negative. One label per subject. */
+  y: readonly number[];
+  subjects: readonly string[];
+  /** Photo ids (the manifest's `path`), unique. */
+  photoIds: readonly string[];
+  /** View of each photo, when known. */
+  views?: readonly (View | null | undefined)[];
+  /**
+   * Subgroup columns (e.g. `sex`, `ancestry`, `source`, binned `age`): a category per photo, or
+   * null/undefined when unknown (left out of that column's groups). Bin numeric columns first.
+   */
+  subgroups?: Readonly<Record<string, readonly (string | null | undefined)[]>>;
+}
+
+/** How to run a study; every field has a default in `EVALUATE_DEFAULTS` / `CLASSIFY_DEFAULTS`. */
+export interface StudyOptions {
+  classifier?: Classifier;
+  folds?: number;
+  repeats?: number;
+  seed?: number;
+  /** Population prevalence for PPV/NPV. */
+  prevalence?: number;
+  /** Bootstrap replicates (0 = no intervals). */
+  bootstrap?: number;
+  /** Permutations of the permutation test (0 = no test). */
+  permutations?: number;
+  /** K-fold repeats per permutation. */
+  permutationRepeats?: number;
+  innerFolds?: number;
+  patience?: number;
+  calibrationBins?: number;
+  rocGridPoints?: number;
+  /** Worker threads besides this one (default: one per extra core). */
+  workers?: number;
+}
+
+/** A point estimate with its 95% subject-bootstrap percentile interval (null when undefined). */
+export interface Estimate {
+  value: number | null;
+  ci95: [number, number] | null;
+}
+
+/** A repeat-averaged ROC curve on the FPR grid, with its pointwise 95% bootstrap band. */
+export interface RocBand {
+  fpr: number[];
+  tpr: number[];
+  lower: number[] | null;
+  upper: number[] | null;
+}
+
+/** Metrics at one level (photos or subjects) of one group of photos. */
+export interface LevelMetrics {
+  /** Units (photos or subjects) evaluated per repeat, and how many are positive / negative. */
+  n: { units: number; positive: number; negative: number };
+  auc: Estimate;
+  accuracy: Estimate;
+  balancedAccuracy: Estimate;
+  sensitivity: Estimate;
+  specificity: Estimate;
+  /** At the `prevalence` option, by Bayes' rule from sensitivity and specificity. */
+  ppv: Estimate;
+  npv: Estimate;
+  brier: Estimate;
+  /** Counts averaged over repeats (so they sum to `n.units`). */
+  confusion: Confusion;
+  roc: RocBand | null;
+  /** Reliability curve of all repeats' predictions pooled. */
+  calibration: CalibrationBin[];
+}
+
+/** Photo- and subject-level metrics of one group of photos. */
+export interface GroupMetrics {
+  photo: LevelMetrics;
+  subject: LevelMetrics;
+}
+
+/** One out-of-fold prediction (a row of the contract's `predictions.csv`). */
+export interface OofPrediction {
+  path: string;
+  subject: string;
+  label: number;
+  view: View | null;
+  repeat: number;
+  fold: number;
+  probability: number;
+}
+
+/** What one outer fold did. */
+export interface FoldReport {
+  repeat: number;
+  fold: number;
+  trainPhotos: number;
+  testPhotos: number;
+  trainSubjects: number;
+  testSubjects: number;
+  hyper: Record<string, number>;
+  selection?: Selection;
+  /** Decision thresholds fixed on the training data (Youden's J on inner out-of-fold probabilities). */
+  thresholds: { photo: number; subject: number };
+}
+
+/** The permutation test's outcome. */
+export interface PermutationResult {
+  /** The statistic: subject-level AUC, averaged over `repeats` K-fold repeats. */
+  statistic: 'subject-auc';
+  /** Its value on the real labels (same procedure as the permutations: fixed hyperparameter). */
+  observed: number;
+  /** Its value under each permutation. */
+  nulls: number[];
+  p: number;
+  repeats: number;
+  /** The fixed hyperparameter used throughout the test, chosen before seeing labels. */
+  hyper: Record<string, number>;
+}
+
+/** The result of {@link crossValidate}. */
+export interface StudyResult {
+  classifier: string;
+  options: Required<Omit<StudyOptions, 'classifier' | 'workers'>>;
+  predictions: OofPrediction[];
+  folds: FoldReport[];
+  photo: LevelMetrics;
+  subject: LevelMetrics;
+  byView: Partial<Record<View, GroupMetrics>>;
+  bySubgroup: Record<string, Record<string, GroupMetrics>>;
+  /**
+   * The majority-class baseline: every photo (subject) scored with its training folds' share of
+   * positive photos (subjects) and called positive when that share is >= 0.5. Point values only.
+   */
+  baseline: GroupMetrics;
+  permutation: PermutationResult | null;
+}
+
+/** The labels, subjects and thresholds of one set of units (photos or subjects) in one repeat. */
+interface RepeatSet {
+  score: Float64Array;
+  label: Uint8Array;
+  threshold: Float64Array;
+  /** Index of each unit's subject, for bootstrap weights. */
+  subject: Int32Array;
+  order: Int32Array;
+}
+
+type Resolved = Required<Omit<StudyOptions, 'classifier'>> & { classifier: Classifier };
+
+function resolveOptions(o: StudyOptions): Resolved {
+  const d = EVALUATE_DEFAULTS;
+  const r: Resolved = {
+    classifier: o.classifier ?? createClassifier(CLASSIFY_DEFAULTS.classifier),
+    folds: o.folds ?? d.folds,
+    repeats: o.repeats ?? d.repeats,
+    seed: checkSeed(o.seed ?? d.seed),
+    prevalence: o.prevalence ?? d.prevalence,
+    bootstrap: o.bootstrap ?? d.bootstrap,
+    permutations: o.permutations ?? d.permutations,
+    permutationRepeats: o.permutationRepeats ?? d.permutationRepeats,
+    innerFolds: o.innerFolds ?? CLASSIFY_DEFAULTS.innerFolds,
+    patience: o.patience ?? CLASSIFY_DEFAULTS.patience,
+    calibrationBins: o.calibrationBins ?? d.calibrationBins,
+    rocGridPoints: o.rocGridPoints ?? d.rocGridPoints,
+    workers: o.workers ?? defaultWorkers(),
+  };
+  checkFolds(r.folds);
+  checkFolds(r.innerFolds, 'innerFolds');
+  checkPrevalence(r.prevalence);
+  const counts: [string, number, number][] = [
+    ['repeats', r.repeats, 1],
+    ['permutationRepeats', r.permutationRepeats, 1],
+    ['bootstrap', r.bootstrap, 0],
+    ['permutations', r.permutations, 0],
+    ['patience', r.patience, 0],
+    ['calibrationBins', r.calibrationBins, 1],
+    ['rocGridPoints', r.rocGridPoints, 2],
+    ['workers', r.workers, 0],
+  ];
+  for (const [name, value, min] of counts) {
+    if (!Number.isInteger(value) || value < min) {
+      throw new PhenofaceError('E_CONFIG', `Invalid ${name}: ${JSON.stringify(value)}. Should be an integer >= ${min}.`);
+    }
+  }
+  if (r.permutationRepeats > r.repeats) {
+    throw new PhenofaceError('E_CONFIG', `Invalid permutationRepeats: ${r.permutationRepeats}. Should be at most repeats (${r.repeats}).`);
+  }
+  return r;
+}
+
+/** One worker per core beyond this thread's. */
+function defaultWorkers(): number {
+  return Math.max(0, availableParallelism() - 1);
+}
+
+function checkData(data: StudyData): void {
+  const n = data.X.length;
+  checkRows(data.X);
+  const columns: [string, readonly unknown[] | undefined][] = [
+    ['y', data.y],
+    ['subjects', data.subjects],
+    ['photoIds', data.photoIds],
+    ['views', data.views],
+    ...Object.entries(data.subgroups ?? {}).map(([k, v]): [string, readonly unknown[]] => [`subgroups.${k}`, v]),
+  ];
+  for (const [name, column] of columns) {
+    if (column !== undefined && column.length !== n) {
+      throw new PhenofaceError('E_INPUT', `Study column "${name}" has ${column.length} entries. Should have one per embedding (${n}).`);
+    }
+  }
+  subjectLabels(data.y, data.subjects);
+  const seen = new Set<string>();
+  for (const id of data.photoIds) {
+    if (seen.has(id)) throw new PhenofaceError('E_INPUT', `Photo id "${id}" appears twice. Should be unique.`);
+    seen.add(id);
+  }
+  data.views?.forEach((v, i) => {
+    if (v != null && !VIEWS.includes(v)) {
+      throw new PhenofaceError('E_INPUT', `Invalid view at row ${i}: ${JSON.stringify(v)}. Should be one of: ${VIEWS.join(', ')}.`);
+    }
+  });
+}
+
+const METRIC_KEYS = ['auc', 'accuracy', 'balancedAccuracy', 'sensitivity', 'specificity', 'ppv', 'npv', 'brier'] as const;
+
+/** Metric values of a level averaged over repeats; `tpr` is the vertically averaged ROC curve. */
+interface Measured {
+  values: Record<(typeof METRIC_KEYS)[number], number | null>;
+  confusion: Confusion;
+  tpr: Float64Array | null;
+}
+
+/**
+ * Metric values of a level averaged over repeats (a metric undefined in a repeat is left out of
+ * its mean), optionally under subject weights. Plain loops: this runs once per bootstrap
+ * replicate per group and level.
+ */
+function measure(sets: RepeatSet[], prevalence: number, grid: Float64Array, subjectWeights?: Float64Array): Measured {
+  const sum = Object.fromEntries(METRIC_KEYS.map((k) => [k, 0])) as Record<(typeof METRIC_KEYS)[number], number>;
+  const count = { ...sum };
+  const conf: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  const curve = new Float64Array(grid.length);
+  let curves = 0;
+  for (const set of sets) {
+    const m = summarise(set.score, set.label, set.threshold, set.subject, set.order, subjectWeights, grid);
+    const r = rates(m.confusion);
+    const pv = predictiveValues(r.sensitivity, r.specificity, prevalence);
+    const values = [m.auc, r.accuracy, r.balancedAccuracy, r.sensitivity, r.specificity, pv.ppv, pv.npv, m.brier];
+    values.forEach((v, k) => {
+      if (v === null) return;
+      sum[METRIC_KEYS[k]] += v;
+      count[METRIC_KEYS[k]]++;
+    });
+    conf.tp += m.confusion.tp / sets.length;
+    conf.fp += m.confusion.fp / sets.length;
+    conf.tn += m.confusion.tn / sets.length;
+    conf.fn += m.confusion.fn / sets.length;
+    if (m.tpr) {
+      for (let g = 0; g < grid.length; g++) curve[g] += m.tpr[g];
+      curves++;
+    }
+  }
+  for (let g = 0; g < grid.length; g++) curve[g] /= curves;
+  const values = Object.fromEntries(METRIC_KEYS.map((k) => [k, count[k] ? sum[k] / count[k] : null])) as Measured['values'];
+  return { values, confusion: conf, tpr: curves ? curve : null };
+}
+
+/** Point estimates, bootstrap intervals, ROC band and calibration of one level. */
+function levelMetrics(sets: RepeatSet[], r: Resolved, grid: Float64Array, replicates: Float64Array[]): LevelMetrics {
+  const point = measure(sets, r.prevalence, grid);
+  const boot = replicates.map((w) => measure(sets, r.prevalence, grid, w));
+  const estimate = (k: keyof Measured['values']): Estimate => ({
+    value: point.values[k],
+    ci95: replicates.length ? percentileInterval(boot.map((b) => b.values[k]), 0.95, EVALUATE_DEFAULTS.minDefinedReplicates) : null,
+  });
+  const bootCurves = boot.map((b) => b.tpr).filter((t): t is Float64Array => t !== null);
+  const band = bootCurves.length >= EVALUATE_DEFAULTS.minDefinedReplicates * replicates.length ? pointwiseBand(bootCurves, 0.95) : null;
+  const first = sets[0];
+  const positive = first.label.reduce((s, v) => s + v, 0);
+  const pooledScores = Float64Array.from(sets.flatMap((s) => [...s.score]));
+  const pooledLabels = Uint8Array.from(sets.flatMap((s) => [...s.label]));
+  return {
+    n: { units: first.label.length, positive, negative: first.label.length - positive },
+    auc: estimate('auc'),
+    accuracy: estimate('accuracy'),
+    balancedAccuracy: estimate('balancedAccuracy'),
+    sensitivity: estimate('sensitivity'),
+    specificity: estimate('specificity'),
+    ppv: estimate('ppv'),
+    npv: estimate('npv'),
+    brier: estimate('brier'),
+    confusion: point.confusion,
+    roc: point.tpr ? { fpr: [...grid], tpr: [...point.tpr], lower: band?.lower ?? null, upper: band?.upper ?? null } : null,
+    calibration: calibrationBins(pooledScores, pooledLabels, r.calibrationBins),
+  };
+}
+
+/** Per-repeat predictions of every photo: probability, fold, and the fold's thresholds. */
+interface RepeatPredictions {
+  probability: Float64Array;
+  fold: Int32Array;
+  photoThreshold: Float64Array;
+  subjectThreshold: Float64Array;
+}
+
+/** Photo- and subject-level sets of the photos in `rows`, one per repeat. */
+function groupSets(rows: number[], repeats: RepeatPredictions[], y: readonly number[], subjectIndex: Int32Array, subjects: readonly string[]) {
+  const photo: RepeatSet[] = [];
+  const subject: RepeatSet[] = [];
+  for (const rep of repeats) {
+    const score = Float64Array.from(rows, (i) => rep.probability[i]);
+    const label = Uint8Array.from(rows, (i) => y[i]);
+    photo.push({
+      score,
+      label,
+      threshold: Float64Array.from(rows, (i) => rep.photoThreshold[i]),
+      subject: Int32Array.from(rows, (i) => subjectIndex[i]),
+      order: ascendingOrder(score),
+    });
+    const fused = fuseBySubject(score, label, rows.map((i) => subjects[i]));
+    const firstRow = new Map<string, number>();
+    for (const i of rows) if (!firstRow.has(subjects[i])) firstRow.set(subjects[i], i);
+    const rowOf = fused.subjects.map((s) => firstRow.get(s)!);
+    subject.push({
+      score: fused.probability,
+      label: fused.label,
+      threshold: Float64Array.from(rowOf, (i) => rep.subjectThreshold[i]),
+      subject: Int32Array.from(rowOf, (i) => subjectIndex[i]),
+      order: ascendingOrder(fused.probability),
+    });
+  }
+  return { photo, subject };
+}
+
+/** Subject-level AUC of each repeat's fused out-of-fold probabilities, averaged. */
+function subjectAuc(probabilities: Float64Array[], y: readonly number[], subjects: readonly string[]): number {
+  const values = probabilities.map((p) => {
+    const fused = fuseBySubject(p, y, subjects);
+    return auc(fused.probability, fused.label) ?? 0.5;
+  });
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Fold tasks of `repeats` K-fold splits (as arrays of folds) with labels `y`. */
+function makeTasks(splits: { train: number[]; test: number[] }[][], y: readonly number[], seedOf: (r: number, f: number) => number, fixed: boolean): FoldTask[] {
+  const labels = Uint8Array.from(y);
+  return splits.flatMap((folds, r) =>
+    folds.map((fold, f) => ({ train: Int32Array.from(fold.train), test: Int32Array.from(fold.test), y: labels, seed: seedOf(r, f), fixed })),
+  );
+}
+
+/** Photo and subject thresholds by Youden's J on inner out-of-fold probabilities of training rows. */
+function thresholdsFrom(oof: Float64Array, yTrain: readonly number[], subjectsTrain: readonly string[]): { photo: number; subject: number } {
+  const fused = fuseBySubject(oof, yTrain, subjectsTrain);
+  return { photo: youdenThreshold(oof, yTrain), subject: youdenThreshold(fused.probability, fused.label) };
+}
+
+/** Labels of the seed streams, so that no two uses of the study seed draw the same numbers. */
+const STREAM = { fit: 1, permutation: 2, bootstrap: 3, final: 4 } as const;
+
+/**
+ * Runs a study: repeated subject-grouped stratified K-fold CV with nested hyperparameter choice,
+ * metrics with subject-bootstrap intervals, per view and subgroup, the majority-class baseline,
+ * and a permutation test. Deterministic given `seed` (also across worker counts).
+ */
+export async function crossValidate(input: StudyData & StudyOptions): Promise<StudyResult> {
+  checkData(input);
+  const r = resolveOptions(input);
+  const { X, y, subjects } = input;
+  const n = X.length;
+  const labels = subjectLabels(y, subjects);
+  const subjectIds = [...labels.keys()];
+  const subjectIndex = Int32Array.from(subjects, (s) => subjectIds.indexOf(s));
+  const splits = repeatedGroupedStratifiedKFold(y, subjects, r.folds, r.repeats, r.seed);
+
+  // All fits in one batch so the pool stays busy: the study, then the permutation test.
+  const tasks = makeTasks(splits, y, (rep, f) => deriveSeed(r.seed, STREAM.fit, rep, f), false);
+  const mainCount = tasks.length;
+  const permSplits: { y: number[]; splits: typeof splits }[] = [];
+  if (r.permutations > 0) {
+    permSplits.push({ y: [...y], splits: splits.slice(0, r.permutationRepeats) });
+    for (let p = 0; p < r.permutations; p++) {
+      const permuted = permuteSubjectLabels(y, subjects, mulberry32(deriveSeed(r.seed, STREAM.permutation, p)));
+      const seed = deriveSeed(r.seed, STREAM.permutation, p, 1);
+      permSplits.push({ y: permuted, splits: repeatedGroupedStratifiedKFold(permuted, subjects, r.folds, r.permutationRepeats, seed) });
+    }
+    permSplits.forEach((perm, p) => tasks.push(...makeTasks(perm.splits, perm.y, (rep, f) => deriveSeed(r.seed, STREAM.permutation, p, rep, f + 2), true)));
+  }
+  const ctx = { X, subjects, classifier: r.classifier, innerFolds: r.innerFolds, patience: r.patience };
+  const outcomes = await runFolds(ctx, tasks, r.workers);
+
+  const repeats: RepeatPredictions[] = [];
+  const folds: FoldReport[] = [];
+  const predictions: OofPrediction[] = [];
+  let t = 0;
+  splits.forEach((foldsOfRepeat, rep) => {
+    const out: RepeatPredictions = {
+      probability: new Float64Array(n),
+      fold: new Int32Array(n),
+      photoThreshold: new Float64Array(n),
+      subjectThreshold: new Float64Array(n),
+    };
+    foldsOfRepeat.forEach((fold, f) => {
+      const outcome = outcomes[t];
+      const train = tasks[t++].train;
+      const thresholds = thresholdsFrom(outcome.innerOof!, Array.from(train, (i) => y[i]), Array.from(train, (i) => subjects[i]));
+      fold.test.forEach((i, j) => {
+        out.probability[i] = outcome.probabilities[j];
+        out.fold[i] = f;
+        out.photoThreshold[i] = thresholds.photo;
+        out.subjectThreshold[i] = thresholds.subject;
+      });
+      const subjectsIn = (rows: number[]) => new Set(rows.map((i) => subjects[i])).size;
+      folds.push({
+        repeat: rep,
+        fold: f,
+        trainPhotos: fold.train.length,
+        testPhotos: fold.test.length,
+        trainSubjects: subjectsIn(fold.train),
+        testSubjects: subjectsIn(fold.test),
+        hyper: outcome.hyper,
+        ...(outcome.selection ? { selection: outcome.selection } : {}),
+        thresholds,
+      });
+    });
+    repeats.push(out);
+    for (let i = 0; i < n; i++) {
+      predictions.push({ path: input.photoIds[i], subject: subjects[i], label: y[i], view: input.views?.[i] ?? null, repeat: rep, fold: out.fold[i], probability: out.probability[i] });
+    }
+  });
+
+  const grid = Float64Array.from({ length: r.rocGridPoints }, (_, g) => g / (r.rocGridPoints - 1));
+  const subjectClass = Uint8Array.from(subjectIds, (s) => labels.get(s)!);
+  const replicates = stratifiedSubjectWeights(subjectClass, r.bootstrap, deriveSeed(r.seed, STREAM.bootstrap));
+  const group = (rows: number[], reps = repeats): GroupMetrics => {
+    const sets = groupSets(rows, reps, y, subjectIndex, subjects);
+    return { photo: levelMetrics(sets.photo, r, grid, replicates), subject: levelMetrics(sets.subject, r, grid, replicates) };
+  };
+  const all = Array.from({ length: n }, (_, i) => i);
+  const overall = group(all);
+
+  const byView: Partial<Record<View, GroupMetrics>> = {};
+  if (input.views) {
+    for (const view of VIEWS) {
+      const rows = all.filter((i) => input.views![i] === view);
+      if (rows.length > 0) byView[view] = group(rows);
+    }
+  }
+  const bySubgroup: Record<string, Record<string, GroupMetrics>> = {};
+  for (const [column, values] of Object.entries(input.subgroups ?? {})) {
+    bySubgroup[column] = {};
+    const categories = [...new Set(values.filter((v): v is string => v != null))].sort();
+    for (const category of categories) bySubgroup[column][category] = group(all.filter((i) => values[i] === category));
+  }
+
+  // Majority-class baseline: per fold, the training photos' (subjects') positive share, cut at 0.5.
+  const baselineRepeats = splits.map((foldsOfRepeat): RepeatPredictions => {
+    const out = { probability: new Float64Array(n), fold: new Int32Array(n), photoThreshold: new Float64Array(n).fill(0.5), subjectThreshold: new Float64Array(n).fill(0.5) };
+    for (const fold of foldsOfRepeat) {
+      const share = fold.train.reduce((s, i) => s + y[i], 0) / fold.train.length;
+      for (const i of fold.test) out.probability[i] = share;
+    }
+    return out;
+  });
+  const baselineSets = groupSets(all, baselineRepeats, y, subjectIndex, subjects);
+  const subjectShare = splits.map((foldsOfRepeat) => {
+    const share = new Float64Array(n);
+    for (const fold of foldsOfRepeat) {
+      const trainLabels = new Map(fold.train.map((i) => [subjects[i], y[i]]));
+      const s = [...trainLabels.values()].reduce((a, b) => a + b, 0) / trainLabels.size;
+      for (const i of fold.test) share[i] = s;
+    }
+    return share;
+  });
+  baselineSets.subject.forEach((set, rep) => {
+    const firstRow = new Map<number, number>();
+    all.forEach((i) => firstRow.has(subjectIndex[i]) || firstRow.set(subjectIndex[i], i));
+    set.score = Float64Array.from(set.subject, (s) => subjectShare[rep][firstRow.get(s)!]);
+    set.order = ascendingOrder(set.score);
+  });
+  // Point values only: the baseline is a reference line, and its intervals would cost a fifth of the bootstrap.
+  const baseline = { photo: levelMetrics(baselineSets.photo, r, grid, []), subject: levelMetrics(baselineSets.subject, r, grid, []) };
+
+  let permutation: PermutationResult | null = null;
+  if (r.permutations > 0) {
+    const perFold = r.folds * r.permutationRepeats;
+    const statistic = (p: number) => {
+      const start = mainCount + p * perFold;
+      const probabilities = permSplits[p].splits.map((foldsOfRepeat, rep) => {
+        const prob = new Float64Array(n);
+        foldsOfRepeat.forEach((fold, f) => fold.test.forEach((i, j) => (prob[i] = outcomes[start + rep * r.folds + f].probabilities[j])));
+        return prob;
+      });
+      return subjectAuc(probabilities, permSplits[p].y, subjects);
+    };
+    const observed = statistic(0);
+    const nulls = Array.from({ length: r.permutations }, (_, p) => statistic(p + 1));
+    permutation = {
+      statistic: 'subject-auc',
+      observed,
+      nulls,
+      p: permutationPValue(observed, nulls),
+      repeats: r.permutationRepeats,
+      hyper: outcomes[mainCount].hyper,
+    };
+  }
+
+  const { classifier, workers, ...options } = r;
+  void workers;
+  return { classifier: classifier.name, options, predictions, folds, photo: overall.photo, subject: overall.subject, byView, bySubgroup, baseline, permutation };
+}
+
+/** The model for the bundle, with the decision thresholds it should be used with. */
+export interface FinalModel {
+  model: FittedClassifier;
+  /** Youden's J thresholds on the inner out-of-fold probabilities of all the data. */
+  thresholds: { photo: number; subject: number };
+  hyper: Record<string, number>;
+  selection?: Selection;
+}
+
+/**
+ * Fits the classifier on all the data (hyperparameter by inner grouped CV, as in each outer fold)
+ * and fixes its thresholds on the inner out-of-fold probabilities, for the model bundle. Its
+ * expected performance is the cross-validated one from {@link crossValidate}.
+ */
+export function trainFinal(input: Pick<StudyData, 'X' | 'y' | 'subjects'> & Pick<StudyOptions, 'classifier' | 'seed' | 'innerFolds' | 'patience'>): FinalModel {
+  const { X, y, subjects } = input;
+  checkRows(X);
+  subjectLabels(y, subjects);
+  const r = resolveOptions({ classifier: input.classifier, seed: input.seed, innerFolds: input.innerFolds, patience: input.patience, workers: 0 });
+  const model = r.classifier.fit(X, y, subjects, {
+    seed: deriveSeed(r.seed, STREAM.final),
+    innerFolds: r.innerFolds,
+    split: groupedStratifiedKFold,
+    patience: r.patience,
+  });
+  return {
+    model,
+    thresholds: thresholdsFrom(model.innerOof!, y, subjects),
+    hyper: { ...model.hyper },
+    ...(model.selection ? { selection: model.selection } : {}),
+  };
+}

@@ -1,0 +1,42 @@
+/** Public API of the evaluation: splits, metrics, bootstrap, permutation test and the study runner. */
+export {
+  crossValidate,
+  trainFinal,
+  type Estimate,
+  type FinalModel,
+  type FoldReport,
+  type GroupMetrics,
+  type LevelMetrics,
+  type OofPrediction,
+  type PermutationResult,
+  type RocBand,
+  type StudyData,
+  type StudyOptions,
+  type StudyResult,
+} from './crossval.ts';
+export { EVALUATE_DEFAULTS } from './defaults.ts';
+export { checkFolds, groupedStratifiedKFold, repeatedGroupedStratifiedKFold, subjectLabels } from './splits.ts';
+export {
+  ascendingOrder,
+  auc,
+  brier,
+  calibrationBins,
+  confusion,
+  fuseBySubject,
+  logLoss,
+  predictiveValues,
+  rates,
+  rocCurve,
+  summarise,
+  tprAtFpr,
+  youdenThreshold,
+  type CalibrationBin,
+  type Confusion,
+  type FusedScores,
+  type Rates,
+  type RocCurve,
+  type Summary,
+} from './metrics.ts';
+export { percentileInterval, pointwiseBand, quantile, stratifiedSubjectWeights } from './bootstrap.ts';
+export { permutationPValue, permuteSubjectLabels } from './permutation.ts';
+export { checkSeed, deriveSeed, mulberry32, shuffleInPlace, type Rng } from './random.ts';
