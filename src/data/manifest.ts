@@ -94,6 +94,8 @@ export interface LoadDatasetOptions {
    * read-only data set. Ignored for a folder layout, whose ROOT is the folder itself.
    */
   root?: string;
+  /** Report a data set lacking either class as a problem (a study needs both; `embed` does not). */
+  requireBothClasses?: boolean;
 }
 
 /** Image file extensions a folder layout picks up (the formats sharp decodes). */
@@ -142,6 +144,11 @@ export async function loadDataset(source: string, opts: LoadDatasetOptions = {})
   // Without a readable header the rows cannot be interpreted: report the header problems alone.
   const unreadable = problems.some((p) => p.kind === 'not-csv' || p.kind === 'missing-column' || p.kind === 'duplicate-column');
   const valid = unreadable ? { items: [], positive: '', negative: '' } : await validateRows(root, rows, opts, problems);
+  if (opts.requireBothClasses && valid.items.length > 0) {
+    for (const label of [valid.positive, valid.negative]) {
+      if (!valid.items.some((i) => i.label === label)) problems.push({ kind: 'classes', message: `no usable photos of class "${label}"; a study needs photos of both "${valid.positive}" and "${valid.negative}"` });
+    }
+  }
   if (problems.length === 0 && valid.items.length === 0) problems.push({ kind: 'empty', message: isFolder ? 'no images found under ROOT/<label>/<subject>/' : 'no data rows below the header' });
   if (problems.length > 0) throw manifestError(isFolder ? root : path.resolve(source), problems);
   return {

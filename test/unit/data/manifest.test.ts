@@ -187,6 +187,13 @@ describe('loadDataset from a manifest: every problem, with its row', () => {
     expect(problems[0].message).toMatch(/exactly two classes.*found 2 others: "typical" \(2 rows, first row 2\), "other" \(1 rows, first row 3\)/);
   });
 
+  it('a data set with one class only, when both are required', async () => {
+    const file = writeManifest(root, [HEADER, 'img/a.png,s1,control', 'img/b.png,s2,control']);
+    expect((await loadDataset(file, {})).items).toHaveLength(2);
+    const { problems } = await manifestProblems(() => loadDataset(file, { requireBothClasses: true }));
+    expect(problems).toEqual([{ kind: 'classes', message: 'no usable photos of class "vcfs"; a study needs photos of both "vcfs" and "control"' }]);
+  });
+
   it('a subject with two labels', async () => {
     const file = writeManifest(root, [HEADER, 'img/a.png,s1,vcfs', 'img/b.png,s2,control', 'img/c.png,s1,control']);
     const { problems } = await manifestProblems(() => loadDataset(file, {}));
