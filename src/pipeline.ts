@@ -9,7 +9,7 @@ import { MtcnnDetector } from './detect/mtcnn/index.ts';
 import { Backbone } from './embed/index.ts';
 import { PhenofaceError } from './errors.ts';
 import { decodeImage, type DecodedImage } from './image/index.ts';
-import { assessQuality, estimatePose, viewOfYaw, type Quality } from './pose/index.ts';
+import { assessQuality, estimatePose, viewOfFace, type Quality } from './pose/index.ts';
 import type { AlignedFace, Embedding, Face, Landmarks5 } from './types.ts';
 
 /**
@@ -89,7 +89,7 @@ export class Pipeline {
     return found.map((f) => {
       const face = img.scale === 1 ? f : scaleFace(f, 1 / img.scale);
       const pose = estimatePose(face.landmarks5);
-      return { ...face, pose, view: viewOfYaw(pose.yaw, this.config.pose) };
+      return { ...face, pose, view: viewOfFace(pose.yaw, face.landmarks5, this.config.pose) };
     });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimatePose, projectPose, viewOfYaw } from '../../../src/pose/index.ts';
+import { estimatePose, noseOutsideEyes, projectPose, viewOfFace, viewOfYaw } from '../../../src/pose/index.ts';
 import { ARCFACE_TEMPLATE } from '../../../src/align/template.ts';
 import { DEFAULTS } from '../../../src/config.ts';
 import type { Landmarks5 } from '../../../src/types.ts';
@@ -39,12 +39,21 @@ describe('head pose from 5 landmarks', () => {
 
 describe('view bands', () => {
   const cfg = DEFAULTS.pose;
-  it('splits |yaw| at 20 and 60 degrees', () => {
+  it('splits |yaw| at 20 and 45 degrees', () => {
     expect(viewOfYaw(0, cfg)).toBe('frontal');
     expect(viewOfYaw(-19.9, cfg)).toBe('frontal');
     expect(viewOfYaw(20, cfg)).toBe('oblique');
-    expect(viewOfYaw(-59.9, cfg)).toBe('oblique');
-    expect(viewOfYaw(60, cfg)).toBe('profile');
+    expect(viewOfYaw(-44.9, cfg)).toBe('oblique');
+    expect(viewOfYaw(45, cfg)).toBe('profile');
     expect(viewOfYaw(-85, cfg)).toBe('profile');
+  });
+  it('calls a face profile when the nose tip is outside the eyes (one eye hidden), whatever the yaw estimate', () => {
+    const frontal = projectPose({ yaw: 10, pitch: 0, roll: 25 }, 2, 100, 100);
+    expect(noseOutsideEyes(frontal)).toBe(false);
+    expect(viewOfFace(10, frontal, cfg)).toBe('frontal');
+    const turned = projectPose({ yaw: -70, pitch: 0, roll: -20 }, 2, 100, 100); // beyond atan(E/D) ~ 50 deg
+    expect(noseOutsideEyes(turned)).toBe(true);
+    expect(viewOfFace(30, turned, cfg)).toBe('profile');
+    expect(noseOutsideEyes(projectPose({ yaw: 40, pitch: 0, roll: 0 }, 2, 100, 100))).toBe(false);
   });
 });
