@@ -98,6 +98,9 @@ export async function decodeImage(
   }
   const storedWidth = meta.width ?? 0;
   const storedHeight = meta.pageHeight ?? meta.height ?? 0;
+  if (!(storedWidth > 0 && storedHeight > 0)) {
+    throw new PhenofaceError('E_DECODE', `${what} has no image size in its header. Expected a valid ${ACCEPTED_TEXT} file.`);
+  }
   if (storedWidth * storedHeight > cfg.maxPixels) {
     throw new PhenofaceError('E_TOO_LARGE', `${what} claims ${storedWidth}x${storedHeight} = ${storedWidth * storedHeight} pixels. Expected at most ${cfg.maxPixels} pixels (image.maxPixels); refused before decoding.`);
   }

@@ -33,7 +33,11 @@ export interface ConvertSpec {
   transposeSpatial: boolean;
   /** The single graph input, in ONNX layout (NCHW for images), e.g. `{name:'image', dims:['N',3,'H','W']}`. */
   input: OnnxValueInfo;
-  /** Graph outputs, keyed by the TFLite output tensor's name. */
+  /**
+   * Graph outputs, keyed by TFLite tensor name: every output of the TFLite graph, plus any
+   * intermediate activation wanted as an extra output (e.g. the feature map Grad-CAM reads),
+   * emitted in the ONNX layout (NCHW for rank-4 maps), after the graph's own outputs.
+   */
   outputs: Record<string, OnnxValueInfo>;
   doc?: string;
   metadata?: Record<string, string>;
@@ -204,6 +208,15 @@ export function convertTflite(graph: TfliteGraph, spec: ConvertSpec): OnnxGraph 
     const info = spec.outputs[tensor(t).name];
     if (!info) throw modelError(`TFLite output "${tensor(t).name}" has no ONNX name in the conversion spec; expected one of: ${Object.keys(spec.outputs).join(', ')}.`);
     onnxNames.set(t, unique(info.name));
+  }
+  // Intermediate tensors asked for as extra outputs keep their spec name too.
+  const extraOutputs: number[] = [];
+  for (const name of Object.keys(spec.outputs)) {
+    if (graph.outputs.some((t) => tensor(t).name === name)) continue;
+    const t = graph.tensors.findIndex((x) => x.name === name && x.data === undefined);
+    if (t < 0) throw modelError(`Conversion spec asks for output "${name}", which is neither a TFLite output nor an activation tensor of the graph.`);
+    extraOutputs.push(t);
+    onnxNames.set(t, unique(spec.outputs[name].name));
   }
   const nameFor = (t: number) => {
     if (!onnxNames.has(t)) onnxNames.set(t, unique(tensor(t).name));
@@ -382,7 +395,7 @@ export function convertTflite(graph: TfliteGraph, spec: ConvertSpec): OnnxGraph 
     }
   }
 
-  const outputs = graph.outputs.map((t) => {
+  const outputs = [...graph.outputs, ...extraOutputs].map((t) => {
     const info = spec.outputs[tensor(t).name];
     const v = activation(t);
     if (v.name !== onnxNames.get(t)) throw modelError(`TFLite output "${tensor(t).name}" is not produced by an operator.`);

@@ -17,3 +17,4 @@ export {
   type ModelManifest,
   type Normalisation,
 } from './models.ts';
+export { readLinearHead, type DenseLayer, type LinearHead } from './head.ts';

@@ -3,8 +3,10 @@
  * protobuf encoding so that model conversion needs no generated code. It covers what our
  * converters emit: nodes with int/float/string/ints/floats attributes, float32/int64
  * initialisers stored as `raw_data`, and graph inputs/outputs with static or symbolic dims.
- * Field numbers are those of onnx.proto; comments name the message and field.
+ * Field numbers are those of onnx.proto; comments name the message and field. A matching reader
+ * (`decodeOnnxModel`) takes built models' weights back out.
  */
+import { PhenofaceError } from '../errors.ts';
 
 /** ONNX opset our converters target (Softmax-13 per-axis semantics, ReduceSum with axes input). */
 export const ONNX_OPSET = 17;
@@ -182,4 +184,130 @@ export function encodeOnnxModel(graph: OnnxGraph, producer = 'phenoface'): Uint8
   w.message(8, (o) => o.int(2, ONNX_OPSET));
   for (const [key, value] of Object.entries(graph.metadata ?? {})) w.message(14, (m) => m.string(1, key).string(2, value));
   return w.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading: the inverse of `encodeOnnxModel` for the fields it writes (enough to take a built
+// model's weights back out, e.g. the linear embedding head that Grad-CAM differentiates).
+
+/** Walks the fields of one protobuf message: `(field, wireType, value)` where value is a varint, or the bytes of a length-delimited or fixed field. */
+function* fields(buf: Uint8Array): Generator<[number, number, bigint | Uint8Array]> {
+  let pos = 0;
+  const varint = (): bigint => {
+    let v = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      if (pos >= buf.length) throw new RangeError('truncated varint');
+      const b = buf[pos++];
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return v;
+    }
+  };
+  while (pos < buf.length) {
+    const key = Number(varint());
+    const field = key >>> 3, wire = key & 7;
+    if (wire === 0) yield [field, wire, varint()];
+    else if (wire === 2 || wire === 1 || wire === 5) {
+      const len = wire === 2 ? Number(varint()) : wire === 1 ? 8 : 4;
+      if (pos + len > buf.length) throw new RangeError(`field ${field} runs past the end of its message`);
+      yield [field, wire, buf.subarray(pos, pos + len)];
+      pos += len;
+    } else throw new RangeError(`unsupported protobuf wire type ${wire} (field ${field})`);
+  }
+}
+
+const text = (v: bigint | Uint8Array) => new TextDecoder().decode(v as Uint8Array);
+const float32 = (v: bigint | Uint8Array) => new DataView((v as Uint8Array).buffer, (v as Uint8Array).byteOffset, 4).getFloat32(0, true);
+
+function readAttribute(buf: Uint8Array): [string, OnnxAttribute] {
+  let name = '';
+  let type = 0;
+  const ints: number[] = [], floats: number[] = [];
+  let f = 0, i = 0, s = '';
+  for (const [field, , v] of fields(buf)) {
+    if (field === 1) name = text(v);
+    else if (field === 2) f = float32(v);
+    else if (field === 3) i = Number(BigInt.asIntN(64, v as bigint));
+    else if (field === 4) s = text(v);
+    else if (field === 7) floats.push(float32(v));
+    else if (field === 8) ints.push(Number(BigInt.asIntN(64, v as bigint)));
+    else if (field === 20) type = Number(v);
+  }
+  const attr: OnnxAttribute = type === ATTR.f ? { f } : type === ATTR.i ? { i } : type === ATTR.s ? { s } : type === ATTR.floats ? { floats } : { ints };
+  return [name, attr];
+}
+
+function readTensor(buf: Uint8Array): OnnxInitializer {
+  const dims: number[] = [];
+  let type = 0, name = '';
+  let raw = new Uint8Array(0);
+  for (const [field, , v] of fields(buf)) {
+    if (field === 1) dims.push(Number(v));
+    else if (field === 2) type = Number(v);
+    else if (field === 8) name = text(v);
+    else if (field === 9) raw = (v as Uint8Array).slice(); // copied: aligned for the typed-array view
+  }
+  if (type !== FLOAT && type !== INT64) throw new RangeError(`initializer "${name}" has data type ${type}; only float32 and int64 raw_data are read`);
+  return { name, dims, data: type === FLOAT ? new Float32Array(raw.buffer, 0, raw.length / 4) : new BigInt64Array(raw.buffer, 0, raw.length / 8) };
+}
+
+function readValueInfo(buf: Uint8Array): OnnxValueInfo {
+  let name = '', doc: string | undefined;
+  const dims: (number | string)[] = [];
+  for (const [field, , v] of fields(buf)) {
+    if (field === 1) name = text(v);
+    else if (field === 3) doc = text(v);
+    else if (field === 2) {
+      for (const [tf, , tv] of fields(v as Uint8Array)) if (tf === 1) for (const [sf, , sv] of fields(tv as Uint8Array)) if (sf === 2) for (const [df, , dv] of fields(sv as Uint8Array)) {
+        if (df === 1) for (const [dimF, , dimV] of fields(dv as Uint8Array)) dims.push(dimF === 1 ? Number(dimV) : text(dimV));
+      }
+    }
+  }
+  return { name, dims, ...(doc === undefined ? {} : { doc }) };
+}
+
+/**
+ * Parses ONNX `ModelProto` bytes as written by {@link encodeOnnxModel} (nodes, float32/int64
+ * raw-data initialisers, inputs, outputs, doc and metadata); fields it does not write are skipped.
+ * @throws PhenofaceError `E_MODEL` on bytes that are not such a model.
+ */
+export function decodeOnnxModel(bytes: Uint8Array): OnnxGraph {
+  const graph: OnnxGraph = { name: '', nodes: [], initializers: [], inputs: [], outputs: [] };
+  const metadata: Record<string, string> = {};
+  try {
+    for (const [field, wire, v] of fields(bytes)) {
+      if (field === 6 && wire === 2) graph.doc = text(v);
+      else if (field === 14 && wire === 2) {
+        let key = '', value = '';
+        for (const [f, , x] of fields(v as Uint8Array)) if (f === 1) key = text(x); else if (f === 2) value = text(x);
+        metadata[key] = value;
+      } else if (field === 7 && wire === 2) {
+        for (const [gf, , gv] of fields(v as Uint8Array)) {
+          if (gf === 2) graph.name = text(gv);
+          else if (gf === 5) graph.initializers.push(readTensor(gv as Uint8Array));
+          else if (gf === 11) graph.inputs.push(readValueInfo(gv as Uint8Array));
+          else if (gf === 12) graph.outputs.push(readValueInfo(gv as Uint8Array));
+          else if (gf === 1) {
+            const node: OnnxNode = { op: '', inputs: [], outputs: [] };
+            const attributes: Record<string, OnnxAttribute> = {};
+            for (const [nf, , nv] of fields(gv as Uint8Array)) {
+              if (nf === 1) node.inputs.push(text(nv));
+              else if (nf === 2) node.outputs.push(text(nv));
+              else if (nf === 3) node.name = text(nv);
+              else if (nf === 4) node.op = text(nv);
+              else if (nf === 5) {
+                const [name, attr] = readAttribute(nv as Uint8Array);
+                attributes[name] = attr;
+              }
+            }
+            if (Object.keys(attributes).length) node.attributes = attributes;
+            graph.nodes.push(node);
+          }
+        }
+      }
+    }
+  } catch (cause) {
+    throw new PhenofaceError('E_MODEL', `Cannot read ONNX model bytes: ${(cause as Error).message}. Expected a model written by \`phenoface models build\`.`, { cause });
+  }
+  if (Object.keys(metadata).length) graph.metadata = metadata;
+  return graph;
 }

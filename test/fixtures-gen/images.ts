@@ -95,6 +95,8 @@ export async function smallFixtures(): Promise<Record<string, Buffer>> {
     'truncated.png': png.subarray(0, Math.floor(png.length * 0.6)),
     'no-eoi.jpg': jpeg.subarray(0, jpeg.length - 2), // every byte of image data, no end marker
     'cut-3.jpg': jpeg.subarray(0, jpeg.length - 3), // one byte of image data missing
+    // libjpeg warns "extraneous bytes before marker 0xd9" but loses no pixel
+    'junk-before-eoi.jpg': Buffer.concat([jpeg.subarray(0, jpeg.length - 2), Buffer.from([1, 2, 3, 4]), jpeg.subarray(jpeg.length - 2)]),
     'text.jpg': Buffer.from('this is not an image, just some text\n'),
     'document.pdf': Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'),
     'random.jpg': Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24)),

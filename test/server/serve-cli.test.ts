@@ -126,7 +126,7 @@ async function runServeProcess(root: string, photo: Buffer, filename: string, ex
   await expect.poll(() => /at (http:\S+)/.test(stdout) && /^pid \d+$/m.test(stderr), { timeout: 60_000, interval: 100 }).toBe(true);
   const url = /at (http:\S+)/.exec(stdout)![1];
   const form = new FormData();
-  form.append('photos', new Blob([photo], { type: 'image/jpeg' }), filename);
+  form.append('photos', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), filename);
   const res = await fetch(`${url}api/screen`, { method: 'POST', body: form });
   const body = await res.json();
   // The server's own pid (under strace, `child` is strace, which would not pass the signal on).

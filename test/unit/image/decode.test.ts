@@ -145,6 +145,11 @@ describe('decodeImage: refusals', () => {
     expect((await expectRefused('cut-3.jpg', 'E_DECODE')).message).toMatch(/truncated/);
   });
 
+  it('accepts a JPEG whose decoder only warns (extraneous bytes before the end marker)', async () => {
+    await expect(sharp(paths['junk-before-eoi.jpg'], { failOn: 'warning' }).raw().toBuffer()).rejects.toThrow(); // it does warn
+    expect((await decodeImage(paths['junk-before-eoi.jpg'])).data).toEqual((await decodeImage(paths['photo.jpg'])).data);
+  });
+
   it('refuses non-images whatever their extension', async () => {
     for (const name of ['text.jpg', 'document.pdf', 'random.jpg']) {
       expect((await expectRefused(name, 'E_DECODE')).message).toMatch(/not a recognised image/);

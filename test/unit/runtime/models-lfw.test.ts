@@ -1,18 +1,20 @@
 /**
  * End-to-end checks of the converted models on real faces (LFW, with facenet-pytorch's reference
  * MTCNN boxes and landmarks): they pin what unit tests cannot, the image orientation and the
- * meaning of each output channel. Skips without /work/shared or without built models.
+ * meaning of each output channel. Skips without the shared data folder or without built models.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadManifest, loadModel, MODEL_NAMES, modelPath } from '../../../src/runtime/models.ts';
 
-const SHARED = '/work/shared';
+/** The shared data folder: `$PHENOFACE_SHARED`, else `../shared` beside the repository (as bench/common.ts). */
+const SHARED = process.env.PHENOFACE_SHARED ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../..', 'shared');
 const REFERENCE = join(SHARED, 'reference/mtcnn-facenet-pytorch.jsonl');
 const ready = existsSync(REFERENCE) && MODEL_NAMES.every((n) => existsSync(modelPath(n)));
-if (!ready) console.warn('models-lfw.test.ts: skipped, needs /work/shared (LFW + reference) and built models (`npx phenoface models build`).');
+if (!ready) console.warn(`models-lfw.test.ts: skipped, needs ${SHARED} (LFW + reference; set PHENOFACE_SHARED) and built models (\`npx phenoface models build\`).`);
 
 type Pt = [number, number];
 interface RefFace { box: { x: number; y: number; width: number; height: number }; score: number; landmarks5: Pt[] }
