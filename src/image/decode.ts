@@ -19,11 +19,13 @@
  *   palette and 16-bit images become 8-bit sRGB.
  * - **Transparency is flattened on white**: transparent regions of cut-out portraits are usually
  *   meant as a plain light background, like a studio backdrop; black would add hard dark edges.
- * - **Truncated or corrupt files are refused** (`E_DECODE`; sharp `failOn: 'error'`), even when
- *   most of the picture is readable: libjpeg would fill the missing part with grey, and a screening
- *   result computed from a partly grey face must not be returned silently. Two exceptions, because
- *   they lose no pixel: mere decoder warnings (extraneous bytes, odd markers, common in files from
- *   old cameras and editors) are accepted, and so is a JPEG that lacks only its 2-byte end marker.
+ * - **Truncated or corrupt files are refused** (`E_DECODE`), even when most of the picture is
+ *   readable: libjpeg would fill the missing part with grey, and a screening result computed from a
+ *   partly grey face must not be returned silently. Refused: every decoder error, and every warning
+ *   that means missing data (a premature end, also when a truncated file was closed with an end
+ *   marker). Accepted, because they lose no pixel: other decoder warnings (extraneous bytes, the
+ *   "invalid SOS parameters" of some Samsung phones; sharp's advice is `failOn: 'error'` for these),
+ *   and a JPEG that lacks only its 2-byte end marker.
  *   To use a truncated photo anyway, open it in an image editor and save it again: that keeps the
  *   readable part on purpose.
  */
@@ -85,7 +87,7 @@ export async function decodeImage(
   // needed here; ours below names the size, and sharp's stays on for the decode as a second guard.
   let meta: Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    meta = await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
   } catch (err) {
     throw decodeError(what, err);
   }
@@ -129,17 +131,27 @@ export async function decodeImage(
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   };
+  // Strictly first, so that libvips reports every warning; a warning that means missing data is
+  // refused, any other is accepted by decoding again, tolerating warnings but not errors.
+  const decodeChecked = async (input: Buffer) => {
+    try {
+      return await decode(input, 'warning');
+    } catch (err) {
+      if (MISSING_DATA.test(errorText(err))) throw err;
+      return decode(input, 'error');
+    }
+  };
   let out: { data: Buffer; info: OutputInfo };
   try {
-    out = await decode(bytes, 'error');
+    out = await decodeChecked(bytes);
   } catch (err) {
     // A JPEG that lacks only its end marker (EOI) holds every pixel; old cameras and interrupted
-    // copies leave such files. Re-read it with the marker added under the strictest setting, which
-    // passes only when no image data is missing.
+    // copies leave such files. With the marker added it decodes without a missing-data warning
+    // only when no image data is missing.
     const eoi = Buffer.from([0xff, 0xd9]);
     if (format !== 'jpeg' || bytes.subarray(-2).equals(eoi)) throw decodeError(what, err);
     try {
-      out = await decode(Buffer.concat([bytes, eoi]), 'warning');
+      out = await decodeChecked(Buffer.concat([bytes, eoi]));
     } catch {
       throw decodeError(what, err);
     }
@@ -182,16 +194,27 @@ function tooManyBytes(what: string, size: number, cfg: ImageConfig): PhenofaceEr
   return new PhenofaceError('E_TOO_LARGE', `${what} is ${size} bytes. Expected at most ${cfg.maxBytes} bytes (image.maxBytes).`);
 }
 
+/**
+ * libvips/libjpeg/libpng messages that mean image data is missing: "Premature end of JPEG file",
+ * "Corrupt JPEG data: premature end of data segment" (a truncated file closed with an end marker),
+ * libpng's read errors, "truncated" from the other loaders.
+ */
+const MISSING_DATA = /premature end|truncat|read error|unexpected end|end of file|not enough data/i;
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).trim().replace(/\s*\n\s*/g, '; ');
+}
+
 /** Map a sharp/libvips failure to a typed error that says what was wrong with the file. */
 function decodeError(what: string, err: unknown): PhenofaceError {
-  const detail = (err instanceof Error ? err.message : String(err)).trim().replace(/\s*\n\s*/g, '; ');
+  const detail = errorText(err);
   if (/pixel limit/i.test(detail)) {
     return new PhenofaceError('E_TOO_LARGE', `${what} has more pixels than image.maxPixels allows (${detail}).`, { cause: err });
   }
   if (/unsupported image format/i.test(detail)) {
     return new PhenofaceError('E_DECODE', `${what} is not a recognised image. Expected ${ACCEPTED_TEXT} content (the file name's extension is not trusted).`, { cause: err });
   }
-  if (/premature end|truncat|read error|unexpected end|end of file|not enough data/i.test(detail)) {
+  if (MISSING_DATA.test(detail)) {
     return new PhenofaceError('E_DECODE', `${what} is truncated or corrupt (${detail}). Expected a complete ${ACCEPTED_TEXT} file; re-export it, or re-save it in an image editor to keep its readable part.`, { cause: err });
   }
   return new PhenofaceError('E_DECODE', `${what} could not be decoded (${detail}). Expected a valid ${ACCEPTED_TEXT} file.`, { cause: err });

@@ -75,6 +75,13 @@ export async function jpegBomb(side = 30000): Promise<Buffer> {
   return jpg;
 }
 
+/** `jpeg` with `junk` inserted just before its first `0xFF marker` (a warning for libjpeg). */
+function insertBeforeMarker(jpeg: Buffer, marker: number, junk: Buffer): Buffer {
+  const at = jpeg.indexOf(Buffer.from([0xff, marker]));
+  if (at < 0) throw new Error(`fixture: no 0xff${marker.toString(16)} marker in the generated JPEG`);
+  return Buffer.concat([jpeg.subarray(0, at), junk, jpeg.subarray(at)]);
+}
+
 /** Every small fixture, by file name (the extension is sometimes a lie on purpose). */
 export async function smallFixtures(): Promise<Record<string, Buffer>> {
   const base = () => quadrantSharp();
@@ -95,8 +102,10 @@ export async function smallFixtures(): Promise<Record<string, Buffer>> {
     'truncated.png': png.subarray(0, Math.floor(png.length * 0.6)),
     'no-eoi.jpg': jpeg.subarray(0, jpeg.length - 2), // every byte of image data, no end marker
     'cut-3.jpg': jpeg.subarray(0, jpeg.length - 3), // one byte of image data missing
-    // libjpeg warns "extraneous bytes before marker 0xd9" but loses no pixel
-    'junk-before-eoi.jpg': Buffer.concat([jpeg.subarray(0, jpeg.length - 2), Buffer.from([1, 2, 3, 4]), jpeg.subarray(jpeg.length - 2)]),
+    // truncated, then closed with an end marker: libjpeg warns "premature end of data segment"
+    'truncated-closed.jpg': Buffer.concat([jpeg.subarray(0, jpeg.length - 40), Buffer.from([0xff, 0xd9])]),
+    // libjpeg warns "extraneous bytes before marker 0xda" but loses no pixel
+    'junk-before-sos.jpg': insertBeforeMarker(jpeg, 0xda, Buffer.from([1, 2, 3, 4])),
     'text.jpg': Buffer.from('this is not an image, just some text\n'),
     'document.pdf': Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'),
     'random.jpg': Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24)),

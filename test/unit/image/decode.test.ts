@@ -145,9 +145,14 @@ describe('decodeImage: refusals', () => {
     expect((await expectRefused('cut-3.jpg', 'E_DECODE')).message).toMatch(/truncated/);
   });
 
-  it('accepts a JPEG whose decoder only warns (extraneous bytes before the end marker)', async () => {
-    await expect(sharp(paths['junk-before-eoi.jpg'], { failOn: 'warning' }).raw().toBuffer()).rejects.toThrow(); // it does warn
-    expect((await decodeImage(paths['junk-before-eoi.jpg'])).data).toEqual((await decodeImage(paths['photo.jpg'])).data);
+  it('refuses a truncated JPEG even when it was closed with an end marker', async () => {
+    await sharp(paths['truncated-closed.jpg'], { failOn: 'error' }).raw().toBuffer(); // libvips alone would accept it
+    expect((await expectRefused('truncated-closed.jpg', 'E_DECODE')).message).toMatch(/premature end of data segment/);
+  });
+
+  it('accepts a JPEG whose decoder only warns without losing data (extraneous bytes before a marker)', async () => {
+    await expect(sharp(paths['junk-before-sos.jpg'], { failOn: 'warning' }).raw().toBuffer()).rejects.toThrow(/extraneous bytes/);
+    expect((await decodeImage(paths['junk-before-sos.jpg'])).data).toEqual((await decodeImage(paths['photo.jpg'])).data);
   });
 
   it('refuses non-images whatever their extension', async () => {
