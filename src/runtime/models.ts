@@ -193,9 +193,10 @@ const DLIB_SPEC: ModelSpec = {
   alignment: {
     size: DLIB_INPUT_SIZE,
     // Not the ArcFace template: this network wants face-api's crop (the box around its 68
-    // landmarks, padded square), in which the face sits higher and larger. On 124+124 LFW pairs
-    // this template gives AUC 0.988 (face-api's own pipeline: 0.990); ArcFace's scaled to 150, 0.926.
-    template: [[48.03, 39.73], [101.97, 39.73], [75, 71.95], [51.57, 99.17], [98.43, 99.17]],
+    // landmarks, padded square), in which the face sits higher and larger. On 124 same + 124
+    // different LFW pairs (reference landmarks, cosine) it gives AUC 0.988, ArcFace's template
+    // scaled to 150 only 0.926; face-api's own pipeline scores 0.990 on the 110 + 112 it detects.
+    template: [[48.04, 39.72], [101.96, 39.72], [75, 71.95], [51.56, 99.17], [98.44, 99.17]], // scripts/derive-dlib-template.ts
     reference: "mean position of facenet-pytorch's MTCNN landmarks in face-api's 150x150 face crops (alignedRect of its 68 landmarks, padded square) over 137 LFW faces, made left-right symmetric",
   },
   convert: {
