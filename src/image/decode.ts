@@ -24,7 +24,8 @@
  *   partly grey face must not be returned silently. Refused: every decoder error, and every warning
  *   that means missing data (a premature end, also when a truncated file was closed with an end
  *   marker). Accepted, because they lose no pixel: other decoder warnings (extraneous bytes, the
- *   "invalid SOS parameters" of some Samsung phones; sharp's advice is `failOn: 'error'` for these),
+ *   "invalid SOS parameters" of some Samsung phones, for which sharp's maintainer advises
+ *   `failOn: 'error'`, lovell/sharp#3488),
  *   and a JPEG that lacks only its 2-byte end marker.
  *   To use a truncated photo anyway, open it in an image editor and save it again: that keeps the
  *   readable part on purpose.
@@ -48,8 +49,8 @@ export interface DecodedImage extends RgbImage {
   originalHeight: number;
   /**
    * Decoded pixels per original pixel: 1, or `maxSidePx / longer side` when the photo was shrunk.
-   * Exact along the longer side; the shorter side is rounded to whole pixels, so along it
-   * `height / originalHeight` may differ from `scale` by up to `0.5 / originalHeight`.
+   * Exact along the longer side; the shorter side is rounded to whole pixels, so its ratio of
+   * decoded to original size may differ from `scale` by up to `0.5 / (its original size)`.
    * Map a decoded coordinate back with `(x + 0.5) / scale - 0.5`.
    */
   scale: number;
