@@ -14,8 +14,8 @@ import { DEFAULTS } from '../config.ts';
 import { PhenofaceError, toErrorRecord } from '../errors.ts';
 import { estimatePose, viewOfYaw } from '../pose/index.ts';
 import type { Box, Face, Landmarks5, RgbImage, View } from '../types.ts';
-import { decodeImage } from '../image/index.ts';
-import { contactSheetPng, cropSquare, encodeJpegRgb } from './codec.ts';
+import sharp from 'sharp';
+import { contactSheet, cropPad, decodeImage, encodePng } from '../image/index.ts';
 import type { RowError, SynthRow } from './input.ts';
 import { PASSTHROUGH_COLUMNS } from './input.ts';
 import { parseRegions, scaleParams, subjectWarp, SYNTH_DEFAULTS, type SynthRegion, type WarpParams } from './params.ts';
@@ -116,6 +116,20 @@ export function validateSynthOptions(o: { strength: number; fraction: number; se
   if (!(Number.isInteger(o.jpegQuality) && o.jpegQuality >= 1 && o.jpegQuality <= 100)) throw bad('jpegQuality', o.jpegQuality, 'an integer in [1, 100]');
 }
 
+/**
+ * JPEG bytes of `img` with full-resolution colour (4:4:4), deterministic. Not the image layer's
+ * `encodeJpeg`, which subsamples colour (4:2:0): JPEG then codes colour in 16x16 blocks and the
+ * decoder's upsampling blends their edges, so a warp's change would leak up to ~20 px past the
+ * region truth.json records; with 4:4:4 every 8x8 block away from the warp stays byte-identical to
+ * the control's (pinned by the truth test). To move there once `encodeJpeg` takes a subsampling option.
+ */
+async function encodeJpeg444(img: RgbImage, quality: number): Promise<Buffer> {
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).jpeg({ quality, chromaSubsampling: '4:4:4' }).toBuffer();
+}
+
+/** Side of one preview tile, px. */
+const PREVIEW_TILE_PX = 256;
+
 /** Smallest Jacobian determinant a written photo's pixel map may have: well clear of a fold. */
 const MIN_JACOBIAN = 0.1;
 
@@ -146,12 +160,13 @@ function decideView(row: SynthRow, face: Face, lm: Landmarks5): { view: View; vi
   return { view: viewOfYaw(estimatePose(lm).yaw, DEFAULTS.pose), viewSource: 'landmarks' };
 }
 
-/** Square crop around the face for preview tiles: 3.2 eye-to-mouth distances, centred below the eyes. */
+/** Square crop around the face for preview tiles: 3.2 eye-to-mouth distances, centred below the eyes; black outside the photo. */
 function faceCrop(img: RgbImage, warp: PhotoWarp): RgbImage {
   const f = warp.frame;
-  const cx = f.origin[0] + 0.6 * f.unitPx * f.v[0];
-  const cy = f.origin[1] + 0.6 * f.unitPx * f.v[1];
-  return cropSquare(img, cx, cy, 3.2 * f.unitPx);
+  const size = Math.max(1, Math.round(3.2 * f.unitPx));
+  const x0 = Math.round(f.origin[0] + 0.6 * f.unitPx * f.v[0] - size / 2);
+  const y0 = Math.round(f.origin[1] + 0.6 * f.unitPx * f.v[1] - size / 2);
+  return cropPad(img, x0, y0, x0 + size, y0 + size);
 }
 
 /**
@@ -208,7 +223,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
 
   const names = outputNames(rows);
   const outcomes: ({ photo: TruthPhoto } | { error: RowError })[] = new Array(rows.length);
-  const previews: { index: number; tiles: RgbImage[] }[] = [];
+  const previews: { index: number; tiles: RgbImage[]; labels: string[] }[] = [];
   const previewRows = opts.preview ? choosePreviewRows(rows, affected, SYNTH_DEFAULTS.previewPhotos) : new Set<number>();
 
   const processRow = async (i: number): Promise<TruthPhoto> => {
@@ -242,10 +257,14 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
     }
     const outPath = path.join(opts.outDir, names[i]);
     await mkdir(path.dirname(outPath), { recursive: true });
-    await writeFile(outPath, await encodeJpegRgb(image, jpegQuality));
+    await writeFile(outPath, await encodeJpeg444(image, jpegQuality));
     if (previewRows.has(i)) {
       const full = buildPhotoWarp(lm, subjectWarp(row.subject, regions, 1, seed, jitter).params, view);
-      previews.push({ index: i, tiles: [faceCrop(img, warp), faceCrop(image, warp), faceCrop(warpImage(img, full).image, warp)] });
+      previews.push({
+        index: i,
+        tiles: [faceCrop(img, warp), faceCrop(image, warp), faceCrop(warpImage(img, full).image, warp)],
+        labels: [`${row.subject}: before`, `planted (${round(subject.strength, 2)})`, 'strength 1'],
+      });
     }
     const roundPoint = (p: [number, number]): [number, number] => [round(p[0]), round(p[1])];
     const regionsOut: TruthPhoto['regions'] = {};
@@ -321,7 +340,8 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   if (opts.preview && previews.length > 0) {
     previewPath = path.join(opts.outDir, 'preview.png');
     previews.sort((a, b) => a.index - b.index);
-    await writeFile(previewPath, await contactSheetPng(previews.map((p) => p.tiles)));
+    const sheet = await contactSheet(previews.flatMap((p) => p.tiles), 3, PREVIEW_TILE_PX, previews.flatMap((p) => p.labels));
+    await writeFile(previewPath, await encodePng(sheet));
   }
   return { truth, manifestPath, truthPath, previewPath, written: photos.length, failed: skipped.length };
 }
