@@ -8,7 +8,7 @@ import type { View } from './types.ts';
 
 /** Image decoding limits: what a bad or hostile file can cost us. */
 export interface ImageConfig {
-  /** Refuse images with more pixels than this (decompression bombs). 100 MP covers any camera. */
+  /** Refuse images with more pixels than this (decompression bombs). 200 MP covers the largest phone sensors (108-200 MP). */
   maxPixels: number;
   /** Refuse files larger than this many bytes. */
   maxBytes: number;
@@ -73,7 +73,7 @@ export interface PhenofaceConfig {
 
 /** The defaults. Frozen: copy with `resolveConfig` to change anything. */
 export const DEFAULTS: Readonly<PhenofaceConfig> = Object.freeze({
-  image: { maxPixels: 100_000_000, maxBytes: 200 * 1024 * 1024, minSidePx: 12, maxSidePx: 2048 },
+  image: { maxPixels: 200_000_000, maxBytes: 200 * 1024 * 1024, minSidePx: 12, maxSidePx: 2048 },
   detect: {
     minFaceSizePx: 20,
     minFaceRatio: 0,

@@ -10,21 +10,12 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { pngBomb } from '../fixtures-gen/images.ts';
 import { memoryIO } from '../support/io.ts';
 
 const require = createRequire(import.meta.url);
 const demo = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
 const sample = (i: number) => path.join(demo, `sample${i}.jpg`);
-
-/** CRC-32 (PNG chunks). */
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
 
 let dir: string;
 const files: Record<string, string> = {};
@@ -47,11 +38,7 @@ beforeAll(async () => {
   put('photo.webp', await sharp(face).webp().toBuffer());
   put('photo.avif', await sharp(face).avif({ effort: 0 }).toBuffer());
   put('one.png', await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer());
-  // a decompression bomb: a valid PNG header claiming 30000x30000 pixels with a tiny body
-  const bomb = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#000' } }).png().toBuffer();
-  bomb.writeUInt32BE(30000, 16); bomb.writeUInt32BE(30000, 20);
-  bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29); // IHDR's CRC over type + data
-  put('bomb.png', bomb);
+  put('bomb.png', pngBomb(30000)); // a valid PNG header claiming 30000x30000 pixels, tiny body
   put('big.jpg', await sharp(sample(2)).resize(12000, 9000, { fit: 'fill' }).jpeg({ quality: 60 }).toBuffer());
   put('noface.png', await sharp({ create: { width: 400, height: 300, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).png().toBuffer());
   const tile = await sharp(sample(2)).resize({ width: 480 }).jpeg().toBuffer();
