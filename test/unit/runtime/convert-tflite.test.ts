@@ -166,6 +166,28 @@ describe('convertTflite: each operator matches the TFLite semantics', () => {
     expect((await check(g.graph(x, [s]), { batch: 4 })).maxError).toBeLessThan(TOL);
   });
 
+  it('emits an intermediate activation asked for as an extra output, in the ONNX layout, after the graph outputs', async () => {
+    const g = new GraphBuilder(random(14));
+    const x = g.value([1, 3, 2, 4]);
+    const conv1 = g.op('CONV_2D', [x, g.constant([5, 1, 1, 4]), g.constant([5])], [1, 3, 2, 5], conv('SAME', 1, 1, 'RELU'));
+    const y = g.op('FULLY_CONNECTED', [conv1, g.constant([2, 30]), g.constant([2])], [1, 2], { activation: 'NONE', keepNumDims: false });
+    const graph = g.graph(x, [y]);
+    const onnx = convertTflite(graph, {
+      name: 't', transposeSpatial: false, input: { name: 'x', dims: ['N', 4, 3, 2] },
+      outputs: { [g.tensors[y].name]: { name: 'y', dims: ['N', 2] }, [g.tensors[conv1].name]: { name: 'features', dims: ['N', 5, 3, 2] } },
+    });
+    expect(onnx.outputs.map((o) => o.name)).toEqual(['y', 'features']);
+    const model = await OnnxModel.load(encodeOnnxModel(onnx), { threads: 1 });
+    const data = randomArray(24, random(3));
+    const got = await model.run({ x: { data: toOnnxLayout(data, [1, 3, 2, 4], false), dims: [1, 4, 3, 2] } });
+    await model.dispose();
+    const want = runReference({ ...graph, outputs: [y, conv1] }, { shape: [1, 3, 2, 4], data });
+    expect(got.features.dims).toEqual([1, 5, 3, 2]);
+    expect(Math.max(...toOnnxLayout(want[g.tensors[conv1].name].data, [1, 3, 2, 5], false).map((v, i) => Math.abs(v - got.features.data[i])))).toBeLessThan(TOL);
+    expect(() => convertTflite(graph, { name: 't', transposeSpatial: false, input: { name: 'x', dims: ['N', 4, 3, 2] }, outputs: { [g.tensors[y].name]: { name: 'y', dims: ['N', 2] }, nope: { name: 'n', dims: [] } } }))
+      .toThrow(/asks for output "nope"/);
+  });
+
   it('refuses an unsupported operator with E_MODEL naming it', () => {
     const g = new GraphBuilder(random(12));
     const x = g.value([1, 4]);
