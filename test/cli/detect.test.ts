@@ -3,7 +3,7 @@
  * package) and on every kind of bad input of issue 2, all in ONE batch: each input gets its own
  * record, the batch goes on, the exit code is 3.
  */
-import { mkdtempSync, writeFileSync, readFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
