@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { alignFace } from '../src/align/index.ts';
 import { DEFAULTS } from '../src/config.ts';
-import { BACKBONES, Backbone, cosine } from '../src/embed/index.ts';
+import { backbones, Backbone, cosine } from '../src/embed/index.ts';
 import { decodeImage } from '../src/image/index.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import type { Landmarks5 } from '../src/types.ts';
@@ -29,6 +29,7 @@ const pairs = lines.slice(1).map((l, i) => {
   return { a: file(c[0], c[1]), b: same ? file(c[0], c[2]) : file(c[2], c[3]), same, fold: Math.floor(i / (2 * perFold)) };
 });
 const photos = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
+const BACKBONES = backbones();
 const names = (process.env.LFW_BACKBONES?.split(',') ?? Object.keys(BACKBONES)).map((n) => n.trim());
 const flip = process.env.LFW_FLIP === '1';
 
@@ -75,7 +76,9 @@ for (const name of names) {
   const t1 = performance.now();
   for (const p of photos) {
     const img = await decodeImage(p);
-    const aligned = alignFace(img, landmarks.get(p)!);
+    const spec = BACKBONES[name];
+    const lm = landmarks.get(p)!.map(([x, y]) => [x * img.scale, y * img.scale]) as Landmarks5;
+    const aligned = alignFace(img, lm, spec.template, spec.inputSize);
     emb.set(p, (await backbone.embed([aligned.image]))[0].vector);
   }
   await backbone.dispose();

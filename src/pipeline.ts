@@ -106,7 +106,8 @@ export class Pipeline {
 
   /**
    * Decodes, detects, chooses one face, aligns and embeds it. E_NO_FACE when no face is found.
-   * The aligned face's matrix maps full-size photo pixels to the 112x112 crop.
+   * The aligned face's matrix maps full-size photo pixels to the backbone's aligned crop
+   * (112x112 ArcFace for the default MobileFaceNet).
    */
   async embedFile(source: string | Buffer): Promise<EmbedResult> {
     if (!this.backbone) throw new PhenofaceError('E_CONFIG', 'This pipeline was created with detectOnly: it cannot embed.');
@@ -115,7 +116,7 @@ export class Pipeline {
     const face = chooseFace(faces, img.originalWidth, img.originalHeight);
     if (!face) throw new PhenofaceError('E_NO_FACE', `No face found in ${typeof source === 'string' ? source : 'the image'}.`);
     const lm = face.landmarks5.map(([x, y]) => [x * img.scale, y * img.scale]) as Landmarks5;
-    const aligned = alignFace(img, lm);
+    const aligned = alignFace(img, lm, this.backbone.spec.template, this.backbone.spec.inputSize);
     const s = img.scale;
     const m = aligned.matrix;
     aligned.matrix = [m[0] * s, m[1] * s, m[2], m[3] * s, m[4] * s, m[5]];

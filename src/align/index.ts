@@ -11,13 +11,16 @@ import { ALIGNED_SIZE, ARCFACE_TEMPLATE } from './template.ts';
 export { umeyama, applyAffine, invertAffine, similarityScale, type Affine } from './similarity.ts';
 export { ALIGNED_SIZE, ARCFACE_TEMPLATE } from './template.ts';
 
-/** The matrix mapping image pixels to aligned-crop pixels for these landmarks. */
-export function alignmentMatrix(landmarks: Landmarks5): Affine {
-  return umeyama(landmarks, ARCFACE_TEMPLATE as Landmarks5);
+/** The matrix mapping image pixels to aligned-crop pixels for these landmarks (default: ArcFace). */
+export function alignmentMatrix(landmarks: Landmarks5, template: Readonly<Landmarks5> = ARCFACE_TEMPLATE): Affine {
+  return umeyama(landmarks, template as Landmarks5);
 }
 
-/** Warps the face with these landmarks to the 112x112 ArcFace template (black outside the photo). */
-export function alignFace(image: RgbImage, landmarks: Landmarks5): AlignedFace {
-  const matrix = alignmentMatrix(landmarks);
-  return { image: warpAffine(image, matrix, ALIGNED_SIZE, ALIGNED_SIZE), matrix };
+/**
+ * Warps the face with these landmarks onto a template (default: the 112x112 ArcFace one; each
+ * backbone names its own, see `embed/registry.ts`), black outside the photo.
+ */
+export function alignFace(image: RgbImage, landmarks: Landmarks5, template: Readonly<Landmarks5> = ARCFACE_TEMPLATE, size = ALIGNED_SIZE): AlignedFace {
+  const matrix = alignmentMatrix(landmarks, template);
+  return { image: warpAffine(image, matrix, size, size), matrix };
 }

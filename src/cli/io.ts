@@ -13,8 +13,15 @@ export interface CliIO {
   cwd: string;
 }
 
-/** The real process's IO. */
+/**
+ * The real process's IO. A closed stdout (`phenoface detect ... | head`) ends the process quietly,
+ * as Unix tools do, instead of crashing with EPIPE.
+ */
 export function processIO(): CliIO {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   return {
     out: (t) => void process.stdout.write(t),
     err: (t) => void process.stderr.write(t),

