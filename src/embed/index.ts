@@ -1,12 +1,12 @@
 /**
- * Face embedding: an ArcFace-aligned 112x112 face in, an L2-normalised vector out.
+ * Face embedding: a face aligned to its backbone's template in, an L2-normalised vector out.
  */
 import { toPlanarFloat } from '../image/index.ts';
-import { loadModel, type InferenceModel } from '../runtime/index.ts';
+import { loadModel, type InferenceModel, type Tensor } from '../runtime/index.ts';
 import type { Embedding, RgbImage } from '../types.ts';
 import { backboneSpec, type BackboneSpec } from './registry.ts';
 
-export { BACKBONES, backboneSpec, type BackboneSpec } from './registry.ts';
+export { backbones, backboneSpec, type BackboneSpec } from './registry.ts';
 
 /** L2-normalises a vector in place and returns it. */
 export function l2normalize(v: Float32Array): Float32Array {
@@ -54,13 +54,9 @@ export class Backbone {
   /** Embeds aligned faces (each `inputSize` square) in one batch; vectors are L2-normalised. */
   async embed(faces: RgbImage[]): Promise<Embedding[]> {
     if (faces.length === 0) return [];
-    const { inputSize: s, mean, scale, dim } = this.spec;
+    const { dim } = this.spec;
     const inputs = this.flip ? faces.flatMap((f) => [f, flipHorizontal(f)]) : faces;
-    const per = 3 * s * s;
-    const batch = new Float32Array(inputs.length * per);
-    inputs.forEach((f, i) => batch.set(toPlanarFloat(f, mean, scale), i * per));
-    const out = await this.model.run({ [this.model.inputNames[0]]: { data: batch, dims: [inputs.length, 3, s, s] } });
-    const raw = out[this.model.outputNames[0]].data;
+    const raw = (await this.run(inputs))[this.embeddingOutput].data;
     const step = this.flip ? 2 : 1;
     return faces.map((_, i) => {
       const v = new Float32Array(dim);
@@ -70,6 +66,39 @@ export class Backbone {
       }
       return { backbone: this.spec.name, vector: l2normalize(v) };
     });
+  }
+
+  /** The embedding output: `embedding` when the model names one (it may have others, e.g. `features`), else its first output. */
+  private get embeddingOutput(): string {
+    return this.model.outputNames.includes('embedding') ? 'embedding' : this.model.outputNames[0];
+  }
+
+  /** Runs the network on faces (each `inputSize` square) in one batch; all outputs, keyed by name. */
+  private async run(faces: RgbImage[]): Promise<Record<string, Tensor>> {
+    const { inputSize: s, mean, scale } = this.spec;
+    const per = 3 * s * s;
+    const batch = new Float32Array(faces.length * per);
+    faces.forEach((f, i) => batch.set(toPlanarFloat(f, mean, scale), i * per));
+    return this.model.run({ [this.model.inputNames[0]]: { data: batch, dims: [faces.length, 3, s, s] } });
+  }
+
+  /**
+   * Runs the network on aligned faces without the flip test and returns each face's raw embedding
+   * (not L2-normalised) and, when the model has a `features` output (MobileFaceNet's last 7x7
+   * map, Grad-CAM's layer), its feature map `[C, H, W]` with `featureDims` = `[C, H, W]`.
+   * For explanations, which differentiate the score of exactly this forward pass.
+   */
+  async forward(faces: RgbImage[]): Promise<{ raw: Float32Array; features?: Float32Array; featureDims?: [number, number, number] }[]> {
+    if (faces.length === 0) return [];
+    const out = await this.run(faces);
+    const emb = out[this.embeddingOutput].data;
+    const feat = out.features;
+    const dim = this.spec.dim;
+    const per = feat ? feat.data.length / faces.length : 0;
+    return faces.map((_, i) => ({
+      raw: emb.slice(i * dim, (i + 1) * dim),
+      ...(feat ? { features: feat.data.slice(i * per, (i + 1) * per), featureDims: feat.dims.slice(1) as [number, number, number] } : {}),
+    }));
   }
 
   async dispose(): Promise<void> {
