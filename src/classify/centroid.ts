@@ -117,10 +117,39 @@ export class FittedCentroid implements FittedClassifier {
     this.hyper = { k: model.k };
   }
 
-  predictProba(X: readonly Float32Array[]): number[] {
+  /** The score before Platt's sigmoid: mean top-k cosine to positives minus to negatives. */
+  decision(X: readonly Float32Array[]): number[] {
     checkRows(X, this.dim);
-    const Z = this.standardiser.pack(X, X.map((_, i) => i));
-    return Array.from(scorePacked(this.model, Z), (s) => applyPlatt(this.platt, s));
+    return Array.from(scorePacked(this.model, this.standardiser.pack(X, X.map((_, i) => i))));
+  }
+
+  predictProba(X: readonly Float32Array[]): number[] {
+    return this.decision(X).map((s) => applyPlatt(this.platt, s));
+  }
+
+  /**
+   * d decision / d x. The score is u·(a - b) with u the standardised unit row and a, b the means of
+   * the gallery vectors it is compared with: the two class centroids (k = 0), or its k most similar
+   * positive and negative subjects (k > 0). Those neighbours stay the same under a small change of
+   * x except at ties, so this is the exact gradient almost everywhere (a kNN score is piecewise
+   * linear in u); it is then carried through the unit scaling and the standardisation.
+   */
+  decisionGradient(x: Float32Array): Float32Array {
+    checkRows([x], this.dim);
+    const { d, k } = this.model;
+    const { mean, scale } = this.standardiser;
+    const z = Float64Array.from(x, (v, a) => (v - mean[a]) / scale[a]);
+    const norm = Math.sqrt(z.reduce((s, v) => s + v * v, 0)) || 1;
+    const u = z.map((v) => v / norm);
+    const sims = Array.from(this.model.labels, (label, s) => ({ label, s, sim: dot(u, 0, this.model.vectors, s * d, d) }));
+    const direction = new Float64Array(d);
+    for (const label of [0, 1]) {
+      const top = sims.filter((e) => e.label === label).sort((p, q) => q.sim - p.sim).slice(0, Math.max(1, k));
+      for (const e of top) for (let a = 0; a < d; a++) direction[a] += ((label ? 1 : -1) * this.model.vectors[e.s * d + a]) / top.length;
+    }
+    // through u = z / |z| (Jacobian (I - u u^T) / |z|), then z = (x - mean) / scale
+    const along = dot(direction, 0, u, 0, d);
+    return Float32Array.from(direction, (v, a) => (v - along * u[a]) / norm / scale[a]);
   }
 
   /**

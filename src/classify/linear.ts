@@ -40,6 +40,12 @@ export class FittedLinear implements FittedClassifier {
     return X.map((x) => dot(x, 0, this.rawWeights, 0, this.dim) + this.rawBias);
   }
 
+  /** d decision / d x: the weights folded onto raw embeddings (the same for every x). */
+  decisionGradient(x: Float32Array): Float32Array {
+    checkRows([x], this.dim);
+    return Float32Array.from(this.rawWeights);
+  }
+
   predictProba(X: readonly Float32Array[]): number[] {
     const platt = this.platt;
     return this.decision(X).map((s) => (platt ? applyPlatt(platt, s) : sigmoid(s)));

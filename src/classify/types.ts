@@ -89,6 +89,16 @@ export interface FittedClassifier {
   readonly innerOof?: Float64Array;
   /** Probability of the positive class, one per row. */
   predictProba(X: readonly Float32Array[]): number[];
+  /**
+   * The positive-class score before the probability map (logit of logistic regression, SVM or
+   * centroid score before Platt's sigmoid), one per row; probability is increasing in it.
+   */
+  decision?(X: readonly Float32Array[]): number[];
+  /**
+   * Gradient of {@link decision} with respect to the embedding `x` (what Grad-CAM back-propagates,
+   * Selvaraju et al. 2017: the score before the softmax/sigmoid).
+   */
+  decisionGradient?(x: Float32Array): Float32Array;
   /** A plain-JSON form that `classifierFromJSON` restores. */
   toJSON(): ClassifierJSON;
 }

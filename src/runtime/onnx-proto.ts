@@ -244,7 +244,7 @@ function readTensor(buf: Uint8Array): OnnxInitializer {
     if (field === 1) dims.push(Number(v));
     else if (field === 2) type = Number(v);
     else if (field === 8) name = text(v);
-    else if (field === 9) raw = (v as Uint8Array).slice(); // copied: aligned for the typed-array view
+    else if (field === 9) raw = new Uint8Array(v as Uint8Array); // a copy (Buffer#slice would share), aligned for the typed-array view
   }
   if (type !== FLOAT && type !== INT64) throw new RangeError(`initializer "${name}" has data type ${type}; only float32 and int64 raw_data are read`);
   return { name, dims, data: type === FLOAT ? new Float32Array(raw.buffer, 0, raw.length / 4) : new BigInt64Array(raw.buffer, 0, raw.length / 8) };

@@ -1,0 +1,35 @@
+/**
+ * Defaults of the explanation stage (kept beside the stage, as `classify/defaults.ts` and
+ * `evaluate/defaults.ts` are; `config.ts` holds the pipeline's). Where a number comes from a
+ * paper, the comment says which.
+ */
+export const EXPLAIN_DEFAULTS = Object.freeze({
+  overlay: Object.freeze({
+    /** Colour weight of overlays (pytorch-grad-cam's `show_cam_on_image` uses 0.5; a little less keeps the face readable). */
+    alpha: 0.45,
+    /** The Grad-CAM paper's colour scale. */
+    colormap: 'jet' as const,
+  }),
+  /** Grey that occluded regions are filled with: the input normalisation's zero ((x - 127.5) / 128 ~ 0). */
+  occlusionGrey: 128,
+  study: Object.freeze({
+    /** At most this many photos are explained in a study (keeps `study` fast; ~0.1-0.2 s per photo). */
+    maxPhotos: 200,
+    /** At most this many photos per subject, so the sample spreads over subjects. */
+    maxPhotosPerSubject: 2,
+    /** Subject bootstrap replicates of the region-share intervals. */
+    bootstrap: 1000,
+    /** Seed of the sample, the bootstrap and the randomised models. */
+    seed: 1,
+    /**
+     * Sanity checks (Adebayo et al., NeurIPS 2018, "Sanity Checks for Saliency Maps"): an
+     * explanation whose mean Spearman rank correlation with that of a randomised or
+     * shuffled-label model is at least this high "does not change" and is flagged. Adebayo et al.
+     * call a method insensitive when its maps stay highly rank-correlated (their Fig. 2-4); 0.5 is a
+     * moderate correlation, so a flag means the randomised model's map still resembles the real one.
+     */
+    sanityMaxSpearman: 0.5,
+    /** Share of heat energy outside the face above which the report warns of shortcut learning. */
+    outsideFaceWarn: 0.2,
+  }),
+});

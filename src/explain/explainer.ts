@@ -1,0 +1,129 @@
+/**
+ * Explaining a classifier's verdict on aligned faces: one forward pass of the backbone gives the
+ * embedding and the last 7x7 feature map; Grad-CAM of the classifier's positive-class score on
+ * that map (exact gradient through the linear head, the L2 normalisation and the classifier),
+ * upsampled to the 112x112 crop; each facial region's share of it; and, for the study, the
+ * occlusion test (score drop when each region is greyed out).
+ */
+import type { FittedClassifier } from '../classify/types.ts';
+import type { Backbone } from '../embed/index.ts';
+import { PhenofaceError } from '../errors.ts';
+import { readLinearHead } from '../runtime/index.ts';
+import type { RgbImage } from '../types.ts';
+import { EXPLAIN_DEFAULTS } from './defaults.ts';
+import { gradCam, unitEmbedding, upsample, type CamResult } from './gradcam.ts';
+import { collapseHead, type CollapsedHead } from './head.ts';
+import { regionMasks, regionScores, REGION_NAMES, type RegionMasks, type RegionScore } from './regions.ts';
+
+/** A score to explain, as a function of the unit embedding: its value and gradient. */
+export interface Scorer {
+  name: string;
+  score(u: Float32Array): number;
+  gradient(u: Float32Array): ArrayLike<number>;
+}
+
+/**
+ * The positive-class score of a fitted classifier before its sigmoid (the logit; Selvaraju et al.
+ * differentiate the class score before the softmax). E_MODEL for a classifier without gradients.
+ */
+export function classifierScorer(model: FittedClassifier, name = model.name): Scorer {
+  const { decision, decisionGradient } = model;
+  if (!decision || !decisionGradient) throw new PhenofaceError('E_MODEL', `Classifier "${model.name}" cannot be explained: it has no decision gradient. Should be one of: logistic, svm, centroid.`);
+  return { name, score: (u) => decision.call(model, [u])[0], gradient: (u) => decisionGradient.call(model, u) };
+}
+
+/** One face's forward pass: raw embedding, its unit copy and the feature map. */
+export interface FaceForward {
+  raw: Float32Array;
+  unit: Float32Array;
+  features: Float32Array;
+}
+
+/** One face's explanation. */
+export interface FaceExplanation {
+  /** The explained score (decision value) of the face. */
+  score: number;
+  cam: CamResult;
+  /** The ReLU'd Grad-CAM upsampled to the aligned crop, row-major `size x size`. */
+  heat: Float32Array;
+  size: number;
+  /** Region scores in `REGION_NAMES` order. */
+  regions: RegionScore[];
+}
+
+/** The occlusion test of one face. */
+export interface OcclusionResult {
+  /** Score drop (original minus occluded) when each region is greyed out, in `REGION_NAMES` order. */
+  drop: number[];
+  /** The drop per unit of region area (fraction of the crop): comparable with area-normalised shares. */
+  dropPerArea: number[];
+}
+
+/** Backbone + linear head + region masks: explains faces for any scorer. */
+export class Explainer {
+  private constructor(
+    readonly backbone: Backbone,
+    readonly head: CollapsedHead,
+    readonly masks: RegionMasks,
+  ) {}
+
+  /**
+   * Reads the backbone's linear head from its built model. E_MODEL when the backbone has no
+   * `features` output or no linear head (only MobileFaceNet has one).
+   */
+  static create(backbone: Backbone): Explainer {
+    const head = collapseHead(readLinearHead(backbone.spec.name));
+    if (head.head.dim !== backbone.spec.dim) throw new PhenofaceError('E_MODEL', `Backbone "${backbone.spec.name}": its head gives ${head.head.dim}-D embeddings; the registry says ${backbone.spec.dim}.`);
+    return new Explainer(backbone, head, regionMasks(backbone.spec.inputSize));
+  }
+
+  /** Runs the backbone on aligned faces (one batch). */
+  async forward(faces: RgbImage[]): Promise<FaceForward[]> {
+    const out = await this.backbone.forward(faces);
+    return out.map((o) => {
+      if (!o.features) throw new PhenofaceError('E_MODEL', `Backbone "${this.backbone.spec.name}" has no "features" output. Rebuild the models with \`npx phenoface models build\`.`);
+      return { raw: o.raw, unit: unitEmbedding(o.raw), features: o.features };
+    });
+  }
+
+  /** Grad-CAM and region scores of one forward pass for a scorer (optionally through another head: the randomised-head sanity check). */
+  explainForward(fwd: FaceForward, scorer: Scorer, head: CollapsedHead = this.head): FaceExplanation {
+    const cam = gradCam(head, fwd.features, fwd.raw, scorer.gradient(fwd.unit));
+    const size = this.masks.size;
+    const heat = upsample(cam.cam, cam.width, cam.height, size, size);
+    return { score: scorer.score(fwd.unit), cam, heat, size, regions: regionScores(heat, this.masks) };
+  }
+
+  /** Forward pass and explanation of aligned faces. */
+  async explain(faces: RgbImage[], scorer: Scorer): Promise<FaceExplanation[]> {
+    return (await this.forward(faces)).map((f) => this.explainForward(f, scorer));
+  }
+
+  /**
+   * The occlusion test (Zeiler & Fergus 2014, with regions for patches): each region of the face
+   * in turn is filled with the normalisation's grey, and the score drop measured; several scorers
+   * share the forward passes. Returns one result per scorer.
+   */
+  async occlusion(face: RgbImage, baseline: FaceForward, scorers: Scorer[]): Promise<OcclusionResult[]> {
+    const { labels, areas, size } = this.masks;
+    if (face.width !== size || face.height !== size) throw new PhenofaceError('E_INPUT', `Occlusion needs a ${size}x${size} aligned face, got ${face.width}x${face.height}.`);
+    const grey = EXPLAIN_DEFAULTS.occlusionGrey;
+    const occluded = REGION_NAMES.map((_, r) => {
+      const data = Uint8Array.from(face.data);
+      for (let i = 0; i < labels.length; i++) if (labels[i] === r) data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = grey;
+      return { width: size, height: size, data };
+    });
+    const out = await this.backbone.forward(occluded);
+    return scorers.map((s) => {
+      const base = s.score(baseline.unit);
+      const drop = out.map((o) => base - s.score(unitEmbedding(o.raw)));
+      return { drop, dropPerArea: drop.map((v, r) => (areas[r] ? (v * labels.length) / areas[r] : 0)) };
+    });
+  }
+}
+
+/** Regions sorted by share, highest first, as the contract's `regions` (name, share, HPO terms; shares rounded). */
+export function rankedRegions(regions: readonly RegionScore[], digits = 4): { name: string; share: number; hpo: string[] }[] {
+  const k = 10 ** digits;
+  return [...regions].sort((a, b) => b.share - a.share).map((r) => ({ name: r.name, share: Math.round(r.share * k) / k, hpo: r.hpo }));
+}

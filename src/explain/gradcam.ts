@@ -1,0 +1,123 @@
+/**
+ * Grad-CAM (Selvaraju et al., ICCV 2017, "Grad-CAM: Visual Explanations from Deep Networks via
+ * Gradient-based Localization"): channel weights `alpha_c = mean_ij dS/dF[c,i,j]`, map
+ * `ReLU(sum_c alpha_c F_c)`, for the score S the classifier gives the positive class before its
+ * sigmoid. Here S is a function of the L2-normalised embedding, and the embedding an affine
+ * function of the feature map F (see `head.ts`), so every gradient is exact.
+ */
+import { channelFactors, throughNormalisation, type CollapsedHead } from './head.ts';
+
+/** A Grad-CAM of one face on the feature map's grid. */
+export interface CamResult {
+  width: number;
+  height: number;
+  /** `sum_c alpha_c F_c` before the ReLU, row-major `height x width`. */
+  signed: Float32Array;
+  /** `ReLU(signed)`: what is shown. */
+  cam: Float32Array;
+  /** The channel weights. */
+  alpha: Float64Array;
+}
+
+/** Per-channel spatial mean of the depthwise kernel, `mean_ij K[c,i,j]` (cached on the head). */
+const kernelMeans = new WeakMap<CollapsedHead, Float64Array>();
+function kernelMean(ch: CollapsedHead): Float64Array {
+  let m = kernelMeans.get(ch);
+  if (!m) {
+    const { channels: C, height: H, width: W, depthwise } = ch.head;
+    const hw = H * W;
+    m = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let k = 0; k < hw; k++) s += depthwise[c * hw + k];
+      m[c] = s / hw;
+    }
+    kernelMeans.set(ch, m);
+  }
+  return m;
+}
+
+/**
+ * Grad-CAM of a score `S(u)` of the unit embedding `u = e / |e|`, given the face's feature map
+ * `[C, H, W]`, its raw embedding `e` and `gUnit = dS/du` at that `u`.
+ */
+export function gradCam(ch: CollapsedHead, features: ArrayLike<number>, raw: ArrayLike<number>, gUnit: ArrayLike<number>): CamResult {
+  const { channels: C, height: H, width: W } = ch.head;
+  const hw = H * W;
+  if (features.length !== C * hw) throw new RangeError(`gradCam: ${features.length} feature values, expected ${C}x${H}x${W}`);
+  const factors = channelFactors(ch, throughNormalisation(raw, gUnit));
+  const km = kernelMean(ch);
+  const alpha = Float64Array.from(factors, (f, c) => f * km[c]);
+  const acc = new Float64Array(hw);
+  for (let c = 0; c < C; c++) {
+    const a = alpha[c];
+    if (a === 0) continue;
+    for (let k = 0, o = c * hw; k < hw; k++) acc[k] += a * features[o + k];
+  }
+  const signed = Float32Array.from(acc);
+  return { width: W, height: H, signed, cam: signed.map((v) => (v > 0 ? v : 0)), alpha };
+}
+
+/** The L2-normalised copy of a raw embedding, as the classifiers see it. */
+export function unitEmbedding(raw: ArrayLike<number>): Float32Array {
+  let n2 = 0;
+  for (let i = 0; i < raw.length; i++) n2 += raw[i] * raw[i];
+  const n = Math.sqrt(n2) || 1;
+  return Float32Array.from(raw, (v) => v / n);
+}
+
+/**
+ * Bilinear upsampling of a `w x h` map to `W x H` with half-pixel centres and clamped edges
+ * (`cv2.resize` INTER_LINEAR, the resize Grad-CAM implementations use; the same taps as
+ * `image/overlay.ts`), so each 7x7 cell sits over the 16x16 pixels it was computed from.
+ */
+export function upsample(map: ArrayLike<number>, w: number, h: number, W: number, H: number): Float32Array {
+  const taps = (n: number, N: number) => Array.from({ length: N }, (_, o) => {
+    const s = Math.min(n - 1, Math.max(0, ((o + 0.5) * n) / N - 0.5));
+    const i0 = Math.floor(s);
+    return [i0, Math.min(n - 1, i0 + 1), s - i0] as const;
+  });
+  const tx = taps(w, W), ty = taps(h, H);
+  const out = new Float32Array(W * H);
+  for (let y = 0; y < H; y++) {
+    const [y0, y1, wy] = ty[y];
+    for (let x = 0; x < W; x++) {
+      const [x0, x1, wx] = tx[x];
+      const top = map[y0 * w + x0] + (map[y0 * w + x1] - map[y0 * w + x0]) * wx;
+      const bot = map[y1 * w + x0] + (map[y1 * w + x1] - map[y1 * w + x0]) * wx;
+      out[y * W + x] = top + (bot - top) * wy;
+    }
+  }
+  return out;
+}
+
+/** Ranks with ties given their average rank (1-based). */
+function ranks(v: ArrayLike<number>): Float64Array {
+  const idx = Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[a] - v[b]);
+  const r = new Float64Array(v.length);
+  for (let i = 0; i < idx.length; ) {
+    let j = i;
+    while (j + 1 < idx.length && v[idx[j + 1]] === v[idx[i]]) j++;
+    for (let k = i; k <= j; k++) r[idx[k]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return r;
+}
+
+/**
+ * Spearman's rank correlation (Pearson on average ranks), the similarity measure of Adebayo et
+ * al. 2018's sanity checks; null when either input is constant (no ranking to compare).
+ */
+export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number | null {
+  if (a.length !== b.length) throw new RangeError(`spearman: lengths ${a.length} and ${b.length} differ`);
+  const ra = ranks(a), rb = ranks(b);
+  const n = ra.length;
+  const ma = ra.reduce((s, v) => s + v, 0) / n, mb = rb.reduce((s, v) => s + v, 0) / n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (ra[i] - ma) * (rb[i] - mb);
+    saa += (ra[i] - ma) ** 2;
+    sbb += (rb[i] - mb) ** 2;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : null;
+}

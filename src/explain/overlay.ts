@@ -1,0 +1,91 @@
+/**
+ * Heat-map overlays of an explanation: on the 112x112 aligned face, and warped back onto the
+ * original photo through the inverse of the alignment matrix, each with a colour bar on its right
+ * (top = hottest). Maps are scaled by their own maximum, so zero heat is the scale's cold end and
+ * the hottest place of each photo its hot end (Grad-CAM's `show_cam_on_image` convention).
+ */
+import { colorbar, colormapLut, encodePng, type Colormap } from '../image/index.ts';
+import type { AlignedFace, RgbImage } from '../types.ts';
+import { EXPLAIN_DEFAULTS } from './defaults.ts';
+
+/** How overlays look. */
+export interface OverlayStyle {
+  /** Weight of the colour: `out = (1 - alpha) * photo + alpha * colour`. */
+  alpha: number;
+  colormap: Colormap;
+}
+
+const style = (s: Partial<OverlayStyle> = {}): OverlayStyle => ({ alpha: s.alpha ?? EXPLAIN_DEFAULTS.overlay.alpha, colormap: s.colormap ?? EXPLAIN_DEFAULTS.overlay.colormap });
+
+/** Largest value of a map (0 for an all-zero map). */
+function maxOf(heat: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < heat.length; i++) if (heat[i] > m) m = heat[i];
+  return m;
+}
+
+/** A copy of `img` with a colour bar (as tall as the image, 1/16 of its width, min 6 px) after a 2 px white gap. */
+export function withColorbar(img: RgbImage, colormap: Colormap): RgbImage {
+  const barW = Math.max(6, Math.round(img.width / 16)), gap = 2;
+  const bar = colorbar(Math.max(2, img.height), colormap, barW);
+  const W = img.width + gap + barW;
+  const out = new Uint8Array(W * img.height * 3).fill(255);
+  for (let y = 0; y < img.height; y++) {
+    out.set(img.data.subarray(3 * y * img.width, 3 * (y + 1) * img.width), 3 * y * W);
+    out.set(bar.data.subarray(3 * y * barW, 3 * (y + 1) * barW), 3 * (y * W + img.width + gap));
+  }
+  return { width: W, height: img.height, data: out };
+}
+
+/** The aligned face with the heat (same size as the face, row-major) blended over it, plus a colour bar. */
+export function alignedOverlay(face: RgbImage, heat: ArrayLike<number>, opts: Partial<OverlayStyle> = {}): RgbImage {
+  const { alpha, colormap } = style(opts);
+  if (heat.length !== face.width * face.height) throw new RangeError(`alignedOverlay: ${heat.length} heat values for a ${face.width}x${face.height} face`);
+  const lut = colormapLut(colormap);
+  const max = maxOf(heat);
+  const out = new Uint8Array(face.data.length);
+  for (let i = 0; i < heat.length; i++) {
+    const k = 3 * Math.round(max > 0 ? (255 * Math.max(0, heat[i])) / max : 0);
+    for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round((1 - alpha) * face.data[3 * i + c] + alpha * lut[k + c]);
+  }
+  return withColorbar({ width: face.width, height: face.height, data: out }, colormap);
+}
+
+/**
+ * The photo with the heat of its aligned face warped back onto it: each photo pixel inside the
+ * aligned crop's footprint samples the heat bilinearly at `matrix · (x, y)` (integer coordinates are
+ * pixel centres, as in `warpAffine`); pixels outside the crop are left as they are. `matrix` maps
+ * THIS image's pixels to aligned pixels (for a photo shrunk at decode, scale the matrix first).
+ */
+export function photoOverlay(photo: RgbImage, matrix: AlignedFace['matrix'], heat: ArrayLike<number>, size: number, opts: Partial<OverlayStyle> = {}): RgbImage {
+  const { alpha, colormap } = style(opts);
+  if (heat.length !== size * size) throw new RangeError(`photoOverlay: ${heat.length} heat values for a ${size}x${size} crop`);
+  const lut = colormapLut(colormap);
+  const max = maxOf(heat);
+  const [a, b, c, d, e, f] = matrix;
+  const det = a * e - b * d;
+  // The crop's footprint in the photo: the inverse images of its corners bound the pixels to visit.
+  const inv = (x: number, y: number) => [(e * (x - c) - b * (y - f)) / det, (-d * (x - c) + a * (y - f)) / det];
+  const corners = [[-0.5, -0.5], [size - 0.5, -0.5], [-0.5, size - 0.5], [size - 0.5, size - 0.5]].map(([x, y]) => inv(x, y));
+  const x0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0])))), x1 = Math.min(photo.width - 1, Math.ceil(Math.max(...corners.map((p) => p[0]))));
+  const y0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[1])))), y1 = Math.min(photo.height - 1, Math.ceil(Math.max(...corners.map((p) => p[1]))));
+  const out = Uint8Array.from(photo.data);
+  const at = (ix: number, iy: number) => heat[Math.min(size - 1, Math.max(0, iy)) * size + Math.min(size - 1, Math.max(0, ix))];
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const ax = a * x + b * y + c, ay = d * x + e * y + f;
+      if (ax < -0.5 || ay < -0.5 || ax > size - 0.5 || ay > size - 0.5) continue;
+      const fx = Math.floor(ax), fy = Math.floor(ay), wx = ax - fx, wy = ay - fy;
+      const v = (1 - wy) * ((1 - wx) * at(fx, fy) + wx * at(fx + 1, fy)) + wy * ((1 - wx) * at(fx, fy + 1) + wx * at(fx + 1, fy + 1));
+      const k = 3 * Math.round(max > 0 ? (255 * Math.max(0, v)) / max : 0);
+      const o = 3 * (y * photo.width + x);
+      for (let ch = 0; ch < 3; ch++) out[o + ch] = Math.round((1 - alpha) * photo.data[o + ch] + alpha * lut[k + ch]);
+    }
+  }
+  return withColorbar({ width: photo.width, height: photo.height, data: out }, colormap);
+}
+
+/** A PNG data URL of an image (for the web app and the self-contained report). */
+export async function pngDataUrl(img: RgbImage): Promise<string> {
+  return `data:image/png;base64,${(await encodePng(img)).toString('base64')}`;
+}

@@ -1,0 +1,145 @@
+/**
+ * Facial regions on the 112x112 ArcFace template, defined from its five landmarks, and each
+ * region's share of a heat map. The regions follow the facial phenotype of 22q11.2 deletion
+ * syndrome (McDonald-McGinn et al., Nat Rev Dis Primers 2015) as Baek et al. 2025 read their
+ * Grad-CAM maps: periorbital, perinasal, perioral, malar, forehead/glabella, chin/jaw, plus
+ * everything outside the face (hair, ears, background), where heat means shortcut learning.
+ *
+ * The masks are hard and form a partition of the 112x112 crop (each pixel in exactly one region),
+ * built in a fixed priority order from shapes scaled by the inter-ocular distance of the
+ * template. Left/right are as seen in the image (the contract's landmark convention:
+ * `periorbital-left` is the eye on the image's left, the subject's right eye).
+ */
+import { ALIGNED_SIZE, ARCFACE_TEMPLATE } from '../align/template.ts';
+import { PhenofaceError } from '../errors.ts';
+import type { RegionShare } from '../screen-types.ts';
+
+/** Region names, in display order. */
+export const REGION_NAMES = [
+  'periorbital-left', 'periorbital-right', 'perinasal', 'perioral', 'forehead-glabella',
+  'malar-left', 'malar-right', 'chin-jaw', 'outside-face',
+] as const;
+
+/** A region name. */
+export type RegionName = (typeof REGION_NAMES)[number];
+
+/**
+ * HPO terms each region relates to (issue 4's list, from the 22q11.2DS facial gestalt).
+ * `HP:0000276 long face` concerns the whole face's proportions; it is attached to the two
+ * regions that set the face's length, forehead/glabella and chin/jaw.
+ */
+export const REGION_HPO: Readonly<Record<RegionName, readonly string[]>> = Object.freeze({
+  'periorbital-left': ['HP:0045025 narrow palpebral fissure', 'HP:0000582 upslanted palpebral fissure', 'HP:0000629 periorbital fullness'],
+  'periorbital-right': ['HP:0045025 narrow palpebral fissure', 'HP:0000582 upslanted palpebral fissure', 'HP:0000629 periorbital fullness'],
+  perinasal: ['HP:0000414 bulbous nose', 'HP:0000430 underdeveloped nasal alae', 'HP:0000426 prominent nasal bridge'],
+  perioral: ['HP:0000160 narrow mouth', 'HP:0000347 micrognathia'],
+  'forehead-glabella': ['HP:0000276 long face'],
+  'malar-left': ['HP:0000272 malar flattening'],
+  'malar-right': ['HP:0000272 malar flattening'],
+  'chin-jaw': ['HP:0000276 long face'],
+  'outside-face': [],
+});
+
+/** Region masks on a square aligned crop: `labels[y * size + x]` is the index into {@link REGION_NAMES}. */
+export interface RegionMasks {
+  size: number;
+  labels: Uint8Array;
+  /** Pixel count of each region. */
+  areas: number[];
+}
+
+const inEllipse = (x: number, y: number, cx: number, cy: number, rx: number, ry: number) => ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1;
+
+/**
+ * Builds the region partition of the ArcFace template (or of another `size`-pixel crop whose
+ * template landmarks are given, e.g. a backbone with its own alignment). All lengths are in
+ * units of the inter-ocular distance `d` (35.2 px in the 112 template), so the masks scale with
+ * the template. Pixel `(x, y)` is tested at `(x, y)` (the template, like `cv2.warpAffine`, puts
+ * pixel centres at integer coordinates); priority order:
+ * 1. periorbital: an ellipse around each eye (0.43 d wide, 0.3 d high half-axes), lids and the
+ *    skin around the fissure;
+ * 2. perinasal: from the nasal bridge between the eyes (0.23 d above the eye line) to just below
+ *    the nose tip (0.23 d below it), a trapezoid 0.14 d wide each side at the bridge and
+ *    0.36 d at the alae;
+ * 3. perioral: an ellipse around the mouth and philtrum (0.6 d by 0.32 d half-axes, centred
+ *    0.06 d above the mouth corners' line);
+ * 4. outside-face: outside the face oval (centred on the midline 0.2 d above the point halfway
+ *    between eye line and mouth line, half-axes 1.31 d wide and 1.65 d high): hair, ears, background;
+ * 5. forehead/glabella: above 0.2 d over the eye line (brows, glabella, forehead);
+ * 6. chin/jaw: below 0.2 d under the mouth line;
+ * 7. malar left/right: the rest of the face, split at the facial midline (cheeks, zygomas, temples).
+ */
+export function regionMasks(size = ALIGNED_SIZE, template: readonly (readonly [number, number])[] = ARCFACE_TEMPLATE): RegionMasks {
+  if (!(Number.isInteger(size) && size >= 8) || template.length !== 5) {
+    throw new PhenofaceError('E_INPUT', `Invalid region template: size ${size}, ${template.length} landmarks. Expected an integer size >= 8 and 5 landmarks.`);
+  }
+  const [le, re, nose, ml, mr] = template;
+  const d = Math.hypot(re[0] - le[0], re[1] - le[1]);
+  const eyeY = (le[1] + re[1]) / 2;
+  const mouthY = (ml[1] + mr[1]) / 2;
+  const midX = (le[0] + re[0] + ml[0] + mr[0]) / 4;
+  const index = (name: RegionName) => REGION_NAMES.indexOf(name);
+  const faceCy = (eyeY + mouthY) / 2 - 0.2 * d;
+  const labels = new Uint8Array(size * size);
+  const areas = new Array<number>(REGION_NAMES.length).fill(0);
+  for (let py = 0; py < size; py++) {
+    for (let px = 0; px < size; px++) {
+      const x = px, y = py;
+      let r: RegionName;
+      const bridgeTop = eyeY - 0.23 * d, noseBottom = nose[1] + 0.23 * d;
+      const t = (y - bridgeTop) / (noseBottom - bridgeTop);
+      if (inEllipse(x, y, le[0], le[1], 0.43 * d, 0.3 * d)) r = 'periorbital-left';
+      else if (inEllipse(x, y, re[0], re[1], 0.43 * d, 0.3 * d)) r = 'periorbital-right';
+      else if (t >= 0 && t <= 1 && Math.abs(x - nose[0]) <= (0.14 + 0.22 * t) * d) r = 'perinasal';
+      else if (inEllipse(x, y, (ml[0] + mr[0]) / 2, mouthY - 0.06 * d, 0.6 * d, 0.32 * d)) r = 'perioral';
+      else if (!inEllipse(x, y, midX, faceCy, 1.31 * d, 1.65 * d)) r = 'outside-face';
+      else if (y < eyeY - 0.2 * d) r = 'forehead-glabella';
+      else if (y > mouthY + 0.2 * d) r = 'chin-jaw';
+      else r = x < midX ? 'malar-left' : 'malar-right';
+      const k = index(r);
+      labels[py * size + px] = k;
+      areas[k]++;
+    }
+  }
+  return { size, labels, areas };
+}
+
+/** One region's part of a heat map. */
+export interface RegionScore extends RegionShare {
+  name: RegionName;
+  /** Share of the map's energy per unit area, normalised to sum to 1 over regions (the ranking). */
+  share: number;
+  /** Plain share of the map's energy in the region (sums to 1; large regions get more). */
+  energy: number;
+  /** Region area as a fraction of the crop. */
+  area: number;
+  hpo: string[];
+}
+
+/**
+ * Each region's share of a non-negative heat map on the masks' grid (e.g. a ReLU'd Grad-CAM
+ * upsampled to 112x112): energy per pixel of each region, normalised to sum to 1 over regions,
+ * so a small region with concentrated heat ranks above a large lukewarm one. A map with no
+ * energy gives every region share 0. Returned in {@link REGION_NAMES} order.
+ */
+export function regionScores(heat: Float32Array | Float64Array, masks: RegionMasks): RegionScore[] {
+  const n = masks.size * masks.size;
+  if (heat.length !== n) throw new PhenofaceError('E_INPUT', `Heat map of ${heat.length} values for ${masks.size}x${masks.size} region masks. Expected ${n}.`);
+  const energy = new Array<number>(REGION_NAMES.length).fill(0);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const v = heat[i];
+    if (!(v >= 0)) throw new PhenofaceError('E_INPUT', `Heat map value ${v} at index ${i}. Expected non-negative finite numbers (a ReLU'd map).`);
+    energy[masks.labels[i]] += v;
+    total += v;
+  }
+  const density = energy.map((e, k) => (masks.areas[k] ? e / masks.areas[k] : 0));
+  const sum = density.reduce((a, b) => a + b, 0);
+  return REGION_NAMES.map((name, k) => ({
+    name,
+    share: sum > 0 ? density[k] / sum : 0,
+    energy: total > 0 ? energy[k] / total : 0,
+    area: masks.areas[k] / n,
+    hpo: [...REGION_HPO[name]],
+  }));
+}
