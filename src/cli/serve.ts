@@ -11,7 +11,8 @@ import { PhenofaceError } from '../errors.ts';
 import { checkBinding, isLoopbackHost } from '../server/access.ts';
 import { buildServer, DEFAULT_WEB_ROOT } from '../server/app.ts';
 import { SERVER_DEFAULTS } from '../server/config.ts';
-import type { ScreenService } from '../server/types.ts';
+import type { ScreenResult } from '../screen-types.ts';
+import type { ModelInfo, ScreenService, UploadedPhoto } from '../server/types.ts';
 import { numberOption, parse, usageError } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 
@@ -38,8 +39,8 @@ at a time with ${SERVER_DEFAULTS.queueSize} waiting, then "busy" (HTTP 503).
 
 /** What the command needs from outside, injected so tests run it with a fake service. */
 export interface ServeDeps {
-  /** Loads the screening service for a model folder (the real one: `Screener.load`). */
-  loadService(modelDir: string): Promise<ScreenService>;
+  /** Loads the screening service for a model folder (the real one: `Screener.load`); `warn` prints to stderr. */
+  loadService(modelDir: string, warn: (message: string) => void): Promise<ScreenService>;
   /** Environment (for PHENOFACE_TOKEN); default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Stops the server when aborted; by default SIGINT/SIGTERM do. */
@@ -50,15 +51,38 @@ export interface ServeDeps {
   webRoot?: string;
 }
 
+/** The parts of `Screener` (src/screen.ts) the server uses; `explain` takes an explainer function. */
+interface RealScreener {
+  info(): ModelInfo;
+  screen(inputs: UploadedPhoto[], opts?: { explain?: unknown }): Promise<ScreenResult>;
+  close(): Promise<void>;
+}
+
 /**
- * The real service: `Screener` from `src/screen.ts`. The specifier sits in a variable so that this
- * file typechecks whether or not `src/screen.ts` exists yet; the cast is checked at run time.
+ * The real service: `Screener` from `src/screen.ts`, explained by `dataUrlExplainer` from
+ * `src/explain/screen.ts` (heatmaps as PNG data URLs, nothing written). The specifiers sit in
+ * variables so that this file typechecks whatever those modules look like; the shapes are checked
+ * at run time. Without the explainer the server still screens, without heatmaps.
  */
-async function loadScreener(modelDir: string): Promise<ScreenService> {
-  const specifier = '../screen.ts';
-  const mod = (await import(specifier)) as { Screener?: { load(dir: string, opts?: { explain?: boolean }): Promise<unknown> } };
-  if (typeof mod.Screener?.load !== 'function') throw new PhenofaceError('E_INTERNAL', 'src/screen.ts does not export Screener.load; expected the screening service.');
-  return (await mod.Screener.load(modelDir, { explain: true })) as ScreenService;
+async function loadScreener(modelDir: string, warn: (message: string) => void): Promise<ScreenService> {
+  const screenModule = '../screen.ts';
+  const explainModule = '../explain/screen.ts';
+  const { Screener } = (await import(screenModule)) as { Screener?: { load(dir: string): Promise<RealScreener> } };
+  if (typeof Screener?.load !== 'function') throw new PhenofaceError('E_INTERNAL', 'src/screen.ts does not export Screener.load; expected the screening service.');
+  const screener = await Screener.load(modelDir);
+  let explainer: unknown;
+  try {
+    const { dataUrlExplainer } = (await import(explainModule)) as { dataUrlExplainer?: (s: RealScreener) => unknown };
+    if (typeof dataUrlExplainer !== 'function') throw new Error('src/explain/screen.ts does not export dataUrlExplainer');
+    explainer = dataUrlExplainer(screener);
+  } catch (err) {
+    warn(`Warning: heatmaps are unavailable (${err instanceof Error ? err.message : String(err)}); results come without explanations.`);
+  }
+  return {
+    info: () => screener.info(),
+    screen: (photos, opts) => screener.screen(photos, opts?.explain && explainer ? { explain: explainer } : {}),
+    close: () => screener.close(),
+  };
 }
 
 function urlOf(host: string, port: number): string {
@@ -113,7 +137,7 @@ export function serveCommand(deps: ServeDeps = { loadService: loadScreener }): C
     const webRoot = deps.webRoot ?? DEFAULT_WEB_ROOT;
     if (!existsSync(path.join(webRoot, 'index.html'))) io.err(`Warning: the web UI is not built (${webRoot}); run \`npm run build:web\`. The API works without it.\n`);
 
-    const service = await deps.loadService(modelDir);
+    const service = await deps.loadService(modelDir, (m) => io.err(`${m}\n`));
     let app;
     try {
       app = await buildServer({ service, config: { host, port }, token, keepDir, webRoot, log: (line) => io.err(`${line}\n`) });

@@ -23,7 +23,7 @@ import { SERVER_DEFAULTS, type ServerConfig } from './config.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
 import { ScreeningQueue } from './queue.ts';
 import { ByteBudget, readPhotos, type ReadPhoto } from './upload.ts';
-import type { ScreenService } from './types.ts';
+import type { HealthResponse, ScreenService } from './types.ts';
 
 /** Where `npm run build:web` writes the UI. */
 export const DEFAULT_WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
@@ -132,9 +132,16 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     return reply.code(404).type('text/plain; charset=utf-8').send('Not found.');
   });
 
-  app.get('/api/health', async () => {
+  app.get('/api/health', async (): Promise<HealthResponse> => {
     const info = opts.service.info();
-    return { contract: 1, status: 'ok', model: { id: info.id, backbone: info.backbone, positive: info.positive, negative: info.negative }, queue: queue.state };
+    return {
+      contract: 1,
+      status: 'ok',
+      model: { id: info.id, backbone: info.backbone, positive: info.positive, negative: info.negative },
+      limits: { maxFiles: cfg.maxFiles, maxFileBytes: cfg.maxFileBytes, maxPixels: cfg.maxPixels },
+      keepsPhotos: opts.keepDir !== undefined,
+      queue: queue.state,
+    };
   });
 
   app.get('/api/model', async () => ({ contract: 1, ...opts.service.info() }));

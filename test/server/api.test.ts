@@ -56,7 +56,7 @@ describe('GET /api/health and /api/model', () => {
     const { app } = await server();
     const res = await app.inject({ method: 'GET', url: '/api/health' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ contract: 1, status: 'ok', model: { id: 'fake-model-1', backbone: 'mobilefacenet', positive: 'vcfs', negative: 'control' }, queue: { running: 0, waiting: 0, capacity: 10 } });
+    expect(res.json()).toMatchObject({ contract: 1, status: 'ok', model: { id: 'fake-model-1', backbone: 'mobilefacenet', positive: 'vcfs', negative: 'control' }, limits: { maxFiles: 10, maxFileBytes: 20 * 1024 * 1024, maxPixels: 50_000_000 }, keepsPhotos: false, queue: { running: 0, waiting: 0, capacity: 10 } });
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(CONTENT_SECURITY_POLICY).toContain("default-src 'self'");
@@ -71,8 +71,8 @@ describe('GET /api/health and /api/model', () => {
     const res = await app.inject({ method: 'GET', url: '/api/model' });
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body).toMatchObject({ contract: 1, id: 'fake-model-1', threshold: 0.5 });
-    expect(body.metrics.byView.frontal.photo.sensitivity).toBe(0.9);
+    expect(body).toMatchObject({ contract: 1, id: 'fake-model-1', thresholds: { subject: 0.5 } });
+    expect(body.metrics.byView.frontal.photo.sensitivity.value).toBe(0.9);
     expect(body.limitations).toContain('A screening aid, not a diagnosis.');
   });
 

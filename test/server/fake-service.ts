@@ -14,28 +14,49 @@ export const FACE_LAYOUT = {
   landmarks: [[0.4, 0.4], [0.6, 0.4], [0.5, 0.52], [0.42, 0.64], [0.58, 0.64]] as [number, number][],
 };
 
+const est = (value: number, lo: number, hi: number) => ({ value, ci95: [lo, hi] as [number, number] });
+const level = (sens: number, spec: number, auc: number, units: number) => ({
+  n: { units, positive: Math.round(units * 0.4), negative: units - Math.round(units * 0.4) },
+  auc: est(auc, auc - 0.05, Math.min(1, auc + 0.04)),
+  sensitivity: est(sens, sens - 0.08, Math.min(1, sens + 0.07)),
+  specificity: est(spec, spec - 0.07, Math.min(1, spec + 0.06)),
+});
+
+/** A model card shaped as `Screener.info()` returns it (src/screen.ts, src/classify/bundle.ts). */
 export const FAKE_INFO: ModelInfo = {
   id: 'fake-model-1',
-  backbone: 'mobilefacenet',
+  createdAt: '2025-01-01T00:00:00.000Z',
   positive: 'vcfs',
   negative: 'control',
-  threshold: 0.5,
-  createdAt: '2025-01-01T00:00:00.000Z',
-  training: { subjects: { vcfs: 40, control: 60 }, photos: { vcfs: 120, control: 180 }, views: { frontal: 200, oblique: 70, profile: 30 }, sources: ['synthetic test data'] },
+  backbone: 'mobilefacenet',
+  classifier: 'logistic',
+  thresholds: { photo: 0.45, subject: 0.5 },
+  training: {
+    summary: {
+      total: { subjects: 100, photos: 300 },
+      byClass: { vcfs: { subjects: 40, photos: 120 }, control: { subjects: 60, photos: 180 } },
+      byView: { frontal: { subjects: 100, photos: 200 }, oblique: { subjects: 50, photos: 70 }, profile: { subjects: 30, photos: 30 } },
+    },
+    datasetHash: 'f00dfeedcafe0123456789abcdef0123456789abcdef',
+    photosUsed: 296,
+    subjectsUsed: 100,
+    warnings: [],
+  },
   metrics: {
-    folds: 5,
-    repeats: 5,
-    subject: { auc: { value: 0.93, ci95: [0.88, 0.97] }, sensitivity: 0.86, specificity: 0.9, n: 100 },
-    photo: { auc: { value: 0.88, ci95: [0.84, 0.92] }, sensitivity: 0.8, specificity: 0.85, n: 300 },
+    subject: level(0.86, 0.9, 0.93, 100),
+    photo: level(0.8, 0.85, 0.88, 296),
     byView: {
-      frontal: { photo: { auc: 0.95, sensitivity: 0.9, specificity: 0.92, n: 200 } },
-      oblique: { photo: { auc: 0.86, sensitivity: 0.78, specificity: 0.83, n: 70 } },
-      profile: { photo: { auc: 0.81, sensitivity: 0.7, specificity: 0.78, n: 30 } },
+      frontal: { photo: level(0.9, 0.92, 0.95, 200), subject: level(0.9, 0.92, 0.95, 100) },
+      oblique: { photo: level(0.78, 0.83, 0.86, 68), subject: level(0.8, 0.84, 0.87, 50) },
+      profile: { photo: level(0.7, 0.78, 0.81, 28), subject: level(0.72, 0.8, 0.82, 30) },
     },
   },
-  intendedUse: 'A screening aid for clinicians, to help decide whom to refer for genetic testing for 22q11.2 deletion syndrome.',
+  intendedUse: 'A screening aid for clinicians: flags people whose facial photographs resemble those of people with 22q11.2 deletion syndrome in the training data, to prompt genetic testing. Not a diagnosis.',
   limitations: ['A screening aid, not a diagnosis.', 'Trained on synthetic test data only.'],
+  synthetic: true,
 };
+
+const THRESHOLD = FAKE_INFO.thresholds!.subject;
 
 const REGIONS = [
   { name: 'perinasal', share: 0.34, hpo: ['HP:0000414 bulbous nose', 'HP:0000430 underdeveloped nasal alae'] },
@@ -53,22 +74,33 @@ export interface FakeServiceOptions {
   gate?: () => Promise<void>;
 }
 
-/** A heatmap as a PNG data URL at the photo's aspect: a warm blob on the nose and eyes, transparent elsewhere. */
-async function heatmapDataUrl(width: number, height: number): Promise<string> {
-  const scale = Math.min(1, 256 / Math.max(width, height));
+/**
+ * A heatmap shaped like the real one (src/explain/overlay.ts): the photo, shrunk to at most 800 px,
+ * with a warm blob blended over the nose and eyes, and a colour bar (1/16 of the width, min 6 px)
+ * after a 2 px white gap on its right.
+ */
+async function heatmapDataUrl(bytes: Buffer, width: number, height: number): Promise<string> {
+  const scale = Math.min(1, 800 / Math.max(width, height));
   const w = Math.max(1, Math.round(width * scale)), h = Math.max(1, Math.round(height * scale));
-  const rgba = Buffer.alloc(w * h * 4);
+  const heat = Buffer.alloc(w * h * 4);
   const spots = [[0.5, 0.5, 0.12], [0.4, 0.4, 0.07], [0.6, 0.4, 0.07]];
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       let v = 0;
       for (const [cx, cy, r] of spots) v = Math.max(v, Math.exp(-(((x / w - cx) ** 2 + (y / h - cy) ** 2) / (2 * r * r))));
       const i = (y * w + x) * 4;
-      rgba[i] = 255; rgba[i + 1] = Math.round(255 * (1 - v)); rgba[i + 2] = 0; rgba[i + 3] = Math.round(220 * v);
+      heat[i] = 255; heat[i + 1] = Math.round(255 * (1 - v)); heat[i + 2] = 0; heat[i + 3] = Math.round(200 * v);
     }
   }
-  const png = await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer();
-  return `data:image/png;base64,${png.toString('base64')}`;
+  const barW = Math.max(6, Math.round(w / 16)), gap = 2;
+  const bar = Buffer.alloc(barW * h * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < barW; x++) bar.set([255, Math.round((255 * y) / h), 0], 3 * (y * barW + x));
+  const png = await sharp(bytes).rotate().resize(w, h, { fit: 'fill' }).removeAlpha()
+    .composite([{ input: heat, raw: { width: w, height: h, channels: 4 } }])
+    .extend({ right: gap + barW, background: { r: 255, g: 255, b: 255 } })
+    .png().toBuffer();
+  const withBar = await sharp(png).composite([{ input: bar, raw: { width: barW, height: h, channels: 3 }, left: w + gap, top: 0 }]).png().toBuffer();
+  return `data:image/png;base64,${withBar.toString('base64')}`;
 }
 
 /** A fake ScreenService. `calls` counts screen() calls; `closed` turns true after close(). */
@@ -94,8 +126,8 @@ export class FakeScreenService implements ScreenService {
       contract: 1,
       subject: {
         probability: mean,
-        label: mean === null ? null : mean >= FAKE_INFO.threshold! ? FAKE_INFO.positive : FAKE_INFO.negative,
-        threshold: FAKE_INFO.threshold!,
+        label: mean === null ? null : mean >= THRESHOLD ? FAKE_INFO.positive : FAKE_INFO.negative,
+        threshold: THRESHOLD,
         photos: probs.length,
         ...(probs.length > 1 ? { interval: [Math.max(0, mean! - half), Math.min(1, mean! + half)] as [number, number] } : {}),
       },
@@ -134,7 +166,7 @@ export class FakeScreenService implements ScreenService {
     };
     if (explain) {
       out.regions = REGIONS.map((r) => ({ ...r, ...(r.hpo ? { hpo: [...r.hpo] } : {}) }));
-      out.heatmap = await heatmapDataUrl(width, height);
+      out.heatmap = await heatmapDataUrl(photo.bytes, width, height);
     }
     return out;
   }

@@ -1,0 +1,99 @@
+/** Plain-language wording of results, codes and figures for clinicians. */
+import type { Figure, LevelMetrics } from '../../src/server/api-types.ts';
+import type { View } from '../../src/types.ts';
+
+/** A probability as a whole percentage ("62%"); below 1% and above 99% say so. */
+export function pct(p: number | null | undefined, digits = 0): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
+  if (p > 0 && p < 0.01 && digits === 0) return '<1%';
+  if (p < 1 && p > 0.99 && digits === 0) return '>99%';
+  return `${(p * 100).toFixed(digits)}%`;
+}
+
+/** A figure's value, or undefined. */
+export function figureValue(f: Figure | undefined): number | undefined {
+  if (f === undefined || f === null) return undefined;
+  const v = typeof f === 'number' ? f : f.value;
+  return v === null || !Number.isFinite(v) ? undefined : v;
+}
+
+/** A figure as "91% (86–95%)". */
+export function figureText(f: Figure | undefined, asPercent = true): string {
+  const v = figureValue(f);
+  if (v === undefined) return '–';
+  const fmt = (x: number) => (asPercent ? pct(x) : x.toFixed(2));
+  const ci = typeof f === 'object' && f?.ci95 ? ` (${fmt(f.ci95[0])}–${fmt(f.ci95[1])})` : '';
+  return `${fmt(v)}${ci}`;
+}
+
+/** The figures shown for one level or view. */
+export function metricCells(m: LevelMetrics | undefined): { sensitivity: string; specificity: string; auc: string; n: string } {
+  return {
+    sensitivity: figureText(m?.sensitivity),
+    specificity: figureText(m?.specificity),
+    auc: figureText(m?.auc, false),
+    n: typeof m?.n === 'number' ? String(m.n) : typeof m?.n?.units === 'number' ? String(m.n.units) : '–',
+  };
+}
+
+const CLASS_NAMES: Record<string, string> = {
+  vcfs: '22q11.2 deletion syndrome',
+  '22q11.2ds': '22q11.2 deletion syndrome',
+  control: 'no syndrome (control)',
+};
+
+/** A class name as a clinician reads it. */
+export function className(name: string): string {
+  return CLASS_NAMES[name.toLowerCase()] ?? name;
+}
+
+export const VIEW_TEXT: Record<View, { label: string; note: string }> = {
+  frontal: { label: 'Frontal', note: 'Frontal photo: the view the model is most accurate on.' },
+  oblique: { label: 'Oblique', note: 'Oblique (turned) photo: accuracy is lower than for a frontal photo.' },
+  profile: { label: 'Profile', note: 'Profile photo: accuracy is lower; add a frontal photo if you can.' },
+};
+
+const REGION_NAMES: Record<string, string> = {
+  'periorbital-left': 'Around the eye (image left)',
+  'periorbital-right': 'Around the eye (image right)',
+  periorbital: 'Around the eyes',
+  perinasal: 'Nose',
+  perioral: 'Mouth',
+  forehead: 'Forehead and glabella',
+  glabella: 'Forehead and glabella',
+  'malar-left': 'Cheek (image left)',
+  'malar-right': 'Cheek (image right)',
+  malar: 'Cheeks',
+  chin: 'Chin and jaw',
+  jaw: 'Chin and jaw',
+  'chin-jaw': 'Chin and jaw',
+  'outside-face': 'Outside the face (hair, background)',
+};
+
+/** A facial region's plain name (the code name is kept in a tooltip). */
+export function regionName(name: string): string {
+  return REGION_NAMES[name] ?? name.replace(/[-_]/g, ' ');
+}
+
+const ERROR_TEXT: Record<string, string> = {
+  E_NO_FACE: 'No face was found. Use a photo in which the face is clearly visible, well lit and not cut off.',
+  E_DECODE: 'This file could not be read as a photo: it may be damaged or incomplete. Export it again as JPEG.',
+  E_UNSUPPORTED: 'This file type is not accepted. Use a JPEG, PNG, WebP, GIF, TIFF or AVIF photo.',
+  E_TOO_LARGE: 'This photo is too large. Use a smaller photo (at most 20 MB and 50 megapixels).',
+  E_TOO_SMALL: 'This photo is too small to find a face in. Use a larger photo.',
+  E_BUSY: 'The server is busy with other screenings. Please try again in a moment.',
+  E_UNAUTHORIZED: 'This server needs an access token.',
+  E_NETWORK: 'The Phenoface server cannot be reached.',
+};
+
+/** A code's plain explanation, or undefined when the server's message is the best we have. */
+export function errorAdvice(code: string): string | undefined {
+  return ERROR_TEXT[code];
+}
+
+/** Bytes as "3.2 MB". */
+export function bytesText(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}

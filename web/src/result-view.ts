@@ -1,0 +1,196 @@
+/**
+ * Rendering of a screening result: the fused probability with its interval against the model's
+ * threshold, the model's validated performance for the views uploaded, and one card per photo
+ * (face box and landmarks over the photo, Grad-CAM overlay with an opacity slider, view and
+ * quality badges, the region table with HPO terms).
+ */
+import type { ScreenPhoto, ScreenResult } from '../../src/screen-types.ts';
+import type { ModelInfo } from '../../src/server/api-types.ts';
+import type { View } from '../../src/types.ts';
+import { h, svg, uid } from './dom.ts';
+import { className, errorAdvice, metricCells, pct, regionName, VIEW_TEXT } from './format.ts';
+
+/** The result section. `urls[i]` is a blob: URL of the i-th uploaded photo (the result keeps upload order). */
+export function resultView(result: ScreenResult, urls: (string | undefined)[], model: ModelInfo | undefined, actions: { onClear(): void }): HTMLElement {
+  const usableViews = [...new Set(result.photos.flatMap((p) => (p.error || !p.view ? [] : [p.view])))];
+  return h('section', { class: 'result', 'aria-labelledby': 'result-title' },
+    h('div', { class: 'print-only print-header' },
+      h('strong', {}, 'Phenoface screening summary'),
+      h('span', {}, `Printed ${new Date().toLocaleString()} · model ${result.model.id} (${result.model.backbone})`),
+      h('span', { class: 'patient-line' }, 'Patient: ______________________   Clinician: ______________________'),
+    ),
+    summaryCard(result, model, usableViews, actions),
+    h('h2', { class: 'photos-title' }, `Photos (${result.photos.length})`),
+    h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i))),
+    h('p', { class: 'disclaimer' }, result.disclaimer || 'A screening aid, not a diagnosis.'),
+  );
+}
+
+function summaryCard(result: ScreenResult, model: ModelInfo | undefined, views: View[], actions: { onClear(): void }): HTMLElement {
+  const s = result.subject;
+  const positive = className(result.model.positive);
+  const p = s.probability;
+  const above = p !== null && p >= s.threshold;
+  const scale = h('div', { class: 'scale', role: 'img', 'aria-label': `Probability ${pct(p)}${s.interval ? `, interval ${pct(s.interval[0])} to ${pct(s.interval[1])}` : ''}; the model's threshold is ${pct(s.threshold)}.` });
+  if (p !== null) {
+    if (s.interval) {
+      const band = h('div', { class: 'scale-interval' });
+      band.style.left = `${s.interval[0] * 100}%`;
+      band.style.width = `${Math.max(0.5, (s.interval[1] - s.interval[0]) * 100)}%`;
+      scale.append(band);
+    }
+    const dot = h('div', { class: `scale-value ${above ? 'above' : 'below'}` });
+    dot.style.left = `${p * 100}%`;
+    scale.append(dot);
+  }
+  const mark = h('div', { class: 'scale-threshold' }, h('span', {}, `threshold ${pct(s.threshold)}`));
+  mark.style.left = `${s.threshold * 100}%`;
+  scale.append(mark);
+
+  const intervalText = s.interval
+    ? `95% interval from the spread of the ${s.photos} photos: ${pct(s.interval[0])} to ${pct(s.interval[1])}.`
+    : s.photos === 1 ? 'From a single photo, so no interval can be given; several photos (ideally frontal) give a steadier estimate.' : '';
+  const verdict = p === null
+    ? 'No photo could be screened; see the messages below.'
+    : above
+      ? `Above the model's threshold (${pct(s.threshold)}): the facial features resemble those of people with ${positive} in the training data. Consider clinical assessment and genetic testing.`
+      : `Below the model's threshold (${pct(s.threshold)}). This does not rule out ${positive}: consider the clinical picture.`;
+
+  return h('section', { class: `summary card ${p === null ? '' : above ? 'is-above' : 'is-below'}`, 'aria-labelledby': 'result-title' },
+    h('h2', { id: 'result-title', tabindex: '-1' }, 'Result'),
+    h('div', { class: 'score' },
+      h('span', { class: 'score-value', 'data-testid': 'probability' }, pct(p)),
+      h('span', { class: 'score-caption' }, `estimated probability of ${positive}, from ${s.photos} usable photo${s.photos === 1 ? '' : 's'}`),
+    ),
+    scale,
+    intervalText && h('p', { class: 'interval' }, intervalText),
+    h('p', { class: 'verdict' }, verdict),
+    performanceTable(model, views),
+    h('div', { class: 'actions no-print' },
+      h('button', { type: 'button', class: 'button', onclick: () => window.print() }, 'Print summary'),
+      h('button', { type: 'button', class: 'button secondary', onclick: () => actions.onClear() }, 'Screen another patient'),
+    ),
+  );
+}
+
+/** The model's cross-validated sensitivity and specificity: per patient overall, and per view uploaded. */
+function performanceTable(model: ModelInfo | undefined, views: View[]): HTMLElement {
+  const m = model?.metrics;
+  if (!m) return h('p', { class: 'muted' }, 'The model holds no validated performance figures; see the Model page.');
+  const rows: [string, ReturnType<typeof metricCells>][] = [];
+  if (m.subject) rows.push(['Per patient, all views', metricCells(m.subject)]);
+  else if (m.photo) rows.push(['Per photo, all views', metricCells(m.photo)]);
+  for (const v of views) {
+    const byView = m.byView?.[v];
+    const level = byView?.photo ?? byView?.subject;
+    if (level) rows.push([`${VIEW_TEXT[v].label} photos`, metricCells(level)]);
+  }
+  const cv = m.folds && m.repeats ? ` (${m.folds}-fold cross-validation, repeated ${m.repeats} times)` : ' (cross-validation)';
+  return h('div', { class: 'performance' },
+    h('table', {},
+      h('caption', {}, `How accurate is the model? Validated on its training data${cv}`),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Photos'), h('th', { scope: 'col' }, 'Sensitivity'), h('th', { scope: 'col' }, 'Specificity'), h('th', { scope: 'col' }, 'AUC'))),
+      h('tbody', {}, ...rows.map(([label, c]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, c.sensitivity), h('td', {}, c.specificity), h('td', {}, c.auc)))),
+    ),
+    h('p', { class: 'muted small' }, 'Sensitivity: the share of people with the syndrome whom the model flagged. Specificity: the share of people without it whom the model did not flag. Figures from other populations or cameras may differ.'),
+  );
+}
+
+function photoCard(photo: ScreenPhoto, url: string | undefined, index: number): HTMLElement {
+  const titleId = uid('photo-title');
+  const card = h('article', { class: `photo-card card${photo.error ? ' has-error' : ''}`, 'aria-labelledby': titleId, 'data-testid': 'photo-card' },
+    h('h3', { id: titleId }, h('span', { class: 'photo-index' }, `Photo ${index + 1}`), ' ', h('span', { class: 'photo-name' }, photo.path)),
+  );
+  if (photo.error) {
+    card.append(
+      url ? h('img', { class: 'thumb-error', src: url, alt: `Photo ${index + 1} as uploaded` }) : '',
+      h('p', { class: 'error-text', role: 'note' }, h('strong', {}, 'Not screened. '), errorAdvice(photo.error.code) ?? photo.error.message),
+      h('details', {}, h('summary', {}, 'Technical details'), h('p', { class: 'small' }, `${photo.error.code}: ${photo.error.message}`)),
+    );
+    return card;
+  }
+  const stage = photoStage(photo, url, index);
+  card.append(stage.element);
+  card.append(badges(photo));
+  card.append(stage.controls);
+  if (photo.regions?.length) card.append(regionTable(photo));
+  if (photo.heatmapAligned) {
+    card.append(h('figure', { class: 'aligned' }, h('img', { src: photo.heatmapAligned, alt: `Heatmap on the aligned face of photo ${index + 1}` }), h('figcaption', { class: 'small muted' }, 'Heatmap on the aligned 112×112 face the model saw.')));
+  }
+  return card;
+}
+
+/** The photo with its heatmap and face overlay stacked, and the controls that toggle them. */
+function photoStage(photo: ScreenPhoto, url: string | undefined, index: number): { element: HTMLElement; controls: HTMLElement } {
+  const w = photo.width ?? 0, hgt = photo.height ?? 0;
+  const stage = h('div', { class: 'stage' });
+  const photoImg = h('img', { class: 'stage-photo', src: url ?? '', alt: `Photo ${index + 1}${photo.view ? `, ${photo.view} view` : ''}, with the detected face marked` });
+  photoImg.addEventListener('error', () => { stage.classList.add('no-preview'); stage.prepend(h('p', { class: 'muted small' }, 'This browser cannot show a preview of this file type; the result below is still valid.')); });
+  stage.append(photoImg);
+  let heat: HTMLImageElement | undefined;
+  if (photo.heatmap) {
+    heat = h('img', { class: 'stage-heat', src: photo.heatmap, alt: '', 'data-testid': 'heatmap' });
+    heat.style.opacity = '0.6';
+    stage.append(heat);
+  }
+  let overlay: SVGElement | undefined;
+  if (photo.box && w > 0 && hgt > 0) {
+    const r = Math.max(w, hgt) * 0.008;
+    overlay = svg('svg', { class: 'stage-overlay', viewBox: `0 0 ${w} ${hgt}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': 'Detected face box and five landmarks: eyes, nose tip, mouth corners' },
+      svg('rect', { x: photo.box.x, y: photo.box.y, width: photo.box.width, height: photo.box.height, class: 'face-box', 'vector-effect': 'non-scaling-stroke' }),
+      ...(photo.landmarks5 ?? []).map(([x, y]) => svg('circle', { cx: x, cy: y, r, class: 'landmark', 'vector-effect': 'non-scaling-stroke' })),
+    );
+    stage.append(overlay);
+  }
+  const controls = h('div', { class: 'stage-controls no-print' });
+  if (heat) {
+    const id = uid('opacity');
+    const slider = h('input', { type: 'range', id, min: 0, max: 100, step: 5, value: 60, 'aria-valuetext': '60%' });
+    const out = h('output', { for: id }, '60%');
+    slider.addEventListener('input', () => {
+      heat!.style.opacity = String(Number(slider.value) / 100);
+      out.textContent = `${slider.value}%`;
+      slider.setAttribute('aria-valuetext', `${slider.value}%`);
+    });
+    controls.append(h('div', { class: 'control' }, h('label', { for: id }, 'Heatmap opacity'), slider, out));
+  }
+  if (overlay) {
+    const id = uid('marks');
+    const box = h('input', { type: 'checkbox', id, checked: true });
+    box.addEventListener('change', () => overlay!.classList.toggle('hidden', !box.checked));
+    controls.append(h('div', { class: 'control' }, box, h('label', { for: id }, 'Face box and landmarks')));
+  }
+  return { element: h('figure', { class: 'stage-figure' }, stage, heat ? h('figcaption', { class: 'small muted' }, 'Warm colours: the areas that most raised the model\'s score (Grad-CAM).') : ''), controls };
+}
+
+function badges(photo: ScreenPhoto): HTMLElement {
+  const list = h('ul', { class: 'badges', 'aria-label': 'Photo quality and result' });
+  if (photo.view) list.append(h('li', { class: `badge view-${photo.view}`, title: VIEW_TEXT[photo.view].note }, `${VIEW_TEXT[photo.view].label} view`));
+  if (photo.probability !== undefined) list.append(h('li', { class: 'badge neutral' }, `This photo: ${pct(photo.probability)}`));
+  const warnings = [...(photo.warnings ?? [])];
+  if (photo.view && photo.view !== 'frontal' && !warnings.some((w) => /profile|oblique|accuracy/i.test(w))) warnings.push(VIEW_TEXT[photo.view].note);
+  if (warnings.length === 0) list.append(h('li', { class: 'badge good' }, 'No quality problem found'));
+  const frag = h('div', { class: 'quality' }, list);
+  if (warnings.length) {
+    frag.append(h('ul', { class: 'warnings' }, ...warnings.map((w) => h('li', {}, h('span', { class: 'visually-hidden' }, 'Warning: '), w))));
+  }
+  return frag;
+}
+
+function regionTable(photo: ScreenPhoto): HTMLElement {
+  const regions = [...(photo.regions ?? [])].sort((a, b) => b.share - a.share);
+  const max = Math.max(...regions.map((r) => r.share), 1e-9);
+  return h('table', { class: 'regions' },
+    h('caption', {}, 'Where the model looked, by facial region'),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Region'), h('th', { scope: 'col' }, 'Share'), h('th', { scope: 'col' }, 'Related features (HPO)'))),
+    h('tbody', {}, ...regions.map((r) => {
+      const bar = h('span', { class: 'bar' });
+      bar.style.width = `${(r.share / max) * 100}%`;
+      return h('tr', {},
+        h('th', { scope: 'row', title: r.name }, regionName(r.name)),
+        h('td', { class: 'share' }, h('span', { class: 'bar-track', 'aria-hidden': 'true' }, bar), ` ${pct(r.share)}`),
+        h('td', { class: 'hpo' }, r.hpo?.length ? h('ul', {}, ...r.hpo.map((t) => h('li', {}, t))) : '–'),
+      );
+    })),
+  );
+}
