@@ -14,6 +14,7 @@ const footerModel = document.getElementById('footer-model')!;
 let health: HealthResponse | undefined;
 let model: ModelInfo | undefined;
 let needsToken = false;
+let tokenTried = false;
 
 const screenView = new ScreenView({ health: () => health, model: () => model, onUnauthorized: () => { needsToken = true; void route(); } });
 
@@ -30,6 +31,7 @@ function tokenForm(message: string): HTMLElement {
     e.preventDefault();
     setToken(input.value.trim());
     needsToken = false;
+    tokenTried = true;
     void load();
   });
   queueMicrotask(() => input.focus());
@@ -68,7 +70,9 @@ async function route(): Promise<void> {
     else link.removeAttribute('aria-current');
   }
   if (needsToken) {
-    replace(main, tokenForm('This Phenoface server is shared on the network and needs the access token it was started with. Ask whoever started it.'));
+    replace(main, tokenForm(tokenTried
+      ? 'That access token was not accepted. Check it and try again.'
+      : 'This Phenoface server is shared on the network and needs the access token it was started with. Ask whoever started it.'));
     return;
   }
   if (page === 'model') {

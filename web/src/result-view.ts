@@ -58,6 +58,7 @@ function summaryCard(result: ScreenResult, model: ModelInfo | undefined, views: 
 
   return h('section', { class: `summary card ${p === null ? '' : above ? 'is-above' : 'is-below'}`, 'aria-labelledby': 'result-title' },
     h('h2', { id: 'result-title', tabindex: '-1' }, 'Result'),
+    model?.synthetic ? h('p', { class: 'synthetic-banner', role: 'note' }, 'Demonstration model trained on synthetic data: this result means nothing about the patient.') : '',
     h('div', { class: 'score' },
       h('span', { class: 'score-value', 'data-testid': 'probability' }, pct(p)),
       h('span', { class: 'score-caption' }, `estimated probability of ${positive}, from ${s.photos} usable photo${s.photos === 1 ? '' : 's'}`),
@@ -110,13 +111,16 @@ function photoCard(photo: ScreenPhoto, url: string | undefined, index: number): 
     return card;
   }
   const stage = photoStage(photo, url, index);
-  card.append(stage.element);
-  card.append(badges(photo));
-  card.append(stage.controls);
-  if (photo.regions?.length) card.append(regionTable(photo));
-  if (photo.heatmapAligned) {
-    card.append(h('figure', { class: 'aligned' }, h('img', { src: photo.heatmapAligned, alt: `Heatmap on the aligned face of photo ${index + 1}` }), h('figcaption', { class: 'small muted' }, 'Heatmap on the aligned 112×112 face the model saw.')));
+  const details = h('div', { class: 'photo-details' }, badges(photo));
+  if (photo.regions?.length) {
+    details.append(regionTable(photo));
+    const top = [...photo.regions].sort((a, b) => b.share - a.share).slice(0, 3);
+    details.append(h('p', { class: 'top-regions print-only' }, `Top regions: ${top.map((r) => `${regionName(r.name)} ${pct(r.share)}`).join(' · ')}`));
   }
+  if (photo.heatmapAligned) {
+    details.append(h('figure', { class: 'aligned' }, h('img', { src: photo.heatmapAligned, alt: `Heatmap on the aligned face of photo ${index + 1}` }), h('figcaption', { class: 'small muted' }, 'The aligned face the model saw, with its heatmap.')));
+  }
+  card.append(h('div', { class: 'photo-body' }, h('div', { class: 'photo-visual' }, stage.element, stage.controls), details));
   return card;
 }
 
@@ -128,10 +132,14 @@ function photoStage(photo: ScreenPhoto, url: string | undefined, index: number):
   photoImg.addEventListener('error', () => { stage.classList.add('no-preview'); stage.prepend(h('p', { class: 'muted small' }, 'This browser cannot show a preview of this file type; the result below is still valid.')); });
   stage.append(photoImg);
   let heat: HTMLImageElement | undefined;
+  let legend: HTMLElement | undefined;
   if (photo.heatmap) {
     heat = h('img', { class: 'stage-heat', src: photo.heatmap, alt: '', 'data-testid': 'heatmap' });
     heat.style.opacity = '0.6';
     stage.append(heat);
+    legend = h('div', { class: 'heat-legend', 'aria-hidden': 'true' }, h('img', { src: photo.heatmap, alt: '' }));
+    const heatImg = heat;
+    heatImg.addEventListener('load', () => fitHeatmap(heatImg, legend!, stage, w / hgt || photoImg.naturalWidth / photoImg.naturalHeight));
   }
   let overlay: SVGElement | undefined;
   if (photo.box && w > 0 && hgt > 0) {
@@ -160,7 +168,33 @@ function photoStage(photo: ScreenPhoto, url: string | undefined, index: number):
     box.addEventListener('change', () => overlay!.classList.toggle('hidden', !box.checked));
     controls.append(h('div', { class: 'control' }, box, h('label', { for: id }, 'Face box and landmarks')));
   }
-  return { element: h('figure', { class: 'stage-figure' }, stage, heat ? h('figcaption', { class: 'small muted' }, 'Warm colours: the areas that most raised the model\'s score (Grad-CAM).') : ''), controls };
+  const row = h('div', { class: 'stage-row' }, stage, legend ? h('div', { class: 'legend-box' }, h('span', { class: 'legend-end small' }, 'more'), legend, h('span', { class: 'legend-end small' }, 'less')) : '');
+  const caption = heat ? h('figcaption', { class: 'small muted' }, 'Heatmap (Grad-CAM): the warmer the colour, the more that area raised the model\'s score.') : '';
+  return { element: h('figure', { class: 'stage-figure' }, row, caption), controls };
+}
+
+/**
+ * Lays the heatmap over the photo. The server's heatmap is the photo with the heat blended in and a
+ * colour bar appended on its right (src/explain/overlay.ts), so its photo part, not the whole
+ * image, must match the photo: the image is widened by its bar's share and the bar is clipped
+ * off, then shown beside the photo as the legend. A heatmap without a bar just covers the photo.
+ */
+function fitHeatmap(heat: HTMLImageElement, legend: HTMLElement, stage: HTMLElement, photoAspect: number): void {
+  const nw = heat.naturalWidth, nh = heat.naturalHeight;
+  const photoPartW = Number.isFinite(photoAspect) && photoAspect > 0 ? Math.min(nw, Math.round(nh * photoAspect)) : nw;
+  const barW = nw - photoPartW;
+  if (barW < 3) {
+    legend.parentElement?.classList.add('hidden');
+    return;
+  }
+  heat.style.width = `${(nw / photoPartW) * 100}%`;
+  const box = legend.parentElement!;
+  const size = () => {
+    box.style.height = `${stage.clientHeight}px`;
+    legend.style.width = `${Math.max(4, (legend.clientHeight * barW) / nh)}px`;
+  };
+  size();
+  new ResizeObserver(size).observe(stage);
 }
 
 function badges(photo: ScreenPhoto): HTMLElement {
@@ -169,7 +203,7 @@ function badges(photo: ScreenPhoto): HTMLElement {
   if (photo.probability !== undefined) list.append(h('li', { class: 'badge neutral' }, `This photo: ${pct(photo.probability)}`));
   const warnings = [...(photo.warnings ?? [])];
   if (photo.view && photo.view !== 'frontal' && !warnings.some((w) => /profile|oblique|accuracy/i.test(w))) warnings.push(VIEW_TEXT[photo.view].note);
-  if (warnings.length === 0) list.append(h('li', { class: 'badge good' }, 'No quality problem found'));
+  if (warnings.length === 0) list.append(h('li', { class: 'badge good no-problem' }, 'No quality problem found'));
   const frag = h('div', { class: 'quality' }, list);
   if (warnings.length) {
     frag.append(h('ul', { class: 'warnings' }, ...warnings.map((w) => h('li', {}, h('span', { class: 'visually-hidden' }, 'Warning: '), w))));
@@ -180,7 +214,7 @@ function badges(photo: ScreenPhoto): HTMLElement {
 function regionTable(photo: ScreenPhoto): HTMLElement {
   const regions = [...(photo.regions ?? [])].sort((a, b) => b.share - a.share);
   const max = Math.max(...regions.map((r) => r.share), 1e-9);
-  return h('table', { class: 'regions' },
+  return h('div', { class: 'table-scroll' }, h('table', { class: 'regions' },
     h('caption', {}, 'Where the model looked, by facial region'),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Region'), h('th', { scope: 'col' }, 'Share'), h('th', { scope: 'col' }, 'Related features (HPO)'))),
     h('tbody', {}, ...regions.map((r) => {
@@ -192,5 +226,5 @@ function regionTable(photo: ScreenPhoto): HTMLElement {
         h('td', { class: 'hpo' }, r.hpo?.length ? h('ul', {}, ...r.hpo.map((t) => h('li', {}, t))) : '–'),
       );
     })),
-  );
+  ));
 }

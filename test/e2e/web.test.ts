@@ -1,0 +1,234 @@
+/**
+ * The web app in a real browser (Debian's Chromium via playwright-core) against the server on
+ * 127.0.0.1 with the fake screening service: upload, result, heatmap, overlay, regions, per-photo
+ * errors, model page, token prompt, print summary on one page, tablet layout, and no request
+ * outside the page's origin. Screenshots go to test/.tmp/e2e/.
+ */
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeScreenService } from '../server/fake-service.ts';
+import { blankPhoto, facePhoto } from '../server/fixtures.ts';
+import { buildWeb, CHROMIUM_ARGS, ensureChromium, OUT_DIR, shot, startServer } from './browser.ts';
+
+const browserExe = ensureChromium();
+if (!browserExe.path) console.warn(`e2e tests skipped: ${browserExe.reason}`);
+
+describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
+  let browser: Browser;
+  let webRoot: string;
+  const servers: FastifyInstance[] = [];
+  let url: string;
+
+  beforeAll(async () => {
+    webRoot = await buildWeb(path.join(OUT_DIR, 'web-dist-fake'));
+    browser = await chromium.launch({ executablePath: browserExe.path, args: CHROMIUM_ARGS, headless: true });
+    const s = await startServer({ service: new FakeScreenService(), webRoot });
+    servers.push(s.app);
+    url = s.url;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  /** A page that records console errors, page errors and every request's URL. */
+  async function open(context?: BrowserContext, at = url): Promise<{ page: Page; errors: string[]; requests: string[] }> {
+    const page = await (context ?? browser).newPage();
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || /Content.Security.Policy/i.test(m.text())) errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(at);
+    return { page, errors, requests };
+  }
+
+  /** Pages of the page printed to A4 PDF by Chromium. */
+  async function pdfPages(page: Page): Promise<number> {
+    const pdf = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
+    return (pdf.toString('latin1').match(/\/Type\s*\/Page(?!s)/g) ?? []).length;
+  }
+
+  const photoFile = async (name: string, buffer: Buffer, mimeType = 'image/jpeg') => ({ name, mimeType, buffer });
+
+  it('uploads a photo and shows the result: probability, heatmap, face box and landmarks, regions with HPO terms', async () => {
+    const { page, errors, requests } = await open();
+    await expect.poll(() => page.locator('#footer-model').textContent()).toContain('fake-model-1');
+    await page.setInputFiles('[data-testid=file-input]', [await photoFile('front.jpg', await facePhoto(480, 600))]);
+    await expect.poll(() => page.locator('.selected-item').count()).toBe(1);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=probability]');
+    const probability = await page.locator('[data-testid=probability]').textContent();
+    expect(probability).toMatch(/^\d{1,2}%$/);
+    expect(await page.locator('[data-testid=status]').textContent()).toContain('Done: 1 of 1 photo screened');
+    // The heatmap is loaded and drawn over the photo; the overlay has the box and five landmarks.
+    const heat = page.locator('[data-testid=heatmap]');
+    await expect.poll(() => heat.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+    expect(await page.locator('.stage-overlay rect.face-box').count()).toBe(1);
+    expect(await page.locator('.stage-overlay circle.landmark').count()).toBe(5);
+    // The photo part of the heatmap lines up with the photo (its colour bar is shown beside it).
+    const geo = await page.evaluate(() => {
+      const r = (s: string) => document.querySelector(s)!.getBoundingClientRect();
+      return { photo: r('.stage-photo'), stage: r('.stage'), legend: document.querySelector('.heat-legend') ? r('.heat-legend') : null };
+    });
+    expect(geo.stage.width).toBeCloseTo(geo.photo.width, 0);
+    expect(geo.legend?.width ?? 0).toBeGreaterThan(3);
+    const rows = page.locator('table.regions tbody tr');
+    expect(await rows.count()).toBe(8);
+    expect(await rows.first().textContent()).toContain('Nose');
+    expect(await page.locator('table.regions').textContent()).toContain('HP:0000414 bulbous nose');
+    expect(await page.locator('.performance').textContent()).toMatch(/Sensitivity.*Specificity/s);
+    expect(await page.locator('.performance tbody').textContent()).toContain('Frontal photos');
+    expect(await page.locator('.synthetic-banner').count()).toBe(1);
+    // The opacity slider changes the heatmap's opacity (keyboard).
+    await page.focus('.stage-controls input[type=range]');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft');
+    expect(await heat.evaluate((img: HTMLImageElement) => img.style.opacity)).toBe('0.4');
+    await page.uncheck('.stage-controls input[type=checkbox]');
+    expect(await page.locator('.stage-overlay').evaluate((el) => getComputedStyle(el).display)).toBe('none');
+    await page.check('.stage-controls input[type=checkbox]');
+    await page.setViewportSize({ width: 1280, height: 1400 });
+    await page.screenshot({ path: shot('result-desktop'), fullPage: true });
+    expect(errors).toEqual([]);
+    const origin = new URL(url).origin;
+    expect(requests.filter((r) => !r.startsWith(origin) && !r.startsWith('data:') && !r.startsWith('blob:'))).toEqual([]);
+    await page.close();
+  });
+
+  it('shows per-photo view warnings and errors among several photos, and prints one page', async () => {
+    const { page, errors } = await open();
+    await page.setInputFiles('[data-testid=file-input]', [
+      await photoFile('front.jpg', await facePhoto(480, 600)),
+      await photoFile('left-profile.png', await facePhoto(500, 600, 'png', '#d8a888'), 'image/png'),
+      await photoFile('wall.jpg', await blankPhoto()),
+    ]);
+    expect(await page.locator('[data-testid=screen-button]').textContent()).toBe('Screen 3 photos');
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=probability]');
+    const cards = page.locator('[data-testid=photo-card]');
+    expect(await cards.count()).toBe(3);
+    expect(await cards.nth(1).textContent()).toContain('Profile photo: accuracy is lower');
+    expect(await cards.nth(1).locator('.badge.view-profile').count()).toBe(1);
+    expect(await cards.nth(2).textContent()).toContain('No face was found');
+    expect(await page.locator('.interval').textContent()).toMatch(/95% interval from the spread of the 2 photos/);
+    expect(await page.locator('.performance tbody').textContent()).toContain('Profile photos');
+    await page.setViewportSize({ width: 1280, height: 1400 });
+    await page.screenshot({ path: shot('result-three-photos'), fullPage: true });
+    await page.emulateMedia({ media: 'print' });
+    await page.setViewportSize({ width: 718, height: 1040 }); // A4 less 10 mm margins, at 96 dpi
+    expect(await page.locator('.upload').isVisible()).toBe(false);
+    expect(await page.locator('.print-header').isVisible()).toBe(true);
+    await page.screenshot({ path: shot('print'), fullPage: true });
+    expect(await pdfPages(page)).toBe(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('prints the summary of ten photos (the most a request takes) on one A4 page', async () => {
+    const { page } = await open();
+    const files = await Promise.all(Array.from({ length: 10 }, async (_, i) => photoFile(i === 3 ? `p${i}-profile.jpg` : `p${i}.jpg`, await facePhoto(400 + 10 * i, 500))));
+    await page.setInputFiles('[data-testid=file-input]', files);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=probability]');
+    expect(await page.locator('[data-testid=photo-card]').count()).toBe(10);
+    await page.emulateMedia({ media: 'print' });
+    await page.setViewportSize({ width: 718, height: 1040 });
+    await page.screenshot({ path: shot('print-ten'), fullPage: true });
+    expect(await pdfPages(page)).toBe(1);
+    await page.close();
+  });
+
+  it('explains a screening in which no photo has a face', async () => {
+    const { page } = await open();
+    await page.setInputFiles('[data-testid=file-input]', [await photoFile('wall.jpg', await blankPhoto())]);
+    await page.click('[data-testid=screen-button]');
+    await expect.poll(() => page.locator('[data-testid=status]').textContent()).toContain('No photo could be screened');
+    expect(await page.locator('[data-testid=photo-card]').textContent()).toContain('No face was found');
+    expect(await page.locator('[data-testid=probability]').textContent()).toBe('–');
+    await page.close();
+  });
+
+  it('refuses a non-photo with a plain message, and lets the user remove it', async () => {
+    const { page } = await open();
+    await page.setInputFiles('[data-testid=file-input]', [{ name: 'letter.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('Dear colleague, this is not a photo.') }]);
+    await page.click('[data-testid=screen-button]');
+    await expect.poll(() => page.locator('[data-testid=status]').textContent()).toContain('This file type is not accepted');
+    await page.click('button[aria-label="Remove letter.jpg"]');
+    expect(await page.locator('.selected-item').count()).toBe(0);
+    expect(await page.locator('[data-testid=screen-button]').isDisabled()).toBe(true);
+    await page.close();
+  });
+
+  it('shows the model page: training data, metrics per view, intended use and limitations', async () => {
+    const { page, errors } = await open(undefined, `${url}#/model`);
+    await page.waitForSelector('table.metrics');
+    const text = await page.locator('main').textContent();
+    expect(text).toContain('22q11.2 deletion syndrome');
+    expect(text).toContain('40 people, 120 photos');
+    expect(text).toContain('A screening aid, not a diagnosis');
+    expect(await page.locator('table.metrics tbody tr').count()).toBe(5);
+    expect(await page.locator('table.metrics').textContent()).toContain('90% (82%–97%)');
+    expect(await page.locator('#nav-model').getAttribute('aria-current')).toBe('page');
+    await page.setViewportSize({ width: 1280, height: 1200 });
+    await page.screenshot({ path: shot('model-page'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('is usable on a tablet: camera button, no horizontal scrolling, touch-sized controls', async () => {
+    const context = await browser.newContext({ viewport: { width: 768, height: 1024 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 });
+    const { page } = await open(context);
+    await expect.poll(() => page.locator('label[for=camera-input]').isVisible()).toBe(true);
+    await page.setInputFiles('[data-testid=file-input]', [await photoFile('front.jpg', await facePhoto(600, 800))]);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=probability]');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    const heights = await page.locator('.button, input[type=range]').evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent).map((e) => e.getBoundingClientRect().height));
+    expect(Math.min(...heights)).toBeGreaterThanOrEqual(32);
+    await page.screenshot({ path: shot('tablet'), fullPage: true });
+    await context.close();
+  });
+
+  it('is operable from the keyboard and labels every control', async () => {
+    const { page } = await open();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toContain('Skip to content');
+    let reached = false;
+    for (let i = 0; i < 8 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.id === 'file-input');
+    }
+    expect(reached).toBe(true);
+    const unlabelled = await page.evaluate(() => Array.from(document.querySelectorAll('input, button, select, textarea'))
+      .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label') && !el.textContent?.trim())
+      .map((el) => el.outerHTML));
+    expect(unlabelled).toEqual([]);
+    await page.close();
+  });
+
+  it('asks for the access token when the server needs one, then works', async () => {
+    const token = 'e2e-token-0123456789abcdef';
+    const s = await startServer({ service: new FakeScreenService(), webRoot, token });
+    servers.push(s.app);
+    const { page } = await open(undefined, s.url);
+    await page.waitForSelector('#token-input');
+    await page.screenshot({ path: shot('token-prompt') });
+    await page.fill('#token-input', 'wrong-token-0000000000');
+    await page.click('.token-form button[type=submit]');
+    await page.waitForSelector('text=That access token was not accepted');
+    await page.fill('#token-input', token);
+    await page.click('.token-form button[type=submit]');
+    await page.waitForSelector('[data-testid=file-input]', { state: 'attached' });
+    await page.setInputFiles('[data-testid=file-input]', [await photoFile('front.jpg', await facePhoto())]);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=probability]');
+    // A fresh tab given the token in the address keeps it out of the address bar.
+    const second = await open(undefined, `${s.url}#token=${token}`);
+    await second.page.waitForSelector('[data-testid=file-input]', { state: 'attached' });
+    expect(second.page.url()).not.toContain(token);
+    await page.close();
+    await second.page.close();
+  });
+});
