@@ -13,7 +13,11 @@ import { createClassifier } from './classify/index.ts';
 import { DEFAULTS } from './config.ts';
 import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from './data/index.ts';
 import { crossValidate, trainFinal, type StudyResult, type LevelMetrics, type GroupMetrics } from './evaluate/crossval.ts';
-import { PhenofaceError } from './errors.ts';
+import { PhenofaceError, toErrorRecord } from './errors.ts';
+import { deriveSeed, mulberry32 } from './evaluate/random.ts';
+import { permuteSubjectLabels } from './evaluate/permutation.ts';
+import { EXPLAIN_DEFAULTS } from './explain/defaults.ts';
+import type { StudyExplanation } from './explain/study.ts';
 import { Pipeline, PIPELINE_VERSION } from './pipeline.ts';
 import { loadManifest } from './runtime/index.ts';
 import type { View } from './types.ts';
@@ -40,6 +44,11 @@ export interface StudyRunOptions {
   frontalOnly?: boolean;
   /** Marks the model bundle as synthetic (the demo). */
   synthetic?: boolean;
+  /**
+   * Photos explained (Grad-CAM, regions, occlusion, sanity checks) for the report's explanation
+   * section and `explanation.json`; 0 skips it. Default `EXPLAIN_DEFAULTS.study.maxPhotos`.
+   */
+  explainPhotos?: number;
   /** Progress and messages (stderr). */
   log: { err(text: string): void; isTTY: boolean };
   quiet?: boolean;
@@ -54,7 +63,9 @@ export interface StudyRunResult {
   result: StudyResult;
   metrics: Record<string, unknown>;
   bundle: ModelBundle;
-  files: { predictions: string; metrics: string; report: string; model: string };
+  files: { predictions: string; metrics: string; report: string; model: string; explanation?: string };
+  /** The explanation analysis, when it ran. */
+  explanation?: StudyExplanation;
 }
 
 const r6 = (v: number) => Math.round(v * 1e6) / 1e6;
@@ -145,7 +156,7 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
   const label = (y: number) => (y ? dataset.positive : dataset.negative);
   const lines = ['path,subject,label,view,repeat,fold,probability'];
   for (const p of result.predictions) lines.push([p.path, p.subject, label(p.label), p.view ?? '', p.repeat, p.fold, r6(p.probability)].map(csvCell).join(','));
-  const files = {
+  const files: StudyRunResult['files'] = {
     predictions: path.join(opts.out, 'predictions.csv'),
     metrics: path.join(opts.out, 'metrics.json'),
     report: path.join(opts.out, 'report.html'),
@@ -205,7 +216,43 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
     ...(opts.synthetic ? { synthetic: true } : {}),
   });
 
+  // What the model looks at (issue 4): Grad-CAM of the final model on a bounded sample, with the
+  // sanity checks' shuffled-label model trained the same way on labels permuted between subjects.
+  const sections: { id: string; title: string; html: string }[] = [];
+  let explanation: StudyExplanation | undefined;
+  const explainPhotos = opts.explainPhotos ?? EXPLAIN_DEFAULTS.study.maxPhotos;
+  if (explainPhotos > 0) {
+    log(`study: explaining up to ${explainPhotos} photos (Grad-CAM, regions, occlusion, sanity checks)...\n`);
+    const seed = opts.seed ?? EXPLAIN_DEFAULTS.study.seed;
+    const [{ explainStudy }, { explanationSection }, { esc }] = await Promise.all([import('./explain/study.ts'), import('./explain/report.ts'), import('./report/index.ts')]);
+    try {
+      const shuffledY = permuteSubjectLabels(data.y, data.subjects, mulberry32(deriveSeed(seed, 0x5ff1e)));
+      const shuffled = trainFinal({ X: data.X, y: shuffledY, subjects: data.subjects, classifier, seed });
+      const { result: x, meanHeatmapPng } = await explainStudy({
+        photos: used.map((p) => ({ path: p.item.path, abs: p.item.absPath, subject: p.item.subject, y: p.item.y, view: p.view ?? null })),
+        predictions: result.predictions,
+        folds: result.folds,
+        model: final.model,
+        shuffled: shuffled.model,
+        backbone: backboneName,
+        positive: dataset.positive,
+        negative: dataset.negative,
+        options: { maxPhotos: explainPhotos, seed },
+        log,
+      });
+      explanation = x;
+      files.explanation = path.join(opts.out, 'explanation.json');
+      await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
+      sections.push(await explanationSection(x, meanHeatmapPng));
+      for (const w of x.warnings) log(`study: ${w}\n`);
+    } catch (err) {
+      const e = toErrorRecord(err);
+      log(`study: no explanation analysis: ${e.code}: ${e.message}\n`);
+      sections.push({ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The explanation analysis could not run: ${esc(e.code)}: ${esc(e.message)}</p>` });
+    }
+  }
+
   const { writeReport } = await import('./report/index.ts');
-  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: opts });
-  return { dataset, photos, used, leakage, result, metrics, bundle, files };
+  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: opts, sections });
+  return { dataset, photos, used, leakage, result, metrics, bundle, files, ...(explanation ? { explanation } : {}) };
 }

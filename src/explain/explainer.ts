@@ -74,7 +74,7 @@ export class Explainer {
   static create(backbone: Backbone): Explainer {
     const head = collapseHead(readLinearHead(backbone.spec.name));
     if (head.head.dim !== backbone.spec.dim) throw new PhenofaceError('E_MODEL', `Backbone "${backbone.spec.name}": its head gives ${head.head.dim}-D embeddings; the registry says ${backbone.spec.dim}.`);
-    return new Explainer(backbone, head, regionMasks(backbone.spec.inputSize));
+    return new Explainer(backbone, head, regionMasks(backbone.spec.inputSize, backbone.spec.template));
   }
 
   /** Runs the backbone on aligned faces (one batch). */

@@ -1,0 +1,37 @@
+/**
+ * The report section of the study-level explanation analysis ("What the model looks at"):
+ * warnings first and loud, then the mean heat map, the regions with their HPO terms and
+ * intervals, the occlusion test, the outside-face share and the sanity checks.
+ */
+import { barSpec, renderSvg } from '../report/charts.ts';
+import { esc } from '../report/index.ts';
+import { REGION_HPO, REGION_NAMES } from './regions.ts';
+import type { MeanCi, StudyExplanation } from './study.ts';
+
+const pct = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '<span class="na">n/a</span>' : `${(100 * v).toFixed(d)}%`);
+const num = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '<span class="na">n/a</span>' : v.toFixed(d));
+const ci = (m: MeanCi, f: (v: number | null) => string) => `${f(m.mean)}${m.ci95 ? ` <span class="ci">(${f(m.ci95[0])}&ndash;${f(m.ci95[1])})</span>` : ''}`;
+
+/** Builds the section (already escaped HTML) for `renderReport`'s `sections`. */
+export async function explanationSection(x: StudyExplanation, meanHeatmapPng: string | null): Promise<{ id: string; title: string; html: string }> {
+  const pos = esc(x.positive), neg = esc(x.negative);
+  const bars = REGION_NAMES.flatMap((r) => [
+    { name: r, group: `${x.positive} (correct)`, value: x.regions.positives[r].mean ?? 0, lo: x.regions.positives[r].ci95?.[0], hi: x.regions.positives[r].ci95?.[1] },
+    { name: r, group: `${x.negative} (correct)`, value: x.regions.controls[r].mean ?? 0, lo: x.regions.controls[r].ci95?.[0], hi: x.regions.controls[r].ci95?.[1] },
+  ]);
+  const chart = await renderSvg(barSpec(bars, 'Share of Grad-CAM heat per unit area, by region (95% CI)', 'share'));
+  const regionRows = REGION_NAMES.map((r) => `<tr><th scope="row">${esc(r)}</th><td style="text-align:left">${REGION_HPO[r].map(esc).join('<br>') || '&ndash;'}</td><td>${ci(x.regions.positives[r], (v) => pct(v))}</td><td>${ci(x.regions.controls[r], (v) => pct(v))}</td><td>${pct(x.topRegion.real[r], 0)}</td><td>${x.topRegion.shuffled ? pct(x.topRegion.shuffled[r], 0) : '&ndash;'}</td><td>${ci(x.occlusion.dropPerArea[r], (v) => num(v, 3))}</td></tr>`).join('');
+  const sanityRows = x.sanity.map((s) => `<tr><th scope="row">${esc(s.name)}</th><td style="text-align:left">${esc(s.description)}</td><td>${ci(s.spearman, (v) => num(v))}</td><td>${ci(s.regionSpearman, (v) => num(v))}</td><td>${s.passed ? 'changed (passed)' : '<strong>NOT CHANGED (FLAGGED)</strong>'}</td></tr>`).join('');
+  const html = `
+${x.warnings.length ? `<div class="warn">${x.warnings.map((w) => `<p><strong>${esc(w)}</strong></p>`).join('')}</div>` : '<p>No sanity check failed and no shortcut warning was raised.</p>'}
+<p>Grad-CAM (Selvaraju et al. 2017) of the final model's ${pos} score (before its sigmoid) on the backbone's last 7&times;7 feature map, on ${x.sample.photos} photos of ${x.sample.subjects} people (${x.sample.positivePhotos} ${pos}, ${x.sample.controlPhotos} ${neg}; at most a bounded sample per study)${x.sample.failed.length ? `; ${x.sample.failed.length} photos could not be explained (no face found again)` : ''}. The gradient through the embedding head is exact (the head is linear). Regions are drawn from the five landmarks of the aligned template; a region's share is its heat per unit area, normalised over regions. "Correct" means classified correctly out of fold in most repeats.</p>
+${meanHeatmapPng ? `<figure><img src="${meanHeatmapPng}" width="224" height="${Math.round(224 * 1)}" alt="mean heat map"><figcaption>Mean heat map of ${x.meanHeatmapSubjects} correctly classified ${pos} people over their mean aligned face (each map scaled to unit energy, people weighted equally; colour bar: top = hottest).</figcaption></figure>` : `<p>No correctly classified ${pos} person in the sample: no mean heat map.</p>`}
+<figure>${chart}</figure>
+<table><caption>Regions: share of heat per unit area (mean over people, 95% subject-bootstrap CI), how often each region ranks first among the ${x.topRegion.photos} correctly classified ${pos} photos (final model vs shuffled-label model), and the occlusion test</caption>
+<tr><th>Region</th><th>HPO terms</th><th>${pos} share</th><th>${neg} share</th><th>Top region (final)</th><th>Top region (shuffled labels)</th><th>Score drop per area when greyed out</th></tr>${regionRows}</table>
+<p>Occlusion test: greying out one region at a time and measuring the drop in the ${pos} score (per unit area). Rank agreement of the occlusion drops with the Grad-CAM shares (Spearman, over the 9 regions, mean over people): <strong>${ci(x.occlusion.agreement, (v) => num(v))}</strong>. Agreement near 1 means both methods rank the regions alike; near 0, they disagree and neither ranking should be trusted alone.</p>
+<p>Heat outside the face (hair, ears, background): ${ci(x.outsideFace.energy, (v) => pct(v))} of the energy on ${pct(x.outsideFace.area, 0)} of the crop (heat density outside vs inside the face: ${num(x.outsideFace.densityRatio)}; 1 or more raises the shortcut warning).</p>
+<table><caption>Sanity checks (Adebayo et al. 2018): the heat maps of randomised models must differ from the real ones</caption><tr><th>Check</th><th>What was randomised</th><th>Spearman of 7&times;7 maps (95% CI)</th><th>Spearman of region shares</th><th>Verdict</th></tr>${sanityRows}</table>
+<p class="ci">Per-photo details are in <code>explanation.json</code>.</p>`;
+  return { id: 'explanations', title: 'What the model looks at', html };
+}
