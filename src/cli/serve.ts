@@ -64,7 +64,7 @@ interface RealScreener {
  * variables so that this file typechecks whatever those modules look like; the shapes are checked
  * at run time. Without the explainer the server still screens, without heatmaps.
  */
-async function loadScreener(modelDir: string, warn: (message: string) => void): Promise<ScreenService> {
+export async function loadScreenService(modelDir: string, warn: (message: string) => void): Promise<ScreenService> {
   const screenModule = '../screen.ts';
   const explainModule = '../explain/screen.ts';
   const { Screener } = (await import(screenModule)) as { Screener?: { load(dir: string): Promise<RealScreener> } };
@@ -105,7 +105,7 @@ function untilStopped(signal: AbortSignal | undefined): Promise<void> {
 }
 
 /** The command with its service loader injected. */
-export function serveCommand(deps: ServeDeps = { loadService: loadScreener }): Command {
+export function serveCommand(deps: ServeDeps = { loadService: loadScreenService }): Command {
   return async (argv, io) => {
     const { values, positionals } = parse(argv, {
       model: { type: 'string' },

@@ -76,7 +76,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(geo.stage.width).toBeCloseTo(geo.photo.width, 0);
     expect(geo.legend?.width ?? 0).toBeGreaterThan(3);
     const rows = page.locator('table.regions tbody tr');
-    expect(await rows.count()).toBe(8);
+    expect(await rows.count()).toBe(9);
     expect(await rows.first().textContent()).toContain('Nose');
     expect(await page.locator('table.regions').textContent()).toContain('HP:0000414 bulbous nose');
     expect(await page.locator('.performance').textContent()).toMatch(/Sensitivity.*Specificity/s);

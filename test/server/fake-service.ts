@@ -65,7 +65,8 @@ const REGIONS = [
   { name: 'perioral', share: 0.14, hpo: ['HP:0000160 narrow mouth'] },
   { name: 'malar-left', share: 0.05, hpo: ['HP:0000272 malar flattening'] },
   { name: 'malar-right', share: 0.04, hpo: ['HP:0000272 malar flattening'] },
-  { name: 'forehead', share: 0.03 },
+  { name: 'forehead-glabella', share: 0.02, hpo: ['HP:0000276 long face'] },
+  { name: 'chin-jaw', share: 0.01, hpo: ['HP:0000276 long face'] },
   { name: 'outside-face', share: 0.02 },
 ];
 

@@ -53,19 +53,15 @@ export const VIEW_TEXT: Record<View, { label: string; note: string }> = {
   profile: { label: 'Profile', note: 'Profile photo: accuracy is lower; add a frontal photo if you can.' },
 };
 
+/** Plain names of src/explain/regions.ts's regions; left/right as seen in the image. */
 const REGION_NAMES: Record<string, string> = {
   'periorbital-left': 'Around the eye (image left)',
   'periorbital-right': 'Around the eye (image right)',
-  periorbital: 'Around the eyes',
   perinasal: 'Nose',
   perioral: 'Mouth',
-  forehead: 'Forehead and glabella',
-  glabella: 'Forehead and glabella',
+  'forehead-glabella': 'Forehead and glabella',
   'malar-left': 'Cheek (image left)',
   'malar-right': 'Cheek (image right)',
-  malar: 'Cheeks',
-  chin: 'Chin and jaw',
-  jaw: 'Chin and jaw',
   'chin-jaw': 'Chin and jaw',
   'outside-face': 'Outside the face (hair, background)',
 };
