@@ -38,9 +38,11 @@ export function multiply(m: Packed, w: ArrayLike<number>, bias: number, out: Flo
 
 /**
  * Checks that `X` is a non-empty list of equal-length rows of finite numbers (of length `dim`
- * when given) and returns the row length. Throws `E_INPUT` naming the first bad row.
+ * when given) and returns the row length. Throws `E_INPUT` naming the first bad row. With
+ * `finite: false` only the lengths are checked (fitting finds non-finite values for free, in the
+ * standardiser's sums, and only then scans for the row).
  */
-export function checkRows(X: readonly Float32Array[], dim?: number): number {
+export function checkRows(X: readonly Float32Array[], dim?: number, finite = true): number {
   if (X.length === 0) throw new PhenofaceError('E_INPUT', 'No embeddings given. Should be at least one row.');
   const d = dim ?? X[0].length;
   if (!(d > 0)) throw new PhenofaceError('E_INPUT', `Invalid embedding dimension: ${d}. Should be at least 1.`);
@@ -49,6 +51,7 @@ export function checkRows(X: readonly Float32Array[], dim?: number): number {
     if (!row || row.length !== d) {
       throw new PhenofaceError('E_INPUT', `Embedding ${i} has dimension ${row ? row.length : 'none'}. Should be ${d}.`);
     }
+    if (!finite) continue;
     for (let a = 0; a < d; a++) {
       if (!Number.isFinite(row[a])) throw new PhenofaceError('E_INPUT', `Embedding ${i} holds a non-finite value (${row[a]}) at index ${a}.`);
     }
@@ -88,20 +91,22 @@ export class Standardiser {
   static fitTransform(X: readonly Float32Array[], rows: readonly number[], unit = false): { standardiser: Standardiser; packed: Packed } {
     const packed = packRows(X, rows);
     const { n, d, rows: R } = packed;
-    const mean = new Float64Array(d);
-    const scale = new Float64Array(d);
-    for (let o = 0; o < n * d; o += d) for (let a = 0; a < d; a++) mean[a] += R[o + a];
-    for (let a = 0; a < d; a++) mean[a] /= n;
+    // One pass for both moments: embeddings are bounded (|x| <= 1), so E[x²] - mean² loses nothing in float64.
+    const sum = new Float64Array(d);
+    const sumSq = new Float64Array(d);
     for (let o = 0; o < n * d; o += d) {
       for (let a = 0; a < d; a++) {
-        const c = R[o + a] - mean[a];
-        scale[a] += c * c;
+        const v = R[o + a];
+        sum[a] += v;
+        sumSq[a] += v * v;
       }
     }
-    for (let a = 0; a < d; a++) {
-      const sd = Math.sqrt(scale[a] / n);
-      scale[a] = sd > 1e-12 ? sd : 1;
-    }
+    const mean = sum.map((v) => v / n);
+    const scale = sumSq.map((v, a) => {
+      const sd = Math.sqrt(Math.max(0, v / n - mean[a] * mean[a]));
+      return sd > 1e-12 ? sd : 1;
+    });
+    if (!mean.every(Number.isFinite) || !scale.every(Number.isFinite)) checkRows(rows.map((i) => X[i]), d);
     const standardiser = new Standardiser(mean, scale, unit);
     standardiser.transformInPlace(packed);
     return { standardiser, packed };
@@ -114,15 +119,17 @@ export class Standardiser {
 
   private transformInPlace(packed: Packed): Packed {
     const { n, d, rows: R } = packed;
+    const mean = this.mean;
     const inv = this.scale.map((s) => 1 / s);
+    const unit = this.unit;
     for (let o = 0; o < n * d; o += d) {
       let norm = 0;
       for (let a = 0; a < d; a++) {
-        const z = (R[o + a] - this.mean[a]) * inv[a];
+        const z = (R[o + a] - mean[a]) * inv[a];
         R[o + a] = z;
         norm += z * z;
       }
-      if (this.unit && norm > 0) {
+      if (unit && norm > 0) {
         const k = 1 / Math.sqrt(norm);
         for (let a = 0; a < d; a++) R[o + a] *= k;
       }

@@ -40,7 +40,7 @@ export interface Tuned<M> {
 
 /** Checks the rows, labels and subject ids given to `fit`; returns the dimension. */
 export function checkTrainingData(X: readonly Float32Array[], y: readonly number[], groups: readonly string[]): number {
-  const d = checkRows(X);
+  const d = checkRows(X, undefined, false);
   if (y.length !== X.length || groups.length !== X.length) {
     throw new PhenofaceError('E_INPUT', `Training data differ in length: ${X.length} embeddings, ${y.length} labels, ${groups.length} subject ids. Should be one of each per photo.`);
   }
