@@ -11,8 +11,8 @@ import { PhenofaceError } from '../errors.ts';
 import { checkBinding, isLoopbackHost } from '../server/access.ts';
 import { buildServer, DEFAULT_WEB_ROOT } from '../server/app.ts';
 import { SERVER_DEFAULTS } from '../server/config.ts';
-import type { ScreenResult } from '../screen-types.ts';
-import type { ModelInfo, ScreenService, UploadedPhoto } from '../server/types.ts';
+import type { ScreenService } from '../server/types.ts';
+import { WorkerScreenService } from '../server/worker-service.ts';
 import { numberOption, parse, usageError } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 
@@ -51,38 +51,12 @@ export interface ServeDeps {
   webRoot?: string;
 }
 
-/** The parts of `Screener` (src/screen.ts) the server uses; `explain` takes an explainer function. */
-interface RealScreener {
-  info(): ModelInfo;
-  screen(inputs: UploadedPhoto[], opts?: { explain?: unknown }): Promise<ScreenResult>;
-  close(): Promise<void>;
-}
-
 /**
- * The real service: `Screener` from `src/screen.ts`, explained by `dataUrlExplainer` from
- * `src/explain/screen.ts` (heatmaps as PNG data URLs, nothing written). The specifiers sit in
- * variables so that this file typechecks whatever those modules look like; the shapes are checked
- * at run time. Without the explainer the server still screens, without heatmaps.
+ * The real service as `serve` runs it: the model bundle's `Screener` (src/server/screener.ts) in a
+ * worker thread, so screening never stalls the HTTP thread (src/server/worker-service.ts).
  */
-export async function loadScreenService(modelDir: string, warn: (message: string) => void): Promise<ScreenService> {
-  const screenModule = '../screen.ts';
-  const explainModule = '../explain/screen.ts';
-  const { Screener } = (await import(screenModule)) as { Screener?: { load(dir: string): Promise<RealScreener> } };
-  if (typeof Screener?.load !== 'function') throw new PhenofaceError('E_INTERNAL', 'src/screen.ts does not export Screener.load; expected the screening service.');
-  const screener = await Screener.load(modelDir);
-  let explainer: unknown;
-  try {
-    const { dataUrlExplainer } = (await import(explainModule)) as { dataUrlExplainer?: (s: RealScreener) => unknown };
-    if (typeof dataUrlExplainer !== 'function') throw new Error('src/explain/screen.ts does not export dataUrlExplainer');
-    explainer = dataUrlExplainer(screener);
-  } catch (err) {
-    warn(`Warning: heatmaps are unavailable (${err instanceof Error ? err.message : String(err)}); results come without explanations.`);
-  }
-  return {
-    info: () => screener.info(),
-    screen: (photos, opts) => screener.screen(photos, opts?.explain && explainer ? { explain: explainer } : {}),
-    close: () => screener.close(),
-  };
+export function loadRealService(modelDir: string, warn: (message: string) => void): Promise<ScreenService> {
+  return WorkerScreenService.start({ module: new URL('../server/screener.ts', import.meta.url).href, exportName: 'loadScreenService', args: [modelDir] }, warn);
 }
 
 function urlOf(host: string, port: number): string {
@@ -105,7 +79,7 @@ function untilStopped(signal: AbortSignal | undefined): Promise<void> {
 }
 
 /** The command with its service loader injected. */
-export function serveCommand(deps: ServeDeps = { loadService: loadScreenService }): Command {
+export function serveCommand(deps: ServeDeps = { loadService: loadRealService }): Command {
   return async (argv, io) => {
     const { values, positionals } = parse(argv, {
       model: { type: 'string' },

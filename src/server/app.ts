@@ -172,6 +172,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       prefix: '/',
       index: 'index.html',
       dotfiles: 'deny',
+      cacheControl: false, // set below: hashed assets forever, index.html revalidated
       setHeaders: (res, file) => {
         // Vite names built assets by content hash: they never change; index.html must be re-read.
         const hashed = file.includes(`${path.sep}assets${path.sep}`);

@@ -1,6 +1,6 @@
 /**
  * The web app with a real model bundle (the `Screener` of src/screen.ts and its data-URL explainer,
- * loaded as `phenoface serve` loads them) in Chromium: upload a real photo, see the result, the
+ * in a worker thread, loaded as `phenoface serve` loads them) in Chromium: upload a real photo, see the result, the
  * face box, the heatmap and the regions. Needs a bundle: PHENOFACE_E2E_MODEL=DIR/model (e.g. from
  * `phenoface demo`); the photo is PHENOFACE_E2E_PHOTO or face-api's demo photo sample2.jpg.
  */
@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadScreenService } from '../../src/cli/serve.ts';
+import { loadRealService } from '../../src/cli/serve.ts';
 import type { ScreenService } from '../../src/server/types.ts';
 import { buildWeb, CHROMIUM_ARGS, ensureChromium, OUT_DIR, shot, startServer } from './browser.ts';
 
@@ -36,7 +36,7 @@ describe.skipIf(reason !== undefined)('web app with a real model', () => {
   const warnings: string[] = [];
 
   beforeAll(async () => {
-    service = await loadScreenService(MODEL!, (m) => warnings.push(m));
+    service = await loadRealService(MODEL!, (m) => warnings.push(m));
     const webRoot = await buildWeb(path.join(OUT_DIR, 'web-dist-real'));
     ({ app, url } = await startServer({ service, webRoot }));
     browser = await chromium.launch({ executablePath: ensureChromium().path, args: CHROMIUM_ARGS, headless: true });

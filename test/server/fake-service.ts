@@ -3,7 +3,9 @@
  * photo's pixels (sharp), per-photo errors as the real Screener reports them, and hooks to hold
  * screenings (queue tests) and to count calls.
  */
+import { isMainThread } from 'node:worker_threads';
 import sharp, { type Stats } from 'sharp';
+import { PhenofaceError, type ErrorCode } from '../../src/errors.ts';
 import type { ScreenPhoto, ScreenResult } from '../../src/screen-types.ts';
 import type { ModelInfo, ScreenOptions, ScreenService, UploadedPhoto } from '../../src/server/types.ts';
 import type { Landmarks5 } from '../../src/types.ts';
@@ -73,6 +75,8 @@ const REGIONS = [
 export interface FakeServiceOptions {
   /** Awaited inside every screen() call (hold screenings running). */
   gate?: () => Promise<void>;
+  /** Milliseconds of synchronous busy work per screen() call (the real pipeline's CPU-bound stretches). */
+  blockMs?: number;
 }
 
 /**
@@ -117,6 +121,10 @@ export class FakeScreenService implements ScreenService {
   async screen(photos: UploadedPhoto[], opts: ScreenOptions = {}): Promise<ScreenResult> {
     this.calls++;
     await this.opts.gate?.();
+    if (this.opts.blockMs) { const end = performance.now() + this.opts.blockMs; while (performance.now() < end); }
+    const special = /^(throw-(E_[A-Z_]+)|crash)\b/.exec(photos[0]?.name ?? '');
+    if (special?.[2]) throw new PhenofaceError(special[2] as ErrorCode, `Planted ${special[2]} for ${photos[0].name}`);
+    if (special && !isMainThread) process.exit(3); // a worker dying mid-screening
     const results: ScreenPhoto[] = [];
     for (const photo of photos) results.push(await this.screenOne(photo, opts.explain ?? false));
     const probs = results.flatMap((p) => (p.probability === undefined ? [] : [p.probability]));
@@ -175,4 +183,14 @@ export class FakeScreenService implements ScreenService {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/**
+ * Factory for worker-thread tests (WorkerScreenService's `exportName`): `opts.failInit` makes loading
+ * fail with that code, like a bad bundle; a warning is sent through `warn` as the real loader does.
+ */
+export async function createFakeService(opts: FakeServiceOptions & { failInit?: ErrorCode }, warn: (message: string) => void): Promise<ScreenService> {
+  if (opts.failInit) throw new PhenofaceError(opts.failInit, `Planted ${opts.failInit} at load`);
+  warn('fake service loaded');
+  return new FakeScreenService({ blockMs: opts.blockMs });
 }
