@@ -3,6 +3,9 @@
  * results, every refusal (401/403/413/415/422/503) with the contract's error shape, and the
  * security headers.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -79,6 +82,30 @@ describe('GET /api/health and /api/model', () => {
   it('answers unknown API routes with a JSON 404', async () => {
     const { app } = await server();
     expectError(await app.inject({ method: 'GET', url: '/api/nope' }), 404, 'E_NOT_FOUND');
+  });
+
+  it('serves the built UI: index.html revalidated, hashed assets cached for good, dotfiles refused, all with the CSP', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'phenoface-web-'));
+    mkdirSync(path.join(root, 'assets'));
+    writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>Phenoface</title>');
+    writeFileSync(path.join(root, 'assets', 'index-abc123.js'), 'console.log(1)');
+    writeFileSync(path.join(root, '.secret'), 'x');
+    try {
+      const { app } = await server({ webRoot: root });
+      const index = await app.inject({ method: 'GET', url: '/' });
+      expect(index.statusCode).toBe(200);
+      expect(index.body).toContain('<title>Phenoface</title>');
+      expect(index.headers['cache-control']).toBe('no-cache');
+      expect(index.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+      const asset = await app.inject({ method: 'GET', url: '/assets/index-abc123.js' });
+      expect(asset.statusCode).toBe(200);
+      expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      expect((await app.inject({ method: 'GET', url: '/.secret' })).statusCode).not.toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/../package.json' })).statusCode).not.toBe(200);
+      expectError(await app.inject({ method: 'GET', url: '/api/unknown' }), 404, 'E_NOT_FOUND');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('says the UI is not built when web/dist is missing, with the CSP', async () => {
