@@ -1,0 +1,122 @@
+/**
+ * `phenoface demo [--out DIR] [--photos FOLDER|MANIFEST] [--strength S] [--quick] [--seed N]
+ * [--no-open] [--quiet]`: the whole pipeline on a small SYNTHETIC study (issue 5; see
+ * `src/demo/demo.ts`). Progress goes to stderr; the summary and the report's path to stdout. The
+ * report is opened in a browser only when a display exists and `--no-open` is not given.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { DEMO_DEFAULTS, runDemo, topRegions, type DemoResult } from '../demo/demo.ts';
+import { validateSynthOptions, SYNTH_DEFAULTS, SYNTH_LABELS } from '../synth/index.ts';
+import { numberOption, parse, usageError } from './args.ts';
+import { EXIT, type CliIO, type Command } from './io.ts';
+
+const USAGE = 'phenoface demo [--out DIR] [--photos FOLDER|MANIFEST] [--strength S] [--quick] [--seed N] [--no-open] [--quiet]';
+
+const HELP = `Usage: ${USAGE}
+
+Runs Phenoface end to end on a small SYNTHETIC study, offline: faces from the demo photos that
+come with npm install (or your --photos), a 22q11.2DS-like warp planted in half of the people,
+a subject-grouped cross-validated study, screening of two people the model never saw, heatmaps
+when the explain stage is installed. Not a clinical model.
+
+  --out       output folder (default ./${DEMO_DEFAULTS.out}); new, empty, or an earlier demo's
+  --photos    a folder ROOT/<person>/<photo> or a manifest CSV (path,subject[,view]) of control photos
+  --strength  planted strength 0..1 (default ${DEMO_DEFAULTS.strength}; 1 obvious, 0.5 subtle)
+  --quick     fewer photos per person and a lighter study (about half the time)
+  --seed      integer (default ${DEMO_DEFAULTS.seed})
+  --no-open   do not open the report in a browser
+`;
+
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(0)}%`);
+const ci = (e: { value: number | null; ci95: [number, number] | null }) => (e.value === null ? 'n/a' : `${e.value.toFixed(2)}${e.ci95 ? ` (95% CI ${e.ci95[0].toFixed(2)}-${e.ci95[1].toFixed(2)})` : ''}`);
+
+/** The summary printed at the end of the demo. */
+export function formatDemoSummary(r: DemoResult, cwd: string): string {
+  const rel = (p: string) => (path.relative(cwd, p).startsWith('..') ? p : `./${path.relative(cwd, p)}`);
+  const auc = r.study.subjectAuc;
+  const found = {
+    found: 'the planted signal was found (95% CI above 0.5, permutation p < 0.05)',
+    suggested: 'the planted signal is suggested but not established with this few people (95% CI or permutation test reaches chance)',
+    'not-found': 'the planted signal was NOT found with this few people at this strength',
+  }[r.signal];
+  const lines = [
+    '',
+    'Phenoface demo: SYNTHETIC data, not a clinical model',
+    `  people    ${r.people} (${r.source}), ${r.photos} photos`,
+    `  planted   a 22q11.2DS-like warp (${r.regions.join(', ')}) at strength ${r.options.strength} in ${r.synth.affected} people (label "${SYNTH_LABELS.affected}"); ${r.synth.controls} controls`,
+    `  study     ${r.study.subjects} people, ${r.study.photos} photos, ${r.options.folds}-fold x ${r.options.repeats} subject-grouped cross-validation`,
+    `            AUC per person ${ci(auc)}, per photo ${ci(r.study.photoAuc)}${r.study.permutationP !== null ? `; permutation p = ${r.study.permutationP.toFixed(3)}` : ''}`,
+    `            ${found}`,
+    '  screened  (held out of the study)',
+    ...r.screenings.map((s) => {
+      const res = s.result.subject;
+      const truth = s.truthLabel === SYNTH_LABELS.affected ? `planted, strength ${s.strength.toFixed(2)}` : 'control';
+      const regions = topRegions(s.result).map((x) => `${x.name} ${pct(x.share)}`).join(', ');
+      const failed = s.result.photos.filter((p) => p.error).length;
+      return `            ${s.subject} (${truth}): ${res.label ?? 'no result'}, probability ${pct(res.probability)} from ${res.photos} photos` +
+        `${failed ? `, ${failed} failed` : ''}${regions ? `; top heatmap regions ${regions}` : ''} -> ${rel(s.file)}`;
+    }),
+    r.explain.status === 'done'
+      ? `  heatmaps  ${rel(path.join(r.out, 'screen'))}`
+      : `  heatmaps  ${r.explain.status === 'absent' ? r.explain.note : `explain stage failed: ${r.explain.error.code}: ${r.explain.error.message}`}`,
+    ...(r.synth.preview ? [`  preview   ${rel(r.synth.preview)} (before / planted / strength 1)`] : []),
+    `  model     ${rel(r.study.model)} (marked synthetic)`,
+    `  time      ${r.seconds.total.toFixed(0)} s (${Object.entries(r.seconds).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')})`,
+    `  report    ${r.study.report}`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** True when a graphical session is there to show a browser in (X11, Wayland, macOS, Windows). */
+export function hasDisplay(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): boolean {
+  if (platform === 'darwin' || platform === 'win32') return true;
+  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
+}
+
+/** Opens `file` in the default browser, detached; false when the opener cannot be started. */
+function openInBrowser(file: string): Promise<boolean> {
+  const [cmd, args] = process.platform === 'darwin' ? ['open', [file]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', file]] : ['xdg-open', [file]];
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('spawn', () => { child.unref(); resolve(true); });
+  });
+}
+
+/** `phenoface demo`. */
+export const run: Command = async (argv: string[], io: CliIO) => {
+  const { values, positionals } = parse(argv, {
+    out: { type: 'string', short: 'o' },
+    photos: { type: 'string' },
+    strength: { type: 'string' },
+    quick: { type: 'boolean' },
+    seed: { type: 'string' },
+    'no-open': { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
+  }, USAGE);
+  if (values.help) { io.out(HELP); return EXIT.ok; }
+  if (positionals.length > 0) throw usageError(`Unexpected argument "${positionals[0]}"; photos are given with --photos.`, USAGE);
+  const strength = numberOption(values.strength, 'strength', 0, 1, USAGE) ?? DEMO_DEFAULTS.strength;
+  const seed = numberOption(values.seed, 'seed', 0, 2 ** 31 - 1, USAGE, true) ?? DEMO_DEFAULTS.seed;
+  validateSynthOptions({ strength, fraction: DEMO_DEFAULTS.fraction, seed, jitter: SYNTH_DEFAULTS.jitter, jpegQuality: SYNTH_DEFAULTS.jpegQuality });
+
+  const result = await runDemo({
+    out: path.resolve(io.cwd, values.out ?? DEMO_DEFAULTS.out),
+    photos: values.photos && path.resolve(io.cwd, values.photos),
+    strength,
+    quick: values.quick,
+    seed,
+    log: io,
+    quiet: values.quiet,
+  });
+  io.out(formatDemoSummary(result, io.cwd));
+  if (!values['no-open'] && hasDisplay()) {
+    if (await openInBrowser(result.study.report)) io.err('demo: opening the report in your browser\n');
+    else io.err(`demo: could not start a browser; open ${result.study.report} yourself\n`);
+  }
+  const photoErrors = result.screenings.some((s) => s.result.photos.some((p) => p.error));
+  if (result.explain.status === 'failed') return EXIT.failure;
+  return result.synth.skipped > 0 || result.study.photosWithoutFace > 0 || photoErrors ? EXIT.partial : EXIT.ok;
+};
