@@ -134,3 +134,38 @@ describe('probability scores', () => {
     expect(() => fuseBySubject([0.2, 0.4], [0, 1], ['a', 'a'])).toThrow(/Subject "a" has two labels/);
   });
 });
+
+describe('summarise (the bootstrap fast path)', () => {
+  it('equals auc, rocCurve + tprAtFpr, confusion and brier under subject weights with ties', async () => {
+    const { summarise, ascendingOrder, confusion: conf } = await import('../../../src/evaluate/metrics.ts');
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const grid = Float64Array.from({ length: 21 }, (_, g) => g / 20);
+    for (let trial = 0; trial < 30; trial++) {
+      const n = 6 + Math.floor(rand() * 50);
+      const subjects = 2 + Math.floor(rand() * 10);
+      const score = Float64Array.from({ length: n }, () => Math.round(rand() * 8) / 8);
+      const subject = Int32Array.from({ length: n }, () => Math.floor(rand() * subjects));
+      const subjectLabel = Array.from({ length: subjects }, (_, s) => (s < 2 ? s : rand() < 0.5 ? 1 : 0));
+      const label = Uint8Array.from(subject, (s) => subjectLabel[s]);
+      const threshold = Float64Array.from({ length: n }, () => 0.25 + rand() * 0.5);
+      const sw = Float64Array.from({ length: subjects }, () => Math.floor(rand() * 3));
+      const w = Float64Array.from(subject, (s) => sw[s]);
+      const got = summarise(score, label, threshold, subject, ascendingOrder(score), sw, grid);
+      const expectedAuc = auc(score, label, w);
+      expect(got.auc === null).toBe(expectedAuc === null);
+      if (expectedAuc !== null) expect(got.auc).toBeCloseTo(expectedAuc, 12);
+      const roc = rocCurve(score, label, w);
+      if (roc) [...tprAtFpr(roc, grid)].forEach((t, g) => expect(got.tpr![g]).toBeCloseTo(t, 12));
+      else expect(got.tpr).toBeNull();
+      const c = conf(score, label, threshold, w);
+      expect(got.confusion.tp).toBeCloseTo(c.tp, 12);
+      expect(got.confusion.fp).toBeCloseTo(c.fp, 12);
+      expect(got.confusion.tn).toBeCloseTo(c.tn, 12);
+      expect(got.confusion.fn).toBeCloseTo(c.fn, 12);
+      const b = brier(score, label, w);
+      if (b === null) expect(got.brier).toBeNull();
+      else expect(got.brier).toBeCloseTo(b, 12);
+    }
+  });
+});

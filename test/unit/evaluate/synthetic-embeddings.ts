@@ -56,8 +56,9 @@ export function syntheticStudy(o: SyntheticOptions): SyntheticStudy {
     let total = counts.reduce((a, b) => a + b, 0);
     while (total !== o.totalPhotos) {
       const s = Math.floor(rng() * o.subjects);
-      if (total < o.totalPhotos) (counts[s]++, total++);
-      else if (counts[s] > 1) (counts[s]--, total--);
+      const step = total < o.totalPhotos ? 1 : counts[s] > 1 ? -1 : 0;
+      counts[s] += step;
+      total += step;
     }
   }
   for (let s = 0; s < o.subjects; s++) {
