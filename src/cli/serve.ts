@@ -29,7 +29,8 @@ patient, and read the screening result with its explanation.
   --port   TCP port (default ${SERVER_DEFAULTS.port}; 0 picks a free one)
   --token  access token (at least ${SERVER_DEFAULTS.minTokenLength} characters) every API request must send
            as "Authorization: Bearer <token>"; default: the PHENOFACE_TOKEN environment variable.
-           Make one with \`openssl rand -hex 16\`.
+           Make one with \`openssl rand -hex 16\`. With a token, Host and Origin headers are not
+           checked, so the server also works behind an HTTPS reverse proxy.
   --keep   write each screening's photos and result to a new folder in DIR (off by default:
            photos are processed in memory and never written to disk or logs)
 
@@ -133,7 +134,7 @@ export function serveCommand(deps: ServeDeps = { loadService: loadRealService })
     const info = service.info();
     io.out(`Phenoface is serving model ${info.id} (${info.backbone}) at ${url}\n`);
     if (token !== undefined) io.out('Every API request needs the access token; the page asks for it once per browser tab.\n');
-    if (!isLoopbackHost(host)) io.err('Warning: traffic is not encrypted (plain HTTP). Use this only on a trusted network, or behind an HTTPS reverse proxy.\n');
+    if (!isLoopbackHost(host)) io.err('Warning: traffic is not encrypted (plain HTTP). Use this only on a trusted network, or behind an HTTPS reverse proxy (which needs --token too).\n');
     io.out('Press Ctrl+C to stop.\n');
     deps.onListening?.(url);
 

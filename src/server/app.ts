@@ -18,7 +18,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import type { ScreenResult } from '../screen-types.ts';
-import { bearerMatches, hostName, isLoopbackHost, sameOrigin } from './access.ts';
+import { bearerMatches, checkBinding, hostName, isLoopbackHost, sameOrigin } from './access.ts';
 import { SERVER_DEFAULTS, type ServerConfig } from './config.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
 import { ScreeningQueue } from './queue.ts';
@@ -32,7 +32,7 @@ export const DEFAULT_WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.m
 export interface ServerOptions {
   /** The screening service (the real `Screener`, or a fake in tests). */
   service: ScreenService;
-  /** Overrides of {@link SERVER_DEFAULTS}. `host` decides whether Host headers are checked. */
+  /** Overrides of {@link SERVER_DEFAULTS}. A non-loopback `host` requires `token` (E_CONFIG otherwise). */
   config?: Partial<ServerConfig>;
   /** When set, every `/api` request needs `Authorization: Bearer <token>`. */
   token?: string;
@@ -79,7 +79,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const cfg: ServerConfig = { ...SERVER_DEFAULTS, ...opts.config };
   const queue = new ScreeningQueue(cfg.concurrency, cfg.queueSize);
   const budget = new ByteBudget(cfg.maxBufferedBytes, () => queue.retryAfterSec());
-  const checkHost = isLoopbackHost(cfg.host);
+  checkBinding(cfg.host, opts.token, cfg.minTokenLength);
+  // Without a token (loopback only), a browser page from another site is the threat: refuse
+  // foreign Host names (DNS rebinding) and cross-origin posts. With a token, the token decides, and
+  // a reverse proxy may rewrite Host and Origin freely.
+  const browserChecks = opts.token === undefined;
   const webRoot = opts.webRoot ?? DEFAULT_WEB_ROOT;
 
   const app = Fastify({
@@ -93,8 +97,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
-    // Loopback mode: refuse Host names that are not this machine (DNS rebinding).
-    if (checkHost && !isLoopbackHost(hostName(request.headers.host))) {
+    if (browserChecks && !isLoopbackHost(hostName(request.headers.host))) {
       throw new ApiError(403, 'E_FORBIDDEN', `Host "${request.headers.host ?? ''}" is not accepted by a server on ${cfg.host}. Expected localhost or 127.0.0.1.`);
     }
     if (!isApi(request.url)) return;
@@ -103,7 +106,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       const given = request.headers.authorization === undefined ? 'No Authorization header' : 'The access token is wrong';
       throw new ApiError(401, 'E_UNAUTHORIZED', `${given}. Expected "Authorization: Bearer <token>" with the token the server was started with.`, { 'www-authenticate': 'Bearer' });
     }
-    if (request.method !== 'GET' && request.method !== 'HEAD' && !sameOrigin(request.headers.origin, request.headers.host)) {
+    if (browserChecks && request.method !== 'GET' && request.method !== 'HEAD' && !sameOrigin(request.headers.origin, request.headers.host)) {
       throw new ApiError(403, 'E_FORBIDDEN', `Cross-origin request from "${request.headers.origin}" refused. Expected requests from this server's own page.`);
     }
   });

@@ -208,6 +208,28 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     await page.close();
   });
 
+  it('when the server is busy, says so and tries again after Retry-After', async () => {
+    let open_!: () => void;
+    const gate = new Promise<void>((r) => { open_ = r; });
+    let held = true;
+    const s = await startServer({ service: new FakeScreenService({ gate: () => (held ? gate : Promise.resolve()) }), webRoot, config: { concurrency: 1, queueSize: 0 } });
+    servers.push(s.app);
+    // Another client's screening occupies the only slot.
+    const form = new FormData();
+    form.append('photos', new Blob([new Uint8Array(await facePhoto())], { type: 'image/jpeg' }), 'other.jpg');
+    const other = fetch(`${s.url}api/screen`, { method: 'POST', body: form });
+    await expect.poll(async () => (await (await fetch(`${s.url}api/health`)).json()).queue.running).toBe(1);
+    const { page } = await open(undefined, s.url);
+    await page.setInputFiles('[data-testid=file-input]', [await photoFile('front.jpg', await facePhoto())]);
+    await page.click('[data-testid=screen-button]');
+    await expect.poll(() => page.locator('[data-testid=status]').textContent()).toContain('The server is busy with other screenings; trying again in');
+    held = false;
+    open_();
+    expect((await other).status).toBe(200);
+    await page.waitForSelector('[data-testid=probability]', { timeout: 20_000 });
+    await page.close();
+  });
+
   it('asks for the access token when the server needs one, then works', async () => {
     const token = 'e2e-token-0123456789abcdef';
     const s = await startServer({ service: new FakeScreenService(), webRoot, token });

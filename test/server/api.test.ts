@@ -266,10 +266,17 @@ describe('access', () => {
     expect((await post(app, [{ filename: 'a.jpg', bytes: photo }], { origin: 'http://localhost:8080', host: 'localhost:8080' })).statusCode).toBe(200);
   });
 
-  it('on a LAN address (with its token), any Host is accepted', async () => {
+  it('with a token, the token decides: any Host and Origin (a LAN name, a reverse proxy) are accepted', async () => {
     const { app } = await server({ token, config: { host: '0.0.0.0' } });
     const res = await app.inject({ method: 'GET', url: '/api/health', headers: { host: 'screening-pc.hospital.local:8080', authorization: `Bearer ${token}` } });
     expect(res.statusCode).toBe(200);
+    const proxied = await post(app, [{ filename: 'a.jpg', bytes: await facePhoto() }], { host: '127.0.0.1:8080', origin: 'https://phenoface.hospital.example', authorization: `Bearer ${token}` });
+    expect(proxied.statusCode).toBe(200);
+    expectError(await app.inject({ method: 'GET', url: '/api/health', headers: { host: 'screening-pc.hospital.local:8080' } }), 401, 'E_UNAUTHORIZED');
+  });
+
+  it('refuses to build a server on a non-loopback address without a token', async () => {
+    await expect(buildServer({ service: new FakeScreenService(), config: { host: '0.0.0.0' } })).rejects.toMatchObject({ code: 'E_CONFIG' });
   });
 });
 

@@ -9,7 +9,7 @@ const TOKEN_KEY = 'phenoface.token';
 
 /** An API failure with the server's code and message (and per-photo records on 422). */
 export class ApiFailure extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly body?: ApiErrorResponse) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly body?: ApiErrorResponse, readonly retryAfterSec?: number) {
     super(message);
   }
 }
@@ -48,8 +48,8 @@ async function request<T>(method: string, path: string, body?: FormData): Promis
   }
   if (!res.ok) {
     const err = json as ApiErrorResponse;
-    if (res.status === 503 && res.headers.get('retry-after')) err.error.message += ` (retry in about ${res.headers.get('retry-after')} s)`;
-    throw new ApiFailure(res.status, err.error?.code ?? 'E_INTERNAL', err.error?.message ?? `HTTP ${res.status}`, err);
+    const retry = Number(res.headers.get('retry-after'));
+    throw new ApiFailure(res.status, err.error?.code ?? 'E_INTERNAL', err.error?.message ?? `HTTP ${res.status}`, err, Number.isFinite(retry) && retry > 0 ? retry : undefined);
   }
   return json as T;
 }

@@ -133,8 +133,9 @@ export class ScreenView {
     this.renderList();
     this.say(`Screening ${sent.length} photo${sent.length === 1 ? '' : 's'}…`);
     replace(this.results);
+    const slow = setTimeout(() => this.say(`Screening ${sent.length} photo${sent.length === 1 ? '' : 's'}… this can take a minute when others are screening too.`), 8000);
     try {
-      const result = await api.screen(sent.map((s) => s.file));
+      const result = await this.screenWithRetry(sent);
       this.show(result, sent);
       const usable = result.subject.photos;
       this.say(`Done: ${usable} of ${sent.length} photo${sent.length === 1 ? '' : 's'} screened.`);
@@ -149,8 +150,24 @@ export class ScreenView {
         this.say(advice && advice !== e.message ? `${advice} (${e.message})` : e.message, true);
       }
     } finally {
+      clearTimeout(slow);
       this.busy = false;
       this.renderList();
+    }
+  }
+
+  /** Sends the photos; when the server is busy (503), waits the Retry-After it gave and tries again, twice at most. */
+  private async screenWithRetry(sent: Selected[]): Promise<ScreenResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await api.screen(sent.map((s) => s.file));
+      } catch (err) {
+        if (!(err instanceof ApiFailure) || err.status !== 503 || attempt >= 2) throw err;
+        const waitSec = Math.min(60, Math.max(1, err.retryAfterSec ?? 5));
+        this.say(`The server is busy with other screenings; trying again in ${waitSec} s…`);
+        await new Promise((r) => setTimeout(r, waitSec * 1000));
+        this.say(`Screening ${sent.length} photo${sent.length === 1 ? '' : 's'}…`);
+      }
     }
   }
 
