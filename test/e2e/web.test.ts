@@ -191,6 +191,44 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     await context.close();
   });
 
+  it('keeps text contrast at WCAG AA (4.5:1, 3:1 for large text) on the result and model pages', async () => {
+    const { page } = await open();
+    await page.setInputFiles('[data-testid=file-input]', [await photoFile('a-profile.jpg', await facePhoto()), await photoFile('wall.jpg', await blankPhoto())]);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=probability]');
+    const failures = async () => page.evaluate(() => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+      const lum = ([r, g, b]: number[]) => {
+        const f = (v: number) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+      };
+      const background = (el: Element | null): number[] => {
+        for (; el; el = el.parentElement) {
+          const c = rgb(getComputedStyle(el).backgroundColor);
+          if (c.length >= 3 && (c.length === 3 || c[3] > 0.5)) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+      };
+      const out: string[] = [];
+      for (const el of Array.from(document.querySelectorAll('body *'))) {
+        const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim());
+        const st = getComputedStyle(el);
+        if (!own || st.visibility === 'hidden' || (el as HTMLElement).offsetParent === null || el.closest('.visually-hidden, .print-only')) continue;
+        const [a, b] = [lum(rgb(st.color)), lum(background(el))];
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+        const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+        if (ratio < need) out.push(`${ratio.toFixed(2)} < ${need}: ${el.tagName}.${el.className} "${el.textContent!.trim().slice(0, 40)}"`);
+      }
+      return out;
+    });
+    expect(await failures()).toEqual([]);
+    await page.goto(`${url}#/model`);
+    await page.waitForSelector('table.metrics');
+    expect(await failures()).toEqual([]);
+    await page.close();
+  });
+
   it('is operable from the keyboard and labels every control', async () => {
     const { page } = await open();
     await page.keyboard.press('Tab');
