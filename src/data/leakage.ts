@@ -20,15 +20,22 @@
  *   about p% of true splits are then missed by construction) and `absolute` (a fixed cosine for
  *   the backbone, also used when fewer than `minCalibrationSubjects` subjects can be split).
  *
- *   Measured on CFP (60 people, 14 frontal and profile photos each, MobileFaceNet): the highest
- *   impostor centroid cosine was 0.737 and the robust threshold 0.738 (the 5th percentile: 0.736);
- *   ids made by splitting a person's frontal photos scored 0.80-0.90 and were all flagged. Five
- *   subjects with profile photos only (low self-similarity, 0.35-0.61) pulled the 5th percentile
- *   down to 0.557 (dozens of false alarms) but the robust threshold only to 0.701. Centroids
- *   rather than the mean or maximum over photo pairs: on the mean, impostors' tail (0.38) overlapped
- *   the frontal splits (0.37-0.63); single look-alike photo pairs reach 0.85, above many genuine
- *   maxima. A person whose frontal photos are under one id and profile photos under another scores
- *   0.38-0.69 and is mostly not caught: cross-pose similarity is the backbone's limit.
+ *   By default a pair is flagged only when the two subjects are also each other's most similar
+ *   subject (mutual nearest neighbours): a look-alike "hub" close to many people is not flagged
+ *   with each of them, while one person's two ids are nearly always each other's nearest.
+ *
+ *   Measured on CFP with MobileFaceNet (14 frontal and profile photos per person). 60 people: the
+ *   highest impostor centroid cosine was 0.737 and the robust threshold 0.738 (the 5th percentile
+ *   0.736). 250 people (31,000 subject pairs): threshold 0.739; 68 impostor pairs above it (up to
+ *   0.879, all different people), 11 of them mutual nearest neighbours. Ten people each split into
+ *   two ids (frontal photos 1-5 and 6-10) scored 0.79-0.90 and all ten were flagged; split into
+ *   mixed halves, 9 of 10. Subjects with profile photos only (self-similarity 0.35-0.61) pulled
+ *   the 5th percentile down to 0.557 on 60 people (dozens of false alarms), the robust threshold
+ *   only to 0.701. Centroids rather than the mean or maximum over photo pairs: on the mean,
+ *   impostors' tail (0.38) overlapped frontal splits (0.37-0.63); single look-alike photo pairs
+ *   reach 0.85, above many genuine maxima. A person whose frontal photos are under one id and
+ *   profile photos under another scores 0.38-0.69 and is mostly not caught: cross-pose similarity
+ *   is the backbone's limit. Expect a few look-alike warnings per few hundred subjects, for review.
  * All similarities are on L2-normalised embeddings.
  */
 import { PhenofaceError } from '../errors.ts';
@@ -108,6 +115,8 @@ export interface LeakageOptions {
   /** How the identity threshold is set (default `split-half-robust` with k = 3). */
   identity?: IdentityRule;
   minCalibrationSubjects?: number;
+  /** Flag a pair only when each subject is the other's most similar subject (default true). */
+  mutualNearest?: boolean;
 }
 
 /** Warnings, and the identity threshold used (absent when no photo has an embedding). */
@@ -171,6 +180,7 @@ export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOp
   const nearCos = options.nearDuplicateCosine ?? DATA_DEFAULTS.nearDuplicateCosine;
   const identity = options.identity ?? { rule: 'split-half-robust', k: DATA_DEFAULTS.identityRobustK };
   const minCalibration = options.minCalibrationSubjects ?? DATA_DEFAULTS.identityMinCalibrationSubjects;
+  const mutualNearest = options.mutualNearest ?? DATA_DEFAULTS.identityMutualNearest;
   const warnings: LeakageWarning[] = [];
 
   // 1. Identical content.
@@ -230,10 +240,13 @@ export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOp
 
   const ids = [...members.keys()];
   const centroids = ids.map((id) => centroid(members.get(id)!));
+  const similarity = ids.map((_, a) => ids.map((_, b) => (a === b ? -Infinity : dot(centroids[a], centroids[b]))));
+  const nearest = similarity.map((row) => row.indexOf(Math.max(...row)));
   for (let a = 0; a < ids.length; a++) {
     for (let b = a + 1; b < ids.length; b++) {
-      const centroidCosine = dot(centroids[a], centroids[b]);
+      const centroidCosine = similarity[a][b];
       if (centroidCosine < threshold.cosine) continue;
+      if (mutualNearest && (nearest[a] !== b || nearest[b] !== a)) continue;
       let maxCosine = -Infinity;
       let sum = 0;
       let closestPair: [string, string] = ['', ''];

@@ -152,6 +152,23 @@ describe('checkLeakage: one person under two subject ids', () => {
     expect(robust.warnings).toEqual([]);
   });
 
+  it('flags only mutual nearest subjects by default, so a look-alike of one half is not flagged', () => {
+    const at = (deg: number, z = 0) => unitVec([Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180), z]);
+    // A and B: one person (cosine 0.90); C: a look-alike of A (0.85) whose nearest subject is A, but A's is B.
+    const photos: LeakagePhoto[] = [
+      { path: 'a.jpg', subject: 'A', embedding: at(0) },
+      { path: 'b.jpg', subject: 'B', embedding: at(25.84) },
+      { path: 'c.jpg', subject: 'C', embedding: at(-31.79) },
+    ];
+    const absolute = { identity: { rule: 'absolute', cosine: 0.8 } } as const;
+    const pairs = (opts: object) => checkLeakage(photos, opts).warnings.map((w) => (w as SamePersonWarning).subjects);
+    expect(pairs(absolute)).toEqual([['A', 'B']]);
+    expect(pairs({ ...absolute, mutualNearest: false })).toEqual([
+      ['A', 'B'],
+      ['A', 'C'],
+    ]);
+  });
+
   it('falls back to the absolute threshold when too few subjects have two photos, and honours an absolute rule', () => {
     const photos = syntheticPhotos(3, 2, 1, (id, k) => (id === 0 && k === 1 ? 'dup' : `s${id}`), 0.5);
     const fallback = checkLeakage(photos);
