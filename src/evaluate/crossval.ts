@@ -181,14 +181,26 @@ export interface StudyResult {
   permutation: PermutationResult | null;
 }
 
-/** The labels, subjects and thresholds of one set of units (photos or subjects) in one repeat. */
+/**
+ * The scores, labels, thresholds and subjects of one set of units (photos or subjects) in one
+ * repeat, sorted by descending score (as {@link summarise} needs).
+ */
 interface RepeatSet {
   score: Float64Array;
   label: Uint8Array;
   threshold: Float64Array;
   /** Index of each unit's subject, for bootstrap weights. */
   subject: Int32Array;
-  order: Int32Array;
+}
+
+function repeatSet(score: ArrayLike<number>, label: ArrayLike<number>, threshold: ArrayLike<number>, subject: ArrayLike<number>): RepeatSet {
+  const order = ascendingOrder(score).reverse();
+  return {
+    score: Float64Array.from(order, (i) => score[i]),
+    label: Uint8Array.from(order, (i) => label[i]),
+    threshold: Float64Array.from(order, (i) => threshold[i]),
+    subject: Int32Array.from(order, (i) => subject[i]),
+  };
 }
 
 type Resolved = Required<Omit<StudyOptions, 'classifier'>> & { classifier: Classifier };
@@ -288,7 +300,7 @@ function measure(sets: RepeatSet[], prevalence: number, grid: Float64Array, subj
   const curve = new Float64Array(grid.length);
   let curves = 0;
   for (const set of sets) {
-    const m = summarise(set.score, set.label, set.threshold, set.subject, set.order, subjectWeights, grid);
+    const m = summarise(set.score, set.label, set.threshold, set.subject, subjectWeights, grid);
     const r = rates(m.confusion);
     const pv = predictiveValues(r.sensitivity, r.specificity, prevalence);
     const values = [m.auc, r.accuracy, r.balancedAccuracy, r.sensitivity, r.specificity, pv.ppv, pv.npv, m.brier];
@@ -349,32 +361,31 @@ interface RepeatPredictions {
   subjectThreshold: Float64Array;
 }
 
-/** Photo- and subject-level sets of the photos in `rows`, one per repeat. */
-function groupSets(rows: number[], repeats: RepeatPredictions[], y: readonly number[], subjectIndex: Int32Array, subjects: readonly string[]) {
+/**
+ * Photo- and subject-level sets of the photos in `rows`, one per repeat. A subject's score fuses
+ * its photos among `rows`, unless `subjectScore` gives one per row (the baseline's).
+ */
+function groupSets(
+  rows: number[],
+  repeats: RepeatPredictions[],
+  y: readonly number[],
+  subjectIndex: Int32Array,
+  subjects: readonly string[],
+  subjectScore?: Float64Array[],
+) {
   const photo: RepeatSet[] = [];
   const subject: RepeatSet[] = [];
-  for (const rep of repeats) {
-    const score = Float64Array.from(rows, (i) => rep.probability[i]);
-    const label = Uint8Array.from(rows, (i) => y[i]);
-    photo.push({
-      score,
-      label,
-      threshold: Float64Array.from(rows, (i) => rep.photoThreshold[i]),
-      subject: Int32Array.from(rows, (i) => subjectIndex[i]),
-      order: ascendingOrder(score),
-    });
+  repeats.forEach((rep, r) => {
+    const score = rows.map((i) => rep.probability[i]);
+    const label = rows.map((i) => y[i]);
+    photo.push(repeatSet(score, label, rows.map((i) => rep.photoThreshold[i]), rows.map((i) => subjectIndex[i])));
     const fused = fuseBySubject(score, label, rows.map((i) => subjects[i]));
     const firstRow = new Map<string, number>();
     for (const i of rows) if (!firstRow.has(subjects[i])) firstRow.set(subjects[i], i);
     const rowOf = fused.subjects.map((s) => firstRow.get(s)!);
-    subject.push({
-      score: fused.probability,
-      label: fused.label,
-      threshold: Float64Array.from(rowOf, (i) => rep.subjectThreshold[i]),
-      subject: Int32Array.from(rowOf, (i) => subjectIndex[i]),
-      order: ascendingOrder(fused.probability),
-    });
-  }
+    const fusedScore = subjectScore ? rowOf.map((i) => subjectScore[r][i]) : fused.probability;
+    subject.push(repeatSet(fusedScore, fused.label, rowOf.map((i) => rep.subjectThreshold[i]), rowOf.map((i) => subjectIndex[i])));
+  });
   return { photo, subject };
 }
 
@@ -508,7 +519,6 @@ export async function crossValidate(input: StudyData & StudyOptions): Promise<St
     }
     return out;
   });
-  const baselineSets = groupSets(all, baselineRepeats, y, subjectIndex, subjects);
   const subjectShare = splits.map((foldsOfRepeat) => {
     const share = new Float64Array(n);
     for (const fold of foldsOfRepeat) {
@@ -518,12 +528,7 @@ export async function crossValidate(input: StudyData & StudyOptions): Promise<St
     }
     return share;
   });
-  baselineSets.subject.forEach((set, rep) => {
-    const firstRow = new Map<number, number>();
-    all.forEach((i) => firstRow.has(subjectIndex[i]) || firstRow.set(subjectIndex[i], i));
-    set.score = Float64Array.from(set.subject, (s) => subjectShare[rep][firstRow.get(s)!]);
-    set.order = ascendingOrder(set.score);
-  });
+  const baselineSets = groupSets(all, baselineRepeats, y, subjectIndex, subjects, subjectShare);
   // Point values only: the baseline is a reference line, and its intervals would cost a fifth of the bootstrap.
   const baseline = { photo: levelMetrics(baselineSets.photo, r, grid, []), subject: levelMetrics(baselineSets.subject, r, grid, []) };
 

@@ -310,24 +310,24 @@ export interface Summary {
 }
 
 /**
- * AUC, ROC TPR on an FPR grid, confusion counts and Brier score in two passes without
- * allocating per call beyond the TPR array: the inner loop of the subject bootstrap. Row i weighs
- * `subjectWeights[subject[i]]` (1 without weights). Gives the same numbers as {@link auc},
- * {@link rocCurve} + {@link tprAtFpr}, {@link confusion} and {@link brier} (pinned by a test).
- * `order` is the rows' {@link ascendingOrder}; `grid` ascends.
+ * AUC, ROC TPR on an FPR grid, confusion counts and Brier score in two sequential passes with no
+ * allocation beyond the TPR array: the inner loop of the subject bootstrap. Rows must be sorted by
+ * descending score; row i weighs `subjectWeights[subject[i]]` (1 without weights). Gives the same
+ * numbers as {@link auc}, {@link rocCurve} + {@link tprAtFpr}, {@link confusion} and {@link brier}
+ * (pinned by a test). `grid` ascends.
  */
 export function summarise(
-  score: ArrayLike<number>,
-  label: ArrayLike<number>,
-  threshold: ArrayLike<number>,
-  subject: ArrayLike<number>,
-  order: Int32Array,
-  subjectWeights: ArrayLike<number> | undefined,
-  grid: ArrayLike<number>,
+  score: Float64Array,
+  label: Uint8Array,
+  threshold: Float64Array,
+  subject: Int32Array,
+  subjectWeights: Float64Array | undefined,
+  grid: Float64Array,
 ): Summary {
+  const n = score.length;
   const c: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
   let squared = 0;
-  for (let i = 0; i < score.length; i++) {
+  for (let i = 0; i < n; i++) {
     const w = subjectWeights ? subjectWeights[subject[i]] : 1;
     if (w === 0) continue;
     const p = score[i];
@@ -352,12 +352,11 @@ export function summarise(
   let tp = 0;
   let fp = 0;
   let sum = 0;
-  for (let end = order.length - 1; end >= 0; ) {
-    const s = score[order[end]];
+  for (let i = 0; i < n; ) {
+    const s = score[i];
     let tiePos = 0;
     let tieNeg = 0;
-    for (; end >= 0 && score[order[end]] === s; end--) {
-      const i = order[end];
+    for (; i < n && score[i] === s; i++) {
       const w = subjectWeights ? subjectWeights[subject[i]] : 1;
       if (label[i] === 1) tiePos += w;
       else tieNeg += w;

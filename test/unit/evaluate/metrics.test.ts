@@ -151,7 +151,9 @@ describe('summarise (the bootstrap fast path)', () => {
       const threshold = Float64Array.from({ length: n }, () => 0.25 + rand() * 0.5);
       const sw = Float64Array.from({ length: subjects }, () => Math.floor(rand() * 3));
       const w = Float64Array.from(subject, (s) => sw[s]);
-      const got = summarise(score, label, threshold, subject, ascendingOrder(score), sw, grid);
+      const desc = ascendingOrder(score).reverse();
+      const sorted = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => a.map((_, k) => a[desc[k]]) as T;
+      const got = summarise(sorted(score), sorted(label), sorted(threshold), sorted(subject), sw, grid);
       const expectedAuc = auc(score, label, w);
       expect(got.auc === null).toBe(expectedAuc === null);
       if (expectedAuc !== null) expect(got.auc).toBeCloseTo(expectedAuc, 12);
