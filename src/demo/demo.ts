@@ -141,7 +141,7 @@ async function prepareOut(out: string): Promise<void> {
 }
 
 /** One planted and one control person, drawn from `(seed, id)` among those with written photos. */
-function chooseHeldOut(truth: Truth, seed: number): string[] {
+function chooseHeldOut(truth: Truth, seed: number): [string | undefined, string | undefined] {
   const withPhotos = new Set(truth.photos.map((p) => p.subject));
   const rank = (label: string) => [...withPhotos]
     .filter((id) => truth.subjects[id].label === label)
@@ -211,6 +211,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
   checkDemoModels();
   const out = path.resolve(opts.out);
+  const photosDir = opts.photos && path.resolve(opts.photos);
+  if (photosDir && (photosDir === out || photosDir.startsWith(out + path.sep))) {
+    // A re-run clears the output folder's photos/, synth/ ...: it must not hold the input.
+    throw new PhenofaceError('E_INPUT', `--photos "${opts.photos}" lies inside the output folder "${opts.out}". Should be outside it.`);
+  }
   await prepareOut(out);
   await writeFile(path.join(out, MARKER), JSON.stringify({ contract: 1, generator: 'phenoface demo', synthetic: true, status: 'running' }) + '\n');
 
@@ -222,8 +227,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const synthDir = path.join(out, 'synth');
   let synthResult;
   try {
-    if (opts.photos) {
-      const input = await readSynthInput(path.resolve(opts.photos));
+    if (photosDir) {
+      const input = await readSynthInput(photosDir);
       rows = input.rows;
       inputErrors = input.errors;
       source = `photos from ${opts.photos}`;
@@ -264,7 +269,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const affected = Object.entries(truth.subjects).filter(([id, s]) => people.has(id) && s.label === SYNTH_LABELS.affected).length;
 
   // 3. Hold out one planted and one control person; study the rest.
-  const heldOut = chooseHeldOut(truth, seed);
+  const drawn = chooseHeldOut(truth, seed);
+  if (drawn[0] === undefined || drawn[1] === undefined) {
+    throw new PhenofaceError('E_INPUT', `After synth, the ${drawn[0] === undefined ? SYNTH_LABELS.affected : SYNTH_LABELS.control} class has no person with a usable photo. Should be photos of more people.`);
+  }
+  const heldOut = [drawn[0], drawn[1]];
   const studyManifest = path.join(synthDir, 'study-manifest.csv');
   const lines = ['path,subject,label,view', ...truth.photos.filter((p) => !heldOut.includes(p.subject)).map((p) => [p.path, p.subject, p.label, p.view].map(csvCell).join(','))];
   await writeFile(studyManifest, lines.join('\n') + '\n');

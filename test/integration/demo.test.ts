@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { checkDemoModels, readDemoResult, type DemoResult } from '../../src/demo/demo.ts';
@@ -48,6 +49,20 @@ describe('phenoface demo: usage', () => {
     expect(await main(['demo', '--out', 'foreign', '--no-open'], io)).toBe(1);
     expect(io.stderr).toMatch(/E_INPUT: Output folder ".*foreign" is not empty and holds no earlier demo/);
     expect(await readFile(path.join(dir, 'foreign', 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
+  it.skipIf(Boolean(why))('refuses --photos inside the output folder, and photos in which too few people have a face', async () => {
+    let io = memoryIO(dir);
+    expect(await main(['demo', '--out', 'mine', '--photos', 'mine/photos', '--no-open'], io)).toBe(1);
+    expect(io.stderr).toContain(`E_INPUT: --photos "${path.join(dir, 'mine', 'photos')}" lies inside the output folder "${path.join(dir, 'mine')}". Should be outside it.`);
+    // Three "people" whose photos hold no face: synth skips every photo and the demo says why.
+    for (const person of ['a', 'b', 'c']) {
+      await mkdir(path.join(dir, 'faceless', person), { recursive: true });
+      await sharp({ create: { width: 160, height: 160, channels: 3, background: { r: 90, g: 140, b: 200 } } }).jpeg().toFile(path.join(dir, 'faceless', person, '1.jpg'));
+    }
+    io = memoryIO(dir);
+    expect(await main(['demo', '--out', 'faceless-out', '--photos', 'faceless', '--no-open', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toContain('E_INPUT: Only 0 people have a photo with a usable face (of 3); the demo needs at least 8.');
   });
 });
 
