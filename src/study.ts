@@ -229,7 +229,7 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
       const shuffledY = permuteSubjectLabels(data.y, data.subjects, mulberry32(deriveSeed(seed, 0x5ff1e)));
       const shuffled = trainFinal({ X: data.X, y: shuffledY, subjects: data.subjects, classifier, seed });
       const { result: x, meanHeatmapPng } = await explainStudy({
-        photos: used.map((p) => ({ path: p.item.path, abs: p.item.absPath, subject: p.item.subject, y: p.item.y, view: p.view ?? null })),
+        photos: used.map((p) => ({ path: p.item.path, abs: p.item.absPath, subject: p.item.subject, y: p.item.y, view: p.view ?? null, landmarks5: p.face?.landmarks5 })),
         predictions: result.predictions,
         folds: result.folds,
         model: final.model,

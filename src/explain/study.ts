@@ -17,7 +17,9 @@ import { percentileInterval } from '../evaluate/bootstrap.ts';
 import type { FoldReport, OofPrediction } from '../evaluate/crossval.ts';
 import { deriveSeed, mulberry32, randomInt, shuffleInPlace } from '../evaluate/random.ts';
 import { Pipeline } from '../pipeline.ts';
-import type { RgbImage, View } from '../types.ts';
+import { alignFace } from '../align/index.ts';
+import { decodeImage } from '../image/index.ts';
+import type { Landmarks5, RgbImage, View } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from './defaults.ts';
 import { classifierScorer, Explainer, type FaceExplanation, type FaceForward } from './explainer.ts';
 import { spearman, unitEmbedding } from './gradcam.ts';
@@ -36,6 +38,8 @@ export interface StudyPhoto {
   /** 1 = positive class. */
   y: number;
   view?: View | null;
+  /** The face's landmarks from the study's embedding (full-size pixels): the photo is aligned without detecting again. */
+  landmarks5?: Landmarks5;
 }
 
 /** Options of {@link explainStudy} (defaults in `EXPLAIN_DEFAULTS.study`). */
@@ -81,8 +85,8 @@ export interface PhotoRecord {
   subjectCorrect: boolean | null;
   /** The final model's decision value (logit). */
   score: number;
-  /** Region with the largest share. */
-  top: RegionName;
+  /** Region with the largest share; null when the map is empty (no evidence for the positive class anywhere). */
+  top: RegionName | null;
   shares: Record<RegionName, number>;
   /** Plain share of heat energy outside the face. */
   outsideEnergy: number;
@@ -95,7 +99,7 @@ export interface PhotoRecord {
   /** Spearman correlation of the region shares of each sanity model with the real ones. */
   regionSanity: Record<string, number | null>;
   /** Top region under the shuffled-label model. */
-  shuffledTop?: RegionName;
+  shuffledTop?: RegionName | null;
 }
 
 /** One sanity check's outcome. */
@@ -207,12 +211,22 @@ function meanCi(values: readonly { subject: string; value: number | null }[], re
 }
 
 const byRegion = <T>(f: (r: RegionName, k: number) => T) => Object.fromEntries(REGION_NAMES.map((r, k) => [r, f(r, k)])) as Record<RegionName, T>;
-const topOf = (e: FaceExplanation): RegionName => [...e.regions].sort((a, b) => b.share - a.share)[0].name;
+/** The region with the largest share; null for an empty map (no cell with evidence for the positive class). */
+const topOf = (e: FaceExplanation): RegionName | null => (e.regions.some((r) => r.share > 0) ? [...e.regions].sort((a, b) => b.share - a.share)[0].name : null);
 
 /** A forward pass re-run through another head (the randomised-head check): its own raw and unit embedding. */
 function throughHead(fwd: FaceForward, head: ReturnType<typeof randomisedHead>): FaceForward {
   const raw = Float32Array.from(headEmbedding(head.head, fwd.features));
   return { raw, unit: unitEmbedding(raw), features: fwd.features };
+}
+
+/** The photo's aligned face: from its known landmarks (decode and warp only), else through the whole pipeline. */
+async function alignedFaceOf(pipeline: Pipeline, photo: StudyPhoto): Promise<RgbImage> {
+  const spec = pipeline.backbone!.spec;
+  if (!photo.landmarks5) return (await pipeline.embedFile(photo.abs)).aligned.image;
+  const img = await decodeImage(photo.abs, pipeline.config.image);
+  const lm = photo.landmarks5.map(([x, y]) => [x * img.scale, y * img.scale]) as Landmarks5;
+  return alignFace(img, lm, spec.template, spec.inputSize).image;
 }
 
 /** Runs the analysis (see module doc). Photos whose face cannot be found again are listed, not fatal. */
@@ -239,7 +253,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
     for (const [i, photo] of sample.entries()) {
       let face: RgbImage;
       try {
-        face = (await pipeline.embedFile(photo.abs)).aligned.image;
+        face = await alignedFaceOf(pipeline, photo);
       } catch (err) {
         failed.push({ path: photo.path, error: toErrorRecord(err) });
         continue;
@@ -320,8 +334,8 @@ export function summarise(
   const regions = Object.fromEntries(Object.entries(groups).map(([g, rs]) => [g, byRegion((name) => meanCi(rs.map((r) => ({ subject: r.subject, value: r.shares[name] })), B, seed))])) as StudyExplanation['regions'];
 
   const correctPos = records.filter((r) => isPos(r) && r.correct);
-  const freq = (tops: (RegionName | undefined)[]) => byRegion((name) => (tops.length ? tops.filter((t) => t === name).length / tops.length : 0));
-  const withShuffled = correctPos.filter((r) => r.shuffledTop);
+  const freq = (tops: (RegionName | null | undefined)[]) => byRegion((name) => (tops.length ? tops.filter((t) => t === name).length / tops.length : 0));
+  const withShuffled = correctPos.filter((r) => r.shuffledTop !== undefined);
 
   const energy = meanCi(records.map((r) => ({ subject: r.subject, value: r.outsideEnergy })), B, seed);
   const ratio = energy.mean === null ? null : energy.mean / area / ((1 - energy.mean) / (1 - area));

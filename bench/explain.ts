@@ -1,0 +1,149 @@
+/**
+ * Benchmarks of the explanations (issue 4).
+ *
+ * 1. Speed: Grad-CAM + regions per photo (one aligned face per call, as `screen` does: backbone
+ *    forward with the feature map, exact gradient, 7x7 map, 112x112 upsampling, region shares) on
+ *    CFP frontal faces; the peer is the plain embedding of the same face. Target <= 300 ms on 2 cores.
+ *    Overlay drawing and PNG encoding are timed separately.
+ * 2. Planted regions: `phenoface synth` sets from CFP frontal photos (perinasal-only and
+ *    periorbital-only, strength 0.6, half the subjects affected), each run through `phenoface
+ *    study` with its explanation analysis. Target: the planted region is the top-ranked region
+ *    for >= 80% of correctly classified positive photos, and the shuffled-label model shows no
+ *    such preference (its rate stays near what its own heat maps give any region by chance).
+ *
+ * Work files go to $PHENOFACE_BENCH_DIR (default: a folder in the OS temp dir) and are reused
+ * when present (synth sets and study embedding caches), so a re-run costs minutes, not tens.
+ * Needs /work/shared (or $PHENOFACE_SHARED) with cfp-dev; prints the planted-region figure last.
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createClassifier } from '../src/classify/index.ts';
+import { groupedStratifiedKFold } from '../src/evaluate/splits.ts';
+import { classifierScorer, Explainer } from '../src/explain/explainer.ts';
+import { alignedOverlay, photoOverlay } from '../src/explain/overlay.ts';
+import type { StudyExplanation } from '../src/explain/study.ts';
+import { decodeImage, encodePng } from '../src/image/index.ts';
+import { Pipeline } from '../src/pipeline.ts';
+import { runStudy } from '../src/study.ts';
+import { syntheticStudy } from '../test/unit/evaluate/synthetic-embeddings.ts';
+import { machineLine, median, quantile, REPO, requireShared } from './common.ts';
+
+const images = requireShared('data/cfp-dev/Images');
+const work = process.env.PHENOFACE_BENCH_DIR ?? path.join(os.tmpdir(), 'phenoface-bench-explain');
+mkdirSync(work, { recursive: true });
+console.log(`machine: ${await machineLine()}; work folder ${work}`);
+
+// ---- 1. speed -------------------------------------------------------------------------------
+const subjects = readdirSync(images).sort();
+const speedFiles = subjects.slice(0, 40).map((s) => path.join(images, s, 'frontal', '01.jpg'));
+const pipeline = await Pipeline.create();
+const faces = [];
+for (const f of speedFiles) {
+  try {
+    faces.push({ file: f, res: await pipeline.embedFile(f) });
+  } catch {
+    // a photo without a detectable face is simply not timed
+  }
+}
+const toy = syntheticStudy({ subjects: 30, photosPerSubject: 2, dim: 192, signal: 3, seed: 1 });
+const model = createClassifier('logistic', { grid: [1] }).fit(toy.X, toy.y, toy.subjects, { seed: 1, innerFolds: 3, split: groupedStratifiedKFold, grid: [1] });
+const explainer = Explainer.create(pipeline.backbone!);
+const scorer = classifierScorer(model);
+const tExplain: number[] = [], tEmbed: number[] = [], tOverlay: number[] = [];
+for (let round = 0; round < 2; round++) {
+  for (const { file, res } of faces) {
+    let t = performance.now();
+    await pipeline.backbone!.embed([res.aligned.image]);
+    const embedMs = performance.now() - t;
+    t = performance.now();
+    const [e] = await explainer.explain([res.aligned.image], scorer);
+    const explainMs = performance.now() - t;
+    t = performance.now();
+    const img = await decodeImage(file, pipeline.config.image);
+    const [a, b, c, d, ee, f] = res.aligned.matrix;
+    await encodePng(photoOverlay(img, [a / img.scale, b / img.scale, c, d / img.scale, ee / img.scale, f], e.heat, e.size));
+    await encodePng(alignedOverlay(res.aligned.image, e.heat));
+    const overlayMs = performance.now() - t;
+    if (round === 1) { tEmbed.push(embedMs); tExplain.push(explainMs); tOverlay.push(overlayMs); } // round 0 warms up
+  }
+}
+await pipeline.close();
+const ms = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, p90 ${quantile(xs, 0.9).toFixed(1)} ms`;
+console.log(`speed on ${tExplain.length} CFP frontal faces, one face per call:`);
+console.log(`  peer: embedding only (backbone forward + L2): ${ms(tEmbed)}`);
+console.log(`  Grad-CAM + regions (forward with features, exact gradient, 7x7 map, 112x112 upsampling, 9 region shares): ${ms(tExplain)}`);
+console.log(`  overlays (decode photo again, aligned + photo overlay, 2 PNGs): ${ms(tOverlay)}`);
+console.log(`bench:explain speed: Grad-CAM + regions ${median(tExplain).toFixed(1)} ms per photo (target <= 300 ms)`);
+
+// ---- 2. planted regions ----------------------------------------------------------------------
+const run = promisify(execFile);
+const bin = path.join(REPO, 'bin', 'phenoface.mjs');
+const PHOTOS_PER_SUBJECT = 4;
+
+/** CFP frontal photos copied into the work folder (synth refuses paths outside its manifest's folder). */
+function controlsManifest(): string {
+  const manifest = path.join(work, 'cfp-frontal.csv');
+  if (existsSync(manifest)) return manifest;
+  const rows = ['path,subject,view'];
+  for (const s of subjects) {
+    for (const f of readdirSync(path.join(images, s, 'frontal')).sort().slice(0, PHOTOS_PER_SUBJECT)) {
+      const rel = `cfp/${s}/${f}`;
+      mkdirSync(path.join(work, 'cfp', s), { recursive: true });
+      copyFileSync(path.join(images, s, 'frontal', f), path.join(work, rel));
+      rows.push(`${rel},cfp${s},frontal`);
+    }
+  }
+  writeFileSync(manifest, rows.join('\n') + '\n');
+  return manifest;
+}
+
+const PLANTED: Record<string, string[]> = { perinasal: ['perinasal'], periorbital: ['periorbital-left', 'periorbital-right'] };
+const results: { region: string; real: number; shuffled: number | null; chance: number; n: number; auc: number | null; agreement: number | null; sanity: string }[] = [];
+for (const [region, names] of Object.entries(PLANTED)) {
+  const synthDir = path.join(work, `synth-${region}`);
+  if (!existsSync(path.join(synthDir, 'manifest.csv'))) {
+    rmSync(synthDir, { recursive: true, force: true });
+    const t = performance.now();
+    // exit code 3 = some photos failed (no face): the rest of the set is fine
+    await run(process.execPath, [bin, 'synth', '--manifest', controlsManifest(), '--out', synthDir, '--regions', region, '--strength', '0.6', '--seed', '1', '--quiet'], { maxBuffer: 64 << 20 }).catch((err) => {
+      if (err.code !== 3) throw err;
+    });
+    console.log(`synth ${region}: ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  }
+  const out = path.join(work, `study-${region}`);
+  const t = performance.now();
+  const study = await runStudy({
+    source: path.join(synthDir, 'manifest.csv'),
+    out,
+    cache: path.join(work, `cache-${region}.sqlite`),
+    seed: 1,
+    synthetic: true,
+    log: { err: () => {}, isTTY: false },
+    quiet: true,
+  });
+  const x: StudyExplanation = study.explanation ?? JSON.parse(readFileSync(path.join(out, 'explanation.json'), 'utf8'));
+  const sum = (rec: Record<string, number> | null) => (rec ? names.reduce((s, n) => s + rec[n], 0) : null);
+  // What the shuffled-label model's maps give the planted region on average: its "chance" rate.
+  const shuffledShare = x.photosDetail.filter((r) => r.correct && r.label === x.positive);
+  results.push({
+    region,
+    real: sum(x.topRegion.real)!,
+    shuffled: sum(x.topRegion.shuffled),
+    chance: names.length / 9,
+    n: x.topRegion.photos,
+    auc: (study.result.photo.auc.value as number | null) ?? null,
+    agreement: x.occlusion.agreement.mean,
+    sanity: x.sanity.map((s) => `${s.name} ${s.spearman.mean?.toFixed(2)}${s.passed ? '' : ' FLAGGED'}`).join(', '),
+  });
+  void shuffledShare;
+  console.log(`study ${region}: ${((performance.now() - t) / 1000).toFixed(0)} s; photo AUC ${results.at(-1)!.auc?.toFixed(3)}; ` +
+    `planted region top-ranked for ${(100 * results.at(-1)!.real).toFixed(0)}% of ${x.topRegion.photos} correctly classified positive photos ` +
+    `(shuffled-label model: ${results.at(-1)!.shuffled === null ? 'n/a' : (100 * results.at(-1)!.shuffled!).toFixed(0) + '%'}; uniform chance ${(100 * names.length / 9).toFixed(0)}%); ` +
+    `occlusion agreement ${results.at(-1)!.agreement?.toFixed(2)}; sanity: ${results.at(-1)!.sanity}; top regions: ` +
+    Object.entries(x.topRegion.real).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', '));
+}
+const pass = results.every((r) => r.real >= 0.8 && r.shuffled !== null && r.shuffled < 0.5 * r.real);
+console.log(`bench:explain planted regions: ${results.map((r) => `${r.region} ${(100 * r.real).toFixed(0)}% (shuffled ${r.shuffled === null ? 'n/a' : (100 * r.shuffled).toFixed(0) + '%'})`).join(', ')} of correctly classified positive photos top-ranked (target >= 80%, shuffled-label model without that preference): ${pass ? 'PASS' : 'FAIL'}`);

@@ -1,0 +1,83 @@
+/**
+ * `screen --explain DIR` and the web app's explainer end to end: a toy model bundle, real faces
+ * (LFW from the shared data, skipped when absent), overlays written as PNG and returned as data URLs.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS } from '../../../src/classify/bundle.ts';
+import { createClassifier } from '../../../src/classify/index.ts';
+import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
+import { dataUrlExplainer, fileExplainer } from '../../../src/explain/screen.ts';
+import { REGION_NAMES } from '../../../src/explain/regions.ts';
+import { loadManifest, modelPath } from '../../../src/runtime/index.ts';
+import { Screener } from '../../../src/screen.ts';
+import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';
+
+const shared = process.env.PHENOFACE_SHARED ?? path.resolve(__dirname, '../../../../shared');
+const lfw = path.join(shared, 'data/lfw/images_deepfunneled');
+const ready = existsSync(lfw) && existsSync(modelPath('mobilefacenet'));
+if (!ready) console.log(`explain screen tests skipped: needs ${lfw} and built models`);
+
+async function toyBundle(): Promise<string> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'explain-bundle-'));
+  const d = syntheticStudy({ subjects: 20, photosPerSubject: 2, dim: 192, signal: 3, seed: 2 });
+  const model = createClassifier('logistic', { grid: [1] }).fit(d.X, d.y, d.subjects, { seed: 1, innerFolds: 3, split: groupedStratifiedKFold, grid: [1] });
+  await saveBundle(dir, {
+    createdAt: '2026-01-01T00:00:00Z', phenofaceVersion: '0.0.0', positive: 'vcfs', negative: 'control',
+    classifier: model.toJSON(), thresholds: { photo: 0.5, subject: 0.5 },
+    backbone: { name: 'mobilefacenet', dim: 192, weightsSha256: weightsId(loadManifest().models.mobilefacenet) },
+    pipeline: { version: 'test', config: {} },
+    training: { summary: {}, datasetHash: 'x'.repeat(64), photosUsed: 40, subjectsUsed: 20, warnings: [] },
+    metrics: { subject: {}, photo: {}, byView: {} }, intendedUse: INTENDED_USE, limitations: [...STANDARD_LIMITATIONS],
+  });
+  return dir;
+}
+
+describe.skipIf(!ready)('screen explainers', () => {
+  const person = readdirSync(lfw).sort().find((p) => readdirSync(path.join(lfw, p)).length >= 2)!;
+  const photos = readdirSync(path.join(lfw, person)).sort().slice(0, 2).map((f) => path.join(lfw, person, f));
+
+  it('fileExplainer writes both overlays per photo and returns ranked regions with HPO terms and the paths', async () => {
+    const screener = await Screener.load(await toyBundle());
+    try {
+      const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'explain-out-')), 'heat');
+      const explain = await fileExplainer(screener, dir);
+      const result = await screener.screen(photos.map((p) => ({ name: p, path: p })), { explain });
+      expect(result.photos.every((p) => !p.error)).toBe(true);
+      for (const [i, p] of result.photos.entries()) {
+        expect(p.regions!.map((r) => r.name).sort()).toEqual([...REGION_NAMES].sort());
+        const shares = p.regions!.map((r) => r.share);
+        expect(shares).toEqual([...shares].sort((a, b) => b - a));
+        // shares sum to 1, or are all 0 when the map holds no evidence for the positive class (all cells <= 0 before the ReLU)
+        const total = shares.reduce((a, b) => a + b, 0);
+        expect(Math.abs(total - 1) < 1e-3 || total === 0).toBe(true);
+        expect(p.regions!.find((r) => r.name === 'perinasal')!.hpo).toContain('HP:0000414 bulbous nose');
+        expect(path.basename(p.heatmap!)).toBe(`0${i + 1}-${path.basename(photos[i], '.jpg')}.png`);
+        const meta = await sharp(readFileSync(p.heatmap!)).metadata();
+        expect(meta.format).toBe('png');
+        expect(meta.width).toBeGreaterThan(250); // the photo (250 px) plus the colour bar
+        expect(meta.height).toBe(250);
+        const aligned = await sharp(readFileSync(p.heatmapAligned!)).metadata();
+        expect([aligned.width! > 112, aligned.height]).toEqual([true, 112]);
+      }
+    } finally {
+      await screener.close();
+    }
+  }, 60_000);
+
+  it('dataUrlExplainer returns PNG data URLs and writes nothing', async () => {
+    const screener = await Screener.load(await toyBundle());
+    try {
+      const result = await screener.screen([{ name: 'upload.jpg', bytes: readFileSync(photos[0]) }], { explain: dataUrlExplainer(screener) });
+      const p = result.photos[0];
+      expect(p.heatmap!.startsWith('data:image/png;base64,')).toBe(true);
+      expect(p.heatmapAligned!.startsWith('data:image/png;base64,')).toBe(true);
+      expect(p.regions).toHaveLength(REGION_NAMES.length);
+    } finally {
+      await screener.close();
+    }
+  }, 60_000);
+});
