@@ -9,5 +9,5 @@ export type { EmbedDatasetOptions, EmbedDatasetResult, EmbedProgress, PhotoResul
 export { ProgressReporter, formatProgressLine, formatDuration } from './progress.ts';
 export type { ProgressSink } from './progress.ts';
 export { checkLeakage, percentile } from './leakage.ts';
-export type { LeakageOptions, LeakageReport, LeakageWarning, LeakagePhoto, PhotoRef, IdentityThreshold, DuplicateContentWarning, NearDuplicateWarning, SamePersonWarning } from './leakage.ts';
+export type { LeakageOptions, LeakageReport, LeakageWarning, LeakagePhoto, PhotoRef, IdentityRule, IdentityThreshold, DuplicateContentWarning, NearDuplicateWarning, SamePersonWarning } from './leakage.ts';
 export { DATA_DEFAULTS } from './defaults.ts';
