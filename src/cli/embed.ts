@@ -31,7 +31,7 @@ export const run: Command = async (argv, io) => {
   const write = (line: string) => (stream ? stream.write(line) : io.out(line));
   const progress = new Progress(io, 'embed', items.length, !values.quiet && items.length > 20);
   try {
-    const { failed } = await runOrdered(items, 2, (item) => pipeline.embedFile(item.abs), (item, o) => {
+    const { failed } = await runOrdered(items, 2, (item) => (item.refused ? Promise.reject(item.refused) : pipeline.embedFile(item.abs)), (item, o) => {
       progress.tick();
       if (!o.ok) { write(errorJson(item.path, o.error)); return; }
       const { face, embedding, quality, faces } = o.value;

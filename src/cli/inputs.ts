@@ -9,6 +9,8 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { readFile } from 'node:fs/promises';
 import { IMAGE_EXTENSIONS } from '../data/manifest.ts';
+import { lexicalPathProblem, resolveInside } from '../data/paths.ts';
+import { realpath } from 'node:fs/promises';
 import { PhenofaceError } from '../errors.ts';
 
 
@@ -16,6 +18,8 @@ import { PhenofaceError } from '../errors.ts';
 export interface InputItem {
   path: string;
   abs: string;
+  /** Why this input is refused before any read (e.g. a manifest path escaping its folder). */
+  refused?: PhenofaceError;
 }
 
 async function walk(dirAbs: string, dirShown: string, out: InputItem[]): Promise<void> {
@@ -41,7 +45,11 @@ export async function expandInputs(args: string[], cwd: string): Promise<InputIt
   return out;
 }
 
-/** The photos of a manifest CSV (its `path` column, relative to the manifest's folder). */
+/**
+ * The photos of a manifest CSV (its `path` column, relative to the manifest's folder). Paths that
+ * are absolute, contain `..` or reach outside the folder through a symlink are refused (an
+ * `E_MANIFEST` record for that row; the file is never read), as the data layer refuses them.
+ */
 export async function manifestInputs(manifest: string, cwd: string): Promise<InputItem[]> {
   const abs = path.resolve(cwd, manifest);
   const text = await readFile(abs, 'utf8').catch((err) => {
@@ -54,6 +62,14 @@ export async function manifestInputs(manifest: string, cwd: string): Promise<Inp
     throw new PhenofaceError('E_MANIFEST', `Manifest ${manifest} is not valid CSV: ${(err as Error).message}`, { cause: err });
   }
   if (rows.length > 0 && !('path' in rows[0])) throw new PhenofaceError('E_MANIFEST', `Manifest ${manifest} has no "path" column.`);
-  const root = path.dirname(abs);
-  return rows.map((r) => ({ path: r.path, abs: path.resolve(root, r.path) }));
+  const root = await realpath(path.dirname(abs));
+  return Promise.all(rows.map(async (r, i): Promise<InputItem> => {
+    const p = r.path ?? '';
+    const problem = lexicalPathProblem(p);
+    const refuse = (why: string) => ({ path: p, abs: '', refused: new PhenofaceError('E_MANIFEST', `Manifest row ${i + 1}: path "${p}" ${why}.`) });
+    if (problem) return refuse(problem);
+    const resolved = await resolveInside(root, p);
+    if (!resolved.ok && resolved.kind === 'path-escape') return refuse(resolved.reason);
+    return { path: p, abs: resolved.ok ? resolved.absPath : path.resolve(root, p) };
+  }));
 }

@@ -1,0 +1,36 @@
+/** `phenoface embed`: contract lines with unit-length embeddings; manifest paths cannot escape. */
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { memoryIO } from '../support/io.ts';
+
+const require = createRequire(import.meta.url);
+const sample = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo', 'sample3.jpg');
+
+describe('phenoface embed', () => {
+  it('writes one contract line per photo, paths as listed, refusing paths that leave the manifest folder', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-embed-'));
+    mkdirSync(path.join(dir, 'data', 'p1'), { recursive: true });
+    copyFileSync(sample, path.join(dir, 'data', 'p1', 'a.jpg'));
+    writeFileSync(path.join(dir, 'secret.jpg'), readFileSync(sample));
+    writeFileSync(path.join(dir, 'data', 'manifest.csv'), 'path,subject\np1/a.jpg,p1\n../secret.jpg,p2\n/etc/hostname,p3\n');
+    const io = memoryIO(dir);
+    const code = await main(['embed', '--manifest', 'data/manifest.csv', '--out', 'out.jsonl', '--quiet'], io);
+    expect(code).toBe(3);
+    const lines = readFileSync(path.join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.path)).toEqual(['p1/a.jpg', '../secret.jpg', '/etc/hostname']);
+    const [ok, up, abs] = lines;
+    expect(ok.contract).toBe(1);
+    expect(ok.backbone).toBe('mobilefacenet');
+    expect(ok.embedding).toHaveLength(192);
+    expect(Math.hypot(...ok.embedding)).toBeCloseTo(1, 3);
+    expect(Object.keys(ok.face)).toEqual(expect.arrayContaining(['box', 'score', 'landmarks5']));
+    expect(up.error.code).toBe('E_MANIFEST');
+    expect(up.error.message).toMatch(/\.\./);
+    expect(abs.error.code).toBe('E_MANIFEST');
+    expect(abs.error.message).toMatch(/absolute/);
+  });
+});
