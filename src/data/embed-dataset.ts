@@ -11,7 +11,7 @@
 import { PhenofaceError, toErrorRecord, type ErrorCode } from '../errors.ts';
 import type { Face, View } from '../types.ts';
 import type { CacheKey, EmbeddingCache, ErrorRecord } from './cache.ts';
-import { DATA_DEFAULTS } from './defaults.ts';
+import { DATA_DEFAULTS } from '../config.ts';
 import type { Dataset, DatasetItem } from './manifest.ts';
 
 /** Error codes that are a property of the photo's bytes, so caching them is safe. */

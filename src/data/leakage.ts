@@ -4,7 +4,7 @@
  * one subject id; a face-recognition embedding recognises people, so one person under two ids (or
  * one photo under two paths) lets the classifier score by recognition instead of phenotype.
  *
- * Rules (each threshold is a parameter, defaults in `defaults.ts`):
+ * Rules (each threshold is a parameter, defaults in `config.ts`, DATA_DEFAULTS):
  * - **duplicate-content**: files with identical sha256 — the same photo under two paths.
  * - **near-duplicate**: two different files whose embeddings have cosine > `nearDuplicateCosine`
  *   (default 0.995): the same photo re-encoded, resized or lightly cropped. Two different shots of
@@ -39,7 +39,7 @@
  * All similarities are on L2-normalised embeddings.
  */
 import { PhenofaceError } from '../errors.ts';
-import { DATA_DEFAULTS } from './defaults.ts';
+import { DATA_DEFAULTS } from '../config.ts';
 
 /** What the guards need of a photo; `embedDataset`'s results fit (`{path, subject} = item`). */
 export interface LeakagePhoto {

@@ -12,7 +12,7 @@ import { VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import type { View } from '../types.ts';
 import { hashFile } from './cache.ts';
-import { DATA_DEFAULTS } from './defaults.ts';
+import { DATA_DEFAULTS } from '../config.ts';
 import { checkReadableFile, lexicalPathProblem, normalizeDataPath, resolveInside, type PathProblemKind } from './paths.ts';
 
 /** Kinds of manifest problem; tests and tools match on these. */

@@ -5,7 +5,7 @@
  * one a second), and one for the end of each phase.
  */
 import { createRequire } from 'node:module';
-import { DATA_DEFAULTS } from './defaults.ts';
+import { DATA_DEFAULTS } from '../config.ts';
 import type { EmbedProgress } from './embed-dataset.ts';
 
 /** Where progress goes: the `err` and `isTTY` of the CLI's `CliIO`, plus the terminal width if known. */
