@@ -19,7 +19,7 @@ import { availableParallelism } from 'node:os';
 import { CLASSIFY_DEFAULTS } from '../classify/defaults.ts';
 import { checkRows } from '../classify/linalg.ts';
 import { createClassifier } from '../classify/registry.ts';
-import type { Classifier, FittedClassifier, Selection } from '../classify/types.ts';
+import type { Classifier, FittedClassifier, IndexFold, Selection } from '../classify/types.ts';
 import { VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import type { View } from '../types.ts';
@@ -40,7 +40,7 @@ import {
   type Confusion,
 } from './metrics.ts';
 import { permutationPValue, permuteSubjectLabels } from './permutation.ts';
-import { runFolds } from './pool.ts';
+import { FoldPool } from './pool.ts';
 import { checkSeed, deriveSeed, mulberry32 } from './random.ts';
 import { checkFolds, groupedStratifiedKFold, repeatedGroupedStratifiedKFold, subjectLabels } from './splits.ts';
 
@@ -424,16 +424,12 @@ export async function crossValidate(input: StudyData & StudyOptions): Promise<St
   checkData(input);
   const r = resolveOptions(input);
   const { X, y, subjects } = input;
-  const n = X.length;
-  const labels = subjectLabels(y, subjects);
-  const subjectIds = [...labels.keys()];
-  const subjectIndex = Int32Array.from(subjects, (s) => subjectIds.indexOf(s));
   const splits = repeatedGroupedStratifiedKFold(y, subjects, r.folds, r.repeats, r.seed);
 
-  // All fits in one batch so the pool stays busy: the study, then the permutation test.
+  // All fits in one batch so the pool stays busy: the study's first, then the permutation test's.
   const tasks = makeTasks(splits, y, (rep, f) => deriveSeed(r.seed, STREAM.fit, rep, f), false);
   const mainCount = tasks.length;
-  const permSplits: { y: number[]; splits: typeof splits }[] = [];
+  const permSplits: { y: number[]; splits: IndexFold[][] }[] = [];
   if (r.permutations > 0) {
     permSplits.push({ y: [...y], splits: splits.slice(0, r.permutationRepeats) });
     for (let p = 0; p < r.permutations; p++) {
@@ -444,7 +440,33 @@ export async function crossValidate(input: StudyData & StudyOptions): Promise<St
     permSplits.forEach((perm, p) => tasks.push(...makeTasks(perm.splits, perm.y, (rep, f) => deriveSeed(r.seed, STREAM.permutation, p, rep, f + 2), true)));
   }
   const ctx = { X, subjects, classifier: r.classifier, innerFolds: r.innerFolds, patience: r.patience };
-  const outcomes = await runFolds(ctx, tasks, r.workers);
+  const pool = new FoldPool(ctx, tasks, r.workers);
+  try {
+    return await summariseStudy(input, r, splits, tasks, mainCount, permSplits, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * Everything after the fits: thresholds, predictions, metrics with bootstrap intervals (computed
+ * while the pool's workers carry on with the permutation fits), baseline, permutation test.
+ */
+async function summariseStudy(
+  input: StudyData,
+  r: Resolved,
+  splits: IndexFold[][],
+  tasks: FoldTask[],
+  mainCount: number,
+  permSplits: { y: number[]; splits: IndexFold[][] }[],
+  pool: FoldPool,
+): Promise<StudyResult> {
+  const { X, y, subjects } = input;
+  const n = X.length;
+  const labels = subjectLabels(y, subjects);
+  const subjectIds = [...labels.keys()];
+  const subjectIndex = Int32Array.from(subjects, (s) => subjectIds.indexOf(s));
+  const outcomes = await pool.until(mainCount);
 
   const repeats: RepeatPredictions[] = [];
   const folds: FoldReport[] = [];
@@ -544,6 +566,7 @@ export async function crossValidate(input: StudyData & StudyOptions): Promise<St
       });
       return subjectAuc(probabilities, permSplits[p].y, subjects);
     };
+    outcomes.push(...(await pool.until(tasks.length)).slice(mainCount));
     const observed = statistic(0);
     const nulls = Array.from({ length: r.permutations }, (_, p) => statistic(p + 1));
     permutation = {
