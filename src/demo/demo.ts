@@ -23,7 +23,7 @@ import { Screener, type PhotoExplainer, type ScreenResult } from '../screen.ts';
 import { csvCell, runStudy, type StudyRunResult } from '../study.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../synth/random.ts';
-import { BUNDLED_PHOTOS, buildBundledPeople } from './people.ts';
+import { BUNDLED_PHOTOS, buildBundledPeople, PEOPLE_DEFAULTS } from './people.ts';
 
 /**
  * The demo's defaults. (House style keeps defaults in `src/config.ts`; these belong in a `demo`
@@ -220,7 +220,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   await writeFile(path.join(out, MARKER), JSON.stringify({ contract: 1, generator: 'phenoface demo', synthetic: true, status: 'running' }) + '\n');
 
   // 1. People and their photos.
-  const detector = await Pipeline.create({ detectOnly: true });
+  const detector = await Pipeline.create({ detectOnly: true, ...(!photosDir && { config: { detect: { minFaceSizePx: PEOPLE_DEFAULTS.detectMinFacePx } } }) });
   let rows: SynthRow[];
   let inputErrors: Awaited<ReturnType<typeof readSynthInput>>['errors'] = [];
   let source: string;

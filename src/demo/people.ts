@@ -25,9 +25,11 @@ export const BUNDLED_PHOTOS = { package: '@vladmandic/face-api', files: [1, 2, 3
  * in sample4) and score at least `minScore` (this drops two faces looking steeply down in sample2,
  * scored 0.78 and 0.81, which the detector then missed in 5 of their 6 augmented photos; the other
  * 20 score >= 0.99). Its crop spans `cropFaces` face sizes, resampled to `basePx`, and each photo
- * shows the middle of that crop at `photoPx` (face ~170 px).
+ * shows the middle of that crop at `photoPx` (face ~170 px). Detection in the group photos and in
+ * the people's photos searches faces from `detectMinFacePx` up (MTCNN's default 20 px builds a
+ * pyramid ~5x as costly on 1920-px photos, for faces the demo drops anyway).
  */
-export const PEOPLE_DEFAULTS = Object.freeze({ minFacePx: 120, minScore: 0.95, cropFaces: 3, basePx: 512, photoPx: 400 });
+export const PEOPLE_DEFAULTS = Object.freeze({ minFacePx: 120, minScore: 0.95, cropFaces: 3, basePx: 512, photoPx: 400, detectMinFacePx: 96 });
 
 /** Ranges of the augmentation, each drawn uniformly per photo. Mild, as between real snapshots. */
 export const AUGMENT_RANGES = Object.freeze({
