@@ -25,7 +25,7 @@ import { PhenofaceError } from '../errors.ts';
 import type { View } from '../types.ts';
 import { percentileInterval, pointwiseBand, stratifiedSubjectWeights } from './bootstrap.ts';
 import { EVALUATE_DEFAULTS } from './defaults.ts';
-import type { FoldTask } from './fold-task.ts';
+import type { FoldOutcome, FoldTask } from './fold-task.ts';
 import {
   ascendingOrder,
   auc,
@@ -393,7 +393,7 @@ function groupSets(
 function subjectAuc(probabilities: Float64Array[], y: readonly number[], subjects: readonly string[]): number {
   const values = probabilities.map((p) => {
     const fused = fuseBySubject(p, y, subjects);
-    return auc(fused.probability, fused.label) ?? 0.5;
+    return auc(fused.probability, fused.label)!; // every subject, both classes
   });
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
@@ -448,29 +448,14 @@ export async function crossValidate(input: StudyData & StudyOptions): Promise<St
   }
 }
 
-/**
- * Everything after the fits: thresholds, predictions, metrics with bootstrap intervals (computed
- * while the pool's workers carry on with the permutation fits), baseline, permutation test.
- */
-async function summariseStudy(
-  input: StudyData,
-  r: Resolved,
-  splits: IndexFold[][],
-  tasks: FoldTask[],
-  mainCount: number,
-  permSplits: { y: number[]; splits: IndexFold[][] }[],
-  pool: FoldPool,
-): Promise<StudyResult> {
-  const { X, y, subjects } = input;
-  const n = X.length;
-  const labels = subjectLabels(y, subjects);
-  const subjectIds = [...labels.keys()];
-  const subjectIndex = Int32Array.from(subjects, (s) => subjectIds.indexOf(s));
-  const outcomes = await pool.until(mainCount);
-
+/** Per-repeat predictions, fold reports and the prediction rows, from the study's fold outcomes. */
+function collectRepeats(input: StudyData, splits: IndexFold[][], tasks: FoldTask[], outcomes: FoldOutcome[]) {
+  const { y, subjects } = input;
+  const n = y.length;
   const repeats: RepeatPredictions[] = [];
   const folds: FoldReport[] = [];
   const predictions: OofPrediction[] = [];
+  const subjectsIn = (rows: number[]) => new Set(rows.map((i) => subjects[i])).size;
   let t = 0;
   splits.forEach((foldsOfRepeat, rep) => {
     const out: RepeatPredictions = {
@@ -489,7 +474,6 @@ async function summariseStudy(
         out.photoThreshold[i] = thresholds.photo;
         out.subjectThreshold[i] = thresholds.subject;
       });
-      const subjectsIn = (rows: number[]) => new Set(rows.map((i) => subjects[i])).size;
       folds.push({
         repeat: rep,
         fold: f,
@@ -504,26 +488,96 @@ async function summariseStudy(
     });
     repeats.push(out);
     for (let i = 0; i < n; i++) {
-      predictions.push({ path: input.photoIds[i], subject: subjects[i], label: y[i], view: input.views?.[i] ?? null, repeat: rep, fold: out.fold[i], probability: out.probability[i] });
+      const view = input.views?.[i] ?? null;
+      predictions.push({ path: input.photoIds[i], subject: subjects[i], label: y[i], view, repeat: rep, fold: out.fold[i], probability: out.probability[i] });
     }
   });
+  return { repeats, folds, predictions };
+}
+
+/**
+ * Majority-class baseline predictions: per fold, the training photos' (subjects') positive share
+ * as every test photo's (subject's) score, cut at 0.5.
+ */
+function baselinePredictions(splits: IndexFold[][], y: readonly number[], subjects: readonly string[]) {
+  const n = y.length;
+  const share = (rows: number[], unit: (i: number) => string) => {
+    const labelOf = new Map(rows.map((i) => [unit(i), y[i]]));
+    return [...labelOf.values()].reduce((a, b) => a + b, 0) / labelOf.size;
+  };
+  const photo: RepeatPredictions[] = [];
+  const subject: Float64Array[] = [];
+  for (const foldsOfRepeat of splits) {
+    const out = { probability: new Float64Array(n), fold: new Int32Array(n), photoThreshold: new Float64Array(n).fill(0.5), subjectThreshold: new Float64Array(n).fill(0.5) };
+    const subjectShare = new Float64Array(n);
+    for (const fold of foldsOfRepeat) {
+      const photoShare = share(fold.train, (i) => String(i));
+      const perSubject = share(fold.train, (i) => subjects[i]);
+      for (const i of fold.test) {
+        out.probability[i] = photoShare;
+        subjectShare[i] = perSubject;
+      }
+    }
+    photo.push(out);
+    subject.push(subjectShare);
+  }
+  return { photo, subject };
+}
+
+/** The subject-AUC permutation test from the fixed-hyperparameter fold outcomes. */
+function permutationTest(
+  r: Resolved,
+  subjects: readonly string[],
+  permSplits: { y: number[]; splits: IndexFold[][] }[],
+  outcomes: FoldOutcome[],
+): PermutationResult {
+  const n = subjects.length;
+  const perPermutation = r.folds * r.permutationRepeats;
+  const statistic = (p: number) => {
+    const probabilities = permSplits[p].splits.map((foldsOfRepeat, rep) => {
+      const prob = new Float64Array(n);
+      foldsOfRepeat.forEach((fold, f) => fold.test.forEach((i, j) => (prob[i] = outcomes[p * perPermutation + rep * r.folds + f].probabilities[j])));
+      return prob;
+    });
+    return subjectAuc(probabilities, permSplits[p].y, subjects);
+  };
+  const observed = statistic(0);
+  const nulls = Array.from({ length: r.permutations }, (_, p) => statistic(p + 1));
+  return { statistic: 'subject-auc', observed, nulls, p: permutationPValue(observed, nulls), repeats: r.permutationRepeats, hyper: outcomes[0].hyper };
+}
+
+/**
+ * Everything after the fits: thresholds, predictions, metrics with bootstrap intervals (computed
+ * while the pool's workers carry on with the permutation fits), baseline, permutation test.
+ */
+async function summariseStudy(
+  input: StudyData,
+  r: Resolved,
+  splits: IndexFold[][],
+  tasks: FoldTask[],
+  mainCount: number,
+  permSplits: { y: number[]; splits: IndexFold[][] }[],
+  pool: FoldPool,
+): Promise<StudyResult> {
+  const { y, subjects } = input;
+  const labels = subjectLabels(y, subjects);
+  const subjectIds = new Map([...labels.keys()].map((s, k) => [s, k]));
+  const subjectIndex = Int32Array.from(subjects, (s) => subjectIds.get(s)!);
+  const { repeats, folds, predictions } = collectRepeats(input, splits, tasks, await pool.until(mainCount));
 
   const grid = Float64Array.from({ length: r.rocGridPoints }, (_, g) => g / (r.rocGridPoints - 1));
-  const subjectClass = Uint8Array.from(subjectIds, (s) => labels.get(s)!);
+  const subjectClass = Uint8Array.from(labels.values());
   const replicates = stratifiedSubjectWeights(subjectClass, r.bootstrap, deriveSeed(r.seed, STREAM.bootstrap));
-  const group = (rows: number[], reps = repeats): GroupMetrics => {
-    const sets = groupSets(rows, reps, y, subjectIndex, subjects);
+  const group = (rows: number[]): GroupMetrics => {
+    const sets = groupSets(rows, repeats, y, subjectIndex, subjects);
     return { photo: levelMetrics(sets.photo, r, grid, replicates), subject: levelMetrics(sets.subject, r, grid, replicates) };
   };
-  const all = Array.from({ length: n }, (_, i) => i);
+  const all = Array.from({ length: y.length }, (_, i) => i);
   const overall = group(all);
-
   const byView: Partial<Record<View, GroupMetrics>> = {};
-  if (input.views) {
-    for (const view of VIEWS) {
-      const rows = all.filter((i) => input.views![i] === view);
-      if (rows.length > 0) byView[view] = group(rows);
-    }
+  for (const view of input.views ? VIEWS : []) {
+    const rows = all.filter((i) => input.views![i] === view);
+    if (rows.length > 0) byView[view] = group(rows);
   }
   const bySubgroup: Record<string, Record<string, GroupMetrics>> = {};
   for (const [column, values] of Object.entries(input.subgroups ?? {})) {
@@ -532,53 +586,12 @@ async function summariseStudy(
     for (const category of categories) bySubgroup[column][category] = group(all.filter((i) => values[i] === category));
   }
 
-  // Majority-class baseline: per fold, the training photos' (subjects') positive share, cut at 0.5.
-  const baselineRepeats = splits.map((foldsOfRepeat): RepeatPredictions => {
-    const out = { probability: new Float64Array(n), fold: new Int32Array(n), photoThreshold: new Float64Array(n).fill(0.5), subjectThreshold: new Float64Array(n).fill(0.5) };
-    for (const fold of foldsOfRepeat) {
-      const share = fold.train.reduce((s, i) => s + y[i], 0) / fold.train.length;
-      for (const i of fold.test) out.probability[i] = share;
-    }
-    return out;
-  });
-  const subjectShare = splits.map((foldsOfRepeat) => {
-    const share = new Float64Array(n);
-    for (const fold of foldsOfRepeat) {
-      const trainLabels = new Map(fold.train.map((i) => [subjects[i], y[i]]));
-      const s = [...trainLabels.values()].reduce((a, b) => a + b, 0) / trainLabels.size;
-      for (const i of fold.test) share[i] = s;
-    }
-    return share;
-  });
-  const baselineSets = groupSets(all, baselineRepeats, y, subjectIndex, subjects, subjectShare);
+  const base = baselinePredictions(splits, y, subjects);
+  const baselineSets = groupSets(all, base.photo, y, subjectIndex, subjects, base.subject);
   // Point values only: the baseline is a reference line, and its intervals would cost a fifth of the bootstrap.
   const baseline = { photo: levelMetrics(baselineSets.photo, r, grid, []), subject: levelMetrics(baselineSets.subject, r, grid, []) };
 
-  let permutation: PermutationResult | null = null;
-  if (r.permutations > 0) {
-    const perFold = r.folds * r.permutationRepeats;
-    const statistic = (p: number) => {
-      const start = mainCount + p * perFold;
-      const probabilities = permSplits[p].splits.map((foldsOfRepeat, rep) => {
-        const prob = new Float64Array(n);
-        foldsOfRepeat.forEach((fold, f) => fold.test.forEach((i, j) => (prob[i] = outcomes[start + rep * r.folds + f].probabilities[j])));
-        return prob;
-      });
-      return subjectAuc(probabilities, permSplits[p].y, subjects);
-    };
-    outcomes.push(...(await pool.until(tasks.length)).slice(mainCount));
-    const observed = statistic(0);
-    const nulls = Array.from({ length: r.permutations }, (_, p) => statistic(p + 1));
-    permutation = {
-      statistic: 'subject-auc',
-      observed,
-      nulls,
-      p: permutationPValue(observed, nulls),
-      repeats: r.permutationRepeats,
-      hyper: outcomes[mainCount].hyper,
-    };
-  }
-
+  const permutation = r.permutations > 0 ? permutationTest(r, subjects, permSplits, (await pool.until(tasks.length)).slice(mainCount)) : null;
   const { classifier, workers, ...options } = r;
   void workers;
   return { classifier: classifier.name, options, predictions, folds, photo: overall.photo, subject: overall.subject, byView, bySubgroup, baseline, permutation };
