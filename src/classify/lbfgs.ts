@@ -9,6 +9,7 @@
 /** Evaluates the objective at `x`, writing its gradient into `grad`. */
 export type Objective = (x: Float64Array, grad: Float64Array) => number;
 
+/** Stopping rule and memory of {@link lbfgs}. */
 export interface LbfgsOptions {
   /** Stop when the largest gradient entry is at most this. */
   gradTol: number;
@@ -18,6 +19,7 @@ export interface LbfgsOptions {
   memory: number;
 }
 
+/** Where {@link lbfgs} stopped: objective value, work done, and whether the gradient test passed. */
 export interface LbfgsResult {
   value: number;
   iterations: number;
