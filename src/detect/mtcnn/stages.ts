@@ -5,38 +5,28 @@
  * O-Net on 48 px crops with 5 landmarks and the "Min" NMS.
  */
 import type { DetectConfig } from '../../config.ts';
-import { resizeAreaCHW } from '../../image/index.ts';
+import { resizeAreaFromIntegral, type IntegralImage } from '../../image/index.ts';
 import type { Tensor, InferenceModel } from '../../runtime/index.ts';
 import { applyRegressionNoPlusOne, bbreg, cropWindow, generateBoundingBoxes, rerec, type Candidate } from './boxes.ts';
 import { nmsMin, nmsUnion, type ScoredBox } from './nms.ts';
 import { pyramidLevels } from './pyramid.ts';
 
-/** MTCNN's input normalisation: `(x - 127.5) * 0.0078125`, i.e. to [-1, 1). */
-const MEAN = 127.5;
-const SCALE = 0.0078125;
-
-/** An image as planar float RGB (CHW, values 0..255), the form every stage crops and resamples. */
-export interface PlanarImage {
-  data: Float32Array;
-  height: number;
-  width: number;
-}
-
-function normalizeInPlace(a: Float32Array): Float32Array {
-  for (let i = 0; i < a.length; i++) a[i] = (a[i] - MEAN) * SCALE;
-  return a;
-}
+/**
+ * MTCNN's input normalisation: `(x - 127.5) * 0.0078125`, i.e. to [-1, 1). Every pyramid level and
+ * crop is area-resampled from the photo's summed-area table and normalised in the same pass.
+ */
+const NORM = { mean: 127.5, scale: 0.0078125 } as const;
 
 async function runOne(model: InferenceModel, data: Float32Array, dims: number[]): Promise<Record<string, Tensor>> {
   return model.run({ [model.inputNames[0]]: { data, dims } });
 }
 
 /** Stage 1: P-Net over every pyramid level; returns refined, squared boxes (before R-Net). */
-export async function stagePnet(img: PlanarImage, pnet: InferenceModel, cfg: DetectConfig): Promise<ScoredBox[]> {
+export async function stagePnet(img: IntegralImage, pnet: InferenceModel, cfg: DetectConfig): Promise<ScoredBox[]> {
   const levels = pyramidLevels(img.height, img.width, cfg.minFaceSizePx, cfg.scaleFactor, cfg.minFaceRatio);
   const kept: Candidate[] = [];
   for (const level of levels) {
-    const resized = normalizeInPlace(resizeAreaCHW(img.data, 3, img.height, img.width, level.height, level.width));
+    const resized = resizeAreaFromIntegral(img, 0, 0, img.width, img.height, level.width, level.height, NORM);
     const out = await runOne(pnet, resized, [1, 3, level.height, level.width]);
     const prob = out.prob;
     const [, , h, w] = prob.dims;
@@ -53,30 +43,21 @@ export async function stagePnet(img: PlanarImage, pnet: InferenceModel, cfg: Det
  * `size` x `size` with area interpolation, normalised, into one NCHW batch. Boxes with an empty
  * window are dropped.
  */
-function cropBatch(img: PlanarImage, boxes: ScoredBox[], size: number): { batch: Float32Array; boxes: ScoredBox[] } {
+function cropBatch(img: IntegralImage, boxes: ScoredBox[], size: number): { batch: Float32Array; boxes: ScoredBox[] } {
   const keptBoxes: ScoredBox[] = [];
   const per = 3 * size * size;
   const batch = new Float32Array(boxes.length * per);
   for (const b of boxes) {
     const win = cropWindow(b, img.width, img.height);
     if (!win) continue;
-    const cw = win.x1 - win.x0;
-    const ch = win.y1 - win.y0;
-    const crop = new Float32Array(3 * cw * ch);
-    for (let c = 0; c < 3; c++) {
-      for (let y = 0; y < ch; y++) {
-        const src = c * img.height * img.width + (win.y0 + y) * img.width + win.x0;
-        crop.set(img.data.subarray(src, src + cw), c * ch * cw + y * cw);
-      }
-    }
-    batch.set(resizeAreaCHW(crop, 3, ch, cw, size, size), keptBoxes.length * per);
+    resizeAreaFromIntegral(img, win.x0, win.y0, win.x1 - win.x0, win.y1 - win.y0, size, size, { ...NORM, out: batch, offset: keptBoxes.length * per });
     keptBoxes.push(b);
   }
-  return { batch: normalizeInPlace(batch.subarray(0, keptBoxes.length * per)), boxes: keptBoxes };
+  return { batch: batch.subarray(0, keptBoxes.length * per), boxes: keptBoxes };
 }
 
 /** Stage 2: R-Net rescoring and regression of P-Net's boxes; returns squared boxes for O-Net. */
-export async function stageRnet(img: PlanarImage, boxes: ScoredBox[], rnet: InferenceModel, cfg: DetectConfig): Promise<ScoredBox[]> {
+export async function stageRnet(img: IntegralImage, boxes: ScoredBox[], rnet: InferenceModel, cfg: DetectConfig): Promise<ScoredBox[]> {
   if (boxes.length === 0) return [];
   const { batch, boxes: inBoxes } = cropBatch(img, boxes, 24);
   if (inBoxes.length === 0) return [];
@@ -102,7 +83,7 @@ export interface RawFace extends ScoredBox {
  * Stage 3: O-Net rescoring, landmarks and final regression, then the "Min" NMS. Landmarks are
  * placed on the box that entered O-Net, as `x1 + (x2 - x1 + 1) * p - 1` (the reference's convention).
  */
-export async function stageOnet(img: PlanarImage, boxes: ScoredBox[], onet: InferenceModel, cfg: DetectConfig): Promise<RawFace[]> {
+export async function stageOnet(img: IntegralImage, boxes: ScoredBox[], onet: InferenceModel, cfg: DetectConfig): Promise<RawFace[]> {
   if (boxes.length === 0) return [];
   const { batch, boxes: inBoxes } = cropBatch(img, boxes, 48);
   if (inBoxes.length === 0) return [];
