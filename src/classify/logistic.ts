@@ -25,8 +25,15 @@ import type { ClassifierJSON } from './types.ts';
  */
 const GRAD_TOL = 1e-5;
 
-/** log(1 + e^z) - y·z, the logistic loss of logit z, without overflow. */
-const loss = (z: number, y: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y * z;
+/**
+ * Adds the logistic loss log(1 + e^z) - y·z of logit z to `total[0]` and returns the residual
+ * sigmoid(z) - y, from one exp and one log1p, without overflow.
+ */
+function residual(z: number, y: number, total: Float64Array): number {
+  const e = Math.exp(-Math.abs(z));
+  total[0] += (z > 0 ? z : 0) + Math.log1p(e) - y * z;
+  return (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - y;
+}
 
 /**
  * Sum of logistic losses of `Z·w + b` against `y`, accumulating Σ (p - y)·z_i into `gw` and
@@ -36,7 +43,7 @@ const loss = (z: number, y: number): number => (z > 0 ? z + Math.log1p(Math.exp(
 function lossAndGradient(Z: Packed, y: Float64Array, w: Float64Array, b: number, gw: Float64Array): [number, number] {
   const { n, d, rows: R } = Z;
   gw.fill(0);
-  let total = 0;
+  const total = new Float64Array(1);
   let gb = 0;
   let i = 0;
   for (; i + 3 < n; i += 4) {
@@ -55,23 +62,21 @@ function lossAndGradient(Z: Packed, y: Float64Array, w: Float64Array, b: number,
       s2 += R[o2 + a] * wa;
       s3 += R[o3 + a] * wa;
     }
-    const r0 = sigmoid(s0) - y[i];
-    const r1 = sigmoid(s1) - y[i + 1];
-    const r2 = sigmoid(s2) - y[i + 2];
-    const r3 = sigmoid(s3) - y[i + 3];
-    total += loss(s0, y[i]) + loss(s1, y[i + 1]) + loss(s2, y[i + 2]) + loss(s3, y[i + 3]);
+    const r0 = residual(s0, y[i], total);
+    const r1 = residual(s1, y[i + 1], total);
+    const r2 = residual(s2, y[i + 2], total);
+    const r3 = residual(s3, y[i + 3], total);
     gb += r0 + r1 + r2 + r3;
     for (let a = 0; a < d; a++) gw[a] += r0 * R[o0 + a] + r1 * R[o1 + a] + r2 * R[o2 + a] + r3 * R[o3 + a];
   }
   for (; i < n; i++) {
     const o = i * d;
     const s = dot(R, o, w, 0, d) + b;
-    const r = sigmoid(s) - y[i];
-    total += loss(s, y[i]);
+    const r = residual(s, y[i], total);
     gb += r;
     for (let a = 0; a < d; a++) gw[a] += r * R[o + a];
   }
-  return [total, gb];
+  return [total[0], gb];
 }
 
 /**

@@ -298,9 +298,10 @@ function measure(sets: RepeatSet[], prevalence: number, grid: Float64Array, subj
   const count = { ...sum };
   const conf: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
   const curve = new Float64Array(grid.length);
+  const scratch = new Float64Array(grid.length);
   let curves = 0;
   for (const set of sets) {
-    const m = summarise(set.score, set.label, set.threshold, set.subject, subjectWeights, grid);
+    const m = summarise(set.score, set.label, set.threshold, set.subject, subjectWeights, grid, scratch);
     const r = rates(m.confusion);
     const pv = predictiveValues(r.sensitivity, r.specificity, prevalence);
     const values = [m.auc, r.accuracy, r.balancedAccuracy, r.sensitivity, r.specificity, pv.ppv, pv.npv, m.brier];

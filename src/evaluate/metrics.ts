@@ -314,7 +314,8 @@ export interface Summary {
  * allocation beyond the TPR array: the inner loop of the subject bootstrap. Rows must be sorted by
  * descending score; row i weighs `subjectWeights[subject[i]]` (1 without weights). Gives the same
  * numbers as {@link auc}, {@link rocCurve} + {@link tprAtFpr}, {@link confusion} and {@link brier}
- * (pinned by a test). `grid` ascends.
+ * (pinned by a test). `grid` ascends; the TPR goes into `tprOut` (reuse one to spare the garbage
+ * collector in the bootstrap).
  */
 export function summarise(
   score: Float64Array,
@@ -323,6 +324,7 @@ export function summarise(
   subject: Int32Array,
   subjectWeights: Float64Array | undefined,
   grid: Float64Array,
+  tprOut: Float64Array = new Float64Array(grid.length),
 ): Summary {
   const n = score.length;
   const c: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
@@ -347,7 +349,7 @@ export function summarise(
   const total = wPos + wNeg;
   const summary: Summary = { auc: null, confusion: c, brier: total > 0 ? squared / total : null, tpr: null };
   if (!(wPos > 0 && wNeg > 0)) return summary;
-  const tpr = new Float64Array(grid.length);
+  const tpr = tprOut;
   let g = 0;
   let tp = 0;
   let fp = 0;
