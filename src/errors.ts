@@ -19,6 +19,10 @@ export type ErrorCode =
   | 'E_MANIFEST' // a manifest or data-set folder problem
   | 'E_BUNDLE' // a model bundle that cannot be loaded or does not match
   | 'E_NETWORK' // a download failed (only at model install time)
+  | 'E_UNAUTHORIZED' // an API request without the required token (HTTP 401)
+  | 'E_FORBIDDEN' // an API request from a foreign host or origin (HTTP 403)
+  | 'E_BUSY' // the screening queue is full; retry later (HTTP 503)
+  | 'E_NO_USABLE_PHOTO' // none of the photos of a screening had a usable face (HTTP 422)
   | 'E_INTERNAL';
 
 /** The base of every error Phenoface throws on purpose. */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import { checkBinding, isLoopbackHost } from '../server/access.ts';
 import { buildServer, DEFAULT_WEB_ROOT } from '../server/app.ts';
-import { SERVER_DEFAULTS } from '../server/config.ts';
+import { SERVER_DEFAULTS } from '../config.ts';
 import type { ScreenService } from '../server/types.ts';
 import { WorkerScreenService } from '../server/worker-service.ts';
 import { numberOption, parse, usageError } from './args.ts';

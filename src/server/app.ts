@@ -19,7 +19,7 @@ import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import type { ScreenResult } from '../screen-types.ts';
 import { bearerMatches, checkBinding, hostName, isLoopbackHost, sameOrigin } from './access.ts';
-import { SERVER_DEFAULTS, type ServerConfig } from './config.ts';
+import { SERVER_DEFAULTS, type ServerConfig } from '../config.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
 import { ScreeningQueue } from './queue.ts';
 import { ByteBudget, readPhotos, type ReadPhoto } from './upload.ts';

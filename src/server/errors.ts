@@ -4,8 +4,8 @@
  */
 import { PhenofaceError, type ErrorCode } from '../errors.ts';
 
-/** Codes only the HTTP API uses, beside {@link ErrorCode}. */
-export type ApiErrorCode = ErrorCode | 'E_UNAUTHORIZED' | 'E_FORBIDDEN' | 'E_BUSY' | 'E_NOT_FOUND' | 'E_NO_USABLE_PHOTO';
+/** The API's error codes (all in {@link ErrorCode}). */
+export type ApiErrorCode = ErrorCode;
 
 /** An error with its HTTP status (and headers such as Retry-After). */
 export class ApiError extends Error {

@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import sharp, { type Metadata } from 'sharp';
-import type { ServerConfig } from './config.ts';
+import type { ServerConfig } from '../config.ts';
 import { ApiError } from './errors.ts';
 import { ACCEPTED_UPLOADS, sniffImage, type SniffedFormat } from './sniff.ts';
 import type { UploadedPhoto } from './types.ts';

@@ -40,7 +40,7 @@ beforeAll(async () => {
   put('one.png', await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer());
   put('bomb.png', pngBomb(30000)); // a valid PNG header claiming 30000x30000 pixels, tiny body
   put('big.jpg', await sharp(sample(2)).resize(12000, 9000, { fit: 'fill' }).jpeg({ quality: 60 }).toBuffer());
-  put('noface.png', await sharp({ create: { width: 400, height: 300, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).png().toBuffer());
+  put('noface.png', await sharp({ create: { width: 400, height: 300, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).png().toBuffer());
   const tile = await sharp(sample(2)).resize({ width: 480 }).jpeg().toBuffer();
   const meta = await sharp(tile).metadata();
   put('many.jpg', await sharp({ create: { width: 960, height: meta.height! * 2, channels: 3, background: '#fff' } })

@@ -10,7 +10,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildServer, CONTENT_SECURITY_POLICY, type ServerOptions } from '../../src/server/app.ts';
-import { SERVER_DEFAULTS } from '../../src/server/config.ts';
+import { SERVER_DEFAULTS } from '../../src/config.ts';
 import { FakeScreenService } from './fake-service.ts';
 import { blankPhoto, facePhoto, multipartBody } from './fixtures.ts';
 
