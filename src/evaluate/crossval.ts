@@ -14,6 +14,15 @@
  * Thresholds: each fold fixes its own decision thresholds on its training data, by Youden's J on
  * the inner out-of-fold probabilities (photo level) and on their per-subject fusion (subject
  * level); test photos never influence them.
+ *
+ * Permutation test: each permutation shuffles labels between subjects and re-runs the outer CV
+ * from scratch (new stratified splits, standardisation, fits), `permutationRepeats` times; the
+ * statistic is the repeat-averaged subject AUC. To keep 100 permutations affordable the
+ * hyperparameter is fixed at the classifier's `fixedValue` instead of tuned by the inner CV, and
+ * the observed statistic is recomputed the same way on the real labels (the first
+ * `permutationRepeats` splits of the study). The value is set before any label is seen, so the
+ * test stays exact; it asks whether the embeddings carry label information a fixed-C model can
+ * find, not how good the tuned model is (that is the cross-validated AUC and its interval).
  */
 import { availableParallelism } from 'node:os';
 import { CLASSIFY_DEFAULTS } from '../classify/defaults.ts';
