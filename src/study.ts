@@ -17,7 +17,7 @@ import { PhenofaceError, toErrorRecord } from './errors.ts';
 import { deriveSeed, mulberry32 } from './evaluate/random.ts';
 import { permuteSubjectLabels } from './evaluate/permutation.ts';
 import { EXPLAIN_DEFAULTS } from './explain/defaults.ts';
-import type { StudyExplanation } from './explain/study.ts';
+import type { StudyExplainOptions, StudyExplanation } from './explain/study.ts';
 import { Pipeline, PIPELINE_VERSION } from './pipeline.ts';
 import { loadManifest } from './runtime/index.ts';
 import type { View } from './types.ts';
@@ -45,10 +45,11 @@ export interface StudyRunOptions {
   /** Marks the model bundle as synthetic (the demo). */
   synthetic?: boolean;
   /**
-   * Photos explained (Grad-CAM, regions, occlusion, sanity checks) for the report's explanation
-   * section and `explanation.json`; 0 skips it. Default `EXPLAIN_DEFAULTS.study.maxPhotos`.
+   * The explanation analysis (Grad-CAM, regions, occlusion, sanity checks) for the report's
+   * explanation section and `explanation.json`: options over `EXPLAIN_DEFAULTS.study`, or false to
+   * skip it (as `maxPhotos: 0` does).
    */
-  explainPhotos?: number;
+  explain?: Partial<StudyExplainOptions> | false;
   /** Progress and messages (stderr). */
   log: { err(text: string): void; isTTY: boolean };
   quiet?: boolean;
@@ -220,7 +221,8 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
   // sanity checks' shuffled-label model trained the same way on labels permuted between subjects.
   const sections: { id: string; title: string; html: string }[] = [];
   let explanation: StudyExplanation | undefined;
-  const explainPhotos = opts.explainPhotos ?? EXPLAIN_DEFAULTS.study.maxPhotos;
+  const explainOptions = opts.explain === false ? { maxPhotos: 0 } : opts.explain ?? {};
+  const explainPhotos = explainOptions.maxPhotos ?? EXPLAIN_DEFAULTS.study.maxPhotos;
   if (explainPhotos > 0) {
     log(`study: explaining up to ${explainPhotos} photos (Grad-CAM, regions, occlusion, sanity checks)...\n`);
     const seed = opts.seed ?? EXPLAIN_DEFAULTS.study.seed;
@@ -237,7 +239,7 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
         backbone: backboneName,
         positive: dataset.positive,
         negative: dataset.negative,
-        options: { maxPhotos: explainPhotos, seed },
+        options: { seed, ...explainOptions },
         log,
       });
       explanation = x;

@@ -45,6 +45,7 @@ export interface StudyPhoto {
 /** Options of {@link explainStudy} (defaults in `EXPLAIN_DEFAULTS.study`). */
 export interface StudyExplainOptions {
   maxPhotos: number;
+  occlusionMapPhotos: number;
   maxPhotosPerSubject: number;
   bootstrap: number;
   seed: number;
@@ -100,6 +101,8 @@ export interface PhotoRecord {
   regionSanity: Record<string, number | null>;
   /** Top region under the shuffled-label model. */
   shuffledTop?: RegionName | null;
+  /** The 14x14 occlusion map's region shares and top region (final model; shuffled-label model), when one was made. */
+  occlusionMap?: { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
 }
 
 /** One sanity check's outcome. */
@@ -126,6 +129,8 @@ export interface StudyExplanation {
   regions: Record<'positives' | 'controls', Record<RegionName, MeanCi>>;
   /** How often each region ranks first, among correctly classified positive photos (real and shuffled-label model). */
   topRegion: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null };
+  /** The same for the 14x14 occlusion maps (made for a subset of those photos). */
+  occlusionMapTop: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null } | null;
   occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi };
   outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; warning: string | null };
   sanity: SanityResult[];
@@ -138,6 +143,7 @@ export interface StudyExplanation {
 const options = (o: Partial<StudyExplainOptions> = {}): StudyExplainOptions => ({
   maxPhotos: o.maxPhotos ?? EXPLAIN_DEFAULTS.study.maxPhotos,
   maxPhotosPerSubject: o.maxPhotosPerSubject ?? EXPLAIN_DEFAULTS.study.maxPhotosPerSubject,
+  occlusionMapPhotos: o.occlusionMapPhotos ?? EXPLAIN_DEFAULTS.study.occlusionMapPhotos,
   bootstrap: o.bootstrap ?? EXPLAIN_DEFAULTS.study.bootstrap,
   seed: o.seed ?? EXPLAIN_DEFAULTS.study.seed,
   sanityMaxSpearman: o.sanityMaxSpearman ?? EXPLAIN_DEFAULTS.study.sanityMaxSpearman,
@@ -250,6 +256,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
     const randomCls = randomScorer(explainer.head.head.dim, o.seed);
     const randomHead = randomisedHead(explainer.head.head, o.seed);
     const started = performance.now();
+    let mapsMade = 0;
     for (const [i, photo] of sample.entries()) {
       let face: RgbImage;
       try {
@@ -286,6 +293,12 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
         regionSanity: Object.fromEntries(sanity.map(([name, x]) => [name, spearman(shares, x.regions.map((r) => r.share))])),
         ...(es ? { shuffledTop: topOf(es) } : {}),
       });
+      const rec = records[records.length - 1];
+      if (photo.y === 1 && rec.correct && mapsMade < o.occlusionMapPhotos) {
+        mapsMade++;
+        const [m, ms] = await explainer.occlusionMap(face, shuffled ? [real, shuffled] : [real]);
+        rec.occlusionMap = { shares: byRegion((_, k) => m.regions[k].share), top: topOf(m), ...(ms ? { shuffledTop: topOf(ms) } : {}) };
+      }
       if (photo.y === 1 && subjectCorrect) {
         const acc = heatPerSubject.get(photo.subject) ?? { heat: new Float64Array(size * size), face: new Float64Array(size * size * 3), n: 0 };
         const total = e.heat.reduce((a, b) => a + b, 0);
@@ -336,6 +349,8 @@ export function summarise(
   const correctPos = records.filter((r) => isPos(r) && r.correct);
   const freq = (tops: (RegionName | null | undefined)[]) => byRegion((name) => (tops.length ? tops.filter((t) => t === name).length / tops.length : 0));
   const withShuffled = correctPos.filter((r) => r.shuffledTop !== undefined);
+  const mapped = correctPos.filter((r) => r.occlusionMap);
+  const mappedShuffled = mapped.filter((r) => r.occlusionMap!.shuffledTop !== undefined);
 
   const energy = meanCi(records.map((r) => ({ subject: r.subject, value: r.outsideEnergy })), B, seed);
   const ratio = energy.mean === null ? null : energy.mean / area / ((1 - energy.mean) / (1 - area));
@@ -375,6 +390,9 @@ export function summarise(
     },
     regions,
     topRegion: { photos: correctPos.length, real: freq(correctPos.map((r) => r.top)), shuffled: withShuffled.length ? freq(withShuffled.map((r) => r.shuffledTop)) : null },
+    occlusionMapTop: mapped.length
+      ? { photos: mapped.length, real: freq(mapped.map((r) => r.occlusionMap!.top)), shuffled: mappedShuffled.length ? freq(mappedShuffled.map((r) => r.occlusionMap!.shuffledTop)) : null }
+      : null,
     occlusion: {
       dropPerArea: byRegion((name) => meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusion[name] })), B, seed)),
       agreement: meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusionAgreement })), B, seed),

@@ -10,7 +10,7 @@ import { createClassifier } from '../../../src/classify/index.ts';
 import type { FittedClassifier } from '../../../src/classify/types.ts';
 import { Backbone } from '../../../src/embed/index.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
-import { classifierScorer } from '../../../src/explain/explainer.ts';
+import { classifierScorer, Explainer } from '../../../src/explain/explainer.ts';
 import { gradCam, unitEmbedding } from '../../../src/explain/gradcam.ts';
 import { collapseHead, featureGradient, headEmbedding, throughNormalisation, type CollapsedHead } from '../../../src/explain/head.ts';
 import { modelPath, readLinearHead, type LinearHead } from '../../../src/runtime/index.ts';
@@ -199,6 +199,18 @@ describe.skipIf(!built)('MobileFaceNet: the real head and the ONNX model', () =>
           expect(Math.abs(fd - an)).toBeLessThan(1e-2 * Math.abs(an) + 1e-4);
         }
       }
+      // occlusion map: each cell is the score drop when a grey square covers it, checked for one cell by hand
+      const explainer = Explainer.create(backbone);
+      const face = card(5);
+      const [fw0] = await explainer.forward([face]);
+      const similarity = { name: 'self', score: (u: Float32Array) => dotp(u, fw0.unit), gradient: () => fw0.unit };
+      const [m] = await explainer.occlusionMap(face, [similarity], { grid: 7 });
+      expect([m.cam.width, m.cam.height, m.heat.length]).toEqual([7, 7, 112 * 112]);
+      const covered = Uint8Array.from(face.data);
+      for (let y = 24; y < 56; y++) for (let x = 40; x < 72; x++) covered.fill(128, 3 * (y * 112 + x), 3 * (y * 112 + x) + 3); // cell (row 2, col 3): centre (56, 40), square of 32
+      const [fw1] = await explainer.forward([{ width: 112, height: 112, data: covered }]);
+      expect(m.cam.signed[2 * 7 + 3]).toBeCloseTo(1 - dotp(fw1.unit, fw0.unit), 5);
+      expect(Math.min(...m.cam.signed)).toBeGreaterThan(-1e-6); // hiding part of a face never makes it more like itself
       const [emb] = await backbone.embed([card(3)]);
       const u = unitEmbedding(out[0].raw);
       for (let i = 0; i < 192; i++) expect(emb.vector[i]).toBeCloseTo(u[i], 5);

@@ -97,6 +97,13 @@ describe('summarise', () => {
     expect(x.regions.positives.perinasal.ci95![0]).toBeLessThanOrEqual(x.regions.positives.perinasal.mean!);
     expect(x.sanity[0].passed).toBe(true);
     expect(x.warnings).toEqual([]);
+    expect(x.occlusionMapTop).toBeNull();
+    recs[0].occlusionMap = { shares: shares('perinasal'), top: 'perinasal', shuffledTop: 'perioral' };
+    recs[1].occlusionMap = { shares: shares('perioral'), top: 'perioral', shuffledTop: null };
+    const y = summarise(recs, [], io, o, 6, 0.36);
+    expect(y.occlusionMapTop!.photos).toBe(2);
+    expect(y.occlusionMapTop!.real.perinasal).toBe(0.5);
+    expect(y.occlusionMapTop!.shuffled!.perioral).toBe(0.5);
     const section = await explanationSection(x, null);
     expect(section.html).toContain('HP:0000414 bulbous nose');
     expect(section.html).toContain('changed (passed)');
