@@ -245,12 +245,16 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
   const records: PhotoRecord[] = [];
   const failed: StudyExplanation['sample']['failed'] = [];
   const heatPerSubject = new Map<string, { heat: Float64Array; face: Float64Array; n: number }>();
-  let size = 112;
-  let outsideArea = 0;
+  let explainer: Explainer;
   try {
-    const explainer = Explainer.create(pipeline.backbone!);
-    size = explainer.masks.size;
-    outsideArea = explainer.masks.areas[REGION_NAMES.indexOf('outside-face')] / (size * size);
+    explainer = Explainer.create(pipeline.backbone!);
+  } catch (err) {
+    await pipeline.close();
+    throw err;
+  }
+  const size = explainer.masks.size;
+  const outsideArea = explainer.masks.areas[REGION_NAMES.indexOf('outside-face')] / (size * size);
+  try {
     const real = classifierScorer(input.model, 'final model');
     const shuffled = input.shuffled ? classifierScorer(input.shuffled, 'shuffled-label model') : undefined;
     const randomCls = randomScorer(explainer.head.head.dim, o.seed);

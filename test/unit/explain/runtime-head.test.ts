@@ -33,7 +33,7 @@ function toyHead(extra: 'RELU' | 'NONE' = 'NONE') {
   return { graph, onnx, features: f };
 }
 
-const nhwcToNchw = (d: Float32Array, [n, h, w, c]: number[]) => Float32Array.from({ length: d.length }, (_, o) => {
+const nhwcToNchw = (d: Float32Array, [, h, w, c]: number[]) => Float32Array.from({ length: d.length }, (_, o) => {
   const x = o % w, y = Math.floor(o / w) % h, k = Math.floor(o / (w * h)) % c, b = Math.floor(o / (w * h * c));
   return d[((b * h + y) * w + x) * c + k];
 });
