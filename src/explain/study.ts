@@ -50,6 +50,7 @@ export interface StudyExplainOptions {
   bootstrap: number;
   seed: number;
   sanityMaxSpearman: number;
+  outsideFaceDensityWarn: number;
 }
 
 /** What {@link explainStudy} needs. */
@@ -132,7 +133,7 @@ export interface StudyExplanation {
   /** The same for the 14x14 occlusion maps (made for a subset of those photos). */
   occlusionMapTop: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null } | null;
   occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi };
-  outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; warning: string | null };
+  outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; threshold: number; warning: string | null };
   sanity: SanityResult[];
   warnings: string[];
   /** Subjects behind the mean heat map (correctly classified positives). */
@@ -147,6 +148,7 @@ const options = (o: Partial<StudyExplainOptions> = {}): StudyExplainOptions => (
   bootstrap: o.bootstrap ?? EXPLAIN_DEFAULTS.study.bootstrap,
   seed: o.seed ?? EXPLAIN_DEFAULTS.study.seed,
   sanityMaxSpearman: o.sanityMaxSpearman ?? EXPLAIN_DEFAULTS.study.sanityMaxSpearman,
+  outsideFaceDensityWarn: o.outsideFaceDensityWarn ?? EXPLAIN_DEFAULTS.study.outsideFaceDensityWarn,
 });
 
 /**
@@ -358,8 +360,8 @@ export function summarise(
 
   const energy = meanCi(records.map((r) => ({ subject: r.subject, value: r.outsideEnergy })), B, seed);
   const ratio = energy.mean === null ? null : energy.mean / area / ((1 - energy.mean) / (1 - area));
-  const outsideWarning = ratio !== null && ratio >= 1
-    ? `SHORTCUT WARNING: per pixel, the heat maps are at least as hot outside the face (hair, ears, background) as on it (${(100 * energy.mean!).toFixed(0)}% of the heat on ${(100 * area).toFixed(0)}% of the crop). The model may rely on non-facial cues: check the photos' backgrounds, framing and sources for differences between the classes.`
+  const outsideWarning = ratio !== null && ratio >= o.outsideFaceDensityWarn
+    ? `SHORTCUT WARNING: per pixel, the heat maps are ${ratio.toFixed(1)} times as hot outside the face (hair, ears, background) as on it (${(100 * energy.mean!).toFixed(0)}% of the heat on ${(100 * area).toFixed(0)}% of the crop). The model may rely on non-facial cues: check the photos' backgrounds, framing and sources for differences between the classes.`
     : null;
 
   const sanityNames = [...new Set(records.flatMap((r) => Object.keys(r.sanity)))];
@@ -401,7 +403,7 @@ export function summarise(
       dropPerArea: byRegion((name) => meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusion[name] })), B, seed)),
       agreement: meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusionAgreement })), B, seed),
     },
-    outsideFace: { energy, area, densityRatio: ratio, warning: outsideWarning },
+    outsideFace: { energy, area, densityRatio: ratio, threshold: o.outsideFaceDensityWarn, warning: outsideWarning },
     sanity,
     warnings,
     meanHeatmapSubjects,
