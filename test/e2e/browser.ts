@@ -26,10 +26,10 @@ export function ensureChromium(): { path?: string; reason?: string } {
     return { reason: `Chromium is missing at ${CHROMIUM} and apt-get is unavailable; install Chromium or set PHENOFACE_CHROMIUM.` };
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let run = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env, stdio: 'ignore', timeout: 600_000 });
+  let run = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env, stdio: 'ignore', timeout: 300_000 });
   if (run.status !== 0) {
-    spawnSync('apt-get', ['update'], { env, stdio: 'ignore', timeout: 300_000 });
-    run = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env, stdio: 'ignore', timeout: 600_000 });
+    spawnSync('apt-get', ['update'], { env, stdio: 'ignore', timeout: 120_000 });
+    run = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env, stdio: 'ignore', timeout: 300_000 });
   }
   if (existsSync(CHROMIUM)) return { path: CHROMIUM };
   return { reason: `Chromium is missing at ${CHROMIUM} and "apt-get install -y chromium" failed (exit ${run.status ?? run.signal}); run it as root, or set PHENOFACE_CHROMIUM.` };
