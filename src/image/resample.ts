@@ -1,5 +1,6 @@
 /**
- * Pixel resampling on typed arrays: area resizing (the MTCNN pyramid and crops), bilinear affine
+ * Pixel resampling on typed arrays: area resizing of planar data (the reference definition; MTCNN
+ * itself resamples from a summed-area table, `integral.ts`), bilinear affine
  * warps (ArcFace alignment), integer crops with padding, and the interleaved-to-planar conversion
  * networks want. Plain loops over typed arrays, no allocation per pixel.
  */
