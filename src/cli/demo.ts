@@ -36,9 +36,9 @@ export function formatDemoSummary(r: DemoResult, cwd: string): string {
   const rel = (p: string) => (path.relative(cwd, p).startsWith('..') ? p : `./${path.relative(cwd, p)}`);
   const auc = r.study.subjectAuc;
   const found = {
-    found: 'the planted signal was found (95% CI above 0.5, permutation p < 0.05)',
-    suggested: 'the planted signal is suggested but not established with this few people (95% CI or permutation test reaches chance)',
-    'not-found': 'the planted signal was NOT found with this few people at this strength',
+    found: 'the planted signal was found (95% CI above 0.5 and permutation p < 0.05)',
+    suggested: 'the planted signal is suggested but not established with this few people (only one of: 95% CI above 0.5, permutation p < 0.05)',
+    'not-found': 'the planted signal was NOT found with this few people at this strength (95% CI reaches 0.5, permutation p >= 0.05)',
   }[r.signal];
   const lines = [
     '',

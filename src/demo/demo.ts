@@ -106,17 +106,19 @@ export interface DemoResult {
   seconds: Record<string, number>;
 }
 
-/** `found`, `suggested` (AUC above 0.5 without the evidence of `found`) or `not-found`. */
+/** `found` (both pieces of evidence), `suggested` (one of them) or `not-found` (neither). */
 export type SignalVerdict = 'found' | 'suggested' | 'not-found';
 
 /**
  * The planted signal counts as found when the person-level AUC's bootstrap 95% CI lies above 0.5
- * and, when a permutation test ran, its p < 0.05 (with ~20 people the bootstrap CI alone is too
- * optimistic: the two can disagree).
+ * and, when a permutation test ran, its p < 0.05; as suggested when only one of the two holds
+ * (with ~20 people they often disagree: the bootstrap CI is the more optimistic); else not found.
  */
 export function judgeSignal(auc: { value: number | null; ci95: [number, number] | null }, permutationP: number | null): SignalVerdict {
-  if (auc.ci95 !== null && auc.ci95[0] > 0.5 && (permutationP === null || permutationP < 0.05)) return 'found';
-  return auc.value !== null && auc.value > 0.5 ? 'suggested' : 'not-found';
+  const ciAbove = auc.ci95 !== null && auc.ci95[0] > 0.5;
+  const permutation = permutationP === null ? ciAbove : permutationP < 0.05;
+  if (ciAbove && permutation) return 'found';
+  return ciAbove || permutation ? 'suggested' : 'not-found';
 }
 
 const MARKER = 'demo.json';
