@@ -206,3 +206,86 @@ export const SERVER_DEFAULTS: Readonly<ServerConfig> = Object.freeze({
   requestTimeoutMs: 120_000,
   minTokenLength: 16,
 });
+
+/**
+ * Defaults of the classifiers (`src/classify/`). Nothing in `src/classify/` hard-codes a tunable
+ * number; each family's grid and its label-free `fixed` value live here.
+ */
+export const CLASSIFY_DEFAULTS = Object.freeze({
+  /** The classifier a study uses unless told otherwise. */
+  classifier: 'logistic',
+  /** Folds of the inner subject-grouped CV that picks the hyperparameter and fits calibration. */
+  innerFolds: 3,
+  /**
+   * The inner CV walks each grid from strongest to weakest regularisation and stops after this
+   * many values in a row fail to improve the best log-loss: log-loss against log C is unimodal in
+   * practice, and the weakly regularised fits it skips are the slowest to solve.
+   */
+  patience: 1,
+  /**
+   * Logistic regression C (scikit-learn convention: ½‖w‖² + C·Σ loss), log-spaced. On 128-512-D
+   * standardised embeddings of a few hundred subjects the optimum sits around 1e-3..1e-1.
+   * `fixed` is the label-free value the permutation test uses.
+   */
+  logistic: Object.freeze({ grid: Object.freeze([1e-3, 1e-2, 1e-1, 1, 10, 100, 1000]), fixed: 1e-2 }),
+  /** Linear SVM C (½‖w‖² + C·Σ hinge), log-spaced, and its fixed value for the permutation test. */
+  svm: Object.freeze({ grid: Object.freeze([1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10]), fixed: 1e-3 }),
+  /**
+   * Nearest-neighbour k of the cosine classifier, smoothest first; 0 means the class centroids.
+   * Each training subject is one gallery entry (the mean of its photos).
+   */
+  centroid: Object.freeze({ grid: Object.freeze([0, 25, 10, 5, 3, 1]), fixed: 0 }),
+});
+
+/**
+ * Defaults of the evaluation (`src/evaluate/`: cross-validation, bootstrap, permutation test).
+ * Nothing in `src/evaluate/` hard-codes a tunable number.
+ */
+export const EVALUATE_DEFAULTS = Object.freeze({
+  /** Outer folds (the issue's default; 5-fold is the usual bias/variance compromise). */
+  folds: 5,
+  /** Repeats of the outer K-fold with fresh shuffles; averaging them removes split luck. */
+  repeats: 5,
+  seed: 1,
+  /** Population prevalence for PPV/NPV: 22q11.2DS in about 1 in 4,000 births (McDonald-McGinn et al. 2015). */
+  prevalence: 1 / 4000,
+  /** Subject-level bootstrap replicates for the 95% percentile intervals. */
+  bootstrap: 1000,
+  /** Label permutations of the permutation test (p resolves to 1/101). */
+  permutations: 100,
+  /** Repeats of the K-fold per permutation (and for the statistic it is compared with). */
+  permutationRepeats: 1,
+  /** Equal-width bins of the reliability curve. */
+  calibrationBins: 10,
+  /** Points of the fixed false-positive-rate grid used to average ROC curves and draw their bands. */
+  rocGridPoints: 101,
+  /** A bootstrap interval is reported only when at least this share of replicates define the metric. */
+  minDefinedReplicates: 0.9,
+});
+
+/** Defaults of `phenoface demo` (`src/demo/demo.ts`): the synthetic study it runs. */
+export const DEMO_DEFAULTS = Object.freeze({
+  out: 'phenoface-demo',
+  /** Clearly visible (1 = obvious): the demo shows that a planted signal is found, not how subtle it may be. */
+  strength: 0.9,
+  seed: 1,
+  fraction: 0.5,
+  /** Full run, then `--quick` (the integration test): photos per person and study effort. */
+  full: { photosPerPerson: 6, folds: 5, repeats: 3, bootstrap: 1000, permutations: 100 },
+  quick: { photosPerPerson: 4, folds: 4, repeats: 1, bootstrap: 200, permutations: 20 },
+  /** Fewest people with a usable face: two held out, and at least 3 per class left for the folds. */
+  minPeople: 8,
+});
+
+/**
+ * Which of the bundled group photos' faces become the demo's people (`src/demo/people.ts`), and the
+ * size of their photos. A face must be at least `minFacePx` on its shorter box side in the group
+ * photo (this drops a 68-px false detection on a patterned dress in sample4) and score at least
+ * `minScore` (this drops two faces looking steeply down in sample2, scored 0.78 and 0.81, which the
+ * detector then missed in 5 of their 6 augmented photos; the other 20 score >= 0.99). Its crop spans
+ * `cropFaces` face sizes, resampled to `basePx`, and each photo shows the middle of that crop at
+ * `photoPx` (face ~170 px). Detection in the group photos and in the people's photos searches faces
+ * from `detectMinFacePx` up (MTCNN's default 20 px builds a pyramid ~5x as costly on 1920-px photos,
+ * for faces the demo drops anyway).
+ */
+export const PEOPLE_DEFAULTS = Object.freeze({ minFacePx: 120, minScore: 0.95, cropFaces: 3, basePx: 512, photoPx: 400, detectMinFacePx: 96 });

@@ -4,7 +4,7 @@
  */
 import { PhenofaceError } from '../errors.ts';
 import { centroidClassifier, FittedCentroid } from './centroid.ts';
-import { CLASSIFY_DEFAULTS } from './defaults.ts';
+import { CLASSIFY_DEFAULTS } from '../config.ts';
 import { logisticClassifier, logisticFromJSON } from './logistic.ts';
 import { svmClassifier, svmFromJSON } from './svm.ts';
 import type { Classifier, ClassifierJSON, FittedClassifier } from './types.ts';

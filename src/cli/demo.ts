@@ -6,7 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { DEMO_DEFAULTS, runDemo, topRegions, type DemoResult } from '../demo/demo.ts';
+import { DEMO_DEFAULTS } from '../config.ts';
+import { runDemo, topRegions, type DemoResult } from '../demo/demo.ts';
 import { validateSynthOptions, SYNTH_DEFAULTS, SYNTH_LABELS } from '../synth/index.ts';
 import { numberOption, parse, usageError } from './args.ts';
 import { EXIT, type CliIO, type Command } from './io.ts';

@@ -15,7 +15,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { DEFAULTS } from '../config.ts';
+import { DEFAULTS, DEMO_DEFAULTS, PEOPLE_DEFAULTS } from '../config.ts';
 import { PhenofaceError, toErrorRecord } from '../errors.ts';
 import { Pipeline } from '../pipeline.ts';
 import { modelPath } from '../runtime/index.ts';
@@ -23,24 +23,7 @@ import { Screener, type PhotoExplainer, type ScreenResult } from '../screen.ts';
 import { csvCell, runStudy, type StudyRunResult } from '../study.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../synth/random.ts';
-import { BUNDLED_PHOTOS, buildBundledPeople, PEOPLE_DEFAULTS } from './people.ts';
-
-/**
- * The demo's defaults. (House style keeps defaults in `src/config.ts`; these belong in a `demo`
- * section there once its owner adds one.)
- */
-export const DEMO_DEFAULTS = Object.freeze({
-  out: 'phenoface-demo',
-  /** Clearly visible (1 = obvious): the demo shows that a planted signal is found, not how subtle it may be. */
-  strength: 0.9,
-  seed: 1,
-  fraction: 0.5,
-  /** Full run, then `--quick` (the integration test): photos per person and study effort. */
-  full: { photosPerPerson: 6, folds: 5, repeats: 3, bootstrap: 1000, permutations: 100 },
-  quick: { photosPerPerson: 4, folds: 4, repeats: 1, bootstrap: 200, permutations: 20 },
-  /** Fewest people with a usable face: two held out, and at least 3 per class left for the folds. */
-  minPeople: 8,
-});
+import { BUNDLED_PHOTOS, buildBundledPeople } from './people.ts';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {

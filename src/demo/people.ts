@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
+import { PEOPLE_DEFAULTS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import { cropPad, decodeImage, warpAffine, type Affine } from '../image/index.ts';
 import type { Pipeline } from '../pipeline.ts';
@@ -18,18 +19,6 @@ import type { Face, RgbImage } from '../types.ts';
 
 /** The npm package whose demo photos the demo uses, and the photos. */
 export const BUNDLED_PHOTOS = { package: '@vladmandic/face-api', files: [1, 2, 3, 4, 5, 6].map((i) => `demo/sample${i}.jpg`) } as const;
-
-/**
- * Which faces become people, and the size of their photos. A face must be at least `minFacePx` on
- * its shorter box side in the group photo (this drops a 68-px false detection on a patterned dress
- * in sample4) and score at least `minScore` (this drops two faces looking steeply down in sample2,
- * scored 0.78 and 0.81, which the detector then missed in 5 of their 6 augmented photos; the other
- * 20 score >= 0.99). Its crop spans `cropFaces` face sizes, resampled to `basePx`, and each photo
- * shows the middle of that crop at `photoPx` (face ~170 px). Detection in the group photos and in
- * the people's photos searches faces from `detectMinFacePx` up (MTCNN's default 20 px builds a
- * pyramid ~5x as costly on 1920-px photos, for faces the demo drops anyway).
- */
-export const PEOPLE_DEFAULTS = Object.freeze({ minFacePx: 120, minScore: 0.95, cropFaces: 3, basePx: 512, photoPx: 400, detectMinFacePx: 96 });
 
 /** Ranges of the augmentation, each drawn uniformly per photo. Mild, as between real snapshots. */
 export const AUGMENT_RANGES = Object.freeze({

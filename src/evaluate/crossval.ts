@@ -25,15 +25,13 @@
  * find, not how good the tuned model is (that is the cross-validated AUC and its interval).
  */
 import { availableParallelism } from 'node:os';
-import { CLASSIFY_DEFAULTS } from '../classify/defaults.ts';
 import { checkRows } from '../classify/linalg.ts';
 import { createClassifier } from '../classify/registry.ts';
 import type { Classifier, FittedClassifier, IndexFold, Selection } from '../classify/types.ts';
-import { VIEWS } from '../config.ts';
+import { CLASSIFY_DEFAULTS, EVALUATE_DEFAULTS, VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import type { View } from '../types.ts';
 import { percentileInterval, pointwiseBand, stratifiedSubjectWeights } from './bootstrap.ts';
-import { EVALUATE_DEFAULTS } from './defaults.ts';
 import type { FoldOutcome, FoldTask } from './fold-task.ts';
 import {
   ascendingOrder,

@@ -14,7 +14,7 @@ export {
   type StudyOptions,
   type StudyResult,
 } from './crossval.ts';
-export { EVALUATE_DEFAULTS } from './defaults.ts';
+export { EVALUATE_DEFAULTS } from '../config.ts';
 export { checkFolds, groupedStratifiedKFold, repeatedGroupedStratifiedKFold, subjectLabels } from './splits.ts';
 export {
   ascendingOrder,
