@@ -3,22 +3,12 @@
  * networks (npm's postinstall runs it with `--quiet-if-ready`).
  * `phenoface models list [--json] [--dir DIR]`: what the manifest records and whether each model is built.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_MODELS_DIR, ensureModels, loadManifest, MODEL_NAMES, modelPath } from '../runtime/index.ts';
+import { DEFAULT_MODELS_DIR, ensureModels, loadManifest, MODEL_NAMES, modelStatus } from '../runtime/index.ts';
 import { parse, usageError } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 
 const USAGE = 'phenoface models build [--quiet-if-ready] [--force] [--dir DIR] | phenoface models list [--json] [--dir DIR]';
-
-type Status = 'ready' | 'missing' | 'stale';
-
-function status(name: string, dir: string, sha256: string | undefined): Status {
-  const path = modelPath(name, dir);
-  if (!existsSync(path)) return 'missing';
-  return createHash('sha256').update(readFileSync(path)).digest('hex') === sha256 ? 'ready' : 'stale';
-}
 
 export const run: Command = async (argv, io) => {
   const { values, positionals } = parse(argv, {
@@ -47,7 +37,7 @@ export const run: Command = async (argv, io) => {
     const manifest = loadManifest(dir);
     const models = Object.fromEntries(MODEL_NAMES.map((name) => {
       const entry = manifest.models[name];
-      return [name, { ...entry, status: status(name, dir, entry?.onnx.sha256) }];
+      return [name, { ...entry, status: modelStatus(name, dir) }];
     }));
     if (values.json) {
       io.out(`${JSON.stringify({ contract: 1, dir, models })}\n`);

