@@ -5,24 +5,13 @@
  * Every task carries its own seed, so results do not depend on which thread ran what. A worker
  * that fails (to boot or later) leaves its unfinished tasks to this thread.
  *
- * Workers run the TypeScript sources through tsx, the same way `bin/phenoface.mjs` does: a worker
- * does not inherit the parent's module hooks, so its entry registers tsx itself.
+ * Workers run the TypeScript sources through tsx (`../threads.ts`).
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { PhenofaceError, type ErrorCode } from '../errors.ts';
+import { startTsWorker } from '../threads.ts';
 import { classifierSpec, runFold, type FoldContext, type FoldOutcome, type FoldTask } from './fold-task.ts';
 import type { WorkerInit, WorkerMessage } from './worker.ts';
-
-/** An ES-module worker entry: register tsx, then load `worker.ts`. */
-function workerSource(): string {
-  const require = createRequire(import.meta.url);
-  const tsxPackage = require.resolve('tsx/package.json');
-  const api = new URL(require('tsx/package.json').exports['./esm/api'].import.default, pathToFileURL(tsxPackage)).href;
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-}
 
 const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -55,7 +44,7 @@ export class FoldPool {
     ctx.X.forEach((row, i) => flat.set(row, i * dim));
     const init: WorkerInit = { flat, dim, subjects: [...ctx.subjects], classifier: spec!, innerFolds: ctx.innerFolds, patience: ctx.patience, tasks: [...tasks], counter: this.counter };
     for (let w = 0; w < count; w++) {
-      const worker = new Worker(workerSource(), { eval: true });
+      const worker = startTsWorker(new URL('./worker.ts', import.meta.url));
       const started = new Set<number>();
       worker.on('message', (msg: WorkerMessage) => {
         if ('started' in msg) started.add(msg.started);

@@ -4,15 +4,13 @@
  * that would stall every other request, so "busy" answers, health checks and the UI's files would
  * wait behind it. In a worker the HTTP thread stays free, and the bounded queue's 503s are instant.
  *
- * The worker runs the TypeScript sources through tsx, as `bin/phenoface.mjs` does: a worker does
- * not inherit the parent's module hooks, so its entry registers tsx itself (as src/evaluate/pool.ts).
+ * The worker runs the TypeScript sources through tsx (`../threads.ts`).
  * If the worker dies, pending screenings fail with E_INTERNAL and the next one starts a new worker.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { PhenofaceError, type ErrorCode } from '../errors.ts';
 import type { ScreenResult } from '../screen-types.ts';
+import { startTsWorker } from '../threads.ts';
 import type { ModelInfo, ScreenOptions, ScreenService, UploadedPhoto } from './types.ts';
 
 type ErrorRecord = { code: string; message: string; name: string };
@@ -41,14 +39,6 @@ export interface WorkerServiceSpec {
   args: unknown[];
 }
 
-function workerSource(): string {
-  const require = createRequire(import.meta.url);
-  const tsxPackage = require.resolve('tsx/package.json');
-  const api = new URL(require('tsx/package.json').exports['./esm/api'].import.default, pathToFileURL(tsxPackage)).href;
-  const entry = new URL('./screen-worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-}
-
 function toError(e: ErrorRecord): Error {
   return new PhenofaceError(e.code as ErrorCode, e.message);
 }
@@ -72,7 +62,7 @@ export class WorkerScreenService implements ScreenService {
 
   private static boot(spec: WorkerServiceSpec, warn: (message: string) => void): Promise<{ worker: Worker; info: ModelInfo }> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(workerSource(), { eval: true });
+      const worker = startTsWorker(new URL('./screen-worker.ts', import.meta.url));
       const onMessage = (m: FromWorker) => {
         if (m.type === 'warn') warn(m.message);
         else if (m.type === 'ready') { done(); resolve({ worker, info: m.info }); }
