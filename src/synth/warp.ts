@@ -238,22 +238,38 @@ export function buildPhotoWarp(lm: Landmarks5, params: WarpParams, view: View): 
         // Lift the outer canthus: the eye farther towards -u turns one way, the other eye the other.
         const outward = eye[0] < (eyeA[0] + eyeB[0]) / 2 ? 1 : -1;
         const angle = (outward * p.upslantDeg * Math.PI) / 180;
-        const fissure: LocalKernel = { centre: eye, rx: 0.36 * e, ry: 0.28 * e, b: inverseMinusIdentity(1 + p.fissureWidth, 1 + p.fissureHeight, angle), t: [0, 0], window: 'bump' };
+        // Length and slant: a plateau window reaching well past the canthi (about 0.24 e from the eye
+        // centre), so they move by the stated amounts; with a 0.36 e bump window the canthi moved by
+        // only a fifth of `fissureWidth` (-2.3% for -12%, measured on the template). Height: a bump
+        // window (the lids lie near the centre, and a plateau's steep edge would fold the brow at
+        // the largest jittered `fissureHeight`).
+        const fissure: LocalKernel = { centre: eye, rx: 0.46 * e, ry: 0.28 * e, b: inverseMinusIdentity(1 + p.fissureWidth, 1, angle), t: [0, 0], window: 'plateau' };
+        const lids: LocalKernel = { centre: eye, rx: 0.36 * e, ry: 0.28 * e, b: inverseMinusIdentity(1, 1 + p.fissureHeight), t: [0, 0], window: 'bump' };
         // Hooding: upper lid and brow skin slide down over the lid (backward offset points up).
         const hood: LocalKernel = { centre: [eye[0], eye[1] - 0.12 * e], rx: 0.32 * e, ry: 0.2 * e, b: [0, 0, 0, 0], t: [0, -p.hood * e], window: 'bump' };
-        parts.push({ region: 'periorbital', name, anchor: eye, kernels: [fissure, hood] });
+        parts.push({ region: 'periorbital', name, anchor: eye, kernels: [fissure, lids, hood] });
       }
     }
   }
   if (params.perinasal) {
     const p = params.perinasal;
-    const tip: LocalKernel = { centre: [nose[0], nose[1] + 0.03], rx: 0.17, ry: 0.17, b: inverseMinusIdentity(1 + p.tipScale, 1 + p.tipScale), t: [0, 0], window: 'bump' };
+    // Plateau window about twice the tip's radius (~0.1 eye-to-mouth distances), so the whole tip
+    // grows by about `tipScale`; a 0.17 bump window grew its rim by only a third of it (7.5% for 22%).
+    const tip: LocalKernel = { centre: [nose[0], nose[1] + 0.03], rx: 0.22, ry: 0.22, b: inverseMinusIdentity(1 + p.tipScale, 1 + p.tipScale), t: [0, 0], window: 'plateau' };
     parts.push({ region: 'perinasal', name: 'nasal tip', anchor: tip.centre, kernels: [tip] });
+    if (!profile && p.bridgeWidth) {
+      // Nasal root and bridge, from between the eyes to halfway down the nose, widened across the face.
+      const root: Point = [(eyeA[0] + eyeB[0]) / 2 + 0.4 * (nose[0] - (eyeA[0] + eyeB[0]) / 2), 0.4 * nose[1]];
+      const bridge: LocalKernel = { centre: root, rx: 0.2, ry: 0.3, b: inverseMinusIdentity(1 + p.bridgeWidth, 1), t: [0, 0], window: 'plateau' };
+      parts.push({ region: 'perinasal', name: 'nasal bridge', anchor: root, kernels: [bridge] });
+    }
     if (!profile) {
-      // The alae sit about 0.2 eye-to-mouth distances either side of the tip; each slides towards the midline.
+      // The alae sit about 0.2 eye-to-mouth distances either side of the tip; each slides towards the
+      // midline by `half * alarWidth` (alarWidth < 0). The offset is a backward one (output -> source),
+      // so it points away from the midline: `side * half * alarWidth` pointed inwards and widened the base.
       const half = 0.2;
       for (const side of [-1, 1]) {
-        const ala: LocalKernel = { centre: [nose[0] + side * half, nose[1] - 0.04], rx: 0.15, ry: 0.17, b: [0, 0, 0, 0], t: [side * half * p.alarWidth, 0], window: 'bump' };
+        const ala: LocalKernel = { centre: [nose[0] + side * half, nose[1] - 0.04], rx: 0.15, ry: 0.17, b: [0, 0, 0, 0], t: [-side * half * p.alarWidth, 0], window: 'bump' };
         parts.push({ region: 'perinasal', name: side < 0 ? 'ala, -u side' : 'ala, +u side', anchor: ala.centre, kernels: [ala] });
       }
     }

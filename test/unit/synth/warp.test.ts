@@ -102,6 +102,29 @@ describe('warp field', () => {
     expect(lift(re, 1)).toBeLessThan(-1);
   });
 
+  it('delivers the stated amounts on a frontal face: fissures shorter, alar base narrower, tip larger, nasal root wider', () => {
+    // Measured between points placed on the features of FRONTAL (eye-to-mouth distance h): the
+    // warp must change each feature by about its FULL_STRENGTH amount and in its direction (the
+    // alar kernel once had its backward offset reversed and widened the base by 16% instead).
+    const regionWarp = (region: (typeof SYNTH_REGIONS)[number]) => buildPhotoWarp(FRONTAL, subjectWarp('s', [region], 1, 1, 0).params, 'frontal');
+    const h = faceFrame(FRONTAL).unitPx;
+    const change = (warp: ReturnType<typeof buildPhotoWarp>, a: [number, number], b: [number, number]) => {
+      const [fa, fb] = [forwardPoint(warp, a), forwardPoint(warp, b)];
+      return Math.hypot(fb[0] - fa[0], fb[1] - fa[1]) / Math.hypot(b[0] - a[0], b[1] - a[1]) - 1;
+    };
+    const [le, , nose] = FRONTAL;
+    const eyes = regionWarp('periorbital');
+    const fissure = change(eyes, [le[0] - 0.15 * h, le[1]], [le[0] + 0.15 * h, le[1]]);
+    expect(fissure).toBeLessThan(-0.09); // FULL_STRENGTH: -12%
+    expect(fissure).toBeGreaterThan(-0.15);
+    const nasal = regionWarp('perinasal');
+    const alar = change(nasal, [nose[0] - 0.22 * h, nose[1] - 0.04 * h], [nose[0] + 0.22 * h, nose[1] - 0.04 * h]);
+    expect(alar).toBeLessThan(-0.12); // -25%, part of it undone by the tip's growth
+    expect(change(nasal, [nose[0] - 0.06 * h, nose[1] + 0.03 * h], [nose[0] + 0.06 * h, nose[1] + 0.03 * h])).toBeGreaterThan(0.25); // tip +35%
+    const rootY = le[1] + 0.2 * h;
+    expect(change(nasal, [nose[0] - 0.08 * h, rootY], [nose[0] + 0.08 * h, rootY])).toBeGreaterThan(0.15); // root +30%
+  });
+
   it('moves nothing outside supportBox (warpImage only computes the map inside it)', () => {
     for (const [lm, view] of [[FRONTAL, 'frontal'], [ROLLED, 'frontal'], [OBLIQUE, 'oblique'], [PROFILE, 'profile'], [PROFILE, 'frontal']] as const) {
       const warp = buildPhotoWarp(lm, maxJitter(1).params, view);
