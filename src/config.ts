@@ -30,6 +30,16 @@ export interface DetectConfig {
    * Clinical photos hold one large face; raising this skips the pyramid's costly large scales.
    */
   minFaceRatio: number;
+  /**
+   * Where one face is to be chosen (embed, study, screen, serve; not `detect`, which lists every face):
+   * photos whose shorter side exceeds 1.5x this are first searched in a copy scaled to this shorter
+   * side. When the largest face found there is at least `sqrt(2) * minFaceSizePx` wide (so every face
+   * the choice rule could prefer, at least half its area, was within that search) the choice is made
+   * among those faces and the chosen one is re-located by O-Net on the full-size pixels; otherwise the
+   * full-size photo is searched as `detect` does. A 1920 px photo then costs a 384 px pyramid
+   * (face-api's SSD likewise sees 512 px). 0 = always search the full-size photo.
+   */
+  choiceSearchSidePx: number;
   /** Pyramid scale factor (facenet-pytorch: 0.709 = 1/sqrt(2)). */
   scaleFactor: number;
   /** Face-probability thresholds of P-Net, R-Net, O-Net (facenet-pytorch: 0.6, 0.7, 0.7). */
@@ -60,6 +70,12 @@ export interface EmbedConfig {
   backbone: string;
   /** Threads onnxruntime may use inside one session. */
   intraOpThreads: number;
+  /**
+   * Worker threads of a batch (`embed`, `study`), each with its own pipeline and one onnxruntime
+   * thread per operator; 0 = one per core. onnxruntime-node runs on the calling thread, so this,
+   * not `intraOpThreads`, is what keeps every core busy on a batch.
+   */
+  workers: number;
 }
 
 /** The whole configuration. */
@@ -77,6 +93,7 @@ export const DEFAULTS: Readonly<PhenofaceConfig> = Object.freeze({
   detect: {
     minFaceSizePx: 20,
     minFaceRatio: 0,
+    choiceSearchSidePx: 384,
     scaleFactor: 0.709,
     thresholds: { pnet: 0.6, rnet: 0.7, onet: 0.7 },
     nms: { perScale: 0.5, acrossScales: 0.7, rnet: 0.7, onet: 0.7 },
@@ -88,7 +105,7 @@ export const DEFAULTS: Readonly<PhenofaceConfig> = Object.freeze({
   // profile whatever the estimate.
   pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 45 },
   quality: { minFaceSidePx: 40, minSharpness: 20 },
-  embed: { backbone: 'mobilefacenet', intraOpThreads: 2 },
+  embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0 },
 });
 
 /** A deep-partial configuration, as users give it. */

@@ -8,7 +8,7 @@ import type { Detector } from './detect/detector.ts';
 import { MtcnnDetector } from './detect/mtcnn/index.ts';
 import { Backbone } from './embed/index.ts';
 import { PhenofaceError } from './errors.ts';
-import { decodeImage, type DecodedImage } from './image/index.ts';
+import { decodeImage, resizeImage, type DecodedImage } from './image/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from './pose/index.ts';
 import type { AlignedFace, Embedding, Face, Landmarks5 } from './types.ts';
 
@@ -16,7 +16,7 @@ import type { AlignedFace, Embedding, Face, Landmarks5 } from './types.ts';
  * Version of everything between a photo's bytes and its embedding (decode, detector, alignment).
  * The embedding cache keys on it: bump it whenever a change would alter an embedding.
  */
-export const PIPELINE_VERSION = 'decode1-mtcnn1-arcface112-pose2';
+export const PIPELINE_VERSION = 'decode1-mtcnn1-choice2-arcface112-pose2';
 
 /** Faces found in one photo. */
 export interface DetectResult {
@@ -85,12 +85,56 @@ export class Pipeline {
 
   /** Detects faces in a decoded photo; boxes and landmarks in the oriented photo's full-size pixels. */
   async detectImage(img: DecodedImage): Promise<Face[]> {
-    const found = await this.detector.detect(img);
+    return this.toPhoto(img, await this.detector.detect(img));
+  }
+
+  /** Maps faces from decoded to original pixels and adds pose and view. */
+  private toPhoto(img: DecodedImage, found: Face[]): Face[] {
     return found.map((f) => {
       const face = img.scale === 1 ? f : scaleFace(f, 1 / img.scale);
       const pose = estimatePose(face.landmarks5);
       return { ...face, pose, view: viewOfFace(pose.yaw, face.landmarks5, this.config.pose) };
     });
+  }
+
+  /**
+   * The faces a choice is made among, in decoded pixels, per `detect.choiceSearchSidePx`: on a large
+   * photo, the faces found in a reduced copy (scaled back), those at least 35% of the largest one's
+   * area re-located by the detector on the decoded pixels (the rule chooses among faces of at least
+   * half its area; the margin covers the copy's coarser boxes); on a small photo, or when the copy
+   * shows no face large enough to rule out the faces it could miss, every face of the decoded photo.
+   */
+  private async facesForChoice(img: DecodedImage): Promise<{ faces: Face[]; chosen: Face | undefined }> {
+    const side = this.config.detect.choiceSearchSidePx;
+    const shorter = Math.min(img.width, img.height);
+    if (side > 0 && shorter > 1.5 * side && this.detector.refine) {
+      const k = side / shorter;
+      const small = await resizeImage(img, Math.max(1, Math.round(img.width * k)), Math.max(1, Math.round(img.height * k)));
+      const kx = img.width / small.width, ky = img.height / small.height;
+      // Pixel centres map as (x + 0.5) * k - 0.5 between the copies.
+      const up = (x: number, q: number) => (x + 0.5) * q - 0.5;
+      const found = await this.detector.detect(small);
+      if (found.length > 0 && found[0].box.width >= Math.SQRT2 * this.config.detect.minFaceSizePx) {
+        const faces = found.map((f) => ({
+          box: { x: up(f.box.x, kx), y: up(f.box.y, ky), width: f.box.width * kx, height: f.box.height * ky },
+          score: f.score,
+          landmarks5: f.landmarks5.map(([x, y]) => [up(x, kx), up(y, ky)]) as Landmarks5,
+        }));
+        // Re-locate every face that could be chosen (with a margin for the copy's coarser boxes) on
+        // the full-size pixels, then choose among them as the full-size search would.
+        const largest = Math.max(...faces.map((f) => f.box.width * f.box.height));
+        const contenders = faces.filter((f) => f.box.width * f.box.height >= 0.35 * largest);
+        const refined = await this.detector.refine(img, contenders);
+        // A contender O-Net rejects on the full-size pixels would not be found there: drop it
+        // (unless it rejects them all, when the copy's faces stand).
+        const kept = refined.some((f) => f !== undefined)
+          ? faces.flatMap((f) => { const i = contenders.indexOf(f); return i < 0 ? [f] : refined[i] ? [refined[i]!] : []; })
+          : faces;
+        return { faces: kept, chosen: chooseFace(kept, img.width, img.height) };
+      }
+    }
+    const faces = await this.detector.detect(img);
+    return { faces, chosen: chooseFace(faces, img.width, img.height) };
   }
 
   /** Decodes and detects one photo (file path or bytes). */
@@ -112,9 +156,10 @@ export class Pipeline {
   async embedFile(source: string | Buffer): Promise<EmbedResult> {
     if (!this.backbone) throw new PhenofaceError('E_CONFIG', 'This pipeline was created with detectOnly: it cannot embed.');
     const img = await decodeImage(source, this.config.image);
-    const faces = await this.detectImage(img);
-    const face = chooseFace(faces, img.originalWidth, img.originalHeight);
-    if (!face) throw new PhenofaceError('E_NO_FACE', `No face found in ${typeof source === 'string' ? source : 'the image'}.`);
+    const found = await this.facesForChoice(img);
+    if (!found.chosen) throw new PhenofaceError('E_NO_FACE', `No face found in ${typeof source === 'string' ? source : 'the image'}.`);
+    const faces = this.toPhoto(img, found.faces);
+    const face = faces[found.faces.indexOf(found.chosen)];
     const lm = face.landmarks5.map(([x, y]) => [x * img.scale, y * img.scale]) as Landmarks5;
     const aligned = alignFace(img, lm, this.backbone.spec.template, this.backbone.spec.inputSize);
     const s = img.scale;

@@ -7,6 +7,7 @@
  * intervals from a subject bootstrap, a permutation test and a majority-class baseline.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { saveBundle, STANDARD_LIMITATIONS, INTENDED_USE, weightsId, type ModelBundle } from './classify/bundle.ts';
 import { createClassifier } from './classify/index.ts';
@@ -18,7 +19,8 @@ import { deriveSeed, mulberry32 } from './evaluate/random.ts';
 import { permuteSubjectLabels } from './evaluate/permutation.ts';
 import { EXPLAIN_DEFAULTS } from './explain/defaults.ts';
 import type { StudyExplainOptions, StudyExplanation } from './explain/study.ts';
-import { Pipeline, PIPELINE_VERSION } from './pipeline.ts';
+import { PIPELINE_VERSION } from './pipeline.ts';
+import { PipelinePool } from './pipeline-pool.ts';
 import { loadManifest } from './runtime/index.ts';
 import type { View } from './types.ts';
 
@@ -97,7 +99,9 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
   await mkdir(opts.out, { recursive: true });
 
   const backboneName = opts.backbone ?? DEFAULTS.embed.backbone;
-  const pipeline = await Pipeline.create({ backbone: backboneName });
+  // One pipeline per core in worker threads, started at the first photo the cache lacks.
+  let pool: Promise<PipelinePool> | undefined;
+  const workers = DEFAULTS.embed.workers > 0 ? DEFAULTS.embed.workers : os.availableParallelism();
   const cache = EmbeddingCache.open(opts.cache ?? path.join(opts.out, 'cache.sqlite'));
   const progress = new ProgressReporter({ err: (t) => log(t), isTTY: opts.log.isTTY && !opts.quiet }, 'study');
   let embedded;
@@ -106,9 +110,10 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
       cache,
       pipelineVersion: PIPELINE_VERSION,
       backbone: backboneName,
-      concurrency: 2,
+      concurrency: 2 * workers,
       embedOne: async (abs) => {
-        const r = await pipeline.embedFile(abs);
+        pool ??= PipelinePool.create({ backbone: backboneName, workers });
+        const r = await (await pool).embedFile(abs);
         return { face: r.face, embedding: r.embedding.vector };
       },
       onProgress: progress.update,
@@ -116,8 +121,11 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
   } finally {
     progress.stop();
     cache.close();
-    await pipeline.close();
+    await (await pool?.catch(() => undefined))?.close();
   }
+  // Workers that could not start (e.g. E_MODEL) fail the study, not each photo.
+  const poolError: unknown = pool ? await pool.then(() => undefined, (e: unknown) => e) : undefined;
+  if (poolError) throw poolError;
   const photos = embedded.results;
   let used = photos.filter((p) => p.embedding);
   if (opts.frontalOnly) used = used.filter((p) => p.view === 'frontal');

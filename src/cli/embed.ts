@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
-import { Pipeline } from '../pipeline.ts';
+import { PipelinePool } from '../pipeline-pool.ts';
 import { parse, usageError } from './args.ts';
 import { Progress, runOrdered } from './batch.ts';
 import { CONTRACT, errorJson, faceJson } from './format.ts';
@@ -26,12 +26,13 @@ export const run: Command = async (argv, io) => {
   if (values.manifest && positionals.length > 0) throw usageError('Give either photos or --manifest, not both.', USAGE);
   if (!values.manifest && positionals.length === 0) throw usageError('No images, folders or --manifest given.', USAGE);
   const items = values.manifest ? await manifestInputs(values.manifest, io.cwd) : await expandInputs(positionals, io.cwd);
-  const pipeline = await Pipeline.create({ backbone: values.backbone, flip: values.flip });
+  // Worker threads, one pipeline per core (onnxruntime-node runs on the calling thread).
+  const pipeline = await PipelinePool.create({ backbone: values.backbone, flip: values.flip, photos: items.length });
   const stream = values.out ? createWriteStream(path.resolve(io.cwd, values.out)) : undefined;
   const write = (line: string) => (stream ? stream.write(line) : io.out(line));
   const progress = new Progress(io, 'embed', items.length, !values.quiet && items.length > 20);
   try {
-    const { failed } = await runOrdered(items, 2, (item) => (item.refused ? Promise.reject(item.refused) : pipeline.embedFile(item.abs)), (item, o) => {
+    const { failed } = await runOrdered(items, pipeline.capacity, (item) => (item.refused ? Promise.reject(item.refused) : pipeline.embedFile(item.abs)), (item, o) => {
       progress.tick();
       if (!o.ok) { write(errorJson(item.path, o.error)); return; }
       const { face, embedding, quality, faces } = o.value;

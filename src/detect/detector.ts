@@ -11,6 +11,11 @@ export interface Detector {
   readonly name: string;
   /** Faces found, largest box first. */
   detect(image: RgbImage): Promise<Face[]>;
+  /**
+   * Optional: re-estimates faces (box, score, landmarks) at `image`'s resolution, e.g. faces found in
+   * a reduced copy of the photo; an entry is `undefined` when the detector no longer sees a face there.
+   */
+  refine?(image: RgbImage, faces: readonly Face[]): Promise<(Face | undefined)[]>;
   /** Releases the detector's models. */
   dispose(): Promise<void>;
 }

