@@ -10,6 +10,12 @@ export const EXPLAIN_DEFAULTS = Object.freeze({
     /** The Grad-CAM paper's colour scale. */
     colormap: 'jet' as const,
   }),
+  /**
+   * Grad-CAM's finer layer per backbone (issue 4's 14x14 option): the output of MobileFaceNet's
+   * last 14x14 bottleneck (Chen et al. 2018, Table 1: the sixth of the 14x14 stage's residual
+   * blocks, 128 channels), the last map before the stride-2 block that makes the 7x7 one.
+   */
+  fineLayer: Object.freeze({ mobilefacenet: 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add' } as Record<string, string>),
   /** Grey that occluded regions are filled with: the input normalisation's zero ((x - 127.5) / 128 ~ 0). */
   occlusionGrey: 128,
   study: Object.freeze({

@@ -8,11 +8,13 @@
 import type { FittedClassifier } from '../classify/types.ts';
 import type { Backbone } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
-import { readLinearHead } from '../runtime/index.ts';
+import { toPlanarFloat } from '../image/index.ts';
+import { loadModelWithOutputs, readGraphTail, readLinearHead, type GraphTail, type InferenceModel } from '../runtime/index.ts';
 import type { RgbImage } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from './defaults.ts';
 import { gradCam, unitEmbedding, upsample, type CamResult } from './gradcam.ts';
-import { collapseHead, type CollapsedHead } from './head.ts';
+import { collapseHead, featureGradient, throughNormalisation, type CollapsedHead } from './head.ts';
+import { tailBackward, tailForward, type Feature, type TailActivations } from './tail.ts';
 import { regionMasks, regionScores, REGION_NAMES, type RegionMasks, type RegionScore } from './regions.ts';
 
 /** A score to explain, as a function of the unit embedding: its value and gradient. */
@@ -39,6 +41,18 @@ export interface FaceForward {
   features: Float32Array;
 }
 
+/** One face's forward pass with the finer layer: also that layer's map and the tail's tensors above it. */
+export interface FineForward extends FaceForward {
+  fine: Feature;
+  acts: TailActivations;
+}
+
+/** The finer Grad-CAM layer of a backbone: a session that also returns it, and the tail above it. */
+interface FineLayer {
+  model: InferenceModel;
+  tail: GraphTail;
+}
+
 /** One face's explanation. */
 export interface FaceExplanation {
   /** The explained score (decision value) of the face. */
@@ -61,11 +75,77 @@ export interface OcclusionResult {
 
 /** Backbone + linear head + region masks: explains faces for any scorer. */
 export class Explainer {
+  private fineLayer: FineLayer | undefined;
+
   private constructor(
     readonly backbone: Backbone,
     readonly head: CollapsedHead,
     readonly masks: RegionMasks,
   ) {}
+
+  /**
+   * Loads the finer Grad-CAM layer (`EXPLAIN_DEFAULTS.fineLayer`, MobileFaceNet's last 14x14
+   * block) for {@link explainFine}: a session of the backbone's model that also returns that map,
+   * and the tail from it to the 7x7 `features`, differentiated exactly in JS. E_MODEL for a
+   * backbone without one.
+   */
+  async loadFineLayer(opts: { threads?: number } = {}): Promise<void> {
+    if (this.fineLayer) return;
+    const name = this.backbone.spec.name;
+    const tensor = EXPLAIN_DEFAULTS.fineLayer[name];
+    if (!tensor) throw new PhenofaceError('E_MODEL', `Backbone "${name}" has no finer Grad-CAM layer. Should be one of: ${Object.keys(EXPLAIN_DEFAULTS.fineLayer).join(', ')}.`);
+    const tail = readGraphTail(name, tensor);
+    this.fineLayer = { tail, model: await loadModelWithOutputs(name, [tensor], { threads: opts.threads ?? 1 }) };
+  }
+
+  /** True once {@link loadFineLayer} has run. */
+  get hasFineLayer(): boolean {
+    return this.fineLayer !== undefined;
+  }
+
+  /** Frees the finer layer's session (the backbone belongs to its pipeline). */
+  async dispose(): Promise<void> {
+    await this.fineLayer?.model.dispose();
+    this.fineLayer = undefined;
+  }
+
+  /** One face through the finer layer's session: embedding, 7x7 features, the finer map and the tail's tensors. */
+  async forwardFine(face: RgbImage): Promise<FineForward> {
+    const fl = this.fineLayer;
+    if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
+    const { inputSize: s, mean, scale } = this.backbone.spec;
+    const out = await fl.model.run({ [fl.model.inputNames[0]]: { data: toPlanarFloat(face, mean, scale), dims: [1, 3, s, s] } });
+    const f = out[fl.tail.input];
+    const fine: Feature = { c: f.dims[1], h: f.dims[2], w: f.dims[3], data: f.data };
+    const raw = out.embedding.data.slice();
+    return { raw, unit: unitEmbedding(raw), features: out.features.data.slice(), fine, acts: tailForward(fl.tail, fine) };
+  }
+
+  /**
+   * Grad-CAM on the finer layer: the exact gradient of the scorer's value with respect to that
+   * map (through the classifier, the L2 normalisation, the linear head and the tail), channel
+   * weights its spatial means, `ReLU(sum_c alpha_c F_c)` upsampled to the crop.
+   */
+  explainFine(ff: FineForward, scorer: Scorer): FaceExplanation {
+    const fl = this.fineLayer;
+    if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
+    const g = tailBackward(fl.tail, ff.acts, featureGradient(this.head, throughNormalisation(ff.raw, scorer.gradient(ff.unit))));
+    const { c: C, h: H, w: W, data } = ff.fine;
+    const hw = H * W;
+    const alpha = new Float64Array(C);
+    const acc = new Float64Array(hw);
+    for (let c = 0; c < C; c++) {
+      let m = 0;
+      for (let k = 0; k < hw; k++) m += g[c * hw + k];
+      const a = (alpha[c] = m / hw);
+      if (a !== 0) for (let k = 0; k < hw; k++) acc[k] += a * data[c * hw + k];
+    }
+    const signed = Float32Array.from(acc);
+    const cam: CamResult = { width: W, height: H, signed, cam: signed.map((v) => (v > 0 ? v : 0)), alpha };
+    const size = this.masks.size;
+    const heat = upsample(cam.cam, W, H, size, size);
+    return { score: scorer.score(ff.unit), cam, heat, size, regions: regionScores(heat, this.masks) };
+  }
 
   /**
    * Reads the backbone's linear head from its built model. E_MODEL when the backbone has no

@@ -1,0 +1,135 @@
+/**
+ * A backbone's tail for finer Grad-CAM layers (issue 4): the sub-graph between an intermediate
+ * feature map (e.g. MobileFaceNet's last 14x14 block) and the `features` output, read back from
+ * the built ONNX file as plain weights, and a session of the same model that also returns that
+ * intermediate map. `explain/` runs the tail forward and backward in JS (exact gradients: the tail
+ * is only convolutions with folded batch norm, PReLU and residual additions), so no second
+ * network and no autodiff runtime is needed. Reading the weights from the file the backbone runs
+ * keeps the two in step, as `head.ts` does for the linear head.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { PhenofaceError } from '../errors.ts';
+import { modelPath } from './models.ts';
+import { decodeOnnxModel, encodeOnnxModel, type OnnxGraph } from './onnx-proto.ts';
+import { OnnxModel, type InferenceModel } from './session.ts';
+
+/** A convolution of the tail (batch norm folded in): weight `[out, in / group, kh, kw]`. */
+export interface TailConv {
+  op: 'Conv';
+  input: string;
+  output: string;
+  weight: Float32Array;
+  /** `[out, in / group, kh, kw]`. */
+  weightDims: [number, number, number, number];
+  bias: Float32Array;
+  group: number;
+  strides: [number, number];
+  /** `SAME_UPPER` (TensorFlow's SAME: the extra padding row/column at the end) or explicit `[top, left, bottom, right]`. */
+  pads: 'SAME_UPPER' | [number, number, number, number];
+}
+
+/** A per-channel PReLU: `y = x > 0 ? x : slope[c] * x`. */
+export interface TailPrelu {
+  op: 'PRelu';
+  input: string;
+  output: string;
+  slope: Float32Array;
+}
+
+/** An element-wise sum of two tensors of the same shape (a residual connection). */
+export interface TailAdd {
+  op: 'Add';
+  inputs: [string, string];
+  output: string;
+}
+
+/** One node of a tail. */
+export type TailNode = TailConv | TailPrelu | TailAdd;
+
+/** The nodes from `input` to `output`, in execution order. */
+export interface GraphTail {
+  input: string;
+  output: string;
+  nodes: TailNode[];
+}
+
+function tailError(model: string, what: string): PhenofaceError {
+  return new PhenofaceError('E_MODEL', `Model "${model}" has no plain tail for a finer Grad-CAM layer: ${what}. Supported: Conv (group 1 or depthwise), PRelu and Add between the layer and "features".`);
+}
+
+/** Reads the tail from a decoded graph (exported for tests on small graphs). */
+export function graphTailOf(graph: OnnxGraph, model: string, from: string, to = 'features'): GraphTail {
+  const inits = new Map(graph.initializers.map((t) => [t.name, t]));
+  const floats = (name: string | undefined, what: string): Float32Array => {
+    const t = name === undefined ? undefined : inits.get(name);
+    if (!t || !(t.data instanceof Float32Array)) throw tailError(model, `${what} "${name}" is not a float constant`);
+    return t.data;
+  };
+  const first = graph.nodes.findIndex((n) => n.inputs.includes(from));
+  const last = graph.nodes.findIndex((n) => n.outputs.includes(to));
+  if (first < 0) throw tailError(model, `no node reads "${from}"`);
+  if (last < first) throw tailError(model, `"${to}" is not computed after "${from}"`);
+  const known = new Set([from]);
+  const nodes: TailNode[] = [];
+  for (const node of graph.nodes.slice(first, last + 1)) {
+    const data = node.inputs.filter((x) => x && !inits.has(x));
+    const missing = data.find((x) => !known.has(x));
+    if (missing !== undefined) throw tailError(model, `node "${node.name}" reads "${missing}", which does not come from "${from}"`);
+    const a = node.attributes ?? {};
+    const ints = (k: string) => (a[k] && 'ints' in a[k] ? (a[k] as { ints: number[] }).ints : undefined);
+    if (node.op === 'Conv') {
+      const w = inits.get(node.inputs[1]);
+      if (!w || w.dims.length !== 4) throw tailError(model, `convolution "${node.name}" has no 4-D weight`);
+      if ((ints('dilations') ?? [1, 1]).some((d) => d !== 1)) throw tailError(model, `convolution "${node.name}" is dilated`);
+      const autoPad = a.auto_pad && 's' in a.auto_pad ? a.auto_pad.s : 'NOTSET';
+      const p = ints('pads') ?? [0, 0, 0, 0];
+      let pads: TailConv['pads'];
+      if (autoPad === 'SAME_UPPER') pads = 'SAME_UPPER';
+      else if (autoPad === 'NOTSET' || autoPad === 'VALID') pads = [p[0], p[1], p[2], p[3]];
+      else throw tailError(model, `convolution "${node.name}" pads ${autoPad}`);
+      const s = ints('strides') ?? [1, 1];
+      const weightDims = w.dims as [number, number, number, number];
+      nodes.push({
+        op: 'Conv', input: node.inputs[0], output: node.outputs[0], weight: floats(node.inputs[1], 'weight'), weightDims,
+        bias: node.inputs[2] ? floats(node.inputs[2], 'bias') : new Float32Array(weightDims[0]),
+        group: a.group && 'i' in a.group ? a.group.i : 1, strides: [s[0], s[1]], pads,
+      });
+    } else if (node.op === 'PRelu') {
+      nodes.push({ op: 'PRelu', input: node.inputs[0], output: node.outputs[0], slope: floats(node.inputs[1], 'slope') });
+    } else if (node.op === 'Add' && data.length === 2) {
+      nodes.push({ op: 'Add', inputs: [data[0], data[1]], output: node.outputs[0] });
+    } else {
+      throw tailError(model, `node "${node.name}" is ${node.op}`);
+    }
+    known.add(node.outputs[0]);
+  }
+  return { input: from, output: to, nodes };
+}
+
+function decodeBuilt(name: string, dir?: string): OnnxGraph {
+  const path = modelPath(name, dir);
+  if (!existsSync(path)) throw new PhenofaceError('E_MODEL', `Model "${name}" is not built (missing ${path}). Run \`npx phenoface models build\`.`);
+  return decodeOnnxModel(readFileSync(path));
+}
+
+/**
+ * Reads a built model's tail from the intermediate tensor `from` to `to` (see module doc).
+ * @throws PhenofaceError `E_MODEL` when the model is not built or the tail has other operators.
+ */
+export function readGraphTail(name: string, from: string, opts: { dir?: string; to?: string } = {}): GraphTail {
+  return graphTailOf(decodeBuilt(name, opts.dir), name, from, opts.to);
+}
+
+/**
+ * Opens a built model with extra outputs: each named intermediate tensor becomes an output of
+ * the same name (shape `[N, C, H, W]`), beside the model's own. The file on disk is not changed.
+ * @throws PhenofaceError `E_MODEL` when the model is not built or has no such tensor.
+ */
+export async function loadModelWithOutputs(name: string, tensors: readonly string[], opts: { threads: number; dir?: string }): Promise<InferenceModel> {
+  const graph = decodeBuilt(name, opts.dir);
+  for (const t of tensors) {
+    if (!graph.nodes.some((n) => n.outputs.includes(t))) throw new PhenofaceError('E_MODEL', `Model "${name}" computes no tensor "${t}".`);
+  }
+  const extra = tensors.filter((t) => !graph.outputs.some((o) => o.name === t)).map((t) => ({ name: t, dims: ['N', 'C', 'H', 'W'] }));
+  return OnnxModel.load(encodeOnnxModel({ ...graph, outputs: [...graph.outputs, ...extra] }), { threads: opts.threads });
+}
