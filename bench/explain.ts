@@ -3,12 +3,13 @@
  *
  * 1. Speed: Grad-CAM + regions per photo (one aligned face per call, as `screen` does: backbone
  *    forward with the feature map, exact gradient, 7x7 map, 112x112 upsampling, region shares) on
- *    CFP frontal faces; the peer is the plain embedding of the same face. Target <= 300 ms on 2 cores.
+ *    CFP frontal faces, and the same on the 14x14 block; the peer is the plain embedding of the same face. Target <= 300 ms on 2 cores.
  *    Overlay drawing and PNG encoding are timed separately.
  * 2. Planted regions: `phenoface synth` sets from CFP frontal photos (4 per subject, 250
  *    subjects; perinasal-only and periorbital-only, strength 0.6, half the subjects affected), each
- *    run through `study` with its explanation analysis, for the 7x7 Grad-CAM and the 14x14
- *    occlusion maps ($PHENOFACE_BENCH_MAPS photos, default 60). Target: the planted region is the
+ *    run through `study` with its explanation analysis, for the 7x7 Grad-CAM, the 14x14 Grad-CAM
+ *    (exact gradient through the backbone's tail; every correctly classified positive photo of
+ *    the sample) and the 14x14 occlusion maps ($PHENOFACE_BENCH_MAPS photos, default 60). Target: the planted region is the
  *    top-ranked region for >= 80% of correctly classified positive photos, and the shuffled-label
  *    model shows no such preference (here: under half that rate).
  *
@@ -51,8 +52,9 @@ for (const f of speedFiles) {
 const toy = syntheticStudy({ subjects: 30, photosPerSubject: 2, dim: 192, signal: 3, seed: 1 });
 const model = createClassifier('logistic', { grid: [1] }).fit(toy.X, toy.y, toy.subjects, { seed: 1, innerFolds: 3, split: groupedStratifiedKFold, grid: [1] });
 const explainer = Explainer.create(pipeline.backbone!);
+await explainer.loadFineLayer();
 const scorer = classifierScorer(model);
-const tExplain: number[] = [], tEmbed: number[] = [], tOverlay: number[] = [];
+const tExplain: number[] = [], tEmbed: number[] = [], tOverlay: number[] = [], tFine: number[] = [];
 for (let round = 0; round < 2; round++) {
   for (const { file, res } of faces) {
     let t = performance.now();
@@ -62,21 +64,26 @@ for (let round = 0; round < 2; round++) {
     const [e] = await explainer.explain([res.aligned.image], scorer);
     const explainMs = performance.now() - t;
     t = performance.now();
+    explainer.explainFine(await explainer.forwardFine(res.aligned.image), scorer);
+    const fineMs = performance.now() - t;
+    t = performance.now();
     const img = await decodeImage(file, pipeline.config.image);
     const [a, b, c, d, ee, f] = res.aligned.matrix;
     await encodePng(photoOverlay(img, [a / img.scale, b / img.scale, c, d / img.scale, ee / img.scale, f], e.heat, e.size));
     await encodePng(alignedOverlay(res.aligned.image, e.heat));
     const overlayMs = performance.now() - t;
-    if (round === 1) { tEmbed.push(embedMs); tExplain.push(explainMs); tOverlay.push(overlayMs); } // round 0 warms up
+    if (round === 1) { tEmbed.push(embedMs); tExplain.push(explainMs); tOverlay.push(overlayMs); tFine.push(fineMs); } // round 0 warms up
   }
 }
+await explainer.dispose();
 await pipeline.close();
 const ms = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, p90 ${quantile(xs, 0.9).toFixed(1)} ms`;
 console.log(`speed on ${tExplain.length} CFP frontal faces, one face per call:`);
 console.log(`  peer: embedding only (backbone forward + L2): ${ms(tEmbed)}`);
 console.log(`  Grad-CAM + regions (forward with features, exact gradient, 7x7 map, 112x112 upsampling, 9 region shares): ${ms(tExplain)}`);
+console.log(`  Grad-CAM 14x14 + regions (forward with the 14x14 map, JS tail forward and exact backward, 112x112 upsampling, 9 region shares): ${ms(tFine)}`);
 console.log(`  overlays (decode photo again, aligned + photo overlay, 2 PNGs): ${ms(tOverlay)}`);
-console.log(`bench:explain speed: Grad-CAM + regions ${median(tExplain).toFixed(1)} ms per photo (target <= 300 ms)`);
+console.log(`bench:explain speed: Grad-CAM + regions ${median(tExplain).toFixed(1)} ms per photo, 14x14 Grad-CAM ${median(tFine).toFixed(1)} ms (target <= 300 ms)`);
 
 // ---- 2. planted regions ----------------------------------------------------------------------
 const run = promisify(execFile);
@@ -103,7 +110,7 @@ function controlsManifest(): string {
 const PLANTED: Record<string, string[]> = { perinasal: ['perinasal'], periorbital: ['periorbital-left', 'periorbital-right'] };
 const MAPS = Number(process.env.PHENOFACE_BENCH_MAPS ?? 60);
 type Rate = { real: number; shuffled: number | null; n: number };
-const results: { region: string; gradcam: Rate; maps: Rate | null }[] = [];
+const results: { region: string; gradcam: Rate; fine: Rate | null; maps: Rate | null }[] = [];
 const pctOf = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(0)}%`);
 for (const [region, names] of Object.entries(PLANTED)) {
   const synthDir = path.join(work, `synth-${region}`);
@@ -123,7 +130,7 @@ for (const [region, names] of Object.entries(PLANTED)) {
     cache: path.join(work, `cache-${region}.sqlite`),
     seed: 1,
     synthetic: true,
-    explain: { occlusionMapPhotos: MAPS },
+    explain: { occlusionMapPhotos: MAPS, fineCamPhotos: 1000 },
     log: { err: () => {}, isTTY: false },
     quiet: true,
   });
@@ -132,16 +139,19 @@ for (const [region, names] of Object.entries(PLANTED)) {
   const gradcam = { real: sum(x.topRegion.real)!, shuffled: sum(x.topRegion.shuffled), n: x.topRegion.photos };
   const om = x.occlusionMapTop;
   const maps = om ? { real: sum(om.real)!, shuffled: sum(om.shuffled), n: om.photos } : null;
-  results.push({ region, gradcam, maps });
+  const fc = x.fineCamTop;
+  const fine = fc ? { real: sum(fc.real)!, shuffled: sum(fc.shuffled), n: fc.photos } : null;
+  results.push({ region, gradcam, fine, maps });
   const tops = (rec: Record<string, number>) => Object.entries(rec).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pctOf(v)}`).join(', ');
   console.log(`study ${region} (strength 0.6): ${((performance.now() - t) / 1000).toFixed(0)} s; photo AUC ${study.result.photo.auc.value?.toFixed(3)} ` +
     `[${study.result.photo.auc.ci95?.map((v) => v.toFixed(3)).join(', ')}], subject AUC ${study.result.subject.auc.value?.toFixed(3)}; chance for the planted region ${pctOf(names.length / 9)}`);
   console.log(`  Grad-CAM 7x7: planted region top for ${pctOf(gradcam.real)} of ${gradcam.n} correctly classified positive photos (shuffled-label model ${pctOf(gradcam.shuffled)}); tops: ${tops(x.topRegion.real)}`);
+  if (fc && fine) console.log(`  Grad-CAM 14x14: planted region top for ${pctOf(fine.real)} of ${fine.n} (shuffled-label model ${pctOf(fine.shuffled)}); tops: ${tops(fc.real)}`);
   if (om && maps) console.log(`  occlusion map 14x14: planted region top for ${pctOf(maps.real)} of ${maps.n} (shuffled-label model ${pctOf(maps.shuffled)}); tops: ${tops(om.real)}`);
   console.log(`  occlusion agreement with Grad-CAM ${x.occlusion.agreement.mean?.toFixed(2)}; sanity (Spearman vs real maps): ${x.sanity.map((s) => `${s.name} ${s.spearman.mean?.toFixed(2)}${s.passed ? '' : ' FLAGGED'}`).join(', ')}; warnings: ${x.warnings.length}`);
 }
 // The target: >= 80% top-ranked, and the shuffled-label model without that preference (under half the real rate).
 const ok = (r: Rate | null) => r !== null && r.real >= 0.8 && r.shuffled !== null && r.shuffled < 0.5 * r.real;
-const line = (m: 'gradcam' | 'maps') => results.map((r) => `${r.region} ${pctOf(r[m]?.real ?? null)} (shuffled ${pctOf(r[m]?.shuffled ?? null)})`).join(', ');
+const line = (m: 'gradcam' | 'fine' | 'maps') => results.map((r) => `${r.region} ${pctOf(r[m]?.real ?? null)} (shuffled ${pctOf(r[m]?.shuffled ?? null)})`).join(', ');
 console.log(`bench:explain planted regions, share of correctly classified positive photos whose top region is the planted one (target >= 80%, shuffled-label model without that preference): ` +
-  `Grad-CAM ${line('gradcam')} ${results.every((r) => ok(r.gradcam)) ? 'PASS' : 'FAIL'}; 14x14 occlusion maps ${line('maps')} ${results.every((r) => ok(r.maps)) ? 'PASS' : 'FAIL'}`);
+  `Grad-CAM 7x7 ${line('gradcam')} ${results.every((r) => ok(r.gradcam)) ? 'PASS' : 'FAIL'}; Grad-CAM 14x14 ${line('fine')} ${results.every((r) => ok(r.fine)) ? 'PASS' : 'FAIL'}; 14x14 occlusion maps ${line('maps')} ${results.every((r) => ok(r.maps)) ? 'PASS' : 'FAIL'}`);

@@ -17,7 +17,7 @@ import { crossValidate, trainFinal, type StudyResult, type LevelMetrics, type Gr
 import { PhenofaceError, toErrorRecord } from './errors.ts';
 import { deriveSeed, mulberry32 } from './evaluate/random.ts';
 import { permuteSubjectLabels } from './evaluate/permutation.ts';
-import { EXPLAIN_DEFAULTS } from './explain/defaults.ts';
+import { EXPLAIN_DEFAULTS } from './config.ts';
 import type { StudyExplainOptions, StudyExplanation } from './explain/study.ts';
 import { PIPELINE_VERSION } from './pipeline.ts';
 import { PipelinePool } from './pipeline-pool.ts';

@@ -11,7 +11,7 @@ import { PhenofaceError } from '../errors.ts';
 import { toPlanarFloat } from '../image/index.ts';
 import { loadModelWithOutputs, readGraphTail, readLinearHead, type GraphTail, type InferenceModel } from '../runtime/index.ts';
 import type { RgbImage } from '../types.ts';
-import { EXPLAIN_DEFAULTS } from './defaults.ts';
+import { EXPLAIN_DEFAULTS } from '../config.ts';
 import { gradCam, unitEmbedding, upsample, type CamResult } from './gradcam.ts';
 import { collapseHead, featureGradient, throughNormalisation, type CollapsedHead } from './head.ts';
 import { tailBackward, tailForward, type Feature, type TailActivations } from './tail.ts';

@@ -3,7 +3,7 @@
  * HPO terms, overlays, the study-level analysis with the occlusion test and sanity checks, and the
  * explainers `screen --explain` and the web app use.
  */
-export { EXPLAIN_DEFAULTS } from './defaults.ts';
+export { EXPLAIN_DEFAULTS } from '../config.ts';
 export { classifierScorer, Explainer, rankedRegions, type FaceExplanation, type FaceForward, type OcclusionResult, type Scorer } from './explainer.ts';
 export { gradCam, spearman, unitEmbedding, upsample, type CamResult } from './gradcam.ts';
 export { channelFactors, collapseHead, featureGradient, headEmbedding, throughNormalisation, type CollapsedHead } from './head.ts';

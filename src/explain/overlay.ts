@@ -6,7 +6,7 @@
  */
 import { colorbar, colormapLut, encodePng, type Colormap } from '../image/index.ts';
 import type { AlignedFace, RgbImage } from '../types.ts';
-import { EXPLAIN_DEFAULTS } from './defaults.ts';
+import { EXPLAIN_DEFAULTS } from '../config.ts';
 
 /** How overlays look. */
 export interface OverlayStyle {

@@ -20,7 +20,7 @@ import { Pipeline } from '../pipeline.ts';
 import { alignFace } from '../align/index.ts';
 import { decodeImage } from '../image/index.ts';
 import type { Landmarks5, RgbImage, View } from '../types.ts';
-import { EXPLAIN_DEFAULTS } from './defaults.ts';
+import { EXPLAIN_DEFAULTS } from '../config.ts';
 import { classifierScorer, Explainer, type FaceExplanation, type FaceForward } from './explainer.ts';
 import { spearman, unitEmbedding } from './gradcam.ts';
 import { headEmbedding } from './head.ts';
@@ -46,6 +46,7 @@ export interface StudyPhoto {
 export interface StudyExplainOptions {
   maxPhotos: number;
   occlusionMapPhotos: number;
+  fineCamPhotos: number;
   maxPhotosPerSubject: number;
   bootstrap: number;
   seed: number;
@@ -104,6 +105,8 @@ export interface PhotoRecord {
   shuffledTop?: RegionName | null;
   /** The 14x14 occlusion map's region shares and top region (final model; shuffled-label model), when one was made. */
   occlusionMap?: { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
+  /** The 14x14 Grad-CAM's region shares and top region (final model; shuffled-label model), when one was made. */
+  fineCam?: { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
 }
 
 /** One sanity check's outcome. */
@@ -132,6 +135,8 @@ export interface StudyExplanation {
   topRegion: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null };
   /** The same for the 14x14 occlusion maps (made for a subset of those photos). */
   occlusionMapTop: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null } | null;
+  /** The same for Grad-CAM on the last 14x14 block (made for a subset of those photos). */
+  fineCamTop: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null } | null;
   occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi };
   outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; threshold: number; warning: string | null };
   sanity: SanityResult[];
@@ -145,6 +150,7 @@ const options = (o: Partial<StudyExplainOptions> = {}): StudyExplainOptions => (
   maxPhotos: o.maxPhotos ?? EXPLAIN_DEFAULTS.study.maxPhotos,
   maxPhotosPerSubject: o.maxPhotosPerSubject ?? EXPLAIN_DEFAULTS.study.maxPhotosPerSubject,
   occlusionMapPhotos: o.occlusionMapPhotos ?? EXPLAIN_DEFAULTS.study.occlusionMapPhotos,
+  fineCamPhotos: o.fineCamPhotos ?? EXPLAIN_DEFAULTS.study.fineCamPhotos,
   bootstrap: o.bootstrap ?? EXPLAIN_DEFAULTS.study.bootstrap,
   seed: o.seed ?? EXPLAIN_DEFAULTS.study.seed,
   sanityMaxSpearman: o.sanityMaxSpearman ?? EXPLAIN_DEFAULTS.study.sanityMaxSpearman,
@@ -250,6 +256,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
   let explainer: Explainer;
   try {
     explainer = Explainer.create(pipeline.backbone!);
+    if (o.fineCamPhotos > 0) await explainer.loadFineLayer();
   } catch (err) {
     await pipeline.close();
     throw err;
@@ -263,6 +270,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
     const randomHead = randomisedHead(explainer.head.head, o.seed);
     const started = performance.now();
     let mapsMade = 0;
+    let fineMade = 0;
     for (const [i, photo] of sample.entries()) {
       let face: RgbImage;
       try {
@@ -305,6 +313,13 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
         const [m, ms] = await explainer.occlusionMap(face, shuffled ? [real, shuffled] : [real]);
         rec.occlusionMap = { shares: byRegion((_, k) => m.regions[k].share), top: topOf(m), ...(ms ? { shuffledTop: topOf(ms) } : {}) };
       }
+      if (photo.y === 1 && rec.correct && fineMade < o.fineCamPhotos) {
+        fineMade++;
+        const ff = await explainer.forwardFine(face);
+        const f = explainer.explainFine(ff, real);
+        const fs = shuffled && explainer.explainFine(ff, shuffled);
+        rec.fineCam = { shares: byRegion((_, k) => f.regions[k].share), top: topOf(f), ...(fs ? { shuffledTop: topOf(fs) } : {}) };
+      }
       if (photo.y === 1 && subjectCorrect) {
         const acc = heatPerSubject.get(photo.subject) ?? { heat: new Float64Array(size * size), face: new Float64Array(size * size * 3), n: 0 };
         const total = e.heat.reduce((a, b) => a + b, 0);
@@ -316,6 +331,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
       if ((i + 1) % 25 === 0) log(`explain: ${i + 1}/${sample.length} photos (${((performance.now() - started) / (i + 1)).toFixed(0)} ms each)\n`);
     }
   } finally {
+    await explainer.dispose();
     await pipeline.close();
   }
 
@@ -357,6 +373,8 @@ export function summarise(
   const withShuffled = correctPos.filter((r) => r.shuffledTop !== undefined);
   const mapped = correctPos.filter((r) => r.occlusionMap);
   const mappedShuffled = mapped.filter((r) => r.occlusionMap!.shuffledTop !== undefined);
+  const fine = correctPos.filter((r) => r.fineCam);
+  const fineShuffled = fine.filter((r) => r.fineCam!.shuffledTop !== undefined);
 
   const energy = meanCi(records.map((r) => ({ subject: r.subject, value: r.outsideEnergy })), B, seed);
   const ratio = energy.mean === null ? null : energy.mean / area / ((1 - energy.mean) / (1 - area));
@@ -398,6 +416,9 @@ export function summarise(
     topRegion: { photos: correctPos.length, real: freq(correctPos.map((r) => r.top)), shuffled: withShuffled.length ? freq(withShuffled.map((r) => r.shuffledTop)) : null },
     occlusionMapTop: mapped.length
       ? { photos: mapped.length, real: freq(mapped.map((r) => r.occlusionMap!.top)), shuffled: mappedShuffled.length ? freq(mappedShuffled.map((r) => r.occlusionMap!.shuffledTop)) : null }
+      : null,
+    fineCamTop: fine.length
+      ? { photos: fine.length, real: freq(fine.map((r) => r.fineCam!.top)), shuffled: fineShuffled.length ? freq(fineShuffled.map((r) => r.fineCam!.shuffledTop)) : null }
       : null,
     occlusion: {
       dropPerArea: byRegion((name) => meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusion[name] })), B, seed)),

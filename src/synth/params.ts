@@ -8,6 +8,7 @@
  * (face length). Amounts are relative changes (0 = no change) or, for lengths, fractions of the
  * eye-to-mouth distance; at strength 1 the change is obvious to the eye, at 0.5 subtle.
  */
+import { SYNTH_DEFAULTS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import { hashUniform } from './random.ts';
 
@@ -79,25 +80,6 @@ export const FULL_STRENGTH: Readonly<Required<WarpParams>> = Object.freeze({
   perinasal: { tipScale: 0.35, alarWidth: -0.25, bridgeWidth: 0.3 },
   perioral: { mouthWidth: -0.22, mouthHeight: -0.12 },
   facelength: { stretch: 0.1 },
-});
-
-/**
- * Synth's defaults. (House style keeps defaults in `src/config.ts`; these belong in a `synth`
- * section there once its owner adds one.)
- */
-export const SYNTH_DEFAULTS = Object.freeze({
-  /** Share of subjects made affected. */
-  fraction: 0.5,
-  seed: 1,
-  /**
-   * Per-subject jitter: the subject's strength and each amount are multiplied by factors drawn
-   * uniformly from [1 - jitter, 1 + jitter], so affected people differ from each other.
-   */
-  jitter: 0.2,
-  /** JPEG quality of every written photo, cases and controls alike. */
-  jpegQuality: 95,
-  /** Photos shown (before / planted / strength 1) in the `--preview` contact sheet. */
-  previewPhotos: 12,
 });
 
 /** A subject's warp after jitter. */

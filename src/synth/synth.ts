@@ -10,7 +10,7 @@
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULTS } from '../config.ts';
+import { DEFAULTS, SYNTH_DEFAULTS } from '../config.ts';
 import { PhenofaceError, toErrorRecord } from '../errors.ts';
 import { estimatePose, viewOfYaw } from '../pose/index.ts';
 import type { Box, Face, Landmarks5, RgbImage, View } from '../types.ts';
@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import { contactSheet, cropPad, decodeImage, encodePng } from '../image/index.ts';
 import type { RowError, SynthRow } from './input.ts';
 import { PASSTHROUGH_COLUMNS } from './input.ts';
-import { parseRegions, scaleParams, subjectWarp, SYNTH_DEFAULTS, type SynthRegion, type WarpParams } from './params.ts';
+import { parseRegions, scaleParams, subjectWarp, type SynthRegion, type WarpParams } from './params.ts';
 import { chooseAffected } from './random.ts';
 import { buildPhotoWarp, warpImage, zeroWarp, type PhotoWarp, type PlantedRegion, type SkippedRegion } from './warp.ts';
 

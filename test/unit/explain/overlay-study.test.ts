@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FoldReport, OofPrediction } from '../../../src/evaluate/crossval.ts';
-import { EXPLAIN_DEFAULTS } from '../../../src/explain/defaults.ts';
+import { EXPLAIN_DEFAULTS } from '../../../src/config.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl } from '../../../src/explain/overlay.ts';
 import { REGION_NAMES, type RegionName } from '../../../src/explain/regions.ts';
 import { explanationSection } from '../../../src/explain/report.ts';
