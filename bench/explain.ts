@@ -110,7 +110,7 @@ function controlsManifest(): string {
 const PLANTED: Record<string, string[]> = { perinasal: ['perinasal'], periorbital: ['periorbital-left', 'periorbital-right'] };
 const MAPS = Number(process.env.PHENOFACE_BENCH_MAPS ?? 60);
 type Rate = { real: number; shuffled: number | null; n: number };
-const results: { region: string; gradcam: Rate; fine: Rate | null; maps: Rate | null }[] = [];
+const results: { region: string; gradcam: Rate; fine: Rate | null; hires: Rate | null; maps: Rate | null }[] = [];
 const pctOf = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(0)}%`);
 for (const [region, names] of Object.entries(PLANTED)) {
   const synthDir = path.join(work, `synth-${region}`);
@@ -141,17 +141,20 @@ for (const [region, names] of Object.entries(PLANTED)) {
   const maps = om ? { real: sum(om.real)!, shuffled: sum(om.shuffled), n: om.photos } : null;
   const fc = x.fineCamTop;
   const fine = fc ? { real: sum(fc.real)!, shuffled: sum(fc.shuffled), n: fc.photos } : null;
-  results.push({ region, gradcam, fine, maps });
+  const hr = x.fineHiResTop;
+  const hires = hr ? { real: sum(hr.real)!, shuffled: sum(hr.shuffled), n: hr.photos } : null;
+  results.push({ region, gradcam, fine, hires, maps });
   const tops = (rec: Record<string, number>) => Object.entries(rec).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pctOf(v)}`).join(', ');
   console.log(`study ${region} (strength 0.6): ${((performance.now() - t) / 1000).toFixed(0)} s; photo AUC ${study.result.photo.auc.value?.toFixed(3)} ` +
     `[${study.result.photo.auc.ci95?.map((v) => v.toFixed(3)).join(', ')}], subject AUC ${study.result.subject.auc.value?.toFixed(3)}; chance for the planted region ${pctOf(names.length / 9)}`);
   console.log(`  Grad-CAM 7x7: planted region top for ${pctOf(gradcam.real)} of ${gradcam.n} correctly classified positive photos (shuffled-label model ${pctOf(gradcam.shuffled)}); tops: ${tops(x.topRegion.real)}`);
   if (fc && fine) console.log(`  Grad-CAM 14x14: planted region top for ${pctOf(fine.real)} of ${fine.n} (shuffled-label model ${pctOf(fine.shuffled)}); tops: ${tops(fc.real)}`);
+  if (hr && hires) console.log(`  HiResCAM 14x14: planted region top for ${pctOf(hires.real)} of ${hires.n} (shuffled-label model ${pctOf(hires.shuffled)}); tops: ${tops(hr.real)}`);
   if (om && maps) console.log(`  occlusion map 14x14: planted region top for ${pctOf(maps.real)} of ${maps.n} (shuffled-label model ${pctOf(maps.shuffled)}); tops: ${tops(om.real)}`);
   console.log(`  occlusion agreement with Grad-CAM ${x.occlusion.agreement.mean?.toFixed(2)}; sanity (Spearman vs real maps): ${x.sanity.map((s) => `${s.name} ${s.spearman.mean?.toFixed(2)}${s.passed ? '' : ' FLAGGED'}`).join(', ')}; warnings: ${x.warnings.length}`);
 }
 // The target: >= 80% top-ranked, and the shuffled-label model without that preference (under half the real rate).
 const ok = (r: Rate | null) => r !== null && r.real >= 0.8 && r.shuffled !== null && r.shuffled < 0.5 * r.real;
-const line = (m: 'gradcam' | 'fine' | 'maps') => results.map((r) => `${r.region} ${pctOf(r[m]?.real ?? null)} (shuffled ${pctOf(r[m]?.shuffled ?? null)})`).join(', ');
+const line = (m: 'gradcam' | 'fine' | 'hires' | 'maps') => results.map((r) => `${r.region} ${pctOf(r[m]?.real ?? null)} (shuffled ${pctOf(r[m]?.shuffled ?? null)})`).join(', ');
 console.log(`bench:explain planted regions, share of correctly classified positive photos whose top region is the planted one (target >= 80%, shuffled-label model without that preference): ` +
-  `Grad-CAM 7x7 ${line('gradcam')} ${results.every((r) => ok(r.gradcam)) ? 'PASS' : 'FAIL'}; Grad-CAM 14x14 ${line('fine')} ${results.every((r) => ok(r.fine)) ? 'PASS' : 'FAIL'}; 14x14 occlusion maps ${line('maps')} ${results.every((r) => ok(r.maps)) ? 'PASS' : 'FAIL'}`);
+  `Grad-CAM 7x7 ${line('gradcam')} ${results.every((r) => ok(r.gradcam)) ? 'PASS' : 'FAIL'}; Grad-CAM 14x14 ${line('fine')} ${results.every((r) => ok(r.fine)) ? 'PASS' : 'FAIL'}; HiResCAM 14x14 ${line('hires')} ${results.every((r) => ok(r.hires)) ? 'PASS' : 'FAIL'}; 14x14 occlusion maps ${line('maps')} ${results.every((r) => ok(r.maps)) ? 'PASS' : 'FAIL'}`);

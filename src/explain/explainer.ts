@@ -122,11 +122,15 @@ export class Explainer {
   }
 
   /**
-   * Grad-CAM on the finer layer: the exact gradient of the scorer's value with respect to that
+   * Grad-CAM on the finer layer: the exact gradient `G` of the scorer's value with respect to that
    * map (through the classifier, the L2 normalisation, the linear head and the tail), channel
-   * weights its spatial means, `ReLU(sum_c alpha_c F_c)` upsampled to the crop.
+   * weights its spatial means, `ReLU(sum_c alpha_c F_c)` upsampled to the crop. With
+   * `weighting: 'hirescam'`, HiResCAM instead (Draelos & Carin 2020, "Use HiResCAM instead of
+   * Grad-CAM for faithful explanations of convolutional neural networks"): `ReLU(sum_c G_c * F_c)`,
+   * each place weighted by its own gradient rather than the channel's mean, so the map is the
+   * first-order contribution of each place of the layer to the score (its `alpha` is empty).
    */
-  explainFine(ff: FineForward, scorer: Scorer): FaceExplanation {
+  explainFine(ff: FineForward, scorer: Scorer, weighting: 'gradcam' | 'hirescam' = 'gradcam'): FaceExplanation {
     const fl = this.fineLayer;
     if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
     const g = tailBackward(fl.tail, ff.acts, featureGradient(this.head, throughNormalisation(ff.raw, scorer.gradient(ff.unit))));
@@ -135,13 +139,17 @@ export class Explainer {
     const alpha = new Float64Array(C);
     const acc = new Float64Array(hw);
     for (let c = 0; c < C; c++) {
+      if (weighting === 'hirescam') {
+        for (let k = 0; k < hw; k++) acc[k] += g[c * hw + k] * data[c * hw + k];
+        continue;
+      }
       let m = 0;
       for (let k = 0; k < hw; k++) m += g[c * hw + k];
       const a = (alpha[c] = m / hw);
       if (a !== 0) for (let k = 0; k < hw; k++) acc[k] += a * data[c * hw + k];
     }
     const signed = Float32Array.from(acc);
-    const cam: CamResult = { width: W, height: H, signed, cam: signed.map((v) => (v > 0 ? v : 0)), alpha };
+    const cam: CamResult = { width: W, height: H, signed, cam: signed.map((v) => (v > 0 ? v : 0)), alpha: weighting === 'hirescam' ? new Float64Array(0) : alpha };
     const size = this.masks.size;
     const heat = upsample(cam.cam, W, H, size, size);
     return { score: scorer.score(ff.unit), cam, heat, size, regions: regionScores(heat, this.masks) };

@@ -107,6 +107,8 @@ export interface PhotoRecord {
   occlusionMap?: { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
   /** The 14x14 Grad-CAM's region shares and top region (final model; shuffled-label model), when one was made. */
   fineCam?: { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
+  /** The same for HiResCAM on the 14x14 block (gradient times activation per place, summed over channels). */
+  fineHiRes?: { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
 }
 
 /** One sanity check's outcome. */
@@ -137,6 +139,8 @@ export interface StudyExplanation {
   occlusionMapTop: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null } | null;
   /** The same for Grad-CAM on the last 14x14 block (made for a subset of those photos). */
   fineCamTop: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null } | null;
+  /** The same for HiResCAM on the last 14x14 block. */
+  fineHiResTop: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null } | null;
   occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi };
   outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; threshold: number; warning: string | null };
   sanity: SanityResult[];
@@ -319,6 +323,9 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
         const f = explainer.explainFine(ff, real);
         const fs = shuffled && explainer.explainFine(ff, shuffled);
         rec.fineCam = { shares: byRegion((_, k) => f.regions[k].share), top: topOf(f), ...(fs ? { shuffledTop: topOf(fs) } : {}) };
+        const h = explainer.explainFine(ff, real, 'hirescam');
+        const hs = shuffled && explainer.explainFine(ff, shuffled, 'hirescam');
+        rec.fineHiRes = { shares: byRegion((_, k) => h.regions[k].share), top: topOf(h), ...(hs ? { shuffledTop: topOf(hs) } : {}) };
       }
       if (photo.y === 1 && subjectCorrect) {
         const acc = heatPerSubject.get(photo.subject) ?? { heat: new Float64Array(size * size), face: new Float64Array(size * size * 3), n: 0 };
@@ -419,6 +426,9 @@ export function summarise(
       : null,
     fineCamTop: fine.length
       ? { photos: fine.length, real: freq(fine.map((r) => r.fineCam!.top)), shuffled: fineShuffled.length ? freq(fineShuffled.map((r) => r.fineCam!.shuffledTop)) : null }
+      : null,
+    fineHiResTop: fine.length
+      ? { photos: fine.length, real: freq(fine.map((r) => r.fineHiRes!.top)), shuffled: fineShuffled.length ? freq(fineShuffled.map((r) => r.fineHiRes!.shuffledTop)) : null }
       : null,
     occlusion: {
       dropPerArea: byRegion((name) => meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusion[name] })), B, seed)),

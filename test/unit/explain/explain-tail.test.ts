@@ -119,6 +119,11 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
       const S = (data: Float32Array) => scorer.score(unitEmbedding(headEmbedding(ex.head.head, fwd(tail, { ...ff.fine, data }).get('features')!.data)));
       const raw = headEmbedding(ex.head.head, js);
       const g = back(tail, ff.acts, featureGradient(ex.head, throughNormalisation(raw, scorer.gradient(unitEmbedding(raw)))));
+      // HiResCAM's places sum to the gradient's inner product with the map (each place's first-order contribution).
+      const hires = ex.explainFine(ff, scorer, 'hirescam');
+      const inner = g.reduce((t, v, i) => t + v * ff.fine.data[i], 0);
+      expect(hires.cam.signed.reduce((t, v) => t + v, 0)).toBeCloseTo(inner, 4);
+      expect(e.cam.signed.reduce((t, v) => t + v, 0)).not.toBeCloseTo(inner, 4);
       // Along the gradient itself (derivative |g|) and along random directions (a wrong gradient errs by ~|g|).
       const gNorm = Math.hypot(...g);
       for (let k = 0; k < 4; k++) {
