@@ -129,7 +129,6 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
       fail(r, { code, message: `Cannot read "${r.item.path}": ${(err as Error).message}` });
       return hashed();
     }
-    contentHashes.set(r.item.absPath, r.sha256);
     const hit = cache.get({ sha256: r.sha256, backbone, pipelineVersion });
     if (hit === undefined) misses.push(i);
     else {
@@ -140,6 +139,8 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
     }
     hashed();
   }, signal);
+  // In manifest order, whatever order the hashes finished in.
+  for (const r of results) if (r.sha256) contentHashes.set(r.item.absPath, r.sha256);
   // Identical files (the same photo under two paths) are embedded once.
   const bySha = new Map<string, number[]>();
   for (const i of misses.sort((a, b) => a - b)) bySha.set(results[i].sha256!, [...(bySha.get(results[i].sha256!) ?? []), i]);

@@ -132,14 +132,18 @@ export async function decodeImage(
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   };
-  // Strictly first, so that libvips reports every warning; a warning that means missing data is
-  // refused, any other is accepted by decoding again, tolerating warnings but not errors.
+  // Strictly first, so that libvips reports every warning; after a warning, again at libvips'
+  // `truncated` level, which refuses a file that ends early but accepts other warnings (e.g.
+  // extraneous bytes before a marker). libvips' error text is one buffer for the whole process, so
+  // under concurrent decodes (the pool's worker threads) a message can be lost or belong to another
+  // photo: the text may only add a refusal (a warning that means missing data, e.g. a cut scan closed
+  // with an end marker), and the loads' own pass/fail decides the rest.
   const decodeChecked = async (input: Buffer) => {
     try {
       return await decode(input, 'warning');
     } catch (err) {
       if (MISSING_DATA.test(errorText(err))) throw err;
-      return decode(input, 'error');
+      return decode(input, 'truncated');
     }
   };
   let out: { data: Buffer; info: OutputInfo };
@@ -147,12 +151,12 @@ export async function decodeImage(
     out = await decodeChecked(bytes);
   } catch (err) {
     // A JPEG that lacks only its end marker (EOI) holds every pixel; old cameras and interrupted
-    // copies leave such files. With the marker added it decodes without a missing-data warning
-    // only when no image data is missing.
+    // copies leave such files. With the marker added it decodes without any warning only when no
+    // image data is missing (a cut scan warns "premature end of data segment").
     const eoi = Buffer.from([0xff, 0xd9]);
     if (format !== 'jpeg' || bytes.subarray(-2).equals(eoi)) throw decodeError(what, err);
     try {
-      out = await decodeChecked(Buffer.concat([bytes, eoi]));
+      out = await decode(Buffer.concat([bytes, eoi]), 'warning');
     } catch {
       throw decodeError(what, err);
     }
