@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'models/**', 'web/dist/**', 'tmp/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'models/**', 'web/dist/**', 'tmp/**', 'coverage/**', 'test/.tmp/**', '.scratch/**', '.demo-scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
