@@ -26,7 +26,10 @@ export interface DetectResult {
   faces: Face[];
 }
 
-/** One photo's chosen face, aligned and embedded. */
+/**
+ * One photo's chosen face, aligned and embedded. `faces` lists the faces the choice was made among
+ * (see `detect.choiceSearchSidePx`); only `face` carries pose and view.
+ */
 export interface EmbedResult extends DetectResult {
   face: Face;
   aligned: AlignedFace;
@@ -158,8 +161,9 @@ export class Pipeline {
     const img = await decodeImage(source, this.config.image);
     const found = await this.facesForChoice(img);
     if (!found.chosen) throw new PhenofaceError('E_NO_FACE', `No face found in ${typeof source === 'string' ? source : 'the image'}.`);
-    const faces = this.toPhoto(img, found.faces);
-    const face = faces[found.faces.indexOf(found.chosen)];
+    // Pose and view for the chosen face only (the others are listed by position; `detect` poses all).
+    const [face] = this.toPhoto(img, [found.chosen]);
+    const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : scaleFace(f, 1 / img.scale)));
     const lm = face.landmarks5.map(([x, y]) => [x * img.scale, y * img.scale]) as Landmarks5;
     const aligned = alignFace(img, lm, this.backbone.spec.template, this.backbone.spec.inputSize);
     const s = img.scale;
