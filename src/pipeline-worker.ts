@@ -4,17 +4,13 @@
  * and are rebuilt as PhenofaceErrors in the calling thread.
  */
 import { parentPort } from 'node:worker_threads';
-import { PhenofaceError } from './errors.ts';
+import { toErrorRecord as record } from './errors.ts';
 import { Pipeline } from './pipeline.ts';
 import type { FromPoolWorker, ToPoolWorker } from './pipeline-pool.ts';
 
 if (!parentPort) throw new Error('pipeline-worker.ts must run in a worker thread');
 const port = parentPort;
 const send = (m: FromPoolWorker) => port.postMessage(m);
-const record = (err: unknown) => ({
-  code: err instanceof PhenofaceError ? err.code : 'E_INTERNAL',
-  message: err instanceof Error ? err.message : String(err),
-});
 
 let pipeline: Pipeline | undefined;
 
