@@ -1,5 +1,5 @@
 /**
- * Several {@link Pipeline}s in worker threads, for batches (`embed`, `study`).
+ * Several {@link Pipeline}s in worker threads, for batches (`detect`, `embed`, `study`).
  *
  * onnxruntime-node runs a session synchronously on the calling JavaScript thread, so one pipeline
  * with two photos in flight overlaps only decoding with inference: MTCNN's many small operators
@@ -12,7 +12,7 @@ import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { resolveConfig, type PartialConfig } from './config.ts';
 import { PhenofaceError, type ErrorCode } from './errors.ts';
-import type { EmbedResult, PipelineOptions } from './pipeline.ts';
+import type { DetectResult, EmbedResult, PipelineOptions } from './pipeline.ts';
 import { startTsWorker } from './threads.ts';
 
 type ErrorRecord = { code: string; message: string };
@@ -20,14 +20,14 @@ type ErrorRecord = { code: string; message: string };
 /** Messages to a pool worker. */
 export type ToPoolWorker =
   | { type: 'init'; options: PipelineOptions }
-  | { type: 'embed'; id: number; source: string | Uint8Array }
+  | { type: 'embed' | 'detect'; id: number; source: string | Uint8Array }
   | { type: 'close' };
 
 /** Messages from a pool worker. */
 export type FromPoolWorker =
   | { type: 'ready' }
   | { type: 'init-error'; error: ErrorRecord }
-  | { type: 'result'; id: number; result: EmbedResult }
+  | { type: 'result'; id: number; result: EmbedResult | DetectResult }
   | { type: 'error'; id: number; error: ErrorRecord }
   | { type: 'closed' };
 
@@ -39,7 +39,7 @@ export interface PipelinePoolOptions extends PipelineOptions {
   photos?: number;
 }
 
-interface Job { id: number; source: string | Uint8Array; resolve(r: EmbedResult): void; reject(e: Error): void }
+interface Job { id: number; op: 'embed' | 'detect'; source: string | Uint8Array; resolve(r: EmbedResult | DetectResult): void; reject(e: Error): void }
 interface Slot { worker: Worker; busy: number; dead: boolean }
 
 const toError = (e: ErrorRecord) => new PhenofaceError(e.code as ErrorCode, e.message);
@@ -131,10 +131,19 @@ export class PipelinePool {
 
   /** {@link Pipeline.embedFile} in a worker. A file path is read by the worker; bytes are copied to it. */
   embedFile(source: string | Buffer): Promise<EmbedResult> {
+    return this.submit('embed', source) as Promise<EmbedResult>;
+  }
+
+  /** {@link Pipeline.detectFile} in a worker: every face, as `detect` lists them. */
+  detectFile(source: string | Buffer): Promise<DetectResult> {
+    return this.submit('detect', source);
+  }
+
+  private submit(op: 'embed' | 'detect', source: string | Buffer): Promise<EmbedResult | DetectResult> {
     if (this.closed) return Promise.reject(new PhenofaceError('E_INTERNAL', 'The pipeline pool is closed.'));
     if (this.slots.every((s) => s.dead)) return Promise.reject(new PhenofaceError('E_INTERNAL', 'Every pipeline worker has stopped.'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, source: typeof source === 'string' ? source : new Uint8Array(source), resolve, reject });
+      this.queue.push({ id: this.nextId++, op, source: typeof source === 'string' ? source : new Uint8Array(source), resolve, reject });
       this.pump();
     });
   }
@@ -146,7 +155,7 @@ export class PipelinePool {
       const job = this.queue.shift()!;
       slot.busy++;
       this.running.set(job.id, { job, slot });
-      slot.worker.postMessage({ type: 'embed', id: job.id, source: job.source } satisfies ToPoolWorker);
+      slot.worker.postMessage({ type: job.op, id: job.id, source: job.source } satisfies ToPoolWorker);
     }
   }
 

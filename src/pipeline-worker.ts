@@ -1,6 +1,6 @@
 /**
  * Body of one {@link PipelinePool} worker thread: a {@link Pipeline} of its own (one onnxruntime
- * thread per operator), answering embed requests. Errors travel back as `{code, message}` records
+ * thread per operator), answering embed and detect requests. Errors travel back as `{code, message}` records
  * and are rebuilt as PhenofaceErrors in the calling thread.
  */
 import { parentPort } from 'node:worker_threads';
@@ -22,10 +22,10 @@ port.on('message', async (m: ToPoolWorker) => {
     } catch (err) {
       send({ type: 'init-error', error: record(err) });
     }
-  } else if (m.type === 'embed') {
+  } else if (m.type === 'embed' || m.type === 'detect') {
     try {
       const source = typeof m.source === 'string' ? m.source : Buffer.from(m.source.buffer, m.source.byteOffset, m.source.byteLength);
-      send({ type: 'result', id: m.id, result: await pipeline!.embedFile(source) });
+      send({ type: 'result', id: m.id, result: m.type === 'embed' ? await pipeline!.embedFile(source) : await pipeline!.detectFile(source) });
     } catch (err) {
       send({ type: 'error', id: m.id, error: record(err) });
     }

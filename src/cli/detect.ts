@@ -1,7 +1,7 @@
 /**
  * `phenoface detect <images or folders...> [--json]`: faces, landmarks, pose and view per photo.
  */
-import { Pipeline } from '../pipeline.ts';
+import { PipelinePool } from '../pipeline-pool.ts';
 import { numberOption, parse, usageError } from './args.ts';
 import { Progress, runOrdered } from './batch.ts';
 import { CONTRACT, errorJson, faceJson } from './format.ts';
@@ -22,13 +22,15 @@ export const run: Command = async (argv, io) => {
   const minFaceSizePx = numberOption(values['min-face'], 'min-face', 12, 10_000, USAGE);
   const minFaceRatio = numberOption(values['min-face-ratio'], 'min-face-ratio', 0, 0.99, USAGE);
   const items = await expandInputs(positionals, io.cwd);
-  const pipeline = await Pipeline.create({
+  // Worker threads, one pipeline per core (onnxruntime-node runs on the calling thread).
+  const pipeline = await PipelinePool.create({
     detectOnly: true,
+    photos: items.length,
     config: { detect: { ...(minFaceSizePx !== undefined && { minFaceSizePx }), ...(minFaceRatio !== undefined && { minFaceRatio }) } },
   });
   const progress = new Progress(io, 'detect', items.length, !values.quiet && items.length > 20);
   try {
-    const { failed } = await runOrdered(items, 2, (item) => pipeline.detectFile(item.abs), (item, o) => {
+    const { failed } = await runOrdered(items, pipeline.capacity, (item) => pipeline.detectFile(item.abs), (item, o) => {
       progress.tick();
       if (!o.ok) { io.out(errorJson(item.path, o.error)); return; }
       const { width, height, faces } = o.value;

@@ -119,6 +119,10 @@ describe('PipelinePool', () => {
       expect(v.face.box).toEqual(direct.face.box);
       expect(dot(v.embedding.vector, direct.embedding.vector)).toBeGreaterThan(0.9999);
       expect(r2.status).toBe('fulfilled');
+      // detect lists every face, as the pipeline does.
+      const listed = await pool.detectFile(sample(4));
+      expect(listed.faces.map((f) => f.box)).toEqual((await pipeline.detectFile(sample(4))).faces.map((f) => f.box));
+      expect(listed.faces.length).toBeGreaterThan(v.faces.length - 1);
     } finally {
       await pool.close();
       await pipeline.close();
