@@ -40,7 +40,10 @@ export interface PipelinePoolOptions extends PipelineOptions {
 }
 
 interface Job { id: number; op: 'embed' | 'detect'; source: string | Uint8Array; resolve(r: EmbedResult | DetectResult): void; reject(e: Error): void }
-interface Slot { worker: Worker; busy: number; dead: boolean }
+interface Slot { worker: Worker; busy: number; dead: boolean; restarting: boolean }
+
+/** Worker restarts a pool allows in its life (a worker lost to e.g. a heap out-of-memory is replaced). */
+const MAX_RESTARTS = 4;
 
 const toError = (e: ErrorRecord) => new PhenofaceError(e.code as ErrorCode, e.message);
 
@@ -50,8 +53,9 @@ export class PipelinePool {
   private readonly running = new Map<number, { job: Job; slot: Slot }>();
   private nextId = 1;
   private closed = false;
+  private restarts = 0;
 
-  private constructor(private readonly slots: Slot[], private readonly perWorker: number) {}
+  private constructor(private readonly slots: Slot[], private readonly perWorker: number, private readonly options: PipelineOptions) {}
 
   /**
    * Starts the workers and loads their models; rejects with a worker's load error (e.g. E_MODEL).
@@ -71,8 +75,8 @@ export class PipelinePool {
       await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.terminate() : undefined)));
       throw failed.reason;
     }
-    const slots = started.map((s) => ({ worker: (s as PromiseFulfilledResult<Worker>).value, busy: 0, dead: false }));
-    const pool = new PipelinePool(slots, 2);
+    const slots = started.map((s) => ({ worker: (s as PromiseFulfilledResult<Worker>).value, busy: 0, dead: false, restarting: false }));
+    const pool = new PipelinePool(slots, 2, options);
     for (const slot of slots) pool.attach(slot);
     return pool;
   }
@@ -95,8 +99,9 @@ export class PipelinePool {
   }
 
   private attach(slot: Slot): void {
-    slot.worker.on('message', (m: FromPoolWorker) => {
-      if (m.type !== 'result' && m.type !== 'error') return;
+    const worker = slot.worker;
+    worker.on('message', (m: FromPoolWorker) => {
+      if (slot.worker !== worker || (m.type !== 'result' && m.type !== 'error')) return;
       const run = this.running.get(m.id);
       if (!run) return;
       this.running.delete(m.id);
@@ -106,22 +111,38 @@ export class PipelinePool {
       this.pump();
     });
     const lost = (why: string) => {
-      if (slot.dead) return;
+      if (slot.worker !== worker || slot.dead) return;
       slot.dead = true;
-      // Its photos fail (a photo that crashes a worker must not be retried forever); the rest go on.
+      // Its photos fail (a photo that crashes a worker must not be retried forever); the rest go on,
+      // on the other workers and on a replacement for this one.
       for (const [id, run] of this.running) {
         if (run.slot !== slot) continue;
         this.running.delete(id);
         run.job.reject(new PhenofaceError('E_INTERNAL', `The pipeline worker stopped (${why}) while processing this photo.`));
       }
-      if (this.slots.every((s) => s.dead)) {
-        for (const job of this.queue.splice(0)) job.reject(new PhenofaceError('E_INTERNAL', `Every pipeline worker stopped (${why}).`));
-      } else {
-        this.pump();
+      if (!this.closed && this.restarts < MAX_RESTARTS) {
+        this.restarts++;
+        slot.restarting = true;
+        PipelinePool.boot(this.options).then((replacement) => {
+          slot.restarting = false;
+          if (this.closed) { void replacement.terminate(); return; }
+          Object.assign(slot, { worker: replacement, busy: 0, dead: false });
+          this.attach(slot);
+          this.pump();
+        }, () => { slot.restarting = false; this.failIfAllLost(why); });
       }
+      this.failIfAllLost(why);
+      this.pump();
     };
-    slot.worker.on('error', (err) => lost(err.message));
-    slot.worker.on('exit', (code) => { if (!this.closed) lost(`exit code ${code}`); });
+    worker.on('error', (err) => lost(err.message));
+    worker.on('exit', (code) => { if (!this.closed) lost(`exit code ${code}`); });
+  }
+
+  /** With no worker left and none starting, the queued photos fail. */
+  private failIfAllLost(why: string): void {
+    if (this.slots.every((s) => s.dead && !s.restarting)) {
+      for (const job of this.queue.splice(0)) job.reject(new PhenofaceError('E_INTERNAL', `Every pipeline worker stopped (${why}).`));
+    }
   }
 
   /** Photos the pool works on at once (two per worker, so decoding overlaps inference). */
@@ -141,7 +162,7 @@ export class PipelinePool {
 
   private submit(op: 'embed' | 'detect', source: string | Buffer): Promise<EmbedResult | DetectResult> {
     if (this.closed) return Promise.reject(new PhenofaceError('E_INTERNAL', 'The pipeline pool is closed.'));
-    if (this.slots.every((s) => s.dead)) return Promise.reject(new PhenofaceError('E_INTERNAL', 'Every pipeline worker has stopped.'));
+    if (this.slots.every((s) => s.dead && !s.restarting)) return Promise.reject(new PhenofaceError('E_INTERNAL', 'Every pipeline worker has stopped.'));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, op, source: typeof source === 'string' ? source : new Uint8Array(source), resolve, reject });
       this.pump();

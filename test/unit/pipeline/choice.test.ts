@@ -130,3 +130,22 @@ describe('PipelinePool', () => {
     await expect(pool.embedFile(sample(4))).rejects.toMatchObject({ code: 'E_INTERNAL' });
   });
 });
+
+describe('PipelinePool when a worker dies', () => {
+  it('fails only the photos that worker held, and replaces it for the rest of the batch', async () => {
+    const pool = await PipelinePool.create({ workers: 1 });
+    try {
+      const worker = (pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots[0].worker;
+      const inFlight = pool.embedFile(sample(1));
+      const queued = [pool.embedFile(sample(2)), pool.embedFile(sample(3))];
+      await worker.terminate(); // as a heap out-of-memory in the worker would end it
+      await expect(inFlight).rejects.toMatchObject({ code: 'E_INTERNAL' });
+      // The worker held two photos at once; whatever it held fails, the rest is done by its replacement.
+      const outcomes = await Promise.allSettled([...queued, pool.embedFile(sample(4))]);
+      expect(outcomes[2].status).toBe('fulfilled');
+      expect(outcomes.filter((o) => o.status === 'fulfilled').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await pool.close();
+    }
+  });
+});
