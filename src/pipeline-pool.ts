@@ -10,7 +10,7 @@
  */
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { resolveConfig, type PartialConfig } from './config.ts';
+import { resolveConfig, type PartialConfig, type PhenofaceConfig } from './config.ts';
 import { PhenofaceError, type ErrorCode } from './errors.ts';
 import type { DetectResult, EmbedResult, PipelineOptions } from './pipeline.ts';
 import { startTsWorker } from './threads.ts';
@@ -42,6 +42,18 @@ export interface PipelinePoolOptions extends PipelineOptions {
 interface Job { id: number; op: 'embed' | 'detect'; source: string | Uint8Array; resolve(r: EmbedResult | DetectResult): void; reject(e: Error): void }
 interface Slot { worker: Worker; busy: number; dead: boolean; restarting: boolean }
 
+/** Photos each worker holds at once, so that one decodes (libvips threads) while the other is inferred. */
+export const PHOTOS_PER_WORKER = 2;
+
+/**
+ * Workers a pool starts: `workers`, else `config.embed.workers` (0 = one per core), and no more than
+ * `photos` when the batch size is known.
+ */
+export function poolWorkers(config: PhenofaceConfig, workers?: number, photos?: number): number {
+  const wanted = workers ?? (config.embed.workers > 0 ? config.embed.workers : os.availableParallelism());
+  return photos === undefined ? wanted : Math.min(wanted, Math.max(1, photos));
+}
+
 /** Worker restarts a pool allows in its life (a worker lost to e.g. a heap out-of-memory is replaced). */
 const MAX_RESTARTS = 4;
 
@@ -55,7 +67,7 @@ export class PipelinePool {
   private closed = false;
   private restarts = 0;
 
-  private constructor(private readonly slots: Slot[], private readonly perWorker: number, private readonly options: PipelineOptions) {}
+  private constructor(private readonly slots: Slot[], private readonly options: PipelineOptions) {}
 
   /**
    * Starts the workers and loads their models; rejects with a worker's load error (e.g. E_MODEL).
@@ -64,8 +76,7 @@ export class PipelinePool {
    */
   static async create(opts: PipelinePoolOptions = {}): Promise<PipelinePool> {
     const config = resolveConfig(opts.config);
-    const wanted = opts.workers ?? (config.embed.workers > 0 ? config.embed.workers : os.availableParallelism());
-    const n = opts.photos === undefined ? wanted : Math.min(wanted, Math.max(1, opts.photos));
+    const n = poolWorkers(config, opts.workers, opts.photos);
     if (!Number.isInteger(n) || n < 1) throw new PhenofaceError('E_CONFIG', `Invalid worker count: ${n}. Should be an integer >= 1.`);
     const workerConfig: PartialConfig = { ...opts.config, embed: { intraOpThreads: 1, ...opts.config?.embed } };
     const options: PipelineOptions = { config: workerConfig, backbone: opts.backbone, detectOnly: opts.detectOnly, flip: opts.flip };
@@ -76,7 +87,7 @@ export class PipelinePool {
       throw failed.reason;
     }
     const slots = started.map((s) => ({ worker: (s as PromiseFulfilledResult<Worker>).value, busy: 0, dead: false, restarting: false }));
-    const pool = new PipelinePool(slots, 2, options);
+    const pool = new PipelinePool(slots, options);
     for (const slot of slots) pool.attach(slot);
     return pool;
   }
@@ -147,7 +158,7 @@ export class PipelinePool {
 
   /** Photos the pool works on at once (two per worker, so decoding overlaps inference). */
   get capacity(): number {
-    return this.slots.length * this.perWorker;
+    return this.slots.length * PHOTOS_PER_WORKER;
   }
 
   /** {@link Pipeline.embedFile} in a worker. A file path is read by the worker; bytes are copied to it. */
@@ -171,7 +182,7 @@ export class PipelinePool {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      const slot = this.slots.filter((s) => !s.dead && s.busy < this.perWorker).sort((a, b) => a.busy - b.busy)[0];
+      const slot = this.slots.filter((s) => !s.dead && s.busy < PHOTOS_PER_WORKER).sort((a, b) => a.busy - b.busy)[0];
       if (!slot) return;
       const job = this.queue.shift()!;
       slot.busy++;

@@ -7,7 +7,6 @@
  * intervals from a subject bootstrap, a permutation test and a majority-class baseline.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { saveBundle, STANDARD_LIMITATIONS, INTENDED_USE, weightsId, type ModelBundle } from './classify/bundle.ts';
 import { createClassifier } from './classify/index.ts';
@@ -20,7 +19,7 @@ import { permuteSubjectLabels } from './evaluate/permutation.ts';
 import { EXPLAIN_DEFAULTS } from './config.ts';
 import type { StudyExplainOptions, StudyExplanation } from './explain/study.ts';
 import { PIPELINE_VERSION } from './pipeline.ts';
-import { PipelinePool } from './pipeline-pool.ts';
+import { PHOTOS_PER_WORKER, PipelinePool, poolWorkers } from './pipeline-pool.ts';
 import { loadManifest } from './runtime/index.ts';
 import type { View } from './types.ts';
 
@@ -101,7 +100,7 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
   const backboneName = opts.backbone ?? DEFAULTS.embed.backbone;
   // One pipeline per core in worker threads, started at the first photo the cache lacks.
   let pool: Promise<PipelinePool> | undefined;
-  const workers = DEFAULTS.embed.workers > 0 ? DEFAULTS.embed.workers : os.availableParallelism();
+  const workers = poolWorkers(DEFAULTS);
   const cache = EmbeddingCache.open(opts.cache ?? path.join(opts.out, 'cache.sqlite'));
   const progress = new ProgressReporter({ err: (t) => log(t), isTTY: opts.log.isTTY && !opts.quiet }, 'study');
   let embedded;
@@ -110,7 +109,7 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
       cache,
       pipelineVersion: PIPELINE_VERSION,
       backbone: backboneName,
-      concurrency: 2 * workers,
+      concurrency: PHOTOS_PER_WORKER * workers,
       embedOne: async (abs) => {
         pool ??= PipelinePool.create({ backbone: backboneName, workers });
         const r = await (await pool).embedFile(abs);
