@@ -104,12 +104,18 @@ export interface PhotoRecord {
   /** Top region under the shuffled-label model. */
   shuffledTop?: RegionName | null;
   /** The 14x14 occlusion map's region shares and top region (final model; shuffled-label model), when one was made. */
-  occlusionMap?: { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
+  occlusionMap?: MapRegions;
   /** The 14x14 Grad-CAM's region shares and top region (final model; shuffled-label model), when one was made. */
-  fineCam?: { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
+  fineCam?: MapRegions;
   /** The same for HiResCAM on the 14x14 block (gradient times activation per place, summed over channels). */
-  fineHiRes?: { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
+  fineHiRes?: MapRegions;
 }
+
+/** One finer map's region shares and top region (final model; shuffled-label model). */
+export type MapRegions = { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
+
+/** How often each region ranked first, over `photos` photos (final model; shuffled-label model). */
+export type TopRegionCounts = { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null };
 
 /** One sanity check's outcome. */
 export interface SanityResult {
@@ -134,13 +140,13 @@ export interface StudyExplanation {
   /** Mean region shares per group (subjects weighted equally) with bootstrap intervals. */
   regions: Record<'positives' | 'controls', Record<RegionName, MeanCi>>;
   /** How often each region ranks first, among correctly classified positive photos (real and shuffled-label model). */
-  topRegion: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null };
+  topRegion: TopRegionCounts;
   /** The same for the 14x14 occlusion maps (made for a subset of those photos). */
-  occlusionMapTop: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null } | null;
+  occlusionMapTop: TopRegionCounts | null;
   /** The same for Grad-CAM on the last 14x14 block (made for a subset of those photos). */
-  fineCamTop: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null } | null;
+  fineCamTop: TopRegionCounts | null;
   /** The same for HiResCAM on the last 14x14 block. */
-  fineHiResTop: { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null } | null;
+  fineHiResTop: TopRegionCounts | null;
   occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi };
   outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; threshold: number; warning: string | null };
   sanity: SanityResult[];
