@@ -7,15 +7,16 @@
  *    Overlay drawing and PNG encoding are timed separately.
  * 2. Planted regions: `phenoface synth` sets from CFP frontal photos (4 per subject, 250
  *    subjects; perinasal-only and periorbital-only, strength 0.6, half the subjects affected), each
- *    run through `study` with its explanation analysis, for the 7x7 Grad-CAM, the 14x14 Grad-CAM
- *    (exact gradient through the backbone's tail; every correctly classified positive photo of
- *    the sample) and the 14x14 occlusion maps ($PHENOFACE_BENCH_MAPS photos, default 60). Target: the planted region is the
+ *    run through `study` with its explanation analysis, for the 7x7 Grad-CAM, the 14x14 Grad-CAM,
+ *    HiResCAM and contrastive HiResCAM (exact gradient through the backbone's tail; every
+ *    correctly classified positive photo of the sample) and the 14x14 occlusion maps ($PHENOFACE_BENCH_MAPS photos, default 60). Target: the planted region is the
  *    top-ranked region for >= 80% of correctly classified positive photos, and the shuffled-label
  *    model shows no such preference (here: under half that rate).
  *
  * Work files go to $PHENOFACE_BENCH_DIR (default: a folder in the OS temp dir) and are reused
  * when present (synth sets and study embedding caches), so a re-run costs minutes, not tens.
  * Needs /work/shared (or $PHENOFACE_SHARED) with cfp-dev; prints the planted-region figure last.
+ * $PHENOFACE_BENCH_REGIONS (e.g. `perinasal`) runs only some of the planted sets.
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,7 +82,7 @@ const ms = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, p90 ${quantile
 console.log(`speed on ${tExplain.length} CFP frontal faces, one face per call:`);
 console.log(`  peer: embedding only (backbone forward + L2): ${ms(tEmbed)}`);
 console.log(`  Grad-CAM + regions (forward with features, exact gradient, 7x7 map, 112x112 upsampling, 9 region shares): ${ms(tExplain)}`);
-console.log(`  Grad-CAM 14x14 + regions (forward with the 14x14 map, JS tail forward and exact backward, 112x112 upsampling, 9 region shares): ${ms(tFine)}`);
+console.log(`  Grad-CAM 14x14 + regions (forward with the 14x14 map and the tail's tensors, exact backward through the tail in JS, 112x112 upsampling, 9 region shares): ${ms(tFine)}`);
 console.log(`  overlays (decode photo again, aligned + photo overlay, 2 PNGs): ${ms(tOverlay)}`);
 console.log(`bench:explain speed: Grad-CAM + regions ${median(tExplain).toFixed(1)} ms per photo, 14x14 Grad-CAM ${median(tFine).toFixed(1)} ms (target <= 300 ms)`);
 
@@ -110,9 +111,11 @@ function controlsManifest(): string {
 const PLANTED: Record<string, string[]> = { perinasal: ['perinasal'], periorbital: ['periorbital-left', 'periorbital-right'] };
 const MAPS = Number(process.env.PHENOFACE_BENCH_MAPS ?? 60);
 type Rate = { real: number; shuffled: number | null; n: number };
-const results: { region: string; gradcam: Rate; fine: Rate | null; hires: Rate | null; maps: Rate | null }[] = [];
+const results: { region: string; gradcam: Rate; fine: Rate | null; hires: Rate | null; contrast: Rate | null; maps: Rate | null }[] = [];
 const pctOf = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(0)}%`);
-for (const [region, names] of Object.entries(PLANTED)) {
+// PHENOFACE_BENCH_REGIONS (comma-separated) runs only some of the planted sets.
+const only = process.env.PHENOFACE_BENCH_REGIONS?.split(',');
+for (const [region, names] of Object.entries(PLANTED).filter(([r]) => !only || only.includes(r))) {
   const synthDir = path.join(work, `synth-${region}`);
   if (!existsSync(path.join(synthDir, 'manifest.csv'))) {
     rmSync(synthDir, { recursive: true, force: true });
@@ -143,18 +146,21 @@ for (const [region, names] of Object.entries(PLANTED)) {
   const fine = fc ? { real: sum(fc.real)!, shuffled: sum(fc.shuffled), n: fc.photos } : null;
   const hr = x.fineHiResTop;
   const hires = hr ? { real: sum(hr.real)!, shuffled: sum(hr.shuffled), n: hr.photos } : null;
-  results.push({ region, gradcam, fine, hires, maps });
+  const cr = x.fineContrastTop;
+  const contrast = cr ? { real: sum(cr.real)!, shuffled: sum(cr.shuffled), n: cr.photos } : null;
+  results.push({ region, gradcam, fine, hires, contrast, maps });
   const tops = (rec: Record<string, number>) => Object.entries(rec).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pctOf(v)}`).join(', ');
   console.log(`study ${region} (strength 0.6): ${((performance.now() - t) / 1000).toFixed(0)} s; photo AUC ${study.result.photo.auc.value?.toFixed(3)} ` +
     `[${study.result.photo.auc.ci95?.map((v) => v.toFixed(3)).join(', ')}], subject AUC ${study.result.subject.auc.value?.toFixed(3)}; chance for the planted region ${pctOf(names.length / 9)}`);
   console.log(`  Grad-CAM 7x7: planted region top for ${pctOf(gradcam.real)} of ${gradcam.n} correctly classified positive photos (shuffled-label model ${pctOf(gradcam.shuffled)}); tops: ${tops(x.topRegion.real)}`);
   if (fc && fine) console.log(`  Grad-CAM 14x14: planted region top for ${pctOf(fine.real)} of ${fine.n} (shuffled-label model ${pctOf(fine.shuffled)}); tops: ${tops(fc.real)}`);
   if (hr && hires) console.log(`  HiResCAM 14x14: planted region top for ${pctOf(hires.real)} of ${hires.n} (shuffled-label model ${pctOf(hires.shuffled)}); tops: ${tops(hr.real)}`);
+  if (cr && contrast) console.log(`  contrastive HiResCAM 14x14 (against the controls' mean map): planted region top for ${pctOf(contrast.real)} of ${contrast.n} (shuffled-label model ${pctOf(contrast.shuffled)}); tops: ${tops(cr.real)}`);
   if (om && maps) console.log(`  occlusion map 14x14: planted region top for ${pctOf(maps.real)} of ${maps.n} (shuffled-label model ${pctOf(maps.shuffled)}); tops: ${tops(om.real)}`);
   console.log(`  occlusion agreement with Grad-CAM ${x.occlusion.agreement.mean?.toFixed(2)}; sanity (Spearman vs real maps): ${x.sanity.map((s) => `${s.name} ${s.spearman.mean?.toFixed(2)}${s.passed ? '' : ' FLAGGED'}`).join(', ')}; warnings: ${x.warnings.length}`);
 }
 // The target: >= 80% top-ranked, and the shuffled-label model without that preference (under half the real rate).
 const ok = (r: Rate | null) => r !== null && r.real >= 0.8 && r.shuffled !== null && r.shuffled < 0.5 * r.real;
-const line = (m: 'gradcam' | 'fine' | 'hires' | 'maps') => results.map((r) => `${r.region} ${pctOf(r[m]?.real ?? null)} (shuffled ${pctOf(r[m]?.shuffled ?? null)})`).join(', ');
+const line = (m: 'gradcam' | 'fine' | 'hires' | 'contrast' | 'maps') => results.map((r) => `${r.region} ${pctOf(r[m]?.real ?? null)} (shuffled ${pctOf(r[m]?.shuffled ?? null)})`).join(', ');
 console.log(`bench:explain planted regions, share of correctly classified positive photos whose top region is the planted one (target >= 80%, shuffled-label model without that preference): ` +
-  `Grad-CAM 7x7 ${line('gradcam')} ${results.every((r) => ok(r.gradcam)) ? 'PASS' : 'FAIL'}; Grad-CAM 14x14 ${line('fine')} ${results.every((r) => ok(r.fine)) ? 'PASS' : 'FAIL'}; HiResCAM 14x14 ${line('hires')} ${results.every((r) => ok(r.hires)) ? 'PASS' : 'FAIL'}; 14x14 occlusion maps ${line('maps')} ${results.every((r) => ok(r.maps)) ? 'PASS' : 'FAIL'}`);
+  `Grad-CAM 7x7 ${line('gradcam')} ${results.every((r) => ok(r.gradcam)) ? 'PASS' : 'FAIL'}; Grad-CAM 14x14 ${line('fine')} ${results.every((r) => ok(r.fine)) ? 'PASS' : 'FAIL'}; HiResCAM 14x14 ${line('hires')} ${results.every((r) => ok(r.hires)) ? 'PASS' : 'FAIL'}; contrastive HiResCAM 14x14 ${line('contrast')} ${results.every((r) => ok(r.contrast)) ? 'PASS' : 'FAIL'}; 14x14 occlusion maps ${line('maps')} ${results.every((r) => ok(r.maps)) ? 'PASS' : 'FAIL'}`);

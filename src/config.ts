@@ -335,10 +335,11 @@ export const EXPLAIN_DEFAULTS = Object.freeze({
      */
     occlusionMapPhotos: 30,
     /**
-     * Correctly classified positive photos of the sample that also get a Grad-CAM on the last
-     * 14x14 block (exact gradient through the backbone's tail in JS, ~0.2 s per photo and model).
+     * Correctly classified positive photos of the sample that also get maps on the last 14x14
+     * block: Grad-CAM, HiResCAM and contrastive HiResCAM (one exact gradient through the backbone's
+     * tail in JS per model, ~0.1 s each, shared by the three maps).
      */
-    fineCamPhotos: 60,
+    fineCamPhotos: 100,
     /** Subject bootstrap replicates of the region-share intervals. */
     bootstrap: 1000,
     /** Seed of the sample, the bootstrap and the randomised models. */

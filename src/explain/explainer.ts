@@ -14,7 +14,7 @@ import type { RgbImage } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from '../config.ts';
 import { gradCam, unitEmbedding, upsample, type CamResult } from './gradcam.ts';
 import { collapseHead, featureGradient, throughNormalisation, type CollapsedHead } from './head.ts';
-import { tailBackward, tailForward, type Feature, type TailActivations } from './tail.ts';
+import { tailBackward, type Feature, type TailActivations } from './tail.ts';
 import { regionMasks, regionScores, REGION_NAMES, type RegionMasks, type RegionScore } from './regions.ts';
 
 /** A score to explain, as a function of the unit embedding: its value and gradient. */
@@ -95,7 +95,10 @@ export class Explainer {
     const tensor = EXPLAIN_DEFAULTS.fineLayer[name];
     if (!tensor) throw new PhenofaceError('E_MODEL', `Backbone "${name}" has no finer Grad-CAM layer. Should be one of: ${Object.keys(EXPLAIN_DEFAULTS.fineLayer).join(', ')}.`);
     const tail = readGraphTail(name, tensor);
-    this.fineLayer = { tail, model: await loadModelWithOutputs(name, [tensor], { threads: opts.threads ?? 1 }) };
+    // Every tensor the tail's backward pass reads (PReLU inputs for their masks, convolution inputs
+    // for their shapes) comes out of the same onnxruntime run, so no JS forward pass is needed.
+    const tensors = [...new Set([tail.input, ...tail.nodes.flatMap((n) => (n.op === 'Add' ? n.inputs : [n.input]))])];
+    this.fineLayer = { tail, model: await loadModelWithOutputs(name, tensors, { threads: opts.threads ?? 1 }) };
   }
 
   /** True once {@link loadFineLayer} has run. */
@@ -109,16 +112,56 @@ export class Explainer {
     this.fineLayer = undefined;
   }
 
-  /** One face through the finer layer's session: embedding, 7x7 features, the finer map and the tail's tensors. */
+  /**
+   * One face through the finer layer's session: embedding, 7x7 features, the finer map and the
+   * tail's tensors, all from one onnxruntime run (the JS `tailForward` gives the same tensors, as
+   * the tests check, at ten times the cost).
+   */
   async forwardFine(face: RgbImage): Promise<FineForward> {
     const fl = this.fineLayer;
     if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
     const { inputSize: s, mean, scale } = this.backbone.spec;
     const out = await fl.model.run({ [fl.model.inputNames[0]]: { data: toPlanarFloat(face, mean, scale), dims: [1, 3, s, s] } });
-    const f = out[fl.tail.input];
-    const fine: Feature = { c: f.dims[1], h: f.dims[2], w: f.dims[3], data: f.data };
+    const feature = (name: string): Feature => {
+      const t = out[name];
+      if (!t || t.dims.length !== 4) throw new PhenofaceError('E_MODEL', `Backbone "${this.backbone.spec.name}" gave no [1, C, H, W] tensor "${name}".`);
+      return { c: t.dims[1], h: t.dims[2], w: t.dims[3], data: t.data };
+    };
+    const acts: TailActivations = new Map([...new Set([fl.tail.input, ...fl.tail.nodes.flatMap((n) => (n.op === 'Add' ? n.inputs : [n.input]))])].map((n) => [n, feature(n)]));
     const raw = out.embedding.data.slice();
-    return { raw, unit: unitEmbedding(raw), features: out.features.data.slice(), fine, acts: tailForward(fl.tail, fine) };
+    return { raw, unit: unitEmbedding(raw), features: out.features.data.slice(), fine: acts.get(fl.tail.input)!, acts };
+  }
+
+  /**
+   * The exact gradient of `scorer`'s value with respect to the finer layer's map (through the
+   * classifier, the L2 normalisation, the linear head and the tail), `[c, h, w]` row-major. One
+   * gradient serves every weighting of {@link explainFine}.
+   */
+  fineGradient(ff: FineForward, scorer: Scorer): Float64Array {
+    const fl = this.fineLayer;
+    if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
+    return tailBackward(fl.tail, ff.acts, featureGradient(this.head, throughNormalisation(ff.raw, scorer.gradient(ff.unit))));
+  }
+
+  /**
+   * The element-wise mean of the finer layer's maps of `faces` (one session run each): the
+   * reference of {@link explainFine}'s contrastive HiResCAM, e.g. over a study's control faces.
+   */
+  async meanFineMap(faces: Iterable<RgbImage>): Promise<Float32Array> {
+    const fl = this.fineLayer;
+    if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
+    const { inputSize: s, mean, scale } = this.backbone.spec;
+    let acc: Float64Array | undefined;
+    let n = 0;
+    for (const face of faces) {
+      const out = await fl.model.run({ [fl.model.inputNames[0]]: { data: toPlanarFloat(face, mean, scale), dims: [1, 3, s, s] } });
+      const f = out[fl.tail.input].data;
+      acc ??= new Float64Array(f.length);
+      for (let k = 0; k < f.length; k++) acc[k] += f[k];
+      n++;
+    }
+    if (!acc) throw new PhenofaceError('E_INPUT', 'No faces to average: the reference map needs at least one face.');
+    return Float32Array.from(acc, (v) => v / n);
   }
 
   /**
@@ -129,18 +172,28 @@ export class Explainer {
    * Grad-CAM for faithful explanations of convolutional neural networks"): `ReLU(sum_c G_c * F_c)`,
    * each place weighted by its own gradient rather than the channel's mean, so the map is the
    * first-order contribution of each place of the layer to the score (its `alpha` is empty).
+   *
+   * With a `reference` map (HiResCAM only), each place's contribution is measured against it:
+   * `ReLU(sum_c G_c * (F_c - R_c))`, gradient times the difference from the reference, the
+   * first-order attribution of `score(F) - score(R)` to the places of the layer (the Taylor form
+   * of DeepLIFT's reference-based attribution; Shrikumar et al. 2017, Ancona et al. 2018). With
+   * `R` the mean map of the control faces (see {@link meanFineMap}), it shows where this face
+   * differs from the controls in the direction of the positive class, rather than where aligned
+   * faces are strongly activated in general (eyes and nose for every face).
    */
-  explainFine(ff: FineForward, scorer: Scorer, weighting: 'gradcam' | 'hirescam' = 'gradcam'): FaceExplanation {
-    const fl = this.fineLayer;
-    if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
-    const g = tailBackward(fl.tail, ff.acts, featureGradient(this.head, throughNormalisation(ff.raw, scorer.gradient(ff.unit))));
+  explainFine(ff: FineForward, scorer: Scorer, weighting: 'gradcam' | 'hirescam' = 'gradcam', reference?: ArrayLike<number>, gradient?: Float64Array): FaceExplanation {
+    const g = gradient ?? this.fineGradient(ff, scorer);
     const { c: C, h: H, w: W, data } = ff.fine;
     const hw = H * W;
+    if (reference && (weighting !== 'hirescam' || reference.length !== data.length)) {
+      throw new PhenofaceError('E_CONFIG', `A reference map needs HiResCAM and ${data.length} values (got ${weighting}, ${reference.length}).`);
+    }
     const alpha = new Float64Array(C);
     const acc = new Float64Array(hw);
     for (let c = 0; c < C; c++) {
       if (weighting === 'hirescam') {
-        for (let k = 0; k < hw; k++) acc[k] += g[c * hw + k] * data[c * hw + k];
+        if (reference) for (let k = 0; k < hw; k++) acc[k] += g[c * hw + k] * (data[c * hw + k] - reference[c * hw + k]);
+        else for (let k = 0; k < hw; k++) acc[k] += g[c * hw + k] * data[c * hw + k];
         continue;
       }
       let m = 0;

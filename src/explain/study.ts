@@ -109,6 +109,8 @@ export interface PhotoRecord {
   fineCam?: MapRegions;
   /** The same for HiResCAM on the 14x14 block (gradient times activation per place, summed over channels). */
   fineHiRes?: MapRegions;
+  /** The same for contrastive HiResCAM: gradient times the difference from the sample's mean control map. */
+  fineContrast?: MapRegions;
 }
 
 /** One finer map's region shares and top region (final model; shuffled-label model). */
@@ -147,6 +149,8 @@ export interface StudyExplanation {
   fineCamTop: TopRegionCounts | null;
   /** The same for HiResCAM on the last 14x14 block. */
   fineHiResTop: TopRegionCounts | null;
+  /** The same for contrastive HiResCAM (against the mean 14x14 map of the sample's control faces). */
+  fineContrastTop: TopRegionCounts | null;
   occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi };
   outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; threshold: number; warning: string | null };
   sanity: SanityResult[];
@@ -281,14 +285,22 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
     const started = performance.now();
     let mapsMade = 0;
     let fineMade = 0;
-    for (const [i, photo] of sample.entries()) {
-      let face: RgbImage;
+    // Aligned once: the contrastive HiResCAM's reference (the controls' mean 14x14 map) is needed
+    // before the first positive is explained.
+    const aligned: (RgbImage | undefined)[] = [];
+    for (const photo of sample) {
       try {
-        face = await alignedFaceOf(pipeline, photo);
+        aligned.push(await alignedFaceOf(pipeline, photo));
       } catch (err) {
         failed.push({ path: photo.path, error: toErrorRecord(err) });
-        continue;
+        aligned.push(undefined);
       }
+    }
+    const controlFaces = aligned.filter((f, i): f is RgbImage => f !== undefined && sample[i].y === 0);
+    const reference = explainer.hasFineLayer && controlFaces.length > 0 ? await explainer.meanFineMap(controlFaces) : undefined;
+    for (const [i, photo] of sample.entries()) {
+      const face = aligned[i];
+      if (!face) continue;
       const [fwd] = await explainer.forward([face]);
       const e = explainer.explainForward(fwd, real);
       const sanity: [string, FaceExplanation][] = [
@@ -326,12 +338,17 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
       if (photo.y === 1 && rec.correct && fineMade < o.fineCamPhotos) {
         fineMade++;
         const ff = await explainer.forwardFine(face);
-        const f = explainer.explainFine(ff, real);
-        const fs = shuffled && explainer.explainFine(ff, shuffled);
-        rec.fineCam = { shares: byRegion((_, k) => f.regions[k].share), top: topOf(f), ...(fs ? { shuffledTop: topOf(fs) } : {}) };
-        const h = explainer.explainFine(ff, real, 'hirescam');
-        const hs = shuffled && explainer.explainFine(ff, shuffled, 'hirescam');
-        rec.fineHiRes = { shares: byRegion((_, k) => h.regions[k].share), top: topOf(h), ...(hs ? { shuffledTop: topOf(hs) } : {}) };
+        // One gradient per model serves the three weightings.
+        const g = explainer.fineGradient(ff, real);
+        const gs = shuffled && explainer.fineGradient(ff, shuffled);
+        const both = (weighting: 'gradcam' | 'hirescam', ref?: Float32Array): MapRegions => {
+          const m = explainer.explainFine(ff, real, weighting, ref, g);
+          const ms = shuffled && gs && explainer.explainFine(ff, shuffled, weighting, ref, gs);
+          return { shares: byRegion((_, k) => m.regions[k].share), top: topOf(m), ...(ms ? { shuffledTop: topOf(ms) } : {}) };
+        };
+        rec.fineCam = both('gradcam');
+        rec.fineHiRes = both('hirescam');
+        if (reference) rec.fineContrast = both('hirescam', reference);
       }
       if (photo.y === 1 && subjectCorrect) {
         const acc = heatPerSubject.get(photo.subject) ?? { heat: new Float64Array(size * size), face: new Float64Array(size * size * 3), n: 0 };
@@ -388,6 +405,8 @@ export function summarise(
   const mappedShuffled = mapped.filter((r) => r.occlusionMap!.shuffledTop !== undefined);
   const fine = correctPos.filter((r) => r.fineCam);
   const fineShuffled = fine.filter((r) => r.fineCam!.shuffledTop !== undefined);
+  const contrast = correctPos.filter((r) => r.fineContrast);
+  const contrastShuffled = contrast.filter((r) => r.fineContrast!.shuffledTop !== undefined);
 
   const energy = meanCi(records.map((r) => ({ subject: r.subject, value: r.outsideEnergy })), B, seed);
   const ratio = energy.mean === null ? null : energy.mean / area / ((1 - energy.mean) / (1 - area));
@@ -435,6 +454,9 @@ export function summarise(
       : null,
     fineHiResTop: fine.length
       ? { photos: fine.length, real: freq(fine.map((r) => r.fineHiRes!.top)), shuffled: fineShuffled.length ? freq(fineShuffled.map((r) => r.fineHiRes!.shuffledTop)) : null }
+      : null,
+    fineContrastTop: contrast.length
+      ? { photos: contrast.length, real: freq(contrast.map((r) => r.fineContrast!.top)), shuffled: contrastShuffled.length ? freq(contrastShuffled.map((r) => r.fineContrast!.shuffledTop)) : null }
       : null,
     occlusion: {
       dropPerArea: byRegion((name) => meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusion[name] })), B, seed)),

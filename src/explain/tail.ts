@@ -159,10 +159,16 @@ export function tailBackward(tail: GraphTail, acts: TailActivations, gOut: Array
     else if (node.op === 'PRelu') {
       const x = acts.get(node.input)!;
       const hw = x.h * x.w;
-      add(node.input, Float64Array.from(gy, (g, i) => (x.data[i] > 0 ? g : node.slope[Math.floor(i / hw)] * g)));
+      // Plain loops: typed-array `from` with a mapping function is several times slower in V8.
+      const gx = new Float64Array(gy.length);
+      for (let c = 0, i = 0; c < x.c; c++) {
+        const a = node.slope[c];
+        for (let p = 0; p < hw; p++, i++) gx[i] = x.data[i] > 0 ? gy[i] : a * gy[i];
+      }
+      add(node.input, gx);
     } else {
-      add(node.inputs[0], Float64Array.from(gy));
-      add(node.inputs[1], Float64Array.from(gy));
+      add(node.inputs[0], gy.slice());
+      add(node.inputs[1], gy.slice());
     }
   }
   const g = grads.get(tail.input);

@@ -104,10 +104,21 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
       const rnd = random(11);
       const face = { width: 112, height: 112, data: Uint8Array.from({ length: 112 * 112 * 3 }, (_, i) => Math.round(128 + 90 * Math.sin(i / 700) + 30 * rnd())) };
       const ff = await ex.forwardFine(face);
-      const js = ff.acts.get('features')!.data;
+      const { tailForward: jsForward } = await import('../../../src/explain/tail.ts');
+      const tailOf = (ex as unknown as { fineLayer: { tail: Parameters<typeof jsForward>[0] } }).fineLayer.tail;
+      const jsActs = jsForward(tailOf, ff.fine);
+      const js = jsActs.get('features')!.data;
       let diff = 0, max = 0;
       js.forEach((v, i) => { diff = Math.max(diff, Math.abs(v - ff.features[i])); max = Math.max(max, Math.abs(v)); });
       expect(diff / max).toBeLessThan(1e-5);
+      // The tensors the backward pass reads come from onnxruntime's run; the JS forward gives the same.
+      expect(ff.acts.size).toBeGreaterThan(5);
+      for (const [name, t] of ff.acts) {
+        const j = jsActs.get(name)!.data;
+        let d = 0, m = 0;
+        j.forEach((v, i) => { d = Math.max(d, Math.abs(v - t.data[i])); m = Math.max(m, Math.abs(v)); });
+        expect(d / m, name).toBeLessThan(1e-5);
+      }
       const w = randomArray(192, random(4), 1);
       const scorer = classifierScorer({ name: 'linear', decision: (X: Float32Array[]) => X.map((u) => u.reduce((s, v, i) => s + v * w[i], 0)), decisionGradient: () => w } as never);
       const e = ex.explainFine(ff, scorer);
@@ -115,7 +126,7 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
       // S(F14) through the JS tail and head; its derivative along random directions vs the gradient.
       const { tailBackward: back, tailForward: fwd } = await import('../../../src/explain/tail.ts');
       const { featureGradient, throughNormalisation } = await import('../../../src/explain/head.ts');
-      const tail = (ex as unknown as { fineLayer: { tail: Parameters<typeof fwd>[0] } }).fineLayer.tail;
+      const tail = tailOf;
       const S = (data: Float32Array) => scorer.score(unitEmbedding(headEmbedding(ex.head.head, fwd(tail, { ...ff.fine, data }).get('features')!.data)));
       const raw = headEmbedding(ex.head.head, js);
       const g = back(tail, ff.acts, featureGradient(ex.head, throughNormalisation(raw, scorer.gradient(unitEmbedding(raw)))));
@@ -135,6 +146,19 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
         const an = g.reduce((s, v, i) => s + (v * d[i]) / n, 0);
         expect(Math.abs(fd - an)).toBeLessThan(1e-3 * gNorm);
       }
+      // Contrastive HiResCAM: against a reference map R its places sum to the first-order change of
+      // the score from R to this face's map (tested with R a small step away, where first order is exact
+      // to ~1e-4), and against the face's own map it is empty (nothing differs).
+      const d = randomArray(g.length, random(31), 1);
+      const dn = Math.hypot(...d);
+      const ref = Float32Array.from(ff.fine.data, (v, i) => v - (0.05 * d[i]) / dn);
+      const contrast = ex.explainFine(ff, scorer, 'hirescam', ref);
+      expect(contrast.cam.signed.reduce((t, v) => t + v, 0)).toBeCloseTo(S(ff.fine.data) - S(ref), 3);
+      const none = ex.explainFine(ff, scorer, 'hirescam', ff.fine.data);
+      expect(Math.max(...none.cam.cam)).toBe(0);
+      expect(none.regions.every((r) => r.share === 0)).toBe(true);
+      expect(() => ex.explainFine(ff, scorer, 'gradcam', ref)).toThrow(/HiResCAM/);
+      expect(() => ex.explainFine(ff, scorer, 'hirescam', ref.subarray(1))).toThrow(/values/);
     } finally {
       await ex.dispose();
       await backbone.dispose();

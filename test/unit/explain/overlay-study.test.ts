@@ -104,6 +104,13 @@ describe('summarise', () => {
     expect(y.occlusionMapTop!.photos).toBe(2);
     expect(y.occlusionMapTop!.real.perinasal).toBe(0.5);
     expect(y.occlusionMapTop!.shuffled!.perioral).toBe(0.5);
+    expect(y.fineContrastTop).toBeNull();
+    recs[2].fineContrast = { shares: shares('perinasal'), top: 'perinasal', shuffledTop: 'malar-left' };
+    const z = summarise(recs, [], io, o, 6, 0.36);
+    expect(z.fineContrastTop).toEqual(expect.objectContaining({ photos: 1 }));
+    expect(z.fineContrastTop!.real.perinasal).toBe(1);
+    expect(z.fineContrastTop!.shuffled!['malar-left']).toBe(1);
+    expect((await explanationSection(z, null)).html).toContain('Top region, contrastive HiResCAM (final, 1 photos)');
     const section = await explanationSection(x, null);
     expect(section.html).toContain('HP:0000414 bulbous nose');
     expect(section.html).toContain('changed (passed)');
