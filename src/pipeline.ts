@@ -16,7 +16,7 @@ import type { AlignedFace, Embedding, Face, Landmarks5 } from './types.ts';
  * Version of everything between a photo's bytes and its embedding (decode, detector, alignment).
  * The embedding cache keys on it: bump it whenever a change would alter an embedding.
  */
-export const PIPELINE_VERSION = 'decode1-mtcnn1-choice2-arcface112-pose2';
+export const PIPELINE_VERSION = 'decode1-mtcnn2-choice2-arcface112-pose2';
 
 /** Faces found in one photo. */
 export interface DetectResult {

@@ -20,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { PhenofaceError } from '../errors.ts';
 import { convertTflite } from './convert-tflite.ts';
 import { SPECS, type Alignment, type ModelSpec, type Normalisation, type PackageSource } from './model-specs.ts';
-import { encodeOnnxModel, ONNX_OPSET, type OnnxValueInfo } from './onnx-proto.ts';
+import { decodeOnnxModel, encodeOnnxModel, ONNX_OPSET, type OnnxValueInfo } from './onnx-proto.ts';
+import { rewriteConvPrelu } from './prelu-rewrite.ts';
 import { OnnxModel, type InferenceModel } from './session.ts';
 import { readTarGz } from './tar.ts';
 
@@ -144,13 +145,19 @@ export function loadManifest(dir = DEFAULT_MODELS_DIR): ModelManifest {
 }
 
 /**
- * Opens a built model in an onnxruntime session.
+ * Opens a built model in an onnxruntime session. With `rewritePrelu`, the session runs a copy of
+ * the graph whose eligible Conv -> PRelu pairs are rewritten into fused convolutions (same outputs
+ * up to rounding; see `prelu-rewrite.ts`): MTCNN's small networks, where it pays.
  * @throws PhenofaceError `E_MODEL` when the model has not been built (or does not load).
  */
-export async function loadModel(name: string, opts: { threads: number; dir?: string }): Promise<InferenceModel> {
+export async function loadModel(name: string, opts: { threads: number; dir?: string; rewritePrelu?: boolean }): Promise<InferenceModel> {
   const path = modelPath(name, opts.dir);
   if (!existsSync(path)) {
     throw new PhenofaceError('E_MODEL', `Model "${name}" is not built (missing ${path}). Run \`npx phenoface models build\`.`);
+  }
+  if (opts.rewritePrelu) {
+    const { graph, rewritten } = rewriteConvPrelu(decodeOnnxModel(readFileSync(path)));
+    if (rewritten > 0) return OnnxModel.load(encodeOnnxModel(graph), { threads: opts.threads });
   }
   return OnnxModel.load(path, { threads: opts.threads });
 }

@@ -34,7 +34,7 @@ export class MtcnnDetector implements Detector {
 
   /** Loads the three networks (E_MODEL when they have not been built yet). */
   static async load(cfg: DetectConfig, threads: number): Promise<MtcnnDetector> {
-    const [pnet, rnet, onet] = await Promise.all(['pnet', 'rnet', 'onet'].map((n) => loadModel(n, { threads })));
+    const [pnet, rnet, onet] = await Promise.all(['pnet', 'rnet', 'onet'].map((n) => loadModel(n, { threads, rewritePrelu: true })));
     return new MtcnnDetector({ pnet, rnet, onet }, cfg);
   }
 

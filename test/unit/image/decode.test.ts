@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../../src/config.ts';
 import { PhenofaceError, type ErrorCode } from '../../../src/errors.ts';
-import { decodeImage, type DecodedImage } from '../../../src/image/index.ts';
+import { decodeImage, isSrgbProfile, type DecodedImage } from '../../../src/image/index.ts';
 import { QUADRANT_COLOURS, quadrants, smallFixtures, writeFixtures } from '../../fixtures-gen/images.ts';
 
 let dir: string;
@@ -97,6 +97,24 @@ describe('decodeImage: accepted formats and layouts', () => {
     expect(r).toBe(g);
     expect(g).toBe(b);
     expectQuadrants(await decodeImage(paths['palette.png']), 8);
+  });
+
+  it('skips the colour engine for sRGB-tagged photos (same pixels) and still converts other profiles', async () => {
+    const raw = Buffer.alloc(32 * 32 * 3);
+    for (let i = 0; i < raw.length; i += 3) raw.set([200, 40, 90], i);
+    const tagged = (profile: string) => sharp(raw, { raw: { width: 32, height: 32, channels: 3 } }).withIccProfile(profile).jpeg({ quality: 95 }).toBuffer();
+    const [srgb, p3] = await Promise.all([tagged('srgb'), tagged('p3')]);
+    const iccOf = async (b: Buffer) => (await sharp(b).metadata()).icc!;
+    expect(isSrgbProfile(await iccOf(srgb))).toBe(true);
+    expect(isSrgbProfile(await iccOf(p3))).toBe(false);
+    expect(isSrgbProfile(Buffer.from('not a profile'))).toBe(false);
+    // sRGB: identical to sharp's own conversion through the profile.
+    const viaEngine = await sharp(srgb).toColourspace('srgb').raw().toBuffer();
+    expect(Buffer.from((await decodeImage(srgb)).data)).toEqual(viaEngine);
+    // Display P3: converted (the same pixel values read as sRGB would be wrong), as sharp does.
+    const p3Decoded = Buffer.from((await decodeImage(p3)).data);
+    expect(p3Decoded).toEqual(await sharp(p3).toColourspace('srgb').raw().toBuffer());
+    expect(p3Decoded).not.toEqual(await sharp(p3, { ignoreIcc: true }).raw().toBuffer());
   });
 
   it('flattens transparency onto white', async () => {
