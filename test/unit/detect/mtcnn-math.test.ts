@@ -26,6 +26,43 @@ describe('NMS ("Min" rule of the original MTCNN)', () => {
   });
 });
 
+describe('NMS against a plain transcription of the reference loop', () => {
+  /** The reference's greedy loop, written out with no shortcut (torchvision nms / MTCNN "Min"). */
+  function naive(boxes: { x1: number; y1: number; x2: number; y2: number; score: number }[], t: number, minRule: boolean): number[] {
+    const order = boxes.map((_, i) => i).sort((a, b) => boxes[b].score - boxes[a].score || a - b);
+    const p = minRule ? 1 : 0;
+    const area = (b: (typeof boxes)[number]) => (b.x2 - b.x1 + p) * (b.y2 - b.y1 + p);
+    const keep: number[] = [];
+    const gone = new Set<number>();
+    for (const i of order) {
+      if (gone.has(i)) continue;
+      keep.push(i);
+      for (const j of order) {
+        if (j === i || gone.has(j) || keep.includes(j)) continue;
+        const a = boxes[i], b = boxes[j];
+        const inter = Math.max(0, Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1) + p) * Math.max(0, Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1) + p);
+        const o = minRule ? inter / Math.min(area(a), area(b)) : inter / (area(a) + area(b) - inter);
+        if (o > t) gone.add(j);
+      }
+    }
+    return keep;
+  }
+  it('keeps exactly the same boxes, in the same order, on random clustered and tied boxes', () => {
+    let s = 7;
+    const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let trial = 0; trial < 40; trial++) {
+      const boxes = Array.from({ length: 150 }, () => {
+        const x = Math.floor(rnd() * 20) * 10 + rnd() * 6, y = Math.floor(rnd() * 10) * 12 + rnd() * 6, w = 8 + rnd() * 30;
+        return { x1: x, y1: y, x2: x + w, y2: y + w * (0.8 + 0.4 * rnd()), score: Math.round(rnd() * 20) / 20 };
+      });
+      for (const t of [0, 0.3, 0.5, 0.7]) {
+        expect(nmsUnion(boxes, t)).toEqual(naive(boxes, t, false));
+        expect(nmsMin(boxes, t)).toEqual(naive(boxes, t, true));
+      }
+    }
+  });
+});
+
 describe('iou', () => {
   it('is 1 for identical boxes, 0 for disjoint, 1/7 for half-shifted', () => {
     const a = { x: 0, y: 0, width: 2, height: 2 };
