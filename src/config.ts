@@ -182,8 +182,7 @@ export const DATA_DEFAULTS = Object.freeze({
   progressMinIntervalSec: 1,
 });
 
-/** Defaults of `phenoface serve` (`src/server/`). */
-/** Limits and capacity of the web server. Every field is a bound on what one client can cost. */
+/** Limits and capacity of the web server (`phenoface serve`, `src/server/`). Every field is a bound on what one client can cost. */
 export interface ServerConfig {
   /** Interface to listen on. Loopback by default: a hospital PC's screening tool is not a LAN service. */
   host: string;
@@ -303,9 +302,31 @@ export const DEMO_DEFAULTS = Object.freeze({
  * `cropFaces` face sizes, resampled to `basePx`, and each photo shows the middle of that crop at
  * `photoPx` (face ~170 px). Detection in the group photos and in the people's photos searches faces
  * from `detectMinFacePx` up (MTCNN's default 20 px builds a pyramid ~5x as costly on 1920-px photos,
- * for faces the demo drops anyway).
+ * for faces the demo drops anyway). `augment`: the ranges of the people's photos' augmentation.
  */
-export const PEOPLE_DEFAULTS = Object.freeze({ minFacePx: 120, minScore: 0.95, cropFaces: 3, basePx: 512, photoPx: 400, detectMinFacePx: 96 });
+export const PEOPLE_DEFAULTS = Object.freeze({
+  minFacePx: 120,
+  minScore: 0.95,
+  cropFaces: 3,
+  basePx: 512,
+  photoPx: 400,
+  detectMinFacePx: 96,
+  /** Ranges of each photo's augmentation, each drawn uniformly per photo. Mild, as between real snapshots. */
+  augment: Object.freeze({
+    rotationDeg: 8,
+    scale: [0.9, 1.12] as const,
+    /** Shift of the face, as a fraction of the photo's side. */
+    shift: 0.05,
+    brightness: [0.85, 1.15] as const,
+    contrast: [0.85, 1.15] as const,
+    saturation: [0.8, 1.2] as const,
+    /** Per-channel gain of red against blue (white balance), +- this. */
+    warmth: 0.06,
+    /** Gaussian blur sigma, px; below 0.3 (sharp's minimum) no blur. */
+    blurSigma: [0, 1.2] as const,
+    jpegQuality: [80, 95] as const,
+  }),
+});
 
 /** Defaults of `src/explain/` (moved here so every default lives in one file). */
 export const EXPLAIN_DEFAULTS = Object.freeze({

@@ -20,21 +20,6 @@ import type { Face, RgbImage } from '../types.ts';
 /** The npm package whose demo photos the demo uses, and the photos. */
 export const BUNDLED_PHOTOS = { package: '@vladmandic/face-api', files: [1, 2, 3, 4, 5, 6].map((i) => `demo/sample${i}.jpg`) } as const;
 
-/** Ranges of the augmentation, each drawn uniformly per photo. Mild, as between real snapshots. */
-export const AUGMENT_RANGES = Object.freeze({
-  rotationDeg: 8,
-  scale: [0.9, 1.12] as const,
-  /** Shift of the face, as a fraction of the photo's side. */
-  shift: 0.05,
-  brightness: [0.85, 1.15] as const,
-  contrast: [0.85, 1.15] as const,
-  saturation: [0.8, 1.2] as const,
-  /** Per-channel gain of red against blue (white balance), +- this. */
-  warmth: 0.06,
-  /** Gaussian blur sigma, px; below 0.3 (sharp's minimum) no blur. */
-  blurSigma: [0, 1.2] as const,
-  jpegQuality: [80, 95] as const,
-});
 
 /** One photo's augmentation. */
 export interface Augmentation {
@@ -58,7 +43,7 @@ export interface Augmentation {
 export function drawAugmentation(seed: number, person: string, index: number): Augmentation {
   if (index === 0) return { rotationDeg: 0, scale: 1, shiftX: 0, shiftY: 0, mirror: false, brightness: 1, contrast: 1, saturation: 1, warmth: 0, blurSigma: 0, jpegQuality: 95 };
   const rand = seededStream(seed, `demo-augment:${person}:${index}`);
-  const R = AUGMENT_RANGES;
+  const R = PEOPLE_DEFAULTS.augment;
   const between = ([lo, hi]: readonly [number, number]) => lo + (hi - lo) * rand();
   const sym = (half: number) => half * (2 * rand() - 1);
   return {
