@@ -32,6 +32,13 @@ export interface ScreenPhoto {
   heatmap?: string;
   /** Heatmap on the 112x112 aligned face (data URL or path), when produced. */
   heatmapAligned?: string;
+  /**
+   * Regions of contrastive HiResCAM (where this face differs from the study's control faces in the
+   * positive direction), when the model bundle holds the study's control reference.
+   */
+  contrastRegions?: RegionShare[];
+  /** Contrastive HiResCAM on the aligned face (data URL or path), with `contrastRegions`. */
+  heatmapContrastAligned?: string;
   error?: { code: string; message: string };
 }
 

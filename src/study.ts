@@ -237,7 +237,7 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
     try {
       const shuffledY = permuteSubjectLabels(data.y, data.subjects, mulberry32(deriveSeed(seed, 0x5ff1e)));
       const shuffled = trainFinal({ X: data.X, y: shuffledY, subjects: data.subjects, classifier, seed });
-      const { result: x, meanHeatmapPng } = await explainStudy({
+      const { result: x, meanHeatmapPng, reference } = await explainStudy({
         photos: used.map((p) => ({ path: p.item.path, abs: p.item.absPath, subject: p.item.subject, y: p.item.y, view: p.view ?? null, landmarks5: p.face?.landmarks5 })),
         predictions: result.predictions,
         folds: result.folds,
@@ -250,6 +250,8 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
         log,
       });
       explanation = x;
+      // Beside the bundle, so that screen and serve can draw the contrastive map too.
+      if (reference) await (await import('./explain/reference.ts')).saveReference(files.model, reference);
       files.explanation = path.join(opts.out, 'explanation.json');
       await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
       sections.push(await explanationSection(x, meanHeatmapPng));

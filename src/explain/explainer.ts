@@ -147,21 +147,23 @@ export class Explainer {
    * The element-wise mean of the finer layer's maps of `faces` (one session run each): the
    * reference of {@link explainFine}'s contrastive HiResCAM, e.g. over a study's control faces.
    */
-  async meanFineMap(faces: Iterable<RgbImage>): Promise<Float32Array> {
+  async meanFineMap(faces: Iterable<RgbImage>): Promise<Feature> {
     const fl = this.fineLayer;
     if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
     const { inputSize: s, mean, scale } = this.backbone.spec;
     let acc: Float64Array | undefined;
+    let dims: number[] = [];
     let n = 0;
     for (const face of faces) {
       const out = await fl.model.run({ [fl.model.inputNames[0]]: { data: toPlanarFloat(face, mean, scale), dims: [1, 3, s, s] } });
-      const f = out[fl.tail.input].data;
-      acc ??= new Float64Array(f.length);
-      for (let k = 0; k < f.length; k++) acc[k] += f[k];
+      const f = out[fl.tail.input];
+      acc ??= new Float64Array(f.data.length);
+      dims = f.dims;
+      for (let k = 0; k < f.data.length; k++) acc[k] += f.data[k];
       n++;
     }
     if (!acc) throw new PhenofaceError('E_INPUT', 'No faces to average: the reference map needs at least one face.');
-    return Float32Array.from(acc, (v) => v / n);
+    return { c: dims[1], h: dims[2], w: dims[3], data: Float32Array.from(acc, (v) => v / n) };
   }
 
   /**

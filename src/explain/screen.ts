@@ -10,14 +10,24 @@ import { decodeImage, encodePng } from '../image/index.ts';
 import type { PhotoExplainer, ScreenInput, Screener } from '../screen.ts';
 import type { EmbedResult } from '../pipeline.ts';
 import type { RgbImage } from '../types.ts';
+import { EXPLAIN_DEFAULTS } from '../config.ts';
 import { classifierScorer, Explainer, rankedRegions, type FaceExplanation } from './explainer.ts';
+import { loadReference } from './reference.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl, type OverlayStyle } from './overlay.ts';
 
-/** A photo's explanation with its two overlay images. */
+/** A photo's explanation with its two overlay images, and the contrastive HiResCAM when the bundle has a control reference. */
 export interface PhotoOverlays {
   explanation: FaceExplanation;
   aligned: RgbImage;
   photo: RgbImage;
+  contrast?: { explanation: FaceExplanation; aligned: RgbImage };
+}
+
+/** What explains a screener's photos: Grad-CAM always; contrastive HiResCAM with the bundle's reference. */
+interface ScreenExplainer {
+  explainer: Explainer;
+  scorer: ReturnType<typeof classifierScorer>;
+  reference?: Float32Array;
 }
 
 /** Options of the screening explainers. */
@@ -26,16 +36,31 @@ export interface ScreenExplainOptions extends Partial<OverlayStyle> {
   maxSidePx?: number;
 }
 
-/** Builds the explainer of a screener's model (E_MODEL when its backbone or classifier cannot be explained). */
-function explainerOf(screener: Screener): { explainer: Explainer; scorer: ReturnType<typeof classifierScorer> } {
+/**
+ * Builds the explainer of a screener's model (E_MODEL when its backbone or classifier cannot be
+ * explained). When the bundle folder holds the study's control reference (`explain-reference.json`),
+ * the finer layer is loaded too, for contrastive HiResCAM.
+ */
+async function explainerOf(screener: Screener): Promise<ScreenExplainer> {
   const backbone = screener.pipelineRef.backbone;
   if (!backbone) throw new PhenofaceError('E_CONFIG', 'The screener has no backbone loaded: it cannot explain.');
-  return { explainer: Explainer.create(backbone), scorer: classifierScorer(screener.bundle.model) };
+  const explainer = Explainer.create(backbone);
+  const scorer = classifierScorer(screener.bundle.model);
+  const layer = EXPLAIN_DEFAULTS.fineLayer[backbone.spec.name];
+  const reference = layer ? await loadReference(screener.bundle.dir, backbone.spec.name, layer) : undefined;
+  if (!reference) return { explainer, scorer };
+  await explainer.loadFineLayer();
+  return { explainer, scorer, reference: reference.data };
 }
 
 /** Explains one embedded photo and draws both overlays (the photo is decoded again, shrunk to `maxSidePx`). */
-async function overlaysOf(explainer: Explainer, scorer: ReturnType<typeof classifierScorer>, screener: Screener, photo: EmbedResult, input: ScreenInput, opts: ScreenExplainOptions): Promise<PhotoOverlays> {
+async function overlaysOf({ explainer, scorer, reference }: ScreenExplainer, screener: Screener, photo: EmbedResult, input: ScreenInput, opts: ScreenExplainOptions): Promise<PhotoOverlays> {
   const [explanation] = await explainer.explain([photo.aligned.image], scorer);
+  let contrast: PhotoOverlays['contrast'];
+  if (reference) {
+    const c = explainer.explainFine(await explainer.forwardFine(photo.aligned.image), scorer, 'hirescam', reference);
+    contrast = { explanation: c, aligned: alignedOverlay(photo.aligned.image, c.heat, opts) };
+  }
   const source = input.bytes ?? input.path;
   if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
   const limits = screener.pipelineRef.config.image;
@@ -48,6 +73,7 @@ async function overlaysOf(explainer: Explainer, scorer: ReturnType<typeof classi
     explanation,
     aligned: alignedOverlay(photo.aligned.image, explanation.heat, opts),
     photo: photoOverlay(img, matrix, explanation.heat, explanation.size, opts),
+    ...(contrast ? { contrast } : {}),
   };
 }
 
@@ -62,18 +88,23 @@ function stem(name: string): string {
  * `NN-<name>.png` (the photo with the heat map warped back onto it) and `NN-<name>-aligned.png`
  * (the aligned face), each with a colour bar (top = hottest), where NN is the photo's position;
  * the photo's result gets `regions` (ranked by share, with HPO terms), `heatmap` and
- * `heatmapAligned` (the files' paths).
+ * `heatmapAligned` (the files' paths). With the study's control reference beside the bundle, also
+ * `NN-<name>-contrast-aligned.png` (contrastive HiResCAM on the aligned face) and the result's
+ * `contrastRegions` and `heatmapContrastAligned`.
  */
 export async function fileExplainer(screener: Screener, dir: string, opts: ScreenExplainOptions = {}): Promise<PhotoExplainer> {
-  const { explainer, scorer } = explainerOf(screener);
+  const se = await explainerOf(screener);
   await mkdir(dir, { recursive: true });
   return async (photo, input, index) => {
-    const o = await overlaysOf(explainer, scorer, screener, photo, input, opts);
+    const o = await overlaysOf(se, screener, photo, input, opts);
     const base = path.join(dir, `${String(index + 1).padStart(2, '0')}-${stem(input.name)}`);
     const heatmap = `${base}.png`, heatmapAligned = `${base}-aligned.png`;
     await writeFile(heatmap, await encodePng(o.photo));
     await writeFile(heatmapAligned, await encodePng(o.aligned));
-    return { regions: rankedRegions(o.explanation.regions), heatmap, heatmapAligned };
+    if (!o.contrast) return { regions: rankedRegions(o.explanation.regions), heatmap, heatmapAligned };
+    const heatmapContrastAligned = `${base}-contrast-aligned.png`;
+    await writeFile(heatmapContrastAligned, await encodePng(o.contrast.aligned));
+    return { regions: rankedRegions(o.explanation.regions), heatmap, heatmapAligned, contrastRegions: rankedRegions(o.contrast.explanation.regions), heatmapContrastAligned };
   };
 }
 
@@ -83,10 +114,12 @@ export async function fileExplainer(screener: Screener, dir: string, opts: Scree
  * responses small. Nothing is written to disk.
  */
 export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions = {}): PhotoExplainer {
-  const { explainer, scorer } = explainerOf(screener);
+  // Prepared once, on the first photo (the finer layer's session when the bundle has a reference).
+  let ready: Promise<ScreenExplainer> | undefined;
   const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? 800 };
   return async (photo, input) => {
-    const o = await overlaysOf(explainer, scorer, screener, photo, input, o2);
-    return { regions: rankedRegions(o.explanation.regions), heatmap: await pngDataUrl(o.photo), heatmapAligned: await pngDataUrl(o.aligned) };
+    const o = await overlaysOf(await (ready ??= explainerOf(screener)), screener, photo, input, o2);
+    const base = { regions: rankedRegions(o.explanation.regions), heatmap: await pngDataUrl(o.photo), heatmapAligned: await pngDataUrl(o.aligned) };
+    return o.contrast ? { ...base, contrastRegions: rankedRegions(o.contrast.explanation.regions), heatmapContrastAligned: await pngDataUrl(o.contrast.aligned) } : base;
   };
 }

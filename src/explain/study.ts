@@ -25,6 +25,7 @@ import { classifierScorer, Explainer, type FaceExplanation, type FaceForward } f
 import { spearman, unitEmbedding } from './gradcam.ts';
 import { headEmbedding } from './head.ts';
 import { alignedOverlay, pngDataUrl } from './overlay.ts';
+import type { ExplainReference } from './reference.ts';
 import { REGION_NAMES, type RegionName } from './regions.ts';
 import { randomisedHead, randomScorer } from './sanity.ts';
 
@@ -258,7 +259,7 @@ async function alignedFaceOf(pipeline: Pipeline, photo: StudyPhoto): Promise<Rgb
 }
 
 /** Runs the analysis (see module doc). Photos whose face cannot be found again are listed, not fatal. */
-export async function explainStudy(input: StudyExplainInput): Promise<{ result: StudyExplanation; meanHeatmapPng: string | null }> {
+export async function explainStudy(input: StudyExplainInput): Promise<{ result: StudyExplanation; meanHeatmapPng: string | null; reference?: ExplainReference }> {
   const o = options(input.options);
   const log = input.log ?? (() => {});
   const verdicts = oofCorrectness(input.predictions, input.folds);
@@ -267,6 +268,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
   const records: PhotoRecord[] = [];
   const failed: StudyExplanation['sample']['failed'] = [];
   const heatPerSubject = new Map<string, { heat: Float64Array; face: Float64Array; n: number }>();
+  let referenceMap: ExplainReference | undefined;
   let explainer: Explainer;
   try {
     explainer = Explainer.create(pipeline.backbone!);
@@ -297,7 +299,9 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
       }
     }
     const controlFaces = aligned.filter((f, i): f is RgbImage => f !== undefined && sample[i].y === 0);
-    const reference = explainer.hasFineLayer && controlFaces.length > 0 ? await explainer.meanFineMap(controlFaces) : undefined;
+    const mean = explainer.hasFineLayer && controlFaces.length > 0 ? await explainer.meanFineMap(controlFaces) : undefined;
+    const reference = mean?.data;
+    if (mean) referenceMap = { backbone: input.backbone, layer: EXPLAIN_DEFAULTS.fineLayer[input.backbone], dims: [mean.c, mean.h, mean.w], faces: controlFaces.length, data: mean.data };
     for (const [i, photo] of sample.entries()) {
       const face = aligned[i];
       if (!face) continue;
@@ -376,7 +380,11 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
   const meanHeatmapPng = heatPerSubject.size
     ? await pngDataUrl(alignedOverlay({ width: size, height: size, data: Uint8Array.from(meanFace, Math.round) }, meanHeat))
     : null;
-  return { result: summarise(records, failed, input, o, heatPerSubject.size, outsideArea), meanHeatmapPng };
+  return {
+    result: summarise(records, failed, input, o, heatPerSubject.size, outsideArea),
+    meanHeatmapPng,
+    ...(referenceMap ? { reference: referenceMap } : {}),
+  };
 }
 
 /** The aggregate numbers of {@link StudyExplanation} from the per-photo records. */

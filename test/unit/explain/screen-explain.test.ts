@@ -10,6 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS } from '../../../src/classify/bundle.ts';
 import { createClassifier } from '../../../src/classify/index.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
+import { EXPLAIN_DEFAULTS } from '../../../src/config.ts';
+import { Explainer } from '../../../src/explain/explainer.ts';
+import { saveReference } from '../../../src/explain/reference.ts';
 import { dataUrlExplainer, fileExplainer } from '../../../src/explain/screen.ts';
 import { REGION_NAMES } from '../../../src/explain/regions.ts';
 import { loadManifest, modelPath } from '../../../src/runtime/index.ts';
@@ -77,6 +80,41 @@ describe.skipIf(!ready)('screen explainers', () => {
       expect(p.heatmap!.startsWith('data:image/png;base64,')).toBe(true);
       expect(p.heatmapAligned!.startsWith('data:image/png;base64,')).toBe(true);
       expect(p.regions).toHaveLength(REGION_NAMES.length);
+      // No control reference beside this bundle: no contrastive map.
+      expect(p.contrastRegions).toBeUndefined();
+    } finally {
+      await screener.close();
+    }
+  }, 60_000);
+
+  it('with the study\'s control reference beside the bundle, both explainers add contrastive HiResCAM', async () => {
+    const dir = await toyBundle();
+    const screener = await Screener.load(dir);
+    try {
+      // A reference from other faces (the second photo's), as a study's controls would give.
+      const embedded = await screener.pipelineRef.embedFile(photos[1]);
+      const ex = Explainer.create(screener.pipelineRef.backbone!);
+      await ex.loadFineLayer();
+      const mean = await ex.meanFineMap([embedded.aligned.image]);
+      await ex.dispose();
+      const layer = EXPLAIN_DEFAULTS.fineLayer.mobilefacenet;
+      await saveReference(dir, { backbone: 'mobilefacenet', layer, dims: [mean.c, mean.h, mean.w], faces: 1, data: mean.data });
+      const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'explain-out-')), 'heat');
+      const result = await screener.screen([{ name: photos[0], path: photos[0] }], { explain: await fileExplainer(screener, out) });
+      const p = result.photos[0];
+      expect(p.contrastRegions!.map((r) => r.name).sort()).toEqual([...REGION_NAMES].sort());
+      expect(path.basename(p.heatmapContrastAligned!)).toBe(`01-${path.basename(photos[0], '.jpg')}-contrast-aligned.png`);
+      expect((await sharp(readFileSync(p.heatmapContrastAligned!)).metadata()).height).toBe(112);
+      // Against a reference of the face itself nothing differs: an empty map (all shares 0).
+      const own = await screener.pipelineRef.embedFile(photos[0]);
+      const ex2 = Explainer.create(screener.pipelineRef.backbone!);
+      await ex2.loadFineLayer();
+      const self = await ex2.meanFineMap([own.aligned.image]);
+      await ex2.dispose();
+      await saveReference(dir, { backbone: 'mobilefacenet', layer, dims: [self.c, self.h, self.w], faces: 1, data: self.data });
+      const same = await screener.screen([{ name: 'upload.jpg', bytes: readFileSync(photos[0]) }], { explain: dataUrlExplainer(screener) });
+      expect(same.photos[0].heatmapContrastAligned!.startsWith('data:image/png;base64,')).toBe(true);
+      expect(same.photos[0].contrastRegions!.every((r) => r.share === 0)).toBe(true);
     } finally {
       await screener.close();
     }

@@ -1,0 +1,63 @@
+/**
+ * The control reference of contrastive HiResCAM, kept beside a model bundle so that `screen` and
+ * the web app can draw the map the study recommends: the mean map of the study's control faces on
+ * the backbone's finer Grad-CAM layer (`EXPLAIN_DEFAULTS.fineLayer`), written by `study` as
+ * `model/explain-reference.json` (base64 little-endian float32, with its shape, layer and backbone).
+ * A bundle without it (older bundles, studies run without explanations) still screens and explains
+ * with Grad-CAM; only the contrastive map is left out.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PhenofaceError } from '../errors.ts';
+
+/** File name of the reference inside the bundle folder. */
+export const REFERENCE_FILE = 'explain-reference.json';
+
+/** The reference map and where it belongs. */
+export interface ExplainReference {
+  backbone: string;
+  /** The backbone tensor the map was taken from. */
+  layer: string;
+  /** `[c, h, w]`. */
+  dims: [number, number, number];
+  /** Control faces averaged. */
+  faces: number;
+  data: Float32Array;
+}
+
+/** Writes `reference` into the bundle folder `dir`. */
+export async function saveReference(dir: string, reference: ExplainReference): Promise<string> {
+  const file = path.join(dir, REFERENCE_FILE);
+  const bytes = Buffer.from(reference.data.buffer, reference.data.byteOffset, reference.data.byteLength);
+  const { data: _omit, ...meta } = reference;
+  await writeFile(file, JSON.stringify({ contract: 1, ...meta, encoding: 'float32-le-base64', data: bytes.toString('base64') }) + '\n');
+  return file;
+}
+
+/**
+ * Reads the bundle folder's reference; undefined when there is none. E_MODEL when the file is
+ * malformed or belongs to another backbone or layer.
+ */
+export async function loadReference(dir: string, backbone: string, layer: string): Promise<ExplainReference | undefined> {
+  const file = path.join(dir, REFERENCE_FILE);
+  if (!existsSync(file)) return undefined;
+  const bad = (why: string) => new PhenofaceError('E_MODEL', `Invalid explanation reference ${file}: ${why}. Expected the file \`phenoface study\` writes for this model; delete it to screen without the contrastive map.`);
+  let j: { backbone?: unknown; layer?: unknown; dims?: unknown; faces?: unknown; data?: unknown };
+  try {
+    j = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+  if (j.backbone !== backbone || j.layer !== layer) throw bad(`it is for backbone "${String(j.backbone)}", layer "${String(j.layer)}", not "${backbone}", "${layer}"`);
+  const dims = j.dims;
+  if (!Array.isArray(dims) || dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d > 0)) throw bad('"dims" should be three positive integers');
+  if (typeof j.data !== 'string') throw bad('"data" is missing');
+  const bytes = Buffer.from(j.data, 'base64');
+  const n = dims[0] * dims[1] * dims[2];
+  if (bytes.length !== 4 * n) throw bad(`"data" holds ${bytes.length} bytes, expected ${4 * n}`);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = bytes.readFloatLE(4 * i);
+  if (!data.every(Number.isFinite)) throw bad('"data" holds non-finite values');
+  return { backbone, layer, dims: dims as [number, number, number], faces: Number(j.faces) || 0, data };
+}

@@ -1,0 +1,33 @@
+/** The control reference file beside a model bundle: round trip, and refusals with E_MODEL. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadReference, REFERENCE_FILE, saveReference } from '../../../src/explain/reference.ts';
+
+describe('explain reference file', () => {
+  const data = Float32Array.from({ length: 2 * 3 * 3 }, (_, i) => Math.sin(i) * 3.5);
+  const ref = { backbone: 'mobilefacenet', layer: 'L', dims: [2, 3, 3] as [number, number, number], faces: 7, data };
+
+  it('round-trips exactly, and is absent (undefined) when the bundle has none', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ref-'));
+    expect(await loadReference(dir, 'mobilefacenet', 'L')).toBeUndefined();
+    await saveReference(dir, ref);
+    const back = await loadReference(dir, 'mobilefacenet', 'L');
+    expect(back).toMatchObject({ backbone: 'mobilefacenet', layer: 'L', dims: [2, 3, 3], faces: 7 });
+    expect(Array.from(back!.data)).toEqual(Array.from(data));
+  });
+
+  it('refuses another backbone or layer, a wrong size and a broken file with E_MODEL', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ref-'));
+    await saveReference(dir, ref);
+    await expect(loadReference(dir, 'dlib-resnet', 'L')).rejects.toMatchObject({ code: 'E_MODEL' });
+    await expect(loadReference(dir, 'mobilefacenet', 'other')).rejects.toMatchObject({ code: 'E_MODEL' });
+    const file = path.join(dir, REFERENCE_FILE);
+    const j = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...j, dims: [2, 3, 4] }));
+    await expect(loadReference(dir, 'mobilefacenet', 'L')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringMatching(/bytes/) });
+    writeFileSync(file, '{not json');
+    await expect(loadReference(dir, 'mobilefacenet', 'L')).rejects.toMatchObject({ code: 'E_MODEL' });
+  });
+});
