@@ -16,6 +16,13 @@ describe('explain reference file', () => {
     const back = await loadReference(dir, 'mobilefacenet', 'L');
     expect(back).toMatchObject({ backbone: 'mobilefacenet', layer: 'L', dims: [2, 3, 3], faces: 7 });
     expect(Array.from(back!.data)).toEqual(Array.from(data));
+    // The model card, when there is one, says what the file holds (once).
+    writeFileSync(path.join(dir, 'MODEL_CARD.md'), '# Model card\n');
+    await saveReference(dir, ref);
+    await saveReference(dir, ref);
+    const card = readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8');
+    expect(card.match(/## Explanation reference/g)).toHaveLength(1);
+    expect(card).toContain('7 control faces');
   });
 
   it('refuses another backbone or layer, a wrong size and a broken file with E_MODEL', async () => {
