@@ -51,6 +51,8 @@ export interface FineForward extends FaceForward {
 interface FineLayer {
   model: InferenceModel;
   tail: GraphTail;
+  /** The tensors the tail's backward pass reads (its input, PReLU inputs, convolution inputs), all session outputs. */
+  tensors: string[];
 }
 
 /** One face's explanation. */
@@ -98,7 +100,7 @@ export class Explainer {
     // Every tensor the tail's backward pass reads (PReLU inputs for their masks, convolution inputs
     // for their shapes) comes out of the same onnxruntime run, so no JS forward pass is needed.
     const tensors = [...new Set([tail.input, ...tail.nodes.flatMap((n) => (n.op === 'Add' ? n.inputs : [n.input]))])];
-    this.fineLayer = { tail, model: await loadModelWithOutputs(name, tensors, { threads: opts.threads ?? 1 }) };
+    this.fineLayer = { tail, tensors, model: await loadModelWithOutputs(name, tensors, { threads: opts.threads ?? 1 }) };
   }
 
   /** True once {@link loadFineLayer} has run. */
@@ -118,18 +120,23 @@ export class Explainer {
    * the tests check, at ten times the cost).
    */
   async forwardFine(face: RgbImage): Promise<FineForward> {
-    const fl = this.fineLayer;
-    if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
-    const { inputSize: s, mean, scale } = this.backbone.spec;
-    const out = await fl.model.run({ [fl.model.inputNames[0]]: { data: toPlanarFloat(face, mean, scale), dims: [1, 3, s, s] } });
+    const { fl, out } = await this.runFine(face);
     const feature = (name: string): Feature => {
       const t = out[name];
       if (!t || t.dims.length !== 4) throw new PhenofaceError('E_MODEL', `Backbone "${this.backbone.spec.name}" gave no [1, C, H, W] tensor "${name}".`);
       return { c: t.dims[1], h: t.dims[2], w: t.dims[3], data: t.data };
     };
-    const acts: TailActivations = new Map([...new Set([fl.tail.input, ...fl.tail.nodes.flatMap((n) => (n.op === 'Add' ? n.inputs : [n.input]))])].map((n) => [n, feature(n)]));
+    const acts: TailActivations = new Map(fl.tensors.map((n) => [n, feature(n)]));
     const raw = out.embedding.data.slice();
     return { raw, unit: unitEmbedding(raw), features: out.features.data.slice(), fine: acts.get(fl.tail.input)!, acts };
+  }
+
+  /** One face through the finer layer's session (E_CONFIG before {@link loadFineLayer}). */
+  private async runFine(face: RgbImage): Promise<{ fl: FineLayer; out: Awaited<ReturnType<InferenceModel['run']>> }> {
+    const fl = this.fineLayer;
+    if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
+    const { inputSize: s, mean, scale } = this.backbone.spec;
+    return { fl, out: await fl.model.run({ [fl.model.inputNames[0]]: { data: toPlanarFloat(face, mean, scale), dims: [1, 3, s, s] } }) };
   }
 
   /**
@@ -148,14 +155,11 @@ export class Explainer {
    * reference of {@link explainFine}'s contrastive HiResCAM, e.g. over a study's control faces.
    */
   async meanFineMap(faces: Iterable<RgbImage>): Promise<Feature> {
-    const fl = this.fineLayer;
-    if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
-    const { inputSize: s, mean, scale } = this.backbone.spec;
     let acc: Float64Array | undefined;
     let dims: number[] = [];
     let n = 0;
     for (const face of faces) {
-      const out = await fl.model.run({ [fl.model.inputNames[0]]: { data: toPlanarFloat(face, mean, scale), dims: [1, 3, s, s] } });
+      const { fl, out } = await this.runFine(face);
       const f = out[fl.tail.input];
       acc ??= new Float64Array(f.data.length);
       dims = f.dims;

@@ -268,7 +268,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
   const records: PhotoRecord[] = [];
   const failed: StudyExplanation['sample']['failed'] = [];
   const heatPerSubject = new Map<string, { heat: Float64Array; face: Float64Array; n: number }>();
-  let referenceMap: ExplainReference | undefined;
+  let reference: ExplainReference | undefined;
   let explainer: Explainer;
   try {
     explainer = Explainer.create(pipeline.backbone!);
@@ -300,8 +300,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
     }
     const controlFaces = aligned.filter((f, i): f is RgbImage => f !== undefined && sample[i].y === 0);
     const mean = explainer.hasFineLayer && controlFaces.length > 0 ? await explainer.meanFineMap(controlFaces) : undefined;
-    const reference = mean?.data;
-    if (mean) referenceMap = { backbone: input.backbone, layer: EXPLAIN_DEFAULTS.fineLayer[input.backbone], dims: [mean.c, mean.h, mean.w], faces: controlFaces.length, data: mean.data };
+    if (mean) reference = { backbone: input.backbone, layer: EXPLAIN_DEFAULTS.fineLayer[input.backbone], dims: [mean.c, mean.h, mean.w], faces: controlFaces.length, data: mean.data };
     for (const [i, photo] of sample.entries()) {
       const face = aligned[i];
       if (!face) continue;
@@ -352,7 +351,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
         };
         rec.fineCam = both('gradcam');
         rec.fineHiRes = both('hirescam');
-        if (reference) rec.fineContrast = both('hirescam', reference);
+        if (reference) rec.fineContrast = both('hirescam', reference.data);
       }
       if (photo.y === 1 && subjectCorrect) {
         const acc = heatPerSubject.get(photo.subject) ?? { heat: new Float64Array(size * size), face: new Float64Array(size * size * 3), n: 0 };
@@ -383,7 +382,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
   return {
     result: summarise(records, failed, input, o, heatPerSubject.size, outsideArea),
     meanHeatmapPng,
-    ...(referenceMap ? { reference: referenceMap } : {}),
+    ...(reference ? { reference } : {}),
   };
 }
 
