@@ -5,6 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['node_modules/**'],
     reporters: ['default', './test/support/summary-reporter.ts'],
+    globalSetup: ['./test/support/temp-root.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',

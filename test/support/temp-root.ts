@@ -1,0 +1,20 @@
+/**
+ * Vitest global setup: every test file's temporary folders go under one fresh folder, removed when
+ * the run ends, so a run leaves nothing behind in the OS temp dir (tests write fixture photos,
+ * bundles and overlays there; several create folders without removing them). `os.tmpdir()` reads
+ * TMPDIR, and the forked test workers inherit it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export default function setup(): () => void {
+  const previous = process.env.TMPDIR;
+  const root = mkdtempSync(path.join(os.tmpdir(), 'phenoface-test-'));
+  process.env.TMPDIR = root;
+  return () => {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    rmSync(root, { recursive: true, force: true });
+  };
+}
