@@ -9,7 +9,7 @@ import type { FittedClassifier } from '../classify/types.ts';
 import type { Backbone } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { toPlanarFloat } from '../image/index.ts';
-import { loadModelWithOutputs, readGraphTail, readLinearHead, type GraphTail, type InferenceModel } from '../runtime/index.ts';
+import { loadModelWithOutputs, readFeatureGrid, readGraphTail, readLinearHead, type FeatureGrid, type GraphTail, type InferenceModel } from '../runtime/index.ts';
 import type { RgbImage } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from '../config.ts';
 import { gradCam, unitEmbedding, upsample, type CamResult } from './gradcam.ts';
@@ -53,6 +53,8 @@ interface FineLayer {
   tail: GraphTail;
   /** The tensors the tail's backward pass reads (its input, PReLU inputs, convolution inputs), all session outputs. */
   tensors: string[];
+  /** Where the layer's cells sit on the aligned face. */
+  grid: FeatureGrid;
 }
 
 /** One face's explanation. */
@@ -83,6 +85,8 @@ export class Explainer {
     readonly backbone: Backbone,
     readonly head: CollapsedHead,
     readonly masks: RegionMasks,
+    /** Where the 7x7 `features` cells sit on the aligned face (their receptive fields' centres). */
+    readonly grid: FeatureGrid,
   ) {}
 
   /**
@@ -100,7 +104,13 @@ export class Explainer {
     // Every tensor the tail's backward pass reads (PReLU inputs for their masks, convolution inputs
     // for their shapes) comes out of the same onnxruntime run, so no JS forward pass is needed.
     const tensors = [...new Set([tail.input, ...tail.nodes.flatMap((n) => (n.op === 'Add' ? n.inputs : [n.input]))])];
-    this.fineLayer = { tail, tensors, model: await loadModelWithOutputs(name, tensors, { threads: opts.threads ?? 1 }) };
+    this.fineLayer = { tail, tensors, grid: readFeatureGrid(name, tensor), model: await loadModelWithOutputs(name, tensors, { threads: opts.threads ?? 1 }) };
+  }
+
+  /** The finer layer; E_CONFIG before {@link loadFineLayer}. */
+  private requireFine(): FineLayer {
+    if (!this.fineLayer) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
+    return this.fineLayer;
   }
 
   /** True once {@link loadFineLayer} has run. */
@@ -133,8 +143,7 @@ export class Explainer {
 
   /** One face through the finer layer's session (E_CONFIG before {@link loadFineLayer}). */
   private async runFine(face: RgbImage): Promise<{ fl: FineLayer; out: Awaited<ReturnType<InferenceModel['run']>> }> {
-    const fl = this.fineLayer;
-    if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
+    const fl = this.requireFine();
     const { inputSize: s, mean, scale } = this.backbone.spec;
     return { fl, out: await fl.model.run({ [fl.model.inputNames[0]]: { data: toPlanarFloat(face, mean, scale), dims: [1, 3, s, s] } }) };
   }
@@ -145,8 +154,7 @@ export class Explainer {
    * gradient serves every weighting of {@link explainFine}.
    */
   fineGradient(ff: FineForward, scorer: Scorer): Float64Array {
-    const fl = this.fineLayer;
-    if (!fl) throw new PhenofaceError('E_CONFIG', 'The finer Grad-CAM layer is not loaded: call loadFineLayer() first.');
+    const fl = this.requireFine();
     return tailBackward(fl.tail, ff.acts, featureGradient(this.head, throughNormalisation(ff.raw, scorer.gradient(ff.unit))));
   }
 
@@ -210,7 +218,7 @@ export class Explainer {
     const signed = Float32Array.from(acc);
     const cam: CamResult = { width: W, height: H, signed, cam: signed.map((v) => (v > 0 ? v : 0)), alpha: weighting === 'hirescam' ? new Float64Array(0) : alpha };
     const size = this.masks.size;
-    const heat = upsample(cam.cam, W, H, size, size);
+    const heat = upsample(cam.cam, W, H, size, size, this.requireFine().grid);
     return { score: scorer.score(ff.unit), cam, heat, size, regions: regionScores(heat, this.masks) };
   }
 
@@ -221,7 +229,7 @@ export class Explainer {
   static create(backbone: Backbone): Explainer {
     const head = collapseHead(readLinearHead(backbone.spec.name));
     if (head.head.dim !== backbone.spec.dim) throw new PhenofaceError('E_MODEL', `Backbone "${backbone.spec.name}": its head gives ${head.head.dim}-D embeddings; the registry says ${backbone.spec.dim}.`);
-    return new Explainer(backbone, head, regionMasks(backbone.spec.inputSize, backbone.spec.template));
+    return new Explainer(backbone, head, regionMasks(backbone.spec.inputSize, backbone.spec.template), readFeatureGrid(backbone.spec.name, 'features'));
   }
 
   /** Runs the backbone on aligned faces (one batch). */
@@ -237,7 +245,7 @@ export class Explainer {
   explainForward(fwd: FaceForward, scorer: Scorer, head: CollapsedHead = this.head): FaceExplanation {
     const cam = gradCam(head, fwd.features, fwd.raw, scorer.gradient(fwd.unit));
     const size = this.masks.size;
-    const heat = upsample(cam.cam, cam.width, cam.height, size, size);
+    const heat = upsample(cam.cam, cam.width, cam.height, size, size, this.grid);
     return { score: scorer.score(fwd.unit), cam, heat, size, regions: regionScores(heat, this.masks) };
   }
 

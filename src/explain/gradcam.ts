@@ -6,6 +6,7 @@
  * function of the feature map F (see `head.ts`), so every gradient is exact.
  */
 import { channelFactors, throughNormalisation, type CollapsedHead } from './head.ts';
+import type { FeatureGrid } from '../runtime/index.ts';
 
 /** A Grad-CAM of one face on the feature map's grid. */
 export interface CamResult {
@@ -67,17 +68,22 @@ export function unitEmbedding(raw: ArrayLike<number>): Float32Array {
 }
 
 /**
- * Bilinear upsampling of a `w x h` map to `W x H` with half-pixel centres and clamped edges
- * (`cv2.resize` INTER_LINEAR, the resize Grad-CAM implementations use; the same taps as
- * `image/overlay.ts`), so each 7x7 cell sits over the 16x16 pixels it was computed from.
+ * Bilinear upsampling of a `w x h` map to `W x H` with clamped edges. Without `grid`, with
+ * half-pixel centres (`cv2.resize` INTER_LINEAR, the resize Grad-CAM implementations use; the
+ * same taps as `image/overlay.ts`): right for maps made on a regular lattice of the crop, such as
+ * occlusion maps. With a network layer's `grid` (`runtime/readFeatureGrid`), each cell is drawn
+ * where its receptive field is centred on the input, so heat lands on the part of the face the
+ * cell actually saw: a plain resize would draw MobileFaceNet's 7x7 cells 7.5 px up and left of
+ * where they look (TensorFlow's SAME padding) and move heat from the nose onto the eyes.
  */
-export function upsample(map: ArrayLike<number>, w: number, h: number, W: number, H: number): Float32Array {
-  const taps = (n: number, N: number) => Array.from({ length: N }, (_, o) => {
-    const s = Math.min(n - 1, Math.max(0, ((o + 0.5) * n) / N - 0.5));
+export function upsample(map: ArrayLike<number>, w: number, h: number, W: number, H: number, grid?: FeatureGrid): Float32Array {
+  const taps = (n: number, N: number, d: 0 | 1) => Array.from({ length: N }, (_, o) => {
+    const at = grid ? (o - grid.offset[d]) / grid.stride[d] : ((o + 0.5) * n) / N - 0.5;
+    const s = Math.min(n - 1, Math.max(0, at));
     const i0 = Math.floor(s);
     return [i0, Math.min(n - 1, i0 + 1), s - i0] as const;
   });
-  const tx = taps(w, W), ty = taps(h, H);
+  const tx = taps(w, W, 1), ty = taps(h, H, 0);
   const out = new Float32Array(W * H);
   for (let y = 0; y < H; y++) {
     const [y0, y1, wy] = ty[y];

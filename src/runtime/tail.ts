@@ -106,6 +106,71 @@ export function graphTailOf(graph: OnnxGraph, model: string, from: string, to = 
   return { input: from, output: to, nodes };
 }
 
+/**
+ * Where the cells of a feature map sit on the network's input: cell `i` of an axis is centred on
+ * input pixel `offset + stride * i` (pixel centres at integer coordinates). Each convolution
+ * multiplies the stride and moves the offset by `stride_in * ((k - 1) / 2 - pad_begin)`.
+ * TensorFlow's SAME padding puts the odd padding pixel at the end, so its stride-2 layers do not
+ * centre their cells: MobileFaceNet's 14x14 cells are centred at `8i + 7` and its 7x7 cells at
+ * `16i + 15`, not at `8i + 3.5` and `16i + 7.5` as a plain resize of the map assumes (a 3.5 and
+ * 7.5 px shift towards the top left of the 112 px crop).
+ */
+export interface FeatureGrid {
+  /** `[y, x]` input pixels per cell. */
+  stride: [number, number];
+  /** `[y, x]` input pixel under the centre of cell 0. */
+  offset: [number, number];
+}
+
+/**
+ * The {@link FeatureGrid} of tensor `to` (exported for tests on small graphs): walks the plain
+ * nodes (Conv, PRelu, Add) from the graph's input to it, tracking each tensor's size and grid.
+ * @throws PhenofaceError `E_MODEL` for other operators or residual inputs on different grids.
+ */
+export function featureGridOf(graph: OnnxGraph, model: string, to: string): FeatureGrid {
+  const input = graph.inputs[0];
+  const [h, w] = input.dims.slice(-2).map(Number);
+  if (!(h > 0 && w > 0)) throw new PhenofaceError('E_MODEL', `Model "${model}": input "${input.name}" has no fixed spatial size.`);
+  type Grid = { h: number; w: number; stride: [number, number]; offset: [number, number] };
+  const grids = new Map<string, Grid>([[input.name, { h, w, stride: [1, 1], offset: [0, 0] }]]);
+  for (const node of graphTailOf(graph, model, input.name, to).nodes) {
+    if (node.op === 'PRelu') grids.set(node.output, grids.get(node.input)!);
+    else if (node.op === 'Add') {
+      const [a, b] = node.inputs.map((x) => grids.get(x)!);
+      if (a.h !== b.h || a.w !== b.w || a.stride.some((v, k) => v !== b.stride[k]) || a.offset.some((v, k) => v !== b.offset[k])) {
+        throw new PhenofaceError('E_MODEL', `Model "${model}": addition "${node.output}" sums maps on different grids.`);
+      }
+      grids.set(node.output, a);
+    } else {
+      const x = grids.get(node.input)!;
+      const axis = (d: 0 | 1, size: number) => {
+        const k = node.weightDims[2 + d], s = node.strides[d];
+        let out: number, begin: number;
+        if (node.pads === 'SAME_UPPER') {
+          out = Math.ceil(size / s);
+          begin = Math.floor(Math.max(0, (out - 1) * s + k - size) / 2);
+        } else {
+          begin = node.pads[d];
+          out = Math.floor((size + node.pads[d] + node.pads[d + 2] - k) / s) + 1;
+        }
+        return { out, stride: x.stride[d] * s, offset: x.offset[d] + x.stride[d] * ((k - 1) / 2 - begin) };
+      };
+      const ay = axis(0, x.h), ax = axis(1, x.w);
+      grids.set(node.output, { h: ay.out, w: ax.out, stride: [ay.stride, ax.stride], offset: [ay.offset, ax.offset] });
+    }
+  }
+  const g = grids.get(to)!;
+  return { stride: g.stride, offset: g.offset };
+}
+
+/**
+ * The {@link FeatureGrid} of a built model's tensor `to` (e.g. `features`, or a finer Grad-CAM layer).
+ * @throws PhenofaceError `E_MODEL` when the model is not built or other operators lie on the way.
+ */
+export function readFeatureGrid(name: string, to: string, opts: { dir?: string } = {}): FeatureGrid {
+  return featureGridOf(decodeBuilt(name, opts.dir), name, to);
+}
+
 function decodeBuilt(name: string, dir?: string): OnnxGraph {
   const path = modelPath(name, dir);
   if (!existsSync(path)) throw new PhenofaceError('E_MODEL', `Model "${name}" is not built (missing ${path}). Run \`npx phenoface models build\`.`);

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { graphTailOf, modelPath } from '../../../src/runtime/index.ts';
+import { featureGridOf, graphTailOf, modelPath, readFeatureGrid } from '../../../src/runtime/index.ts';
 import { encodeOnnxModel, type OnnxGraph, type OnnxNode } from '../../../src/runtime/onnx-proto.ts';
 import { OnnxModel } from '../../../src/runtime/session.ts';
 import { tailBackward, tailForward, type Feature } from '../../../src/explain/tail.ts';
@@ -70,6 +70,17 @@ describe('backbone tail (Grad-CAM finer layer)', () => {
     expect(() => graphTailOf(graph, 'toy', 'mid')).toThrow(/is Sigmoid/);
   });
 
+  it('places each map\'s cells where their receptive fields are centred (SAME_UPPER stride 2 shifts them by half a stride)', () => {
+    const graph = toyGraph();
+    // 'mid': 3x3 stride 1 SAME, centred; 'features': after a 3x3 stride-2 SAME_UPPER depthwise (pad 0
+    // before, 1 after), cell i covers input rows 2i..2i+2, centred on 2i + 1 (a plain resize says 2i + 0.5).
+    expect(featureGridOf(graph, 'toy', 'mid')).toEqual({ stride: [1, 1], offset: [0, 0] });
+    expect(featureGridOf(graph, 'toy', 'features')).toEqual({ stride: [2, 2], offset: [1, 1] });
+    // Explicit pads: a 3x3 stride-2 convolution with pads [1, 0, 1, 0] centres cell i on 2i (rows) and 2i + 1 (columns).
+    const explicit: OnnxGraph = { ...graph, nodes: graph.nodes.map((n) => (n.name === 'b1/dw' ? { ...n, attributes: { ...n.attributes, auto_pad: { s: 'NOTSET' }, pads: { ints: [1, 0, 1, 0] } } } : n)) };
+    expect(featureGridOf(explicit, 'toy', 'b1/dw')).toEqual({ stride: [2, 2], offset: [0, 1] });
+  });
+
   it('gives the exact gradient: backward pass equals central finite differences for every input element', () => {
     const tail = graphTailOf(toyGraph(), 'toy', 'mid');
     const x: Feature = { c: 4, h: 6, w: 6, data: randomArray(144, random(5), 1.5) };
@@ -92,6 +103,46 @@ describe('backbone tail (Grad-CAM finer layer)', () => {
 
 const built = existsSync(modelPath('mobilefacenet'));
 describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
+  it('draws each cell where it looks: a small mark on the face moves the cells centred on it (measured, not assumed)', async () => {
+    const { Explainer } = await import('../../../src/explain/explainer.ts');
+    const { Backbone } = await import('../../../src/embed/index.ts');
+    const backbone = await Backbone.load('mobilefacenet', { threads: 1 });
+    const ex = Explainer.create(backbone);
+    await ex.loadFineLayer();
+    try {
+      const fine = readFeatureGrid('mobilefacenet', 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add');
+      expect(fine).toEqual({ stride: [8, 8], offset: [7, 7] });
+      expect(ex.grid).toEqual({ stride: [16, 16], offset: [15, 15] });
+      const rnd = random(5);
+      const face = { width: 112, height: 112, data: Uint8Array.from({ length: 112 * 112 * 3 }, (_, i) => Math.round(128 + 60 * Math.sin(i / 300) + 40 * rnd())) };
+      const base = await ex.forwardFine(face);
+      // Centroid (in cells) of the squared change of a map when a 2x2 mark centred on (cx, cy) is inverted.
+      const centroid = (a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: number) => {
+        let sx = 0, sy = 0, sw = 0;
+        for (let k = 0; k < a.length; k++) {
+          const d = (b[k] - a[k]) ** 2, p = k % (h * w);
+          sx += d * (p % w); sy += d * Math.floor(p / w); sw += d;
+        }
+        return [sx / sw, sy / sw];
+      };
+      for (const [cx, cy] of [[39.5, 47.5], [71.5, 59.5], [55.5, 79.5]]) {
+        const marked = { ...face, data: face.data.slice() };
+        for (let y = cy - 0.5; y <= cy + 0.5; y++) for (let x = cx - 0.5; x <= cx + 0.5; x++) for (let c = 0; c < 3; c++) marked.data[(y * 112 + x) * 3 + c] ^= 0x80;
+        const ff = await ex.forwardFine(marked);
+        const [fx, fy] = centroid(base.fine.data, ff.fine.data, 14, 14);
+        // within a quarter cell of the grid's prediction; a centred resize predicts half a cell less
+        expect(Math.abs(fx - (cx - fine.offset[1]) / fine.stride[1])).toBeLessThan(0.25);
+        expect(Math.abs(fy - (cy - fine.offset[0]) / fine.stride[0])).toBeLessThan(0.25);
+        const [gx, gy] = centroid(base.features, ff.features, 7, 7);
+        expect(Math.abs(gx - (cx - ex.grid.offset[1]) / ex.grid.stride[1])).toBeLessThan(0.25);
+        expect(Math.abs(gy - (cy - ex.grid.offset[0]) / ex.grid.stride[0])).toBeLessThan(0.25);
+      }
+    } finally {
+      await ex.dispose();
+      await backbone.dispose();
+    }
+  }, 60_000);
+
   it('its JS tail reproduces the model\'s 7x7 features, and its gradient the directional derivatives of the score', async () => {
     const { Explainer, classifierScorer } = await import('../../../src/explain/explainer.ts');
     const { Backbone } = await import('../../../src/embed/index.ts');
@@ -123,6 +174,11 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
       const scorer = classifierScorer({ name: 'linear', decision: (X: Float32Array[]) => X.map((u) => u.reduce((s, v, i) => s + v * w[i], 0)), decisionGradient: () => w } as never);
       const e = ex.explainFine(ff, scorer);
       expect([e.cam.width, e.cam.height]).toEqual([14, 14]);
+      // Both maps are drawn on their layers' grids (see the test above), not by a centred resize.
+      const { upsample } = await import('../../../src/explain/gradcam.ts');
+      expect(Array.from(e.heat)).toEqual(Array.from(upsample(e.cam.cam, 14, 14, 112, 112, { stride: [8, 8], offset: [7, 7] })));
+      const coarse = ex.explainForward(ff, scorer);
+      expect(Array.from(coarse.heat)).toEqual(Array.from(upsample(coarse.cam.cam, 7, 7, 112, 112, { stride: [16, 16], offset: [15, 15] })));
       // S(F14) through the JS tail and head; its derivative along random directions vs the gradient.
       const { tailBackward: back, tailForward: fwd } = await import('../../../src/explain/tail.ts');
       const { featureGradient, throughNormalisation } = await import('../../../src/explain/head.ts');

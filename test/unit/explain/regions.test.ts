@@ -91,6 +91,15 @@ describe('upsample and spearman', () => {
     for (let j = 1; j < 6; j++) expect((up[16 * j + 7] + up[16 * j + 8]) / 2).toBeCloseTo(j, 5);
     expect(up[0]).toBe(0);
     expect(up[111]).toBe(6);
+    // With a network layer's grid, cell j is drawn centred on its receptive field, pixel 16 j + 15.
+    const onGrid = upsample(ramp, 7, 7, 112, 112, { stride: [16, 16], offset: [15, 15] });
+    for (let j = 0; j < 7; j++) expect(onGrid[16 * j + 15]).toBeCloseTo(j, 5);
+    expect(onGrid[16 * 2 + 15 + 8]).toBeCloseTo(2.5, 5);
+    expect(onGrid[0]).toBe(0);
+    // rows follow the grid's first (y) entry, columns its second
+    const rows = Float32Array.from({ length: 49 }, (_, i) => Math.floor(i / 7));
+    const tall = upsample(rows, 7, 7, 112, 112, { stride: [16, 16], offset: [3, 15] });
+    expect(tall[(16 * 3 + 3) * 112 + 40]).toBeCloseTo(3, 5);
   });
 
   it('spearman: 1 for monotone, -1 for reversed, average ranks for ties, null for constants', () => {
