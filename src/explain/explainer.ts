@@ -12,7 +12,7 @@ import { toPlanarFloat } from '../image/index.ts';
 import { loadModelWithOutputs, readFeatureGrid, readGraphTail, readLinearHead, type FeatureGrid, type GraphTail, type InferenceModel } from '../runtime/index.ts';
 import type { RgbImage } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from '../config.ts';
-import { gradCam, unitEmbedding, upsample, type CamResult } from './gradcam.ts';
+import { gradCam, unitEmbedding, upsample, weightedCam, type CamResult, type CamWeighting } from './gradcam.ts';
 import { collapseHead, featureGradient, throughNormalisation, type CollapsedHead } from './head.ts';
 import { tailBackward, type Feature, type TailActivations } from './tail.ts';
 import { regionMasks, regionScores, REGION_NAMES, type RegionMasks, type RegionScore } from './regions.ts';
@@ -179,44 +179,18 @@ export class Explainer {
   }
 
   /**
-   * Grad-CAM on the finer layer: the exact gradient `G` of the scorer's value with respect to that
-   * map (through the classifier, the L2 normalisation, the linear head and the tail), channel
-   * weights its spatial means, `ReLU(sum_c alpha_c F_c)` upsampled to the crop. With
-   * `weighting: 'hirescam'`, HiResCAM instead (Draelos & Carin 2020, "Use HiResCAM instead of
-   * Grad-CAM for faithful explanations of convolutional neural networks"): `ReLU(sum_c G_c * F_c)`,
-   * each place weighted by its own gradient rather than the channel's mean, so the map is the
-   * first-order contribution of each place of the layer to the score (its `alpha` is empty).
-   *
-   * With a `reference` map (HiResCAM only), each place's contribution is measured against it:
-   * `ReLU(sum_c G_c * (F_c - R_c))`, gradient times the difference from the reference, the
-   * first-order attribution of `score(F) - score(R)` to the places of the layer (the Taylor form
-   * of DeepLIFT's reference-based attribution; Shrikumar et al. 2017, Ancona et al. 2018). With
-   * `R` the mean map of the control faces (see {@link meanFineMap}), it shows where this face
-   * differs from the controls in the direction of the positive class, rather than where aligned
-   * faces are strongly activated in general (eyes and nose for every face).
+   * Grad-CAM on the finer layer, or by `weighting` HiResCAM and, with a `reference` map,
+   * contrastive HiResCAM (see {@link weightedCam}), from the exact gradient `G` of the scorer's
+   * value with respect to that map (through the classifier, the L2 normalisation, the linear head
+   * and the tail), upsampled onto the crop where the layer's cells look. With `R` the mean map of
+   * the control faces (see {@link meanFineMap}), the contrastive map shows where this face differs
+   * from the controls in the direction of the positive class, rather than where aligned faces are
+   * strongly activated in general (eyes and nose for every face).
    */
-  explainFine(ff: FineForward, scorer: Scorer, weighting: 'gradcam' | 'hirescam' = 'gradcam', reference?: ArrayLike<number>, gradient?: Float64Array): FaceExplanation {
+  explainFine(ff: FineForward, scorer: Scorer, weighting: CamWeighting = 'gradcam', reference?: ArrayLike<number>, gradient?: Float64Array): FaceExplanation {
     const g = gradient ?? this.fineGradient(ff, scorer);
     const { c: C, h: H, w: W, data } = ff.fine;
-    const hw = H * W;
-    if (reference && (weighting !== 'hirescam' || reference.length !== data.length)) {
-      throw new PhenofaceError('E_CONFIG', `A reference map needs HiResCAM and ${data.length} values (got ${weighting}, ${reference.length}).`);
-    }
-    const alpha = new Float64Array(C);
-    const acc = new Float64Array(hw);
-    for (let c = 0; c < C; c++) {
-      if (weighting === 'hirescam') {
-        if (reference) for (let k = 0; k < hw; k++) acc[k] += g[c * hw + k] * (data[c * hw + k] - reference[c * hw + k]);
-        else for (let k = 0; k < hw; k++) acc[k] += g[c * hw + k] * data[c * hw + k];
-        continue;
-      }
-      let m = 0;
-      for (let k = 0; k < hw; k++) m += g[c * hw + k];
-      const a = (alpha[c] = m / hw);
-      if (a !== 0) for (let k = 0; k < hw; k++) acc[k] += a * data[c * hw + k];
-    }
-    const signed = Float32Array.from(acc);
-    const cam: CamResult = { width: W, height: H, signed, cam: signed.map((v) => (v > 0 ? v : 0)), alpha: weighting === 'hirescam' ? new Float64Array(0) : alpha };
+    const cam = weightedCam(g, data, C, H, W, weighting, reference);
     const size = this.masks.size;
     const heat = upsample(cam.cam, W, H, size, size, this.requireFine().grid);
     return { score: scorer.score(ff.unit), cam, heat, size, regions: regionScores(heat, this.masks) };

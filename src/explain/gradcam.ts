@@ -5,7 +5,8 @@
  * sigmoid. Here S is a function of the L2-normalised embedding, and the embedding an affine
  * function of the feature map F (see `head.ts`), so every gradient is exact.
  */
-import { channelFactors, throughNormalisation, type CollapsedHead } from './head.ts';
+import { PhenofaceError } from '../errors.ts';
+import { featureGradient, throughNormalisation, type CollapsedHead } from './head.ts';
 import type { FeatureGrid } from '../runtime/index.ts';
 
 /** A Grad-CAM of one face on the feature map's grid. */
@@ -16,47 +17,61 @@ export interface CamResult {
   signed: Float32Array;
   /** `ReLU(signed)`: what is shown. */
   cam: Float32Array;
-  /** The channel weights. */
+  /** Grad-CAM's channel weights (empty for HiResCAM). */
   alpha: Float64Array;
 }
 
-/** Per-channel spatial mean of the depthwise kernel, `mean_ij K[c,i,j]` (cached on the head). */
-const kernelMeans = new WeakMap<CollapsedHead, Float64Array>();
-function kernelMean(ch: CollapsedHead): Float64Array {
-  let m = kernelMeans.get(ch);
-  if (!m) {
-    const { channels: C, height: H, width: W, depthwise } = ch.head;
-    const hw = H * W;
-    m = new Float64Array(C);
-    for (let c = 0; c < C; c++) {
-      let s = 0;
-      for (let k = 0; k < hw; k++) s += depthwise[c * hw + k];
-      m[c] = s / hw;
-    }
-    kernelMeans.set(ch, m);
-  }
-  return m;
-}
+/**
+ * How a map's places are weighted: `gradcam`, Grad-CAM's channel weights `alpha_c = mean_ij G`
+ * times the map, `sum_c alpha_c F_c`; `hirescam`, HiResCAM's place-wise product `sum_c G_c * F_c`
+ * (Draelos & Carin 2020, "Use HiResCAM instead of Grad-CAM for faithful explanations of
+ * convolutional neural networks"), each place's first-order contribution to the score. Grad-CAM's
+ * averaging is faithful only under a global-average-pooling head; MobileFaceNet's head is a
+ * global depthwise convolution with a weight per place, where HiResCAM is the faithful form.
+ */
+export type CamWeighting = 'gradcam' | 'hirescam';
 
 /**
- * Grad-CAM of a score `S(u)` of the unit embedding `u = e / |e|`, given the face's feature map
- * `[C, H, W]`, its raw embedding `e` and `gUnit = dS/du` at that `u`.
+ * A class-activation map from a layer's map `F` and the score's exact gradient `G` with respect
+ * to it (both `[c, h, w]` row-major). With a `reference` map `R` (HiResCAM only), each place's
+ * contribution is measured against it: `sum_c G_c * (F_c - R_c)`, the first-order attribution of
+ * `score(F) - score(R)` to the places (the Taylor form of DeepLIFT's reference-based attribution;
+ * Shrikumar et al. 2017, Ancona et al. 2018).
  */
-export function gradCam(ch: CollapsedHead, features: ArrayLike<number>, raw: ArrayLike<number>, gUnit: ArrayLike<number>): CamResult {
-  const { channels: C, height: H, width: W } = ch.head;
+export function weightedCam(g: ArrayLike<number>, F: ArrayLike<number>, C: number, H: number, W: number, weighting: CamWeighting, reference?: ArrayLike<number>): CamResult {
   const hw = H * W;
-  if (features.length !== C * hw) throw new RangeError(`gradCam: ${features.length} feature values, expected ${C}x${H}x${W}`);
-  const factors = channelFactors(ch, throughNormalisation(raw, gUnit));
-  const km = kernelMean(ch);
-  const alpha = Float64Array.from(factors, (f, c) => f * km[c]);
+  if (F.length !== C * hw || g.length !== C * hw) throw new RangeError(`weightedCam: ${F.length} map and ${g.length} gradient values, expected ${C}x${H}x${W}`);
+  if (reference && (weighting !== 'hirescam' || reference.length !== F.length)) {
+    throw new PhenofaceError('E_CONFIG', `A reference map needs HiResCAM and ${F.length} values (got ${weighting}, ${reference.length}).`);
+  }
+  const alpha = new Float64Array(weighting === 'gradcam' ? C : 0);
   const acc = new Float64Array(hw);
   for (let c = 0; c < C; c++) {
-    const a = alpha[c];
-    if (a === 0) continue;
-    for (let k = 0, o = c * hw; k < hw; k++) acc[k] += a * features[o + k];
+    const o = c * hw;
+    if (weighting === 'hirescam') {
+      if (reference) for (let k = 0; k < hw; k++) acc[k] += g[o + k] * (F[o + k] - reference[o + k]);
+      else for (let k = 0; k < hw; k++) acc[k] += g[o + k] * F[o + k];
+      continue;
+    }
+    let m = 0;
+    for (let k = 0; k < hw; k++) m += g[o + k];
+    const a = (alpha[c] = m / hw);
+    if (a !== 0) for (let k = 0; k < hw; k++) acc[k] += a * F[o + k];
   }
   const signed = Float32Array.from(acc);
   return { width: W, height: H, signed, cam: signed.map((v) => (v > 0 ? v : 0)), alpha };
+}
+
+/**
+ * Grad-CAM of a score `S(u)` of the unit embedding `u = e / |e|` on the linear head's input map,
+ * given the face's feature map `[C, H, W]`, its raw embedding `e` and `gUnit = dS/du` at that `u`.
+ * (HiResCAM on this 7x7 map is not offered: without a reference it lights the eyes of every face,
+ * and its contrastive form localised planted regions worse than on the 14x14 map; see bench/explain.ts.)
+ */
+export function gradCam(ch: CollapsedHead, features: ArrayLike<number>, raw: ArrayLike<number>, gUnit: ArrayLike<number>): CamResult {
+  const { channels: C, height: H, width: W } = ch.head;
+  if (features.length !== C * H * W) throw new RangeError(`gradCam: ${features.length} feature values, expected ${C}x${H}x${W}`);
+  return weightedCam(featureGradient(ch, throughNormalisation(raw, gUnit)), features, C, H, W, 'gradcam');
 }
 
 /** The L2-normalised copy of a raw embedding, as the classifiers see it. */

@@ -152,6 +152,7 @@ export interface StudyExplanation {
   fineHiResTop: TopRegionCounts | null;
   /** The same for contrastive HiResCAM (against the mean 14x14 map of the sample's control faces). */
   fineContrastTop: TopRegionCounts | null;
+
   occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi };
   outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; threshold: number; warning: string | null };
   sanity: SanityResult[];
@@ -408,12 +409,12 @@ export function summarise(
   const correctPos = records.filter((r) => isPos(r) && r.correct);
   const freq = (tops: (RegionName | null | undefined)[]) => byRegion((name) => (tops.length ? tops.filter((t) => t === name).length / tops.length : 0));
   const withShuffled = correctPos.filter((r) => r.shuffledTop !== undefined);
-  const mapped = correctPos.filter((r) => r.occlusionMap);
-  const mappedShuffled = mapped.filter((r) => r.occlusionMap!.shuffledTop !== undefined);
-  const fine = correctPos.filter((r) => r.fineCam);
-  const fineShuffled = fine.filter((r) => r.fineCam!.shuffledTop !== undefined);
-  const contrast = correctPos.filter((r) => r.fineContrast);
-  const contrastShuffled = contrast.filter((r) => r.fineContrast!.shuffledTop !== undefined);
+  /** Top-region counts of one of the maps made for some correctly classified positives. */
+  const mapTop = (get: (r: PhotoRecord) => MapRegions | undefined): TopRegionCounts | null => {
+    const made = correctPos.filter((r) => get(r));
+    const sh = made.filter((r) => get(r)!.shuffledTop !== undefined);
+    return made.length ? { photos: made.length, real: freq(made.map((r) => get(r)!.top)), shuffled: sh.length ? freq(sh.map((r) => get(r)!.shuffledTop)) : null } : null;
+  };
 
   const energy = meanCi(records.map((r) => ({ subject: r.subject, value: r.outsideEnergy })), B, seed);
   const ratio = energy.mean === null ? null : energy.mean / area / ((1 - energy.mean) / (1 - area));
@@ -453,18 +454,10 @@ export function summarise(
     },
     regions,
     topRegion: { photos: correctPos.length, real: freq(correctPos.map((r) => r.top)), shuffled: withShuffled.length ? freq(withShuffled.map((r) => r.shuffledTop)) : null },
-    occlusionMapTop: mapped.length
-      ? { photos: mapped.length, real: freq(mapped.map((r) => r.occlusionMap!.top)), shuffled: mappedShuffled.length ? freq(mappedShuffled.map((r) => r.occlusionMap!.shuffledTop)) : null }
-      : null,
-    fineCamTop: fine.length
-      ? { photos: fine.length, real: freq(fine.map((r) => r.fineCam!.top)), shuffled: fineShuffled.length ? freq(fineShuffled.map((r) => r.fineCam!.shuffledTop)) : null }
-      : null,
-    fineHiResTop: fine.length
-      ? { photos: fine.length, real: freq(fine.map((r) => r.fineHiRes!.top)), shuffled: fineShuffled.length ? freq(fineShuffled.map((r) => r.fineHiRes!.shuffledTop)) : null }
-      : null,
-    fineContrastTop: contrast.length
-      ? { photos: contrast.length, real: freq(contrast.map((r) => r.fineContrast!.top)), shuffled: contrastShuffled.length ? freq(contrastShuffled.map((r) => r.fineContrast!.shuffledTop)) : null }
-      : null,
+    occlusionMapTop: mapTop((r) => r.occlusionMap),
+    fineCamTop: mapTop((r) => r.fineCam),
+    fineHiResTop: mapTop((r) => r.fineHiRes),
+    fineContrastTop: mapTop((r) => r.fineContrast),
     occlusion: {
       dropPerArea: byRegion((name) => meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusion[name] })), B, seed)),
       agreement: meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusionAgreement })), B, seed),
