@@ -342,6 +342,11 @@ export const EXPLAIN_DEFAULTS = Object.freeze({
    * blocks, 128 channels), the last map before the stride-2 block that makes the 7x7 one.
    */
   fineLayer: Object.freeze({ mobilefacenet: 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add' } as Record<string, string>),
+  /**
+   * The map `screen --explain` and the web app draw (`src/explain/screen.ts`, SCREEN_CAMS): the
+   * only one that met issue 4's planted-region target (bench:explain).
+   */
+  screen: Object.freeze({ cam: 'contrastive' as const }),
   /** Grey that occluded regions are filled with: the input normalisation's zero ((x - 127.5) / 128 ~ 0). */
   occlusionGrey: 128,
   study: Object.freeze({

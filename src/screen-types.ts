@@ -27,17 +27,20 @@ export interface ScreenPhoto {
   height?: number;
   /** Plain-language quality warnings ("profile photo: accuracy is lower"). */
   warnings?: string[];
+  /** Regions of the explanation map, ranked by share. */
   regions?: RegionShare[];
+  /** The map behind `regions` and the heatmaps: `contrastive`, `hirescam`, `gradcam` or `gradcam-14x14` (see `screen --cam`). */
+  cam?: string;
   /** Heatmap overlay: a file path (CLI with --explain) or a data URL (server). */
   heatmap?: string;
   /** Heatmap on the 112x112 aligned face (data URL or path), when produced. */
   heatmapAligned?: string;
   /**
    * Regions of contrastive HiResCAM (where this face differs from the study's control faces in the
-   * positive direction), when the model bundle holds the study's control reference.
+   * positive direction), when that is the map drawn: the same as `regions` (kept for clients of 0.x).
    */
   contrastRegions?: RegionShare[];
-  /** Contrastive HiResCAM on the aligned face (data URL or path), with `contrastRegions`. */
+  /** With `contrastRegions`: the same as `heatmapAligned`. */
   heatmapContrastAligned?: string;
   error?: { code: string; message: string };
 }

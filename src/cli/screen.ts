@@ -1,6 +1,7 @@
 /**
- * `phenoface screen <photos...> --model DIR/model [--json] [--explain DIR]`: photos of one person ->
- * per-photo and fused probability, view and quality warnings (contract v1).
+ * `phenoface screen <photos...> --model DIR/model [--json] [--explain DIR [--cam NAME]]`: photos of
+ * one person -> per-photo and fused probability, view and quality warnings (contract v1); with
+ * `--explain`, each photo's regions and heatmaps from the map `--cam` names (default: contrastive).
  */
 import path from 'node:path';
 import { Screener, type PhotoExplainer } from '../screen.ts';
@@ -8,24 +9,28 @@ import { parse, usageError } from './args.ts';
 import { expandInputs } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
 
-const USAGE = 'phenoface screen <photos or folder...> --model DIR/model [--json] [--explain DIR]';
+const USAGE = 'phenoface screen <photos or folder...> --model DIR/model [--json] [--explain DIR [--cam contrastive|hirescam|gradcam|gradcam-14x14]]';
 
 export const run: Command = async (argv, io) => {
   const { values, positionals } = parse(argv, {
     model: { type: 'string', short: 'm' },
     json: { type: 'boolean' },
     explain: { type: 'string' },
+    cam: { type: 'string' },
   }, USAGE);
   if (values.help) { io.out(`Usage: ${USAGE}\n`); return EXIT.ok; }
   if (!values.model) throw usageError('No --model given (the model/ folder written by `phenoface study`).', USAGE);
   if (positionals.length === 0) throw usageError('No photos given.', USAGE);
+  if (values.cam !== undefined && !values.explain) throw usageError('--cam chooses the map of --explain: give --explain DIR too.', USAGE);
+  const { parseScreenCam } = await import('../explain/screen.ts');
+  const cam = values.cam === undefined ? undefined : parseScreenCam(values.cam);
   const items = await expandInputs(positionals, io.cwd);
   const screener = await Screener.load(path.resolve(io.cwd, values.model));
   try {
     let explain: PhotoExplainer | undefined;
     if (values.explain) {
       const { fileExplainer } = await import('../explain/screen.ts');
-      explain = await fileExplainer(screener, path.resolve(io.cwd, values.explain));
+      explain = await fileExplainer(screener, path.resolve(io.cwd, values.explain), cam ? { cam } : {});
     }
     const result = await screener.screen(items.map((it) => ({ name: it.path, path: it.abs })), { explain });
     if (values.json) {

@@ -1,6 +1,6 @@
 /**
  * Explanations for screening (`phenoface screen --explain DIR`, the web app): per photo, the
- * Grad-CAM regions and two overlays, on the aligned face and on the photo itself. The CLI writes
+ * regions of one map ({@link SCREEN_CAMS}) and two overlays, on the aligned face and on the photo itself. The CLI writes
  * the overlays as PNG files; the web app gets them as PNG data URLs.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import { decodeImage, encodePng } from '../image/index.ts';
 import type { PhotoExplainer, ScreenInput, Screener } from '../screen.ts';
+import type { ScreenPhoto } from '../screen-types.ts';
 import type { EmbedResult } from '../pipeline.ts';
 import type { RgbImage } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from '../config.ts';
@@ -15,18 +16,35 @@ import { classifierScorer, Explainer, rankedRegions, type FaceExplanation } from
 import { loadReference } from './reference.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl, type OverlayStyle } from './overlay.ts';
 
-/** A photo's explanation with its two overlay images, and the contrastive HiResCAM when the bundle has a control reference. */
+/**
+ * The maps `screen --explain` and the web app can draw, all of the final model's positive-class
+ * score: `contrastive` (default), HiResCAM on the last 14x14 block against the study's mean
+ * control map (`explain-reference.json` beside the bundle; without it, plain `hirescam`);
+ * `hirescam`, HiResCAM on that block; `gradcam`, Grad-CAM on the last 7x7 block (Baek et al.'s
+ * method); `gradcam-14x14`, Grad-CAM on the 14x14 block. On planted sets (`npm run bench:explain`)
+ * only the contrastive map put the planted region first for >= 80% of correctly classified
+ * positives; 7x7 Grad-CAM did for about a quarter.
+ */
+export const SCREEN_CAMS = ['contrastive', 'hirescam', 'gradcam', 'gradcam-14x14'] as const;
+
+/** One of {@link SCREEN_CAMS}. */
+export type ScreenCam = (typeof SCREEN_CAMS)[number];
+
+/** A photo's explanation with its two overlay images. */
 export interface PhotoOverlays {
   explanation: FaceExplanation;
+  /** The map drawn (`contrastive` falls back to `hirescam` without the study's reference). */
+  cam: ScreenCam;
   aligned: RgbImage;
   photo: RgbImage;
-  contrast?: { explanation: FaceExplanation; aligned: RgbImage };
 }
 
-/** What explains a screener's photos: Grad-CAM always; contrastive HiResCAM with the bundle's reference. */
+/** What explains a screener's photos. */
 interface ScreenExplainer {
   explainer: Explainer;
   scorer: ReturnType<typeof classifierScorer>;
+  /** The map actually drawn. */
+  cam: ScreenCam;
   reference?: Float32Array;
 }
 
@@ -34,33 +52,40 @@ interface ScreenExplainer {
 export interface ScreenExplainOptions extends Partial<OverlayStyle> {
   /** Longest side of the photo overlay in pixels (the photo is shrunk to it; default: the decoder's limit). */
   maxSidePx?: number;
+  /** The map to draw (default `EXPLAIN_DEFAULTS.screen.cam`). */
+  cam?: ScreenCam;
+}
+
+/** E_USAGE unless `name` is one of {@link SCREEN_CAMS}. */
+export function parseScreenCam(name: string): ScreenCam {
+  if (!(SCREEN_CAMS as readonly string[]).includes(name)) throw new PhenofaceError('E_USAGE', `Unknown explanation map: "${name}". Should be one of: ${SCREEN_CAMS.join(', ')}.`);
+  return name as ScreenCam;
 }
 
 /**
  * Builds the explainer of a screener's model (E_MODEL when its backbone or classifier cannot be
- * explained). When the bundle folder holds the study's control reference (`explain-reference.json`),
- * the finer layer is loaded too, for contrastive HiResCAM.
+ * explained). Every map but `gradcam` needs the finer layer; `contrastive` reads the study's
+ * control reference from the bundle folder.
  */
-async function explainerOf(screener: Screener): Promise<ScreenExplainer> {
+async function explainerOf(screener: Screener, cam: ScreenCam): Promise<ScreenExplainer> {
   const backbone = screener.pipelineRef.backbone;
   if (!backbone) throw new PhenofaceError('E_CONFIG', 'The screener has no backbone loaded: it cannot explain.');
   const explainer = Explainer.create(backbone);
   const scorer = classifierScorer(screener.bundle.model);
-  const layer = EXPLAIN_DEFAULTS.fineLayer[backbone.spec.name];
-  const reference = layer ? await loadReference(screener.bundle.dir, backbone.spec.name, layer) : undefined;
-  if (!reference) return { explainer, scorer };
+  if (cam === 'gradcam') return { explainer, scorer, cam };
   await explainer.loadFineLayer();
-  return { explainer, scorer, reference: reference.data };
+  const layer = EXPLAIN_DEFAULTS.fineLayer[backbone.spec.name];
+  const reference = cam === 'contrastive' ? await loadReference(screener.bundle.dir, backbone.spec.name, layer) : undefined;
+  if (cam === 'contrastive' && !reference) return { explainer, scorer, cam: 'hirescam' };
+  return { explainer, scorer, cam, ...(reference ? { reference: reference.data } : {}) };
 }
 
 /** Explains one embedded photo and draws both overlays (the photo is decoded again, shrunk to `maxSidePx`). */
-async function overlaysOf({ explainer, scorer, reference }: ScreenExplainer, screener: Screener, photo: EmbedResult, input: ScreenInput, opts: ScreenExplainOptions): Promise<PhotoOverlays> {
-  const [explanation] = await explainer.explain([photo.aligned.image], scorer);
-  let contrast: PhotoOverlays['contrast'];
-  if (reference) {
-    const c = explainer.explainFine(await explainer.forwardFine(photo.aligned.image), scorer, 'hirescam', reference);
-    contrast = { explanation: c, aligned: alignedOverlay(photo.aligned.image, c.heat, opts) };
-  }
+async function overlaysOf({ explainer, scorer, cam, reference }: ScreenExplainer, screener: Screener, photo: EmbedResult, input: ScreenInput, opts: ScreenExplainOptions): Promise<PhotoOverlays> {
+  const face = photo.aligned.image;
+  const explanation = cam === 'gradcam'
+    ? (await explainer.explain([face], scorer))[0]
+    : explainer.explainFine(await explainer.forwardFine(face), scorer, cam === 'gradcam-14x14' ? 'gradcam' : 'hirescam', reference);
   const source = input.bytes ?? input.path;
   if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
   const limits = screener.pipelineRef.config.image;
@@ -71,10 +96,19 @@ async function overlaysOf({ explainer, scorer, reference }: ScreenExplainer, scr
   const matrix: typeof photo.aligned.matrix = [a / s, b / s, c, d / s, e / s, f];
   return {
     explanation,
-    aligned: alignedOverlay(photo.aligned.image, explanation.heat, opts),
+    cam,
+    aligned: alignedOverlay(face, explanation.heat, opts),
     photo: photoOverlay(img, matrix, explanation.heat, explanation.size, opts),
-    ...(contrast ? { contrast } : {}),
   };
+}
+
+/**
+ * A photo's explanation fields: `regions` (ranked by share, with HPO terms) and `cam`; with the
+ * contrastive map, also `contrastRegions` (the same regions, under the name session-3 clients read).
+ */
+function regionFields(o: PhotoOverlays): Pick<ScreenPhoto, 'regions' | 'cam' | 'contrastRegions'> {
+  const regions = rankedRegions(o.explanation.regions);
+  return { regions, cam: o.cam, ...(o.cam === 'contrastive' ? { contrastRegions: regions } : {}) };
 }
 
 /** A file-name stem from a photo's name: its base name without extension, unsafe characters replaced. */
@@ -87,13 +121,11 @@ function stem(name: string): string {
  * The explainer `phenoface screen --explain DIR` uses: creates DIR, and for each photo writes
  * `NN-<name>.png` (the photo with the heat map warped back onto it) and `NN-<name>-aligned.png`
  * (the aligned face), each with a colour bar (top = hottest), where NN is the photo's position;
- * the photo's result gets `regions` (ranked by share, with HPO terms), `heatmap` and
- * `heatmapAligned` (the files' paths). With the study's control reference beside the bundle, also
- * `NN-<name>-contrast-aligned.png` (contrastive HiResCAM on the aligned face) and the result's
- * `contrastRegions` and `heatmapContrastAligned`.
+ * the photo's result gets `regions`, `cam`, `heatmap` and `heatmapAligned` (the files' paths), and
+ * with the contrastive map `contrastRegions` and `heatmapContrastAligned` (the aligned overlay's path again).
  */
 export async function fileExplainer(screener: Screener, dir: string, opts: ScreenExplainOptions = {}): Promise<PhotoExplainer> {
-  const se = await explainerOf(screener);
+  const se = await explainerOf(screener, opts.cam ?? EXPLAIN_DEFAULTS.screen.cam);
   await mkdir(dir, { recursive: true });
   return async (photo, input, index) => {
     const o = await overlaysOf(se, screener, photo, input, opts);
@@ -101,25 +133,22 @@ export async function fileExplainer(screener: Screener, dir: string, opts: Scree
     const heatmap = `${base}.png`, heatmapAligned = `${base}-aligned.png`;
     await writeFile(heatmap, await encodePng(o.photo));
     await writeFile(heatmapAligned, await encodePng(o.aligned));
-    if (!o.contrast) return { regions: rankedRegions(o.explanation.regions), heatmap, heatmapAligned };
-    const heatmapContrastAligned = `${base}-contrast-aligned.png`;
-    await writeFile(heatmapContrastAligned, await encodePng(o.contrast.aligned));
-    return { regions: rankedRegions(o.explanation.regions), heatmap, heatmapAligned, contrastRegions: rankedRegions(o.contrast.explanation.regions), heatmapContrastAligned };
+    return { ...regionFields(o), heatmap, heatmapAligned, ...(o.cam === 'contrastive' ? { heatmapContrastAligned: heatmapAligned } : {}) };
   };
 }
 
 /**
- * The explainer for the web app (`POST /api/screen` with explanations): the same regions, and both
+ * The explainer for the web app (`POST /api/screen` with explanations): the same fields, both
  * overlays as PNG data URLs; the photo overlay is shrunk to `maxSidePx` (default 800) to keep
  * responses small. Nothing is written to disk.
  */
 export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions = {}): PhotoExplainer {
-  // Prepared once, on the first photo (the finer layer's session when the bundle has a reference).
+  // Prepared once, on the first photo (the finer layer's session).
   let ready: Promise<ScreenExplainer> | undefined;
   const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? 800 };
   return async (photo, input) => {
-    const o = await overlaysOf(await (ready ??= explainerOf(screener)), screener, photo, input, o2);
-    const base = { regions: rankedRegions(o.explanation.regions), heatmap: await pngDataUrl(o.photo), heatmapAligned: await pngDataUrl(o.aligned) };
-    return o.contrast ? { ...base, contrastRegions: rankedRegions(o.contrast.explanation.regions), heatmapContrastAligned: await pngDataUrl(o.contrast.aligned) } : base;
+    const o = await overlaysOf(await (ready ??= explainerOf(screener, opts.cam ?? EXPLAIN_DEFAULTS.screen.cam)), screener, photo, input, o2);
+    const heatmapAligned = await pngDataUrl(o.aligned);
+    return { ...regionFields(o), heatmap: await pngDataUrl(o.photo), heatmapAligned, ...(o.cam === 'contrastive' ? { heatmapContrastAligned: heatmapAligned } : {}) };
   };
 }

@@ -27,6 +27,14 @@ describe('phenoface main', () => {
     expect(await main(['detect', '--json'], io)).toBe(2);
     expect(io.stderr).toMatch(/No images or folders given/);
   });
+  it('screen: exits 2 for --cam without --explain and for an unknown map, naming the allowed ones', async () => {
+    const io = memoryIO();
+    expect(await main(['screen', 'x.jpg', '--model', 'm', '--cam', 'gradcam'], io)).toBe(2);
+    expect(io.stderr).toMatch(/--cam chooses the map of --explain/);
+    const io2 = memoryIO();
+    expect(await main(['screen', 'x.jpg', '--model', 'm', '--explain', 'out', '--cam', 'lime'], io2)).toBe(2);
+    expect(io2.stderr).toMatch(/Unknown explanation map: "lime". Should be one of: contrastive, hirescam, gradcam, gradcam-14x14/);
+  });
   it('exits 2 for an out-of-range number', async () => {
     const io = memoryIO();
     expect(await main(['detect', 'x.jpg', '--min-face', '3'], io)).toBe(2);
