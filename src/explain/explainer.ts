@@ -153,9 +153,9 @@ export class Explainer {
    * classifier, the L2 normalisation, the linear head and the tail), `[c, h, w]` row-major. One
    * gradient serves every weighting of {@link explainFine}.
    */
-  fineGradient(ff: FineForward, scorer: Scorer): Float64Array {
+  fineGradient(ff: FineForward, scorer: Scorer, head: CollapsedHead = this.head): Float64Array {
     const fl = this.requireFine();
-    return tailBackward(fl.tail, ff.acts, featureGradient(this.head, throughNormalisation(ff.raw, scorer.gradient(ff.unit))));
+    return tailBackward(fl.tail, ff.acts, featureGradient(head, throughNormalisation(ff.raw, scorer.gradient(ff.unit))));
   }
 
   /**
