@@ -350,20 +350,23 @@ export const EXPLAIN_DEFAULTS = Object.freeze({
   /** Grey that occluded regions are filled with: the input normalisation's zero ((x - 127.5) / 128 ~ 0). */
   occlusionGrey: 128,
   study: Object.freeze({
-    /** At most this many photos are explained in a study (keeps `study` fast; ~0.1-0.2 s per photo). */
+    /**
+     * At most this many photos are explained in a study (keeps `study` bounded: each photo's
+     * 14x14 contrastive map costs four exact gradients, for the final, shuffled-label, randomised
+     * and randomised-head models, ~0.4-0.6 s per photo on 2 cores).
+     */
     maxPhotos: 200,
     /** At most this many photos per subject, so the sample spreads over subjects. */
     maxPhotosPerSubject: 2,
     /**
      * Correctly classified positive photos of the sample that also get a 14x14 occlusion map
      * (196 forward passes, ~3 s each on 2 cores), for the final and the shuffled-label model.
-     * On planted sets it finds the planted region where 7x7 Grad-CAM does not (see bench/explain.ts).
      */
     occlusionMapPhotos: 30,
     /**
-     * Correctly classified positive photos of the sample that also get maps on the last 14x14
-     * block: Grad-CAM, HiResCAM and contrastive HiResCAM (one exact gradient through the backbone's
-     * tail in JS per model, ~0.1 s each, shared by the three maps).
+     * Correctly classified positive photos of the sample that also get the 14x14 Grad-CAM and
+     * HiResCAM without a reference, for comparison with the study's contrastive map (they reuse its
+     * gradients, so they cost little).
      */
     fineCamPhotos: 100,
     /** Subject bootstrap replicates of the region-share intervals. */

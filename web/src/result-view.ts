@@ -169,8 +169,15 @@ function photoStage(photo: ScreenPhoto, url: string | undefined, index: number):
     controls.append(h('div', { class: 'control' }, box, h('label', { for: id }, 'Face box and landmarks')));
   }
   const row = h('div', { class: 'stage-row' }, stage, legend ? h('div', { class: 'legend-box' }, h('span', { class: 'legend-end small' }, 'more'), legend, h('span', { class: 'legend-end small' }, 'less')) : '');
-  const caption = heat ? h('figcaption', { class: 'small muted' }, 'Heatmap (Grad-CAM): the warmer the colour, the more that area raised the model\'s score.') : '';
+  const caption = heat ? h('figcaption', { class: 'small muted' }, heatCaption(photo.cam)) : '';
   return { element: h('figure', { class: 'stage-figure' }, row, caption), controls };
+}
+
+/** What the heatmap shows, by the map the server drew (`cam`). */
+function heatCaption(cam: string | undefined): string {
+  if (cam === 'contrastive') return 'Heatmap (contrastive HiResCAM): the warmer the colour, the more that area raised the model\'s score above that of a typical control face of the study.';
+  const name = cam === 'hirescam' ? 'HiResCAM' : cam === 'gradcam-14x14' ? 'Grad-CAM, 14x14' : 'Grad-CAM';
+  return `Heatmap (${name}): the warmer the colour, the more that area raised the model's score.`;
 }
 
 /**
