@@ -37,7 +37,7 @@ export interface ScreenPhoto {
   heatmapAligned?: string;
   /**
    * Regions of contrastive HiResCAM (where this face differs from the study's control faces in the
-   * positive direction), when that is the map drawn: the same as `regions` (kept for clients of 0.x).
+   * positive direction), when that is the map drawn: the same as `regions` (kept for clients written against the earlier field).
    */
   contrastRegions?: RegionShare[];
   /** With `contrastRegions`: the same as `heatmapAligned`. */

@@ -251,7 +251,7 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
       });
       explanation = x;
       // Beside the bundle, so that screen and serve can draw the contrastive map too.
-      if (reference) await (await import('./explain/reference.ts')).saveReference(files.model, reference);
+      if (reference) await (await import('./explain/reference.ts')).saveReference(files.model, { ...reference, bundleId: bundle.id });
       files.explanation = path.join(opts.out, 'explanation.json');
       await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
       sections.push(await explanationSection(x, meanHeatmapPng));

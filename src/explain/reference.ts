@@ -3,8 +3,9 @@
  * the web app can draw the map the study recommends: the mean map of the study's control faces on
  * the backbone's finer Grad-CAM layer (`EXPLAIN_DEFAULTS.fineLayer`), written by `study` as
  * `model/explain-reference.json` (base64 little-endian float32, with its shape, layer and backbone).
- * A bundle without it (older bundles, studies run without explanations) still screens and explains
- * with Grad-CAM; only the contrastive map is left out.
+ * The file names the bundle it was made with (the bundle's `id`), and is refused beside another one.
+ * A bundle without it (older bundles, studies run without explanations) still screens and explains,
+ * with plain HiResCAM instead of the contrastive map.
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -23,6 +24,8 @@ export interface ExplainReference {
   dims: [number, number, number];
   /** Control faces averaged. */
   faces: number;
+  /** The `id` of the model bundle it belongs to (files written by earlier versions have none). */
+  bundleId?: string;
   data: Float32Array;
 }
 
@@ -39,7 +42,7 @@ export async function saveReference(dir: string, reference: ExplainReference): P
   const card = path.join(dir, 'MODEL_CARD.md');
   if (existsSync(card)) {
     const text = await readFile(card, 'utf8');
-    const note = `\n## Explanation reference\n\n\`${REFERENCE_FILE}\` holds the mean ${reference.dims.join('x')} feature map (backbone layer \`${reference.layer}\`) of ${reference.faces} control face${reference.faces === 1 ? '' : 's'} from the study, the reference of contrastive HiResCAM in \`screen --explain\` and the web app. It is an average of the training photos' deep features: share it only where the training photos could be shared, or delete it (screening then explains with Grad-CAM only).\n`;
+    const note = `\n## Explanation reference\n\n\`${REFERENCE_FILE}\` holds the mean ${reference.dims.join('x')} feature map (backbone layer \`${reference.layer}\`) of ${reference.faces} control face${reference.faces === 1 ? '' : 's'} from the study, the reference of contrastive HiResCAM in \`screen --explain\` and the web app. It is an average of the training photos' deep features: share it only where the training photos could be shared, or delete it (screening then explains with plain HiResCAM).\n`;
     if (!text.includes('## Explanation reference')) await writeFile(card, text.trimEnd() + '\n' + note);
   }
   return file;
@@ -47,19 +50,20 @@ export async function saveReference(dir: string, reference: ExplainReference): P
 
 /**
  * Reads the bundle folder's reference; undefined when there is none. E_MODEL when the file is
- * malformed or belongs to another backbone or layer.
+ * malformed or belongs to another backbone, layer or bundle (`bundleId`, when both name one).
  */
-export async function loadReference(dir: string, backbone: string, layer: string): Promise<ExplainReference | undefined> {
+export async function loadReference(dir: string, backbone: string, layer: string, bundleId?: string): Promise<ExplainReference | undefined> {
   const file = path.join(dir, REFERENCE_FILE);
   if (!existsSync(file)) return undefined;
   const bad = (why: string) => new PhenofaceError('E_MODEL', `Invalid explanation reference ${file}: ${why}. Expected the file \`phenoface study\` writes for this model; delete it to screen without the contrastive map.`);
-  let j: { backbone?: unknown; layer?: unknown; dims?: unknown; faces?: unknown; data?: unknown };
+  let j: { backbone?: unknown; layer?: unknown; dims?: unknown; faces?: unknown; bundleId?: unknown; data?: unknown };
   try {
     j = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
     throw bad((err as Error).message);
   }
   if (j.backbone !== backbone || j.layer !== layer) throw bad(`it is for backbone "${String(j.backbone)}", layer "${String(j.layer)}", not "${backbone}", "${layer}"`);
+  if (bundleId !== undefined && j.bundleId !== undefined && j.bundleId !== bundleId) throw bad(`it was made with model ${String(j.bundleId)}, not this one (${bundleId})`);
   const dims = j.dims;
   if (!Array.isArray(dims) || dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d > 0)) throw bad('"dims" should be three positive integers');
   if (typeof j.data !== 'string') throw bad('"data" is missing');
@@ -69,5 +73,5 @@ export async function loadReference(dir: string, backbone: string, layer: string
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = bytes.readFloatLE(4 * i);
   if (!data.every(Number.isFinite)) throw bad('"data" holds non-finite values');
-  return { backbone, layer, dims: dims as [number, number, number], faces: Number(j.faces) || 0, data };
+  return { backbone, layer, dims: dims as [number, number, number], faces: Number(j.faces) || 0, ...(typeof j.bundleId === 'string' ? { bundleId: j.bundleId } : {}), data };
 }

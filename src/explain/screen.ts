@@ -75,7 +75,7 @@ async function explainerOf(screener: Screener, cam: ScreenCam): Promise<ScreenEx
   if (cam === 'gradcam') return { explainer, scorer, cam };
   await explainer.loadFineLayer();
   const layer = EXPLAIN_DEFAULTS.fineLayer[backbone.spec.name];
-  const reference = cam === 'contrastive' ? await loadReference(screener.bundle.dir, backbone.spec.name, layer) : undefined;
+  const reference = cam === 'contrastive' ? await loadReference(screener.bundle.dir, backbone.spec.name, layer, screener.bundle.id) : undefined;
   if (cam === 'contrastive' && !reference) return { explainer, scorer, cam: 'hirescam' };
   return { explainer, scorer, cam, ...(reference ? { reference: reference.data } : {}) };
 }

@@ -37,4 +37,13 @@ describe('explain reference file', () => {
     writeFileSync(file, '{not json');
     await expect(loadReference(dir, 'mobilefacenet', 'L')).rejects.toMatchObject({ code: 'E_MODEL' });
   });
+
+  it('belongs to one model: refused beside a bundle with another id; a file without an id (earlier versions) still loads', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ref-'));
+    await saveReference(dir, { ...ref, bundleId: 'aaaa' });
+    expect((await loadReference(dir, 'mobilefacenet', 'L', 'aaaa'))!.bundleId).toBe('aaaa');
+    await expect(loadReference(dir, 'mobilefacenet', 'L', 'bbbb')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringMatching(/made with model aaaa, not this one \(bbbb\)/) });
+    await saveReference(dir, ref);
+    expect(await loadReference(dir, 'mobilefacenet', 'L', 'bbbb')).toMatchObject({ faces: 7 });
+  });
 });
