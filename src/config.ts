@@ -383,9 +383,9 @@ export const EXPLAIN_DEFAULTS = Object.freeze({
     sanityMaxSpearman: 0.5,
     /**
      * Heat per pixel outside the face relative to inside it at or above which the report warns of
-     * shortcut learning. A flat map gives 1, and the 7x7 Grad-CAM cells of MobileFaceNet are broad
-     * (on planted sets with identical backgrounds the ratio is about 1.0), so only clearly more
-     * heat outside the face than on it (1.5x) is flagged.
+     * shortcut learning. A flat map gives 1; on planted sets with identical backgrounds the
+     * contrastive map's ratio is about 0.1 (the 7x7 Grad-CAM's, whose cells are broad, about 1.0),
+     * so clearly more heat outside the face than on it (1.5x) is flagged.
      */
     outsideFaceDensityWarn: 1.5,
   }),

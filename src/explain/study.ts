@@ -1,10 +1,12 @@
 /**
  * The study-level explanation analysis (issue 4), run by `phenoface study` on a bounded sample of
- * photos: Grad-CAM of the final model on each, the facial regions' shares with subject-bootstrap
- * intervals (positives vs controls), the mean heat map of correctly classified positive subjects
- * in template space, the occlusion test and its rank agreement with Grad-CAM, the share of heat
- * outside the face (a shortcut-learning warning), and the sanity checks of Adebayo et al. 2018
- * (randomised classifier, randomised head, shuffled-label model).
+ * photos: a heat map of the final model on each (contrastive HiResCAM on the 14x14 block; see
+ * {@link StudyCam}), the facial regions' shares with subject-bootstrap intervals (positives vs
+ * controls), the mean heat map of correctly classified positive subjects in template space, the
+ * occlusion test and its rank agreement with the map, the share of heat outside the face (a
+ * shortcut-learning warning), and the sanity checks of Adebayo et al. 2018 (randomised classifier,
+ * randomised head, shuffled-label model); and, for comparison on correctly classified positives,
+ * the paper's 7x7 Grad-CAM, the 14x14 Grad-CAM and HiResCAM, and occlusion maps.
  *
  * Correct classification is judged out of fold: a photo (subject) counts as correctly classified
  * when, in most CV repeats, its out-of-fold probability (the mean over its photos, for a subject)
@@ -22,8 +24,7 @@ import { decodeImage } from '../image/index.ts';
 import type { Landmarks5, RgbImage, View } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from '../config.ts';
 import { classifierScorer, Explainer, type FaceExplanation, type FaceForward, type FineForward, type Scorer } from './explainer.ts';
-import type { CamWeighting } from './gradcam.ts';
-import { spearman, unitEmbedding } from './gradcam.ts';
+import { spearman, unitEmbedding, type CamWeighting } from './gradcam.ts';
 import { headEmbedding } from './head.ts';
 import { alignedOverlay, pngDataUrl } from './overlay.ts';
 import type { ExplainReference } from './reference.ts';
@@ -167,9 +168,8 @@ export interface StudyExplanation {
   fineCamTop: TopRegionCounts | null;
   /** The same for HiResCAM on the last 14x14 block. */
   fineHiResTop: TopRegionCounts | null;
-  /** The same for the paper's 7x7 Grad-CAM (when `cam` is another map). */
+  /** The same for the paper's 7x7 Grad-CAM. */
   gradcamTop: TopRegionCounts | null;
-
   occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi };
   outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; threshold: number; warning: string | null };
   sanity: SanityResult[];
