@@ -9,12 +9,12 @@ import type { FittedClassifier } from '../classify/types.ts';
 import type { Backbone } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { toPlanarFloat } from '../image/index.ts';
-import { loadModelWithOutputs, readFeatureGrid, readGraphTail, readLinearHead, type FeatureGrid, type GraphTail, type InferenceModel } from '../runtime/index.ts';
+import { loadModelWithOutputs, loadTailBackward, readFeatureGrid, readGraphTail, readLinearHead, type FeatureGrid, type GraphTail, type InferenceModel, type TailBackward } from '../runtime/index.ts';
 import type { RgbImage } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from '../config.ts';
 import { gradCam, unitEmbedding, upsample, weightedCam, type CamResult, type CamWeighting } from './gradcam.ts';
 import { collapseHead, featureGradient, throughNormalisation, type CollapsedHead } from './head.ts';
-import { tailBackward, type Feature, type TailActivations } from './tail.ts';
+import type { Feature, TailActivations } from './tail.ts';
 import { regionMasks, regionScores, REGION_NAMES, type RegionMasks, type RegionScore } from './regions.ts';
 
 /** A score to explain, as a function of the unit embedding: its value and gradient. */
@@ -41,20 +41,37 @@ export interface FaceForward {
   features: Float32Array;
 }
 
-/** One face's forward pass with the finer layer: also that layer's map and the tail's tensors above it. */
+/**
+ * The finer layers of a backbone (`EXPLAIN_DEFAULTS.fineLayers`): `28x28`, the contrastive and
+ * HiResCAM maps' layer, and `14x14`, issue 4's finer Grad-CAM option. Both lie on the tail from
+ * the 28x28 block to the 7x7 `features`, so one forward run and one backward run give both.
+ */
+export type FineLayerName = '28x28' | '14x14';
+
+/** One face's forward pass with the finer layers: also their maps and the forward tensors the tail's backward pass reads. */
 export interface FineForward extends FaceForward {
+  /** The 28x28 map (the contrastive map's layer). */
   fine: Feature;
+  maps: Record<FineLayerName, Feature>;
   acts: TailActivations;
 }
 
-/** The finer Grad-CAM layer of a backbone: a session that also returns it, and the tail above it. */
+/** The exact gradient of a score with respect to each finer layer's map, `[c, h, w]` row-major. */
+export type FineGradient = Record<FineLayerName, Float32Array>;
+
+/** The finer layers of a backbone: a session that also returns their maps, the tail above them and its backward pass. */
 interface FineLayer {
   model: InferenceModel;
   tail: GraphTail;
-  /** The tensors the tail's backward pass reads (its input, PReLU inputs, convolution inputs), all session outputs. */
+  /** Tensor name of each layer. */
+  names: Record<FineLayerName, string>;
+  /** Where each layer's cells sit on the aligned face. */
+  grids: Record<FineLayerName, FeatureGrid>;
+  /** The tensors the forward run returns besides its own outputs: both maps and what the backward pass reads. */
   tensors: string[];
-  /** Where the layer's cells sit on the aligned face. */
-  grid: FeatureGrid;
+  /** Built on the first gradient, from the 28x28 map's shape. */
+  backward?: Promise<TailBackward>;
+  threads: number;
 }
 
 /** One face's explanation. */
@@ -90,21 +107,23 @@ export class Explainer {
   ) {}
 
   /**
-   * Loads the finer Grad-CAM layer (`EXPLAIN_DEFAULTS.fineLayer`, MobileFaceNet's last 14x14
-   * block) for {@link explainFine}: a session of the backbone's model that also returns that map,
-   * and the tail from it to the 7x7 `features`, differentiated exactly in JS. E_MODEL for a
-   * backbone without one.
+   * Loads the finer layers (`EXPLAIN_DEFAULTS.fineLayers`: MobileFaceNet's last 28x28 and 14x14
+   * blocks) for {@link explainFine}: a session of the backbone's model that also returns their
+   * maps, and the tail from the 28x28 block to the 7x7 `features`, whose exact backward pass runs
+   * in onnxruntime (`runtime/loadTailBackward`). E_MODEL for a backbone without them.
    */
   async loadFineLayer(opts: { threads?: number } = {}): Promise<void> {
     if (this.fineLayer) return;
     const name = this.backbone.spec.name;
-    const tensor = EXPLAIN_DEFAULTS.fineLayer[name];
-    if (!tensor) throw new PhenofaceError('E_MODEL', `Backbone "${name}" has no finer Grad-CAM layer. Should be one of: ${Object.keys(EXPLAIN_DEFAULTS.fineLayer).join(', ')}.`);
-    const tail = readGraphTail(name, tensor);
-    // Every tensor the tail's backward pass reads (PReLU inputs for their masks, convolution inputs
-    // for their shapes) comes out of the same onnxruntime run, so no JS forward pass is needed.
-    const tensors = [...new Set([tail.input, ...tail.nodes.flatMap((n) => (n.op === 'Add' ? n.inputs : [n.input]))])];
-    this.fineLayer = { tail, tensors, grid: readFeatureGrid(name, tensor), model: await loadModelWithOutputs(name, tensors, { threads: opts.threads ?? 1 }) };
+    const names = EXPLAIN_DEFAULTS.fineLayers[name];
+    if (!names) throw new PhenofaceError('E_MODEL', `Backbone "${name}" has no finer Grad-CAM layers. Should be one of: ${Object.keys(EXPLAIN_DEFAULTS.fineLayers).join(', ')}.`);
+    const tail = readGraphTail(name, names['28x28']);
+    if (!tail.nodes.some((n) => n.output === names['14x14'])) throw new PhenofaceError('E_MODEL', `Backbone "${name}": "${names['14x14']}" is not on the tail from "${names['28x28']}".`);
+    // Both maps and the PReLU inputs (whose signs gate the gradient) come out of one onnxruntime run.
+    const tensors = [...new Set([names['28x28'], names['14x14'], ...tail.nodes.flatMap((n) => (n.op === 'PRelu' ? [n.input] : []))])];
+    const grids = { '28x28': readFeatureGrid(name, names['28x28']), '14x14': readFeatureGrid(name, names['14x14']) };
+    const threads = opts.threads ?? 1;
+    this.fineLayer = { tail, names, grids, tensors, threads, model: await loadModelWithOutputs(name, tensors, { threads }) };
   }
 
   /** The finer layer; E_CONFIG before {@link loadFineLayer}. */
@@ -118,17 +137,15 @@ export class Explainer {
     return this.fineLayer !== undefined;
   }
 
-  /** Frees the finer layer's session (the backbone belongs to its pipeline). */
+  /** Frees the finer layers' sessions (the backbone belongs to its pipeline). */
   async dispose(): Promise<void> {
-    await this.fineLayer?.model.dispose();
+    const fl = this.fineLayer;
     this.fineLayer = undefined;
+    await fl?.model.dispose();
+    await (await fl?.backward)?.dispose();
   }
 
-  /**
-   * One face through the finer layer's session: embedding, 7x7 features, the finer map and the
-   * tail's tensors, all from one onnxruntime run (the JS `tailForward` gives the same tensors, as
-   * the tests check, at ten times the cost).
-   */
+  /** One face through the finer layers' session: embedding, 7x7 features, both finer maps and the tensors the backward pass reads, from one run. */
   async forwardFine(face: RgbImage): Promise<FineForward> {
     const { fl, out } = await this.runFine(face);
     const feature = (name: string): Feature => {
@@ -137,8 +154,9 @@ export class Explainer {
       return { c: t.dims[1], h: t.dims[2], w: t.dims[3], data: t.data };
     };
     const acts: TailActivations = new Map(fl.tensors.map((n) => [n, feature(n)]));
+    const maps = { '28x28': acts.get(fl.names['28x28'])!, '14x14': acts.get(fl.names['14x14'])! };
     const raw = out.embedding.data.slice();
-    return { raw, unit: unitEmbedding(raw), features: out.features.data.slice(), fine: acts.get(fl.tail.input)!, acts };
+    return { raw, unit: unitEmbedding(raw), features: out.features.data.slice(), fine: maps['28x28'], maps, acts };
   }
 
   /** One face through the finer layer's session (E_CONFIG before {@link loadFineLayer}). */
@@ -149,18 +167,21 @@ export class Explainer {
   }
 
   /**
-   * The exact gradient of `scorer`'s value with respect to the finer layer's map (through the
-   * classifier, the L2 normalisation, the linear head and the tail), `[c, h, w]` row-major. One
-   * gradient serves every weighting of {@link explainFine}.
+   * The exact gradient of `scorer`'s value with respect to both finer maps (through the
+   * classifier, the L2 normalisation, the linear head, or `head` for the randomised-head check,
+   * and the tail). One gradient serves every weighting of {@link explainFine}.
    */
-  fineGradient(ff: FineForward, scorer: Scorer, head: CollapsedHead = this.head): Float64Array {
+  async fineGradient(ff: FineForward, scorer: Scorer, head: CollapsedHead = this.head): Promise<FineGradient> {
     const fl = this.requireFine();
-    return tailBackward(fl.tail, ff.acts, featureGradient(head, throughNormalisation(ff.raw, scorer.gradient(ff.unit))));
+    const { c, h, w } = ff.maps['28x28'];
+    fl.backward ??= loadTailBackward(fl.tail, [c, h, w], [fl.names['28x28'], fl.names['14x14']], { threads: fl.threads });
+    const g = await (await fl.backward).run(featureGradient(head, throughNormalisation(ff.raw, scorer.gradient(ff.unit))), ff.acts);
+    return { '28x28': g[fl.names['28x28']], '14x14': g[fl.names['14x14']] };
   }
 
   /**
-   * The element-wise mean of the finer layer's maps of `faces` (one session run each): the
-   * reference of {@link explainFine}'s contrastive HiResCAM, e.g. over a study's control faces.
+   * The element-wise mean of the 28x28 maps of `faces` (one session run each): the reference of
+   * {@link explainFine}'s contrastive HiResCAM, e.g. over a study's control faces.
    */
   async meanFineMap(faces: Iterable<RgbImage>): Promise<Feature> {
     let acc: Float64Array | undefined;
@@ -168,7 +189,7 @@ export class Explainer {
     let n = 0;
     for (const face of faces) {
       const { fl, out } = await this.runFine(face);
-      const f = out[fl.tail.input];
+      const f = out[fl.names['28x28']];
       acc ??= new Float64Array(f.data.length);
       dims = f.dims;
       for (let k = 0; k < f.data.length; k++) acc[k] += f.data[k];
@@ -179,20 +200,20 @@ export class Explainer {
   }
 
   /**
-   * Grad-CAM on the finer layer, or by `weighting` HiResCAM and, with a `reference` map,
-   * contrastive HiResCAM (see {@link weightedCam}), from the exact gradient `G` of the scorer's
-   * value with respect to that map (through the classifier, the L2 normalisation, the linear head
-   * and the tail), upsampled onto the crop where the layer's cells look. With `R` the mean map of
-   * the control faces (see {@link meanFineMap}), the contrastive map shows where this face differs
-   * from the controls in the direction of the positive class, rather than where aligned faces are
-   * strongly activated in general (eyes and nose for every face).
+   * Grad-CAM on a finer layer (`layer`, default the 28x28 block), or by `weighting` HiResCAM and,
+   * with a `reference` map of that layer, contrastive HiResCAM (see {@link weightedCam}), from the
+   * exact gradient of the scorer's value with respect to that map (see {@link fineGradient}; pass
+   * it to share one between weightings), upsampled onto the crop where the layer's cells look.
+   * With `R` the mean map of the control faces (see {@link meanFineMap}), the contrastive map
+   * shows where this face differs from the controls in the direction of the positive class,
+   * rather than where aligned faces are strongly activated in general (eyes and nose for every face).
    */
-  explainFine(ff: FineForward, scorer: Scorer, weighting: CamWeighting = 'gradcam', reference?: ArrayLike<number>, gradient?: Float64Array): FaceExplanation {
-    const g = gradient ?? this.fineGradient(ff, scorer);
-    const { c: C, h: H, w: W, data } = ff.fine;
+  async explainFine(ff: FineForward, scorer: Scorer, weighting: CamWeighting = 'gradcam', reference?: ArrayLike<number>, gradient?: FineGradient, layer: FineLayerName = '28x28'): Promise<FaceExplanation> {
+    const g = (gradient ?? (await this.fineGradient(ff, scorer)))[layer];
+    const { c: C, h: H, w: W, data } = ff.maps[layer];
     const cam = weightedCam(g, data, C, H, W, weighting, reference);
     const size = this.masks.size;
-    const heat = upsample(cam.cam, W, H, size, size, this.requireFine().grid);
+    const heat = upsample(cam.cam, W, H, size, size, this.requireFine().grids[layer]);
     return { score: scorer.score(ff.unit), cam, heat, size, regions: regionScores(heat, this.masks) };
   }
 

@@ -23,7 +23,7 @@ import { alignFace } from '../align/index.ts';
 import { decodeImage } from '../image/index.ts';
 import type { Landmarks5, RgbImage, View } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from '../config.ts';
-import { classifierScorer, Explainer, type FaceExplanation, type FaceForward, type FineForward, type Scorer } from './explainer.ts';
+import { classifierScorer, Explainer, type FaceExplanation, type FaceForward, type FineForward, type FineGradient, type FineLayerName, type Scorer } from './explainer.ts';
 import { spearman, unitEmbedding, type CamWeighting } from './gradcam.ts';
 import { headEmbedding } from './head.ts';
 import { alignedOverlay, pngDataUrl } from './overlay.ts';
@@ -292,7 +292,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
   try {
     explainer = Explainer.create(pipeline.backbone!);
     // The finer layer carries the study's map; backbones without one fall back to 7x7 Grad-CAM.
-    if (EXPLAIN_DEFAULTS.fineLayer[input.backbone]) await explainer.loadFineLayer();
+    if (EXPLAIN_DEFAULTS.fineLayers[input.backbone]) await explainer.loadFineLayer();
   } catch (err) {
     await pipeline.close();
     throw err;
@@ -320,14 +320,14 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
     }
     const controlFaces = aligned.filter((f, i): f is RgbImage => f !== undefined && sample[i].y === 0);
     const mean = explainer.hasFineLayer && controlFaces.length > 0 ? await explainer.meanFineMap(controlFaces) : undefined;
-    if (mean) reference = { backbone: input.backbone, layer: EXPLAIN_DEFAULTS.fineLayer[input.backbone], dims: [mean.c, mean.h, mean.w], faces: controlFaces.length, data: mean.data };
+    if (mean) reference = { backbone: input.backbone, layer: EXPLAIN_DEFAULTS.fineLayers[input.backbone]['28x28'], dims: [mean.c, mean.h, mean.w], faces: controlFaces.length, data: mean.data };
     // The map every photo gets (see StudyExplanation.cam), and how it is made for any scorer.
     const ref = mean?.data;
     cam = !explainer.hasFineLayer ? 'gradcam' : ref ? 'contrastive' : 'hirescam';
-    const mapOf = (fwd: FaceForward, scorer: Scorer, head?: ReturnType<typeof randomisedHead>, gradient?: Float64Array): FaceExplanation => {
+    const mapOf = async (fwd: FaceForward, scorer: Scorer, head?: ReturnType<typeof randomisedHead>, gradient?: FineGradient): Promise<FaceExplanation> => {
       if (cam === 'gradcam') return explainer.explainForward(fwd, scorer, head);
       const ff = fwd as FineForward;
-      return explainer.explainFine(ff, scorer, 'hirescam', ref, gradient ?? explainer.fineGradient(ff, scorer, head));
+      return explainer.explainFine(ff, scorer, 'hirescam', ref, gradient ?? (await explainer.fineGradient(ff, scorer, head)));
     };
     const regionsOf = (m: FaceExplanation, ms?: FaceExplanation): MapRegions => ({ shares: byRegion((_, k) => m.regions[k].share), top: topOf(m), ...(ms ? { shuffledTop: topOf(ms) } : {}) });
     for (const [i, photo] of sample.entries()) {
@@ -335,14 +335,14 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
       if (!face) continue;
       const fwd: FaceForward = explainer.hasFineLayer ? await explainer.forwardFine(face) : (await explainer.forward([face]))[0];
       // One gradient per model serves every weighting of the finer layer.
-      const g = explainer.hasFineLayer ? explainer.fineGradient(fwd as FineForward, real) : undefined;
-      const gs = explainer.hasFineLayer && shuffled ? explainer.fineGradient(fwd as FineForward, shuffled) : undefined;
-      const e = mapOf(fwd, real, undefined, g);
+      const g = explainer.hasFineLayer ? await explainer.fineGradient(fwd as FineForward, real) : undefined;
+      const gs = explainer.hasFineLayer && shuffled ? await explainer.fineGradient(fwd as FineForward, shuffled) : undefined;
+      const e = await mapOf(fwd, real, undefined, g);
       const sanity: [string, FaceExplanation][] = [
-        ['randomised classifier', mapOf(fwd, randomCls)],
-        ['randomised head + classifier', mapOf({ ...fwd, ...throughHead(fwd, randomHead) }, randomCls, randomHead)],
+        ['randomised classifier', await mapOf(fwd, randomCls)],
+        ['randomised head + classifier', await mapOf({ ...fwd, ...throughHead(fwd, randomHead) }, randomCls, randomHead)],
       ];
-      const es = shuffled && mapOf(fwd, shuffled, undefined, gs);
+      const es = shuffled && (await mapOf(fwd, shuffled, undefined, gs));
       if (es) sanity.push(['shuffled labels', es]);
       const [occ] = await explainer.occlusion(face, fwd, [real]);
       const shares = e.regions.map((r) => r.share);
@@ -377,9 +377,10 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
         if (g && fineMade < o.fineCamPhotos) {
           fineMade++;
           const ff = fwd as FineForward;
-          const both = (weighting: CamWeighting) => regionsOf(explainer.explainFine(ff, real, weighting, undefined, g), shuffled && gs && explainer.explainFine(ff, shuffled, weighting, undefined, gs));
-          rec.fineCam = both('gradcam');
-          rec.fineHiRes = both('hirescam');
+          const both = async (weighting: CamWeighting, layer: FineLayerName) =>
+            regionsOf(await explainer.explainFine(ff, real, weighting, undefined, g, layer), shuffled && gs && (await explainer.explainFine(ff, shuffled, weighting, undefined, gs, layer)));
+          rec.fineCam = await both('gradcam', '14x14');
+          rec.fineHiRes = await both('hirescam', '28x28');
         }
       }
       if (photo.y === 1 && subjectCorrect) {

@@ -5,10 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { featureGridOf, graphTailOf, modelPath, readFeatureGrid } from '../../../src/runtime/index.ts';
+import { featureGridOf, graphTailOf, loadTailBackward, modelPath, readFeatureGrid } from '../../../src/runtime/index.ts';
 import { encodeOnnxModel, type OnnxGraph, type OnnxNode } from '../../../src/runtime/onnx-proto.ts';
 import { OnnxModel } from '../../../src/runtime/session.ts';
 import { tailBackward, tailForward, type Feature } from '../../../src/explain/tail.ts';
+import type { FineForward } from '../../../src/explain/explainer.ts';
 import { random, randomArray } from '../runtime/graph-builder.ts';
 
 /**
@@ -70,6 +71,27 @@ describe('backbone tail (Grad-CAM finer layer)', () => {
     expect(() => graphTailOf(graph, 'toy', 'mid')).toThrow(/is Sigmoid/);
   });
 
+  it('runs the backward pass in onnxruntime as the JS one does (ConvTranspose per convolution, gated PReLU, summed residuals), at the input and inside', async () => {
+    const tail = graphTailOf(toyGraph(), 'toy', 'mid');
+    const x: Feature = { c: 4, h: 6, w: 6, data: randomArray(144, random(5), 1.5) };
+    const acts = tailForward(tail, x);
+    const r = randomArray(45, random(9), 1);
+    const backward = await loadTailBackward(tail, [4, 6, 6], ['mid', 'b2/add'], { threads: 1 });
+    try {
+      expect(backward.reads.length).toBe(5); // the PReLU inputs
+      const g = await backward.run(r, acts);
+      const js = tailBackward(tail, acts, r);
+      g.mid.forEach((v, i) => expect(v).toBeCloseTo(js[i], 4));
+      // Inside the tail: the gradient at the residual sum is the JS tail's from there.
+      const inner = graphTailOf(toyGraph(), 'toy', 'b2/add');
+      const jsInner = tailBackward(inner, tailForward(inner, acts.get('b2/add')!), r);
+      g['b2/add'].forEach((v, i) => expect(v).toBeCloseTo(jsInner[i], 4));
+      await expect(backward.run(r, new Map())).rejects.toMatchObject({ code: 'E_MODEL' });
+    } finally {
+      await backward.dispose();
+    }
+  });
+
   it('places each map\'s cells where their receptive fields are centred (SAME_UPPER stride 2 shifts them by half a stride)', () => {
     const graph = toyGraph();
     // 'mid': 3x3 stride 1 SAME, centred; 'features': after a 3x3 stride-2 SAME_UPPER depthwise (pad 0
@@ -102,7 +124,7 @@ describe('backbone tail (Grad-CAM finer layer)', () => {
 });
 
 const built = existsSync(modelPath('mobilefacenet'));
-describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
+describe.skipIf(!built)('MobileFaceNet finer layers (28x28, 14x14)', () => {
   it('draws each cell where it looks: a small mark on the face moves the cells centred on it (measured, not assumed)', async () => {
     const { Explainer } = await import('../../../src/explain/explainer.ts');
     const { Backbone } = await import('../../../src/embed/index.ts');
@@ -111,10 +133,13 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
     await ex.loadFineLayer();
     try {
       const fine = readFeatureGrid('mobilefacenet', 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add');
+      const finer = readFeatureGrid('mobilefacenet', 'MobileFaceNet/MobileFaceNet/Conv2d_2_InvResBlock_4/Add');
       expect(fine).toEqual({ stride: [8, 8], offset: [7, 7] });
+      expect(finer).toEqual({ stride: [4, 4], offset: [3, 3] });
       expect(ex.grid).toEqual({ stride: [16, 16], offset: [15, 15] });
+      // A face without structure of its own (grey and noise), so nothing but the mark draws the change.
       const rnd = random(5);
-      const face = { width: 112, height: 112, data: Uint8Array.from({ length: 112 * 112 * 3 }, (_, i) => Math.round(128 + 60 * Math.sin(i / 300) + 40 * rnd())) };
+      const face = { width: 112, height: 112, data: Uint8Array.from({ length: 112 * 112 * 3 }, () => Math.round(128 + 40 * rnd())) };
       const base = await ex.forwardFine(face);
       // Centroid (in cells) of the squared change of a map when a 2x2 mark centred on (cx, cy) is inverted.
       const centroid = (a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: number) => {
@@ -125,25 +150,40 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
         }
         return [sx / sw, sy / sw];
       };
-      for (const [cx, cy] of [[39.5, 47.5], [71.5, 59.5], [55.5, 79.5]]) {
+      // Per layer and axis, the mean error (in cells) of the grid's prediction over nine marks.
+      const layers = [
+        { name: '28x28', grid: finer, n: 28, map: (f: FineForward) => f.fine.data },
+        { name: '14x14', grid: fine, n: 14, map: (f: FineForward) => f.maps['14x14'].data },
+        { name: '7x7', grid: ex.grid, n: 7, map: (f: FineForward) => f.features },
+      ];
+      const err = layers.map(() => [0, 0]), centred = layers.map(() => [0, 0]);
+      const marks = [31.5, 55.5, 79.5].flatMap((cy) => [35.5, 55.5, 75.5].map((cx) => [cx, cy]));
+      for (const [cx, cy] of marks) {
         const marked = { ...face, data: face.data.slice() };
         for (let y = cy - 0.5; y <= cy + 0.5; y++) for (let x = cx - 0.5; x <= cx + 0.5; x++) for (let c = 0; c < 3; c++) marked.data[(y * 112 + x) * 3 + c] ^= 0x80;
         const ff = await ex.forwardFine(marked);
-        const [fx, fy] = centroid(base.fine.data, ff.fine.data, 14, 14);
-        // within a quarter cell of the grid's prediction; a centred resize predicts half a cell less
-        expect(Math.abs(fx - (cx - fine.offset[1]) / fine.stride[1])).toBeLessThan(0.25);
-        expect(Math.abs(fy - (cy - fine.offset[0]) / fine.stride[0])).toBeLessThan(0.25);
-        const [gx, gy] = centroid(base.features, ff.features, 7, 7);
-        expect(Math.abs(gx - (cx - ex.grid.offset[1]) / ex.grid.stride[1])).toBeLessThan(0.25);
-        expect(Math.abs(gy - (cy - ex.grid.offset[0]) / ex.grid.stride[0])).toBeLessThan(0.25);
+        layers.forEach((l, k) => {
+          const [mx, my] = centroid(l.map(base), l.map(ff), l.n, l.n);
+          err[k][0] += (mx - (cx - l.grid.offset[1]) / l.grid.stride[1]) / marks.length;
+          err[k][1] += (my - (cy - l.grid.offset[0]) / l.grid.stride[0]) / marks.length;
+          // what a centred resize assumes: cell i at (i + 0.5) * stride - 0.5
+          centred[k][0] += (mx - (cx + 0.5 - l.grid.stride[1] / 2) / l.grid.stride[1]) / marks.length;
+          centred[k][1] += (my - (cy + 0.5 - l.grid.stride[0] / 2) / l.grid.stride[0]) / marks.length;
+        });
       }
+      // The learned weights move a cell's effective centre off its receptive field's geometric centre
+      // by up to a third of a cell (measured: 0.06-0.31), but the grid stays closer than a centred
+      // resize over the three layers (mean 0.20 vs 0.31 cells; the centred resize is off by up to 0.64).
+      const mean = (m: number[][]) => m.flat().reduce((a, v) => a + Math.abs(v), 0) / 6;
+      layers.forEach((l, k) => { for (const axis of [0, 1]) expect(Math.abs(err[k][axis]), `${l.name} axis ${axis}`).toBeLessThan(0.35); });
+      expect(mean(err)).toBeLessThan(mean(centred) - 0.05);
     } finally {
       await ex.dispose();
       await backbone.dispose();
     }
   }, 60_000);
 
-  it('its JS tail reproduces the model\'s 7x7 features, and its gradient the directional derivatives of the score', async () => {
+  it('its JS tail reproduces the model\'s 7x7 features; the onnxruntime backward pass equals the JS one and gives the score\'s directional derivatives', async () => {
     const { Explainer, classifierScorer } = await import('../../../src/explain/explainer.ts');
     const { Backbone } = await import('../../../src/embed/index.ts');
     const { headEmbedding } = await import('../../../src/explain/head.ts');
@@ -172,35 +212,50 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
       }
       const w = randomArray(192, random(4), 1);
       const scorer = classifierScorer({ name: 'linear', decision: (X: Float32Array[]) => X.map((u) => u.reduce((s, v, i) => s + v * w[i], 0)), decisionGradient: () => w } as never);
-      const e = ex.explainFine(ff, scorer);
-      expect([e.cam.width, e.cam.height]).toEqual([14, 14]);
-      // Both maps are drawn on their layers' grids (see the test above), not by a centred resize.
-      const { upsample } = await import('../../../src/explain/gradcam.ts');
-      expect(Array.from(e.heat)).toEqual(Array.from(upsample(e.cam.cam, 14, 14, 112, 112, { stride: [8, 8], offset: [7, 7] })));
-      const coarse = ex.explainForward(ff, scorer);
-      expect(Array.from(coarse.heat)).toEqual(Array.from(upsample(coarse.cam.cam, 7, 7, 112, 112, { stride: [16, 16], offset: [15, 15] })));
-      // S(F14) through the JS tail and head; its derivative along random directions vs the gradient.
+      // onnxruntime's backward pass (the one in use) equals the JS reverse-mode pass, at both layers.
       const { tailBackward: back, tailForward: fwd } = await import('../../../src/explain/tail.ts');
       const { featureGradient, throughNormalisation } = await import('../../../src/explain/head.ts');
-      const tail = tailOf;
-      const S = (data: Float32Array) => scorer.score(unitEmbedding(headEmbedding(ex.head.head, fwd(tail, { ...ff.fine, data }).get('features')!.data)));
+      const { readGraphTail } = await import('../../../src/runtime/index.ts');
       const raw = headEmbedding(ex.head.head, js);
-      const g = back(tail, ff.acts, featureGradient(ex.head, throughNormalisation(raw, scorer.gradient(unitEmbedding(raw)))));
+      const gFeatures = featureGradient(ex.head, throughNormalisation(raw, scorer.gradient(unitEmbedding(raw))));
+      const og = await ex.fineGradient(ff, scorer);
+      const tail14 = readGraphTail('mobilefacenet', 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add');
+      const js14 = back(tail14, fwd(tail14, ff.maps['14x14']), gFeatures);
+      const js28 = back(tailOf, jsActs, gFeatures);
+      for (const [ort, ref] of [[og['28x28'], js28], [og['14x14'], js14]] as const) {
+        expect(ort.length).toBe(ref.length);
+        let d = 0, m = 0;
+        ref.forEach((v, i) => { d = Math.max(d, Math.abs(v - ort[i])); m = Math.max(m, Math.abs(v)); });
+        expect(d / m).toBeLessThan(1e-4);
+      }
+      const e = await ex.explainFine(ff, scorer, 'gradcam', undefined, og);
+      expect([e.cam.width, e.cam.height]).toEqual([28, 28]);
+      const e14 = await ex.explainFine(ff, scorer, 'gradcam', undefined, og, '14x14');
+      expect([e14.cam.width, e14.cam.height]).toEqual([14, 14]);
+      // Every map is drawn on its layer's grid (see the test above), not by a centred resize.
+      const { upsample } = await import('../../../src/explain/gradcam.ts');
+      expect(Array.from(e.heat)).toEqual(Array.from(upsample(e.cam.cam, 28, 28, 112, 112, { stride: [4, 4], offset: [3, 3] })));
+      expect(Array.from(e14.heat)).toEqual(Array.from(upsample(e14.cam.cam, 14, 14, 112, 112, { stride: [8, 8], offset: [7, 7] })));
+      const coarse = ex.explainForward(ff, scorer);
+      expect(Array.from(coarse.heat)).toEqual(Array.from(upsample(coarse.cam.cam, 7, 7, 112, 112, { stride: [16, 16], offset: [15, 15] })));
+      // S(F28) through the JS tail and head; its derivative along random directions vs the gradient in use.
+      const S = (data: Float32Array) => scorer.score(unitEmbedding(headEmbedding(ex.head.head, fwd(tailOf, { ...ff.fine, data }).get('features')!.data)));
+      const g = og['28x28'];
       // HiResCAM's places sum to the gradient's inner product with the map (each place's first-order contribution).
-      const hires = ex.explainFine(ff, scorer, 'hirescam');
+      const hires = await ex.explainFine(ff, scorer, 'hirescam', undefined, og);
       const inner = g.reduce((t, v, i) => t + v * ff.fine.data[i], 0);
-      expect(hires.cam.signed.reduce((t, v) => t + v, 0)).toBeCloseTo(inner, 4);
-      expect(e.cam.signed.reduce((t, v) => t + v, 0)).not.toBeCloseTo(inner, 4);
+      expect(hires.cam.signed.reduce((t, v) => t + v, 0)).toBeCloseTo(inner, 3);
+      expect(e.cam.signed.reduce((t, v) => t + v, 0)).not.toBeCloseTo(inner, 3);
       // Along the gradient itself (derivative |g|) and along random directions (a wrong gradient errs by ~|g|).
       const gNorm = Math.hypot(...g);
-      for (let k = 0; k < 4; k++) {
+      for (let k = 0; k < 3; k++) {
         const d = k === 0 ? Float32Array.from(g) : randomArray(g.length, random(20 + k), 1);
         const n = Math.hypot(...d);
         const up = Float32Array.from(ff.fine.data, (v, i) => v + (0.3 * d[i]) / n);
         const down = Float32Array.from(ff.fine.data, (v, i) => v - (0.3 * d[i]) / n);
         const fd = (S(up) - S(down)) / 0.6;
         const an = g.reduce((s, v, i) => s + (v * d[i]) / n, 0);
-        expect(Math.abs(fd - an)).toBeLessThan(1e-3 * gNorm);
+        expect(Math.abs(fd - an)).toBeLessThan(3e-3 * gNorm); // float32 gradient, float64 differences
       }
       // Contrastive HiResCAM: against a reference map R its places sum to the first-order change of
       // the score from R to this face's map (tested with R a small step away, where first order is exact
@@ -208,13 +263,13 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
       const d = randomArray(g.length, random(31), 1);
       const dn = Math.hypot(...d);
       const ref = Float32Array.from(ff.fine.data, (v, i) => v - (0.05 * d[i]) / dn);
-      const contrast = ex.explainFine(ff, scorer, 'hirescam', ref);
+      const contrast = await ex.explainFine(ff, scorer, 'hirescam', ref, og);
       expect(contrast.cam.signed.reduce((t, v) => t + v, 0)).toBeCloseTo(S(ff.fine.data) - S(ref), 3);
-      const none = ex.explainFine(ff, scorer, 'hirescam', ff.fine.data);
+      const none = await ex.explainFine(ff, scorer, 'hirescam', ff.fine.data, og);
       expect(Math.max(...none.cam.cam)).toBe(0);
       expect(none.regions.every((r) => r.share === 0)).toBe(true);
-      expect(() => ex.explainFine(ff, scorer, 'gradcam', ref)).toThrow(/HiResCAM/);
-      expect(() => ex.explainFine(ff, scorer, 'hirescam', ref.subarray(1))).toThrow(/values/);
+      await expect(ex.explainFine(ff, scorer, 'gradcam', ref, og)).rejects.toThrow(/HiResCAM/);
+      await expect(ex.explainFine(ff, scorer, 'hirescam', ref.subarray(1), og)).rejects.toThrow(/values/);
     } finally {
       await ex.dispose();
       await backbone.dispose();
