@@ -3,15 +3,15 @@
  *
  * 1. Speed: map + regions per photo (one aligned face per call, as `screen` does) on CFP frontal
  *    faces: the 7x7 Grad-CAM (backbone forward with the feature map, exact gradient, 112x112
- *    upsampling, region shares) and screen's default, contrastive HiResCAM on the 28x28 block
+ *    upsampling, region shares) and screen's default, contrastive HiResCAM on the 14x14 block
  *    (forward with the block's tensors, exact backward through the tail in onnxruntime); the peer is the
  *    plain embedding of the same face. Target <= 300 ms on 2 cores. Overlay drawing and PNG
  *    encoding are timed separately.
  * 2. Planted regions: `phenoface synth` sets from CFP frontal photos (4 per subject, 250
  *    subjects; perinasal-only and periorbital-only, strength 0.6, half the subjects affected), each
  *    run through `study` with its explanation analysis: the study's map (contrastive HiResCAM on
- *    the 28x28 block) for every photo of the sample, and for comparison the 7x7 Grad-CAM, the
- *    14x14 Grad-CAM and the 28x28 HiResCAM for every correctly classified positive, and the 14x14 occlusion
+ *    the 14x14 block) for every photo of the sample, and for comparison the 7x7 Grad-CAM, the
+ *    14x14 Grad-CAM and HiResCAM for every correctly classified positive, and the 14x14 occlusion
  *    maps ($PHENOFACE_BENCH_MAPS photos, default 60). Target: the planted region is the
  *    top-ranked region for >= 80% of correctly classified positive photos, and the shuffled-label
  *    model shows no such preference (here: under half that rate).
@@ -58,7 +58,7 @@ const toy = syntheticStudy({ subjects: 30, photosPerSubject: 2, dim: 192, signal
 const model = createClassifier('logistic', { grid: [1] }).fit(toy.X, toy.y, toy.subjects, { seed: 1, innerFolds: 3, split: groupedStratifiedKFold, grid: [1] });
 const explainer = Explainer.create(pipeline.backbone!);
 await explainer.loadFineLayer();
-// A reference as a study's controls would give: the mean 28x28 map of the first ten faces.
+// A reference as a study's controls would give: the mean 14x14 map of the first ten faces.
 const reference = (await explainer.meanFineMap(faces.slice(0, 10).map((f) => f.res.aligned.image))).data;
 const scorer = classifierScorer(model);
 const tExplain: number[] = [], tEmbed: number[] = [], tOverlay: number[] = [], tFine: number[] = [];
@@ -71,7 +71,7 @@ for (let round = 0; round < 2; round++) {
     const [e] = await explainer.explain([res.aligned.image], scorer);
     const explainMs = performance.now() - t;
     t = performance.now();
-    explainer.explainFine(await explainer.forwardFine(res.aligned.image), scorer, 'hirescam', reference);
+    await explainer.explainFine(await explainer.forwardFine(res.aligned.image), scorer, 'hirescam', reference);
     const fineMs = performance.now() - t;
     t = performance.now();
     const img = await decodeImage(file, pipeline.config.image);
@@ -88,9 +88,9 @@ const ms = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, p90 ${quantile
 console.log(`speed on ${tExplain.length} CFP frontal faces, one face per call:`);
 console.log(`  peer: embedding only (backbone forward + L2): ${ms(tEmbed)}`);
 console.log(`  Grad-CAM + regions (forward with features, exact gradient, 7x7 map, 112x112 upsampling, 9 region shares): ${ms(tExplain)}`);
-console.log(`  contrastive HiResCAM 28x28 + regions (screen's default: forward with the 28x28 map and the tensors the backward pass reads, exact backward through the tail in onnxruntime, 112x112 upsampling, 9 region shares): ${ms(tFine)}`);
+console.log(`  contrastive HiResCAM 14x14 + regions (screen's default: forward with the 14x14 map and the tensors the backward pass reads, exact backward through the tail in onnxruntime, 112x112 upsampling, 9 region shares): ${ms(tFine)}`);
 console.log(`  overlays (decode photo again, aligned + photo overlay, 2 PNGs): ${ms(tOverlay)}`);
-console.log(`bench:explain speed: Grad-CAM 7x7 + regions ${median(tExplain).toFixed(1)} ms per photo, contrastive HiResCAM 28x28 + regions ${median(tFine).toFixed(1)} ms (target <= 300 ms)`);
+console.log(`bench:explain speed: Grad-CAM 7x7 + regions ${median(tExplain).toFixed(1)} ms per photo, contrastive HiResCAM 14x14 + regions ${median(tFine).toFixed(1)} ms (target <= 300 ms)`);
 
 // ---- 2. planted regions ----------------------------------------------------------------------
 const run = promisify(execFile);
@@ -122,7 +122,7 @@ const METHODS: { key: Key; name: string }[] = [
   { key: 'primary', name: "the study's map" },
   { key: 'gradcam', name: 'Grad-CAM 7x7' },
   { key: 'fine', name: 'Grad-CAM 14x14' },
-  { key: 'hires', name: 'HiResCAM 28x28' },
+  { key: 'hires', name: 'HiResCAM 14x14' },
   { key: 'maps', name: '14x14 occlusion maps' },
 ];
 const results: ({ region: string; cam: string } & Record<Key, Rate | null>)[] = [];

@@ -337,16 +337,11 @@ export const EXPLAIN_DEFAULTS = Object.freeze({
     colormap: 'jet' as const,
   }),
   /**
-   * The finer layers per backbone (`src/explain/explainer.ts`): `28x28`, the output of
-   * MobileFaceNet's last 28x28 bottleneck (Chen et al. 2018, Table 1: the fifth residual block of
-   * the 28x28 stage, 64 channels), where the contrastive and HiResCAM maps are made; `14x14`, the
-   * output of the last 14x14 bottleneck (the sixth block of that stage, 128 channels), issue 4's
-   * finer Grad-CAM option. On planted sets the contrastive map found the planted eyes in 92% of
-   * correctly classified positives on the 28x28 block and 81% on the 14x14 block (bench:explain).
+   * Grad-CAM's finer layer per backbone (issue 4's 14x14 option): the output of MobileFaceNet's
+   * last 14x14 bottleneck (Chen et al. 2018, Table 1: the sixth of the 14x14 stage's residual
+   * blocks, 128 channels), the last map before the stride-2 block that makes the 7x7 one.
    */
-  fineLayers: Object.freeze({
-    mobilefacenet: Object.freeze({ '28x28': 'MobileFaceNet/MobileFaceNet/Conv2d_2_InvResBlock_4/Add', '14x14': 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add' }),
-  } as Record<string, Readonly<Record<'28x28' | '14x14', string>>>),
+  fineLayer: Object.freeze({ mobilefacenet: 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add' } as Record<string, string>),
   /**
    * The map `screen --explain` and the web app draw (`src/explain/screen.ts`, SCREEN_CAMS): the
    * only one that met issue 4's planted-region target (bench:explain).

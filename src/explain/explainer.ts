@@ -41,35 +41,21 @@ export interface FaceForward {
   features: Float32Array;
 }
 
-/**
- * The finer layers of a backbone (`EXPLAIN_DEFAULTS.fineLayers`): `28x28`, the contrastive and
- * HiResCAM maps' layer, and `14x14`, issue 4's finer Grad-CAM option. Both lie on the tail from
- * the 28x28 block to the 7x7 `features`, so one forward run and one backward run give both.
- */
-export type FineLayerName = '28x28' | '14x14';
-
-/** One face's forward pass with the finer layers: also their maps and the forward tensors the tail's backward pass reads. */
+/** One face's forward pass with the finer layer: also that layer's map and the tail's tensors above it. */
 export interface FineForward extends FaceForward {
-  /** The 28x28 map (the contrastive map's layer). */
   fine: Feature;
-  maps: Record<FineLayerName, Feature>;
   acts: TailActivations;
 }
 
-/** The exact gradient of a score with respect to each finer layer's map, `[c, h, w]` row-major. */
-export type FineGradient = Record<FineLayerName, Float32Array>;
-
-/** The finer layers of a backbone: a session that also returns their maps, the tail above them and its backward pass. */
+/** The finer Grad-CAM layer of a backbone: a session that also returns it, the tail above it and the tail's backward pass. */
 interface FineLayer {
   model: InferenceModel;
   tail: GraphTail;
-  /** Tensor name of each layer. */
-  names: Record<FineLayerName, string>;
-  /** Where each layer's cells sit on the aligned face. */
-  grids: Record<FineLayerName, FeatureGrid>;
-  /** The tensors the forward run returns besides its own outputs: both maps and what the backward pass reads. */
+  /** The tensors the forward run returns besides its own outputs: the layer's map and the PReLU inputs the backward pass reads. */
   tensors: string[];
-  /** Built on the first gradient, from the 28x28 map's shape. */
+  /** Where the layer's cells sit on the aligned face. */
+  grid: FeatureGrid;
+  /** Built on the first gradient, from the map's shape. */
   backward?: Promise<TailBackward>;
   threads: number;
 }
@@ -107,23 +93,21 @@ export class Explainer {
   ) {}
 
   /**
-   * Loads the finer layers (`EXPLAIN_DEFAULTS.fineLayers`: MobileFaceNet's last 28x28 and 14x14
-   * blocks) for {@link explainFine}: a session of the backbone's model that also returns their
-   * maps, and the tail from the 28x28 block to the 7x7 `features`, whose exact backward pass runs
-   * in onnxruntime (`runtime/loadTailBackward`). E_MODEL for a backbone without them.
+   * Loads the finer Grad-CAM layer (`EXPLAIN_DEFAULTS.fineLayer`, MobileFaceNet's last 14x14
+   * block) for {@link explainFine}: a session of the backbone's model that also returns that map,
+   * and the tail from it to the 7x7 `features`, whose exact backward pass runs in onnxruntime
+   * (`runtime/loadTailBackward`). E_MODEL for a backbone without one.
    */
   async loadFineLayer(opts: { threads?: number } = {}): Promise<void> {
     if (this.fineLayer) return;
     const name = this.backbone.spec.name;
-    const names = EXPLAIN_DEFAULTS.fineLayers[name];
-    if (!names) throw new PhenofaceError('E_MODEL', `Backbone "${name}" has no finer Grad-CAM layers. Should be one of: ${Object.keys(EXPLAIN_DEFAULTS.fineLayers).join(', ')}.`);
-    const tail = readGraphTail(name, names['28x28']);
-    if (!tail.nodes.some((n) => n.output === names['14x14'])) throw new PhenofaceError('E_MODEL', `Backbone "${name}": "${names['14x14']}" is not on the tail from "${names['28x28']}".`);
-    // Both maps and the PReLU inputs (whose signs gate the gradient) come out of one onnxruntime run.
-    const tensors = [...new Set([names['28x28'], names['14x14'], ...tail.nodes.flatMap((n) => (n.op === 'PRelu' ? [n.input] : []))])];
-    const grids = { '28x28': readFeatureGrid(name, names['28x28']), '14x14': readFeatureGrid(name, names['14x14']) };
+    const tensor = EXPLAIN_DEFAULTS.fineLayer[name];
+    if (!tensor) throw new PhenofaceError('E_MODEL', `Backbone "${name}" has no finer Grad-CAM layer. Should be one of: ${Object.keys(EXPLAIN_DEFAULTS.fineLayer).join(', ')}.`);
+    const tail = readGraphTail(name, tensor);
+    // The map and the PReLU inputs (whose signs gate the gradient) come out of the same onnxruntime run.
+    const tensors = [...new Set([tail.input, ...tail.nodes.flatMap((n) => (n.op === 'PRelu' ? [n.input] : []))])];
     const threads = opts.threads ?? 1;
-    this.fineLayer = { tail, names, grids, tensors, threads, model: await loadModelWithOutputs(name, tensors, { threads }) };
+    this.fineLayer = { tail, tensors, threads, grid: readFeatureGrid(name, tensor), model: await loadModelWithOutputs(name, tensors, { threads }) };
   }
 
   /** The finer layer; E_CONFIG before {@link loadFineLayer}. */
@@ -137,7 +121,7 @@ export class Explainer {
     return this.fineLayer !== undefined;
   }
 
-  /** Frees the finer layers' sessions (the backbone belongs to its pipeline). */
+  /** Frees the finer layer's sessions (the backbone belongs to its pipeline). */
   async dispose(): Promise<void> {
     const fl = this.fineLayer;
     this.fineLayer = undefined;
@@ -145,7 +129,10 @@ export class Explainer {
     await (await fl?.backward)?.dispose();
   }
 
-  /** One face through the finer layers' session: embedding, 7x7 features, both finer maps and the tensors the backward pass reads, from one run. */
+  /**
+   * One face through the finer layer's session: embedding, 7x7 features, the finer map and the
+   * tensors the tail's backward pass reads, all from one onnxruntime run.
+   */
   async forwardFine(face: RgbImage): Promise<FineForward> {
     const { fl, out } = await this.runFine(face);
     const feature = (name: string): Feature => {
@@ -154,9 +141,8 @@ export class Explainer {
       return { c: t.dims[1], h: t.dims[2], w: t.dims[3], data: t.data };
     };
     const acts: TailActivations = new Map(fl.tensors.map((n) => [n, feature(n)]));
-    const maps = { '28x28': acts.get(fl.names['28x28'])!, '14x14': acts.get(fl.names['14x14'])! };
     const raw = out.embedding.data.slice();
-    return { raw, unit: unitEmbedding(raw), features: out.features.data.slice(), fine: maps['28x28'], maps, acts };
+    return { raw, unit: unitEmbedding(raw), features: out.features.data.slice(), fine: acts.get(fl.tail.input)!, acts };
   }
 
   /** One face through the finer layer's session (E_CONFIG before {@link loadFineLayer}). */
@@ -167,21 +153,23 @@ export class Explainer {
   }
 
   /**
-   * The exact gradient of `scorer`'s value with respect to both finer maps (through the
+   * The exact gradient of `scorer`'s value with respect to the finer layer's map (through the
    * classifier, the L2 normalisation, the linear head, or `head` for the randomised-head check,
-   * and the tail). One gradient serves every weighting of {@link explainFine}.
+   * and the tail), `[c, h, w]` row-major, by the tail's backward pass in onnxruntime (~4 ms; the
+   * JS reverse-mode pass in `tail.ts`, which the tests compare it with, takes ~100 ms). One
+   * gradient serves every weighting of {@link explainFine}.
    */
-  async fineGradient(ff: FineForward, scorer: Scorer, head: CollapsedHead = this.head): Promise<FineGradient> {
+  async fineGradient(ff: FineForward, scorer: Scorer, head: CollapsedHead = this.head): Promise<Float32Array> {
     const fl = this.requireFine();
-    const { c, h, w } = ff.maps['28x28'];
-    fl.backward ??= loadTailBackward(fl.tail, [c, h, w], [fl.names['28x28'], fl.names['14x14']], { threads: fl.threads });
+    const { c, h, w } = ff.fine;
+    fl.backward ??= loadTailBackward(fl.tail, [c, h, w], [fl.tail.input], { threads: fl.threads });
     const g = await (await fl.backward).run(featureGradient(head, throughNormalisation(ff.raw, scorer.gradient(ff.unit))), ff.acts);
-    return { '28x28': g[fl.names['28x28']], '14x14': g[fl.names['14x14']] };
+    return g[fl.tail.input];
   }
 
   /**
-   * The element-wise mean of the 28x28 maps of `faces` (one session run each): the reference of
-   * {@link explainFine}'s contrastive HiResCAM, e.g. over a study's control faces.
+   * The element-wise mean of the finer layer's maps of `faces` (one session run each): the
+   * reference of {@link explainFine}'s contrastive HiResCAM, e.g. over a study's control faces.
    */
   async meanFineMap(faces: Iterable<RgbImage>): Promise<Feature> {
     let acc: Float64Array | undefined;
@@ -189,7 +177,7 @@ export class Explainer {
     let n = 0;
     for (const face of faces) {
       const { fl, out } = await this.runFine(face);
-      const f = out[fl.names['28x28']];
+      const f = out[fl.tail.input];
       acc ??= new Float64Array(f.data.length);
       dims = f.dims;
       for (let k = 0; k < f.data.length; k++) acc[k] += f.data[k];
@@ -200,20 +188,20 @@ export class Explainer {
   }
 
   /**
-   * Grad-CAM on a finer layer (`layer`, default the 28x28 block), or by `weighting` HiResCAM and,
-   * with a `reference` map of that layer, contrastive HiResCAM (see {@link weightedCam}), from the
-   * exact gradient of the scorer's value with respect to that map (see {@link fineGradient}; pass
-   * it to share one between weightings), upsampled onto the crop where the layer's cells look.
-   * With `R` the mean map of the control faces (see {@link meanFineMap}), the contrastive map
-   * shows where this face differs from the controls in the direction of the positive class,
-   * rather than where aligned faces are strongly activated in general (eyes and nose for every face).
+   * Grad-CAM on the finer layer, or by `weighting` HiResCAM and, with a `reference` map,
+   * contrastive HiResCAM (see {@link weightedCam}), from the exact gradient `G` of the scorer's
+   * value with respect to that map (through the classifier, the L2 normalisation, the linear head
+   * and the tail), upsampled onto the crop where the layer's cells look. With `R` the mean map of
+   * the control faces (see {@link meanFineMap}), the contrastive map shows where this face differs
+   * from the controls in the direction of the positive class, rather than where aligned faces are
+   * strongly activated in general (eyes and nose for every face).
    */
-  async explainFine(ff: FineForward, scorer: Scorer, weighting: CamWeighting = 'gradcam', reference?: ArrayLike<number>, gradient?: FineGradient, layer: FineLayerName = '28x28'): Promise<FaceExplanation> {
-    const g = (gradient ?? (await this.fineGradient(ff, scorer)))[layer];
-    const { c: C, h: H, w: W, data } = ff.maps[layer];
+  async explainFine(ff: FineForward, scorer: Scorer, weighting: CamWeighting = 'gradcam', reference?: ArrayLike<number>, gradient?: Float32Array): Promise<FaceExplanation> {
+    const g = gradient ?? (await this.fineGradient(ff, scorer));
+    const { c: C, h: H, w: W, data } = ff.fine;
     const cam = weightedCam(g, data, C, H, W, weighting, reference);
     const size = this.masks.size;
-    const heat = upsample(cam.cam, W, H, size, size, this.requireFine().grids[layer]);
+    const heat = upsample(cam.cam, W, H, size, size, this.requireFine().grid);
     return { score: scorer.score(ff.unit), cam, heat, size, regions: regionScores(heat, this.masks) };
   }
 

@@ -49,8 +49,10 @@ export async function saveReference(dir: string, reference: ExplainReference): P
 }
 
 /**
- * Reads the bundle folder's reference; undefined when there is none. E_MODEL when the file is
- * malformed or belongs to another backbone, layer or bundle (`bundleId`, when both name one).
+ * Reads the bundle folder's reference; undefined when there is none, or when it was made on
+ * another layer of the backbone (a file from an earlier version: screening then draws plain
+ * HiResCAM, and says so in `cam`; re-running the study writes a current one). E_MODEL when the
+ * file is malformed or belongs to another backbone or bundle (`bundleId`, when both name one).
  */
 export async function loadReference(dir: string, backbone: string, layer: string, bundleId?: string): Promise<ExplainReference | undefined> {
   const file = path.join(dir, REFERENCE_FILE);
@@ -62,7 +64,8 @@ export async function loadReference(dir: string, backbone: string, layer: string
   } catch (err) {
     throw bad((err as Error).message);
   }
-  if (j.backbone !== backbone || j.layer !== layer) throw bad(`it is for backbone "${String(j.backbone)}", layer "${String(j.layer)}", not "${backbone}", "${layer}"`);
+  if (j.backbone !== backbone) throw bad(`it is for backbone "${String(j.backbone)}", not "${backbone}"`);
+  if (j.layer !== layer) return undefined;
   if (bundleId !== undefined && j.bundleId !== undefined && j.bundleId !== bundleId) throw bad(`it was made with model ${String(j.bundleId)}, not this one (${bundleId})`);
   const dims = j.dims;
   if (!Array.isArray(dims) || dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d > 0)) throw bad('"dims" should be three positive integers');

@@ -18,10 +18,10 @@ import { alignedOverlay, photoOverlay, pngDataUrl, type OverlayStyle } from './o
 
 /**
  * The maps `screen --explain` and the web app can draw, all of the final model's positive-class
- * score: `contrastive` (default), HiResCAM on the last 28x28 block against the study's mean
+ * score: `contrastive` (default), HiResCAM on the last 14x14 block against the study's mean
  * control map (`explain-reference.json` beside the bundle; without it, plain `hirescam`);
  * `hirescam`, HiResCAM on that block; `gradcam`, Grad-CAM on the last 7x7 block (Baek et al.'s
- * method); `gradcam-14x14`, Grad-CAM on the last 14x14 block. On planted sets (`npm run bench:explain`)
+ * method); `gradcam-14x14`, Grad-CAM on the 14x14 block. On planted sets (`npm run bench:explain`)
  * only the contrastive map put the planted region first for >= 80% of correctly classified
  * positives; 7x7 Grad-CAM did for about a quarter.
  */
@@ -74,7 +74,7 @@ async function explainerOf(screener: Screener, cam: ScreenCam): Promise<ScreenEx
   const scorer = classifierScorer(screener.bundle.model);
   if (cam === 'gradcam') return { explainer, scorer, cam };
   await explainer.loadFineLayer();
-  const layer = EXPLAIN_DEFAULTS.fineLayers[backbone.spec.name]['28x28'];
+  const layer = EXPLAIN_DEFAULTS.fineLayer[backbone.spec.name];
   const reference = cam === 'contrastive' ? await loadReference(screener.bundle.dir, backbone.spec.name, layer, screener.bundle.id) : undefined;
   if (cam === 'contrastive' && !reference) return { explainer, scorer, cam: 'hirescam' };
   return { explainer, scorer, cam, ...(reference ? { reference: reference.data } : {}) };
@@ -85,9 +85,7 @@ async function overlaysOf({ explainer, scorer, cam, reference }: ScreenExplainer
   const face = photo.aligned.image;
   const explanation = cam === 'gradcam'
     ? (await explainer.explain([face], scorer))[0]
-    : cam === 'gradcam-14x14'
-      ? await explainer.explainFine(await explainer.forwardFine(face), scorer, 'gradcam', undefined, undefined, '14x14')
-      : await explainer.explainFine(await explainer.forwardFine(face), scorer, 'hirescam', reference);
+    : await explainer.explainFine(await explainer.forwardFine(face), scorer, cam === 'gradcam-14x14' ? 'gradcam' : 'hirescam', reference);
   const source = input.bytes ?? input.path;
   if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
   const limits = screener.pipelineRef.config.image;

@@ -23,7 +23,7 @@ import { alignFace } from '../align/index.ts';
 import { decodeImage } from '../image/index.ts';
 import type { Landmarks5, RgbImage, View } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from '../config.ts';
-import { classifierScorer, Explainer, type FaceExplanation, type FaceForward, type FineForward, type FineGradient, type FineLayerName, type Scorer } from './explainer.ts';
+import { classifierScorer, Explainer, type FaceExplanation, type FaceForward, type FineForward, type Scorer } from './explainer.ts';
 import { spearman, unitEmbedding, type CamWeighting } from './gradcam.ts';
 import { headEmbedding } from './head.ts';
 import { alignedOverlay, pngDataUrl } from './overlay.ts';
@@ -292,7 +292,7 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
   try {
     explainer = Explainer.create(pipeline.backbone!);
     // The finer layer carries the study's map; backbones without one fall back to 7x7 Grad-CAM.
-    if (EXPLAIN_DEFAULTS.fineLayers[input.backbone]) await explainer.loadFineLayer();
+    if (EXPLAIN_DEFAULTS.fineLayer[input.backbone]) await explainer.loadFineLayer();
   } catch (err) {
     await pipeline.close();
     throw err;
@@ -320,11 +320,11 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
     }
     const controlFaces = aligned.filter((f, i): f is RgbImage => f !== undefined && sample[i].y === 0);
     const mean = explainer.hasFineLayer && controlFaces.length > 0 ? await explainer.meanFineMap(controlFaces) : undefined;
-    if (mean) reference = { backbone: input.backbone, layer: EXPLAIN_DEFAULTS.fineLayers[input.backbone]['28x28'], dims: [mean.c, mean.h, mean.w], faces: controlFaces.length, data: mean.data };
+    if (mean) reference = { backbone: input.backbone, layer: EXPLAIN_DEFAULTS.fineLayer[input.backbone], dims: [mean.c, mean.h, mean.w], faces: controlFaces.length, data: mean.data };
     // The map every photo gets (see StudyExplanation.cam), and how it is made for any scorer.
     const ref = mean?.data;
     cam = !explainer.hasFineLayer ? 'gradcam' : ref ? 'contrastive' : 'hirescam';
-    const mapOf = async (fwd: FaceForward, scorer: Scorer, head?: ReturnType<typeof randomisedHead>, gradient?: FineGradient): Promise<FaceExplanation> => {
+    const mapOf = async (fwd: FaceForward, scorer: Scorer, head?: ReturnType<typeof randomisedHead>, gradient?: Float32Array): Promise<FaceExplanation> => {
       if (cam === 'gradcam') return explainer.explainForward(fwd, scorer, head);
       const ff = fwd as FineForward;
       return explainer.explainFine(ff, scorer, 'hirescam', ref, gradient ?? (await explainer.fineGradient(ff, scorer, head)));
@@ -377,10 +377,10 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
         if (g && fineMade < o.fineCamPhotos) {
           fineMade++;
           const ff = fwd as FineForward;
-          const both = async (weighting: CamWeighting, layer: FineLayerName) =>
-            regionsOf(await explainer.explainFine(ff, real, weighting, undefined, g, layer), shuffled && gs && (await explainer.explainFine(ff, shuffled, weighting, undefined, gs, layer)));
-          rec.fineCam = await both('gradcam', '14x14');
-          rec.fineHiRes = await both('hirescam', '28x28');
+          const both = async (weighting: CamWeighting) =>
+            regionsOf(await explainer.explainFine(ff, real, weighting, undefined, g), shuffled && gs && (await explainer.explainFine(ff, shuffled, weighting, undefined, gs)));
+          rec.fineCam = await both('gradcam');
+          rec.fineHiRes = await both('hirescam');
         }
       }
       if (photo.y === 1 && subjectCorrect) {

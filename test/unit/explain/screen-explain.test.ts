@@ -119,7 +119,7 @@ describe.skipIf(!ready)('screen explainers', () => {
       await ex.loadFineLayer();
       const mean = await ex.meanFineMap([embedded.aligned.image]);
       await ex.dispose();
-      const layer = EXPLAIN_DEFAULTS.fineLayers.mobilefacenet['28x28'];
+      const layer = EXPLAIN_DEFAULTS.fineLayer.mobilefacenet;
       await saveReference(dir, { backbone: 'mobilefacenet', layer, dims: [mean.c, mean.h, mean.w], faces: 1, data: mean.data });
       const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'explain-out-')), 'heat');
       const result = await screener.screen([{ name: photos[0], path: photos[0] }], { explain: await fileExplainer(screener, out) });
