@@ -2,10 +2,11 @@
  * A backbone's tail for finer Grad-CAM layers (issue 4): the sub-graph between an intermediate
  * feature map (e.g. MobileFaceNet's last 14x14 block) and the `features` output, read back from
  * the built ONNX file as plain weights, and a session of the same model that also returns that
- * intermediate map. `explain/` runs the tail forward and backward in JS (exact gradients: the tail
- * is only convolutions with folded batch norm, PReLU and residual additions), so no second
- * network and no autodiff runtime is needed. Reading the weights from the file the backbone runs
- * keeps the two in step, as `head.ts` does for the linear head.
+ * intermediate map, and the tail's exact backward pass as a second small ONNX graph built from the
+ * same weights (the tail is only convolutions with folded batch norm, PReLU and residual
+ * additions, whose reverse-mode derivatives are ONNX operators again), so no autodiff runtime is
+ * needed. Reading the weights from the file the backbone runs keeps the two in step, as `head.ts`
+ * does for the linear head.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { PhenofaceError } from '../errors.ts';
@@ -172,7 +173,7 @@ export function readFeatureGrid(name: string, to: string, opts: { dir?: string }
 }
 
 /** `[c, h, w]` of every tensor of a tail, from its input's shape (convolution output sizes as onnxruntime computes them). */
-export function tailShapes(tail: GraphTail, input: readonly [number, number, number]): Map<string, [number, number, number]> {
+function tailShapes(tail: GraphTail, input: readonly [number, number, number]): Map<string, [number, number, number]> {
   const shapes = new Map<string, [number, number, number]>([[tail.input, [input[0], input[1], input[2]]]]);
   for (const n of tail.nodes) {
     if (n.op === 'PRelu') shapes.set(n.output, shapes.get(n.input)!);
@@ -193,9 +194,9 @@ export function tailShapes(tail: GraphTail, input: readonly [number, number, num
  * it). Each convolution's backward-data is a ConvTranspose with the same weights, strides, group
  * and padding (the transposed convolution, exactly); PReLU passes `gy` where its input was
  * positive and `slope * gy` elsewhere; a tensor read by several nodes sums their gradients.
- * Exported for tests; see {@link loadTailBackward}.
+ * See {@link loadTailBackward}.
  */
-export function tailBackwardGraph(tail: GraphTail, shapes: ReadonlyMap<string, readonly [number, number, number]>, wanted: readonly string[]): OnnxGraph {
+function tailBackwardGraph(tail: GraphTail, shapes: ReadonlyMap<string, readonly [number, number, number]>, wanted: readonly string[]): OnnxGraph {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxGraph['initializers'] = [{ name: 'zero', dims: [], data: new Float32Array([0]) }];
   const parts = new Map<string, string[]>([[tail.output, ['grad_out']]]);

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { featureGridOf, graphTailOf, loadTailBackward, modelPath, readFeatureGrid } from '../../../src/runtime/index.ts';
 import { encodeOnnxModel, type OnnxGraph, type OnnxNode } from '../../../src/runtime/onnx-proto.ts';
 import { OnnxModel } from '../../../src/runtime/session.ts';
-import { tailBackward, tailForward, type Feature } from '../../../src/explain/tail.ts';
+import type { Feature } from '../../../src/explain/tail.ts';
+import { tailBackward, tailForward } from './js-tail.ts';
 import type { FineForward } from '../../../src/explain/explainer.ts';
 import { random, randomArray } from '../runtime/graph-builder.ts';
 
@@ -193,7 +194,7 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
       const rnd = random(11);
       const face = { width: 112, height: 112, data: Uint8Array.from({ length: 112 * 112 * 3 }, (_, i) => Math.round(128 + 90 * Math.sin(i / 700) + 30 * rnd())) };
       const ff = await ex.forwardFine(face);
-      const { tailForward: jsForward } = await import('../../../src/explain/tail.ts');
+      const { tailForward: jsForward } = await import('./js-tail.ts');
       const tailOf = (ex as unknown as { fineLayer: { tail: Parameters<typeof jsForward>[0] } }).fineLayer.tail;
       const jsActs = jsForward(tailOf, ff.fine);
       const js = jsActs.get('features')!.data;
@@ -211,7 +212,7 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
       const w = randomArray(192, random(4), 1);
       const scorer = classifierScorer({ name: 'linear', decision: (X: Float32Array[]) => X.map((u) => u.reduce((s, v, i) => s + v * w[i], 0)), decisionGradient: () => w } as never);
       // onnxruntime's backward pass (the one in use) equals the JS reverse-mode pass.
-      const { tailBackward: back, tailForward: fwd } = await import('../../../src/explain/tail.ts');
+      const { tailBackward: back, tailForward: fwd } = await import('./js-tail.ts');
       const { featureGradient, throughNormalisation } = await import('../../../src/explain/head.ts');
       const raw = headEmbedding(ex.head.head, js);
       const g = await ex.fineGradient(ff, scorer);
