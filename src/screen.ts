@@ -23,10 +23,13 @@ export interface ScreenInput {
 }
 
 /**
- * Explains one embedded photo (Grad-CAM regions and overlays); provided by `explain/` when asked.
- * Returns fields to merge into the photo's result.
+ * Explains one embedded photo (regions and overlays of a heat map); provided by `explain/` when
+ * asked. Returns fields to merge into the photo's result.
  */
-export type PhotoExplainer = (photo: EmbedResult, input: ScreenInput, index: number) => Promise<Partial<ScreenPhoto>>;
+export type PhotoExplainer = ((photo: EmbedResult, input: ScreenInput, index: number) => Promise<Partial<ScreenPhoto>>) & {
+  /** Frees what the explainer loaded (its inference sessions); call it once the screening is done. */
+  dispose?: () => Promise<void>;
+};
 
 /** Model facts for the web app's model page and `/api/model`. */
 export interface ModelInfo {

@@ -26,8 +26,8 @@ export const run: Command = async (argv, io) => {
   const cam = values.cam === undefined ? undefined : parseScreenCam(values.cam);
   const items = await expandInputs(positionals, io.cwd);
   const screener = await Screener.load(path.resolve(io.cwd, values.model));
+  let explain: PhotoExplainer | undefined;
   try {
-    let explain: PhotoExplainer | undefined;
     if (values.explain) {
       const { fileExplainer } = await import('../explain/screen.ts');
       explain = await fileExplainer(screener, path.resolve(io.cwd, values.explain), cam ? { cam } : {});
@@ -50,6 +50,7 @@ export const run: Command = async (argv, io) => {
     }
     return result.photos.some((p) => p.error) ? EXIT.partial : EXIT.ok;
   } finally {
+    await explain?.dispose?.();
     await screener.close();
   }
 };

@@ -296,7 +296,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         }
       }
       log(`demo: screening ${subject} (${photos.length} photos)...\n`);
-      const result = await screener.screen(photos.map((p) => ({ name: path.join('synth', p.path), path: path.join(synthDir, p.path) })), { explain: explainer });
+      const result = await screener.screen(photos.map((p) => ({ name: path.join('synth', p.path), path: path.join(synthDir, p.path) })), { explain: explainer }).finally(() => explainer?.dispose?.());
       const file = path.join(screenDir, `${subject}.json`);
       await writeFile(file, JSON.stringify(result, null, 1) + '\n');
       const s = truth.subjects[subject];

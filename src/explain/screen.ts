@@ -127,7 +127,7 @@ function stem(name: string): string {
 export async function fileExplainer(screener: Screener, dir: string, opts: ScreenExplainOptions = {}): Promise<PhotoExplainer> {
   const se = await explainerOf(screener, opts.cam ?? EXPLAIN_DEFAULTS.screen.cam);
   await mkdir(dir, { recursive: true });
-  return async (photo, input, index) => {
+  const explain: PhotoExplainer = async (photo, input, index) => {
     const o = await overlaysOf(se, screener, photo, input, opts);
     const base = path.join(dir, `${String(index + 1).padStart(2, '0')}-${stem(input.name)}`);
     const heatmap = `${base}.png`, heatmapAligned = `${base}-aligned.png`;
@@ -135,6 +135,8 @@ export async function fileExplainer(screener: Screener, dir: string, opts: Scree
     await writeFile(heatmapAligned, await encodePng(o.aligned));
     return { ...regionFields(o), heatmap, heatmapAligned, ...(o.cam === 'contrastive' ? { heatmapContrastAligned: heatmapAligned } : {}) };
   };
+  explain.dispose = () => se.explainer.dispose();
+  return explain;
 }
 
 /**
@@ -146,9 +148,15 @@ export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions 
   // Prepared once, on the first photo (the finer layer's session).
   let ready: Promise<ScreenExplainer> | undefined;
   const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? 800 };
-  return async (photo, input) => {
+  const explain: PhotoExplainer = async (photo, input) => {
     const o = await overlaysOf(await (ready ??= explainerOf(screener, opts.cam ?? EXPLAIN_DEFAULTS.screen.cam)), screener, photo, input, o2);
     const heatmapAligned = await pngDataUrl(o.aligned);
     return { ...regionFields(o), heatmap: await pngDataUrl(o.photo), heatmapAligned, ...(o.cam === 'contrastive' ? { heatmapContrastAligned: heatmapAligned } : {}) };
   };
+  explain.dispose = async () => {
+    const prepared = ready;
+    ready = undefined;
+    if (prepared) await (await prepared).explainer.dispose();
+  };
+  return explain;
 }

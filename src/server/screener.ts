@@ -33,6 +33,9 @@ export async function loadScreenService(modelDir: string, warn: (message: string
   return {
     info: () => screener.info(),
     screen: (photos, opts) => screener.screen(photos, opts?.explain && explainer ? { explain: explainer } : {}),
-    close: () => screener.close(),
+    close: async () => {
+      await (explainer as { dispose?: () => Promise<void> } | undefined)?.dispose?.();
+      await screener.close();
+    },
   };
 }

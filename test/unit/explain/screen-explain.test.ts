@@ -100,8 +100,14 @@ describe.skipIf(!ready)('screen explainers', () => {
       expect(p.cam).toBe('hirescam');
       expect(p.contrastRegions).toBeUndefined();
       // Baek et al.'s 7x7 Grad-CAM on request: another map.
-      const g = await screener.screen([{ name: 'upload.jpg', bytes: readFileSync(photos[0]) }], { explain: dataUrlExplainer(screener, { cam: 'gradcam' }) });
+      const gradcam = dataUrlExplainer(screener, { cam: 'gradcam' });
+      const g = await screener.screen([{ name: 'upload.jpg', bytes: readFileSync(photos[0]) }], { explain: gradcam });
       expect(g.photos[0].cam).toBe('gradcam');
+      // dispose frees its sessions; the web app's explainer prepares them again when used after it.
+      await gradcam.dispose!();
+      await gradcam.dispose!();
+      expect((await screener.screen([{ name: 'upload.jpg', bytes: readFileSync(photos[0]) }], { explain: gradcam })).photos[0].regions).toEqual(g.photos[0].regions);
+      await gradcam.dispose!();
       expect(g.photos[0].regions).toHaveLength(REGION_NAMES.length);
       expect(g.photos[0].regions).not.toEqual(p.regions);
     } finally {
