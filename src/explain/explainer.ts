@@ -9,7 +9,7 @@ import type { FittedClassifier } from '../classify/types.ts';
 import type { Backbone } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { toPlanarFloat } from '../image/index.ts';
-import { loadModelWithOutputs, loadTailBackward, readFeatureGrid, readGraphTail, readLinearHead, type FeatureGrid, type GraphTail, type InferenceModel, type TailBackward } from '../runtime/index.ts';
+import { loadModelWithOutputs, loadTailBackward, readFeatureGrid, readGraphTail, readLinearHead, tailReads, type FeatureGrid, type GraphTail, type InferenceModel, type TailBackward } from '../runtime/index.ts';
 import type { RgbImage } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from '../config.ts';
 import { gradCam, unitEmbedding, upsample, weightedCam, type CamResult, type CamWeighting } from './gradcam.ts';
@@ -105,7 +105,7 @@ export class Explainer {
     if (!tensor) throw new PhenofaceError('E_MODEL', `Backbone "${name}" has no finer Grad-CAM layer. Should be one of: ${Object.keys(EXPLAIN_DEFAULTS.fineLayer).join(', ')}.`);
     const tail = readGraphTail(name, tensor);
     // The map and the PReLU inputs (whose signs gate the gradient) come out of the same onnxruntime run.
-    const tensors = [...new Set([tail.input, ...tail.nodes.flatMap((n) => (n.op === 'PRelu' ? [n.input] : []))])];
+    const tensors = [...new Set([tail.input, ...tailReads(tail)])];
     const threads = opts.threads ?? 1;
     this.fineLayer = { tail, tensors, threads, grid: readFeatureGrid(name, tensor), model: await loadModelWithOutputs(name, tensors, { threads }) };
   }

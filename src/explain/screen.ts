@@ -103,12 +103,14 @@ async function overlaysOf({ explainer, scorer, cam, reference }: ScreenExplainer
 }
 
 /**
- * A photo's explanation fields: `regions` (ranked by share, with HPO terms) and `cam`; with the
- * contrastive map, also `contrastRegions` (the same regions, under the name session-3 clients read).
+ * A photo's explanation fields, given where its two overlays went (paths or data URLs): `regions`
+ * (ranked by share, with HPO terms), `cam`, `heatmap` and `heatmapAligned`; with the contrastive
+ * map, also `contrastRegions` and `heatmapContrastAligned` (the same values, under the names
+ * clients of the earlier fields read).
  */
-function regionFields(o: PhotoOverlays): Pick<ScreenPhoto, 'regions' | 'cam' | 'contrastRegions'> {
+function photoFields(o: PhotoOverlays, heatmap: string, heatmapAligned: string): Partial<ScreenPhoto> {
   const regions = rankedRegions(o.explanation.regions);
-  return { regions, cam: o.cam, ...(o.cam === 'contrastive' ? { contrastRegions: regions } : {}) };
+  return { regions, cam: o.cam, heatmap, heatmapAligned, ...(o.cam === 'contrastive' ? { contrastRegions: regions, heatmapContrastAligned: heatmapAligned } : {}) };
 }
 
 /** A file-name stem from a photo's name: its base name without extension, unsafe characters replaced. */
@@ -133,7 +135,7 @@ export async function fileExplainer(screener: Screener, dir: string, opts: Scree
     const heatmap = `${base}.png`, heatmapAligned = `${base}-aligned.png`;
     await writeFile(heatmap, await encodePng(o.photo));
     await writeFile(heatmapAligned, await encodePng(o.aligned));
-    return { ...regionFields(o), heatmap, heatmapAligned, ...(o.cam === 'contrastive' ? { heatmapContrastAligned: heatmapAligned } : {}) };
+    return photoFields(o, heatmap, heatmapAligned);
   };
   explain.dispose = () => se.explainer.dispose();
   return explain;
@@ -150,8 +152,7 @@ export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions 
   const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? 800 };
   const explain: PhotoExplainer = async (photo, input) => {
     const o = await overlaysOf(await (ready ??= explainerOf(screener, opts.cam ?? EXPLAIN_DEFAULTS.screen.cam)), screener, photo, input, o2);
-    const heatmapAligned = await pngDataUrl(o.aligned);
-    return { ...regionFields(o), heatmap: await pngDataUrl(o.photo), heatmapAligned, ...(o.cam === 'contrastive' ? { heatmapContrastAligned: heatmapAligned } : {}) };
+    return photoFields(o, await pngDataUrl(o.photo), await pngDataUrl(o.aligned));
   };
   explain.dispose = async () => {
     const prepared = ready;

@@ -21,4 +21,4 @@ export {
   type Normalisation,
 } from './models.ts';
 export { readLinearHead, type DenseLayer, type LinearHead } from './head.ts';
-export { featureGridOf, graphTailOf, loadModelWithOutputs, loadTailBackward, readFeatureGrid, readGraphTail, type FeatureGrid, type GraphTail, type TailBackward, type TailAdd, type TailConv, type TailNode, type TailPrelu } from './tail.ts';
+export { featureGridOf, graphTailOf, loadModelWithOutputs, loadTailBackward, readFeatureGrid, readGraphTail, tailReads, type FeatureGrid, type GraphTail, type TailBackward, type TailAdd, type TailConv, type TailNode, type TailPrelu } from './tail.ts';

@@ -108,6 +108,30 @@ export function graphTailOf(graph: OnnxGraph, model: string, from: string, to = 
 }
 
 /**
+ * One spatial axis (`d`: 0 rows, 1 columns) of a convolution on an input `size` long: its output
+ * length and the padding before and after, as onnxruntime computes them (`SAME_UPPER` puts the odd
+ * padding pixel at the end).
+ */
+function convAxis(node: TailConv, d: 0 | 1, size: number): { out: number; begin: number; end: number } {
+  const k = node.weightDims[2 + d], s = node.strides[d];
+  if (node.pads === 'SAME_UPPER') {
+    const out = Math.ceil(size / s);
+    const total = Math.max(0, (out - 1) * s + k - size);
+    return { out, begin: Math.floor(total / 2), end: total - Math.floor(total / 2) };
+  }
+  const [begin, end] = [node.pads[d], node.pads[d + 2]];
+  return { out: Math.floor((size + begin + end - k) / s) + 1, begin, end };
+}
+
+/**
+ * The forward tensors a tail's backward pass reads: the PReLU inputs, whose signs gate the
+ * gradient (fetch them as extra outputs of the forward run).
+ */
+export function tailReads(tail: GraphTail): string[] {
+  return [...new Set(tail.nodes.flatMap((n) => (n.op === 'PRelu' ? [n.input] : [])))];
+}
+
+/**
  * Where the cells of a feature map sit on the network's input: cell `i` of an axis is centred on
  * input pixel `offset + stride * i` (pixel centres at integer coordinates). Each convolution
  * multiplies the stride and moves the offset by `stride_in * ((k - 1) / 2 - pad_begin)`.
@@ -145,16 +169,8 @@ export function featureGridOf(graph: OnnxGraph, model: string, to: string): Feat
     } else {
       const x = grids.get(node.input)!;
       const axis = (d: 0 | 1, size: number) => {
-        const k = node.weightDims[2 + d], s = node.strides[d];
-        let out: number, begin: number;
-        if (node.pads === 'SAME_UPPER') {
-          out = Math.ceil(size / s);
-          begin = Math.floor(Math.max(0, (out - 1) * s + k - size) / 2);
-        } else {
-          begin = node.pads[d];
-          out = Math.floor((size + node.pads[d] + node.pads[d + 2] - k) / s) + 1;
-        }
-        return { out, stride: x.stride[d] * s, offset: x.offset[d] + x.stride[d] * ((k - 1) / 2 - begin) };
+        const { out, begin } = convAxis(node, d, size);
+        return { out, stride: x.stride[d] * node.strides[d], offset: x.offset[d] + x.stride[d] * ((node.weightDims[2 + d] - 1) / 2 - begin) };
       };
       const ay = axis(0, x.h), ax = axis(1, x.w);
       grids.set(node.output, { h: ay.out, w: ax.out, stride: [ay.stride, ax.stride], offset: [ay.offset, ax.offset] });
@@ -180,8 +196,7 @@ function tailShapes(tail: GraphTail, input: readonly [number, number, number]): 
     else if (n.op === 'Add') shapes.set(n.output, shapes.get(n.inputs[0])!);
     else {
       const [, h, w] = shapes.get(n.input)!;
-      const size = (d: 0 | 1, x: number) => (n.pads === 'SAME_UPPER' ? Math.ceil(x / n.strides[d]) : Math.floor((x + n.pads[d] + n.pads[d + 2] - n.weightDims[2 + d]) / n.strides[d]) + 1);
-      shapes.set(n.output, [n.weightDims[0], size(0, h), size(1, w)]);
+      shapes.set(n.output, [n.weightDims[0], convAxis(n, 0, h).out, convAxis(n, 1, w).out]);
     }
   }
   return shapes;
@@ -210,7 +225,6 @@ function tailBackwardGraph(tail: GraphTail, shapes: ReadonlyMap<string, readonly
     return sum;
   };
   const add = (t: string, g: string) => parts.set(t, [...(parts.get(t) ?? []), g]);
-  const gated: string[] = [];
   for (let i = tail.nodes.length - 1; i >= 0; i--) {
     const n = tail.nodes[i];
     const gy = gradOf(n.output);
@@ -223,25 +237,19 @@ function tailBackwardGraph(tail: GraphTail, shapes: ReadonlyMap<string, readonly
     const out = `g${k++}`;
     if (n.op === 'PRelu') {
       initializers.push({ name: `${out}/slope`, dims: [1, n.slope.length, 1, 1], data: n.slope });
-      gated.push(n.input);
       nodes.push({ op: 'Greater', inputs: [n.input, 'zero'], outputs: [`${out}/positive`] });
       nodes.push({ op: 'Mul', inputs: [gy, `${out}/slope`], outputs: [`${out}/scaled`] });
       nodes.push({ op: 'Where', inputs: [`${out}/positive`, gy, `${out}/scaled`], outputs: [out] });
     } else {
       const [, h, w] = shapes.get(n.input)!;
-      const [, oh, ow] = shapes.get(n.output)!;
+      const [ay, ax] = [convAxis(n, 0, h), convAxis(n, 1, w)];
       const [, , kh, kw] = n.weightDims;
       const [sy, sx] = n.strides;
-      let pads: number[];
-      if (n.pads === 'SAME_UPPER') {
-        const th = Math.max(0, (oh - 1) * sy + kh - h), tw = Math.max(0, (ow - 1) * sx + kw - w);
-        pads = [Math.floor(th / 2), Math.floor(tw / 2), th - Math.floor(th / 2), tw - Math.floor(tw / 2)];
-      } else pads = [...n.pads];
       initializers.push({ name: `${out}/weight`, dims: [...n.weightDims], data: n.weight });
       nodes.push({ op: 'ConvTranspose', inputs: [gy, `${out}/weight`], outputs: [out], attributes: {
-        kernel_shape: { ints: [kh, kw] }, strides: { ints: [sy, sx] }, dilations: { ints: [1, 1] }, group: { i: n.group }, pads: { ints: pads },
+        kernel_shape: { ints: [kh, kw] }, strides: { ints: [sy, sx] }, dilations: { ints: [1, 1] }, group: { i: n.group }, pads: { ints: [ay.begin, ax.begin, ay.end, ax.end] },
         // the rows and columns the forward convolution's stride dropped at the end
-        output_padding: { ints: [h - ((oh - 1) * sy + kh - pads[0] - pads[2]), w - ((ow - 1) * sx + kw - pads[1] - pads[3])] },
+        output_padding: { ints: [h - ((ay.out - 1) * sy + kh - ay.begin - ay.end), w - ((ax.out - 1) * sx + kw - ax.begin - ax.end)] },
       } });
     }
     add(n.input, out);
@@ -254,14 +262,14 @@ function tailBackwardGraph(tail: GraphTail, shapes: ReadonlyMap<string, readonly
   }
   return {
     name: 'tail-backward', nodes, initializers,
-    inputs: [{ name: 'grad_out', dims: dims(tail.output) }, ...[...new Set(gated)].map((t) => ({ name: t, dims: dims(t) }))],
+    inputs: [{ name: 'grad_out', dims: dims(tail.output) }, ...tailReads(tail).map((t) => ({ name: t, dims: dims(t) }))],
     outputs: wanted.map((t) => ({ name: `grad:${t}`, dims: dims(t) })),
   };
 }
 
 /** A tail's backward pass in onnxruntime (see {@link loadTailBackward}). */
 export interface TailBackward {
-  /** The forward-pass tensors it reads (the PReLU inputs): fetch them as extra outputs of the forward run. */
+  /** The forward-pass tensors it reads ({@link tailReads}). */
   readonly reads: readonly string[];
   /** Gradients at the `wanted` tensors, given the gradient at the tail's output and the forward tensors it reads. */
   run(gOut: ArrayLike<number>, acts: ReadonlyMap<string, { data: Float32Array }>): Promise<Record<string, Float32Array>>;

@@ -10,7 +10,7 @@ import { encodeOnnxModel, type OnnxGraph, type OnnxNode } from '../../../src/run
 import { OnnxModel } from '../../../src/runtime/session.ts';
 import type { Feature } from '../../../src/explain/tail.ts';
 import { tailBackward, tailForward } from './js-tail.ts';
-import type { FineForward } from '../../../src/explain/explainer.ts';
+import type { Explainer, FineForward } from '../../../src/explain/explainer.ts';
 import { random, randomArray } from '../runtime/graph-builder.ts';
 
 /**
@@ -125,14 +125,24 @@ describe('backbone tail (Grad-CAM finer layer)', () => {
 });
 
 const built = existsSync(modelPath('mobilefacenet'));
+
+/** Runs `fn` with an explainer of the built MobileFaceNet, its finer layer loaded, and frees both after. */
+async function withExplainer(fn: (ex: Explainer) => Promise<void>): Promise<void> {
+  const { Explainer: E } = await import('../../../src/explain/explainer.ts');
+  const { Backbone } = await import('../../../src/embed/index.ts');
+  const backbone = await Backbone.load('mobilefacenet', { threads: 1 });
+  const ex = E.create(backbone);
+  try {
+    await ex.loadFineLayer();
+    await fn(ex);
+  } finally {
+    await ex.dispose();
+    await backbone.dispose();
+  }
+}
 describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
   it('draws each cell where it looks: a small mark on the face moves the cells centred on it (measured, not assumed)', async () => {
-    const { Explainer } = await import('../../../src/explain/explainer.ts');
-    const { Backbone } = await import('../../../src/embed/index.ts');
-    const backbone = await Backbone.load('mobilefacenet', { threads: 1 });
-    const ex = Explainer.create(backbone);
-    await ex.loadFineLayer();
-    try {
+    await withExplainer(async (ex) => {
       const fine = readFeatureGrid('mobilefacenet', 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add');
       expect(fine).toEqual({ stride: [8, 8], offset: [7, 7] });
       expect(readFeatureGrid('mobilefacenet', 'MobileFaceNet/MobileFaceNet/Conv2d_2_InvResBlock_4/Add')).toEqual({ stride: [4, 4], offset: [3, 3] });
@@ -176,21 +186,14 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
       const mean = (m: number[][]) => m.flat().reduce((a, v) => a + Math.abs(v), 0) / m.flat().length;
       layers.forEach((l, k) => { for (const axis of [0, 1]) expect(Math.abs(err[k][axis]), `${l.name} axis ${axis}`).toBeLessThan(0.35); });
       expect(mean(err)).toBeLessThan(mean(centred) - 0.05);
-    } finally {
-      await ex.dispose();
-      await backbone.dispose();
-    }
+    });
   }, 60_000);
 
   it('its JS tail reproduces the model\'s 7x7 features; the onnxruntime backward pass equals the JS one and gives the score\'s directional derivatives', async () => {
-    const { Explainer, classifierScorer } = await import('../../../src/explain/explainer.ts');
-    const { Backbone } = await import('../../../src/embed/index.ts');
+    const { classifierScorer } = await import('../../../src/explain/explainer.ts');
     const { headEmbedding } = await import('../../../src/explain/head.ts');
     const { unitEmbedding } = await import('../../../src/explain/gradcam.ts');
-    const backbone = await Backbone.load('mobilefacenet', { threads: 1 });
-    const ex = Explainer.create(backbone);
-    await ex.loadFineLayer();
-    try {
+    await withExplainer(async (ex) => {
       const rnd = random(11);
       const face = { width: 112, height: 112, data: Uint8Array.from({ length: 112 * 112 * 3 }, (_, i) => Math.round(128 + 90 * Math.sin(i / 700) + 30 * rnd())) };
       const ff = await ex.forwardFine(face);
@@ -259,9 +262,6 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
       expect(none.regions.every((r) => r.share === 0)).toBe(true);
       await expect(ex.explainFine(ff, scorer, 'gradcam', ref, g)).rejects.toThrow(/HiResCAM/);
       await expect(ex.explainFine(ff, scorer, 'hirescam', ref.subarray(1), g)).rejects.toThrow(/values/);
-    } finally {
-      await ex.dispose();
-      await backbone.dispose();
-    }
+    });
   }, 60_000);
 });
