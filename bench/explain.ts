@@ -154,13 +154,14 @@ for (const [region, names] of Object.entries(PLANTED).filter(([r]) => !only || o
   const x = study.explanation!;
   const sum = (rec: Record<string, number> | null | undefined) => (rec ? names.reduce((s, n) => s + rec[n], 0) : null);
   const rate = (t: TopRegionCounts | null): Rate | null => (t ? { real: sum(t.real)!, shuffled: sum(t.shuffled), n: t.photos } : null);
-  const r = { region, cam: x.cam, primary: rate(x.topRegion)!, gradcam: rate(x.gradcamTop), fine: rate(x.fineCamTop), hires: rate(x.fineHiResTop), maps: rate(x.occlusionMapTop) };
+  const counts: Record<Key, TopRegionCounts | null> = { primary: x.topRegion, gradcam: x.gradcamTop, fine: x.fineCamTop, hires: x.fineHiResTop, maps: x.occlusionMapTop };
+  const r = { region, cam: x.cam, ...(Object.fromEntries(METHODS.map((m) => [m.key, rate(counts[m.key])])) as Record<Key, Rate | null>) };
   results.push(r);
   const tops = (rec: Record<string, number>) => Object.entries(rec).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pctOf(v)}`).join(', ');
   console.log(`study ${region} (strength 0.6): ${((performance.now() - t) / 1000).toFixed(0)} s; photo AUC ${study.result.photo.auc.value?.toFixed(3)} ` +
     `[${study.result.photo.auc.ci95?.map((v) => v.toFixed(3)).join(', ')}], subject AUC ${study.result.subject.auc.value?.toFixed(3)}; chance for the planted region ${pctOf(names.length / 9)}`);
   for (const m of METHODS) {
-    const t = m.key === 'primary' ? x.topRegion : m.key === 'gradcam' ? x.gradcamTop : m.key === 'fine' ? x.fineCamTop : m.key === 'hires' ? x.fineHiResTop : x.occlusionMapTop;
+    const t = counts[m.key];
     const v = r[m.key];
     if (t && v) console.log(`  ${m.key === 'primary' ? `${x.cam} (the study's map)` : m.name}: planted region top for ${pctOf(v.real)} of ${v.n} correctly classified positive photos (shuffled-label model ${pctOf(v.shuffled)}); tops: ${tops(t.real)}`);
   }
