@@ -6,6 +6,7 @@
  * the configuration and versions needed to reproduce it.
  */
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { ModelBundle } from '../classify/bundle.ts';
 import type { Dataset, LeakageReport, PhotoResult } from '../data/index.ts';
 import type { Estimate, GroupMetrics, LevelMetrics, StudyResult } from '../evaluate/crossval.ts';
@@ -25,6 +26,15 @@ export interface ReportInput {
   options: { folds?: number; repeats?: number; seed?: number; classifier?: string; backbone?: string; prevalence?: number; synthetic?: boolean; frontalOnly?: boolean };
   /** Extra HTML sections (e.g. the explanation analysis), already escaped. */
   sections?: { id: string; title: string; html: string }[];
+}
+
+/**
+ * An error message with the photo's absolute path, and the data set's folder, replaced by the path
+ * as the manifest wrote it: a report is shared, and server paths say where patients' photos live.
+ */
+export function relativeToDataset(message: string, item: { path: string; absPath: string }, root: string): string {
+  const folder = root.endsWith(path.sep) ? root : root + path.sep;
+  return message.split(item.absPath).join(item.path).split(folder).join('');
 }
 
 /** Escapes text for HTML. */
@@ -119,7 +129,7 @@ ${options.synthetic ? '<p class="banner"><strong>Synthetic data.</strong> This s
 <section id="data"><h2>Data</h2>
 <table><caption>Subjects and photos per class (views as given in the manifest)</caption><tr><th></th><th>Subjects</th><th>Photos</th><th>Frontal</th><th>Oblique</th><th>Profile</th><th>Not given</th></tr>${classRows}</table>
 <p>${used.length} photos of ${new Set(used.map((p) => p.item.subject)).size} people entered the analysis${options.frontalOnly ? ' (frontal photos only)' : ''}; views used (manifest, else estimated from the face): ${Object.entries(estimatedViews).map(([k, v]) => `${esc(k)} ${v}`).join(', ')}.</p>
-${failed.length ? `<details><summary>${failed.length} photos without a usable face (excluded)</summary><table><tr><th>Photo</th><th>Subject</th><th>Code</th><th>Reason</th></tr>${failed.map((p) => `<tr><td style="text-align:left">${esc(p.item.path)}</td><td>${esc(p.item.subject)}</td><td>${esc(p.error!.code)}</td><td style="text-align:left">${esc(p.error!.message)}</td></tr>`).join('')}</table></details>` : '<p>Every photo had a usable face.</p>'}
+${failed.length ? `<details><summary>${failed.length} photos without a usable face (excluded)</summary><table><tr><th>Photo</th><th>Subject</th><th>Code</th><th>Reason</th></tr>${failed.map((p) => `<tr><td style="text-align:left">${esc(p.item.path)}</td><td>${esc(p.item.subject)}</td><td>${esc(p.error!.code)}</td><td style="text-align:left">${esc(relativeToDataset(p.error!.message, p.item, dataset.root))}</td></tr>`).join('')}</table></details>` : '<p>Every photo had a usable face.</p>'}
 </section>
 
 <section id="results"><h2>Results</h2>

@@ -6,6 +6,20 @@
 import * as ort from 'onnxruntime-node';
 import { PhenofaceError } from '../errors.ts';
 
+disableRuntimeTelemetry();
+
+/**
+ * Turns off onnxruntime's telemetry, which otherwise writes a device id and a SQLite database of
+ * loaded models under `~/.cache/Microsoft/DeveloperTools/.onnxruntime`. onnxruntime-node has no API
+ * for it; its native library reads `ORT_DISABLE_TELEMETRY` from the process environment when its
+ * first session is created. Worker threads share the process environment but not `process.env`
+ * writes, so the main thread must call this before any worker creates a session: the CLI's entry
+ * point and every main-thread import of this module do.
+ */
+export function disableRuntimeTelemetry(): void {
+  process.env.ORT_DISABLE_TELEMETRY = '1';
+}
+
 /** A dense float32 tensor in row-major order. */
 export interface Tensor {
   data: Float32Array;
