@@ -205,6 +205,30 @@ export interface ServerConfig {
   maxBufferedBytes: number;
   /** Whole-request deadline (slow uploads included), in milliseconds. */
   requestTimeoutMs: number;
+  /**
+   * Shortest time an upload may take to arrive, in milliseconds, however small it is. Covers a
+   * slow start (TCP slow start, a phone waking its radio) before the per-MB allowance matters.
+   */
+  uploadMinMs: number;
+  /**
+   * Time allowed per MB (2^20 bytes) of an upload, in milliseconds: the Content-Length when given
+   * (capped at the largest request the limits allow), otherwise the bytes received so far. 2 s/MB
+   * asks for 0.5 MB/s (4 Mbit/s), which a hospital network or a phone on Wi-Fi sustains; a client
+   * slower than that is cut off (408) rather than holding a connection and its bytes in memory.
+   * An upload's deadline is max(uploadMinMs, uploadMsPerMB x MB), never beyond requestTimeoutMs.
+   */
+  uploadMsPerMB: number;
+  /**
+   * Uploads one client address may send at once. The web page sends one request at a time, so a
+   * handful allows a few tabs; more is a client holding connections open. Behind a reverse proxy
+   * every client shares the proxy's address, so raise it there.
+   */
+  maxUploadsPerClient: number;
+  /**
+   * On shutdown, how long responses already being written may take, in milliseconds, before every
+   * connection is closed. Uploads still arriving are refused at once: no screening has begun on them.
+   */
+  shutdownGraceMs: number;
   /** Shortest access token accepted, in characters (16 random hex characters = 64 bits). */
   minTokenLength: number;
 }
@@ -220,6 +244,10 @@ export const SERVER_DEFAULTS: Readonly<ServerConfig> = Object.freeze({
   queueSize: 8,
   maxBufferedBytes: 400 * 1024 * 1024,
   requestTimeoutMs: 120_000,
+  uploadMinMs: 10_000,
+  uploadMsPerMB: 2_000,
+  maxUploadsPerClient: 4,
+  shutdownGraceMs: 1_000,
   minTokenLength: 16,
 });
 

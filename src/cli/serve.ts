@@ -1,15 +1,16 @@
 /**
  * `phenoface serve --model DIR/model [--host 127.0.0.1] [--port 8080] [--token T] [--keep DIR]`:
- * the local web application (issue 6; CLI contract "serve"). Listens on loopback by default; any
- * other address requires an access token (`--token`, or the PHENOFACE_TOKEN environment variable)
- * and is refused without one (E_CONFIG, exit code 2). Runs until SIGINT/SIGTERM.
+ * the local web application (CLI contract "serve"). Listens on loopback by default; any other
+ * address requires an access token (`--token`, or the PHENOFACE_TOKEN environment variable) and is
+ * refused without one (E_CONFIG, exit code 2). Runs until SIGINT/SIGTERM; stopping does not wait
+ * for uploads still arriving (the server refuses them and closes every connection after a short grace).
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import { checkBinding, isLoopbackHost } from '../server/access.ts';
 import { buildServer, DEFAULT_WEB_ROOT } from '../server/app.ts';
+import { prepareKeepDir } from '../server/keep.ts';
 import { SERVER_DEFAULTS } from '../config.ts';
 import type { ScreenService } from '../server/types.ts';
 import { WorkerScreenService } from '../server/worker-service.ts';
@@ -35,7 +36,8 @@ patient, and read the screening result with its explanation.
            photos are processed in memory and never written to disk or logs)
 
 Limits: ${SERVER_DEFAULTS.maxFiles} photos a request, ${SERVER_DEFAULTS.maxFileBytes / 1024 / 1024} MB and ${SERVER_DEFAULTS.maxPixels / 1e6} megapixels a photo; ${SERVER_DEFAULTS.concurrency} screenings
-at a time with ${SERVER_DEFAULTS.queueSize} waiting, then "busy" (HTTP 503).
+at a time with ${SERVER_DEFAULTS.queueSize} waiting, then "busy" (HTTP 503). An upload must arrive within
+${SERVER_DEFAULTS.uploadMsPerMB / 1000} s per MB (at least ${SERVER_DEFAULTS.uploadMinMs / 1000} s), and one address may send ${SERVER_DEFAULTS.maxUploadsPerClient} at once.
 `;
 
 /** What the command needs from outside, injected so tests run it with a fake service. */
@@ -106,7 +108,7 @@ export function serveCommand(deps: ServeDeps = { loadService: loadRealService })
     let keepDir: string | undefined;
     if (values.keep !== undefined) {
       keepDir = path.resolve(io.cwd, values.keep);
-      await mkdir(keepDir, { recursive: true, mode: 0o700 });
+      await prepareKeepDir(keepDir);
       io.err(`Keeping every screened photo and result in ${keepDir} (--keep). Delete them when no longer needed.\n`);
     }
     const webRoot = deps.webRoot ?? DEFAULT_WEB_ROOT;

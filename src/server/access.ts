@@ -55,3 +55,42 @@ export function sameOrigin(origin: string | undefined, hostHeader: string | unde
     return false;
   }
 }
+
+/** Where the API lives; everything below it needs the token (when one is set). */
+export const API_PREFIX = '/api';
+
+/** Rounds of percent-decoding {@link normalisedPath} applies: enough for any encoding a proxy chain adds. */
+const DECODE_ROUNDS = 8;
+
+/**
+ * The path a request target names once every layer that might read it leniently has had its say:
+ * the scheme and authority of an absolute-form target dropped, the query and fragment cut off,
+ * percent-escapes decoded again and again (`%2561` -> `%61` -> `a`), backslashes read as slashes,
+ * `;parameters`, empty and `.` segments dropped, `..` applied, and lower case. Used to decide
+ * whether a request *looks like* the API, so that a 404 for such a path needs the token too and
+ * cannot be used to map the API without it. Access to the API's routes themselves never depends
+ * on it: they are guarded by the scope they are registered in.
+ */
+export function normalisedPath(target: string): string {
+  let p = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '');
+  for (let round = 0; ; round++) {
+    p = p.split(/[?#]/, 1)[0];
+    const decoded = p.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (decoded === p || round === DECODE_ROUNDS) break;
+    p = decoded;
+  }
+  const segments: string[] = [];
+  for (const raw of p.replace(/\\/g, '/').toLowerCase().split('/')) {
+    // Whitespace and control characters cannot be part of a route name; a lenient parser drops them.
+    const segment = raw.split(';', 1)[0].replace(/[\s\p{Cc}]+/gu, '');
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  return `/${segments.join('/')}`;
+}
+
+/** True when a path (a route pattern or a {@link normalisedPath}) is `/api` or below it. */
+export function isApiPath(p: string): boolean {
+  return p === API_PREFIX || p.startsWith(`${API_PREFIX}/`);
+}

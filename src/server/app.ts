@@ -1,28 +1,33 @@
 /**
- * The web application's HTTP server (issue 6; CLI contract "HTTP API of serve"): a JSON API
+ * The web application's HTTP server (CLI contract "HTTP API of serve"): a JSON API
  * (`GET /api/health`, `GET /api/model`, `POST /api/screen`) and the built UI from `web/dist`.
  *
- * Privacy and abuse, as the issue asks: photos are read into memory and handed to the injected
- * {@link ScreenService}; nothing is written to disk unless `keepDir` is set, and the access log
- * names neither files nor results. Every response carries a strict Content-Security-Policy (the
- * page can reach nothing but its own origin). Uploads are bounded per file, per request, in
- * pixels and in total bytes held, and screenings pass through a bounded queue (503 with
- * Retry-After when full).
+ * Access: the API's routes live in one encapsulated scope whose own hook checks the token (and,
+ * on loopback without a token, the Origin), so a handler of the API runs only after that check,
+ * whatever spelling of its path the router accepted. Other paths that look like the API once
+ * normalised need the token too, even to learn that they do not exist.
+ *
+ * Privacy and abuse: photos are read into memory and handed to the injected {@link ScreenService};
+ * nothing is written to disk unless `keepDir` is set, and the access log names neither files nor
+ * results. Every response carries a strict Content-Security-Policy (the page can reach nothing but
+ * its own origin). Uploads are bounded per file, per request, in pixels, in total bytes held, in
+ * time (a deadline that grows with the size) and in number per client address; a screening joins
+ * the bounded queue only once its upload has arrived (503 with Retry-After when full). A refusal
+ * sent before the body has arrived closes the connection, so an unread body cannot hold it open.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import type { ScreenResult } from '../screen-types.ts';
-import { bearerMatches, checkBinding, hostName, isLoopbackHost, sameOrigin } from './access.ts';
+import { API_PREFIX, bearerMatches, checkBinding, hostName, isApiPath, isLoopbackHost, normalisedPath, sameOrigin } from './access.ts';
 import { SERVER_DEFAULTS, type ServerConfig } from '../config.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
+import { checkKeepDir, keepScreening } from './keep.ts';
 import { ScreeningQueue } from './queue.ts';
-import { ByteBudget, readPhotos, type ReadPhoto } from './upload.ts';
+import { ByteBudget, readPhotos, UploadsInFlight, type ReadPhoto, type Upload } from './upload.ts';
 import type { HealthResponse, ScreenService } from './types.ts';
 
 /** Where `npm run build:web` writes the UI. */
@@ -72,43 +77,97 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'permissions-policy': 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()',
 });
 
-const isApi = (url: string) => url === '/api' || url.startsWith('/api/') || url.startsWith('/api?');
-
 /** Builds the server (not yet listening). Close it with `app.close()`; the service is not closed. */
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const cfg: ServerConfig = { ...SERVER_DEFAULTS, ...opts.config };
-  const queue = new ScreeningQueue(cfg.concurrency, cfg.queueSize);
-  const budget = new ByteBudget(cfg.maxBufferedBytes, () => queue.retryAfterSec());
   checkBinding(cfg.host, opts.token, cfg.minTokenLength);
-  // Without a token (loopback only), a browser page from another site is the threat: refuse
-  // foreign Host names (DNS rebinding) and cross-origin posts. With a token, the token decides, and
-  // a reverse proxy may rewrite Host and Origin freely.
-  const browserChecks = opts.token === undefined;
-  const webRoot = opts.webRoot ?? DEFAULT_WEB_ROOT;
-
+  if (opts.keepDir !== undefined) await checkKeepDir(opts.keepDir);
+  const state: ServerState = {
+    cfg,
+    opts,
+    queue: new ScreeningQueue(cfg.concurrency, cfg.queueSize),
+    uploads: new UploadsInFlight(cfg),
+    budget: new ByteBudget(cfg.maxBufferedBytes),
+  };
   const app = Fastify({
     logger: false,
     bodyLimit: 64 * 1024, // non-multipart bodies: the API takes none
     requestTimeout: cfg.requestTimeoutMs,
     trustProxy: false,
+    // A path matches a route only as spelled, once percent-decoded: no case folding, no merged or
+    // trailing slashes (nor `;` parameters: Fastify's default). Other spellings of an API path fall
+    // to the not-found handler, which checks access as the API does.
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
   });
+  // Multipart is the only body the API reads, and it is read by the handler under an upload's
+  // deadline. Without the JSON and text parsers, any other body is refused (415) before it is read,
+  // instead of being awaited for as long as its sender likes.
+  app.removeAllContentTypeParsers();
   // Size overruns are detected by `readPhotos` (truncated stream) so they get our message.
   await app.register(multipart, { limits: { fileSize: cfg.maxFileBytes, files: cfg.maxFiles }, throwFileSizeLimit: false });
+  // Root hooks first: the API scope registered below inherits them.
+  addRequestChecks(app, state);
+  addResponseHandling(app, state);
+  await app.register(async (api) => apiRoutes(api, state), { prefix: API_PREFIX });
+  await addWebUi(app, opts.webRoot ?? DEFAULT_WEB_ROOT);
+  addShutdown(app, state);
+  return app;
+}
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.headers(SECURITY_HEADERS);
-    if (browserChecks && !isLoopbackHost(hostName(request.headers.host))) {
-      throw new ApiError(403, 'E_FORBIDDEN', `Host "${request.headers.host ?? ''}" is not accepted by a server on ${cfg.host}. Expected localhost or 127.0.0.1.`);
-    }
-    if (!isApi(request.url)) return;
-    reply.header('cache-control', 'no-store');
-    if (opts.token !== undefined && !bearerMatches(request.headers.authorization, opts.token)) {
+/** What the parts of one server share. */
+interface ServerState {
+  cfg: ServerConfig;
+  opts: ServerOptions;
+  queue: ScreeningQueue;
+  uploads: UploadsInFlight;
+  budget: ByteBudget;
+}
+
+/**
+ * True when a request is for the API: its matched route is under `/api`, or its path is, once
+ * normalised; so `/API/x`, `/x/../api/x` and `/%2561pi/x` count though no route matches them.
+ */
+function looksLikeApi(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url;
+  return (route !== undefined && isApiPath(route)) || isApiPath(normalisedPath(request.url));
+}
+
+/**
+ * The check every API request passes: the token when the server has one; without one (loopback
+ * only), the Origin of anything but GET/HEAD, since a page of another site is then the threat.
+ * With a token the token decides, and a reverse proxy may rewrite Host and Origin freely.
+ */
+function checkApiAccess(request: FastifyRequest, reply: FastifyReply, token: string | undefined): void {
+  reply.header('cache-control', 'no-store');
+  if (token !== undefined) {
+    if (!bearerMatches(request.headers.authorization, token)) {
       const given = request.headers.authorization === undefined ? 'No Authorization header' : 'The access token is wrong';
       throw new ApiError(401, 'E_UNAUTHORIZED', `${given}. Expected "Authorization: Bearer <token>" with the token the server was started with.`, { 'www-authenticate': 'Bearer' });
     }
-    if (browserChecks && request.method !== 'GET' && request.method !== 'HEAD' && !sameOrigin(request.headers.origin, request.headers.host)) {
-      throw new ApiError(403, 'E_FORBIDDEN', `Cross-origin request from "${request.headers.origin}" refused. Expected requests from this server's own page.`);
+  } else if (request.method !== 'GET' && request.method !== 'HEAD' && !sameOrigin(request.headers.origin, request.headers.host)) {
+    throw new ApiError(403, 'E_FORBIDDEN', `Cross-origin request from "${request.headers.origin}" refused. Expected requests from this server's own page.`);
+  }
+}
+
+/** Security headers and the Host check on every request; the API check on anything that looks like the API. */
+function addRequestChecks(app: FastifyInstance, { cfg, opts }: ServerState): void {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    // Without a token, refuse foreign Host names: a DNS-rebinding page would send its own.
+    if (opts.token === undefined && !isLoopbackHost(hostName(request.headers.host))) {
+      throw new ApiError(403, 'E_FORBIDDEN', `Host "${request.headers.host ?? ''}" is not accepted by a server on ${cfg.host}. Expected localhost or 127.0.0.1.`);
     }
+    if (looksLikeApi(request)) checkApiAccess(request, reply, opts.token);
+  });
+}
+
+/** Connection handling, the access log, the error and not-found answers. */
+function addResponseHandling(app: FastifyInstance, { opts }: ServerState): void {
+  app.addHook('onSend', async (request, reply) => {
+    // An answer sent before the body has arrived (a refusal, a cut-off upload) closes the
+    // connection: otherwise Node reads and drops the rest of the body, for as long as the client
+    // cares to trickle it.
+    if (request.raw.complete === false) reply.header('connection', 'close');
   });
 
   if (opts.log) {
@@ -121,21 +180,33 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   app.setErrorHandler(async (err, request, reply) => {
     const e = toApiError(err);
-    if (e.status >= 500 && e.code === 'E_INTERNAL') {
-      // The code and class only: messages may name patients' files.
-      opts.log?.(`error: ${request.method} ${request.routeOptions.url ?? '-'}: ${(err as Error)?.name ?? 'Error'} ${(err as { code?: string })?.code ?? ''}`.trimEnd());
+    if (e.status >= 500 && e.code !== 'E_BUSY') {
+      // The class and system code only: messages may name patients' files.
+      const origin = err instanceof ApiError && err.cause !== undefined ? err.cause : err;
+      opts.log?.(`error: ${request.method} ${request.routeOptions.url ?? '-'}: ${e.code} ${(origin as Error)?.name ?? 'Error'} ${(origin as { code?: string })?.code ?? ''}`.trimEnd());
     }
     return reply.code(e.status).headers(e.headers).send(errorBody(e));
   });
 
   app.setNotFoundHandler(async (request, reply) => {
-    if (isApi(request.url)) {
+    if (looksLikeApi(request)) {
+      // Checked here too, not only in the hook: whether a path exists is for token holders to learn.
+      checkApiAccess(request, reply, opts.token);
       return reply.code(404).send(errorBody(new ApiError(404, 'E_NOT_FOUND', `No API route ${request.method} ${request.url.split('?')[0]}. Expected GET /api/health, GET /api/model or POST /api/screen.`)));
     }
     return reply.code(404).type('text/plain; charset=utf-8').send('Not found.');
   });
+}
 
-  app.get('/api/health', async (): Promise<HealthResponse> => {
+/**
+ * The API, in its own scope: the hook below runs for every route of the scope, however the path
+ * was spelled, so no handler here can run without the access check.
+ */
+async function apiRoutes(api: FastifyInstance, state: ServerState): Promise<void> {
+  const { cfg, opts, queue } = state;
+  api.addHook('onRequest', async (request, reply) => checkApiAccess(request, reply, opts.token));
+
+  api.get('/health', async (): Promise<HealthResponse> => {
     const info = opts.service.info();
     return {
       contract: 1,
@@ -147,28 +218,84 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     };
   });
 
-  app.get('/api/model', async () => ({ contract: 1, ...opts.service.info() }));
+  api.get('/model', async () => ({ contract: 1, ...opts.service.info() }));
 
-  app.post('/api/screen', async (request: FastifyRequest<{ Querystring: { explain?: string } }>, reply: FastifyReply) => {
-    const admission = queue.tryAdmit();
-    if (!admission) {
-      const state = queue.state;
-      throw new ApiError(503, 'E_BUSY', `The server is busy (${state.running} screenings running, ${state.waiting} waiting). Try again shortly.`, { 'retry-after': String(queue.retryAfterSec()) });
-    }
+  api.post('/screen', async (request: FastifyRequest<{ Querystring: { explain?: string } }>, reply: FastifyReply) => {
     let held = 0;
     try {
-      const photos = await readPhotos(request, cfg, budget, (n) => { held += n; });
+      const photos = await receivePhotos(request, state, (n) => { held += n; });
       const explain = !['0', 'false', 'no'].includes(String(request.query.explain ?? '').toLowerCase());
-      const result = await admission.run(() => opts.service.screen(photos.map(({ name, bytes }) => ({ name, bytes })), { explain }));
-      if (opts.keepDir) await keep(opts.keepDir, photos, result);
+      const result = await screenInQueue(state, photos, explain);
+      if (opts.keepDir) await keepScreening(opts.keepDir, photos, result);
       if (!result.photos.some((p) => p.error === undefined)) throw noUsablePhoto(result);
       return reply.send(result);
     } finally {
-      budget.give(held);
-      admission.leave();
+      state.budget.give(held);
     }
   });
+}
 
+/** The client's address (IPv4-mapped IPv6 written as IPv4, so one client has one key). */
+function clientAddress(request: FastifyRequest): string {
+  return request.ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+}
+
+/** The Content-Length the client declared, when it declared one. */
+function declaredLength(request: FastifyRequest): number | undefined {
+  const n = Number(request.headers['content-length']);
+  return request.headers['content-length'] !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * Reads the request's photos as one upload of its client: refused (503) when that address has as
+ * many arriving as allowed, cut (408) at its deadline. Every byte kept is taken from the budget
+ * and reported through `onHeld`, so the caller gives it back.
+ */
+async function receivePhotos(request: FastifyRequest, { cfg, uploads, queue, budget }: ServerState, onHeld: (bytes: number) => void): Promise<ReadPhoto[]> {
+  const upload = uploads.begin(clientAddress(request), declaredLength(request));
+  // Once cut, the rest of the body is read and dropped while the answer goes out; the connection
+  // closes after it (see the onSend hook).
+  upload.signal.addEventListener('abort', () => { request.raw.unpipe(); request.raw.resume(); }, { once: true });
+  try {
+    return await readPhotos(request, cfg, (n) => {
+      budget.take(n, () => secondsUntilBytesFree(queue, uploads, upload));
+      onHeld(n);
+      upload.received(n);
+    }, upload.signal);
+  } finally {
+    upload.end();
+  }
+}
+
+/**
+ * When held upload bytes are next given back: the first other upload still arriving reaches its
+ * deadline, or the queue's backlog has run, whichever is sooner. With neither, the request alone
+ * fills the budget; the queue's shortest estimate is all there is to say.
+ */
+function secondsUntilBytesFree(queue: ScreeningQueue, uploads: UploadsInFlight, self: Upload): number {
+  const { running, waiting } = queue.state;
+  const queued = running + waiting > 0 ? queue.retryAfterSec() : Infinity;
+  const arriving = uploads.secondsToFirstDeadline(undefined, self) ?? Infinity;
+  const soonest = Math.min(queued, arriving);
+  return Number.isFinite(soonest) ? soonest : queue.retryAfterSec();
+}
+
+/** Screens photos already received, through the bounded queue (503 with Retry-After when it is full). */
+async function screenInQueue({ queue, opts }: ServerState, photos: ReadPhoto[], explain: boolean): Promise<ScreenResult> {
+  const admission = queue.tryAdmit();
+  if (!admission) {
+    const { running, waiting } = queue.state;
+    throw new ApiError(503, 'E_BUSY', `The server is busy (${running} screenings running, ${waiting} waiting). Try again shortly.`, { 'retry-after': String(queue.retryAfterSec()) });
+  }
+  try {
+    return await admission.run(() => opts.service.screen(photos.map(({ name, bytes }) => ({ name, bytes })), { explain }));
+  } finally {
+    admission.leave();
+  }
+}
+
+/** The built UI, or a 503 page saying how to build it. */
+async function addWebUi(app: FastifyInstance, webRoot: string): Promise<void> {
   if (existsSync(path.join(webRoot, 'index.html'))) {
     await app.register(fastifyStatic, {
       root: webRoot,
@@ -186,7 +313,21 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     app.get('/', async (_request, reply) => reply.code(503).type('text/plain; charset=utf-8')
       .send(`The web UI is not built (no ${path.join(webRoot, 'index.html')}). Run \`npm run build:web\`, then restart. The API under /api works.`));
   }
-  return app;
+}
+
+/**
+ * On close: uploads still arriving are refused at once (no screening has begun on them), answers
+ * being written get `shutdownGraceMs`, then every connection is closed, so a client that holds
+ * one open cannot keep the server from stopping.
+ */
+function addShutdown(app: FastifyInstance, { cfg, uploads }: ServerState): void {
+  app.addHook('preClose', async () => {
+    uploads.abortAll(new ApiError(503, 'E_BUSY', 'The server is shutting down. Expected the upload again once it is back.'));
+    if (!app.server.listening) return;
+    const timer = setTimeout(() => app.server.closeAllConnections(), cfg.shutdownGraceMs);
+    timer.unref();
+    app.server.once('close', () => clearTimeout(timer));
+  });
 }
 
 /** 422 for a screening in which no photo was usable, with the per-photo errors. */
@@ -198,13 +339,4 @@ function noUsablePhoto(result: ScreenResult): ApiError {
     ? errors[0].message
     : `None of the ${result.photos.length} photos could be screened: ${result.photos.map((p) => `${p.path}: ${p.error!.message}`).join(' ')}`;
   return new ApiError(422, code as ApiError['code'], message, {}, { photos: result.photos });
-}
-
-/** `--keep DIR`: the photos (named by position, never by the client's name) and the result. */
-async function keep(dir: string, photos: ReadPhoto[], result: ScreenResult): Promise<void> {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const folder = path.join(dir, `${stamp}-${randomBytes(3).toString('hex')}`);
-  await mkdir(folder, { recursive: true, mode: 0o700 });
-  await Promise.all(photos.map((p, i) => writeFile(path.join(folder, `photo-${i + 1}.${p.sniffed.ext}`), p.bytes, { mode: 0o600 })));
-  await writeFile(path.join(folder, 'result.json'), JSON.stringify(result, null, 2) + '\n', { mode: 0o600 });
 }

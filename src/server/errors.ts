@@ -15,8 +15,9 @@ export class ApiError extends Error {
     message: string,
     readonly headers: Record<string, string> = {},
     readonly extra: Record<string, unknown> = {},
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'ApiError';
   }
 }
@@ -42,8 +43,8 @@ export const STATUS_OF_CODE: Partial<Record<ApiErrorCode, number>> = {
 const FASTIFY_CODES: Record<string, [number, ApiErrorCode, string]> = {
   FST_REQ_FILE_TOO_LARGE: [413, 'E_TOO_LARGE', 'A photo is larger than the byte limit.'],
   FST_FILES_LIMIT: [413, 'E_TOO_LARGE', 'Too many photos in one request.'],
-  FST_PARTS_LIMIT: [413, 'E_TOO_LARGE', 'Too many form parts in one request.'],
-  FST_FIELDS_LIMIT: [413, 'E_TOO_LARGE', 'Too many form fields in one request.'],
+  FST_PARTS_LIMIT: [400, 'E_INPUT', 'Too many form parts in one request. Expected only "photos" files.'],
+  FST_FIELDS_LIMIT: [400, 'E_INPUT', 'Too many form fields in one request. Expected only "photos" files.'],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'E_TOO_LARGE', 'The request body is too large.'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'E_UNSUPPORTED', 'Unsupported Content-Type. Expected multipart/form-data with "photos" fields.'],
   FST_INVALID_MULTIPART_CONTENT_TYPE: [415, 'E_UNSUPPORTED', 'The request is not multipart/form-data. Expected "photos" file fields.'],

@@ -1,7 +1,9 @@
 /**
  * A bounded queue of screenings: at most `concurrency` run at once and at most `queueSize` wait;
  * a request beyond that is refused at once (HTTP 503 with Retry-After) instead of piling up in
- * memory. Admission happens before the upload is read, so waiting requests are bounded too.
+ * memory. A request is admitted once its upload has been read: a slow upload holds no slot, so
+ * it cannot keep others from being screened (uploads still arriving are bounded by
+ * `UploadsInFlight` and the byte budget in upload.ts).
  */
 
 /** A request admitted to the queue. Call `leave()` exactly once when the request ends. */

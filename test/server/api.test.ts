@@ -1,9 +1,9 @@
 /**
- * API tests of `phenoface serve` (issue 6) with Fastify's inject and a fake screening service:
- * results, every refusal (401/403/413/415/422/503) with the contract's error shape, and the
- * security headers.
+ * API tests of `phenoface serve` with Fastify's inject and a fake screening service: results,
+ * every refusal (400/401/403/413/415/422/503) with the contract's error shape, the security
+ * headers, and the `--keep` audit folder.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
@@ -235,6 +235,72 @@ describe('POST /api/screen', () => {
     expectError(await post(app, [{ field: 'file', filename: 'a.jpg', bytes: await facePhoto() }]), 400, 'E_INPUT');
     expectError(await app.inject({ method: 'POST', url: '/api/screen', payload: { photos: 'x' } }), 415, 'E_UNSUPPORTED');
     expectError(await app.inject({ method: 'POST', url: '/api/screen', payload: await facePhoto(), headers: { 'content-type': 'image/jpeg' } }), 415, 'E_UNSUPPORTED');
+  });
+
+  it('refuses malformed form data with 400 E_INPUT saying what was expected, never 500', async () => {
+    const { app, service } = await server();
+    const photo = await facePhoto(200, 250);
+    const good = multipartBody([{ filename: 'a.jpg', bytes: photo }]);
+    const type = good.headers['content-type'];
+    const boundary = type.split('boundary=')[1];
+    const part = (headers: string, body: string | Buffer) => Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(body), Buffer.from('\r\n')]);
+    const end = Buffer.from(`--${boundary}--\r\n`);
+    const cases: Array<[string, string, Buffer | string, RegExp]> = [
+      ['no boundary in the Content-Type', 'multipart/form-data', good.payload, /names no boundary/],
+      ['an empty boundary', 'multipart/form-data; boundary=', good.payload, /names no boundary/],
+      ['a boundary longer than RFC 2046 allows', `multipart/form-data; boundary=${'b'.repeat(71)}`, good.payload, /longer than 70/],
+      ['a boundary the body does not use', 'multipart/form-data; boundary=not-the-one', good.payload, /malformed/],
+      ['a body cut in the middle of the photo', type, good.payload.subarray(0, good.payload.length - 400), /malformed \(/],
+      ['a body cut in the middle of a part header', type, good.payload.subarray(0, 60), /malformed \(/],
+      ['a body without its closing boundary', type, good.payload.subarray(0, good.payload.length - end.length), /malformed \(/],
+      ['a body that is not form data at all', type, 'garbage, not multipart', /malformed \(/],
+      ['the photo sent as a text field', type, Buffer.concat([part('Content-Disposition: form-data; name="photos"', 'a.jpg'), end]), /holds text, not a file/],
+      ['too many parts', type, Buffer.concat([...Array.from({ length: 30 }, (_, i) => part(`Content-Disposition: form-data; name="f${i}"`, 'x')), end]), /Too many form parts/],
+      ['a field named after a prototype property', type, Buffer.concat([part('Content-Disposition: form-data; name="__proto__"; filename="a.jpg"', photo), end]), /prototype/],
+    ];
+    for (const [what, contentType, payload, message] of cases) {
+      const body = expectError(await app.inject({ method: 'POST', url: '/api/screen', headers: { 'content-type': contentType }, payload }), 400, 'E_INPUT');
+      expect(body.error.message, what).toMatch(message);
+      expect(body.error.message, what).toContain('Expected');
+    }
+    // A multipart type other than form data is an unsupported media type, as any non-form body is.
+    expectError(await app.inject({ method: 'POST', url: '/api/screen', headers: { 'content-type': `multipart/mixed; boundary=${boundary}` }, payload: good.payload }), 415, 'E_UNSUPPORTED');
+    expect(service.calls).toBe(0);
+    expect((await post(app, [{ filename: 'a.jpg', bytes: photo }])).statusCode).toBe(200);
+  });
+});
+
+describe('--keep audit folder', () => {
+  const tmpDirs: string[] = [];
+  afterEach(() => { for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+  const tmp = () => { const d = mkdtempSync(path.join(os.tmpdir(), 'phenoface-keep-')); tmpDirs.push(d); return d; };
+
+  it('refuses to start with a keep folder that is missing or is a file: E_CONFIG naming it', async () => {
+    const root = tmp();
+    const missing = path.join(root, 'missing');
+    await expect(buildServer({ service: new FakeScreenService(), keepDir: missing })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining(`"${missing}" cannot be used (ENOENT: it does not exist)`) });
+    const file = path.join(root, 'file');
+    writeFileSync(file, 'x');
+    await expect(buildServer({ service: new FakeScreenService(), keepDir: file })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('is a file, not a folder') });
+    await expect(buildServer({ service: new FakeScreenService(), keepDir: path.join(file, 'sub') })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('ENOTDIR') });
+  });
+
+  it('keeps each screening, and answers a coded error, not a bare 500, when the folder has gone', async () => {
+    const keepDir = path.join(tmp(), 'kept');
+    mkdirSync(keepDir);
+    const lines: string[] = [];
+    const { app } = await server({ keepDir, log: (l) => lines.push(l) });
+    expect((await post(app, [{ filename: 'patient-x.jpg', bytes: await facePhoto() }])).statusCode).toBe(200);
+    expect(readdirSync(keepDir)).toHaveLength(1);
+    rmSync(keepDir, { recursive: true });
+    const body = expectError(await post(app, [{ filename: 'patient-y.jpg', bytes: await facePhoto() }]), 500, 'E_CONFIG');
+    expect(body.error.message).toContain('--keep folder (ENOENT: it does not exist)');
+    expect(body.error.message).not.toContain(keepDir);
+    expect(body.error.message).not.toContain('patient-y');
+    // Not re-created: a keep folder that vanished (an unmounted disk) is a fault to report.
+    expect(existsSync(keepDir)).toBe(false);
+    expect(lines.join('\n')).toMatch(/error: POST \/api\/screen: E_CONFIG Error ENOENT/);
+    expect(lines.join('\n')).not.toContain('patient-');
   });
 });
 

@@ -5,16 +5,18 @@
  * available); with --keep, it does, in the named folder only.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { serveCommand } from '../../src/cli/serve.ts';
+import { SERVER_DEFAULTS } from '../../src/config.ts';
 import { memoryIO } from '../support/io.ts';
 import { FakeScreenService } from './fake-service.ts';
-import { facePhoto } from './fixtures.ts';
+import { facePhoto, multipartBody } from './fixtures.ts';
+import { requestHead, trickle } from './raw-http.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const tmpRoots: string[] = [];
@@ -86,6 +88,39 @@ describe('serve: usage and binding', () => {
     expect(await done).toBe(0);
   });
 
+  it('refuses a --keep path it cannot use: E_CONFIG naming it, before loading the model', async () => {
+    const file = path.join(tmp(), 'file');
+    writeFileSync(file, 'x');
+    let loaded = false;
+    const cases: Array<[string, string]> = [[file, 'Cannot create the --keep folder'], [path.join(file, 'sub'), 'ENOTDIR']];
+    for (const [keep, message] of cases) {
+      const run = serveCommand({ loadService: async () => { loaded = true; return new FakeScreenService(); }, signal: AbortSignal.abort(), webRoot: '/nonexistent' })(['--model', tmp(), '--port', '0', '--keep', keep], memoryIO());
+      await expect(run).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining(message) });
+      await expect(run).rejects.toMatchObject({ message: expect.stringContaining(`"${keep}"`) });
+    }
+    expect(loaded).toBe(false);
+  });
+
+  it('stops within 2 s of the signal while uploads trickle in, refusing them', async () => {
+    const stop = new AbortController();
+    let url = '';
+    const done = serveCommand({ loadService: async () => new FakeScreenService(), signal: stop.signal, onListening: (u) => { url = u; }, webRoot: '/nonexistent' })(['--model', tmp(), '--port', '0'], memoryIO());
+    await expect.poll(() => url, { timeout: 10_000 }).not.toBe('');
+    const port = Number(new URL(url).port);
+    const form = multipartBody([{ filename: 'slow.jpg', bytes: await facePhoto(200, 250) }]);
+    const slow = Array.from({ length: 10 }, () => trickle(port, requestHead('POST', '/api/screen', { ...form.headers, 'Content-Length': form.payload.length }), form.payload));
+    try {
+      // One address may have a few uploads arriving at once; the rest are refused at once.
+      await expect.poll(() => slow.filter((t) => t.sent() > 64).length, { timeout: 5_000 }).toBeGreaterThanOrEqual(SERVER_DEFAULTS.maxUploadsPerClient);
+      const t0 = performance.now();
+      stop.abort();
+      expect(await done).toBe(0);
+      expect(performance.now() - t0).toBeLessThan(2_000);
+    } finally {
+      for (const t of slow) t.stop();
+    }
+  });
+
   it('reports a port in use as E_CONFIG', async () => {
     const stop = new AbortController();
     let url = '';
@@ -143,6 +178,32 @@ async function runServeProcess(root: string, photo: Buffer, filename: string, ex
   }
   return { status: res.status, body, code, stdout, stderr, writtenAfterListening };
 }
+
+describe('serve: stopping (separate process)', () => {
+  it.runIf(process.platform !== 'win32')('exits within 2 s of SIGTERM while uploads trickle in', async () => {
+    const root = tmp();
+    const child = spawn(process.execPath, ['--import', pathToFileURL(path.join(REPO, 'node_modules/tsx/dist/loader.mjs')).href, path.join(REPO, 'test/server/serve-fake-main.ts'), '--model', root, '--port', '0'], { env: { ...process.env, PHENOFACE_TOKEN: '', PHENOFACE_WEB_ROOT: path.join(root, 'no-web') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const slow: ReturnType<typeof trickle>[] = [];
+    try {
+      await expect.poll(() => /at (http:\S+)/.test(stdout), { timeout: 60_000, interval: 100 }).toBe(true);
+      const port = Number(new URL(/at (http:\S+)/.exec(stdout)![1]).port);
+      const form = multipartBody([{ filename: 'slow.jpg', bytes: await facePhoto(200, 250) }]);
+      for (let i = 0; i < SERVER_DEFAULTS.maxUploadsPerClient; i++) slow.push(trickle(port, requestHead('POST', '/api/screen', { ...form.headers, 'Content-Length': form.payload.length }), form.payload));
+      await expect.poll(() => slow.every((t) => t.sent() > 64), { timeout: 5_000 }).toBe(true);
+      const t0 = performance.now();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(performance.now() - t0).toBeLessThan(2_000);
+    } finally {
+      for (const t of slow) t.stop();
+      child.kill('SIGKILL');
+    }
+  }, 90_000);
+});
 
 describe('serve: privacy (separate process)', () => {
   it.runIf(process.platform === 'linux')('without --keep writes no photo to disk and logs neither file names nor results', async () => {
