@@ -1,35 +1,25 @@
 /**
- * Body of one {@link PipelinePool} worker thread: a {@link Pipeline} of its own (one onnxruntime
- * thread per operator), answering embed and detect requests. Errors travel back as `{code, message}` records
- * and are rebuilt as PhenofaceErrors in the calling thread.
+ * What one {@link PipelinePool} worker thread hosts (see `threads.ts` for the protocol): a
+ * {@link Pipeline} of its own, answering embed and detect requests for photos given as file paths
+ * or as bytes.
  */
-import { parentPort } from 'node:worker_threads';
-import { toErrorRecord as record } from './errors.ts';
-import { Pipeline } from './pipeline.ts';
-import type { FromPoolWorker, ToPoolWorker } from './pipeline-pool.ts';
+import { Pipeline, type DetectResult, type EmbedResult, type PipelineOptions } from './pipeline.ts';
+import { bufferView } from './threads.ts';
 
-if (!parentPort) throw new Error('pipeline-worker.ts must run in a worker thread');
-const port = parentPort;
-const send = (m: FromPoolWorker) => port.postMessage(m);
+/** A photo as it reaches the worker: a file path the worker reads, or the bytes themselves. */
+export type PhotoSource = string | Uint8Array;
 
-let pipeline: Pipeline | undefined;
+const asSource = (source: PhotoSource): string | Buffer => (typeof source === 'string' ? source : bufferView(source));
 
-port.on('message', async (m: ToPoolWorker) => {
-  if (m.type === 'init') {
-    try {
-      pipeline = await Pipeline.create(m.options);
-      send({ type: 'ready' });
-    } catch (err) {
-      send({ type: 'init-error', error: record(err) });
-    }
-  } else if (m.type === 'embed' || m.type === 'detect') {
-    try {
-      const source = typeof m.source === 'string' ? m.source : Buffer.from(m.source.buffer, m.source.byteOffset, m.source.byteLength);
-      send({ type: 'result', id: m.id, result: m.type === 'embed' ? await pipeline!.embedFile(source) : await pipeline!.detectFile(source) });
-    } catch (err) {
-      send({ type: 'error', id: m.id, error: record(err) });
-    }
-  } else if (m.type === 'close') {
-    try { await pipeline?.close(); } finally { send({ type: 'closed' }); }
-  }
-});
+/**
+ * The worker's factory: loads the pipeline (E_MODEL when its models are missing) and returns the
+ * methods the pool calls.
+ */
+export async function pipelineWorker(options: PipelineOptions) {
+  const pipeline = await Pipeline.create(options);
+  return {
+    embedFile: (source: PhotoSource): Promise<EmbedResult> => pipeline.embedFile(asSource(source)),
+    detectFile: (source: PhotoSource): Promise<DetectResult> => pipeline.detectFile(asSource(source)),
+    close: (): Promise<void> => pipeline.close(),
+  };
+}

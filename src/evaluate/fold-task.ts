@@ -4,7 +4,6 @@
  */
 import { createClassifier, isRegistered } from '../classify/registry.ts';
 import type { Classifier, Selection } from '../classify/types.ts';
-import { PhenofaceError } from '../errors.ts';
 import { groupedStratifiedKFold } from './splits.ts';
 
 /** What a task needs besides its rows: the data and how to fit. */
@@ -73,9 +72,4 @@ export function classifierSpec(c: Classifier): ClassifierSpec | undefined {
 /** Rebuilds a classifier from its spec. */
 export function classifierFromSpec(spec: ClassifierSpec): Classifier {
   return createClassifier(spec.name, { grid: spec.grid, fixed: spec.fixed });
-}
-
-/** An error as plain data (for crossing a worker boundary) and back, keeping its code. */
-export function errorToRecord(err: unknown): { code: string; message: string } {
-  return err instanceof PhenofaceError ? { code: err.code, message: err.message } : { code: 'E_INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }

@@ -5,13 +5,11 @@
  * Every task carries its own seed, so results do not depend on which thread ran what. A worker
  * that fails (to boot or later) leaves its unfinished tasks to this thread.
  *
- * Workers run the TypeScript sources through tsx (`../threads.ts`).
+ * Workers run through the worker-thread protocol of `../threads.ts`.
  */
-import type { Worker } from 'node:worker_threads';
-import { PhenofaceError, type ErrorCode } from '../errors.ts';
-import { startTsWorker } from '../threads.ts';
+import { WorkerThread } from '../threads.ts';
 import { classifierSpec, runFold, type FoldContext, type FoldOutcome, type FoldTask } from './fold-task.ts';
-import type { WorkerInit, WorkerMessage } from './worker.ts';
+import type { foldWorker, FoldWorkerInit } from './worker.ts';
 
 const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -23,7 +21,7 @@ const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve)
 export class FoldPool {
   readonly outcomes: FoldOutcome[];
   private readonly counter: Int32Array;
-  private readonly workers: Worker[] = [];
+  private readonly workers: WorkerThread<ReturnType<typeof foldWorker>>[] = [];
   private readonly orphans: number[] = [];
   private failure: unknown;
   private wake: (() => void) | undefined;
@@ -42,28 +40,35 @@ export class FoldPool {
     const dim = ctx.X[0].length;
     const flat = new Float32Array(ctx.X.length * dim);
     ctx.X.forEach((row, i) => flat.set(row, i * dim));
-    const init: WorkerInit = { flat, dim, subjects: [...ctx.subjects], classifier: spec!, innerFolds: ctx.innerFolds, patience: ctx.patience, tasks: [...tasks], counter: this.counter };
-    for (let w = 0; w < count; w++) {
-      const worker = startTsWorker(new URL('./worker.ts', import.meta.url));
-      const started = new Set<number>();
-      worker.on('message', (msg: WorkerMessage) => {
-        if ('started' in msg) started.add(msg.started);
-        else if ('error' in msg) this.fail(new PhenofaceError(msg.error.code as ErrorCode, msg.error.message));
+    const init: FoldWorkerInit = { flat, dim, subjects: [...ctx.subjects], classifier: spec!, innerFolds: ctx.innerFolds, patience: ctx.patience, tasks: [...tasks], counter: this.counter };
+    for (let w = 0; w < count; w++) this.workers.push(this.startWorker(init));
+  }
+
+  /**
+   * A worker draining the shared counter. The tasks it has started but not finished go back to
+   * this thread if it stops; a task error it reports fails the batch.
+   */
+  private startWorker(init: FoldWorkerInit): WorkerThread<ReturnType<typeof foldWorker>> {
+    const started = new Set<number>();
+    const worker = WorkerThread.spawn<typeof foldWorker>({ module: new URL('./worker.ts', import.meta.url), exportName: 'foldWorker', args: [init] }, {
+      name: 'fold worker',
+      onEvent: (event) => {
+        if ('started' in event) started.add(event.started);
         else {
-          started.delete(msg.id);
-          this.finish(msg.id, msg.outcome);
+          started.delete(event.id);
+          this.finish(event.id, event.outcome);
         }
-      });
-      const lost = () => {
+      },
+      onLost: () => {
         for (const i of started) if (this.outcomes[i] === undefined) this.orphans.push(i);
         started.clear();
         this.wake?.();
-      };
-      worker.on('error', lost);
-      worker.on('exit', lost);
-      worker.postMessage(init);
-      this.workers.push(worker);
-    }
+      },
+    });
+    worker.call('drain', []).catch((err) => {
+      if (worker.running) this.fail(err); // else it stopped, and its tasks are orphans
+    });
+    return worker;
   }
 
   private finish(i: number, outcome: FoldOutcome): void {
@@ -110,9 +115,9 @@ export class FoldPool {
     return this.outcomes.slice(0, count);
   }
 
-  /** Stops the workers. */
+  /** Stops the workers, at once: anything they are still running is no longer wanted. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    await Promise.all(this.workers.map((worker) => worker.close(0)));
   }
 }
 

@@ -1,12 +1,13 @@
 /**
- * Worker side of the fold pool (`pool.ts`): receives the data and the tasks once, then claims
- * tasks from the shared counter until none are left, reporting each start and outcome.
+ * What a fold pool worker thread hosts (`pool.ts`; see `../threads.ts` for the protocol): the data
+ * and the tasks, received once; `drain()` then claims tasks from the shared counter until none are
+ * left, announcing each start and outcome as events.
  */
-import { parentPort } from 'node:worker_threads';
-import { classifierFromSpec, errorToRecord, runFold, type ClassifierSpec, type FoldOutcome, type FoldTask } from './fold-task.ts';
+import type { Notify } from '../threads.ts';
+import { classifierFromSpec, runFold, type ClassifierSpec, type FoldOutcome, type FoldTask } from './fold-task.ts';
 
-/** The one message a worker receives. Embeddings arrive as one flat buffer. */
-export interface WorkerInit {
+/** What a worker is started with. Embeddings arrive as one flat buffer. */
+export interface FoldWorkerInit {
   flat: Float32Array;
   dim: number;
   subjects: string[];
@@ -18,21 +19,23 @@ export interface WorkerInit {
   counter: Int32Array;
 }
 
-/** What a worker reports. */
-export type WorkerMessage = { started: number } | { id: number; outcome: FoldOutcome } | { id: number; error: { code: string; message: string } };
+/**
+ * What a worker reports while draining: a task it has claimed (so that the pool can give it to
+ * another thread if this one dies), then that task's outcome.
+ */
+export type FoldEvent = { started: number } | { id: number; outcome: FoldOutcome };
 
-parentPort?.once('message', (init: WorkerInit) => {
+/** The worker's factory. `drain()` throws the first task error (e.g. E_INPUT), after which the worker claims nothing more. */
+export function foldWorker(init: FoldWorkerInit, notify: Notify<FoldEvent>) {
   const { flat, dim, subjects, classifier, innerFolds, patience, tasks, counter } = init;
   const X = Array.from({ length: flat.length / dim }, (_, i) => flat.subarray(i * dim, (i + 1) * dim));
   const ctx = { X, subjects, classifier: classifierFromSpec(classifier), innerFolds, patience };
-  const post = (msg: WorkerMessage) => parentPort!.postMessage(msg);
-  for (let i = Atomics.add(counter, 0, 1); i < tasks.length; i = Atomics.add(counter, 0, 1)) {
-    post({ started: i });
-    try {
-      post({ id: i, outcome: runFold(ctx, tasks[i]) });
-    } catch (err) {
-      post({ id: i, error: errorToRecord(err) });
-      return;
-    }
-  }
-});
+  return {
+    drain(): void {
+      for (let i = Atomics.add(counter, 0, 1); i < tasks.length; i = Atomics.add(counter, 0, 1)) {
+        notify({ started: i });
+        notify({ id: i, outcome: runFold(ctx, tasks[i]) });
+      }
+    },
+  };
+}

@@ -12,7 +12,8 @@ export type * from './api-types.ts';
 export interface UploadedPhoto {
   /** The client's file name, as given (used as the result's `path`; never logged). */
   name: string;
-  bytes: Buffer;
+  /** The file's bytes: a Buffer where the upload was read, a plain Uint8Array once copied to a worker thread. */
+  bytes: Uint8Array;
 }
 
 /** Options of one screening. */

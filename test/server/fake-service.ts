@@ -84,7 +84,7 @@ export interface FakeServiceOptions {
  * with a warm blob blended over the nose and eyes, and a colour bar (1/16 of the width, min 6 px)
  * after a 2 px white gap on its right.
  */
-async function heatmapDataUrl(bytes: Buffer, width: number, height: number): Promise<string> {
+async function heatmapDataUrl(bytes: Uint8Array, width: number, height: number): Promise<string> {
   const scale = Math.min(1, 800 / Math.max(width, height));
   const w = Math.max(1, Math.round(width * scale)), h = Math.max(1, Math.round(height * scale));
   const heat = Buffer.alloc(w * h * 4);
