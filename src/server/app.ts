@@ -77,18 +77,39 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'permissions-policy': 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()',
 });
 
-/** Builds the server (not yet listening). Close it with `app.close()`; the service is not closed. */
+/**
+ * Builds the server (not yet listening). Close it with `app.close()`; the service is not closed.
+ * Root hooks and handlers come before the API scope, which inherits them.
+ */
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const state = await serverState(opts);
+  const app = await createApp(state.cfg);
+  addSecurityAndAccessChecks(app, state);
+  addConnectionClose(app);
+  addAccessLog(app, opts.log);
+  addErrorHandlers(app, state);
+  await app.register(async (api) => apiRoutes(api, state), { prefix: API_PREFIX });
+  await addWebUi(app, opts.webRoot ?? DEFAULT_WEB_ROOT);
+  addShutdown(app, state);
+  return app;
+}
+
+/** The configuration, checked (binding and token, the --keep folder), and the server's shared state. */
+async function serverState(opts: ServerOptions): Promise<ServerState> {
   const cfg: ServerConfig = { ...SERVER_DEFAULTS, ...opts.config };
   checkBinding(cfg.host, opts.token, cfg.minTokenLength);
   if (opts.keepDir !== undefined) await checkKeepDir(opts.keepDir);
-  const state: ServerState = {
+  return {
     cfg,
     opts,
     queue: new ScreeningQueue(cfg.concurrency, cfg.queueSize),
     uploads: new UploadsInFlight(cfg),
     budget: new ByteBudget(cfg.maxBufferedBytes),
   };
+}
+
+/** Fastify with strict routing, no body parsers but multipart, and multipart's limits. */
+async function createApp(cfg: ServerConfig): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: 64 * 1024, // non-multipart bodies: the API takes none
@@ -105,12 +126,6 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.removeAllContentTypeParsers();
   // Size overruns are detected by `readPhotos` (truncated stream) so they get our message.
   await app.register(multipart, { limits: { fileSize: cfg.maxFileBytes, files: cfg.maxFiles }, throwFileSizeLimit: false });
-  // Root hooks first: the API scope registered below inherits them.
-  addRequestChecks(app, state);
-  addResponseHandling(app, state);
-  await app.register(async (api) => apiRoutes(api, state), { prefix: API_PREFIX });
-  await addWebUi(app, opts.webRoot ?? DEFAULT_WEB_ROOT);
-  addShutdown(app, state);
   return app;
 }
 
@@ -150,7 +165,7 @@ function checkApiAccess(request: FastifyRequest, reply: FastifyReply, token: str
 }
 
 /** Security headers and the Host check on every request; the API check on anything that looks like the API. */
-function addRequestChecks(app: FastifyInstance, { cfg, opts }: ServerState): void {
+function addSecurityAndAccessChecks(app: FastifyInstance, { cfg, opts }: ServerState): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
     // Without a token, refuse foreign Host names: a DNS-rebinding page would send its own.
@@ -161,30 +176,30 @@ function addRequestChecks(app: FastifyInstance, { cfg, opts }: ServerState): voi
   });
 }
 
-/** Connection handling, the access log, the error and not-found answers. */
-function addResponseHandling(app: FastifyInstance, { opts }: ServerState): void {
+/**
+ * An answer sent before the body has arrived (a refusal, a cut-off upload) closes the connection:
+ * otherwise Node reads and drops the rest of the body, for as long as the client cares to trickle it.
+ */
+function addConnectionClose(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply) => {
-    // An answer sent before the body has arrived (a refusal, a cut-off upload) closes the
-    // connection: otherwise Node reads and drops the rest of the body, for as long as the client
-    // cares to trickle it.
     if (request.raw.complete === false) reply.header('connection', 'close');
   });
+}
 
-  if (opts.log) {
-    const log = opts.log;
-    app.addHook('onResponse', async (request, reply) => {
-      const route = request.routeOptions.url ?? '-';
-      log(`${new Date().toISOString()} ${request.method} ${route} ${reply.statusCode} ${Math.round(reply.elapsedTime)} ms`);
-    });
-  }
+/** One line per request to `log`: method, route, status and time; never file names or results. */
+function addAccessLog(app: FastifyInstance, log: ((line: string) => void) | undefined): void {
+  if (!log) return;
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? '-';
+    log(`${new Date().toISOString()} ${request.method} ${route} ${reply.statusCode} ${Math.round(reply.elapsedTime)} ms`);
+  });
+}
 
+/** Every error as the contract's error body; unknown paths as 404s, with the API's access check for API-like ones. */
+function addErrorHandlers(app: FastifyInstance, { opts }: ServerState): void {
   app.setErrorHandler(async (err, request, reply) => {
     const e = toApiError(err);
-    if (e.status >= 500 && e.code !== 'E_BUSY') {
-      // The class and system code only: messages may name patients' files.
-      const origin = err instanceof ApiError && err.cause !== undefined ? err.cause : err;
-      opts.log?.(`error: ${request.method} ${request.routeOptions.url ?? '-'}: ${e.code} ${(origin as Error)?.name ?? 'Error'} ${(origin as { code?: string })?.code ?? ''}`.trimEnd());
-    }
+    if (e.status >= 500 && e.code !== 'E_BUSY') opts.log?.(serverFaultLine(request, e, err));
     return reply.code(e.status).headers(e.headers).send(errorBody(e));
   });
 
@@ -198,41 +213,52 @@ function addResponseHandling(app: FastifyInstance, { opts }: ServerState): void 
   });
 }
 
+/** The log line of a server fault: the error's class and system code only, since messages may name patients' files. */
+function serverFaultLine(request: FastifyRequest, e: ApiError, err: unknown): string {
+  const origin = err instanceof ApiError && err.cause !== undefined ? err.cause : err;
+  return `error: ${request.method} ${request.routeOptions.url ?? '-'}: ${e.code} ${(origin as Error)?.name ?? 'Error'} ${(origin as { code?: string })?.code ?? ''}`.trimEnd();
+}
+
 /**
  * The API, in its own scope: the hook below runs for every route of the scope, however the path
  * was spelled, so no handler here can run without the access check.
  */
 async function apiRoutes(api: FastifyInstance, state: ServerState): Promise<void> {
-  const { cfg, opts, queue } = state;
-  api.addHook('onRequest', async (request, reply) => checkApiAccess(request, reply, opts.token));
+  api.addHook('onRequest', async (request, reply) => checkApiAccess(request, reply, state.opts.token));
+  api.get('/health', async (): Promise<HealthResponse> => health(state));
+  api.get('/model', async () => ({ contract: 1, ...state.opts.service.info() }));
+  api.post('/screen', async (request: FastifyRequest<{ Querystring: { explain?: string } }>, reply: FastifyReply) => reply.send(await screenRequest(request, state)));
+}
 
-  api.get('/health', async (): Promise<HealthResponse> => {
-    const info = opts.service.info();
-    return {
-      contract: 1,
-      status: 'ok',
-      model: { id: info.id, backbone: info.backbone, positive: info.positive, negative: info.negative },
-      limits: { maxFiles: cfg.maxFiles, maxFileBytes: cfg.maxFileBytes, maxPixels: cfg.maxPixels },
-      keepsPhotos: opts.keepDir !== undefined,
-      queue: queue.state,
-    };
-  });
+/** `GET /api/health`: the model's identity, the upload limits and the queue. */
+function health({ cfg, opts, queue }: ServerState): HealthResponse {
+  const info = opts.service.info();
+  return {
+    contract: 1,
+    status: 'ok',
+    model: { id: info.id, backbone: info.backbone, positive: info.positive, negative: info.negative },
+    limits: { maxFiles: cfg.maxFiles, maxFileBytes: cfg.maxFileBytes, maxPixels: cfg.maxPixels },
+    keepsPhotos: opts.keepDir !== undefined,
+    queue: queue.state,
+  };
+}
 
-  api.get('/model', async () => ({ contract: 1, ...opts.service.info() }));
-
-  api.post('/screen', async (request: FastifyRequest<{ Querystring: { explain?: string } }>, reply: FastifyReply) => {
-    let held = 0;
-    try {
-      const photos = await receivePhotos(request, state, (n) => { held += n; });
-      const explain = !['0', 'false', 'no'].includes(String(request.query.explain ?? '').toLowerCase());
-      const result = await screenInQueue(state, photos, explain);
-      if (opts.keepDir) await keepScreening(opts.keepDir, photos, result);
-      if (!result.photos.some((p) => p.error === undefined)) throw noUsablePhoto(result);
-      return reply.send(result);
-    } finally {
-      state.budget.give(held);
-    }
-  });
+/**
+ * `POST /api/screen`: receive the photos, screen them in the queue, keep them when asked; 422 when
+ * no photo was usable. The bytes held are given back to the budget however it ends.
+ */
+async function screenRequest(request: FastifyRequest<{ Querystring: { explain?: string } }>, state: ServerState): Promise<ScreenResult> {
+  let held = 0;
+  try {
+    const photos = await receivePhotos(request, state, (n) => { held += n; });
+    const explain = !['0', 'false', 'no'].includes(String(request.query.explain ?? '').toLowerCase());
+    const result = await screenInQueue(state, photos, explain);
+    if (state.opts.keepDir) await keepScreening(state.opts.keepDir, photos, result);
+    if (!result.photos.some((p) => p.error === undefined)) throw noUsablePhoto(result);
+    return result;
+  } finally {
+    state.budget.give(held);
+  }
 }
 
 /** The client's address (IPv4-mapped IPv6 written as IPv4, so one client has one key). */
