@@ -19,6 +19,7 @@ const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve)
  * rethrown by `until`.
  */
 export class FoldPool {
+  /** Each task's outcome, by task index, as it arrives (holes until then). */
   readonly outcomes: FoldOutcome[];
   private readonly counter: Int32Array;
   private readonly workers: WorkerThread<ReturnType<typeof foldWorker>>[] = [];

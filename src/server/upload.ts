@@ -29,6 +29,7 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 export class ByteBudget {
   private held = 0;
   constructor(readonly maxBytes: number) {}
+  /** Bytes held now. */
   get bytes(): number { return this.held; }
   /** Takes `n` bytes, or throws 503 E_BUSY whose Retry-After is `retryAfterSec()`: when bytes are next expected back. */
   take(n: number, retryAfterSec: () => number): void {
@@ -37,6 +38,7 @@ export class ByteBudget {
     }
     this.held += n;
   }
+  /** Gives back `n` bytes taken before. */
   give(n: number): void { this.held -= n; }
 }
 

@@ -64,16 +64,19 @@ export class WorkerScreenService implements ScreenService {
     if (!this.closing) this.warn(`Warning: the screening worker stopped (${why}); the next screening starts a new one.`);
   }
 
+  /** The model facts the worker reported when it started (read again when a new worker starts). */
   info(): ModelInfo {
     return this.modelInfo;
   }
 
+  /** Screens the photos in the worker (their bytes are copied to it); starts a new worker first if the last one stopped. */
   async screen(photos: UploadedPhoto[], opts?: ScreenOptions): Promise<ScreenResult> {
     if (this.closing) throw new PhenofaceError('E_INTERNAL', 'The screening service is closed.');
     const thread = await this.worker();
     return thread.call('screen', [photos.map((p) => ({ name: p.name, bytes: p.bytes })), opts]);
   }
 
+  /** Closes the service in the worker (after the screenings in progress), then stops the worker. */
   async close(): Promise<void> {
     this.closing = true;
     await this.starting?.catch(() => undefined);

@@ -1,7 +1,7 @@
 /**
  * The screening service in a worker thread (what `serve` runs): results and errors cross the
  * thread boundary intact, a failed load rejects with its code, a dead worker fails its pending
- * screening and is replaced, and CPU-bound screening no longer stalls the HTTP thread (compared
+ * screening and is replaced, and CPU-bound screening does not stall the HTTP thread (compared
  * with the same service on the HTTP thread, in the same test).
  */
 import type { FastifyInstance } from 'fastify';

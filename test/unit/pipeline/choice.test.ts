@@ -1,5 +1,5 @@
 /**
- * The embedding path's face choice (issue 2): the documented rule, the reduced-copy search of large
+ * The embedding path's face choice: the documented rule, the reduced-copy search of large
  * photos (`detect.choiceSearchSidePx`), O-Net re-location of faces on full-size pixels, and the
  * worker-thread pool that `embed` and `study` run. Real faces come from face-api's demo photos
  * (an installed npm package).
