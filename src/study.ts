@@ -6,12 +6,13 @@
  * embeddings) with the safeguards a small clinical data set needs: subject-grouped folds, confidence
  * intervals from a subject bootstrap, a permutation test and a majority-class baseline.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { saveBundle, STANDARD_LIMITATIONS, INTENDED_USE, weightsId, type ModelBundle } from './classify/bundle.ts';
 import { createClassifier } from './classify/index.ts';
 import { DEFAULTS } from './config.ts';
 import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from './data/index.ts';
+import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from './data/output.ts';
 import { crossValidate, trainFinal, type StudyResult, type LevelMetrics, type GroupMetrics } from './evaluate/crossval.ts';
 import { PhenofaceError, toErrorRecord } from './errors.ts';
 import { deriveSeed, mulberry32 } from './evaluate/random.ts';
@@ -39,7 +40,10 @@ export interface StudyRunOptions {
   prevalence?: number;
   bootstrap?: number;
   permutations?: number;
-  /** Embedding cache file (default `<out>/cache.sqlite`). */
+  /**
+   * Embedding cache file (default `<out>/cache.sqlite`). It stays in place while the other outputs
+   * are built beside `out`, so a killed study resumes from it.
+   */
   cache?: string;
   /** Only frontal photos (by manifest view, else the estimated view). */
   frontalOnly?: boolean;
@@ -89,19 +93,71 @@ function groupJson(g: GroupMetrics): Record<string, unknown> {
   return { photo: levelJson(g.photo), subject: levelJson(g.subject) };
 }
 
-/** Runs a study and writes its files into `opts.out`. */
+/**
+ * What `study --out` holds. A finished study is recognised by its metrics.json; a re-run replaces
+ * the entries listed here and keeps the embedding cache.
+ */
+export const STUDY_OUTPUT: OutputKind = {
+  name: 'study',
+  marker: 'metrics.json',
+  isMarker: (json) => {
+    const m = json as { contract?: unknown; pipelineVersion?: unknown } | null;
+    return m?.contract === 1 && typeof m.pipelineVersion === 'string';
+  },
+  owned: ['predictions.csv', 'metrics.json', 'report.html', 'model', 'explanation.json'],
+};
+
+/**
+ * Checks `opts.out` and `opts.cache` against the data set (neither may be an input; `out` may not
+ * hold one, nor lie inside a folder layout's ROOT, which the next study would walk) and stages
+ * `out`: the results are built beside it and replace it only when the study has finished.
+ */
+async function prepareStudyOutput(opts: StudyRunOptions, dataset: Dataset, cacheFile: string): Promise<StagedDir> {
+  const guard: OutputGuard = {
+    option: '--out',
+    inputs: [
+      { abs: path.resolve(opts.source), shown: opts.source },
+      ...(dataset.manifestPath ? [{ abs: dataset.manifestPath, shown: dataset.manifestPath }] : []),
+      ...dataset.items.map((item) => ({ abs: item.absPath, shown: path.join(dataset.root, item.path) })),
+    ],
+    inputFolders: dataset.manifestPath ? [] : [{ abs: dataset.root, shown: opts.source }],
+  };
+  await checkOutput(cacheFile, { ...guard, option: '--cache', inputFolders: [] });
+  return prepareOutputDir(opts.out, STUDY_OUTPUT, guard, await cacheEntries(opts.out, cacheFile));
+}
+
+/**
+ * Runs a study and writes its files into `opts.out`, all at once: an earlier study there stays as
+ * it was until this one has finished, and is kept if this one fails.
+ */
 export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
   const dataset = await loadDataset(opts.source, { positive: opts.positive, root: opts.root });
+  const cacheFile = opts.cache ?? path.join(opts.out, 'cache.sqlite');
+  const out = await prepareStudyOutput(opts, dataset, cacheFile);
+  const res = await out.run((work) => studyInto(work, cacheFile, dataset, opts));
+  return { ...res, files: out.relocate(res.files) };
+}
+
+/** The embedding cache; a path that cannot hold it (e.g. below a file) is E_INPUT naming it. */
+async function openCache(file: string): Promise<EmbeddingCache> {
+  try {
+    return EmbeddingCache.open(file);
+  } catch (err) {
+    throw await mapFsError(err, file, file, 'a cache file path in a folder you can write to');
+  }
+}
+
+/** The study itself, writing its files into `work` (the staging folder of `opts.out`). */
+async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts: StudyRunOptions): Promise<StudyRunResult> {
   const log = (t: string) => { if (!opts.quiet) opts.log.err(t); };
   const s = dataset.summary;
   log(`study: ${s.total.subjects} subjects, ${s.total.photos} photos (${Object.entries(s.byClass).map(([k, c]) => `${k}: ${c.subjects} subjects/${c.photos} photos`).join(', ')})\n`);
-  await mkdir(opts.out, { recursive: true });
 
   const backboneName = opts.backbone ?? DEFAULTS.embed.backbone;
   // One pipeline per core in worker threads, started at the first photo the cache lacks.
   let pool: Promise<PipelinePool> | undefined;
   const workers = poolWorkers(DEFAULTS);
-  const cache = EmbeddingCache.open(opts.cache ?? path.join(opts.out, 'cache.sqlite'));
+  const cache = await openCache(cacheFile);
   const progress = new ProgressReporter({ err: (t) => log(t), isTTY: opts.log.isTTY && !opts.quiet }, 'study');
   let embedded;
   try {
@@ -165,10 +221,10 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
   const lines = ['path,subject,label,view,repeat,fold,probability'];
   for (const p of result.predictions) lines.push([p.path, p.subject, label(p.label), p.view ?? '', p.repeat, p.fold, r6(p.probability)].map(csvCell).join(','));
   const files: StudyRunResult['files'] = {
-    predictions: path.join(opts.out, 'predictions.csv'),
-    metrics: path.join(opts.out, 'metrics.json'),
-    report: path.join(opts.out, 'report.html'),
-    model: path.join(opts.out, 'model'),
+    predictions: path.join(work, 'predictions.csv'),
+    metrics: path.join(work, 'metrics.json'),
+    report: path.join(work, 'report.html'),
+    model: path.join(work, 'model'),
   };
   await writeFile(files.predictions, lines.join('\n') + '\n');
 
@@ -224,7 +280,7 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
     ...(opts.synthetic ? { synthetic: true } : {}),
   });
 
-  // What the model looks at (issue 4): Grad-CAM of the final model on a bounded sample, with the
+  // What the model looks at: Grad-CAM of the final model on a bounded sample, with the
   // sanity checks' shuffled-label model trained the same way on labels permuted between subjects.
   const sections: { id: string; title: string; html: string }[] = [];
   let explanation: StudyExplanation | undefined;
@@ -252,7 +308,7 @@ export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
       explanation = x;
       // Beside the bundle, so that screen and serve can draw the contrastive map too.
       if (reference) await (await import('./explain/reference.ts')).saveReference(files.model, { ...reference, bundleId: bundle.id });
-      files.explanation = path.join(opts.out, 'explanation.json');
+      files.explanation = path.join(work, 'explanation.json');
       await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
       sections.push(await explanationSection(x, meanHeatmapPng));
       for (const w of x.warnings) log(`study: ${w}\n`);

@@ -1,6 +1,6 @@
 /**
  * `phenoface demo [--out DIR] [--photos FOLDER|MANIFEST] [--strength S] [--quick] [--seed N]
- * [--no-open] [--quiet]`: the whole pipeline on a small SYNTHETIC study (issue 5; see
+ * [--no-open] [--quiet]`: the whole pipeline on a small SYNTHETIC study (see
  * `src/demo/demo.ts`). Progress goes to stderr; the summary and the report's path to stdout. The
  * report is opened in a browser only when a display exists and `--no-open` is not given.
  */

@@ -2,9 +2,8 @@
  * `phenoface embed <images or folders...> | --manifest FILE [--out FILE.jsonl] [--backbone NAME]`:
  * one JSON line per photo with the chosen face and its embedding (contract v1).
  */
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { once } from 'node:events';
+import { prepareOutputFile } from '../data/output.ts';
 import { PipelinePool } from '../pipeline-pool.ts';
 import { parse, usageError } from './args.ts';
 import { Progress, runOrdered } from './batch.ts';
@@ -26,13 +25,22 @@ export const run: Command = async (argv, io) => {
   if (values.manifest && positionals.length > 0) throw usageError('Give either photos or --manifest, not both.', USAGE);
   if (!values.manifest && positionals.length === 0) throw usageError('No images, folders or --manifest given.', USAGE);
   const items = values.manifest ? await manifestInputs(values.manifest, io.cwd) : await expandInputs(positionals, io.cwd);
-  // Worker threads, one pipeline per core (onnxruntime-node runs on the calling thread).
-  const pipeline = await PipelinePool.create({ backbone: values.backbone, flip: values.flip, photos: items.length });
-  const stream = values.out ? createWriteStream(path.resolve(io.cwd, values.out)) : undefined;
-  const write = (line: string) => (stream ? stream.write(line) : io.out(line));
-  const progress = new Progress(io, 'embed', items.length, !values.quiet && items.length > 20);
+  // Checked and staged before any model loads; the target is replaced only once every line is written.
+  const file = values.out ? await prepareOutputFile(path.resolve(io.cwd, values.out), {
+    option: '--out',
+    shown: values.out,
+    inputs: [
+      ...items.filter((it) => it.abs).map((it) => ({ abs: it.abs, shown: it.path })),
+      ...(values.manifest ? [{ abs: path.resolve(io.cwd, values.manifest), shown: values.manifest }] : []),
+    ],
+  }) : undefined;
+  let pipeline: PipelinePool | undefined;
   try {
-    const { failed } = await runOrdered(items, pipeline.capacity, (item) => (item.refused ? Promise.reject(item.refused) : pipeline.embedFile(item.abs)), (item, o) => {
+    // Worker threads, one pipeline per core (onnxruntime-node runs on the calling thread).
+    const pool = pipeline = await PipelinePool.create({ backbone: values.backbone, flip: values.flip, photos: items.length });
+    const write = (line: string) => (file ? file.write(line) : io.out(line));
+    const progress = new Progress(io, 'embed', items.length, !values.quiet && items.length > 20);
+    const { failed } = await runOrdered(items, pool.capacity, (item) => (item.refused ? Promise.reject(item.refused) : pool.embedFile(item.abs)), (item, o) => {
       progress.tick();
       if (!o.ok) { write(errorJson(item.path, o.error)); return; }
       const { face, embedding, quality, faces } = o.value;
@@ -46,10 +54,13 @@ export const run: Command = async (argv, io) => {
         embedding: Array.from(embedding.vector, (v) => Math.round(v * 1e6) / 1e6),
       }) + '\n');
     });
+    await file?.commit();
     if (values.out && !values.quiet) io.err(`embed: ${items.length - failed} of ${items.length} photos embedded -> ${values.out}\n`);
     return failed > 0 ? EXIT.partial : EXIT.ok;
+  } catch (err) {
+    await file?.abort();
+    throw err;
   } finally {
-    if (stream) { stream.end(); await once(stream, 'close'); }
-    await pipeline.close();
+    await pipeline?.close();
   }
 };

@@ -46,6 +46,19 @@ export async function expandInputs(args: string[], cwd: string): Promise<InputIt
 }
 
 /**
+ * The arguments that name folders, which {@link expandInputs} walks for photos: an output inside
+ * one would be taken as a photo next time.
+ */
+export async function folderInputs(args: string[], cwd: string): Promise<{ abs: string; shown: string }[]> {
+  const out: { abs: string; shown: string }[] = [];
+  for (const arg of args) {
+    const abs = path.resolve(cwd, arg);
+    if ((await stat(abs).catch(() => undefined))?.isDirectory()) out.push({ abs, shown: arg });
+  }
+  return out;
+}
+
+/**
  * The photos of a manifest CSV (its `path` column, relative to the manifest's folder). Paths that
  * are absolute, contain `..` or reach outside the folder through a symlink are refused (an
  * `E_MANIFEST` record for that row; the file is never read), as the data layer refuses them.

@@ -3,7 +3,8 @@
  * networks (npm's postinstall runs it with `--quiet-if-ready`).
  * `phenoface models list [--json] [--dir DIR]`: what the manifest records and whether each model is built.
  */
-import { resolve } from 'node:path';
+import path, { resolve } from 'node:path';
+import { isFsError, mapFsError, prepareOutputFolder } from '../data/output.ts';
 import { DEFAULT_MODELS_DIR, ensureModels, loadManifest, MODEL_NAMES, modelStatus } from '../runtime/index.ts';
 import { parse, usageError } from './args.ts';
 import { EXIT, type Command } from './io.ts';
@@ -26,7 +27,12 @@ export const run: Command = async (argv, io) => {
   const dir = values.dir ? resolve(io.cwd, values.dir) : DEFAULT_MODELS_DIR;
 
   if (action === 'build') {
-    const result = await ensureModels({ dir, force: values.force, log: (line) => io.err(`models: ${line}\n`) });
+    if (values.dir) await prepareOutputFolder(dir, { option: '--dir', shown: values.dir });
+    const result = await ensureModels({ dir, force: values.force, log: (line) => io.err(`models: ${line}\n`) }).catch(async (err) => {
+      // A write into the models folder that fails (full disk, permissions) names the file, not a stack.
+      const inside = isFsError(err) && typeof err.path === 'string' && !path.relative(dir, err.path).startsWith('..');
+      throw inside ? await mapFsError(err, err.path!) : err;
+    });
     if (result.built.length === 0 && values['quiet-if-ready']) return EXIT.ok;
     const parts = [result.built.length && `built ${result.built.join(', ')}`, result.ready.length && `already built ${result.ready.join(', ')}`].filter(Boolean);
     io.out(`models in ${dir}: ${parts.join('; ')}\n`);

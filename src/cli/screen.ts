@@ -4,12 +4,33 @@
  * `--explain`, each photo's regions and heatmaps from the map `--cam` names (default: contrastive).
  */
 import path from 'node:path';
+import { checkOutput, type OutputGuard } from '../data/output.ts';
 import { Screener, type PhotoExplainer } from '../screen.ts';
 import { parse, usageError } from './args.ts';
-import { expandInputs } from './inputs.ts';
+import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
 
 const USAGE = 'phenoface screen <photos or folder...> --model DIR/model [--json] [--explain DIR [--cam contrastive|hirescam|gradcam|gradcam-14x14]]';
+
+/**
+ * What `--explain DIR` must keep clear of: the photos screened, the model folder and the photo
+ * folders walked. E_USAGE when DIR, or a heatmap file it would hold, is or lies in one of them.
+ */
+async function checkExplainFolder(explain: string, model: string, items: InputItem[], positionals: string[], cwd: string): Promise<OutputGuard> {
+  const guard: OutputGuard = {
+    option: '--explain',
+    shown: explain,
+    inputs: items.map((it) => ({ abs: it.abs, shown: it.path })),
+    inputFolders: [{ abs: path.resolve(cwd, model), shown: model }, ...(await folderInputs(positionals, cwd))],
+  };
+  const { heatmapPaths } = await import('../explain/screen.ts');
+  const dir = path.resolve(cwd, explain);
+  await checkOutput(dir, guard);
+  for (const [i, item] of items.entries()) {
+    for (const file of Object.values(heatmapPaths(dir, item.path, i))) await checkOutput(file, { ...guard, shown: path.join(explain, path.basename(file)) });
+  }
+  return guard;
+}
 
 export const run: Command = async (argv, io) => {
   const { values, positionals } = parse(argv, {
@@ -25,12 +46,15 @@ export const run: Command = async (argv, io) => {
   const { parseScreenCam } = await import('../explain/screen.ts');
   const cam = values.cam === undefined ? undefined : parseScreenCam(values.cam);
   const items = await expandInputs(positionals, io.cwd);
-  const screener = await Screener.load(path.resolve(io.cwd, values.model));
+  const modelDir = path.resolve(io.cwd, values.model);
+  // Refused before the model loads.
+  const guard = values.explain ? await checkExplainFolder(values.explain, values.model, items, positionals, io.cwd) : undefined;
+  const screener = await Screener.load(modelDir);
   let explain: PhotoExplainer | undefined;
   try {
     if (values.explain) {
       const { fileExplainer } = await import('../explain/screen.ts');
-      explain = await fileExplainer(screener, path.resolve(io.cwd, values.explain), cam ? { cam } : {});
+      explain = await fileExplainer(screener, path.resolve(io.cwd, values.explain), { ...(cam && { cam }), guard });
     }
     const result = await screener.screen(items.map((it) => ({ name: it.path, path: it.abs })), { explain });
     if (values.json) {

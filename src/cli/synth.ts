@@ -1,14 +1,13 @@
 /**
  * `phenoface synth --manifest FILE|FOLDER --out DIR --regions LIST --strength S [--fraction F]
  * [--seed N] [--preview]`: a planted-phenotype data set from control photos (cli-contract
- * "synth"; issue 5). Per-file failures are printed as contract error records on stdout and listed
+ * "synth"). Per-file failures are printed as contract error records on stdout and listed
  * in `DIR/truth.json`; a summary goes to stderr.
  */
-import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { PhenofaceError } from '../errors.ts';
+import { checkOutputDir } from '../data/output.ts';
 import type { Pipeline } from '../pipeline.ts';
-import { parseRegions, readSynthInput, synthesize, SYNTH_DEFAULTS, SYNTH_LABELS, SYNTH_REGIONS, validateSynthOptions, type DetectFn } from '../synth/index.ts';
+import { parseRegions, readSynthInput, synthesize, synthGuard, SYNTH_DEFAULTS, SYNTH_LABELS, SYNTH_OUTPUT, SYNTH_REGIONS, validateSynthOptions, type DetectFn } from '../synth/index.ts';
 import type { Face } from '../types.ts';
 import { parse, usageError } from './args.ts';
 import { Progress } from './batch.ts';
@@ -23,7 +22,8 @@ Builds a planted-phenotype data set: a seeded fraction of subjects ("${SYNTH_LAB
 22q11.2DS-like warp on every photo; the rest ("${SYNTH_LABELS.control}") pass through the same resampling unchanged.
 
   --manifest  CSV with path,subject[,view] (paths relative to it), or a folder ROOT/<subject>/<photo>
-  --out       new or empty folder: images/, manifest.csv, truth.json (and preview.png)
+  --out       new or empty folder, or an earlier synth's (replaced once the new set is complete):
+              images/, manifest.csv, truth.json (and preview.png)
   --regions   comma-separated, or "all": ${SYNTH_REGIONS.join(', ')}
   --strength  0..1 (1 obvious, 0.5 subtle, 0 plants nothing)
   --fraction  share of subjects affected, in (0, 1) (default ${SYNTH_DEFAULTS.fraction})
@@ -86,12 +86,8 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
     const source = path.resolve(io.cwd, values.manifest!);
     const outDir = path.resolve(io.cwd, values.out!);
     const input = await readSynthInput(source);
-    // A folder input is walked again next time: planted photos inside it would become inputs.
-    // (A manifest's folder may hold the output; the manifest lists exactly its photos.)
-    const outReal = await realpath(outDir).catch(async () => path.join(await realpath(path.dirname(outDir)).catch(() => path.dirname(outDir)), path.basename(outDir)));
-    if (input.root === (await realpath(source).catch(() => '')) && (outReal === input.root || outReal.startsWith(input.root + path.sep))) {
-      throw new PhenofaceError('E_INPUT', `Output folder "${values.out}" lies inside the input folder "${values.manifest}". Should be outside it.`);
-    }
+    // The output folder is checked against the input before any model loads.
+    await checkOutputDir(outDir, SYNTH_OUTPUT, synthGuard({ rows: input.rows, source: input, outOption: '--out' }));
     for (const e of input.errors) io.out(errorJson(e.path, e.error));
 
     const detector = await createDetector();
@@ -100,7 +96,9 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
       const result = await synthesize({
         rows: input.rows,
         inputErrors: input.errors,
+        source: input,
         outDir,
+        outOption: '--out',
         regions,
         strength,
         fraction,

@@ -1,6 +1,6 @@
 /**
  * `runDemo`: the whole product on a small SYNTHETIC study, from photos that ship with `npm install`
- * (or a folder the user names), offline, in a few minutes (issue 5). The steps are the ones a real
+ * (or a folder the user names), offline, in a few minutes. The steps are the ones a real
  * user takes: photos -> `synth` plants a 22q11.2DS-like warp in half the people (the known answer)
  * -> `study` cross-validates by person and trains a model -> `screen` scores one planted and one
  * control person the model never saw -> explanations, when the explain stage is installed.
@@ -9,25 +9,28 @@
  * Output folder: `photos/` (augmented people, bundled source only), `synth/` (planted set, truth.json,
  * preview.png), `study/` (predictions.csv, metrics.json, report.html, model/), `screen/` (one JSON
  * per held-out person, heatmaps), `cache.sqlite` (embeddings, kept between runs) and `demo.json`.
+ * All but the cache are built beside the output folder and replace an earlier demo there only once
+ * the new one is complete (`data/output.ts`).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { DEFAULTS, DEMO_DEFAULTS, PEOPLE_DEFAULTS } from '../config.ts';
+import { cacheEntries, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../data/output.ts';
 import { PhenofaceError, toErrorRecord } from '../errors.ts';
 import { Pipeline } from '../pipeline.ts';
 import { modelPath } from '../runtime/index.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../screen.ts';
 import { csvCell, runStudy, type StudyRunResult } from '../study.ts';
-import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthRow, type Truth } from '../synth/index.ts';
+import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../synth/random.ts';
-import { BUNDLED_PHOTOS, buildBundledPeople } from './people.ts';
+import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
-  /** Output folder: new, empty, or an earlier demo's (its results are replaced, its cache kept). */
+  /** Output folder: new, empty, or an earlier demo's (its results are replaced once the new ones are complete; its cache is kept). */
   out: string;
   /** A folder `ROOT/<subject>/<photo>` or a manifest (path,subject[,view]); default: the bundled photos. */
   photos?: string;
@@ -105,8 +108,20 @@ export function judgeSignal(auc: { value: number | null; ci95: [number, number] 
 }
 
 const MARKER = 'demo.json';
-/** What a re-run replaces (the embedding cache is kept: a re-run then skips embedding). */
-const OWNED = ['photos', 'synth', 'study', 'screen', MARKER];
+
+/**
+ * What the demo's output folder holds: a finished demo is recognised by its demo.json; a re-run
+ * replaces the entries listed here and keeps the embedding cache (a re-run then skips embedding).
+ */
+export const DEMO_OUTPUT: OutputKind = {
+  name: 'demo',
+  marker: MARKER,
+  isMarker: (json) => (json as { generator?: unknown } | null)?.generator === 'phenoface demo',
+  owned: ['photos', 'synth', 'study', 'screen', MARKER],
+};
+
+/** The embedding cache, in the output folder itself (not in the folder being built), so it outlives failed runs. */
+const CACHE = 'cache.sqlite';
 
 /** The models the demo runs (detector and default backbone); E_MODEL naming the missing ones. */
 export function checkDemoModels(): void {
@@ -116,13 +131,14 @@ export function checkDemoModels(): void {
   }
 }
 
-async function prepareOut(out: string): Promise<void> {
-  const entries = await readdir(out).catch(() => [] as string[]);
-  if (entries.length > 0 && !entries.includes(MARKER)) {
-    throw new PhenofaceError('E_INPUT', `Output folder "${out}" is not empty and holds no earlier demo (${MARKER}). Should be a new or empty folder, or an earlier demo's.`);
-  }
-  for (const name of OWNED) await rm(path.join(out, name), { recursive: true, force: true });
-  await mkdir(out, { recursive: true });
+/** What the output folder must keep clear of: the photos read (`--photos`, or the bundled ones) and a `--photos` folder, which is walked. */
+function demoGuard(photos: string | undefined, input: SynthInput | undefined): OutputGuard {
+  if (!photos || !input) return { option: '--out', inputs: bundledPhotoPaths() };
+  return {
+    option: '--out',
+    inputs: [{ abs: input.source, shown: photos }, ...input.rows.map((r) => ({ abs: r.absPath, shown: r.path }))],
+    inputFolders: input.layout === 'folder' ? [{ abs: input.source, shown: photos }] : [],
+  };
 }
 
 /** One planted and one control person, drawn from `(seed, id)` among those with written photos. */
@@ -182,8 +198,20 @@ async function demoSection(res: Omit<DemoResult, 'seconds'>, truth: Truth, synth
   return { id: 'demo', title: 'Demo (synthetic)', html };
 }
 
-/** Runs the demo; see the module comment. Throws E_MODEL without models, E_INPUT for unusable photos or output folder. */
+/**
+ * Runs the demo; see the module comment. Throws E_MODEL without models, E_USAGE for an output folder
+ * that holds or lies in the photos, E_INPUT for unusable photos or output folder.
+ */
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  checkDemoModels();
+  const input = opts.photos ? await readSynthInput(path.resolve(opts.photos)) : undefined;
+  const target = path.resolve(opts.out);
+  const out = await prepareOutputDir(target, DEMO_OUTPUT, demoGuard(opts.photos, input), await cacheEntries(target, path.join(target, CACHE)));
+  return out.relocate(await out.run((work) => demoInto(work, out, opts, input)));
+}
+
+/** The demo itself, writing into `work` (the staging folder of `out`); paths it reports are relocated by the caller. */
+async function demoInto(work: string, out: StagedDir, opts: DemoOptions, input: SynthInput | undefined): Promise<DemoResult> {
   const quick = Boolean(opts.quick);
   const effort = quick ? DEMO_DEFAULTS.quick : DEMO_DEFAULTS.full;
   const strength = opts.strength ?? DEMO_DEFAULTS.strength;
@@ -194,33 +222,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   let lap = t0;
   const done = (step: string) => { const now = performance.now(); seconds[step] = r3((now - lap) / 1000); lap = now; };
 
-  checkDemoModels();
-  const out = path.resolve(opts.out);
-  const photosDir = opts.photos && path.resolve(opts.photos);
-  if (photosDir && (photosDir === out || photosDir.startsWith(out + path.sep))) {
-    // A re-run clears the output folder's photos/, synth/ ...: it must not hold the input.
-    throw new PhenofaceError('E_INPUT', `--photos "${opts.photos}" lies inside the output folder "${opts.out}". Should be outside it.`);
-  }
-  await prepareOut(out);
-  await writeFile(path.join(out, MARKER), JSON.stringify({ contract: 1, generator: 'phenoface demo', synthetic: true, status: 'running' }) + '\n');
-
   // 1. People and their photos.
-  const detector = await Pipeline.create({ detectOnly: true, ...(!photosDir && { config: { detect: { minFaceSizePx: PEOPLE_DEFAULTS.detectMinFacePx } } }) });
+  const detector = await Pipeline.create({ detectOnly: true, ...(!input && { config: { detect: { minFaceSizePx: PEOPLE_DEFAULTS.detectMinFacePx } } }) });
   let rows: SynthRow[];
-  let inputErrors: Awaited<ReturnType<typeof readSynthInput>>['errors'] = [];
+  let inputErrors: SynthInput['errors'] = [];
   let source: string;
-  const synthDir = path.join(out, 'synth');
+  const synthDir = path.join(work, 'synth');
   let synthResult;
   try {
-    if (photosDir) {
-      const input = await readSynthInput(photosDir);
+    if (input) {
       rows = input.rows;
       inputErrors = input.errors;
       source = `photos from ${opts.photos}`;
       log(`demo: ${new Set(rows.map((r) => r.subject)).size} people, ${rows.length} photos from ${opts.photos}${inputErrors.length ? ` (${inputErrors.length} refused, listed in synth/truth.json)` : ''}\n`);
     } else {
       log(`demo: finding faces in ${BUNDLED_PHOTOS.package}'s ${BUNDLED_PHOTOS.files.length} demo photos and making ${effort.photosPerPerson} photos of each person...\n`);
-      const built = await buildBundledPeople({ outDir: path.join(out, 'photos'), pipeline: detector, photosPerPerson: effort.photosPerPerson, seed });
+      const built = await buildBundledPeople({ outDir: path.join(work, 'photos'), pipeline: detector, photosPerPerson: effort.photosPerPerson, seed });
       rows = built.rows;
       source = `faces from ${BUNDLED_PHOTOS.package}'s demo photos, ${effort.photosPerPerson} augmented photos each`;
       log(`demo: ${built.people.length} people, ${rows.length} photos\n`);
@@ -266,9 +283,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const studyOpts = { folds: effort.folds, repeats: effort.repeats, seed, bootstrap: effort.bootstrap, permutations: effort.permutations, synthetic: true };
   const study: StudyRunResult = await runStudy({
     source: studyManifest,
-    out: path.join(out, 'study'),
+    out: path.join(work, 'study'),
     positive: SYNTH_LABELS.affected,
-    cache: path.join(out, 'cache.sqlite'),
+    cache: path.join(out.target, CACHE),
     ...studyOpts,
     log: opts.log,
     quiet: opts.quiet,
@@ -276,7 +293,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   done('study');
 
   // 4. Screen the held-out people; explain when the explain stage is installed.
-  const screenDir = path.join(out, 'screen');
+  const screenDir = path.join(work, 'screen');
   await mkdir(screenDir, { recursive: true });
   const screener = await Screener.load(study.files.model);
   const screenings: DemoScreening[] = [];
@@ -298,7 +315,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       log(`demo: screening ${subject} (${photos.length} photos)...\n`);
       const result = await screener.screen(photos.map((p) => ({ name: path.join('synth', p.path), path: path.join(synthDir, p.path) })), { explain: explainer }).finally(() => explainer?.dispose?.());
       const file = path.join(screenDir, `${subject}.json`);
-      await writeFile(file, JSON.stringify(result, null, 1) + '\n');
+      await writeFile(file, JSON.stringify(out.relocate(result), null, 1) + '\n');
       const s = truth.subjects[subject];
       screenings.push({ subject, truthLabel: s.label, strength: r3(s.strength), result, file });
     }
@@ -312,7 +329,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     contract: 1,
     generator: 'phenoface demo',
     synthetic: true,
-    out,
+    out: work,
     source,
     people: people.size,
     photos: truth.photos.length,
@@ -321,7 +338,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     synth: { dir: synthDir, written: synthResult.written, skipped: synthResult.failed, affected, controls: people.size - affected, ...(synthResult.previewPath && { preview: synthResult.previewPath }) },
     heldOut,
     study: {
-      dir: path.join(out, 'study'),
+      dir: path.join(work, 'study'),
       report: study.files.report,
       model: study.files.model,
       subjects: new Set(study.used.map((p) => p.item.subject)).size,
@@ -348,7 +365,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   });
   done('report');
   seconds.total = r3((performance.now() - t0) / 1000);
-  await writeFile(path.join(out, MARKER), JSON.stringify(result, null, 1) + '\n');
+  await writeFile(path.join(work, MARKER), JSON.stringify(out.relocate(result), null, 1) + '\n');
   return result;
 }
 

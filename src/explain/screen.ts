@@ -3,8 +3,8 @@
  * regions of one map ({@link SCREEN_CAMS}) and two overlays, on the aligned face and on the photo itself. The CLI writes
  * the overlays as PNG files; the web app gets them as PNG data URLs.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { prepareOutputFolder, writeOutputFile, type OutputGuard } from '../data/output.ts';
 import { PhenofaceError } from '../errors.ts';
 import { decodeImage, encodePng } from '../image/index.ts';
 import type { PhotoExplainer, ScreenInput, Screener } from '../screen.ts';
@@ -120,21 +120,40 @@ function stem(name: string): string {
 }
 
 /**
+ * The two overlay files of the photo named `name` at position `index` (from 0) of a screening:
+ * `NN-<name>.png` and `NN-<name>-aligned.png` in `dir`, NN the 1-based position.
+ */
+export function heatmapPaths(dir: string, name: string, index: number): { heatmap: string; heatmapAligned: string } {
+  const base = path.join(dir, `${String(index + 1).padStart(2, '0')}-${stem(name)}`);
+  return { heatmap: `${base}.png`, heatmapAligned: `${base}-aligned.png` };
+}
+
+/** Options of {@link fileExplainer}. */
+export interface FileExplainOptions extends ScreenExplainOptions {
+  /**
+   * What the heatmap folder and files must keep clear of (the photos screened, the model folder):
+   * E_USAGE when DIR is one of them or lies in one, and for a heatmap file that is an input.
+   */
+  guard?: OutputGuard;
+}
+
+/**
  * The explainer `phenoface screen --explain DIR` uses: creates DIR, and for each photo writes
  * `NN-<name>.png` (the photo with the heat map warped back onto it) and `NN-<name>-aligned.png`
- * (the aligned face), each with a colour bar (top = hottest), where NN is the photo's position;
- * the photo's result gets `regions`, `cam`, `heatmap` and `heatmapAligned` (the files' paths), and
- * with the contrastive map `contrastRegions` and `heatmapContrastAligned` (the aligned overlay's path again).
+ * (the aligned face; see {@link heatmapPaths}), each with a colour bar (top = hottest), where NN is
+ * the photo's position; each file is written whole or not at all. The photo's result gets
+ * `regions`, `cam`, `heatmap` and `heatmapAligned` (the files' paths), and with the contrastive
+ * map `contrastRegions` and `heatmapContrastAligned` (the aligned overlay's path again).
  */
-export async function fileExplainer(screener: Screener, dir: string, opts: ScreenExplainOptions = {}): Promise<PhotoExplainer> {
+export async function fileExplainer(screener: Screener, dir: string, opts: FileExplainOptions = {}): Promise<PhotoExplainer> {
+  const guard = opts.guard ?? { option: 'heatmap folder' };
+  const folder = await prepareOutputFolder(dir, guard);
   const se = await explainerOf(screener, opts.cam ?? EXPLAIN_DEFAULTS.screen.cam);
-  await mkdir(dir, { recursive: true });
   const explain: PhotoExplainer = async (photo, input, index) => {
     const o = await overlaysOf(se, screener, photo, input, opts);
-    const base = path.join(dir, `${String(index + 1).padStart(2, '0')}-${stem(input.name)}`);
-    const heatmap = `${base}.png`, heatmapAligned = `${base}-aligned.png`;
-    await writeFile(heatmap, await encodePng(o.photo));
-    await writeFile(heatmapAligned, await encodePng(o.aligned));
+    const { heatmap, heatmapAligned } = heatmapPaths(folder, input.name, index);
+    await writeOutputFile(heatmap, await encodePng(o.photo), { ...guard, shown: heatmap });
+    await writeOutputFile(heatmapAligned, await encodePng(o.aligned), { ...guard, shown: heatmapAligned });
     return photoFields(o, heatmap, heatmapAligned);
   };
   explain.dispose = () => se.explainer.dispose();

@@ -43,6 +43,10 @@ export interface RowError {
 
 /** Synth's input after reading. */
 export interface SynthInput {
+  /** The manifest file or ROOT folder, absolute, as given. */
+  source: string;
+  /** Whether `source` is a manifest or a folder that is walked for photos. */
+  layout: 'manifest' | 'folder';
   /** Real path of the manifest's folder or of ROOT. */
   root: string;
   rows: SynthRow[];
@@ -63,14 +67,14 @@ export async function readSynthInput(source: string): Promise<SynthInput> {
   const st = await stat(source).catch((err) => {
     throw new PhenofaceError('E_NOT_FOUND', `Input "${source}" does not exist; expected a manifest CSV (path,subject[,view]) or a folder ROOT/<subject>/<photo>.`, { cause: err });
   });
-  const input = st.isDirectory() ? await readFolder(source) : await readManifest(source);
-  if (input.rows.length === 0 && input.errors.length === 0) {
+  const read = st.isDirectory() ? await readFolder(source) : await readManifest(source);
+  if (read.rows.length === 0 && read.errors.length === 0) {
     throw new PhenofaceError('E_MANIFEST', st.isDirectory() ? `No photos found under "${source}"; expected ROOT/<subject>/<photo>.` : `Manifest "${source}" has no data rows below its header.`);
   }
-  return input;
+  return { source: path.resolve(source), layout: st.isDirectory() ? 'folder' : 'manifest', ...read };
 }
 
-async function readManifest(file: string): Promise<SynthInput> {
+async function readManifest(file: string): Promise<Omit<SynthInput, 'source' | 'layout'>> {
   const root = await realpath(path.dirname(path.resolve(file)));
   let records: Record<string, string>[];
   try {
@@ -106,7 +110,7 @@ async function readManifest(file: string): Promise<SynthInput> {
   return { root, rows, errors };
 }
 
-async function readFolder(dir: string): Promise<SynthInput> {
+async function readFolder(dir: string): Promise<Omit<SynthInput, 'source' | 'layout'>> {
   const root = await realpath(dir);
   const rows: SynthRow[] = [];
   const errors: RowError[] = [];

@@ -67,12 +67,12 @@ export interface WarpParams {
  * plainly visible and strength 0.5 subtle; the warp stays invertible with a margin at these
  * values times the largest jitter (see the Jacobian test).
  *
- * The nose was rebalanced by measurement (issue 4). With tip +22% and alar base -18% alone it was
+ * The nose was balanced by measurement. With tip +22% and alar base -18% alone it was
  * far weaker than the other regions: at strength 1 it moved 116 px·px of the 112x112 aligned crop
  * (sum of displacements; periorbital 643, perioral 2153, face length 3391 after the kernel fixes)
  * and shifted MobileFaceNet embeddings by d' 0.13-0.26 (100 CFP people; the other regions
  * 1.0-1.5), i.e. it was not "obvious" to the eye or the network. Now tip +35%, alar base -25%
- * and a nasal root 30% wider (the issue's HP:0000426): 299 px·px, d' 0.52, plainly visible in the
+ * and a nasal root 30% wider (HP:0000426): 299 px·px, d' 0.52, plainly visible in the
  * contact sheet and still a nose. MobileFaceNet stays least sensitive to the nose.
  */
 export const FULL_STRENGTH: Readonly<Required<WarpParams>> = Object.freeze({

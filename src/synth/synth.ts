@@ -1,22 +1,25 @@
 /**
  * `synthesize`: a planted-phenotype data set from control photos, the known-answer test of a
- * study (issue 5). A seeded `fraction` of subjects becomes `vcfs`: every photo of theirs gets the
+ * study. A seeded `fraction` of subjects becomes `vcfs`: every photo of theirs gets the
  * same (jittered) warp of `warp.ts`; everyone else stays `control`. Cases and controls go through
  * the same decode, the same resampling (controls with a zero warp, which copies each pixel) and the
  * same JPEG encoding, so geometry is the only thing that separates the classes.
  *
  * Output in `outDir`: `images/<subject>/<name>.jpg`, `manifest.csv` (path,subject,label,view, per
- * the CLI contract), `truth.json` (what was planted where) and, with `preview`, `preview.png`.
+ * the CLI contract), `truth.json` (what was planted where) and, with `preview`, `preview.png`. The
+ * folder is built beside `outDir` and replaces it only once complete (`data/output.ts`), so a
+ * re-run never leaves photos of an earlier run among the new ones.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULTS, SYNTH_DEFAULTS } from '../config.ts';
+import { mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../data/output.ts';
 import { PhenofaceError, toErrorRecord } from '../errors.ts';
 import { estimatePose, viewOfYaw } from '../pose/index.ts';
 import type { Box, Face, Landmarks5, RgbImage, View } from '../types.ts';
 import sharp from 'sharp';
 import { contactSheet, cropPad, decodeImage, encodePng } from '../image/index.ts';
-import type { RowError, SynthRow } from './input.ts';
+import type { RowError, SynthInput, SynthRow } from './input.ts';
 import { PASSTHROUGH_COLUMNS } from './input.ts';
 import { parseRegions, scaleParams, subjectWarp, type SynthRegion, type WarpParams } from './params.ts';
 import { chooseAffected } from './random.ts';
@@ -33,7 +36,14 @@ export interface SynthOptions {
   rows: readonly SynthRow[];
   /** Rows already refused while reading the input; listed in truth.json's `skipped`. */
   inputErrors?: readonly RowError[];
+  /**
+   * Where the rows came from (see {@link readSynthInput}): `outDir` may not hold it, nor lie inside a
+   * folder input, which the next run would walk. The rows' photos are checked either way.
+   */
+  source?: Pick<SynthInput, 'source' | 'layout'>;
   outDir: string;
+  /** How `outDir` was named, for messages (default `outDir`). */
+  outOption?: string;
   regions: readonly string[];
   /** 0..1: 1 obvious, about 0.5 subtle, 0 plants nothing (cases equal controls byte for byte). */
   strength: number;
@@ -186,18 +196,32 @@ function choosePreviewRows(rows: readonly SynthRow[], affected: ReadonlySet<stri
   return chosen;
 }
 
-async function ensureWritableOut(outDir: string): Promise<void> {
-  const entries = await readdir(outDir).catch(() => [] as string[]);
-  if (entries.length > 0 && !entries.includes('truth.json')) {
-    throw new PhenofaceError('E_INPUT', `Output folder "${outDir}" is not empty and holds no earlier synth output (truth.json). Should be a new or empty folder.`);
-  }
-  await mkdir(outDir, { recursive: true });
+/** What synth's output folder holds; a finished one is recognised by its truth.json. */
+export const SYNTH_OUTPUT: OutputKind = {
+  name: 'synth',
+  marker: 'truth.json',
+  isMarker: (json) => (json as { generator?: unknown } | null)?.generator === 'phenoface synth',
+  owned: ['images', 'manifest.csv', 'truth.json', 'preview.png'],
+};
+
+/** What `outDir` must keep clear of: the source and every photo read. */
+export function synthGuard(opts: Pick<SynthOptions, 'rows' | 'source' | 'outOption'>): OutputGuard {
+  const source = opts.source && { abs: opts.source.source, shown: opts.source.source };
+  return {
+    option: opts.outOption ?? 'outDir',
+    inputs: [...(source ? [source] : []), ...opts.rows.map((r) => ({ abs: r.absPath, shown: r.path }))],
+    inputFolders: source && opts.source!.layout === 'folder' ? [source] : [],
+  };
 }
+
+/** Options after defaults and checks. */
+type Settings = { regions: SynthRegion[]; fraction: number; seed: number; jitter: number; jpegQuality: number };
 
 /**
  * Builds the planted data set. Bad photos (undecodable, no face, degenerate landmarks) become
  * records in truth.json's `skipped` and `onPhoto` events; they never stop the batch and never
- * appear in manifest.csv. Throws E_CONFIG for invalid options and E_INPUT for an unusable `outDir`.
+ * appear in manifest.csv. Throws E_CONFIG for invalid options, E_USAGE for an `outDir` that holds
+ * or lies in the input, and E_INPUT for an unusable `outDir` (a file, or someone else's files).
  */
 export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   const regions = parseRegions(opts.regions);
@@ -206,8 +230,13 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   const jitter = opts.jitter ?? SYNTH_DEFAULTS.jitter;
   const jpegQuality = opts.jpegQuality ?? SYNTH_DEFAULTS.jpegQuality;
   validateSynthOptions({ strength: opts.strength, fraction, seed, jitter, jpegQuality });
-  await ensureWritableOut(opts.outDir);
+  const out = await prepareOutputDir(opts.outDir, SYNTH_OUTPUT, synthGuard(opts));
+  return out.relocate(await out.run(() => plant(out, opts, { regions, fraction, seed, jitter, jpegQuality })));
+}
 
+/** Writes the data set into `out.dir` (the staging folder of `opts.outDir`). */
+async function plant(out: StagedDir, opts: SynthOptions, { regions, fraction, seed, jitter, jpegQuality }: Settings): Promise<SynthResult> {
+  const work = out.dir;
   const rows = opts.rows;
   const subjectsInOrder = [...new Set(rows.map((r) => r.subject))];
   const affected = chooseAffected(subjectsInOrder, fraction, seed);
@@ -226,6 +255,8 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   const previews: { index: number; tiles: RgbImage[]; labels: string[] }[] = [];
   const previewRows = opts.preview ? choosePreviewRows(rows, affected, SYNTH_DEFAULTS.previewPhotos) : new Set<number>();
 
+  // The first failed write of an output photo; it stops the run.
+  let writeFailure: unknown;
   const processRow = async (i: number): Promise<TruthPhoto> => {
     const row = rows[i];
     const subject = subjects[row.subject];
@@ -255,9 +286,17 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
     if (minJacobian < MIN_JACOBIAN) {
       throw new PhenofaceError('E_INTERNAL', `The warp of "${row.path}" folds the image (smallest Jacobian ${minJacobian.toFixed(4)}); the photo was not written.`);
     }
-    const outPath = path.join(opts.outDir, names[i]);
-    await mkdir(path.dirname(outPath), { recursive: true });
-    await writeFile(outPath, await encodeJpeg444(image, jpegQuality));
+    const outPath = path.join(work, names[i]);
+    const bytes = await encodeJpeg444(image, jpegQuality);
+    try {
+      await mkdir(path.dirname(outPath), { recursive: true });
+      await writeFile(outPath, bytes);
+    } catch (err) {
+      // Not this photo's fault (a full disk, a lost folder): the run stops.
+      const failure = await mapFsError(err, out.finalPath(outPath));
+      writeFailure ??= failure;
+      throw failure;
+    }
     if (previewRows.has(i)) {
       const full = buildPhotoWarp(lm, subjectWarp(row.subject, regions, 1, seed, jitter).params, view);
       previews.push({
@@ -302,7 +341,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
     }
   };
   const worker = async () => {
-    while (next < rows.length) {
+    while (next < rows.length && writeFailure === undefined) {
       const i = next++;
       try {
         outcomes[i] = { photo: await processRow(i) };
@@ -313,6 +352,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, rows.length)) }, worker));
+  if (writeFailure !== undefined) throw writeFailure;
 
   const photos = outcomes.flatMap((o) => ('photo' in o ? [o.photo] : []));
   const skipped = [...(opts.inputErrors ?? []), ...outcomes.flatMap((o) => ('error' in o ? [o.error] : []))];
@@ -321,7 +361,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   const metaOf = new Map(rows.map((r, i) => [names[i], r.meta ?? {}]));
   const lines = [['path', 'subject', 'label', 'view', ...metaColumns].join(',')];
   for (const p of photos) lines.push([p.path, p.subject, p.label, p.view, ...metaColumns.map((c) => metaOf.get(p.path)?.[c] ?? '')].map(csvCell).join(','));
-  const manifestPath = path.join(opts.outDir, 'manifest.csv');
+  const manifestPath = path.join(work, 'manifest.csv');
   await writeFile(manifestPath, lines.join('\n') + '\n');
 
   const truth: Truth = {
@@ -333,12 +373,12 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
     photos,
     skipped,
   };
-  const truthPath = path.join(opts.outDir, 'truth.json');
+  const truthPath = path.join(work, 'truth.json');
   await writeFile(truthPath, JSON.stringify(truth, null, 1) + '\n');
 
   let previewPath: string | undefined;
   if (opts.preview && previews.length > 0) {
-    previewPath = path.join(opts.outDir, 'preview.png');
+    previewPath = path.join(work, 'preview.png');
     previews.sort((a, b) => a.index - b.index);
     const sheet = await contactSheet(previews.flatMap((p) => p.tiles), 3, PREVIEW_TILE_PX, previews.flatMap((p) => p.labels));
     await writeFile(previewPath, await encodePng(sheet));

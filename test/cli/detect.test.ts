@@ -1,6 +1,6 @@
 /**
  * `phenoface detect` end to end on real faces (face-api's demo photos, from an installed npm
- * package) and on every kind of bad input of issue 2, all in ONE batch: each input gets its own
+ * package) and on every kind of bad input, all in ONE batch: each input gets its own
  * record, the batch goes on, the exit code is 3.
  */
 import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';

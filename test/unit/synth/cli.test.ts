@@ -74,6 +74,6 @@ describe('phenoface synth: a run', () => {
 
   it('refuses an output folder inside the input folder', async () => {
     const io = captureIO();
-    await expect(synthCommand(fakeDetector)(['--manifest', 'photos', '--out', 'photos/planted', '--regions', 'all', '--strength', '1'], io)).rejects.toMatchObject({ code: 'E_INPUT' });
+    await expect(synthCommand(fakeDetector)(['--manifest', 'photos', '--out', 'photos/planted', '--regions', 'all', '--strength', '1'], io)).rejects.toMatchObject({ code: 'E_USAGE' });
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * `phenoface screen --explain DIR`: the heatmaps never land in the model folder, in a folder that is
+ * walked for photos, or over a photo being screened, and an unusable DIR is a coded error; all
+ * refused before the model is loaded.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { runStudy } from '../../src/study.ts';
+import { memoryIO } from '../support/io.ts';
+import { QUICK_STUDY, writeStudyData } from './study-fixture.ts';
+import { snapshot } from './snapshot.ts';
+
+const require = createRequire(import.meta.url);
+const sample = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo', 'sample3.jpg');
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-screen-out-'));
+  const cache = path.join(dir, 'cache.sqlite');
+  const data = await writeStudyData(path.join(dir, 'data'), cache);
+  await runStudy({ source: data.manifest, out: path.join(dir, 'study'), cache, ...QUICK_STUDY });
+  copyFileSync(sample, path.join(dir, 'face.jpg'));
+  mkdirSync(path.join(dir, 'person', 'a'), { recursive: true });
+  copyFileSync(sample, path.join(dir, 'person', 'a', 'x.jpg'));
+  // The heatmap of the first photo, x.jpg, would be named 01-x.png: here it is the second photo.
+  copyFileSync(sample, path.join(dir, 'person', '01-x.png'));
+  writeFileSync(path.join(dir, 'notes.txt'), 'mine\n');
+});
+
+describe('phenoface screen --explain DIR', () => {
+  it.each([
+    ['the model folder', ['face.jpg', '--explain', 'study/model'], 2, /E_USAGE: --explain ".*model" is the input folder ".*model"/],
+    ['a folder inside the model folder', ['face.jpg', '--explain', 'study/model/heatmaps'], 2, /E_USAGE: --explain ".*heatmaps" lies inside the input folder ".*model"/],
+    ['a folder inside a photo folder being screened', ['person', '--explain', 'person/heatmaps'], 2, /E_USAGE: --explain ".*heatmaps" lies inside the input folder "person"/],
+    ['a photo being screened', ['face.jpg', '--explain', 'face.jpg'], 2, /E_USAGE: --explain "face\.jpg" is the input "face\.jpg"/],
+    ['a folder where a heatmap would replace a photo being screened', ['person/a/x.jpg', 'person/01-x.png', '--explain', 'person'], 2, /E_USAGE: --explain ".*01-x\.png" is the input "person\/01-x\.png"/],
+    ['an existing file', ['face.jpg', '--explain', 'notes.txt'], 1, /E_INPUT: --explain "notes\.txt" is a file\. Should be a folder/],
+    ['a path below a file', ['face.jpg', '--explain', 'notes.txt/heat'], 1, /E_INPUT: Cannot write "notes\.txt\/heat": ".*notes\.txt" is a file, not a folder/],
+  ])('refuses %s, changing no file', async (_, args, code, message) => {
+    const before = snapshot(dir);
+    const io = memoryIO(dir);
+    expect(await main(['screen', ...args, '--model', 'study/model'], io)).toBe(code);
+    expect(io.stderr).toMatch(message);
+    expect(snapshot(dir)).toEqual(before);
+  });
+});

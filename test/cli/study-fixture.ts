@@ -1,0 +1,74 @@
+/**
+ * A study that costs no inference: tiny distinct PNGs in a manifest layout, and an embedding cache
+ * already holding a 192-D embedding (with a class signal) for every photo under the default backbone
+ * and the current pipeline version, so `runStudy` finds every photo in the cache and never starts a
+ * pipeline. Output tests run whole studies on it in well under a second each.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { DEFAULTS } from '../../src/config.ts';
+import { EmbeddingCache } from '../../src/data/cache.ts';
+import { PIPELINE_VERSION } from '../../src/pipeline.ts';
+import type { Face } from '../../src/types.ts';
+
+const FACE: Face = { box: { x: 1, y: 1, width: 6, height: 6 }, score: 0.99, landmarks5: [[2, 3], [5, 3], [3.5, 4.5], [2.5, 6], [4.5, 6]], view: 'frontal' };
+const DIM = 192;
+
+let colour = 0;
+
+/** A deterministic pseudo-random number in [0, 1) from two integers. */
+function noise(a: number, b: number): number {
+  const x = Math.sin(a * 12.9898 + b * 78.233) * 43758.5453;
+  return x - Math.floor(x);
+}
+
+/** A unit-length embedding: subject-specific noise, shifted along the first axes for the positive class. */
+function embedding(subject: number, photo: number, positive: boolean): Float32Array {
+  const v = new Float32Array(DIM);
+  for (let i = 0; i < DIM; i++) v[i] = noise(subject * 31 + i, photo + 1) - 0.5 + (positive && i < 8 ? 1.5 : 0);
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+/** What {@link writeStudyData} made. */
+export interface StudyData {
+  /** The data folder (photos and manifest.csv). */
+  root: string;
+  manifest: string;
+  photos: string[];
+}
+
+/**
+ * Writes `subjects` people per class (vcfs, control) with `photos` photos each under `root`, a
+ * manifest, and puts every photo's embedding into the cache file `cacheFile`.
+ */
+export async function writeStudyData(root: string, cacheFile: string, subjects = 6, photos = 2): Promise<StudyData> {
+  mkdirSync(root, { recursive: true });
+  const rows = ['path,subject,label,view'];
+  const files: string[] = [];
+  const cache = EmbeddingCache.open(cacheFile);
+  try {
+    for (let s = 0; s < 2 * subjects; s++) {
+      const positive = s < subjects;
+      for (let p = 0; p < photos; p++) {
+        const rel = `img/s${s}/${p}.png`;
+        const abs = path.join(root, rel);
+        mkdirSync(path.dirname(abs), { recursive: true });
+        colour++;
+        writeFileSync(abs, await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: colour % 256, g: (colour >> 8) % 256, b: 91 } } }).png().toBuffer());
+        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, positive) });
+        rows.push(`${rel},s${s},${positive ? 'vcfs' : 'control'},frontal`);
+        files.push(abs);
+      }
+    }
+  } finally {
+    cache.close();
+  }
+  const manifest = path.join(root, 'manifest.csv');
+  writeFileSync(manifest, rows.join('\n') + '\n');
+  return { root, manifest, photos: files };
+}
+
+/** Options for a quick study on {@link writeStudyData}'s data (no explanation analysis). */
+export const QUICK_STUDY = { folds: 2, repeats: 1, bootstrap: 0, permutations: 0, seed: 1, explain: false as const, quiet: true, log: { err: () => {}, isTTY: false } };
