@@ -112,7 +112,7 @@ export class WorkerThread<Api extends object, Event = never> {
   readonly ready: Promise<void>;
   private readonly pending = new Map<number, { resolve(value: any): void; reject(err: Error): void }>();
   private nextId = 1;
-  private closing = false;
+  private closing: Promise<void> | undefined;
   private isReady = false;
   private ended: PhenofaceError | undefined;
   private settleReady!: (err?: Error) => void;
@@ -162,9 +162,12 @@ export class WorkerThread<Api extends object, Event = never> {
    * it has one), waits for that at most `graceMs`, then ends the thread. Rejects with the error of
    * that `close()` after the thread has ended.
    */
-  async close(graceMs = 10_000): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+  close(graceMs = 10_000): Promise<void> {
+    this.closing ??= this.shutDown(graceMs);
+    return this.closing;
+  }
+
+  private async shutDown(graceMs: number): Promise<void> {
     let error: ErrorRecord | undefined;
     if (this.running && graceMs > 0) {
       error = await new Promise<ErrorRecord | undefined>((resolve) => {
