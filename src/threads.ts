@@ -278,7 +278,7 @@ function hostFactory(factory: Promise<WorkerFactory>, args: unknown[]): void {
   const close = async () => {
     await Promise.allSettled(inProgress);
     try {
-      const target = await hosted.catch(() => undefined);
+      const target = await hosted.catch(() => undefined); // a failed start was reported as init-error: nothing to close
       if (typeof target?.close === 'function') await target.close();
       send({ type: 'closed' });
     } catch (err) {
