@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { hasCode } from '../src/errors.ts';
 import { decodeImage } from '../src/image/index.ts';
-import { PipelinePool } from '../src/pipeline-pool.ts';
+import { PipelinePool } from '../src/pipeline/pool.ts';
 import { decodeMix, type DecodeMixFile } from '../test/fixtures-gen/images.ts';
 import { machineLine, median } from './common.ts';
 

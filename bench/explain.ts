@@ -31,9 +31,9 @@ import { groupedStratifiedKFold } from '../src/evaluate/splits.ts';
 import { classifierScorer, Explainer } from '../src/explain/explainer.ts';
 import { alignedOverlay, photoOverlay } from '../src/explain/overlay.ts';
 import { decodeImage, encodePng } from '../src/image/index.ts';
-import { Pipeline } from '../src/pipeline.ts';
-import { runStudy } from '../src/study.ts';
-import type { TopRegionCounts } from '../src/explain/study.ts';
+import { Pipeline } from '../src/pipeline/pipeline.ts';
+import { runStudy } from '../src/workflows/study/study.ts';
+import type { TopRegionCounts } from '../src/workflows/study/explanation.ts';
 import { syntheticStudy } from '../test/unit/evaluate/synthetic-embeddings.ts';
 import { machineLine, median, quantile, REPO, requireShared } from './common.ts';
 

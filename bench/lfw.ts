@@ -15,7 +15,7 @@ import { alignFace } from '../src/align/index.ts';
 import { DEFAULTS } from '../src/config.ts';
 import { backbones, Backbone, cosine } from '../src/embed/index.ts';
 import { decodeImage } from '../src/image/index.ts';
-import { Pipeline } from '../src/pipeline.ts';
+import { Pipeline } from '../src/pipeline/pipeline.ts';
 import type { Landmarks5 } from '../src/types.ts';
 import { machineLine, requireShared } from './common.ts';
 

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { iou } from '../src/detect/mtcnn/index.ts';
-import { Pipeline } from '../src/pipeline.ts';
+import { Pipeline } from '../src/pipeline/pipeline.ts';
 import type { Face } from '../src/types.ts';
 import { machineLine, median, quantile, requireShared } from './common.ts';
 

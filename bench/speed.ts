@@ -15,8 +15,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
-import { Pipeline } from '../src/pipeline.ts';
-import { PipelinePool } from '../src/pipeline-pool.ts';
+import { Pipeline } from '../src/pipeline/pipeline.ts';
+import { PipelinePool } from '../src/pipeline/pool.ts';
 import { runOrdered } from '../src/cli/batch.ts';
 import { machineLine, requireShared, REPO } from './common.ts';
 

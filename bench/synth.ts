@@ -19,9 +19,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Pipeline, type DetectResult } from '../src/pipeline.ts';
-import { runStudy, type StudyRunResult } from '../src/study.ts';
-import { readSynthInput, synthesize, SYNTH_REGIONS, type Truth } from '../src/synth/index.ts';
+import { Pipeline, type DetectResult } from '../src/pipeline/pipeline.ts';
+import { runStudy, type StudyRunResult } from '../src/workflows/study/study.ts';
+import { readSynthInput, synthesize, SYNTH_REGIONS, type Truth } from '../src/workflows/synth/index.ts';
 import { machineLine, requireShared } from './common.ts';
 
 const STRENGTHS = [0, 0.25, 0.5, 0.75, 1];

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Pipeline } from '../src/pipeline.ts';
+import { Pipeline } from '../src/pipeline/pipeline.ts';
 import type { View } from '../src/types.ts';
 import { machineLine, requireShared } from './common.ts';
 

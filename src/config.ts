@@ -307,7 +307,7 @@ export const EVALUATE_DEFAULTS = Object.freeze({
   minDefinedReplicates: 0.9,
 });
 
-/** Defaults of `phenoface demo` (`src/demo/demo.ts`): the synthetic study it runs. */
+/** Defaults of `phenoface demo` (`src/workflows/demo/demo.ts`): the synthetic study it runs. */
 export const DEMO_DEFAULTS = Object.freeze({
   out: 'phenoface-demo',
   /** Clearly visible (1 = obvious): the demo shows that a planted signal is found, not how subtle it may be. */
@@ -322,7 +322,7 @@ export const DEMO_DEFAULTS = Object.freeze({
 });
 
 /**
- * Which of the bundled group photos' faces become the demo's people (`src/demo/people.ts`), and the
+ * Which of the bundled group photos' faces become the demo's people (`src/workflows/demo/people.ts`), and the
  * size of their photos. A face must be at least `minFacePx` on its shorter box side in the group
  * photo (this drops a 68-px false detection on a patterned dress in sample4) and score at least
  * `minScore` (this drops two faces looking steeply down in sample2, scored 0.78 and 0.81, which the
@@ -371,7 +371,7 @@ export const EXPLAIN_DEFAULTS = Object.freeze({
    */
   fineLayer: Object.freeze({ mobilefacenet: 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add' } as Record<string, string>),
   /**
-   * The map `screen --explain` and the web app draw (`src/explain/screen.ts`, SCREEN_CAMS): the
+   * The map `screen --explain` and the web app draw (`src/workflows/screen/explainer.ts`, SCREEN_CAMS): the
    * only one that met issue 4's planted-region target (bench:explain).
    */
   screen: Object.freeze({ cam: 'contrastive' as const }),
@@ -419,7 +419,7 @@ export const EXPLAIN_DEFAULTS = Object.freeze({
   }),
 });
 
-/** Defaults of `src/synth/` (moved here so every default lives in one file). */
+/** Defaults of `src/workflows/synth/` (moved here so every default lives in one file). */
 export const SYNTH_DEFAULTS = Object.freeze({
   /** Share of subjects made affected. */
   fraction: 0.5,

@@ -1,14 +1,14 @@
 /**
  * `phenoface demo [--out DIR] [--photos FOLDER|MANIFEST] [--strength S] [--quick] [--seed N]
  * [--no-open] [--quiet]`: the whole pipeline on a small SYNTHETIC study (see
- * `src/demo/demo.ts`). Progress goes to stderr; the summary and the report's path to stdout. The
+ * `src/workflows/demo/demo.ts`). Progress goes to stderr; the summary and the report's path to stdout. The
  * report is opened in a browser only when a display exists and `--no-open` is not given.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DEMO_DEFAULTS } from '../config.ts';
-import { runDemo, topRegions, type DemoResult } from '../demo/demo.ts';
-import { validateSynthOptions, SYNTH_DEFAULTS, SYNTH_LABELS } from '../synth/index.ts';
+import { runDemo, topRegions, type DemoResult } from '../workflows/demo/demo.ts';
+import { validateSynthOptions, SYNTH_DEFAULTS, SYNTH_LABELS } from '../workflows/synth/index.ts';
 import { numberOption, parse, usageError } from './args.ts';
 import { EXIT, type CliIO, type Command } from './io.ts';
 

@@ -1,7 +1,7 @@
 /**
  * `phenoface detect <images or folders...> [--json]`: faces, landmarks, pose and view per photo.
  */
-import { PipelinePool } from '../pipeline-pool.ts';
+import { PipelinePool } from '../pipeline/pool.ts';
 import { numberOption, parse, usageError } from './args.ts';
 import { Progress, runOrdered } from './batch.ts';
 import { CONTRACT, errorJson, faceJson } from './format.ts';

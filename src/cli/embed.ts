@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { prepareOutputFile } from '../data/output.ts';
-import { PipelinePool } from '../pipeline-pool.ts';
+import { PipelinePool } from '../pipeline/pool.ts';
 import { parse, usageError } from './args.ts';
 import { Progress, runOrdered } from './batch.ts';
 import { CONTRACT, errorJson, faceJson } from './format.ts';

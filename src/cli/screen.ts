@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { checkOutput, type OutputGuard } from '../data/output.ts';
-import { Screener, type PhotoExplainer } from '../screen.ts';
+import { Screener, type PhotoExplainer } from '../workflows/screen/screener.ts';
 import { parse, usageError } from './args.ts';
 import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
@@ -23,7 +23,7 @@ async function checkExplainFolder(explain: string, model: string, items: InputIt
     inputs: items.map((it) => ({ abs: it.abs, shown: it.path })),
     inputFolders: [{ abs: path.resolve(cwd, model), shown: model }, ...(await folderInputs(positionals, cwd))],
   };
-  const { heatmapPaths } = await import('../explain/screen.ts');
+  const { heatmapPaths } = await import('../workflows/screen/explainer.ts');
   const dir = path.resolve(cwd, explain);
   await checkOutput(dir, guard);
   for (const [i, item] of items.entries()) {
@@ -43,7 +43,7 @@ export const run: Command = async (argv, io) => {
   if (!values.model) throw usageError('No --model given (the model/ folder written by `phenoface study`).', USAGE);
   if (positionals.length === 0) throw usageError('No photos given.', USAGE);
   if (values.cam !== undefined && !values.explain) throw usageError('--cam chooses the map of --explain: give --explain DIR too.', USAGE);
-  const { parseScreenCam } = await import('../explain/screen.ts');
+  const { parseScreenCam } = await import('../workflows/screen/explainer.ts');
   const cam = values.cam === undefined ? undefined : parseScreenCam(values.cam);
   const items = await expandInputs(positionals, io.cwd);
   const modelDir = path.resolve(io.cwd, values.model);
@@ -53,7 +53,7 @@ export const run: Command = async (argv, io) => {
   let explain: PhotoExplainer | undefined;
   try {
     if (values.explain) {
-      const { fileExplainer } = await import('../explain/screen.ts');
+      const { fileExplainer } = await import('../workflows/screen/explainer.ts');
       explain = await fileExplainer(screener, path.resolve(io.cwd, values.explain), { ...(cam && { cam }), guard });
     }
     const result = await screener.screen(items.map((it) => ({ name: it.path, path: it.abs })), { explain });

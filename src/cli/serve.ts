@@ -13,7 +13,7 @@ import { buildServer, DEFAULT_WEB_ROOT } from '../server/app.ts';
 import { prepareKeepDir } from '../server/keep.ts';
 import { SERVER_DEFAULTS } from '../config.ts';
 import type { ScreenService } from '../server/types.ts';
-import { WorkerScreenService } from '../server/worker-service.ts';
+import { WorkerScreenService } from '../server/thread-service.ts';
 import { numberOption, parse, usageError } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 
@@ -55,11 +55,11 @@ export interface ServeDeps {
 }
 
 /**
- * The real service as `serve` runs it: the model bundle's `Screener` (src/server/screener.ts) in a
- * worker thread, so screening never stalls the HTTP thread (src/server/worker-service.ts).
+ * The real service as `serve` runs it: the model bundle's `Screener` (src/server/bundle-service.ts) in a
+ * worker thread, so screening never stalls the HTTP thread (src/server/thread-service.ts).
  */
 export function loadRealService(modelDir: string, warn: (message: string) => void): Promise<ScreenService> {
-  return WorkerScreenService.start({ module: new URL('../server/screener.ts', import.meta.url).href, exportName: 'loadScreenService', args: [modelDir] }, warn);
+  return WorkerScreenService.start({ module: new URL('../server/bundle-service.ts', import.meta.url).href, exportName: 'loadScreenService', args: [modelDir] }, warn);
 }
 
 function urlOf(host: string, port: number): string {

@@ -4,7 +4,7 @@
  * predictions.csv, metrics.json, report.html and model/ (contract v1).
  */
 import path from 'node:path';
-import { runStudy } from '../study.ts';
+import { runStudy } from '../workflows/study/study.ts';
 import { numberOption, parse, usageError } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 

@@ -6,8 +6,8 @@
  */
 import path from 'node:path';
 import { checkOutputDir } from '../data/output.ts';
-import type { Pipeline } from '../pipeline.ts';
-import { parseRegions, readSynthInput, synthesize, synthGuard, SYNTH_DEFAULTS, SYNTH_LABELS, SYNTH_OUTPUT, SYNTH_REGIONS, validateSynthOptions, type DetectFn } from '../synth/index.ts';
+import type { Pipeline } from '../pipeline/pipeline.ts';
+import { parseRegions, readSynthInput, synthesize, synthGuard, SYNTH_DEFAULTS, SYNTH_LABELS, SYNTH_OUTPUT, SYNTH_REGIONS, validateSynthOptions, type DetectFn } from '../workflows/synth/index.ts';
 import type { Face } from '../types.ts';
 import { parse, usageError } from './args.ts';
 import { Progress } from './batch.ts';
@@ -40,7 +40,7 @@ export interface SynthDetector {
 }
 
 async function loadPipeline(): Promise<SynthDetector> {
-  const { Pipeline } = await import('../pipeline.ts');
+  const { Pipeline } = await import('../pipeline/pipeline.ts');
   const pipeline: Pipeline = await Pipeline.create({ detectOnly: true });
   return { detectFile: (p) => pipeline.detectFile(p), chooseFace: (f, w, h) => pipeline.chooseFace(f, w, h), close: () => pipeline.close() };
 }

@@ -47,7 +47,7 @@ import {
   type Confusion,
 } from './metrics.ts';
 import { permutationPValue, permuteSubjectLabels } from './permutation.ts';
-import { FoldPool } from './pool.ts';
+import { FoldPool } from './fold-pool.ts';
 import { checkSeed, deriveSeed, mulberry32 } from './random.ts';
 import { checkFolds, groupedStratifiedKFold, repeatedGroupedStratifiedKFold, subjectLabels } from './splits.ts';
 

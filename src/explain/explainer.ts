@@ -13,8 +13,8 @@ import { loadModelWithOutputs, loadTailBackward, readFeatureGrid, readGraphTail,
 import type { RgbImage } from '../types.ts';
 import { EXPLAIN_DEFAULTS } from '../config.ts';
 import { gradCam, unitEmbedding, upsample, weightedCam, type CamResult, type CamWeighting } from './gradcam.ts';
-import { collapseHead, featureGradient, throughNormalisation, type CollapsedHead } from './head.ts';
-import type { Feature, TailActivations } from './tail.ts';
+import { collapseHead, featureGradient, throughNormalisation, type CollapsedHead } from './head-gradient.ts';
+import type { Feature, TailActivations } from './tail-tensors.ts';
 import { regionMasks, regionScores, REGION_NAMES, type RegionMasks, type RegionScore } from './regions.ts';
 
 /** A score to explain, as a function of the unit embedding: its value and gradient. */

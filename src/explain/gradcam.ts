@@ -6,7 +6,7 @@
  * function of the feature map F (see `head.ts`), so every gradient is exact.
  */
 import { PhenofaceError } from '../errors.ts';
-import { featureGradient, throughNormalisation, type CollapsedHead } from './head.ts';
+import { featureGradient, throughNormalisation, type CollapsedHead } from './head-gradient.ts';
 import type { FeatureGrid } from '../runtime/index.ts';
 
 /** A Grad-CAM of one face on the feature map's grid. */

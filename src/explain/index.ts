@@ -6,10 +6,10 @@
 export { EXPLAIN_DEFAULTS } from '../config.ts';
 export { classifierScorer, Explainer, rankedRegions, type FaceExplanation, type FaceForward, type OcclusionResult, type Scorer } from './explainer.ts';
 export { gradCam, spearman, unitEmbedding, upsample, type CamResult } from './gradcam.ts';
-export { channelFactors, collapseHead, featureGradient, headEmbedding, throughNormalisation, type CollapsedHead } from './head.ts';
+export { channelFactors, collapseHead, featureGradient, headEmbedding, throughNormalisation, type CollapsedHead } from './head-gradient.ts';
 export { alignedOverlay, photoOverlay, pngDataUrl, withColorbar, type OverlayStyle } from './overlay.ts';
 export { REGION_HPO, REGION_NAMES, regionMasks, regionScores, type RegionMasks, type RegionName, type RegionScore } from './regions.ts';
 export { randomisedHead, randomScorer } from './sanity.ts';
-export { dataUrlExplainer, fileExplainer, type ScreenExplainOptions } from './screen.ts';
-export { explainStudy, oofCorrectness, samplePhotos, summarise, type PhotoRecord, type SanityResult, type StudyExplainInput, type StudyExplainOptions, type StudyExplanation, type StudyPhoto } from './study.ts';
-export { explanationSection } from './report.ts';
+export { dataUrlExplainer, fileExplainer, type ScreenExplainOptions } from '../workflows/screen/explainer.ts';
+export { explainStudy, oofCorrectness, samplePhotos, summarise, type PhotoRecord, type SanityResult, type StudyExplainInput, type StudyExplainOptions, type StudyExplanation, type StudyPhoto } from '../workflows/study/explanation.ts';
+export { explanationSection } from '../report/explanation.ts';

@@ -12,7 +12,7 @@
  */
 import { ALIGNED_SIZE, ARCFACE_TEMPLATE } from '../align/template.ts';
 import { PhenofaceError } from '../errors.ts';
-import type { RegionShare } from '../screen-types.ts';
+import type { RegionShare } from '../workflows/screen/result.ts';
 
 /** Region names, in display order. */
 export const REGION_NAMES = [

@@ -10,7 +10,7 @@
 import { mulberry32, deriveSeed, type Rng } from '../evaluate/random.ts';
 import type { DenseLayer, LinearHead } from '../runtime/index.ts';
 import type { Scorer } from './explainer.ts';
-import { collapseHead, type CollapsedHead } from './head.ts';
+import { collapseHead, type CollapsedHead } from './head-gradient.ts';
 
 /** A standard normal draw (Box-Muller). */
 function gaussian(rng: Rng): number {

@@ -20,5 +20,5 @@ export {
   type ModelManifest,
   type Normalisation,
 } from './models.ts';
-export { readLinearHead, type DenseLayer, type LinearHead } from './head.ts';
-export { featureGridOf, graphTailOf, loadModelWithOutputs, loadTailBackward, readFeatureGrid, readGraphTail, tailReads, type FeatureGrid, type GraphTail, type TailBackward, type TailAdd, type TailConv, type TailNode, type TailPrelu } from './tail.ts';
+export { readLinearHead, type DenseLayer, type LinearHead } from './linear-head.ts';
+export { featureGridOf, graphTailOf, loadModelWithOutputs, loadTailBackward, readFeatureGrid, readGraphTail, tailReads, type FeatureGrid, type GraphTail, type TailBackward, type TailAdd, type TailConv, type TailNode, type TailPrelu } from './graph-tail.ts';

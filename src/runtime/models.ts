@@ -18,14 +18,14 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PhenofaceError } from '../errors.ts';
-import { convertTflite } from './convert-tflite.ts';
-import { SPECS, type Alignment, type ModelSpec, type Normalisation, type PackageSource } from './model-specs.ts';
+import { convertTflite } from './build/convert-tflite.ts';
+import { SPECS, type Alignment, type ModelSpec, type Normalisation, type PackageSource } from './build/model-specs.ts';
 import { decodeOnnxModel, encodeOnnxModel, ONNX_OPSET, type OnnxValueInfo } from './onnx-proto.ts';
 import { rewriteConvPrelu } from './prelu-rewrite.ts';
 import { OnnxModel, type InferenceModel } from './session.ts';
-import { readTarGz } from './tar.ts';
+import { readTarGz } from './build/tar.ts';
 
-export type { Alignment, Normalisation, PackageSource } from './model-specs.ts';
+export type { Alignment, Normalisation, PackageSource } from './build/model-specs.ts';
 
 /** `models/` of this package checkout or installation. */
 export const DEFAULT_MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../models');
@@ -105,7 +105,7 @@ export function specHash(spec: ModelSpec): string {
  * The modules whose code decides what bytes a conversion writes: the file readers, the TFLite
  * fusion and lowering, the dlib graph builder, the ONNX encoder, and the specs' graph functions.
  */
-const CONVERTER_MODULES = ['tflite.ts', 'tfjs-weights.ts', 'convert-tflite.ts', 'dlib-resnet.ts', 'onnx-proto.ts', 'model-specs.ts'] as const;
+const CONVERTER_MODULES = ['build/tflite.ts', 'build/tfjs-weights.ts', 'build/convert-tflite.ts', 'build/dlib-resnet.ts', 'onnx-proto.ts', 'build/model-specs.ts'] as const;
 
 /**
  * The converter's version: sha256 of the source text of {@link CONVERTER_MODULES} (line endings

@@ -2,7 +2,7 @@
  * The JSON shapes of the HTTP API (CLI contract "HTTP API of serve"), shared by the server and the
  * browser UI (`web/`): plain data only, no Node types, so the UI typechecks against them.
  */
-import type { ScreenPhoto } from '../screen-types.ts';
+import type { ScreenPhoto } from '../workflows/screen/result.ts';
 import type { View } from '../types.ts';
 
 /**
@@ -58,7 +58,7 @@ export interface TrainingSummary {
 }
 
 /**
- * What a model bundle says about itself (`Screener.info()` of `src/screen.ts`), for the model page
+ * What a model bundle says about itself (`Screener.info()` of `src/workflows/screen/screener.ts`), for the model page
  * and the result's "validated performance". Only `id`, `backbone`, `positive` and `negative` are
  * required; the UI shows whatever else is present.
  */

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
-import type { ScreenResult } from '../screen-types.ts';
+import type { ScreenResult } from '../workflows/screen/result.ts';
 import { API_PREFIX, bearerMatches, checkBinding, hostName, isApiPath, isLoopbackHost, normalisedPath, sameOrigin } from './access.ts';
 import { SERVER_DEFAULTS, type ServerConfig } from '../config.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';

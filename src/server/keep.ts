@@ -10,7 +10,7 @@ import { access, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PhenofaceError } from '../errors.ts';
-import type { ScreenResult } from '../screen-types.ts';
+import type { ScreenResult } from '../workflows/screen/result.ts';
 import { ApiError } from './errors.ts';
 import type { ReadPhoto } from './upload.ts';
 

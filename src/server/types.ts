@@ -1,9 +1,9 @@
 /**
  * What the web server needs from the rest of Phenoface, as interfaces: the server is a leaf
  * (architecture.md) and is built around an injected {@link ScreenService}, so its tests run with a
- * fake service and no model, and `src/cli/serve.ts` wires the real `Screener` (`src/screen.ts`).
+ * fake service and no model, and `src/cli/serve.ts` wires the real `Screener` (`src/workflows/screen/screener.ts`).
  */
-import type { ScreenResult } from '../screen-types.ts';
+import type { ScreenResult } from '../workflows/screen/result.ts';
 import type { ModelInfo } from './api-types.ts';
 
 export type * from './api-types.ts';
@@ -23,7 +23,7 @@ export interface ScreenOptions {
 }
 
 /**
- * The screening service the server drives; the real one is `Screener` from `src/screen.ts`.
+ * The screening service the server drives; the real one is `Screener` from `src/workflows/screen/screener.ts`.
  * `screen` reports per-photo failures (no face, undecodable) inside the result, and throws a
  * `PhenofaceError` only for a failure of the whole request.
  */

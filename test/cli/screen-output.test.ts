@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { runStudy } from '../../src/study.ts';
+import { runStudy } from '../../src/workflows/study/study.ts';
 import { memoryIO } from '../support/io.ts';
 import { QUICK_STUDY, writeStudyData } from './study-fixture.ts';
 import { snapshot } from './snapshot.ts';

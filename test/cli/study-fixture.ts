@@ -9,7 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { DEFAULTS } from '../../src/config.ts';
 import { EmbeddingCache } from '../../src/data/cache.ts';
-import { PIPELINE_VERSION } from '../../src/pipeline.ts';
+import { PIPELINE_VERSION } from '../../src/pipeline/pipeline.ts';
 import type { Face } from '../../src/types.ts';
 
 const FACE: Face = { box: { x: 1, y: 1, width: 6, height: 6 }, score: 0.99, landmarks5: [[2, 3], [5, 3], [3.5, 4.5], [2.5, 6], [4.5, 6]], view: 'frontal' };

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { runStudy } from '../../src/study.ts';
+import { runStudy } from '../../src/workflows/study/study.ts';
 import { memoryIO } from '../support/io.ts';
 import { QUICK_STUDY, writeStudyData, type StudyData } from './study-fixture.ts';
 import { leftovers, snapshot } from './snapshot.ts';
@@ -136,7 +136,7 @@ describe('phenoface study --out: replaced all at once', () => {
     cpSync(cache, path.join(out, 'cache.sqlite'));
     const script = path.join(dir, 'killed-study.mts');
     writeFileSync(script, `
-      import { runStudy } from ${JSON.stringify(path.join(REPO, 'src/study.ts'))};
+      import { runStudy } from ${JSON.stringify(path.join(REPO, 'src/workflows/study/study.ts'))};
       await runStudy({ source: ${JSON.stringify(path.join(extra, 'manifest.csv'))}, out: ${JSON.stringify(out)},
         folds: 2, repeats: 1, bootstrap: 0, permutations: 0, seed: 1, explain: false,
         log: { isTTY: false, err: (t) => { if (t.includes('cross-validating')) process.kill(process.pid, 'SIGKILL'); } } });

@@ -1,5 +1,5 @@
 /**
- * The web app with a real model bundle (the `Screener` of src/screen.ts and its data-URL explainer,
+ * The web app with a real model bundle (the `Screener` of src/workflows/screen/screener.ts and its data-URL explainer,
  * in a worker thread, loaded as `phenoface serve` loads them) in Chromium: upload a real photo, see the result, the
  * face box, the heatmap and the regions. Needs a bundle: PHENOFACE_E2E_MODEL=DIR/model (e.g. from
  * `phenoface demo`); the photo is PHENOFACE_E2E_PHOTO or face-api's demo photo sample2.jpg.

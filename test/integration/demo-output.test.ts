@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { checkDemoModels } from '../../src/demo/demo.ts';
+import { checkDemoModels } from '../../src/workflows/demo/demo.ts';
 import { memoryIO } from '../support/io.ts';
 import { snapshot } from '../cli/snapshot.ts';
 

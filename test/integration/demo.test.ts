@@ -10,8 +10,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { checkDemoModels, readDemoResult, type DemoResult } from '../../src/demo/demo.ts';
-import { bundledPhotoPaths } from '../../src/demo/people.ts';
+import { checkDemoModels, readDemoResult, type DemoResult } from '../../src/workflows/demo/demo.ts';
+import { bundledPhotoPaths } from '../../src/workflows/demo/people.ts';
 import { memoryIO, type MemoryIO } from '../support/io.ts';
 
 function missing(): string | undefined {

@@ -6,7 +6,7 @@
 import { isMainThread } from 'node:worker_threads';
 import sharp, { type Stats } from 'sharp';
 import { PhenofaceError, type ErrorCode } from '../../src/errors.ts';
-import type { ScreenPhoto, ScreenResult } from '../../src/screen-types.ts';
+import type { ScreenPhoto, ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo, ScreenOptions, ScreenService, UploadedPhoto } from '../../src/server/types.ts';
 import type { Landmarks5 } from '../../src/types.ts';
 
@@ -24,7 +24,7 @@ const level = (sens: number, spec: number, auc: number, units: number) => ({
   specificity: est(spec, spec - 0.07, Math.min(1, spec + 0.06)),
 });
 
-/** A model card shaped as `Screener.info()` returns it (src/screen.ts, src/classify/bundle.ts). */
+/** A model card shaped as `Screener.info()` returns it (src/workflows/screen/screener.ts, src/classify/bundle.ts). */
 export const FAKE_INFO: ModelInfo = {
   id: 'fake-model-1',
   createdAt: '2025-01-01T00:00:00.000Z',

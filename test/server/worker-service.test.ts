@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/server/app.ts';
 import type { ScreenService } from '../../src/server/types.ts';
-import { WorkerScreenService } from '../../src/server/worker-service.ts';
+import { WorkerScreenService } from '../../src/server/thread-service.ts';
 import { FakeScreenService } from './fake-service.ts';
 import { facePhoto, multipartBody } from './fixtures.ts';
 

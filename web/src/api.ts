@@ -2,7 +2,7 @@
  * The page's only network access: its own server's `/api` (the CSP allows nothing else). Adds the
  * access token when the server needs one; the token lives in this tab's sessionStorage only.
  */
-import type { ScreenResult } from '../../src/screen-types.ts';
+import type { ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ApiErrorResponse, HealthResponse, ModelInfo } from '../../src/server/api-types.ts';
 
 const TOKEN_KEY = 'phenoface.token';

@@ -4,7 +4,7 @@
  * (face box and landmarks over the photo, Grad-CAM overlay with an opacity slider, view and
  * quality badges, the region table with HPO terms).
  */
-import type { ScreenPhoto, ScreenResult } from '../../src/screen-types.ts';
+import type { ScreenPhoto, ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
 import { h, svg, uid } from './dom.ts';

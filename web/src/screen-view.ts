@@ -2,7 +2,7 @@
  * The screening page: choose photos of one patient (drag and drop, file picker, camera on devices
  * that have one), check them against the server's limits, send them, show the result.
  */
-import type { ScreenPhoto, ScreenResult } from '../../src/screen-types.ts';
+import type { ScreenPhoto, ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { HealthResponse, ModelInfo } from '../../src/server/api-types.ts';
 import { api, ApiFailure } from './api.ts';
 import { h, replace } from './dom.ts';

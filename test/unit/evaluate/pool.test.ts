@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../../src/classify/registry.ts';
 import type { FoldTask } from '../../../src/evaluate/fold-task.ts';
-import { runFolds } from '../../../src/evaluate/pool.ts';
+import { runFolds } from '../../../src/evaluate/fold-pool.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
 import { hasCode } from '../../../src/errors.ts';
 import { syntheticStudy } from './synthetic-embeddings.ts';

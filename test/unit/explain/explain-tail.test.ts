@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { featureGridOf, graphTailOf, loadTailBackward, modelPath, readFeatureGrid } from '../../../src/runtime/index.ts';
 import { encodeOnnxModel, type OnnxGraph, type OnnxNode } from '../../../src/runtime/onnx-proto.ts';
 import { OnnxModel } from '../../../src/runtime/session.ts';
-import type { Feature } from '../../../src/explain/tail.ts';
+import type { Feature } from '../../../src/explain/tail-tensors.ts';
 import { tailBackward, tailForward } from './js-tail.ts';
 import type { Explainer, FineForward } from '../../../src/explain/explainer.ts';
 import { random, randomArray } from '../runtime/graph-builder.ts';
@@ -191,7 +191,7 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
 
   it('its JS tail reproduces the model\'s 7x7 features; the onnxruntime backward pass equals the JS one and gives the score\'s directional derivatives', async () => {
     const { classifierScorer } = await import('../../../src/explain/explainer.ts');
-    const { headEmbedding } = await import('../../../src/explain/head.ts');
+    const { headEmbedding } = await import('../../../src/explain/head-gradient.ts');
     const { unitEmbedding } = await import('../../../src/explain/gradcam.ts');
     await withExplainer(async (ex) => {
       const rnd = random(11);
@@ -216,7 +216,7 @@ describe.skipIf(!built)('MobileFaceNet 14x14 Grad-CAM', () => {
       const scorer = classifierScorer({ name: 'linear', decision: (X: Float32Array[]) => X.map((u) => u.reduce((s, v, i) => s + v * w[i], 0)), decisionGradient: () => w } as never);
       // onnxruntime's backward pass (the one in use) equals the JS reverse-mode pass.
       const { tailBackward: back, tailForward: fwd } = await import('./js-tail.ts');
-      const { featureGradient, throughNormalisation } = await import('../../../src/explain/head.ts');
+      const { featureGradient, throughNormalisation } = await import('../../../src/explain/head-gradient.ts');
       const raw = headEmbedding(ex.head.head, js);
       const g = await ex.fineGradient(ff, scorer);
       const jsG = back(tailOf, jsActs, featureGradient(ex.head, throughNormalisation(raw, scorer.gradient(unitEmbedding(raw)))));

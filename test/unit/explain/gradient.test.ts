@@ -12,7 +12,7 @@ import { Backbone } from '../../../src/embed/index.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
 import { classifierScorer, Explainer } from '../../../src/explain/explainer.ts';
 import { gradCam, unitEmbedding } from '../../../src/explain/gradcam.ts';
-import { collapseHead, featureGradient, headEmbedding, throughNormalisation, type CollapsedHead } from '../../../src/explain/head.ts';
+import { collapseHead, featureGradient, headEmbedding, throughNormalisation, type CollapsedHead } from '../../../src/explain/head-gradient.ts';
 import { modelPath, readLinearHead, type LinearHead } from '../../../src/runtime/index.ts';
 import type { RgbImage } from '../../../src/types.ts';
 import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';

@@ -9,7 +9,7 @@
  */
 import { PhenofaceError } from '../../../src/errors.ts';
 import type { GraphTail, TailConv } from '../../../src/runtime/index.ts';
-import type { Feature, TailActivations } from '../../../src/explain/tail.ts';
+import type { Feature, TailActivations } from '../../../src/explain/tail-tensors.ts';
 
 function convGeometry(node: TailConv, x: Feature) {
   const [O, I, kh, kw] = node.weightDims;

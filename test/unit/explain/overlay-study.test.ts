@@ -3,8 +3,8 @@ import type { FoldReport, OofPrediction } from '../../../src/evaluate/crossval.t
 import { EXPLAIN_DEFAULTS } from '../../../src/config.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl } from '../../../src/explain/overlay.ts';
 import { REGION_NAMES, type RegionName } from '../../../src/explain/regions.ts';
-import { explanationSection } from '../../../src/explain/report.ts';
-import { oofCorrectness, samplePhotos, summarise, type PhotoRecord, type StudyPhoto } from '../../../src/explain/study.ts';
+import { explanationSection } from '../../../src/report/explanation.ts';
+import { oofCorrectness, samplePhotos, summarise, type PhotoRecord, type StudyPhoto } from '../../../src/workflows/study/explanation.ts';
 import { colormapLut } from '../../../src/image/index.ts';
 import type { RgbImage } from '../../../src/types.ts';
 

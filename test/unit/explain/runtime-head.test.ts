@@ -4,13 +4,13 @@
  * them reproduces the ONNX embedding from the feature map.
  */
 import { describe, expect, it } from 'vitest';
-import { convertTflite } from '../../../src/runtime/convert-tflite.ts';
-import { linearHeadOf } from '../../../src/runtime/head.ts';
+import { convertTflite } from '../../../src/runtime/build/convert-tflite.ts';
+import { linearHeadOf } from '../../../src/runtime/linear-head.ts';
 import { decodeOnnxModel, encodeOnnxModel, type OnnxGraph } from '../../../src/runtime/onnx-proto.ts';
 import { OnnxModel } from '../../../src/runtime/session.ts';
 import { GraphBuilder, random, randomArray } from '../runtime/graph-builder.ts';
 import { runReference } from '../runtime/tflite-reference.ts';
-import { headEmbedding } from '../../../src/explain/head.ts';
+import { headEmbedding } from '../../../src/explain/head-gradient.ts';
 
 /** A MobileFaceNet-shaped toy: conv -> PReLU (the "features") -> 3x3 GDC -> 1x1 -> 1x1 -> reshape. */
 function toyHead(extra: 'RELU' | 'NONE' = 'NONE') {

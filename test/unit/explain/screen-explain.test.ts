@@ -15,10 +15,10 @@ import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
 import { EXPLAIN_DEFAULTS } from '../../../src/config.ts';
 import { Explainer } from '../../../src/explain/explainer.ts';
 import { saveReference } from '../../../src/explain/reference.ts';
-import { dataUrlExplainer, fileExplainer } from '../../../src/explain/screen.ts';
+import { dataUrlExplainer, fileExplainer } from '../../../src/workflows/screen/explainer.ts';
 import { REGION_NAMES } from '../../../src/explain/regions.ts';
 import { loadManifest, modelPath } from '../../../src/runtime/index.ts';
-import { Screener } from '../../../src/screen.ts';
+import { Screener } from '../../../src/workflows/screen/screener.ts';
 import { decodeImage } from '../../../src/image/index.ts';
 import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';
 

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTsWorker } from '../../../src/threads.ts';
+import { startTsWorker } from '../../../src/pipeline/threads.ts';
 import { decodeMix, writeFixtures, type DecodeMixFile } from '../../fixtures-gen/images.ts';
 import { decodeOutcome } from './decode-outcome.ts';
 

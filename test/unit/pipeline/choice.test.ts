@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../../src/config.ts';
 import { MtcnnDetector } from '../../../src/detect/mtcnn/index.ts';
 import { decodeImage, type DecodedImage } from '../../../src/image/index.ts';
-import { chooseFace, Pipeline } from '../../../src/pipeline.ts';
-import { PipelinePool } from '../../../src/pipeline-pool.ts';
+import { chooseFace, Pipeline } from '../../../src/pipeline/pipeline.ts';
+import { PipelinePool } from '../../../src/pipeline/pool.ts';
 import type { Face, RgbImage } from '../../../src/types.ts';
 
 const require = createRequire(import.meta.url);

@@ -1,6 +1,6 @@
 /** A factory for the worker-thread protocol's tests (`threads.test.ts`): each method probes one part of the protocol. */
 import { PhenofaceError, type ErrorCode } from '../../../src/errors.ts';
-import type { Notify } from '../../../src/threads.ts';
+import type { Notify } from '../../../src/pipeline/threads.ts';
 
 /** What the fixture is started with. */
 export interface FixtureInit {

@@ -4,7 +4,7 @@
  * transfer lists, and an orderly close after the requests in progress.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { WorkerThread, type WorkerEntry } from '../../../src/threads.ts';
+import { WorkerThread, type WorkerEntry } from '../../../src/pipeline/threads.ts';
 import type { FixtureInit, threadsFixture } from './threads-fixture.ts';
 
 const MODULE = new URL('./threads-fixture.ts', import.meta.url);

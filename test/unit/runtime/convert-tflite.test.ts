@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { convertTflite, fuseTflitePatterns, transposeData } from '../../../src/runtime/convert-tflite.ts';
+import { convertTflite, fuseTflitePatterns, transposeData } from '../../../src/runtime/build/convert-tflite.ts';
 import { encodeOnnxModel, type OnnxGraph } from '../../../src/runtime/onnx-proto.ts';
 import { OnnxModel } from '../../../src/runtime/session.ts';
-import type { TfliteGraph } from '../../../src/runtime/tflite.ts';
+import type { TfliteGraph } from '../../../src/runtime/build/tflite.ts';
 import { GraphBuilder, random, randomArray } from './graph-builder.ts';
 import { runReference } from './tflite-reference.ts';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ModelSpec, PackageSource } from '../../../src/runtime/model-specs.ts';
+import type { ModelSpec, PackageSource } from '../../../src/runtime/build/model-specs.ts';
 import { converterHash, ensureModels, loadManifest, specHash } from '../../../src/runtime/models.ts';
 import { OnnxModel } from '../../../src/runtime/session.ts';
 import { GraphBuilder, random } from './graph-builder.ts';

@@ -2,7 +2,7 @@
  * Builds small in-memory TFLite graphs (the `TfliteGraph` the reader returns) for the converter
  * tests, with seeded random constants so failures reproduce.
  */
-import type { TfliteGraph, TfliteOperator, TfliteTensor } from '../../../src/runtime/tflite.ts';
+import type { TfliteGraph, TfliteOperator, TfliteTensor } from '../../../src/runtime/build/tflite.ts';
 
 /** Deterministic uniform numbers in [-1, 1) (mulberry32). */
 export function random(seed: number): () => number {

@@ -10,8 +10,8 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertModel, loadManifest, loadModel, MODEL_NAMES, modelPath, modelSourceFiles, modelTarballPath } from '../../../src/runtime/models.ts';
-import { readTarGz } from '../../../src/runtime/tar.ts';
-import { readTflite } from '../../../src/runtime/tflite.ts';
+import { readTarGz } from '../../../src/runtime/build/tar.ts';
+import { readTflite } from '../../../src/runtime/build/tflite.ts';
 import { random, randomArray } from './graph-builder.ts';
 import { runReference } from './tflite-reference.ts';
 

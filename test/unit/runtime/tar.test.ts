@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { readTarGz } from '../../../src/runtime/tar.ts';
+import { readTarGz } from '../../../src/runtime/build/tar.ts';
 
 /** A ustar header block for a file entry. */
 function header(name: string, size: number, type = '0', prefix = ''): Uint8Array {

@@ -3,7 +3,7 @@
  * definitions) used as the ground truth the ONNX conversions are checked against. Slow and
  * obvious on purpose: it shares no code with the converter.
  */
-import { floatData, int32Data, type TfliteGraph, type TfliteOperator } from '../../../src/runtime/tflite.ts';
+import { floatData, int32Data, type TfliteGraph, type TfliteOperator } from '../../../src/runtime/build/tflite.ts';
 
 export interface RefTensor {
   shape: number[];

@@ -1,6 +1,6 @@
 import { Builder } from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
-import { floatData, readTflite } from '../../../src/runtime/tflite.ts';
+import { floatData, readTflite } from '../../../src/runtime/build/tflite.ts';
 
 /** Writes a one-operator TFLite model with flatbuffers' Builder, field slots as in schema.fbs. */
 function tinyModel(): Uint8Array {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { synthCommand } from '../../../src/cli/synth.ts';
-import { readSynthInput, synthesize } from '../../../src/synth/index.ts';
+import { readSynthInput, synthesize } from '../../../src/workflows/synth/index.ts';
 import { memoryIO } from '../../support/io.ts';
 import { fakeDetect, firstFace, writeFaceJpeg } from './fixtures.ts';
 import { leftovers, snapshot } from '../../cli/snapshot.ts';

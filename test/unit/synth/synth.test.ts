@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseAffected, readSynthInput, synthesize, type PlantedRegion, type SynthOptions, type Truth } from '../../../src/synth/index.ts';
+import { chooseAffected, readSynthInput, synthesize, type PlantedRegion, type SynthOptions, type Truth } from '../../../src/workflows/synth/index.ts';
 import { FACE_H, FACE_W, fakeDetect, firstFace, writeFaceJpeg } from './fixtures.ts';
 
 let dir: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildPhotoWarp, chooseAffected, faceFrame, forwardPoint, jacobianAt, mapPoint, parseRegions, subjectWarp, supportBox, SYNTH_REGIONS, warpImage, zeroWarp,
-} from '../../../src/synth/index.ts';
+} from '../../../src/workflows/synth/index.ts';
 import type { Landmarks5, RgbImage } from '../../../src/types.ts';
 
 const FRONTAL: Landmarks5 = [[145, 220], [248, 220], [194, 274], [155, 320], [242, 319]];

@@ -1,0 +1,41 @@
+/**
+ * What a fold pool worker thread hosts (`pool.ts`; see `../pipeline/threads.ts` for the protocol): the data
+ * and the tasks, received once; `drain()` then claims tasks from the shared counter until none are
+ * left, announcing each start and outcome as events.
+ */
+import type { Notify } from '../pipeline/threads.ts';
+import { classifierFromSpec, runFold, type ClassifierSpec, type FoldOutcome, type FoldTask } from './fold-task.ts';
+
+/** What a worker is started with. Embeddings arrive as one flat buffer. */
+export interface FoldWorkerInit {
+  flat: Float32Array;
+  dim: number;
+  subjects: string[];
+  classifier: ClassifierSpec;
+  innerFolds: number;
+  patience: number;
+  tasks: FoldTask[];
+  /** Index of the next unclaimed task, shared by all threads (Atomics). */
+  counter: Int32Array;
+}
+
+/**
+ * What a worker reports while draining: a task it has claimed (so that the pool can give it to
+ * another thread if this one dies), then that task's outcome.
+ */
+export type FoldEvent = { started: number } | { id: number; outcome: FoldOutcome };
+
+/** The worker's factory. `drain()` throws the first task error (e.g. E_INPUT), after which the worker claims nothing more. */
+export function foldWorker(init: FoldWorkerInit, notify: Notify<FoldEvent>) {
+  const { flat, dim, subjects, classifier, innerFolds, patience, tasks, counter } = init;
+  const X = Array.from({ length: flat.length / dim }, (_, i) => flat.subarray(i * dim, (i + 1) * dim));
+  const ctx = { X, subjects, classifier: classifierFromSpec(classifier), innerFolds, patience };
+  return {
+    drain(): void {
+      for (let i = Atomics.add(counter, 0, 1); i < tasks.length; i = Atomics.add(counter, 0, 1)) {
+        notify({ started: i });
+        notify({ id: i, outcome: runFold(ctx, tasks[i]) });
+      }
+    },
+  };
+}

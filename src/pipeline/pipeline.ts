@@ -1,0 +1,182 @@
+/**
+ * The one place that wires the stages together: decode -> detect -> pose/view -> choose face ->
+ * align -> embed. Everything above (data, evaluate, report, cli, server) goes through here.
+ */
+import { alignFace } from '../align/index.ts';
+import { resolveConfig, type PartialConfig, type PhenofaceConfig } from '../config.ts';
+import type { Detector } from '../detect/detector.ts';
+import { MtcnnDetector } from '../detect/mtcnn/index.ts';
+import { Backbone } from '../embed/index.ts';
+import { PhenofaceError } from '../errors.ts';
+import { decodeImage, resizeImage, type DecodedImage } from '../image/index.ts';
+import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
+import type { AlignedFace, Embedding, Face, Landmarks5 } from '../types.ts';
+
+/**
+ * Version of everything between a photo's bytes and its embedding (decode, detector, alignment).
+ * The embedding cache keys on it: bump it whenever a change would alter an embedding.
+ */
+export const PIPELINE_VERSION = 'decode1-mtcnn2-choice2-arcface112-pose2';
+
+/** Faces found in one photo. */
+export interface DetectResult {
+  /** Size of the EXIF-oriented photo (the contract's coordinate system). */
+  width: number;
+  height: number;
+  faces: Face[];
+}
+
+/**
+ * One photo's chosen face, aligned and embedded. `faces` lists the faces the choice was made among
+ * (see `detect.choiceSearchSidePx`); only `face` carries pose and view.
+ */
+export interface EmbedResult extends DetectResult {
+  face: Face;
+  aligned: AlignedFace;
+  embedding: Embedding;
+  quality: Quality;
+}
+
+/** Options of {@link Pipeline.create}. */
+export interface PipelineOptions {
+  config?: PartialConfig;
+  /** Backbone name (default `config.embed.backbone`). */
+  backbone?: string;
+  /** Load only the detector (for `detect`, `synth`). */
+  detectOnly?: boolean;
+  /** Embed each face with its mirror image too (flip test). */
+  flip?: boolean;
+}
+
+/**
+ * The face-choice rule for photos with several faces (documented in the README): among faces whose
+ * box area is at least half the largest one's, the one whose centre is nearest the photo's centre.
+ * Clinical photos centre the patient; a parent's face or a poster behind is smaller or off-centre.
+ */
+export function chooseFace(faces: readonly Face[], width: number, height: number): Face | undefined {
+  if (faces.length === 0) return undefined;
+  const area = (f: Face) => f.box.width * f.box.height;
+  const largest = Math.max(...faces.map(area));
+  const dist = (f: Face) => Math.hypot(f.box.x + f.box.width / 2 - width / 2, f.box.y + f.box.height / 2 - height / 2);
+  return faces.filter((f) => area(f) >= 0.5 * largest).sort((a, b) => dist(a) - dist(b) || area(b) - area(a))[0];
+}
+
+function scaleFace(f: Face, k: number): Face {
+  return {
+    box: { x: f.box.x * k, y: f.box.y * k, width: f.box.width * k, height: f.box.height * k },
+    score: f.score,
+    landmarks5: f.landmarks5.map(([x, y]) => [x * k, y * k]) as Landmarks5,
+  };
+}
+
+/** The pipeline: models loaded once, used for many photos. */
+export class Pipeline {
+  private constructor(
+    readonly config: PhenofaceConfig,
+    private readonly detector: Detector,
+    readonly backbone: Backbone | undefined,
+  ) {}
+
+  /** Loads the detector and (unless `detectOnly`) the backbone. E_MODEL when models are missing. */
+  static async create(opts: PipelineOptions = {}): Promise<Pipeline> {
+    const config = resolveConfig(opts.config);
+    const threads = config.embed.intraOpThreads;
+    const detector = await MtcnnDetector.load(config.detect, threads);
+    const backbone = opts.detectOnly ? undefined : await Backbone.load(opts.backbone ?? config.embed.backbone, { threads, flip: opts.flip });
+    return new Pipeline(config, detector, backbone);
+  }
+
+  /** Detects faces in a decoded photo; boxes and landmarks in the oriented photo's full-size pixels. */
+  async detectImage(img: DecodedImage): Promise<Face[]> {
+    return this.toPhoto(img, await this.detector.detect(img));
+  }
+
+  /** Maps faces from decoded to original pixels and adds pose and view. */
+  private toPhoto(img: DecodedImage, found: Face[]): Face[] {
+    return found.map((f) => {
+      const face = img.scale === 1 ? f : scaleFace(f, 1 / img.scale);
+      const pose = estimatePose(face.landmarks5);
+      return { ...face, pose, view: viewOfFace(pose.yaw, face.landmarks5, this.config.pose) };
+    });
+  }
+
+  /**
+   * The faces a choice is made among, in decoded pixels, per `detect.choiceSearchSidePx`: on a large
+   * photo, the faces found in a reduced copy (scaled back), those at least 35% of the largest one's
+   * area re-located by the detector on the decoded pixels (the rule chooses among faces of at least
+   * half its area; the margin covers the copy's coarser boxes); on a small photo, or when the copy
+   * shows no face large enough to rule out the faces it could miss, every face of the decoded photo.
+   */
+  private async facesForChoice(img: DecodedImage): Promise<{ faces: Face[]; chosen: Face | undefined }> {
+    const side = this.config.detect.choiceSearchSidePx;
+    const shorter = Math.min(img.width, img.height);
+    if (side > 0 && shorter > 1.5 * side && this.detector.refine) {
+      const k = side / shorter;
+      const small = await resizeImage(img, Math.max(1, Math.round(img.width * k)), Math.max(1, Math.round(img.height * k)));
+      const kx = img.width / small.width, ky = img.height / small.height;
+      // Pixel centres map as (x + 0.5) * k - 0.5 between the copies.
+      const up = (x: number, q: number) => (x + 0.5) * q - 0.5;
+      const found = await this.detector.detect(small);
+      if (found.length > 0 && found[0].box.width >= Math.SQRT2 * this.config.detect.minFaceSizePx) {
+        const faces = found.map((f) => ({
+          box: { x: up(f.box.x, kx), y: up(f.box.y, ky), width: f.box.width * kx, height: f.box.height * ky },
+          score: f.score,
+          landmarks5: f.landmarks5.map(([x, y]) => [up(x, kx), up(y, ky)]) as Landmarks5,
+        }));
+        // Re-locate every face that could be chosen (with a margin for the copy's coarser boxes) on
+        // the full-size pixels, then choose among them as the full-size search would.
+        const largest = Math.max(...faces.map((f) => f.box.width * f.box.height));
+        const contenders = faces.filter((f) => f.box.width * f.box.height >= 0.35 * largest);
+        const refined = await this.detector.refine(img, contenders);
+        // A contender O-Net rejects on the full-size pixels would not be found there: drop it
+        // (unless it rejects them all, when the copy's faces stand).
+        const kept = refined.some((f) => f !== undefined)
+          ? faces.flatMap((f) => { const i = contenders.indexOf(f); return i < 0 ? [f] : refined[i] ? [refined[i]!] : []; })
+          : faces;
+        return { faces: kept, chosen: chooseFace(kept, img.width, img.height) };
+      }
+    }
+    const faces = await this.detector.detect(img);
+    return { faces, chosen: chooseFace(faces, img.width, img.height) };
+  }
+
+  /** Decodes and detects one photo (file path or bytes). */
+  async detectFile(source: string | Buffer): Promise<DetectResult> {
+    const img = await decodeImage(source, this.config.image);
+    return { width: img.originalWidth, height: img.originalHeight, faces: await this.detectImage(img) };
+  }
+
+  /** {@link chooseFace} */
+  chooseFace(faces: readonly Face[], width: number, height: number): Face | undefined {
+    return chooseFace(faces, width, height);
+  }
+
+  /**
+   * Decodes, detects, chooses one face, aligns and embeds it. E_NO_FACE when no face is found.
+   * The aligned face's matrix maps full-size photo pixels to the backbone's aligned crop
+   * (112x112 ArcFace for the default MobileFaceNet).
+   */
+  async embedFile(source: string | Buffer): Promise<EmbedResult> {
+    if (!this.backbone) throw new PhenofaceError('E_CONFIG', 'This pipeline was created with detectOnly: it cannot embed.');
+    const img = await decodeImage(source, this.config.image);
+    const found = await this.facesForChoice(img);
+    if (!found.chosen) throw new PhenofaceError('E_NO_FACE', `No face found in ${typeof source === 'string' ? source : 'the image'}.`);
+    // Pose and view for the chosen face only (the others are listed by position; `detect` poses all).
+    const [face] = this.toPhoto(img, [found.chosen]);
+    const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : scaleFace(f, 1 / img.scale)));
+    const lm = face.landmarks5.map(([x, y]) => [x * img.scale, y * img.scale]) as Landmarks5;
+    const aligned = alignFace(img, lm, this.backbone.spec.template, this.backbone.spec.inputSize);
+    const s = img.scale;
+    const m = aligned.matrix;
+    aligned.matrix = [m[0] * s, m[1] * s, m[2], m[3] * s, m[4] * s, m[5]];
+    const [embedding] = await this.backbone.embed([aligned.image]);
+    const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image);
+    return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality };
+  }
+
+  /** Releases the models. */
+  async close(): Promise<void> {
+    await this.detector.dispose();
+    await this.backbone?.dispose();
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Explanations for screening (`phenoface screen --explain DIR`, the web app): per photo, the
+ * regions of one map ({@link SCREEN_CAMS}) and two overlays, on the aligned face and on the photo itself. The CLI writes
+ * the overlays as PNG files; the web app gets them as PNG data URLs.
+ */
+import path from 'node:path';
+import { prepareOutputFolder, writeOutputFile, type OutputGuard } from '../../data/output.ts';
+import { PhenofaceError } from '../../errors.ts';
+import { decodeImage, encodePng } from '../../image/index.ts';
+import type { PhotoExplainer, ScreenInput, Screener } from './screener.ts';
+import type { ScreenPhoto } from './result.ts';
+import type { EmbedResult } from '../../pipeline/pipeline.ts';
+import type { RgbImage } from '../../types.ts';
+import { EXPLAIN_DEFAULTS } from '../../config.ts';
+import { classifierScorer, Explainer, rankedRegions, type FaceExplanation } from '../../explain/explainer.ts';
+import { loadReference } from '../../explain/reference.ts';
+import { alignedOverlay, photoOverlay, pngDataUrl, type OverlayStyle } from '../../explain/overlay.ts';
+
+/**
+ * The maps `screen --explain` and the web app can draw, all of the final model's positive-class
+ * score: `contrastive` (default), HiResCAM on the last 14x14 block against the study's mean
+ * control map (`explain-reference.json` beside the bundle; without it, plain `hirescam`);
+ * `hirescam`, HiResCAM on that block; `gradcam`, Grad-CAM on the last 7x7 block (Baek et al.'s
+ * method); `gradcam-14x14`, Grad-CAM on the 14x14 block. On planted sets (`npm run bench:explain`)
+ * only the contrastive map put the planted region first for >= 80% of correctly classified
+ * positives; 7x7 Grad-CAM did for about a quarter.
+ */
+export const SCREEN_CAMS = ['contrastive', 'hirescam', 'gradcam', 'gradcam-14x14'] as const;
+
+/** One of {@link SCREEN_CAMS}. */
+export type ScreenCam = (typeof SCREEN_CAMS)[number];
+
+/** A photo's explanation with its two overlay images. */
+export interface PhotoOverlays {
+  explanation: FaceExplanation;
+  /** The map drawn (`contrastive` falls back to `hirescam` without the study's reference). */
+  cam: ScreenCam;
+  aligned: RgbImage;
+  photo: RgbImage;
+}
+
+/** What explains a screener's photos. */
+interface ScreenExplainer {
+  explainer: Explainer;
+  scorer: ReturnType<typeof classifierScorer>;
+  /** The map actually drawn. */
+  cam: ScreenCam;
+  reference?: Float32Array;
+}
+
+/** Options of the screening explainers. */
+export interface ScreenExplainOptions extends Partial<OverlayStyle> {
+  /** Longest side of the photo overlay in pixels (the photo is shrunk to it; default: the decoder's limit). */
+  maxSidePx?: number;
+  /** The map to draw (default `EXPLAIN_DEFAULTS.screen.cam`). */
+  cam?: ScreenCam;
+}
+
+/** E_USAGE unless `name` is one of {@link SCREEN_CAMS}. */
+export function parseScreenCam(name: string): ScreenCam {
+  if (!(SCREEN_CAMS as readonly string[]).includes(name)) throw new PhenofaceError('E_USAGE', `Unknown explanation map: "${name}". Should be one of: ${SCREEN_CAMS.join(', ')}.`);
+  return name as ScreenCam;
+}
+
+/**
+ * Builds the explainer of a screener's model (E_MODEL when its backbone or classifier cannot be
+ * explained). Every map but `gradcam` needs the finer layer; `contrastive` reads the study's
+ * control reference from the bundle folder.
+ */
+async function explainerOf(screener: Screener, cam: ScreenCam): Promise<ScreenExplainer> {
+  const backbone = screener.pipelineRef.backbone;
+  if (!backbone) throw new PhenofaceError('E_CONFIG', 'The screener has no backbone loaded: it cannot explain.');
+  const explainer = Explainer.create(backbone);
+  const scorer = classifierScorer(screener.bundle.model);
+  if (cam === 'gradcam') return { explainer, scorer, cam };
+  await explainer.loadFineLayer();
+  const layer = EXPLAIN_DEFAULTS.fineLayer[backbone.spec.name];
+  const reference = cam === 'contrastive' ? await loadReference(screener.bundle.dir, backbone.spec.name, layer, screener.bundle.id) : undefined;
+  if (cam === 'contrastive' && !reference) return { explainer, scorer, cam: 'hirescam' };
+  return { explainer, scorer, cam, ...(reference ? { reference: reference.data } : {}) };
+}
+
+/** Explains one embedded photo and draws both overlays (the photo is decoded again, shrunk to `maxSidePx`). */
+async function overlaysOf({ explainer, scorer, cam, reference }: ScreenExplainer, screener: Screener, photo: EmbedResult, input: ScreenInput, opts: ScreenExplainOptions): Promise<PhotoOverlays> {
+  const face = photo.aligned.image;
+  const explanation = cam === 'gradcam'
+    ? (await explainer.explain([face], scorer))[0]
+    : await explainer.explainFine(await explainer.forwardFine(face), scorer, cam === 'gradcam-14x14' ? 'gradcam' : 'hirescam', reference);
+  const source = input.bytes ?? input.path;
+  if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
+  const limits = screener.pipelineRef.config.image;
+  const img = await decodeImage(source, opts.maxSidePx ? { ...limits, maxSidePx: Math.min(limits.maxSidePx, opts.maxSidePx) } : limits);
+  // aligned.matrix maps full-size pixels; this decode holds `scale` pixels per full-size pixel.
+  const [a, b, c, d, e, f] = photo.aligned.matrix;
+  const s = img.scale;
+  const matrix: typeof photo.aligned.matrix = [a / s, b / s, c, d / s, e / s, f];
+  return {
+    explanation,
+    cam,
+    aligned: alignedOverlay(face, explanation.heat, opts),
+    photo: photoOverlay(img, matrix, explanation.heat, explanation.size, opts),
+  };
+}
+
+/**
+ * A photo's explanation fields, given where its two overlays went (paths or data URLs): `regions`
+ * (ranked by share, with HPO terms), `cam`, `heatmap` and `heatmapAligned`; with the contrastive
+ * map, also `contrastRegions` and `heatmapContrastAligned` (the same values, under the names
+ * clients of the earlier fields read).
+ */
+function photoFields(o: PhotoOverlays, heatmap: string, heatmapAligned: string): Partial<ScreenPhoto> {
+  const regions = rankedRegions(o.explanation.regions);
+  return { regions, cam: o.cam, heatmap, heatmapAligned, ...(o.cam === 'contrastive' ? { contrastRegions: regions, heatmapContrastAligned: heatmapAligned } : {}) };
+}
+
+/** A file-name stem from a photo's name: its base name without extension, unsafe characters replaced. */
+function stem(name: string): string {
+  const base = path.basename(name).replace(/\.[^.]*$/, '');
+  return base.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'photo';
+}
+
+/**
+ * The two overlay files of the photo named `name` at position `index` (from 0) of a screening:
+ * `NN-<name>.png` and `NN-<name>-aligned.png` in `dir`, NN the 1-based position.
+ */
+export function heatmapPaths(dir: string, name: string, index: number): { heatmap: string; heatmapAligned: string } {
+  const base = path.join(dir, `${String(index + 1).padStart(2, '0')}-${stem(name)}`);
+  return { heatmap: `${base}.png`, heatmapAligned: `${base}-aligned.png` };
+}
+
+/** Options of {@link fileExplainer}. */
+export interface FileExplainOptions extends ScreenExplainOptions {
+  /**
+   * What the heatmap folder and files must keep clear of (the photos screened, the model folder):
+   * E_USAGE when DIR is one of them or lies in one, and for a heatmap file that is an input.
+   */
+  guard?: OutputGuard;
+}
+
+/**
+ * The explainer `phenoface screen --explain DIR` uses: creates DIR, and for each photo writes
+ * `NN-<name>.png` (the photo with the heat map warped back onto it) and `NN-<name>-aligned.png`
+ * (the aligned face; see {@link heatmapPaths}), each with a colour bar (top = hottest), where NN is
+ * the photo's position; each file is written whole or not at all. The photo's result gets
+ * `regions`, `cam`, `heatmap` and `heatmapAligned` (the files' paths), and with the contrastive
+ * map `contrastRegions` and `heatmapContrastAligned` (the aligned overlay's path again).
+ */
+export async function fileExplainer(screener: Screener, dir: string, opts: FileExplainOptions = {}): Promise<PhotoExplainer> {
+  const guard = opts.guard ?? { option: 'heatmap folder' };
+  const folder = await prepareOutputFolder(dir, guard);
+  const se = await explainerOf(screener, opts.cam ?? EXPLAIN_DEFAULTS.screen.cam);
+  const explain: PhotoExplainer = async (photo, input, index) => {
+    const o = await overlaysOf(se, screener, photo, input, opts);
+    const { heatmap, heatmapAligned } = heatmapPaths(folder, input.name, index);
+    await writeOutputFile(heatmap, await encodePng(o.photo), { ...guard, shown: heatmap });
+    await writeOutputFile(heatmapAligned, await encodePng(o.aligned), { ...guard, shown: heatmapAligned });
+    return photoFields(o, heatmap, heatmapAligned);
+  };
+  explain.dispose = () => se.explainer.dispose();
+  return explain;
+}
+
+/**
+ * The explainer for the web app (`POST /api/screen` with explanations): the same fields, both
+ * overlays as PNG data URLs; the photo overlay is shrunk to `maxSidePx` (default 800) to keep
+ * responses small. Nothing is written to disk.
+ */
+export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions = {}): PhotoExplainer {
+  // Prepared once, on the first photo (the finer layer's session).
+  let ready: Promise<ScreenExplainer> | undefined;
+  const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? 800 };
+  const explain: PhotoExplainer = async (photo, input) => {
+    const o = await overlaysOf(await (ready ??= explainerOf(screener, opts.cam ?? EXPLAIN_DEFAULTS.screen.cam)), screener, photo, input, o2);
+    return photoFields(o, await pngDataUrl(o.photo), await pngDataUrl(o.aligned));
+  };
+  explain.dispose = async () => {
+    const prepared = ready;
+    ready = undefined;
+    if (prepared) await (await prepared).explainer.dispose();
+  };
+  return explain;
+}

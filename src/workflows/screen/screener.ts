@@ -1,0 +1,149 @@
+/**
+ * Screening one person's photos with a trained model bundle: each photo goes through the pipeline
+ * the model was trained with, the classifier scores each face, and the photos' probabilities are
+ * fused into one (their mean, as the study fused a subject's photos). Used by `phenoface screen`,
+ * the web app and the demo. Photos stay in memory; nothing is written unless an explanation
+ * folder is asked for.
+ */
+import { loadBundle, type LoadedBundle } from '../../classify/bundle.ts';
+import { PhenofaceError, toErrorRecord } from '../../errors.ts';
+import { Pipeline, type EmbedResult } from '../../pipeline/pipeline.ts';
+import type { ScreenPhoto, ScreenResult } from './result.ts';
+
+export type { ScreenPhoto, ScreenResult, RegionShare } from './result.ts';
+
+/** The disclaimer every screening result carries. */
+export const DISCLAIMER = 'A screening aid, not a diagnosis: a positive result calls for clinical assessment and genetic testing; a negative result does not exclude 22q11.2 deletion syndrome.';
+
+/** A photo to screen: a name (shown back) and its bytes or a file path. */
+export interface ScreenInput {
+  name: string;
+  bytes?: Buffer;
+  path?: string;
+}
+
+/**
+ * Explains one embedded photo (regions and overlays of a heat map); provided by `explain/` when
+ * asked. Returns fields to merge into the photo's result.
+ */
+export type PhotoExplainer = ((photo: EmbedResult, input: ScreenInput, index: number) => Promise<Partial<ScreenPhoto>>) & {
+  /** Frees what the explainer loaded (its inference sessions); call it once the screening is done. */
+  dispose?: () => Promise<void>;
+};
+
+/** Model facts for the web app's model page and `/api/model`. */
+export interface ModelInfo {
+  id: string;
+  createdAt: string;
+  positive: string;
+  negative: string;
+  backbone: string;
+  classifier: string;
+  thresholds: { photo: number; subject: number };
+  training: LoadedBundle['training'];
+  metrics: LoadedBundle['metrics'];
+  intendedUse: string;
+  limitations: string[];
+  synthetic: boolean;
+}
+
+const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
+const r = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
+
+/** A loaded model bundle with its pipeline, ready to screen. */
+export class Screener {
+  private constructor(readonly bundle: LoadedBundle, private readonly pipeline: Pipeline) {}
+
+  /** Loads a bundle (E_BUNDLE when missing, malformed, or trained on other backbone weights) and its pipeline. */
+  static async load(modelDir: string): Promise<Screener> {
+    const bundle = await loadBundle(modelDir);
+    const pipeline = await Pipeline.create({ backbone: bundle.backbone.name });
+    return new Screener(bundle, pipeline);
+  }
+
+  /** The pipeline (for explanation, which needs the same backbone). */
+  get pipelineRef(): Pipeline {
+    return this.pipeline;
+  }
+
+  /** Model facts for display. */
+  info(): ModelInfo {
+    const b = this.bundle;
+    return {
+      id: b.id,
+      createdAt: b.createdAt,
+      positive: b.positive,
+      negative: b.negative,
+      backbone: b.backbone.name,
+      classifier: b.classifier.name,
+      thresholds: b.thresholds,
+      training: b.training,
+      metrics: b.metrics,
+      intendedUse: b.intendedUse,
+      limitations: b.limitations,
+      synthetic: Boolean(b.synthetic),
+    };
+  }
+
+  /**
+   * Screens photos taken as one person's. A photo that cannot be used (no face, corrupt) gets an
+   * error record and the others go on; the fused probability is the mean over usable photos
+   * (null when none is usable), labelled positive at the bundle's subject threshold.
+   */
+  async screen(inputs: ScreenInput[], opts: { explain?: PhotoExplainer } = {}): Promise<ScreenResult> {
+    if (inputs.length === 0) throw new PhenofaceError('E_INPUT', 'No photos given to screen.');
+    const photos: ScreenPhoto[] = [];
+    const probs: number[] = [];
+    for (const [i, input] of inputs.entries()) {
+      const source = input.bytes ?? input.path;
+      if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
+      try {
+        const res = await this.pipeline.embedFile(source);
+        const [p] = this.bundle.model.predictProba([res.embedding.vector]);
+        probs.push(p);
+        const photo: ScreenPhoto = {
+          path: input.name,
+          probability: r4(p),
+          view: res.face.view,
+          pose: res.face.pose && { yaw: r(res.face.pose.yaw, 1), pitch: r(res.face.pose.pitch, 1), roll: r(res.face.pose.roll, 1) },
+          box: { x: r(res.face.box.x, 2), y: r(res.face.box.y, 2), width: r(res.face.box.width, 2), height: r(res.face.box.height, 2) },
+          landmarks5: res.face.landmarks5.map(([x, y]) => [r(x, 2), r(y, 2)]) as ScreenPhoto['landmarks5'],
+          width: res.width,
+          height: res.height,
+          warnings: [...res.quality.warnings, ...(res.faces.length > 1 ? [`${res.faces.length} faces in the photo: the largest, most central one was used`] : [])],
+        };
+        if (opts.explain) Object.assign(photo, await opts.explain(res, input, i));
+        photos.push(photo);
+      } catch (err) {
+        photos.push({ path: input.name, error: toErrorRecord(err) });
+      }
+    }
+    const b = this.bundle;
+    const fused = probs.length ? probs.reduce((a, c) => a + c, 0) / probs.length : null;
+    let interval: [number, number] | undefined;
+    if (probs.length > 1 && fused !== null) {
+      // A t-free normal interval of the mean over photos: how much the verdict rests on photo choice.
+      const sd = Math.sqrt(probs.reduce((a, c) => a + (c - fused) ** 2, 0) / (probs.length - 1));
+      const half = (1.96 * sd) / Math.sqrt(probs.length);
+      interval = [r4(Math.max(0, fused - half)), r4(Math.min(1, fused + half))];
+    }
+    return {
+      contract: 1,
+      subject: {
+        probability: fused === null ? null : r4(fused),
+        label: fused === null ? null : fused >= b.thresholds.subject ? b.positive : b.negative,
+        threshold: r4(b.thresholds.subject),
+        photos: probs.length,
+        ...(interval ? { interval } : {}),
+      },
+      photos,
+      model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative },
+      disclaimer: DISCLAIMER,
+    };
+  }
+
+  /** Releases the models. */
+  async close(): Promise<void> {
+    await this.pipeline.close();
+  }
+}

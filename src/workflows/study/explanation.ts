@@ -1,0 +1,503 @@
+/**
+ * The study-level explanation analysis (issue 4), run by `phenoface study` on a bounded sample of
+ * photos: a heat map of the final model on each (contrastive HiResCAM on the 14x14 block; see
+ * {@link StudyCam}), the facial regions' shares with subject-bootstrap intervals (positives vs
+ * controls), the mean heat map of correctly classified positive subjects in template space, the
+ * occlusion test and its rank agreement with the map, the share of heat outside the face (a
+ * shortcut-learning warning), and the sanity checks of Adebayo et al. 2018 (randomised classifier,
+ * randomised head, shuffled-label model); and, for comparison on correctly classified positives,
+ * the paper's 7x7 Grad-CAM, the 14x14 Grad-CAM and HiResCAM, and occlusion maps.
+ *
+ * Correct classification is judged out of fold: a photo (subject) counts as correctly classified
+ * when, in most CV repeats, its out-of-fold probability (the mean over its photos, for a subject)
+ * fell on the right side of its fold's threshold. The heat maps are those of the final model, the
+ * one the bundle ships and `screen` explains.
+ */
+import type { FittedClassifier } from '../../classify/types.ts';
+import { PhenofaceError, toErrorRecord } from '../../errors.ts';
+import { percentileInterval } from '../../evaluate/bootstrap.ts';
+import type { FoldReport, OofPrediction } from '../../evaluate/crossval.ts';
+import { deriveSeed, mulberry32, randomInt, shuffleInPlace } from '../../evaluate/random.ts';
+import { Pipeline } from '../../pipeline/pipeline.ts';
+import { alignFace } from '../../align/index.ts';
+import { decodeImage } from '../../image/index.ts';
+import type { Landmarks5, RgbImage, View } from '../../types.ts';
+import { EXPLAIN_DEFAULTS } from '../../config.ts';
+import { classifierScorer, Explainer, type FaceExplanation, type FaceForward, type FineForward, type Scorer } from '../../explain/explainer.ts';
+import { spearman, unitEmbedding, type CamWeighting } from '../../explain/gradcam.ts';
+import { headEmbedding } from '../../explain/head-gradient.ts';
+import { alignedOverlay, pngDataUrl } from '../../explain/overlay.ts';
+import type { ExplainReference } from '../../explain/reference.ts';
+import { REGION_NAMES, type RegionName } from '../../explain/regions.ts';
+import { randomisedHead, randomScorer } from '../../explain/sanity.ts';
+
+/** A photo of the study that may be explained. */
+export interface StudyPhoto {
+  /** As in the manifest (the id in `predictions.csv`). */
+  path: string;
+  /** Absolute file path. */
+  abs: string;
+  subject: string;
+  /** 1 = positive class. */
+  y: number;
+  view?: View | null;
+  /** The face's landmarks from the study's embedding (full-size pixels): the photo is aligned without detecting again. */
+  landmarks5?: Landmarks5;
+}
+
+/** Options of {@link explainStudy} (defaults in `EXPLAIN_DEFAULTS.study`). */
+export interface StudyExplainOptions {
+  maxPhotos: number;
+  occlusionMapPhotos: number;
+  fineCamPhotos: number;
+  maxPhotosPerSubject: number;
+  bootstrap: number;
+  seed: number;
+  sanityMaxSpearman: number;
+  outsideFaceDensityWarn: number;
+}
+
+/** What {@link explainStudy} needs. */
+export interface StudyExplainInput {
+  photos: readonly StudyPhoto[];
+  predictions: readonly OofPrediction[];
+  folds: readonly FoldReport[];
+  /** The final model (the bundle's). */
+  model: FittedClassifier;
+  /** The same classifier trained on labels shuffled between subjects (data randomisation test). */
+  shuffled?: FittedClassifier;
+  backbone: string;
+  positive: string;
+  negative: string;
+  options?: Partial<StudyExplainOptions>;
+  log?: (line: string) => void;
+}
+
+/** A mean with its 95% subject-bootstrap interval. */
+export interface MeanCi {
+  mean: number | null;
+  ci95: [number, number] | null;
+  n: number;
+}
+
+/** One photo's record in `explanation.json`. */
+export interface PhotoRecord {
+  path: string;
+  subject: string;
+  label: string;
+  view: View | null;
+  /** Out-of-fold verdicts (majority over repeats); null when the photo had no OOF prediction. */
+  correct: boolean | null;
+  subjectCorrect: boolean | null;
+  /** The final model's decision value (logit). */
+  score: number;
+  /** Region with the largest share; null when the map is empty (no evidence for the positive class anywhere). */
+  top: RegionName | null;
+  shares: Record<RegionName, number>;
+  /** Plain share of heat energy outside the face. */
+  outsideEnergy: number;
+  /** Score drop per unit area when each region is greyed out. */
+  occlusion: Record<RegionName, number>;
+  /** Spearman correlation of the regions' occlusion drops (per area) with their Grad-CAM shares. */
+  occlusionAgreement: number | null;
+  /** Spearman correlation of the 7x7 maps (before ReLU) of each sanity model with the real one. */
+  sanity: Record<string, number | null>;
+  /** Spearman correlation of the region shares of each sanity model with the real ones. */
+  regionSanity: Record<string, number | null>;
+  /** Top region under the shuffled-label model. */
+  shuffledTop?: RegionName | null;
+  /** The 14x14 occlusion map's region shares and top region (final model; shuffled-label model), when one was made. */
+  occlusionMap?: MapRegions;
+  /** The 14x14 Grad-CAM's region shares and top region (final model; shuffled-label model), when one was made. */
+  fineCam?: MapRegions;
+  /** The same for HiResCAM on the 14x14 block (gradient times activation per place, summed over channels). */
+  fineHiRes?: MapRegions;
+  /** The paper's 7x7 Grad-CAM (final model; shuffled-label model), for correctly classified positives. */
+  gradcam?: MapRegions;
+}
+
+/** One finer map's region shares and top region (final model; shuffled-label model). */
+export type MapRegions = { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
+
+/** How often each region ranked first, over `photos` photos (final model; shuffled-label model). */
+export type TopRegionCounts = { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null };
+
+/** One sanity check's outcome. */
+export interface SanityResult {
+  name: string;
+  description: string;
+  /** Per-photo Spearman correlation of the maps (real vs randomised), mean and interval over subjects. */
+  spearman: MeanCi;
+  /** Same for the region-share vectors. */
+  regionSpearman: MeanCi;
+  /** True when the explanation changed (mean map correlation below the threshold). */
+  passed: boolean;
+}
+
+/**
+ * The map behind a study's region analysis: `contrastive`, HiResCAM on the last 14x14 block
+ * against the mean map of the sample's control faces (the default: the only map that met issue
+ * 4's planted-region target in bench:explain); `hirescam`, without a reference (a sample without
+ * controls); `gradcam`, the paper's 7x7 Grad-CAM (a backbone without a finer layer).
+ */
+export type StudyCam = 'contrastive' | 'hirescam' | 'gradcam';
+
+const METHODS: Record<StudyCam, string> = {
+  contrastive: 'contrastive HiResCAM: HiResCAM (Draelos & Carin 2020) of the final model\'s positive-class decision value on the backbone\'s last 14x14 block, against the mean 14x14 map of the sample\'s control faces (gradient times the difference from it; Shrikumar et al. 2017), exact gradient through the layers above it',
+  hirescam: 'HiResCAM (Draelos & Carin 2020) of the final model\'s positive-class decision value on the backbone\'s last 14x14 block, exact gradient through the layers above it',
+  gradcam: 'Grad-CAM (Selvaraju et al. 2017) of the final model\'s positive-class decision value on the backbone\'s last 7x7 feature map, exact gradient through the linear embedding head',
+};
+
+/** The whole analysis (written as `explanation.json`, shown in the report). */
+export interface StudyExplanation {
+  contract: 1;
+  /** The map behind `regions`, `topRegion`, the mean heat map, the occlusion agreement and the sanity checks. */
+  cam: StudyCam;
+  method: string;
+  backbone: string;
+  positive: string;
+  negative: string;
+  sample: { photos: number; subjects: number; positivePhotos: number; controlPhotos: number; failed: { path: string; error: { code: string; message: string } }[] };
+  /** Mean region shares per group (subjects weighted equally) with bootstrap intervals. */
+  regions: Record<'positives' | 'controls', Record<RegionName, MeanCi>>;
+  /** How often each region ranks first, among correctly classified positive photos (real and shuffled-label model). */
+  topRegion: TopRegionCounts;
+  /** The same for the 14x14 occlusion maps (made for a subset of those photos). */
+  occlusionMapTop: TopRegionCounts | null;
+  /** The same for Grad-CAM on the last 14x14 block (made for a subset of those photos). */
+  fineCamTop: TopRegionCounts | null;
+  /** The same for HiResCAM on the last 14x14 block. */
+  fineHiResTop: TopRegionCounts | null;
+  /** The same for the paper's 7x7 Grad-CAM. */
+  gradcamTop: TopRegionCounts | null;
+  occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi };
+  outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; threshold: number; warning: string | null };
+  sanity: SanityResult[];
+  warnings: string[];
+  /** Subjects behind the mean heat map (correctly classified positives). */
+  meanHeatmapSubjects: number;
+  photosDetail: PhotoRecord[];
+}
+
+const options = (o: Partial<StudyExplainOptions> = {}): StudyExplainOptions => ({
+  maxPhotos: o.maxPhotos ?? EXPLAIN_DEFAULTS.study.maxPhotos,
+  maxPhotosPerSubject: o.maxPhotosPerSubject ?? EXPLAIN_DEFAULTS.study.maxPhotosPerSubject,
+  occlusionMapPhotos: o.occlusionMapPhotos ?? EXPLAIN_DEFAULTS.study.occlusionMapPhotos,
+  fineCamPhotos: o.fineCamPhotos ?? EXPLAIN_DEFAULTS.study.fineCamPhotos,
+  bootstrap: o.bootstrap ?? EXPLAIN_DEFAULTS.study.bootstrap,
+  seed: o.seed ?? EXPLAIN_DEFAULTS.study.seed,
+  sanityMaxSpearman: o.sanityMaxSpearman ?? EXPLAIN_DEFAULTS.study.sanityMaxSpearman,
+  outsideFaceDensityWarn: o.outsideFaceDensityWarn ?? EXPLAIN_DEFAULTS.study.outsideFaceDensityWarn,
+});
+
+/**
+ * Out-of-fold verdicts: for each photo and each subject, whether it was classified correctly in
+ * most repeats (ties count as wrong), judged against the thresholds of the fold that predicted it.
+ */
+export function oofCorrectness(predictions: readonly OofPrediction[], folds: readonly FoldReport[]): { photo: Map<string, boolean>; subject: Map<string, boolean> } {
+  const thresholds = new Map(folds.map((f) => [`${f.repeat}/${f.fold}`, f.thresholds]));
+  const photoVotes = new Map<string, number[]>();
+  const subjectRuns = new Map<string, { sum: number; n: number; label: number; threshold: number }>();
+  for (const p of predictions) {
+    const t = thresholds.get(`${p.repeat}/${p.fold}`);
+    if (!t) throw new PhenofaceError('E_INTERNAL', `No fold report for repeat ${p.repeat}, fold ${p.fold}.`);
+    const votes = photoVotes.get(p.path) ?? [0, 0];
+    votes[(p.probability >= t.photo ? 1 : 0) === p.label ? 0 : 1]++;
+    photoVotes.set(p.path, votes);
+    const key = `${p.subject}\u0000${p.repeat}`;
+    const run = subjectRuns.get(key) ?? { sum: 0, n: 0, label: p.label, threshold: t.subject };
+    run.sum += p.probability;
+    run.n++;
+    subjectRuns.set(key, run);
+  }
+  const subjectVotes = new Map<string, number[]>();
+  for (const [key, run] of subjectRuns) {
+    const subject = key.slice(0, key.indexOf('\u0000'));
+    const votes = subjectVotes.get(subject) ?? [0, 0];
+    votes[(run.sum / run.n >= run.threshold ? 1 : 0) === run.label ? 0 : 1]++;
+    subjectVotes.set(subject, votes);
+  }
+  const verdict = (m: Map<string, number[]>) => new Map([...m].map(([k, [right, wrong]]) => [k, right > wrong]));
+  return { photo: verdict(photoVotes), subject: verdict(subjectVotes) };
+}
+
+/**
+ * The photos to explain: subjects in a seeded random order, alternating positives and controls,
+ * at most `maxPhotosPerSubject` photos each (their first ones), until `maxPhotos`.
+ */
+export function samplePhotos(photos: readonly StudyPhoto[], maxPhotos: number, maxPerSubject: number, seed: number): StudyPhoto[] {
+  const bySubject = new Map<string, StudyPhoto[]>();
+  for (const p of photos) bySubject.set(p.subject, [...(bySubject.get(p.subject) ?? []), p]);
+  const rng = mulberry32(deriveSeed(seed, 0x5a3e));
+  const classes = [1, 0].map((y) => shuffleInPlace([...bySubject.keys()].filter((s) => bySubject.get(s)![0].y === y).sort(), rng));
+  const out: StudyPhoto[] = [];
+  for (let i = 0; out.length < maxPhotos && i < Math.max(...classes.map((c) => c.length)); i++) {
+    for (const list of classes) {
+      if (i < list.length) for (const p of bySubject.get(list[i])!.slice(0, maxPerSubject)) if (out.length < maxPhotos) out.push(p);
+    }
+  }
+  return out;
+}
+
+/** Mean over subjects (each subject's photos averaged first) with a subject-bootstrap 95% interval. */
+function meanCi(values: readonly { subject: string; value: number | null }[], replicates: number, seed: number): MeanCi {
+  const per = new Map<string, number[]>();
+  for (const { subject, value } of values) if (value !== null && Number.isFinite(value)) per.set(subject, [...(per.get(subject) ?? []), value]);
+  const subj = [...per.values()].map((v) => v.reduce((a, b) => a + b, 0) / v.length);
+  const n = subj.length;
+  if (n === 0) return { mean: null, ci95: null, n: 0 };
+  const mean = subj.reduce((a, b) => a + b, 0) / n;
+  if (n < 2 || replicates === 0) return { mean, ci95: null, n };
+  const rng = mulberry32(deriveSeed(seed, 0xc1));
+  const reps = Array.from({ length: replicates }, () => {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += subj[randomInt(rng, n)];
+    return s / n;
+  });
+  return { mean, ci95: percentileInterval(reps, 0.95, 0.5), n };
+}
+
+const byRegion = <T>(f: (r: RegionName, k: number) => T) => Object.fromEntries(REGION_NAMES.map((r, k) => [r, f(r, k)])) as Record<RegionName, T>;
+/** The region with the largest share; null for an empty map (no cell with evidence for the positive class). */
+const topOf = (e: FaceExplanation): RegionName | null => (e.regions.some((r) => r.share > 0) ? [...e.regions].sort((a, b) => b.share - a.share)[0].name : null);
+
+/** A forward pass re-run through another head (the randomised-head check): its own raw and unit embedding. */
+function throughHead(fwd: FaceForward, head: ReturnType<typeof randomisedHead>): FaceForward {
+  const raw = Float32Array.from(headEmbedding(head.head, fwd.features));
+  return { raw, unit: unitEmbedding(raw), features: fwd.features };
+}
+
+/** The photo's aligned face: from its known landmarks (decode and warp only), else through the whole pipeline. */
+async function alignedFaceOf(pipeline: Pipeline, photo: StudyPhoto): Promise<RgbImage> {
+  const spec = pipeline.backbone!.spec;
+  if (!photo.landmarks5) return (await pipeline.embedFile(photo.abs)).aligned.image;
+  const img = await decodeImage(photo.abs, pipeline.config.image);
+  const lm = photo.landmarks5.map(([x, y]) => [x * img.scale, y * img.scale]) as Landmarks5;
+  return alignFace(img, lm, spec.template, spec.inputSize).image;
+}
+
+/** Runs the analysis (see module doc). Photos whose face cannot be found again are listed, not fatal. */
+export async function explainStudy(input: StudyExplainInput): Promise<{ result: StudyExplanation; meanHeatmapPng: string | null; reference?: ExplainReference }> {
+  const o = options(input.options);
+  const log = input.log ?? (() => {});
+  const verdicts = oofCorrectness(input.predictions, input.folds);
+  const sample = samplePhotos(input.photos, o.maxPhotos, o.maxPhotosPerSubject, o.seed);
+  const pipeline = await Pipeline.create({ backbone: input.backbone });
+  const records: PhotoRecord[] = [];
+  const failed: StudyExplanation['sample']['failed'] = [];
+  const heatPerSubject = new Map<string, { heat: Float64Array; face: Float64Array; n: number }>();
+  let reference: ExplainReference | undefined;
+  let cam: StudyCam = 'gradcam';
+  let explainer: Explainer;
+  try {
+    explainer = Explainer.create(pipeline.backbone!);
+    // The finer layer carries the study's map; backbones without one fall back to 7x7 Grad-CAM.
+    if (EXPLAIN_DEFAULTS.fineLayer[input.backbone]) await explainer.loadFineLayer();
+  } catch (err) {
+    await pipeline.close();
+    throw err;
+  }
+  const size = explainer.masks.size;
+  const outsideArea = explainer.masks.areas[REGION_NAMES.indexOf('outside-face')] / (size * size);
+  try {
+    const real = classifierScorer(input.model, 'final model');
+    const shuffled = input.shuffled ? classifierScorer(input.shuffled, 'shuffled-label model') : undefined;
+    const randomCls = randomScorer(explainer.head.head.dim, o.seed);
+    const randomHead = randomisedHead(explainer.head.head, o.seed);
+    const started = performance.now();
+    let mapsMade = 0;
+    let fineMade = 0;
+    // Aligned once: the contrastive HiResCAM's reference (the controls' mean 14x14 map) is needed
+    // before the first positive is explained.
+    const aligned: (RgbImage | undefined)[] = [];
+    for (const photo of sample) {
+      try {
+        aligned.push(await alignedFaceOf(pipeline, photo));
+      } catch (err) {
+        failed.push({ path: photo.path, error: toErrorRecord(err) });
+        aligned.push(undefined);
+      }
+    }
+    const controlFaces = aligned.filter((f, i): f is RgbImage => f !== undefined && sample[i].y === 0);
+    const mean = explainer.hasFineLayer && controlFaces.length > 0 ? await explainer.meanFineMap(controlFaces) : undefined;
+    if (mean) reference = { backbone: input.backbone, layer: EXPLAIN_DEFAULTS.fineLayer[input.backbone], dims: [mean.c, mean.h, mean.w], faces: controlFaces.length, data: mean.data };
+    // The map every photo gets (see StudyExplanation.cam), and how it is made for any scorer.
+    const ref = mean?.data;
+    cam = !explainer.hasFineLayer ? 'gradcam' : ref ? 'contrastive' : 'hirescam';
+    const mapOf = async (fwd: FaceForward, scorer: Scorer, head?: ReturnType<typeof randomisedHead>, gradient?: Float32Array): Promise<FaceExplanation> => {
+      if (cam === 'gradcam') return explainer.explainForward(fwd, scorer, head);
+      const ff = fwd as FineForward;
+      return explainer.explainFine(ff, scorer, 'hirescam', ref, gradient ?? (await explainer.fineGradient(ff, scorer, head)));
+    };
+    const regionsOf = (m: FaceExplanation, ms?: FaceExplanation): MapRegions => ({ shares: byRegion((_, k) => m.regions[k].share), top: topOf(m), ...(ms ? { shuffledTop: topOf(ms) } : {}) });
+    for (const [i, photo] of sample.entries()) {
+      const face = aligned[i];
+      if (!face) continue;
+      const fwd: FaceForward = explainer.hasFineLayer ? await explainer.forwardFine(face) : (await explainer.forward([face]))[0];
+      // One gradient per model serves every weighting of the finer layer.
+      const g = explainer.hasFineLayer ? await explainer.fineGradient(fwd as FineForward, real) : undefined;
+      const gs = explainer.hasFineLayer && shuffled ? await explainer.fineGradient(fwd as FineForward, shuffled) : undefined;
+      const e = await mapOf(fwd, real, undefined, g);
+      const sanity: [string, FaceExplanation][] = [
+        ['randomised classifier', await mapOf(fwd, randomCls)],
+        ['randomised head + classifier', await mapOf({ ...fwd, ...throughHead(fwd, randomHead) }, randomCls, randomHead)],
+      ];
+      const es = shuffled && (await mapOf(fwd, shuffled, undefined, gs));
+      if (es) sanity.push(['shuffled labels', es]);
+      const [occ] = await explainer.occlusion(face, fwd, [real]);
+      const shares = e.regions.map((r) => r.share);
+      const subjectCorrect = verdicts.subject.get(photo.subject) ?? null;
+      records.push({
+        path: photo.path,
+        subject: photo.subject,
+        label: photo.y ? input.positive : input.negative,
+        view: photo.view ?? null,
+        correct: verdicts.photo.get(photo.path) ?? null,
+        subjectCorrect,
+        score: e.score,
+        top: topOf(e),
+        shares: byRegion((_, k) => shares[k]),
+        outsideEnergy: e.regions[REGION_NAMES.indexOf('outside-face')].energy,
+        occlusion: byRegion((_, k) => occ.dropPerArea[k]),
+        occlusionAgreement: spearman(occ.dropPerArea, shares),
+        sanity: Object.fromEntries(sanity.map(([name, x]) => [name, spearman(e.cam.signed, x.cam.signed)])),
+        regionSanity: Object.fromEntries(sanity.map(([name, x]) => [name, spearman(shares, x.regions.map((r) => r.share))])),
+        ...(es ? { shuffledTop: topOf(es) } : {}),
+      });
+      const rec = records[records.length - 1];
+      if (photo.y === 1 && rec.correct) {
+        // The other maps, for comparison: the paper's 7x7 Grad-CAM for every correctly classified
+        // positive, the finer ones for the first `fineCamPhotos`, occlusion maps for `occlusionMapPhotos`.
+        rec.gradcam = cam === 'gradcam' ? regionsOf(e, es) : regionsOf(explainer.explainForward(fwd, real), shuffled && explainer.explainForward(fwd, shuffled));
+        if (mapsMade < o.occlusionMapPhotos) {
+          mapsMade++;
+          const [m, ms] = await explainer.occlusionMap(face, shuffled ? [real, shuffled] : [real]);
+          rec.occlusionMap = regionsOf(m, ms);
+        }
+        if (g && fineMade < o.fineCamPhotos) {
+          fineMade++;
+          const ff = fwd as FineForward;
+          const both = async (weighting: CamWeighting) =>
+            regionsOf(await explainer.explainFine(ff, real, weighting, undefined, g), shuffled && gs && (await explainer.explainFine(ff, shuffled, weighting, undefined, gs)));
+          rec.fineCam = await both('gradcam');
+          rec.fineHiRes = await both('hirescam');
+        }
+      }
+      if (photo.y === 1 && subjectCorrect) {
+        const acc = heatPerSubject.get(photo.subject) ?? { heat: new Float64Array(size * size), face: new Float64Array(size * size * 3), n: 0 };
+        const total = e.heat.reduce((a, b) => a + b, 0);
+        if (total > 0) for (let k = 0; k < e.heat.length; k++) acc.heat[k] += e.heat[k] / total;
+        for (let k = 0; k < face.data.length; k++) acc.face[k] += face.data[k];
+        acc.n++;
+        heatPerSubject.set(photo.subject, acc);
+      }
+      if ((i + 1) % 25 === 0) log(`explain: ${i + 1}/${sample.length} photos (${((performance.now() - started) / (i + 1)).toFixed(0)} ms each)\n`);
+    }
+  } finally {
+    await explainer.dispose();
+    await pipeline.close();
+  }
+
+  // Mean heat map of correctly classified positive subjects: each subject's photos averaged (maps
+  // normalised to unit energy first), then subjects averaged, over their mean aligned face.
+  const meanHeat = new Float64Array(size * size);
+  const meanFace = new Float64Array(size * size * 3);
+  for (const acc of heatPerSubject.values()) {
+    for (let k = 0; k < meanHeat.length; k++) meanHeat[k] += acc.heat[k] / acc.n / heatPerSubject.size;
+    for (let k = 0; k < meanFace.length; k++) meanFace[k] += acc.face[k] / acc.n / heatPerSubject.size;
+  }
+  const meanHeatmapPng = heatPerSubject.size
+    ? await pngDataUrl(alignedOverlay({ width: size, height: size, data: Uint8Array.from(meanFace, Math.round) }, meanHeat))
+    : null;
+  return {
+    result: summarise(records, failed, input, o, heatPerSubject.size, outsideArea, cam),
+    meanHeatmapPng,
+    ...(reference ? { reference } : {}),
+  };
+}
+
+/** The aggregate numbers of {@link StudyExplanation} from the per-photo records. */
+export function summarise(
+  records: PhotoRecord[],
+  failed: StudyExplanation['sample']['failed'],
+  input: Pick<StudyExplainInput, 'backbone' | 'positive' | 'negative'>,
+  o: StudyExplainOptions,
+  meanHeatmapSubjects: number,
+  /** Fraction of the crop outside the face (the outside-face mask's area). */
+  area: number,
+  cam: StudyCam = 'gradcam',
+): StudyExplanation {
+  const B = o.bootstrap;
+  const seed = o.seed;
+  const isPos = (r: PhotoRecord) => r.label === input.positive;
+  const groups = {
+    positives: records.filter((r) => isPos(r) && r.subjectCorrect),
+    controls: records.filter((r) => !isPos(r) && r.subjectCorrect),
+  };
+  const regions = Object.fromEntries(Object.entries(groups).map(([g, rs]) => [g, byRegion((name) => meanCi(rs.map((r) => ({ subject: r.subject, value: r.shares[name] })), B, seed))])) as StudyExplanation['regions'];
+
+  const correctPos = records.filter((r) => isPos(r) && r.correct);
+  const freq = (tops: (RegionName | null | undefined)[]) => byRegion((name) => (tops.length ? tops.filter((t) => t === name).length / tops.length : 0));
+  const withShuffled = correctPos.filter((r) => r.shuffledTop !== undefined);
+  /** Top-region counts of one of the maps made for some correctly classified positives. */
+  const mapTop = (get: (r: PhotoRecord) => MapRegions | undefined): TopRegionCounts | null => {
+    const made = correctPos.filter((r) => get(r));
+    const sh = made.filter((r) => get(r)!.shuffledTop !== undefined);
+    return made.length ? { photos: made.length, real: freq(made.map((r) => get(r)!.top)), shuffled: sh.length ? freq(sh.map((r) => get(r)!.shuffledTop)) : null } : null;
+  };
+
+  const energy = meanCi(records.map((r) => ({ subject: r.subject, value: r.outsideEnergy })), B, seed);
+  const ratio = energy.mean === null ? null : energy.mean / area / ((1 - energy.mean) / (1 - area));
+  const outsideWarning = ratio !== null && ratio >= o.outsideFaceDensityWarn
+    ? `SHORTCUT WARNING: per pixel, the heat maps are ${ratio.toFixed(1)} times as hot outside the face (hair, ears, background) as on it (${(100 * energy.mean!).toFixed(0)}% of the heat on ${(100 * area).toFixed(0)}% of the crop). The model may rely on non-facial cues: check the photos' backgrounds, framing and sources for differences between the classes.`
+    : null;
+
+  const sanityNames = [...new Set(records.flatMap((r) => Object.keys(r.sanity)))];
+  const descriptions: Record<string, string> = {
+    'randomised classifier': "the classifier's weights replaced by a random direction (model randomisation, top layer)",
+    'randomised head + classifier': 'also the embedding head above the Grad-CAM layer re-drawn at random (cascading model randomisation)',
+    'shuffled labels': 'the same classifier trained on labels shuffled between subjects (data randomisation)',
+  };
+  const sanity: SanityResult[] = sanityNames.map((name) => {
+    const spear = meanCi(records.map((r) => ({ subject: r.subject, value: r.sanity[name] ?? null })), B, seed);
+    const regionSpear = meanCi(records.map((r) => ({ subject: r.subject, value: r.regionSanity[name] ?? null })), B, seed);
+    return { name, description: descriptions[name] ?? name, spearman: spear, regionSpearman: regionSpear, passed: spear.mean !== null && spear.mean < o.sanityMaxSpearman };
+  });
+  const warnings: string[] = [];
+  for (const s of sanity) {
+    if (!s.passed) warnings.push(`SANITY CHECK FAILED (${s.name}): the heat maps barely change when ${s.description} (mean Spearman ${s.spearman.mean?.toFixed(2) ?? 'n/a'} >= ${o.sanityMaxSpearman}). These explanations do not reflect what the model learnt; do not read them as evidence.`);
+  }
+  if (outsideWarning) warnings.push(outsideWarning);
+
+  return {
+    contract: 1,
+    cam,
+    method: `${METHODS[cam]}; regions from the ArcFace template landmarks; occlusion with mid-grey; sanity checks after Adebayo et al. 2018`,
+    backbone: input.backbone,
+    positive: input.positive,
+    negative: input.negative,
+    sample: {
+      photos: records.length,
+      subjects: new Set(records.map((r) => r.subject)).size,
+      positivePhotos: records.filter(isPos).length,
+      controlPhotos: records.filter((r) => !isPos(r)).length,
+      failed,
+    },
+    regions,
+    topRegion: { photos: correctPos.length, real: freq(correctPos.map((r) => r.top)), shuffled: withShuffled.length ? freq(withShuffled.map((r) => r.shuffledTop)) : null },
+    occlusionMapTop: mapTop((r) => r.occlusionMap),
+    fineCamTop: mapTop((r) => r.fineCam),
+    fineHiResTop: mapTop((r) => r.fineHiRes),
+    gradcamTop: mapTop((r) => r.gradcam),
+    occlusion: {
+      dropPerArea: byRegion((name) => meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusion[name] })), B, seed)),
+      agreement: meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusionAgreement })), B, seed),
+    },
+    outsideFace: { energy, area, densityRatio: ratio, threshold: o.outsideFaceDensityWarn, warning: outsideWarning },
+    sanity,
+    warnings,
+    meanHeatmapSubjects,
+    photosDetail: records,
+  };
+}
+

@@ -1,0 +1,11 @@
+/** Planted-phenotype data sets: the landmark-driven warp, subject parameters, and `synthesize`. */
+export { synthesize, validateSynthOptions, synthGuard, SYNTH_LABELS, SYNTH_OUTPUT } from './synth.ts';
+export type { SynthOptions, SynthResult, Truth, TruthPhoto, TruthSubject, DetectFn } from './synth.ts';
+export { readSynthInput, PASSTHROUGH_COLUMNS } from './input.ts';
+export type { SynthInput, SynthRow, RowError } from './input.ts';
+export { SYNTH_REGIONS, FULL_STRENGTH, parseRegions, subjectWarp, scaleParams } from './params.ts';
+export { SYNTH_DEFAULTS } from '../../config.ts';
+export type { SynthRegion, WarpParams, SubjectWarp, PeriorbitalParams, PerinasalParams, PerioralParams, FacelengthParams } from './params.ts';
+export { faceFrame, buildPhotoWarp, zeroWarp, warpImage, mapPoint, forwardPoint, jacobianAt, supportBox, PROFILE_SKIPS } from './warp.ts';
+export type { FaceFrame, PhotoWarp, PlantedRegion, SkippedRegion, LocalKernel, BandKernel } from './warp.ts';
+export { chooseAffected, hashUniform } from './random.ts';

@@ -1,0 +1,137 @@
+/**
+ * Synth's input: control photos with subject ids and no labels, from either
+ * - a manifest CSV with columns `path`, `subject` and optionally `view` (plus `age`, `sex`,
+ *   `ancestry`, `source`, carried over; a `label` column is ignored: every input photo is a control), or
+ * - a folder `ROOT/<subject>/.../<photo>`: the first folder level names the subject, and a deeper
+ *   folder named `frontal`, `oblique` or `profile` gives the view (so CFP's
+ *   `Images/<id>/{frontal,profile}/` is read as it is).
+ *
+ * `loadDataset` (src/data) does not fit: it requires labels and refuses the whole data set for one
+ * missing file, whereas synth treats each bad row as a per-file error record and goes on. Path
+ * safety is shared with it (`lexicalPathProblem`, `resolveInside`).
+ */
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { VIEWS } from '../../config.ts';
+import { IMAGE_EXTENSIONS } from '../../data/manifest.ts';
+import { lexicalPathProblem, resolveInside } from '../../data/paths.ts';
+import { PhenofaceError, type ErrorCode } from '../../errors.ts';
+import type { View } from '../../types.ts';
+
+/** Optional manifest columns synth copies to its output manifest. */
+export const PASSTHROUGH_COLUMNS = ['age', 'sex', 'ancestry', 'source'] as const;
+
+/** One input photo. */
+export interface SynthRow {
+  /** The path as written in the manifest (or relative to the folder's ROOT). */
+  path: string;
+  /** Absolute path to open. */
+  absPath: string;
+  subject: string;
+  view?: View;
+  /** Pass-through columns, non-empty cells only. */
+  meta?: Record<string, string>;
+}
+
+/** A row that cannot be used, as a contract error record. */
+export interface RowError {
+  path: string;
+  subject?: string;
+  error: { code: ErrorCode; message: string };
+}
+
+/** Synth's input after reading. */
+export interface SynthInput {
+  /** The manifest file or ROOT folder, absolute, as given. */
+  source: string;
+  /** Whether `source` is a manifest or a folder that is walked for photos. */
+  layout: 'manifest' | 'folder';
+  /** Real path of the manifest's folder or of ROOT. */
+  root: string;
+  rows: SynthRow[];
+  errors: RowError[];
+}
+
+function asView(value: string | undefined): View | undefined | 'invalid' {
+  if (value === undefined || value === '') return undefined;
+  return (VIEWS as readonly string[]).includes(value) ? (value as View) : 'invalid';
+}
+
+/**
+ * Reads a manifest CSV or a `ROOT/<subject>/...` folder. Throws E_NOT_FOUND when `source` does not
+ * exist and E_MANIFEST when the CSV itself is unusable (not CSV, no `path` or `subject` column, no
+ * rows); a bad row becomes an entry of `errors`.
+ */
+export async function readSynthInput(source: string): Promise<SynthInput> {
+  const st = await stat(source).catch((err) => {
+    throw new PhenofaceError('E_NOT_FOUND', `Input "${source}" does not exist; expected a manifest CSV (path,subject[,view]) or a folder ROOT/<subject>/<photo>.`, { cause: err });
+  });
+  const read = st.isDirectory() ? await readFolder(source) : await readManifest(source);
+  if (read.rows.length === 0 && read.errors.length === 0) {
+    throw new PhenofaceError('E_MANIFEST', st.isDirectory() ? `No photos found under "${source}"; expected ROOT/<subject>/<photo>.` : `Manifest "${source}" has no data rows below its header.`);
+  }
+  return { source: path.resolve(source), layout: st.isDirectory() ? 'folder' : 'manifest', ...read };
+}
+
+async function readManifest(file: string): Promise<Omit<SynthInput, 'source' | 'layout'>> {
+  const root = await realpath(path.dirname(path.resolve(file)));
+  let records: Record<string, string>[];
+  try {
+    const text = (await readFile(file, 'utf8')).replace(/\r\n?/g, '\n');
+    if (text.includes('\0')) throw new Error('the file is binary (it holds NUL bytes), not a CSV text file');
+    records = parse(text, { columns: true, bom: true, skip_empty_lines: true, trim: true });
+  } catch (err) {
+    throw new PhenofaceError('E_MANIFEST', `Manifest "${file}" cannot be read as CSV: ${(err as Error).message}.`, { cause: err });
+  }
+  const columns = records.length > 0 ? Object.keys(records[0]) : [];
+  const missing = ['path', 'subject'].filter((c) => records.length > 0 && !columns.includes(c));
+  if (missing.length > 0) {
+    throw new PhenofaceError('E_MANIFEST', `Manifest "${file}" has no ${missing.map((c) => `"${c}"`).join(' or ')} column; found: ${columns.join(', ')}. Should have path, subject and optionally view.`);
+  }
+  const rows: SynthRow[] = [];
+  const errors: RowError[] = [];
+  for (const [i, r] of records.entries()) {
+    const where = `row ${i + 1}`;
+    const rel = r.path ?? '';
+    const subject = r.subject ?? '';
+    const fail = (code: ErrorCode, message: string) => errors.push({ path: rel, ...(subject && { subject }), error: { code, message: `${where}: ${message}` } });
+    if (rel === '' || subject === '') { fail('E_MANIFEST', `empty ${rel === '' ? 'path' : 'subject'}; every row needs both.`); continue; }
+    const view = asView(r.view);
+    if (view === 'invalid') { fail('E_MANIFEST', `invalid view "${r.view}". Should be one of: ${VIEWS.join(', ')}.`); continue; }
+    const lexical = lexicalPathProblem(rel);
+    if (lexical) { fail('E_MANIFEST', `path "${rel}" ${lexical}.`); continue; }
+    const resolved = await resolveInside(root, rel);
+    if (!resolved.ok) { fail(resolved.kind === 'missing-file' ? 'E_NOT_FOUND' : 'E_MANIFEST', `path "${rel}" ${resolved.reason}.`); continue; }
+    const meta: Record<string, string> = {};
+    for (const c of PASSTHROUGH_COLUMNS) if (r[c]) meta[c] = r[c];
+    rows.push({ path: rel, absPath: resolved.absPath, subject, ...(view && { view }), ...(Object.keys(meta).length > 0 && { meta }) });
+  }
+  return { root, rows, errors };
+}
+
+async function readFolder(dir: string): Promise<Omit<SynthInput, 'source' | 'layout'>> {
+  const root = await realpath(dir);
+  const rows: SynthRow[] = [];
+  const errors: RowError[] = [];
+  const sorted = async (d: string) => (await readdir(d, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const isImage = (name: string) => IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
+  const walk = async (subject: string, relDir: string, view: View | undefined) => {
+    for (const e of await sorted(path.join(root, relDir))) {
+      const rel = path.posix.join(relDir, e.name);
+      if (e.isDirectory()) {
+        const v = asView(e.name);
+        await walk(subject, rel, v === undefined || v === 'invalid' ? view : v);
+      } else if (e.isFile() && isImage(e.name)) {
+        rows.push({ path: rel, absPath: path.join(root, rel), subject, ...(view && { view }) });
+      }
+    }
+  };
+  for (const e of await sorted(root)) {
+    if (e.isDirectory()) await walk(e.name, e.name, undefined);
+    else if (e.isFile() && isImage(e.name)) {
+      errors.push({ path: e.name, error: { code: 'E_MANIFEST', message: `"${e.name}" is not inside a subject folder; expected ROOT/<subject>/<photo>.` } });
+    }
+  }
+  return { root, rows, errors };
+}

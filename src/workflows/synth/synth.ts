@@ -1,0 +1,387 @@
+/**
+ * `synthesize`: a planted-phenotype data set from control photos, the known-answer test of a
+ * study. A seeded `fraction` of subjects becomes `vcfs`: every photo of theirs gets the
+ * same (jittered) warp of `warp.ts`; everyone else stays `control`. Cases and controls go through
+ * the same decode, the same resampling (controls with a zero warp, which copies each pixel) and the
+ * same JPEG encoding, so geometry is the only thing that separates the classes.
+ *
+ * Output in `outDir`: `images/<subject>/<name>.jpg`, `manifest.csv` (path,subject,label,view, per
+ * the CLI contract), `truth.json` (what was planted where) and, with `preview`, `preview.png`. The
+ * folder is built beside `outDir` and replaces it only once complete (`data/output.ts`), so a
+ * re-run never leaves photos of an earlier run among the new ones.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DEFAULTS, SYNTH_DEFAULTS } from '../../config.ts';
+import { mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
+import { PhenofaceError, toErrorRecord } from '../../errors.ts';
+import { estimatePose, viewOfYaw } from '../../pose/index.ts';
+import type { Box, Face, Landmarks5, RgbImage, View } from '../../types.ts';
+import sharp from 'sharp';
+import { contactSheet, cropPad, decodeImage, encodePng } from '../../image/index.ts';
+import type { RowError, SynthInput, SynthRow } from './input.ts';
+import { PASSTHROUGH_COLUMNS } from './input.ts';
+import { parseRegions, scaleParams, subjectWarp, type SynthRegion, type WarpParams } from './params.ts';
+import { chooseAffected } from './random.ts';
+import { buildPhotoWarp, warpImage, zeroWarp, type PhotoWarp, type PlantedRegion, type SkippedRegion } from './warp.ts';
+
+/** Labels synth writes. */
+export const SYNTH_LABELS = { affected: 'vcfs', control: 'control' } as const;
+
+/** Detection as synth needs it (the CLI passes `Pipeline.detectFile`). Coordinates in the oriented photo. */
+export type DetectFn = (absPath: string) => Promise<{ width: number; height: number; faces: Face[] }>;
+
+/** Options of {@link synthesize}. */
+export interface SynthOptions {
+  rows: readonly SynthRow[];
+  /** Rows already refused while reading the input; listed in truth.json's `skipped`. */
+  inputErrors?: readonly RowError[];
+  /**
+   * Where the rows came from (see {@link readSynthInput}): `outDir` may not hold it, nor lie inside a
+   * folder input, which the next run would walk. The rows' photos are checked either way.
+   */
+  source?: Pick<SynthInput, 'source' | 'layout'>;
+  outDir: string;
+  /** How `outDir` was named, for messages (default `outDir`). */
+  outOption?: string;
+  regions: readonly string[];
+  /** 0..1: 1 obvious, about 0.5 subtle, 0 plants nothing (cases equal controls byte for byte). */
+  strength: number;
+  /** Share of subjects made affected, in (0, 1). */
+  fraction?: number;
+  seed?: number;
+  jitter?: number;
+  jpegQuality?: number;
+  detect: DetectFn;
+  chooseFace: (faces: Face[], width: number, height: number) => Face | undefined;
+  /** Write `preview.png`: for up to 12 affected photos, before / as planted / at strength 1. */
+  preview?: boolean;
+  /** Photos processed at once (detection overlaps warping). */
+  concurrency?: number;
+  /** Called once per input row, in input order, with its outcome. */
+  onPhoto?: (event: { row: SynthRow; photo?: TruthPhoto; error?: RowError['error'] }) => void;
+  /** Described in truth.json: where the rows came from. */
+  sourceName?: string;
+}
+
+/** One written photo in truth.json. */
+export interface TruthPhoto {
+  /** Output path, relative to `outDir` (as in manifest.csv). */
+  path: string;
+  /** Input path as given. */
+  source: string;
+  subject: string;
+  label: string;
+  view: View;
+  /** Where `view` came from. */
+  viewSource: 'manifest' | 'detector' | 'landmarks';
+  width: number;
+  height: number;
+  face: { box: Box; landmarks5: Landmarks5 };
+  /** Smallest Jacobian determinant of this photo's pixel map (1 for controls; > 0 means no fold). */
+  minJacobian: number;
+  /** Present when this photo's amounts had to be scaled down (by this factor) to stay invertible. */
+  attenuation?: number;
+  /** Affected photos: each requested region, planted (centre, radius in px) or skipped (reason). */
+  regions: Partial<Record<SynthRegion, PlantedRegion | SkippedRegion>>;
+}
+
+/** A subject in truth.json. */
+export interface TruthSubject {
+  label: string;
+  /** After jitter; 0 for controls. */
+  strength: number;
+  regions: SynthRegion[];
+  params: WarpParams;
+}
+
+/** truth.json. */
+export interface Truth {
+  contract: 1;
+  generator: 'phenoface synth';
+  options: { source?: string; regions: SynthRegion[]; strength: number; fraction: number; seed: number; jitter: number; jpegQuality: number };
+  positive: string;
+  subjects: Record<string, TruthSubject>;
+  photos: TruthPhoto[];
+  skipped: RowError[];
+}
+
+/** What {@link synthesize} did. */
+export interface SynthResult {
+  truth: Truth;
+  manifestPath: string;
+  truthPath: string;
+  previewPath?: string;
+  written: number;
+  failed: number;
+}
+
+/** Checks strength, fraction, seed, quality; E_CONFIG naming the bad value and the allowed range. */
+export function validateSynthOptions(o: { strength: number; fraction: number; seed: number; jitter: number; jpegQuality: number }): void {
+  const bad = (name: string, value: unknown, expected: string) => new PhenofaceError('E_CONFIG', `Invalid ${name}: ${JSON.stringify(value)}. Should be ${expected}.`);
+  if (!(Number.isFinite(o.strength) && o.strength >= 0 && o.strength <= 1)) throw bad('strength', o.strength, 'a number in [0, 1]');
+  if (!(Number.isFinite(o.fraction) && o.fraction > 0 && o.fraction < 1)) throw bad('fraction', o.fraction, 'a number in (0, 1)');
+  if (!Number.isSafeInteger(o.seed)) throw bad('seed', o.seed, 'an integer');
+  if (!(Number.isFinite(o.jitter) && o.jitter >= 0 && o.jitter <= 0.5)) throw bad('jitter', o.jitter, 'a number in [0, 0.5]');
+  if (!(Number.isInteger(o.jpegQuality) && o.jpegQuality >= 1 && o.jpegQuality <= 100)) throw bad('jpegQuality', o.jpegQuality, 'an integer in [1, 100]');
+}
+
+/**
+ * JPEG bytes of `img` with full-resolution colour (4:4:4), deterministic. Not the image layer's
+ * `encodeJpeg`, which subsamples colour (4:2:0): JPEG then codes colour in 16x16 blocks and the
+ * decoder's upsampling blends their edges, so a warp's change would leak up to ~20 px past the
+ * region truth.json records; with 4:4:4 every 8x8 block away from the warp stays byte-identical to
+ * the control's (pinned by the truth test). To move there once `encodeJpeg` takes a subsampling option.
+ */
+async function encodeJpeg444(img: RgbImage, quality: number): Promise<Buffer> {
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).jpeg({ quality, chromaSubsampling: '4:4:4' }).toBuffer();
+}
+
+/** Side of one preview tile, px. */
+const PREVIEW_TILE_PX = 256;
+
+/** Smallest Jacobian determinant a written photo's pixel map may have: well clear of a fold. */
+const MIN_JACOBIAN = 0.1;
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || '_';
+
+/** Output names `images/<subject>/<input path flattened>.jpg`, unique. They carry no label. */
+function outputNames(rows: readonly SynthRow[]): string[] {
+  const used = new Set<string>();
+  return rows.map((r) => {
+    const base = `images/${safeName(r.subject)}/${safeName(r.path.replace(/\.[^./\\]*$/, '').replace(/[\\/]+/g, '_'))}`;
+    let name = `${base}.jpg`;
+    for (let n = 2; used.has(name.toLowerCase()); n++) name = `${base}-${n}.jpg`;
+    used.add(name.toLowerCase());
+    return name;
+  });
+}
+
+function csvCell(v: string): string {
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
+
+/** The view of a photo: the manifest's, else the detector's, else estimated from the landmarks. */
+function decideView(row: SynthRow, face: Face, lm: Landmarks5): { view: View; viewSource: TruthPhoto['viewSource'] } {
+  if (row.view) return { view: row.view, viewSource: 'manifest' };
+  if (face.view) return { view: face.view, viewSource: 'detector' };
+  return { view: viewOfYaw(estimatePose(lm).yaw, DEFAULTS.pose), viewSource: 'landmarks' };
+}
+
+/** Square crop around the face for preview tiles: 3.2 eye-to-mouth distances, centred below the eyes; black outside the photo. */
+function faceCrop(img: RgbImage, warp: PhotoWarp): RgbImage {
+  const f = warp.frame;
+  const size = Math.max(1, Math.round(3.2 * f.unitPx));
+  const x0 = Math.round(f.origin[0] + 0.6 * f.unitPx * f.v[0] - size / 2);
+  const y0 = Math.round(f.origin[1] + 0.6 * f.unitPx * f.v[1] - size / 2);
+  return cropPad(img, x0, y0, x0 + size, y0 + size);
+}
+
+/**
+ * Rows shown in the preview: affected subjects in turn, first each one's first photo, then each
+ * one's last, then the rest in order, so the sheet spans people and (in CFP-like layouts) views.
+ */
+function choosePreviewRows(rows: readonly SynthRow[], affected: ReadonlySet<string>, max: number): Set<number> {
+  const bySubject = new Map<string, number[]>();
+  rows.forEach((r, i) => {
+    if (affected.has(r.subject)) bySubject.set(r.subject, [...(bySubject.get(r.subject) ?? []), i]);
+  });
+  const queues = [...bySubject.values()].map((idx) => (idx.length > 1 ? [idx[0], idx[idx.length - 1], ...idx.slice(1, -1)] : idx));
+  const chosen = new Set<number>();
+  for (let round = 0; chosen.size < max && queues.some((q) => q.length > round); round++) {
+    for (const q of queues) if (round < q.length && chosen.size < max) chosen.add(q[round]);
+  }
+  return chosen;
+}
+
+/** What synth's output folder holds; a finished one is recognised by its truth.json. */
+export const SYNTH_OUTPUT: OutputKind = {
+  name: 'synth',
+  marker: 'truth.json',
+  isMarker: (json) => (json as { generator?: unknown } | null)?.generator === 'phenoface synth',
+  owned: ['images', 'manifest.csv', 'truth.json', 'preview.png'],
+};
+
+/** What `outDir` must keep clear of: the source and every photo read. */
+export function synthGuard(opts: Pick<SynthOptions, 'rows' | 'source' | 'outOption'>): OutputGuard {
+  const source = opts.source && { abs: opts.source.source, shown: opts.source.source };
+  return {
+    option: opts.outOption ?? 'outDir',
+    inputs: [...(source ? [source] : []), ...opts.rows.map((r) => ({ abs: r.absPath, shown: r.path }))],
+    inputFolders: source && opts.source!.layout === 'folder' ? [source] : [],
+  };
+}
+
+/** Options after defaults and checks. */
+type Settings = { regions: SynthRegion[]; fraction: number; seed: number; jitter: number; jpegQuality: number };
+
+/**
+ * Builds the planted data set. Bad photos (undecodable, no face, degenerate landmarks) become
+ * records in truth.json's `skipped` and `onPhoto` events; they never stop the batch and never
+ * appear in manifest.csv. Throws E_CONFIG for invalid options, E_USAGE for an `outDir` that holds
+ * or lies in the input, and E_INPUT for an unusable `outDir` (a file, or someone else's files).
+ */
+export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
+  const regions = parseRegions(opts.regions);
+  const fraction = opts.fraction ?? SYNTH_DEFAULTS.fraction;
+  const seed = opts.seed ?? SYNTH_DEFAULTS.seed;
+  const jitter = opts.jitter ?? SYNTH_DEFAULTS.jitter;
+  const jpegQuality = opts.jpegQuality ?? SYNTH_DEFAULTS.jpegQuality;
+  validateSynthOptions({ strength: opts.strength, fraction, seed, jitter, jpegQuality });
+  const out = await prepareOutputDir(opts.outDir, SYNTH_OUTPUT, synthGuard(opts));
+  return out.relocate(await out.run(() => plant(out, opts, { regions, fraction, seed, jitter, jpegQuality })));
+}
+
+/** Writes the data set into `out.dir` (the staging folder of `opts.outDir`). */
+async function plant(out: StagedDir, opts: SynthOptions, { regions, fraction, seed, jitter, jpegQuality }: Settings): Promise<SynthResult> {
+  const work = out.dir;
+  const rows = opts.rows;
+  const subjectsInOrder = [...new Set(rows.map((r) => r.subject))];
+  const affected = chooseAffected(subjectsInOrder, fraction, seed);
+  const subjects: Record<string, TruthSubject> = {};
+  for (const id of subjectsInOrder) {
+    if (affected.has(id)) {
+      const w = subjectWarp(id, regions, opts.strength, seed, jitter);
+      subjects[id] = { label: SYNTH_LABELS.affected, strength: w.strength, regions: [...regions], params: w.params };
+    } else {
+      subjects[id] = { label: SYNTH_LABELS.control, strength: 0, regions: [], params: {} };
+    }
+  }
+
+  const names = outputNames(rows);
+  const outcomes: ({ photo: TruthPhoto } | { error: RowError })[] = new Array(rows.length);
+  const previews: { index: number; tiles: RgbImage[]; labels: string[] }[] = [];
+  const previewRows = opts.preview ? choosePreviewRows(rows, affected, SYNTH_DEFAULTS.previewPhotos) : new Set<number>();
+
+  // The first failed write of an output photo; it stops the run.
+  let writeFailure: unknown;
+  const processRow = async (i: number): Promise<TruthPhoto> => {
+    const row = rows[i];
+    const subject = subjects[row.subject];
+    const detected = await opts.detect(row.absPath);
+    const face = opts.chooseFace(detected.faces, detected.width, detected.height);
+    if (!face) throw new PhenofaceError('E_NO_FACE', `No face found in "${row.path}".`);
+    // Decoded as the pipeline decodes (EXIF-oriented, alpha on white; photos over
+    // DEFAULTS.image.maxSidePx are downscaled, and so is their output).
+    const img = await decodeImage(row.absPath);
+    // The detector reports the full-size oriented photo's coordinates; rescale to the decoded pixels.
+    const kx = img.width / detected.width;
+    const ky = img.height / detected.height;
+    const lm = face.landmarks5.map(([x, y]) => [x * kx, y * ky]) as Landmarks5;
+    const box: Box = { x: face.box.x * kx, y: face.box.y * ky, width: face.box.width * kx, height: face.box.height * ky };
+    const { view, viewSource } = decideView(row, face, lm);
+    // A fold cannot happen on ordinary landmarks (see the Jacobian tests); should odd landmarks
+    // still bring the map near one, this photo's amounts are halved until it is safely invertible,
+    // and truth.json records the attenuation.
+    let attenuation = 1;
+    let warp = subject.label === SYNTH_LABELS.affected ? buildPhotoWarp(lm, subject.params, view) : zeroWarp(lm);
+    let { image, minJacobian } = warpImage(img, warp);
+    while (minJacobian < MIN_JACOBIAN && attenuation > 1 / 64) {
+      attenuation /= 2;
+      warp = buildPhotoWarp(lm, scaleParams(subject.params, attenuation), view);
+      ({ image, minJacobian } = warpImage(img, warp));
+    }
+    if (minJacobian < MIN_JACOBIAN) {
+      throw new PhenofaceError('E_INTERNAL', `The warp of "${row.path}" folds the image (smallest Jacobian ${minJacobian.toFixed(4)}); the photo was not written.`);
+    }
+    const outPath = path.join(work, names[i]);
+    const bytes = await encodeJpeg444(image, jpegQuality);
+    try {
+      await mkdir(path.dirname(outPath), { recursive: true });
+      await writeFile(outPath, bytes);
+    } catch (err) {
+      // Not this photo's fault (a full disk, a lost folder): the run stops.
+      const failure = await mapFsError(err, out.finalPath(outPath));
+      writeFailure ??= failure;
+      throw failure;
+    }
+    if (previewRows.has(i)) {
+      const full = buildPhotoWarp(lm, subjectWarp(row.subject, regions, 1, seed, jitter).params, view);
+      previews.push({
+        index: i,
+        tiles: [faceCrop(img, warp), faceCrop(image, warp), faceCrop(warpImage(img, full).image, warp)],
+        labels: [`${row.subject}: before`, `planted (${round(subject.strength, 2)})`, 'strength 1'],
+      });
+    }
+    const roundPoint = (p: [number, number]): [number, number] => [round(p[0]), round(p[1])];
+    const regionsOut: TruthPhoto['regions'] = {};
+    for (const [name, r] of Object.entries(warp.regions) as [SynthRegion, PlantedRegion | SkippedRegion][]) {
+      regionsOut[name] = 'skipped' in r ? r : {
+        centre: roundPoint(r.centre),
+        radius: round(r.radius),
+        ...(r.parts && { parts: r.parts.map((p) => ({ name: p.name, centre: roundPoint(p.centre), radius: round(p.radius) })) }),
+      };
+    }
+    return {
+      path: names[i],
+      source: row.path,
+      subject: row.subject,
+      label: subject.label,
+      view,
+      viewSource,
+      width: image.width,
+      height: image.height,
+      face: { box: { x: round(box.x), y: round(box.y), width: round(box.width), height: round(box.height) }, landmarks5: lm.map(roundPoint) as Landmarks5 },
+      minJacobian: round(Math.min(minJacobian, 1), 4),
+      ...(attenuation < 1 && { attenuation }),
+      regions: regionsOut,
+    };
+  };
+
+  // A small ordered pool: `concurrency` rows in flight, events emitted in input order.
+  let next = 0;
+  let emitted = 0;
+  const emit = () => {
+    while (emitted < rows.length && outcomes[emitted]) {
+      const o = outcomes[emitted];
+      opts.onPhoto?.('photo' in o ? { row: rows[emitted], photo: o.photo } : { row: rows[emitted], error: o.error.error });
+      emitted++;
+    }
+  };
+  const worker = async () => {
+    while (next < rows.length && writeFailure === undefined) {
+      const i = next++;
+      try {
+        outcomes[i] = { photo: await processRow(i) };
+      } catch (err) {
+        outcomes[i] = { error: { path: rows[i].path, subject: rows[i].subject, error: toErrorRecord(err) } };
+      }
+      emit();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, rows.length)) }, worker));
+  if (writeFailure !== undefined) throw writeFailure;
+
+  const photos = outcomes.flatMap((o) => ('photo' in o ? [o.photo] : []));
+  const skipped = [...(opts.inputErrors ?? []), ...outcomes.flatMap((o) => ('error' in o ? [o.error] : []))];
+
+  const metaColumns = PASSTHROUGH_COLUMNS.filter((c) => rows.some((r) => r.meta?.[c] !== undefined));
+  const metaOf = new Map(rows.map((r, i) => [names[i], r.meta ?? {}]));
+  const lines = [['path', 'subject', 'label', 'view', ...metaColumns].join(',')];
+  for (const p of photos) lines.push([p.path, p.subject, p.label, p.view, ...metaColumns.map((c) => metaOf.get(p.path)?.[c] ?? '')].map(csvCell).join(','));
+  const manifestPath = path.join(work, 'manifest.csv');
+  await writeFile(manifestPath, lines.join('\n') + '\n');
+
+  const truth: Truth = {
+    contract: 1,
+    generator: 'phenoface synth',
+    options: { ...(opts.sourceName && { source: opts.sourceName }), regions, strength: opts.strength, fraction, seed, jitter, jpegQuality },
+    positive: SYNTH_LABELS.affected,
+    subjects,
+    photos,
+    skipped,
+  };
+  const truthPath = path.join(work, 'truth.json');
+  await writeFile(truthPath, JSON.stringify(truth, null, 1) + '\n');
+
+  let previewPath: string | undefined;
+  if (opts.preview && previews.length > 0) {
+    previewPath = path.join(work, 'preview.png');
+    previews.sort((a, b) => a.index - b.index);
+    const sheet = await contactSheet(previews.flatMap((p) => p.tiles), 3, PREVIEW_TILE_PX, previews.flatMap((p) => p.labels));
+    await writeFile(previewPath, await encodePng(sheet));
+  }
+  return { truth, manifestPath, truthPath, previewPath, written: photos.length, failed: skipped.length };
+}
