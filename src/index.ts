@@ -44,4 +44,5 @@ export { loadBundle, type ModelBundle } from './classify/bundle.ts';
 export { runStudy } from './workflows/study/study.ts';
 export { Screener, DISCLAIMER, type ScreenResult, type ScreenPhoto } from './workflows/screen/screener.ts';
 export { synthesize } from './workflows/synth/index.ts';
-export { ensureModels, loadModel } from './runtime/index.ts';
+export { ensureModels } from './runtime/build/install.ts';
+export { loadModel } from './runtime/index.ts';

