@@ -15,7 +15,7 @@ import { alignFace } from '../src/align/index.ts';
 import { DEFAULTS } from '../src/config.ts';
 import { backbones, Backbone, cosine } from '../src/embed/index.ts';
 import { decodeImage } from '../src/image/index.ts';
-import { Pipeline } from '../src/pipeline/pipeline.ts';
+import { chooseFace, Pipeline } from '../src/pipeline/pipeline.ts';
 import type { Landmarks5 } from '../src/types.ts';
 import { machineLine, requireShared } from './common.ts';
 
@@ -63,7 +63,7 @@ let noFace = 0;
 const t0 = performance.now();
 for (const p of photos) {
   const res = await detector.detectFile(p);
-  const face = detector.chooseFace(res.faces, res.width, res.height);
+  const face = chooseFace(res.faces, res.width, res.height);
   if (!face) noFace++;
   landmarks.set(p, face ? face.landmarks5 : FALLBACK);
 }

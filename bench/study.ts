@@ -5,7 +5,7 @@
  * The peer is the same study on one thread (workers: 0). Prints the pooled run's wall time last.
  */
 import { availableParallelism } from 'node:os';
-import { crossValidate, type StudyResult } from '../src/evaluate/index.ts';
+import { crossValidate, type CrossValidationResult } from '../src/evaluate/index.ts';
 import { syntheticStudy } from '../test/unit/evaluate/synthetic-embeddings.ts';
 
 const data = syntheticStudy({ subjects: 190, photosPerSubject: 7.4, totalPhotos: 1400, dim: 192, signal: 3, seed: 2025 });
@@ -15,7 +15,7 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-async function run(label: string, workers: number | undefined): Promise<{ wall: number; result: StudyResult }> {
+async function run(label: string, workers: number | undefined): Promise<{ wall: number; result: CrossValidationResult }> {
   const wall0 = performance.now();
   const cpu0 = cpuMs();
   const result = await crossValidate({

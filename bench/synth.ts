@@ -19,8 +19,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Pipeline, type DetectResult } from '../src/pipeline/pipeline.ts';
-import { runStudy, type StudyRunResult } from '../src/workflows/study/study.ts';
+import { chooseFace, Pipeline, type DetectResult } from '../src/pipeline/pipeline.ts';
+import { runStudy, type StudyResult } from '../src/workflows/study/study.ts';
 import { readSynthInput, synthesize, SYNTH_REGIONS, type Truth } from '../src/workflows/synth/index.ts';
 import { machineLine, requireShared } from './common.ts';
 
@@ -68,7 +68,7 @@ function reusable(dir: string, strength: number): boolean {
     sources.size === rows.length && rows.every((r) => sources.has(r.path));
 }
 
-interface Row { strength: number; views: string; study: StudyRunResult; embedded: number; seconds: number }
+interface Row { strength: number; views: string; study: StudyResult; embedded: number; seconds: number }
 const results: Row[] = [];
 const cache = path.join(work, 'cache.sqlite');
 try {
@@ -79,7 +79,7 @@ try {
       await rm(dir, { recursive: true, force: true });
       const r = await synthesize({
         rows, outDir: dir, regions: [...SYNTH_REGIONS], strength, seed, sourceName: 'cfp-dev/Images',
-        detect, chooseFace: (f, w, h) => detector.chooseFace(f, w, h),
+        detect, chooseFace,
       });
       console.log(`strength ${strength}: synth wrote ${r.written} photos, ${r.failed} skipped, in ${secs(t).toFixed(0)} s (load ${load()})`);
     } else {

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Pipeline } from '../src/pipeline/pipeline.ts';
+import { chooseFace, Pipeline } from '../src/pipeline/pipeline.ts';
 import type { View } from '../src/types.ts';
 import { machineLine, requireShared } from './common.ts';
 
@@ -27,7 +27,7 @@ for (const row of rows.filter((_, i) => i % stride === 0)) {
   const c = counts[row.pose];
   c.n++;
   const res = await pipeline.detectFile(path.join(root, row.file)).catch(() => undefined);
-  const face = res && pipeline.chooseFace(res.faces, res.width, res.height);
+  const face = res && chooseFace(res.faces, res.width, res.height);
   if (!face) continue;
   c.found++;
   c.views[face.view!]++;

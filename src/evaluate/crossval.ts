@@ -41,7 +41,7 @@ import {
   fuseBySubject,
   predictiveValues,
   rates,
-  summarise,
+  summariseScores,
   youdenThreshold,
   type CalibrationBin,
   type Confusion,
@@ -70,7 +70,7 @@ export interface StudyData {
 }
 
 /** How to run a study; every field has a default in `EVALUATE_DEFAULTS` / `CLASSIFY_DEFAULTS`. */
-export interface StudyOptions {
+export interface CrossValidationOptions {
   classifier?: Classifier;
   folds?: number;
   repeats?: number;
@@ -171,9 +171,9 @@ export interface PermutationResult {
 }
 
 /** The result of {@link crossValidate}. */
-export interface StudyResult {
+export interface CrossValidationResult {
   classifier: string;
-  options: Required<Omit<StudyOptions, 'classifier' | 'workers'>>;
+  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers'>>;
   predictions: OofPrediction[];
   folds: FoldReport[];
   photo: LevelMetrics;
@@ -190,7 +190,7 @@ export interface StudyResult {
 
 /**
  * The scores, labels, thresholds and subjects of one set of units (photos or subjects) in one
- * repeat, sorted by descending score (as {@link summarise} needs).
+ * repeat, sorted by descending score (as {@link summariseScores} needs).
  */
 interface RepeatSet {
   score: Float64Array;
@@ -210,9 +210,9 @@ function repeatSet(score: ArrayLike<number>, label: ArrayLike<number>, threshold
   };
 }
 
-type Resolved = Required<Omit<StudyOptions, 'classifier'>> & { classifier: Classifier };
+type Resolved = Required<Omit<CrossValidationOptions, 'classifier'>> & { classifier: Classifier };
 
-function resolveOptions(o: StudyOptions): Resolved {
+function resolveOptions(o: CrossValidationOptions): Resolved {
   const d = EVALUATE_DEFAULTS;
   const r: Resolved = {
     classifier: o.classifier ?? createClassifier(CLASSIFY_DEFAULTS.classifier),
@@ -308,7 +308,7 @@ function measure(sets: RepeatSet[], prevalence: number, grid: Float64Array, subj
   const scratch = new Float64Array(grid.length);
   let curves = 0;
   for (const set of sets) {
-    const m = summarise(set.score, set.label, set.threshold, set.subject, subjectWeights, grid, scratch);
+    const m = summariseScores(set.score, set.label, set.threshold, set.subject, subjectWeights, grid, scratch);
     const r = rates(m.confusion);
     const pv = predictiveValues(r.sensitivity, r.specificity, prevalence);
     const values = [m.auc, r.accuracy, r.balancedAccuracy, r.sensitivity, r.specificity, pv.ppv, pv.npv, m.brier];
@@ -428,7 +428,7 @@ const STREAM = { fit: 1, permutation: 2, bootstrap: 3, final: 4 } as const;
  * metrics with subject-bootstrap intervals, per view and subgroup, the majority-class baseline,
  * and a permutation test. Deterministic given `seed` (also across worker counts).
  */
-export async function crossValidate(input: StudyData & StudyOptions): Promise<StudyResult> {
+export async function crossValidate(input: StudyData & CrossValidationOptions): Promise<CrossValidationResult> {
   checkData(input);
   const r = resolveOptions(input);
   const { X, y, subjects } = input;
@@ -450,7 +450,7 @@ export async function crossValidate(input: StudyData & StudyOptions): Promise<St
   const ctx = { X, subjects, classifier: r.classifier, innerFolds: r.innerFolds, patience: r.patience };
   const pool = new FoldPool(ctx, tasks, r.workers);
   try {
-    return await summariseStudy(input, r, splits, tasks, mainCount, permSplits, pool);
+    return await summariseCrossValidation(input, r, splits, tasks, mainCount, permSplits, pool);
   } finally {
     await pool.close();
   }
@@ -558,7 +558,7 @@ function permutationTest(
  * Everything after the fits: thresholds, predictions, metrics with bootstrap intervals (computed
  * while the pool's workers carry on with the permutation fits), baseline, permutation test.
  */
-async function summariseStudy(
+async function summariseCrossValidation(
   input: StudyData,
   r: Resolved,
   splits: IndexFold[][],
@@ -566,7 +566,7 @@ async function summariseStudy(
   mainCount: number,
   permSplits: { y: number[]; splits: IndexFold[][] }[],
   pool: FoldPool,
-): Promise<StudyResult> {
+): Promise<CrossValidationResult> {
   const { y, subjects } = input;
   const labels = subjectLabels(y, subjects);
   const subjectIds = new Map([...labels.keys()].map((s, k) => [s, k]));
@@ -619,7 +619,7 @@ export interface FinalModel {
  * and fixes its thresholds on the inner out-of-fold probabilities, for the model bundle. Its
  * expected performance is the cross-validated one from {@link crossValidate}.
  */
-export function trainFinal(input: Pick<StudyData, 'X' | 'y' | 'subjects'> & Pick<StudyOptions, 'classifier' | 'seed' | 'innerFolds' | 'patience'>): FinalModel {
+export function trainFinal(input: Pick<StudyData, 'X' | 'y' | 'subjects'> & Pick<CrossValidationOptions, 'classifier' | 'seed' | 'innerFolds' | 'patience'>): FinalModel {
   const { X, y, subjects } = input;
   checkRows(X);
   subjectLabels(y, subjects);

@@ -11,8 +11,8 @@ export {
   type PermutationResult,
   type RocBand,
   type StudyData,
-  type StudyOptions,
-  type StudyResult,
+  type CrossValidationOptions,
+  type CrossValidationResult,
 } from './crossval.ts';
 export { EVALUATE_DEFAULTS } from '../config.ts';
 export { checkFolds, groupedStratifiedKFold, repeatedGroupedStratifiedKFold, subjectLabels } from './splits.ts';
@@ -27,7 +27,7 @@ export {
   predictiveValues,
   rates,
   rocCurve,
-  summarise,
+  summariseScores,
   tprAtFpr,
   youdenThreshold,
   type CalibrationBin,
@@ -35,7 +35,7 @@ export {
   type FusedScores,
   type Rates,
   type RocCurve,
-  type Summary,
+  type ScoreSummary,
 } from './metrics.ts';
 export { percentileInterval, pointwiseBand, quantile, stratifiedSubjectWeights } from './bootstrap.ts';
 export { permutationPValue, permuteSubjectLabels } from './permutation.ts';

@@ -300,8 +300,8 @@ export function fuseBySubject(probs: ArrayLike<number>, labels: ArrayLike<number
   };
 }
 
-/** What {@link summarise} computes in one go. */
-export interface Summary {
+/** What {@link summariseScores} computes in one go. */
+export interface ScoreSummary {
   auc: number | null;
   confusion: Confusion;
   brier: number | null;
@@ -317,7 +317,7 @@ export interface Summary {
  * (pinned by a test). `grid` ascends; the TPR goes into `tprOut` (reuse one to spare the garbage
  * collector in the bootstrap).
  */
-export function summarise(
+export function summariseScores(
   score: Float64Array,
   label: Uint8Array,
   threshold: Float64Array,
@@ -325,7 +325,7 @@ export function summarise(
   subjectWeights: Float64Array | undefined,
   grid: Float64Array,
   tprOut: Float64Array = new Float64Array(grid.length),
-): Summary {
+): ScoreSummary {
   const n = score.length;
   const c: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
   let squared = 0;
@@ -347,7 +347,7 @@ export function summarise(
   const wPos = c.tp + c.fn;
   const wNeg = c.fp + c.tn;
   const total = wPos + wNeg;
-  const summary: Summary = { auc: null, confusion: c, brier: total > 0 ? squared / total : null, tpr: null };
+  const summary: ScoreSummary = { auc: null, confusion: c, brier: total > 0 ? squared / total : null, tpr: null };
   if (!(wPos > 0 && wNeg > 0)) return summary;
   const tpr = tprOut;
   let g = 0;

@@ -1,7 +1,9 @@
 /**
- * Explanations (issue 4): Grad-CAM heat maps with exact gradients, facial-region importance with
- * HPO terms, overlays, the study-level analysis with the occlusion test and sanity checks, and the
- * explainers `screen --explain` and the web app use.
+ * Per-photo explanations: Grad-CAM heat maps with exact gradients, facial-region importance with
+ * HPO terms, overlays and the sanity checks' randomised models. The study-level analysis and the
+ * screening explainers compose these in `workflows/` (study/explanation.ts, screen/explainer.ts),
+ * and the report section lives in `report/`: this stage does not re-export them, since its
+ * dependencies point down.
  */
 export { EXPLAIN_DEFAULTS } from '../config.ts';
 export { classifierScorer, Explainer, rankedRegions, type FaceExplanation, type FaceForward, type OcclusionResult, type Scorer } from './explainer.ts';
@@ -10,6 +12,4 @@ export { channelFactors, collapseHead, featureGradient, headEmbedding, throughNo
 export { alignedOverlay, photoOverlay, pngDataUrl, withColorbar, type OverlayStyle } from './overlay.ts';
 export { REGION_HPO, REGION_NAMES, regionMasks, regionScores, type RegionMasks, type RegionName, type RegionScore } from './regions.ts';
 export { randomisedHead, randomScorer } from './sanity.ts';
-export { dataUrlExplainer, fileExplainer, type ScreenExplainOptions } from '../workflows/screen/explainer.ts';
-export { explainStudy, oofCorrectness, samplePhotos, summarise, type PhotoRecord, type SanityResult, type StudyExplainInput, type StudyExplainOptions, type StudyExplanation, type StudyPhoto } from '../workflows/study/explanation.ts';
-export { explanationSection } from '../report/explanation.ts';
+

@@ -12,7 +12,6 @@
  */
 import { ALIGNED_SIZE, ARCFACE_TEMPLATE } from '../align/template.ts';
 import { PhenofaceError } from '../errors.ts';
-import type { RegionShare } from '../workflows/screen/result.ts';
 
 /** Region names, in display order. */
 export const REGION_NAMES = [
@@ -102,6 +101,16 @@ export function regionMasks(size = ALIGNED_SIZE, template: readonly (readonly [n
     }
   }
   return { size, labels, areas };
+}
+
+/** Importance of one facial region in a photo's heatmap, as a screening result reports it. */
+export interface RegionShare {
+  /** Region name, e.g. `periorbital-left`, `perinasal`. */
+  name: string;
+  /** Share of heatmap energy per unit area, normalised to sum to 1 over regions. */
+  share: number;
+  /** HPO terms the region relates to, e.g. `HP:0000414 bulbous nose`. */
+  hpo?: string[];
 }
 
 /** One region's part of a heat map. */

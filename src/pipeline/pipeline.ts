@@ -146,11 +146,6 @@ export class Pipeline {
     return { width: img.originalWidth, height: img.originalHeight, faces: await this.detectImage(img) };
   }
 
-  /** {@link chooseFace} */
-  chooseFace(faces: readonly Face[], width: number, height: number): Face | undefined {
-    return chooseFace(faces, width, height);
-  }
-
   /**
    * Decodes, detects, chooses one face, aligns and embeds it. E_NO_FACE when no face is found.
    * The aligned face's matrix maps full-size photo pixels to the backbone's aligned crop

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelBundle } from '../classify/bundle.ts';
 import type { Dataset, LeakageReport, PhotoResult } from '../data/index.ts';
-import type { Estimate, GroupMetrics, LevelMetrics, StudyResult } from '../evaluate/crossval.ts';
+import type { Estimate, GroupMetrics, LevelMetrics, CrossValidationResult } from '../evaluate/crossval.ts';
 import { calibrationSpec, renderSvg, rocSpec, type RocSeries } from './charts.ts';
 
 export { renderSvg, rocSpec, calibrationSpec, barSpec } from './charts.ts';
@@ -20,7 +20,7 @@ export interface ReportInput {
   photos: PhotoResult[];
   used: PhotoResult[];
   leakage: LeakageReport;
-  result: StudyResult;
+  result: CrossValidationResult;
   metrics: Record<string, unknown>;
   bundle: ModelBundle;
   options: { folds?: number; repeats?: number; seed?: number; classifier?: string; backbone?: string; prevalence?: number; synthetic?: boolean; frontalOnly?: boolean };

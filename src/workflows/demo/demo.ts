@@ -20,10 +20,10 @@ import sharp from 'sharp';
 import { DEFAULTS, DEMO_DEFAULTS, PEOPLE_DEFAULTS } from '../../config.ts';
 import { cacheEntries, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
-import { Pipeline } from '../../pipeline/pipeline.ts';
+import { chooseFace, Pipeline } from '../../pipeline/pipeline.ts';
 import { modelPath } from '../../runtime/index.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../screen/screener.ts';
-import { csvCell, runStudy, type StudyRunResult } from '../study/study.ts';
+import { csvCell, runStudy, type StudyResult } from '../study/study.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../synth/random.ts';
 import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
@@ -257,7 +257,7 @@ async function demoInto(work: string, out: StagedDir, opts: DemoOptions, input: 
       preview: true,
       sourceName: source,
       detect: (p) => detector.detectFile(p),
-      chooseFace: (f, w, h) => detector.chooseFace(f, w, h),
+      chooseFace,
     });
   } finally {
     await detector.close();
@@ -281,7 +281,7 @@ async function demoInto(work: string, out: StagedDir, opts: DemoOptions, input: 
   await writeFile(studyManifest, lines.join('\n') + '\n');
   log(`demo: study of ${people.size - 2} people (${heldOut.join(' and ')} held out for screening), ${effort.folds}-fold x ${effort.repeats} subject-grouped CV...\n`);
   const studyOpts = { folds: effort.folds, repeats: effort.repeats, seed, bootstrap: effort.bootstrap, permutations: effort.permutations, synthetic: true };
-  const study: StudyRunResult = await runStudy({
+  const study: StudyResult = await runStudy({
     source: studyManifest,
     out: path.join(work, 'study'),
     positive: SYNTH_LABELS.affected,

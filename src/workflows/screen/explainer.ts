@@ -68,7 +68,7 @@ export function parseScreenCam(name: string): ScreenCam {
  * control reference from the bundle folder.
  */
 async function explainerOf(screener: Screener, cam: ScreenCam): Promise<ScreenExplainer> {
-  const backbone = screener.pipelineRef.backbone;
+  const backbone = screener.pipeline.backbone;
   if (!backbone) throw new PhenofaceError('E_CONFIG', 'The screener has no backbone loaded: it cannot explain.');
   const explainer = Explainer.create(backbone);
   const scorer = classifierScorer(screener.bundle.model);
@@ -88,7 +88,7 @@ async function overlaysOf({ explainer, scorer, cam, reference }: ScreenExplainer
     : await explainer.explainFine(await explainer.forwardFine(face), scorer, cam === 'gradcam-14x14' ? 'gradcam' : 'hirescam', reference);
   const source = input.bytes ?? input.path;
   if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
-  const limits = screener.pipelineRef.config.image;
+  const limits = screener.pipeline.config.image;
   const img = await decodeImage(source, opts.maxSidePx ? { ...limits, maxSidePx: Math.min(limits.maxSidePx, opts.maxSidePx) } : limits);
   // aligned.matrix maps full-size pixels; this decode holds `scale` pixels per full-size pixel.
   const [a, b, c, d, e, f] = photo.aligned.matrix;
@@ -104,13 +104,10 @@ async function overlaysOf({ explainer, scorer, cam, reference }: ScreenExplainer
 
 /**
  * A photo's explanation fields, given where its two overlays went (paths or data URLs): `regions`
- * (ranked by share, with HPO terms), `cam`, `heatmap` and `heatmapAligned`; with the contrastive
- * map, also `contrastRegions` and `heatmapContrastAligned` (the same values, under the names
- * clients of the earlier fields read).
+ * (ranked by share, with HPO terms), `cam`, `heatmap` and `heatmapAligned`.
  */
 function photoFields(o: PhotoOverlays, heatmap: string, heatmapAligned: string): Partial<ScreenPhoto> {
-  const regions = rankedRegions(o.explanation.regions);
-  return { regions, cam: o.cam, heatmap, heatmapAligned, ...(o.cam === 'contrastive' ? { contrastRegions: regions, heatmapContrastAligned: heatmapAligned } : {}) };
+  return { regions: rankedRegions(o.explanation.regions), cam: o.cam, heatmap, heatmapAligned };
 }
 
 /** A file-name stem from a photo's name: its base name without extension, unsafe characters replaced. */
@@ -142,8 +139,7 @@ export interface FileExplainOptions extends ScreenExplainOptions {
  * `NN-<name>.png` (the photo with the heat map warped back onto it) and `NN-<name>-aligned.png`
  * (the aligned face; see {@link heatmapPaths}), each with a colour bar (top = hottest), where NN is
  * the photo's position; each file is written whole or not at all. The photo's result gets
- * `regions`, `cam`, `heatmap` and `heatmapAligned` (the files' paths), and with the contrastive
- * map `contrastRegions` and `heatmapContrastAligned` (the aligned overlay's path again).
+ * `regions`, `cam`, `heatmap` and `heatmapAligned` (the files' paths).
  */
 export async function fileExplainer(screener: Screener, dir: string, opts: FileExplainOptions = {}): Promise<PhotoExplainer> {
   const guard = opts.guard ?? { option: 'heatmap folder' };

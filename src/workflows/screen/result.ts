@@ -2,17 +2,10 @@
  * Result types of screening one person's photos (`phenoface screen`, `POST /api/screen`), shaped
  * as the CLI contract's `screen --json` output plus added fields.
  */
+import type { RegionShare } from '../../explain/regions.ts';
 import type { Box, Landmarks5, Pose, View } from '../../types.ts';
 
-/** Importance of one facial region in a photo's heatmap. */
-export interface RegionShare {
-  /** Region name, e.g. `periorbital-left`, `perinasal`. */
-  name: string;
-  /** Share of heatmap energy per unit area, normalised to sum to 1 over regions. */
-  share: number;
-  /** HPO terms the region relates to, e.g. `HP:0000414 bulbous nose`. */
-  hpo?: string[];
-}
+export type { RegionShare };
 
 /** One photo's screening result, or its error. */
 export interface ScreenPhoto {
@@ -35,13 +28,6 @@ export interface ScreenPhoto {
   heatmap?: string;
   /** Heatmap on the 112x112 aligned face (data URL or path), when produced. */
   heatmapAligned?: string;
-  /**
-   * Regions of contrastive HiResCAM (where this face differs from the study's control faces in the
-   * positive direction), when that is the map drawn: the same as `regions` (kept for clients written against the earlier field).
-   */
-  contrastRegions?: RegionShare[];
-  /** With `contrastRegions`: the same as `heatmapAligned`. */
-  heatmapContrastAligned?: string;
   error?: { code: string; message: string };
 }
 

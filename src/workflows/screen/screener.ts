@@ -23,8 +23,8 @@ export interface ScreenInput {
 }
 
 /**
- * Explains one embedded photo (regions and overlays of a heat map); provided by `explain/` when
- * asked. Returns fields to merge into the photo's result.
+ * Explains one embedded photo (regions and overlays of a heat map); the explainers are in
+ * `workflows/screen/explainer.ts`. Returns fields to merge into the photo's result.
  */
 export type PhotoExplainer = ((photo: EmbedResult, input: ScreenInput, index: number) => Promise<Partial<ScreenPhoto>>) & {
   /** Frees what the explainer loaded (its inference sessions); call it once the screening is done. */
@@ -52,18 +52,17 @@ const r = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
 /** A loaded model bundle with its pipeline, ready to screen. */
 export class Screener {
-  private constructor(readonly bundle: LoadedBundle, private readonly pipeline: Pipeline) {}
+  private constructor(
+    readonly bundle: LoadedBundle,
+    /** The pipeline the bundle was trained with; its explainers need the same backbone and decode limits. */
+    readonly pipeline: Pipeline,
+  ) {}
 
   /** Loads a bundle (E_BUNDLE when missing, malformed, or trained on other backbone weights) and its pipeline. */
   static async load(modelDir: string): Promise<Screener> {
     const bundle = await loadBundle(modelDir);
     const pipeline = await Pipeline.create({ backbone: bundle.backbone.name });
     return new Screener(bundle, pipeline);
-  }
-
-  /** The pipeline (for explanation, which needs the same backbone). */
-  get pipelineRef(): Pipeline {
-    return this.pipeline;
   }
 
   /** Model facts for display. */

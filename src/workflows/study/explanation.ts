@@ -46,7 +46,7 @@ export interface StudyPhoto {
 }
 
 /** Options of {@link explainStudy} (defaults in `EXPLAIN_DEFAULTS.study`). */
-export interface StudyExplainOptions {
+export interface StudyExplanationOptions {
   maxPhotos: number;
   occlusionMapPhotos: number;
   fineCamPhotos: number;
@@ -58,7 +58,7 @@ export interface StudyExplainOptions {
 }
 
 /** What {@link explainStudy} needs. */
-export interface StudyExplainInput {
+export interface StudyExplanationInput {
   photos: readonly StudyPhoto[];
   predictions: readonly OofPrediction[];
   folds: readonly FoldReport[];
@@ -69,7 +69,7 @@ export interface StudyExplainInput {
   backbone: string;
   positive: string;
   negative: string;
-  options?: Partial<StudyExplainOptions>;
+  options?: Partial<StudyExplanationOptions>;
   log?: (line: string) => void;
 }
 
@@ -179,7 +179,7 @@ export interface StudyExplanation {
   photosDetail: PhotoRecord[];
 }
 
-const options = (o: Partial<StudyExplainOptions> = {}): StudyExplainOptions => ({
+const options = (o: Partial<StudyExplanationOptions> = {}): StudyExplanationOptions => ({
   maxPhotos: o.maxPhotos ?? EXPLAIN_DEFAULTS.study.maxPhotos,
   maxPhotosPerSubject: o.maxPhotosPerSubject ?? EXPLAIN_DEFAULTS.study.maxPhotosPerSubject,
   occlusionMapPhotos: o.occlusionMapPhotos ?? EXPLAIN_DEFAULTS.study.occlusionMapPhotos,
@@ -277,7 +277,7 @@ async function alignedFaceOf(pipeline: Pipeline, photo: StudyPhoto): Promise<Rgb
 }
 
 /** Runs the analysis (see module doc). Photos whose face cannot be found again are listed, not fatal. */
-export async function explainStudy(input: StudyExplainInput): Promise<{ result: StudyExplanation; meanHeatmapPng: string | null; reference?: ExplainReference }> {
+export async function explainStudy(input: StudyExplanationInput): Promise<{ result: StudyExplanation; meanHeatmapPng: string | null; reference?: ExplainReference }> {
   const o = options(input.options);
   const log = input.log ?? (() => {});
   const verdicts = oofCorrectness(input.predictions, input.folds);
@@ -410,18 +410,18 @@ export async function explainStudy(input: StudyExplainInput): Promise<{ result: 
     ? await pngDataUrl(alignedOverlay({ width: size, height: size, data: Uint8Array.from(meanFace, Math.round) }, meanHeat))
     : null;
   return {
-    result: summarise(records, failed, input, o, heatPerSubject.size, outsideArea, cam),
+    result: summarisePhotoRecords(records, failed, input, o, heatPerSubject.size, outsideArea, cam),
     meanHeatmapPng,
     ...(reference ? { reference } : {}),
   };
 }
 
 /** The aggregate numbers of {@link StudyExplanation} from the per-photo records. */
-export function summarise(
+export function summarisePhotoRecords(
   records: PhotoRecord[],
   failed: StudyExplanation['sample']['failed'],
-  input: Pick<StudyExplainInput, 'backbone' | 'positive' | 'negative'>,
-  o: StudyExplainOptions,
+  input: Pick<StudyExplanationInput, 'backbone' | 'positive' | 'negative'>,
+  o: StudyExplanationOptions,
   meanHeatmapSubjects: number,
   /** Fraction of the crop outside the face (the outside-face mask's area). */
   area: number,

@@ -13,19 +13,19 @@ import { createClassifier } from '../../classify/index.ts';
 import { DEFAULTS } from '../../config.ts';
 import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from '../../data/index.ts';
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
-import { crossValidate, trainFinal, type StudyResult, type LevelMetrics, type GroupMetrics } from '../../evaluate/crossval.ts';
+import { crossValidate, trainFinal, type CrossValidationResult, type LevelMetrics, type GroupMetrics } from '../../evaluate/crossval.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { deriveSeed, mulberry32 } from '../../evaluate/random.ts';
 import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import { EXPLAIN_DEFAULTS } from '../../config.ts';
-import type { StudyExplainOptions, StudyExplanation } from './explanation.ts';
+import type { StudyExplanationOptions, StudyExplanation } from './explanation.ts';
 import { PIPELINE_VERSION } from '../../pipeline/pipeline.ts';
 import { PHOTOS_PER_WORKER, PipelinePool, poolWorkers } from '../../pipeline/pool.ts';
 import { loadManifest } from '../../runtime/index.ts';
 import type { View } from '../../types.ts';
 
 /** Options of {@link runStudy}. */
-export interface StudyRunOptions {
+export interface StudyOptions {
   /** Manifest CSV or `ROOT/<label>/<subject>/<photo>` folder. */
   source: string;
   out: string;
@@ -54,19 +54,19 @@ export interface StudyRunOptions {
    * explanation section and `explanation.json`: options over `EXPLAIN_DEFAULTS.study`, or false to
    * skip it (as `maxPhotos: 0` does).
    */
-  explain?: Partial<StudyExplainOptions> | false;
+  explain?: Partial<StudyExplanationOptions> | false;
   /** Progress and messages (stderr). */
   log: { err(text: string): void; isTTY: boolean };
   quiet?: boolean;
 }
 
 /** What a study wrote and found. */
-export interface StudyRunResult {
+export interface StudyResult {
   dataset: Dataset;
   photos: PhotoResult[];
   used: PhotoResult[];
   leakage: LeakageReport;
-  result: StudyResult;
+  result: CrossValidationResult;
   metrics: Record<string, unknown>;
   bundle: ModelBundle;
   files: { predictions: string; metrics: string; report: string; model: string; explanation?: string };
@@ -112,7 +112,7 @@ export const STUDY_OUTPUT: OutputKind = {
  * hold one, nor lie inside a folder layout's ROOT, which the next study would walk) and stages
  * `out`: the results are built beside it and replace it only when the study has finished.
  */
-async function prepareStudyOutput(opts: StudyRunOptions, dataset: Dataset, cacheFile: string): Promise<StagedDir> {
+async function prepareStudyOutput(opts: StudyOptions, dataset: Dataset, cacheFile: string): Promise<StagedDir> {
   const guard: OutputGuard = {
     option: '--out',
     inputs: [
@@ -130,7 +130,7 @@ async function prepareStudyOutput(opts: StudyRunOptions, dataset: Dataset, cache
  * Runs a study and writes its files into `opts.out`, all at once: an earlier study there stays as
  * it was until this one has finished, and is kept if this one fails.
  */
-export async function runStudy(opts: StudyRunOptions): Promise<StudyRunResult> {
+export async function runStudy(opts: StudyOptions): Promise<StudyResult> {
   const dataset = await loadDataset(opts.source, { positive: opts.positive, root: opts.root });
   const cacheFile = opts.cache ?? path.join(opts.out, 'cache.sqlite');
   const out = await prepareStudyOutput(opts, dataset, cacheFile);
@@ -148,7 +148,7 @@ async function openCache(file: string): Promise<EmbeddingCache> {
 }
 
 /** The study itself, writing its files into `work` (the staging folder of `opts.out`). */
-async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts: StudyRunOptions): Promise<StudyRunResult> {
+async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts: StudyOptions): Promise<StudyResult> {
   const log = (t: string) => { if (!opts.quiet) opts.log.err(t); };
   const s = dataset.summary;
   log(`study: ${s.total.subjects} subjects, ${s.total.photos} photos (${Object.entries(s.byClass).map(([k, c]) => `${k}: ${c.subjects} subjects/${c.photos} photos`).join(', ')})\n`);
@@ -220,7 +220,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const label = (y: number) => (y ? dataset.positive : dataset.negative);
   const lines = ['path,subject,label,view,repeat,fold,probability'];
   for (const p of result.predictions) lines.push([p.path, p.subject, label(p.label), p.view ?? '', p.repeat, p.fold, r6(p.probability)].map(csvCell).join(','));
-  const files: StudyRunResult['files'] = {
+  const files: StudyResult['files'] = {
     predictions: path.join(work, 'predictions.csv'),
     metrics: path.join(work, 'metrics.json'),
     report: path.join(work, 'report.html'),

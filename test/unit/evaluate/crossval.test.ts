@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../../src/classify/registry.ts';
-import { crossValidate, trainFinal, type StudyResult } from '../../../src/evaluate/crossval.ts';
+import { crossValidate, trainFinal, type CrossValidationResult } from '../../../src/evaluate/crossval.ts';
 import { auc, fuseBySubject } from '../../../src/evaluate/metrics.ts';
 import { hasCode } from '../../../src/errors.ts';
 import { syntheticStudy, type SyntheticStudy } from './synthetic-embeddings.ts';
@@ -9,7 +9,7 @@ const study = (d: SyntheticStudy) => ({ X: d.X, y: d.y, subjects: d.subjects, ph
 
 describe('crossValidate', () => {
   const planted = syntheticStudy({ subjects: 60, photosPerSubject: 5, dim: 128, signal: 5, seed: 31 });
-  let result: StudyResult;
+  let result: CrossValidationResult;
   const run = async () => (result ??= await crossValidate({ ...study(planted), folds: 3, repeats: 2, seed: 4, bootstrap: 200, permutations: 19, workers: 0 }));
 
   it('predicts every photo once per repeat, from a fold that did not train on its subject', async () => {

@@ -135,9 +135,9 @@ describe('probability scores', () => {
   });
 });
 
-describe('summarise (the bootstrap fast path)', () => {
+describe('summariseScores (the bootstrap fast path)', () => {
   it('equals auc, rocCurve + tprAtFpr, confusion and brier under subject weights with ties', async () => {
-    const { summarise, ascendingOrder, confusion: conf } = await import('../../../src/evaluate/metrics.ts');
+    const { summariseScores, ascendingOrder, confusion: conf } = await import('../../../src/evaluate/metrics.ts');
     let seed = 11;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const grid = Float64Array.from({ length: 21 }, (_, g) => g / 20);
@@ -153,7 +153,7 @@ describe('summarise (the bootstrap fast path)', () => {
       const w = Float64Array.from(subject, (s) => sw[s]);
       const desc = ascendingOrder(score).reverse();
       const sorted = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => a.map((_, k) => a[desc[k]]) as T;
-      const got = summarise(sorted(score), sorted(label), sorted(threshold), sorted(subject), sw, grid);
+      const got = summariseScores(sorted(score), sorted(label), sorted(threshold), sorted(subject), sw, grid);
       const expectedAuc = auc(score, label, w);
       expect(got.auc === null).toBe(expectedAuc === null);
       if (expectedAuc !== null) expect(got.auc).toBeCloseTo(expectedAuc, 12);

@@ -4,7 +4,7 @@ import { EXPLAIN_DEFAULTS } from '../../../src/config.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl } from '../../../src/explain/overlay.ts';
 import { REGION_NAMES, type RegionName } from '../../../src/explain/regions.ts';
 import { explanationSection } from '../../../src/report/explanation.ts';
-import { oofCorrectness, samplePhotos, summarise, type PhotoRecord, type StudyPhoto } from '../../../src/workflows/study/explanation.ts';
+import { oofCorrectness, samplePhotos, summarisePhotoRecords, type PhotoRecord, type StudyPhoto } from '../../../src/workflows/study/explanation.ts';
 import { colormapLut } from '../../../src/image/index.ts';
 import type { RgbImage } from '../../../src/types.ts';
 
@@ -77,7 +77,7 @@ describe('samplePhotos', () => {
   });
 });
 
-describe('summarise', () => {
+describe('summarisePhotoRecords', () => {
   const shares = (top: RegionName) => Object.fromEntries(REGION_NAMES.map((r) => [r, r === top ? 0.6 : 0.05])) as Record<RegionName, number>;
   const record = (i: number, positive: boolean, top: RegionName, sanity: number, outside: number): PhotoRecord => ({
     path: `p${i}`, subject: `s${i}`, label: positive ? 'vcfs' : 'control', view: 'frontal', correct: true, subjectCorrect: true, score: 1,
@@ -89,7 +89,7 @@ describe('summarise', () => {
 
   it('top-region frequencies, passed sanity checks and no warnings for a face-focused, model-sensitive explanation', async () => {
     const recs = Array.from({ length: 10 }, (_, i) => record(i, i < 6, i < 5 ? 'perinasal' : 'perioral', 0.1 * (i % 3), 0.05));
-    const x = summarise(recs, [], io, o, 6, 0.36);
+    const x = summarisePhotoRecords(recs, [], io, o, 6, 0.36);
     expect(x.topRegion.photos).toBe(6);
     expect(x.topRegion.real.perinasal).toBeCloseTo(5 / 6, 12);
     expect(x.topRegion.shuffled!['outside-face']).toBe(1);
@@ -100,13 +100,13 @@ describe('summarise', () => {
     expect(x.occlusionMapTop).toBeNull();
     recs[0].occlusionMap = { shares: shares('perinasal'), top: 'perinasal', shuffledTop: 'perioral' };
     recs[1].occlusionMap = { shares: shares('perioral'), top: 'perioral', shuffledTop: null };
-    const y = summarise(recs, [], io, o, 6, 0.36);
+    const y = summarisePhotoRecords(recs, [], io, o, 6, 0.36);
     expect(y.occlusionMapTop!.photos).toBe(2);
     expect(y.occlusionMapTop!.real.perinasal).toBe(0.5);
     expect(y.occlusionMapTop!.shuffled!.perioral).toBe(0.5);
     expect(y.gradcamTop).toBeNull();
     recs[2].gradcam = { shares: shares('perinasal'), top: 'perinasal', shuffledTop: 'malar-left' };
-    const z = summarise(recs, [], io, o, 6, 0.36, 'contrastive');
+    const z = summarisePhotoRecords(recs, [], io, o, 6, 0.36, 'contrastive');
     expect(z.cam).toBe('contrastive');
     expect(z.method).toMatch(/^contrastive HiResCAM/);
     expect(z.gradcamTop).toEqual(expect.objectContaining({ photos: 1 }));
@@ -122,7 +122,7 @@ describe('summarise', () => {
 
   it('flags loudly an explanation that does not change under randomisation, and heat outside the face', async () => {
     const recs = Array.from({ length: 8 }, (_, i) => record(i, i < 4, 'outside-face', 0.9, 0.5));
-    const x = summarise(recs, [], io, o, 4, 0.36);
+    const x = summarisePhotoRecords(recs, [], io, o, 4, 0.36);
     expect(x.sanity[0].passed).toBe(false);
     expect(x.warnings.some((w) => w.startsWith('SANITY CHECK FAILED (randomised classifier)'))).toBe(true);
     expect(x.outsideFace.densityRatio).toBeCloseTo((0.5 / 0.36) / (0.5 / 0.64), 12);
