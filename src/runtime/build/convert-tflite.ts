@@ -189,217 +189,306 @@ const inverse = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
  * @throws PhenofaceError `E_MODEL` naming the operator or tensor it cannot convert.
  */
 export function convertTflite(graph: TfliteGraph, spec: ConvertSpec): OnnxGraph {
-  const layout = spec.transposeSpatial ? [0, 3, 2, 1] : [0, 3, 1, 2];
-  const nodes: OnnxNode[] = [];
-  const initializers: OnnxInitializer[] = [];
-  const values = new Map<number, Value>();
-  const usedNames = new Set<string>();
-  const tensor = (i: number): TfliteTensor => graph.tensors[i];
+  const g = new OnnxGraphWriter(graph, spec);
+  const extraOutputs = g.reserveOutputNames();
+  g.bindInput();
+  checkFloatTensors(graph);
+  for (const op of graph.operators) lowerOperator(g, op);
+  return g.finish(extraOutputs);
+}
 
-  const unique = (base: string) => {
-    let name = base || 'tensor';
-    for (let k = 1; usedNames.has(name); k++) name = `${base}_${k}`;
-    usedNames.add(name);
-    return name;
-  };
-  /** ONNX name of each TFLite tensor; graph outputs get the spec's names up front. */
-  const onnxNames = new Map<number, string>();
-  for (const t of graph.outputs) {
-    const info = spec.outputs[tensor(t).name];
-    if (!info) throw modelError(`TFLite output "${tensor(t).name}" has no ONNX name in the conversion spec; expected one of: ${Object.keys(spec.outputs).join(', ')}.`);
-    onnxNames.set(t, unique(info.name));
-  }
-  // Intermediate tensors asked for as extra outputs keep their spec name too.
-  const extraOutputs: number[] = [];
-  for (const name of Object.keys(spec.outputs)) {
-    if (graph.outputs.some((t) => tensor(t).name === name)) continue;
-    const t = graph.tensors.findIndex((x) => x.name === name && x.data === undefined);
-    if (t < 0) throw modelError(`Conversion spec asks for output "${name}", which is neither a TFLite output nor an activation tensor of the graph.`);
-    extraOutputs.push(t);
-    onnxNames.set(t, unique(spec.outputs[name].name));
-  }
-  const nameFor = (t: number) => {
-    if (!onnxNames.has(t)) onnxNames.set(t, unique(tensor(t).name));
-    return onnxNames.get(t)!;
-  };
-  const constant = (base: string, dims: number[], data: Float32Array | BigInt64Array) => {
-    const name = unique(base);
-    initializers.push({ name, dims, data });
-    return name;
-  };
-  const emit = (op: string, inputs: string[], output: string, attributes?: Record<string, OnnxAttribute>) => {
-    nodes.push({ op, inputs, outputs: [output], name: output, ...(attributes ? { attributes } : {}) });
-    return output;
-  };
-  const activation = (t: number): Value => {
-    const v = values.get(t);
-    if (!v) throw modelError(`TFLite tensor ${t} ("${tensor(t)?.name}") is used before it is computed, or is a constant where an activation is expected.`);
-    return v;
-  };
-  /** A constant operand moved into the layout of the activation it combines with (right-aligned broadcast). */
-  const broadcastConstant = (t: number, perm: number[]) => {
-    const { shape } = tensor(t);
-    const dims = [...new Array(perm.length - shape.length).fill(1), ...shape];
-    if (dims.length !== perm.length) throw modelError(`Constant "${tensor(t).name}" of shape [${shape}] cannot broadcast against a rank-${perm.length} activation.`);
-    return constant(tensor(t).name, perm.map((p) => dims[p]), transposeData(floatData(tensor(t)), dims, perm));
-  };
-  /** Emit the op writing `out`, then its fused activation (if any). */
-  const withActivation = (op: TfliteOperator, onnxOp: string, inputs: string[], attributes?: Record<string, OnnxAttribute>) => {
-    const out = nameFor(op.outputs[0]);
-    const act = (op.options.activation as string | undefined) ?? 'NONE';
-    if (act === 'NONE') return emit(onnxOp, inputs, out, attributes);
-    const pre = emit(onnxOp, inputs, unique(`${out}/pre_activation`), attributes);
-    if (act === 'RELU') return emit('Relu', [pre], out);
-    if (act === 'TANH') return emit('Tanh', [pre], out);
-    if (act === 'RELU6' || act === 'RELU_N1_TO_1') {
-      const lo = act === 'RELU6' ? 0 : -1;
-      const hi = act === 'RELU6' ? 6 : 1;
-      return emit('Clip', [pre, constant(`clip_${lo}`, [], new Float32Array([lo])), constant(`clip_${hi}`, [], new Float32Array([hi]))], out);
-    }
-    throw modelError(`Unsupported fused activation "${act}" on ${op.op} "${tensor(op.outputs[0]).name}". Should be one of: NONE, RELU, RELU6, RELU_N1_TO_1, TANH.`);
-  };
-  /** ONNX [spatial axis 2, spatial axis 3] values from TFLite's (H, W) pair, for a rank-4 layout. */
-  const spatial = (perm: number[], h: number, w: number) => [perm[2] === 1 ? h : w, perm[3] === 1 ? h : w];
-  const padding = (op: TfliteOperator, kernel: number[], strides: number[]): Record<string, OnnxAttribute> =>
-    // TF's SAME puts the odd pixel of padding at the end, which is ONNX's SAME_UPPER.
-    op.options.padding === 'SAME' && !(kernel.every((k) => k === 1) && strides.every((s) => s === 1)) ? { auto_pad: { s: 'SAME_UPPER' } } : {};
-  const set = (op: TfliteOperator, perm: number[]) => values.set(op.outputs[0], { name: nameFor(op.outputs[0]), perm });
-
-  // The graph input.
-  if (graph.inputs.length !== 1) throw modelError(`Expected a TFLite graph with one input, got ${graph.inputs.length}.`);
-  const inputRank = tensor(graph.inputs[0]).shape.length;
-  if (spec.input.dims.length !== inputRank) throw modelError(`ONNX input "${spec.input.name}" has rank ${spec.input.dims.length}; the TFLite input has rank ${inputRank}.`);
-  usedNames.add(spec.input.name);
-  values.set(graph.inputs[0], { name: spec.input.name, perm: inputRank === 4 ? layout : identity(inputRank) });
-
+/** Only float32 graphs (int32 for shapes and axes) are lowered; quantised models are not. */
+function checkFloatTensors(graph: TfliteGraph): void {
   for (const t of graph.tensors) {
     if (t.quantized || (t.type !== 'float32' && t.type !== 'int32')) throw modelError(`TFLite tensor "${t.name}" is ${t.quantized ? 'quantised' : t.type}; only float32 graphs are supported.`);
   }
+}
 
-  for (const op of graph.operators) {
-    const x = op.inputs[0] >= 0 && tensor(op.inputs[0]).data === undefined ? activation(op.inputs[0]) : undefined;
-    const out = tensor(op.outputs[0]);
-    if (op.op === 'CONV_2D' || op.op === 'DEPTHWISE_CONV_2D') {
-      if (!x || x.perm.join() !== layout.join()) throw modelError(`${op.op} "${out.name}" needs a rank-4 activation input.`);
-      const w = tensor(op.inputs[1]);
-      const [kh, kw] = [w.shape[1], w.shape[2]];
-      const kernel = spatial(layout, kh, kw);
-      const strides = spatial(layout, op.options.strideH as number, op.options.strideW as number);
-      const dilations = spatial(layout, op.options.dilationH as number, op.options.dilationW as number);
-      const depthwise = op.op === 'DEPTHWISE_CONV_2D';
-      // Kernels: OHWI -> O I (spatial in layout order); depthwise 1 H W (C*M) -> (C*M) 1 (spatial).
-      const wPerm = depthwise ? [3, 0, layout[2], layout[3]] : layout;
-      const weight = constant(w.name, wPerm.map((p) => w.shape[p]), transposeData(floatData(w), w.shape, wPerm));
-      const inputs = [x.name, weight];
-      if (op.inputs[2] >= 0) inputs.push(constant(tensor(op.inputs[2]).name, tensor(op.inputs[2]).shape, floatData(tensor(op.inputs[2]))));
-      const group = depthwise ? tensor(op.inputs[0]).shape[3] : 1;
-      if (depthwise && w.shape[3] !== group * (op.options.depthMultiplier as number || w.shape[3] / group)) {
-        throw modelError(`DEPTHWISE_CONV_2D "${out.name}": kernel channels ${w.shape[3]} are not input channels ${group} x depth multiplier ${op.options.depthMultiplier}.`);
-      }
-      withActivation(op, 'Conv', inputs, { kernel_shape: { ints: kernel }, strides: { ints: strides }, dilations: { ints: dilations }, group: { i: group }, ...padding(op, kernel, strides) });
-      set(op, layout);
-    } else if (op.op === 'MAX_POOL_2D' || op.op === 'AVERAGE_POOL_2D') {
-      if (!x || x.perm.length !== 4) throw modelError(`${op.op} "${out.name}" needs a rank-4 activation input.`);
-      const kernel = spatial(x.perm, op.options.filterH as number, op.options.filterW as number);
-      const strides = spatial(x.perm, op.options.strideH as number, op.options.strideW as number);
-      // AveragePool's default count_include_pad=0 matches TF, which averages real pixels only.
-      withActivation(op, op.op === 'MAX_POOL_2D' ? 'MaxPool' : 'AveragePool', [x.name], { kernel_shape: { ints: kernel }, strides: { ints: strides }, ...padding(op, kernel, strides) });
-      set(op, x.perm);
-    } else if (op.op === 'FULLY_CONNECTED') {
-      if (!x) throw modelError(`FULLY_CONNECTED "${out.name}" needs an activation input.`);
-      if (op.options.keepNumDims) throw modelError(`FULLY_CONNECTED "${out.name}" with keep_num_dims is not supported.`);
-      const w = tensor(op.inputs[1]);
-      const inShape = tensor(op.inputs[0]).shape;
-      const [units, depth] = w.shape;
-      let a = x.name;
-      let weights = floatData(w);
-      if (inShape.length > 2 || x.perm.some((p, i) => p !== i)) {
-        // TFLite flattens [N, ...rest] in its own (NHWC) order; ONNX flattens our layout's order,
-        // so permute the weight columns instead of the activations.
-        const rest = inShape.slice(1);
-        if (rest.reduce((s, d) => s * d, 1) !== depth) throw modelError(`FULLY_CONNECTED "${out.name}": input [${inShape}] does not flatten to the weights' depth ${depth}.`);
-        if (x.perm[0] !== 0) throw modelError(`FULLY_CONNECTED "${out.name}": batch axis must stay first.`);
-        weights = transposeData(weights, [units, ...rest], x.perm);
-        a = emit('Flatten', [x.name], unique(`${out.name}/flatten`), { axis: { i: 1 } });
-      }
-      const inputs = [a, constant(w.name, [units, depth], weights)];
-      if (op.inputs[2] >= 0) inputs.push(constant(tensor(op.inputs[2]).name, [units], floatData(tensor(op.inputs[2]))));
-      withActivation(op, 'Gemm', inputs, { transB: { i: 1 } });
-      set(op, identity(2));
-    } else if (op.op === 'RESHAPE') {
-      if (!x) throw modelError(`RESHAPE "${out.name}" needs an activation input.`);
-      const inShape = tensor(op.inputs[0]).shape;
-      const target = op.inputs[1] >= 0 && tensor(op.inputs[1]).data ? [...int32Data(tensor(op.inputs[1]))] : [...(op.options.newShape as number[])];
-      // A fixed leading batch size becomes 0 ("copy the input's dim"), so any batch runs.
-      if (target.length > 0 && target[0] === inShape[0]) target[0] = 0;
-      // Back to TFLite's axis order first, unless our layout already holds memory in that order
-      // (true when the axes it moves are all of size 1, e.g. [N,1,1,C] -> [N,C]).
-      const movedAxes = x.perm.filter((p) => inShape[p] !== 1);
-      let a = x.name;
-      if (movedAxes.some((p, i) => i > 0 && p < movedAxes[i - 1])) a = emit('Transpose', [x.name], unique(`${out.name}/to_nhwc`), { perm: { ints: inverse(x.perm) } });
-      const outRank = out.shape.length;
-      const shapeName = constant(`${out.name}/shape`, [target.length], BigInt64Array.from(target, BigInt));
-      if (outRank === 4) {
-        const r = emit('Reshape', [a, shapeName], unique(`${out.name}/nhwc`));
-        emit('Transpose', [r], nameFor(op.outputs[0]), { perm: { ints: layout } });
-        set(op, layout);
-      } else {
-        emit('Reshape', [a, shapeName], nameFor(op.outputs[0]));
-        set(op, identity(outRank));
-      }
-    } else if (op.op === 'SOFTMAX' || op.op === 'PRELU' || UNARY[op.op] || op.op === 'RELU6') {
-      if (!x) throw modelError(`${op.op} "${out.name}" needs an activation input.`);
-      const o = nameFor(op.outputs[0]);
-      if (op.op === 'SOFTMAX') {
-        const beta = op.options.beta as number;
-        const logits = beta === 1 ? x.name : emit('Mul', [x.name, constant(`${out.name}/beta`, [], new Float32Array([beta]))], unique(`${out.name}/scaled`));
-        emit('Softmax', [logits], o, { axis: { i: x.perm.indexOf(x.perm.length - 1) } });
-      } else if (op.op === 'PRELU') {
-        emit('PRelu', [x.name, broadcastConstant(op.inputs[1], x.perm)], o);
-      } else if (op.op === 'RELU6') {
-        emit('Clip', [x.name, constant('clip_0', [], new Float32Array([0])), constant('clip_6', [], new Float32Array([6]))], o);
-      } else {
-        emit(UNARY[op.op], [x.name], o);
-      }
-      set(op, x.perm);
-    } else if (BINARY[op.op]) {
-      const [a, b] = op.inputs.map((t) => (tensor(t).data === undefined ? activation(t) : undefined));
-      const perm = (a ?? b)?.perm;
-      if (!perm) throw modelError(`${op.op} "${out.name}" has only constant inputs; expected the exporter to have folded it.`);
-      if (a && b && a.perm.join() !== b.perm.join()) throw modelError(`${op.op} "${out.name}" combines activations of different layouts ([${a.perm}] and [${b.perm}]).`);
-      const names = op.inputs.map((t, i) => [a, b][i]?.name ?? broadcastConstant(t, perm));
-      withActivation(op, BINARY[op.op], names);
-      set(op, perm);
-    } else if (REDUCE[op.op]) {
-      if (!x) throw modelError(`${op.op} "${out.name}" needs an activation input.`);
-      const rank = x.perm.length;
-      const axes = [...int32Data(tensor(op.inputs[1]))].map((a) => x.perm.indexOf(a < 0 ? a + rank : a)).sort();
-      const keep = op.options.keepDims === true;
-      const attrs: Record<string, OnnxAttribute> = { keepdims: { i: keep ? 1 : 0 } };
-      const inputs = [x.name];
-      if (op.op === 'SUM') inputs.push(constant(`${out.name}/axes`, [axes.length], BigInt64Array.from(axes, BigInt)));
-      else attrs.axes = { ints: axes };
-      emit(REDUCE[op.op], inputs, nameFor(op.outputs[0]), attrs);
-      // Without keepdims the remaining TFLite axes renumber down past the removed ones.
-      const kept = x.perm.filter((_, i) => keep || !axes.includes(i));
-      set(op, keep ? x.perm : kept.map((p) => kept.filter((q) => q < p).length));
-    } else if (op.op === 'PAD') {
-      if (!x) throw modelError(`PAD "${out.name}" needs an activation input.`);
-      // TFLite paddings are [rank, 2] (before, after) per TFLite axis; ONNX wants all befores then all afters, in our axis order.
-      const pads = int32Data(tensor(op.inputs[1]));
-      const onnxPads = [...x.perm.map((p) => pads[2 * p]), ...x.perm.map((p) => pads[2 * p + 1])];
-      emit('Pad', [x.name, constant(`${out.name}/pads`, [onnxPads.length], BigInt64Array.from(onnxPads, BigInt))], nameFor(op.outputs[0]), { mode: { s: 'constant' } });
-      set(op, x.perm);
-    } else {
-      throw modelError(`Unsupported TFLite operator ${op.op} (output "${out.name}"). Should be one of: ${SUPPORTED_OPS.join(', ')}.`);
-    }
+/** Lowers one operator with its entry in {@link LOWERINGS}. */
+function lowerOperator(g: OnnxGraphWriter, op: TfliteOperator): void {
+  const x = op.inputs[0] >= 0 && g.tensor(op.inputs[0]).data === undefined ? g.activation(op.inputs[0]) : undefined;
+  const out = g.tensor(op.outputs[0]);
+  const lower = LOWERINGS[op.op] ?? (UNARY[op.op] ? lowerElementwise : BINARY[op.op] ? lowerBinary : REDUCE[op.op] ? lowerReduce : undefined);
+  if (!lower) throw modelError(`Unsupported TFLite operator ${op.op} (output "${out.name}"). Should be one of: ${SUPPORTED_OPS.join(', ')}.`);
+  lower(g, op, x, out);
+}
+
+/**
+ * The ONNX graph being written: node and initializer lists, unique names, and for each TFLite
+ * tensor already computed the ONNX value holding it (with its axis order). Names are handed out
+ * in the order operators are lowered, so the same TFLite graph always gives the same bytes.
+ */
+class OnnxGraphWriter {
+  readonly layout: number[];
+  private readonly nodes: OnnxNode[] = [];
+  private readonly initializers: OnnxInitializer[] = [];
+  private readonly values = new Map<number, Value>();
+  private readonly usedNames = new Set<string>();
+  /** ONNX name of each TFLite tensor; graph outputs get the spec's names up front. */
+  private readonly onnxNames = new Map<number, string>();
+
+  constructor(private readonly graph: TfliteGraph, private readonly spec: ConvertSpec) {
+    this.layout = spec.transposeSpatial ? [0, 3, 2, 1] : [0, 3, 1, 2];
   }
 
-  const outputs = [...graph.outputs, ...extraOutputs].map((t) => {
-    const info = spec.outputs[tensor(t).name];
-    const v = activation(t);
-    if (v.name !== onnxNames.get(t)) throw modelError(`TFLite output "${tensor(t).name}" is not produced by an operator.`);
-    return { ...info, name: v.name };
-  });
-  return { name: spec.name, nodes, initializers, inputs: [spec.input], outputs, doc: spec.doc, metadata: spec.metadata };
+  tensor(i: number): TfliteTensor {
+    return this.graph.tensors[i];
+  }
+
+  unique(base: string): string {
+    let name = base || 'tensor';
+    for (let k = 1; this.usedNames.has(name); k++) name = `${base}_${k}`;
+    this.usedNames.add(name);
+    return name;
+  }
+
+  /** Gives the graph outputs, and the intermediate tensors asked for as extra outputs, their spec names; returns the extras. */
+  reserveOutputNames(): number[] {
+    const { graph, spec } = this;
+    for (const t of graph.outputs) {
+      const info = spec.outputs[this.tensor(t).name];
+      if (!info) throw modelError(`TFLite output "${this.tensor(t).name}" has no ONNX name in the conversion spec; expected one of: ${Object.keys(spec.outputs).join(', ')}.`);
+      this.onnxNames.set(t, this.unique(info.name));
+    }
+    const extraOutputs: number[] = [];
+    for (const name of Object.keys(spec.outputs)) {
+      if (graph.outputs.some((t) => this.tensor(t).name === name)) continue;
+      const t = graph.tensors.findIndex((x) => x.name === name && x.data === undefined);
+      if (t < 0) throw modelError(`Conversion spec asks for output "${name}", which is neither a TFLite output nor an activation tensor of the graph.`);
+      extraOutputs.push(t);
+      this.onnxNames.set(t, this.unique(spec.outputs[name].name));
+    }
+    return extraOutputs;
+  }
+
+  /** The graph's one input, under the spec's name, in the ONNX layout when it is an image. */
+  bindInput(): void {
+    const { graph, spec } = this;
+    if (graph.inputs.length !== 1) throw modelError(`Expected a TFLite graph with one input, got ${graph.inputs.length}.`);
+    const inputRank = this.tensor(graph.inputs[0]).shape.length;
+    if (spec.input.dims.length !== inputRank) throw modelError(`ONNX input "${spec.input.name}" has rank ${spec.input.dims.length}; the TFLite input has rank ${inputRank}.`);
+    this.usedNames.add(spec.input.name);
+    this.values.set(graph.inputs[0], { name: spec.input.name, perm: inputRank === 4 ? this.layout : identity(inputRank) });
+  }
+
+  nameFor(t: number): string {
+    if (!this.onnxNames.has(t)) this.onnxNames.set(t, this.unique(this.tensor(t).name));
+    return this.onnxNames.get(t)!;
+  }
+
+  constant(base: string, dims: number[], data: Float32Array | BigInt64Array): string {
+    const name = this.unique(base);
+    this.initializers.push({ name, dims, data });
+    return name;
+  }
+
+  emit(op: string, inputs: string[], output: string, attributes?: Record<string, OnnxAttribute>): string {
+    this.nodes.push({ op, inputs, outputs: [output], name: output, ...(attributes ? { attributes } : {}) });
+    return output;
+  }
+
+  activation(t: number): Value {
+    const v = this.values.get(t);
+    if (!v) throw modelError(`TFLite tensor ${t} ("${this.tensor(t)?.name}") is used before it is computed, or is a constant where an activation is expected.`);
+    return v;
+  }
+
+  /** A constant operand moved into the layout of the activation it combines with (right-aligned broadcast). */
+  broadcastConstant(t: number, perm: number[]): string {
+    const { shape } = this.tensor(t);
+    const dims = [...new Array(perm.length - shape.length).fill(1), ...shape];
+    if (dims.length !== perm.length) throw modelError(`Constant "${this.tensor(t).name}" of shape [${shape}] cannot broadcast against a rank-${perm.length} activation.`);
+    return this.constant(this.tensor(t).name, perm.map((p) => dims[p]), transposeData(floatData(this.tensor(t)), dims, perm));
+  }
+
+  /** Emit the op writing `out`, then its fused activation (if any). */
+  withActivation(op: TfliteOperator, onnxOp: string, inputs: string[], attributes?: Record<string, OnnxAttribute>): string {
+    const out = this.nameFor(op.outputs[0]);
+    const act = (op.options.activation as string | undefined) ?? 'NONE';
+    if (act === 'NONE') return this.emit(onnxOp, inputs, out, attributes);
+    const pre = this.emit(onnxOp, inputs, this.unique(`${out}/pre_activation`), attributes);
+    if (act === 'RELU') return this.emit('Relu', [pre], out);
+    if (act === 'TANH') return this.emit('Tanh', [pre], out);
+    if (act === 'RELU6' || act === 'RELU_N1_TO_1') {
+      const lo = act === 'RELU6' ? 0 : -1;
+      const hi = act === 'RELU6' ? 6 : 1;
+      return this.emit('Clip', [pre, this.constant(`clip_${lo}`, [], new Float32Array([lo])), this.constant(`clip_${hi}`, [], new Float32Array([hi]))], out);
+    }
+    throw modelError(`Unsupported fused activation "${act}" on ${op.op} "${this.tensor(op.outputs[0]).name}". Should be one of: NONE, RELU, RELU6, RELU_N1_TO_1, TANH.`);
+  }
+
+  /** Records that the operator's output now lives in ONNX under its name, with this axis order. */
+  set(op: TfliteOperator, perm: number[]): void {
+    this.values.set(op.outputs[0], { name: this.nameFor(op.outputs[0]), perm });
+  }
+
+  /** The ONNX graph, its outputs checked to be produced by operators. */
+  finish(extraOutputs: number[]): OnnxGraph {
+    const { graph, spec } = this;
+    const outputs = [...graph.outputs, ...extraOutputs].map((t) => {
+      const info = spec.outputs[this.tensor(t).name];
+      const v = this.activation(t);
+      if (v.name !== this.onnxNames.get(t)) throw modelError(`TFLite output "${this.tensor(t).name}" is not produced by an operator.`);
+      return { ...info, name: v.name };
+    });
+    return { name: spec.name, nodes: this.nodes, initializers: this.initializers, inputs: [spec.input], outputs, doc: spec.doc, metadata: spec.metadata };
+  }
 }
+
+/** Lowers one TFLite operator: `x` is its first input when that is an activation, `out` its output tensor. */
+type Lowering = (g: OnnxGraphWriter, op: TfliteOperator, x: Value | undefined, out: TfliteTensor) => void;
+
+/** ONNX [spatial axis 2, spatial axis 3] values from TFLite's (H, W) pair, for a rank-4 layout. */
+const spatial = (perm: number[], h: number, w: number) => [perm[2] === 1 ? h : w, perm[3] === 1 ? h : w];
+
+const padding = (op: TfliteOperator, kernel: number[], strides: number[]): Record<string, OnnxAttribute> =>
+  // TF's SAME puts the odd pixel of padding at the end, which is ONNX's SAME_UPPER.
+  op.options.padding === 'SAME' && !(kernel.every((k) => k === 1) && strides.every((s) => s === 1)) ? { auto_pad: { s: 'SAME_UPPER' } } : {};
+
+function needActivation(x: Value | undefined, op: TfliteOperator, out: TfliteTensor): Value {
+  if (!x) throw modelError(`${op.op} "${out.name}" needs an activation input.`);
+  return x;
+}
+
+const lowerConv: Lowering = (g, op, x, out) => {
+  const { layout } = g;
+  if (!x || x.perm.join() !== layout.join()) throw modelError(`${op.op} "${out.name}" needs a rank-4 activation input.`);
+  const w = g.tensor(op.inputs[1]);
+  const [kh, kw] = [w.shape[1], w.shape[2]];
+  const kernel = spatial(layout, kh, kw);
+  const strides = spatial(layout, op.options.strideH as number, op.options.strideW as number);
+  const dilations = spatial(layout, op.options.dilationH as number, op.options.dilationW as number);
+  const depthwise = op.op === 'DEPTHWISE_CONV_2D';
+  // Kernels: OHWI -> O I (spatial in layout order); depthwise 1 H W (C*M) -> (C*M) 1 (spatial).
+  const wPerm = depthwise ? [3, 0, layout[2], layout[3]] : layout;
+  const weight = g.constant(w.name, wPerm.map((p) => w.shape[p]), transposeData(floatData(w), w.shape, wPerm));
+  const inputs = [x.name, weight];
+  if (op.inputs[2] >= 0) inputs.push(g.constant(g.tensor(op.inputs[2]).name, g.tensor(op.inputs[2]).shape, floatData(g.tensor(op.inputs[2]))));
+  const group = depthwise ? g.tensor(op.inputs[0]).shape[3] : 1;
+  if (depthwise && w.shape[3] !== group * (op.options.depthMultiplier as number || w.shape[3] / group)) {
+    throw modelError(`DEPTHWISE_CONV_2D "${out.name}": kernel channels ${w.shape[3]} are not input channels ${group} x depth multiplier ${op.options.depthMultiplier}.`);
+  }
+  g.withActivation(op, 'Conv', inputs, { kernel_shape: { ints: kernel }, strides: { ints: strides }, dilations: { ints: dilations }, group: { i: group }, ...padding(op, kernel, strides) });
+  g.set(op, layout);
+};
+
+const lowerPool: Lowering = (g, op, x, out) => {
+  if (!x || x.perm.length !== 4) throw modelError(`${op.op} "${out.name}" needs a rank-4 activation input.`);
+  const kernel = spatial(x.perm, op.options.filterH as number, op.options.filterW as number);
+  const strides = spatial(x.perm, op.options.strideH as number, op.options.strideW as number);
+  // AveragePool's default count_include_pad=0 matches TF, which averages real pixels only.
+  g.withActivation(op, op.op === 'MAX_POOL_2D' ? 'MaxPool' : 'AveragePool', [x.name], { kernel_shape: { ints: kernel }, strides: { ints: strides }, ...padding(op, kernel, strides) });
+  g.set(op, x.perm);
+};
+
+const lowerFullyConnected: Lowering = (g, op, input, out) => {
+  const x = needActivation(input, op, out);
+  if (op.options.keepNumDims) throw modelError(`FULLY_CONNECTED "${out.name}" with keep_num_dims is not supported.`);
+  const w = g.tensor(op.inputs[1]);
+  const inShape = g.tensor(op.inputs[0]).shape;
+  const [units, depth] = w.shape;
+  let a = x.name;
+  let weights = floatData(w);
+  if (inShape.length > 2 || x.perm.some((p, i) => p !== i)) {
+    // TFLite flattens [N, ...rest] in its own (NHWC) order; ONNX flattens our layout's order,
+    // so permute the weight columns instead of the activations.
+    const rest = inShape.slice(1);
+    if (rest.reduce((s, d) => s * d, 1) !== depth) throw modelError(`FULLY_CONNECTED "${out.name}": input [${inShape}] does not flatten to the weights' depth ${depth}.`);
+    if (x.perm[0] !== 0) throw modelError(`FULLY_CONNECTED "${out.name}": batch axis must stay first.`);
+    weights = transposeData(weights, [units, ...rest], x.perm);
+    a = g.emit('Flatten', [x.name], g.unique(`${out.name}/flatten`), { axis: { i: 1 } });
+  }
+  const inputs = [a, g.constant(w.name, [units, depth], weights)];
+  if (op.inputs[2] >= 0) inputs.push(g.constant(g.tensor(op.inputs[2]).name, [units], floatData(g.tensor(op.inputs[2]))));
+  g.withActivation(op, 'Gemm', inputs, { transB: { i: 1 } });
+  g.set(op, identity(2));
+};
+
+const lowerReshape: Lowering = (g, op, input, out) => {
+  const x = needActivation(input, op, out);
+  const inShape = g.tensor(op.inputs[0]).shape;
+  const target = op.inputs[1] >= 0 && g.tensor(op.inputs[1]).data ? [...int32Data(g.tensor(op.inputs[1]))] : [...(op.options.newShape as number[])];
+  // A fixed leading batch size becomes 0 ("copy the input's dim"), so any batch runs.
+  if (target.length > 0 && target[0] === inShape[0]) target[0] = 0;
+  // Back to TFLite's axis order first, unless our layout already holds memory in that order
+  // (true when the axes it moves are all of size 1, e.g. [N,1,1,C] -> [N,C]).
+  const movedAxes = x.perm.filter((p) => inShape[p] !== 1);
+  let a = x.name;
+  if (movedAxes.some((p, i) => i > 0 && p < movedAxes[i - 1])) a = g.emit('Transpose', [x.name], g.unique(`${out.name}/to_nhwc`), { perm: { ints: inverse(x.perm) } });
+  const outRank = out.shape.length;
+  const shapeName = g.constant(`${out.name}/shape`, [target.length], BigInt64Array.from(target, BigInt));
+  if (outRank === 4) {
+    const r = g.emit('Reshape', [a, shapeName], g.unique(`${out.name}/nhwc`));
+    g.emit('Transpose', [r], g.nameFor(op.outputs[0]), { perm: { ints: g.layout } });
+    g.set(op, g.layout);
+  } else {
+    g.emit('Reshape', [a, shapeName], g.nameFor(op.outputs[0]));
+    g.set(op, identity(outRank));
+  }
+};
+
+/** One-input ops that keep the layout: softmax, PReLU, ReLU6 and the {@link UNARY} table. */
+const lowerElementwise: Lowering = (g, op, input, out) => {
+  const x = needActivation(input, op, out);
+  const o = g.nameFor(op.outputs[0]);
+  if (op.op === 'SOFTMAX') {
+    const beta = op.options.beta as number;
+    const logits = beta === 1 ? x.name : g.emit('Mul', [x.name, g.constant(`${out.name}/beta`, [], new Float32Array([beta]))], g.unique(`${out.name}/scaled`));
+    g.emit('Softmax', [logits], o, { axis: { i: x.perm.indexOf(x.perm.length - 1) } });
+  } else if (op.op === 'PRELU') {
+    g.emit('PRelu', [x.name, g.broadcastConstant(op.inputs[1], x.perm)], o);
+  } else if (op.op === 'RELU6') {
+    g.emit('Clip', [x.name, g.constant('clip_0', [], new Float32Array([0])), g.constant('clip_6', [], new Float32Array([6]))], o);
+  } else {
+    g.emit(UNARY[op.op], [x.name], o);
+  }
+  g.set(op, x.perm);
+};
+
+const lowerBinary: Lowering = (g, op, _x, out) => {
+  const [a, b] = op.inputs.map((t) => (g.tensor(t).data === undefined ? g.activation(t) : undefined));
+  const perm = (a ?? b)?.perm;
+  if (!perm) throw modelError(`${op.op} "${out.name}" has only constant inputs; expected the exporter to have folded it.`);
+  if (a && b && a.perm.join() !== b.perm.join()) throw modelError(`${op.op} "${out.name}" combines activations of different layouts ([${a.perm}] and [${b.perm}]).`);
+  const names = op.inputs.map((t, i) => [a, b][i]?.name ?? g.broadcastConstant(t, perm));
+  g.withActivation(op, BINARY[op.op], names);
+  g.set(op, perm);
+};
+
+const lowerReduce: Lowering = (g, op, input, out) => {
+  const x = needActivation(input, op, out);
+  const rank = x.perm.length;
+  const axes = [...int32Data(g.tensor(op.inputs[1]))].map((a) => x.perm.indexOf(a < 0 ? a + rank : a)).sort();
+  const keep = op.options.keepDims === true;
+  const attrs: Record<string, OnnxAttribute> = { keepdims: { i: keep ? 1 : 0 } };
+  const inputs = [x.name];
+  if (op.op === 'SUM') inputs.push(g.constant(`${out.name}/axes`, [axes.length], BigInt64Array.from(axes, BigInt)));
+  else attrs.axes = { ints: axes };
+  g.emit(REDUCE[op.op], inputs, g.nameFor(op.outputs[0]), attrs);
+  // Without keepdims the remaining TFLite axes renumber down past the removed ones.
+  const kept = x.perm.filter((_, i) => keep || !axes.includes(i));
+  g.set(op, keep ? x.perm : kept.map((p) => kept.filter((q) => q < p).length));
+};
+
+const lowerPad: Lowering = (g, op, input, out) => {
+  const x = needActivation(input, op, out);
+  // TFLite paddings are [rank, 2] (before, after) per TFLite axis; ONNX wants all befores then all afters, in our axis order.
+  const pads = int32Data(g.tensor(op.inputs[1]));
+  const onnxPads = [...x.perm.map((p) => pads[2 * p]), ...x.perm.map((p) => pads[2 * p + 1])];
+  g.emit('Pad', [x.name, g.constant(`${out.name}/pads`, [onnxPads.length], BigInt64Array.from(onnxPads, BigInt))], g.nameFor(op.outputs[0]), { mode: { s: 'constant' } });
+  g.set(op, x.perm);
+};
+
+/** The per-operator lowering table; elementwise, binary and reduce ops are dispatched by their own tables above. */
+const LOWERINGS: Record<string, Lowering> = {
+  CONV_2D: lowerConv,
+  DEPTHWISE_CONV_2D: lowerConv,
+  MAX_POOL_2D: lowerPool,
+  AVERAGE_POOL_2D: lowerPool,
+  FULLY_CONNECTED: lowerFullyConnected,
+  RESHAPE: lowerReshape,
+  SOFTMAX: lowerElementwise,
+  PRELU: lowerElementwise,
+  RELU6: lowerElementwise,
+  PAD: lowerPad,
+};
