@@ -7,7 +7,7 @@
  * directly.
  */
 import { PhenofaceError } from '../errors.ts';
-import { deriveSeed, mulberry32, randomInt } from './random.ts';
+import { deriveSeed, mulberry32, randomInt } from '../random.ts';
 
 /**
  * `replicates` stratified bootstrap draws over subjects 0..n-1 with classes `subjectClass`

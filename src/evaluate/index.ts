@@ -39,4 +39,4 @@ export {
 } from './metrics.ts';
 export { percentileInterval, pointwiseBand, quantile, stratifiedSubjectWeights } from './bootstrap.ts';
 export { permutationPValue, permuteSubjectLabels } from './permutation.ts';
-export { checkSeed, deriveSeed, mulberry32, shuffleInPlace, type Rng } from './random.ts';
+export { checkSeed, deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../random.ts';

@@ -25,7 +25,7 @@ import { modelPath } from '../../runtime/index.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../screen/screener.ts';
 import { csvCell, runStudy, type StudyResult } from '../study/study.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
-import { hashUniform } from '../synth/random.ts';
+import { hashUniform } from '../../random.ts';
 import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
 
 /** Options of {@link runDemo}. */

@@ -17,7 +17,7 @@ import type { FittedClassifier } from '../../classify/types.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { percentileInterval } from '../../evaluate/bootstrap.ts';
 import type { FoldReport, OofPrediction } from '../../evaluate/crossval.ts';
-import { deriveSeed, mulberry32, randomInt, shuffleInPlace } from '../../evaluate/random.ts';
+import { deriveSeed, mulberry32, randomInt, shuffleInPlace } from '../../random.ts';
 import { Pipeline } from '../../pipeline/pipeline.ts';
 import { alignFace } from '../../align/index.ts';
 import { decodeImage } from '../../image/index.ts';

@@ -15,7 +15,7 @@ import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, P
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { crossValidate, trainFinal, type CrossValidationResult, type LevelMetrics, type GroupMetrics } from '../../evaluate/crossval.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
-import { deriveSeed, mulberry32 } from '../../evaluate/random.ts';
+import { deriveSeed, mulberry32 } from '../../random.ts';
 import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import { EXPLAIN_DEFAULTS } from '../../config.ts';
 import type { StudyExplanationOptions, StudyExplanation } from './explanation.ts';

@@ -8,4 +8,5 @@ export { SYNTH_DEFAULTS } from '../../config.ts';
 export type { SynthRegion, WarpParams, SubjectWarp, PeriorbitalParams, PerinasalParams, PerioralParams, FacelengthParams } from './params.ts';
 export { faceFrame, buildPhotoWarp, zeroWarp, warpImage, mapPoint, forwardPoint, jacobianAt, supportBox, PROFILE_SKIPS } from './warp.ts';
 export type { FaceFrame, PhotoWarp, PlantedRegion, SkippedRegion, LocalKernel, BandKernel } from './warp.ts';
-export { chooseAffected, hashUniform } from './random.ts';
+export { hashUniform } from '../../random.ts';
+export { chooseAffected } from './random.ts';

@@ -10,7 +10,7 @@
  */
 import { SYNTH_DEFAULTS } from '../../config.ts';
 import { PhenofaceError } from '../../errors.ts';
-import { hashUniform } from './random.ts';
+import { hashUniform } from '../../random.ts';
 
 /** The regions synth can plant, in the order they are listed and applied. */
 export const SYNTH_REGIONS = ['periorbital', 'perinasal', 'perioral', 'facelength'] as const;

@@ -1,10 +1,13 @@
 /**
- * Seeded pseudo-random numbers for splits, solvers, bootstrap and permutations, so that a study
- * is reproducible from its `--seed`. Math.random cannot be seeded, hence this small generator.
- * It lives in `classify/` (the lowest layer that draws random numbers, for the SVM's row order)
- * and `evaluate/random.ts` re-exports it, so `classify/` never imports `evaluate/`.
+ * Seeded pseudo-random numbers, so that a study, a synthetic data set or a sanity check is
+ * reproducible from its seed (Math.random cannot be seeded). One generator serves every layer
+ * that draws: classifiers (the SVM's row order), evaluation (splits, bootstrap, permutations),
+ * explanation checks and the synth and demo workflows. It sits beside `types.ts` and `errors.ts`
+ * at the bottom of the import graph because it depends on nothing of Phenoface's but the errors,
+ * so each of those layers can import it without importing another.
  */
-import { PhenofaceError } from '../errors.ts';
+import { createHash } from 'node:crypto';
+import { PhenofaceError } from './errors.ts';
 
 /** A generator of uniform numbers in [0, 1). */
 export type Rng = () => number;
@@ -65,4 +68,20 @@ export function shuffleInPlace<T>(items: T[], rng: Rng): T[] {
     items[j] = tmp;
   }
   return items;
+}
+
+/**
+ * A uniform number in [0, 1) determined by `seed` and the string key `key` (sha256 of both).
+ * Keyed draws make a subject's value independent of which other subjects, or how many, are drawn,
+ * and of their order.
+ */
+export function hashUniform(seed: number, key: string): number {
+  const digest = createHash('sha256').update(`${seed}\u0000${key}`).digest();
+  // 48 bits are plenty and stay exact in a double.
+  return digest.readUIntBE(0, 6) / 2 ** 48;
+}
+
+/** A {@link mulberry32} stream seeded from `(seed, key)` through {@link hashUniform}. */
+export function seededStream(seed: number, key: string): Rng {
+  return mulberry32(Math.floor(hashUniform(seed, key) * 2 ** 32) >>> 0);
 }
