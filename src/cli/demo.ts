@@ -9,25 +9,31 @@ import path from 'node:path';
 import { DEMO_DEFAULTS } from '../config.ts';
 import { runDemo, topRegions, type DemoResult } from '../workflows/demo/demo.ts';
 import { validateSynthOptions, SYNTH_DEFAULTS, SYNTH_LABELS } from '../workflows/synth/index.ts';
-import { numberOption, parse, usageError } from './args.ts';
+import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type CliIO, type Command } from './io.ts';
 
-const USAGE = 'phenoface demo [--out DIR] [--photos FOLDER|MANIFEST] [--strength S] [--quick] [--seed N] [--no-open] [--quiet]';
+/** `phenoface demo`'s options. */
+export const DEMO = defineCommand({
+  name: 'demo',
+  description: [
+    'Runs Phenoface end to end on a small SYNTHETIC study, offline: faces from the demo photos that',
+    'come with npm install (or your --photos), a 22q11.2DS-like warp planted in half of the people,',
+    'a subject-grouped cross-validated study, screening of two people the model never saw, heatmaps',
+    'when the explain stage is installed. Not a clinical model.',
+  ].join('\n'),
+  args: {
+    out: { type: 'string', short: 'o', placeholder: 'DIR', default: DEMO_DEFAULTS.out, description: "output folder; new, empty, or an earlier demo's" },
+    photos: { type: 'string', placeholder: 'FOLDER|MANIFEST', defaultText: 'the bundled demo photos', description: 'a folder ROOT/<person>/<photo> or a manifest CSV (path,subject[,view]) of control photos' },
+    strength: { type: 'number', placeholder: 'S', min: 0, max: 1, default: DEMO_DEFAULTS.strength, description: 'planted strength (1 obvious, 0.5 subtle)' },
+    quick: { type: 'boolean', description: 'fewer photos per person and a lighter study (about half the time)' },
+    seed: { type: 'integer', placeholder: 'N', min: 0, max: 2 ** 31 - 1, default: DEMO_DEFAULTS.seed, description: 'seed of the people, the warps and the study' },
+    'no-open': { type: 'boolean', description: 'do not open the report in a browser' },
+    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+  },
+  examples: ['phenoface demo', 'phenoface demo --quick --no-open --out /tmp/demo'],
+});
 
-const HELP = `Usage: ${USAGE}
-
-Runs Phenoface end to end on a small SYNTHETIC study, offline: faces from the demo photos that
-come with npm install (or your --photos), a 22q11.2DS-like warp planted in half of the people,
-a subject-grouped cross-validated study, screening of two people the model never saw, heatmaps
-when the explain stage is installed. Not a clinical model.
-
-  --out       output folder (default ./${DEMO_DEFAULTS.out}); new, empty, or an earlier demo's
-  --photos    a folder ROOT/<person>/<photo> or a manifest CSV (path,subject[,view]) of control photos
-  --strength  planted strength 0..1 (default ${DEMO_DEFAULTS.strength}; 1 obvious, 0.5 subtle)
-  --quick     fewer photos per person and a lighter study (about half the time)
-  --seed      integer (default ${DEMO_DEFAULTS.seed})
-  --no-open   do not open the report in a browser
-`;
+const USAGE = usageLine(DEMO);
 
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(0)}%`);
 const ci = (e: { value: number | null; ci95: [number, number] | null }) => (e.value === null ? 'n/a' : `${e.value.toFixed(2)}${e.ci95 ? ` (95% CI ${e.ci95[0].toFixed(2)}-${e.ci95[1].toFixed(2)})` : ''}`);
@@ -88,23 +94,14 @@ function openInBrowser(file: string): Promise<boolean> {
 
 /** `phenoface demo`. */
 export const run: Command = async (argv: string[], io: CliIO) => {
-  const { values, positionals } = parse(argv, {
-    out: { type: 'string', short: 'o' },
-    photos: { type: 'string' },
-    strength: { type: 'string' },
-    quick: { type: 'boolean' },
-    seed: { type: 'string' },
-    'no-open': { type: 'boolean' },
-    quiet: { type: 'boolean', short: 'q' },
-  }, USAGE);
-  if (values.help) { io.out(HELP); return EXIT.ok; }
+  const { values, positionals, help } = parseCommand(DEMO, argv);
+  if (help) { io.out(helpText(DEMO)); return EXIT.ok; }
   if (positionals.length > 0) throw usageError(`Unexpected argument "${positionals[0]}"; photos are given with --photos.`, USAGE);
-  const strength = numberOption(values.strength, 'strength', 0, 1, USAGE) ?? DEMO_DEFAULTS.strength;
-  const seed = numberOption(values.seed, 'seed', 0, 2 ** 31 - 1, USAGE, true) ?? DEMO_DEFAULTS.seed;
+  const { strength, seed } = values;
   validateSynthOptions({ strength, fraction: DEMO_DEFAULTS.fraction, seed, jitter: SYNTH_DEFAULTS.jitter, jpegQuality: SYNTH_DEFAULTS.jpegQuality });
 
   const result = await runDemo({
-    out: path.resolve(io.cwd, values.out ?? DEMO_DEFAULTS.out),
+    out: path.resolve(io.cwd, values.out),
     photos: values.photos && path.resolve(io.cwd, values.photos),
     strength,
     quick: values.quick,

@@ -1,32 +1,42 @@
 /**
  * `phenoface detect <images or folders...> [--json]`: faces, landmarks, pose and view per photo.
  */
+import { DEFAULTS } from '../config.ts';
 import { PipelinePool } from '../pipeline/pool.ts';
-import { numberOption, parse, usageError } from './args.ts';
+import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { Progress, runOrdered } from './batch.ts';
 import { CONTRACT, errorJson, faceJson } from './format.ts';
 import { expandInputs } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
 
-const USAGE = 'phenoface detect <images or folders...> [--json] [--min-face PX] [--min-face-ratio R] [--quiet]';
+/** `phenoface detect`'s options. */
+export const DETECT = defineCommand({
+  name: 'detect',
+  synopsis: '<images or folders...>',
+  description: 'Finds every face in each photo (folders are walked for images) with its landmarks, head pose and view.',
+  args: {
+    json: { type: 'boolean', description: 'one JSON line per photo (contract v1) instead of a summary line' },
+    'min-face': { type: 'number', placeholder: 'PX', min: 12, max: 10_000, default: DEFAULTS.detect.minFaceSizePx, description: 'smallest face searched for, in pixels' },
+    'min-face-ratio': { type: 'number', placeholder: 'R', min: 0, max: 0.99, default: DEFAULTS.detect.minFaceRatio, description: "smallest face relative to the photo's shorter side (0 = off)" },
+    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+  },
+  examples: ['phenoface detect photos/ --json > faces.jsonl'],
+});
+
+const USAGE = usageLine(DETECT);
 
 export const run: Command = async (argv, io) => {
-  const { values, positionals } = parse(argv, {
-    json: { type: 'boolean' },
-    'min-face': { type: 'string' },
-    'min-face-ratio': { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-  }, USAGE);
-  if (values.help) { io.out(`Usage: ${USAGE}\n`); return EXIT.ok; }
+  const { values, positionals, help } = parseCommand(DETECT, argv);
+  if (help) { io.out(helpText(DETECT)); return EXIT.ok; }
   if (positionals.length === 0) throw usageError('No images or folders given.', USAGE);
-  const minFaceSizePx = numberOption(values['min-face'], 'min-face', 12, 10_000, USAGE);
-  const minFaceRatio = numberOption(values['min-face-ratio'], 'min-face-ratio', 0, 0.99, USAGE);
+  const minFaceSizePx = values['min-face'];
+  const minFaceRatio = values['min-face-ratio'];
   const items = await expandInputs(positionals, io.cwd);
   // Worker threads, one pipeline per core (onnxruntime-node runs on the calling thread).
   const pipeline = await PipelinePool.create({
     detectOnly: true,
     photos: items.length,
-    config: { detect: { ...(minFaceSizePx !== undefined && { minFaceSizePx }), ...(minFaceRatio !== undefined && { minFaceRatio }) } },
+    config: { detect: { minFaceSizePx, minFaceRatio } },
   });
   const progress = new Progress(io, 'detect', items.length, !values.quiet && items.length > 20);
   try {

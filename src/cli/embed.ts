@@ -4,24 +4,35 @@
  */
 import path from 'node:path';
 import { prepareOutputFile } from '../data/output.ts';
+import { DEFAULTS } from '../config.ts';
+import { backbones } from '../embed/registry.ts';
 import { PipelinePool } from '../pipeline/pool.ts';
-import { parse, usageError } from './args.ts';
+import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { Progress, runOrdered } from './batch.ts';
 import { CONTRACT, errorJson, faceJson } from './format.ts';
 import { expandInputs, manifestInputs } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
 
-const USAGE = 'phenoface embed <images or folders...> | --manifest FILE  [--out FILE.jsonl] [--backbone NAME] [--flip] [--quiet]';
+/** `phenoface embed`'s options. */
+export const EMBED = defineCommand({
+  name: 'embed',
+  synopsis: '<images or folders...> | --manifest FILE',
+  description: 'Aligns and embeds the chosen face of each photo: one JSON line per photo (contract v1).',
+  args: {
+    manifest: { type: 'string', placeholder: 'FILE', inSynopsis: true, description: 'CSV whose "path" column lists the photos (relative to it), instead of photos' },
+    out: { type: 'string', short: 'o', placeholder: 'FILE.jsonl', defaultText: 'standard output', description: 'write the JSON lines here (replaced only once every line is written)' },
+    backbone: { type: 'string', placeholder: 'NAME', values: () => Object.keys(backbones()), default: DEFAULTS.embed.backbone, description: 'embedding network' },
+    flip: { type: 'boolean', description: 'also embed the mirrored face and sum the two vectors (the flip test)' },
+    quiet: { type: 'boolean', short: 'q', description: 'no progress or summary on stderr' },
+  },
+  examples: ['phenoface embed photos/ --out embeddings.jsonl', 'phenoface embed --manifest study.csv --backbone dlib-resnet -o embeddings.jsonl'],
+});
+
+const USAGE = usageLine(EMBED);
 
 export const run: Command = async (argv, io) => {
-  const { values, positionals } = parse(argv, {
-    manifest: { type: 'string' },
-    out: { type: 'string', short: 'o' },
-    backbone: { type: 'string' },
-    flip: { type: 'boolean' },
-    quiet: { type: 'boolean', short: 'q' },
-  }, USAGE);
-  if (values.help) { io.out(`Usage: ${USAGE}\n`); return EXIT.ok; }
+  const { values, positionals, help } = parseCommand(EMBED, argv);
+  if (help) { io.out(helpText(EMBED)); return EXIT.ok; }
   if (values.manifest && positionals.length > 0) throw usageError('Give either photos or --manifest, not both.', USAGE);
   if (!values.manifest && positionals.length === 0) throw usageError('No images, folders or --manifest given.', USAGE);
   const items = values.manifest ? await manifestInputs(values.manifest, io.cwd) : await expandInputs(positionals, io.cwd);

@@ -7,20 +7,35 @@ import path, { resolve } from 'node:path';
 import { isFsError, mapFsError, prepareOutputFolder } from '../data/output.ts';
 import { ensureModels } from '../runtime/build/install.ts';
 import { DEFAULT_MODELS_DIR, loadManifest, MODEL_NAMES, modelStatus } from '../runtime/index.ts';
-import { parse, usageError } from './args.ts';
+import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 
-const USAGE = 'phenoface models build [--quiet-if-ready] [--force] [--dir DIR] | phenoface models list [--json] [--dir DIR]';
+/** The actions of `phenoface models`. */
+const ACTIONS = ['build', 'list'] as const;
+
+/** `phenoface models`'s options. */
+export const MODELS = defineCommand({
+  name: 'models',
+  synopsis: `<${ACTIONS.join('|')}>`,
+  description: [
+    'build: fetches, verifies and converts the networks (npm install runs it with --quiet-if-ready).',
+    'list: what the manifest records about each model and whether it is built.',
+  ].join('\n'),
+  args: {
+    'quiet-if-ready': { type: 'boolean', description: 'build: print nothing when every model is already built' },
+    force: { type: 'boolean', description: 'build: rebuild models that are already built' },
+    json: { type: 'boolean', description: 'list: print one JSON object (contract v1)' },
+    dir: { type: 'string', placeholder: 'DIR', defaultText: "the package's models/ folder", description: 'models folder' },
+  },
+  examples: ['phenoface models list', 'phenoface models build --force'],
+});
+
+const USAGE = usageLine(MODELS);
 
 export const run: Command = async (argv, io) => {
-  const { values, positionals } = parse(argv, {
-    'quiet-if-ready': { type: 'boolean' },
-    force: { type: 'boolean' },
-    json: { type: 'boolean' },
-    dir: { type: 'string' },
-  }, USAGE);
-  if (values.help) {
-    io.out(`Usage: ${USAGE}\n`);
+  const { values, positionals, help } = parseCommand(MODELS, argv);
+  if (help) {
+    io.out(helpText(MODELS));
     return EXIT.ok;
   }
   const [action, ...extra] = positionals;
@@ -63,5 +78,5 @@ export const run: Command = async (argv, io) => {
     return EXIT.ok;
   }
 
-  throw usageError(action ? `Unknown action "${action}". Should be one of: build, list.` : 'No action given. Should be one of: build, list.', USAGE);
+  throw usageError(action ? `Unknown action "${action}". Should be one of: ${ACTIONS.join(', ')}.` : `No action given. Should be one of: ${ACTIONS.join(', ')}.`, USAGE);
 };

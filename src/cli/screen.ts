@@ -5,12 +5,31 @@
  */
 import path from 'node:path';
 import { checkOutput, type OutputGuard } from '../data/output.ts';
+import { EXPLAIN_DEFAULTS } from '../config.ts';
+import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer } from '../workflows/screen/screener.ts';
-import { parse, usageError } from './args.ts';
+import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
 
-const USAGE = 'phenoface screen <photos or folder...> --model DIR/model [--json] [--explain DIR [--cam contrastive|hirescam|gradcam|gradcam-14x14]]';
+/** `phenoface screen`'s options. */
+export const SCREEN = defineCommand({
+  name: 'screen',
+  synopsis: '<photos or folder...>',
+  description: [
+    "Screens photos of one person with a trained model: each photo's probability, view and quality",
+    'warnings, and the fused result. A screening aid, not a diagnosis.',
+  ].join('\n'),
+  args: {
+    model: { type: 'string', short: 'm', placeholder: 'DIR/model', required: true, description: 'the model/ folder written by `phenoface study`' },
+    json: { type: 'boolean', description: 'print the result as one JSON object (contract v1)' },
+    explain: { type: 'string', placeholder: 'DIR', defaultText: 'no explanation', description: "write each photo's heatmaps to DIR and list its top regions" },
+    cam: { type: 'string', placeholder: 'NAME', label: 'explanation map', values: SCREEN_CAMS, default: EXPLAIN_DEFAULTS.screen.cam, description: 'the map --explain draws' },
+  },
+  examples: ['phenoface screen photos/patient-1/ --model results/model --explain heatmaps/'],
+});
+
+const USAGE = usageLine(SCREEN);
 
 /**
  * What `--explain DIR` must keep clear of: the photos screened, the model folder and the photo
@@ -23,7 +42,6 @@ async function checkExplainFolder(explain: string, model: string, items: InputIt
     inputs: items.map((it) => ({ abs: it.abs, shown: it.path })),
     inputFolders: [{ abs: path.resolve(cwd, model), shown: model }, ...(await folderInputs(positionals, cwd))],
   };
-  const { heatmapPaths } = await import('../workflows/screen/explainer.ts');
   const dir = path.resolve(cwd, explain);
   await checkOutput(dir, guard);
   for (const [i, item] of items.entries()) {
@@ -33,18 +51,12 @@ async function checkExplainFolder(explain: string, model: string, items: InputIt
 }
 
 export const run: Command = async (argv, io) => {
-  const { values, positionals } = parse(argv, {
-    model: { type: 'string', short: 'm' },
-    json: { type: 'boolean' },
-    explain: { type: 'string' },
-    cam: { type: 'string' },
-  }, USAGE);
-  if (values.help) { io.out(`Usage: ${USAGE}\n`); return EXIT.ok; }
+  const { values, positionals, help, given } = parseCommand(SCREEN, argv);
+  if (help) { io.out(helpText(SCREEN)); return EXIT.ok; }
   if (!values.model) throw usageError('No --model given (the model/ folder written by `phenoface study`).', USAGE);
   if (positionals.length === 0) throw usageError('No photos given.', USAGE);
-  if (values.cam !== undefined && !values.explain) throw usageError('--cam chooses the map of --explain: give --explain DIR too.', USAGE);
-  const { parseScreenCam } = await import('../workflows/screen/explainer.ts');
-  const cam = values.cam === undefined ? undefined : parseScreenCam(values.cam);
+  if (given.has('cam') && !values.explain) throw usageError('--cam chooses the map of --explain: give --explain DIR too.', USAGE);
+  const cam = values.cam as ScreenCam;
   const items = await expandInputs(positionals, io.cwd);
   const modelDir = path.resolve(io.cwd, values.model);
   // Refused before the model loads.
@@ -53,8 +65,7 @@ export const run: Command = async (argv, io) => {
   let explain: PhotoExplainer | undefined;
   try {
     if (values.explain) {
-      const { fileExplainer } = await import('../workflows/screen/explainer.ts');
-      explain = await fileExplainer(screener, path.resolve(io.cwd, values.explain), { ...(cam && { cam }), guard });
+      explain = await fileExplainer(screener, path.resolve(io.cwd, values.explain), { cam, guard });
     }
     const result = await screener.screen(items.map((it) => ({ name: it.path, path: it.abs })), { explain });
     if (values.json) {

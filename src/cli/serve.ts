@@ -14,31 +14,42 @@ import { prepareKeepDir } from '../server/keep.ts';
 import { SERVER_DEFAULTS } from '../config.ts';
 import type { ScreenService } from '../server/types.ts';
 import { WorkerScreenService } from '../server/thread-service.ts';
-import { numberOption, parse, usageError } from './args.ts';
+import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 
-const USAGE = 'phenoface serve --model DIR/model [--host 127.0.0.1] [--port 8080] [--token T] [--keep DIR]';
+/** `phenoface serve`'s options. */
+export const SERVE = defineCommand({
+  name: 'serve',
+  description: [
+    'Starts the local web application: open the printed address in a browser, upload photos of one',
+    'patient, and read the screening result with its explanation.',
+  ].join('\n'),
+  args: {
+    model: { type: 'string', placeholder: 'DIR/model', required: true, description: 'the model/ folder written by `phenoface study` (or `phenoface demo`)' },
+    host: { type: 'string', placeholder: 'ADDRESS', default: SERVER_DEFAULTS.host, description: 'address to listen on (the default: this machine only);\nany other address needs an access token' },
+    port: { type: 'integer', placeholder: 'PORT', min: 0, max: 65535, default: SERVER_DEFAULTS.port, description: 'TCP port (0 picks a free one)' },
+    token: {
+      type: 'string',
+      placeholder: 'T',
+      defaultText: 'the PHENOFACE_TOKEN environment variable',
+      description: [
+        `access token (at least ${SERVER_DEFAULTS.minTokenLength} characters) every API request must send`,
+        'as "Authorization: Bearer <token>". Make one with `openssl rand -hex 16`.',
+        'With a token, Host and Origin headers are not checked, so the server also',
+        'works behind an HTTPS reverse proxy',
+      ].join('\n'),
+    },
+    keep: { type: 'string', placeholder: 'DIR', defaultText: 'off, photos stay in memory and are never written to disk or logs', description: "write each screening's photos and result to a new folder in DIR" },
+  },
+  notes: [
+    `Limits: ${SERVER_DEFAULTS.maxFiles} photos a request, ${SERVER_DEFAULTS.maxFileBytes / 1024 / 1024} MB and ${SERVER_DEFAULTS.maxPixels / 1e6} megapixels a photo; ${SERVER_DEFAULTS.concurrency} screenings`,
+    `at a time with ${SERVER_DEFAULTS.queueSize} waiting, then "busy" (HTTP 503). An upload must arrive within`,
+    `${SERVER_DEFAULTS.uploadMsPerMB / 1000} s per MB (at least ${SERVER_DEFAULTS.uploadMinMs / 1000} s), and one address may send ${SERVER_DEFAULTS.maxUploadsPerClient} at once.`,
+  ].join('\n'),
+  examples: ['phenoface serve --model results/model', 'PHENOFACE_TOKEN=$(openssl rand -hex 16) phenoface serve --model results/model --host 0.0.0.0'],
+});
 
-const HELP = `Usage: ${USAGE}
-
-Starts the local web application: open the printed address in a browser, upload photos of one
-patient, and read the screening result with its explanation.
-
-  --model  the model/ folder written by \`phenoface study\` (or \`phenoface demo\`)
-  --host   address to listen on (default ${SERVER_DEFAULTS.host}, this machine only). Any other
-           address needs an access token.
-  --port   TCP port (default ${SERVER_DEFAULTS.port}; 0 picks a free one)
-  --token  access token (at least ${SERVER_DEFAULTS.minTokenLength} characters) every API request must send
-           as "Authorization: Bearer <token>"; default: the PHENOFACE_TOKEN environment variable.
-           Make one with \`openssl rand -hex 16\`. With a token, Host and Origin headers are not
-           checked, so the server also works behind an HTTPS reverse proxy.
-  --keep   write each screening's photos and result to a new folder in DIR (off by default:
-           photos are processed in memory and never written to disk or logs)
-
-Limits: ${SERVER_DEFAULTS.maxFiles} photos a request, ${SERVER_DEFAULTS.maxFileBytes / 1024 / 1024} MB and ${SERVER_DEFAULTS.maxPixels / 1e6} megapixels a photo; ${SERVER_DEFAULTS.concurrency} screenings
-at a time with ${SERVER_DEFAULTS.queueSize} waiting, then "busy" (HTTP 503). An upload must arrive within
-${SERVER_DEFAULTS.uploadMsPerMB / 1000} s per MB (at least ${SERVER_DEFAULTS.uploadMinMs / 1000} s), and one address may send ${SERVER_DEFAULTS.maxUploadsPerClient} at once.
-`;
+const USAGE = usageLine(SERVE);
 
 /** What the command needs from outside, injected so tests run it with a fake service. */
 export interface ServeDeps {
@@ -84,19 +95,12 @@ function untilStopped(signal: AbortSignal | undefined): Promise<void> {
 /** The command with its service loader injected. */
 export function serveCommand(deps: ServeDeps = { loadService: loadRealService }): Command {
   return async (argv, io) => {
-    const { values, positionals } = parse(argv, {
-      model: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      token: { type: 'string' },
-      keep: { type: 'string' },
-    }, USAGE);
-    if (values.help) { io.out(HELP); return EXIT.ok; }
+    const { values, positionals, help } = parseCommand(SERVE, argv);
+    if (help) { io.out(helpText(SERVE)); return EXIT.ok; }
     if (positionals.length > 0) throw usageError(`Unexpected argument "${positionals[0]}".`, USAGE);
     if (values.model === undefined) throw usageError('Missing --model DIR/model.', USAGE);
-    const host = values.host ?? SERVER_DEFAULTS.host;
+    const { host, port } = values;
     if (host.trim() === '') throw usageError('Invalid --host "". Expected an address such as 127.0.0.1.', USAGE);
-    const port = numberOption(values.port, 'port', 0, 65535, USAGE, true) ?? SERVER_DEFAULTS.port;
     const env = deps.env ?? process.env;
     const token = values.token ?? (env.PHENOFACE_TOKEN || undefined);
     checkBinding(host, token, SERVER_DEFAULTS.minTokenLength);

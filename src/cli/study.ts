@@ -4,48 +4,59 @@
  * predictions.csv, metrics.json, report.html and model/ (contract v1).
  */
 import path from 'node:path';
+import { CLASSIFIER_NAMES } from '../classify/registry.ts';
+import { CLASSIFY_DEFAULTS, DATA_DEFAULTS, DEFAULTS, EVALUATE_DEFAULTS } from '../config.ts';
+import { backbones } from '../embed/registry.ts';
 import { runStudy } from '../workflows/study/study.ts';
-import { numberOption, parse, usageError } from './args.ts';
+import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 
-const USAGE = 'phenoface study --manifest FILE|FOLDER --out DIR [--folds K] [--repeats R] [--seed S] [--positive CLASS] [--classifier logistic|svm|centroid] [--backbone NAME] [--prevalence P] [--bootstrap B] [--permutations P] [--frontal-only] [--cache FILE] [--root DIR] [--quiet]';
+/** `phenoface study`'s options. */
+export const STUDY = defineCommand({
+  name: 'study',
+  description: [
+    'Trains and evaluates a classifier with subject-grouped cross-validation (no person is in both',
+    'the training and the test folds) and writes predictions.csv, metrics.json, report.html and model/.',
+  ].join('\n'),
+  args: {
+    manifest: { type: 'string', placeholder: 'FILE|FOLDER', required: true, description: 'CSV with path,subject,label[,view] (paths relative to it), or a folder ROOT/<label>/<subject>/<photo>' },
+    out: { type: 'string', short: 'o', placeholder: 'DIR', required: true, description: 'output folder' },
+    folds: { type: 'integer', placeholder: 'K', min: 2, max: 100, default: EVALUATE_DEFAULTS.folds, description: 'outer cross-validation folds' },
+    repeats: { type: 'integer', placeholder: 'R', min: 1, max: 1000, default: EVALUATE_DEFAULTS.repeats, description: 'repeats of the K-fold with fresh shuffles' },
+    seed: { type: 'integer', placeholder: 'S', min: 0, max: 2 ** 31 - 1, default: EVALUATE_DEFAULTS.seed, description: 'seed of the splits, the bootstrap and the permutations' },
+    positive: { type: 'string', placeholder: 'CLASS', defaultText: DATA_DEFAULTS.classes[0], description: 'the label that counts as positive' },
+    classifier: { type: 'string', placeholder: 'NAME', values: CLASSIFIER_NAMES, default: CLASSIFY_DEFAULTS.classifier, description: 'classifier family' },
+    backbone: { type: 'string', placeholder: 'NAME', values: () => Object.keys(backbones()), default: DEFAULTS.embed.backbone, description: 'embedding network' },
+    prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: EVALUATE_DEFAULTS.prevalence, description: 'population prevalence used for PPV and NPV' },
+    bootstrap: { type: 'integer', placeholder: 'B', min: 0, max: 100_000, default: EVALUATE_DEFAULTS.bootstrap, description: 'subject bootstrap replicates of the 95% intervals (0 = none)' },
+    permutations: { type: 'integer', placeholder: 'P', min: 0, max: 100_000, default: EVALUATE_DEFAULTS.permutations, description: 'label permutations of the permutation test (0 = none)' },
+    'frontal-only': { type: 'boolean', description: 'use frontal photos only' },
+    cache: { type: 'string', placeholder: 'FILE', defaultText: 'DIR/cache.sqlite', description: 'embedding cache file, reused by later runs' },
+    root: { type: 'string', placeholder: 'DIR', defaultText: "the manifest's folder", description: 'folder the manifest\'s paths are relative to' },
+    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+  },
+  examples: ['phenoface study --manifest study.csv --out results/ --classifier svm --permutations 1000'],
+});
+
+const USAGE = usageLine(STUDY);
 
 export const run: Command = async (argv, io) => {
-  const { values, positionals } = parse(argv, {
-    manifest: { type: 'string' },
-    out: { type: 'string', short: 'o' },
-    folds: { type: 'string' },
-    repeats: { type: 'string' },
-    seed: { type: 'string' },
-    positive: { type: 'string' },
-    classifier: { type: 'string' },
-    backbone: { type: 'string' },
-    prevalence: { type: 'string' },
-    bootstrap: { type: 'string' },
-    permutations: { type: 'string' },
-    'frontal-only': { type: 'boolean' },
-    cache: { type: 'string' },
-    root: { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-  }, USAGE);
-  if (values.help) { io.out(`Usage: ${USAGE}\n`); return EXIT.ok; }
+  const { values, positionals, help } = parseCommand(STUDY, argv);
+  if (help) { io.out(helpText(STUDY)); return EXIT.ok; }
   const source = values.manifest ?? positionals[0];
   if (!source) throw usageError('No --manifest given.', USAGE);
   if (!values.out) throw usageError('No --out folder given.', USAGE);
-  if (values.classifier && !['logistic', 'svm', 'centroid'].includes(values.classifier)) {
-    throw usageError(`Unknown --classifier: "${values.classifier}". Should be one of: logistic, svm, centroid.`, USAGE);
-  }
   const res = await runStudy({
     source: path.resolve(io.cwd, source),
     out: path.resolve(io.cwd, values.out),
     positive: values.positive,
     root: values.root && path.resolve(io.cwd, values.root),
-    folds: numberOption(values.folds, 'folds', 2, 100, USAGE, true),
-    repeats: numberOption(values.repeats, 'repeats', 1, 1000, USAGE, true),
-    seed: numberOption(values.seed, 'seed', 0, 2 ** 31 - 1, USAGE, true),
-    prevalence: numberOption(values.prevalence, 'prevalence', 1e-9, 0.999, USAGE),
-    bootstrap: numberOption(values.bootstrap, 'bootstrap', 0, 100_000, USAGE, true),
-    permutations: numberOption(values.permutations, 'permutations', 0, 100_000, USAGE, true),
+    folds: values.folds,
+    repeats: values.repeats,
+    seed: values.seed,
+    prevalence: values.prevalence,
+    bootstrap: values.bootstrap,
+    permutations: values.permutations,
     classifier: values.classifier,
     backbone: values.backbone,
     frontalOnly: values['frontal-only'],

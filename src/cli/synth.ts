@@ -9,28 +9,33 @@ import { checkOutputDir } from '../data/output.ts';
 import type { Pipeline } from '../pipeline/pipeline.ts';
 import { parseRegions, readSynthInput, synthesize, synthGuard, SYNTH_DEFAULTS, SYNTH_LABELS, SYNTH_OUTPUT, SYNTH_REGIONS, validateSynthOptions, type DetectFn } from '../workflows/synth/index.ts';
 import type { Face } from '../types.ts';
-import { parse, usageError } from './args.ts';
+import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { Progress } from './batch.ts';
 import { errorJson } from './format.ts';
 import { EXIT, type Command } from './io.ts';
 
-const USAGE = 'phenoface synth --manifest FILE|FOLDER --out DIR --regions LIST --strength S [--fraction F] [--seed N] [--preview] [--quality Q] [--quiet]';
+/** `phenoface synth`'s options. */
+export const SYNTH = defineCommand({
+  name: 'synth',
+  description: [
+    `Builds a planted-phenotype data set: a seeded fraction of subjects ("${SYNTH_LABELS.affected}") get a smooth`,
+    `22q11.2DS-like warp on every photo; the rest ("${SYNTH_LABELS.control}") pass through the same resampling unchanged.`,
+  ].join('\n'),
+  args: {
+    manifest: { type: 'string', placeholder: 'FILE|FOLDER', required: true, description: 'CSV with path,subject[,view] (paths relative to it), or a folder ROOT/<subject>/<photo>' },
+    out: { type: 'string', placeholder: 'DIR', required: true, description: "new or empty folder, or an earlier synth's (replaced once the new set is complete):\nimages/, manifest.csv, truth.json (and preview.png)" },
+    regions: { type: 'string', placeholder: 'LIST', list: true, values: SYNTH_REGIONS, required: true, description: 'regions to warp, or "all"' },
+    strength: { type: 'number', placeholder: 'S', required: true, description: '0..1 (1 obvious, 0.5 subtle, 0 plants nothing)' },
+    fraction: { type: 'number', placeholder: 'F', default: SYNTH_DEFAULTS.fraction, description: 'share of subjects affected, in (0, 1)' },
+    seed: { type: 'integer', placeholder: 'N', default: SYNTH_DEFAULTS.seed, description: 'seed of who is affected and of the warps' },
+    preview: { type: 'boolean', description: 'also write preview.png: before / planted / strength 1, per affected photo' },
+    quality: { type: 'integer', placeholder: 'Q', default: SYNTH_DEFAULTS.jpegQuality, description: 'JPEG quality of every written photo' },
+    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+  },
+  examples: ['phenoface synth --manifest controls/ --out planted/ --regions all --strength 0.5 --preview'],
+});
 
-const HELP = `Usage: ${USAGE}
-
-Builds a planted-phenotype data set: a seeded fraction of subjects ("${SYNTH_LABELS.affected}") get a smooth
-22q11.2DS-like warp on every photo; the rest ("${SYNTH_LABELS.control}") pass through the same resampling unchanged.
-
-  --manifest  CSV with path,subject[,view] (paths relative to it), or a folder ROOT/<subject>/<photo>
-  --out       new or empty folder, or an earlier synth's (replaced once the new set is complete):
-              images/, manifest.csv, truth.json (and preview.png)
-  --regions   comma-separated, or "all": ${SYNTH_REGIONS.join(', ')}
-  --strength  0..1 (1 obvious, 0.5 subtle, 0 plants nothing)
-  --fraction  share of subjects affected, in (0, 1) (default ${SYNTH_DEFAULTS.fraction})
-  --seed      integer (default ${SYNTH_DEFAULTS.seed})
-  --preview   also write preview.png: before / planted / strength 1, per affected photo
-  --quality   JPEG quality of every written photo (default ${SYNTH_DEFAULTS.jpegQuality})
-`;
+const USAGE = usageLine(SYNTH);
 
 /** The detector synth needs; the real one is the Pipeline (detect-only). */
 export interface SynthDetector {
@@ -45,40 +50,19 @@ async function loadPipeline(): Promise<SynthDetector> {
   return { detectFile: (p) => pipeline.detectFile(p), chooseFace, close: () => pipeline.close() };
 }
 
-function numberArg(value: string | undefined, name: string, integer = false): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw usageError(`Invalid --${name}: "${value}". Should be ${integer ? 'an integer' : 'a number'}.`, USAGE);
-  }
-  return n;
-}
-
 /** The command with its detector injected (tests pass a fake; `run` loads the Pipeline). */
 export function synthCommand(createDetector: () => Promise<SynthDetector> = loadPipeline): Command {
   return async (argv, io) => {
-    const { values, positionals } = parse(argv, {
-      manifest: { type: 'string' },
-      out: { type: 'string' },
-      regions: { type: 'string' },
-      strength: { type: 'string' },
-      fraction: { type: 'string' },
-      seed: { type: 'string' },
-      quality: { type: 'string' },
-      preview: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-    }, USAGE);
-    if (values.help) { io.out(HELP); return EXIT.ok; }
+    const { values, positionals, help } = parseCommand(SYNTH, argv);
+    if (help) { io.out(helpText(SYNTH)); return EXIT.ok; }
     if (positionals.length > 0) throw usageError(`Unexpected argument "${positionals[0]}"; photos are given with --manifest.`, USAGE);
     for (const name of ['manifest', 'out', 'regions', 'strength'] as const) {
       if (values[name] === undefined) throw usageError(`Missing --${name}.`, USAGE);
     }
     const regionNames = values.regions!.split(',').map((s) => s.trim()).filter((s) => s !== '');
     const regions = regionNames.length === 1 && regionNames[0] === 'all' ? [...SYNTH_REGIONS] : regionNames;
-    const strength = numberArg(values.strength, 'strength')!;
-    const fraction = numberArg(values.fraction, 'fraction') ?? SYNTH_DEFAULTS.fraction;
-    const seed = numberArg(values.seed, 'seed', true) ?? SYNTH_DEFAULTS.seed;
-    const jpegQuality = numberArg(values.quality, 'quality', true) ?? SYNTH_DEFAULTS.jpegQuality;
+    const strength = values.strength!;
+    const { fraction, seed, quality: jpegQuality } = values;
     // Check every option before touching the disk or loading models.
     parseRegions(regions);
     validateSynthOptions({ strength, fraction, seed, jitter: SYNTH_DEFAULTS.jitter, jpegQuality });

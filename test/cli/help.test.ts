@@ -1,0 +1,241 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { memoryIO } from '../support/io.ts';
+
+/** Runs `phenoface <argv>` through the injected-argv main and returns what it printed. */
+async function help(...argv: string[]): Promise<string> {
+  const io = memoryIO();
+  expect(await main(argv, io)).toBe(0);
+  expect(io.stderr).toBe('');
+  return io.stdout;
+}
+
+describe('help text, derived from each command\'s argument table', () => {
+  it('phenoface --help lists the commands', async () => {
+    expect(await help('--help')).toMatchInlineSnapshot(`
+      "Phenoface: face-photo screening for 22q11.2 deletion syndrome, run on your own machine.
+
+      Usage: phenoface <command> [options]   (phenoface <command> --help for its options)
+
+      Commands:
+        detect  find faces, landmarks, head pose and view in photos
+        embed   align and embed the face of each photo (JSON lines)
+        study   train and evaluate a classifier on labelled photos; writes a report and a model
+        screen  score one person's photos with a trained model
+        synth   build a planted-phenotype data set from control photos
+        demo    run the whole pipeline on a small synthetic study
+        serve   start the local web application
+        models  build or list the models (run by npm install)
+      "
+    `);
+  });
+  it('detect', async () => {
+    expect(await help('detect', '--help')).toMatchInlineSnapshot(`
+      "Usage: phenoface detect <images or folders...> [--json] [--min-face PX] [--min-face-ratio R] [--quiet]
+
+      Finds every face in each photo (folders are walked for images) with its landmarks, head pose and view.
+
+      Options:
+            --json              one JSON line per photo (contract v1) instead of a summary line (default: off)
+            --min-face PX       smallest face searched for, in pixels (default: 20)
+            --min-face-ratio R  smallest face relative to the photo's shorter side (0 = off) (default: 0)
+        -q, --quiet             no progress on stderr (default: off)
+        -h, --help              print this help
+
+      Examples:
+        phenoface detect photos/ --json > faces.jsonl
+      "
+    `);
+  });
+  it('embed', async () => {
+    expect(await help('embed', '--help')).toMatchInlineSnapshot(`
+      "Usage: phenoface embed <images or folders...> | --manifest FILE [--out FILE.jsonl] [--backbone NAME] [--flip] [--quiet]
+
+      Aligns and embeds the chosen face of each photo: one JSON line per photo (contract v1).
+
+      Options:
+            --manifest FILE   CSV whose "path" column lists the photos (relative to it), instead of photos (default: none)
+        -o, --out FILE.jsonl  write the JSON lines here (replaced only once every line is written) (default: standard output)
+            --backbone NAME   embedding network
+                              one of: mobilefacenet, dlib-resnet (default: mobilefacenet)
+            --flip            also embed the mirrored face and sum the two vectors (the flip test) (default: off)
+        -q, --quiet           no progress or summary on stderr (default: off)
+        -h, --help            print this help
+
+      Examples:
+        phenoface embed photos/ --out embeddings.jsonl
+        phenoface embed --manifest study.csv --backbone dlib-resnet -o embeddings.jsonl
+      "
+    `);
+  });
+  it('study', async () => {
+    expect(await help('study', '--help')).toMatchInlineSnapshot(`
+      "Usage: phenoface study --manifest FILE|FOLDER --out DIR [--folds K] [--repeats R] [--seed S] [--positive CLASS] [--classifier NAME] [--backbone NAME] [--prevalence P] [--bootstrap B] [--permutations P] [--frontal-only] [--cache FILE] [--root DIR] [--quiet]
+
+      Trains and evaluates a classifier with subject-grouped cross-validation (no person is in both
+      the training and the test folds) and writes predictions.csv, metrics.json, report.html and model/.
+
+      Options:
+            --manifest FILE|FOLDER  CSV with path,subject,label[,view] (paths relative to it), or a folder ROOT/<label>/<subject>/<photo> (default: none, required)
+        -o, --out DIR               output folder (default: none, required)
+            --folds K               outer cross-validation folds (default: 5)
+            --repeats R             repeats of the K-fold with fresh shuffles (default: 5)
+            --seed S                seed of the splits, the bootstrap and the permutations (default: 1)
+            --positive CLASS        the label that counts as positive (default: vcfs)
+            --classifier NAME       classifier family
+                                    one of: logistic, svm, centroid (default: logistic)
+            --backbone NAME         embedding network
+                                    one of: mobilefacenet, dlib-resnet (default: mobilefacenet)
+            --prevalence P          population prevalence used for PPV and NPV (default: 0.00025)
+            --bootstrap B           subject bootstrap replicates of the 95% intervals (0 = none) (default: 1000)
+            --permutations P        label permutations of the permutation test (0 = none) (default: 100)
+            --frontal-only          use frontal photos only (default: off)
+            --cache FILE            embedding cache file, reused by later runs (default: DIR/cache.sqlite)
+            --root DIR              folder the manifest's paths are relative to (default: the manifest's folder)
+        -q, --quiet                 no progress on stderr (default: off)
+        -h, --help                  print this help
+
+      Examples:
+        phenoface study --manifest study.csv --out results/ --classifier svm --permutations 1000
+      "
+    `);
+  });
+  it('screen', async () => {
+    expect(await help('screen', '-h')).toMatchInlineSnapshot(`
+      "Usage: phenoface screen <photos or folder...> --model DIR/model [--json] [--explain DIR] [--cam NAME]
+
+      Screens photos of one person with a trained model: each photo's probability, view and quality
+      warnings, and the fused result. A screening aid, not a diagnosis.
+
+      Options:
+        -m, --model DIR/model  the model/ folder written by \`phenoface study\` (default: none, required)
+            --json             print the result as one JSON object (contract v1) (default: off)
+            --explain DIR      write each photo's heatmaps to DIR and list its top regions (default: no explanation)
+            --cam NAME         the map --explain draws
+                               one of: contrastive, hirescam, gradcam, gradcam-14x14 (default: contrastive)
+        -h, --help             print this help
+
+      Examples:
+        phenoface screen photos/patient-1/ --model results/model --explain heatmaps/
+      "
+    `);
+  });
+  it('synth', async () => {
+    expect(await help('synth', '--help')).toMatchInlineSnapshot(`
+      "Usage: phenoface synth --manifest FILE|FOLDER --out DIR --regions LIST --strength S [--fraction F] [--seed N] [--preview] [--quality Q] [--quiet]
+
+      Builds a planted-phenotype data set: a seeded fraction of subjects ("vcfs") get a smooth
+      22q11.2DS-like warp on every photo; the rest ("control") pass through the same resampling unchanged.
+
+      Options:
+            --manifest FILE|FOLDER  CSV with path,subject[,view] (paths relative to it), or a folder ROOT/<subject>/<photo> (default: none, required)
+            --out DIR               new or empty folder, or an earlier synth's (replaced once the new set is complete):
+                                    images/, manifest.csv, truth.json (and preview.png) (default: none, required)
+            --regions LIST          regions to warp, or "all"
+                                    comma-separated, from: periorbital, perinasal, perioral, facelength (default: none, required)
+            --strength S            0..1 (1 obvious, 0.5 subtle, 0 plants nothing) (default: none, required)
+            --fraction F            share of subjects affected, in (0, 1) (default: 0.5)
+            --seed N                seed of who is affected and of the warps (default: 1)
+            --preview               also write preview.png: before / planted / strength 1, per affected photo (default: off)
+            --quality Q             JPEG quality of every written photo (default: 95)
+        -q, --quiet                 no progress on stderr (default: off)
+        -h, --help                  print this help
+
+      Examples:
+        phenoface synth --manifest controls/ --out planted/ --regions all --strength 0.5 --preview
+      "
+    `);
+  });
+  it('demo', async () => {
+    expect(await help('demo', '--help')).toMatchInlineSnapshot(`
+      "Usage: phenoface demo [--out DIR] [--photos FOLDER|MANIFEST] [--strength S] [--quick] [--seed N] [--no-open] [--quiet]
+
+      Runs Phenoface end to end on a small SYNTHETIC study, offline: faces from the demo photos that
+      come with npm install (or your --photos), a 22q11.2DS-like warp planted in half of the people,
+      a subject-grouped cross-validated study, screening of two people the model never saw, heatmaps
+      when the explain stage is installed. Not a clinical model.
+
+      Options:
+        -o, --out DIR                 output folder; new, empty, or an earlier demo's (default: phenoface-demo)
+            --photos FOLDER|MANIFEST  a folder ROOT/<person>/<photo> or a manifest CSV (path,subject[,view]) of control photos (default: the bundled demo photos)
+            --strength S              planted strength (1 obvious, 0.5 subtle) (default: 0.9)
+            --quick                   fewer photos per person and a lighter study (about half the time) (default: off)
+            --seed N                  seed of the people, the warps and the study (default: 1)
+            --no-open                 do not open the report in a browser (default: off)
+        -q, --quiet                   no progress on stderr (default: off)
+        -h, --help                    print this help
+
+      Examples:
+        phenoface demo
+        phenoface demo --quick --no-open --out /tmp/demo
+      "
+    `);
+  });
+  it('serve', async () => {
+    expect(await help('serve', '--help')).toMatchInlineSnapshot(`
+      "Usage: phenoface serve --model DIR/model [--host ADDRESS] [--port PORT] [--token T] [--keep DIR]
+
+      Starts the local web application: open the printed address in a browser, upload photos of one
+      patient, and read the screening result with its explanation.
+
+      Options:
+            --model DIR/model  the model/ folder written by \`phenoface study\` (or \`phenoface demo\`) (default: none, required)
+            --host ADDRESS     address to listen on (the default: this machine only);
+                               any other address needs an access token (default: 127.0.0.1)
+            --port PORT        TCP port (0 picks a free one) (default: 8080)
+            --token T          access token (at least 16 characters) every API request must send
+                               as "Authorization: Bearer <token>". Make one with \`openssl rand -hex 16\`.
+                               With a token, Host and Origin headers are not checked, so the server also
+                               works behind an HTTPS reverse proxy (default: the PHENOFACE_TOKEN environment variable)
+            --keep DIR         write each screening's photos and result to a new folder in DIR (default: off, photos stay in memory and are never written to disk or logs)
+        -h, --help             print this help
+
+      Limits: 10 photos a request, 20 MB and 50 megapixels a photo; 2 screenings
+      at a time with 8 waiting, then "busy" (HTTP 503). An upload must arrive within
+      2 s per MB (at least 10 s), and one address may send 4 at once.
+
+      Examples:
+        phenoface serve --model results/model
+        PHENOFACE_TOKEN=$(openssl rand -hex 16) phenoface serve --model results/model --host 0.0.0.0
+      "
+    `);
+  });
+  it('models', async () => {
+    expect(await help('models', '--help')).toMatchInlineSnapshot(`
+      "Usage: phenoface models <build|list> [--quiet-if-ready] [--force] [--json] [--dir DIR]
+
+      build: fetches, verifies and converts the networks (npm install runs it with --quiet-if-ready).
+      list: what the manifest records about each model and whether it is built.
+
+      Options:
+            --quiet-if-ready  build: print nothing when every model is already built (default: off)
+            --force           build: rebuild models that are already built (default: off)
+            --json            list: print one JSON object (contract v1) (default: off)
+            --dir DIR         models folder (default: the package's models/ folder)
+        -h, --help            print this help
+
+      Examples:
+        phenoface models list
+        phenoface models build --force
+      "
+    `);
+  });
+});
+
+describe('parsing from the same tables', () => {
+  it('refuses a classifier outside the registry, naming the allowed set', async () => {
+    const io = memoryIO();
+    expect(await main(['study', '--manifest', 'm.csv', '--out', 'o', '--classifier', 'forest'], io)).toBe(2);
+    expect(io.stderr).toMatch(/Unknown --classifier: "forest". Should be one of: logistic, svm, centroid\./);
+  });
+  it('refuses a backbone outside the registry, naming the allowed set', async () => {
+    const io = memoryIO();
+    expect(await main(['embed', 'x.jpg', '--backbone', 'vgg'], io)).toBe(2);
+    expect(io.stderr).toMatch(/Unknown --backbone: "vgg". Should be one of: mobilefacenet, dlib-resnet\./);
+  });
+  it('refuses a number outside its bounds, naming them', async () => {
+    const io = memoryIO();
+    expect(await main(['study', '--manifest', 'm.csv', '--out', 'o', '--folds', '1'], io)).toBe(2);
+    expect(io.stderr).toMatch(/Invalid --folds: "1". Should be an integer in \[2, 100\]\./);
+  });
+});
