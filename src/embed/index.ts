@@ -5,17 +5,10 @@ import { toPlanarFloat } from '../image/index.ts';
 import { loadModel, type InferenceModel, type Tensor } from '../runtime/index.ts';
 import type { Embedding, RgbImage } from '../types.ts';
 import { backboneSpec, type BackboneSpec } from './registry.ts';
+import { l2normalize } from '../vector.ts';
 
 export { backbones, backboneSpec, type BackboneSpec } from './registry.ts';
-
-/** L2-normalises a vector in place and returns it. */
-export function l2normalize(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  const n = Math.sqrt(s) || 1;
-  for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-}
+export { l2normalize } from '../vector.ts';
 
 /** Cosine similarity of two L2-normalised vectors. */
 export function cosine(a: Float32Array, b: Float32Array): number {

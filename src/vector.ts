@@ -1,0 +1,31 @@
+/**
+ * L2 normalisation of embeddings. Embeddings are compared as unit vectors (cosine similarity,
+ * ArcFace: Deng et al. 2019, "ArcFace: Additive Angular Margin Loss for Deep Face Recognition"),
+ * so the embedder, the classifiers and the explainers must normalise with the same arithmetic or
+ * an explanation would score a slightly different vector than the screen did. It sits beside
+ * `types.ts` at the bottom of the import graph so that `embed/` and `explain/`, which may not
+ * import each other, share it.
+ */
+
+/**
+ * Writes `src / ||src||` into `out` (which may be `src` itself) and returns `out`. The norm is summed
+ * in double precision from `src`'s own values and each element is divided by it, rounded once to
+ * `out`'s type; a zero vector stays zero.
+ */
+export function l2normalizeInto<T extends Float32Array | Float64Array>(src: ArrayLike<number>, out: T): T {
+  let s = 0;
+  for (let i = 0; i < src.length; i++) s += src[i] * src[i];
+  const n = Math.sqrt(s) || 1;
+  for (let i = 0; i < src.length; i++) out[i] = src[i] / n;
+  return out;
+}
+
+/** L2-normalises a vector in place and returns it. */
+export function l2normalize(v: Float32Array): Float32Array {
+  return l2normalizeInto(v, v);
+}
+
+/** The L2-normalised float32 copy of a vector (a raw embedding as the classifiers see it). */
+export function unitVector(raw: ArrayLike<number>): Float32Array {
+  return l2normalizeInto(raw, new Float32Array(raw.length));
+}
