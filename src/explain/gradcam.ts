@@ -77,10 +77,7 @@ export function gradCam(ch: CollapsedHead, features: ArrayLike<number>, raw: Arr
 
 /** The L2-normalised copy of a raw embedding, as the classifiers see it. */
 export function unitEmbedding(raw: ArrayLike<number>): Float32Array {
-  let n2 = 0;
-  for (let i = 0; i < raw.length; i++) n2 += raw[i] * raw[i];
-  const n = Math.sqrt(n2) || 1;
-  return Float32Array.from(raw, (v) => v / n);
+  return unitVector(raw);
 }
 
 /**
