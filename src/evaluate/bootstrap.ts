@@ -7,22 +7,37 @@
  * directly.
  */
 import { PhenofaceError } from '../errors.ts';
-import { deriveSeed, mulberry32, randomInt } from '../random.ts';
+import { deriveSeed, mulberry32, randomInt, type Rng } from '../random.ts';
+
+/**
+ * The subject bootstrap every Phenoface interval is built on: `replicates` times, draws from each
+ * stratum (a list of subject indices, e.g. the subjects of one class) as many subjects as it holds,
+ * with replacement, and hands `statistic` the drawn subjects in draw order. One stratum holding
+ * every subject is the plain (unstratified) bootstrap. Draws consume `rng` in a fixed order (replicate
+ * by replicate, stratum by stratum), so a seeded `rng` gives the same replicates every run.
+ * @throws PhenofaceError `E_CONFIG` when `replicates` is not an integer >= 0.
+ */
+export function subjectBootstrap<T>(strata: readonly (readonly number[])[], replicates: number, rng: Rng, statistic: (drawn: readonly number[]) => T): T[] {
+  if (!Number.isInteger(replicates) || replicates < 0) {
+    throw new PhenofaceError('E_CONFIG', `Invalid bootstrap replicates: ${JSON.stringify(replicates)}. Should be an integer >= 0.`);
+  }
+  return Array.from({ length: replicates }, () => {
+    const drawn: number[] = [];
+    for (const members of strata) for (let k = 0; k < members.length; k++) drawn.push(members[randomInt(rng, members.length)]);
+    return statistic(drawn);
+  });
+}
 
 /**
  * `replicates` stratified bootstrap draws over subjects 0..n-1 with classes `subjectClass`
  * (0/1): each is a Float64Array of how many times each subject was drawn. Seeded.
  */
 export function stratifiedSubjectWeights(subjectClass: ArrayLike<number>, replicates: number, seed: number): Float64Array[] {
-  if (!Number.isInteger(replicates) || replicates < 0) {
-    throw new PhenofaceError('E_CONFIG', `Invalid bootstrap replicates: ${JSON.stringify(replicates)}. Should be an integer >= 0.`);
-  }
   const byClass: number[][] = [[], []];
   for (let s = 0; s < subjectClass.length; s++) byClass[subjectClass[s]].push(s);
-  const rng = mulberry32(deriveSeed(seed, 0xb007));
-  return Array.from({ length: replicates }, () => {
+  return subjectBootstrap(byClass, replicates, mulberry32(deriveSeed(seed, 0xb007)), (drawn) => {
     const w = new Float64Array(subjectClass.length);
-    for (const members of byClass) for (let k = 0; k < members.length; k++) w[members[randomInt(rng, members.length)]]++;
+    for (const s of drawn) w[s]++;
     return w;
   });
 }

@@ -14,7 +14,6 @@ export {
   type CrossValidationOptions,
   type CrossValidationResult,
 } from './crossval.ts';
-export { EVALUATE_DEFAULTS } from '../config.ts';
 export { checkFolds, groupedStratifiedKFold, repeatedGroupedStratifiedKFold, subjectLabels } from './splits.ts';
 export {
   ascendingOrder,
@@ -37,6 +36,6 @@ export {
   type RocCurve,
   type ScoreSummary,
 } from './metrics.ts';
-export { percentileInterval, pointwiseBand, quantile, stratifiedSubjectWeights } from './bootstrap.ts';
+export { percentileInterval, pointwiseBand, quantile, stratifiedSubjectWeights, subjectBootstrap } from './bootstrap.ts';
 export { permutationPValue, permuteSubjectLabels } from './permutation.ts';
 export { checkSeed, deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../random.ts';

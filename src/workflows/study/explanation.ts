@@ -15,9 +15,9 @@
  */
 import type { FittedClassifier } from '../../classify/types.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
-import { percentileInterval } from '../../evaluate/bootstrap.ts';
+import { percentileInterval, subjectBootstrap } from '../../evaluate/bootstrap.ts';
 import type { FoldReport, OofPrediction } from '../../evaluate/crossval.ts';
-import { deriveSeed, mulberry32, randomInt, shuffleInPlace } from '../../random.ts';
+import { deriveSeed, mulberry32, shuffleInPlace } from '../../random.ts';
 import { Pipeline } from '../../pipeline/pipeline.ts';
 import { alignFace } from '../../align/index.ts';
 import { decodeImage } from '../../image/index.ts';
@@ -248,12 +248,8 @@ function meanCi(values: readonly { subject: string; value: number | null }[], re
   if (n === 0) return { mean: null, ci95: null, n: 0 };
   const mean = subj.reduce((a, b) => a + b, 0) / n;
   if (n < 2 || replicates === 0) return { mean, ci95: null, n };
-  const rng = mulberry32(deriveSeed(seed, 0xc1));
-  const reps = Array.from({ length: replicates }, () => {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += subj[randomInt(rng, n)];
-    return s / n;
-  });
+  const everyone = subj.map((_, i) => i);
+  const reps = subjectBootstrap([everyone], replicates, mulberry32(deriveSeed(seed, 0xc1)), (drawn) => drawn.reduce((s, i) => s + subj[i], 0) / n);
   return { mean, ci95: percentileInterval(reps, 0.95, 0.5), n };
 }
 
