@@ -4,7 +4,8 @@
 import { DEFAULTS } from '../config.ts';
 import { PipelinePool } from '../pipeline/pool.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
-import { Progress, runOrdered } from './batch.ts';
+import { ProgressCounter } from '../data/progress.ts';
+import { runOrdered } from './batch.ts';
 import { CONTRACT, errorJson, faceJson } from './format.ts';
 import { expandInputs } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
@@ -38,7 +39,7 @@ export const run: Command = async (argv, io) => {
     photos: items.length,
     config: { detect: { minFaceSizePx, minFaceRatio } },
   });
-  const progress = new Progress(io, 'detect', items.length, !values.quiet && items.length > 20);
+  const progress = new ProgressCounter(io, 'detect', items.length, !values.quiet && items.length > 20);
   try {
     const { failed } = await runOrdered(items, pipeline.capacity, (item) => pipeline.detectFile(item.abs), (item, o) => {
       progress.tick();

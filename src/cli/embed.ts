@@ -8,7 +8,8 @@ import { DEFAULTS } from '../config.ts';
 import { backbones } from '../embed/registry.ts';
 import { PipelinePool } from '../pipeline/pool.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
-import { Progress, runOrdered } from './batch.ts';
+import { ProgressCounter } from '../data/progress.ts';
+import { runOrdered } from './batch.ts';
 import { CONTRACT, errorJson, faceJson } from './format.ts';
 import { expandInputs, manifestInputs } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
@@ -50,7 +51,7 @@ export const run: Command = async (argv, io) => {
     // Worker threads, one pipeline per core (onnxruntime-node runs on the calling thread).
     const pool = pipeline = await PipelinePool.create({ backbone: values.backbone, flip: values.flip, photos: items.length });
     const write = (line: string) => (file ? file.write(line) : io.out(line));
-    const progress = new Progress(io, 'embed', items.length, !values.quiet && items.length > 20);
+    const progress = new ProgressCounter(io, 'embed', items.length, !values.quiet && items.length > 20);
     const { failed } = await runOrdered(items, pool.capacity, (item) => (item.refused ? Promise.reject(item.refused) : pool.embedFile(item.abs)), (item, o) => {
       progress.tick();
       if (!o.ok) { write(errorJson(item.path, o.error)); return; }

@@ -10,7 +10,7 @@ import type { Pipeline } from '../pipeline/pipeline.ts';
 import { parseRegions, readSynthInput, synthesize, synthGuard, SYNTH_DEFAULTS, SYNTH_LABELS, SYNTH_OUTPUT, SYNTH_REGIONS, validateSynthOptions, type DetectFn } from '../workflows/synth/index.ts';
 import type { Face } from '../types.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
-import { Progress } from './batch.ts';
+import { ProgressCounter } from '../data/progress.ts';
 import { errorJson } from './format.ts';
 import { EXIT, type Command } from './io.ts';
 
@@ -75,7 +75,7 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
     for (const e of input.errors) io.out(errorJson(e.path, e.error));
 
     const detector = await createDetector();
-    const progress = new Progress(io, 'synth', input.rows.length, !values.quiet && input.rows.length > 20);
+    const progress = new ProgressCounter(io, 'synth', input.rows.length, !values.quiet && input.rows.length > 20);
     try {
       const result = await synthesize({
         rows: input.rows,

@@ -34,11 +34,23 @@ export function formatDuration(seconds: number | undefined): string {
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/**
+ * What a progress line shows: a phase's count, rate and ETA, and the photos found cached or failed
+ * so far. A dataset embedding reports its phases (`hash`, `embed`); a batch command has one,
+ * unnamed (`phase: ''`).
+ */
+export type ProgressUpdate = Pick<EmbedProgress, 'done' | 'total' | 'cached' | 'failed' | 'ratePerSec' | 'etaSec'> & { phase: string };
+
+/** `study embed`, or the label alone for an unnamed phase. */
+function heading(label: string, phase: string): string {
+  return phase ? `${label} ${phase}` : label;
+}
+
 /** One progress line without a bar: `embed 140/1400 (10%), 3.2 photos/s, ETA 6m 33s, 12 cached, 2 failed`. */
-export function formatProgressLine(label: string, p: EmbedProgress): string {
+export function formatProgressLine(label: string, p: ProgressUpdate): string {
   const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
   const extras = [p.cached > 0 ? `${p.cached} cached` : '', p.failed > 0 ? `${p.failed} failed` : ''].filter(Boolean);
-  return `${label} ${p.phase} ${p.done}/${p.total} (${pct}%), ${p.ratePerSec.toFixed(1)} photos/s, ETA ${formatDuration(p.etaSec)}${extras.map((e) => `, ${e}`).join('')}`;
+  return `${heading(label, p.phase)} ${p.done}/${p.total} (${pct}%), ${p.ratePerSec.toFixed(1)} photos/s, ETA ${formatDuration(p.etaSec)}${extras.map((e) => `, ${e}`).join('')}`;
 }
 
 /**
@@ -58,13 +70,13 @@ export class ProgressReporter {
   ) {}
 
   /** Record progress; redraws (terminal) or prints a line when due (elsewhere). */
-  update = (p: EmbedProgress): void => {
+  update = (p: ProgressUpdate): void => {
     if (p.phase !== this.phase) this.finishPhase();
     const starting = p.phase !== this.phase;
     this.phase = p.phase;
     if (p.total === 0) return;
     if (this.sink.isTTY) {
-      const payload = { label: `${this.label} ${p.phase}`, rate: p.ratePerSec.toFixed(1), etaText: formatDuration(p.etaSec), extra: this.extra(p) };
+      const payload = { label: heading(this.label, p.phase), rate: p.ratePerSec.toFixed(1), etaText: formatDuration(p.etaSec), extra: this.extra(p) };
       if (starting) {
         this.bar = new CliSingleBar({
           // cli-progress only needs write() and isTTY; readline's cursor moves are written as escapes.
@@ -99,7 +111,7 @@ export class ProgressReporter {
     this.finishPhase();
   }
 
-  private extra(p: EmbedProgress): string {
+  private extra(p: ProgressUpdate): string {
     return [p.cached > 0 ? ` | ${p.cached} cached` : '', p.failed > 0 ? ` | ${p.failed} failed` : ''].join('');
   }
 
@@ -109,5 +121,38 @@ export class ProgressReporter {
       this.bar = undefined;
     }
     this.phase = undefined;
+  }
+}
+
+/**
+ * Progress of a batch counted one finished item at a time (`tick()`), shown by a
+ * {@link ProgressReporter} so that batch commands and dataset embedding print the same bar and
+ * lines: the rate is items over the time since construction, the ETA the items left at that rate.
+ * Off (`enabled` false) for short batches, where progress would only be noise.
+ */
+export class ProgressCounter {
+  private done = 0;
+  private readonly reporter: ProgressReporter;
+  private readonly startMs: number;
+
+  constructor(
+    sink: ProgressSink,
+    label: string,
+    private readonly total: number,
+    private readonly enabled = total > 20,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.reporter = new ProgressReporter(sink, label, now);
+    this.startMs = now();
+  }
+
+  /** One more item finished; the last one ends the bar. */
+  tick(): void {
+    this.done++;
+    if (!this.enabled) return;
+    const elapsedSec = (this.now() - this.startMs) / 1000;
+    const ratePerSec = this.done / Math.max(elapsedSec, 1e-3);
+    this.reporter.update({ phase: '', done: this.done, total: this.total, cached: 0, failed: 0, ratePerSec, etaSec: (this.total - this.done) / ratePerSec });
+    if (this.done >= this.total) this.reporter.stop();
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EmbedProgress } from '../../../src/data/embed-dataset.ts';
-import { formatDuration, formatProgressLine, ProgressReporter } from '../../../src/data/progress.ts';
+import { formatDuration, formatProgressLine, ProgressCounter, ProgressReporter } from '../../../src/data/progress.ts';
 
 const step = (done: number, total: number, extra: Partial<EmbedProgress> = {}): EmbedProgress => ({
   phase: 'embed',
@@ -91,5 +91,25 @@ describe('formatting', () => {
 
   it('formats a line with unknown ETA before the first photo', () => {
     expect(formatProgressLine('s', step(0, 10, { ratePerSec: 0, etaSec: undefined }))).toBe('s embed 0/10 (0%), 0.0 photos/s, ETA ?');
+  });
+});
+
+describe('ProgressCounter', () => {
+  it('counts ticks into the reporter lines, with the label alone for a batch without phases, and ends at the last item', () => {
+    const { sink: s, out } = sink(false);
+    let clock = 0;
+    const counter = new ProgressCounter(s, 'detect', 4, true, () => clock);
+    for (let i = 0; i < 4; i++) {
+      clock += 20_000;
+      counter.tick();
+    }
+    expect(out).toEqual(['detect 2/4 (50%), 0.1 photos/s, ETA 40s\n', 'detect 3/4 (75%), 0.1 photos/s, ETA 20s\n', 'detect 4/4 (100%), 0.1 photos/s, ETA 0s\n']);
+  });
+
+  it('prints nothing when disabled', () => {
+    const { sink: s, out } = sink(false);
+    const counter = new ProgressCounter(s, 'embed', 3, false);
+    for (let i = 0; i < 3; i++) counter.tick();
+    expect(out).toEqual([]);
   });
 });
