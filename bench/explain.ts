@@ -1,5 +1,5 @@
 /**
- * Benchmarks of the explanations (issue 4).
+ * Benchmarks of the explanations.
  *
  * 1. Speed: map + regions per photo (one aligned face per call, as `screen` does) on CFP frontal
  *    faces: the 7x7 Grad-CAM (backbone forward with the feature map, exact gradient, 112x112

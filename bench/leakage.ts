@@ -1,5 +1,5 @@
 /**
- * `npm run bench:leakage`: the leakage check of issue 3. CFP-dev people get labels at random per
+ * `npm run bench:leakage`: the leakage check. CFP-dev people get labels at random per
  * person (no signal at all), and a full study is run. A subject-grouped evaluation must give a
  * subject AUC near 0.5 with a CI covering 0.5; a photo-level split would score far above 0.5 by
  * recognising people, which is the failure this guards against.

@@ -3,7 +3,7 @@
  * deep-funneled images: `pairs.txt` holds 10 folds of 300 same-person and 300 different-person
  * pairs; for each fold, the cosine threshold that maximises accuracy on the other 9 folds is applied
  * to it. Reported: mean accuracy ± standard deviation over folds, for every backbone in one table.
- * Target (issue 2): >= 99.0% for the default backbone.
+ * Target: >= 99.0% for the default backbone.
  *
  * Every photo goes through the real pipeline (MTCNN, face choice, ArcFace alignment, embedding).
  * Photos where no face is found are counted and embedded from a centre crop aligned as if the face

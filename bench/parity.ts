@@ -2,7 +2,7 @@
  * `npm run bench:parity`: our MTCNN against the reference (facenet-pytorch) detections on the
  * shared dev set. Faces are matched per image greedily by score at IoU >= 0.5; reported: recall of
  * reference faces, extra faces, median box IoU, median landmark error over the reference
- * inter-ocular distance (NME). Targets (issue 2): recall >= 0.98, median IoU >= 0.95, median NME <= 0.03;
+ * inter-ocular distance (NME). Targets: recall >= 0.98, median IoU >= 0.95, median NME <= 0.03;
  * the reference README's tighter bars for a faithful port: extra <= 2%, IoU >= 0.97, NME <= 0.01.
  */
 import { readFileSync } from 'node:fs';

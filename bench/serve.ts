@@ -1,5 +1,5 @@
 /**
- * `npm run bench:serve [DIR/model]`: load on `phenoface serve` (issue 6). A real server process on
+ * `npm run bench:serve [DIR/model]`: load on `phenoface serve`. A real server process on
  * 127.0.0.1 with a real model bundle; 50 concurrent clients post photos (1 or 2 of face-api's
  * 1920-px demo photos a request, with heatmaps, as the web UI asks) for 60 s. A 503 (queue full)
  * is deliberate: the client waits the Retry-After it was given (bounded by the deadline) and tries

@@ -8,7 +8,7 @@
  * is timed too, and the two are checked to choose the same face, with the cosine between their
  * embeddings next to the cosine that a 2-pixel shift of the photo gives (MTCNN's own jitter).
  * Rounds interleave ours and face-api (the machine may be shared); each row keeps its best round.
- * Target (issue 2): >= 8x face-api's throughput on the 1920-px photos; peak RSS <= 1 GiB over 10,000 photos.
+ * Target: >= 8x face-api's throughput on the 1920-px photos; peak RSS <= 1 GiB over 10,000 photos.
  * Env: SPEED_RSS=0 skips the RSS run, SPEED_REPEATS (default 3).
  */
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Benchmark of a full study on cached embeddings (issue 3): 1,400 photos of 190 subjects, 192-D
+ * Benchmark of a full study on cached embeddings: 1,400 photos of 190 subjects, 192-D
  * synthetic embeddings with a planted signal, 5x5 subject-grouped CV with nested C choice,
  * 1,000 subject-bootstrap replicates and a 100-permutation test. Target: <= 10 s on 2 cores.
  * The peer is the same study on one thread (workers: 0). Prints the pooled run's wall time last.

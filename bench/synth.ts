@@ -1,5 +1,5 @@
 /**
- * Power curve of the planted phenotype (issue 5): `phenoface synth` plants the 22q11.2DS-like warp
+ * Power curve of the planted phenotype: `phenoface synth` plants the 22q11.2DS-like warp
  * in half of CFP's people at strengths 0, 0.25, 0.5, 0.75 and 1, and `study` (5-fold x 5 subject-
  * grouped CV, 1,000-replicate subject bootstrap) measures how well it is found, on frontal photos
  * only and on all views. Strength 0 is the null (its CI must cover 0.5); AUC should rise with strength.

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:views`: on CFP-dev (250 people, 10 frontal + 4 near-full-profile photos each),
  * how often our view estimate separates frontal from profile photos, and how often a face is found
- * in profile photos. Targets (issue 2): frontal-vs-profile accuracy >= 95%, faces found in >= 90% of
+ * in profile photos. Targets: frontal-vs-profile accuracy >= 95%, faces found in >= 90% of
  * profile photos. Accuracy counts a frontal photo right when called `frontal`, a profile photo right
  * when called `profile` or `oblique` is wrong for both: the number reported is strict, and the
  * looser "not frontal" reading is printed too.

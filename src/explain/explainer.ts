@@ -11,7 +11,7 @@ import { PhenofaceError } from '../errors.ts';
 import { toPlanarFloat } from '../image/index.ts';
 import { loadModelWithOutputs, loadTailBackward, readFeatureGrid, readGraphTail, readLinearHead, tailReads, type FeatureGrid, type GraphTail, type InferenceModel, type TailBackward } from '../runtime/index.ts';
 import type { RgbImage } from '../types.ts';
-import { EXPLAIN_DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 import { gradCam, unitEmbedding, upsample, weightedCam, type CamResult, type CamWeighting } from './gradcam.ts';
 import { collapseHead, featureGradient, throughNormalisation, type CollapsedHead } from './head-gradient.ts';
 import type { Feature, TailActivations } from './tail-tensors.ts';
@@ -93,16 +93,16 @@ export class Explainer {
   ) {}
 
   /**
-   * Loads the finer Grad-CAM layer (`EXPLAIN_DEFAULTS.fineLayer`, MobileFaceNet's last 14x14
+   * Loads the finer Grad-CAM layer (`DEFAULTS.explain.fineLayer`, MobileFaceNet's last 14x14
    * block) for {@link explainFine}: a session of the backbone's model that also returns that map,
    * and the tail from it to the 7x7 `features`, whose exact backward pass runs in onnxruntime
-   * (`runtime/loadTailBackward`). E_MODEL for a backbone without one.
+   * (`loadTailBackward`, `runtime/graph-tail.ts`). E_MODEL for a backbone without one.
    */
   async loadFineLayer(opts: { threads?: number } = {}): Promise<void> {
     if (this.fineLayer) return;
     const name = this.backbone.spec.name;
-    const tensor = EXPLAIN_DEFAULTS.fineLayer[name];
-    if (!tensor) throw new PhenofaceError('E_MODEL', `Backbone "${name}" has no finer Grad-CAM layer. Should be one of: ${Object.keys(EXPLAIN_DEFAULTS.fineLayer).join(', ')}.`);
+    const tensor = DEFAULTS.explain.fineLayer[name];
+    if (!tensor) throw new PhenofaceError('E_MODEL', `Backbone "${name}" has no finer Grad-CAM layer. Should be one of: ${Object.keys(DEFAULTS.explain.fineLayer).join(', ')}.`);
     const tail = readGraphTail(name, tensor);
     // The map and the PReLU inputs (whose signs gate the gradient) come out of the same onnxruntime run.
     const tensors = [...new Set([tail.input, ...tailReads(tail)])];
@@ -156,7 +156,7 @@ export class Explainer {
    * The exact gradient of `scorer`'s value with respect to the finer layer's map (through the
    * classifier, the L2 normalisation, the linear head, or `head` for the randomised-head check,
    * and the tail), `[c, h, w]` row-major, by the tail's backward pass in onnxruntime (~4 ms; the
-   * JS reverse-mode pass in `tail.ts`, which the tests compare it with, takes ~100 ms). One
+   * JS reverse-mode pass in `test/unit/explain/js-tail.ts`, which the tests compare it with, takes ~100 ms). One
    * gradient serves every weighting of {@link explainFine}.
    */
   async fineGradient(ff: FineForward, scorer: Scorer, head: CollapsedHead = this.head): Promise<Float32Array> {
@@ -255,7 +255,7 @@ export class Explainer {
     const half = (opts.patchPx ?? 2 * cell) / 2;
     const [base] = await this.forward([face]);
     const s0 = scorers.map((s) => s.score(base.unit));
-    const grey = EXPLAIN_DEFAULTS.occlusionGrey;
+    const grey = DEFAULTS.explain.occlusionGrey;
     const signed = scorers.map(() => new Float32Array(g * g));
     for (let gy = 0; gy < g; gy++) {
       for (let gx = 0; gx < g; gx++) {
@@ -284,7 +284,7 @@ export class Explainer {
   async occlusion(face: RgbImage, baseline: FaceForward, scorers: Scorer[]): Promise<OcclusionResult[]> {
     const { labels, areas, size } = this.masks;
     if (face.width !== size || face.height !== size) throw new PhenofaceError('E_INPUT', `Occlusion needs a ${size}x${size} aligned face, got ${face.width}x${face.height}.`);
-    const grey = EXPLAIN_DEFAULTS.occlusionGrey;
+    const grey = DEFAULTS.explain.occlusionGrey;
     const occluded = REGION_NAMES.map((_, r) => {
       const data = Uint8Array.from(face.data);
       for (let i = 0; i < labels.length; i++) if (labels[i] === r) data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = grey;

@@ -23,7 +23,7 @@ export const REGION_NAMES = [
 export type RegionName = (typeof REGION_NAMES)[number];
 
 /**
- * HPO terms each region relates to (issue 4's list, from the 22q11.2DS facial gestalt).
+ * HPO terms each region relates to (from the 22q11.2DS facial gestalt).
  * `HP:0000276 long face` concerns the whole face's proportions; it is attached to the two
  * regions that set the face's length, forehead/glabella and chin/jaw.
  */

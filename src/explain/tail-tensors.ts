@@ -1,6 +1,6 @@
 /**
- * The tensors of a backbone's tail (`runtime/readGraphTail`) on one face, as `explain/` passes
- * them between onnxruntime's forward run and the tail's backward pass (`runtime/loadTailBackward`).
+ * The tensors of a backbone's tail (`readGraphTail`, `runtime/graph-tail.ts`) on one face, as `explain/`
+ * passes them between onnxruntime's forward run and the tail's backward pass (`loadTailBackward`).
  * The JS forward and reverse-mode passes that check both live with the tests
  * (`test/unit/explain/js-tail.ts`).
  */

@@ -3,7 +3,7 @@
  * (or a folder the user names), offline, in a few minutes. The steps are the ones a real
  * user takes: photos -> `synth` plants a 22q11.2DS-like warp in half the people (the known answer)
  * -> `study` cross-validates by person and trains a model -> `screen` scores one planted and one
- * control person the model never saw -> explanations, when the explain stage is installed.
+ * control person the model never saw, with heatmaps of what it looked at.
  * Everything it writes is labelled synthetic, and the model bundle carries `synthetic: true`.
  *
  * Output folder: `photos/` (augmented people, bundled source only), `synth/` (planted set, truth.json,
@@ -15,14 +15,15 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { DEFAULTS, DEMO_DEFAULTS, PEOPLE_DEFAULTS } from '../../config.ts';
+import { DEFAULTS } from '../../config.ts';
 import { cacheEntries, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { chooseFace, Pipeline } from '../../pipeline/pipeline.ts';
 import { modelPath } from '../../runtime/index.ts';
+import { fileExplainer } from '../screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../screen/screener.ts';
+import { esc, writeReport } from '../../report/index.ts';
 import { csvCell, runStudy, type StudyResult } from '../study/study.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../../random.ts';
@@ -54,8 +55,8 @@ export interface DemoScreening {
   file: string;
 }
 
-/** What the explain stage did. */
-export type DemoExplain = { status: 'done' } | { status: 'absent'; note: string } | { status: 'failed'; error: { code: string; message: string } };
+/** Whether the held-out people's heatmaps were made. */
+export type DemoExplain = { status: 'done' } | { status: 'failed'; error: { code: string; message: string } };
 
 /** What {@link runDemo} did and found; also written as `demo.json`. */
 export interface DemoResult {
@@ -150,19 +151,6 @@ function chooseHeldOut(truth: Truth, seed: number): [string | undefined, string 
   return [rank(SYNTH_LABELS.affected), rank(SYNTH_LABELS.control)];
 }
 
-/** The explain stage's entry point when `src/workflows/screen/explainer.ts` exists (it is optional at run time). */
-interface ExplainModule {
-  fileExplainer(screener: Screener, dir: string): Promise<PhotoExplainer>;
-}
-
-async function loadExplainModule(): Promise<ExplainModule | { note: string }> {
-  const url = new URL('../screen/explainer.ts', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) {
-    return { note: 'explanations (Grad-CAM heatmaps) are not available in this build: src/workflows/screen/explainer.ts is not installed' };
-  }
-  return (await import(url.href)) as ExplainModule;
-}
-
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 
 /** A screened person's heatmap regions: each region's share averaged over the photos that have regions, largest first. */
@@ -181,7 +169,6 @@ async function dataUrl(file: string, width: number): Promise<string> {
 
 /** The report's demo section: what was planted, and the held-out screenings (with heatmaps when made). */
 async function demoSection(res: Omit<DemoResult, 'seconds'>, truth: Truth, synthDir: string): Promise<{ id: string; title: string; html: string }> {
-  const { esc } = await import('../../report/index.ts');
   const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);
   const rows = await Promise.all(res.screenings.map(async (s) => {
     const heat = s.result.photos.find((p) => p.heatmap)?.heatmap;
@@ -192,7 +179,7 @@ async function demoSection(res: Omit<DemoResult, 'seconds'>, truth: Truth, synth
       `<td><img alt="${esc(s.subject)}" src="${await dataUrl(shown, 200)}"></td></tr>`;
   }));
   const preview = res.synth.preview ? `<p>The planted warp (before / as planted / at strength 1), from <code>synth/preview.png</code>:</p><img alt="synth preview" style="max-width:100%" src="${await dataUrl(res.synth.preview, 600)}">` : '';
-  const explain = res.explain.status === 'done' ? '' : `<p>Heatmaps: ${esc(res.explain.status === 'absent' ? res.explain.note : `the explain stage failed: ${res.explain.error.code}: ${res.explain.error.message}`)}.</p>`;
+  const explain = res.explain.status === 'done' ? '' : `<p>Heatmaps: ${esc(`the explain stage failed: ${res.explain.error.code}: ${res.explain.error.message}`)}.</p>`;
   const html = `<p class="banner"><strong>SYNTHETIC demonstration.</strong> ${res.people} people (${esc(res.source)}); a 22q11.2DS-like warp (${esc(truth.options.regions.join(', '))}) was planted at strength ${res.options.strength} in ${res.synth.affected} of them (label <code>${esc(SYNTH_LABELS.affected)}</code>). Not a clinical model: it learned a planted geometric change, not the syndrome.</p>` +
     `<p>Two people were held out of the study and screened with its model:</p><table><tr><th>person</th><th>truth</th><th>screening result</th><th>top heatmap regions</th><th>photo</th></tr>${rows.join('')}</table>${explain}${preview}`;
   return { id: 'demo', title: 'Demo (synthetic)', html };
@@ -210,133 +197,215 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   return out.relocate(await out.run((work) => demoInto(work, out, opts, input)));
 }
 
-/** The demo itself, writing into `work` (the staging folder of `out`); paths it reports are relocated by the caller. */
-async function demoInto(work: string, out: StagedDir, opts: DemoOptions, input: SynthInput | undefined): Promise<DemoResult> {
-  const quick = Boolean(opts.quick);
-  const effort = quick ? DEMO_DEFAULTS.quick : DEMO_DEFAULTS.full;
-  const strength = opts.strength ?? DEMO_DEFAULTS.strength;
-  const seed = opts.seed ?? DEMO_DEFAULTS.seed;
-  const log = (t: string) => { if (!opts.quiet) opts.log.err(t); };
+/** The demo's settings: `opts` over `DEFAULTS.demo`. */
+interface DemoSettings {
+  quick: boolean;
+  effort: typeof DEFAULTS.demo.full;
+  strength: number;
+  seed: number;
+  log: (text: string) => void;
+}
+
+/** Seconds per step, each from the end of the one before. */
+function stepTimer() {
   const seconds: Record<string, number> = {};
   const t0 = performance.now();
   let lap = t0;
-  const done = (step: string) => { const now = performance.now(); seconds[step] = r3((now - lap) / 1000); lap = now; };
+  return {
+    seconds,
+    done(step: string) { const now = performance.now(); seconds[step] = r3((now - lap) / 1000); lap = now; },
+    total() { seconds.total = r3((performance.now() - t0) / 1000); },
+  };
+}
 
-  // 1. People and their photos.
-  const detector = await Pipeline.create({ detectOnly: true, ...(!input && { config: { detect: { minFaceSizePx: PEOPLE_DEFAULTS.detectMinFacePx } } }) });
-  let rows: SynthRow[];
-  let inputErrors: SynthInput['errors'] = [];
-  let source: string;
+/** The demo itself, writing into `work` (the staging folder of `out`); paths it reports are relocated by the caller. */
+async function demoInto(work: string, out: StagedDir, opts: DemoOptions, input: SynthInput | undefined): Promise<DemoResult> {
+  const quick = Boolean(opts.quick);
+  const s: DemoSettings = {
+    quick,
+    effort: quick ? DEFAULTS.demo.quick : DEFAULTS.demo.full,
+    strength: opts.strength ?? DEFAULTS.demo.strength,
+    seed: opts.seed ?? DEFAULTS.demo.seed,
+    log: (t) => { if (!opts.quiet) opts.log.err(t); },
+  };
+  const timer = stepTimer();
+  const planted = await plantInPeople(work, opts, input, s, timer);
+  const cohort = checkCohort(planted.synth.truth, planted.rows);
+  const heldOut = holdOut(planted.synth.truth, s.seed);
+  const study = await studyTheRest(work, out, planted, cohort.people.size, heldOut, opts, s);
+  timer.done('study');
+  const screened = await screenHeldOut(path.join(work, 'screen'), out, planted, heldOut, study.files.model, s.log);
+  timer.done('screen');
+  const result = demoResult({ work, opts, s, planted, cohort, heldOut, study, screened, seconds: timer.seconds });
+  await addDemoSection(study, result, planted, s);
+  timer.done('report');
+  timer.total();
+  await writeFile(path.join(work, MARKER), JSON.stringify(out.relocate(result), null, 1) + '\n');
+  return result;
+}
+
+/** The people's photos and the set synth planted in half of them. */
+interface Planted {
+  rows: SynthRow[];
+  source: string;
+  synthDir: string;
+  synth: Awaited<ReturnType<typeof synthesize>>;
+}
+
+/** Steps 1 and 2: the people and their photos (the user's, or made from the bundled ones), then the phenotype planted in half of them. */
+async function plantInPeople(work: string, opts: DemoOptions, input: SynthInput | undefined, s: DemoSettings, timer: ReturnType<typeof stepTimer>): Promise<Planted> {
+  const detector = await Pipeline.create({ detectOnly: true, ...(!input && { config: { detect: { minFaceSizePx: DEFAULTS.people.detectMinFacePx } } }) });
   const synthDir = path.join(work, 'synth');
-  let synthResult;
+  let people: { rows: SynthRow[]; inputErrors: SynthInput['errors']; source: string };
+  let synth: Planted['synth'];
   try {
-    if (input) {
-      rows = input.rows;
-      inputErrors = input.errors;
-      source = `photos from ${opts.photos}`;
-      log(`demo: ${new Set(rows.map((r) => r.subject)).size} people, ${rows.length} photos from ${opts.photos}${inputErrors.length ? ` (${inputErrors.length} refused, listed in synth/truth.json)` : ''}\n`);
-    } else {
-      log(`demo: finding faces in ${BUNDLED_PHOTOS.package}'s ${BUNDLED_PHOTOS.files.length} demo photos and making ${effort.photosPerPerson} photos of each person...\n`);
-      const built = await buildBundledPeople({ outDir: path.join(work, 'photos'), pipeline: detector, photosPerPerson: effort.photosPerPerson, seed });
-      rows = built.rows;
-      source = `faces from ${BUNDLED_PHOTOS.package}'s demo photos, ${effort.photosPerPerson} augmented photos each`;
-      log(`demo: ${built.people.length} people, ${rows.length} photos\n`);
-    }
-    done('photos');
-
-    // 2. Plant the phenotype in half the people.
-    log(`demo: planting a 22q11.2DS-like warp at strength ${strength} in half the people (synth)...\n`);
-    synthResult = await synthesize({
-      rows,
-      inputErrors,
+    people = input ? userPeople(input, opts.photos!, s.log) : await bundledPeople(work, detector, s);
+    timer.done('photos');
+    s.log(`demo: planting a 22q11.2DS-like warp at strength ${s.strength} in half the people (synth)...\n`);
+    synth = await synthesize({
+      rows: people.rows,
+      inputErrors: people.inputErrors,
       outDir: synthDir,
       regions: [...SYNTH_REGIONS],
-      strength,
-      fraction: DEMO_DEFAULTS.fraction,
-      seed,
+      strength: s.strength,
+      fraction: DEFAULTS.demo.fraction,
+      seed: s.seed,
       preview: true,
-      sourceName: source,
+      sourceName: people.source,
       detect: (p) => detector.detectFile(p),
       chooseFace,
     });
   } finally {
     await detector.close();
   }
-  done('synth');
-  const truth = synthResult.truth;
-  const people = new Set(truth.photos.map((p) => p.subject));
-  if (people.size < DEMO_DEFAULTS.minPeople) {
-    throw new PhenofaceError('E_INPUT', `Only ${people.size} people have a photo with a usable face (of ${new Set(rows.map((r) => r.subject)).size}); the demo needs at least ${DEMO_DEFAULTS.minPeople}. Should be a folder ROOT/<person>/<photo> (or a manifest path,subject) with more people.`);
-  }
-  const affected = Object.entries(truth.subjects).filter(([id, s]) => people.has(id) && s.label === SYNTH_LABELS.affected).length;
+  timer.done('synth');
+  return { rows: people.rows, source: people.source, synthDir, synth };
+}
 
-  // 3. Hold out one planted and one control person; study the rest.
+/** The user's photos (`--photos`), with the rows the input refused. */
+function userPeople(input: SynthInput, photos: string, log: (text: string) => void) {
+  const rows = input.rows;
+  const inputErrors = input.errors;
+  log(`demo: ${new Set(rows.map((r) => r.subject)).size} people, ${rows.length} photos from ${photos}${inputErrors.length ? ` (${inputErrors.length} refused, listed in synth/truth.json)` : ''}\n`);
+  return { rows, inputErrors, source: `photos from ${photos}` };
+}
+
+/** People made from the bundled photos: each face found, augmented into `photosPerPerson` photos under `work/photos`. */
+async function bundledPeople(work: string, detector: Pipeline, s: DemoSettings) {
+  const { effort, seed, log } = s;
+  log(`demo: finding faces in ${BUNDLED_PHOTOS.package}'s ${BUNDLED_PHOTOS.files.length} demo photos and making ${effort.photosPerPerson} photos of each person...\n`);
+  const built = await buildBundledPeople({ outDir: path.join(work, 'photos'), pipeline: detector, photosPerPerson: effort.photosPerPerson, seed });
+  log(`demo: ${built.people.length} people, ${built.rows.length} photos\n`);
+  const inputErrors: SynthInput['errors'] = [];
+  return { rows: built.rows, inputErrors, source: `faces from ${BUNDLED_PHOTOS.package}'s demo photos, ${effort.photosPerPerson} augmented photos each` };
+}
+
+/** The people with a usable photo and how many were planted; E_INPUT below `DEFAULTS.demo.minPeople`. */
+function checkCohort(truth: Truth, rows: SynthRow[]): { people: Set<string>; affected: number } {
+  const people = new Set(truth.photos.map((p) => p.subject));
+  if (people.size < DEFAULTS.demo.minPeople) {
+    throw new PhenofaceError('E_INPUT', `Only ${people.size} people have a photo with a usable face (of ${new Set(rows.map((r) => r.subject)).size}); the demo needs at least ${DEFAULTS.demo.minPeople}. Should be a folder ROOT/<person>/<photo> (or a manifest path,subject) with more people.`);
+  }
+  const affected = Object.entries(truth.subjects).filter(([id, t]) => people.has(id) && t.label === SYNTH_LABELS.affected).length;
+  return { people, affected };
+}
+
+/** Step 3a: one planted and one control person held out; E_INPUT when a class has no one to hold out. */
+function holdOut(truth: Truth, seed: number): string[] {
   const drawn = chooseHeldOut(truth, seed);
   if (drawn[0] === undefined || drawn[1] === undefined) {
     throw new PhenofaceError('E_INPUT', `After synth, the ${drawn[0] === undefined ? SYNTH_LABELS.affected : SYNTH_LABELS.control} class has no person with a usable photo. Should be photos of more people.`);
   }
-  const heldOut = [drawn[0], drawn[1]];
-  const studyManifest = path.join(synthDir, 'study-manifest.csv');
+  return [drawn[0], drawn[1]];
+}
+
+/** The study options the demo sets (also shown in the report). */
+function demoStudyOptions(s: DemoSettings) {
+  const { effort, seed } = s;
+  return { folds: effort.folds, repeats: effort.repeats, seed, bootstrap: effort.bootstrap, permutations: effort.permutations, synthetic: true };
+}
+
+/** Step 3b: a study of everyone but the held-out people, with its embedding cache in the output folder itself. */
+async function studyTheRest(work: string, out: StagedDir, planted: Planted, people: number, heldOut: string[], opts: DemoOptions, s: DemoSettings): Promise<StudyResult> {
+  const truth = planted.synth.truth;
+  const studyManifest = path.join(planted.synthDir, 'study-manifest.csv');
   const lines = ['path,subject,label,view', ...truth.photos.filter((p) => !heldOut.includes(p.subject)).map((p) => [p.path, p.subject, p.label, p.view].map(csvCell).join(','))];
   await writeFile(studyManifest, lines.join('\n') + '\n');
-  log(`demo: study of ${people.size - 2} people (${heldOut.join(' and ')} held out for screening), ${effort.folds}-fold x ${effort.repeats} subject-grouped CV...\n`);
-  const studyOpts = { folds: effort.folds, repeats: effort.repeats, seed, bootstrap: effort.bootstrap, permutations: effort.permutations, synthetic: true };
-  const study: StudyResult = await runStudy({
+  s.log(`demo: study of ${people - 2} people (${heldOut.join(' and ')} held out for screening), ${s.effort.folds}-fold x ${s.effort.repeats} subject-grouped CV...\n`);
+  return runStudy({
     source: studyManifest,
     out: path.join(work, 'study'),
     positive: SYNTH_LABELS.affected,
     cache: path.join(out.target, CACHE),
-    ...studyOpts,
+    ...demoStudyOptions(s),
     log: opts.log,
     quiet: opts.quiet,
   });
-  done('study');
+}
 
-  // 4. Screen the held-out people; explain when the explain stage is installed.
-  const screenDir = path.join(work, 'screen');
+/**
+ * Step 4: screens each held-out person with the study's model, writing `<person>.json` and its
+ * heatmaps into `screenDir`. A failed explainer leaves the rest of the screenings without heatmaps.
+ */
+async function screenHeldOut(screenDir: string, out: StagedDir, planted: Planted, heldOut: string[], model: string, log: (text: string) => void): Promise<{ screenings: DemoScreening[]; explain: DemoExplain }> {
+  const truth = planted.synth.truth;
   await mkdir(screenDir, { recursive: true });
-  const screener = await Screener.load(study.files.model);
+  const screener = await Screener.load(model);
   const screenings: DemoScreening[] = [];
-  const mod = await loadExplainModule().catch((err) => ({ error: toErrorRecord(err) }));
-  let explain: DemoExplain = 'fileExplainer' in mod ? { status: 'done' } : 'note' in mod ? { status: 'absent', note: mod.note } : { status: 'failed', error: mod.error };
-  if (explain.status !== 'done') log(`demo: ${explain.status === 'absent' ? explain.note : `explanations failed: ${explain.error.code}: ${explain.error.message}`}\n`);
+  let explain: DemoExplain = { status: 'done' };
   try {
     for (const subject of heldOut) {
       const photos = truth.photos.filter((p) => p.subject === subject);
       let explainer: PhotoExplainer | undefined;
-      if ('fileExplainer' in mod && explain.status === 'done') {
+      if (explain.status === 'done') {
         try {
-          explainer = await mod.fileExplainer(screener, path.join(screenDir, `${subject}-heatmaps`));
+          explainer = await fileExplainer(screener, path.join(screenDir, `${subject}-heatmaps`));
         } catch (err) {
           explain = { status: 'failed', error: toErrorRecord(err) };
           log(`demo: explanations failed: ${explain.error.code}: ${explain.error.message}\n`);
         }
       }
       log(`demo: screening ${subject} (${photos.length} photos)...\n`);
-      const result = await screener.screen(photos.map((p) => ({ name: path.join('synth', p.path), path: path.join(synthDir, p.path) })), { explain: explainer }).finally(() => explainer?.dispose?.());
+      const result = await screener.screen(photos.map((p) => ({ name: path.join('synth', p.path), path: path.join(planted.synthDir, p.path) })), { explain: explainer }).finally(() => explainer?.dispose?.());
       const file = path.join(screenDir, `${subject}.json`);
       await writeFile(file, JSON.stringify(out.relocate(result), null, 1) + '\n');
-      const s = truth.subjects[subject];
-      screenings.push({ subject, truthLabel: s.label, strength: r3(s.strength), result, file });
+      const t = truth.subjects[subject];
+      screenings.push({ subject, truthLabel: t.label, strength: r3(t.strength), result, file });
     }
   } finally {
     await screener.close();
   }
-  done('screen');
+  return { screenings, explain };
+}
 
+/** What demo.json records, from each step's outcome. */
+function demoResult(r: {
+  work: string;
+  opts: DemoOptions;
+  s: DemoSettings;
+  planted: Planted;
+  cohort: { people: Set<string>; affected: number };
+  heldOut: string[];
+  study: StudyResult;
+  screened: { screenings: DemoScreening[]; explain: DemoExplain };
+  seconds: Record<string, number>;
+}): DemoResult {
+  const { work, s, planted, cohort, study } = r;
+  const { effort } = s;
+  const { truth } = planted.synth;
   const m = study.result;
-  const result: DemoResult = {
+  return {
     contract: 1,
     generator: 'phenoface demo',
     synthetic: true,
     out: work,
-    source,
-    people: people.size,
+    source: planted.source,
+    people: cohort.people.size,
     photos: truth.photos.length,
     regions: [...truth.options.regions],
-    options: { strength, seed, quick, ...(!opts.photos && { photosPerPerson: effort.photosPerPerson }), folds: effort.folds, repeats: effort.repeats, bootstrap: effort.bootstrap, permutations: effort.permutations },
-    synth: { dir: synthDir, written: synthResult.written, skipped: synthResult.failed, affected, controls: people.size - affected, ...(synthResult.previewPath && { preview: synthResult.previewPath }) },
-    heldOut,
+    options: { strength: s.strength, seed: s.seed, quick: s.quick, ...(!r.opts.photos && { photosPerPerson: effort.photosPerPerson }), folds: effort.folds, repeats: effort.repeats, bootstrap: effort.bootstrap, permutations: effort.permutations },
+    synth: { dir: planted.synthDir, written: planted.synth.written, skipped: planted.synth.failed, affected: cohort.affected, controls: cohort.people.size - cohort.affected, ...(planted.synth.previewPath && { preview: planted.synth.previewPath }) },
+    heldOut: r.heldOut,
     study: {
       dir: path.join(work, 'study'),
       report: study.files.report,
@@ -351,22 +420,19 @@ async function demoInto(work: string, out: StagedDir, opts: DemoOptions, input: 
       leakageWarnings: study.leakage.warnings.length,
     },
     signal: judgeSignal(m.subject.auc, m.permutation?.p ?? null),
-    screenings,
-    explain,
-    seconds,
+    screenings: r.screened.screenings,
+    explain: r.screened.explain,
+    seconds: r.seconds,
   };
+}
 
-  // 5. The report gets a demo section (planted truth, held-out screenings, heatmaps).
-  const { writeReport } = await import('../../report/index.ts');
+/** Step 5: the study's report again, with the demo section (planted truth, held-out screenings, heatmaps). */
+async function addDemoSection(study: StudyResult, result: DemoResult, planted: Planted, s: DemoSettings): Promise<void> {
   await writeReport(study.files.report, {
     dataset: study.dataset, photos: study.photos, used: study.used, leakage: study.leakage, result: study.result, metrics: study.metrics, bundle: study.bundle,
-    options: studyOpts,
-    sections: [await demoSection(result, truth, synthDir)],
+    options: demoStudyOptions(s),
+    sections: [await demoSection(result, planted.synth.truth, planted.synthDir)],
   });
-  done('report');
-  seconds.total = r3((performance.now() - t0) / 1000);
-  await writeFile(path.join(work, MARKER), JSON.stringify(out.relocate(result), null, 1) + '\n');
-  return result;
 }
 
 /** Reads an earlier demo's `demo.json` (for tools and tests). */

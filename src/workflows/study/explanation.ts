@@ -1,5 +1,5 @@
 /**
- * The study-level explanation analysis (issue 4), run by `phenoface study` on a bounded sample of
+ * The study-level explanation analysis, run by `phenoface study` on a bounded sample of
  * photos: a heat map of the final model on each (contrastive HiResCAM on the 14x14 block; see
  * {@link StudyCam}), the facial regions' shares with subject-bootstrap intervals (positives vs
  * controls), the mean heat map of correctly classified positive subjects in template space, the
@@ -22,7 +22,7 @@ import { Pipeline } from '../../pipeline/pipeline.ts';
 import { alignFace } from '../../align/index.ts';
 import { decodeImage } from '../../image/index.ts';
 import type { Landmarks5, RgbImage, View } from '../../types.ts';
-import { EXPLAIN_DEFAULTS } from '../../config.ts';
+import { DEFAULTS } from '../../config.ts';
 import { classifierScorer, Explainer, type FaceExplanation, type FaceForward, type FineForward, type Scorer } from '../../explain/explainer.ts';
 import { spearman, unitEmbedding, type CamWeighting } from '../../explain/gradcam.ts';
 import { headEmbedding } from '../../explain/head-gradient.ts';
@@ -45,7 +45,7 @@ export interface StudyPhoto {
   landmarks5?: Landmarks5;
 }
 
-/** Options of {@link explainStudy} (defaults in `EXPLAIN_DEFAULTS.study`). */
+/** Options of {@link explainStudy} (defaults in `DEFAULTS.explain.study`). */
 export interface StudyExplanationOptions {
   maxPhotos: number;
   occlusionMapPhotos: number;
@@ -180,14 +180,14 @@ export interface StudyExplanation {
 }
 
 const options = (o: Partial<StudyExplanationOptions> = {}): StudyExplanationOptions => ({
-  maxPhotos: o.maxPhotos ?? EXPLAIN_DEFAULTS.study.maxPhotos,
-  maxPhotosPerSubject: o.maxPhotosPerSubject ?? EXPLAIN_DEFAULTS.study.maxPhotosPerSubject,
-  occlusionMapPhotos: o.occlusionMapPhotos ?? EXPLAIN_DEFAULTS.study.occlusionMapPhotos,
-  fineCamPhotos: o.fineCamPhotos ?? EXPLAIN_DEFAULTS.study.fineCamPhotos,
-  bootstrap: o.bootstrap ?? EXPLAIN_DEFAULTS.study.bootstrap,
-  seed: o.seed ?? EXPLAIN_DEFAULTS.study.seed,
-  sanityMaxSpearman: o.sanityMaxSpearman ?? EXPLAIN_DEFAULTS.study.sanityMaxSpearman,
-  outsideFaceDensityWarn: o.outsideFaceDensityWarn ?? EXPLAIN_DEFAULTS.study.outsideFaceDensityWarn,
+  maxPhotos: o.maxPhotos ?? DEFAULTS.explain.study.maxPhotos,
+  maxPhotosPerSubject: o.maxPhotosPerSubject ?? DEFAULTS.explain.study.maxPhotosPerSubject,
+  occlusionMapPhotos: o.occlusionMapPhotos ?? DEFAULTS.explain.study.occlusionMapPhotos,
+  fineCamPhotos: o.fineCamPhotos ?? DEFAULTS.explain.study.fineCamPhotos,
+  bootstrap: o.bootstrap ?? DEFAULTS.explain.study.bootstrap,
+  seed: o.seed ?? DEFAULTS.explain.study.seed,
+  sanityMaxSpearman: o.sanityMaxSpearman ?? DEFAULTS.explain.study.sanityMaxSpearman,
+  outsideFaceDensityWarn: o.outsideFaceDensityWarn ?? DEFAULTS.explain.study.outsideFaceDensityWarn,
 });
 
 /**
@@ -275,141 +275,220 @@ async function alignedFaceOf(pipeline: Pipeline, photo: StudyPhoto): Promise<Rgb
 /** Runs the analysis (see module doc). Photos whose face cannot be found again are listed, not fatal. */
 export async function explainStudy(input: StudyExplanationInput): Promise<{ result: StudyExplanation; meanHeatmapPng: string | null; reference?: ExplainReference }> {
   const o = options(input.options);
-  const log = input.log ?? (() => {});
   const verdicts = oofCorrectness(input.predictions, input.folds);
   const sample = samplePhotos(input.photos, o.maxPhotos, o.maxPhotosPerSubject, o.seed);
-  const pipeline = await Pipeline.create({ backbone: input.backbone });
-  const records: PhotoRecord[] = [];
-  const failed: StudyExplanation['sample']['failed'] = [];
-  const heatPerSubject = new Map<string, { heat: Float64Array; face: Float64Array; n: number }>();
-  let reference: ExplainReference | undefined;
-  let cam: StudyCam = 'gradcam';
-  let explainer: Explainer;
-  try {
-    explainer = Explainer.create(pipeline.backbone!);
-    // The finer layer carries the study's map; backbones without one fall back to 7x7 Grad-CAM.
-    if (EXPLAIN_DEFAULTS.fineLayer[input.backbone]) await explainer.loadFineLayer();
-  } catch (err) {
-    await pipeline.close();
-    throw err;
-  }
+  const { pipeline, explainer } = await openExplainer(input.backbone);
   const size = explainer.masks.size;
   const outsideArea = explainer.masks.areas[REGION_NAMES.indexOf('outside-face')] / (size * size);
+  const failed: StudyExplanation['sample']['failed'] = [];
+  let explained: { records: PhotoRecord[]; heatPerSubject: Map<string, SubjectHeat> };
+  let maps: { cam: StudyCam; reference?: ExplainReference };
   try {
-    const real = classifierScorer(input.model, 'final model');
-    const shuffled = input.shuffled ? classifierScorer(input.shuffled, 'shuffled-label model') : undefined;
-    const randomCls = randomScorer(explainer.head.head.dim, o.seed);
-    const randomHead = randomisedHead(explainer.head.head, o.seed);
-    const started = performance.now();
-    let mapsMade = 0;
-    let fineMade = 0;
-    // Aligned once: the contrastive HiResCAM's reference (the controls' mean 14x14 map) is needed
-    // before the first positive is explained.
-    const aligned: (RgbImage | undefined)[] = [];
-    for (const photo of sample) {
-      try {
-        aligned.push(await alignedFaceOf(pipeline, photo));
-      } catch (err) {
-        failed.push({ path: photo.path, error: toErrorRecord(err) });
-        aligned.push(undefined);
-      }
-    }
-    const controlFaces = aligned.filter((f, i): f is RgbImage => f !== undefined && sample[i].y === 0);
-    const mean = explainer.hasFineLayer && controlFaces.length > 0 ? await explainer.meanFineMap(controlFaces) : undefined;
-    if (mean) reference = { backbone: input.backbone, layer: EXPLAIN_DEFAULTS.fineLayer[input.backbone], dims: [mean.c, mean.h, mean.w], faces: controlFaces.length, data: mean.data };
-    // The map every photo gets (see StudyExplanation.cam), and how it is made for any scorer.
-    const ref = mean?.data;
-    cam = !explainer.hasFineLayer ? 'gradcam' : ref ? 'contrastive' : 'hirescam';
-    const mapOf = async (fwd: FaceForward, scorer: Scorer, head?: ReturnType<typeof randomisedHead>, gradient?: Float32Array): Promise<FaceExplanation> => {
-      if (cam === 'gradcam') return explainer.explainForward(fwd, scorer, head);
-      const ff = fwd as FineForward;
-      return explainer.explainFine(ff, scorer, 'hirescam', ref, gradient ?? (await explainer.fineGradient(ff, scorer, head)));
-    };
-    const regionsOf = (m: FaceExplanation, ms?: FaceExplanation): MapRegions => ({ shares: byRegion((_, k) => m.regions[k].share), top: topOf(m), ...(ms ? { shuffledTop: topOf(ms) } : {}) });
-    for (const [i, photo] of sample.entries()) {
-      const face = aligned[i];
-      if (!face) continue;
-      const fwd: FaceForward = explainer.hasFineLayer ? await explainer.forwardFine(face) : (await explainer.forward([face]))[0];
-      // One gradient per model serves every weighting of the finer layer.
-      const g = explainer.hasFineLayer ? await explainer.fineGradient(fwd as FineForward, real) : undefined;
-      const gs = explainer.hasFineLayer && shuffled ? await explainer.fineGradient(fwd as FineForward, shuffled) : undefined;
-      const e = await mapOf(fwd, real, undefined, g);
-      const sanity: [string, FaceExplanation][] = [
-        ['randomised classifier', await mapOf(fwd, randomCls)],
-        ['randomised head + classifier', await mapOf({ ...fwd, ...throughHead(fwd, randomHead) }, randomCls, randomHead)],
-      ];
-      const es = shuffled && (await mapOf(fwd, shuffled, undefined, gs));
-      if (es) sanity.push(['shuffled labels', es]);
-      const [occ] = await explainer.occlusion(face, fwd, [real]);
-      const shares = e.regions.map((r) => r.share);
-      const subjectCorrect = verdicts.subject.get(photo.subject) ?? null;
-      records.push({
-        path: photo.path,
-        subject: photo.subject,
-        label: photo.y ? input.positive : input.negative,
-        view: photo.view ?? null,
-        correct: verdicts.photo.get(photo.path) ?? null,
-        subjectCorrect,
-        score: e.score,
-        top: topOf(e),
-        shares: byRegion((_, k) => shares[k]),
-        outsideEnergy: e.regions[REGION_NAMES.indexOf('outside-face')].energy,
-        occlusion: byRegion((_, k) => occ.dropPerArea[k]),
-        occlusionAgreement: spearman(occ.dropPerArea, shares),
-        sanity: Object.fromEntries(sanity.map(([name, x]) => [name, spearman(e.cam.signed, x.cam.signed)])),
-        regionSanity: Object.fromEntries(sanity.map(([name, x]) => [name, spearman(shares, x.regions.map((r) => r.share))])),
-        ...(es ? { shuffledTop: topOf(es) } : {}),
-      });
-      const rec = records[records.length - 1];
-      if (photo.y === 1 && rec.correct) {
-        // The other maps, for comparison: the paper's 7x7 Grad-CAM for every correctly classified
-        // positive, the finer ones for the first `fineCamPhotos`, occlusion maps for `occlusionMapPhotos`.
-        rec.gradcam = cam === 'gradcam' ? regionsOf(e, es) : regionsOf(explainer.explainForward(fwd, real), shuffled && explainer.explainForward(fwd, shuffled));
-        if (mapsMade < o.occlusionMapPhotos) {
-          mapsMade++;
-          const [m, ms] = await explainer.occlusionMap(face, shuffled ? [real, shuffled] : [real]);
-          rec.occlusionMap = regionsOf(m, ms);
-        }
-        if (g && fineMade < o.fineCamPhotos) {
-          fineMade++;
-          const ff = fwd as FineForward;
-          const both = async (weighting: CamWeighting) =>
-            regionsOf(await explainer.explainFine(ff, real, weighting, undefined, g), shuffled && gs && (await explainer.explainFine(ff, shuffled, weighting, undefined, gs)));
-          rec.fineCam = await both('gradcam');
-          rec.fineHiRes = await both('hirescam');
-        }
-      }
-      if (photo.y === 1 && subjectCorrect) {
-        const acc = heatPerSubject.get(photo.subject) ?? { heat: new Float64Array(size * size), face: new Float64Array(size * size * 3), n: 0 };
-        const total = e.heat.reduce((a, b) => a + b, 0);
-        if (total > 0) for (let k = 0; k < e.heat.length; k++) acc.heat[k] += e.heat[k] / total;
-        for (let k = 0; k < face.data.length; k++) acc.face[k] += face.data[k];
-        acc.n++;
-        heatPerSubject.set(photo.subject, acc);
-      }
-      if ((i + 1) % 25 === 0) log(`explain: ${i + 1}/${sample.length} photos (${((performance.now() - started) / (i + 1)).toFixed(0)} ms each)\n`);
-    }
+    const aligned = await alignSample(pipeline, sample, failed);
+    maps = await chooseStudyMap(explainer, input.backbone, sample, aligned);
+    const context = photoContext(input, o, explainer, maps.cam, maps.reference?.data, verdicts);
+    explained = await explainSample(context, sample, aligned, input.log ?? (() => {}));
   } finally {
     await explainer.dispose();
     await pipeline.close();
   }
+  const { records, heatPerSubject } = explained;
+  return {
+    result: summarisePhotoRecords(records, failed, input, o, heatPerSubject.size, outsideArea, maps.cam),
+    meanHeatmapPng: await meanHeatmapPng(heatPerSubject, size),
+    ...(maps.reference ? { reference: maps.reference } : {}),
+  };
+}
 
-  // Mean heat map of correctly classified positive subjects: each subject's photos averaged (maps
-  // normalised to unit energy first), then subjects averaged, over their mean aligned face.
+/** One subject's summed unit-energy heat maps and aligned faces, over `n` photos. */
+interface SubjectHeat {
+  heat: Float64Array;
+  face: Float64Array;
+  n: number;
+}
+
+/** The pipeline that finds the faces again and the explainer of its backbone (with the finer layer, when the backbone has one). */
+async function openExplainer(backbone: string): Promise<{ pipeline: Pipeline; explainer: Explainer }> {
+  const pipeline = await Pipeline.create({ backbone });
+  try {
+    const explainer = Explainer.create(pipeline.backbone!);
+    // The finer layer carries the study's map; backbones without one fall back to 7x7 Grad-CAM.
+    if (DEFAULTS.explain.fineLayer[backbone]) await explainer.loadFineLayer();
+    return { pipeline, explainer };
+  } catch (err) {
+    await pipeline.close();
+    throw err;
+  }
+}
+
+/** Each sampled photo's aligned face, or undefined with the photo listed in `failed`. */
+async function alignSample(pipeline: Pipeline, sample: readonly StudyPhoto[], failed: StudyExplanation['sample']['failed']): Promise<(RgbImage | undefined)[]> {
+  const aligned: (RgbImage | undefined)[] = [];
+  for (const photo of sample) {
+    try {
+      aligned.push(await alignedFaceOf(pipeline, photo));
+    } catch (err) {
+      failed.push({ path: photo.path, error: toErrorRecord(err) });
+      aligned.push(undefined);
+    }
+  }
+  return aligned;
+}
+
+/**
+ * The map every photo gets (see {@link StudyExplanation.cam}): contrastive HiResCAM against the
+ * controls' mean 14x14 map, needed before the first positive is explained; plain HiResCAM without
+ * controls; 7x7 Grad-CAM without a finer layer.
+ */
+async function chooseStudyMap(explainer: Explainer, backbone: string, sample: readonly StudyPhoto[], aligned: readonly (RgbImage | undefined)[]): Promise<{ cam: StudyCam; reference?: ExplainReference }> {
+  if (!explainer.hasFineLayer) return { cam: 'gradcam' };
+  const controlFaces = aligned.filter((f, i): f is RgbImage => f !== undefined && sample[i].y === 0);
+  if (controlFaces.length === 0) return { cam: 'hirescam' };
+  const mean = await explainer.meanFineMap(controlFaces);
+  return { cam: 'contrastive', reference: { backbone, layer: DEFAULTS.explain.fineLayer[backbone], dims: [mean.c, mean.h, mean.w], faces: controlFaces.length, data: mean.data } };
+}
+
+/** What explaining one photo needs: the explainer, the map, the scorers and the out-of-fold verdicts. */
+interface PhotoContext {
+  input: StudyExplanationInput;
+  o: StudyExplanationOptions;
+  explainer: Explainer;
+  cam: StudyCam;
+  reference?: Float32Array;
+  verdicts: ReturnType<typeof oofCorrectness>;
+  real: Scorer;
+  shuffled?: Scorer;
+  randomClassifier: Scorer;
+  randomHead: ReturnType<typeof randomisedHead>;
+  /** Comparison maps made so far (they are bounded by `occlusionMapPhotos` and `fineCamPhotos`). */
+  made: { occlusionMaps: number; fineCams: number };
+}
+
+/** The context of every photo's explanation: the final model's scorer and the sanity checks' models. */
+function photoContext(input: StudyExplanationInput, o: StudyExplanationOptions, explainer: Explainer, cam: StudyCam, reference: Float32Array | undefined, verdicts: PhotoContext['verdicts']): PhotoContext {
+  return {
+    input, o, explainer, cam, reference, verdicts,
+    real: classifierScorer(input.model, 'final model'),
+    ...(input.shuffled ? { shuffled: classifierScorer(input.shuffled, 'shuffled-label model') } : {}),
+    randomClassifier: randomScorer(explainer.head.head.dim, o.seed),
+    randomHead: randomisedHead(explainer.head.head, o.seed),
+    made: { occlusionMaps: 0, fineCams: 0 },
+  };
+}
+
+/** Explains each aligned photo of the sample, adding correctly classified positive subjects' heat to their mean. */
+async function explainSample(c: PhotoContext, sample: readonly StudyPhoto[], aligned: readonly (RgbImage | undefined)[], log: (text: string) => void) {
+  const records: PhotoRecord[] = [];
+  const heatPerSubject = new Map<string, SubjectHeat>();
+  const started = performance.now();
+  for (const [i, photo] of sample.entries()) {
+    const face = aligned[i];
+    if (!face) continue;
+    const { record, map } = await explainPhoto(c, photo, face);
+    records.push(record);
+    if (photo.y === 1 && record.subjectCorrect) addSubjectHeat(heatPerSubject, photo.subject, map, face, c.explainer.masks.size);
+    if ((i + 1) % 25 === 0) log(`explain: ${i + 1}/${sample.length} photos (${((performance.now() - started) / (i + 1)).toFixed(0)} ms each)\n`);
+  }
+  return { records, heatPerSubject };
+}
+
+/** The study's map of `fwd` for any scorer (through a randomised head, when given); `gradient` spares recomputing the finer layer's. */
+async function mapOf(c: PhotoContext, fwd: FaceForward, scorer: Scorer, head?: ReturnType<typeof randomisedHead>, gradient?: Float32Array): Promise<FaceExplanation> {
+  if (c.cam === 'gradcam') return c.explainer.explainForward(fwd, scorer, head);
+  const ff = fwd as FineForward;
+  return c.explainer.explainFine(ff, scorer, 'hirescam', c.reference, gradient ?? (await c.explainer.fineGradient(ff, scorer, head)));
+}
+
+/** A map's region shares and top region, with the shuffled-label model's top region when given. */
+const regionsOf = (m: FaceExplanation, ms?: FaceExplanation): MapRegions => ({ shares: byRegion((_, k) => m.regions[k].share), top: topOf(m), ...(ms ? { shuffledTop: topOf(ms) } : {}) });
+
+/** One photo's record: its map, region shares, occlusion test and sanity checks (and comparison maps for a correct positive). */
+async function explainPhoto(c: PhotoContext, photo: StudyPhoto, face: RgbImage): Promise<{ record: PhotoRecord; map: FaceExplanation }> {
+  const { explainer, real, shuffled, randomClassifier, randomHead, input } = c;
+  const fwd: FaceForward = explainer.hasFineLayer ? await explainer.forwardFine(face) : (await explainer.forward([face]))[0];
+  // One gradient per model serves every weighting of the finer layer.
+  const g = explainer.hasFineLayer ? await explainer.fineGradient(fwd as FineForward, real) : undefined;
+  const gs = explainer.hasFineLayer && shuffled ? await explainer.fineGradient(fwd as FineForward, shuffled) : undefined;
+  const e = await mapOf(c, fwd, real, undefined, g);
+  const sanity: [string, FaceExplanation][] = [
+    ['randomised classifier', await mapOf(c, fwd, randomClassifier)],
+    ['randomised head + classifier', await mapOf(c, { ...fwd, ...throughHead(fwd, randomHead) }, randomClassifier, randomHead)],
+  ];
+  const es = shuffled && (await mapOf(c, fwd, shuffled, undefined, gs));
+  if (es) sanity.push(['shuffled labels', es]);
+  const [occ] = await explainer.occlusion(face, fwd, [real]);
+  const shares = e.regions.map((r) => r.share);
+  const record: PhotoRecord = {
+    path: photo.path,
+    subject: photo.subject,
+    label: photo.y ? input.positive : input.negative,
+    view: photo.view ?? null,
+    correct: c.verdicts.photo.get(photo.path) ?? null,
+    subjectCorrect: c.verdicts.subject.get(photo.subject) ?? null,
+    score: e.score,
+    top: topOf(e),
+    shares: byRegion((_, k) => shares[k]),
+    outsideEnergy: e.regions[REGION_NAMES.indexOf('outside-face')].energy,
+    occlusion: byRegion((_, k) => occ.dropPerArea[k]),
+    occlusionAgreement: spearman(occ.dropPerArea, shares),
+    sanity: Object.fromEntries(sanity.map(([name, x]) => [name, spearman(e.cam.signed, x.cam.signed)])),
+    regionSanity: Object.fromEntries(sanity.map(([name, x]) => [name, spearman(shares, x.regions.map((r) => r.share))])),
+    ...(es ? { shuffledTop: topOf(es) } : {}),
+  };
+  if (photo.y === 1 && record.correct) await addComparisonMaps(c, record, { fwd, face, e, es, g, gs });
+  return { record, map: e };
+}
+
+/**
+ * The other maps of a correctly classified positive, for comparison: the paper's 7x7 Grad-CAM for
+ * every one, the finer ones for the first `fineCamPhotos`, occlusion maps for `occlusionMapPhotos`.
+ */
+async function addComparisonMaps(
+  c: PhotoContext,
+  rec: PhotoRecord,
+  m: { fwd: FaceForward; face: RgbImage; e: FaceExplanation; es?: FaceExplanation; g?: Float32Array; gs?: Float32Array },
+): Promise<void> {
+  const { explainer, real, shuffled, o } = c;
+  rec.gradcam = c.cam === 'gradcam' ? regionsOf(m.e, m.es) : regionsOf(explainer.explainForward(m.fwd, real), shuffled && explainer.explainForward(m.fwd, shuffled));
+  if (c.made.occlusionMaps < o.occlusionMapPhotos) {
+    c.made.occlusionMaps++;
+    const [om, oms] = await explainer.occlusionMap(m.face, shuffled ? [real, shuffled] : [real]);
+    rec.occlusionMap = regionsOf(om, oms);
+  }
+  const { g, gs } = m;
+  if (g && c.made.fineCams < o.fineCamPhotos) {
+    c.made.fineCams++;
+    const ff = m.fwd as FineForward;
+    const both = async (weighting: CamWeighting) =>
+      regionsOf(await explainer.explainFine(ff, real, weighting, undefined, g), shuffled && gs && (await explainer.explainFine(ff, shuffled, weighting, undefined, gs)));
+    rec.fineCam = await both('gradcam');
+    rec.fineHiRes = await both('hirescam');
+  }
+}
+
+/** Adds a photo's heat map (normalised to unit energy) and aligned face to its subject's sums. */
+function addSubjectHeat(heatPerSubject: Map<string, SubjectHeat>, subject: string, e: FaceExplanation, face: RgbImage, size: number): void {
+  const acc = heatPerSubject.get(subject) ?? { heat: new Float64Array(size * size), face: new Float64Array(size * size * 3), n: 0 };
+  const total = e.heat.reduce((a, b) => a + b, 0);
+  if (total > 0) for (let k = 0; k < e.heat.length; k++) acc.heat[k] += e.heat[k] / total;
+  for (let k = 0; k < face.data.length; k++) acc.face[k] += face.data[k];
+  acc.n++;
+  heatPerSubject.set(subject, acc);
+}
+
+/**
+ * Mean heat map of correctly classified positive subjects as a PNG data URL: each subject's photos
+ * averaged, then subjects averaged, over their mean aligned face; null without such subjects.
+ */
+async function meanHeatmapPng(heatPerSubject: Map<string, SubjectHeat>, size: number): Promise<string | null> {
+  if (!heatPerSubject.size) return null;
   const meanHeat = new Float64Array(size * size);
   const meanFace = new Float64Array(size * size * 3);
   for (const acc of heatPerSubject.values()) {
     for (let k = 0; k < meanHeat.length; k++) meanHeat[k] += acc.heat[k] / acc.n / heatPerSubject.size;
     for (let k = 0; k < meanFace.length; k++) meanFace[k] += acc.face[k] / acc.n / heatPerSubject.size;
   }
-  const meanHeatmapPng = heatPerSubject.size
-    ? await pngDataUrl(alignedOverlay({ width: size, height: size, data: Uint8Array.from(meanFace, Math.round) }, meanHeat))
-    : null;
-  return {
-    result: summarisePhotoRecords(records, failed, input, o, heatPerSubject.size, outsideArea, cam),
-    meanHeatmapPng,
-    ...(reference ? { reference } : {}),
-  };
+  return pngDataUrl(alignedOverlay({ width: size, height: size, data: Uint8Array.from(meanFace, Math.round) }, meanHeat));
 }
 
 /** The aggregate numbers of {@link StudyExplanation} from the per-photo records. */

@@ -13,12 +13,15 @@ import { createClassifier } from '../../classify/index.ts';
 import { DEFAULTS } from '../../config.ts';
 import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from '../../data/index.ts';
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
-import { crossValidate, trainFinal, type CrossValidationResult, type LevelMetrics, type GroupMetrics } from '../../evaluate/crossval.ts';
+import { crossValidate, trainFinal, type CrossValidationResult, type FinalModel, type GroupMetrics, type LevelMetrics, type StudyData } from '../../evaluate/crossval.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { deriveSeed, mulberry32 } from '../../random.ts';
 import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
-import { EXPLAIN_DEFAULTS } from '../../config.ts';
-import type { StudyExplanationOptions, StudyExplanation } from './explanation.ts';
+import type { Classifier } from '../../classify/types.ts';
+import { saveReference } from '../../explain/reference.ts';
+import { explanationSection } from '../../report/explanation.ts';
+import { esc, writeReport } from '../../report/index.ts';
+import { explainStudy, type StudyExplanation, type StudyExplanationOptions } from './explanation.ts';
 import { PIPELINE_VERSION } from '../../pipeline/pipeline.ts';
 import { PHOTOS_PER_WORKER, PipelinePool, poolWorkers } from '../../pipeline/pool.ts';
 import { loadManifest } from '../../runtime/index.ts';
@@ -51,7 +54,7 @@ export interface StudyOptions {
   synthetic?: boolean;
   /**
    * The explanation analysis (Grad-CAM, regions, occlusion, sanity checks) for the report's
-   * explanation section and `explanation.json`: options over `EXPLAIN_DEFAULTS.study`, or false to
+   * explanation section and `explanation.json`: options over `DEFAULTS.explain.study`, or false to
    * skip it (as `maxPhotos: 0` does).
    */
   explain?: Partial<StudyExplanationOptions> | false;
@@ -147,14 +150,52 @@ async function openCache(file: string): Promise<EmbeddingCache> {
   }
 }
 
+/** Writes a study message to stderr unless quiet. */
+type Log = (text: string) => void;
+
+/** A report section, already escaped. */
+type Section = { id: string; title: string; html: string };
+
+/** The study's rows for cross-validation: the usable photos' embeddings, labels and groups. */
+type StudyRows = StudyData & { y: number[]; subjects: string[] };
+
 /** The study itself, writing its files into `work` (the staging folder of `opts.out`). */
 async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts: StudyOptions): Promise<StudyResult> {
-  const log = (t: string) => { if (!opts.quiet) opts.log.err(t); };
-  const s = dataset.summary;
-  log(`study: ${s.total.subjects} subjects, ${s.total.photos} photos (${Object.entries(s.byClass).map(([k, c]) => `${k}: ${c.subjects} subjects/${c.photos} photos`).join(', ')})\n`);
+  const log: Log = (t) => { if (!opts.quiet) opts.log.err(t); };
+  logDataset(dataset, log);
+  const backbone = opts.backbone ?? DEFAULTS.embed.backbone;
+  const embedded = await embedPhotos(dataset, cacheFile, backbone, opts, log);
+  const photos = embedded.results;
+  const used = usablePhotos(photos, opts, log);
+  const leakage = checkStudyLeakage(used, log);
+  requireBothClasses(used, dataset);
+  const rows = studyRows(used);
+  const classifier = createClassifier(opts.classifier ?? 'logistic');
+  const result = await crossValidateStudy(rows, classifier, opts, log);
+  const final = trainFinal({ X: rows.X, y: rows.y, subjects: rows.subjects, classifier, seed: opts.seed });
+  const files = studyFiles(work);
+  await writePredictions(files.predictions, result, dataset);
+  const dataHash = await datasetHash(dataset, embedded.contentHashes);
+  const metrics = studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash });
+  await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
+  const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic });
+  const explained = await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
+  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: opts, sections: explained.sections });
+  return { dataset, photos, used, leakage, result, metrics, bundle, files, ...(explained.explanation ? { explanation: explained.explanation } : {}) };
+}
 
-  const backboneName = opts.backbone ?? DEFAULTS.embed.backbone;
-  // One pipeline per core in worker threads, started at the first photo the cache lacks.
+/** Logs the data set's subjects and photos per class. */
+function logDataset(dataset: Dataset, log: Log): void {
+  const s = dataset.summary;
+  const byClass = Object.entries(s.byClass).map(([k, c]) => `${k}: ${c.subjects} subjects/${c.photos} photos`).join(', ');
+  log(`study: ${s.total.subjects} subjects, ${s.total.photos} photos (${byClass})\n`);
+}
+
+/**
+ * Embeds every photo through the cache, with one pipeline per core in worker threads started at the
+ * first photo the cache lacks. Workers that could not start (e.g. E_MODEL) fail the study, not each photo.
+ */
+async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string, opts: StudyOptions, log: Log) {
   let pool: Promise<PipelinePool> | undefined;
   const workers = poolWorkers(DEFAULTS);
   const cache = await openCache(cacheFile);
@@ -164,10 +205,10 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
     embedded = await embedDataset(dataset, {
       cache,
       pipelineVersion: PIPELINE_VERSION,
-      backbone: backboneName,
+      backbone,
       concurrency: PHOTOS_PER_WORKER * workers,
       embedOne: async (abs) => {
-        pool ??= PipelinePool.create({ backbone: backboneName, workers });
+        pool ??= PipelinePool.create({ backbone, workers });
         const r = await (await pool).embedFile(abs);
         return { face: r.face, embedding: r.embedding.vector };
       },
@@ -178,24 +219,37 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
     cache.close();
     await (await pool?.catch(() => undefined))?.close();
   }
-  // Workers that could not start (e.g. E_MODEL) fail the study, not each photo.
   const poolError: unknown = pool ? await pool.then(() => undefined, (e: unknown) => e) : undefined;
   if (poolError) throw poolError;
-  const photos = embedded.results;
+  return embedded;
+}
+
+/** The photos the study learns from: those with an embedding (and frontal, when asked). */
+function usablePhotos(photos: PhotoResult[], opts: StudyOptions, log: Log): PhotoResult[] {
   let used = photos.filter((p) => p.embedding);
   if (opts.frontalOnly) used = used.filter((p) => p.view === 'frontal');
-  const failed = photos.filter((p) => p.error);
-  if (failed.length) log(`study: ${failed.length} photos without a usable face (listed in the report)\n`);
+  const failed = photos.filter((p) => p.error).length;
+  if (failed) log(`study: ${failed} photos without a usable face (listed in the report)\n`);
+  return used;
+}
 
+/** Leakage between subjects (same file or near-identical embedding), with the first warnings logged. */
+function checkStudyLeakage(used: PhotoResult[], log: Log): LeakageReport {
   const leakage = checkLeakage(used.map((p) => ({ path: p.item.path, subject: p.item.subject, sha256: p.sha256, embedding: p.embedding })));
   for (const w of leakage.warnings.slice(0, 10)) log(`study: leakage warning: ${w.message}\n`);
+  return leakage;
+}
 
+/** E_MANIFEST when the usable photos hold only one class. */
+function requireBothClasses(used: PhotoResult[], dataset: Dataset): void {
   const classes = new Set(used.map((p) => p.item.y));
   if (classes.size < 2) throw new PhenofaceError('E_MANIFEST', `After removing photos without a usable face, only one class is left (${[...classes].map((y) => (y ? dataset.positive : dataset.negative)).join('')}).`);
+}
 
+/** The cross-validation rows of the usable photos, with the subgroup columns the manifest has. */
+function studyRows(used: PhotoResult[]): StudyRows {
   const subgroupColumns = ['age', 'sex', 'ancestry', 'source'].filter((c) => used.some((p) => p.item.meta[c] !== undefined));
-  const classifier = createClassifier(opts.classifier ?? 'logistic');
-  const data = {
+  return {
     X: used.map((p) => p.embedding!),
     y: used.map((p) => p.item.y),
     subjects: used.map((p) => p.item.subject),
@@ -203,9 +257,13 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
     views: used.map((p) => p.view ?? null),
     subgroups: Object.fromEntries(subgroupColumns.map((c) => [c, used.map((p) => p.item.meta[c])])),
   };
-  log(`study: cross-validating (${opts.folds ?? 5} folds x ${opts.repeats ?? 5} repeats) on ${used.length} photos...\n`);
-  const result = await crossValidate({
-    ...data,
+}
+
+/** Cross-validates the classifier on the rows with the study's options. */
+async function crossValidateStudy(rows: StudyRows, classifier: Classifier, opts: StudyOptions, log: Log): Promise<CrossValidationResult> {
+  log(`study: cross-validating (${opts.folds ?? 5} folds x ${opts.repeats ?? 5} repeats) on ${rows.X.length} photos...\n`);
+  return crossValidate({
+    ...rows,
     classifier,
     folds: opts.folds,
     repeats: opts.repeats,
@@ -214,32 +272,53 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
     bootstrap: opts.bootstrap,
     permutations: opts.permutations,
   });
-  const final = trainFinal({ X: data.X, y: data.y, subjects: data.subjects, classifier, seed: opts.seed });
+}
 
-  // predictions.csv (contract: path,subject,label,view,repeat,fold,probability)
-  const label = (y: number) => (y ? dataset.positive : dataset.negative);
-  const lines = ['path,subject,label,view,repeat,fold,probability'];
-  for (const p of result.predictions) lines.push([p.path, p.subject, label(p.label), p.view ?? '', p.repeat, p.fold, r6(p.probability)].map(csvCell).join(','));
-  const files: StudyResult['files'] = {
+/** Where the contract's files go inside `work`. */
+function studyFiles(work: string): StudyResult['files'] {
+  return {
     predictions: path.join(work, 'predictions.csv'),
     metrics: path.join(work, 'metrics.json'),
     report: path.join(work, 'report.html'),
     model: path.join(work, 'model'),
   };
-  await writeFile(files.predictions, lines.join('\n') + '\n');
+}
 
-  const dataHash = await datasetHash(dataset, embedded.contentHashes);
-  const byView = Object.fromEntries(Object.entries(result.byView).map(([v, g]) => [v, groupJson(g!)])) as Partial<Record<View, unknown>>;
-  const metrics: Record<string, unknown> = {
+/** Writes predictions.csv (contract: path,subject,label,view,repeat,fold,probability). */
+async function writePredictions(file: string, result: CrossValidationResult, dataset: Dataset): Promise<void> {
+  const label = (y: number) => (y ? dataset.positive : dataset.negative);
+  const lines = ['path,subject,label,view,repeat,fold,probability'];
+  for (const p of result.predictions) lines.push([p.path, p.subject, label(p.label), p.view ?? '', p.repeat, p.fold, r6(p.probability)].map(csvCell).join(','));
+  await writeFile(file, lines.join('\n') + '\n');
+}
+
+/** What metrics.json and the bundle are built from. */
+interface StudyFacts {
+  dataset: Dataset;
+  used: PhotoResult[];
+  leakage: LeakageReport;
+  result: CrossValidationResult;
+  backbone: string;
+  dataHash: string;
+}
+
+/** The per-view metrics as the contract's JSON. */
+function byViewJson(result: CrossValidationResult): Partial<Record<View, unknown>> {
+  return Object.fromEntries(Object.entries(result.byView).map(([v, g]) => [v, groupJson(g!)])) as Partial<Record<View, unknown>>;
+}
+
+/** The contents of metrics.json (contract 1). */
+function studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash }: StudyFacts & { photos: PhotoResult[] }): Record<string, unknown> {
+  return {
     contract: 1,
     positive: dataset.positive,
     negative: dataset.negative,
     classifier: result.classifier,
-    backbone: backboneName,
+    backbone,
     options: result.options,
     photo: levelJson(result.photo),
     subject: levelJson(result.subject),
-    byView,
+    byView: byViewJson(result),
     bySubgroup: Object.fromEntries(Object.entries(result.bySubgroup).map(([col, groups]) => [col, Object.fromEntries(Object.entries(groups).map(([k, g]) => [k, groupJson(g)]))])),
     baseline: groupJson(result.baseline),
     permutation: result.permutation && { statistic: result.permutation.statistic, observed: result.permutation.observed, p: result.permutation.p, permutations: result.permutation.nulls.length },
@@ -248,78 +327,99 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
       subjects: new Set(used.map((p) => p.item.subject)).size,
       photos: used.length,
       photosListed: photos.length,
-      photosWithoutFace: failed.length,
+      photosWithoutFace: photos.filter((p) => p.error).length,
       summary: dataset.summary,
     },
     leakage: leakage.warnings.map((w) => ({ kind: w.kind, message: w.message })),
     pipelineVersion: PIPELINE_VERSION,
   };
-  await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
+}
 
-  const manifest = loadManifest();
+/** Saves the final model as the bundle in `dir`, with what it was trained on and how well it did. */
+async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel; synthetic?: boolean }): Promise<ModelBundle> {
+  const { dataset, used, leakage, result, final, backbone } = f;
   const { default: pkg } = await import('../../../package.json', { with: { type: 'json' } });
-  const bundle = await saveBundle(files.model, {
+  return saveBundle(dir, {
     createdAt: new Date().toISOString(),
     phenofaceVersion: pkg.version,
     positive: dataset.positive,
     negative: dataset.negative,
     classifier: final.model.toJSON(),
     thresholds: final.thresholds,
-    backbone: { name: backboneName, dim: final.model.dim, weightsSha256: weightsId(manifest.models[backboneName]) },
+    backbone: { name: backbone, dim: final.model.dim, weightsSha256: weightsId(loadManifest().models[backbone]) },
     pipeline: { version: PIPELINE_VERSION, config: { detect: DEFAULTS.detect, pose: DEFAULTS.pose, image: DEFAULTS.image } },
     training: {
       summary: dataset.summary,
-      datasetHash: dataHash,
+      datasetHash: f.dataHash,
       photosUsed: used.length,
       subjectsUsed: new Set(used.map((p) => p.item.subject)).size,
       warnings: leakage.warnings.map((w) => w.message),
     },
-    metrics: { subject: levelJson(result.subject), photo: levelJson(result.photo), byView },
+    metrics: { subject: levelJson(result.subject), photo: levelJson(result.photo), byView: byViewJson(result) },
     intendedUse: INTENDED_USE,
-    limitations: [...STANDARD_LIMITATIONS, ...(opts.synthetic ? ['Trained on SYNTHETIC planted-phenotype data: a demonstration only, not a clinical model.'] : [])],
-    ...(opts.synthetic ? { synthetic: true } : {}),
+    limitations: [...STANDARD_LIMITATIONS, ...(f.synthetic ? ['Trained on SYNTHETIC planted-phenotype data: a demonstration only, not a clinical model.'] : [])],
+    ...(f.synthetic ? { synthetic: true } : {}),
   });
+}
 
-  // What the model looks at: Grad-CAM of the final model on a bounded sample, with the
-  // sanity checks' shuffled-label model trained the same way on labels permuted between subjects.
-  const sections: { id: string; title: string; html: string }[] = [];
-  let explanation: StudyExplanation | undefined;
-  const explainOptions = opts.explain === false ? { maxPhotos: 0 } : opts.explain ?? {};
-  const explainPhotos = explainOptions.maxPhotos ?? EXPLAIN_DEFAULTS.study.maxPhotos;
-  if (explainPhotos > 0) {
-    log(`study: explaining up to ${explainPhotos} photos (Grad-CAM, regions, occlusion, sanity checks)...\n`);
-    const seed = opts.seed ?? EXPLAIN_DEFAULTS.study.seed;
-    const [{ explainStudy }, { explanationSection }, { esc }] = await Promise.all([import('./explanation.ts'), import('../../report/explanation.ts'), import('../../report/index.ts')]);
-    try {
-      const shuffledY = permuteSubjectLabels(data.y, data.subjects, mulberry32(deriveSeed(seed, 0x5ff1e)));
-      const shuffled = trainFinal({ X: data.X, y: shuffledY, subjects: data.subjects, classifier, seed });
-      const { result: x, meanHeatmapPng, reference } = await explainStudy({
-        photos: used.map((p) => ({ path: p.item.path, abs: p.item.absPath, subject: p.item.subject, y: p.item.y, view: p.view ?? null, landmarks5: p.face?.landmarks5 })),
-        predictions: result.predictions,
-        folds: result.folds,
-        model: final.model,
-        shuffled: shuffled.model,
-        backbone: backboneName,
-        positive: dataset.positive,
-        negative: dataset.negative,
-        options: { seed, ...explainOptions },
-        log,
-      });
-      explanation = x;
-      // Beside the bundle, so that screen and serve can draw the contrastive map too.
-      if (reference) await (await import('../../explain/reference.ts')).saveReference(files.model, { ...reference, bundleId: bundle.id });
-      files.explanation = path.join(work, 'explanation.json');
-      await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
-      sections.push(await explanationSection(x, meanHeatmapPng));
-      for (const w of x.warnings) log(`study: ${w}\n`);
-    } catch (err) {
-      const e = toErrorRecord(err);
-      log(`study: no explanation analysis: ${e.code}: ${e.message}\n`);
-      sections.push({ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The explanation analysis could not run: ${esc(e.code)}: ${esc(e.message)}</p>` });
-    }
+/** What the explanation analysis needs from the study. */
+interface ExplainContext {
+  dataset: Dataset;
+  used: PhotoResult[];
+  result: CrossValidationResult;
+  final: FinalModel;
+  rows: StudyRows;
+  classifier: Classifier;
+  backbone: string;
+  bundle: ModelBundle;
+  opts: StudyOptions;
+  log: Log;
+}
+
+/**
+ * What the model looks at, as a report section: the explanation analysis on a bounded sample, its
+ * files (explanation.json, the control reference beside the bundle), or a section saying why it
+ * could not run. No section when it is switched off.
+ */
+async function explainIntoReport(work: string, files: StudyResult['files'], c: ExplainContext): Promise<{ sections: Section[]; explanation?: StudyExplanation }> {
+  const explainOptions = c.opts.explain === false ? { maxPhotos: 0 } : c.opts.explain ?? {};
+  const maxPhotos = explainOptions.maxPhotos ?? DEFAULTS.explain.study.maxPhotos;
+  if (maxPhotos <= 0) return { sections: [] };
+  c.log(`study: explaining up to ${maxPhotos} photos (Grad-CAM, regions, occlusion, sanity checks)...\n`);
+  try {
+    const seed = c.opts.seed ?? DEFAULTS.explain.study.seed;
+    const { result: x, meanHeatmapPng, reference } = await explainFinalModel(c, seed, { seed, ...explainOptions });
+    // Beside the bundle, so that screen and serve can draw the contrastive map too.
+    if (reference) await saveReference(files.model, { ...reference, bundleId: c.bundle.id });
+    files.explanation = path.join(work, 'explanation.json');
+    await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
+    for (const w of x.warnings) c.log(`study: ${w}\n`);
+    return { sections: [await explanationSection(x, meanHeatmapPng)], explanation: x };
+  } catch (err) {
+    const e = toErrorRecord(err);
+    c.log(`study: no explanation analysis: ${e.code}: ${e.message}\n`);
+    return { sections: [{ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The explanation analysis could not run: ${esc(e.code)}: ${esc(e.message)}</p>` }] };
   }
+}
 
-  const { writeReport } = await import('../../report/index.ts');
-  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: opts, sections });
-  return { dataset, photos, used, leakage, result, metrics, bundle, files, ...(explanation ? { explanation } : {}) };
+/**
+ * Explains the final model on the study's photos, with the sanity checks' shuffled-label model
+ * trained the same way (from `seed`) on labels permuted between subjects.
+ */
+async function explainFinalModel(c: ExplainContext, seed: number, options: Partial<StudyExplanationOptions>): ReturnType<typeof explainStudy> {
+  const { rows, classifier, dataset, result } = c;
+  const shuffledY = permuteSubjectLabels(rows.y, rows.subjects, mulberry32(deriveSeed(seed, 0x5ff1e)));
+  const shuffled = trainFinal({ X: rows.X, y: shuffledY, subjects: rows.subjects, classifier, seed });
+  return explainStudy({
+    photos: c.used.map((p) => ({ path: p.item.path, abs: p.item.absPath, subject: p.item.subject, y: p.item.y, view: p.view ?? null, landmarks5: p.face?.landmarks5 })),
+    predictions: result.predictions,
+    folds: result.folds,
+    model: c.final.model,
+    shuffled: shuffled.model,
+    backbone: c.backbone,
+    positive: dataset.positive,
+    negative: dataset.negative,
+    options,
+    log: c.log,
+  });
 }

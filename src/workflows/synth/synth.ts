@@ -12,7 +12,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULTS, SYNTH_DEFAULTS } from '../../config.ts';
+import { DEFAULTS } from '../../config.ts';
 import { mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { estimatePose, viewOfYaw } from '../../pose/index.ts';
@@ -225,163 +225,224 @@ type Settings = { regions: SynthRegion[]; fraction: number; seed: number; jitter
  */
 export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   const regions = parseRegions(opts.regions);
-  const fraction = opts.fraction ?? SYNTH_DEFAULTS.fraction;
-  const seed = opts.seed ?? SYNTH_DEFAULTS.seed;
-  const jitter = opts.jitter ?? SYNTH_DEFAULTS.jitter;
-  const jpegQuality = opts.jpegQuality ?? SYNTH_DEFAULTS.jpegQuality;
+  const fraction = opts.fraction ?? DEFAULTS.synth.fraction;
+  const seed = opts.seed ?? DEFAULTS.synth.seed;
+  const jitter = opts.jitter ?? DEFAULTS.synth.jitter;
+  const jpegQuality = opts.jpegQuality ?? DEFAULTS.synth.jpegQuality;
   validateSynthOptions({ strength: opts.strength, fraction, seed, jitter, jpegQuality });
   const out = await prepareOutputDir(opts.outDir, SYNTH_OUTPUT, synthGuard(opts));
   return out.relocate(await out.run(() => plant(out, opts, { regions, fraction, seed, jitter, jpegQuality })));
 }
 
 /** Writes the data set into `out.dir` (the staging folder of `opts.outDir`). */
-async function plant(out: StagedDir, opts: SynthOptions, { regions, fraction, seed, jitter, jpegQuality }: Settings): Promise<SynthResult> {
-  const work = out.dir;
+async function plant(out: StagedDir, opts: SynthOptions, settings: Settings): Promise<SynthResult> {
   const rows = opts.rows;
+  const { subjects, affected } = assignSubjects(rows, opts.strength, settings);
+  const run: PlantRun = {
+    out, opts, settings, subjects,
+    names: outputNames(rows),
+    previews: [],
+    previewRows: opts.preview ? choosePreviewRows(rows, affected, DEFAULTS.synth.previewPhotos) : new Set<number>(),
+  };
+  const outcomes = await plantRows(run);
+  const photos = outcomes.flatMap((o) => ('photo' in o ? [o.photo] : []));
+  const skipped = [...(opts.inputErrors ?? []), ...outcomes.flatMap((o) => ('error' in o ? [o.error] : []))];
+  const manifestPath = await writeManifest(out.dir, rows, run.names, photos);
+  const truth: Truth = {
+    contract: 1,
+    generator: 'phenoface synth',
+    options: { ...(opts.sourceName && { source: opts.sourceName }), regions: settings.regions, strength: opts.strength, fraction: settings.fraction, seed: settings.seed, jitter: settings.jitter, jpegQuality: settings.jpegQuality },
+    positive: SYNTH_LABELS.affected,
+    subjects,
+    photos,
+    skipped,
+  };
+  const truthPath = path.join(out.dir, 'truth.json');
+  await writeFile(truthPath, JSON.stringify(truth, null, 1) + '\n');
+  const previewPath = opts.preview ? await writePreview(out.dir, run.previews) : undefined;
+  return { truth, manifestPath, truthPath, previewPath, written: photos.length, failed: skipped.length };
+}
+
+/** A planting run: its options, each subject's truth, the output names and what the preview collects. */
+interface PlantRun {
+  out: StagedDir;
+  opts: SynthOptions;
+  settings: Settings;
+  subjects: Record<string, TruthSubject>;
+  names: string[];
+  previewRows: Set<number>;
+  previews: { index: number; tiles: RgbImage[]; labels: string[] }[];
+  /** The first failed write of an output photo; it stops the run. */
+  writeFailure?: unknown;
+}
+
+/** A row's outcome: its truth record, or why it was skipped. */
+type RowOutcome = { photo: TruthPhoto } | { error: RowError };
+
+/** Each subject's label and warp: a seeded `fraction` of them affected, each with its jittered parameters. */
+function assignSubjects(rows: readonly SynthRow[], strength: number, { regions, fraction, seed, jitter }: Settings): { subjects: Record<string, TruthSubject>; affected: Set<string> } {
   const subjectsInOrder = [...new Set(rows.map((r) => r.subject))];
   const affected = chooseAffected(subjectsInOrder, fraction, seed);
   const subjects: Record<string, TruthSubject> = {};
   for (const id of subjectsInOrder) {
     if (affected.has(id)) {
-      const w = subjectWarp(id, regions, opts.strength, seed, jitter);
+      const w = subjectWarp(id, regions, strength, seed, jitter);
       subjects[id] = { label: SYNTH_LABELS.affected, strength: w.strength, regions: [...regions], params: w.params };
     } else {
       subjects[id] = { label: SYNTH_LABELS.control, strength: 0, regions: [], params: {} };
     }
   }
+  return { subjects, affected };
+}
 
-  const names = outputNames(rows);
-  const outcomes: ({ photo: TruthPhoto } | { error: RowError })[] = new Array(rows.length);
-  const previews: { index: number; tiles: RgbImage[]; labels: string[] }[] = [];
-  const previewRows = opts.preview ? choosePreviewRows(rows, affected, SYNTH_DEFAULTS.previewPhotos) : new Set<number>();
-
-  // The first failed write of an output photo; it stops the run.
-  let writeFailure: unknown;
-  const processRow = async (i: number): Promise<TruthPhoto> => {
-    const row = rows[i];
-    const subject = subjects[row.subject];
-    const detected = await opts.detect(row.absPath);
-    const face = opts.chooseFace(detected.faces, detected.width, detected.height);
-    if (!face) throw new PhenofaceError('E_NO_FACE', `No face found in "${row.path}".`);
-    // Decoded as the pipeline decodes (EXIF-oriented, alpha on white; photos over
-    // DEFAULTS.image.maxSidePx are downscaled, and so is their output).
-    const img = await decodeImage(row.absPath);
-    // The detector reports the full-size oriented photo's coordinates; rescale to the decoded pixels.
-    const kx = img.width / detected.width;
-    const ky = img.height / detected.height;
-    const lm = face.landmarks5.map(([x, y]) => [x * kx, y * ky]) as Landmarks5;
-    const box: Box = { x: face.box.x * kx, y: face.box.y * ky, width: face.box.width * kx, height: face.box.height * ky };
-    const { view, viewSource } = decideView(row, face, lm);
-    // A fold cannot happen on ordinary landmarks (see the Jacobian tests); should odd landmarks
-    // still bring the map near one, this photo's amounts are halved until it is safely invertible,
-    // and truth.json records the attenuation.
-    let attenuation = 1;
-    let warp = subject.label === SYNTH_LABELS.affected ? buildPhotoWarp(lm, subject.params, view) : zeroWarp(lm);
-    let { image, minJacobian } = warpImage(img, warp);
-    while (minJacobian < MIN_JACOBIAN && attenuation > 1 / 64) {
-      attenuation /= 2;
-      warp = buildPhotoWarp(lm, scaleParams(subject.params, attenuation), view);
-      ({ image, minJacobian } = warpImage(img, warp));
-    }
-    if (minJacobian < MIN_JACOBIAN) {
-      throw new PhenofaceError('E_INTERNAL', `The warp of "${row.path}" folds the image (smallest Jacobian ${minJacobian.toFixed(4)}); the photo was not written.`);
-    }
-    const outPath = path.join(work, names[i]);
-    const bytes = await encodeJpeg444(image, jpegQuality);
-    try {
-      await mkdir(path.dirname(outPath), { recursive: true });
-      await writeFile(outPath, bytes);
-    } catch (err) {
-      // Not this photo's fault (a full disk, a lost folder): the run stops.
-      const failure = await mapFsError(err, out.finalPath(outPath));
-      writeFailure ??= failure;
-      throw failure;
-    }
-    if (previewRows.has(i)) {
-      const full = buildPhotoWarp(lm, subjectWarp(row.subject, regions, 1, seed, jitter).params, view);
-      previews.push({
-        index: i,
-        tiles: [faceCrop(img, warp), faceCrop(image, warp), faceCrop(warpImage(img, full).image, warp)],
-        labels: [`${row.subject}: before`, `planted (${round(subject.strength, 2)})`, 'strength 1'],
-      });
-    }
-    const roundPoint = (p: [number, number]): [number, number] => [round(p[0]), round(p[1])];
-    const regionsOut: TruthPhoto['regions'] = {};
-    for (const [name, r] of Object.entries(warp.regions) as [SynthRegion, PlantedRegion | SkippedRegion][]) {
-      regionsOut[name] = 'skipped' in r ? r : {
-        centre: roundPoint(r.centre),
-        radius: round(r.radius),
-        ...(r.parts && { parts: r.parts.map((p) => ({ name: p.name, centre: roundPoint(p.centre), radius: round(p.radius) })) }),
-      };
-    }
-    return {
-      path: names[i],
-      source: row.path,
-      subject: row.subject,
-      label: subject.label,
-      view,
-      viewSource,
-      width: image.width,
-      height: image.height,
-      face: { box: { x: round(box.x), y: round(box.y), width: round(box.width), height: round(box.height) }, landmarks5: lm.map(roundPoint) as Landmarks5 },
-      minJacobian: round(Math.min(minJacobian, 1), 4),
-      ...(attenuation < 1 && { attenuation }),
-      regions: regionsOut,
-    };
-  };
-
-  // A small ordered pool: `concurrency` rows in flight, events emitted in input order.
+/** Plants every row with a small ordered pool: `concurrency` rows in flight, events emitted in input order. */
+async function plantRows(run: PlantRun): Promise<RowOutcome[]> {
+  const { rows } = run.opts;
+  const outcomes: RowOutcome[] = new Array(rows.length);
   let next = 0;
   let emitted = 0;
   const emit = () => {
     while (emitted < rows.length && outcomes[emitted]) {
       const o = outcomes[emitted];
-      opts.onPhoto?.('photo' in o ? { row: rows[emitted], photo: o.photo } : { row: rows[emitted], error: o.error.error });
+      run.opts.onPhoto?.('photo' in o ? { row: rows[emitted], photo: o.photo } : { row: rows[emitted], error: o.error.error });
       emitted++;
     }
   };
   const worker = async () => {
-    while (next < rows.length && writeFailure === undefined) {
+    while (next < rows.length && run.writeFailure === undefined) {
       const i = next++;
       try {
-        outcomes[i] = { photo: await processRow(i) };
+        outcomes[i] = { photo: await plantRow(run, i) };
       } catch (err) {
         outcomes[i] = { error: { path: rows[i].path, subject: rows[i].subject, error: toErrorRecord(err) } };
       }
       emit();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, rows.length)) }, worker));
-  if (writeFailure !== undefined) throw writeFailure;
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(run.opts.concurrency ?? 2, rows.length)) }, worker));
+  if (run.writeFailure !== undefined) throw run.writeFailure;
+  return outcomes;
+}
 
-  const photos = outcomes.flatMap((o) => ('photo' in o ? [o.photo] : []));
-  const skipped = [...(opts.inputErrors ?? []), ...outcomes.flatMap((o) => ('error' in o ? [o.error] : []))];
+/** One photo planted and written: its face found, its warp applied, its truth record. */
+async function plantRow(run: PlantRun, i: number): Promise<TruthPhoto> {
+  const row = run.opts.rows[i];
+  const subject = run.subjects[row.subject];
+  const { img, face, lm, box } = await locateFace(run.opts, row);
+  const { view, viewSource } = decideView(row, face, lm);
+  const { warp, image, minJacobian, attenuation } = invertibleWarp(img, lm, subject, view, row.path);
+  await writePhoto(run, i, image);
+  if (run.previewRows.has(i)) addPreview(run, i, img, image, warp, lm, view);
+  return {
+    path: run.names[i],
+    source: row.path,
+    subject: row.subject,
+    label: subject.label,
+    view,
+    viewSource,
+    width: image.width,
+    height: image.height,
+    face: { box: { x: round(box.x), y: round(box.y), width: round(box.width), height: round(box.height) }, landmarks5: lm.map(roundPoint) as Landmarks5 },
+    minJacobian: round(Math.min(minJacobian, 1), 4),
+    ...(attenuation < 1 && { attenuation }),
+    regions: plantedRegions(warp),
+  };
+}
 
+/** The photo decoded as the pipeline decodes it, with its chosen face; E_NO_FACE without one. */
+async function locateFace(opts: SynthOptions, row: SynthRow): Promise<{ img: RgbImage; face: Face; lm: Landmarks5; box: Box }> {
+  const detected = await opts.detect(row.absPath);
+  const face = opts.chooseFace(detected.faces, detected.width, detected.height);
+  if (!face) throw new PhenofaceError('E_NO_FACE', `No face found in "${row.path}".`);
+  // Decoded as the pipeline decodes (EXIF-oriented, alpha on white; photos over
+  // DEFAULTS.image.maxSidePx are downscaled, and so is their output).
+  const img = await decodeImage(row.absPath);
+  // The detector reports the full-size oriented photo's coordinates; rescale to the decoded pixels.
+  const kx = img.width / detected.width;
+  const ky = img.height / detected.height;
+  const lm = face.landmarks5.map(([x, y]) => [x * kx, y * ky]) as Landmarks5;
+  const box: Box = { x: face.box.x * kx, y: face.box.y * ky, width: face.box.width * kx, height: face.box.height * ky };
+  return { img, face, lm, box };
+}
+
+/**
+ * The subject's warp of this photo (a zero warp for a control). A fold cannot happen on ordinary
+ * landmarks (see the Jacobian tests); should odd landmarks still bring the map near one, this
+ * photo's amounts are halved until it is safely invertible, and truth.json records the attenuation.
+ */
+function invertibleWarp(img: RgbImage, lm: Landmarks5, subject: TruthSubject, view: View, shown: string) {
+  let attenuation = 1;
+  let warp = subject.label === SYNTH_LABELS.affected ? buildPhotoWarp(lm, subject.params, view) : zeroWarp(lm);
+  let { image, minJacobian } = warpImage(img, warp);
+  while (minJacobian < MIN_JACOBIAN && attenuation > 1 / 64) {
+    attenuation /= 2;
+    warp = buildPhotoWarp(lm, scaleParams(subject.params, attenuation), view);
+    ({ image, minJacobian } = warpImage(img, warp));
+  }
+  if (minJacobian < MIN_JACOBIAN) {
+    throw new PhenofaceError('E_INTERNAL', `The warp of "${shown}" folds the image (smallest Jacobian ${minJacobian.toFixed(4)}); the photo was not written.`);
+  }
+  return { warp, image, minJacobian, attenuation };
+}
+
+/** Writes row `i`'s photo; a failed write is not the photo's fault (a full disk, a lost folder) and stops the run. */
+async function writePhoto(run: PlantRun, i: number, image: RgbImage): Promise<void> {
+  const outPath = path.join(run.out.dir, run.names[i]);
+  const bytes = await encodeJpeg444(image, run.settings.jpegQuality);
+  try {
+    await mkdir(path.dirname(outPath), { recursive: true });
+    await writeFile(outPath, bytes);
+  } catch (err) {
+    const failure = await mapFsError(err, run.out.finalPath(outPath));
+    run.writeFailure ??= failure;
+    throw failure;
+  }
+}
+
+/** The preview's tiles of row `i`: before, as planted, and at strength 1. */
+function addPreview(run: PlantRun, i: number, img: RgbImage, image: RgbImage, warp: PhotoWarp, lm: Landmarks5, view: View): void {
+  const row = run.opts.rows[i];
+  const { regions, seed, jitter } = run.settings;
+  const full = buildPhotoWarp(lm, subjectWarp(row.subject, regions, 1, seed, jitter).params, view);
+  run.previews.push({
+    index: i,
+    tiles: [faceCrop(img, warp), faceCrop(image, warp), faceCrop(warpImage(img, full).image, warp)],
+    labels: [`${row.subject}: before`, `planted (${round(run.subjects[row.subject].strength, 2)})`, 'strength 1'],
+  });
+}
+
+const roundPoint = (p: [number, number]): [number, number] => [round(p[0]), round(p[1])];
+
+/** The warp's regions as truth.json records them (rounded), or why each was skipped. */
+function plantedRegions(warp: PhotoWarp): TruthPhoto['regions'] {
+  const regionsOut: TruthPhoto['regions'] = {};
+  for (const [name, r] of Object.entries(warp.regions) as [SynthRegion, PlantedRegion | SkippedRegion][]) {
+    regionsOut[name] = 'skipped' in r ? r : {
+      centre: roundPoint(r.centre),
+      radius: round(r.radius),
+      ...(r.parts && { parts: r.parts.map((p) => ({ name: p.name, centre: roundPoint(p.centre), radius: round(p.radius) })) }),
+    };
+  }
+  return regionsOut;
+}
+
+/** Writes manifest.csv (path,subject,label,view and the passed-through columns the input has). */
+async function writeManifest(work: string, rows: readonly SynthRow[], names: string[], photos: TruthPhoto[]): Promise<string> {
   const metaColumns = PASSTHROUGH_COLUMNS.filter((c) => rows.some((r) => r.meta?.[c] !== undefined));
   const metaOf = new Map(rows.map((r, i) => [names[i], r.meta ?? {}]));
   const lines = [['path', 'subject', 'label', 'view', ...metaColumns].join(',')];
   for (const p of photos) lines.push([p.path, p.subject, p.label, p.view, ...metaColumns.map((c) => metaOf.get(p.path)?.[c] ?? '')].map(csvCell).join(','));
   const manifestPath = path.join(work, 'manifest.csv');
   await writeFile(manifestPath, lines.join('\n') + '\n');
+  return manifestPath;
+}
 
-  const truth: Truth = {
-    contract: 1,
-    generator: 'phenoface synth',
-    options: { ...(opts.sourceName && { source: opts.sourceName }), regions, strength: opts.strength, fraction, seed, jitter, jpegQuality },
-    positive: SYNTH_LABELS.affected,
-    subjects,
-    photos,
-    skipped,
-  };
-  const truthPath = path.join(work, 'truth.json');
-  await writeFile(truthPath, JSON.stringify(truth, null, 1) + '\n');
-
-  let previewPath: string | undefined;
-  if (opts.preview && previews.length > 0) {
-    previewPath = path.join(work, 'preview.png');
-    previews.sort((a, b) => a.index - b.index);
-    const sheet = await contactSheet(previews.flatMap((p) => p.tiles), 3, PREVIEW_TILE_PX, previews.flatMap((p) => p.labels));
-    await writeFile(previewPath, await encodePng(sheet));
-  }
-  return { truth, manifestPath, truthPath, previewPath, written: photos.length, failed: skipped.length };
+/** Writes preview.png (the preview rows in input order, three tiles each); undefined when no row made one. */
+async function writePreview(work: string, previews: PlantRun['previews']): Promise<string | undefined> {
+  if (previews.length === 0) return undefined;
+  const previewPath = path.join(work, 'preview.png');
+  previews.sort((a, b) => a.index - b.index);
+  const sheet = await contactSheet(previews.flatMap((p) => p.tiles), 3, PREVIEW_TILE_PX, previews.flatMap((p) => p.labels));
+  await writeFile(previewPath, await encodePng(sheet));
+  return previewPath;
 }

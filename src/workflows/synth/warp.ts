@@ -220,7 +220,7 @@ export function buildPhotoWarp(lm: Landmarks5, params: WarpParams, view: View): 
   const [eyeA, eyeB, nose, mouthA, mouthB] = q;
   const mouth: Point = [(mouthA[0] + mouthB[0]) / 2, (mouthA[1] + mouthB[1]) / 2];
   const warp: PhotoWarp = { frame, kernels: [], regions: {} };
-  const parts: { region: SynthRegion; name: string; anchor: Point; kernels: LocalKernel[] }[] = [];
+  const parts: WarpPart[] = [];
   const profile = view === 'profile';
 
   if (params.facelength) {
@@ -229,63 +229,87 @@ export function buildPhotoWarp(lm: Landmarks5, params: WarpParams, view: View): 
   }
   if (params.periorbital) {
     if (profile) warp.regions.periorbital = { skipped: PROFILE_SKIPS.periorbital! };
-    else {
-      const p = params.periorbital;
-      // Eye geometry is sized to the eye spacing when the eyes crowd together (oblique views, odd
-      // landmarks), so the two eyes' kernels never overlap; a frontal face has spacing ~1.
-      const e = Math.min(1, Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]));
-      for (const [name, eye] of [['image-left eye', eyeA], ['image-right eye', eyeB]] as const) {
-        // Lift the outer canthus: the eye farther towards -u turns one way, the other eye the other.
-        const outward = eye[0] < (eyeA[0] + eyeB[0]) / 2 ? 1 : -1;
-        const angle = (outward * p.upslantDeg * Math.PI) / 180;
-        // Length and slant: a plateau window reaching well past the canthi (about 0.24 e from the eye
-        // centre), so they move by the stated amounts; with a 0.36 e bump window the canthi moved by
-        // only a fifth of `fissureWidth` (-2.3% for -12%, measured on the template). Height: a bump
-        // window (the lids lie near the centre, and a plateau's steep edge would fold the brow at
-        // the largest jittered `fissureHeight`).
-        const fissure: LocalKernel = { centre: eye, rx: 0.46 * e, ry: 0.28 * e, b: inverseMinusIdentity(1 + p.fissureWidth, 1, angle), t: [0, 0], window: 'plateau' };
-        const lids: LocalKernel = { centre: eye, rx: 0.36 * e, ry: 0.28 * e, b: inverseMinusIdentity(1, 1 + p.fissureHeight), t: [0, 0], window: 'bump' };
-        // Hooding: upper lid and brow skin slide down over the lid (backward offset points up).
-        const hood: LocalKernel = { centre: [eye[0], eye[1] - 0.12 * e], rx: 0.32 * e, ry: 0.2 * e, b: [0, 0, 0, 0], t: [0, -p.hood * e], window: 'bump' };
-        parts.push({ region: 'periorbital', name, anchor: eye, kernels: [fissure, lids, hood] });
-      }
-    }
+    else parts.push(...periorbitalParts(params.periorbital, eyeA, eyeB));
   }
-  if (params.perinasal) {
-    const p = params.perinasal;
-    // Plateau window about twice the tip's radius (~0.1 eye-to-mouth distances), so the whole tip
-    // grows by about `tipScale`; a 0.17 bump window grew its rim by only a third of it (7.5% for 22%).
-    const tip: LocalKernel = { centre: [nose[0], nose[1] + 0.03], rx: 0.22, ry: 0.22, b: inverseMinusIdentity(1 + p.tipScale, 1 + p.tipScale), t: [0, 0], window: 'plateau' };
-    parts.push({ region: 'perinasal', name: 'nasal tip', anchor: tip.centre, kernels: [tip] });
-    if (!profile && p.bridgeWidth) {
-      // Nasal root and bridge, from between the eyes to halfway down the nose, widened across the face.
-      const root: Point = [(eyeA[0] + eyeB[0]) / 2 + 0.4 * (nose[0] - (eyeA[0] + eyeB[0]) / 2), 0.4 * nose[1]];
-      const bridge: LocalKernel = { centre: root, rx: 0.2, ry: 0.3, b: inverseMinusIdentity(1 + p.bridgeWidth, 1), t: [0, 0], window: 'plateau' };
-      parts.push({ region: 'perinasal', name: 'nasal bridge', anchor: root, kernels: [bridge] });
-    }
-    if (!profile) {
-      // The alae sit about 0.2 eye-to-mouth distances either side of the tip; each slides towards the
-      // midline by `half * alarWidth` (alarWidth < 0). The offset is a backward one (output -> source),
-      // so it points away from the midline: `side * half * alarWidth` pointed inwards and widened the base.
-      const half = 0.2;
-      for (const side of [-1, 1]) {
-        const ala: LocalKernel = { centre: [nose[0] + side * half, nose[1] - 0.04], rx: 0.15, ry: 0.17, b: [0, 0, 0, 0], t: [-side * half * p.alarWidth, 0], window: 'bump' };
-        parts.push({ region: 'perinasal', name: side < 0 ? 'ala, -u side' : 'ala, +u side', anchor: ala.centre, kernels: [ala] });
-      }
-    }
-  }
+  if (params.perinasal) parts.push(...perinasalParts(params.perinasal, eyeA, eyeB, nose, profile));
   if (params.perioral) {
     if (profile) warp.regions.perioral = { skipped: PROFILE_SKIPS.perioral! };
-    else {
-      const p = params.perioral;
-      const k: LocalKernel = { centre: mouth, rx: 0.75, ry: 0.42, b: inverseMinusIdentity(1 + p.mouthWidth, 1 + p.mouthHeight), t: [0, 0], window: 'plateau' };
-      parts.push({ region: 'perioral', name: 'mouth', anchor: mouth, kernels: [k] });
-    }
+    else parts.push(perioralPart(params.perioral, mouth));
   }
   for (const part of parts) warp.kernels.push(...part.kernels);
+  recordRegions(warp, parts);
+  return warp;
+}
 
-  // Record where each region went, in output pixels. A local support that overlaps the face-length
-  // band moves with the stretch by at most its shift, so its radius adds twice that shift as a safe bound.
+/** Kernels of one planted feature, anchored where truth.json locates it. */
+interface WarpPart {
+  region: SynthRegion;
+  name: string;
+  anchor: Point;
+  kernels: LocalKernel[];
+}
+
+/** Both eyes' kernels: fissure length and slant, lid height, hooding. */
+function periorbitalParts(p: NonNullable<WarpParams['periorbital']>, eyeA: Point, eyeB: Point): WarpPart[] {
+  // Eye geometry is sized to the eye spacing when the eyes crowd together (oblique views, odd
+  // landmarks), so the two eyes' kernels never overlap; a frontal face has spacing ~1.
+  const e = Math.min(1, Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]));
+  const parts: WarpPart[] = [];
+  for (const [name, eye] of [['image-left eye', eyeA], ['image-right eye', eyeB]] as const) {
+    // Lift the outer canthus: the eye farther towards -u turns one way, the other eye the other.
+    const outward = eye[0] < (eyeA[0] + eyeB[0]) / 2 ? 1 : -1;
+    const angle = (outward * p.upslantDeg * Math.PI) / 180;
+    // Length and slant: a plateau window reaching well past the canthi (about 0.24 e from the eye
+    // centre), so they move by the stated amounts; with a 0.36 e bump window the canthi moved by
+    // only a fifth of `fissureWidth` (-2.3% for -12%, measured on the template). Height: a bump
+    // window (the lids lie near the centre, and a plateau's steep edge would fold the brow at
+    // the largest jittered `fissureHeight`).
+    const fissure: LocalKernel = { centre: eye, rx: 0.46 * e, ry: 0.28 * e, b: inverseMinusIdentity(1 + p.fissureWidth, 1, angle), t: [0, 0], window: 'plateau' };
+    const lids: LocalKernel = { centre: eye, rx: 0.36 * e, ry: 0.28 * e, b: inverseMinusIdentity(1, 1 + p.fissureHeight), t: [0, 0], window: 'bump' };
+    // Hooding: upper lid and brow skin slide down over the lid (backward offset points up).
+    const hood: LocalKernel = { centre: [eye[0], eye[1] - 0.12 * e], rx: 0.32 * e, ry: 0.2 * e, b: [0, 0, 0, 0], t: [0, -p.hood * e], window: 'bump' };
+    parts.push({ region: 'periorbital', name, anchor: eye, kernels: [fissure, lids, hood] });
+  }
+  return parts;
+}
+
+/** The nose's kernels: the tip always; bridge and alae only where a frontal view shows widths. */
+function perinasalParts(p: NonNullable<WarpParams['perinasal']>, eyeA: Point, eyeB: Point, nose: Point, profile: boolean): WarpPart[] {
+  // Plateau window about twice the tip's radius (~0.1 eye-to-mouth distances), so the whole tip
+  // grows by about `tipScale`; a 0.17 bump window grew its rim by only a third of it (7.5% for 22%).
+  const tip: LocalKernel = { centre: [nose[0], nose[1] + 0.03], rx: 0.22, ry: 0.22, b: inverseMinusIdentity(1 + p.tipScale, 1 + p.tipScale), t: [0, 0], window: 'plateau' };
+  const parts: WarpPart[] = [{ region: 'perinasal', name: 'nasal tip', anchor: tip.centre, kernels: [tip] }];
+  if (!profile && p.bridgeWidth) {
+    // Nasal root and bridge, from between the eyes to halfway down the nose, widened across the face.
+    const root: Point = [(eyeA[0] + eyeB[0]) / 2 + 0.4 * (nose[0] - (eyeA[0] + eyeB[0]) / 2), 0.4 * nose[1]];
+    const bridge: LocalKernel = { centre: root, rx: 0.2, ry: 0.3, b: inverseMinusIdentity(1 + p.bridgeWidth, 1), t: [0, 0], window: 'plateau' };
+    parts.push({ region: 'perinasal', name: 'nasal bridge', anchor: root, kernels: [bridge] });
+  }
+  if (!profile) {
+    // The alae sit about 0.2 eye-to-mouth distances either side of the tip; each slides towards the
+    // midline by `half * alarWidth` (alarWidth < 0). The offset is a backward one (output -> source),
+    // so it points away from the midline: `side * half * alarWidth` pointed inwards and widened the base.
+    const half = 0.2;
+    for (const side of [-1, 1]) {
+      const ala: LocalKernel = { centre: [nose[0] + side * half, nose[1] - 0.04], rx: 0.15, ry: 0.17, b: [0, 0, 0, 0], t: [-side * half * p.alarWidth, 0], window: 'bump' };
+      parts.push({ region: 'perinasal', name: side < 0 ? 'ala, -u side' : 'ala, +u side', anchor: ala.centre, kernels: [ala] });
+    }
+  }
+  return parts;
+}
+
+/** The mouth's kernel: width and height. */
+function perioralPart(p: NonNullable<WarpParams['perioral']>, mouth: Point): WarpPart {
+  const k: LocalKernel = { centre: mouth, rx: 0.75, ry: 0.42, b: inverseMinusIdentity(1 + p.mouthWidth, 1 + p.mouthHeight), t: [0, 0], window: 'plateau' };
+  return { region: 'perioral', name: 'mouth', anchor: mouth, kernels: [k] };
+}
+
+/**
+ * Records where each region went, in output pixels. A local support that overlaps the face-length
+ * band moves with the stretch by at most its shift, so its radius adds twice that shift as a safe bound.
+ */
+function recordRegions(warp: PhotoWarp, parts: readonly WarpPart[]): void {
+  const { frame } = warp;
   const h = frame.unitPx;
   const band = warp.band;
   const marginPx = (k: LocalKernel) => (band && k.centre[1] + k.ry > band.y0 && k.centre[1] - k.ry < band.y2 ? 2 * Math.abs(band.shift) * h : 0);
@@ -302,13 +326,11 @@ export function buildPhotoWarp(lm: Landmarks5, params: WarpParams, view: View): 
     const radius = Math.max(...partRecords.map((p) => Math.hypot(p.centre[0] - centre[0], p.centre[1] - centre[1]) + p.radius));
     warp.regions[region] = { centre, radius, parts: partRecords };
   }
-  if (warp.band) {
-    const b = warp.band;
+  if (band) {
     // Centred on the chin, where the shift peaks; the radius reaches the band's farthest corner.
-    const centre = toImage(frame, [b.cx, b.y1]);
-    warp.regions.facelength = { centre, radius: Math.hypot(b.rx, Math.max(b.y1 - b.y0, b.y2 - b.y1)) * h };
+    const centre = toImage(frame, [band.cx, band.y1]);
+    warp.regions.facelength = { centre, radius: Math.hypot(band.rx, Math.max(band.y1 - band.y0, band.y2 - band.y1)) * h };
   }
-  return warp;
 }
 
 /** The identity warp (controls): every pixel maps onto itself. */

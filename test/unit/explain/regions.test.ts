@@ -34,7 +34,7 @@ describe('regionMasks on the ArcFace template', () => {
     expect(Math.abs(area('malar-left') - area('malar-right'))).toBeLessThan(0.05 * area('malar-left'));
   });
 
-  it('carry the HPO terms of issue 4', () => {
+  it('carry the HPO terms of the 22q11.2DS facial gestalt', () => {
     expect(REGION_HPO['periorbital-left']).toEqual(['HP:0045025 narrow palpebral fissure', 'HP:0000582 upslanted palpebral fissure', 'HP:0000629 periorbital fullness']);
     expect(REGION_HPO.perinasal).toEqual(['HP:0000414 bulbous nose', 'HP:0000430 underdeveloped nasal alae', 'HP:0000426 prominent nasal bridge']);
     expect(REGION_HPO.perioral).toEqual(['HP:0000160 narrow mouth', 'HP:0000347 micrognathia']);
