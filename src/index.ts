@@ -41,7 +41,7 @@ export { Pipeline, chooseFace, PIPELINE_VERSION, type DetectResult, type EmbedRe
 export { PipelinePool, type PipelinePoolOptions } from './pipeline/pool.ts';
 export { loadDataset, type Dataset, type DatasetItem } from './data/index.ts';
 export { loadBundle, type ModelBundle } from './classify/bundle.ts';
-export { runStudy } from './workflows/study/study.ts';
+export { runStudy, type StudyOptions, type StudyResult } from './workflows/study/study.ts';
 export { Screener, DISCLAIMER, type ScreenResult, type ScreenPhoto } from './workflows/screen/screener.ts';
 export { synthesize } from './workflows/synth/index.ts';
 export { ensureModels } from './runtime/build/install.ts';

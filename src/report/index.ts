@@ -79,32 +79,10 @@ nav a{margin-right:1em}
 
 /** Builds the report HTML. */
 export async function renderReport(input: ReportInput): Promise<string> {
-  const { dataset, photos, used, leakage, result, bundle, options } = input;
+  const { dataset, leakage, result, bundle, options } = input;
   const pos = dataset.positive, neg = dataset.negative;
-  const s = dataset.summary;
-  const failed = photos.filter((p) => p.error);
   const views = Object.keys(result.byView) as (keyof typeof result.byView)[];
-
-  const rocSeries: RocSeries[] = [];
-  if (result.subject.roc) rocSeries.push({ name: `per person (AUC ${result.subject.auc.value?.toFixed(3)})`, ...result.subject.roc });
-  if (result.photo.roc) rocSeries.push({ name: `per photo (AUC ${result.photo.auc.value?.toFixed(3)})`, ...result.photo.roc });
-  const viewSeries: RocSeries[] = views.flatMap((v) => {
-    const roc = result.byView[v]!.subject.roc;
-    return roc ? [{ name: `${v} (AUC ${result.byView[v]!.subject.auc.value?.toFixed(3)})`, ...roc }] : [];
-  });
-  const charts = await Promise.all([
-    rocSeries.length ? renderSvg(rocSpec(rocSeries, 'ROC, all views (95% bootstrap band)')) : '',
-    viewSeries.length > 1 ? renderSvg(rocSpec(viewSeries, 'ROC per person, by view')) : '',
-    renderSvg(calibrationSpec(result.photo.calibration, 'Calibration (per photo, all repeats)')),
-  ]);
-
-  const classRows = Object.entries(s.byClass).map(([k, c]) => {
-    const v = (name: string) => c.byView[name as keyof typeof c.byView]?.photos ?? 0;
-    return `<tr><th scope="row">${esc(k)}${k === pos ? ' (positive)' : ''}</th><td>${c.subjects}</td><td>${c.photos}</td><td>${v('frontal')}</td><td>${v('oblique')}</td><td>${v('profile')}</td><td>${v('unspecified')}</td></tr>`;
-  }).join('');
-  const estimatedViews: Record<string, number> = {};
-  for (const p of used) estimatedViews[p.view ?? 'unknown'] = (estimatedViews[p.view ?? 'unknown'] ?? 0) + 1;
-
+  const charts = await reportCharts(result, views);
   const subgroupHtml = Object.entries(result.bySubgroup).map(([col, groups]) => `<table><caption>By ${esc(col)}</caption>${METRIC_HEAD}${Object.entries(groups).map(([k, g]) => groupRows(`${col} = ${k}`, g)).join('')}</table>`).join('');
   const perm = result.permutation;
   const versions = {
@@ -126,11 +104,7 @@ ${options.synthetic ? '<p class="banner"><strong>Synthetic data.</strong> This s
 <p class="banner">A screening aid, not a diagnosis. These are cross-validated estimates on this data set; they hold only for people and photos like these.</p></header>
 <nav><a href="#data">Data</a><a href="#results">Results</a><a href="#views">Views</a>${Object.keys(result.bySubgroup).length ? '<a href="#subgroups">Subgroups</a>' : ''}<a href="#checks">Checks</a>${sections.map((x) => `<a href="#${esc(x.id)}">${esc(x.title)}</a>`).join('')}<a href="#config">Configuration</a></nav>
 
-<section id="data"><h2>Data</h2>
-<table><caption>Subjects and photos per class (views as given in the manifest)</caption><tr><th></th><th>Subjects</th><th>Photos</th><th>Frontal</th><th>Oblique</th><th>Profile</th><th>Not given</th></tr>${classRows}</table>
-<p>${used.length} photos of ${new Set(used.map((p) => p.item.subject)).size} people entered the analysis${options.frontalOnly ? ' (frontal photos only)' : ''}; views used (manifest, else estimated from the face): ${Object.entries(estimatedViews).map(([k, v]) => `${esc(k)} ${v}`).join(', ')}.</p>
-${failed.length ? `<details><summary>${failed.length} photos without a usable face (excluded)</summary><table><tr><th>Photo</th><th>Subject</th><th>Code</th><th>Reason</th></tr>${failed.map((p) => `<tr><td style="text-align:left">${esc(p.item.path)}</td><td>${esc(p.item.subject)}</td><td>${esc(p.error!.code)}</td><td style="text-align:left">${esc(relativeToDataset(p.error!.message, p.item, dataset.root))}</td></tr>`).join('')}</table></details>` : '<p>Every photo had a usable face.</p>'}
-</section>
+${dataSection(input)}
 
 <section id="results"><h2>Results</h2>
 <p>${esc(result.classifier)} classifier on ${esc(bundle.backbone.name)} embeddings; subject-grouped, class-stratified ${result.options.folds}-fold cross-validation repeated ${result.options.repeats} times (seed ${result.options.seed}); 95% CIs from ${result.options.bootstrap} subject-level bootstrap resamples. A person's score is the mean of their photos' probabilities. Thresholds were fixed on the training folds.</p>
@@ -158,6 +132,40 @@ ${sections.map((x) => `<section id="${esc(x.id)}"><h2>${esc(x.title)}</h2>${x.ht
 </section>
 </body></html>
 `;
+}
+
+/** The report's charts: ROC of all views (per person and per photo), ROC per view (with two or more views), and calibration. */
+async function reportCharts(result: CrossValidationResult, views: (keyof CrossValidationResult['byView'])[]): Promise<[string, string, string]> {
+  const rocSeries: RocSeries[] = [];
+  if (result.subject.roc) rocSeries.push({ name: `per person (AUC ${result.subject.auc.value?.toFixed(3)})`, ...result.subject.roc });
+  if (result.photo.roc) rocSeries.push({ name: `per photo (AUC ${result.photo.auc.value?.toFixed(3)})`, ...result.photo.roc });
+  const viewSeries: RocSeries[] = views.flatMap((v) => {
+    const roc = result.byView[v]!.subject.roc;
+    return roc ? [{ name: `${v} (AUC ${result.byView[v]!.subject.auc.value?.toFixed(3)})`, ...roc }] : [];
+  });
+  return Promise.all([
+    rocSeries.length ? renderSvg(rocSpec(rocSeries, 'ROC, all views (95% bootstrap band)')) : '',
+    viewSeries.length > 1 ? renderSvg(rocSpec(viewSeries, 'ROC per person, by view')) : '',
+    renderSvg(calibrationSpec(result.photo.calibration, 'Calibration (per photo, all repeats)')),
+  ]);
+}
+
+/** The Data section: subjects and photos per class and view, the photos used, and those without a usable face. */
+function dataSection({ dataset, photos, used, options }: ReportInput): string {
+  const s = dataset.summary;
+  const pos = dataset.positive;
+  const failed = photos.filter((p) => p.error);
+  const classRows = Object.entries(s.byClass).map(([k, c]) => {
+    const v = (name: string) => c.byView[name as keyof typeof c.byView]?.photos ?? 0;
+    return `<tr><th scope="row">${esc(k)}${k === pos ? ' (positive)' : ''}</th><td>${c.subjects}</td><td>${c.photos}</td><td>${v('frontal')}</td><td>${v('oblique')}</td><td>${v('profile')}</td><td>${v('unspecified')}</td></tr>`;
+  }).join('');
+  const estimatedViews: Record<string, number> = {};
+  for (const p of used) estimatedViews[p.view ?? 'unknown'] = (estimatedViews[p.view ?? 'unknown'] ?? 0) + 1;
+  return `<section id="data"><h2>Data</h2>
+<table><caption>Subjects and photos per class (views as given in the manifest)</caption><tr><th></th><th>Subjects</th><th>Photos</th><th>Frontal</th><th>Oblique</th><th>Profile</th><th>Not given</th></tr>${classRows}</table>
+<p>${used.length} photos of ${new Set(used.map((p) => p.item.subject)).size} people entered the analysis${options.frontalOnly ? ' (frontal photos only)' : ''}; views used (manifest, else estimated from the face): ${Object.entries(estimatedViews).map(([k, v]) => `${esc(k)} ${v}`).join(', ')}.</p>
+${failed.length ? `<details><summary>${failed.length} photos without a usable face (excluded)</summary><table><tr><th>Photo</th><th>Subject</th><th>Code</th><th>Reason</th></tr>${failed.map((p) => `<tr><td style="text-align:left">${esc(p.item.path)}</td><td>${esc(p.item.subject)}</td><td>${esc(p.error!.code)}</td><td style="text-align:left">${esc(relativeToDataset(p.error!.message, p.item, dataset.root))}</td></tr>`).join('')}</table></details>` : '<p>Every photo had a usable face.</p>'}
+</section>`;
 }
 
 /** Writes the report. */

@@ -20,7 +20,7 @@ import type { FoldReport, OofPrediction } from '../../evaluate/crossval.ts';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../../random.ts';
 import { Pipeline } from '../../pipeline/pipeline.ts';
 import { alignFace } from '../../align/index.ts';
-import { decodeImage } from '../../image/index.ts';
+import { decodeImage, mapLandmarks, toDecoded } from '../../image/index.ts';
 import type { Landmarks5, RgbImage, View } from '../../types.ts';
 import { DEFAULTS } from '../../config.ts';
 import { classifierScorer, Explainer, type FaceExplanation, type FaceForward, type FineForward, type Scorer } from '../../explain/explainer.ts';
@@ -268,8 +268,7 @@ async function alignedFaceOf(pipeline: Pipeline, photo: StudyPhoto): Promise<Rgb
   const spec = pipeline.backbone!.spec;
   if (!photo.landmarks5) return (await pipeline.embedFile(photo.abs)).aligned.image;
   const img = await decodeImage(photo.abs, pipeline.config.image);
-  const lm = photo.landmarks5.map(([x, y]) => [x * img.scale, y * img.scale]) as Landmarks5;
-  return alignFace(img, lm, spec.template, spec.inputSize).image;
+  return alignFace(img, mapLandmarks(toDecoded(img), photo.landmarks5), spec.template, spec.inputSize).image;
 }
 
 /** Runs the analysis (see module doc). Photos whose face cannot be found again are listed, not fatal. */
@@ -521,28 +520,10 @@ export function summarisePhotoRecords(
     return made.length ? { photos: made.length, real: freq(made.map((r) => get(r)!.top)), shuffled: sh.length ? freq(sh.map((r) => get(r)!.shuffledTop)) : null } : null;
   };
 
-  const energy = meanCi(records.map((r) => ({ subject: r.subject, value: r.outsideEnergy })), B, seed);
-  const ratio = energy.mean === null ? null : energy.mean / area / ((1 - energy.mean) / (1 - area));
-  const outsideWarning = ratio !== null && ratio >= o.outsideFaceDensityWarn
-    ? `SHORTCUT WARNING: per pixel, the heat maps are ${ratio.toFixed(1)} times as hot outside the face (hair, ears, background) as on it (${(100 * energy.mean!).toFixed(0)}% of the heat on ${(100 * area).toFixed(0)}% of the crop). The model may rely on non-facial cues: check the photos' backgrounds, framing and sources for differences between the classes.`
-    : null;
-
-  const sanityNames = [...new Set(records.flatMap((r) => Object.keys(r.sanity)))];
-  const descriptions: Record<string, string> = {
-    'randomised classifier': "the classifier's weights replaced by a random direction (model randomisation, top layer)",
-    'randomised head + classifier': 'also the embedding head above the Grad-CAM layer re-drawn at random (cascading model randomisation)',
-    'shuffled labels': 'the same classifier trained on labels shuffled between subjects (data randomisation)',
-  };
-  const sanity: SanityResult[] = sanityNames.map((name) => {
-    const spear = meanCi(records.map((r) => ({ subject: r.subject, value: r.sanity[name] ?? null })), B, seed);
-    const regionSpear = meanCi(records.map((r) => ({ subject: r.subject, value: r.regionSanity[name] ?? null })), B, seed);
-    return { name, description: descriptions[name] ?? name, spearman: spear, regionSpearman: regionSpear, passed: spear.mean !== null && spear.mean < o.sanityMaxSpearman };
-  });
-  const warnings: string[] = [];
-  for (const s of sanity) {
-    if (!s.passed) warnings.push(`SANITY CHECK FAILED (${s.name}): the heat maps barely change when ${s.description} (mean Spearman ${s.spearman.mean?.toFixed(2) ?? 'n/a'} >= ${o.sanityMaxSpearman}). These explanations do not reflect what the model learnt; do not read them as evidence.`);
-  }
-  if (outsideWarning) warnings.push(outsideWarning);
+  const outsideFace = outsideFaceCheck(records, area, o);
+  const sanity = sanityResults(records, o);
+  const warnings = sanity.filter((r) => !r.passed).map((r) => `SANITY CHECK FAILED (${r.name}): the heat maps barely change when ${r.description} (mean Spearman ${r.spearman.mean?.toFixed(2) ?? 'n/a'} >= ${o.sanityMaxSpearman}). These explanations do not reflect what the model learnt; do not read them as evidence.`);
+  if (outsideFace.warning) warnings.push(outsideFace.warning);
 
   return {
     contract: 1,
@@ -568,7 +549,7 @@ export function summarisePhotoRecords(
       dropPerArea: byRegion((name) => meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusion[name] })), B, seed)),
       agreement: meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusionAgreement })), B, seed),
     },
-    outsideFace: { energy, area, densityRatio: ratio, threshold: o.outsideFaceDensityWarn, warning: outsideWarning },
+    outsideFace,
     sanity,
     warnings,
     meanHeatmapSubjects,
@@ -576,3 +557,32 @@ export function summarisePhotoRecords(
   };
 }
 
+/**
+ * The heat outside the face per unit area against that on it; a shortcut warning at or above
+ * `outsideFaceDensityWarn` (the model may rely on hair, ears or background).
+ */
+function outsideFaceCheck(records: PhotoRecord[], area: number, o: StudyExplanationOptions): StudyExplanation['outsideFace'] {
+  const energy = meanCi(records.map((r) => ({ subject: r.subject, value: r.outsideEnergy })), o.bootstrap, o.seed);
+  const ratio = energy.mean === null ? null : energy.mean / area / ((1 - energy.mean) / (1 - area));
+  const warning = ratio !== null && ratio >= o.outsideFaceDensityWarn
+    ? `SHORTCUT WARNING: per pixel, the heat maps are ${ratio.toFixed(1)} times as hot outside the face (hair, ears, background) as on it (${(100 * energy.mean!).toFixed(0)}% of the heat on ${(100 * area).toFixed(0)}% of the crop). The model may rely on non-facial cues: check the photos' backgrounds, framing and sources for differences between the classes.`
+    : null;
+  return { energy, area, densityRatio: ratio, threshold: o.outsideFaceDensityWarn, warning };
+}
+
+/** What each sanity check randomised, as the report says it. */
+const SANITY_DESCRIPTIONS: Record<string, string> = {
+  'randomised classifier': "the classifier's weights replaced by a random direction (model randomisation, top layer)",
+  'randomised head + classifier': 'also the embedding head above the Grad-CAM layer re-drawn at random (cascading model randomisation)',
+  'shuffled labels': 'the same classifier trained on labels shuffled between subjects (data randomisation)',
+};
+
+/** Each sanity check's map and region-share rank agreement with the real map; it passes when the maps' mean Spearman stays below `sanityMaxSpearman`. */
+function sanityResults(records: PhotoRecord[], o: StudyExplanationOptions): SanityResult[] {
+  const names = [...new Set(records.flatMap((r) => Object.keys(r.sanity)))];
+  return names.map((name) => {
+    const spear = meanCi(records.map((r) => ({ subject: r.subject, value: r.sanity[name] ?? null })), o.bootstrap, o.seed);
+    const regionSpear = meanCi(records.map((r) => ({ subject: r.subject, value: r.regionSanity[name] ?? null })), o.bootstrap, o.seed);
+    return { name, description: SANITY_DESCRIPTIONS[name] ?? name, spearman: spear, regionSpearman: regionSpear, passed: spear.mean !== null && spear.mean < o.sanityMaxSpearman };
+  });
+}
