@@ -61,7 +61,8 @@ export interface DecodedImage extends RgbImage {
    * Decoded pixels per original pixel: 1, or `maxSidePx / longer side` when the photo was shrunk.
    * Exact along the longer side; the shorter side is rounded to whole pixels, so its ratio of
    * decoded to original size may differ from `scale` by up to `0.5 / (its original size)`.
-   * Map a decoded coordinate back with `(x + 0.5) / scale - 0.5`.
+   * Boxes and landmarks cross between the two grids corner-aligned (`x * scale` to the decoded
+   * copy, `x / scale` back): `toDecoded` / `toOriginal` in `coords.ts`.
    */
   scale: number;
   /** sharp's name for the format found in the bytes: `jpeg`, `png`, `webp`, `gif`, `tiff`, `heif`. */

@@ -1,6 +1,7 @@
 /**
- * The image layer: decoding, resampling, encoding and overlays. Stages use these; nothing here
- * knows about faces.
+ * The image layer: decoding, resampling, encoding, overlays, and coordinates between a photo's
+ * pixel grids (full size, decoded, reduced). Stages use these; nothing here knows about faces
+ * beyond where their boxes and landmarks lie.
  */
 export { ACCEPTED_FORMATS, decodeImage, isSrgbProfile, type DecodedImage } from './decode.ts';
 export { assertRgbImage, cropPad, invertAffine, resizeAreaCHW, toPlanarFloat, warpAffine, type Affine } from './resample.ts';
@@ -8,3 +9,4 @@ export { resizeImage } from './resize.ts';
 export { integralImage, resizeAreaFromIntegral, type AreaResizeOptions, type IntegralImage } from './integral.ts';
 export { contactSheet, encodeJpeg, encodePng, type RgbaImage } from './encode.ts';
 export { colorbar, colormapLut, heatmapOverlay, type Colormap, type HeatMap, type OverlayOptions } from './overlay.ts';
+export { affineToDecoded, affineToOriginal, betweenSizes, mapBox, mapFace, mapLandmarks, mapPoint, toDecoded, toOriginal, type GridMap, type Matrix2x3 } from './coords.ts';

@@ -8,9 +8,9 @@ import type { Detector } from '../detect/detector.ts';
 import { MtcnnDetector } from '../detect/mtcnn/index.ts';
 import { Backbone } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
-import { decodeImage, resizeImage, type DecodedImage } from '../image/index.ts';
+import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
-import type { AlignedFace, Embedding, Face, Landmarks5 } from '../types.ts';
+import type { AlignedFace, Embedding, Face } from '../types.ts';
 
 /**
  * Version of everything between a photo's bytes and its embedding (decode, detector, alignment).
@@ -61,14 +61,6 @@ export function chooseFace(faces: readonly Face[], width: number, height: number
   return faces.filter((f) => area(f) >= 0.5 * largest).sort((a, b) => dist(a) - dist(b) || area(b) - area(a))[0];
 }
 
-function scaleFace(f: Face, k: number): Face {
-  return {
-    box: { x: f.box.x * k, y: f.box.y * k, width: f.box.width * k, height: f.box.height * k },
-    score: f.score,
-    landmarks5: f.landmarks5.map(([x, y]) => [x * k, y * k]) as Landmarks5,
-  };
-}
-
 /** The pipeline: models loaded once, used for many photos. */
 export class Pipeline {
   private constructor(
@@ -94,7 +86,7 @@ export class Pipeline {
   /** Maps faces from decoded to original pixels and adds pose and view. */
   private toPhoto(img: DecodedImage, found: Face[]): Face[] {
     return found.map((f) => {
-      const face = img.scale === 1 ? f : scaleFace(f, 1 / img.scale);
+      const face = img.scale === 1 ? f : mapFace(toOriginal(img), f);
       const pose = estimatePose(face.landmarks5);
       return { ...face, pose, view: viewOfFace(pose.yaw, face.landmarks5, this.config.pose) };
     });
@@ -113,16 +105,11 @@ export class Pipeline {
     if (side > 0 && shorter > 1.5 * side && this.detector.refine) {
       const k = side / shorter;
       const small = await resizeImage(img, Math.max(1, Math.round(img.width * k)), Math.max(1, Math.round(img.height * k)));
-      const kx = img.width / small.width, ky = img.height / small.height;
-      // Pixel centres map as (x + 0.5) * k - 0.5 between the copies.
-      const up = (x: number, q: number) => (x + 0.5) * q - 0.5;
+      // Pixel centres map to pixel centres between the copies (the resize samples them so).
+      const up = betweenSizes(small, img, true);
       const found = await this.detector.detect(small);
       if (found.length > 0 && found[0].box.width >= Math.SQRT2 * this.config.detect.minFaceSizePx) {
-        const faces = found.map((f) => ({
-          box: { x: up(f.box.x, kx), y: up(f.box.y, ky), width: f.box.width * kx, height: f.box.height * ky },
-          score: f.score,
-          landmarks5: f.landmarks5.map(([x, y]) => [up(x, kx), up(y, ky)]) as Landmarks5,
-        }));
+        const faces = found.map((f) => mapFace(up, f));
         // Re-locate every face that could be chosen (with a margin for the copy's coarser boxes) on
         // the full-size pixels, then choose among them as the full-size search would.
         const largest = Math.max(...faces.map((f) => f.box.width * f.box.height));
@@ -158,12 +145,9 @@ export class Pipeline {
     if (!found.chosen) throw new PhenofaceError('E_NO_FACE', `No face found in ${typeof source === 'string' ? source : 'the image'}.`);
     // Pose and view for the chosen face only (the others are listed by position; `detect` poses all).
     const [face] = this.toPhoto(img, [found.chosen]);
-    const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : scaleFace(f, 1 / img.scale)));
-    const lm = face.landmarks5.map(([x, y]) => [x * img.scale, y * img.scale]) as Landmarks5;
-    const aligned = alignFace(img, lm, this.backbone.spec.template, this.backbone.spec.inputSize);
-    const s = img.scale;
-    const m = aligned.matrix;
-    aligned.matrix = [m[0] * s, m[1] * s, m[2], m[3] * s, m[4] * s, m[5]];
+    const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : mapFace(toOriginal(img), f)));
+    const aligned = alignFace(img, mapLandmarks(toDecoded(img), face.landmarks5), this.backbone.spec.template, this.backbone.spec.inputSize);
+    aligned.matrix = affineToOriginal(aligned.matrix, img);
     const [embedding] = await this.backbone.embed([aligned.image]);
     const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image);
     return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality };

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { prepareOutputFolder, writeOutputFile, type OutputGuard } from '../../data/output.ts';
 import { PhenofaceError } from '../../errors.ts';
-import { decodeImage, encodePng } from '../../image/index.ts';
+import { affineToDecoded, decodeImage, encodePng } from '../../image/index.ts';
 import type { PhotoExplainer, ScreenInput, Screener } from './screener.ts';
 import type { ScreenPhoto } from './result.ts';
 import type { EmbedResult } from '../../pipeline/pipeline.ts';
@@ -91,9 +91,7 @@ async function overlaysOf({ explainer, scorer, cam, reference }: ScreenExplainer
   const limits = screener.pipeline.config.image;
   const img = await decodeImage(source, opts.maxSidePx ? { ...limits, maxSidePx: Math.min(limits.maxSidePx, opts.maxSidePx) } : limits);
   // aligned.matrix maps full-size pixels; this decode holds `scale` pixels per full-size pixel.
-  const [a, b, c, d, e, f] = photo.aligned.matrix;
-  const s = img.scale;
-  const matrix: typeof photo.aligned.matrix = [a / s, b / s, c, d / s, e / s, f];
+  const matrix = affineToDecoded(photo.aligned.matrix, img);
   return {
     explanation,
     cam,

@@ -18,7 +18,7 @@ import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { estimatePose, viewOfYaw } from '../../pose/index.ts';
 import type { Box, Face, Landmarks5, RgbImage, View } from '../../types.ts';
 import sharp from 'sharp';
-import { contactSheet, cropPad, decodeImage, encodePng } from '../../image/index.ts';
+import { betweenSizes, contactSheet, cropPad, decodeImage, encodePng, mapBox, mapLandmarks } from '../../image/index.ts';
 import type { RowError, SynthInput, SynthRow } from './input.ts';
 import { PASSTHROUGH_COLUMNS } from './input.ts';
 import { parseRegions, scaleParams, subjectWarp, type SynthRegion, type WarpParams } from './params.ts';
@@ -358,10 +358,10 @@ async function locateFace(opts: SynthOptions, row: SynthRow): Promise<{ img: Rgb
   // DEFAULTS.image.maxSidePx are downscaled, and so is their output).
   const img = await decodeImage(row.absPath);
   // The detector reports the full-size oriented photo's coordinates; rescale to the decoded pixels.
-  const kx = img.width / detected.width;
-  const ky = img.height / detected.height;
-  const lm = face.landmarks5.map(([x, y]) => [x * kx, y * ky]) as Landmarks5;
-  const box: Box = { x: face.box.x * kx, y: face.box.y * ky, width: face.box.width * kx, height: face.box.height * ky };
+  // Each axis by its own size ratio, corner-aligned.
+  const toImg = betweenSizes(detected, img, false);
+  const lm = mapLandmarks(toImg, face.landmarks5);
+  const box = mapBox(toImg, face.box);
   return { img, face, lm, box };
 }
 
