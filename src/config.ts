@@ -78,121 +78,17 @@ export interface EmbedConfig {
   workers: number;
 }
 
-/** The whole configuration. */
-export interface PhenofaceConfig {
-  image: ImageConfig;
-  detect: DetectConfig;
-  pose: PoseConfig;
-  quality: QualityConfig;
-  embed: EmbedConfig;
-}
-
-/** The defaults. Frozen: copy with `resolveConfig` to change anything. */
-export const DEFAULTS: Readonly<PhenofaceConfig> = Object.freeze({
-  image: { maxPixels: 200_000_000, maxBytes: 200 * 1024 * 1024, minSidePx: 12, maxSidePx: 2048 },
-  detect: {
-    minFaceSizePx: 20,
-    minFaceRatio: 0,
-    choiceSearchSidePx: 384,
-    scaleFactor: 0.709,
-    thresholds: { pnet: 0.6, rnet: 0.7, onet: 0.7 },
-    nms: { perScale: 0.5, acrossScales: 0.7, rnet: 0.7, onet: 0.7 },
-  },
-  // Yaw bands on the landmark-based estimate: within 20 deg both eyes and the whole face are clearly
-  // visible (CFP's and Multi-PIE's "frontal"). From 45 deg of ESTIMATED yaw a photo is profile: five
-  // MTCNN landmarks saturate on near-full profiles (MTCNN places the hidden eye on the visible side, so
-  // a 90 deg profile reads 40-65 deg), and a nose tip outside the eyes' span (one eye hidden) is
-  // profile whatever the estimate.
-  pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 45 },
-  quality: { minFaceSidePx: 40, minSharpness: 20 },
-  embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0 },
-});
-
-/** A deep-partial configuration, as users give it. */
-export type PartialConfig = { [K in keyof PhenofaceConfig]?: Partial<PhenofaceConfig[K]> & Record<string, unknown> };
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function merge<T>(base: T, over: unknown, path: string): T {
-  if (over === undefined) return structuredClone(base);
-  if (!isPlainObject(base)) {
-    if (typeof over !== typeof base) {
-      throw new PhenofaceError('E_CONFIG', `Invalid config "${path}": ${JSON.stringify(over)}. Should be a ${typeof base}.`);
-    }
-    return over as T;
-  }
-  if (!isPlainObject(over)) throw new PhenofaceError('E_CONFIG', `Invalid config "${path}": expected an object.`);
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(over)) {
-    if (!(key in base)) {
-      throw new PhenofaceError('E_CONFIG', `Unknown config key "${path ? path + '.' : ''}${key}". Should be one of: ${Object.keys(base).join(', ')}.`);
-    }
-  }
-  for (const [key, value] of Object.entries(base)) out[key] = merge(value, over[key], path ? `${path}.${key}` : key);
-  return out as T;
-}
-
-/** Merge a partial config over {@link DEFAULTS}, rejecting unknown keys and wrong types with `E_CONFIG`. */
-export function resolveConfig(partial: PartialConfig = {}): PhenofaceConfig {
-  const config = merge(DEFAULTS as PhenofaceConfig, partial, '');
-  const d = config.detect;
-  if (!(d.scaleFactor > 0 && d.scaleFactor < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.scaleFactor: ${d.scaleFactor}. Should be in (0, 1).`);
-  if (!(d.minFaceSizePx >= 12)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceSizePx: ${d.minFaceSizePx}. Should be >= 12 (P-Net's window).`);
-  if (!(d.minFaceRatio >= 0 && d.minFaceRatio < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceRatio: ${d.minFaceRatio}. Should be in [0, 1).`);
-  return config;
-}
-
-/** Views in display order. */
-export const VIEWS: readonly View[] = ['frontal', 'oblique', 'profile'];
-
-/** Defaults of `src/data/` (moved here so every default lives in one file). */
-export const DATA_DEFAULTS = Object.freeze({
-  /** The two classes of the CLI contract's manifest, positive first (Baek et al. 2025: VCFS vs controls). */
-  classes: Object.freeze(['vcfs', 'control'] as const),
-  /** Photos embedded at once. One: onnxruntime already spreads one photo over the cores. */
-  concurrency: 1,
-  /** Files hashed at once before embedding (I/O bound, so more than the embedding concurrency). */
-  hashConcurrency: 4,
-  /** A manifest error lists at most this many problems in its message (all are in `details`). */
-  maxListedProblems: 20,
-  /** Cosine above which two different files are treated as the same photo (re-encoded, resized). */
-  nearDuplicateCosine: 0.995,
-  /**
-   * Two subject ids are flagged as one person when their centroid cosine reaches the median minus
-   * this many robust standard deviations of the split-half centroid cosines within subjects
-   * (`leakage.ts`): 3, the usual outlier fence, so few real subjects fall below it.
-   */
-  identityRobustK: 3,
-  /** Same-person pairs must also be mutual nearest subjects (cuts look-alike false alarms ~6x on CFP). */
-  identityMutualNearest: true,
-  /** Calibrating the identity threshold needs at least this many subjects with two or more photos. */
-  identityMinCalibrationSubjects: 5,
-  /**
-   * Fallback identity threshold (centroid cosine) when calibration is impossible. MobileFaceNet on
-   * CFP (60 people): impostor centroid cosines reached 0.737, split-half ones had median 0.886.
-   */
-  identityAbsoluteCosine: 0.75,
-  /** Without a terminal, the progress reporter prints a line every this fraction of the work... */
-  progressStepFraction: 0.05,
-  /** ...or every this many seconds, whichever comes first... */
-  progressIntervalSec: 10,
-  /** ...but never more often than this (a phase over in a second prints its last line only). */
-  progressMinIntervalSec: 1,
-});
-
 /** Limits and capacity of the web server (`phenoface serve`, `src/server/`). Every field is a bound on what one client can cost. */
 export interface ServerConfig {
   /** Interface to listen on. Loopback by default: a hospital PC's screening tool is not a LAN service. */
   host: string;
   /** TCP port (0 = any free port). */
   port: number;
-  /** Largest accepted photo, in bytes (issue 6: 20 MB). Phone photos are 2-12 MB. */
+  /** Largest accepted photo, in bytes. Phone photos are 2-12 MB. */
   maxFileBytes: number;
-  /** Largest accepted photo, in pixels, read from the header before any pixel is decoded (issue 6: 50 MP). */
+  /** Largest accepted photo, in pixels, read from the header before any pixel is decoded. */
   maxPixels: number;
-  /** Most photos in one request (issue 6: 10): one patient's photos, not a data set. */
+  /** Most photos in one request: one patient's photos, not a data set. */
   maxFiles: number;
   /** Screenings run at once. Each uses the model's threads; two suit a 2-core machine. */
   concurrency: number;
@@ -233,93 +129,140 @@ export interface ServerConfig {
   minTokenLength: number;
 }
 
-/** The server's defaults. Frozen: spread into a new object to change anything. */
-export const SERVER_DEFAULTS: Readonly<ServerConfig> = Object.freeze({
-  host: '127.0.0.1',
-  port: 8080,
-  maxFileBytes: 20 * 1024 * 1024,
-  maxPixels: 50_000_000,
-  maxFiles: 10,
-  concurrency: 2,
-  queueSize: 8,
-  maxBufferedBytes: 400 * 1024 * 1024,
-  requestTimeoutMs: 120_000,
-  uploadMinMs: 10_000,
-  uploadMsPerMB: 2_000,
-  maxUploadsPerClient: 4,
-  shutdownGraceMs: 1_000,
-  minTokenLength: 16,
-});
+/** Manifests, data sets, the embedding cache and leakage checks (`src/data/`). */
+export interface DataConfig {
+  /** The two classes of the CLI contract's manifest, positive first (Baek et al. 2025: VCFS vs controls). */
+  classes: readonly [string, string];
+  /** Photos embedded at once. One: onnxruntime already spreads one photo over the cores. */
+  concurrency: number;
+  /** Files hashed at once before embedding (I/O bound, so more than the embedding concurrency). */
+  hashConcurrency: number;
+  /** A manifest error lists at most this many problems in its message (all are in `details`). */
+  maxListedProblems: number;
+  /** Cosine above which two different files are treated as the same photo (re-encoded, resized). */
+  nearDuplicateCosine: number;
+  /**
+   * Two subject ids are flagged as one person when their centroid cosine reaches the median minus
+   * this many robust standard deviations of the split-half centroid cosines within subjects
+   * (`leakage.ts`): 3, the usual outlier fence, so few real subjects fall below it.
+   */
+  identityRobustK: number;
+  /** Same-person pairs must also be mutual nearest subjects (cuts look-alike false alarms ~6x on CFP). */
+  identityMutualNearest: boolean;
+  /** Calibrating the identity threshold needs at least this many subjects with two or more photos. */
+  identityMinCalibrationSubjects: number;
+  /**
+   * Fallback identity threshold (centroid cosine) when calibration is impossible. MobileFaceNet on
+   * CFP (60 people): impostor centroid cosines reached 0.737, split-half ones had median 0.886.
+   */
+  identityAbsoluteCosine: number;
+  /** Without a terminal, the progress reporter prints a line every this fraction of the work... */
+  progressStepFraction: number;
+  /** ...or every this many seconds, whichever comes first... */
+  progressIntervalSec: number;
+  /** ...but never more often than this (a phase over in a second prints its last line only). */
+  progressMinIntervalSec: number;
+}
 
-/**
- * Defaults of the classifiers (`src/classify/`). Nothing in `src/classify/` hard-codes a tunable
- * number; each family's grid and its label-free `fixed` value live here.
- */
-export const CLASSIFY_DEFAULTS = Object.freeze({
+/** A classifier family's hyperparameter grid and the label-free value used when tuning is off. */
+export interface ClassifierFamilyConfig {
+  /** Values searched by the inner CV, in search order. */
+  grid: readonly number[];
+  /** The value the permutation test uses (no tuning on shuffled labels). */
+  fixed: number;
+}
+
+/** The classifiers (`src/classify/`): nothing there hard-codes a tunable number. */
+export interface ClassifyConfig {
   /** The classifier a study uses unless told otherwise. */
-  classifier: 'logistic',
+  classifier: string;
   /** Folds of the inner subject-grouped CV that picks the hyperparameter and fits calibration. */
-  innerFolds: 3,
+  innerFolds: number;
   /**
    * The inner CV walks each grid from strongest to weakest regularisation and stops after this
    * many values in a row fail to improve the best log-loss: log-loss against log C is unimodal in
    * practice, and the weakly regularised fits it skips are the slowest to solve.
    */
-  patience: 1,
+  patience: number;
   /**
    * Logistic regression C (scikit-learn convention: ½‖w‖² + C·Σ loss), log-spaced. On 128-512-D
    * standardised embeddings of a few hundred subjects the optimum sits around 1e-3..1e-1.
-   * `fixed` is the label-free value the permutation test uses.
    */
-  logistic: Object.freeze({ grid: Object.freeze([1e-3, 1e-2, 1e-1, 1, 10, 100, 1000]), fixed: 1e-2 }),
-  /** Linear SVM C (½‖w‖² + C·Σ hinge), log-spaced, and its fixed value for the permutation test. */
-  svm: Object.freeze({ grid: Object.freeze([1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10]), fixed: 1e-3 }),
+  logistic: ClassifierFamilyConfig;
+  /** Linear SVM C (½‖w‖² + C·Σ hinge), log-spaced. */
+  svm: ClassifierFamilyConfig;
   /**
    * Nearest-neighbour k of the cosine classifier, smoothest first; 0 means the class centroids.
    * Each training subject is one gallery entry (the mean of its photos).
    */
-  centroid: Object.freeze({ grid: Object.freeze([0, 25, 10, 5, 3, 1]), fixed: 0 }),
-});
+  centroid: ClassifierFamilyConfig;
+}
 
-/**
- * Defaults of the evaluation (`src/evaluate/`: cross-validation, bootstrap, permutation test).
- * Nothing in `src/evaluate/` hard-codes a tunable number.
- */
-export const EVALUATE_DEFAULTS = Object.freeze({
-  /** Outer folds (the issue's default; 5-fold is the usual bias/variance compromise). */
-  folds: 5,
+/** The evaluation (`src/evaluate/`: cross-validation, bootstrap, permutation test). */
+export interface EvaluateConfig {
+  /** Outer folds (5-fold is the usual bias/variance compromise). */
+  folds: number;
   /** Repeats of the outer K-fold with fresh shuffles; averaging them removes split luck. */
-  repeats: 5,
-  seed: 1,
+  repeats: number;
+  /** Seed of the splits, the bootstrap and the permutations. */
+  seed: number;
   /** Population prevalence for PPV/NPV: 22q11.2DS in about 1 in 4,000 births (McDonald-McGinn et al. 2015). */
-  prevalence: 1 / 4000,
+  prevalence: number;
   /** Subject-level bootstrap replicates for the 95% percentile intervals. */
-  bootstrap: 1000,
+  bootstrap: number;
   /** Label permutations of the permutation test (p resolves to 1/101). */
-  permutations: 100,
+  permutations: number;
   /** Repeats of the K-fold per permutation (and for the statistic it is compared with). */
-  permutationRepeats: 1,
+  permutationRepeats: number;
   /** Equal-width bins of the reliability curve. */
-  calibrationBins: 10,
+  calibrationBins: number;
   /** Points of the fixed false-positive-rate grid used to average ROC curves and draw their bands. */
-  rocGridPoints: 101,
+  rocGridPoints: number;
   /** A bootstrap interval is reported only when at least this share of replicates define the metric. */
-  minDefinedReplicates: 0.9,
-});
+  minDefinedReplicates: number;
+}
 
-/** Defaults of `phenoface demo` (`src/workflows/demo/demo.ts`): the synthetic study it runs. */
-export const DEMO_DEFAULTS = Object.freeze({
-  out: 'phenoface-demo',
+/** The effort of a demo run: photos per person and the study's settings. */
+export interface DemoEffort {
+  photosPerPerson: number;
+  folds: number;
+  repeats: number;
+  bootstrap: number;
+  permutations: number;
+}
+
+/** `phenoface demo` (`src/workflows/demo/demo.ts`): the synthetic study it runs. */
+export interface DemoConfig {
+  /** Output folder, relative to the working directory. */
+  out: string;
   /** Clearly visible (1 = obvious): the demo shows that a planted signal is found, not how subtle it may be. */
-  strength: 0.9,
-  seed: 1,
-  fraction: 0.5,
-  /** Full run, then `--quick` (the integration test): photos per person and study effort. */
-  full: { photosPerPerson: 6, folds: 5, repeats: 3, bootstrap: 1000, permutations: 100 },
-  quick: { photosPerPerson: 4, folds: 4, repeats: 1, bootstrap: 200, permutations: 20 },
+  strength: number;
+  seed: number;
+  /** Share of the people the warp is planted in. */
+  fraction: number;
+  /** A full run. */
+  full: DemoEffort;
+  /** `--quick` (the integration test). */
+  quick: DemoEffort;
   /** Fewest people with a usable face: two held out, and at least 3 per class left for the folds. */
-  minPeople: 8,
-});
+  minPeople: number;
+}
+
+/** Ranges of each demo photo's augmentation, each drawn uniformly per photo. Mild, as between real snapshots. */
+export interface AugmentConfig {
+  rotationDeg: number;
+  scale: readonly [number, number];
+  /** Shift of the face, as a fraction of the photo's side. */
+  shift: number;
+  brightness: readonly [number, number];
+  contrast: readonly [number, number];
+  saturation: readonly [number, number];
+  /** Per-channel gain of red against blue (white balance), +- this. */
+  warmth: number;
+  /** Gaussian blur sigma, px; below 0.3 (sharp's minimum) no blur. */
+  blurSigma: readonly [number, number];
+  jpegQuality: readonly [number, number];
+}
 
 /**
  * Which of the bundled group photos' faces become the demo's people (`src/workflows/demo/people.ts`), and the
@@ -330,107 +273,279 @@ export const DEMO_DEFAULTS = Object.freeze({
  * `cropFaces` face sizes, resampled to `basePx`, and each photo shows the middle of that crop at
  * `photoPx` (face ~170 px). Detection in the group photos and in the people's photos searches faces
  * from `detectMinFacePx` up (MTCNN's default 20 px builds a pyramid ~5x as costly on 1920-px photos,
- * for faces the demo drops anyway). `augment`: the ranges of the people's photos' augmentation.
+ * for faces the demo drops anyway).
  */
-export const PEOPLE_DEFAULTS = Object.freeze({
-  minFacePx: 120,
-  minScore: 0.95,
-  cropFaces: 3,
-  basePx: 512,
-  photoPx: 400,
-  detectMinFacePx: 96,
-  /** Ranges of each photo's augmentation, each drawn uniformly per photo. Mild, as between real snapshots. */
-  augment: Object.freeze({
-    rotationDeg: 8,
-    scale: [0.9, 1.12] as const,
-    /** Shift of the face, as a fraction of the photo's side. */
-    shift: 0.05,
-    brightness: [0.85, 1.15] as const,
-    contrast: [0.85, 1.15] as const,
-    saturation: [0.8, 1.2] as const,
-    /** Per-channel gain of red against blue (white balance), +- this. */
-    warmth: 0.06,
-    /** Gaussian blur sigma, px; below 0.3 (sharp's minimum) no blur. */
-    blurSigma: [0, 1.2] as const,
-    jpegQuality: [80, 95] as const,
-  }),
-});
+export interface PeopleConfig {
+  minFacePx: number;
+  minScore: number;
+  cropFaces: number;
+  basePx: number;
+  photoPx: number;
+  detectMinFacePx: number;
+  augment: AugmentConfig;
+}
 
-/** Defaults of `src/explain/` (moved here so every default lives in one file). */
-export const EXPLAIN_DEFAULTS = Object.freeze({
-  overlay: Object.freeze({
-    /** Colour weight of overlays (pytorch-grad-cam's `show_cam_on_image` uses 0.5; a little less keeps the face readable). */
-    alpha: 0.45,
-    /** The Grad-CAM paper's colour scale. */
-    colormap: 'jet' as const,
-  }),
+/** A study's explanation section (`src/workflows/study/explanation.ts`). */
+export interface StudyExplainConfig {
   /**
-   * Grad-CAM's finer layer per backbone (issue 4's 14x14 option): the output of MobileFaceNet's
-   * last 14x14 bottleneck (Chen et al. 2018, Table 1: the sixth of the 14x14 stage's residual
-   * blocks, 128 channels), the last map before the stride-2 block that makes the 7x7 one.
+   * At most this many photos are explained in a study (keeps `study` bounded: each photo's
+   * 14x14 contrastive map costs four exact gradients, for the final, shuffled-label, randomised
+   * and randomised-head models, ~0.4-0.6 s per photo on 2 cores).
    */
-  fineLayer: Object.freeze({ mobilefacenet: 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add' } as Record<string, string>),
+  maxPhotos: number;
+  /** At most this many photos per subject, so the sample spreads over subjects. */
+  maxPhotosPerSubject: number;
+  /**
+   * Correctly classified positive photos of the sample that also get a 14x14 occlusion map
+   * (196 forward passes, ~3 s each on 2 cores), for the final and the shuffled-label model.
+   */
+  occlusionMapPhotos: number;
+  /**
+   * Correctly classified positive photos of the sample that also get the 14x14 Grad-CAM and
+   * HiResCAM without a reference, for comparison with the study's contrastive map (they reuse its
+   * gradients, so they cost little).
+   */
+  fineCamPhotos: number;
+  /** Subject bootstrap replicates of the region-share intervals. */
+  bootstrap: number;
+  /** Seed of the sample, the bootstrap and the randomised models. */
+  seed: number;
+  /**
+   * Sanity checks (Adebayo et al., NeurIPS 2018, "Sanity Checks for Saliency Maps"): an
+   * explanation whose mean Spearman rank correlation with that of a randomised or
+   * shuffled-label model is at least this high "does not change" and is flagged. Adebayo et al.
+   * call a method insensitive when its maps stay highly rank-correlated (their Fig. 2-4); 0.5 is a
+   * moderate correlation, so a flag means the randomised model's map still resembles the real one.
+   */
+  sanityMaxSpearman: number;
+  /**
+   * Heat per pixel outside the face relative to inside it at or above which the report warns of
+   * shortcut learning. A flat map gives 1; on planted sets with identical backgrounds the
+   * contrastive map's ratio is about 0.1 (the 7x7 Grad-CAM's, whose cells are broad, about 1.0),
+   * so clearly more heat outside the face than on it (1.5x) is flagged.
+   */
+  outsideFaceDensityWarn: number;
+}
+
+/** Heat maps and region scores (`src/explain/`). */
+export interface ExplainConfig {
+  overlay: {
+    /** Colour weight of overlays (pytorch-grad-cam's `show_cam_on_image` uses 0.5; a little less keeps the face readable). */
+    alpha: number;
+    /** The Grad-CAM paper's colour scale. */
+    colormap: 'jet';
+  };
+  /**
+   * Grad-CAM's finer layer per backbone: the output of MobileFaceNet's last 14x14 bottleneck
+   * (Chen et al. 2018, Table 1: the sixth of the 14x14 stage's residual blocks, 128 channels),
+   * the last map before the stride-2 block that makes the 7x7 one.
+   */
+  fineLayer: Record<string, string>;
   /**
    * The map `screen --explain` and the web app draw (`src/workflows/screen/explainer.ts`, SCREEN_CAMS): the
-   * only one that met issue 4's planted-region target (bench:explain).
+   * only one that met the planted-region target (bench:explain).
    */
-  screen: Object.freeze({ cam: 'contrastive' as const }),
+  screen: { cam: 'contrastive' | 'hirescam' | 'gradcam' | 'gradcam-14x14' };
   /** Grey that occluded regions are filled with: the input normalisation's zero ((x - 127.5) / 128 ~ 0). */
-  occlusionGrey: 128,
-  study: Object.freeze({
-    /**
-     * At most this many photos are explained in a study (keeps `study` bounded: each photo's
-     * 14x14 contrastive map costs four exact gradients, for the final, shuffled-label, randomised
-     * and randomised-head models, ~0.4-0.6 s per photo on 2 cores).
-     */
-    maxPhotos: 200,
-    /** At most this many photos per subject, so the sample spreads over subjects. */
-    maxPhotosPerSubject: 2,
-    /**
-     * Correctly classified positive photos of the sample that also get a 14x14 occlusion map
-     * (196 forward passes, ~3 s each on 2 cores), for the final and the shuffled-label model.
-     */
-    occlusionMapPhotos: 30,
-    /**
-     * Correctly classified positive photos of the sample that also get the 14x14 Grad-CAM and
-     * HiResCAM without a reference, for comparison with the study's contrastive map (they reuse its
-     * gradients, so they cost little).
-     */
-    fineCamPhotos: 100,
-    /** Subject bootstrap replicates of the region-share intervals. */
-    bootstrap: 1000,
-    /** Seed of the sample, the bootstrap and the randomised models. */
-    seed: 1,
-    /**
-     * Sanity checks (Adebayo et al., NeurIPS 2018, "Sanity Checks for Saliency Maps"): an
-     * explanation whose mean Spearman rank correlation with that of a randomised or
-     * shuffled-label model is at least this high "does not change" and is flagged. Adebayo et al.
-     * call a method insensitive when its maps stay highly rank-correlated (their Fig. 2-4); 0.5 is a
-     * moderate correlation, so a flag means the randomised model's map still resembles the real one.
-     */
-    sanityMaxSpearman: 0.5,
-    /**
-     * Heat per pixel outside the face relative to inside it at or above which the report warns of
-     * shortcut learning. A flat map gives 1; on planted sets with identical backgrounds the
-     * contrastive map's ratio is about 0.1 (the 7x7 Grad-CAM's, whose cells are broad, about 1.0),
-     * so clearly more heat outside the face than on it (1.5x) is flagged.
-     */
-    outsideFaceDensityWarn: 1.5,
-  }),
-});
+  occlusionGrey: number;
+  study: StudyExplainConfig;
+}
 
-/** Defaults of `src/workflows/synth/` (moved here so every default lives in one file). */
-export const SYNTH_DEFAULTS = Object.freeze({
+/** `phenoface synth` (`src/workflows/synth/`). */
+export interface SynthConfig {
   /** Share of subjects made affected. */
-  fraction: 0.5,
-  seed: 1,
+  fraction: number;
+  seed: number;
   /**
    * Per-subject jitter: the subject's strength and each amount are multiplied by factors drawn
    * uniformly from [1 - jitter, 1 + jitter], so affected people differ from each other.
    */
-  jitter: 0.2,
+  jitter: number;
   /** JPEG quality of every written photo, cases and controls alike. */
-  jpegQuality: 95,
+  jpegQuality: number;
   /** Photos shown (before / planted / strength 1) in the `--preview` contact sheet. */
-  previewPhotos: 12,
+  previewPhotos: number;
+}
+
+/** The whole configuration: one section per stage and workflow. */
+export interface PhenofaceConfig {
+  image: ImageConfig;
+  detect: DetectConfig;
+  pose: PoseConfig;
+  quality: QualityConfig;
+  embed: EmbedConfig;
+  data: DataConfig;
+  classify: ClassifyConfig;
+  evaluate: EvaluateConfig;
+  explain: ExplainConfig;
+  server: ServerConfig;
+  synth: SynthConfig;
+  demo: DemoConfig;
+  people: PeopleConfig;
+}
+
+/** A configuration that nothing may change (nested sections included). */
+export type FrozenConfig<T> = { readonly [K in keyof T]: T[K] extends object ? FrozenConfig<T[K]> : T[K] };
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The defaults, frozen all the way down: copy with `resolveConfig` to change anything. */
+export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfig>({
+  image: { maxPixels: 200_000_000, maxBytes: 200 * 1024 * 1024, minSidePx: 12, maxSidePx: 2048 },
+  detect: {
+    minFaceSizePx: 20,
+    minFaceRatio: 0,
+    choiceSearchSidePx: 384,
+    scaleFactor: 0.709,
+    thresholds: { pnet: 0.6, rnet: 0.7, onet: 0.7 },
+    nms: { perScale: 0.5, acrossScales: 0.7, rnet: 0.7, onet: 0.7 },
+  },
+  // Yaw bands on the landmark-based estimate: within 20 deg both eyes and the whole face are clearly
+  // visible (CFP's and Multi-PIE's "frontal"). From 45 deg of ESTIMATED yaw a photo is profile: five
+  // MTCNN landmarks saturate on near-full profiles (MTCNN places the hidden eye on the visible side, so
+  // a 90 deg profile reads 40-65 deg), and a nose tip outside the eyes' span (one eye hidden) is
+  // profile whatever the estimate.
+  pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 45 },
+  quality: { minFaceSidePx: 40, minSharpness: 20 },
+  embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0 },
+  data: {
+    classes: ['vcfs', 'control'],
+    concurrency: 1,
+    hashConcurrency: 4,
+    maxListedProblems: 20,
+    nearDuplicateCosine: 0.995,
+    identityRobustK: 3,
+    identityMutualNearest: true,
+    identityMinCalibrationSubjects: 5,
+    identityAbsoluteCosine: 0.75,
+    progressStepFraction: 0.05,
+    progressIntervalSec: 10,
+    progressMinIntervalSec: 1,
+  },
+  classify: {
+    classifier: 'logistic',
+    innerFolds: 3,
+    patience: 1,
+    logistic: { grid: [1e-3, 1e-2, 1e-1, 1, 10, 100, 1000], fixed: 1e-2 },
+    svm: { grid: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10], fixed: 1e-3 },
+    centroid: { grid: [0, 25, 10, 5, 3, 1], fixed: 0 },
+  },
+  evaluate: {
+    folds: 5,
+    repeats: 5,
+    seed: 1,
+    prevalence: 1 / 4000,
+    bootstrap: 1000,
+    permutations: 100,
+    permutationRepeats: 1,
+    calibrationBins: 10,
+    rocGridPoints: 101,
+    minDefinedReplicates: 0.9,
+  },
+  explain: {
+    overlay: { alpha: 0.45, colormap: 'jet' },
+    fineLayer: { mobilefacenet: 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add' },
+    screen: { cam: 'contrastive' },
+    occlusionGrey: 128,
+    study: {
+      maxPhotos: 200,
+      maxPhotosPerSubject: 2,
+      occlusionMapPhotos: 30,
+      fineCamPhotos: 100,
+      bootstrap: 1000,
+      seed: 1,
+      sanityMaxSpearman: 0.5,
+      outsideFaceDensityWarn: 1.5,
+    },
+  },
+  server: {
+    host: '127.0.0.1',
+    port: 8080,
+    maxFileBytes: 20 * 1024 * 1024,
+    maxPixels: 50_000_000,
+    maxFiles: 10,
+    concurrency: 2,
+    queueSize: 8,
+    maxBufferedBytes: 400 * 1024 * 1024,
+    requestTimeoutMs: 120_000,
+    uploadMinMs: 10_000,
+    uploadMsPerMB: 2_000,
+    maxUploadsPerClient: 4,
+    shutdownGraceMs: 1_000,
+    minTokenLength: 16,
+  },
+  synth: { fraction: 0.5, seed: 1, jitter: 0.2, jpegQuality: 95, previewPhotos: 12 },
+  demo: {
+    out: 'phenoface-demo',
+    strength: 0.9,
+    seed: 1,
+    fraction: 0.5,
+    full: { photosPerPerson: 6, folds: 5, repeats: 3, bootstrap: 1000, permutations: 100 },
+    quick: { photosPerPerson: 4, folds: 4, repeats: 1, bootstrap: 200, permutations: 20 },
+    minPeople: 8,
+  },
+  people: {
+    minFacePx: 120,
+    minScore: 0.95,
+    cropFaces: 3,
+    basePx: 512,
+    photoPx: 400,
+    detectMinFacePx: 96,
+    augment: {
+      rotationDeg: 8,
+      scale: [0.9, 1.12],
+      shift: 0.05,
+      brightness: [0.85, 1.15],
+      contrast: [0.85, 1.15],
+      saturation: [0.8, 1.2],
+      warmth: 0.06,
+      blurSigma: [0, 1.2],
+      jpegQuality: [80, 95],
+    },
+  },
 });
+
+/** A deep-partial configuration, as users give it. */
+export type PartialConfig = { [K in keyof PhenofaceConfig]?: Partial<PhenofaceConfig[K]> & Record<string, unknown> };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge<T>(base: T, over: unknown, path: string): T {
+  if (over === undefined) return structuredClone(base);
+  if (!isPlainObject(base)) {
+    if (typeof over !== typeof base) {
+      throw new PhenofaceError('E_CONFIG', `Invalid config "${path}": ${JSON.stringify(over)}. Should be a ${typeof base}.`);
+    }
+    return over as T;
+  }
+  if (!isPlainObject(over)) throw new PhenofaceError('E_CONFIG', `Invalid config "${path}": expected an object.`);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(over)) {
+    if (!(key in base)) {
+      throw new PhenofaceError('E_CONFIG', `Unknown config key "${path ? path + '.' : ''}${key}". Should be one of: ${Object.keys(base).join(', ')}.`);
+    }
+  }
+  for (const [key, value] of Object.entries(base)) out[key] = merge(value, over[key], path ? `${path}.${key}` : key);
+  return out as T;
+}
+
+/** Merge a partial config over {@link DEFAULTS}, rejecting unknown keys and wrong types with `E_CONFIG`. */
+export function resolveConfig(partial: PartialConfig = {}): PhenofaceConfig {
+  const config = merge(DEFAULTS as PhenofaceConfig, partial, '');
+  const d = config.detect;
+  if (!(d.scaleFactor > 0 && d.scaleFactor < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.scaleFactor: ${d.scaleFactor}. Should be in (0, 1).`);
+  if (!(d.minFaceSizePx >= 12)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceSizePx: ${d.minFaceSizePx}. Should be >= 12 (P-Net's window).`);
+  if (!(d.minFaceRatio >= 0 && d.minFaceRatio < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceRatio: ${d.minFaceRatio}. Should be in [0, 1).`);
+  return config;
+}
+
+/** Views in display order. */
+export const VIEWS: readonly View[] = ['frontal', 'oblique', 'profile'];

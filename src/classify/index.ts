@@ -1,7 +1,6 @@
 /** Public API of the classifiers: the interface, the registry, the three families and their solvers. */
 export type { Classifier, ClassifierJSON, FitOptions, FittedClassifier, GroupSplitter, IndexFold, Selection } from './types.ts';
 export { CLASSIFIER_NAMES, classifierFromJSON, createClassifier, isRegistered, type ClassifierOptions } from './registry.ts';
-export { CLASSIFY_DEFAULTS } from '../config.ts';
 export { logisticClassifier, logisticFromJSON, fitLogisticPacked } from './logistic.ts';
 export { svmClassifier, svmFromJSON, fitSvmPacked } from './svm.ts';
 export { centroidClassifier, FittedCentroid, fitCentroidPacked } from './centroid.ts';

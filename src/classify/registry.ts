@@ -4,14 +4,14 @@
  */
 import { PhenofaceError } from '../errors.ts';
 import { centroidClassifier, FittedCentroid } from './centroid.ts';
-import { CLASSIFY_DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 import { logisticClassifier, logisticFromJSON } from './logistic.ts';
 import { svmClassifier, svmFromJSON } from './svm.ts';
 import type { Classifier, ClassifierJSON, FittedClassifier } from './types.ts';
 
 /** Options of a classifier family. */
 export interface ClassifierOptions {
-  /** Hyperparameter grid searched by the inner CV (defaults in `CLASSIFY_DEFAULTS`). */
+  /** Hyperparameter grid searched by the inner CV (defaults in `DEFAULTS.classify`). */
   grid?: readonly number[];
   /** Value used when tuning is off (the permutation test). */
   fixed?: number;
@@ -24,9 +24,9 @@ interface Family {
 }
 
 const FAMILIES: Record<string, Family> = {
-  logistic: { create: logisticClassifier, fromJSON: logisticFromJSON, defaults: CLASSIFY_DEFAULTS.logistic },
-  svm: { create: svmClassifier, fromJSON: svmFromJSON, defaults: CLASSIFY_DEFAULTS.svm },
-  centroid: { create: centroidClassifier, fromJSON: FittedCentroid.fromJSON, defaults: CLASSIFY_DEFAULTS.centroid },
+  logistic: { create: logisticClassifier, fromJSON: logisticFromJSON, defaults: DEFAULTS.classify.logistic },
+  svm: { create: svmClassifier, fromJSON: svmFromJSON, defaults: DEFAULTS.classify.svm },
+  centroid: { create: centroidClassifier, fromJSON: FittedCentroid.fromJSON, defaults: DEFAULTS.classify.centroid },
 };
 
 /** Registered classifier names. */

@@ -6,9 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { DEMO_DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 import { runDemo, topRegions, type DemoResult } from '../workflows/demo/demo.ts';
-import { validateSynthOptions, SYNTH_DEFAULTS, SYNTH_LABELS } from '../workflows/synth/index.ts';
+import { validateSynthOptions, SYNTH_LABELS } from '../workflows/synth/index.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type CliIO, type Command } from './io.ts';
 
@@ -22,11 +22,11 @@ export const DEMO = defineCommand({
     'when the explain stage is installed. Not a clinical model.',
   ].join('\n'),
   args: {
-    out: { type: 'string', short: 'o', placeholder: 'DIR', default: DEMO_DEFAULTS.out, description: "output folder; new, empty, or an earlier demo's" },
+    out: { type: 'string', short: 'o', placeholder: 'DIR', default: DEFAULTS.demo.out, description: "output folder; new, empty, or an earlier demo's" },
     photos: { type: 'string', placeholder: 'FOLDER|MANIFEST', defaultText: 'the bundled demo photos', description: 'a folder ROOT/<person>/<photo> or a manifest CSV (path,subject[,view]) of control photos' },
-    strength: { type: 'number', placeholder: 'S', min: 0, max: 1, default: DEMO_DEFAULTS.strength, description: 'planted strength (1 obvious, 0.5 subtle)' },
+    strength: { type: 'number', placeholder: 'S', min: 0, max: 1, default: DEFAULTS.demo.strength, description: 'planted strength (1 obvious, 0.5 subtle)' },
     quick: { type: 'boolean', description: 'fewer photos per person and a lighter study (about half the time)' },
-    seed: { type: 'integer', placeholder: 'N', min: 0, max: 2 ** 31 - 1, default: DEMO_DEFAULTS.seed, description: 'seed of the people, the warps and the study' },
+    seed: { type: 'integer', placeholder: 'N', min: 0, max: 2 ** 31 - 1, default: DEFAULTS.demo.seed, description: 'seed of the people, the warps and the study' },
     'no-open': { type: 'boolean', description: 'do not open the report in a browser' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
   },
@@ -66,7 +66,7 @@ export function formatDemoSummary(r: DemoResult, cwd: string): string {
     }),
     r.explain.status === 'done'
       ? `  heatmaps  ${rel(path.join(r.out, 'screen'))}`
-      : `  heatmaps  ${r.explain.status === 'absent' ? r.explain.note : `explain stage failed: ${r.explain.error.code}: ${r.explain.error.message}`}`,
+      : `  heatmaps  explain stage failed: ${r.explain.error.code}: ${r.explain.error.message}`,
     ...(r.synth.preview ? [`  preview   ${rel(r.synth.preview)} (before / planted / strength 1)`] : []),
     `  model     ${rel(r.study.model)} (marked synthetic)`,
     `  time      ${r.seconds.total.toFixed(0)} s (${Object.entries(r.seconds).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')})`,
@@ -98,7 +98,7 @@ export const run: Command = async (argv: string[], io: CliIO) => {
   if (help) { io.out(helpText(DEMO)); return EXIT.ok; }
   if (positionals.length > 0) throw usageError(`Unexpected argument "${positionals[0]}"; photos are given with --photos.`, USAGE);
   const { strength, seed } = values;
-  validateSynthOptions({ strength, fraction: DEMO_DEFAULTS.fraction, seed, jitter: SYNTH_DEFAULTS.jitter, jpegQuality: SYNTH_DEFAULTS.jpegQuality });
+  validateSynthOptions({ strength, fraction: DEFAULTS.demo.fraction, seed, jitter: DEFAULTS.synth.jitter, jpegQuality: DEFAULTS.synth.jpegQuality });
 
   const result = await runDemo({
     out: path.resolve(io.cwd, values.out),

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { checkOutput, type OutputGuard } from '../data/output.ts';
-import { EXPLAIN_DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer } from '../workflows/screen/screener.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
@@ -24,7 +24,7 @@ export const SCREEN = defineCommand({
     model: { type: 'string', short: 'm', placeholder: 'DIR/model', required: true, description: 'the model/ folder written by `phenoface study`' },
     json: { type: 'boolean', description: 'print the result as one JSON object (contract v1)' },
     explain: { type: 'string', placeholder: 'DIR', defaultText: 'no explanation', description: "write each photo's heatmaps to DIR and list its top regions" },
-    cam: { type: 'string', placeholder: 'NAME', label: 'explanation map', values: SCREEN_CAMS, default: EXPLAIN_DEFAULTS.screen.cam, description: 'the map --explain draws' },
+    cam: { type: 'string', placeholder: 'NAME', label: 'explanation map', values: SCREEN_CAMS, default: DEFAULTS.explain.screen.cam, description: 'the map --explain draws' },
   },
   examples: ['phenoface screen photos/patient-1/ --model results/model --explain heatmaps/'],
 });

@@ -11,7 +11,7 @@ import { PhenofaceError } from '../errors.ts';
 import { checkBinding, isLoopbackHost } from '../server/access.ts';
 import { buildServer, DEFAULT_WEB_ROOT } from '../server/app.ts';
 import { prepareKeepDir } from '../server/keep.ts';
-import { SERVER_DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 import type { ScreenService } from '../server/types.ts';
 import { WorkerScreenService } from '../server/thread-service.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
@@ -26,14 +26,14 @@ export const SERVE = defineCommand({
   ].join('\n'),
   args: {
     model: { type: 'string', placeholder: 'DIR/model', required: true, description: 'the model/ folder written by `phenoface study` (or `phenoface demo`)' },
-    host: { type: 'string', placeholder: 'ADDRESS', default: SERVER_DEFAULTS.host, description: 'address to listen on (the default: this machine only);\nany other address needs an access token' },
-    port: { type: 'integer', placeholder: 'PORT', min: 0, max: 65535, default: SERVER_DEFAULTS.port, description: 'TCP port (0 picks a free one)' },
+    host: { type: 'string', placeholder: 'ADDRESS', default: DEFAULTS.server.host, description: 'address to listen on (the default: this machine only);\nany other address needs an access token' },
+    port: { type: 'integer', placeholder: 'PORT', min: 0, max: 65535, default: DEFAULTS.server.port, description: 'TCP port (0 picks a free one)' },
     token: {
       type: 'string',
       placeholder: 'T',
       defaultText: 'the PHENOFACE_TOKEN environment variable',
       description: [
-        `access token (at least ${SERVER_DEFAULTS.minTokenLength} characters) every API request must send`,
+        `access token (at least ${DEFAULTS.server.minTokenLength} characters) every API request must send`,
         'as "Authorization: Bearer <token>". Make one with `openssl rand -hex 16`.',
         'With a token, Host and Origin headers are not checked, so the server also',
         'works behind an HTTPS reverse proxy',
@@ -42,9 +42,9 @@ export const SERVE = defineCommand({
     keep: { type: 'string', placeholder: 'DIR', defaultText: 'off, photos stay in memory and are never written to disk or logs', description: "write each screening's photos and result to a new folder in DIR" },
   },
   notes: [
-    `Limits: ${SERVER_DEFAULTS.maxFiles} photos a request, ${SERVER_DEFAULTS.maxFileBytes / 1024 / 1024} MB and ${SERVER_DEFAULTS.maxPixels / 1e6} megapixels a photo; ${SERVER_DEFAULTS.concurrency} screenings`,
-    `at a time with ${SERVER_DEFAULTS.queueSize} waiting, then "busy" (HTTP 503). An upload must arrive within`,
-    `${SERVER_DEFAULTS.uploadMsPerMB / 1000} s per MB (at least ${SERVER_DEFAULTS.uploadMinMs / 1000} s), and one address may send ${SERVER_DEFAULTS.maxUploadsPerClient} at once.`,
+    `Limits: ${DEFAULTS.server.maxFiles} photos a request, ${DEFAULTS.server.maxFileBytes / 1024 / 1024} MB and ${DEFAULTS.server.maxPixels / 1e6} megapixels a photo; ${DEFAULTS.server.concurrency} screenings`,
+    `at a time with ${DEFAULTS.server.queueSize} waiting, then "busy" (HTTP 503). An upload must arrive within`,
+    `${DEFAULTS.server.uploadMsPerMB / 1000} s per MB (at least ${DEFAULTS.server.uploadMinMs / 1000} s), and one address may send ${DEFAULTS.server.maxUploadsPerClient} at once.`,
   ].join('\n'),
   examples: ['phenoface serve --model results/model', 'PHENOFACE_TOKEN=$(openssl rand -hex 16) phenoface serve --model results/model --host 0.0.0.0'],
 });
@@ -103,7 +103,7 @@ export function serveCommand(deps: ServeDeps = { loadService: loadRealService })
     if (host.trim() === '') throw usageError('Invalid --host "". Expected an address such as 127.0.0.1.', USAGE);
     const env = deps.env ?? process.env;
     const token = values.token ?? (env.PHENOFACE_TOKEN || undefined);
-    checkBinding(host, token, SERVER_DEFAULTS.minTokenLength);
+    checkBinding(host, token, DEFAULTS.server.minTokenLength);
 
     const modelDir = path.resolve(io.cwd, values.model);
     if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) {

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { CLASSIFIER_NAMES } from '../classify/registry.ts';
-import { CLASSIFY_DEFAULTS, DATA_DEFAULTS, DEFAULTS, EVALUATE_DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 import { backbones } from '../embed/registry.ts';
 import { runStudy } from '../workflows/study/study.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
@@ -21,15 +21,15 @@ export const STUDY = defineCommand({
   args: {
     manifest: { type: 'string', placeholder: 'FILE|FOLDER', required: true, description: 'CSV with path,subject,label[,view] (paths relative to it), or a folder ROOT/<label>/<subject>/<photo>' },
     out: { type: 'string', short: 'o', placeholder: 'DIR', required: true, description: 'output folder' },
-    folds: { type: 'integer', placeholder: 'K', min: 2, max: 100, default: EVALUATE_DEFAULTS.folds, description: 'outer cross-validation folds' },
-    repeats: { type: 'integer', placeholder: 'R', min: 1, max: 1000, default: EVALUATE_DEFAULTS.repeats, description: 'repeats of the K-fold with fresh shuffles' },
-    seed: { type: 'integer', placeholder: 'S', min: 0, max: 2 ** 31 - 1, default: EVALUATE_DEFAULTS.seed, description: 'seed of the splits, the bootstrap and the permutations' },
-    positive: { type: 'string', placeholder: 'CLASS', defaultText: DATA_DEFAULTS.classes[0], description: 'the label that counts as positive' },
-    classifier: { type: 'string', placeholder: 'NAME', values: CLASSIFIER_NAMES, default: CLASSIFY_DEFAULTS.classifier, description: 'classifier family' },
+    folds: { type: 'integer', placeholder: 'K', min: 2, max: 100, default: DEFAULTS.evaluate.folds, description: 'outer cross-validation folds' },
+    repeats: { type: 'integer', placeholder: 'R', min: 1, max: 1000, default: DEFAULTS.evaluate.repeats, description: 'repeats of the K-fold with fresh shuffles' },
+    seed: { type: 'integer', placeholder: 'S', min: 0, max: 2 ** 31 - 1, default: DEFAULTS.evaluate.seed, description: 'seed of the splits, the bootstrap and the permutations' },
+    positive: { type: 'string', placeholder: 'CLASS', defaultText: DEFAULTS.data.classes[0], description: 'the label that counts as positive' },
+    classifier: { type: 'string', placeholder: 'NAME', values: CLASSIFIER_NAMES, default: DEFAULTS.classify.classifier, description: 'classifier family' },
     backbone: { type: 'string', placeholder: 'NAME', values: () => Object.keys(backbones()), default: DEFAULTS.embed.backbone, description: 'embedding network' },
-    prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: EVALUATE_DEFAULTS.prevalence, description: 'population prevalence used for PPV and NPV' },
-    bootstrap: { type: 'integer', placeholder: 'B', min: 0, max: 100_000, default: EVALUATE_DEFAULTS.bootstrap, description: 'subject bootstrap replicates of the 95% intervals (0 = none)' },
-    permutations: { type: 'integer', placeholder: 'P', min: 0, max: 100_000, default: EVALUATE_DEFAULTS.permutations, description: 'label permutations of the permutation test (0 = none)' },
+    prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: DEFAULTS.evaluate.prevalence, description: 'population prevalence used for PPV and NPV' },
+    bootstrap: { type: 'integer', placeholder: 'B', min: 0, max: 100_000, default: DEFAULTS.evaluate.bootstrap, description: 'subject bootstrap replicates of the 95% intervals (0 = none)' },
+    permutations: { type: 'integer', placeholder: 'P', min: 0, max: 100_000, default: DEFAULTS.evaluate.permutations, description: 'label permutations of the permutation test (0 = none)' },
     'frontal-only': { type: 'boolean', description: 'use frontal photos only' },
     cache: { type: 'string', placeholder: 'FILE', defaultText: 'DIR/cache.sqlite', description: 'embedding cache file, reused by later runs' },
     root: { type: 'string', placeholder: 'DIR', defaultText: "the manifest's folder", description: 'folder the manifest\'s paths are relative to' },

@@ -7,7 +7,8 @@
 import path from 'node:path';
 import { checkOutputDir } from '../data/output.ts';
 import type { Pipeline } from '../pipeline/pipeline.ts';
-import { parseRegions, readSynthInput, synthesize, synthGuard, SYNTH_DEFAULTS, SYNTH_LABELS, SYNTH_OUTPUT, SYNTH_REGIONS, validateSynthOptions, type DetectFn } from '../workflows/synth/index.ts';
+import { DEFAULTS } from '../config.ts';
+import { parseRegions, readSynthInput, synthesize, synthGuard, SYNTH_LABELS, SYNTH_OUTPUT, SYNTH_REGIONS, validateSynthOptions, type DetectFn } from '../workflows/synth/index.ts';
 import type { Face } from '../types.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { ProgressCounter } from '../data/progress.ts';
@@ -26,10 +27,10 @@ export const SYNTH = defineCommand({
     out: { type: 'string', placeholder: 'DIR', required: true, description: "new or empty folder, or an earlier synth's (replaced once the new set is complete):\nimages/, manifest.csv, truth.json (and preview.png)" },
     regions: { type: 'string', placeholder: 'LIST', list: true, values: SYNTH_REGIONS, required: true, description: 'regions to warp, or "all"' },
     strength: { type: 'number', placeholder: 'S', required: true, description: '0..1 (1 obvious, 0.5 subtle, 0 plants nothing)' },
-    fraction: { type: 'number', placeholder: 'F', default: SYNTH_DEFAULTS.fraction, description: 'share of subjects affected, in (0, 1)' },
-    seed: { type: 'integer', placeholder: 'N', default: SYNTH_DEFAULTS.seed, description: 'seed of who is affected and of the warps' },
+    fraction: { type: 'number', placeholder: 'F', default: DEFAULTS.synth.fraction, description: 'share of subjects affected, in (0, 1)' },
+    seed: { type: 'integer', placeholder: 'N', default: DEFAULTS.synth.seed, description: 'seed of who is affected and of the warps' },
     preview: { type: 'boolean', description: 'also write preview.png: before / planted / strength 1, per affected photo' },
-    quality: { type: 'integer', placeholder: 'Q', default: SYNTH_DEFAULTS.jpegQuality, description: 'JPEG quality of every written photo' },
+    quality: { type: 'integer', placeholder: 'Q', default: DEFAULTS.synth.jpegQuality, description: 'JPEG quality of every written photo' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
   },
   examples: ['phenoface synth --manifest controls/ --out planted/ --regions all --strength 0.5 --preview'],
@@ -65,7 +66,7 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
     const { fraction, seed, quality: jpegQuality } = values;
     // Check every option before touching the disk or loading models.
     parseRegions(regions);
-    validateSynthOptions({ strength, fraction, seed, jitter: SYNTH_DEFAULTS.jitter, jpegQuality });
+    validateSynthOptions({ strength, fraction, seed, jitter: DEFAULTS.synth.jitter, jpegQuality });
 
     const source = path.resolve(io.cwd, values.manifest!);
     const outDir = path.resolve(io.cwd, values.out!);

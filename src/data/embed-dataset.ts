@@ -11,7 +11,7 @@
 import { PhenofaceError, toErrorRecord, type ErrorCode } from '../errors.ts';
 import type { Face, View } from '../types.ts';
 import type { CacheKey, EmbeddingCache, ErrorRecord } from './cache.ts';
-import { DATA_DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 import type { Dataset, DatasetItem } from './manifest.ts';
 
 /** Error codes that are a property of the photo's bytes, so caching them is safe. */
@@ -43,7 +43,7 @@ export interface EmbedDatasetOptions {
   /** The real pipeline for one photo: its chosen face and embedding; throws `PhenofaceError` on failure. */
   embedOne: (absPath: string) => Promise<{ face: Face; embedding: Float32Array }>;
   onProgress?: (progress: EmbedProgress) => void;
-  /** Photos in flight at once (default {@link DATA_DEFAULTS}.concurrency). */
+  /** Photos in flight at once (default {@link DEFAULTS.data}.concurrency). */
   concurrency?: number;
   /** Stops scheduling new photos; those in flight finish and are cached. Unfinished photos get an error record. */
   signal?: AbortSignal;
@@ -105,7 +105,7 @@ function progressTracker(phase: EmbedProgress['phase'], total: number, now: () =
  */
 export async function embedDataset(dataset: Dataset, options: EmbedDatasetOptions): Promise<EmbedDatasetResult> {
   const { cache, pipelineVersion, backbone, embedOne, onProgress, signal } = options;
-  const concurrency = options.concurrency ?? DATA_DEFAULTS.concurrency;
+  const concurrency = options.concurrency ?? DEFAULTS.data.concurrency;
   const now = options.now ?? Date.now;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new PhenofaceError('E_INPUT', `Invalid concurrency: ${concurrency}. Should be an integer >= 1.`);
   const items = dataset.items;
@@ -120,7 +120,7 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
   // Phase 1: hash and look up. Cheap next to embedding, and it tells how many photos are left.
   const misses: number[] = [];
   const hashed = progressTracker('hash', items.length, now, counts, onProgress);
-  await pool(items.length, Math.max(concurrency, DATA_DEFAULTS.hashConcurrency), async (i) => {
+  await pool(items.length, Math.max(concurrency, DEFAULTS.data.hashConcurrency), async (i) => {
     const r = results[i];
     try {
       r.sha256 = await cache.contentHash(r.item.absPath);

@@ -10,4 +10,3 @@ export { ProgressReporter, formatProgressLine, formatDuration } from './progress
 export type { ProgressSink } from './progress.ts';
 export { checkLeakage, percentile } from './leakage.ts';
 export type { LeakageOptions, LeakageReport, LeakageWarning, LeakagePhoto, PhotoRef, IdentityRule, IdentityThreshold, DuplicateContentWarning, NearDuplicateWarning, SamePersonWarning } from './leakage.ts';
-export { DATA_DEFAULTS } from '../config.ts';

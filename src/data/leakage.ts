@@ -4,7 +4,7 @@
  * one subject id; a face-recognition embedding recognises people, so one person under two ids (or
  * one photo under two paths) lets the classifier score by recognition instead of phenotype.
  *
- * Rules (each threshold is a parameter, defaults in `config.ts`, DATA_DEFAULTS):
+ * Rules (each threshold is a parameter, defaults in `config.ts`, DEFAULTS.data):
  * - **duplicate-content**: files with identical sha256 — the same photo under two paths.
  * - **near-duplicate**: two different files whose embeddings have cosine > `nearDuplicateCosine`
  *   (default 0.995): the same photo re-encoded, resized or lightly cropped. Two different shots of
@@ -39,7 +39,7 @@
  * All similarities are on L2-normalised embeddings.
  */
 import { PhenofaceError } from '../errors.ts';
-import { DATA_DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 
 /** What the guards need of a photo; `embedDataset`'s results fit (`{path, subject} = item`). */
 export interface LeakagePhoto {
@@ -109,7 +109,7 @@ export type IdentityRule =
   | { rule: 'split-half-percentile'; percentile: number }
   | { rule: 'absolute'; cosine: number };
 
-/** Options of {@link checkLeakage}; defaults from `DATA_DEFAULTS`. */
+/** Options of {@link checkLeakage}; defaults from `DEFAULTS.data`. */
 export interface LeakageOptions {
   nearDuplicateCosine?: number;
   /** How the identity threshold is set (default `split-half-robust` with k = 3). */
@@ -172,15 +172,15 @@ function identityThreshold(identity: IdentityRule, splitHalves: number[], minCal
   if (identity.rule === 'split-half-percentile' && calibrationSubjects >= minCalibration) {
     return { cosine: percentile(splitHalves, identity.percentile), rule: identity.rule, percentile: identity.percentile, calibrationSubjects };
   }
-  return { cosine: identity.rule === 'absolute' ? identity.cosine : DATA_DEFAULTS.identityAbsoluteCosine, rule: 'absolute', calibrationSubjects };
+  return { cosine: identity.rule === 'absolute' ? identity.cosine : DEFAULTS.data.identityAbsoluteCosine, rule: 'absolute', calibrationSubjects };
 }
 
 /** Run the three guards over the whole data set (see the module comment for the rules). */
 export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOptions = {}): LeakageReport {
-  const nearCos = options.nearDuplicateCosine ?? DATA_DEFAULTS.nearDuplicateCosine;
-  const identity = options.identity ?? { rule: 'split-half-robust', k: DATA_DEFAULTS.identityRobustK };
-  const minCalibration = options.minCalibrationSubjects ?? DATA_DEFAULTS.identityMinCalibrationSubjects;
-  const mutualNearest = options.mutualNearest ?? DATA_DEFAULTS.identityMutualNearest;
+  const nearCos = options.nearDuplicateCosine ?? DEFAULTS.data.nearDuplicateCosine;
+  const identity = options.identity ?? { rule: 'split-half-robust', k: DEFAULTS.data.identityRobustK };
+  const minCalibration = options.minCalibrationSubjects ?? DEFAULTS.data.identityMinCalibrationSubjects;
+  const mutualNearest = options.mutualNearest ?? DEFAULTS.data.identityMutualNearest;
   const warnings: LeakageWarning[] = [];
 
   // 1. Identical content.

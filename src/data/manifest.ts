@@ -12,7 +12,7 @@ import { VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import type { View } from '../types.ts';
 import { hashFile } from './cache.ts';
-import { DATA_DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 import { checkReadableFile, lexicalPathProblem, normalizeDataPath, resolveInside, type PathProblemKind } from './paths.ts';
 
 /** Kinds of manifest problem; tests and tools match on these. */
@@ -164,7 +164,7 @@ export async function loadDataset(source: string, opts: LoadDatasetOptions = {})
 function manifestError(source: string, problems: ManifestProblem[]): PhenofaceError {
   const order = (p: ManifestProblem) => p.row ?? (p.path === undefined ? -1 : 0);
   const sorted = [...problems].sort((a, b) => order(a) - order(b));
-  const max = DATA_DEFAULTS.maxListedProblems;
+  const max = DEFAULTS.data.maxListedProblems;
   const lines = sorted.slice(0, max).map((p) => `  - ${p.message}`);
   if (sorted.length > max) lines.push(`  ... and ${sorted.length - max} more`);
   const n = sorted.length;
@@ -352,7 +352,7 @@ async function readFolder(root: string): Promise<{ rows: RawRow[]; problems: Man
 
 /** Pick the two classes and the positive one (see {@link LoadDatasetOptions}). */
 function resolveClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, number[]>, problems: ManifestProblem[]): { positive: string; negative: string } {
-  const [defaultPositive, defaultNegative] = DATA_DEFAULTS.classes;
+  const [defaultPositive, defaultNegative] = DEFAULTS.data.classes;
   if (opts.positive !== undefined && opts.positive.trim() === '') throw new PhenofaceError('E_INPUT', 'Invalid --positive "": expected a class name.');
   if (opts.labels !== undefined) {
     const labels = opts.labels.map((l) => l.trim());

@@ -5,7 +5,7 @@
  * one a second), and one for the end of each phase.
  */
 import { createRequire } from 'node:module';
-import { DATA_DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 import type { EmbedProgress } from './embed-dataset.ts';
 
 /** Where progress goes: the `err` and `isTTY` of the CLI's `CliIO`, plus the terminal width if known. */
@@ -95,10 +95,10 @@ export class ProgressReporter {
       this.lastDone = p.done;
       return;
     }
-    const step = Math.max(1, Math.ceil(p.total * DATA_DEFAULTS.progressStepFraction));
+    const step = Math.max(1, Math.ceil(p.total * DEFAULTS.data.progressStepFraction));
     const sinceMs = t - this.lastTimeMs;
-    const stepDue = p.done - this.lastDone >= step && sinceMs >= DATA_DEFAULTS.progressMinIntervalSec * 1000;
-    const timeDue = sinceMs >= DATA_DEFAULTS.progressIntervalSec * 1000 && p.done > this.lastDone;
+    const stepDue = p.done - this.lastDone >= step && sinceMs >= DEFAULTS.data.progressMinIntervalSec * 1000;
+    const timeDue = sinceMs >= DEFAULTS.data.progressIntervalSec * 1000 && p.done > this.lastDone;
     if (stepDue || timeDue || (p.done === p.total && p.done !== this.lastDone)) {
       this.sink.err(formatProgressLine(this.label, p) + '\n');
       this.lastDone = p.done;

@@ -28,7 +28,7 @@ import { availableParallelism } from 'node:os';
 import { checkRows } from '../classify/linalg.ts';
 import { createClassifier } from '../classify/registry.ts';
 import type { Classifier, FittedClassifier, IndexFold, Selection } from '../classify/types.ts';
-import { CLASSIFY_DEFAULTS, EVALUATE_DEFAULTS, VIEWS } from '../config.ts';
+import { DEFAULTS, VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import type { View } from '../types.ts';
 import { percentileInterval, pointwiseBand, stratifiedSubjectWeights } from './bootstrap.ts';
@@ -69,7 +69,7 @@ export interface StudyData {
   subgroups?: Readonly<Record<string, readonly (string | null | undefined)[]>>;
 }
 
-/** How to run a study; every field has a default in `EVALUATE_DEFAULTS` / `CLASSIFY_DEFAULTS`. */
+/** How to run a study; every field has a default in `DEFAULTS.evaluate` / `DEFAULTS.classify`. */
 export interface CrossValidationOptions {
   classifier?: Classifier;
   folds?: number;
@@ -213,9 +213,9 @@ function repeatSet(score: ArrayLike<number>, label: ArrayLike<number>, threshold
 type Resolved = Required<Omit<CrossValidationOptions, 'classifier'>> & { classifier: Classifier };
 
 function resolveOptions(o: CrossValidationOptions): Resolved {
-  const d = EVALUATE_DEFAULTS;
+  const d = DEFAULTS.evaluate;
   const r: Resolved = {
-    classifier: o.classifier ?? createClassifier(CLASSIFY_DEFAULTS.classifier),
+    classifier: o.classifier ?? createClassifier(DEFAULTS.classify.classifier),
     folds: o.folds ?? d.folds,
     repeats: o.repeats ?? d.repeats,
     seed: checkSeed(o.seed ?? d.seed),
@@ -223,8 +223,8 @@ function resolveOptions(o: CrossValidationOptions): Resolved {
     bootstrap: o.bootstrap ?? d.bootstrap,
     permutations: o.permutations ?? d.permutations,
     permutationRepeats: o.permutationRepeats ?? d.permutationRepeats,
-    innerFolds: o.innerFolds ?? CLASSIFY_DEFAULTS.innerFolds,
-    patience: o.patience ?? CLASSIFY_DEFAULTS.patience,
+    innerFolds: o.innerFolds ?? DEFAULTS.classify.innerFolds,
+    patience: o.patience ?? DEFAULTS.classify.patience,
     calibrationBins: o.calibrationBins ?? d.calibrationBins,
     rocGridPoints: o.rocGridPoints ?? d.rocGridPoints,
     workers: o.workers ?? defaultWorkers(),
@@ -337,10 +337,10 @@ function levelMetrics(sets: RepeatSet[], r: Resolved, grid: Float64Array, replic
   const boot = replicates.map((w) => measure(sets, r.prevalence, grid, w));
   const estimate = (k: keyof Measured['values']): Estimate => ({
     value: point.values[k],
-    ci95: replicates.length ? percentileInterval(boot.map((b) => b.values[k]), 0.95, EVALUATE_DEFAULTS.minDefinedReplicates) : null,
+    ci95: replicates.length ? percentileInterval(boot.map((b) => b.values[k]), 0.95, DEFAULTS.evaluate.minDefinedReplicates) : null,
   });
   const bootCurves = boot.map((b) => b.tpr).filter((t): t is Float64Array => t !== null);
-  const band = bootCurves.length >= EVALUATE_DEFAULTS.minDefinedReplicates * replicates.length ? pointwiseBand(bootCurves, 0.95) : null;
+  const band = bootCurves.length >= DEFAULTS.evaluate.minDefinedReplicates * replicates.length ? pointwiseBand(bootCurves, 0.95) : null;
   const first = sets[0];
   const positive = first.label.reduce((s, v) => s + v, 0);
   const pooledScores = Float64Array.from(sets.flatMap((s) => [...s.score]));

@@ -5,7 +5,6 @@
  * and the report section lives in `report/`: this stage does not re-export them, since its
  * dependencies point down.
  */
-export { EXPLAIN_DEFAULTS } from '../config.ts';
 export { classifierScorer, Explainer, rankedRegions, type FaceExplanation, type FaceForward, type OcclusionResult, type Scorer } from './explainer.ts';
 export { gradCam, spearman, unitEmbedding, upsample, type CamResult } from './gradcam.ts';
 export { channelFactors, collapseHead, featureGradient, headEmbedding, throughNormalisation, type CollapsedHead } from './head-gradient.ts';

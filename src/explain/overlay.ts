@@ -6,7 +6,7 @@
  */
 import { colorbar, colormapLut, encodePng, type Colormap } from '../image/index.ts';
 import type { AlignedFace, RgbImage } from '../types.ts';
-import { EXPLAIN_DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 
 /** How overlays look. */
 export interface OverlayStyle {
@@ -15,7 +15,7 @@ export interface OverlayStyle {
   colormap: Colormap;
 }
 
-const style = (s: Partial<OverlayStyle> = {}): OverlayStyle => ({ alpha: s.alpha ?? EXPLAIN_DEFAULTS.overlay.alpha, colormap: s.colormap ?? EXPLAIN_DEFAULTS.overlay.colormap });
+const style = (s: Partial<OverlayStyle> = {}): OverlayStyle => ({ alpha: s.alpha ?? DEFAULTS.explain.overlay.alpha, colormap: s.colormap ?? DEFAULTS.explain.overlay.colormap });
 
 /** Largest value of a map (0 for an all-zero map). */
 function maxOf(heat: ArrayLike<number>): number {

@@ -1,7 +1,7 @@
 /**
  * The control reference of contrastive HiResCAM, kept beside a model bundle so that `screen` and
  * the web app can draw the map the study recommends: the mean map of the study's control faces on
- * the backbone's finer Grad-CAM layer (`EXPLAIN_DEFAULTS.fineLayer`), written by `study` as
+ * the backbone's finer Grad-CAM layer (`DEFAULTS.explain.fineLayer`), written by `study` as
  * `model/explain-reference.json` (base64 little-endian float32, with its shape, layer and backbone).
  * The file names the bundle it was made with (the bundle's `id`), and is refused beside another one.
  * A bundle without it (older bundles, studies run without explanations) still screens and explains,

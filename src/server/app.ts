@@ -23,7 +23,7 @@ import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import type { ScreenResult } from '../workflows/screen/result.ts';
 import { API_PREFIX, bearerMatches, checkBinding, hostName, isApiPath, isLoopbackHost, normalisedPath, sameOrigin } from './access.ts';
-import { SERVER_DEFAULTS, type ServerConfig } from '../config.ts';
+import { DEFAULTS, type ServerConfig } from '../config.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
 import { checkKeepDir, keepScreening } from './keep.ts';
 import { ScreeningQueue } from './queue.ts';
@@ -37,7 +37,7 @@ export const DEFAULT_WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.m
 export interface ServerOptions {
   /** The screening service (the real `Screener`, or a fake in tests). */
   service: ScreenService;
-  /** Overrides of {@link SERVER_DEFAULTS}. A non-loopback `host` requires `token` (E_CONFIG otherwise). */
+  /** Overrides of {@link DEFAULTS.server}. A non-loopback `host` requires `token` (E_CONFIG otherwise). */
   config?: Partial<ServerConfig>;
   /** When set, every `/api` request needs `Authorization: Bearer <token>`. */
   token?: string;
@@ -96,7 +96,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
 /** The configuration, checked (binding and token, the --keep folder), and the server's shared state. */
 async function serverState(opts: ServerOptions): Promise<ServerState> {
-  const cfg: ServerConfig = { ...SERVER_DEFAULTS, ...opts.config };
+  const cfg: ServerConfig = { ...DEFAULTS.server, ...opts.config };
   checkBinding(cfg.host, opts.token, cfg.minTokenLength);
   if (opts.keepDir !== undefined) await checkKeepDir(opts.keepDir);
   return {

@@ -10,7 +10,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildServer, CONTENT_SECURITY_POLICY, type ServerOptions } from '../../src/server/app.ts';
-import { SERVER_DEFAULTS } from '../../src/config.ts';
+import { DEFAULTS } from '../../src/config.ts';
 import { FakeScreenService } from './fake-service.ts';
 import { blankPhoto, facePhoto, multipartBody } from './fixtures.ts';
 
@@ -197,7 +197,7 @@ describe('POST /api/screen', () => {
 
   it('refuses a photo over the default 20 MB with 413 naming the limit', async () => {
     const { app, service } = await server();
-    const big = Buffer.alloc(SERVER_DEFAULTS.maxFileBytes + 1, 0x41);
+    const big = Buffer.alloc(DEFAULTS.server.maxFileBytes + 1, 0x41);
     big.set([0xff, 0xd8, 0xff, 0xe0]);
     const body = expectError(await post(app, [{ filename: 'huge.jpg', bytes: big }]), 413, 'E_TOO_LARGE');
     expect(body.error.message).toContain('20 MB');

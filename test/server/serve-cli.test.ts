@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { serveCommand } from '../../src/cli/serve.ts';
-import { SERVER_DEFAULTS } from '../../src/config.ts';
+import { DEFAULTS } from '../../src/config.ts';
 import { memoryIO } from '../support/io.ts';
 import { FakeScreenService } from './fake-service.ts';
 import { facePhoto, multipartBody } from './fixtures.ts';
@@ -111,7 +111,7 @@ describe('serve: usage and binding', () => {
     const slow = Array.from({ length: 10 }, () => trickle(port, requestHead('POST', '/api/screen', { ...form.headers, 'Content-Length': form.payload.length }), form.payload));
     try {
       // One address may have a few uploads arriving at once; the rest are refused at once.
-      await expect.poll(() => slow.filter((t) => t.sent() > 64).length, { timeout: 5_000 }).toBeGreaterThanOrEqual(SERVER_DEFAULTS.maxUploadsPerClient);
+      await expect.poll(() => slow.filter((t) => t.sent() > 64).length, { timeout: 5_000 }).toBeGreaterThanOrEqual(DEFAULTS.server.maxUploadsPerClient);
       const t0 = performance.now();
       stop.abort();
       expect(await done).toBe(0);
@@ -192,7 +192,7 @@ describe('serve: stopping (separate process)', () => {
       await expect.poll(() => /at (http:\S+)/.test(stdout), { timeout: 60_000, interval: 100 }).toBe(true);
       const port = Number(new URL(/at (http:\S+)/.exec(stdout)![1]).port);
       const form = multipartBody([{ filename: 'slow.jpg', bytes: await facePhoto(200, 250) }]);
-      for (let i = 0; i < SERVER_DEFAULTS.maxUploadsPerClient; i++) slow.push(trickle(port, requestHead('POST', '/api/screen', { ...form.headers, 'Content-Length': form.payload.length }), form.payload));
+      for (let i = 0; i < DEFAULTS.server.maxUploadsPerClient; i++) slow.push(trickle(port, requestHead('POST', '/api/screen', { ...form.headers, 'Content-Length': form.payload.length }), form.payload));
       await expect.poll(() => slow.every((t) => t.sent() > 64), { timeout: 5_000 }).toBe(true);
       const t0 = performance.now();
       child.kill('SIGTERM');

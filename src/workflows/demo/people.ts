@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
-import { PEOPLE_DEFAULTS } from '../../config.ts';
+import { DEFAULTS } from '../../config.ts';
 import { PhenofaceError } from '../../errors.ts';
 import { cropPad, decodeImage, warpAffine, type Affine } from '../../image/index.ts';
 import type { Pipeline } from '../../pipeline/pipeline.ts';
@@ -43,7 +43,7 @@ export interface Augmentation {
 export function drawAugmentation(seed: number, person: string, index: number): Augmentation {
   if (index === 0) return { rotationDeg: 0, scale: 1, shiftX: 0, shiftY: 0, mirror: false, brightness: 1, contrast: 1, saturation: 1, warmth: 0, blurSigma: 0, jpegQuality: 95 };
   const rand = seededStream(seed, `demo-augment:${person}:${index}`);
-  const R = PEOPLE_DEFAULTS.augment;
+  const R = DEFAULTS.people.augment;
   const between = ([lo, hi]: readonly [number, number]) => lo + (hi - lo) * rand();
   const sym = (half: number) => half * (2 * rand() - 1);
   return {
@@ -66,7 +66,7 @@ export function drawAugmentation(seed: number, person: string, index: number): A
  * the crop's centre (bilinear, as the shared `warpAffine`), optional mirror, then colour and blur
  * with sharp. Deterministic: the same base and augmentation give the same bytes.
  */
-export async function renderAugmented(base: RgbImage, a: Augmentation, photoPx: number = PEOPLE_DEFAULTS.photoPx): Promise<Buffer> {
+export async function renderAugmented(base: RgbImage, a: Augmentation, photoPx: number = DEFAULTS.people.photoPx): Promise<Buffer> {
   const t = (a.rotationDeg * Math.PI) / 180;
   const c = a.scale * Math.cos(t);
   const s = a.scale * Math.sin(t);
@@ -119,7 +119,7 @@ export async function buildBundledPeople(opts: {
   sources?: string[];
   onPerson?: (person: BundledPerson) => void;
 }): Promise<{ people: BundledPerson[]; rows: SynthRow[] }> {
-  const P = PEOPLE_DEFAULTS;
+  const P = DEFAULTS.people;
   const sources = opts.sources ?? bundledPhotoPaths();
   const people: BundledPerson[] = [];
   const rows: SynthRow[] = [];

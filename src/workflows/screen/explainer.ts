@@ -11,7 +11,7 @@ import type { PhotoExplainer, ScreenInput, Screener } from './screener.ts';
 import type { ScreenPhoto } from './result.ts';
 import type { EmbedResult } from '../../pipeline/pipeline.ts';
 import type { RgbImage } from '../../types.ts';
-import { EXPLAIN_DEFAULTS } from '../../config.ts';
+import { DEFAULTS } from '../../config.ts';
 import { classifierScorer, Explainer, rankedRegions, type FaceExplanation } from '../../explain/explainer.ts';
 import { loadReference } from '../../explain/reference.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl, type OverlayStyle } from '../../explain/overlay.ts';
@@ -52,7 +52,7 @@ interface ScreenExplainer {
 export interface ScreenExplainOptions extends Partial<OverlayStyle> {
   /** Longest side of the photo overlay in pixels (the photo is shrunk to it; default: the decoder's limit). */
   maxSidePx?: number;
-  /** The map to draw (default `EXPLAIN_DEFAULTS.screen.cam`). */
+  /** The map to draw (default `DEFAULTS.explain.screen.cam`). */
   cam?: ScreenCam;
 }
 
@@ -74,7 +74,7 @@ async function explainerOf(screener: Screener, cam: ScreenCam): Promise<ScreenEx
   const scorer = classifierScorer(screener.bundle.model);
   if (cam === 'gradcam') return { explainer, scorer, cam };
   await explainer.loadFineLayer();
-  const layer = EXPLAIN_DEFAULTS.fineLayer[backbone.spec.name];
+  const layer = DEFAULTS.explain.fineLayer[backbone.spec.name];
   const reference = cam === 'contrastive' ? await loadReference(screener.bundle.dir, backbone.spec.name, layer, screener.bundle.id) : undefined;
   if (cam === 'contrastive' && !reference) return { explainer, scorer, cam: 'hirescam' };
   return { explainer, scorer, cam, ...(reference ? { reference: reference.data } : {}) };
@@ -142,7 +142,7 @@ export interface FileExplainOptions extends ScreenExplainOptions {
 export async function fileExplainer(screener: Screener, dir: string, opts: FileExplainOptions = {}): Promise<PhotoExplainer> {
   const guard = opts.guard ?? { option: 'heatmap folder' };
   const folder = await prepareOutputFolder(dir, guard);
-  const se = await explainerOf(screener, opts.cam ?? EXPLAIN_DEFAULTS.screen.cam);
+  const se = await explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam);
   const explain: PhotoExplainer = async (photo, input, index) => {
     const o = await overlaysOf(se, screener, photo, input, opts);
     const { heatmap, heatmapAligned } = heatmapPaths(folder, input.name, index);
@@ -164,7 +164,7 @@ export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions 
   let ready: Promise<ScreenExplainer> | undefined;
   const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? 800 };
   const explain: PhotoExplainer = async (photo, input) => {
-    const o = await overlaysOf(await (ready ??= explainerOf(screener, opts.cam ?? EXPLAIN_DEFAULTS.screen.cam)), screener, photo, input, o2);
+    const o = await overlaysOf(await (ready ??= explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam)), screener, photo, input, o2);
     return photoFields(o, await pngDataUrl(o.photo), await pngDataUrl(o.aligned));
   };
   explain.dispose = async () => {

@@ -4,7 +4,6 @@ export type { SynthOptions, SynthResult, Truth, TruthPhoto, TruthSubject, Detect
 export { readSynthInput, PASSTHROUGH_COLUMNS } from './input.ts';
 export type { SynthInput, SynthRow, RowError } from './input.ts';
 export { SYNTH_REGIONS, FULL_STRENGTH, parseRegions, subjectWarp, scaleParams } from './params.ts';
-export { SYNTH_DEFAULTS } from '../../config.ts';
 export type { SynthRegion, WarpParams, SubjectWarp, PeriorbitalParams, PerinasalParams, PerioralParams, FacelengthParams } from './params.ts';
 export { faceFrame, buildPhotoWarp, zeroWarp, warpImage, mapPoint, forwardPoint, jacobianAt, supportBox, PROFILE_SKIPS } from './warp.ts';
 export type { FaceFrame, PhotoWarp, PlantedRegion, SkippedRegion, LocalKernel, BandKernel } from './warp.ts';

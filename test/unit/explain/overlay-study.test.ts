@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FoldReport, OofPrediction } from '../../../src/evaluate/crossval.ts';
-import { EXPLAIN_DEFAULTS } from '../../../src/config.ts';
+import { DEFAULTS } from '../../../src/config.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl } from '../../../src/explain/overlay.ts';
 import { REGION_NAMES, type RegionName } from '../../../src/explain/regions.ts';
 import { explanationSection } from '../../../src/report/explanation.ts';
@@ -84,7 +84,7 @@ describe('summarisePhotoRecords', () => {
     top, shares: shares(top), outsideEnergy: outside, occlusion: shares(top), occlusionAgreement: 0.9,
     sanity: { 'randomised classifier': sanity }, regionSanity: { 'randomised classifier': sanity }, shuffledTop: 'outside-face',
   });
-  const o = { ...EXPLAIN_DEFAULTS.study };
+  const o = { ...DEFAULTS.explain.study };
   const io = { backbone: 'mobilefacenet', positive: 'vcfs', negative: 'control' };
 
   it('top-region frequencies, passed sanity checks and no warnings for a face-focused, model-sensitive explanation', async () => {

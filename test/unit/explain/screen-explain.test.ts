@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS } from '../../../src/classify/bundle.ts';
 import { createClassifier } from '../../../src/classify/index.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
-import { EXPLAIN_DEFAULTS } from '../../../src/config.ts';
+import { DEFAULTS } from '../../../src/config.ts';
 import { Explainer } from '../../../src/explain/explainer.ts';
 import { saveReference } from '../../../src/explain/reference.ts';
 import { dataUrlExplainer, fileExplainer } from '../../../src/workflows/screen/explainer.ts';
@@ -123,7 +123,7 @@ describe.skipIf(!ready)('screen explainers', () => {
       await ex.loadFineLayer();
       const mean = await ex.meanFineMap([embedded.aligned.image]);
       await ex.dispose();
-      const layer = EXPLAIN_DEFAULTS.fineLayer.mobilefacenet;
+      const layer = DEFAULTS.explain.fineLayer.mobilefacenet;
       await saveReference(dir, { backbone: 'mobilefacenet', layer, dims: [mean.c, mean.h, mean.w], faces: 1, data: mean.data });
       const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'explain-out-')), 'heat');
       const result = await screener.screen([{ name: photos[0], path: photos[0] }], { explain: await fileExplainer(screener, out) });
