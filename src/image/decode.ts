@@ -94,9 +94,25 @@ export async function decodeImage(
   const bytes = typeof source === 'string' ? await readImageFile(source, what, cfg) : source;
   if (bytes.length === 0) throw new PhenofaceError('E_DECODE', `${what} is an empty file (0 bytes). Expected a ${ACCEPTED_TEXT} image.`);
   if (bytes.length > cfg.maxBytes) throw tooManyBytes(what, bytes.length, cfg);
+  const header = await readHeader(bytes, what, cfg);
+  const size = decodedSize(header, what, cfg);
+  const data = await decodePixels(bytes, header, size, what, cfg);
+  return { width: size.width, height: size.height, data, originalWidth: header.originalWidth, originalHeight: header.originalHeight, scale: size.scale, format: header.format };
+}
 
-  // 1. The header only: format, size, orientation. No pixel is decoded yet, so no pixel limit is
-  // needed here; ours below names the size, and sharp's stays on for the decode as a second guard.
+/** What the header says: sharp's metadata, the accepted format and the upright (EXIF-oriented) size. */
+interface Header {
+  meta: Metadata;
+  format: string;
+  originalWidth: number;
+  originalHeight: number;
+}
+
+/**
+ * The header only: format, size, orientation. No pixel is decoded yet, so no pixel limit is
+ * needed here; ours names the size, and sharp's stays on for the decode as a second guard.
+ */
+async function readHeader(bytes: Buffer, what: string, cfg: ImageConfig): Promise<Header> {
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
@@ -124,8 +140,11 @@ export async function decodeImage(
   if (Math.min(originalWidth, originalHeight) < cfg.minSidePx) {
     throw new PhenofaceError('E_TOO_SMALL', `${what} is ${originalWidth}x${originalHeight} pixels. Expected at least ${cfg.minSidePx} pixels on each side (image.minSidePx).`);
   }
+  return { meta, format, originalWidth, originalHeight };
+}
 
-  // 2. Pixels: upright, shrunk while decoding when too large, flattened, 8-bit sRGB.
+/** The decoded size: the upright photo, its longer side shrunk to `maxSidePx` when over it. */
+function decodedSize({ originalWidth, originalHeight }: Header, what: string, cfg: ImageConfig): { width: number; height: number; scale: number } {
   const longer = Math.max(originalWidth, originalHeight);
   const scale = longer > cfg.maxSidePx ? cfg.maxSidePx / longer : 1;
   const width = scale === 1 ? originalWidth : Math.max(1, Math.round(originalWidth * scale));
@@ -133,6 +152,11 @@ export async function decodeImage(
   if (Math.min(width, height) < cfg.minSidePx) {
     throw new PhenofaceError('E_TOO_SMALL', `${what} is ${originalWidth}x${originalHeight} pixels, ${width}x${height} once its longer side is reduced to ${cfg.maxSidePx} (image.maxSidePx). Expected at least ${cfg.minSidePx} pixels on each side (image.minSidePx).`);
   }
+  return { width, height, scale };
+}
+
+/** Pixels: upright, shrunk while decoding when too large, flattened, 8-bit sRGB. */
+async function decodePixels(bytes: Buffer, { meta, format }: Header, { width, height, scale }: { width: number; height: number; scale: number }, what: string, cfg: ImageConfig): Promise<Uint8Array> {
   const limitInputPixels = Math.max(1, Math.floor(cfg.maxPixels));
   const ignoreIcc = meta.icc !== undefined && isSrgbProfile(meta.icc);
   const decode: Decode = (input, failOn) => {
@@ -156,15 +180,7 @@ export async function decodeImage(
   if (info.channels !== 3 || info.width !== width || info.height !== height) {
     throw new PhenofaceError('E_INTERNAL', `${what} decoded to ${info.width}x${info.height}x${info.channels}; expected ${width}x${height}x3.`);
   }
-  return {
-    width,
-    height,
-    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-    originalWidth,
-    originalHeight,
-    scale,
-    format,
-  };
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
 /**
