@@ -33,7 +33,7 @@ import { alignedOverlay, photoOverlay } from '../src/explain/overlay.ts';
 import { decodeImage, encodePng } from '../src/image/index.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 import { runStudy } from '../src/workflows/study/study.ts';
-import type { TopRegionCounts } from '../src/workflows/study/explanation.ts';
+import type { TopRegionCounts } from '../src/explain/study-result.ts';
 import { syntheticStudy } from '../test/unit/evaluate/synthetic-embeddings.ts';
 import { machineLine, median, quantile, REPO, requireShared } from './common.ts';
 

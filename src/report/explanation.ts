@@ -6,7 +6,7 @@
 import { barSpec, renderSvg } from './charts.ts';
 import { esc } from './index.ts';
 import { REGION_HPO, REGION_NAMES } from '../explain/regions.ts';
-import type { MeanCi, StudyCam, StudyExplanation } from '../workflows/study/explanation.ts';
+import type { MeanCi, StudyCam, StudyExplanation } from '../explain/study-result.ts';
 
 const pct = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '<span class="na">n/a</span>' : `${(100 * v).toFixed(d)}%`);
 const num = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '<span class="na">n/a</span>' : v.toFixed(d));

@@ -28,6 +28,7 @@ import { spearman, unitEmbedding, type CamWeighting } from '../../explain/gradca
 import { headEmbedding } from '../../explain/head-gradient.ts';
 import { alignedOverlay, pngDataUrl } from '../../explain/overlay.ts';
 import type { ExplainReference } from '../../explain/reference.ts';
+import type { MapRegions, MeanCi, PhotoRecord, SanityResult, StudyCam, StudyExplanation, TopRegionCounts } from '../../explain/study-result.ts';
 import { REGION_NAMES, type RegionName } from '../../explain/regions.ts';
 import { randomisedHead, randomScorer } from '../../explain/sanity.ts';
 
@@ -73,111 +74,11 @@ export interface StudyExplanationInput {
   log?: (line: string) => void;
 }
 
-/** A mean with its 95% subject-bootstrap interval. */
-export interface MeanCi {
-  mean: number | null;
-  ci95: [number, number] | null;
-  n: number;
-}
-
-/** One photo's record in `explanation.json`. */
-export interface PhotoRecord {
-  path: string;
-  subject: string;
-  label: string;
-  view: View | null;
-  /** Out-of-fold verdicts (majority over repeats); null when the photo had no OOF prediction. */
-  correct: boolean | null;
-  subjectCorrect: boolean | null;
-  /** The final model's decision value (logit). */
-  score: number;
-  /** Region with the largest share; null when the map is empty (no evidence for the positive class anywhere). */
-  top: RegionName | null;
-  shares: Record<RegionName, number>;
-  /** Plain share of heat energy outside the face. */
-  outsideEnergy: number;
-  /** Score drop per unit area when each region is greyed out. */
-  occlusion: Record<RegionName, number>;
-  /** Spearman correlation of the regions' occlusion drops (per area) with their Grad-CAM shares. */
-  occlusionAgreement: number | null;
-  /** Spearman correlation of the 7x7 maps (before ReLU) of each sanity model with the real one. */
-  sanity: Record<string, number | null>;
-  /** Spearman correlation of the region shares of each sanity model with the real ones. */
-  regionSanity: Record<string, number | null>;
-  /** Top region under the shuffled-label model. */
-  shuffledTop?: RegionName | null;
-  /** The 14x14 occlusion map's region shares and top region (final model; shuffled-label model), when one was made. */
-  occlusionMap?: MapRegions;
-  /** The 14x14 Grad-CAM's region shares and top region (final model; shuffled-label model), when one was made. */
-  fineCam?: MapRegions;
-  /** The same for HiResCAM on the 14x14 block (gradient times activation per place, summed over channels). */
-  fineHiRes?: MapRegions;
-  /** The paper's 7x7 Grad-CAM (final model; shuffled-label model), for correctly classified positives. */
-  gradcam?: MapRegions;
-}
-
-/** One finer map's region shares and top region (final model; shuffled-label model). */
-export type MapRegions = { shares: Record<RegionName, number>; top: RegionName | null; shuffledTop?: RegionName | null };
-
-/** How often each region ranked first, over `photos` photos (final model; shuffled-label model). */
-export type TopRegionCounts = { photos: number; real: Record<RegionName, number>; shuffled: Record<RegionName, number> | null };
-
-/** One sanity check's outcome. */
-export interface SanityResult {
-  name: string;
-  description: string;
-  /** Per-photo Spearman correlation of the maps (real vs randomised), mean and interval over subjects. */
-  spearman: MeanCi;
-  /** Same for the region-share vectors. */
-  regionSpearman: MeanCi;
-  /** True when the explanation changed (mean map correlation below the threshold). */
-  passed: boolean;
-}
-
-/**
- * The map behind a study's region analysis: `contrastive`, HiResCAM on the last 14x14 block
- * against the mean map of the sample's control faces (the default: the only map that met issue
- * 4's planted-region target in bench:explain); `hirescam`, without a reference (a sample without
- * controls); `gradcam`, the paper's 7x7 Grad-CAM (a backbone without a finer layer).
- */
-export type StudyCam = 'contrastive' | 'hirescam' | 'gradcam';
-
 const METHODS: Record<StudyCam, string> = {
   contrastive: 'contrastive HiResCAM: HiResCAM (Draelos & Carin 2020) of the final model\'s positive-class decision value on the backbone\'s last 14x14 block, against the mean 14x14 map of the sample\'s control faces (gradient times the difference from it; Shrikumar et al. 2017), exact gradient through the layers above it',
   hirescam: 'HiResCAM (Draelos & Carin 2020) of the final model\'s positive-class decision value on the backbone\'s last 14x14 block, exact gradient through the layers above it',
   gradcam: 'Grad-CAM (Selvaraju et al. 2017) of the final model\'s positive-class decision value on the backbone\'s last 7x7 feature map, exact gradient through the linear embedding head',
 };
-
-/** The whole analysis (written as `explanation.json`, shown in the report). */
-export interface StudyExplanation {
-  contract: 1;
-  /** The map behind `regions`, `topRegion`, the mean heat map, the occlusion agreement and the sanity checks. */
-  cam: StudyCam;
-  method: string;
-  backbone: string;
-  positive: string;
-  negative: string;
-  sample: { photos: number; subjects: number; positivePhotos: number; controlPhotos: number; failed: { path: string; error: { code: string; message: string } }[] };
-  /** Mean region shares per group (subjects weighted equally) with bootstrap intervals. */
-  regions: Record<'positives' | 'controls', Record<RegionName, MeanCi>>;
-  /** How often each region ranks first, among correctly classified positive photos (real and shuffled-label model). */
-  topRegion: TopRegionCounts;
-  /** The same for the 14x14 occlusion maps (made for a subset of those photos). */
-  occlusionMapTop: TopRegionCounts | null;
-  /** The same for Grad-CAM on the last 14x14 block (made for a subset of those photos). */
-  fineCamTop: TopRegionCounts | null;
-  /** The same for HiResCAM on the last 14x14 block. */
-  fineHiResTop: TopRegionCounts | null;
-  /** The same for the paper's 7x7 Grad-CAM. */
-  gradcamTop: TopRegionCounts | null;
-  occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi };
-  outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; threshold: number; warning: string | null };
-  sanity: SanityResult[];
-  warnings: string[];
-  /** Subjects behind the mean heat map (correctly classified positives). */
-  meanHeatmapSubjects: number;
-  photosDetail: PhotoRecord[];
-}
 
 const options = (o: Partial<StudyExplanationOptions> = {}): StudyExplanationOptions => ({
   maxPhotos: o.maxPhotos ?? DEFAULTS.explain.study.maxPhotos,

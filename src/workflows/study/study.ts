@@ -21,7 +21,8 @@ import type { Classifier } from '../../classify/types.ts';
 import { saveReference } from '../../explain/reference.ts';
 import { explanationSection } from '../../report/explanation.ts';
 import { esc, writeReport } from '../../report/index.ts';
-import { explainStudy, type StudyExplanation, type StudyExplanationOptions } from './explanation.ts';
+import type { StudyExplanation } from '../../explain/study-result.ts';
+import { explainStudy, type StudyExplanationOptions } from './explanation.ts';
 import { PIPELINE_VERSION } from '../../pipeline/pipeline.ts';
 import { PHOTOS_PER_WORKER, PipelinePool, poolWorkers } from '../../pipeline/pool.ts';
 import { loadManifest } from '../../runtime/index.ts';
@@ -170,7 +171,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const leakage = checkStudyLeakage(used, log);
   requireBothClasses(used, dataset);
   const rows = studyRows(used);
-  const classifier = createClassifier(opts.classifier ?? 'logistic');
+  const classifier = createClassifier(opts.classifier ?? DEFAULTS.classify.classifier);
   const result = await crossValidateStudy(rows, classifier, opts, log);
   const final = trainFinal({ X: rows.X, y: rows.y, subjects: rows.subjects, classifier, seed: opts.seed });
   const files = studyFiles(work);
@@ -261,7 +262,7 @@ function studyRows(used: PhotoResult[]): StudyRows {
 
 /** Cross-validates the classifier on the rows with the study's options. */
 async function crossValidateStudy(rows: StudyRows, classifier: Classifier, opts: StudyOptions, log: Log): Promise<CrossValidationResult> {
-  log(`study: cross-validating (${opts.folds ?? 5} folds x ${opts.repeats ?? 5} repeats) on ${rows.X.length} photos...\n`);
+  log(`study: cross-validating (${opts.folds ?? DEFAULTS.evaluate.folds} folds x ${opts.repeats ?? DEFAULTS.evaluate.repeats} repeats) on ${rows.X.length} photos...\n`);
   return crossValidate({
     ...rows,
     classifier,

@@ -4,7 +4,8 @@ import { DEFAULTS } from '../../../src/config.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl } from '../../../src/explain/overlay.ts';
 import { REGION_NAMES, type RegionName } from '../../../src/explain/regions.ts';
 import { explanationSection } from '../../../src/report/explanation.ts';
-import { oofCorrectness, samplePhotos, summarisePhotoRecords, type PhotoRecord, type StudyPhoto } from '../../../src/workflows/study/explanation.ts';
+import type { PhotoRecord } from '../../../src/explain/study-result.ts';
+import { oofCorrectness, samplePhotos, summarisePhotoRecords, type StudyPhoto } from '../../../src/workflows/study/explanation.ts';
 import { colormapLut } from '../../../src/image/index.ts';
 import type { RgbImage } from '../../../src/types.ts';
 
