@@ -345,7 +345,11 @@ export interface ExplainConfig {
    * The map `screen --explain` and the web app draw (`src/workflows/screen/explainer.ts`, SCREEN_CAMS): the
    * only one that met the planted-region target (bench:explain).
    */
-  screen: { cam: 'contrastive' | 'hirescam' | 'gradcam' | 'gradcam-14x14' };
+  screen: {
+    cam: 'contrastive' | 'hirescam' | 'gradcam' | 'gradcam-14x14';
+    /** Longer side, px, of the photo overlay the web app receives as a data URL: keeps responses small. */
+    photoOverlayMaxSidePx: number;
+  };
   /** Grey that occluded regions are filled with: the input normalisation's zero ((x - 127.5) / 128 ~ 0). */
   occlusionGrey: number;
   study: StudyExplainConfig;
@@ -451,7 +455,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
   explain: {
     overlay: { alpha: 0.45, colormap: 'jet' },
     fineLayer: { mobilefacenet: 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add' },
-    screen: { cam: 'contrastive' },
+    screen: { cam: 'contrastive', photoOverlayMaxSidePx: 800 },
     occlusionGrey: 128,
     study: {
       maxPhotos: 200,

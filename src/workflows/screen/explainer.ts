@@ -156,13 +156,13 @@ export async function fileExplainer(screener: Screener, dir: string, opts: FileE
 
 /**
  * The explainer for the web app (`POST /api/screen` with explanations): the same fields, both
- * overlays as PNG data URLs; the photo overlay is shrunk to `maxSidePx` (default 800) to keep
+ * overlays as PNG data URLs; the photo overlay is shrunk to `maxSidePx` (default `DEFAULTS.explain.screen.photoOverlayMaxSidePx`) to keep
  * responses small. Nothing is written to disk.
  */
 export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions = {}): PhotoExplainer {
   // Prepared once, on the first photo (the finer layer's session).
   let ready: Promise<ScreenExplainer> | undefined;
-  const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? 800 };
+  const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? DEFAULTS.explain.screen.photoOverlayMaxSidePx };
   const explain: PhotoExplainer = async (photo, input) => {
     const o = await overlaysOf(await (ready ??= explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam)), screener, photo, input, o2);
     return photoFields(o, await pngDataUrl(o.photo), await pngDataUrl(o.aligned));
