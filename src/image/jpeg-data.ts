@@ -266,19 +266,83 @@ interface Scan {
 
 /** Reads one scan's data from `start`; returns where the walk goes on (at or before the next marker). */
 function checkScan(data: Uint8Array, start: number, frame: Frame, scan: Scan, restartInterval: number, label: string): number {
-  const single = scan.components.length === 1;
-  const mcusPerLine = single ? scan.components[0].comp.blocksPerLine : frame.mcusPerLine;
-  const mcuCount = single ? mcusPerLine * scan.components[0].comp.blocksPerColumn : frame.mcusPerLine * frame.mcusPerColumn;
-  let mcu = 0;
-  const where = () => `${label} stops after ${mcu} of ${mcuCount} MCUs`;
-  const reader = new BitReader(data, start, where);
-  const { ss, se, ah } = scan;
-  let eobrun = 0;
+  const walk = new ScanWalk(data, start, frame, scan, label);
+  for (; walk.mcu < walk.mcuCount; walk.mcu++) {
+    if (restartInterval > 0 && walk.mcu > 0 && walk.mcu % restartInterval === 0) walk.restart(restartInterval);
+    walk.readMcu();
+  }
+  return walk.reader.pos;
+}
 
-  const sequentialBlock = (dc: HuffmanTable, ac: HuffmanTable) => {
-    const t = reader.decode(dc);
-    if (t > 15) throw corrupt(reader.pos, `${where()} (a DC difference of ${t} bits)`);
-    reader.receive(t);
+/**
+ * The state of one scan being read: the bit reader, the MCU reached, and the end-of-band run
+ * that progressive AC scans carry from block to block (libjpeg's jdhuff.c / jdphuff.c decoders,
+ * reading the coefficients' codes without computing the coefficients).
+ */
+class ScanWalk {
+  readonly reader: BitReader;
+  readonly single: boolean;
+  readonly mcusPerLine: number;
+  readonly mcuCount: number;
+  mcu = 0;
+  private eobrun = 0;
+
+  constructor(private readonly data: Uint8Array, start: number, private readonly frame: Frame, private readonly scan: Scan, private readonly label: string) {
+    this.single = scan.components.length === 1;
+    this.mcusPerLine = this.single ? scan.components[0].comp.blocksPerLine : frame.mcusPerLine;
+    this.mcuCount = this.single ? this.mcusPerLine * scan.components[0].comp.blocksPerColumn : frame.mcusPerLine * frame.mcusPerColumn;
+    this.reader = new BitReader(data, start, () => this.where());
+  }
+
+  /** How far the scan got, for error messages. */
+  where(): string {
+    return `${this.label} stops after ${this.mcu} of ${this.mcuCount} MCUs`;
+  }
+
+  /** At a restart interval's end: the expected RSTn marker, then a fresh bit reader state. */
+  restart(restartInterval: number): void {
+    const { reader, data, mcu } = this;
+    reader.align();
+    const expected = 0xd0 + ((mcu / restartInterval - 1) & 7);
+    const marker = nextMarker(data, reader.pos);
+    if (marker === undefined) throw missing(data.length, `${this.where()} (the file ends where restart marker ${hex(expected)} belongs)`);
+    if (marker.code !== expected) {
+      const found = `a ${hex(marker.code)} marker at byte ${marker.at} where restart marker ${hex(expected)} belongs`;
+      throw marker.code >= 0xd0 && marker.code <= 0xd7 ? corrupt(marker.at, `${this.where()} (${found})`) : missing(marker.at, `${this.where()} (${found})`);
+    }
+    reader.pos = marker.at + 2;
+    this.eobrun = 0;
+  }
+
+  /** One MCU: a single component's block, or each component's blocks in turn. */
+  readMcu(): void {
+    const { scan, mcu } = this;
+    if (this.single) {
+      this.decodeBlock(scan.components[0], mcu);
+      return;
+    }
+    // Block numbers only matter to AC scans' coefficient state, and AC scans hold one component.
+    const row = Math.floor(mcu / this.mcusPerLine), col = mcu % this.mcusPerLine;
+    for (const c of scan.components) {
+      for (let y = 0; y < c.comp.v; y++) {
+        for (let x = 0; x < c.comp.h; x++) this.decodeBlock(c, (row * c.comp.v + y) * c.comp.blocksPerLine + col * c.comp.h + x);
+      }
+    }
+  }
+
+  private decodeBlock(c: Scan['components'][number], block: number): void {
+    const { ss, ah } = this.scan;
+    if (!this.frame.progressive) this.sequentialBlock(c.dc!, c.ac!);
+    else if (ss === 0) {
+      if (ah === 0) this.dcFirst(c.dc!);
+      else this.reader.bit();
+    } else if (ah === 0) this.acFirst(c.ac!, c.comp.nonZero!, block);
+    else this.acRefine(c.ac!, c.comp.nonZero!, block);
+  }
+
+  private sequentialBlock(dc: HuffmanTable, ac: HuffmanTable): void {
+    const reader = this.reader;
+    this.dcFirst(dc);
     for (let k = 1; k < 64; k++) {
       const rs = reader.decode(ac);
       const r = rs >> 4, s = rs & 15;
@@ -291,16 +355,18 @@ function checkScan(data: Uint8Array, start: number, frame: Frame, scan: Scan, re
         break;
       }
     }
-  };
-  const dcFirst = (dc: HuffmanTable) => {
-    const t = reader.decode(dc);
-    if (t > 15) throw corrupt(reader.pos, `${where()} (a DC difference of ${t} bits)`);
-    reader.receive(t);
-  };
-  const setNonZero = (nz: Uint8Array, block: number, k: number) => { nz[block * 8 + (k >> 3)] |= 1 << (k & 7); };
-  const isNonZero = (nz: Uint8Array, block: number, k: number) => (nz[block * 8 + (k >> 3)] >> (k & 7)) & 1;
-  const acFirst = (ac: HuffmanTable, nz: Uint8Array, block: number) => {
-    if (eobrun > 0) { eobrun--; return; }
+  }
+
+  private dcFirst(dc: HuffmanTable): void {
+    const t = this.reader.decode(dc);
+    if (t > 15) throw corrupt(this.reader.pos, `${this.where()} (a DC difference of ${t} bits)`);
+    this.reader.receive(t);
+  }
+
+  private acFirst(ac: HuffmanTable, nz: Uint8Array, block: number): void {
+    const { reader } = this;
+    const { ss, se } = this.scan;
+    if (this.eobrun > 0) { this.eobrun--; return; }
     for (let k = ss; k <= se; k++) {
       const rs = reader.decode(ac);
       const r = rs >> 4, s = rs & 15;
@@ -311,25 +377,28 @@ function checkScan(data: Uint8Array, start: number, frame: Frame, scan: Scan, re
       } else if (r === 15) {
         k += 15;
       } else {
-        eobrun = (1 << r) + reader.receive(r) - 1;
+        this.eobrun = (1 << r) + reader.receive(r) - 1;
         break;
       }
     }
-  };
+  }
+
   // jdphuff.c decode_mcu_AC_refine: one correction bit for each coefficient already non-zero in the
   // band, and the run of zero coefficients counted over the ones still zero.
-  const acRefine = (ac: HuffmanTable, nz: Uint8Array, block: number) => {
+  private acRefine(ac: HuffmanTable, nz: Uint8Array, block: number): void {
+    const { reader } = this;
+    const { ss, se } = this.scan;
     let k = ss;
-    if (eobrun === 0) {
+    if (this.eobrun === 0) {
       for (; k <= se; k++) {
         const rs = reader.decode(ac);
         let r = rs >> 4;
         const s = rs & 15;
         if (s !== 0) {
-          if (s !== 1) throw corrupt(reader.pos, `${where()} (a refinement value of ${s} bits)`);
+          if (s !== 1) throw corrupt(reader.pos, `${this.where()} (a refinement value of ${s} bits)`);
           reader.bit();
         } else if (r !== 15) {
-          eobrun = (1 << r) + reader.receive(r);
+          this.eobrun = (1 << r) + reader.receive(r);
           break;
         }
         do {
@@ -340,49 +409,15 @@ function checkScan(data: Uint8Array, start: number, frame: Frame, scan: Scan, re
         if (s !== 0 && k <= 63) setNonZero(nz, block, k);
       }
     }
-    if (eobrun > 0) {
+    if (this.eobrun > 0) {
       for (; k <= se; k++) if (isNonZero(nz, block, k)) reader.bit();
-      eobrun--;
-    }
-  };
-
-  const decodeBlock = (c: Scan['components'][number], block: number) => {
-    if (!frame.progressive) sequentialBlock(c.dc!, c.ac!);
-    else if (ss === 0) {
-      if (ah === 0) dcFirst(c.dc!);
-      else reader.bit();
-    } else if (ah === 0) acFirst(c.ac!, c.comp.nonZero!, block);
-    else acRefine(c.ac!, c.comp.nonZero!, block);
-  };
-
-  for (; mcu < mcuCount; mcu++) {
-    if (restartInterval > 0 && mcu > 0 && mcu % restartInterval === 0) {
-      reader.align();
-      const expected = 0xd0 + ((mcu / restartInterval - 1) & 7);
-      const marker = nextMarker(data, reader.pos);
-      if (marker === undefined) throw missing(data.length, `${where()} (the file ends where restart marker ${hex(expected)} belongs)`);
-      if (marker.code !== expected) {
-        const found = `a ${hex(marker.code)} marker at byte ${marker.at} where restart marker ${hex(expected)} belongs`;
-        throw marker.code >= 0xd0 && marker.code <= 0xd7 ? corrupt(marker.at, `${where()} (${found})`) : missing(marker.at, `${where()} (${found})`);
-      }
-      reader.pos = marker.at + 2;
-      eobrun = 0;
-    }
-    if (single) {
-      const c = scan.components[0];
-      decodeBlock(c, mcu);
-    } else {
-      // Block numbers only matter to AC scans' coefficient state, and AC scans hold one component.
-      const row = Math.floor(mcu / mcusPerLine), col = mcu % mcusPerLine;
-      for (const c of scan.components) {
-        for (let y = 0; y < c.comp.v; y++) {
-          for (let x = 0; x < c.comp.h; x++) decodeBlock(c, (row * c.comp.v + y) * c.comp.blocksPerLine + col * c.comp.h + x);
-        }
-      }
+      this.eobrun--;
     }
   }
-  return reader.pos;
 }
+
+const setNonZero = (nz: Uint8Array, block: number, k: number) => { nz[block * 8 + (k >> 3)] |= 1 << (k & 7); };
+const isNonZero = (nz: Uint8Array, block: number, k: number) => (nz[block * 8 + (k >> 3)] >> (k & 7)) & 1;
 
 function readFrame(data: Uint8Array, at: number, end: number, code: number): Frame {
   const bad = () => corrupt(at, `its frame header at byte ${at} is malformed`);
