@@ -1,11 +1,11 @@
 /**
- * A backbone's tail for finer Grad-CAM layers (issue 4): the sub-graph between an intermediate
+ * A backbone's tail for finer Grad-CAM layers: the sub-graph between an intermediate
  * feature map (e.g. MobileFaceNet's last 14x14 block) and the `features` output, read back from
  * the built ONNX file as plain weights, and a session of the same model that also returns that
  * intermediate map, and the tail's exact backward pass as a second small ONNX graph built from the
  * same weights (the tail is only convolutions with folded batch norm, PReLU and residual
  * additions, whose reverse-mode derivatives are ONNX operators again), so no autodiff runtime is
- * needed. Reading the weights from the file the backbone runs keeps the two in step, as `head.ts`
+ * needed. Reading the weights from the file the backbone runs keeps the two in step, as `linear-head.ts`
  * does for the linear head.
  */
 import { existsSync, readFileSync } from 'node:fs';

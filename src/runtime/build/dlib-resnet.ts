@@ -15,8 +15,9 @@ import { transposeData } from './convert-tflite.ts';
 import type { NamedWeight } from './tfjs-weights.ts';
 import type { TfliteGraph, TfliteOperator, TfliteTensor } from './tflite.ts';
 
-/** face-api's input size and per-channel RGB means (FaceRecognitionNet.forwardInput). */
+/** face-api's input size (FaceRecognitionNet.forwardInput): 150x150 aligned chips. */
 export const DLIB_INPUT_SIZE = 150;
+/** face-api's per-channel RGB means, subtracted before the division (FaceRecognitionNet.forwardInput). */
 export const DLIB_MEAN_RGB = [122.782, 117.001, 104.298] as const;
 /** face-api divides by 255 after subtracting the means (dlib itself divides by 256). */
 export const DLIB_DIVISOR = 255;
