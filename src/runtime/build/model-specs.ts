@@ -52,7 +52,7 @@ export interface ModelSpec {
   /**
    * Reads those files (keyed by path) into the NHWC operator graph that `convertTflite` lowers.
    * Code, so not part of the spec's hash: the build sees a change to it through the converter
-   * hash, which covers this file and the modules it calls (`models.ts`, `CONVERTER_MODULES`).
+   * hash, which covers this file and the modules it calls (`CONVERTER_MODULES` in `fingerprint.ts`).
    */
   graph: (files: ReadonlyMap<string, Uint8Array>) => TfliteGraph;
   normalisation: Normalisation;
