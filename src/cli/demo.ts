@@ -18,8 +18,8 @@ export const DEMO = defineCommand({
   description: [
     'Runs Phenoface end to end on a small SYNTHETIC study, offline: faces from the demo photos that',
     'come with npm install (or your --photos), a 22q11.2DS-like warp planted in half of the people,',
-    'a subject-grouped cross-validated study, screening of two people the model never saw, heatmaps',
-    'when the explain stage is installed. Not a clinical model.',
+    'a subject-grouped cross-validated study, and screening, with heatmaps, of two people the model',
+    'never saw. Not a clinical model.',
   ].join('\n'),
   args: {
     out: { type: 'string', short: 'o', placeholder: 'DIR', default: DEFAULTS.demo.out, description: "output folder; new, empty, or an earlier demo's" },
