@@ -294,7 +294,7 @@ function userPeople(input: SynthInput, photos: string, log: (text: string) => vo
 async function bundledPeople(work: string, detector: Pipeline, s: DemoSettings) {
   const { effort, seed, log } = s;
   log(`demo: finding faces in ${BUNDLED_PHOTOS.package}'s ${BUNDLED_PHOTOS.files.length} demo photos and making ${effort.photosPerPerson} photos of each person...\n`);
-  const built = await buildBundledPeople({ outDir: path.join(work, 'photos'), pipeline: detector, photosPerPerson: effort.photosPerPerson, seed });
+  const built = await buildBundledPeople({ outDir: path.join(work, 'photos'), pipeline: detector, photosPerPerson: effort.photosPerPerson, seed, people: DEFAULTS.people });
   log(`demo: ${built.people.length} people, ${built.rows.length} photos\n`);
   const inputErrors: SynthInput['errors'] = [];
   return { rows: built.rows, inputErrors, source: `faces from ${BUNDLED_PHOTOS.package}'s demo photos, ${effort.photosPerPerson} augmented photos each` };

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
-import { DEFAULTS } from '../../config.ts';
+import type { AugmentConfig, PeopleConfig } from '../../config.ts';
 import { PhenofaceError } from '../../errors.ts';
 import { cropPad, decodeImage, warpAffine, type Affine } from '../../image/index.ts';
 import type { Pipeline } from '../../pipeline/pipeline.ts';
@@ -40,10 +40,10 @@ export interface Augmentation {
  * The augmentation of photo `index` of `person`, drawn from `(seed, person, index)` alone. Photo 0
  * is the face as found (no geometric or colour change) so every person has one unaltered photo.
  */
-export function drawAugmentation(seed: number, person: string, index: number): Augmentation {
+export function drawAugmentation(seed: number, person: string, index: number, ranges: AugmentConfig): Augmentation {
   if (index === 0) return { rotationDeg: 0, scale: 1, shiftX: 0, shiftY: 0, mirror: false, brightness: 1, contrast: 1, saturation: 1, warmth: 0, blurSigma: 0, jpegQuality: 95 };
   const rand = seededStream(seed, `demo-augment:${person}:${index}`);
-  const R = DEFAULTS.people.augment;
+  const R = ranges;
   const between = ([lo, hi]: readonly [number, number]) => lo + (hi - lo) * rand();
   const sym = (half: number) => half * (2 * rand() - 1);
   return {
@@ -66,7 +66,7 @@ export function drawAugmentation(seed: number, person: string, index: number): A
  * the crop's centre (bilinear, as the shared `warpAffine`), optional mirror, then colour and blur
  * with sharp. Deterministic: the same base and augmentation give the same bytes.
  */
-export async function renderAugmented(base: RgbImage, a: Augmentation, photoPx: number = DEFAULTS.people.photoPx): Promise<Buffer> {
+export async function renderAugmented(base: RgbImage, a: Augmentation, photoPx: number): Promise<Buffer> {
   const t = (a.rotationDeg * Math.PI) / 180;
   const c = a.scale * Math.cos(t);
   const s = a.scale * Math.sin(t);
@@ -116,10 +116,12 @@ export async function buildBundledPeople(opts: {
   pipeline: Pick<Pipeline, 'detectImage'>;
   photosPerPerson: number;
   seed: number;
+  /** Which faces become people, and their photos (`DEFAULTS.people` at the demo's entry). */
+  people: PeopleConfig;
   sources?: string[];
   onPerson?: (person: BundledPerson) => void;
 }): Promise<{ people: BundledPerson[]; rows: SynthRow[] }> {
-  const P = DEFAULTS.people;
+  const P = opts.people;
   const sources = opts.sources ?? bundledPhotoPaths();
   const people: BundledPerson[] = [];
   const rows: SynthRow[] = [];
@@ -143,7 +145,7 @@ export async function buildBundledPeople(opts: {
       for (let i = 0; i < opts.photosPerPerson; i++) {
         const rel = `${id}/${String(i + 1).padStart(2, '0')}.jpg`;
         const abs = path.join(opts.outDir, rel);
-        await writeFile(abs, await renderAugmented(base, drawAugmentation(opts.seed, id, i)));
+        await writeFile(abs, await renderAugmented(base, drawAugmentation(opts.seed, id, i, P.augment), P.photoPx));
         person.photos.push(rel);
         rows.push({ path: rel, absPath: abs, subject: id });
       }
