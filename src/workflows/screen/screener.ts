@@ -50,6 +50,16 @@ export interface ModelInfo {
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 const r = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
+/**
+ * A region table says where a photo's score comes from, not what the photo shows: below the
+ * model's photo threshold the score is evidence against the condition, so no region gets the HPO
+ * terms of the features it relates to.
+ */
+export function withoutFindingsBelowThreshold(fields: Partial<ScreenPhoto>, probability: number, threshold: number): Partial<ScreenPhoto> {
+  if (probability >= threshold || !fields.regions) return fields;
+  return { ...fields, regions: fields.regions.map(({ hpo: _hpo, ...region }) => region) };
+}
+
 /** A loaded model bundle with its pipeline, ready to screen. */
 export class Screener {
   private constructor(
@@ -111,7 +121,7 @@ export class Screener {
           height: res.height,
           warnings: [...res.quality.warnings, ...(res.faces.length > 1 ? [`${res.faces.length} faces in the photo: the largest, most central one was used`] : [])],
         };
-        if (opts.explain) Object.assign(photo, await opts.explain(res, input, i));
+        if (opts.explain) Object.assign(photo, withoutFindingsBelowThreshold(await opts.explain(res, input, i), p, this.bundle.thresholds.photo));
         photos.push(photo);
       } catch (err) {
         photos.push({ path: input.name, error: toErrorRecord(err) });
