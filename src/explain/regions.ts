@@ -23,6 +23,22 @@ export const REGION_NAMES = [
 export type RegionName = (typeof REGION_NAMES)[number];
 
 /**
+ * Each region as a clinician names it. Sides are the patient's: the eye on the image's left is
+ * the patient's right eye in an ordinary (not mirrored) photo.
+ */
+export const REGION_LABELS: Readonly<Record<RegionName, string>> = Object.freeze({
+  'periorbital-left': "Around the patient's right eye",
+  'periorbital-right': "Around the patient's left eye",
+  perinasal: 'Nose',
+  perioral: 'Mouth',
+  'forehead-glabella': 'Forehead and glabella',
+  'malar-left': "Patient's right cheek",
+  'malar-right': "Patient's left cheek",
+  'chin-jaw': 'Chin and jaw',
+  'outside-face': 'Outside the face (hair, background)',
+});
+
+/**
  * HPO terms each region relates to (from the 22q11.2DS facial gestalt).
  * `HP:0000276 long face` concerns the whole face's proportions; it is attached to the two
  * regions that set the face's length, forehead/glabella and chin/jaw.

@@ -5,7 +5,7 @@
  */
 import { barSpec, renderSvg } from './charts.ts';
 import { esc } from './index.ts';
-import { REGION_HPO, REGION_NAMES } from '../explain/regions.ts';
+import { REGION_HPO, REGION_LABELS, REGION_NAMES } from '../explain/regions.ts';
 import type { MeanCi, StudyCam, StudyExplanation } from '../explain/study-result.ts';
 
 const pct = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '<span class="na">n/a</span>' : `${(100 * v).toFixed(d)}%`);
@@ -36,7 +36,7 @@ export async function explanationSection(x: StudyExplanation, meanHeatmapPng: st
   const finer = ([[x.gradcamTop, '7&times;7 Grad-CAM'], [fc, '14&times;14 Grad-CAM'], [hr, '14&times;14 HiResCAM'], [om, '14&times;14 occlusion map']] as const).flatMap(([t, name]) => (t ? [{ t, name }] : []));
   const finerHeads = finer.map(({ t, name }) => `<th>Top region, ${name} (final, ${t.photos} photos)</th><th>Top region, ${name} (shuffled labels)</th>`).join('');
   const finerCells = (r: (typeof REGION_NAMES)[number]) => finer.map(({ t }) => `<td>${pct(t.real[r], 0)}</td><td>${t.shuffled ? pct(t.shuffled[r], 0) : '&ndash;'}</td>`).join('');
-  const regionRows = REGION_NAMES.map((r) => `<tr><th scope="row">${esc(r)}</th><td style="text-align:left">${REGION_HPO[r].map(esc).join('<br>') || '&ndash;'}</td><td>${ci(x.regions.positives[r], (v) => pct(v))}</td><td>${ci(x.regions.controls[r], (v) => pct(v))}</td><td>${pct(x.topRegion.real[r], 0)}</td><td>${x.topRegion.shuffled ? pct(x.topRegion.shuffled[r], 0) : '&ndash;'}</td><td>${ci(x.occlusion.dropPerArea[r], (v) => num(v, 3))}</td>${finerCells(r)}</tr>`).join('');
+  const regionRows = REGION_NAMES.map((r) => `<tr><th scope="row" title="${esc(r)}">${esc(REGION_LABELS[r])}</th><td style="text-align:left">${REGION_HPO[r].map(esc).join('<br>') || '&ndash;'}</td><td>${ci(x.regions.positives[r], (v) => pct(v))}</td><td>${ci(x.regions.controls[r], (v) => pct(v))}</td><td>${pct(x.topRegion.real[r], 0)}</td><td>${x.topRegion.shuffled ? pct(x.topRegion.shuffled[r], 0) : '&ndash;'}</td><td>${ci(x.occlusion.dropPerArea[r], (v) => num(v, 3))}</td>${finerCells(r)}</tr>`).join('');
   const sanityRows = x.sanity.map((s) => `<tr><th scope="row">${esc(s.name)}</th><td style="text-align:left">${esc(s.description)}</td><td>${ci(s.spearman, (v) => num(v))}</td><td>${ci(s.regionSpearman, (v) => num(v))}</td><td>${s.passed ? 'changed (passed)' : '<strong>NOT CHANGED (FLAGGED)</strong>'}</td></tr>`).join('');
   const html = `
 ${x.warnings.length ? `<div class="warn">${x.warnings.map((w) => `<p><strong>${esc(w)}</strong></p>`).join('')}</div>` : '<p>No sanity check failed and no shortcut warning was raised.</p>'}

@@ -53,15 +53,15 @@ export const VIEW_TEXT: Record<View, { label: string; note: string }> = {
   profile: { label: 'Profile', note: 'Profile photo: accuracy is lower; add a frontal photo if you can.' },
 };
 
-/** Plain names of src/explain/regions.ts's regions; left/right as seen in the image. */
+/** Plain names of the regions (as src/explain/regions.ts's REGION_LABELS): sides are the patient's. */
 const REGION_NAMES: Record<string, string> = {
-  'periorbital-left': 'Around the eye (image left)',
-  'periorbital-right': 'Around the eye (image right)',
+  'periorbital-left': "Around the patient's right eye",
+  'periorbital-right': "Around the patient's left eye",
   perinasal: 'Nose',
   perioral: 'Mouth',
   'forehead-glabella': 'Forehead and glabella',
-  'malar-left': 'Cheek (image left)',
-  'malar-right': 'Cheek (image right)',
+  'malar-left': "Patient's right cheek",
+  'malar-right': "Patient's left cheek",
   'chin-jaw': 'Chin and jaw',
   'outside-face': 'Outside the face (hair, background)',
 };

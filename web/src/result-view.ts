@@ -222,7 +222,7 @@ function regionTable(photo: ScreenPhoto): HTMLElement {
   const regions = [...(photo.regions ?? [])].sort((a, b) => b.share - a.share);
   const max = Math.max(...regions.map((r) => r.share), 1e-9);
   return h('div', { class: 'table-scroll' }, h('table', { class: 'regions' },
-    h('caption', {}, 'Where the model looked, by facial region'),
+    h('caption', {}, "Where the score comes from, by facial region (left and right are the patient's; related HPO terms only above the model's threshold)"),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Region'), h('th', { scope: 'col' }, 'Share'), h('th', { scope: 'col' }, 'Related features (HPO)'))),
     h('tbody', {}, ...regions.map((r) => {
       const bar = h('span', { class: 'bar' });
