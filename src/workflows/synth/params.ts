@@ -8,7 +8,6 @@
  * (face length). Amounts are relative changes (0 = no change) or, for lengths, fractions of the
  * eye-to-mouth distance; at strength 1 the change is obvious to the eye, at 0.5 subtle.
  */
-import { DEFAULTS } from '../../config.ts';
 import { PhenofaceError } from '../../errors.ts';
 import { hashUniform } from '../../random.ts';
 
@@ -109,7 +108,7 @@ export function subjectWarp(
   regions: readonly SynthRegion[],
   strength: number,
   seed: number,
-  jitter: number = DEFAULTS.synth.jitter,
+  jitter: number,
   uniform: (key: string) => number = (key) => hashUniform(seed, `jitter:${subject}:${key}`),
 ): SubjectWarp {
   const factor = (key: string) => 1 + jitter * (2 * uniform(key) - 1);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildPhotoWarp, chooseAffected, faceFrame, forwardPoint, jacobianAt, mapPoint, parseRegions, subjectWarp, supportBox, SYNTH_REGIONS, warpImage, zeroWarp,
 } from '../../../src/workflows/synth/index.ts';
+import { DEFAULTS } from '../../../src/config.ts';
 import type { Landmarks5, RgbImage } from '../../../src/types.ts';
 
 const FRONTAL: Landmarks5 = [[145, 220], [248, 220], [194, 274], [155, 320], [242, 319]];
@@ -82,7 +83,7 @@ describe('warp field', () => {
     const warp = buildPhotoWarp(FRONTAL, maxJitter(1).params, 'frontal');
     expect(mapPoint(warp, 5, 5)).toEqual([5, 5]);
     expect(mapPoint(warp, 390, 30)).toEqual([390, 30]);
-    const zero = buildPhotoWarp(FRONTAL, subjectWarp('s', SYNTH_REGIONS, 0, 1).params, 'frontal');
+    const zero = buildPhotoWarp(FRONTAL, subjectWarp('s', SYNTH_REGIONS, 0, 1, DEFAULTS.synth.jitter).params, 'frontal');
     for (let y = 0; y < 500; y += 7) for (let x = 0; x < 400; x += 7) expect(mapPoint(zero, x, y)).toEqual([x, y]);
   });
 
@@ -183,7 +184,7 @@ describe('warpImage', () => {
     const texture = (x: number, y: number) => 128 + 60 * Math.sin(x * 1.9 + y * 0.4) + 60 * Math.sin(y * 1.6 - x * 0.5);
     const noise: RgbImage = { width: W, height: W, data: Uint8Array.from({ length: W * W * 3 }, (_, i) => Math.round(texture(Math.floor(i / 3) % W, Math.floor(i / 3 / W)))) };
     const face: Landmarks5 = [[36, 30], [60, 30], [48, 42], [38, 54], [58, 54]];
-    const warp = buildPhotoWarp(face, subjectWarp('a', SYNTH_REGIONS, 0.5, 3).params, 'frontal');
+    const warp = buildPhotoWarp(face, subjectWarp('a', SYNTH_REGIONS, 0.5, 3, DEFAULTS.synth.jitter).params, 'frontal');
     const energy = (im: RgbImage) => {
       let e = 0;
       for (let y = 1; y < W - 1; y++) {
@@ -203,9 +204,9 @@ describe('warpImage', () => {
   });
 
   it('copies every pixel exactly at strength 0 and changes pixels at strength 1', () => {
-    const zero = warpImage(img, buildPhotoWarp(lm, subjectWarp('a', SYNTH_REGIONS, 0, 3).params, 'frontal')).image;
+    const zero = warpImage(img, buildPhotoWarp(lm, subjectWarp('a', SYNTH_REGIONS, 0, 3, DEFAULTS.synth.jitter).params, 'frontal')).image;
     expect(Buffer.from(zero.data).equals(Buffer.from(img.data))).toBe(true);
-    const one = warpImage(img, buildPhotoWarp(lm, subjectWarp('a', SYNTH_REGIONS, 1, 3).params, 'frontal'));
+    const one = warpImage(img, buildPhotoWarp(lm, subjectWarp('a', SYNTH_REGIONS, 1, 3, DEFAULTS.synth.jitter).params, 'frontal'));
     expect(Buffer.from(one.image.data).equals(Buffer.from(img.data))).toBe(false);
     expect(one.minJacobian).toBeGreaterThan(0);
   });
@@ -213,12 +214,12 @@ describe('warpImage', () => {
 
 describe('subject parameters and choice', () => {
   it('gives a subject the same parameters every time, and different subjects different ones', () => {
-    const a1 = subjectWarp('subject-a', SYNTH_REGIONS, 0.7, 5);
-    const a2 = subjectWarp('subject-a', [...SYNTH_REGIONS], 0.7, 5);
-    const b = subjectWarp('subject-b', SYNTH_REGIONS, 0.7, 5);
+    const a1 = subjectWarp('subject-a', SYNTH_REGIONS, 0.7, 5, DEFAULTS.synth.jitter);
+    const a2 = subjectWarp('subject-a', [...SYNTH_REGIONS], 0.7, 5, DEFAULTS.synth.jitter);
+    const b = subjectWarp('subject-b', SYNTH_REGIONS, 0.7, 5, DEFAULTS.synth.jitter);
     expect(a2).toEqual(a1);
     expect(b.params).not.toEqual(a1.params);
-    expect(subjectWarp('subject-a', SYNTH_REGIONS, 0.7, 6).params).not.toEqual(a1.params);
+    expect(subjectWarp('subject-a', SYNTH_REGIONS, 0.7, 6, DEFAULTS.synth.jitter).params).not.toEqual(a1.params);
     expect(a1.strength).toBeGreaterThanOrEqual(0.7 * 0.8);
     expect(a1.strength).toBeLessThanOrEqual(0.7 * 1.2);
   });
