@@ -101,6 +101,8 @@ describe.skipIf(Boolean(why))('phenoface demo --quick end to end', () => {
     const html = await readFile(path.join(out(), 'study', 'report.html'), 'utf8');
     expect(html).toContain('<strong>Synthetic data.</strong>');
     expect(html).toContain('<section id="demo"><h2>Demo (synthetic)</h2>');
+    // The study's report stays whole: its explanation section is kept beside the demo's.
+    expect(html).toContain('<section id="explanations">');
     const model = JSON.parse(await readFile(path.join(out(), 'study', 'model', 'model.json'), 'utf8'));
     expect(model.synthetic).toBe(true);
     expect(model.limitations.join(' ')).toContain('SYNTHETIC');

@@ -426,12 +426,12 @@ function demoResult(r: {
   };
 }
 
-/** Step 5: the study's report again, with the demo section (planted truth, held-out screenings, heatmaps). */
+/** Step 5: the study's report again, whole (its explanation section too), with the demo section (planted truth, held-out screenings, heatmaps) added. */
 async function addDemoSection(study: StudyResult, result: DemoResult, planted: Planted, s: DemoSettings): Promise<void> {
   await writeReport(study.files.report, {
     dataset: study.dataset, photos: study.photos, used: study.used, leakage: study.leakage, result: study.result, metrics: study.metrics, bundle: study.bundle,
     options: demoStudyOptions(s),
-    sections: [await demoSection(result, planted.synth.truth, planted.synthDir)],
+    sections: [...study.reportSections, await demoSection(result, planted.synth.truth, planted.synthDir)],
   });
 }
 

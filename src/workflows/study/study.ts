@@ -76,6 +76,8 @@ export interface StudyResult {
   files: { predictions: string; metrics: string; report: string; model: string; explanation?: string };
   /** The explanation analysis, when it ran. */
   explanation?: StudyExplanation;
+  /** The report's extra sections (the explanation analysis, or why it did not run), for a caller that adds its own. */
+  reportSections: Section[];
 }
 
 const r6 = (v: number) => Math.round(v * 1e6) / 1e6;
@@ -155,7 +157,8 @@ async function openCache(file: string): Promise<EmbeddingCache> {
 type Log = (text: string) => void;
 
 /** A report section, already escaped. */
-type Section = { id: string; title: string; html: string };
+/** An extra section of the study report, already escaped HTML. */
+export type Section = { id: string; title: string; html: string };
 
 /** The study's rows for cross-validation: the usable photos' embeddings, labels and groups. */
 type StudyRows = StudyData & { y: number[]; subjects: string[] };
@@ -182,7 +185,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic });
   const explained = await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
   await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: opts, sections: explained.sections });
-  return { dataset, photos, used, leakage, result, metrics, bundle, files, ...(explained.explanation ? { explanation: explained.explanation } : {}) };
+  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: explained.sections, ...(explained.explanation ? { explanation: explained.explanation } : {}) };
 }
 
 /** Logs the data set's subjects and photos per class. */
