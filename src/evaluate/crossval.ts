@@ -87,6 +87,8 @@ export interface CrossValidationOptions {
   patience?: number;
   calibrationBins?: number;
   rocGridPoints?: number;
+  /** Share of bootstrap replicates that must define a metric for its interval to be reported. */
+  minDefinedReplicates?: number;
   /** Worker threads besides this one (default: one per extra core). */
   workers?: number;
 }
@@ -227,6 +229,7 @@ function resolveOptions(o: CrossValidationOptions): Resolved {
     patience: o.patience ?? DEFAULTS.classify.patience,
     calibrationBins: o.calibrationBins ?? d.calibrationBins,
     rocGridPoints: o.rocGridPoints ?? d.rocGridPoints,
+    minDefinedReplicates: o.minDefinedReplicates ?? d.minDefinedReplicates,
     workers: o.workers ?? defaultWorkers(),
   };
   checkFolds(r.folds);
@@ -337,10 +340,10 @@ function levelMetrics(sets: RepeatSet[], r: Resolved, grid: Float64Array, replic
   const boot = replicates.map((w) => measure(sets, r.prevalence, grid, w));
   const estimate = (k: keyof Measured['values']): Estimate => ({
     value: point.values[k],
-    ci95: replicates.length ? percentileInterval(boot.map((b) => b.values[k]), 0.95, DEFAULTS.evaluate.minDefinedReplicates) : null,
+    ci95: replicates.length ? percentileInterval(boot.map((b) => b.values[k]), 0.95, r.minDefinedReplicates) : null,
   });
   const bootCurves = boot.map((b) => b.tpr).filter((t): t is Float64Array => t !== null);
-  const band = bootCurves.length >= DEFAULTS.evaluate.minDefinedReplicates * replicates.length ? pointwiseBand(bootCurves, 0.95) : null;
+  const band = bootCurves.length >= r.minDefinedReplicates * replicates.length ? pointwiseBand(bootCurves, 0.95) : null;
   const first = sets[0];
   const positive = first.label.reduce((s, v) => s + v, 0);
   const pooledScores = Float64Array.from(sets.flatMap((s) => [...s.score]));
