@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { mulberry32 } from '../src/random.ts';
+import { mulberry32 } from '../src/math/random.ts';
 import { runStudy } from '../src/workflows/study/study.ts';
 import { machineLine, REPO, requireShared } from './common.ts';
 

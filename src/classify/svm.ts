@@ -11,7 +11,7 @@ import { PhenofaceError } from '../errors.ts';
 import { FittedLinear, type LinearModel } from './linear.ts';
 import { dot, multiply, type Packed } from './linalg.ts';
 import { TunedClassifier, type GridSolver } from './tuning.ts';
-import { mulberry32 } from '../random.ts';
+import { mulberry32 } from '../math/random.ts';
 import type { ClassifierJSON } from './types.ts';
 
 /** A linear SVM with its dual variables (kept for warm starts along the C grid). */

@@ -5,10 +5,10 @@ import { toPlanarFloat } from '../image/index.ts';
 import { loadModel, type InferenceModel, type Tensor } from '../runtime/index.ts';
 import type { Embedding, RgbImage } from '../types.ts';
 import { backboneSpec, type BackboneSpec } from './registry.ts';
-import { l2normalize } from '../vector.ts';
+import { l2normalize } from '../math/vector.ts';
 
 export { backbones, backboneSpec, type BackboneSpec } from './registry.ts';
-export { l2normalize } from '../vector.ts';
+export { l2normalize } from '../math/vector.ts';
 
 /** Cosine similarity of two L2-normalised vectors. */
 export function cosine(a: Float32Array, b: Float32Array): number {

@@ -7,7 +7,7 @@
  * directly.
  */
 import { PhenofaceError } from '../errors.ts';
-import { deriveSeed, mulberry32, randomInt, type Rng } from '../random.ts';
+import { deriveSeed, mulberry32, randomInt, type Rng } from '../math/random.ts';
 
 /**
  * The subject bootstrap every Phenoface interval is built on: `replicates` times, draws from each

@@ -48,7 +48,7 @@ import {
 } from './metrics.ts';
 import { permutationPValue, permuteSubjectLabels } from './permutation.ts';
 import { FoldPool } from './fold-pool.ts';
-import { checkSeed, deriveSeed, mulberry32 } from '../random.ts';
+import { checkSeed, deriveSeed, mulberry32 } from '../math/random.ts';
 import { checkFolds, groupedStratifiedKFold, repeatedGroupedStratifiedKFold, subjectLabels } from './splits.ts';
 
 /** The data of a study: one row per photo. */

@@ -38,4 +38,4 @@ export {
 } from './metrics.ts';
 export { percentileInterval, pointwiseBand, quantile, stratifiedSubjectWeights, subjectBootstrap } from './bootstrap.ts';
 export { permutationPValue, permuteSubjectLabels } from './permutation.ts';
-export { checkSeed, deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../random.ts';
+export { checkSeed, deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../math/random.ts';

@@ -6,7 +6,7 @@
  * Each permutation re-runs the whole cross-validation (new splits, standardisation, fits).
  */
 import { subjectLabels } from './splits.ts';
-import { shuffleInPlace, type Rng } from '../random.ts';
+import { shuffleInPlace, type Rng } from '../math/random.ts';
 
 /**
  * Labels with the subjects' labels shuffled among subjects (class counts kept); every photo takes

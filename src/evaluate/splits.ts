@@ -6,7 +6,7 @@
  */
 import { PhenofaceError } from '../errors.ts';
 import type { IndexFold } from '../classify/types.ts';
-import { deriveSeed, mulberry32, shuffleInPlace } from '../random.ts';
+import { deriveSeed, mulberry32, shuffleInPlace } from '../math/random.ts';
 
 /**
  * Each subject's label, checking that labels are 0/1 and that no subject carries two labels.

@@ -6,7 +6,7 @@
  * function of the feature map F (see `head.ts`), so every gradient is exact.
  */
 import { PhenofaceError } from '../errors.ts';
-import { unitVector } from '../vector.ts';
+import { unitVector } from '../math/vector.ts';
 import { featureGradient, throughNormalisation, type CollapsedHead } from './head-gradient.ts';
 import type { FeatureGrid } from '../runtime/index.ts';
 

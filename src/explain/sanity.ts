@@ -7,7 +7,7 @@
  * by random weights of the same scale. The data randomisation test (a model trained on labels
  * shuffled between subjects) is trained by the study and explained with the same code.
  */
-import { mulberry32, deriveSeed, type Rng } from '../random.ts';
+import { mulberry32, deriveSeed, type Rng } from '../math/random.ts';
 import type { DenseLayer, LinearHead } from '../runtime/index.ts';
 import type { Scorer } from './explainer.ts';
 import { collapseHead, type CollapsedHead } from './head-gradient.ts';

@@ -26,7 +26,7 @@ import { Screener, type PhotoExplainer, type ScreenResult } from '../screen/scre
 import { esc, writeReport } from '../../report/index.ts';
 import { csvCell, runStudy, type StudyResult } from '../study/study.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
-import { hashUniform } from '../../random.ts';
+import { hashUniform } from '../../math/random.ts';
 import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
 
 /** Options of {@link runDemo}. */

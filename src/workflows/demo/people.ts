@@ -13,7 +13,7 @@ import type { AugmentConfig, PeopleConfig } from '../../config.ts';
 import { PhenofaceError } from '../../errors.ts';
 import { cropPad, decodeImage, warpAffine, type Affine } from '../../image/index.ts';
 import type { Pipeline } from '../../pipeline/pipeline.ts';
-import { seededStream } from '../../random.ts';
+import { seededStream } from '../../math/random.ts';
 import type { SynthRow } from '../synth/index.ts';
 import type { Face, RgbImage } from '../../types.ts';
 

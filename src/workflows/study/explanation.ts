@@ -17,7 +17,7 @@ import type { FittedClassifier } from '../../classify/types.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { percentileInterval, subjectBootstrap } from '../../evaluate/bootstrap.ts';
 import type { FoldReport, OofPrediction } from '../../evaluate/crossval.ts';
-import { deriveSeed, mulberry32, shuffleInPlace } from '../../random.ts';
+import { deriveSeed, mulberry32, shuffleInPlace } from '../../math/random.ts';
 import { Pipeline } from '../../pipeline/pipeline.ts';
 import { alignFace } from '../../align/index.ts';
 import { decodeImage, mapLandmarks, toDecoded } from '../../image/index.ts';

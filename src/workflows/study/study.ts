@@ -15,7 +15,7 @@ import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, P
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { crossValidate, trainFinal, type CrossValidationResult, type FinalModel, type GroupMetrics, type LevelMetrics, type StudyData } from '../../evaluate/crossval.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
-import { deriveSeed, mulberry32 } from '../../random.ts';
+import { deriveSeed, mulberry32 } from '../../math/random.ts';
 import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import type { Classifier } from '../../classify/types.ts';
 import { saveReference } from '../../explain/reference.ts';

@@ -7,5 +7,5 @@ export { SYNTH_REGIONS, FULL_STRENGTH, parseRegions, subjectWarp, scaleParams } 
 export type { SynthRegion, WarpParams, SubjectWarp, PeriorbitalParams, PerinasalParams, PerioralParams, FacelengthParams } from './params.ts';
 export { faceFrame, buildPhotoWarp, zeroWarp, warpImage, mapPoint, forwardPoint, jacobianAt, supportBox, PROFILE_SKIPS } from './warp.ts';
 export type { FaceFrame, PhotoWarp, PlantedRegion, SkippedRegion, LocalKernel, BandKernel } from './warp.ts';
-export { hashUniform } from '../../random.ts';
+export { hashUniform } from '../../math/random.ts';
 export { chooseAffected } from './random.ts';

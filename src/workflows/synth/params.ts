@@ -9,7 +9,7 @@
  * eye-to-mouth distance; at strength 1 the change is obvious to the eye, at 0.5 subtle.
  */
 import { PhenofaceError } from '../../errors.ts';
-import { hashUniform } from '../../random.ts';
+import { hashUniform } from '../../math/random.ts';
 
 /** The regions synth can plant, in the order they are listed and applied. */
 export const SYNTH_REGIONS = ['periorbital', 'perinasal', 'perioral', 'facelength'] as const;

@@ -1,10 +1,10 @@
 /**
  * Synth's seeded choice of affected subjects. Every draw is keyed by `(seed, name)` rather than
- * taken from one running stream (see `hashUniform` in `src/random.ts`), so a subject's choice does
+ * taken from one running stream (see `hashUniform` in `src/math/random.ts`), so a subject's choice does
  * not depend on which other subjects, or how many, are in the data set, nor on the order of the
  * manifest's rows.
  */
-import { hashUniform } from '../../random.ts';
+import { hashUniform } from '../../math/random.ts';
 
 /**
  * The `round(fraction * n)` subjects with the smallest `hashUniform(seed, "affected:" + id)`:

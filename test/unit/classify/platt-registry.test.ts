@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyPlatt, fitPlatt } from '../../../src/classify/platt.ts';
 import { CLASSIFIER_NAMES, classifierFromJSON, createClassifier } from '../../../src/classify/registry.ts';
-import { mulberry32 } from '../../../src/random.ts';
+import { mulberry32 } from '../../../src/math/random.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
 import { hasCode } from '../../../src/errors.ts';
 import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';

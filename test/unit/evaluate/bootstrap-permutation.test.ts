@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { percentileInterval, pointwiseBand, quantile, stratifiedSubjectWeights } from '../../../src/evaluate/bootstrap.ts';
 import { auc } from '../../../src/evaluate/metrics.ts';
 import { permutationPValue, permuteSubjectLabels } from '../../../src/evaluate/permutation.ts';
-import { deriveSeed, mulberry32, type Rng } from '../../../src/random.ts';
+import { deriveSeed, mulberry32, type Rng } from '../../../src/math/random.ts';
 
 function gaussian(rng: Rng): number {
   let u = 0;

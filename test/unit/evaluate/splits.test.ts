@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupedStratifiedKFold, repeatedGroupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
-import { deriveSeed, mulberry32 } from '../../../src/random.ts';
+import { deriveSeed, mulberry32 } from '../../../src/math/random.ts';
 import { hasCode } from '../../../src/errors.ts';
 
 /** A random data set: subjects with 1-8 photos, labels per subject, rows in random order. */

@@ -4,7 +4,7 @@
  * shifted along one hidden direction by `signal` (0 = no phenotype). Rows are L2-normalised like
  * real embeddings. Profile photos carry half the signal and more noise, as real profiles do.
  */
-import { deriveSeed, mulberry32, type Rng } from '../../../src/random.ts';
+import { deriveSeed, mulberry32, type Rng } from '../../../src/math/random.ts';
 import type { View } from '../../../src/types.ts';
 
 export interface SyntheticOptions {

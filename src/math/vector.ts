@@ -2,8 +2,8 @@
  * L2 normalisation of embeddings. Embeddings are compared as unit vectors (cosine similarity,
  * ArcFace: Deng et al. 2019, "ArcFace: Additive Angular Margin Loss for Deep Face Recognition"),
  * so the embedder, the classifiers and the explainers must normalise with the same arithmetic or
- * an explanation would score a slightly different vector than the screen did. It sits beside
- * `types.ts` at the bottom of the import graph so that `embed/` and `explain/`, which may not
+ * an explanation would score a slightly different vector than the screen did. It lives in
+ * `math/`, at the bottom of the import graph with `types.ts`, so that `embed/` and `explain/`, which may not
  * import each other, share it.
  */
 

@@ -2,12 +2,12 @@
  * Seeded pseudo-random numbers, so that a study, a synthetic data set or a sanity check is
  * reproducible from its seed (Math.random cannot be seeded). One generator serves every layer
  * that draws: classifiers (the SVM's row order), evaluation (splits, bootstrap, permutations),
- * explanation checks and the synth and demo workflows. It sits beside `types.ts` and `errors.ts`
- * at the bottom of the import graph because it depends on nothing of Phenoface's but the errors,
+ * explanation checks and the synth and demo workflows. It lives in `math/`, at the bottom of the import
+ * graph with `types.ts` and `errors.ts`, because it depends on nothing of Phenoface's but the errors,
  * so each of those layers can import it without importing another.
  */
 import { createHash } from 'node:crypto';
-import { PhenofaceError } from './errors.ts';
+import { PhenofaceError } from '../errors.ts';
 
 /** A generator of uniform numbers in [0, 1). */
 export type Rng = () => number;
