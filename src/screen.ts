@@ -6,7 +6,9 @@
  * folder is asked for.
  */
 import { loadBundle, type LoadedBundle } from './classify/bundle.ts';
+import { EVALUATE_DEFAULTS } from './config.ts';
 import { PhenofaceError, toErrorRecord } from './errors.ts';
+import { postTest, type ValidatedRate } from './evaluate/post-test.ts';
 import { Pipeline, type EmbedResult } from './pipeline.ts';
 import type { ScreenPhoto, ScreenResult } from './screen-types.ts';
 
@@ -90,7 +92,7 @@ export class Screener {
    * error record and the others go on; the fused probability is the mean over usable photos
    * (null when none is usable), labelled positive at the bundle's subject threshold.
    */
-  async screen(inputs: ScreenInput[], opts: { explain?: PhotoExplainer } = {}): Promise<ScreenResult> {
+  async screen(inputs: ScreenInput[], opts: { explain?: PhotoExplainer; prevalence?: number } = {}): Promise<ScreenResult> {
     if (inputs.length === 0) throw new PhenofaceError('E_INPUT', 'No photos given to screen.');
     const photos: ScreenPhoto[] = [];
     const probs: number[] = [];
@@ -135,10 +137,34 @@ export class Screener {
         threshold: r4(b.thresholds.subject),
         photos: probs.length,
         ...(interval ? { interval } : {}),
+        ...(fused !== null && probs.length === 1 ? { intervalNote: 'One usable photo: no interval (it comes from the spread of several photos of the person).' } : {}),
+        ...(interval && interval[0] === interval[1] ? { intervalNote: `The photos scored alike, so the interval is a single value; that is agreement between photos, not certainty about the person.` } : {}),
+        ...(fused === null ? {} : this.meaning(fused >= b.thresholds.subject, opts.prevalence ?? EVALUATE_DEFAULTS.prevalence)),
       },
       photos,
       model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative },
       disclaimer: DISCLAIMER,
+    };
+  }
+
+  /**
+   * What a call means, from the model's cross-validated per-person sensitivity and specificity at
+   * its threshold: the likelihood ratio of this call and the chance of the condition at
+   * `prevalence`. Empty for a bundle without validated rates.
+   */
+  private meaning(positive: boolean, prevalence: number): Partial<ScreenResult['subject']> {
+    const s = this.bundle.metrics.subject as { sensitivity?: ValidatedRate; specificity?: ValidatedRate };
+    if (!s.sensitivity || !s.specificity || s.sensitivity.value === null || s.specificity.value === null) return {};
+    const m = postTest(positive, s.sensitivity, s.specificity, prevalence);
+    const r6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
+    return {
+      prevalence: m.prevalence,
+      sensitivity: r4(m.sensitivity),
+      specificity: r4(m.specificity),
+      likelihoodRatio: m.likelihoodRatio === null ? null : r(m.likelihoodRatio, 3),
+      ppv: r6(m.ppv),
+      chance: r6(m.chance),
+      ...(m.chanceRange ? { chanceRange: [r6(m.chanceRange[0])!, r6(m.chanceRange[1])!] as [number, number] } : {}),
     };
   }
 
