@@ -25,7 +25,7 @@ export interface ScreenPhoto {
   landmarks5?: Landmarks5;
   width?: number;
   height?: number;
-  /** Plain-language quality warnings ("profile photo: accuracy is lower"). */
+  /** Plain-language quality warnings, and advice on the photo's view from the model's per-view results. */
   warnings?: string[];
   /** Regions of the explanation map, ranked by share. */
   regions?: RegionShare[];

@@ -11,6 +11,7 @@ import { PhenofaceError, toErrorRecord } from './errors.ts';
 import { postTest, type ValidatedRate } from './evaluate/post-test.ts';
 import { Pipeline, type EmbedResult } from './pipeline.ts';
 import type { ScreenPhoto, ScreenResult } from './screen-types.ts';
+import type { View } from './types.ts';
 
 export type { ScreenPhoto, ScreenResult, RegionShare } from './screen-types.ts';
 
@@ -51,6 +52,24 @@ export interface ModelInfo {
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 const r = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
+
+/**
+ * Advice on a photo's view from the model's own cross-validated per-view results (AUC per photo
+ * with its 95% interval, as the bundle keeps them): "lower" only when the view's interval lies
+ * below the frontal estimate; otherwise the figures, which a clinician can weigh.
+ */
+export function viewAdvice(view: View | undefined, byView: Record<string, unknown>): string[] {
+  if (!view || view === 'frontal') return [];
+  const aucOf = (v: View) => (byView[v] as { photo?: { auc?: ValidatedRate } } | undefined)?.photo?.auc;
+  const here = aucOf(view);
+  const frontal = aucOf('frontal');
+  if (!here || here.value === null || !frontal || frontal.value === null) return [`${view} photo: this model has no validated results for ${view} photos to compare with frontal ones`];
+  const fmt = (a: ValidatedRate) => `${a.value!.toFixed(2)}${a.ci95 ? ` (${a.ci95[0].toFixed(2)}-${a.ci95[1].toFixed(2)})` : ''}`;
+  const figures = `AUC per photo ${fmt(here)} on ${view} photos vs ${fmt(frontal)} on frontal photos in this model's study`;
+  if (here.ci95 && here.ci95[1] < frontal.value) return [`${view} photo: accuracy is lower than on frontal photos (${figures}); add a frontal photo if you can`];
+  if (here.ci95 && here.ci95[0] > frontal.value) return [`${view} photo: accuracy is higher than on frontal photos (${figures})`];
+  return [`${view} photo: no clear difference from frontal photos (${figures})`];
+}
 
 /** A loaded model bundle with its pipeline, ready to screen. */
 export class Screener {
@@ -112,7 +131,7 @@ export class Screener {
           landmarks5: res.face.landmarks5.map(([x, y]) => [r(x, 2), r(y, 2)]) as ScreenPhoto['landmarks5'],
           width: res.width,
           height: res.height,
-          warnings: [...res.quality.warnings, ...(res.faces.length > 1 ? [`${res.faces.length} faces in the photo: the largest, most central one was used`] : [])],
+          warnings: [...res.quality.warnings, ...viewAdvice(res.face.view, this.bundle.metrics.byView), ...(res.faces.length > 1 ? [`${res.faces.length} faces in the photo: the largest, most central one was used`] : [])],
         };
         if (opts.explain) Object.assign(photo, await opts.explain(res, input, i));
         photos.push(photo);
