@@ -22,7 +22,7 @@ export const STANDARD_LIMITATIONS: readonly string[] = [
   'A screening aid, not a diagnosis: a positive result calls for clinical assessment and genetic testing (e.g. chromosomal microarray or FISH for 22q11.2); a negative result does not exclude the syndrome.',
   'Its performance is the cross-validated estimate on the training photos; it holds only for people, cameras and settings like those.',
   'Ancestry, age and sex shape facial features: check the subgroup results before use in another population.',
-  'Accuracy is lower on oblique and profile photos than on frontal ones.',
+  'Accuracy may differ between frontal, oblique and profile photos: see the per-view results (with their intervals) in the report.',
 ];
 
 /** Headline metrics kept in the bundle (subject level unless said). */

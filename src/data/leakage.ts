@@ -60,7 +60,7 @@ export interface DuplicateContentWarning {
   kind: 'duplicate-content';
   sha256: string;
   photos: PhotoRef[];
-  /** True when the copies carry different subject ids (leaks across folds). */
+  /** Always true: only copies under different subject ids are reported (they leak across folds). */
   crossSubject: boolean;
   message: string;
 }
@@ -70,6 +70,7 @@ export interface NearDuplicateWarning {
   kind: 'near-duplicate';
   cosine: number;
   photos: [PhotoRef, PhotoRef];
+  /** Always true: near-identical photos of one person are not reported. */
   crossSubject: boolean;
   message: string;
 }
@@ -175,6 +176,9 @@ function identityThreshold(identity: IdentityRule, splitHalves: number[], minCal
   return { cosine: identity.rule === 'absolute' ? identity.cosine : DEFAULTS.data.identityAbsoluteCosine, rule: 'absolute', calibrationSubjects };
 }
 
+/** What to do about a photo under two people, said once for every such warning. */
+const FIX_IDS = 'If both show one person, give them one subject id in the manifest; otherwise remove the copy.';
+
 /** Run the three guards over the whole data set (see the module comment for the rules). */
 export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOptions = {}): LeakageReport {
   const nearCos = options.nearDuplicateCosine ?? DEFAULTS.data.nearDuplicateCosine;
@@ -187,10 +191,10 @@ export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOp
   const bySha = new Map<string, LeakagePhoto[]>();
   for (const p of photos) if (p.sha256 !== undefined) bySha.set(p.sha256, [...(bySha.get(p.sha256) ?? []), p]);
   for (const [sha256, group] of bySha) {
-    if (group.length < 2) continue;
-    const crossSubject = new Set(group.map((p) => p.subject)).size > 1;
+    // Copies within one person stay on one side of every subject-grouped split: not leakage.
+    if (group.length < 2 || new Set(group.map((p) => p.subject)).size < 2) continue;
     const list = group.map((p) => `"${p.path}" (subject ${p.subject})`).join(', ');
-    warnings.push({ kind: 'duplicate-content', sha256, photos: group.map(ref), crossSubject, message: `the same photo appears under ${group.length} paths: ${list}` });
+    warnings.push({ kind: 'duplicate-content', sha256, photos: group.map(ref), crossSubject: true, message: `the same photo appears under ${group.length} paths of different people: ${list}. ${FIX_IDS}` });
   }
 
   const embedded = photos.filter((p) => p.embedding !== undefined);
@@ -210,17 +214,17 @@ export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOp
     for (let j = i + 1; j < embedded.length; j++) {
       const a = embedded[i];
       const b = embedded[j];
+      if (a.subject === b.subject) continue; // one person's photos never span a subject-grouped split
       if (a.sha256 !== undefined && a.sha256 === b.sha256) continue; // already a duplicate-content warning
       if (squaredDistanceBelow(packed, i * dim, j * dim, dim, maxSquaredDistance) === undefined) continue;
       const cosine = dot(vectors[i], vectors[j]);
       if (cosine <= nearCos) continue;
-      const crossSubject = a.subject !== b.subject;
       warnings.push({
         kind: 'near-duplicate',
         cosine,
         photos: [ref(a), ref(b)],
-        crossSubject,
-        message: `"${a.path}" (subject ${a.subject}) and "${b.path}" (subject ${b.subject}) are near-identical photos (embedding cosine ${round(cosine)} > ${nearCos})`,
+        crossSubject: true,
+        message: `"${a.path}" (subject ${a.subject}) and "${b.path}" (subject ${b.subject}) are near-identical photos of different people (embedding cosine ${round(cosine)} > ${nearCos}). ${FIX_IDS}`,
       });
     }
   }
@@ -271,7 +275,7 @@ export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOp
         maxCosine,
         closestPair,
         threshold: threshold.cosine,
-        message: `subjects ${ids[a]} and ${ids[b]} may be one person: centroid cosine ${round(centroidCosine)} >= ${how} (closest photos "${closestPair[0]}" and "${closestPair[1]}", cosine ${round(maxCosine)})`,
+        message: `subjects ${ids[a]} and ${ids[b]} may be one person: centroid cosine ${round(centroidCosine)} >= ${how} (closest photos "${closestPair[0]}" and "${closestPair[1]}", cosine ${round(maxCosine)}). If they are one person, give them one subject id; look-alikes can stay as they are`,
       });
     }
   }

@@ -50,6 +50,7 @@ import { permutationPValue, permuteSubjectLabels } from './permutation.ts';
 import { FoldPool } from './fold-pool.ts';
 import { checkSeed, deriveSeed, mulberry32 } from '../math/random.ts';
 import { checkFolds, groupedStratifiedKFold, repeatedGroupedStratifiedKFold, subjectLabels } from './splits.ts';
+import { wilsonInterval } from './metrics.ts';
 
 /** The data of a study: one row per photo. */
 export interface StudyData {
@@ -355,13 +356,39 @@ function levelMetrics(sets: RepeatSet[], r: Resolved, grid: Float64Array, replic
     balancedAccuracy: estimate('balancedAccuracy'),
     sensitivity: estimate('sensitivity'),
     specificity: estimate('specificity'),
-    ppv: estimate('ppv'),
-    npv: estimate('npv'),
+    ...predictiveEstimates(point.confusion, estimate('sensitivity'), estimate('specificity'), r.prevalence),
     brier: estimate('brier'),
     confusion: point.confusion,
     roc: point.tpr ? { fpr: [...grid], tpr: [...point.tpr], lower: band?.lower ?? null, upper: band?.upper ?? null } : null,
     calibration: calibrationBins(pooledScores, pooledLabels, r.calibrationBins),
   };
+}
+
+/**
+ * PPV and NPV at the stated prevalence, by Bayes' rule from the pooled sensitivity and specificity
+ * (the means over repeats, i.e. the rates of the summed counts) rather than as a mean of per-repeat
+ * ratios, which repeats without a false positive (PPV 100%) would dominate. Both are monotone in
+ * sensitivity and specificity, so the interval is PPV (NPV) at the lower and upper ends of their
+ * 95% intervals, each the wider of the subject-bootstrap interval and Wilson's score interval on the
+ * counts (which stays open when a count is zero). Taking both ends together makes the interval
+ * conservative (coverage >= 95%).
+ */
+function predictiveEstimates(conf: Confusion, sensitivity: Estimate, specificity: Estimate, prevalence: number): { ppv: Estimate; npv: Estimate } {
+  const point = predictiveValues(sensitivity.value, specificity.value, prevalence);
+  const sens = widest(sensitivity.ci95, wilsonInterval(conf.tp, conf.tp + conf.fn));
+  const spec = widest(specificity.ci95, wilsonInterval(conf.tn, conf.tn + conf.fp));
+  if (!sens || !spec) return { ppv: { value: point.ppv, ci95: null }, npv: { value: point.npv, ci95: null } };
+  const low = predictiveValues(sens[0], spec[0], prevalence);
+  const high = predictiveValues(sens[1], spec[1], prevalence);
+  const interval = (a: number | null, b: number | null): [number, number] | null => (a === null || b === null ? null : [Math.min(a, b), Math.max(a, b)]);
+  return { ppv: { value: point.ppv, ci95: interval(low.ppv, high.ppv) }, npv: { value: point.npv, ci95: interval(low.npv, high.npv) } };
+}
+
+/** The union of two intervals, either of which may be missing. */
+function widest(a: [number, number] | null, b: [number, number] | null): [number, number] | null {
+  if (!a) return b;
+  if (!b) return a;
+  return [Math.min(a[0], b[0]), Math.max(a[1], b[1])];
 }
 
 /** Per-repeat predictions of every photo: probability, fold, and the fold's thresholds. */

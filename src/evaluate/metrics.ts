@@ -178,6 +178,21 @@ export function predictiveValues(
   return { ppv: ratio(truePos, truePos + falsePos), npv: ratio(trueNeg, trueNeg + falseNeg) };
 }
 
+/**
+ * Wilson's score interval for a proportion of `successes` in `n` trials (Wilson 1927): unlike the
+ * bootstrap or the Wald interval it never collapses to a point at 0 or n successes, so "no false
+ * positive among 30 controls" still leaves specificity an interval below 1. `successes` may be a
+ * mean count over repeats (fractional). Null when `n` is 0.
+ */
+export function wilsonInterval(successes: number, n: number, z = 1.959963984540054): [number, number] | null {
+  if (!(n > 0)) return null;
+  const p = successes / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
 /** Brier score: mean squared difference between probability and label (Brier 1950); lower is better. */
 export function brier(probs: ArrayLike<number>, labels: ArrayLike<number>, weights?: Weights): number | null {
   let sum = 0;

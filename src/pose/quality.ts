@@ -60,7 +60,7 @@ export function assessQuality(face: Face, imageWidth: number, imageHeight: numbe
   }
   if (face.view && face.view !== 'frontal') {
     flags.push('not-frontal');
-    warnings.push(`${face.view} photo: accuracy is lower than on frontal photos`);
+    // How much the view matters is the model's to say (its per-view results), not this check's.
   }
   let sharpness: number | undefined;
   if (aligned) {

@@ -48,9 +48,9 @@ export function className(name: string): string {
 }
 
 export const VIEW_TEXT: Record<View, { label: string; note: string }> = {
-  frontal: { label: 'Frontal', note: 'Frontal photo: the view the model is most accurate on.' },
-  oblique: { label: 'Oblique', note: 'Oblique (turned) photo: accuracy is lower than for a frontal photo.' },
-  profile: { label: 'Profile', note: 'Profile photo: accuracy is lower; add a frontal photo if you can.' },
+  frontal: { label: 'Frontal', note: 'Frontal photo.' },
+  oblique: { label: 'Oblique', note: 'Oblique (turned) photo: see the warnings for how this model did on oblique photos.' },
+  profile: { label: 'Profile', note: 'Profile photo: see the warnings for how this model did on profile photos.' },
 };
 
 /** Plain names of the regions (as src/explain/regions.ts's REGION_LABELS): sides are the patient's. */

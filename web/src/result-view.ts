@@ -209,7 +209,6 @@ function badges(photo: ScreenPhoto): HTMLElement {
   if (photo.view) list.append(h('li', { class: `badge view-${photo.view}`, title: VIEW_TEXT[photo.view].note }, `${VIEW_TEXT[photo.view].label} view`));
   if (photo.probability !== undefined) list.append(h('li', { class: 'badge neutral' }, `This photo: ${pct(photo.probability)}`));
   const warnings = [...(photo.warnings ?? [])];
-  if (photo.view && photo.view !== 'frontal' && !warnings.some((w) => /profile|oblique|accuracy/i.test(w))) warnings.push(VIEW_TEXT[photo.view].note);
   if (warnings.length === 0) list.append(h('li', { class: 'badge good no-problem' }, 'No quality problem found'));
   const frag = h('div', { class: 'quality' }, list);
   if (warnings.length) {

@@ -18,7 +18,7 @@ export interface ScreenPhoto {
   landmarks5?: Landmarks5;
   width?: number;
   height?: number;
-  /** Plain-language quality warnings ("profile photo: accuracy is lower"). */
+  /** Plain-language quality warnings, and advice on the photo's view from the model's per-view results. */
   warnings?: string[];
   /** Regions of the explanation map, ranked by share. */
   regions?: RegionShare[];
@@ -44,6 +44,22 @@ export interface ScreenResult {
     photos: number;
     /** 95% interval of the fused probability from the spread of the photos (undefined with one photo). */
     interval?: [number, number];
+    /** Why `interval` is missing (one photo) or a single value (photos that scored alike). */
+    intervalNote?: string;
+    /** The prevalence (pre-test chance) that `ppv` and `chance` assume; `screen --prevalence`. */
+    prevalence?: number;
+    /** The model's cross-validated sensitivity per person at `threshold`. */
+    sensitivity?: number;
+    /** The model's cross-validated specificity per person at `threshold`. */
+    specificity?: number;
+    /** Likelihood ratio of this call: LR+ for a positive call, LR- for a negative one; null when unbounded (specificity 1). */
+    likelihoodRatio?: number | null;
+    /** PPV of a positive call at `prevalence` (Bayes' rule from sensitivity and specificity). */
+    ppv?: number | null;
+    /** The chance of the condition given this call at `prevalence`: PPV when positive, 1 - NPV when negative. */
+    chance?: number | null;
+    /** `chance` over the 95% intervals of sensitivity and specificity. */
+    chanceRange?: [number, number];
   };
   photos: ScreenPhoto[];
   model: { id: string; backbone: string; positive: string; negative: string };

@@ -6,8 +6,11 @@
  * folder is asked for.
  */
 import { loadBundle, type LoadedBundle } from '../../classify/bundle.ts';
+import { DEFAULTS } from '../../config.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
+import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, type EmbedResult } from '../../pipeline/pipeline.ts';
+import type { View } from '../../types.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
 
 export type { ScreenPhoto, ScreenResult, RegionShare } from './result.ts';
@@ -60,6 +63,24 @@ export function withoutFindingsBelowThreshold(fields: Partial<ScreenPhoto>, prob
   return { ...fields, regions: fields.regions.map(({ hpo: _hpo, ...region }) => region) };
 }
 
+/**
+ * Advice on a photo's view from the model's own cross-validated per-view results (AUC per photo
+ * with its 95% interval, as the bundle keeps them): "lower" only when the view's interval lies
+ * below the frontal estimate; otherwise the figures, which a clinician can weigh.
+ */
+export function viewAdvice(view: View | undefined, byView: Record<string, unknown>): string[] {
+  if (!view || view === 'frontal') return [];
+  const aucOf = (v: View) => (byView[v] as { photo?: { auc?: ValidatedRate } } | undefined)?.photo?.auc;
+  const here = aucOf(view);
+  const frontal = aucOf('frontal');
+  if (!here || here.value === null || !frontal || frontal.value === null) return [`${view} photo: this model has no validated results for ${view} photos to compare with frontal ones`];
+  const fmt = (a: ValidatedRate) => `${a.value!.toFixed(2)}${a.ci95 ? ` (${a.ci95[0].toFixed(2)}-${a.ci95[1].toFixed(2)})` : ''}`;
+  const figures = `AUC per photo ${fmt(here)} on ${view} photos vs ${fmt(frontal)} on frontal photos in this model's study`;
+  if (here.ci95 && here.ci95[1] < frontal.value) return [`${view} photo: accuracy is lower than on frontal photos (${figures}); add a frontal photo if you can`];
+  if (here.ci95 && here.ci95[0] > frontal.value) return [`${view} photo: accuracy is higher than on frontal photos (${figures})`];
+  return [`${view} photo: no clear difference from frontal photos (${figures})`];
+}
+
 /** A loaded model bundle with its pipeline, ready to screen. */
 export class Screener {
   private constructor(
@@ -99,7 +120,7 @@ export class Screener {
    * error record and the others go on; the fused probability is the mean over usable photos
    * (null when none is usable), labelled positive at the bundle's subject threshold.
    */
-  async screen(inputs: ScreenInput[], opts: { explain?: PhotoExplainer } = {}): Promise<ScreenResult> {
+  async screen(inputs: ScreenInput[], opts: { explain?: PhotoExplainer; prevalence?: number } = {}): Promise<ScreenResult> {
     if (inputs.length === 0) throw new PhenofaceError('E_INPUT', 'No photos given to screen.');
     const photos: ScreenPhoto[] = [];
     const probs: number[] = [];
@@ -119,7 +140,7 @@ export class Screener {
           landmarks5: res.face.landmarks5.map(([x, y]) => [r(x, 2), r(y, 2)]) as ScreenPhoto['landmarks5'],
           width: res.width,
           height: res.height,
-          warnings: [...res.quality.warnings, ...(res.faces.length > 1 ? [`${res.faces.length} faces in the photo: the largest, most central one was used`] : [])],
+          warnings: [...res.quality.warnings, ...viewAdvice(res.face.view, this.bundle.metrics.byView), ...(res.faces.length > 1 ? [`${res.faces.length} faces in the photo: the largest, most central one was used`] : [])],
         };
         if (opts.explain) Object.assign(photo, withoutFindingsBelowThreshold(await opts.explain(res, input, i), p, this.bundle.thresholds.photo));
         photos.push(photo);
@@ -144,10 +165,34 @@ export class Screener {
         threshold: r4(b.thresholds.subject),
         photos: probs.length,
         ...(interval ? { interval } : {}),
+        ...(fused !== null && probs.length === 1 ? { intervalNote: 'One usable photo: no interval (it comes from the spread of several photos of the person).' } : {}),
+        ...(interval && interval[0] === interval[1] ? { intervalNote: `The photos scored alike, so the interval is a single value; that is agreement between photos, not certainty about the person.` } : {}),
+        ...(fused === null ? {} : this.meaning(fused >= b.thresholds.subject, opts.prevalence ?? DEFAULTS.evaluate.prevalence)),
       },
       photos,
       model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative },
       disclaimer: DISCLAIMER,
+    };
+  }
+
+  /**
+   * What a call means, from the model's cross-validated per-person sensitivity and specificity at
+   * its threshold: the likelihood ratio of this call and the chance of the condition at
+   * `prevalence`. Empty for a bundle without validated rates.
+   */
+  private meaning(positive: boolean, prevalence: number): Partial<ScreenResult['subject']> {
+    const s = this.bundle.metrics.subject as { sensitivity?: ValidatedRate; specificity?: ValidatedRate };
+    if (!s.sensitivity || !s.specificity || s.sensitivity.value === null || s.specificity.value === null) return {};
+    const m = postTest(positive, s.sensitivity, s.specificity, prevalence);
+    const r6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
+    return {
+      prevalence: m.prevalence,
+      sensitivity: r4(m.sensitivity),
+      specificity: r4(m.specificity),
+      likelihoodRatio: m.likelihoodRatio === null ? null : r(m.likelihoodRatio, 3),
+      ppv: r6(m.ppv),
+      chance: r6(m.chance),
+      ...(m.chanceRange ? { chanceRange: [r6(m.chanceRange[0])!, r6(m.chanceRange[1])!] as [number, number] } : {}),
     };
   }
 

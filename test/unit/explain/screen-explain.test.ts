@@ -9,18 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS } from '../../../src/classify/bundle.ts';
-import { createClassifier } from '../../../src/classify/index.ts';
-import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
 import { DEFAULTS } from '../../../src/config.ts';
 import { Explainer } from '../../../src/explain/explainer.ts';
 import { saveReference } from '../../../src/explain/reference.ts';
 import { dataUrlExplainer, fileExplainer } from '../../../src/workflows/screen/explainer.ts';
 import { REGION_NAMES } from '../../../src/explain/regions.ts';
-import { loadManifest, modelPath } from '../../../src/runtime/index.ts';
+import { modelPath } from '../../../src/runtime/index.ts';
 import { Screener } from '../../../src/workflows/screen/screener.ts';
 import { decodeImage } from '../../../src/image/index.ts';
-import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';
+import { toyBundle } from '../../support/toy-bundle.ts';
 
 const shared = process.env.PHENOFACE_SHARED ?? path.resolve(__dirname, '../../../../shared');
 const lfw = path.join(shared, 'data/lfw/images_deepfunneled');
@@ -37,27 +34,14 @@ function twoPhotos(): string[] {
   return [1, 3].map((i) => path.join(pkg, 'demo', `sample${i}.jpg`));
 }
 
-async function toyBundle(): Promise<string> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'explain-bundle-'));
-  const d = syntheticStudy({ subjects: 20, photosPerSubject: 2, dim: 192, signal: 3, seed: 2 });
-  const model = createClassifier('logistic', { grid: [1] }).fit(d.X, d.y, d.subjects, { seed: 1, innerFolds: 3, split: groupedStratifiedKFold, grid: [1] });
-  await saveBundle(dir, {
-    createdAt: '2026-01-01T00:00:00Z', phenofaceVersion: '0.0.0', positive: 'vcfs', negative: 'control',
-    classifier: model.toJSON(), thresholds: { photo: 0.5, subject: 0.5 },
-    backbone: { name: 'mobilefacenet', dim: 192, weightsSha256: weightsId(loadManifest().models.mobilefacenet) },
-    pipeline: { version: 'test', config: {} },
-    training: { summary: {}, datasetHash: 'x'.repeat(64), photosUsed: 40, subjectsUsed: 20, warnings: [] },
-    metrics: { subject: {}, photo: {}, byView: {} }, intendedUse: INTENDED_USE, limitations: [...STANDARD_LIMITATIONS],
-  });
-  return dir;
-}
 
 describe.skipIf(!ready)('screen explainers', () => {
   // Collected even when skipped: only look for photos when the tests run.
   const photos = ready ? twoPhotos() : [];
 
   it('fileExplainer writes both overlays per photo and returns ranked regions with HPO terms and the paths', async () => {
-    const screener = await Screener.load(await toyBundle());
+    // Thresholds of 0: every photo is above them, so its regions carry their HPO terms.
+    const screener = await Screener.load(await toyBundle(undefined, { photo: 0, subject: 0 }));
     try {
       const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'explain-out-')), 'heat');
       const explain = await fileExplainer(screener, dir);

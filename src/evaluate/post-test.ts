@@ -1,0 +1,64 @@
+/**
+ * What one screening result means for one person: the likelihood ratio of the result from the
+ * model's cross-validated sensitivity and specificity, and the post-test chance of the condition at
+ * a stated prevalence (Bayes' rule on odds: post-test odds = pre-test odds x LR; Deeks & Altman,
+ * BMJ 2004). A classifier score from a class-balanced study is not that chance: at 1 in 4,000, a
+ * positive call of a test with sensitivity 81.5% and specificity 92.6% means about a 0.3% chance.
+ */
+import { PhenofaceError } from '../errors.ts';
+import { checkPrevalence, predictiveValues } from './metrics.ts';
+
+/** A validated rate: its value and 95% interval, as `metrics.json` and the model bundle keep them. */
+export interface ValidatedRate {
+  value: number | null;
+  ci95?: [number, number] | null;
+}
+
+/** The meaning of one positive or negative call. */
+export interface PostTest {
+  /** The prevalence (pre-test probability) the figures assume. */
+  prevalence: number;
+  /** Sensitivity and specificity at the model's threshold, per person, from cross-validation. */
+  sensitivity: number;
+  specificity: number;
+  /** LR+ = sens / (1 - spec) for a positive call, LR- = (1 - sens) / spec for a negative one; null when infinite. */
+  likelihoodRatio: number | null;
+  /** PPV of a positive call at `prevalence`. */
+  ppv: number | null;
+  /** NPV of a negative call at `prevalence`. */
+  npv: number | null;
+  /** The chance of the condition given this call: PPV for a positive call, 1 - NPV for a negative one. */
+  chance: number | null;
+  /** `chance` at the ends of the sensitivity's and specificity's 95% intervals (null without intervals). */
+  chanceRange: [number, number] | null;
+}
+
+/**
+ * The post-test figures of a call. `positive` is the call at the model's threshold.
+ * @throws PhenofaceError `E_CONFIG` for a prevalence outside (0, 1), `E_BUNDLE` when the model
+ *   carries no validated sensitivity or specificity.
+ */
+export function postTest(positive: boolean, sensitivity: ValidatedRate, specificity: ValidatedRate, prevalence: number): PostTest {
+  checkPrevalence(prevalence);
+  const sens = sensitivity.value;
+  const spec = specificity.value;
+  if (sens === null || spec === null || !Number.isFinite(sens) || !Number.isFinite(spec)) {
+    throw new PhenofaceError('E_BUNDLE', 'The model carries no cross-validated sensitivity and specificity per person, so a result cannot be turned into a chance. Expected a model written by `phenoface study`.');
+  }
+  const chanceAt = (se: number, sp: number) => {
+    const pv = predictiveValues(se, sp, prevalence);
+    return positive ? pv.ppv : pv.npv === null ? null : 1 - pv.npv;
+  };
+  const pv = predictiveValues(sens, spec, prevalence);
+  const lr = positive ? ratioOrNull(sens, 1 - spec) : ratioOrNull(1 - sens, spec);
+  let chanceRange: [number, number] | null = null;
+  if (sensitivity.ci95 && specificity.ci95) {
+    const ends = [chanceAt(sensitivity.ci95[0], specificity.ci95[0]), chanceAt(sensitivity.ci95[1], specificity.ci95[1]), chanceAt(sensitivity.ci95[0], specificity.ci95[1]), chanceAt(sensitivity.ci95[1], specificity.ci95[0])].filter((v): v is number => v !== null);
+    if (ends.length) chanceRange = [Math.min(...ends), Math.max(...ends)];
+  }
+  return { prevalence, sensitivity: sens, specificity: spec, likelihoodRatio: lr, ppv: pv.ppv, npv: pv.npv, chance: chanceAt(sens, spec), chanceRange };
+}
+
+function ratioOrNull(a: number, b: number): number | null {
+  return b > 0 ? a / b : null;
+}

@@ -1,0 +1,43 @@
+/** A screening call's meaning, by hand: the figures a clinician is shown follow from sensitivity, specificity and prevalence. */
+import { describe, expect, it } from 'vitest';
+import { postTest } from '../../../src/evaluate/post-test.ts';
+import { hasCode } from '../../../src/errors.ts';
+
+describe('postTest', () => {
+  it('gives about 0.3% for a positive call at 1 in 4,000 (sensitivity 81.5%, specificity 92.6%)', () => {
+    const p = postTest(true, { value: 0.815 }, { value: 0.926 }, 1 / 4000);
+    expect(p.likelihoodRatio).toBeCloseTo(0.815 / 0.074, 10); // LR+ = 11.0
+    const odds = (1 / 3999) * (0.815 / 0.074);
+    expect(p.chance).toBeCloseTo(odds / (1 + odds), 12);
+    expect(p.chance!).toBeGreaterThan(0.0027);
+    expect(p.chance!).toBeLessThan(0.0028);
+    expect(p.ppv).toBe(p.chance);
+    expect(p.chanceRange).toBeNull();
+  });
+
+  it('gives the residual chance of a negative call through LR-', () => {
+    const p = postTest(false, { value: 0.8 }, { value: 0.9 }, 0.1);
+    expect(p.likelihoodRatio).toBeCloseTo(0.2 / 0.9, 12);
+    const odds = (0.1 / 0.9) * (0.2 / 0.9);
+    expect(p.chance).toBeCloseTo(odds / (1 + odds), 12);
+    expect(p.chance).toBeCloseTo(1 - p.npv!, 12);
+  });
+
+  it('spans the chance over the rates\' intervals, and says LR+ is unbounded at specificity 1', () => {
+    const p = postTest(true, { value: 0.8, ci95: [0.6, 0.95] }, { value: 1, ci95: [0.88, 1] }, 0.01);
+    expect(p.likelihoodRatio).toBeNull();
+    expect(p.chance).toBe(1);
+    expect(p.chanceRange![0]).toBeCloseTo((0.6 * 0.01) / (0.6 * 0.01 + 0.12 * 0.99), 12);
+    expect(p.chanceRange![1]).toBe(1);
+  });
+
+  it('refuses a bad prevalence and a model without validated rates', () => {
+    expect(() => postTest(true, { value: 0.8 }, { value: 0.9 }, 0)).toThrow(/prevalence/);
+    try {
+      postTest(true, { value: null }, { value: 0.9 }, 0.01);
+      expect.unreachable();
+    } catch (err) {
+      expect(hasCode(err, 'E_BUNDLE')).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * A screening result says what it means: the likelihood ratio of the call and the chance of the
+ * condition at a stated prevalence, from the model's cross-validated rates, and why an interval is
+ * missing; never a bare classifier score as if it were the person's chance.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { postTest } from '../../../src/evaluate/post-test.ts';
+import { modelPath } from '../../../src/runtime/index.ts';
+import { Screener } from '../../../src/workflows/screen/screener.ts';
+import { toyBundle } from '../../support/toy-bundle.ts';
+
+const ready = existsSync(modelPath('mobilefacenet'));
+if (!ready) console.log('meaning.test.ts skipped: the models are not built (npm install builds them)');
+const pkg = ready ? path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')) : '';
+const photo = (i: number) => ({ name: `sample${i}.jpg`, path: path.join(pkg, 'demo', `sample${i}.jpg`) });
+
+describe.skipIf(!ready)('Screener: what a result means', () => {
+  const sensitivity = { value: 0.815, ci95: [0.7, 0.9] as [number, number] };
+  const specificity = { value: 0.926, ci95: [0.85, 0.97] as [number, number] };
+
+  for (const threshold of [0, 1]) {
+    const positive = threshold === 0;
+    it(`a ${positive ? 'positive' : 'negative'} call carries its likelihood ratio and its chance at the prevalence`, async () => {
+      const screener = await Screener.load(await toyBundle({ subject: { sensitivity, specificity }, photo: {}, byView: {} }, { photo: 0.5, subject: threshold }));
+      try {
+        const result = await screener.screen([photo(1), photo(3)], { prevalence: 1 / 4000 });
+        const s = result.subject;
+        expect(s.label).toBe(positive ? 'vcfs' : 'control');
+        const expected = postTest(positive, sensitivity, specificity, 1 / 4000);
+        expect(s.prevalence).toBe(1 / 4000);
+        expect(s.likelihoodRatio).toBeCloseTo(expected.likelihoodRatio!, 3);
+        expect(s.chance).toBeCloseTo(expected.chance!, 6);
+        expect(s.ppv).toBeCloseTo(expected.ppv!, 6);
+        if (positive) expect(s.chance!).toBeLessThan(0.003); // about 0.3%, whatever the score
+        expect(s.chanceRange![0]).toBeLessThanOrEqual(s.chance!);
+        expect(s.chanceRange![1]).toBeGreaterThanOrEqual(s.chance!);
+        expect(s.sensitivity).toBe(0.815);
+      } finally {
+        await screener.close();
+      }
+    });
+  }
+
+  it('says why a single photo has no interval, and adds no figures for a model without validated rates', async () => {
+    const screener = await Screener.load(await toyBundle());
+    try {
+      const s = (await screener.screen([photo(1)])).subject;
+      expect(s.interval).toBeUndefined();
+      expect(s.intervalNote).toMatch(/One usable photo/);
+      expect(s.chance).toBeUndefined();
+      expect(s.likelihoodRatio).toBeUndefined();
+    } finally {
+      await screener.close();
+    }
+  });
+});

@@ -1,0 +1,26 @@
+/** Advice on a photo's view follows the model's own per-view results, never a fixed claim. */
+import { describe, expect, it } from 'vitest';
+import { viewAdvice } from '../../../src/workflows/screen/screener.ts';
+
+const byView = (frontal: [number, number, number], other: [number, number, number]) => ({
+  frontal: { photo: { auc: { value: frontal[0], ci95: [frontal[1], frontal[2]] } } },
+  oblique: { photo: { auc: { value: other[0], ci95: [other[1], other[2]] } } },
+});
+
+describe('viewAdvice', () => {
+  it('says "lower" only when the view\'s interval lies below the frontal estimate', () => {
+    expect(viewAdvice('oblique', byView([0.9, 0.85, 0.95], [0.7, 0.6, 0.8]))[0]).toMatch(/^oblique photo: accuracy is lower than on frontal photos \(AUC per photo 0\.70 \(0\.60-0\.80\) on oblique photos vs 0\.90/);
+  });
+
+  it('does not call a view worse when it scored higher, or when the intervals overlap', () => {
+    const higher = viewAdvice('oblique', byView([0.81, 0.75, 0.86], [0.88, 0.82, 0.93]))[0];
+    expect(higher).not.toMatch(/lower/);
+    expect(higher).toMatch(/higher/);
+    expect(viewAdvice('oblique', byView([0.81, 0.7, 0.9], [0.78, 0.6, 0.92]))[0]).toMatch(/no clear difference/);
+  });
+
+  it('gives nothing for frontal photos, and says so when the model has no figures for the view', () => {
+    expect(viewAdvice('frontal', byView([0.9, 0.85, 0.95], [0.7, 0.6, 0.8]))).toEqual([]);
+    expect(viewAdvice('profile', byView([0.9, 0.85, 0.95], [0.7, 0.6, 0.8]))[0]).toMatch(/no validated results for profile photos/);
+  });
+});
