@@ -7,7 +7,7 @@ import path from 'node:path';
 import { checkOutput, type OutputGuard } from '../data/output.ts';
 import { DEFAULTS } from '../config.ts';
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
-import { Screener, type PhotoExplainer } from '../workflows/screen/screener.ts';
+import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
@@ -25,11 +25,40 @@ export const SCREEN = defineCommand({
     json: { type: 'boolean', description: 'print the result as one JSON object (contract v1)' },
     explain: { type: 'string', placeholder: 'DIR', defaultText: 'no explanation', description: "write each photo's heatmaps to DIR and list its top regions" },
     cam: { type: 'string', placeholder: 'NAME', label: 'explanation map', values: SCREEN_CAMS, default: DEFAULTS.explain.screen.cam, description: 'the map --explain draws' },
+    prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: DEFAULTS.evaluate.prevalence, description: "the pre-test chance the result's chance assumes (e.g. a referral clinic's share of affected patients)" },
   },
   examples: ['phenoface screen photos/patient-1/ --model results/model --explain heatmaps/'],
 });
 
 const USAGE = usageLine(SCREEN);
+
+/** A percentage with two significant digits below 10% (0.27%), else one decimal. */
+function pct(v: number): string {
+  const p = 100 * v;
+  return p > 0 && p < 10 ? `${p.toPrecision(2)}%` : `${p.toFixed(1)}%`;
+}
+
+/**
+ * The person's result as a clinician should read it: the call at the threshold and the model's
+ * validated rates first, then the chance at the stated prevalence, then the score, labelled as one.
+ */
+export function subjectSummary(result: ScreenResult): string[] {
+  const s = result.subject;
+  if (s.probability === null) return ['No usable photo: no result.'];
+  const above = s.label === result.model.positive;
+  const lines = [`Result: ${above ? 'ABOVE' : 'below'} the model's threshold (${result.model.positive} vs ${result.model.negative}), from ${s.photos} photo${s.photos === 1 ? '' : 's'}.`];
+  if (s.sensitivity !== undefined && s.specificity !== undefined) {
+    lines.push(`  At this threshold the model flagged ${pct(s.sensitivity)} of affected people and cleared ${pct(s.specificity)} of unaffected people (cross-validated, per person).`);
+  }
+  if (s.chance !== undefined && s.chance !== null && s.prevalence !== undefined) {
+    const range = s.chanceRange ? ` (${pct(s.chanceRange[0])} to ${pct(s.chanceRange[1])} over those rates' 95% intervals)` : '';
+    const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (no false positive in the study)' : s.likelihoodRatio.toFixed(2);
+    lines.push(`  Chance of ${result.model.positive} given this result: ${pct(s.chance)}${range}, at a prevalence of 1 in ${Math.round(1 / s.prevalence).toLocaleString('en')} (--prevalence); likelihood ratio ${lr}.`);
+  }
+  const spread = s.interval ? `; photos' interval ${pct(s.interval[0])} to ${pct(s.interval[1])}` : '';
+  lines.push(`  Score ${pct(s.probability)} (a classifier score, not a chance of disease; threshold ${pct(s.threshold)})${spread}.${s.intervalNote ? ` ${s.intervalNote}` : ''}`);
+  return lines;
+}
 
 /**
  * What `--explain DIR` must keep clear of: the photos screened, the model folder and the photo
@@ -67,18 +96,16 @@ export const run: Command = async (argv, io) => {
     if (values.explain) {
       explain = await fileExplainer(screener, path.resolve(io.cwd, values.explain), { cam, guard });
     }
-    const result = await screener.screen(items.map((it) => ({ name: it.path, path: it.abs })), { explain });
+    const result = await screener.screen(items.map((it) => ({ name: it.path, path: it.abs })), { explain, prevalence: values.prevalence });
     if (values.json) {
       io.out(JSON.stringify(result) + '\n');
     } else {
-      const s = result.subject;
       const lines = [
-        s.probability === null
-          ? 'No usable photo: no result.'
-          : `Result: ${s.label} (probability ${(100 * s.probability).toFixed(1)}%${s.interval ? `, photos range ${(100 * s.interval[0]).toFixed(0)}-${(100 * s.interval[1]).toFixed(0)}%` : ''}; threshold ${(100 * s.threshold).toFixed(1)}%) from ${s.photos} photo${s.photos === 1 ? '' : 's'}`,
+        ...(screener.info().synthetic ? ['SYNTHETIC MODEL (a demonstration trained on planted photos): this result means nothing about the person.'] : []),
+        ...subjectSummary(result),
         ...result.photos.map((p) => p.error
           ? `  ${p.path}: ${p.error.code}: ${p.error.message}`
-          : `  ${p.path}: ${(100 * p.probability!).toFixed(1)}%, ${p.view}${p.warnings?.length ? ` (${p.warnings.join('; ')})` : ''}${p.regions ? `; top regions ${p.regions.slice(0, 3).map((r) => `${r.name} ${(100 * r.share).toFixed(0)}%`).join(', ')}` : ''}${p.heatmap ? `; heatmap ${p.heatmap}` : ''}`),
+          : `  ${p.path}: score ${(100 * p.probability!).toFixed(1)}%, ${p.view}${p.warnings?.length ? ` (${p.warnings.join('; ')})` : ''}${p.regions ? `; score from ${p.regions.slice(0, 3).map((r) => `${r.name} ${(100 * r.share).toFixed(0)}%`).join(', ')}` : ''}${p.heatmap ? `; heatmap ${p.heatmap}` : ''}`),
         result.disclaimer,
       ];
       io.out(lines.join('\n') + '\n');

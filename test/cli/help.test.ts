@@ -102,7 +102,7 @@ describe('help text, derived from each command\'s argument table', () => {
   });
   it('screen', async () => {
     expect(await help('screen', '-h')).toMatchInlineSnapshot(`
-      "Usage: phenoface screen <photos or folder...> --model DIR/model [--json] [--explain DIR] [--cam NAME]
+      "Usage: phenoface screen <photos or folder...> --model DIR/model [--json] [--explain DIR] [--cam NAME] [--prevalence P]
 
       Screens photos of one person with a trained model: each photo's probability, view and quality
       warnings, and the fused result. A screening aid, not a diagnosis.
@@ -113,6 +113,7 @@ describe('help text, derived from each command\'s argument table', () => {
             --explain DIR      write each photo's heatmaps to DIR and list its top regions (default: no explanation)
             --cam NAME         the map --explain draws
                                one of: contrastive, hirescam, gradcam, gradcam-14x14 (default: contrastive)
+            --prevalence P     the pre-test chance the result's chance assumes (e.g. a referral clinic's share of affected patients) (default: 0.00025)
         -h, --help             print this help
 
       Examples:
