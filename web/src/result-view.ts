@@ -1,6 +1,7 @@
 /**
- * Rendering of a screening result: the fused probability with its interval against the model's
- * threshold, the model's validated performance for the views uploaded, and one card per photo
+ * Rendering of a screening result: the call at the model's threshold and what it means (the
+ * validated rates, the chance at a prevalence the clinician sets), the score with its interval
+ * against the threshold, the model's validated performance for the views uploaded, and one card per photo
  * (face box and landmarks over the photo, Grad-CAM overlay with an opacity slider, view and
  * quality badges, the region table with HPO terms).
  */
@@ -26,12 +27,52 @@ export function resultView(result: ScreenResult, urls: (string | undefined)[], m
   );
 }
 
+/** A chance as a clinician reads it: two significant digits below 10% (0.27%). */
+function chanceText(v: number): string {
+  const p = 100 * v;
+  return p > 0 && p < 10 ? `${p.toPrecision(2)}%` : `${p.toFixed(1)}%`;
+}
+
+/**
+ * What the call means: the model's validated rates at its threshold, and the chance of the
+ * condition at a prevalence the clinician can change (Bayes on odds with this call's likelihood
+ * ratio, recomputed here from the same rates the server used).
+ */
+function meaningBlock(result: ScreenResult): HTMLElement | string {
+  const s = result.subject;
+  if (s.sensitivity === undefined || s.specificity === undefined || s.prevalence === undefined) {
+    return h('p', { class: 'muted' }, 'This model carries no validated sensitivity and specificity, so the result cannot be turned into a chance.');
+  }
+  const positive = className(result.model.positive);
+  const above = s.label === result.model.positive;
+  const sens = s.sensitivity;
+  const spec = s.specificity;
+  const chanceAt = (prevalence: number) => {
+    const tp = sens * prevalence, fp = (1 - spec) * (1 - prevalence), fn = (1 - sens) * prevalence, tn = spec * (1 - prevalence);
+    return above ? (tp + fp > 0 ? tp / (tp + fp) : null) : (tn + fn > 0 ? fn / (tn + fn) : null);
+  };
+  const input = h('input', { type: 'number', id: 'prevalence-input', min: 2, max: 1e9, step: 1, value: String(Math.round(1 / s.prevalence)), class: 'prevalence-input', 'data-testid': 'prevalence' }) as HTMLInputElement;
+  const chance = h('strong', { 'data-testid': 'chance' });
+  const update = () => {
+    const n = Number(input.value);
+    const c = Number.isFinite(n) && n >= 2 ? chanceAt(1 / n) : null;
+    chance.textContent = c === null ? '–' : chanceText(c);
+  };
+  input.addEventListener('input', update);
+  update();
+  const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (the study had no false positive)' : s.likelihoodRatio.toFixed(2);
+  return h('div', { class: 'meaning' },
+    h('p', {}, `At this threshold the model flagged ${chanceText(sens)} of people with ${positive} and cleared ${chanceText(spec)} of people without it (cross-validated, per person).`),
+    h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of 1 in ', input, h('label', { for: 'prevalence-input', class: 'visually-hidden' }, 'Prevalence, as 1 in N people'), ` (likelihood ratio of this result ${lr}). Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.`),
+  );
+}
+
 function summaryCard(result: ScreenResult, model: ModelInfo | undefined, views: View[], actions: { onClear(): void }): HTMLElement {
   const s = result.subject;
   const positive = className(result.model.positive);
   const p = s.probability;
   const above = p !== null && p >= s.threshold;
-  const scale = h('div', { class: 'scale', role: 'img', 'aria-label': `Probability ${pct(p)}${s.interval ? `, interval ${pct(s.interval[0])} to ${pct(s.interval[1])}` : ''}; the model's threshold is ${pct(s.threshold)}.` });
+  const scale = h('div', { class: 'scale', role: 'img', 'aria-label': `Score ${pct(p)}${s.interval ? `, interval ${pct(s.interval[0])} to ${pct(s.interval[1])}` : ''}; the model's threshold is ${pct(s.threshold)}.` });
   if (p !== null) {
     if (s.interval) {
       const band = h('div', { class: 'scale-interval' });
@@ -49,23 +90,24 @@ function summaryCard(result: ScreenResult, model: ModelInfo | undefined, views: 
 
   const intervalText = s.interval
     ? `95% interval from the spread of the ${s.photos} photos: ${pct(s.interval[0])} to ${pct(s.interval[1])}.`
-    : s.photos === 1 ? 'From a single photo, so no interval can be given; several photos (ideally frontal) give a steadier estimate.' : '';
+    : s.intervalNote ?? '';
   const verdict = p === null
     ? 'No photo could be screened; see the messages below.'
     : above
-      ? `Above the model's threshold (${pct(s.threshold)}): the facial features resemble those of people with ${positive} in the training data. Consider clinical assessment and genetic testing.`
-      : `Below the model's threshold (${pct(s.threshold)}). This does not rule out ${positive}: consider the clinical picture.`;
+      ? `Above the model's threshold: the facial features resemble those of people with ${positive} in the training data. Consider clinical assessment and genetic testing.`
+      : `Below the model's threshold. This does not rule out ${positive}: consider the clinical picture.`;
 
   return h('section', { class: `summary card ${p === null ? '' : above ? 'is-above' : 'is-below'}`, 'aria-labelledby': 'result-title' },
     h('h2', { id: 'result-title', tabindex: '-1' }, 'Result'),
     model?.synthetic ? h('p', { class: 'synthetic-banner', role: 'note' }, 'Demonstration model trained on synthetic data: this result means nothing about the patient.') : '',
+    h('p', { class: 'verdict', 'data-testid': 'verdict' }, verdict),
+    p === null ? '' : meaningBlock(result),
     h('div', { class: 'score' },
       h('span', { class: 'score-value', 'data-testid': 'probability' }, pct(p)),
-      h('span', { class: 'score-caption' }, `estimated probability of ${positive}, from ${s.photos} usable photo${s.photos === 1 ? '' : 's'}`),
+      h('span', { class: 'score-caption' }, `classifier score (not a chance of disease), from ${s.photos} usable photo${s.photos === 1 ? '' : 's'}; threshold ${pct(s.threshold)}`),
     ),
     scale,
     intervalText && h('p', { class: 'interval' }, intervalText),
-    h('p', { class: 'verdict' }, verdict),
     performanceTable(model, views),
     h('div', { class: 'actions no-print' },
       h('button', { type: 'button', class: 'button', onclick: () => window.print() }, 'Print summary'),
