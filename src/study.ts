@@ -11,6 +11,7 @@ import path from 'node:path';
 import { saveBundle, STANDARD_LIMITATIONS, INTENDED_USE, weightsId, type ModelBundle } from './classify/bundle.ts';
 import { createClassifier } from './classify/index.ts';
 import { DEFAULTS } from './config.ts';
+import { formatCsv } from './data/csv.ts';
 import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from './data/index.ts';
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from './data/output.ts';
 import { crossValidate, trainFinal, type StudyResult, type LevelMetrics, type GroupMetrics } from './evaluate/crossval.ts';
@@ -75,12 +76,6 @@ export interface StudyRunResult {
 }
 
 const r6 = (v: number) => Math.round(v * 1e6) / 1e6;
-
-/** A CSV cell, quoted when needed (RFC 4180). */
-export function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** Level metrics as the contract's JSON: estimates with CIs, counts; curves left to the report. */
 function levelJson(m: LevelMetrics): Record<string, unknown> {
@@ -218,15 +213,17 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
 
   // predictions.csv (contract: path,subject,label,view,repeat,fold,probability)
   const label = (y: number) => (y ? dataset.positive : dataset.negative);
-  const lines = ['path,subject,label,view,repeat,fold,probability'];
-  for (const p of result.predictions) lines.push([p.path, p.subject, label(p.label), p.view ?? '', p.repeat, p.fold, r6(p.probability)].map(csvCell).join(','));
+  const predictionsCsv = formatCsv(
+    ['path', 'subject', 'label', 'view', 'repeat', 'fold', 'probability'],
+    result.predictions.map((p) => [p.path, p.subject, label(p.label), p.view ?? '', p.repeat, p.fold, r6(p.probability)]),
+  );
   const files: StudyRunResult['files'] = {
     predictions: path.join(work, 'predictions.csv'),
     metrics: path.join(work, 'metrics.json'),
     report: path.join(work, 'report.html'),
     model: path.join(work, 'model'),
   };
-  await writeFile(files.predictions, lines.join('\n') + '\n');
+  await writeFile(files.predictions, predictionsCsv);
 
   const dataHash = await datasetHash(dataset, embedded.contentHashes);
   const byView = Object.fromEntries(Object.entries(result.byView).map(([v, g]) => [v, groupJson(g!)])) as Partial<Record<View, unknown>>;

@@ -18,12 +18,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { DEFAULTS, DEMO_DEFAULTS, PEOPLE_DEFAULTS } from '../config.ts';
+import { formatCsv } from '../data/csv.ts';
 import { cacheEntries, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../data/output.ts';
 import { PhenofaceError, toErrorRecord } from '../errors.ts';
 import { Pipeline } from '../pipeline.ts';
 import { modelPath } from '../runtime/index.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../screen.ts';
-import { csvCell, runStudy, type StudyRunResult } from '../study.ts';
+import { runStudy, type StudyRunResult } from '../study.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../synth/random.ts';
 import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
@@ -148,6 +149,11 @@ function chooseHeldOut(truth: Truth, seed: number): [string | undefined, string 
     .filter((id) => truth.subjects[id].label === label)
     .sort((a, b) => hashUniform(seed, `demo-heldout:${a}`) - hashUniform(seed, `demo-heldout:${b}`))[0];
   return [rank(SYNTH_LABELS.affected), rank(SYNTH_LABELS.control)];
+}
+
+/** The demo study's manifest (read back by `runStudy`): the synthetic photos of all but the held-out people. */
+export function studyManifestCsv(photos: Truth['photos'], heldOut: readonly string[]): string {
+  return formatCsv(['path', 'subject', 'label', 'view'], photos.filter((p) => !heldOut.includes(p.subject)).map((p) => [p.path, p.subject, p.label, p.view]));
 }
 
 /** The explain stage's entry point when `src/explain/screen.ts` exists (it is optional at run time). */
@@ -277,8 +283,7 @@ async function demoInto(work: string, out: StagedDir, opts: DemoOptions, input: 
   }
   const heldOut = [drawn[0], drawn[1]];
   const studyManifest = path.join(synthDir, 'study-manifest.csv');
-  const lines = ['path,subject,label,view', ...truth.photos.filter((p) => !heldOut.includes(p.subject)).map((p) => [p.path, p.subject, p.label, p.view].map(csvCell).join(','))];
-  await writeFile(studyManifest, lines.join('\n') + '\n');
+  await writeFile(studyManifest, studyManifestCsv(truth.photos, heldOut));
   log(`demo: study of ${people.size - 2} people (${heldOut.join(' and ')} held out for screening), ${effort.folds}-fold x ${effort.repeats} subject-grouped CV...\n`);
   const studyOpts = { folds: effort.folds, repeats: effort.repeats, seed, bootstrap: effort.bootstrap, permutations: effort.permutations, synthetic: true };
   const study: StudyRunResult = await runStudy({

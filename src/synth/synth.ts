@@ -13,6 +13,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULTS, SYNTH_DEFAULTS } from '../config.ts';
+import { formatCsv } from '../data/csv.ts';
 import { mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../data/output.ts';
 import { PhenofaceError, toErrorRecord } from '../errors.ts';
 import { estimatePose, viewOfYaw } from '../pose/index.ts';
@@ -155,10 +156,6 @@ function outputNames(rows: readonly SynthRow[]): string[] {
     used.add(name.toLowerCase());
     return name;
   });
-}
-
-function csvCell(v: string): string {
-  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
 const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
@@ -359,10 +356,9 @@ async function plant(out: StagedDir, opts: SynthOptions, { regions, fraction, se
 
   const metaColumns = PASSTHROUGH_COLUMNS.filter((c) => rows.some((r) => r.meta?.[c] !== undefined));
   const metaOf = new Map(rows.map((r, i) => [names[i], r.meta ?? {}]));
-  const lines = [['path', 'subject', 'label', 'view', ...metaColumns].join(',')];
-  for (const p of photos) lines.push([p.path, p.subject, p.label, p.view, ...metaColumns.map((c) => metaOf.get(p.path)?.[c] ?? '')].map(csvCell).join(','));
+  const manifestCsv = formatCsv(['path', 'subject', 'label', 'view', ...metaColumns], photos.map((p) => [p.path, p.subject, p.label, p.view, ...metaColumns.map((c) => metaOf.get(p.path)?.[c] ?? '')]));
   const manifestPath = path.join(work, 'manifest.csv');
-  await writeFile(manifestPath, lines.join('\n') + '\n');
+  await writeFile(manifestPath, manifestCsv);
 
   const truth: Truth = {
     contract: 1,
