@@ -1,18 +1,21 @@
 /**
  * Data in: a manifest CSV or a `ROOT/<label>/<subject>/<image>` folder (the CLI contract's
  * "Manifest" section) becomes a validated {@link Dataset}. Everything is checked up front and
- * every problem is reported at once with its row and line, so a hospital team fixes its
- * spreadsheet in one pass instead of one error per run.
+ * every problem is found in one run, each with its row and line (the first listed, all counted),
+ * so a hospital team fixes its spreadsheet in one pass instead of one error per run. Time and
+ * memory grow linearly with the rows, however malformed they are.
  */
 import { createHash } from 'node:crypto';
+import { accessSync, constants, lstatSync, type Stats } from 'node:fs';
 import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import type { View } from '../types.ts';
 import { hashFile } from './cache.ts';
 import { DEFAULTS } from '../config.ts';
+import { readCsvRecords, stripFormulaGuard, type CsvRecord } from './csv.ts';
 import { checkReadableFile, lexicalPathProblem, normalizeDataPath, resolveInside, type PathProblemKind } from './paths.ts';
 
 /** Kinds of manifest problem; tests and tools match on these. */
@@ -103,26 +106,107 @@ export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '
 
 const REQUIRED = ['path', 'subject', 'label'] as const;
 
+/**
+ * Problems kept in the error's `details`: enough to fix a spreadsheet in one pass, and few enough
+ * that a manifest of a million wrong rows does not build a million records (the rest are counted).
+ */
+const MAX_KEPT_PROBLEMS = 1000;
+/** Rows named per label in a subject-with-two-labels problem; the rest are counted. */
+const MAX_NAMED_ROWS = 5;
+/** Labels or columns named in one problem's message; the rest are counted. */
+const MAX_NAMED_VALUES = 20;
+
+/** `items` joined with ", ", the first `max` of them, and how many more there are. */
+function namedList(items: string[], max: number, noun: string): string {
+  const more = items.length - max;
+  return items.slice(0, max).join(', ') + (more > 0 ? ` and ${more} more ${noun}` : '');
+}
+/** Rows validated between turns of the event loop (the file checks are synchronous: see {@link FileChecker}). */
+const ROWS_PER_TURN = 1024;
+
 /** A row before validation, from either source. */
 interface RawRow {
   row?: number;
   line?: number;
   cells: Record<string, string>;
+  /** Set once the row is found to name a readable file reached without a symbolic link. */
+  unlinkedFile?: boolean;
+  /** The subject as a number (0, 1, ... in order of first appearance), for rows with a subject and a label. */
+  subjectId?: number;
 }
 
-function where(r: { row?: number; line?: number; path?: string }): string {
+/** Where a problem is: a manifest's row and line, a folder layout's path, or the data set. */
+type Location = { row?: number; line?: number; path?: string };
+
+function describeLocation(r: Location): string {
   if (r.row !== undefined) return `row ${r.row} (line ${r.line})`;
   return r.path !== undefined ? `"${r.path}"` : 'data set';
 }
 
-function problem(kind: ManifestProblemKind, at: { row?: number; line?: number; path?: string }, text: string): ManifestProblem {
-  return { kind, message: `${where(at)}: ${text}`, row: at.row, line: at.line, path: at.path };
+/** The location of a row: its row and line, or for a folder row its path. */
+function where(r: RawRow): Location {
+  return r.row !== undefined ? r : { path: r.cells.path };
+}
+
+function problem(kind: ManifestProblemKind, at: Location, text: string): ManifestProblem {
+  return { kind, message: `${describeLocation(at)}: ${text}`, row: at.row, line: at.line, path: at.path };
+}
+
+/**
+ * The problems found, in the order they are reported: data-set level first, then a folder
+ * layout's paths, then manifest rows by row. Each group keeps its first {@link MAX_KEPT_PROBLEMS};
+ * the rest are only counted.
+ */
+class ProblemList {
+  /** How many problems were found, kept or not. */
+  total = 0;
+  private readonly kinds = new Set<ManifestProblemKind>();
+  private readonly general: ManifestProblem[] = [];
+  private readonly byPath: ManifestProblem[] = [];
+  private readonly byRow: ManifestProblem[] = [];
+
+  add(p: ManifestProblem): void {
+    this.total++;
+    this.kinds.add(p.kind);
+    if (p.row !== undefined) this.addByRow(p, p.row);
+    else {
+      const list = p.path === undefined ? this.general : this.byPath;
+      if (list.length < MAX_KEPT_PROBLEMS) list.push(p);
+    }
+  }
+
+  /** Insert in row order after the problems of the same row; beyond the cap, drop the last. */
+  private addByRow(p: ManifestProblem, row: number): void {
+    const list = this.byRow;
+    if (list.length === MAX_KEPT_PROBLEMS && row >= list[list.length - 1].row!) return;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].row! <= row) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, p);
+    if (list.length > MAX_KEPT_PROBLEMS) list.pop();
+  }
+
+  /** True when a problem of any of these kinds was found. */
+  has(...kinds: ManifestProblemKind[]): boolean {
+    return kinds.some((k) => this.kinds.has(k));
+  }
+
+  /** The kept problems in report order, at most {@link MAX_KEPT_PROBLEMS}. */
+  kept(): ManifestProblem[] {
+    return [...this.general, ...this.byPath, ...this.byRow].slice(0, MAX_KEPT_PROBLEMS);
+  }
 }
 
 /**
  * Load and validate a data set from a manifest CSV or a `ROOT/<label>/<subject>/<image>` folder.
- * Throws one `PhenofaceError('E_MANIFEST')` whose `details` lists every {@link ManifestProblem};
- * `E_NOT_FOUND` when `source` does not exist; `E_INPUT` for contradictory options.
+ * Throws one `PhenofaceError('E_MANIFEST')` whose message counts the problems and lists the first
+ * `DEFAULTS.data.maxListedProblems`, and whose `details` holds the first 1,000
+ * {@link ManifestProblem}s in report order; `E_NOT_FOUND` when `source` does not exist; `E_INPUT`
+ * for contradictory options. Time and memory grow linearly with the rows.
  */
 export async function loadDataset(source: string, opts: LoadDatasetOptions = {}): Promise<Dataset> {
   let sourceStats;
@@ -140,35 +224,34 @@ export async function loadDataset(source: string, opts: LoadDatasetOptions = {})
   } catch (err) {
     throw new PhenofaceError('E_NOT_FOUND', `Data set folder "${rootGiven}" is not an existing folder; expected the folder that the manifest's paths are relative to.`, { cause: err });
   }
-  const { rows, problems } = isFolder ? await readFolder(root) : await readManifest(source);
+  const problems = new ProblemList();
+  const rows = isFolder ? await readFolder(root, problems) : await readManifest(source, problems);
   // Without a readable header the rows cannot be interpreted: report the header problems alone.
-  const unreadable = problems.some((p) => p.kind === 'not-csv' || p.kind === 'missing-column' || p.kind === 'duplicate-column');
-  const valid = unreadable ? { items: [], positive: '', negative: '' } : await validateRows(root, rows, opts, problems);
+  const unreadable = problems.has('not-csv', 'missing-column', 'duplicate-column');
+  const valid = unreadable ? { items: [], subjectIds: [], subjectCount: 0, positive: '', negative: '' } : await validateRows(root, rows, opts, problems);
   if (opts.requireBothClasses && valid.items.length > 0) {
     for (const label of [valid.positive, valid.negative]) {
-      if (!valid.items.some((i) => i.label === label)) problems.push({ kind: 'classes', message: `no usable photos of class "${label}"; a study needs photos of both "${valid.positive}" and "${valid.negative}"` });
+      if (!valid.items.some((i) => i.label === label)) problems.add({ kind: 'classes', message: `no usable photos of class "${label}"; a study needs photos of both "${valid.positive}" and "${valid.negative}"` });
     }
   }
-  if (problems.length === 0 && valid.items.length === 0) problems.push({ kind: 'empty', message: isFolder ? 'no images found under ROOT/<label>/<subject>/' : 'no data rows below the header' });
-  if (problems.length > 0) throw manifestError(isFolder ? root : path.resolve(source), problems);
+  if (problems.total === 0 && valid.items.length === 0) problems.add({ kind: 'empty', message: isFolder ? 'no images found under ROOT/<label>/<subject>/' : 'no data rows below the header' });
+  if (problems.total > 0) throw manifestError(isFolder ? root : path.resolve(source), problems);
   return {
     root,
     ...(isFolder ? {} : { manifestPath: path.resolve(source) }),
     positive: valid.positive,
     negative: valid.negative,
     items: valid.items,
-    summary: summarize(valid.items),
+    summary: summarize(valid.items, valid.subjectIds, valid.subjectCount),
   };
 }
 
-function manifestError(source: string, problems: ManifestProblem[]): PhenofaceError {
-  const order = (p: ManifestProblem) => p.row ?? (p.path === undefined ? -1 : 0);
-  const sorted = [...problems].sort((a, b) => order(a) - order(b));
-  const max = DEFAULTS.data.maxListedProblems;
-  const lines = sorted.slice(0, max).map((p) => `  - ${p.message}`);
-  if (sorted.length > max) lines.push(`  ... and ${sorted.length - max} more`);
-  const n = sorted.length;
-  return new PhenofaceError('E_MANIFEST', `Data set "${source}" has ${n} problem${n === 1 ? '' : 's'}:\n${lines.join('\n')}`, { details: sorted });
+function manifestError(source: string, problems: ProblemList): PhenofaceError {
+  const kept = problems.kept();
+  const n = problems.total;
+  const lines = kept.slice(0, DEFAULTS.data.maxListedProblems).map((p) => `  - ${p.message}`);
+  if (n > lines.length) lines.push(`  ... and ${n - lines.length} more`);
+  return new PhenofaceError('E_MANIFEST', `Data set "${source}" has ${n} problem${n === 1 ? '' : 's'}:\n${lines.join('\n')}`, { details: kept });
 }
 
 /** Decode manifest bytes: UTF-8 (BOM optional), UTF-16 with BOM, else Windows-1252 (old Excel). */
@@ -185,57 +268,24 @@ function decodeText(bytes: Uint8Array): string | undefined {
 
 /** The delimiter of the header line: `,` unless `;` or tab occur more often (European Excel). */
 function sniffDelimiter(text: string): string {
-  const header = text.split('\n').find((l) => l.trim() !== '') ?? '';
+  let header = '';
+  for (let start = 0; start < text.length; ) {
+    const lineEnd = text.indexOf('\n', start);
+    const end = lineEnd === -1 ? text.length : lineEnd;
+    const line = text.slice(start, end);
+    if (line.trim() !== '') {
+      header = line;
+      break;
+    }
+    start = end + 1;
+  }
   const count = (d: string) => header.split(d).length - 1;
   return [';', '\t'].reduce((best, d) => (count(d) > count(best) ? d : best), ',');
 }
 
-/** A parsed CSV record with the line it starts on, or a record csv-parse could not read. */
-type CsvEntry = { record: string[]; line: number } | { error: string; line: number };
+const NOT_CSV: ManifestProblem = { kind: 'not-csv', message: 'the file is binary (it holds NUL bytes), not a CSV text file' };
 
-/**
- * Parse LF-only CSV text into records, going on after malformed ones. csv-parse's own recovery
- * stays inside a broken quote to the end of the file, so after the first error the text is parsed
- * again from the line after the broken record's first line.
- */
-function parseRecords(text: string): CsvEntry[] {
-  const lines = text.split('\n');
-  const delimiter = sniffDelimiter(text);
-  const entries: CsvEntry[] = [];
-  let offset = 0; // lines before the chunk being parsed
-  while (offset < lines.length) {
-    let failure: { message: string } | undefined;
-    let lastEnd = offset; // last line of the last good record, in file lines
-    const records = parse(lines.slice(offset).join('\n'), {
-      delimiter,
-      record_delimiter: '\n',
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      on_skip: (err) => {
-        failure ??= { message: err ? err.message.replace(/ at line \d+/, '') : 'unreadable record' };
-        return undefined;
-      },
-      on_record: (rec) => (failure ? null : rec),
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-    for (const { record, info } of records) {
-      const end = offset + info.lines;
-      entries.push({ record, line: end - (record.join('').split('\n').length - 1) });
-      lastEnd = end;
-    }
-    if (!failure) break;
-    // The broken record starts on the first non-blank line after the last good one.
-    let start = lastEnd + 1;
-    while (start <= lines.length && lines[start - 1].trim() === '') start++;
-    entries.push({ error: failure.message, line: start });
-    offset = start;
-  }
-  return entries;
-}
-
-async function readManifest(file: string): Promise<{ rows: RawRow[]; problems: ManifestProblem[] }> {
-  const problems: ManifestProblem[] = [];
+async function readManifest(file: string, problems: ProblemList): Promise<RawRow[]> {
   let bytes: Uint8Array;
   try {
     // Look at the first 64 KiB before reading it all: a photo or video given as manifest is refused cheaply.
@@ -245,7 +295,8 @@ async function readManifest(file: string): Promise<{ rows: RawRow[]; problems: M
       const { bytesRead } = await handle.read(head, 0, head.length, 0);
       const isUtf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
       if (!isUtf16 && head.subarray(0, bytesRead).includes(0)) {
-        return { rows: [], problems: [{ kind: 'not-csv', message: 'the file is binary (it holds NUL bytes), not a CSV text file' }] };
+        problems.add({ ...NOT_CSV });
+        return [];
       }
     } finally {
       await handle.close();
@@ -255,52 +306,80 @@ async function readManifest(file: string): Promise<{ rows: RawRow[]; problems: M
     throw new PhenofaceError('E_INPUT', `Cannot read manifest "${file}": ${(err as Error).message}.`, { cause: err });
   }
   const decoded = decodeText(bytes);
-  if (decoded === undefined) return { rows: [], problems: [{ kind: 'not-csv', message: 'the file is binary (it holds NUL bytes), not a CSV text file' }] };
-  // One line ending for the parser: CRLF, LF and CR files alike (csv-parse miscounts lines on CRLF).
+  if (decoded === undefined) {
+    problems.add({ ...NOT_CSV });
+    return [];
+  }
+  // One line ending for the reader: CRLF, LF and CR files alike.
   const text = decoded.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-  const entries = parseRecords(text).filter((e) => 'error' in e || e.record.some((c) => c.trim() !== ''));
-  if (entries.length === 0) return { rows: [], problems: [{ kind: 'empty', message: 'the file holds no header row' }] };
-  const [header, ...data] = entries;
-  if ('error' in header) return { rows: [], problems: [{ kind: 'parse-error', line: header.line, message: `header (line ${header.line}): ${header.error}` }] };
+  let names: string[] | undefined;
+  const rows: RawRow[] = [];
+  let row = 0;
+  for (const entry of readCsvRecords(text, sniffDelimiter(text))) {
+    if ('fields' in entry && isBlank(entry.fields, 0)) continue;
+    if (names === undefined) {
+      names = readHeader(entry, problems);
+      if (names === undefined) return [];
+      continue;
+    }
+    const at = { row: ++row, line: entry.line };
+    if ('error' in entry) {
+      problems.add(problem('parse-error', at, entry.error));
+      continue;
+    }
+    const cells: Record<string, string> = {};
+    for (let k = 0; k < names.length && k < entry.fields.length; k++) {
+      // A leading ' before a formula character is a spreadsheet's guard (Phenoface's CSV writer
+      // adds it), not part of the value.
+      if (names[k] !== '') cells[names[k]] = stripFormulaGuard(entry.fields[k]).trim();
+    }
+    // Fewer fields are fine (trailing optional columns left out; a missing required cell is
+    // reported as empty); more non-empty fields than columns mean a shifted row, e.g. an unquoted comma.
+    if (!isBlank(entry.fields, names.length)) {
+      problems.add(problem('field-count', at, `has ${entry.fields.length} fields; the header has ${names.length} (a comma inside a value needs "quotes")`));
+    }
+    rows.push({ row: at.row, line: at.line, cells });
+  }
+  if (names === undefined) problems.add({ kind: 'empty', message: 'the file holds no header row' });
+  return rows;
+}
 
-  const names = header.record.map((c) => c.trim().toLowerCase());
+/** True when the fields from `from` on are all empty or white space. */
+function isBlank(fields: string[], from: number): boolean {
+  for (let k = from; k < fields.length; k++) if (fields[k].trim() !== '') return false;
+  return true;
+}
+
+/** The header's column names (trimmed, lower case), or undefined once the reason it is unusable is reported. */
+function readHeader(header: CsvRecord, problems: ProblemList): string[] | undefined {
+  if ('error' in header) {
+    problems.add({ kind: 'parse-error', line: header.line, message: `header (line ${header.line}): ${header.error}` });
+    return undefined;
+  }
+  const names = header.fields.map((c) => c.trim().toLowerCase());
   const seen = new Set<string>();
+  let usable = true;
   for (const name of names) {
-    if (name !== '' && seen.has(name)) problems.push({ kind: 'duplicate-column', line: header.line, message: `header (line ${header.line}): column "${name}" appears twice` });
+    if (name !== '' && seen.has(name)) {
+      problems.add({ kind: 'duplicate-column', line: header.line, message: `header (line ${header.line}): column "${name}" appears twice` });
+      usable = false;
+    }
     seen.add(name);
   }
   const missing = REQUIRED.filter((c) => !seen.has(c));
   if (missing.length > 0) {
-    problems.push({
+    problems.add({
       kind: 'missing-column',
       line: header.line,
-      message: `header (line ${header.line}): missing required column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}; found ${names.map((n) => `"${n}"`).join(', ')}; expected path, subject, label (and optionally view, age, sex, ancestry, source)`,
+      message: `header (line ${header.line}): missing required column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}; found ${namedList(names.map((n) => `"${n}"`), MAX_NAMED_VALUES, 'columns')}; expected path, subject, label (and optionally view, age, sex, ancestry, source)`,
     });
+    usable = false;
   }
-  const rows: RawRow[] = [];
-  data.forEach((entry, i) => {
-    const at = { row: i + 1, line: entry.line };
-    if ('error' in entry) {
-      problems.push(problem('parse-error', at, entry.error));
-      return;
-    }
-    const cells: Record<string, string> = {};
-    names.forEach((name, k) => {
-      if (name !== '' && entry.record[k] !== undefined) cells[name] = entry.record[k].trim();
-    });
-    // Fewer fields are fine (trailing optional columns left out; a missing required cell is
-    // reported as empty); more non-empty fields than columns mean a shifted row, e.g. an unquoted comma.
-    if (entry.record.slice(names.length).some((c) => c.trim() !== '')) {
-      problems.push(problem('field-count', at, `has ${entry.record.length} fields; the header has ${names.length} (a comma inside a value needs "quotes")`));
-    }
-    rows.push({ ...at, cells });
-  });
-  return { rows, problems };
+  return usable ? names : undefined;
 }
 
-async function readFolder(root: string): Promise<{ rows: RawRow[]; problems: ManifestProblem[] }> {
+async function readFolder(root: string, problems: ProblemList): Promise<RawRow[]> {
   const rows: RawRow[] = [];
-  const problems: ManifestProblem[] = [];
   const layout = 'expected ROOT/<label>/<subject>/<image>';
 
   /** Visible entries of a folder as [name, kind], following in-root symlinks; escapes become problems. */
@@ -319,7 +398,7 @@ async function readFolder(root: string): Promise<{ rows: RawRow[]; problems: Man
       if (e.isSymbolicLink()) {
         const r = await resolveInside(root, entryRel);
         if (!r.ok) {
-          problems.push(problem(r.kind, { path: entryRel }, r.reason));
+          problems.add(problem(r.kind, { path: entryRel }, r.reason));
           continue;
         }
         out.push([e.name, r.stats.isDirectory() ? 'dir' : r.stats.isFile() ? 'file' : 'other']);
@@ -331,27 +410,33 @@ async function readFolder(root: string): Promise<{ rows: RawRow[]; problems: Man
 
   for (const [label, kind] of await entries('')) {
     if (kind !== 'dir') {
-      if (isImage(label)) problems.push(problem('layout', { path: label }, `image directly in ROOT; ${layout}`));
+      if (isImage(label)) problems.add(problem('layout', { path: label }, `image directly in ROOT; ${layout}`));
       continue;
     }
     for (const [subject, kind2] of await entries(label)) {
       const rel2 = `${label}/${subject}`;
       if (kind2 !== 'dir') {
-        if (isImage(subject)) problems.push(problem('layout', { path: rel2 }, `image outside a subject folder; ${layout}`));
+        if (isImage(subject)) problems.add(problem('layout', { path: rel2 }, `image outside a subject folder; ${layout}`));
         continue;
       }
       for (const [file, kind3] of await entries(rel2)) {
         const rel3 = `${rel2}/${file}`;
-        if (kind3 === 'dir') problems.push(problem('layout', { path: rel3 }, `folder nested inside a subject folder; ${layout}`));
+        if (kind3 === 'dir') problems.add(problem('layout', { path: rel3 }, `folder nested inside a subject folder; ${layout}`));
         else if (isImage(file)) rows.push({ cells: { path: rel3, subject, label } });
       }
     }
   }
-  return { rows, problems };
+  return rows;
+}
+
+/** How many rows carry a label, and the first of them. */
+interface LabelSeen {
+  rows: number;
+  first: number;
 }
 
 /** Pick the two classes and the positive one (see {@link LoadDatasetOptions}). */
-function resolveClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, number[]>, problems: ManifestProblem[]): { positive: string; negative: string } {
+function resolveClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, LabelSeen>, problems: ProblemList): { positive: string; negative: string } {
   const [defaultPositive, defaultNegative] = DEFAULTS.data.classes;
   if (opts.positive !== undefined && opts.positive.trim() === '') throw new PhenofaceError('E_INPUT', 'Invalid --positive "": expected a class name.');
   if (opts.labels !== undefined) {
@@ -372,39 +457,69 @@ function resolveClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, number
   // A positive class outside the defaults: the other class is whatever single other label the data holds.
   const others = [...labelsSeen.keys()].filter((l) => l !== positive);
   if (others.length > 1) {
-    const list = others.map((l) => `"${l}" (${labelsSeen.get(l)!.length} rows, first row ${labelsSeen.get(l)![0]})`).join(', ');
-    problems.push({ kind: 'classes', message: `expected exactly two classes, the positive "${positive}" and one other; found ${others.length} others: ${list}` });
+    const list = namedList(others.map((l) => `"${l}" (${labelsSeen.get(l)!.rows} rows, first row ${labelsSeen.get(l)!.first})`), MAX_NAMED_VALUES, 'labels');
+    problems.add({ kind: 'classes', message: `expected exactly two classes, the positive "${positive}" and one other; found ${others.length} others: ${list}` });
   }
   return { positive, negative: others[0] ?? defaultNegative };
 }
 
-async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptions, problems: ManifestProblem[]) {
-  const labelsSeen = new Map<string, number[]>();
+/** Columns that become fields of a {@link DatasetItem}; the others go to its `meta`. */
+const ITEM_FIELDS: ReadonlySet<string> = new Set(['path', 'subject', 'label', 'view']);
+
+/** A problem with a row's path: a manifest row's message names the path; a folder row's location is its path already. */
+function pathProblem(r: RawRow, text: string): string {
+  return r.row !== undefined ? `path "${r.cells.path}" ${text}` : text;
+}
+
+/** Where a row is, for messages: `row 3 (line 4)` for a manifest, the quoted path for a folder. */
+const rowRef = (r: RawRow) => (r.row !== undefined ? `row ${r.row} (line ${r.line})` : `"${r.cells.path}"`);
+
+async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptions, problems: ProblemList) {
+  const labelsSeen = new Map<string, LabelSeen>();
+  const subjectIds = new Map<string, number>();
+  const firstLabelOf: string[] = []; // by subject id
+  const mixedSubjects = new Set<string>();
   rows.forEach((r, i) => {
-    const label = r.cells.label ?? '';
-    if (label !== '') labelsSeen.set(label, [...(labelsSeen.get(label) ?? []), r.row ?? i + 1]);
+    const { subject = '', label = '' } = r.cells;
+    if (label === '') return;
+    const seen = labelsSeen.get(label);
+    if (seen !== undefined) seen.rows++;
+    else labelsSeen.set(label, { rows: 1, first: r.row ?? i + 1 });
+    if (subject === '') return;
+    let id = subjectIds.get(subject);
+    if (id === undefined) {
+      subjectIds.set(subject, (id = firstLabelOf.length));
+      firstLabelOf.push(label);
+    } else if (firstLabelOf[id] !== label) mixedSubjects.add(subject);
+    r.subjectId = id;
   });
+  subjectIds.clear();
   const { positive, negative } = resolveClasses(opts, labelsSeen, problems);
-  const classesOk = !problems.some((p) => p.kind === 'classes');
+  const classesOk = !problems.has('classes');
 
   const items: DatasetItem[] = [];
-  const byPath = new Map<string, RawRow & { written: string }>();
-  const byRealPath = new Map<string, RawRow & { written: string }>();
-  const subjectLabels = new Map<string, Map<string, RawRow[]>>();
-  const ref = (r: RawRow & { written: string }) => (r.row !== undefined ? `row ${r.row} (line ${r.line})` : `"${r.written}"`);
+  const itemSubjectIds: number[] = [];
+  const byPath = new Map<string, RawRow>(); // normalised path -> the first row naming it
+  // Two rows reach the same file only through a symbolic link: a file reached without one has the
+  // path of its row, which byPath already tells apart. So only files reached through links are kept
+  // by real path, and a linked file is also looked for among the unlinked ones by its path.
+  const linkedFiles = new Map<string, RawRow>(); // real path -> the first row reaching it through a link
+  const files = new FileChecker(root);
 
-  for (const r of rows) {
-    const at = { row: r.row, line: r.line, path: r.row === undefined ? r.cells.path : undefined };
+  for (let i = 0; i < rows.length; i++) {
+    if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
+    const r = rows[i];
+    const at = where(r);
     let ok = true;
     for (const col of REQUIRED) {
       if ((r.cells[col] ?? '') === '') {
-        problems.push(problem('empty-cell', at, `empty "${col}" cell; every row needs a path, a subject and a label`));
+        problems.add(problem('empty-cell', at, `empty "${col}" cell; every row needs a path, a subject and a label`));
         ok = false;
       }
     }
     const { path: written = '', subject = '', label = '' } = r.cells;
     if (label !== '' && classesOk && label !== positive && label !== negative) {
-      problems.push(problem('unknown-label', at, `unknown label "${label}"; expected one of: ${positive}, ${negative}`));
+      problems.add(problem('unknown-label', at, `unknown label "${label}"; expected one of: ${positive}, ${negative}`));
       ok = false;
     }
     let view: View | undefined;
@@ -412,74 +527,279 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
     if (viewCell !== '') {
       if ((VIEWS as readonly string[]).includes(viewCell)) view = viewCell as View;
       else {
-        problems.push(problem('invalid-view', at, `invalid view "${r.cells.view}"; expected one of: ${VIEWS.join(', ')} (or empty to estimate it)`));
+        problems.add(problem('invalid-view', at, `invalid view "${r.cells.view}"; expected one of: ${VIEWS.join(', ')} (or empty to estimate it)`));
         ok = false;
       }
     }
-    if (subject !== '' && label !== '') {
-      const labels = subjectLabels.get(subject) ?? new Map<string, RawRow[]>();
-      labels.set(label, [...(labels.get(label) ?? []), r]);
-      subjectLabels.set(subject, labels);
-    }
     if (written === '') continue;
-    // A folder row's location is its path already; a manifest row's message names the path.
-    const named = r.row !== undefined ? `path "${written}" ` : '';
-
     const lexical = lexicalPathProblem(written);
     if (lexical !== undefined) {
-      problems.push(problem('path-escape', at, `${named}${lexical}`));
+      problems.add(problem('path-escape', at, pathProblem(r, lexical)));
       continue;
     }
-    const key = normalizeDataPath(written);
+    const normalized = normalizeDataPath(written);
+    const key = normalized === written ? written : normalized; // one string kept, not two
     const first = byPath.get(key);
     if (first !== undefined) {
-      problems.push(problem('duplicate-path', at, `${named}is listed again; first at ${ref(first)}`));
+      problems.add(problem('duplicate-path', at, pathProblem(r, `is listed again; first at ${rowRef(first)}`)));
       continue;
     }
-    byPath.set(key, { ...r, written });
-    const resolved = await resolveInside(root, key);
-    const fileProblem = resolved.ok ? await checkReadableFile(resolved) : resolved;
-    if (fileProblem !== undefined) {
-      problems.push(problem(fileProblem.kind, at, `${named}${fileProblem.reason}`));
+    byPath.set(key, r);
+    const checked = files.check(key);
+    const file = checked instanceof Promise ? await checked : checked;
+    if (!file.ok) {
+      problems.add(problem(file.kind, at, pathProblem(r, file.reason)));
       continue;
     }
-    const absPath = (resolved as { absPath: string }).absPath;
-    const sameFile = byRealPath.get(absPath);
+    let sameFile = linkedFiles.size > 0 ? linkedFiles.get(file.absPath) : undefined;
+    if (sameFile === undefined && file.linked) {
+      const unlinked = byPath.get(normalizeDataPath(path.relative(root, file.absPath)));
+      if (unlinked?.unlinkedFile) sameFile = unlinked;
+    }
     if (sameFile !== undefined) {
-      problems.push(problem('duplicate-path', at, `${named}is the same file as "${sameFile.written}" at ${ref(sameFile)} (through a symbolic link)`));
+      problems.add(problem('duplicate-path', at, pathProblem(r, `is the same file as "${sameFile.cells.path}" at ${rowRef(sameFile)} (through a symbolic link)`)));
       continue;
     }
-    byRealPath.set(absPath, { ...r, written });
+    if (file.linked) linkedFiles.set(file.absPath, r);
+    else r.unlinkedFile = true;
     if (!ok) continue;
     const meta: Record<string, string> = {};
-    for (const [k, v] of Object.entries(r.cells)) if (!['path', 'subject', 'label', 'view'].includes(k) && v !== '') meta[k] = v;
-    items.push({ path: written, absPath, subject, label, y: label === positive ? 1 : 0, ...(view ? { view } : {}), meta });
+    for (const k in r.cells) if (r.cells[k] !== '' && !ITEM_FIELDS.has(k)) meta[k] = r.cells[k];
+    const y = label === positive ? 1 : 0;
+    const item: DatasetItem = { path: written, absPath: file.absPath, subject, label: y ? positive : negative, y, meta };
+    if (view) item.view = view;
+    items.push(item);
+    itemSubjectIds.push(r.subjectId!);
   }
-
-  for (const [subject, labels] of subjectLabels) {
-    if (labels.size < 2) continue;
-    const list = [...labels].map(([l, rs]) => `"${l}" in ${rs.map((x) => ref({ ...x, written: x.cells.path })).join(', ')}`).join('; ');
-    problems.push({ kind: 'subject-two-labels', message: `subject "${subject}" has ${labels.size} labels (${list}); all photos of one person share one label` });
-  }
-  return { items, positive, negative };
+  for (const p of subjectsWithTwoLabels(rows, mixedSubjects)) problems.add(p);
+  return { items, subjectIds: itemSubjectIds, subjectCount: firstLabelOf.length, positive, negative };
 }
 
-function summarize(items: DatasetItem[]): DatasetSummary {
-  const count = (xs: DatasetItem[]): Counts => ({ subjects: new Set(xs.map((x) => x.subject)).size, photos: xs.length });
-  const byView = (xs: DatasetItem[]) => {
-    const out: Partial<Record<View | 'unspecified', Counts>> = {};
+/** The rows of one subject under one label: how many, and the first few, to name in a message. */
+interface LabelRows {
+  count: number;
+  named: RawRow[];
+}
+
+/**
+ * A problem for each subject of `mixed` (those whose rows carry more than one label), naming the
+ * first {@link MAX_NAMED_ROWS} rows of each label and counting the rest.
+ */
+function subjectsWithTwoLabels(rows: RawRow[], mixed: ReadonlySet<string>): ManifestProblem[] {
+  if (mixed.size === 0) return [];
+  const bySubject = new Map<string, Map<string, LabelRows>>();
+  for (const r of rows) {
+    const { subject = '', label = '' } = r.cells;
+    if (label === '' || !mixed.has(subject)) continue;
+    const labels = bySubject.get(subject) ?? new Map<string, LabelRows>();
+    const rs = labels.get(label) ?? { count: 0, named: [] };
+    rs.count++;
+    if (rs.named.length < MAX_NAMED_ROWS) rs.named.push(r);
+    labels.set(label, rs);
+    bySubject.set(subject, labels);
+  }
+  return [...bySubject].map(([subject, labels]) => {
+    const perLabel = [...labels].map(([l, rs]) => {
+      const more = rs.count - rs.named.length;
+      return `"${l}" in ${rs.named.map(rowRef).join(', ')}${more > 0 ? ` and ${more} more ${rs.named[0].row !== undefined ? 'rows' : 'photos'}` : ''}`;
+    });
+    const shown = perLabel.slice(0, MAX_NAMED_VALUES).join('; ');
+    const list = perLabel.length > MAX_NAMED_VALUES ? `${shown}; and ${perLabel.length - MAX_NAMED_VALUES} more labels` : shown;
+    return { kind: 'subject-two-labels' as const, message: `subject "${subject}" has ${labels.size} labels (${list}); all photos of one person share one label` };
+  });
+}
+
+/** `lstatSync` returns undefined for a missing entry instead of throwing (cheaper for rows of missing files). */
+const NO_THROW_IF_MISSING = { throwIfNoEntry: false } as const;
+
+/**
+ * A path found to name a readable file inside the root, or why it does not. `linked` is false when
+ * no symbolic link was followed on the way, so that `absPath` is the root joined with the path.
+ */
+type FileCheck = { ok: true; absPath: string; linked: boolean } | { ok: false; kind: PathProblemKind; reason: string };
+
+/**
+ * Checks manifest paths by the rules of `paths.ts` ({@link resolveInside}, {@link checkReadableFile})
+ * at a cost a million rows can afford: system calls cost microseconds each, and the checks are most
+ * of validation's time. Each folder on the way is resolved once and remembered. A plain file in a
+ * plain folder then costs one synchronous `lstat` (the promise form costs 2-5 times as much; see
+ * bench/manifest.ts): its read permission comes from the mode bits when they grant reading to this
+ * process's user (as owner, group member or other, the order the kernel checks them), and from
+ * `access` only when they do not, so root and access control lists that grant more are still
+ * honoured. Access control lists or security modules (SELinux, AppArmor) that refuse what the mode
+ * bits grant are therefore seen when the photo is opened, as that photo's error, not here.
+ * Everything else (a symbolic link, a missing, empty or unreadable entry) goes to `resolveInside`
+ * and `checkReadableFile`, so theirs stay the only rules and messages.
+ */
+class FileChecker {
+  private readonly root: string;
+  /** Folders by normalised relative path: the real path, or the problem of every path inside. */
+  private readonly folders = new Map<string, FileCheck>();
+  /** Full checks of files whose `lstat` failed, by error code: the outcome depends on the code alone. */
+  private readonly failedLstat = new Map<string, FileCheck>();
+  /** The folder of the previous path and its check: rows of one folder tend to come together. */
+  private lastDir: string | undefined;
+  private lastFolder: FileCheck | undefined;
+  private readonly uid = process.getuid?.();
+  private readonly gids = new Set([process.getgid?.(), ...(process.getgroups?.() ?? [])]);
+
+  constructor(root: string) {
+    this.root = root;
+    this.folders.set('', { ok: true, absPath: root, linked: false });
+  }
+
+  /**
+   * Check `key`, a path already normalised ({@link normalizeDataPath}) and free of `..` and
+   * absolute parts. A plain file in a known folder is answered at once, without a promise.
+   */
+  check(key: string): FileCheck | Promise<FileCheck> {
+    const slash = key.lastIndexOf('/');
+    const dir = slash === -1 ? '' : key.slice(0, slash);
+    const folder = this.lastDir === dir ? this.lastFolder : this.folders.get(dir);
+    if (folder === undefined) return this.folder(dir, key).then(() => this.check(key));
+    this.lastDir = dir;
+    this.lastFolder = folder;
+    if (!folder.ok) return folder;
+    const absPath = `${folder.absPath}${path.sep}${key.slice(slash + 1)}`;
+    let stats: Stats | undefined;
+    try {
+      stats = lstatSync(absPath, NO_THROW_IF_MISSING);
+    } catch (err) {
+      return this.afterFailedLstat((err as NodeJS.ErrnoException).code ?? 'unknown', key);
+    }
+    if (stats === undefined) return this.afterFailedLstat('ENOENT', key);
+    if (stats.isSymbolicLink()) return this.full(key);
+    const found: FileCheck = { ok: true, absPath, linked: folder.linked };
+    if (stats.isFile() && stats.size > 0 && (this.modeGrantsRead(stats) || this.accessGrantsRead(absPath))) return found;
+    return checkReadableFile({ absPath, stats }).then((unusable) => (unusable === undefined ? found : { ok: false, ...unusable }));
+  }
+
+  /** The mode bits of the class this process falls in (owner, else group, else other) allow reading. */
+  private modeGrantsRead(stats: Stats): boolean {
+    if (this.uid === undefined) return false; // no POSIX ids (Windows): ask access()
+    if (stats.uid === this.uid) return (stats.mode & 0o400) !== 0;
+    if (this.gids.has(stats.gid)) return (stats.mode & 0o040) !== 0;
+    return (stats.mode & 0o004) !== 0;
+  }
+
+  private accessGrantsRead(absPath: string): boolean {
+    try {
+      accessSync(absPath, constants.R_OK);
+      return true;
+    } catch {
+      return false; // checkReadableFile tells why
+    }
+  }
+
+  private async afterFailedLstat(code: string, key: string): Promise<FileCheck> {
+    let known = this.failedLstat.get(code);
+    if (known === undefined) {
+      known = await this.full(key);
+      this.failedLstat.set(code, known);
+    }
+    return known;
+  }
+
+  /**
+   * The folder `dir` (normalised, '' for the root), resolved once. A folder that cannot be
+   * resolved, or is not a folder, fails every path inside it alike: the walk to any of them stops
+   * at the same part with the same message. So the full check of the first path inside (`inside`)
+   * stands for all of them.
+   */
+  private async folder(dir: string, inside: string): Promise<FileCheck> {
+    const known = this.folders.get(dir);
+    if (known !== undefined) return known;
+    const slash = dir.lastIndexOf('/');
+    const parent = await this.folder(slash === -1 ? '' : dir.slice(0, slash), inside);
+    let result = parent;
+    if (parent.ok) {
+      const absPath = path.join(parent.absPath, dir.slice(slash + 1));
+      let stats: Stats | undefined;
+      try {
+        stats = lstatSync(absPath, NO_THROW_IF_MISSING);
+      } catch {
+        stats = undefined; // resolveInside tells why
+      }
+      if (stats?.isDirectory()) result = { ok: true, absPath, linked: parent.linked };
+      else {
+        const resolved = await resolveInside(this.root, dir);
+        if (!resolved.ok) result = resolved;
+        else if (resolved.stats.isDirectory()) result = { ok: true, absPath: resolved.absPath, linked: true };
+        else {
+          const first = await this.full(inside);
+          result = first.ok ? { ok: true, absPath: resolved.absPath, linked: true } : first;
+        }
+      }
+    }
+    this.folders.set(dir, result);
+    return result;
+  }
+
+  /** The full check of `paths.ts`. */
+  private async full(key: string): Promise<FileCheck> {
+    const resolved = await resolveInside(this.root, key);
+    if (!resolved.ok) return resolved;
+    const unusable = await checkReadableFile(resolved);
+    return unusable === undefined ? { ok: true, absPath: resolved.absPath, linked: true } : { ok: false, ...unusable };
+  }
+}
+
+/** Photos and distinct subjects of one group, counted as items go by. */
+class Tally {
+  photos = 0;
+  subjects = 0;
+  private readonly seen: Uint8Array;
+  constructor(subjectCount: number) {
+    this.seen = new Uint8Array(subjectCount);
+  }
+  add(subjectId: number): void {
+    this.photos++;
+    if (this.seen[subjectId] === 0) {
+      this.seen[subjectId] = 1;
+      this.subjects++;
+    }
+  }
+  counts(): Counts {
+    return { subjects: this.subjects, photos: this.photos };
+  }
+}
+
+type ViewKey = View | 'unspecified';
+
+/**
+ * Counts per class and view. `ids[i]` is the subject of `items[i]` as a number below
+ * `subjectCount`, so that each group counts distinct subjects with a byte per subject.
+ */
+function summarize(items: DatasetItem[], ids: number[], subjectCount: number): DatasetSummary {
+  const tally = <K>(groups: Map<K, Tally>, key: K): Tally => {
+    let t = groups.get(key);
+    if (t === undefined) groups.set(key, (t = new Tally(subjectCount)));
+    return t;
+  };
+  const total = new Tally(subjectCount);
+  const views = new Map<ViewKey, Tally>();
+  const classes = new Map<string, Tally>();
+  const classViews = new Map<string, Map<ViewKey, Tally>>();
+  items.forEach((x, i) => {
+    const view = x.view ?? 'unspecified';
+    total.add(ids[i]);
+    tally(views, view).add(ids[i]);
+    tally(classes, x.label).add(ids[i]);
+    let classView = classViews.get(x.label);
+    if (classView === undefined) classViews.set(x.label, (classView = new Map()));
+    tally(classView, view).add(ids[i]);
+  });
+  const byView = (groups: Map<ViewKey, Tally> | undefined) => {
+    const out: Partial<Record<ViewKey, Counts>> = {};
     for (const v of [...VIEWS, 'unspecified'] as const) {
-      const sel = xs.filter((x) => (x.view ?? 'unspecified') === v);
-      if (sel.length > 0) out[v] = count(sel);
+      const t = groups?.get(v);
+      if (t !== undefined) out[v] = t.counts();
     }
     return out;
   };
   const byClass: DatasetSummary['byClass'] = {};
-  for (const label of [...new Set(items.map((x) => x.label))].sort()) {
-    const sel = items.filter((x) => x.label === label);
-    byClass[label] = { ...count(sel), byView: byView(sel) };
-  }
-  return { total: count(items), byClass, byView: byView(items) };
+  for (const label of [...classes.keys()].sort()) byClass[label] = { ...classes.get(label)!.counts(), byView: byView(classViews.get(label)) };
+  return { total: total.counts(), byClass, byView: byView(views) };
 }
 
 /**

@@ -24,7 +24,8 @@ import { modelPath } from '../../runtime/index.ts';
 import { fileExplainer } from '../screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../screen/screener.ts';
 import { esc, writeReport } from '../../report/index.ts';
-import { csvCell, runStudy, type StudyResult } from '../study/study.ts';
+import { runStudy, type StudyResult } from '../study/study.ts';
+import { formatCsv } from '../../data/csv.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../../math/random.ts';
 import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
@@ -329,8 +330,7 @@ function demoStudyOptions(s: DemoSettings) {
 async function studyTheRest(work: string, out: StagedDir, planted: Planted, people: number, heldOut: string[], opts: DemoOptions, s: DemoSettings): Promise<StudyResult> {
   const truth = planted.synth.truth;
   const studyManifest = path.join(planted.synthDir, 'study-manifest.csv');
-  const lines = ['path,subject,label,view', ...truth.photos.filter((p) => !heldOut.includes(p.subject)).map((p) => [p.path, p.subject, p.label, p.view].map(csvCell).join(','))];
-  await writeFile(studyManifest, lines.join('\n') + '\n');
+  await writeFile(studyManifest, studyManifestCsv(truth.photos, heldOut));
   s.log(`demo: study of ${people - 2} people (${heldOut.join(' and ')} held out for screening), ${s.effort.folds}-fold x ${s.effort.repeats} subject-grouped CV...\n`);
   return runStudy({
     source: studyManifest,
@@ -433,6 +433,11 @@ async function addDemoSection(study: StudyResult, result: DemoResult, planted: P
     options: demoStudyOptions(s),
     sections: [...study.reportSections, await demoSection(result, planted.synth.truth, planted.synthDir)],
   });
+}
+
+/** The demo study's manifest (read back by `runStudy`): the synthetic photos of all but the held-out people. */
+export function studyManifestCsv(photos: Truth['photos'], heldOut: readonly string[]): string {
+  return formatCsv(['path', 'subject', 'label', 'view'], photos.filter((p) => !heldOut.includes(p.subject)).map((p) => [p.path, p.subject, p.label, p.view]));
 }
 
 /** Reads an earlier demo's `demo.json` (for tools and tests). */

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { saveBundle, STANDARD_LIMITATIONS, INTENDED_USE, weightsId, type ModelBundle } from '../../classify/bundle.ts';
 import { createClassifier } from '../../classify/index.ts';
 import { DEFAULTS } from '../../config.ts';
+import { formatCsv } from '../../data/csv.ts';
 import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from '../../data/index.ts';
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { crossValidate, trainFinal, type CrossValidationResult, type FinalModel, type GroupMetrics, type LevelMetrics, type StudyData } from '../../evaluate/crossval.ts';
@@ -81,12 +82,6 @@ export interface StudyResult {
 }
 
 const r6 = (v: number) => Math.round(v * 1e6) / 1e6;
-
-/** A CSV cell, quoted when needed (RFC 4180). */
-export function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** Level metrics as the contract's JSON: estimates with CIs, counts; curves left to the report. */
 function levelJson(m: LevelMetrics): Record<string, unknown> {
@@ -291,9 +286,10 @@ function studyFiles(work: string): StudyResult['files'] {
 /** Writes predictions.csv (contract: path,subject,label,view,repeat,fold,probability). */
 async function writePredictions(file: string, result: CrossValidationResult, dataset: Dataset): Promise<void> {
   const label = (y: number) => (y ? dataset.positive : dataset.negative);
-  const lines = ['path,subject,label,view,repeat,fold,probability'];
-  for (const p of result.predictions) lines.push([p.path, p.subject, label(p.label), p.view ?? '', p.repeat, p.fold, r6(p.probability)].map(csvCell).join(','));
-  await writeFile(file, lines.join('\n') + '\n');
+  await writeFile(file, formatCsv(
+    ['path', 'subject', 'label', 'view', 'repeat', 'fold', 'probability'],
+    result.predictions.map((p) => [p.path, p.subject, label(p.label), p.view ?? '', p.repeat, p.fold, r6(p.probability)]),
+  ));
 }
 
 /** What metrics.json and the bundle are built from. */

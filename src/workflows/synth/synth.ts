@@ -15,6 +15,7 @@ import path from 'node:path';
 import { DEFAULTS } from '../../config.ts';
 import { mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
+import { formatCsv } from '../../data/csv.ts';
 import { estimatePose, viewOfYaw } from '../../pose/index.ts';
 import type { Box, Face, Landmarks5, RgbImage, View } from '../../types.ts';
 import sharp from 'sharp';
@@ -155,10 +156,6 @@ function outputNames(rows: readonly SynthRow[]): string[] {
     used.add(name.toLowerCase());
     return name;
   });
-}
-
-function csvCell(v: string): string {
-  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
 const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
@@ -430,10 +427,8 @@ function plantedRegions(warp: PhotoWarp): TruthPhoto['regions'] {
 async function writeManifest(work: string, rows: readonly SynthRow[], names: string[], photos: TruthPhoto[]): Promise<string> {
   const metaColumns = PASSTHROUGH_COLUMNS.filter((c) => rows.some((r) => r.meta?.[c] !== undefined));
   const metaOf = new Map(rows.map((r, i) => [names[i], r.meta ?? {}]));
-  const lines = [['path', 'subject', 'label', 'view', ...metaColumns].join(',')];
-  for (const p of photos) lines.push([p.path, p.subject, p.label, p.view, ...metaColumns.map((c) => metaOf.get(p.path)?.[c] ?? '')].map(csvCell).join(','));
   const manifestPath = path.join(work, 'manifest.csv');
-  await writeFile(manifestPath, lines.join('\n') + '\n');
+  await writeFile(manifestPath, formatCsv(['path', 'subject', 'label', 'view', ...metaColumns], photos.map((p) => [p.path, p.subject, p.label, p.view, ...metaColumns.map((c) => metaOf.get(p.path)?.[c] ?? '')])));
   return manifestPath;
 }
 

@@ -65,6 +65,18 @@ describe('loadDataset from a manifest: accepted input', () => {
     ]);
   });
 
+  it("removes the formula guard (a ' before =, +, -, @) that Phenoface's CSV writer and other careful writers add", async () => {
+    await writeImages(root, ['-scan.png', '=x.png']);
+    const file = writeManifest(root, [HEADER, `'-scan.png,"'=HYPERLINK(""x"")",vcfs`, `'=x.png,''+1,control`, `img/a.png,'plain,control`]);
+    const ds = await loadDataset(file, {});
+    expect(ds.items.map((i) => [i.path, i.subject])).toEqual([
+      ['-scan.png', '=HYPERLINK("x")'],
+      ['=x.png', "'+1"],
+      ['img/a.png', "'plain"],
+    ]);
+    expect(ds.items[0].absPath).toBe(path.join(root, '-scan.png'));
+  });
+
   it('accepts semicolon-separated files (European Excel) and case/space variants of header names', async () => {
     const file = writeManifest(root, [' Path ;SUBJECT;Label', 'img/a.png;s1;vcfs', 'img/b.png;s2;control']);
     const ds = await loadDataset(file, {});
@@ -218,6 +230,18 @@ describe('loadDataset from a manifest: every problem, with its row', () => {
     const { problems } = await manifestProblems(() => loadDataset(file, {}));
     expect(problems.map((p) => [p.kind, p.row])).toEqual([['duplicate-path', 2]]);
     expect(problems[0].message).toMatch(/is the same file as "img\/a.png" at row 1/);
+  });
+
+  it('one file named twice through symbolic links to it or to its folder, in either order', async () => {
+    symlinkSync('a.png', path.join(root, 'img/alias.png'));
+    symlinkSync('img', path.join(root, 'pics'));
+    const file = writeManifest(root, [HEADER, 'img/alias.png,s1,vcfs', 'img/a.png,s2,control', 'pics/a.png,s3,control', 'pics/b.png,s4,vcfs', 'img/b.png,s5,vcfs', 'img/c.png,s6,control']);
+    const { problems } = await manifestProblems(() => loadDataset(file, {}));
+    expect(problems.map((p) => [p.kind, p.row, p.message.replace(/^.*is the same file as /, '')])).toEqual([
+      ['duplicate-path', 2, '"img/alias.png" at row 1 (line 2) (through a symbolic link)'],
+      ['duplicate-path', 3, '"img/alias.png" at row 1 (line 2) (through a symbolic link)'],
+      ['duplicate-path', 5, '"pics/b.png" at row 4 (line 5) (through a symbolic link)'],
+    ]);
   });
 
   it('a missing file', async () => {
