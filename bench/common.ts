@@ -46,3 +46,12 @@ export async function machineLine(): Promise<string> {
   const os = await import('node:os');
   return `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 }
+
+/** An integer setting from the environment (`name`), at least `min`; `fallback` when unset or empty. */
+export function envInt(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`Invalid ${name}: "${raw}". Should be an integer >= ${min}.`);
+  return n;
+}

@@ -21,7 +21,7 @@ import { parse } from 'csv-parse/sync';
 import { readCsvRecords } from '../src/data/csv.ts';
 import { loadDataset } from '../src/data/manifest.ts';
 import { hasCode, PhenofaceError } from '../src/errors.ts';
-import { machineLine } from './common.ts';
+import { envInt, machineLine } from './common.ts';
 
 /** What a child process reports about one validation. */
 interface Validation {
@@ -52,14 +52,6 @@ async function validate(file: string): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const result: Validation = { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: process.resourceUsage().maxRSS / 1024, items, problems, message };
   process.stdout.write(JSON.stringify(result) + '\n');
-}
-
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`Invalid ${name}: "${raw}". Should be an integer >= ${min}.`);
-  return n;
 }
 
 /** The data row for photo `i`: two photos per subject, subjects alternating between the classes. */

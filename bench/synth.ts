@@ -22,19 +22,11 @@ import path from 'node:path';
 import { chooseFace, Pipeline, type DetectResult } from '../src/pipeline/pipeline.ts';
 import { runStudy, type StudyResult } from '../src/workflows/study/study.ts';
 import { readSynthInput, synthesize, SYNTH_REGIONS, type Truth } from '../src/workflows/synth/index.ts';
-import { machineLine, requireShared } from './common.ts';
+import { envInt, machineLine, requireShared } from './common.ts';
 
 const STRENGTHS = [0, 0.25, 0.5, 0.75, 1];
 const VIEWS = [{ name: 'frontal', frontalOnly: true }, { name: 'all views', frontalOnly: false }] as const;
 const STUDY = { folds: 5, repeats: 5, bootstrap: 1000, permutations: 0 };
-
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`Invalid ${name}: "${raw}". Should be an integer >= ${min}.`);
-  return n;
-}
 
 const cfp = requireShared('data/cfp-dev');
 const subjectsWanted = envInt('SYNTH_SUBJECTS', 100, 10);

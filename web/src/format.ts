@@ -1,6 +1,7 @@
 /** Plain-language wording of results, codes and figures for clinicians. */
 import type { Figure, LevelMetrics } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
+import { REGION_LABELS } from '../../src/explain/regions.ts';
 
 /** A probability as a whole percentage ("62%"); below 1% and above 99% say so. */
 export function pct(p: number | null | undefined, digits = 0): string {
@@ -53,22 +54,9 @@ export const VIEW_TEXT: Record<View, { label: string; note: string }> = {
   profile: { label: 'Profile', note: 'Profile photo: see the warnings for how this model did on profile photos.' },
 };
 
-/** Plain names of the regions (as src/explain/regions.ts's REGION_LABELS): sides are the patient's. */
-const REGION_NAMES: Record<string, string> = {
-  'periorbital-left': "Around the patient's right eye",
-  'periorbital-right': "Around the patient's left eye",
-  perinasal: 'Nose',
-  perioral: 'Mouth',
-  'forehead-glabella': 'Forehead and glabella',
-  'malar-left': "Patient's right cheek",
-  'malar-right': "Patient's left cheek",
-  'chin-jaw': 'Chin and jaw',
-  'outside-face': 'Outside the face (hair, background)',
-};
-
-/** A facial region's plain name (the code name is kept in a tooltip). */
+/** A facial region's name as a clinician says it (REGION_LABELS: sides are the patient's); the code name is kept in a tooltip. */
 export function regionName(name: string): string {
-  return REGION_NAMES[name] ?? name.replace(/[-_]/g, ' ');
+  return (REGION_LABELS as Record<string, string>)[name] ?? name.replace(/[-_]/g, ' ');
 }
 
 const ERROR_TEXT: Record<string, string> = {

@@ -21,7 +21,7 @@ import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import type { Classifier } from '../../classify/types.ts';
 import { saveReference } from '../../explain/reference.ts';
 import { explanationSection } from '../../report/explanation.ts';
-import { esc, writeReport } from '../../report/index.ts';
+import { esc, writeReport, type ReportInput } from '../../report/index.ts';
 import type { StudyExplanation } from '../../explain/study-result.ts';
 import { explainStudy, type StudyExplanationOptions } from './explanation.ts';
 import { PIPELINE_VERSION } from '../../pipeline/pipeline.ts';
@@ -65,15 +65,8 @@ export interface StudyOptions {
   quiet?: boolean;
 }
 
-/** What a study wrote and found. */
-export interface StudyResult {
-  dataset: Dataset;
-  photos: PhotoResult[];
-  used: PhotoResult[];
-  leakage: LeakageReport;
-  result: CrossValidationResult;
-  metrics: Record<string, unknown>;
-  bundle: ModelBundle;
+/** What a study wrote and found: what its report shows (data set, photos, leakage, results, metrics, model), and where it wrote them. */
+export interface StudyResult extends Omit<ReportInput, 'options' | 'sections'> {
   files: { predictions: string; metrics: string; report: string; model: string; explanation?: string };
   /** The explanation analysis, when it ran. */
   explanation?: StudyExplanation;
@@ -153,7 +146,7 @@ type Log = (text: string) => void;
 
 /** A report section, already escaped. */
 /** An extra section of the study report, already escaped HTML. */
-export type Section = { id: string; title: string; html: string };
+export type Section = NonNullable<ReportInput['sections']>[number];
 
 /** The study's rows for cross-validation: the usable photos' embeddings, labels and groups. */
 type StudyRows = StudyData & { y: number[]; subjects: string[] };
