@@ -6,15 +6,15 @@
  * time and peak RSS. Target: 1,000,000 rows in under 10 s on 2 cores, memory linear in the rows,
  * and the stray quote reported once, at its line.
  *
- * Peer in the same run: the CSV reading alone, Phenoface's reader against csv-parse on the same
+ * Peers in the same run: the CSV reading alone, Phenoface's reader against csv-parse on the same
  * 1,000,000-row text, with the per-record line numbers the manifest needs (its `info` option) and
- * without them.
+ * without them; and the floor that the file checks set, one `lstat` per photo in a bare loop.
  *
  * Env: MANIFEST_ROWS (default 1000000; the stray-quote file has 1.37 times as many),
  * MANIFEST_WORK (default a new folder under $TMPDIR, removed at the end).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -108,6 +108,11 @@ async function main(): Promise<void> {
     const peerInfo = timeIt(() => parse(text, { relax_column_count: true, skip_empty_lines: true, info: true }));
     const peerPlain = timeIt(() => parse(text, { relax_column_count: true, skip_empty_lines: true }));
     console.log(`reading ${rows} records: readCsvRecords ${ours.toFixed(2)} s; csv-parse with line numbers ${peerInfo.toFixed(2)} s, without ${peerPlain.toFixed(2)} s`);
+
+    const lstatFloor = timeIt(() => {
+      for (let i = 0; i < rows; i++) lstatSync(path.join(root, rowOf(i).split(',')[0]));
+    });
+    console.log(`file checks' floor: ${rows} lstat calls in a bare loop ${lstatFloor.toFixed(2)} s`);
 
     t = performance.now();
     const a = validateInChild(path.join(root, 'clean.csv'));
