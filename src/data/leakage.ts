@@ -181,35 +181,48 @@ const FIX_IDS = 'If both show one person, give them one subject id in the manife
 
 /** Run the three guards over the whole data set (see the module comment for the rules). */
 export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOptions = {}): LeakageReport {
-  const nearCos = options.nearDuplicateCosine ?? DEFAULTS.data.nearDuplicateCosine;
-  const identity = options.identity ?? { rule: 'split-half-robust', k: DEFAULTS.data.identityRobustK };
-  const minCalibration = options.minCalibrationSubjects ?? DEFAULTS.data.identityMinCalibrationSubjects;
-  const mutualNearest = options.mutualNearest ?? DEFAULTS.data.identityMutualNearest;
-  const warnings: LeakageWarning[] = [];
+  const warnings: LeakageWarning[] = duplicateContent(photos);
+  const embedded = photos.filter((p) => p.embedding !== undefined);
+  if (embedded.length === 0) return { warnings };
+  const vectors = unitEmbeddings(embedded);
+  warnings.push(...nearDuplicates(embedded, vectors, options.nearDuplicateCosine ?? DEFAULTS.data.nearDuplicateCosine));
+  const samePerson = samePersonUnderTwoIds(embedded, vectors, options);
+  return { warnings: [...warnings, ...samePerson.warnings], identityThreshold: samePerson.threshold };
+}
 
-  // 1. Identical content.
+/** Guard 1: identical content under different people (copies within one person stay in one fold). */
+function duplicateContent(photos: readonly LeakagePhoto[]): DuplicateContentWarning[] {
   const bySha = new Map<string, LeakagePhoto[]>();
   for (const p of photos) if (p.sha256 !== undefined) bySha.set(p.sha256, [...(bySha.get(p.sha256) ?? []), p]);
+  const warnings: DuplicateContentWarning[] = [];
   for (const [sha256, group] of bySha) {
-    // Copies within one person stay on one side of every subject-grouped split: not leakage.
     if (group.length < 2 || new Set(group.map((p) => p.subject)).size < 2) continue;
     const list = group.map((p) => `"${p.path}" (subject ${p.subject})`).join(', ');
     warnings.push({ kind: 'duplicate-content', sha256, photos: group.map(ref), crossSubject: true, message: `the same photo appears under ${group.length} paths of different people: ${list}. ${FIX_IDS}` });
   }
+  return warnings;
+}
 
-  const embedded = photos.filter((p) => p.embedding !== undefined);
-  if (embedded.length === 0) return { warnings };
+/** The photos' embeddings as unit vectors; E_INPUT when their dimensions differ. */
+function unitEmbeddings(embedded: readonly LeakagePhoto[]): Float32Array[] {
   const dim = embedded[0].embedding!.length;
   const bad = embedded.find((p) => p.embedding!.length !== dim);
   if (bad) throw new PhenofaceError('E_INPUT', `Embedding of "${bad.path}" has ${bad.embedding!.length} dimensions; expected ${dim} like the others.`);
-  const vectors = embedded.map((p) => unit(p.embedding!));
+  return embedded.map((p) => unit(p.embedding!));
+}
 
-  // 2. Near-identical photos: every pair of different files. For unit vectors cosine > c means
-  // squared distance < 2(1 - c); the distance is summed in blocks of 32 dimensions and a pair is
-  // dropped as soon as the partial sum exceeds that bound, so most pairs cost 32 of `dim` products.
+/**
+ * Guard 2: near-identical photos of different people, over every pair of different files. For
+ * unit vectors cosine > c means squared distance < 2(1 - c); the distance is summed in blocks of 32
+ * dimensions and a pair is dropped as soon as the partial sum exceeds that bound, so most pairs
+ * cost 32 of `dim` products.
+ */
+function nearDuplicates(embedded: readonly LeakagePhoto[], vectors: readonly Float32Array[], nearCos: number): NearDuplicateWarning[] {
+  const dim = vectors[0].length;
   const maxSquaredDistance = 2 * (1 - nearCos) + 1e-6; // slack for float32 rounding; the cosine decides
   const packed = new Float32Array(vectors.length * dim);
   vectors.forEach((v, i) => packed.set(v, i * dim));
+  const warnings: NearDuplicateWarning[] = [];
   for (let i = 0; i < embedded.length; i++) {
     for (let j = i + 1; j < embedded.length; j++) {
       const a = embedded[i];
@@ -228,8 +241,15 @@ export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOp
       });
     }
   }
+  return warnings;
+}
 
-  // 3. One person under two ids: centroid cosines, calibrated by split halves (module comment).
+/** Guard 3: one person under two ids, by centroid cosines calibrated on split halves (module comment). */
+function samePersonUnderTwoIds(embedded: readonly LeakagePhoto[], vectors: readonly Float32Array[], options: LeakageOptions): { warnings: SamePersonWarning[]; threshold: IdentityThreshold } {
+  const identity = options.identity ?? { rule: 'split-half-robust', k: DEFAULTS.data.identityRobustK };
+  const minCalibration = options.minCalibrationSubjects ?? DEFAULTS.data.identityMinCalibrationSubjects;
+  const mutualNearest = options.mutualNearest ?? DEFAULTS.data.identityMutualNearest;
+  const dim = vectors[0].length;
   const members = new Map<string, number[]>();
   embedded.forEach((p, i) => members.set(p.subject, [...(members.get(p.subject) ?? []), i]));
   const centroid = (idx: readonly number[]) => {
@@ -246,38 +266,43 @@ export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOp
   const centroids = ids.map((id) => centroid(members.get(id)!));
   const similarity = ids.map((_, a) => ids.map((_, b) => (a === b ? -Infinity : dot(centroids[a], centroids[b]))));
   const nearest = similarity.map((row) => row.indexOf(Math.max(...row)));
+  const warnings: SamePersonWarning[] = [];
   for (let a = 0; a < ids.length; a++) {
     for (let b = a + 1; b < ids.length; b++) {
-      const centroidCosine = similarity[a][b];
-      if (centroidCosine < threshold.cosine) continue;
+      if (similarity[a][b] < threshold.cosine) continue;
       if (mutualNearest && (nearest[a] !== b || nearest[b] !== a)) continue;
-      let maxCosine = -Infinity;
-      let sum = 0;
-      let closestPair: [string, string] = ['', ''];
-      for (const i of members.get(ids[a])!) {
-        for (const j of members.get(ids[b])!) {
-          const c = dot(vectors[i], vectors[j]);
-          sum += c;
-          if (c > maxCosine) [maxCosine, closestPair] = [c, [embedded[i].path, embedded[j].path]];
-        }
-      }
-      const meanCosine = sum / (members.get(ids[a])!.length * members.get(ids[b])!.length);
-      const how = {
-        absolute: `the absolute threshold ${round(threshold.cosine)}`,
-        'split-half-robust': `${round(threshold.cosine)}, the median - ${threshold.k} robust SD of split-half cosines within subjects`,
-        'split-half-percentile': `${round(threshold.cosine)}, the ${threshold.percentile}th percentile of split-half cosines within subjects`,
-      }[threshold.rule];
-      warnings.push({
-        kind: 'same-person',
-        subjects: [ids[a], ids[b]],
-        centroidCosine,
-        meanCosine,
-        maxCosine,
-        closestPair,
-        threshold: threshold.cosine,
-        message: `subjects ${ids[a]} and ${ids[b]} may be one person: centroid cosine ${round(centroidCosine)} >= ${how} (closest photos "${closestPair[0]}" and "${closestPair[1]}", cosine ${round(maxCosine)}). If they are one person, give them one subject id; look-alikes can stay as they are`,
-      });
+      warnings.push(samePersonWarning([ids[a], ids[b]], similarity[a][b], members, embedded, vectors, threshold));
     }
   }
-  return { warnings, identityThreshold: threshold };
+  return { warnings, threshold };
+}
+
+/** The warning for two subject ids whose centroids are as close as one person's photos. */
+function samePersonWarning(subjects: [string, string], centroidCosine: number, members: ReadonlyMap<string, number[]>, embedded: readonly LeakagePhoto[], vectors: readonly Float32Array[], threshold: IdentityThreshold): SamePersonWarning {
+  let maxCosine = -Infinity;
+  let sum = 0;
+  let closestPair: [string, string] = ['', ''];
+  for (const i of members.get(subjects[0])!) {
+    for (const j of members.get(subjects[1])!) {
+      const c = dot(vectors[i], vectors[j]);
+      sum += c;
+      if (c > maxCosine) [maxCosine, closestPair] = [c, [embedded[i].path, embedded[j].path]];
+    }
+  }
+  const meanCosine = sum / (members.get(subjects[0])!.length * members.get(subjects[1])!.length);
+  const how = {
+    absolute: `the absolute threshold ${round(threshold.cosine)}`,
+    'split-half-robust': `${round(threshold.cosine)}, the median - ${threshold.k} robust SD of split-half cosines within subjects`,
+    'split-half-percentile': `${round(threshold.cosine)}, the ${threshold.percentile}th percentile of split-half cosines within subjects`,
+  }[threshold.rule];
+  return {
+    kind: 'same-person',
+    subjects,
+    centroidCosine,
+    meanCosine,
+    maxCosine,
+    closestPair,
+    threshold: threshold.cosine,
+    message: `subjects ${subjects[0]} and ${subjects[1]} may be one person: centroid cosine ${round(centroidCosine)} >= ${how} (closest photos "${closestPair[0]}" and "${closestPair[1]}", cosine ${round(maxCosine)}). If they are one person, give them one subject id; look-alikes can stay as they are`,
+  };
 }

@@ -475,6 +475,33 @@ function pathProblem(r: RawRow, text: string): string {
 const rowRef = (r: RawRow) => (r.row !== undefined ? `row ${r.row} (line ${r.line})` : `"${r.cells.path}"`);
 
 async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptions, problems: ProblemList) {
+  const { labelsSeen, mixedSubjects, subjectCount } = indexLabelsAndSubjects(rows);
+  const { positive, negative } = resolveClasses(opts, labelsSeen, problems);
+  const classes = problems.has('classes') ? undefined : { positive, negative };
+  const items: DatasetItem[] = [];
+  const itemSubjectIds: number[] = [];
+  const files = new RowFiles(root);
+  for (let i = 0; i < rows.length; i++) {
+    if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
+    const r = rows[i];
+    const cells = checkCells(r, classes, problems);
+    const absPath = await files.check(r, problems);
+    if (absPath === undefined || !cells.ok) continue;
+    const { path: written, subject, label } = r.cells;
+    const meta: Record<string, string> = {};
+    for (const k in r.cells) if (r.cells[k] !== '' && !ITEM_FIELDS.has(k)) meta[k] = r.cells[k];
+    const y = label === positive ? 1 : 0;
+    const item: DatasetItem = { path: written, absPath, subject, label: y ? positive : negative, y, meta };
+    if (cells.view) item.view = cells.view;
+    items.push(item);
+    itemSubjectIds.push(r.subjectId!);
+  }
+  for (const p of subjectsWithTwoLabels(rows, mixedSubjects)) problems.add(p);
+  return { items, subjectIds: itemSubjectIds, subjectCount, positive, negative };
+}
+
+/** One pass over the rows: the labels seen (count, first row), each row's subject number, and the subjects under two labels. */
+function indexLabelsAndSubjects(rows: RawRow[]): { labelsSeen: Map<string, LabelSeen>; mixedSubjects: Set<string>; subjectCount: number } {
   const labelsSeen = new Map<string, LabelSeen>();
   const subjectIds = new Map<string, number>();
   const firstLabelOf: string[] = []; // by subject id
@@ -493,86 +520,84 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
     } else if (firstLabelOf[id] !== label) mixedSubjects.add(subject);
     r.subjectId = id;
   });
-  subjectIds.clear();
-  const { positive, negative } = resolveClasses(opts, labelsSeen, problems);
-  const classesOk = !problems.has('classes');
+  return { labelsSeen, mixedSubjects, subjectCount: firstLabelOf.length };
+}
 
-  const items: DatasetItem[] = [];
-  const itemSubjectIds: number[] = [];
-  const byPath = new Map<string, RawRow>(); // normalised path -> the first row naming it
-  // Two rows reach the same file only through a symbolic link: a file reached without one has the
-  // path of its row, which byPath already tells apart. So only files reached through links are kept
-  // by real path, and a linked file is also looked for among the unlinked ones by its path.
-  const linkedFiles = new Map<string, RawRow>(); // real path -> the first row reaching it through a link
-  const files = new FileChecker(root);
-
-  for (let i = 0; i < rows.length; i++) {
-    if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
-    const r = rows[i];
-    const at = where(r);
-    let ok = true;
-    for (const col of REQUIRED) {
-      if ((r.cells[col] ?? '') === '') {
-        problems.add(problem('empty-cell', at, `empty "${col}" cell; every row needs a path, a subject and a label`));
-        ok = false;
-      }
-    }
-    const { path: written = '', subject = '', label = '' } = r.cells;
-    if (label !== '' && classesOk && label !== positive && label !== negative) {
-      problems.add(problem('unknown-label', at, `unknown label "${label}"; expected one of: ${positive}, ${negative}`));
+/** A row's required cells, label and view; each problem reported. `classes` is undefined when the classes themselves are in doubt. */
+function checkCells(r: RawRow, classes: { positive: string; negative: string } | undefined, problems: ProblemList): { ok: boolean; view?: View } {
+  const at = where(r);
+  let ok = true;
+  for (const col of REQUIRED) {
+    if ((r.cells[col] ?? '') === '') {
+      problems.add(problem('empty-cell', at, `empty "${col}" cell; every row needs a path, a subject and a label`));
       ok = false;
     }
-    let view: View | undefined;
-    const viewCell = (r.cells.view ?? '').toLowerCase();
-    if (viewCell !== '') {
-      if ((VIEWS as readonly string[]).includes(viewCell)) view = viewCell as View;
-      else {
-        problems.add(problem('invalid-view', at, `invalid view "${r.cells.view}"; expected one of: ${VIEWS.join(', ')} (or empty to estimate it)`));
-        ok = false;
-      }
-    }
-    if (written === '') continue;
+  }
+  const label = r.cells.label ?? '';
+  if (label !== '' && classes && label !== classes.positive && label !== classes.negative) {
+    problems.add(problem('unknown-label', at, `unknown label "${label}"; expected one of: ${classes.positive}, ${classes.negative}`));
+    ok = false;
+  }
+  const viewCell = (r.cells.view ?? '').toLowerCase();
+  if (viewCell === '') return { ok };
+  if ((VIEWS as readonly string[]).includes(viewCell)) return { ok, view: viewCell as View };
+  problems.add(problem('invalid-view', at, `invalid view "${r.cells.view}"; expected one of: ${VIEWS.join(', ')} (or empty to estimate it)`));
+  return { ok: false };
+}
+
+/**
+ * The rows' files: each path checked once, inside the data set's folder, readable, and not the same
+ * file as an earlier row's. Two rows reach the same file only through a symbolic link: a file
+ * reached without one has the path of its row, which `byPath` already tells apart. So only files
+ * reached through links are kept by real path, and a linked file is also looked for among the
+ * unlinked ones by its path.
+ */
+class RowFiles {
+  private readonly byPath = new Map<string, RawRow>(); // normalised path -> the first row naming it
+  private readonly linkedFiles = new Map<string, RawRow>(); // real path -> the first row reaching it through a link
+  private readonly files: FileChecker;
+
+  constructor(private readonly root: string) {
+    this.files = new FileChecker(root);
+  }
+
+  /** The row's real path, or undefined after reporting why it cannot be used. */
+  async check(r: RawRow, problems: ProblemList): Promise<string | undefined> {
+    const written = r.cells.path ?? '';
+    if (written === '') return undefined;
+    const at = where(r);
     const lexical = lexicalPathProblem(written);
     if (lexical !== undefined) {
       problems.add(problem('path-escape', at, pathProblem(r, lexical)));
-      continue;
+      return undefined;
     }
     const normalized = normalizeDataPath(written);
     const key = normalized === written ? written : normalized; // one string kept, not two
-    const first = byPath.get(key);
+    const first = this.byPath.get(key);
     if (first !== undefined) {
       problems.add(problem('duplicate-path', at, pathProblem(r, `is listed again; first at ${rowRef(first)}`)));
-      continue;
+      return undefined;
     }
-    byPath.set(key, r);
-    const checked = files.check(key);
+    this.byPath.set(key, r);
+    const checked = this.files.check(key);
     const file = checked instanceof Promise ? await checked : checked;
     if (!file.ok) {
       problems.add(problem(file.kind, at, pathProblem(r, file.reason)));
-      continue;
+      return undefined;
     }
-    let sameFile = linkedFiles.size > 0 ? linkedFiles.get(file.absPath) : undefined;
+    let sameFile = this.linkedFiles.size > 0 ? this.linkedFiles.get(file.absPath) : undefined;
     if (sameFile === undefined && file.linked) {
-      const unlinked = byPath.get(normalizeDataPath(path.relative(root, file.absPath)));
+      const unlinked = this.byPath.get(normalizeDataPath(path.relative(this.root, file.absPath)));
       if (unlinked?.unlinkedFile) sameFile = unlinked;
     }
     if (sameFile !== undefined) {
       problems.add(problem('duplicate-path', at, pathProblem(r, `is the same file as "${sameFile.cells.path}" at ${rowRef(sameFile)} (through a symbolic link)`)));
-      continue;
+      return undefined;
     }
-    if (file.linked) linkedFiles.set(file.absPath, r);
+    if (file.linked) this.linkedFiles.set(file.absPath, r);
     else r.unlinkedFile = true;
-    if (!ok) continue;
-    const meta: Record<string, string> = {};
-    for (const k in r.cells) if (r.cells[k] !== '' && !ITEM_FIELDS.has(k)) meta[k] = r.cells[k];
-    const y = label === positive ? 1 : 0;
-    const item: DatasetItem = { path: written, absPath: file.absPath, subject, label: y ? positive : negative, y, meta };
-    if (view) item.view = view;
-    items.push(item);
-    itemSubjectIds.push(r.subjectId!);
+    return file.absPath;
   }
-  for (const p of subjectsWithTwoLabels(rows, mixedSubjects)) problems.add(p);
-  return { items, subjectIds: itemSubjectIds, subjectCount: firstLabelOf.length, positive, negative };
 }
 
 /** The rows of one subject under one label: how many, and the first few, to name in a message. */
