@@ -42,6 +42,7 @@ import {
   predictiveValues,
   rates,
   summariseScores,
+  wilsonInterval,
   youdenThreshold,
   type CalibrationBin,
   type Confusion,
@@ -50,7 +51,6 @@ import { permutationPValue, permuteSubjectLabels } from './permutation.ts';
 import { FoldPool } from './fold-pool.ts';
 import { checkSeed, deriveSeed, mulberry32 } from '../math/random.ts';
 import { checkFolds, groupedStratifiedKFold, repeatedGroupedStratifiedKFold, subjectLabels } from './splits.ts';
-import { wilsonInterval } from './metrics.ts';
 
 /** The data of a study: one row per photo. */
 export interface StudyData {
@@ -290,7 +290,8 @@ function checkData(data: StudyData): void {
   });
 }
 
-const METRIC_KEYS = ['auc', 'accuracy', 'balancedAccuracy', 'sensitivity', 'specificity', 'ppv', 'npv', 'brier'] as const;
+/** Metrics averaged over repeats; PPV and NPV follow from the averaged rates ({@link predictiveEstimates}). */
+const METRIC_KEYS = ['auc', 'accuracy', 'balancedAccuracy', 'sensitivity', 'specificity', 'brier'] as const;
 
 /** Metric values of a level averaged over repeats; `tpr` is the vertically averaged ROC curve. */
 interface Measured {
@@ -304,7 +305,7 @@ interface Measured {
  * its mean), optionally under subject weights. Plain loops: this runs once per bootstrap
  * replicate per group and level.
  */
-function measure(sets: RepeatSet[], prevalence: number, grid: Float64Array, subjectWeights?: Float64Array): Measured {
+function measure(sets: RepeatSet[], grid: Float64Array, subjectWeights?: Float64Array): Measured {
   const sum = Object.fromEntries(METRIC_KEYS.map((k) => [k, 0])) as Record<(typeof METRIC_KEYS)[number], number>;
   const count = { ...sum };
   const conf: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
@@ -314,8 +315,7 @@ function measure(sets: RepeatSet[], prevalence: number, grid: Float64Array, subj
   for (const set of sets) {
     const m = summariseScores(set.score, set.label, set.threshold, set.subject, subjectWeights, grid, scratch);
     const r = rates(m.confusion);
-    const pv = predictiveValues(r.sensitivity, r.specificity, prevalence);
-    const values = [m.auc, r.accuracy, r.balancedAccuracy, r.sensitivity, r.specificity, pv.ppv, pv.npv, m.brier];
+    const values = [m.auc, r.accuracy, r.balancedAccuracy, r.sensitivity, r.specificity, m.brier];
     values.forEach((v, k) => {
       if (v === null) return;
       sum[METRIC_KEYS[k]] += v;
@@ -337,8 +337,8 @@ function measure(sets: RepeatSet[], prevalence: number, grid: Float64Array, subj
 
 /** Point estimates, bootstrap intervals, ROC band and calibration of one level. */
 function levelMetrics(sets: RepeatSet[], r: Resolved, grid: Float64Array, replicates: Float64Array[]): LevelMetrics {
-  const point = measure(sets, r.prevalence, grid);
-  const boot = replicates.map((w) => measure(sets, r.prevalence, grid, w));
+  const point = measure(sets, grid);
+  const boot = replicates.map((w) => measure(sets, grid, w));
   const estimate = (k: keyof Measured['values']): Estimate => ({
     value: point.values[k],
     ci95: replicates.length ? percentileInterval(boot.map((b) => b.values[k]), 0.95, r.minDefinedReplicates) : null,
