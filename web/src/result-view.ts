@@ -8,6 +8,7 @@
 import type { ScreenPhoto, ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
+import { postTest } from '../../src/evaluate/post-test.ts';
 import { h, svg, uid } from './dom.ts';
 import { className, errorAdvice, metricCells, pct, regionName, VIEW_TEXT } from './format.ts';
 
@@ -36,7 +37,7 @@ function chanceText(v: number): string {
 /**
  * What the call means: the model's validated rates at its threshold, and the chance of the
  * condition at a prevalence the clinician can change (Bayes on odds with this call's likelihood
- * ratio, recomputed here from the same rates the server used).
+ * ratio: the server's own `postTest`, on the same rates).
  */
 function meaningBlock(result: ScreenResult): HTMLElement | string {
   const s = result.subject;
@@ -47,10 +48,7 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
   const above = s.label === result.model.positive;
   const sens = s.sensitivity;
   const spec = s.specificity;
-  const chanceAt = (prevalence: number) => {
-    const tp = sens * prevalence, fp = (1 - spec) * (1 - prevalence), fn = (1 - sens) * prevalence, tn = spec * (1 - prevalence);
-    return above ? (tp + fp > 0 ? tp / (tp + fp) : null) : (tn + fn > 0 ? fn / (tn + fn) : null);
-  };
+  const chanceAt = (prevalence: number) => postTest(above, { value: sens }, { value: spec }, prevalence).chance;
   const input = h('input', { type: 'number', id: 'prevalence-input', min: 2, max: 1e9, step: 1, value: String(Math.round(1 / s.prevalence)), class: 'prevalence-input', 'data-testid': 'prevalence' }) as HTMLInputElement;
   const chance = h('strong', { 'data-testid': 'chance' });
   const update = () => {
