@@ -81,6 +81,22 @@ export function viewAdvice(view: View | undefined, byView: Record<string, unknow
   return [`${view} photo: no clear difference from frontal photos (${figures})`];
 }
 
+/**
+ * The spread of a person's photo scores: a t-free normal 95% interval of their mean (how much the
+ * verdict rests on the choice of photos), and a note when there is none (one photo) or it is a
+ * single value (photos that scored alike: agreement between photos, not certainty).
+ */
+function photoSpread(probs: readonly number[]): Pick<ScreenResult['subject'], 'interval' | 'intervalNote'> {
+  if (probs.length === 0) return {};
+  if (probs.length === 1) return { intervalNote: 'One usable photo: no interval (it comes from the spread of several photos of the person).' };
+  const mean = probs.reduce((a, c) => a + c, 0) / probs.length;
+  const sd = Math.sqrt(probs.reduce((a, c) => a + (c - mean) ** 2, 0) / (probs.length - 1));
+  const half = (1.96 * sd) / Math.sqrt(probs.length);
+  const interval: [number, number] = [r4(Math.max(0, mean - half)), r4(Math.min(1, mean + half))];
+  if (interval[0] !== interval[1]) return { interval };
+  return { interval, intervalNote: 'The photos scored alike, so the interval is a single value; that is agreement between photos, not certainty about the person.' };
+}
+
 /** A loaded model bundle with its pipeline, ready to screen. */
 export class Screener {
   private constructor(
@@ -150,13 +166,7 @@ export class Screener {
     }
     const b = this.bundle;
     const fused = probs.length ? probs.reduce((a, c) => a + c, 0) / probs.length : null;
-    let interval: [number, number] | undefined;
-    if (probs.length > 1 && fused !== null) {
-      // A t-free normal interval of the mean over photos: how much the verdict rests on photo choice.
-      const sd = Math.sqrt(probs.reduce((a, c) => a + (c - fused) ** 2, 0) / (probs.length - 1));
-      const half = (1.96 * sd) / Math.sqrt(probs.length);
-      interval = [r4(Math.max(0, fused - half)), r4(Math.min(1, fused + half))];
-    }
+    const spread = photoSpread(probs);
     return {
       contract: 1,
       subject: {
@@ -164,9 +174,7 @@ export class Screener {
         label: fused === null ? null : fused >= b.thresholds.subject ? b.positive : b.negative,
         threshold: r4(b.thresholds.subject),
         photos: probs.length,
-        ...(interval ? { interval } : {}),
-        ...(fused !== null && probs.length === 1 ? { intervalNote: 'One usable photo: no interval (it comes from the spread of several photos of the person).' } : {}),
-        ...(interval && interval[0] === interval[1] ? { intervalNote: `The photos scored alike, so the interval is a single value; that is agreement between photos, not certainty about the person.` } : {}),
+        ...spread,
         ...(fused === null ? {} : this.meaning(fused >= b.thresholds.subject, opts.prevalence ?? DEFAULTS.evaluate.prevalence)),
       },
       photos,
