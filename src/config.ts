@@ -371,6 +371,25 @@ export interface SynthConfig {
   previewPhotos: number;
 }
 
+/** The geometry representation (`src/features/geometry.ts`). */
+export interface GeometryConfig {
+  /**
+   * Principal axes of the Procrustes-aligned shape kept per view: the fewest that explain this
+   * fraction of the training shapes' variance; 1 keeps the 136 aligned coordinates unreduced.
+   */
+  shapeVariance: number;
+  /** A view gets its own shape and panel columns only with at least this many training photos with landmarks. */
+  minViewPhotos: number;
+}
+
+/** The clinician's measurements (`src/features/measurements.ts`). */
+export interface MeasurementsConfig {
+  /** |z| beyond which a measurement gets its HPO terms (the HPO's objective criteria use 2 SD; Allanson et al. 2009). */
+  hpoZ: number;
+  /** A measurement gets a z-score in a view only when that many control people have it there. */
+  minControlSubjects: number;
+}
+
 /** The whole configuration: one section per stage and workflow. */
 export interface PhenofaceConfig {
   image: ImageConfig;
@@ -386,6 +405,8 @@ export interface PhenofaceConfig {
   synth: SynthConfig;
   demo: DemoConfig;
   people: PeopleConfig;
+  geometry: GeometryConfig;
+  measurements: MeasurementsConfig;
 }
 
 /** A configuration that nothing may change (nested sections included). */
@@ -485,6 +506,8 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     minTokenLength: 16,
   },
   synth: { fraction: 0.5, seed: 1, jitter: 0.2, jpegQuality: 95, previewPhotos: 12 },
+  geometry: { shapeVariance: 0.95, minViewPhotos: 10 },
+  measurements: { hpoZ: 2, minControlSubjects: 5 },
   demo: {
     out: 'phenoface-demo',
     strength: 0.9,

@@ -1,0 +1,201 @@
+/**
+ * A named anthropometric panel measured on 68 iBUG-300W landmarks: the distances a
+ * dysmorphologist takes with calipers (Farkas 1994, "Anthropometry of the Head and Face"; the
+ * HPO's objective criteria, Allanson et al. 2009, "Elements of morphology"), each made
+ * scale-free by dividing by a stable reference length, and each valid only in the views that
+ * show it undistorted.
+ *
+ * Reference length: the root-mean-square distance of all 68 points from their centroid (the
+ * centroid size of geometric morphometrics divided by sqrt(68); Bookstein 1991). It uses every
+ * point, so a local deviation (a short fissure, narrow alae) moves it little, and it is the
+ * scale that Procrustes alignment removes, so the panel and the aligned shape share one unit.
+ * It depends on the view (a turned face is narrower), which is why norms are kept per view.
+ *
+ * Pose: a horizontal (bilateral) width is foreshortened by cos(yaw) and by which side is hidden,
+ * so widths are measured in frontal photos only; midline vertical lengths (nasion, subnasale,
+ * labiale superius, menton) keep their length under yaw and are measured in every view; nasal
+ * projection (subnasale to the nose tip) is seen only in profile. A measurement the view cannot
+ * support is absent (`null`), never a number.
+ *
+ * Nasal bridge width is not in the panel: the iBUG-68 scheme marks only the bridge's midline
+ * (27-30) and no point on its sides, so no distance between its landmarks measures it.
+ */
+import { PhenofaceError } from '../errors.ts';
+import type { RegionName } from '../explain/regions.ts';
+import type { Point, View } from '../types.ts';
+import { IBUG68, IBUG68_POINTS } from './ibug68.ts';
+
+/** Where a measurement lies: an explanation region, both eyes, or the whole face. */
+export type MeasurementRegion = RegionName | 'periorbital' | 'whole-face';
+
+/** An HPO term (Human Phenotype Ontology, Köhler et al. 2021). */
+export interface HpoTerm {
+  id: string;
+  label: string;
+}
+
+/** An HPO term and the side of the control distribution it describes. */
+export interface DirectedHpoTerm extends HpoTerm {
+  /** `low`: the term describes a value below the controls (e.g. short); `high`: above. */
+  side: 'low' | 'high';
+}
+
+/** One measurement of the panel. */
+export interface MeasurementDefinition {
+  /** Stable name (kebab-case), as written in JSON. */
+  readonly name: string;
+  /** What a clinician calls it, with the patient's side where it has one. */
+  readonly label: string;
+  readonly region: MeasurementRegion;
+  /** The Farkas definition and the iBUG-68 indices used. */
+  readonly definition: string;
+  /** Views in which the measurement is taken; elsewhere it is absent. */
+  readonly views: readonly View[];
+  /** The iBUG-68 indices the numerator uses (the reference uses all 68). */
+  readonly landmarks: readonly number[];
+  /** HPO terms for a value beyond the threshold on the side each names. */
+  readonly hpo: readonly DirectedHpoTerm[];
+  /** The scale-free value from the 68 points and the reference length. */
+  value(points: readonly Point[], reference: number): number;
+}
+
+const ALL_VIEWS: readonly View[] = ['frontal', 'oblique', 'profile'];
+const FRONTAL: readonly View[] = ['frontal'];
+const dist = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
+const term = (id: string, label: string, side: 'low' | 'high'): DirectedHpoTerm => ({ id, label, side });
+
+/** A measurement that is one distance divided by the reference length. */
+function lengthMeasurement(
+  spec: Omit<MeasurementDefinition, 'value' | 'landmarks' | 'views'> & { from: number; to: number; views?: readonly View[] },
+): MeasurementDefinition {
+  const { from, to, views = FRONTAL, ...rest } = spec;
+  return Object.freeze({ ...rest, views, landmarks: [from, to], value: (p: readonly Point[], ref: number) => dist(p[from], p[to]) / ref });
+}
+
+const I = IBUG68;
+
+/**
+ * The panel, in display order. Each entry states its Farkas landmarks and the iBUG-68 indices:
+ * - palpebral fissure length, each eye: ex-en, 36-39 (image left) and 42-45 (image right); frontal; short: HP:0012745;
+ * - inner canthal distance: en-en, 39-42; frontal; wide: telecanthus HP:0000506;
+ * - outer canthal distance: ex-ex, 36-45; frontal;
+ * - alar base width: the lateral alar points, 31-35 (iBUG's nearest to Farkas' al-al); frontal;
+ *   narrow: underdeveloped nasal alae HP:0000430, narrow nose HP:0000460; wide: wide nose HP:0000445;
+ * - nasal tip width: the nostril points either side of the columella, 32-34 (iBUG has no point on
+ *   the lobule's sides; this is its nearest width); frontal; wide: bulbous nose HP:0000414;
+ * - nasal length: n-sn, 27-33; every view; long nose HP:0003189, short nose HP:0003196;
+ * - nasal projection: sn-prn, 33-30; profile only (in a frontal photo the tip hides the depth);
+ * - mouth width: ch-ch, 48-54; frontal; narrow mouth HP:0000160, wide mouth HP:0000154;
+ * - philtrum length: sn-ls, 33-51; every view; long philtrum HP:0000343, short philtrum HP:0000322;
+ * - lower-face height: sn-gn, 33-8; every view;
+ * - face height/width: n-gn over the face's width at the top of the jaw contour, 27-8 / 0-16
+ *   (iBUG's nearest to the bizygomatic width); frontal; high: long face HP:0000276.
+ */
+export const MEASUREMENTS: readonly MeasurementDefinition[] = Object.freeze([
+  lengthMeasurement({
+    name: 'palpebral-fissure-length-left', label: "Palpebral fissure length, patient's right eye (image left)", region: 'periorbital-left',
+    definition: 'ex-en: exocanthion to endocanthion, iBUG 36-39, / reference', from: I.exocanthionLeft, to: I.endocanthionLeft,
+    hpo: [term('HP:0012745', 'Short palpebral fissure', 'low')],
+  }),
+  lengthMeasurement({
+    name: 'palpebral-fissure-length-right', label: "Palpebral fissure length, patient's left eye (image right)", region: 'periorbital-right',
+    definition: 'en-ex: endocanthion to exocanthion, iBUG 42-45, / reference', from: I.endocanthionRight, to: I.exocanthionRight,
+    hpo: [term('HP:0012745', 'Short palpebral fissure', 'low')],
+  }),
+  lengthMeasurement({
+    name: 'inner-canthal-distance', label: 'Inner canthal distance', region: 'periorbital',
+    definition: 'en-en: between the endocanthia, iBUG 39-42, / reference', from: I.endocanthionLeft, to: I.endocanthionRight,
+    hpo: [term('HP:0000506', 'Telecanthus', 'high')],
+  }),
+  lengthMeasurement({
+    name: 'outer-canthal-distance', label: 'Outer canthal distance', region: 'periorbital',
+    definition: 'ex-ex: between the exocanthia, iBUG 36-45, / reference', from: I.exocanthionLeft, to: I.exocanthionRight, hpo: [],
+  }),
+  lengthMeasurement({
+    name: 'alar-base-width', label: 'Alar base width', region: 'perinasal',
+    definition: 'al-al: between the lateral alar points, iBUG 31-35, / reference', from: I.alarLeft, to: I.alarRight,
+    hpo: [term('HP:0000430', 'Underdeveloped nasal alae', 'low'), term('HP:0000460', 'Narrow nose', 'low'), term('HP:0000445', 'Wide nose', 'high')],
+  }),
+  lengthMeasurement({
+    name: 'nasal-tip-width', label: 'Nasal tip width', region: 'perinasal',
+    definition: 'between the nostril points either side of the columella, iBUG 32-34, / reference', from: I.nostrilLeft, to: I.nostrilRight,
+    hpo: [term('HP:0000414', 'Bulbous nose', 'high')],
+  }),
+  lengthMeasurement({
+    name: 'nasal-length', label: 'Nasal length', region: 'perinasal', views: ALL_VIEWS,
+    definition: 'n-sn: nasion to subnasale, iBUG 27-33, / reference', from: I.nasion, to: I.subnasale,
+    hpo: [term('HP:0003196', 'Short nose', 'low'), term('HP:0003189', 'Long nose', 'high')],
+  }),
+  lengthMeasurement({
+    name: 'nasal-projection', label: 'Nasal tip projection', region: 'perinasal', views: ['profile'],
+    definition: 'sn-prn: subnasale to pronasale, iBUG 33-30, in profile, / reference', from: I.subnasale, to: I.pronasale, hpo: [],
+  }),
+  lengthMeasurement({
+    name: 'mouth-width', label: 'Mouth width', region: 'perioral',
+    definition: 'ch-ch: between the cheilia, iBUG 48-54, / reference', from: I.cheilionLeft, to: I.cheilionRight,
+    hpo: [term('HP:0000160', 'Narrow mouth', 'low'), term('HP:0000154', 'Wide mouth', 'high')],
+  }),
+  lengthMeasurement({
+    name: 'philtrum-length', label: 'Philtrum length', region: 'perioral', views: ALL_VIEWS,
+    definition: 'sn-ls: subnasale to labiale superius, iBUG 33-51, / reference', from: I.subnasale, to: I.labialeSuperius,
+    hpo: [term('HP:0000322', 'Short philtrum', 'low'), term('HP:0000343', 'Long philtrum', 'high')],
+  }),
+  lengthMeasurement({
+    name: 'lower-face-height', label: 'Lower-face height', region: 'chin-jaw', views: ALL_VIEWS,
+    definition: 'sn-gn: subnasale to menton, iBUG 33-8, / reference', from: I.subnasale, to: I.menton, hpo: [],
+  }),
+  Object.freeze<MeasurementDefinition>({
+    name: 'face-height-width', label: 'Face height / width', region: 'whole-face', views: FRONTAL,
+    definition: 'n-gn / face width: nasion to menton (iBUG 27-8) over the width at the top of the jaw contour (iBUG 0-16); a ratio, no reference',
+    landmarks: [I.nasion, I.menton, I.jawLeftTop, I.jawRightTop],
+    hpo: [term('HP:0000276', 'Long face', 'high')],
+    value: (p) => dist(p[I.nasion], p[I.menton]) / dist(p[I.jawLeftTop], p[I.jawRightTop]),
+  }),
+]);
+
+/** The names of {@link MEASUREMENTS}, in order. */
+export const MEASUREMENT_NAMES: readonly string[] = Object.freeze(MEASUREMENTS.map((m) => m.name));
+
+/** The definition of a named measurement, or undefined. */
+export function measurementDefinition(name: string): MeasurementDefinition | undefined {
+  return MEASUREMENTS.find((m) => m.name === name);
+}
+
+/**
+ * The reference length: root-mean-square distance of the points from their centroid (Bookstein's
+ * centroid size / sqrt(n)), in the points' unit.
+ */
+export function referenceLength(points: readonly Point[]): number {
+  let cx = 0, cy = 0;
+  for (const [x, y] of points) {
+    cx += x;
+    cy += y;
+  }
+  cx /= points.length;
+  cy /= points.length;
+  let ss = 0;
+  for (const [x, y] of points) ss += (x - cx) ** 2 + (y - cy) ** 2;
+  return Math.sqrt(ss / points.length);
+}
+
+/** Throws `E_INPUT` unless `points` holds 68 finite points. */
+export function checkLandmarks68(points: readonly Point[]): void {
+  if (points.length !== IBUG68_POINTS || !points.every((p) => p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]))) {
+    throw new PhenofaceError('E_INPUT', `Invalid landmarks: ${points.length} points. Expected ${IBUG68_POINTS} finite [x, y] points in the iBUG-300W order.`);
+  }
+}
+
+/**
+ * Measures the panel on one face: one value per entry of {@link MEASUREMENTS}, in order; `null`
+ * where the view does not support the measurement, where the view is unknown, or where the face
+ * has no extent (every point at one place). Throws `E_INPUT` on a malformed point list.
+ */
+export function measurePanel(points: readonly Point[], view: View | undefined): (number | null)[] {
+  checkLandmarks68(points);
+  const reference = referenceLength(points);
+  return MEASUREMENTS.map((m) => {
+    if (!view || !m.views.includes(view) || !(reference > 0)) return null;
+    const v = m.value(points, reference);
+    return Number.isFinite(v) ? v : null;
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * The clinician's measurements: the anthropometric panel of each photo as z-scores against the
+ * study's own controls, with the HPO terms a measurement beyond the threshold points to.
+ *
+ * The z-scores are against THIS STUDY'S CONTROLS, not population norms (Farkas's tables or
+ * others): the controls' means and SDs are computed per view from the control photos' landmarks
+ * (each control person weighted equally, however many photos they have), stored in the model
+ * bundle as a plain JSON norms object, and say nothing about age, sex or ancestry unless the
+ * controls match the person screened. A measurement gets a z-score in a view only when at least
+ * `minControlSubjects` control people have it in that view.
+ */
+import { DEFAULTS, VIEWS } from '../config.ts';
+import { PhenofaceError } from '../errors.ts';
+import type { Point, View } from '../types.ts';
+import { MEASUREMENTS, measurePanel, type HpoTerm, type MeasurementDefinition, type MeasurementRegion } from './anthropometry.ts';
+import { readObject } from './json.ts';
+
+/** The controls' distribution of one measurement in one view. */
+export interface MeasurementNorm {
+  mean: number;
+  /** Standard deviation (population form, each control person weighted equally). */
+  sd: number;
+  /** Control people and photos it was computed from. */
+  subjects: number;
+  photos: number;
+}
+
+/** The norms saved in the model bundle. */
+export interface MeasurementNorms {
+  kind: 'phenoface-measurement-norms';
+  version: 1;
+  /** Who the norms describe, e.g. "controls of this study (label control)". */
+  population: string;
+  /** The reference length every measurement but the ratios is divided by. */
+  reference: 'rms-centroid-distance';
+  /** |z| beyond which HPO terms are attached. */
+  hpoZ: number;
+  /** Per view, per measurement name. */
+  views: Partial<Record<View, Record<string, MeasurementNorm>>>;
+}
+
+/** One measurement as `screen --json` reports it. */
+export interface Measurement {
+  name: string;
+  region: MeasurementRegion;
+  /** The scale-free value (a length over the reference length, or a ratio). */
+  value: number;
+  /** Against the study's controls in the photo's view; null without norms there. */
+  z: number | null;
+  /** HPO terms on the side the deviation lies, when |z| exceeds the threshold. */
+  hpo: HpoTerm[];
+}
+
+/** A subject's measurement: the mean over their photos that have it. */
+export interface SubjectMeasurement extends Measurement {
+  /** Photos the value is averaged over; z averages only the photos that have a z. */
+  photos: number;
+}
+
+/** One photo for the norms. */
+export interface NormPhoto {
+  subject: string;
+  view?: View;
+  landmarks68?: readonly Point[];
+}
+
+/** Options of {@link fitMeasurementNorms}. */
+export interface NormOptions {
+  /** The control class's label, named in `population`. */
+  controlLabel: string;
+  hpoZ?: number;
+  minControlSubjects?: number;
+}
+
+/** Subject-weighted mean and SD of one measurement's values, or null with too few people. */
+function normOf(values: { subject: string; value: number }[], minSubjects: number): MeasurementNorm | null {
+  const perSubject = new Map<string, number>();
+  for (const v of values) perSubject.set(v.subject, (perSubject.get(v.subject) ?? 0) + 1);
+  if (perSubject.size < minSubjects) return null;
+  const w = values.map((v) => 1 / perSubject.get(v.subject)!);
+  const total = perSubject.size;
+  const mean = values.reduce((s, v, i) => s + w[i] * v.value, 0) / total;
+  const sd = Math.sqrt(values.reduce((s, v, i) => s + w[i] * (v.value - mean) ** 2, 0) / total);
+  return sd > 0 ? { mean, sd, subjects: perSubject.size, photos: values.length } : null;
+}
+
+/**
+ * Fits the norms from the control photos only (callers pass the controls; cases must not shape the
+ * reference they are compared with). Photos without landmarks or view are skipped.
+ */
+export function fitMeasurementNorms(controls: readonly NormPhoto[], options: NormOptions): MeasurementNorms {
+  const { hpoZ = DEFAULTS.measurements.hpoZ, minControlSubjects = DEFAULTS.measurements.minControlSubjects } = options;
+  const views: MeasurementNorms['views'] = {};
+  for (const view of VIEWS) {
+    const panels = controls.filter((c) => c.view === view && c.landmarks68).map((c) => ({ subject: c.subject, values: measurePanel(c.landmarks68!, view) }));
+    const byName: Record<string, MeasurementNorm> = {};
+    MEASUREMENTS.forEach((m, k) => {
+      const values = panels.flatMap((p) => (p.values[k] === null ? [] : [{ subject: p.subject, value: p.values[k]! }]));
+      const norm = normOf(values, minControlSubjects);
+      if (norm) byName[m.name] = norm;
+    });
+    if (Object.keys(byName).length > 0) views[view] = byName;
+  }
+  return { kind: 'phenoface-measurement-norms', version: 1, population: `controls of this study (label ${options.controlLabel})`, reference: 'rms-centroid-distance', hpoZ, views };
+}
+
+/** The HPO terms for a z-score: those on the side of the deviation, when |z| exceeds `threshold`. */
+export function hpoTermsFor(def: MeasurementDefinition, z: number | null, threshold: number): HpoTerm[] {
+  if (z === null || !(Math.abs(z) > threshold)) return [];
+  const side = z < 0 ? 'low' : 'high';
+  return def.hpo.filter((t) => t.side === side).map(({ id, label }) => ({ id, label }));
+}
+
+/**
+ * One photo's measurements: each measurement its view supports, with its z against the norms of
+ * that view (null where the norms have none). Throws `E_INPUT` on malformed landmarks.
+ */
+export function photoMeasurements(landmarks68: readonly Point[], view: View | undefined, norms: MeasurementNorms): Measurement[] {
+  const values = measurePanel(landmarks68, view);
+  return MEASUREMENTS.flatMap((def, k) => {
+    const value = values[k];
+    if (value === null) return [];
+    const norm = view ? norms.views[view]?.[def.name] : undefined;
+    const z = norm ? (value - norm.mean) / norm.sd : null;
+    return [{ name: def.name, region: def.region, value, z, hpo: hpoTermsFor(def, z, norms.hpoZ) }];
+  });
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+
+/**
+ * A person's measurements from their photos' (each photo's z against its own view's norms): the
+ * mean value and the mean z over the photos that have them. The mean z is in units of the
+ * controls' photo-level SD, which includes photo-to-photo noise, so |z| > threshold on a mean is,
+ * if anything, conservative for a person with several photos.
+ */
+export function subjectMeasurements(photos: readonly (readonly Measurement[])[], norms: Pick<MeasurementNorms, 'hpoZ'>): SubjectMeasurement[] {
+  return MEASUREMENTS.flatMap((def) => {
+    const found = photos.flatMap((p) => p.filter((m) => m.name === def.name));
+    if (found.length === 0) return [];
+    const zs = found.flatMap((m) => (m.z === null ? [] : [m.z]));
+    const z = zs.length > 0 ? mean(zs) : null;
+    return [{ name: def.name, region: def.region, value: mean(found.map((m) => m.value)), z, hpo: hpoTermsFor(def, z, norms.hpoZ), photos: found.length }];
+  });
+}
+
+/** Restores norms from the bundle's JSON; throws `E_BUNDLE` on a malformed record. */
+export function normsFromJSON(json: unknown): MeasurementNorms {
+  const j = readObject(json, 'measurement norms');
+  if (j.kind !== 'phenoface-measurement-norms' || j.version !== 1 || typeof j.hpoZ !== 'number' || !(j.hpoZ > 0)) {
+    throw new PhenofaceError('E_BUNDLE', `Invalid measurement norms: kind ${JSON.stringify(j.kind)}, version ${JSON.stringify(j.version)}, hpoZ ${JSON.stringify(j.hpoZ)}. Expected phenoface-measurement-norms, 1 and a positive number.`);
+  }
+  const views: MeasurementNorms['views'] = {};
+  for (const [view, byName] of Object.entries(readObject(j.views, 'norms.views'))) {
+    if (!VIEWS.includes(view as View)) throw new PhenofaceError('E_BUNDLE', `Invalid measurement norms: view ${JSON.stringify(view)}. Should be one of: ${VIEWS.join(', ')}.`);
+    const out: Record<string, MeasurementNorm> = {};
+    for (const [name, raw] of Object.entries(readObject(byName, `norms.views.${view}`))) {
+      const n = readObject(raw, `norms.views.${view}.${name}`);
+      const ok = MEASUREMENTS.some((m) => m.name === name) && [n.mean, n.sd, n.subjects, n.photos].every((v) => typeof v === 'number' && Number.isFinite(v)) && (n.sd as number) > 0;
+      if (!ok) throw new PhenofaceError('E_BUNDLE', `Invalid measurement norms: ${view}.${name} should be a known measurement with finite mean, positive sd, subjects and photos.`);
+      out[name] = { mean: n.mean as number, sd: n.sd as number, subjects: n.subjects as number, photos: n.photos as number };
+    }
+    views[view as View] = out;
+  }
+  return { kind: 'phenoface-measurement-norms', version: 1, population: String(j.population ?? ''), reference: 'rms-centroid-distance', hpoZ: j.hpoZ, views };
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { measurementDefinition, measurePanel, MEASUREMENT_NAMES, referenceLength } from '../../../src/features/anthropometry.ts';
+import { fitMeasurementNorms, hpoTermsFor, normsFromJSON, photoMeasurements, subjectMeasurements, type MeasurementNorms } from '../../../src/features/measurements.ts';
+import type { Point } from '../../../src/types.ts';
+import { frontalFace, profileFace } from './faces.ts';
+
+/** A frontal face whose mouth is `width` px wide (the cheilia moved symmetrically). */
+function mouthFace(width: number): Point[] {
+  const p = frontalFace();
+  p[48] = [200 - width / 2, 330];
+  p[54] = [200 + width / 2, 330];
+  return p;
+}
+const mouth = (pts: Point[]) => measurePanel(pts, 'frontal')[MEASUREMENT_NAMES.indexOf('mouth-width')]!;
+
+describe('norms from controls', () => {
+  // Five control people: A has two photos (mouth 56 and 64 px), B-E one each (58, 60, 62, 60).
+  const controls = [
+    { subject: 'A', view: 'frontal' as const, landmarks68: mouthFace(56) },
+    { subject: 'A', view: 'frontal' as const, landmarks68: mouthFace(64) },
+    { subject: 'B', view: 'frontal' as const, landmarks68: mouthFace(58) },
+    { subject: 'C', view: 'frontal' as const, landmarks68: mouthFace(60) },
+    { subject: 'D', view: 'frontal' as const, landmarks68: mouthFace(62) },
+    { subject: 'E', view: 'frontal' as const, landmarks68: mouthFace(60) },
+  ];
+  const norms = fitMeasurementNorms(controls, { controlLabel: 'control', hpoZ: 2, minControlSubjects: 5 });
+
+  it('weights each control person equally and uses the population SD', () => {
+    const v = controls.map((c) => mouth(c.landmarks68));
+    const w = [0.5, 0.5, 1, 1, 1, 1];
+    const mean = v.reduce((s, x, i) => s + w[i] * x, 0) / 5;
+    const sd = Math.sqrt(v.reduce((s, x, i) => s + w[i] * (x - mean) ** 2, 0) / 5);
+    const n = norms.views.frontal!['mouth-width'];
+    expect(n.mean).toBeCloseTo(mean, 12);
+    expect(n.sd).toBeCloseTo(sd, 12);
+    expect(n).toMatchObject({ subjects: 5, photos: 6 });
+    expect(norms.population).toMatch(/controls of this study \(label control\)/);
+  });
+
+  it('has no norm for a measurement that is constant in the controls, and none for views without controls', () => {
+    expect(norms.views.frontal!['face-height-width']).toBeUndefined(); // a ratio the mouth does not change
+    expect(norms.views.profile).toBeUndefined();
+  });
+
+  it('gives no norms with fewer control people than the minimum', () => {
+    const few = fitMeasurementNorms(controls, { controlLabel: 'control', minControlSubjects: 6 });
+    expect(few.views).toEqual({});
+  });
+
+  it('z-scores a photo by hand and attaches only the term on its side', () => {
+    const n = norms.views.frontal!['mouth-width'];
+    const narrow = mouthFace(40);
+    const m = photoMeasurements(narrow, 'frontal', norms).find((x) => x.name === 'mouth-width')!;
+    const z = (mouth(narrow) - n.mean) / n.sd;
+    expect(z).toBeLessThan(-2);
+    expect(m.z).toBeCloseTo(z, 12);
+    expect(m.region).toBe('perioral');
+    expect(m.hpo).toEqual([{ id: 'HP:0000160', label: 'Narrow mouth' }]);
+    const wide = photoMeasurements(mouthFace(80), 'frontal', norms).find((x) => x.name === 'mouth-width')!;
+    expect(wide.hpo).toEqual([{ id: 'HP:0000154', label: 'Wide mouth' }]);
+  });
+
+  it('leaves z null where the norms have none and lists only what the view supports', () => {
+    const m = photoMeasurements(frontalFace(), 'frontal', norms);
+    expect(m.find((x) => x.name === 'face-height-width')).toMatchObject({ z: null, hpo: [] });
+    const profile = photoMeasurements(profileFace(), 'profile', norms);
+    expect(profile.map((x) => x.name)).toEqual(['nasal-length', 'nasal-projection', 'philtrum-length', 'lower-face-height']);
+    expect(profile.every((x) => x.z === null)).toBe(true);
+    const ref = referenceLength(profileFace());
+    expect(profile.find((x) => x.name === 'philtrum-length')!.value).toBeCloseTo(25 / ref, 12);
+  });
+
+  it('round-trips through JSON and refuses a broken record', () => {
+    const back = normsFromJSON(JSON.parse(JSON.stringify(norms)));
+    expect(back).toEqual(norms);
+    const bad = JSON.parse(JSON.stringify(norms));
+    bad.views.frontal['mouth-width'].sd = 0;
+    expect(() => normsFromJSON(bad)).toThrow(/positive sd/);
+    expect(() => normsFromJSON({ ...norms, kind: 'x' })).toThrow(/phenoface-measurement-norms/);
+  });
+});
+
+describe('HPO thresholds', () => {
+  const pf = measurementDefinition('palpebral-fissure-length-left')!;
+  const nose = measurementDefinition('nasal-length')!;
+
+  it('attaches a term only beyond the threshold, on the side it describes', () => {
+    expect(hpoTermsFor(pf, -2.01, 2)).toEqual([{ id: 'HP:0012745', label: 'Short palpebral fissure' }]);
+    expect(hpoTermsFor(pf, -2, 2)).toEqual([]);
+    expect(hpoTermsFor(pf, -1.99, 2)).toEqual([]);
+    expect(hpoTermsFor(pf, 3, 2)).toEqual([]); // a long fissure is not "short palpebral fissure"
+    expect(hpoTermsFor(nose, 2.5, 2)).toEqual([{ id: 'HP:0003189', label: 'Long nose' }]);
+    expect(hpoTermsFor(nose, -2.5, 2)).toEqual([{ id: 'HP:0003196', label: 'Short nose' }]);
+    expect(hpoTermsFor(nose, null, 2)).toEqual([]);
+  });
+
+  it.each([
+    ['alar-base-width', 'low', ['HP:0000430', 'HP:0000460']],
+    ['nasal-tip-width', 'high', ['HP:0000414']],
+    ['face-height-width', 'high', ['HP:0000276']],
+    ['mouth-width', 'low', ['HP:0000160']],
+    ['philtrum-length', 'high', ['HP:0000343']],
+    ['inner-canthal-distance', 'high', ['HP:0000506']],
+  ])('%s %s carries %j', (name, side, ids) => {
+    const z = side === 'low' ? -3 : 3;
+    expect(hpoTermsFor(measurementDefinition(name)!, z, 2).map((t) => t.id)).toEqual(ids);
+  });
+});
+
+describe('subject measurements', () => {
+  const norms: Pick<MeasurementNorms, 'hpoZ'> = { hpoZ: 2 };
+  it('averages values and z over the photos that have them', () => {
+    const photos = [
+      [{ name: 'philtrum-length', region: 'perioral' as const, value: 0.2, z: 1.5, hpo: [] }],
+      [{ name: 'philtrum-length', region: 'perioral' as const, value: 0.3, z: 3.1, hpo: [{ id: 'HP:0000343', label: 'Long philtrum' }] }],
+      [{ name: 'philtrum-length', region: 'perioral' as const, value: 0.25, z: null, hpo: [] }],
+    ];
+    const [s] = subjectMeasurements(photos, norms);
+    expect(s).toEqual({ name: 'philtrum-length', region: 'perioral', value: 0.25, z: 2.3, hpo: [{ id: 'HP:0000343', label: 'Long philtrum' }], photos: 3 });
+    expect(subjectMeasurements([photos[0]], norms)[0].hpo).toEqual([]);
+  });
+});
