@@ -12,6 +12,7 @@ import { PhenofaceError } from '../errors.ts';
 import { loadManifest, type ManifestEntry } from '../runtime/index.ts';
 import { classifierFromJSON } from './registry.ts';
 import type { ClassifierJSON, FittedClassifier } from './types.ts';
+import type { MeasurementNorms } from '../features/measurements.ts';
 
 /** Intended use, written into every bundle. */
 export const INTENDED_USE =
@@ -53,6 +54,8 @@ export interface ModelBundle {
   limitations: string[];
   /** Set for bundles built from synthetic data (the demo). */
   synthetic?: boolean;
+  /** The controls' means and SDs of each measurement per view, for the z-scores `screen` reports. */
+  measurementNorms?: MeasurementNorms;
 }
 
 /** A loaded bundle with its classifier ready to use. */
@@ -111,10 +114,26 @@ export function modelCard(b: ModelBundle): string {
     '## Training data',
     `${b.training.subjectsUsed} people, ${b.training.photosUsed} photos (data hash ${b.training.datasetHash.slice(0, 16)}...).`,
     '',
+    ...normsCard(b.measurementNorms),
     '## Limitations',
     ...b.limitations.map((l) => `- ${l}`),
     '',
   ].join('\n');
+}
+
+/** The model card's lines on the measurement norms: whom the z-scores compare with. */
+function normsCard(norms: MeasurementNorms | undefined): string[] {
+  if (!norms) return [];
+  const views = Object.entries(norms.views).map(([view, byName]) => {
+    const people = Math.max(...Object.values(byName ?? {}).map((n) => n.subjects));
+    return `${view}: ${Object.keys(byName ?? {}).length} measurements, up to ${people} control people`;
+  });
+  return [
+    '## Measurements',
+    `Anthropometric z-scores in \`screen\` are against ${norms.population}, not population norms; HPO terms are attached beyond ±${norms.hpoZ} SD.`,
+    `Norms per view: ${views.length ? views.join('; ') : 'none (too few control people with landmarks)'}.`,
+    '',
+  ];
 }
 
 /**

@@ -3,9 +3,10 @@
  * as the CLI contract's `screen --json` output plus added fields.
  */
 import type { RegionShare } from '../../explain/regions.ts';
+import type { Measurement, SubjectMeasurement } from '../../features/measurements.ts';
 import type { Box, Landmarks5, Pose, View } from '../../types.ts';
 
-export type { RegionShare };
+export type { RegionShare, Measurement, SubjectMeasurement };
 
 /** One photo's screening result, or its error. */
 export interface ScreenPhoto {
@@ -28,6 +29,11 @@ export interface ScreenPhoto {
   heatmap?: string;
   /** Heatmap on the 112x112 aligned face (data URL or path), when produced. */
   heatmapAligned?: string;
+  /**
+   * The anthropometric panel the photo's view supports, each with its z against the study's
+   * controls in that view (not population norms) and HPO terms beyond the threshold.
+   */
+  measurements?: Measurement[];
   error?: { code: string; message: string };
 }
 
@@ -60,6 +66,10 @@ export interface ScreenResult {
     chance?: number | null;
     /** `chance` over the 95% intervals of sensitivity and specificity. */
     chanceRange?: [number, number];
+    /** The person's measurements: means over their photos of each value and each z. */
+    measurements?: SubjectMeasurement[];
+    /** Whom the z-scores compare with (the study's controls, not population norms). */
+    measurementsNote?: string;
   };
   photos: ScreenPhoto[];
   model: { id: string; backbone: string; positive: string; negative: string };

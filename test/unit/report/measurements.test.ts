@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { MEASUREMENT_NAMES, measurePanel } from '../../../src/features/anthropometry.ts';
+import { compareMeasurements, measurementsSection, type ComparedPhoto } from '../../../src/report/measurements.ts';
+import type { Point } from '../../../src/types.ts';
+import { frontalFace } from '../features/faces.ts';
+
+function mouthFace(width: number): Point[] {
+  const p = frontalFace();
+  p[48] = [200 - width / 2, 330];
+  p[54] = [200 + width / 2, 330];
+  return p;
+}
+const mouthOf = (w: number) => measurePanel(mouthFace(w), 'frontal')[MEASUREMENT_NAMES.indexOf('mouth-width')]!;
+
+describe('compareMeasurements', () => {
+  // Controls c1-c4 with mouths 58, 60, 62, 60; c1 has a second photo at 70 (its mean is that of 58 and 70).
+  // Cases t1-t3 with mouths 40, 42, 44.
+  const photos: ComparedPhoto[] = [
+    ...[['c1', 58], ['c1', 70], ['c2', 60], ['c3', 62], ['c4', 60]].map(([s, w]) => ({ subject: s as string, y: 0, view: 'frontal' as const, landmarks68: mouthFace(w as number) })),
+    ...[['t1', 40], ['t2', 42], ['t3', 44]].map(([s, w]) => ({ subject: s as string, y: 1, view: 'frontal' as const, landmarks68: mouthFace(w as number) })),
+    { subject: 't1', y: 1, view: 'profile', landmarks68: mouthFace(40) },
+  ];
+  const rows = compareMeasurements(photos, 200, 1);
+  const mouth = rows.find((r) => r.name === 'mouth-width')!;
+
+  it('counts each person once and gives the difference of the class means', () => {
+    const controls = [(mouthOf(58) + mouthOf(70)) / 2, mouthOf(60), mouthOf(62), mouthOf(60)];
+    const cases = [mouthOf(40), mouthOf(42), mouthOf(44)];
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length;
+    expect(mouth.controls.subjects).toBe(4);
+    expect(mouth.cases.subjects).toBe(3);
+    expect(mouth.difference.value).toBeCloseTo(mean(cases) - mean(controls), 12);
+    const sd = Math.sqrt(controls.reduce((s, v) => s + (v - mean(controls)) ** 2, 0) / 3);
+    expect(mouth.controls.sd).toBeCloseTo(sd, 12);
+    expect(mouth.differenceInControlSd).toBeCloseTo(mouth.difference.value / sd, 12);
+  });
+
+  it('gives an interval around the difference that excludes 0 for a clear difference', () => {
+    const [lo, hi] = mouth.difference.ci95!;
+    expect(lo).toBeLessThanOrEqual(mouth.difference.value);
+    expect(hi).toBeGreaterThanOrEqual(mouth.difference.value);
+    expect(hi).toBeLessThan(0);
+  });
+
+  it('leaves out views with fewer than two people per class', () => {
+    expect(rows.every((r) => r.view === 'frontal')).toBe(true);
+  });
+
+  it('the section says the reference is this study\'s controls', () => {
+    const html = measurementsSection(rows, { positive: 'vcfs', negative: 'control' });
+    expect(html).toContain('not against population norms');
+    expect(html).toContain('Mouth width');
+  });
+});
