@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { fitMeasurementNorms } from '../../../src/features/measurements.ts';
+import { photoMeasurementFields, subjectMeasurementFields } from '../../../src/workflows/screen/measurements.ts';
+import { frontalFace, jittered } from '../features/faces.ts';
+
+const norms = fitMeasurementNorms(
+  Array.from({ length: 8 }, (_, i) => ({ subject: `c${i}`, view: 'frontal' as const, landmarks68: jittered(frontalFace(), 2, i + 1) })),
+  { controlLabel: 'control' },
+);
+
+describe('screen measurement fields', () => {
+  it('gives each photo its rounded panel and the person the mean, with a note on the reference', () => {
+    const a = photoMeasurementFields(jittered(frontalFace(), 2, 50), 'frontal', norms);
+    const b = photoMeasurementFields(jittered(frontalFace(), 2, 51), 'frontal', norms);
+    const mouth = (ms: typeof a.raw) => ms!.find((m) => m.name === 'mouth-width')!;
+    expect(a.fields.measurements!.find((m) => m.name === 'mouth-width')!.value).toBe(Math.round(mouth(a.raw).value * 1e4) / 1e4);
+    const subject = subjectMeasurementFields([a.raw!, b.raw!], norms);
+    const s = subject.measurements!.find((m) => m.name === 'mouth-width')!;
+    expect(s.z).toBe(Math.round(((mouth(a.raw).z! + mouth(b.raw).z!) / 2) * 100) / 100);
+    expect(s.photos).toBe(2);
+    expect(subject.measurementsNote).toMatch(/controls of this study.*not population norms/);
+  });
+
+  it('has nothing without norms or landmarks', () => {
+    expect(photoMeasurementFields(frontalFace(), 'frontal', undefined)).toEqual({ fields: {} });
+    expect(photoMeasurementFields(undefined, 'frontal', norms)).toEqual({ fields: {} });
+    expect(subjectMeasurementFields([], norms)).toEqual({});
+  });
+});
