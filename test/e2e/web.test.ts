@@ -79,6 +79,12 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await rows.count()).toBe(9);
     expect(await rows.first().textContent()).toContain('Nose');
     expect(await page.locator('table.regions').textContent()).toContain('HP:0000414 bulbous nose');
+    // Measurements: the person's and the photo's tables, the z beyond 2 SD marked, its HPO term, the reference stated.
+    const measurements = page.locator('.subject-measurements table.measurements');
+    expect(await measurements.locator('tbody tr').count()).toBe(2);
+    expect(await measurements.textContent()).toContain('Narrow mouth (HP:0000160)');
+    expect(await page.locator('.subject-measurements').textContent()).toContain('not population norms');
+    expect(await page.locator('.photo-card table.measurements .z-mark.beyond').count()).toBe(1);
     expect(await page.locator('.performance').textContent()).toMatch(/Sensitivity.*Specificity/s);
     expect(await page.locator('.performance tbody').textContent()).toContain('Frontal photos');
     expect(await page.locator('.synthetic-banner').count()).toBe(1);

@@ -6,7 +6,7 @@
 import { isMainThread } from 'node:worker_threads';
 import sharp, { type Stats } from 'sharp';
 import { PhenofaceError, type ErrorCode } from '../../src/errors.ts';
-import type { ScreenPhoto, ScreenResult } from '../../src/workflows/screen/result.ts';
+import type { Measurement, ScreenPhoto, ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo, ScreenOptions, ScreenService, UploadedPhoto } from '../../src/server/types.ts';
 import type { Landmarks5 } from '../../src/types.ts';
 
@@ -59,6 +59,12 @@ export const FAKE_INFO: ModelInfo = {
 };
 
 const THRESHOLD = FAKE_INFO.thresholds!.subject;
+
+/** Fixed measurements of a frontal photo: a narrow mouth beyond -2 SD (with its HPO term), a philtrum inside the control range. */
+const FAKE_MEASUREMENTS: Measurement[] = [
+  { name: 'mouth-width', region: 'perioral', value: 0.55, z: -2.4, hpo: [{ id: 'HP:0000160', label: 'Narrow mouth' }] },
+  { name: 'philtrum-length', region: 'perioral', value: 0.24, z: 0.8, hpo: [] },
+];
 
 const REGIONS = [
   { name: 'perinasal', share: 0.34, hpo: ['HP:0000414 bulbous nose', 'HP:0000430 underdeveloped nasal alae'] },
@@ -139,6 +145,7 @@ export class FakeScreenService implements ScreenService {
         threshold: THRESHOLD,
         photos: probs.length,
         ...(probs.length > 1 ? { interval: [Math.max(0, mean! - half), Math.min(1, mean! + half)] as [number, number] } : {}),
+        ...(probs.length ? { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, photos: probs.length })), measurementsNote: 'z-scores are against controls of this study (label control), not population norms.' } : {}),
       },
       photos: results,
       model: { id: FAKE_INFO.id, backbone: FAKE_INFO.backbone, positive: FAKE_INFO.positive, negative: FAKE_INFO.negative },
@@ -172,6 +179,7 @@ export class FakeScreenService implements ScreenService {
       width,
       height,
       warnings: profile ? ['Profile photo: accuracy is lower than for a frontal photo.'] : [],
+      ...(profile ? {} : { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, hpo: [...m.hpo] })) }),
     };
     if (explain) {
       out.regions = REGIONS.map((r) => ({ ...r, ...(r.hpo ? { hpo: [...r.hpo] } : {}) }));

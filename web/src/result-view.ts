@@ -11,6 +11,7 @@ import type { View } from '../../src/types.ts';
 import { postTest } from '../../src/evaluate/post-test.ts';
 import { h, svg, uid } from './dom.ts';
 import { className, errorAdvice, metricCells, pct, regionName, VIEW_TEXT } from './format.ts';
+import { measurementLabel, measurementTable } from './measurement-view.ts';
 
 /** The result section. `urls[i]` is a blob: URL of the i-th uploaded photo (the result keeps upload order). */
 export function resultView(result: ScreenResult, urls: (string | undefined)[], model: ModelInfo | undefined, actions: { onClear(): void }): HTMLElement {
@@ -22,9 +23,26 @@ export function resultView(result: ScreenResult, urls: (string | undefined)[], m
       h('span', { class: 'patient-line' }, 'Patient: ______________________   Clinician: ______________________'),
     ),
     summaryCard(result, model, usableViews, actions),
+    subjectMeasurements(result),
     h('h2', { class: 'photos-title' }, `Photos (${result.photos.length})`),
     h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i))),
     h('p', { class: 'disclaimer' }, result.disclaimer || 'A screening aid, not a diagnosis.'),
+  );
+}
+
+/** The person's measurements (means over their photos), when the model carries control norms. */
+function subjectMeasurements(result: ScreenResult): HTMLElement | string {
+  const ms = result.subject.measurements;
+  if (!ms?.length) return '';
+  const note = result.subject.measurementsNote ?? 'z-scores are against the study\'s controls, not population norms.';
+  const beyond = ms.filter((m) => m.hpo.length > 0);
+  const line = beyond.length
+    ? `Beyond ±2 SD of this study's controls (not population norms): ${beyond.map((m) => `${measurementLabel(m.name)} z ${m.z?.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ')}.`
+    : 'No measurement beyond ±2 SD of this study\'s controls (not population norms).';
+  return h('section', { class: 'card subject-measurements', 'aria-label': 'Measurements' },
+    h('h2', {}, 'Measurements'),
+    measurementTable(ms, 'Facial measurements of this person (mean over the photos)', note),
+    h('p', { class: 'print-only measurement-line' }, line),
   );
 }
 
@@ -156,6 +174,9 @@ function photoCard(photo: ScreenPhoto, url: string | undefined, index: number): 
     details.append(regionTable(photo));
     const top = [...photo.regions].sort((a, b) => b.share - a.share).slice(0, 3);
     details.append(h('p', { class: 'top-regions print-only' }, `Top regions: ${top.map((r) => `${regionName(r.name)} ${pct(r.share)}`).join(' · ')}`));
+  }
+  if (photo.measurements?.length) {
+    details.append(measurementTable(photo.measurements, 'Measurements of this photo (z against the study\'s controls in this view)', 'Lengths over the face\'s reference size; the z-scores are against this model\'s study controls, not population norms.'));
   }
   if (photo.heatmapAligned) {
     details.append(h('figure', { class: 'aligned' }, h('img', { src: photo.heatmapAligned, alt: `Heatmap on the aligned face of photo ${index + 1}` }), h('figcaption', { class: 'small muted' }, 'The aligned face the model saw, with its heatmap.')));
