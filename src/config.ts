@@ -78,6 +78,16 @@ export interface EmbedConfig {
   workers: number;
 }
 
+/** Dense face landmarks (`src/landmarks/`), the input of the geometry features. */
+export interface LandmarksConfig {
+  /**
+   * The dense landmark model run on a face when landmarks are asked for (a study's photos,
+   * `detect --landmarks dense`). `face-landmark68`: face-api's FaceLandmark68Net, the 68 iBUG-300W
+   * points; chosen on CFP's hand-placed fiducials and its cost (docs/decisions.md, `bench:landmarks`).
+   */
+  model: string;
+}
+
 /** Limits and capacity of the web server (`phenoface serve`, `src/server/`). Every field is a bound on what one client can cost. */
 export interface ServerConfig {
   /** Interface to listen on. Loopback by default: a hospital PC's screening tool is not a LAN service. */
@@ -378,6 +388,7 @@ export interface PhenofaceConfig {
   pose: PoseConfig;
   quality: QualityConfig;
   embed: EmbedConfig;
+  landmarks: LandmarksConfig;
   data: DataConfig;
   classify: ClassifyConfig;
   evaluate: EvaluateConfig;
@@ -418,6 +429,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
   pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 45 },
   quality: { minFaceSidePx: 40, minSharpness: 20 },
   embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0 },
+  landmarks: { model: 'face-landmark68' },
   data: {
     classes: ['vcfs', 'control'],
     concurrency: 1,

@@ -200,9 +200,10 @@ async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string
       backbone,
       concurrency: PHOTOS_PER_WORKER * workers,
       embedOne: async (abs) => {
-        pool ??= PipelinePool.create({ backbone, workers });
+        // Dense landmarks too: the geometry features are made from them.
+        pool ??= PipelinePool.create({ backbone, workers, landmarks: true });
         const r = await (await pool).embedFile(abs);
-        return { face: r.face, embedding: r.embedding.vector };
+        return { face: r.face, embedding: r.embedding.vector, landmarks68: r.landmarks68 };
       },
       onProgress: progress.update,
     });
