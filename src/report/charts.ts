@@ -48,7 +48,8 @@ const CHANCE = { name: 'chance (AUC 0.5)', colour: '#888888', dash: [1, 4] };
  * dash pattern so overlapping curves (and one on the frame) stay distinguishable in print.
  */
 export function rocSpec(series: RocSeries[], title: string): TopLevelSpec {
-  const rows = series.flatMap((s) => s.fpr.map((f, i) => ({ series: s.name, fpr: f, tpr: s.tpr[i], lo: s.lower?.[i] ?? s.tpr[i], hi: s.upper?.[i] ?? s.tpr[i] })));
+  // `band` repeats the series name so the bands' fill gets its own scale, without a legend of its own.
+  const rows = series.flatMap((s) => s.fpr.map((f, i) => ({ series: s.name, band: s.name, fpr: f, tpr: s.tpr[i], lo: s.lower?.[i] ?? s.tpr[i], hi: s.upper?.[i] ?? s.tpr[i] })));
   const names = [...series.map((s) => s.name), CHANCE.name];
   const colour = { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: [...series.map((_, i) => SERIES_COLOURS[i % SERIES_COLOURS.length]), CHANCE.colour] }, legend: { orient: 'bottom', direction: 'vertical' } };
   const dash = { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: [...series.map((_, i) => SERIES_DASHES[i % SERIES_DASHES.length]), CHANCE.dash] }, legend: { orient: 'bottom', direction: 'vertical' } };
@@ -62,7 +63,7 @@ export function rocSpec(series: RocSeries[], title: string): TopLevelSpec {
     height: 340,
     data: { values: [...rows, { series: CHANCE.name, fpr: 0, tpr: 0, lo: 0, hi: 0 }, { series: CHANCE.name, fpr: 1, tpr: 1, lo: 1, hi: 1 }] },
     layer: [
-      { transform: [{ filter: { field: 'series', oneOf: series.map((s) => s.name) } }], mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: colour } },
+      { transform: [{ filter: { field: 'series', oneOf: series.map((s) => s.name) } }], mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, fill: { ...colour, field: 'band', legend: null } } },
       { mark: { type: 'line', strokeWidth: 2.5, clip: false }, encoding: { x, y, color: colour, strokeDash: dash } },
     ],
   } as TopLevelSpec;
@@ -92,10 +93,10 @@ export function calibrationSpec(bins: CalibrationPoint[], title: string, unit: s
     height: 340,
     layer: [
       { data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }, mark: { type: 'line', strokeDash: CHANCE.dash, color: CHANCE.colour, strokeWidth: 1.5 }, encoding: { x: { field: 'x', type: 'quantitative', scale: UNIT_SCALE, axis: UNIT_AXIS, title: x.title }, y: { field: 'y', type: 'quantitative', scale: UNIT_SCALE, axis: UNIT_AXIS } } },
-      { data: { values: rows }, mark: { type: 'rule', strokeWidth: 1.5, color: '#333333' }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: UNIT_SCALE, axis: UNIT_AXIS, title: 'Observed positive rate (95% Wilson interval)' }, y2: { field: 'hi' } } },
+      { data: { values: rows }, mark: { type: 'rule', strokeWidth: 1.5, color: '#333333' }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: UNIT_SCALE, axis: UNIT_AXIS, title: 'Observed positive rate (95% CI)' }, y2: { field: 'hi' } } },
       {
         data: { values: rows },
-        mark: { type: 'point', filled: true, opacity: 0.85, color: SERIES_COLOURS[0], stroke: 'white', strokeWidth: 1, clip: false },
+        mark: { type: 'point', filled: true, opacity: 0.85, color: SERIES_COLOURS[0], stroke: 'white', strokeWidth: 1 },
         encoding: {
           x,
           y: { field: 'observedRate', type: 'quantitative', scale: UNIT_SCALE, axis: UNIT_AXIS },
@@ -106,18 +107,22 @@ export function calibrationSpec(bins: CalibrationPoint[], title: string, unit: s
   } as TopLevelSpec;
 }
 
-/** A bar chart of named values with optional CI whiskers (region shares, power curves...). */
-export function barSpec(rows: { name: string; value: number; lo?: number; hi?: number; group?: string }[], title: string, yTitle: string): TopLevelSpec {
+/**
+ * A horizontal bar chart of named values with optional CI whiskers (region shares...): names on
+ * the vertical axis stay readable however long they are, and the chart stays narrow.
+ */
+export function barSpec(rows: { name: string; value: number; lo?: number; hi?: number; group?: string }[], title: string, valueTitle: string): TopLevelSpec {
+  const y = { field: 'name', type: 'nominal', title: null, sort: null, axis: { labelLimit: 0 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     config: CONFIG,
     title,
-    width: 480,
-    height: 240,
+    width: 360,
+    height: { step: 14 },
     data: { values: rows.map((r) => ({ ...r, lo: r.lo ?? r.value, hi: r.hi ?? r.value, group: r.group ?? '' })) },
     layer: [
-      { mark: 'bar', encoding: { x: { field: 'name', type: 'nominal', title: null, sort: null, axis: { labelAngle: -35, labelLimit: 0 } }, xOffset: { field: 'group' }, y: { field: 'value', type: 'quantitative', title: yTitle }, color: { field: 'group', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical' } } } },
-      { mark: { type: 'rule' }, encoding: { x: { field: 'name', type: 'nominal', sort: null }, xOffset: { field: 'group' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+      { mark: 'bar', encoding: { y, yOffset: { field: 'group' }, x: { field: 'value', type: 'quantitative', title: valueTitle }, color: { field: 'group', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical' } } } },
+      { mark: { type: 'rule' }, encoding: { y, yOffset: { field: 'group' }, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
     ],
   } as TopLevelSpec;
 }
