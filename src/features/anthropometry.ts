@@ -23,7 +23,8 @@
 import { PhenofaceError } from '../errors.ts';
 import type { RegionName } from '../explain/regions.ts';
 import type { Point, View } from '../types.ts';
-import { IBUG68, IBUG68_POINTS } from './ibug68.ts';
+import { IBUG68_POINTS } from '../landmarks/ibug68.ts';
+import { IBUG68_NAMED } from './ibug68.ts';
 
 /** Where a measurement lies: an explanation region, both eyes, or the whole face. */
 export type MeasurementRegion = RegionName | 'periorbital' | 'whole-face';
@@ -72,7 +73,7 @@ function lengthMeasurement(
   return Object.freeze({ ...rest, views, landmarks: [from, to], value: (p: readonly Point[], ref: number) => dist(p[from], p[to]) / ref });
 }
 
-const I = IBUG68;
+const I = IBUG68_NAMED;
 
 /**
  * The panel, in display order. Each entry states its Farkas landmarks and the iBUG-68 indices:

@@ -12,11 +12,8 @@
  */
 import type { RegionName } from '../explain/regions.ts';
 
-/** Points in the scheme. */
-export const IBUG68_POINTS = 68;
-
-/** Named points of the scheme (0-based indices). */
-export const IBUG68 = Object.freeze({
+/** The points of the scheme the anthropometric panel names (0-based indices; ranges in `landmarks/ibug68.ts`). */
+export const IBUG68_NAMED = Object.freeze({
   jawLeftTop: 0,
   menton: 8,
   jawRightTop: 16,

@@ -11,7 +11,9 @@ import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
-import type { ScreenPhoto, ScreenResult } from './result.ts';
+import type { Measurement, ScreenPhoto, ScreenResult } from './result.ts';
+import { normsFromJSON, type MeasurementNorms } from '../../features/measurements.ts';
+import { photoMeasurementFields, subjectMeasurementFields } from './measurements.ts';
 
 export type { ScreenPhoto, ScreenResult, RegionShare } from './result.ts';
 
@@ -103,13 +105,19 @@ export class Screener {
     readonly bundle: LoadedBundle,
     /** The pipeline the bundle was trained with; its explainers need the same backbone and decode limits. */
     readonly pipeline: Pipeline,
+    /** The study controls' measurement norms (absent in a bundle without them: no measurements). */
+    readonly norms: MeasurementNorms | undefined,
   ) {}
 
-  /** Loads a bundle (E_BUNDLE when missing, malformed, or trained on other backbone weights) and its pipeline. */
+  /**
+   * Loads a bundle (E_BUNDLE when missing, malformed, or trained on other backbone weights) and its
+   * pipeline, which places dense landmarks when the bundle has measurement norms to score them with.
+   */
   static async load(modelDir: string): Promise<Screener> {
     const bundle = await loadBundle(modelDir);
-    const pipeline = await Pipeline.create({ backbone: bundle.backbone.name });
-    return new Screener(bundle, pipeline);
+    const norms = bundle.measurementNorms ? normsFromJSON(bundle.measurementNorms) : undefined;
+    const pipeline = await Pipeline.create({ backbone: bundle.backbone.name, landmarks: norms !== undefined });
+    return new Screener(bundle, pipeline, norms);
   }
 
   /** Model facts for display. */
@@ -140,6 +148,7 @@ export class Screener {
     if (inputs.length === 0) throw new PhenofaceError('E_INPUT', 'No photos given to screen.');
     const photos: ScreenPhoto[] = [];
     const probs: number[] = [];
+    const measured: Measurement[][] = [];
     for (const [i, input] of inputs.entries()) {
       const source = input.bytes ?? input.path;
       if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
@@ -158,6 +167,9 @@ export class Screener {
           height: res.height,
           warnings: [...res.quality.warnings, ...viewAdvice(res.face.view, this.bundle.metrics.byView), ...(res.faces.length > 1 ? [`${res.faces.length} faces in the photo: the largest, most central one was used`] : [])],
         };
+        const measurements = photoMeasurementFields(res.landmarks68, res.face.view, this.norms);
+        if (measurements.raw) measured.push(measurements.raw);
+        Object.assign(photo, measurements.fields);
         if (opts.explain) Object.assign(photo, withoutFindingsBelowThreshold(await opts.explain(res, input, i), p, this.bundle.thresholds.photo));
         photos.push(photo);
       } catch (err) {
@@ -175,6 +187,7 @@ export class Screener {
         threshold: r4(b.thresholds.subject),
         photos: probs.length,
         ...spread,
+        ...subjectMeasurementFields(measured, this.norms),
         ...(fused === null ? {} : this.meaning(fused >= b.thresholds.subject, opts.prevalence ?? DEFAULTS.evaluate.prevalence)),
       },
       photos,

@@ -22,6 +22,8 @@ import type { Classifier } from '../../classify/types.ts';
 import { saveReference } from '../../explain/reference.ts';
 import { explanationSection } from '../../report/explanation.ts';
 import { esc, writeReport, type ReportInput } from '../../report/index.ts';
+import type { MeasurementNorms } from '../../features/measurements.ts';
+import { studyMeasurements } from './measurements.ts';
 import type { StudyExplanation } from '../../explain/study-result.ts';
 import { explainStudy, type StudyExplanationOptions } from './explanation.ts';
 import { PIPELINE_VERSION } from '../../pipeline/pipeline.ts';
@@ -175,10 +177,12 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const dataHash = await datasetHash(dataset, embedded.contentHashes);
   const metrics = studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash });
   await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
-  const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic });
+  const measured = studyMeasurements(used, dataset, opts.seed ?? DEFAULTS.evaluate.seed);
+  const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, measurementNorms: measured.norms });
   const explained = await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
-  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: opts, sections: explained.sections });
-  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: explained.sections, ...(explained.explanation ? { explanation: explained.explanation } : {}) };
+  const sections = [...explained.sections, measured.section];
+  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: opts, sections });
+  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(explained.explanation ? { explanation: explained.explanation } : {}) };
 }
 
 /** Logs the data set's subjects and photos per class. */
@@ -335,7 +339,7 @@ function studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHa
 }
 
 /** Saves the final model as the bundle in `dir`, with what it was trained on and how well it did. */
-async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel; synthetic?: boolean }): Promise<ModelBundle> {
+async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel; synthetic?: boolean; measurementNorms?: MeasurementNorms }): Promise<ModelBundle> {
   const { dataset, used, leakage, result, final, backbone } = f;
   const { default: pkg } = await import('../../../package.json', { with: { type: 'json' } });
   return saveBundle(dir, {
@@ -358,6 +362,7 @@ async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel;
     intendedUse: INTENDED_USE,
     limitations: [...STANDARD_LIMITATIONS, ...(f.synthetic ? ['Trained on SYNTHETIC planted-phenotype data: a demonstration only, not a clinical model.'] : [])],
     ...(f.synthetic ? { synthetic: true } : {}),
+    ...(f.measurementNorms ? { measurementNorms: f.measurementNorms } : {}),
   });
 }
 
