@@ -57,7 +57,15 @@ export function subjectSummary(result: ScreenResult): string[] {
   }
   const spread = s.interval ? `; photos' interval ${pct(s.interval[0])} to ${pct(s.interval[1])}` : '';
   lines.push(`  Score ${pct(s.probability)} (a classifier score, not a chance of disease; threshold ${pct(s.threshold)})${spread}.${s.intervalNote ? ` ${s.intervalNote}` : ''}`);
-  return lines;
+  return [...lines, ...measurementSummary(s)];
+}
+
+/** One line on the person's measurements with HPO terms (z against the study's controls), when there are measurements. */
+function measurementSummary(s: ScreenResult['subject']): string[] {
+  if (!s.measurements?.length) return [];
+  const beyond = s.measurements.filter((m) => m.hpo.length > 0);
+  const terms = beyond.map((m) => `${m.name} z ${m.z?.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ');
+  return [`  Measurements: ${beyond.length ? terms : 'none beyond the controls\' range'}. ${s.measurementsNote ?? ''}`.trimEnd()];
 }
 
 /**
