@@ -142,15 +142,17 @@ export class FittedGeometry implements FittedBlock {
 
 /**
  * The geometry block: fits, per view with enough training photos, the Procrustes mean shape, the
- * optional principal axes, and the column scales, all on the training rows only.
+ * optional principal axes, and the column scales, all on the training rows only; `fromJSON`
+ * restores a fitted one from the bundle.
  */
-export function geometryBlock(options: GeometryOptions = DEFAULTS.geometry): FeatureBlock {
+export function geometryBlock(options: GeometryOptions = DEFAULTS.geometry): FeatureBlock & { fromJSON(json: FeatureBlockJSON): FittedGeometry } {
   const { shapeVariance, minViewPhotos } = options;
   if (!(shapeVariance > 0 && shapeVariance <= 1) || !(Number.isInteger(minViewPhotos) && minViewPhotos >= 2)) {
     throw new PhenofaceError('E_CONFIG', `Invalid geometry options: shapeVariance ${shapeVariance}, minViewPhotos ${minViewPhotos}. Expected a fraction in (0, 1] and an integer >= 2.`);
   }
   return {
     name: 'geometry',
+    fromJSON: (json) => geometryFromJSON(json),
     fit(train) {
       const groups: ViewGroup[] = [];
       let offset = 0;

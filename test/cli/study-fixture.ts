@@ -1,6 +1,6 @@
 /**
  * A study that costs no inference: tiny distinct PNGs in a manifest layout, and an embedding cache
- * already holding a 192-D embedding (with a class signal) for every photo under the default backbone
+ * already holding a 192-D embedding (with a class signal) and 68 landmarks for every photo under the default backbone
  * and the current pipeline version, so `runStudy` finds every photo in the cache and never starts a
  * pipeline. Output tests run whole studies on it in well under a second each.
  */
@@ -10,7 +10,8 @@ import sharp from 'sharp';
 import { DEFAULTS } from '../../src/config.ts';
 import { EmbeddingCache } from '../../src/data/cache.ts';
 import { PIPELINE_VERSION } from '../../src/pipeline/pipeline.ts';
-import type { Face } from '../../src/types.ts';
+import type { Face, Point } from '../../src/types.ts';
+import { frontalFace, jittered } from '../unit/features/faces.ts';
 
 const FACE: Face = { box: { x: 1, y: 1, width: 6, height: 6 }, score: 0.99, landmarks5: [[2, 3], [5, 3], [3.5, 4.5], [2.5, 6], [4.5, 6]], view: 'frontal' };
 const DIM = 192;
@@ -29,6 +30,16 @@ function embedding(subject: number, photo: number, positive: boolean): Float32Ar
   for (let i = 0; i < DIM; i++) v[i] = noise(subject * 31 + i, photo + 1) - 0.5 + (positive && i < 8 ? 1.5 : 0);
   const norm = Math.hypot(...v);
   return v.map((x) => x / norm);
+}
+
+/** Hand-placed 68 landmarks with seeded noise; the positive class has a mouth 12 px narrower (60 px in controls). */
+function landmarks(subject: number, photo: number, positive: boolean): Point[] {
+  const face = frontalFace();
+  if (positive) {
+    face[48] = [176, 330];
+    face[54] = [224, 330];
+  }
+  return jittered(face, 1.5, subject * 100 + photo + 1);
 }
 
 /** What {@link writeStudyData} made. */
@@ -57,7 +68,7 @@ export async function writeStudyData(root: string, cacheFile: string, subjects =
         mkdirSync(path.dirname(abs), { recursive: true });
         colour++;
         writeFileSync(abs, await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: colour % 256, g: (colour >> 8) % 256, b: 91 } } }).png().toBuffer());
-        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, positive) });
+        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, positive), landmarks68: landmarks(s, p, positive) });
         rows.push(`${rel},s${s},${positive ? 'vcfs' : 'control'},frontal`);
         files.push(abs);
       }

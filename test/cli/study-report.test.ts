@@ -14,14 +14,18 @@ import { QUICK_STUDY, writeStudyData } from './study-fixture.ts';
 type Confusion = { tp: number; fp: number; tn: number; fn: number };
 let metrics: any;
 let html: string;
+let bundle: any;
+let modelDir: string;
 
 beforeAll(async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-study-report-'));
   const cache = path.join(dir, 'cache', 'cache.sqlite');
   const data = await writeStudyData(path.join(dir, 'data'), cache, 8, 2);
   const res = await runStudy({ source: data.manifest, out: path.join(dir, 'out'), cache, ...QUICK_STUDY, folds: 2, repeats: 3, bootstrap: 20 });
+  modelDir = res.files.model;
   metrics = JSON.parse(readFileSync(res.files.metrics, 'utf8'));
   html = readFileSync(res.files.report, 'utf8');
+  bundle = JSON.parse(readFileSync(path.join(res.files.model, 'model.json'), 'utf8'));
 }, 120_000);
 
 describe('study: the report\'s figures are in metrics.json', () => {
@@ -59,5 +63,24 @@ describe('study: the report\'s figures are in metrics.json', () => {
     }
     expect(html).toContain(`per person (AUC ${metrics.subject.auc.value.toFixed(3)})`);
     expect(html).toContain(`per photo (AUC ${metrics.photo.auc.value.toFixed(3)})`);
+  });
+});
+
+describe('study: measurements', () => {
+  it('the bundle keeps the controls\' norms per view, from the control people only', () => {
+    const mouth = bundle.measurementNorms.views.frontal['mouth-width'];
+    expect(mouth).toMatchObject({ subjects: 8, photos: 16 });
+    expect(bundle.measurementNorms.population).toBe('controls of this study (label control)');
+    expect(readFileSync(path.join(modelDir, 'MODEL_CARD.md'), 'utf8')).toContain('not population norms');
+  });
+
+  it('the report compares cases with controls per measurement, with the interval of the difference', () => {
+    const section = html.match(/<section id="measurements">(.*?)<\/section>/s)![1];
+    const row = section.match(/<tr><td>Mouth width<\/td><td>frontal<\/td><td>8<\/td>.*?<\/tr>/s)![0];
+    const [diff, lo, hi] = [...row.matchAll(/(-?\d+\.\d{3})/g)].map((m) => Number(m[1])).slice(-3);
+    expect(diff).toBeLessThan(0); // the planted narrow mouth
+    expect(lo).toBeLessThanOrEqual(diff);
+    expect(hi).toBeLessThan(0);
+    expect(section).toContain('not against population norms');
   });
 });
