@@ -177,7 +177,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const dataHash = await datasetHash(dataset, embedded.contentHashes);
   const metrics = studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash });
   await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
-  const measured = studyMeasurements(used, dataset, opts.seed ?? DEFAULTS.evaluate.seed);
+  const measured = studyMeasurements(used, dataset, { replicates: opts.bootstrap ?? DEFAULTS.evaluate.bootstrap, seed: opts.seed ?? DEFAULTS.evaluate.seed });
   const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, measurementNorms: measured.norms });
   const explained = await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
   const sections = [...explained.sections, measured.section];

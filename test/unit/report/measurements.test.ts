@@ -47,7 +47,8 @@ describe('compareMeasurements', () => {
   });
 
   it('the section says the reference is this study\'s controls', () => {
-    const html = measurementsSection(rows, { positive: 'vcfs', negative: 'control' });
+    const html = measurementsSection(rows, { positive: 'vcfs', negative: 'control' }, 200);
+    expect(html).toContain('95% interval from 200 resamplings');
     expect(html).toContain('not against population norms');
     expect(html).toContain('Mouth width');
   });
