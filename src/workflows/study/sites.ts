@@ -1,0 +1,33 @@
+/**
+ * The study's leave-one-site-out step (`study --validate-by COLUMN`), beside its grouped K-fold:
+ * the column's values from the manifest, the validation itself, and its report section.
+ */
+import type { PhotoResult } from '../../data/index.ts';
+import type { Classifier } from '../../classify/types.ts';
+import type { StudyData } from '../../evaluate/crossval.ts';
+import { validateBySite, type SiteValidation } from '../../evaluate/sites.ts';
+import { PhenofaceError } from '../../errors.ts';
+
+/** Options the step takes from the study's. */
+interface SiteStepOptions {
+  validateBy?: string;
+  seed?: number;
+  prevalence?: number;
+  bootstrap?: number;
+}
+
+/**
+ * Holds out each value of `opts.validateBy` in turn (undefined when not asked). E_MANIFEST when
+ * the manifest has no such column.
+ */
+export async function validateStudyBySite(rows: StudyData & { y: number[]; subjects: string[] }, used: PhotoResult[], classifier: Classifier, opts: SiteStepOptions, log: (text: string) => void): Promise<SiteValidation | undefined> {
+  const column = opts.validateBy;
+  if (column === undefined) return undefined;
+  if (!used.some((p) => p.item.meta[column] !== undefined)) {
+    const columns = [...new Set(used.flatMap((p) => Object.keys(p.item.meta)))].sort();
+    throw new PhenofaceError('E_MANIFEST', `--validate-by ${column}: no row has a "${column}" value. Columns with values: ${columns.join(', ') || 'none besides path, subject, label, view'}.`);
+  }
+  const site = used.map((p) => p.item.meta[column]);
+  log(`study: leave-one-${column}-out validation over ${new Set(site.filter(Boolean)).size} values...\n`);
+  return validateBySite({ ...rows, column, site, classifier, seed: opts.seed, prevalence: opts.prevalence, bootstrap: opts.bootstrap });
+}
