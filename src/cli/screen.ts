@@ -16,7 +16,7 @@ import { EXIT, type Command } from './io.ts';
 /** `phenoface screen`'s options. */
 export const SCREEN = defineCommand({
   name: 'screen',
-  synopsis: '<photos or folder...>',
+  synopsis: '<photos or folder...> | --embeddings FILE.jsonl',
   description: [
     "Screens photos of one person with a trained model: each photo's probability, view and quality",
     'warnings, and the fused result. A screening aid, not a diagnosis.',
@@ -26,7 +26,7 @@ export const SCREEN = defineCommand({
     json: { type: 'boolean', description: 'print the result as one JSON object (contract v1)' },
     explain: { type: 'string', placeholder: 'DIR', defaultText: 'no explanation', description: "write each photo's heatmaps to DIR and list its top regions" },
     cam: { type: 'string', placeholder: 'NAME', label: 'explanation map', values: SCREEN_CAMS, default: DEFAULTS.explain.screen.cam, description: 'the map --explain draws' },
-    embeddings: { type: 'string', placeholder: 'FILE.jsonl', defaultText: 'read the photos', description: "score precomputed embeddings (`phenoface embed`'s JSON lines, one person's photos) instead of photos" },
+    embeddings: { type: 'string', placeholder: 'FILE.jsonl', inSynopsis: true, defaultText: 'read the photos', description: "score precomputed embeddings (`phenoface embed`'s JSON lines, one person's photos) instead of photos" },
     prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: DEFAULTS.evaluate.prevalence, description: "the pre-test chance the result's chance assumes (e.g. a referral clinic's share of affected patients)" },
   },
   examples: ['phenoface screen photos/patient-1/ --model results/model --explain heatmaps/', 'phenoface screen --model results/model --embeddings patient-1.jsonl --json'],
@@ -95,7 +95,7 @@ export const run: Command = async (argv, io) => {
   if (help) { io.out(helpText(SCREEN)); return EXIT.ok; }
   if (!values.model) throw usageError('No --model given (the model/ folder written by `phenoface study`).', USAGE);
   if (values.embeddings) return screenEmbeddingFile(values, positionals, io);
-  if (positionals.length === 0) throw usageError('No photos given.', USAGE);
+  if (positionals.length === 0) throw usageError('No photos given (or --embeddings FILE.jsonl).', USAGE);
   if (given.has('cam') && !values.explain) throw usageError('--cam chooses the map of --explain: give --explain DIR too.', USAGE);
   const cam = values.cam as ScreenCam;
   const items = await expandInputs(positionals, io.cwd);
