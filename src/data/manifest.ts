@@ -104,8 +104,8 @@ export interface LoadDatasetOptions {
   requireBothClasses?: boolean;
   /**
    * Check that each row's file exists and is readable (default true). False when the features come
-   * from elsewhere (`study --embeddings`): the paths are then only names, checked lexically (inside
-   * the folder, no duplicates), and no photo needs to exist.
+   * from elsewhere (`study --embeddings`): the paths are then only names (any text, absolute as
+   * `embed` may have written them; no duplicates), and no photo needs to exist.
    */
   requireFiles?: boolean;
 }
@@ -576,7 +576,8 @@ class RowFiles {
     const written = r.cells.path ?? '';
     if (written === '') return undefined;
     const at = where(r);
-    const lexical = lexicalPathProblem(written);
+    // A path that is only a name (no file to read) cannot escape anything; `embed` may have written it absolute.
+    const lexical = this.requireFiles ? lexicalPathProblem(written) : undefined;
     if (lexical !== undefined) {
       problems.add(problem('path-escape', at, pathProblem(r, lexical)));
       return undefined;
@@ -589,7 +590,7 @@ class RowFiles {
       return undefined;
     }
     this.byPath.set(key, r);
-    if (!this.requireFiles) return path.join(this.root, key);
+    if (!this.requireFiles) return path.resolve(this.root, key);
     const checked = this.files.check(key);
     const file = checked instanceof Promise ? await checked : checked;
     if (!file.ok) {

@@ -126,7 +126,8 @@ async function prepareStudyOutput(opts: StudyOptions, dataset: Dataset, cacheFil
       { abs: path.resolve(opts.source), shown: opts.source },
       ...(dataset.manifestPath ? [{ abs: dataset.manifestPath, shown: dataset.manifestPath }] : []),
       ...(opts.embeddings ? [{ abs: path.resolve(opts.embeddings), shown: opts.embeddings }] : []),
-      ...dataset.items.map((item) => ({ abs: item.absPath, shown: path.join(dataset.root, item.path) })),
+      // With --embeddings the photos are only names: nothing of theirs is read, so nothing to keep clear of.
+      ...(opts.embeddings ? [] : dataset.items.map((item) => ({ abs: item.absPath, shown: path.join(dataset.root, item.path) }))),
     ],
     inputFolders: dataset.manifestPath ? [] : [{ abs: dataset.root, shown: opts.source }],
   };

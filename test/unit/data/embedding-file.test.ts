@@ -110,6 +110,14 @@ describe('loadDatasetEmbeddings', () => {
     expect(new Set(contentHashes.values()).size).toBe(4);
   });
 
+  it('takes any path text as a name, absolute or with "..", since nothing is read', async () => {
+    const names = path.join(dir, 'names.csv');
+    writeFileSync(names, ['path,subject,label', '/site/a.jpg,s1,vcfs', '../b.jpg,s2,control'].join('\n') + '\n');
+    const dataset = await loadDataset(names, { requireFiles: false });
+    const { photos } = await loadDatasetEmbeddings(file([rec('/site/a.jpg', [1, 0]), rec('../b.jpg', [0, 1])]), dataset);
+    expect(photos.map((p) => p.item.path)).toEqual(['/site/a.jpg', '../b.jpg']);
+  });
+
   it('still demands the files without requireFiles: false', async () => {
     await expect(loadDataset(manifest)).rejects.toMatchObject({ code: 'E_MANIFEST' });
   });
