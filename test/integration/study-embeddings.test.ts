@@ -62,6 +62,13 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(bundle.embeddings.sha256).toBe(metrics.embeddings.sha256);
   });
 
+  it('refuses a column it cannot hold out before fitting anything', async () => {
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'hospital', '--out', 'refused', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toMatch(/E_MANIFEST: --validate-by hospital: no row has a "hospital" value\. Columns with values: source\./);
+    expect(existsSync(path.join(dir, 'refused'))).toBe(false);
+  });
+
   it('screens one person from their records with that model', async () => {
     const person = data.subjects.find((s, i) => data.y[i] === 1)!;
     const rows = data.subjects.flatMap((s, i) => (s === person ? [i] : []));
