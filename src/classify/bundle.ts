@@ -25,6 +25,9 @@ export const STANDARD_LIMITATIONS: readonly string[] = [
   'Accuracy may differ between frontal, oblique and profile photos: see the per-view results (with their intervals) in the report.',
 ];
 
+/** `backbone.name` of a bundle trained on embeddings whose records name no backbone (and no `--backbone` named them). */
+export const UNNAMED_BACKBONE = 'unknown';
+
 /** Headline metrics kept in the bundle (subject level unless said). */
 export interface BundleMetrics {
   subject: Record<string, unknown>;
@@ -47,7 +50,7 @@ export interface ModelBundle {
   thresholds: { photo: number; subject: number };
   /**
    * The embedding network. For a study from an embeddings file, `name` is the records' backbone
-   * (`unknown` when they name none) and `weightsSha256` is null unless that backbone is installed here.
+   * ({@link UNNAMED_BACKBONE} when they name none) and `weightsSha256` is null unless that backbone is installed here.
    */
   backbone: { name: string; dim: number; weightsSha256: string | null };
   /** Set when the study read precomputed embeddings (`study --embeddings`) instead of photos: their origin. */

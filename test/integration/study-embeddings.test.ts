@@ -66,7 +66,7 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     const io = memoryIO(dir);
     expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'hospital', '--out', 'refused', '--quiet'], io)).toBe(1);
     expect(io.stderr).toMatch(/E_MANIFEST: --validate-by hospital: no row has a "hospital" value\. Columns with values: source\./);
-    expect(existsSync(path.join(dir, 'refused'))).toBe(false);
+    expect(existsSync(path.join(dir, 'refused', 'metrics.json'))).toBe(false);
   });
 
   it('screens one person from their records with that model', async () => {

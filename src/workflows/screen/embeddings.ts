@@ -5,7 +5,7 @@
  * given. The embeddings must come from the network the bundle was trained on: a vector of another
  * network lives in another space, and its score would mean nothing.
  */
-import { loadBundle, type LoadedBundle } from '../../classify/bundle.ts';
+import { loadBundle, UNNAMED_BACKBONE, type LoadedBundle } from '../../classify/bundle.ts';
 import { readEmbeddingFile, type EmbeddingOrigin } from '../../data/embedding-file.ts';
 import { PhenofaceError } from '../../errors.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
@@ -16,7 +16,7 @@ import { fusedResult, viewAdvice } from './screener.ts';
  * both name one. Unnamed records are taken on their dimension alone.
  */
 export function checkEmbeddingsMatchBundle(origin: EmbeddingOrigin, bundle: Pick<LoadedBundle, 'backbone' | 'embeddings'>): void {
-  const expected = bundle.embeddings?.backbone === null ? null : bundle.backbone.name;
+  const expected = bundle.embeddings && bundle.backbone.name === UNNAMED_BACKBONE ? null : bundle.backbone.name;
   if (origin.dimension !== bundle.backbone.dim) {
     throw new PhenofaceError('E_BUNDLE', `The embeddings in ${origin.file} have ${origin.dimension} dimensions${origin.backbone ? ` (${origin.backbone})` : ''}; the model was trained on ${bundle.backbone.dim}-dimensional ${bundle.backbone.name} embeddings. Embed the photos with the model's backbone.`);
   }

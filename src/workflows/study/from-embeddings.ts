@@ -3,6 +3,7 @@
  * photos: the records of `phenoface embed`, matched to the manifest by path. This is the pooled
  * multi-site study: each site embeds its own photos, and only vectors leave the hospital.
  */
+import { UNNAMED_BACKBONE } from '../../classify/bundle.ts';
 import { loadDatasetEmbeddings, type EmbeddingOrigin } from '../../data/embedding-file.ts';
 import type { Dataset, PhotoResult } from '../../data/index.ts';
 import { PhenofaceError } from '../../errors.ts';
@@ -13,7 +14,7 @@ export interface StudyEmbeddings {
   results: PhotoResult[];
   contentHashes: Map<string, string>;
   origin: EmbeddingOrigin;
-  /** The backbone name the study and bundle record: the records' own, else `backbone` as given, else `unknown`. */
+  /** The backbone name the study and bundle record: the records' own, else `backbone` as given, else {@link UNNAMED_BACKBONE}. */
   backbone: string;
 }
 
@@ -27,7 +28,7 @@ export async function readStudyEmbeddings(file: string, dataset: Dataset, backbo
     throw new PhenofaceError('E_INPUT', `--backbone ${backbone} does not match the embeddings in ${origin.file}, which are of "${origin.backbone}". Leave --backbone out, or give the records' backbone.`);
   }
   log(`study: ${dataset.items.length} photos matched to records of ${origin.file} (${origin.dimension}-D, ${origin.backbone ?? 'backbone not named'}, vectors L2-normalised)${unused ? `; ${unused} records not in the manifest were left out` : ''}\n`);
-  return { results: photos, contentHashes, origin, backbone: origin.backbone ?? backbone ?? 'unknown' };
+  return { results: photos, contentHashes, origin, backbone: origin.backbone ?? backbone ?? UNNAMED_BACKBONE };
 }
 
 /** The report's explanation section when the study had vectors but no pixels to explain. */
