@@ -69,6 +69,13 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(existsSync(path.join(dir, 'refused', 'metrics.json'))).toBe(false);
   });
 
+  it('refuses records that name an installed backbone with another dimension', async () => {
+    writeFileSync(path.join(dir, 'misnamed.jsonl'), data.X.map((_, i) => record(i, 'mobilefacenet')).join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'misnamed.jsonl', '--out', 'misnamed', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toMatch(/E_INPUT: The embeddings in misnamed\.jsonl name backbone "mobilefacenet" but have 37 dimensions; the "mobilefacenet" installed here gives \d+/);
+  });
+
   it('screens one person from their records with that model', async () => {
     const person = data.subjects.find((s, i) => data.y[i] === 1)!;
     const rows = data.subjects.flatMap((s, i) => (s === person ? [i] : []));
