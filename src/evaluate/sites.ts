@@ -72,10 +72,10 @@ function listed(items: string[]): string {
 }
 
 /**
- * The sites in order and each subject's site. E_MANIFEST listing the photos without a value, the
- * subjects seen at two sites, or a column with fewer than two values.
+ * The sites in order. E_MANIFEST listing the photos without a value, the subjects seen at two
+ * sites, or a column with fewer than two values.
  */
-function subjectSites(input: SiteValidationInput): { sites: string[]; siteOf: Map<string, string> } {
+function subjectSites(input: SiteValidationInput): string[] {
   const { column, site, subjects, photoIds } = input;
   const blank = photoIds.filter((_, i) => (site[i] ?? '') === '');
   if (blank.length > 0) {
@@ -91,7 +91,7 @@ function subjectSites(input: SiteValidationInput): { sites: string[]; siteOf: Ma
   if (sites.length < 2) {
     throw new PhenofaceError('E_MANIFEST', `--validate-by ${column}: the column has ${sites.length} value(s) (${sites.join(', ')}); leaving one out needs at least two.`);
   }
-  return { sites, siteOf: new Map([...seen].map(([s, v]) => [s, [...v][0]])) };
+  return sites;
 }
 
 /**
@@ -99,7 +99,7 @@ function subjectSites(input: SiteValidationInput): { sites: string[]; siteOf: Ma
  * a fold lack a class: no model could be fitted to hold that site out.
  */
 export function siteFolds(input: SiteValidationInput): { sites: string[]; folds: IndexFold[] } {
-  const { sites } = subjectSites(input);
+  const sites = subjectSites(input);
   const folds = sites.map((value) => {
     const fold: IndexFold = { train: [], test: [] };
     input.site.forEach((s, i) => (s === value ? fold.test : fold.train).push(i));
