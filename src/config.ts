@@ -335,6 +335,15 @@ export interface StudyExplainConfig {
    */
   sanityMaxSpearman: number;
   /**
+   * Occlusion check: the mean (over people) Spearman rank correlation, over the 9 regions, of the
+   * score drop when a region is greyed out with the region's share of the heat map must reach this
+   * for the two methods to count as agreeing. The same moderate correlation as
+   * `sanityMaxSpearman`, from the other side: below it the two rank the regions differently, and
+   * the region ranking should not be read without that caveat. (For a single photo, 0.6 is the 5%
+   * one-sided critical value of Spearman's rho over 9 regions.)
+   */
+  occlusionMinAgreement: number;
+  /**
    * Heat per pixel outside the face relative to inside it at or above which the report warns of
    * shortcut learning. A flat map gives 1; on planted sets with identical backgrounds the
    * contrastive map's ratio is about 0.1 (the 7x7 Grad-CAM's, whose cells are broad, about 1.0),
@@ -483,6 +492,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
       bootstrap: 1000,
       seed: 1,
       sanityMaxSpearman: 0.5,
+      occlusionMinAgreement: 0.5,
       outsideFaceDensityWarn: 1.5,
     },
   },
