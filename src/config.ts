@@ -86,6 +86,12 @@ export interface LandmarksConfig {
    * points; chosen on CFP's hand-placed fiducials and its cost (docs/decisions.md, `bench:landmarks`).
    */
   model: string;
+  /**
+   * Passes of the model per face: 1 crops by the detector's five points; 2 crops again by the five
+   * points the first pass's landmarks define, which recovers faces whose detector points are off
+   * (CFP's close head crops; docs/decisions.md). Each pass costs one run of the model.
+   */
+  passes: number;
 }
 
 /** Limits and capacity of the web server (`phenoface serve`, `src/server/`). Every field is a bound on what one client can cost. */
@@ -438,7 +444,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
   pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 45 },
   quality: { minFaceSidePx: 40, minSharpness: 20 },
   embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0 },
-  landmarks: { model: 'face-landmark68' },
+  landmarks: { model: 'face-landmark68', passes: 2 },
   data: {
     classes: ['vcfs', 'control'],
     concurrency: 1,
@@ -570,6 +576,8 @@ export function resolveConfig(partial: PartialConfig = {}): PhenofaceConfig {
   if (!(d.scaleFactor > 0 && d.scaleFactor < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.scaleFactor: ${d.scaleFactor}. Should be in (0, 1).`);
   if (!(d.minFaceSizePx >= 12)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceSizePx: ${d.minFaceSizePx}. Should be >= 12 (P-Net's window).`);
   if (!(d.minFaceRatio >= 0 && d.minFaceRatio < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceRatio: ${d.minFaceRatio}. Should be in [0, 1).`);
+  const passes = config.landmarks.passes;
+  if (passes !== 1 && passes !== 2) throw new PhenofaceError('E_CONFIG', `Invalid landmarks.passes: ${passes}. Should be 1 or 2.`);
   return config;
 }
 
