@@ -49,6 +49,26 @@ export interface HeatScaleUsed {
   note: string;
 }
 
+/**
+ * The heat a map draws as net evidence for the positive class: its positive cells scaled by the
+ * share of them that the negative cells leave standing, `max(0, sum signed) / sum max(0, signed)`.
+ * A map's signed cells add up, to first order, to the change of the score it explains (for the
+ * contrastive map, relative to the study's mean control; Shrikumar et al. 2017), and its negative
+ * cells are evidence against. Drawn alone, the positive cells would show a face whose evidence
+ * against outweighs them (a control scored near 0) as hot as a positive one; scaled, its heat
+ * totals the net evidence for the positive class, and a face with none is not tinted. The factor is
+ * the same for every cell, so region shares are unchanged.
+ */
+export function netEvidenceHeat(heat: Float32Array, signed: ArrayLike<number>): Float32Array {
+  let net = 0, positive = 0;
+  for (let i = 0; i < signed.length; i++) {
+    net += signed[i];
+    if (signed[i] > 0) positive += signed[i];
+  }
+  const factor = positive > 0 ? Math.max(0, net) / positive : 0;
+  return factor === 1 ? heat : heat.map((v) => v * factor);
+}
+
 /** Largest value of a map (0 for a map with no positive value). */
 export function heatPeak(heat: ArrayLike<number>): number {
   let m = 0;

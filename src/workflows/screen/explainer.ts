@@ -16,7 +16,7 @@ import type { RgbImage } from '../../types.ts';
 import { DEFAULTS } from '../../config.ts';
 import { classifierScorer, Explainer, rankedRegions, type FaceExplanation } from '../../explain/explainer.ts';
 import { loadReference } from '../../explain/reference.ts';
-import { heatScaleFor, loadHeatScale, type HeatScaleUsed, type StudyHeatScale } from '../../explain/heat-scale.ts';
+import { heatScaleFor, loadHeatScale, netEvidenceHeat, type HeatScaleUsed, type StudyHeatScale } from '../../explain/heat-scale.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl, type OverlayStyle } from '../../explain/overlay.ts';
 
 /**
@@ -101,14 +101,15 @@ async function overlaysOf({ explainer, scorer, cam, reference, studyScale }: Scr
   const img = await decodeImage(source, opts.maxSidePx ? { ...limits, maxSidePx: Math.min(limits.maxSidePx, opts.maxSidePx) } : limits);
   // aligned.matrix maps full-size pixels; this decode holds `scale` pixels per full-size pixel.
   const matrix = affineToDecoded(photo.aligned.matrix, img);
-  const scale = heatScaleFor(explanation.heat, cam, studyScale);
+  const heat = netEvidenceHeat(explanation.heat, explanation.cam.signed);
+  const scale = heatScaleFor(heat, cam, studyScale);
   const style = { ...opts, top: scale.top };
   return {
     explanation,
     cam,
     scale,
-    aligned: alignedOverlay(face, explanation.heat, style),
-    photo: photoOverlay(img, matrix, explanation.heat, explanation.size, style),
+    aligned: alignedOverlay(face, heat, style),
+    photo: photoOverlay(img, matrix, heat, explanation.size, style),
   };
 }
 

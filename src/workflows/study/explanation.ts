@@ -28,7 +28,7 @@ import { spearman, unitEmbedding, type CamWeighting } from '../../explain/gradca
 import { headEmbedding } from '../../explain/head-gradient.ts';
 import { alignedOverlay, pngDataUrl } from '../../explain/overlay.ts';
 import type { ExplainReference } from '../../explain/reference.ts';
-import type { StudyHeatScale } from '../../explain/heat-scale.ts';
+import { netEvidenceHeat, type StudyHeatScale } from '../../explain/heat-scale.ts';
 import type { MapRegions, MeanCi, PhotoRecord, SanityResult, StudyCam, StudyExplanation, TopRegionCounts } from '../../explain/study-result.ts';
 import { REGION_NAMES, type RegionName } from '../../explain/regions.ts';
 import { randomisedHead, randomScorer } from '../../explain/sanity.ts';
@@ -213,7 +213,8 @@ export async function explainStudy(input: StudyExplanationInput): Promise<StudyE
 
 /**
  * The colour scale shared across photos (see `explain/heat-scale.ts`): its hot end is the
- * `percentile` of the heat pooled over every pixel of the positive-class photos' maps. Undefined
+ * `percentile` of the heat pooled over every pixel of the positive-class photos' maps (their net
+ * evidence, `netEvidenceHeat`, as screening draws them). Undefined
  * without such photos, or when their maps hold no heat at that percentile (nothing to scale to).
  */
 export function studyHeatScale(positiveHeat: readonly ArrayLike<number>[], backbone: string, cam: StudyCam, percentile: number): StudyHeatScale | undefined {
@@ -319,7 +320,7 @@ async function explainSample(c: PhotoContext, sample: readonly StudyPhoto[], ali
     if (!face) continue;
     const { record, map } = await explainPhoto(c, photo, face);
     records.push(record);
-    if (photo.y === 1) positiveHeat.push(map.heat);
+    if (photo.y === 1) positiveHeat.push(netEvidenceHeat(map.heat, map.cam.signed));
     if (photo.y === 1 && record.subjectCorrect) addSubjectHeat(heatPerSubject, photo.subject, map, face, c.explainer.masks.size);
     if ((i + 1) % 25 === 0) log(`explain: ${i + 1}/${sample.length} photos (${((performance.now() - started) / (i + 1)).toFixed(0)} ms each)\n`);
   }

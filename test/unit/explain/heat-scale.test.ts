@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HEAT_SCALE_FILE, heatScaleFor, loadHeatScale, saveHeatScale } from '../../../src/explain/heat-scale.ts';
+import { HEAT_SCALE_FILE, heatScaleFor, loadHeatScale, netEvidenceHeat, saveHeatScale } from '../../../src/explain/heat-scale.ts';
 import { studyHeatScale } from '../../../src/workflows/study/explanation.ts';
 
 describe('studyHeatScale', () => {
@@ -21,6 +21,16 @@ describe('studyHeatScale', () => {
     const mostlyCold = new Float32Array(1000);
     mostlyCold[0] = 5;
     expect(studyHeatScale([mostlyCold], 'mobilefacenet', 'hirescam', 0.99)).toBeUndefined();
+  });
+});
+
+describe('netEvidenceHeat', () => {
+  it('scales the positive cells by the share the negative ones leave: none when the evidence against outweighs them', () => {
+    const heat = Float32Array.from([4, 0, 2]);
+    expect(Array.from(netEvidenceHeat(heat, [3, -1, 1]))).toEqual([3, 0, 1.5]); // net 3 of 4 positive
+    expect(netEvidenceHeat(heat, [3, 0, 1])).toBe(heat); // nothing against: unchanged
+    expect(Array.from(netEvidenceHeat(heat, [3, -5, 1]))).toEqual([0, 0, 0]);
+    expect(Array.from(netEvidenceHeat(new Float32Array(3), [0, -1, 0]))).toEqual([0, 0, 0]);
   });
 });
 
