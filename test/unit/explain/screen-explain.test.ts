@@ -142,7 +142,7 @@ describe.skipIf(!ready)('screen explainers', () => {
     // face-api's demo photos: the first the study's positive, the next two its controls, the last a new photo like them.
     const pkg = path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json'));
     const [positive, ...others] = [2, 3, 4, 1].map((i) => path.join(pkg, 'demo', `sample${i}.jpg`));
-    const controls = others.slice(0, 2), negative = others[2];
+    const negative = others[2];
     // A model whose decision runs from the controls' mean embedding to the positive's (decision +4 there, -4 at the mean).
     const probe = await Screener.load(await toyBundle());
     const embed = async (p: string) => probe.pipeline.embedFile(p);
