@@ -6,15 +6,9 @@
  * percentile of the heat on its positive-class photos and writes it beside the bundle as
  * `model/explain-scale.json`; screening draws with it. Without the file (older bundles, studies run
  * without explanations), or for another map than the study's, each photo is drawn on its own scale
- * (its hottest place the hot end), and the result says so.
+ * (its hottest place the hot end), and the result says so. The file is read and written by
+ * `heat-scale-file.ts`; this module has no Node dependency, so the web app can use its types.
  */
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { PhenofaceError } from '../errors.ts';
-
-/** File name of the scale inside the bundle folder. */
-export const HEAT_SCALE_FILE = 'explain-scale.json';
 
 /** The study's shared colour scale of one map. */
 export interface StudyHeatScale {
@@ -95,36 +89,4 @@ export function heatScaleFor(heat: ArrayLike<number>, cam: string, study: StudyH
   }
   const why = study ? `the model's shared scale was measured on the ${study.cam} map, not this ${cam} map` : 'the model carries no shared scale (made by an earlier version, or without the explanation analysis)';
   return { basis: 'photo', top: sig4(peak), peak: peak > 0 ? 1 : 0, note: `Colours on this photo's own scale (its hottest place is the hottest colour), because ${why}: colours cannot be compared between photos.` };
-}
-
-/** Writes the scale into the bundle folder `dir`. */
-export async function saveHeatScale(dir: string, scale: StudyHeatScale): Promise<string> {
-  if (!(Number.isFinite(scale.top) && scale.top > 0)) throw new PhenofaceError('E_INPUT', `Invalid heat scale top: ${scale.top}. Expected a positive number (the study's positive-class photos had no heat).`);
-  const file = path.join(dir, HEAT_SCALE_FILE);
-  await writeFile(file, JSON.stringify({ contract: 1, ...scale }, null, 1) + '\n');
-  return file;
-}
-
-/**
- * Reads the bundle folder's scale; undefined when there is none. E_MODEL when the file is
- * malformed or belongs to another backbone or bundle (`bundleId`, when both name one).
- */
-export async function loadHeatScale(dir: string, backbone: string, bundleId?: string): Promise<StudyHeatScale | undefined> {
-  const file = path.join(dir, HEAT_SCALE_FILE);
-  if (!existsSync(file)) return undefined;
-  const bad = (why: string) => new PhenofaceError('E_MODEL', `Invalid heat-map scale ${file}: ${why}. Expected the file \`phenoface study\` writes for this model; delete it to draw each photo on its own scale.`);
-  let j: Partial<Record<keyof StudyHeatScale, unknown>>;
-  try {
-    j = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw bad((err as Error).message);
-  }
-  if (j.backbone !== backbone) throw bad(`it is for backbone "${String(j.backbone)}", not "${backbone}"`);
-  if (bundleId !== undefined && j.bundleId !== undefined && j.bundleId !== bundleId) throw bad(`it was made with model ${String(j.bundleId)}, not this one (${bundleId})`);
-  const { cam, top, percentile, photos } = j;
-  if (typeof cam !== 'string') throw bad('"cam" is missing');
-  if (typeof top !== 'number' || !(Number.isFinite(top) && top > 0)) throw bad(`"top" is ${JSON.stringify(top)}, expected a positive number`);
-  if (typeof percentile !== 'number' || !(percentile > 0 && percentile < 1)) throw bad(`"percentile" is ${JSON.stringify(percentile)}, expected a number in (0, 1)`);
-  if (!Number.isInteger(photos) || (photos as number) < 1) throw bad(`"photos" is ${JSON.stringify(photos)}, expected a positive integer`);
-  return { backbone, cam, top, percentile, photos: photos as number, ...(typeof j.bundleId === 'string' ? { bundleId: j.bundleId } : {}) };
 }

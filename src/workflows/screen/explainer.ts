@@ -16,7 +16,8 @@ import type { RgbImage } from '../../types.ts';
 import { DEFAULTS } from '../../config.ts';
 import { classifierScorer, Explainer, rankedRegions, type FaceExplanation } from '../../explain/explainer.ts';
 import { loadReference } from '../../explain/reference.ts';
-import { heatScaleFor, loadHeatScale, netEvidenceHeat, type HeatScaleUsed, type StudyHeatScale } from '../../explain/heat-scale.ts';
+import { heatScaleFor, netEvidenceHeat, type HeatScaleUsed, type StudyHeatScale } from '../../explain/heat-scale.ts';
+import { loadHeatScale } from '../../explain/heat-scale-file.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl, type OverlayStyle } from '../../explain/overlay.ts';
 
 /**

@@ -20,7 +20,7 @@ import { deriveSeed, mulberry32 } from '../../math/random.ts';
 import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import type { Classifier } from '../../classify/types.ts';
 import { saveReference } from '../../explain/reference.ts';
-import { saveHeatScale } from '../../explain/heat-scale.ts';
+import { saveHeatScale } from '../../explain/heat-scale-file.ts';
 import { explanationSection } from '../../report/explanation.ts';
 import { esc, writeReport, type ReportInput } from '../../report/index.ts';
 import type { StudyExplanation } from '../../explain/study-result.ts';

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HEAT_SCALE_FILE, heatScaleFor, loadHeatScale, netEvidenceHeat, saveHeatScale } from '../../../src/explain/heat-scale.ts';
+import { heatScaleFor, netEvidenceHeat } from '../../../src/explain/heat-scale.ts';
+import { HEAT_SCALE_FILE, loadHeatScale, saveHeatScale } from '../../../src/explain/heat-scale-file.ts';
 import { studyHeatScale } from '../../../src/workflows/study/explanation.ts';
 
 describe('studyHeatScale', () => {
