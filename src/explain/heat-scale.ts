@@ -21,6 +21,8 @@ export interface StudyHeatScale {
   percentile: number;
   /** Positive-class photos pooled. */
   photos: number;
+  /** The mean decision value of the study's control photos: where {@link evidenceHeat} measures evidence from. */
+  controlScore: number;
   /** The `id` of the model bundle it belongs to. */
   bundleId?: string;
 }
@@ -43,24 +45,33 @@ export interface HeatScaleUsed {
   note: string;
 }
 
+/** What {@link evidenceHeat} needs of an explanation (a `FaceExplanation`). */
+export interface MapEvidence {
+  /** The map upsampled to the crop (ReLU'd). */
+  heat: Float32Array;
+  /** The map's cells: `cam` ReLU'd, `signed` before the ReLU. */
+  cam: { cam: ArrayLike<number>; signed: ArrayLike<number> };
+  /** The decision value the map explains. */
+  score: number;
+}
+
 /**
- * The heat a map draws as net evidence for the positive class: its positive cells scaled by the
- * share of them that the negative cells leave standing, `max(0, sum signed) / sum max(0, signed)`.
- * A map's signed cells add up, to first order, to the change of the score it explains (for the
- * contrastive map, relative to the study's mean control; Shrikumar et al. 2017), and its negative
- * cells are evidence against. Drawn alone, the positive cells would show a face whose evidence
- * against outweighs them (a control scored near 0) as hot as a positive one; scaled, its heat
- * totals the net evidence for the positive class, and a face with none is not tinted. The factor is
- * the same for every cell, so region shares are unchanged.
+ * The heat a map draws as net evidence for the positive class: its positive cells, scaled so that
+ * they add up to how far the face's decision value rises above that of the study's typical control
+ * (`controlScore`, the mean over its control photos), and to nothing when it does not. A map's cells
+ * say where the decision comes from, to first order (for the contrastive map, relative to the
+ * controls' mean map; Shrikumar et al. 2017), but its positive cells alone would show a control
+ * scored near 0% as hot as a positive face: faces differ from the mean everywhere, in both
+ * directions. Without `controlScore` (a bundle without the study's scale) the map's own signed sum
+ * is the net evidence. The factor is the same for every cell, so region shares are unchanged.
  */
-export function netEvidenceHeat(heat: Float32Array, signed: ArrayLike<number>): Float32Array {
+export function evidenceHeat(e: MapEvidence, controlScore?: number): Float32Array {
   let net = 0, positive = 0;
-  for (let i = 0; i < signed.length; i++) {
-    net += signed[i];
-    if (signed[i] > 0) positive += signed[i];
-  }
+  for (let i = 0; i < e.cam.signed.length; i++) net += e.cam.signed[i];
+  for (let i = 0; i < e.cam.cam.length; i++) positive += e.cam.cam[i];
+  if (controlScore !== undefined) net = e.score - controlScore;
   const factor = positive > 0 ? Math.max(0, net) / positive : 0;
-  return factor === 1 ? heat : heat.map((v) => v * factor);
+  return e.heat.map((v) => v * factor);
 }
 
 /** Largest value of a map (0 for a map with no positive value). */

@@ -87,7 +87,7 @@ export interface FakeServiceOptions {
 }
 
 /** The fake's shared colour scale: heat 1 is its hot end (as a study's percentile would be). */
-const FAKE_STUDY_SCALE = { backbone: 'mobilefacenet', cam: 'contrastive', top: 1, percentile: 0.99, photos: 40 };
+const FAKE_STUDY_SCALE = { backbone: 'mobilefacenet', cam: 'contrastive', top: 1, percentile: 0.99, photos: 40, controlScore: -2 };
 
 /**
  * A heatmap made as the real one is (src/explain/overlay.ts, on the fake study's shared scale): a

@@ -16,7 +16,7 @@ import type { RgbImage } from '../../types.ts';
 import { DEFAULTS } from '../../config.ts';
 import { classifierScorer, Explainer, rankedRegions, type FaceExplanation } from '../../explain/explainer.ts';
 import { loadReference } from '../../explain/reference.ts';
-import { heatScaleFor, netEvidenceHeat, type HeatScaleUsed, type StudyHeatScale } from '../../explain/heat-scale.ts';
+import { evidenceHeat, heatScaleFor, type HeatScaleUsed, type StudyHeatScale } from '../../explain/heat-scale.ts';
 import { loadHeatScale } from '../../explain/heat-scale-file.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl, type OverlayStyle } from '../../explain/overlay.ts';
 
@@ -102,7 +102,7 @@ async function overlaysOf({ explainer, scorer, cam, reference, studyScale }: Scr
   const img = await decodeImage(source, opts.maxSidePx ? { ...limits, maxSidePx: Math.min(limits.maxSidePx, opts.maxSidePx) } : limits);
   // aligned.matrix maps full-size pixels; this decode holds `scale` pixels per full-size pixel.
   const matrix = affineToDecoded(photo.aligned.matrix, img);
-  const heat = netEvidenceHeat(explanation.heat, explanation.cam.signed);
+  const heat = evidenceHeat(explanation, studyScale?.controlScore);
   const scale = heatScaleFor(heat, cam, studyScale);
   const style = { ...opts, top: scale.top };
   return {

@@ -28,7 +28,7 @@ import { spearman, unitEmbedding, type CamWeighting } from '../../explain/gradca
 import { headEmbedding } from '../../explain/head-gradient.ts';
 import { alignedOverlay, pngDataUrl } from '../../explain/overlay.ts';
 import type { ExplainReference } from '../../explain/reference.ts';
-import { netEvidenceHeat, type StudyHeatScale } from '../../explain/heat-scale.ts';
+import { evidenceHeat, type MapEvidence, type StudyHeatScale } from '../../explain/heat-scale.ts';
 import type { MapRegions, MeanCi, PhotoRecord, SanityResult, StudyCam, StudyExplanation, TopRegionCounts } from '../../explain/study-result.ts';
 import { REGION_NAMES, type RegionName } from '../../explain/regions.ts';
 import { randomisedHead, randomScorer } from '../../explain/sanity.ts';
@@ -201,8 +201,9 @@ export async function explainStudy(input: StudyExplanationInput): Promise<StudyE
     await explainer.dispose();
     await pipeline.close();
   }
-  const { records, heatPerSubject, positiveHeat } = explained;
-  const heatScale = studyHeatScale(positiveHeat, input.backbone, maps.cam, DEFAULTS.explain.heatScalePercentile);
+  const { records, heatPerSubject, positiveMaps } = explained;
+  const controlScores = records.filter((r) => r.label === input.negative).map((r) => r.score);
+  const heatScale = studyHeatScale(positiveMaps, controlScores, input.backbone, maps.cam, DEFAULTS.explain.heatScalePercentile);
   return {
     result: summarisePhotoRecords(records, failed, input, o, heatPerSubject.size, outsideArea, maps.cam),
     meanHeatmapPng: await meanHeatmapPng(heatPerSubject, size),
@@ -212,22 +213,20 @@ export async function explainStudy(input: StudyExplanationInput): Promise<StudyE
 }
 
 /**
- * The colour scale shared across photos (see `explain/heat-scale.ts`): its hot end is the
- * `percentile` of the heat pooled over every pixel of the positive-class photos' maps (their net
- * evidence, `netEvidenceHeat`, as screening draws them). Undefined
- * without such photos, or when their maps hold no heat at that percentile (nothing to scale to).
+ * The colour scale shared across photos (see `explain/heat-scale.ts`): evidence is measured from
+ * the mean decision value of the control photos, and the hot end is the `percentile` of the heat
+ * pooled over every pixel of the positive-class photos' maps, drawn as screening draws them
+ * (`evidenceHeat`). Undefined without photos of both classes, or when the positive photos' maps
+ * hold no heat at that percentile (nothing to scale to).
  */
-export function studyHeatScale(positiveHeat: readonly ArrayLike<number>[], backbone: string, cam: StudyCam, percentile: number): StudyHeatScale | undefined {
-  const n = positiveHeat.reduce((a, m) => a + m.length, 0);
-  if (n === 0) return undefined;
-  const pooled = new Float32Array(n);
-  let at = 0;
-  for (const m of positiveHeat) {
-    pooled.set(m, at);
-    at += m.length;
-  }
+export function studyHeatScale(positiveMaps: readonly MapEvidence[], controlScores: readonly number[], backbone: string, cam: StudyCam, percentile: number): StudyHeatScale | undefined {
+  if (positiveMaps.length === 0 || controlScores.length === 0) return undefined;
+  const controlScore = controlScores.reduce((a, b) => a + b, 0) / controlScores.length;
+  const drawn = positiveMaps.map((m) => evidenceHeat(m, controlScore));
+  const pooled = new Float32Array(drawn.reduce((a, m) => a + m.length, 0));
+  drawn.reduce((at, m) => (pooled.set(m, at), at + m.length), 0);
   const top = quantile(pooled.sort(), percentile);
-  return top > 0 ? { backbone, cam, top, percentile, photos: positiveHeat.length } : undefined;
+  return top > 0 ? { backbone, cam, top, percentile, photos: positiveMaps.length, controlScore } : undefined;
 }
 
 /** One subject's summed unit-energy heat maps and aligned faces, over `n` photos. */
@@ -313,18 +312,18 @@ function photoContext(input: StudyExplanationInput, o: StudyExplanationOptions, 
 async function explainSample(c: PhotoContext, sample: readonly StudyPhoto[], aligned: readonly (RgbImage | undefined)[], log: (text: string) => void) {
   const records: PhotoRecord[] = [];
   const heatPerSubject = new Map<string, SubjectHeat>();
-  const positiveHeat: Float32Array[] = [];
+  const positiveMaps: FaceExplanation[] = [];
   const started = performance.now();
   for (const [i, photo] of sample.entries()) {
     const face = aligned[i];
     if (!face) continue;
     const { record, map } = await explainPhoto(c, photo, face);
     records.push(record);
-    if (photo.y === 1) positiveHeat.push(netEvidenceHeat(map.heat, map.cam.signed));
+    if (photo.y === 1) positiveMaps.push(map);
     if (photo.y === 1 && record.subjectCorrect) addSubjectHeat(heatPerSubject, photo.subject, map, face, c.explainer.masks.size);
     if ((i + 1) % 25 === 0) log(`explain: ${i + 1}/${sample.length} photos (${((performance.now() - started) / (i + 1)).toFixed(0)} ms each)\n`);
   }
-  return { records, heatPerSubject, positiveHeat };
+  return { records, heatPerSubject, positiveMaps };
 }
 
 /** The study's map of `fwd` for any scorer (through a randomised head, when given); `gradient` spares recomputing the finer layer's. */

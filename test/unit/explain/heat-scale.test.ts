@@ -3,40 +3,50 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { heatScaleFor, netEvidenceHeat } from '../../../src/explain/heat-scale.ts';
+import { evidenceHeat, heatScaleFor } from '../../../src/explain/heat-scale.ts';
 import { HEAT_SCALE_FILE, loadHeatScale, saveHeatScale } from '../../../src/explain/heat-scale-file.ts';
 import { studyHeatScale } from '../../../src/workflows/study/explanation.ts';
 
+/** A map whose cells' positive part sums to `positive`, explaining decision `score`. */
+const map = (heat: Float32Array, score: number, positive = 1) => ({ heat, score, cam: { cam: [positive], signed: [positive] } });
+
 describe('studyHeatScale', () => {
-  it('takes the percentile of the heat pooled over every pixel of the positive-class maps', () => {
-    // 200 pixels: 0, 1, ..., 199 split over two maps; the 99th percentile (type 7) is 0.99 * 199 = 197.01.
+  it('measures evidence from the controls\' mean decision and takes the percentile of the drawn heat pooled over every pixel of the positive-class maps', () => {
+    // 200 pixels: 0, 1, ..., 199 split over two maps; each map's decision is 2 above the controls' mean (-1), its cells sum to 1: drawn twice as hot.
     const a = Float32Array.from({ length: 100 }, (_, i) => 2 * i);
     const b = Float32Array.from({ length: 100 }, (_, i) => 2 * i + 1);
-    const s = studyHeatScale([a, b], 'mobilefacenet', 'contrastive', 0.99)!;
-    expect(s).toMatchObject({ backbone: 'mobilefacenet', cam: 'contrastive', percentile: 0.99, photos: 2 });
-    expect(s.top).toBeCloseTo(197.01, 3);
+    const s = studyHeatScale([map(a, 1), map(b, 1)], [-2, 0], 'mobilefacenet', 'contrastive', 0.99)!;
+    expect(s).toMatchObject({ backbone: 'mobilefacenet', cam: 'contrastive', percentile: 0.99, photos: 2, controlScore: -1 });
+    expect(s.top).toBeCloseTo(2 * 197.01, 2); // the 99th percentile (type 7) of 0..199 is 0.99 * 199
   });
 
-  it('gives no scale without positive-class maps or when their heat is zero at the percentile', () => {
-    expect(studyHeatScale([], 'mobilefacenet', 'hirescam', 0.99)).toBeUndefined();
-    const mostlyCold = new Float32Array(1000);
-    mostlyCold[0] = 5;
-    expect(studyHeatScale([mostlyCold], 'mobilefacenet', 'hirescam', 0.99)).toBeUndefined();
+  it('gives no scale without photos of both classes, or when the positive maps\' heat is zero at the percentile', () => {
+    const heat = Float32Array.from({ length: 100 }, (_, i) => i);
+    expect(studyHeatScale([], [0], 'mobilefacenet', 'hirescam', 0.99)).toBeUndefined();
+    expect(studyHeatScale([map(heat, 1)], [], 'mobilefacenet', 'hirescam', 0.99)).toBeUndefined();
+    expect(studyHeatScale([map(heat, -1)], [0], 'mobilefacenet', 'hirescam', 0.99)).toBeUndefined();
   });
 });
 
-describe('netEvidenceHeat', () => {
-  it('scales the positive cells by the share the negative ones leave: none when the evidence against outweighs them', () => {
-    const heat = Float32Array.from([4, 0, 2]);
-    expect(Array.from(netEvidenceHeat(heat, [3, -1, 1]))).toEqual([3, 0, 1.5]); // net 3 of 4 positive
-    expect(netEvidenceHeat(heat, [3, 0, 1])).toBe(heat); // nothing against: unchanged
-    expect(Array.from(netEvidenceHeat(heat, [3, -5, 1]))).toEqual([0, 0, 0]);
-    expect(Array.from(netEvidenceHeat(new Float32Array(3), [0, -1, 0]))).toEqual([0, 0, 0]);
+describe('evidenceHeat', () => {
+  const heat = Float32Array.from([4, 0, 2]);
+  const cells = { cam: [3, 0, 1], signed: [3, -1, 1] };
+
+  it('scales the positive cells to add up to the decision\'s rise above the typical control: none below it', () => {
+    expect(Array.from(evidenceHeat({ heat, cam: cells, score: 1 }, -1))).toEqual([2, 0, 1]); // rise 2 over positive cells 4
+    expect(Array.from(evidenceHeat({ heat, cam: cells, score: 7 }, -1))).toEqual([8, 0, 4]);
+    expect(Array.from(evidenceHeat({ heat, cam: cells, score: -3 }, -1))).toEqual([0, 0, 0]);
+  });
+
+  it('without the typical control, the signed cells\' sum is the net evidence: the positive cells less what the negative ones take back', () => {
+    expect(Array.from(evidenceHeat({ heat, cam: cells, score: 99 }))).toEqual([3, 0, 1.5]); // net 3 of 4 positive
+    expect(Array.from(evidenceHeat({ heat, cam: { cam: [3, 0, 1], signed: [3, -5, 1] }, score: 99 }))).toEqual([0, 0, 0]);
+    expect(Array.from(evidenceHeat({ heat: new Float32Array(3), cam: { cam: [0, 0, 0], signed: [0, -1, 0] }, score: 0 }))).toEqual([0, 0, 0]);
   });
 });
 
 describe('heatScaleFor', () => {
-  const study = { backbone: 'mobilefacenet', cam: 'contrastive', top: 2, percentile: 0.99, photos: 40 };
+  const study = { backbone: 'mobilefacenet', cam: 'contrastive', top: 2, percentile: 0.99, photos: 40, controlScore: -3 };
   const heat = Float32Array.from([0, 0.1, 0.5]);
 
   it('uses the study\'s scale for the map it was measured on: the photo\'s peak as a fraction of it', () => {
@@ -57,7 +67,7 @@ describe('heatScaleFor', () => {
 });
 
 describe('heat scale file', () => {
-  const scale = { backbone: 'mobilefacenet', cam: 'contrastive', top: 0.0123, percentile: 0.99, photos: 12 };
+  const scale = { backbone: 'mobilefacenet', cam: 'contrastive', top: 0.0123, percentile: 0.99, photos: 12, controlScore: -2.5 };
 
   it('round-trips, is absent for older bundles, belongs to one backbone and bundle', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scale-'));
@@ -77,6 +87,8 @@ describe('heat scale file', () => {
     await expect(loadHeatScale(dir, 'mobilefacenet')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('"top" is -1') });
     writeFileSync(file, JSON.stringify({ ...j, percentile: 99 }));
     await expect(loadHeatScale(dir, 'mobilefacenet')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('"percentile" is 99') });
+    writeFileSync(file, JSON.stringify({ ...j, controlScore: null }));
+    await expect(loadHeatScale(dir, 'mobilefacenet')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('"controlScore" is null') });
     writeFileSync(file, '{');
     await expect(loadHeatScale(dir, 'mobilefacenet')).rejects.toMatchObject({ code: 'E_MODEL' });
     await expect(saveHeatScale(dir, { ...scale, top: 0 })).rejects.toMatchObject({ code: 'E_INPUT' });

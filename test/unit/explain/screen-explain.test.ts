@@ -13,7 +13,6 @@ import { DEFAULTS } from '../../../src/config.ts';
 import { Explainer } from '../../../src/explain/explainer.ts';
 import { saveReference } from '../../../src/explain/reference.ts';
 import { classifierScorer } from '../../../src/explain/explainer.ts';
-import { netEvidenceHeat } from '../../../src/explain/heat-scale.ts';
 import { saveHeatScale } from '../../../src/explain/heat-scale-file.ts';
 import { studyHeatScale } from '../../../src/workflows/study/explanation.ts';
 import { dataUrlExplainer, fileExplainer } from '../../../src/workflows/screen/explainer.ts';
@@ -161,7 +160,9 @@ describe.skipIf(!ready)('screen explainers', () => {
       const ex = Explainer.create(screener.pipeline.backbone!);
       await ex.loadFineLayer();
       const mean = await ex.meanFineMap(cs.slice(0, 2).map((c) => c.aligned.image));
-      const e = await ex.explainFine(await ex.forwardFine(a.aligned.image), classifierScorer(screener.bundle.model), 'hirescam', mean.data);
+      const scorer = classifierScorer(screener.bundle.model);
+      const e = await ex.explainFine(await ex.forwardFine(a.aligned.image), scorer, 'hirescam', mean.data);
+      const controlScores = cs.slice(0, 2).map((c) => scorer.score(c.embedding.vector));
       await ex.dispose();
       await saveReference(dir, { backbone: 'mobilefacenet', layer: DEFAULTS.explain.fineLayer.mobilefacenet, dims: [mean.c, mean.h, mean.w], faces: 2, data: mean.data, bundleId: screener.bundle.id });
       const inputs = [positive, negative].map((p) => ({ name: p, path: p }));
@@ -171,7 +172,7 @@ describe.skipIf(!ready)('screen explainers', () => {
       // Without the study's scale each photo is on its own, and says so; the negative photo's evidence against outweighs its evidence for.
       expect(own.photos.map((p) => [p.cam, p.heatScale!.basis, p.heatScale!.peak])).toEqual([['contrastive', 'photo', 1], ['contrastive', 'photo', 0]]);
       expect(own.photos[1].heatScale!.note).toContain('cannot be compared between photos');
-      await saveHeatScale(dir, { ...studyHeatScale([netEvidenceHeat(e.heat, e.cam.signed)], 'mobilefacenet', 'contrastive', DEFAULTS.explain.heatScalePercentile)!, bundleId: screener.bundle.id });
+      await saveHeatScale(dir, { ...studyHeatScale([e], controlScores, 'mobilefacenet', 'contrastive', DEFAULTS.explain.heatScalePercentile)!, bundleId: screener.bundle.id });
       const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'explain-out-')), 'heat');
       const shared = await screener.screen(inputs, { explain: await fileExplainer(screener, out) });
       const [pos, neg] = shared.photos;
