@@ -20,6 +20,7 @@ import { deriveSeed, mulberry32 } from '../../math/random.ts';
 import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import type { Classifier } from '../../classify/types.ts';
 import { saveReference } from '../../explain/reference.ts';
+import { saveHeatScale } from '../../explain/heat-scale-file.ts';
 import { explanationSection } from '../../report/explanation.ts';
 import { esc, writeReport, type ReportInput } from '../../report/index.ts';
 import type { StudyExplanation } from '../../explain/study-result.ts';
@@ -413,9 +414,10 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
   c.log(`study: explaining up to ${maxPhotos} photos (Grad-CAM, regions, occlusion, sanity checks)...\n`);
   try {
     const seed = c.opts.seed ?? DEFAULTS.explain.study.seed;
-    const { result: x, meanHeatmapPng, reference } = await explainFinalModel(c, seed, { seed, ...explainOptions });
-    // Beside the bundle, so that screen and serve can draw the contrastive map too.
+    const { result: x, meanHeatmapPng, reference, heatScale } = await explainFinalModel(c, seed, { seed, ...explainOptions });
+    // Beside the bundle, so that screen and serve can draw the contrastive map too, on the study's colour scale.
     if (reference) await saveReference(files.model, { ...reference, bundleId: c.bundle.id });
+    if (heatScale) await saveHeatScale(files.model, { ...heatScale, bundleId: c.bundle.id });
     files.explanation = path.join(work, 'explanation.json');
     await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
     for (const w of x.warnings) c.log(`study: ${w}\n`);
