@@ -93,58 +93,70 @@ const I = IBUG68_NAMED;
  *   (iBUG's nearest to the bizygomatic width); frontal; high: long face HP:0000276.
  */
 export const MEASUREMENTS: readonly MeasurementDefinition[] = Object.freeze([
+  /** Palpebral fissure length, image-left eye: ex-en, iBUG 36-39; frontal only. */
   lengthMeasurement({
     name: 'palpebral-fissure-length-left', label: "Palpebral fissure length, patient's right eye (image left)", region: 'periorbital-left',
     definition: 'ex-en: exocanthion to endocanthion, iBUG 36-39, / reference', from: I.exocanthionLeft, to: I.endocanthionLeft,
     hpo: [term('HP:0012745', 'Short palpebral fissure', 'low')],
   }),
+  /** Palpebral fissure length, image-right eye: en-ex, iBUG 42-45; frontal only. */
   lengthMeasurement({
     name: 'palpebral-fissure-length-right', label: "Palpebral fissure length, patient's left eye (image right)", region: 'periorbital-right',
     definition: 'en-ex: endocanthion to exocanthion, iBUG 42-45, / reference', from: I.endocanthionRight, to: I.exocanthionRight,
     hpo: [term('HP:0012745', 'Short palpebral fissure', 'low')],
   }),
+  /** Inner canthal distance: en-en, iBUG 39-42; frontal only. */
   lengthMeasurement({
     name: 'inner-canthal-distance', label: 'Inner canthal distance', region: 'periorbital',
     definition: 'en-en: between the endocanthia, iBUG 39-42, / reference', from: I.endocanthionLeft, to: I.endocanthionRight,
     hpo: [term('HP:0000506', 'Telecanthus', 'high')],
   }),
+  /** Outer canthal distance: ex-ex, iBUG 36-45; frontal only. */
   lengthMeasurement({
     name: 'outer-canthal-distance', label: 'Outer canthal distance', region: 'periorbital',
     definition: 'ex-ex: between the exocanthia, iBUG 36-45, / reference', from: I.exocanthionLeft, to: I.exocanthionRight, hpo: [],
   }),
+  /** Alar base width: al-al as iBUG's lateral alar points, 31-35; frontal only. */
   lengthMeasurement({
     name: 'alar-base-width', label: 'Alar base width', region: 'perinasal',
     definition: 'al-al: between the lateral alar points, iBUG 31-35, / reference', from: I.alarLeft, to: I.alarRight,
     hpo: [term('HP:0000430', 'Underdeveloped nasal alae', 'low'), term('HP:0000460', 'Narrow nose', 'low'), term('HP:0000445', 'Wide nose', 'high')],
   }),
+  /** Nasal tip width: the nostril points beside the columella, iBUG 32-34; frontal only. */
   lengthMeasurement({
     name: 'nasal-tip-width', label: 'Nasal tip width', region: 'perinasal',
     definition: 'between the nostril points either side of the columella, iBUG 32-34, / reference', from: I.nostrilLeft, to: I.nostrilRight,
     hpo: [term('HP:0000414', 'Bulbous nose', 'high')],
   }),
+  /** Nasal length: n-sn, iBUG 27-33; every view (a midline length). */
   lengthMeasurement({
     name: 'nasal-length', label: 'Nasal length', region: 'perinasal', views: ALL_VIEWS,
     definition: 'n-sn: nasion to subnasale, iBUG 27-33, / reference', from: I.nasion, to: I.subnasale,
     hpo: [term('HP:0003196', 'Short nose', 'low'), term('HP:0003189', 'Long nose', 'high')],
   }),
+  /** Nasal tip projection: sn-prn, iBUG 33-30; profile only. */
   lengthMeasurement({
     name: 'nasal-projection', label: 'Nasal tip projection', region: 'perinasal', views: ['profile'],
     definition: 'sn-prn: subnasale to pronasale, iBUG 33-30, in profile, / reference', from: I.subnasale, to: I.pronasale, hpo: [],
   }),
+  /** Mouth width: ch-ch, iBUG 48-54; frontal only. */
   lengthMeasurement({
     name: 'mouth-width', label: 'Mouth width', region: 'perioral',
     definition: 'ch-ch: between the cheilia, iBUG 48-54, / reference', from: I.cheilionLeft, to: I.cheilionRight,
     hpo: [term('HP:0000160', 'Narrow mouth', 'low'), term('HP:0000154', 'Wide mouth', 'high')],
   }),
+  /** Philtrum length: sn-ls, iBUG 33-51; every view. */
   lengthMeasurement({
     name: 'philtrum-length', label: 'Philtrum length', region: 'perioral', views: ALL_VIEWS,
     definition: 'sn-ls: subnasale to labiale superius, iBUG 33-51, / reference', from: I.subnasale, to: I.labialeSuperius,
     hpo: [term('HP:0000322', 'Short philtrum', 'low'), term('HP:0000343', 'Long philtrum', 'high')],
   }),
+  /** Lower-face height: sn-gn, iBUG 33-8; every view. */
   lengthMeasurement({
     name: 'lower-face-height', label: 'Lower-face height', region: 'chin-jaw', views: ALL_VIEWS,
     definition: 'sn-gn: subnasale to menton, iBUG 33-8, / reference', from: I.subnasale, to: I.menton, hpo: [],
   }),
+  /** Face height / width: n-gn (iBUG 27-8) over the jaw contour's top width (iBUG 0-16); frontal only. */
   Object.freeze<MeasurementDefinition>({
     name: 'face-height-width', label: 'Face height / width', region: 'whole-face', views: FRONTAL,
     definition: 'n-gn / face width: nasion to menton (iBUG 27-8) over the width at the top of the jaw contour (iBUG 0-16); a ratio, no reference',
