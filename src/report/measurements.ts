@@ -10,6 +10,7 @@ import { MEASUREMENTS, measurePanel } from '../features/anthropometry.ts';
 import type { MeasurementNorms } from '../features/measurements.ts';
 import { deriveSeed, mulberry32 } from '../math/random.ts';
 import type { Point, View } from '../types.ts';
+import { barSpec, renderSvg } from './charts.ts';
 import { esc } from './index.ts';
 
 /** One photo as the comparison needs it. */
@@ -92,11 +93,23 @@ export function compareMeasurements(photos: readonly ComparedPhoto[], replicates
 
 const f3 = (v: number) => v.toFixed(3);
 
+/** The differences in control SDs with their intervals, one bar per measurement and view. */
+async function differenceChart(rows: readonly MeasurementComparison[], names: { positive: string; negative: string }): Promise<string> {
+  const bars = rows.flatMap((r) => {
+    const sd = r.controls.sd;
+    if (r.differenceInControlSd === null || !(sd > 0)) return [];
+    const ci = r.difference.ci95;
+    return [{ name: r.label, value: r.differenceInControlSd, ...(ci ? { lo: ci[0] / sd, hi: ci[1] / sd } : {}), group: r.view }];
+  });
+  if (bars.length === 0) return '';
+  return `<figure>${await renderSvg(barSpec(bars, `${names.positive} mean minus ${names.negative} mean, in ${names.negative} SDs (95% CI)`, `difference / ${names.negative} SD`))}</figure>`;
+}
+
 /**
  * The section's HTML: one row per measurement and view, with a sentence saying what the values
  * are and that the screen's z-scores are against these controls, not population norms.
  */
-export function measurementsSection(rows: readonly MeasurementComparison[], names: { positive: string; negative: string }, replicates: number, norms?: MeasurementNorms): string {
+export async function measurementsSection(rows: readonly MeasurementComparison[], names: { positive: string; negative: string }, replicates: number, norms?: MeasurementNorms): Promise<string> {
   const interval = replicates > 0 ? `with its 95% interval from ${replicates} resamplings of people within each class` : 'without an interval (no bootstrap was asked for)';
   const intro = `<p>Each measurement is a distance between landmarks over the face's reference length (the root-mean-square distance of its 68 landmarks from their centroid), or a ratio; definitions below. Per view, each person counts once (the mean of their photos). The difference is the ${esc(names.positive)} mean minus the ${esc(names.negative)} mean, ${interval}; "in control SDs" divides it by the controls' SD.</p>
 <p><strong>Reference population:</strong> the z-scores that <code>screen</code> reports are against ${norms ? esc(norms.population) : `this study's ${esc(names.negative)} people`}, not against population norms such as Farkas's tables: they hold only for people like these controls in age, sex and ancestry.</p>`;
@@ -104,6 +117,7 @@ export function measurementsSection(rows: readonly MeasurementComparison[], name
   const body = rows.map((r) => `<tr><td>${esc(r.label)}</td><td>${esc(r.view)}</td><td>${r.controls.subjects}</td><td>${f3(r.controls.mean)} ± ${f3(r.controls.sd)}</td><td>${r.cases.subjects}</td><td>${f3(r.cases.mean)} ± ${f3(r.cases.sd)}</td><td>${f3(r.difference.value)}${r.difference.ci95 ? ` (${f3(r.difference.ci95[0])} to ${f3(r.difference.ci95[1])})` : ''}</td><td>${r.differenceInControlSd === null ? 'n/a' : r.differenceInControlSd.toFixed(2)}</td></tr>`).join('');
   const defs = MEASUREMENTS.map((m) => `<li><strong>${esc(m.label)}</strong> (${esc(m.views.join(', '))}): ${esc(m.definition)}${m.hpo.length ? `; beyond ±${norms?.hpoZ ?? DEFAULTS.measurements.hpoZ} SD: ${esc(m.hpo.map((t) => `${t.side === 'low' ? 'low' : 'high'} ${t.id} ${t.label}`).join(', '))}` : ''}</li>`).join('');
   return `${intro}
+${await differenceChart(rows, names)}
 <table><caption>Measurements per view: ${esc(names.negative)} and ${esc(names.positive)} people (mean ± SD over people), and the difference of the means</caption>
 <tr><th>Measurement</th><th>View</th><th>${esc(names.negative)} people</th><th>${esc(names.negative)}</th><th>${esc(names.positive)} people</th><th>${esc(names.positive)}</th><th>Difference (95% CI)</th><th>In control SDs</th></tr>${body}</table>
 <details><summary>Definitions (Farkas 1994; iBUG-300W landmark indices)</summary><ul>${defs}</ul></details>`;

@@ -15,7 +15,7 @@ type Section = NonNullable<ReportInput['sections']>[number];
 const SECTION = { id: 'measurements', title: 'Measurements' } as const;
 
 /** The norms for the bundle (absent without control landmarks) and the report section. */
-export function studyMeasurements(used: readonly PhotoResult[], names: { positive: string; negative: string }, bootstrap: { replicates: number; seed: number }): { norms?: MeasurementNorms; section: Section } {
+export async function studyMeasurements(used: readonly PhotoResult[], names: { positive: string; negative: string }, bootstrap: { replicates: number; seed: number }): Promise<{ norms?: MeasurementNorms; section: Section }> {
   const measured = used.filter((p) => p.landmarks68 && p.view);
   if (measured.length === 0) {
     return { section: { ...SECTION, html: '<p>No photo had dense landmarks (a study from precomputed embeddings has none), so nothing was measured and <code>screen</code> reports no measurements for this model.</p>' } };
@@ -23,5 +23,5 @@ export function studyMeasurements(used: readonly PhotoResult[], names: { positiv
   const photos = measured.map((p) => ({ subject: p.item.subject, y: p.item.y, view: p.view, landmarks68: p.landmarks68 }));
   const norms = fitMeasurementNorms(photos.filter((p) => p.y === 0), { controlLabel: names.negative });
   const rows = compareMeasurements(photos, bootstrap.replicates, bootstrap.seed);
-  return { norms: Object.keys(norms.views).length ? norms : undefined, section: { ...SECTION, html: measurementsSection(rows, names, bootstrap.replicates, norms) } };
+  return { norms: Object.keys(norms.views).length ? norms : undefined, section: { ...SECTION, html: await measurementsSection(rows, names, bootstrap.replicates, norms) } };
 }

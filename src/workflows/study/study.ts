@@ -196,7 +196,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const dataHash = await datasetHash(dataset, embedded.contentHashes);
   const metrics = { ...studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash }), ...(fromFile ? { embeddings: fromFile.origin } : {}), ...(sites ? { sites: siteValidationJson(sites) } : {}) };
   await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
-  const measured = studyMeasurements(used, dataset, { replicates: opts.bootstrap ?? DEFAULTS.evaluate.bootstrap, seed: opts.seed ?? DEFAULTS.evaluate.seed });
+  const measured = await studyMeasurements(used, dataset, { replicates: opts.bootstrap ?? DEFAULTS.evaluate.bootstrap, seed: opts.seed ?? DEFAULTS.evaluate.seed });
   const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, fromFile, measurementNorms: measured.norms });
   const explained = fromFile ? { sections: [noPixelsSection(fromFile.origin)] } : await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
   const sections = [...(sites ? [sitesSection(sites)] : []), ...explained.sections, measured.section];

@@ -46,10 +46,11 @@ describe('compareMeasurements', () => {
     expect(rows.every((r) => r.view === 'frontal')).toBe(true);
   });
 
-  it('the section says the reference is this study\'s controls', () => {
-    const html = measurementsSection(rows, { positive: 'vcfs', negative: 'control' }, 200);
+  it('the section says the reference is this study\'s controls, and charts the differences', async () => {
+    const html = await measurementsSection(rows, { positive: 'vcfs', negative: 'control' }, 200);
     expect(html).toContain('95% interval from 200 resamplings');
     expect(html).toContain('not against population norms');
     expect(html).toContain('Mouth width');
+    expect(html).toMatch(/<figure><svg[^]*in control SDs \(95% CI\)/);
   });
 });
