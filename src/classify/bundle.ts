@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import { loadManifest, type ManifestEntry } from '../runtime/index.ts';
+import { FittedRanker } from './ranker.ts';
 import { classifierFromJSON } from './registry.ts';
 import type { ClassifierJSON, FittedClassifier } from './types.ts';
 
@@ -53,12 +54,20 @@ export interface ModelBundle {
   limitations: string[];
   /** Set for bundles built from synthetic data (the demo). */
   synthetic?: boolean;
+  /**
+   * A ranking study's ranked differential: the class names, the ranking model (restored by
+   * `FittedRanker.fromJSON`) and its cross-validated top-k and per-class figures. The binary
+   * `classifier` is then `positive` (the reference class) against every other class pooled.
+   */
+  ranking?: { classes: string[]; classifier: ClassifierJSON; metrics: Record<string, unknown> };
 }
 
 /** A loaded bundle with its classifier ready to use. */
 export interface LoadedBundle extends ModelBundle {
   dir: string;
   model: FittedClassifier;
+  /** The ranking model of a ranking bundle. */
+  ranker?: FittedRanker;
 }
 
 /**
@@ -71,9 +80,9 @@ export function weightsId(entry: ManifestEntry): string {
 }
 
 /** Computes the bundle id from its defining parts. */
-export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thresholds' | 'positive' | 'negative'>): string {
+export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thresholds' | 'positive' | 'negative' | 'ranking'>): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify([b.classifier, b.backbone, b.thresholds, b.positive, b.negative]));
+  h.update(JSON.stringify([b.classifier, b.backbone, b.thresholds, b.positive, b.negative, ...(b.ranking ? [b.ranking.classifier] : [])]));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -149,5 +158,7 @@ export async function loadBundle(dir: string, modelsDir?: string): Promise<Loade
   }
   const model = classifierFromJSON(b.classifier);
   if (model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
-  return { ...b, dir: path.dirname(file), model };
+  const ranker = b.ranking ? FittedRanker.fromJSON(b.ranking.classifier) : undefined;
+  if (ranker && ranker.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Ranking classifier dimension ${ranker.dim} does not match backbone dimension ${b.backbone.dim}.`);
+  return { ...b, dir: path.dirname(file), model, ...(ranker ? { ranker } : {}) };
 }
