@@ -76,7 +76,10 @@ describe('groupedClassKFold', () => {
     const folds = groupedClassKFold(d.classes, d.subjects, 3, 5);
     const seen = new Map<string, number>();
     folds.forEach((f, k) => {
-      for (const i of f.test) expect(seen.get(d.subjects[i]) ?? k).toBe(k), seen.set(d.subjects[i], k);
+      for (const i of f.test) {
+        expect(seen.get(d.subjects[i]) ?? k).toBe(k);
+        seen.set(d.subjects[i], k);
+      }
       for (let c = 0; c < 3; c++) {
         const n = new Set(f.test.filter((i) => d.classes[i] === c).map((i) => d.subjects[i])).size;
         expect([2, 3]).toContain(n);
