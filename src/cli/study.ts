@@ -27,7 +27,7 @@ export const STUDY = defineCommand({
     folds: { type: 'integer', placeholder: 'K', min: 2, max: 100, default: DEFAULTS.evaluate.folds, description: 'outer cross-validation folds' },
     repeats: { type: 'integer', placeholder: 'R', min: 1, max: 1000, default: DEFAULTS.evaluate.repeats, description: 'repeats of the K-fold with fresh shuffles' },
     seed: { type: 'integer', placeholder: 'S', min: 0, max: 2 ** 31 - 1, default: DEFAULTS.evaluate.seed, description: 'seed of the splits, the bootstrap and the permutations' },
-    positive: { type: 'string', placeholder: 'CLASS', defaultText: DEFAULTS.data.classes[0], description: 'the label that counts as positive' },
+    positive: { type: 'string', placeholder: 'CLASS', defaultText: DEFAULTS.data.classes[0], description: 'the label that counts as positive; with 3+ classes it is\none-vs-rest (all others negative), and without it the classes are ranked' },
     classifier: { type: 'string', placeholder: 'NAME', values: CLASSIFIER_NAMES, default: DEFAULTS.classify.classifier, description: 'classifier family' },
     ranker: { type: 'string', placeholder: 'NAME', values: RANKER_CHOICES, default: DEFAULTS.classify.ranking.classifier, description: 'with 3+ classes and no --positive: the ranking classifier\n(auto: inner CV picks multinomial or gallery); writes ranking.csv' },
     backbone: { type: 'string', placeholder: 'NAME', values: () => Object.keys(backbones()), default: DEFAULTS.embed.backbone, description: 'embedding network' },

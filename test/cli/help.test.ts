@@ -70,7 +70,7 @@ describe('help text, derived from each command\'s argument table', () => {
   });
   it('study', async () => {
     expect(await help('study', '--help')).toMatchInlineSnapshot(`
-      "Usage: phenoface study --manifest FILE|FOLDER --out DIR [--folds K] [--repeats R] [--seed S] [--positive CLASS] [--classifier NAME] [--backbone NAME] [--prevalence P] [--bootstrap B] [--permutations P] [--frontal-only] [--cache FILE] [--root DIR] [--quiet]
+      "Usage: phenoface study --manifest FILE|FOLDER --out DIR [--folds K] [--repeats R] [--seed S] [--positive CLASS] [--classifier NAME] [--ranker NAME] [--backbone NAME] [--prevalence P] [--bootstrap B] [--permutations P] [--frontal-only] [--cache FILE] [--root DIR] [--quiet]
 
       Trains and evaluates a classifier with subject-grouped cross-validation (no person is in both
       the training and the test folds) and writes predictions.csv, metrics.json, report.html and model/.
@@ -81,9 +81,13 @@ describe('help text, derived from each command\'s argument table', () => {
             --folds K               outer cross-validation folds (default: 5)
             --repeats R             repeats of the K-fold with fresh shuffles (default: 5)
             --seed S                seed of the splits, the bootstrap and the permutations (default: 1)
-            --positive CLASS        the label that counts as positive (default: vcfs)
+            --positive CLASS        the label that counts as positive; with 3+ classes it is
+                                    one-vs-rest (all others negative), and without it the classes are ranked (default: vcfs)
             --classifier NAME       classifier family
                                     one of: logistic, svm, centroid (default: logistic)
+            --ranker NAME           with 3+ classes and no --positive: the ranking classifier
+                                    (auto: inner CV picks multinomial or gallery); writes ranking.csv
+                                    one of: auto, multinomial, gallery (default: auto)
             --backbone NAME         embedding network
                                     one of: mobilefacenet, dlib-resnet (default: mobilefacenet)
             --prevalence P          population prevalence used for PPV and NPV (default: 0.00025)
