@@ -117,6 +117,7 @@ export function modelCard(b: ModelBundle): string {
     `- AUC ${fmt(s.auc)}`,
     `- Sensitivity ${fmt(s.sensitivity)}, specificity ${fmt(s.specificity)} at threshold ${b.thresholds.subject.toFixed(3)}`,
     '',
+    ...rankingCard(b),
     '## Training data',
     `${b.training.subjectsUsed} people, ${b.training.photosUsed} photos (data hash ${b.training.datasetHash.slice(0, 16)}...).`,
     '',
@@ -124,6 +125,20 @@ export function modelCard(b: ModelBundle): string {
     ...b.limitations.map((l) => `- ${l}`),
     '',
   ].join('\n');
+}
+
+/** The model card's lines on a ranking bundle's differential (none for a binary bundle). */
+function rankingCard(b: ModelBundle): string[] {
+  if (!b.ranking) return [];
+  const m = b.ranking.metrics as { subject?: Record<string, unknown>; chance?: { uniform?: Record<string, number> } };
+  const gallery = (b.ranking.classifier.params as { family?: string }).family === 'gallery';
+  return [
+    `## Ranked differential (${b.ranking.classes.length} classes: ${b.ranking.classes.join(', ')})`,
+    `- Top-1 per person ${fmt(m.subject?.top1)}, top-3 ${fmt(m.subject?.top3)} (a random ranking: ${m.chance?.uniform?.top1?.toFixed(3) ?? 'n/a'} and ${m.chance?.uniform?.top3?.toFixed(3) ?? 'n/a'})`,
+    `- The binary figures above are \`${b.positive}\` against all the other classes pooled.`,
+    ...(gallery ? ['- The ranking model is a gallery: it holds one standardised embedding per training person.'] : []),
+    '',
+  ];
 }
 
 /**

@@ -46,6 +46,7 @@ describe('phenoface study with three classes', () => {
     const bundle = await loadBundle(path.join(out, 'model'));
     expect(bundle.ranker?.labels).toEqual(['control', 'noonan', 'vcfs']);
     expect(bundle.ranking?.classes).toEqual(['control', 'noonan', 'vcfs']);
+    expect(readFileSync(path.join(out, 'model', 'MODEL_CARD.md'), 'utf8')).toMatch(/## Ranked differential \(3 classes: control, noonan, vcfs\)\n- Top-1 per person \d\.\d{3}/);
   });
 
   it('is one-vs-rest with --positive, and says so', async () => {
