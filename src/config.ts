@@ -212,13 +212,13 @@ export interface RankingConfig {
    * Multinomial C (½‖W‖² + C·Σ cross-entropy, scikit-learn's convention) on standardised features,
    * strongest regularisation first; the walk stops per `patience`.
    */
-  multinomial: ClassifierFamilyConfig;
+  multinomial: { grid: readonly number[] };
   /**
    * Gallery k, smoothest first: 0 scores a class by the cosine to its centroid; k >= 1 by the mean
    * cosine of the k nearest training subjects of that class (each subject is one gallery entry,
    * the mean of its photos).
    */
-  gallery: ClassifierFamilyConfig;
+  gallery: { grid: readonly number[] };
   /** Softmax temperatures tried for the gallery's cosines (chosen by inner out-of-fold log-loss). */
   galleryTemperatures: readonly number[];
   /** Largest gradient entry of the multinomial objective accepted as converged. */
@@ -470,8 +470,8 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     centroid: { grid: [0, 25, 10, 5, 3, 1], fixed: 0 },
     ranking: {
       classifier: 'auto',
-      multinomial: { grid: [1e-3, 1e-2, 1e-1, 1], fixed: 1e-2 },
-      gallery: { grid: [0, 5, 3, 1], fixed: 0 },
+      multinomial: { grid: [1e-3, 1e-2, 1e-1, 1, 10] },
+      gallery: { grid: [0, 5, 3, 1] },
       galleryTemperatures: [0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3, 0.5],
       gradTol: 1e-4,
       maxIterations: 500,
