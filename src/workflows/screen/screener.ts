@@ -49,6 +49,8 @@ export interface ModelInfo {
   intendedUse: string;
   limitations: string[];
   synthetic: boolean;
+  /** A ranking bundle's classes and cross-validated top-k and per-class figures. */
+  ranking?: { classes: string[]; metrics: Record<string, unknown> };
 }
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
@@ -142,6 +144,7 @@ export class Screener {
       intendedUse: b.intendedUse,
       limitations: b.limitations,
       synthetic: Boolean(b.synthetic),
+      ...(b.ranking ? { ranking: { classes: b.ranking.classes, metrics: b.ranking.metrics } } : {}),
     };
   }
 
