@@ -4,7 +4,8 @@
  * final model, and write the contract's files (`predictions.csv`, `metrics.json`, `report.html`,
  * `model/`). It follows the evaluation design of Baek et al. 2025 (VCFS vs controls from face
  * embeddings) with the safeguards a small clinical data set needs: subject-grouped folds, confidence
- * intervals from a subject bootstrap, a permutation test and a majority-class baseline.
+ * intervals from a subject bootstrap, a permutation test and a majority-class baseline. With three
+ * or more classes it also ranks them (`ranking.ts`), or runs one class against the rest.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
