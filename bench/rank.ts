@@ -9,7 +9,7 @@
  * Frontal photos only, and RANK_PHOTOS of each person's, to keep the run short. The planted set and
  * the embedding cache stay in the work folder, so a re-run costs only the cross-validation.
  *
- * Env: RANK_SUBJECTS (default 80 of CFP's people, the first by id), RANK_PHOTOS (5 frontal photos
+ * Env: RANK_SUBJECTS (default 80 of CFP's people, the first by id), RANK_PHOTOS (10 frontal photos
  * each), RANK_SEED (1), RANK_WORK (default $TMPDIR/phenoface-bench-rank; never inside the
  * repository: the photos are CFP's).
  */
@@ -23,12 +23,12 @@ import { runStudy } from '../src/workflows/study/study.ts';
 import { parseClassSpec, readSynthInput, synthesize, SYNTH_LABELS, type Truth } from '../src/workflows/synth/index.ts';
 import { envInt, machineLine, requireShared } from './common.ts';
 
-const CLASSES = 'orbital:periorbital=0.8,nasal:perinasal=0.8,oral:perioral=0.6+facelength=0.6';
+const CLASSES = 'orbital:periorbital=1,nasal:perinasal=1,oral:perioral=1+facelength=1';
 const FRACTION = 0.75;
 
 const cfp = requireShared('data/cfp-dev');
 const subjectsWanted = envInt('RANK_SUBJECTS', 80, 12);
-const photosWanted = envInt('RANK_PHOTOS', 5, 1);
+const photosWanted = envInt('RANK_PHOTOS', 10, 1);
 const seed = envInt('RANK_SEED', 1, 0);
 const work = path.resolve(process.env.RANK_WORK ?? path.join(os.tmpdir(), 'phenoface-bench-rank'));
 const secs = (t: number) => (performance.now() - t) / 1000;
