@@ -5,13 +5,16 @@
  * (`multinomial.ts`) and a cosine gallery (`gallery.ts`). An inner subject-grouped CV on the
  * training rows chooses the family (in `auto`), its setting (C, or the gallery's k) and, for the
  * gallery, the softmax temperature, all by the mean out-of-fold cross-entropy over the classes
- * (a proper scoring rule, smooth in the setting where top-1 accuracy is a step function). Each
- * inner fold standardises with its own training rows, and the final model with all of them.
+ * (a proper scoring rule, smooth in the setting where top-1 accuracy is a step function). Rows are
+ * first scaled to unit length (a per-row step, so any backbone's embeddings are compared by
+ * direction, as face embeddings are meant to be); each inner fold then standardises with its own
+ * training rows, and the final model with all of them.
  */
 import { DEFAULTS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import { fitGalleryPacked, galleryScores, type GalleryModel } from './gallery.ts';
 import { checkRows, finiteNumber, numberArray, Standardiser, type Packed } from './linalg.ts';
+import { unitVector } from '../math/vector.ts';
 import { fitMultinomialPacked, softmaxInPlace, softmaxLogits, type SoftmaxModel } from './multinomial.ts';
 import type { ClassifierJSON, GroupSplitter } from './types.ts';
 
@@ -149,8 +152,9 @@ function checkRankData(X: readonly Float32Array[], y: readonly number[], groups:
  * `groups`: the inner CV picks the family (when `auto`), its setting and temperature; the final
  * model is then fitted on every row.
  */
-export function fitRanker(X: readonly Float32Array[], y: readonly number[], groups: readonly string[], labels: readonly string[], o: RankerFitOptions): FittedRanker {
-  checkRankData(X, y, groups, labels);
+export function fitRanker(rows: readonly Float32Array[], y: readonly number[], groups: readonly string[], labels: readonly string[], o: RankerFitOptions): FittedRanker {
+  checkRankData(rows, y, groups, labels);
+  const X = rows.map(unitVector);
   const choice = o.classifier ?? DEFAULTS.classify.ranking.classifier;
   if (!(RANKER_CHOICES as readonly string[]).includes(choice)) {
     throw new PhenofaceError('E_CONFIG', `Unsupported ranking classifier: ${JSON.stringify(choice)}. Should be one of: ${RANKER_CHOICES.join(', ')}.`);
@@ -192,7 +196,7 @@ export class FittedRanker {
   rank(X: readonly Float32Array[]): Float64Array[] {
     checkRows(X, this.dim);
     const fam = FAMILIES[this.family] as Family<SoftmaxModel | GalleryModel>;
-    const Z = this.standardiser.pack(X, X.map((_, i) => i));
+    const Z = this.standardiser.pack(X.map(unitVector), X.map((_, i) => i));
     return X.map((_, i) => {
       const z = fam.scores(this.model, Z, i, new Float64Array(this.labels.length));
       for (let k = 0; k < z.length; k++) z[k] /= this.temperature;

@@ -103,6 +103,13 @@ describe('fitRanker', () => {
     });
   }
 
+  it('compares rows by direction: scaling an embedding changes neither the fit nor its ranking', () => {
+    const fit = (k: number) => fitRanker(train.map((i) => data.X[i].map((v) => v * k)), train.map((i) => data.classes[i]), train.map((i) => data.subjects[i]), data.labels, { ...opts, classifier: 'multinomial' });
+    const a = fit(1).rank([data.X[test[0]]])[0];
+    const b = fit(7).rank([data.X[test[0]].map((v) => v * 0.3)])[0];
+    a.forEach((v, k) => expect(b[k]).toBeCloseTo(v, 6));
+  });
+
   it('refuses an unknown classifier and classes out of range', () => {
     expect(() => fitRanker(data.X, data.classes, data.subjects, data.labels, { ...opts, classifier: 'forest' as never })).toThrow(/Should be one of: auto, multinomial, gallery/);
     expect(() => fitRanker(data.X, data.classes.map(() => 9), data.subjects, data.labels, opts)).toThrow(/Invalid class at row 0/);
