@@ -7,7 +7,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Estimate } from '../evaluate/crossval.ts';
 import type { RankingMetrics } from '../evaluate/ranking.ts';
-import { renderSvg } from './charts.ts';
+import { CONFIG, renderSvg, SERIES_COLOURS, SERIES_DASHES } from './charts.ts';
 import { esc } from './index.ts';
 
 /** A report section, already escaped. */
@@ -29,26 +29,26 @@ function auc(e: Estimate): string {
   return `${e.value.toFixed(3)}${e.ci95 ? ` <span class="ci">(${e.ci95[0].toFixed(3)}&ndash;${e.ci95[1].toFixed(3)})</span>` : ''}`;
 }
 
-/** Top-k accuracy against k, per photo and per person, with the chance line k / classes. */
+/** Top-k accuracy against k, per person and per photo, with the chance line k / classes (styled as the ROC charts). */
 export function topKSpec(m: RankingMetrics, title: string): TopLevelSpec {
   const K = m.classes.length;
-  const rows = [
-    ...m.curve.photo.map((v, i) => ({ k: i + 1, value: v, series: 'per photo' })),
-    ...m.curve.subject.map((v, i) => ({ k: i + 1, value: v, series: 'per person' })),
-    ...m.classes.map((_, i) => ({ k: i + 1, value: (i + 1) / K, series: 'chance (k / classes)' })),
-  ];
+  const series = [['per person (photos fused)', m.curve.subject], ['per photo', m.curve.photo], ['chance (k / classes)', m.classes.map((_, i) => (i + 1) / K)]] as const;
+  const names = series.map(([name]) => name);
+  const rows = series.flatMap(([name, values]) => values.map((value, i) => ({ k: i + 1, value, series: name })));
+  const legend = { orient: 'bottom', direction: 'vertical' };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    config: CONFIG,
     title,
-    width: 320,
-    height: 260,
+    width: 340,
+    height: 280,
     data: { values: rows },
-    mark: { type: 'line', point: true },
+    mark: { type: 'line', point: true, strokeWidth: 2.5 },
     encoding: {
-      x: { field: 'k', type: 'quantitative', title: 'k (true class among the k first)', scale: { domain: [1, K] }, axis: { tickMinStep: 1 } },
+      x: { field: 'k', type: 'quantitative', title: 'k (the true class among the first k)', scale: { domain: [1, K] }, axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'value', type: 'quantitative', title: 'Top-k accuracy', scale: { domain: [0, 1] } },
-      color: { field: 'series', type: 'nominal', title: null },
-      strokeDash: { field: 'series', type: 'nominal', legend: null },
+      color: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: [SERIES_COLOURS[0], SERIES_COLOURS[1], '#888888'] }, legend },
+      strokeDash: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: [SERIES_DASHES[0], SERIES_DASHES[1], [1, 4]] }, legend },
     },
   } as TopLevelSpec;
 }
@@ -62,6 +62,7 @@ export function confusionSpec(m: RankingMetrics, level: 'photo' | 'subject', tit
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    config: CONFIG,
     title,
     data: { values: rows },
     width: Math.max(160, 28 * m.classes.length),
