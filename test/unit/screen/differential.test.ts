@@ -22,7 +22,7 @@ const ranking = { classes: labels, classifier: ranker.toJSON(), metrics: {} };
 
 describe('differentialOf', () => {
   it("ranks the classes for one person's embeddings, fused, most probable first", async () => {
-    const bundle = await loadBundle(await toyBundle(undefined, undefined, ranking));
+    const bundle = await loadBundle(await toyBundle(undefined, undefined, undefined, ranking));
     expect(bundle.ranker?.labels).toEqual(labels);
     const noonan = data.X.filter((_, i) => data.classes[i] === 1).slice(0, 2);
     const { differential, differentialNote } = differentialOf(bundle, noonan);
@@ -45,7 +45,7 @@ const pkg = ready ? path.dirname(createRequire(import.meta.url).resolve('@vladma
 
 describe.skipIf(!ready)('Screener with a ranking bundle', () => {
   it('adds the differential and the classes to the result', async () => {
-    const screener = await Screener.load(await toyBundle(undefined, undefined, ranking));
+    const screener = await Screener.load(await toyBundle(undefined, undefined, undefined, ranking));
     try {
       const result = await screener.screen([{ name: 'a.jpg', path: path.join(pkg, 'demo', 'sample1.jpg') }]);
       expect(result.differential).toHaveLength(3);
