@@ -3,6 +3,7 @@ import { MEASUREMENT_NAMES, measurePanel } from '../../../src/features/anthropom
 import { compareMeasurements, measurementsSection, type ComparedPhoto } from '../../../src/report/measurements.ts';
 import type { Point } from '../../../src/types.ts';
 import { frontalFace } from '../features/faces.ts';
+import { studyMeasurements } from '../../../src/workflows/study/measurements.ts';
 
 function mouthFace(width: number): Point[] {
   const p = frontalFace();
@@ -52,5 +53,32 @@ describe('compareMeasurements', () => {
     expect(html).toContain('not against population norms');
     expect(html).toContain('Mouth width');
     expect(html).toMatch(/<figure><svg[^]*in control SDs \(95% CI\)/);
+  });
+});
+
+describe('studyMeasurements (the study\'s norms and section)', () => {
+  const photo = (subject: string, label: string, y: 0 | 1, width: number) => ({
+    item: { path: `${subject}.jpg`, absPath: `/x/${subject}.jpg`, subject, label, y, meta: {} },
+    cached: true, view: 'frontal' as const, landmarks68: mouthFace(width),
+  });
+  const people = [
+    ...['c1', 'c2', 'c3', 'c4', 'c5', 'c6'].map((s, i) => photo(s, 'control', 0, 58 + i)),
+    ...['o1', 'o2', 'o3', 'o4', 'o5'].map((s) => photo(s, 'other', 0, 90)),
+    ...['t1', 't2', 't3'].map((s, i) => photo(s, 'vcfs', 1, 40 + i)),
+  ];
+
+  it('takes the norms from the control class only when the pooled negative mixes other classes', async () => {
+    const { norms, section } = await studyMeasurements(people, { positive: 'vcfs', negative: 'not-vcfs', mode: 'ranking' }, { replicates: 50, seed: 1 });
+    expect(norms!.views.frontal!['mouth-width'].subjects).toBe(6);
+    expect(norms!.population).toBe('controls of this study (label control)');
+    expect(section.html).toContain('<th>control people</th>');
+  });
+
+  it('uses the negative class of a two-class study, and says so when no control has landmarks', async () => {
+    const two = people.filter((p) => p.item.label !== 'other');
+    expect((await studyMeasurements(two, { positive: 'vcfs', negative: 'control' }, { replicates: 0, seed: 1 })).norms!.views.frontal!['mouth-width'].subjects).toBe(6);
+    const none = await studyMeasurements(two.map((p) => (p.item.y ? p : { ...p, landmarks68: undefined })), { positive: 'vcfs', negative: 'control' }, { replicates: 0, seed: 1 });
+    expect(none.norms).toBeUndefined();
+    expect(none.section.html).toContain('No control photo had dense landmarks');
   });
 });
