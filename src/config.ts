@@ -139,6 +139,14 @@ export interface DataConfig {
   hashConcurrency: number;
   /** A manifest error lists at most this many problems in its message (all are in `details`). */
   maxListedProblems: number;
+  /**
+   * Worker threads that check a manifest's photo files (one `lstat` each) while the main thread
+   * reads rows; at most the cores there are. Two: on 2 cores, 1,000,000 checks take about half the
+   * time of one thread (`bench:manifest`).
+   */
+  fileCheckThreads: number;
+  /** Below this many photos the files are checked on the main thread: starting a thread costs more than it saves. */
+  fileCheckThreadsFromPaths: number;
   /** Cosine above which two different files are treated as the same photo (re-encoded, resized). */
   nearDuplicateCosine: number;
   /**
@@ -423,6 +431,8 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     concurrency: 1,
     hashConcurrency: 4,
     maxListedProblems: 20,
+    fileCheckThreads: 2,
+    fileCheckThreadsFromPaths: 50_000,
     nearDuplicateCosine: 0.995,
     identityRobustK: 3,
     identityMutualNearest: true,

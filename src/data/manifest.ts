@@ -16,7 +16,8 @@ import type { View } from '../types.ts';
 import { hashFile } from './cache.ts';
 import { DEFAULTS } from '../config.ts';
 import { readCsvRecords, stripFormulaGuard, type CsvRecord } from './csv.ts';
-import { checkReadableFile, lexicalPathProblem, normalizeDataPath, resolveInside, type PathProblemKind } from './paths.ts';
+import { currentIdentity, FileStatPool, modeGrantsRead, PLAIN_FILE } from './file-stat.ts';
+import { checkReadableFile, isPlainDataPath, lexicalPathProblem, normalizeDataPath, resolveInside, type PathProblemKind } from './paths.ts';
 
 /** Kinds of manifest problem; tests and tools match on these. */
 export type ManifestProblemKind =
@@ -121,8 +122,10 @@ function namedList(items: string[], max: number, noun: string): string {
   const more = items.length - max;
   return items.slice(0, max).join(', ') + (more > 0 ? ` and ${more} more ${noun}` : '');
 }
-/** Rows validated between turns of the event loop (the file checks are synchronous: see {@link FileChecker}). */
+/** Rows validated between turns of the event loop (most of the per-row work is synchronous). */
 const ROWS_PER_TURN = 1024;
+/** Photo files sent to a file-check thread at once ({@link FileStatPool}): few messages, and work for every thread early on. */
+const FILES_PER_BATCH = 8192;
 
 /** A row before validation, from either source. */
 interface RawRow {
@@ -133,6 +136,12 @@ interface RawRow {
   unlinkedFile?: boolean;
   /** The subject as a number (0, 1, ... in order of first appearance), for rows with a subject and a label. */
   subjectId?: number;
+  /** The row's view cell, once checked. */
+  view?: View;
+  /** Set once a cell of the row is found unusable (its problem reported). */
+  badCells?: boolean;
+  /** The real path of the row's file, once it is found usable. */
+  absPath?: string;
 }
 
 /** Where a problem is: a manifest's row and line, a folder layout's path, or the data set. */
@@ -478,21 +487,30 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
   const { labelsSeen, mixedSubjects, subjectCount } = indexLabelsAndSubjects(rows);
   const { positive, negative } = resolveClasses(opts, labelsSeen, problems);
   const classes = problems.has('classes') ? undefined : { positive, negative };
+  const files = new RowFiles(root, rows.length);
+  try {
+    // The rows in order; each file's own check runs on a file-check thread meanwhile.
+    for (let i = 0; i < rows.length; i++) {
+      if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
+      const r = rows[i];
+      checkCells(r, classes, problems);
+      const queued = files.queue(r, problems);
+      if (queued instanceof Promise) await queued;
+    }
+    await files.settle(problems);
+  } finally {
+    await files.close();
+  }
   const items: DatasetItem[] = [];
   const itemSubjectIds: number[] = [];
-  const files = new RowFiles(root);
-  for (let i = 0; i < rows.length; i++) {
-    if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
-    const r = rows[i];
-    const cells = checkCells(r, classes, problems);
-    const absPath = await files.check(r, problems);
-    if (absPath === undefined || !cells.ok) continue;
+  for (const r of rows) {
+    if (r.absPath === undefined || r.badCells) continue;
     const { path: written, subject, label } = r.cells;
     const meta: Record<string, string> = {};
     for (const k in r.cells) if (r.cells[k] !== '' && !ITEM_FIELDS.has(k)) meta[k] = r.cells[k];
     const y = label === positive ? 1 : 0;
-    const item: DatasetItem = { path: written, absPath, subject, label: y ? positive : negative, y, meta };
-    if (cells.view) item.view = cells.view;
+    const item: DatasetItem = { path: written, absPath: r.absPath, subject, label: y ? positive : negative, y, meta };
+    if (r.view) item.view = r.view;
     items.push(item);
     itemSubjectIds.push(r.subjectId!);
   }
@@ -523,26 +541,30 @@ function indexLabelsAndSubjects(rows: RawRow[]): { labelsSeen: Map<string, Label
   return { labelsSeen, mixedSubjects, subjectCount: firstLabelOf.length };
 }
 
-/** A row's required cells, label and view; each problem reported. `classes` is undefined when the classes themselves are in doubt. */
-function checkCells(r: RawRow, classes: { positive: string; negative: string } | undefined, problems: ProblemList): { ok: boolean; view?: View } {
+/**
+ * A row's required cells, label and view; each problem reported, the row marked `badCells` when it
+ * has one, and its view kept. `classes` is undefined when the classes themselves are in doubt.
+ */
+function checkCells(r: RawRow, classes: { positive: string; negative: string } | undefined, problems: ProblemList): void {
   const at = where(r);
-  let ok = true;
   for (const col of REQUIRED) {
     if ((r.cells[col] ?? '') === '') {
       problems.add(problem('empty-cell', at, `empty "${col}" cell; every row needs a path, a subject and a label`));
-      ok = false;
+      r.badCells = true;
     }
   }
   const label = r.cells.label ?? '';
   if (label !== '' && classes && label !== classes.positive && label !== classes.negative) {
     problems.add(problem('unknown-label', at, `unknown label "${label}"; expected one of: ${classes.positive}, ${classes.negative}`));
-    ok = false;
+    r.badCells = true;
   }
   const viewCell = (r.cells.view ?? '').toLowerCase();
-  if (viewCell === '') return { ok };
-  if ((VIEWS as readonly string[]).includes(viewCell)) return { ok, view: viewCell as View };
-  problems.add(problem('invalid-view', at, `invalid view "${r.cells.view}"; expected one of: ${VIEWS.join(', ')} (or empty to estimate it)`));
-  return { ok: false };
+  if (viewCell === '') return;
+  if ((VIEWS as readonly string[]).includes(viewCell)) r.view = viewCell as View;
+  else {
+    problems.add(problem('invalid-view', at, `invalid view "${r.cells.view}"; expected one of: ${VIEWS.join(', ')} (or empty to estimate it)`));
+    r.badCells = true;
+  }
 }
 
 /**
@@ -551,39 +573,91 @@ function checkCells(r: RawRow, classes: { positive: string; negative: string } |
  * reached without one has the path of its row, which `byPath` already tells apart. So only files
  * reached through links are kept by real path, and a linked file is also looked for among the
  * unlinked ones by its path.
+ *
+ * Two steps: {@link queue} takes the rows in order and checks what their text and folders tell
+ * (sending each remaining file to a {@link FileStatPool} thread); {@link settle} then takes the
+ * threads' verdicts in row order and finishes every file, so that which of two rows is "first"
+ * does not depend on the threads.
  */
 class RowFiles {
   private readonly byPath = new Map<string, RawRow>(); // normalised path -> the first row naming it
   private readonly linkedFiles = new Map<string, RawRow>(); // real path -> the first row reaching it through a link
   private readonly files: FileChecker;
+  private readonly pool: FileStatPool;
+  /** Rows waiting for their file's verdict, the file's path and whether a link led to its folder. */
+  private readonly waiting: { rows: RawRow[]; keys: string[]; absPaths: string[]; linked: boolean[] } = { rows: [], keys: [], absPaths: [], linked: [] };
+  private readonly verdicts: Promise<Uint8Array>[] = [];
+  private sent = 0;
 
-  constructor(private readonly root: string) {
+  constructor(private readonly root: string, rowCount: number) {
     this.files = new FileChecker(root);
+    this.pool = new FileStatPool(rowCount);
   }
 
-  /** The row's real path, or undefined after reporting why it cannot be used. */
-  async check(r: RawRow, problems: ProblemList): Promise<string | undefined> {
+  /** Check what the row's path and folder tell, and queue its file; a problem is reported at once. */
+  queue(r: RawRow, problems: ProblemList): void | Promise<void> {
     const written = r.cells.path ?? '';
-    if (written === '') return undefined;
-    const at = where(r);
-    const lexical = lexicalPathProblem(written);
-    if (lexical !== undefined) {
-      problems.add(problem('path-escape', at, pathProblem(r, lexical)));
-      return undefined;
+    if (written === '') return;
+    let key = written;
+    if (!isPlainDataPath(written)) {
+      const lexical = lexicalPathProblem(written);
+      if (lexical !== undefined) {
+        problems.add(problem('path-escape', where(r), pathProblem(r, lexical)));
+        return;
+      }
+      const normalized = normalizeDataPath(written);
+      if (normalized !== written) key = normalized; // one string kept, not two
     }
-    const normalized = normalizeDataPath(written);
-    const key = normalized === written ? written : normalized; // one string kept, not two
     const first = this.byPath.get(key);
     if (first !== undefined) {
-      problems.add(problem('duplicate-path', at, pathProblem(r, `is listed again; first at ${rowRef(first)}`)));
-      return undefined;
+      problems.add(problem('duplicate-path', where(r), pathProblem(r, `is listed again; first at ${rowRef(first)}`)));
+      return;
     }
     this.byPath.set(key, r);
-    const checked = this.files.check(key);
-    const file = checked instanceof Promise ? await checked : checked;
+    const located = this.files.locate(key);
+    if (located instanceof Promise) return located.then((l) => this.wait(r, key, l, problems));
+    this.wait(r, key, located, problems);
+  }
+
+  private wait(r: RawRow, key: string, located: FileCheck, problems: ProblemList): void {
+    if (!located.ok) {
+      problems.add(problem(located.kind, where(r), pathProblem(r, located.reason)));
+      return;
+    }
+    const w = this.waiting;
+    w.rows.push(r);
+    w.keys.push(key);
+    w.absPaths.push(located.absPath);
+    w.linked.push(located.linked);
+    if (w.absPaths.length - this.sent >= FILES_PER_BATCH) this.send();
+  }
+
+  private send(): void {
+    const end = this.waiting.absPaths.length;
+    if (end > this.sent) this.verdicts.push(this.pool.verdicts(this.waiting.absPaths.slice(this.sent, end)));
+    this.sent = end;
+  }
+
+  /** Finish every queued file in row order, reporting its problems and setting `absPath` on the usable rows. */
+  async settle(problems: ProblemList): Promise<void> {
+    this.send();
+    const { rows, keys, absPaths, linked } = this.waiting;
+    let i = 0;
+    for (const batch of this.verdicts) {
+      for (const verdict of await batch) {
+        const checked = verdict === PLAIN_FILE ? undefined : this.files.checkFully(keys[i], absPaths[i], linked[i]);
+        const file = checked === undefined ? { ok: true as const, absPath: absPaths[i], linked: linked[i] } : await checked;
+        this.finish(rows[i], file, problems);
+        i++;
+      }
+    }
+  }
+
+  /** Record a checked file for its row, or report why the row cannot use it. */
+  private finish(r: RawRow, file: FileCheck, problems: ProblemList): void {
     if (!file.ok) {
-      problems.add(problem(file.kind, at, pathProblem(r, file.reason)));
-      return undefined;
+      problems.add(problem(file.kind, where(r), pathProblem(r, file.reason)));
+      return;
     }
     let sameFile = this.linkedFiles.size > 0 ? this.linkedFiles.get(file.absPath) : undefined;
     if (sameFile === undefined && file.linked) {
@@ -591,12 +665,17 @@ class RowFiles {
       if (unlinked?.unlinkedFile) sameFile = unlinked;
     }
     if (sameFile !== undefined) {
-      problems.add(problem('duplicate-path', at, pathProblem(r, `is the same file as "${sameFile.cells.path}" at ${rowRef(sameFile)} (through a symbolic link)`)));
-      return undefined;
+      problems.add(problem('duplicate-path', where(r), pathProblem(r, `is the same file as "${sameFile.cells.path}" at ${rowRef(sameFile)} (through a symbolic link)`)));
+      return;
     }
     if (file.linked) this.linkedFiles.set(file.absPath, r);
     else r.unlinkedFile = true;
-    return file.absPath;
+    r.absPath = file.absPath;
+  }
+
+  /** Ends the file-check threads. */
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 
@@ -646,15 +725,15 @@ type FileCheck = { ok: true; absPath: string; linked: boolean } | { ok: false; k
 /**
  * Checks manifest paths by the rules of `paths.ts` ({@link resolveInside}, {@link checkReadableFile})
  * at a cost a million rows can afford: system calls cost microseconds each, and the checks are most
- * of validation's time. Each folder on the way is resolved once and remembered. A plain file in a
- * plain folder then costs one synchronous `lstat` (the promise form costs 2-5 times as much; see
- * bench/manifest.ts): its read permission comes from the mode bits when they grant reading to this
- * process's user (as owner, group member or other, the order the kernel checks them), and from
- * `access` only when they do not, so root and access control lists that grant more are still
- * honoured. Access control lists or security modules (SELinux, AppArmor) that refuse what the mode
- * bits grant are therefore seen when the photo is opened, as that photo's error, not here.
- * Everything else (a symbolic link, a missing, empty or unreadable entry) goes to `resolveInside`
- * and `checkReadableFile`, so theirs stay the only rules and messages.
+ * of validation's time. Each folder on the way is resolved once and remembered ({@link locate}). A
+ * plain file in a plain folder then costs one `lstat`, made on a file-check thread
+ * ({@link FileStatPool}): its read permission comes from the mode bits when they grant reading to
+ * this process's user (as owner, group member or other, the order the kernel checks them), and from
+ * `access` only when they do not ({@link checkFully}), so root and access control lists that grant
+ * more are still honoured. Access control lists or security modules (SELinux, AppArmor) that refuse
+ * what the mode bits grant are therefore seen when the photo is opened, as that photo's error, not
+ * here. Everything else (a symbolic link, a missing, empty or unreadable entry) goes to
+ * `resolveInside` and `checkReadableFile`, so theirs stay the only rules and messages.
  */
 class FileChecker {
   private readonly root: string;
@@ -665,8 +744,7 @@ class FileChecker {
   /** The folder of the previous path and its check: rows of one folder tend to come together. */
   private lastDir: string | undefined;
   private lastFolder: FileCheck | undefined;
-  private readonly uid = process.getuid?.();
-  private readonly gids = new Set([process.getgid?.(), ...(process.getgroups?.() ?? [])]);
+  private readonly who = currentIdentity();
 
   constructor(root: string) {
     this.root = root;
@@ -674,18 +752,23 @@ class FileChecker {
   }
 
   /**
-   * Check `key`, a path already normalised ({@link normalizeDataPath}) and free of `..` and
-   * absolute parts. A plain file in a known folder is answered at once, without a promise.
+   * Where the file `key` would be (a path already normalised, {@link normalizeDataPath}, and free
+   * of `..` and absolute parts), from its folder alone, or the problem of every path in that folder.
+   * A path in a known folder is answered at once, without a promise.
    */
-  check(key: string): FileCheck | Promise<FileCheck> {
+  locate(key: string): FileCheck | Promise<FileCheck> {
     const slash = key.lastIndexOf('/');
     const dir = slash === -1 ? '' : key.slice(0, slash);
     const folder = this.lastDir === dir ? this.lastFolder : this.folders.get(dir);
-    if (folder === undefined) return this.folder(dir, key).then(() => this.check(key));
+    if (folder === undefined) return this.folder(dir, key).then(() => this.locate(key));
     this.lastDir = dir;
     this.lastFolder = folder;
     if (!folder.ok) return folder;
-    const absPath = `${folder.absPath}${path.sep}${key.slice(slash + 1)}`;
+    return { ok: true, absPath: `${folder.absPath}${path.sep}${key.slice(slash + 1)}`, linked: folder.linked };
+  }
+
+  /** The file `key`, located at `absPath`, that a file-check thread did not find plainly fine. */
+  checkFully(key: string, absPath: string, linked: boolean): Promise<FileCheck> {
     let stats: Stats | undefined;
     try {
       stats = lstatSync(absPath, NO_THROW_IF_MISSING);
@@ -694,17 +777,9 @@ class FileChecker {
     }
     if (stats === undefined) return this.afterFailedLstat('ENOENT', key);
     if (stats.isSymbolicLink()) return this.full(key);
-    const found: FileCheck = { ok: true, absPath, linked: folder.linked };
-    if (stats.isFile() && stats.size > 0 && (this.modeGrantsRead(stats) || this.accessGrantsRead(absPath))) return found;
+    const found: FileCheck = { ok: true, absPath, linked };
+    if (stats.isFile() && stats.size > 0 && (modeGrantsRead(stats, this.who) || this.accessGrantsRead(absPath))) return Promise.resolve(found);
     return checkReadableFile({ absPath, stats }).then((unusable) => (unusable === undefined ? found : { ok: false, ...unusable }));
-  }
-
-  /** The mode bits of the class this process falls in (owner, else group, else other) allow reading. */
-  private modeGrantsRead(stats: Stats): boolean {
-    if (this.uid === undefined) return false; // no POSIX ids (Windows): ask access()
-    if (stats.uid === this.uid) return (stats.mode & 0o400) !== 0;
-    if (this.gids.has(stats.gid)) return (stats.mode & 0o040) !== 0;
-    return (stats.mode & 0o004) !== 0;
   }
 
   private accessGrantsRead(absPath: string): boolean {
