@@ -125,6 +125,11 @@ export interface ServerConfig {
    * connection is closed. Uploads still arriving are refused at once: no screening has begun on them.
    */
   shutdownGraceMs: number;
+  /**
+   * Under `npx` / `npm exec`, how often the server checks that npm (and the shell it started) is
+   * still there, in milliseconds: a stopped npx leaves the server running at most about this long.
+   */
+  launcherPollMs: number;
   /** Shortest access token accepted, in characters (16 random hex characters = 64 bits). */
   minTokenLength: number;
 }
@@ -492,6 +497,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     uploadMsPerMB: 2_000,
     maxUploadsPerClient: 4,
     shutdownGraceMs: 1_000,
+    launcherPollMs: 500,
     minTokenLength: 16,
   },
   synth: { fraction: 0.5, seed: 1, jitter: 0.2, jpegQuality: 95, previewPhotos: 12 },

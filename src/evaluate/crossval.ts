@@ -92,6 +92,11 @@ export interface CrossValidationOptions {
   minDefinedReplicates?: number;
   /** Worker threads besides this one (default: one per extra core). */
   workers?: number;
+  /**
+   * Called as each fit finishes (an outer fold of the study or of a permutation, in any order),
+   * with the fits done and the fits in all: the bulk of a study's time, to show progress by.
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** A point estimate with its 95% subject-bootstrap percentile interval (null when undefined). */
@@ -176,7 +181,7 @@ export interface PermutationResult {
 /** The result of {@link crossValidate}. */
 export interface CrossValidationResult {
   classifier: string;
-  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers'>>;
+  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers' | 'onProgress'>>;
   predictions: OofPrediction[];
   folds: FoldReport[];
   photo: LevelMetrics;
@@ -213,7 +218,7 @@ function repeatSet(score: ArrayLike<number>, label: ArrayLike<number>, threshold
   };
 }
 
-type Resolved = Required<Omit<CrossValidationOptions, 'classifier'>> & { classifier: Classifier };
+type Resolved = Required<Omit<CrossValidationOptions, 'classifier' | 'onProgress'>> & { classifier: Classifier };
 
 function resolveOptions(o: CrossValidationOptions): Resolved {
   const d = DEFAULTS.evaluate;
@@ -478,7 +483,7 @@ export async function crossValidate(input: StudyData & CrossValidationOptions): 
     permSplits.forEach((perm, p) => tasks.push(...makeTasks(perm.splits, perm.y, (rep, f) => deriveSeed(r.seed, STREAM.permutation, p, rep, f + 2), true)));
   }
   const ctx = { X, subjects, classifier: r.classifier, innerFolds: r.innerFolds, patience: r.patience };
-  const pool = new FoldPool(ctx, tasks, r.workers);
+  const pool = new FoldPool(ctx, tasks, r.workers, input.onProgress);
   try {
     return await summariseCrossValidation(input, r, splits, tasks, mainCount, permSplits, pool);
   } finally {
