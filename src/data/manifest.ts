@@ -107,6 +107,24 @@ export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '
 
 const REQUIRED = ['path', 'subject', 'label'] as const;
 
+/** The columns a manifest must have, and how a missing-column message says what is expected. */
+export interface ManifestColumns {
+  required: readonly string[];
+  /** E.g. `path, subject, label (and optionally view, ...)`. */
+  expected: string;
+}
+
+/** A data set manifest's columns (the CLI contract's "Manifest" section). */
+const DATASET_COLUMNS: ManifestColumns = { required: REQUIRED, expected: 'path, subject, label (and optionally view, age, sex, ancestry, source)' };
+
+/** One data row of a manifest: its 1-based row (the header is not a row), its file line, and its cells by column. */
+export interface ManifestRow {
+  row: number;
+  line: number;
+  /** By lower-case column name: trimmed, a spreadsheet's formula guard removed ({@link stripFormulaGuard}). */
+  cells: Record<string, string>;
+}
+
 /**
  * Problems kept in the error's `details`: enough to fix a spreadsheet in one pass, and few enough
  * that a manifest of a million wrong rows does not build a million records (the rest are counted).
@@ -234,7 +252,7 @@ export async function loadDataset(source: string, opts: LoadDatasetOptions = {})
     throw new PhenofaceError('E_NOT_FOUND', `Data set folder "${rootGiven}" is not an existing folder; expected the folder that the manifest's paths are relative to.`, { cause: err });
   }
   const problems = new ProblemList();
-  const rows = isFolder ? await readFolder(root, problems) : await readManifest(source, problems);
+  const rows = isFolder ? await readFolder(root, problems) : await readManifest(source, problems, DATASET_COLUMNS);
   // Without a readable header the rows cannot be interpreted: report the header problems alone.
   const unreadable = problems.has('not-csv', 'missing-column', 'duplicate-column');
   const valid = unreadable ? { items: [], subjectIds: [], subjectCount: 0, positive: '', negative: '' } : await validateRows(root, rows, opts, problems);
@@ -294,7 +312,21 @@ function sniffDelimiter(text: string): string {
 
 const NOT_CSV: ManifestProblem = { kind: 'not-csv', message: 'the file is binary (it holds NUL bytes), not a CSV text file' };
 
-async function readManifest(file: string, problems: ProblemList): Promise<RawRow[]> {
+/**
+ * The rows of a manifest CSV read as {@link loadDataset} reads them (UTF-8, UTF-16 or Windows-1252
+ * text; comma, semicolon or tab; RFC 4180 quoting; formula guards removed), for commands that need
+ * a manifest's rows but not a data set (`embed --manifest`, `synth`): one reader for every
+ * manifest. Throws `E_MANIFEST` listing the problems when the file is not such a table (binary, no
+ * header, a column missing or twice) or a record is malformed; `E_INPUT` when it cannot be read.
+ */
+export async function readManifestTable(file: string, columns: ManifestColumns): Promise<ManifestRow[]> {
+  const problems = new ProblemList();
+  const rows = await readManifest(file, problems, columns);
+  if (problems.total > 0) throw manifestError(path.resolve(file), problems);
+  return rows as ManifestRow[];
+}
+
+async function readManifest(file: string, problems: ProblemList, columns: ManifestColumns): Promise<RawRow[]> {
   let bytes: Uint8Array;
   try {
     // Look at the first 64 KiB before reading it all: a photo or video given as manifest is refused cheaply.
@@ -327,7 +359,7 @@ async function readManifest(file: string, problems: ProblemList): Promise<RawRow
   for (const entry of readCsvRecords(text, sniffDelimiter(text))) {
     if ('fields' in entry && isBlank(entry.fields, 0)) continue;
     if (names === undefined) {
-      names = readHeader(entry, problems);
+      names = readHeader(entry, problems, columns);
       if (names === undefined) return [];
       continue;
     }
@@ -360,7 +392,7 @@ function isBlank(fields: string[], from: number): boolean {
 }
 
 /** The header's column names (trimmed, lower case), or undefined once the reason it is unusable is reported. */
-function readHeader(header: CsvRecord, problems: ProblemList): string[] | undefined {
+function readHeader(header: CsvRecord, problems: ProblemList, columns: ManifestColumns): string[] | undefined {
   if ('error' in header) {
     problems.add({ kind: 'parse-error', line: header.line, message: `header (line ${header.line}): ${header.error}` });
     return undefined;
@@ -375,12 +407,12 @@ function readHeader(header: CsvRecord, problems: ProblemList): string[] | undefi
     }
     seen.add(name);
   }
-  const missing = REQUIRED.filter((c) => !seen.has(c));
+  const missing = columns.required.filter((c) => !seen.has(c));
   if (missing.length > 0) {
     problems.add({
       kind: 'missing-column',
       line: header.line,
-      message: `header (line ${header.line}): missing required column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}; found ${namedList(names.map((n) => `"${n}"`), MAX_NAMED_VALUES, 'columns')}; expected path, subject, label (and optionally view, age, sex, ancestry, source)`,
+      message: `header (line ${header.line}): missing required column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}; found ${namedList(names.map((n) => `"${n}"`), MAX_NAMED_VALUES, 'columns')}; expected ${columns.expected}`,
     });
     usable = false;
   }

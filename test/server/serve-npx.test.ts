@@ -36,7 +36,7 @@ async function serveUnderNpmExec(npmCommand: string | undefined, keepShell: bool
   const node = [process.execPath, '--import', pathToFileURL(path.join(REPO, 'node_modules/tsx/dist/loader.mjs')).href, path.join(REPO, 'test/server/serve-fake-main.ts'), '--model', root, '--port', '0'].map(quote).join(' ');
   const command = keepShell ? `${node}; exit $?` : node;
   const launcher = `const c = require('child_process').spawn('sh', ['-c', ${JSON.stringify(command)}], { stdio: 'inherit' }); process.stderr.write('shell ' + c.pid + '\\n'); setInterval(() => {}, 1e9);`;
-  const env = { ...process.env, PHENOFACE_TOKEN: '', PHENOFACE_WEB_ROOT: path.join(root, 'no-web') };
+  const env: NodeJS.ProcessEnv = { ...process.env, PHENOFACE_TOKEN: '', PHENOFACE_WEB_ROOT: path.join(root, 'no-web') };
   delete env.npm_command;
   if (npmCommand !== undefined) env.npm_command = npmCommand;
   const npm = spawn(process.execPath, ['-e', launcher], { env, stdio: ['ignore', 'pipe', 'pipe'] });
