@@ -363,9 +363,9 @@ async function readManifest(file: string, problems: ProblemList, columns: Manife
       if (names === undefined) return [];
       continue;
     }
-    const at = { row: ++row, line: entry.line };
+    row++;
     if ('error' in entry) {
-      problems.add(problem('parse-error', at, entry.error));
+      problems.add(problem('parse-error', { row, line: entry.line }, entry.error));
       continue;
     }
     const cells: Record<string, string> = {};
@@ -376,10 +376,11 @@ async function readManifest(file: string, problems: ProblemList, columns: Manife
     }
     // Fewer fields are fine (trailing optional columns left out; a missing required cell is
     // reported as empty); more non-empty fields than columns mean a shifted row, e.g. an unquoted comma.
+    const r: RawRow = { row, line: entry.line, cells };
     if (!isBlank(entry.fields, names.length)) {
-      problems.add(problem('field-count', at, `has ${entry.fields.length} fields; the header has ${names.length} (a comma inside a value needs "quotes")`));
+      problems.add(problem('field-count', where(r), `has ${entry.fields.length} fields; the header has ${names.length} (a comma inside a value needs "quotes")`));
     }
-    rows.push({ row: at.row, line: at.line, cells });
+    rows.push(r);
   }
   if (names === undefined) problems.add({ kind: 'empty', message: 'the file holds no header row' });
   return rows;
@@ -504,6 +505,9 @@ function resolveClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, LabelS
   return { positive, negative: others[0] ?? defaultNegative };
 }
 
+/** The `meta` of every item without optional cells: one shared object instead of a million empty ones. */
+const NO_META: Readonly<Record<string, string>> = Object.freeze({});
+
 /** Columns that become fields of a {@link DatasetItem}; the others go to its `meta`. */
 const ITEM_FIELDS: ReadonlySet<string> = new Set(['path', 'subject', 'label', 'view']);
 
@@ -538,10 +542,10 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
   for (const r of rows) {
     if (r.absPath === undefined || r.badCells) continue;
     const { path: written, subject, label } = r.cells;
-    const meta: Record<string, string> = {};
-    for (const k in r.cells) if (r.cells[k] !== '' && !ITEM_FIELDS.has(k)) meta[k] = r.cells[k];
+    let meta: Record<string, string> | undefined;
+    for (const k in r.cells) if (r.cells[k] !== '' && !ITEM_FIELDS.has(k)) (meta ??= {})[k] = r.cells[k];
     const y = label === positive ? 1 : 0;
-    const item: DatasetItem = { path: written, absPath: r.absPath, subject, label: y ? positive : negative, y, meta };
+    const item: DatasetItem = { path: written, absPath: r.absPath, subject, label: y ? positive : negative, y, meta: meta ?? NO_META };
     if (r.view) item.view = r.view;
     items.push(item);
     itemSubjectIds.push(r.subjectId!);
@@ -651,16 +655,16 @@ class RowFiles {
     this.wait(r, key, located, problems);
   }
 
-  private wait(r: RawRow, key: string, located: FileCheck, problems: ProblemList): void {
-    if (!located.ok) {
+  private wait(r: RawRow, key: string, located: string | Failure, problems: ProblemList): void {
+    if (typeof located !== 'string') {
       problems.add(problem(located.kind, where(r), pathProblem(r, located.reason)));
       return;
     }
     const w = this.waiting;
     w.rows.push(r);
     w.keys.push(key);
-    w.absPaths.push(located.absPath);
-    w.linked.push(located.linked);
+    w.absPaths.push(located);
+    w.linked.push(this.files.lastLinked);
     if (w.absPaths.length - this.sent >= FILES_PER_BATCH) this.send();
   }
 
@@ -677,32 +681,31 @@ class RowFiles {
     let i = 0;
     for (const batch of this.verdicts) {
       for (const verdict of await batch) {
-        const checked = verdict === PLAIN_FILE ? undefined : this.files.checkFully(keys[i], absPaths[i], linked[i]);
-        const file = checked === undefined ? { ok: true as const, absPath: absPaths[i], linked: linked[i] } : await checked;
-        this.finish(rows[i], file, problems);
+        if (verdict === PLAIN_FILE) this.use(rows[i], absPaths[i], linked[i], problems);
+        else {
+          const file = await this.files.checkFully(keys[i], absPaths[i], linked[i]);
+          if (file.ok) this.use(rows[i], file.absPath, file.linked, problems);
+          else problems.add(problem(file.kind, where(rows[i]), pathProblem(rows[i], file.reason)));
+        }
         i++;
       }
     }
   }
 
-  /** Record a checked file for its row, or report why the row cannot use it. */
-  private finish(r: RawRow, file: FileCheck, problems: ProblemList): void {
-    if (!file.ok) {
-      problems.add(problem(file.kind, where(r), pathProblem(r, file.reason)));
-      return;
-    }
-    let sameFile = this.linkedFiles.size > 0 ? this.linkedFiles.get(file.absPath) : undefined;
-    if (sameFile === undefined && file.linked) {
-      const unlinked = this.byPath.get(normalizeDataPath(path.relative(this.root, file.absPath)));
+  /** Give the row its usable file at `absPath`, unless an earlier row reaches the same file (reported). */
+  private use(r: RawRow, absPath: string, linked: boolean, problems: ProblemList): void {
+    let sameFile = this.linkedFiles.size > 0 ? this.linkedFiles.get(absPath) : undefined;
+    if (sameFile === undefined && linked) {
+      const unlinked = this.byPath.get(normalizeDataPath(path.relative(this.root, absPath)));
       if (unlinked?.unlinkedFile) sameFile = unlinked;
     }
     if (sameFile !== undefined) {
       problems.add(problem('duplicate-path', where(r), pathProblem(r, `is the same file as "${sameFile.cells.path}" at ${rowRef(sameFile)} (through a symbolic link)`)));
       return;
     }
-    if (file.linked) this.linkedFiles.set(file.absPath, r);
+    if (linked) this.linkedFiles.set(absPath, r);
     else r.unlinkedFile = true;
-    r.absPath = file.absPath;
+    r.absPath = absPath;
   }
 
   /** Ends the file-check threads. */
@@ -752,7 +755,9 @@ const NO_THROW_IF_MISSING = { throwIfNoEntry: false } as const;
  * A path found to name a readable file inside the root, or why it does not. `linked` is false when
  * no symbolic link was followed on the way, so that `absPath` is the root joined with the path.
  */
-type FileCheck = { ok: true; absPath: string; linked: boolean } | { ok: false; kind: PathProblemKind; reason: string };
+type FileCheck = { ok: true; absPath: string; linked: boolean } | Failure;
+/** Why a path cannot be used. */
+type Failure = { ok: false; kind: PathProblemKind; reason: string };
 
 /**
  * Checks manifest paths by the rules of `paths.ts` ({@link resolveInside}, {@link checkReadableFile})
@@ -777,26 +782,38 @@ class FileChecker {
   private lastDir: string | undefined;
   private lastFolder: FileCheck | undefined;
   private readonly who = currentIdentity();
+  private readonly rootPrefix: string;
 
   constructor(root: string) {
     this.root = root;
+    this.rootPrefix = root.endsWith(path.sep) ? root : root + path.sep;
     this.folders.set('', { ok: true, absPath: root, linked: false });
   }
 
   /**
    * Where the file `key` would be (a path already normalised, {@link normalizeDataPath}, and free
-   * of `..` and absolute parts), from its folder alone, or the problem of every path in that folder.
-   * A path in a known folder is answered at once, without a promise.
+   * of `..` and absolute parts): its absolute path, from its folder alone, or the problem of every
+   * path in that folder. Whether a link led to the folder is {@link lastLinked} then. A path in the
+   * folder of the previous one is answered at once, without a promise or a new object.
    */
-  locate(key: string): FileCheck | Promise<FileCheck> {
+  locate(key: string): string | Failure | Promise<string | Failure> {
     const slash = key.lastIndexOf('/');
-    const dir = slash === -1 ? '' : key.slice(0, slash);
-    const folder = this.lastDir === dir ? this.lastFolder : this.folders.get(dir);
-    if (folder === undefined) return this.folder(dir, key).then(() => this.locate(key));
-    this.lastDir = dir;
-    this.lastFolder = folder;
-    if (!folder.ok) return folder;
-    return { ok: true, absPath: `${folder.absPath}${path.sep}${key.slice(slash + 1)}`, linked: folder.linked };
+    let folder = this.lastFolder;
+    if (this.lastDir === undefined || slash !== this.lastDir.length || !key.startsWith(this.lastDir)) {
+      const dir = slash === -1 ? '' : key.slice(0, slash);
+      folder = this.folders.get(dir);
+      if (folder === undefined) return this.folder(dir, key).then(() => this.locate(key));
+      this.lastDir = dir;
+      this.lastFolder = folder;
+    }
+    if (!folder!.ok) return folder as Failure;
+    // Below a folder reached without links, the path is the root's joined with the key itself.
+    return !folder!.linked && path.sep === '/' ? this.rootPrefix + key : `${folder!.absPath}${path.sep}${key.slice(slash + 1)}`;
+  }
+
+  /** Whether a symbolic link led to the folder of the path {@link locate} answered last. */
+  get lastLinked(): boolean {
+    return this.lastFolder?.ok === true && this.lastFolder.linked;
   }
 
   /** The file `key`, located at `absPath`, that a file-check thread did not find plainly fine. */
