@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PhenofaceError, type ErrorCode } from '../errors.ts';
-import type { Face } from '../types.ts';
+import type { Face, Point } from '../types.ts';
 
 /** What identifies one cached result. */
 export interface CacheKey {
@@ -33,8 +33,11 @@ export interface ErrorRecord {
   message: string;
 }
 
-/** A cached result: the chosen face and its embedding, or why the photo has none. */
-export type CacheValue = { face: Face; embedding: Float32Array } | { error: ErrorRecord };
+/**
+ * A cached result: the chosen face, its embedding and (when the pipeline placed them) its 68 dense
+ * landmarks in image pixels; or why the photo has none.
+ */
+export type CacheValue = { face: Face; embedding: Float32Array; landmarks68?: Point[] } | { error: ErrorRecord };
 
 /** A cached result as read back, with the time it was put. */
 export type CacheEntry = CacheValue & { createdAt: Date };
@@ -48,8 +51,13 @@ export interface CacheStats {
   byVersion: { backbone: string; pipelineVersion: string; entries: number }[];
 }
 
-/** Schema version of the database file; a file of another version is refused, not migrated. */
-const SCHEMA_VERSION = '1';
+/**
+ * Schema version of the database file. Version 1 (no `landmarks68` column) is upgraded in place
+ * by adding the column; its rows keep their pipeline versions, which predate dense landmarks, so
+ * they are never read as results with landmarks. A file of any other version is refused.
+ */
+const SCHEMA_VERSION = '2';
+const UPGRADABLE_SCHEMA = '1';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,6 +69,7 @@ CREATE TABLE IF NOT EXISTS results (
   face TEXT,
   error TEXT,
   created_at INTEGER NOT NULL,
+  landmarks68 TEXT,
   PRIMARY KEY (sha256, backbone, pipeline_version)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS file_hashes (
@@ -93,6 +102,7 @@ interface Row {
   face: string | null;
   error: string | null;
   created_at: number;
+  landmarks68: string | null;
 }
 
 /**
@@ -112,11 +122,11 @@ export class EmbeddingCache {
     this.file = file;
     this.db = db;
     this.getStmt = db.prepare(
-      'SELECT embedding, face, error, created_at FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?',
+      'SELECT embedding, face, error, created_at, landmarks68 FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?',
     );
     this.hasStmt = db.prepare('SELECT 1 FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?');
     const insert = db.prepare(
-      'INSERT OR REPLACE INTO results (sha256, backbone, pipeline_version, embedding, face, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO results (sha256, backbone, pipeline_version, embedding, face, error, created_at, landmarks68) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.fileHashGet = db.prepare('SELECT size, mtime_ms, sha256 FROM file_hashes WHERE path = ?');
     this.fileHashPut = db.prepare('INSERT OR REPLACE INTO file_hashes (path, size, mtime_ms, sha256) VALUES (?, ?, ?, ?)');
@@ -130,6 +140,7 @@ export class EmbeddingCache {
         ok ? JSON.stringify(value.face) : null,
         ok ? null : JSON.stringify(value.error),
         Date.now(),
+        ok && value.landmarks68 ? JSON.stringify(value.landmarks68) : null,
       );
     });
   }
@@ -150,6 +161,7 @@ export class EmbeddingCache {
       db.exec(SCHEMA);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined;
       if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
+      else if (version.value === UPGRADABLE_SCHEMA) upgradeSchema(db);
       else if (version.value !== SCHEMA_VERSION) {
         throw new PhenofaceError('E_INPUT', `Cache file "${file}" has schema version ${version.value}; expected ${SCHEMA_VERSION}. Delete it or give another --cache file.`);
       }
@@ -170,7 +182,8 @@ export class EmbeddingCache {
     // Copy into a fresh, aligned buffer: SQLite's blob buffer need not be 4-byte aligned.
     const bytes = new Uint8Array(row.embedding!);
     const embedding = new Float32Array(bytes.slice().buffer);
-    return { face: JSON.parse(row.face!) as Face, embedding, createdAt };
+    const landmarks68 = row.landmarks68 === null ? undefined : JSON.parse(row.landmarks68) as Point[];
+    return { face: JSON.parse(row.face!) as Face, embedding, ...(landmarks68 && { landmarks68 }), createdAt };
   }
 
   /** True when a result for `key` is cached. */
@@ -220,6 +233,14 @@ export class EmbeddingCache {
   close(): void {
     this.db.close();
   }
+}
+
+/** Schema 1 -> 2: adds the `landmarks68` column (NULL in the old rows), in one transaction. */
+function upgradeSchema(db: SqliteDatabase): void {
+  db.transaction(() => {
+    db.exec('ALTER TABLE results ADD COLUMN landmarks68 TEXT');
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(SCHEMA_VERSION);
+  })();
 }
 
 /** Streaming sha256 of a file's bytes, lower-case hex; memory stays flat for any file size. */

@@ -9,7 +9,7 @@
  * other failure (a model error, an internal bug, a file that vanished) is not, so it is retried.
  */
 import { PhenofaceError, toErrorRecord, type ErrorCode } from '../errors.ts';
-import type { Face, View } from '../types.ts';
+import type { Face, Point, View } from '../types.ts';
 import type { CacheKey, EmbeddingCache, ErrorRecord } from './cache.ts';
 import { DEFAULTS } from '../config.ts';
 import type { Dataset, DatasetItem } from './manifest.ts';
@@ -40,8 +40,11 @@ export interface EmbedDatasetOptions {
   pipelineVersion: string;
   /** Backbone id; part of the cache key. */
   backbone: string;
-  /** The real pipeline for one photo: its chosen face and embedding; throws `PhenofaceError` on failure. */
-  embedOne: (absPath: string) => Promise<{ face: Face; embedding: Float32Array }>;
+  /**
+   * The real pipeline for one photo: its chosen face, embedding and (when the pipeline places them)
+   * the face's 68 dense landmarks; throws `PhenofaceError` on failure.
+   */
+  embedOne: (absPath: string) => Promise<{ face: Face; embedding: Float32Array; landmarks68?: Point[] }>;
   onProgress?: (progress: EmbedProgress) => void;
   /** Photos in flight at once (default {@link DEFAULTS.data}.concurrency). */
   concurrency?: number;
@@ -60,6 +63,8 @@ export interface PhotoResult {
   cached: boolean;
   face?: Face;
   embedding?: Float32Array;
+  /** The chosen face's 68 iBUG-300W points in image pixels (see `landmarks/ibug68.ts`), when the pipeline placed them. */
+  landmarks68?: Point[];
   /** The manifest's view, else the view estimated from the face. */
   view?: View;
   error?: ErrorRecord;
@@ -135,7 +140,7 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
       r.cached = true;
       counts.cached++;
       if ('error' in hit) fail(r, hit.error);
-      else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view });
+      else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view, ...(hit.landmarks68 && { landmarks68: hit.landmarks68 }) });
     }
     hashed();
   }, signal);
@@ -153,12 +158,12 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
     const first = group[0];
     const key: CacheKey = { sha256: first.sha256!, backbone, pipelineVersion };
     try {
-      const { face, embedding } = await embedOne(first.item.absPath);
+      const { face, embedding, landmarks68 } = await embedOne(first.item.absPath);
       if (!(embedding instanceof Float32Array) || embedding.length === 0 || !embedding.every(Number.isFinite)) {
         throw new PhenofaceError('E_MODEL', `The pipeline returned an invalid embedding for "${first.item.path}"; expected a non-empty Float32Array of finite numbers.`);
       }
-      cache.put(key, { face, embedding });
-      for (const r of group) Object.assign(r, { face, embedding, view: r.view ?? face.view });
+      cache.put(key, { face, embedding, ...(landmarks68 && { landmarks68 }) });
+      for (const r of group) Object.assign(r, { face, embedding, view: r.view ?? face.view, ...(landmarks68 && { landmarks68 }) });
       counts.computed += group.length;
     } catch (err) {
       const error = toErrorRecord(err);

@@ -2,21 +2,23 @@
  * The one place that wires the stages together: decode -> detect -> pose/view -> choose face ->
  * align -> embed. Everything above (data, evaluate, report, cli, server) goes through here.
  */
-import { alignFace } from '../align/index.ts';
+import { alignFace, umeyama } from '../align/index.ts';
 import { resolveConfig, type PartialConfig, type PhenofaceConfig } from '../config.ts';
 import type { Detector } from '../detect/detector.ts';
 import { MtcnnDetector } from '../detect/mtcnn/index.ts';
 import { Backbone } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
-import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
+import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, mapPoint, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
+import { DenseLandmarker, IBUG68_POINTS, refinedCrops } from '../landmarks/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
-import type { AlignedFace, Embedding, Face } from '../types.ts';
+import type { AlignedFace, Embedding, Face, Point } from '../types.ts';
 
 /**
- * Version of everything between a photo's bytes and its embedding (decode, detector, alignment).
- * The embedding cache keys on it: bump it whenever a change would alter an embedding.
+ * Version of everything between a photo's bytes and its cached result (decode, detector,
+ * alignment, dense landmarks). The embedding cache keys on it: bump it whenever a change would
+ * alter an embedding or the landmarks cached with it.
  */
-export const PIPELINE_VERSION = 'decode1-mtcnn2-choice2-arcface112-pose2';
+export const PIPELINE_VERSION = 'decode1-mtcnn2-choice2-arcface112-pose2-landmark68a';
 
 /** Faces found in one photo. */
 export interface DetectResult {
@@ -35,6 +37,11 @@ export interface EmbedResult extends DetectResult {
   aligned: AlignedFace;
   embedding: Embedding;
   quality: Quality;
+  /**
+   * The chosen face's 68 iBUG-300W points (see `landmarks/ibug68.ts`) in the oriented photo's
+   * pixels, when the pipeline was created with `landmarks`.
+   */
+  landmarks68?: Point[];
 }
 
 /** Options of {@link Pipeline.create}. */
@@ -46,6 +53,12 @@ export interface PipelineOptions {
   detectOnly?: boolean;
   /** Embed each face with its mirror image too (flip test). */
   flip?: boolean;
+  /**
+   * Also place dense landmarks (`config.landmarks.model`): on the chosen face in `embedFile`
+   * (`landmarks68`), on every face in `detectFile` (`landmarksDense`). Off by default: only the
+   * geometry features and `detect --landmarks dense` need them.
+   */
+  landmarks?: boolean;
 }
 
 /**
@@ -67,20 +80,49 @@ export class Pipeline {
     readonly config: PhenofaceConfig,
     private readonly detector: Detector,
     readonly backbone: Backbone | undefined,
+    private readonly landmarker: DenseLandmarker | undefined,
   ) {}
 
-  /** Loads the detector and (unless `detectOnly`) the backbone. E_MODEL when models are missing. */
+  /**
+   * Loads the detector, (unless `detectOnly`) the backbone and (with `landmarks`) the dense
+   * landmark model. E_MODEL when models are missing; E_CONFIG when the landmark model is one whose
+   * points do not include the 68 iBUG-300W ones `landmarks68` promises.
+   */
   static async create(opts: PipelineOptions = {}): Promise<Pipeline> {
     const config = resolveConfig(opts.config);
     const threads = config.embed.intraOpThreads;
     const detector = await MtcnnDetector.load(config.detect, threads);
     const backbone = opts.detectOnly ? undefined : await Backbone.load(opts.backbone ?? config.embed.backbone, { threads, flip: opts.flip });
-    return new Pipeline(config, detector, backbone);
+    const landmarker = opts.landmarks ? await DenseLandmarker.load(config.landmarks.model, { threads }) : undefined;
+    if (landmarker && landmarker.spec.points !== IBUG68_POINTS) {
+      throw new PhenofaceError('E_CONFIG', `Dense landmark model "${landmarker.spec.name}" gives ${landmarker.spec.points} points; the pipeline needs the ${IBUG68_POINTS} iBUG-300W points.`);
+    }
+    return new Pipeline(config, detector, backbone, landmarker);
   }
 
-  /** Detects faces in a decoded photo; boxes and landmarks in the oriented photo's full-size pixels. */
+  /**
+   * Detects faces in a decoded photo; boxes and landmarks (dense ones too, when the pipeline places
+   * them) in the oriented photo's full-size pixels.
+   */
   async detectImage(img: DecodedImage): Promise<Face[]> {
-    return this.toPhoto(img, await this.detector.detect(img));
+    const faces = this.toPhoto(img, await this.detector.detect(img));
+    if (!this.landmarker) return faces;
+    const dense = await this.denseLandmarks(img, faces);
+    return faces.map((f, i) => ({ ...f, landmarksDense: dense[i] }));
+  }
+
+  /**
+   * Dense landmarks of faces given in full-size pixels, placed on the decoded pixels: each face's
+   * crop is the similarity transform of its five landmarks onto the model's template (Umeyama
+   * 1991); with `landmarks.passes` 2, the crop is cut again from the first pass's points
+   * (`refinedCrops`). The points come back in full-size pixels.
+   */
+  private async denseLandmarks(img: DecodedImage, faces: readonly Face[]): Promise<Point[][]> {
+    const landmarker = this.landmarker!;
+    const toCrop = faces.map((f) => umeyama(mapLandmarks(toDecoded(img), f.landmarks5), landmarker.spec.template));
+    let points = await landmarker.predict(img, toCrop);
+    if (this.config.landmarks.passes === 2) points = await landmarker.predict(img, refinedCrops(landmarker.spec, points, umeyama));
+    return img.scale === 1 ? points : points.map((p) => p.map((q) => mapPoint(toOriginal(img), q)));
   }
 
   /** Maps faces from decoded to original pixels and adds pose and view. */
@@ -150,12 +192,14 @@ export class Pipeline {
     aligned.matrix = affineToOriginal(aligned.matrix, img);
     const [embedding] = await this.backbone.embed([aligned.image]);
     const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image);
-    return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality };
+    const landmarks68 = this.landmarker ? (await this.denseLandmarks(img, [face]))[0] : undefined;
+    return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality, ...(landmarks68 && { landmarks68 }) };
   }
 
   /** Releases the models. */
   async close(): Promise<void> {
     await this.detector.dispose();
     await this.backbone?.dispose();
+    await this.landmarker?.dispose();
   }
 }

@@ -3,7 +3,7 @@ import { DEFAULTS, resolveConfig } from '../../src/config.ts';
 
 describe('config: one DEFAULTS, one section per stage and workflow', () => {
   it('has a section for every stage and workflow', () => {
-    expect(Object.keys(DEFAULTS).sort()).toEqual(['classify', 'data', 'demo', 'detect', 'embed', 'evaluate', 'explain', 'image', 'people', 'pose', 'quality', 'server', 'synth'].sort());
+    expect(Object.keys(DEFAULTS).sort()).toEqual(['classify', 'data', 'demo', 'detect', 'embed', 'evaluate', 'explain', 'image', 'landmarks', 'people', 'pose', 'quality', 'server', 'synth'].sort());
   });
   it('is frozen all the way down', () => {
     expect(Object.isFrozen(DEFAULTS.server)).toBe(true);
@@ -28,5 +28,9 @@ describe('config: one DEFAULTS, one section per stage and workflow', () => {
   });
   it('rejects a value of the wrong type, naming it', () => {
     expect(() => resolveConfig({ server: { port: '80' as unknown as number } })).toThrow(/Invalid config "server.port": "80". Should be a number\./);
+  });
+  it('takes one or two dense landmark passes, nothing else', () => {
+    expect(resolveConfig({ landmarks: { passes: 1 } }).landmarks.passes).toBe(1);
+    expect(() => resolveConfig({ landmarks: { passes: 3 } })).toThrow(/Invalid landmarks.passes: 3. Should be 1 or 2\./);
   });
 });

@@ -77,15 +77,20 @@ export interface StudyResult extends Omit<ReportInput, 'options' | 'sections'> {
 
 const r6 = (v: number) => Math.round(v * 1e6) / 1e6;
 
-/** Level metrics as the contract's JSON: estimates with CIs, counts; curves left to the report. */
-function levelJson(m: LevelMetrics): Record<string, unknown> {
+/**
+ * Level metrics as the contract's JSON: estimates with CIs and counts, and with `curves` the ROC
+ * curve and reliability bins the report draws (so every figure in it follows from metrics.json);
+ * the bundle keeps only the numbers.
+ */
+function levelJson(m: LevelMetrics, curves = false): Record<string, unknown> {
   const { roc, calibration, ...rest } = m;
-  void roc; void calibration;
-  return rest;
+  if (!curves) return rest;
+  const round = (xs: number[] | null) => xs && xs.map(r6);
+  return { ...rest, calibration, roc: roc && { fpr: round(roc.fpr), tpr: round(roc.tpr), lower: round(roc.lower), upper: round(roc.upper) } };
 }
 
-function groupJson(g: GroupMetrics): Record<string, unknown> {
-  return { photo: levelJson(g.photo), subject: levelJson(g.subject) };
+function groupJson(g: GroupMetrics, curves = false): Record<string, unknown> {
+  return { photo: levelJson(g.photo, curves), subject: levelJson(g.subject, curves) };
 }
 
 /**
@@ -222,9 +227,10 @@ async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string
       backbone,
       concurrency: PHOTOS_PER_WORKER * workers,
       embedOne: async (abs) => {
-        pool ??= PipelinePool.create({ backbone, workers });
+        // Dense landmarks too: the geometry features are made from them.
+        pool ??= PipelinePool.create({ backbone, workers, landmarks: true });
         const r = await (await pool).embedFile(abs);
-        return { face: r.face, embedding: r.embedding.vector };
+        return { face: r.face, embedding: r.embedding.vector, landmarks68: r.landmarks68 };
       },
       onProgress: progress.update,
     });
@@ -324,9 +330,9 @@ interface StudyFacts {
   dataHash: string;
 }
 
-/** The per-view metrics as the contract's JSON. */
-function byViewJson(result: CrossValidationResult): Partial<Record<View, unknown>> {
-  return Object.fromEntries(Object.entries(result.byView).map(([v, g]) => [v, groupJson(g!)])) as Partial<Record<View, unknown>>;
+/** The per-view metrics as the contract's JSON (with the curves the report draws, when `curves`). */
+function byViewJson(result: CrossValidationResult, curves = false): Partial<Record<View, unknown>> {
+  return Object.fromEntries(Object.entries(result.byView).map(([v, g]) => [v, groupJson(g!, curves)])) as Partial<Record<View, unknown>>;
 }
 
 /** The contents of metrics.json (contract 1). */
@@ -338,9 +344,9 @@ function studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHa
     classifier: result.classifier,
     backbone,
     options: result.options,
-    photo: levelJson(result.photo),
-    subject: levelJson(result.subject),
-    byView: byViewJson(result),
+    photo: levelJson(result.photo, true),
+    subject: levelJson(result.subject, true),
+    byView: byViewJson(result, true),
     bySubgroup: Object.fromEntries(Object.entries(result.bySubgroup).map(([col, groups]) => [col, Object.fromEntries(Object.entries(groups).map(([k, g]) => [k, groupJson(g)]))])),
     baseline: groupJson(result.baseline),
     permutation: result.permutation && { statistic: result.permutation.statistic, observed: result.permutation.observed, p: result.permutation.p, permutations: result.permutation.nulls.length },
