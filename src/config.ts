@@ -372,7 +372,20 @@ export interface ExplainConfig {
     alpha: number;
     /** The Grad-CAM paper's colour scale. */
     colormap: 'jet';
+    /**
+     * Overlay only the warm part: the colour's weight grows with the heat's place on the scale
+     * (`alpha * t`), so where there is no evidence for the positive class the face shows untouched
+     * instead of under the scale's cold colour.
+     */
+    warmOnly: boolean;
   };
+  /**
+   * The percentile of the heat, pooled over the pixels of the study's positive-class photos, that
+   * is the hot end of the colour scale shared across photos (`model/explain-scale.json`). A high
+   * percentile rather than the maximum, so that one outlying photo does not make every other map
+   * pale: the top 1% of positive-class heat is drawn in the hottest colour.
+   */
+  heatScalePercentile: number;
   /**
    * Grad-CAM's finer layer per backbone: the output of MobileFaceNet's last 14x14 bottleneck
    * (Chen et al. 2018, Table 1: the sixth of the 14x14 stage's residual blocks, 128 channels),
@@ -495,7 +508,8 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     minDefinedReplicates: 0.9,
   },
   explain: {
-    overlay: { alpha: 0.45, colormap: 'jet' },
+    overlay: { alpha: 0.45, colormap: 'jet', warmOnly: true },
+    heatScalePercentile: 0.99,
     fineLayer: { mobilefacenet: 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add' },
     screen: { cam: 'contrastive', photoOverlayMaxSidePx: 800 },
     occlusionGrey: 128,

@@ -41,9 +41,12 @@ export { DenseLandmarker, DENSE_LANDMARK_MODELS, IBUG68, fivePointsOf68, type De
 export { Pipeline, chooseFace, PIPELINE_VERSION, type DetectResult, type EmbedResult, type PipelineOptions } from './pipeline/pipeline.ts';
 export { PipelinePool, type PipelinePoolOptions } from './pipeline/pool.ts';
 export { loadDataset, type Dataset, type DatasetItem } from './data/index.ts';
+export { readEmbeddingFile, type EmbeddingFile, type EmbeddingOrigin, type EmbeddingProblem } from './data/embedding-file.ts';
+export { validateBySite, type SiteValidation } from './evaluate/sites.ts';
 export { loadBundle, type ModelBundle } from './classify/bundle.ts';
 export { runStudy, type StudyOptions, type StudyResult } from './workflows/study/study.ts';
 export { Screener, DISCLAIMER, type ScreenResult, type ScreenPhoto } from './workflows/screen/screener.ts';
+export { screenEmbeddings } from './workflows/screen/embeddings.ts';
 export { synthesize } from './workflows/synth/index.ts';
 export { ensureModels } from './runtime/build/install.ts';
 export { loadModel } from './runtime/index.ts';

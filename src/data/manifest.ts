@@ -59,6 +59,9 @@ export interface DatasetItem {
   view?: View;
   /** Optional columns (`age`, `sex`, `ancestry`, `source`) and any extra columns, non-empty cells only. */
   meta: Record<string, string>;
+  /** The manifest's data row and file line (absent for a folder layout), for messages about the row. */
+  row?: number;
+  line?: number;
 }
 
 /** Subjects and photos in one group. */
@@ -100,6 +103,12 @@ export interface LoadDatasetOptions {
   root?: string;
   /** Report a data set lacking either class as a problem (a study needs both; `embed` does not). */
   requireBothClasses?: boolean;
+  /**
+   * Check that each row's file exists and is readable (default true). False when the features come
+   * from elsewhere (`study --embeddings`): the paths are then only names (any text, absolute as
+   * `embed` may have written them; no duplicates), and no photo needs to exist.
+   */
+  requireFiles?: boolean;
 }
 
 /** Image file extensions a folder layout picks up (the formats sharp decodes). */
@@ -523,7 +532,7 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
   const { labelsSeen, mixedSubjects, subjectCount } = indexLabelsAndSubjects(rows);
   const { positive, negative } = resolveClasses(opts, labelsSeen, problems);
   const classes = problems.has('classes') ? undefined : { positive, negative };
-  const files = new RowFiles(root, rows.length);
+  const files = new RowFiles(root, rows.length, opts.requireFiles ?? true);
   try {
     // The rows in order; each file's own check runs on a file-check thread meanwhile.
     for (let i = 0; i < rows.length; i++) {
@@ -547,6 +556,7 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
     const y = label === positive ? 1 : 0;
     const item: DatasetItem = { path: written, absPath: r.absPath, subject, label: y ? positive : negative, y, meta: meta ?? NO_META };
     if (r.view) item.view = r.view;
+    if (r.row !== undefined) Object.assign(item, { row: r.row, line: r.line });
     items.push(item);
     itemSubjectIds.push(r.subjectId!);
   }
@@ -625,7 +635,7 @@ class RowFiles {
   private readonly verdicts: Promise<Uint8Array>[] = [];
   private sent = 0;
 
-  constructor(private readonly root: string, rowCount: number) {
+  constructor(private readonly root: string, rowCount: number, private readonly requireFiles: boolean) {
     this.files = new FileChecker(root);
     this.pool = new FileStatPool(rowCount);
   }
@@ -636,7 +646,8 @@ class RowFiles {
     if (written === '') return;
     let key = written;
     if (!isPlainDataPath(written)) {
-      const lexical = lexicalPathProblem(written);
+      // A path that is only a name (no file to read) cannot escape anything; `embed` may have written it absolute.
+      const lexical = this.requireFiles ? lexicalPathProblem(written) : undefined;
       if (lexical !== undefined) {
         problems.add(problem('path-escape', where(r), pathProblem(r, lexical)));
         return;
@@ -650,6 +661,10 @@ class RowFiles {
       return;
     }
     this.byPath.set(key, r);
+    if (!this.requireFiles) {
+      r.absPath = path.resolve(this.root, key);
+      return;
+    }
     const located = this.files.locate(key);
     if (located instanceof Promise) return located.then((l) => this.wait(r, key, l, problems));
     this.wait(r, key, located, problems);

@@ -97,6 +97,12 @@ export interface CrossValidationOptions {
    * with the fits done and the fits in all: the bulk of a study's time, to show progress by.
    */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The outer splits, one array of folds per repeat, instead of `repeats` grouped stratified
+   * K-folds (e.g. one fold per site for leave-one-site-out). Each must keep a subject's photos in
+   * one fold, and their count must equal `repeats`.
+   */
+  splits?: IndexFold[][];
 }
 
 /** A point estimate with its 95% subject-bootstrap percentile interval (null when undefined). */
@@ -183,7 +189,7 @@ export interface PermutationResult {
 /** The result of {@link crossValidate}. */
 export interface CrossValidationResult {
   classifier: string;
-  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers' | 'onProgress'>>;
+  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers' | 'onProgress' | 'splits'>>;
   predictions: OofPrediction[];
   folds: FoldReport[];
   photo: LevelMetrics;
@@ -223,7 +229,7 @@ function repeatSet(score: ArrayLike<number>, label: ArrayLike<number>, threshold
   };
 }
 
-type Resolved = Required<Omit<CrossValidationOptions, 'classifier' | 'onProgress'>> & { classifier: Classifier };
+type Resolved = Required<Omit<CrossValidationOptions, 'classifier' | 'onProgress' | 'splits'>> & { classifier: Classifier };
 
 function resolveOptions(o: CrossValidationOptions): Resolved {
   const d = DEFAULTS.evaluate;
@@ -492,7 +498,8 @@ export async function crossValidate(input: StudyData & CrossValidationOptions): 
   checkData(input);
   const r = resolveOptions(input);
   const { X, y, subjects } = input;
-  const splits = repeatedGroupedStratifiedKFold(y, subjects, r.folds, r.repeats, r.seed);
+  const splits = input.splits ?? repeatedGroupedStratifiedKFold(y, subjects, r.folds, r.repeats, r.seed);
+  if (splits.length !== r.repeats) throw new PhenofaceError('E_CONFIG', `Invalid splits: ${splits.length} repeats given. Should be as many as repeats (${r.repeats}).`);
 
   // All fits in one batch so the pool stays busy: the study's first, then the permutation test's.
   const tasks = makeTasks(splits, y, (rep, f) => deriveSeed(r.seed, STREAM.fit, rep, f), false);
