@@ -12,6 +12,7 @@ import { PhenofaceError } from '../errors.ts';
 import { loadManifest, type ManifestEntry } from '../runtime/index.ts';
 import { classifierFromJSON } from './registry.ts';
 import type { ClassifierJSON, FittedClassifier } from './types.ts';
+import type { FeatureModelJSON } from '../features/types.ts';
 
 /** Intended use, written into every bundle. */
 export const INTENDED_USE =
@@ -43,7 +44,14 @@ export interface ModelBundle {
   phenofaceVersion: string;
   positive: string;
   negative: string;
+  /** The classifier on the embedding; with `features`, the first block's classifier. */
   classifier: ClassifierJSON;
+  /**
+   * What the model learns from, when the study used feature blocks: the fitted blocks, one
+   * classifier per block, the stacking combiner and how `auto` chose them. Absent in a model on
+   * the embedding alone (`classifier` is then the whole model).
+   */
+  features?: FeatureModelJSON;
   thresholds: { photo: number; subject: number };
   backbone: { name: string; dim: number; weightsSha256: string };
   pipeline: { version: string; config: Record<string, unknown> };
@@ -71,9 +79,9 @@ export function weightsId(entry: ManifestEntry): string {
 }
 
 /** Computes the bundle id from its defining parts. */
-export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thresholds' | 'positive' | 'negative'>): string {
+export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thresholds' | 'positive' | 'negative' | 'features'>): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify([b.classifier, b.backbone, b.thresholds, b.positive, b.negative]));
+  h.update(JSON.stringify([b.classifier, b.backbone, b.thresholds, b.positive, b.negative, ...(b.features ? [b.features] : [])]));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -99,7 +107,10 @@ export function modelCard(b: ModelBundle): string {
     `# Phenoface model ${b.id}${b.synthetic ? ' (SYNTHETIC DEMO - not a clinical model)' : ''}`,
     '',
     `Created ${b.createdAt} by Phenoface ${b.phenofaceVersion}. Positive class: \`${b.positive}\`; negative: \`${b.negative}\`.`,
-    `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...).`,
+    b.features
+      ? `Classifier: ${b.classifier.name} on ${b.features.features.join(' + ')} features of ${b.backbone.name} (${b.features.stacker ? 'one classifier per block, stacked by logistic regression on their logits' : 'one block'}; weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...).`
+      : `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...).`,
+    ...(b.features?.selection ? [`Representation chosen by the inner subject-grouped CV of all the training photos (mean photo log-loss of out-of-fold probabilities): ${b.features.selection.candidates.map((c) => `${c.features.join('+')} ${c.logLoss.toFixed(3)}`).join(', ')}.`] : []),
     '',
     '## Intended use',
     b.intendedUse,
@@ -148,6 +159,6 @@ export async function loadBundle(dir: string, modelsDir?: string): Promise<Loade
     throw new PhenofaceError('E_BUNDLE', `The model was trained on ${b.backbone.name} weights ${String(b.backbone.weightsSha256).slice(0, 12)}..., but the installed ones are ${weightsId(entry).slice(0, 12)}...: its embeddings would not match. Re-train with this installation.`);
   }
   const model = classifierFromJSON(b.classifier);
-  if (model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
+  if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
   return { ...b, dir: path.dirname(file), model };
 }

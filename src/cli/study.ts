@@ -7,6 +7,8 @@ import path from 'node:path';
 import { CLASSIFIER_NAMES } from '../classify/registry.ts';
 import { DEFAULTS } from '../config.ts';
 import { backbones } from '../embed/registry.ts';
+import type { FeatureComparison } from '../evaluate/crossval.ts';
+import { FEATURE_NAMES, parseFeatures } from '../features/index.ts';
 import { runStudy } from '../workflows/study/study.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type Command } from './io.ts';
@@ -30,6 +32,7 @@ export const STUDY = defineCommand({
     prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: DEFAULTS.evaluate.prevalence, description: 'population prevalence used for PPV and NPV' },
     bootstrap: { type: 'integer', placeholder: 'B', min: 0, max: 100_000, default: DEFAULTS.evaluate.bootstrap, description: 'subject bootstrap replicates of the 95% intervals (0 = none)' },
     permutations: { type: 'integer', placeholder: 'P', min: 0, max: 100_000, default: DEFAULTS.evaluate.permutations, description: 'label permutations of the permutation test (0 = none)' },
+    features: { type: 'string', placeholder: 'NAMES', default: DEFAULTS.features.default, description: `what to learn from: auto (the inner CV chooses), or ${FEATURE_NAMES.join(', ')} or several joined by + (stacked)` },
     'frontal-only': { type: 'boolean', description: 'use frontal photos only' },
     cache: { type: 'string', placeholder: 'FILE', defaultText: 'DIR/cache.sqlite', description: 'embedding cache file, reused by later runs' },
     root: { type: 'string', placeholder: 'DIR', defaultText: "the manifest's folder", description: 'folder the manifest\'s paths are relative to' },
@@ -40,12 +43,24 @@ export const STUDY = defineCommand({
 
 const USAGE = usageLine(STUDY);
 
+/** Each representation's AUC per person on the same folds, and how often the inner CV chose it. */
+function representationLines(c: FeatureComparison | undefined, f: (e: { value: number | null; ci95: [number, number] | null }) => string): string[] {
+  if (!c || c.representations.length < 2) return [];
+  return c.representations.map((r) => `  ${r.label}: AUC per person ${f(r.subject)}; chosen in ${r.chosenInFolds} of ${c.folds} folds`);
+}
+
 export const run: Command = async (argv, io) => {
   const { values, positionals, help } = parseCommand(STUDY, argv);
   if (help) { io.out(helpText(STUDY)); return EXIT.ok; }
   const source = values.manifest ?? positionals[0];
   if (!source) throw usageError('No --manifest given.', USAGE);
   if (!values.out) throw usageError('No --out folder given.', USAGE);
+  let features;
+  try {
+    features = parseFeatures(values.features ?? DEFAULTS.features.default);
+  } catch (err) {
+    throw usageError((err as Error).message, USAGE);
+  }
   const res = await runStudy({
     source: path.resolve(io.cwd, source),
     out: path.resolve(io.cwd, values.out),
@@ -60,6 +75,7 @@ export const run: Command = async (argv, io) => {
     classifier: values.classifier,
     backbone: values.backbone,
     frontalOnly: values['frontal-only'],
+    features,
     cache: values.cache && path.resolve(io.cwd, values.cache),
     log: io,
     quiet: values.quiet,
@@ -70,6 +86,7 @@ export const run: Command = async (argv, io) => {
     `AUC per person ${f(s.auc)}, per photo ${f(p.auc)}`,
     `sensitivity ${f(s.sensitivity)}, specificity ${f(s.specificity)} (per person)`,
     ...Object.entries(res.result.byView).map(([v, g]) => `${v}: AUC per person ${f(g!.subject.auc)} (${g!.subject.n.units} people)`),
+    ...representationLines(res.result.features, f),
     res.result.permutation ? `permutation test p = ${res.result.permutation.p.toFixed(4)}` : '',
     `wrote ${res.files.predictions}, ${res.files.metrics}, ${res.files.report}, ${res.files.model}/`,
   ].filter(Boolean).join('\n') + '\n');

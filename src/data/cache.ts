@@ -33,8 +33,17 @@ export interface ErrorRecord {
   message: string;
 }
 
-/** A cached result: the chosen face and its embedding, or why the photo has none. */
-export type CacheValue = { face: Face; embedding: Float32Array } | { error: ErrorRecord };
+/** A photo's region-pooled maps, with the version of the code that pooled them (`regionFeaturesVersion`). */
+export interface CachedRegionMaps {
+  version: string;
+  data: Float32Array;
+}
+
+/**
+ * A cached result: the chosen face and its embedding (and the region-pooled maps when they were
+ * asked for), or why the photo has none.
+ */
+export type CacheValue = { face: Face; embedding: Float32Array; regionMaps?: CachedRegionMaps } | { error: ErrorRecord };
 
 /** A cached result as read back, with the time it was put. */
 export type CacheEntry = CacheValue & { createdAt: Date };
@@ -61,6 +70,8 @@ CREATE TABLE IF NOT EXISTS results (
   face TEXT,
   error TEXT,
   created_at INTEGER NOT NULL,
+  region_maps BLOB,
+  region_version TEXT,
   PRIMARY KEY (sha256, backbone, pipeline_version)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS file_hashes (
@@ -93,6 +104,22 @@ interface Row {
   face: string | null;
   error: string | null;
   created_at: number;
+  region_maps: Buffer | null;
+  region_version: string | null;
+}
+
+/** A float blob as a fresh, aligned Float32Array (SQLite's blob buffer need not be 4-byte aligned). */
+const floatsOf = (blob: Buffer): Float32Array => new Float32Array(new Uint8Array(blob).slice().buffer);
+const blobOf = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
+/**
+ * Adds the region-map columns to a results table made before they existed: its rows read as
+ * results without region maps (computed again when asked for), and older readers ignore them.
+ */
+function addRegionColumns(db: SqliteDatabase): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(results)').all() as { name: string }[]).map((c) => c.name));
+  if (!columns.has('region_maps')) db.exec('ALTER TABLE results ADD COLUMN region_maps BLOB');
+  if (!columns.has('region_version')) db.exec('ALTER TABLE results ADD COLUMN region_version TEXT');
 }
 
 /**
@@ -112,24 +139,27 @@ export class EmbeddingCache {
     this.file = file;
     this.db = db;
     this.getStmt = db.prepare(
-      'SELECT embedding, face, error, created_at FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?',
+      'SELECT embedding, face, error, created_at, region_maps, region_version FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?',
     );
     this.hasStmt = db.prepare('SELECT 1 FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?');
     const insert = db.prepare(
-      'INSERT OR REPLACE INTO results (sha256, backbone, pipeline_version, embedding, face, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO results (sha256, backbone, pipeline_version, embedding, face, error, created_at, region_maps, region_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.fileHashGet = db.prepare('SELECT size, mtime_ms, sha256 FROM file_hashes WHERE path = ?');
     this.fileHashPut = db.prepare('INSERT OR REPLACE INTO file_hashes (path, size, mtime_ms, sha256) VALUES (?, ?, ?, ?)');
     this.putTx = db.transaction((key: CacheKey, value: CacheValue) => {
       const ok = 'embedding' in value;
+      const maps = ok ? value.regionMaps : undefined;
       insert.run(
         key.sha256,
         key.backbone,
         key.pipelineVersion,
-        ok ? Buffer.from(value.embedding.buffer, value.embedding.byteOffset, value.embedding.byteLength) : null,
+        ok ? blobOf(value.embedding) : null,
         ok ? JSON.stringify(value.face) : null,
         ok ? null : JSON.stringify(value.error),
         Date.now(),
+        maps ? blobOf(maps.data) : null,
+        maps ? maps.version : null,
       );
     });
   }
@@ -148,6 +178,7 @@ export class EmbeddingCache {
       // NORMAL in WAL mode survives a process crash; only an OS crash may drop the last commits.
       db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA);
+      addRegionColumns(db);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined;
       if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
       else if (version.value !== SCHEMA_VERSION) {
@@ -167,10 +198,8 @@ export class EmbeddingCache {
     if (row === undefined) return undefined;
     const createdAt = new Date(row.created_at);
     if (row.error !== null) return { error: JSON.parse(row.error) as ErrorRecord, createdAt };
-    // Copy into a fresh, aligned buffer: SQLite's blob buffer need not be 4-byte aligned.
-    const bytes = new Uint8Array(row.embedding!);
-    const embedding = new Float32Array(bytes.slice().buffer);
-    return { face: JSON.parse(row.face!) as Face, embedding, createdAt };
+    const regionMaps = row.region_maps !== null && row.region_version !== null ? { regionMaps: { version: row.region_version, data: floatsOf(row.region_maps) } } : {};
+    return { face: JSON.parse(row.face!) as Face, embedding: floatsOf(row.embedding!), createdAt, ...regionMaps };
   }
 
   /** True when a result for `key` is cached. */

@@ -3,13 +3,15 @@
  * align -> embed. Everything above (data, evaluate, report, cli, server) goes through here.
  */
 import { alignFace } from '../align/index.ts';
-import { resolveConfig, type PartialConfig, type PhenofaceConfig } from '../config.ts';
+import { DEFAULTS, resolveConfig, type PartialConfig, type PhenofaceConfig } from '../config.ts';
 import type { Detector } from '../detect/detector.ts';
 import { MtcnnDetector } from '../detect/mtcnn/index.ts';
-import { Backbone } from '../embed/index.ts';
+import { Backbone, type FeatureMap } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
+import { POOLED_REGIONS, poolInRegions, regionMasks, regionPooling, type RegionMasks, type RegionPooling } from '../explain/regions.ts';
 import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
+import { readFeatureGrid, type FeatureGrid } from '../runtime/index.ts';
 import type { AlignedFace, Embedding, Face } from '../types.ts';
 
 /**
@@ -17,6 +19,21 @@ import type { AlignedFace, Embedding, Face } from '../types.ts';
  * The embedding cache keys on it: bump it whenever a change would alter an embedding.
  */
 export const PIPELINE_VERSION = 'decode1-mtcnn2-choice2-arcface112-pose2';
+
+/**
+ * Version of the region-pooled maps of `backbone` (the layers, the pooling, the region masks):
+ * cached maps of another version are recomputed, never misread.
+ */
+export function regionFeaturesVersion(backbone: string): string {
+  return `regions1-mean-byregion-${regionLayers(backbone).join(',')}`;
+}
+
+/** The maps `backbone` pools in regions (`features.regionLayers`); E_CONFIG for a backbone without any. */
+export function regionLayers(backbone: string): readonly string[] {
+  const layers = DEFAULTS.features.regionLayers[backbone];
+  if (!layers?.length) throw new PhenofaceError('E_CONFIG', `Backbone "${backbone}" has no mid-level maps for region features. Should be one of: ${Object.keys(DEFAULTS.features.regionLayers).join(', ')}.`);
+  return layers;
+}
 
 /** Faces found in one photo. */
 export interface DetectResult {
@@ -35,6 +52,13 @@ export interface EmbedResult extends DetectResult {
   aligned: AlignedFace;
   embedding: Embedding;
   quality: Quality;
+  /**
+   * The backbone's mid-level maps (`features.regionLayers`) averaged per channel inside each
+   * facial region of the aligned crop (`explain/regions.ts`, `poolInRegions`): region after region
+   * in `POOLED_REGIONS` order, each region's channels of every layer together. Only from a
+   * pipeline created with `regions`.
+   */
+  regionMaps?: Float32Array;
 }
 
 /** Options of {@link Pipeline.create}. */
@@ -46,6 +70,16 @@ export interface PipelineOptions {
   detectOnly?: boolean;
   /** Embed each face with its mirror image too (flip test). */
   flip?: boolean;
+  /** Also pool the backbone's mid-level maps inside the facial regions (`EmbedResult.regionMaps`). */
+  regions?: boolean;
+}
+
+/** Where the pooled maps' cells sit and which regions they are averaged in. */
+interface RegionSetup {
+  masks: RegionMasks;
+  grids: Map<string, FeatureGrid>;
+  /** Per map, built at its first face (it needs the map's size). */
+  poolings: Map<string, RegionPooling>;
 }
 
 /**
@@ -67,6 +101,7 @@ export class Pipeline {
     readonly config: PhenofaceConfig,
     private readonly detector: Detector,
     readonly backbone: Backbone | undefined,
+    private readonly regionSetup?: RegionSetup,
   ) {}
 
   /** Loads the detector and (unless `detectOnly`) the backbone. E_MODEL when models are missing. */
@@ -74,8 +109,41 @@ export class Pipeline {
     const config = resolveConfig(opts.config);
     const threads = config.embed.intraOpThreads;
     const detector = await MtcnnDetector.load(config.detect, threads);
-    const backbone = opts.detectOnly ? undefined : await Backbone.load(opts.backbone ?? config.embed.backbone, { threads, flip: opts.flip });
-    return new Pipeline(config, detector, backbone);
+    const name = opts.backbone ?? config.embed.backbone;
+    const maps = opts.regions && !opts.detectOnly ? regionLayers(name) : [];
+    const backbone = opts.detectOnly ? undefined : await Backbone.load(name, { threads, flip: opts.flip, maps });
+    const setup = backbone && maps.length
+      ? { masks: regionMasks(backbone.spec.inputSize, backbone.spec.template), grids: new Map(maps.map((m) => [m, readFeatureGrid(name, m)])), poolings: new Map() }
+      : undefined;
+    return new Pipeline(config, detector, backbone, setup);
+  }
+
+  /** True when {@link embedFile} also returns region-pooled maps. */
+  get regions(): boolean {
+    return this.regionSetup !== undefined;
+  }
+
+  /**
+   * The maps pooled in the facial regions, region after region (each region's channels of every
+   * layer together, so a region's features are one contiguous slice).
+   */
+  private poolRegions(maps: readonly FeatureMap[]): Float32Array {
+    const setup = this.regionSetup!;
+    const parts = maps.map((m) => {
+      let pooling = setup.poolings.get(m.name);
+      if (!pooling) setup.poolings.set(m.name, (pooling = regionPooling(setup.masks, setup.grids.get(m.name)!, m.h, m.w)));
+      return { c: m.c, pooled: poolInRegions(m, pooling) };
+    });
+    const regions = POOLED_REGIONS.length;
+    const perRegion = parts.reduce((a, p) => a + p.c, 0);
+    const out = new Float32Array(regions * perRegion);
+    for (let r = 0, o = 0; r < regions; r++) {
+      for (const { c, pooled } of parts) {
+        out.set(pooled.subarray(r * c, (r + 1) * c), o);
+        o += c;
+      }
+    }
+    return out;
   }
 
   /** Detects faces in a decoded photo; boxes and landmarks in the oriented photo's full-size pixels. */
@@ -148,9 +216,10 @@ export class Pipeline {
     const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : mapFace(toOriginal(img), f)));
     const aligned = alignFace(img, mapLandmarks(toDecoded(img), face.landmarks5), this.backbone.spec.template, this.backbone.spec.inputSize);
     aligned.matrix = affineToOriginal(aligned.matrix, img);
-    const [embedding] = await this.backbone.embed([aligned.image]);
+    const [{ embedding, maps }] = await this.backbone.embedWithMaps([aligned.image]);
     const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image);
-    return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality };
+    const regionMaps = this.regionSetup ? { regionMaps: this.poolRegions(maps) } : {};
+    return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality, ...regionMaps };
   }
 
   /** Releases the models. */

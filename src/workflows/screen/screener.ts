@@ -6,7 +6,9 @@
  * folder is asked for.
  */
 import { loadBundle, type LoadedBundle } from '../../classify/bundle.ts';
+import type { FittedClassifier } from '../../classify/types.ts';
 import { DEFAULTS } from '../../config.ts';
+import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, type PhotoInputs } from '../../features/index.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, type EmbedResult } from '../../pipeline/pipeline.ts';
@@ -51,6 +53,11 @@ export interface ModelInfo {
 }
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/** What the feature blocks read from one embedded photo. */
+export function photoInputs(res: EmbedResult): PhotoInputs {
+  return { embedding: res.embedding.vector, ...(res.face.view ? { view: res.face.view } : {}), ...(res.regionMaps ? { regionMaps: res.regionMaps } : {}) };
+}
 const r = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
 /**
@@ -99,17 +106,31 @@ function photoSpread(probs: readonly number[]): Pick<ScreenResult['subject'], 'i
 
 /** A loaded model bundle with its pipeline, ready to screen. */
 export class Screener {
+  /**
+   * The classifier on raw embeddings that the heat maps differentiate: the bundle's classifier, or
+   * the embedding's part of its feature model (undefined when that leaves the embedding out).
+   */
+  readonly embeddingModel: FittedClassifier | undefined;
+
   private constructor(
     readonly bundle: LoadedBundle,
     /** The pipeline the bundle was trained with; its explainers need the same backbone and decode limits. */
     readonly pipeline: Pipeline,
-  ) {}
+    /** What the model scores a photo with: its feature blocks (a bundle without any: the embedding alone). */
+    readonly features: FittedFeatureModel,
+  ) {
+    this.embeddingModel = bundle.features ? embeddingClassifier(features) : bundle.model;
+  }
 
-  /** Loads a bundle (E_BUNDLE when missing, malformed, or trained on other backbone weights) and its pipeline. */
+  /**
+   * Loads a bundle (E_BUNDLE when missing, malformed, or trained on other backbone weights) and its
+   * pipeline, which computes every input the bundle's feature blocks read.
+   */
   static async load(modelDir: string): Promise<Screener> {
     const bundle = await loadBundle(modelDir);
-    const pipeline = await Pipeline.create({ backbone: bundle.backbone.name });
-    return new Screener(bundle, pipeline);
+    const features = bundle.features ? FittedFeatureModel.fromJSON(bundle.features) : embeddingOnlyModel(bundle.model);
+    const pipeline = await Pipeline.create({ backbone: bundle.backbone.name, regions: features.features.includes('regions') });
+    return new Screener(bundle, pipeline, features);
   }
 
   /** Model facts for display. */
@@ -145,7 +166,7 @@ export class Screener {
       if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
       try {
         const res = await this.pipeline.embedFile(source);
-        const [p] = this.bundle.model.predictProba([res.embedding.vector]);
+        const [p] = this.features.predictProba([photoInputs(res)]);
         probs.push(p);
         const photo: ScreenPhoto = {
           path: input.name,
