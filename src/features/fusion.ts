@@ -17,6 +17,7 @@ import { classifierFromJSON } from '../classify/registry.ts';
 import type { Classifier, FitOptions, FittedClassifier } from '../classify/types.ts';
 import { DEFAULTS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
+import { deriveSeed } from '../math/random.ts';
 import { embeddingBlock, featureBlock, fittedBlockFromJSON, type FeatureRequest } from './registry.ts';
 import type { FeatureModelJSON, FeatureName, FeatureSelection, FittedBlock, PhotoInputs, Stacker } from './types.ts';
 
@@ -25,6 +26,9 @@ export interface ModelPart {
   block: FittedBlock;
   classifier: FittedClassifier;
 }
+
+/** The seed stream of the combiner's cross-fitting folds. */
+const STACK_STREAM = 0x57ac;
 
 /** Probabilities are clipped this far from 0 and 1 before their logits are stacked. */
 const EPS = 1e-6;
@@ -184,13 +188,29 @@ function subsets(n: number): number[][] {
   return all.sort((a, b) => a.length - b.length);
 }
 
-/** Fits the combiner on the rows `rows` of the per-block logits `L` (`L[k][i]`). */
+/**
+ * Fits the combiner on the rows `rows` of the per-block logits `L` (`L[k][i]`), with non-negative
+ * weights (Breiman 1996, "Stacked regressions"): a block whose weight comes out negative is dropped
+ * and the rest refitted. A block without signal has out-of-fold scores slightly anti-correlated
+ * with the labels (each fold's training mean moves away from its held-out subjects), which an
+ * unconstrained combiner would exploit in sample and lose on new photos.
+ */
 function fitStacker(L: readonly Float64Array[], y: readonly number[], rows: readonly number[], C: number): Stacker {
-  const d = L.length;
-  const packed = { n: rows.length, d, rows: new Float64Array(rows.length * d) };
-  rows.forEach((i, r) => L.forEach((l, k) => (packed.rows[r * d + k] = l[i])));
-  const m = fitLogisticPacked(packed, Float64Array.from(rows, (i) => y[i]), C);
-  return { weights: [...m.weights], bias: m.bias };
+  const active = L.map((_, k) => k);
+  for (;;) {
+    const d = active.length;
+    const packed = { n: rows.length, d, rows: new Float64Array(rows.length * d) };
+    rows.forEach((i, r) => active.forEach((k, j) => (packed.rows[r * d + j] = L[k][i])));
+    const m = fitLogisticPacked(packed, Float64Array.from(rows, (i) => y[i]), C);
+    const worst = m.weights.reduce((w, v, j) => (v < m.weights[w] ? j : w), 0);
+    if (d > 0 && m.weights[worst] < 0) {
+      active.splice(worst, 1);
+      continue;
+    }
+    const weights = L.map(() => 0);
+    active.forEach((k, j) => (weights[k] = m.weights[j]));
+    return { weights, bias: m.bias };
+  }
 }
 
 /** Fewest subjects in a class (the inner CV's fold count cannot exceed it). */
@@ -232,7 +252,9 @@ export function fitFeatureModel(rows: readonly PhotoInputs[], y: readonly number
   });
   const sets = opts.request === 'auto' ? subsets(parts.length) : [parts.map((_, k) => k)];
   const innerFolds = Math.min(opts.innerFolds, minSubjectsPerClass(y, groups));
-  const folds = sets.some((s) => s.length > 1) ? opts.split(y, groups, innerFolds, opts.seed) : [];
+  // Folds of their own: the blocks' inner folds would pair each held-out fold with the one inner
+  // model that scored it, whose offset and scale the combiner never saw.
+  const folds = sets.some((s) => s.length > 1) ? opts.split(y, groups, innerFolds, deriveSeed(opts.seed, STACK_STREAM)) : [];
   const C = opts.stackC ?? DEFAULTS.features.stackC;
   const candidates = sets.map((set) => {
     const chosenParts = set.map((k) => parts[k]);
