@@ -42,7 +42,8 @@ export function esc(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-function est(e: Estimate | undefined, digits = 3, pct = false): string {
+/** An estimate with its 95% interval, as the report's tables show it. */
+export function est(e: Estimate | undefined, digits = 3, pct = false): string {
   if (!e || e.value === null) return '<span class="na">n/a</span>';
   const f = (v: number) => (pct ? `${(100 * v).toFixed(1)}%` : v.toFixed(digits));
   return `${f(e.value)}${e.ci95 ? ` <span class="ci">(${f(e.ci95[0])}&ndash;${f(e.ci95[1])})</span>` : ''}`;

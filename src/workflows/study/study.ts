@@ -21,6 +21,7 @@ import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import type { Classifier, ClassifierJSON } from '../../classify/types.ts';
 import { saveReference } from '../../explain/reference.ts';
 import { explanationSection } from '../../report/explanation.ts';
+import { featuresSection } from '../../report/features.ts';
 import { esc, writeReport, type ReportInput } from '../../report/index.ts';
 import type { StudyExplanation } from '../../explain/study-result.ts';
 import { explainStudy, type StudyExplanationOptions } from './explanation.ts';
@@ -180,8 +181,9 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
   const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, dim: rows.X[0].length });
   const explained = await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
-  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: opts, sections: explained.sections });
-  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: explained.sections, ...(explained.explanation ? { explanation: explained.explanation } : {}) };
+  const sections = [...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...explained.sections];
+  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: opts, sections });
+  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(explained.explanation ? { explanation: explained.explanation } : {}) };
 }
 
 /** Logs the data set's subjects and photos per class. */
