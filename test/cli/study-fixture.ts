@@ -9,7 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { DEFAULTS } from '../../src/config.ts';
 import { EmbeddingCache } from '../../src/data/cache.ts';
-import { PIPELINE_VERSION } from '../../src/pipeline/pipeline.ts';
+import { PIPELINE_VERSION, regionFeaturesVersion } from '../../src/pipeline/pipeline.ts';
 import type { Face } from '../../src/types.ts';
 
 const FACE: Face = { box: { x: 1, y: 1, width: 6, height: 6 }, score: 0.99, landmarks5: [[2, 3], [5, 3], [3.5, 4.5], [2.5, 6], [4.5, 6]], view: 'frontal' };
@@ -29,6 +29,11 @@ function embedding(subject: number, photo: number, positive: boolean): Float32Ar
   for (let i = 0; i < DIM; i++) v[i] = noise(subject * 31 + i, photo + 1) - 0.5 + (positive && i < 8 ? 1.5 : 0);
   const norm = Math.hypot(...v);
   return v.map((x) => x / norm);
+}
+
+/** Region-pooled maps without signal (8 regions x 192 channels), as the study's default `auto` asks for them. */
+function regionMaps(subject: number, photo: number): { version: string; data: Float32Array } {
+  return { version: regionFeaturesVersion(DEFAULTS.embed.backbone), data: Float32Array.from({ length: 8 * 192 }, (_, i) => noise(subject * 17 + i, photo + 101)) };
 }
 
 /** What {@link writeStudyData} made. */
@@ -57,7 +62,7 @@ export async function writeStudyData(root: string, cacheFile: string, subjects =
         mkdirSync(path.dirname(abs), { recursive: true });
         colour++;
         writeFileSync(abs, await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: colour % 256, g: (colour >> 8) % 256, b: 91 } } }).png().toBuffer());
-        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, positive) });
+        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, positive), regionMaps: regionMaps(s, p) });
         rows.push(`${rel},s${s},${positive ? 'vcfs' : 'control'},frontal`);
         files.push(abs);
       }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../../src/classify/index.ts';
+import { crossValidate } from '../../../src/evaluate/crossval.ts';
 import { runFold } from '../../../src/evaluate/fold-task.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
 import {
@@ -77,7 +78,6 @@ describe('fitFeatureModel', () => {
     const both = twoBlocks({ subjects: 40, embedSignal: 2.5, regionSignal: 1, seed: 6 });
     const b = fitFeatureModel(both.inputs, both.y, both.subjects, logistic(), { ...fit, request: 'auto', available: ['embedding', 'regions'] });
     const loss = Object.fromEntries(b.model.selection!.candidates.map((c) => [c.features.join('+'), c.logLoss]));
-    console.log(loss, b.model.stacker);
     expect(loss['embedding+regions']).toBeLessThan(Math.min(loss.embedding, loss.regions));
     expect(b.model.features).toEqual(['embedding', 'regions']);
     expect(b.model.stacker!.weights.every((w) => w > 0)).toBe(true);
@@ -152,5 +152,31 @@ describe('FittedFeatureModel JSON', () => {
     const other = { ...d.inputs[0], embedding: d.X[1] };
     const dModel = logit(model.predictProba([other])[0]) - logit(model.predictProba([d.inputs[0]])[0]);
     expect(part.decision!([d.X[1]])[0] - part.decision!([x])[0]).toBeCloseTo(dModel, 4);
+  });
+});
+
+describe('crossValidate with feature blocks', () => {
+  it('scores every representation on the same folds, counts the choices, and runs the permutation test through the choice', async () => {
+    const d = twoBlocks({ subjects: 30, embedSignal: 2.5, regionSignal: 1.5, seed: 12 });
+    const res = await crossValidate({ ...d, inputs: d.inputs, features: 'auto', folds: 3, repeats: 2, bootstrap: 50, permutations: 4, permutationRepeats: 1, workers: 0 });
+    const f = res.features!;
+    expect(f.available).toEqual(['embedding', 'regions']);
+    expect(f.representations.map((r) => r.label)).toEqual(['embedding', 'regions', 'embedding+regions']);
+    expect(f.representations.reduce((a, r) => a + r.chosenInFolds, 0)).toBe(6);
+    expect(res.folds.every((fold) => fold.features && fold.featureSelection)).toBe(true);
+    const auc = Object.fromEntries(f.representations.map((r) => [r.label, r.subject.value!]));
+    expect(auc.regions).toBeGreaterThan(0.8);
+    expect(auc['embedding+regions']).toBeGreaterThan(auc.embedding);
+    // The study's own model is the fold-by-fold choice, mostly the regions here.
+    expect(res.subject.auc.value!).toBeGreaterThan(auc.embedding);
+    expect(res.permutation!.nulls).toHaveLength(4);
+  });
+
+  it('finds nothing in labels shuffled between subjects (the leakage check, with the choice inside the folds)', async () => {
+    const d = twoBlocks({ subjects: 40, embedSignal: 0, regionSignal: 0, seed: 13 });
+    const res = await crossValidate({ ...d, inputs: d.inputs, features: 'auto', folds: 4, repeats: 2, bootstrap: 200, permutations: 0, workers: 0 });
+    const ci = res.subject.auc.ci95!;
+    expect(ci[0]).toBeLessThan(0.5);
+    expect(ci[1]).toBeGreaterThan(0.5);
   });
 });
