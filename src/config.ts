@@ -78,6 +78,16 @@ export interface EmbedConfig {
   workers: number;
 }
 
+/** Dense face landmarks (`src/landmarks/`), the input of the geometry features. */
+export interface LandmarksConfig {
+  /**
+   * The dense landmark model run on a face when landmarks are asked for (a study's photos,
+   * `detect --landmarks dense`). `face-landmark68`: face-api's FaceLandmark68Net, the 68 iBUG-300W
+   * points; chosen on CFP's hand-placed fiducials and its cost (docs/decisions.md, `bench:landmarks`).
+   */
+  model: string;
+}
+
 /** Limits and capacity of the web server (`phenoface serve`, `src/server/`). Every field is a bound on what one client can cost. */
 export interface ServerConfig {
   /** Interface to listen on. Loopback by default: a hospital PC's screening tool is not a LAN service. */
@@ -319,6 +329,15 @@ export interface StudyExplainConfig {
    */
   sanityMaxSpearman: number;
   /**
+   * Occlusion check: the mean (over people) Spearman rank correlation, over the 9 regions, of the
+   * score drop when a region is greyed out with the region's share of the heat map must reach this
+   * for the two methods to count as agreeing. The same moderate correlation as
+   * `sanityMaxSpearman`, from the other side: below it the two rank the regions differently, and
+   * the region ranking should not be read without that caveat. (For a single photo, 0.6 is the 5%
+   * one-sided critical value of Spearman's rho over 9 regions.)
+   */
+  occlusionMinAgreement: number;
+  /**
    * Heat per pixel outside the face relative to inside it at or above which the report warns of
    * shortcut learning. A flat map gives 1; on planted sets with identical backgrounds the
    * contrastive map's ratio is about 0.1 (the 7x7 Grad-CAM's, whose cells are broad, about 1.0),
@@ -410,6 +429,7 @@ export interface PhenofaceConfig {
   pose: PoseConfig;
   quality: QualityConfig;
   embed: EmbedConfig;
+  landmarks: LandmarksConfig;
   data: DataConfig;
   classify: ClassifyConfig;
   evaluate: EvaluateConfig;
@@ -451,6 +471,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
   pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 45 },
   quality: { minFaceSidePx: 40, minSharpness: 20 },
   embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0 },
+  landmarks: { model: 'face-landmark68' },
   data: {
     classes: ['vcfs', 'control'],
     concurrency: 1,
@@ -498,6 +519,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
       bootstrap: 1000,
       seed: 1,
       sanityMaxSpearman: 0.5,
+      occlusionMinAgreement: 0.5,
       outsideFaceDensityWarn: 1.5,
     },
   },

@@ -38,6 +38,11 @@ export interface Face {
   landmarks5: Landmarks5;
   pose?: Pose;
   view?: View;
+  /**
+   * Dense landmarks of the configured model (`config.landmarks.model`; 68 iBUG-300W points by
+   * default) in the same pixels, when they were asked for.
+   */
+  landmarksDense?: Point[];
 }
 
 /** An RGB image in memory: interleaved 8-bit RGB, row-major, `width * height * 3` bytes. */

@@ -19,9 +19,10 @@ export const DETECT = defineCommand({
     json: { type: 'boolean', description: 'one JSON line per photo (contract v1) instead of a summary line' },
     'min-face': { type: 'number', placeholder: 'PX', min: 12, max: 10_000, default: DEFAULTS.detect.minFaceSizePx, description: 'smallest face searched for, in pixels' },
     'min-face-ratio': { type: 'number', placeholder: 'R', min: 0, max: 0.99, default: DEFAULTS.detect.minFaceRatio, description: "smallest face relative to the photo's shorter side (0 = off)" },
+    landmarks: { type: 'string', placeholder: 'KIND', values: ['dense'], description: `also place each face's dense landmarks (model ${DEFAULTS.landmarks.model}), listed as "landmarksDense" with --json` },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
   },
-  examples: ['phenoface detect photos/ --json > faces.jsonl'],
+  examples: ['phenoface detect photos/ --json > faces.jsonl', 'phenoface detect photo.jpg --json --landmarks dense'],
 });
 
 const USAGE = usageLine(DETECT);
@@ -36,6 +37,7 @@ export const run: Command = async (argv, io) => {
   // Worker threads, one pipeline per core (onnxruntime-node runs on the calling thread).
   const pipeline = await PipelinePool.create({
     detectOnly: true,
+    landmarks: values.landmarks === 'dense',
     photos: items.length,
     config: { detect: { minFaceSizePx, minFaceRatio } },
   });

@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PhenofaceError, type ErrorCode } from '../errors.ts';
-import type { Face } from '../types.ts';
+import type { Face, Point } from '../types.ts';
 
 /** What identifies one cached result. */
 export interface CacheKey {
@@ -40,10 +40,11 @@ export interface CachedRegionMaps {
 }
 
 /**
- * A cached result: the chosen face and its embedding (and the region-pooled maps when they were
- * asked for), or why the photo has none.
+ * A cached result: the chosen face, its embedding, (when the pipeline placed them) its 68 dense
+ * landmarks in image pixels and (when they were asked for) its region-pooled maps; or why the
+ * photo has none.
  */
-export type CacheValue = { face: Face; embedding: Float32Array; regionMaps?: CachedRegionMaps } | { error: ErrorRecord };
+export type CacheValue = { face: Face; embedding: Float32Array; landmarks68?: Point[]; regionMaps?: CachedRegionMaps } | { error: ErrorRecord };
 
 /** A cached result as read back, with the time it was put. */
 export type CacheEntry = CacheValue & { createdAt: Date };
@@ -57,8 +58,15 @@ export interface CacheStats {
   byVersion: { backbone: string; pipelineVersion: string; entries: number }[];
 }
 
-/** Schema version of the database file; a file of another version is refused, not migrated. */
-const SCHEMA_VERSION = '1';
+/**
+ * Schema version of the database file. Version 1 (no `landmarks68` column) is upgraded in place
+ * by adding the column; its rows keep their pipeline versions, which predate dense landmarks, so
+ * they are never read as results with landmarks. A file of any other version is refused. The
+ * region-map columns are added to any file that lacks them (see `addRegionColumns`): readers that
+ * do not know them ignore them, and each map carries its own version.
+ */
+const SCHEMA_VERSION = '2';
+const UPGRADABLE_SCHEMA = '1';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,6 +78,7 @@ CREATE TABLE IF NOT EXISTS results (
   face TEXT,
   error TEXT,
   created_at INTEGER NOT NULL,
+  landmarks68 TEXT,
   region_maps BLOB,
   region_version TEXT,
   PRIMARY KEY (sha256, backbone, pipeline_version)
@@ -104,6 +113,7 @@ interface Row {
   face: string | null;
   error: string | null;
   created_at: number;
+  landmarks68: string | null;
   region_maps: Buffer | null;
   region_version: string | null;
 }
@@ -139,11 +149,11 @@ export class EmbeddingCache {
     this.file = file;
     this.db = db;
     this.getStmt = db.prepare(
-      'SELECT embedding, face, error, created_at, region_maps, region_version FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?',
+      'SELECT embedding, face, error, created_at, landmarks68, region_maps, region_version FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?',
     );
     this.hasStmt = db.prepare('SELECT 1 FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?');
     const insert = db.prepare(
-      'INSERT OR REPLACE INTO results (sha256, backbone, pipeline_version, embedding, face, error, created_at, region_maps, region_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO results (sha256, backbone, pipeline_version, embedding, face, error, created_at, landmarks68, region_maps, region_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.fileHashGet = db.prepare('SELECT size, mtime_ms, sha256 FROM file_hashes WHERE path = ?');
     this.fileHashPut = db.prepare('INSERT OR REPLACE INTO file_hashes (path, size, mtime_ms, sha256) VALUES (?, ?, ?, ?)');
@@ -158,6 +168,7 @@ export class EmbeddingCache {
         ok ? JSON.stringify(value.face) : null,
         ok ? null : JSON.stringify(value.error),
         Date.now(),
+        ok && value.landmarks68 ? JSON.stringify(value.landmarks68) : null,
         maps ? blobOf(maps.data) : null,
         maps ? maps.version : null,
       );
@@ -178,12 +189,13 @@ export class EmbeddingCache {
       // NORMAL in WAL mode survives a process crash; only an OS crash may drop the last commits.
       db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA);
-      addRegionColumns(db);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined;
       if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
+      else if (version.value === UPGRADABLE_SCHEMA) upgradeSchema(db);
       else if (version.value !== SCHEMA_VERSION) {
         throw new PhenofaceError('E_INPUT', `Cache file "${file}" has schema version ${version.value}; expected ${SCHEMA_VERSION}. Delete it or give another --cache file.`);
       }
+      addRegionColumns(db);
       return new EmbeddingCache(file, db);
     } catch (err) {
       db?.close();
@@ -198,8 +210,9 @@ export class EmbeddingCache {
     if (row === undefined) return undefined;
     const createdAt = new Date(row.created_at);
     if (row.error !== null) return { error: JSON.parse(row.error) as ErrorRecord, createdAt };
+    const landmarks68 = row.landmarks68 === null ? undefined : JSON.parse(row.landmarks68) as Point[];
     const regionMaps = row.region_maps !== null && row.region_version !== null ? { regionMaps: { version: row.region_version, data: floatsOf(row.region_maps) } } : {};
-    return { face: JSON.parse(row.face!) as Face, embedding: floatsOf(row.embedding!), createdAt, ...regionMaps };
+    return { face: JSON.parse(row.face!) as Face, embedding: floatsOf(row.embedding!), ...(landmarks68 && { landmarks68 }), ...regionMaps, createdAt };
   }
 
   /** True when a result for `key` is cached. */
@@ -249,6 +262,14 @@ export class EmbeddingCache {
   close(): void {
     this.db.close();
   }
+}
+
+/** Schema 1 -> 2: adds the `landmarks68` column (NULL in the old rows), in one transaction. */
+function upgradeSchema(db: SqliteDatabase): void {
+  db.transaction(() => {
+    db.exec('ALTER TABLE results ADD COLUMN landmarks68 TEXT');
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(SCHEMA_VERSION);
+  })();
 }
 
 /** Streaming sha256 of a file's bytes, lower-case hex; memory stays flat for any file size. */

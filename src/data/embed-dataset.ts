@@ -9,7 +9,7 @@
  * other failure (a model error, an internal bug, a file that vanished) is not, so it is retried.
  */
 import { PhenofaceError, toErrorRecord, type ErrorCode } from '../errors.ts';
-import type { Face, View } from '../types.ts';
+import type { Face, Point, View } from '../types.ts';
 import type { CacheKey, EmbeddingCache, ErrorRecord } from './cache.ts';
 import { DEFAULTS } from '../config.ts';
 import type { Dataset, DatasetItem } from './manifest.ts';
@@ -40,8 +40,12 @@ export interface EmbedDatasetOptions {
   pipelineVersion: string;
   /** Backbone id; part of the cache key. */
   backbone: string;
-  /** The real pipeline for one photo: its chosen face and embedding; throws `PhenofaceError` on failure. */
-  embedOne: (absPath: string) => Promise<{ face: Face; embedding: Float32Array; regionMaps?: Float32Array }>;
+  /**
+   * The real pipeline for one photo: its chosen face, embedding, (when the pipeline places them)
+   * the face's 68 dense landmarks and (when asked for) its region-pooled maps; throws
+   * `PhenofaceError` on failure.
+   */
+  embedOne: (absPath: string) => Promise<{ face: Face; embedding: Float32Array; landmarks68?: Point[]; regionMaps?: Float32Array }>;
   /**
    * Also wanted: each photo's region-pooled maps of this version (`regionFeaturesVersion`). A
    * cached result without them, or with another version's, is computed again.
@@ -65,6 +69,8 @@ export interface PhotoResult {
   cached: boolean;
   face?: Face;
   embedding?: Float32Array;
+  /** The chosen face's 68 iBUG-300W points in image pixels (see `landmarks/ibug68.ts`), when the pipeline placed them. */
+  landmarks68?: Point[];
   /** The region-pooled maps, when {@link EmbedDatasetOptions.regionVersion} asked for them. */
   regionMaps?: Float32Array;
   /** The manifest's view, else the view estimated from the face. */
@@ -143,7 +149,7 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
       r.cached = true;
       counts.cached++;
       if ('error' in hit) fail(r, hit.error);
-      else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view, ...(regionVersion ? { regionMaps: hit.regionMaps!.data } : {}) });
+      else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view, ...(hit.landmarks68 && { landmarks68: hit.landmarks68 }), ...(regionVersion ? { regionMaps: hit.regionMaps!.data } : {}) });
     }
     hashed();
   }, signal);
@@ -161,15 +167,15 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
     const first = group[0];
     const key: CacheKey = { sha256: first.sha256!, backbone, pipelineVersion };
     try {
-      const { face, embedding, regionMaps } = await embedOne(first.item.absPath);
+      const { face, embedding, landmarks68, regionMaps } = await embedOne(first.item.absPath);
       for (const [what, v] of [['embedding', embedding], ...(regionVersion ? [['region maps', regionMaps]] : [])] as const) {
         if (!(v instanceof Float32Array) || v.length === 0 || !v.every(Number.isFinite)) {
           throw new PhenofaceError('E_MODEL', `The pipeline returned invalid ${what} for "${first.item.path}"; expected a non-empty Float32Array of finite numbers.`);
         }
       }
-      const maps = regionVersion ? { regionMaps: regionMaps! } : {};
-      cache.put(key, { face, embedding, ...(regionVersion ? { regionMaps: { version: regionVersion, data: regionMaps! } } : {}) });
-      for (const r of group) Object.assign(r, { face, embedding, view: r.view ?? face.view, ...maps });
+      const extra = { ...(landmarks68 && { landmarks68 }), ...(regionVersion ? { regionMaps: regionMaps! } : {}) };
+      cache.put(key, { face, embedding, ...(landmarks68 && { landmarks68 }), ...(regionVersion ? { regionMaps: { version: regionVersion, data: regionMaps! } } : {}) });
+      for (const r of group) Object.assign(r, { face, embedding, view: r.view ?? face.view, ...extra });
       counts.computed += group.length;
     } catch (err) {
       const error = toErrorRecord(err);

@@ -129,10 +129,12 @@ export interface LevelMetrics {
   ppv: Estimate;
   npv: Estimate;
   brier: Estimate;
-  /** Counts averaged over repeats (so they sum to `n.units`). */
+  /** Counts averaged over repeats (so they sum to `n.units`; fractional with several repeats). */
   confusion: Confusion;
+  /** Each repeat's counts (integers: every unit is predicted once per repeat, out of fold, summed over the folds). */
+  confusionByRepeat: Confusion[];
   roc: RocBand | null;
-  /** Reliability curve of all repeats' predictions pooled. */
+  /** Reliability curve of each unit's out-of-fold probability averaged over the repeats (one point per unit, so counts are units). */
   calibration: CalibrationBin[];
 }
 
@@ -239,11 +241,14 @@ interface RepeatSet {
   threshold: Float64Array;
   /** Index of each unit's subject, for bootstrap weights. */
   subject: Int32Array;
+  /** Each unit's position before sorting (the same unit has the same position in every repeat). */
+  unit: Int32Array;
 }
 
 function repeatSet(score: ArrayLike<number>, label: ArrayLike<number>, threshold: ArrayLike<number>, subject: ArrayLike<number>): RepeatSet {
   const order = ascendingOrder(score).reverse();
   return {
+    unit: Int32Array.from(order),
     score: Float64Array.from(order, (i) => score[i]),
     label: Uint8Array.from(order, (i) => label[i]),
     threshold: Float64Array.from(order, (i) => threshold[i]),
@@ -336,6 +341,7 @@ const METRIC_KEYS = ['auc', 'accuracy', 'balancedAccuracy', 'sensitivity', 'spec
 interface Measured {
   values: Record<(typeof METRIC_KEYS)[number], number | null>;
   confusion: Confusion;
+  confusionByRepeat: Confusion[];
   tpr: Float64Array | null;
 }
 
@@ -348,6 +354,7 @@ function measure(sets: RepeatSet[], grid: Float64Array, subjectWeights?: Float64
   const sum = Object.fromEntries(METRIC_KEYS.map((k) => [k, 0])) as Record<(typeof METRIC_KEYS)[number], number>;
   const count = { ...sum };
   const conf: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  const byRepeat: Confusion[] = [];
   const curve = new Float64Array(grid.length);
   const scratch = new Float64Array(grid.length);
   let curves = 0;
@@ -360,6 +367,7 @@ function measure(sets: RepeatSet[], grid: Float64Array, subjectWeights?: Float64
       sum[METRIC_KEYS[k]] += v;
       count[METRIC_KEYS[k]]++;
     });
+    byRepeat.push(m.confusion);
     conf.tp += m.confusion.tp / sets.length;
     conf.fp += m.confusion.fp / sets.length;
     conf.tn += m.confusion.tn / sets.length;
@@ -371,7 +379,7 @@ function measure(sets: RepeatSet[], grid: Float64Array, subjectWeights?: Float64
   }
   for (let g = 0; g < grid.length; g++) curve[g] /= curves;
   const values = Object.fromEntries(METRIC_KEYS.map((k) => [k, count[k] ? sum[k] / count[k] : null])) as Measured['values'];
-  return { values, confusion: conf, tpr: curves ? curve : null };
+  return { values, confusion: conf, confusionByRepeat: byRepeat, tpr: curves ? curve : null };
 }
 
 /** Point estimates, bootstrap intervals, ROC band and calibration of one level. */
@@ -386,8 +394,7 @@ function levelMetrics(sets: RepeatSet[], r: Resolved, grid: Float64Array, replic
   const band = bootCurves.length >= r.minDefinedReplicates * replicates.length ? pointwiseBand(bootCurves, 0.95) : null;
   const first = sets[0];
   const positive = first.label.reduce((s, v) => s + v, 0);
-  const pooledScores = Float64Array.from(sets.flatMap((s) => [...s.score]));
-  const pooledLabels = Uint8Array.from(sets.flatMap((s) => [...s.label]));
+  const mean = meanOverRepeats(sets);
   return {
     n: { units: first.label.length, positive, negative: first.label.length - positive },
     auc: estimate('auc'),
@@ -398,9 +405,27 @@ function levelMetrics(sets: RepeatSet[], r: Resolved, grid: Float64Array, replic
     ...predictiveEstimates(point.confusion, estimate('sensitivity'), estimate('specificity'), r.prevalence),
     brier: estimate('brier'),
     confusion: point.confusion,
+    confusionByRepeat: point.confusionByRepeat,
     roc: point.tpr ? { fpr: [...grid], tpr: [...point.tpr], lower: band?.lower ?? null, upper: band?.upper ?? null } : null,
-    calibration: calibrationBins(pooledScores, pooledLabels, r.calibrationBins),
+    calibration: calibrationBins(mean.score, mean.label, r.calibrationBins),
   };
+}
+
+/**
+ * Each unit's out-of-fold probability averaged over the repeats, with its label: one prediction
+ * per unit for the reliability curve, whose bins then count units rather than units times repeats.
+ */
+function meanOverRepeats(sets: RepeatSet[]): { score: Float64Array; label: Uint8Array } {
+  const n = sets[0].label.length;
+  const score = new Float64Array(n);
+  const label = new Uint8Array(n);
+  for (const set of sets) {
+    for (let k = 0; k < n; k++) {
+      score[set.unit[k]] += set.score[k] / sets.length;
+      label[set.unit[k]] = set.label[k];
+    }
+  }
+  return { score, label };
 }
 
 /**

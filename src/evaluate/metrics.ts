@@ -244,15 +244,21 @@ export interface CalibrationBin {
   lower: number;
   upper: number;
   count: number;
+  /** Positives among them. */
+  positives: number;
   /** Mean predicted probability in the bin. */
   meanPredicted: number;
   /** Observed fraction of positives in the bin. */
   observedRate: number;
+  /** Wilson's 95% score interval of `observedRate` ({@link wilsonInterval}). */
+  ci95: [number, number] | null;
 }
 
 /**
  * Reliability curve: probabilities cut into `bins` equal-width bins on [0, 1] (Niculescu-Mizil &
- * Caruana 2005); a calibrated model's bins lie on the diagonal. Empty bins are left out.
+ * Caruana 2005); a calibrated model's bins lie on the diagonal. Empty bins are left out. Each
+ * bin's interval treats its units as independent, which holds for people, not for several photos
+ * of one person.
  */
 export function calibrationBins(probs: ArrayLike<number>, labels: ArrayLike<number>, bins: number): CalibrationBin[] {
   if (!Number.isInteger(bins) || bins < 1) {
@@ -270,7 +276,7 @@ export function calibrationBins(probs: ArrayLike<number>, labels: ArrayLike<numb
   const out: CalibrationBin[] = [];
   for (let b = 0; b < bins; b++) {
     if (count[b] === 0) continue;
-    out.push({ lower: b / bins, upper: (b + 1) / bins, count: count[b], meanPredicted: sumP[b] / count[b], observedRate: sumY[b] / count[b] });
+    out.push({ lower: b / bins, upper: (b + 1) / bins, count: count[b], positives: sumY[b], meanPredicted: sumP[b] / count[b], observedRate: sumY[b] / count[b], ci95: wilsonInterval(sumY[b], count[b]) });
   }
   return out;
 }

@@ -68,6 +68,20 @@ export interface SanityResult {
 }
 
 /**
+ * One check of the explanations, as the report's summary counts it: what was measured, the rule it
+ * had to meet, and whether it did (null when it could not be measured, e.g. no photo explained).
+ */
+export interface ExplanationCheck {
+  name: string;
+  /** The measured value (a mean over people, with its 95% subject-bootstrap interval when there is one). */
+  measured: MeanCi;
+  /** Pass when `measured.mean` is below (`max`) or at least (`min`) `threshold`. */
+  rule: 'max' | 'min';
+  threshold: number;
+  passed: boolean | null;
+}
+
+/**
  * The map behind a study's region analysis: `contrastive`, HiResCAM on the last 14x14 block
  * against the mean map of the sample's control faces (the default: the only map that put the
  * planted region first for >= 80% of correctly classified positives in bench:explain); `hirescam`, without a reference (a sample without
@@ -97,9 +111,12 @@ export interface StudyExplanation {
   fineHiResTop: TopRegionCounts | null;
   /** The same for the paper's 7x7 Grad-CAM. */
   gradcamTop: TopRegionCounts | null;
-  occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi };
+  /** The occlusion test: drops per region, and their rank agreement with the map's shares, checked against `minAgreement`. */
+  occlusion: { dropPerArea: Record<RegionName, MeanCi>; agreement: MeanCi; minAgreement: number; passed: boolean | null };
   outsideFace: { energy: MeanCi; area: number; densityRatio: number | null; threshold: number; warning: string | null };
   sanity: SanityResult[];
+  /** Every check with a threshold (sanity checks, occlusion agreement, heat outside the face): the report's summary follows them all. */
+  checks: ExplanationCheck[];
   warnings: string[];
   /** Subjects behind the mean heat map (correctly classified positives). */
   meanHeatmapSubjects: number;

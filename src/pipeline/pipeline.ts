@@ -2,23 +2,25 @@
  * The one place that wires the stages together: decode -> detect -> pose/view -> choose face ->
  * align -> embed. Everything above (data, evaluate, report, cli, server) goes through here.
  */
-import { alignFace } from '../align/index.ts';
+import { alignFace, umeyama } from '../align/index.ts';
 import { DEFAULTS, resolveConfig, type PartialConfig, type PhenofaceConfig } from '../config.ts';
 import type { Detector } from '../detect/detector.ts';
 import { MtcnnDetector } from '../detect/mtcnn/index.ts';
 import { Backbone, type FeatureMap } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { POOLED_REGIONS, poolInRegions, regionMasks, regionPooling, type RegionMasks, type RegionPooling } from '../explain/regions.ts';
-import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
+import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, mapPoint, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
+import { DenseLandmarker, IBUG68_POINTS } from '../landmarks/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
 import { readFeatureGrid, type FeatureGrid } from '../runtime/index.ts';
-import type { AlignedFace, Embedding, Face } from '../types.ts';
+import type { AlignedFace, Embedding, Face, Point } from '../types.ts';
 
 /**
- * Version of everything between a photo's bytes and its embedding (decode, detector, alignment).
- * The embedding cache keys on it: bump it whenever a change would alter an embedding.
+ * Version of everything between a photo's bytes and its cached result (decode, detector,
+ * alignment, dense landmarks). The embedding cache keys on it: bump it whenever a change would
+ * alter an embedding or the landmarks cached with it.
  */
-export const PIPELINE_VERSION = 'decode1-mtcnn2-choice2-arcface112-pose2';
+export const PIPELINE_VERSION = 'decode1-mtcnn2-choice2-arcface112-pose2-landmark68a';
 
 /**
  * Version of the region-pooled maps of `backbone` (the layers, the pooling, the region masks):
@@ -53,6 +55,11 @@ export interface EmbedResult extends DetectResult {
   embedding: Embedding;
   quality: Quality;
   /**
+   * The chosen face's 68 iBUG-300W points (see `landmarks/ibug68.ts`) in the oriented photo's
+   * pixels, when the pipeline was created with `landmarks`.
+   */
+  landmarks68?: Point[];
+  /**
    * The backbone's mid-level maps (`features.regionLayers`) averaged per channel inside each
    * facial region of the aligned crop (`explain/regions.ts`, `poolInRegions`): region after region
    * in `POOLED_REGIONS` order, each region's channels of every layer together. Only from a
@@ -70,6 +77,12 @@ export interface PipelineOptions {
   detectOnly?: boolean;
   /** Embed each face with its mirror image too (flip test). */
   flip?: boolean;
+  /**
+   * Also place dense landmarks (`config.landmarks.model`): on the chosen face in `embedFile`
+   * (`landmarks68`), on every face in `detectFile` (`landmarksDense`). Off by default: only the
+   * geometry features and `detect --landmarks dense` need them.
+   */
+  landmarks?: boolean;
   /** Also pool the backbone's mid-level maps inside the facial regions (`EmbedResult.regionMaps`). */
   regions?: boolean;
 }
@@ -81,6 +94,7 @@ interface RegionSetup {
   /** Per map, built at its first face (it needs the map's size). */
   poolings: Map<string, RegionPooling>;
 }
+
 
 /**
  * The face-choice rule for photos with several faces (documented in the README): among faces whose
@@ -101,10 +115,15 @@ export class Pipeline {
     readonly config: PhenofaceConfig,
     private readonly detector: Detector,
     readonly backbone: Backbone | undefined,
+    private readonly landmarker: DenseLandmarker | undefined,
     private readonly regionSetup?: RegionSetup,
   ) {}
 
-  /** Loads the detector and (unless `detectOnly`) the backbone. E_MODEL when models are missing. */
+  /**
+   * Loads the detector, (unless `detectOnly`) the backbone and (with `landmarks`) the dense
+   * landmark model. E_MODEL when models are missing; E_CONFIG when the landmark model is one whose
+   * points do not include the 68 iBUG-300W ones `landmarks68` promises.
+   */
   static async create(opts: PipelineOptions = {}): Promise<Pipeline> {
     const config = resolveConfig(opts.config);
     const threads = config.embed.intraOpThreads;
@@ -115,7 +134,11 @@ export class Pipeline {
     const setup = backbone && maps.length
       ? { masks: regionMasks(backbone.spec.inputSize, backbone.spec.template), grids: new Map(maps.map((m) => [m, readFeatureGrid(name, m)])), poolings: new Map() }
       : undefined;
-    return new Pipeline(config, detector, backbone, setup);
+    const landmarker = opts.landmarks ? await DenseLandmarker.load(config.landmarks.model, { threads }) : undefined;
+    if (landmarker && landmarker.spec.points !== IBUG68_POINTS) {
+      throw new PhenofaceError('E_CONFIG', `Dense landmark model "${landmarker.spec.name}" gives ${landmarker.spec.points} points; the pipeline needs the ${IBUG68_POINTS} iBUG-300W points.`);
+    }
+    return new Pipeline(config, detector, backbone, landmarker, setup);
   }
 
   /** True when {@link embedFile} also returns region-pooled maps. */
@@ -146,9 +169,28 @@ export class Pipeline {
     return out;
   }
 
-  /** Detects faces in a decoded photo; boxes and landmarks in the oriented photo's full-size pixels. */
+
+  /**
+   * Detects faces in a decoded photo; boxes and landmarks (dense ones too, when the pipeline places
+   * them) in the oriented photo's full-size pixels.
+   */
   async detectImage(img: DecodedImage): Promise<Face[]> {
-    return this.toPhoto(img, await this.detector.detect(img));
+    const faces = this.toPhoto(img, await this.detector.detect(img));
+    if (!this.landmarker) return faces;
+    const dense = await this.denseLandmarks(img, faces);
+    return faces.map((f, i) => ({ ...f, landmarksDense: dense[i] }));
+  }
+
+  /**
+   * Dense landmarks of faces given in full-size pixels, placed on the decoded pixels: each face's
+   * crop is the similarity transform of its five landmarks onto the model's template (Umeyama
+   * 1991), and the points come back in full-size pixels.
+   */
+  private async denseLandmarks(img: DecodedImage, faces: readonly Face[]): Promise<Point[][]> {
+    const { template } = this.landmarker!.spec;
+    const toCrop = faces.map((f) => umeyama(mapLandmarks(toDecoded(img), f.landmarks5), template));
+    const points = await this.landmarker!.predict(img, toCrop);
+    return img.scale === 1 ? points : points.map((p) => p.map((q) => mapPoint(toOriginal(img), q)));
   }
 
   /** Maps faces from decoded to original pixels and adds pose and view. */
@@ -218,13 +260,15 @@ export class Pipeline {
     aligned.matrix = affineToOriginal(aligned.matrix, img);
     const [{ embedding, maps }] = await this.backbone.embedWithMaps([aligned.image]);
     const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image);
+    const landmarks68 = this.landmarker ? (await this.denseLandmarks(img, [face]))[0] : undefined;
     const regionMaps = this.regionSetup ? { regionMaps: this.poolRegions(maps) } : {};
-    return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality, ...regionMaps };
+    return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality, ...(landmarks68 && { landmarks68 }), ...regionMaps };
   }
 
   /** Releases the models. */
   async close(): Promise<void> {
     await this.detector.dispose();
     await this.backbone?.dispose();
+    await this.landmarker?.dispose();
   }
 }

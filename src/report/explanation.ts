@@ -1,12 +1,14 @@
 /**
  * The report section of the study-level explanation analysis ("What the model looks at"):
- * warnings first and loud, then the mean heat map, the regions with their HPO terms and
- * intervals, the occlusion test, the outside-face share and the sanity checks.
+ * warnings first and loud, a summary line that follows every check, then the mean heat map, the
+ * regions (where the score comes from, per person), how often each region ranks first (per
+ * photo), and the checks with their thresholds: the sanity checks, the occlusion test's agreement
+ * with the heat map, and the share of heat outside the face.
  */
 import { barSpec, renderSvg } from './charts.ts';
 import { esc } from './index.ts';
 import { REGION_HPO, REGION_LABELS, REGION_NAMES } from '../explain/regions.ts';
-import type { MeanCi, StudyCam, StudyExplanation } from '../explain/study-result.ts';
+import type { ExplanationCheck, MeanCi, StudyCam, StudyExplanation, TopRegionCounts } from '../explain/study-result.ts';
 
 const pct = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '<span class="na">n/a</span>' : `${(100 * v).toFixed(d)}%`);
 const num = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '<span class="na">n/a</span>' : v.toFixed(d));
@@ -23,32 +25,80 @@ const ci = (m: MeanCi, f: (v: number | null) => string) => `${f(m.mean)}${m.ci95
 /** Builds the section (already escaped HTML) for `renderReport`'s `sections`. */
 export async function explanationSection(x: StudyExplanation, meanHeatmapPng: string | null): Promise<{ id: string; title: string; html: string }> {
   const pos = esc(x.positive), neg = esc(x.negative);
-  const bars = REGION_NAMES.flatMap((r) => [
-    { name: r, group: `${x.positive} (correct)`, value: x.regions.positives[r].mean ?? 0, lo: x.regions.positives[r].ci95?.[0], hi: x.regions.positives[r].ci95?.[1] },
-    { name: r, group: `${x.negative} (correct)`, value: x.regions.controls[r].mean ?? 0, lo: x.regions.controls[r].ci95?.[0], hi: x.regions.controls[r].ci95?.[1] },
-  ]);
-  const camName = CAM_NAMES[x.cam];
-  const chart = await renderSvg(barSpec(bars, `Share of ${camName.replace(/&times;/g, 'x')} heat per unit area, by region (95% CI)`, 'share'));
-  const om = x.occlusionMapTop;
-  const fc = x.fineCamTop;
-  const hr = x.fineHiResTop;
-  // The other maps' top-region columns (final model, shuffled-label model), for the maps that were made.
-  const finer = ([[x.gradcamTop, '7&times;7 Grad-CAM'], [fc, '14&times;14 Grad-CAM'], [hr, '14&times;14 HiResCAM'], [om, '14&times;14 occlusion map']] as const).flatMap(([t, name]) => (t ? [{ t, name }] : []));
-  const finerHeads = finer.map(({ t, name }) => `<th>Top region, ${name} (final, ${t.photos} photos)</th><th>Top region, ${name} (shuffled labels)</th>`).join('');
-  const finerCells = (r: (typeof REGION_NAMES)[number]) => finer.map(({ t }) => `<td>${pct(t.real[r], 0)}</td><td>${t.shuffled ? pct(t.shuffled[r], 0) : '&ndash;'}</td>`).join('');
-  const regionRows = REGION_NAMES.map((r) => `<tr><th scope="row" title="${esc(r)}">${esc(REGION_LABELS[r])}</th><td style="text-align:left">${REGION_HPO[r].map(esc).join('<br>') || '&ndash;'}</td><td>${ci(x.regions.positives[r], (v) => pct(v))}</td><td>${ci(x.regions.controls[r], (v) => pct(v))}</td><td>${pct(x.topRegion.real[r], 0)}</td><td>${x.topRegion.shuffled ? pct(x.topRegion.shuffled[r], 0) : '&ndash;'}</td><td>${ci(x.occlusion.dropPerArea[r], (v) => num(v, 3))}</td>${finerCells(r)}</tr>`).join('');
-  const sanityRows = x.sanity.map((s) => `<tr><th scope="row">${esc(s.name)}</th><td style="text-align:left">${esc(s.description)}</td><td>${ci(s.spearman, (v) => num(v))}</td><td>${ci(s.regionSpearman, (v) => num(v))}</td><td>${s.passed ? 'changed (passed)' : '<strong>NOT CHANGED (FLAGGED)</strong>'}</td></tr>`).join('');
   const html = `
-${x.warnings.length ? `<div class="warn">${x.warnings.map((w) => `<p><strong>${esc(w)}</strong></p>`).join('')}</div>` : '<p>No sanity check failed and no shortcut warning was raised.</p>'}
-<p>${CAM_TEXT[x.cam](pos, neg)} Computed on ${x.sample.photos} photos of ${x.sample.subjects} people (${x.sample.positivePhotos} ${pos}, ${x.sample.controlPhotos} ${neg}; at most a bounded sample per study)${x.sample.failed.length ? `; ${x.sample.failed.length} photos could not be explained (no face found again)` : ''}. Every gradient is exact. Regions are drawn from the five landmarks of the aligned template; a region's share is its heat per unit area, normalised over regions. "Correct" means classified correctly out of fold in most repeats.</p>
+${checksSummary(x)}
+<p>${CAM_TEXT[x.cam](pos, neg)} Computed on ${x.sample.photos} photos of ${x.sample.subjects} people (${x.sample.positivePhotos} ${pos}, ${x.sample.controlPhotos} ${neg}; at most a bounded sample per study)${x.sample.failed.length ? `; ${x.sample.failed.length} photos could not be explained (no face found again)` : ''}. Every gradient is exact. Regions are drawn from the five landmarks of the aligned template; a region's share is its heat per unit area, normalised over regions. Sides are the patient's (the eye on the image's left is the patient's right eye). "Correct" means classified correctly out of fold in most repeats. These say where the score comes from, not what the face shows: they are not findings.</p>
 ${meanHeatmapPng ? `<figure><img src="${meanHeatmapPng}" height="224" alt="mean heat map" style="image-rendering:auto"><figcaption>Mean heat map of ${x.meanHeatmapSubjects} correctly classified ${pos} people over their mean aligned face (each map scaled to unit energy, people weighted equally; colour bar: top = hottest).</figcaption></figure>` : `<p>No correctly classified ${pos} person in the sample: no mean heat map.</p>`}
-<figure>${chart}</figure>
-<table><caption>Regions: share of heat per unit area (mean over people, 95% subject-bootstrap CI), how often each region ranks first among the ${x.topRegion.photos} correctly classified ${pos} photos (final model vs shuffled-label model), and the occlusion test</caption>
-<tr><th>Region</th><th>HPO terms</th><th>${pos} share</th><th>${neg} share</th><th>Top region (final)</th><th>Top region (shuffled labels)</th><th>Score drop per area when greyed out</th>${finerHeads}</tr>${regionRows}</table>
-<p>The other maps, for comparison, on correctly classified ${pos} photos: Grad-CAM on the last 7&times;7 map (the method of Baek et al. 2025) and on the 14&times;14 block, which weight each channel by its mean gradient; HiResCAM on the 14&times;14 block without a reference, which lights the eyes and nose of every aligned face${om ? `; and occlusion maps, a grey 16&times;16 square slid over a 14&times;14 grid of the face, the map holding the drop of the ${pos} score at each place (model-agnostic, but 196 forward passes per photo, so made for ${om.photos} photos only)` : ''}. On planted sets (<code>npm run bench:explain</code>, strength 0.6) the planted region ranked first for 86% (nose) and 81% (eyes) of correctly classified positives by contrastive HiResCAM, with the shuffled-label model 16-21%; by 7&times;7 Grad-CAM for 24% of both. Each 7&times;7 cell of this network sees most of the face, and Grad-CAM's channel averaging ignores that the network's head weights every place separately.</p>
-<p>Occlusion test: greying out one region at a time and measuring the drop in the ${pos} score (per unit area). Rank agreement of the occlusion drops with the heat-map shares (Spearman, over the 9 regions, mean over people): <strong>${ci(x.occlusion.agreement, (v) => num(v))}</strong>. Agreement near 1 means both methods rank the regions alike; near 0, they disagree and neither ranking should be trusted alone.</p>
-<p>Heat outside the face (hair, ears, background): ${ci(x.outsideFace.energy, (v) => pct(v))} of the energy on ${pct(x.outsideFace.area, 0)} of the crop (heat density outside vs inside the face: ${num(x.outsideFace.densityRatio)}; a flat map gives 1; the shortcut warning is raised from ${x.outsideFace.threshold}).</p>
-<table><caption>Sanity checks (Adebayo et al. 2018): the heat maps of randomised models must differ from the real ones</caption><tr><th>Check</th><th>What was randomised</th><th>Spearman of the maps (95% CI)</th><th>Spearman of region shares</th><th>Verdict</th></tr>${sanityRows}</table>
+<figure>${await regionChart(x)}</figure>
+${regionTable(x)}
+${topRegionTable(x)}
+${checksTable(x)}
+<p>Occlusion test: greying out one region at a time and measuring the drop in the ${pos} score (per unit area). Its agreement is the rank correlation (Spearman, over the 9 regions, one value per photo, mean over people) of those drops with the heat map's shares: near 1, both methods rank the regions alike; near 0, they disagree and neither ranking should be trusted alone.</p>
+<p>Heat outside the face (hair, ears, background): ${ci(x.outsideFace.energy, (v) => pct(v))} of the energy on ${pct(x.outsideFace.area, 0)} of the crop; per unit area, ${num(x.outsideFace.densityRatio)} times the heat on the face (a flat map gives 1).</p>
 <p class="ci">Per-photo details are in <code>explanation.json</code>.</p>`;
   return { id: 'explanations', title: 'What the model looks at', html };
+}
+
+/** Warnings (loud), then one line that counts every check: passed, failed and not measured. */
+function checksSummary(x: StudyExplanation): string {
+  const warnings = x.warnings.length ? `<div class="warn">${x.warnings.map((w) => `<p><strong>${esc(w)}</strong></p>`).join('')}</div>` : '';
+  const failed = x.checks.filter((c) => c.passed === false);
+  const unmeasured = x.checks.filter((c) => c.passed === null);
+  const names = (cs: ExplanationCheck[]) => cs.map((c) => esc(c.name)).join(', ');
+  const parts = [
+    failed.length ? `<strong>${failed.length} of ${x.checks.length} checks failed</strong> (${names(failed)})` : `${x.checks.length - unmeasured.length} of ${x.checks.length} checks passed`,
+    ...(unmeasured.length ? [`${unmeasured.length} could not be measured (${names(unmeasured)})`] : []),
+  ];
+  const summary = !failed.length && !unmeasured.length ? `All ${x.checks.length} checks passed (see <a href="#explanation-checks">the checks</a>).` : `${parts.join('; ')}; see <a href="#explanation-checks">the checks</a>.`;
+  return `${warnings}<p class="summary">${summary}</p>`;
+}
+
+/** The bar chart of the region shares, positives vs controls (people weighted equally). */
+function regionChart(x: StudyExplanation): Promise<string> {
+  const bars = REGION_NAMES.flatMap((r) => [
+    { name: REGION_LABELS[r], group: `${x.positive} (correct)`, value: x.regions.positives[r].mean ?? 0, lo: x.regions.positives[r].ci95?.[0], hi: x.regions.positives[r].ci95?.[1] },
+    { name: REGION_LABELS[r], group: `${x.negative} (correct)`, value: x.regions.controls[r].mean ?? 0, lo: x.regions.controls[r].ci95?.[0], hi: x.regions.controls[r].ci95?.[1] },
+  ]);
+  return renderSvg(barSpec(bars, `Share of ${CAM_NAMES[x.cam].replace(/&times;/g, 'x')} heat per unit area, by region, per person (95% CI)`, 'share of heat'));
+}
+
+/** Where the score comes from, per region: the shares of both classes and the occlusion drop, per person. */
+function regionTable(x: StudyExplanation): string {
+  const pos = esc(x.positive), neg = esc(x.negative);
+  const rows = REGION_NAMES.map((r) => `<tr><th scope="row" title="${esc(r)}">${esc(REGION_LABELS[r])}</th><td class="text">${REGION_HPO[r].map(esc).join('<br>') || '&ndash;'}</td><td>${ci(x.regions.positives[r], (v) => pct(v))}</td><td>${ci(x.regions.controls[r], (v) => pct(v))}</td><td>${ci(x.occlusion.dropPerArea[r], (v) => num(v, 3))}</td></tr>`).join('');
+  return `<table class="fit"><caption>Where the score comes from, by region, per person (each person's photos averaged, then people; 95% subject-bootstrap CI). Shares are of correctly classified people.</caption>
+<colgroup><col style="width:18%"><col style="width:28%"><col><col><col></colgroup>
+<tr><th>Region</th><th>HPO terms the region relates to (not findings)</th><th>${pos} share of heat</th><th>${neg} share of heat</th><th>${pos} score drop per area when greyed out</th></tr>${rows}</table>`;
+}
+
+/** How often each region ranks first, per photo, for each map that was made: final model / shuffled-label model. */
+function topRegionTable(x: StudyExplanation): string {
+  const maps = ([[x.topRegion, `${CAM_NAMES[x.cam]} (the study's map)`], [x.gradcamTop, 'Grad-CAM 7&times;7'], [x.fineCamTop, 'Grad-CAM 14&times;14'], [x.fineHiResTop, 'HiResCAM 14&times;14'], [x.occlusionMapTop, 'occlusion map 14&times;14']] as const)
+    .flatMap(([t, name]): { t: TopRegionCounts; name: string }[] => (t && t.photos ? [{ t, name }] : []));
+  if (!maps.length) return `<p>No correctly classified ${esc(x.positive)} photo in the sample: no top-region counts.</p>`;
+  const heads = maps.map(({ t, name }) => `<th>${name}, ${t.photos} photos</th>`).join('');
+  const cell = (t: TopRegionCounts, r: (typeof REGION_NAMES)[number]) => `${pct(t.real[r], 0)} / ${t.shuffled ? pct(t.shuffled[r], 0) : '&ndash;'}`;
+  const rows = REGION_NAMES.map((r) => `<tr><th scope="row" title="${esc(r)}">${esc(REGION_LABELS[r])}</th>${maps.map(({ t }) => `<td>${cell(t, r)}</td>`).join('')}</tr>`).join('');
+  return `<table class="fit"><caption>How often each region ranks first, per photo, among correctly classified ${esc(x.positive)} photos: final model / model trained on shuffled labels (which should show no preference)</caption>
+<tr><th>Region</th>${heads}</tr>${rows}</table>
+<p>The other maps, for comparison: Grad-CAM on the last 7&times;7 map (the method of Baek et al. 2025) and on the 14&times;14 block, which weight each channel by its mean gradient; HiResCAM on the 14&times;14 block without a reference, which lights the eyes and nose of every aligned face; occlusion maps, a grey 16&times;16 square slid over a 14&times;14 grid of the face, the map holding the drop of the ${esc(x.positive)} score at each place (model-agnostic, but 196 forward passes per photo, so made for a few photos only). Why the study's map is the default is measured in the tool's own benchmark on synthetic planted data, not on this study (<code>docs/decisions.md</code>).</p>`;
+}
+
+/** What each kind of check tests, for the checks table. */
+function checkDescription(x: StudyExplanation, c: ExplanationCheck): string {
+  const sanity = x.sanity.find((s) => `sanity: ${s.name}` === c.name);
+  if (sanity) return `Sanity check (Adebayo et al. 2018): ${esc(sanity.description)}; the heat maps must change. Spearman of the maps, real vs randomised (region shares: ${ci(sanity.regionSpearman, (v) => num(v))}).`;
+  if (c.name === 'occlusion agreement') return 'Greying out each region must rank the regions as the heat map does: Spearman of the occlusion drops with the heat shares.';
+  return 'Heat per unit area outside the face (hair, ears, background) over that on it: from the threshold up, the model may rely on non-facial cues (shortcut learning).';
+}
+
+/** Every check with its measured value, its threshold and its result. */
+function checksTable(x: StudyExplanation): string {
+  const rows = x.checks.map((c) => {
+    const result = c.passed === null ? '<span class="na">not measured</span>' : c.passed ? 'passed' : '<strong>FAILED</strong>';
+    return `<tr><th scope="row">${esc(c.name)}</th><td class="text">${checkDescription(x, c)}</td><td>${ci(c.measured, (v) => num(v))}</td><td>${c.rule === 'max' ? '&lt;' : '&ge;'} ${c.threshold}</td><td>${result}</td></tr>`;
+  }).join('');
+  return `<table class="fit" id="explanation-checks"><caption>Checks of the explanations: each measured per photo, mean over people (95% subject-bootstrap CI), against its threshold</caption>
+<colgroup><col style="width:17%"><col style="width:43%"><col><col><col></colgroup>
+<tr><th>Check</th><th>What it tests</th><th>Measured</th><th>Passes when</th><th>Result</th></tr>${rows}</table>`;
 }

@@ -1,9 +1,10 @@
 /**
  * The study report: one self-contained `report.html` (inline CSS and SVG charts, no scripts, no
- * external requests) that a clinician can open, print or archive. Sections: data, results
- * (per photo and per person, with CIs), ROC and calibration, per view and per subgroup, baseline and
- * permutation test, leakage warnings, photos without a usable face, explanations (when run), and
- * the configuration and versions needed to reproduce it.
+ * external requests) that a clinician can open, print or archive. Sections: intended use and
+ * limitations, data, results (per photo and per person, with CIs), ROC, calibration and confusion
+ * counts, per view and per subgroup, baseline and permutation test, leakage warnings, photos
+ * without a usable face, explanations (when run), and the configuration and versions needed to
+ * reproduce it. Every figure in it is in metrics.json (or explanation.json for the explanations).
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -49,52 +50,62 @@ export function est(e: Estimate | undefined, digits = 3, pct = false): string {
   return `${f(e.value)}${e.ci95 ? ` <span class="ci">(${f(e.ci95[0])}&ndash;${f(e.ci95[1])})</span>` : ''}`;
 }
 
-function levelRow(name: string, m: LevelMetrics): string {
-  return `<tr><th scope="row">${esc(name)}</th><td>${m.n.units} (${m.n.positive}+/${m.n.negative}&minus;)</td><td>${est(m.auc)}</td><td>${est(m.accuracy, 3, true)}</td><td>${est(m.balancedAccuracy, 3, true)}</td><td>${est(m.sensitivity, 3, true)}</td><td>${est(m.specificity, 3, true)}</td><td>${est(m.ppv, 4, true)}</td><td>${est(m.npv, 4, true)}</td><td>${est(m.brier)}</td></tr>`;
+/** One metrics row; `noAuc` for a predictor without a ranking (the majority-class baseline). */
+function levelRow(name: string, m: LevelMetrics, noAuc = false): string {
+  const auc = noAuc ? '<span class="na" title="a constant score has no ranking: 0.5 by definition">&ndash;</span>' : est(m.auc);
+  return `<tr><th scope="row">${esc(name)}</th><td>${m.n.units} (${m.n.positive}+/${m.n.negative}&minus;)</td><td>${auc}</td><td>${est(m.accuracy, 3, true)}</td><td>${est(m.balancedAccuracy, 3, true)}</td><td>${est(m.sensitivity, 3, true)}</td><td>${est(m.specificity, 3, true)}</td><td>${est(m.ppv, 4, true)}</td><td>${est(m.npv, 4, true)}</td><td>${est(m.brier)}</td></tr>`;
 }
 
-const METRIC_HEAD = '<tr><th></th><th>n (pos/neg)</th><th>AUC (95% CI)</th><th>Accuracy</th><th>Balanced acc.</th><th>Sensitivity</th><th>Specificity</th><th>PPV*</th><th>NPV*</th><th>Brier</th></tr>';
+const METRIC_HEAD = '<tr><th>Rows: per photo or per person</th><th>n (pos/neg)</th><th>AUC (95% CI)</th><th>Accuracy</th><th>Balanced acc.</th><th>Sensitivity</th><th>Specificity</th><th>PPV*</th><th>NPV*</th><th>Brier</th></tr>';
 
-function groupRows(name: string, g: GroupMetrics): string {
-  return levelRow(`${name}: per photo`, g.photo) + levelRow(`${name}: per person`, g.subject);
+function groupRows(name: string, g: GroupMetrics, noAuc = false): string {
+  return levelRow(`${name}: per photo`, g.photo, noAuc) + levelRow(`${name}: per person`, g.subject, noAuc);
 }
 
-function confusionTable(m: LevelMetrics, pos: string, neg: string, title: string): string {
-  const c = m.confusion;
-  const r = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
-  return `<table class="confusion"><caption>${esc(title)}</caption><tr><th></th><th>predicted ${esc(pos)}</th><th>predicted ${esc(neg)}</th></tr><tr><th scope="row">${esc(pos)}</th><td>${r(c.tp)}</td><td>${r(c.fn)}</td></tr><tr><th scope="row">${esc(neg)}</th><td>${r(c.fp)}</td><td>${r(c.tn)}</td></tr></table>`;
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const rate = (k: number, n: number) => (n ? pct(k / n) : '<span class="na">n/a</span>');
+
+/**
+ * One repeat's confusion counts (integers: each unit predicted once, out of fold, summed over the
+ * folds) with the rates they give and a sentence saying what they mean; with several repeats,
+ * the range of each count over them.
+ */
+function confusionTable(m: LevelMetrics, pos: string, neg: string, level: 'photo' | 'person'): string {
+  const c = m.confusionByRepeat[0];
+  const units = level === 'person' ? 'people' : 'photos';
+  const repeats = m.confusionByRepeat.length;
+  const range = (k: keyof typeof c) => {
+    const v = m.confusionByRepeat.map((r) => r[k]);
+    return Math.min(...v) === Math.max(...v) ? `${v[0]}` : `${Math.min(...v)}&ndash;${Math.max(...v)}`;
+  };
+  const caption = `Confusion per ${level}${repeats > 1 ? `, repeat 1 of ${repeats}` : ''}: each ${level} counted once (out of fold)`;
+  const table = `<table class="confusion"><caption>${esc(caption)}</caption><tr><th>Truth (rows, per ${level})</th><th>called ${esc(pos)}</th><th>called ${esc(neg)}</th><th>rate</th></tr><tr><th scope="row">${esc(pos)}</th><td class="count">${c.tp}</td><td class="count">${c.fn}</td><td>sensitivity ${rate(c.tp, c.tp + c.fn)}</td></tr><tr><th scope="row">${esc(neg)}</th><td class="count">${c.fp}</td><td class="count">${c.tn}</td><td>specificity ${rate(c.tn, c.tn + c.fp)}</td></tr></table>`;
+  const meaning = `Of ${c.tp + c.fn} ${esc(pos)} ${units}, ${c.tp} were called ${esc(pos)} and ${c.fn} missed; of ${c.fp + c.tn} ${esc(neg)} ${units}, ${c.tn} were cleared and ${c.fp} wrongly called ${esc(pos)}.`;
+  const spread = repeats > 1 ? ` Over all ${repeats} repeats (each a different split into folds) the counts ranged: ${esc(pos)} called ${esc(pos)} ${range('tp')}, missed ${range('fn')}; ${esc(neg)} wrongly called ${esc(pos)} ${range('fp')}, cleared ${range('tn')}. The Results table's rates are the means over the repeats.` : '';
+  return `<figure class="confusion">${table}<figcaption>${meaning}${spread}</figcaption></figure>`;
 }
 
 const CSS = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;max-width:1100px;margin:2em auto;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;margin:.8em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#f4f4f4}th[scope=row]{text-align:left}
+table{border-collapse:collapse;margin:.8em 0;font-size:.92em;max-width:100%}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right;overflow-wrap:break-word}th{background:#f4f4f4}th[scope=row]{text-align:left}
+table.fit{table-layout:fixed;width:100%}td.text{text-align:left}
 caption{text-align:left;font-weight:600;padding:.3em 0}.ci{color:#555;font-size:.9em}.na{color:#999}
 .banner{background:#fff3cd;border:1px solid #e0c36a;padding:.8em 1em;border-radius:6px}
 .warn{background:#fdecea;border:1px solid #e6a19a;padding:.6em 1em;border-radius:6px}
-.charts{display:flex;flex-wrap:wrap;gap:1.5em}.charts figure{margin:0}
-.confusion td{min-width:5em;text-align:center}code,pre{background:#f6f6f6;padding:.1em .3em;border-radius:3px}pre{padding:.6em;overflow:auto}
-nav a{margin-right:1em}
+.charts{display:flex;flex-wrap:wrap;gap:1.5em}.charts figure{margin:0;max-width:100%}svg{max-width:100%;height:auto}
+figure.confusion{margin:0;max-width:32em}.confusion td{min-width:4em;text-align:center}code,pre{background:#f6f6f6;padding:.1em .3em;border-radius:3px}pre{padding:.6em;overflow:auto}
+nav a{margin-right:1em;display:inline-block}
+@media (max-width:800px){body{font-size:14px;padding:0 .5em}th,td{padding:.25em .35em}table{font-size:.85em}}
 @media print{nav{display:none}body{margin:0}h2{page-break-after:avoid}}
 `;
 
-/** Builds the report HTML. */
+/** Builds the report HTML: intended use first, the configuration dump last. */
 export async function renderReport(input: ReportInput): Promise<string> {
-  const { dataset, leakage, result, bundle, options } = input;
+  const { dataset, result, bundle, options } = input;
   const pos = dataset.positive, neg = dataset.negative;
-  const views = Object.keys(result.byView) as (keyof typeof result.byView)[];
-  const charts = await reportCharts(result, views);
-  const subgroupHtml = Object.entries(result.bySubgroup).map(([col, groups]) => `<table><caption>By ${esc(col)}</caption>${METRIC_HEAD}${Object.entries(groups).map(([k, g]) => groupRows(`${col} = ${k}`, g)).join('')}</table>`).join('');
-  const perm = result.permutation;
-  const versions = {
-    phenoface: bundle.phenofaceVersion,
-    model: bundle.id,
-    backbone: `${bundle.backbone.name} (weights sha256 ${bundle.backbone.weightsSha256})`,
-    pipeline: bundle.pipeline.version,
-    node: process.version,
-    dataHash: bundle.training.datasetHash,
-  };
   const sections = input.sections ?? [];
+  const nav = [['intended-use', 'Intended use'], ['data', 'Data'], ['results', 'Results'], ['views', 'Views'], ...(Object.keys(result.bySubgroup).length ? [['subgroups', 'Subgroups']] : []), ['checks', 'Checks'], ...sections.map((x) => [x.id, x.title]), ['config', 'Configuration']];
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -103,52 +114,89 @@ export async function renderReport(input: ReportInput): Promise<string> {
 <header><h1>Phenoface study report</h1><p>${esc(pos)} vs ${esc(neg)} &middot; ${esc(new Date(bundle.createdAt).toUTCString())} &middot; model ${esc(bundle.id)}</p>
 ${options.synthetic ? '<p class="banner"><strong>Synthetic data.</strong> This study ran on planted-phenotype photos made by <code>phenoface synth</code>: a demonstration of the pipeline, not a clinical model.</p>' : ''}
 <p class="banner">A screening aid, not a diagnosis. These are cross-validated estimates on this data set; they hold only for people and photos like these.</p></header>
-<nav><a href="#data">Data</a><a href="#results">Results</a><a href="#views">Views</a>${Object.keys(result.bySubgroup).length ? '<a href="#subgroups">Subgroups</a>' : ''}<a href="#checks">Checks</a>${sections.map((x) => `<a href="#${esc(x.id)}">${esc(x.title)}</a>`).join('')}<a href="#config">Configuration</a></nav>
-
+<nav>${nav.map(([id, title]) => `<a href="#${esc(id)}">${esc(title)}</a>`).join('')}</nav>
+${intendedUseSection(bundle)}
 ${dataSection(input)}
-
-<section id="results"><h2>Results</h2>
-<p>${esc(result.classifier)} classifier on ${esc(bundle.backbone.name)} embeddings; subject-grouped, class-stratified ${result.options.folds}-fold cross-validation repeated ${result.options.repeats} times (seed ${result.options.seed}); 95% CIs from ${result.options.bootstrap} subject-level bootstrap resamples. A person's score is the mean of their photos' probabilities. Thresholds were fixed on the training folds.</p>
-<table>${METRIC_HEAD}${levelRow('All views: per photo', result.photo)}${levelRow('All views: per person', result.subject)}${groupRows('Majority-class baseline', result.baseline)}</table>
-<p class="ci">* PPV and NPV at a prevalence of 1 in ${Math.round(1 / result.options.prevalence).toLocaleString('en')} (set with <code>--prevalence</code>).</p>
-<div class="charts"><figure>${charts[0]}</figure><figure>${charts[2]}</figure></div>
-<div class="charts">${confusionTable(result.photo, pos, neg, 'Confusion per photo (mean over repeats)')}${confusionTable(result.subject, pos, neg, 'Confusion per person (mean over repeats)')}</div>
-</section>
-
-<section id="views"><h2>By view</h2>
-<p>The paper reported 95% accuracy on frontal photos and 81&ndash;88% on photos at any angle.</p>
-<table>${METRIC_HEAD}${views.map((v) => groupRows(v, result.byView[v]!)).join('')}</table>
-${charts[1] ? `<figure>${charts[1]}</figure>` : ''}
-</section>
-${subgroupHtml ? `<section id="subgroups"><h2>Subgroups</h2>${subgroupHtml}</section>` : ''}
-
-<section id="checks"><h2>Checks</h2>
-<p>Permutation test (labels permuted by person, whole cross-validation re-run): ${perm ? `subject AUC ${perm.observed.toFixed(3)} vs ${perm.nulls.length} permutations, <strong>p = ${perm.p.toFixed(4)}</strong>` : 'not run'}.</p>
-${leakage.warnings.length ? `<div class="warn"><p><strong>${leakage.warnings.length} possible leakage problem(s)</strong>: the same photo or the same person may appear under two names, which inflates results.</p><ul>${leakage.warnings.slice(0, 50).map((w) => `<li>${esc(w.message)}</li>`).join('')}</ul></div>` : '<p>No duplicate photos and no person under two subject ids were found.</p>'}
-</section>
+${await resultsSection(result, bundle, pos, neg)}
+${await viewsSection(result)}
+${subgroupsSection(result)}
+${checksSection(input)}
 ${sections.map((x) => `<section id="${esc(x.id)}"><h2>${esc(x.title)}</h2>${x.html}</section>`).join('\n')}
-<section id="config"><h2>Configuration and versions</h2>
-<pre>${esc(JSON.stringify({ options: result.options, classifier: result.classifier, hyperparameters: bundle.classifier.hyper, versions, pipeline: bundle.pipeline.config }, null, 2))}</pre>
-<p>Intended use: ${esc(bundle.intendedUse)}</p><ul>${bundle.limitations.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
-</section>
+${configSection(result, bundle)}
 </body></html>
 `;
 }
 
-/** The report's charts: ROC of all views (per person and per photo), ROC per view (with two or more views), and calibration. */
-async function reportCharts(result: CrossValidationResult, views: (keyof CrossValidationResult['byView'])[]): Promise<[string, string, string]> {
-  const rocSeries: RocSeries[] = [];
-  if (result.subject.roc) rocSeries.push({ name: `per person (AUC ${result.subject.auc.value?.toFixed(3)})`, ...result.subject.roc });
-  if (result.photo.roc) rocSeries.push({ name: `per photo (AUC ${result.photo.auc.value?.toFixed(3)})`, ...result.photo.roc });
-  const viewSeries: RocSeries[] = views.flatMap((v) => {
-    const roc = result.byView[v]!.subject.roc;
-    return roc ? [{ name: `${v} (AUC ${result.byView[v]!.subject.auc.value?.toFixed(3)})`, ...roc }] : [];
-  });
-  return Promise.all([
-    rocSeries.length ? renderSvg(rocSpec(rocSeries, 'ROC, all views (95% bootstrap band)')) : '',
-    viewSeries.length > 1 ? renderSvg(rocSpec(viewSeries, 'ROC per person, by view')) : '',
-    renderSvg(calibrationSpec(result.photo.calibration, 'Calibration (per photo, all repeats)')),
+/** What the model is for and what it cannot do, before any number. */
+function intendedUseSection(bundle: ModelBundle): string {
+  return `<section id="intended-use"><h2>Intended use and limitations</h2>
+<p>${esc(bundle.intendedUse)}</p><ul>${bundle.limitations.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
+</section>`;
+}
+
+/** The headline metrics (per photo and per person, and the baseline), the ROC and calibration charts, and the confusion counts. */
+async function resultsSection(result: CrossValidationResult, bundle: ModelBundle, pos: string, neg: string): Promise<string> {
+  const o = result.options;
+  const rocs = rocSeries([['per person', result.subject], ['per photo', result.photo]]);
+  const [roc, calPerson, calPhoto] = await Promise.all([
+    rocs.length ? renderSvg(rocSpec(rocs, 'ROC, all views (95% bootstrap band)')) : '',
+    renderSvg(calibrationSpec(result.subject.calibration, 'Calibration per person', 'people')),
+    renderSvg(calibrationSpec(result.photo.calibration, 'Calibration per photo', 'photos')),
   ]);
+  return `<section id="results"><h2>Results</h2>
+<p>${esc(result.classifier)} classifier on ${esc(bundle.backbone.name)} embeddings; subject-grouped, class-stratified ${o.folds}-fold cross-validation repeated ${o.repeats} times (seed ${o.seed}); metrics are means over the repeats, with 95% CIs from ${o.bootstrap} subject-level bootstrap resamples. A person's score is the mean of their photos' probabilities. Thresholds were fixed on the training folds.</p>
+<table><caption>Cross-validated performance, per photo and per person</caption>${METRIC_HEAD}${levelRow('All views: per photo', result.photo)}${levelRow('All views: per person', result.subject)}${groupRows('Majority-class baseline', result.baseline, true)}</table>
+<p class="ci">* PPV and NPV at a prevalence of 1 in ${Math.round(1 / o.prevalence).toLocaleString('en')} (set with <code>--prevalence</code>). The majority-class baseline gives everyone the training folds' share of ${esc(pos)} as a score and calls the larger class: a model must beat its accuracy, and as a constant score it ranks no one, so it has no AUC to show.</p>
+<div class="charts"><figure>${roc}</figure><figure>${calPerson}</figure><figure>${calPhoto}</figure></div>
+<p class="ci">Calibration: each point is a bin of people (photos) by their out-of-fold probability${o.repeats > 1 ? ` averaged over the ${o.repeats} repeats` : ''}; its size is the number in the bin, its bar the 95% Wilson interval of the observed positive rate (too narrow per photo, as photos of one person are not independent). A calibrated model's points lie on the dotted diagonal. These probabilities come from a study with ${result.subject.n.positive} ${esc(pos)} and ${result.subject.n.negative} ${esc(neg)} people, not from the population: a person's chance is the PPV.</p>
+<div class="charts">${confusionTable(result.subject, pos, neg, 'person')}${confusionTable(result.photo, pos, neg, 'photo')}</div>
+</section>`;
+}
+
+/** ROC series of levels that have a curve, each named with its AUC. */
+function rocSeries(levels: [string, LevelMetrics][]): RocSeries[] {
+  return levels.flatMap(([name, m]) => (m.roc ? [{ name: `${name} (AUC ${m.auc.value?.toFixed(3) ?? 'n/a'})`, ...m.roc }] : []));
+}
+
+/** The metrics per view, per photo and per person, and the per-person ROC by view (with two or more views). */
+async function viewsSection(result: CrossValidationResult): Promise<string> {
+  const views = Object.keys(result.byView) as (keyof typeof result.byView)[];
+  const series = rocSeries(views.map((v) => [v, result.byView[v]!.subject]));
+  const chart = series.length > 1 ? await renderSvg(rocSpec(series, 'ROC per person, by view')) : '';
+  return `<section id="views"><h2>By view</h2>
+<table><caption>Cross-validated performance by view, per photo and per person</caption>${METRIC_HEAD}${views.map((v) => groupRows(v, result.byView[v]!)).join('')}</table>
+${chart ? `<figure>${chart}</figure>` : ''}
+</section>`;
+}
+
+/** The metrics per value of each subgroup column, per photo and per person. */
+function subgroupsSection(result: CrossValidationResult): string {
+  const tables = Object.entries(result.bySubgroup).map(([col, groups]) => `<table><caption>By ${esc(col)}, per photo and per person</caption>${METRIC_HEAD}${Object.entries(groups).map(([k, g]) => groupRows(`${col} = ${k}`, g)).join('')}</table>`).join('');
+  return tables ? `<section id="subgroups"><h2>Subgroups</h2>${tables}</section>` : '';
+}
+
+/** The permutation test and the leakage warnings. */
+function checksSection({ leakage, result }: ReportInput): string {
+  const perm = result.permutation;
+  return `<section id="checks"><h2>Checks</h2>
+<p>Permutation test (labels permuted by person, whole cross-validation re-run): ${perm ? `subject AUC ${perm.observed.toFixed(3)} vs ${perm.nulls.length} permutations, <strong>p = ${perm.p.toFixed(4)}</strong>` : 'not run'}.</p>
+${leakage.warnings.length ? `<div class="warn"><p><strong>${leakage.warnings.length} possible leakage problem(s)</strong>: the same photo or the same person may appear under two names, which inflates results.</p><ul>${leakage.warnings.slice(0, 50).map((w) => `<li>${esc(w.message)}</li>`).join('')}</ul></div>` : '<p>No duplicate photos and no person under two subject ids were found.</p>'}
+</section>`;
+}
+
+/** The options, hyperparameters and versions needed to reproduce the study. */
+function configSection(result: CrossValidationResult, bundle: ModelBundle): string {
+  const versions = {
+    phenoface: bundle.phenofaceVersion,
+    model: bundle.id,
+    backbone: `${bundle.backbone.name} (weights sha256 ${bundle.backbone.weightsSha256})`,
+    pipeline: bundle.pipeline.version,
+    node: process.version,
+    dataHash: bundle.training.datasetHash,
+  };
+  return `<section id="config"><h2>Configuration and versions</h2>
+<pre>${esc(JSON.stringify({ options: result.options, classifier: result.classifier, hyperparameters: bundle.classifier.hyper, versions, pipeline: bundle.pipeline.config }, null, 2))}</pre>
+</section>`;
 }
 
 /** The Data section: subjects and photos per class and view, the photos used, and those without a usable face. */
@@ -163,9 +211,9 @@ function dataSection({ dataset, photos, used, options }: ReportInput): string {
   const estimatedViews: Record<string, number> = {};
   for (const p of used) estimatedViews[p.view ?? 'unknown'] = (estimatedViews[p.view ?? 'unknown'] ?? 0) + 1;
   return `<section id="data"><h2>Data</h2>
-<table><caption>Subjects and photos per class (views as given in the manifest)</caption><tr><th></th><th>Subjects</th><th>Photos</th><th>Frontal</th><th>Oblique</th><th>Profile</th><th>Not given</th></tr>${classRows}</table>
+<table><caption>People (subjects) and photos per class, one row per class (views as given in the manifest)</caption><tr><th>Class</th><th>Subjects</th><th>Photos</th><th>Frontal</th><th>Oblique</th><th>Profile</th><th>Not given</th></tr>${classRows}</table>
 <p>${used.length} photos of ${new Set(used.map((p) => p.item.subject)).size} people entered the analysis${options.frontalOnly ? ' (frontal photos only)' : ''}; views used (manifest, else estimated from the face): ${Object.entries(estimatedViews).map(([k, v]) => `${esc(k)} ${v}`).join(', ')}.</p>
-${failed.length ? `<details><summary>${failed.length} photos without a usable face (excluded)</summary><table><tr><th>Photo</th><th>Subject</th><th>Code</th><th>Reason</th></tr>${failed.map((p) => `<tr><td style="text-align:left">${esc(p.item.path)}</td><td>${esc(p.item.subject)}</td><td>${esc(p.error!.code)}</td><td style="text-align:left">${esc(relativeToDataset(p.error!.message, p.item, dataset.root))}</td></tr>`).join('')}</table></details>` : '<p>Every photo had a usable face.</p>'}
+${failed.length ? `<details><summary>${failed.length} photos without a usable face (excluded)</summary><table><caption>One row per photo</caption><tr><th>Photo</th><th>Subject</th><th>Code</th><th>Reason</th></tr>${failed.map((p) => `<tr><td style="text-align:left">${esc(p.item.path)}</td><td>${esc(p.item.subject)}</td><td>${esc(p.error!.code)}</td><td style="text-align:left">${esc(relativeToDataset(p.error!.message, p.item, dataset.root))}</td></tr>`).join('')}</table></details>` : '<p>Every photo had a usable face.</p>'}
 </section>`;
 }
 

@@ -69,6 +69,23 @@ describe('phenoface detect', () => {
     expect(Object.keys(f.pose)).toEqual(['yaw', 'pitch', 'roll']);
   });
 
+  it('--landmarks dense adds 68 points per face beside the unchanged five-point record; without it there are none', async () => {
+    const plain = memoryIO();
+    await main(['detect', '--json', sample(2)], plain);
+    const io = memoryIO();
+    expect(await main(['detect', '--json', '--landmarks', 'dense', sample(2)], io)).toBe(0);
+    const [rec] = io.lines();
+    const [before] = plain.lines();
+    expect(before.faces[0].landmarksDense).toBeUndefined();
+    for (const [i, f] of rec.faces.entries()) {
+      const { landmarksDense, ...fivePoint } = f;
+      expect(fivePoint).toEqual(before.faces[i]);
+      expect(landmarksDense).toHaveLength(68);
+      expect(landmarksDense.every((p: number[]) => p.length === 2 && p.every(Number.isFinite))).toBe(true);
+    }
+    expect(await main(['detect', '--landmarks', 'sparse', sample(2)], memoryIO())).toBe(2);
+  });
+
   it('gives every bad input its own record and goes on with the batch (exit 3)', async () => {
     const io = memoryIO(dir);
     const names = Object.keys(files);

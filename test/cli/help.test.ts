@@ -31,7 +31,7 @@ describe('help text, derived from each command\'s argument table', () => {
   });
   it('detect', async () => {
     expect(await help('detect', '--help')).toMatchInlineSnapshot(`
-      "Usage: phenoface detect <images or folders...> [--json] [--min-face PX] [--min-face-ratio R] [--quiet]
+      "Usage: phenoface detect <images or folders...> [--json] [--min-face PX] [--min-face-ratio R] [--landmarks KIND] [--quiet]
 
       Finds every face in each photo (folders are walked for images) with its landmarks, head pose and view.
 
@@ -39,11 +39,14 @@ describe('help text, derived from each command\'s argument table', () => {
             --json              one JSON line per photo (contract v1) instead of a summary line (default: off)
             --min-face PX       smallest face searched for, in pixels (default: 20)
             --min-face-ratio R  smallest face relative to the photo's shorter side (0 = off) (default: 0)
+            --landmarks KIND    also place each face's dense landmarks (model face-landmark68), listed as "landmarksDense" with --json
+                                one of: dense (default: none)
         -q, --quiet             no progress on stderr (default: off)
         -h, --help              print this help
 
       Examples:
         phenoface detect photos/ --json > faces.jsonl
+        phenoface detect photo.jpg --json --landmarks dense
       "
     `);
   });

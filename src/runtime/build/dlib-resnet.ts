@@ -13,7 +13,8 @@
 import { PhenofaceError } from '../../errors.ts';
 import { transposeData } from './convert-tflite.ts';
 import type { NamedWeight } from './tfjs-weights.ts';
-import type { TfliteGraph, TfliteOperator, TfliteTensor } from './tflite.ts';
+import { NhwcBuilder } from './nhwc-builder.ts';
+import type { TfliteGraph } from './tflite.ts';
 
 /** face-api's input size (FaceRecognitionNet.forwardInput): 150x150 aligned chips. */
 export const DLIB_INPUT_SIZE = 150;
@@ -25,34 +26,10 @@ export const DLIB_DIVISOR = 255;
 /** Name of the graph's output tensor. */
 export const DLIB_OUTPUT = 'descriptor';
 
-/** Builds the graph while tracking static NHWC shapes. */
-class Builder {
-  readonly tensors: TfliteTensor[] = [];
-  readonly operators: TfliteOperator[] = [];
-  constructor(private readonly weights: Map<string, NamedWeight>) {}
-
-  weight(name: string, shape?: number[]): NamedWeight {
-    const w = this.weights.get(name);
-    if (!w) throw new PhenofaceError('E_MODEL', `face-api recognition weights lack "${name}".`);
-    if (shape && w.shape.join() !== shape.join()) throw new PhenofaceError('E_MODEL', `face-api weight "${name}" has shape [${w.shape}]; expected [${shape}].`);
-    return w;
-  }
-  value(shape: number[], name: string): number {
-    this.tensors.push({ name, shape, type: 'float32', quantized: false });
-    return this.tensors.length - 1;
-  }
-  constant(name: string, shape: number[], data: Float32Array | Int32Array): number {
-    const type = data instanceof Int32Array ? 'int32' : 'float32';
-    this.tensors.push({ name, shape, type, quantized: false, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
-    return this.tensors.length - 1;
-  }
-  op(op: string, inputs: number[], shape: number[], name: string, options: TfliteOperator['options'] = {}): number {
-    const out = this.value(shape, name);
-    this.operators.push({ op, inputs, outputs: [out], options });
-    return out;
-  }
-  shape(t: number): number[] {
-    return this.tensors[t].shape;
+/** face-api's FaceRecognitionNet layers on the shared NHWC builder. */
+class Builder extends NhwcBuilder {
+  constructor(weights: Map<string, NamedWeight>) {
+    super(weights, 'face-api recognition weights');
   }
 
   /** face-api `convLayer`: conv2d, + bias, scale layer (folded), optional relu. */
@@ -67,20 +44,9 @@ class Builder {
     for (let o = 0; o < cout; o++) for (let k = 0; k < per; k++) kernel[o * per + k] *= scale[o];
     const folded = bias.map((b, o) => b * scale[o] + shift[o]);
     const [n, h, w] = this.shape(x);
-    const size = (d: number, k: number) => (padding === 'SAME' ? Math.ceil(d / stride) : Math.floor((d - k) / stride) + 1);
+    const size = (d: number, k: number) => NhwcBuilder.outSize(d, k, stride, padding);
     return this.op('CONV_2D', [x, this.constant(`${prefix}/kernel`, [cout, kh, kw, cin], kernel), this.constant(`${prefix}/bias`, [cout], folded)],
       [n, size(h, kh), size(w, kw), cout], prefix, { padding, strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: relu ? 'RELU' : 'NONE' });
-  }
-
-  pool(op: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D', x: number, k: number, stride: number, name: string): number {
-    const [n, h, w, c] = this.shape(x);
-    const size = (d: number) => Math.floor((d - k) / stride) + 1;
-    return this.op(op, [x], [n, size(h), size(w), c], name, { padding: 'VALID', strideH: stride, strideW: stride, filterH: k, filterW: k, activation: 'NONE' });
-  }
-
-  pad(x: number, pads: number[], name: string): number {
-    const shape = this.shape(x).map((d, i) => d + pads[2 * i] + pads[2 * i + 1]);
-    return this.op('PAD', [x, this.constant(`${name}/paddings`, [4, 2], Int32Array.from(pads))], shape, name);
   }
 
   /** face-api `residual`: conv (relu), conv, + x, relu. */
@@ -116,8 +82,7 @@ class Builder {
 export function dlibResnetGraph(weights: Map<string, NamedWeight>): TfliteGraph {
   const b = new Builder(weights);
   const input = b.value([1, DLIB_INPUT_SIZE, DLIB_INPUT_SIZE, 3], 'image');
-  const centred = b.op('SUB', [input, b.constant('mean_rgb', [3], Float32Array.from(DLIB_MEAN_RGB))], b.shape(input), 'centred', { activation: 'NONE' });
-  let x = b.op('DIV', [centred, b.constant('divisor', [], Float32Array.of(DLIB_DIVISOR))], b.shape(input), 'normalised', { activation: 'NONE' });
+  let x = b.normalise(input, DLIB_MEAN_RGB, DLIB_DIVISOR);
   x = b.conv(x, 'conv32_down', 2, true, 'VALID');
   x = b.pool('MAX_POOL_2D', x, 3, 2, 'pool');
   for (const block of ['conv32_1', 'conv32_2', 'conv32_3']) x = b.residual(x, block);
@@ -129,7 +94,6 @@ export function dlibResnetGraph(weights: Map<string, NamedWeight>): TfliteGraph 
   for (const block of ['conv256_1', 'conv256_2']) x = b.residual(x, block);
   x = b.residualDown(x, 'conv256_down_out');
   const pooled = b.op('MEAN', [x, b.constant('spatial_axes', [2], Int32Array.of(1, 2))], [1, b.shape(x)[3]], 'global_average', { keepDims: false });
-  const fc = b.weight('fc', [256, 128]); // face-api: matMul(globalAvg, fc)
-  const out = b.op('FULLY_CONNECTED', [pooled, b.constant('fc/weights', [128, 256], transposeData(fc.data, fc.shape, [1, 0])), -1], [1, 128], DLIB_OUTPUT, { activation: 'NONE', keepNumDims: false });
-  return { version: 3, tensors: b.tensors, operators: b.operators, inputs: [input], outputs: [out] };
+  const out = b.dense(pooled, b.weight('fc', [256, 128]), undefined, 'fc/weights', DLIB_OUTPUT); // face-api: matMul(globalAvg, fc)
+  return b.graph([input], [out]);
 }

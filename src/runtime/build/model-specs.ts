@@ -8,7 +8,8 @@ import { PhenofaceError } from '../../errors.ts';
 import { fuseTflitePatterns, type ConvertSpec } from './convert-tflite.ts';
 import { DLIB_DIVISOR, DLIB_INPUT_SIZE, DLIB_MEAN_RGB, DLIB_OUTPUT, dlibResnetGraph } from './dlib-resnet.ts';
 import type { OnnxValueInfo } from '../onnx-proto.ts';
-import { readTfjsWeights } from './tfjs-weights.ts';
+import { faceLandmark68Graph, LANDMARK68_DIVISOR, LANDMARK68_INPUT_SIZE, LANDMARK68_MEAN_RGB, LANDMARK68_OUTPUT } from './face-landmark68.ts';
+import { readTfjsWeights, type NamedWeight } from './tfjs-weights.ts';
 import { readTflite, type TfliteGraph } from './tflite.ts';
 
 /** An npm package pinned by version and tarball integrity (the `dist.integrity` of the registry). */
@@ -163,6 +164,16 @@ const FACE_API: PackageSource = {
 };
 const FACE_API_MODEL = 'package/model';
 
+/** A network face-api defines in code, rebuilt by `build` from the tfjs weights its manifest (and the shards beside it) hold. */
+const tfjsGraph = (manifest: string, build: (weights: Map<string, NamedWeight>) => TfliteGraph) => (files: ReadonlyMap<string, Uint8Array>) => {
+  const folder = manifest.slice(0, manifest.lastIndexOf('/'));
+  return build(readTfjsWeights(files.get(manifest)!, (shard) => {
+    const bytes = files.get(`${folder}/${shard}`);
+    if (!bytes) throw new PhenofaceError('E_MODEL', `The tfjs weights manifest ${manifest} names a shard "${shard}" that is not among the files read.`);
+    return bytes;
+  }));
+};
+
 /**
  * dlib's face recognition ResNet (see `dlib-resnet.ts`), trained on other faces than MobileFaceNet
  * (FaceScrub + VGG-Face + web images vs MS-Celeb-1M), so a study can compare training sets.
@@ -173,11 +184,7 @@ const DLIB_SPEC: ModelSpec = {
   source: FACE_API,
   license: 'public domain (dlib-models README: "released into the public domain" by Davis King); face-api package MIT',
   files: [`${FACE_API_MODEL}/face_recognition_model-weights_manifest.json`, `${FACE_API_MODEL}/face_recognition_model.bin`],
-  graph: (files) => dlibResnetGraph(readTfjsWeights(files.get(`${FACE_API_MODEL}/face_recognition_model-weights_manifest.json`)!, (shard) => {
-    const bytes = files.get(`${FACE_API_MODEL}/${shard}`);
-    if (!bytes) throw new PhenofaceError('E_MODEL', `face-api's weights manifest names a shard "${shard}" that is not among the files read.`);
-    return bytes;
-  })),
+  graph: tfjsGraph(`${FACE_API_MODEL}/face_recognition_model-weights_manifest.json`, dlibResnetGraph),
   normalisation: {
     layout: 'NCHW', channels: 'RGB', mean: 0, scale: 1,
     reference: `raw 0..255 RGB: the graph itself applies face-api FaceRecognitionNet's (x - [${DLIB_MEAN_RGB.join(', ')}]) / ${DLIB_DIVISOR}`,
@@ -198,5 +205,26 @@ const DLIB_SPEC: ModelSpec = {
   },
 };
 
+/**
+ * face-api's 68-point landmark network (see `face-landmark68.ts`): dense landmarks on a face crop,
+ * for the geometry features (Procrustes shape, anthropometry).
+ */
+const LANDMARK68_SPEC: ModelSpec = {
+  name: 'face-landmark68',
+  description: 'face-api FaceLandmark68Net (depthwise-separable dense blocks + fully connected layer; justadudewhohacks/face-api.js): the 68 iBUG-300W points of a face in a 112x112 crop',
+  source: FACE_API,
+  files: [`${FACE_API_MODEL}/face_landmark_68_model-weights_manifest.json`, `${FACE_API_MODEL}/face_landmark_68_model.bin`],
+  graph: tfjsGraph(`${FACE_API_MODEL}/face_landmark_68_model-weights_manifest.json`, faceLandmark68Graph),
+  normalisation: {
+    layout: 'NCHW', channels: 'RGB', mean: 0, scale: 1,
+    reference: `raw 0..255 RGB: the graph itself applies face-api FaceFeatureExtractor's (x - [${LANDMARK68_MEAN_RGB.join(', ')}]) / ${LANDMARK68_DIVISOR}`,
+  },
+  convert: {
+    name: 'face-landmark68', transposeSpatial: false,
+    input: { name: 'image', dims: ['N', 3, LANDMARK68_INPUT_SIZE, LANDMARK68_INPUT_SIZE], doc: 'RGB face crop, NCHW, raw 0..255 values (the graph normalises)' },
+    outputs: { [LANDMARK68_OUTPUT]: { name: 'landmarks', dims: ['N', 136], doc: 'x0, y0, x1, y1, ... of the 68 iBUG-300W points as fractions of the input side (multiply by 112 for input pixels)' } },
+  },
+};
+
 /** Every model, in build and listing order. */
-export const SPECS: readonly ModelSpec[] = [...MTCNN_SPECS, MOBILEFACENET_SPEC, DLIB_SPEC];
+export const SPECS: readonly ModelSpec[] = [...MTCNN_SPECS, MOBILEFACENET_SPEC, DLIB_SPEC, LANDMARK68_SPEC];

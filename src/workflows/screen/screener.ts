@@ -56,7 +56,7 @@ const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 /** What the feature blocks read from one embedded photo. */
 export function photoInputs(res: EmbedResult): PhotoInputs {
-  return { embedding: res.embedding.vector, ...(res.face.view ? { view: res.face.view } : {}), ...(res.regionMaps ? { regionMaps: res.regionMaps } : {}) };
+  return { embedding: res.embedding.vector, ...(res.face.view ? { view: res.face.view } : {}), ...(res.regionMaps ? { regionMaps: res.regionMaps } : {}), ...(res.landmarks68 ? { landmarks68: res.landmarks68 } : {}) };
 }
 const r = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
@@ -129,7 +129,7 @@ export class Screener {
   static async load(modelDir: string): Promise<Screener> {
     const bundle = await loadBundle(modelDir);
     const features = bundle.features ? FittedFeatureModel.fromJSON(bundle.features) : embeddingOnlyModel(bundle.model);
-    const pipeline = await Pipeline.create({ backbone: bundle.backbone.name, regions: features.features.includes('regions') });
+    const pipeline = await Pipeline.create({ backbone: bundle.backbone.name, regions: features.features.includes('regions'), landmarks: features.features.includes('geometry') });
     return new Screener(bundle, pipeline, features);
   }
 

@@ -28,7 +28,7 @@ import { spearman, unitEmbedding, type CamWeighting } from '../../explain/gradca
 import { headEmbedding } from '../../explain/head-gradient.ts';
 import { alignedOverlay, pngDataUrl } from '../../explain/overlay.ts';
 import type { ExplainReference } from '../../explain/reference.ts';
-import type { MapRegions, MeanCi, PhotoRecord, SanityResult, StudyCam, StudyExplanation, TopRegionCounts } from '../../explain/study-result.ts';
+import type { ExplanationCheck, MapRegions, MeanCi, PhotoRecord, SanityResult, StudyCam, StudyExplanation, TopRegionCounts } from '../../explain/study-result.ts';
 import { REGION_NAMES, type RegionName } from '../../explain/regions.ts';
 import { randomisedHead, randomScorer } from '../../explain/sanity.ts';
 
@@ -55,6 +55,7 @@ export interface StudyExplanationOptions {
   bootstrap: number;
   seed: number;
   sanityMaxSpearman: number;
+  occlusionMinAgreement: number;
   outsideFaceDensityWarn: number;
 }
 
@@ -88,6 +89,7 @@ const options = (o: Partial<StudyExplanationOptions> = {}): StudyExplanationOpti
   bootstrap: o.bootstrap ?? DEFAULTS.explain.study.bootstrap,
   seed: o.seed ?? DEFAULTS.explain.study.seed,
   sanityMaxSpearman: o.sanityMaxSpearman ?? DEFAULTS.explain.study.sanityMaxSpearman,
+  occlusionMinAgreement: o.occlusionMinAgreement ?? DEFAULTS.explain.study.occlusionMinAgreement,
   outsideFaceDensityWarn: o.outsideFaceDensityWarn ?? DEFAULTS.explain.study.outsideFaceDensityWarn,
 });
 
@@ -423,7 +425,9 @@ export function summarisePhotoRecords(
 
   const outsideFace = outsideFaceCheck(records, area, o);
   const sanity = sanityResults(records, o);
+  const occlusion = occlusionTest(records, o);
   const warnings = sanity.filter((r) => !r.passed).map((r) => `SANITY CHECK FAILED (${r.name}): the heat maps barely change when ${r.description} (mean Spearman ${r.spearman.mean?.toFixed(2) ?? 'n/a'} >= ${o.sanityMaxSpearman}). These explanations do not reflect what the model learnt; do not read them as evidence.`);
+  if (occlusion.passed === false) warnings.push(`OCCLUSION CHECK FAILED: greying out each region ranks the regions differently from the heat map (mean Spearman ${occlusion.agreement.mean!.toFixed(2)} < ${o.occlusionMinAgreement}). The two methods disagree about where the score comes from; read the region ranking as one method's view, not as established.`);
   if (outsideFace.warning) warnings.push(outsideFace.warning);
 
   return {
@@ -446,17 +450,49 @@ export function summarisePhotoRecords(
     fineCamTop: mapTop((r) => r.fineCam),
     fineHiResTop: mapTop((r) => r.fineHiRes),
     gradcamTop: mapTop((r) => r.gradcam),
-    occlusion: {
-      dropPerArea: byRegion((name) => meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusion[name] })), B, seed)),
-      agreement: meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusionAgreement })), B, seed),
-    },
+    occlusion,
     outsideFace,
     sanity,
+    checks: explanationChecks(sanity, occlusion, outsideFace, o),
     warnings,
     meanHeatmapSubjects,
     photosDetail: records,
   };
 }
+
+/** The occlusion test: each region's score drop per area, and its rank agreement with the map's shares checked against `occlusionMinAgreement`. */
+function occlusionTest(records: PhotoRecord[], o: StudyExplanationOptions): StudyExplanation['occlusion'] {
+  const agreement = meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusionAgreement })), o.bootstrap, o.seed);
+  return {
+    dropPerArea: byRegion((name) => meanCi(records.map((r) => ({ subject: r.subject, value: r.occlusion[name] })), o.bootstrap, o.seed)),
+    agreement,
+    minAgreement: o.occlusionMinAgreement,
+    passed: agreement.mean === null ? null : agreement.mean >= o.occlusionMinAgreement,
+  };
+}
+
+/**
+ * Every check with a threshold, in the order the report lists them: the sanity checks (maps must
+ * change), the occlusion agreement, and the heat outside the face (its interval is the energy
+ * share's, mapped through the density ratio, which rises with it).
+ */
+function explanationChecks(sanity: SanityResult[], occlusion: StudyExplanation['occlusion'], outside: StudyExplanation['outsideFace'], o: StudyExplanationOptions): ExplanationCheck[] {
+  const { energy, area } = outside;
+  return [
+    ...sanity.map((s): ExplanationCheck => ({ name: `sanity: ${s.name}`, measured: s.spearman, rule: 'max', threshold: o.sanityMaxSpearman, passed: s.spearman.mean === null ? null : s.passed })),
+    { name: 'occlusion agreement', measured: occlusion.agreement, rule: 'min', threshold: occlusion.minAgreement, passed: occlusion.passed },
+    {
+      name: 'heat outside the face',
+      measured: { mean: outside.densityRatio, ci95: energy.ci95 && [densityRatio(energy.ci95[0], area), densityRatio(energy.ci95[1], area)], n: energy.n },
+      rule: 'max',
+      threshold: outside.threshold,
+      passed: outside.densityRatio === null ? null : outside.densityRatio < outside.threshold,
+    },
+  ];
+}
+
+/** Heat per unit area outside the face over that on it, from the outside share `energy` of the heat on the share `area` of the crop. */
+const densityRatio = (energy: number, area: number) => energy / area / ((1 - energy) / (1 - area));
 
 /**
  * The heat outside the face per unit area against that on it; a shortcut warning at or above
@@ -464,7 +500,7 @@ export function summarisePhotoRecords(
  */
 function outsideFaceCheck(records: PhotoRecord[], area: number, o: StudyExplanationOptions): StudyExplanation['outsideFace'] {
   const energy = meanCi(records.map((r) => ({ subject: r.subject, value: r.outsideEnergy })), o.bootstrap, o.seed);
-  const ratio = energy.mean === null ? null : energy.mean / area / ((1 - energy.mean) / (1 - area));
+  const ratio = energy.mean === null ? null : densityRatio(energy.mean, area);
   const warning = ratio !== null && ratio >= o.outsideFaceDensityWarn
     ? `SHORTCUT WARNING: per pixel, the heat maps are ${ratio.toFixed(1)} times as hot outside the face (hair, ears, background) as on it (${(100 * energy.mean!).toFixed(0)}% of the heat on ${(100 * area).toFixed(0)}% of the crop). The model may rely on non-facial cues: check the photos' backgrounds, framing and sources for differences between the classes.`
     : null;

@@ -83,15 +83,20 @@ export interface StudyResult extends Omit<ReportInput, 'options' | 'sections'> {
 
 const r6 = (v: number) => Math.round(v * 1e6) / 1e6;
 
-/** Level metrics as the contract's JSON: estimates with CIs, counts; curves left to the report. */
-function levelJson(m: LevelMetrics): Record<string, unknown> {
+/**
+ * Level metrics as the contract's JSON: estimates with CIs and counts, and with `curves` the ROC
+ * curve and reliability bins the report draws (so every figure in it follows from metrics.json);
+ * the bundle keeps only the numbers.
+ */
+function levelJson(m: LevelMetrics, curves = false): Record<string, unknown> {
   const { roc, calibration, ...rest } = m;
-  void roc; void calibration;
-  return rest;
+  if (!curves) return rest;
+  const round = (xs: number[] | null) => xs && xs.map(r6);
+  return { ...rest, calibration, roc: roc && { fpr: round(roc.fpr), tpr: round(roc.tpr), lower: round(roc.lower), upper: round(roc.upper) } };
 }
 
-function groupJson(g: GroupMetrics): Record<string, unknown> {
-  return { photo: levelJson(g.photo), subject: levelJson(g.subject) };
+function groupJson(g: GroupMetrics, curves = false): Record<string, unknown> {
+  return { photo: levelJson(g.photo, curves), subject: levelJson(g.subject, curves) };
 }
 
 /**
@@ -212,9 +217,10 @@ async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string
       concurrency: PHOTOS_PER_WORKER * workers,
       ...(regions ? { regionVersion: regionFeaturesVersion(backbone) } : {}),
       embedOne: async (abs) => {
-        pool ??= PipelinePool.create({ backbone, workers, regions });
+        // Dense landmarks too: the geometry features are made from them.
+        pool ??= PipelinePool.create({ backbone, workers, landmarks: true, regions });
         const r = await (await pool).embedFile(abs);
-        return { face: r.face, embedding: r.embedding.vector, ...(r.regionMaps ? { regionMaps: r.regionMaps } : {}) };
+        return { face: r.face, embedding: r.embedding.vector, landmarks68: r.landmarks68, ...(r.regionMaps ? { regionMaps: r.regionMaps } : {}) };
       },
       onProgress: progress.update,
     });
@@ -260,7 +266,7 @@ function studyRows(used: PhotoResult[]): StudyRows {
     photoIds: used.map((p) => p.item.path),
     views: used.map((p) => p.view ?? null),
     subgroups: Object.fromEntries(subgroupColumns.map((c) => [c, used.map((p) => p.item.meta[c])])),
-    inputs: used.map((p) => ({ embedding: p.embedding!, ...(p.view ? { view: p.view } : {}), ...(p.regionMaps ? { regionMaps: p.regionMaps } : {}) })),
+    inputs: used.map((p) => ({ embedding: p.embedding!, ...(p.view ? { view: p.view } : {}), ...(p.regionMaps ? { regionMaps: p.regionMaps } : {}), ...(p.landmarks68 ? { landmarks68: p.landmarks68 } : {}) })),
   };
 }
 
@@ -309,9 +315,9 @@ interface StudyFacts {
   dataHash: string;
 }
 
-/** The per-view metrics as the contract's JSON. */
-function byViewJson(result: CrossValidationResult): Partial<Record<View, unknown>> {
-  return Object.fromEntries(Object.entries(result.byView).map(([v, g]) => [v, groupJson(g!)])) as Partial<Record<View, unknown>>;
+/** The per-view metrics as the contract's JSON (with the curves the report draws, when `curves`). */
+function byViewJson(result: CrossValidationResult, curves = false): Partial<Record<View, unknown>> {
+  return Object.fromEntries(Object.entries(result.byView).map(([v, g]) => [v, groupJson(g!, curves)])) as Partial<Record<View, unknown>>;
 }
 
 /** The contents of metrics.json (contract 1). */
@@ -323,9 +329,9 @@ function studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHa
     classifier: result.classifier,
     backbone,
     options: result.options,
-    photo: levelJson(result.photo),
-    subject: levelJson(result.subject),
-    byView: byViewJson(result),
+    photo: levelJson(result.photo, true),
+    subject: levelJson(result.subject, true),
+    byView: byViewJson(result, true),
     bySubgroup: Object.fromEntries(Object.entries(result.bySubgroup).map(([col, groups]) => [col, Object.fromEntries(Object.entries(groups).map(([k, g]) => [k, groupJson(g)]))])),
     baseline: groupJson(result.baseline),
     permutation: result.permutation && { statistic: result.permutation.statistic, observed: result.permutation.observed, p: result.permutation.p, permutations: result.permutation.nulls.length },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddingCache, hashFile, type CacheKey } from '../../../src/data/cache.ts';
@@ -71,6 +72,38 @@ describe('EmbeddingCache', () => {
     cache.close();
     const again = EmbeddingCache.open(file);
     expect(again.has(key('a'))).toBe(true);
+    again.close();
+  });
+
+  it('round-trips the dense landmarks put with a result; a result put without them has none', () => {
+    const cache = EmbeddingCache.open(file);
+    const landmarks68 = Array.from({ length: 68 }, (_, i): [number, number] => [10.125 + i, 20.5 - i / 3]);
+    cache.put(key('a'), { face, embedding: new Float32Array([1, 0]), landmarks68 });
+    cache.put(key('b'), { face, embedding: new Float32Array([0, 1]) });
+    expect(cache.get(key('a'))).toMatchObject({ landmarks68 });
+    expect('landmarks68' in cache.get(key('b'))!).toBe(false);
+    cache.close();
+  });
+
+  it('upgrades a schema-1 file in place: its rows stay readable (without landmarks) and new rows keep theirs', () => {
+    const Database = createRequire(import.meta.url)('better-sqlite3');
+    const old = new Database((mkdirSync(path.dirname(file), { recursive: true }), file));
+    old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE results (sha256 TEXT NOT NULL, backbone TEXT NOT NULL, pipeline_version TEXT NOT NULL, embedding BLOB, face TEXT, error TEXT,
+        created_at INTEGER NOT NULL, PRIMARY KEY (sha256, backbone, pipeline_version)) WITHOUT ROWID;
+      CREATE TABLE file_hashes (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, sha256 TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO meta VALUES ('schema', '1');`);
+    const k = key('old');
+    old.prepare('INSERT INTO results VALUES (?, ?, ?, ?, ?, NULL, ?)').run(k.sha256, k.backbone, k.pipelineVersion, Buffer.from(new Float32Array([0.5, 0.25]).buffer), JSON.stringify(face), 1);
+    old.close();
+    const cache = EmbeddingCache.open(file);
+    const hit = cache.get(k)!;
+    expect('embedding' in hit && Array.from(hit.embedding)).toEqual([0.5, 0.25]);
+    expect('landmarks68' in hit).toBe(false);
+    cache.put(key('new'), { face, embedding: new Float32Array([1]), landmarks68: [[1, 2]] });
+    cache.close();
+    const again = EmbeddingCache.open(file);
+    expect(again.get(key('new'))).toMatchObject({ landmarks68: [[1, 2]] });
     again.close();
   });
 

@@ -22,7 +22,7 @@ function fakeEmbedder(fail: Record<string, PhenofaceError | Error> = {}) {
     const e = fail[path.basename(absPath)];
     if (e) throw e;
     const d = createHash('sha256').update(readFileSync(absPath)).digest();
-    return { face, embedding: new Float32Array([d[0], d[1], d[2], d[3]]) };
+    return { face, embedding: new Float32Array([d[0], d[1], d[2], d[3]]), landmarks68: [[d[4], d[5]], [d[6], d[7]]] as [number, number][] };
   };
   return { calls, embedOne };
 }
@@ -58,6 +58,9 @@ describe('embedDataset', () => {
     expect(run2.counts).toEqual({ total: 8, cached: 8, computed: 0, failed: 0 });
     expect(run2.results.map((r) => Array.from(r.embedding!))).toEqual(run1.results.map((r) => Array.from(r.embedding!)));
     expect(run2.results.every((r) => r.cached && r.face!.score === 0.9)).toBe(true);
+    // The dense landmarks come with each result, computed or cached.
+    expect(run1.results.every((r) => r.landmarks68?.length === 2)).toBe(true);
+    expect(run2.results.map((r) => r.landmarks68)).toEqual(run1.results.map((r) => r.landmarks68));
     expect([...run2.contentHashes.keys()]).toEqual(dataset.items.map((i) => i.absPath));
     // Another pipeline version misses the cache.
     const third = fakeEmbedder();

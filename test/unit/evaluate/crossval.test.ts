@@ -73,7 +73,17 @@ describe('crossValidate', () => {
       expect(c.tp + c.fp + c.tn + c.fn).toBeCloseTo(level.n.units, 9);
       expect(level.roc!.fpr).toHaveLength(101);
       expect(level.roc!.lower!.every((lo, g) => lo <= level.roc!.tpr[g] + 1e-9 && level.roc!.tpr[g] <= level.roc!.upper![g] + 1e-9)).toBe(true);
-      expect(level.calibration.reduce((s, b) => s + b.count, 0)).toBe(level.n.units * 2);
+      // One point per unit (its probability averaged over the 2 repeats), with Wilson intervals around the observed rate.
+      expect(level.calibration.reduce((s, b) => s + b.count, 0)).toBe(level.n.units);
+      expect(level.calibration.reduce((s, b) => s + b.positives, 0)).toBe(level.n.positive);
+      for (const b of level.calibration) expect(b.ci95![0] <= b.observedRate + 1e-12 && b.observedRate <= b.ci95![1] + 1e-12).toBe(true);
+      // Each repeat's counts are integers over every unit; their mean is the averaged confusion.
+      expect(level.confusionByRepeat).toHaveLength(2);
+      for (const k of ['tp', 'fp', 'tn', 'fn'] as const) {
+        expect(level.confusionByRepeat.every((rc) => Number.isInteger(rc[k]))).toBe(true);
+        expect((level.confusionByRepeat[0][k] + level.confusionByRepeat[1][k]) / 2).toBeCloseTo(c[k], 9);
+      }
+      expect(level.confusionByRepeat.every((rc) => rc.tp + rc.fn === level.n.positive && rc.fp + rc.tn === level.n.negative)).toBe(true);
     }
     expect(r.subject.n).toEqual({ units: 60, positive: 30, negative: 30 });
     expect(r.permutation!.p).toBeCloseTo(1 / 20, 12);

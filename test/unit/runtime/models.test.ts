@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { convertModel, modelSourceFiles, modelTarballPath } from '../../../src/runtime/build/install.ts';
 import { loadManifest, loadModel, MODEL_NAMES, modelPath } from '../../../src/runtime/models.ts';
@@ -45,24 +46,30 @@ function fromTransposedMap(data: Float32Array, [, w, h, c]: number[]): Float32Ar
   return out;
 }
 
+/** face-api on TensorFlow.js (wasm) with its model folder; undefined when face-api or tfjs is not installed. */
+async function faceApi(what: string): Promise<{ tf: any; faceapi: any; modelDir: string } | undefined> {
+  const require = createRequire(import.meta.url);
+  try {
+    const tf = require('@tensorflow/tfjs');
+    const wasm = require('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`);
+    await tf.setBackend('wasm');
+    const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
+    return { tf, faceapi, modelDir: `${dirname(require.resolve('@vladmandic/face-api/package.json'))}/model` };
+  } catch {
+    console.warn(`models.test.ts: face-api or TensorFlow.js not installed; skipping the ${what} parity check.`);
+    return undefined;
+  }
+}
+
 /**
  * face-api's FaceRecognitionNet on TensorFlow.js (wasm), loaded from the installed package, as a
  * function of one 150x150 RGB image; undefined when face-api or tfjs is not installed.
  */
 async function faceApiRecognition(): Promise<((rgb: Uint8Array) => Promise<Float32Array>) | undefined> {
-  const require = createRequire(import.meta.url);
-  let tf, faceapi, modelDir: string;
-  try {
-    tf = require('@tensorflow/tfjs');
-    const wasm = require('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`);
-    await tf.setBackend('wasm');
-    faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
-    modelDir = `${dirname(require.resolve('@vladmandic/face-api/package.json'))}/model`;
-  } catch {
-    console.warn('models.test.ts: face-api or TensorFlow.js not installed; skipping the dlib-resnet parity check.');
-    return undefined;
-  }
+  const api = await faceApi('dlib-resnet');
+  if (!api) return undefined;
+  const { tf, faceapi, modelDir } = api;
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
   return async (rgb) => {
     const t = tf.tensor3d(rgb, [150, 150, 3], 'int32');
@@ -72,11 +79,40 @@ async function faceApiRecognition(): Promise<((rgb: Uint8Array) => Promise<Float
   };
 }
 
+/**
+ * face-api's FaceLandmark68Net on TensorFlow.js (wasm), as a function of one 112x112 RGB image
+ * (its input size, so face-api does not resize): the 136 values x0, y0, x1, ... as fractions of
+ * the side; undefined when face-api or tfjs is not installed.
+ */
+async function faceApiLandmarks(): Promise<((rgb: Uint8Array) => Promise<number[]>) | undefined> {
+  const api = await faceApi('face-landmark68');
+  if (!api) return undefined;
+  const { tf, faceapi, modelDir } = api;
+  await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
+  return async (rgb) => {
+    const t = tf.tensor3d(rgb, [112, 112, 3], 'int32');
+    const out = await faceapi.nets.faceLandmark68Net.detectLandmarks(t);
+    t.dispose();
+    return (out.relativePositions as { x: number; y: number }[]).flatMap((p) => [p.x, p.y]);
+  };
+}
+
 function maxRelError(want: Float32Array, got: Float32Array): number {
   expect(got.length).toBe(want.length);
   let e = 0;
   for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(want[i] - got[i]) / (1 + Math.abs(want[i])));
   return e;
+}
+
+/** face-api's demo photos cropped around their faces to 112x112 RGB (face-api ships them in its npm package). */
+async function faceCrops112(): Promise<Uint8Array[]> {
+  const demo = `${dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json'))}/demo`;
+  // Two squares around the face of sample1.jpg (MTCNN's box: x 833, y 425, 204 x 234 px), one looser.
+  const regions: [string, { left: number; top: number; width: number; height: number }][] = [
+    ['sample1.jpg', { left: 780, top: 380, width: 300, height: 300 }],
+    ['sample1.jpg', { left: 800, top: 420, width: 260, height: 260 }],
+  ];
+  return Promise.all(regions.map(async ([file, region]) => new Uint8Array(await sharp(`${demo}/${file}`).extract(region).resize(112, 112).removeAlpha().raw().toBuffer())));
 }
 
 describe.skipIf(!built)('converted models equal their TFLite originals', () => {
@@ -138,6 +174,29 @@ describe.skipIf(!built)('converted models equal their TFLite originals', () => {
     for (const [k, img] of images.entries()) {
       const want = await faceapi(img);
       expect(maxRelError(want, got.embedding.data.subarray(128 * k, 128 * k + 128)), `input ${k}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('face-landmark68: onnxruntime = face-api\'s own TensorFlow.js FaceLandmark68Net on the same 112x112 crops of face photos, batched', async (ctx) => {
+    const faceapi = await faceApiLandmarks();
+    if (!faceapi) return ctx.skip();
+    const crops = await faceCrops112();
+    const batch = new Float32Array(crops.length * 3 * 112 * 112);
+    crops.forEach((img, k) => {
+      for (let i = 0; i < 112 * 112; i++) for (let c = 0; c < 3; c++) batch[(k * 3 + c) * 112 * 112 + i] = img[3 * i + c];
+    });
+    const model = await loadModel('face-landmark68', { threads: 1 });
+    const got = await model.run({ image: { data: batch, dims: [crops.length, 3, 112, 112] } });
+    await model.dispose();
+    expect(got.landmarks.dims).toEqual([crops.length, 136]);
+    for (const [k, img] of crops.entries()) {
+      const want = await faceapi(img);
+      // Fractions of the side: 1e-5 is a thousandth of a pixel of the 112 px crop.
+      const diff = Math.max(...want.map((v, i) => Math.abs(v - got.landmarks.data[136 * k + i])));
+      expect(diff, `crop ${k}`).toBeLessThan(1e-5);
+      // Not a degenerate net: the points spread over the face, not one spot.
+      const xs = want.filter((_, i) => i % 2 === 0);
+      expect(Math.max(...xs) - Math.min(...xs), `crop ${k}`).toBeGreaterThan(0.3);
     }
   });
 

@@ -1,0 +1,51 @@
+/**
+ * The 68-point iBUG-300W landmark scheme (Sagonas et al., "300 Faces in-the-Wild Challenge", 2013;
+ * the points of dlib's shape predictor and of face-api's FaceLandmark68Net), as 0-based index
+ * ranges. "Left"/"right" are the IMAGE's left and right, as in the five-point contract: the
+ * image-left eye is the subject's right eye.
+ */
+import type { Point } from '../types.ts';
+
+/** Number of points of the scheme. */
+export const IBUG68_POINTS = 68;
+
+/** Index ranges [first, last] (inclusive) of the scheme's parts. */
+export const IBUG68 = {
+  /** Jaw line, image-left ear to image-right ear; 8 is the chin (menton). */
+  jaw: [0, 16],
+  leftBrow: [17, 21],
+  rightBrow: [22, 26],
+  /** Nasal bridge, nasion (27) down to the nose tip (30, pronasale). */
+  noseBridge: [27, 30],
+  /** Lower nose, image-left ala (31) through subnasale (33) to image-right ala (35). */
+  noseBase: [31, 35],
+  /** Image-left eye: outer corner 36, upper lid 37-38, inner corner 39, lower lid 40-41. */
+  leftEye: [36, 41],
+  /** Image-right eye: inner corner 42, upper lid 43-44, outer corner 45, lower lid 46-47. */
+  rightEye: [42, 47],
+  /** Outer lip contour from the image-left mouth corner (48) clockwise; 51 upper lip top, 57 lower lip bottom, 54 image-right corner. */
+  outerLip: [48, 59],
+  /** Inner lip contour from 60 (image-left) clockwise; 62 upper inner midpoint, 66 lower inner midpoint. */
+  innerLip: [60, 67],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** The centroid of the points in an inclusive index range. */
+export function centroid(points: readonly Point[], [first, last]: readonly [number, number]): Point {
+  let x = 0, y = 0;
+  for (let i = first; i <= last; i++) {
+    x += points[i][0];
+    y += points[i][1];
+  }
+  const n = last - first + 1;
+  return [x / n, y / n];
+}
+
+/**
+ * The five contract points (image-left eye, image-right eye, nose tip, image-left and image-right
+ * mouth corner) as the 68 points give them: eye centres are the centroids of the six eye points,
+ * the nose tip is point 30, the mouth corners 48 and 54. For checking dense landmarks against
+ * MTCNN's five points.
+ */
+export function fivePointsOf68(points: readonly Point[]): [Point, Point, Point, Point, Point] {
+  return [centroid(points, IBUG68.leftEye), centroid(points, IBUG68.rightEye), points[30], points[48], points[54]];
+}

@@ -1,0 +1,103 @@
+/**
+ * Dense face landmarks: a network that places many points on a face (68 in the iBUG-300W scheme
+ * for face-api's FaceLandmark68Net), run on the detected face. The face is cut out by a similarity
+ * transform that maps its five detector landmarks onto the model's crop template, so the crop is
+ * what the network learnt on and upright whatever the head's roll; the points are mapped back to
+ * image pixels through the same transform, so they share the five points' coordinate system.
+ * Geometry features (Procrustes shape, anthropometry) are computed from them.
+ */
+import { PhenofaceError } from '../errors.ts';
+import { invertAffine, toPlanarFloat, warpAffine, type Affine } from '../image/index.ts';
+import { loadModel, type InferenceModel } from '../runtime/index.ts';
+import type { Landmarks5, Point, RgbImage } from '../types.ts';
+
+export { IBUG68, IBUG68_POINTS, centroid, fivePointsOf68 } from './ibug68.ts';
+
+/** What a dense landmark model needs to be run. */
+export interface DenseLandmarkSpec {
+  /** Registry name (the model's name in `models/manifest.json`). */
+  name: string;
+  /** Points per face. */
+  points: number;
+  /** Side of the square input crop, in pixels. */
+  inputSize: number;
+  /** Where the five detector landmarks (contract order) sit, on average, in the crop the model learnt on. */
+  template: Landmarks5;
+  /** Where the template comes from. */
+  templateReference: string;
+  /** Input normalisation `(x - mean) * scale` on RGB 0..255. */
+  mean: number;
+  scale: number;
+}
+
+/** The dense landmark models, by name. */
+export const DENSE_LANDMARK_MODELS: Readonly<Record<string, DenseLandmarkSpec>> = {
+  'face-landmark68': {
+    name: 'face-landmark68',
+    points: 68,
+    inputSize: 112,
+    template: [[39.06, 42.33], [78.55, 41.32], [59.12, 65.09], [42.49, 85.52], [77.03, 84.66]],
+    templateReference: "mean position of facenet-pytorch's MTCNN landmarks in face-api's own landmark crops (SSD MobileNet v1 box, padded to a centred square, 112 px) over 278 LFW faces; scripts/derive-landmark68-template.ts",
+    // The graph normalises (face-api's mean RGB and /255), so it takes raw values.
+    mean: 0,
+    scale: 1,
+  },
+};
+
+/**
+ * The spec of a dense landmark model by name.
+ * @throws PhenofaceError `E_CONFIG` naming the known models otherwise.
+ */
+export function denseLandmarkSpec(name: string): DenseLandmarkSpec {
+  const spec = DENSE_LANDMARK_MODELS[name];
+  if (!spec) throw new PhenofaceError('E_CONFIG', `Unknown dense landmark model: "${name}". Should be one of: ${Object.keys(DENSE_LANDMARK_MODELS).join(', ')}.`);
+  return spec;
+}
+
+/** A loaded dense landmark model. */
+export class DenseLandmarker {
+  private constructor(readonly spec: DenseLandmarkSpec, private readonly model: InferenceModel) {}
+
+  /** Loads a model by name (E_CONFIG when unknown, E_MODEL when not built). */
+  static async load(name: string, opts: { threads: number }): Promise<DenseLandmarker> {
+    const spec = denseLandmarkSpec(name);
+    return new DenseLandmarker(spec, await loadModel(spec.name, { threads: opts.threads }));
+  }
+
+  /**
+   * The points of each face, in the pixels of `image`. `toCrop[i]` maps image pixels to face i's
+   * crop (`inputSize` square; see {@link DenseLandmarker.spec}.template), e.g. the similarity
+   * transform of its five landmarks onto the template. All faces run in one batch.
+   */
+  async predict(image: RgbImage, toCrop: readonly Affine[]): Promise<Point[][]> {
+    if (toCrop.length === 0) return [];
+    const { inputSize: s, mean, scale, points } = this.spec;
+    const per = 3 * s * s;
+    const batch = new Float32Array(toCrop.length * per);
+    toCrop.forEach((m, i) => batch.set(toPlanarFloat(warpAffine(image, m, s, s), mean, scale), i * per));
+    const out = (await this.model.run({ [this.model.inputNames[0]]: { data: batch, dims: [toCrop.length, 3, s, s] } }))[this.model.outputNames[0]];
+    if (out.data.length !== toCrop.length * 2 * points) {
+      throw new PhenofaceError('E_MODEL', `Dense landmark model "${this.spec.name}" returned ${out.data.length} values for ${toCrop.length} faces; expected ${2 * points} per face.`);
+    }
+    return toCrop.map((m, i) => cropToImage(out.data.subarray(i * 2 * points, (i + 1) * 2 * points), s, invertAffine(m)));
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose();
+  }
+}
+
+/**
+ * Interleaved x, y fractions of the crop side to image pixels: crop pixel `f * side` (face-api's
+ * convention: its resize maps input index `u` to source index `u * side / 112`), then the inverse
+ * crop transform.
+ */
+function cropToImage(xy: Float32Array, side: number, fromCrop: Affine): Point[] {
+  const [a, b, c, d, e, f] = fromCrop;
+  const out: Point[] = [];
+  for (let k = 0; k < xy.length; k += 2) {
+    const u = xy[k] * side, v = xy[k + 1] * side;
+    out.push([a * u + b * v + c, d * u + e * v + f]);
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+/**
+ * The dense landmark stage on real faces (face-api's demo photos, shipped in its npm package):
+ * the converted 68-point net, cut out by the five detector points, returns 68 points on the face,
+ * consistent with MTCNN's five points, in the photo's own pixels whatever its scale or offset.
+ * Needs the built models; skips otherwise.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { fivePointsOf68, IBUG68 } from '../../../src/landmarks/index.ts';
+import { Pipeline } from '../../../src/pipeline/pipeline.ts';
+import { modelPath } from '../../../src/runtime/index.ts';
+import type { Face, Point } from '../../../src/types.ts';
+
+const built = ['pnet', 'rnet', 'onet', 'face-landmark68'].every((n) => existsSync(modelPath(n)));
+if (!built) console.warn('landmarks.test.ts: skipped, the models are not built (run `npx phenoface models build`).');
+const demo = path.join(path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo');
+
+const dist = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
+
+describe('the iBUG-68 scheme', () => {
+  it('gives the five contract points: eye centroids, nose tip 30, mouth corners 48 and 54', () => {
+    const points: Point[] = Array.from({ length: 68 }, (_, i) => [i, 100 + i]);
+    const [leftEye, rightEye, nose, mouthLeft, mouthRight] = fivePointsOf68(points);
+    expect(leftEye).toEqual([38.5, 138.5]); // mean of 36..41
+    expect(rightEye).toEqual([44.5, 144.5]); // mean of 42..47
+    expect([nose, mouthLeft, mouthRight]).toEqual([[30, 130], [48, 148], [54, 154]]);
+    expect(IBUG68.jaw[1] - IBUG68.jaw[0] + 1 + 5 + 5 + 4 + 5 + 6 + 6 + 12 + 8).toBe(68);
+  });
+});
+
+describe.skipIf(!built)('dense landmarks on detected faces', () => {
+  const detect = async (pipeline: Pipeline, bytes: Buffer) => (await pipeline.detectFile(bytes)).faces;
+
+  it('places 68 points on each frontal face of a photo, inside its box, with eyes, nose and mouth where MTCNN puts them', async () => {
+    const pipeline = await Pipeline.create({ detectOnly: true, landmarks: true, config: { embed: { intraOpThreads: 1 } } });
+    try {
+      // sample2.jpg: three faces; the leftmost is a near-profile behind a hand, whose five points
+      // MTCNN misplaces (so any crop made from them is off): the other two are checked.
+      const all = await detect(pipeline, await sharp(path.join(demo, 'sample2.jpg')).resize({ width: 800 }).jpeg().toBuffer());
+      expect(all).toHaveLength(3);
+      const faces = [...all].sort((p, q) => p.box.x - q.box.x).slice(1);
+      for (const face of faces) {
+        const pts = face.landmarksDense!;
+        expect(pts).toHaveLength(68);
+        const { x, y, width, height } = face.box;
+        // MTCNN's box ends at the chin and may cut the jaw's ends: allow a tenth of its size.
+        const m = 0.1 * width;
+        for (const [px, py] of pts) {
+          expect(px).toBeGreaterThan(x - m); expect(px).toBeLessThan(x + width + m);
+          expect(py).toBeGreaterThan(y - m); expect(py).toBeLessThan(y + height + m);
+        }
+        const iod = dist(face.landmarks5[0], face.landmarks5[1]);
+        const five = fivePointsOf68(pts);
+        // Two models, two definitions (MTCNN's eye is the pupil, iBUG's the centroid of the lids'
+        // six points): agreement within a fifth of the eye distance, and the same left-right order.
+        five.forEach((p, k) => expect(dist(p, face.landmarks5[k]) / iod, `point ${k}`).toBeLessThan(0.2));
+        expect(pts[36][0]).toBeLessThan(pts[45][0]);
+        expect(pts[8][1]).toBeGreaterThan(pts[57][1]); // chin below the lower lip
+      }
+    } finally {
+      await pipeline.close();
+    }
+  });
+
+  it('returns points in the photo\'s own pixels: a photo scaled by 1/2 and shifted by a border gives the same points, scaled and shifted', async () => {
+    const pipeline = await Pipeline.create({ detectOnly: true, landmarks: true, config: { embed: { intraOpThreads: 1 } } });
+    try {
+      const base = await sharp(path.join(demo, 'sample2.jpg')).resize({ width: 800 }).png().toBuffer();
+      const half = await sharp(base).resize({ width: 400 }).png().toBuffer();
+      const shifted = await sharp(base).extend({ left: 120, top: 60, background: '#000' }).png().toBuffer();
+      const [a, b, c] = [await detect(pipeline, base), await detect(pipeline, half), await detect(pipeline, shifted)];
+      const rightmost = (faces: Face[]) => faces.reduce((p, q) => (q.box.x > p.box.x ? q : p));
+      const [fa, fb, fc] = [rightmost(a), rightmost(b), rightmost(c)];
+      const iod = dist(fa.landmarks5[0], fa.landmarks5[1]);
+      const meanError = (pts: Point[], map: (p: Point) => Point) => pts.reduce((s, p, i) => s + dist(map(p), fa.landmarksDense![i]), 0) / pts.length / iod;
+      // The detector itself moves a little between the copies; the points follow within 5% of the eye distance.
+      expect(meanError(fb.landmarksDense!, ([x, y]) => [2 * x + 0.5, 2 * y + 0.5])).toBeLessThan(0.05);
+      expect(meanError(fc.landmarksDense!, ([x, y]) => [x - 120, y - 60])).toBeLessThan(0.02);
+    } finally {
+      await pipeline.close();
+    }
+  });
+});

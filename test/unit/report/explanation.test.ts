@@ -1,0 +1,78 @@
+/**
+ * The explanation section's checks: the occlusion test's agreement with the heat map is a check
+ * with the configured threshold, its measured value and its result; the summary line above the
+ * section follows every check, so a disagreeing occlusion test never sits under "no check failed";
+ * the region tables keep few columns; and no benchmark figure is quoted as this study's result.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../../src/config.ts';
+import { REGION_NAMES, type RegionName } from '../../../src/explain/regions.ts';
+import type { PhotoRecord } from '../../../src/explain/study-result.ts';
+import { explanationSection } from '../../../src/report/explanation.ts';
+import { summarisePhotoRecords } from '../../../src/workflows/study/explanation.ts';
+
+const shares = (top: RegionName) => Object.fromEntries(REGION_NAMES.map((r) => [r, r === top ? 0.6 : 0.05])) as Record<RegionName, number>;
+/** One explained photo whose occlusion drops agree with its heat map by `agreement` (Spearman). */
+const record = (i: number, agreement: number | null): PhotoRecord => ({
+  path: `p${i}`, subject: `s${i}`, label: i % 2 ? 'vcfs' : 'control', view: 'frontal', correct: true, subjectCorrect: true, score: 1,
+  top: 'perinasal', shares: shares('perinasal'), outsideEnergy: 0.05, occlusion: shares('perinasal'), occlusionAgreement: agreement,
+  sanity: { 'randomised classifier': 0.1, 'shuffled labels': 0.05 }, regionSanity: { 'randomised classifier': 0.2, 'shuffled labels': 0.1 }, shuffledTop: 'perioral',
+  gradcam: { shares: shares('perioral'), top: 'perioral', shuffledTop: 'chin-jaw' },
+});
+const io = { backbone: 'mobilefacenet', positive: 'vcfs', negative: 'control' };
+const o = { ...DEFAULTS.explain.study, bootstrap: 100 };
+const threshold = DEFAULTS.explain.study.occlusionMinAgreement;
+const section = async (agreement: number | null) => {
+  const x = summarisePhotoRecords(Array.from({ length: 10 }, (_, i) => record(i, agreement)), [], io, o, 5, 0.36, 'contrastive');
+  return { x, html: (await explanationSection(x, null)).html };
+};
+const occlusionRow = (html: string) => html.match(/<tr><th scope="row">occlusion agreement<\/th>.*?<\/tr>/s)?.[0] ?? '';
+
+describe('explanationSection: checks', () => {
+  it('reports a disagreeing occlusion test as a failed check with its threshold and value, and the summary follows it', async () => {
+    const { x, html } = await section(0.05);
+    expect(x.occlusion).toMatchObject({ minAgreement: threshold, passed: false });
+    expect(x.checks.find((c) => c.name === 'occlusion agreement')).toMatchObject({ rule: 'min', threshold, passed: false });
+    expect(x.warnings.some((w) => w.startsWith('OCCLUSION CHECK FAILED'))).toBe(true);
+    const row = occlusionRow(html);
+    expect(row).toMatch(/<td>0.05[ <]/);
+    expect(row).toContain(`&ge; ${threshold}`);
+    expect(row).toContain('<strong>FAILED</strong>');
+    expect(html).not.toMatch(/No sanity check failed|All \d+ checks passed/);
+    expect(html).toContain(`<strong>1 of ${x.checks.length} checks failed</strong> (occlusion agreement)`);
+    expect(html.indexOf('checks failed')).toBeLessThan(html.indexOf('Contrastive HiResCAM of the final model'));
+  });
+
+  it('says every check passed only when each did, counting the sanity checks, the occlusion agreement and the heat outside the face', async () => {
+    const { x, html } = await section(0.8);
+    expect(x.checks.map((c) => c.name)).toEqual(['sanity: randomised classifier', 'sanity: shuffled labels', 'occlusion agreement', 'heat outside the face']);
+    expect(x.checks.every((c) => c.passed)).toBe(true);
+    expect(html).toContain('All 4 checks passed');
+    expect(occlusionRow(html)).toContain('<td>passed</td>');
+    expect(x.warnings).toEqual([]);
+  });
+
+  it('does not count an unmeasured check as passed', async () => {
+    const { x, html } = await section(null);
+    expect(x.occlusion.passed).toBeNull();
+    expect(html).toContain('1 could not be measured (occlusion agreement)');
+    expect(html).not.toContain('All 4 checks passed');
+    expect(occlusionRow(html)).toContain('not measured');
+  });
+});
+
+describe('explanationSection: tables and text', () => {
+  it('keeps the region tables to a few columns, says per person or per photo, and quotes no benchmark figure', async () => {
+    const { html } = await section(0.8);
+    const tables = [...html.matchAll(/<table[^>]*>(.*?)<\/table>/gs)].map((m) => m[1]);
+    for (const t of tables) {
+      const header = t.match(/<tr>(.*?)<\/tr>/s)![1];
+      expect((header.match(/<th/g) ?? []).length).toBeLessThanOrEqual(6);
+    }
+    const captions = tables.map((t) => t.match(/<caption>(.*?)<\/caption>/s)![1]);
+    expect(captions[0]).toContain('per person');
+    expect(captions[1]).toContain('per photo');
+    expect(html).not.toMatch(/bench:explain|ranked first for \d+%|\d+% \(nose\)/);
+    expect(html).toContain("Sides are the patient's");
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * The study report from a real cross-validation of synthetic embeddings: intended use before the
+ * numbers and the configuration last, integer confusion counts with their meaning, no AUC for the
+ * constant baseline, every metrics table saying per photo or per person, no published figures
+ * quoted as results, and charts whose legends keep their full labels.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ModelBundle } from '../../../src/classify/bundle.ts';
+import type { Dataset, PhotoResult } from '../../../src/data/index.ts';
+import { crossValidate, type CrossValidationResult } from '../../../src/evaluate/crossval.ts';
+import { calibrationSpec, renderReport, renderSvg, rocSpec } from '../../../src/report/index.ts';
+import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';
+
+const data = syntheticStudy({ subjects: 24, photosPerSubject: 3, dim: 32, signal: 2.5, seed: 7 });
+const LIMITATION = 'Only for people and photos like these.';
+
+/** A report input around a cross-validation result: the data set, photos and bundle only as far as the report reads them. */
+function reportInput(result: CrossValidationResult) {
+  const items = data.photoIds.map((p, i) => ({ path: p, absPath: `/data/${p}`, subject: data.subjects[i], label: data.y[i] ? 'vcfs' : 'control', y: data.y[i] as 0 | 1, view: data.views[i], meta: {} }));
+  const photos: PhotoResult[] = items.map((item, i) => ({ item, cached: false, view: data.views[i] }));
+  const counts = (y: number) => ({ subjects: new Set(items.filter((t) => t.y === y).map((t) => t.subject)).size, photos: items.filter((t) => t.y === y).length, byView: {} });
+  const dataset: Dataset = { root: '/data', positive: 'vcfs', negative: 'control', items, summary: { total: { subjects: 24, photos: items.length }, byClass: { vcfs: counts(1), control: counts(0) }, byView: {} } };
+  const bundle = {
+    id: 'abc123', createdAt: '2026-12-01T00:00:00Z', phenofaceVersion: '0.0.0', classifier: { hyper: { C: 1 } },
+    backbone: { name: 'mobilefacenet', dim: 32, weightsSha256: 'f00' }, pipeline: { version: 'p1', config: {} },
+    training: { datasetHash: 'd00' }, intendedUse: 'A screening aid for clinicians.', limitations: [LIMITATION],
+  } as unknown as ModelBundle;
+  return { dataset, photos, used: photos, leakage: { warnings: [] } as never, result, metrics: {}, bundle, options: {} };
+}
+
+describe('renderReport', () => {
+  let result: CrossValidationResult;
+  let html: string;
+  beforeAll(async () => {
+    result = await crossValidate({ X: data.X, y: data.y, subjects: data.subjects, photoIds: data.photoIds, views: data.views, folds: 3, repeats: 2, seed: 2, bootstrap: 50, permutations: 0, workers: 0 });
+    html = await renderReport(reportInput(result));
+  }, 120_000);
+
+  it('puts intended use and limitations before the data and results, and the configuration dump last', () => {
+    const at = (id: string) => html.indexOf(`<section id="${id}">`);
+    expect(at('intended-use')).toBeGreaterThan(0);
+    expect(html.indexOf(LIMITATION)).toBeLessThan(at('data'));
+    expect(at('intended-use')).toBeLessThan(at('results'));
+    expect(at('config')).toBeGreaterThan(at('checks'));
+    expect(html.indexOf(LIMITATION, at('config'))).toBe(-1);
+  });
+
+  it('shows one repeat\'s integer confusion counts, with their meaning and the range over repeats', () => {
+    const tables = [...html.matchAll(/<table class="confusion">(.*?)<\/table>/gs)].map((m) => m[1]);
+    expect(tables).toHaveLength(2);
+    for (const [k, level] of (['subject', 'photo'] as const).entries()) {
+      const cells = [...tables[k].matchAll(/<td class="count">([^<]*)<\/td>/g)].map((m) => m[1]);
+      expect(cells).toHaveLength(4);
+      expect(cells.every((c) => /^\d+$/.test(c))).toBe(true);
+      const c = result[level].confusionByRepeat[0];
+      expect(cells.map(Number)).toEqual([c.tp, c.fn, c.fp, c.tn]);
+    }
+    expect(tables[0]).toContain('Confusion per person, repeat 1 of 2');
+    const c = result.subject.confusionByRepeat[0];
+    expect(html).toContain(`Of ${c.tp + c.fn} vcfs people, ${c.tp} were called vcfs and ${c.fn} missed`);
+    expect(html).toContain('Over all 2 repeats');
+    expect([...html.matchAll(/<td class="count">([^<]*)</g)].every((m) => /^\d+$/.test(m[1]))).toBe(true); // no fractional count anywhere
+  });
+
+  it('shows no AUC for the majority-class baseline and says in one sentence what it is', () => {
+    const baselineRows = [...html.matchAll(/<tr><th scope="row">Majority-class baseline: per (photo|person)<\/th><td>[^<]*<\/td><td>(.*?)<\/td>/g)];
+    expect(baselineRows).toHaveLength(2);
+    for (const row of baselineRows) expect(row[2]).toContain('&ndash;');
+    expect(html).toContain('The majority-class baseline gives everyone the training folds\' share of vcfs as a score and calls the larger class');
+  });
+
+  it('labels every metrics row per photo or per person, and quotes no published accuracy as a result', () => {
+    const rows = [...html.matchAll(/<tr><th scope="row">([^<]*)<\/th><td>\d+ \(/g)].map((m) => m[1]);
+    expect(rows.length).toBeGreaterThanOrEqual(4 + 2 * Object.keys(result.byView).length);
+    for (const r of rows) expect(r).toMatch(/: per (photo|person)$/);
+    expect(html).not.toContain('The paper reported');
+    expect(html).not.toMatch(/95% accuracy/);
+  });
+
+  it('draws per-person and per-photo calibration, ROC by view, and states what a calibration point is', () => {
+    expect(html).toContain('Calibration per person');
+    expect(html).toContain('Calibration per photo');
+    expect(html).toContain('people in the bin');
+    expect(html).toContain('ROC per person, by view');
+    expect(html).toContain('95% Wilson interval');
+  });
+});
+
+describe('charts', () => {
+  it('ROC: full legend labels, the chance line in the legend, and a padded domain so a perfect curve stays off the frame', async () => {
+    const long = 'per person, frontal and oblique photos together (AUC 1.000)';
+    const spec = rocSpec([{ name: long, fpr: [0, 0, 1], tpr: [0, 1, 1] }, { name: 'per photo (AUC 0.900)', fpr: [0, 0.2, 1], tpr: [0, 0.9, 1] }], 'ROC');
+    const svg = await renderSvg(spec);
+    expect(svg).toContain(long);
+    expect(svg).toContain('chance (AUC 0.5)');
+    expect(svg).not.toContain('…');
+    const line = (spec as any).layer[1];
+    expect(line.encoding.x.scale.domain[0]).toBeLessThan(0);
+    expect(line.encoding.y.scale.domain[1]).toBeGreaterThan(1);
+    expect(new Set(line.encoding.strokeDash.scale.range.map(String)).size).toBe(3); // two curves and the chance line, each its own dash
+  });
+
+  it('calibration: points sized by count with their intervals as error bars, and the diagonal', async () => {
+    const bins = [{ meanPredicted: 0.1, observedRate: 0.2, count: 10, ci95: [0.06, 0.51] as [number, number] }, { meanPredicted: 0.9, observedRate: 1, count: 4, ci95: [0.51, 1] as [number, number] }];
+    const spec = calibrationSpec(bins, 'Calibration per person', 'people') as any;
+    const [diagonal, bars, points] = spec.layer;
+    expect(diagonal.data.values).toEqual([{ x: 0, y: 0 }, { x: 1, y: 1 }]);
+    expect(bars.mark.type).toBe('rule');
+    expect(bars.data.values.map((b: any) => [b.lo, b.hi])).toEqual([[0.06, 0.51], [0.51, 1]]);
+    expect(points.mark.type).toBe('point');
+    expect(points.encoding.size.field).toBe('count');
+    expect(points.encoding.size.scale.range[0]).toBeGreaterThanOrEqual(30); // visible, not specks
+    expect(await renderSvg(spec)).toContain('people in the bin');
+  });
+});
