@@ -399,9 +399,9 @@ export interface FeaturesConfig {
   stackC: number;
   /**
    * A fused candidate must lower the inner out-of-fold log-loss of the best single representation
-   * by at least this much (nats per photo) to be chosen: with a few hundred photos the inner
-   * estimates differ by ~0.005 between equally good candidates, and the simpler model is the more
-   * stable one.
+   * by more than this (nats per photo) to be chosen; a tie goes to the single block. 0: on planted
+   * CFP sets the stack of embedding and regions scored at least the embedding's AUC on every set
+   * measured (docs/benchmarks.md), and its non-negative weights already drop a useless block.
    */
   fusionMinGain: number;
 }
@@ -529,7 +529,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
       mobilefacenet: ['MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add', 'MobileFaceNet/MobileFaceNet/Conv2d_2_InvResBlock_4/Add'],
     },
     stackC: 1,
-    fusionMinGain: 0.005,
+    fusionMinGain: 0,
   },
   server: {
     host: '127.0.0.1',

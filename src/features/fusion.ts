@@ -238,7 +238,7 @@ function stackCandidate(parts: ModelPart[], y: readonly number[], folds: { train
  * Fits a classifier over the requested blocks on `rows` only (see the module doc): every block and
  * its classifier, the candidates (for `auto`, each block alone and each stack of several; else the
  * one requested), and the chosen model: the best single block by inner out-of-fold log-loss, unless
- * a stack lowers it by at least `minGain`.
+ * a stack lowers it by more than `minGain`.
  */
 export function fitFeatureModel(rows: readonly PhotoInputs[], y: readonly number[], groups: readonly string[], classifier: Classifier, opts: FeatureFitOptions): FeatureFit {
   const names = opts.request === 'auto' ? [...opts.available] : opts.request;
@@ -264,13 +264,13 @@ export function fitFeatureModel(rows: readonly PhotoInputs[], y: readonly number
   return chooseCandidate(candidates, y, innerFolds, opts.minGain ?? DEFAULTS.features.fusionMinGain);
 }
 
-/** The best single block by inner OOF log-loss, or the best stack when it beats that by `minGain`. */
+/** The best single block by inner OOF log-loss, or the best stack when it beats that by more than `minGain`. */
 function chooseCandidate(candidates: FittedFeatureModel[], y: readonly number[], innerFolds: number, minGain: number): FeatureFit {
   const scored = candidates.map((model) => ({ model, logLoss: logLoss(model.innerOof!, y) }));
   const best = (list: typeof scored) => list.reduce<(typeof scored)[number] | undefined>((a, c) => (a === undefined || c.logLoss < a.logLoss ? c : a), undefined);
   const single = best(scored.filter((c) => c.model.parts.length === 1))!;
   const fused = best(scored.filter((c) => c.model.parts.length > 1));
-  const chosen = fused && fused.logLoss <= single.logLoss - minGain ? fused : single;
+  const chosen = fused && fused.logLoss < single.logLoss - minGain ? fused : single;
   const selection: FeatureSelection = {
     candidates: scored.map((c) => ({ features: c.model.features, logLoss: c.logLoss })),
     chosen: chosen.model.features,
