@@ -1,50 +1,93 @@
 /**
- * Benchmark of a full study on cached embeddings: 1,400 photos of 190 subjects, 192-D
- * synthetic embeddings with a planted signal, 5x5 subject-grouped CV with nested C choice,
- * 1,000 subject-bootstrap replicates and a 100-permutation test. Target: <= 10 s on 2 cores.
- * The peer is the same study on one thread (workers: 0). Prints the pooled run's wall time last.
+ * Benchmarks of a full study on cached embeddings, as `phenoface study` runs it after the features
+ * are in. Two modes (`npm run bench:study [-- sites|threads]`):
+ *
+ * - `sites` (default): a pooled multi-site study, 3,000 photos of 400 subjects from 3 sites, 192-D
+ *   synthetic embeddings with a planted signal and a per-site shift (each hospital's cameras), run
+ *   as `study --embeddings --validate-by source` runs it with defaults: 5x5 subject-grouped CV with
+ *   nested C choice, 1,000 subject-bootstrap replicates and a 100-permutation test, then
+ *   leave-one-site-out with its own 1,000 replicates. Target: <= 10 s on 2 cores. The peer is
+ *   the 5x5 CV alone (a study without `--validate-by`), timed apart from leaving sites out.
+ * - `threads`: 1,400 photos of 190 subjects from one site, the same 5x5 CV on one thread
+ *   (workers: 0, the peer) and on all cores, checking the results are identical.
+ *
+ * Prints the mode's figure last.
  */
 import { availableParallelism } from 'node:os';
+import { envInt } from './common.ts';
 import { crossValidate, type CrossValidationResult } from '../src/evaluate/index.ts';
-import { syntheticStudy } from '../test/unit/evaluate/synthetic-embeddings.ts';
+import { validateBySite } from '../src/evaluate/sites.ts';
+import { deriveSeed, mulberry32 } from '../src/math/random.ts';
+import { unitVector } from '../src/math/vector.ts';
+import { syntheticStudy, type SyntheticStudy } from '../test/unit/evaluate/synthetic-embeddings.ts';
 
-const data = syntheticStudy({ subjects: 190, photosPerSubject: 7.4, totalPhotos: 1400, dim: 192, signal: 3, seed: 2025 });
+/** The study's defaults; `BENCH_PERMUTATIONS` changes the permutation count (e.g. 0 to time the rest alone). */
+const STUDY = { folds: 5, repeats: 5, bootstrap: 1000, permutations: envInt('BENCH_PERMUTATIONS', 100, 0), seed: 7 } as const;
+const f = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
 
 function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
 
-async function run(label: string, workers: number | undefined): Promise<{ wall: number; result: CrossValidationResult }> {
+/** Wall and CPU seconds of `work`. */
+async function timed<T>(work: () => Promise<T>): Promise<{ wall: number; cpu: number; value: T }> {
   const wall0 = performance.now();
   const cpu0 = cpuMs();
-  const result = await crossValidate({
-    X: data.X,
-    y: data.y,
-    subjects: data.subjects,
-    photoIds: data.photoIds,
-    views: data.views,
-    subgroups: { sex: data.sex },
-    folds: 5,
-    repeats: 5,
-    bootstrap: 1000,
-    permutations: 100,
-    seed: 7,
-    ...(workers === undefined ? {} : { workers }),
-  });
-  const wall = (performance.now() - wall0) / 1000;
-  const cpu = (cpuMs() - cpu0) / 1000;
-  const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3));
-  console.log(
-    `${label}: ${wall.toFixed(2)} s wall, ${cpu.toFixed(2)} s CPU (all threads); subject AUC ${f(result.subject.auc.value)} ` +
-      `[${result.subject.auc.ci95?.map(f).join(', ')}], photo AUC ${f(result.photo.auc.value)}, permutation p ${result.permutation?.p.toFixed(4)}`,
-  );
-  return { wall, result };
+  const value = await work();
+  return { wall: (performance.now() - wall0) / 1000, cpu: (cpuMs() - cpu0) / 1000, value };
 }
 
-console.log(`data: ${data.X.length} photos, ${new Set(data.subjects).size} subjects, D=${data.X[0].length}; machine: ${availableParallelism()} cores`);
-const single = await run('one thread (peer)', 0);
-const pooled = await run('all cores', undefined);
-const same = JSON.stringify(single.result) === JSON.stringify(pooled.result);
-console.log(`results identical across thread counts: ${same}; speed-up ${(single.wall / pooled.wall).toFixed(2)}x`);
-console.log(`bench:study 5x5 CV + 1000 bootstrap + 100 permutations, 1400 photos: ${pooled.wall.toFixed(2)} s (target <= 10 s)`);
+function crossValidateData(data: SyntheticStudy, workers?: number, subgroups: Record<string, string[]> = { sex: data.sex }): Promise<CrossValidationResult> {
+  return crossValidate({ X: data.X, y: data.y, subjects: data.subjects, photoIds: data.photoIds, views: data.views, subgroups, ...STUDY, ...(workers === undefined ? {} : { workers }) });
+}
+
+/** Each subject's site (round robin), and every photo moved by its site's shift and renormalised. */
+function pooledSites(data: SyntheticStudy, sites: string[], shift: number): string[] {
+  const rng = mulberry32(deriveSeed(2025, 9));
+  const dim = data.X[0].length;
+  const offsets = sites.map(() => unitVector(Array.from({ length: dim }, () => rng() - 0.5)).map((v) => v * shift));
+  const subjects = [...new Set(data.subjects)];
+  const siteIndex = data.subjects.map((s) => subjects.indexOf(s) % sites.length);
+  data.X.forEach((x, i) => data.X[i] = unitVector(x.map((v, d) => v + offsets[siteIndex[i]][d])));
+  return siteIndex.map((k) => sites[k]);
+}
+
+async function sitesMode(): Promise<void> {
+  const data = syntheticStudy({ subjects: 400, photosPerSubject: 7.5, totalPhotos: 3000, dim: 192, signal: 3, seed: 2025 });
+  const site = pooledSites(data, ['north', 'south', 'west'], 0.5);
+  console.log(`data: ${data.X.length} photos, ${new Set(data.subjects).size} subjects, 3 sites, D=${data.X[0].length}; machine: ${availableParallelism()} cores`);
+  const cv = await timed(() => crossValidateData(data, undefined, { source: site }));
+  console.log(`5x5 CV (the peer, as a study without --validate-by): ${cv.wall.toFixed(2)} s wall, ${cv.cpu.toFixed(2)} s CPU; subject AUC ${f(cv.value.subject.auc.value)}, permutation p ${cv.value.permutation?.p.toFixed(4)}`);
+  const loso = await timed(() => validateBySite({ X: data.X, y: data.y, subjects: data.subjects, photoIds: data.photoIds, column: 'source', site, seed: STUDY.seed, bootstrap: STUDY.bootstrap }));
+  const v = loso.value;
+  for (const s of v.sites) {
+    const m = v.bySite[s].metrics.subject;
+    console.log(`  held out ${s}: subject AUC ${f(m.auc.value)} [${m.auc.ci95?.map(f).join(', ')}], sensitivity ${f(m.sensitivity.value)}, specificity ${f(m.specificity.value)} at threshold ${f(v.bySite[s].thresholds.subject)}`);
+  }
+  console.log(`leave-one-site-out: ${loso.wall.toFixed(2)} s wall, ${loso.cpu.toFixed(2)} s CPU; pooled subject AUC ${f(v.pooled.subject.auc.value)}, spread between sites ${f(v.spread.subject.auc.range)} (SD ${f(v.spread.subject.auc.sd)})`);
+  const wall = cv.wall + loso.wall;
+  console.log(`bench:study 3 sites, 3000 pooled photos, 5x5 CV + leave-one-site-out (1000 bootstrap each, ${STUDY.permutations} permutations): ${wall.toFixed(2)} s wall, ${(cv.cpu + loso.cpu).toFixed(2)} s CPU (target <= 10 s wall)`);
+}
+
+async function threadsMode(): Promise<void> {
+  const data = syntheticStudy({ subjects: 190, photosPerSubject: 7.4, totalPhotos: 1400, dim: 192, signal: 3, seed: 2025 });
+  console.log(`data: ${data.X.length} photos, ${new Set(data.subjects).size} subjects, D=${data.X[0].length}; machine: ${availableParallelism()} cores`);
+  const run = async (label: string, workers: number | undefined) => {
+    const t = await timed(() => crossValidateData(data, workers));
+    console.log(`${label}: ${t.wall.toFixed(2)} s wall, ${t.cpu.toFixed(2)} s CPU (all threads); subject AUC ${f(t.value.subject.auc.value)} [${t.value.subject.auc.ci95?.map(f).join(', ')}], photo AUC ${f(t.value.photo.auc.value)}, permutation p ${t.value.permutation?.p.toFixed(4)}`);
+    return t;
+  };
+  const single = await run('one thread (peer)', 0);
+  const pooled = await run('all cores', undefined);
+  console.log(`results identical across thread counts: ${JSON.stringify(single.value) === JSON.stringify(pooled.value)}; speed-up ${(single.wall / pooled.wall).toFixed(2)}x`);
+  console.log(`bench:study 5x5 CV + 1000 bootstrap + ${STUDY.permutations} permutations, 1400 photos: ${pooled.wall.toFixed(2)} s (target <= 10 s)`);
+}
+
+const mode = process.argv[2] ?? 'sites';
+if (mode === 'sites') await sitesMode();
+else if (mode === 'threads') await threadsMode();
+else {
+  console.error(`Unknown mode "${mode}". Should be one of: sites, threads.`);
+  process.exit(2);
+}

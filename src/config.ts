@@ -86,6 +86,12 @@ export interface LandmarksConfig {
    * points; chosen on CFP's hand-placed fiducials and its cost (docs/decisions.md, `bench:landmarks`).
    */
   model: string;
+  /**
+   * Passes of the model per face: 1 crops by the detector's five points; 2 crops again by the five
+   * points the first pass's landmarks define, which recovers faces whose detector points are off
+   * (CFP's close head crops; docs/decisions.md). Each pass costs one run of the model.
+   */
+  passes: number;
 }
 
 /** Limits and capacity of the web server (`phenoface serve`, `src/server/`). Every field is a bound on what one client can cost. */
@@ -353,7 +359,20 @@ export interface ExplainConfig {
     alpha: number;
     /** The Grad-CAM paper's colour scale. */
     colormap: 'jet';
+    /**
+     * Overlay only the warm part: the colour's weight grows with the heat's place on the scale
+     * (`alpha * t`), so where there is no evidence for the positive class the face shows untouched
+     * instead of under the scale's cold colour.
+     */
+    warmOnly: boolean;
   };
+  /**
+   * The percentile of the heat, pooled over the pixels of the study's positive-class photos, that
+   * is the hot end of the colour scale shared across photos (`model/explain-scale.json`). A high
+   * percentile rather than the maximum, so that one outlying photo does not make every other map
+   * pale: the top 1% of positive-class heat is drawn in the hottest colour.
+   */
+  heatScalePercentile: number;
   /**
    * Grad-CAM's finer layer per backbone: the output of MobileFaceNet's last 14x14 bottleneck
    * (Chen et al. 2018, Table 1: the sixth of the 14x14 stage's residual blocks, 128 channels),
@@ -471,7 +490,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
   pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 45 },
   quality: { minFaceSidePx: 40, minSharpness: 20 },
   embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0 },
-  landmarks: { model: 'face-landmark68' },
+  landmarks: { model: 'face-landmark68', passes: 2 },
   data: {
     classes: ['vcfs', 'control'],
     concurrency: 1,
@@ -507,7 +526,8 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     minDefinedReplicates: 0.9,
   },
   explain: {
-    overlay: { alpha: 0.45, colormap: 'jet' },
+    overlay: { alpha: 0.45, colormap: 'jet', warmOnly: true },
+    heatScalePercentile: 0.99,
     fineLayer: { mobilefacenet: 'MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add' },
     screen: { cam: 'contrastive', photoOverlayMaxSidePx: 800 },
     occlusionGrey: 128,
@@ -611,6 +631,8 @@ export function resolveConfig(partial: PartialConfig = {}): PhenofaceConfig {
   if (!(d.scaleFactor > 0 && d.scaleFactor < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.scaleFactor: ${d.scaleFactor}. Should be in (0, 1).`);
   if (!(d.minFaceSizePx >= 12)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceSizePx: ${d.minFaceSizePx}. Should be >= 12 (P-Net's window).`);
   if (!(d.minFaceRatio >= 0 && d.minFaceRatio < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceRatio: ${d.minFaceRatio}. Should be in [0, 1).`);
+  const passes = config.landmarks.passes;
+  if (passes !== 1 && passes !== 2) throw new PhenofaceError('E_CONFIG', `Invalid landmarks.passes: ${passes}. Should be 1 or 2.`);
   return config;
 }
 

@@ -26,6 +26,9 @@ export const STANDARD_LIMITATIONS: readonly string[] = [
   'Accuracy may differ between frontal, oblique and profile photos: see the per-view results (with their intervals) in the report.',
 ];
 
+/** `backbone.name` of a bundle trained on embeddings whose records name no backbone (and no `--backbone` named them). */
+export const UNNAMED_BACKBONE = 'unknown';
+
 /** Headline metrics kept in the bundle (subject level unless said). */
 export interface BundleMetrics {
   subject: Record<string, unknown>;
@@ -53,7 +56,13 @@ export interface ModelBundle {
    */
   features?: FeatureModelJSON;
   thresholds: { photo: number; subject: number };
-  backbone: { name: string; dim: number; weightsSha256: string };
+  /**
+   * The embedding network. For a study from an embeddings file, `name` is the records' backbone
+   * ({@link UNNAMED_BACKBONE} when they name none) and `weightsSha256` is null unless that backbone is installed here.
+   */
+  backbone: { name: string; dim: number; weightsSha256: string | null };
+  /** Set when the study read precomputed embeddings (`study --embeddings`) instead of photos: their origin. */
+  embeddings?: { file: string; sha256: string; backbone: string | null; dimension: number; records: number; normalised: boolean };
   pipeline: { version: string; config: Record<string, unknown> };
   training: { summary: unknown; datasetHash: string; photosUsed: number; subjectsUsed: number; warnings: string[] };
   metrics: BundleMetrics;
@@ -108,9 +117,10 @@ export function modelCard(b: ModelBundle): string {
     '',
     `Created ${b.createdAt} by Phenoface ${b.phenofaceVersion}. Positive class: \`${b.positive}\`; negative: \`${b.negative}\`.`,
     b.features
-      ? `Classifier: ${b.classifier.name} on ${b.features.features.join(' + ')} features of ${b.backbone.name} (${b.features.stacker ? 'one classifier per block, stacked by logistic regression on their logits' : 'one block'}; weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...).`
-      : `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...).`,
+      ? `Classifier: ${b.classifier.name} on ${b.features.features.join(' + ')} features of ${b.backbone.name} (${b.features.stacker ? 'one classifier per block, stacked by logistic regression on their logits' : 'one block'}; ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`
+      : `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`,
     ...(b.features?.selection ? [`Representation chosen by the inner subject-grouped CV of all the training photos (mean photo log-loss of out-of-fold probabilities): ${b.features.selection.candidates.map((c) => `${c.features.join('+')} ${c.logLoss.toFixed(3)}`).join(', ')}.`] : []),
+    ...(b.embeddings ? [`Trained on precomputed embeddings: ${b.embeddings.file} (sha256 ${b.embeddings.sha256.slice(0, 12)}..., ${b.embeddings.records} records); no photo was read.`] : []),
     '',
     '## Intended use',
     b.intendedUse,
@@ -128,12 +138,24 @@ export function modelCard(b: ModelBundle): string {
   ].join('\n');
 }
 
+/** Options of {@link loadBundle}. */
+export interface LoadBundleOptions {
+  /** Folder of the installed models (default: the package's). */
+  modelsDir?: string;
+  /**
+   * The bundle will score precomputed embeddings, not photos: its backbone need not be installed
+   * (the caller checks the embeddings' backbone and dimension against the bundle's instead).
+   */
+  embeddingsOnly?: boolean;
+}
+
 /**
  * Loads `dir/model.json` (or `dir` itself when it is that file). Fails with E_BUNDLE when the bundle
- * is missing or malformed, or when its backbone is not installed or its weights differ from the
- * ones the classifier was trained on (embeddings of other weights would be meaningless to it).
+ * is missing or malformed, or, unless `embeddingsOnly`, when its backbone is not installed or its
+ * weights differ from the ones the classifier was trained on (embeddings of other weights would be
+ * meaningless to it).
  */
-export async function loadBundle(dir: string, modelsDir?: string): Promise<LoadedBundle> {
+export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Promise<LoadedBundle> {
   const file = dir.endsWith('.json') ? dir : path.join(dir, 'model.json');
   let raw: string;
   try {
@@ -150,15 +172,23 @@ export async function loadBundle(dir: string, modelsDir?: string): Promise<Loade
   if (b?.format !== 'phenoface-model' || b.formatVersion !== 1) {
     throw new PhenofaceError('E_BUNDLE', `${file} is not a Phenoface model bundle (format ${JSON.stringify(b?.format)} v${b?.formatVersion}; expected "phenoface-model" v1).`);
   }
+  if (!opts.embeddingsOnly) checkInstalledBackbone(b, opts.modelsDir);
+  const model = classifierFromJSON(b.classifier);
+  if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
+  return { ...b, dir: path.dirname(file), model };
+}
+
+/** E_BUNDLE unless the bundle's backbone is installed with the weights it was trained on. */
+function checkInstalledBackbone(b: ModelBundle, modelsDir?: string): void {
   const manifest = loadManifest(modelsDir);
   const entry = manifest.models[b.backbone?.name];
+  if (b.embeddings && (!entry || b.backbone.weightsSha256 === null)) {
+    throw new PhenofaceError('E_BUNDLE', `The model was trained on precomputed ${b.backbone.name} embeddings (${b.embeddings.file}), and that backbone is not installed here: it cannot embed photos. Score embeddings instead (\`phenoface screen --model DIR --embeddings FILE.jsonl\`).`);
+  }
   if (!entry) {
     throw new PhenofaceError('E_BUNDLE', `The model's backbone "${b.backbone?.name}" is not installed. Installed: ${Object.keys(manifest.models).join(', ')}. Run \`npx phenoface models build\`.`);
   }
   if (weightsId(entry) !== b.backbone.weightsSha256) {
     throw new PhenofaceError('E_BUNDLE', `The model was trained on ${b.backbone.name} weights ${String(b.backbone.weightsSha256).slice(0, 12)}..., but the installed ones are ${weightsId(entry).slice(0, 12)}...: its embeddings would not match. Re-train with this installation.`);
   }
-  const model = classifierFromJSON(b.classifier);
-  if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
-  return { ...b, dir: path.dirname(file), model };
 }

@@ -8,14 +8,15 @@ import { checkOutput, type OutputGuard } from '../data/output.ts';
 import { DEFAULTS } from '../config.ts';
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
-import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
+import { defineCommand, helpText, parseCommand, usageError, usageLine, type ArgValues } from './args.ts';
+import { screenEmbeddings } from '../workflows/screen/embeddings.ts';
 import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
 
 /** `phenoface screen`'s options. */
 export const SCREEN = defineCommand({
   name: 'screen',
-  synopsis: '<photos or folder...>',
+  synopsis: '<photos or folder...> | --embeddings FILE.jsonl',
   description: [
     "Screens photos of one person with a trained model: each photo's probability, view and quality",
     'warnings, and the fused result. A screening aid, not a diagnosis.',
@@ -25,9 +26,10 @@ export const SCREEN = defineCommand({
     json: { type: 'boolean', description: 'print the result as one JSON object (contract v1)' },
     explain: { type: 'string', placeholder: 'DIR', defaultText: 'no explanation', description: "write each photo's heatmaps to DIR and list its top regions" },
     cam: { type: 'string', placeholder: 'NAME', label: 'explanation map', values: SCREEN_CAMS, default: DEFAULTS.explain.screen.cam, description: 'the map --explain draws' },
+    embeddings: { type: 'string', placeholder: 'FILE.jsonl', inSynopsis: true, defaultText: 'read the photos', description: "score precomputed embeddings (`phenoface embed`'s JSON lines, one person's photos) instead of photos" },
     prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: DEFAULTS.evaluate.prevalence, description: "the pre-test chance the result's chance assumes (e.g. a referral clinic's share of affected patients)" },
   },
-  examples: ['phenoface screen photos/patient-1/ --model results/model --explain heatmaps/'],
+  examples: ['phenoface screen photos/patient-1/ --model results/model --explain heatmaps/', 'phenoface screen --model results/model --embeddings patient-1.jsonl --json'],
 });
 
 const USAGE = usageLine(SCREEN);
@@ -79,11 +81,21 @@ async function checkExplainFolder(explain: string, model: string, items: InputIt
   return guard;
 }
 
+/** `screen --embeddings FILE`: the records scored as one person's photos; no photo, no explanation. */
+async function screenEmbeddingFile(values: ArgValues<typeof SCREEN.args>, positionals: string[], io: Parameters<Command>[1]): Promise<number> {
+  if (positionals.length > 0) throw usageError('Give photos or --embeddings, not both.', USAGE);
+  if (values.explain) throw usageError('--explain draws heat maps on photos; --embeddings has none.', USAGE);
+  const result = await screenEmbeddings(path.resolve(io.cwd, values.model!), path.resolve(io.cwd, values.embeddings!), { prevalence: values.prevalence });
+  io.out(values.json ? JSON.stringify(result) + '\n' : [...subjectSummary(result), ...result.photos.map((p) => (p.error ? `  ${p.path}: ${p.error.code}: ${p.error.message}` : `  ${p.path}: score ${(100 * p.probability!).toFixed(1)}%`)), result.disclaimer].join('\n') + '\n');
+  return result.photos.some((p) => p.error) ? EXIT.partial : EXIT.ok;
+}
+
 export const run: Command = async (argv, io) => {
   const { values, positionals, help, given } = parseCommand(SCREEN, argv);
   if (help) { io.out(helpText(SCREEN)); return EXIT.ok; }
   if (!values.model) throw usageError('No --model given (the model/ folder written by `phenoface study`).', USAGE);
-  if (positionals.length === 0) throw usageError('No photos given.', USAGE);
+  if (values.embeddings) return screenEmbeddingFile(values, positionals, io);
+  if (positionals.length === 0) throw usageError('No photos given (or --embeddings FILE.jsonl).', USAGE);
   if (given.has('cam') && !values.explain) throw usageError('--cam chooses the map of --explain: give --explain DIR too.', USAGE);
   const cam = values.cam as ScreenCam;
   const items = await expandInputs(positionals, io.cwd);

@@ -34,11 +34,16 @@ export const STUDY = defineCommand({
     permutations: { type: 'integer', placeholder: 'P', min: 0, max: 100_000, default: DEFAULTS.evaluate.permutations, description: 'label permutations of the permutation test (0 = none)' },
     features: { type: 'string', placeholder: 'NAMES', default: DEFAULTS.features.default, description: `what to learn from: auto (the inner CV chooses), or ${FEATURE_NAMES.join(', ')} or several joined by + (stacked)` },
     'frontal-only': { type: 'boolean', description: 'use frontal photos only' },
+    embeddings: { type: 'string', placeholder: 'FILE.jsonl', defaultText: 'embed the photos', description: "precomputed embeddings (`phenoface embed`'s JSON lines) matched to the manifest by path; no photo is read" },
+    'validate-by': { type: 'string', placeholder: 'COLUMN', defaultText: 'none', description: 'also hold out each value of this manifest column in turn (e.g. source, the site)' },
     cache: { type: 'string', placeholder: 'FILE', defaultText: 'DIR/cache.sqlite', description: 'embedding cache file, reused by later runs' },
     root: { type: 'string', placeholder: 'DIR', defaultText: "the manifest's folder", description: 'folder the manifest\'s paths are relative to' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
   },
-  examples: ['phenoface study --manifest study.csv --out results/ --classifier svm --permutations 1000'],
+  examples: [
+    'phenoface study --manifest study.csv --out results/ --classifier svm --permutations 1000',
+    'phenoface study --manifest pooled.csv --embeddings pooled.jsonl --validate-by source --out results/',
+  ],
 });
 
 const USAGE = usageLine(STUDY);
@@ -50,7 +55,7 @@ function representationLines(c: FeatureComparison | undefined, f: (e: { value: n
 }
 
 export const run: Command = async (argv, io) => {
-  const { values, positionals, help } = parseCommand(STUDY, argv);
+  const { values, positionals, help, given } = parseCommand(STUDY, argv);
   if (help) { io.out(helpText(STUDY)); return EXIT.ok; }
   const source = values.manifest ?? positionals[0];
   if (!source) throw usageError('No --manifest given.', USAGE);
@@ -73,7 +78,10 @@ export const run: Command = async (argv, io) => {
     bootstrap: values.bootstrap,
     permutations: values.permutations,
     classifier: values.classifier,
-    backbone: values.backbone,
+    // With --embeddings the records name their backbone; the default would only contradict them.
+    backbone: values.embeddings && !given.has('backbone') ? undefined : values.backbone,
+    embeddings: values.embeddings && path.resolve(io.cwd, values.embeddings),
+    validateBy: values['validate-by'],
     frontalOnly: values['frontal-only'],
     features,
     cache: values.cache && path.resolve(io.cwd, values.cache),
@@ -88,6 +96,7 @@ export const run: Command = async (argv, io) => {
     ...Object.entries(res.result.byView).map(([v, g]) => `${v}: AUC per person ${f(g!.subject.auc)} (${g!.subject.n.units} people)`),
     ...representationLines(res.result.features, f),
     res.result.permutation ? `permutation test p = ${res.result.permutation.p.toFixed(4)}` : '',
+    ...(res.sites ? res.sites.sites.map((v) => `held out ${res.sites!.column} ${v}: AUC per person ${f(res.sites!.bySite[v].metrics.subject.auc)}`) : []),
     `wrote ${res.files.predictions}, ${res.files.metrics}, ${res.files.report}, ${res.files.model}/`,
   ].filter(Boolean).join('\n') + '\n');
   return EXIT.ok;

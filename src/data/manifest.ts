@@ -58,6 +58,9 @@ export interface DatasetItem {
   view?: View;
   /** Optional columns (`age`, `sex`, `ancestry`, `source`) and any extra columns, non-empty cells only. */
   meta: Record<string, string>;
+  /** The manifest's data row and file line (absent for a folder layout), for messages about the row. */
+  row?: number;
+  line?: number;
 }
 
 /** Subjects and photos in one group. */
@@ -99,6 +102,12 @@ export interface LoadDatasetOptions {
   root?: string;
   /** Report a data set lacking either class as a problem (a study needs both; `embed` does not). */
   requireBothClasses?: boolean;
+  /**
+   * Check that each row's file exists and is readable (default true). False when the features come
+   * from elsewhere (`study --embeddings`): the paths are then only names (any text, absolute as
+   * `embed` may have written them; no duplicates), and no photo needs to exist.
+   */
+  requireFiles?: boolean;
 }
 
 /** Image file extensions a folder layout picks up (the formats sharp decodes). */
@@ -480,7 +489,7 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
   const classes = problems.has('classes') ? undefined : { positive, negative };
   const items: DatasetItem[] = [];
   const itemSubjectIds: number[] = [];
-  const files = new RowFiles(root);
+  const files = new RowFiles(root, opts.requireFiles ?? true);
   for (let i = 0; i < rows.length; i++) {
     if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
     const r = rows[i];
@@ -493,6 +502,7 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
     const y = label === positive ? 1 : 0;
     const item: DatasetItem = { path: written, absPath, subject, label: y ? positive : negative, y, meta };
     if (cells.view) item.view = cells.view;
+    if (r.row !== undefined) Object.assign(item, { row: r.row, line: r.line });
     items.push(item);
     itemSubjectIds.push(r.subjectId!);
   }
@@ -557,7 +567,7 @@ class RowFiles {
   private readonly linkedFiles = new Map<string, RawRow>(); // real path -> the first row reaching it through a link
   private readonly files: FileChecker;
 
-  constructor(private readonly root: string) {
+  constructor(private readonly root: string, private readonly requireFiles: boolean) {
     this.files = new FileChecker(root);
   }
 
@@ -566,7 +576,8 @@ class RowFiles {
     const written = r.cells.path ?? '';
     if (written === '') return undefined;
     const at = where(r);
-    const lexical = lexicalPathProblem(written);
+    // A path that is only a name (no file to read) cannot escape anything; `embed` may have written it absolute.
+    const lexical = this.requireFiles ? lexicalPathProblem(written) : undefined;
     if (lexical !== undefined) {
       problems.add(problem('path-escape', at, pathProblem(r, lexical)));
       return undefined;
@@ -579,6 +590,7 @@ class RowFiles {
       return undefined;
     }
     this.byPath.set(key, r);
+    if (!this.requireFiles) return path.resolve(this.root, key);
     const checked = this.files.check(key);
     const file = checked instanceof Promise ? await checked : checked;
     if (!file.ok) {

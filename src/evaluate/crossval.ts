@@ -100,6 +100,12 @@ export interface CrossValidationOptions {
    * embeddings alone; every block is then also evaluated on the same outer folds.
    */
   features?: FeatureRequest;
+  /**
+   * The outer splits, one array of folds per repeat, instead of `repeats` grouped stratified
+   * K-folds (e.g. one fold per site for leave-one-site-out). Each must keep a subject's photos in
+   * one fold, and their count must equal `repeats`.
+   */
+  splits?: IndexFold[][];
 }
 
 /** A point estimate with its 95% subject-bootstrap percentile interval (null when undefined). */
@@ -214,7 +220,7 @@ export interface PermutationResult {
 /** The result of {@link crossValidate}. */
 export interface CrossValidationResult {
   classifier: string;
-  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers' | 'features'>>;
+  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers' | 'splits' | 'features'>>;
   predictions: OofPrediction[];
   folds: FoldReport[];
   photo: LevelMetrics;
@@ -256,7 +262,7 @@ function repeatSet(score: ArrayLike<number>, label: ArrayLike<number>, threshold
   };
 }
 
-type Resolved = Required<Omit<CrossValidationOptions, 'classifier' | 'features'>> & { classifier: Classifier; features?: FeatureRequest };
+type Resolved = Required<Omit<CrossValidationOptions, 'classifier' | 'splits' | 'features'>> & { classifier: Classifier; features?: FeatureRequest };
 
 function resolveOptions(o: CrossValidationOptions): Resolved {
   const d = DEFAULTS.evaluate;
@@ -526,7 +532,8 @@ export async function crossValidate(input: StudyData & CrossValidationOptions): 
   checkData(input);
   const r = resolveOptions(input);
   const { X, y, subjects } = input;
-  const splits = repeatedGroupedStratifiedKFold(y, subjects, r.folds, r.repeats, r.seed);
+  const splits = input.splits ?? repeatedGroupedStratifiedKFold(y, subjects, r.folds, r.repeats, r.seed);
+  if (splits.length !== r.repeats) throw new PhenofaceError('E_CONFIG', `Invalid splits: ${splits.length} repeats given. Should be as many as repeats (${r.repeats}).`);
 
   // All fits in one batch so the pool stays busy: the study's first, then the permutation test's.
   const tasks = makeTasks(splits, y, (rep, f) => deriveSeed(r.seed, STREAM.fit, rep, f), false);
@@ -712,7 +719,7 @@ async function summariseCrossValidation(
   const baseline = { photo: levelMetrics(baselineSets.photo, r, grid, []), subject: levelMetrics(baselineSets.subject, r, grid, []) };
 
   const permutation = r.permutations > 0 ? permutationTest(r, subjects, permSplits, (await pool.until(tasks.length)).slice(mainCount)) : null;
-  const features = r.features ? compareRepresentations(input, r.features, tasks.slice(0, mainCount), mainOutcomes, repeats, groupOf) : undefined;
+  const features = r.features ? compareRepresentations(input, r.features, splits, tasks.slice(0, mainCount), mainOutcomes, repeats, groupOf) : undefined;
   const { classifier, workers, features: _request, ...options } = r;
   void workers;
   return { classifier: classifier.name, options, predictions, folds, photo: overall.photo, subject: overall.subject, byView, bySubgroup, baseline, permutation, ...(features ? { features } : {}) };
@@ -726,18 +733,21 @@ async function summariseCrossValidation(
 function compareRepresentations(
   input: StudyData,
   request: FeatureRequest,
+  splits: readonly IndexFold[][],
   tasks: readonly FoldTask[],
   outcomes: readonly FoldOutcome[],
   repeats: readonly RepeatPredictions[],
   groupOf: (reps: RepeatPredictions[]) => (rows: number[]) => GroupMetrics,
 ): FeatureComparison {
   const first = outcomes[0].candidates ?? [];
-  const perRepeat = outcomes.length / repeats.length;
+  // Task t belongs to the repeat whose folds it falls in (repeats may have different fold counts).
+  const repeatOf = Int32Array.from(splits.flatMap((folds, k) => folds.map(() => k)));
   const all = Array.from({ length: input.y.length }, (_, i) => i);
   const representations = first.map((cand, c): RepresentationResult => {
     const reps = repeats.map((rep, k) => {
       const probability = new Float64Array(rep.probability.length);
-      for (let t = k * perRepeat; t < (k + 1) * perRepeat; t++) {
+      for (let t = 0; t < outcomes.length; t++) {
+        if (repeatOf[t] !== k) continue;
         // Fold t's test rows, in the order its probabilities were given.
         const rows = tasks[t].test;
         outcomes[t].candidates![c].probabilities.forEach((p, j) => (probability[rows[j]] = p));

@@ -9,6 +9,8 @@ export { classifierScorer, Explainer, rankedRegions, type FaceExplanation, type 
 export { gradCam, spearman, unitEmbedding, upsample, type CamResult } from './gradcam.ts';
 export { channelFactors, collapseHead, featureGradient, headEmbedding, throughNormalisation, type CollapsedHead } from './head-gradient.ts';
 export { alignedOverlay, photoOverlay, pngDataUrl, withColorbar, type OverlayStyle } from './overlay.ts';
+export { evidenceHeat, heatPeak, heatScaleFor, type HeatScaleUsed, type MapEvidence, type StudyHeatScale } from './heat-scale.ts';
+export { HEAT_SCALE_FILE, loadHeatScale, saveHeatScale } from './heat-scale-file.ts';
 export { POOLED_REGIONS, poolInRegions, REGION_HPO, REGION_NAMES, regionMasks, regionPooling, regionScores, type RegionMasks, type RegionName, type RegionPooling, type RegionScore } from './regions.ts';
 export { randomisedHead, randomScorer } from './sanity.ts';
 

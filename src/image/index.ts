@@ -8,5 +8,5 @@ export { assertRgbImage, cropPad, invertAffine, resizeAreaCHW, toPlanarFloat, wa
 export { resizeImage } from './resize.ts';
 export { integralImage, resizeAreaFromIntegral, type AreaResizeOptions, type IntegralImage } from './integral.ts';
 export { contactSheet, encodeJpeg, encodePng, type RgbaImage } from './encode.ts';
-export { colorbar, colormapLut, heatmapOverlay, type Colormap, type HeatMap, type OverlayOptions } from './overlay.ts';
+export { blendHeat, colorbar, colormapLut, heatFraction, heatmapOverlay, type Colormap, type HeatMap, type OverlayOptions } from './overlay.ts';
 export { affineToDecoded, affineToOriginal, betweenSizes, mapBox, mapFace, mapLandmarks, mapPoint, toDecoded, toOriginal, type GridMap, type Matrix2x3 } from './coords.ts';

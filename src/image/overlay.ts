@@ -1,7 +1,8 @@
 /**
  * Heat-map overlays for explanations (Grad-CAM, Selvaraju et al. 2017): a coarse map of any range
- * is upsampled to the photo, normalised to [0, 1], coloured, and blended over the photo, the way
- * pytorch-grad-cam's `show_cam_on_image` does; plus a colour-bar legend.
+ * is upsampled to the photo, normalised to [0, 1] (by its own range, or on a fixed scale shared
+ * across photos), coloured, and blended over the photo, the way pytorch-grad-cam's
+ * `show_cam_on_image` does, or with only the warm part showing; plus a colour-bar legend.
  */
 import { PhenofaceError } from '../errors.ts';
 import type { RgbImage } from '../types.ts';
@@ -22,6 +23,16 @@ export interface OverlayOptions {
   /** Weight of the colour in the blend, in [0, 1]: `out = (1 - alpha) * photo + alpha * colour`. */
   alpha: number;
   colormap: Colormap;
+  /**
+   * The heat at the hot end of a fixed scale: `t = v / top`, clamped to [0, 1], so zero heat is the
+   * cold end and maps can be compared. Without it, each map is min-max normalised.
+   */
+  top?: number;
+  /**
+   * Overlay only the warm part: the colour's weight is `alpha * t`, so where there is no heat the
+   * photo shows untouched (the cold colours no longer cover the face).
+   */
+  warmOnly?: boolean;
 }
 
 type Stops = ReadonlyArray<readonly [number, number]>;
@@ -78,8 +89,24 @@ export function colormapLut(colormap: Colormap): Uint8Array {
   return lut;
 }
 
-/** Min-max normalise to [0, 1]; a constant map becomes all zeros (it shows no place as hotter). */
-function normalise(heat: HeatMap): Float32Array {
+/** A heat value on a fixed scale whose hot end is `top`: `v / top` clamped to [0, 1] (0 without a positive top). */
+export function heatFraction(v: number, top: number): number {
+  return top > 0 ? Math.min(1, Math.max(0, v / top)) : 0;
+}
+
+/**
+ * Blends the colour of `t` (in [0, 1]) over the pixel at byte offset `o` of `base` into `out`:
+ * `out = (1 - w) * base + w * colour`, with `w = alpha`, or `alpha * t` when only the warm part
+ * is overlaid.
+ */
+export function blendHeat(out: Uint8Array, base: ArrayLike<number>, o: number, t: number, lut: Uint8Array, alpha: number, warmOnly = false): void {
+  const k = 3 * Math.round(255 * t);
+  const w = warmOnly ? alpha * t : alpha;
+  for (let c = 0; c < 3; c++) out[o + c] = Math.round((1 - w) * base[o + c] + w * lut[k + c]);
+}
+
+/** To [0, 1]: on the fixed scale `top` when given, else min-max (a constant map becomes all zeros: it shows no place as hotter). */
+function normalise(heat: HeatMap, top?: number): Float32Array {
   const { data } = heat;
   if (!(Number.isInteger(heat.width) && Number.isInteger(heat.height) && heat.width >= 1 && heat.height >= 1) || data.length !== heat.width * heat.height) {
     throw new PhenofaceError('E_INPUT', `Invalid heat map: ${data.length} values for ${heat.width}x${heat.height}. Expected width*height values with positive integer sides.`);
@@ -92,7 +119,8 @@ function normalise(heat: HeatMap): Float32Array {
     if (v > hi) hi = v;
   }
   const out = new Float32Array(data.length);
-  if (hi > lo) for (let i = 0; i < data.length; i++) out[i] = (data[i] - lo) / (hi - lo);
+  if (top !== undefined) for (let i = 0; i < data.length; i++) out[i] = heatFraction(data[i], top);
+  else if (hi > lo) for (let i = 0; i < data.length; i++) out[i] = (data[i] - lo) / (hi - lo);
   return out;
 }
 
@@ -110,9 +138,9 @@ function linearTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int3
 
 /**
  * Blend a heat map over a photo: the map (any size and range, e.g. a 7x7 Grad-CAM) is normalised
- * to [0, 1] by its min and max, upsampled bilinearly to the photo's size (half-pixel centres, as
- * `cv2.resize`, edges clamped), coloured with `colormap`, and blended:
- * `out = (1 - alpha) * photo + alpha * colour`.
+ * to [0, 1] by its min and max (or on the fixed scale `top`), upsampled bilinearly to the photo's
+ * size (half-pixel centres, as `cv2.resize`, edges clamped), coloured with `colormap`, and blended:
+ * `out = (1 - alpha) * photo + alpha * colour` (see {@link OverlayOptions.warmOnly}).
  */
 export function heatmapOverlay(base: RgbImage, heat: HeatMap, opts: Partial<OverlayOptions> = {}): RgbImage {
   const alpha = opts.alpha ?? 0.5;
@@ -120,7 +148,8 @@ export function heatmapOverlay(base: RgbImage, heat: HeatMap, opts: Partial<Over
   if (!(alpha >= 0 && alpha <= 1)) throw new PhenofaceError('E_INPUT', `Invalid overlay alpha: ${alpha}. Expected a number in [0, 1].`);
   assertRgbImage(base, 'heatmapOverlay base image');
   const { width: W, height: H } = base;
-  const h01 = normalise(heat);
+  if (opts.top !== undefined && !(opts.top > 0)) throw new PhenofaceError('E_INPUT', `Invalid overlay scale top: ${opts.top}. Expected a positive heat value.`);
+  const h01 = normalise(heat, opts.top);
   const tx = linearTaps(heat.width, W), ty = linearTaps(heat.height, H);
   const out = new Uint8Array(W * H * 3);
   const hw = heat.width;
@@ -130,23 +159,28 @@ export function heatmapOverlay(base: RgbImage, heat: HeatMap, opts: Partial<Over
       const a = tx.i0[x], b = tx.i1[x], wx = tx.w1[x];
       const top = h01[r0 + a] + (h01[r0 + b] - h01[r0 + a]) * wx;
       const bot = h01[r1 + a] + (h01[r1 + b] - h01[r1 + a]) * wx;
-      const k = 3 * Math.round(255 * (top + (bot - top) * wy));
-      for (let c = 0; c < 3; c++) out[o + c] = Math.round((1 - alpha) * base.data[o + c] + alpha * lut[k + c]);
+      blendHeat(out, base.data, o, top + (bot - top) * wy, lut, alpha, opts.warmOnly);
     }
   }
   return { width: W, height: H, data: out };
 }
 
-/** A vertical colour-bar legend `widthPx` x `heightPx`: the top row is the colour of 1 (hottest), the bottom of 0. */
-export function colorbar(heightPx: number, colormap: Colormap = 'jet', widthPx = 16): RgbImage {
+/**
+ * A vertical colour-bar legend `widthPx` x `heightPx`: the top row is the colour of 1 (hottest),
+ * the bottom of 0. With `warmOnly`, each colour is blended over white by its value, as a warm-only
+ * overlay blends it over the photo, so the bottom (no heat) is white.
+ */
+export function colorbar(heightPx: number, colormap: Colormap = 'jet', widthPx = 16, warmOnly = false): RgbImage {
   if (!(Number.isInteger(heightPx) && heightPx >= 2 && Number.isInteger(widthPx) && widthPx >= 1)) {
     throw new PhenofaceError('E_INPUT', `Invalid colorbar size ${widthPx}x${heightPx}. Expected integers, width >= 1 and height >= 2.`);
   }
   const lut = colormapLut(colormap);
   const data = new Uint8Array(widthPx * heightPx * 3);
+  const white = [255, 255, 255];
+  const colour = new Uint8Array(3);
   for (let y = 0; y < heightPx; y++) {
-    const k = 3 * Math.round((255 * (heightPx - 1 - y)) / (heightPx - 1));
-    for (let x = 0; x < widthPx; x++) data.set(lut.subarray(k, k + 3), 3 * (y * widthPx + x));
+    blendHeat(colour, white, 0, (heightPx - 1 - y) / (heightPx - 1), lut, 1, warmOnly);
+    for (let x = 0; x < widthPx; x++) data.set(colour, 3 * (y * widthPx + x));
   }
   return { width: widthPx, height: heightPx, data };
 }

@@ -11,6 +11,8 @@ import { invertAffine, toPlanarFloat, warpAffine, type Affine } from '../image/i
 import { loadModel, type InferenceModel } from '../runtime/index.ts';
 import type { Landmarks5, Point, RgbImage } from '../types.ts';
 
+import { fivePointsOf68 } from './ibug68.ts';
+
 export { IBUG68, IBUG68_POINTS, centroid, fivePointsOf68 } from './ibug68.ts';
 
 /** What a dense landmark model needs to be run. */
@@ -25,6 +27,13 @@ export interface DenseLandmarkSpec {
   template: Landmarks5;
   /** Where the template comes from. */
   templateReference: string;
+  /**
+   * For a refining pass ({@link refinedCrops}): where the five points that the model's own points
+   * define ({@link fivePointsOf68}) fall, on average, in first-pass crops.
+   */
+  refineTemplate: Landmarks5;
+  /** Where the refinement template comes from. */
+  refineTemplateReference: string;
   /** Input normalisation `(x - mean) * scale` on RGB 0..255. */
   mean: number;
   scale: number;
@@ -38,6 +47,8 @@ export const DENSE_LANDMARK_MODELS: Readonly<Record<string, DenseLandmarkSpec>> 
     inputSize: 112,
     template: [[39.06, 42.33], [78.55, 41.32], [59.12, 65.09], [42.49, 85.52], [77.03, 84.66]],
     templateReference: "mean position of facenet-pytorch's MTCNN landmarks in face-api's own landmark crops (SSD MobileNet v1 box, padded to a centred square, 112 px) over 278 LFW faces; scripts/derive-landmark68-template.ts",
+    refineTemplate: [[37.72, 41.34], [76.54, 40.77], [57.72, 64.03], [41.85, 82.87], [74.75, 82.61]],
+    refineTemplateReference: 'mean position of the five points of the 68 (eye centroids, nose tip, mouth corners) in first-pass crops of 250 frontal LFW faces; scripts/derive-landmark68-refine-template.ts',
     // The graph normalises (face-api's mean RGB and /255), so it takes raw values.
     mean: 0,
     scale: 1,
@@ -52,6 +63,16 @@ export function denseLandmarkSpec(name: string): DenseLandmarkSpec {
   const spec = DENSE_LANDMARK_MODELS[name];
   if (!spec) throw new PhenofaceError('E_CONFIG', `Unknown dense landmark model: "${name}". Should be one of: ${Object.keys(DENSE_LANDMARK_MODELS).join(', ')}.`);
   return spec;
+}
+
+/**
+ * Crops for a refining pass: each face's first-pass points, reduced to five ({@link fivePointsOf68}),
+ * mapped onto the refinement template by a least-squares similarity (`similarity(from, to)`, e.g.
+ * Umeyama's). Where the detector's five points are off (MTCNN on faces that fill the photo), the
+ * first pass still finds the face, and the second sees it where the network expects it.
+ */
+export function refinedCrops(spec: DenseLandmarkSpec, firstPass: readonly Point[][], similarity: (from: Point[], to: readonly Point[]) => Affine): Affine[] {
+  return firstPass.map((points) => similarity(fivePointsOf68(points), spec.refineTemplate));
 }
 
 /** A loaded dense landmark model. */

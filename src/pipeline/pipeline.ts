@@ -10,7 +10,7 @@ import { Backbone, type FeatureMap } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { POOLED_REGIONS, poolInRegions, regionMasks, regionPooling, type RegionMasks, type RegionPooling } from '../explain/regions.ts';
 import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, mapPoint, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
-import { DenseLandmarker, IBUG68_POINTS } from '../landmarks/index.ts';
+import { DenseLandmarker, IBUG68_POINTS, refinedCrops } from '../landmarks/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
 import { readFeatureGrid, type FeatureGrid } from '../runtime/index.ts';
 import type { AlignedFace, Embedding, Face, Point } from '../types.ts';
@@ -184,12 +184,14 @@ export class Pipeline {
   /**
    * Dense landmarks of faces given in full-size pixels, placed on the decoded pixels: each face's
    * crop is the similarity transform of its five landmarks onto the model's template (Umeyama
-   * 1991), and the points come back in full-size pixels.
+   * 1991); with `landmarks.passes` 2, the crop is cut again from the first pass's points
+   * (`refinedCrops`). The points come back in full-size pixels.
    */
   private async denseLandmarks(img: DecodedImage, faces: readonly Face[]): Promise<Point[][]> {
-    const { template } = this.landmarker!.spec;
-    const toCrop = faces.map((f) => umeyama(mapLandmarks(toDecoded(img), f.landmarks5), template));
-    const points = await this.landmarker!.predict(img, toCrop);
+    const landmarker = this.landmarker!;
+    const toCrop = faces.map((f) => umeyama(mapLandmarks(toDecoded(img), f.landmarks5), landmarker.spec.template));
+    let points = await landmarker.predict(img, toCrop);
+    if (this.config.landmarks.passes === 2) points = await landmarker.predict(img, refinedCrops(landmarker.spec, points, umeyama));
     return img.scale === 1 ? points : points.map((p) => p.map((q) => mapPoint(toOriginal(img), q)));
   }
 

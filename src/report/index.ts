@@ -43,7 +43,7 @@ export function esc(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** An estimate with its 95% interval, as the report's tables show it. */
+/** An estimate with its 95% interval as HTML (`n/a` when undefined), as a number or a percentage. */
 export function est(e: Estimate | undefined, digits = 3, pct = false): string {
   if (!e || e.value === null) return '<span class="na">n/a</span>';
   const f = (v: number) => (pct ? `${(100 * v).toFixed(1)}%` : v.toFixed(digits));
@@ -189,7 +189,7 @@ function configSection(result: CrossValidationResult, bundle: ModelBundle): stri
   const versions = {
     phenoface: bundle.phenofaceVersion,
     model: bundle.id,
-    backbone: `${bundle.backbone.name} (weights sha256 ${bundle.backbone.weightsSha256})`,
+    backbone: bundle.embeddings ? `${bundle.backbone.name}, ${bundle.backbone.dim}-D, precomputed (${bundle.embeddings.file}, sha256 ${bundle.embeddings.sha256})` : `${bundle.backbone.name} (weights sha256 ${bundle.backbone.weightsSha256})`,
     pipeline: bundle.pipeline.version,
     node: process.version,
     dataHash: bundle.training.datasetHash,

@@ -21,13 +21,13 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
-import type { ScreenResult } from '../workflows/screen/result.ts';
+import type { ScreenPhoto, ScreenResult } from '../workflows/screen/result.ts';
 import { API_PREFIX, bearerMatches, checkBinding, hostName, isApiPath, isLoopbackHost, normalisedPath, sameOrigin } from './access.ts';
 import { DEFAULTS, type ServerConfig } from '../config.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
 import { checkKeepDir, keepScreening } from './keep.ts';
 import { ScreeningQueue } from './queue.ts';
-import { ByteBudget, readPhotos, UploadsInFlight, type ReadPhoto, type Upload } from './upload.ts';
+import { ByteBudget, isReadPhoto, readPhotos, UploadsInFlight, type ReadPhoto, type ReceivedPhoto, type RefusedPhoto, type Upload } from './upload.ts';
 import type { HealthResponse, ScreenService } from './types.ts';
 
 /** Where `npm run build:web` writes the UI. */
@@ -244,21 +244,39 @@ function health({ cfg, opts, queue }: ServerState): HealthResponse {
 }
 
 /**
- * `POST /api/screen`: receive the photos, screen them in the queue, keep them when asked; 422 when
- * no photo was usable. The bytes held are given back to the budget however it ends.
+ * `POST /api/screen`: receive the photos, screen those that passed their checks in the queue (a
+ * refused file, such as a document beside the photos, gets its error in its place of the result),
+ * keep them when asked; 422 when no photo was usable, or the one file's own refusal when it was the
+ * only one. The bytes held are given back to the budget however it ends.
  */
 async function screenRequest(request: FastifyRequest<{ Querystring: { explain?: string } }>, state: ServerState): Promise<ScreenResult> {
   let held = 0;
   try {
-    const photos = await receivePhotos(request, state, (n) => { held += n; });
+    const received = await receivePhotos(request, state, (n) => { held += n; });
+    const photos = received.filter(isReadPhoto);
+    const refused = received.filter((p): p is RefusedPhoto => !isReadPhoto(p));
+    if (photos.length === 0) throw refused.length === 1 ? refused[0].error : noUsablePhoto(refusedRecords(received));
     const explain = !['0', 'false', 'no'].includes(String(request.query.explain ?? '').toLowerCase());
-    const result = await screenInQueue(state, photos, explain);
+    const result = withRefusedPhotos(await screenInQueue(state, photos, explain), received);
     if (state.opts.keepDir) await keepScreening(state.opts.keepDir, photos, result);
-    if (!result.photos.some((p) => p.error === undefined)) throw noUsablePhoto(result);
+    if (!result.photos.some((p) => p.error === undefined)) throw noUsablePhoto(result.photos);
     return result;
   } finally {
     state.budget.give(held);
   }
+}
+
+/** The result's photo records of refused files, as the screening reports a photo it could not use. */
+function refusedRecords(received: readonly ReceivedPhoto[]): ScreenPhoto[] {
+  return received.map((p) => (isReadPhoto(p) ? { path: p.name } : { path: p.name, error: { code: p.error.code, message: p.error.message } }));
+}
+
+/** The screening's result with the refused files put back in their places (the screened photos keep their order). */
+function withRefusedPhotos(result: ScreenResult, received: readonly ReceivedPhoto[]): ScreenResult {
+  if (received.every(isReadPhoto)) return result;
+  const screened = result.photos[Symbol.iterator]();
+  const refused = refusedRecords(received);
+  return { ...result, photos: received.map((p, i) => (isReadPhoto(p) ? screened.next().value! : refused[i])) };
 }
 
 /** The client's address (IPv4-mapped IPv6 written as IPv4, so one client has one key). */
@@ -277,7 +295,7 @@ function declaredLength(request: FastifyRequest): number | undefined {
  * many arriving as allowed, cut (408) at its deadline. Every byte kept is taken from the budget
  * and reported through `onHeld`, so the caller gives it back.
  */
-async function receivePhotos(request: FastifyRequest, { cfg, uploads, queue, budget }: ServerState, onHeld: (bytes: number) => void): Promise<ReadPhoto[]> {
+async function receivePhotos(request: FastifyRequest, { cfg, uploads, queue, budget }: ServerState, onHeld: (bytes: number) => void): Promise<ReceivedPhoto[]> {
   const upload = uploads.begin(clientAddress(request), declaredLength(request));
   // Once cut, the rest of the body is read and dropped while the answer goes out; the connection
   // closes after it (see the onSend hook).
@@ -357,12 +375,12 @@ function addShutdown(app: FastifyInstance, { cfg, uploads }: ServerState): void 
 }
 
 /** 422 for a screening in which no photo was usable, with the per-photo errors. */
-function noUsablePhoto(result: ScreenResult): ApiError {
-  const errors = result.photos.map((p) => p.error!);
+function noUsablePhoto(photos: ScreenPhoto[]): ApiError {
+  const errors = photos.map((p) => p.error!);
   const codes = new Set(errors.map((e) => e.code));
   const code = codes.size === 1 ? errors[0].code : 'E_NO_USABLE_PHOTO';
-  const message = result.photos.length === 1
+  const message = photos.length === 1
     ? errors[0].message
-    : `None of the ${result.photos.length} photos could be screened: ${result.photos.map((p) => `${p.path}: ${p.error!.message}`).join(' ')}`;
-  return new ApiError(422, code as ApiError['code'], message, {}, { photos: result.photos });
+    : `None of the ${photos.length} photos could be screened: ${photos.map((p) => `${p.path}: ${p.error!.message}`).join(' ')}`;
+  return new ApiError(422, code as ApiError['code'], message, {}, { photos });
 }

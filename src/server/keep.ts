@@ -66,7 +66,8 @@ export async function prepareKeepDir(dir: string): Promise<void> {
 }
 
 /**
- * Writes one screening to a new folder of `dir`. On failure the partial folder is removed and an
+ * Writes one screening to a new folder of `dir` (each photo as `photo-N`, N its place in the request,
+ * as in the result). On failure the partial folder is removed and an
  * `E_CONFIG` ApiError is thrown: 507 when the disk is full, 500 otherwise (the server's folder is
  * at fault, not the request). Its message names neither the folder nor any file.
  */
@@ -80,7 +81,7 @@ export async function keepScreening(dir: string, photos: ReadPhoto[], result: Sc
     throw keepFailed(err);
   }
   try {
-    await Promise.all(photos.map((p, i) => writeFile(path.join(folder, `photo-${i + 1}.${p.sniffed.ext}`), p.bytes, { mode: 0o600 })));
+    await Promise.all(photos.map((p) => writeFile(path.join(folder, `photo-${p.position + 1}.${p.sniffed.ext}`), p.bytes, { mode: 0o600 })));
     await writeFile(path.join(folder, 'result.json'), JSON.stringify(result, null, 2) + '\n', { mode: 0o600 });
   } catch (err) {
     const cleanup = await rm(folder, { recursive: true, force: true }).then(() => undefined, (rmErr: unknown) => rmErr);

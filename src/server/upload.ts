@@ -16,10 +16,24 @@ import type { UploadedPhoto } from './types.ts';
 /** The form field photos are sent in (CLI contract: "one or more `photos` fields"). */
 export const PHOTO_FIELD = 'photos';
 
-/** A photo as read: the upload plus its sniffed format. */
+/** A photo as read: the upload plus its sniffed format and its place in the request (from 0). */
 export interface ReadPhoto extends UploadedPhoto {
   sniffed: SniffedFormat;
+  position: number;
 }
+
+/** A file of the request refused by its own checks (not a photo, an unreadable header, too many pixels): the others still go on. */
+export interface RefusedPhoto {
+  name: string;
+  position: number;
+  error: ApiError;
+}
+
+/** One file of the request: read, or refused on its own. */
+export type ReceivedPhoto = ReadPhoto | RefusedPhoto;
+
+/** True for a file that passed its checks. */
+export const isReadPhoto = (p: ReceivedPhoto): p is ReadPhoto => !('error' in p);
 
 const MiB = 1024 * 1024;
 const MB = (n: number) => `${(n / MiB).toFixed(n % MiB === 0 ? 0 : 1)} MB`;
@@ -165,21 +179,23 @@ export class UploadsInFlight {
 /**
  * Reads every `photos` file of the request into memory. `hold(n)` is called for each chunk before
  * it is kept and may throw to refuse it (the byte budget). When `signal` aborts, reading stops at
- * once and its reason is thrown. Every way form data can be malformed is a 400 E_INPUT that says so.
+ * once and its reason is thrown. Every way form data can be malformed is a 400 E_INPUT that says so;
+ * so are the request's limits (files, bytes). A file that fails its own checks ({@link checkPhoto})
+ * is returned refused, in its place, so that the photos beside it can still be screened.
  */
 export async function readPhotos(
   request: FastifyRequest,
   cfg: Pick<ServerConfig, 'maxFileBytes' | 'maxPixels' | 'maxFiles'>,
   hold: (bytes: number) => void,
   signal: AbortSignal = new AbortController().signal,
-): Promise<ReadPhoto[]> {
+): Promise<ReceivedPhoto[]> {
   if (!request.isMultipart()) {
     throw new ApiError(415, 'E_UNSUPPORTED', `Content-Type "${request.headers['content-type'] ?? ''}" is not accepted. Expected multipart/form-data with one or more "${PHOTO_FIELD}" file fields.`);
   }
   checkBoundary(request.headers['content-type'] ?? '');
   const cancelled = rejectOnAbort(signal);
   const next = <T>(it: AsyncIterator<T>) => nextOf(it, cancelled, cfg);
-  const photos: ReadPhoto[] = [];
+  const photos: ReceivedPhoto[] = [];
   const parts = request.parts({
     limits: { fileSize: cfg.maxFileBytes, files: cfg.maxFiles, fields: MAX_FIELDS, fieldSize: 1024, parts: cfg.maxFiles + MAX_FIELDS, headerPairs: 100 },
   })[Symbol.asyncIterator]();
@@ -206,8 +222,7 @@ export async function readPhotos(
     if (part.file.truncated) {
       throw new ApiError(413, 'E_TOO_LARGE', `Photo ${JSON.stringify(name)} is larger than ${MB(cfg.maxFileBytes)}. Expected at most ${MB(cfg.maxFileBytes)} a photo; export a smaller JPEG.`);
     }
-    const bytes = Buffer.concat(chunks, size);
-    photos.push({ name, bytes, sniffed: await checkPhoto(name, bytes, cfg.maxPixels) });
+    photos.push(await checkedPhoto(name, Buffer.concat(chunks, size), cfg.maxPixels, photos.length));
   }
   if (photos.length === 0) {
     throw new ApiError(400, 'E_INPUT', `No photo in the request. Expected one or more "${PHOTO_FIELD}" file fields (multipart/form-data).`);
@@ -264,6 +279,16 @@ function formError(err: unknown, cfg: Pick<ServerConfig, 'maxFiles'>): unknown {
   // The parser's message names the fault in the form's structure (never its content).
   const detail = (err instanceof Error ? err.message : String(err)).split('\n')[0].slice(0, 120);
   return new ApiError(400, 'E_INPUT', `The form data is malformed (${detail}). ${EXPECTED_FORM}`);
+}
+
+/** One file after {@link checkPhoto}: read, or refused with the check's error. */
+async function checkedPhoto(name: string, bytes: Buffer, maxPixels: number, position: number): Promise<ReceivedPhoto> {
+  try {
+    return { name, bytes, position, sniffed: await checkPhoto(name, bytes, maxPixels) };
+  } catch (err) {
+    if (err instanceof ApiError) return { name, position, error: err };
+    throw err;
+  }
 }
 
 /** Format and pixel checks of one photo, from its bytes' signature and header only. */

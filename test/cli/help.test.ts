@@ -73,55 +73,60 @@ describe('help text, derived from each command\'s argument table', () => {
   });
   it('study', async () => {
     expect(await help('study', '--help')).toMatchInlineSnapshot(`
-      "Usage: phenoface study --manifest FILE|FOLDER --out DIR [--folds K] [--repeats R] [--seed S] [--positive CLASS] [--classifier NAME] [--backbone NAME] [--prevalence P] [--bootstrap B] [--permutations P] [--features NAMES] [--frontal-only] [--cache FILE] [--root DIR] [--quiet]
+      "Usage: phenoface study --manifest FILE|FOLDER --out DIR [--folds K] [--repeats R] [--seed S] [--positive CLASS] [--classifier NAME] [--backbone NAME] [--prevalence P] [--bootstrap B] [--permutations P] [--features NAMES] [--frontal-only] [--embeddings FILE.jsonl] [--validate-by COLUMN] [--cache FILE] [--root DIR] [--quiet]
 
       Trains and evaluates a classifier with subject-grouped cross-validation (no person is in both
       the training and the test folds) and writes predictions.csv, metrics.json, report.html and model/.
 
       Options:
-            --manifest FILE|FOLDER  CSV with path,subject,label[,view] (paths relative to it), or a folder ROOT/<label>/<subject>/<photo> (default: none, required)
-        -o, --out DIR               output folder (default: none, required)
-            --folds K               outer cross-validation folds (default: 5)
-            --repeats R             repeats of the K-fold with fresh shuffles (default: 5)
-            --seed S                seed of the splits, the bootstrap and the permutations (default: 1)
-            --positive CLASS        the label that counts as positive (default: vcfs)
-            --classifier NAME       classifier family
-                                    one of: logistic, svm, centroid (default: logistic)
-            --backbone NAME         embedding network
-                                    one of: mobilefacenet, dlib-resnet (default: mobilefacenet)
-            --prevalence P          population prevalence used for PPV and NPV (default: 0.00025)
-            --bootstrap B           subject bootstrap replicates of the 95% intervals (0 = none) (default: 1000)
-            --permutations P        label permutations of the permutation test (0 = none) (default: 100)
-            --features NAMES        what to learn from: auto (the inner CV chooses), or embedding, geometry, regions or several joined by + (stacked) (default: auto)
-            --frontal-only          use frontal photos only (default: off)
-            --cache FILE            embedding cache file, reused by later runs (default: DIR/cache.sqlite)
-            --root DIR              folder the manifest's paths are relative to (default: the manifest's folder)
-        -q, --quiet                 no progress on stderr (default: off)
-        -h, --help                  print this help
+            --manifest FILE|FOLDER   CSV with path,subject,label[,view] (paths relative to it), or a folder ROOT/<label>/<subject>/<photo> (default: none, required)
+        -o, --out DIR                output folder (default: none, required)
+            --folds K                outer cross-validation folds (default: 5)
+            --repeats R              repeats of the K-fold with fresh shuffles (default: 5)
+            --seed S                 seed of the splits, the bootstrap and the permutations (default: 1)
+            --positive CLASS         the label that counts as positive (default: vcfs)
+            --classifier NAME        classifier family
+                                     one of: logistic, svm, centroid (default: logistic)
+            --backbone NAME          embedding network
+                                     one of: mobilefacenet, dlib-resnet (default: mobilefacenet)
+            --prevalence P           population prevalence used for PPV and NPV (default: 0.00025)
+            --bootstrap B            subject bootstrap replicates of the 95% intervals (0 = none) (default: 1000)
+            --permutations P         label permutations of the permutation test (0 = none) (default: 100)
+            --features NAMES         what to learn from: auto (the inner CV chooses), or embedding, geometry, regions or several joined by + (stacked) (default: auto)
+            --frontal-only           use frontal photos only (default: off)
+            --embeddings FILE.jsonl  precomputed embeddings (\`phenoface embed\`'s JSON lines) matched to the manifest by path; no photo is read (default: embed the photos)
+            --validate-by COLUMN     also hold out each value of this manifest column in turn (e.g. source, the site) (default: none)
+            --cache FILE             embedding cache file, reused by later runs (default: DIR/cache.sqlite)
+            --root DIR               folder the manifest's paths are relative to (default: the manifest's folder)
+        -q, --quiet                  no progress on stderr (default: off)
+        -h, --help                   print this help
 
       Examples:
         phenoface study --manifest study.csv --out results/ --classifier svm --permutations 1000
+        phenoface study --manifest pooled.csv --embeddings pooled.jsonl --validate-by source --out results/
       "
     `);
   });
   it('screen', async () => {
     expect(await help('screen', '-h')).toMatchInlineSnapshot(`
-      "Usage: phenoface screen <photos or folder...> --model DIR/model [--json] [--explain DIR] [--cam NAME] [--prevalence P]
+      "Usage: phenoface screen <photos or folder...> | --embeddings FILE.jsonl --model DIR/model [--json] [--explain DIR] [--cam NAME] [--prevalence P]
 
       Screens photos of one person with a trained model: each photo's probability, view and quality
       warnings, and the fused result. A screening aid, not a diagnosis.
 
       Options:
-        -m, --model DIR/model  the model/ folder written by \`phenoface study\` (default: none, required)
-            --json             print the result as one JSON object (contract v1) (default: off)
-            --explain DIR      write each photo's heatmaps to DIR and list its top regions (default: no explanation)
-            --cam NAME         the map --explain draws
-                               one of: contrastive, hirescam, gradcam, gradcam-14x14 (default: contrastive)
-            --prevalence P     the pre-test chance the result's chance assumes (e.g. a referral clinic's share of affected patients) (default: 0.00025)
-        -h, --help             print this help
+        -m, --model DIR/model        the model/ folder written by \`phenoface study\` (default: none, required)
+            --json                   print the result as one JSON object (contract v1) (default: off)
+            --explain DIR            write each photo's heatmaps to DIR and list its top regions (default: no explanation)
+            --cam NAME               the map --explain draws
+                                     one of: contrastive, hirescam, gradcam, gradcam-14x14 (default: contrastive)
+            --embeddings FILE.jsonl  score precomputed embeddings (\`phenoface embed\`'s JSON lines, one person's photos) instead of photos (default: read the photos)
+            --prevalence P           the pre-test chance the result's chance assumes (e.g. a referral clinic's share of affected patients) (default: 0.00025)
+        -h, --help                   print this help
 
       Examples:
         phenoface screen photos/patient-1/ --model results/model --explain heatmaps/
+        phenoface screen --model results/model --embeddings patient-1.jsonl --json
       "
     `);
   });

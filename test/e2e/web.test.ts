@@ -85,7 +85,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     // The opacity slider changes the heatmap's opacity (keyboard).
     await page.focus('.stage-controls input[type=range]');
     for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft');
-    expect(await heat.evaluate((img: HTMLImageElement) => img.style.opacity)).toBe('0.4');
+    expect(await heat.evaluate((img: HTMLImageElement) => img.style.opacity)).toBe('0.8');
     await page.uncheck('.stage-controls input[type=checkbox]');
     expect(await page.locator('.stage-overlay').evaluate((el) => getComputedStyle(el).display)).toBe('none');
     await page.check('.stage-controls input[type=checkbox]');

@@ -189,6 +189,29 @@ describe('POST /api/screen', () => {
     expect(ok.statusCode, ok.body).toBe(200);
   });
 
+  it('screens the photos beside a file that is not one, and reports that file in its place', async () => {
+    const { app, service } = await server();
+    const res = await post(app, [
+      { filename: 'letter.pdf', bytes: Buffer.from('%PDF-1.7 a referral letter'), type: 'application/pdf' },
+      { filename: 'front.jpg', bytes: await facePhoto() },
+      { filename: 'huge.png', bytes: pngHeaderOnly(20_000, 20_000), type: 'image/png' },
+    ]);
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body.photos.map((p: { path: string }) => p.path)).toEqual(['letter.pdf', 'front.jpg', 'huge.png']);
+    expect(body.photos[0].error.code).toBe('E_UNSUPPORTED');
+    expect(body.photos[0].error.message).toContain('letter.pdf');
+    expect(body.photos[1].error).toBeUndefined();
+    expect(typeof body.photos[1].probability).toBe('number');
+    expect(body.photos[2].error.code).toBe('E_TOO_LARGE');
+    expect(body.subject.photos).toBe(1);
+    expect(service.calls).toBe(1);
+    // Only files that are not photos: 422 with each one's error; the service is not called.
+    const none = expectError(await post(app, [{ filename: 'a.txt', bytes: Buffer.from('plain text') }, { filename: 'b.txt', bytes: Buffer.from('more text') }]), 422, 'E_UNSUPPORTED');
+    expect(none.photos.map((p: { error: { code: string } }) => p.error.code)).toEqual(['E_UNSUPPORTED', 'E_UNSUPPORTED']);
+    expect(service.calls).toBe(1);
+  });
+
   it('refuses SVG (not a photograph) with 415', async () => {
     const { app } = await server();
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><rect width="100" height="100"/></svg>');
@@ -290,8 +313,10 @@ describe('--keep audit folder', () => {
     mkdirSync(keepDir);
     const lines: string[] = [];
     const { app } = await server({ keepDir, log: (l) => lines.push(l) });
-    expect((await post(app, [{ filename: 'patient-x.jpg', bytes: await facePhoto() }])).statusCode).toBe(200);
+    expect((await post(app, [{ filename: 'notes.txt', bytes: Buffer.from('not a photo') }, { filename: 'patient-x.jpg', bytes: await facePhoto() }])).statusCode).toBe(200);
     expect(readdirSync(keepDir)).toHaveLength(1);
+    // The photo kept under its place in the request (the result's), the refused file not at all.
+    expect(readdirSync(path.join(keepDir, readdirSync(keepDir)[0])).sort()).toEqual(['photo-2.jpg', 'result.json']);
     rmSync(keepDir, { recursive: true });
     const body = expectError(await post(app, [{ filename: 'patient-y.jpg', bytes: await facePhoto() }]), 500, 'E_CONFIG');
     expect(body.error.message).toContain('--keep folder (ENOENT: it does not exist)');

@@ -1,11 +1,18 @@
 /**
  * A fake ScreenService for API and browser tests: no model, deterministic results computed from the
- * photo's pixels (sharp), per-photo errors as the real Screener reports them, and hooks to hold
- * screenings (queue tests) and to count calls.
+ * photo's pixels (sharp), per-photo errors as the real Screener reports them, what the call means
+ * (validated rates, chance at the model's prevalence) and no HPO terms below the photo threshold,
+ * as the Screener gives them, heatmaps drawn by the real overlay code on a shared scale, and hooks
+ * to hold screenings (queue tests) and to count calls. A photo named `low-score...` scores far
+ * below the threshold.
  */
 import { isMainThread } from 'node:worker_threads';
 import sharp, { type Stats } from 'sharp';
 import { PhenofaceError, type ErrorCode } from '../../src/errors.ts';
+import { DEFAULTS } from '../../src/config.ts';
+import { postTest } from '../../src/evaluate/post-test.ts';
+import { heatScaleFor } from '../../src/explain/heat-scale.ts';
+import { photoOverlay, pngDataUrl } from '../../src/explain/overlay.ts';
 import type { ScreenPhoto, ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo, ScreenOptions, ScreenService, UploadedPhoto } from '../../src/server/types.ts';
 import type { Landmarks5 } from '../../src/types.ts';
@@ -79,33 +86,41 @@ export interface FakeServiceOptions {
   blockMs?: number;
 }
 
+/** The fake's shared colour scale: heat 1 is its hot end (as a study's percentile would be). */
+const FAKE_STUDY_SCALE = { backbone: 'mobilefacenet', cam: 'contrastive', top: 1, percentile: 0.99, photos: 40, controlScore: -2 };
+
 /**
- * A heatmap shaped like the real one (src/explain/overlay.ts): the photo, shrunk to at most 800 px,
- * with a warm blob blended over the nose and eyes, and a colour bar (1/16 of the width, min 6 px)
- * after a 2 px white gap on its right.
+ * A heatmap made as the real one is (src/explain/overlay.ts, on the fake study's shared scale): a
+ * 112x112 map over the face box with blobs on the nose and eyes whose height is the photo's score
+ * (the fake's stand-in for its evidence), warped onto the photo shrunk to at most 800 px, with its
+ * colour bar. Returns the data URL and the scale it was drawn on.
  */
-async function heatmapDataUrl(bytes: Uint8Array, width: number, height: number): Promise<string> {
-  const scale = Math.min(1, 800 / Math.max(width, height));
-  const w = Math.max(1, Math.round(width * scale)), h = Math.max(1, Math.round(height * scale));
-  const heat = Buffer.alloc(w * h * 4);
-  const spots = [[0.5, 0.5, 0.12], [0.4, 0.4, 0.07], [0.6, 0.4, 0.07]];
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
+async function fakeHeatmap(bytes: Uint8Array, width: number, height: number, evidence: number): Promise<Pick<ScreenPhoto, 'heatmap' | 'heatScale'>> {
+  const shrink = Math.min(1, 800 / Math.max(width, height));
+  const w = Math.max(1, Math.round(width * shrink)), h = Math.max(1, Math.round(height * shrink));
+  const data = await sharp(bytes).rotate().resize(w, h, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+  const size = 112;
+  const heat = new Float32Array(size * size);
+  const spots = [[0.5, 0.58, 0.12], [0.3, 0.4, 0.07], [0.7, 0.4, 0.07]];
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
       let v = 0;
-      for (const [cx, cy, r] of spots) v = Math.max(v, Math.exp(-(((x / w - cx) ** 2 + (y / h - cy) ** 2) / (2 * r * r))));
-      const i = (y * w + x) * 4;
-      heat[i] = 255; heat[i + 1] = Math.round(255 * (1 - v)); heat[i + 2] = 0; heat[i + 3] = Math.round(200 * v);
+      for (const [cx, cy, r] of spots) v = Math.max(v, Math.exp(-(((x / size - cx) ** 2 + (y / size - cy) ** 2) / (2 * r * r))));
+      heat[y * size + x] = evidence * v;
     }
   }
-  const barW = Math.max(6, Math.round(w / 16)), gap = 2;
-  const bar = Buffer.alloc(barW * h * 3);
-  for (let y = 0; y < h; y++) for (let x = 0; x < barW; x++) bar.set([255, Math.round((255 * y) / h), 0], 3 * (y * barW + x));
-  const png = await sharp(bytes).rotate().resize(w, h, { fit: 'fill' }).removeAlpha()
-    .composite([{ input: heat, raw: { width: w, height: h, channels: 4 } }])
-    .extend({ right: gap + barW, background: { r: 255, g: 255, b: 255 } })
-    .png().toBuffer();
-  const withBar = await sharp(png).composite([{ input: bar, raw: { width: barW, height: h, channels: 3 }, left: w + gap, top: 0 }]).png().toBuffer();
-  return `data:image/png;base64,${withBar.toString('base64')}`;
+  const b = FACE_LAYOUT.box;
+  const a = size / (b.width * w), e = size / (b.height * h);
+  const matrix: [number, number, number, number, number, number] = [a, 0, -b.x * w * a, 0, e, -b.y * h * e];
+  const heatmap = await pngDataUrl(photoOverlay({ width: w, height: h, data: new Uint8Array(data) }, matrix, heat, size, { top: FAKE_STUDY_SCALE.top }));
+  return { heatmap, heatScale: heatScaleFor(heat, FAKE_STUDY_SCALE.cam, FAKE_STUDY_SCALE) };
+}
+
+/** What a call means, as the Screener gives it: the fake model's validated per-person rates and the chance at the default prevalence. */
+function meaning(positive: boolean): Partial<ScreenResult['subject']> {
+  const { sensitivity, specificity } = FAKE_INFO.metrics!.subject as { sensitivity: { value: number; ci95: [number, number] }; specificity: { value: number; ci95: [number, number] } };
+  const m = postTest(positive, sensitivity, specificity, DEFAULTS.evaluate.prevalence);
+  return { prevalence: m.prevalence, sensitivity: m.sensitivity, specificity: m.specificity, likelihoodRatio: m.likelihoodRatio, ppv: m.ppv, chance: m.chance, ...(m.chanceRange ? { chanceRange: m.chanceRange } : {}) };
 }
 
 /** A fake ScreenService. `calls` counts screen() calls; `closed` turns true after close(). */
@@ -139,6 +154,7 @@ export class FakeScreenService implements ScreenService {
         threshold: THRESHOLD,
         photos: probs.length,
         ...(probs.length > 1 ? { interval: [Math.max(0, mean! - half), Math.min(1, mean! + half)] as [number, number] } : {}),
+        ...(mean === null ? {} : meaning(mean >= THRESHOLD)),
       },
       photos: results,
       model: { id: FAKE_INFO.id, backbone: FAKE_INFO.backbone, positive: FAKE_INFO.positive, negative: FAKE_INFO.negative },
@@ -162,9 +178,11 @@ export class FakeScreenService implements ScreenService {
     const profile = /profile/i.test(photo.name);
     const b = FACE_LAYOUT.box;
     const mean = stats.channels.slice(0, 3).reduce((a, c) => a + c.mean, 0) / 3;
+    const low = /^low-score/.test(photo.name);
+    const probability = Math.round((low ? 0.05 + 0.1 * (mean / 255) : 0.3 + 0.5 * (mean / 255)) * 1e6) / 1e6;
     const out: ScreenPhoto = {
       path: photo.name,
-      probability: Math.round((0.3 + 0.5 * (mean / 255)) * 1e6) / 1e6,
+      probability,
       view: profile ? 'profile' : 'frontal',
       pose: { yaw: profile ? 70 : 3, pitch: -2, roll: 1 },
       box: { x: b.x * width, y: b.y * height, width: b.width * width, height: b.height * height },
@@ -174,8 +192,10 @@ export class FakeScreenService implements ScreenService {
       warnings: profile ? ['Profile photo: accuracy is lower than for a frontal photo.'] : [],
     };
     if (explain) {
-      out.regions = REGIONS.map((r) => ({ ...r, ...(r.hpo ? { hpo: [...r.hpo] } : {}) }));
-      out.heatmap = await heatmapDataUrl(photo.bytes, width, height);
+      // HPO terms only at or above the photo threshold, as the Screener attaches them (withoutFindingsBelowThreshold).
+      const above = probability >= FAKE_INFO.thresholds!.photo;
+      out.regions = REGIONS.map((r) => ({ name: r.name, share: r.share, ...(r.hpo && above ? { hpo: [...r.hpo] } : {}) }));
+      Object.assign(out, { cam: FAKE_STUDY_SCALE.cam }, await fakeHeatmap(photo.bytes, width, height, probability));
     }
     return out;
   }

@@ -29,4 +29,8 @@ describe('config: one DEFAULTS, one section per stage and workflow', () => {
   it('rejects a value of the wrong type, naming it', () => {
     expect(() => resolveConfig({ server: { port: '80' as unknown as number } })).toThrow(/Invalid config "server.port": "80". Should be a number\./);
   });
+  it('takes one or two dense landmark passes, nothing else', () => {
+    expect(resolveConfig({ landmarks: { passes: 1 } }).landmarks.passes).toBe(1);
+    expect(() => resolveConfig({ landmarks: { passes: 3 } })).toThrow(/Invalid landmarks.passes: 3. Should be 1 or 2\./);
+  });
 });

@@ -2,8 +2,8 @@
  * Rendering of a screening result: the call at the model's threshold and what it means (the
  * validated rates, the chance at a prevalence the clinician sets), the score with its interval
  * against the threshold, the model's validated performance for the views uploaded, and one card per photo
- * (face box and landmarks over the photo, Grad-CAM overlay with an opacity slider, view and
- * quality badges, the region table with HPO terms).
+ * (face box and landmarks over the photo, the heat map's warm part over it with an opacity slider
+ * and its colour scale, view and quality badges, the region table with HPO terms above threshold).
  */
 import type { ScreenPhoto, ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo } from '../../src/server/api-types.ts';
@@ -61,7 +61,8 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
   const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (the study had no false positive)' : s.likelihoodRatio.toFixed(2);
   return h('div', { class: 'meaning' },
     h('p', {}, `At this threshold the model flagged ${chanceText(sens)} of people with ${positive} and cleared ${chanceText(spec)} of people without it (cross-validated, per person).`),
-    h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of 1 in ', input, h('label', { for: 'prevalence-input', class: 'visually-hidden' }, 'Prevalence, as 1 in N people'), ` (likelihood ratio of this result ${lr}). Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.`),
+    h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of 1 in ', input, h('label', { for: 'prevalence-input', class: 'visually-hidden' }, 'Prevalence, as 1 in N people'), ` (likelihood ratio of this result ${lr}).`,
+      h('span', { class: 'no-print' }, ' Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.')),
   );
 }
 
@@ -144,7 +145,7 @@ function photoCard(photo: ScreenPhoto, url: string | undefined, index: number): 
   );
   if (photo.error) {
     card.append(
-      url ? h('img', { class: 'thumb-error', src: url, alt: `Photo ${index + 1} as uploaded` }) : '',
+      url ? thumbOrNothing(url, index) : '',
       h('p', { class: 'error-text', role: 'note' }, h('strong', {}, 'Not screened. '), errorAdvice(photo.error.code) ?? photo.error.message),
       h('details', {}, h('summary', {}, 'Technical details'), h('p', { class: 'small' }, `${photo.error.code}: ${photo.error.message}`)),
     );
@@ -164,6 +165,13 @@ function photoCard(photo: ScreenPhoto, url: string | undefined, index: number): 
   return card;
 }
 
+/** The upload's thumbnail beside its error; removed when the file is not an image the browser can show (a document sent by mistake). */
+function thumbOrNothing(url: string, index: number): HTMLElement {
+  const img = h('img', { class: 'thumb-error', src: url, alt: `Photo ${index + 1} as uploaded` });
+  img.addEventListener('error', () => img.remove());
+  return img;
+}
+
 /** The photo with its heatmap and face overlay stacked, and the controls that toggle them. */
 function photoStage(photo: ScreenPhoto, url: string | undefined, index: number): { element: HTMLElement; controls: HTMLElement } {
   const w = photo.width ?? 0, hgt = photo.height ?? 0;
@@ -174,10 +182,11 @@ function photoStage(photo: ScreenPhoto, url: string | undefined, index: number):
   let heat: HTMLImageElement | undefined;
   let legend: HTMLElement | undefined;
   if (photo.heatmap) {
+    // Only the warm part of the map is drawn over the photo (the rest of the image is the photo itself), so it can be shown whole.
     heat = h('img', { class: 'stage-heat', src: photo.heatmap, alt: '', 'data-testid': 'heatmap' });
-    heat.style.opacity = '0.6';
+    heat.style.opacity = String(HEAT_OPACITY / 100);
     stage.append(heat);
-    legend = h('div', { class: 'heat-legend', 'aria-hidden': 'true' }, h('img', { src: photo.heatmap, alt: '' }));
+    legend = h('div', { class: 'heat-legend', 'aria-hidden': 'true' }, h('img', { src: photo.heatmap, alt: '' }), peakMark(photo));
     const heatImg = heat;
     heatImg.addEventListener('load', () => fitHeatmap(heatImg, legend!, stage, w / hgt || photoImg.naturalWidth / photoImg.naturalHeight));
   }
@@ -193,8 +202,8 @@ function photoStage(photo: ScreenPhoto, url: string | undefined, index: number):
   const controls = h('div', { class: 'stage-controls no-print' });
   if (heat) {
     const id = uid('opacity');
-    const slider = h('input', { type: 'range', id, min: 0, max: 100, step: 5, value: 60, 'aria-valuetext': '60%' });
-    const out = h('output', { for: id }, '60%');
+    const slider = h('input', { type: 'range', id, min: 0, max: 100, step: 5, value: HEAT_OPACITY, 'aria-valuetext': `${HEAT_OPACITY}%` });
+    const out = h('output', { for: id }, `${HEAT_OPACITY}%`);
     slider.addEventListener('input', () => {
       heat!.style.opacity = String(Number(slider.value) / 100);
       out.textContent = `${slider.value}%`;
@@ -208,16 +217,36 @@ function photoStage(photo: ScreenPhoto, url: string | undefined, index: number):
     box.addEventListener('change', () => overlay!.classList.toggle('hidden', !box.checked));
     controls.append(h('div', { class: 'control' }, box, h('label', { for: id }, 'Face box and landmarks')));
   }
-  const row = h('div', { class: 'stage-row' }, stage, legend ? h('div', { class: 'legend-box' }, h('span', { class: 'legend-end small' }, 'more'), legend, h('span', { class: 'legend-end small' }, 'less')) : '');
-  const caption = heat ? h('figcaption', { class: 'small muted' }, heatCaption(photo.cam)) : '';
+  const row = h('div', { class: 'stage-row' }, stage, legend ? h('div', { class: 'legend-box' }, h('span', { class: 'legend-end small' }, 'strong'), legend, h('span', { class: 'legend-end small' }, 'none')) : '');
+  const caption = heat ? h('figcaption', { class: 'small muted heat-caption', 'data-testid': 'heat-caption' }, heatCaption(photo.cam), ' ', scaleCaption(photo)) : '';
   return { element: h('figure', { class: 'stage-figure' }, row, caption), controls };
 }
 
+/** The heat map's opacity over the photo at first, in percent: the map tints only where there is evidence, so it can be shown whole. */
+const HEAT_OPACITY = 100;
+
 /** What the heatmap shows, by the map the server drew (`cam`). */
 function heatCaption(cam: string | undefined): string {
-  if (cam === 'contrastive') return 'Heatmap (contrastive HiResCAM): the warmer the colour, the more that area raised the model\'s score above that of a typical control face of the study.';
+  if (cam === 'contrastive') return 'Heatmap (contrastive HiResCAM): the warmer and stronger the colour, the more that area raised the model\'s score above that of a typical control face of the study; untinted areas gave no net evidence for it.';
   const name = cam === 'hirescam' ? 'HiResCAM' : cam === 'gradcam-14x14' ? 'Grad-CAM, 14x14' : 'Grad-CAM';
-  return `Heatmap (${name}): the warmer the colour, the more that area raised the model's score.`;
+  return `Heatmap (${name}): the warmer and stronger the colour, the more that area raised the model's score; untinted areas gave no net evidence for it.`;
+}
+
+/** The colour scale in words: shared across photos or this photo's own (the server's note), and how far up it this photo's evidence reaches. */
+function scaleCaption(photo: ScreenPhoto): string {
+  const s = photo.heatScale;
+  if (!s) return 'The colour bar runs from no evidence (bottom) to this photo\'s strongest (top).';
+  const reach = s.peak <= 0 ? 'This photo shows no net evidence for the condition anywhere (no tint).' : s.basis === 'study' ? `This photo's strongest evidence reaches ${pct(Math.min(1, s.peak))} of the top of the scale${s.peak > 1 ? ' (beyond it: drawn at the top)' : ''}.` : '';
+  return `${s.note} ${reach}`.trim();
+}
+
+/** A tick on the colour bar at this photo's strongest evidence, when the scale is shared. */
+function peakMark(photo: ScreenPhoto): HTMLElement | string {
+  const s = photo.heatScale;
+  if (!s || s.basis !== 'study') return '';
+  const mark = h('span', { class: 'legend-peak', 'data-testid': 'legend-peak' });
+  mark.style.top = `${(1 - Math.min(1, Math.max(0, s.peak))) * 100}%`;
+  return mark;
 }
 
 /**

@@ -138,7 +138,9 @@ export class ScreenView {
       const result = await this.screenWithRetry(sent);
       this.show(result, sent);
       const usable = result.subject.photos;
-      this.say(`Done: ${usable} of ${sent.length} photo${sent.length === 1 ? '' : 's'} screened.`);
+      const notScreened = result.photos.filter((p) => p.error).map((p) => `"${p.path}"`);
+      const rest = notScreened.length ? ` Not screened: ${notScreened.join(', ')} (see the message on each below).` : '';
+      this.say(`Done: ${usable} of ${sent.length} photo${sent.length === 1 ? '' : 's'} screened.${rest}`);
     } catch (err) {
       const e = err instanceof ApiFailure ? err : new ApiFailure(0, 'E_INTERNAL', String(err));
       if (e.status === 401) { this.ctx.onUnauthorized(); this.say('This server needs an access token; enter it below, then screen again.', true); return; }

@@ -1,7 +1,9 @@
 /**
  * Explanations for screening (`phenoface screen --explain DIR`, the web app): per photo, the
- * regions of one map ({@link SCREEN_CAMS}) and two overlays, on the aligned face and on the photo itself. The CLI writes
- * the overlays as PNG files; the web app gets them as PNG data URLs.
+ * regions of one map ({@link SCREEN_CAMS}) and two overlays, on the aligned face and on the photo
+ * itself, coloured on the study's scale shared across photos when the bundle has one for that map
+ * (`explain-scale.json`), else on each photo's own, as the result's `heatScale` says. The CLI
+ * writes the overlays as PNG files; the web app gets them as PNG data URLs.
  */
 import path from 'node:path';
 import { prepareOutputFolder, writeOutputFile, type OutputGuard } from '../../data/output.ts';
@@ -14,6 +16,8 @@ import type { RgbImage } from '../../types.ts';
 import { DEFAULTS } from '../../config.ts';
 import { classifierScorer, Explainer, rankedRegions, type FaceExplanation } from '../../explain/explainer.ts';
 import { loadReference } from '../../explain/reference.ts';
+import { evidenceHeat, heatScaleFor, type HeatScaleUsed, type StudyHeatScale } from '../../explain/heat-scale.ts';
+import { loadHeatScale } from '../../explain/heat-scale-file.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl, type OverlayStyle } from '../../explain/overlay.ts';
 
 /**
@@ -35,6 +39,8 @@ export interface PhotoOverlays {
   explanation: FaceExplanation;
   /** The map drawn (`contrastive` falls back to `hirescam` without the study's reference). */
   cam: ScreenCam;
+  /** The colour scale the overlays were drawn on. */
+  scale: HeatScaleUsed;
   aligned: RgbImage;
   photo: RgbImage;
 }
@@ -46,6 +52,8 @@ interface ScreenExplainer {
   /** The map actually drawn. */
   cam: ScreenCam;
   reference?: Float32Array;
+  /** The study's shared colour scale, when the bundle has one. */
+  studyScale?: StudyHeatScale;
 }
 
 /** Options of the screening explainers. */
@@ -64,8 +72,8 @@ export function parseScreenCam(name: string): ScreenCam {
 
 /**
  * Builds the explainer of a screener's model (E_MODEL when its backbone or classifier cannot be
- * explained). Every map but `gradcam` needs the finer layer; `contrastive` reads the study's
- * control reference from the bundle folder.
+ * explained, or its scale file is malformed). Every map but `gradcam` needs the finer layer;
+ * `contrastive` reads the study's control reference from the bundle folder.
  */
 async function explainerOf(screener: Screener, cam: ScreenCam): Promise<ScreenExplainer> {
   const backbone = screener.pipeline.backbone;
@@ -73,16 +81,18 @@ async function explainerOf(screener: Screener, cam: ScreenCam): Promise<ScreenEx
   const explainer = Explainer.create(backbone);
   if (!screener.embeddingModel) throw new PhenofaceError('E_MODEL', `This model learns from ${screener.features.features.join('+')} without the embedding, which the heat maps differentiate: no heat map can explain it.`);
   const scorer = classifierScorer(screener.embeddingModel);
-  if (cam === 'gradcam') return { explainer, scorer, cam };
+  const studyScale = await loadHeatScale(screener.bundle.dir, backbone.spec.name, screener.bundle.id);
+  const base = { explainer, scorer, ...(studyScale ? { studyScale } : {}) };
+  if (cam === 'gradcam') return { ...base, cam };
   await explainer.loadFineLayer();
   const layer = DEFAULTS.explain.fineLayer[backbone.spec.name];
   const reference = cam === 'contrastive' ? await loadReference(screener.bundle.dir, backbone.spec.name, layer, screener.bundle.id) : undefined;
-  if (cam === 'contrastive' && !reference) return { explainer, scorer, cam: 'hirescam' };
-  return { explainer, scorer, cam, ...(reference ? { reference: reference.data } : {}) };
+  if (cam === 'contrastive' && !reference) return { ...base, cam: 'hirescam' };
+  return { ...base, cam, ...(reference ? { reference: reference.data } : {}) };
 }
 
 /** Explains one embedded photo and draws both overlays (the photo is decoded again, shrunk to `maxSidePx`). */
-async function overlaysOf({ explainer, scorer, cam, reference }: ScreenExplainer, screener: Screener, photo: EmbedResult, input: ScreenInput, opts: ScreenExplainOptions): Promise<PhotoOverlays> {
+async function overlaysOf({ explainer, scorer, cam, reference, studyScale }: ScreenExplainer, screener: Screener, photo: EmbedResult, input: ScreenInput, opts: ScreenExplainOptions): Promise<PhotoOverlays> {
   const face = photo.aligned.image;
   const explanation = cam === 'gradcam'
     ? (await explainer.explain([face], scorer))[0]
@@ -93,20 +103,24 @@ async function overlaysOf({ explainer, scorer, cam, reference }: ScreenExplainer
   const img = await decodeImage(source, opts.maxSidePx ? { ...limits, maxSidePx: Math.min(limits.maxSidePx, opts.maxSidePx) } : limits);
   // aligned.matrix maps full-size pixels; this decode holds `scale` pixels per full-size pixel.
   const matrix = affineToDecoded(photo.aligned.matrix, img);
+  const heat = evidenceHeat(explanation, studyScale?.controlScore);
+  const scale = heatScaleFor(heat, cam, studyScale);
+  const style = { ...opts, top: scale.top };
   return {
     explanation,
     cam,
-    aligned: alignedOverlay(face, explanation.heat, opts),
-    photo: photoOverlay(img, matrix, explanation.heat, explanation.size, opts),
+    scale,
+    aligned: alignedOverlay(face, heat, style),
+    photo: photoOverlay(img, matrix, heat, explanation.size, style),
   };
 }
 
 /**
  * A photo's explanation fields, given where its two overlays went (paths or data URLs): `regions`
- * (ranked by share, with HPO terms), `cam`, `heatmap` and `heatmapAligned`.
+ * (ranked by share, with HPO terms), `cam`, `heatScale`, `heatmap` and `heatmapAligned`.
  */
 function photoFields(o: PhotoOverlays, heatmap: string, heatmapAligned: string): Partial<ScreenPhoto> {
-  return { regions: rankedRegions(o.explanation.regions), cam: o.cam, heatmap, heatmapAligned };
+  return { regions: rankedRegions(o.explanation.regions), cam: o.cam, heatScale: o.scale, heatmap, heatmapAligned };
 }
 
 /** A file-name stem from a photo's name: its base name without extension, unsafe characters replaced. */

@@ -3,9 +3,10 @@
  * as the CLI contract's `screen --json` output plus added fields.
  */
 import type { RegionShare } from '../../explain/regions.ts';
+import type { HeatScaleUsed } from '../../explain/heat-scale.ts';
 import type { Box, Landmarks5, Pose, View } from '../../types.ts';
 
-export type { RegionShare };
+export type { HeatScaleUsed, RegionShare };
 
 /** One photo's screening result, or its error. */
 export interface ScreenPhoto {
@@ -24,6 +25,12 @@ export interface ScreenPhoto {
   regions?: RegionShare[];
   /** The map behind `regions` and the heatmaps: `contrastive`, `hirescam`, `gradcam` or `gradcam-14x14` (see `screen --cam`). */
   cam?: string;
+  /**
+   * The heatmaps' colour scale: `basis` `study` (shared across photos, from the study's
+   * positive-class photos) or `photo` (this photo's own; older bundles), its hot end `top`, this
+   * photo's `peak` as a fraction of it, and a sentence saying so.
+   */
+  heatScale?: HeatScaleUsed;
   /** Heatmap overlay: a file path (CLI with --explain) or a data URL (server). */
   heatmap?: string;
   /** Heatmap on the 112x112 aligned face (data URL or path), when produced. */

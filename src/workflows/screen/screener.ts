@@ -185,48 +185,55 @@ export class Screener {
         photos.push({ path: input.name, error: toErrorRecord(err) });
       }
     }
-    const b = this.bundle;
-    const fused = probs.length ? probs.reduce((a, c) => a + c, 0) / probs.length : null;
-    const spread = photoSpread(probs);
-    return {
-      contract: 1,
-      subject: {
-        probability: fused === null ? null : r4(fused),
-        label: fused === null ? null : fused >= b.thresholds.subject ? b.positive : b.negative,
-        threshold: r4(b.thresholds.subject),
-        photos: probs.length,
-        ...spread,
-        ...(fused === null ? {} : this.meaning(fused >= b.thresholds.subject, opts.prevalence ?? DEFAULTS.evaluate.prevalence)),
-      },
-      photos,
-      model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative },
-      disclaimer: DISCLAIMER,
-    };
-  }
-
-  /**
-   * What a call means, from the model's cross-validated per-person sensitivity and specificity at
-   * its threshold: the likelihood ratio of this call and the chance of the condition at
-   * `prevalence`. Empty for a bundle without validated rates.
-   */
-  private meaning(positive: boolean, prevalence: number): Partial<ScreenResult['subject']> {
-    const s = this.bundle.metrics.subject as { sensitivity?: ValidatedRate; specificity?: ValidatedRate };
-    if (!s.sensitivity || !s.specificity || s.sensitivity.value === null || s.specificity.value === null) return {};
-    const m = postTest(positive, s.sensitivity, s.specificity, prevalence);
-    const r6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
-    return {
-      prevalence: m.prevalence,
-      sensitivity: r4(m.sensitivity),
-      specificity: r4(m.specificity),
-      likelihoodRatio: m.likelihoodRatio === null ? null : r(m.likelihoodRatio, 3),
-      ppv: r6(m.ppv),
-      chance: r6(m.chance),
-      ...(m.chanceRange ? { chanceRange: [r6(m.chanceRange[0])!, r6(m.chanceRange[1])!] as [number, number] } : {}),
-    };
+    return fusedResult(this.bundle, photos, probs, opts.prevalence);
   }
 
   /** Releases the models. */
   async close(): Promise<void> {
     await this.pipeline.close();
   }
+}
+
+/**
+ * One person's result from their photos' probabilities (`probs`, one per usable photo): the mean,
+ * labelled at the bundle's subject threshold, with the photos' spread and what the call means at
+ * `prevalence`. Shared by photo and embedding screening, so both read the same.
+ */
+export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: readonly number[], prevalence = DEFAULTS.evaluate.prevalence): ScreenResult {
+  const fused = probs.length ? probs.reduce((a, c) => a + c, 0) / probs.length : null;
+  return {
+    contract: 1,
+    subject: {
+      probability: fused === null ? null : r4(fused),
+      label: fused === null ? null : fused >= b.thresholds.subject ? b.positive : b.negative,
+      threshold: r4(b.thresholds.subject),
+      photos: probs.length,
+      ...photoSpread(probs),
+      ...(fused === null ? {} : callMeaning(b, fused >= b.thresholds.subject, prevalence)),
+    },
+    photos,
+    model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative },
+    disclaimer: DISCLAIMER,
+  };
+}
+
+/**
+ * What a call means, from the model's cross-validated per-person sensitivity and specificity at
+ * its threshold: the likelihood ratio of this call and the chance of the condition at
+ * `prevalence`. Empty for a bundle without validated rates.
+ */
+function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Partial<ScreenResult['subject']> {
+  const s = b.metrics.subject as { sensitivity?: ValidatedRate; specificity?: ValidatedRate };
+  if (!s.sensitivity || !s.specificity || s.sensitivity.value === null || s.specificity.value === null) return {};
+  const m = postTest(positive, s.sensitivity, s.specificity, prevalence);
+  const r6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
+  return {
+    prevalence: m.prevalence,
+    sensitivity: r4(m.sensitivity),
+    specificity: r4(m.specificity),
+    likelihoodRatio: m.likelihoodRatio === null ? null : r(m.likelihoodRatio, 3),
+    ppv: r6(m.ppv),
+    chance: r6(m.chance),
+    ...(m.chanceRange ? { chanceRange: [r6(m.chanceRange[0])!, r6(m.chanceRange[1])!] as [number, number] } : {}),
+  };
 }

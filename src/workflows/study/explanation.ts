@@ -15,7 +15,7 @@
  */
 import type { FittedClassifier } from '../../classify/types.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
-import { percentileInterval, subjectBootstrap } from '../../evaluate/bootstrap.ts';
+import { percentileInterval, quantile, subjectBootstrap } from '../../evaluate/bootstrap.ts';
 import type { FoldReport, OofPrediction } from '../../evaluate/crossval.ts';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../../math/random.ts';
 import { Pipeline } from '../../pipeline/pipeline.ts';
@@ -28,6 +28,7 @@ import { spearman, unitEmbedding, type CamWeighting } from '../../explain/gradca
 import { headEmbedding } from '../../explain/head-gradient.ts';
 import { alignedOverlay, pngDataUrl } from '../../explain/overlay.ts';
 import type { ExplainReference } from '../../explain/reference.ts';
+import { evidenceHeat, type MapEvidence, type StudyHeatScale } from '../../explain/heat-scale.ts';
 import type { ExplanationCheck, MapRegions, MeanCi, PhotoRecord, SanityResult, StudyCam, StudyExplanation, TopRegionCounts } from '../../explain/study-result.ts';
 import { REGION_NAMES, type RegionName } from '../../explain/regions.ts';
 import { randomisedHead, randomScorer } from '../../explain/sanity.ts';
@@ -174,8 +175,16 @@ async function alignedFaceOf(pipeline: Pipeline, photo: StudyPhoto): Promise<Rgb
   return alignFace(img, mapLandmarks(toDecoded(img), photo.landmarks5), spec.template, spec.inputSize).image;
 }
 
+/** What {@link explainStudy} gives: the analysis, its mean heat map, and what the bundle keeps for screening (the control reference, the shared colour scale). */
+export interface StudyExplanationOutput {
+  result: StudyExplanation;
+  meanHeatmapPng: string | null;
+  reference?: ExplainReference;
+  heatScale?: StudyHeatScale;
+}
+
 /** Runs the analysis (see module doc). Photos whose face cannot be found again are listed, not fatal. */
-export async function explainStudy(input: StudyExplanationInput): Promise<{ result: StudyExplanation; meanHeatmapPng: string | null; reference?: ExplainReference }> {
+export async function explainStudy(input: StudyExplanationInput): Promise<StudyExplanationOutput> {
   const o = options(input.options);
   const verdicts = oofCorrectness(input.predictions, input.folds);
   const sample = samplePhotos(input.photos, o.maxPhotos, o.maxPhotosPerSubject, o.seed);
@@ -183,7 +192,7 @@ export async function explainStudy(input: StudyExplanationInput): Promise<{ resu
   const size = explainer.masks.size;
   const outsideArea = explainer.masks.areas[REGION_NAMES.indexOf('outside-face')] / (size * size);
   const failed: StudyExplanation['sample']['failed'] = [];
-  let explained: { records: PhotoRecord[]; heatPerSubject: Map<string, SubjectHeat> };
+  let explained: Awaited<ReturnType<typeof explainSample>>;
   let maps: { cam: StudyCam; reference?: ExplainReference };
   try {
     const aligned = await alignSample(pipeline, sample, failed);
@@ -194,12 +203,32 @@ export async function explainStudy(input: StudyExplanationInput): Promise<{ resu
     await explainer.dispose();
     await pipeline.close();
   }
-  const { records, heatPerSubject } = explained;
+  const { records, heatPerSubject, positiveMaps } = explained;
+  const controlScores = records.filter((r) => r.label === input.negative).map((r) => r.score);
+  const heatScale = studyHeatScale(positiveMaps, controlScores, input.backbone, maps.cam, DEFAULTS.explain.heatScalePercentile);
   return {
     result: summarisePhotoRecords(records, failed, input, o, heatPerSubject.size, outsideArea, maps.cam),
     meanHeatmapPng: await meanHeatmapPng(heatPerSubject, size),
     ...(maps.reference ? { reference: maps.reference } : {}),
+    ...(heatScale ? { heatScale } : {}),
   };
+}
+
+/**
+ * The colour scale shared across photos (see `explain/heat-scale.ts`): evidence is measured from
+ * the mean decision value of the control photos, and the hot end is the `percentile` of the heat
+ * pooled over every pixel of the positive-class photos' maps, drawn as screening draws them
+ * (`evidenceHeat`). Undefined without photos of both classes, or when the positive photos' maps
+ * hold no heat at that percentile (nothing to scale to).
+ */
+export function studyHeatScale(positiveMaps: readonly MapEvidence[], controlScores: readonly number[], backbone: string, cam: StudyCam, percentile: number): StudyHeatScale | undefined {
+  if (positiveMaps.length === 0 || controlScores.length === 0) return undefined;
+  const controlScore = controlScores.reduce((a, b) => a + b, 0) / controlScores.length;
+  const drawn = positiveMaps.map((m) => evidenceHeat(m, controlScore));
+  const pooled = new Float32Array(drawn.reduce((a, m) => a + m.length, 0));
+  drawn.reduce((at, m) => (pooled.set(m, at), at + m.length), 0);
+  const top = quantile(pooled.sort(), percentile);
+  return top > 0 ? { backbone, cam, top, percentile, photos: positiveMaps.length, controlScore } : undefined;
 }
 
 /** One subject's summed unit-energy heat maps and aligned faces, over `n` photos. */
@@ -278,20 +307,25 @@ function photoContext(input: StudyExplanationInput, o: StudyExplanationOptions, 
   };
 }
 
-/** Explains each aligned photo of the sample, adding correctly classified positive subjects' heat to their mean. */
+/**
+ * Explains each aligned photo of the sample, adding correctly classified positive subjects' heat
+ * to their mean, and keeping every positive-class photo's map for the shared colour scale.
+ */
 async function explainSample(c: PhotoContext, sample: readonly StudyPhoto[], aligned: readonly (RgbImage | undefined)[], log: (text: string) => void) {
   const records: PhotoRecord[] = [];
   const heatPerSubject = new Map<string, SubjectHeat>();
+  const positiveMaps: FaceExplanation[] = [];
   const started = performance.now();
   for (const [i, photo] of sample.entries()) {
     const face = aligned[i];
     if (!face) continue;
     const { record, map } = await explainPhoto(c, photo, face);
     records.push(record);
+    if (photo.y === 1) positiveMaps.push(map);
     if (photo.y === 1 && record.subjectCorrect) addSubjectHeat(heatPerSubject, photo.subject, map, face, c.explainer.masks.size);
     if ((i + 1) % 25 === 0) log(`explain: ${i + 1}/${sample.length} photos (${((performance.now() - started) / (i + 1)).toFixed(0)} ms each)\n`);
   }
-  return { records, heatPerSubject };
+  return { records, heatPerSubject, positiveMaps };
 }
 
 /** The study's map of `fwd` for any scorer (through a randomised head, when given); `gradient` spares recomputing the finer layer's. */

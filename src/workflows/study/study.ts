@@ -20,11 +20,16 @@ import { deriveSeed, mulberry32 } from '../../math/random.ts';
 import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import type { Classifier, ClassifierJSON } from '../../classify/types.ts';
 import { saveReference } from '../../explain/reference.ts';
+import { saveHeatScale } from '../../explain/heat-scale-file.ts';
 import { explanationSection } from '../../report/explanation.ts';
 import { featuresSection } from '../../report/features.ts';
 import { esc, writeReport, type ReportInput } from '../../report/index.ts';
 import type { StudyExplanation } from '../../explain/study-result.ts';
 import { explainStudy, type StudyExplanationOptions } from './explanation.ts';
+import { noPixelsSection, readStudyEmbeddings, type StudyEmbeddings } from './from-embeddings.ts';
+import { prepareSiteValidation } from './sites.ts';
+import { siteValidationJson, type SiteValidation } from '../../evaluate/sites.ts';
+import { sitesSection } from '../../report/sites.ts';
 import { PIPELINE_VERSION, regionFeaturesVersion } from '../../pipeline/pipeline.ts';
 import { PHOTOS_PER_WORKER, PipelinePool, poolWorkers } from '../../pipeline/pool.ts';
 import { featuresLabel, parseFeatures, type FeatureRequest, type FittedFeatureModel } from '../../features/index.ts';
@@ -59,6 +64,13 @@ export interface StudyOptions {
    * set chooses among the representations the photos can supply, or the named blocks (stacked).
    */
   features?: FeatureRequest;
+  /**
+   * Precomputed embeddings (`embed`'s JSON lines) to learn from instead of the photos, matched to
+   * the manifest by path; no photo is read. `backbone` then only names them when the records do not.
+   */
+  embeddings?: string;
+  /** A manifest column (e.g. `source`) whose values are held out in turn, beside the grouped K-fold. */
+  validateBy?: string;
   /** Marks the model bundle as synthetic (the demo). */
   synthetic?: boolean;
   /**
@@ -77,6 +89,8 @@ export interface StudyResult extends Omit<ReportInput, 'options' | 'sections'> {
   files: { predictions: string; metrics: string; report: string; model: string; explanation?: string };
   /** The explanation analysis, when it ran. */
   explanation?: StudyExplanation;
+  /** The leave-one-value-out validation, with `validateBy`. */
+  sites?: SiteValidation;
   /** The report's extra sections (the explanation analysis, or why it did not run), for a caller that adds its own. */
   reportSections: Section[];
 }
@@ -124,7 +138,9 @@ async function prepareStudyOutput(opts: StudyOptions, dataset: Dataset, cacheFil
     inputs: [
       { abs: path.resolve(opts.source), shown: opts.source },
       ...(dataset.manifestPath ? [{ abs: dataset.manifestPath, shown: dataset.manifestPath }] : []),
-      ...dataset.items.map((item) => ({ abs: item.absPath, shown: path.join(dataset.root, item.path) })),
+      ...(opts.embeddings ? [{ abs: path.resolve(opts.embeddings), shown: opts.embeddings }] : []),
+      // With --embeddings the photos are only names: nothing of theirs is read, so nothing to keep clear of.
+      ...(opts.embeddings ? [] : dataset.items.map((item) => ({ abs: item.absPath, shown: path.join(dataset.root, item.path) }))),
     ],
     inputFolders: dataset.manifestPath ? [] : [{ abs: dataset.root, shown: opts.source }],
   };
@@ -137,7 +153,7 @@ async function prepareStudyOutput(opts: StudyOptions, dataset: Dataset, cacheFil
  * it was until this one has finished, and is kept if this one fails.
  */
 export async function runStudy(opts: StudyOptions): Promise<StudyResult> {
-  const dataset = await loadDataset(opts.source, { positive: opts.positive, root: opts.root });
+  const dataset = await loadDataset(opts.source, { positive: opts.positive, root: opts.root, requireFiles: !opts.embeddings });
   const cacheFile = opts.cache ?? path.join(opts.out, 'cache.sqlite');
   const out = await prepareStudyOutput(opts, dataset, cacheFile);
   const res = await out.run((work) => studyInto(work, cacheFile, dataset, opts));
@@ -167,28 +183,31 @@ type StudyRows = StudyData & { y: number[]; subjects: string[] };
 async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts: StudyOptions): Promise<StudyResult> {
   const log: Log = (t) => { if (!opts.quiet) opts.log.err(t); };
   logDataset(dataset, log);
-  const backbone = opts.backbone ?? DEFAULTS.embed.backbone;
+  const fromFile = opts.embeddings ? await readStudyEmbeddings(opts.embeddings, dataset, opts.backbone, log) : undefined;
+  const backbone = fromFile?.backbone ?? opts.backbone ?? DEFAULTS.embed.backbone;
   const features = opts.features ?? parseFeatures(DEFAULTS.features.default);
-  const embedded = await embedPhotos(dataset, cacheFile, backbone, { ...opts, features }, log);
+  const embedded = fromFile ?? await embedPhotos(dataset, cacheFile, backbone, { ...opts, features }, log);
   const photos = embedded.results;
   const used = usablePhotos(photos, opts, log);
   const leakage = checkStudyLeakage(used, log);
   requireBothClasses(used, dataset);
   const rows = studyRows(used);
   const classifier = createClassifier(opts.classifier ?? DEFAULTS.classify.classifier);
+  const bySite = prepareSiteValidation(rows, used, classifier, opts, log);
   const result = await crossValidateStudy(rows, classifier, { ...opts, features }, log);
+  const sites = await bySite?.();
   const final = trainFinal({ ...rows, classifier, seed: opts.seed, features });
   if (final.features) log(`study: the final model learns from ${featuresLabel(final.features.features)}${features === 'auto' ? ' (chosen by the inner CV)' : ''}\n`);
   const files = studyFiles(work);
   await writePredictions(files.predictions, result, dataset);
   const dataHash = await datasetHash(dataset, embedded.contentHashes);
-  const metrics = studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final });
+  const metrics = { ...studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final }), ...(fromFile ? { embeddings: fromFile.origin } : {}), ...(sites ? { sites: siteValidationJson(sites) } : {}) };
   await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
-  const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, dim: rows.X[0].length });
-  const explained = await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
-  const sections = [...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...explained.sections];
-  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: opts, sections });
-  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(explained.explanation ? { explanation: explained.explanation } : {}) };
+  const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, fromFile, dim: rows.X[0].length });
+  const explained = fromFile ? { sections: [noPixelsSection(fromFile.origin)] } : await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
+  const sections = [...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...(sites ? [sitesSection(sites)] : []), ...explained.sections];
+  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: { ...opts, backbone }, sections });
+  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(explained.explanation ? { explanation: explained.explanation } : {}), ...(sites ? { sites } : {}) };
 }
 
 /** Logs the data set's subjects and photos per class. */
@@ -362,7 +381,7 @@ function featuresJson(comparison: FeatureComparison, model: FittedFeatureModel):
 }
 
 /** Saves the final model as the bundle in `dir`, with what it was trained on and how well it did. */
-async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel; synthetic?: boolean; dim: number }): Promise<ModelBundle> {
+async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel; synthetic?: boolean; fromFile?: StudyEmbeddings; dim: number }): Promise<ModelBundle> {
   const { dataset, used, leakage, result, final, backbone } = f;
   const features = final.features?.toJSON();
   const { default: pkg } = await import('../../../package.json', { with: { type: 'json' } });
@@ -375,7 +394,8 @@ async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel;
     classifier: features ? (features.classifiers[0] as ClassifierJSON) : final.model!.toJSON(),
     ...(features ? { features } : {}),
     thresholds: final.thresholds,
-    backbone: { name: backbone, dim: f.dim, weightsSha256: weightsId(loadManifest().models[backbone]) },
+    backbone: { name: backbone, dim: f.dim, weightsSha256: installedWeights(backbone) },
+    ...(f.fromFile ? { embeddings: f.fromFile.origin } : {}),
     pipeline: { version: PIPELINE_VERSION, config: { detect: DEFAULTS.detect, pose: DEFAULTS.pose, image: DEFAULTS.image } },
     training: {
       summary: dataset.summary,
@@ -389,6 +409,12 @@ async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel;
     limitations: [...STANDARD_LIMITATIONS, ...(f.synthetic ? ['Trained on SYNTHETIC planted-phenotype data: a demonstration only, not a clinical model.'] : [])],
     ...(f.synthetic ? { synthetic: true } : {}),
   });
+}
+
+/** The installed weights' identity of a backbone, or null for one not installed here (named by an embeddings file). */
+function installedWeights(backbone: string): string | null {
+  const entry = loadManifest().models[backbone];
+  return entry ? weightsId(entry) : null;
 }
 
 /** What the explanation analysis needs from the study. */
@@ -422,9 +448,10 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
   c.log(`study: explaining up to ${maxPhotos} photos (Grad-CAM, regions, occlusion, sanity checks)...\n`);
   try {
     const seed = c.opts.seed ?? DEFAULTS.explain.study.seed;
-    const { result: x, meanHeatmapPng, reference } = await explainFinalModel(c, seed, { seed, ...explainOptions });
-    // Beside the bundle, so that screen and serve can draw the contrastive map too.
+    const { result: x, meanHeatmapPng, reference, heatScale } = await explainFinalModel(c, seed, { seed, ...explainOptions });
+    // Beside the bundle, so that screen and serve can draw the contrastive map too, on the study's colour scale.
     if (reference) await saveReference(files.model, { ...reference, bundleId: c.bundle.id });
+    if (heatScale) await saveHeatScale(files.model, { ...heatScale, bundleId: c.bundle.id });
     files.explanation = path.join(work, 'explanation.json');
     await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
     for (const w of x.warnings) c.log(`study: ${w}\n`);

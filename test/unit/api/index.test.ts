@@ -4,7 +4,7 @@ import * as phenoface from '../../../src/index.ts';
 
 describe('src/index.ts', () => {
   it('exports the stages, the pipeline, the workflows, the config and the typed errors', () => {
-    for (const name of ['decodeImage', 'alignFace', 'estimatePose', 'l2normalize', 'Pipeline', 'PipelinePool', 'loadDataset', 'loadBundle', 'runStudy', 'Screener', 'synthesize', 'ensureModels', 'loadModel', 'resolveConfig', 'PhenofaceError']) {
+    for (const name of ['decodeImage', 'alignFace', 'estimatePose', 'l2normalize', 'Pipeline', 'PipelinePool', 'loadDataset', 'readEmbeddingFile', 'validateBySite', 'loadBundle', 'runStudy', 'Screener', 'screenEmbeddings', 'synthesize', 'ensureModels', 'loadModel', 'resolveConfig', 'PhenofaceError']) {
       expect(typeof (phenoface as Record<string, unknown>)[name], name).toBe('function');
     }
     expect(phenoface.DEFAULTS.detect.minFaceSizePx).toBe(20);

@@ -15,7 +15,7 @@ describe('overlays', () => {
   it('alignedOverlay: hottest pixel takes the top colour of the scale, zero heat the bottom one; a colour bar is appended', () => {
     const heat = new Float32Array(112 * 112);
     heat[50 * 112 + 60] = 5;
-    const out = alignedOverlay(grey(112, 112), heat, { alpha: 1, colormap: 'jet' });
+    const out = alignedOverlay(grey(112, 112), heat, { alpha: 1, colormap: 'jet', warmOnly: false });
     const lut = colormapLut('jet');
     expect(out.height).toBe(112);
     expect(out.width).toBe(112 + 2 + 7);
@@ -25,13 +25,45 @@ describe('overlays', () => {
     expect(px(out.width - 1, 0)).toEqual([...lut.subarray(255 * 3, 256 * 3)]); // bar: top = hottest
   });
 
+  it('warm only (the default): no heat leaves the face untouched, the colour weight grows with the heat; the bar fades to white', () => {
+    const heat = new Float32Array(112 * 112);
+    heat[50 * 112 + 60] = 5;
+    heat[10 * 112 + 10] = 2.5;
+    const out = alignedOverlay(grey(112, 112), heat, { alpha: 0.5, colormap: 'jet' });
+    const lut = colormapLut('jet');
+    const px = (x: number, y: number) => [...out.data.subarray(3 * (y * out.width + x), 3 * (y * out.width + x) + 3)];
+    expect(px(0, 0)).toEqual([100, 100, 100]);
+    expect(px(60, 50)).toEqual([...lut.subarray(255 * 3, 256 * 3)].map((c) => Math.round(0.5 * 100 + 0.5 * c)));
+    const k = 3 * Math.round(255 * 0.5);
+    expect(px(10, 10)).toEqual([...lut.subarray(k, k + 3)].map((c) => Math.round(0.75 * 100 + 0.25 * c)));
+    expect(px(out.width - 1, 0)).toEqual([...lut.subarray(255 * 3, 256 * 3)]);
+    expect(px(out.width - 1, 111)).toEqual([255, 255, 255]);
+  });
+
+  it('on a shared scale (top), a map with a tenth of the heat is drawn a tenth as strongly; on its own scale it looks as hot', () => {
+    const hot = new Float32Array(112 * 112).fill(0);
+    for (let i = 0; i < hot.length; i += 7) hot[i] = 4;
+    const faint = hot.map((v) => v / 10);
+    const tint = (img: RgbImage) => {
+      let s = 0;
+      for (let y = 0; y < 112; y++) for (let x = 0; x < 112; x++) for (let c = 0; c < 3; c++) s += Math.abs(img.data[3 * (y * img.width + x) + c] - 100);
+      return s;
+    };
+    const shared = { alpha: 0.5, top: 4 };
+    const [tHot, tFaint] = [alignedOverlay(grey(112, 112), hot, shared), alignedOverlay(grey(112, 112), faint, shared)].map(tint);
+    expect(tFaint).toBeLessThan(0.15 * tHot);
+    expect(tint(alignedOverlay(grey(112, 112), faint, { alpha: 0.5 }))).toBe(tHot);
+    // Heat above the top is drawn as the top.
+    expect(tint(alignedOverlay(grey(112, 112), hot.map((v) => v * 3), shared))).toBe(tHot);
+  });
+
   it('photoOverlay warps the aligned heat back through the inverse alignment and leaves the rest of the photo alone', () => {
     // photo -> aligned: scale 0.5, shift (-20, -10); aligned (80, 30) is photo (200, 80)
     const matrix: [number, number, number, number, number, number] = [0.5, 0, -20, 0, 0.5, -10];
     const heat = new Float32Array(112 * 112);
     heat[30 * 112 + 80] = 1;
     const photo = grey(400, 300, 90);
-    const out = photoOverlay(photo, matrix, heat, 112, { alpha: 1, colormap: 'inferno' });
+    const out = photoOverlay(photo, matrix, heat, 112, { alpha: 1, colormap: 'inferno', warmOnly: false });
     const lut = colormapLut('inferno');
     const px = (x: number, y: number) => [...out.data.subarray(3 * (y * out.width + x), 3 * (y * out.width + x) + 3)];
     expect(px(200, 80)).toEqual([...lut.subarray(255 * 3, 256 * 3)]);

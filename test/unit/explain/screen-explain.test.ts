@@ -12,6 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../../src/config.ts';
 import { Explainer } from '../../../src/explain/explainer.ts';
 import { saveReference } from '../../../src/explain/reference.ts';
+import { classifierScorer } from '../../../src/explain/explainer.ts';
+import { saveHeatScale } from '../../../src/explain/heat-scale-file.ts';
+import { studyHeatScale } from '../../../src/workflows/study/explanation.ts';
 import { dataUrlExplainer, fileExplainer } from '../../../src/workflows/screen/explainer.ts';
 import { REGION_NAMES } from '../../../src/explain/regions.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
@@ -134,4 +137,61 @@ describe.skipIf(!ready)('screen explainers', () => {
       await screener.close();
     }
   }, 60_000);
+
+  it('a photo scored far below threshold is drawn markedly paler than a positive one (net evidence, on the study\'s shared scale)', async () => {
+    // face-api's demo photos: the first the study's positive, the next two its controls, the last a new photo like them.
+    const pkg = path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json'));
+    const [positive, ...others] = [2, 3, 4, 1].map((i) => path.join(pkg, 'demo', `sample${i}.jpg`));
+    const negative = others[2];
+    // A model whose decision runs from the controls' mean embedding to the positive's (decision +4 there, -4 at the mean).
+    const probe = await Screener.load(await toyBundle());
+    const embed = async (p: string) => probe.pipeline.embedFile(p);
+    const [a, ...cs] = await Promise.all([positive, ...others].map(embed));
+    await probe.close();
+    const m = Array.from(a.embedding.vector, (_, i) => cs.reduce((s, c) => s + c.embedding.vector[i], 0) / cs.length);
+    const diff = Array.from(a.embedding.vector, (v, i) => v - m[i]);
+    const k = 8 / diff.reduce((s, v) => s + v * v, 0);
+    const weights = diff.map((v) => k * v);
+    const bias = -weights.reduce((s, w, i) => s + (w * (a.embedding.vector[i] + m[i])) / 2, 0);
+    const dir = await toyBundle(undefined, undefined, { weights, bias });
+    const screener = await Screener.load(dir);
+    try {
+      // The study's files: the controls' mean map (contrastive reference), and the scale from its positive photo's map.
+      const ex = Explainer.create(screener.pipeline.backbone!);
+      await ex.loadFineLayer();
+      const mean = await ex.meanFineMap(cs.slice(0, 2).map((c) => c.aligned.image));
+      const scorer = classifierScorer(screener.bundle.model);
+      const e = await ex.explainFine(await ex.forwardFine(a.aligned.image), scorer, 'hirescam', mean.data);
+      const controlScores = cs.slice(0, 2).map((c) => scorer.score(c.embedding.vector));
+      await ex.dispose();
+      await saveReference(dir, { backbone: 'mobilefacenet', layer: DEFAULTS.explain.fineLayer.mobilefacenet, dims: [mean.c, mean.h, mean.w], faces: 2, data: mean.data, bundleId: screener.bundle.id });
+      const inputs = [positive, negative].map((p) => ({ name: p, path: p }));
+      const own = await screener.screen(inputs, { explain: dataUrlExplainer(screener) });
+      expect(own.photos[0].probability).toBeGreaterThan(0.9);
+      expect(own.photos[1].probability).toBeLessThan(0.1);
+      // Without the study's scale each photo is on its own, and says so; the negative photo's evidence against outweighs its evidence for.
+      expect(own.photos.map((p) => [p.cam, p.heatScale!.basis, p.heatScale!.peak])).toEqual([['contrastive', 'photo', 1], ['contrastive', 'photo', 0]]);
+      expect(own.photos[1].heatScale!.note).toContain('cannot be compared between photos');
+      await saveHeatScale(dir, { ...studyHeatScale([e], controlScores, 'mobilefacenet', 'contrastive', DEFAULTS.explain.heatScalePercentile)!, bundleId: screener.bundle.id });
+      const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'explain-out-')), 'heat');
+      const shared = await screener.screen(inputs, { explain: await fileExplainer(screener, out) });
+      const [pos, neg] = shared.photos;
+      expect([pos.heatScale!.basis, neg.heatScale!.basis]).toEqual(['study', 'study']);
+      expect(neg.heatScale!.peak).toBeLessThan(0.5 * pos.heatScale!.peak);
+      // How much the overlay tints the photo: mean absolute change per pixel channel.
+      const tint = async (p: typeof pos, file: string) => {
+        const img = await decodeImage(file, screener.pipeline.config.image);
+        const raw = await sharp(readFileSync(p.heatmap!)).extract({ left: 0, top: 0, width: img.width, height: img.height }).removeAlpha().raw().toBuffer();
+        let s = 0;
+        for (let i = 0; i < raw.length; i++) s += Math.abs(raw[i] - img.data[i]);
+        return s / raw.length;
+      };
+      const [tPos, tNeg] = [await tint(pos, positive), await tint(neg, negative)];
+      expect(tNeg).toBeLessThan(0.5 * tPos);
+      // The negative photo's regions carry no HPO terms (below the photo threshold).
+      expect(neg.regions!.every((r) => r.hpo === undefined)).toBe(true);
+    } finally {
+      await screener.close();
+    }
+  }, 90_000);
 });

@@ -70,6 +70,20 @@ describe('heatmapOverlay', () => {
     expect([0, 1, 2, 3].map((x) => px(out, x, 0))).toEqual([0, 64, 191, 255].map((i) => lutAt('inferno', i)));
   });
 
+  it('on a fixed scale (top): zero heat is the cold end whatever the map\'s range, heat above top is the hot end', () => {
+    const heat = { width: 2, height: 1, data: Float32Array.from([1, 8]) };
+    const out = heatmapOverlay(flat(2, 1, 0), heat, { alpha: 1, colormap: 'jet', top: 4 });
+    expect(px(out, 0, 0)).toEqual(lutAt('jet', Math.round(255 / 4)));
+    expect(px(out, 1, 0)).toEqual(lutAt('jet', 255));
+    expect(() => heatmapOverlay(flat(2, 1, 0), heat, { top: 0 })).toThrow(/scale top: 0/);
+  });
+
+  it('warm only: the colour weight is alpha times the heat, so no heat leaves the photo as it is', () => {
+    const out = heatmapOverlay(flat(2, 1, 100), { width: 2, height: 1, data: Float32Array.from([0, 1]) }, { alpha: 0.5, colormap: 'jet', top: 1, warmOnly: true });
+    expect(px(out, 0, 0)).toEqual([100, 100, 100]);
+    expect(px(out, 1, 0)).toEqual([114, 50, 50]); // 0.5 * 100 + 0.5 * (128, 0, 0)
+  });
+
   it('shows a constant map as uniformly cold', () => {
     const out = heatmapOverlay(flat(3, 3, 50), { width: 3, height: 3, data: new Float32Array(9).fill(4) }, { alpha: 1 });
     for (let i = 0; i < 9; i++) expect(px(out, i % 3, Math.floor(i / 3))).toEqual(lutAt('jet', 0));
@@ -89,5 +103,12 @@ describe('colorbar', () => {
     expect(px(bar, 0, 0)).toEqual(lutAt('inferno', 255));
     expect(px(bar, 9, 255)).toEqual(lutAt('inferno', 0));
     expect(px(bar, 5, 100)).toEqual(lutAt('inferno', 155));
+  });
+
+  it('warm only: each colour over white by its value, white at the bottom', () => {
+    const bar = colorbar(256, 'jet', 4, true);
+    expect(px(bar, 0, 0)).toEqual(lutAt('jet', 255));
+    expect(px(bar, 3, 255)).toEqual([255, 255, 255]);
+    expect(px(bar, 1, 128)).toEqual(lutAt('jet', 127).map((c) => Math.round((128 / 255) * 255 + (127 / 255) * c)));
   });
 });

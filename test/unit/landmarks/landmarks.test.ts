@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { fivePointsOf68, IBUG68 } from '../../../src/landmarks/index.ts';
+import { umeyama } from '../../../src/align/index.ts';
+import { DENSE_LANDMARK_MODELS, fivePointsOf68, IBUG68, refinedCrops } from '../../../src/landmarks/index.ts';
 import { Pipeline } from '../../../src/pipeline/pipeline.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
 import type { Face, Point } from '../../../src/types.ts';
@@ -82,5 +83,26 @@ describe.skipIf(!built)('dense landmarks on detected faces', () => {
     } finally {
       await pipeline.close();
     }
+  });
+});
+
+describe('the refining pass', () => {
+  it('cuts the crop that maps the five points of the first pass onto the refinement template', () => {
+    const spec = DENSE_LANDMARK_MODELS['face-landmark68'];
+    // A first pass whose five derived points are the template turned by 30 degrees, scaled by 3 and moved.
+    const [c, s] = [3 * Math.cos(Math.PI / 6), 3 * Math.sin(Math.PI / 6)];
+    const place = ([x, y]: Point): Point => [c * x - s * y + 400, s * x + c * y + 250];
+    const points: Point[] = Array.from({ length: 68 }, () => [0, 0]);
+    const five = spec.refineTemplate.map(place);
+    for (const i of [36, 37, 38, 39, 40, 41]) points[i] = five[0];
+    for (const i of [42, 43, 44, 45, 46, 47]) points[i] = five[1];
+    [points[30], points[48], points[54]] = [five[2], five[3], five[4]];
+    const [m] = refinedCrops(spec, [points], umeyama);
+    // The crop transform undoes the placement: each placed template point lands back on itself.
+    spec.refineTemplate.forEach((p) => {
+      const [x, y] = place(p);
+      expect(m[0] * x + m[1] * y + m[2]).toBeCloseTo(p[0], 9);
+      expect(m[3] * x + m[4] * y + m[5]).toBeCloseTo(p[1], 9);
+    });
   });
 });

@@ -1,0 +1,199 @@
+/**
+ * `npm run bench:landmarks`: how precise and how costly the dense landmarks are, on CFP-dev's
+ * frontal photos (Sengupta et al. 2016: 30 hand-placed fiducials per photo, one half of the face
+ * plus the midline). Three measurements, each with a peer measured in the same run:
+ *
+ * - Error against the fiducials, per part, normalised by the inter-ocular distance (NME, as in
+ *   300-W): the fiducials mark one eye, so the distance is twice the hand-placed eye centre's
+ *   distance to the nasion (the midline point at eye level). The fiducials' points are matched to
+ *   their iBUG-300W counterparts (eye corners and lids, nasion, nose tip, nostrils, mouth corner,
+ *   lip midpoints, chin); the jaw contour and brows are left out (the schemes sample those curves
+ *   differently). Peer: MTCNN's five points on the points both define (eye centre, nose tip,
+ *   mouth corner).
+ * - Repeatability: one person's frontal photos, each similarity-aligned (Umeyama) to the person's
+ *   mean shape; the mean distance of a point to its mean position, over the inter-ocular distance.
+ *   This holds true changes (expression, pose) as well as the model's noise; the peer is the same
+ *   measure on the hand-placed fiducials of the same photos (human placement plus the same true
+ *   changes), on the same matched points.
+ * - Cost: milliseconds per face on one core (crop + network, per pass), against the 15 ms budget;
+ *   peer: the detector's time per photo.
+ *
+ * Both settings of `landmarks.passes` are measured on the same faces: one pass (crop by MTCNN's
+ * five points) and two (crop again by the five points of the first pass's 68).
+ *
+ *   LANDMARKS_PEOPLE=60 npm run bench:landmarks     (people, 10 frontal photos each; default 60)
+ *
+ * Skips with a message when the shared data are absent. Prints the figure last.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { umeyama, applyAffine } from '../src/align/index.ts';
+import { DEFAULTS } from '../src/config.ts';
+import { decodeImage } from '../src/image/index.ts';
+import { DenseLandmarker, fivePointsOf68, refinedCrops } from '../src/landmarks/index.ts';
+import { chooseFace, Pipeline } from '../src/pipeline/pipeline.ts';
+import type { Landmarks5, Point } from '../src/types.ts';
+import { envInt, machineLine, median, quantile, requireShared } from './common.ts';
+
+const root = requireShared('data/cfp-dev');
+const people = envInt('LANDMARKS_PEOPLE', 60, 2);
+
+/**
+ * CFP fiducial index -> iBUG-68 index, for photos whose IMAGE-LEFT half is marked (fiducial 12 is
+ * that eye's outer corner, 15 its inner one, 25 the mouth corner); `mirrored` for the other half.
+ */
+const PARTS: Record<string, { cfp: number[]; left: number[]; mirrored: number[] }> = {
+  eye: { cfp: [12, 13, 14, 15, 16, 17], left: [36, 37, 38, 39, 40, 41], mirrored: [45, 44, 43, 42, 47, 46] },
+  nose: { cfp: [18, 21, 22, 23, 24], left: [27, 30, 33, 32, 31], mirrored: [27, 30, 33, 34, 35] },
+  mouth: { cfp: [25, 26, 27, 28, 29], left: [48, 51, 62, 57, 66], mirrored: [54, 51, 62, 57, 66] },
+  chin: { cfp: [8], left: [8], mirrored: [8] },
+};
+const PART_NAMES = Object.keys(PARTS);
+/** The matched points, in one order: CFP indices and their iBUG-68 counterparts. */
+const MATCHED = { cfp: PART_NAMES.flatMap((p) => PARTS[p].cfp), left: PART_NAMES.flatMap((p) => PARTS[p].left), mirrored: PART_NAMES.flatMap((p) => PARTS[p].mirrored) };
+const CFP_EYE = PARTS.eye.cfp, CFP_NASION = 18, CFP_NOSE_TIP = 21, CFP_MOUTH_CORNER = 25;
+
+interface Photo { file: string; person: string; truth: Point[]; mirrored: boolean; iod: number; dense?: Point[]; five?: Landmarks5; detectMs: number }
+/** One setting's points for the photos (undefined where no face was found). */
+type Run = { passes: number; points: (Point[] | undefined)[]; msPerFace: number };
+
+const dist = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+const centre = (pts: Point[]): Point => [mean(pts.map((p) => p[0])), mean(pts.map((p) => p[1]))];
+
+function frontalRows(): { file: string; person: string }[] {
+  const rows = readFileSync(path.join(root, 'labels.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const chosen = new Set([...new Set(rows.map((r) => r[1]))].slice(0, people));
+  return rows.filter((r) => r[r.length - 1] === 'frontal' && chosen.has(r[1])).map((r) => ({ file: r[0], person: r[1] }));
+}
+
+/** The fiducials of a photo, which half they mark, and the inter-ocular distance they imply. */
+function readTruth(file: string): { truth: Point[]; mirrored: boolean; iod: number } {
+  const txt = readFileSync(path.join(root, file.replace(/^Images/, 'Fiducials').replace(/\.jpg$/, '.txt')), 'utf8');
+  const truth = txt.trim().split('\n').map((l) => l.split(',').map(Number) as Point);
+  const eye = centre(CFP_EYE.map((i) => truth[i]));
+  return { truth, mirrored: eye[0] > truth[CFP_NASION][0], iod: 2 * dist(eye, truth[CFP_NASION]) };
+}
+
+async function detectAll(pipeline: Pipeline): Promise<Photo[]> {
+  const photos: Photo[] = [];
+  for (const row of frontalRows()) {
+    const t0 = performance.now();
+    const res = await pipeline.detectFile(path.join(root, row.file)).catch(() => undefined);
+    const detectMs = performance.now() - t0;
+    const face = res && chooseFace(res.faces, res.width, res.height);
+    photos.push({ file: row.file, person: row.person, ...readTruth(row.file), five: face?.landmarks5, detectMs });
+  }
+  return photos;
+}
+
+/** Per-part NME of one photo's 68 points against its fiducials. */
+function denseErrors(p: Photo): Record<string, number> {
+  return Object.fromEntries(PART_NAMES.map((part) => {
+    const { cfp, left, mirrored } = PARTS[part];
+    const ibug = p.mirrored ? mirrored : left;
+    return [part, mean(cfp.map((c, k) => dist(p.truth[c], p.dense![ibug[k]]))) / p.iod];
+  }));
+}
+
+/** NME of the points both schemes and MTCNN define (eye centre, nose tip, mouth corner), for the five points and for the 68. */
+function sharedErrors(p: Photo): { five: number; dense: number } {
+  const side = p.mirrored ? 1 : 0;
+  const truth = [centre(CFP_EYE.map((i) => p.truth[i])), p.truth[CFP_NOSE_TIP], p.truth[CFP_MOUTH_CORNER]];
+  const err = (pts: Landmarks5) => mean([pts[side], pts[2], pts[3 + side]].map((q, k) => dist(q, truth[k]))) / p.iod;
+  return { five: err(p.five!), dense: err(fivePointsOf68(p.dense!)) };
+}
+
+/** Mean point spread of one person's shapes after similarity alignment to their mean, over `iod`. */
+function spread(shapes: Point[][], iod: number): number {
+  let ref = shapes[0];
+  let aligned = shapes;
+  for (let it = 0; it < 3; it++) {
+    aligned = shapes.map((s) => s.map((q) => applyAffine(umeyama(s, ref), q)));
+    ref = ref.map((_, i) => centre(aligned.map((s) => s[i])));
+    // Keep the reference at the first shape's scale: the spread is in units of the person's eye distance.
+    ref = ref.map((q) => applyAffine(umeyama(ref, shapes[0]), q));
+  }
+  return mean(aligned.flatMap((s) => s.map((q, i) => dist(q, ref[i])))) / iod;
+}
+
+/** Repeatability of the model (all 68, and the matched points) and of the hand-placed fiducials (matched points). */
+function repeatability(photos: Photo[]) {
+  const byPerson = new Map<string, Photo[]>();
+  for (const p of photos.filter((q) => q.dense)) byPerson.set(p.person, [...(byPerson.get(p.person) ?? []), p]);
+  const rows = [...byPerson.values()].filter((ps) => ps.length >= 3).map((ps) => {
+    const iod = mean(ps.map((p) => p.iod));
+    const matched = (p: Photo) => (p.mirrored ? MATCHED.mirrored : MATCHED.left).map((i) => p.dense![i]);
+    // Photos marked on the other half hold mirrored point sets: keep the person's majority half.
+    const majority = ps.filter((q) => q.mirrored).length * 2 > ps.length;
+    const half = ps.filter((p) => p.mirrored === majority);
+    return {
+      all68: spread(ps.map((p) => p.dense!), iod),
+      matched: half.length >= 3 ? spread(half.map(matched), iod) : NaN,
+      hand: half.length >= 3 ? spread(half.map((p) => MATCHED.cfp.map((i) => p.truth[i])), iod) : NaN,
+    };
+  });
+  const ok = rows.filter((r) => Number.isFinite(r.matched));
+  return { people: rows.length, all68: mean(rows.map((r) => r.all68)), matched: mean(ok.map((r) => r.matched)), hand: mean(ok.map((r) => r.hand)) };
+}
+
+/**
+ * Both settings of `landmarks.passes` on the photos' chosen faces, decoded as the pipeline decodes
+ * them, with the median milliseconds per face on one core (crop + network, all passes).
+ */
+async function bothSettings(photos: Photo[]): Promise<Run[]> {
+  const landmarker = await DenseLandmarker.load(DEFAULTS.landmarks.model, { threads: 1 });
+  const runs: Run[] = [{ passes: 1, points: [], msPerFace: 0 }, { passes: 2, points: [], msPerFace: 0 }];
+  const times: number[][] = [[], []];
+  for (const p of photos) {
+    if (!p.five) {
+      runs.forEach((r) => r.points.push(undefined));
+      continue;
+    }
+    const img = await decodeImage(path.join(root, p.file), DEFAULTS.image);
+    if (img.scale !== 1) throw new Error(`${p.file} was downscaled when decoded; this benchmark maps points at full size only.`);
+    let t = performance.now();
+    const [first] = await landmarker.predict(img, [umeyama(p.five, landmarker.spec.template)]);
+    times[0].push(performance.now() - t);
+    t = performance.now();
+    const [second] = await landmarker.predict(img, refinedCrops(landmarker.spec, [first], umeyama));
+    times[1].push(times[0][times[0].length - 1] + performance.now() - t);
+    runs[0].points.push(first);
+    runs[1].points.push(second);
+  }
+  await landmarker.dispose();
+  runs.forEach((r, i) => (r.msPerFace = median(times[i])));
+  return runs;
+}
+
+/** One setting's figures: per-part errors, the matched-point NME per photo, the shared-point errors and repeatability. */
+function measure(photos: Photo[], run: Run) {
+  const found = photos.map((p, i) => ({ ...p, dense: run.points[i] })).filter((p) => p.dense);
+  const errors = found.map(denseErrors);
+  const sizes = PART_NAMES.map((part) => PARTS[part].cfp.length);
+  const overall = errors.map((e) => PART_NAMES.reduce((s, part, j) => s + e[part] * sizes[j], 0) / MATCHED.cfp.length);
+  return { run, found: found.length, errors, overall, shared: found.map(sharedErrors), rep: repeatability(found) };
+}
+
+const fmt = (x: number) => x.toFixed(3);
+
+function report(m: ReturnType<typeof measure>): void {
+  const stats = (xs: number[]) => `${fmt(mean(xs))} | ${fmt(median(xs))} | ${fmt(quantile(xs, 0.9))}`;
+  console.log(`  ${m.run.passes} pass${m.run.passes > 1 ? 'es' : ''}, ${m.found} faces: error vs hand-placed fiducials / inter-ocular distance (mean | median | 90th pct):`);
+  for (const part of PART_NAMES) console.log(`    ${part.padEnd(6)} (${PARTS[part].cfp.length} pts) ${stats(m.errors.map((e) => e[part]))}`);
+  console.log(`    all matched (${MATCHED.cfp.length} pts) ${stats(m.overall)}; photos above 0.10: ${((100 * m.overall.filter((x) => x > 0.1).length) / m.overall.length).toFixed(1)}%`);
+  const five = m.shared.map((s) => s.five), dense = m.shared.map((s) => s.dense);
+  console.log(`    eye centre + nose tip + mouth corner: MTCNN's five points ${fmt(mean(five))} (median ${fmt(median(five))}); the 68's ${fmt(mean(dense))} (median ${fmt(median(dense))})`);
+  console.log(`    repeatability over ${m.rep.people} people (mean distance to the person's aligned mean shape / IOD): all 68 points ${fmt(m.rep.all68)}; matched points ${fmt(m.rep.matched)} vs hand-placed ${fmt(m.rep.hand)}`);
+  console.log(`    cost ${m.run.msPerFace.toFixed(2)} ms per face on one core (budget 15 ms)`);
+}
+
+const t0 = performance.now();
+const pipeline = await Pipeline.create({ detectOnly: true, config: { embed: { intraOpThreads: 1 } } });
+const photos = await detectAll(pipeline);
+await pipeline.close();
+const measured = (await bothSettings(photos)).map((run) => measure(photos, run));
+console.log(`CFP-dev dense landmarks, model ${DEFAULTS.landmarks.model} (${await machineLine()}): ${people} people, ${photos.length} frontal photos, a face in ${photos.filter((p) => p.five).length}; detection ${median(photos.map((p) => p.detectMs)).toFixed(1)} ms per photo (median); ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+measured.forEach(report);
+const chosen = measured.find((m) => m.run.passes === DEFAULTS.landmarks.passes)!;
+console.log(`landmarks: ${DEFAULTS.landmarks.model}, ${chosen.run.passes} pass(es): NME ${fmt(mean(chosen.overall))} (median ${fmt(median(chosen.overall))}) on ${MATCHED.cfp.length} CFP fiducials, repeatability ${fmt(chosen.rep.matched)} (hand-placed ${fmt(chosen.rep.hand)}), ${chosen.run.msPerFace.toFixed(2)} ms/face`);

@@ -1,0 +1,284 @@
+/**
+ * Precomputed embeddings in: the JSON lines that `phenoface embed` writes (`path`, `embedding`,
+ * optional `backbone`, `face`, `view`, or `path` with an `error` for a photo without a usable
+ * face), read in place of the photos. This is how sites pool a study without sharing pixels: each
+ * runs `embed` on its own photos and sends the vectors, which are not faces.
+ *
+ * The whole file is checked before anything runs, and every problem is listed with its line (the
+ * first few in the message, the first 1,000 in the error's `details`), as a manifest's are. Any
+ * dimension is accepted, provided all records share it; the expected one is the most common, so
+ * one odd line is named rather than every other. Vectors are L2-normalised on reading, as the
+ * pipeline's are (ArcFace: Deng et al. 2019; embeddings compare as unit vectors): the classifiers,
+ * the leakage check and a bundle then see the same scale whichever tool wrote them.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { DEFAULTS, VIEWS } from '../config.ts';
+import { PhenofaceError, type ErrorCode } from '../errors.ts';
+import { unitVector } from '../math/vector.ts';
+import type { View } from '../types.ts';
+import type { ErrorRecord } from './cache.ts';
+import type { PhotoResult } from './embed-dataset.ts';
+import type { Dataset } from './manifest.ts';
+
+/** Kinds of embedding-file problem; tests and tools match on these. */
+export type EmbeddingProblemKind =
+  | 'json'
+  | 'not-object'
+  | 'no-path'
+  | 'no-embedding'
+  | 'non-numeric'
+  | 'non-finite'
+  | 'zero-vector'
+  | 'dimension'
+  | 'duplicate'
+  | 'backbone'
+  | 'invalid-view'
+  | 'empty'
+  | 'missing';
+
+/**
+ * One problem. `line` is the embedding file's line (1-based); a manifest row without a record
+ * (`missing`) has the manifest's `row` and `manifestLine` instead.
+ */
+export interface EmbeddingProblem {
+  kind: EmbeddingProblemKind;
+  message: string;
+  line?: number;
+  row?: number;
+  manifestLine?: number;
+  path?: string;
+}
+
+/** One valid record: a photo's unit embedding, or why the photo has none. */
+export interface EmbeddingRecord {
+  path: string;
+  line: number;
+  /** L2-normalised; absent for an error record. */
+  embedding?: Float32Array;
+  backbone?: string;
+  view?: View;
+  error?: ErrorRecord;
+}
+
+/** Where a study's features came from: written into metrics.json and the model bundle. */
+export interface EmbeddingOrigin {
+  /** The file's name (not its folder, which says nothing about the data and may name a person). */
+  file: string;
+  /** sha256 of the file's bytes. */
+  sha256: string;
+  /** The records' backbone name, or null when no record names one. */
+  backbone: string | null;
+  dimension: number;
+  /** Records in the file (with embedding or error). */
+  records: number;
+  /** Whether the vectors were rescaled to unit length on reading (always: see the module note). */
+  normalised: true;
+}
+
+/** A checked embedding file: its records by path, and its origin. */
+export interface EmbeddingFile {
+  records: Map<string, EmbeddingRecord>;
+  origin: EmbeddingOrigin;
+}
+
+/** Problems kept in an error's `details` (the rest are counted), as for a manifest. */
+const MAX_KEPT_PROBLEMS = 1000;
+
+/** A record as parsed, before the checks that need the whole file (dimension, backbone). */
+interface Parsed {
+  record: EmbeddingRecord;
+  raw?: unknown[];
+}
+
+/** Collects problems; keeps the first {@link MAX_KEPT_PROBLEMS}, counts all. */
+class Problems {
+  total = 0;
+  readonly kept: EmbeddingProblem[] = [];
+  add(p: EmbeddingProblem): void {
+    this.total++;
+    if (this.kept.length < MAX_KEPT_PROBLEMS) this.kept.push(p);
+  }
+}
+
+const at = (line: number) => `line ${line}`;
+
+/** The first thing wrong with an `embedding` array's values, or undefined. */
+function valueProblem(values: unknown[], line: number): EmbeddingProblem | undefined {
+  const bad = values.findIndex((v) => typeof v !== 'number');
+  if (bad >= 0) return { kind: 'non-numeric', line, message: `${at(line)}: embedding value ${bad} is ${JSON.stringify(values[bad])}; expected a number` };
+  const inf = values.findIndex((v) => !Number.isFinite(v));
+  if (inf >= 0) return { kind: 'non-finite', line, message: `${at(line)}: embedding value ${inf} is not finite (${String(values[inf])}); expected a finite number` };
+  if (values.every((v) => v === 0)) return { kind: 'zero-vector', line, message: `${at(line)}: the embedding is all zeros; it has no direction to compare` };
+  return undefined;
+}
+
+/** The record of one non-empty line, or undefined after reporting why it cannot be used. */
+function parseLine(text: string, line: number, problems: Problems): Parsed | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    problems.add({ kind: 'json', line, message: `${at(line)}: not valid JSON (${(err as Error).message}); expected one JSON object per line` });
+    return undefined;
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    problems.add({ kind: 'not-object', line, message: `${at(line)}: a JSON ${Array.isArray(json) ? 'array' : typeof json}; expected an object with "path" and "embedding"` });
+    return undefined;
+  }
+  const o = json as Record<string, unknown>;
+  if (typeof o.path !== 'string' || o.path === '') {
+    problems.add({ kind: 'no-path', line, message: `${at(line)}: "path" is ${JSON.stringify(o.path ?? null)}; expected the photo's path as in the manifest` });
+    return undefined;
+  }
+  const record: EmbeddingRecord = { path: o.path, line };
+  const bad = (p: Omit<EmbeddingProblem, 'path'>) => (problems.add({ ...p, path: o.path as string }), undefined);
+  if (typeof o.backbone === 'string' && o.backbone !== '') record.backbone = o.backbone;
+  const view = typeof o.view === 'string' ? o.view : (o.face as { view?: unknown } | undefined)?.view;
+  if (view !== undefined) {
+    if (!(VIEWS as readonly unknown[]).includes(view)) return bad({ kind: 'invalid-view', line, message: `${at(line)}: view ${JSON.stringify(view)}; expected one of: ${VIEWS.join(', ')}` });
+    record.view = view as View;
+  }
+  const error = o.error as { code?: unknown; message?: unknown } | undefined;
+  if (o.embedding === undefined && error && typeof error.code === 'string') {
+    record.error = { code: error.code as ErrorCode, message: String(error.message ?? '') };
+    return { record };
+  }
+  if (!Array.isArray(o.embedding) || o.embedding.length === 0) {
+    return bad({ kind: 'no-embedding', line, message: `${at(line)}: "embedding" is ${o.embedding === undefined ? 'missing' : JSON.stringify(o.embedding).slice(0, 40)}; expected a non-empty array of numbers (or an "error" record)` });
+  }
+  const problem = valueProblem(o.embedding, line);
+  if (problem) return bad(problem);
+  return { record, raw: o.embedding };
+}
+
+/** The most common value's count leader (ties: the first seen), or undefined for none. */
+function mostCommon<T>(values: T[]): T | undefined {
+  const counts = new Map<T, number>();
+  let best: T | undefined;
+  for (const v of values) {
+    const c = (counts.get(v) ?? 0) + 1;
+    counts.set(v, c);
+    if (best === undefined || c > counts.get(best)!) best = v;
+  }
+  return best;
+}
+
+/**
+ * The checks across records: one dimension (the most common), one backbone name, one record per
+ * path. Returns the records that pass, by path.
+ */
+function checkAcross(parsed: Parsed[], problems: Problems): { records: Map<string, EmbeddingRecord>; dimension: number; backbone: string | null } {
+  const dimension = mostCommon(parsed.filter((p) => p.raw).map((p) => p.raw!.length)) ?? 0;
+  const backbone = mostCommon(parsed.filter((p) => p.record.backbone).map((p) => p.record.backbone!)) ?? null;
+  const firstOfDim = parsed.find((p) => p.raw?.length === dimension)?.record.line;
+  const firstOfBackbone = parsed.find((p) => p.record.backbone === backbone)?.record.line;
+  const records = new Map<string, EmbeddingRecord>();
+  for (const { record, raw } of parsed) {
+    const { line, path: p } = record;
+    const first = records.get(p);
+    if (first) {
+      problems.add({ kind: 'duplicate', line, path: p, message: `${at(line)}: path ${JSON.stringify(p)} has a record already, at line ${first.line}; expected one record per photo` });
+      continue;
+    }
+    records.set(p, record);
+    if (raw && raw.length !== dimension) {
+      problems.add({ kind: 'dimension', line, path: p, message: `${at(line)}: the embedding has ${raw.length} values; expected ${dimension}, the dimension of most records (first at line ${firstOfDim})` });
+    } else if (record.backbone !== undefined && record.backbone !== backbone) {
+      problems.add({ kind: 'backbone', line, path: p, message: `${at(line)}: backbone ${JSON.stringify(record.backbone)}; the other records are of ${JSON.stringify(backbone)} (first at line ${firstOfBackbone}), and embeddings of two networks cannot be compared` });
+    } else if (raw) record.embedding = unitVector(raw as number[]);
+  }
+  return { records, dimension, backbone };
+}
+
+/** Reads the file line by line (it may be larger than one string can hold), hashing its bytes. */
+async function readLines(file: string, onLine: (text: string, line: number) => void): Promise<string> {
+  const hash = createHash('sha256');
+  const stream = createReadStream(file);
+  stream.on('data', (chunk) => hash.update(chunk));
+  let line = 0;
+  try {
+    for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
+      line++;
+      if (text.trim() !== '') onLine(text, line);
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new PhenofaceError(code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_INPUT', `Cannot read the embeddings file "${file}": ${(err as Error).message}. Expected the JSON lines written by \`phenoface embed --out FILE.jsonl\`.`, { cause: err });
+  }
+  return hash.digest('hex');
+}
+
+/** One E_INPUT error listing the first problems (all counted; the first 1,000 in `details`). */
+function embeddingError(file: string, problems: Problems): PhenofaceError {
+  const n = problems.total;
+  const lines = problems.kept.slice(0, DEFAULTS.data.maxListedProblems).map((p) => `  - ${p.message}`);
+  if (n > lines.length) lines.push(`  ... and ${n - lines.length} more`);
+  return new PhenofaceError('E_INPUT', `Embeddings "${file}" have ${n} problem${n === 1 ? '' : 's'}; nothing was run:\n${lines.join('\n')}`, { details: problems.kept });
+}
+
+/** Parses and checks a file into `problems`; its records and origin. */
+async function parseFile(file: string, problems: Problems): Promise<EmbeddingFile> {
+  const parsed: Parsed[] = [];
+  const sha256 = await readLines(file, (text, line) => {
+    const p = parseLine(text, line, problems);
+    if (p) parsed.push(p);
+  });
+  if (parsed.length === 0 && problems.total === 0) problems.add({ kind: 'empty', message: 'no records; expected one JSON object per line' });
+  const { records, dimension, backbone } = checkAcross(parsed, problems);
+  return { records, origin: { file: path.basename(file), sha256, backbone, dimension, records: records.size, normalised: true } };
+}
+
+/**
+ * Reads and checks an embedding file on its own (for `screen --embeddings`). One E_INPUT error
+ * lists every problem with its line; E_NOT_FOUND when the file does not exist.
+ */
+export async function readEmbeddingFile(file: string): Promise<EmbeddingFile> {
+  const problems = new Problems();
+  const read = await parseFile(file, problems);
+  if (problems.total > 0) throw embeddingError(file, problems);
+  return read;
+}
+
+/** The embeddings of a data set's photos, as the study's photo results, with their origin. */
+export interface DatasetEmbeddings {
+  photos: PhotoResult[];
+  origin: EmbeddingOrigin;
+  /** Records of the file that no manifest row names (a pooled file may hold more than one study). */
+  unused: number;
+  /** absPath -> sha256 of the photo's record (for `datasetHash`, in place of the file's content). */
+  contentHashes: Map<string, string>;
+}
+
+/**
+ * Matches a data set's rows to an embedding file's records by `path`, exactly as written. Problems
+ * of the file and manifest rows without a record come in one E_INPUT error, each with its line.
+ */
+export async function loadDatasetEmbeddings(file: string, dataset: Dataset): Promise<DatasetEmbeddings> {
+  const problems = new Problems();
+  const { records, origin } = await parseFile(file, problems);
+  for (const item of dataset.items) {
+    if (records.has(item.path)) continue;
+    const where = item.row !== undefined ? `manifest row ${item.row} (line ${item.line})` : `photo "${item.path}"`;
+    problems.add({ kind: 'missing', row: item.row, manifestLine: item.line, path: item.path, message: `${where}: path ${JSON.stringify(item.path)} has no record in ${origin.file}` });
+  }
+  if (problems.total > 0) throw embeddingError(file, problems);
+  const contentHashes = new Map<string, string>();
+  const photos = dataset.items.map((item): PhotoResult => {
+    const r = records.get(item.path)!;
+    const view = item.view ?? r.view;
+    contentHashes.set(item.absPath, recordHash(r));
+    return { item, cached: false, ...(r.embedding ? { embedding: r.embedding } : {}), ...(view ? { view } : {}), ...(r.error ? { error: r.error } : {}) };
+  });
+  return { photos, origin, unused: records.size - dataset.items.length, contentHashes };
+}
+
+/** sha256 of a record's vector (its float32 bytes) or error: what identifies the photo's data. */
+function recordHash(r: EmbeddingRecord): string {
+  const h = createHash('sha256');
+  if (r.embedding) h.update(new Uint8Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength));
+  else h.update(JSON.stringify(r.error));
+  return h.digest('hex');
+}

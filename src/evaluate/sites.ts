@@ -1,0 +1,187 @@
+/**
+ * Leave-one-site-out validation (`study --validate-by COLUMN`): each value of a column (e.g.
+ * `source`, the hospital) is held out in turn and the model trained on the others predicts it.
+ * Grouped K-fold mixes every site into every training set, so it cannot tell whether a model
+ * travels to another hospital's cameras and population; holding out whole sites can (the
+ * "internal-external" validation of Steyerberg & Harrell 2016, J Clin Epidemiol 69:245-247).
+ *
+ * Each held-out site is one outer fold of the study's cross-validation machinery: the classifier
+ * and its hyperparameter are fitted on the other sites (inner grouped CV), and the decision
+ * thresholds are fixed on those sites' inner out-of-fold probabilities, as in every K-fold fold;
+ * no photo of the held-out site influences them. A subject must belong to one site: a person
+ * photographed at two sites is an error, listed, since either assignment would put one person on
+ * both sides or silently drop photos. Per site: AUC with its subject-bootstrap interval,
+ * sensitivity and specificity at the training sites' threshold, Brier score and calibration;
+ * pooled over all held-out predictions; and the spread of the per-site values.
+ */
+import type { IndexFold } from '../classify/types.ts';
+import { PhenofaceError } from '../errors.ts';
+import { crossValidate, type CrossValidationOptions, type GroupMetrics, type LevelMetrics, type StudyData } from './crossval.ts';
+import type { CalibrationBin } from './metrics.ts';
+
+/** One held-out site: its metrics and what it was predicted from. */
+export interface SiteResult {
+  metrics: GroupMetrics;
+  /** The training sites' photos and subjects (all other sites). */
+  train: { photos: number; subjects: number };
+  /** Thresholds fixed on the training sites (Youden's J on their inner out-of-fold probabilities). */
+  thresholds: { photo: number; subject: number };
+}
+
+/** Spread of one metric's per-site point values (sites where it is defined). */
+export interface Spread {
+  min: number | null;
+  max: number | null;
+  /** max - min. */
+  range: number | null;
+  /** Standard deviation across sites (n - 1 denominator; null with fewer than two sites). */
+  sd: number | null;
+  /** Sites where the metric is defined (e.g. AUC needs both classes in the site). */
+  sites: number;
+}
+
+/** The result of {@link validateBySite}. */
+export interface SiteValidation {
+  column: string;
+  /** The held-out values, in order. */
+  sites: string[];
+  bySite: Record<string, SiteResult>;
+  /** All held-out predictions together (each photo predicted once, by the model that never saw its site). */
+  pooled: GroupMetrics;
+  /** Spread between sites of AUC, sensitivity and specificity, per level. */
+  spread: { photo: Record<SpreadKey, Spread>; subject: Record<SpreadKey, Spread> };
+}
+
+const SPREAD_KEYS = ['auc', 'sensitivity', 'specificity'] as const;
+type SpreadKey = (typeof SPREAD_KEYS)[number];
+
+/** Input of {@link validateBySite}: the study's rows, their site, and the evaluation options. */
+export type SiteValidationInput = StudyData &
+  Pick<CrossValidationOptions, 'classifier' | 'seed' | 'prevalence' | 'bootstrap' | 'workers' | 'innerFolds'> & {
+    column: string;
+    /** Each photo's value of `column`. */
+    site: readonly (string | null | undefined)[];
+  };
+
+/** Values named in one error message; the rest are counted. */
+const MAX_NAMED = 20;
+
+function listed(items: string[]): string {
+  const more = items.length - MAX_NAMED;
+  return items.slice(0, MAX_NAMED).join('; ') + (more > 0 ? `; and ${more} more` : '');
+}
+
+/**
+ * The sites in order. E_MANIFEST listing the photos without a value, the subjects seen at two
+ * sites, or a column with fewer than two values.
+ */
+function subjectSites(input: SiteValidationInput): string[] {
+  const { column, site, subjects, photoIds } = input;
+  const blank = photoIds.filter((_, i) => (site[i] ?? '') === '');
+  if (blank.length > 0) {
+    throw new PhenofaceError('E_MANIFEST', `--validate-by ${column}: ${blank.length} photo(s) have no "${column}" value, so they cannot be held out with a site: ${listed(blank.map((p) => `"${p}"`))}. Fill in the column for every row.`);
+  }
+  const seen = new Map<string, Set<string>>();
+  subjects.forEach((s, i) => seen.set(s, (seen.get(s) ?? new Set()).add(site[i]!)));
+  const twoSites = [...seen].filter(([, v]) => v.size > 1);
+  if (twoSites.length > 0) {
+    throw new PhenofaceError('E_MANIFEST', `--validate-by ${column}: ${twoSites.length} subject(s) appear under two or more values, and a person may not be on both sides of a split: ${listed(twoSites.map(([s, v]) => `"${s}" (${[...v].join(', ')})`))}. Give each person one ${column} (or keep only their photos from one).`);
+  }
+  const sites = [...new Set(site as string[])].sort();
+  if (sites.length < 2) {
+    throw new PhenofaceError('E_MANIFEST', `--validate-by ${column}: the column has ${sites.length} value(s) (${sites.join(', ')}); leaving one out needs at least two.`);
+  }
+  return sites;
+}
+
+/**
+ * One fold per site (test = its photos, train = the others). E_MANIFEST when the training sites of
+ * a fold lack a class: no model could be fitted to hold that site out.
+ */
+export function siteFolds(input: SiteValidationInput): { sites: string[]; folds: IndexFold[] } {
+  const sites = subjectSites(input);
+  const folds = sites.map((value) => {
+    const fold: IndexFold = { train: [], test: [] };
+    input.site.forEach((s, i) => (s === value ? fold.test : fold.train).push(i));
+    const classes = new Set(fold.train.map((i) => input.y[i]));
+    if (classes.size < 2) {
+      throw new PhenofaceError('E_MANIFEST', `--validate-by ${input.column}: without "${value}", the other values hold only ${classes.has(1) ? 'positive' : 'negative'} subjects; a model trained there could not tell the classes apart. Each site left out must leave both classes in the others.`);
+    }
+    return fold;
+  });
+  return { sites, folds };
+}
+
+/** Min, max, range and SD of the defined values. */
+export function spreadOf(values: (number | null)[]): Spread {
+  const v = values.filter((x): x is number => x !== null);
+  if (v.length === 0) return { min: null, max: null, range: null, sd: null, sites: 0 };
+  const min = Math.min(...v), max = Math.max(...v);
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : null;
+  return { min, max, range: max - min, sd, sites: v.length };
+}
+
+/**
+ * Runs leave-one-site-out validation: one outer fold per value of `column`, with the study's
+ * classifier, seed, bootstrap and prevalence. Deterministic given the seed.
+ */
+export async function validateBySite(input: SiteValidationInput): Promise<SiteValidation> {
+  const { sites, folds } = siteFolds(input);
+  const result = await crossValidate({
+    ...input,
+    subgroups: { [input.column]: input.site },
+    splits: [folds],
+    folds: sites.length,
+    repeats: 1,
+    permutations: 0,
+    permutationRepeats: 1,
+  });
+  const subjectsIn = (rows: number[]) => new Set(rows.map((i) => input.subjects[i])).size;
+  const bySite: Record<string, SiteResult> = {};
+  sites.forEach((value, f) => {
+    bySite[value] = {
+      metrics: result.bySubgroup[input.column][value],
+      train: { photos: folds[f].train.length, subjects: subjectsIn(folds[f].train) },
+      thresholds: result.folds[f].thresholds,
+    };
+  });
+  const spreadAt = (level: keyof GroupMetrics) =>
+    Object.fromEntries(SPREAD_KEYS.map((k) => [k, spreadOf(sites.map((s) => bySite[s].metrics[level][k].value))])) as Record<SpreadKey, Spread>;
+  return { column: input.column, sites, bySite, pooled: { photo: result.photo, subject: result.subject }, spread: { photo: spreadAt('photo'), subject: spreadAt('subject') } };
+}
+
+/**
+ * Calibration in the large from a reliability curve: mean predicted probability against the observed
+ * positive rate over all units (Van Calster et al. 2016, J Clin Epidemiol 74:167-176). A model that
+ * travels keeps the two close; a site whose prevalence or cameras differ pulls them apart.
+ */
+export function calibrationInTheLarge(bins: readonly CalibrationBin[]): { meanPredicted: number | null; observedRate: number | null } {
+  const n = bins.reduce((a, b) => a + b.count, 0);
+  if (n === 0) return { meanPredicted: null, observedRate: null };
+  return {
+    meanPredicted: bins.reduce((a, b) => a + b.count * b.meanPredicted, 0) / n,
+    observedRate: bins.reduce((a, b) => a + b.count * b.observedRate, 0) / n,
+  };
+}
+
+/** A level's metrics as JSON: estimates and counts, the ROC curve left out, calibration summarised with its bins. */
+function levelJson(m: LevelMetrics): Record<string, unknown> {
+  const { roc: _roc, calibration, ...rest } = m;
+  return { ...rest, calibration: { ...calibrationInTheLarge(calibration), bins: calibration } };
+}
+
+const groupJson = (g: GroupMetrics) => ({ photo: levelJson(g.photo), subject: levelJson(g.subject) });
+
+/** The validation as metrics.json's `sites` field (documented in the README). */
+export function siteValidationJson(v: SiteValidation): Record<string, unknown> {
+  return {
+    column: v.column,
+    method: 'leave-one-value-out',
+    subjectPolicy: 'a subject under two values is an error',
+    values: v.sites,
+    bySite: Object.fromEntries(v.sites.map((s) => [s, { ...groupJson(v.bySite[s].metrics), train: v.bySite[s].train, thresholds: v.bySite[s].thresholds }])),
+    pooled: groupJson(v.pooled),
+    spread: v.spread,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The study's shared heat-map colour scale as a file beside the model bundle,
+ * `model/explain-scale.json` (see `heat-scale.ts`): written by `study`, read by screening.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PhenofaceError } from '../errors.ts';
+import type { StudyHeatScale } from './heat-scale.ts';
+
+/** File name of the scale inside the bundle folder. */
+export const HEAT_SCALE_FILE = 'explain-scale.json';
+
+/** Writes the scale into the bundle folder `dir`. */
+export async function saveHeatScale(dir: string, scale: StudyHeatScale): Promise<string> {
+  if (!(Number.isFinite(scale.top) && scale.top > 0)) throw new PhenofaceError('E_INPUT', `Invalid heat scale top: ${scale.top}. Expected a positive number (the study's positive-class photos had no heat).`);
+  const file = path.join(dir, HEAT_SCALE_FILE);
+  await writeFile(file, JSON.stringify({ contract: 1, ...scale }, null, 1) + '\n');
+  return file;
+}
+
+/**
+ * Reads the bundle folder's scale; undefined when there is none. E_MODEL when the file is
+ * malformed or belongs to another backbone or bundle (`bundleId`, when both name one).
+ */
+export async function loadHeatScale(dir: string, backbone: string, bundleId?: string): Promise<StudyHeatScale | undefined> {
+  const file = path.join(dir, HEAT_SCALE_FILE);
+  if (!existsSync(file)) return undefined;
+  const bad = (why: string) => new PhenofaceError('E_MODEL', `Invalid heat-map scale ${file}: ${why}. Expected the file \`phenoface study\` writes for this model; delete it to draw each photo on its own scale.`);
+  let j: Partial<Record<keyof StudyHeatScale, unknown>>;
+  try {
+    j = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+  if (j.backbone !== backbone) throw bad(`it is for backbone "${String(j.backbone)}", not "${backbone}"`);
+  if (bundleId !== undefined && j.bundleId !== undefined && j.bundleId !== bundleId) throw bad(`it was made with model ${String(j.bundleId)}, not this one (${bundleId})`);
+  const { cam, top, percentile, photos, controlScore } = j;
+  if (typeof cam !== 'string') throw bad('"cam" is missing');
+  if (typeof top !== 'number' || !(Number.isFinite(top) && top > 0)) throw bad(`"top" is ${JSON.stringify(top)}, expected a positive number`);
+  if (typeof percentile !== 'number' || !(percentile > 0 && percentile < 1)) throw bad(`"percentile" is ${JSON.stringify(percentile)}, expected a number in (0, 1)`);
+  if (!Number.isInteger(photos) || (photos as number) < 1) throw bad(`"photos" is ${JSON.stringify(photos)}, expected a positive integer`);
+  if (typeof controlScore !== 'number' || !Number.isFinite(controlScore)) throw bad(`"controlScore" is ${JSON.stringify(controlScore)}, expected a number`);
+  return { backbone, cam, top, percentile, photos: photos as number, controlScore, ...(typeof j.bundleId === 'string' ? { bundleId: j.bundleId } : {}) };
+}

@@ -1,0 +1,45 @@
+/**
+ * Screening precomputed embeddings (`phenoface screen --model DIR --embeddings FILE.jsonl`): the
+ * records of one person's photos, as `phenoface embed` wrote them, scored by a bundle and fused as
+ * photo screening fuses them. No photo is read, so no pixel-level field (box, pose, heat map) is
+ * given. The embeddings must come from the network the bundle was trained on: a vector of another
+ * network lives in another space, and its score would mean nothing.
+ */
+import { loadBundle, UNNAMED_BACKBONE, type LoadedBundle } from '../../classify/bundle.ts';
+import { readEmbeddingFile, type EmbeddingOrigin } from '../../data/embedding-file.ts';
+import { PhenofaceError } from '../../errors.ts';
+import type { ScreenPhoto, ScreenResult } from './result.ts';
+import { fusedResult, viewAdvice } from './screener.ts';
+
+/**
+ * E_BUNDLE when the embeddings cannot be the bundle's: another dimension, or another backbone when
+ * both name one. Unnamed records are taken on their dimension alone.
+ */
+export function checkEmbeddingsMatchBundle(origin: EmbeddingOrigin, bundle: Pick<LoadedBundle, 'backbone' | 'embeddings'>): void {
+  const expected = bundle.embeddings && bundle.backbone.name === UNNAMED_BACKBONE ? null : bundle.backbone.name;
+  if (origin.dimension !== bundle.backbone.dim) {
+    throw new PhenofaceError('E_BUNDLE', `The embeddings in ${origin.file} have ${origin.dimension} dimensions${origin.backbone ? ` (${origin.backbone})` : ''}; the model was trained on ${bundle.backbone.dim}-dimensional ${bundle.backbone.name} embeddings. Embed the photos with the model's backbone.`);
+  }
+  if (expected !== null && origin.backbone !== null && origin.backbone !== expected) {
+    throw new PhenofaceError('E_BUNDLE', `The embeddings in ${origin.file} are of backbone "${origin.backbone}"; the model was trained on "${expected}" embeddings, and vectors of two networks cannot be compared. Embed the photos with \`phenoface embed --backbone ${expected}\`.`);
+  }
+}
+
+/** Scores every record of `file` as one person's photos with the bundle in `modelDir`. */
+export async function screenEmbeddings(modelDir: string, file: string, opts: { prevalence?: number } = {}): Promise<ScreenResult> {
+  const bundle = await loadBundle(modelDir, { embeddingsOnly: true });
+  const { records, origin } = await readEmbeddingFile(file);
+  checkEmbeddingsMatchBundle(origin, bundle);
+  const photos: ScreenPhoto[] = [];
+  const probs: number[] = [];
+  for (const r of records.values()) {
+    if (!r.embedding) {
+      photos.push({ path: r.path, error: r.error! });
+      continue;
+    }
+    const [p] = bundle.model.predictProba([r.embedding]);
+    probs.push(p);
+    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: viewAdvice(r.view, bundle.metrics.byView) });
+  }
+  return fusedResult(bundle, photos, probs, opts.prevalence);
+}

@@ -1,0 +1,48 @@
+/**
+ * A study's features from precomputed embeddings (`study --embeddings FILE.jsonl`) instead of the
+ * photos: the records of `phenoface embed`, matched to the manifest by path. This is the pooled
+ * multi-site study: each site embeds its own photos, and only vectors leave the hospital.
+ */
+import { UNNAMED_BACKBONE } from '../../classify/bundle.ts';
+import { loadDatasetEmbeddings, type EmbeddingOrigin } from '../../data/embedding-file.ts';
+import type { Dataset, PhotoResult } from '../../data/index.ts';
+import { backbones } from '../../embed/registry.ts';
+import { PhenofaceError } from '../../errors.ts';
+import { esc } from '../../report/index.ts';
+
+/** What the study learns from, read from an embeddings file. */
+export interface StudyEmbeddings {
+  results: PhotoResult[];
+  contentHashes: Map<string, string>;
+  origin: EmbeddingOrigin;
+  /** The backbone name the study and bundle record: the records' own, else `backbone` as given, else {@link UNNAMED_BACKBONE}. */
+  backbone: string;
+}
+
+/**
+ * Reads and matches the file (one E_INPUT listing every problem with its line). `backbone`, when
+ * given, must agree with the backbone the records name, and a backbone installed here must have
+ * the records' dimension (E_INPUT otherwise): the bundle would otherwise screen photos with a
+ * network whose vectors it was not trained on.
+ */
+export async function readStudyEmbeddings(file: string, dataset: Dataset, backbone: string | undefined, log: (text: string) => void): Promise<StudyEmbeddings> {
+  const { photos, origin, unused, contentHashes } = await loadDatasetEmbeddings(file, dataset);
+  if (backbone !== undefined && origin.backbone !== null && backbone !== origin.backbone) {
+    throw new PhenofaceError('E_INPUT', `--backbone ${backbone} does not match the embeddings in ${origin.file}, which are of "${origin.backbone}". Leave --backbone out, or give the records' backbone.`);
+  }
+  const installed = origin.backbone === null ? undefined : backbones()[origin.backbone];
+  if (installed && installed.dim !== origin.dimension) {
+    throw new PhenofaceError('E_INPUT', `The embeddings in ${origin.file} name backbone "${origin.backbone}" but have ${origin.dimension} dimensions; the "${origin.backbone}" installed here gives ${installed.dim}. They come from another network of that name: rename their backbone, or embed with this installation.`);
+  }
+  log(`study: ${dataset.items.length} photos matched to records of ${origin.file} (${origin.dimension}-D, ${origin.backbone ?? 'backbone not named'}, vectors L2-normalised)${unused ? `; ${unused} records not in the manifest were left out` : ''}\n`);
+  return { results: photos, contentHashes, origin, backbone: origin.backbone ?? backbone ?? UNNAMED_BACKBONE };
+}
+
+/** The report's explanation section when the study had vectors but no pixels to explain. */
+export function noPixelsSection(origin: EmbeddingOrigin): { id: string; title: string; html: string } {
+  return {
+    id: 'explanations',
+    title: 'What the model looks at',
+    html: `<p>Not analysed: this study read precomputed embeddings (<code>${esc(origin.file)}</code>), not photos. Heat maps and region scores need each photo's pixels and the backbone's network; run the study on the photos themselves, where they are, to see them.</p>`,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * A pooled multi-site study from precomputed embeddings, end to end through the CLI: `study
+ * --embeddings --validate-by source` on vectors of a network Phenoface does not ship (its own name,
+ * an odd dimension), with no photo on disk; then `screen --embeddings` on one person's records,
+ * and the refusals of records from another network.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { memoryIO } from '../support/io.ts';
+import { syntheticStudy } from '../unit/evaluate/synthetic-embeddings.ts';
+
+const BACKBONE = 'site-net-v2';
+const DIM = 37;
+const SITES = ['north', 'south', 'west'];
+
+let dir: string;
+const data = syntheticStudy({ subjects: 48, photosPerSubject: 3, dim: DIM, signal: 10, seed: 11 });
+const siteOf = (subject: string) => SITES[[...new Set(data.subjects)].indexOf(subject) % SITES.length];
+const photoPath = (i: number) => `${siteOf(data.subjects[i])}/${data.subjects[i]}/${i}.jpg`;
+const record = (i: number, backbone = BACKBONE, vector: ArrayLike<number> = data.X[i]) =>
+  JSON.stringify({ contract: 1, path: photoPath(i), face: { box: { x: 1, y: 2, width: 30, height: 30 }, score: 0.99 }, backbone, embedding: Array.from(vector) });
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-study-emb-'));
+  const rows = data.X.map((_, i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'},${siteOf(data.subjects[i])}`);
+  writeFileSync(path.join(dir, 'pooled.csv'), ['path,subject,label,source', ...rows].join('\n') + '\n');
+  writeFileSync(path.join(dir, 'pooled.jsonl'), data.X.map((_, i) => record(i)).join('\n') + '\n');
+});
+
+describe('study --embeddings --validate-by source, then screen --embeddings', () => {
+  it('runs the study from the vectors alone and validates site by site', async () => {
+    expect(existsSync(path.join(dir, photoPath(0)))).toBe(false);
+    const io = memoryIO(dir);
+    const code = await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'source', '--out', 'out', '--folds', '3', '--repeats', '2', '--bootstrap', '50', '--permutations', '0', '--quiet'], io);
+    expect(io.stderr).toBe('');
+    expect(code).toBe(0);
+    const metrics = JSON.parse(readFileSync(path.join(dir, 'out/metrics.json'), 'utf8'));
+    expect(metrics.backbone).toBe(BACKBONE);
+    expect(metrics.embeddings).toMatchObject({ file: 'pooled.jsonl', backbone: BACKBONE, dimension: DIM, records: data.X.length, normalised: true });
+    expect(metrics.embeddings.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(metrics.subject.auc.value).toBeGreaterThan(0.8);
+    expect(metrics.sites.column).toBe('source');
+    expect(Object.keys(metrics.sites.bySite)).toEqual(SITES);
+    for (const site of SITES) {
+      const s = metrics.sites.bySite[site];
+      const people = new Set(data.subjects.filter((subject) => siteOf(subject) === site)).size;
+      expect(s.subject.n.units).toBe(people);
+      expect(s.train.subjects).toBe(48 - people);
+      expect(s.subject.auc.ci95).toHaveLength(2);
+      expect(s.subject.calibration.meanPredicted).toBeGreaterThan(0);
+    }
+    expect(metrics.sites.pooled.subject.n.units).toBe(48);
+    expect(metrics.sites.spread.subject.auc.sites).toBe(3);
+    const report = readFileSync(path.join(dir, 'out/report.html'), 'utf8');
+    expect(report).toContain('Leave-one-source-out');
+    expect(report).toMatch(/Not analysed: this study read precomputed embeddings/);
+    const bundle = JSON.parse(readFileSync(path.join(dir, 'out/model/model.json'), 'utf8'));
+    expect(bundle.backbone).toEqual({ name: BACKBONE, dim: DIM, weightsSha256: null });
+    expect(bundle.embeddings.sha256).toBe(metrics.embeddings.sha256);
+  });
+
+  it('refuses a column it cannot hold out before fitting anything', async () => {
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'hospital', '--out', 'refused', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toMatch(/E_MANIFEST: --validate-by hospital: no row has a "hospital" value\. Columns with values: source\./);
+    expect(existsSync(path.join(dir, 'refused', 'metrics.json'))).toBe(false);
+  });
+
+  it('refuses records that name an installed backbone with another dimension', async () => {
+    writeFileSync(path.join(dir, 'misnamed.jsonl'), data.X.map((_, i) => record(i, 'mobilefacenet')).join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'misnamed.jsonl', '--out', 'misnamed', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toMatch(/E_INPUT: The embeddings in misnamed\.jsonl name backbone "mobilefacenet" but have 37 dimensions; the "mobilefacenet" installed here gives \d+/);
+  });
+
+  it('screens one person from their records with that model', async () => {
+    const person = data.subjects.find((s, i) => data.y[i] === 1)!;
+    const rows = data.subjects.flatMap((s, i) => (s === person ? [i] : []));
+    writeFileSync(path.join(dir, 'person.jsonl'), rows.map((i) => record(i)).join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'person.jsonl', '--json'], io)).toBe(0);
+    const result = JSON.parse(io.stdout);
+    expect(result.contract).toBe(1);
+    expect(result.photos.map((p: { path: string }) => p.path)).toEqual(rows.map(photoPath));
+    expect(result.subject.photos).toBe(rows.length);
+    expect(result.subject.probability).toBeGreaterThan(0);
+    expect(result.model.backbone).toBe(BACKBONE);
+  });
+
+  it.each([
+    ['another backbone', (i: number) => record(i, 'other-net'), /are of backbone "other-net"; the model was trained on "site-net-v2"/],
+    ['another dimension', (i: number) => record(i, BACKBONE, data.X[i].slice(0, 20)), /have 20 dimensions \(site-net-v2\); the model was trained on 37-dimensional/],
+  ])('refuses records of %s (E_BUNDLE)', async (_, line, message) => {
+    writeFileSync(path.join(dir, 'other.jsonl'), [0, 1].map(line).join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'other.jsonl'], io)).not.toBe(0);
+    expect(io.stderr).toMatch(/E_BUNDLE/);
+    expect(io.stderr).toMatch(message);
+  });
+
+  it('refuses to screen photos with a model of a backbone not installed here', async () => {
+    writeFileSync(path.join(dir, 'x.jpg'), 'not read');
+    const io = memoryIO(dir);
+    expect(await main(['screen', 'x.jpg', '--model', 'out/model'], io)).not.toBe(0);
+    expect(io.stderr).toMatch(/E_BUNDLE: The model was trained on precomputed site-net-v2 embeddings .*screen --model DIR --embeddings/);
+  });
+});

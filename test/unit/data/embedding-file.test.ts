@@ -1,0 +1,124 @@
+/**
+ * The embeddings file reader: every kind of bad record is listed with its line in one E_INPUT
+ * error, manifest rows without a record with their manifest row and line, and valid records come
+ * out as unit vectors of any dimension, matched to the manifest by path exactly as written.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadDatasetEmbeddings, readEmbeddingFile, type EmbeddingProblem } from '../../../src/data/embedding-file.ts';
+import { loadDataset } from '../../../src/data/manifest.ts';
+import { PhenofaceError } from '../../../src/errors.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-embfile-'));
+let n = 0;
+function file(lines: string[]): string {
+  const f = path.join(dir, `e${n++}.jsonl`);
+  writeFileSync(f, lines.join('\n') + '\n');
+  return f;
+}
+const rec = (p: string, embedding: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ path: p, embedding, ...extra });
+
+async function problems(run: Promise<unknown>): Promise<{ error: PhenofaceError; details: EmbeddingProblem[] }> {
+  const error = await run.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(PhenofaceError);
+  expect((error as PhenofaceError).code).toBe('E_INPUT');
+  return { error: error as PhenofaceError, details: (error as PhenofaceError).details as EmbeddingProblem[] };
+}
+
+describe('readEmbeddingFile', () => {
+  it('reads any dimension, L2-normalises, and records the origin', async () => {
+    const f = file([rec('a.jpg', [3, 4, 0, 0, 0], { backbone: 'their-net' }), '', rec('b.jpg', [0, 0, 0, 0, 2], { backbone: 'their-net', face: { view: 'oblique' } })]);
+    const { records, origin } = await readEmbeddingFile(f);
+    expect(Array.from(records.get('a.jpg')!.embedding!)).toEqual([0.6, 0.8, 0, 0, 0].map(Math.fround));
+    expect(records.get('b.jpg')).toMatchObject({ line: 3, view: 'oblique' });
+    expect(origin).toMatchObject({ file: path.basename(f), backbone: 'their-net', dimension: 5, records: 2, normalised: true });
+    expect(origin.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('keeps an error record as a photo without an embedding', async () => {
+    const f = file([rec('a.jpg', [1, 2]), JSON.stringify({ path: 'b.jpg', error: { code: 'E_NO_FACE', message: 'no face' } })]);
+    const { records } = await readEmbeddingFile(f);
+    expect(records.get('b.jpg')).toMatchObject({ error: { code: 'E_NO_FACE' } });
+    expect(records.get('b.jpg')!.embedding).toBeUndefined();
+  });
+
+  it('lists every bad record with its line and kind, in one error', async () => {
+    const f = file([
+      rec('ok1.jpg', [1, 2, 3], { backbone: 'net' }), // 1
+      '{"path": "broken.jpg", "embedding": [1, 2', // 2: bad JSON
+      '[1, 2, 3]', // 3: not an object
+      rec('', [1, 2, 3]), // 4: no path
+      JSON.stringify({ path: 'noemb.jpg' }), // 5: no embedding
+      rec('str.jpg', [1, 'x', 3]), // 6: non-numeric
+      '{"path": "inf.jpg", "embedding": [1, 1e999, 3]}', // 7: non-finite
+      rec('zero.jpg', [0, 0, 0]), // 8: zero vector
+      rec('short.jpg', [1, 2]), // 9: wrong length
+      rec('ok1.jpg', [1, 2, 3]), // 10: duplicate of line 1
+      rec('other.jpg', [1, 2, 3], { backbone: 'other-net' }), // 11: another backbone
+      rec('view.jpg', [1, 2, 3], { view: 'sideways' }), // 12: invalid view
+      rec('ok2.jpg', [4, 5, 6], { backbone: 'net' }), // 13
+    ]);
+    const { error, details } = await problems(readEmbeddingFile(f));
+    expect(details.map((d) => [d.line, d.kind])).toEqual([
+      [2, 'json'], [3, 'not-object'], [4, 'no-path'], [5, 'no-embedding'], [6, 'non-numeric'], [7, 'non-finite'], [8, 'zero-vector'],
+      [12, 'invalid-view'], [9, 'dimension'], [10, 'duplicate'], [11, 'backbone'],
+    ]);
+    expect(error.message).toMatch(/have 11 problems; nothing was run/);
+    expect(error.message).toMatch(/line 9: the embedding has 2 values; expected 3, the dimension of most records \(first at line 1\)/);
+    expect(error.message).toMatch(/line 10: path "ok1.jpg" has a record already, at line 1/);
+    expect(error.message).toMatch(/line 6: embedding value 1 is "x"; expected a number/);
+    expect(error.message).toMatch(/line 11: backbone "other-net"; the other records are of "net"/);
+  });
+
+  it('bounds the message and counts the rest', async () => {
+    const f = file(Array.from({ length: 50 }, (_, i) => `not json ${i}`));
+    const { error, details } = await problems(readEmbeddingFile(f));
+    expect(details).toHaveLength(50);
+    expect(error.message).toMatch(/50 problems/);
+    expect(error.message).toMatch(/\.\.\. and 30 more/);
+  });
+
+  it('refuses an empty file and names a missing one', async () => {
+    const { details } = await problems(readEmbeddingFile(file([''])));
+    expect(details[0].kind).toBe('empty');
+    await expect(readEmbeddingFile(path.join(dir, 'absent.jsonl'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+  });
+});
+
+describe('loadDatasetEmbeddings', () => {
+  const manifest = path.join(dir, 'manifest.csv');
+  writeFileSync(manifest, ['path,subject,label,source', 'a/1.jpg,s1,vcfs,x', './b/2.jpg,s2,control,x', 'c/3.jpg,s3,control,y', 'd/4.jpg,s4,vcfs,y'].join('\n') + '\n');
+
+  it('needs no photo on disk, matches paths exactly as written, and lists rows without a record', async () => {
+    const dataset = await loadDataset(manifest, { requireFiles: false });
+    const f = file([rec('a/1.jpg', [1, 0]), rec('b/2.jpg', [0, 1]), rec('c/3.jpg', [1, 1]), rec('unused.jpg', [1, 1])]);
+    const { error, details } = await problems(loadDatasetEmbeddings(f, dataset));
+    expect(details.map((d) => [d.kind, d.row, d.manifestLine])).toEqual([['missing', 2, 3], ['missing', 4, 5]]);
+    expect(error.message).toMatch(/manifest row 2 \(line 3\): path "\.\/b\/2\.jpg" has no record/);
+  });
+
+  it('gives each row its unit vector, the record view, and a hash per record', async () => {
+    const dataset = await loadDataset(manifest, { requireFiles: false });
+    const f = file([rec('a/1.jpg', [2, 0]), rec('./b/2.jpg', [0, 3], { view: 'profile' }), rec('c/3.jpg', [1, 1]), JSON.stringify({ path: 'd/4.jpg', error: { code: 'E_NO_FACE', message: 'none' } }), rec('extra.jpg', [1, 0])]);
+    const { photos, unused, contentHashes } = await loadDatasetEmbeddings(f, dataset);
+    expect(photos.map((p) => p.embedding && Array.from(p.embedding))).toEqual([[1, 0], [0, 1], [Math.fround(Math.SQRT1_2), Math.fround(Math.SQRT1_2)], undefined]);
+    expect(photos[1].view).toBe('profile');
+    expect(photos[3].error?.code).toBe('E_NO_FACE');
+    expect(unused).toBe(1);
+    expect(new Set(contentHashes.values()).size).toBe(4);
+  });
+
+  it('takes any path text as a name, absolute or with "..", since nothing is read', async () => {
+    const names = path.join(dir, 'names.csv');
+    writeFileSync(names, ['path,subject,label', '/site/a.jpg,s1,vcfs', '../b.jpg,s2,control'].join('\n') + '\n');
+    const dataset = await loadDataset(names, { requireFiles: false });
+    const { photos } = await loadDatasetEmbeddings(file([rec('/site/a.jpg', [1, 0]), rec('../b.jpg', [0, 1])]), dataset);
+    expect(photos.map((p) => p.item.path)).toEqual(['/site/a.jpg', '../b.jpg']);
+  });
+
+  it('still demands the files without requireFiles: false', async () => {
+    await expect(loadDataset(manifest)).rejects.toMatchObject({ code: 'E_MANIFEST' });
+  });
+});
