@@ -212,6 +212,35 @@ export interface ClassifyConfig {
    * Each training subject is one gallery entry (the mean of its photos).
    */
   centroid: ClassifierFamilyConfig;
+  /** The ranked differential of a study with three or more classes (`src/classify/ranker.ts`). */
+  ranking: RankingConfig;
+}
+
+/**
+ * The ranking classifiers: multinomial L2 logistic regression and a GestaltMatcher-style cosine
+ * gallery (Hsieh et al. 2022). The inner subject-grouped CV picks the family and its setting by
+ * out-of-fold log-loss over every class.
+ */
+export interface RankingConfig {
+  /** `auto` (the inner CV picks between the families), `multinomial` or `gallery`. */
+  classifier: 'auto' | 'multinomial' | 'gallery';
+  /**
+   * Multinomial C (½‖W‖² + C·Σ cross-entropy, scikit-learn's convention) on standardised features,
+   * strongest regularisation first; the walk stops per `patience`.
+   */
+  multinomial: { grid: readonly number[] };
+  /**
+   * Gallery k, smoothest first: 0 scores a class by the cosine to its centroid; k >= 1 by the mean
+   * cosine of the k nearest training subjects of that class (each subject is one gallery entry,
+   * the mean of its photos).
+   */
+  gallery: { grid: readonly number[] };
+  /** Softmax temperatures tried for the gallery's cosines (chosen by inner out-of-fold log-loss). */
+  galleryTemperatures: readonly number[];
+  /** Largest gradient entry of the multinomial objective accepted as converged. */
+  gradTol: number;
+  /** Iteration cap of the multinomial solver. */
+  maxIterations: number;
 }
 
 /** The evaluation (`src/evaluate/`: cross-validation, bootstrap, permutation test). */
@@ -512,6 +541,14 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     logistic: { grid: [1e-3, 1e-2, 1e-1, 1, 10, 100, 1000], fixed: 1e-2 },
     svm: { grid: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10], fixed: 1e-3 },
     centroid: { grid: [0, 25, 10, 5, 3, 1], fixed: 0 },
+    ranking: {
+      classifier: 'auto',
+      multinomial: { grid: [1e-3, 1e-2, 1e-1, 1, 10] },
+      gallery: { grid: [0, 5, 3, 1] },
+      galleryTemperatures: [0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3, 0.5],
+      gradTol: 1e-4,
+      maxIterations: 500,
+    },
   },
   evaluate: {
     folds: 5,

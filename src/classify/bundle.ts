@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import { loadManifest, type ManifestEntry } from '../runtime/index.ts';
+import { FittedRanker } from './ranker.ts';
 import { classifierFromJSON } from './registry.ts';
 import type { ClassifierJSON, FittedClassifier } from './types.ts';
 import type { FeatureModelJSON } from '../features/types.ts';
@@ -70,12 +71,20 @@ export interface ModelBundle {
   limitations: string[];
   /** Set for bundles built from synthetic data (the demo). */
   synthetic?: boolean;
+  /**
+   * A ranking study's ranked differential: the class names, the ranking model (restored by
+   * `FittedRanker.fromJSON`) and its cross-validated top-k and per-class figures. The binary
+   * `classifier` is then `positive` (the reference class) against every other class pooled.
+   */
+  ranking?: { classes: string[]; classifier: ClassifierJSON; metrics: Record<string, unknown> };
 }
 
 /** A loaded bundle with its classifier ready to use. */
 export interface LoadedBundle extends ModelBundle {
   dir: string;
   model: FittedClassifier;
+  /** The ranking model of a ranking bundle. */
+  ranker?: FittedRanker;
 }
 
 /**
@@ -88,9 +97,9 @@ export function weightsId(entry: ManifestEntry): string {
 }
 
 /** Computes the bundle id from its defining parts. */
-export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thresholds' | 'positive' | 'negative' | 'features'>): string {
+export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thresholds' | 'positive' | 'negative' | 'ranking' | 'features'>): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify([b.classifier, b.backbone, b.thresholds, b.positive, b.negative, ...(b.features ? [b.features] : [])]));
+  h.update(JSON.stringify([b.classifier, b.backbone, b.thresholds, b.positive, b.negative, ...(b.ranking ? [b.ranking.classifier] : []), ...(b.features ? [b.features] : [])]));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -129,6 +138,7 @@ export function modelCard(b: ModelBundle): string {
     `- AUC ${fmt(s.auc)}`,
     `- Sensitivity ${fmt(s.sensitivity)}, specificity ${fmt(s.specificity)} at threshold ${b.thresholds.subject.toFixed(3)}`,
     '',
+    ...rankingCard(b),
     '## Training data',
     `${b.training.subjectsUsed} people, ${b.training.photosUsed} photos (data hash ${b.training.datasetHash.slice(0, 16)}...).`,
     '',
@@ -136,6 +146,20 @@ export function modelCard(b: ModelBundle): string {
     ...b.limitations.map((l) => `- ${l}`),
     '',
   ].join('\n');
+}
+
+/** The model card's lines on a ranking bundle's differential (none for a binary bundle). */
+function rankingCard(b: ModelBundle): string[] {
+  if (!b.ranking) return [];
+  const m = b.ranking.metrics as { subject?: Record<string, unknown>; chance?: { uniform?: Record<string, number> } };
+  const gallery = (b.ranking.classifier.params as { family?: string }).family === 'gallery';
+  return [
+    `## Ranked differential (${b.ranking.classes.length} classes: ${b.ranking.classes.join(', ')})`,
+    `- Top-1 per person ${fmt(m.subject?.top1)}, top-3 ${fmt(m.subject?.top3)} (a random ranking: ${m.chance?.uniform?.top1?.toFixed(3) ?? 'n/a'} and ${m.chance?.uniform?.top3?.toFixed(3) ?? 'n/a'})`,
+    `- The binary figures above are \`${b.positive}\` against all the other classes pooled.`,
+    ...(gallery ? ['- The ranking model is a gallery: it holds one standardised embedding per training person.'] : []),
+    '',
+  ];
 }
 
 /** Options of {@link loadBundle}. */
@@ -175,7 +199,9 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   if (!opts.embeddingsOnly) checkInstalledBackbone(b, opts.modelsDir);
   const model = classifierFromJSON(b.classifier);
   if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
-  return { ...b, dir: path.dirname(file), model };
+  const ranker = b.ranking ? FittedRanker.fromJSON(b.ranking.classifier) : undefined;
+  if (ranker && ranker.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Ranking classifier dimension ${ranker.dim} does not match backbone dimension ${b.backbone.dim}.`);
+  return { ...b, dir: path.dirname(file), model, ...(ranker ? { ranker } : {}) };
 }
 
 /** E_BUNDLE unless the bundle's backbone is installed with the weights it was trained on. */

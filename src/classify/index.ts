@@ -10,3 +10,6 @@ export { Standardiser, type Packed } from './linalg.ts';
 export { fitPlatt, applyPlatt, type Platt } from './platt.ts';
 export { logLoss } from './loss.ts';
 export { lbfgs, type LbfgsOptions, type LbfgsResult } from './lbfgs.ts';
+export { fitRanker, FittedRanker, crossEntropy, RANKER_CHOICES, RANKER_FAMILIES, type RankerChoice, type RankerFamily, type RankerFitOptions, type RankCandidate, type RankSelection } from './ranker.ts';
+export { fitMultinomialPacked, softmaxInPlace, softmaxLogits, type SoftmaxModel } from './multinomial.ts';
+export { fitGalleryPacked, galleryScores, type GalleryModel } from './gallery.ts';

@@ -59,6 +59,10 @@ export function subjectSummary(result: ScreenResult): string[] {
   }
   const spread = s.interval ? `; photos' interval ${pct(s.interval[0])} to ${pct(s.interval[1])}` : '';
   lines.push(`  Score ${pct(s.probability)} (a classifier score, not a chance of disease; threshold ${pct(s.threshold)})${spread}.${s.intervalNote ? ` ${s.intervalNote}` : ''}`);
+  if (result.differential) {
+    lines.push(`Ranked differential: ${result.differential.map((d, i) => `${i + 1}. ${d.label} ${pct(d.probability)}`).join(', ')}.`);
+    if (result.differentialNote) lines.push(`  ${result.differentialNote}`);
+  }
   return lines;
 }
 

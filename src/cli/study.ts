@@ -5,11 +5,14 @@
  */
 import path from 'node:path';
 import { CLASSIFIER_NAMES } from '../classify/registry.ts';
+import { RANKER_CHOICES } from '../classify/ranker.ts';
 import { DEFAULTS } from '../config.ts';
 import { backbones } from '../embed/registry.ts';
 import type { FeatureComparison } from '../evaluate/crossval.ts';
 import { FEATURE_NAMES, parseFeatures } from '../features/index.ts';
 import { runStudy } from '../workflows/study/study.ts';
+import type { Estimate } from '../evaluate/crossval.ts';
+import type { RankingMetrics } from '../evaluate/ranking.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 
@@ -26,8 +29,9 @@ export const STUDY = defineCommand({
     folds: { type: 'integer', placeholder: 'K', min: 2, max: 100, default: DEFAULTS.evaluate.folds, description: 'outer cross-validation folds' },
     repeats: { type: 'integer', placeholder: 'R', min: 1, max: 1000, default: DEFAULTS.evaluate.repeats, description: 'repeats of the K-fold with fresh shuffles' },
     seed: { type: 'integer', placeholder: 'S', min: 0, max: 2 ** 31 - 1, default: DEFAULTS.evaluate.seed, description: 'seed of the splits, the bootstrap and the permutations' },
-    positive: { type: 'string', placeholder: 'CLASS', defaultText: DEFAULTS.data.classes[0], description: 'the label that counts as positive' },
+    positive: { type: 'string', placeholder: 'CLASS', defaultText: DEFAULTS.data.classes[0], description: 'the label that counts as positive; with 3+ classes it is\none-vs-rest (all others negative), and without it the classes are ranked' },
     classifier: { type: 'string', placeholder: 'NAME', values: CLASSIFIER_NAMES, default: DEFAULTS.classify.classifier, description: 'classifier family' },
+    ranker: { type: 'string', placeholder: 'NAME', values: RANKER_CHOICES, default: DEFAULTS.classify.ranking.classifier, description: 'with 3+ classes and no --positive: the ranking classifier\n(auto: inner CV picks multinomial or gallery); writes ranking.csv' },
     backbone: { type: 'string', placeholder: 'NAME', values: () => Object.keys(backbones()), default: DEFAULTS.embed.backbone, description: 'embedding network' },
     prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: DEFAULTS.evaluate.prevalence, description: 'population prevalence used for PPV and NPV' },
     bootstrap: { type: 'integer', placeholder: 'B', min: 0, max: 100_000, default: DEFAULTS.evaluate.bootstrap, description: 'subject bootstrap replicates of the 95% intervals (0 = none)' },
@@ -78,6 +82,7 @@ export const run: Command = async (argv, io) => {
     bootstrap: values.bootstrap,
     permutations: values.permutations,
     classifier: values.classifier,
+    ranker: values.ranker as (typeof RANKER_CHOICES)[number] | undefined,
     // With --embeddings the records name their backbone; the default would only contradict them.
     backbone: values.embeddings && !given.has('backbone') ? undefined : values.backbone,
     embeddings: values.embeddings && path.resolve(io.cwd, values.embeddings),
@@ -97,7 +102,13 @@ export const run: Command = async (argv, io) => {
     ...representationLines(res.result.features, f),
     res.result.permutation ? `permutation test p = ${res.result.permutation.p.toFixed(4)}` : '',
     ...(res.sites ? res.sites.sites.map((v) => `held out ${res.sites!.column} ${v}: AUC per person ${f(res.sites!.bySite[v].metrics.subject.auc)}`) : []),
-    `wrote ${res.files.predictions}, ${res.files.metrics}, ${res.files.report}, ${res.files.model}/`,
+    ...(res.ranking ? [rankingLine(res.ranking.result.metrics, res.dataset.positive, f)] : []),
+    `wrote ${res.files.predictions}, ${res.files.metrics}, ${res.files.report}, ${res.files.model}/${res.files.ranking ? `, ${res.files.ranking}` : ''}`,
   ].filter(Boolean).join('\n') + '\n');
   return EXIT.ok;
 };
+
+/** The ranking's headline: top-1 and top-3 per person beside chance. */
+function rankingLine(m: RankingMetrics, reference: string, f: (e: Estimate) => string): string {
+  return `ranking of ${m.classes.length} classes: top-1 per person ${f(m.subject.top1)}, top-3 ${f(m.subject.top3)} (chance ${m.chance.uniform.top1.toFixed(3)} and ${m.chance.uniform.top3.toFixed(3)}; majority class ${m.chance.majority.subject.toFixed(3)}); the lines above are "${reference}" against all other classes`;
+}

@@ -1,6 +1,6 @@
 /**
- * `phenoface synth --manifest FILE|FOLDER --out DIR --regions LIST --strength S [--fraction F]
- * [--seed N] [--preview]`: a planted-phenotype data set from control photos (cli-contract
+ * `phenoface synth --manifest FILE|FOLDER --out DIR (--regions LIST --strength S | --classes SPEC)
+ * [--fraction F] [--seed N] [--preview]`: a planted-phenotype data set from control photos (cli-contract
  * "synth"). Per-file failures are printed as contract error records on stdout and listed
  * in `DIR/truth.json`; a summary goes to stderr.
  */
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { checkOutputDir } from '../data/output.ts';
 import type { Pipeline } from '../pipeline/pipeline.ts';
 import { DEFAULTS } from '../config.ts';
-import { parseRegions, readSynthInput, synthesize, synthGuard, SYNTH_LABELS, SYNTH_OUTPUT, SYNTH_REGIONS, validateSynthOptions, type DetectFn } from '../workflows/synth/index.ts';
+import { parseClassSpec, parseRegions, readSynthInput, synthesize, synthGuard, SYNTH_LABELS, SYNTH_OUTPUT, SYNTH_REGIONS, validateSynthOptions, type DetectFn, type Truth } from '../workflows/synth/index.ts';
 import type { Face } from '../types.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { ProgressCounter } from '../data/progress.ts';
@@ -25,15 +25,19 @@ export const SYNTH = defineCommand({
   args: {
     manifest: { type: 'string', placeholder: 'FILE|FOLDER', required: true, description: 'CSV with path,subject[,view] (paths relative to it), or a folder ROOT/<subject>/<photo>' },
     out: { type: 'string', placeholder: 'DIR', required: true, description: "new or empty folder, or an earlier synth's (replaced once the new set is complete):\nimages/, manifest.csv, truth.json (and preview.png)" },
-    regions: { type: 'string', placeholder: 'LIST', list: true, values: SYNTH_REGIONS, required: true, description: 'regions to warp, or "all"' },
-    strength: { type: 'number', placeholder: 'S', required: true, description: '0..1 (1 obvious, 0.5 subtle, 0 plants nothing)' },
-    fraction: { type: 'number', placeholder: 'F', default: DEFAULTS.synth.fraction, description: 'share of subjects affected, in (0, 1)' },
+    regions: { type: 'string', placeholder: 'LIST', list: true, values: SYNTH_REGIONS, description: 'regions to warp, or "all" (with --strength)' },
+    strength: { type: 'number', placeholder: 'S', description: '0..1 (1 obvious, 0.5 subtle, 0 plants nothing)' },
+    classes: { type: 'string', placeholder: 'SPEC', description: 'instead of --regions and --strength: several planted classes, each with its\nown regions and strengths, dealt the affected subjects in turn; the rest\nstay "control". SPEC: name:region=S[+region=S...][,name:...], e.g.\n"a:perinasal=0.6,b:periorbital=0.5+perioral=0.4"' },
+    fraction: { type: 'number', placeholder: 'F', default: DEFAULTS.synth.fraction, description: 'share of subjects affected (all classes together), in (0, 1)' },
     seed: { type: 'integer', placeholder: 'N', default: DEFAULTS.synth.seed, description: 'seed of who is affected and of the warps' },
     preview: { type: 'boolean', description: 'also write preview.png: before / planted / strength 1, per affected photo' },
     quality: { type: 'integer', placeholder: 'Q', default: DEFAULTS.synth.jpegQuality, description: 'JPEG quality of every written photo' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
   },
-  examples: ['phenoface synth --manifest controls/ --out planted/ --regions all --strength 0.5 --preview'],
+  examples: [
+    'phenoface synth --manifest controls/ --out planted/ --regions all --strength 0.5 --preview',
+    'phenoface synth --manifest controls/ --out ranked/ --classes "a:perinasal=0.8,b:periorbital=0.8,c:perioral=0.6+facelength=0.6" --fraction 0.75',
+  ],
 });
 
 const USAGE = usageLine(SYNTH);
@@ -57,16 +61,13 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
     const { values, positionals, help } = parseCommand(SYNTH, argv);
     if (help) { io.out(helpText(SYNTH)); return EXIT.ok; }
     if (positionals.length > 0) throw usageError(`Unexpected argument "${positionals[0]}"; photos are given with --manifest.`, USAGE);
-    for (const name of ['manifest', 'out', 'regions', 'strength'] as const) {
+    for (const name of ['manifest', 'out'] as const) {
       if (values[name] === undefined) throw usageError(`Missing --${name}.`, USAGE);
     }
-    const regionNames = values.regions!.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    const regions = regionNames.length === 1 && regionNames[0] === 'all' ? [...SYNTH_REGIONS] : regionNames;
-    const strength = values.strength!;
+    const planted = plantedOptions(values);
     const { fraction, seed, quality: jpegQuality } = values;
     // Check every option before touching the disk or loading models.
-    parseRegions(regions);
-    validateSynthOptions({ strength, fraction, seed, jitter: DEFAULTS.synth.jitter, jpegQuality });
+    validateSynthOptions({ strength: planted.strength, fraction, seed, jitter: DEFAULTS.synth.jitter, jpegQuality });
 
     const source = path.resolve(io.cwd, values.manifest!);
     const outDir = path.resolve(io.cwd, values.out!);
@@ -84,8 +85,7 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
         source: input,
         outDir,
         outOption: '--out',
-        regions,
-        strength,
+        ...planted.options,
         fraction,
         seed,
         jpegQuality,
@@ -98,11 +98,9 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
           if (error) io.out(errorJson(row.path, error));
         },
       });
-      const subjects = Object.values(result.truth.subjects);
-      const affected = subjects.filter((s) => s.label === SYNTH_LABELS.affected).length;
       io.err(
-        `synth: wrote ${result.written} photo${result.written === 1 ? '' : 's'} of ${subjects.length} subjects ` +
-        `(${affected} ${SYNTH_LABELS.affected}, ${subjects.length - affected} ${SYNTH_LABELS.control}; strength ${strength}, regions ${result.truth.options.regions.join(', ')}) to ${values.out}` +
+        `synth: wrote ${result.written} photo${result.written === 1 ? '' : 's'} of ${Object.keys(result.truth.subjects).length} subjects ` +
+        `(${classCounts(result.truth)}; ${planted.description}) to ${values.out}` +
         (result.failed > 0 ? `; ${result.failed} input${result.failed === 1 ? '' : 's'} failed (listed in truth.json "skipped")` : '') +
         (result.previewPath ? `; preview: ${result.previewPath}` : '') + '\n',
       );
@@ -115,6 +113,30 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
       await detector.close();
     }
   };
+}
+
+/** The planted classes from `--classes`, or the one class of `--regions` and `--strength`; E_USAGE for a mix or a gap. */
+function plantedOptions(values: { regions?: string; strength?: number; classes?: string }) {
+  if (values.classes !== undefined) {
+    if (values.regions !== undefined || values.strength !== undefined) throw usageError('--classes replaces --regions and --strength; give one or the other.', USAGE);
+    const classes = parseClassSpec(values.classes, SYNTH_LABELS.control);
+    const strength = Math.max(...classes.flatMap((c) => Object.values(c.regions) as number[]));
+    return { options: { classes }, strength, description: `classes ${classes.map((c) => `${c.label} (${Object.entries(c.regions).map(([r, v]) => `${r} ${v}`).join(', ')})`).join('; ')}` };
+  }
+  for (const name of ['regions', 'strength'] as const) {
+    if (values[name] === undefined) throw usageError(`Missing --${name} (or --classes).`, USAGE);
+  }
+  const regionNames = values.regions!.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const regions = parseRegions(regionNames.length === 1 && regionNames[0] === 'all' ? [...SYNTH_REGIONS] : regionNames);
+  return { options: { regions, strength: values.strength! }, strength: values.strength!, description: `strength ${values.strength}, regions ${regions.join(', ')}` };
+}
+
+/** Subjects per label, the untouched class last, e.g. `12 vcfs, 12 control`. */
+function classCounts(truth: Truth): string {
+  const counts = new Map<string, number>();
+  for (const s of Object.values(truth.subjects)) counts.set(s.label, (counts.get(s.label) ?? 0) + 1);
+  const order = (l: string) => (l === SYNTH_LABELS.control ? '\uffff' : l);
+  return [...counts].sort((a, b) => (order(a[0]) < order(b[0]) ? -1 : 1)).map(([label, n]) => `${n} ${label}`).join(', ');
 }
 
 /** `phenoface synth` with the real detector. */

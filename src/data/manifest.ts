@@ -84,6 +84,14 @@ export interface Dataset {
   manifestPath?: string;
   positive: string;
   negative: string;
+  /**
+   * With three or more labels (and `manyClasses`): every label, sorted, and what the study does with
+   * them. `ranking` (no `--positive`): rank the classes; `positive` is then the reference class whose
+   * probability the binary outputs carry. `one-vs-rest` (`--positive` given): `positive` against
+   * every other class, pooled as `negative`. Items keep their own labels either way.
+   */
+  classes?: string[];
+  mode?: 'ranking' | 'one-vs-rest';
   items: DatasetItem[];
   summary: DatasetSummary;
 }
@@ -102,6 +110,11 @@ export interface LoadDatasetOptions {
   root?: string;
   /** Report a data set lacking either class as a problem (a study needs both; `embed` does not). */
   requireBothClasses?: boolean;
+  /**
+   * Accept three or more labels (a study): without `positive` the data set is a ranking, with it
+   * one-vs-rest (see {@link Dataset.classes}). Otherwise more than two labels is a problem.
+   */
+  manyClasses?: boolean;
   /**
    * Check that each row's file exists and is readable (default true). False when the features come
    * from elsewhere (`study --embeddings`): the paths are then only names (any text, absolute as
@@ -237,10 +250,10 @@ export async function loadDataset(source: string, opts: LoadDatasetOptions = {})
   const rows = isFolder ? await readFolder(root, problems) : await readManifest(source, problems);
   // Without a readable header the rows cannot be interpreted: report the header problems alone.
   const unreadable = problems.has('not-csv', 'missing-column', 'duplicate-column');
-  const valid = unreadable ? { items: [], subjectIds: [], subjectCount: 0, positive: '', negative: '' } : await validateRows(root, rows, opts, problems);
+  const valid: Awaited<ReturnType<typeof validateRows>> = unreadable ? { items: [], subjectIds: [], subjectCount: 0, positive: '', negative: '' } : await validateRows(root, rows, opts, problems);
   if (opts.requireBothClasses && valid.items.length > 0) {
-    for (const label of [valid.positive, valid.negative]) {
-      if (!valid.items.some((i) => i.label === label)) problems.add({ kind: 'classes', message: `no usable photos of class "${label}"; a study needs photos of both "${valid.positive}" and "${valid.negative}"` });
+    for (const [label, y] of [[valid.positive, 1], [valid.negative, 0]] as const) {
+      if (!valid.items.some((i) => i.y === y)) problems.add({ kind: 'classes', message: `no usable photos of class "${label}"; a study needs photos of both "${valid.positive}" and "${valid.negative}"` });
     }
   }
   if (problems.total === 0 && valid.items.length === 0) problems.add({ kind: 'empty', message: isFolder ? 'no images found under ROOT/<label>/<subject>/' : 'no data rows below the header' });
@@ -250,6 +263,7 @@ export async function loadDataset(source: string, opts: LoadDatasetOptions = {})
     ...(isFolder ? {} : { manifestPath: path.resolve(source) }),
     positive: valid.positive,
     negative: valid.negative,
+    ...(valid.many ? { classes: valid.many.classes, mode: valid.many.mode } : {}),
     items: valid.items,
     summary: summarize(valid.items, valid.subjectIds, valid.subjectCount),
   };
@@ -444,10 +458,31 @@ interface LabelSeen {
   first: number;
 }
 
+/** The classes of a data set with three or more labels (see {@link Dataset.classes}). */
+interface ManyClasses {
+  classes: string[];
+  mode: 'ranking' | 'one-vs-rest';
+}
+
+/**
+ * Three or more labels with `manyClasses`: a ranking (reference class: the default positive when
+ * present, else the first label) or, with `positive`, one-vs-rest. The pooled negative is named
+ * `not-<positive>`.
+ */
+function resolveManyClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, LabelSeen>, problems: ProblemList): { positive: string; negative: string; many: ManyClasses } {
+  const classes = [...labelsSeen.keys()].sort();
+  const positive = opts.positive ?? (classes.includes(DEFAULTS.data.classes[0]) ? DEFAULTS.data.classes[0] : classes[0]);
+  if (!classes.includes(positive)) {
+    problems.add({ kind: 'classes', message: `the positive class "${positive}" is not among the labels: ${namedList(classes.map((l) => `"${l}"`), MAX_NAMED_VALUES, 'labels')}` });
+  }
+  return { positive, negative: `not-${positive}`, many: { classes, mode: opts.positive === undefined ? 'ranking' : 'one-vs-rest' } };
+}
+
 /** Pick the two classes and the positive one (see {@link LoadDatasetOptions}). */
-function resolveClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, LabelSeen>, problems: ProblemList): { positive: string; negative: string } {
+function resolveClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, LabelSeen>, problems: ProblemList): { positive: string; negative: string; many?: ManyClasses } {
   const [defaultPositive, defaultNegative] = DEFAULTS.data.classes;
   if (opts.positive !== undefined && opts.positive.trim() === '') throw new PhenofaceError('E_INPUT', 'Invalid --positive "": expected a class name.');
+  if (opts.manyClasses && opts.labels === undefined && labelsSeen.size >= 3) return resolveManyClasses(opts, labelsSeen, problems);
   if (opts.labels !== undefined) {
     const labels = opts.labels.map((l) => l.trim());
     if (labels.length !== 2 || labels[0] === labels[1] || labels.includes('')) {
@@ -485,8 +520,9 @@ const rowRef = (r: RawRow) => (r.row !== undefined ? `row ${r.row} (line ${r.lin
 
 async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptions, problems: ProblemList) {
   const { labelsSeen, mixedSubjects, subjectCount } = indexLabelsAndSubjects(rows);
-  const { positive, negative } = resolveClasses(opts, labelsSeen, problems);
-  const classes = problems.has('classes') ? undefined : { positive, negative };
+  const { positive, negative, many } = resolveClasses(opts, labelsSeen, problems);
+  // Every label is a class of a many-class data set, so no label is unknown.
+  const classes = problems.has('classes') || many ? undefined : { positive, negative };
   const items: DatasetItem[] = [];
   const itemSubjectIds: number[] = [];
   const files = new RowFiles(root, opts.requireFiles ?? true);
@@ -500,14 +536,14 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
     const meta: Record<string, string> = {};
     for (const k in r.cells) if (r.cells[k] !== '' && !ITEM_FIELDS.has(k)) meta[k] = r.cells[k];
     const y = label === positive ? 1 : 0;
-    const item: DatasetItem = { path: written, absPath, subject, label: y ? positive : negative, y, meta };
+    const item: DatasetItem = { path: written, absPath, subject, label: many ? label : y ? positive : negative, y, meta };
     if (cells.view) item.view = cells.view;
     if (r.row !== undefined) Object.assign(item, { row: r.row, line: r.line });
     items.push(item);
     itemSubjectIds.push(r.subjectId!);
   }
   for (const p of subjectsWithTwoLabels(rows, mixedSubjects)) problems.add(p);
-  return { items, subjectIds: itemSubjectIds, subjectCount, positive, negative };
+  return { items, subjectIds: itemSubjectIds, subjectCount, positive, negative, ...(many ? { many } : {}) };
 }
 
 /** One pass over the rows: the labels seen (count, first row), each row's subject number, and the subjects under two labels. */

@@ -58,11 +58,19 @@ export function groupedStratifiedKFold(y: readonly number[], groups: readonly st
       );
     }
   }
+  return dealSubjects(byClass, groups, k, seed);
+}
+
+/**
+ * Deals each class's subjects, shuffled, to the folds in turn (each class continuing where the
+ * previous stopped), and returns the folds' row indices.
+ */
+function dealSubjects(byClass: readonly string[][], groups: readonly string[], k: number, seed: number): IndexFold[] {
   const rng = mulberry32(seed);
   const foldOf = new Map<string, number>();
   let next = 0;
   for (const subjects of byClass) {
-    for (const subject of shuffleInPlace(subjects, rng)) {
+    for (const subject of shuffleInPlace([...subjects].sort(), rng)) {
       foldOf.set(subject, next);
       next = (next + 1) % k;
     }
@@ -73,6 +81,27 @@ export function groupedStratifiedKFold(y: readonly number[], groups: readonly st
     for (let j = 0; j < k; j++) (j === f ? folds[j].test : folds[j].train).push(i);
   }
   return folds;
+}
+
+/**
+ * Subject-grouped K-fold stratified over any number of classes `y` (0..K-1), for the ranked
+ * differential: every class's subjects are spread over the folds as evenly as they go. A class with
+ * fewer than `k` subjects is absent from some test folds, which a ranking tolerates (each of its
+ * subjects is still tested once, by a model trained on the class's other subjects).
+ * @throws PhenofaceError `E_INPUT` when a subject has two classes or a label is not an integer >= 0.
+ */
+export function groupedClassKFold(y: readonly number[], groups: readonly string[], k: number, seed: number): IndexFold[] {
+  checkFolds(k);
+  const classOf = new Map<string, number>();
+  y.forEach((c, i) => {
+    if (!Number.isInteger(c) || c < 0) throw new PhenofaceError('E_INPUT', `Invalid class at row ${i}: ${JSON.stringify(c)}. Should be an integer >= 0.`);
+    const seen = classOf.get(groups[i]);
+    if (seen !== undefined && seen !== c) throw new PhenofaceError('E_INPUT', `Subject "${groups[i]}" has two classes (${seen} and ${c}, row ${i}). Should have one.`);
+    classOf.set(groups[i], c);
+  });
+  const byClass: string[][] = [];
+  for (const [subject, c] of classOf) (byClass[c] ??= []).push(subject);
+  return dealSubjects(byClass.filter(Boolean), groups, k, seed);
 }
 
 /** `repeats` independent shuffles of {@link groupedStratifiedKFold}; repeat r uses seed `deriveSeed(seed, r)`. */

@@ -25,7 +25,7 @@ export interface RocSeries {
 }
 
 /** Type sizes that stay readable when the SVG is scaled down to a narrow page, and legends whose labels are never cut. */
-const CONFIG = {
+export const CONFIG = {
   font: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
   title: { fontSize: 15 },
   axis: { labelFontSize: 12, titleFontSize: 13 },
@@ -39,8 +39,8 @@ const CONFIG = {
 const UNIT_SCALE = { domain: [-0.02, 1.02], nice: false, zero: false };
 const UNIT_AXIS = { values: [0, 0.2, 0.4, 0.6, 0.8, 1], format: '.1f' };
 /** Curve colours and dash patterns, one per series in order; the chance line's own are the last. */
-const SERIES_COLOURS = ['#1f5fa8', '#d9560f', '#2b8a3e', '#8e3fa8', '#a8861f'];
-const SERIES_DASHES = [[1, 0], [7, 3], [2, 2], [10, 3, 2, 3], [4, 4]];
+export const SERIES_COLOURS = ['#1f5fa8', '#d9560f', '#2b8a3e', '#8e3fa8', '#a8861f'];
+export const SERIES_DASHES = [[1, 0], [7, 3], [2, 2], [10, 3, 2, 3], [4, 4]];
 const CHANCE = { name: 'chance (AUC 0.5)', colour: '#888888', dash: [1, 4] };
 
 /**

@@ -78,6 +78,8 @@ export interface ModelInfo {
   limitations?: string[];
   /** True for a bundle trained on synthetic data (the demo): not a clinical model. */
   synthetic?: boolean;
+  /** A ranking bundle's classes and its cross-validated ranking figures (`metrics.json`'s `ranking` headline). */
+  ranking?: { classes: string[]; metrics: { subject?: Record<string, Figure>; photo?: Record<string, Figure>; chance?: { uniform?: Record<string, number> } } };
   [name: string]: unknown;
 }
 

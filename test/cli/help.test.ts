@@ -73,7 +73,7 @@ describe('help text, derived from each command\'s argument table', () => {
   });
   it('study', async () => {
     expect(await help('study', '--help')).toMatchInlineSnapshot(`
-      "Usage: phenoface study --manifest FILE|FOLDER --out DIR [--folds K] [--repeats R] [--seed S] [--positive CLASS] [--classifier NAME] [--backbone NAME] [--prevalence P] [--bootstrap B] [--permutations P] [--features NAMES] [--frontal-only] [--embeddings FILE.jsonl] [--validate-by COLUMN] [--cache FILE] [--root DIR] [--quiet]
+      "Usage: phenoface study --manifest FILE|FOLDER --out DIR [--folds K] [--repeats R] [--seed S] [--positive CLASS] [--classifier NAME] [--ranker NAME] [--backbone NAME] [--prevalence P] [--bootstrap B] [--permutations P] [--features NAMES] [--frontal-only] [--embeddings FILE.jsonl] [--validate-by COLUMN] [--cache FILE] [--root DIR] [--quiet]
 
       Trains and evaluates a classifier with subject-grouped cross-validation (no person is in both
       the training and the test folds) and writes predictions.csv, metrics.json, report.html and model/.
@@ -84,9 +84,13 @@ describe('help text, derived from each command\'s argument table', () => {
             --folds K                outer cross-validation folds (default: 5)
             --repeats R              repeats of the K-fold with fresh shuffles (default: 5)
             --seed S                 seed of the splits, the bootstrap and the permutations (default: 1)
-            --positive CLASS         the label that counts as positive (default: vcfs)
+            --positive CLASS         the label that counts as positive; with 3+ classes it is
+                                     one-vs-rest (all others negative), and without it the classes are ranked (default: vcfs)
             --classifier NAME        classifier family
                                      one of: logistic, svm, centroid (default: logistic)
+            --ranker NAME            with 3+ classes and no --positive: the ranking classifier
+                                     (auto: inner CV picks multinomial or gallery); writes ranking.csv
+                                     one of: auto, multinomial, gallery (default: auto)
             --backbone NAME          embedding network
                                      one of: mobilefacenet, dlib-resnet (default: mobilefacenet)
             --prevalence P           population prevalence used for PPV and NPV (default: 0.00025)
@@ -132,7 +136,7 @@ describe('help text, derived from each command\'s argument table', () => {
   });
   it('synth', async () => {
     expect(await help('synth', '--help')).toMatchInlineSnapshot(`
-      "Usage: phenoface synth --manifest FILE|FOLDER --out DIR --regions LIST --strength S [--fraction F] [--seed N] [--preview] [--quality Q] [--quiet]
+      "Usage: phenoface synth --manifest FILE|FOLDER --out DIR [--regions LIST] [--strength S] [--classes SPEC] [--fraction F] [--seed N] [--preview] [--quality Q] [--quiet]
 
       Builds a planted-phenotype data set: a seeded fraction of subjects ("vcfs") get a smooth
       22q11.2DS-like warp on every photo; the rest ("control") pass through the same resampling unchanged.
@@ -141,10 +145,14 @@ describe('help text, derived from each command\'s argument table', () => {
             --manifest FILE|FOLDER  CSV with path,subject[,view] (paths relative to it), or a folder ROOT/<subject>/<photo> (default: none, required)
             --out DIR               new or empty folder, or an earlier synth's (replaced once the new set is complete):
                                     images/, manifest.csv, truth.json (and preview.png) (default: none, required)
-            --regions LIST          regions to warp, or "all"
-                                    comma-separated, from: periorbital, perinasal, perioral, facelength (default: none, required)
-            --strength S            0..1 (1 obvious, 0.5 subtle, 0 plants nothing) (default: none, required)
-            --fraction F            share of subjects affected, in (0, 1) (default: 0.5)
+            --regions LIST          regions to warp, or "all" (with --strength)
+                                    comma-separated, from: periorbital, perinasal, perioral, facelength (default: none)
+            --strength S            0..1 (1 obvious, 0.5 subtle, 0 plants nothing) (default: none)
+            --classes SPEC          instead of --regions and --strength: several planted classes, each with its
+                                    own regions and strengths, dealt the affected subjects in turn; the rest
+                                    stay "control". SPEC: name:region=S[+region=S...][,name:...], e.g.
+                                    "a:perinasal=0.6,b:periorbital=0.5+perioral=0.4" (default: none)
+            --fraction F            share of subjects affected (all classes together), in (0, 1) (default: 0.5)
             --seed N                seed of who is affected and of the warps (default: 1)
             --preview               also write preview.png: before / planted / strength 1, per affected photo (default: off)
             --quality Q             JPEG quality of every written photo (default: 95)
@@ -153,6 +161,7 @@ describe('help text, derived from each command\'s argument table', () => {
 
       Examples:
         phenoface synth --manifest controls/ --out planted/ --regions all --strength 0.5 --preview
+        phenoface synth --manifest controls/ --out ranked/ --classes "a:perinasal=0.8,b:periorbital=0.8,c:perioral=0.6+facelength=0.6" --fraction 0.75
       "
     `);
   });

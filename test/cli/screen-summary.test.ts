@@ -23,6 +23,11 @@ describe('subjectSummary', () => {
     expect(lines.join('\n')).not.toMatch(/probability of/);
   });
 
+  it("lists a ranking model's differential after the binary call, with its note", () => {
+    const lines = subjectSummary({ ...result({}), differential: [{ label: 'vcfs', probability: 0.7 }, { label: 'noonan', probability: 0.2 }, { label: 'control', probability: 0.1 }], differentialNote: 'Among these three classes only.' });
+    expect(lines.slice(-2)).toEqual(['Ranked differential: 1. vcfs 70.0%, 2. noonan 20.0%, 3. control 10.0%.', '  Among these three classes only.']);
+  });
+
   it('says why a single photo has no interval, and that nothing could be screened', () => {
     expect(subjectSummary(result({ label: 'control', probability: 0.1, photos: 1, intervalNote: 'One usable photo: no interval.' })).at(-1)).toMatch(/Score 10\.0% .* One usable photo: no interval\.$/);
     expect(subjectSummary(result({ probability: null, label: null, photos: 0 }))).toEqual(['No usable photo: no result.']);

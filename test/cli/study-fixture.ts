@@ -23,10 +23,13 @@ function noise(a: number, b: number): number {
   return x - Math.floor(x);
 }
 
-/** A unit-length embedding: subject-specific noise, shifted along the first axes for the positive class. */
-function embedding(subject: number, photo: number, positive: boolean): Float32Array {
+/**
+ * A unit-length embedding: subject-specific noise, shifted along 8 axes of its own for every class
+ * but the last (`shifted` is the class index, or -1 for none).
+ */
+function embedding(subject: number, photo: number, shifted: number): Float32Array {
   const v = new Float32Array(DIM);
-  for (let i = 0; i < DIM; i++) v[i] = noise(subject * 31 + i, photo + 1) - 0.5 + (positive && i < 8 ? 1.5 : 0);
+  for (let i = 0; i < DIM; i++) v[i] = noise(subject * 31 + i, photo + 1) - 0.5 + (shifted >= 0 && i >= 8 * shifted && i < 8 * shifted + 8 ? 1.5 : 0);
   const norm = Math.hypot(...v);
   return v.map((x) => x / norm);
 }
@@ -45,25 +48,26 @@ export interface StudyData {
 }
 
 /**
- * Writes `subjects` people per class (vcfs, control) with `photos` photos each under `root`, a
- * manifest, and puts every photo's embedding into the cache file `cacheFile`.
+ * Writes `subjects` people per class (`labels`, default vcfs and control; every class but the last
+ * has its own signal) with `photos` photos each under `root`, a manifest, and puts every photo's
+ * embedding into the cache file `cacheFile`.
  */
-export async function writeStudyData(root: string, cacheFile: string, subjects = 6, photos = 2): Promise<StudyData> {
+export async function writeStudyData(root: string, cacheFile: string, subjects = 6, photos = 2, labels: readonly string[] = ['vcfs', 'control']): Promise<StudyData> {
   mkdirSync(root, { recursive: true });
   const rows = ['path,subject,label,view'];
   const files: string[] = [];
   const cache = EmbeddingCache.open(cacheFile);
   try {
-    for (let s = 0; s < 2 * subjects; s++) {
-      const positive = s < subjects;
+    for (let s = 0; s < labels.length * subjects; s++) {
+      const c = Math.floor(s / subjects);
       for (let p = 0; p < photos; p++) {
         const rel = `img/s${s}/${p}.png`;
         const abs = path.join(root, rel);
         mkdirSync(path.dirname(abs), { recursive: true });
         colour++;
         writeFileSync(abs, await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: colour % 256, g: (colour >> 8) % 256, b: 91 } } }).png().toBuffer());
-        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, positive), regionMaps: regionMaps(s, p) });
-        rows.push(`${rel},s${s},${positive ? 'vcfs' : 'control'},frontal`);
+        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, c < labels.length - 1 ? c : -1), regionMaps: regionMaps(s, p) });
+        rows.push(`${rel},s${s},${labels[c]},frontal`);
         files.push(abs);
       }
     }

@@ -268,6 +268,28 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     await page.close();
   });
 
+  it('shows a ranking model\'s differential as a ranked list, and its top-k on the model page', async () => {
+    const s = await startServer({ service: new FakeScreenService({ ranking: true }), webRoot });
+    servers.push(s.app);
+    const { page, errors } = await open(undefined, s.url);
+    await page.setInputFiles('[data-testid=file-input]', [await photoFile('front.jpg', await facePhoto(480, 600))]);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=differential]');
+    const items = page.locator('[data-testid=differential-item]');
+    expect(await items.count()).toBe(4);
+    const values = (await items.locator('.differential-value').allTextContents()).map((t) => Number(t.replace('%', '')));
+    expect([...values].sort((a, b) => b - a)).toEqual(values);
+    expect(await items.first().textContent()).toMatch(/^1\./);
+    expect(await page.locator('[data-testid=differential]').textContent()).toContain('Fake differential among the four classes');
+    await page.screenshot({ path: shot('differential'), fullPage: true });
+    await page.goto(`${s.url}#/model`);
+    await page.waitForSelector('#model-ranking');
+    expect(await page.locator('main').textContent()).toContain('The model ranks 4 classes');
+    expect(await page.locator('section[aria-labelledby=model-ranking] table').textContent()).toContain('62% (55%–70%)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('asks for the access token when the server needs one, then works', async () => {
     const token = 'e2e-token-0123456789abcdef';
     const s = await startServer({ service: new FakeScreenService(), webRoot, token });

@@ -84,7 +84,19 @@ export interface FakeServiceOptions {
   gate?: () => Promise<void>;
   /** Milliseconds of synchronous busy work per screen() call (the real pipeline's CPU-bound stretches). */
   blockMs?: number;
+  /** Act as a ranking bundle: the model info holds `ranking` and results a `differential`. */
+  ranking?: boolean;
 }
+
+/** The fake ranking bundle's classes and figures (as `metrics.json`'s `ranking` headline). */
+export const FAKE_RANKING = {
+  classes: ['control', 'noonan', 'vcfs', 'williams'],
+  metrics: {
+    subject: { top1: est(0.62, 0.55, 0.7), top3: est(0.91, 0.86, 0.95) },
+    photo: { top1: est(0.55, 0.5, 0.6), top3: est(0.88, 0.84, 0.92) },
+    chance: { uniform: { top1: 0.25, top3: 0.75, top5: 1, top10: 1 } },
+  },
+};
 
 /** The fake's shared colour scale: heat 1 is its hot end (as a study's percentile would be). */
 const FAKE_STUDY_SCALE = { backbone: 'mobilefacenet', cam: 'contrastive', top: 1, percentile: 0.99, photos: 40, controlScore: -2 };
@@ -130,7 +142,15 @@ export class FakeScreenService implements ScreenService {
   constructor(private readonly opts: FakeServiceOptions = {}) {}
 
   info(): ModelInfo {
-    return structuredClone(FAKE_INFO);
+    return structuredClone(this.opts.ranking ? { ...FAKE_INFO, ranking: FAKE_RANKING } : FAKE_INFO);
+  }
+
+  /** A differential shaped like the real one: every class, most probable first, the subject's probability as vcfs's share. */
+  private differential(mean: number | null): Pick<ScreenResult, 'differential' | 'differentialNote'> {
+    if (!this.opts.ranking || mean === null) return {};
+    const rest = (1 - mean) / 3;
+    const entries = FAKE_RANKING.classes.map((label, k) => ({ label, probability: label === 'vcfs' ? mean : rest * (1 + 0.2 * (k - 1)) }));
+    return { differential: entries.sort((a, b) => b.probability - a.probability), differentialNote: 'Fake differential among the four classes of the fake model.' };
   }
 
   async screen(photos: UploadedPhoto[], opts: ScreenOptions = {}): Promise<ScreenResult> {
@@ -157,6 +177,7 @@ export class FakeScreenService implements ScreenService {
         ...(mean === null ? {} : meaning(mean >= THRESHOLD)),
       },
       photos: results,
+      ...this.differential(mean),
       model: { id: FAKE_INFO.id, backbone: FAKE_INFO.backbone, positive: FAKE_INFO.positive, negative: FAKE_INFO.negative },
       disclaimer: 'A screening aid, not a diagnosis.',
     };

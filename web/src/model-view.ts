@@ -5,7 +5,7 @@
 import type { Counts, LevelMetrics, ModelInfo, TrainingSummary } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
 import { h } from './dom.ts';
-import { className, metricCells, pct, VIEW_TEXT } from './format.ts';
+import { className, figureText, metricCells, pct, VIEW_TEXT } from './format.ts';
 
 const VIEWS: View[] = ['frontal', 'oblique', 'profile'];
 
@@ -61,6 +61,27 @@ function metricsTable(info: ModelInfo): HTMLElement {
   );
 }
 
+/** A ranking model's top-k accuracy per patient and per photo beside a random ranking's. */
+function rankingTable(info: ModelInfo): HTMLElement | string {
+  const r = info.ranking;
+  if (!r) return '';
+  const ks = ['top1', 'top3', 'top5', 'top10'].filter((k, i) => i === 0 || Number(k.slice(3)) < r.classes.length);
+  const row = (label: string, cells: string[]) => h('tr', {}, h('th', { scope: 'row' }, label), ...cells.map((c) => h('td', {}, c)));
+  return h('section', { class: 'card', 'aria-labelledby': 'model-ranking' },
+    h('h2', { id: 'model-ranking' }, 'Ranked differential'),
+    h('p', {}, `The model ranks ${r.classes.length} classes: ${r.classes.map(className).join(', ')}. The figures above are ${className(info.positive)} against all the others.`),
+    h('table', { class: 'metrics' },
+      h('caption', {}, 'Top-k accuracy: how often the true class was among the first k (95% intervals in brackets)'),
+      h('thead', {}, h('tr', {}, h('th', {}, ''), ...ks.map((k) => h('th', { scope: 'col' }, `Top-${k.slice(3)}`)))),
+      h('tbody', {},
+        row('Per patient', ks.map((k) => figureText(r.metrics.subject?.[k]))),
+        row('Per photo', ks.map((k) => figureText(r.metrics.photo?.[k]))),
+        row('A random ranking', ks.map((k) => pct(r.metrics.chance?.uniform?.[k]))),
+      ),
+    ),
+  );
+}
+
 /** The model page for `info`. */
 export function modelView(info: ModelInfo): HTMLElement {
   const facts: [string, string][] = [
@@ -92,6 +113,7 @@ export function modelView(info: ModelInfo): HTMLElement {
       metricsTable(info),
       h('p', { class: 'muted small' }, 'Sensitivity: share of affected people flagged. Specificity: share of unaffected people not flagged. AUC: how well scores separate the two groups (0.5 is chance, 1 is perfect). Each patient\'s photos were kept within one fold, so the figures do not reward recognising a person.'),
     ),
+    rankingTable(info),
     h('section', { class: 'card', 'aria-labelledby': 'model-use' },
       h('h2', { id: 'model-use' }, 'Intended use'),
       h('p', {}, info.intendedUse ?? 'To help clinicians decide whom to refer for genetic testing for 22q11.2 deletion syndrome.'),

@@ -22,9 +22,32 @@ export function resultView(result: ScreenResult, urls: (string | undefined)[], m
       h('span', { class: 'patient-line' }, 'Patient: ______________________   Clinician: ______________________'),
     ),
     summaryCard(result, model, usableViews, actions),
+    result.differential?.length ? differentialCard(result) : '',
     h('h2', { class: 'photos-title' }, `Photos (${result.photos.length})`),
     h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i))),
     h('p', { class: 'disclaimer' }, result.disclaimer || 'A screening aid, not a diagnosis.'),
+  );
+}
+
+/**
+ * A ranking model's differential: the classes it was trained on, most probable first, each with
+ * its probability among those classes as a bar, and the note saying what the list can and cannot say.
+ */
+function differentialCard(result: ScreenResult): HTMLElement {
+  const items = result.differential!.map((d, i) => {
+    const bar = h('span', { class: 'differential-bar' });
+    bar.style.width = `${Math.max(0.5, d.probability * 100)}%`;
+    return h('li', { class: 'differential-item', 'data-testid': 'differential-item' },
+      h('span', { class: 'differential-rank' }, `${i + 1}.`),
+      h('span', { class: 'differential-label' }, className(d.label)),
+      h('span', { class: 'differential-track', role: 'img', 'aria-label': `${pct(d.probability)}` }, bar),
+      h('span', { class: 'differential-value' }, pct(d.probability)),
+    );
+  });
+  return h('section', { class: 'differential card', 'aria-labelledby': 'differential-title', 'data-testid': 'differential' },
+    h('h2', { id: 'differential-title' }, 'Ranked differential'),
+    h('ol', { class: 'differential-list' }, ...items),
+    result.differentialNote ? h('p', { class: 'muted small' }, result.differentialNote) : '',
   );
 }
 

@@ -32,6 +32,7 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
   checkEmbeddingsMatchBundle(origin, bundle);
   const photos: ScreenPhoto[] = [];
   const probs: number[] = [];
+  const vectors: Float32Array[] = [];
   for (const r of records.values()) {
     if (!r.embedding) {
       photos.push({ path: r.path, error: r.error! });
@@ -39,7 +40,8 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
     }
     const [p] = bundle.model.predictProba([r.embedding]);
     probs.push(p);
+    vectors.push(r.embedding);
     photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: viewAdvice(r.view, bundle.metrics.byView) });
   }
-  return fusedResult(bundle, photos, probs, opts.prevalence);
+  return fusedResult(bundle, photos, probs, opts.prevalence, vectors);
 }

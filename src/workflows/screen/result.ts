@@ -69,6 +69,20 @@ export interface ScreenResult {
     chanceRange?: [number, number];
   };
   photos: ScreenPhoto[];
-  model: { id: string; backbone: string; positive: string; negative: string };
+  /**
+   * A ranking model's differential: every class it was trained on with its probability for this
+   * person (the usable photos' class probabilities fused by their mean log-probability), most
+   * probable first. Absent for a binary model or when no photo is usable.
+   */
+  differential?: DifferentialEntry[];
+  /** What `differential` and the binary `subject` fields each mean, for a ranking model. */
+  differentialNote?: string;
+  model: { id: string; backbone: string; positive: string; negative: string; classes?: string[] };
   disclaimer: string;
+}
+
+/** One class of a ranked differential. */
+export interface DifferentialEntry {
+  label: string;
+  probability: number;
 }

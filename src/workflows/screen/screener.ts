@@ -13,9 +13,10 @@ import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
-import type { ScreenPhoto, ScreenResult } from './result.ts';
+import { fuseRanks } from '../../evaluate/ranking.ts';
+import type { DifferentialEntry, ScreenPhoto, ScreenResult } from './result.ts';
 
-export type { ScreenPhoto, ScreenResult, RegionShare } from './result.ts';
+export type { ScreenPhoto, ScreenResult, RegionShare, DifferentialEntry } from './result.ts';
 
 /** The disclaimer every screening result carries. */
 export const DISCLAIMER = 'A screening aid, not a diagnosis: a positive result calls for clinical assessment and genetic testing; a negative result does not exclude 22q11.2 deletion syndrome.';
@@ -50,6 +51,8 @@ export interface ModelInfo {
   intendedUse: string;
   limitations: string[];
   synthetic: boolean;
+  /** A ranking bundle's classes and cross-validated top-k and per-class figures. */
+  ranking?: { classes: string[]; metrics: Record<string, unknown> };
 }
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
@@ -104,6 +107,19 @@ function photoSpread(probs: readonly number[]): Pick<ScreenResult['subject'], 'i
   return { interval, intervalNote: 'The photos scored alike, so the interval is a single value; that is agreement between photos, not certainty about the person.' };
 }
 
+/**
+ * A ranking bundle's differential for one person's embeddings: each photo's class probabilities
+ * fused as the study fused them (mean log-probability, renormalised), most probable first, and
+ * the note saying what it and the binary fields mean. Empty for a binary bundle or no embeddings.
+ */
+export function differentialOf(bundle: LoadedBundle, vectors: readonly Float32Array[]): Pick<ScreenResult, 'differential' | 'differentialNote'> {
+  if (!bundle.ranker || vectors.length === 0) return {};
+  const fused = fuseRanks(bundle.ranker.rank(vectors), vectors.map(() => 'person')).get('person')!;
+  const differential: DifferentialEntry[] = bundle.ranker.labels.map((label, k) => ({ label, probability: r4(fused[k]) })).sort((a, b) => b.probability - a.probability);
+  const note = `The differential ranks the ${differential.length} classes this model was trained on (probabilities among those classes only; a condition outside them cannot be named). The subject probability and label are "${bundle.positive}" against all the other classes pooled, from the study's one-vs-rest model.`;
+  return { differential, differentialNote: note };
+}
+
 /** A loaded model bundle with its pipeline, ready to screen. */
 export class Screener {
   /**
@@ -149,6 +165,7 @@ export class Screener {
       intendedUse: b.intendedUse,
       limitations: b.limitations,
       synthetic: Boolean(b.synthetic),
+      ...(b.ranking ? { ranking: { classes: b.ranking.classes, metrics: b.ranking.metrics } } : {}),
     };
   }
 
@@ -161,6 +178,7 @@ export class Screener {
     if (inputs.length === 0) throw new PhenofaceError('E_INPUT', 'No photos given to screen.');
     const photos: ScreenPhoto[] = [];
     const probs: number[] = [];
+    const vectors: Float32Array[] = [];
     for (const [i, input] of inputs.entries()) {
       const source = input.bytes ?? input.path;
       if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
@@ -168,6 +186,7 @@ export class Screener {
         const res = await this.pipeline.embedFile(source);
         const [p] = this.features.predictProba([photoInputs(res)]);
         probs.push(p);
+        vectors.push(res.embedding.vector);
         const photo: ScreenPhoto = {
           path: input.name,
           probability: r4(p),
@@ -185,7 +204,7 @@ export class Screener {
         photos.push({ path: input.name, error: toErrorRecord(err) });
       }
     }
-    return fusedResult(this.bundle, photos, probs, opts.prevalence);
+    return fusedResult(this.bundle, photos, probs, opts.prevalence, vectors);
   }
 
   /** Releases the models. */
@@ -197,9 +216,10 @@ export class Screener {
 /**
  * One person's result from their photos' probabilities (`probs`, one per usable photo): the mean,
  * labelled at the bundle's subject threshold, with the photos' spread and what the call means at
- * `prevalence`. Shared by photo and embedding screening, so both read the same.
+ * `prevalence`, and for a ranking bundle the differential of the usable photos' embeddings
+ * (`vectors`). Shared by photo and embedding screening, so both read the same.
  */
-export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: readonly number[], prevalence = DEFAULTS.evaluate.prevalence): ScreenResult {
+export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: readonly number[], prevalence = DEFAULTS.evaluate.prevalence, vectors: readonly Float32Array[] = []): ScreenResult {
   const fused = probs.length ? probs.reduce((a, c) => a + c, 0) / probs.length : null;
   return {
     contract: 1,
@@ -212,7 +232,8 @@ export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: reado
       ...(fused === null ? {} : callMeaning(b, fused >= b.thresholds.subject, prevalence)),
     },
     photos,
-    model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative },
+    ...differentialOf(b, vectors),
+    model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative, ...(b.ranking ? { classes: b.ranking.classes } : {}) },
     disclaimer: DISCLAIMER,
   };
 }

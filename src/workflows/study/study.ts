@@ -4,7 +4,8 @@
  * final model, and write the contract's files (`predictions.csv`, `metrics.json`, `report.html`,
  * `model/`). It follows the evaluation design of Baek et al. 2025 (VCFS vs controls from face
  * embeddings) with the safeguards a small clinical data set needs: subject-grouped folds, confidence
- * intervals from a subject bootstrap, a permutation test and a majority-class baseline.
+ * intervals from a subject bootstrap, a permutation test and a majority-class baseline. With three
+ * or more classes it also ranks them (`ranking.ts`), or runs one class against the rest.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -26,6 +27,8 @@ import { featuresSection } from '../../report/features.ts';
 import { esc, writeReport, type ReportInput } from '../../report/index.ts';
 import type { StudyExplanation } from '../../explain/study-result.ts';
 import { explainStudy, type StudyExplanationOptions } from './explanation.ts';
+import { oneVsRestNote, rankStudy, type RankingOutcome } from './ranking.ts';
+import type { RankerChoice } from '../../classify/ranker.ts';
 import { noPixelsSection, readStudyEmbeddings, type StudyEmbeddings } from './from-embeddings.ts';
 import { prepareSiteValidation } from './sites.ts';
 import { siteValidationJson, type SiteValidation } from '../../evaluate/sites.ts';
@@ -48,6 +51,8 @@ export interface StudyOptions {
   repeats?: number;
   seed?: number;
   classifier?: string;
+  /** The ranking classifier of a study with three or more classes and no `positive` (default `DEFAULTS.classify.ranking.classifier`). */
+  ranker?: RankerChoice;
   backbone?: string;
   prevalence?: number;
   bootstrap?: number;
@@ -86,7 +91,9 @@ export interface StudyOptions {
 
 /** What a study wrote and found: what its report shows (data set, photos, leakage, results, metrics, model), and where it wrote them. */
 export interface StudyResult extends Omit<ReportInput, 'options' | 'sections'> {
-  files: { predictions: string; metrics: string; report: string; model: string; explanation?: string };
+  files: { predictions: string; metrics: string; report: string; model: string; explanation?: string; ranking?: string };
+  /** The ranked differential, for three or more classes without `positive`. */
+  ranking?: RankingOutcome;
   /** The explanation analysis, when it ran. */
   explanation?: StudyExplanation;
   /** The leave-one-value-out validation, with `validateBy`. */
@@ -124,7 +131,7 @@ export const STUDY_OUTPUT: OutputKind = {
     const m = json as { contract?: unknown; pipelineVersion?: unknown } | null;
     return m?.contract === 1 && typeof m.pipelineVersion === 'string';
   },
-  owned: ['predictions.csv', 'metrics.json', 'report.html', 'model', 'explanation.json'],
+  owned: ['predictions.csv', 'metrics.json', 'report.html', 'model', 'explanation.json', 'ranking.csv'],
 };
 
 /**
@@ -153,7 +160,7 @@ async function prepareStudyOutput(opts: StudyOptions, dataset: Dataset, cacheFil
  * it was until this one has finished, and is kept if this one fails.
  */
 export async function runStudy(opts: StudyOptions): Promise<StudyResult> {
-  const dataset = await loadDataset(opts.source, { positive: opts.positive, root: opts.root, requireFiles: !opts.embeddings });
+  const dataset = await loadDataset(opts.source, { positive: opts.positive, root: opts.root, requireFiles: !opts.embeddings, manyClasses: true });
   const cacheFile = opts.cache ?? path.join(opts.out, 'cache.sqlite');
   const out = await prepareStudyOutput(opts, dataset, cacheFile);
   const res = await out.run((work) => studyInto(work, cacheFile, dataset, opts));
@@ -200,14 +207,27 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   if (final.features) log(`study: the final model learns from ${featuresLabel(final.features.features)}${features === 'auto' ? ' (chosen by the inner CV)' : ''}\n`);
   const files = studyFiles(work);
   await writePredictions(files.predictions, result, dataset);
+  const ranking = dataset.mode === 'ranking' ? await rankStudy(work, dataset, used, opts, log) : undefined;
+  if (ranking) files.ranking = ranking.file;
   const dataHash = await datasetHash(dataset, embedded.contentHashes);
-  const metrics = { ...studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final }), ...(fromFile ? { embeddings: fromFile.origin } : {}), ...(sites ? { sites: siteValidationJson(sites) } : {}) };
+  const metrics = { ...studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final }), ...(fromFile ? { embeddings: fromFile.origin } : {}), ...(sites ? { sites: siteValidationJson(sites) } : {}), ...manyClassMetrics(dataset, ranking) };
   await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
-  const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, fromFile, dim: rows.X[0].length });
+  const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, fromFile, ranking: ranking?.bundle, dim: rows.X[0].length });
   const explained = fromFile ? { sections: [noPixelsSection(fromFile.origin)] } : await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
-  const sections = [...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...(sites ? [sitesSection(sites)] : []), ...explained.sections];
+  const manyClass = ranking ? [ranking.section] : dataset.mode === 'one-vs-rest' ? [oneVsRestNote(dataset)] : [];
+  const sections = [...manyClass, ...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...(sites ? [sitesSection(sites)] : []), ...explained.sections];
   await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: { ...opts, backbone }, sections });
-  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(explained.explanation ? { explanation: explained.explanation } : {}), ...(sites ? { sites } : {}) };
+  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(ranking ? { ranking } : {}), ...(explained.explanation ? { explanation: explained.explanation } : {}), ...(sites ? { sites } : {}) };
+}
+
+/**
+ * `metrics.json`'s additions for three or more classes: the ranking, or which classes a
+ * one-vs-rest study pooled as its negative.
+ */
+function manyClassMetrics(dataset: Dataset, ranking: RankingOutcome | undefined): Record<string, unknown> {
+  if (!dataset.mode) return {};
+  const pooled = dataset.classes!.filter((c) => c !== dataset.positive);
+  return { classes: dataset.classes, mode: dataset.mode, negativeClasses: pooled, ...(ranking ? { ranking: ranking.metrics } : {}) };
 }
 
 /** Logs the data set's subjects and photos per class. */
@@ -381,7 +401,7 @@ function featuresJson(comparison: FeatureComparison, model: FittedFeatureModel):
 }
 
 /** Saves the final model as the bundle in `dir`, with what it was trained on and how well it did. */
-async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel; synthetic?: boolean; fromFile?: StudyEmbeddings; dim: number }): Promise<ModelBundle> {
+async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel; synthetic?: boolean; fromFile?: StudyEmbeddings; ranking?: ModelBundle['ranking']; dim: number }): Promise<ModelBundle> {
   const { dataset, used, leakage, result, final, backbone } = f;
   const features = final.features?.toJSON();
   const { default: pkg } = await import('../../../package.json', { with: { type: 'json' } });
@@ -408,6 +428,7 @@ async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel;
     intendedUse: INTENDED_USE,
     limitations: [...STANDARD_LIMITATIONS, ...(f.synthetic ? ['Trained on SYNTHETIC planted-phenotype data: a demonstration only, not a clinical model.'] : [])],
     ...(f.synthetic ? { synthetic: true } : {}),
+    ...(f.ranking ? { ranking: f.ranking } : {}),
   });
 }
 

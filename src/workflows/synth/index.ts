@@ -9,3 +9,5 @@ export { faceFrame, buildPhotoWarp, zeroWarp, warpImage, mapPoint, forwardPoint,
 export type { FaceFrame, PhotoWarp, PlantedRegion, SkippedRegion, LocalKernel, BandKernel } from './warp.ts';
 export { hashUniform } from '../../math/random.ts';
 export { chooseAffected } from './random.ts';
+export { parseClassSpec, dealClasses, classWarp, classRegions } from './classes.ts';
+export type { SynthClass } from './classes.ts';

@@ -24,6 +24,7 @@ import type { RowError, SynthInput, SynthRow } from './input.ts';
 import { PASSTHROUGH_COLUMNS } from './input.ts';
 import { parseRegions, scaleParams, subjectWarp, type SynthRegion, type WarpParams } from './params.ts';
 import { chooseAffected } from './random.ts';
+import { classRegions, classWarp, dealClasses, type SynthClass } from './classes.ts';
 import { buildPhotoWarp, warpImage, zeroWarp, type PhotoWarp, type PlantedRegion, type SkippedRegion } from './warp.ts';
 
 /** Labels synth writes. */
@@ -45,10 +46,16 @@ export interface SynthOptions {
   outDir: string;
   /** How `outDir` was named, for messages (default `outDir`). */
   outOption?: string;
-  regions: readonly string[];
-  /** 0..1: 1 obvious, about 0.5 subtle, 0 plants nothing (cases equal controls byte for byte). */
-  strength: number;
-  /** Share of subjects made affected, in (0, 1). */
+  /** The regions every affected subject gets (without `classes`). */
+  regions?: readonly string[];
+  /** 0..1: 1 obvious, about 0.5 subtle, 0 plants nothing (cases equal controls byte for byte). Without `classes`. */
+  strength?: number;
+  /**
+   * Several planted classes instead of one (`classes.ts`): the affected subjects are dealt to them
+   * in turn, each class with its own regions and strengths; `regions` and `strength` are then unused.
+   */
+  classes?: readonly SynthClass[];
+  /** Share of subjects made affected, in (0, 1) (with `classes`, all classes together). */
   fraction?: number;
   seed?: number;
   jitter?: number;
@@ -100,7 +107,7 @@ export interface TruthSubject {
 export interface Truth {
   contract: 1;
   generator: 'phenoface synth';
-  options: { source?: string; regions: SynthRegion[]; strength: number; fraction: number; seed: number; jitter: number; jpegQuality: number };
+  options: { source?: string; regions: SynthRegion[]; strength: number; fraction: number; seed: number; jitter: number; jpegQuality: number; classes?: SynthClass[] };
   positive: string;
   subjects: Record<string, TruthSubject>;
   photos: TruthPhoto[];
@@ -211,8 +218,19 @@ export function synthGuard(opts: Pick<SynthOptions, 'rows' | 'source' | 'outOpti
   };
 }
 
-/** Options after defaults and checks. */
-type Settings = { regions: SynthRegion[]; fraction: number; seed: number; jitter: number; jpegQuality: number };
+/** Options after defaults and checks; with classes, `regions` is their union and `strength` their largest. */
+type Settings = { regions: SynthRegion[]; strength: number; classes?: readonly SynthClass[]; fraction: number; seed: number; jitter: number; jpegQuality: number };
+
+/** The regions and strength of a one-class run, or the union of the classes' regions and their largest strength. */
+function plantedRegionsAndStrength(opts: SynthOptions): { regions: SynthRegion[]; strength: number } {
+  if (!opts.classes) {
+    if (opts.regions === undefined || opts.strength === undefined) throw new PhenofaceError('E_CONFIG', 'Missing regions or strength. Should give both, or classes.');
+    return { regions: parseRegions(opts.regions), strength: opts.strength };
+  }
+  if (opts.classes.length === 0) throw new PhenofaceError('E_CONFIG', 'Invalid classes: []. Should list at least one planted class.');
+  const regions = parseRegions([...new Set(opts.classes.flatMap(classRegions))]);
+  return { regions, strength: Math.max(...opts.classes.flatMap((c) => Object.values(c.regions) as number[])) };
+}
 
 /**
  * Builds the planted data set. Bad photos (undecodable, no face, degenerate landmarks) become
@@ -221,20 +239,20 @@ type Settings = { regions: SynthRegion[]; fraction: number; seed: number; jitter
  * or lies in the input, and E_INPUT for an unusable `outDir` (a file, or someone else's files).
  */
 export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
-  const regions = parseRegions(opts.regions);
+  const { regions, strength } = plantedRegionsAndStrength(opts);
   const fraction = opts.fraction ?? DEFAULTS.synth.fraction;
   const seed = opts.seed ?? DEFAULTS.synth.seed;
   const jitter = opts.jitter ?? DEFAULTS.synth.jitter;
   const jpegQuality = opts.jpegQuality ?? DEFAULTS.synth.jpegQuality;
-  validateSynthOptions({ strength: opts.strength, fraction, seed, jitter, jpegQuality });
+  validateSynthOptions({ strength, fraction, seed, jitter, jpegQuality });
   const out = await prepareOutputDir(opts.outDir, SYNTH_OUTPUT, synthGuard(opts));
-  return out.relocate(await out.run(() => plant(out, opts, { regions, fraction, seed, jitter, jpegQuality })));
+  return out.relocate(await out.run(() => plant(out, opts, { regions, strength, ...(opts.classes ? { classes: opts.classes } : {}), fraction, seed, jitter, jpegQuality })));
 }
 
 /** Writes the data set into `out.dir` (the staging folder of `opts.outDir`). */
 async function plant(out: StagedDir, opts: SynthOptions, settings: Settings): Promise<SynthResult> {
   const rows = opts.rows;
-  const { subjects, affected } = assignSubjects(rows, opts.strength, settings);
+  const { subjects, affected } = assignSubjects(rows, settings);
   const run: PlantRun = {
     out, opts, settings, subjects,
     names: outputNames(rows),
@@ -248,8 +266,8 @@ async function plant(out: StagedDir, opts: SynthOptions, settings: Settings): Pr
   const truth: Truth = {
     contract: 1,
     generator: 'phenoface synth',
-    options: { ...(opts.sourceName && { source: opts.sourceName }), regions: settings.regions, strength: opts.strength, fraction: settings.fraction, seed: settings.seed, jitter: settings.jitter, jpegQuality: settings.jpegQuality },
-    positive: SYNTH_LABELS.affected,
+    options: { ...(opts.sourceName && { source: opts.sourceName }), regions: settings.regions, strength: settings.strength, fraction: settings.fraction, seed: settings.seed, jitter: settings.jitter, jpegQuality: settings.jpegQuality, ...(settings.classes && { classes: [...settings.classes] }) },
+    positive: settings.classes ? settings.classes[0].label : SYNTH_LABELS.affected,
     subjects,
     photos,
     skipped,
@@ -276,13 +294,21 @@ interface PlantRun {
 /** A row's outcome: its truth record, or why it was skipped. */
 type RowOutcome = { photo: TruthPhoto } | { error: RowError };
 
-/** Each subject's label and warp: a seeded `fraction` of them affected, each with its jittered parameters. */
-function assignSubjects(rows: readonly SynthRow[], strength: number, { regions, fraction, seed, jitter }: Settings): { subjects: Record<string, TruthSubject>; affected: Set<string> } {
+/**
+ * Each subject's label and warp: a seeded `fraction` of them affected, each with its jittered
+ * parameters; with classes, the affected are dealt to the classes (`classes.ts`).
+ */
+function assignSubjects(rows: readonly SynthRow[], { regions, strength, classes, fraction, seed, jitter }: Settings): { subjects: Record<string, TruthSubject>; affected: Set<string> } {
   const subjectsInOrder = [...new Set(rows.map((r) => r.subject))];
   const affected = chooseAffected(subjectsInOrder, fraction, seed);
+  const classOf = classes ? dealClasses(affected, classes, seed) : undefined;
   const subjects: Record<string, TruthSubject> = {};
   for (const id of subjectsInOrder) {
-    if (affected.has(id)) {
+    const c = classOf?.get(id);
+    if (c) {
+      const w = classWarp(id, c, seed, jitter);
+      subjects[id] = { label: c.label, strength: w.strength, regions: classRegions(c), params: w.params };
+    } else if (affected.has(id)) {
       const w = subjectWarp(id, regions, strength, seed, jitter);
       subjects[id] = { label: SYNTH_LABELS.affected, strength: w.strength, regions: [...regions], params: w.params };
     } else {
@@ -369,7 +395,7 @@ async function locateFace(opts: SynthOptions, row: SynthRow): Promise<{ img: Rgb
  */
 function invertibleWarp(img: RgbImage, lm: Landmarks5, subject: TruthSubject, view: View, shown: string) {
   let attenuation = 1;
-  let warp = subject.label === SYNTH_LABELS.affected ? buildPhotoWarp(lm, subject.params, view) : zeroWarp(lm);
+  let warp = subject.regions.length > 0 ? buildPhotoWarp(lm, subject.params, view) : zeroWarp(lm);
   let { image, minJacobian } = warpImage(img, warp);
   while (minJacobian < MIN_JACOBIAN && attenuation > 1 / 64) {
     attenuation /= 2;
@@ -399,8 +425,12 @@ async function writePhoto(run: PlantRun, i: number, image: RgbImage): Promise<vo
 /** The preview's tiles of row `i`: before, as planted, and at strength 1. */
 function addPreview(run: PlantRun, i: number, img: RgbImage, image: RgbImage, warp: PhotoWarp, lm: Landmarks5, view: View): void {
   const row = run.opts.rows[i];
-  const { regions, seed, jitter } = run.settings;
-  const full = buildPhotoWarp(lm, subjectWarp(row.subject, regions, 1, seed, jitter).params, view);
+  const { seed, jitter, classes } = run.settings;
+  const subject = run.subjects[row.subject];
+  const c = classes?.find((k) => k.label === subject.label);
+  // Strength 1 for the class's strongest region, the others in proportion.
+  const atOne = c ? classWarp(row.subject, c, seed, jitter, 1 / Math.max(...(Object.values(c.regions) as number[]))) : subjectWarp(row.subject, subject.regions, 1, seed, jitter);
+  const full = buildPhotoWarp(lm, atOne.params, view);
   run.previews.push({
     index: i,
     tiles: [faceCrop(img, warp), faceCrop(image, warp), faceCrop(warpImage(img, full).image, warp)],

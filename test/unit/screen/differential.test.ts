@@ -1,0 +1,58 @@
+/**
+ * A ranking bundle's screening carries a ranked differential: every class the model knows, most
+ * probable first, fused over the person's photos as the study fused them, with a note saying what
+ * it and the binary fields mean. A binary bundle has none.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadBundle } from '../../../src/classify/bundle.ts';
+import { fitRanker } from '../../../src/classify/ranker.ts';
+import { groupedClassKFold } from '../../../src/evaluate/splits.ts';
+import { modelPath } from '../../../src/runtime/index.ts';
+import { differentialOf, Screener } from '../../../src/workflows/screen/screener.ts';
+import { toyBundle } from '../../support/toy-bundle.ts';
+import { rankingEmbeddings } from '../evaluate/ranking-embeddings.ts';
+
+const labels = ['control', 'noonan', 'vcfs'];
+const data = rankingEmbeddings({ labels, subjectsPerClass: 8, photos: 2, dim: 192, signal: 6, seed: 4 });
+const ranker = fitRanker(data.X, data.classes, data.subjects, labels, { classifier: 'gallery', seed: 1, innerFolds: 3, split: groupedClassKFold });
+const ranking = { classes: labels, classifier: ranker.toJSON(), metrics: {} };
+
+describe('differentialOf', () => {
+  it("ranks the classes for one person's embeddings, fused, most probable first", async () => {
+    const bundle = await loadBundle(await toyBundle(undefined, undefined, undefined, ranking));
+    expect(bundle.ranker?.labels).toEqual(labels);
+    const noonan = data.X.filter((_, i) => data.classes[i] === 1).slice(0, 2);
+    const { differential, differentialNote } = differentialOf(bundle, noonan);
+    expect(differential!.map((d) => d.label).sort()).toEqual([...labels].sort());
+    expect(differential![0].label).toBe('noonan');
+    for (let i = 1; i < differential!.length; i++) expect(differential![i].probability).toBeLessThanOrEqual(differential![i - 1].probability);
+    expect(differential!.reduce((a, d) => a + d.probability, 0)).toBeCloseTo(1, 3);
+    expect(differentialNote).toContain('"vcfs" against all the other classes pooled');
+  });
+
+  it('is absent for a binary bundle', async () => {
+    const bundle = await loadBundle(await toyBundle());
+    expect(differentialOf(bundle, [data.X[0]])).toEqual({});
+  });
+});
+
+const ready = existsSync(modelPath('mobilefacenet'));
+if (!ready) console.log('differential.test.ts: the Screener case is skipped, the models are not built (npm install builds them)');
+const pkg = ready ? path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')) : '';
+
+describe.skipIf(!ready)('Screener with a ranking bundle', () => {
+  it('adds the differential and the classes to the result', async () => {
+    const screener = await Screener.load(await toyBundle(undefined, undefined, undefined, ranking));
+    try {
+      const result = await screener.screen([{ name: 'a.jpg', path: path.join(pkg, 'demo', 'sample1.jpg') }]);
+      expect(result.differential).toHaveLength(3);
+      expect(result.model.classes).toEqual(labels);
+      expect(result.subject.probability).not.toBeNull();
+    } finally {
+      await screener.close();
+    }
+  }, 60_000);
+});
