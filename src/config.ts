@@ -141,6 +141,11 @@ export interface ServerConfig {
    * connection is closed. Uploads still arriving are refused at once: no screening has begun on them.
    */
   shutdownGraceMs: number;
+  /**
+   * Under `npx` / `npm exec`, how often the server checks that npm (and the shell it started) is
+   * still there, in milliseconds: a stopped npx leaves the server running at most about this long.
+   */
+  launcherPollMs: number;
   /** Shortest access token accepted, in characters (16 random hex characters = 64 bits). */
   minTokenLength: number;
 }
@@ -155,6 +160,14 @@ export interface DataConfig {
   hashConcurrency: number;
   /** A manifest error lists at most this many problems in its message (all are in `details`). */
   maxListedProblems: number;
+  /**
+   * Worker threads that check a manifest's photo files (one `lstat` each) while the main thread
+   * reads rows; at most the cores there are. Two: on 2 cores, 1,000,000 checks take about half the
+   * time of one thread (`bench:manifest`).
+   */
+  fileCheckThreads: number;
+  /** Below this many photos the files are checked on the main thread: starting a thread costs more than it saves. */
+  fileCheckThreadsFromPaths: number;
   /** Cosine above which two different files are treated as the same photo (re-encoded, resized). */
   nearDuplicateCosine: number;
   /**
@@ -525,6 +538,8 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     concurrency: 1,
     hashConcurrency: 4,
     maxListedProblems: 20,
+    fileCheckThreads: 2,
+    fileCheckThreadsFromPaths: 50_000,
     nearDuplicateCosine: 0.995,
     identityRobustK: 3,
     identityMutualNearest: true,
@@ -602,6 +617,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     uploadMsPerMB: 2_000,
     maxUploadsPerClient: 4,
     shutdownGraceMs: 1_000,
+    launcherPollMs: 500,
     minTokenLength: 16,
   },
   synth: { fraction: 0.5, seed: 1, jitter: 0.2, jpegQuality: 95, previewPhotos: 12 },

@@ -6,7 +6,7 @@ import { PipelinePool } from '../pipeline/pool.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { ProgressCounter } from '../data/progress.ts';
 import { runOrdered } from './batch.ts';
-import { CONTRACT, errorJson, faceJson } from './format.ts';
+import { CONTRACT, errorJson, errorLine, faceJson, faceText } from './format.ts';
 import { expandInputs } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
 
@@ -45,13 +45,12 @@ export const run: Command = async (argv, io) => {
   try {
     const { failed } = await runOrdered(items, pipeline.capacity, (item) => pipeline.detectFile(item.abs), (item, o) => {
       progress.tick();
-      if (!o.ok) { io.out(errorJson(item.path, o.error)); return; }
+      if (!o.ok) { io.out((values.json ? errorJson : errorLine)(item.path, o.error)); return; }
       const { width, height, faces } = o.value;
       if (values.json) {
         io.out(JSON.stringify({ contract: CONTRACT, path: item.path, width, height, faces: faces.map((f) => faceJson(f)) }) + '\n');
       } else {
-        const desc = faces.map((f) => `${f.view} (yaw ${f.pose!.yaw.toFixed(0)}°, score ${f.score.toFixed(3)}) at ${Math.round(f.box.x)},${Math.round(f.box.y)} ${Math.round(f.box.width)}x${Math.round(f.box.height)}`);
-        io.out(`${item.path}: ${width}x${height}, ${faces.length} face${faces.length === 1 ? '' : 's'}${desc.length ? ': ' + desc.join('; ') : ''}\n`);
+        io.out(`${item.path}: ${width}x${height}, ${faces.length} face${faces.length === 1 ? '' : 's'}${faces.length ? ': ' + faces.map(faceText).join('; ') : ''}\n`);
       }
     });
     return failed > 0 ? EXIT.partial : EXIT.ok;

@@ -10,7 +10,7 @@ import { PipelinePool } from '../pipeline/pool.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { ProgressCounter } from '../data/progress.ts';
 import { runOrdered } from './batch.ts';
-import { CONTRACT, errorJson, faceJson } from './format.ts';
+import { CONTRACT, errorJson, errorLine, faceJson, faceText } from './format.ts';
 import { expandInputs, manifestInputs } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
 
@@ -18,12 +18,13 @@ import { EXIT, type Command } from './io.ts';
 export const EMBED = defineCommand({
   name: 'embed',
   synopsis: '<images or folders...> | --manifest FILE',
-  description: 'Aligns and embeds the chosen face of each photo: one JSON line per photo (contract v1).',
+  description: 'Aligns and embeds the chosen face of each photo: one JSON line per photo (contract v1) into --out, or on\nstandard output with --json; without either, a line of text per photo.',
   args: {
     manifest: { type: 'string', placeholder: 'FILE', inSynopsis: true, description: 'CSV whose "path" column lists the photos (relative to it), instead of photos' },
     out: { type: 'string', short: 'o', placeholder: 'FILE.jsonl', defaultText: 'standard output', description: 'write the JSON lines here (replaced only once every line is written)' },
     backbone: { type: 'string', placeholder: 'NAME', values: () => Object.keys(backbones()), default: DEFAULTS.embed.backbone, description: 'embedding network' },
     flip: { type: 'boolean', description: 'also embed the mirrored face and sum the two vectors (the flip test)' },
+    json: { type: 'boolean', description: 'the JSON lines on standard output (what --out writes) instead of a line of text per photo' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress or summary on stderr' },
   },
   examples: ['phenoface embed photos/ --out embeddings.jsonl', 'phenoface embed --manifest study.csv --backbone dlib-resnet -o embeddings.jsonl'],
@@ -50,12 +51,19 @@ export const run: Command = async (argv, io) => {
   try {
     // Worker threads, one pipeline per core (onnxruntime-node runs on the calling thread).
     const pool = pipeline = await PipelinePool.create({ backbone: values.backbone, flip: values.flip, photos: items.length });
+    // JSON lines into --out, or on stdout with --json; otherwise a line of text per photo.
+    const json = file !== undefined || values.json;
     const write = (line: string) => (file ? file.write(line) : io.out(line));
     const progress = new ProgressCounter(io, 'embed', items.length, !values.quiet && items.length > 20);
     const { failed } = await runOrdered(items, pool.capacity, (item) => (item.refused ? Promise.reject(item.refused) : pool.embedFile(item.abs)), (item, o) => {
       progress.tick();
-      if (!o.ok) { write(errorJson(item.path, o.error)); return; }
+      if (!o.ok) { write((json ? errorJson : errorLine)(item.path, o.error)); return; }
       const { face, embedding, quality, faces } = o.value;
+      if (!json) {
+        const flags = quality.flags.length ? `; quality: ${quality.flags.join(', ')}` : '';
+        write(`${item.path}: ${faceText(face)}${faces.length > 1 ? ` (of ${faces.length} faces)` : ''}, ${embedding.vector.length}-D ${embedding.backbone} embedding${flags}\n`);
+        return;
+      }
       write(JSON.stringify({
         contract: CONTRACT,
         path: item.path,
@@ -67,7 +75,9 @@ export const run: Command = async (argv, io) => {
       }) + '\n');
     });
     await file?.commit();
-    if (values.out && !values.quiet) io.err(`embed: ${items.length - failed} of ${items.length} photos embedded -> ${values.out}\n`);
+    if (!values.quiet && !values.json) {
+      io.err(`embed: ${items.length - failed} of ${items.length} photos embedded${values.out ? ` -> ${values.out}` : '; the vectors are written by --out FILE.jsonl or --json'}\n`);
+    }
     return failed > 0 ? EXIT.partial : EXIT.ok;
   } catch (err) {
     await file?.abort();

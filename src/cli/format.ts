@@ -26,3 +26,14 @@ export function faceJson(f: Face, withPose = true): Record<string, unknown> {
 export function errorJson(path: string, error: { code: string; message: string }): string {
   return JSON.stringify({ contract: CONTRACT, path, error }) + '\n';
 }
+
+/** A per-file error as a line of text, for human-readable output (no `--json`). */
+export function errorLine(path: string, error: { code: string; message: string }): string {
+  return `${path}: ${error.code}: ${error.message}\n`;
+}
+
+/** A face in a line of text: `frontal face (yaw 3°, score 0.998) at 12,30 140x160`. */
+export function faceText(f: Face): string {
+  const pose = f.pose ? `yaw ${f.pose.yaw.toFixed(0)}°, ` : '';
+  return `${f.view ? `${f.view} ` : ''}face (${pose}score ${f.score.toFixed(3)}) at ${Math.round(f.box.x)},${Math.round(f.box.y)} ${Math.round(f.box.width)}x${Math.round(f.box.height)}`;
+}

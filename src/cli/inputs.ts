@@ -4,13 +4,10 @@
  * files named explicitly are always tried, so a bad file becomes a per-file error record, never a
  * silent skip.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
-import { readFile } from 'node:fs/promises';
-import { IMAGE_EXTENSIONS } from '../data/manifest.ts';
+import { IMAGE_EXTENSIONS, readManifestTable } from '../data/manifest.ts';
 import { lexicalPathProblem, resolveInside } from '../data/paths.ts';
-import { realpath } from 'node:fs/promises';
 import { PhenofaceError } from '../errors.ts';
 
 
@@ -65,21 +62,13 @@ export async function folderInputs(args: string[], cwd: string): Promise<{ abs: 
  */
 export async function manifestInputs(manifest: string, cwd: string): Promise<InputItem[]> {
   const abs = path.resolve(cwd, manifest);
-  const text = await readFile(abs, 'utf8').catch((err) => {
-    throw new PhenofaceError('E_NOT_FOUND', `Cannot read manifest ${manifest}: ${(err as Error).message}`, { cause: err });
-  });
-  let rows: Record<string, string>[];
-  try {
-    rows = parseCsv(text, { columns: true, bom: true, skip_empty_lines: true, trim: true });
-  } catch (err) {
-    throw new PhenofaceError('E_MANIFEST', `Manifest ${manifest} is not valid CSV: ${(err as Error).message}`, { cause: err });
-  }
-  if (rows.length > 0 && !('path' in rows[0])) throw new PhenofaceError('E_MANIFEST', `Manifest ${manifest} has no "path" column.`);
+  if (!(await stat(abs).catch(() => undefined))?.isFile()) throw new PhenofaceError('E_NOT_FOUND', `Manifest "${manifest}" does not exist; expected a CSV file with a "path" column.`);
+  const rows = await readManifestTable(abs, { required: ['path'], expected: 'a "path" column (relative to the manifest)' });
   const root = await realpath(path.dirname(abs));
-  return Promise.all(rows.map(async (r, i): Promise<InputItem> => {
-    const p = r.path ?? '';
+  return Promise.all(rows.map(async ({ row, cells }): Promise<InputItem> => {
+    const p = cells.path ?? '';
     const problem = lexicalPathProblem(p);
-    const refuse = (why: string) => ({ path: p, abs: '', refused: new PhenofaceError('E_MANIFEST', `Manifest row ${i + 1}: path "${p}" ${why}.`) });
+    const refuse = (why: string) => ({ path: p, abs: '', refused: new PhenofaceError('E_MANIFEST', `Manifest row ${row}: path "${p}" ${why}.`) });
     if (problem) return refuse(problem);
     const resolved = await resolveInside(root, p);
     if (!resolved.ok && resolved.kind === 'path-escape') return refuse(resolved.reason);

@@ -5,7 +5,7 @@
  * refused without one (E_CONFIG, exit code 2). Runs until SIGINT/SIGTERM; stopping does not wait
  * for uploads still arriving (the server refuses them and closes every connection after a short grace).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import { checkBinding, isLoopbackHost } from '../server/access.ts';
@@ -57,7 +57,7 @@ export interface ServeDeps {
   loadService(modelDir: string, warn: (message: string) => void): Promise<ScreenService>;
   /** Environment (for PHENOFACE_TOKEN); default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** Stops the server when aborted; by default SIGINT/SIGTERM do. */
+  /** Stops the server when aborted; by default SIGINT/SIGTERM do, and under `npx` npm's end. */
   signal?: AbortSignal;
   /** Called with the base URL once listening. */
   onListening?(url: string): void;
@@ -78,15 +78,62 @@ function urlOf(host: string, port: number): string {
   return `http://${h}:${port}/`;
 }
 
-/** Resolves when the signal aborts, or on SIGINT/SIGTERM when there is no signal. */
-function untilStopped(signal: AbortSignal | undefined): Promise<void> {
+/** The parent of process `pid` and its command name, from Linux's /proc; undefined elsewhere or once it is gone. */
+function processInfo(pid: number): { parent: number; name: string } | undefined {
+  try {
+    // "pid (name) state ppid ...": the name may hold spaces and parentheses, so split after its last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    return { parent: Number(stat.slice(close + 2).split(' ')[1]), name: stat.slice(stat.indexOf('(') + 1, close) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while process `pid` exists (signal 0 checks without sending; EPERM means it exists). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Under `npx` / `npm exec` npm runs `sh -c <command>`, and the shell runs this process. A Ctrl-C or
+ * a kill that reaches npm alone is not passed on, and would leave the server running with nobody to
+ * stop it. So the server watches whoever launched it: its parent (the shell, or npm when the shell
+ * handed over its process) and, when the parent is that shell, npm above it. When either is gone,
+ * `onGone` runs. A process whose parent ends gets a new parent, so a changed parent id is the sign
+ * where `/proc` tells it; elsewhere the parent's existence is.
+ */
+function watchLauncher(onGone: () => void): () => void {
+  const parent = process.ppid;
+  const shell = processInfo(parent);
+  const npm = shell && /sh$/.test(shell.name) ? shell.parent : undefined;
+  const timer = setInterval(() => {
+    const parentGone = process.ppid !== parent || !isAlive(parent);
+    const npmGone = npm !== undefined && processInfo(parent)?.parent !== npm;
+    if (parentGone || npmGone) onGone();
+  }, DEFAULTS.server.launcherPollMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Resolves when the signal aborts, or, when there is no signal, on SIGINT/SIGTERM and, when run by
+ * `npm exec` (`npx`; npm sets `npm_command`), once npm is gone ({@link watchLauncher}).
+ */
+function untilStopped(signal: AbortSignal | undefined, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve) => {
     if (signal) {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
       return;
     }
-    const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+    const unwatch = env.npm_command === 'exec' ? watchLauncher(() => stop()) : () => {};
+    const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); unwatch(); resolve(); };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
@@ -144,7 +191,7 @@ export function serveCommand(deps: ServeDeps = { loadService: loadRealService })
     io.out('Press Ctrl+C to stop.\n');
     deps.onListening?.(url);
 
-    await untilStopped(deps.signal);
+    await untilStopped(deps.signal, env);
     await app.close();
     await service.close();
     return EXIT.ok;

@@ -12,7 +12,7 @@ import { parseClassSpec, parseRegions, readSynthInput, synthesize, synthGuard, S
 import type { Face } from '../types.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { ProgressCounter } from '../data/progress.ts';
-import { errorJson } from './format.ts';
+import { errorJson, errorLine } from './format.ts';
 import { EXIT, type Command } from './io.ts';
 
 /** `phenoface synth`'s options. */
@@ -32,6 +32,7 @@ export const SYNTH = defineCommand({
     seed: { type: 'integer', placeholder: 'N', default: DEFAULTS.synth.seed, description: 'seed of who is affected and of the warps' },
     preview: { type: 'boolean', description: 'also write preview.png: before / planted / strength 1, per affected photo' },
     quality: { type: 'integer', placeholder: 'Q', default: DEFAULTS.synth.jpegQuality, description: 'JPEG quality of every written photo' },
+    json: { type: 'boolean', description: 'a refused photo as a JSON line (contract v1) instead of a line of text' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
   },
   examples: [
@@ -74,7 +75,8 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
     const input = await readSynthInput(source);
     // The output folder is checked against the input before any model loads.
     await checkOutputDir(outDir, SYNTH_OUTPUT, synthGuard({ rows: input.rows, source: input, outOption: '--out' }));
-    for (const e of input.errors) io.out(errorJson(e.path, e.error));
+    const refused = values.json ? errorJson : errorLine;
+    for (const e of input.errors) io.out(refused(e.path, e.error));
 
     const detector = await createDetector();
     const progress = new ProgressCounter(io, 'synth', input.rows.length, !values.quiet && input.rows.length > 20);
@@ -95,7 +97,7 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
         chooseFace: (f, w, h) => detector.chooseFace(f, w, h),
         onPhoto: ({ row, error }) => {
           progress.tick();
-          if (error) io.out(errorJson(row.path, error));
+          if (error) io.out(refused(row.path, error));
         },
       });
       io.err(

@@ -16,7 +16,8 @@ import type { View } from '../types.ts';
 import { hashFile } from './cache.ts';
 import { DEFAULTS } from '../config.ts';
 import { readCsvRecords, stripFormulaGuard, type CsvRecord } from './csv.ts';
-import { checkReadableFile, lexicalPathProblem, normalizeDataPath, resolveInside, type PathProblemKind } from './paths.ts';
+import { currentIdentity, FileStatPool, modeGrantsRead, PLAIN_FILE } from './file-stat.ts';
+import { checkReadableFile, isPlainDataPath, lexicalPathProblem, normalizeDataPath, resolveInside, type PathProblemKind } from './paths.ts';
 
 /** Kinds of manifest problem; tests and tools match on these. */
 export type ManifestProblemKind =
@@ -128,6 +129,24 @@ export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '
 
 const REQUIRED = ['path', 'subject', 'label'] as const;
 
+/** The columns a manifest must have, and how a missing-column message says what is expected. */
+export interface ManifestColumns {
+  required: readonly string[];
+  /** E.g. `path, subject, label (and optionally view, ...)`. */
+  expected: string;
+}
+
+/** A data set manifest's columns (the CLI contract's "Manifest" section). */
+const DATASET_COLUMNS: ManifestColumns = { required: REQUIRED, expected: 'path, subject, label (and optionally view, age, sex, ancestry, source)' };
+
+/** One data row of a manifest: its 1-based row (the header is not a row), its file line, and its cells by column. */
+export interface ManifestRow {
+  row: number;
+  line: number;
+  /** By lower-case column name: trimmed, a spreadsheet's formula guard removed ({@link stripFormulaGuard}). */
+  cells: Record<string, string>;
+}
+
 /**
  * Problems kept in the error's `details`: enough to fix a spreadsheet in one pass, and few enough
  * that a manifest of a million wrong rows does not build a million records (the rest are counted).
@@ -143,8 +162,10 @@ function namedList(items: string[], max: number, noun: string): string {
   const more = items.length - max;
   return items.slice(0, max).join(', ') + (more > 0 ? ` and ${more} more ${noun}` : '');
 }
-/** Rows validated between turns of the event loop (the file checks are synchronous: see {@link FileChecker}). */
+/** Rows validated between turns of the event loop (most of the per-row work is synchronous). */
 const ROWS_PER_TURN = 1024;
+/** Photo files sent to a file-check thread at once ({@link FileStatPool}): few messages, and work for every thread early on. */
+const FILES_PER_BATCH = 8192;
 
 /** A row before validation, from either source. */
 interface RawRow {
@@ -155,6 +176,12 @@ interface RawRow {
   unlinkedFile?: boolean;
   /** The subject as a number (0, 1, ... in order of first appearance), for rows with a subject and a label. */
   subjectId?: number;
+  /** The row's view cell, once checked. */
+  view?: View;
+  /** Set once a cell of the row is found unusable (its problem reported). */
+  badCells?: boolean;
+  /** The real path of the row's file, once it is found usable. */
+  absPath?: string;
 }
 
 /** Where a problem is: a manifest's row and line, a folder layout's path, or the data set. */
@@ -247,7 +274,7 @@ export async function loadDataset(source: string, opts: LoadDatasetOptions = {})
     throw new PhenofaceError('E_NOT_FOUND', `Data set folder "${rootGiven}" is not an existing folder; expected the folder that the manifest's paths are relative to.`, { cause: err });
   }
   const problems = new ProblemList();
-  const rows = isFolder ? await readFolder(root, problems) : await readManifest(source, problems);
+  const rows = isFolder ? await readFolder(root, problems) : await readManifest(source, problems, DATASET_COLUMNS);
   // Without a readable header the rows cannot be interpreted: report the header problems alone.
   const unreadable = problems.has('not-csv', 'missing-column', 'duplicate-column');
   const valid: Awaited<ReturnType<typeof validateRows>> = unreadable ? { items: [], subjectIds: [], subjectCount: 0, positive: '', negative: '' } : await validateRows(root, rows, opts, problems);
@@ -308,7 +335,21 @@ function sniffDelimiter(text: string): string {
 
 const NOT_CSV: ManifestProblem = { kind: 'not-csv', message: 'the file is binary (it holds NUL bytes), not a CSV text file' };
 
-async function readManifest(file: string, problems: ProblemList): Promise<RawRow[]> {
+/**
+ * The rows of a manifest CSV read as {@link loadDataset} reads them (UTF-8, UTF-16 or Windows-1252
+ * text; comma, semicolon or tab; RFC 4180 quoting; formula guards removed), for commands that need
+ * a manifest's rows but not a data set (`embed --manifest`, `synth`): one reader for every
+ * manifest. Throws `E_MANIFEST` listing the problems when the file is not such a table (binary, no
+ * header, a column missing or twice) or a record is malformed; `E_INPUT` when it cannot be read.
+ */
+export async function readManifestTable(file: string, columns: ManifestColumns): Promise<ManifestRow[]> {
+  const problems = new ProblemList();
+  const rows = await readManifest(file, problems, columns);
+  if (problems.total > 0) throw manifestError(path.resolve(file), problems);
+  return rows as ManifestRow[];
+}
+
+async function readManifest(file: string, problems: ProblemList, columns: ManifestColumns): Promise<RawRow[]> {
   let bytes: Uint8Array;
   try {
     // Look at the first 64 KiB before reading it all: a photo or video given as manifest is refused cheaply.
@@ -341,13 +382,13 @@ async function readManifest(file: string, problems: ProblemList): Promise<RawRow
   for (const entry of readCsvRecords(text, sniffDelimiter(text))) {
     if ('fields' in entry && isBlank(entry.fields, 0)) continue;
     if (names === undefined) {
-      names = readHeader(entry, problems);
+      names = readHeader(entry, problems, columns);
       if (names === undefined) return [];
       continue;
     }
-    const at = { row: ++row, line: entry.line };
+    row++;
     if ('error' in entry) {
-      problems.add(problem('parse-error', at, entry.error));
+      problems.add(problem('parse-error', { row, line: entry.line }, entry.error));
       continue;
     }
     const cells: Record<string, string> = {};
@@ -358,10 +399,11 @@ async function readManifest(file: string, problems: ProblemList): Promise<RawRow
     }
     // Fewer fields are fine (trailing optional columns left out; a missing required cell is
     // reported as empty); more non-empty fields than columns mean a shifted row, e.g. an unquoted comma.
+    const r: RawRow = { row, line: entry.line, cells };
     if (!isBlank(entry.fields, names.length)) {
-      problems.add(problem('field-count', at, `has ${entry.fields.length} fields; the header has ${names.length} (a comma inside a value needs "quotes")`));
+      problems.add(problem('field-count', where(r), `has ${entry.fields.length} fields; the header has ${names.length} (a comma inside a value needs "quotes")`));
     }
-    rows.push({ row: at.row, line: at.line, cells });
+    rows.push(r);
   }
   if (names === undefined) problems.add({ kind: 'empty', message: 'the file holds no header row' });
   return rows;
@@ -374,7 +416,7 @@ function isBlank(fields: string[], from: number): boolean {
 }
 
 /** The header's column names (trimmed, lower case), or undefined once the reason it is unusable is reported. */
-function readHeader(header: CsvRecord, problems: ProblemList): string[] | undefined {
+function readHeader(header: CsvRecord, problems: ProblemList, columns: ManifestColumns): string[] | undefined {
   if ('error' in header) {
     problems.add({ kind: 'parse-error', line: header.line, message: `header (line ${header.line}): ${header.error}` });
     return undefined;
@@ -389,12 +431,12 @@ function readHeader(header: CsvRecord, problems: ProblemList): string[] | undefi
     }
     seen.add(name);
   }
-  const missing = REQUIRED.filter((c) => !seen.has(c));
+  const missing = columns.required.filter((c) => !seen.has(c));
   if (missing.length > 0) {
     problems.add({
       kind: 'missing-column',
       line: header.line,
-      message: `header (line ${header.line}): missing required column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}; found ${namedList(names.map((n) => `"${n}"`), MAX_NAMED_VALUES, 'columns')}; expected path, subject, label (and optionally view, age, sex, ancestry, source)`,
+      message: `header (line ${header.line}): missing required column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}; found ${namedList(names.map((n) => `"${n}"`), MAX_NAMED_VALUES, 'columns')}; expected ${columns.expected}`,
     });
     usable = false;
   }
@@ -507,6 +549,9 @@ function resolveClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, LabelS
   return { positive, negative: others[0] ?? defaultNegative };
 }
 
+/** The `meta` of every item without optional cells: one shared object instead of a million empty ones. */
+const NO_META: Readonly<Record<string, string>> = Object.freeze({});
+
 /** Columns that become fields of a {@link DatasetItem}; the others go to its `meta`. */
 const ITEM_FIELDS: ReadonlySet<string> = new Set(['path', 'subject', 'label', 'view']);
 
@@ -523,21 +568,30 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
   const { positive, negative, many } = resolveClasses(opts, labelsSeen, problems);
   // Every label is a class of a many-class data set, so no label is unknown.
   const classes = problems.has('classes') || many ? undefined : { positive, negative };
+  const files = new RowFiles(root, rows.length, opts.requireFiles ?? true);
+  try {
+    // The rows in order; each file's own check runs on a file-check thread meanwhile.
+    for (let i = 0; i < rows.length; i++) {
+      if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
+      const r = rows[i];
+      checkCells(r, classes, problems);
+      const queued = files.queue(r, problems);
+      if (queued instanceof Promise) await queued;
+    }
+    await files.settle(problems);
+  } finally {
+    await files.close();
+  }
   const items: DatasetItem[] = [];
   const itemSubjectIds: number[] = [];
-  const files = new RowFiles(root, opts.requireFiles ?? true);
-  for (let i = 0; i < rows.length; i++) {
-    if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
-    const r = rows[i];
-    const cells = checkCells(r, classes, problems);
-    const absPath = await files.check(r, problems);
-    if (absPath === undefined || !cells.ok) continue;
+  for (const r of rows) {
+    if (r.absPath === undefined || r.badCells) continue;
     const { path: written, subject, label } = r.cells;
-    const meta: Record<string, string> = {};
-    for (const k in r.cells) if (r.cells[k] !== '' && !ITEM_FIELDS.has(k)) meta[k] = r.cells[k];
+    let meta: Record<string, string> | undefined;
+    for (const k in r.cells) if (r.cells[k] !== '' && !ITEM_FIELDS.has(k)) (meta ??= {})[k] = r.cells[k];
     const y = label === positive ? 1 : 0;
-    const item: DatasetItem = { path: written, absPath, subject, label: many ? label : y ? positive : negative, y, meta };
-    if (cells.view) item.view = cells.view;
+    const item: DatasetItem = { path: written, absPath: r.absPath, subject, label: many ? label : y ? positive : negative, y, meta: meta ?? NO_META };
+    if (r.view) item.view = r.view;
     if (r.row !== undefined) Object.assign(item, { row: r.row, line: r.line });
     items.push(item);
     itemSubjectIds.push(r.subjectId!);
@@ -569,26 +623,30 @@ function indexLabelsAndSubjects(rows: RawRow[]): { labelsSeen: Map<string, Label
   return { labelsSeen, mixedSubjects, subjectCount: firstLabelOf.length };
 }
 
-/** A row's required cells, label and view; each problem reported. `classes` is undefined when the classes themselves are in doubt. */
-function checkCells(r: RawRow, classes: { positive: string; negative: string } | undefined, problems: ProblemList): { ok: boolean; view?: View } {
+/**
+ * A row's required cells, label and view; each problem reported, the row marked `badCells` when it
+ * has one, and its view kept. `classes` is undefined when the classes themselves are in doubt.
+ */
+function checkCells(r: RawRow, classes: { positive: string; negative: string } | undefined, problems: ProblemList): void {
   const at = where(r);
-  let ok = true;
   for (const col of REQUIRED) {
     if ((r.cells[col] ?? '') === '') {
       problems.add(problem('empty-cell', at, `empty "${col}" cell; every row needs a path, a subject and a label`));
-      ok = false;
+      r.badCells = true;
     }
   }
   const label = r.cells.label ?? '';
   if (label !== '' && classes && label !== classes.positive && label !== classes.negative) {
     problems.add(problem('unknown-label', at, `unknown label "${label}"; expected one of: ${classes.positive}, ${classes.negative}`));
-    ok = false;
+    r.badCells = true;
   }
   const viewCell = (r.cells.view ?? '').toLowerCase();
-  if (viewCell === '') return { ok };
-  if ((VIEWS as readonly string[]).includes(viewCell)) return { ok, view: viewCell as View };
-  problems.add(problem('invalid-view', at, `invalid view "${r.cells.view}"; expected one of: ${VIEWS.join(', ')} (or empty to estimate it)`));
-  return { ok: false };
+  if (viewCell === '') return;
+  if ((VIEWS as readonly string[]).includes(viewCell)) r.view = viewCell as View;
+  else {
+    problems.add(problem('invalid-view', at, `invalid view "${r.cells.view}"; expected one of: ${VIEWS.join(', ')} (or empty to estimate it)`));
+    r.badCells = true;
+  }
 }
 
 /**
@@ -597,54 +655,113 @@ function checkCells(r: RawRow, classes: { positive: string; negative: string } |
  * reached without one has the path of its row, which `byPath` already tells apart. So only files
  * reached through links are kept by real path, and a linked file is also looked for among the
  * unlinked ones by its path.
+ *
+ * Two steps: {@link queue} takes the rows in order and checks what their text and folders tell
+ * (sending each remaining file to a {@link FileStatPool} thread); {@link settle} then takes the
+ * threads' verdicts in row order and finishes every file, so that which of two rows is "first"
+ * does not depend on the threads.
  */
 class RowFiles {
   private readonly byPath = new Map<string, RawRow>(); // normalised path -> the first row naming it
   private readonly linkedFiles = new Map<string, RawRow>(); // real path -> the first row reaching it through a link
   private readonly files: FileChecker;
+  private readonly pool: FileStatPool;
+  /** Rows waiting for their file's verdict, the file's path and whether a link led to its folder. */
+  private readonly waiting: { rows: RawRow[]; keys: string[]; absPaths: string[]; linked: boolean[] } = { rows: [], keys: [], absPaths: [], linked: [] };
+  private readonly verdicts: Promise<Uint8Array>[] = [];
+  private sent = 0;
 
-  constructor(private readonly root: string, private readonly requireFiles: boolean) {
+  constructor(private readonly root: string, rowCount: number, private readonly requireFiles: boolean) {
     this.files = new FileChecker(root);
+    this.pool = new FileStatPool(rowCount);
   }
 
-  /** The row's real path, or undefined after reporting why it cannot be used. */
-  async check(r: RawRow, problems: ProblemList): Promise<string | undefined> {
+  /** Check what the row's path and folder tell, and queue its file; a problem is reported at once. */
+  queue(r: RawRow, problems: ProblemList): void | Promise<void> {
     const written = r.cells.path ?? '';
-    if (written === '') return undefined;
-    const at = where(r);
-    // A path that is only a name (no file to read) cannot escape anything; `embed` may have written it absolute.
-    const lexical = this.requireFiles ? lexicalPathProblem(written) : undefined;
-    if (lexical !== undefined) {
-      problems.add(problem('path-escape', at, pathProblem(r, lexical)));
-      return undefined;
+    if (written === '') return;
+    let key = written;
+    if (!isPlainDataPath(written)) {
+      // A path that is only a name (no file to read) cannot escape anything; `embed` may have written it absolute.
+      const lexical = this.requireFiles ? lexicalPathProblem(written) : undefined;
+      if (lexical !== undefined) {
+        problems.add(problem('path-escape', where(r), pathProblem(r, lexical)));
+        return;
+      }
+      const normalized = normalizeDataPath(written);
+      if (normalized !== written) key = normalized; // one string kept, not two
     }
-    const normalized = normalizeDataPath(written);
-    const key = normalized === written ? written : normalized; // one string kept, not two
     const first = this.byPath.get(key);
     if (first !== undefined) {
-      problems.add(problem('duplicate-path', at, pathProblem(r, `is listed again; first at ${rowRef(first)}`)));
-      return undefined;
+      problems.add(problem('duplicate-path', where(r), pathProblem(r, `is listed again; first at ${rowRef(first)}`)));
+      return;
     }
     this.byPath.set(key, r);
-    if (!this.requireFiles) return path.resolve(this.root, key);
-    const checked = this.files.check(key);
-    const file = checked instanceof Promise ? await checked : checked;
-    if (!file.ok) {
-      problems.add(problem(file.kind, at, pathProblem(r, file.reason)));
-      return undefined;
+    if (!this.requireFiles) {
+      r.absPath = path.resolve(this.root, key);
+      return;
     }
-    let sameFile = this.linkedFiles.size > 0 ? this.linkedFiles.get(file.absPath) : undefined;
-    if (sameFile === undefined && file.linked) {
-      const unlinked = this.byPath.get(normalizeDataPath(path.relative(this.root, file.absPath)));
+    const located = this.files.locate(key);
+    if (located instanceof Promise) return located.then((l) => this.wait(r, key, l, problems));
+    this.wait(r, key, located, problems);
+  }
+
+  private wait(r: RawRow, key: string, located: string | Failure, problems: ProblemList): void {
+    if (typeof located !== 'string') {
+      problems.add(problem(located.kind, where(r), pathProblem(r, located.reason)));
+      return;
+    }
+    const w = this.waiting;
+    w.rows.push(r);
+    w.keys.push(key);
+    w.absPaths.push(located);
+    w.linked.push(this.files.lastLinked);
+    if (w.absPaths.length - this.sent >= FILES_PER_BATCH) this.send();
+  }
+
+  private send(): void {
+    const end = this.waiting.absPaths.length;
+    if (end > this.sent) this.verdicts.push(this.pool.verdicts(this.waiting.absPaths.slice(this.sent, end)));
+    this.sent = end;
+  }
+
+  /** Finish every queued file in row order, reporting its problems and setting `absPath` on the usable rows. */
+  async settle(problems: ProblemList): Promise<void> {
+    this.send();
+    const { rows, keys, absPaths, linked } = this.waiting;
+    let i = 0;
+    for (const batch of this.verdicts) {
+      for (const verdict of await batch) {
+        if (verdict === PLAIN_FILE) this.use(rows[i], absPaths[i], linked[i], problems);
+        else {
+          const file = await this.files.checkFully(keys[i], absPaths[i], linked[i]);
+          if (file.ok) this.use(rows[i], file.absPath, file.linked, problems);
+          else problems.add(problem(file.kind, where(rows[i]), pathProblem(rows[i], file.reason)));
+        }
+        i++;
+      }
+    }
+  }
+
+  /** Give the row its usable file at `absPath`, unless an earlier row reaches the same file (reported). */
+  private use(r: RawRow, absPath: string, linked: boolean, problems: ProblemList): void {
+    let sameFile = this.linkedFiles.size > 0 ? this.linkedFiles.get(absPath) : undefined;
+    if (sameFile === undefined && linked) {
+      const unlinked = this.byPath.get(normalizeDataPath(path.relative(this.root, absPath)));
       if (unlinked?.unlinkedFile) sameFile = unlinked;
     }
     if (sameFile !== undefined) {
-      problems.add(problem('duplicate-path', at, pathProblem(r, `is the same file as "${sameFile.cells.path}" at ${rowRef(sameFile)} (through a symbolic link)`)));
-      return undefined;
+      problems.add(problem('duplicate-path', where(r), pathProblem(r, `is the same file as "${sameFile.cells.path}" at ${rowRef(sameFile)} (through a symbolic link)`)));
+      return;
     }
-    if (file.linked) this.linkedFiles.set(file.absPath, r);
+    if (linked) this.linkedFiles.set(absPath, r);
     else r.unlinkedFile = true;
-    return file.absPath;
+    r.absPath = absPath;
+  }
+
+  /** Ends the file-check threads. */
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 
@@ -689,20 +806,22 @@ const NO_THROW_IF_MISSING = { throwIfNoEntry: false } as const;
  * A path found to name a readable file inside the root, or why it does not. `linked` is false when
  * no symbolic link was followed on the way, so that `absPath` is the root joined with the path.
  */
-type FileCheck = { ok: true; absPath: string; linked: boolean } | { ok: false; kind: PathProblemKind; reason: string };
+type FileCheck = { ok: true; absPath: string; linked: boolean } | Failure;
+/** Why a path cannot be used. */
+type Failure = { ok: false; kind: PathProblemKind; reason: string };
 
 /**
  * Checks manifest paths by the rules of `paths.ts` ({@link resolveInside}, {@link checkReadableFile})
  * at a cost a million rows can afford: system calls cost microseconds each, and the checks are most
- * of validation's time. Each folder on the way is resolved once and remembered. A plain file in a
- * plain folder then costs one synchronous `lstat` (the promise form costs 2-5 times as much; see
- * bench/manifest.ts): its read permission comes from the mode bits when they grant reading to this
- * process's user (as owner, group member or other, the order the kernel checks them), and from
- * `access` only when they do not, so root and access control lists that grant more are still
- * honoured. Access control lists or security modules (SELinux, AppArmor) that refuse what the mode
- * bits grant are therefore seen when the photo is opened, as that photo's error, not here.
- * Everything else (a symbolic link, a missing, empty or unreadable entry) goes to `resolveInside`
- * and `checkReadableFile`, so theirs stay the only rules and messages.
+ * of validation's time. Each folder on the way is resolved once and remembered ({@link locate}). A
+ * plain file in a plain folder then costs one `lstat`, made on a file-check thread
+ * ({@link FileStatPool}): its read permission comes from the mode bits when they grant reading to
+ * this process's user (as owner, group member or other, the order the kernel checks them), and from
+ * `access` only when they do not ({@link checkFully}), so root and access control lists that grant
+ * more are still honoured. Access control lists or security modules (SELinux, AppArmor) that refuse
+ * what the mode bits grant are therefore seen when the photo is opened, as that photo's error, not
+ * here. Everything else (a symbolic link, a missing, empty or unreadable entry) goes to
+ * `resolveInside` and `checkReadableFile`, so theirs stay the only rules and messages.
  */
 class FileChecker {
   private readonly root: string;
@@ -713,27 +832,43 @@ class FileChecker {
   /** The folder of the previous path and its check: rows of one folder tend to come together. */
   private lastDir: string | undefined;
   private lastFolder: FileCheck | undefined;
-  private readonly uid = process.getuid?.();
-  private readonly gids = new Set([process.getgid?.(), ...(process.getgroups?.() ?? [])]);
+  private readonly who = currentIdentity();
+  private readonly rootPrefix: string;
 
   constructor(root: string) {
     this.root = root;
+    this.rootPrefix = root.endsWith(path.sep) ? root : root + path.sep;
     this.folders.set('', { ok: true, absPath: root, linked: false });
   }
 
   /**
-   * Check `key`, a path already normalised ({@link normalizeDataPath}) and free of `..` and
-   * absolute parts. A plain file in a known folder is answered at once, without a promise.
+   * Where the file `key` would be (a path already normalised, {@link normalizeDataPath}, and free
+   * of `..` and absolute parts): its absolute path, from its folder alone, or the problem of every
+   * path in that folder. Whether a link led to the folder is {@link lastLinked} then. A path in the
+   * folder of the previous one is answered at once, without a promise or a new object.
    */
-  check(key: string): FileCheck | Promise<FileCheck> {
+  locate(key: string): string | Failure | Promise<string | Failure> {
     const slash = key.lastIndexOf('/');
-    const dir = slash === -1 ? '' : key.slice(0, slash);
-    const folder = this.lastDir === dir ? this.lastFolder : this.folders.get(dir);
-    if (folder === undefined) return this.folder(dir, key).then(() => this.check(key));
-    this.lastDir = dir;
-    this.lastFolder = folder;
-    if (!folder.ok) return folder;
-    const absPath = `${folder.absPath}${path.sep}${key.slice(slash + 1)}`;
+    let folder = this.lastFolder;
+    if (this.lastDir === undefined || slash !== this.lastDir.length || !key.startsWith(this.lastDir)) {
+      const dir = slash === -1 ? '' : key.slice(0, slash);
+      folder = this.folders.get(dir);
+      if (folder === undefined) return this.folder(dir, key).then(() => this.locate(key));
+      this.lastDir = dir;
+      this.lastFolder = folder;
+    }
+    if (!folder!.ok) return folder as Failure;
+    // Below a folder reached without links, the path is the root's joined with the key itself.
+    return !folder!.linked && path.sep === '/' ? this.rootPrefix + key : `${folder!.absPath}${path.sep}${key.slice(slash + 1)}`;
+  }
+
+  /** Whether a symbolic link led to the folder of the path {@link locate} answered last. */
+  get lastLinked(): boolean {
+    return this.lastFolder?.ok === true && this.lastFolder.linked;
+  }
+
+  /** The file `key`, located at `absPath`, that a file-check thread did not find plainly fine. */
+  checkFully(key: string, absPath: string, linked: boolean): Promise<FileCheck> {
     let stats: Stats | undefined;
     try {
       stats = lstatSync(absPath, NO_THROW_IF_MISSING);
@@ -742,17 +877,9 @@ class FileChecker {
     }
     if (stats === undefined) return this.afterFailedLstat('ENOENT', key);
     if (stats.isSymbolicLink()) return this.full(key);
-    const found: FileCheck = { ok: true, absPath, linked: folder.linked };
-    if (stats.isFile() && stats.size > 0 && (this.modeGrantsRead(stats) || this.accessGrantsRead(absPath))) return found;
+    const found: FileCheck = { ok: true, absPath, linked };
+    if (stats.isFile() && stats.size > 0 && (modeGrantsRead(stats, this.who) || this.accessGrantsRead(absPath))) return Promise.resolve(found);
     return checkReadableFile({ absPath, stats }).then((unusable) => (unusable === undefined ? found : { ok: false, ...unusable }));
-  }
-
-  /** The mode bits of the class this process falls in (owner, else group, else other) allow reading. */
-  private modeGrantsRead(stats: Stats): boolean {
-    if (this.uid === undefined) return false; // no POSIX ids (Windows): ask access()
-    if (stats.uid === this.uid) return (stats.mode & 0o400) !== 0;
-    if (this.gids.has(stats.gid)) return (stats.mode & 0o040) !== 0;
-    return (stats.mode & 0o004) !== 0;
   }
 
   private accessGrantsRead(absPath: string): boolean {

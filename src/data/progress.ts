@@ -41,21 +41,25 @@ export function formatDuration(seconds: number | undefined): string {
  */
 export type ProgressUpdate = Pick<EmbedProgress, 'done' | 'total' | 'cached' | 'failed' | 'ratePerSec' | 'etaSec'> & { phase: string };
 
+/** What is counted, in rates: `photos` unless said otherwise (cross-validation counts `fits`). */
+const DEFAULT_UNIT = 'photos';
+
 /** `study embed`, or the label alone for an unnamed phase. */
 function heading(label: string, phase: string): string {
   return phase ? `${label} ${phase}` : label;
 }
 
 /** One progress line without a bar: `embed 140/1400 (10%), 3.2 photos/s, ETA 6m 33s, 12 cached, 2 failed`. */
-export function formatProgressLine(label: string, p: ProgressUpdate): string {
+export function formatProgressLine(label: string, p: ProgressUpdate, unit = DEFAULT_UNIT): string {
   const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
   const extras = [p.cached > 0 ? `${p.cached} cached` : '', p.failed > 0 ? `${p.failed} failed` : ''].filter(Boolean);
-  return `${heading(label, p.phase)} ${p.done}/${p.total} (${pct}%), ${p.ratePerSec.toFixed(1)} photos/s, ETA ${formatDuration(p.etaSec)}${extras.map((e) => `, ${e}`).join('')}`;
+  return `${heading(label, p.phase)} ${p.done}/${p.total} (${pct}%), ${p.ratePerSec.toFixed(1)} ${unit}/s, ETA ${formatDuration(p.etaSec)}${extras.map((e) => `, ${e}`).join('')}`;
 }
 
 /**
  * A progress reporter to pass as `embedDataset`'s `onProgress` (`reporter.update`); call `stop()`
- * at the end, which also prints the final state. A new phase starts a new bar.
+ * at the end. A new phase starts a new bar. Every phase that reaches its total shows it: the bar's
+ * last drawing, or without a terminal a last line (also when the phase's first update is its last).
  */
 export class ProgressReporter {
   private bar?: SingleBar;
@@ -67,6 +71,7 @@ export class ProgressReporter {
     private readonly sink: ProgressSink,
     private readonly label: string,
     private readonly now: () => number = Date.now,
+    private readonly unit = DEFAULT_UNIT,
   ) {}
 
   /** Record progress; redraws (terminal) or prints a line when due (elsewhere). */
@@ -81,7 +86,7 @@ export class ProgressReporter {
         this.bar = new CliSingleBar({
           // cli-progress only needs write() and isTTY; readline's cursor moves are written as escapes.
           stream: { isTTY: true, columns: this.sink.columns ?? 80, write: (s: string) => (this.sink.err(s), true) },
-          format: '{label} [{bar}] {percentage}% {value}/{total} | {rate} photos/s | ETA {etaText}{extra}',
+          format: `{label} [{bar}] {percentage}% {value}/{total} | {rate} ${this.unit}/s | ETA {etaText}{extra}`,
           barsize: 30,
           hideCursor: false,
         });
@@ -90,17 +95,17 @@ export class ProgressReporter {
       return;
     }
     const t = this.now();
+    const finished = p.done === p.total;
     if (starting) {
       this.lastTimeMs = t;
-      this.lastDone = p.done;
-      return;
+      this.lastDone = finished ? -1 : p.done; // a phase done at its first update still prints its line
     }
     const step = Math.max(1, Math.ceil(p.total * DEFAULTS.data.progressStepFraction));
     const sinceMs = t - this.lastTimeMs;
-    const stepDue = p.done - this.lastDone >= step && sinceMs >= DEFAULTS.data.progressMinIntervalSec * 1000;
-    const timeDue = sinceMs >= DEFAULTS.data.progressIntervalSec * 1000 && p.done > this.lastDone;
-    if (stepDue || timeDue || (p.done === p.total && p.done !== this.lastDone)) {
-      this.sink.err(formatProgressLine(this.label, p) + '\n');
+    const stepDue = !starting && p.done - this.lastDone >= step && sinceMs >= DEFAULTS.data.progressMinIntervalSec * 1000;
+    const timeDue = !starting && sinceMs >= DEFAULTS.data.progressIntervalSec * 1000 && p.done > this.lastDone;
+    if (stepDue || timeDue || (finished && p.done !== this.lastDone)) {
+      this.sink.err(formatProgressLine(this.label, p, this.unit) + '\n');
       this.lastDone = p.done;
       this.lastTimeMs = t;
     }
@@ -128,7 +133,9 @@ export class ProgressReporter {
  * Progress of a batch counted one finished item at a time (`tick()`), shown by a
  * {@link ProgressReporter} so that batch commands and dataset embedding print the same bar and
  * lines: the rate is items over the time since construction, the ETA the items left at that rate.
- * Off (`enabled` false) for short batches, where progress would only be noise.
+ * Off (`enabled` false) for short batches, where progress would only be noise. `unit` names the
+ * items in the rate (`photos`, `fits`); `startMs` is when the work began, when that was before the
+ * counter was made (the total known only from the first finished item).
  */
 export class ProgressCounter {
   private done = 0;
@@ -141,18 +148,30 @@ export class ProgressCounter {
     private readonly total: number,
     private readonly enabled = total > 20,
     private readonly now: () => number = Date.now,
+    unit = DEFAULT_UNIT,
+    startMs = now(),
   ) {
-    this.reporter = new ProgressReporter(sink, label, now);
-    this.startMs = now();
+    this.reporter = new ProgressReporter(sink, label, now, unit);
+    this.startMs = startMs;
   }
 
   /** One more item finished; the last one ends the bar. */
   tick(): void {
-    this.done++;
+    this.advanceTo(this.done + 1);
+  }
+
+  /** `done` items finished in all (counts from a source that reports totals, e.g. a pool's). */
+  advanceTo(done: number): void {
+    this.done = done;
     if (!this.enabled) return;
     const elapsedSec = (this.now() - this.startMs) / 1000;
     const ratePerSec = this.done / Math.max(elapsedSec, 1e-3);
     this.reporter.update({ phase: '', done: this.done, total: this.total, cached: 0, failed: 0, ratePerSec, etaSec: (this.total - this.done) / ratePerSec });
     if (this.done >= this.total) this.reporter.stop();
+  }
+
+  /** End the bar early (the work failed); safe to call more than once. */
+  stop(): void {
+    this.reporter.stop();
   }
 }

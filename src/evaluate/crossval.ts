@@ -101,6 +101,11 @@ export interface CrossValidationOptions {
    */
   features?: FeatureRequest;
   /**
+   * Called as each fit finishes (an outer fold of the study or of a permutation, in any order),
+   * with the fits done and the fits in all: the bulk of a study's time, to show progress by.
+   */
+  onProgress?: (done: number, total: number) => void;
+  /**
    * The outer splits, one array of folds per repeat, instead of `repeats` grouped stratified
    * K-folds (e.g. one fold per site for leave-one-site-out). Each must keep a subject's photos in
    * one fold, and their count must equal `repeats`.
@@ -220,7 +225,7 @@ export interface PermutationResult {
 /** The result of {@link crossValidate}. */
 export interface CrossValidationResult {
   classifier: string;
-  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers' | 'splits' | 'features'>>;
+  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers' | 'onProgress' | 'splits' | 'features'>>;
   predictions: OofPrediction[];
   folds: FoldReport[];
   photo: LevelMetrics;
@@ -262,7 +267,7 @@ function repeatSet(score: ArrayLike<number>, label: ArrayLike<number>, threshold
   };
 }
 
-type Resolved = Required<Omit<CrossValidationOptions, 'classifier' | 'splits' | 'features'>> & { classifier: Classifier; features?: FeatureRequest };
+type Resolved = Required<Omit<CrossValidationOptions, 'classifier' | 'onProgress' | 'splits' | 'features'>> & { classifier: Classifier; features?: FeatureRequest };
 
 function resolveOptions(o: CrossValidationOptions): Resolved {
   const d = DEFAULTS.evaluate;
@@ -549,7 +554,7 @@ export async function crossValidate(input: StudyData & CrossValidationOptions): 
     permSplits.forEach((perm, p) => tasks.push(...makeTasks(perm.splits, perm.y, (rep, f) => deriveSeed(r.seed, STREAM.permutation, p, rep, f + 2), true)));
   }
   const ctx = { X, subjects, classifier: r.classifier, innerFolds: r.innerFolds, patience: r.patience, ...featureContext(input, r) };
-  const pool = new FoldPool(ctx, tasks, r.workers);
+  const pool = new FoldPool(ctx, tasks, r.workers, input.onProgress);
   try {
     return await summariseCrossValidation(input, r, splits, tasks, mainCount, permSplits, pool);
   } finally {

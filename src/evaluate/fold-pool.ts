@@ -27,12 +27,17 @@ export class FoldPool {
   private readonly orphans: number[] = [];
   private failure: unknown;
   private wake: (() => void) | undefined;
+  private finished = 0;
 
-  /** Starts `tasks` on up to `workers` worker threads (0 = this thread only; classifiers outside the registry always run here). */
+  /**
+   * Starts `tasks` on up to `workers` worker threads (0 = this thread only; classifiers outside the
+   * registry always run here). `onFinish` hears the number of tasks done, and of tasks, after each.
+   */
   constructor(
     private readonly ctx: FoldContext,
     private readonly tasks: readonly FoldTask[],
     workers: number,
+    private readonly onFinish?: (done: number, total: number) => void,
   ) {
     this.outcomes = new Array(tasks.length);
     this.counter = new Int32Array(new SharedArrayBuffer(4));
@@ -76,6 +81,7 @@ export class FoldPool {
   }
 
   private finish(i: number, outcome: FoldOutcome): void {
+    if (this.outcomes[i] === undefined) this.onFinish?.(++this.finished, this.tasks.length);
     this.outcomes[i] = outcome;
     this.wake?.();
   }

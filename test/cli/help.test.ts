@@ -52,9 +52,10 @@ describe('help text, derived from each command\'s argument table', () => {
   });
   it('embed', async () => {
     expect(await help('embed', '--help')).toMatchInlineSnapshot(`
-      "Usage: phenoface embed <images or folders...> | --manifest FILE [--out FILE.jsonl] [--backbone NAME] [--flip] [--quiet]
+      "Usage: phenoface embed <images or folders...> | --manifest FILE [--out FILE.jsonl] [--backbone NAME] [--flip] [--json] [--quiet]
 
-      Aligns and embeds the chosen face of each photo: one JSON line per photo (contract v1).
+      Aligns and embeds the chosen face of each photo: one JSON line per photo (contract v1) into --out, or on
+      standard output with --json; without either, a line of text per photo.
 
       Options:
             --manifest FILE   CSV whose "path" column lists the photos (relative to it), instead of photos (default: none)
@@ -62,6 +63,7 @@ describe('help text, derived from each command\'s argument table', () => {
             --backbone NAME   embedding network
                               one of: mobilefacenet, dlib-resnet (default: mobilefacenet)
             --flip            also embed the mirrored face and sum the two vectors (the flip test) (default: off)
+            --json            the JSON lines on standard output (what --out writes) instead of a line of text per photo (default: off)
         -q, --quiet           no progress or summary on stderr (default: off)
         -h, --help            print this help
 
@@ -136,7 +138,7 @@ describe('help text, derived from each command\'s argument table', () => {
   });
   it('synth', async () => {
     expect(await help('synth', '--help')).toMatchInlineSnapshot(`
-      "Usage: phenoface synth --manifest FILE|FOLDER --out DIR [--regions LIST] [--strength S] [--classes SPEC] [--fraction F] [--seed N] [--preview] [--quality Q] [--quiet]
+      "Usage: phenoface synth --manifest FILE|FOLDER --out DIR [--regions LIST] [--strength S] [--classes SPEC] [--fraction F] [--seed N] [--preview] [--quality Q] [--json] [--quiet]
 
       Builds a planted-phenotype data set: a seeded fraction of subjects ("vcfs") get a smooth
       22q11.2DS-like warp on every photo; the rest ("control") pass through the same resampling unchanged.
@@ -156,6 +158,7 @@ describe('help text, derived from each command\'s argument table', () => {
             --seed N                seed of who is affected and of the warps (default: 1)
             --preview               also write preview.png: before / planted / strength 1, per affected photo (default: off)
             --quality Q             JPEG quality of every written photo (default: 95)
+            --json                  a refused photo as a JSON line (contract v1) instead of a line of text (default: off)
         -q, --quiet                 no progress on stderr (default: off)
         -h, --help                  print this help
 

@@ -73,7 +73,8 @@ export interface StudyExplanationInput {
   positive: string;
   negative: string;
   options?: Partial<StudyExplanationOptions>;
-  log?: (line: string) => void;
+  /** Called after each photo of the sample (explained or not), with the photos done and the sample's size. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 const METHODS: Record<StudyCam, string> = {
@@ -198,7 +199,7 @@ export async function explainStudy(input: StudyExplanationInput): Promise<StudyE
     const aligned = await alignSample(pipeline, sample, failed);
     maps = await chooseStudyMap(explainer, input.backbone, sample, aligned);
     const context = photoContext(input, o, explainer, maps.cam, maps.reference?.data, verdicts);
-    explained = await explainSample(context, sample, aligned, input.log ?? (() => {}));
+    explained = await explainSample(context, sample, aligned, input.onProgress);
   } finally {
     await explainer.dispose();
     await pipeline.close();
@@ -311,19 +312,19 @@ function photoContext(input: StudyExplanationInput, o: StudyExplanationOptions, 
  * Explains each aligned photo of the sample, adding correctly classified positive subjects' heat
  * to their mean, and keeping every positive-class photo's map for the shared colour scale.
  */
-async function explainSample(c: PhotoContext, sample: readonly StudyPhoto[], aligned: readonly (RgbImage | undefined)[], log: (text: string) => void) {
+async function explainSample(c: PhotoContext, sample: readonly StudyPhoto[], aligned: readonly (RgbImage | undefined)[], onProgress?: (done: number, total: number) => void) {
   const records: PhotoRecord[] = [];
   const heatPerSubject = new Map<string, SubjectHeat>();
   const positiveMaps: FaceExplanation[] = [];
-  const started = performance.now();
   for (const [i, photo] of sample.entries()) {
     const face = aligned[i];
-    if (!face) continue;
-    const { record, map } = await explainPhoto(c, photo, face);
-    records.push(record);
-    if (photo.y === 1) positiveMaps.push(map);
-    if (photo.y === 1 && record.subjectCorrect) addSubjectHeat(heatPerSubject, photo.subject, map, face, c.explainer.masks.size);
-    if ((i + 1) % 25 === 0) log(`explain: ${i + 1}/${sample.length} photos (${((performance.now() - started) / (i + 1)).toFixed(0)} ms each)\n`);
+    if (face) {
+      const { record, map } = await explainPhoto(c, photo, face);
+      records.push(record);
+      if (photo.y === 1) positiveMaps.push(map);
+      if (photo.y === 1 && record.subjectCorrect) addSubjectHeat(heatPerSubject, photo.subject, map, face, c.explainer.masks.size);
+    }
+    onProgress?.(i + 1, sample.length);
   }
   return { records, heatPerSubject, positiveMaps };
 }

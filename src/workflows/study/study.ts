@@ -14,6 +14,7 @@ import { createClassifier } from '../../classify/index.ts';
 import { DEFAULTS } from '../../config.ts';
 import { formatCsv } from '../../data/csv.ts';
 import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from '../../data/index.ts';
+import { ProgressCounter, type ProgressSink } from '../../data/progress.ts';
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { crossValidate, trainFinal, type CrossValidationResult, type FeatureComparison, type FinalModel, type GroupMetrics, type LevelMetrics, type StudyData } from '../../evaluate/crossval.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
@@ -179,6 +180,27 @@ async function openCache(file: string): Promise<EmbeddingCache> {
 /** Writes a study message to stderr unless quiet. */
 type Log = (text: string) => void;
 
+/** Where a study's progress goes: its log, as a bar on a terminal (never when quiet). */
+function progressSink(opts: StudyOptions, log: Log): ProgressSink {
+  return { err: (t) => log(t), isTTY: opts.log.isTTY && !opts.quiet };
+}
+
+/**
+ * Progress of a study stage that counts its own work (`update(done, total)`), shown as the
+ * embedding's is, to the last item; `stop()` ends a bar the stage left unfinished (it failed).
+ */
+function stageProgress(opts: StudyOptions, log: Log, label: string, unit: string): { update: (done: number, total: number) => void; stop: () => void } {
+  let counter: ProgressCounter | undefined;
+  const startMs = Date.now();
+  return {
+    update: (done, total) => {
+      counter ??= new ProgressCounter(progressSink(opts, log), label, total, !opts.quiet, Date.now, unit, startMs);
+      counter.advanceTo(done);
+    },
+    stop: () => counter?.stop(),
+  };
+}
+
 /** A report section, already escaped. */
 /** An extra section of the study report, already escaped HTML. */
 export type Section = NonNullable<ReportInput['sections']>[number];
@@ -246,7 +268,7 @@ async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string
   let pool: Promise<PipelinePool> | undefined;
   const workers = poolWorkers(DEFAULTS);
   const cache = await openCache(cacheFile);
-  const progress = new ProgressReporter({ err: (t) => log(t), isTTY: opts.log.isTTY && !opts.quiet }, 'study');
+  const progress = new ProgressReporter(progressSink(opts, log), 'study');
   let embedded;
   try {
     embedded = await embedDataset(dataset, {
@@ -312,17 +334,24 @@ function studyRows(used: PhotoResult[]): StudyRows {
 /** Cross-validates the classifier on the rows with the study's options. */
 async function crossValidateStudy(rows: StudyRows, classifier: Classifier, opts: StudyOptions, log: Log): Promise<CrossValidationResult> {
   log(`study: cross-validating (${opts.folds ?? DEFAULTS.evaluate.folds} folds x ${opts.repeats ?? DEFAULTS.evaluate.repeats} repeats) on ${rows.X.length} photos...\n`);
-  return crossValidate({
-    ...rows,
-    classifier,
-    folds: opts.folds,
-    repeats: opts.repeats,
-    seed: opts.seed,
-    prevalence: opts.prevalence,
-    bootstrap: opts.bootstrap,
-    permutations: opts.permutations,
-    ...(opts.features ? { features: opts.features } : {}),
-  });
+  // Each fit is one outer fold of the study or of a permutation of the permutation test.
+  const progress = stageProgress(opts, log, 'study cross-validation', 'fits');
+  try {
+    return await crossValidate({
+      ...rows,
+      classifier,
+      folds: opts.folds,
+      repeats: opts.repeats,
+      seed: opts.seed,
+      prevalence: opts.prevalence,
+      bootstrap: opts.bootstrap,
+      permutations: opts.permutations,
+      onProgress: progress.update,
+      ...(opts.features ? { features: opts.features } : {}),
+    });
+  } finally {
+    progress.stop();
+  }
 }
 
 /** Where the contract's files go inside `work`. */
@@ -469,7 +498,8 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
   c.log(`study: explaining up to ${maxPhotos} photos (Grad-CAM, regions, occlusion, sanity checks)...\n`);
   try {
     const seed = c.opts.seed ?? DEFAULTS.explain.study.seed;
-    const { result: x, meanHeatmapPng, reference, heatScale } = await explainFinalModel(c, seed, { seed, ...explainOptions });
+    const progress = stageProgress(c.opts, c.log, 'study explain', 'photos');
+    const { result: x, meanHeatmapPng, reference, heatScale } = await explainFinalModel(c, seed, { seed, ...explainOptions }, progress.update).finally(progress.stop);
     // Beside the bundle, so that screen and serve can draw the contrastive map too, on the study's colour scale.
     if (reference) await saveReference(files.model, { ...reference, bundleId: c.bundle.id });
     if (heatScale) await saveHeatScale(files.model, { ...heatScale, bundleId: c.bundle.id });
@@ -488,7 +518,7 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
  * Explains the final model on the study's photos, with the sanity checks' shuffled-label model
  * trained the same way (from `seed`) on labels permuted between subjects.
  */
-async function explainFinalModel(c: ExplainContext, seed: number, options: Partial<StudyExplanationOptions>): ReturnType<typeof explainStudy> {
+async function explainFinalModel(c: ExplainContext, seed: number, options: Partial<StudyExplanationOptions>, onProgress: (done: number, total: number) => void): ReturnType<typeof explainStudy> {
   const { rows, classifier, dataset, result } = c;
   const shuffledY = permuteSubjectLabels(rows.y, rows.subjects, mulberry32(deriveSeed(seed, 0x5ff1e)));
   // The same fitting as the final model's, so that the sanity check compares like with like; a
@@ -505,6 +535,6 @@ async function explainFinalModel(c: ExplainContext, seed: number, options: Parti
     positive: dataset.positive,
     negative: dataset.negative,
     options,
-    log: c.log,
+    onProgress,
   });
 }

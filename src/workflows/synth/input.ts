@@ -10,11 +10,10 @@
  * missing file, whereas synth treats each bad row as a per-file error record and goes on. Path
  * safety is shared with it (`lexicalPathProblem`, `resolveInside`).
  */
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { VIEWS } from '../../config.ts';
-import { IMAGE_EXTENSIONS } from '../../data/manifest.ts';
+import { IMAGE_EXTENSIONS, readManifestTable } from '../../data/manifest.ts';
 import { lexicalPathProblem, resolveInside } from '../../data/paths.ts';
 import { PhenofaceError, type ErrorCode } from '../../errors.ts';
 import type { View } from '../../types.ts';
@@ -74,25 +73,16 @@ export async function readSynthInput(source: string): Promise<SynthInput> {
   return { source: path.resolve(source), layout: st.isDirectory() ? 'folder' : 'manifest', ...read };
 }
 
+/** Synth's manifest columns: a photo and its person; no label (every input photo is a control). */
+const SYNTH_COLUMNS = { required: ['path', 'subject'], expected: 'path, subject and optionally view' };
+
 async function readManifest(file: string): Promise<Omit<SynthInput, 'source' | 'layout'>> {
   const root = await realpath(path.dirname(path.resolve(file)));
-  let records: Record<string, string>[];
-  try {
-    const text = (await readFile(file, 'utf8')).replace(/\r\n?/g, '\n');
-    if (text.includes('\0')) throw new Error('the file is binary (it holds NUL bytes), not a CSV text file');
-    records = parse(text, { columns: true, bom: true, skip_empty_lines: true, trim: true });
-  } catch (err) {
-    throw new PhenofaceError('E_MANIFEST', `Manifest "${file}" cannot be read as CSV: ${(err as Error).message}.`, { cause: err });
-  }
-  const columns = records.length > 0 ? Object.keys(records[0]) : [];
-  const missing = ['path', 'subject'].filter((c) => records.length > 0 && !columns.includes(c));
-  if (missing.length > 0) {
-    throw new PhenofaceError('E_MANIFEST', `Manifest "${file}" has no ${missing.map((c) => `"${c}"`).join(' or ')} column; found: ${columns.join(', ')}. Should have path, subject and optionally view.`);
-  }
+  const records = await readManifestTable(file, SYNTH_COLUMNS);
   const rows: SynthRow[] = [];
   const errors: RowError[] = [];
-  for (const [i, r] of records.entries()) {
-    const where = `row ${i + 1}`;
+  for (const { row, cells: r } of records) {
+    const where = `row ${row}`;
     const rel = r.path ?? '';
     const subject = r.subject ?? '';
     const fail = (code: ErrorCode, message: string) => errors.push({ path: rel, ...(subject && { subject }), error: { code, message: `${where}: ${message}` } });

@@ -106,6 +106,15 @@ describe('ProgressCounter', () => {
     expect(out).toEqual(['detect 2/4 (50%), 0.1 photos/s, ETA 40s\n', 'detect 3/4 (75%), 0.1 photos/s, ETA 20s\n', 'detect 4/4 (100%), 0.1 photos/s, ETA 0s\n']);
   });
 
+  it('reaches the final count when the first item is the last, and names what it counts', () => {
+    const { sink: s, out } = sink(false);
+    let clock = 0;
+    const counter = new ProgressCounter(s, 'study cross-validation', 1, true, () => clock, 'fits', -2000);
+    clock += 2000;
+    counter.advanceTo(1);
+    expect(out).toEqual(['study cross-validation 1/1 (100%), 0.3 fits/s, ETA 0s\n']);
+  });
+
   it('prints nothing when disabled', () => {
     const { sink: s, out } = sink(false);
     const counter = new ProgressCounter(s, 'embed', 3, false);

@@ -58,18 +58,21 @@ describe('phenoface synth: usage errors (exit 2, before any model loads)', () =>
 });
 
 describe('phenoface synth: a run', () => {
-  it('writes the data set, prints a record for the bad file, and exits 3', async () => {
+  it('writes the data set, prints a line for the bad file (a JSON record with --json), and exits 3', async () => {
     const io = captureIO();
     const code = await synthCommand(fakeDetector)(['--manifest', 'manifest.csv', '--out', 'out', '--regions', 'perioral,facelength', '--strength', '0.5', '--seed', '3'], io);
     expect(code).toBe(3);
-    const records = io.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(io.stdout).toMatch(/^photos\/p2\/broken\.png: E_DECODE: .*broken\.png.*\n$/);
+    const json = captureIO();
+    expect(await synthCommand(fakeDetector)(['--manifest', 'manifest.csv', '--out', 'out', '--regions', 'perioral,facelength', '--strength', '0.5', '--seed', '3', '--json'], json)).toBe(3);
+    const records = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(records).toEqual([{ contract: 1, path: 'photos/p2/broken.png', error: { code: 'E_DECODE', message: expect.stringContaining('broken.png') } }]);
     expect(io.stderr).toMatch(/wrote 4 photos of 4 subjects \(2 vcfs, 2 control; strength 0.5, regions perioral, facelength\)/);
     const manifest = await readFile(path.join(dir, 'out', 'manifest.csv'), 'utf8');
     expect(manifest.trim().split('\n')).toHaveLength(5);
     const truth = JSON.parse(await readFile(path.join(dir, 'out', 'truth.json'), 'utf8'));
     expect(truth).toMatchObject({ contract: 1, options: { regions: ['perioral', 'facelength'], strength: 0.5, fraction: 0.5, seed: 3, jpegQuality: 95 } });
-    expect(closed).toBe(1);
+    expect(closed).toBe(2);
   });
 
   it('refuses an output folder inside the input folder', async () => {

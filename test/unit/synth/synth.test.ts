@@ -194,6 +194,6 @@ describe('readSynthInput', () => {
     await expect(readSynthInput(path.join(dir, 'nope.csv'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     const m = path.join(dir, 'in', 'nosubject.csv');
     await writeFile(m, 'path,label\ns01/a.jpg,control\n');
-    await expect(readSynthInput(m)).rejects.toMatchObject({ code: 'E_MANIFEST', message: expect.stringContaining('no "subject" column') });
+    await expect(readSynthInput(m)).rejects.toMatchObject({ code: 'E_MANIFEST', message: expect.stringContaining('missing required column "subject"') });
   });
 });
