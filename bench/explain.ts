@@ -19,7 +19,9 @@
  * Work files go to $PHENOFACE_BENCH_DIR (default: a folder in the OS temp dir) and are reused
  * when present (synth sets and study embedding caches), so a re-run costs minutes, not tens.
  * Needs /work/shared (or $PHENOFACE_SHARED) with cfp-dev; prints the planted-region figure last.
- * $PHENOFACE_BENCH_REGIONS (e.g. `perinasal`) runs only some of the planted sets.
+ * $PHENOFACE_BENCH_REGIONS (e.g. `perinasal`) runs only some of the planted sets;
+ * $PHENOFACE_BENCH_FEATURES (default `auto`) is the studies' `--features`: the heat maps explain
+ * the embedding's part of the chosen model.
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +34,7 @@ import { classifierScorer, Explainer } from '../src/explain/explainer.ts';
 import { alignedOverlay, photoOverlay } from '../src/explain/overlay.ts';
 import { decodeImage, encodePng } from '../src/image/index.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
+import { parseFeatures } from '../src/features/index.ts';
 import { runStudy } from '../src/workflows/study/study.ts';
 import type { TopRegionCounts } from '../src/explain/study-result.ts';
 import { syntheticStudy } from '../test/unit/evaluate/synthetic-embeddings.ts';
@@ -148,10 +151,17 @@ for (const [region, names] of Object.entries(PLANTED).filter(([r]) => !only || o
     seed: 1,
     synthetic: true,
     explain: { occlusionMapPhotos: MAPS, fineCamPhotos: 1000 },
+    features: parseFeatures(process.env.PHENOFACE_BENCH_FEATURES ?? 'auto'),
     log: { err: () => {}, isTTY: false },
     quiet: true,
   });
-  const x = study.explanation!;
+  const chosen = (study.metrics as { features?: { final?: { features?: string[] } } }).features?.final?.features?.join('+') ?? 'embedding';
+  console.log(`study ${region}: the final model learns from ${chosen}`);
+  if (!study.explanation) {
+    console.log(`study ${region}: no heat-map analysis (the chosen features leave the embedding out); set PHENOFACE_BENCH_FEATURES=embedding to measure the maps`);
+    continue;
+  }
+  const x = study.explanation;
   const sum = (rec: Record<string, number> | null | undefined) => (rec ? names.reduce((s, n) => s + rec[n], 0) : null);
   const rate = (t: TopRegionCounts | null): Rate | null => (t ? { real: sum(t.real)!, shuffled: sum(t.shuffled), n: t.photos } : null);
   const counts: Record<Key, TopRegionCounts | null> = { primary: x.topRegion, gradcam: x.gradcamTop, fine: x.fineCamTop, hires: x.fineHiResTop, maps: x.occlusionMapTop };

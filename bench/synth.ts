@@ -3,6 +3,9 @@
  * in half of CFP's people at strengths 0, 0.25, 0.5, 0.75 and 1, and `study` (5-fold x 5 subject-
  * grouped CV, 1,000-replicate subject bootstrap) measures how well it is found, on frontal photos
  * only and on all views. Strength 0 is the null (its CI must cover 0.5); AUC should rise with strength.
+ * The study runs with `--features auto`; its comparison scores every representation (embedding,
+ * region-pooled maps, geometry when installed, and their stacked fusions) on the same folds, so one
+ * run gives the power curve of each representation beside that of `auto`.
  *
  * Cost: one seed picks the same affected people at every strength, so the controls' photos are
  * byte-identical across strengths and the content-keyed embedding cache embeds them once; at
@@ -12,6 +15,7 @@
  * costs only the cross-validation.
  *
  * Env: SYNTH_SUBJECTS (default 100 of CFP's 250 people, the first by id), SYNTH_SEED (1),
+ * SYNTH_STRENGTHS (default 0,0.25,0.5,0.75,1), SYNTH_REPEATS (K-fold repeats, default 5),
  * SYNTH_WORK (default $TMPDIR/phenoface-bench-synth; never inside the repository: the photos are
  * CFP's). Prints a table, then the figure last.
  */
@@ -24,9 +28,9 @@ import { runStudy, type StudyResult } from '../src/workflows/study/study.ts';
 import { readSynthInput, synthesize, SYNTH_REGIONS, type Truth } from '../src/workflows/synth/index.ts';
 import { envInt, machineLine, requireShared } from './common.ts';
 
-const STRENGTHS = [0, 0.25, 0.5, 0.75, 1];
+const STRENGTHS = (process.env.SYNTH_STRENGTHS ?? '0,0.25,0.5,0.75,1').split(',').map(Number);
 const VIEWS = [{ name: 'frontal', frontalOnly: true }, { name: 'all views', frontalOnly: false }] as const;
-const STUDY = { folds: 5, repeats: 5, bootstrap: 1000, permutations: 0 };
+const STUDY = { folds: 5, repeats: envInt('SYNTH_REPEATS', 5, 1), bootstrap: 1000, permutations: 0, explain: false as const };
 
 const cfp = requireShared('data/cfp-dev');
 const subjectsWanted = envInt('SYNTH_SUBJECTS', 100, 10);
@@ -112,5 +116,16 @@ for (const v of VIEWS) {
 }
 const total = secs(t0);
 console.log(`embedded ${results.reduce((a, r) => a + r.embedded, 0)} photos in all (the rest from the cache); load average at end ${load()}`);
+console.log('');
+const labels = [...new Set(results.flatMap((r) => r.study.result.features?.representations.map((x) => x.label) ?? []))];
+console.log(`| views | representation | ${STRENGTHS.map((x) => `AUC at ${x}`).join(' | ')} |`);
+console.log(`|---|---|${STRENGTHS.map(() => '---').join('|')}|`);
+for (const v of VIEWS) {
+  const rowsOf = results.filter((r) => r.views === v.name);
+  console.log(`| ${v.name} | auto (chosen per fold) | ${rowsOf.map((r) => est(r.study.result.subject.auc)).join(' | ')} |`);
+  for (const label of labels) {
+    console.log(`| ${v.name} | ${label} | ${rowsOf.map((r) => { const x = r.study.result.features?.representations.find((y) => y.label === label); return x ? est(x.subject) : 'n/a'; }).join(' | ')} |`);
+  }
+}
 const fig = (views: string) => results.filter((r) => r.views === views).map((r) => f3(r.study.result.subject.auc.value)).join('/');
-console.log(`bench:synth CFP ${subjects.length} people, subject AUC at strength ${STRENGTHS.join('/')}: frontal ${fig('frontal')}, all views ${fig('all views')} (${(total / 60).toFixed(1)} min)`);
+console.log(`bench:synth CFP ${subjects.length} people, subject AUC (auto) at strength ${STRENGTHS.join('/')}: frontal ${fig('frontal')}, all views ${fig('all views')} (${(total / 60).toFixed(1)} min)`);

@@ -435,6 +435,38 @@ export interface ExplainConfig {
   study: StudyExplainConfig;
 }
 
+/**
+ * What a study learns from (`src/features/`): the representations of a face and how the study
+ * chooses and fuses them.
+ */
+export interface FeaturesConfig {
+  /**
+   * `--features` unless told: `auto` lets the inner subject-grouped CV of each training set choose
+   * among the single representations and their stacked fusions; or one name or `A+B`.
+   */
+  default: string;
+  /**
+   * The backbone's mid-level maps pooled inside each facial region, per backbone: MobileFaceNet's
+   * last 14x14 bottleneck (128 channels, cells 8 px apart on the 112 px crop) and its last 28x28
+   * one (64 channels, 4 px apart; Chen et al. 2018, Table 1): the finest maps whose cells still
+   * resolve the nose and the eyes.
+   */
+  regionLayers: Record<string, readonly string[]>;
+  /**
+   * The stacked fusion's combiner: L2 logistic regression on the blocks' out-of-fold logits, with
+   * this C (scikit-learn convention). Two or three inputs need little regularisation; 1 keeps the
+   * weights from running away on separable folds.
+   */
+  stackC: number;
+  /**
+   * A fused candidate must lower the inner out-of-fold log-loss of the best single representation
+   * by more than this (nats per photo) to be chosen; a tie goes to the single block. 0: on planted
+   * CFP sets the stack of embedding and regions scored at least the embedding's AUC on every set
+   * measured (docs/benchmarks.md), and its non-negative weights already drop a useless block.
+   */
+  fusionMinGain: number;
+}
+
 /** `phenoface synth` (`src/workflows/synth/`). */
 export interface SynthConfig {
   /** Share of subjects made affected. */
@@ -484,6 +516,7 @@ export interface PhenofaceConfig {
   classify: ClassifyConfig;
   evaluate: EvaluateConfig;
   explain: ExplainConfig;
+  features: FeaturesConfig;
   server: ServerConfig;
   synth: SynthConfig;
   demo: DemoConfig;
@@ -584,6 +617,14 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
       occlusionMinAgreement: 0.5,
       outsideFaceDensityWarn: 1.5,
     },
+  },
+  features: {
+    default: 'auto',
+    regionLayers: {
+      mobilefacenet: ['MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add', 'MobileFaceNet/MobileFaceNet/Conv2d_2_InvResBlock_4/Add'],
+    },
+    stackC: 1,
+    fusionMinGain: 0,
   },
   server: {
     host: '127.0.0.1',

@@ -13,6 +13,7 @@ import { loadManifest, type ManifestEntry } from '../runtime/index.ts';
 import { FittedRanker } from './ranker.ts';
 import { classifierFromJSON } from './registry.ts';
 import type { ClassifierJSON, FittedClassifier } from './types.ts';
+import type { FeatureModelJSON } from '../features/types.ts';
 import type { MeasurementNorms } from '../features/measurements.ts';
 
 /** Intended use, written into every bundle. */
@@ -48,7 +49,14 @@ export interface ModelBundle {
   phenofaceVersion: string;
   positive: string;
   negative: string;
+  /** The classifier on the embedding; with `features`, the first block's classifier. */
   classifier: ClassifierJSON;
+  /**
+   * What the model learns from, when the study used feature blocks: the fitted blocks, one
+   * classifier per block, the stacking combiner and how `auto` chose them. Absent in a model on
+   * the embedding alone (`classifier` is then the whole model).
+   */
+  features?: FeatureModelJSON;
   thresholds: { photo: number; subject: number };
   /**
    * The embedding network. For a study from an embeddings file, `name` is the records' backbone
@@ -92,9 +100,9 @@ export function weightsId(entry: ManifestEntry): string {
 }
 
 /** Computes the bundle id from its defining parts. */
-export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thresholds' | 'positive' | 'negative' | 'ranking'>): string {
+export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thresholds' | 'positive' | 'negative' | 'ranking' | 'features'>): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify([b.classifier, b.backbone, b.thresholds, b.positive, b.negative, ...(b.ranking ? [b.ranking.classifier] : [])]));
+  h.update(JSON.stringify([b.classifier, b.backbone, b.thresholds, b.positive, b.negative, ...(b.ranking ? [b.ranking.classifier] : []), ...(b.features ? [b.features] : [])]));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -120,7 +128,10 @@ export function modelCard(b: ModelBundle): string {
     `# Phenoface model ${b.id}${b.synthetic ? ' (SYNTHETIC DEMO - not a clinical model)' : ''}`,
     '',
     `Created ${b.createdAt} by Phenoface ${b.phenofaceVersion}. Positive class: \`${b.positive}\`; negative: \`${b.negative}\`.`,
-    `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`,
+    b.features
+      ? `Classifier: ${b.classifier.name} on ${b.features.features.join(' + ')} features of ${b.backbone.name} (${b.features.stacker ? 'one classifier per block, stacked by logistic regression on their logits' : 'one block'}; ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`
+      : `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`,
+    ...(b.features?.selection ? [`Representation chosen by the inner subject-grouped CV of all the training photos (mean photo log-loss of out-of-fold probabilities): ${b.features.selection.candidates.map((c) => `${c.features.join('+')} ${c.logLoss.toFixed(3)}`).join(', ')}.`] : []),
     ...(b.embeddings ? [`Trained on precomputed embeddings: ${b.embeddings.file} (sha256 ${b.embeddings.sha256.slice(0, 12)}..., ${b.embeddings.records} records); no photo was read.`] : []),
     '',
     '## Intended use',
@@ -206,7 +217,7 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   }
   if (!opts.embeddingsOnly) checkInstalledBackbone(b, opts.modelsDir);
   const model = classifierFromJSON(b.classifier);
-  if (model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
+  if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
   const ranker = b.ranking ? FittedRanker.fromJSON(b.ranking.classifier) : undefined;
   if (ranker && ranker.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Ranking classifier dimension ${ranker.dim} does not match backbone dimension ${b.backbone.dim}.`);
   return { ...b, dir: path.dirname(file), model, ...(ranker ? { ranker } : {}) };

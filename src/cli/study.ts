@@ -8,6 +8,8 @@ import { CLASSIFIER_NAMES } from '../classify/registry.ts';
 import { RANKER_CHOICES } from '../classify/ranker.ts';
 import { DEFAULTS } from '../config.ts';
 import { backbones } from '../embed/registry.ts';
+import type { FeatureComparison } from '../evaluate/crossval.ts';
+import { FEATURE_NAMES, parseFeatures } from '../features/index.ts';
 import { runStudy } from '../workflows/study/study.ts';
 import type { Estimate } from '../evaluate/crossval.ts';
 import type { RankingMetrics } from '../evaluate/ranking.ts';
@@ -34,6 +36,7 @@ export const STUDY = defineCommand({
     prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: DEFAULTS.evaluate.prevalence, description: 'population prevalence used for PPV and NPV' },
     bootstrap: { type: 'integer', placeholder: 'B', min: 0, max: 100_000, default: DEFAULTS.evaluate.bootstrap, description: 'subject bootstrap replicates of the 95% intervals (0 = none)' },
     permutations: { type: 'integer', placeholder: 'P', min: 0, max: 100_000, default: DEFAULTS.evaluate.permutations, description: 'label permutations of the permutation test (0 = none)' },
+    features: { type: 'string', placeholder: 'NAMES', default: DEFAULTS.features.default, description: `what to learn from: auto (the inner CV chooses), or ${FEATURE_NAMES.join(', ')} or several joined by + (stacked)` },
     'frontal-only': { type: 'boolean', description: 'use frontal photos only' },
     embeddings: { type: 'string', placeholder: 'FILE.jsonl', defaultText: 'embed the photos', description: "precomputed embeddings (`phenoface embed`'s JSON lines) matched to the manifest by path; no photo is read" },
     'validate-by': { type: 'string', placeholder: 'COLUMN', defaultText: 'none', description: 'also hold out each value of this manifest column in turn (e.g. source, the site)' },
@@ -49,12 +52,24 @@ export const STUDY = defineCommand({
 
 const USAGE = usageLine(STUDY);
 
+/** Each representation's AUC per person on the same folds, and how often the inner CV chose it. */
+function representationLines(c: FeatureComparison | undefined, f: (e: { value: number | null; ci95: [number, number] | null }) => string): string[] {
+  if (!c || c.representations.length < 2) return [];
+  return c.representations.map((r) => `  ${r.label}: AUC per person ${f(r.subject)}; chosen in ${r.chosenInFolds} of ${c.folds} folds`);
+}
+
 export const run: Command = async (argv, io) => {
   const { values, positionals, help, given } = parseCommand(STUDY, argv);
   if (help) { io.out(helpText(STUDY)); return EXIT.ok; }
   const source = values.manifest ?? positionals[0];
   if (!source) throw usageError('No --manifest given.', USAGE);
   if (!values.out) throw usageError('No --out folder given.', USAGE);
+  let features;
+  try {
+    features = parseFeatures(values.features ?? DEFAULTS.features.default);
+  } catch (err) {
+    throw usageError((err as Error).message, USAGE);
+  }
   const res = await runStudy({
     source: path.resolve(io.cwd, source),
     out: path.resolve(io.cwd, values.out),
@@ -73,6 +88,7 @@ export const run: Command = async (argv, io) => {
     embeddings: values.embeddings && path.resolve(io.cwd, values.embeddings),
     validateBy: values['validate-by'],
     frontalOnly: values['frontal-only'],
+    features,
     cache: values.cache && path.resolve(io.cwd, values.cache),
     log: io,
     quiet: values.quiet,
@@ -83,6 +99,7 @@ export const run: Command = async (argv, io) => {
     `AUC per person ${f(s.auc)}, per photo ${f(p.auc)}`,
     `sensitivity ${f(s.sensitivity)}, specificity ${f(s.specificity)} (per person)`,
     ...Object.entries(res.result.byView).map(([v, g]) => `${v}: AUC per person ${f(g!.subject.auc)} (${g!.subject.n.units} people)`),
+    ...representationLines(res.result.features, f),
     res.result.permutation ? `permutation test p = ${res.result.permutation.p.toFixed(4)}` : '',
     ...(res.sites ? res.sites.sites.map((v) => `held out ${res.sites!.column} ${v}: AUC per person ${f(res.sites!.bySite[v].metrics.subject.auc)}`) : []),
     ...(res.ranking ? [rankingLine(res.ranking.result.metrics, res.dataset.positive, f)] : []),

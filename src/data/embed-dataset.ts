@@ -41,10 +41,16 @@ export interface EmbedDatasetOptions {
   /** Backbone id; part of the cache key. */
   backbone: string;
   /**
-   * The real pipeline for one photo: its chosen face, embedding and (when the pipeline places them)
-   * the face's 68 dense landmarks; throws `PhenofaceError` on failure.
+   * The real pipeline for one photo: its chosen face, embedding, (when the pipeline places them)
+   * the face's 68 dense landmarks and (when asked for) its region-pooled maps; throws
+   * `PhenofaceError` on failure.
    */
-  embedOne: (absPath: string) => Promise<{ face: Face; embedding: Float32Array; landmarks68?: Point[] }>;
+  embedOne: (absPath: string) => Promise<{ face: Face; embedding: Float32Array; landmarks68?: Point[]; regionMaps?: Float32Array }>;
+  /**
+   * Also wanted: each photo's region-pooled maps of this version (`regionFeaturesVersion`). A
+   * cached result without them, or with another version's, is computed again.
+   */
+  regionVersion?: string;
   onProgress?: (progress: EmbedProgress) => void;
   /** Photos in flight at once (default {@link DEFAULTS.data}.concurrency). */
   concurrency?: number;
@@ -65,6 +71,8 @@ export interface PhotoResult {
   embedding?: Float32Array;
   /** The chosen face's 68 iBUG-300W points in image pixels (see `landmarks/ibug68.ts`), when the pipeline placed them. */
   landmarks68?: Point[];
+  /** The region-pooled maps, when {@link EmbedDatasetOptions.regionVersion} asked for them. */
+  regionMaps?: Float32Array;
   /** The manifest's view, else the view estimated from the face. */
   view?: View;
   error?: ErrorRecord;
@@ -109,7 +117,7 @@ function progressTracker(phase: EmbedProgress['phase'], total: number, now: () =
  * `E_INPUT` for invalid options.
  */
 export async function embedDataset(dataset: Dataset, options: EmbedDatasetOptions): Promise<EmbedDatasetResult> {
-  const { cache, pipelineVersion, backbone, embedOne, onProgress, signal } = options;
+  const { cache, pipelineVersion, backbone, embedOne, onProgress, signal, regionVersion } = options;
   const concurrency = options.concurrency ?? DEFAULTS.data.concurrency;
   const now = options.now ?? Date.now;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new PhenofaceError('E_INPUT', `Invalid concurrency: ${concurrency}. Should be an integer >= 1.`);
@@ -135,12 +143,13 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
       return hashed();
     }
     const hit = cache.get({ sha256: r.sha256, backbone, pipelineVersion });
-    if (hit === undefined) misses.push(i);
+    const lacksMaps = hit !== undefined && 'embedding' in hit && regionVersion !== undefined && hit.regionMaps?.version !== regionVersion;
+    if (hit === undefined || lacksMaps) misses.push(i);
     else {
       r.cached = true;
       counts.cached++;
       if ('error' in hit) fail(r, hit.error);
-      else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view, ...(hit.landmarks68 && { landmarks68: hit.landmarks68 }) });
+      else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view, ...(hit.landmarks68 && { landmarks68: hit.landmarks68 }), ...(regionVersion ? { regionMaps: hit.regionMaps!.data } : {}) });
     }
     hashed();
   }, signal);
@@ -158,12 +167,15 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
     const first = group[0];
     const key: CacheKey = { sha256: first.sha256!, backbone, pipelineVersion };
     try {
-      const { face, embedding, landmarks68 } = await embedOne(first.item.absPath);
-      if (!(embedding instanceof Float32Array) || embedding.length === 0 || !embedding.every(Number.isFinite)) {
-        throw new PhenofaceError('E_MODEL', `The pipeline returned an invalid embedding for "${first.item.path}"; expected a non-empty Float32Array of finite numbers.`);
+      const { face, embedding, landmarks68, regionMaps } = await embedOne(first.item.absPath);
+      for (const [what, v] of [['embedding', embedding], ...(regionVersion ? [['region maps', regionMaps]] : [])] as const) {
+        if (!(v instanceof Float32Array) || v.length === 0 || !v.every(Number.isFinite)) {
+          throw new PhenofaceError('E_MODEL', `The pipeline returned invalid ${what} for "${first.item.path}"; expected a non-empty Float32Array of finite numbers.`);
+        }
       }
-      cache.put(key, { face, embedding, ...(landmarks68 && { landmarks68 }) });
-      for (const r of group) Object.assign(r, { face, embedding, view: r.view ?? face.view, ...(landmarks68 && { landmarks68 }) });
+      const extra = { ...(landmarks68 && { landmarks68 }), ...(regionVersion ? { regionMaps: regionMaps! } : {}) };
+      cache.put(key, { face, embedding, ...(landmarks68 && { landmarks68 }), ...(regionVersion ? { regionMaps: { version: regionVersion, data: regionMaps! } } : {}) });
+      for (const r of group) Object.assign(r, { face, embedding, view: r.view ?? face.view, ...extra });
       counts.computed += group.length;
     } catch (err) {
       const error = toErrorRecord(err);

@@ -2,7 +2,7 @@
  * Face embedding: a face aligned to its backbone's template in, an L2-normalised vector out.
  */
 import { toPlanarFloat } from '../image/index.ts';
-import { loadModel, type InferenceModel, type Tensor } from '../runtime/index.ts';
+import { loadModel, loadModelWithOutputs, type InferenceModel, type Tensor } from '../runtime/index.ts';
 import type { Embedding, RgbImage } from '../types.ts';
 import { backboneSpec, type BackboneSpec } from './registry.ts';
 import { l2normalize } from '../math/vector.ts';
@@ -30,26 +30,54 @@ function flipHorizontal(img: RgbImage): RgbImage {
   return { width: w, height: h, data: out };
 }
 
+/** One intermediate feature map of one face, row-major `[c, h, w]`. */
+export interface FeatureMap {
+  /** The tensor's name in the model. */
+  name: string;
+  c: number;
+  h: number;
+  w: number;
+  data: Float32Array;
+}
+
 /** A loaded backbone. */
 export class Backbone {
-  private constructor(readonly spec: BackboneSpec, private readonly model: InferenceModel, readonly flip: boolean) {}
+  private constructor(
+    readonly spec: BackboneSpec,
+    private readonly model: InferenceModel,
+    readonly flip: boolean,
+    /** Intermediate tensors the model also returns (see {@link Backbone.embedWithMaps}). */
+    readonly maps: readonly string[] = [],
+  ) {}
 
   /**
    * Loads a backbone by registry name. With `flip`, each face is embedded together with its mirror
    * image and the two vectors are summed (the "flip test" of the ArcFace/insightface evaluations),
    * which is steadier on LFW at twice the cost.
    */
-  static async load(name: string, opts: { threads: number; flip?: boolean }): Promise<Backbone> {
+  static async load(name: string, opts: { threads: number; flip?: boolean; maps?: readonly string[] }): Promise<Backbone> {
     const spec = backboneSpec(name);
-    return new Backbone(spec, await loadModel(spec.name, { threads: opts.threads }), opts.flip ?? false);
+    const maps = opts.maps ?? [];
+    // The same graph with extra outputs computes the same embedding: the maps cost a copy, not a pass.
+    const model = maps.length ? await loadModelWithOutputs(spec.name, maps, { threads: opts.threads }) : await loadModel(spec.name, { threads: opts.threads });
+    return new Backbone(spec, model, opts.flip ?? false, maps);
   }
 
   /** Embeds aligned faces (each `inputSize` square) in one batch; vectors are L2-normalised. */
   async embed(faces: RgbImage[]): Promise<Embedding[]> {
+    return (await this.embedWithMaps(faces)).map((r) => r.embedding);
+  }
+
+  /**
+   * Embeds aligned faces as {@link embed} does and returns, for each, the intermediate maps the
+   * backbone was loaded with (`maps` of {@link Backbone.load}; of the face itself, not its mirror).
+   */
+  async embedWithMaps(faces: RgbImage[]): Promise<{ embedding: Embedding; maps: FeatureMap[] }[]> {
     if (faces.length === 0) return [];
     const { dim } = this.spec;
     const inputs = this.flip ? faces.flatMap((f) => [f, flipHorizontal(f)]) : faces;
-    const raw = (await this.run(inputs))[this.embeddingOutput].data;
+    const out = await this.run(inputs);
+    const raw = out[this.embeddingOutput].data;
     const step = this.flip ? 2 : 1;
     return faces.map((_, i) => {
       const v = new Float32Array(dim);
@@ -57,7 +85,13 @@ export class Backbone {
         const off = (i * step + k) * dim;
         for (let j = 0; j < dim; j++) v[j] += raw[off + j];
       }
-      return { backbone: this.spec.name, vector: l2normalize(v) };
+      const maps = this.maps.map((name) => {
+        const t = out[name];
+        const [c, h, w] = t.dims.slice(1).map(Number);
+        const per = c * h * w;
+        return { name, c, h, w, data: t.data.slice(i * step * per, (i * step + 1) * per) };
+      });
+      return { embedding: { backbone: this.spec.name, vector: l2normalize(v) }, maps };
     });
   }
 

@@ -32,7 +32,7 @@ import { DEFAULTS, VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import type { View } from '../types.ts';
 import { percentileInterval, pointwiseBand, stratifiedSubjectWeights } from './bootstrap.ts';
-import type { FoldOutcome, FoldTask } from './fold-task.ts';
+import type { FoldContext, FoldOutcome, FoldTask } from './fold-task.ts';
 import {
   ascendingOrder,
   auc,
@@ -49,6 +49,7 @@ import {
 } from './metrics.ts';
 import { permutationPValue, permuteSubjectLabels } from './permutation.ts';
 import { FoldPool } from './fold-pool.ts';
+import { availableFeatures, embeddingClassifier, featuresLabel, fitFeatureModel, installedFeatures, type FittedFeatureModel, type FeatureName, type FeatureRequest, type FeatureSelection, type PhotoInputs } from '../features/index.ts';
 import { checkSeed, deriveSeed, mulberry32 } from '../math/random.ts';
 import { checkFolds, groupedStratifiedKFold, repeatedGroupedStratifiedKFold, subjectLabels } from './splits.ts';
 
@@ -68,6 +69,8 @@ export interface StudyData {
    * null/undefined when unknown (left out of that column's groups). Bin numeric columns first.
    */
   subgroups?: Readonly<Record<string, readonly (string | null | undefined)[]>>;
+  /** Each photo's inputs for the feature blocks (default: its embedding `X` alone). */
+  inputs?: readonly PhotoInputs[];
 }
 
 /** How to run a study; every field has a default in `DEFAULTS.evaluate` / `DEFAULTS.classify`. */
@@ -92,6 +95,11 @@ export interface CrossValidationOptions {
   minDefinedReplicates?: number;
   /** Worker threads besides this one (default: one per extra core). */
   workers?: number;
+  /**
+   * Learn from feature blocks (`auto`, or the blocks to fuse) instead of the classifier on the
+   * embeddings alone; every block is then also evaluated on the same outer folds.
+   */
+  features?: FeatureRequest;
   /**
    * Called as each fit finishes (an outer fold of the study or of a permutation, in any order),
    * with the fits done and the fits in all: the bulk of a study's time, to show progress by.
@@ -170,6 +178,34 @@ export interface FoldReport {
   selection?: Selection;
   /** Decision thresholds fixed on the training data (Youden's J on inner out-of-fold probabilities). */
   thresholds: { photo: number; subject: number };
+  /** The blocks the fold's model learnt from (with feature blocks). */
+  features?: FeatureName[];
+  /** How `auto` chose them, from the inner CV of the fold's training rows only. */
+  featureSelection?: FeatureSelection;
+}
+
+/** One representation's cross-validated AUCs, on the same outer folds as every other. */
+export interface RepresentationResult {
+  /** The blocks (several: stacked). */
+  features: FeatureName[];
+  /** `embedding`, `embedding+regions`... */
+  label: string;
+  photo: Estimate;
+  subject: Estimate;
+  byView: Partial<Record<View, { photo: Estimate; subject: Estimate }>>;
+  /** Outer folds whose inner CV chose it (with `auto`). */
+  chosenInFolds: number;
+}
+
+/** Every candidate representation side by side, and what was asked. */
+export interface FeatureComparison {
+  /** `auto` or the blocks asked for. */
+  request: string;
+  /** The blocks every photo could supply. */
+  available: FeatureName[];
+  representations: RepresentationResult[];
+  /** Outer folds of the study (the denominator of `chosenInFolds`). */
+  folds: number;
 }
 
 /** The permutation test's outcome. */
@@ -189,7 +225,7 @@ export interface PermutationResult {
 /** The result of {@link crossValidate}. */
 export interface CrossValidationResult {
   classifier: string;
-  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers' | 'onProgress' | 'splits'>>;
+  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers' | 'onProgress' | 'splits' | 'features'>>;
   predictions: OofPrediction[];
   folds: FoldReport[];
   photo: LevelMetrics;
@@ -202,6 +238,8 @@ export interface CrossValidationResult {
    */
   baseline: GroupMetrics;
   permutation: PermutationResult | null;
+  /** With feature blocks: every representation on the same outer folds, and how often each was chosen. */
+  features?: FeatureComparison;
 }
 
 /**
@@ -229,7 +267,7 @@ function repeatSet(score: ArrayLike<number>, label: ArrayLike<number>, threshold
   };
 }
 
-type Resolved = Required<Omit<CrossValidationOptions, 'classifier' | 'onProgress' | 'splits'>> & { classifier: Classifier };
+type Resolved = Required<Omit<CrossValidationOptions, 'classifier' | 'onProgress' | 'splits' | 'features'>> & { classifier: Classifier; features?: FeatureRequest };
 
 function resolveOptions(o: CrossValidationOptions): Resolved {
   const d = DEFAULTS.evaluate;
@@ -248,6 +286,7 @@ function resolveOptions(o: CrossValidationOptions): Resolved {
     rocGridPoints: o.rocGridPoints ?? d.rocGridPoints,
     minDefinedReplicates: o.minDefinedReplicates ?? d.minDefinedReplicates,
     workers: o.workers ?? defaultWorkers(),
+    ...(o.features ? { features: o.features } : {}),
   };
   checkFolds(r.folds);
   checkFolds(r.innerFolds, 'innerFolds');
@@ -514,13 +553,27 @@ export async function crossValidate(input: StudyData & CrossValidationOptions): 
     }
     permSplits.forEach((perm, p) => tasks.push(...makeTasks(perm.splits, perm.y, (rep, f) => deriveSeed(r.seed, STREAM.permutation, p, rep, f + 2), true)));
   }
-  const ctx = { X, subjects, classifier: r.classifier, innerFolds: r.innerFolds, patience: r.patience };
+  const ctx = { X, subjects, classifier: r.classifier, innerFolds: r.innerFolds, patience: r.patience, ...featureContext(input, r) };
   const pool = new FoldPool(ctx, tasks, r.workers, input.onProgress);
   try {
     return await summariseCrossValidation(input, r, splits, tasks, mainCount, permSplits, pool);
   } finally {
     await pool.close();
   }
+}
+
+/** The fold context's feature blocks, when the study learns from them. */
+function featureContext(input: StudyData, r: Resolved): Pick<FoldContext, 'features'> {
+  if (!r.features) return {};
+  const inputs = studyInputs(input);
+  return { features: { request: r.features, available: availableFeatures(inputs, installedFeatures()), inputs } };
+}
+
+/** Each photo's inputs for the feature blocks: `inputs`, else the embedding and view alone. */
+function studyInputs(input: StudyData): readonly PhotoInputs[] {
+  const inputs = input.inputs ?? input.X.map((embedding, i) => ({ embedding, ...(input.views?.[i] ? { view: input.views[i]! } : {}) }));
+  if (inputs.length !== input.X.length) throw new PhenofaceError('E_INPUT', `Study inputs have ${inputs.length} rows. Should have one per embedding (${input.X.length}).`);
+  return inputs;
 }
 
 /** Per-repeat predictions, fold reports and the prediction rows, from the study's fold outcomes. */
@@ -559,6 +612,8 @@ function collectRepeats(input: StudyData, splits: IndexFold[][], tasks: FoldTask
         hyper: outcome.hyper,
         ...(outcome.selection ? { selection: outcome.selection } : {}),
         thresholds,
+        ...(outcome.features ? { features: outcome.features } : {}),
+        ...(outcome.featureSelection ? { featureSelection: outcome.featureSelection } : {}),
       });
     });
     repeats.push(out);
@@ -638,15 +693,17 @@ async function summariseCrossValidation(
   const labels = subjectLabels(y, subjects);
   const subjectIds = new Map([...labels.keys()].map((s, k) => [s, k]));
   const subjectIndex = Int32Array.from(subjects, (s) => subjectIds.get(s)!);
-  const { repeats, folds, predictions } = collectRepeats(input, splits, tasks, await pool.until(mainCount));
+  const mainOutcomes = await pool.until(mainCount);
+  const { repeats, folds, predictions } = collectRepeats(input, splits, tasks, mainOutcomes);
 
   const grid = Float64Array.from({ length: r.rocGridPoints }, (_, g) => g / (r.rocGridPoints - 1));
   const subjectClass = Uint8Array.from(labels.values());
   const replicates = stratifiedSubjectWeights(subjectClass, r.bootstrap, deriveSeed(r.seed, STREAM.bootstrap));
-  const group = (rows: number[]): GroupMetrics => {
-    const sets = groupSets(rows, repeats, y, subjectIndex, subjects);
+  const groupOf = (reps: RepeatPredictions[]) => (rows: number[]): GroupMetrics => {
+    const sets = groupSets(rows, reps, y, subjectIndex, subjects);
     return { photo: levelMetrics(sets.photo, r, grid, replicates), subject: levelMetrics(sets.subject, r, grid, replicates) };
   };
+  const group = groupOf(repeats);
   const all = Array.from({ length: y.length }, (_, i) => i);
   const overall = group(all);
   const byView: Partial<Record<View, GroupMetrics>> = {};
@@ -667,14 +724,68 @@ async function summariseCrossValidation(
   const baseline = { photo: levelMetrics(baselineSets.photo, r, grid, []), subject: levelMetrics(baselineSets.subject, r, grid, []) };
 
   const permutation = r.permutations > 0 ? permutationTest(r, subjects, permSplits, (await pool.until(tasks.length)).slice(mainCount)) : null;
-  const { classifier, workers, ...options } = r;
+  const features = r.features ? compareRepresentations(input, r.features, splits, tasks.slice(0, mainCount), mainOutcomes, repeats, groupOf) : undefined;
+  const { classifier, workers, features: _request, ...options } = r;
   void workers;
-  return { classifier: classifier.name, options, predictions, folds, photo: overall.photo, subject: overall.subject, byView, bySubgroup, baseline, permutation };
+  return { classifier: classifier.name, options, predictions, folds, photo: overall.photo, subject: overall.subject, byView, bySubgroup, baseline, permutation, ...(features ? { features } : {}) };
+}
+
+/**
+ * Every candidate representation's AUCs (overall and per view, with subject-bootstrap intervals)
+ * from its outer-fold predictions, which every fold made for every candidate on the same test rows;
+ * and how many folds' inner CV chose each.
+ */
+function compareRepresentations(
+  input: StudyData,
+  request: FeatureRequest,
+  splits: readonly IndexFold[][],
+  tasks: readonly FoldTask[],
+  outcomes: readonly FoldOutcome[],
+  repeats: readonly RepeatPredictions[],
+  groupOf: (reps: RepeatPredictions[]) => (rows: number[]) => GroupMetrics,
+): FeatureComparison {
+  const first = outcomes[0].candidates ?? [];
+  // Task t belongs to the repeat whose folds it falls in (repeats may have different fold counts).
+  const repeatOf = Int32Array.from(splits.flatMap((folds, k) => folds.map(() => k)));
+  const all = Array.from({ length: input.y.length }, (_, i) => i);
+  const representations = first.map((cand, c): RepresentationResult => {
+    const reps = repeats.map((rep, k) => {
+      const probability = new Float64Array(rep.probability.length);
+      for (let t = 0; t < outcomes.length; t++) {
+        if (repeatOf[t] !== k) continue;
+        // Fold t's test rows, in the order its probabilities were given.
+        const rows = tasks[t].test;
+        outcomes[t].candidates![c].probabilities.forEach((p, j) => (probability[rows[j]] = p));
+      }
+      return { ...rep, probability };
+    });
+    const group = groupOf(reps);
+    const overall = group(all);
+    const byView: RepresentationResult['byView'] = {};
+    for (const view of input.views ? VIEWS : []) {
+      const rows = all.filter((i) => input.views![i] === view);
+      if (rows.length > 0) {
+        const g = group(rows);
+        byView[view] = { photo: g.photo.auc, subject: g.subject.auc };
+      }
+    }
+    const label = featuresLabel(cand.features);
+    const chosenInFolds = outcomes.filter((o) => o.features && featuresLabel(o.features) === label).length;
+    return { features: cand.features, label, photo: overall.photo.auc, subject: overall.subject.auc, byView, chosenInFolds };
+  });
+  const available = availableFeatures(studyInputs(input), installedFeatures());
+  return { request: featuresLabel(request), available, representations, folds: outcomes.length };
 }
 
 /** The model for the bundle, with the decision thresholds it should be used with. */
 export interface FinalModel {
-  model: FittedClassifier;
+  /**
+   * The classifier on raw embeddings: the model itself, or with feature blocks the embedding's part
+   * of it ({@link embeddingClassifier}), absent when the chosen blocks leave the embedding out.
+   */
+  model?: FittedClassifier;
+  /** With feature blocks: the model over them (what the bundle records and `screen` uses). */
+  features?: FittedFeatureModel;
   /** Youden's J thresholds on the inner out-of-fold probabilities of all the data. */
   thresholds: { photo: number; subject: number };
   hyper: Record<string, number>;
@@ -683,20 +794,23 @@ export interface FinalModel {
 
 /**
  * Fits the classifier on all the data (hyperparameter by inner grouped CV, as in each outer fold)
- * and fixes its thresholds on the inner out-of-fold probabilities, for the model bundle. Its
+ * and fixes its thresholds on the inner out-of-fold probabilities, for the model bundle. With
+ * `features`, the blocks are chosen and fused by the same inner CV as in each outer fold. Its
  * expected performance is the cross-validated one from {@link crossValidate}.
  */
-export function trainFinal(input: Pick<StudyData, 'X' | 'y' | 'subjects'> & Pick<CrossValidationOptions, 'classifier' | 'seed' | 'innerFolds' | 'patience'>): FinalModel {
+export function trainFinal(input: Pick<StudyData, 'X' | 'y' | 'subjects' | 'inputs' | 'views'> & Pick<CrossValidationOptions, 'classifier' | 'seed' | 'innerFolds' | 'patience' | 'features'>): FinalModel {
   const { X, y, subjects } = input;
   checkRows(X);
   subjectLabels(y, subjects);
   const r = resolveOptions({ classifier: input.classifier, seed: input.seed, innerFolds: input.innerFolds, patience: input.patience, workers: 0 });
-  const model = r.classifier.fit(X, y, subjects, {
-    seed: deriveSeed(r.seed, STREAM.final),
-    innerFolds: r.innerFolds,
-    split: groupedStratifiedKFold,
-    patience: r.patience,
-  });
+  const fit = { seed: deriveSeed(r.seed, STREAM.final), innerFolds: r.innerFolds, split: groupedStratifiedKFold, patience: r.patience };
+  if (input.features) {
+    const inputs = studyInputs(input as StudyData);
+    const { model } = fitFeatureModel(inputs, y, subjects, r.classifier, { ...fit, request: input.features, available: availableFeatures(inputs, installedFeatures()) });
+    const embedding = embeddingClassifier(model);
+    return { features: model, ...(embedding ? { model: embedding } : {}), thresholds: thresholdsFrom(model.innerOof!, y, subjects), hyper: model.hyper };
+  }
+  const model = r.classifier.fit(X, y, subjects, fit);
   return {
     model,
     thresholds: thresholdsFrom(model.innerOof!, y, subjects),

@@ -7,6 +7,7 @@
  *
  * Workers run through the worker-thread protocol of `../pipeline/threads.ts`.
  */
+import { packInputs } from '../features/index.ts';
 import { WorkerThread } from '../pipeline/threads.ts';
 import { classifierSpec, runFold, type FoldContext, type FoldOutcome, type FoldTask } from './fold-task.ts';
 import type { foldWorker, FoldWorkerInit } from './fold-worker.ts';
@@ -46,7 +47,9 @@ export class FoldPool {
     const dim = ctx.X[0].length;
     const flat = new Float32Array(ctx.X.length * dim);
     ctx.X.forEach((row, i) => flat.set(row, i * dim));
-    const init: FoldWorkerInit = { flat, dim, subjects: [...ctx.subjects], classifier: spec!, innerFolds: ctx.innerFolds, patience: ctx.patience, tasks: [...tasks], counter: this.counter };
+    const f = ctx.features;
+    const features = f && { request: f.request, available: f.available, packed: packInputs(f.inputs) };
+    const init: FoldWorkerInit = { flat, dim, subjects: [...ctx.subjects], classifier: spec!, innerFolds: ctx.innerFolds, patience: ctx.patience, tasks: [...tasks], counter: this.counter, ...(features ? { features } : {}) };
     for (let w = 0; w < count; w++) this.workers.push(this.startWorker(init));
   }
 

@@ -4,7 +4,14 @@
  */
 import { createClassifier, isRegistered } from '../classify/registry.ts';
 import type { Classifier, Selection } from '../classify/types.ts';
+import { fitFeatureModel, predictAll, type FeatureName, type FeatureRequest, type FeatureSelection, type PhotoInputs } from '../features/index.ts';
 import { groupedStratifiedKFold } from './splits.ts';
+
+/** The feature blocks a study learns from: what was asked and what the photos can supply. */
+export interface FeatureTask {
+  request: FeatureRequest;
+  available: FeatureName[];
+}
 
 /** What a task needs besides its rows: the data and how to fit. */
 export interface FoldContext {
@@ -13,6 +20,8 @@ export interface FoldContext {
   classifier: Classifier;
   innerFolds: number;
   patience: number;
+  /** Learn from feature blocks of these inputs (one per row) instead of the classifier on `X`. */
+  features?: FeatureTask & { inputs: readonly PhotoInputs[] };
 }
 
 /** One fit: rows to train on and to predict, the labels of all rows, a seed. */
@@ -34,11 +43,42 @@ export interface FoldOutcome {
   innerOof?: Float64Array;
   hyper: Record<string, number>;
   selection?: Selection;
+  /** The blocks the fold's model learnt from (with feature blocks). */
+  features?: FeatureName[];
+  /** How `auto` chose them on the training rows. */
+  featureSelection?: FeatureSelection;
+  /** Every candidate's test-row probabilities (with feature blocks, unless `fixed`): the side-by-side comparison. */
+  candidates?: { features: FeatureName[]; probabilities: Float64Array }[];
+}
+
+const pick = <T>(items: readonly T[], rows: Int32Array): T[] => Array.from(rows, (i) => items[i]);
+
+/** Runs one task with feature blocks: the fold's choice among them, and every candidate's test probabilities. */
+function runFeatureFold(ctx: FoldContext, f: NonNullable<FoldContext['features']>, task: FoldTask): FoldOutcome {
+  const test = pick(f.inputs, task.test);
+  const { model, candidates } = fitFeatureModel(pick(f.inputs, task.train), Array.from(task.train, (i) => task.y[i]), pick(ctx.subjects, task.train), ctx.classifier, {
+    request: f.request,
+    available: f.available,
+    seed: task.seed,
+    innerFolds: ctx.innerFolds,
+    split: groupedStratifiedKFold,
+    patience: ctx.patience,
+    ...(task.fixed ? { grid: [ctx.classifier.fixedValue], keepInnerOof: false } : {}),
+  });
+  const [probabilities, ...others] = predictAll(task.fixed ? [model] : [model, ...candidates], test).map((p) => Float64Array.from(p));
+  return {
+    probabilities,
+    innerOof: task.fixed ? undefined : model.innerOof,
+    hyper: model.hyper,
+    features: model.features,
+    ...(model.selection ? { featureSelection: model.selection } : {}),
+    ...(task.fixed ? {} : { candidates: candidates.map((c, k) => ({ features: c.features, probabilities: others[k] })) }),
+  };
 }
 
 /** Runs one task. */
 export function runFold(ctx: FoldContext, task: FoldTask): FoldOutcome {
-  const pick = <T>(items: readonly T[], rows: Int32Array): T[] => Array.from(rows, (i) => items[i]);
+  if (ctx.features) return runFeatureFold(ctx, ctx.features, task);
   const model = ctx.classifier.fit(pick(ctx.X, task.train), Array.from(task.train, (i) => task.y[i]), pick(ctx.subjects, task.train), {
     seed: task.seed,
     innerFolds: ctx.innerFolds,

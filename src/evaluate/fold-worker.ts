@@ -4,7 +4,8 @@
  * left, announcing each start and outcome as events.
  */
 import type { Notify } from '../pipeline/threads.ts';
-import { classifierFromSpec, runFold, type ClassifierSpec, type FoldOutcome, type FoldTask } from './fold-task.ts';
+import { unpackInputs, type PackedInputs } from '../features/index.ts';
+import { classifierFromSpec, runFold, type ClassifierSpec, type FeatureTask, type FoldOutcome, type FoldTask } from './fold-task.ts';
 
 /** What a worker is started with. Embeddings arrive as one flat buffer. */
 export interface FoldWorkerInit {
@@ -15,6 +16,8 @@ export interface FoldWorkerInit {
   innerFolds: number;
   patience: number;
   tasks: FoldTask[];
+  /** The feature blocks' inputs, when the study learns from them. */
+  features?: FeatureTask & { packed: PackedInputs };
   /** Index of the next unclaimed task, shared by all threads (Atomics). */
   counter: Int32Array;
 }
@@ -27,9 +30,10 @@ export type FoldEvent = { started: number } | { id: number; outcome: FoldOutcome
 
 /** The worker's factory. `drain()` throws the first task error (e.g. E_INPUT), after which the worker claims nothing more. */
 export function foldWorker(init: FoldWorkerInit, notify: Notify<FoldEvent>) {
-  const { flat, dim, subjects, classifier, innerFolds, patience, tasks, counter } = init;
+  const { flat, dim, subjects, classifier, innerFolds, patience, tasks, counter, features } = init;
   const X = Array.from({ length: flat.length / dim }, (_, i) => flat.subarray(i * dim, (i + 1) * dim));
-  const ctx = { X, subjects, classifier: classifierFromSpec(classifier), innerFolds, patience };
+  const inputs = features && { request: features.request, available: features.available, inputs: unpackInputs(features.packed) };
+  const ctx = { X, subjects, classifier: classifierFromSpec(classifier), innerFolds, patience, ...(inputs ? { features: inputs } : {}) };
   return {
     drain(): void {
       for (let i = Atomics.add(counter, 0, 1); i < tasks.length; i = Atomics.add(counter, 0, 1)) {

@@ -11,6 +11,6 @@ export { channelFactors, collapseHead, featureGradient, headEmbedding, throughNo
 export { alignedOverlay, photoOverlay, pngDataUrl, withColorbar, type OverlayStyle } from './overlay.ts';
 export { evidenceHeat, heatPeak, heatScaleFor, type HeatScaleUsed, type MapEvidence, type StudyHeatScale } from './heat-scale.ts';
 export { HEAT_SCALE_FILE, loadHeatScale, saveHeatScale } from './heat-scale-file.ts';
-export { REGION_HPO, REGION_NAMES, regionMasks, regionScores, type RegionMasks, type RegionName, type RegionScore } from './regions.ts';
+export { POOLED_REGIONS, poolInRegions, REGION_HPO, REGION_NAMES, regionMasks, regionPooling, regionScores, type RegionMasks, type RegionName, type RegionPooling, type RegionScore } from './regions.ts';
 export { randomisedHead, randomScorer } from './sanity.ts';
 

@@ -168,3 +168,60 @@ export function regionScores(heat: Float32Array | Float64Array, masks: RegionMas
     hpo: [...REGION_HPO[name]],
   }));
 }
+
+/** The regions a feature map is pooled in: the face's, not the background (heat there is a shortcut). */
+export const POOLED_REGIONS: readonly RegionName[] = REGION_NAMES.filter((r) => r !== 'outside-face');
+
+/**
+ * How one feature map's cells are averaged inside each facial region: `weights[r]` holds, per cell
+ * (`y * w + x`), the share of region `r`'s pixels nearest to that cell's centre (it sums to 1).
+ * Each pixel of the crop goes to the cell whose centre is nearest (`grid`: cell `i` centred at
+ * `offset + stride * i`), so every region gets cells, however small it is, and cells straddling a
+ * border count in proportion to the region pixels they cover.
+ */
+export interface RegionPooling {
+  h: number;
+  w: number;
+  regions: readonly RegionName[];
+  weights: Float32Array[];
+}
+
+/** The {@link RegionPooling} of an `h x w` map on `grid` over `masks`, for the {@link POOLED_REGIONS}. */
+export function regionPooling(masks: RegionMasks, grid: { stride: readonly [number, number]; offset: readonly [number, number] }, h: number, w: number): RegionPooling {
+  const cell = (p: number, d: 0 | 1, n: number) => Math.min(n - 1, Math.max(0, Math.round((p - grid.offset[d]) / grid.stride[d])));
+  const weights = POOLED_REGIONS.map(() => new Float32Array(h * w));
+  const index = new Map(POOLED_REGIONS.map((r, k) => [REGION_NAMES.indexOf(r), k]));
+  for (let y = 0; y < masks.size; y++) {
+    for (let x = 0; x < masks.size; x++) {
+      const k = index.get(masks.labels[y * masks.size + x]);
+      if (k !== undefined) weights[k][cell(y, 0, h) * w + cell(x, 1, w)]++;
+    }
+  }
+  for (const row of weights) {
+    const total = row.reduce((a, b) => a + b, 0);
+    if (total > 0) for (let i = 0; i < row.length; i++) row[i] /= total;
+  }
+  return { h, w, regions: POOLED_REGIONS, weights };
+}
+
+/**
+ * Mean of each channel of a `[c, h, w]` map inside each region: `c` values per region, regions in
+ * `pooling.regions` order (`out[r * c + channel]`).
+ */
+export function poolInRegions(map: { c: number; h: number; w: number; data: Float32Array }, pooling: RegionPooling): Float32Array {
+  const { c, h, w, data } = map;
+  if (h !== pooling.h || w !== pooling.w || data.length !== c * h * w) {
+    throw new PhenofaceError('E_INPUT', `Feature map ${c}x${h}x${w} (${data.length} values) for a ${pooling.h}x${pooling.w} region pooling. Expected matching sizes.`);
+  }
+  const hw = h * w;
+  const out = new Float32Array(pooling.regions.length * c);
+  pooling.weights.forEach((wt, r) => {
+    for (let ch = 0; ch < c; ch++) {
+      let s = 0;
+      const o = ch * hw;
+      for (let i = 0; i < hw; i++) s += wt[i] * data[o + i];
+      out[r * c + ch] = s;
+    }
+  });
+  return out;
+}

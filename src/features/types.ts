@@ -55,3 +55,40 @@ export interface FeatureBlockJSON {
   dim: number;
   params: Record<string, unknown>;
 }
+
+/** One candidate representation's inner cross-validated figure, as the choice saw it. */
+export interface CandidateScore {
+  /** The blocks (one, or several fused by stacking). */
+  features: FeatureName[];
+  /** Mean photo log-loss of its inner out-of-fold probabilities on the training rows. */
+  logLoss: number;
+}
+
+/** How `auto` chose: every candidate's inner figure and the rule's outcome. */
+export interface FeatureSelection {
+  candidates: CandidateScore[];
+  chosen: FeatureName[];
+  /** Folds of the inner subject-grouped CV the figures come from. */
+  innerFolds: number;
+  /** The log-loss gain a fusion needed over the best single block (`features.fusionMinGain`). */
+  minGain: number;
+}
+
+/** The stacked fusion's combiner: `logit p = bias + sum_k weights[k] * logit p_k` over the blocks' probabilities. */
+export interface Stacker {
+  weights: number[];
+  bias: number;
+}
+
+/** The serialised feature model: fitted blocks, one classifier per block, the combiner and the choice. */
+export interface FeatureModelJSON {
+  kind: 'phenoface-feature-model';
+  version: 1;
+  features: FeatureName[];
+  blocks: FeatureBlockJSON[];
+  /** One `ClassifierJSON` per block, in `features` order. */
+  classifiers: unknown[];
+  /** Null for a single block. */
+  stacker: Stacker | null;
+  selection?: FeatureSelection;
+}

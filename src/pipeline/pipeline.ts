@@ -3,14 +3,16 @@
  * align -> embed. Everything above (data, evaluate, report, cli, server) goes through here.
  */
 import { alignFace, umeyama } from '../align/index.ts';
-import { resolveConfig, type PartialConfig, type PhenofaceConfig } from '../config.ts';
+import { DEFAULTS, resolveConfig, type PartialConfig, type PhenofaceConfig } from '../config.ts';
 import type { Detector } from '../detect/detector.ts';
 import { MtcnnDetector } from '../detect/mtcnn/index.ts';
-import { Backbone } from '../embed/index.ts';
+import { Backbone, type FeatureMap } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
+import { POOLED_REGIONS, poolInRegions, regionMasks, regionPooling, type RegionMasks, type RegionPooling } from '../explain/regions.ts';
 import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, mapPoint, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
 import { DenseLandmarker, IBUG68_POINTS, refinedCrops } from '../landmarks/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
+import { readFeatureGrid, type FeatureGrid } from '../runtime/index.ts';
 import type { AlignedFace, Embedding, Face, Point } from '../types.ts';
 
 /**
@@ -19,6 +21,21 @@ import type { AlignedFace, Embedding, Face, Point } from '../types.ts';
  * alter an embedding or the landmarks cached with it.
  */
 export const PIPELINE_VERSION = 'decode1-mtcnn2-choice2-arcface112-pose2-landmark68a';
+
+/**
+ * Version of the region-pooled maps of `backbone` (the layers, the pooling, the region masks):
+ * cached maps of another version are recomputed, never misread.
+ */
+export function regionFeaturesVersion(backbone: string): string {
+  return `regions1-mean-byregion-${regionLayers(backbone).join(',')}`;
+}
+
+/** The maps `backbone` pools in regions (`features.regionLayers`); E_CONFIG for a backbone without any. */
+export function regionLayers(backbone: string): readonly string[] {
+  const layers = DEFAULTS.features.regionLayers[backbone];
+  if (!layers?.length) throw new PhenofaceError('E_CONFIG', `Backbone "${backbone}" has no mid-level maps for region features. Should be one of: ${Object.keys(DEFAULTS.features.regionLayers).join(', ')}.`);
+  return layers;
+}
 
 /** Faces found in one photo. */
 export interface DetectResult {
@@ -42,6 +59,13 @@ export interface EmbedResult extends DetectResult {
    * pixels, when the pipeline was created with `landmarks`.
    */
   landmarks68?: Point[];
+  /**
+   * The backbone's mid-level maps (`features.regionLayers`) averaged per channel inside each
+   * facial region of the aligned crop (`explain/regions.ts`, `poolInRegions`): region after region
+   * in `POOLED_REGIONS` order, each region's channels of every layer together. Only from a
+   * pipeline created with `regions`.
+   */
+  regionMaps?: Float32Array;
 }
 
 /** Options of {@link Pipeline.create}. */
@@ -59,7 +83,18 @@ export interface PipelineOptions {
    * geometry features and `detect --landmarks dense` need them.
    */
   landmarks?: boolean;
+  /** Also pool the backbone's mid-level maps inside the facial regions (`EmbedResult.regionMaps`). */
+  regions?: boolean;
 }
+
+/** Where the pooled maps' cells sit and which regions they are averaged in. */
+interface RegionSetup {
+  masks: RegionMasks;
+  grids: Map<string, FeatureGrid>;
+  /** Per map, built at its first face (it needs the map's size). */
+  poolings: Map<string, RegionPooling>;
+}
+
 
 /**
  * The face-choice rule for photos with several faces (documented in the README): among faces whose
@@ -81,6 +116,7 @@ export class Pipeline {
     private readonly detector: Detector,
     readonly backbone: Backbone | undefined,
     private readonly landmarker: DenseLandmarker | undefined,
+    private readonly regionSetup?: RegionSetup,
   ) {}
 
   /**
@@ -92,13 +128,47 @@ export class Pipeline {
     const config = resolveConfig(opts.config);
     const threads = config.embed.intraOpThreads;
     const detector = await MtcnnDetector.load(config.detect, threads);
-    const backbone = opts.detectOnly ? undefined : await Backbone.load(opts.backbone ?? config.embed.backbone, { threads, flip: opts.flip });
+    const name = opts.backbone ?? config.embed.backbone;
+    const maps = opts.regions && !opts.detectOnly ? regionLayers(name) : [];
+    const backbone = opts.detectOnly ? undefined : await Backbone.load(name, { threads, flip: opts.flip, maps });
+    const setup = backbone && maps.length
+      ? { masks: regionMasks(backbone.spec.inputSize, backbone.spec.template), grids: new Map(maps.map((m) => [m, readFeatureGrid(name, m)])), poolings: new Map() }
+      : undefined;
     const landmarker = opts.landmarks ? await DenseLandmarker.load(config.landmarks.model, { threads }) : undefined;
     if (landmarker && landmarker.spec.points !== IBUG68_POINTS) {
       throw new PhenofaceError('E_CONFIG', `Dense landmark model "${landmarker.spec.name}" gives ${landmarker.spec.points} points; the pipeline needs the ${IBUG68_POINTS} iBUG-300W points.`);
     }
-    return new Pipeline(config, detector, backbone, landmarker);
+    return new Pipeline(config, detector, backbone, landmarker, setup);
   }
+
+  /** True when {@link embedFile} also returns region-pooled maps. */
+  get regions(): boolean {
+    return this.regionSetup !== undefined;
+  }
+
+  /**
+   * The maps pooled in the facial regions, region after region (each region's channels of every
+   * layer together, so a region's features are one contiguous slice).
+   */
+  private poolRegions(maps: readonly FeatureMap[]): Float32Array {
+    const setup = this.regionSetup!;
+    const parts = maps.map((m) => {
+      let pooling = setup.poolings.get(m.name);
+      if (!pooling) setup.poolings.set(m.name, (pooling = regionPooling(setup.masks, setup.grids.get(m.name)!, m.h, m.w)));
+      return { c: m.c, pooled: poolInRegions(m, pooling) };
+    });
+    const regions = POOLED_REGIONS.length;
+    const perRegion = parts.reduce((a, p) => a + p.c, 0);
+    const out = new Float32Array(regions * perRegion);
+    for (let r = 0, o = 0; r < regions; r++) {
+      for (const { c, pooled } of parts) {
+        out.set(pooled.subarray(r * c, (r + 1) * c), o);
+        o += c;
+      }
+    }
+    return out;
+  }
+
 
   /**
    * Detects faces in a decoded photo; boxes and landmarks (dense ones too, when the pipeline places
@@ -190,10 +260,11 @@ export class Pipeline {
     const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : mapFace(toOriginal(img), f)));
     const aligned = alignFace(img, mapLandmarks(toDecoded(img), face.landmarks5), this.backbone.spec.template, this.backbone.spec.inputSize);
     aligned.matrix = affineToOriginal(aligned.matrix, img);
-    const [embedding] = await this.backbone.embed([aligned.image]);
+    const [{ embedding, maps }] = await this.backbone.embedWithMaps([aligned.image]);
     const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image);
     const landmarks68 = this.landmarker ? (await this.denseLandmarks(img, [face]))[0] : undefined;
-    return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality, ...(landmarks68 && { landmarks68 }) };
+    const regionMaps = this.regionSetup ? { regionMaps: this.poolRegions(maps) } : {};
+    return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality, ...(landmarks68 && { landmarks68 }), ...regionMaps };
   }
 
   /** Releases the models. */

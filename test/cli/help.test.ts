@@ -75,7 +75,7 @@ describe('help text, derived from each command\'s argument table', () => {
   });
   it('study', async () => {
     expect(await help('study', '--help')).toMatchInlineSnapshot(`
-      "Usage: phenoface study --manifest FILE|FOLDER --out DIR [--folds K] [--repeats R] [--seed S] [--positive CLASS] [--classifier NAME] [--ranker NAME] [--backbone NAME] [--prevalence P] [--bootstrap B] [--permutations P] [--frontal-only] [--embeddings FILE.jsonl] [--validate-by COLUMN] [--cache FILE] [--root DIR] [--quiet]
+      "Usage: phenoface study --manifest FILE|FOLDER --out DIR [--folds K] [--repeats R] [--seed S] [--positive CLASS] [--classifier NAME] [--ranker NAME] [--backbone NAME] [--prevalence P] [--bootstrap B] [--permutations P] [--features NAMES] [--frontal-only] [--embeddings FILE.jsonl] [--validate-by COLUMN] [--cache FILE] [--root DIR] [--quiet]
 
       Trains and evaluates a classifier with subject-grouped cross-validation (no person is in both
       the training and the test folds) and writes predictions.csv, metrics.json, report.html and model/.
@@ -98,6 +98,7 @@ describe('help text, derived from each command\'s argument table', () => {
             --prevalence P           population prevalence used for PPV and NPV (default: 0.00025)
             --bootstrap B            subject bootstrap replicates of the 95% intervals (0 = none) (default: 1000)
             --permutations P         label permutations of the permutation test (0 = none) (default: 100)
+            --features NAMES         what to learn from: auto (the inner CV chooses), or embedding, geometry, regions or several joined by + (stacked) (default: auto)
             --frontal-only           use frontal photos only (default: off)
             --embeddings FILE.jsonl  precomputed embeddings (\`phenoface embed\`'s JSON lines) matched to the manifest by path; no photo is read (default: embed the photos)
             --validate-by COLUMN     also hold out each value of this manifest column in turn (e.g. source, the site) (default: none)

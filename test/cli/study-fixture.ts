@@ -9,7 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { DEFAULTS } from '../../src/config.ts';
 import { EmbeddingCache } from '../../src/data/cache.ts';
-import { PIPELINE_VERSION } from '../../src/pipeline/pipeline.ts';
+import { PIPELINE_VERSION, regionFeaturesVersion } from '../../src/pipeline/pipeline.ts';
 import type { Face, Point } from '../../src/types.ts';
 import { frontalFace, jittered } from '../unit/features/faces.ts';
 
@@ -45,6 +45,11 @@ function landmarks(subject: number, photo: number, positive: boolean): Point[] {
   return jittered(face, 1.5, subject * 100 + photo + 1);
 }
 
+/** Region-pooled maps without signal (8 regions x 192 channels), as the study's default `auto` asks for them. */
+function regionMaps(subject: number, photo: number): { version: string; data: Float32Array } {
+  return { version: regionFeaturesVersion(DEFAULTS.embed.backbone), data: Float32Array.from({ length: 8 * 192 }, (_, i) => noise(subject * 17 + i, photo + 101)) };
+}
+
 /** What {@link writeStudyData} made. */
 export interface StudyData {
   /** The data folder (photos and manifest.csv). */
@@ -72,7 +77,7 @@ export async function writeStudyData(root: string, cacheFile: string, subjects =
         mkdirSync(path.dirname(abs), { recursive: true });
         colour++;
         writeFileSync(abs, await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: colour % 256, g: (colour >> 8) % 256, b: 91 } } }).png().toBuffer());
-        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, c < labels.length - 1 ? c : -1), landmarks68: landmarks(s, p, c < labels.length - 1) });
+        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, c < labels.length - 1 ? c : -1), regionMaps: regionMaps(s, p), landmarks68: landmarks(s, p, c < labels.length - 1) });
         rows.push(`${rel},s${s},${labels[c]},frontal`);
         files.push(abs);
       }

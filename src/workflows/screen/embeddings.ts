@@ -8,6 +8,7 @@
 import { loadBundle, UNNAMED_BACKBONE, type LoadedBundle } from '../../classify/bundle.ts';
 import { readEmbeddingFile, type EmbeddingOrigin } from '../../data/embedding-file.ts';
 import { PhenofaceError } from '../../errors.ts';
+import { embeddingOnlyModel, FittedFeatureModel } from '../../features/index.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
 import { fusedResult, viewAdvice } from './screener.ts';
 
@@ -30,6 +31,11 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
   const bundle = await loadBundle(modelDir, { embeddingsOnly: true });
   const { records, origin } = await readEmbeddingFile(file);
   checkEmbeddingsMatchBundle(origin, bundle);
+  const model = bundle.features ? FittedFeatureModel.fromJSON(bundle.features) : embeddingOnlyModel(bundle.model);
+  const needsPixels = model.features.filter((f) => f !== 'embedding');
+  if (needsPixels.length) {
+    throw new PhenofaceError('E_BUNDLE', `The model also learns from the ${needsPixels.join(' and ')} features, which come from the photos, not from embeddings. Screen the photos instead (\`phenoface screen <photos> --model DIR\`).`);
+  }
   const photos: ScreenPhoto[] = [];
   const probs: number[] = [];
   const vectors: Float32Array[] = [];
@@ -38,7 +44,7 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
       photos.push({ path: r.path, error: r.error! });
       continue;
     }
-    const [p] = bundle.model.predictProba([r.embedding]);
+    const [p] = model.predictProba([{ embedding: r.embedding, ...(r.view ? { view: r.view } : {}) }]);
     probs.push(p);
     vectors.push(r.embedding);
     photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: viewAdvice(r.view, bundle.metrics.byView) });

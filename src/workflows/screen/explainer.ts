@@ -79,7 +79,8 @@ async function explainerOf(screener: Screener, cam: ScreenCam): Promise<ScreenEx
   const backbone = screener.pipeline.backbone;
   if (!backbone) throw new PhenofaceError('E_CONFIG', 'The screener has no backbone loaded: it cannot explain.');
   const explainer = Explainer.create(backbone);
-  const scorer = classifierScorer(screener.bundle.model);
+  if (!screener.embeddingModel) throw new PhenofaceError('E_MODEL', `This model learns from ${screener.features.features.join('+')} without the embedding, which the heat maps differentiate: no heat map can explain it.`);
+  const scorer = classifierScorer(screener.embeddingModel);
   const studyScale = await loadHeatScale(screener.bundle.dir, backbone.spec.name, screener.bundle.id);
   const base = { explainer, scorer, ...(studyScale ? { studyScale } : {}) };
   if (cam === 'gradcam') return { ...base, cam };

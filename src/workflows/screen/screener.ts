@@ -6,7 +6,9 @@
  * folder is asked for.
  */
 import { loadBundle, type LoadedBundle } from '../../classify/bundle.ts';
+import type { FittedClassifier } from '../../classify/types.ts';
 import { DEFAULTS } from '../../config.ts';
+import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, type PhotoInputs } from '../../features/index.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, type EmbedResult } from '../../pipeline/pipeline.ts';
@@ -56,6 +58,11 @@ export interface ModelInfo {
 }
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/** What the feature blocks read from one embedded photo. */
+export function photoInputs(res: EmbedResult): PhotoInputs {
+  return { embedding: res.embedding.vector, ...(res.face.view ? { view: res.face.view } : {}), ...(res.regionMaps ? { regionMaps: res.regionMaps } : {}), ...(res.landmarks68 ? { landmarks68: res.landmarks68 } : {}) };
+}
 const r = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
 /**
@@ -117,23 +124,36 @@ export function differentialOf(bundle: LoadedBundle, vectors: readonly Float32Ar
 
 /** A loaded model bundle with its pipeline, ready to screen. */
 export class Screener {
+  /**
+   * The classifier on raw embeddings that the heat maps differentiate: the bundle's classifier, or
+   * the embedding's part of its feature model (undefined when that leaves the embedding out).
+   */
+  readonly embeddingModel: FittedClassifier | undefined;
+
   private constructor(
     readonly bundle: LoadedBundle,
     /** The pipeline the bundle was trained with; its explainers need the same backbone and decode limits. */
     readonly pipeline: Pipeline,
+    /** What the model scores a photo with: its feature blocks (a bundle without any: the embedding alone). */
+    readonly features: FittedFeatureModel,
     /** The study controls' measurement norms (absent in a bundle without them: no measurements). */
     readonly norms: MeasurementNorms | undefined,
-  ) {}
+  ) {
+    this.embeddingModel = bundle.features ? embeddingClassifier(features) : bundle.model;
+  }
 
   /**
    * Loads a bundle (E_BUNDLE when missing, malformed, or trained on other backbone weights) and its
-   * pipeline, which places dense landmarks when the bundle has measurement norms to score them with.
+   * pipeline, which computes every input the bundle's feature blocks read, and dense landmarks when
+   * the bundle has measurement norms to score them with.
    */
   static async load(modelDir: string): Promise<Screener> {
     const bundle = await loadBundle(modelDir);
+    const features = bundle.features ? FittedFeatureModel.fromJSON(bundle.features) : embeddingOnlyModel(bundle.model);
     const norms = bundle.measurementNorms ? normsFromJSON(bundle.measurementNorms) : undefined;
-    const pipeline = await Pipeline.create({ backbone: bundle.backbone.name, landmarks: norms !== undefined });
-    return new Screener(bundle, pipeline, norms);
+    const landmarks = features.features.includes('geometry') || norms !== undefined;
+    const pipeline = await Pipeline.create({ backbone: bundle.backbone.name, regions: features.features.includes('regions'), landmarks });
+    return new Screener(bundle, pipeline, features, norms);
   }
 
   /** Model facts for display. */
@@ -172,7 +192,7 @@ export class Screener {
       if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
       try {
         const res = await this.pipeline.embedFile(source);
-        const [p] = this.bundle.model.predictProba([res.embedding.vector]);
+        const [p] = this.features.predictProba([photoInputs(res)]);
         probs.push(p);
         vectors.push(res.embedding.vector);
         const photo: ScreenPhoto = {

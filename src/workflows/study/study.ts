@@ -16,14 +16,15 @@ import { formatCsv } from '../../data/csv.ts';
 import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from '../../data/index.ts';
 import { ProgressCounter, type ProgressSink } from '../../data/progress.ts';
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
-import { crossValidate, trainFinal, type CrossValidationResult, type FinalModel, type GroupMetrics, type LevelMetrics, type StudyData } from '../../evaluate/crossval.ts';
+import { crossValidate, trainFinal, type CrossValidationResult, type FeatureComparison, type FinalModel, type GroupMetrics, type LevelMetrics, type StudyData } from '../../evaluate/crossval.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { deriveSeed, mulberry32 } from '../../math/random.ts';
 import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
-import type { Classifier } from '../../classify/types.ts';
+import type { Classifier, ClassifierJSON } from '../../classify/types.ts';
 import { saveReference } from '../../explain/reference.ts';
 import { saveHeatScale } from '../../explain/heat-scale-file.ts';
 import { explanationSection } from '../../report/explanation.ts';
+import { featuresSection } from '../../report/features.ts';
 import { esc, writeReport, type ReportInput } from '../../report/index.ts';
 import type { MeasurementNorms } from '../../features/measurements.ts';
 import { studyMeasurements } from './measurements.ts';
@@ -35,8 +36,9 @@ import { noPixelsSection, readStudyEmbeddings, type StudyEmbeddings } from './fr
 import { prepareSiteValidation } from './sites.ts';
 import { siteValidationJson, type SiteValidation } from '../../evaluate/sites.ts';
 import { sitesSection } from '../../report/sites.ts';
-import { PIPELINE_VERSION } from '../../pipeline/pipeline.ts';
+import { PIPELINE_VERSION, regionFeaturesVersion } from '../../pipeline/pipeline.ts';
 import { PHOTOS_PER_WORKER, PipelinePool, poolWorkers } from '../../pipeline/pool.ts';
+import { featuresLabel, parseFeatures, type FeatureRequest, type FittedFeatureModel } from '../../features/index.ts';
 import { loadManifest } from '../../runtime/index.ts';
 import type { View } from '../../types.ts';
 
@@ -65,6 +67,11 @@ export interface StudyOptions {
   cache?: string;
   /** Only frontal photos (by manifest view, else the estimated view). */
   frontalOnly?: boolean;
+  /**
+   * What the study learns from (default `features.default`, `auto`): the inner CV of each training
+   * set chooses among the representations the photos can supply, or the named blocks (stacked).
+   */
+  features?: FeatureRequest;
   /**
    * Precomputed embeddings (`embed`'s JSON lines) to learn from instead of the photos, matched to
    * the manifest by path; no photo is read. `backbone` then only names them when the records do not.
@@ -209,7 +216,8 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   logDataset(dataset, log);
   const fromFile = opts.embeddings ? await readStudyEmbeddings(opts.embeddings, dataset, opts.backbone, log) : undefined;
   const backbone = fromFile?.backbone ?? opts.backbone ?? DEFAULTS.embed.backbone;
-  const embedded = fromFile ?? await embedPhotos(dataset, cacheFile, backbone, opts, log);
+  const features = opts.features ?? parseFeatures(DEFAULTS.features.default);
+  const embedded = fromFile ?? await embedPhotos(dataset, cacheFile, backbone, { ...opts, features }, log);
   const photos = embedded.results;
   const used = usablePhotos(photos, opts, log);
   const leakage = checkStudyLeakage(used, log);
@@ -217,21 +225,22 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const rows = studyRows(used);
   const classifier = createClassifier(opts.classifier ?? DEFAULTS.classify.classifier);
   const bySite = prepareSiteValidation(rows, used, classifier, opts, log);
-  const result = await crossValidateStudy(rows, classifier, opts, log);
+  const result = await crossValidateStudy(rows, classifier, { ...opts, features }, log);
   const sites = await bySite?.();
-  const final = trainFinal({ X: rows.X, y: rows.y, subjects: rows.subjects, classifier, seed: opts.seed });
+  const final = trainFinal({ ...rows, classifier, seed: opts.seed, features });
+  if (final.features) log(`study: the final model learns from ${featuresLabel(final.features.features)}${features === 'auto' ? ' (chosen by the inner CV)' : ''}\n`);
   const files = studyFiles(work);
   await writePredictions(files.predictions, result, dataset);
   const ranking = dataset.mode === 'ranking' ? await rankStudy(work, dataset, used, opts, log) : undefined;
   if (ranking) files.ranking = ranking.file;
   const dataHash = await datasetHash(dataset, embedded.contentHashes);
-  const metrics = { ...studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash }), ...(fromFile ? { embeddings: fromFile.origin } : {}), ...(sites ? { sites: siteValidationJson(sites) } : {}), ...manyClassMetrics(dataset, ranking) };
+  const metrics = { ...studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final }), ...(fromFile ? { embeddings: fromFile.origin } : {}), ...(sites ? { sites: siteValidationJson(sites) } : {}), ...manyClassMetrics(dataset, ranking) };
   await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
   const measured = await studyMeasurements(used, dataset, { replicates: opts.bootstrap ?? DEFAULTS.evaluate.bootstrap, seed: opts.seed ?? DEFAULTS.evaluate.seed });
-  const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, fromFile, ranking: ranking?.bundle, measurementNorms: measured.norms });
+  const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, fromFile, ranking: ranking?.bundle, dim: rows.X[0].length, measurementNorms: measured.norms });
   const explained = fromFile ? { sections: [noPixelsSection(fromFile.origin)] } : await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
   const manyClass = ranking ? [ranking.section] : dataset.mode === 'one-vs-rest' ? [oneVsRestNote(dataset)] : [];
-  const sections = [...manyClass, ...(sites ? [sitesSection(sites)] : []), ...explained.sections, measured.section];
+  const sections = [...manyClass, ...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...(sites ? [sitesSection(sites)] : []), ...explained.sections, measured.section];
   await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: { ...opts, backbone }, sections });
   return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(ranking ? { ranking } : {}), ...(explained.explanation ? { explanation: explained.explanation } : {}), ...(sites ? { sites } : {}) };
 }
@@ -257,7 +266,8 @@ function logDataset(dataset: Dataset, log: Log): void {
  * Embeds every photo through the cache, with one pipeline per core in worker threads started at the
  * first photo the cache lacks. Workers that could not start (e.g. E_MODEL) fail the study, not each photo.
  */
-async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string, opts: StudyOptions, log: Log) {
+async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string, opts: StudyOptions & { features: FeatureRequest }, log: Log) {
+  const regions = opts.features === 'auto' || opts.features.includes('regions');
   let pool: Promise<PipelinePool> | undefined;
   const workers = poolWorkers(DEFAULTS);
   const cache = await openCache(cacheFile);
@@ -269,11 +279,12 @@ async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string
       pipelineVersion: PIPELINE_VERSION,
       backbone,
       concurrency: PHOTOS_PER_WORKER * workers,
+      ...(regions ? { regionVersion: regionFeaturesVersion(backbone) } : {}),
       embedOne: async (abs) => {
         // Dense landmarks too: the geometry features are made from them.
-        pool ??= PipelinePool.create({ backbone, workers, landmarks: true });
+        pool ??= PipelinePool.create({ backbone, workers, landmarks: true, regions });
         const r = await (await pool).embedFile(abs);
-        return { face: r.face, embedding: r.embedding.vector, landmarks68: r.landmarks68 };
+        return { face: r.face, embedding: r.embedding.vector, landmarks68: r.landmarks68, ...(r.regionMaps ? { regionMaps: r.regionMaps } : {}) };
       },
       onProgress: progress.update,
     });
@@ -319,6 +330,7 @@ function studyRows(used: PhotoResult[]): StudyRows {
     photoIds: used.map((p) => p.item.path),
     views: used.map((p) => p.view ?? null),
     subgroups: Object.fromEntries(subgroupColumns.map((c) => [c, used.map((p) => p.item.meta[c])])),
+    inputs: used.map((p) => ({ embedding: p.embedding!, ...(p.view ? { view: p.view } : {}), ...(p.regionMaps ? { regionMaps: p.regionMaps } : {}), ...(p.landmarks68 ? { landmarks68: p.landmarks68 } : {}) })),
   };
 }
 
@@ -338,6 +350,7 @@ async function crossValidateStudy(rows: StudyRows, classifier: Classifier, opts:
       bootstrap: opts.bootstrap,
       permutations: opts.permutations,
       onProgress: progress.update,
+      ...(opts.features ? { features: opts.features } : {}),
     });
   } finally {
     progress.stop();
@@ -379,7 +392,7 @@ function byViewJson(result: CrossValidationResult, curves = false): Partial<Reco
 }
 
 /** The contents of metrics.json (contract 1). */
-function studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash }: StudyFacts & { photos: PhotoResult[] }): Record<string, unknown> {
+function studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final }: StudyFacts & { photos: PhotoResult[]; final: FinalModel }): Record<string, unknown> {
   return {
     contract: 1,
     positive: dataset.positive,
@@ -403,21 +416,37 @@ function studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHa
     },
     leakage: leakage.warnings.map((w) => ({ kind: w.kind, message: w.message })),
     pipelineVersion: PIPELINE_VERSION,
+    ...(result.features && final.features ? { features: featuresJson(result.features, final.features) } : {}),
+  };
+}
+
+/**
+ * The representations side by side (AUCs with intervals, overall and per view, on the same outer
+ * folds), how often each outer fold's inner CV chose each, and the final model's choice with the
+ * inner-CV figures it was made on.
+ */
+function featuresJson(comparison: FeatureComparison, model: FittedFeatureModel): Record<string, unknown> {
+  return {
+    ...comparison,
+    final: { features: model.features, ...(model.selection ? { selection: model.selection } : {}), ...(model.stacker ? { stacker: model.stacker } : {}) },
   };
 }
 
 /** Saves the final model as the bundle in `dir`, with what it was trained on and how well it did. */
-async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel; synthetic?: boolean; fromFile?: StudyEmbeddings; ranking?: ModelBundle['ranking']; measurementNorms?: MeasurementNorms }): Promise<ModelBundle> {
+async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel; synthetic?: boolean; fromFile?: StudyEmbeddings; ranking?: ModelBundle['ranking']; dim: number; measurementNorms?: MeasurementNorms }): Promise<ModelBundle> {
   const { dataset, used, leakage, result, final, backbone } = f;
+  const features = final.features?.toJSON();
   const { default: pkg } = await import('../../../package.json', { with: { type: 'json' } });
   return saveBundle(dir, {
     createdAt: new Date().toISOString(),
     phenofaceVersion: pkg.version,
     positive: dataset.positive,
     negative: dataset.negative,
-    classifier: final.model.toJSON(),
+    // With feature blocks, the first block's classifier (the feature model holds them all).
+    classifier: features ? (features.classifiers[0] as ClassifierJSON) : final.model!.toJSON(),
+    ...(features ? { features } : {}),
     thresholds: final.thresholds,
-    backbone: { name: backbone, dim: final.model.dim, weightsSha256: installedWeights(backbone) },
+    backbone: { name: backbone, dim: f.dim, weightsSha256: installedWeights(backbone) },
     ...(f.fromFile ? { embeddings: f.fromFile.origin } : {}),
     pipeline: { version: PIPELINE_VERSION, config: { detect: DEFAULTS.detect, pose: DEFAULTS.pose, image: DEFAULTS.image } },
     training: {
@@ -465,6 +494,11 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
   const explainOptions = c.opts.explain === false ? { maxPhotos: 0 } : c.opts.explain ?? {};
   const maxPhotos = explainOptions.maxPhotos ?? DEFAULTS.explain.study.maxPhotos;
   if (maxPhotos <= 0) return { sections: [] };
+  if (!c.final.model) {
+    const chosen = featuresLabel(c.final.features!.features);
+    c.log(`study: no heat-map analysis: the model learns from ${chosen}, without the embedding the heat maps differentiate\n`);
+    return { sections: [{ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The heat-map analysis explains a model's use of the identity embedding; this model learns from ${esc(chosen)} without it, so no heat maps were computed.</p>` }] };
+  }
   c.log(`study: explaining up to ${maxPhotos} photos (Grad-CAM, regions, occlusion, sanity checks)...\n`);
   try {
     const seed = c.opts.seed ?? DEFAULTS.explain.study.seed;
@@ -491,13 +525,16 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
 async function explainFinalModel(c: ExplainContext, seed: number, options: Partial<StudyExplanationOptions>, onProgress: (done: number, total: number) => void): ReturnType<typeof explainStudy> {
   const { rows, classifier, dataset, result } = c;
   const shuffledY = permuteSubjectLabels(rows.y, rows.subjects, mulberry32(deriveSeed(seed, 0x5ff1e)));
-  const shuffled = trainFinal({ X: rows.X, y: shuffledY, subjects: rows.subjects, classifier, seed });
+  // The same fitting as the final model's, so that the sanity check compares like with like; a
+  // shuffled-label choice that leaves the embedding out falls back to the embedding alone.
+  const fitShuffled = (features?: FeatureRequest) => trainFinal({ ...rows, y: shuffledY, classifier, seed, ...(features ? { features } : {}) });
+  const shuffled = c.final.features ? fitShuffled(c.final.features.features).model ?? fitShuffled().model! : fitShuffled().model!;
   return explainStudy({
     photos: c.used.map((p) => ({ path: p.item.path, abs: p.item.absPath, subject: p.item.subject, y: p.item.y, view: p.view ?? null, landmarks5: p.face?.landmarks5 })),
     predictions: result.predictions,
     folds: result.folds,
-    model: c.final.model,
-    shuffled: shuffled.model,
+    model: c.final.model!,
+    shuffled,
     backbone: c.backbone,
     positive: dataset.positive,
     negative: dataset.negative,

@@ -169,15 +169,15 @@ describe('trainFinal', () => {
   it('fits on all data with thresholds from the inner out-of-fold probabilities', () => {
     const d = syntheticStudy({ subjects: 40, photosPerSubject: 4, dim: 128, signal: 4, seed: 51 });
     const final = trainFinal({ X: d.X, y: d.y, subjects: d.subjects, seed: 3 });
-    expect(final.model.name).toBe('logistic');
-    expect(final.hyper).toEqual(final.model.hyper);
+    expect(final.model!.name).toBe('logistic');
+    expect(final.hyper).toEqual(final.model!.hyper);
     expect(final.selection!.chosen).toBe(final.hyper.C);
     for (const t of [final.thresholds.photo, final.thresholds.subject]) {
       expect(t).toBeGreaterThan(0);
       expect(t).toBeLessThan(1);
     }
     const again = trainFinal({ X: d.X, y: d.y, subjects: d.subjects, seed: 3 });
-    expect(again.model.predictProba(d.X)).toEqual(final.model.predictProba(d.X));
+    expect(again.model!.predictProba(d.X)).toEqual(final.model!.predictProba(d.X));
     expect(again.thresholds).toEqual(final.thresholds);
   });
 });

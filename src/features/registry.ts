@@ -1,0 +1,69 @@
+/**
+ * The feature blocks by name (the deepface habit: one interface, a registry keyed by name), and the
+ * `--features` request: `auto`, one name, or names joined by `+` (fused by stacking, see
+ * `fusion.ts`). A block that is not installed is named in the error with the ones that are.
+ */
+import { PhenofaceError } from '../errors.ts';
+import { POOLED_REGIONS } from '../explain/regions.ts';
+import { FEATURE_NAMES, type FeatureBlock, type FeatureBlockJSON, type FeatureName, type FittedBlock } from './types.ts';
+import { vectorBlock } from './vector-block.ts';
+
+/** A block and the reader of its fitted JSON. */
+export type BlockEntry = FeatureBlock & { fromJSON(json: FeatureBlockJSON): FittedBlock };
+
+/** The identity embedding, standardised on the training rows. */
+export const embeddingBlock: BlockEntry = vectorBlock({ name: 'embedding', read: (r) => r.embedding, missing: 'Expected the embedding of every usable photo.' });
+
+/**
+ * The backbone's mid-level maps pooled in each facial region (`PhotoInputs.regionMaps`), one
+ * contiguous slice per region in `regions` order: local by construction, so a planted change in
+ * one region moves that region's columns only.
+ */
+export const regionsBlock: BlockEntry = vectorBlock({
+  name: 'regions',
+  read: (r) => r.regionMaps,
+  missing: 'Expected region-pooled maps: run the pipeline with regions (the study does when --features asks for them).',
+  params: { regions: [...POOLED_REGIONS] },
+});
+
+const BLOCKS: Partial<Record<FeatureName, BlockEntry>> = { embedding: embeddingBlock, regions: regionsBlock };
+
+/** The representations this installation can compute, in {@link FEATURE_NAMES} order. */
+export function installedFeatures(): FeatureName[] {
+  return FEATURE_NAMES.filter((n) => BLOCKS[n] !== undefined);
+}
+
+/** The block called `name`; E_CONFIG naming the installed ones otherwise. */
+export function featureBlock(name: string): BlockEntry {
+  const block = BLOCKS[name as FeatureName];
+  if (!block) throw new PhenofaceError('E_CONFIG', `Unknown or unavailable feature block: "${name}". Should be one of: ${installedFeatures().join(', ')}.`);
+  return block;
+}
+
+/** Restores a fitted block from the bundle's JSON; E_BUNDLE when malformed or not installed. */
+export function fittedBlockFromJSON(json: unknown): FittedBlock {
+  const j = json as Partial<FeatureBlockJSON> | undefined;
+  if (j?.kind !== 'phenoface-feature-block' || j.version !== 1 || typeof j.name !== 'string' || !Number.isInteger(j.dim) || typeof j.params !== 'object' || j.params === null) {
+    throw new PhenofaceError('E_BUNDLE', `Malformed feature block in the model bundle (kind ${JSON.stringify(j?.kind)} v${j?.version}). Expected "phenoface-feature-block" v1 with name, dim and params.`);
+  }
+  const block = BLOCKS[j.name as FeatureName];
+  if (!block) throw new PhenofaceError('E_BUNDLE', `The model uses the "${j.name}" features, which this installation cannot compute. Installed: ${installedFeatures().join(', ')}.`);
+  return block.fromJSON(j as FeatureBlockJSON);
+}
+
+/** What a study is asked to learn from: let the inner CV choose, or these blocks (fused when several). */
+export type FeatureRequest = 'auto' | FeatureName[];
+
+/** Parses `--features`: `auto`, a name, or `A+B[+C]`. E_USAGE naming the bad value and the choices. */
+export function parseFeatures(text: string): FeatureRequest {
+  if (text === 'auto') return 'auto';
+  const names = text.split('+').map((s) => s.trim());
+  const bad = names.find((n) => !(FEATURE_NAMES as readonly string[]).includes(n));
+  if (bad !== undefined || new Set(names).size !== names.length) {
+    throw new PhenofaceError('E_USAGE', `Invalid --features: "${text}". Should be auto, one of ${FEATURE_NAMES.join(', ')}, or several joined by + (each once), e.g. embedding+regions.`);
+  }
+  return FEATURE_NAMES.filter((n) => names.includes(n));
+}
+
+/** A request as text (`auto`, `embedding+regions`). */
+export const featuresLabel = (f: FeatureRequest): string => (f === 'auto' ? 'auto' : f.join('+'));

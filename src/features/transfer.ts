@@ -1,0 +1,57 @@
+/**
+ * Photo inputs as a few flat arrays, for handing a study's rows to worker threads in one message
+ * (and back): one typed array per field instead of thousands of small objects.
+ */
+import type { View } from '../types.ts';
+import { FEATURE_NAMES, type FeatureName, type PhotoInputs } from './types.ts';
+
+/** {@link PhotoInputs} of many rows, field by field. */
+export interface PackedInputs {
+  n: number;
+  embedding: { dim: number; flat: Float32Array };
+  regionMaps?: { dim: number; flat: Float32Array };
+  /** 68 (x, y) pairs per row; a row without points holds NaN. */
+  landmarks68?: Float32Array;
+  views: (View | null)[];
+}
+
+function packVectors(rows: readonly PhotoInputs[], read: (r: PhotoInputs) => Float32Array | undefined): { dim: number; flat: Float32Array } | undefined {
+  const first = rows.map(read).find((v) => v !== undefined);
+  if (!first || rows.some((r) => read(r) === undefined)) return undefined;
+  const dim = first.length;
+  const flat = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => flat.set(read(r)!, i * dim));
+  return { dim, flat };
+}
+
+/** Packs rows; a vector field is kept only when every row has it. */
+export function packInputs(rows: readonly PhotoInputs[]): PackedInputs {
+  const packed: PackedInputs = { n: rows.length, embedding: packVectors(rows, (r) => r.embedding)!, views: rows.map((r) => r.view ?? null) };
+  const maps = packVectors(rows, (r) => r.regionMaps);
+  if (maps) packed.regionMaps = maps;
+  if (rows.some((r) => r.landmarks68)) {
+    const flat = new Float32Array(rows.length * 136).fill(NaN);
+    rows.forEach((r, i) => r.landmarks68?.forEach(([x, y], k) => flat.set([x, y], i * 136 + 2 * k)));
+    packed.landmarks68 = flat;
+  }
+  return packed;
+}
+
+/** The rows of {@link packInputs} again (vectors are views into the flat arrays). */
+export function unpackInputs(p: PackedInputs): PhotoInputs[] {
+  const slice = (v: { dim: number; flat: Float32Array }, i: number) => v.flat.subarray(i * v.dim, (i + 1) * v.dim);
+  return Array.from({ length: p.n }, (_, i) => {
+    const row: PhotoInputs = { embedding: slice(p.embedding, i) };
+    if (p.regionMaps) row.regionMaps = slice(p.regionMaps, i);
+    const lm = p.landmarks68?.subarray(i * 136, (i + 1) * 136);
+    if (lm && !Number.isNaN(lm[0])) row.landmarks68 = Array.from({ length: 68 }, (_, k): [number, number] => [lm[2 * k], lm[2 * k + 1]]);
+    if (p.views[i]) row.view = p.views[i]!;
+    return row;
+  });
+}
+
+/** The blocks every row can supply: the embedding always, the others when each row has their input. */
+export function availableFeatures(rows: readonly PhotoInputs[], installed: readonly FeatureName[]): FeatureName[] {
+  const has: Record<FeatureName, boolean> = { embedding: true, regions: rows.every((r) => r.regionMaps !== undefined), geometry: rows.every((r) => r.landmarks68 !== undefined) };
+  return FEATURE_NAMES.filter((n) => has[n] && installed.includes(n));
+}
