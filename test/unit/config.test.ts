@@ -3,7 +3,7 @@ import { DEFAULTS, resolveConfig } from '../../src/config.ts';
 
 describe('config: one DEFAULTS, one section per stage and workflow', () => {
   it('has a section for every stage and workflow', () => {
-    expect(Object.keys(DEFAULTS).sort()).toEqual(['classify', 'data', 'demo', 'detect', 'embed', 'evaluate', 'explain', 'geometry', 'image', 'landmarks', 'measurements', 'people', 'pose', 'quality', 'server', 'synth'].sort());
+    expect(Object.keys(DEFAULTS).sort()).toEqual(['classify', 'data', 'demo', 'detect', 'embed', 'evaluate', 'explain', 'features', 'geometry', 'image', 'landmarks', 'measurements', 'people', 'pose', 'quality', 'server', 'synth'].sort());
   });
   it('is frozen all the way down', () => {
     expect(Object.isFrozen(DEFAULTS.server)).toBe(true);
