@@ -29,6 +29,11 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('study: the report\'s figures are in metrics.json', () => {
+  it('the majority-class baseline has no AUC (a constant score ranks no one) and says why', () => {
+    for (const level of ['photo', 'subject']) expect(metrics.baseline[level].auc).toBeNull();
+    expect(metrics.baseline.note).toMatch(/constant score ranks no one/);
+  });
+
   it('confusion counts: each repeat\'s integers in metrics.json, the first shown, the range over repeats stated', () => {
     for (const [level, word] of [['subject', 'person'], ['photo', 'photo']] as const) {
       const byRepeat: Confusion[] = metrics[level].confusionByRepeat;

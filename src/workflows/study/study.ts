@@ -124,6 +124,20 @@ function groupJson(g: GroupMetrics, curves = false): Record<string, unknown> {
 }
 
 /**
+ * The majority-class baseline as JSON. Its score is a constant within each fold (the training
+ * folds' positive share), so it ranks no one: the AUC pooled over folds only reflects how that
+ * share drifts between folds, and is written as null with the reason.
+ */
+function baselineJson(g: GroupMetrics): Record<string, unknown> {
+  const level = (m: LevelMetrics) => ({ ...levelJson(m), auc: null });
+  return {
+    photo: level(g.photo),
+    subject: level(g.subject),
+    note: 'Every photo (person) is scored with its training folds\' share of the positive class and called by the larger class; a constant score ranks no one, so AUC is null. A model must beat its accuracy.',
+  };
+}
+
+/**
  * What `study --out` holds. A finished study is recognised by its metrics.json; a re-run replaces
  * the entries listed here and keeps the embedding cache.
  */
@@ -404,7 +418,7 @@ function studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHa
     subject: levelJson(result.subject, true),
     byView: byViewJson(result, true),
     bySubgroup: Object.fromEntries(Object.entries(result.bySubgroup).map(([col, groups]) => [col, Object.fromEntries(Object.entries(groups).map(([k, g]) => [k, groupJson(g)]))])),
-    baseline: groupJson(result.baseline),
+    baseline: baselineJson(result.baseline),
     permutation: result.permutation && { statistic: result.permutation.statistic, observed: result.permutation.observed, p: result.permutation.p, permutations: result.permutation.nulls.length },
     data: {
       hash: dataHash,
