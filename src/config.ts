@@ -465,6 +465,13 @@ export interface FeaturesConfig {
    * measured (docs/benchmarks.md), and its non-negative weights already drop a useless block.
    */
   fusionMinGain: number;
+  /**
+   * The representations `auto` chooses among (when the photos supply them); any installed one can
+   * still be asked for by name. Geometry is left out: on a 40-person cached study (80 frontal
+   * photos, 5-fold CV) adding it as a candidate took `auto` from 0.6-0.7 s to 1.3 s wall, about
+   * 2x, as its fit and the stacks with it double the candidates (docs/decisions.md).
+   */
+  autoCandidates: readonly string[];
 }
 
 /** `phenoface synth` (`src/workflows/synth/`). */
@@ -625,6 +632,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     },
     stackC: 1,
     fusionMinGain: 0,
+    autoCandidates: ['embedding', 'regions'],
   },
   server: {
     host: '127.0.0.1',

@@ -19,6 +19,7 @@ import { DEFAULTS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import { deriveSeed } from '../math/random.ts';
 import { embeddingBlock, featureBlock, fittedBlockFromJSON, type FeatureRequest } from './registry.ts';
+import { availableFeatures } from './transfer.ts';
 import type { FeatureModelJSON, FeatureName, FeatureSelection, FittedBlock, PhotoInputs, Stacker } from './types.ts';
 
 /** One block of a fitted model: its fitted block and the classifier on its vectors. */
@@ -151,15 +152,24 @@ export function embeddingClassifier(model: FittedFeatureModel): FittedClassifier
   };
 }
 
+/** What each block needs from every photo, for the error when a requested one cannot be had. */
+const NEEDS: Record<FeatureName, string> = {
+  embedding: '',
+  geometry: ` (it needs 68 landmarks on every photo and ${DEFAULTS.geometry.minViewPhotos} training photos of one view; a study from --embeddings has no landmarks)`,
+  regions: ' (it needs the region-pooled maps of every photo)',
+};
+
 /** Options of {@link fitFeatureModel}: the classifier's, and what to learn from. */
 export interface FeatureFitOptions extends FitOptions {
   request: FeatureRequest;
-  /** The blocks every row can supply (what `auto` chooses among). */
+  /** The blocks every row can supply (`auto` chooses among those also in `autoCandidates`). */
   available: readonly FeatureName[];
   /** The combiner's C (default `features.stackC`). */
   stackC?: number;
   /** The gain a fusion needs over the best single block (default `features.fusionMinGain`). */
   minGain?: number;
+  /** The blocks `auto` chooses among, when available (default `features.autoCandidates`). */
+  autoCandidates?: readonly string[];
 }
 
 /** A fitted model and every candidate it was chosen from (all fitted on the same rows). */
@@ -241,10 +251,13 @@ function stackCandidate(parts: ModelPart[], y: readonly number[], folds: { train
  * a stack lowers it by more than `minGain`.
  */
 export function fitFeatureModel(rows: readonly PhotoInputs[], y: readonly number[], groups: readonly string[], classifier: Classifier, opts: FeatureFitOptions): FeatureFit {
-  const names = opts.request === 'auto' ? [...opts.available] : opts.request;
+  // A training fold can hold fewer photos of a view than the whole study: what these rows supply.
+  const available = availableFeatures(rows, opts.available);
+  const auto = opts.autoCandidates ?? DEFAULTS.features.autoCandidates;
+  const names = opts.request === 'auto' ? available.filter((n) => auto.includes(n)) : opts.request;
   if (names.length === 0) throw new PhenofaceError('E_INPUT', 'No feature block to learn from. Expected at least one (the embedding is always available).');
-  const missing = names.find((n) => !opts.available.includes(n));
-  if (missing) throw new PhenofaceError('E_INPUT', `The photos cannot supply the "${missing}" features. Available: ${opts.available.join(', ')}.`);
+  const missing = names.find((n) => !available.includes(n));
+  if (missing) throw new PhenofaceError('E_INPUT', `The photos cannot supply the "${missing}" features${NEEDS[missing]}. Available: ${available.join(', ')}.`);
   const needOof = names.length > 1 || opts.keepInnerOof !== false;
   const parts = names.map((name): ModelPart => {
     const block = featureBlock(name).fit(rows);

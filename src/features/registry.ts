@@ -5,6 +5,7 @@
  */
 import { PhenofaceError } from '../errors.ts';
 import { POOLED_REGIONS } from '../explain/regions.ts';
+import { geometryBlock } from './geometry.ts';
 import { FEATURE_NAMES, type FeatureBlock, type FeatureBlockJSON, type FeatureName, type FittedBlock } from './types.ts';
 import { vectorBlock } from './vector-block.ts';
 
@@ -26,7 +27,10 @@ export const regionsBlock: BlockEntry = vectorBlock({
   params: { regions: [...POOLED_REGIONS] },
 });
 
-const BLOCKS: Partial<Record<FeatureName, BlockEntry>> = { embedding: embeddingBlock, regions: regionsBlock };
+/** The face's geometry: Procrustes-aligned dense landmarks and the anthropometric panel, per view (see `geometry.ts`). */
+export const geometryEntry: BlockEntry = geometryBlock();
+
+const BLOCKS: Partial<Record<FeatureName, BlockEntry>> = { embedding: embeddingBlock, geometry: geometryEntry, regions: regionsBlock };
 
 /** The representations this installation can compute, in {@link FEATURE_NAMES} order. */
 export function installedFeatures(): FeatureName[] {

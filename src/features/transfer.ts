@@ -2,6 +2,7 @@
  * Photo inputs as a few flat arrays, for handing a study's rows to worker threads in one message
  * (and back): one typed array per field instead of thousands of small objects.
  */
+import { DEFAULTS } from '../config.ts';
 import type { View } from '../types.ts';
 import { FEATURE_NAMES, type FeatureName, type PhotoInputs } from './types.ts';
 
@@ -51,7 +52,17 @@ export function unpackInputs(p: PackedInputs): PhotoInputs[] {
 }
 
 /** The blocks every row can supply: the embedding always, the others when each row has their input. */
-export function availableFeatures(rows: readonly PhotoInputs[], installed: readonly FeatureName[]): FeatureName[] {
-  const has: Record<FeatureName, boolean> = { embedding: true, regions: rows.every((r) => r.regionMaps !== undefined), geometry: rows.every((r) => r.landmarks68 !== undefined) };
+export function availableFeatures(rows: readonly PhotoInputs[], installed: readonly FeatureName[], minViewPhotos = DEFAULTS.geometry.minViewPhotos): FeatureName[] {
+  const has: Record<FeatureName, boolean> = { embedding: true, regions: rows.every((r) => r.regionMaps !== undefined), geometry: rows.every((r) => r.landmarks68 !== undefined) && hasGeometryView(rows, minViewPhotos) };
   return FEATURE_NAMES.filter((n) => has[n] && installed.includes(n));
+}
+
+/**
+ * Whether some view has `minViewPhotos` rows with landmarks: the geometry block fits its shape
+ * per view and cannot fit from fewer, so without such a view `auto` leaves it out.
+ */
+function hasGeometryView(rows: readonly PhotoInputs[], minViewPhotos: number): boolean {
+  const counts = new Map<string, number>();
+  for (const r of rows) if (r.landmarks68 && r.view) counts.set(r.view, (counts.get(r.view) ?? 0) + 1);
+  return [...counts.values()].some((n) => n >= minViewPhotos);
 }

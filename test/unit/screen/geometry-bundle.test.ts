@@ -1,0 +1,47 @@
+/**
+ * A study asked for `embedding+geometry` writes a bundle whose fused model carries the geometry
+ * block, and `screen` loads it, computes the dense landmarks the block reads, and scores a photo.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadBundle } from '../../../src/classify/bundle.ts';
+import { FittedFeatureModel } from '../../../src/features/index.ts';
+import { modelPath } from '../../../src/runtime/index.ts';
+import { Screener } from '../../../src/workflows/screen/screener.ts';
+import { runStudy } from '../../../src/workflows/study/study.ts';
+import { QUICK_STUDY, writeStudyData } from '../../cli/study-fixture.ts';
+
+const ready = existsSync(modelPath('mobilefacenet'));
+if (!ready) console.log('geometry-bundle.test.ts: the screening case is skipped, the models are not built (npm install builds them)');
+
+describe('a study with --features embedding+geometry', () => {
+  it('fails with a coded error when the photos cannot fit the geometry block', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-geometry-few-'));
+    const cache = path.join(dir, 'cache.sqlite');
+    // 4 people per class of 2 photos: each outer training fold holds fewer frontal photos than the block needs.
+    const data = await writeStudyData(path.join(dir, 'data'), cache, 4, 2);
+    await expect(runStudy({ source: data.manifest, out: path.join(dir, 'study'), cache, ...QUICK_STUDY, features: ['embedding', 'geometry'] })).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringContaining('cannot supply the "geometry" features') });
+  });
+
+  it.skipIf(!ready)('writes a bundle that screen loads and scores a photo with', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-geometry-'));
+    const cache = path.join(dir, 'cache.sqlite');
+    const data = await writeStudyData(path.join(dir, 'data'), cache, 12, 2);
+    await runStudy({ source: data.manifest, out: path.join(dir, 'study'), cache, ...QUICK_STUDY, features: ['embedding', 'geometry'] });
+    const model = path.join(dir, 'study', 'model');
+    expect(FittedFeatureModel.fromJSON((await loadBundle(model)).features).features).toEqual(['embedding', 'geometry']);
+    const screener = await Screener.load(model);
+    try {
+      const pkg = path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json'));
+      const result = await screener.screen([{ name: 'a.jpg', path: path.join(pkg, 'demo', 'sample1.jpg') }]);
+      // The fixture's landmarks are synthetic, so a real face may score at either extreme: the check is that it scores.
+      expect(result.subject.probability).toBeGreaterThanOrEqual(0);
+      expect(result.subject.probability).toBeLessThanOrEqual(1);
+    } finally {
+      await screener.close();
+    }
+  }, 120_000);
+});
