@@ -42,7 +42,11 @@ export interface BundleMetrics {
 export interface ModelBundle {
   contract: 1;
   format: 'phenoface-model';
-  formatVersion: 1;
+  /**
+   * 1 for a model on the embedding alone; 2 when it uses feature blocks (`features`), so that a
+   * reader of v1 only refuses it instead of scoring with the first block's classifier alone.
+   */
+  formatVersion: 1 | 2;
   /** Content hash of the bundle's defining parts (classifier, backbone, thresholds). */
   id: string;
   createdAt: string;
@@ -108,7 +112,7 @@ export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thres
 
 /** Writes `dir/model.json` and a readable `dir/MODEL_CARD.md`. */
 export async function saveBundle(dir: string, bundle: Omit<ModelBundle, 'id' | 'contract' | 'format' | 'formatVersion'>): Promise<ModelBundle> {
-  const full: ModelBundle = { contract: 1, format: 'phenoface-model', formatVersion: 1, id: bundleId(bundle), ...bundle };
+  const full: ModelBundle = { contract: 1, format: 'phenoface-model', formatVersion: bundle.features ? 2 : 1, id: bundleId(bundle), ...bundle };
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'model.json'), JSON.stringify(full, null, 1) + '\n');
   await writeFile(path.join(dir, 'MODEL_CARD.md'), modelCard(full));
@@ -212,8 +216,8 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   } catch (err) {
     throw new PhenofaceError('E_BUNDLE', `${file} is not valid JSON.`, { cause: err });
   }
-  if (b?.format !== 'phenoface-model' || b.formatVersion !== 1) {
-    throw new PhenofaceError('E_BUNDLE', `${file} is not a Phenoface model bundle (format ${JSON.stringify(b?.format)} v${b?.formatVersion}; expected "phenoface-model" v1).`);
+  if (b?.format !== 'phenoface-model' || (b.formatVersion !== 1 && b.formatVersion !== 2)) {
+    throw new PhenofaceError('E_BUNDLE', `${file} is not a Phenoface model bundle this version can read (format ${JSON.stringify(b?.format)} v${b?.formatVersion}; expected "phenoface-model" v1 or v2).`);
   }
   if (!opts.embeddingsOnly) checkInstalledBackbone(b, opts.modelsDir);
   const model = classifierFromJSON(b.classifier);

@@ -31,6 +31,8 @@ describe('a bundle with feature blocks', () => {
       metrics: { subject: {}, photo: {}, byView: {} }, intendedUse: INTENDED_USE, limitations: [...STANDARD_LIMITATIONS],
     });
     const loaded = await loadBundle(dir);
+    // v2, so a reader of v1 bundles refuses it rather than score with the first block alone.
+    expect(loaded.formatVersion).toBe(2);
     const model = FittedFeatureModel.fromJSON(loaded.features);
     expect(model.features).toEqual(['embedding', 'regions']);
     const want = final.features!.predictProba(d.inputs);
@@ -40,6 +42,7 @@ describe('a bundle with feature blocks', () => {
   it('an older bundle without feature blocks still loads and scores with its classifier on the embedding', async () => {
     const loaded = await loadBundle(await toyBundle());
     expect(loaded.features).toBeUndefined();
+    expect(loaded.formatVersion).toBe(1);
     const d = syntheticStudy({ subjects: 6, photosPerSubject: 2, dim: 192, signal: 2, seed: 3 });
     expect(embeddingOnlyModel(loaded.model).predictProba(d.X.map((embedding) => ({ embedding })))).toEqual(loaded.model.predictProba(d.X));
   });
