@@ -10,36 +10,17 @@
  * Needs the shared data folder (`$PHENOFACE_SHARED`, else `../shared`) and face-api + TensorFlow.js
  * (dependencies of the project). Prints the raw mean and the symmetric template as the last line.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
+import { imageTensor, lfwReferenceImages, loadFaceApi, type Pt } from './face-api-reference.ts';
 
-type Pt = [number, number];
-interface RefImage { path: string; faces: { box: { x: number; y: number; width: number; height: number }; landmarks5: Pt[] }[] }
-
-const SHARED = process.env.PHENOFACE_SHARED ?? resolve(dirname(fileURLToPath(import.meta.url)), '../..', 'shared');
 const SIZE = 150;
 const count = Number(process.argv[2] ?? 150);
 
-const require = createRequire(import.meta.url);
-const tf = require('@tensorflow/tfjs');
-const wasm = require('@tensorflow/tfjs-backend-wasm');
-wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`);
-await tf.setBackend('wasm');
-const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
-const modelDir = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
-await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
-await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
-
-const images = readFileSync(join(SHARED, 'reference/mtcnn-facenet-pytorch.jsonl'), 'utf8').trim().split('\n')
-  .map((l) => JSON.parse(l) as RefImage).filter((r) => r.path.includes('/lfw/')).slice(0, count);
+const { tf, faceapi } = await loadFaceApi(['faceLandmark68Net']);
+const images = lfwReferenceImages(count);
 const sum: Pt[] = Array.from({ length: 5 }, () => [0, 0]);
 let n = 0;
 for (const image of images) {
-  const { data, info } = await sharp(join(SHARED, image.path)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const tensor = tf.tensor3d(new Uint8Array(data), [info.height, info.width, 3], 'int32');
+  const { tensor } = await imageTensor(tf, image);
   const found = await faceapi.detectSingleFace(tensor, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.3 })).withFaceLandmarks();
   tensor.dispose();
   if (!found) continue;

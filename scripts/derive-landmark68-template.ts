@@ -12,41 +12,23 @@
  * photos `bench:landmarks` measures on stay unseen) and face-api + TensorFlow.js. Prints the
  * symmetric variant, then the template (the raw mean) as the last line.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
+import { imageTensor, lfwReferenceImages, loadFaceApi, type Pt } from './face-api-reference.ts';
 
-type Pt = [number, number];
-interface RefImage { path: string; faces: { box: { x: number; y: number; width: number; height: number }; landmarks5: Pt[] }[] }
-
-const SHARED = process.env.PHENOFACE_SHARED ?? resolve(dirname(fileURLToPath(import.meta.url)), '../..', 'shared');
 const SIZE = 112;
 const count = Number(process.argv[2] ?? 300);
 
-const require = createRequire(import.meta.url);
-const tf = require('@tensorflow/tfjs');
-const wasm = require('@tensorflow/tfjs-backend-wasm');
-wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`);
-await tf.setBackend('wasm');
-const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
-const modelDir = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
-await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
-
-const images = readFileSync(join(SHARED, 'reference/mtcnn-facenet-pytorch.jsonl'), 'utf8').trim().split('\n')
-  .map((l) => JSON.parse(l) as RefImage).filter((r) => r.path.includes('/lfw/')).slice(0, count);
+const { tf, faceapi } = await loadFaceApi([]);
+const images = lfwReferenceImages(count);
 const sum: Pt[] = Array.from({ length: 5 }, () => [0, 0]);
 let n = 0;
 for (const image of images) {
-  const { data, info } = await sharp(join(SHARED, image.path)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const tensor = tf.tensor3d(new Uint8Array(data), [info.height, info.width, 3], 'int32');
+  const { tensor, width, height } = await imageTensor(tf, image);
   const found = await faceapi.detectSingleFace(tensor, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.3 }));
   tensor.dispose();
   if (!found) continue;
   // face-api's extractFaceTensors: the box floored and clipped to the image.
   const x0 = Math.max(0, Math.floor(found.box.x)), y0 = Math.max(0, Math.floor(found.box.y));
-  const x1 = Math.min(info.width, Math.floor(found.box.x + found.box.width)), y1 = Math.min(info.height, Math.floor(found.box.y + found.box.height));
+  const x1 = Math.min(width, Math.floor(found.box.x + found.box.width)), y1 = Math.min(height, Math.floor(found.box.y + found.box.height));
   const box = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
   const face = image.faces.find((f) => {
     const cx = f.box.x + f.box.width / 2, cy = f.box.y + f.box.height / 2;
