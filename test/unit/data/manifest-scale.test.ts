@@ -1,8 +1,8 @@
 /**
- * Manifests of hundreds of thousands of rows: validation time grows linearly with the rows, a
- * malformed record anywhere costs one problem at its line, and the problems kept and listed stay
- * bounded however many rows are wrong. Speed targets live in bench/manifest.ts; these tests pin the
- * shape of the cost, not a number of seconds.
+ * Manifests of hundreds of thousands of rows: a malformed record anywhere costs one problem at its
+ * line, and the problems kept and listed stay bounded however many rows are wrong. Time is not
+ * measured here: bench/manifest.ts times 1,000,000 and 1,370,000 rows, and csv.test.ts counts the
+ * characters the reader reads, which a busy machine cannot disturb.
  */
 import { linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,16 +32,6 @@ beforeAll(() => {
 }, 120_000);
 afterAll(() => tmp.cleanup());
 
-/** Milliseconds `fn` takes, the fastest of `runs` (the least disturbed by other work on the machine). */
-async function fastest(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  let best = Infinity;
-  for (let r = 0; r < runs; r++) {
-    const t = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - t);
-  }
-  return best;
-}
 
 describe('loadDataset on large manifests', () => {
   it('reads stray quotes in the middle of 200,000 rows as one problem each, at its line, and checks the rows after them', async () => {
@@ -62,17 +52,6 @@ describe('loadDataset on large manifests', () => {
     expect(message).toMatch(/has 4 problems:/);
     for (const line of [50_001, 100_001, 150_001]) expect(message.split(`(line ${line})`)).toHaveLength(2);
   }, 60_000);
-
-  it('takes time linear in the rows: 100,000 rows cost about 4 times 25,000', async () => {
-    const all = Array.from({ length: ROWS / 2 }, (_, i) => rowOf(i));
-    const small = writeManifest(root, [HEADER, ...all.slice(0, ROWS / 8)], { name: 'small.csv' });
-    const large = writeManifest(root, [HEADER, ...all], { name: 'large.csv' });
-    expect((await loadDataset(large, {})).items).toHaveLength(ROWS / 2);
-    const tSmall = await fastest(3, () => loadDataset(small, {}));
-    const tLarge = await fastest(3, () => loadDataset(large, {}));
-    // Linear is 4x; quadratic would be 16x. The bound leaves room for a busy machine.
-    expect(tLarge / tSmall).toBeLessThan(8);
-  }, 120_000);
 
   it('keeps the problems bounded when every row is wrong: 1,000 in details, 20 in the message, with the count', async () => {
     // Every row names the same file (a duplicate path), and one subject has rows under both labels.
