@@ -18,8 +18,9 @@
  * - Cost: milliseconds per face on one core (crop + network, per pass), against the 15 ms budget;
  *   peer: the detector's time per photo.
  *
- * Both settings of `landmarks.passes` are measured on the same faces: one pass (crop by MTCNN's
- * five points) and two (crop again by the five points of the first pass's 68).
+ * Every setting is measured on the same faces: one pass (crop by MTCNN's five points) or two (crop
+ * again by the five points of the first pass's 68), each without and with `landmarks.flip` (the
+ * mirrored crop run too, each point averaged with its mirrored partner).
  *
  *   LANDMARKS_PEOPLE=60 npm run bench:landmarks     (people, 10 frontal photos each; default 60)
  *
@@ -55,7 +56,7 @@ const CFP_EYE = PARTS.eye.cfp, CFP_NASION = 18, CFP_NOSE_TIP = 21, CFP_MOUTH_COR
 
 interface Photo { file: string; person: string; truth: Point[]; mirrored: boolean; iod: number; dense?: Point[]; five?: Landmarks5; detectMs: number }
 /** One setting's points for the photos (undefined where no face was found). */
-type Run = { passes: number; points: (Point[] | undefined)[]; msPerFace: number };
+type Run = { passes: number; flip: boolean; points: (Point[] | undefined)[]; msPerFace: number };
 
 const dist = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
@@ -138,13 +139,14 @@ function repeatability(photos: Photo[]) {
 }
 
 /**
- * Both settings of `landmarks.passes` on the photos' chosen faces, decoded as the pipeline decodes
- * them, with the median milliseconds per face on one core (crop + network, all passes).
+ * Every setting of `landmarks.passes` (1, 2) and `landmarks.flip` (off, on) on the photos' chosen
+ * faces, decoded as the pipeline decodes them, with the median milliseconds per face on one core
+ * (crop + network, all passes and the mirrored runs).
  */
-async function bothSettings(photos: Photo[]): Promise<Run[]> {
+async function allSettings(photos: Photo[]): Promise<Run[]> {
   const landmarker = await DenseLandmarker.load(DEFAULTS.landmarks.model, { threads: 1 });
-  const runs: Run[] = [{ passes: 1, points: [], msPerFace: 0 }, { passes: 2, points: [], msPerFace: 0 }];
-  const times: number[][] = [[], []];
+  const runs: Run[] = [1, 2].flatMap((passes) => [false, true].map((flip) => ({ passes, flip, points: [] as (Point[] | undefined)[], msPerFace: 0 })));
+  const times: number[][] = runs.map(() => []);
   for (const p of photos) {
     if (!p.five) {
       runs.forEach((r) => r.points.push(undefined));
@@ -152,14 +154,19 @@ async function bothSettings(photos: Photo[]): Promise<Run[]> {
     }
     const img = await decodeImage(path.join(root, p.file), DEFAULTS.image);
     if (img.scale !== 1) throw new Error(`${p.file} was downscaled when decoded; this benchmark maps points at full size only.`);
-    let t = performance.now();
-    const [first] = await landmarker.predict(img, [umeyama(p.five, landmarker.spec.template)]);
-    times[0].push(performance.now() - t);
-    t = performance.now();
-    const [second] = await landmarker.predict(img, refinedCrops(landmarker.spec, [first], umeyama));
-    times[1].push(times[0][times[0].length - 1] + performance.now() - t);
-    runs[0].points.push(first);
-    runs[1].points.push(second);
+    for (const flip of [false, true]) {
+      let t = performance.now();
+      const [first] = await landmarker.predict(img, [umeyama(p.five, landmarker.spec.template)], flip);
+      const firstMs = performance.now() - t;
+      t = performance.now();
+      const [second] = await landmarker.predict(img, refinedCrops(landmarker.spec, [first], umeyama), flip);
+      const secondMs = performance.now() - t;
+      runs.forEach((r, i) => {
+        if (r.flip !== flip) return;
+        r.points.push(r.passes === 1 ? first : second);
+        times[i].push(r.passes === 1 ? firstMs : firstMs + secondMs);
+      });
+    }
   }
   await landmarker.dispose();
   runs.forEach((r, i) => (r.msPerFace = median(times[i])));
@@ -179,7 +186,7 @@ const fmt = (x: number) => x.toFixed(3);
 
 function report(m: ReturnType<typeof measure>): void {
   const stats = (xs: number[]) => `${fmt(mean(xs))} | ${fmt(median(xs))} | ${fmt(quantile(xs, 0.9))}`;
-  console.log(`  ${m.run.passes} pass${m.run.passes > 1 ? 'es' : ''}, ${m.found} faces: error vs hand-placed fiducials / inter-ocular distance (mean | median | 90th pct):`);
+  console.log(`  ${m.run.passes} pass${m.run.passes > 1 ? 'es' : ''}${m.run.flip ? ' with flip' : ''}, ${m.found} faces: error vs hand-placed fiducials / inter-ocular distance (mean | median | 90th pct):`);
   for (const part of PART_NAMES) console.log(`    ${part.padEnd(6)} (${PARTS[part].cfp.length} pts) ${stats(m.errors.map((e) => e[part]))}`);
   console.log(`    all matched (${MATCHED.cfp.length} pts) ${stats(m.overall)}; photos above 0.10: ${((100 * m.overall.filter((x) => x > 0.1).length) / m.overall.length).toFixed(1)}%`);
   const five = m.shared.map((s) => s.five), dense = m.shared.map((s) => s.dense);
@@ -192,8 +199,8 @@ const t0 = performance.now();
 const pipeline = await Pipeline.create({ detectOnly: true, config: { embed: { intraOpThreads: 1 } } });
 const photos = await detectAll(pipeline);
 await pipeline.close();
-const measured = (await bothSettings(photos)).map((run) => measure(photos, run));
+const measured = (await allSettings(photos)).map((run) => measure(photos, run));
 console.log(`CFP-dev dense landmarks, model ${DEFAULTS.landmarks.model} (${await machineLine()}): ${people} people, ${photos.length} frontal photos, a face in ${photos.filter((p) => p.five).length}; detection ${median(photos.map((p) => p.detectMs)).toFixed(1)} ms per photo (median); ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 measured.forEach(report);
-const chosen = measured.find((m) => m.run.passes === DEFAULTS.landmarks.passes)!;
-console.log(`landmarks: ${DEFAULTS.landmarks.model}, ${chosen.run.passes} pass(es): NME ${fmt(mean(chosen.overall))} (median ${fmt(median(chosen.overall))}) on ${MATCHED.cfp.length} CFP fiducials, repeatability ${fmt(chosen.rep.matched)} (hand-placed ${fmt(chosen.rep.hand)}), ${chosen.run.msPerFace.toFixed(2)} ms/face`);
+const chosen = measured.find((m) => m.run.passes === DEFAULTS.landmarks.passes && m.run.flip === DEFAULTS.landmarks.flip)!;
+console.log(`landmarks: ${DEFAULTS.landmarks.model}, ${chosen.run.passes} pass(es)${chosen.run.flip ? ' with flip' : ''}: NME ${fmt(mean(chosen.overall))} (median ${fmt(median(chosen.overall))}) on ${MATCHED.cfp.length} CFP fiducials, repeatability ${fmt(chosen.rep.matched)} (hand-placed ${fmt(chosen.rep.hand)}), ${chosen.run.msPerFace.toFixed(2)} ms/face`);

@@ -92,6 +92,13 @@ export interface LandmarksConfig {
    * (CFP's close head crops; docs/decisions.md). Each pass costs one run of the model.
    */
   passes: number;
+  /**
+   * Also run the model on the mirrored crop and average each point with its mirror partner's
+   * mirrored position (test-time flip augmentation, as in face alignment benchmarks since
+   * Newell et al. 2016): the model's error is partly unsystematic, and averaging two views of
+   * the face halves its variance at the cost of one more run per pass (`bench:landmarks`).
+   */
+  flip: boolean;
 }
 
 /** Limits and capacity of the web server (`phenoface serve`, `src/server/`). Every field is a bound on what one client can cost. */
@@ -562,7 +569,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
   pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 45 },
   quality: { minFaceSidePx: 40, minSharpness: 20 },
   embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0 },
-  landmarks: { model: 'face-landmark68', passes: 2 },
+  landmarks: { model: 'face-landmark68', passes: 2, flip: true },
   data: {
     classes: ['vcfs', 'control'],
     concurrency: 1,

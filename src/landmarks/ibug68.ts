@@ -29,6 +29,27 @@ export const IBUG68 = {
   innerLip: [60, 67],
 } as const satisfies Record<string, readonly [number, number]>;
 
+/**
+ * Each point's mirror partner: the index a point takes when the face is flipped left to right
+ * (jaw, brows, eyes, nostrils and lips swap sides; the midline points of the nasal bridge and the
+ * lips' midpoints stay). An involution: `IBUG68_MIRROR[IBUG68_MIRROR[i]] === i`.
+ */
+export const IBUG68_MIRROR: readonly number[] = (() => {
+  const m = Array.from({ length: IBUG68_POINTS }, (_, i) => i);
+  const pair = (a: number, b: number) => ((m[a] = b), (m[b] = a));
+  for (let i = 0; i <= 7; i++) pair(i, 16 - i);
+  for (let i = 0; i < 5; i++) pair(17 + i, 26 - i);
+  pair(31, 35);
+  pair(32, 34);
+  // Eyes: outer corner 36 <-> 45, upper lid 37 <-> 44, 38 <-> 43, inner corner 39 <-> 42, lower lid 40 <-> 47, 41 <-> 46.
+  [[36, 45], [37, 44], [38, 43], [39, 42], [40, 47], [41, 46]].forEach(([a, b]) => pair(a, b));
+  // Outer lip: corners 48 <-> 54, upper 49 <-> 53, 50 <-> 52; lower 55 <-> 59, 56 <-> 58.
+  [[48, 54], [49, 53], [50, 52], [55, 59], [56, 58]].forEach(([a, b]) => pair(a, b));
+  // Inner lip: 60 <-> 64, 61 <-> 63, 65 <-> 67.
+  [[60, 64], [61, 63], [65, 67]].forEach(([a, b]) => pair(a, b));
+  return m;
+})();
+
 /** The centroid of the points in an inclusive index range. */
 export function centroid(points: readonly Point[], [first, last]: readonly [number, number]): Point {
   let x = 0, y = 0;

@@ -11,9 +11,9 @@ import { invertAffine, toPlanarFloat, warpAffine, type Affine } from '../image/i
 import { loadModel, type InferenceModel } from '../runtime/index.ts';
 import type { Landmarks5, Point, RgbImage } from '../types.ts';
 
-import { fivePointsOf68 } from './ibug68.ts';
+import { fivePointsOf68, IBUG68_MIRROR } from './ibug68.ts';
 
-export { IBUG68, IBUG68_POINTS, centroid, fivePointsOf68 } from './ibug68.ts';
+export { IBUG68, IBUG68_MIRROR, IBUG68_POINTS, centroid, fivePointsOf68 } from './ibug68.ts';
 
 /** What a dense landmark model needs to be run. */
 export interface DenseLandmarkSpec {
@@ -37,6 +37,8 @@ export interface DenseLandmarkSpec {
   /** Input normalisation `(x - mean) * scale` on RGB 0..255. */
   mean: number;
   scale: number;
+  /** Each point's partner on a mirrored face, for flip averaging ({@link DenseLandmarker.predict}). */
+  mirror: readonly number[];
 }
 
 /** The dense landmark models, by name. */
@@ -52,6 +54,7 @@ export const DENSE_LANDMARK_MODELS: Readonly<Record<string, DenseLandmarkSpec>> 
     // The graph normalises (face-api's mean RGB and /255), so it takes raw values.
     mean: 0,
     scale: 1,
+    mirror: IBUG68_MIRROR,
   },
 };
 
@@ -88,19 +91,28 @@ export class DenseLandmarker {
   /**
    * The points of each face, in the pixels of `image`. `toCrop[i]` maps image pixels to face i's
    * crop (`inputSize` square; see {@link DenseLandmarker.spec}.template), e.g. the similarity
-   * transform of its five landmarks onto the template. All faces run in one batch.
+   * transform of its five landmarks onto the template. With `flip`, each face is also run mirrored
+   * and every point is averaged with its mirror partner's point from the mirrored run, mapped back
+   * (the crop's columns reversed: column `u` shows column `inputSize - 1 - u`). All crops run in one batch.
    */
-  async predict(image: RgbImage, toCrop: readonly Affine[]): Promise<Point[][]> {
+  async predict(image: RgbImage, toCrop: readonly Affine[], flip = false): Promise<Point[][]> {
     if (toCrop.length === 0) return [];
-    const { inputSize: s, mean, scale, points } = this.spec;
+    const { inputSize: s, mean, scale, points, mirror } = this.spec;
+    const mirrored = ([a, b, c, d, e, f]: Affine): Affine => [-a, -b, s - 1 - c, d, e, f];
+    const crops = flip ? [...toCrop, ...toCrop.map(mirrored)] : toCrop;
     const per = 3 * s * s;
-    const batch = new Float32Array(toCrop.length * per);
-    toCrop.forEach((m, i) => batch.set(toPlanarFloat(warpAffine(image, m, s, s), mean, scale), i * per));
-    const out = (await this.model.run({ [this.model.inputNames[0]]: { data: batch, dims: [toCrop.length, 3, s, s] } }))[this.model.outputNames[0]];
-    if (out.data.length !== toCrop.length * 2 * points) {
-      throw new PhenofaceError('E_MODEL', `Dense landmark model "${this.spec.name}" returned ${out.data.length} values for ${toCrop.length} faces; expected ${2 * points} per face.`);
+    const batch = new Float32Array(crops.length * per);
+    crops.forEach((m, i) => batch.set(toPlanarFloat(warpAffine(image, m, s, s), mean, scale), i * per));
+    const out = (await this.model.run({ [this.model.inputNames[0]]: { data: batch, dims: [crops.length, 3, s, s] } }))[this.model.outputNames[0]];
+    if (out.data.length !== crops.length * 2 * points) {
+      throw new PhenofaceError('E_MODEL', `Dense landmark model "${this.spec.name}" returned ${out.data.length} values for ${crops.length} crops; expected ${2 * points} per crop.`);
     }
-    return toCrop.map((m, i) => cropToImage(out.data.subarray(i * 2 * points, (i + 1) * 2 * points), s, invertAffine(m)));
+    const placed = crops.map((m, i) => cropToImage(out.data.subarray(i * 2 * points, (i + 1) * 2 * points), s, invertAffine(m)));
+    if (!flip) return placed;
+    return toCrop.map((_, i) => {
+      const direct = placed[i], other = placed[toCrop.length + i];
+      return direct.map(([x, y], k): Point => [(x + other[mirror[k]][0]) / 2, (y + other[mirror[k]][1]) / 2]);
+    });
   }
 
   async dispose(): Promise<void> {

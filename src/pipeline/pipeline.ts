@@ -20,7 +20,7 @@ import type { AlignedFace, Embedding, Face, Point } from '../types.ts';
  * alignment, dense landmarks). The embedding cache keys on it: bump it whenever a change would
  * alter an embedding or the landmarks cached with it.
  */
-export const PIPELINE_VERSION = 'decode1-mtcnn2-choice2-arcface112-pose2-landmark68a';
+export const PIPELINE_VERSION = 'decode1-mtcnn2-choice2-arcface112-pose2-landmark68b';
 
 /**
  * Version of the region-pooled maps of `backbone` (the layers, the pooling, the region masks):
@@ -190,8 +190,9 @@ export class Pipeline {
   private async denseLandmarks(img: DecodedImage, faces: readonly Face[]): Promise<Point[][]> {
     const landmarker = this.landmarker!;
     const toCrop = faces.map((f) => umeyama(mapLandmarks(toDecoded(img), f.landmarks5), landmarker.spec.template));
-    let points = await landmarker.predict(img, toCrop);
-    if (this.config.landmarks.passes === 2) points = await landmarker.predict(img, refinedCrops(landmarker.spec, points, umeyama));
+    const { passes, flip } = this.config.landmarks;
+    let points = await landmarker.predict(img, toCrop, flip);
+    if (passes === 2) points = await landmarker.predict(img, refinedCrops(landmarker.spec, points, umeyama), flip);
     return img.scale === 1 ? points : points.map((p) => p.map((q) => mapPoint(toOriginal(img), q)));
   }
 
