@@ -35,10 +35,10 @@ export function specHash(spec: ModelSpec): string {
 
 /**
  * The modules whose code decides what bytes a conversion writes: the file readers, the TFLite
- * fusion and lowering, the graph builders of face-api's networks, the ONNX encoder, and the specs' graph functions.
+ * fusion and lowering, the graph builders of face-api's networks, the tfjs graph-model walker, the ONNX encoder, and the specs' graph functions.
  * Paths are relative to `src/runtime/` and are part of the hash.
  */
-const CONVERTER_MODULES = ['build/tflite.ts', 'build/tfjs-weights.ts', 'build/convert-tflite.ts', 'build/nhwc-builder.ts', 'build/dlib-resnet.ts', 'build/face-landmark68.ts', 'onnx-proto.ts', 'build/model-specs.ts'] as const;
+const CONVERTER_MODULES = ['build/tflite.ts', 'build/tfjs-weights.ts', 'build/convert-tflite.ts', 'build/nhwc-builder.ts', 'build/dlib-resnet.ts', 'build/face-landmark68.ts', 'build/tfjs-graph-model.ts', 'onnx-proto.ts', 'build/model-specs.ts'] as const;
 
 /**
  * The converter's version: sha256 of the source text of {@link CONVERTER_MODULES} (line endings

@@ -10,6 +10,7 @@ import { DLIB_DIVISOR, DLIB_INPUT_SIZE, DLIB_MEAN_RGB, DLIB_OUTPUT, dlibResnetGr
 import type { OnnxValueInfo } from '../onnx-proto.ts';
 import { faceLandmark68Graph, LANDMARK68_DIVISOR, LANDMARK68_INPUT_SIZE, LANDMARK68_MEAN_RGB, LANDMARK68_OUTPUT } from './face-landmark68.ts';
 import { readTfjsWeights, type NamedWeight } from './tfjs-weights.ts';
+import { tfjsGraphModel } from './tfjs-graph-model.ts';
 import { readTflite, type TfliteGraph } from './tflite.ts';
 
 /** An npm package pinned by version and tarball integrity (the `dist.integrity` of the registry). */
@@ -226,5 +227,48 @@ const LANDMARK68_SPEC: ModelSpec = {
   },
 };
 
+const HUMAN: PackageSource = {
+  package: '@vladmandic/human',
+  version: '3.3.6',
+  integrity: 'sha512-Nr5mPfq1gQ+uKeXY5uM3Fj8UxvF5CEh2s6txM5wRThqaW0mF9huooOuZSrT8hhGho0hGaXLFdAwfD/2+teCv6A==',
+  license: 'MIT',
+};
+const HUMAN_MODELS = 'package/models';
+/** Side of the face mesh's input crop (the graph model's `input_1` is [N, 192, 192, 3]). */
+export const FACEMESH_INPUT_SIZE = 192;
+
+/** A tfjs graph model (`model.json` and the shards beside it), read by the generic graph walker, keeping the named signature outputs. */
+const graphModel = (modelJson: string, outputs: string[], what: string) => (files: ReadonlyMap<string, Uint8Array>) => {
+  const folder = modelJson.slice(0, modelJson.lastIndexOf('/'));
+  return tfjsGraphModel(files.get(modelJson)!, (shard) => {
+    const bytes = files.get(`${folder}/${shard}`);
+    if (!bytes) throw new PhenofaceError('E_MODEL', `The tfjs graph model ${modelJson} names a shard "${shard}" that is not among the files read.`);
+    return bytes;
+  }, outputs, what);
+};
+
+/**
+ * MediaPipe FaceMesh (Kartynnik et al. 2019, "Real-time Facial Surface Geometry from Monocular
+ * Video on Mobile GPUs"): 468 3-D points of a canonical face mesh, regressed from a 192x192 crop,
+ * as human ships it (tfjs graph model converted from MediaPipe's TFLite file). Only the mesh
+ * head is kept; the face-presence and contour heads are branches the landmarks do not use.
+ */
+const FACEMESH_SPEC: ModelSpec = {
+  name: 'facemesh',
+  description: 'MediaPipe FaceMesh (Kartynnik et al. 2019; google/mediapipe face_landmark, residual MobileNet-like CNN): 468 3-D face mesh points in a 192x192 face crop, via @vladmandic/human\'s TensorFlow.js graph model',
+  source: HUMAN,
+  files: [`${HUMAN_MODELS}/facemesh.json`, `${HUMAN_MODELS}/facemesh.bin`],
+  graph: graphModel(`${HUMAN_MODELS}/facemesh.json`, ['output_mesh'], 'human facemesh graph model'),
+  normalisation: {
+    layout: 'NCHW', channels: 'RGB', mean: 0, scale: 1 / 255,
+    reference: 'human src/face/facemeshutil.ts cutAndResize: the RGB crop divided by 255 (0..1)',
+  },
+  convert: {
+    name: 'facemesh', transposeSpatial: false,
+    input: { name: 'image', dims: ['N', 3, FACEMESH_INPUT_SIZE, FACEMESH_INPUT_SIZE], doc: 'RGB face crop, NCHW, values x / 255 (0..1)' },
+    outputs: { output_mesh: { name: 'mesh', dims: ['N', 1404], doc: 'x0, y0, z0, x1, y1, z1, ... of the 468 mesh points: x, y in input pixels (0..192), z relative depth in the same scale' } },
+  },
+};
+
 /** Every model, in build and listing order. */
-export const SPECS: readonly ModelSpec[] = [...MTCNN_SPECS, MOBILEFACENET_SPEC, DLIB_SPEC, LANDMARK68_SPEC];
+export const SPECS: readonly ModelSpec[] = [...MTCNN_SPECS, MOBILEFACENET_SPEC, DLIB_SPEC, LANDMARK68_SPEC, FACEMESH_SPEC];
