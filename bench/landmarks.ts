@@ -18,9 +18,10 @@
  * - Cost: milliseconds per face on one core (crop + network, per pass), against the 15 ms budget;
  *   peer: the detector's time per photo.
  *
- * Every setting is measured on the same faces: one pass (crop by MTCNN's five points) or two (crop
- * again by the five points of the first pass's 68), each without and with `landmarks.flip` (the
- * mirrored crop run too, each point averaged with its mirrored partner).
+ * Every setting of every dense landmark model (face-api's 68-point net; MediaPipe's face mesh,
+ * through its 468 -> 68 map) is measured on the same faces: one pass (crop by MTCNN's five points)
+ * or two (crop again by the five points of the first pass's 68), each without and with
+ * `landmarks.flip` (the mirrored crop run too, each point averaged with its mirrored partner).
  *
  *   LANDMARKS_PEOPLE=60 npm run bench:landmarks     (people, 10 frontal photos each; default 60)
  *
@@ -31,9 +32,11 @@ import path from 'node:path';
 import { umeyama, applyAffine } from '../src/align/index.ts';
 import { DEFAULTS } from '../src/config.ts';
 import { decodeImage } from '../src/image/index.ts';
-import { DenseLandmarker, fivePointsOf68, refinedCrops } from '../src/landmarks/index.ts';
+import { DENSE_LANDMARK_MODELS, DenseLandmarker, fivePointsOf68, refinedCrops } from '../src/landmarks/index.ts';
 import { chooseFace, Pipeline } from '../src/pipeline/pipeline.ts';
 import type { Landmarks5, Point } from '../src/types.ts';
+import { percentileInterval, subjectBootstrap } from '../src/evaluate/index.ts';
+import { mulberry32 } from '../src/math/random.ts';
 import { envInt, machineLine, median, quantile, requireShared } from './common.ts';
 
 const root = requireShared('data/cfp-dev');
@@ -56,7 +59,7 @@ const CFP_EYE = PARTS.eye.cfp, CFP_NASION = 18, CFP_NOSE_TIP = 21, CFP_MOUTH_COR
 
 interface Photo { file: string; person: string; truth: Point[]; mirrored: boolean; iod: number; dense?: Point[]; five?: Landmarks5; detectMs: number }
 /** One setting's points for the photos (undefined where no face was found). */
-type Run = { passes: number; flip: boolean; points: (Point[] | undefined)[]; msPerFace: number };
+type Run = { model: string; passes: number; flip: boolean; points: (Point[] | undefined)[]; msPerFace: number };
 
 const dist = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
@@ -135,17 +138,17 @@ function repeatability(photos: Photo[]) {
     };
   });
   const ok = rows.filter((r) => Number.isFinite(r.matched));
-  return { people: rows.length, all68: mean(rows.map((r) => r.all68)), matched: mean(ok.map((r) => r.matched)), hand: mean(ok.map((r) => r.hand)) };
+  return { people: rows.length, perPerson: rows.map((r) => r.matched), all68: mean(rows.map((r) => r.all68)), matched: mean(ok.map((r) => r.matched)), hand: mean(ok.map((r) => r.hand)) };
 }
 
 /**
- * Every setting of `landmarks.passes` (1, 2) and `landmarks.flip` (off, on) on the photos' chosen
- * faces, decoded as the pipeline decodes them, with the median milliseconds per face on one core
- * (crop + network, all passes and the mirrored runs).
+ * Every setting of `landmarks.passes` (1, 2) and `landmarks.flip` (off, on) of one model on the
+ * photos' chosen faces, decoded as the pipeline decodes them, with the median milliseconds per face
+ * on one core (crop + network, all passes and the mirrored runs).
  */
-async function allSettings(photos: Photo[]): Promise<Run[]> {
-  const landmarker = await DenseLandmarker.load(DEFAULTS.landmarks.model, { threads: 1 });
-  const runs: Run[] = [1, 2].flatMap((passes) => [false, true].map((flip) => ({ passes, flip, points: [] as (Point[] | undefined)[], msPerFace: 0 })));
+async function allSettings(photos: Photo[], model: string): Promise<Run[]> {
+  const landmarker = await DenseLandmarker.load(model, { threads: 1 });
+  const runs: Run[] = [1, 2].flatMap((passes) => [false, true].map((flip) => ({ model, passes, flip, points: [] as (Point[] | undefined)[], msPerFace: 0 })));
   const times: number[][] = runs.map(() => []);
   for (const p of photos) {
     if (!p.five) {
@@ -179,18 +182,18 @@ function measure(photos: Photo[], run: Run) {
   const errors = found.map(denseErrors);
   const sizes = PART_NAMES.map((part) => PARTS[part].cfp.length);
   const overall = errors.map((e) => PART_NAMES.reduce((s, part, j) => s + e[part] * sizes[j], 0) / MATCHED.cfp.length);
-  return { run, found: found.length, errors, overall, shared: found.map(sharedErrors), rep: repeatability(found) };
+  return { run, found: found.length, persons: found.map((p) => p.person), errors, overall, shared: found.map(sharedErrors), rep: repeatability(found) };
 }
 
 const fmt = (x: number) => x.toFixed(3);
 
 function report(m: ReturnType<typeof measure>): void {
   const stats = (xs: number[]) => `${fmt(mean(xs))} | ${fmt(median(xs))} | ${fmt(quantile(xs, 0.9))}`;
-  console.log(`  ${m.run.passes} pass${m.run.passes > 1 ? 'es' : ''}${m.run.flip ? ' with flip' : ''}, ${m.found} faces: error vs hand-placed fiducials / inter-ocular distance (mean | median | 90th pct):`);
+  console.log(`  ${m.run.model}, ${m.run.passes} pass${m.run.passes > 1 ? 'es' : ''}${m.run.flip ? ' with flip' : ''}, ${m.found} faces: error vs hand-placed fiducials / inter-ocular distance (mean | median | 90th pct):`);
   for (const part of PART_NAMES) console.log(`    ${part.padEnd(6)} (${PARTS[part].cfp.length} pts) ${stats(m.errors.map((e) => e[part]))}`);
   console.log(`    all matched (${MATCHED.cfp.length} pts) ${stats(m.overall)}; photos above 0.10: ${((100 * m.overall.filter((x) => x > 0.1).length) / m.overall.length).toFixed(1)}%`);
   const five = m.shared.map((s) => s.five), dense = m.shared.map((s) => s.dense);
-  console.log(`    eye centre + nose tip + mouth corner: MTCNN's five points ${fmt(mean(five))} (median ${fmt(median(five))}); the 68's ${fmt(mean(dense))} (median ${fmt(median(dense))})`);
+  console.log(`    eye centre + nose tip + mouth corner: MTCNN's five points ${fmt(mean(five))} (median ${fmt(median(five))}); the model's ${fmt(mean(dense))} (median ${fmt(median(dense))})`);
   console.log(`    repeatability over ${m.rep.people} people (mean distance to the person's aligned mean shape / IOD): all 68 points ${fmt(m.rep.all68)}; matched points ${fmt(m.rep.matched)} vs hand-placed ${fmt(m.rep.hand)}`);
   console.log(`    cost ${m.run.msPerFace.toFixed(2)} ms per face on one core (budget 15 ms)`);
 }
@@ -199,8 +202,40 @@ const t0 = performance.now();
 const pipeline = await Pipeline.create({ detectOnly: true, config: { embed: { intraOpThreads: 1 } } });
 const photos = await detectAll(pipeline);
 await pipeline.close();
-const measured = (await allSettings(photos)).map((run) => measure(photos, run));
-console.log(`CFP-dev dense landmarks, model ${DEFAULTS.landmarks.model} (${await machineLine()}): ${people} people, ${photos.length} frontal photos, a face in ${photos.filter((p) => p.five).length}; detection ${median(photos.map((p) => p.detectMs)).toFixed(1)} ms per photo (median); ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+const models = Object.keys(DENSE_LANDMARK_MODELS);
+const measured: ReturnType<typeof measure>[] = [];
+for (const model of models) measured.push(...(await allSettings(photos, model)).map((run) => measure(photos, run)));
+console.log(`CFP-dev dense landmarks, models ${models.join(', ')} (${await machineLine()}): ${people} people, ${photos.length} frontal photos, a face in ${photos.filter((p) => p.five).length}; detection ${median(photos.map((p) => p.detectMs)).toFixed(1)} ms per photo (median); ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 measured.forEach(report);
-const chosen = measured.find((m) => m.run.passes === DEFAULTS.landmarks.passes && m.run.flip === DEFAULTS.landmarks.flip)!;
-console.log(`landmarks: ${DEFAULTS.landmarks.model}, ${chosen.run.passes} pass(es)${chosen.run.flip ? ' with flip' : ''}: NME ${fmt(mean(chosen.overall))} (median ${fmt(median(chosen.overall))}) on ${MATCHED.cfp.length} CFP fiducials, repeatability ${fmt(chosen.rep.matched)} (hand-placed ${fmt(chosen.rep.hand)}), ${chosen.run.msPerFace.toFixed(2)} ms/face`);
+/**
+ * Paired difference of two models' per-photo errors (same photos, same faces), `b - a`, for the
+ * matched points and for the chin: mean with a 95% interval from a bootstrap over people (photos of
+ * one person are not independent).
+ */
+function pairedDifference(a: ReturnType<typeof measure>, b: ReturnType<typeof measure>): string {
+  const people = [...new Set(a.persons)];
+  const rows = people.map((person) => a.persons.flatMap((q, i) => (q === person ? [i] : [])));
+  const diff = (pick: (m: ReturnType<typeof measure>, i: number) => number) => {
+    const per = rows.map((idx) => idx.map((i) => pick(b, i) - pick(a, i)));
+    const stat = (drawn: readonly number[]) => mean(drawn.flatMap((r) => per[r]));
+    const ci = percentileInterval(subjectBootstrap([people.map((_, r) => r)], 2000, mulberry32(15), stat), 0.95, 1)!;
+    return `${fmt(stat(people.map((_, r) => r)))} [${fmt(ci[0])}, ${fmt(ci[1])}]`;
+  };
+  // Repeatability per person (people with >= 3 photos on one half; the same people for both models).
+  const reps = b.rep.perPerson.map((v, r) => v - a.rep.perPerson[r]).filter(Number.isFinite);
+  const stat = (drawn: readonly number[]) => mean(drawn.map((r) => reps[r]));
+  const ci = percentileInterval(subjectBootstrap([reps.map((_, r) => r)], 2000, mulberry32(16), stat), 0.95, 1)!;
+  return `matched points ${diff((m, i) => m.overall[i])}, chin ${diff((m, i) => m.errors[i].chin)}; repeatability ${fmt(stat(reps.map((_, r) => r)))} [${fmt(ci[0])}, ${fmt(ci[1])}] over ${reps.length} people`;
+}
+
+// The figure: each model at the configured passes and flip; the configured model is the default.
+const atDefaults = (model: string) => measured.find((x) => x.run.model === model && x.run.passes === DEFAULTS.landmarks.passes && x.run.flip === DEFAULTS.landmarks.flip)!;
+for (const model of models.filter((m) => m !== DEFAULTS.landmarks.model)) {
+  const [a, b] = [atDefaults(DEFAULTS.landmarks.model), atDefaults(model)];
+  if (a.persons.join() !== b.persons.join()) throw new Error('the models were measured on different faces');
+  console.log(`${model} - ${DEFAULTS.landmarks.model}, error per photo and repeatability per person (mean [95% interval, bootstrap over people]): ${pairedDifference(a, b)}`);
+}
+for (const model of models) {
+  const m = atDefaults(model);
+  console.log(`landmarks: ${model}${model === DEFAULTS.landmarks.model ? ' (default)' : ''}, ${m.run.passes} pass(es)${m.run.flip ? ' with flip' : ''}: NME ${fmt(mean(m.overall))} (median ${fmt(median(m.overall))}) on ${MATCHED.cfp.length} CFP fiducials, repeatability ${fmt(m.rep.matched)} (hand-placed ${fmt(m.rep.hand)}), ${m.run.msPerFace.toFixed(2)} ms/face`);
+}

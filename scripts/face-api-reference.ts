@@ -16,7 +16,8 @@ export type Pt = [number, number];
 /** One photo of the reference MTCNN outputs. */
 export interface RefImage { path: string; faces: { box: { x: number; y: number; width: number; height: number }; landmarks5: Pt[] }[] }
 
-const SHARED = process.env.PHENOFACE_SHARED ?? resolve(dirname(fileURLToPath(import.meta.url)), '../..', 'shared');
+/** The shared data folder: `$PHENOFACE_SHARED`, else `../shared` beside the repository. */
+export const SHARED = process.env.PHENOFACE_SHARED ?? resolve(dirname(fileURLToPath(import.meta.url)), '../..', 'shared');
 const require = createRequire(import.meta.url);
 
 /** TensorFlow.js on WASM, and face-api with its detector and the `extraNets` (e.g. `faceLandmark68Net`) loaded. */

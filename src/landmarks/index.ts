@@ -12,15 +12,32 @@ import { loadModel, type InferenceModel } from '../runtime/index.ts';
 import type { Landmarks5, Point, RgbImage } from '../types.ts';
 
 import { fivePointsOf68, IBUG68_MIRROR } from './ibug68.ts';
+import { MESH468_POINTS, MESH468_TO_IBUG68 } from './mediapipe468.ts';
 
 export { IBUG68, IBUG68_MIRROR, IBUG68_POINTS, centroid, fivePointsOf68 } from './ibug68.ts';
+export { MESH468_POINTS, MESH468_TO_IBUG68 } from './mediapipe468.ts';
+
+/**
+ * The face mesh's crop is MediaPipe's (face_landmark_landmarks_to_roi.pbtxt: the box of the 468
+ * points, rotated level with the outer eye corners, 1.5x, square). Its templates are fixed points of
+ * that convention on LFW, found by iteration (scripts/derive-facemesh-template.ts, 8 iterations,
+ * last change 0.01 px).
+ */
+const MESH_CROP = "MediaPipe's face-mesh crop (box of the 468 points, rotated level with vertices 33-263, scaled 1.5x, square, 192 px)";
 
 /** What a dense landmark model needs to be run. */
 export interface DenseLandmarkSpec {
   /** Registry name (the model's name in `models/manifest.json`). */
   name: string;
-  /** Points per face. */
+  /** Points per face that {@link DenseLandmarker.predict} returns (the iBUG-68 scheme). */
   points: number;
+  /**
+   * How the model's output row holds its points: how many (`count`), how many values each
+   * (`stride`: x, y, and z for a 3-D mesh, which is dropped), the factor from a value to crop
+   * pixels (`toPixels`: the side for fractions of it, 1 for pixels), and which of them are the
+   * returned {@link points} in order (`select`; absent when the model's points are those).
+   */
+  output: { count: number; stride: number; toPixels: number; select?: readonly number[] };
   /** Side of the square input crop, in pixels. */
   inputSize: number;
   /** Where the five detector landmarks (contract order) sit, on average, in the crop the model learnt on. */
@@ -51,9 +68,25 @@ export const DENSE_LANDMARK_MODELS: Readonly<Record<string, DenseLandmarkSpec>> 
     templateReference: "mean position of facenet-pytorch's MTCNN landmarks in face-api's own landmark crops (SSD MobileNet v1 box, padded to a centred square, 112 px) over 278 LFW faces; scripts/derive-landmark68-template.ts",
     refineTemplate: [[37.72, 41.34], [76.54, 40.77], [57.72, 64.03], [41.85, 82.87], [74.75, 82.61]],
     refineTemplateReference: 'mean position of the five points of the 68 (eye centroids, nose tip, mouth corners) in first-pass crops of 250 frontal LFW faces; scripts/derive-landmark68-refine-template.ts',
+    output: { count: 68, stride: 2, toPixels: 112 },
     // The graph normalises (face-api's mean RGB and /255), so it takes raw values.
     mean: 0,
     scale: 1,
+    mirror: IBUG68_MIRROR,
+  },
+  facemesh: {
+    name: 'facemesh',
+    points: 68,
+    inputSize: 192,
+    template: [[74, 73.16], [120.59, 72.71], [97.34, 100.52], [77.23, 124.35], [117.9, 123.99]],
+    templateReference: `mean position of facenet-pytorch's MTCNN landmarks in ${MESH_CROP} over 300 LFW faces, iterated to a fixed point; scripts/derive-facemesh-template.ts`,
+    refineTemplate: [[73.22, 72.7], [119.03, 72.7], [95.91, 97.72], [78.68, 123.02], [114.38, 122.83]],
+    refineTemplateReference: `mean position of the five points of the mesh's own 68 in ${MESH_CROP} over the same 300 LFW faces, so a second pass crops as MediaPipe tracks; scripts/derive-facemesh-template.ts`,
+    output: { count: MESH468_POINTS, stride: 3, toPixels: 1, select: MESH468_TO_IBUG68 },
+    // human's facemeshutil.ts cutAndResize: the crop divided by 255.
+    mean: 0,
+    scale: 1 / 255,
+    // The 68 mesh vertices are mirror-consistent (mediapipe468.ts), so the iBUG partners apply.
     mirror: IBUG68_MIRROR,
   },
 };
@@ -97,17 +130,18 @@ export class DenseLandmarker {
    */
   async predict(image: RgbImage, toCrop: readonly Affine[], flip = false): Promise<Point[][]> {
     if (toCrop.length === 0) return [];
-    const { inputSize: s, mean, scale, points, mirror } = this.spec;
+    const { inputSize: s, mean, scale, mirror, output } = this.spec;
+    const row = output.count * output.stride;
     const mirrored = ([a, b, c, d, e, f]: Affine): Affine => [-a, -b, s - 1 - c, d, e, f];
     const crops = flip ? [...toCrop, ...toCrop.map(mirrored)] : toCrop;
     const per = 3 * s * s;
     const batch = new Float32Array(crops.length * per);
     crops.forEach((m, i) => batch.set(toPlanarFloat(warpAffine(image, m, s, s), mean, scale), i * per));
     const out = (await this.model.run({ [this.model.inputNames[0]]: { data: batch, dims: [crops.length, 3, s, s] } }))[this.model.outputNames[0]];
-    if (out.data.length !== crops.length * 2 * points) {
-      throw new PhenofaceError('E_MODEL', `Dense landmark model "${this.spec.name}" returned ${out.data.length} values for ${crops.length} crops; expected ${2 * points} per crop.`);
+    if (out.data.length !== crops.length * row) {
+      throw new PhenofaceError('E_MODEL', `Dense landmark model "${this.spec.name}" returned ${out.data.length} values for ${crops.length} crops; expected ${row} per crop.`);
     }
-    const placed = crops.map((m, i) => cropToImage(out.data.subarray(i * 2 * points, (i + 1) * 2 * points), s, invertAffine(m)));
+    const placed = crops.map((m, i) => cropToImage(out.data.subarray(i * row, (i + 1) * row), output, invertAffine(m)));
     if (!flip) return placed;
     return toCrop.map((_, i) => {
       const direct = placed[i], other = placed[toCrop.length + i];
@@ -121,16 +155,16 @@ export class DenseLandmarker {
 }
 
 /**
- * Interleaved x, y fractions of the crop side to image pixels: crop pixel `f * side` (face-api's
- * convention: its resize maps input index `u` to source index `u * side / 112`), then the inverse
- * crop transform.
+ * One crop's output row to image pixels: the selected points' x, y in crop pixels (`value *
+ * toPixels`; for fractions of the side this is face-api's convention, its resize maps input index
+ * `u` to source index `u * side / 112`), then the inverse crop transform.
  */
-function cropToImage(xy: Float32Array, side: number, fromCrop: Affine): Point[] {
+function cropToImage(row: Float32Array, output: DenseLandmarkSpec['output'], fromCrop: Affine): Point[] {
   const [a, b, c, d, e, f] = fromCrop;
-  const out: Point[] = [];
-  for (let k = 0; k < xy.length; k += 2) {
-    const u = xy[k] * side, v = xy[k + 1] * side;
-    out.push([a * u + b * v + c, d * u + e * v + f]);
-  }
-  return out;
+  const { stride, toPixels } = output;
+  const indices = output.select ?? Array.from({ length: output.count }, (_, k) => k);
+  return indices.map((k): Point => {
+    const u = row[k * stride] * toPixels, v = row[k * stride + 1] * toPixels;
+    return [a * u + b * v + c, d * u + e * v + f];
+  });
 }
