@@ -83,7 +83,11 @@ export interface LandmarksConfig {
   /**
    * The dense landmark model run on a face when landmarks are asked for (a study's photos,
    * `detect --landmarks dense`). `face-landmark68`: face-api's FaceLandmark68Net, the 68 iBUG-300W
-   * points; chosen on CFP's hand-placed fiducials and its cost (docs/decisions.md, `bench:landmarks`).
+   * points; `facemesh`: MediaPipe's 468-point face mesh, reduced to the same 68 (more accurate on
+   * CFP's fiducials, mostly at the chin: 0.052 against 0.056 of the eye distance; less repeatable
+   * between one person's photos, 0.031 against 0.027; about 3x the cost, so use it with `flip`
+   * off, which does nothing for it). The default is chosen on repeatability and cost
+   * (docs/decisions.md, `bench:landmarks`).
    */
   model: string;
   /**
