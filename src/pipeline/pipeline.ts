@@ -16,11 +16,21 @@ import { readFeatureGrid, type FeatureGrid } from '../runtime/index.ts';
 import type { AlignedFace, Embedding, Face, Point } from '../types.ts';
 
 /**
- * Version of everything between a photo's bytes and its cached result (decode, detector,
- * alignment, dense landmarks). The embedding cache keys on it: bump it whenever a change would
- * alter an embedding or the landmarks cached with it.
+ * The dense-landmark part of {@link PIPELINE_VERSION}: which model, how many passes, whether
+ * mirrored runs, so that landmarks cached under another `landmarks` setting are recomputed, never
+ * reused. The default setting (face-landmark68, two passes, mirrored runs) keeps the name caches hold.
  */
-export const PIPELINE_VERSION = 'decode1-mtcnn2-choice2-arcface112-pose2-landmark68b';
+export function landmarksVersion({ model, passes, flip }: PhenofaceConfig['landmarks']): string {
+  const base = 'landmark68b';
+  return model === 'face-landmark68' && passes === 2 && flip ? base : `${base}-${model}-p${passes}${flip ? 'f' : ''}`;
+}
+
+/**
+ * Version of everything between a photo's bytes and its cached result (decode, detector,
+ * alignment, dense landmarks and their configured model). The embedding cache keys on it: bump it
+ * whenever a change would alter an embedding or the landmarks cached with it.
+ */
+export const PIPELINE_VERSION = `decode1-mtcnn2-choice2-arcface112-pose2-${landmarksVersion(DEFAULTS.landmarks)}`;
 
 /**
  * Version of the region-pooled maps of `backbone` (the layers, the pooling, the region masks):

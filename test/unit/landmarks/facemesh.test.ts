@@ -9,7 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { DENSE_LANDMARK_MODELS, IBUG68, IBUG68_MIRROR, MESH468_POINTS, MESH468_TO_IBUG68 } from '../../../src/landmarks/index.ts';
-import { Pipeline } from '../../../src/pipeline/pipeline.ts';
+import { landmarksVersion, Pipeline, PIPELINE_VERSION } from '../../../src/pipeline/pipeline.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
 import type { Face, Point } from '../../../src/types.ts';
 
@@ -37,6 +37,15 @@ describe('the 468 -> 68 map', () => {
     expect(uv).toHaveLength(MESH468_POINTS);
     const partner = (v: number) => uv.reduce((best, q, j) => (dist(q, [1 - uv[v][0], uv[v][1]]) < dist(uv[best], [1 - uv[v][0], uv[v][1]]) ? j : best), 0);
     MESH468_TO_IBUG68.forEach((v, k) => expect(partner(v), `iBUG ${k}`).toBe(MESH468_TO_IBUG68[IBUG68_MIRROR[k]]));
+  });
+});
+
+describe('the landmark model in the cache key', () => {
+  it('keeps the default setting\'s name and gives every other model and setting its own', () => {
+    expect(PIPELINE_VERSION.endsWith('-landmark68b')).toBe(true);
+    const versions = ['face-landmark68', 'facemesh'].flatMap((model) => [1, 2].flatMap((passes) => [false, true].map((flip) => landmarksVersion({ model, passes, flip }))));
+    expect(new Set(versions).size).toBe(8);
+    expect(landmarksVersion({ model: 'face-landmark68', passes: 2, flip: true })).toBe('landmark68b');
   });
 });
 
