@@ -8,7 +8,7 @@
 import { loadBundle, type LoadedBundle } from '../../classify/bundle.ts';
 import type { FittedClassifier } from '../../classify/types.ts';
 import { DEFAULTS } from '../../config.ts';
-import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, type PhotoInputs } from '../../features/index.ts';
+import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, geometryExplanation, type GeometryExplanation, type PhotoInputs } from '../../features/index.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, type EmbedResult } from '../../pipeline/pipeline.ts';
@@ -17,6 +17,7 @@ import { fuseRanks } from '../../evaluate/ranking.ts';
 import type { DifferentialEntry, Measurement, ScreenPhoto, ScreenResult } from './result.ts';
 import { normsFromJSON, type MeasurementNorms } from '../../features/measurements.ts';
 import { photoMeasurementFields, subjectMeasurementFields } from './measurements.ts';
+import { geometryFields } from './geometry.ts';
 
 export type { ScreenPhoto, ScreenResult, RegionShare, DifferentialEntry } from './result.ts';
 
@@ -129,6 +130,8 @@ export class Screener {
    * the embedding's part of its feature model (undefined when that leaves the embedding out).
    */
   readonly embeddingModel: FittedClassifier | undefined;
+  /** Each region's exact contribution to a photo's logit through the model's geometry part (undefined without a linear one). */
+  readonly geometry: GeometryExplanation | undefined;
 
   private constructor(
     readonly bundle: LoadedBundle,
@@ -140,6 +143,7 @@ export class Screener {
     readonly norms: MeasurementNorms | undefined,
   ) {
     this.embeddingModel = bundle.features ? embeddingClassifier(features) : bundle.model;
+    this.geometry = geometryExplanation(features);
   }
 
   /**
@@ -192,7 +196,8 @@ export class Screener {
       if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
       try {
         const res = await this.pipeline.embedFile(source);
-        const [p] = this.features.predictProba([photoInputs(res)]);
+        const row = photoInputs(res);
+        const [p] = this.features.predictProba([row]);
         probs.push(p);
         vectors.push(res.embedding.vector);
         const photo: ScreenPhoto = {
@@ -208,7 +213,7 @@ export class Screener {
         };
         const measurements = photoMeasurementFields(res.landmarks68, res.face.view, this.norms);
         if (measurements.raw) measured.push(measurements.raw);
-        Object.assign(photo, measurements.fields);
+        Object.assign(photo, measurements.fields, geometryFields(this.geometry, row, this.bundle.positive));
         if (opts.explain) Object.assign(photo, withoutFindingsBelowThreshold(await opts.explain(res, input, i), p, this.bundle.thresholds.photo));
         photos.push(photo);
       } catch (err) {
