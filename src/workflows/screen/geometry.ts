@@ -7,19 +7,16 @@
  */
 import { REGION_HPO, type RegionName } from '../../explain/regions.ts';
 import type { GeometryExplanation, PhotoInputs } from '../../features/index.ts';
-import { landmarkRegion } from '../../features/ibug68.ts';
+import { LANDMARK_REGIONS } from '../../features/ibug68.ts';
 import type { GeometryRegion, RegionShare, ScreenPhoto } from './result.ts';
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4 || 0;
-
-/** The regions some landmark lies in (no landmark lies outside the face, so that region never contributes). */
-const LANDMARK_REGIONS: ReadonlySet<RegionName> = new Set(Array.from({ length: 68 }, (_, i) => landmarkRegion(i)));
 
 /** The photo's region contributions, largest first, unrounded; undefined when the model or the photo has no geometry to explain. */
 function contributions(explain: GeometryExplanation | undefined, row: PhotoInputs): GeometryRegion[] | undefined {
   const parts = explain?.(row);
   if (!parts) return undefined;
-  return parts.filter((p) => LANDMARK_REGIONS.has(p.region)).map((p) => ({ name: p.region, contribution: p.contribution })).sort((a, b) => b.contribution - a.contribution);
+  return parts.filter((p) => LANDMARK_REGIONS.includes(p.region)).map((p) => ({ name: p.region, contribution: p.contribution })).sort((a, b) => b.contribution - a.contribution);
 }
 
 /**

@@ -6,36 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../../src/classify/index.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
 import { fitFeatureModel, geometryExplanation, type FittedFeatureModel, type PhotoInputs } from '../../../src/features/index.ts';
-import { mulberry32 } from '../../../src/math/random.ts';
-import type { Point } from '../../../src/types.ts';
-import { frontalFace, jittered } from './faces.ts';
+import { plantedNoseStudy } from './faces.ts';
 
 const fit = { seed: 1, innerFolds: 3, split: groupedStratifiedKFold, patience: 1 };
 const logit = (p: number) => Math.log(p / (1 - p));
-
-/**
- * 16 people per class, 3 frontal photos each: positives have a wider nose base (alar points pushed
- * out 4 px) and an embedding shifted along its first axis; every photo has its own jitter.
- */
-function study() {
-  const rng = mulberry32(21);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  const rows: PhotoInputs[] = [];
-  const y: number[] = [];
-  const subjects: string[] = [];
-  for (let s = 0; s < 32; s++) {
-    const label = s % 2;
-    for (let k = 0; k < 3; k++) {
-      const face: Point[] = jittered(frontalFace(), 2, 100 * s + k);
-      if (label) for (const [i, dx] of [[31, -4], [35, 4], [32, -2], [34, 2]] as const) face[i] = [face[i][0] + dx, face[i][1]];
-      const embedding = Float32Array.from({ length: 8 }, (_, a) => gauss() + (a === 0 ? 1.5 * label : 0));
-      rows.push({ embedding, view: 'frontal', landmarks68: face });
-      y.push(label);
-      subjects.push(`s${s}`);
-    }
-  }
-  return { rows, y, subjects };
-}
 
 /** Each row's sum of region contributions, and what it must equal: the part's logit less the mean face's. */
 function sums(model: FittedFeatureModel, rows: readonly PhotoInputs[]) {
@@ -52,7 +26,7 @@ function sums(model: FittedFeatureModel, rows: readonly PhotoInputs[]) {
 }
 
 describe('geometryExplanation', () => {
-  const d = study();
+  const d = plantedNoseStudy();
 
   it.each(['logistic', 'svm'])('sums to the geometry part of the logit less its value at the mean face (%s, stacked with the embedding)', (name) => {
     const { model } = fitFeatureModel(d.rows, d.y, d.subjects, createClassifier(name), { ...fit, request: ['embedding', 'geometry'], available: ['embedding', 'geometry'] });

@@ -4,7 +4,7 @@
  * that leaves the embedding out ranks regions by those contributions instead of a heat map; one
  * with neither embedding nor geometry still cannot be explained.
  */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,12 +22,12 @@ if (!ready) console.log('screen/geometry-explanation.test.ts: skipped, the model
 const logit = (p: number) => Math.log(p / (1 - p));
 const sample = () => path.join(path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo', 'sample1.jpg');
 
-/** A quick study on the fixture's people learning from `features`; returns its model folder. */
-async function study(features: FeatureName[]): Promise<string> {
+/** A quick study on the fixture's people learning from `features` (explained as `explain` says); returns its model folder. */
+async function study(features: FeatureName[], explain: { maxPhotos: number } | false = false): Promise<string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `phenoface-geoexp-${features.join('-')}-`));
   const cache = path.join(dir, 'cache.sqlite');
   const data = await writeStudyData(path.join(dir, 'data'), cache, 12, 2);
-  await runStudy({ source: data.manifest, out: path.join(dir, 'study'), cache, ...QUICK_STUDY, features });
+  await runStudy({ source: data.manifest, out: path.join(dir, 'study'), cache, ...QUICK_STUDY, features, explain });
   return path.join(dir, 'study', 'model');
 }
 
@@ -53,8 +53,14 @@ describe.skipIf(!ready)('screen with a geometry part', () => {
     }
   }, 120_000);
 
-  it('ranks regions by geometry for a model without the embedding: shares of the positive contributions, no heat map files', async () => {
-    const screener = await Screener.load(await study(['geometry']));
+  it('ranks regions by geometry for a model without the embedding: shares of the positive contributions, no heat map files; so does the report', async () => {
+    const modelDir = await study(['geometry'], { maxPhotos: 4 });
+    // The study's report ranks regions by geometry too, saying it is the final model's, in sample.
+    const report = readFileSync(path.join(modelDir, '..', 'report.html'), 'utf8');
+    expect(report).toContain('so no heat maps were computed');
+    expect(report).toMatch(/id="geometry-contributions".*correctly screened vcfs photos/s);
+    expect(report).toContain('In sample:');
+    const screener = await Screener.load(modelDir);
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'phenoface-geoexp-maps-')), 'maps');
     try {
       const explain = await fileExplainer(screener, dir);
