@@ -474,9 +474,10 @@ export interface FeaturesConfig {
   fusionMinGain: number;
   /**
    * The representations `auto` chooses among (when the photos supply them); any installed one can
-   * still be asked for by name. Geometry is left out: on a 40-person cached study (80 frontal
-   * photos, 5-fold CV) adding it as a candidate took `auto` from 0.6-0.7 s to 1.3 s wall, about
-   * 2x, as its fit and the stacks with it double the candidates (docs/decisions.md).
+   * still be asked for by name. All three: on a 100-person planted study (995 frontal photos, 5x5 CV
+   * and 10 permutations, cached) geometry among the candidates took 113.5 s instead of 110 s, and
+   * where a planting moves the landmarks more than the network sees, it is the block that finds it
+   * (docs/decisions.md).
    */
   autoCandidates: readonly string[];
 }
@@ -639,7 +640,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     },
     stackC: 1,
     fusionMinGain: 0,
-    autoCandidates: ['embedding', 'regions'],
+    autoCandidates: ['embedding', 'regions', 'geometry'],
   },
   server: {
     host: '127.0.0.1',

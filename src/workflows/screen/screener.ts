@@ -198,8 +198,6 @@ export class Screener {
         const res = await this.pipeline.embedFile(source);
         const row = photoInputs(res);
         const [p] = this.features.predictProba([row]);
-        probs.push(p);
-        vectors.push(res.embedding.vector);
         const photo: ScreenPhoto = {
           path: input.name,
           probability: r4(p),
@@ -212,9 +210,13 @@ export class Screener {
           warnings: [...res.quality.warnings, ...viewAdvice(res.face.view, this.bundle.metrics.byView), ...(res.faces.length > 1 ? [`${res.faces.length} faces in the photo: the largest, most central one was used`] : [])],
         };
         const measurements = photoMeasurementFields(res.landmarks68, res.face.view, this.norms);
-        if (measurements.raw) measured.push(measurements.raw);
         Object.assign(photo, measurements.fields, geometryFields(this.geometry, row, this.bundle.positive));
         if (opts.explain) Object.assign(photo, withoutFindingsBelowThreshold(await opts.explain(res, input, i), p, this.bundle.thresholds.photo));
+        // Counted in the person's result only once nothing about the photo has failed: a photo
+        // reported as an error must not move the fused probability.
+        probs.push(p);
+        vectors.push(res.embedding.vector);
+        if (measurements.raw) measured.push(measurements.raw);
         photos.push(photo);
       } catch (err) {
         photos.push({ path: input.name, error: toErrorRecord(err) });

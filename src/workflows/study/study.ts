@@ -239,7 +239,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   requireBothClasses(used, dataset);
   const rows = studyRows(used);
   const classifier = createClassifier(opts.classifier ?? DEFAULTS.classify.classifier);
-  const bySite = prepareSiteValidation(rows, used, classifier, opts, log);
+  const bySite = prepareSiteValidation(rows, used, classifier, { ...opts, features }, log);
   const result = await crossValidateStudy(rows, classifier, { ...opts, features }, log);
   const sites = await bySite?.();
   const final = trainFinal({ ...rows, classifier, seed: opts.seed, features });
