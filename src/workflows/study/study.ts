@@ -100,6 +100,8 @@ export interface StudyResult extends Omit<ReportInput, 'options' | 'sections'> {
   ranking?: RankingOutcome;
   /** The explanation analysis, when it ran. */
   explanation?: StudyExplanation;
+  /** The final model's geometry contributions by region on the correctly screened positive photos, when it has a linear geometry part (with or without heat maps). */
+  geometryExplanation?: StudyGeometryExplanation;
   /** The leave-one-value-out validation, with `validateBy`. */
   sites?: SiteValidation;
   /** The report's extra sections (the explanation analysis, or why it did not run), for a caller that adds its own. */
@@ -257,7 +259,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const manyClass = ranking ? [ranking.section] : dataset.mode === 'one-vs-rest' ? [oneVsRestNote(dataset)] : [];
   const sections = [...manyClass, ...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...(sites ? [sitesSection(sites)] : []), ...explained.sections, measured.section];
   await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: { ...opts, backbone }, sections });
-  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(ranking ? { ranking } : {}), ...(explained.explanation ? { explanation: explained.explanation } : {}), ...(sites ? { sites } : {}) };
+  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(ranking ? { ranking } : {}), ...(explained.explanation ? { explanation: explained.explanation } : {}), ...('geometry' in explained && explained.geometry ? { geometryExplanation: explained.geometry } : {}), ...(sites ? { sites } : {}) };
 }
 
 /**
@@ -505,7 +507,7 @@ interface ExplainContext {
  * files (explanation.json, the control reference beside the bundle), or a section saying why it
  * could not run. No section when it is switched off.
  */
-async function explainIntoReport(work: string, files: StudyResult['files'], c: ExplainContext): Promise<{ sections: Section[]; explanation?: StudyExplanation }> {
+async function explainIntoReport(work: string, files: StudyResult['files'], c: ExplainContext): Promise<{ sections: Section[]; explanation?: StudyExplanation; geometry?: StudyGeometryExplanation }> {
   const explainOptions = c.opts.explain === false ? { maxPhotos: 0 } : c.opts.explain ?? {};
   const maxPhotos = explainOptions.maxPhotos ?? DEFAULTS.explain.study.maxPhotos;
   if (maxPhotos <= 0) return { sections: [] };
@@ -514,7 +516,7 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
     const chosen = featuresLabel(c.final.features!.features);
     c.log(`study: no heat-map analysis: the model learns from ${chosen}, without the embedding the heat maps differentiate\n`);
     const byGeometry = geometry ? `<p>Instead, the regions are ranked by the model's geometry part, as <code>screen --explain</code> ranks them.</p>${geometryTable(geometry)}` : '';
-    return { sections: [{ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The heat-map analysis explains a model's use of the identity embedding; this model learns from ${esc(chosen)} without it, so no heat maps were computed.</p>${byGeometry}` }] };
+    return { sections: [{ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The heat-map analysis explains a model's use of the identity embedding; this model learns from ${esc(chosen)} without it, so no heat maps were computed.</p>${byGeometry}` }], geometry };
   }
   c.log(`study: explaining up to ${maxPhotos} photos (Grad-CAM, regions, occlusion, sanity checks)...\n`);
   try {
@@ -529,11 +531,11 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
     files.explanation = path.join(work, 'explanation.json');
     await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
     for (const w of x.warnings) c.log(`study: ${w}\n`);
-    return { sections: [await explanationSection(x, meanHeatmapPng)], explanation: x };
+    return { sections: [await explanationSection(x, meanHeatmapPng)], explanation: x, geometry };
   } catch (err) {
     const e = toErrorRecord(err);
     c.log(`study: no explanation analysis: ${e.code}: ${e.message}\n`);
-    return { sections: [{ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The explanation analysis could not run: ${esc(e.code)}: ${esc(e.message)}</p>${geometry ? geometryTable(geometry) : ''}` }] };
+    return { sections: [{ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The explanation analysis could not run: ${esc(e.code)}: ${esc(e.message)}</p>${geometry ? geometryTable(geometry) : ''}` }], geometry };
   }
 }
 
