@@ -16,6 +16,10 @@
  *    top-ranked region for >= 80% of correctly classified positive photos, and the shuffled-label
  *    model shows no such preference (here: under half that rate).
  *
+ *    Beside the maps, the geometry explanation (each region's exact contribution to the log-odds
+ *    of the model's geometry part): from the chosen model when it has that part, and from a
+ *    geometry-only study of the same set, whose regions `screen --explain` ranks by it.
+ *
  * Work files go to $PHENOFACE_BENCH_DIR (default: a folder in the OS temp dir) and are reused
  * when present (synth sets and study embedding caches), so a re-run costs minutes, not tens.
  * Needs /work/shared (or $PHENOFACE_SHARED) with cfp-dev; prints the planted-region figure last.
@@ -36,7 +40,7 @@ import { decodeImage, encodePng } from '../src/image/index.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 import { parseFeatures } from '../src/features/index.ts';
 import { runStudy } from '../src/workflows/study/study.ts';
-import type { TopRegionCounts } from '../src/explain/study-result.ts';
+import type { StudyGeometryExplanation, TopRegionCounts } from '../src/explain/study-result.ts';
 import { syntheticStudy } from '../test/unit/evaluate/synthetic-embeddings.ts';
 import { machineLine, median, quantile, REPO, requireShared } from './common.ts';
 
@@ -129,6 +133,7 @@ const METHODS: { key: Key; name: string }[] = [
   { key: 'maps', name: '14x14 occlusion maps' },
 ];
 const results: ({ region: string; cam: string } & Record<Key, Rate | null>)[] = [];
+const geometryRates: { region: string; chosen: number | null; only: number | null; photos: number }[] = [];
 const pctOf = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(0)}%`);
 // PHENOFACE_BENCH_REGIONS (comma-separated) runs only some of the planted sets.
 const only = process.env.PHENOFACE_BENCH_REGIONS?.split(',');
@@ -157,6 +162,7 @@ for (const [region, names] of Object.entries(PLANTED).filter(([r]) => !only || o
   });
   const chosen = (study.metrics as { features?: { final?: { features?: string[] } } }).features?.final?.features?.join('+') ?? 'embedding';
   console.log(`study ${region}: the final model learns from ${chosen}`);
+  await measureGeometry(region, names, synthDir, study.geometryExplanation);
   if (!study.explanation) {
     console.log(`study ${region}: no heat-map analysis (the chosen features leave the embedding out); set PHENOFACE_BENCH_FEATURES=embedding to measure the maps`);
     continue;
@@ -177,8 +183,28 @@ for (const [region, names] of Object.entries(PLANTED).filter(([r]) => !only || o
   }
   console.log(`  occlusion agreement with the study's map ${x.occlusion.agreement.mean?.toFixed(2)}; sanity (Spearman vs real maps): ${x.sanity.map((s) => `${s.name} ${s.spearman.mean?.toFixed(2)}${s.passed ? '' : ' FLAGGED'}`).join(', ')}; warnings: ${x.warnings.length}`);
 }
+/**
+ * The geometry explanation's planted-region-first rate: from the chosen model when it has a
+ * geometry part, and from a geometry-only study of the same set (its regions are what
+ * `screen --explain` ranks for such a model).
+ */
+async function measureGeometry(region: string, names: string[], synthDir: string, fromChosen: StudyGeometryExplanation | undefined): Promise<void> {
+  const only = await runStudy({
+    source: path.join(synthDir, 'manifest.csv'), out: path.join(work, `study-${region}-geometry`), cache: path.join(work, `cache-${region}.sqlite`),
+    seed: 1, synthetic: true, permutations: 0, features: ['geometry'], log: { err: () => {}, isTTY: false }, quiet: true,
+  });
+  const planted = (g: StudyGeometryExplanation | undefined) => (g ? names.reduce((s, n) => s + (g.first[n as keyof typeof g.first] ?? 0), 0) : null);
+  const tops = (g: StudyGeometryExplanation) => Object.entries(g.first).filter(([, v]) => (v ?? 0) > 0).sort((a, b) => b[1]! - a[1]!).map(([k, v]) => `${k} ${pctOf(v!)}`).join(', ');
+  const a = only.result.subject.auc;
+  geometryRates.push({ region, chosen: planted(fromChosen), only: planted(only.geometryExplanation), photos: only.geometryExplanation?.photos ?? 0 });
+  if (fromChosen) console.log(`  geometry part of the chosen model: planted region contributes most for ${pctOf(planted(fromChosen))} of ${fromChosen.photos} correctly screened positive photos; tops: ${tops(fromChosen)}`);
+  console.log(`  geometry-only study: subject AUC ${a.value?.toFixed(3)} [${a.ci95?.map((v) => v.toFixed(3)).join(', ')}]; ` +
+    (only.geometryExplanation ? `planted region contributes most for ${pctOf(planted(only.geometryExplanation))} of ${only.geometryExplanation.photos} correctly screened positive photos (in sample of the final model); tops: ${tops(only.geometryExplanation)}` : 'no correctly screened positive photo to explain'));
+}
+
 // The target: >= 80% top-ranked, and the shuffled-label model without that preference (under half the real rate).
 const ok = (r: Rate | null) => r !== null && r.real >= 0.8 && r.shuffled !== null && r.shuffled < 0.5 * r.real;
 const line = (m: Key) => results.map((r) => `${r.region} ${pctOf(r[m]?.real ?? null)} (shuffled ${pctOf(r[m]?.shuffled ?? null)})`).join(', ');
 console.log(`bench:explain planted regions, share of correctly classified positive photos whose top region is the planted one (target >= 80%, shuffled-label model without that preference): ` +
-  METHODS.map((m) => `${m.key === 'primary' ? `the study's map (${[...new Set(results.map((r) => r.cam))].join('/')})` : m.name} ${line(m.key)} ${results.every((r) => ok(r[m.key])) ? 'PASS' : 'FAIL'}`).join('; '));
+  METHODS.map((m) => `${m.key === 'primary' ? `the study's map (${[...new Set(results.map((r) => r.cam))].join('/')})` : m.name} ${line(m.key)} ${results.every((r) => ok(r[m.key])) ? 'PASS' : 'FAIL'}`).join('; ') +
+  `; the geometry-only model's contributions ${geometryRates.map((g) => `${g.region} ${pctOf(g.only)}`).join(', ')} ${geometryRates.every((g) => g.only !== null && g.only >= 0.8) ? 'PASS' : 'FAIL'}`);

@@ -57,7 +57,7 @@ type SpreadKey = (typeof SPREAD_KEYS)[number];
 
 /** Input of {@link validateBySite}: the study's rows, their site, and the evaluation options. */
 export type SiteValidationInput = StudyData &
-  Pick<CrossValidationOptions, 'classifier' | 'seed' | 'prevalence' | 'bootstrap' | 'workers' | 'innerFolds'> & {
+  Pick<CrossValidationOptions, 'classifier' | 'seed' | 'prevalence' | 'bootstrap' | 'workers' | 'innerFolds' | 'features'> & {
     column: string;
     /** Each photo's value of `column`. */
     site: readonly (string | null | undefined)[];

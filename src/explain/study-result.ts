@@ -121,4 +121,22 @@ export interface StudyExplanation {
   /** Subjects behind the mean heat map (correctly classified positives). */
   meanHeatmapSubjects: number;
   photosDetail: PhotoRecord[];
+  /** For a model with a linear geometry part: its contributions by region (see {@link StudyGeometryExplanation}). */
+  geometry?: StudyGeometryExplanation;
+}
+
+/**
+ * The geometry part's contributions to the final model's log-odds, by region, on the correctly
+ * screened (out of fold) positive photos: in sample, since the final model was fitted on every
+ * photo of the study.
+ */
+export interface StudyGeometryExplanation {
+  positive: string;
+  /** Photos and people behind the means (those whose geometry the model reads: landmarks and a view it has columns for). */
+  photos: number;
+  subjects: number;
+  /** Mean contribution in log-odds per region (each person's photos averaged, then people), with a subject-bootstrap 95% interval. */
+  regions: Partial<Record<RegionName, MeanCi>>;
+  /** The share of those photos whose largest contribution is in each region. */
+  first: Partial<Record<RegionName, number>>;
 }

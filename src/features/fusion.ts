@@ -12,12 +12,14 @@
  * hyperparameter, never sees the rows it will be tested on.
  */
 import { fitLogisticPacked } from '../classify/logistic.ts';
+import { FittedLinear } from '../classify/linear.ts';
 import { logLoss } from '../classify/loss.ts';
 import { classifierFromJSON } from '../classify/registry.ts';
 import type { Classifier, FitOptions, FittedClassifier } from '../classify/types.ts';
 import { DEFAULTS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import { deriveSeed } from '../math/random.ts';
+import { FittedGeometry, geometryContributions, type RegionContribution } from './geometry.ts';
 import { embeddingBlock, featureBlock, fittedBlockFromJSON, type FeatureRequest } from './registry.ts';
 import { availableFeatures } from './transfer.ts';
 import type { FeatureModelJSON, FeatureName, FeatureSelection, FittedBlock, PhotoInputs, Stacker } from './types.ts';
@@ -150,6 +152,38 @@ export function embeddingClassifier(model: FittedFeatureModel): FittedClassifier
       throw new PhenofaceError('E_INTERNAL', 'The embedding part of a feature model is not saved on its own: save the feature model.');
     },
   };
+}
+
+/**
+ * One photo's geometry explanation: each facial region's contribution to the model's logit (log-odds
+ * of the positive class) through its geometry part, relative to the training-mean face.
+ */
+export type GeometryExplanation = (row: PhotoInputs) => RegionContribution[] | undefined;
+
+/**
+ * The geometry part of a feature model as an exact, local explanation (gradient x input of a linear
+ * score, Baehrens et al. 2010): the part adds `w_s (a · d(x) + b)` to the model's logit, where `w_s`
+ * is the combiner's weight (1 without a combiner), `d(x)` the block classifier's decision on the
+ * block's vector `x`, and `a`, `b` the map from decision to the block's logit (logistic regression:
+ * 1, 0; a Platt-scaled SVM: its sigmoid's slope and offset). With `d` linear, the part's logit less
+ * its value at the training-mean face (`x = 0`) is `w_s a w · x`, and {@link geometryContributions}
+ * splits that exactly among the regions. Undefined when the model has no geometry part, or when its
+ * classifier is not linear (the centroid classifier's score is a cosine of unit vectors: its parts
+ * would not add up to the score, so there is no exact split to report). The returned function gives
+ * undefined for a photo whose geometry the block imputes as the mean (no landmarks, or a view the
+ * block has no columns for). Exact up to the combiner's clipping of block probabilities to
+ * [1e-6, 1 - 1e-6] before their logits are taken.
+ */
+export function geometryExplanation(model: FittedFeatureModel): GeometryExplanation | undefined {
+  const k = model.features.indexOf('geometry');
+  if (k < 0) return undefined;
+  const { block, classifier } = model.parts[k];
+  if (!(classifier instanceof FittedLinear) || classifier.standardiser.unit || !(block instanceof FittedGeometry)) return undefined;
+  const slope = (model.stacker ? model.stacker.weights[k] : 1) * (classifier.platt ? classifier.platt.a : 1);
+  const { weights } = classifier.model;
+  const scale = classifier.standardiser.scale;
+  const w = weights.map((v, a) => (slope * v) / scale[a]);
+  return (row) => (row.landmarks68 && block.group(row.view) ? geometryContributions(block, row, w) : undefined);
 }
 
 /** What each block needs from every photo, for the error when a requested one cannot be had. */

@@ -10,7 +10,7 @@
  * endocanthion), 48-59 outer lips (48 and 54 cheilion, 51 = labiale superius, 57 = labiale
  * inferius), 60-67 inner lips.
  */
-import type { RegionName } from '../explain/regions.ts';
+import { REGION_NAMES, type RegionName } from '../explain/regions.ts';
 
 /** The points of the scheme the anthropometric panel names (0-based indices; ranges in `landmarks/ibug68.ts`). */
 export const IBUG68_NAMED = Object.freeze({
@@ -48,3 +48,6 @@ export function landmarkRegion(index: number): RegionName {
   if (index <= 47) return 'periorbital-right';
   return 'perioral';
 }
+
+/** The regions some point of the scheme lies in, in `explain/regions` order (no point lies outside the face). */
+export const LANDMARK_REGIONS: readonly RegionName[] = REGION_NAMES.filter((r) => Array.from({ length: 68 }, (_, i) => landmarkRegion(i)).includes(r));

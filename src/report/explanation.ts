@@ -2,13 +2,14 @@
  * The report section of the study-level explanation analysis ("What the model looks at"):
  * warnings first and loud, a summary line that follows every check, then the mean heat map, the
  * regions (where the score comes from, per person), how often each region ranks first (per
- * photo), and the checks with their thresholds: the sanity checks, the occlusion test's agreement
+ * photo), for a model with a linear geometry part its exact contributions by region (in sample),
+ * and the checks with their thresholds: the sanity checks, the occlusion test's agreement
  * with the heat map, and the share of heat outside the face.
  */
 import { barSpec, renderSvg } from './charts.ts';
 import { esc } from './index.ts';
 import { REGION_HPO, REGION_LABELS, REGION_NAMES } from '../explain/regions.ts';
-import type { ExplanationCheck, MeanCi, StudyCam, StudyExplanation, TopRegionCounts } from '../explain/study-result.ts';
+import type { ExplanationCheck, MeanCi, StudyCam, StudyExplanation, StudyGeometryExplanation, TopRegionCounts } from '../explain/study-result.ts';
 
 const pct = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '<span class="na">n/a</span>' : `${(100 * v).toFixed(d)}%`);
 const num = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '<span class="na">n/a</span>' : v.toFixed(d));
@@ -32,11 +33,28 @@ ${meanHeatmapPng ? `<figure><img src="${meanHeatmapPng}" height="224" alt="mean 
 <figure>${await regionChart(x)}</figure>
 ${regionTable(x)}
 ${topRegionTable(x)}
+${x.geometry ? geometryTable(x.geometry) : ''}
 ${checksTable(x)}
 <p>Occlusion test: greying out one region at a time and measuring the drop in the ${pos} score (per unit area). Its agreement is the rank correlation (Spearman, over the 9 regions, one value per photo, mean over people) of those drops with the heat map's shares: near 1, both methods rank the regions alike; near 0, they disagree and neither ranking should be trusted alone.</p>
 <p>Heat outside the face (hair, ears, background): ${ci(x.outsideFace.energy, (v) => pct(v))} of the energy on ${pct(x.outsideFace.area, 0)} of the crop; per unit area, ${num(x.outsideFace.densityRatio)} times the heat on the face (a flat map gives 1).</p>
 <p class="ci">Per-photo details are in <code>explanation.json</code>.</p>`;
   return { id: 'explanations', title: 'What the model looks at', html };
+}
+
+/**
+ * The geometry part's contributions by region (log-odds, with subject-bootstrap intervals) and how
+ * often each region contributes most, on the correctly screened positive photos; said plainly to be
+ * the final model's, in sample.
+ */
+export function geometryTable(g: StudyGeometryExplanation): string {
+  const pos = esc(g.positive);
+  const signed = (v: number | null) => (v === null ? '<span class="na">n/a</span>' : `${v > 0 ? '+' : v < 0 ? '&minus;' : ''}${Math.abs(v).toFixed(3)}`);
+  const names = Object.keys(g.regions) as (keyof typeof g.regions)[];
+  const ranked = names.sort((a, b) => (g.regions[b]!.mean ?? 0) - (g.regions[a]!.mean ?? 0));
+  const rows = ranked.map((r) => `<tr><th scope="row" title="${esc(r)}">${esc(REGION_LABELS[r])}</th><td>${ci(g.regions[r]!, signed)}</td><td>${pct(g.first[r], 0)}</td></tr>`).join('');
+  return `<table class="fit" id="geometry-contributions"><caption>Geometry: contribution by region to the final model's log-odds, on ${g.photos} correctly screened ${pos} photos of ${g.subjects} people (each person's photos averaged, then people; 95% subject-bootstrap CI).</caption>
+<tr><th>Region</th><th>Mean contribution (log-odds; + towards ${pos})</th><th>Photos where it contributes most</th></tr>${rows}</table>
+<p>The geometry part of the model is linear, so its coefficients times each photo's standardised landmark coordinates and measurements split its share of the score exactly among the regions (a measurement's part is divided equally among its landmarks' regions), relative to the mean face of the study's photos. <strong>In sample:</strong> these are the final model's contributions on photos it was trained on (cross-validation chose which photos count as correctly screened), so they say what the model uses, not how well that generalises.</p>`;
 }
 
 /** Warnings (loud), then one line that counts every check: passed, failed and not measured. */

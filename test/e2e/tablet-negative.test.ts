@@ -81,6 +81,8 @@ describe.skipIf(!browserExe.path)('web app on a tablet, and a negative result', 
       { name: 'left-profile.png', mimeType: 'image/png', buffer: await facePhoto(500, 600, 'png', '#d8a888') },
     ], { isMobile: true });
     expect(await page.locator('table.regions').count()).toBe(2);
+    // The frontal photo's geometry table is among the tables that must fit.
+    expect(await page.locator('table.geometry').count()).toBe(1);
     const layout = await page.evaluate(() => {
       const cut: string[] = [];
       for (const wrap of Array.from(document.querySelectorAll<HTMLElement>('.table-scroll'))) {

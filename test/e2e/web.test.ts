@@ -85,6 +85,15 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await measurements.textContent()).toContain('Narrow mouth (HP:0000160)');
     expect(await page.locator('.subject-measurements').textContent()).toContain('not population norms');
     expect(await page.locator('.photo-card table.measurements .z-mark.beyond').count()).toBe(1);
+    // Beside the heat map, the geometry's contribution by region: signed bars, largest first, with the note.
+    const geometry = page.locator('.photo-card .photo-details table.geometry');
+    expect(await geometry.locator('caption').textContent()).toBe('Geometry: contribution by region (log-odds)');
+    expect(await geometry.locator('tbody tr').count()).toBe(8);
+    expect(await geometry.locator('tbody tr').first().textContent()).toMatch(/Nose.*\+0\.82/);
+    expect(await geometry.locator('tbody tr').last().textContent()).toMatch(/Chin and jaw.*−0\.27/);
+    expect(await geometry.locator('.geo-bar.up').count()).toBe(4);
+    expect(await geometry.locator('.geo-bar.down').count()).toBe(3);
+    expect(await page.locator('.geometry-block').textContent()).toContain('relative to the mean face');
     expect(await page.locator('.performance').textContent()).toMatch(/Sensitivity.*Specificity/s);
     expect(await page.locator('.performance tbody').textContent()).toContain('Frontal photos');
     expect(await page.locator('.synthetic-banner').count()).toBe(1);

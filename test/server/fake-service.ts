@@ -73,6 +73,16 @@ const FAKE_MEASUREMENTS: Measurement[] = [
   { name: 'philtrum-length', region: 'perioral', value: 0.24, z: 0.8, hpo: [] },
 ];
 
+/** Fixed geometry contributions of a frontal photo (log-odds by region, largest first), as a model with a geometry part gives them. */
+const FAKE_GEOMETRY = {
+  geometryRegions: [
+    { name: 'perinasal', contribution: 0.82 }, { name: 'perioral', contribution: 0.31 }, { name: 'periorbital-left', contribution: 0.12 },
+    { name: 'periorbital-right', contribution: 0.05 }, { name: 'forehead-glabella', contribution: 0 }, { name: 'malar-left', contribution: -0.04 },
+    { name: 'malar-right', contribution: -0.11 }, { name: 'chin-jaw', contribution: -0.27 },
+  ],
+  geometryNote: 'Each region\'s contribution, through the face\'s measured geometry (landmark positions and the anthropometric panel), to this photo\'s log-odds, relative to the mean face of the study\'s photos; positive = towards "vcfs". Exact: the geometry part of the model is linear.',
+};
+
 const REGIONS = [
   { name: 'perinasal', share: 0.34, hpo: ['HP:0000414 bulbous nose', 'HP:0000430 underdeveloped nasal alae'] },
   { name: 'periorbital-left', share: 0.2, hpo: ['HP:0045025 narrow palpebral fissure', 'HP:0000629 periorbital fullness'] },
@@ -218,7 +228,7 @@ export class FakeScreenService implements ScreenService {
       width,
       height,
       warnings: profile ? ['Profile photo: accuracy is lower than for a frontal photo.'] : [],
-      ...(profile ? {} : { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, hpo: [...m.hpo] })) }),
+      ...(profile ? {} : { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, hpo: [...m.hpo] })), geometryNote: FAKE_GEOMETRY.geometryNote, geometryRegions: FAKE_GEOMETRY.geometryRegions.map((g) => ({ ...g })) }),
     };
     if (explain) {
       // HPO terms only at or above the photo threshold, as the Screener attaches them (withoutFindingsBelowThreshold).

@@ -3,7 +3,8 @@
  * validated rates, the chance at a prevalence the clinician sets), the score with its interval
  * against the threshold, the model's validated performance for the views uploaded, and one card per photo
  * (face box and landmarks over the photo, the heat map's warm part over it with an opacity slider
- * and its colour scale, view and quality badges, the region table with HPO terms above threshold).
+ * and its colour scale, view and quality badges, the region table with HPO terms above threshold,
+ * the geometry's contribution by region when the model has one, the measurements).
  */
 import type { ScreenPhoto, ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo } from '../../src/server/api-types.ts';
@@ -12,6 +13,7 @@ import { postTest } from '../../src/evaluate/post-test.ts';
 import { h, svg, uid } from './dom.ts';
 import { className, errorAdvice, metricCells, pct, regionName, VIEW_TEXT } from './format.ts';
 import { measurementLabel, measurementTable } from './measurement-view.ts';
+import { geometryTable } from './geometry-view.ts';
 
 /** The result section. `urls[i]` is a blob: URL of the i-th uploaded photo (the result keeps upload order). */
 export function resultView(result: ScreenResult, urls: (string | undefined)[], model: ModelInfo | undefined, actions: { onClear(): void }): HTMLElement {
@@ -199,6 +201,7 @@ function photoCard(photo: ScreenPhoto, url: string | undefined, index: number): 
     const top = [...photo.regions].sort((a, b) => b.share - a.share).slice(0, 3);
     details.append(h('p', { class: 'top-regions print-only' }, `Top regions: ${top.map((r) => `${regionName(r.name)} ${pct(r.share)}`).join(' · ')}`));
   }
+  details.append(geometryTable(photo));
   if (photo.measurements?.length) {
     details.append(measurementTable(photo.measurements, 'Measurements of this photo (z against the study\'s controls in this view)', 'Lengths over the face\'s reference size; the z-scores are against this model\'s study controls, not population norms.'));
   }
@@ -334,7 +337,7 @@ function regionTable(photo: ScreenPhoto): HTMLElement {
   const regions = [...(photo.regions ?? [])].sort((a, b) => b.share - a.share);
   const max = Math.max(...regions.map((r) => r.share), 1e-9);
   return h('div', { class: 'table-scroll' }, h('table', { class: 'regions' },
-    h('caption', {}, "Where the score comes from, by facial region (left and right are the patient's; related HPO terms only above the model's threshold)"),
+    h('caption', {}, `Where the score comes from, by facial region${photo.cam === 'geometry' ? ", from the face's geometry (this model has no heat map)" : ''} (left and right are the patient's; related HPO terms only above the model's threshold)`),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Region'), h('th', { scope: 'col' }, 'Share'), h('th', { scope: 'col' }, 'Related features (HPO)'))),
     h('tbody', {}, ...regions.map((r) => {
       const bar = h('span', { class: 'bar' });

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { prepareOutputFolder, writeOutputFile, type OutputGuard } from '../../data/output.ts';
 import { PhenofaceError } from '../../errors.ts';
 import { affineToDecoded, decodeImage, encodePng } from '../../image/index.ts';
-import type { PhotoExplainer, ScreenInput, Screener } from './screener.ts';
+import { photoInputs, type PhotoExplainer, type ScreenInput, type Screener } from './screener.ts';
+import { geometryRegionShares } from './geometry.ts';
 import type { ScreenPhoto } from './result.ts';
 import type { EmbedResult } from '../../pipeline/pipeline.ts';
 import type { RgbImage } from '../../types.ts';
@@ -79,7 +80,7 @@ async function explainerOf(screener: Screener, cam: ScreenCam): Promise<ScreenEx
   const backbone = screener.pipeline.backbone;
   if (!backbone) throw new PhenofaceError('E_CONFIG', 'The screener has no backbone loaded: it cannot explain.');
   const explainer = Explainer.create(backbone);
-  if (!screener.embeddingModel) throw new PhenofaceError('E_MODEL', `This model learns from ${screener.features.features.join('+')} without the embedding, which the heat maps differentiate: no heat map can explain it.`);
+  if (!screener.embeddingModel) throw new PhenofaceError('E_MODEL', `This model learns from ${screener.features.features.join('+')} without the embedding, which the heat maps differentiate, and without a linear geometry part to rank regions by: no heat map can explain it.`);
   const scorer = classifierScorer(screener.embeddingModel);
   const studyScale = await loadHeatScale(screener.bundle.dir, backbone.spec.name, screener.bundle.id);
   const base = { explainer, scorer, ...(studyScale ? { studyScale } : {}) };
@@ -123,6 +124,18 @@ function photoFields(o: PhotoOverlays, heatmap: string, heatmapAligned: string):
   return { regions: rankedRegions(o.explanation.regions), cam: o.cam, heatScale: o.scale, heatmap, heatmapAligned };
 }
 
+/**
+ * The explainer of a model that leaves the embedding out but has a linear geometry part (no heat map
+ * can explain it): each photo's `regions` from its geometry contributions, `cam` `geometry`, no
+ * overlays. Undefined for any other model. A photo whose geometry the model imputes as the mean
+ * (no landmarks, or a view it has no columns for) gets no regions.
+ */
+function geometryExplainer(screener: Screener): PhotoExplainer | undefined {
+  const explain = screener.geometry;
+  if (screener.embeddingModel || !explain) return undefined;
+  return async (photo) => geometryRegionShares(explain, photoInputs(photo)) ?? {};
+}
+
 /** A file-name stem from a photo's name: its base name without extension, unsafe characters replaced. */
 function stem(name: string): string {
   const base = path.basename(name).replace(/\.[^.]*$/, '');
@@ -152,9 +165,13 @@ export interface FileExplainOptions extends ScreenExplainOptions {
  * `NN-<name>.png` (the photo with the heat map warped back onto it) and `NN-<name>-aligned.png`
  * (the aligned face; see {@link heatmapPaths}), each with a colour bar (top = hottest), where NN is
  * the photo's position; each file is written whole or not at all. The photo's result gets
- * `regions`, `cam`, `heatmap` and `heatmapAligned` (the files' paths).
+ * `regions`, `cam`, `heatmap` and `heatmapAligned` (the files' paths). A model without the
+ * embedding but with a linear geometry part gets its regions from geometry instead, and nothing is
+ * written (see {@link geometryExplainer}).
  */
 export async function fileExplainer(screener: Screener, dir: string, opts: FileExplainOptions = {}): Promise<PhotoExplainer> {
+  const byGeometry = geometryExplainer(screener);
+  if (byGeometry) return byGeometry;
   const guard = opts.guard ?? { option: 'heatmap folder' };
   const folder = await prepareOutputFolder(dir, guard);
   const se = await explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam);
@@ -172,9 +189,12 @@ export async function fileExplainer(screener: Screener, dir: string, opts: FileE
 /**
  * The explainer for the web app (`POST /api/screen` with explanations): the same fields, both
  * overlays as PNG data URLs; the photo overlay is shrunk to `maxSidePx` (default `DEFAULTS.explain.screen.photoOverlayMaxSidePx`) to keep
- * responses small. Nothing is written to disk.
+ * responses small. Nothing is written to disk. A model without the embedding but with a linear
+ * geometry part gets its regions from geometry, without overlays.
  */
 export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions = {}): PhotoExplainer {
+  const byGeometry = geometryExplainer(screener);
+  if (byGeometry) return byGeometry;
   // Prepared once, on the first photo (the finer layer's session).
   let ready: Promise<ScreenExplainer> | undefined;
   const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? DEFAULTS.explain.screen.photoOverlayMaxSidePx };

@@ -24,7 +24,11 @@ export interface ScreenPhoto {
   warnings?: string[];
   /** Regions of the explanation map, ranked by share. */
   regions?: RegionShare[];
-  /** The map behind `regions` and the heatmaps: `contrastive`, `hirescam`, `gradcam` or `gradcam-14x14` (see `screen --cam`). */
+  /**
+   * The map behind `regions` and the heatmaps: `contrastive`, `hirescam`, `gradcam` or
+   * `gradcam-14x14` (see `screen --cam`); or `geometry` for a model without the embedding, whose
+   * regions are its geometry contributions' positive parts as shares (no heat maps).
+   */
   cam?: string;
   /**
    * The heatmaps' colour scale: `basis` `study` (shared across photos, from the study's
@@ -41,7 +45,23 @@ export interface ScreenPhoto {
    * controls in that view (not population norms) and HPO terms beyond the threshold.
    */
   measurements?: Measurement[];
+  /**
+   * For a model with a linear geometry part: each facial region's contribution to this photo's
+   * log-odds through the face's geometry, relative to the mean face of the study's photos
+   * (positive = towards the positive class), largest first.
+   */
+  geometryRegions?: GeometryRegion[];
+  /** What `geometryRegions` are, in one sentence. */
+  geometryNote?: string;
   error?: { code: string; message: string };
+}
+
+/** One facial region's contribution to a photo's log-odds through the model's geometry part. */
+export interface GeometryRegion {
+  /** Region name, e.g. `perinasal`. */
+  name: string;
+  /** In log-odds units (natural log), rounded to 4 decimals; positive = towards the positive class. */
+  contribution: number;
 }
 
 /** A whole screening: per-photo results fused into one subject-level probability. */

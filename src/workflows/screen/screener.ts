@@ -8,7 +8,7 @@
 import { loadBundle, type LoadedBundle } from '../../classify/bundle.ts';
 import type { FittedClassifier } from '../../classify/types.ts';
 import { DEFAULTS } from '../../config.ts';
-import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, type PhotoInputs } from '../../features/index.ts';
+import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, geometryExplanation, type GeometryExplanation, type PhotoInputs } from '../../features/index.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, type EmbedResult } from '../../pipeline/pipeline.ts';
@@ -17,6 +17,7 @@ import { fuseRanks } from '../../evaluate/ranking.ts';
 import type { DifferentialEntry, Measurement, ScreenPhoto, ScreenResult } from './result.ts';
 import { normsFromJSON, type MeasurementNorms } from '../../features/measurements.ts';
 import { photoMeasurementFields, subjectMeasurementFields } from './measurements.ts';
+import { geometryFields } from './geometry.ts';
 
 export type { ScreenPhoto, ScreenResult, RegionShare, DifferentialEntry } from './result.ts';
 
@@ -129,6 +130,8 @@ export class Screener {
    * the embedding's part of its feature model (undefined when that leaves the embedding out).
    */
   readonly embeddingModel: FittedClassifier | undefined;
+  /** Each region's exact contribution to a photo's logit through the model's geometry part (undefined without a linear one). */
+  readonly geometry: GeometryExplanation | undefined;
 
   private constructor(
     readonly bundle: LoadedBundle,
@@ -140,6 +143,7 @@ export class Screener {
     readonly norms: MeasurementNorms | undefined,
   ) {
     this.embeddingModel = bundle.features ? embeddingClassifier(features) : bundle.model;
+    this.geometry = geometryExplanation(features);
   }
 
   /**
@@ -192,9 +196,8 @@ export class Screener {
       if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
       try {
         const res = await this.pipeline.embedFile(source);
-        const [p] = this.features.predictProba([photoInputs(res)]);
-        probs.push(p);
-        vectors.push(res.embedding.vector);
+        const row = photoInputs(res);
+        const [p] = this.features.predictProba([row]);
         const photo: ScreenPhoto = {
           path: input.name,
           probability: r4(p),
@@ -207,9 +210,13 @@ export class Screener {
           warnings: [...res.quality.warnings, ...viewAdvice(res.face.view, this.bundle.metrics.byView), ...(res.faces.length > 1 ? [`${res.faces.length} faces in the photo: the largest, most central one was used`] : [])],
         };
         const measurements = photoMeasurementFields(res.landmarks68, res.face.view, this.norms);
-        if (measurements.raw) measured.push(measurements.raw);
-        Object.assign(photo, measurements.fields);
+        Object.assign(photo, measurements.fields, geometryFields(this.geometry, row, this.bundle.positive));
         if (opts.explain) Object.assign(photo, withoutFindingsBelowThreshold(await opts.explain(res, input, i), p, this.bundle.thresholds.photo));
+        // Counted in the person's result only once nothing about the photo has failed: a photo
+        // reported as an error must not move the fused probability.
+        probs.push(p);
+        vectors.push(res.embedding.vector);
+        if (measurements.raw) measured.push(measurements.raw);
         photos.push(photo);
       } catch (err) {
         photos.push({ path: input.name, error: toErrorRecord(err) });

@@ -145,7 +145,7 @@ export function samplePhotos(photos: readonly StudyPhoto[], maxPhotos: number, m
 }
 
 /** Mean over subjects (each subject's photos averaged first) with a subject-bootstrap 95% interval. */
-function meanCi(values: readonly { subject: string; value: number | null }[], replicates: number, seed: number): MeanCi {
+export function meanCi(values: readonly { subject: string; value: number | null }[], replicates: number, seed: number): MeanCi {
   const per = new Map<string, number[]>();
   for (const { subject, value } of values) if (value !== null && Number.isFinite(value)) per.set(subject, [...(per.get(subject) ?? []), value]);
   const subj = [...per.values()].map((v) => v.reduce((a, b) => a + b, 0) / v.length);

@@ -4,6 +4,7 @@
  */
 import type { PhotoResult } from '../../data/index.ts';
 import type { Classifier } from '../../classify/types.ts';
+import type { FeatureRequest } from '../../features/index.ts';
 import type { StudyData } from '../../evaluate/crossval.ts';
 import { siteFolds, validateBySite, type SiteValidation } from '../../evaluate/sites.ts';
 import { PhenofaceError } from '../../errors.ts';
@@ -14,6 +15,8 @@ interface SiteStepOptions {
   seed?: number;
   prevalence?: number;
   bootstrap?: number;
+  /** What the study learns from: each held-out site is scored by the same choice of blocks, made on the training sites. */
+  features?: FeatureRequest;
 }
 
 /**
@@ -28,7 +31,7 @@ export function prepareSiteValidation(rows: StudyData & { y: number[]; subjects:
     const columns = [...new Set(used.flatMap((p) => Object.keys(p.item.meta)))].sort();
     throw new PhenofaceError('E_MANIFEST', `--validate-by ${column}: no row has a "${column}" value. Columns with values: ${columns.join(', ') || 'none besides path, subject, label, view'}.`);
   }
-  const input = { ...rows, column, site: used.map((p) => p.item.meta[column]), classifier, seed: opts.seed, prevalence: opts.prevalence, bootstrap: opts.bootstrap };
+  const input = { ...rows, column, site: used.map((p) => p.item.meta[column]), classifier, seed: opts.seed, prevalence: opts.prevalence, bootstrap: opts.bootstrap, ...(opts.features ? { features: opts.features } : {}) };
   const { sites } = siteFolds(input);
   return () => {
     log(`study: leave-one-${column}-out validation over ${sites.length} values...\n`);

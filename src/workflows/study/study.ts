@@ -23,13 +23,14 @@ import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import type { Classifier, ClassifierJSON } from '../../classify/types.ts';
 import { saveReference } from '../../explain/reference.ts';
 import { saveHeatScale } from '../../explain/heat-scale-file.ts';
-import { explanationSection } from '../../report/explanation.ts';
+import { explanationSection, geometryTable } from '../../report/explanation.ts';
 import { featuresSection } from '../../report/features.ts';
 import { esc, writeReport, type ReportInput } from '../../report/index.ts';
 import type { MeasurementNorms } from '../../features/measurements.ts';
 import { studyMeasurements } from './measurements.ts';
-import type { StudyExplanation } from '../../explain/study-result.ts';
-import { explainStudy, type StudyExplanationOptions } from './explanation.ts';
+import type { StudyExplanation, StudyGeometryExplanation } from '../../explain/study-result.ts';
+import { explainStudy, oofCorrectness, type StudyExplanationOptions } from './explanation.ts';
+import { studyGeometryExplanation } from './geometry-explanation.ts';
 import { oneVsRestNote, rankStudy, type RankingOutcome } from './ranking.ts';
 import type { RankerChoice } from '../../classify/ranker.ts';
 import { noPixelsSection, readStudyEmbeddings, type StudyEmbeddings } from './from-embeddings.ts';
@@ -99,6 +100,8 @@ export interface StudyResult extends Omit<ReportInput, 'options' | 'sections'> {
   ranking?: RankingOutcome;
   /** The explanation analysis, when it ran. */
   explanation?: StudyExplanation;
+  /** The final model's geometry contributions by region on the correctly screened positive photos, when it has a linear geometry part (with or without heat maps). */
+  geometryExplanation?: StudyGeometryExplanation;
   /** The leave-one-value-out validation, with `validateBy`. */
   sites?: SiteValidation;
   /** The report's extra sections (the explanation analysis, or why it did not run), for a caller that adds its own. */
@@ -238,7 +241,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   requireBothClasses(used, dataset);
   const rows = studyRows(used);
   const classifier = createClassifier(opts.classifier ?? DEFAULTS.classify.classifier);
-  const bySite = prepareSiteValidation(rows, used, classifier, opts, log);
+  const bySite = prepareSiteValidation(rows, used, classifier, { ...opts, features }, log);
   const result = await crossValidateStudy(rows, classifier, { ...opts, features }, log);
   const sites = await bySite?.();
   const final = trainFinal({ ...rows, classifier, seed: opts.seed, features });
@@ -256,7 +259,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const manyClass = ranking ? [ranking.section] : dataset.mode === 'one-vs-rest' ? [oneVsRestNote(dataset)] : [];
   const sections = [...manyClass, ...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...(sites ? [sitesSection(sites)] : []), ...explained.sections, measured.section];
   await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: { ...opts, backbone }, sections });
-  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(ranking ? { ranking } : {}), ...(explained.explanation ? { explanation: explained.explanation } : {}), ...(sites ? { sites } : {}) };
+  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(ranking ? { ranking } : {}), ...(explained.explanation ? { explanation: explained.explanation } : {}), ...('geometry' in explained && explained.geometry ? { geometryExplanation: explained.geometry } : {}), ...(sites ? { sites } : {}) };
 }
 
 /**
@@ -504,32 +507,47 @@ interface ExplainContext {
  * files (explanation.json, the control reference beside the bundle), or a section saying why it
  * could not run. No section when it is switched off.
  */
-async function explainIntoReport(work: string, files: StudyResult['files'], c: ExplainContext): Promise<{ sections: Section[]; explanation?: StudyExplanation }> {
+async function explainIntoReport(work: string, files: StudyResult['files'], c: ExplainContext): Promise<{ sections: Section[]; explanation?: StudyExplanation; geometry?: StudyGeometryExplanation }> {
   const explainOptions = c.opts.explain === false ? { maxPhotos: 0 } : c.opts.explain ?? {};
   const maxPhotos = explainOptions.maxPhotos ?? DEFAULTS.explain.study.maxPhotos;
   if (maxPhotos <= 0) return { sections: [] };
+  const geometry = geometryOfStudy(c, explainOptions);
   if (!c.final.model) {
     const chosen = featuresLabel(c.final.features!.features);
     c.log(`study: no heat-map analysis: the model learns from ${chosen}, without the embedding the heat maps differentiate\n`);
-    return { sections: [{ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The heat-map analysis explains a model's use of the identity embedding; this model learns from ${esc(chosen)} without it, so no heat maps were computed.</p>` }] };
+    const byGeometry = geometry ? `<p>Instead, the regions are ranked by the model's geometry part, as <code>screen --explain</code> ranks them.</p>${geometryTable(geometry)}` : '';
+    return { sections: [{ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The heat-map analysis explains a model's use of the identity embedding; this model learns from ${esc(chosen)} without it, so no heat maps were computed.</p>${byGeometry}` }], geometry };
   }
   c.log(`study: explaining up to ${maxPhotos} photos (Grad-CAM, regions, occlusion, sanity checks)...\n`);
   try {
     const seed = c.opts.seed ?? DEFAULTS.explain.study.seed;
     const progress = stageProgress(c.opts, c.log, 'study explain', 'photos');
-    const { result: x, meanHeatmapPng, reference, heatScale } = await explainFinalModel(c, seed, { seed, ...explainOptions }, progress.update).finally(progress.stop);
+    const explained = await explainFinalModel(c, seed, { seed, ...explainOptions }, progress.update).finally(progress.stop);
+    const { meanHeatmapPng, reference, heatScale } = explained;
+    const x = geometry ? { ...explained.result, geometry } : explained.result;
     // Beside the bundle, so that screen and serve can draw the contrastive map too, on the study's colour scale.
     if (reference) await saveReference(files.model, { ...reference, bundleId: c.bundle.id });
     if (heatScale) await saveHeatScale(files.model, { ...heatScale, bundleId: c.bundle.id });
     files.explanation = path.join(work, 'explanation.json');
     await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
     for (const w of x.warnings) c.log(`study: ${w}\n`);
-    return { sections: [await explanationSection(x, meanHeatmapPng)], explanation: x };
+    return { sections: [await explanationSection(x, meanHeatmapPng)], explanation: x, geometry };
   } catch (err) {
     const e = toErrorRecord(err);
     c.log(`study: no explanation analysis: ${e.code}: ${e.message}\n`);
-    return { sections: [{ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The explanation analysis could not run: ${esc(e.code)}: ${esc(e.message)}</p>` }] };
+    return { sections: [{ id: 'explanations', title: 'What the model looks at', html: `<p class="warn">The explanation analysis could not run: ${esc(e.code)}: ${esc(e.message)}</p>${geometry ? geometryTable(geometry) : ''}` }], geometry };
   }
+}
+
+/** The final model's geometry contributions on the correctly screened positive photos, when it has a linear geometry part. */
+function geometryOfStudy(c: ExplainContext, o: Partial<StudyExplanationOptions>): StudyGeometryExplanation | undefined {
+  if (!c.final.features || !c.rows.inputs) return undefined;
+  const correct = oofCorrectness(c.result.predictions, c.result.folds).photo;
+  return studyGeometryExplanation(c.final.features, { ...c.rows, inputs: c.rows.inputs }, correct, {
+    positive: c.dataset.positive,
+    bootstrap: o.bootstrap ?? DEFAULTS.explain.study.bootstrap,
+    seed: o.seed ?? c.opts.seed ?? DEFAULTS.explain.study.seed,
+  });
 }
 
 /**

@@ -74,6 +74,16 @@ describe('validateBySite', () => {
     expect(changed.bySite.c.thresholds).toEqual(base.bySite.c.thresholds);
     expect(changed.bySite.a.thresholds).not.toEqual(base.bySite.a.thresholds);
   });
+
+  it('scores each site with the blocks the study learns from, not the embedding alone', async () => {
+    // The signal is in the region-pooled maps; the embedding is noise.
+    const noise = data.X.map((x, i) => Float32Array.from(x, (_, k) => Math.sin(i * 12.9898 + k * 78.233) * 43758.5453 % 1));
+    const inputs = data.X.map((x, i) => ({ embedding: noise[i], regionMaps: x }));
+    const fromRegions = await validateBySite(input({ X: noise, inputs, features: ['regions'] }));
+    const fromEmbedding = await validateBySite(input({ X: noise, inputs }));
+    for (const s of SITES) expect(fromRegions.bySite[s].metrics.subject.auc.value).toBeGreaterThan(0.7);
+    expect(fromEmbedding.pooled.subject.auc.value).toBeLessThan(0.7);
+  });
 });
 
 describe('spreadOf', () => {

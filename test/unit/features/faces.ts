@@ -3,6 +3,7 @@
  * the panel uses, so each measurement's expected value can be written down by hand.
  */
 import { mulberry32 } from '../../../src/math/random.ts';
+import type { PhotoInputs } from '../../../src/features/types.ts';
 import type { Point } from '../../../src/types.ts';
 
 /**
@@ -47,4 +48,28 @@ export function jittered(points: readonly Point[], sd: number, seed: number): Po
   const rng = mulberry32(seed);
   const g = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
   return points.map(([x, y]): Point => [x + sd * g(), y + sd * g()]);
+}
+
+/**
+ * 16 people per class, 3 frontal photos each: positives have a wider nose base (alar points pushed
+ * out 4 px) and an embedding shifted along its first axis; every photo has its own jitter.
+ */
+export function plantedNoseStudy() {
+  const rng = mulberry32(21);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  const rows: PhotoInputs[] = [];
+  const y: number[] = [];
+  const subjects: string[] = [];
+  for (let s = 0; s < 32; s++) {
+    const label = s % 2;
+    for (let k = 0; k < 3; k++) {
+      const face: Point[] = jittered(frontalFace(), 2, 100 * s + k);
+      if (label) for (const [i, dx] of [[31, -4], [35, 4], [32, -2], [34, 2]] as const) face[i] = [face[i][0] + dx, face[i][1]];
+      const embedding = Float32Array.from({ length: 8 }, (_, a) => gauss() + (a === 0 ? 1.5 * label : 0));
+      rows.push({ embedding, view: 'frontal', landmarks68: face });
+      y.push(label);
+      subjects.push(`s${s}`);
+    }
+  }
+  return { rows, y, subjects };
 }

@@ -76,3 +76,15 @@ describe('explanationSection: tables and text', () => {
     expect(html).toContain("Sides are the patient's");
   });
 });
+
+describe('explanationSection: geometry', () => {
+  it('shows the geometry contributions beside the heat-map ranking only for a model that has them', async () => {
+    const { x, html } = await section(0.8);
+    expect(html).not.toContain('geometry-contributions');
+    const geometry = { positive: 'vcfs', photos: 4, subjects: 2, regions: { perinasal: { mean: 0.5, ci95: [0.2, 0.8] as [number, number], n: 2 }, perioral: { mean: -0.1, ci95: null, n: 2 } }, first: { perinasal: 0.75, perioral: 0.25 } };
+    const withGeometry = (await explanationSection({ ...x, geometry }, null)).html;
+    expect(withGeometry.indexOf('id="geometry-contributions"')).toBeGreaterThan(withGeometry.indexOf('ranks first'));
+    expect(withGeometry).toMatch(/<th scope="row" title="perinasal">Nose<\/th><td>\+0\.500 <span class="ci">\(\+0\.200&ndash;\+0\.800\)<\/span><\/td><td>75%<\/td>/);
+    expect(withGeometry).toContain('&minus;0.100');
+  });
+});

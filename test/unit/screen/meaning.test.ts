@@ -56,4 +56,22 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
       await screener.close();
     }
   });
+
+  it('leaves a photo whose explanation fails out of the person\'s result, as the error it is reported as', async () => {
+    const screener = await Screener.load(await toyBundle());
+    try {
+      const alone = await screener.screen([photo(1)]);
+      let calls = 0;
+      const explain = async () => {
+        if (++calls === 2) throw new Error('explainer broke');
+        return {};
+      };
+      const result = await screener.screen([photo(1), photo(3)], { explain });
+      expect(result.photos[1].error?.message).toMatch(/explainer broke/);
+      expect(result.subject.photos).toBe(1);
+      expect(result.subject.probability).toBe(alone.subject.probability);
+    } finally {
+      await screener.close();
+    }
+  });
 });
