@@ -18,11 +18,10 @@ import type { AlignedFace, Embedding, Face, Point } from '../types.ts';
 /**
  * The dense-landmark part of {@link PIPELINE_VERSION}: which model, how many passes, whether
  * mirrored runs, so that landmarks cached under another `landmarks` setting are recomputed, never
- * reused. The default setting (face-landmark68, two passes, mirrored runs) keeps the name caches hold.
+ * reused.
  */
 export function landmarksVersion({ model, passes, flip }: PhenofaceConfig['landmarks']): string {
-  const base = 'landmark68b';
-  return model === 'face-landmark68' && passes === 2 && flip ? base : `${base}-${model}-p${passes}${flip ? 'f' : ''}`;
+  return `landmarks-${model}-p${passes}${flip ? '-flip' : ''}`;
 }
 
 /**

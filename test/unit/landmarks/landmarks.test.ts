@@ -99,8 +99,8 @@ describe.skipIf(!built)('dense landmarks on detected faces', () => {
 
 describe.skipIf(!built)('flip averaging', () => {
   it('places the points of a mirrored photo closer to the mirrored points than one run does', async () => {
-    const withFlip = await Pipeline.create({ detectOnly: true, landmarks: true, config: { embed: { intraOpThreads: 1 }, landmarks: { flip: true } } });
-    const without = await Pipeline.create({ detectOnly: true, landmarks: true, config: { embed: { intraOpThreads: 1 }, landmarks: { flip: false } } });
+    const withFlip = await Pipeline.create({ detectOnly: true, landmarks: true, config: { embed: { intraOpThreads: 1 }, landmarks: { model: 'face-landmark68', flip: true } } });
+    const without = await Pipeline.create({ detectOnly: true, landmarks: true, config: { embed: { intraOpThreads: 1 }, landmarks: { model: 'face-landmark68', flip: false } } });
     try {
       const base = await sharp(path.join(demo, 'sample2.jpg')).resize({ width: 800 }).png().toBuffer();
       const mirrored = await sharp(base).flop().png().toBuffer();
