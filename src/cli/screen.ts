@@ -93,6 +93,22 @@ async function checkExplainFolder(explain: string, model: string, items: InputIt
   return guard;
 }
 
+/**
+ * One photo's line of the human-readable result: its score, view and warnings, the regions its
+ * score comes from (the heat map's shares, or the geometry's where the map is geometry), the
+ * geometry part's three largest contributions in log-odds when the model has one, and its heatmap.
+ */
+export function photoLine(p: ScreenResult['photos'][number]): string {
+  if (p.error) return `  ${p.path}: ${p.error.code}: ${p.error.message}`;
+  const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
+  const geometry = p.geometryRegions && [...p.geometryRegions].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, 3);
+  return `  ${p.path}: score ${(100 * p.probability!).toFixed(1)}%, ${p.view}` +
+    (p.warnings?.length ? ` (${p.warnings.join('; ')})` : '') +
+    (p.regions ? `; score from ${p.regions.slice(0, 3).map((r) => `${r.name} ${(100 * r.share).toFixed(0)}%`).join(', ')}` : '') +
+    (geometry?.length ? `; geometry ${geometry.map((g) => `${g.name} ${signed(g.contribution)}`).join(', ')} (log-odds)` : '') +
+    (p.heatmap ? `; heatmap ${p.heatmap}` : '');
+}
+
 /** `screen --embeddings FILE`: the records scored as one person's photos; no photo, no explanation. */
 async function screenEmbeddingFile(values: ArgValues<typeof SCREEN.args>, positionals: string[], io: Parameters<Command>[1]): Promise<number> {
   if (positionals.length > 0) throw usageError('Give photos or --embeddings, not both.', USAGE);
@@ -127,9 +143,7 @@ export const run: Command = async (argv, io) => {
       const lines = [
         ...(screener.info().synthetic ? ['SYNTHETIC MODEL (a demonstration trained on planted photos): this result means nothing about the person.'] : []),
         ...subjectSummary(result),
-        ...result.photos.map((p) => p.error
-          ? `  ${p.path}: ${p.error.code}: ${p.error.message}`
-          : `  ${p.path}: score ${(100 * p.probability!).toFixed(1)}%, ${p.view}${p.warnings?.length ? ` (${p.warnings.join('; ')})` : ''}${p.regions ? `; score from ${p.regions.slice(0, 3).map((r) => `${r.name} ${(100 * r.share).toFixed(0)}%`).join(', ')}` : ''}${p.heatmap ? `; heatmap ${p.heatmap}` : ''}`),
+        ...result.photos.map(photoLine),
         result.disclaimer,
       ];
       io.out(lines.join('\n') + '\n');

@@ -1,6 +1,6 @@
 /** The human-readable screen result leads with the call and what it means, and labels the score as a score. */
 import { describe, expect, it } from 'vitest';
-import { subjectSummary } from '../../src/cli/screen.ts';
+import { photoLine, subjectSummary } from '../../src/cli/screen.ts';
 import type { ScreenResult } from '../../src/workflows/screen/screener.ts';
 
 const result = (subject: Partial<ScreenResult['subject']>): ScreenResult => ({
@@ -41,5 +41,20 @@ describe('subjectSummary', () => {
     const note = 'z-scores are against controls of this study (label control), not population norms.';
     expect(subjectSummary(result({ measurements, measurementsNote: note })).at(-1)).toBe(`  Measurements: mouth-width z -2.4 (Narrow mouth HP:0000160). ${note}`);
     expect(subjectSummary(result({ measurements: [measurements[1]], measurementsNote: note })).at(-1)).toBe(`  Measurements: none beyond the controls' range. ${note}`);
+  });
+});
+
+describe('photoLine', () => {
+  it("adds the geometry part's three largest contributions, signed, in log-odds", () => {
+    const line = photoLine({
+      path: 'a.jpg', probability: 0.8, view: 'frontal',
+      regions: [{ name: 'perinasal', share: 0.5 }],
+      geometryRegions: [{ name: 'perinasal', contribution: 0.42 }, { name: 'malar-left', contribution: 0.01 }, { name: 'perioral', contribution: -0.3 }, { name: 'chin-jaw', contribution: -0.05 }],
+    });
+    expect(line).toBe('  a.jpg: score 80.0%, frontal; score from perinasal 50%; geometry perinasal +0.42, perioral -0.30, chin-jaw -0.05 (log-odds)');
+  });
+
+  it('says an error as its code and message', () => {
+    expect(photoLine({ path: 'b.jpg', error: { code: 'E_NO_FACE', message: 'No face found.' } })).toBe('  b.jpg: E_NO_FACE: No face found.');
   });
 });
