@@ -150,6 +150,7 @@ export function modelCard(b: ModelBundle): string {
     `${b.training.subjectsUsed} people, ${b.training.photosUsed} photos (data hash ${b.training.datasetHash.slice(0, 16)}...).`,
     '',
     ...normsCard(b.measurementNorms),
+    ...explanationCard(b),
     '## Limitations',
     ...b.limitations.map((l) => `- ${l}`),
     '',
@@ -169,6 +170,20 @@ function normsCard(norms: MeasurementNorms | undefined): string[] {
     `Norms per view: ${views.length ? views.join('; ') : 'none (too few control people with landmarks)'}.`,
     '',
   ];
+}
+
+/**
+ * The model card's lines on what explains a photo's score: heat maps for the embedding's part,
+ * exact contributions by region for a geometry part (`screen`'s `geometryRegions`).
+ */
+function explanationCard(b: ModelBundle): string[] {
+  const blocks = b.features?.features ?? ['embedding'];
+  const lines = [
+    ...(blocks.includes('embedding') ? ['- Heat maps (`screen --explain`) show where the embedding\'s part of the score comes from.'] : []),
+    ...(blocks.includes('geometry') ? ["- `geometryRegions` in `screen --json` split the geometry part's contribution to the log-odds exactly among the facial regions, relative to the training photos' mean face."] : []),
+    ...(blocks.includes('regions') ? ['- The region-pooled maps have no explanation of their own; their part of the score is in neither list.'] : []),
+  ];
+  return ['## Explanations', ...lines, ''];
 }
 
 /** The model card's lines on a ranking bundle's differential (none for a binary bundle). */

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadBundle, saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS } from '../../../src/classify/bundle.ts';
+import { loadBundle, modelCard, saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS, type ModelBundle } from '../../../src/classify/bundle.ts';
 import { createClassifier } from '../../../src/classify/index.ts';
 import { loadManifest } from '../../../src/runtime/index.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
@@ -44,6 +44,18 @@ describe('model bundle', () => {
     expect(loaded.id).toBe(bundle.id);
     expect(loaded.model.predictProba(X.slice(0, 5))).toEqual(model.predictProba(X.slice(0, 5)));
     expect(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8')).toMatch(/not a diagnosis/i);
+  });
+
+  it("says in the model card what explains each block's part of the score", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    const { bundle } = await makeBundle(dir);
+    const plain = modelCard(bundle);
+    expect(plain).toMatch(/## Explanations\n- Heat maps/);
+    expect(plain).not.toMatch(/geometryRegions/);
+    const fused = modelCard({ ...bundle, features: { features: ['embedding', 'geometry'], stacker: { weights: [1, 1], bias: 0 } } as unknown as ModelBundle['features'] });
+    expect(fused).toMatch(/Heat maps[^\n]*\n- `geometryRegions`/);
+    const geometryOnly = modelCard({ ...bundle, features: { features: ['geometry'], stacker: null } as unknown as ModelBundle['features'] });
+    expect(geometryOnly).not.toMatch(/Heat maps/);
   });
 
   it('refuses a bundle whose backbone weights differ from the installed ones', async () => {
