@@ -15,7 +15,7 @@ import { PhenofaceError } from '../errors.ts';
 import { checkRows, dot, finiteNumber, numberArray, Standardiser, type Packed } from './linalg.ts';
 import { applyPlatt, plattFromJSON, type Platt } from './platt.ts';
 import { TunedClassifier, type GridSolver } from './tuning.ts';
-import type { ClassifierJSON, FittedClassifier, Selection } from './types.ts';
+import { classifierJSON, type ClassifierJSON, type FittedClassifier, type Selection } from './types.ts';
 
 /** The gallery: one unit vector per training subject (k > 0) or per class (k = 0). */
 export interface CentroidModel {
@@ -157,19 +157,12 @@ export class FittedCentroid implements FittedClassifier {
    * a bundle of this classifier carries derived data of every training patient.
    */
   toJSON(): ClassifierJSON {
-    return {
-      kind: 'phenoface-classifier',
-      version: 1,
-      name: this.name,
-      dim: this.dim,
-      hyper: { ...this.hyper },
-      params: {
-        standardiser: this.standardiser.toJSON(),
-        vectors: [...this.model.vectors],
-        labels: [...this.model.labels],
-        platt: { ...this.platt },
-      },
-    };
+    return classifierJSON(this, {
+      standardiser: this.standardiser.toJSON(),
+      vectors: [...this.model.vectors],
+      labels: [...this.model.labels],
+      platt: { ...this.platt },
+    });
   }
 
   static fromJSON(json: ClassifierJSON): FittedCentroid {

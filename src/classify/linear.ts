@@ -5,7 +5,7 @@
  */
 import { checkRows, dot, finiteNumber, numberArray, sigmoid, Standardiser } from './linalg.ts';
 import { applyPlatt, plattFromJSON, type Platt } from './platt.ts';
-import type { ClassifierJSON, FittedClassifier, Selection } from './types.ts';
+import { classifierJSON, type ClassifierJSON, type FittedClassifier, type Selection } from './types.ts';
 
 /** Weights on standardised features and the intercept. */
 export interface LinearModel {
@@ -58,7 +58,7 @@ export class FittedLinear implements FittedClassifier {
       bias: this.model.bias,
     };
     if (this.platt) params.platt = { ...this.platt };
-    return { kind: 'phenoface-classifier', version: 1, name: this.name, dim: this.dim, hyper: { ...this.hyper }, params };
+    return classifierJSON(this, params);
   }
 
   /** Restores from `toJSON()` output; `withPlatt` says whether the record must carry a sigmoid. */

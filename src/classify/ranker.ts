@@ -16,7 +16,7 @@ import { fitGalleryPacked, galleryScores, type GalleryModel } from './gallery.ts
 import { checkRows, finiteNumber, numberArray, Standardiser, type Packed } from './linalg.ts';
 import { unitVector } from '../math/vector.ts';
 import { fitMultinomialPacked, softmaxInPlace, softmaxLogits, type SoftmaxModel } from './multinomial.ts';
-import type { ClassifierJSON, GroupSplitter } from './types.ts';
+import { classifierJSON, type ClassifierJSON, type GroupSplitter } from './types.ts';
 
 /** The ranking families. */
 export const RANKER_FAMILIES = ['multinomial', 'gallery'] as const;
@@ -210,14 +210,7 @@ export class FittedRanker {
     const model = this.family === 'multinomial'
       ? { weights: [...(m as SoftmaxModel).weights], bias: [...(m as SoftmaxModel).bias] }
       : { k: (m as GalleryModel).k, entries: [...(m as GalleryModel).entries], entryClass: [...(m as GalleryModel).entryClass], centroids: [...(m as GalleryModel).centroids] };
-    return {
-      kind: 'phenoface-classifier',
-      version: 1,
-      name: this.name,
-      dim: this.dim,
-      hyper: { ...this.hyper },
-      params: { family: this.family, labels: [...this.labels], temperature: this.temperature, standardiser: this.standardiser.toJSON(), model },
-    };
+    return classifierJSON(this, { family: this.family, labels: [...this.labels], temperature: this.temperature, standardiser: this.standardiser.toJSON(), model });
   }
 
   /** Restores a ranker from {@link toJSON}; throws `E_BUNDLE` on a malformed record. */

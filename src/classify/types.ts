@@ -114,3 +114,8 @@ export interface ClassifierJSON {
   /** Classifier-specific parameters (weights, standardiser, calibration...). */
   params: Record<string, unknown>;
 }
+
+/** The record of a fitted classifier: its name, dimension and hyperparameters, and its own `params`. */
+export function classifierJSON(c: Pick<FittedClassifier, 'name' | 'dim' | 'hyper'>, params: Record<string, unknown>): ClassifierJSON {
+  return { kind: 'phenoface-classifier', version: 1, name: c.name, dim: c.dim, hyper: { ...c.hyper }, params };
+}
