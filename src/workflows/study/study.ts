@@ -255,11 +255,11 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
   const measured = await studyMeasurements(used, dataset, { replicates: opts.bootstrap ?? DEFAULTS.evaluate.bootstrap, seed: opts.seed ?? DEFAULTS.evaluate.seed });
   const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, fromFile, ranking: ranking?.bundle, dim: rows.X[0].length, measurementNorms: measured.norms });
-  const explained = fromFile ? { sections: [noPixelsSection(fromFile.origin)] } : await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
+  const explained: Explained = fromFile ? { sections: [noPixelsSection(fromFile.origin)] } : await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
   const manyClass = ranking ? [ranking.section] : dataset.mode === 'one-vs-rest' ? [oneVsRestNote(dataset)] : [];
   const sections = [...manyClass, ...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...(sites ? [sitesSection(sites)] : []), ...explained.sections, measured.section];
   await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: { ...opts, backbone }, sections });
-  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(ranking ? { ranking } : {}), ...(explained.explanation ? { explanation: explained.explanation } : {}), ...('geometry' in explained && explained.geometry ? { geometryExplanation: explained.geometry } : {}), ...(sites ? { sites } : {}) };
+  return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(ranking ? { ranking } : {}), ...(explained.explanation ? { explanation: explained.explanation } : {}), ...(explained.geometry ? { geometryExplanation: explained.geometry } : {}), ...(sites ? { sites } : {}) };
 }
 
 /**
@@ -489,6 +489,9 @@ function installedWeights(backbone: string): string | null {
 }
 
 /** What the explanation analysis needs from the study. */
+/** The report's explanation sections, and what they found: the heat-map analysis and the geometry contributions, each when it ran. */
+type Explained = { sections: Section[]; explanation?: StudyExplanation; geometry?: StudyGeometryExplanation };
+
 interface ExplainContext {
   dataset: Dataset;
   used: PhotoResult[];
@@ -507,7 +510,7 @@ interface ExplainContext {
  * files (explanation.json, the control reference beside the bundle), or a section saying why it
  * could not run. No section when it is switched off.
  */
-async function explainIntoReport(work: string, files: StudyResult['files'], c: ExplainContext): Promise<{ sections: Section[]; explanation?: StudyExplanation; geometry?: StudyGeometryExplanation }> {
+async function explainIntoReport(work: string, files: StudyResult['files'], c: ExplainContext): Promise<Explained> {
   const explainOptions = c.opts.explain === false ? { maxPhotos: 0 } : c.opts.explain ?? {};
   const maxPhotos = explainOptions.maxPhotos ?? DEFAULTS.explain.study.maxPhotos;
   if (maxPhotos <= 0) return { sections: [] };
