@@ -27,7 +27,7 @@ function dropped(s: FeatureSelection): string {
 export function featuresSection(c: FeatureComparison | undefined, model: FittedFeatureModel | undefined): { id: string; title: string; html: string } | undefined {
   if (!c || !model) return undefined;
   const views = VIEWS.filter((v) => c.representations.some((r) => r.byView[v]));
-  const head = `<tr><th>Representation</th><th>AUC per person</th><th>AUC per photo</th>${views.map((v) => `<th>${esc(v)}: per person</th>`).join('')}<th>Chosen by the inner CV</th></tr>`;
+  const head = `<tr><th>Representation</th><th>AUC per person</th><th>AUC per photo</th>${views.map((v) => `<th>${esc(v)}: per person</th>`).join('')}<th>The fold model learnt from it (blocks kept)</th></tr>`;
   const rows = c.representations.map((r) => `<tr><td>${esc(r.label.replace(/\+/g, ' + '))}</td><td>${est(r.subject)}</td><td>${est(r.photo)}</td>${views.map((v) => `<td>${est(r.byView[v]?.subject)}</td>`).join('')}<td>${r.chosenInFolds} of ${c.folds} folds</td></tr>`).join('');
   const final = model.features.join(' + ');
   const how = c.request === 'auto'
