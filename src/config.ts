@@ -456,8 +456,8 @@ export interface ExplainConfig {
  */
 export interface FeaturesConfig {
   /**
-   * `--features` unless told: `auto` lets the inner subject-grouped CV of each training set choose
-   * among the single representations and their stacked fusions; or one name or `A+B`.
+   * `--features` unless told: `auto` stacks the representations and lets the inner subject-grouped
+   * CV of each training set weigh them (see `fusionMinGain`); or one name or `A+B`.
    */
   default: string;
   /**
@@ -474,10 +474,13 @@ export interface FeaturesConfig {
    */
   stackC: number;
   /**
-   * A fused candidate must lower the inner out-of-fold log-loss of the best single representation
-   * by more than this (nats per photo) to be chosen; a tie goes to the single block. 0: on planted
-   * CFP sets the stack of embedding and regions scored at least the embedding's AUC on every set
-   * measured (docs/benchmarks.md), and its non-negative weights already drop a useless block.
+   * `auto` takes the stack of every representation (dropping those its non-negative combiner gives
+   * weight 0) unless a smaller candidate lowers the stack's inner out-of-fold log-loss by more than
+   * this (nats per photo). 0.05: on three planted CFP sets (100 people each, 2x5-fold CV) it kept
+   * the stack in every fold, as the best AUC there did; 0.02 let noise pick a single block in 2-3
+   * folds of 10 and lost up to 0.015 of subject AUC, and choosing the best candidate outright lost
+   * 0.01-0.04 (docs/decisions.md). A smaller candidate must be far better, since the stack's
+   * weights already drop a block that does not help.
    */
   fusionMinGain: number;
   /**
@@ -647,7 +650,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
       mobilefacenet: ['MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add', 'MobileFaceNet/MobileFaceNet/Conv2d_2_InvResBlock_4/Add'],
     },
     stackC: 1,
-    fusionMinGain: 0,
+    fusionMinGain: 0.05,
     autoCandidates: ['embedding', 'regions', 'geometry'],
   },
   server: {

@@ -135,7 +135,7 @@ export function modelCard(b: ModelBundle): string {
     b.features
       ? `Classifier: ${b.classifier.name} on ${b.features.features.join(' + ')} features of ${b.backbone.name} (${b.features.stacker ? 'one classifier per block, stacked by logistic regression on their logits' : 'one block'}; ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`
       : `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`,
-    ...(b.features?.selection ? [`Representation chosen by the inner subject-grouped CV of all the training photos (mean photo log-loss of out-of-fold probabilities): ${b.features.selection.candidates.map((c) => `${c.features.join('+')} ${c.logLoss.toFixed(3)}`).join(', ')}.`] : []),
+    ...(b.features?.selection ? [`Representation chosen by the inner subject-grouped CV of all the training photos: ${b.features.selection.chosen.join('+')} taken${b.features.selection.kept && b.features.selection.kept.join() !== b.features.selection.chosen.join() ? `, of which the stack weighs ${b.features.selection.kept.join('+')}` : ''} (mean photo log-loss of out-of-fold probabilities: ${b.features.selection.candidates.map((c) => `${c.features.join('+')} ${c.logLoss.toFixed(3)}`).join(', ')}).`] : []),
     ...(b.embeddings ? [`Trained on precomputed embeddings: ${b.embeddings.file} (sha256 ${b.embeddings.sha256.slice(0, 12)}..., ${b.embeddings.records} records); no photo was read.`] : []),
     '',
     '## Intended use',

@@ -67,10 +67,20 @@ export interface CandidateScore {
 /** How `auto` chose: every candidate's inner figure and the rule's outcome. */
 export interface FeatureSelection {
   candidates: CandidateScore[];
+  /** The candidate taken (the stack of every block, unless a smaller one was clearly better). */
   chosen: FeatureName[];
+  /**
+   * The blocks the model learns from: those of `chosen` its combiner gave a positive weight (absent
+   * in models fitted before blocks were dropped, whose model learns from all of `chosen`).
+   */
+  kept?: FeatureName[];
   /** Folds of the inner subject-grouped CV the figures come from. */
   innerFolds: number;
-  /** The log-loss gain a fusion needed over the best single block (`features.fusionMinGain`). */
+  /**
+   * The log-loss gain (nats per photo) a smaller candidate needed over the stack of every block
+   * (`features.fusionMinGain`); in models fitted before that rule, the gain a fusion needed over
+   * the best single block.
+   */
   minGain: number;
 }
 

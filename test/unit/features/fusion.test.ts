@@ -79,18 +79,48 @@ describe('feature blocks', () => {
 });
 
 describe('fitFeatureModel', () => {
-  it('auto chooses by inner out-of-fold log-loss: the informative block, or their stack when both help', () => {
+  it('auto stacks every block and drops those the stack does not weigh: the informative block, or both when both help', () => {
     const regionsOnly = twoBlocks({ subjects: 40, embedSignal: 0, regionSignal: 1.5, seed: 5 });
     const a = fitFeatureModel(regionsOnly.inputs, regionsOnly.y, regionsOnly.subjects, logistic(), { ...fit, request: 'auto', available: ['embedding', 'regions'] });
     expect(a.candidates.map((c) => c.features.join('+'))).toEqual(['embedding', 'regions', 'embedding+regions']);
     expect(a.model.selection!.candidates).toHaveLength(3);
+    expect(a.model.selection!.chosen).toEqual(['embedding', 'regions']);
+    expect(a.model.selection!.kept).toEqual(['regions']);
     expect(a.model.features).toEqual(['regions']);
+    // Dropping the unweighted block leaves the regions classifier itself, scoring as it does alone.
+    const alone = a.candidates.find((c) => c.features.join() === 'regions')!;
+    expect(a.model.predictProba(regionsOnly.inputs.slice(0, 5))).toEqual(alone.predictProba(regionsOnly.inputs.slice(0, 5)));
     const both = twoBlocks({ subjects: 40, embedSignal: 2.5, regionSignal: 1, seed: 6 });
     const b = fitFeatureModel(both.inputs, both.y, both.subjects, logistic(), { ...fit, request: 'auto', available: ['embedding', 'regions'] });
     const loss = Object.fromEntries(b.model.selection!.candidates.map((c) => [c.features.join('+'), c.logLoss]));
     expect(loss['embedding+regions']).toBeLessThan(Math.min(loss.embedding, loss.regions));
     expect(b.model.features).toEqual(['embedding', 'regions']);
     expect(b.model.stacker!.weights.every((w) => w > 0)).toBe(true);
+  });
+
+  it('a smaller candidate replaces the stack only when its inner log-loss is lower by more than minGain', () => {
+    const d = twoBlocks({ subjects: 40, embedSignal: 2.5, regionSignal: 0.3, seed: 9 });
+    const opts = { ...fit, request: 'auto' as const, available: ['embedding', 'regions'] as const };
+    const strict = fitFeatureModel(d.inputs, d.y, d.subjects, logistic(), { ...opts, available: [...opts.available], minGain: 10 });
+    expect(strict.model.selection!.chosen).toEqual(['embedding', 'regions']);
+    const loss = Object.fromEntries(strict.model.selection!.candidates.map((c) => [c.features.join('+'), c.logLoss]));
+    const bestSmaller = Math.min(loss.embedding, loss.regions);
+    // Any gain counts with minGain below the best smaller candidate's margin (negative: always).
+    const eager = fitFeatureModel(d.inputs, d.y, d.subjects, logistic(), { ...opts, available: [...opts.available], minGain: Math.min(0, loss['embedding+regions'] - bestSmaller) - 1e-9 });
+    expect(eager.model.selection!.chosen).toEqual([loss.embedding < loss.regions ? 'embedding' : 'regions']);
+    expect(eager.model.stacker).toBeNull();
+  });
+
+  it('with no block worth a weight, the best single block by inner log-loss (not a constant)', () => {
+    const d = twoBlocks({ subjects: 40, embedSignal: 0, regionSignal: 0, seed: 21 });
+    const f = fitFeatureModel(d.inputs, d.y, d.subjects, logistic(), { ...fit, request: 'auto', available: ['embedding', 'regions'] });
+    const full = f.candidates.find((c) => c.features.length === 2)!;
+    const s = f.model.selection!;
+    const loss = Object.fromEntries(s.candidates.map((c) => [c.features.join('+'), c.logLoss]));
+    // Neither block carries the label: the stack weighs neither (the fixture's premise).
+    expect(full.stacker!.weights).toEqual([0, 0]);
+    expect(f.model.features).toEqual([loss.embedding <= loss.regions ? 'embedding' : 'regions']);
+    expect(new Set(f.model.predictProba(d.inputs)).size).toBeGreaterThan(1);
   });
 
   it('a named request is fitted as asked, without a choice', () => {
@@ -114,7 +144,7 @@ describe('fitFeatureModel', () => {
     const withLeak = runFold(ctx(leaked), task);
     expect(withLeak.features).toEqual(clean.features);
     expect(withLeak.featureSelection).toEqual(clean.featureSelection);
-    expect(clean.features).toEqual(['embedding']);
+    expect(clean.features[0]).toBe('embedding');
     // The leak does show on the test rows, in the regions candidate's outer predictions.
     const regionsAuc = (o: typeof clean) => {
       const p = o.candidates!.find((c) => c.features.join() === 'regions')!.probabilities;
