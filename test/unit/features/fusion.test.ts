@@ -144,7 +144,7 @@ describe('fitFeatureModel', () => {
     const withLeak = runFold(ctx(leaked), task);
     expect(withLeak.features).toEqual(clean.features);
     expect(withLeak.featureSelection).toEqual(clean.featureSelection);
-    expect(clean.features[0]).toBe('embedding');
+    expect(clean.features?.[0]).toBe('embedding');
     // The leak does show on the test rows, in the regions candidate's outer predictions.
     const regionsAuc = (o: typeof clean) => {
       const p = o.candidates!.find((c) => c.features.join() === 'regions')!.probabilities;
