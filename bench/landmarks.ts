@@ -32,7 +32,7 @@ import path from 'node:path';
 import { umeyama, applyAffine } from '../src/align/index.ts';
 import { DEFAULTS } from '../src/config.ts';
 import { decodeImage } from '../src/image/index.ts';
-import { DENSE_LANDMARK_MODELS, DenseLandmarker, fivePointsOf68, refinedCrops } from '../src/landmarks/index.ts';
+import { DENSE_LANDMARK_MODELS, DenseLandmarker, fivePointsOf68, IBUG68_POINTS, refinedCrops } from '../src/landmarks/index.ts';
 import { chooseFace, Pipeline } from '../src/pipeline/pipeline.ts';
 import type { Landmarks5, Point } from '../src/types.ts';
 import { percentileInterval, subjectBootstrap } from '../src/evaluate/index.ts';
@@ -132,7 +132,7 @@ function repeatability(photos: Photo[]) {
     const majority = ps.filter((q) => q.mirrored).length * 2 > ps.length;
     const half = ps.filter((p) => p.mirrored === majority);
     return {
-      all68: spread(ps.map((p) => p.dense!), iod),
+      all68: spread(ps.map((p) => p.dense!.slice(0, IBUG68_POINTS)), iod),
       matched: half.length >= 3 ? spread(half.map(matched), iod) : NaN,
       hand: half.length >= 3 ? spread(half.map((p) => MATCHED.cfp.map((i) => p.truth[i])), iod) : NaN,
     };

@@ -37,7 +37,7 @@ export { decodeImage, type DecodedImage } from './image/index.ts';
 export { alignFace, alignmentMatrix, ARCFACE_TEMPLATE, ALIGNED_SIZE } from './align/index.ts';
 export { estimatePose, viewOfFace } from './pose/index.ts';
 export { backbones, cosine, l2normalize } from './embed/index.ts';
-export { DenseLandmarker, DENSE_LANDMARK_MODELS, IBUG68, fivePointsOf68, type DenseLandmarkSpec } from './landmarks/index.ts';
+export { DenseLandmarker, DENSE_LANDMARK_MODELS, EXTRA_POINTS, IBUG68, fivePointsOf68, type DenseLandmarkSpec } from './landmarks/index.ts';
 export { Pipeline, chooseFace, PIPELINE_VERSION, type DetectResult, type EmbedResult, type PipelineOptions } from './pipeline/pipeline.ts';
 export { PipelinePool, type PipelinePoolOptions } from './pipeline/pool.ts';
 export { loadDataset, type Dataset, type DatasetItem } from './data/index.ts';

@@ -39,8 +39,9 @@ export interface Face {
   pose?: Pose;
   view?: View;
   /**
-   * Dense landmarks of the configured model (`config.landmarks.model`; 68 iBUG-300W points by
-   * default) in the same pixels, when they were asked for.
+   * Dense landmarks of the configured model (`config.landmarks.model`) in the same pixels, when
+   * they were asked for: the 68 iBUG-300W points, then the model's extra points (the default face
+   * mesh adds the image-left and image-right nasal sidewall at the nasal root: 70 in all).
    */
   landmarksDense?: Point[];
 }

@@ -1,15 +1,16 @@
 /**
- * A named anthropometric panel measured on 68 iBUG-300W landmarks: the distances a
- * dysmorphologist takes with calipers (Farkas 1994, "Anthropometry of the Head and Face"; the
- * HPO's objective criteria, Allanson et al. 2009, "Elements of morphology"), each made
- * scale-free by dividing by a stable reference length, and each valid only in the views that
- * show it undistorted.
+ * A named anthropometric panel measured on 68 iBUG-300W landmarks and the extra points a model
+ * may place after them (`EXTRA_POINTS`): the distances a dysmorphologist takes with calipers
+ * (Farkas 1994, "Anthropometry of the Head and Face"; the HPO's objective criteria, Allanson et
+ * al. 2009, "Elements of morphology"), each made scale-free by dividing by a stable reference
+ * length, and each valid only in the views that show it undistorted.
  *
- * Reference length: the root-mean-square distance of all 68 points from their centroid (the
- * centroid size of geometric morphometrics divided by sqrt(68); Bookstein 1991). It uses every
- * point, so a local deviation (a short fissure, narrow alae) moves it little, and it is the
- * scale that Procrustes alignment removes, so the panel and the aligned shape share one unit.
- * It depends on the view (a turned face is narrower), which is why norms are kept per view.
+ * Reference length: the root-mean-square distance of the 68 iBUG points from their centroid (the
+ * centroid size of geometric morphometrics divided by sqrt(68); Bookstein 1991), whatever extras
+ * the model adds, so that every landmark model gives the same unit. It uses every point of the
+ * scheme, so a local deviation (a short fissure, narrow alae) moves it little, and it is the scale
+ * that Procrustes alignment removes, so the panel and the aligned shape share one unit. It depends
+ * on the view (a turned face is narrower), which is why norms are kept per view.
  *
  * Pose: a horizontal (bilateral) width is foreshortened by cos(yaw) and by which side is hidden,
  * so widths are measured in frontal photos only; midline vertical lengths (nasion, subnasale,
@@ -17,13 +18,14 @@
  * projection (subnasale to the nose tip) is seen only in profile. A measurement the view cannot
  * support is absent (`null`), never a number.
  *
- * Nasal bridge width is not in the panel: the iBUG-68 scheme marks only the bridge's midline
- * (27-30) and no point on its sides, so no distance between its landmarks measures it.
+ * Landmark model: the iBUG-68 scheme marks only the nasal bridge's midline (27-30), so the nasal
+ * bridge width reads the two nasal sidewall points that the face mesh (the default model) places
+ * after the 68; with the 68-point model it is absent, as where the view cannot support it.
  */
 import { PhenofaceError } from '../errors.ts';
 import type { RegionName } from '../explain/regions.ts';
 import type { Point, View } from '../types.ts';
-import { IBUG68_POINTS } from '../landmarks/ibug68.ts';
+import { EXTENDED_POINTS, EXTRA_POINTS, IBUG68_POINTS } from '../landmarks/ibug68.ts';
 import { IBUG68_NAMED } from './ibug68.ts';
 
 /** Where a measurement lies: an explanation region, both eyes, or the whole face. */
@@ -48,15 +50,18 @@ export interface MeasurementDefinition {
   /** What a clinician calls it, with the patient's side where it has one. */
   readonly label: string;
   readonly region: MeasurementRegion;
-  /** The Farkas definition and the iBUG-68 indices used. */
+  /** The Farkas definition and the point indices used (iBUG-68, or `EXTRA_POINTS` from 68 on). */
   readonly definition: string;
   /** Views in which the measurement is taken; elsewhere it is absent. */
   readonly views: readonly View[];
-  /** The iBUG-68 indices the numerator uses (the reference uses all 68). */
+  /**
+   * The point indices the numerator uses (the reference uses the 68); an index past the points a
+   * model places makes the measurement absent for that model.
+   */
   readonly landmarks: readonly number[];
   /** HPO terms for a value beyond the threshold on the side each names. */
   readonly hpo: readonly DirectedHpoTerm[];
-  /** The scale-free value from the 68 points and the reference length. */
+  /** The scale-free value from the points (the 68, then the extras) and the reference length. */
   value(points: readonly Point[], reference: number): number;
 }
 
@@ -82,6 +87,9 @@ const I = IBUG68_NAMED;
  * - outer canthal distance: ex-ex, 36-45; frontal;
  * - alar base width: the lateral alar points, 31-35 (iBUG's nearest to Farkas' al-al); frontal;
  *   narrow: underdeveloped nasal alae HP:0000430, narrow nose HP:0000460; wide: wide nose HP:0000445;
+ * - nasal bridge width: the nasal sidewalls at the root, extra points 68-69 (the surface over
+ *   Farkas' maxillofrontale, mf-mf, the nasal root width); frontal; only from a model that places
+ *   them (the face mesh); wide: wide nasal bridge HP:0000431; narrow: narrow nasal bridge HP:0000446;
  * - nasal tip width: the nostril points either side of the columella, 32-34 (iBUG has no point on
  *   the lobule's sides; this is its nearest width); frontal; wide: bulbous nose HP:0000414;
  * - nasal length: n-sn, 27-33; every view; long nose HP:0003189, short nose HP:0003196;
@@ -121,6 +129,13 @@ export const MEASUREMENTS: readonly MeasurementDefinition[] = Object.freeze([
     name: 'alar-base-width', label: 'Alar base width', region: 'perinasal',
     definition: 'al-al: between the lateral alar points, iBUG 31-35, / reference', from: I.alarLeft, to: I.alarRight,
     hpo: [term('HP:0000430', 'Underdeveloped nasal alae', 'low'), term('HP:0000460', 'Narrow nose', 'low'), term('HP:0000445', 'Wide nose', 'high')],
+  }),
+  /** Nasal bridge width: the nasal sidewalls at the root (mf-mf), extra points 68-69; frontal only. */
+  lengthMeasurement({
+    name: 'nasal-bridge-width', label: 'Nasal bridge width', region: 'perinasal',
+    definition: 'mf-mf: between the nasal sidewalls at the nasal root, where they meet the medial canthal regions, extra points 68-69 (face mesh vertices 245-465), / reference; absent for a model without them',
+    from: EXTRA_POINTS.nasalSidewallLeft, to: EXTRA_POINTS.nasalSidewallRight,
+    hpo: [term('HP:0000446', 'Narrow nasal bridge', 'low'), term('HP:0000431', 'Wide nasal bridge', 'high')],
   }),
   /** Nasal tip width: the nostril points beside the columella, iBUG 32-34; frontal only. */
   lengthMeasurement({
@@ -191,23 +206,27 @@ export function referenceLength(points: readonly Point[]): number {
   return Math.sqrt(ss / points.length);
 }
 
-/** Throws `E_INPUT` unless `points` holds 68 finite points. */
-export function checkLandmarks68(points: readonly Point[]): void {
-  if (points.length !== IBUG68_POINTS || !points.every((p) => p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]))) {
-    throw new PhenofaceError('E_INPUT', `Invalid landmarks: ${points.length} points. Expected ${IBUG68_POINTS} finite [x, y] points in the iBUG-300W order.`);
+/**
+ * Throws `E_INPUT` unless `points` holds 68 to {@link EXTENDED_POINTS} finite points: the 68 in the
+ * iBUG-300W order, then some of the extras.
+ */
+export function checkLandmarks(points: readonly Point[]): void {
+  if (points.length < IBUG68_POINTS || points.length > EXTENDED_POINTS || !points.every((p) => p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]))) {
+    throw new PhenofaceError('E_INPUT', `Invalid landmarks: ${points.length} points. Expected ${IBUG68_POINTS} to ${EXTENDED_POINTS} finite [x, y] points: the ${IBUG68_POINTS} in the iBUG-300W order, then the extra points.`);
   }
 }
 
 /**
  * Measures the panel on one face: one value per entry of {@link MEASUREMENTS}, in order; `null`
- * where the view does not support the measurement, where the view is unknown, or where the face
- * has no extent (every point at one place). Throws `E_INPUT` on a malformed point list.
+ * where the view does not support the measurement, where the view is unknown, where the landmark
+ * model does not place a point the measurement needs, or where the face has no extent (every
+ * point at one place). Throws `E_INPUT` on a malformed point list.
  */
 export function measurePanel(points: readonly Point[], view: View | undefined): (number | null)[] {
-  checkLandmarks68(points);
-  const reference = referenceLength(points);
+  checkLandmarks(points);
+  const reference = referenceLength(points.slice(0, IBUG68_POINTS));
   return MEASUREMENTS.map((m) => {
-    if (!view || !m.views.includes(view) || !(reference > 0)) return null;
+    if (!view || !m.views.includes(view) || !(reference > 0) || m.landmarks.some((l) => l >= points.length)) return null;
     const v = m.value(points, reference);
     return Number.isFinite(v) ? v : null;
   });

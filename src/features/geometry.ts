@@ -1,6 +1,7 @@
 /**
- * The geometry representation: a face's shape as dysmorphologists measure it. Per view, the 68
- * landmarks are Procrustes-aligned to the training rows' mean shape (Gower 1975), optionally
+ * The geometry representation: a face's shape as dysmorphologists measure it. Per view, the
+ * landmarks (the 68 iBUG-300W points and the extras the landmark model places after them) are
+ * Procrustes-aligned to the training rows' mean shape (Gower 1975), optionally
  * reduced to their leading principal components, and joined by the anthropometric panel
  * (`anthropometry.ts`); every column is standardised on the training rows.
  *
@@ -18,7 +19,7 @@
 import { DEFAULTS, VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import { REGION_NAMES, type RegionName } from '../explain/regions.ts';
-import type { View } from '../types.ts';
+import type { Point, View } from '../types.ts';
 import { MEASUREMENTS, measurePanel } from './anthropometry.ts';
 import { landmarkRegion } from './ibug68.ts';
 import { meanAndScale, readNumbers, readObject, readScales } from './json.ts';
@@ -39,7 +40,11 @@ export interface GeometryOptions {
 
 /** The shape columns of one view: Procrustes mean, centring, optional axes, scales. */
 interface ShapeColumns {
-  /** The Procrustes mean shape new faces are aligned to. */
+  /**
+   * The Procrustes mean shape new faces are aligned to. Its length fixes the points a face is
+   * read with: the first `mean.length / 2` of its landmarks (the 68 come first, so a block fitted
+   * on 68 points reads the 68 of a model that adds extras).
+   */
   mean: Shape;
   /** The aligned training shapes' average (coordinates are centred on it). */
   centre: Float64Array;
@@ -75,6 +80,17 @@ function shapeScores(cols: Pick<ShapeColumns, 'centre' | 'axes'>, aligned: Shape
   return Float64Array.from(cols.axes, (a) => a.reduce((s, v, i) => s + v * u[i], 0));
 }
 
+/**
+ * A face's shape as a block's mean shape reads it: its first `points` landmarks. Throws `E_BUNDLE`
+ * when the face has fewer (a block fitted on another landmark model's points).
+ */
+function shapeOf(landmarks: readonly Point[], points: number): Shape {
+  if (landmarks.length < points) {
+    throw new PhenofaceError('E_BUNDLE', `The geometry features were fitted on ${points} landmarks per face; this photo has ${landmarks.length}. Screen with the landmark model the bundle was trained with (a model placing at least ${points} points).`);
+  }
+  return toShape(landmarks.length === points ? landmarks : landmarks.slice(0, points));
+}
+
 /** Fits one view's shape columns on its training shapes. */
 function fitShape(shapes: Shape[], shapeVariance: number): ShapeColumns {
   const { mean, aligned } = generalisedProcrustes(shapes);
@@ -86,9 +102,13 @@ function fitShape(shapes: Shape[], shapeVariance: number): ShapeColumns {
   return { mean, centre, axes, scale };
 }
 
-/** Fits one view's panel columns on its training faces. */
+/**
+ * Fits one view's panel columns on its training faces: the measurements the view supports and the
+ * training faces' landmark model places the points of (the nasal bridge width needs the face
+ * mesh's extras), so no column is constant.
+ */
 function fitPanel(view: View, panels: (number | null)[][]): PanelColumns {
-  const measures = MEASUREMENTS.flatMap((m, k) => (m.views.includes(view) ? [k] : []));
+  const measures = MEASUREMENTS.flatMap((m, k) => (m.views.includes(view) && panels.some((p) => p[k] !== null) ? [k] : []));
   const stats = measures.map((k) => meanAndScale(panels.flatMap((p) => (p[k] === null ? [] : [p[k]]))));
   return { measures, mean: Float64Array.from(stats, (s) => s.mean), scale: Float64Array.from(stats, (s) => s.scale) };
 }
@@ -117,7 +137,7 @@ export class FittedGeometry implements FittedBlock {
       const out = new Float32Array(this.dim);
       const g = usable(row) ? this.group(row.view) : undefined;
       if (!g || !usable(row)) return out;
-      const scores = shapeScores(g.shape, alignToMean(toShape(row.landmarks68), g.shape.mean));
+      const scores = shapeScores(g.shape, alignToMean(shapeOf(row.landmarks68, g.shape.mean.length / 2), g.shape.mean));
       scores.forEach((v, k) => (out[g.offset + k] = v / g.shape.scale[k]));
       const panel = measurePanel(row.landmarks68, row.view);
       const at = g.offset + scores.length;
@@ -159,17 +179,19 @@ export function geometryBlock(options: GeometryOptions = DEFAULTS.geometry): Fea
       for (const view of VIEWS) {
         const rows = train.filter((r) => usable(r) && r.view === view);
         if (rows.length < minViewPhotos) continue;
+        // The points every training face has (all of them, from one landmark model).
+        const points = Math.min(...rows.map((r) => r.landmarks68!.length));
         const group: ViewGroup = {
           view,
           offset,
-          shape: fitShape(rows.map((r) => toShape(r.landmarks68!)), shapeVariance),
+          shape: fitShape(rows.map((r) => shapeOf(r.landmarks68!, points)), shapeVariance),
           panel: fitPanel(view, rows.map((r) => measurePanel(r.landmarks68!, view))),
         };
         groups.push(group);
         offset += width(group);
       }
       if (groups.length === 0) {
-        throw new PhenofaceError('E_INPUT', `Cannot fit the geometry features: no view has ${minViewPhotos} training photos with 68 landmarks (found ${train.filter(usable).length} in all).`);
+        throw new PhenofaceError('E_INPUT', `Cannot fit the geometry features: no view has ${minViewPhotos} training photos with landmarks (found ${train.filter(usable).length} in all).`);
       }
       return new FittedGeometry(groups);
     },
@@ -228,7 +250,7 @@ export function geometryContributions(block: FittedBlock, row: PhotoInputs, weig
   const g = usable(row) ? block.group(row.view) : undefined;
   if (g && usable(row)) {
     const x = block.transform([row])[0];
-    const aligned = alignToMean(toShape(row.landmarks68), g.shape.mean);
+    const aligned = alignToMean(shapeOf(row.landmarks68, g.shape.mean.length / 2), g.shape.mean);
     const { centre, axes, scale } = g.shape;
     for (let i = 0; i < aligned.length; i++) {
       const beta = axes ? axes.reduce((s, a, k) => s + (weights[g.offset + k] * a[i]) / scale[k], 0) : weights[g.offset + i] / scale[i];

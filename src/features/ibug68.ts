@@ -11,6 +11,7 @@
  * inferius), 60-67 inner lips.
  */
 import { REGION_NAMES, type RegionName } from '../explain/regions.ts';
+import { IBUG68_POINTS } from '../landmarks/ibug68.ts';
 
 /** The points of the scheme the anthropometric panel names (0-based indices; ranges in `landmarks/ibug68.ts`). */
 export const IBUG68_NAMED = Object.freeze({
@@ -36,9 +37,11 @@ export const IBUG68_NAMED = Object.freeze({
 /**
  * The explanation region each point lies in: the upper jaw contour (0-3, 13-16) runs along the
  * cheeks (malar), the lower contour (4-12) along the chin and jaw; brows are forehead/glabella;
- * 27-35 the nose; each eye its periorbital region; 48-67 the mouth.
+ * 27-35 the nose; each eye its periorbital region; 48-67 the mouth; the extra points after the 68
+ * (`EXTRA_POINTS`, the nasal sidewalls at the root) the nose.
  */
 export function landmarkRegion(index: number): RegionName {
+  if (index >= IBUG68_POINTS) return 'perinasal';
   if (index <= 3) return 'malar-left';
   if (index <= 12) return 'chin-jaw';
   if (index <= 16) return 'malar-right';
@@ -50,4 +53,4 @@ export function landmarkRegion(index: number): RegionName {
 }
 
 /** The regions some point of the scheme lies in, in `explain/regions` order (no point lies outside the face). */
-export const LANDMARK_REGIONS: readonly RegionName[] = REGION_NAMES.filter((r) => Array.from({ length: 68 }, (_, i) => landmarkRegion(i)).includes(r));
+export const LANDMARK_REGIONS: readonly RegionName[] = REGION_NAMES.filter((r) => Array.from({ length: IBUG68_POINTS }, (_, i) => landmarkRegion(i)).includes(r));

@@ -11,8 +11,11 @@ export interface PackedInputs {
   n: number;
   embedding: { dim: number; flat: Float32Array };
   regionMaps?: { dim: number; flat: Float32Array };
-  /** 68 (x, y) pairs per row; a row without points holds NaN. */
-  landmarks68?: Float32Array;
+  /**
+   * `points` (x, y) pairs per row (the most any row has); a row's unused pairs, and every pair of
+   * a row without points, hold NaN.
+   */
+  landmarks68?: { points: number; flat: Float32Array };
   views: (View | null)[];
 }
 
@@ -31,9 +34,10 @@ export function packInputs(rows: readonly PhotoInputs[]): PackedInputs {
   const maps = packVectors(rows, (r) => r.regionMaps);
   if (maps) packed.regionMaps = maps;
   if (rows.some((r) => r.landmarks68)) {
-    const flat = new Float32Array(rows.length * 136).fill(NaN);
-    rows.forEach((r, i) => r.landmarks68?.forEach(([x, y], k) => flat.set([x, y], i * 136 + 2 * k)));
-    packed.landmarks68 = flat;
+    const points = Math.max(...rows.map((r) => r.landmarks68?.length ?? 0));
+    const flat = new Float32Array(rows.length * 2 * points).fill(NaN);
+    rows.forEach((r, i) => r.landmarks68?.forEach(([x, y], k) => flat.set([x, y], 2 * (i * points + k))));
+    packed.landmarks68 = { points, flat };
   }
   return packed;
 }
@@ -44,8 +48,13 @@ export function unpackInputs(p: PackedInputs): PhotoInputs[] {
   return Array.from({ length: p.n }, (_, i) => {
     const row: PhotoInputs = { embedding: slice(p.embedding, i) };
     if (p.regionMaps) row.regionMaps = slice(p.regionMaps, i);
-    const lm = p.landmarks68?.subarray(i * 136, (i + 1) * 136);
-    if (lm && !Number.isNaN(lm[0])) row.landmarks68 = Array.from({ length: 68 }, (_, k): [number, number] => [lm[2 * k], lm[2 * k + 1]]);
+    if (p.landmarks68) {
+      const { points, flat } = p.landmarks68;
+      const lm = flat.subarray(2 * i * points, 2 * (i + 1) * points);
+      const unused = lm.findIndex((v) => Number.isNaN(v));
+      const count = unused < 0 ? points : unused / 2;
+      if (count > 0) row.landmarks68 = Array.from({ length: count }, (_, k): [number, number] => [lm[2 * k], lm[2 * k + 1]]);
+    }
     if (p.views[i]) row.view = p.views[i]!;
     return row;
   });

@@ -50,6 +50,30 @@ export const IBUG68_MIRROR: readonly number[] = (() => {
   return m;
 })();
 
+/**
+ * Points a dense model may place after the 68, at fixed indices from 68 on, so that code which
+ * needs the iBUG-300W scheme itself (region masks, the five-point reduction, the panel's reference
+ * length, mirror tables) reads the first {@link IBUG68_POINTS}, and a measurement that needs an
+ * extra point is absent where the model does not place it. The nasal sidewalls at the nasal root,
+ * where the side wall meets the medial canthal region (the surface point over Farkas' maxillofrontale,
+ * mf), mark the width of the nasal root, which the 68 cannot: iBUG marks only the bridge's midline (27-30).
+ */
+export const EXTRA_POINTS = Object.freeze({
+  /** Image-left nasal sidewall at the nasal root (the patient's right in an ordinary photo). */
+  nasalSidewallLeft: 68,
+  /** Image-right nasal sidewall at the nasal root. */
+  nasalSidewallRight: 69,
+});
+
+/** Largest number of points a dense model returns: the 68, then every one of {@link EXTRA_POINTS}. */
+export const EXTENDED_POINTS = IBUG68_POINTS + Object.keys(EXTRA_POINTS).length;
+
+/**
+ * {@link IBUG68_MIRROR} for the 68 and the extras (the two sidewalls swap). A model with fewer
+ * extras uses its first entries: the 68's partners lie among the 68.
+ */
+export const EXTENDED_MIRROR: readonly number[] = [...IBUG68_MIRROR, EXTRA_POINTS.nasalSidewallRight, EXTRA_POINTS.nasalSidewallLeft];
+
 /** The centroid of the points in an inclusive index range. */
 export function centroid(points: readonly Point[], [first, last]: readonly [number, number]): Point {
   let x = 0, y = 0;

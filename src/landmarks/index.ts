@@ -11,11 +11,11 @@ import { invertAffine, toPlanarFloat, warpAffine, type Affine } from '../image/i
 import { loadModel, type InferenceModel } from '../runtime/index.ts';
 import type { Landmarks5, Point, RgbImage } from '../types.ts';
 
-import { fivePointsOf68, IBUG68_MIRROR } from './ibug68.ts';
-import { MESH468_POINTS, MESH468_TO_IBUG68 } from './mediapipe468.ts';
+import { EXTENDED_MIRROR, EXTENDED_POINTS, fivePointsOf68, IBUG68_MIRROR } from './ibug68.ts';
+import { MESH468_POINTS, MESH468_SELECT } from './mediapipe468.ts';
 
-export { IBUG68, IBUG68_MIRROR, IBUG68_POINTS, centroid, fivePointsOf68 } from './ibug68.ts';
-export { MESH468_POINTS, MESH468_TO_IBUG68 } from './mediapipe468.ts';
+export { EXTENDED_MIRROR, EXTENDED_POINTS, EXTRA_POINTS, IBUG68, IBUG68_MIRROR, IBUG68_POINTS, centroid, fivePointsOf68 } from './ibug68.ts';
+export { MESH468_EXTRAS, MESH468_POINTS, MESH468_SELECT, MESH468_TO_IBUG68 } from './mediapipe468.ts';
 
 /**
  * The face mesh's crop is MediaPipe's (face_landmark_landmarks_to_roi.pbtxt: the box of the 468
@@ -29,7 +29,10 @@ const MESH_CROP = "MediaPipe's face-mesh crop (box of the 468 points, rotated le
 export interface DenseLandmarkSpec {
   /** Registry name (the model's name in `models/manifest.json`). */
   name: string;
-  /** Points per face that {@link DenseLandmarker.predict} returns (the iBUG-68 scheme). */
+  /**
+   * Points per face that {@link DenseLandmarker.predict} returns: the 68 of the iBUG-300W scheme,
+   * then the first `points - 68` of its extra points (`EXTRA_POINTS`, at fixed indices from 68).
+   */
   points: number;
   /**
    * How the model's output row holds its points: how many (`count`), how many values each
@@ -76,18 +79,19 @@ export const DENSE_LANDMARK_MODELS: Readonly<Record<string, DenseLandmarkSpec>> 
   },
   facemesh: {
     name: 'facemesh',
-    points: 68,
+    // The 68 and both nasal sidewalls (mediapipe468.ts).
+    points: EXTENDED_POINTS,
     inputSize: 192,
     template: [[74, 73.16], [120.59, 72.71], [97.34, 100.52], [77.23, 124.35], [117.9, 123.99]],
     templateReference: `mean position of facenet-pytorch's MTCNN landmarks in ${MESH_CROP} over 300 LFW faces, iterated to a fixed point; scripts/derive-facemesh-template.ts`,
     refineTemplate: [[73.22, 72.7], [119.03, 72.7], [95.91, 97.72], [78.68, 123.02], [114.38, 122.83]],
     refineTemplateReference: `mean position of the five points of the mesh's own 68 in ${MESH_CROP} over the same 300 LFW faces, so a second pass crops as MediaPipe tracks; scripts/derive-facemesh-template.ts`,
-    output: { count: MESH468_POINTS, stride: 3, toPixels: 1, select: MESH468_TO_IBUG68 },
+    output: { count: MESH468_POINTS, stride: 3, toPixels: 1, select: MESH468_SELECT },
     // human's facemeshutil.ts cutAndResize: the crop divided by 255.
     mean: 0,
     scale: 1 / 255,
-    // The 68 mesh vertices are mirror-consistent (mediapipe468.ts), so the iBUG partners apply.
-    mirror: IBUG68_MIRROR,
+    // The 70 mesh vertices are mirror-consistent (mediapipe468.ts), so the iBUG partners apply.
+    mirror: EXTENDED_MIRROR,
   },
 };
 

@@ -1,7 +1,8 @@
 /**
  * MediaPipe FaceMesh's 468-point canonical face mesh (Kartynnik et al. 2019; the vertex numbering
  * of google/mediapipe `canonical_face_model.obj`) and its correspondence to the iBUG-300W 68-point
- * scheme, so that a face mesh gives the 68 points the geometry features read.
+ * scheme, so that a face mesh gives the 68 points the geometry features read, and the two extra
+ * points (`EXTRA_POINTS` in `ibug68.ts`) that the 68 lack.
  */
 /** Points of the mesh. */
 export const MESH468_POINTS = 468;
@@ -33,3 +34,19 @@ export const MESH468_TO_IBUG68: readonly number[] = [
   /* outer lip 48-59 */ 62, 40, 37, 0, 267, 270, 292, 321, 314, 17, 84, 91,
   /* inner lip 60-67 */ 78, 81, 13, 311, 308, 402, 14, 178,
 ];
+
+/**
+ * Mesh vertex of each extra point after the 68 (`EXTRA_POINTS`: the image-left, then image-right
+ * nasal sidewall at the nasal root): 245 and 465, mirror partners in human's UV map (u 0.450 and
+ * 0.550 at v 0.400, the height of the bridge's midline vertex 6, between nasion 168 and 195).
+ * Drawn on CFP frontal photos they sit where the nasal side wall meets the medial canthal region,
+ * medial to the inner eye corner (155/382), the surface point over Farkas' maxillofrontale (mf),
+ * whose distance mf-mf is the width of the nasal root (Farkas 1994). Of the sidewall pairs at that
+ * height (122/351 on the slope beside the dorsum, 188/412 just below 245/465), their width is the
+ * most repeatable across a person's photos: intra-class correlation 0.56 against 0.51 and 0.52 on
+ * CFP-dev people 151-250, four frontal photos each (the inner canthal distance: 0.58).
+ */
+export const MESH468_EXTRAS: readonly number[] = [245, 465];
+
+/** The mesh vertices the face-mesh model returns, in order: the 68, then the extras. */
+export const MESH468_SELECT: readonly number[] = [...MESH468_TO_IBUG68, ...MESH468_EXTRAS];

@@ -2,6 +2,7 @@
  * The one place that wires the stages together: decode -> detect -> pose/view -> choose face ->
  * align -> embed. Everything above (data, evaluate, report, cli, server) goes through here.
  */
+import { createHash } from 'node:crypto';
 import { alignFace, umeyama } from '../align/index.ts';
 import { DEFAULTS, resolveConfig, type PartialConfig, type PhenofaceConfig } from '../config.ts';
 import type { Detector } from '../detect/detector.ts';
@@ -10,18 +11,22 @@ import { Backbone, type FeatureMap } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { POOLED_REGIONS, poolInRegions, regionMasks, regionPooling, type RegionMasks, type RegionPooling } from '../explain/regions.ts';
 import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, mapPoint, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
-import { DenseLandmarker, IBUG68_POINTS, refinedCrops } from '../landmarks/index.ts';
+import { denseLandmarkSpec, DenseLandmarker, EXTENDED_POINTS, IBUG68_POINTS, refinedCrops } from '../landmarks/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
 import { readFeatureGrid, type FeatureGrid } from '../runtime/index.ts';
 import type { AlignedFace, Embedding, Face, Point } from '../types.ts';
 
 /**
- * The dense-landmark part of {@link PIPELINE_VERSION}: which model, how many passes, whether
- * mirrored runs, so that landmarks cached under another `landmarks` setting are recomputed, never
- * reused.
+ * The dense-landmark part of {@link PIPELINE_VERSION}: which model, how many points and which of
+ * the model's outputs they are (a digest of its `output.select`), how many passes, whether mirrored
+ * runs, so that landmarks cached under another `landmarks` setting or another point list are
+ * recomputed, never reused. E_CONFIG for an unknown model.
  */
 export function landmarksVersion({ model, passes, flip }: PhenofaceConfig['landmarks']): string {
-  return `landmarks-${model}-p${passes}${flip ? '-flip' : ''}`;
+  const { points, output } = denseLandmarkSpec(model);
+  const selected = output.select ?? Array.from({ length: output.count }, (_, k) => k);
+  const digest = createHash('sha256').update(selected.join(',')).digest('hex').slice(0, 8);
+  return `landmarks-${model}-n${points}-${digest}-p${passes}${flip ? '-flip' : ''}`;
 }
 
 /**
@@ -64,8 +69,9 @@ export interface EmbedResult extends DetectResult {
   embedding: Embedding;
   quality: Quality;
   /**
-   * The chosen face's 68 iBUG-300W points (see `landmarks/ibug68.ts`) in the oriented photo's
-   * pixels, when the pipeline was created with `landmarks`.
+   * The chosen face's 68 iBUG-300W points (see `landmarks/ibug68.ts`), then the extra points its
+   * model places (`EXTRA_POINTS`: the face mesh's two nasal sidewalls; none for the 68-point
+   * model), in the oriented photo's pixels, when the pipeline was created with `landmarks`.
    */
   landmarks68?: Point[];
   /**
@@ -131,7 +137,7 @@ export class Pipeline {
   /**
    * Loads the detector, (unless `detectOnly`) the backbone and (with `landmarks`) the dense
    * landmark model. E_MODEL when models are missing; E_CONFIG when the landmark model is one whose
-   * points do not include the 68 iBUG-300W ones `landmarks68` promises.
+   * points are not the 68 iBUG-300W ones `landmarks68` promises followed by at most the extras.
    */
   static async create(opts: PipelineOptions = {}): Promise<Pipeline> {
     const config = resolveConfig(opts.config);
@@ -144,8 +150,8 @@ export class Pipeline {
       ? { masks: regionMasks(backbone.spec.inputSize, backbone.spec.template), grids: new Map(maps.map((m) => [m, readFeatureGrid(name, m)])), poolings: new Map() }
       : undefined;
     const landmarker = opts.landmarks ? await DenseLandmarker.load(config.landmarks.model, { threads }) : undefined;
-    if (landmarker && landmarker.spec.points !== IBUG68_POINTS) {
-      throw new PhenofaceError('E_CONFIG', `Dense landmark model "${landmarker.spec.name}" gives ${landmarker.spec.points} points; the pipeline needs the ${IBUG68_POINTS} iBUG-300W points.`);
+    if (landmarker && !(landmarker.spec.points >= IBUG68_POINTS && landmarker.spec.points <= EXTENDED_POINTS)) {
+      throw new PhenofaceError('E_CONFIG', `Dense landmark model "${landmarker.spec.name}" gives ${landmarker.spec.points} points; the pipeline needs the ${IBUG68_POINTS} iBUG-300W points, then at most ${EXTENDED_POINTS - IBUG68_POINTS} extra points.`);
     }
     return new Pipeline(config, detector, backbone, landmarker, setup);
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MEASUREMENTS, MEASUREMENT_NAMES, measurePanel, referenceLength } from '../../../src/features/anthropometry.ts';
 import type { Point } from '../../../src/types.ts';
-import { frontalFace, profileFace, similarity } from './faces.ts';
+import { frontalFace, meshFace, profileFace, similarity } from './faces.ts';
 
 const panel = (points: Point[], view: 'frontal' | 'oblique' | 'profile' | undefined) =>
   Object.fromEntries(MEASUREMENT_NAMES.map((n, k) => [n, measurePanel(points, view)[k]]));
@@ -62,6 +62,41 @@ describe('measurePanel on a hand-placed frontal face', () => {
   });
 });
 
+describe('the nasal bridge width, from the extra points after the 68', () => {
+  const face = meshFace();
+  const ref = referenceLength(frontalFace());
+  const m = panel(face, 'frontal');
+
+  it('is the distance between the two nasal sidewall points (30 px) over the reference of the 68', () => {
+    expect(m['nasal-bridge-width']).toBeCloseTo(30 / ref, 12);
+  });
+
+  it('leaves every other measurement as the 68 alone give it: the extras do not enter the reference', () => {
+    const plain = panel(frontalFace(), 'frontal');
+    for (const name of MEASUREMENT_NAMES.filter((n) => n !== 'nasal-bridge-width')) expect(m[name], name).toBe(plain[name]);
+  });
+
+  it('is absent for a 68-point model, and outside the frontal view', () => {
+    expect(panel(frontalFace(), 'frontal')['nasal-bridge-width']).toBeNull();
+    expect(panel(face, 'oblique')['nasal-bridge-width']).toBeNull();
+    expect(panel(face, 'profile')['nasal-bridge-width']).toBeNull();
+  });
+
+  it('moves when only the sidewalls move, and is unchanged by a similarity of the photo', () => {
+    const wider = face.map((p): Point => [...p]);
+    wider[68] = [180, 205];
+    wider[69] = [220, 205];
+    expect(panel(wider, 'frontal')['nasal-bridge-width']).toBeCloseTo(40 / ref, 12);
+    expect(panel(similarity(face, 0.7, -12, 50, 9), 'frontal')['nasal-bridge-width']).toBeCloseTo(30 / ref, 10);
+  });
+
+  it('names the wide and narrow nasal bridge terms, on their sides', () => {
+    const def = MEASUREMENTS.find((d) => d.name === 'nasal-bridge-width')!;
+    expect(def).toMatchObject({ region: 'perinasal', views: ['frontal'], landmarks: [68, 69] });
+    expect(def.hpo).toEqual([{ id: 'HP:0000446', label: 'Narrow nasal bridge', side: 'low' }, { id: 'HP:0000431', label: 'Wide nasal bridge', side: 'high' }]);
+  });
+});
+
 describe('pose awareness', () => {
   it('a profile has no bilateral width but keeps midline lengths and gains nasal projection', () => {
     const face = profileFace();
@@ -93,8 +128,9 @@ describe('pose awareness', () => {
 });
 
 describe('input checks', () => {
-  it('refuses a point list that is not 68 finite points', () => {
-    expect(() => measurePanel(frontalFace().slice(0, 67), 'frontal')).toThrow(/68 finite/);
+  it('refuses a point list that is not 68 to 70 finite points', () => {
+    expect(() => measurePanel(frontalFace().slice(0, 67), 'frontal')).toThrow(/67 points\. Expected 68 to 70 finite/);
+    expect(() => measurePanel([...meshFace(), [200, 200]], 'frontal')).toThrow(/71 points\. Expected 68 to 70 finite/);
     const bad = frontalFace();
     bad[10] = [Number.NaN, 1];
     expect(() => measurePanel(bad, 'frontal')).toThrow(/Invalid landmarks/);

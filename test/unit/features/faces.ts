@@ -29,6 +29,15 @@ export function frontalFace(): Point[] {
   return p;
 }
 
+/**
+ * {@link frontalFace} with the face mesh's two extra points after the 68 (`EXTRA_POINTS`): the
+ * image-left and image-right nasal sidewall at the root, between the inner eye corners (170 and
+ * 230) at x 185 and 215, so the nasal bridge width is 30 px.
+ */
+export function meshFace(): Point[] {
+  return [...frontalFace(), [185, 205], [215, 205]];
+}
+
 /** A profile face turned to the image's right: the nose tip 30 stands 20 px right and 20 px above subnasale 33 (sn-prn = 20 sqrt 2). */
 export function profileFace(): Point[] {
   const p = frontalFace().map(([x, y]): Point => [200 + (x - 200) * 0.3, y]);

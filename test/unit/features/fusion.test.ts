@@ -7,6 +7,7 @@ import {
   embeddingClassifier, embeddingOnlyModel, featureBlock, fitFeatureModel, FittedFeatureModel, packInputs, parseFeatures, unpackInputs, type PhotoInputs,
 } from '../../../src/features/index.ts';
 import { mulberry32 } from '../../../src/math/random.ts';
+import { frontalFace, meshFace } from './faces.ts';
 import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';
 
 const fit = { seed: 1, innerFolds: 3, split: groupedStratifiedKFold, patience: 1 };
@@ -65,6 +66,15 @@ describe('feature blocks', () => {
     const rows = d.inputs.map((r, i) => ({ ...r, ...(i % 2 ? { view: 'frontal' as const } : {}) }));
     const back = unpackInputs(packInputs(rows));
     expect(back.map((r) => [[...r.embedding], [...r.regionMaps!], r.view])).toEqual(rows.map((r) => [[...r.embedding], [...r.regionMaps!], r.view]));
+  });
+
+  it('travel with landmarks of any model: 68 or 70 points per row, or none', () => {
+    const d = twoBlocks({ subjects: 3, embedSignal: 1, regionSignal: 1, seed: 4 });
+    const marks = [frontalFace(), meshFace(), undefined];
+    const rows = d.inputs.map((r, i) => ({ ...r, ...(marks[i % 3] ? { landmarks68: marks[i % 3] } : {}) }));
+    const back = unpackInputs(packInputs(rows));
+    expect(back.map((r) => r.landmarks68?.map(([x, y]) => [Math.fround(x), Math.fround(y)]))).toEqual(rows.map((r) => r.landmarks68?.map(([x, y]) => [Math.fround(x), Math.fround(y)])));
+    expect(back.map((r) => r.landmarks68?.length)).toEqual(rows.map((_, i) => [68, 70, undefined][i % 3]));
   });
 });
 
@@ -134,7 +144,7 @@ describe('fitFeatureModel', () => {
     const withLeak = runFold(ctx(leaked), task);
     expect(withLeak.features).toEqual(clean.features);
     expect(withLeak.featureSelection).toEqual(clean.featureSelection);
-    expect(clean.features[0]).toBe('embedding');
+    expect(clean.features?.[0]).toBe('embedding');
     // The leak does show on the test rows, in the regions candidate's outer predictions.
     const regionsAuc = (o: typeof clean) => {
       const p = o.candidates!.find((c) => c.features.join() === 'regions')!.probabilities;

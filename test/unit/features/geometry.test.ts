@@ -3,7 +3,7 @@ import { FittedGeometry, geometryBlock, geometryContributions, geometryFromJSON 
 import { MEASUREMENTS } from '../../../src/features/anthropometry.ts';
 import type { PhotoInputs } from '../../../src/features/types.ts';
 import type { View } from '../../../src/types.ts';
-import { frontalFace, jittered, profileFace, similarity } from './faces.ts';
+import { frontalFace, jittered, meshFace, profileFace, similarity } from './faces.ts';
 
 const embedding = new Float32Array(4);
 const photo = (seed: number, view: View = 'frontal'): PhotoInputs => ({
@@ -13,7 +13,8 @@ const photo = (seed: number, view: View = 'frontal'): PhotoInputs => ({
 });
 const frontal = Array.from({ length: 20 }, (_, i) => photo(i + 1));
 const profiles = Array.from({ length: 12 }, (_, i) => photo(100 + i, 'profile'));
-const frontalNames = MEASUREMENTS.filter((m) => m.views.includes('frontal')).map((m) => m.name);
+/** The frontal measurements the 68 points give (the nasal bridge width needs the mesh's extras). */
+const frontalNames = MEASUREMENTS.filter((m) => m.views.includes('frontal') && m.landmarks.every((l) => l < 68)).map((m) => m.name);
 const frontalPanel = frontalNames.length;
 /** The column of a frontal panel measurement when the shape is kept whole (136 columns first). */
 const panelColumn = (name: string) => 136 + frontalNames.indexOf(name);
@@ -133,5 +134,44 @@ describe('geometryContributions', () => {
   it('refuses weights of the wrong length', () => {
     const fitted = geometryBlock({ shapeVariance: 1, minViewPhotos: 10 }).fit(frontal);
     expect(() => geometryContributions(fitted, row, [1, 2])).toThrow(/one weight per column/);
+  });
+});
+
+describe('geometry on the face mesh\'s 70 points (the 68, then the two nasal sidewalls)', () => {
+  const mesh = (seed: number): PhotoInputs => ({ embedding, view: 'frontal', landmarks68: jittered(meshFace(), 3, seed) });
+  const train = Array.from({ length: 20 }, (_, i) => mesh(i + 1));
+
+  it('aligns all 70 points and adds the nasal bridge width to the panel', () => {
+    const fitted = geometryBlock({ shapeVariance: 1, minViewPhotos: 10 }).fit(train) as FittedGeometry;
+    expect(fitted.groups[0].shape.mean).toHaveLength(140);
+    expect(fitted.dim).toBe(140 + frontalPanel + 1);
+    const everyFrontal = MEASUREMENTS.filter((m) => m.views.includes('frontal')).map((m) => m.name);
+    expect(everyFrontal).toContain('nasal-bridge-width');
+    expect(fitted.toJSON().params).toMatchObject({ groups: [{ panel: { names: everyFrontal } }] });
+  });
+
+  it('gives the sidewalls\' shape columns and the bridge width to the perinasal region', () => {
+    const fitted = geometryBlock({ shapeVariance: 1, minViewPhotos: 10 }).fit(train) as FittedGeometry;
+    const row = mesh(99);
+    const w = new Float64Array(fitted.dim);
+    w[2 * 68] = 1; // x of the image-left sidewall
+    w[140 + fitted.groups[0].panel.measures.indexOf(MEASUREMENTS.findIndex((m) => m.name === 'nasal-bridge-width'))] = 1;
+    const parts = Object.fromEntries(geometryContributions(fitted, row, w).map((p) => [p.region, p.contribution]));
+    const total = Object.values(parts).reduce((a, b) => a + b, 0);
+    expect(parts.perinasal).toBeCloseTo(total, 10);
+    expect(parts.perinasal).not.toBe(0);
+  });
+
+  it('a block fitted on 68 points reads the first 68 of a 70-point face, as it read the 68 alone', () => {
+    const fitted = geometryBlock({ shapeVariance: 0.95, minViewPhotos: 10 }).fit(frontal);
+    const row = mesh(7);
+    const [a, b] = fitted.transform([row, { ...row, landmarks68: row.landmarks68!.slice(0, 68) }]);
+    expect(a).toEqual(b);
+    expect(a.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('a block fitted on 70 points refuses a 68-point face clearly (another landmark model)', () => {
+    const fitted = geometryBlock({ shapeVariance: 1, minViewPhotos: 10 }).fit(train);
+    expect(() => fitted.transform([photo(3)])).toThrow(expect.objectContaining({ code: 'E_BUNDLE', message: expect.stringContaining('fitted on 70 landmarks per face; this photo has 68') }));
   });
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { umeyama } from '../../../src/align/index.ts';
+import { DEFAULTS } from '../../../src/config.ts';
 import { DENSE_LANDMARK_MODELS, fivePointsOf68, IBUG68, IBUG68_MIRROR, refinedCrops } from '../../../src/landmarks/index.ts';
 import { Pipeline } from '../../../src/pipeline/pipeline.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
@@ -46,7 +47,7 @@ describe('the iBUG-68 scheme', () => {
 });
 
 describe.skipIf(!built)('dense landmarks on detected faces', () => {
-  it('places 68 points on each frontal face of a photo, inside its box, with eyes, nose and mouth where MTCNN puts them', async () => {
+  it('places the default model\'s points (the 68 and its extras) on each frontal face of a photo, inside its box, with eyes, nose and mouth where MTCNN puts them', async () => {
     const pipeline = await Pipeline.create({ detectOnly: true, landmarks: true, config: { embed: { intraOpThreads: 1 } } });
     try {
       // sample2.jpg: three faces; the leftmost is a near-profile behind a hand, whose five points
@@ -56,7 +57,7 @@ describe.skipIf(!built)('dense landmarks on detected faces', () => {
       const faces = [...all].sort((p, q) => p.box.x - q.box.x).slice(1);
       for (const face of faces) {
         const pts = face.landmarksDense!;
-        expect(pts).toHaveLength(68);
+        expect(pts).toHaveLength(DENSE_LANDMARK_MODELS[DEFAULTS.landmarks.model].points);
         const { x, y, width, height } = face.box;
         // MTCNN's box ends at the chin and may cut the jaw's ends: allow a tenth of its size.
         const m = 0.1 * width;

@@ -1,6 +1,7 @@
 /**
  * A study asked for `embedding+geometry` writes a bundle whose fused model carries the geometry
- * block, and `screen` loads it, computes the dense landmarks the block reads, and scores a photo.
+ * block, and `screen` loads it, computes the dense landmarks the block reads, and scores a photo:
+ * a bundle fitted on 68 points screens with the face mesh's 70.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -40,6 +41,13 @@ describe('a study with --features embedding+geometry', () => {
       // The fixture's landmarks are synthetic, so a real face may score at either extreme: the check is that it scores.
       expect(result.subject.probability).toBeGreaterThanOrEqual(0);
       expect(result.subject.probability).toBeLessThanOrEqual(1);
+      // The fixture's bundle was fitted on 68 points; the default face mesh places 70: the block reads
+      // the first 68, and the nasal bridge width, which its norms lack, comes without a z.
+      const geometry = (await loadBundle(model)).features!.blocks.find((b) => b.name === 'geometry')!.params as { groups: { shape: { mean: number[] } }[] };
+      expect(geometry.groups[0].shape.mean).toHaveLength(136);
+      const bridge = result.photos[0].measurements?.find((m) => m.name === 'nasal-bridge-width');
+      expect(bridge).toMatchObject({ z: null, hpo: [] });
+      expect(bridge!.value).toBeGreaterThan(0);
     } finally {
       await screener.close();
     }
