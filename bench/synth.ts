@@ -122,7 +122,7 @@ console.log(`| views | representation | ${STRENGTHS.map((x) => `AUC at ${x}`).jo
 console.log(`|---|---|${STRENGTHS.map(() => '---').join('|')}|`);
 for (const v of VIEWS) {
   const rowsOf = results.filter((r) => r.views === v.name);
-  console.log(`| ${v.name} | auto (chosen per fold) | ${rowsOf.map((r) => est(r.study.result.subject.auc)).join(' | ')} |`);
+  console.log(`| ${v.name} | auto (fitted per fold) | ${rowsOf.map((r) => est(r.study.result.subject.auc)).join(' | ')} |`);
   for (const label of labels) {
     console.log(`| ${v.name} | ${label} | ${rowsOf.map((r) => { const x = r.study.result.features?.representations.find((y) => y.label === label); return x ? est(x.subject) : 'n/a'; }).join(' | ')} |`);
   }
