@@ -47,7 +47,7 @@ export interface ConvertSpec {
 export const SUPPORTED_OPS = [
   'CONV_2D', 'DEPTHWISE_CONV_2D', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'RESHAPE', 'SOFTMAX',
   'PRELU', 'ADD', 'SUB', 'MUL', 'DIV', 'RELU', 'RELU6', 'NEG', 'ABS', 'EXP', 'LOGISTIC', 'TANH',
-  'REDUCE_MAX', 'SUM', 'MEAN', 'PAD',
+  'REDUCE_MAX', 'SUM', 'MEAN', 'PAD', 'CONCATENATION',
 ] as const;
 
 const UNARY: Record<string, string> = { RELU: 'Relu', NEG: 'Neg', ABS: 'Abs', EXP: 'Exp', LOGISTIC: 'Sigmoid', TANH: 'Tanh' };
@@ -479,6 +479,16 @@ const lowerPad: Lowering = (g, op, input, out) => {
   g.set(op, x.perm);
 };
 
+const lowerConcat: Lowering = (g, op, _x, out) => {
+  const parts = op.inputs.map((t) => g.activation(t));
+  const perm = parts[0].perm;
+  if (parts.some((p) => p.perm.join() !== perm.join())) throw modelError(`CONCATENATION "${out.name}" joins activations of different layouts.`);
+  const axis = op.options.axis as number;
+  // The TFLite axis, counted in our layout's axis order.
+  g.withActivation(op, 'Concat', parts.map((p) => p.name), { axis: { i: perm.indexOf(axis < 0 ? axis + perm.length : axis) } });
+  g.set(op, perm);
+};
+
 /** The per-operator lowering table; elementwise, binary and reduce ops are dispatched by their own tables above. */
 const LOWERINGS: Record<string, Lowering> = {
   CONV_2D: lowerConv,
@@ -491,4 +501,5 @@ const LOWERINGS: Record<string, Lowering> = {
   PRELU: lowerElementwise,
   RELU6: lowerElementwise,
   PAD: lowerPad,
+  CONCATENATION: lowerConcat,
 };

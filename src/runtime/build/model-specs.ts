@@ -270,5 +270,32 @@ const FACEMESH_SPEC: ModelSpec = {
   },
 };
 
+/** Side of the iris model's input crop (the graph model's `input_1` is [N, 64, 64, 3]). */
+export const IRIS_INPUT_SIZE = 64;
+
+/**
+ * MediaPipe Iris (Ablavatski et al. 2020, "Real-time Pupil Tracking from Monocular Video for
+ * Digital Puppetry"): 71 eye-contour and brow points and 5 iris points of one eye, regressed from
+ * a 64x64 crop around it, as human ships it (tfjs graph model of MediaPipe's iris_landmark.tflite).
+ * It is the refinement MediaPipe runs on each eye of its face mesh, which tracks the lids and
+ * canthi more closely than the whole-face mesh does.
+ */
+const IRIS_SPEC: ModelSpec = {
+  name: 'iris',
+  description: 'MediaPipe Iris (Ablavatski et al. 2020; google/mediapipe iris_landmark): 71 eye-contour and brow points and 5 iris points, 3-D, of one eye in a 64x64 eye crop, via @vladmandic/human\'s TensorFlow.js graph model',
+  source: HUMAN,
+  files: [`${HUMAN_MODELS}/iris.json`, `${HUMAN_MODELS}/iris.bin`],
+  graph: graphModel(`${HUMAN_MODELS}/iris.json`, ['Identity:0'], 'human iris graph model'),
+  normalisation: {
+    layout: 'NCHW', channels: 'RGB', mean: 0, scale: 1 / 255,
+    reference: 'human src/face/iris.ts getEyeBox: cropAndResize of the face tensor, which human holds divided by 255 (0..1)',
+  },
+  convert: {
+    name: 'iris', transposeSpatial: false,
+    input: { name: 'image', dims: ['N', 3, IRIS_INPUT_SIZE, IRIS_INPUT_SIZE], doc: 'RGB eye crop, NCHW, values x / 255 (0..1)' },
+    outputs: { 'Identity:0': { name: 'eye', dims: ['N', 228, 1, 1], doc: 'x0, y0, z0, x1, y1, z1, ... of 76 points: 71 eye-contour and brow points (human facemeshcoords.ts irisIndices), then 5 iris points (centre first); x, y in input pixels (0..64)' } },
+  },
+};
+
 /** Every model, in build and listing order. */
-export const SPECS: readonly ModelSpec[] = [...MTCNN_SPECS, MOBILEFACENET_SPEC, DLIB_SPEC, LANDMARK68_SPEC, FACEMESH_SPEC];
+export const SPECS: readonly ModelSpec[] = [...MTCNN_SPECS, MOBILEFACENET_SPEC, DLIB_SPEC, LANDMARK68_SPEC, FACEMESH_SPEC, IRIS_SPEC];

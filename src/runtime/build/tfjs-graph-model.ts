@@ -18,14 +18,17 @@ import type { TfliteGraph } from './tflite.ts';
 export const GRAPH_MODEL_OPS = [
   'Placeholder', 'Const', 'Identity', '_FusedConv2D', 'Conv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative',
   'AddV2', 'Add', 'Sub', 'Mul', 'Prelu', 'Relu', 'Relu6', 'Sigmoid', 'Tanh', 'MaxPool', 'AvgPool', 'Pad', 'Reshape',
+  'ConcatV2',
 ] as const;
 
 interface AttrValue { s?: string; i?: string; f?: number; b?: boolean; list?: { s?: string[]; i?: string[] }; shape?: { dim?: { size: string }[] } }
 interface GraphNode { name: string; op: string; input?: string[]; attr?: Record<string, AttrValue> }
+interface GraphSignature { inputs: Record<string, { name: string }>; outputs: Record<string, { name: string }> }
 interface ModelJson {
   format?: string;
   modelTopology: { node: GraphNode[] };
-  signature?: { inputs: Record<string, { name: string }>; outputs: Record<string, { name: string }> };
+  signature?: GraphSignature;
+  userDefinedMetadata?: { signature?: GraphSignature };
   weightsManifest: WeightGroup[];
 }
 
@@ -100,6 +103,7 @@ class Walker extends NhwcBuilder {
       return this.pad(this.tensorOf(inputs[0]), [...pads.data], node.name);
     }
     if (op === 'Reshape') return this.reshape(node, inputs);
+    if (op === 'ConcatV2') return this.concat(node, inputs);
     throw modelError(`${this.label}: unsupported TF op ${op} ("${node.name}"). Should be one of: ${GRAPH_MODEL_OPS.join(', ')}.`);
   }
 
@@ -169,6 +173,17 @@ class Walker extends NhwcBuilder {
       { padding: g.padding, strideH: g.strideH, strideW: g.strideW, filterH: kh, filterW: kw, activation: 'NONE' });
   }
 
+  /** ConcatV2: the tensors, then the axis as a scalar int32 constant. */
+  private concat(node: GraphNode, inputs: string[]): number {
+    const axisValue = this.constValue(inputs[inputs.length - 1]);
+    if (!(axisValue.data instanceof Int32Array) || axisValue.data.length !== 1) throw modelError(`${this.label}: ConcatV2 "${node.name}" needs a scalar int32 axis.`);
+    const parts = inputs.slice(0, -1).map((i) => this.tensorOf(i));
+    const shapes = parts.map((t) => this.shape(t));
+    const axis = axisValue.data[0] < 0 ? axisValue.data[0] + shapes[0].length : axisValue.data[0];
+    const shape = shapes[0].map((d, i) => (i === axis ? shapes.reduce((s, sh) => s + sh[i], 0) : d));
+    return this.op('CONCATENATION', parts, shape, node.name, { axis, activation: 'NONE' });
+  }
+
   private reshape(node: GraphNode, inputs: string[]): number {
     const x = this.tensorOf(inputs[0]);
     const target = this.constValue(inputs[1]);
@@ -194,6 +209,9 @@ export function tfjsGraphModel(modelJson: Uint8Array, shard: (path: string) => U
   } catch (cause) {
     throw new PhenofaceError('E_MODEL', `${what}: invalid model.json (${(cause as Error).message}).`, { cause });
   }
+  // Some tfjs-converter versions put the signature in the user metadata; tfjs-converter's
+  // GraphModel.loadWithWeightMap reads it from there first, and so does this reader.
+  model.signature = model.userDefinedMetadata?.signature ?? model.signature;
   if (model.format !== 'graph-model' || !model.signature || !Array.isArray(model.modelTopology?.node)) {
     throw modelError(`${what}: format "${model.format}"; expected a tfjs "graph-model" with a signature.`);
   }
