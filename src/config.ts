@@ -107,6 +107,22 @@ export interface LandmarksConfig {
    * mesh's error as it is (0.052) and doubles its cost.
    */
   flip: boolean;
+  /**
+   * With the `facemesh` model (ignored with others), place the eye points (iBUG 36-47) by
+   * MediaPipe's iris landmark model (Ablavatski et al. 2020) on a crop around each eye, as
+   * MediaPipe's own face pipeline refines its mesh (`src/landmarks/eyes.ts`). The whole-face mesh
+   * barely follows a change of the eyes' shape: on CFP frontal photos whose eyes were planted
+   * with palpebral fissures 10-12% shorter (`synth --regions periorbital --strength 1`, the 30
+   * photos whose planting sat on the eyes), the mesh measured the fissure -0.1 to -0.3% shorter
+   * and the eye opening -8 to -9%; refined, -4.5 to -5.5% and -16 to -18% (the opening was
+   * planted -24 to -26%). On CFP-dev's hand-placed points (people 1-60, 239 frontal photos) the
+   * refined corners are as accurate (0.050 and 0.041 of the eye distance, outer and inner,
+   * against 0.050 and 0.041) and the lids slightly more (0.050 against 0.052;
+   * scripts/derive-iris-eye-map.ts). Between re-encodings of one photo the refined fissure length
+   * varies more (standard deviation 0.5-0.7% against 0.2-0.3%). Costs 7 ms per face on one core
+   * (both eyes, one batch).
+   */
+  refineEyes: boolean;
 }
 
 /** Limits and capacity of the web server (`phenoface serve`, `src/server/`). Every field is a bound on what one client can cost. */
@@ -581,7 +597,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
   pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 45 },
   quality: { minFaceSidePx: 40, minSharpness: 20 },
   embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0 },
-  landmarks: { model: 'facemesh', passes: 2, flip: false },
+  landmarks: { model: 'facemesh', passes: 2, flip: false, refineEyes: false },
   data: {
     classes: ['vcfs', 'control'],
     concurrency: 1,

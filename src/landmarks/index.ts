@@ -15,6 +15,7 @@ import { EXTENDED_MIRROR, EXTENDED_POINTS, fivePointsOf68, IBUG68_MIRROR } from 
 import { MESH468_POINTS, MESH468_SELECT } from './mediapipe468.ts';
 
 export { EXTENDED_MIRROR, EXTENDED_POINTS, EXTRA_POINTS, IBUG68, IBUG68_MIRROR, IBUG68_POINTS, centroid, fivePointsOf68 } from './ibug68.ts';
+export { EyeRefiner, EYE_CROP_SCALE, eyeCrops, eyePointsToImage, IRIS_INPUT_SIZE, IRIS_MODEL, IRIS_OUTPUT_POINTS, IRIS_TO_IBUG_EYES, withEyes } from './eyes.ts';
 export { MESH468_EXTRAS, MESH468_POINTS, MESH468_SELECT, MESH468_TO_IBUG68 } from './mediapipe468.ts';
 
 /**

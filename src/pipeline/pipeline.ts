@@ -11,22 +11,30 @@ import { Backbone, type FeatureMap } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { POOLED_REGIONS, poolInRegions, regionMasks, regionPooling, type RegionMasks, type RegionPooling } from '../explain/regions.ts';
 import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, mapPoint, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
-import { denseLandmarkSpec, DenseLandmarker, EXTENDED_POINTS, IBUG68_POINTS, refinedCrops } from '../landmarks/index.ts';
+import { denseLandmarkSpec, DenseLandmarker, EXTENDED_POINTS, EyeRefiner, IBUG68_POINTS, IRIS_TO_IBUG_EYES, refinedCrops } from '../landmarks/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
 import { readFeatureGrid, type FeatureGrid } from '../runtime/index.ts';
 import type { AlignedFace, Embedding, Face, Point } from '../types.ts';
 
+/** Whether the eye points of this landmark setting are placed by the iris model (`landmarks.refineEyes`, which applies to the face mesh). */
+export function refinesEyes({ model, refineEyes }: PhenofaceConfig['landmarks']): boolean {
+  return refineEyes && model === 'facemesh';
+}
+
 /**
  * The dense-landmark part of {@link PIPELINE_VERSION}: which model, how many points and which of
  * the model's outputs they are (a digest of its `output.select`), how many passes, whether mirrored
- * runs, so that landmarks cached under another `landmarks` setting or another point list are
+ * runs, whether the eyes are refined and by which iris points (a digest of `IRIS_TO_IBUG_EYES`),
+ * so that landmarks cached under another `landmarks` setting or another point list are
  * recomputed, never reused. E_CONFIG for an unknown model.
  */
-export function landmarksVersion({ model, passes, flip }: PhenofaceConfig['landmarks']): string {
+export function landmarksVersion(landmarks: PhenofaceConfig['landmarks']): string {
+  const { model, passes, flip } = landmarks;
   const { points, output } = denseLandmarkSpec(model);
   const selected = output.select ?? Array.from({ length: output.count }, (_, k) => k);
-  const digest = createHash('sha256').update(selected.join(',')).digest('hex').slice(0, 8);
-  return `landmarks-${model}-n${points}-${digest}-p${passes}${flip ? '-flip' : ''}`;
+  const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 8);
+  const eyes = refinesEyes(landmarks) ? `-eyes${digest(JSON.stringify(IRIS_TO_IBUG_EYES))}` : '';
+  return `landmarks-${model}-n${points}-${digest(selected.join(','))}-p${passes}${flip ? '-flip' : ''}${eyes}`;
 }
 
 /**
@@ -131,6 +139,7 @@ export class Pipeline {
     private readonly detector: Detector,
     readonly backbone: Backbone | undefined,
     private readonly landmarker: DenseLandmarker | undefined,
+    private readonly eyeRefiner: EyeRefiner | undefined,
     private readonly regionSetup?: RegionSetup,
   ) {}
 
@@ -153,7 +162,8 @@ export class Pipeline {
     if (landmarker && !(landmarker.spec.points >= IBUG68_POINTS && landmarker.spec.points <= EXTENDED_POINTS)) {
       throw new PhenofaceError('E_CONFIG', `Dense landmark model "${landmarker.spec.name}" gives ${landmarker.spec.points} points; the pipeline needs the ${IBUG68_POINTS} iBUG-300W points, then at most ${EXTENDED_POINTS - IBUG68_POINTS} extra points.`);
     }
-    return new Pipeline(config, detector, backbone, landmarker, setup);
+    const eyeRefiner = landmarker && refinesEyes(config.landmarks) ? await EyeRefiner.load({ threads }) : undefined;
+    return new Pipeline(config, detector, backbone, landmarker, eyeRefiner, setup);
   }
 
   /** True when {@link embedFile} also returns region-pooled maps. */
@@ -200,7 +210,8 @@ export class Pipeline {
    * Dense landmarks of faces given in full-size pixels, placed on the decoded pixels: each face's
    * crop is the similarity transform of its five landmarks onto the model's template (Umeyama
    * 1991); with `landmarks.passes` 2, the crop is cut again from the first pass's points
-   * (`refinedCrops`). The points come back in full-size pixels.
+   * (`refinedCrops`); with `landmarks.refineEyes`, the iris model then places the eye points. The
+   * points come back in full-size pixels.
    */
   private async denseLandmarks(img: DecodedImage, faces: readonly Face[]): Promise<Point[][]> {
     const landmarker = this.landmarker!;
@@ -208,6 +219,7 @@ export class Pipeline {
     const { passes, flip } = this.config.landmarks;
     let points = await landmarker.predict(img, toCrop, flip);
     if (passes === 2) points = await landmarker.predict(img, refinedCrops(landmarker.spec, points, umeyama), flip);
+    if (this.eyeRefiner) points = await this.eyeRefiner.refine(img, points);
     return img.scale === 1 ? points : points.map((p) => p.map((q) => mapPoint(toOriginal(img), q)));
   }
 
@@ -288,5 +300,6 @@ export class Pipeline {
     await this.detector.dispose();
     await this.backbone?.dispose();
     await this.landmarker?.dispose();
+    await this.eyeRefiner?.dispose();
   }
 }

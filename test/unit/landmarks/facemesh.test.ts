@@ -9,7 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../../src/config.ts';
-import { DENSE_LANDMARK_MODELS, EXTENDED_MIRROR, EXTRA_POINTS, IBUG68, IBUG68_MIRROR, MESH468_EXTRAS, MESH468_POINTS, MESH468_SELECT, MESH468_TO_IBUG68 } from '../../../src/landmarks/index.ts';
+import { DENSE_LANDMARK_MODELS, EXTENDED_MIRROR, EXTRA_POINTS, IBUG68, IBUG68_MIRROR, IRIS_TO_IBUG_EYES, MESH468_EXTRAS, MESH468_POINTS, MESH468_SELECT, MESH468_TO_IBUG68 } from '../../../src/landmarks/index.ts';
 import { landmarksVersion, Pipeline, PIPELINE_VERSION } from '../../../src/pipeline/pipeline.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
 import type { Face, Point } from '../../../src/types.ts';
@@ -59,9 +59,25 @@ describe('the 468 -> 68 + 2 map', () => {
 describe('the landmark model in the cache key', () => {
   it('names the default setting in the pipeline version and gives every other model and setting its own', () => {
     expect(PIPELINE_VERSION.endsWith(`-${landmarksVersion(DEFAULTS.landmarks)}`)).toBe(true);
-    const versions = ['face-landmark68', 'facemesh'].flatMap((model) => [1, 2].flatMap((passes) => [false, true].map((flip) => landmarksVersion({ model, passes, flip }))));
-    expect(new Set(versions).size).toBe(8);
-    expect(landmarksVersion({ model: 'facemesh', passes: 2, flip: false })).toMatch(/^landmarks-facemesh-n70-[0-9a-f]{8}-p2$/);
+    const versions = ['face-landmark68', 'facemesh'].flatMap((model) => [1, 2].flatMap((passes) => [false, true].flatMap((flip) => [false, true].map((refineEyes) => landmarksVersion({ model, passes, flip, refineEyes })))));
+    // The eye refinement applies to the mesh only: face-landmark68's 4 settings, the mesh's 8.
+    expect(new Set(versions).size).toBe(12);
+    expect(landmarksVersion({ model: 'facemesh', passes: 2, flip: false, refineEyes: false })).toMatch(/^landmarks-facemesh-n70-[0-9a-f]{8}-p2$/);
+    expect(landmarksVersion({ model: 'facemesh', passes: 2, flip: false, refineEyes: true })).toMatch(/^landmarks-facemesh-n70-[0-9a-f]{8}-p2-eyes[0-9a-f]{8}$/);
+    expect(landmarksVersion({ model: 'face-landmark68', passes: 2, flip: false, refineEyes: true })).toBe(landmarksVersion({ model: 'face-landmark68', passes: 2, flip: false, refineEyes: false }));
+  });
+
+  it('changes when the eye refinement\'s point map changes', () => {
+    const setting = { ...DEFAULTS.landmarks, model: 'facemesh', refineEyes: true };
+    const before = landmarksVersion(setting);
+    const iris = IRIS_TO_IBUG_EYES[0].iris as number[];
+    try {
+      iris[0] = 1;
+      expect(landmarksVersion(setting)).not.toBe(before);
+    } finally {
+      iris[0] = 0;
+    }
+    expect(landmarksVersion(setting)).toBe(before);
   });
 
   it('changes when the model\'s point list changes, so cached landmarks are placed again', () => {

