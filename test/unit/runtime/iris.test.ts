@@ -54,7 +54,7 @@ describe.skipIf(!built)('iris: onnxruntime = TensorFlow.js executing human\'s gr
       const want = (await out.data()) as Float32Array;
       tf.dispose([input, out]);
       expect(want.length).toBe(228);
-      // Crop pixels: 1e-3 of a pixel of the 64 px crop.
+      // Crop pixels: 1e-3 of a pixel of the 64 px crop (measured: 4e-5).
       const diff = Math.max(...Array.from(want, (v, i) => Math.abs(v - got.eye.data[228 * k + i])));
       expect(diff, `crop ${k}`).toBeLessThan(1e-3);
       // Not a degenerate net: the eye contour (points 0-15) spans the eye, inside the crop, and the
