@@ -560,10 +560,10 @@ function geometryOfStudy(c: ExplainContext, o: Partial<StudyExplanationOptions>)
 async function explainFinalModel(c: ExplainContext, seed: number, options: Partial<StudyExplanationOptions>, onProgress: (done: number, total: number) => void): ReturnType<typeof explainStudy> {
   const { rows, classifier, dataset, result } = c;
   const shuffledY = permuteSubjectLabels(rows.y, rows.subjects, mulberry32(deriveSeed(seed, 0x5ff1e)));
-  // The same fitting as the final model's, so that the sanity check compares like with like; a
-  // shuffled-label choice that leaves the embedding out falls back to the embedding alone.
-  const fitShuffled = (features?: FeatureRequest) => trainFinal({ ...rows, y: shuffledY, classifier, seed, ...(features ? { features } : {}) });
-  const shuffled = c.final.features ? fitShuffled(c.final.features.features).model ?? fitShuffled().model! : fitShuffled().model!;
+  // The heat maps differentiate the embedding's part of the final model, so the sanity check's
+  // model is the embedding classifier fitted the same way on the permuted labels. A stack fitted on
+  // them gives the embedding weight 0 (no signal), which would leave nothing to differentiate.
+  const shuffled = trainFinal({ ...rows, y: shuffledY, classifier, seed }).model!;
   return explainStudy({
     photos: c.used.map((p) => ({ path: p.item.path, abs: p.item.absPath, subject: p.item.subject, y: p.item.y, view: p.view ?? null, landmarks5: p.face?.landmarks5 })),
     predictions: result.predictions,
