@@ -105,6 +105,11 @@ describe.skipIf(Boolean(why))('phenoface demo --quick end to end', () => {
     expect(html).toContain('<section id="explanations">');
     const model = JSON.parse(await readFile(path.join(out(), 'study', 'model', 'model.json'), 'utf8'));
     expect(model.synthetic).toBe(true);
+    // Every sanity check is measured, the shuffled-label one included, whatever blocks the final
+    // model stacks (a stack fitted on shuffled labels would give the embedding no weight to map).
+    const x = JSON.parse(await readFile(path.join(out(), 'study', 'explanation.json'), 'utf8'));
+    expect(x.sanity.map((c: { name: string }) => c.name)).toContain('shuffled labels');
+    for (const c of x.sanity) expect(c.spearman.mean, c.name).toEqual(expect.any(Number));
     expect(model.limitations.join(' ')).toContain('SYNTHETIC');
   });
 

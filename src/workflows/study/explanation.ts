@@ -13,10 +13,11 @@
  * fell on the right side of its fold's threshold. The heat maps are those of the final model, the
  * one the bundle ships and `screen` explains.
  */
-import type { FittedClassifier } from '../../classify/types.ts';
+import type { Classifier, FittedClassifier } from '../../classify/types.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { percentileInterval, quantile, subjectBootstrap } from '../../evaluate/bootstrap.ts';
-import type { FoldReport, OofPrediction } from '../../evaluate/crossval.ts';
+import { trainFinal, type FoldReport, type OofPrediction, type StudyData } from '../../evaluate/crossval.ts';
+import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../../math/random.ts';
 import { Pipeline } from '../../pipeline/pipeline.ts';
 import { alignFace } from '../../align/index.ts';
@@ -94,6 +95,21 @@ const options = (o: Partial<StudyExplanationOptions> = {}): StudyExplanationOpti
   occlusionMinAgreement: o.occlusionMinAgreement ?? DEFAULTS.explain.study.occlusionMinAgreement,
   outsideFaceDensityWarn: o.outsideFaceDensityWarn ?? DEFAULTS.explain.study.outsideFaceDensityWarn,
 });
+
+/**
+ * The model of the data-randomisation sanity check (Adebayo et al. 2018): the embedding classifier,
+ * fitted as the final model's is (same classifier, seed and inner CV), on the labels permuted
+ * between subjects with `seed`. The heat maps differentiate the embedding's part of the final
+ * model, so that is the part refitted; a stack of blocks fitted on permuted labels gives the
+ * embedding weight 0 (there is no signal to weigh), which would leave no map to compare with.
+ */
+export function shuffledLabelModel(rows: Pick<StudyData, 'X' | 'y' | 'subjects'>, classifier: Classifier, seed: number): FittedClassifier {
+  const y = permuteSubjectLabels(rows.y, rows.subjects, mulberry32(deriveSeed(seed, SHUFFLE_STREAM)));
+  return trainFinal({ X: rows.X, y, subjects: rows.subjects, classifier, seed }).model!;
+}
+
+/** The seed stream of the sanity check's label permutation. */
+const SHUFFLE_STREAM = 0x5ff1e;
 
 /**
  * Out-of-fold verdicts: for each photo and each subject, whether it was classified correctly in

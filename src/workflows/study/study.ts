@@ -18,8 +18,6 @@ import { ProgressCounter, type ProgressSink } from '../../data/progress.ts';
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { crossValidate, trainFinal, type CrossValidationResult, type FeatureComparison, type FinalModel, type GroupMetrics, type LevelMetrics, type StudyData } from '../../evaluate/crossval.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
-import { deriveSeed, mulberry32 } from '../../math/random.ts';
-import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import type { Classifier, ClassifierJSON } from '../../classify/types.ts';
 import { saveReference } from '../../explain/reference.ts';
 import { saveHeatScale } from '../../explain/heat-scale-file.ts';
@@ -29,7 +27,7 @@ import { esc, writeReport, type ReportInput } from '../../report/index.ts';
 import type { MeasurementNorms } from '../../features/measurements.ts';
 import { studyMeasurements } from './measurements.ts';
 import type { StudyExplanation, StudyGeometryExplanation } from '../../explain/study-result.ts';
-import { explainStudy, oofCorrectness, type StudyExplanationOptions } from './explanation.ts';
+import { explainStudy, oofCorrectness, shuffledLabelModel, type StudyExplanationOptions } from './explanation.ts';
 import { studyGeometryExplanation } from './geometry-explanation.ts';
 import { oneVsRestNote, rankStudy, type RankingOutcome } from './ranking.ts';
 import type { RankerChoice } from '../../classify/ranker.ts';
@@ -559,11 +557,7 @@ function geometryOfStudy(c: ExplainContext, o: Partial<StudyExplanationOptions>)
  */
 async function explainFinalModel(c: ExplainContext, seed: number, options: Partial<StudyExplanationOptions>, onProgress: (done: number, total: number) => void): ReturnType<typeof explainStudy> {
   const { rows, classifier, dataset, result } = c;
-  const shuffledY = permuteSubjectLabels(rows.y, rows.subjects, mulberry32(deriveSeed(seed, 0x5ff1e)));
-  // The same fitting as the final model's, so that the sanity check compares like with like; a
-  // shuffled-label choice that leaves the embedding out falls back to the embedding alone.
-  const fitShuffled = (features?: FeatureRequest) => trainFinal({ ...rows, y: shuffledY, classifier, seed, ...(features ? { features } : {}) });
-  const shuffled = c.final.features ? fitShuffled(c.final.features.features).model ?? fitShuffled().model! : fitShuffled().model!;
+  const shuffled = shuffledLabelModel(rows, classifier, seed);
   return explainStudy({
     photos: c.used.map((p) => ({ path: p.item.path, abs: p.item.absPath, subject: p.item.subject, y: p.item.y, view: p.view ?? null, landmarks5: p.face?.landmarks5 })),
     predictions: result.predictions,
