@@ -2,7 +2,8 @@
  * How much of a planted change the dense landmarks see. `phenoface synth` plants one region at a
  * time, at strength 1, in half of CFP-dev's first PEOPLE people (their first 4 frontal photos),
  * and each anthropometric panel measurement (`features/anthropometry.ts`) of every photo is
- * compared with the same measurement on its source photo, for each landmark model. A model that
+ * compared with the same measurement on its source photo, for each landmark model (and the face
+ * mesh with its eyes placed by the iris model, `landmarks.refineEyes`). A model that
  * follows the face shows the planted change (at strength 1, before each person's 0.8-1.2 jitter:
  * palpebral fissures 12% shorter, alar base 25% narrower with a 35% larger tip and a 30% wider
  * nasal root, mouth 22% narrower, chin lower by 0.08 eye-to-mouth distances:
@@ -35,7 +36,7 @@ const rows = input.rows.filter((r) => {
   return perSubject.get(r.subject)! <= 4;
 });
 const work = mkdtempSync(path.join(os.tmpdir(), 'phenoface-tracking-'));
-const MODELS = [{ model: 'facemesh', flip: false }, { model: 'face-landmark68', flip: true }] as const;
+const MODELS = [{ model: 'facemesh', flip: false, refineEyes: false }, { model: 'facemesh', flip: false, refineEyes: true }, { model: 'face-landmark68', flip: true, refineEyes: false }] as const;
 
 try {
   const detector = await Pipeline.create({ detectOnly: true });
@@ -68,7 +69,7 @@ try {
         });
       }
       const pct = (xs: number[]) => (xs.length ? `${((100 * xs.reduce((a, b) => a + b, 0)) / xs.length).toFixed(1)}%` : 'n/a');
-      console.log(`\n${landmarks.model}, ${region} planted at strength 1 (${truth.photos.length} photos): mean change, planted / controls`);
+      console.log(`\n${landmarks.model}${landmarks.refineEyes ? ' with refineEyes' : ''}, ${region} planted at strength 1 (${truth.photos.length} photos): mean change, planted / controls`);
       MEASUREMENTS.forEach((m, k) => change[k].planted.length && console.log(`  ${m.name.padEnd(32)} ${pct(change[k].planted).padStart(7)} / ${pct(change[k].control)}`));
     }
     await pipeline.close();
