@@ -3,8 +3,8 @@
  * each eye of a face's 68 points, its eye-contour points replacing the iBUG eye points 36-47.
  * MediaPipe's face pipeline does the same (iris_landmark_left_and_right_cpu.pbtxt; human's
  * `src/face/iris.ts` augmentIris): a whole-face network is dominated by its shape prior and
- * barely follows a change of one eye's shape, while the eye network sees the eye at about four
- * times the resolution.
+ * barely follows a change of one eye's shape, while the eye network, which sees only the eye (at
+ * about the pixels per eye width of the mesh's crop), places the lids and canthi on what it sees.
  */
 import { PhenofaceError } from '../errors.ts';
 import { invertAffine, toPlanarFloat, warpAffine, type Affine } from '../image/index.ts';
@@ -53,7 +53,8 @@ const EYE_CORNERS: readonly [number, number][] = [[36, 39], [42, 45]];
 /**
  * The crop of each eye (image-left eye, then image-right eye), as image -> crop similarity
  * transforms: centred on the midpoint of the eye's corners, rotated so the corners lie level (as
- * MediaPipe's eye rectangle is rotated by its two corner keypoints), `EYE_CROP_SCALE` corner
+ * MediaPipe's eye rectangle is rotated by its two corner keypoints; the corners here are the 68's,
+ * which for the mesh are vertices 7/155 and 382/249, beside MediaPipe's 33/133 and 362/263), `EYE_CROP_SCALE` corner
  * distances wide, `IRIS_INPUT_SIZE` pixels square. The image-right eye's crop is mirrored
  * (column `u` shows column `size - 1 - u`), so both crops show an eye with its outer corner on the
  * left, the subject's right eye the model learnt on (MediaPipe and human flip the other eye too).
