@@ -10,6 +10,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { DEFAULTS } from '../../src/config.ts';
+import { denseLandmarkSpec } from '../../src/landmarks/index.ts';
 import { pngBomb } from '../fixtures-gen/images.ts';
 import { memoryIO } from '../support/io.ts';
 
@@ -69,7 +71,7 @@ describe('phenoface detect', () => {
     expect(Object.keys(f.pose)).toEqual(['yaw', 'pitch', 'roll']);
   });
 
-  it('--landmarks dense adds 68 points per face beside the unchanged five-point record; without it there are none', async () => {
+  it("--landmarks dense adds the default model's points per face (the 68, then its extras) beside the unchanged five-point record; without it there are none", async () => {
     const plain = memoryIO();
     await main(['detect', '--json', sample(2)], plain);
     const io = memoryIO();
@@ -80,7 +82,8 @@ describe('phenoface detect', () => {
     for (const [i, f] of rec.faces.entries()) {
       const { landmarksDense, ...fivePoint } = f;
       expect(fivePoint).toEqual(before.faces[i]);
-      expect(landmarksDense).toHaveLength(68);
+      expect(landmarksDense).toHaveLength(denseLandmarkSpec(DEFAULTS.landmarks.model).points);
+      expect(landmarksDense.length).toBeGreaterThanOrEqual(68);
       expect(landmarksDense.every((p: number[]) => p.length === 2 && p.every(Number.isFinite))).toBe(true);
     }
     expect(await main(['detect', '--landmarks', 'sparse', sample(2)], memoryIO())).toBe(2);
