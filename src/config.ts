@@ -500,7 +500,7 @@ export interface FeaturesConfig {
    */
   fusionMinGain: number;
   /**
-   * The representations `auto` chooses among (when the photos supply them); any installed one can
+   * The representations `auto` stacks (when the photos supply them); any installed one can
    * still be asked for by name. All three: on a 100-person planted study (995 frontal photos, 5x5 CV
    * and 10 permutations, cached) geometry among the candidates took 113.5 s instead of 110 s, and
    * where a planting moves the landmarks more than the network sees, it is the block that finds it

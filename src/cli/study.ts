@@ -36,7 +36,7 @@ export const STUDY = defineCommand({
     prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: DEFAULTS.evaluate.prevalence, description: 'population prevalence used for PPV and NPV' },
     bootstrap: { type: 'integer', placeholder: 'B', min: 0, max: 100_000, default: DEFAULTS.evaluate.bootstrap, description: 'subject bootstrap replicates of the 95% intervals (0 = none)' },
     permutations: { type: 'integer', placeholder: 'P', min: 0, max: 100_000, default: DEFAULTS.evaluate.permutations, description: 'label permutations of the permutation test (0 = none)' },
-    features: { type: 'string', placeholder: 'NAMES', default: DEFAULTS.features.default, description: `what to learn from: auto (the inner CV chooses among ${DEFAULTS.features.autoCandidates.join(' and ')} and their stacks), or ${FEATURE_NAMES.join(', ')} or several joined by + (stacked)` },
+    features: { type: 'string', placeholder: 'NAMES', default: DEFAULTS.features.default, description: `what to learn from: auto (${DEFAULTS.features.autoCandidates.join(', ')} stacked, weighed by the inner CV; a block given weight 0 is dropped), or ${FEATURE_NAMES.join(', ')} or several joined by + (stacked)` },
     'frontal-only': { type: 'boolean', description: 'use frontal photos only' },
     embeddings: { type: 'string', placeholder: 'FILE.jsonl', defaultText: 'embed the photos', description: "precomputed embeddings (`phenoface embed`'s JSON lines) matched to the manifest by path; no photo is read" },
     'validate-by': { type: 'string', placeholder: 'COLUMN', defaultText: 'none', description: 'also hold out each value of this manifest column in turn (e.g. source, the site)' },

@@ -198,13 +198,13 @@ const NEEDS: Record<FeatureName, string> = {
 /** Options of {@link fitFeatureModel}: the classifier's, and what to learn from. */
 export interface FeatureFitOptions extends FitOptions {
   request: FeatureRequest;
-  /** The blocks every row can supply (`auto` chooses among those also in `autoCandidates`). */
+  /** The blocks every row can supply (`auto` stacks those also in `autoCandidates`). */
   available: readonly FeatureName[];
   /** The combiner's C (default `features.stackC`). */
   stackC?: number;
   /** The gain a smaller candidate needs over the stack of every block (default `features.fusionMinGain`). */
   minGain?: number;
-  /** The blocks `auto` chooses among, when available (default `features.autoCandidates`). */
+  /** The blocks `auto` stacks, when available (default `features.autoCandidates`). */
   autoCandidates?: readonly string[];
 }
 

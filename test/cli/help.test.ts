@@ -98,7 +98,7 @@ describe('help text, derived from each command\'s argument table', () => {
             --prevalence P           population prevalence used for PPV and NPV (default: 0.00025)
             --bootstrap B            subject bootstrap replicates of the 95% intervals (0 = none) (default: 1000)
             --permutations P         label permutations of the permutation test (0 = none) (default: 100)
-            --features NAMES         what to learn from: auto (the inner CV chooses among embedding and regions and geometry and their stacks), or embedding, geometry, regions or several joined by + (stacked) (default: auto)
+            --features NAMES         what to learn from: auto (embedding, regions, geometry stacked, weighed by the inner CV; a block given weight 0 is dropped), or embedding, geometry, regions or several joined by + (stacked) (default: auto)
             --frontal-only           use frontal photos only (default: off)
             --embeddings FILE.jsonl  precomputed embeddings (\`phenoface embed\`'s JSON lines) matched to the manifest by path; no photo is read (default: embed the photos)
             --validate-by COLUMN     also hold out each value of this manifest column in turn (e.g. source, the site) (default: none)

@@ -67,8 +67,8 @@ export interface StudyOptions {
   /** Only frontal photos (by manifest view, else the estimated view). */
   frontalOnly?: boolean;
   /**
-   * What the study learns from (default `features.default`, `auto`): the inner CV of each training
-   * set chooses among the representations the photos can supply, or the named blocks (stacked).
+   * What the study learns from (default `features.default`, `auto`): the representations the photos
+   * can supply, stacked and weighed by the inner CV of each training set, or the named blocks (stacked).
    */
   features?: FeatureRequest;
   /**
