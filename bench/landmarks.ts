@@ -21,7 +21,8 @@
  * Every setting of every dense landmark model (face-api's 68-point net; MediaPipe's face mesh,
  * through its 468 -> 68 map) is measured on the same faces: one pass (crop by MTCNN's five points)
  * or two (crop again by the five points of the first pass's 68), each without and with
- * `landmarks.flip` (the mirrored crop run too, each point averaged with its mirrored partner).
+ * `landmarks.flip` (the mirrored crop run too, each point averaged with its mirrored partner);
+ * the face mesh also with `landmarks.refineEyes` (two passes, no flip).
  *
  *   LANDMARKS_PEOPLE=60 npm run bench:landmarks     (people, 10 frontal photos each; default 60)
  *
@@ -32,7 +33,7 @@ import path from 'node:path';
 import { umeyama, applyAffine } from '../src/align/index.ts';
 import { DEFAULTS } from '../src/config.ts';
 import { decodeImage } from '../src/image/index.ts';
-import { DENSE_LANDMARK_MODELS, DenseLandmarker, fivePointsOf68, IBUG68_POINTS, refinedCrops } from '../src/landmarks/index.ts';
+import { DENSE_LANDMARK_MODELS, DenseLandmarker, EyeRefiner, fivePointsOf68, IBUG68_POINTS, refinedCrops } from '../src/landmarks/index.ts';
 import { chooseFace, Pipeline } from '../src/pipeline/pipeline.ts';
 import type { Landmarks5, Point } from '../src/types.ts';
 import { percentileInterval, subjectBootstrap } from '../src/evaluate/index.ts';
@@ -59,7 +60,7 @@ const CFP_EYE = PARTS.eye.cfp, CFP_NASION = 18, CFP_NOSE_TIP = 21, CFP_MOUTH_COR
 
 interface Photo { file: string; person: string; truth: Point[]; mirrored: boolean; iod: number; dense?: Point[]; five?: Landmarks5; detectMs: number }
 /** One setting's points for the photos (undefined where no face was found). */
-type Run = { model: string; passes: number; flip: boolean; points: (Point[] | undefined)[]; msPerFace: number };
+type Run = { model: string; passes: number; flip: boolean; refineEyes: boolean; points: (Point[] | undefined)[]; msPerFace: number };
 
 const dist = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
@@ -144,11 +145,14 @@ function repeatability(photos: Photo[]) {
 /**
  * Every setting of `landmarks.passes` (1, 2) and `landmarks.flip` (off, on) of one model on the
  * photos' chosen faces, decoded as the pipeline decodes them, with the median milliseconds per face
- * on one core (crop + network, all passes and the mirrored runs).
+ * on one core (crop + network, all passes and the mirrored runs); for the face mesh also two passes
+ * with `landmarks.refineEyes` (the iris model placing the eye points), its time on top.
  */
 async function allSettings(photos: Photo[], model: string): Promise<Run[]> {
   const landmarker = await DenseLandmarker.load(model, { threads: 1 });
-  const runs: Run[] = [1, 2].flatMap((passes) => [false, true].map((flip) => ({ model, passes, flip, points: [] as (Point[] | undefined)[], msPerFace: 0 })));
+  const runs: Run[] = [1, 2].flatMap((passes) => [false, true].map((flip) => ({ model, passes, flip, refineEyes: false, points: [] as (Point[] | undefined)[], msPerFace: 0 })));
+  const eyes = model === 'facemesh' ? await EyeRefiner.load({ threads: 1 }) : undefined;
+  if (eyes) runs.push({ model, passes: 2, flip: false, refineEyes: true, points: [], msPerFace: 0 });
   const times: number[][] = runs.map(() => []);
   for (const p of photos) {
     if (!p.five) {
@@ -164,14 +168,18 @@ async function allSettings(photos: Photo[], model: string): Promise<Run[]> {
       t = performance.now();
       const [second] = await landmarker.predict(img, refinedCrops(landmarker.spec, [first], umeyama), flip);
       const secondMs = performance.now() - t;
+      t = performance.now();
+      const refined = eyes && !flip ? (await eyes.refine(img, [second]))[0] : undefined;
+      const eyesMs = performance.now() - t;
       runs.forEach((r, i) => {
         if (r.flip !== flip) return;
-        r.points.push(r.passes === 1 ? first : second);
-        times[i].push(r.passes === 1 ? firstMs : firstMs + secondMs);
+        r.points.push(r.refineEyes ? refined : r.passes === 1 ? first : second);
+        times[i].push(r.passes === 1 ? firstMs : firstMs + secondMs + (r.refineEyes ? eyesMs : 0));
       });
     }
   }
   await landmarker.dispose();
+  await eyes?.dispose();
   runs.forEach((r, i) => (r.msPerFace = median(times[i])));
   return runs;
 }
@@ -189,7 +197,7 @@ const fmt = (x: number) => x.toFixed(3);
 
 function report(m: ReturnType<typeof measure>): void {
   const stats = (xs: number[]) => `${fmt(mean(xs))} | ${fmt(median(xs))} | ${fmt(quantile(xs, 0.9))}`;
-  console.log(`  ${m.run.model}, ${m.run.passes} pass${m.run.passes > 1 ? 'es' : ''}${m.run.flip ? ' with flip' : ''}, ${m.found} faces: error vs hand-placed fiducials / inter-ocular distance (mean | median | 90th pct):`);
+  console.log(`  ${m.run.model}, ${m.run.passes} pass${m.run.passes > 1 ? 'es' : ''}${m.run.flip ? ' with flip' : ''}${m.run.refineEyes ? ' with eye refinement' : ''}, ${m.found} faces: error vs hand-placed fiducials / inter-ocular distance (mean | median | 90th pct):`);
   for (const part of PART_NAMES) console.log(`    ${part.padEnd(6)} (${PARTS[part].cfp.length} pts) ${stats(m.errors.map((e) => e[part]))}`);
   console.log(`    all matched (${MATCHED.cfp.length} pts) ${stats(m.overall)}; photos above 0.10: ${((100 * m.overall.filter((x) => x > 0.1).length) / m.overall.length).toFixed(1)}%`);
   const five = m.shared.map((s) => s.five), dense = m.shared.map((s) => s.dense);
@@ -229,11 +237,16 @@ function pairedDifference(a: ReturnType<typeof measure>, b: ReturnType<typeof me
 }
 
 // The figure: each model at the configured passes and flip; the configured model is the default.
-const atDefaults = (model: string) => measured.find((x) => x.run.model === model && x.run.passes === DEFAULTS.landmarks.passes && x.run.flip === DEFAULTS.landmarks.flip)!;
+const atDefaults = (model: string, refineEyes = DEFAULTS.landmarks.refineEyes) => measured.find((x) => x.run.model === model && x.run.passes === DEFAULTS.landmarks.passes && x.run.flip === DEFAULTS.landmarks.flip && x.run.refineEyes === refineEyes)!;
 for (const model of models.filter((m) => m !== DEFAULTS.landmarks.model)) {
   const [a, b] = [atDefaults(DEFAULTS.landmarks.model), atDefaults(model)];
   if (a.persons.join() !== b.persons.join()) throw new Error('the models were measured on different faces');
   console.log(`${model} - ${DEFAULTS.landmarks.model}, error per photo and repeatability per person (mean [95% interval, bootstrap over people]): ${pairedDifference(a, b)}`);
+}
+const withEyes = measured.find((x) => x.run.refineEyes);
+if (withEyes) {
+  const plain = measured.find((x) => x.run.model === withEyes.run.model && !x.run.refineEyes && x.run.passes === withEyes.run.passes && x.run.flip === withEyes.run.flip)!;
+  console.log(`${withEyes.run.model} with eye refinement - without, error per photo and repeatability per person: ${pairedDifference(plain, withEyes)}; eye part alone: ${fmt(mean(withEyes.errors.map((e) => e.eye)))} vs ${fmt(mean(plain.errors.map((e) => e.eye)))}`);
 }
 for (const model of models) {
   const m = atDefaults(model);
