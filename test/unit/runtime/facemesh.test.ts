@@ -4,16 +4,16 @@
  * face-api's demo folder; and the graph-model reader's refusals. The parity check needs the built
  * model and the cached human tarball (`npx phenoface models build`); it skips otherwise.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { modelSourceFiles, modelTarballPath } from '../../../src/runtime/build/install.ts';
+import { modelTarballPath } from '../../../src/runtime/build/install.ts';
 import { tfjsGraphModel } from '../../../src/runtime/build/tfjs-graph-model.ts';
 import { halfToFloat } from '../../../src/runtime/build/tfjs-weights.ts';
-import { readTarGz } from '../../../src/runtime/build/tar.ts';
 import { loadManifest, loadModel, modelPath } from '../../../src/runtime/models.ts';
+import { humanReference, nchwBatch } from '../../support/human-graph.ts';
 
 const require = createRequire(import.meta.url);
 const built = existsSync(modelPath('facemesh')) && existsSync(modelTarballPath('facemesh')) && loadManifest().models.facemesh !== undefined;
@@ -28,20 +28,10 @@ async function faceCrops192(): Promise<Uint8Array[]> {
 
 describe.skipIf(!built)('facemesh: onnxruntime = TensorFlow.js executing human\'s graph model', () => {
   it('gives the same 468 points on real face crops, batched', async () => {
-    const tf = require('@tensorflow/tfjs');
-    await tf.setBackend('cpu');
-    const files = readTarGz(readFileSync(modelTarballPath('facemesh')), new Set(modelSourceFiles('facemesh').files));
-    const json = JSON.parse(new TextDecoder().decode(files.get('package/models/facemesh.json')));
-    const bin = files.get('package/models/facemesh.bin')!;
-    const weightSpecs = json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights);
-    const reference = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: bin.slice().buffer, format: json.format, signature: json.signature }));
+    const { tf, model: reference } = await humanReference('facemesh');
 
     const crops = await faceCrops192();
-    const s = 192 * 192;
-    const batch = new Float32Array(crops.length * 3 * s);
-    crops.forEach((img, k) => {
-      for (let i = 0; i < s; i++) for (let c = 0; c < 3; c++) batch[(k * 3 + c) * s + i] = img[3 * i + c] / 255;
-    });
+    const batch = nchwBatch(crops, 192);
     const model = await loadModel('facemesh', { threads: 1 });
     const got = await model.run({ image: { data: batch, dims: [crops.length, 3, 192, 192] } });
     await model.dispose();

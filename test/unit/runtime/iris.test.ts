@@ -4,14 +4,14 @@
  * (the image-right eye mirrored, as human and MediaPipe feed it). Needs the built model and the
  * cached human tarball (`npx phenoface models build`); skips otherwise.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { modelSourceFiles, modelTarballPath } from '../../../src/runtime/build/install.ts';
-import { readTarGz } from '../../../src/runtime/build/tar.ts';
+import { modelTarballPath } from '../../../src/runtime/build/install.ts';
 import { loadManifest, loadModel, modelPath } from '../../../src/runtime/models.ts';
+import { humanReference, nchwBatch } from '../../support/human-graph.ts';
 
 const require = createRequire(import.meta.url);
 const built = existsSync(modelPath('iris')) && existsSync(modelTarballPath('iris')) && loadManifest().models.iris !== undefined;
@@ -30,20 +30,10 @@ async function eyeCrops64(): Promise<Uint8Array[]> {
 
 describe.skipIf(!built)('iris: onnxruntime = TensorFlow.js executing human\'s graph model', () => {
   it('gives the same 76 points on real eye crops, batched', async () => {
-    const tf = require('@tensorflow/tfjs');
-    await tf.setBackend('cpu');
-    const files = readTarGz(readFileSync(modelTarballPath('iris')), new Set(modelSourceFiles('iris').files));
-    const json = JSON.parse(new TextDecoder().decode(files.get('package/models/iris.json')));
-    const bin = files.get('package/models/iris.bin')!;
-    const weightSpecs = json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights);
-    const reference = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: bin.slice().buffer, format: json.format, userDefinedMetadata: json.userDefinedMetadata }));
+    const { tf, model: reference } = await humanReference('iris');
 
     const crops = await eyeCrops64();
-    const s = 64 * 64;
-    const batch = new Float32Array(crops.length * 3 * s);
-    crops.forEach((img, k) => {
-      for (let i = 0; i < s; i++) for (let c = 0; c < 3; c++) batch[(k * 3 + c) * s + i] = img[3 * i + c] / 255;
-    });
+    const batch = nchwBatch(crops, 64);
     const model = await loadModel('iris', { threads: 1 });
     const got = await model.run({ image: { data: batch, dims: [crops.length, 3, 64, 64] } });
     await model.dispose();
