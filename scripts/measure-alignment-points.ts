@@ -3,7 +3,8 @@
  * (eye centroids, nose tip, mouth corners; `fivePointsOf68`). MTCNN's O-Net regresses its points
  * inside its box, and on close-ups whose face fills the photo (most of CFP's frontal photos) the box
  * overshoots the photo and the points land well off the features. This script embeds CFP-dev's
- * frontal photos (PEOPLE people, 4 photos each) aligned both ways with the default backbone and
+ * frontal photos (PEOPLE people, 4 photos each) aligned three ways with the default backbone (MTCNN's
+ * points and the mesh's onto ArcFace's template; the mesh's onto their own, DENSE_TEMPLATE) and
  * prints the verification AUC of genuine against impostor pairs (cosine) for each, with how far
  * MTCNN's eye point lies from the mesh's (over the inter-ocular distance).
  *
@@ -26,7 +27,9 @@ const byP = new Map<string, string[]>();
 for (const r of rows) { const a = byP.get(r[1]) ?? []; if (a.length < per) a.push(r[0]); byP.set(r[1], a); }
 const pipeline = await Pipeline.create({ landmarks: true, config: { embed: { intraOpThreads: 2 } } });
 const bb = pipeline.backbone!;
-const emb: { p: string; a: Float32Array; b: Float32Array; off: number }[] = [];
+/** Where the mesh's five points sit in the ArcFace crop (`scripts/derive-dense-align-template.ts`, 552 LFW faces). */
+const DENSE_TEMPLATE: Landmarks5 = [[37.78, 52.27], [72.53, 52.2], [55.05, 70.88], [41.75, 90.14], [69.3, 89.95]];
+const emb: { p: string; a: Float32Array; b: Float32Array; c: Float32Array; off: number }[] = [];
 for (const [p, files] of byP) for (const f of files) {
   const img = await decodeImage(path.join(cfp, f), pipeline.config.image);
   const faces = await pipeline.detectImage(img);
@@ -35,16 +38,18 @@ for (const [p, files] of byP) for (const f of files) {
   const m5 = face.landmarks5, d5 = fivePointsOf68(face.landmarksDense) as Landmarks5;
   const iod = Math.hypot(d5[1][0] - d5[0][0], d5[1][1] - d5[0][1]);
   const off = Math.hypot(m5[0][0] - d5[0][0], m5[0][1] - d5[0][1]) / iod;
-  const [ea, eb] = await bb.embed([alignFace(img, mapLandmarks(toDecoded(img), m5), bb.spec.template, bb.spec.inputSize).image, alignFace(img, mapLandmarks(toDecoded(img), d5), bb.spec.template, bb.spec.inputSize).image]);
-  emb.push({ p, a: ea.vector, b: eb.vector, off });
+  const aligned = (points: Landmarks5, template: Readonly<Landmarks5>) => alignFace(img, mapLandmarks(toDecoded(img), points), template, bb.spec.inputSize).image;
+  const [ea, eb, ec] = await bb.embed([aligned(m5, bb.spec.template), aligned(d5, bb.spec.template), aligned(d5, DENSE_TEMPLATE)]);
+  emb.push({ p, a: ea.vector, b: eb.vector, c: ec.vector, off });
 }
 await pipeline.close();
 const cos = (x: Float32Array, y: Float32Array) => x.reduce((s, v, i) => s + v * y[i], 0) / Math.sqrt(x.reduce((s, v) => s + v * v, 0) * y.reduce((s, v) => s + v * v, 0));
 function auc(pos: number[], neg: number[]) { let w = 0; for (const a of pos) for (const b of neg) w += a > b ? 1 : a === b ? 0.5 : 0; return w / (pos.length * neg.length); }
-for (const key of ['a', 'b'] as const) {
+const LABELS = { a: "MTCNN's points, ArcFace template", b: "mesh's points, ArcFace template", c: "mesh's points, their own template" } as const;
+for (const key of ['a', 'b', 'c'] as const) {
   const gen: number[] = [], imp: number[] = [];
   for (let i = 0; i < emb.length; i++) for (let j = i + 1; j < emb.length; j++) (emb[i].p === emb[j].p ? gen : imp).push(cos(emb[i][key], emb[j][key]));
-  console.log(`${key === 'a' ? 'MTCNN five points' : 'mesh five points '}: verification AUC ${auc(gen, imp).toFixed(4)}, genuine mean ${(gen.reduce((s, v) => s + v, 0) / gen.length).toFixed(3)}`);
+  console.log(`${LABELS[key]}: verification AUC ${auc(gen, imp).toFixed(4)}, genuine mean ${(gen.reduce((s, v) => s + v, 0) / gen.length).toFixed(3)}`);
 }
 const offs = emb.map((e) => e.off).sort((x, y) => x - y);
 console.log(`photos ${emb.length}; MTCNN eye vs mesh eye, / IOD: median ${offs[Math.floor(offs.length / 2)].toFixed(3)}, > 0.1: ${(offs.filter((o) => o > 0.1).length / offs.length * 100).toFixed(0)}%`);
