@@ -54,7 +54,8 @@ const same = existsSync(truthFile) && (() => {
 })();
 if (!same) {
   await rm(planted, { recursive: true, force: true });
-  const detector = await Pipeline.create({ detectOnly: true });
+  // With the dense landmarks: their five points anchor the planted warps, as they align the embedding.
+  const detector = await Pipeline.create({ detectOnly: true, landmarks: true });
   try {
     const r = await synthesize({ rows, outDir: planted, classes: parseClassSpec(CLASSES, SYNTH_LABELS.control), fraction: FRACTION, seed, sourceName: 'cfp-dev/Images', detect: (p) => detector.detectFile(p), chooseFace });
     console.log(`synth wrote ${r.written} photos, ${r.failed} skipped, in ${secs(t0).toFixed(0)} s`);

@@ -47,7 +47,8 @@ const rows = input.rows.filter((r) => keep.has(r.subject));
 console.log(`data: CFP ${subjects.length} people (${subjects[0]}..${subjects.at(-1)}), ${rows.length} photos; seed ${seed}; work folder ${work}`);
 
 const t0 = performance.now();
-const detector = await Pipeline.create({ detectOnly: true });
+// With the dense landmarks: their five points anchor the planted warps, as they align the embedding.
+const detector = await Pipeline.create({ detectOnly: true, landmarks: true });
 const detections = new Map<string, Promise<DetectResult>>();
 const detect = (p: string) => {
   if (!detections.has(p)) detections.set(p, detector.detectFile(p));

@@ -7,7 +7,7 @@
  * MTCNN's points fit), and prints their mean position: aligning dense points onto it reproduces
  * the ArcFace crop where both detectors agree, and follows the face where MTCNN's points are off.
  *
- *   npx tsx scripts/derive-dense-align-template.ts [NAMES=600]
+ *   npx tsx scripts/derive-dense-align-template.ts [NAMES=600] [MODEL=facemesh]
  *
  * Needs the shared data folder and the built models. Prints the faces used, the template, and
  * ArcFace's for comparison.
@@ -22,7 +22,8 @@ const root = requireShared('data/lfw');
 const lines = readFileSync(path.join(root, 'pairs.txt'), 'utf8').trim().split('\n').slice(1);
 const names = [...new Set(lines.map((l) => l.trim().split(/\s+/)[0]))].slice(0, Number(process.argv[2] ?? 600));
 const dirs = names.map((n) => path.join(root, 'images_deepfunneled', n, `${n}_0001.jpg`));
-const pipeline = await Pipeline.create({ detectOnly: true, landmarks: true });
+const model = process.argv[3] ?? 'facemesh';
+const pipeline = await Pipeline.create({ detectOnly: true, landmarks: true, config: { landmarks: { model } } });
 const sum = ARCFACE_TEMPLATE.map(() => [0, 0]);
 let n = 0;
 for (const f of dirs) {
@@ -38,6 +39,6 @@ for (const f of dirs) {
   }
 }
 await pipeline.close();
-console.log(`faces ${n}`);
+console.log(`${model}: faces ${n}`);
 console.log(JSON.stringify(sum.map(([x, y]) => [Math.round((x / n) * 100) / 100, Math.round((y / n) * 100) / 100])));
 console.log('arcface', JSON.stringify(ARCFACE_TEMPLATE));

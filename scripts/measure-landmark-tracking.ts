@@ -39,7 +39,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'phenoface-tracking-'));
 const MODELS = [{ model: 'facemesh', flip: false, refineEyes: false }, { model: 'facemesh', flip: false, refineEyes: true }, { model: 'face-landmark68', flip: true, refineEyes: false }] as const;
 
 try {
-  const detector = await Pipeline.create({ detectOnly: true });
+  const detector = await Pipeline.create({ detectOnly: true, landmarks: true });
   const detections = new Map<string, Promise<DetectResult>>();
   const detect = (p: string) => detections.get(p) ?? detections.set(p, detector.detectFile(p)).get(p)!;
   const planted: { region: string; dir: string; truth: Truth }[] = [];

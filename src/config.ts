@@ -76,6 +76,18 @@ export interface EmbedConfig {
    * not `intraOpThreads`, is what keeps every core busy on a batch.
    */
   workers: number;
+  /**
+   * Which five points the face is aligned on before embedding. `landmarks`: the dense landmarks'
+   * five points (the eye contours' centroids, the nose tip, the mouth corners) onto the landmark
+   * model's own ArcFace-space template. `detector`: MTCNN's five points onto the backbone's
+   * template, as insightface aligns. On close-ups, where the face fills the photo, MTCNN's box
+   * overshoots the photo and its points land off the features (the eye point 0.30 inter-ocular
+   * distances off in the median on CFP-dev's frontal photos): CFP close-up verification AUC is
+   * 0.9997 aligned on the landmarks against 0.948 on MTCNN's points, and LFW (centred faces, where
+   * both agree) is unchanged (docs/decisions.md, `scripts/measure-alignment-points.ts`,
+   * `bench:lfw`). Costs one run of the landmark model per face (7.5-9 ms).
+   */
+  alignOn: 'landmarks' | 'detector';
 }
 
 /** Dense face landmarks (`src/landmarks/`), the input of the geometry features. */
@@ -596,7 +608,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
   // profile whatever the estimate.
   pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 45 },
   quality: { minFaceSidePx: 40, minSharpness: 20 },
-  embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0 },
+  embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0, alignOn: 'landmarks' },
   landmarks: { model: 'facemesh', passes: 2, flip: false, refineEyes: false },
   data: {
     classes: ['vcfs', 'control'],
@@ -754,6 +766,8 @@ export function resolveConfig(partial: PartialConfig = {}): PhenofaceConfig {
   if (!(d.minFaceRatio >= 0 && d.minFaceRatio < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceRatio: ${d.minFaceRatio}. Should be in [0, 1).`);
   const passes = config.landmarks.passes;
   if (passes !== 1 && passes !== 2) throw new PhenofaceError('E_CONFIG', `Invalid landmarks.passes: ${passes}. Should be 1 or 2.`);
+  const alignOn = config.embed.alignOn;
+  if (alignOn !== 'landmarks' && alignOn !== 'detector') throw new PhenofaceError('E_CONFIG', `Invalid embed.alignOn: "${alignOn}". Should be "landmarks" or "detector".`);
   return config;
 }
 

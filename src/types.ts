@@ -44,6 +44,12 @@ export interface Face {
    * mesh adds the image-left and image-right nasal sidewall at the nasal root: 70 in all).
    */
   landmarksDense?: Point[];
+  /**
+   * The five points the face's crop is aligned on, when they are not `landmarks5`: with
+   * `embed.alignOn` 'landmarks', the dense landmarks' five points (`fivePointsOf68`), which go onto
+   * the landmark model's own template (`alignmentOf` in `pipeline/pipeline.ts`).
+   */
+  alignPoints?: Landmarks5;
 }
 
 /** An RGB image in memory: interleaved 8-bit RGB, row-major, `width * height * 3` bytes. */

@@ -5,7 +5,7 @@
  */
 import { warpAffine } from '../image/index.ts';
 import type { AlignedFace, Landmarks5, RgbImage } from '../types.ts';
-import { umeyama, type Affine } from './similarity.ts';
+import { applyAffine, umeyama, type Affine } from './similarity.ts';
 import { ALIGNED_SIZE, ARCFACE_TEMPLATE } from './template.ts';
 
 export { umeyama, applyAffine, invertAffine, similarityScale, type Affine } from './similarity.ts';
@@ -14,6 +14,16 @@ export { ALIGNED_SIZE, ARCFACE_TEMPLATE } from './template.ts';
 /** The matrix mapping image pixels to aligned-crop pixels for these landmarks (default: ArcFace). */
 export function alignmentMatrix(landmarks: Landmarks5, template: Readonly<Landmarks5> = ARCFACE_TEMPLATE): Affine {
   return umeyama(landmarks, template as Landmarks5);
+}
+
+/**
+ * A template given in one crop's frame (`from`: where five reference points sit there), carried into
+ * another crop whose reference points sit at `to`, by the least-squares similarity between the two:
+ * e.g. a landmark model's ArcFace-space template into another backbone's crop.
+ */
+export function mapTemplate(template: Readonly<Landmarks5>, from: Readonly<Landmarks5>, to: Readonly<Landmarks5>): Landmarks5 {
+  const m = umeyama(from as Landmarks5, to as Landmarks5);
+  return template.map((p) => applyAffine(m, p)) as Landmarks5;
 }
 
 /**

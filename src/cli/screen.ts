@@ -142,6 +142,7 @@ export const run: Command = async (argv, io) => {
     } else {
       const lines = [
         ...(screener.info().synthetic ? ['SYNTHETIC MODEL (a demonstration trained on planted photos): this result means nothing about the person.'] : []),
+        ...(result.model.warnings ?? []).map((w) => `WARNING: ${w}`),
         ...subjectSummary(result),
         ...result.photos.map(photoLine),
         result.disclaimer,

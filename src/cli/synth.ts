@@ -52,7 +52,8 @@ export interface SynthDetector {
 
 async function loadPipeline(): Promise<SynthDetector> {
   const { Pipeline, chooseFace } = await import('../pipeline/pipeline.ts');
-  const pipeline: Pipeline = await Pipeline.create({ detectOnly: true });
+  // With the dense landmarks, whose five points anchor the warps (as they align the embedding).
+  const pipeline: Pipeline = await Pipeline.create({ detectOnly: true, landmarks: true });
   return { detectFile: (p) => pipeline.detectFile(p), chooseFace, close: () => pipeline.close() };
 }
 

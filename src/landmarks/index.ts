@@ -55,6 +55,16 @@ export interface DenseLandmarkSpec {
   refineTemplate: Landmarks5;
   /** Where the refinement template comes from. */
   refineTemplateReference: string;
+  /**
+   * Where the five points of the model's own points ({@link fivePointsOf68}) sit, on average, in
+   * the 112x112 ArcFace crop (whose template holds MTCNN-style points): the template a face is
+   * aligned onto by these points (`embed.alignOn`). They sit 1-2 px from ArcFace's (an eye
+   * contour's centroid is not MTCNN's eye point), and aligning them onto ArcFace's own template
+   * cost LFW 0.2 points (docs/decisions.md).
+   */
+  arcfaceTemplate: Landmarks5;
+  /** Where the ArcFace-space template comes from. */
+  arcfaceTemplateReference: string;
   /** Input normalisation `(x - mean) * scale` on RGB 0..255. */
   mean: number;
   scale: number;
@@ -72,6 +82,8 @@ export const DENSE_LANDMARK_MODELS: Readonly<Record<string, DenseLandmarkSpec>> 
     templateReference: "mean position of facenet-pytorch's MTCNN landmarks in face-api's own landmark crops (SSD MobileNet v1 box, padded to a centred square, 112 px) over 278 LFW faces; scripts/derive-landmark68-template.ts",
     refineTemplate: [[37.72, 41.34], [76.54, 40.77], [57.72, 64.03], [41.85, 82.87], [74.75, 82.61]],
     refineTemplateReference: 'mean position of the five points of the 68 (eye centroids, nose tip, mouth corners) in first-pass crops of 250 frontal LFW faces; scripts/derive-landmark68-refine-template.ts',
+    arcfaceTemplate: [[36.91, 51.22], [71.81, 51.15], [54.48, 72.07], [39.95, 89.24], [69.65, 89.48]],
+    arcfaceTemplateReference: "mean position of the five points of the 68 (two passes) in the ArcFace crop that MTCNN's points align, over 552 LFW faces; scripts/derive-dense-align-template.ts",
     output: { count: 68, stride: 2, toPixels: 112 },
     // The graph normalises (face-api's mean RGB and /255), so it takes raw values.
     mean: 0,
@@ -87,6 +99,8 @@ export const DENSE_LANDMARK_MODELS: Readonly<Record<string, DenseLandmarkSpec>> 
     templateReference: `mean position of facenet-pytorch's MTCNN landmarks in ${MESH_CROP} over 300 LFW faces, iterated to a fixed point; scripts/derive-facemesh-template.ts`,
     refineTemplate: [[73.22, 72.7], [119.03, 72.7], [95.91, 97.72], [78.68, 123.02], [114.38, 122.83]],
     refineTemplateReference: `mean position of the five points of the mesh's own 68 in ${MESH_CROP} over the same 300 LFW faces, so a second pass crops as MediaPipe tracks; scripts/derive-facemesh-template.ts`,
+    arcfaceTemplate: [[37.78, 52.27], [72.53, 52.2], [55.05, 70.88], [41.75, 90.14], [69.3, 89.95]],
+    arcfaceTemplateReference: "mean position of the five points of the mesh's 68 (two passes) in the ArcFace crop that MTCNN's points align, over 552 LFW faces; scripts/derive-dense-align-template.ts",
     output: { count: MESH468_POINTS, stride: 3, toPixels: 1, select: MESH468_SELECT },
     // human's facemeshutil.ts cutAndResize: the crop divided by 255.
     mean: 0,

@@ -3,18 +3,18 @@
  * align -> embed. Everything above (data, evaluate, report, cli, server) goes through here.
  */
 import { createHash } from 'node:crypto';
-import { alignFace, umeyama } from '../align/index.ts';
+import { alignFace, ARCFACE_TEMPLATE, mapTemplate, umeyama } from '../align/index.ts';
 import { DEFAULTS, resolveConfig, type PartialConfig, type PhenofaceConfig } from '../config.ts';
 import type { Detector } from '../detect/detector.ts';
 import { MtcnnDetector } from '../detect/mtcnn/index.ts';
-import { Backbone, type FeatureMap } from '../embed/index.ts';
+import { Backbone, type BackboneSpec, type FeatureMap } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { POOLED_REGIONS, poolInRegions, regionMasks, regionPooling, type RegionMasks, type RegionPooling } from '../explain/regions.ts';
 import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, mapPoint, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
-import { denseLandmarkSpec, DenseLandmarker, EXTENDED_POINTS, EyeRefiner, IBUG68_POINTS, IRIS_TO_IBUG_EYES, refinedCrops } from '../landmarks/index.ts';
+import { denseLandmarkSpec, DenseLandmarker, EXTENDED_POINTS, EyeRefiner, fivePointsOf68, IBUG68_POINTS, IRIS_TO_IBUG_EYES, refinedCrops } from '../landmarks/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
 import { readFeatureGrid, type FeatureGrid } from '../runtime/index.ts';
-import type { AlignedFace, Embedding, Face, Point } from '../types.ts';
+import type { AlignedFace, Embedding, Face, Landmarks5, Point } from '../types.ts';
 
 /** Whether the eye points of this landmark setting are placed by the iris model (`landmarks.refineEyes`, which applies to the face mesh). */
 export function refinesEyes({ model, refineEyes }: PhenofaceConfig['landmarks']): boolean {
@@ -39,10 +39,28 @@ export function landmarksVersion(landmarks: PhenofaceConfig['landmarks']): strin
 
 /**
  * Version of everything between a photo's bytes and its cached result (decode, detector,
- * alignment, dense landmarks and their configured model). The embedding cache keys on it: bump it
- * whenever a change would alter an embedding or the landmarks cached with it.
+ * alignment and the points it reads, dense landmarks and their configured model). The embedding
+ * cache keys on it: bump it whenever a change would alter an embedding or the landmarks cached
+ * with it.
  */
-export const PIPELINE_VERSION = `decode1-mtcnn2-choice2-arcface112-pose2-${landmarksVersion(DEFAULTS.landmarks)}`;
+export function pipelineVersion(config: Pick<PhenofaceConfig, 'embed' | 'landmarks'>): string {
+  const align = config.embed.alignOn === 'landmarks' ? 'arcface112-onlandmarks1' : 'arcface112';
+  return `decode1-mtcnn2-choice2-${align}-pose2-${landmarksVersion(config.landmarks)}`;
+}
+
+/** {@link pipelineVersion} of the defaults: what every study, screen and embedding cache runs. */
+export const PIPELINE_VERSION = pipelineVersion(DEFAULTS);
+
+/**
+ * The five points a face's crop is aligned on and where they go in `backbone`'s input: the face's
+ * `alignPoints` (the dense landmarks' five points, `embed.alignOn` 'landmarks') onto the landmark
+ * model's ArcFace-space template carried into the backbone's crop (`mapTemplate`; the identity for
+ * the ArcFace backbones), else its detector points onto the backbone's own template.
+ */
+export function alignmentOf(face: Face, backbone: BackboneSpec, landmarkModel: string = DEFAULTS.landmarks.model): { points: Landmarks5; template: Landmarks5 } {
+  if (!face.alignPoints) return { points: face.landmarks5, template: backbone.template };
+  return { points: face.alignPoints, template: mapTemplate(denseLandmarkSpec(landmarkModel).arcfaceTemplate, ARCFACE_TEMPLATE, backbone.template) };
+}
 
 /**
  * Version of the region-pooled maps of `backbone` (the layers, the pooling, the region masks):
@@ -101,9 +119,11 @@ export interface PipelineOptions {
   /** Embed each face with its mirror image too (flip test). */
   flip?: boolean;
   /**
-   * Also place dense landmarks (`config.landmarks.model`): on the chosen face in `embedFile`
-   * (`landmarks68`), on every face in `detectFile` (`landmarksDense`). Off by default: only the
-   * geometry features and `detect --landmarks dense` need them.
+   * Also return dense landmarks (`config.landmarks.model`): on the chosen face in `embedFile`
+   * (`landmarks68`), on every face in `detectFile` (`landmarksDense`, and `alignPoints` when the
+   * alignment reads them). Off by default: only the geometry features, `detect --landmarks dense`
+   * and the tools that align as the pipeline does (synth, bench:lfw) need them. An embedding
+   * pipeline places them on the chosen face anyway when it aligns on them (`embed.alignOn`).
    */
   landmarks?: boolean;
   /** Also pool the backbone's mid-level maps inside the facial regions (`EmbedResult.regionMaps`). */
@@ -140,12 +160,14 @@ export class Pipeline {
     readonly backbone: Backbone | undefined,
     private readonly landmarker: DenseLandmarker | undefined,
     private readonly eyeRefiner: EyeRefiner | undefined,
-    private readonly regionSetup?: RegionSetup,
+    private readonly regionSetup: RegionSetup | undefined,
+    /** Whether `landmarks` was asked for (the landmarker may be loaded for the alignment alone). */
+    private readonly returnsLandmarks: boolean,
   ) {}
 
   /**
-   * Loads the detector, (unless `detectOnly`) the backbone and (with `landmarks`) the dense
-   * landmark model. E_MODEL when models are missing; E_CONFIG when the landmark model is one whose
+   * Loads the detector, (unless `detectOnly`) the backbone and (with `landmarks`, or to align on
+   * them) the dense landmark model. E_MODEL when models are missing; E_CONFIG when the landmark model is one whose
    * points are not the 68 iBUG-300W ones `landmarks68` promises followed by at most the extras.
    */
   static async create(opts: PipelineOptions = {}): Promise<Pipeline> {
@@ -158,12 +180,13 @@ export class Pipeline {
     const setup = backbone && maps.length
       ? { masks: regionMasks(backbone.spec.inputSize, backbone.spec.template), grids: new Map(maps.map((m) => [m, readFeatureGrid(name, m)])), poolings: new Map() }
       : undefined;
-    const landmarker = opts.landmarks ? await DenseLandmarker.load(config.landmarks.model, { threads }) : undefined;
+    const alignsOnLandmarks = !opts.detectOnly && config.embed.alignOn === 'landmarks';
+    const landmarker = opts.landmarks || alignsOnLandmarks ? await DenseLandmarker.load(config.landmarks.model, { threads }) : undefined;
     if (landmarker && !(landmarker.spec.points >= IBUG68_POINTS && landmarker.spec.points <= EXTENDED_POINTS)) {
       throw new PhenofaceError('E_CONFIG', `Dense landmark model "${landmarker.spec.name}" gives ${landmarker.spec.points} points; the pipeline needs the ${IBUG68_POINTS} iBUG-300W points, then at most ${EXTENDED_POINTS - IBUG68_POINTS} extra points.`);
     }
     const eyeRefiner = landmarker && refinesEyes(config.landmarks) ? await EyeRefiner.load({ threads }) : undefined;
-    return new Pipeline(config, detector, backbone, landmarker, eyeRefiner, setup);
+    return new Pipeline(config, detector, backbone, landmarker, eyeRefiner, setup, opts.landmarks === true);
   }
 
   /** True when {@link embedFile} also returns region-pooled maps. */
@@ -201,9 +224,25 @@ export class Pipeline {
    */
   async detectImage(img: DecodedImage): Promise<Face[]> {
     const faces = this.toPhoto(img, await this.detector.detect(img));
-    if (!this.landmarker) return faces;
+    if (!this.returnsLandmarks) return faces;
     const dense = await this.denseLandmarks(img, faces);
-    return faces.map((f, i) => ({ ...f, landmarksDense: dense[i] }));
+    return faces.map((f, i) => ({ ...f, landmarksDense: dense[i], ...this.alignPointsOf(dense[i]) }));
+  }
+
+  /** The face's `alignPoints` from its dense landmarks, when the alignment reads them (`embed.alignOn`). */
+  private alignPointsOf(dense: readonly Point[]): Pick<Face, 'alignPoints'> {
+    return this.config.embed.alignOn === 'landmarks' ? { alignPoints: fivePointsOf68(dense) } : {};
+  }
+
+  /**
+   * The face warped into the backbone's input ({@link alignmentOf}), from the decoded photo it was
+   * found in (coordinates in full-size pixels); the matrix maps full-size pixels to the crop.
+   */
+  alignDecoded(img: DecodedImage, face: Face): AlignedFace {
+    const spec = this.backbone!.spec;
+    const { points, template } = alignmentOf(face, spec, this.config.landmarks.model);
+    const aligned = alignFace(img, mapLandmarks(toDecoded(img), points), template, spec.inputSize);
+    return { image: aligned.image, matrix: affineToOriginal(aligned.matrix, img) };
   }
 
   /**
@@ -284,13 +323,14 @@ export class Pipeline {
     const found = await this.facesForChoice(img);
     if (!found.chosen) throw new PhenofaceError('E_NO_FACE', `No face found in ${typeof source === 'string' ? source : 'the image'}.`);
     // Pose and view for the chosen face only (the others are listed by position; `detect` poses all).
-    const [face] = this.toPhoto(img, [found.chosen]);
+    const [posed] = this.toPhoto(img, [found.chosen]);
+    const dense = this.landmarker ? (await this.denseLandmarks(img, [posed]))[0] : undefined;
+    const face = dense ? { ...posed, ...this.alignPointsOf(dense) } : posed;
     const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : mapFace(toOriginal(img), f)));
-    const aligned = alignFace(img, mapLandmarks(toDecoded(img), face.landmarks5), this.backbone.spec.template, this.backbone.spec.inputSize);
-    aligned.matrix = affineToOriginal(aligned.matrix, img);
+    const aligned = this.alignDecoded(img, face);
     const [{ embedding, maps }] = await this.backbone.embedWithMaps([aligned.image]);
     const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image);
-    const landmarks68 = this.landmarker ? (await this.denseLandmarks(img, [face]))[0] : undefined;
+    const landmarks68 = this.returnsLandmarks ? dense : undefined;
     const regionMaps = this.regionSetup ? { regionMaps: this.poolRegions(maps) } : {};
     return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality, ...(landmarks68 && { landmarks68 }), ...regionMaps };
   }

@@ -255,7 +255,8 @@ interface Planted {
 
 /** Steps 1 and 2: the people and their photos (the user's, or made from the bundled ones), then the phenotype planted in half of them. */
 async function plantInPeople(work: string, opts: DemoOptions, input: SynthInput | undefined, s: DemoSettings, timer: ReturnType<typeof stepTimer>): Promise<Planted> {
-  const detector = await Pipeline.create({ detectOnly: true, ...(!input && { config: { detect: { minFaceSizePx: DEFAULTS.people.detectMinFacePx } } }) });
+  // With the dense landmarks: their five points anchor the planted warps, as they align the embedding.
+  const detector = await Pipeline.create({ detectOnly: true, landmarks: true, ...(!input && { config: { detect: { minFaceSizePx: DEFAULTS.people.detectMinFacePx } } }) });
   const synthDir = path.join(work, 'synth');
   let people: { rows: SynthRow[]; inputErrors: SynthInput['errors']; source: string };
   let synth: Planted['synth'];

@@ -107,7 +107,8 @@ export interface ScreenResult {
   differential?: DifferentialEntry[];
   /** What `differential` and the binary `subject` fields each mean, for a ranking model. */
   differentialNote?: string;
-  model: { id: string; backbone: string; positive: string; negative: string; classes?: string[] };
+  /** `warnings`: why the model's scores may not hold here (trained on photos processed by another pipeline version). */
+  model: { id: string; backbone: string; positive: string; negative: string; classes?: string[]; warnings?: string[] };
   disclaimer: string;
 }
 

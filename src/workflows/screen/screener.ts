@@ -11,7 +11,7 @@ import { DEFAULTS } from '../../config.ts';
 import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, geometryExplanation, type GeometryExplanation, type PhotoInputs } from '../../features/index.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
-import { Pipeline, type EmbedResult } from '../../pipeline/pipeline.ts';
+import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
 import { fuseRanks } from '../../evaluate/ranking.ts';
 import type { DifferentialEntry, Measurement, ScreenPhoto, ScreenResult } from './result.ts';
@@ -223,13 +223,25 @@ export class Screener {
       }
     }
     const result = fusedResult(this.bundle, photos, probs, opts.prevalence, vectors);
-    return { ...result, subject: { ...result.subject, ...subjectMeasurementFields(measured, this.norms) } };
+    const warnings = pipelineWarnings(this.bundle);
+    return { ...result, subject: { ...result.subject, ...subjectMeasurementFields(measured, this.norms) }, model: { ...result.model, ...(warnings.length && { warnings }) } };
   }
 
   /** Releases the models. */
   async close(): Promise<void> {
     await this.pipeline.close();
   }
+}
+
+/**
+ * Why a bundle's scores may not hold for the photos this Phenoface processes: it was trained on
+ * photos processed by another pipeline version (faces found, aligned or landmarked otherwise), so
+ * its classifier and thresholds read embeddings of another kind.
+ */
+export function pipelineWarnings(b: Pick<LoadedBundle, 'pipeline'>): string[] {
+  const trained = b.pipeline?.version;
+  if (trained === undefined || trained === PIPELINE_VERSION) return [];
+  return [`This model was trained on photos processed by pipeline ${trained}; this Phenoface processes photos by ${PIPELINE_VERSION} (faces are aligned or landmarked otherwise), so its scores and thresholds may not hold here: re-run the study with this version.`];
 }
 
 /**

@@ -20,9 +20,8 @@ import { trainFinal, type FoldReport, type OofPrediction, type StudyData } from 
 import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../../math/random.ts';
 import { Pipeline } from '../../pipeline/pipeline.ts';
-import { alignFace } from '../../align/index.ts';
-import { decodeImage, mapLandmarks, toDecoded } from '../../image/index.ts';
-import type { Landmarks5, RgbImage, View } from '../../types.ts';
+import { decodeImage } from '../../image/index.ts';
+import type { Face, RgbImage, View } from '../../types.ts';
 import { DEFAULTS } from '../../config.ts';
 import { classifierScorer, Explainer, type FaceExplanation, type FaceForward, type FineForward, type Scorer } from '../../explain/explainer.ts';
 import { spearman, unitEmbedding, type CamWeighting } from '../../explain/gradcam.ts';
@@ -44,8 +43,8 @@ export interface StudyPhoto {
   /** 1 = positive class. */
   y: number;
   view?: View | null;
-  /** The face's landmarks from the study's embedding (full-size pixels): the photo is aligned without detecting again. */
-  landmarks5?: Landmarks5;
+  /** The face the study embedded (full-size pixels): the photo is aligned as it was, without detecting again. */
+  face?: Face;
 }
 
 /** Options of {@link explainStudy} (defaults in `DEFAULTS.explain.study`). */
@@ -184,12 +183,10 @@ function throughHead(fwd: FaceForward, head: ReturnType<typeof randomisedHead>):
   return { raw, unit: unitEmbedding(raw), features: fwd.features };
 }
 
-/** The photo's aligned face: from its known landmarks (decode and warp only), else through the whole pipeline. */
+/** The photo's aligned face: from its known face (decode and warp only), else through the whole pipeline. */
 async function alignedFaceOf(pipeline: Pipeline, photo: StudyPhoto): Promise<RgbImage> {
-  const spec = pipeline.backbone!.spec;
-  if (!photo.landmarks5) return (await pipeline.embedFile(photo.abs)).aligned.image;
-  const img = await decodeImage(photo.abs, pipeline.config.image);
-  return alignFace(img, mapLandmarks(toDecoded(img), photo.landmarks5), spec.template, spec.inputSize).image;
+  if (!photo.face) return (await pipeline.embedFile(photo.abs)).aligned.image;
+  return pipeline.alignDecoded(await decodeImage(photo.abs, pipeline.config.image), photo.face).image;
 }
 
 /** What {@link explainStudy} gives: the analysis, its mean heat map, and what the bundle keeps for screening (the control reference, the shared colour scale). */

@@ -559,7 +559,7 @@ async function explainFinalModel(c: ExplainContext, seed: number, options: Parti
   const { rows, classifier, dataset, result } = c;
   const shuffled = shuffledLabelModel(rows, classifier, seed);
   return explainStudy({
-    photos: c.used.map((p) => ({ path: p.item.path, abs: p.item.absPath, subject: p.item.subject, y: p.item.y, view: p.view ?? null, landmarks5: p.face?.landmarks5 })),
+    photos: c.used.map((p) => ({ path: p.item.path, abs: p.item.absPath, subject: p.item.subject, y: p.item.y, view: p.view ?? null, ...(p.face && { face: p.face }) })),
     predictions: result.predictions,
     folds: result.folds,
     model: c.final.model!,

@@ -85,7 +85,12 @@ export interface TruthPhoto {
   viewSource: 'manifest' | 'detector' | 'landmarks';
   width: number;
   height: number;
-  face: { box: Box; landmarks5: Landmarks5 };
+  /**
+   * The chosen face in the written photo's pixels: the detector's box and five points, and the five
+   * points the warp is anchored on (`anchors`: the dense landmarks' five points, the ones the
+   * embedding is aligned on; the detector's when the detector gave no others).
+   */
+  face: { box: Box; landmarks5: Landmarks5; anchors: Landmarks5 };
   /** Smallest Jacobian determinant of this photo's pixel map (1 for controls; > 0 means no fold). */
   minJacobian: number;
   /** Present when this photo's amounts had to be scaled down (by this factor) to stay invertible. */
@@ -351,11 +356,11 @@ async function plantRows(run: PlantRun): Promise<RowOutcome[]> {
 async function plantRow(run: PlantRun, i: number): Promise<TruthPhoto> {
   const row = run.opts.rows[i];
   const subject = run.subjects[row.subject];
-  const { img, face, lm, box } = await locateFace(run.opts, row);
+  const { img, face, lm, anchors, box } = await locateFace(run.opts, row);
   const { view, viewSource } = decideView(row, face, lm);
-  const { warp, image, minJacobian, attenuation } = invertibleWarp(img, lm, subject, view, row.path);
+  const { warp, image, minJacobian, attenuation } = invertibleWarp(img, anchors, subject, view, row.path);
   await writePhoto(run, i, image);
-  if (run.previewRows.has(i)) addPreview(run, i, img, image, warp, lm, view);
+  if (run.previewRows.has(i)) addPreview(run, i, img, image, warp, anchors, view);
   return {
     path: run.names[i],
     source: row.path,
@@ -365,15 +370,20 @@ async function plantRow(run: PlantRun, i: number): Promise<TruthPhoto> {
     viewSource,
     width: image.width,
     height: image.height,
-    face: { box: { x: round(box.x), y: round(box.y), width: round(box.width), height: round(box.height) }, landmarks5: lm.map(roundPoint) as Landmarks5 },
+    face: { box: { x: round(box.x), y: round(box.y), width: round(box.width), height: round(box.height) }, landmarks5: lm.map(roundPoint) as Landmarks5, anchors: anchors.map(roundPoint) as Landmarks5 },
     minJacobian: round(Math.min(minJacobian, 1), 4),
     ...(attenuation < 1 && { attenuation }),
     regions: plantedRegions(warp),
   };
 }
 
-/** The photo decoded as the pipeline decodes it, with its chosen face; E_NO_FACE without one. */
-async function locateFace(opts: SynthOptions, row: SynthRow): Promise<{ img: RgbImage; face: Face; lm: Landmarks5; box: Box }> {
+/**
+ * The photo decoded as the pipeline decodes it, with its chosen face, its detector points (`lm`)
+ * and the points the warp is anchored on (`anchors`: the face's `alignPoints` when the detector
+ * gave them, so the planted regions sit on the features the embedding is aligned by; MTCNN's
+ * points land off them on close-ups); E_NO_FACE without a face.
+ */
+async function locateFace(opts: SynthOptions, row: SynthRow): Promise<{ img: RgbImage; face: Face; lm: Landmarks5; anchors: Landmarks5; box: Box }> {
   const detected = await opts.detect(row.absPath);
   const face = opts.chooseFace(detected.faces, detected.width, detected.height);
   if (!face) throw new PhenofaceError('E_NO_FACE', `No face found in "${row.path}".`);
@@ -384,8 +394,9 @@ async function locateFace(opts: SynthOptions, row: SynthRow): Promise<{ img: Rgb
   // Each axis by its own size ratio, corner-aligned.
   const toImg = betweenSizes(detected, img, false);
   const lm = mapLandmarks(toImg, face.landmarks5);
+  const anchors = face.alignPoints ? mapLandmarks(toImg, face.alignPoints) : lm;
   const box = mapBox(toImg, face.box);
-  return { img, face, lm, box };
+  return { img, face, lm, anchors, box };
 }
 
 /**

@@ -169,8 +169,11 @@ describe.skipIf(!ready)('screen explainers', () => {
       const own = await screener.screen(inputs, { explain: dataUrlExplainer(screener) });
       expect(own.photos[0].probability).toBeGreaterThan(0.9);
       expect(own.photos[1].probability).toBeLessThan(0.1);
-      // Without the study's scale each photo is on its own, and says so; the negative photo's evidence against outweighs its evidence for.
-      expect(own.photos.map((p) => [p.cam, p.heatScale!.basis, p.heatScale!.peak])).toEqual([['contrastive', 'photo', 1], ['contrastive', 'photo', 0]]);
+      // Without the study's scale each photo is on its own, and says so. (The negative photo's own net
+      // evidence is measured against the reference map of two controls, not against the threshold,
+      // so whether any is left depends on how those two score: only the shared scale below compares.)
+      expect(own.photos.map((p) => [p.cam, p.heatScale!.basis])).toEqual([['contrastive', 'photo'], ['contrastive', 'photo']]);
+      expect(own.photos[0].heatScale!.peak).toBe(1);
       expect(own.photos[1].heatScale!.note).toContain('cannot be compared between photos');
       await saveHeatScale(dir, { ...studyHeatScale([e], controlScores, 'mobilefacenet', 'contrastive', DEFAULTS.explain.heatScalePercentile)!, bundleId: screener.bundle.id });
       const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'explain-out-')), 'heat');
