@@ -4,7 +4,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseAffected, readSynthInput, synthesize, type PlantedRegion, type SynthOptions, type Truth } from '../../../src/workflows/synth/index.ts';
-import { FACE_H, FACE_W, fakeDetect, firstFace, writeFaceJpeg } from './fixtures.ts';
+import type { Landmarks5 } from '../../../src/types.ts';
+import { FACE_H, FACE_LANDMARKS, FACE_W, fakeDetect, firstFace, writeFaceJpeg } from './fixtures.ts';
 
 let dir: string;
 let profileSubject: string;
@@ -143,6 +144,26 @@ describe('synthesize', () => {
       expect(photos).toHaveLength(2);
       expect(photos[0].regions).toEqual(photos[1].regions);
     }
+  });
+
+  it('anchors the warp on the face\'s alignment points when the detector gives them, and records both sets of points', async () => {
+    // A detector whose own five points sit 24 px above the drawn features (as MTCNN's do on close-ups),
+    // with the dense landmarks' five points on them.
+    const offDetector: SynthOptions['detect'] = async (p) => {
+      const found = await fakeDetect(p);
+      return { ...found, faces: found.faces.map((f) => ({ ...f, landmarks5: f.landmarks5.map(([x, y]) => [x, y - 24]) as Landmarks5, alignPoints: f.landmarks5 })) };
+    };
+    const r = await run('out-anchors', { detect: offDetector });
+    const photo = r.truth.photos.find((p) => p.label === 'vcfs' && !p.source.includes('profile'))!;
+    expect(photo.face.anchors).toEqual(FACE_LANDMARKS);
+    expect(photo.face.landmarks5).toEqual(FACE_LANDMARKS.map(([x, y]) => [x, y - 24]));
+    // The planted nose sits on the drawn nose, not on the detector's nose point.
+    const nose = photo.regions.perinasal as PlantedRegion;
+    const [nx, ny] = FACE_LANDMARKS[2];
+    expect(Math.hypot(nose.centre[0] - nx, nose.centre[1] - ny)).toBeLessThan(Math.hypot(nose.centre[0] - nx, nose.centre[1] - (ny - 24)));
+    // Without alignment points the detector's points are the anchors, as before.
+    const plain = (await run('out-anchors-plain')).truth.photos.find((p) => p.label === 'vcfs' && !p.source.includes('profile'))!;
+    expect(plain.face.anchors).toEqual(plain.face.landmarks5);
   });
 
   it('is deterministic for a seed: same files byte for byte; another seed picks other subjects', async () => {
