@@ -142,6 +142,7 @@ function summaryCard(result: ScreenResult, model: ModelInfo | undefined, views: 
   return h('section', { class: `summary card ${p === null ? '' : above ? 'is-above' : 'is-below'}`, 'aria-labelledby': 'result-title' },
     h('h2', { id: 'result-title', tabindex: '-1' }, 'Result'),
     model?.synthetic ? h('p', { class: 'synthetic-banner', role: 'note' }, 'Demonstration model trained on synthetic data: this result means nothing about the patient.') : '',
+    ...(result.model.warnings ?? []).map((w) => h('p', { class: 'synthetic-banner', role: 'note', 'data-testid': 'model-warning' }, w)),
     h('p', { class: 'verdict', 'data-testid': 'verdict' }, verdict),
     p === null ? '' : meaningBlock(result),
     h('div', { class: 'score' },
