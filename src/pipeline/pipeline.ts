@@ -1,6 +1,7 @@
 /**
  * The one place that wires the stages together: decode -> detect -> pose/view -> choose face ->
- * align -> embed. Everything above (data, evaluate, report, cli, server) goes through here.
+ * dense landmarks -> align (on the landmarks' five points, `embed.alignOn`) -> embed. Everything
+ * above (data, evaluate, report, cli, server) goes through here.
  */
 import { createHash } from 'node:crypto';
 import { alignFace, ARCFACE_TEMPLATE, mapTemplate, umeyama } from '../align/index.ts';
@@ -167,8 +168,9 @@ export class Pipeline {
 
   /**
    * Loads the detector, (unless `detectOnly`) the backbone and (with `landmarks`, or to align on
-   * them) the dense landmark model. E_MODEL when models are missing; E_CONFIG when the landmark model is one whose
-   * points are not the 68 iBUG-300W ones `landmarks68` promises followed by at most the extras.
+   * them) the dense landmark model. E_MODEL when models are missing; E_CONFIG when the landmark
+   * model is one whose points are not the 68 iBUG-300W ones `landmarks68` promises followed by at
+   * most the extras.
    */
   static async create(opts: PipelineOptions = {}): Promise<Pipeline> {
     const config = resolveConfig(opts.config);
