@@ -187,7 +187,8 @@ export class Pipeline {
     if (landmarker && !(landmarker.spec.points >= IBUG68_POINTS && landmarker.spec.points <= EXTENDED_POINTS)) {
       throw new PhenofaceError('E_CONFIG', `Dense landmark model "${landmarker.spec.name}" gives ${landmarker.spec.points} points; the pipeline needs the ${IBUG68_POINTS} iBUG-300W points, then at most ${EXTENDED_POINTS - IBUG68_POINTS} extra points.`);
     }
-    const eyeRefiner = landmarker && refinesEyes(config.landmarks) ? await EyeRefiner.load({ threads }) : undefined;
+    // The eye refinement only changes the points returned (the face is aligned on the model's own).
+    const eyeRefiner = opts.landmarks && refinesEyes(config.landmarks) ? await EyeRefiner.load({ threads }) : undefined;
     return new Pipeline(config, detector, backbone, landmarker, eyeRefiner, setup, opts.landmarks === true);
   }
 
@@ -228,7 +229,7 @@ export class Pipeline {
     const faces = this.toPhoto(img, await this.detector.detect(img));
     if (!this.returnsLandmarks) return faces;
     const dense = await this.denseLandmarks(img, faces);
-    return faces.map((f, i) => ({ ...f, landmarksDense: dense[i], ...this.alignPointsOf(dense[i]) }));
+    return faces.map((f, i) => ({ ...f, landmarksDense: dense[i].points, ...dense[i].align }));
   }
 
   /** The face's `alignPoints` from its dense landmarks, when the alignment reads them (`embed.alignOn`). */
@@ -252,16 +253,20 @@ export class Pipeline {
    * crop is the similarity transform of its five landmarks onto the model's template (Umeyama
    * 1991); with `landmarks.passes` 2, the crop is cut again from the first pass's points
    * (`refinedCrops`); with `landmarks.refineEyes`, the iris model then places the eye points. The
-   * points come back in full-size pixels.
+   * points come back in full-size pixels, each face's with its `alignPoints` (when the alignment
+   * reads them) from the model's own points: the eye refinement is for measuring the eyes, and the
+   * alignment template was fitted on the model's own points (`arcfaceTemplate`).
    */
-  private async denseLandmarks(img: DecodedImage, faces: readonly Face[]): Promise<Point[][]> {
+  private async denseLandmarks(img: DecodedImage, faces: readonly Face[]): Promise<{ points: Point[]; align: Pick<Face, 'alignPoints'> }[]> {
     const landmarker = this.landmarker!;
     const toCrop = faces.map((f) => umeyama(mapLandmarks(toDecoded(img), f.landmarks5), landmarker.spec.template));
     const { passes, flip } = this.config.landmarks;
     let points = await landmarker.predict(img, toCrop, flip);
     if (passes === 2) points = await landmarker.predict(img, refinedCrops(landmarker.spec, points, umeyama), flip);
-    if (this.eyeRefiner) points = await this.eyeRefiner.refine(img, points);
-    return img.scale === 1 ? points : points.map((p) => p.map((q) => mapPoint(toOriginal(img), q)));
+    const inPhoto = (p: Point[]) => (img.scale === 1 ? p : p.map((q) => mapPoint(toOriginal(img), q)));
+    const own = points.map(inPhoto);
+    const placed = this.eyeRefiner ? (await this.eyeRefiner.refine(img, points)).map(inPhoto) : own;
+    return placed.map((p, i) => ({ points: p, align: this.alignPointsOf(own[i]) }));
   }
 
   /** Maps faces from decoded to original pixels and adds pose and view. */
@@ -327,12 +332,12 @@ export class Pipeline {
     // Pose and view for the chosen face only (the others are listed by position; `detect` poses all).
     const [posed] = this.toPhoto(img, [found.chosen]);
     const dense = this.landmarker ? (await this.denseLandmarks(img, [posed]))[0] : undefined;
-    const face = dense ? { ...posed, ...this.alignPointsOf(dense) } : posed;
+    const face = dense ? { ...posed, ...dense.align } : posed;
     const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : mapFace(toOriginal(img), f)));
     const aligned = this.alignDecoded(img, face);
     const [{ embedding, maps }] = await this.backbone.embedWithMaps([aligned.image]);
     const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image);
-    const landmarks68 = this.returnsLandmarks ? dense : undefined;
+    const landmarks68 = this.returnsLandmarks ? dense?.points : undefined;
     const regionMaps = this.regionSetup ? { regionMaps: this.poolRegions(maps) } : {};
     return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality, ...(landmarks68 && { landmarks68 }), ...regionMaps };
   }

@@ -19,7 +19,7 @@ import { resolveConfig, DEFAULTS } from '../../../src/config.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
 import type { Face, Landmarks5, Point } from '../../../src/types.ts';
 
-const built = ['pnet', 'rnet', 'onet', 'mobilefacenet', 'facemesh'].every((n) => existsSync(modelPath(n)));
+const built = ['pnet', 'rnet', 'onet', 'mobilefacenet', 'facemesh', 'iris'].every((n) => existsSync(modelPath(n)));
 if (!built) console.warn('alignment.test.ts: the model parts are skipped, the models are not built (run `npx phenoface models build`).');
 const demo = path.join(path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo');
 
@@ -58,7 +58,8 @@ describe('alignmentOf', () => {
 describe.skipIf(!built)('the embedding pipeline\'s alignment', () => {
   it('aligns on the dense landmarks\' five points by default, and on MTCNN\'s with alignOn detector', async () => {
     const file = path.join(demo, 'sample1.jpg');
-    const byLandmarks = await Pipeline.create({ landmarks: true, config: { embed: { intraOpThreads: 1 } } });
+    // Without the iris model, the returned points are the ones aligned on (with it, see the next test).
+    const byLandmarks = await Pipeline.create({ landmarks: true, config: { embed: { intraOpThreads: 1 }, landmarks: { refineEyes: false } } });
     const byDetector = await Pipeline.create({ config: { embed: { intraOpThreads: 1, alignOn: 'detector' } } });
     try {
       const a = await byLandmarks.embedFile(file);
@@ -73,6 +74,24 @@ describe.skipIf(!built)('the embedding pipeline\'s alignment', () => {
     } finally {
       await byLandmarks.close();
       await byDetector.close();
+    }
+  }, 60_000);
+
+  it('aligns on the mesh\'s own five points whether or not the iris model places the eye points it returns', async () => {
+    const file = path.join(demo, 'sample3.jpg');
+    const [plain, irises] = await Promise.all([false, true].map((refineEyes) => Pipeline.create({ landmarks: true, config: { embed: { intraOpThreads: 1 }, landmarks: { refineEyes } } })));
+    try {
+      const [a, b] = [await plain.embedFile(file), await irises.embedFile(file)];
+      // The same crop and embedding: the alignment template was fitted on the mesh's own points.
+      expect(b.face.alignPoints).toEqual(a.face.alignPoints);
+      expect(Array.from(b.embedding.vector)).toEqual(Array.from(a.embedding.vector));
+      // The eye contours it returns are the iris model's.
+      const eyes = (r: typeof a) => r.landmarks68!.slice(36, 48);
+      expect(rms(eyes(a), eyes(b))).toBeGreaterThan(0.1);
+      expect(rms(a.landmarks68!.slice(48, 68), b.landmarks68!.slice(48, 68))).toBe(0);
+    } finally {
+      await plain.close();
+      await irises.close();
     }
   }, 60_000);
 
