@@ -135,8 +135,8 @@ export interface LandmarksConfig {
    * block's subject AUC on a planted set (bench:synth, strength 0.5, frontal) rose from 0.724 to
    * 0.775, its null (strength 0) stayed 0.608, and anchored on the features the planted fissures
    * read -4.8 to -5.4% against the mesh's -0.1% (scripts/measure-landmark-tracking.ts). The face is
-   * still aligned on the mesh's own points (`alignPoints`, before the refinement). Costs 7 ms per face on one core (both
-   * eyes, one batch).
+   * still aligned on the mesh's own points (`alignPoints`, before the refinement). Costs 7 ms per
+   * face on one core (both eyes, one batch), only where the points are returned.
    */
   refineEyes: boolean;
 }

@@ -22,7 +22,7 @@ export function alignmentMatrix(landmarks: Landmarks5, template: Readonly<Landma
  * e.g. a landmark model's ArcFace-space template into another backbone's crop.
  */
 export function mapTemplate(template: Readonly<Landmarks5>, from: Readonly<Landmarks5>, to: Readonly<Landmarks5>): Landmarks5 {
-  const m = umeyama(from as Landmarks5, to as Landmarks5);
+  const m = umeyama(from, to);
   return template.map((p) => applyAffine(m, p)) as Landmarks5;
 }
 
