@@ -7,7 +7,7 @@
 import { DEFAULTS, VIEWS } from '../config.ts';
 import { subjectBootstrap, percentileInterval } from '../evaluate/bootstrap.ts';
 import { MEASUREMENTS, measurePanel } from '../features/anthropometry.ts';
-import type { MeasurementNorms } from '../features/measurements.ts';
+import { MEASUREMENT_SENSITIVITY, type MeasurementNorms } from '../features/measurements.ts';
 import { deriveSeed, mulberry32 } from '../math/random.ts';
 import type { Point, View } from '../types.ts';
 import { barSpec, renderSvg } from './charts.ts';
@@ -112,7 +112,8 @@ async function differenceChart(rows: readonly MeasurementComparison[], names: { 
 export async function measurementsSection(rows: readonly MeasurementComparison[], names: { positive: string; negative: string }, replicates: number, norms?: MeasurementNorms): Promise<string> {
   const interval = replicates > 0 ? `with its 95% interval from ${replicates} resamplings of people within each class` : 'without an interval (no bootstrap was asked for)';
   const intro = `<p>Each measurement is a distance between landmarks over the face's reference length (the root-mean-square distance of its 68 landmarks from their centroid), or a ratio; definitions below. Per view, each person counts once (the mean of their photos). The difference is the ${esc(names.positive)} mean minus the ${esc(names.negative)} mean, ${interval}; "in control SDs" divides it by the controls' SD.</p>
-<p><strong>Reference population:</strong> the z-scores that <code>screen</code> reports are against ${norms ? esc(norms.population) : `this study's ${esc(names.negative)} people`}, not against population norms such as Farkas's tables: they hold only for people like these controls in age, sex and ancestry.</p>`;
+<p><strong>Reference population:</strong> the z-scores that <code>screen</code> reports are against ${norms ? esc(norms.population) : `this study's ${esc(names.negative)} people`}, not against population norms such as Farkas's tables: they hold only for people like these controls in age, sex and ancestry.</p>
+<p><strong>Sensitivity:</strong> ${esc(MEASUREMENT_SENSITIVITY)}</p>`;
   if (rows.length === 0) return `${intro}<p>No measurement had two or more people with landmarks in each class in any view.</p>`;
   const body = rows.map((r) => `<tr><td>${esc(r.label)}</td><td>${esc(r.view)}</td><td>${r.controls.subjects}</td><td>${f3(r.controls.mean)} ± ${f3(r.controls.sd)}</td><td>${r.cases.subjects}</td><td>${f3(r.cases.mean)} ± ${f3(r.cases.sd)}</td><td>${f3(r.difference.value)}${r.difference.ci95 ? ` (${f3(r.difference.ci95[0])} to ${f3(r.difference.ci95[1])})` : ''}</td><td>${r.differenceInControlSd === null ? 'n/a' : r.differenceInControlSd.toFixed(2)}</td></tr>`).join('');
   const defs = MEASUREMENTS.map((m) => `<li><strong>${esc(m.label)}</strong> (${esc(m.views.join(', '))}): ${esc(m.definition)}${m.hpo.length ? `; beyond ±${norms?.hpoZ ?? DEFAULTS.measurements.hpoZ} SD: ${esc(m.hpo.map((t) => `${t.side === 'low' ? 'low' : 'high'} ${t.id} ${t.label}`).join(', '))}` : ''}</li>`).join('');

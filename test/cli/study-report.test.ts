@@ -87,5 +87,6 @@ describe('study: measurements', () => {
     expect(lo).toBeLessThanOrEqual(diff);
     expect(hi).toBeLessThan(0);
     expect(section).toContain('not against population norms');
+    expect(section).toMatch(/Sensitivity:.*does not rule a difference out/s);
   });
 });

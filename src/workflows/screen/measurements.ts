@@ -3,7 +3,7 @@
  * z-scores against the study's controls (the norms in the model bundle), and the person's, the
  * mean over their photos. Without norms in the bundle, or without landmarks, there are none.
  */
-import { photoMeasurements, subjectMeasurements, type Measurement, type MeasurementNorms } from '../../features/measurements.ts';
+import { MEASUREMENT_SENSITIVITY, photoMeasurements, subjectMeasurements, type Measurement, type MeasurementNorms } from '../../features/measurements.ts';
 import type { Point, View } from '../../types.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
 
@@ -25,6 +25,6 @@ export function subjectMeasurementFields(photos: readonly (readonly Measurement[
   if (!norms || photos.length === 0) return {};
   return {
     measurements: subjectMeasurements(photos, norms).map(rounded),
-    measurementsNote: `z-scores are against ${norms.population} in the photo's view, not population norms; HPO terms beyond ±${norms.hpoZ} SD.`,
+    measurementsNote: `z-scores are against ${norms.population} in the photo's view, not population norms; HPO terms beyond ±${norms.hpoZ} SD. ${MEASUREMENT_SENSITIVITY}`,
   };
 }

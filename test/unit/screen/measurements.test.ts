@@ -19,6 +19,8 @@ describe('screen measurement fields', () => {
     expect(s.z).toBe(Math.round(((mouth(a.raw).z! + mouth(b.raw).z!) / 2) * 100) / 100);
     expect(s.photos).toBe(2);
     expect(subject.measurementsNote).toMatch(/controls of this study.*not population norms/);
+    // and what the landmarks cannot see, so a normal z is not read as a normal nose
+    expect(subject.measurementsNote).toMatch(/does not rule a difference out/);
   });
 
   it('has nothing without norms or landmarks', () => {
