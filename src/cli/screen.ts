@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { checkOutput, type OutputGuard } from '../data/output.ts';
 import { DEFAULTS } from '../config.ts';
+import { REGION_RANKING_NOTE } from '../explain/regions.ts';
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine, type ArgValues } from './args.ts';
@@ -109,6 +110,11 @@ export function photoLine(p: ScreenResult['photos'][number]): string {
     (p.heatmap ? `; heatmap ${p.heatmap}` : '');
 }
 
+/** The caveat on a heat map's region ranking, once, when some photo's regions come from a heat map. */
+export function regionRankingNote(photos: ScreenResult['photos']): string[] {
+  return photos.some((p) => p.regions && p.cam !== 'geometry') ? [`Regions: ${REGION_RANKING_NOTE}`] : [];
+}
+
 /** `screen --embeddings FILE`: the records scored as one person's photos; no photo, no explanation. */
 async function screenEmbeddingFile(values: ArgValues<typeof SCREEN.args>, positionals: string[], io: Parameters<Command>[1]): Promise<number> {
   if (positionals.length > 0) throw usageError('Give photos or --embeddings, not both.', USAGE);
@@ -145,6 +151,7 @@ export const run: Command = async (argv, io) => {
         ...(result.model.warnings ?? []).map((w) => `WARNING: ${w}`),
         ...subjectSummary(result),
         ...result.photos.map(photoLine),
+        ...regionRankingNote(result.photos),
         result.disclaimer,
       ];
       io.out(lines.join('\n') + '\n');

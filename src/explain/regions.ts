@@ -55,6 +55,17 @@ export const REGION_HPO: Readonly<Record<RegionName, readonly string[]>> = Objec
   'outside-face': [],
 });
 
+/**
+ * What a heat map's region ranking cannot tell apart, for whoever reads it. The map's cells are
+ * 8 px of the 112-px crop (a quarter of the eye distance), and the nose's region is the narrow
+ * middle of the face between the eyes and above the mouth, so evidence from beside it lands in
+ * it. Measured with a second planting tool (`scripts/plant-tps.ts`, docs/benchmarks.md): where
+ * only the mouth was changed the map ranked the nose first for half of the photos, where only the
+ * eyes were changed for 47%.
+ */
+export const REGION_RANKING_NOTE =
+  'Neighbouring regions are not told apart reliably: on test photos where only the mouth or only the eyes had been changed, the nose was often ranked first. Read "nose" as the middle of the face.';
+
 /** Region masks on a square aligned crop: `labels[y * size + x]` is the index into {@link REGION_NAMES}. */
 export interface RegionMasks {
   size: number;

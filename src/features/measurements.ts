@@ -19,12 +19,13 @@ import { readObject } from './json.ts';
  * What the landmarks can see, for whoever reads a z-score: the landmark models follow a face's
  * overall shape more than a local change, so a z-score near 0 does not rule a difference out.
  * Measured on photos with a planted change, each against its unplanted source (synth's warps and
- * a thin-plate planting of face-api's 68 points; docs/decisions.md, "Geometry and measurements"): the mesh
- * re-found about half of a narrower mouth, about 40% of shorter palpebral fissures with its eye
- * points from the iris model, and a quarter or less of a change in nasal width.
+ * a thin-plate planting of face-api's 68 points; docs/decisions.md, "Geometry and measurements"):
+ * the mesh re-found about half of a narrower mouth, about 40% of shorter palpebral fissures with
+ * its eye points from the iris model, and a quarter or less of a change in nasal width. The text
+ * quotes no figure: the report's and the screen's numbers are this study's own.
  */
 export const MEASUREMENT_SENSITIVITY =
-  'The landmarks follow the face\'s overall shape more than local detail: on photos with a planted change they re-found about half of a narrower mouth, about 40% of shorter palpebral fissures and a quarter or less of a change in nasal width, so a z-score near 0 does not rule a difference out, least of all at the nose.';
+  'The landmarks follow the face\'s overall shape more than local detail: on test photos with a planted change they re-found only part of a narrower mouth or of shorter eye openings, and almost none of a change in nasal width, so a z-score near 0 does not rule a difference out, least of all at the nose.';
 
 /** The controls' distribution of one measurement in one view. */
 export interface MeasurementNorm {

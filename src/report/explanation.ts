@@ -8,7 +8,7 @@
  */
 import { barSpec, renderSvg } from './charts.ts';
 import { esc } from './index.ts';
-import { REGION_HPO, REGION_LABELS, REGION_NAMES } from '../explain/regions.ts';
+import { REGION_HPO, REGION_LABELS, REGION_NAMES, REGION_RANKING_NOTE } from '../explain/regions.ts';
 import type { ExplanationCheck, MeanCi, StudyCam, StudyExplanation, StudyGeometryExplanation, TopRegionCounts } from '../explain/study-result.ts';
 
 const pct = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '<span class="na">n/a</span>' : `${(100 * v).toFixed(d)}%`);
@@ -28,7 +28,7 @@ export async function explanationSection(x: StudyExplanation, meanHeatmapPng: st
   const pos = esc(x.positive), neg = esc(x.negative);
   const html = `
 ${checksSummary(x)}
-<p>${CAM_TEXT[x.cam](pos, neg)} Computed on ${x.sample.photos} photos of ${x.sample.subjects} people (${x.sample.positivePhotos} ${pos}, ${x.sample.controlPhotos} ${neg}; at most a bounded sample per study)${x.sample.failed.length ? `; ${x.sample.failed.length} photos could not be explained (no face found again)` : ''}. Every gradient is exact. Regions are drawn from the five landmarks of the aligned template; a region's share is its heat per unit area, normalised over regions. Sides are the patient's (the eye on the image's left is the patient's right eye). "Correct" means classified correctly out of fold in most repeats. These say where the score comes from, not what the face shows: they are not findings.</p>
+<p>${CAM_TEXT[x.cam](pos, neg)} Computed on ${x.sample.photos} photos of ${x.sample.subjects} people (${x.sample.positivePhotos} ${pos}, ${x.sample.controlPhotos} ${neg}; at most a bounded sample per study)${x.sample.failed.length ? `; ${x.sample.failed.length} photos could not be explained (no face found again)` : ''}. Every gradient is exact. Regions are drawn from the five landmarks of the aligned template; a region's share is its heat per unit area, normalised over regions. Sides are the patient's (the eye on the image's left is the patient's right eye). "Correct" means classified correctly out of fold in most repeats. These say where the score comes from, not what the face shows: they are not findings. ${esc(REGION_RANKING_NOTE)}</p>
 ${meanHeatmapPng ? `<figure><img src="${meanHeatmapPng}" height="224" alt="mean heat map" style="image-rendering:auto"><figcaption>Mean heat map of ${x.meanHeatmapSubjects} correctly classified ${pos} people over their mean aligned face (each map scaled to unit energy, people weighted equally; colour bar: top = hottest).</figcaption></figure>` : `<p>No correctly classified ${pos} person in the sample: no mean heat map.</p>`}
 <figure>${await regionChart(x)}</figure>
 ${regionTable(x)}

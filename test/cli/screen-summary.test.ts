@@ -1,6 +1,6 @@
 /** The human-readable screen result leads with the call and what it means, and labels the score as a score. */
 import { describe, expect, it } from 'vitest';
-import { photoLine, subjectSummary } from '../../src/cli/screen.ts';
+import { photoLine, regionRankingNote, subjectSummary } from '../../src/cli/screen.ts';
 import type { ScreenResult } from '../../src/workflows/screen/screener.ts';
 
 const result = (subject: Partial<ScreenResult['subject']>): ScreenResult => ({
@@ -56,5 +56,14 @@ describe('photoLine', () => {
 
   it('says an error as its code and message', () => {
     expect(photoLine({ path: 'b.jpg', error: { code: 'E_NO_FACE', message: 'No face found.' } })).toBe('  b.jpg: E_NO_FACE: No face found.');
+  });
+});
+
+describe('regionRankingNote', () => {
+  it("warns once that neighbouring regions blur, only where a heat map ranked the regions", () => {
+    const mapped = { path: 'a.jpg', probability: 0.8, view: 'frontal' as const, cam: 'contrastive', regions: [{ name: 'perinasal', share: 0.5 }] };
+    expect(regionRankingNote([mapped, { ...mapped, path: 'b.jpg' }])).toEqual([expect.stringMatching(/^Regions: Neighbouring regions are not told apart reliably.*"nose" as the middle of the face/)]);
+    expect(regionRankingNote([{ ...mapped, cam: 'geometry' }])).toEqual([]);
+    expect(regionRankingNote([{ path: 'c.jpg', probability: 0.8, view: 'frontal' }])).toEqual([]);
   });
 });

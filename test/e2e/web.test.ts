@@ -79,6 +79,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await rows.count()).toBe(9);
     expect(await rows.first().textContent()).toContain('Nose');
     expect(await page.locator('table.regions').textContent()).toContain('HP:0000414 bulbous nose');
+    expect(await page.locator('.region-note').first().textContent()).toContain('Read "nose" as the middle of the face');
     // Measurements: the person's and the photo's tables, the z beyond 2 SD marked, its HPO term, the reference stated.
     const measurements = page.locator('.subject-measurements table.measurements');
     expect(await measurements.locator('tbody tr').count()).toBe(2);

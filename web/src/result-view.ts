@@ -10,6 +10,7 @@ import type { ScreenPhoto, ScreenResult } from '../../src/workflows/screen/resul
 import type { ModelInfo } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
 import { postTest } from '../../src/evaluate/post-test.ts';
+import { REGION_RANKING_NOTE } from '../../src/explain/regions.ts';
 import { h, svg, uid } from './dom.ts';
 import { className, errorAdvice, metricCells, pct, regionName, VIEW_TEXT } from './format.ts';
 import { measurementLabel, measurementTable } from './measurement-view.ts';
@@ -338,7 +339,7 @@ function regionTable(photo: ScreenPhoto): HTMLElement {
   const regions = [...(photo.regions ?? [])].sort((a, b) => b.share - a.share);
   const max = Math.max(...regions.map((r) => r.share), 1e-9);
   return h('div', { class: 'table-scroll' }, h('table', { class: 'regions' },
-    h('caption', {}, `Where the score comes from, by facial region${photo.cam === 'geometry' ? ", from the face's geometry (this model has no heat map)" : ''} (left and right are the patient's; related HPO terms only above the model's threshold)`),
+    h('caption', {}, `Where the score comes from, by facial region${photo.cam === 'geometry' ? ", from the face's geometry (this model has no heat map)" : ''} (left and right are the patient's${photo.cam === 'geometry' ? '' : '; neighbouring regions blur together'}; related HPO terms only above the model's threshold)`),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Region'), h('th', { scope: 'col' }, 'Share'), h('th', { scope: 'col' }, 'Related features (HPO)'))),
     h('tbody', {}, ...regions.map((r) => {
       const bar = h('span', { class: 'bar' });
@@ -349,5 +350,5 @@ function regionTable(photo: ScreenPhoto): HTMLElement {
         h('td', { class: 'hpo' }, r.hpo?.length ? h('ul', {}, ...r.hpo.map((t) => h('li', {}, t))) : '–'),
       );
     })),
-  ));
+  ), photo.cam === 'geometry' ? '' : h('p', { class: 'small muted region-note no-print' }, REGION_RANKING_NOTE));
 }

@@ -74,6 +74,7 @@ describe('explanationSection: tables and text', () => {
     expect(captions[1]).toContain('per photo');
     expect(html).not.toMatch(/bench:explain|ranked first for \d+%|\d+% \(nose\)/);
     expect(html).toContain("Sides are the patient's");
+    expect(html).toContain('Neighbouring regions are not told apart reliably');
   });
 });
 
