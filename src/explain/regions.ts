@@ -56,12 +56,12 @@ export const REGION_HPO: Readonly<Record<RegionName, readonly string[]>> = Objec
 });
 
 /**
- * What a heat map's region ranking cannot tell apart, for whoever reads it. The map's cells are
- * 8 px of the 112-px crop (a quarter of the eye distance), and the nose's region is the narrow
- * middle of the face between the eyes and above the mouth, so evidence from beside it lands in
- * it. Measured with a second planting tool (`scripts/plant-tps.ts`, docs/benchmarks.md): where
- * only the mouth was changed the map ranked the nose first for half of the photos, where only the
- * eyes were changed for 47%.
+ * What a heat map's region ranking cannot tell apart, for whoever reads it. Measured with a second
+ * planting tool (`scripts/plant-tps.ts`, docs/benchmarks.md): where only the mouth was changed the
+ * map ranked the nose, the narrow middle of the face between the eyes and the mouth, first for
+ * half of the photos, where only the eyes were changed for 47%. A finer map (the 28x28 block) does
+ * the same (docs/decisions.md), so the map's cell size is not the whole cause. The text quotes no
+ * figure: the report's and the screen's numbers are the study's own.
  */
 export const REGION_RANKING_NOTE =
   'Neighbouring regions are not told apart reliably: on test photos where only the mouth or only the eyes had been changed, the nose was often ranked first. Read "nose" as the middle of the face.';
