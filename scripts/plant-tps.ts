@@ -204,7 +204,10 @@ function plant(img: RgbImage, lm: Point[], s: number): { image: RgbImage; minJac
   return warp(img, thinPlate([...moved, ...fixed], [...lm, ...fixed], f.iod));
 }
 
-const input = await readSynthInput(controls);
+const input = await readSynthInput(controls).catch((err: Error & { code?: string }) => {
+  console.error(`${err.code ?? 'E_INPUT'}: ${err.message}`);
+  process.exit(1);
+});
 for (const e of input.errors) console.error(`${e.path}: ${e.error.message}`);
 mkdirSync(out, { recursive: true });
 const rows = input.rows.filter((r) => r.view === undefined || r.view === 'frontal');
