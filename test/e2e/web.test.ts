@@ -79,7 +79,8 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await rows.count()).toBe(9);
     expect(await rows.first().textContent()).toContain('Nose');
     expect(await page.locator('table.regions').textContent()).toContain('HP:0000414 bulbous nose');
-    expect(await page.locator('.region-note').first().textContent()).toContain('Read "nose" as the middle of the face');
+    expect(await page.locator('.region-note').count()).toBe(1);
+    expect(await page.locator('.region-note').textContent()).toContain('Read "nose" as the middle of the face');
     // Measurements: the person's and the photo's tables, the z beyond 2 SD marked, its HPO term, the reference stated.
     const measurements = page.locator('.subject-measurements table.measurements');
     expect(await measurements.locator('tbody tr').count()).toBe(2);
@@ -128,6 +129,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await cards.nth(1).textContent()).toContain('Profile photo: accuracy is lower');
     expect(await cards.nth(1).locator('.badge.view-profile').count()).toBe(1);
     expect(await cards.nth(2).textContent()).toContain('No face was found');
+    expect(await page.locator('.region-note').count()).toBe(1); // the caveat once, not per photo
     expect(await page.locator('.interval').textContent()).toMatch(/95% interval from the spread of the 2 photos/);
     expect(await page.locator('.performance tbody').textContent()).toContain('Profile photos');
     await page.setViewportSize({ width: 1280, height: 1400 });
