@@ -35,13 +35,15 @@ export async function encodePng(img: RgbImage | RgbaImage): Promise<Buffer> {
 
 /**
  * Encode an image as JPEG at `quality` (1-100, libjpeg scale). An alpha channel is flattened on
- * white, as {@link decodeImage} does.
+ * white, as {@link decodeImage} does. `chromaSubsampling` '4:4:4' keeps colour at full
+ * resolution: with the default 4:2:0, JPEG codes colour in 16x16 blocks and the decoder's
+ * upsampling blends their edges, so a local change leaks past its 8x8 blocks.
  */
-export async function encodeJpeg(img: RgbImage | RgbaImage, quality = 90): Promise<Buffer> {
+export async function encodeJpeg(img: RgbImage | RgbaImage, quality = 90, chromaSubsampling: '4:2:0' | '4:4:4' = '4:2:0'): Promise<Buffer> {
   if (!(Number.isInteger(quality) && quality >= 1 && quality <= 100)) {
     throw new PhenofaceError('E_INPUT', `Invalid JPEG quality: ${quality}. Expected an integer from 1 to 100.`);
   }
-  return toSharp(img).flatten({ background: { r: 255, g: 255, b: 255 } }).jpeg({ quality }).toBuffer();
+  return toSharp(img).flatten({ background: { r: 255, g: 255, b: 255 } }).jpeg({ quality, chromaSubsampling }).toBuffer();
 }
 
 /** Height of a contact sheet's label strip, for a cell of `cellPx`. */

@@ -5,7 +5,7 @@ export { readSynthInput, PASSTHROUGH_COLUMNS } from './input.ts';
 export type { SynthInput, SynthRow, RowError } from './input.ts';
 export { SYNTH_REGIONS, FULL_STRENGTH, parseRegions, subjectWarp, scaleParams } from './params.ts';
 export type { SynthRegion, WarpParams, SubjectWarp, PeriorbitalParams, PerinasalParams, PerioralParams, FacelengthParams } from './params.ts';
-export { faceFrame, buildPhotoWarp, zeroWarp, warpImage, mapPoint, forwardPoint, jacobianAt, supportBox, PROFILE_SKIPS } from './warp.ts';
+export { faceFrame, buildPhotoWarp, zeroWarp, warpImage, remapImage, mapPoint, forwardPoint, jacobianAt, supportBox, PROFILE_SKIPS } from './warp.ts';
 export type { FaceFrame, PhotoWarp, PlantedRegion, SkippedRegion, LocalKernel, BandKernel } from './warp.ts';
 export { hashUniform } from '../../math/random.ts';
 export { chooseAffected } from './random.ts';

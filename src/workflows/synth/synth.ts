@@ -18,8 +18,7 @@ import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { formatCsv } from '../../data/csv.ts';
 import { estimatePose, viewOfYaw } from '../../pose/index.ts';
 import type { Box, Face, Landmarks5, RgbImage, View } from '../../types.ts';
-import sharp from 'sharp';
-import { betweenSizes, contactSheet, cropPad, decodeImage, encodePng, mapBox, mapLandmarks } from '../../image/index.ts';
+import { betweenSizes, contactSheet, cropPad, decodeImage, encodeJpeg, encodePng, mapBox, mapLandmarks } from '../../image/index.ts';
 import type { RowError, SynthInput, SynthRow } from './input.ts';
 import { PASSTHROUGH_COLUMNS } from './input.ts';
 import { parseRegions, scaleParams, subjectWarp, type SynthRegion, type WarpParams } from './params.ts';
@@ -139,16 +138,6 @@ export function validateSynthOptions(o: { strength: number; fraction: number; se
   if (!(Number.isInteger(o.jpegQuality) && o.jpegQuality >= 1 && o.jpegQuality <= 100)) throw bad('jpegQuality', o.jpegQuality, 'an integer in [1, 100]');
 }
 
-/**
- * JPEG bytes of `img` with full-resolution colour (4:4:4), deterministic. Not the image layer's
- * `encodeJpeg`, which subsamples colour (4:2:0): JPEG then codes colour in 16x16 blocks and the
- * decoder's upsampling blends their edges, so a warp's change would leak up to ~20 px past the
- * region truth.json records; with 4:4:4 every 8x8 block away from the warp stays byte-identical to
- * the control's (pinned by the truth test). To move there once `encodeJpeg` takes a subsampling option.
- */
-async function encodeJpeg444(img: RgbImage, quality: number): Promise<Buffer> {
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).jpeg({ quality, chromaSubsampling: '4:4:4' }).toBuffer();
-}
 
 /** Side of one preview tile, px. */
 const PREVIEW_TILE_PX = 256;
@@ -422,7 +411,10 @@ function invertibleWarp(img: RgbImage, lm: Landmarks5, subject: TruthSubject, vi
 /** Writes row `i`'s photo; a failed write is not the photo's fault (a full disk, a lost folder) and stops the run. */
 async function writePhoto(run: PlantRun, i: number, image: RgbImage): Promise<void> {
   const outPath = path.join(run.out.dir, run.names[i]);
-  const bytes = await encodeJpeg444(image, run.settings.jpegQuality);
+  // Full-resolution colour (4:4:4): with 4:2:0 a warp's change would leak up to ~20 px past the
+  // region truth.json records; with it every 8x8 block away from the warp stays byte-identical to
+  // the control's (pinned by the truth test).
+  const bytes = await encodeJpeg(image, run.settings.jpegQuality, '4:4:4');
   try {
     await mkdir(path.dirname(outPath), { recursive: true });
     await writeFile(outPath, bytes);

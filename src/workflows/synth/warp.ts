@@ -422,7 +422,7 @@ function sampleBicubic(img: RgbImage, x: number, y: number, out: Uint8Array, o: 
  * neighbouring pixels): positive means no fold.
  */
 export function warpImage(img: RgbImage, warp: PhotoWarp, interpolation: Interpolation = 'bicubic'): { image: RgbImage; minJacobian: number } {
-  const { width: W, height: H, data } = img;
+  const { width: W, height: H } = img;
   const sx = new Float32Array(W * H);
   const sy = new Float32Array(W * H);
   const box = supportBox(warp, W, H);
@@ -439,6 +439,17 @@ export function warpImage(img: RgbImage, warp: PhotoWarp, interpolation: Interpo
       }
     }
   }
+  return remapImage(img, sx, sy, interpolation);
+}
+
+/**
+ * Resamples `img` through a per-pixel backward map: output pixel `i` (row-major) reads the source
+ * at (`sx[i]`, `sy[i]`), bicubic (Catmull-Rom) by default, edges clamped; a pixel mapped onto
+ * itself is copied. Returns the smallest Jacobian determinant of the map (finite differences
+ * between neighbouring pixels): positive means no fold. {@link warpImage}'s sampler, for any map.
+ */
+export function remapImage(img: RgbImage, sx: Float32Array, sy: Float32Array, interpolation: Interpolation = 'bicubic'): { image: RgbImage; minJacobian: number } {
+  const { width: W, height: H, data } = img;
   const out = new Uint8Array(W * H * 3);
   const sample = interpolation === 'bicubic' ? sampleBicubic : sampleBilinear;
   for (let i = 0; i < W * H; i++) {
