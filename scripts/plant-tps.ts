@@ -26,12 +26,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
-import { decodeImage } from '../src/image/index.ts';
+import { decodeImage, encodeJpeg } from '../src/image/index.ts';
 import { mulberry32 } from '../src/math/random.ts';
 import { chooseFace, Pipeline } from '../src/pipeline/pipeline.ts';
 import type { Point, RgbImage } from '../src/types.ts';
-import { readSynthInput, SYNTH_REGIONS, type SynthRegion } from '../src/workflows/synth/index.ts';
+import { readSynthInput, remapImage, SYNTH_REGIONS, type SynthRegion } from '../src/workflows/synth/index.ts';
 
 const [controls, out, strengthArg, regionsArg = 'all', seedArg = '16'] = process.argv.slice(2);
 if (!controls || !out || !strengthArg) {
@@ -152,46 +151,26 @@ function fixedPoints(lm: Point[], w: number, h: number): Point[] {
   return pts;
 }
 
-/** Keys' cubic (a = -0.5). */
-function keys(t: number): number {
-  const x = Math.abs(t);
-  if (x <= 1) return 1.5 * x ** 3 - 2.5 * x ** 2 + 1;
-  return x < 2 ? -0.5 * x ** 3 + 2.5 * x ** 2 - 4 * x + 2 : 0;
-}
-
 /**
- * Backward warp: output pixel q samples the source at map(q), bicubically, edges clamped. The map
- * is evaluated every 4 px and interpolated bilinearly between (the spline is smooth at that scale).
+ * Backward warp: output pixel q samples the source at map(q) (synth's sampler, `remapImage`). The
+ * map is evaluated every 4 px and interpolated bilinearly between (the spline is smooth at that scale).
  */
 function warp(img: RgbImage, map: (x: number, y: number) => Point): { image: RgbImage; minJacobian: number } {
-  const { width: W, height: H, data } = img;
+  const { width: W, height: H } = img;
   const G = 4, gw = Math.ceil((W - 1) / G) + 1, gh = Math.ceil((H - 1) / G) + 1;
   const mx = new Float64Array(gw * gh), my = new Float64Array(gw * gh);
   for (let j = 0; j < gh; j++) for (let i = 0; i < gw; i++) [mx[j * gw + i], my[j * gw + i]] = map(i * G, j * G);
-  let minJacobian = Infinity;
-  for (let j = 0; j + 1 < gh; j++) for (let i = 0; i + 1 < gw; i++) {
-    const k = j * gw + i;
-    minJacobian = Math.min(minJacobian, ((mx[k + 1] - mx[k]) * (my[k + gw] - my[k]) - (mx[k + gw] - mx[k]) * (my[k + 1] - my[k])) / (G * G));
-  }
-  const res = new Uint8Array(W * H * 3);
+  const sx = new Float32Array(W * H), sy = new Float32Array(W * H);
   for (let y = 0; y < H; y++) {
     const gj = Math.min(Math.floor(y / G), gh - 2), fy = y / G - gj;
     for (let x = 0; x < W; x++) {
       const gi = Math.min(Math.floor(x / G), gw - 2), fx = x / G - gi, k = gj * gw + gi;
       const lerp = (m: Float64Array) => (1 - fy) * ((1 - fx) * m[k] + fx * m[k + 1]) + fy * ((1 - fx) * m[k + gw] + fx * m[k + gw + 1]);
-      const sx = lerp(mx), sy = lerp(my), x0 = Math.floor(sx), y0 = Math.floor(sy);
-      const wx = [1, 0, -1, -2].map((d) => keys(sx - x0 + d)), wy = [1, 0, -1, -2].map((d) => keys(sy - y0 + d));
-      for (let ch = 0; ch < 3; ch++) {
-        let v = 0;
-        for (let m = 0; m < 4; m++) {
-          const yy = Math.min(H - 1, Math.max(0, y0 - 1 + m));
-          for (let n = 0; n < 4; n++) v += wy[m] * wx[n] * data[(yy * W + Math.min(W - 1, Math.max(0, x0 - 1 + n))) * 3 + ch];
-        }
-        res[(y * W + x) * 3 + ch] = Math.min(255, Math.max(0, Math.round(v)));
-      }
+      sx[y * W + x] = lerp(mx);
+      sy[y * W + x] = lerp(my);
     }
   }
-  return { image: { width: W, height: H, data: res }, minJacobian };
+  return remapImage(img, sx, sy);
 }
 
 /** The planted photo: the 68 points displaced, the photo carried along by the spline through them. */
@@ -234,7 +213,7 @@ for (const row of rows) {
     const { image, minJacobian } = plant(img, lm, person.strength);
     const rel = `images/${row.subject}/${path.basename(row.path)}`;
     mkdirSync(path.join(out, 'images', row.subject), { recursive: true });
-    writeFileSync(path.join(out, rel), await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer());
+    writeFileSync(path.join(out, rel), await encodeJpeg(image, 95, '4:4:4'));
     lines.push(`${rel},${row.subject},${person.label},frontal`);
     photos.push({ path: rel, source: row.path, subject: row.subject, label: person.label, strength: person.strength, minJacobian: +minJacobian.toFixed(4) });
   } catch (err) {

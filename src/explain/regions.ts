@@ -59,7 +59,7 @@ export const REGION_HPO: Readonly<Record<RegionName, readonly string[]>> = Objec
  * What a heat map's region ranking cannot tell apart, for whoever reads it. Measured with a second
  * planting tool (`scripts/plant-tps.ts`, docs/benchmarks.md): where only the mouth was changed the
  * map ranked the nose, the narrow middle of the face between the eyes and the mouth, first for
- * half of the photos, where only the eyes were changed for 47%. A finer map (the 28x28 block) does
+ * half of the photos, where only the eyes were changed for 46%. A finer map (the 28x28 block) does
  * the same (docs/decisions.md), so the map's cell size is not the whole cause. The text quotes no
  * figure: the report's and the screen's numbers are the study's own.
  */
