@@ -5,7 +5,7 @@
  * overshoots the photo and the points land well off the features. This script embeds CFP-dev's
  * photos (PEOPLE people, 4 frontal and 4 profile photos each) aligned three ways with the default
  * backbone (MTCNN's points and the mesh's onto ArcFace's template; the mesh's onto their own, as the
- * pipeline aligns: `alignmentOf`) and prints the verification AUC of genuine against impostor pairs
+ * pipeline aligns: `alignDecoded`) and prints the verification AUC of genuine against impostor pairs
  * (cosine) for each, frontal with frontal, frontal with profile and profile with profile, with how
  * far MTCNN's eye point lies from the mesh's on the frontal photos (over the inter-ocular distance).
  *
@@ -18,8 +18,7 @@ import path from 'node:path';
 import { requireShared } from '../bench/common.ts';
 import { alignFace } from '../src/align/index.ts';
 import { decodeImage, mapLandmarks, toDecoded } from '../src/image/index.ts';
-import { fivePointsOf68 } from '../src/landmarks/index.ts';
-import { alignmentOf, chooseFace, Pipeline } from '../src/pipeline/pipeline.ts';
+import { chooseFace, Pipeline } from '../src/pipeline/pipeline.ts';
 import type { Landmarks5 } from '../src/types.ts';
 const cfp = requireShared('data/cfp-dev');
 const people = Number(process.argv[2] ?? 60), per = 4;
@@ -34,13 +33,13 @@ for (const [key, files] of chosen) for (const f of files) {
   const [p, pose] = key.split('|');
   const img = await decodeImage(path.join(cfp, f), pipeline.config.image);
   const face = chooseFace(await pipeline.detectImage(img), img.originalWidth, img.originalHeight);
-  if (!face?.landmarksDense) continue;
-  const m5 = face.landmarks5, d5 = fivePointsOf68(face.landmarksDense) as Landmarks5;
+  if (!face?.alignPoints) continue;
+  // The mesh's own five points, as the pipeline aligns on them (before the iris model moves the eye points).
+  const m5 = face.landmarks5, d5 = face.alignPoints;
   const iod = Math.hypot(d5[1][0] - d5[0][0], d5[1][1] - d5[0][1]);
   const off = Math.hypot(m5[0][0] - d5[0][0], m5[0][1] - d5[0][1]) / iod;
   const aligned = (points: Landmarks5, template: Readonly<Landmarks5>) => alignFace(img, mapLandmarks(toDecoded(img), points), template, bb.spec.inputSize).image;
-  const own = alignmentOf({ ...face, alignPoints: d5 }, bb.spec);
-  const [a, b, c] = await bb.embed([aligned(m5, bb.spec.template), aligned(d5, bb.spec.template), aligned(own.points, own.template)]);
+  const [a, b, c] = await bb.embed([aligned(m5, bb.spec.template), aligned(d5, bb.spec.template), pipeline.alignDecoded(img, face).image]);
   emb.push({ p, pose, off, a: a.vector, b: b.vector, c: c.vector });
 }
 await pipeline.close();
