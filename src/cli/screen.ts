@@ -9,6 +9,7 @@ import { DEFAULTS } from '../config.ts';
 import { REGION_RANKING_NOTE } from '../explain/regions.ts';
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
+import { regionsFromHeatMap } from '../workflows/screen/result.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine, type ArgValues } from './args.ts';
 import { screenEmbeddings } from '../workflows/screen/embeddings.ts';
 import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
@@ -112,7 +113,7 @@ export function photoLine(p: ScreenResult['photos'][number]): string {
 
 /** The caveat on a heat map's region ranking, once, when some photo's regions come from a heat map. */
 export function regionRankingNote(photos: ScreenResult['photos']): string[] {
-  return photos.some((p) => p.regions && p.cam !== 'geometry') ? [`Regions: ${REGION_RANKING_NOTE}`] : [];
+  return photos.some(regionsFromHeatMap) ? [`Regions: ${REGION_RANKING_NOTE}`] : [];
 }
 
 /** `screen --embeddings FILE`: the records scored as one person's photos; no photo, no explanation. */

@@ -6,7 +6,7 @@
  * and its colour scale, view and quality badges, the region table with HPO terms above threshold,
  * the geometry's contribution by region when the model has one, the measurements).
  */
-import type { ScreenPhoto, ScreenResult } from '../../src/workflows/screen/result.ts';
+import { regionsFromHeatMap, type ScreenPhoto, type ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
 import { postTest } from '../../src/evaluate/post-test.ts';
@@ -29,7 +29,7 @@ export function resultView(result: ScreenResult, urls: (string | undefined)[], m
     result.differential?.length ? differentialCard(result) : '',
     subjectMeasurements(result),
     h('h2', { class: 'photos-title' }, `Photos (${result.photos.length})`),
-    result.photos.some((p) => p.regions?.length && p.cam !== 'geometry') ? h('p', { class: 'small muted region-note no-print' }, REGION_RANKING_NOTE) : '',
+    result.photos.some(regionsFromHeatMap) ? h('p', { class: 'small muted region-note no-print' }, REGION_RANKING_NOTE) : '',
     h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i))),
     h('p', { class: 'disclaimer' }, result.disclaimer || 'A screening aid, not a diagnosis.'),
   );
@@ -340,7 +340,7 @@ function regionTable(photo: ScreenPhoto): HTMLElement {
   const regions = [...(photo.regions ?? [])].sort((a, b) => b.share - a.share);
   const max = Math.max(...regions.map((r) => r.share), 1e-9);
   return h('div', { class: 'table-scroll' }, h('table', { class: 'regions' },
-    h('caption', {}, `Where the score comes from, by facial region${photo.cam === 'geometry' ? ", from the face's geometry (this model has no heat map)" : ''} (left and right are the patient's${photo.cam === 'geometry' ? '' : '; neighbouring regions blur together'}; related HPO terms only above the model's threshold)`),
+    h('caption', {}, `Where the score comes from, by facial region${photo.cam === 'geometry' ? ", from the face's geometry (this model has no heat map)" : ''} (left and right are the patient's${regionsFromHeatMap(photo) ? '; neighbouring regions blur together' : ''}; related HPO terms only above the model's threshold)`),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Region'), h('th', { scope: 'col' }, 'Share'), h('th', { scope: 'col' }, 'Related features (HPO)'))),
     h('tbody', {}, ...regions.map((r) => {
       const bar = h('span', { class: 'bar' });

@@ -117,3 +117,11 @@ export interface DifferentialEntry {
   label: string;
   probability: number;
 }
+
+/**
+ * Whether a photo's `regions` rank a heat map (not the geometry's contributions): the rankings that
+ * carry `REGION_RANKING_NOTE`, in the CLI's text and the web app.
+ */
+export function regionsFromHeatMap(photo: Pick<ScreenPhoto, 'regions' | 'cam'>): boolean {
+  return Boolean(photo.regions?.length) && photo.cam !== 'geometry';
+}
