@@ -17,6 +17,23 @@ import type { Dataset, DatasetItem } from './manifest.ts';
 /** Error codes that are a property of the photo's bytes, so caching them is safe. */
 export const CACHEABLE_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_DECODE', 'E_UNSUPPORTED', 'E_TOO_LARGE', 'E_TOO_SMALL', 'E_NO_FACE']);
 
+/**
+ * Files with the same bytes share one cache entry and one pipeline run, so one failure message
+ * serves them all. It is kept with the photo's path replaced by this mark ({@link pathless}) and
+ * each photo gets it back with its own path ({@link errorOfPhoto}): an error never names another file.
+ */
+const PHOTO_MARK = '<photo>';
+
+/** `error` with the path of the photo that produced it replaced by {@link PHOTO_MARK}. */
+function pathless(error: ErrorRecord, absPath: string): ErrorRecord {
+  return { ...error, message: error.message.split(absPath).join(PHOTO_MARK) };
+}
+
+/** A shared failure as the photo at `absPath` reports it. */
+function errorOfPhoto(error: ErrorRecord, absPath: string): ErrorRecord {
+  return { ...error, message: error.message.split(PHOTO_MARK).join(absPath) };
+}
+
 /** Progress of one phase: `hash` (hash files, look them up) then `embed` (run the pipeline on misses). */
 export interface EmbedProgress {
   phase: 'hash' | 'embed';
@@ -148,7 +165,7 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
     else {
       r.cached = true;
       counts.cached++;
-      if ('error' in hit) fail(r, hit.error);
+      if ('error' in hit) fail(r, errorOfPhoto(hit.error, r.item.absPath));
       else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view, ...(hit.landmarks68 && { landmarks68: hit.landmarks68 }), ...(regionVersion ? { regionMaps: hit.regionMaps!.data } : {}) });
     }
     hashed();
@@ -178,9 +195,9 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
       for (const r of group) Object.assign(r, { face, embedding, view: r.view ?? face.view, ...extra });
       counts.computed += group.length;
     } catch (err) {
-      const error = toErrorRecord(err);
+      const error = pathless(toErrorRecord(err), first.item.absPath);
       if (CACHEABLE_ERROR_CODES.has(error.code)) cache.put(key, { error });
-      for (const r of group) fail(r, error);
+      for (const r of group) fail(r, errorOfPhoto(error, r.item.absPath));
     }
     group.forEach(() => embedded());
   }, signal);

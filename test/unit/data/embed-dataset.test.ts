@@ -172,6 +172,22 @@ describe('embedDataset', () => {
     cache.close();
   });
 
+  it("names each photo's own path in a failure shared by identical files, computed or cached", async () => {
+    copyFileSync(dataset.items[0].absPath, dataset.items[5].absPath);
+    const decodeError = (absPath: string) => new PhenofaceError('E_DECODE', `Image file "${absPath}" is not a recognised image.`);
+    const failing = async (absPath: string): Promise<never> => {
+      throw decodeError(absPath);
+    };
+    const cache = EmbeddingCache.open(cacheFile);
+    const run1 = await embedDataset(dataset, { ...opts, cache, embedOne: failing });
+    const run2 = await embedDataset(dataset, { ...opts, cache, embedOne: failing });
+    for (const run of [run1, run2]) {
+      for (const k of [0, 5]) expect(run.results[k].error).toEqual({ code: 'E_DECODE', message: decodeError(dataset.items[k].absPath).message });
+    }
+    expect(run2.counts).toMatchObject({ cached: 8, failed: 8 });
+    cache.close();
+  });
+
   it('keeps at most `concurrency` photos in flight', async () => {
     const cache = EmbeddingCache.open(cacheFile);
     let inFlight = 0;
