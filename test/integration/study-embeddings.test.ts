@@ -20,8 +20,10 @@ let dir: string;
 const data = syntheticStudy({ subjects: 48, photosPerSubject: 3, dim: DIM, signal: 10, seed: 11 });
 const siteOf = (subject: string) => SITES[[...new Set(data.subjects)].indexOf(subject) % SITES.length];
 const photoPath = (i: number) => `${siteOf(data.subjects[i])}/${data.subjects[i]}/${i}.jpg`;
-const record = (i: number, backbone = BACKBONE, vector: ArrayLike<number> = data.X[i]) =>
-  JSON.stringify({ contract: 1, path: photoPath(i), face: { box: { x: 1, y: 2, width: 30, height: 30 }, score: 0.99 }, backbone, embedding: Array.from(vector) });
+const record = (i: number, backbone = BACKBONE, vector: ArrayLike<number> = data.X[i], view?: string) =>
+  JSON.stringify({ contract: 1, path: photoPath(i), face: { box: { x: 1, y: 2, width: 30, height: 30 }, score: 0.99, ...(view ? { view } : {}) }, backbone, embedding: Array.from(vector) });
+/** `embed`'s record of a photo without a usable face. */
+const failed = (i: number) => JSON.stringify({ contract: 1, path: photoPath(i), error: { code: 'E_NO_FACE', message: 'No face found in this photo.' } });
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-study-emb-'));
@@ -67,6 +69,19 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'hospital', '--out', 'refused', '--quiet'], io)).toBe(1);
     expect(io.stderr).toMatch(/E_MANIFEST: --validate-by hospital: no row has a "hospital" value\. Columns with values: source\./);
     expect(existsSync(path.join(dir, 'refused', 'metrics.json'))).toBe(false);
+  });
+
+  it.each([
+    ['every control photo failed', (i: number) => (data.y[i] ? record(i) : failed(i)), [], /After removing photos without a usable face, only "vcfs" is left; a study needs both classes\. "control": (\d+) photo\(s\), \1 without a usable face \(first: "[a-z]+\/s\d+\/\d+\.jpg": E_NO_FACE: No face found in this photo\.\)\./],
+    ['every photo failed', failed, [], /no photo is left; a study needs both classes\. "vcfs": (\d+) photo\(s\), \1 without a usable face \(first: .*\); "control": (\d+) photo\(s\), \2 without a usable face/],
+    ['the controls are all profiles, with --frontal-only', (i: number) => record(i, BACKBONE, data.X[i], data.y[i] ? 'frontal' : 'profile'), ['--frontal-only'], /without a usable face or not frontal \(--frontal-only\), only "vcfs" is left; a study needs both classes\. "control": (\d+) photo\(s\), 0 without a usable face, \1 not frontal\./],
+  ])('says what was removed when a class is gone: %s (E_MANIFEST)', async (_, line, extra, message) => {
+    writeFileSync(path.join(dir, 'gone.jsonl'), data.X.map((_, i) => line(i)).join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'gone.jsonl', '--out', 'gone', '--quiet', ...extra], io)).toBe(1);
+    expect(io.stderr).toMatch(/E_MANIFEST/);
+    expect(io.stderr).toMatch(message);
+    expect(existsSync(path.join(dir, 'gone', 'metrics.json'))).toBe(false);
   });
 
   it('refuses records that name an installed backbone with another dimension', async () => {

@@ -236,7 +236,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const photos = embedded.results;
   const used = usablePhotos(photos, opts, log);
   const leakage = checkStudyLeakage(used, log);
-  requireBothClasses(used, dataset);
+  requireBothClasses(photos, used, dataset, opts.frontalOnly === true);
   const rows = studyRows(used);
   const classifier = createClassifier(opts.classifier ?? DEFAULTS.classify.classifier);
   const bySite = prepareSiteValidation(rows, used, classifier, { ...opts, features }, log);
@@ -329,10 +329,25 @@ function checkStudyLeakage(used: PhotoResult[], log: Log): LeakageReport {
   return leakage;
 }
 
-/** E_MANIFEST when the usable photos hold only one class. */
-function requireBothClasses(used: PhotoResult[], dataset: Dataset): void {
-  const classes = new Set(used.map((p) => p.item.y));
-  if (classes.size < 2) throw new PhenofaceError('E_MANIFEST', `After removing photos without a usable face, only one class is left (${[...classes].map((y) => (y ? dataset.positive : dataset.negative)).join('')}).`);
+/**
+ * E_MANIFEST when the usable photos hold fewer than two classes, saying for each missing class how
+ * many of its photos had no usable face (with the first one's error) and, with `--frontal-only`,
+ * how many were not frontal: what the user has to fix.
+ */
+function requireBothClasses(photos: readonly PhotoResult[], used: readonly PhotoResult[], dataset: Dataset, frontalOnly: boolean): void {
+  const left = new Set(used.map((p) => p.item.y));
+  if (left.size >= 2) return;
+  const name = (y: number) => JSON.stringify(y ? dataset.positive : dataset.negative);
+  const missing = [1, 0].filter((y) => !left.has(y)).map((y) => {
+    const all = photos.filter((p) => p.item.y === y);
+    const failed = all.filter((p) => p.error);
+    const first = failed[0] ? ` (first: "${failed[0].item.path}": ${failed[0].error!.code}: ${failed[0].error!.message})` : '';
+    const notFrontal = frontalOnly ? `, ${all.length - failed.length} not frontal` : '';
+    return `${name(y)}: ${all.length} photo(s), ${failed.length} without a usable face${notFrontal}${first}`;
+  });
+  const removed = frontalOnly ? 'without a usable face or not frontal (--frontal-only)' : 'without a usable face';
+  const what = left.size === 0 ? 'no photo is left' : `only ${name([...left][0])} is left`;
+  throw new PhenofaceError('E_MANIFEST', `After removing photos ${removed}, ${what}; a study needs both classes. ${missing.join('; ')}.`);
 }
 
 /** The cross-validation rows of the usable photos, with the subgroup columns the manifest has. */
