@@ -338,7 +338,7 @@ function requireBothClasses(photos: readonly PhotoResult[], used: readonly Photo
   const left = new Set(used.map((p) => p.item.y));
   if (left.size >= 2) return;
   const name = (y: number) => JSON.stringify(y ? dataset.positive : dataset.negative);
-  const missing = [1, 0].filter((y) => !left.has(y)).map((y) => {
+  const missing = ([1, 0] as const).filter((y) => !left.has(y)).map((y) => {
     const all = photos.filter((p) => p.item.y === y);
     const failed = all.filter((p) => p.error);
     const first = failed[0] ? ` (first: "${failed[0].item.path}": ${failed[0].error!.code}: ${failed[0].error!.message})` : '';
