@@ -27,6 +27,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeImage, encodeJpeg } from '../src/image/index.ts';
+import { solveLinear } from '../src/math/linear.ts';
 import { mulberry32 } from '../src/math/random.ts';
 import { chooseFace, Pipeline } from '../src/pipeline/pipeline.ts';
 import type { Point, RgbImage } from '../src/types.ts';
@@ -93,22 +94,6 @@ function displacements(u: Point[], s: number): Point[] {
   return d;
 }
 
-/** Gauss-Jordan with partial pivoting: A X = B. */
-function solve(A: number[][], B: number[][]): number[][] {
-  const n = A.length;
-  const M = A.map((row, i) => [...row, ...B[i]]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
-    [M[c], M[p]] = [M[p], M[c]];
-    for (let r = 0; r < n; r++) {
-      const f = r === c ? 0 : M[r][c] / M[c][c];
-      if (f !== 0) for (let k = c; k < M[r].length; k++) M[r][k] -= f * M[c][k];
-    }
-  }
-  return M.map((row, i) => row.slice(n).map((v) => v / M[i][i]));
-}
-
 /** A thin-plate spline displacement field through control points (coordinates divided by `scale`). */
 function thinPlate(from: Point[], to: Point[], scale: number): (x: number, y: number) => Point {
   const U = (r2: number) => (r2 === 0 ? 0 : r2 * Math.log(r2));
@@ -123,7 +108,8 @@ function thinPlate(from: Point[], to: Point[], scale: number): (x: number, y: nu
     A[i][n + 2] = A[n + 2][i] = c[i][1];
   }
   // The displacement is fitted, so strength 0 is exactly the identity.
-  const sol = solve(A, [...from.map((p, i) => [(to[i][0] - p[0]) / scale, (to[i][1] - p[1]) / scale]), [0, 0], [0, 0], [0, 0]]);
+  const sol = solveLinear(A, [...from.map((p, i) => [(to[i][0] - p[0]) / scale, (to[i][1] - p[1]) / scale]), [0, 0], [0, 0], [0, 0]]);
+  if (!sol) throw new Error('the thin-plate system is singular (two control points coincide)');
   const [w, a] = [sol.slice(0, n), sol.slice(n)];
   return (x, y) => {
     const xs = x / scale, ys = y / scale;

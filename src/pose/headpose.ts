@@ -13,6 +13,7 @@
  */
 import type { Landmarks5, Pose } from '../types.ts';
 import { ARCFACE_TEMPLATE } from '../align/template.ts';
+import { solveLinear } from '../math/linear.ts';
 
 const IOD = ARCFACE_TEMPLATE[1][0] - ARCFACE_TEMPLATE[0][0];
 const CX = (ARCFACE_TEMPLATE[0][0] + ARCFACE_TEMPLATE[1][0]) / 2;
@@ -56,29 +57,6 @@ export function projectPose(pose: Pose, scale: number, cx: number, cy: number): 
   const buf = new Float64Array(10);
   project([scale, pose.yaw / DEG, pose.pitch / DEG, pose.roll / DEG, cx, cy], buf);
   return [0, 1, 2, 3, 4].map((i) => [buf[2 * i], buf[2 * i + 1]]) as Landmarks5;
-}
-
-/** Solves the 6x6 normal equations by Gaussian elimination with partial pivoting. */
-function solve(a: number[][], b: number[]): number[] | undefined {
-  const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[p][c])) p = r;
-    if (Math.abs(m[p][c]) < 1e-12) return undefined;
-    [m[c], m[p]] = [m[p], m[c]];
-    for (let r = c + 1; r < n; r++) {
-      const f = m[r][c] / m[c][c];
-      for (let k = c; k <= n; k++) m[r][k] -= f * m[c][k];
-    }
-  }
-  const x = new Array<number>(n).fill(0);
-  for (let r = n - 1; r >= 0; r--) {
-    let s = m[r][n];
-    for (let k = r + 1; k < n; k++) s -= m[r][k] * x[k];
-    x[r] = s / m[r][r];
-  }
-  return x;
 }
 
 function residual(params: readonly number[], target: readonly number[], buf: Float64Array): number {
@@ -131,7 +109,7 @@ export function estimatePose(lm: Landmarks5): Pose {
     let improved = false;
     for (let tries = 0; tries < 8 && !improved; tries++) {
       const Ad = A.map((row, i) => row.map((v, j) => (i === j ? v * (1 + lambda) + 1e-9 : v)));
-      const step = solve(Ad, g);
+      const step = solveLinear(Ad, g.map((v) => [v]))?.map(([v]) => v);
       if (!step) break;
       const cand = params.map((v, i) => v + step[i]);
       cand[1] = Math.max(-Math.PI / 2, Math.min(Math.PI / 2, cand[1]));
