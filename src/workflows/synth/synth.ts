@@ -138,7 +138,6 @@ export function validateSynthOptions(o: { strength: number; fraction: number; se
   if (!(Number.isInteger(o.jpegQuality) && o.jpegQuality >= 1 && o.jpegQuality <= 100)) throw bad('jpegQuality', o.jpegQuality, 'an integer in [1, 100]');
 }
 
-
 /** Side of one preview tile, px. */
 const PREVIEW_TILE_PX = 256;
 
