@@ -500,6 +500,16 @@ export interface FeaturesConfig {
    */
   regionLayers: Record<string, readonly string[]>;
   /**
+   * Per study backbone, a second face-recognition network whose L2-normalised embedding joins the
+   * backbone's in the embedding block (the two vectors side by side, one classifier on both).
+   * dlib's ResNet was trained on other faces with another loss, so it errs elsewhere: on six planted
+   * CFP sets (two planting tools, 100 people each, 5x5 CV, same folds) the two together gained
+   * 0.008-0.027 of subject AUC over MobileFaceNet alone, and inside `auto`'s stack 0.013-0.020 on the
+   * four sets of the independent planting tool (docs/benchmarks.md). Stacked as a block of its own
+   * it gained less. A backbone without an entry learns from its own embedding alone.
+   */
+  secondBackbone: Record<string, string>;
+  /**
    * The stacked fusion's combiner: L2 logistic regression on the blocks' out-of-fold logits, with
    * this C (scikit-learn convention). Two or three inputs need little regularisation; 1 keeps the
    * weights from running away on separable folds.
@@ -681,6 +691,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     regionLayers: {
       mobilefacenet: ['MobileFaceNet/MobileFaceNet/Conv2d_4_InvResBlock_5/Add', 'MobileFaceNet/MobileFaceNet/Conv2d_2_InvResBlock_4/Add'],
     },
+    secondBackbone: { mobilefacenet: 'dlib-resnet' },
     stackC: 1,
     fusionMinGain: 0.05,
     autoCandidates: ['embedding', 'regions', 'geometry'],

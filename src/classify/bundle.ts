@@ -66,7 +66,7 @@ export interface ModelBundle {
    * The embedding network. For a study from an embeddings file, `name` is the records' backbone
    * ({@link UNNAMED_BACKBONE} when they name none) and `weightsSha256` is null unless that backbone is installed here.
    */
-  backbone: { name: string; dim: number; weightsSha256: string | null };
+  backbone: { name: string; dim: number; weightsSha256: string | null; second?: Network };
   /** Set when the study read precomputed embeddings (`study --embeddings`) instead of photos: their origin. */
   embeddings?: { file: string; sha256: string; backbone: string | null; dimension: number; records: number; normalised: boolean };
   pipeline: { version: string; config: Record<string, unknown> };
@@ -133,7 +133,7 @@ export function modelCard(b: ModelBundle): string {
     '',
     `Created ${b.createdAt} by Phenoface ${b.phenofaceVersion}. Positive class: \`${b.positive}\`; negative: \`${b.negative}\`.`,
     b.features
-      ? `Classifier: ${b.classifier.name} on ${b.features.features.join(' + ')} features of ${b.backbone.name} (${b.features.stacker ? 'one classifier per block, stacked by logistic regression on their logits' : 'one block'}; ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`
+      ? `Classifier: ${b.classifier.name} on ${b.features.features.join(' + ')} features of ${b.backbone.name}${b.backbone.second ? ` with ${b.backbone.second.name}'s ${b.backbone.second.dim}-D embedding beside its own` : ''} (${b.features.stacker ? 'one classifier per block, stacked by logistic regression on their logits' : 'one block'}; ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`
       : `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`,
     ...(b.features?.selection ? [`Representation chosen by the inner subject-grouped CV of all the training photos: ${b.features.selection.chosen.join('+')} taken${b.features.selection.kept && b.features.selection.kept.join() !== b.features.selection.chosen.join() ? `, of which the stack weighs ${b.features.selection.kept.join('+')}` : ''} (mean photo log-loss of out-of-fold probabilities: ${b.features.selection.candidates.map((c) => `${c.features.join('+')} ${c.logLoss.toFixed(3)}`).join(', ')}).`] : []),
     ...(b.embeddings ? [`Trained on precomputed embeddings: ${b.embeddings.file} (sha256 ${b.embeddings.sha256.slice(0, 12)}..., ${b.embeddings.records} records); no photo was read.`] : []),
@@ -200,6 +200,13 @@ function rankingCard(b: ModelBundle): string[] {
   ];
 }
 
+/** A face-recognition network a model reads: its name, embedding length and the installed weights' identity (null when not installed). */
+export interface Network {
+  name: string;
+  dim: number;
+  weightsSha256: string | null;
+}
+
 /** Options of {@link loadBundle}. */
 export interface LoadBundleOptions {
   /** Folder of the installed models (default: the package's). */
@@ -242,17 +249,21 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   return { ...b, dir: path.dirname(file), model, ...(ranker ? { ranker } : {}) };
 }
 
-/** E_BUNDLE unless the bundle's backbone is installed with the weights it was trained on. */
+/** E_BUNDLE unless the bundle's backbone (and second network, if any) is installed with the weights it was trained on. */
 function checkInstalledBackbone(b: ModelBundle, modelsDir?: string): void {
   const manifest = loadManifest(modelsDir);
   const entry = manifest.models[b.backbone?.name];
   if (b.embeddings && (!entry || b.backbone.weightsSha256 === null)) {
     throw new PhenofaceError('E_BUNDLE', `The model was trained on precomputed ${b.backbone.name} embeddings (${b.embeddings.file}), and that backbone is not installed here: it cannot embed photos. Score embeddings instead (\`phenoface screen --model DIR --embeddings FILE.jsonl\`).`);
   }
-  if (!entry) {
-    throw new PhenofaceError('E_BUNDLE', `The model's backbone "${b.backbone?.name}" is not installed. Installed: ${Object.keys(manifest.models).join(', ')}. Run \`npx phenoface models build\`.`);
-  }
-  if (weightsId(entry) !== b.backbone.weightsSha256) {
-    throw new PhenofaceError('E_BUNDLE', `The model was trained on ${b.backbone.name} weights ${String(b.backbone.weightsSha256).slice(0, 12)}..., but the installed ones are ${weightsId(entry).slice(0, 12)}...: its embeddings would not match. Re-train with this installation.`);
+  for (const [role, net] of [['backbone', b.backbone], ['second network', b.backbone.second]] as const) {
+    if (!net) continue;
+    const installed = manifest.models[net.name];
+    if (!installed) {
+      throw new PhenofaceError('E_BUNDLE', `The model's ${role} "${net.name}" is not installed. Installed: ${Object.keys(manifest.models).join(', ')}. Run \`npx phenoface models build\`.`);
+    }
+    if (weightsId(installed) !== net.weightsSha256) {
+      throw new PhenofaceError('E_BUNDLE', `The model was trained on ${net.name} weights ${String(net.weightsSha256).slice(0, 12)}..., but the installed ones are ${weightsId(installed).slice(0, 12)}...: its embeddings would not match. Re-train with this installation.`);
+    }
   }
 }

@@ -33,18 +33,22 @@ export interface ErrorRecord {
   message: string;
 }
 
-/** A photo's region-pooled maps, with the version of the code that pooled them (`regionFeaturesVersion`). */
-export interface CachedRegionMaps {
+/**
+ * A vector computed beside the embedding, with the version of the code that computed it: a
+ * photo's region-pooled maps (`regionFeaturesVersion`) or its second network's embedding
+ * (`secondEmbeddingVersion`).
+ */
+export interface CachedVector {
   version: string;
   data: Float32Array;
 }
 
 /**
  * A cached result: the chosen face, its embedding, (when the pipeline placed them) its 68 dense
- * landmarks in image pixels and (when they were asked for) its region-pooled maps; or why the
- * photo has none.
+ * landmarks in image pixels and (when they were asked for) its region-pooled maps and its second
+ * network's embedding; or why the photo has none.
  */
-export type CacheValue = { face: Face; embedding: Float32Array; landmarks68?: Point[]; regionMaps?: CachedRegionMaps } | { error: ErrorRecord };
+export type CacheValue = { face: Face; embedding: Float32Array; landmarks68?: Point[]; regionMaps?: CachedVector; secondEmbedding?: CachedVector } | { error: ErrorRecord };
 
 /** A cached result as read back, with the time it was put. */
 export type CacheEntry = CacheValue & { createdAt: Date };
@@ -62,8 +66,9 @@ export interface CacheStats {
  * Schema version of the database file. Version 1 (no `landmarks68` column) is upgraded in place
  * by adding the column; its rows keep their pipeline versions, which predate dense landmarks, so
  * they are never read as results with landmarks. A file of any other version is refused. The
- * region-map columns are added to any file that lacks them (see `addRegionColumns`): readers that
- * do not know them ignore them, and each map carries its own version.
+ * region-map and second-embedding columns are added to any file that lacks them (see
+ * `addVectorColumns`): readers that do not know them ignore them, and each vector carries its own
+ * version.
  */
 const SCHEMA_VERSION = '2';
 const UPGRADABLE_SCHEMA = '1';
@@ -81,6 +86,8 @@ CREATE TABLE IF NOT EXISTS results (
   landmarks68 TEXT,
   region_maps BLOB,
   region_version TEXT,
+  second_embedding BLOB,
+  second_version TEXT,
   PRIMARY KEY (sha256, backbone, pipeline_version)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS file_hashes (
@@ -116,6 +123,8 @@ interface Row {
   landmarks68: string | null;
   region_maps: Buffer | null;
   region_version: string | null;
+  second_embedding: Buffer | null;
+  second_version: string | null;
 }
 
 /** A float blob as a fresh, aligned Float32Array (SQLite's blob buffer need not be 4-byte aligned). */
@@ -123,13 +132,15 @@ const floatsOf = (blob: Buffer): Float32Array => new Float32Array(new Uint8Array
 const blobOf = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 /**
- * Adds the region-map columns to a results table made before they existed: its rows read as
- * results without region maps (computed again when asked for), and older readers ignore them.
+ * Adds the region-map and second-embedding columns to a results table made before they existed:
+ * its rows read as results without them (computed again when asked for), and older readers
+ * ignore them.
  */
-function addRegionColumns(db: SqliteDatabase): void {
+function addVectorColumns(db: SqliteDatabase): void {
   const columns = new Set((db.prepare('PRAGMA table_info(results)').all() as { name: string }[]).map((c) => c.name));
-  if (!columns.has('region_maps')) db.exec('ALTER TABLE results ADD COLUMN region_maps BLOB');
-  if (!columns.has('region_version')) db.exec('ALTER TABLE results ADD COLUMN region_version TEXT');
+  for (const [name, type] of [['region_maps', 'BLOB'], ['region_version', 'TEXT'], ['second_embedding', 'BLOB'], ['second_version', 'TEXT']]) {
+    if (!columns.has(name)) db.exec(`ALTER TABLE results ADD COLUMN ${name} ${type}`);
+  }
 }
 
 /**
@@ -149,17 +160,18 @@ export class EmbeddingCache {
     this.file = file;
     this.db = db;
     this.getStmt = db.prepare(
-      'SELECT embedding, face, error, created_at, landmarks68, region_maps, region_version FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?',
+      'SELECT embedding, face, error, created_at, landmarks68, region_maps, region_version, second_embedding, second_version FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?',
     );
     this.hasStmt = db.prepare('SELECT 1 FROM results WHERE sha256 = ? AND backbone = ? AND pipeline_version = ?');
     const insert = db.prepare(
-      'INSERT OR REPLACE INTO results (sha256, backbone, pipeline_version, embedding, face, error, created_at, landmarks68, region_maps, region_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO results (sha256, backbone, pipeline_version, embedding, face, error, created_at, landmarks68, region_maps, region_version, second_embedding, second_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.fileHashGet = db.prepare('SELECT size, mtime_ms, sha256 FROM file_hashes WHERE path = ?');
     this.fileHashPut = db.prepare('INSERT OR REPLACE INTO file_hashes (path, size, mtime_ms, sha256) VALUES (?, ?, ?, ?)');
     this.putTx = db.transaction((key: CacheKey, value: CacheValue) => {
       const ok = 'embedding' in value;
       const maps = ok ? value.regionMaps : undefined;
+      const second = ok ? value.secondEmbedding : undefined;
       insert.run(
         key.sha256,
         key.backbone,
@@ -171,6 +183,8 @@ export class EmbeddingCache {
         ok && value.landmarks68 ? JSON.stringify(value.landmarks68) : null,
         maps ? blobOf(maps.data) : null,
         maps ? maps.version : null,
+        second ? blobOf(second.data) : null,
+        second ? second.version : null,
       );
     });
   }
@@ -195,7 +209,7 @@ export class EmbeddingCache {
       else if (version.value !== SCHEMA_VERSION) {
         throw new PhenofaceError('E_INPUT', `Cache file "${file}" has schema version ${version.value}; expected ${SCHEMA_VERSION}. Delete it or give another --cache file.`);
       }
-      addRegionColumns(db);
+      addVectorColumns(db);
       return new EmbeddingCache(file, db);
     } catch (err) {
       db?.close();
@@ -212,7 +226,8 @@ export class EmbeddingCache {
     if (row.error !== null) return { error: JSON.parse(row.error) as ErrorRecord, createdAt };
     const landmarks68 = row.landmarks68 === null ? undefined : JSON.parse(row.landmarks68) as Point[];
     const regionMaps = row.region_maps !== null && row.region_version !== null ? { regionMaps: { version: row.region_version, data: floatsOf(row.region_maps) } } : {};
-    return { face: JSON.parse(row.face!) as Face, embedding: floatsOf(row.embedding!), ...(landmarks68 && { landmarks68 }), ...regionMaps, createdAt };
+    const second = row.second_embedding !== null && row.second_version !== null ? { secondEmbedding: { version: row.second_version, data: floatsOf(row.second_embedding) } } : {};
+    return { face: JSON.parse(row.face!) as Face, embedding: floatsOf(row.embedding!), ...(landmarks68 && { landmarks68 }), ...regionMaps, ...second, createdAt };
   }
 
   /** True when a result for `key` is cached. */

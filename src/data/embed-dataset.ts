@@ -62,12 +62,14 @@ export interface EmbedDatasetOptions {
    * the face's 68 dense landmarks and (when asked for) its region-pooled maps; throws
    * `PhenofaceError` on failure.
    */
-  embedOne: (absPath: string) => Promise<{ face: Face; embedding: Float32Array; landmarks68?: Point[]; regionMaps?: Float32Array }>;
+  embedOne: (absPath: string) => Promise<{ face: Face; embedding: Float32Array; landmarks68?: Point[]; regionMaps?: Float32Array; secondEmbedding?: Float32Array }>;
   /**
    * Also wanted: each photo's region-pooled maps of this version (`regionFeaturesVersion`). A
    * cached result without them, or with another version's, is computed again.
    */
   regionVersion?: string;
+  /** Also wanted: each photo's second-network embedding of this version (`secondEmbeddingVersion`), likewise. */
+  secondVersion?: string;
   onProgress?: (progress: EmbedProgress) => void;
   /** Photos in flight at once (default {@link DEFAULTS.data}.concurrency). */
   concurrency?: number;
@@ -90,6 +92,8 @@ export interface PhotoResult {
   landmarks68?: Point[];
   /** The region-pooled maps, when {@link EmbedDatasetOptions.regionVersion} asked for them. */
   regionMaps?: Float32Array;
+  /** The second network's embedding, when {@link EmbedDatasetOptions.secondVersion} asked for it. */
+  secondEmbedding?: Float32Array;
   /** The manifest's view, else the view estimated from the face. */
   view?: View;
   error?: ErrorRecord;
@@ -134,7 +138,7 @@ function progressTracker(phase: EmbedProgress['phase'], total: number, now: () =
  * `E_INPUT` for invalid options.
  */
 export async function embedDataset(dataset: Dataset, options: EmbedDatasetOptions): Promise<EmbedDatasetResult> {
-  const { cache, pipelineVersion, backbone, embedOne, onProgress, signal, regionVersion } = options;
+  const { cache, pipelineVersion, backbone, embedOne, onProgress, signal, regionVersion, secondVersion } = options;
   const concurrency = options.concurrency ?? DEFAULTS.data.concurrency;
   const now = options.now ?? Date.now;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new PhenofaceError('E_INPUT', `Invalid concurrency: ${concurrency}. Should be an integer >= 1.`);
@@ -160,13 +164,13 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
       return hashed();
     }
     const hit = cache.get({ sha256: r.sha256, backbone, pipelineVersion });
-    const lacksMaps = hit !== undefined && 'embedding' in hit && regionVersion !== undefined && hit.regionMaps?.version !== regionVersion;
-    if (hit === undefined || lacksMaps) misses.push(i);
+    const lacks = hit !== undefined && 'embedding' in hit && ((regionVersion !== undefined && hit.regionMaps?.version !== regionVersion) || (secondVersion !== undefined && hit.secondEmbedding?.version !== secondVersion));
+    if (hit === undefined || lacks) misses.push(i);
     else {
       r.cached = true;
       counts.cached++;
       if ('error' in hit) fail(r, errorOfPhoto(hit.error, r.item.absPath));
-      else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view, ...(hit.landmarks68 && { landmarks68: hit.landmarks68 }), ...(regionVersion ? { regionMaps: hit.regionMaps!.data } : {}) });
+      else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view, ...(hit.landmarks68 && { landmarks68: hit.landmarks68 }), ...(regionVersion ? { regionMaps: hit.regionMaps!.data } : {}), ...(secondVersion ? { secondEmbedding: hit.secondEmbedding!.data } : {}) });
     }
     hashed();
   }, signal);
@@ -184,14 +188,16 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
     const first = group[0];
     const key: CacheKey = { sha256: first.sha256!, backbone, pipelineVersion };
     try {
-      const { face, embedding, landmarks68, regionMaps } = await embedOne(first.item.absPath);
-      for (const [what, v] of [['embedding', embedding], ...(regionVersion ? [['region maps', regionMaps]] : [])] as const) {
+      const { face, embedding, landmarks68, regionMaps, secondEmbedding } = await embedOne(first.item.absPath);
+      const wanted = [['embedding', embedding], ...(regionVersion ? [['region maps', regionMaps]] : []), ...(secondVersion ? [['second embedding', secondEmbedding]] : [])] as const;
+      for (const [what, v] of wanted) {
         if (!(v instanceof Float32Array) || v.length === 0 || !v.every(Number.isFinite)) {
           throw new PhenofaceError('E_MODEL', `The pipeline returned invalid ${what} for "${first.item.path}"; expected a non-empty Float32Array of finite numbers.`);
         }
       }
-      const extra = { ...(landmarks68 && { landmarks68 }), ...(regionVersion ? { regionMaps: regionMaps! } : {}) };
-      cache.put(key, { face, embedding, ...(landmarks68 && { landmarks68 }), ...(regionVersion ? { regionMaps: { version: regionVersion, data: regionMaps! } } : {}) });
+      const extra = { ...(landmarks68 && { landmarks68 }), ...(regionVersion ? { regionMaps: regionMaps! } : {}), ...(secondVersion ? { secondEmbedding: secondEmbedding! } : {}) };
+      const versioned = { ...(regionVersion ? { regionMaps: { version: regionVersion, data: regionMaps! } } : {}), ...(secondVersion ? { secondEmbedding: { version: secondVersion, data: secondEmbedding! } } : {}) };
+      cache.put(key, { face, embedding, ...(landmarks68 && { landmarks68 }), ...versioned });
       for (const r of group) Object.assign(r, { face, embedding, view: r.view ?? face.view, ...extra });
       counts.computed += group.length;
     } catch (err) {

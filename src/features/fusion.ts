@@ -123,11 +123,15 @@ export function embeddingOnlyModel(classifier: FittedClassifier): FittedFeatureM
 }
 
 /**
- * The embedding's part of a feature model as a classifier on raw L2-normalised embeddings, what the
- * heat maps differentiate: its decision is the part's contribution to the model's logit (the
- * combiner's weight times the block classifier's decision on the standardised embedding; the
- * other blocks' contributions are constant in the embedding), and its gradient is exact. Undefined
- * when the model leaves the embedding out. Not for saving: the bundle records the feature model.
+ * The embedding's part of a feature model as a classifier on the backbone's raw L2-normalised
+ * embeddings, what the heat maps differentiate: its decision is the part's contribution to the
+ * model's logit (the combiner's weight times the block classifier's decision on the standardised
+ * embedding; the other blocks' contributions are constant in the embedding), and its gradient is
+ * exact. When the block also reads a second network's embedding, that half is held at its
+ * training mean, as the geometry's contributions are taken from the training-mean face: the heat
+ * maps show what the backbone's half sees (the second network's input is another crop, through
+ * another network). Undefined when the model leaves the embedding out. Not for saving: the bundle
+ * records the feature model.
  */
 export function embeddingClassifier(model: FittedFeatureModel): FittedClassifier | undefined {
   const k = model.features.indexOf('embedding');
@@ -137,18 +141,20 @@ export function embeddingClassifier(model: FittedFeatureModel): FittedClassifier
   if (!decision || !decisionGradient) return undefined;
   const weight = model.stacker ? model.stacker.weights[k] : 1;
   const bias = model.stacker ? model.stacker.bias : 0;
-  const scale = (block.toJSON().params.standardiser as { scale: number[] }).scale;
-  const asInputs = (X: readonly Float32Array[]) => block.transform(X.map((embedding) => ({ embedding })));
+  const { standardiser, secondDim } = block.toJSON().params as { standardiser: { mean: number[]; scale: number[] }; secondDim?: number };
+  const dim = block.dim - (secondDim ?? 0);
+  const second = secondDim ? { secondEmbedding: Float32Array.from(standardiser.mean.slice(dim)) } : {};
+  const asInputs = (X: readonly Float32Array[]) => block.transform(X.map((embedding) => ({ embedding, ...second })));
   const scores = (X: readonly Float32Array[]) => decision.call(classifier, asInputs(X)).map((s) => bias + weight * s);
   return {
     name: classifier.name,
-    dim: block.dim,
+    dim,
     hyper: classifier.hyper,
     predictProba: (X) => scores(X).map(sigmoid),
     decision: scores,
     decisionGradient: (x) => {
       const g = decisionGradient.call(classifier, asInputs([x])[0]);
-      return g.map((v, a) => (weight * v) / scale[a]);
+      return g.subarray(0, dim).map((v, a) => (weight * v) / standardiser.scale[a]);
     },
     toJSON: () => {
       throw new PhenofaceError('E_INTERNAL', 'The embedding part of a feature model is not saved on its own: save the feature model.');

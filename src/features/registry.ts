@@ -6,14 +6,40 @@
 import { PhenofaceError } from '../errors.ts';
 import { POOLED_REGIONS } from '../explain/regions.ts';
 import { geometryBlock } from './geometry.ts';
-import { FEATURE_NAMES, type FeatureBlock, type FeatureBlockJSON, type FeatureName, type FittedBlock } from './types.ts';
+import { FEATURE_NAMES, type FeatureBlock, type FeatureBlockJSON, type FeatureModelJSON, type FeatureName, type FittedBlock } from './types.ts';
 import { vectorBlock } from './vector-block.ts';
 
 /** A block and the reader of its fitted JSON. */
 export type BlockEntry = FeatureBlock & { fromJSON(json: FeatureBlockJSON): FittedBlock };
 
-/** The identity embedding, standardised on the training rows. */
-export const embeddingBlock: BlockEntry = vectorBlock({ name: 'embedding', read: (r) => r.embedding, missing: 'Expected the embedding of every usable photo.' });
+/**
+ * The identity embedding, standardised on the training rows: the backbone's, followed by the
+ * second network's (`PhotoInputs.secondEmbedding`, `features.secondBackbone`) when every training
+ * row has one. One classifier then reads both vectors; `secondDim` in the block's parameters says
+ * how many of its trailing columns are the second network's (absent: none).
+ */
+export const embeddingBlock: BlockEntry = vectorBlock({
+  name: 'embedding',
+  read: (r, { secondDim }) => (secondDim ? joined(r.embedding, r.secondEmbedding, secondDim as number) : r.embedding),
+  fitParams: (train) => (train.length > 0 && train.every((r) => r.secondEmbedding) ? { secondDim: train[0].secondEmbedding!.length } : {}),
+  missing: 'Expected the embedding of every usable photo, and the second network\'s too when the model learns from both (embeddings from a file carry one network\'s only: give photos instead).',
+});
+
+/** How many columns of a fitted model's embedding block are the second network's (0 without it, or without an embedding block). */
+export function secondEmbeddingDim(model: FeatureModelJSON): number {
+  const block = model.blocks.find((b) => b.name === 'embedding');
+  const dim = block?.params.secondDim;
+  return typeof dim === 'number' ? dim : 0;
+}
+
+/** The backbone's embedding followed by the second network's (`dim` values), or undefined without it. */
+function joined(first: Float32Array, second: Float32Array | undefined, dim: number): Float32Array | undefined {
+  if (second?.length !== dim) return undefined;
+  const v = new Float32Array(first.length + dim);
+  v.set(first);
+  v.set(second, first.length);
+  return v;
+}
 
 /**
  * The backbone's mid-level maps pooled in each facial region (`PhotoInputs.regionMaps`), one

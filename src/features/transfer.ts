@@ -11,6 +11,7 @@ export interface PackedInputs {
   n: number;
   embedding: { dim: number; flat: Float32Array };
   regionMaps?: { dim: number; flat: Float32Array };
+  secondEmbedding?: { dim: number; flat: Float32Array };
   /**
    * `points` (x, y) pairs per row (the most any row has); a row's unused pairs, and every pair of
    * a row without points, hold NaN.
@@ -33,6 +34,8 @@ export function packInputs(rows: readonly PhotoInputs[]): PackedInputs {
   const packed: PackedInputs = { n: rows.length, embedding: packVectors(rows, (r) => r.embedding)!, views: rows.map((r) => r.view ?? null) };
   const maps = packVectors(rows, (r) => r.regionMaps);
   if (maps) packed.regionMaps = maps;
+  const second = packVectors(rows, (r) => r.secondEmbedding);
+  if (second) packed.secondEmbedding = second;
   if (rows.some((r) => r.landmarks68)) {
     const points = Math.max(...rows.map((r) => r.landmarks68?.length ?? 0));
     const flat = new Float32Array(rows.length * 2 * points).fill(NaN);
@@ -48,6 +51,7 @@ export function unpackInputs(p: PackedInputs): PhotoInputs[] {
   return Array.from({ length: p.n }, (_, i) => {
     const row: PhotoInputs = { embedding: slice(p.embedding, i) };
     if (p.regionMaps) row.regionMaps = slice(p.regionMaps, i);
+    if (p.secondEmbedding) row.secondEmbedding = slice(p.secondEmbedding, i);
     if (p.landmarks68) {
       const { points, flat } = p.landmarks68;
       const lm = flat.subarray(2 * i * points, 2 * (i + 1) * points);

@@ -18,6 +18,8 @@ export type FeatureName = (typeof FEATURE_NAMES)[number];
 export interface PhotoInputs {
   /** The L2-normalised identity embedding. */
   embedding: Float32Array;
+  /** The L2-normalised embedding of the second network (`features.secondBackbone`), when the pipeline computed it. */
+  secondEmbedding?: Float32Array;
   /** The chosen face's 68 points in the iBUG-300W order, in image pixels (absent without a face or landmark model). */
   landmarks68?: readonly Point[];
   /** The photo's view (the manifest's, else the estimated one). */

@@ -78,6 +78,21 @@ export function regionLayers(backbone: string): readonly string[] {
   return layers;
 }
 
+/** The second network whose embedding joins `backbone`'s in the embedding block (`features.secondBackbone`), if any. */
+export function secondBackboneOf(backbone: string): string | undefined {
+  const second = DEFAULTS.features.secondBackbone[backbone];
+  return second && second !== backbone ? second : undefined;
+}
+
+/**
+ * Version of the second network's cached embedding: its name and its crop (the face's alignment
+ * points onto its own template, {@link alignmentOf}). The cached result it sits beside is keyed by
+ * the pipeline version, which covers the points.
+ */
+export function secondEmbeddingVersion(second: string): string {
+  return `second1-${second}-own-template`;
+}
+
 /** Faces found in one photo. */
 export interface DetectResult {
   /** Size of the EXIF-oriented photo (the contract's coordinate system). */
@@ -108,6 +123,11 @@ export interface EmbedResult extends DetectResult {
    * pipeline created with `regions`.
    */
   regionMaps?: Float32Array;
+  /**
+   * The chosen face's L2-normalised embedding by the second network (`features.secondBackbone`),
+   * aligned on that network's own template; only from a pipeline created with `second`.
+   */
+  secondEmbedding?: Float32Array;
 }
 
 /** Options of {@link Pipeline.create}. */
@@ -129,6 +149,8 @@ export interface PipelineOptions {
   landmarks?: boolean;
   /** Also pool the backbone's mid-level maps inside the facial regions (`EmbedResult.regionMaps`). */
   regions?: boolean;
+  /** Also embed the chosen face with this second backbone (`EmbedResult.secondEmbedding`; see `features.secondBackbone`). */
+  second?: string;
 }
 
 /** Where the pooled maps' cells sit and which regions they are averaged in. */
@@ -164,6 +186,7 @@ export class Pipeline {
     private readonly regionSetup: RegionSetup | undefined,
     /** Whether `landmarks` was asked for (the landmarker may be loaded for the alignment alone). */
     private readonly returnsLandmarks: boolean,
+    private readonly second: Backbone | undefined,
   ) {}
 
   /**
@@ -189,7 +212,13 @@ export class Pipeline {
     }
     // The eye refinement only changes the points returned (the face is aligned on the model's own).
     const eyeRefiner = opts.landmarks && refinesEyes(config.landmarks) ? await EyeRefiner.load({ threads }) : undefined;
-    return new Pipeline(config, detector, backbone, landmarker, eyeRefiner, setup, opts.landmarks === true);
+    const second = opts.second && !opts.detectOnly ? await Backbone.load(opts.second, { threads }) : undefined;
+    return new Pipeline(config, detector, backbone, landmarker, eyeRefiner, setup, opts.landmarks === true, second);
+  }
+
+  /** The second backbone's name, when {@link embedFile} also returns its embedding. */
+  get secondBackbone(): string | undefined {
+    return this.second?.spec.name;
   }
 
   /** True when {@link embedFile} also returns region-pooled maps. */
@@ -240,9 +269,9 @@ export class Pipeline {
   /**
    * The face warped into the backbone's input ({@link alignmentOf}), from the decoded photo it was
    * found in (coordinates in full-size pixels); the matrix maps full-size pixels to the crop.
+   * `spec` is another backbone's, for the second network's crop.
    */
-  alignDecoded(img: DecodedImage, face: Face): AlignedFace {
-    const spec = this.backbone!.spec;
+  alignDecoded(img: DecodedImage, face: Face, spec: BackboneSpec = this.backbone!.spec): AlignedFace {
     const { points, template } = alignmentOf(face, spec, this.config.landmarks.model);
     const aligned = alignFace(img, mapLandmarks(toDecoded(img), points), template, spec.inputSize);
     return { image: aligned.image, matrix: affineToOriginal(aligned.matrix, img) };
@@ -339,7 +368,8 @@ export class Pipeline {
     const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image);
     const landmarks68 = this.returnsLandmarks ? dense?.points : undefined;
     const regionMaps = this.regionSetup ? { regionMaps: this.poolRegions(maps) } : {};
-    return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality, ...(landmarks68 && { landmarks68 }), ...regionMaps };
+    const second = this.second ? { secondEmbedding: (await this.second.embed([this.alignDecoded(img, face, this.second.spec).image]))[0].vector } : {};
+    return { width: img.originalWidth, height: img.originalHeight, faces, face, aligned, embedding, quality, ...(landmarks68 && { landmarks68 }), ...regionMaps, ...second };
   }
 
   /** Releases the models. */
@@ -348,5 +378,6 @@ export class Pipeline {
     await this.backbone?.dispose();
     await this.landmarker?.dispose();
     await this.eyeRefiner?.dispose();
+    await this.second?.dispose();
   }
 }

@@ -51,7 +51,7 @@ const MAX_RESTARTS = 4;
  */
 function workerOptions(opts: PipelinePoolOptions): PipelineOptions {
   const config: PartialConfig = { ...opts.config, embed: { intraOpThreads: 1, ...opts.config?.embed } };
-  return { config, backbone: opts.backbone, detectOnly: opts.detectOnly, flip: opts.flip, landmarks: opts.landmarks, regions: opts.regions };
+  return { config, backbone: opts.backbone, detectOnly: opts.detectOnly, flip: opts.flip, landmarks: opts.landmarks, regions: opts.regions, second: opts.second };
 }
 
 /** A fixed set of pipeline workers; jobs queue and go to the least busy worker. */

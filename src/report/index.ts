@@ -190,6 +190,7 @@ function configSection(result: CrossValidationResult, bundle: ModelBundle): stri
     phenoface: bundle.phenofaceVersion,
     model: bundle.id,
     backbone: bundle.embeddings ? `${bundle.backbone.name}, ${bundle.backbone.dim}-D, precomputed (${bundle.embeddings.file}, sha256 ${bundle.embeddings.sha256})` : `${bundle.backbone.name} (weights sha256 ${bundle.backbone.weightsSha256})`,
+    ...(bundle.backbone.second ? { secondNetwork: `${bundle.backbone.second.name}, ${bundle.backbone.second.dim}-D, beside the backbone's embedding in the embedding block (weights sha256 ${bundle.backbone.second.weightsSha256})` } : {}),
     pipeline: bundle.pipeline.version,
     node: process.version,
     dataHash: bundle.training.datasetHash,

@@ -1,6 +1,7 @@
 /**
  * A study that costs no inference: tiny distinct PNGs in a manifest layout, and an embedding cache
- * already holding a 192-D embedding (with a class signal) and 68 landmarks for every photo under the default backbone
+ * already holding a 192-D embedding (with a class signal), the second network's embedding and
+ * region-pooled maps (without), and 68 landmarks for every photo under the default backbone
  * and the current pipeline version, so `runStudy` finds every photo in the cache and never starts a
  * pipeline. Output tests run whole studies on it in well under a second each.
  */
@@ -9,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { DEFAULTS } from '../../src/config.ts';
 import { EmbeddingCache } from '../../src/data/cache.ts';
-import { PIPELINE_VERSION, regionFeaturesVersion } from '../../src/pipeline/pipeline.ts';
+import { PIPELINE_VERSION, regionFeaturesVersion, secondBackboneOf, secondEmbeddingVersion } from '../../src/pipeline/pipeline.ts';
 import type { Face, Point } from '../../src/types.ts';
 import { frontalFace, jittered } from '../unit/features/faces.ts';
 
@@ -50,6 +51,13 @@ function regionMaps(subject: number, photo: number): { version: string; data: Fl
   return { version: regionFeaturesVersion(DEFAULTS.embed.backbone), data: Float32Array.from({ length: 8 * 192 }, (_, i) => noise(subject * 17 + i, photo + 101)) };
 }
 
+/** The second network's unit-length embedding without signal (128-D), as the study's default asks for it. */
+export function secondEmbedding(subject: number, photo: number): { version: string; data: Float32Array } {
+  const v = Float32Array.from({ length: 128 }, (_, i) => noise(subject * 23 + i, photo + 211) - 0.5);
+  const norm = Math.hypot(...v);
+  return { version: secondEmbeddingVersion(secondBackboneOf(DEFAULTS.embed.backbone)!), data: v.map((x) => x / norm) };
+}
+
 /** What {@link writeStudyData} made. */
 export interface StudyData {
   /** The data folder (photos and manifest.csv). */
@@ -77,7 +85,7 @@ export async function writeStudyData(root: string, cacheFile: string, subjects =
         mkdirSync(path.dirname(abs), { recursive: true });
         colour++;
         writeFileSync(abs, await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: colour % 256, g: (colour >> 8) % 256, b: 91 } } }).png().toBuffer());
-        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, c < labels.length - 1 ? c : -1), regionMaps: regionMaps(s, p), landmarks68: landmarks(s, p, c < labels.length - 1) });
+        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, c < labels.length - 1 ? c : -1), regionMaps: regionMaps(s, p), secondEmbedding: secondEmbedding(s, p), landmarks68: landmarks(s, p, c < labels.length - 1) });
         rows.push(`${rel},s${s},${labels[c]},frontal`);
         files.push(abs);
       }

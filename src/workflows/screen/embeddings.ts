@@ -36,6 +36,9 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
   if (needsPixels.length) {
     throw new PhenofaceError('E_BUNDLE', `The model also learns from the ${needsPixels.join(' and ')} features, which come from the photos, not from embeddings. Screen the photos instead (\`phenoface screen <photos> --model DIR\`).`);
   }
+  if (bundle.backbone.second) {
+    throw new PhenofaceError('E_BUNDLE', `The model's embedding block also reads the ${bundle.backbone.second.name} network's embedding, which an embeddings file does not carry (it holds one network's vectors). Screen the photos instead (\`phenoface screen <photos> --model DIR\`).`);
+  }
   const photos: ScreenPhoto[] = [];
   const probs: number[] = [];
   const vectors: Float32Array[] = [];

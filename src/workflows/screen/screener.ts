@@ -8,7 +8,7 @@
 import { loadBundle, type LoadedBundle } from '../../classify/bundle.ts';
 import type { FittedClassifier } from '../../classify/types.ts';
 import { DEFAULTS } from '../../config.ts';
-import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, geometryExplanation, type GeometryExplanation, type PhotoInputs } from '../../features/index.ts';
+import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, geometryExplanation, secondEmbeddingDim, type GeometryExplanation, type PhotoInputs } from '../../features/index.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
@@ -62,7 +62,7 @@ const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 /** What the feature blocks read from one embedded photo. */
 export function photoInputs(res: EmbedResult): PhotoInputs {
-  return { embedding: res.embedding.vector, ...(res.face.view ? { view: res.face.view } : {}), ...(res.regionMaps ? { regionMaps: res.regionMaps } : {}), ...(res.landmarks68 ? { landmarks68: res.landmarks68 } : {}) };
+  return { embedding: res.embedding.vector, ...(res.face.view ? { view: res.face.view } : {}), ...(res.regionMaps ? { regionMaps: res.regionMaps } : {}), ...(res.secondEmbedding ? { secondEmbedding: res.secondEmbedding } : {}), ...(res.landmarks68 ? { landmarks68: res.landmarks68 } : {}) };
 }
 const r = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
@@ -156,7 +156,11 @@ export class Screener {
     const features = bundle.features ? FittedFeatureModel.fromJSON(bundle.features) : embeddingOnlyModel(bundle.model);
     const norms = bundle.measurementNorms ? normsFromJSON(bundle.measurementNorms) : undefined;
     const landmarks = features.features.includes('geometry') || norms !== undefined;
-    const pipeline = await Pipeline.create({ backbone: bundle.backbone.name, regions: features.features.includes('regions'), landmarks });
+    const secondDim = secondEmbeddingDim(features.toJSON());
+    if (secondDim !== (bundle.backbone.second?.dim ?? 0)) {
+      throw new PhenofaceError('E_BUNDLE', `The model's embedding block reads ${secondDim} columns of a second network's embedding, but the bundle names ${bundle.backbone.second ? `${bundle.backbone.second.name} with ${bundle.backbone.second.dim}` : 'no second network'} (backbone.second). Re-train with this installation.`);
+    }
+    const pipeline = await Pipeline.create({ backbone: bundle.backbone.name, regions: features.features.includes('regions'), landmarks, second: bundle.backbone.second?.name });
     return new Screener(bundle, pipeline, features, norms);
   }
 

@@ -35,9 +35,9 @@ import { noPixelsSection, readStudyEmbeddings, type StudyEmbeddings } from './fr
 import { prepareSiteValidation } from './sites.ts';
 import { siteValidationJson, type SiteValidation } from '../../evaluate/sites.ts';
 import { sitesSection } from '../../report/sites.ts';
-import { PIPELINE_VERSION, regionFeaturesVersion } from '../../pipeline/pipeline.ts';
+import { PIPELINE_VERSION, regionFeaturesVersion, secondBackboneOf, secondEmbeddingVersion } from '../../pipeline/pipeline.ts';
 import { PHOTOS_PER_WORKER, PipelinePool, poolWorkers } from '../../pipeline/pool.ts';
-import { featuresLabel, parseFeatures, type FeatureRequest, type FittedFeatureModel } from '../../features/index.ts';
+import { featuresLabel, parseFeatures, secondEmbeddingDim, type FeatureRequest, type FittedFeatureModel } from '../../features/index.ts';
 import { loadManifest } from '../../runtime/index.ts';
 import type { View } from '../../types.ts';
 
@@ -283,6 +283,7 @@ function logDataset(dataset: Dataset, log: Log): void {
  */
 async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string, opts: StudyOptions & { features: FeatureRequest }, log: Log) {
   const regions = opts.features === 'auto' || opts.features.includes('regions');
+  const second = opts.features === 'auto' || opts.features.includes('embedding') ? secondBackboneOf(backbone) : undefined;
   let pool: Promise<PipelinePool> | undefined;
   const workers = poolWorkers(DEFAULTS);
   const cache = await openCache(cacheFile);
@@ -295,11 +296,12 @@ async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string
       backbone,
       concurrency: PHOTOS_PER_WORKER * workers,
       ...(regions ? { regionVersion: regionFeaturesVersion(backbone) } : {}),
+      ...(second ? { secondVersion: secondEmbeddingVersion(second) } : {}),
       embedOne: async (abs) => {
         // Dense landmarks too: the geometry features are made from them.
-        pool ??= PipelinePool.create({ backbone, workers, landmarks: true, regions });
+        pool ??= PipelinePool.create({ backbone, workers, landmarks: true, regions, second });
         const r = await (await pool).embedFile(abs);
-        return { face: r.face, embedding: r.embedding.vector, landmarks68: r.landmarks68, ...(r.regionMaps ? { regionMaps: r.regionMaps } : {}) };
+        return { face: r.face, embedding: r.embedding.vector, landmarks68: r.landmarks68, ...(r.regionMaps ? { regionMaps: r.regionMaps } : {}), ...(r.secondEmbedding ? { secondEmbedding: r.secondEmbedding } : {}) };
       },
       onProgress: progress.update,
     });
@@ -360,7 +362,7 @@ function studyRows(used: PhotoResult[]): StudyRows {
     photoIds: used.map((p) => p.item.path),
     views: used.map((p) => p.view ?? null),
     subgroups: Object.fromEntries(subgroupColumns.map((c) => [c, used.map((p) => p.item.meta[c])])),
-    inputs: used.map((p) => ({ embedding: p.embedding!, ...(p.view ? { view: p.view } : {}), ...(p.regionMaps ? { regionMaps: p.regionMaps } : {}), ...(p.landmarks68 ? { landmarks68: p.landmarks68 } : {}) })),
+    inputs: used.map((p) => ({ embedding: p.embedding!, ...(p.view ? { view: p.view } : {}), ...(p.regionMaps ? { regionMaps: p.regionMaps } : {}), ...(p.secondEmbedding ? { secondEmbedding: p.secondEmbedding } : {}), ...(p.landmarks68 ? { landmarks68: p.landmarks68 } : {}) })),
   };
 }
 
@@ -423,12 +425,14 @@ function byViewJson(result: CrossValidationResult, curves = false): Partial<Reco
 
 /** The contents of metrics.json (contract 1). */
 function studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final }: StudyFacts & { photos: PhotoResult[]; final: FinalModel }): Record<string, unknown> {
+  const second = secondNetwork(backbone, final);
   return {
     contract: 1,
     positive: dataset.positive,
     negative: dataset.negative,
     classifier: result.classifier,
     backbone,
+    ...(second ? { secondBackbone: second.name } : {}),
     options: result.options,
     photo: levelJson(result.photo, true),
     subject: levelJson(result.subject, true),
@@ -466,6 +470,7 @@ function featuresJson(comparison: FeatureComparison, model: FittedFeatureModel):
 async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel; synthetic?: boolean; fromFile?: StudyEmbeddings; ranking?: ModelBundle['ranking']; dim: number; measurementNorms?: MeasurementNorms }): Promise<ModelBundle> {
   const { dataset, used, leakage, result, final, backbone } = f;
   const features = final.features?.toJSON();
+  const second = secondNetwork(backbone, final);
   const { default: pkg } = await import('../../../package.json', { with: { type: 'json' } });
   return saveBundle(dir, {
     createdAt: new Date().toISOString(),
@@ -476,7 +481,7 @@ async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel;
     classifier: features ? (features.classifiers[0] as ClassifierJSON) : final.model!.toJSON(),
     ...(features ? { features } : {}),
     thresholds: final.thresholds,
-    backbone: { name: backbone, dim: f.dim, weightsSha256: installedWeights(backbone) },
+    backbone: { name: backbone, dim: f.dim, weightsSha256: installedWeights(backbone), ...(second ? { second: { ...second, weightsSha256: installedWeights(second.name) } } : {}) },
     ...(f.fromFile ? { embeddings: f.fromFile.origin } : {}),
     pipeline: { version: PIPELINE_VERSION, config: { detect: DEFAULTS.detect, pose: DEFAULTS.pose, image: DEFAULTS.image } },
     training: {
@@ -493,6 +498,13 @@ async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel;
     ...(f.ranking ? { ranking: f.ranking } : {}),
     ...(f.measurementNorms ? { measurementNorms: f.measurementNorms } : {}),
   });
+}
+
+/** The second network whose embedding the final model's embedding block reads beside the backbone's, if any. */
+function secondNetwork(backbone: string, final: FinalModel): { name: string; dim: number } | undefined {
+  const dim = final.features ? secondEmbeddingDim(final.features.toJSON()) : 0;
+  const name = dim ? secondBackboneOf(backbone) : undefined;
+  return name ? { name, dim } : undefined;
 }
 
 /** The installed weights' identity of a backbone, or null for one not installed here (named by an embeddings file). */

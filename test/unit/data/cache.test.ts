@@ -85,6 +85,27 @@ describe('EmbeddingCache', () => {
     cache.close();
   });
 
+  it('round-trips the region maps and the second network\'s embedding with their versions; a file made before those columns gains them', () => {
+    const cache = EmbeddingCache.open(file);
+    const regionMaps = { version: 'regions-v', data: new Float32Array([0.125, -2, 3.5]) };
+    const secondEmbedding = { version: 'second-v', data: new Float32Array([0.6, 0.8]) };
+    cache.put(key('a'), { face, embedding: new Float32Array([1, 0]), regionMaps, secondEmbedding });
+    cache.put(key('b'), { face, embedding: new Float32Array([0, 1]) });
+    expect(cache.get(key('a'))).toMatchObject({ regionMaps, secondEmbedding });
+    expect(['regionMaps', 'secondEmbedding'].filter((f) => f in cache.get(key('b'))!)).toEqual([]);
+    cache.close();
+    // The same file as a schema-2 file of before the vector columns: they are added, and its rows read without them.
+    const Database = createRequire(import.meta.url)('better-sqlite3');
+    const db = new Database(file);
+    for (const c of ['region_maps', 'region_version', 'second_embedding', 'second_version']) db.exec(`ALTER TABLE results DROP COLUMN ${c}`);
+    db.close();
+    const again = EmbeddingCache.open(file);
+    expect('secondEmbedding' in again.get(key('a'))!).toBe(false);
+    again.put(key('c'), { face, embedding: new Float32Array([1]), secondEmbedding });
+    expect(again.get(key('c'))).toMatchObject({ secondEmbedding });
+    again.close();
+  });
+
   it('upgrades a schema-1 file in place: its rows stay readable (without landmarks) and new rows keep theirs', () => {
     const Database = createRequire(import.meta.url)('better-sqlite3');
     const old = new Database((mkdirSync(path.dirname(file), { recursive: true }), file));

@@ -16,6 +16,7 @@ import { loadDataset } from '../../../src/data/manifest.ts';
 import { studyManifestCsv } from '../../../src/workflows/demo/demo.ts';
 import { PIPELINE_VERSION, regionFeaturesVersion } from '../../../src/pipeline/pipeline.ts';
 import { runStudy } from '../../../src/workflows/study/study.ts';
+import { secondEmbedding } from '../../cli/study-fixture.ts';
 import { readSynthInput, synthesize } from '../../../src/workflows/synth/index.ts';
 import type { Face } from '../../../src/types.ts';
 import { fakeDetect, firstFace, writeFaceJpeg } from '../synth/fixtures.ts';
@@ -164,6 +165,7 @@ async function cachedPhotos(root: string, rels: { rel: string; positive: boolean
         face: FACE, embedding: embedding(i, positive),
         // The study's default `auto` also reads the region-pooled maps: here without signal.
         regionMaps: { version: regionFeaturesVersion(DEFAULTS.embed.backbone), data: Float32Array.from({ length: 8 * 192 }, (_, k) => Math.cos(i * 13 + k)) },
+        secondEmbedding: secondEmbedding(i, 0),
       });
     }
   } finally {

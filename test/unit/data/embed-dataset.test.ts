@@ -161,6 +161,25 @@ describe('embedDataset', () => {
     cache.close();
   });
 
+  it("computes again a cached result without the second network's embedding of the version asked for, then takes it from the cache", async () => {
+    const cache = EmbeddingCache.open(cacheFile);
+    const plain = fakeEmbedder();
+    await embedDataset(dataset, { ...opts, cache, embedOne: plain.embedOne });
+    const second = (v: number) => ({ face, embedding: new Float32Array([1, 0]), secondEmbedding: new Float32Array([v, 1 - v]) });
+    const calls: string[] = [];
+    const withSecond = async (abs: string) => (calls.push(path.basename(abs)), second(0.25));
+    const first = await embedDataset(dataset, { ...opts, cache, embedOne: withSecond, secondVersion: 's1' });
+    expect(calls).toHaveLength(names.length);
+    expect(first.results.every((r) => r.secondEmbedding?.[0] === 0.25)).toBe(true);
+    const again = await embedDataset(dataset, { ...opts, cache, embedOne: withSecond, secondVersion: 's1' });
+    expect(calls).toHaveLength(names.length);
+    expect(again.results.every((r) => r.cached && r.secondEmbedding?.[0] === 0.25)).toBe(true);
+    // Another version of the second embedding is not reused; a pipeline that returns none is an E_MODEL record.
+    const other = await embedDataset(dataset, { ...opts, cache, embedOne: plain.embedOne, secondVersion: 's2' });
+    expect(other.results.every((r) => r.error?.code === 'E_MODEL' && /invalid second embedding/.test(r.error.message))).toBe(true);
+    cache.close();
+  });
+
   it('embeds identical files once', async () => {
     copyFileSync(dataset.items[0].absPath, dataset.items[5].absPath);
     const cache = EmbeddingCache.open(cacheFile);

@@ -4,7 +4,7 @@ import { crossValidate } from '../../../src/evaluate/crossval.ts';
 import { runFold } from '../../../src/evaluate/fold-task.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
 import {
-  embeddingClassifier, embeddingOnlyModel, featureBlock, fitFeatureModel, FittedFeatureModel, packInputs, parseFeatures, unpackInputs, type PhotoInputs,
+  embeddingClassifier, embeddingOnlyModel, featureBlock, fitFeatureModel, fittedBlockFromJSON, FittedFeatureModel, packInputs, parseFeatures, secondEmbeddingDim, unpackInputs, type PhotoInputs,
 } from '../../../src/features/index.ts';
 import { mulberry32 } from '../../../src/math/random.ts';
 import { frontalFace, meshFace } from './faces.ts';
@@ -192,6 +192,62 @@ describe('FittedFeatureModel JSON', () => {
     const other = { ...d.inputs[0], embedding: d.X[1] };
     const dModel = logit(model.predictProba([other])[0]) - logit(model.predictProba([d.inputs[0]])[0]);
     expect(part.decision!([d.X[1]])[0] - part.decision!([x])[0]).toBeCloseTo(dModel, 4);
+  });
+});
+
+describe('the embedding block with a second network', () => {
+  /** Rows whose backbone embedding is noise and whose second network's embedding carries the label. */
+  function withSecond(seed: number) {
+    const d = syntheticStudy({ subjects: 30, photosPerSubject: 3, dim: 12, signal: 3, seed });
+    const rng = mulberry32(seed + 1);
+    const inputs: PhotoInputs[] = d.X.map((second, i) => ({ embedding: Float32Array.from({ length: 16 }, () => rng() - 0.5), secondEmbedding: second, view: i % 2 ? 'frontal' : 'oblique' }));
+    return { ...d, inputs };
+  }
+
+  it('reads both vectors side by side when every training row has the second, and records how many columns are its', () => {
+    const d = withSecond(21);
+    const block = featureBlock('embedding').fit(d.inputs);
+    expect(block.dim).toBe(28);
+    expect(block.toJSON().params.secondDim).toBe(12);
+    expect(secondEmbeddingDim({ kind: 'phenoface-feature-model', version: 1, features: ['embedding'], blocks: [block.toJSON()], classifiers: [{}], stacker: null })).toBe(12);
+    const back = fittedBlockFromJSON(JSON.parse(JSON.stringify(block.toJSON())));
+    expect(back.transform(d.inputs.slice(0, 3))).toEqual(block.transform(d.inputs.slice(0, 3)));
+    // A photo without the second network's vector cannot be read by this block: the error says why.
+    expect(() => block.transform([{ embedding: d.inputs[0].embedding }])).toThrow(/second network's too/);
+    // With one training row lacking it, the block reads the backbone's embedding alone.
+    const partial = featureBlock('embedding').fit([{ embedding: d.inputs[0].embedding }, ...d.inputs.slice(1)]);
+    expect(partial.dim).toBe(16);
+    expect(partial.toJSON().params.secondDim).toBeUndefined();
+  });
+
+  it('learns what only the second network sees, and the rows travel to worker threads with it', () => {
+    const d = withSecond(22);
+    const { model } = fitFeatureModel(d.inputs, d.y, d.subjects, logistic(), { ...fit, request: ['embedding'], available: ['embedding'] });
+    const p = model.predictProba(d.inputs);
+    const mean = (c: number) => p.filter((_, i) => d.y[i] === c).reduce((a, v, _, all) => a + v / all.length, 0);
+    expect(mean(1) - mean(0)).toBeGreaterThan(0.4);
+    const back = unpackInputs(packInputs(d.inputs));
+    expect(back.map((r) => [...r.secondEmbedding!])).toEqual(d.inputs.map((r) => [...r.secondEmbedding!]));
+  });
+
+  it("the heat maps' classifier reads the backbone's embedding, the second network's held at its training mean", () => {
+    const d = withSecond(23);
+    const { model } = fitFeatureModel(d.inputs, d.y, d.subjects, logistic(), { ...fit, request: ['embedding'], available: ['embedding'] });
+    const part = embeddingClassifier(model)!;
+    expect(part.dim).toBe(16);
+    const x = d.inputs[0].embedding, g = part.decisionGradient!(x);
+    expect(g).toHaveLength(16);
+    const h = 1e-3;
+    for (const a of [0, 7, 15]) {
+      const up = Float32Array.from(x), down = Float32Array.from(x);
+      up[a] += h;
+      down[a] -= h;
+      expect((part.decision!([up])[0] - part.decision!([down])[0]) / (2 * h)).toBeCloseTo(g[a], 2);
+    }
+    // Its score is the model's logit of the photo with the second network's vector at the training mean.
+    const mean = Float32Array.from({ length: 12 }, (_, a) => d.inputs.reduce((s, r) => s + r.secondEmbedding![a], 0) / d.inputs.length);
+    const logit = (q: number) => Math.log(q / (1 - q));
+    expect(part.decision!([x])[0]).toBeCloseTo(logit(model.predictProba([{ embedding: x, secondEmbedding: mean }])[0]), 4);
   });
 });
 

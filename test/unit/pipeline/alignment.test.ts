@@ -77,6 +77,26 @@ describe.skipIf(!built)('the embedding pipeline\'s alignment', () => {
     }
   }, 60_000);
 
+  it.skipIf(!existsSync(modelPath('dlib-resnet')))('embeds the chosen face with the second network as that network\'s own pipeline does (its crop on its own template)', async () => {
+    const file = path.join(demo, 'sample1.jpg');
+    const config = { embed: { intraOpThreads: 1 } };
+    const both = await Pipeline.create({ config, second: 'dlib-resnet' });
+    const dlib = await Pipeline.create({ config, backbone: 'dlib-resnet' });
+    const alone = await Pipeline.create({ config });
+    try {
+      expect(both.secondBackbone).toBe('dlib-resnet');
+      const [a, d, m] = [await both.embedFile(file), await dlib.embedFile(file), await alone.embedFile(file)];
+      expect(a.secondEmbedding).toHaveLength(128);
+      expect(Math.hypot(...a.secondEmbedding!)).toBeCloseTo(1, 5);
+      expect(cosine(a.secondEmbedding!, d.embedding.vector)).toBeGreaterThan(0.99999);
+      // The backbone's own embedding is untouched; a pipeline without a second network returns none.
+      expect(Array.from(a.embedding.vector)).toEqual(Array.from(m.embedding.vector));
+      expect(m.secondEmbedding).toBeUndefined();
+    } finally {
+      await Promise.all([both.close(), dlib.close(), alone.close()]);
+    }
+  }, 60_000);
+
   it('aligns on the mesh\'s own five points whether or not the iris model places the eye points it returns', async () => {
     const file = path.join(demo, 'sample3.jpg');
     const [plain, irises] = await Promise.all([false, true].map((refineEyes) => Pipeline.create({ landmarks: true, config: { embed: { intraOpThreads: 1 }, landmarks: { refineEyes } } })));
