@@ -65,6 +65,8 @@ export interface TrainingSummary {
 export interface ModelInfo {
   id: string;
   backbone: string;
+  /** The second network whose embedding the model reads beside the backbone's (absent when none). */
+  secondBackbone?: string;
   positive: string;
   negative: string;
   classifier?: string;

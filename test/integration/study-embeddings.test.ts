@@ -2,7 +2,8 @@
  * A pooled multi-site study from precomputed embeddings, end to end through the CLI: `study
  * --embeddings --validate-by source` on vectors of a network Phenoface does not ship (its own name,
  * an odd dimension), with no photo on disk; then `screen --embeddings` on one person's records,
- * and the refusals of records from another network.
+ * and the refusals of records from another network, and of a model from photos whose embedding
+ * block also reads a second network's vectors.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { memoryIO } from '../support/io.ts';
+import { QUICK_STUDY, writeStudyData } from '../cli/study-fixture.ts';
+import { runStudy } from '../../src/workflows/study/study.ts';
 import { syntheticStudy } from '../unit/evaluate/synthetic-embeddings.ts';
 
 const BACKBONE = 'site-net-v2';
@@ -121,5 +124,23 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     const io = memoryIO(dir);
     expect(await main(['screen', 'x.jpg', '--model', 'out/model'], io)).not.toBe(0);
     expect(io.stderr).toMatch(/E_BUNDLE: The model was trained on precomputed site-net-v2 embeddings .*screen --model DIR --embeddings/);
+  });
+});
+
+describe('a model from photos whose embedding block also reads the second network', () => {
+  it('records that network in the bundle and metrics.json, and screen --embeddings refuses it (a file carries one network\'s vectors)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'phenoface-second-'));
+    const { manifest } = await writeStudyData(path.join(root, 'data'), path.join(root, 'cache.sqlite'));
+    const out = path.join(root, 'out');
+    await runStudy({ source: manifest, out, cache: path.join(root, 'cache.sqlite'), features: ['embedding'], ...QUICK_STUDY });
+    expect(JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')).secondBackbone).toBe('dlib-resnet');
+    const bundle = JSON.parse(readFileSync(path.join(out, 'model', 'model.json'), 'utf8'));
+    expect(bundle.backbone.second).toMatchObject({ name: 'dlib-resnet', dim: 128 });
+    expect(readFileSync(path.join(out, 'model', 'MODEL_CARD.md'), 'utf8')).toMatch(/with dlib-resnet's 128-D embedding beside its own/);
+    const vector = Array.from({ length: 192 }, (_, k) => (k === 0 ? 1 : 0));
+    writeFileSync(path.join(root, 'person.jsonl'), JSON.stringify({ contract: 1, path: 'a.jpg', backbone: 'mobilefacenet', embedding: vector }) + '\n');
+    const io = memoryIO(root);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'person.jsonl'], io)).not.toBe(0);
+    expect(io.stderr).toMatch(/E_BUNDLE: The model's embedding block also reads the dlib-resnet network's embedding/);
   });
 });

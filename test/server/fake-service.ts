@@ -38,6 +38,7 @@ export const FAKE_INFO: ModelInfo = {
   positive: 'vcfs',
   negative: 'control',
   backbone: 'mobilefacenet',
+  secondBackbone: 'dlib-resnet',
   classifier: 'logistic',
   thresholds: { photo: 0.45, subject: 0.5 },
   training: {

@@ -86,7 +86,7 @@ function rankingTable(info: ModelInfo): HTMLElement | string {
 export function modelView(info: ModelInfo): HTMLElement {
   const facts: [string, string][] = [
     ['Model', info.id],
-    ['Face-recognition backbone', info.backbone],
+    ['Face-recognition backbone', info.secondBackbone ? `${info.backbone}, with ${info.secondBackbone}'s embedding beside its own` : info.backbone],
     ['Screens for', className(info.positive)],
     ['Compared against', className(info.negative)],
   ];

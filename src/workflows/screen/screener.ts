@@ -47,6 +47,8 @@ export interface ModelInfo {
   positive: string;
   negative: string;
   backbone: string;
+  /** The second network whose embedding the model reads beside the backbone's (absent when none). */
+  secondBackbone?: string;
   classifier: string;
   thresholds: { photo: number; subject: number };
   training: LoadedBundle['training'];
@@ -173,6 +175,7 @@ export class Screener {
       positive: b.positive,
       negative: b.negative,
       backbone: b.backbone.name,
+      ...(b.backbone.second ? { secondBackbone: b.backbone.second.name } : {}),
       classifier: b.classifier.name,
       thresholds: b.thresholds,
       training: b.training,

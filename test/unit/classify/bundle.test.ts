@@ -78,6 +78,20 @@ describe('model bundle', () => {
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/"arcface-r100" is not installed/) });
   });
 
+  it('checks the second network a bundle names as it checks the backbone: installed, with the weights it was trained on', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    await makeBundle(dir);
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    const second = { name: 'dlib-resnet', dim: 128, weightsSha256: weightsId(loadManifest().models['dlib-resnet']) };
+    writeFileSync(file, JSON.stringify({ ...json, backbone: { ...json.backbone, second } }));
+    expect((await loadBundle(dir)).backbone.second).toEqual(second);
+    writeFileSync(file, JSON.stringify({ ...json, backbone: { ...json.backbone, second: { ...second, weightsSha256: '0'.repeat(64) } } }));
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/trained on dlib-resnet weights 000000000000/) });
+    writeFileSync(file, JSON.stringify({ ...json, backbone: { ...json.backbone, second: { ...second, name: 'arcface-r100' } } }));
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/second network "arcface-r100" is not installed/) });
+  });
+
   it('refuses a missing or foreign bundle with a clear message', async () => {
     await expect(loadBundle('/nonexistent/model')).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/No model bundle/) });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
