@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createClassifier } from '../../../src/classify/index.ts';
+import type { FittedClassifier } from '../../../src/classify/types.ts';
 import { crossValidate } from '../../../src/evaluate/crossval.ts';
 import { runFold } from '../../../src/evaluate/fold-task.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
@@ -28,6 +29,18 @@ function twoBlocks(o: { subjects: number; embedSignal: number; regionSignal: num
     return { embedding, regionMaps: maps };
   });
   return { ...d, inputs };
+}
+
+/** The classifier's decision gradient at `x` matches central differences of its decision along the axes `axes`. */
+function expectExactGradient(part: FittedClassifier, x: Float32Array, axes: readonly number[]): void {
+  const g = part.decisionGradient!(x);
+  const h = 1e-3;
+  for (const a of axes) {
+    const up = Float32Array.from(x), down = Float32Array.from(x);
+    up[a] += h;
+    down[a] -= h;
+    expect((part.decision!([up])[0] - part.decision!([down])[0]) / (2 * h)).toBeCloseTo(g[a], 2);
+  }
 }
 
 describe('feature blocks', () => {
@@ -179,14 +192,8 @@ describe('FittedFeatureModel JSON', () => {
     const d = twoBlocks({ subjects: 30, embedSignal: 3, regionSignal: 1, seed: 11 });
     const { model } = fitFeatureModel(d.inputs, d.y, d.subjects, logistic(), { ...fit, request: ['embedding', 'regions'], available: ['embedding', 'regions'] });
     const part = embeddingClassifier(model)!;
-    const x = d.X[0], g = part.decisionGradient!(x);
-    const h = 1e-3;
-    for (const a of [0, 5, 17]) {
-      const up = Float32Array.from(x), down = Float32Array.from(x);
-      up[a] += h;
-      down[a] -= h;
-      expect((part.decision!([up])[0] - part.decision!([down])[0]) / (2 * h)).toBeCloseTo(g[a], 2);
-    }
+    const x = d.X[0];
+    expectExactGradient(part, x, [0, 5, 17]);
     // Moving the embedding moves the whole model's logit by the part's change.
     const logit = (p: number) => Math.log(p / (1 - p));
     const other = { ...d.inputs[0], embedding: d.X[1] };
@@ -235,15 +242,9 @@ describe('the embedding block with a second network', () => {
     const { model } = fitFeatureModel(d.inputs, d.y, d.subjects, logistic(), { ...fit, request: ['embedding'], available: ['embedding'] });
     const part = embeddingClassifier(model)!;
     expect(part.dim).toBe(16);
-    const x = d.inputs[0].embedding, g = part.decisionGradient!(x);
-    expect(g).toHaveLength(16);
-    const h = 1e-3;
-    for (const a of [0, 7, 15]) {
-      const up = Float32Array.from(x), down = Float32Array.from(x);
-      up[a] += h;
-      down[a] -= h;
-      expect((part.decision!([up])[0] - part.decision!([down])[0]) / (2 * h)).toBeCloseTo(g[a], 2);
-    }
+    const x = d.inputs[0].embedding;
+    expect(part.decisionGradient!(x)).toHaveLength(16);
+    expectExactGradient(part, x, [0, 7, 15]);
     // Its score is the model's logit of the photo with the second network's vector at the training mean.
     const mean = Float32Array.from({ length: 12 }, (_, a) => d.inputs.reduce((s, r) => s + r.secondEmbedding![a], 0) / d.inputs.length);
     const logit = (q: number) => Math.log(q / (1 - q));
