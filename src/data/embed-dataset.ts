@@ -34,6 +34,21 @@ function errorOfPhoto(error: ErrorRecord, absPath: string): ErrorRecord {
   return { ...error, message: error.message.split(PHOTO_MARK).join(absPath) };
 }
 
+/** A vector computed beside the embedding, wanted at one version: its field and its name in errors. */
+interface WantedVector {
+  field: 'regionMaps' | 'secondEmbedding';
+  version: string;
+  what: string;
+}
+
+/** The vectors `options` asks for beside the embedding (a cached result without one of them, or of another version, is computed again). */
+function wantedVectors({ regionVersion, secondVersion }: Pick<EmbedDatasetOptions, 'regionVersion' | 'secondVersion'>): WantedVector[] {
+  return [
+    ...(regionVersion !== undefined ? [{ field: 'regionMaps' as const, version: regionVersion, what: 'region maps' }] : []),
+    ...(secondVersion !== undefined ? [{ field: 'secondEmbedding' as const, version: secondVersion, what: 'second embedding' }] : []),
+  ];
+}
+
 /** Progress of one phase: `hash` (hash files, look them up) then `embed` (run the pipeline on misses). */
 export interface EmbedProgress {
   phase: 'hash' | 'embed';
@@ -138,7 +153,8 @@ function progressTracker(phase: EmbedProgress['phase'], total: number, now: () =
  * `E_INPUT` for invalid options.
  */
 export async function embedDataset(dataset: Dataset, options: EmbedDatasetOptions): Promise<EmbedDatasetResult> {
-  const { cache, pipelineVersion, backbone, embedOne, onProgress, signal, regionVersion, secondVersion } = options;
+  const { cache, pipelineVersion, backbone, embedOne, onProgress, signal } = options;
+  const wanted = wantedVectors(options);
   const concurrency = options.concurrency ?? DEFAULTS.data.concurrency;
   const now = options.now ?? Date.now;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new PhenofaceError('E_INPUT', `Invalid concurrency: ${concurrency}. Should be an integer >= 1.`);
@@ -164,13 +180,13 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
       return hashed();
     }
     const hit = cache.get({ sha256: r.sha256, backbone, pipelineVersion });
-    const lacks = hit !== undefined && 'embedding' in hit && ((regionVersion !== undefined && hit.regionMaps?.version !== regionVersion) || (secondVersion !== undefined && hit.secondEmbedding?.version !== secondVersion));
+    const lacks = hit !== undefined && 'embedding' in hit && wanted.some((w) => hit[w.field]?.version !== w.version);
     if (hit === undefined || lacks) misses.push(i);
     else {
       r.cached = true;
       counts.cached++;
       if ('error' in hit) fail(r, errorOfPhoto(hit.error, r.item.absPath));
-      else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view, ...(hit.landmarks68 && { landmarks68: hit.landmarks68 }), ...(regionVersion ? { regionMaps: hit.regionMaps!.data } : {}), ...(secondVersion ? { secondEmbedding: hit.secondEmbedding!.data } : {}) });
+      else Object.assign(r, { face: hit.face, embedding: hit.embedding, view: r.view ?? hit.face.view, ...(hit.landmarks68 && { landmarks68: hit.landmarks68 }), ...Object.fromEntries(wanted.map((w) => [w.field, hit[w.field]!.data])) });
     }
     hashed();
   }, signal);
@@ -188,17 +204,16 @@ export async function embedDataset(dataset: Dataset, options: EmbedDatasetOption
     const first = group[0];
     const key: CacheKey = { sha256: first.sha256!, backbone, pipelineVersion };
     try {
-      const { face, embedding, landmarks68, regionMaps, secondEmbedding } = await embedOne(first.item.absPath);
-      const wanted = [['embedding', embedding], ...(regionVersion ? [['region maps', regionMaps]] : []), ...(secondVersion ? [['second embedding', secondEmbedding]] : [])] as const;
-      for (const [what, v] of wanted) {
+      const out = await embedOne(first.item.absPath);
+      const { face, embedding, landmarks68 } = out;
+      for (const [what, v] of [['embedding', embedding], ...wanted.map((w) => [w.what, out[w.field]] as const)] as const) {
         if (!(v instanceof Float32Array) || v.length === 0 || !v.every(Number.isFinite)) {
           throw new PhenofaceError('E_MODEL', `The pipeline returned invalid ${what} for "${first.item.path}"; expected a non-empty Float32Array of finite numbers.`);
         }
       }
-      const extra = { ...(landmarks68 && { landmarks68 }), ...(regionVersion ? { regionMaps: regionMaps! } : {}), ...(secondVersion ? { secondEmbedding: secondEmbedding! } : {}) };
-      const versioned = { ...(regionVersion ? { regionMaps: { version: regionVersion, data: regionMaps! } } : {}), ...(secondVersion ? { secondEmbedding: { version: secondVersion, data: secondEmbedding! } } : {}) };
-      cache.put(key, { face, embedding, ...(landmarks68 && { landmarks68 }), ...versioned });
-      for (const r of group) Object.assign(r, { face, embedding, view: r.view ?? face.view, ...extra });
+      const vectors = Object.fromEntries(wanted.map((w) => [w.field, out[w.field]!]));
+      cache.put(key, { face, embedding, ...(landmarks68 && { landmarks68 }), ...Object.fromEntries(wanted.map((w) => [w.field, { version: w.version, data: out[w.field]! }])) });
+      for (const r of group) Object.assign(r, { face, embedding, view: r.view ?? face.view, ...(landmarks68 && { landmarks68 }), ...vectors });
       counts.computed += group.length;
     } catch (err) {
       const error = pathless(toErrorRecord(err), first.item.absPath);
