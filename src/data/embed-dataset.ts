@@ -68,7 +68,7 @@ export interface EmbedProgress {
 /** Options of {@link embedDataset}. */
 export interface EmbedDatasetOptions {
   cache: EmbeddingCache;
-  /** Version string of the pipeline; part of the cache key. */
+  /** Version of what computes a result (the pipeline and its models, `cacheVersion`); part of the cache key. */
   pipelineVersion: string;
   /** Backbone id; part of the cache key. */
   backbone: string;

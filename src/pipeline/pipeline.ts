@@ -7,14 +7,14 @@ import { createHash } from 'node:crypto';
 import { alignFace, ARCFACE_TEMPLATE, mapTemplate, umeyama } from '../align/index.ts';
 import { DEFAULTS, resolveConfig, type PartialConfig, type PhenofaceConfig } from '../config.ts';
 import type { Detector } from '../detect/detector.ts';
-import { MtcnnDetector } from '../detect/mtcnn/index.ts';
+import { MTCNN_MODELS, MtcnnDetector } from '../detect/mtcnn/index.ts';
 import { Backbone, type BackboneSpec, type FeatureMap } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { POOLED_REGIONS, poolInRegions, regionMasks, regionPooling, type RegionMasks, type RegionPooling } from '../explain/regions.ts';
 import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, mapPoint, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
-import { denseLandmarkSpec, DenseLandmarker, EXTENDED_POINTS, EyeRefiner, fivePointsOf68, IBUG68_POINTS, IRIS_TO_IBUG_EYES, refinedCrops } from '../landmarks/index.ts';
+import { denseLandmarkSpec, DenseLandmarker, EXTENDED_POINTS, EyeRefiner, fivePointsOf68, IBUG68_POINTS, IRIS_MODEL, IRIS_TO_IBUG_EYES, refinedCrops } from '../landmarks/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
-import { readFeatureGrid, type FeatureGrid } from '../runtime/index.ts';
+import { loadManifest, readFeatureGrid, type FeatureGrid, type ModelManifest } from '../runtime/index.ts';
 import type { AlignedFace, Embedding, Face, Landmarks5, Point } from '../types.ts';
 
 /** Whether the eye points of this landmark setting are placed by the iris model (`landmarks.refineEyes`, which applies to the face mesh). */
@@ -53,6 +53,27 @@ export function pipelineVersion(config: Pick<PhenofaceConfig, 'embed' | 'landmar
 export const PIPELINE_VERSION = pipelineVersion(DEFAULTS);
 
 /**
+ * Digest of the built models `names` (the sha256 of each ONNX file in `models/manifest.json`; a
+ * model not built here counts as absent). It covers the weights and their conversion, which the
+ * version strings do not: a cached result from a rebuilt model is computed again, never reused.
+ */
+export function modelsDigest(names: readonly string[], manifest: ModelManifest = loadManifest()): string {
+  const h = createHash('sha256');
+  for (const name of names) h.update(`${name}:${manifest.models[name]?.onnx.sha256 ?? 'absent'};`);
+  return h.digest('hex').slice(0, 12);
+}
+
+/**
+ * The version a cached result of `backbone` is keyed on: {@link pipelineVersion} and the
+ * {@link modelsDigest} of every model that computed it (the detector, the dense landmark model
+ * and the iris model when it places the eyes, the backbone).
+ */
+export function cacheVersion(backbone: string, config: Pick<PhenofaceConfig, 'embed' | 'landmarks'> = DEFAULTS, manifest?: ModelManifest): string {
+  const landmarkModels = [config.landmarks.model, ...(refinesEyes(config.landmarks) ? [IRIS_MODEL] : [])];
+  return `${pipelineVersion(config)}-models${modelsDigest([...MTCNN_MODELS, ...landmarkModels, backbone], manifest)}`;
+}
+
+/**
  * The five points a face's crop is aligned on and where they go in `backbone`'s input: the face's
  * `alignPoints` (the dense landmarks' five points, `embed.alignOn` 'landmarks') onto the landmark
  * model's ArcFace-space template carried into the backbone's crop (`mapTemplate`; the identity for
@@ -85,12 +106,13 @@ export function secondBackboneOf(backbone: string): string | undefined {
 }
 
 /**
- * Version of the second network's cached embedding: its name and its crop (the face's alignment
- * points onto its own template, {@link alignmentOf}). The cached result it sits beside is keyed by
- * the pipeline version, which covers the points.
+ * Version of the second network's cached embedding: its name, its built model
+ * ({@link modelsDigest}) and its crop (the face's alignment points onto its own template,
+ * {@link alignmentOf}). The cached result it sits beside is keyed by {@link cacheVersion}, which
+ * covers the points.
  */
-export function secondEmbeddingVersion(second: string): string {
-  return `second1-${second}-own-template`;
+export function secondEmbeddingVersion(second: string, manifest?: ModelManifest): string {
+  return `second1-${second}-own-template-models${modelsDigest([second], manifest)}`;
 }
 
 /** Faces found in one photo. */

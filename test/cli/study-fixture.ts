@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { DEFAULTS } from '../../src/config.ts';
 import { EmbeddingCache } from '../../src/data/cache.ts';
-import { PIPELINE_VERSION, regionFeaturesVersion, secondBackboneOf, secondEmbeddingVersion } from '../../src/pipeline/pipeline.ts';
+import { cacheVersion, regionFeaturesVersion, secondBackboneOf, secondEmbeddingVersion } from '../../src/pipeline/pipeline.ts';
 import type { Face, Point } from '../../src/types.ts';
 import { frontalFace, jittered } from '../unit/features/faces.ts';
 
@@ -85,7 +85,7 @@ export async function writeStudyData(root: string, cacheFile: string, subjects =
         mkdirSync(path.dirname(abs), { recursive: true });
         colour++;
         writeFileSync(abs, await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: colour % 256, g: (colour >> 8) % 256, b: 91 } } }).png().toBuffer());
-        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, { face: FACE, embedding: embedding(s, p, c < labels.length - 1 ? c : -1), regionMaps: regionMaps(s, p), secondEmbedding: secondEmbedding(s, p), landmarks68: landmarks(s, p, c < labels.length - 1) });
+        cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: cacheVersion(DEFAULTS.embed.backbone) }, { face: FACE, embedding: embedding(s, p, c < labels.length - 1 ? c : -1), regionMaps: regionMaps(s, p), secondEmbedding: secondEmbedding(s, p), landmarks68: landmarks(s, p, c < labels.length - 1) });
         rows.push(`${rel},s${s},${labels[c]},frontal`);
         files.push(abs);
       }

@@ -15,6 +15,9 @@ import { NORM, onetOnBatch, stageOnet, stagePnet, stageRnet, type RawFace } from
 export { nmsMin, nmsUnion, iou, type ScoredBox } from './nms.ts';
 export { pyramidLevels, type PyramidLevel } from './pyramid.ts';
 
+/** The built models MTCNN's three stages run (names in `models/manifest.json`). */
+export const MTCNN_MODELS = ['pnet', 'rnet', 'onet'] as const;
+
 /** Converts the reference's `[x1, y1, x2, y2]` box to the contract's `{x, y, width, height}`. */
 function toFace(f: RawFace): Face {
   return {
@@ -34,7 +37,7 @@ export class MtcnnDetector implements Detector {
 
   /** Loads the three networks (E_MODEL when they have not been built yet). */
   static async load(cfg: DetectConfig, threads: number): Promise<MtcnnDetector> {
-    const [pnet, rnet, onet] = await Promise.all(['pnet', 'rnet', 'onet'].map((n) => loadModel(n, { threads, rewritePrelu: true })));
+    const [pnet, rnet, onet] = await Promise.all(MTCNN_MODELS.map((n) => loadModel(n, { threads, rewritePrelu: true })));
     return new MtcnnDetector({ pnet, rnet, onet }, cfg);
   }
 

@@ -35,7 +35,7 @@ import { noPixelsSection, readStudyEmbeddings, type StudyEmbeddings } from './fr
 import { prepareSiteValidation } from './sites.ts';
 import { siteValidationJson, type SiteValidation } from '../../evaluate/sites.ts';
 import { sitesSection } from '../../report/sites.ts';
-import { PIPELINE_VERSION, regionFeaturesVersion, secondBackboneOf, secondEmbeddingVersion } from '../../pipeline/pipeline.ts';
+import { cacheVersion, PIPELINE_VERSION, regionFeaturesVersion, secondBackboneOf, secondEmbeddingVersion } from '../../pipeline/pipeline.ts';
 import { PHOTOS_PER_WORKER, PipelinePool, poolWorkers } from '../../pipeline/pool.ts';
 import { featuresLabel, parseFeatures, secondEmbeddingDim, type FeatureRequest, type FittedFeatureModel } from '../../features/index.ts';
 import { loadManifest } from '../../runtime/index.ts';
@@ -292,7 +292,7 @@ async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string
   try {
     embedded = await embedDataset(dataset, {
       cache,
-      pipelineVersion: PIPELINE_VERSION,
+      pipelineVersion: cacheVersion(backbone),
       backbone,
       concurrency: PHOTOS_PER_WORKER * workers,
       ...(regions ? { regionVersion: regionFeaturesVersion(backbone) } : {}),

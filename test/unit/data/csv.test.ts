@@ -14,7 +14,7 @@ import { EmbeddingCache } from '../../../src/data/cache.ts';
 import { csvCell, csvRow, formatCsv, readCsvRecords, stripFormulaGuard, type CsvRecord } from '../../../src/data/csv.ts';
 import { loadDataset } from '../../../src/data/manifest.ts';
 import { studyManifestCsv } from '../../../src/workflows/demo/demo.ts';
-import { PIPELINE_VERSION, regionFeaturesVersion } from '../../../src/pipeline/pipeline.ts';
+import { cacheVersion, regionFeaturesVersion } from '../../../src/pipeline/pipeline.ts';
 import { runStudy } from '../../../src/workflows/study/study.ts';
 import { secondEmbedding } from '../../cli/study-fixture.ts';
 import { readSynthInput, synthesize } from '../../../src/workflows/synth/index.ts';
@@ -161,7 +161,7 @@ async function cachedPhotos(root: string, rels: { rel: string; positive: boolean
       const abs = path.join(root, rel);
       mkdirSync(path.dirname(abs), { recursive: true });
       writeFileSync(abs, await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: i * 9, g: 255 - i * 9, b: 40 } } }).png().toBuffer());
-      cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: PIPELINE_VERSION }, {
+      cache.put({ sha256: await cache.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: cacheVersion(DEFAULTS.embed.backbone) }, {
         face: FACE, embedding: embedding(i, positive),
         // The study's default `auto` also reads the region-pooled maps: here without signal.
         regionMaps: { version: regionFeaturesVersion(DEFAULTS.embed.backbone), data: Float32Array.from({ length: 8 * 192 }, (_, k) => Math.cos(i * 13 + k)) },
