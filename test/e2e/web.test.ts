@@ -138,6 +138,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     await page.setViewportSize({ width: 718, height: 1040 }); // A4 less 10 mm margins, at 96 dpi
     expect(await page.locator('.upload').isVisible()).toBe(false);
     expect(await page.locator('.print-header').isVisible()).toBe(true);
+    expect(await page.locator('.region-note').isVisible()).toBe(true); // the printed top regions carry their caveat
     await page.screenshot({ path: shot('print'), fullPage: true });
     expect(await pdfPages(page)).toBe(1);
     expect(errors).toEqual([]);
@@ -153,6 +154,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await page.locator('[data-testid=photo-card]').count()).toBe(10);
     await page.emulateMedia({ media: 'print' });
     await page.setViewportSize({ width: 718, height: 1040 });
+    expect(await page.locator('.region-note').isVisible()).toBe(true);
     await page.screenshot({ path: shot('print-ten'), fullPage: true });
     expect(await pdfPages(page)).toBe(1);
     await page.close();
