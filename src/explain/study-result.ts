@@ -121,6 +121,11 @@ export interface StudyExplanation {
   /** Subjects behind the mean heat map (correctly classified positives). */
   meanHeatmapSubjects: number;
   photosDetail: PhotoRecord[];
+  /**
+   * What part of the final model's score the maps differentiate, when it is not the whole score
+   * (a stack of blocks, a second network in the embedding block); see `heatMapScope`.
+   */
+  scope?: string;
   /** For a model with a linear geometry part: its contributions by region (see {@link StudyGeometryExplanation}). */
   geometry?: StudyGeometryExplanation;
 }

@@ -110,6 +110,9 @@ describe.skipIf(Boolean(why))('phenoface demo --quick end to end', () => {
     const x = JSON.parse(await readFile(path.join(out(), 'study', 'explanation.json'), 'utf8'));
     expect(x.sanity.map((c: { name: string }) => c.name)).toContain('shuffled labels');
     for (const c of x.sanity) expect(c.spearman.mean, c.name).toEqual(expect.any(Number));
+    // The demo's model reads both networks, so the maps are not the whole score, and say so.
+    expect(x.scope).toContain("dlib-resnet's, read beside it, is held at its training mean");
+    expect(html).toContain('is held at its training mean');
     expect(model.limitations.join(' ')).toContain('SYNTHETIC');
   });
 

@@ -27,7 +27,7 @@ import { esc, writeReport, type ReportInput } from '../../report/index.ts';
 import type { MeasurementNorms } from '../../features/measurements.ts';
 import { studyMeasurements } from './measurements.ts';
 import type { StudyExplanation, StudyGeometryExplanation } from '../../explain/study-result.ts';
-import { explainStudy, oofCorrectness, shuffledLabelModel, type StudyExplanationOptions } from './explanation.ts';
+import { explainStudy, heatMapScope, oofCorrectness, shuffledLabelModel, type StudyExplanationOptions } from './explanation.ts';
 import { studyGeometryExplanation } from './geometry-explanation.ts';
 import { oneVsRestNote, rankStudy, type RankingOutcome } from './ranking.ts';
 import type { RankerChoice } from '../../classify/ranker.ts';
@@ -552,7 +552,8 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
     const progress = stageProgress(c.opts, c.log, 'study explain', 'photos');
     const explained = await explainFinalModel(c, seed, { seed, ...explainOptions }, progress.update).finally(progress.stop);
     const { meanHeatmapPng, reference, heatScale } = explained;
-    const x = geometry ? { ...explained.result, geometry } : explained.result;
+    const scope = heatMapScope(c.final.features?.features, c.backbone, c.bundle.backbone.second?.name);
+    const x = { ...explained.result, ...(scope ? { scope } : {}), ...(geometry ? { geometry } : {}) };
     // Beside the bundle, so that screen and serve can draw the contrastive map too, on the study's colour scale.
     if (reference) await saveReference(files.model, { ...reference, bundleId: c.bundle.id });
     if (heatScale) await saveHeatScale(files.model, { ...heatScale, bundleId: c.bundle.id });

@@ -2,14 +2,15 @@
  * The explanation section's checks: the occlusion test's agreement with the heat map is a check
  * with the configured threshold, its measured value and its result; the summary line above the
  * section follows every check, so a disagreeing occlusion test never sits under "no check failed";
- * the region tables keep few columns; and no benchmark figure is quoted as this study's result.
+ * the region tables keep few columns; no benchmark figure is quoted as this study's result; and the
+ * text says which part of the score the maps leave out (other blocks, a second network's half).
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../../src/config.ts';
 import { REGION_NAMES, type RegionName } from '../../../src/explain/regions.ts';
 import type { PhotoRecord } from '../../../src/explain/study-result.ts';
 import { explanationSection } from '../../../src/report/explanation.ts';
-import { summarisePhotoRecords } from '../../../src/workflows/study/explanation.ts';
+import { heatMapScope, summarisePhotoRecords } from '../../../src/workflows/study/explanation.ts';
 
 const shares = (top: RegionName) => Object.fromEntries(REGION_NAMES.map((r) => [r, r === top ? 0.6 : 0.05])) as Record<RegionName, number>;
 /** One explained photo whose occlusion drops agree with its heat map by `agreement` (Spearman). */
@@ -87,5 +88,21 @@ describe('explanationSection: geometry', () => {
     expect(withGeometry.indexOf('id="geometry-contributions"')).toBeGreaterThan(withGeometry.indexOf('ranks first'));
     expect(withGeometry).toMatch(/<th scope="row" title="perinasal">Nose<\/th><td>\+0\.500 <span class="ci">\(\+0\.200&ndash;\+0\.800\)<\/span><\/td><td>75%<\/td>/);
     expect(withGeometry).toContain('&minus;0.100');
+  });
+});
+
+describe('explanationSection: what the maps differentiate', () => {
+  it('says which part of the score the maps leave out, and says nothing when they cover all of it', async () => {
+    expect(heatMapScope(['embedding'], 'mobilefacenet', undefined)).toBeUndefined();
+    expect(heatMapScope(undefined, 'mobilefacenet', undefined)).toBeUndefined();
+    const stacked = heatMapScope(['embedding', 'regions', 'geometry'], 'mobilefacenet', 'dlib-resnet')!;
+    expect(stacked).toContain("the regions and geometry blocks' parts are not in them");
+    expect(stacked).toContain("dlib-resnet's, read beside it, is held at its training mean");
+    expect(heatMapScope(['embedding', 'regions'], 'mobilefacenet', undefined)).toBe("The maps differentiate the embedding block's part of the score; the regions block's part is not in them.");
+    expect(heatMapScope(['embedding'], 'mobilefacenet', 'dlib-resnet')).toMatch(/^The maps differentiate the embedding block's score\. Within that block they follow mobilefacenet's embedding only;/);
+    const { x, html } = await section(0.8);
+    expect(html).not.toContain('The maps differentiate');
+    const scoped = (await explanationSection({ ...x, scope: stacked }, null)).html;
+    expect(scoped).toContain('The maps differentiate the embedding block&#39;s part of the score');
   });
 });
