@@ -111,9 +111,9 @@ export function photoLine(p: ScreenResult['photos'][number]): string {
     (p.heatmap ? `; heatmap ${p.heatmap}` : '');
 }
 
-/** The caveat on a heat map's region ranking, once, when some photo's regions come from a heat map. */
-export function regionRankingNote(photos: ScreenResult['photos']): string[] {
-  return photos.some(regionsFromHeatMap) ? [`Regions: ${REGION_RANKING_NOTE}`] : [];
+/** The caveat on a heat map's region ranking, and what part of the score the maps follow, once, when some photo's regions come from a heat map. */
+export function regionRankingNote(result: Pick<ScreenResult, 'photos' | 'model'>): string[] {
+  return result.photos.some(regionsFromHeatMap) ? [`Regions: ${REGION_RANKING_NOTE}${result.model.heatMapScope ? ` ${result.model.heatMapScope}` : ''}`] : [];
 }
 
 /** `screen --embeddings FILE`: the records scored as one person's photos; no photo, no explanation. */
@@ -152,7 +152,7 @@ export const run: Command = async (argv, io) => {
         ...(result.model.warnings ?? []).map((w) => `WARNING: ${w}`),
         ...subjectSummary(result),
         ...result.photos.map(photoLine),
-        ...regionRankingNote(result.photos),
+        ...regionRankingNote(result),
         result.disclaimer,
       ];
       io.out(lines.join('\n') + '\n');

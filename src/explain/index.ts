@@ -13,4 +13,5 @@ export { evidenceHeat, heatPeak, heatScaleFor, type HeatScaleUsed, type MapEvide
 export { HEAT_SCALE_FILE, loadHeatScale, saveHeatScale } from './heat-scale-file.ts';
 export { POOLED_REGIONS, poolInRegions, REGION_HPO, REGION_NAMES, regionMasks, regionPooling, regionScores, type RegionMasks, type RegionName, type RegionPooling, type RegionScore } from './regions.ts';
 export { randomisedHead, randomScorer } from './sanity.ts';
+export { heatMapScope } from './scope.ts';
 

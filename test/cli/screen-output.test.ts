@@ -1,7 +1,8 @@
 /**
  * `phenoface screen --explain DIR`: the heatmaps never land in the model folder, in a folder that is
  * walked for photos, or over a photo being screened, and an unusable DIR is a coded error; all
- * refused before the model is loaded.
+ * refused before the model is loaded. With heat maps, the JSON says what part of the model's score
+ * they follow.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -47,5 +48,19 @@ describe('phenoface screen --explain DIR', () => {
     expect(await main(['screen', ...args, '--model', 'study/model'], io)).toBe(code);
     expect(io.stderr).toMatch(message);
     expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('phenoface screen --explain DIR --json', () => {
+  it("says what part of the model's score the heat maps follow, and only when a photo has one", async () => {
+    const io = memoryIO(dir);
+    expect(await main(['screen', 'face.jpg', '--model', 'study/model', '--explain', 'heat', '--json'], io)).toBe(0);
+    const result = JSON.parse(io.stdout);
+    expect(result.photos[0].regions.length).toBeGreaterThan(0);
+    // The fixture's model reads both networks' embeddings, so the maps follow one of them only.
+    expect(result.model.heatMapScope).toMatch(/dlib-resnet's held at its training mean\.$/);
+    const plain = memoryIO(dir);
+    expect(await main(['screen', 'face.jpg', '--model', 'study/model', '--json'], plain)).toBe(0);
+    expect(JSON.parse(plain.stdout).model.heatMapScope).toBeUndefined();
   });
 });

@@ -60,10 +60,17 @@ describe('photoLine', () => {
 });
 
 describe('regionRankingNote', () => {
+  const model = { id: 'm', backbone: 'mobilefacenet', positive: 'vcfs', negative: 'control' };
   it("warns once that neighbouring regions blur, only where a heat map ranked the regions", () => {
     const mapped = { path: 'a.jpg', probability: 0.8, view: 'frontal' as const, cam: 'contrastive', regions: [{ name: 'perinasal', share: 0.5 }] };
-    expect(regionRankingNote([mapped, { ...mapped, path: 'b.jpg' }])).toEqual([expect.stringMatching(/^Regions: Neighbouring regions are not told apart reliably.*"nose" as the middle of the face/)]);
-    expect(regionRankingNote([{ ...mapped, cam: 'geometry' }])).toEqual([]);
-    expect(regionRankingNote([{ path: 'c.jpg', probability: 0.8, view: 'frontal' }])).toEqual([]);
+    expect(regionRankingNote({ model, photos: [mapped, { ...mapped, path: 'b.jpg' }] })).toEqual([expect.stringMatching(/^Regions: Neighbouring regions are not told apart reliably.*"nose" as the middle of the face\.$/)]);
+    expect(regionRankingNote({ model, photos: [{ ...mapped, cam: 'geometry' }] })).toEqual([]);
+    expect(regionRankingNote({ model, photos: [{ path: 'c.jpg', probability: 0.8, view: 'frontal' }] })).toEqual([]);
+  });
+
+  it('says what part of the score the maps follow, when the model gives it', () => {
+    const mapped = { path: 'a.jpg', probability: 0.8, view: 'frontal' as const, cam: 'contrastive', regions: [{ name: 'perinasal', share: 0.5 }] };
+    const heatMapScope = "The maps follow the embedding block's part of the score only (not the regions block's).";
+    expect(regionRankingNote({ model: { ...model, heatMapScope }, photos: [mapped] })).toEqual([expect.stringMatching(/middle of the face\. The maps follow the embedding block's part of the score only \(not the regions block's\)\.$/)]);
   });
 });

@@ -81,6 +81,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await page.locator('table.regions').textContent()).toContain('HP:0000414 bulbous nose');
     expect(await page.locator('.region-note').count()).toBe(1);
     expect(await page.locator('.region-note').textContent()).toContain('Read "nose" as the middle of the face');
+    expect(await page.locator('.region-note').textContent()).toContain("The maps follow the embedding block's part of the score only");
     // Measurements: the person's and the photo's tables, the z beyond 2 SD marked, its HPO term, the reference stated.
     const measurements = page.locator('.subject-measurements table.measurements');
     expect(await measurements.locator('tbody tr').count()).toBe(2);

@@ -13,7 +13,8 @@ import { DEFAULTS } from '../../src/config.ts';
 import { postTest } from '../../src/evaluate/post-test.ts';
 import { heatScaleFor } from '../../src/explain/heat-scale.ts';
 import { photoOverlay, pngDataUrl } from '../../src/explain/overlay.ts';
-import type { Measurement, ScreenPhoto, ScreenResult } from '../../src/workflows/screen/result.ts';
+import { heatMapScope } from '../../src/explain/scope.ts';
+import { regionsFromHeatMap, type Measurement, type ScreenPhoto, type ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo, ScreenOptions, ScreenService, UploadedPhoto } from '../../src/server/types.ts';
 import type { Landmarks5 } from '../../src/types.ts';
 
@@ -196,7 +197,11 @@ export class FakeScreenService implements ScreenService {
       },
       photos: results,
       ...this.differential(mean),
-      model: { id: FAKE_INFO.id, backbone: FAKE_INFO.backbone, positive: FAKE_INFO.positive, negative: FAKE_INFO.negative },
+      model: {
+        id: FAKE_INFO.id, backbone: FAKE_INFO.backbone, positive: FAKE_INFO.positive, negative: FAKE_INFO.negative,
+        // As a default study's model: a stack whose embedding block reads both networks.
+        ...(results.some(regionsFromHeatMap) ? { heatMapScope: heatMapScope(['embedding', 'regions'], FAKE_INFO.backbone, FAKE_INFO.secondBackbone) } : {}),
+      },
       disclaimer: 'A screening aid, not a diagnosis.',
     };
   }

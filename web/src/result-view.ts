@@ -29,7 +29,7 @@ export function resultView(result: ScreenResult, urls: (string | undefined)[], m
     result.differential?.length ? differentialCard(result) : '',
     subjectMeasurements(result),
     h('h2', { class: 'photos-title' }, `Photos (${result.photos.length})`),
-    result.photos.some(regionsFromHeatMap) ? h('p', { class: 'small muted region-note' }, REGION_RANKING_NOTE) : '',
+    result.photos.some(regionsFromHeatMap) ? h('p', { class: 'small muted region-note' }, [REGION_RANKING_NOTE, result.model.heatMapScope].filter(Boolean).join(' ')) : '',
     h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i))),
     h('p', { class: 'disclaimer' }, result.disclaimer || 'A screening aid, not a diagnosis.'),
   );

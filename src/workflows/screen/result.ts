@@ -107,8 +107,12 @@ export interface ScreenResult {
   differential?: DifferentialEntry[];
   /** What `differential` and the binary `subject` fields each mean, for a ranking model. */
   differentialNote?: string;
-  /** `warnings`: why the model's scores may not hold here (trained on photos processed by another pipeline version). */
-  model: { id: string; backbone: string; positive: string; negative: string; classes?: string[]; warnings?: string[] };
+  /**
+   * `warnings`: why the model's scores may not hold here (trained on photos processed by another
+   * pipeline version). `heatMapScope`: what part of the score the heat maps differentiate, when
+   * some photo's regions come from one and it is not the whole score (`explain/scope.ts`).
+   */
+  model: { id: string; backbone: string; positive: string; negative: string; classes?: string[]; warnings?: string[]; heatMapScope?: string };
   disclaimer: string;
 }
 

@@ -14,7 +14,8 @@ import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
 import { fuseRanks } from '../../evaluate/ranking.ts';
-import type { DifferentialEntry, Measurement, ScreenPhoto, ScreenResult } from './result.ts';
+import { regionsFromHeatMap, type DifferentialEntry, type Measurement, type ScreenPhoto, type ScreenResult } from './result.ts';
+import { heatMapScope } from '../../explain/scope.ts';
 import { normsFromJSON, type MeasurementNorms } from '../../features/measurements.ts';
 import { photoMeasurementFields, subjectMeasurementFields } from './measurements.ts';
 import { geometryFields } from './geometry.ts';
@@ -271,9 +272,15 @@ export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: reado
     },
     photos,
     ...differentialOf(b, vectors),
-    model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative, ...(b.ranking ? { classes: b.ranking.classes } : {}) },
+    model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative, ...(b.ranking ? { classes: b.ranking.classes } : {}), ...mapScopeOf(b, photos) },
     disclaimer: DISCLAIMER,
   };
+}
+
+/** The model's `heatMapScope`, when some photo's regions come from a heat map that is not the whole score. */
+function mapScopeOf(b: LoadedBundle, photos: readonly ScreenPhoto[]): { heatMapScope?: string } {
+  const scope = photos.some(regionsFromHeatMap) ? heatMapScope(b.features?.features, b.backbone.name, b.backbone.second?.name) : undefined;
+  return scope ? { heatMapScope: scope } : {};
 }
 
 /**

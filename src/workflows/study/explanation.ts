@@ -96,23 +96,6 @@ const options = (o: Partial<StudyExplanationOptions> = {}): StudyExplanationOpti
 });
 
 /**
- * What part of the final model's score the heat maps differentiate, said in words for the report,
- * or undefined when they differentiate all of it. The maps are the gradient of the embedding
- * block's part (`embeddingClassifier`) at the backbone's 14x14 block: the other blocks'
- * parts are left out (the regions block pools that same block, so its path is not in the map),
- * and so is a second network's half of the embedding block, held at its training mean.
- */
-export function heatMapScope(blocks: readonly string[] | undefined, backbone: string, second: string | undefined): string | undefined {
-  const others = (blocks ?? []).filter((b) => b !== 'embedding');
-  if (!others.length && !second) return undefined;
-  const parts = [
-    others.length ? `The maps differentiate the embedding block's part of the score; the ${others.join(' and ')} block${others.length > 1 ? 's\'' : '\'s'} part${others.length > 1 ? 's are' : ' is'} not in them.` : 'The maps differentiate the embedding block\'s score.',
-    second ? `Within that block they follow ${backbone}'s embedding only; ${second}'s, read beside it, is held at its training mean.` : '',
-  ];
-  return parts.filter(Boolean).join(' ');
-}
-
-/**
  * The model of the data-randomisation sanity check (Adebayo et al. 2018): the embedding classifier,
  * fitted as the final model's is (same classifier, seed and inner CV), on the labels permuted
  * between subjects with `seed`. The heat maps differentiate the embedding's part of the final

@@ -10,7 +10,8 @@ import { DEFAULTS } from '../../../src/config.ts';
 import { REGION_NAMES, type RegionName } from '../../../src/explain/regions.ts';
 import type { PhotoRecord } from '../../../src/explain/study-result.ts';
 import { explanationSection } from '../../../src/report/explanation.ts';
-import { heatMapScope, summarisePhotoRecords } from '../../../src/workflows/study/explanation.ts';
+import { heatMapScope } from '../../../src/explain/scope.ts';
+import { summarisePhotoRecords } from '../../../src/workflows/study/explanation.ts';
 
 const shares = (top: RegionName) => Object.fromEntries(REGION_NAMES.map((r) => [r, r === top ? 0.6 : 0.05])) as Record<RegionName, number>;
 /** One explained photo whose occlusion drops agree with its heat map by `agreement` (Spearman). */
@@ -96,13 +97,13 @@ describe('explanationSection: what the maps differentiate', () => {
     expect(heatMapScope(['embedding'], 'mobilefacenet', undefined)).toBeUndefined();
     expect(heatMapScope(undefined, 'mobilefacenet', undefined)).toBeUndefined();
     const stacked = heatMapScope(['embedding', 'regions', 'geometry'], 'mobilefacenet', 'dlib-resnet')!;
-    expect(stacked).toContain("the regions and geometry blocks' parts are not in them");
-    expect(stacked).toContain("dlib-resnet's, read beside it, is held at its training mean");
-    expect(heatMapScope(['embedding', 'regions'], 'mobilefacenet', undefined)).toBe("The maps differentiate the embedding block's part of the score; the regions block's part is not in them.");
-    expect(heatMapScope(['embedding'], 'mobilefacenet', 'dlib-resnet')).toMatch(/^The maps differentiate the embedding block's score\. Within that block they follow mobilefacenet's embedding only;/);
+    expect(stacked).toBe("The maps follow the embedding block's part of the score only (not the regions and geometry blocks'), and in it mobilefacenet's embedding, with dlib-resnet's held at its training mean.");
+    expect(heatMapScope(['embedding', 'regions'], 'mobilefacenet', undefined)).toBe("The maps follow the embedding block's part of the score only (not the regions block's).");
+    expect(heatMapScope(['embedding'], 'mobilefacenet', 'dlib-resnet')).toBe("The maps follow mobilefacenet's embedding only, with dlib-resnet's held at its training mean.");
+    expect(heatMapScope(['geometry'], 'mobilefacenet', 'dlib-resnet')).toBeUndefined();
     const { x, html } = await section(0.8);
-    expect(html).not.toContain('The maps differentiate');
+    expect(html).not.toContain('The maps follow');
     const scoped = (await explanationSection({ ...x, scope: stacked }, null)).html;
-    expect(scoped).toContain('The maps differentiate the embedding block&#39;s part of the score');
+    expect(scoped).toContain('The maps follow the embedding block&#39;s part of the score only');
   });
 });

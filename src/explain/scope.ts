@@ -1,0 +1,21 @@
+/**
+ * What the heat maps explain of a model's score, in words for the report, `screen` and the web app.
+ */
+
+/**
+ * What part of the model's score the heat maps differentiate, or undefined when they differentiate
+ * all of it (or the model has no embedding part, so no maps). The maps are the gradient of the
+ * embedding block's part (`embeddingClassifier` in `features/fusion.ts`) at the backbone's 14x14
+ * block: the other blocks' parts are left out (the regions block pools that same block, so its
+ * path is not in the map), and so is a second network's half of the embedding block, held at its
+ * training mean. `blocks` are the model's feature blocks (undefined: a classifier on the embedding).
+ */
+export function heatMapScope(blocks: readonly string[] | undefined, backbone: string, second: string | undefined): string | undefined {
+  if (blocks && !blocks.includes('embedding')) return undefined;
+  const others = (blocks ?? []).filter((b) => b !== 'embedding');
+  if (!others.length && !second) return undefined;
+  const held = second ? `${second}'s held at its training mean` : '';
+  if (!others.length) return `The maps follow ${backbone}'s embedding only, with ${held}.`;
+  const part = `the embedding block's part of the score only (not the ${others.join(' and ')} block${others.length > 1 ? "s'" : "'s"})`;
+  return `The maps follow ${part}${second ? `, and in it ${backbone}'s embedding, with ${held}` : ''}.`;
+}
