@@ -179,7 +179,7 @@ function normsCard(norms: MeasurementNorms | undefined): string[] {
 function explanationCard(b: ModelBundle): string[] {
   const blocks = b.features?.features ?? ['embedding'];
   const lines = [
-    ...(blocks.includes('embedding') ? ['- Heat maps (`screen --explain`) show where the embedding\'s part of the score comes from.'] : []),
+    ...(blocks.includes('embedding') ? [`- Heat maps (\`screen --explain\`) show where the embedding's part of the score comes from${b.backbone.second ? `: ${b.backbone.name}'s embedding, with ${b.backbone.second.name}'s held at its training mean` : ''}.`] : []),
     ...(blocks.includes('geometry') ? ["- `geometryRegions` in `screen --json` split the geometry part's contribution to the log-odds exactly among the facial regions, relative to the training photos' mean face."] : []),
     ...(blocks.includes('regions') ? ['- The region-pooled maps have no explanation of their own; their part of the score is in neither list.'] : []),
   ];

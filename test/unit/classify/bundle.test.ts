@@ -56,6 +56,9 @@ describe('model bundle', () => {
     expect(fused).toMatch(/Heat maps[^\n]*\n- `geometryRegions`/);
     const geometryOnly = modelCard({ ...bundle, features: { features: ['geometry'], stacker: null } as unknown as ModelBundle['features'] });
     expect(geometryOnly).not.toMatch(/Heat maps/);
+    expect(plain).toMatch(/comes from\.\n/);
+    const two = modelCard({ ...bundle, backbone: { ...bundle.backbone, second: { name: 'dlib-resnet', dim: 128, weightsSha256: null } } });
+    expect(two).toContain("comes from: mobilefacenet's embedding, with dlib-resnet's held at its training mean.");
   });
 
   it('refuses a bundle whose backbone weights differ from the installed ones', async () => {
