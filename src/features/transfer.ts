@@ -14,9 +14,10 @@ export interface PackedInputs {
   secondEmbedding?: { dim: number; flat: Float32Array };
   /**
    * `points` (x, y) pairs per row (the most any row has); a row's unused pairs, and every pair of
-   * a row without points, hold NaN.
+   * a row without points, hold NaN. In double precision, as the points are held: a fold fitted on
+   * a worker must equal the same fold fitted on the main thread, bit for bit.
    */
-  landmarks68?: { points: number; flat: Float32Array };
+  landmarks68?: { points: number; flat: Float64Array };
   views: (View | null)[];
 }
 
@@ -38,7 +39,7 @@ export function packInputs(rows: readonly PhotoInputs[]): PackedInputs {
   if (second) packed.secondEmbedding = second;
   if (rows.some((r) => r.landmarks68)) {
     const points = Math.max(...rows.map((r) => r.landmarks68?.length ?? 0));
-    const flat = new Float32Array(rows.length * 2 * points).fill(NaN);
+    const flat = new Float64Array(rows.length * 2 * points).fill(NaN);
     rows.forEach((r, i) => r.landmarks68?.forEach(([x, y], k) => flat.set([x, y], 2 * (i * points + k))));
     packed.landmarks68 = { points, flat };
   }
