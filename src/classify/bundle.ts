@@ -15,6 +15,7 @@ import { classifierFromJSON } from './registry.ts';
 import type { ClassifierJSON, FittedClassifier } from './types.ts';
 import type { FeatureModelJSON } from '../features/types.ts';
 import type { MeasurementNorms } from '../features/measurements.ts';
+import { secondNetworkClause } from '../explain/scope.ts';
 
 /** Intended use, written into every bundle. */
 export const INTENDED_USE =
@@ -179,7 +180,7 @@ function normsCard(norms: MeasurementNorms | undefined): string[] {
 function explanationCard(b: ModelBundle): string[] {
   const blocks = b.features?.features ?? ['embedding'];
   const lines = [
-    ...(blocks.includes('embedding') ? [`- Heat maps (\`screen --explain\`) show where the embedding's part of the score comes from${b.backbone.second ? `: ${b.backbone.name}'s embedding, with ${b.backbone.second.name}'s held at its training mean` : ''}.`] : []),
+    ...(blocks.includes('embedding') ? [`- Heat maps (\`screen --explain\`) show where the embedding's part of the score comes from${b.backbone.second ? `: ${secondNetworkClause(b.backbone.name, b.backbone.second.name)}` : ''}.`] : []),
     ...(blocks.includes('geometry') ? ["- `geometryRegions` in `screen --json` split the geometry part's contribution to the log-odds exactly among the facial regions, relative to the training photos' mean face."] : []),
     ...(blocks.includes('regions') ? ['- The region-pooled maps have no explanation of their own; their part of the score is in neither list.'] : []),
   ];

@@ -288,16 +288,18 @@ async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string
   let pool: Promise<PipelinePool> | undefined;
   const workers = poolWorkers(DEFAULTS);
   const cache = await openCache(cacheFile);
+  // One reading of the built models for both cache versions.
+  const manifest = loadManifest();
   const progress = new ProgressReporter(progressSink(opts, log), 'study');
   let embedded;
   try {
     embedded = await embedDataset(dataset, {
       cache,
-      pipelineVersion: cacheVersion(backbone),
+      pipelineVersion: cacheVersion(backbone, DEFAULTS, manifest),
       backbone,
       concurrency: PHOTOS_PER_WORKER * workers,
       ...(regions ? { regionVersion: regionFeaturesVersion(backbone) } : {}),
-      ...(second ? { secondVersion: secondEmbeddingVersion(second) } : {}),
+      ...(second ? { secondVersion: secondEmbeddingVersion(second, manifest) } : {}),
       embedOne: async (abs) => {
         // Dense landmarks too: the geometry features are made from them.
         pool ??= PipelinePool.create({ backbone, workers, landmarks: true, regions, second });
