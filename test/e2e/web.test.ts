@@ -79,6 +79,8 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await rows.count()).toBe(9);
     expect(await rows.first().textContent()).toContain('Nose');
     expect(await page.locator('table.regions').textContent()).toContain('HP:0000414 bulbous nose');
+    // The maps follow part of the score: the table's caption says so, and points at the note.
+    expect(await page.locator('table.regions caption').textContent()).toMatch(/^Where the score comes from, by facial region \(the part of the score the heat map follows, as the note above the photos says; left and right/);
     expect(await page.locator('.region-note').count()).toBe(1);
     expect(await page.locator('.region-note').textContent()).toContain('Read "nose" as the middle of the face');
     expect(await page.locator('.region-note').textContent()).toContain("The maps follow the embedding block's part of the score only");

@@ -30,7 +30,7 @@ export function resultView(result: ScreenResult, urls: (string | undefined)[], m
     subjectMeasurements(result),
     h('h2', { class: 'photos-title' }, `Photos (${result.photos.length})`),
     result.photos.some(regionsFromHeatMap) ? h('p', { class: 'small muted region-note' }, [REGION_RANKING_NOTE, result.model.heatMapScope].filter(Boolean).join(' ')) : '',
-    h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i))),
+    h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i, Boolean(result.model.heatMapScope)))),
     h('p', { class: 'disclaimer' }, result.disclaimer || 'A screening aid, not a diagnosis.'),
   );
 }
@@ -184,7 +184,8 @@ function performanceTable(model: ModelInfo | undefined, views: View[]): HTMLElem
   );
 }
 
-function photoCard(photo: ScreenPhoto, url: string | undefined, index: number): HTMLElement {
+/** One photo's card; `partialMaps`: the heat maps follow part of the model's score only (the note above the photos says which). */
+function photoCard(photo: ScreenPhoto, url: string | undefined, index: number, partialMaps: boolean): HTMLElement {
   const titleId = uid('photo-title');
   const card = h('article', { class: `photo-card card${photo.error ? ' has-error' : ''}`, 'aria-labelledby': titleId, 'data-testid': 'photo-card' },
     h('h3', { id: titleId }, h('span', { class: 'photo-index' }, `Photo ${index + 1}`), ' ', h('span', { class: 'photo-name' }, photo.path)),
@@ -200,7 +201,7 @@ function photoCard(photo: ScreenPhoto, url: string | undefined, index: number): 
   const stage = photoStage(photo, url, index);
   const details = h('div', { class: 'photo-details' }, badges(photo));
   if (photo.regions?.length) {
-    details.append(regionTable(photo));
+    details.append(regionTable(photo, partialMaps));
     const top = [...photo.regions].sort((a, b) => b.share - a.share).slice(0, 3);
     details.append(h('p', { class: 'top-regions print-only' }, `Top regions: ${top.map((r) => `${regionName(r.name)} ${pct(r.share)}`).join(' · ')}`));
   }
@@ -336,11 +337,15 @@ function badges(photo: ScreenPhoto): HTMLElement {
   return frag;
 }
 
-function regionTable(photo: ScreenPhoto): HTMLElement {
+function regionTable(photo: ScreenPhoto, partialMaps: boolean): HTMLElement {
   const regions = [...(photo.regions ?? [])].sort((a, b) => b.share - a.share);
   const max = Math.max(...regions.map((r) => r.share), 1e-9);
+  const fromMap = regionsFromHeatMap(photo);
+  const notes = ["left and right are the patient's", fromMap ? 'neighbouring regions blur together' : '', "related HPO terms only above the model's threshold"].filter(Boolean).join('; ');
+  // The note above the photos says which part; printed once there, not again under every photo.
+  const part = partialMaps && fromMap ? h('span', { class: 'no-print' }, 'the part of the score the heat map follows, as the note above the photos says; ') : '';
   return h('div', { class: 'table-scroll' }, h('table', { class: 'regions' },
-    h('caption', {}, `Where the score comes from, by facial region${photo.cam === 'geometry' ? ", from the face's geometry (this model has no heat map)" : ''} (left and right are the patient's${regionsFromHeatMap(photo) ? '; neighbouring regions blur together' : ''}; related HPO terms only above the model's threshold)`),
+    h('caption', {}, `Where the score comes from, by facial region${photo.cam === 'geometry' ? ", from the face's geometry (this model has no heat map)" : ''} (`, part, `${notes})`),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Region'), h('th', { scope: 'col' }, 'Share'), h('th', { scope: 'col' }, 'Related features (HPO)'))),
     h('tbody', {}, ...regions.map((r) => {
       const bar = h('span', { class: 'bar' });
