@@ -72,7 +72,7 @@ export function subjectSummary(result: ScreenResult): string[] {
 function measurementSummary(s: ScreenResult['subject']): string[] {
   if (!s.measurements?.length) return [];
   const beyond = s.measurements.filter((m) => m.hpo.length > 0);
-  const terms = beyond.map((m) => `${m.name} z ${m.z?.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ');
+  const terms = beyond.map((m) => `${m.name} z ${m.z.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ');
   return [`  Measurements: ${beyond.length ? terms : 'none beyond the controls\' range'}. ${s.measurementsNote ?? ''}`.trimEnd()];
 }
 

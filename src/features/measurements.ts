@@ -7,7 +7,8 @@
  * (each control person weighted equally, however many photos they have), stored in the model
  * bundle as a plain JSON norms object, and say nothing about age, sex or ancestry unless the
  * controls match the person screened. A measurement gets a z-score in a view only when at least
- * `minControlSubjects` control people have it in that view.
+ * `minControlSubjects` control people have it in that view and their values spread (see
+ * {@link MIN_NORM_SD}); without one it is not reported, so every reported measurement has a z.
  */
 import { DEFAULTS, VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
@@ -57,15 +58,17 @@ export interface Measurement {
   region: MeasurementRegion;
   /** The scale-free value (a length over the reference length, or a ratio). */
   value: number;
-  /** Against the study's controls in the photo's view; null without norms there. */
-  z: number | null;
+  /** Against the study's controls in the photo's view. */
+  z: number;
   /** HPO terms on the side the deviation lies, when |z| exceeds the threshold. */
   hpo: HpoTerm[];
 }
 
-/** A subject's measurement: the mean over their photos that have it. */
+/** A subject's measurement: the means over their photos of one view that have it. */
 export interface SubjectMeasurement extends Measurement {
-  /** Photos the value is averaged over; z averages only the photos that have a z. */
+  /** The view of the photos `value` and `z` are the means of. */
+  view: View;
+  /** Photos the value and the z are averaged over. */
   photos: number;
 }
 
@@ -84,7 +87,15 @@ export interface NormOptions {
   minControlSubjects?: number;
 }
 
-/** Subject-weighted mean and SD of one measurement's values, or null with too few people. */
+/**
+ * The smallest SD a norm may have, in reference lengths: a thousandth of the spread of one photo's
+ * measurement between re-encodings (0.2-0.3% of a palpebral fissure, about 0.0006-0.001 reference
+ * lengths; docs/decisions.md). Controls that spread less are copies of one face, and a z against
+ * them would be rounding error magnified (1e14 for copies of one photo).
+ */
+export const MIN_NORM_SD = 1e-6;
+
+/** Subject-weighted mean and SD of one measurement's values, or null with too few people or no spread. */
 function normOf(values: { subject: string; value: number }[], minSubjects: number): MeasurementNorm | null {
   const perSubject = new Map<string, number>();
   for (const v of values) perSubject.set(v.subject, (perSubject.get(v.subject) ?? 0) + 1);
@@ -93,7 +104,7 @@ function normOf(values: { subject: string; value: number }[], minSubjects: numbe
   const total = perSubject.size;
   const mean = values.reduce((s, v, i) => s + w[i] * v.value, 0) / total;
   const sd = Math.sqrt(values.reduce((s, v, i) => s + w[i] * (v.value - mean) ** 2, 0) / total);
-  return sd > 0 ? { mean, sd, subjects: perSubject.size, photos: values.length } : null;
+  return sd > MIN_NORM_SD ? { mean, sd, subjects: perSubject.size, photos: values.length } : null;
 }
 
 /**
@@ -117,23 +128,23 @@ export function fitMeasurementNorms(controls: readonly NormPhoto[], options: Nor
 }
 
 /** The HPO terms for a z-score: those on the side of the deviation, when |z| exceeds `threshold`. */
-export function hpoTermsFor(def: MeasurementDefinition, z: number | null, threshold: number): HpoTerm[] {
-  if (z === null || !(Math.abs(z) > threshold)) return [];
+export function hpoTermsFor(def: MeasurementDefinition, z: number, threshold: number): HpoTerm[] {
+  if (!(Math.abs(z) > threshold)) return [];
   const side = z < 0 ? 'low' : 'high';
   return def.hpo.filter((t) => t.side === side).map(({ id, label }) => ({ id, label }));
 }
 
 /**
- * One photo's measurements: each measurement its view supports, with its z against the norms of
- * that view (null where the norms have none). Throws `E_INPUT` on malformed landmarks.
+ * One photo's measurements: each measurement its view supports and the norms of that view have,
+ * with its z against them. Throws `E_INPUT` on malformed landmarks.
  */
 export function photoMeasurements(landmarks68: readonly Point[], view: View | undefined, norms: MeasurementNorms): Measurement[] {
   const values = measurePanel(landmarks68, view);
   return MEASUREMENTS.flatMap((def, k) => {
     const value = values[k];
-    if (value === null) return [];
     const norm = view ? norms.views[view]?.[def.name] : undefined;
-    const z = norm ? (value - norm.mean) / norm.sd : null;
+    if (value === null || !norm) return [];
+    const z = (value - norm.mean) / norm.sd;
     return [{ name: def.name, region: def.region, value, z, hpo: hpoTermsFor(def, z, norms.hpoZ) }];
   });
 }
@@ -141,18 +152,22 @@ export function photoMeasurements(landmarks68: readonly Point[], view: View | un
 const mean = (xs: readonly number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
 
 /**
- * A person's measurements from their photos' (each photo's z against its own view's norms): the
- * mean value and the mean z over the photos that have them. The mean z is in units of the
- * controls' photo-level SD, which includes photo-to-photo noise, so |z| > threshold on a mean is,
- * if anything, conservative for a person with several photos.
+ * A person's measurements from their photos' (`photos[i]` measured in `views[i]`): for each
+ * measurement, the mean value and the mean z over the photos of one view, the view most of the
+ * photos that have it were taken in (frontal first on a tie). One view, because a value's scale
+ * depends on the view (a nasal length seen in profile is not the frontal one), and the value, the
+ * z and the photo count should describe the same photos. The mean z is in units of the controls'
+ * photo-level SD, which includes photo-to-photo noise, so |z| > threshold on a mean is, if
+ * anything, conservative for a person with several photos.
  */
-export function subjectMeasurements(photos: readonly (readonly Measurement[])[], norms: Pick<MeasurementNorms, 'hpoZ'>): SubjectMeasurement[] {
+export function subjectMeasurements(photos: readonly (readonly Measurement[])[], views: readonly (View | undefined)[], norms: Pick<MeasurementNorms, 'hpoZ'>): SubjectMeasurement[] {
   return MEASUREMENTS.flatMap((def) => {
-    const found = photos.flatMap((p) => p.filter((m) => m.name === def.name));
+    const byView = VIEWS.map((view) => photos.flatMap((p, i) => (views[i] === view ? p.filter((m) => m.name === def.name) : [])));
+    const most = byView.reduce((best, list, k) => (list.length > byView[best].length ? k : best), 0);
+    const found = byView[most];
     if (found.length === 0) return [];
-    const zs = found.flatMap((m) => (m.z === null ? [] : [m.z]));
-    const z = zs.length > 0 ? mean(zs) : null;
-    return [{ name: def.name, region: def.region, value: mean(found.map((m) => m.value)), z, hpo: hpoTermsFor(def, z, norms.hpoZ), photos: found.length }];
+    const z = mean(found.map((m) => m.z));
+    return [{ name: def.name, region: def.region, value: mean(found.map((m) => m.value)), z, hpo: hpoTermsFor(def, z, norms.hpoZ), view: VIEWS[most], photos: found.length }];
   });
 }
 
@@ -170,7 +185,8 @@ export function normsFromJSON(json: unknown): MeasurementNorms {
       const n = readObject(raw, `norms.views.${view}.${name}`);
       const ok = MEASUREMENTS.some((m) => m.name === name) && [n.mean, n.sd, n.subjects, n.photos].every((v) => typeof v === 'number' && Number.isFinite(v)) && (n.sd as number) > 0;
       if (!ok) throw new PhenofaceError('E_BUNDLE', `Invalid measurement norms: ${view}.${name} should be a known measurement with finite mean, positive sd, subjects and photos.`);
-      out[name] = { mean: n.mean as number, sd: n.sd as number, subjects: n.subjects as number, photos: n.photos as number };
+      // A norm without spread scores nothing, as fitting would have left it out.
+      if ((n.sd as number) > MIN_NORM_SD) out[name] = { mean: n.mean as number, sd: n.sd as number, subjects: n.subjects as number, photos: n.photos as number };
     }
     views[view as View] = out;
   }

@@ -42,11 +42,11 @@ function subjectMeasurements(result: ScreenResult): HTMLElement | string {
   const note = result.subject.measurementsNote ?? 'z-scores are against the study\'s controls, not population norms.';
   const beyond = ms.filter((m) => m.hpo.length > 0);
   const line = beyond.length
-    ? `Beyond ±2 SD of this study's controls (not population norms): ${beyond.map((m) => `${measurementLabel(m.name)} z ${m.z?.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ')}.`
+    ? `Beyond ±2 SD of this study's controls (not population norms): ${beyond.map((m) => `${measurementLabel(m.name)} z ${m.z.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ')}.`
     : 'No measurement beyond ±2 SD of this study\'s controls (not population norms).';
   return h('section', { class: 'card subject-measurements', 'aria-label': 'Measurements' },
     h('h2', {}, 'Measurements'),
-    measurementTable(ms, 'Facial measurements of this person (mean over the photos)', note),
+    measurementTable(ms, 'Facial measurements of this person (mean over the photos of one view)', note),
     h('p', { class: 'print-only measurement-line' }, line),
   );
 }

@@ -8,7 +8,13 @@ import type { Point, View } from '../../types.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
 
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
-const rounded = <T extends Measurement>(m: T): T => ({ ...m, value: round(m.value, 4), z: m.z === null ? null : round(m.z, 2) });
+const rounded = <T extends Measurement>(m: T): T => ({ ...m, value: round(m.value, 4), z: round(m.z, 2) });
+
+/** One screened photo's unrounded measurements and its view. */
+export interface MeasuredPhoto {
+  measurements: readonly Measurement[];
+  view?: View;
+}
 
 /**
  * One photo's measurements: `raw` (unrounded, for the person's means) and `fields`, the photo's
@@ -20,11 +26,14 @@ export function photoMeasurementFields(landmarks68: readonly Point[] | undefined
   return { raw, fields: { measurements: raw.map(rounded) } };
 }
 
-/** The subject's `measurements` (means over the photos' `raw` measurements) and the note saying whom they compare with. */
-export function subjectMeasurementFields(photos: readonly (readonly Measurement[])[], norms: MeasurementNorms | undefined): Pick<ScreenResult['subject'], 'measurements' | 'measurementsNote'> {
+/**
+ * The subject's `measurements` (means over the photos' `raw` measurements, one view each) and the
+ * note saying whom they compare with and what is left out.
+ */
+export function subjectMeasurementFields(photos: readonly MeasuredPhoto[], norms: MeasurementNorms | undefined): Pick<ScreenResult['subject'], 'measurements' | 'measurementsNote'> {
   if (!norms || photos.length === 0) return {};
   return {
-    measurements: subjectMeasurements(photos, norms).map(rounded),
-    measurementsNote: `z-scores are against ${norms.population} in the photo's view, not population norms; HPO terms beyond ±${norms.hpoZ} SD. ${MEASUREMENT_SENSITIVITY}`,
+    measurements: subjectMeasurements(photos.map((p) => p.measurements), photos.map((p) => p.view), norms).map(rounded),
+    measurementsNote: `z-scores are against ${norms.population} in the photo's view, not population norms; HPO terms beyond ±${norms.hpoZ} SD. A measurement is listed only where those controls give it a norm in the photo's view, and the person's is the mean over their photos of one view (\`view\`). ${MEASUREMENT_SENSITIVITY}`,
   };
 }

@@ -14,10 +14,10 @@ import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
 import { fuseRanks } from '../../evaluate/ranking.ts';
-import { regionsFromHeatMap, type DifferentialEntry, type Measurement, type ScreenPhoto, type ScreenResult } from './result.ts';
+import { regionsFromHeatMap, type DifferentialEntry, type ScreenPhoto, type ScreenResult } from './result.ts';
 import { heatMapScope } from '../../explain/scope.ts';
 import { normsFromJSON, type MeasurementNorms } from '../../features/measurements.ts';
-import { photoMeasurementFields, subjectMeasurementFields } from './measurements.ts';
+import { photoMeasurementFields, subjectMeasurementFields, type MeasuredPhoto } from './measurements.ts';
 import { geometryFields } from './geometry.ts';
 
 export type { ScreenPhoto, ScreenResult, RegionShare, DifferentialEntry } from './result.ts';
@@ -197,7 +197,7 @@ export class Screener {
     if (inputs.length === 0) throw new PhenofaceError('E_INPUT', 'No photos given to screen.');
     const photos: ScreenPhoto[] = [];
     const probs: number[] = [];
-    const measured: Measurement[][] = [];
+    const measured: MeasuredPhoto[] = [];
     const vectors: Float32Array[] = [];
     for (const [i, input] of inputs.entries()) {
       const source = input.bytes ?? input.path;
@@ -224,7 +224,7 @@ export class Screener {
         // reported as an error must not move the fused probability.
         probs.push(p);
         vectors.push(res.embedding.vector);
-        if (measurements.raw) measured.push(measurements.raw);
+        if (measurements.raw) measured.push({ measurements: measurements.raw, view: res.face.view });
         photos.push(photo);
       } catch (err) {
         photos.push({ path: input.name, error: toErrorRecord(err) });

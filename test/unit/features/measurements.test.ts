@@ -42,6 +42,13 @@ describe('norms from controls', () => {
     expect(norms.views.profile).toBeUndefined();
   });
 
+  it('has no norm where the controls do not spread: copies of one face, moved about', () => {
+    // Translated copies measure alike up to rounding, which leaves an SD of ~1e-16; a z against it
+    // would be rounding error magnified 1e14 times.
+    const copies = ['A', 'B', 'C', 'D', 'E'].map((subject, i) => ({ subject, view: 'frontal' as const, landmarks68: frontalFace().map(([x, y]) => [x + 0.1 * i + 0.37, y - 0.3 * i] as Point) }));
+    expect(fitMeasurementNorms(copies, { controlLabel: 'control', minControlSubjects: 5 }).views).toEqual({});
+  });
+
   it('gives no norms with fewer control people than the minimum', () => {
     const few = fitMeasurementNorms(controls, { controlLabel: 'control', minControlSubjects: 6 });
     expect(few.views).toEqual({});
@@ -60,12 +67,16 @@ describe('norms from controls', () => {
     expect(wide.hpo).toEqual([{ id: 'HP:0000154', label: 'Wide mouth' }]);
   });
 
-  it('leaves z null where the norms have none and lists only what the view supports', () => {
+  it('lists only what the view supports and the norms of that view have, each with a z', () => {
     const m = photoMeasurements(frontalFace(), 'frontal', norms);
-    expect(m.find((x) => x.name === 'face-height-width')).toMatchObject({ z: null, hpo: [] });
-    const profile = photoMeasurements(profileFace(), 'profile', norms);
+    expect(m.map((x) => x.name)).toEqual(Object.keys(norms.views.frontal!).sort((a, b) => MEASUREMENT_NAMES.indexOf(a) - MEASUREMENT_NAMES.indexOf(b)));
+    expect(m.find((x) => x.name === 'face-height-width')).toBeUndefined(); // no norm: constant in the controls
+    expect(m.every((x) => Number.isFinite(x.z))).toBe(true);
+    expect(photoMeasurements(profileFace(), 'profile', norms)).toEqual([]); // no profile controls
+    expect(photoMeasurements(frontalFace(), undefined, norms)).toEqual([]);
+    const profileNorms = fitMeasurementNorms(['A', 'B', 'C', 'D', 'E'].map((subject, i) => ({ subject, view: 'profile' as const, landmarks68: profileFace().map(([x, y], k) => [x, k === 33 ? y + i : y] as Point) })), { controlLabel: 'control', minControlSubjects: 5 });
+    const profile = photoMeasurements(profileFace(), 'profile', profileNorms);
     expect(profile.map((x) => x.name)).toEqual(['nasal-length', 'nasal-projection', 'philtrum-length', 'lower-face-height']);
-    expect(profile.every((x) => x.z === null)).toBe(true);
     const ref = referenceLength(profileFace());
     expect(profile.find((x) => x.name === 'philtrum-length')!.value).toBeCloseTo(25 / ref, 12);
   });
@@ -76,6 +87,9 @@ describe('norms from controls', () => {
     const bad = JSON.parse(JSON.stringify(norms));
     bad.views.frontal['mouth-width'].sd = 0;
     expect(() => normsFromJSON(bad)).toThrow(/positive sd/);
+    const flat = JSON.parse(JSON.stringify(norms));
+    flat.views.frontal['mouth-width'].sd = 1e-16; // copies of one face: scored by nothing, as fitting would leave it out
+    expect(normsFromJSON(flat).views.frontal!['mouth-width']).toBeUndefined();
     expect(() => normsFromJSON({ ...norms, kind: 'x' })).toThrow(/phenoface-measurement-norms/);
   });
 });
@@ -91,7 +105,6 @@ describe('HPO thresholds', () => {
     expect(hpoTermsFor(pf, 3, 2)).toEqual([]); // a long fissure is not "short palpebral fissure"
     expect(hpoTermsFor(nose, 2.5, 2)).toEqual([{ id: 'HP:0003189', label: 'Long nose' }]);
     expect(hpoTermsFor(nose, -2.5, 2)).toEqual([{ id: 'HP:0003196', label: 'Short nose' }]);
-    expect(hpoTermsFor(nose, null, 2)).toEqual([]);
   });
 
   it.each([
@@ -109,14 +122,18 @@ describe('HPO thresholds', () => {
 
 describe('subject measurements', () => {
   const norms: Pick<MeasurementNorms, 'hpoZ'> = { hpoZ: 2 };
-  it('averages values and z over the photos that have them', () => {
-    const photos = [
-      [{ name: 'philtrum-length', region: 'perioral' as const, value: 0.2, z: 1.5, hpo: [] }],
-      [{ name: 'philtrum-length', region: 'perioral' as const, value: 0.3, z: 3.1, hpo: [{ id: 'HP:0000343', label: 'Long philtrum' }] }],
-      [{ name: 'philtrum-length', region: 'perioral' as const, value: 0.25, z: null, hpo: [] }],
-    ];
-    const [s] = subjectMeasurements(photos, norms);
-    expect(s).toEqual({ name: 'philtrum-length', region: 'perioral', value: 0.25, z: 2.3, hpo: [{ id: 'HP:0000343', label: 'Long philtrum' }], photos: 3 });
-    expect(subjectMeasurements([photos[0]], norms)[0].hpo).toEqual([]);
+  const philtrum = (value: number, z: number) => [{ name: 'philtrum-length', region: 'perioral' as const, value, z, hpo: [] }];
+
+  it('averages values and z over the photos of the view most of them were taken in', () => {
+    const photos = [philtrum(0.2, 1.5), philtrum(0.9, -1), philtrum(0.3, 3.1)];
+    const [s] = subjectMeasurements(photos, ['frontal', 'profile', 'frontal'], norms);
+    expect(s).toEqual({ name: 'philtrum-length', region: 'perioral', value: 0.25, z: 2.3, hpo: [{ id: 'HP:0000343', label: 'Long philtrum' }], view: 'frontal', photos: 2 });
+    expect(subjectMeasurements([photos[0]], ['frontal'], norms)[0].hpo).toEqual([]);
+  });
+
+  it('takes the frontal photos on a tie, and leaves out photos without a view', () => {
+    const photos = [philtrum(0.9, -1), philtrum(0.2, 1.5), philtrum(0.4, 0)];
+    expect(subjectMeasurements(photos, ['profile', 'frontal', undefined], norms)[0]).toMatchObject({ view: 'frontal', value: 0.2, z: 1.5, photos: 1 });
+    expect(subjectMeasurements([photos[2]], [undefined], norms)).toEqual([]);
   });
 });

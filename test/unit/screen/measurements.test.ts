@@ -14,11 +14,12 @@ describe('screen measurement fields', () => {
     const b = photoMeasurementFields(jittered(frontalFace(), 2, 51), 'frontal', norms);
     const mouth = (ms: typeof a.raw) => ms!.find((m) => m.name === 'mouth-width')!;
     expect(a.fields.measurements!.find((m) => m.name === 'mouth-width')!.value).toBe(Math.round(mouth(a.raw).value * 1e4) / 1e4);
-    const subject = subjectMeasurementFields([a.raw!, b.raw!], norms);
+    const subject = subjectMeasurementFields([{ measurements: a.raw!, view: 'frontal' }, { measurements: b.raw!, view: 'frontal' }], norms);
     const s = subject.measurements!.find((m) => m.name === 'mouth-width')!;
-    expect(s.z).toBe(Math.round(((mouth(a.raw).z! + mouth(b.raw).z!) / 2) * 100) / 100);
-    expect(s.photos).toBe(2);
+    expect(s.z).toBe(Math.round(((mouth(a.raw).z + mouth(b.raw).z) / 2) * 100) / 100);
+    expect(s).toMatchObject({ view: 'frontal', photos: 2 });
     expect(subject.measurementsNote).toMatch(/controls of this study.*not population norms/);
+    expect(subject.measurementsNote).toMatch(/listed only where those controls give it a norm in the photo's view/);
     // and what the landmarks cannot see, so a normal z is not read as a normal nose
     expect(subject.measurementsNote).toMatch(/does not rule a difference out/);
   });
