@@ -43,7 +43,7 @@ export const run: Command = async (argv, io) => {
   });
   const progress = new ProgressCounter(io, 'detect', items.length, !values.quiet && items.length > 20);
   try {
-    const { failed } = await runOrdered(items, pipeline.capacity, (item) => pipeline.detectFile(item.abs), (item, o) => {
+    const { failed } = await runOrdered(items, pipeline.capacity, (item) => (item.refused ? Promise.reject(item.refused) : pipeline.detectFile(item.abs)), (item, o) => {
       progress.tick();
       if (!o.ok) { io.out((values.json ? errorJson : errorLine)(item.path, o.error)); return; }
       const { width, height, faces } = o.value;

@@ -30,14 +30,23 @@ async function walk(dirAbs: string, dirShown: string, out: InputItem[]): Promise
   }
 }
 
-/** Expands images and folders. A path that does not exist is kept (it fails later as E_NOT_FOUND). */
+/**
+ * Expands images and folders. A path that does not exist is kept (it fails later as E_NOT_FOUND);
+ * a folder without a photo in it (or a folder named like a photo) is refused as E_NOT_FOUND, so it
+ * gets its record rather than vanishing from the batch.
+ */
 export async function expandInputs(args: string[], cwd: string): Promise<InputItem[]> {
   const out: InputItem[] = [];
   for (const arg of args) {
     const abs = path.resolve(cwd, arg);
     const st = await stat(abs).catch(() => undefined);
-    if (st?.isDirectory()) await walk(abs, arg, out);
-    else out.push({ path: arg, abs });
+    if (!st?.isDirectory()) {
+      out.push({ path: arg, abs });
+      continue;
+    }
+    const before = out.length;
+    await walk(abs, arg, out);
+    if (out.length === before) out.push({ path: arg, abs, refused: new PhenofaceError('E_NOT_FOUND', `Folder "${arg}" holds no photo: expected files ending in ${[...IMAGE_EXTENSIONS].join(', ')} (hidden files are skipped).`) });
   }
   return out;
 }

@@ -143,7 +143,7 @@ export const run: Command = async (argv, io) => {
     if (values.explain) {
       explain = await fileExplainer(screener, path.resolve(io.cwd, values.explain), { cam, guard });
     }
-    const result = await screener.screen(items.map((it) => ({ name: it.path, path: it.abs })), { explain, prevalence: values.prevalence });
+    const result = await screener.screen(items.map((it) => ({ name: it.path, path: it.abs, ...(it.refused ? { refused: it.refused } : {}) })), { explain, prevalence: values.prevalence });
     if (values.json) {
       io.out(JSON.stringify(result) + '\n');
     } else {

@@ -3,7 +3,7 @@
  * package) and on every kind of bad input, all in ONE batch: each input gets its own
  * record, the batch goes on, the exit code is 3.
  */
-import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,5 +127,17 @@ describe('phenoface detect', () => {
     const paths = io.lines().map((r) => r.path);
     expect(paths).toContain('zero.jpg');
     expect(paths.every((p) => /\.(jpe?g|png|gif|webp|avif)$/i.test(p))).toBe(true);
+  });
+
+  it('gives a folder without a photo, or a folder named like one, a record of its own (exit 3)', async () => {
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'phenoface-empty-'));
+    mkdirSync(path.join(empty, 'photo.jpg'));
+    mkdirSync(path.join(empty, 'notes'));
+    writeFileSync(path.join(empty, 'notes', 'a.txt'), 'not a photo\n');
+    const io = memoryIO(empty);
+    expect(await main(['detect', '--json', 'photo.jpg', 'notes', files['grey.jpg']], io)).toBe(3);
+    const recs = io.lines();
+    expect(recs.map((r) => [r.path, r.error?.code])).toEqual([['photo.jpg', 'E_NOT_FOUND'], ['notes', 'E_NOT_FOUND'], [files['grey.jpg'], undefined]]);
+    expect(recs[1].error.message).toMatch(/Folder "notes" holds no photo/);
   });
 });

@@ -31,6 +31,7 @@ beforeAll(async () => {
   // The heatmap of the first photo, x.jpg, would be named 01-x.png: here it is the second photo.
   copyFileSync(sample, path.join(dir, 'person', '01-x.png'));
   writeFileSync(path.join(dir, 'notes.txt'), 'mine\n');
+  mkdirSync(path.join(dir, 'no-photos'));
 });
 
 describe('phenoface screen --explain DIR', () => {
@@ -62,5 +63,24 @@ describe('phenoface screen --explain DIR --json', () => {
     const plain = memoryIO(dir);
     expect(await main(['screen', 'face.jpg', '--model', 'study/model', '--json'], plain)).toBe(0);
     expect(JSON.parse(plain.stdout).model.heatMapScope).toBeUndefined();
+  });
+});
+
+describe('phenoface screen --json, inputs that cannot be screened', () => {
+  it('gives a folder without photos its own record and screens the rest (exit 3)', async () => {
+    const io = memoryIO(dir);
+    expect(await main(['screen', 'no-photos', 'face.jpg', '--model', 'study/model', '--json'], io)).toBe(3);
+    const result = JSON.parse(io.stdout);
+    expect(result.photos.map((p: { path: string; error?: { code: string } }) => [p.path, p.error?.code])).toEqual([['no-photos', 'E_NOT_FOUND'], ['face.jpg', undefined]]);
+    expect(result.subject.photos).toBe(1);
+    expect(result.subject.error).toBeUndefined();
+  });
+
+  it('says why there is no probability when no photo could be screened', async () => {
+    const io = memoryIO(dir);
+    expect(await main(['screen', 'no-photos', 'notes.txt', '--model', 'study/model', '--json'], io)).toBe(3);
+    const { subject } = JSON.parse(io.stdout);
+    expect(subject).toMatchObject({ probability: null, label: null, photos: 0, error: { code: 'E_NO_USABLE_PHOTO' } });
+    expect(subject.error.message).toMatch(/None of the 2 photos could be screened/);
   });
 });

@@ -75,6 +75,8 @@ export interface ScreenResult {
     threshold: number;
     /** Number of photos that contributed. */
     photos: number;
+    /** Why `probability` and `label` are null: no photo could be screened (`E_NO_USABLE_PHOTO`). */
+    error?: { code: 'E_NO_USABLE_PHOTO'; message: string };
     /** 95% interval of the fused probability from the spread of the photos (undefined with one photo). */
     interval?: [number, number];
     /** Why `interval` is missing (one photo) or a single value (photos that scored alike). */
@@ -87,6 +89,8 @@ export interface ScreenResult {
     specificity?: number;
     /** Likelihood ratio of this call: LR+ for a positive call, LR- for a negative one; null when unbounded (specificity 1). */
     likelihoodRatio?: number | null;
+    /** Why `likelihoodRatio` is null. */
+    likelihoodRatioNote?: string;
     /** PPV of a positive call at `prevalence` (Bayes' rule from sensitivity and specificity). */
     ppv?: number | null;
     /** The chance of the condition given this call at `prevalence`: PPV when positive, 1 - NPV when negative. */

@@ -30,6 +30,8 @@ export interface ScreenInput {
   name: string;
   bytes?: Buffer;
   path?: string;
+  /** Why the input was refused before screening (e.g. a folder without photos): its error record. */
+  refused?: PhenofaceError;
 }
 
 /**
@@ -203,6 +205,7 @@ export class Screener {
       const source = input.bytes ?? input.path;
       if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
       try {
+        if (input.refused) throw input.refused;
         const res = await this.pipeline.embedFile(source);
         const row = photoInputs(res);
         const [p] = this.features.predictProba([row]);
@@ -268,13 +271,18 @@ export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: reado
       threshold: r4(b.thresholds.subject),
       photos: probs.length,
       ...photoSpread(probs),
-      ...(fused === null ? {} : callMeaning(b, fused >= b.thresholds.subject, prevalence)),
+      ...(fused === null ? { error: noUsablePhoto(photos.length) } : callMeaning(b, fused >= b.thresholds.subject, prevalence)),
     },
     photos,
     ...differentialOf(b, vectors),
     model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative, ...(b.ranking ? { classes: b.ranking.classes } : {}), ...mapScopeOf(b, photos) },
     disclaimer: DISCLAIMER,
   };
+}
+
+/** Why a screening has no probability: none of its photos could be used (each photo's record says why). */
+function noUsablePhoto(photos: number): { code: 'E_NO_USABLE_PHOTO'; message: string } {
+  return { code: 'E_NO_USABLE_PHOTO', message: `None of the ${photos} photo${photos === 1 ? '' : 's'} could be screened (each photo's error says why), so there is no probability and no label.` };
 }
 
 /** The model's `heatMapScope`, when some photo's regions come from a heat map that is not the whole score. */
@@ -298,6 +306,7 @@ function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Pa
     sensitivity: r4(m.sensitivity),
     specificity: r4(m.specificity),
     likelihoodRatio: m.likelihoodRatio === null ? null : r(m.likelihoodRatio, 3),
+    ...(m.likelihoodRatio === null ? { likelihoodRatioNote: 'Unbounded: no control was called positive in the study (cross-validated specificity 1), so the likelihood ratio of a positive call has no finite estimate.' } : {}),
     ppv: r6(m.ppv),
     chance: r6(m.chance),
     ...(m.chanceRange ? { chanceRange: [r6(m.chanceRange[0])!, r6(m.chanceRange[1])!] as [number, number] } : {}),

@@ -44,6 +44,18 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
     });
   }
 
+  it('says why a positive call has no likelihood ratio when no control was called positive', async () => {
+    const perfect = { value: 1, ci95: [0.9, 1] as [number, number] };
+    const screener = await Screener.load(await toyBundle({ subject: { sensitivity, specificity: perfect }, photo: {}, byView: {} }, { photo: 0.5, subject: 0 }));
+    try {
+      const s = (await screener.screen([photo(1)])).subject;
+      expect(s.likelihoodRatio).toBeNull();
+      expect(s.likelihoodRatioNote).toMatch(/^Unbounded: no control was called positive/);
+    } finally {
+      await screener.close();
+    }
+  });
+
   it('says why a single photo has no interval, and adds no figures for a model without validated rates', async () => {
     const screener = await Screener.load(await toyBundle());
     try {
