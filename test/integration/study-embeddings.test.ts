@@ -74,6 +74,26 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(existsSync(path.join(dir, 'refused', 'metrics.json'))).toBe(false);
   });
 
+  it('refuses too few people per class for the folds, naming the classes, before reading anything', async () => {
+    const vcfs = [...new Set(data.subjects.filter((_, i) => data.y[i]))];
+    const keep = data.X.map((_, i) => i).filter((i) => !data.y[i] || data.subjects[i] === vcfs[0]);
+    writeFileSync(path.join(dir, 'one-vcfs.csv'), ['path,subject,label', ...keep.map((i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'}`)].join('\n') + '\n');
+    const controls = new Set(keep.filter((i) => !data.y[i]).map((i) => data.subjects[i])).size;
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'one-vcfs.csv', '--embeddings', 'missing.jsonl', '--folds', '30', '--out', 'thin', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toContain(`E_MANIFEST: Too few people for the study: "vcfs" has 1 person, fewer than the 30 folds (each test fold needs a person of each class); "control" has ${controls} people, fewer than the 30 folds`);
+    expect(existsSync(path.join(dir, 'thin'))).toBe(false);
+  });
+
+  it('refuses a ranking with a class of one person before reading anything', async () => {
+    const rows = data.X.map((_, i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'}`);
+    const noonan = `${photoPath(0).replace(/\/[^/]+\/\d+\.jpg$/, '')}/n1/x.jpg,n1,noonan`;
+    writeFileSync(path.join(dir, 'three.csv'), ['path,subject,label', ...rows, noonan].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'three.csv', '--embeddings', 'missing.jsonl', '--out', 'ranked', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toContain('E_MANIFEST: Too few people for the study: class "noonan" has 1 person, and a ranking needs 2 in each class');
+  });
+
   it.each([
     ['every control photo failed', (i: number) => (data.y[i] ? record(i) : failed(i)), [], /After removing photos without a usable face, only "vcfs" is left; a study needs both classes\. "control": (\d+) photo\(s\), \1 without a usable face \(first: "[a-z]+\/s\d+\/\d+\.jpg": E_NO_FACE: No face found in this photo\.\)\./],
     ['every photo failed', failed, [], /no photo is left; a study needs both classes\. "vcfs": (\d+) photo\(s\), \1 without a usable face \(first: .*\); "control": (\d+) photo\(s\), \2 without a usable face/],

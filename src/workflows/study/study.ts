@@ -180,10 +180,30 @@ async function prepareStudyOutput(opts: StudyOptions, dataset: Dataset, cacheFil
  */
 export async function runStudy(opts: StudyOptions): Promise<StudyResult> {
   const dataset = await loadDataset(opts.source, { positive: opts.positive, root: opts.root, requireFiles: !opts.embeddings, manyClasses: true });
+  checkClassSizes(dataset, opts.folds ?? DEFAULTS.evaluate.folds);
   const cacheFile = opts.cache ?? path.join(opts.out, 'cache.sqlite');
   const out = await prepareStudyOutput(opts, dataset, cacheFile);
   const res = await out.run((work) => studyInto(work, cacheFile, dataset, opts));
   return { ...res, files: out.relocate(res.files) };
+}
+
+/**
+ * E_MANIFEST, before any photo is read, when the classes hold too few people for the folds: every
+ * test fold needs a person of each class (so each of the two classes needs `folds` people), and a
+ * ranking needs two people in each of its classes (a held-out class must be learnt from another
+ * person). Photos without a usable face can still thin a class later; the folds then say so.
+ */
+function checkClassSizes(dataset: Dataset, folds: number): void {
+  const people = (keep: (item: Dataset['items'][number]) => boolean) => new Set(dataset.items.filter(keep).map((i) => i.subject)).size;
+  const binary = ([[dataset.positive, 1], [dataset.negative, 0]] as const).map(([name, y]) => ({ name, n: people((i) => i.y === y) }));
+  const problems = binary.filter((c) => c.n < folds).map((c) => `"${c.name}" has ${c.n} ${c.n === 1 ? 'person' : 'people'}, fewer than the ${folds} folds (each test fold needs a person of each class)`);
+  if (dataset.mode === 'ranking') {
+    for (const label of dataset.classes ?? []) {
+      const n = people((i) => i.label === label);
+      if (n < 2) problems.push(`class "${label}" has ${n} person, and a ranking needs 2 in each class (a held-out class must be learnt from another person)`);
+    }
+  }
+  if (problems.length) throw new PhenofaceError('E_MANIFEST', `Too few people for the study: ${problems.join('; ')}. Add people, or lower --folds (at least 2).`);
 }
 
 /** The embedding cache; a path that cannot hold it (e.g. below a file) is E_INPUT naming it. */
