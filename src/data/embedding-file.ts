@@ -202,7 +202,9 @@ async function readLines(file: string, onLine: (text: string, line: number) => v
   try {
     for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
       line++;
-      if (text.trim() !== '') onLine(text, line);
+      // A byte-order mark opens some editors' UTF-8 files; it is not part of the first record.
+      const record = line === 1 ? text.replace(/^\uFEFF/, '') : text;
+      if (record.trim() !== '') onLine(record, line);
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -128,6 +128,15 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(result.model.backbone).toBe(BACKBONE);
   });
 
+  it('reports a file of error records only as photos that could not be screened (exit 3)', async () => {
+    writeFileSync(path.join(dir, 'failed.jsonl'), '\uFEFF' + [0, 1].map(failed).join('\n') + '\n'); // with a byte-order mark
+    const io = memoryIO(dir);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'failed.jsonl', '--json'], io)).toBe(3);
+    const result = JSON.parse(io.stdout);
+    expect(result.photos.map((p: { error: { code: string } }) => p.error.code)).toEqual(['E_NO_FACE', 'E_NO_FACE']);
+    expect(result.subject).toMatchObject({ probability: null, photos: 0, error: { code: 'E_NO_USABLE_PHOTO' } });
+  });
+
   it.each([
     ['another backbone', (i: number) => record(i, 'other-net'), /are of backbone "other-net"; the model was trained on "site-net-v2"/],
     ['another dimension', (i: number) => record(i, BACKBONE, data.X[i].slice(0, 20)), /have 20 dimensions \(site-net-v2\); the model was trained on 37-dimensional/],

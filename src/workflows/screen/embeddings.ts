@@ -14,11 +14,14 @@ import { fusedResult, viewAdvice } from './screener.ts';
 
 /**
  * E_BUNDLE when the embeddings cannot be the bundle's: another dimension, or another backbone when
- * both name one. Unnamed records are taken on their dimension alone.
+ * both name one. Unnamed records are taken on their dimension alone; a file without a vector (only
+ * error records) is not refused here.
  */
 export function checkEmbeddingsMatchBundle(origin: EmbeddingOrigin, bundle: Pick<LoadedBundle, 'backbone' | 'embeddings'>): void {
   const expected = bundle.embeddings && bundle.backbone.name === UNNAMED_BACKBONE ? null : bundle.backbone.name;
-  if (origin.dimension !== bundle.backbone.dim) {
+  // A file of error records only (no photo had a usable face) holds no vector to compare: each
+  // record is reported as the photo's error.
+  if (origin.dimension !== bundle.backbone.dim && origin.dimension > 0) {
     throw new PhenofaceError('E_BUNDLE', `The embeddings in ${origin.file} have ${origin.dimension} dimensions${origin.backbone ? ` (${origin.backbone})` : ''}; the model was trained on ${bundle.backbone.dim}-dimensional ${bundle.backbone.name} embeddings. Embed the photos with the model's backbone.`);
   }
   if (expected !== null && origin.backbone !== null && origin.backbone !== expected) {

@@ -37,6 +37,11 @@ describe('readEmbeddingFile', () => {
     expect(origin.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('reads a first record after a byte-order mark', async () => {
+    const { records } = await readEmbeddingFile(file(['\uFEFF' + rec('a.jpg', [3, 4]), rec('b.jpg', [1, 0])]));
+    expect([...records.keys()]).toEqual(['a.jpg', 'b.jpg']);
+  });
+
   it('keeps an error record as a photo without an embedding', async () => {
     const f = file([rec('a.jpg', [1, 2]), JSON.stringify({ path: 'b.jpg', error: { code: 'E_NO_FACE', message: 'no face' } })]);
     const { records } = await readEmbeddingFile(f);
