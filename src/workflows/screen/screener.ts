@@ -7,7 +7,7 @@
  */
 import { loadBundle, type LoadedBundle } from '../../classify/bundle.ts';
 import type { FittedClassifier } from '../../classify/types.ts';
-import { DEFAULTS } from '../../config.ts';
+import { DEFAULTS, VIEWS } from '../../config.ts';
 import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, geometryExplanation, secondEmbeddingDim, type GeometryExplanation, type PhotoInputs } from '../../features/index.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
@@ -83,15 +83,21 @@ export function withoutFindingsBelowThreshold(fields: Partial<ScreenPhoto>, prob
 
 /**
  * Advice on a photo's view from the model's own cross-validated per-view results (AUC per photo
- * with its 95% interval, as the bundle keeps them): "lower" only when the view's interval lies
- * below the frontal estimate; otherwise the figures, which a clinician can weigh.
+ * with its 95% interval, as the bundle keeps them): a view the study did not validate is said to
+ * be so, frontal included (a study of profiles only); otherwise "lower" only when the view's
+ * interval lies below the frontal estimate, else the figures, which a clinician can weigh.
  */
 export function viewAdvice(view: View | undefined, byView: Record<string, unknown>): string[] {
-  if (!view || view === 'frontal') return [];
+  if (!view) return [];
   const aucOf = (v: View) => (byView[v] as { photo?: { auc?: ValidatedRate } } | undefined)?.photo?.auc;
+  const validated = (v: View) => { const a = aucOf(v); return a !== undefined && a.value !== null; };
   const here = aucOf(view);
   const frontal = aucOf('frontal');
-  if (!here || here.value === null || !frontal || frontal.value === null) return [`${view} photo: this model has no validated results for ${view} photos to compare with frontal ones`];
+  if (!here || here.value === null) {
+    const others = VIEWS.filter((v) => v !== view && validated(v));
+    return [`${view} photo: this model has no validated results for ${view} photos${others.length ? ` (its study validated ${others.join(' and ')} photos)` : ''}`];
+  }
+  if (view === 'frontal' || !frontal || frontal.value === null) return [];
   const fmt = (a: ValidatedRate) => `${a.value!.toFixed(2)}${a.ci95 ? ` (${a.ci95[0].toFixed(2)}-${a.ci95[1].toFixed(2)})` : ''}`;
   const figures = `AUC per photo ${fmt(here)} on ${view} photos vs ${fmt(frontal)} on frontal photos in this model's study`;
   if (here.ci95 && here.ci95[1] < frontal.value) return [`${view} photo: accuracy is lower than on frontal photos (${figures}); add a frontal photo if you can`];

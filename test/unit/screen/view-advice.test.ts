@@ -21,6 +21,12 @@ describe('viewAdvice', () => {
 
   it('gives nothing for frontal photos, and says so when the model has no figures for the view', () => {
     expect(viewAdvice('frontal', byView([0.9, 0.85, 0.95], [0.7, 0.6, 0.8]))).toEqual([]);
-    expect(viewAdvice('profile', byView([0.9, 0.85, 0.95], [0.7, 0.6, 0.8]))[0]).toMatch(/no validated results for profile photos/);
+    expect(viewAdvice('profile', byView([0.9, 0.85, 0.95], [0.7, 0.6, 0.8]))[0]).toBe('profile photo: this model has no validated results for profile photos (its study validated frontal and oblique photos)');
+  });
+
+  it('says so for a frontal photo when the study validated other views only, and compares nothing without frontal figures', () => {
+    const profilesOnly = { profile: { photo: { auc: { value: 0.8, ci95: [0.7, 0.9] } } } };
+    expect(viewAdvice('frontal', profilesOnly)).toEqual(['frontal photo: this model has no validated results for frontal photos (its study validated profile photos)']);
+    expect(viewAdvice('profile', profilesOnly)).toEqual([]);
   });
 });
