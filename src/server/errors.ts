@@ -39,6 +39,18 @@ export const STATUS_OF_CODE: Partial<Record<ApiErrorCode, number>> = {
   E_BUSY: 503,
 };
 
+/**
+ * The code and message of a client error thrown with a status and a bare message only (e.g.
+ * @fastify/static's 403 "Forbidden" for a path outside its root).
+ */
+const CODE_OF_STATUS: Partial<Record<number, [ApiErrorCode, string]>> = {
+  401: ['E_UNAUTHORIZED', 'This request needs the access token the server was started with.'],
+  403: ['E_FORBIDDEN', 'Forbidden: the path lies outside what this server serves.'],
+  404: ['E_NOT_FOUND', 'No such page or file on this server.'],
+  413: ['E_TOO_LARGE', 'The request is larger than this server accepts.'],
+  415: ['E_UNSUPPORTED', 'Unsupported media type. Expected multipart/form-data with "photos" fields.'],
+};
+
 /** Maps a Fastify/@fastify/multipart error code to ours. */
 const FASTIFY_CODES: Record<string, [number, ApiErrorCode, string]> = {
   FST_REQ_FILE_TOO_LARGE: [413, 'E_TOO_LARGE', 'A photo is larger than the byte limit.'],
@@ -65,7 +77,8 @@ export function toApiError(err: unknown): ApiError {
   }
   const status = (err as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new ApiError(status, 'E_INPUT', (err as Error).message ?? 'Bad request.');
+    const [code, message] = CODE_OF_STATUS[status] ?? ['E_INPUT', (err as Error).message ?? 'Bad request.'];
+    return new ApiError(status, code, message);
   }
   return new ApiError(500, 'E_INTERNAL', 'Internal server error; the screening could not be completed.');
 }

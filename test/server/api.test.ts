@@ -102,6 +102,8 @@ describe('GET /api/health and /api/model', () => {
       expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
       expect((await app.inject({ method: 'GET', url: '/.secret' })).statusCode).not.toBe(200);
       expect((await app.inject({ method: 'GET', url: '/../package.json' })).statusCode).not.toBe(200);
+      // A path that climbs out of the UI's folder: refused with the code its status means.
+      expectError(await app.inject({ method: 'GET', url: '/assets/..%2f..%2fpackage.json' }), 403, 'E_FORBIDDEN');
       expectError(await app.inject({ method: 'GET', url: '/api/unknown' }), 404, 'E_NOT_FOUND');
     } finally {
       rmSync(root, { recursive: true, force: true });
