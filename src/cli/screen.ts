@@ -3,6 +3,7 @@
  * one person -> per-photo and fused probability, view and quality warnings (contract v1); with
  * `--explain`, each photo's regions and heatmaps from the map `--cam` names (default: contrastive).
  */
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checkOutput, type OutputGuard } from '../data/output.ts';
 import { DEFAULTS } from '../config.ts';
@@ -26,7 +27,7 @@ export const SCREEN = defineCommand({
   args: {
     model: { type: 'string', short: 'm', placeholder: 'DIR/model', required: true, description: 'the model/ folder written by `phenoface study`' },
     json: { type: 'boolean', description: 'print the result as one JSON object (contract v1)' },
-    explain: { type: 'string', placeholder: 'DIR', defaultText: 'no explanation', description: "write each photo's heatmaps to DIR and list its top regions" },
+    explain: { type: 'string', placeholder: 'DIR', defaultText: 'no explanation', description: "write each photo's heatmaps to DIR (never over an earlier screening's) and list its top regions" },
     cam: { type: 'string', placeholder: 'NAME', label: 'explanation map', values: SCREEN_CAMS, default: DEFAULTS.explain.screen.cam, description: 'the map --explain draws' },
     embeddings: { type: 'string', placeholder: 'FILE.jsonl', inSynopsis: true, defaultText: 'read the photos', description: "score precomputed embeddings (`phenoface embed`'s JSON lines, one person's photos) instead of photos" },
     prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: DEFAULTS.evaluate.prevalence, description: "the pre-test chance the result's chance assumes (e.g. a referral clinic's share of affected patients)" },
@@ -90,7 +91,12 @@ async function checkExplainFolder(explain: string, model: string, items: InputIt
   const dir = path.resolve(cwd, explain);
   await checkOutput(dir, guard);
   for (const [i, item] of items.entries()) {
-    for (const file of Object.values(heatmapPaths(dir, item.path, i))) await checkOutput(file, { ...guard, shown: path.join(explain, path.basename(file)) });
+    for (const file of Object.values(heatmapPaths(dir, item.path, i))) {
+      const shown = path.join(explain, path.basename(file));
+      await checkOutput(file, { ...guard, shown });
+      // Another screening's heat map (perhaps another patient's) is never replaced.
+      if (await stat(file).then(() => true, () => false)) throw usageError(`--explain "${explain}" already holds "${shown}", which this screening would replace. Give an empty or new folder.`, USAGE);
+    }
   }
   return guard;
 }

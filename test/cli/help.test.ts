@@ -123,7 +123,7 @@ describe('help text, derived from each command\'s argument table', () => {
       Options:
         -m, --model DIR/model        the model/ folder written by \`phenoface study\` (default: none, required)
             --json                   print the result as one JSON object (contract v1) (default: off)
-            --explain DIR            write each photo's heatmaps to DIR and list its top regions (default: no explanation)
+            --explain DIR            write each photo's heatmaps to DIR (never over an earlier screening's) and list its top regions (default: no explanation)
             --cam NAME               the map --explain draws
                                      one of: contrastive, hirescam, gradcam, gradcam-14x14 (default: contrastive)
             --embeddings FILE.jsonl  score precomputed embeddings (\`phenoface embed\`'s JSON lines, one person's photos) instead of photos (default: read the photos)

@@ -52,6 +52,17 @@ describe('phenoface screen --explain DIR', () => {
   });
 });
 
+describe('phenoface screen --explain DIR, twice', () => {
+  it('never replaces the heat maps of an earlier screening in that folder', async () => {
+    expect(await main(['screen', 'face.jpg', '--model', 'study/model', '--explain', 'heat-twice', '--json'], memoryIO(dir))).toBe(0);
+    const before = snapshot(dir);
+    const io = memoryIO(dir);
+    expect(await main(['screen', 'face.jpg', '--model', 'study/model', '--explain', 'heat-twice', '--json'], io)).toBe(2);
+    expect(io.stderr).toMatch(/E_USAGE: --explain "heat-twice" already holds "heat-twice\/01-face\.png", which this screening would replace\. Give an empty or new folder\./);
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
 describe('phenoface screen --explain DIR --json', () => {
   it("says what part of the model's score the heat maps follow, and only when a photo has one", async () => {
     const io = memoryIO(dir);

@@ -173,8 +173,12 @@ export async function fileExplainer(screener: Screener, dir: string, opts: FileE
   const byGeometry = geometryExplainer(screener);
   if (byGeometry) return byGeometry;
   const guard = opts.guard ?? { option: 'heatmap folder' };
-  const folder = await prepareOutputFolder(dir, guard);
+  // A model that cannot be explained is refused before the folder is made.
   const se = await explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam);
+  const folder = await prepareOutputFolder(dir, guard).catch(async (err: unknown) => {
+    await se.explainer.dispose();
+    throw err;
+  });
   const explain: PhotoExplainer = async (photo, input, index) => {
     const o = await overlaysOf(se, screener, photo, input, opts);
     const { heatmap, heatmapAligned } = heatmapPaths(folder, input.name, index);

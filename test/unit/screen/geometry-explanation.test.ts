@@ -88,7 +88,9 @@ describe.skipIf(!ready)('screen with a geometry part', () => {
     const screener = await Screener.load(await study(['regions']));
     try {
       expect(screener.geometry).toBeUndefined();
-      await expect(fileExplainer(screener, path.join(mkdtempSync(path.join(os.tmpdir(), 'phenoface-geoexp-none-')), 'maps'))).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('no heat map can explain it') });
+      const maps = path.join(mkdtempSync(path.join(os.tmpdir(), 'phenoface-geoexp-none-')), 'maps');
+      await expect(fileExplainer(screener, maps)).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('no heat map can explain it') });
+      expect(existsSync(maps)).toBe(false); // refused before the folder is made
     } finally {
       await screener.close();
     }
