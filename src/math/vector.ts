@@ -48,3 +48,10 @@ export function l2normalize(v: Float32Array): Float32Array {
 export function unitVector(raw: ArrayLike<number>): Float32Array {
   return l2normalizeInto(raw, new Float32Array(raw.length));
 }
+
+/** Whether two vectors hold the same values, element for element (the same photo embeds to the same vector). */
+export function sameVector(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -14,6 +14,7 @@ import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
 import { fuseRanks } from '../../evaluate/ranking.ts';
+import { sameVector } from '../../math/vector.ts';
 import { regionsFromHeatMap, type DifferentialEntry, type ScreenPhoto, type ScreenResult } from './result.ts';
 import { heatMapScope } from '../../explain/scope.ts';
 import { normsFromJSON, type MeasurementNorms } from '../../features/measurements.ts';
@@ -199,7 +200,9 @@ export class Screener {
   /**
    * Screens photos taken as one person's. A photo that cannot be used (no face, corrupt) gets an
    * error record and the others go on; the fused probability is the mean over usable photos
-   * (null when none is usable), labelled positive at the bundle's subject threshold.
+   * (null when none is usable), labelled positive at the bundle's subject threshold. A photo given
+   * twice (an identical face embedding) is screened and shown, but counted once in the person's
+   * result, with a warning saying so.
    */
   async screen(inputs: ScreenInput[], opts: { explain?: PhotoExplainer; prevalence?: number } = {}): Promise<ScreenResult> {
     if (inputs.length === 0) throw new PhenofaceError('E_INPUT', 'No photos given to screen.');
@@ -207,6 +210,7 @@ export class Screener {
     const probs: number[] = [];
     const measured: MeasuredPhoto[] = [];
     const vectors: Float32Array[] = [];
+    const counted: string[] = [];
     for (const [i, input] of inputs.entries()) {
       const source = input.bytes ?? input.path;
       if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
@@ -229,11 +233,16 @@ export class Screener {
         const measurements = photoMeasurementFields(res.landmarks68, res.face.view, this.norms);
         Object.assign(photo, measurements.fields, geometryFields(this.geometry, row, this.bundle.positive));
         if (opts.explain) Object.assign(photo, withoutFindingsBelowThreshold(await opts.explain(res, input, i), p, this.bundle.thresholds.photo));
-        // Counted in the person's result only once nothing about the photo has failed: a photo
-        // reported as an error must not move the fused probability.
-        probs.push(p);
-        vectors.push(res.embedding.vector);
-        if (measurements.raw) measured.push({ measurements: measurements.raw, view: res.face.view });
+        const twin = vectors.findIndex((v) => sameVector(v, res.embedding.vector));
+        if (twin >= 0) photo.warnings!.push(`the same photo as "${counted[twin]}" (an identical face embedding): counted once in the person's result`);
+        else {
+          // Counted in the person's result only once nothing about the photo has failed: a photo
+          // reported as an error must not move the fused probability.
+          probs.push(p);
+          vectors.push(res.embedding.vector);
+          counted.push(input.name);
+          if (measurements.raw) measured.push({ measurements: measurements.raw, view: res.face.view });
+        }
         photos.push(photo);
       } catch (err) {
         photos.push({ path: input.name, error: toErrorRecord(err) });

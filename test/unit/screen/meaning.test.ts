@@ -56,6 +56,21 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
     }
   });
 
+  it('counts a photo given twice once in the person\'s result, and says so on the copy', async () => {
+    const screener = await Screener.load(await toyBundle());
+    try {
+      const once = await screener.screen([photo(1), photo(3)]);
+      const twice = await screener.screen([photo(1), photo(3), { ...photo(1), name: 'again.jpg' }]);
+      expect(twice.subject.photos).toBe(2);
+      expect(twice.subject.probability).toBe(once.subject.probability);
+      expect(twice.photos[2].probability).toBe(once.photos[0].probability);
+      expect(twice.photos[2].warnings).toContain('the same photo as "sample1.jpg" (an identical face embedding): counted once in the person\'s result');
+      expect(twice.photos[0].warnings?.some((w) => w.startsWith('the same photo'))).toBe(false);
+    } finally {
+      await screener.close();
+    }
+  });
+
   it('says why a single photo has no interval, and adds no figures for a model without validated rates', async () => {
     const screener = await Screener.load(await toyBundle());
     try {
