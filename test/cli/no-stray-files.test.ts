@@ -1,10 +1,11 @@
 /**
  * Nothing but the asked-for output is written: a real `phenoface embed` run in a child process with a
  * fresh HOME and TMPDIR leaves HOME empty (no onnxruntime telemetry database or device id) and
- * TMPDIR holding only tsx's compile cache of Phenoface's own source.
+ * TMPDIR holding only tsx's compile cache of Phenoface's own source; and a TMPDIR that cannot hold
+ * that cache does not stop the command.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,5 +32,14 @@ describe('files written outside the output', () => {
     expect(filesBelow(path.join(root, 'cwd')).sort()).toEqual(['face.jpg', 'face.jsonl']);
     expect(filesBelow(path.join(root, 'home'))).toEqual([]);
     expect(filesBelow(path.join(root, 'tmp')).filter((f) => !f.startsWith('tsx-'))).toEqual([]);
+  }, 150_000);
+
+  it('runs where the temp dir cannot hold the tsx cache, without it', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'phenoface-no-tmp-'));
+    writeFileSync(path.join(root, 'not-a-folder'), '');
+    const env = { ...process.env, TMPDIR: path.join(root, 'not-a-folder') };
+    const run = spawnSync(process.execPath, [path.join(REPO, 'bin', 'phenoface.mjs'), '--help'], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Phenoface: /);
   }, 150_000);
 });
