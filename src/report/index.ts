@@ -134,6 +134,25 @@ function intendedUseSection(bundle: ModelBundle): string {
 </section>`;
 }
 
+/** Names of the feature blocks as the report's sentences say them. */
+const BLOCK_WORDS: Record<string, string> = { embedding: 'the identity embedding', geometry: 'the facial geometry', regions: 'the region-pooled maps' };
+
+/**
+ * What the final model is, in words: the classifier, the blocks it reads (stacked when several)
+ * and the networks behind the embedding.
+ */
+export function modelDescription(classifier: string, bundle: Pick<ModelBundle, 'features' | 'backbone'>): string {
+  const networks = bundle.backbone.second ? `${bundle.backbone.name}'s with ${bundle.backbone.second.name}'s beside it` : `${bundle.backbone.name}'s`;
+  const blocks = bundle.features?.features ?? ['embedding'];
+  const said = blocks.map((b) => (b === 'embedding' ? `${BLOCK_WORDS.embedding} (${networks})` : BLOCK_WORDS[b] ?? b));
+  const model = blocks.length === 1
+    ? `a ${classifier} classifier on ${said[0]}`
+    : `a stack of ${classifier} classifiers, one on each of ${said.slice(0, -1).join(', ')} and ${said.at(-1)}, combined by a logistic regression on their out-of-fold logits`;
+  // Under `auto` each outer fold chose its own blocks: the figures are of that choosing, not of this one model.
+  const chosen = bundle.features?.selection ? ', as the inner cross-validation chose it (each outer fold chose its own blocks the same way; see Representations)' : '';
+  return `The final model: ${model}${chosen}`;
+}
+
 /** The headline metrics (per photo and per person, and the baseline), the ROC and calibration charts, and the confusion counts. */
 async function resultsSection(result: CrossValidationResult, bundle: ModelBundle, pos: string, neg: string): Promise<string> {
   const o = result.options;
@@ -144,7 +163,7 @@ async function resultsSection(result: CrossValidationResult, bundle: ModelBundle
     renderSvg(calibrationSpec(result.photo.calibration, 'Calibration per photo', 'photos')),
   ]);
   return `<section id="results"><h2>Results</h2>
-<p>${esc(result.classifier)} classifier on ${esc(bundle.backbone.name)} embeddings; subject-grouped, class-stratified ${o.folds}-fold cross-validation repeated ${o.repeats} times (seed ${o.seed}); metrics are means over the repeats, with 95% CIs from ${o.bootstrap} subject-level bootstrap resamples. A person's score is the mean of their photos' probabilities. Thresholds were fixed on the training folds.</p>
+<p>${esc(modelDescription(result.classifier, bundle))}; subject-grouped, class-stratified ${o.folds}-fold cross-validation repeated ${o.repeats} times (seed ${o.seed}); metrics are means over the repeats, with 95% CIs from ${o.bootstrap} subject-level bootstrap resamples. A person's score is the mean of their photos' probabilities. Thresholds were fixed on the training folds.</p>
 <table><caption>Cross-validated performance, per photo and per person</caption>${METRIC_HEAD}${levelRow('All views: per photo', result.photo)}${levelRow('All views: per person', result.subject)}${groupRows('Majority-class baseline', result.baseline, true)}</table>
 <p class="ci">* PPV and NPV at a prevalence of 1 in ${Math.round(1 / o.prevalence).toLocaleString('en')} (set with <code>--prevalence</code>). The majority-class baseline gives everyone the training folds' share of ${esc(pos)} as a score and calls the larger class: a model must beat its accuracy, and as a constant score it ranks no one, so it has no AUC to show.</p>
 <div class="charts"><figure>${roc}</figure><figure>${calPerson}</figure><figure>${calPhoto}</figure></div>

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelBundle } from '../../../src/classify/bundle.ts';
 import type { Dataset, PhotoResult } from '../../../src/data/index.ts';
 import { crossValidate, type CrossValidationResult } from '../../../src/evaluate/crossval.ts';
-import { calibrationSpec, renderReport, renderSvg, rocSpec } from '../../../src/report/index.ts';
+import { calibrationSpec, modelDescription, renderReport, renderSvg, rocSpec } from '../../../src/report/index.ts';
 import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';
 
 const data = syntheticStudy({ subjects: 24, photosPerSubject: 3, dim: 32, signal: 2.5, seed: 7 });
@@ -83,6 +83,17 @@ describe('renderReport', () => {
     expect(html).toContain('people in the bin');
     expect(html).toContain('ROC per person, by view');
     expect(html).toContain('95% Wilson interval');
+  });
+});
+
+describe('modelDescription', () => {
+  const backbone = { name: 'mobilefacenet', dim: 192, weightsSha256: null };
+  it('names the classifier, the blocks it reads and the networks behind the embedding', () => {
+    expect(modelDescription('logistic', { backbone })).toBe("The final model: a logistic classifier on the identity embedding (mobilefacenet's)");
+    const stack = { kind: 'phenoface-feature-model', version: 1, features: ['embedding', 'geometry', 'regions'], blocks: [], classifiers: [], stacker: { weights: [1, 1, 1], bias: 0 }, selection: { candidates: [], chosen: ['embedding', 'geometry', 'regions'], kept: ['embedding', 'geometry', 'regions'], innerFolds: 3, minGain: 0.05 } } as unknown as ModelBundle['features'];
+    expect(modelDescription('logistic', { backbone: { ...backbone, second: { name: 'dlib-resnet', dim: 128, weightsSha256: null } }, features: stack })).toBe(
+      "The final model: a stack of logistic classifiers, one on each of the identity embedding (mobilefacenet's with dlib-resnet's beside it), the facial geometry and the region-pooled maps, combined by a logistic regression on their out-of-fold logits, as the inner cross-validation chose it (each outer fold chose its own blocks the same way; see Representations)",
+    );
   });
 });
 
