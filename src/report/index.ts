@@ -43,17 +43,32 @@ export function esc(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** An estimate with its 95% interval as HTML (`n/a` when undefined), as a number or a percentage. */
-export function est(e: Estimate | undefined, digits = 3, pct = false): string {
+/**
+ * A rate as a percentage that keeps two significant digits of what matters near the ends: of the
+ * rate itself below 1% (a PPV at a low prevalence, 0.042%), of its complement above 99% (an NPV,
+ * 99.9939%); one decimal elsewhere. At one decimal both read 0.0% and 100.0%.
+ */
+export function finePercent(v: number): string {
+  const p = 100 * v;
+  if (v > 0 && v < 0.01) return p < 1e-6 ? '<0.000001%' : `${p.toPrecision(2)}%`;
+  if (v > 0.99 && v < 1) return `${p.toFixed(Math.min(8, 1 - Math.floor(Math.log10(100 - p))))}%`;
+  return `${p.toFixed(1)}%`;
+}
+
+/**
+ * An estimate with its 95% interval as HTML (`n/a` when undefined): a number with `digits`
+ * decimals, a percentage with one (`pct` true), or by {@link finePercent} (`pct` 'fine').
+ */
+export function est(e: Estimate | undefined, digits = 3, pct: boolean | 'fine' = false): string {
   if (!e || e.value === null) return '<span class="na">n/a</span>';
-  const f = (v: number) => (pct ? `${(100 * v).toFixed(1)}%` : v.toFixed(digits));
+  const f = (v: number) => (pct === 'fine' ? finePercent(v) : pct ? `${(100 * v).toFixed(1)}%` : v.toFixed(digits));
   return `${f(e.value)}${e.ci95 ? ` <span class="ci">(${f(e.ci95[0])}&ndash;${f(e.ci95[1])})</span>` : ''}`;
 }
 
 /** One metrics row; `noAuc` for a predictor without a ranking (the majority-class baseline). */
 function levelRow(name: string, m: LevelMetrics, noAuc = false): string {
   const auc = noAuc ? '<span class="na" title="a constant score has no ranking: 0.5 by definition">&ndash;</span>' : est(m.auc);
-  return `<tr><th scope="row">${esc(name)}</th><td>${m.n.units} (${m.n.positive}+/${m.n.negative}&minus;)</td><td>${auc}</td><td>${est(m.accuracy, 3, true)}</td><td>${est(m.balancedAccuracy, 3, true)}</td><td>${est(m.sensitivity, 3, true)}</td><td>${est(m.specificity, 3, true)}</td><td>${est(m.ppv, 4, true)}</td><td>${est(m.npv, 4, true)}</td><td>${est(m.brier)}</td></tr>`;
+  return `<tr><th scope="row">${esc(name)}</th><td>${m.n.units} (${m.n.positive}+/${m.n.negative}&minus;)</td><td>${auc}</td><td>${est(m.accuracy, 3, true)}</td><td>${est(m.balancedAccuracy, 3, true)}</td><td>${est(m.sensitivity, 3, true)}</td><td>${est(m.specificity, 3, true)}</td><td>${est(m.ppv, 4, 'fine')}</td><td>${est(m.npv, 4, 'fine')}</td><td>${est(m.brier)}</td></tr>`;
 }
 
 const METRIC_HEAD = '<tr><th>Rows: per photo or per person</th><th>n (pos/neg)</th><th>AUC (95% CI)</th><th>Accuracy</th><th>Balanced acc.</th><th>Sensitivity</th><th>Specificity</th><th>PPV*</th><th>NPV*</th><th>Brier</th></tr>';

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelBundle } from '../../../src/classify/bundle.ts';
 import type { Dataset, PhotoResult } from '../../../src/data/index.ts';
 import { crossValidate, type CrossValidationResult } from '../../../src/evaluate/crossval.ts';
-import { calibrationSpec, modelDescription, renderReport, renderSvg, rocSpec } from '../../../src/report/index.ts';
+import { calibrationSpec, finePercent, modelDescription, renderReport, renderSvg, rocSpec } from '../../../src/report/index.ts';
 import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';
 
 const data = syntheticStudy({ subjects: 24, photosPerSubject: 3, dim: 32, signal: 2.5, seed: 7 });
@@ -83,6 +83,14 @@ describe('renderReport', () => {
     expect(html).toContain('people in the bin');
     expect(html).toContain('ROC per person, by view');
     expect(html).toContain('95% Wilson interval');
+  });
+});
+
+describe('finePercent', () => {
+  it('keeps two significant digits of a rate near 0 and of the complement near 1, where one decimal would read 0.0% and 100.0%', () => {
+    expect([0.000416, 0.000234, 0.00999].map(finePercent)).toEqual(['0.042%', '0.023%', '1.0%']);
+    expect([0.999939421514127, 0.9998767867007778, 0.995].map(finePercent)).toEqual(['99.9939%', '99.988%', '99.50%']);
+    expect([0, 0.5, 1, 1e-9].map(finePercent)).toEqual(['0.0%', '50.0%', '100.0%', '<0.000001%']);
   });
 });
 
