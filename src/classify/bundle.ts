@@ -144,7 +144,7 @@ export function modelCard(b: ModelBundle): string {
     '',
     '## Cross-validated performance (per person)',
     `- AUC ${fmt(s.auc)}`,
-    `- Sensitivity ${fmt(s.sensitivity)}, specificity ${fmt(s.specificity)} at threshold ${b.thresholds.subject.toFixed(3)}`,
+    `- Sensitivity ${fmt(s.sensitivity)}, specificity ${fmt(s.specificity)}: each outer fold's model at the threshold its own training folds chose, as this model's ${b.thresholds.subject.toFixed(3)} was chosen on all the data`,
     '',
     ...rankingCard(b),
     '## Training data',

@@ -53,7 +53,7 @@ export function subjectSummary(result: ScreenResult): string[] {
   const above = s.label === result.model.positive;
   const lines = [`Result: ${above ? 'ABOVE' : 'below'} the model's threshold (${result.model.positive} vs ${result.model.negative}), from ${s.photos} photo${s.photos === 1 ? '' : 's'}.`];
   if (s.sensitivity !== undefined && s.specificity !== undefined) {
-    lines.push(`  At this threshold the model flagged ${pct(s.sensitivity)} of affected people and cleared ${pct(s.specificity)} of unaffected people (cross-validated, per person).`);
+    lines.push(`  In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${pct(s.sensitivity)} of affected people and cleared ${pct(s.specificity)} of unaffected people (per person).`);
   }
   if (s.chance !== undefined && s.chance !== null && s.prevalence !== undefined) {
     const range = s.chanceRange ? ` (${pct(s.chanceRange[0])} to ${pct(s.chanceRange[1])} over those rates' 95% intervals)` : '';

@@ -16,7 +16,7 @@ describe('subjectSummary', () => {
     const lines = subjectSummary(result({ sensitivity: 0.815, specificity: 0.926, prevalence: 1 / 4000, likelihoodRatio: 11.014, chance: 0.002746, chanceRange: [0.0015, 0.0074], interval: [0.95, 0.99] }));
     expect(lines).toEqual([
       "Result: ABOVE the model's threshold (vcfs vs control), from 2 photos.",
-      '  At this threshold the model flagged 81.5% of affected people and cleared 92.6% of unaffected people (cross-validated, per person).',
+      '  In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged 81.5% of affected people and cleared 92.6% of unaffected people (per person).',
       "  Chance of vcfs given this result: 0.27% (0.15% to 0.74% over those rates' 95% intervals), at a prevalence of 1 in 4,000 (--prevalence); likelihood ratio 11.01.",
       "  Score 97.0% (a classifier score, not a chance of disease; threshold 50.0%); photos' interval 95.0% to 99.0%.",
     ]);

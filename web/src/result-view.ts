@@ -105,7 +105,7 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
   update();
   const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (the study had no false positive)' : s.likelihoodRatio.toFixed(2);
   return h('div', { class: 'meaning' },
-    h('p', {}, `At this threshold the model flagged ${chanceText(sens)} of people with ${positive} and cleared ${chanceText(spec)} of people without it (cross-validated, per person).`),
+    h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${chanceText(sens)} of people with ${positive} and cleared ${chanceText(spec)} of people without it (per person).`),
     h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of 1 in ', input, h('label', { for: 'prevalence-input', class: 'visually-hidden' }, 'Prevalence, as 1 in N people'), ` (likelihood ratio of this result ${lr}).`,
       h('span', { class: 'no-print' }, ' Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.')),
   );

@@ -44,6 +44,8 @@ describe('model bundle', () => {
     expect(loaded.id).toBe(bundle.id);
     expect(loaded.model.predictProba(X.slice(0, 5))).toEqual(model.predictProba(X.slice(0, 5)));
     expect(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8')).toMatch(/not a diagnosis/i);
+    // The cross-validated rates are the fold models' at their own thresholds, not this model's.
+    expect(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8')).toMatch(/- Sensitivity .*, specificity .*: each outer fold's model at the threshold its own training folds chose, as this model's \d\.\d{3} was chosen on all the data/);
   });
 
   it("says in the model card what explains each block's part of the score", async () => {
