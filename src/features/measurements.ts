@@ -31,8 +31,16 @@ export const MEASUREMENT_SENSITIVITY =
 /** The controls' distribution of one measurement in one view. */
 export interface MeasurementNorm {
   mean: number;
-  /** Standard deviation (population form, each control person weighted equally). */
+  /** Standard deviation of a photo's value (population form, each control person weighted equally): a photo's z. */
   sd: number;
+  /**
+   * The SD between control people's true values and the pooled SD of one person's photos about
+   * their own mean (method of moments), so that a person's mean over n photos is scored against
+   * sqrt(sdBetween² + sdWithin² / n), the spread of such means among the controls. Absent when no
+   * control person had two photos in the view.
+   */
+  sdBetween?: number;
+  sdWithin?: number;
   /** Control people and photos it was computed from. */
   subjects: number;
   photos: number;
@@ -95,16 +103,40 @@ export interface NormOptions {
  */
 export const MIN_NORM_SD = 1e-6;
 
-/** Subject-weighted mean and SD of one measurement's values, or null with too few people or no spread. */
-function normOf(values: { subject: string; value: number }[], minSubjects: number): MeasurementNorm | null {
-  const perSubject = new Map<string, number>();
-  for (const v of values) perSubject.set(v.subject, (perSubject.get(v.subject) ?? 0) + 1);
-  if (perSubject.size < minSubjects) return null;
-  const w = values.map((v) => 1 / perSubject.get(v.subject)!);
-  const total = perSubject.size;
-  const mean = values.reduce((s, v, i) => s + w[i] * v.value, 0) / total;
-  const sd = Math.sqrt(values.reduce((s, v, i) => s + w[i] * (v.value - mean) ** 2, 0) / total);
-  return sd > MIN_NORM_SD ? { mean, sd, subjects: perSubject.size, photos: values.length } : null;
+/**
+ * Subject-weighted mean and SD of one measurement's values, with the between- and within-person
+ * SDs (see {@link MeasurementNorm}), or null with too few people or no spread.
+ */
+export function normOf(values: readonly { subject: string; value: number }[], minSubjects: number): MeasurementNorm | null {
+  const bySubject = new Map<string, number[]>();
+  for (const v of values) bySubject.set(v.subject, [...(bySubject.get(v.subject) ?? []), v.value]);
+  if (bySubject.size < minSubjects) return null;
+  const people = [...bySubject.values()];
+  const total = people.length;
+  const mean = people.reduce((s, xs) => s + xs.reduce((a, x) => a + x, 0) / xs.length, 0) / total;
+  const sd = Math.sqrt(people.reduce((s, xs) => s + xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length, 0) / total);
+  if (!(sd > MIN_NORM_SD)) return null;
+  const norm: MeasurementNorm = { mean, sd, subjects: total, photos: values.length };
+  const repeated = people.filter((xs) => xs.length > 1);
+  if (repeated.length === 0) return norm;
+  const personMean = (xs: readonly number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+  // Pooled within-person variance (n - 1 per person), then the between-person variance as the
+  // spread of the people's means less the part their photos' noise puts into it.
+  const within2 = repeated.reduce((s, xs) => s + xs.reduce((a, x) => a + (x - personMean(xs)) ** 2, 0), 0) / repeated.reduce((s, xs) => s + xs.length - 1, 0);
+  const means = people.map(personMean);
+  const meansVar = means.reduce((s, m) => s + (m - mean) ** 2, 0) / total;
+  const between2 = Math.max(0, meansVar - people.reduce((s, xs) => s + within2 / xs.length, 0) / total);
+  return { ...norm, sdBetween: Math.sqrt(between2), sdWithin: Math.sqrt(within2) };
+}
+
+/**
+ * The SD a person's mean over `n` photos is scored against: the spread of such means among the
+ * controls, or the photo-level SD when the norm cannot split it (no control had two photos).
+ */
+export function personSd(norm: MeasurementNorm, n: number): number {
+  if (norm.sdBetween === undefined || norm.sdWithin === undefined) return norm.sd;
+  const sd = Math.sqrt(norm.sdBetween ** 2 + norm.sdWithin ** 2 / n);
+  return sd > MIN_NORM_SD ? sd : norm.sd;
 }
 
 /**
@@ -153,21 +185,23 @@ const mean = (xs: readonly number[]) => xs.reduce((s, v) => s + v, 0) / xs.lengt
 
 /**
  * A person's measurements from their photos' (`photos[i]` measured in `views[i]`): for each
- * measurement, the mean value and the mean z over the photos of one view, the view most of the
- * photos that have it were taken in (frontal first on a tie). One view, because a value's scale
- * depends on the view (a nasal length seen in profile is not the frontal one), and the value, the
- * z and the photo count should describe the same photos. The mean z is in units of the controls'
- * photo-level SD, which includes photo-to-photo noise, so |z| > threshold on a mean is, if
- * anything, conservative for a person with several photos.
+ * measurement, the mean value over the photos of one view, the view most of the photos that have
+ * it were taken in (frontal first on a tie), and its z against the spread of such means among the
+ * controls ({@link personSd}): a person's mean over several photos varies less than one photo does,
+ * so a mean of photo z-scores would understate how far the person lies from the controls. One
+ * view, because a value's scale depends on the view (a nasal length seen in profile is not the
+ * frontal one), and the value, the z and the photo count should describe the same photos.
  */
-export function subjectMeasurements(photos: readonly (readonly Measurement[])[], views: readonly (View | undefined)[], norms: Pick<MeasurementNorms, 'hpoZ'>): SubjectMeasurement[] {
+export function subjectMeasurements(photos: readonly (readonly Measurement[])[], views: readonly (View | undefined)[], norms: Pick<MeasurementNorms, 'hpoZ' | 'views'>): SubjectMeasurement[] {
   return MEASUREMENTS.flatMap((def) => {
     const byView = VIEWS.map((view) => photos.flatMap((p, i) => (views[i] === view ? p.filter((m) => m.name === def.name) : [])));
     const most = byView.reduce((best, list, k) => (list.length > byView[best].length ? k : best), 0);
     const found = byView[most];
-    if (found.length === 0) return [];
-    const z = mean(found.map((m) => m.z));
-    return [{ name: def.name, region: def.region, value: mean(found.map((m) => m.value)), z, hpo: hpoTermsFor(def, z, norms.hpoZ), view: VIEWS[most], photos: found.length }];
+    const norm = norms.views[VIEWS[most]]?.[def.name];
+    if (found.length === 0 || !norm) return [];
+    const value = mean(found.map((m) => m.value));
+    const z = (value - norm.mean) / personSd(norm, found.length);
+    return [{ name: def.name, region: def.region, value, z, hpo: hpoTermsFor(def, z, norms.hpoZ), view: VIEWS[most], photos: found.length }];
   });
 }
 
@@ -186,7 +220,8 @@ export function normsFromJSON(json: unknown): MeasurementNorms {
       const ok = MEASUREMENTS.some((m) => m.name === name) && [n.mean, n.sd, n.subjects, n.photos].every((v) => typeof v === 'number' && Number.isFinite(v)) && (n.sd as number) > 0;
       if (!ok) throw new PhenofaceError('E_BUNDLE', `Invalid measurement norms: ${view}.${name} should be a known measurement with finite mean, positive sd, subjects and photos.`);
       // A norm without spread scores nothing, as fitting would have left it out.
-      if ((n.sd as number) > MIN_NORM_SD) out[name] = { mean: n.mean as number, sd: n.sd as number, subjects: n.subjects as number, photos: n.photos as number };
+      const split = [n.sdBetween, n.sdWithin].every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0) ? { sdBetween: n.sdBetween as number, sdWithin: n.sdWithin as number } : {};
+      if ((n.sd as number) > MIN_NORM_SD) out[name] = { mean: n.mean as number, sd: n.sd as number, subjects: n.subjects as number, photos: n.photos as number, ...split };
     }
     views[view as View] = out;
   }

@@ -34,6 +34,6 @@ export function subjectMeasurementFields(photos: readonly MeasuredPhoto[], norms
   if (!norms || photos.length === 0) return {};
   return {
     measurements: subjectMeasurements(photos.map((p) => p.measurements), photos.map((p) => p.view), norms).map(rounded),
-    measurementsNote: `z-scores are against ${norms.population} in the photo's view, not population norms; HPO terms beyond ±${norms.hpoZ} SD. A measurement is listed only where those controls give it a norm in the photo's view, and the person's is the mean over their photos of one view (\`view\`). ${MEASUREMENT_SENSITIVITY}`,
+    measurementsNote: `z-scores are against ${norms.population} in the photo's view, not population norms; HPO terms beyond ±${norms.hpoZ} SD. A measurement is listed only where those controls give it a norm in the photo's view, and the person's is the mean over their photos of one view (\`view\`), scored against the spread of such means among those controls. ${MEASUREMENT_SENSITIVITY}`,
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { measurementDefinition, measurePanel, MEASUREMENT_NAMES, referenceLength } from '../../../src/features/anthropometry.ts';
-import { fitMeasurementNorms, hpoTermsFor, normsFromJSON, photoMeasurements, subjectMeasurements, type MeasurementNorms } from '../../../src/features/measurements.ts';
+import { fitMeasurementNorms, hpoTermsFor, normOf, normsFromJSON, personSd, photoMeasurements, subjectMeasurements, type MeasurementNorms } from '../../../src/features/measurements.ts';
 import type { Point } from '../../../src/types.ts';
 import { frontalFace, profileFace } from './faces.ts';
 
@@ -120,20 +120,50 @@ describe('HPO thresholds', () => {
   });
 });
 
+describe('the spread of a person\'s mean', () => {
+  // Five control people, two photos each, each photo 1 from the person's mean: within-person
+  // variance 2; the people's means 2, 3, 6, 5, 4 spread with variance 2, of which 2/2 is their
+  // photos' noise, so the between-person variance is 1; a photo's variance is 1 + 2 = 3.
+  const values = [[1, 3], [2, 4], [5, 7], [4, 6], [3, 5]].flatMap((xs, k) => xs.map((value) => ({ subject: `c${k}`, value })));
+  const norm = normOf(values, 5)!;
+
+  it('splits the controls\' spread into between and within people', () => {
+    expect(norm.mean).toBeCloseTo(4, 12);
+    expect(norm.sd).toBeCloseTo(Math.sqrt(3), 12);
+    expect(norm.sdBetween).toBeCloseTo(1, 12);
+    expect(norm.sdWithin).toBeCloseTo(Math.sqrt(2), 12);
+  });
+
+  it('scores a mean over n photos against sqrt(between² + within² / n), and falls back to a photo\'s SD without the split', () => {
+    expect(personSd(norm, 1)).toBeCloseTo(Math.sqrt(3), 12);
+    expect(personSd(norm, 4)).toBeCloseTo(Math.sqrt(1.5), 12);
+    const single = normOf(values.filter((_, i) => i % 2 === 0), 5)!; // one photo each: no split
+    expect(single.sdBetween).toBeUndefined();
+    expect(personSd(single, 4)).toBe(single.sd);
+  });
+});
+
 describe('subject measurements', () => {
-  const norms: Pick<MeasurementNorms, 'hpoZ'> = { hpoZ: 2 };
+  const norm = { mean: 0.2, sd: 0.05, subjects: 10, photos: 40, sdBetween: 0.03, sdWithin: 0.04 };
+  const norms: Pick<MeasurementNorms, 'hpoZ' | 'views'> = { hpoZ: 2, views: { frontal: { 'philtrum-length': norm }, profile: { 'philtrum-length': { ...norm, mean: 0.9 } } } };
   const philtrum = (value: number, z: number) => [{ name: 'philtrum-length', region: 'perioral' as const, value, z, hpo: [] }];
 
-  it('averages values and z over the photos of the view most of them were taken in', () => {
-    const photos = [philtrum(0.2, 1.5), philtrum(0.9, -1), philtrum(0.3, 3.1)];
+  it('scores the mean value over the photos of the view most of them were taken in, against the spread of such means', () => {
+    const photos = [philtrum(0.29, 1.8), philtrum(0.9, 0), philtrum(0.31, 2.2)];
     const [s] = subjectMeasurements(photos, ['frontal', 'profile', 'frontal'], norms);
-    expect(s).toEqual({ name: 'philtrum-length', region: 'perioral', value: 0.25, z: 2.3, hpo: [{ id: 'HP:0000343', label: 'Long philtrum' }], view: 'frontal', photos: 2 });
+    const z = (0.3 - 0.2) / Math.sqrt(0.03 ** 2 + 0.04 ** 2 / 2);
+    expect(s).toMatchObject({ name: 'philtrum-length', region: 'perioral', view: 'frontal', photos: 2, hpo: [{ id: 'HP:0000343', label: 'Long philtrum' }] });
+    expect(s.value).toBeCloseTo(0.3, 12);
+    expect(s.z).toBeCloseTo(z, 12);
+    expect(z).toBeGreaterThan(2.4); // beyond the threshold, where the photos' mean z (2.0) is not
     expect(subjectMeasurements([photos[0]], ['frontal'], norms)[0].hpo).toEqual([]);
   });
 
   it('takes the frontal photos on a tie, and leaves out photos without a view', () => {
-    const photos = [philtrum(0.9, -1), philtrum(0.2, 1.5), philtrum(0.4, 0)];
-    expect(subjectMeasurements(photos, ['profile', 'frontal', undefined], norms)[0]).toMatchObject({ view: 'frontal', value: 0.2, z: 1.5, photos: 1 });
+    const photos = [philtrum(0.9, -1), philtrum(0.25, 1), philtrum(0.4, 0)];
+    const [s] = subjectMeasurements(photos, ['profile', 'frontal', undefined], norms);
+    expect(s).toMatchObject({ view: 'frontal', value: 0.25, photos: 1 });
+    expect(s.z).toBeCloseTo(1, 12); // one photo: against sqrt(between² + within²)
     expect(subjectMeasurements([photos[2]], [undefined], norms)).toEqual([]);
   });
 });
