@@ -14,6 +14,7 @@ import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
 import { fuseRanks } from '../../evaluate/ranking.ts';
+import { tQuantile975 } from '../../math/student.ts';
 import { sameVector } from '../../math/vector.ts';
 import { regionsFromHeatMap, type DifferentialEntry, type ScreenPhoto, type ScreenResult } from './result.ts';
 import { heatMapScope } from '../../explain/scope.ts';
@@ -107,16 +108,18 @@ export function viewAdvice(view: View | undefined, byView: Record<string, unknow
 }
 
 /**
- * The spread of a person's photo scores: a t-free normal 95% interval of their mean (how much the
- * verdict rests on the choice of photos), and a note when there is none (one photo) or it is a
- * single value (photos that scored alike: agreement between photos, not certainty).
+ * The spread of a person's photo scores: the 95% t interval of their mean (how much the verdict
+ * rests on the choice of photos; t with n - 1 degrees of freedom, as a handful of photos is too few
+ * for the normal 1.96, which covers about 70% with two), clipped to [0, 1], and a note when there
+ * is none (one photo) or it is a single value (photos that scored alike: agreement between
+ * photos, not certainty).
  */
 function photoSpread(probs: readonly number[]): Pick<ScreenResult['subject'], 'interval' | 'intervalNote'> {
   if (probs.length === 0) return {};
   if (probs.length === 1) return { intervalNote: 'One usable photo: no interval (it comes from the spread of several photos of the person).' };
   const mean = probs.reduce((a, c) => a + c, 0) / probs.length;
   const sd = Math.sqrt(probs.reduce((a, c) => a + (c - mean) ** 2, 0) / (probs.length - 1));
-  const half = (1.96 * sd) / Math.sqrt(probs.length);
+  const half = (tQuantile975(probs.length - 1) * sd) / Math.sqrt(probs.length);
   const interval: [number, number] = [r4(Math.max(0, mean - half)), r4(Math.min(1, mean + half))];
   if (interval[0] !== interval[1]) return { interval };
   return { interval, intervalNote: 'The photos scored alike, so the interval is a single value; that is agreement between photos, not certainty about the person.' };

@@ -56,6 +56,21 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
     }
   });
 
+  it('gives the 95% t interval of the mean of the photos\' scores, clipped to [0, 1]', async () => {
+    const screener = await Screener.load(await toyBundle());
+    try {
+      const r = await screener.screen([photo(1), photo(2), photo(3)]);
+      const p = r.photos.map((x) => x.probability!);
+      const mean = p.reduce((a, c) => a + c, 0) / 3;
+      const sd = Math.sqrt(p.reduce((a, c) => a + (c - mean) ** 2, 0) / 2);
+      const half = (4.3027 * sd) / Math.sqrt(3); // t(0.975, 2 degrees of freedom)
+      expect(r.subject.interval![0]).toBeCloseTo(Math.max(0, mean - half), 3);
+      expect(r.subject.interval![1]).toBeCloseTo(Math.min(1, mean + half), 3);
+    } finally {
+      await screener.close();
+    }
+  });
+
   it('counts a photo given twice once in the person\'s result, and says so on the copy', async () => {
     const screener = await Screener.load(await toyBundle());
     try {
