@@ -66,15 +66,21 @@ export function subjectSummary(result: ScreenResult): string[] {
     lines.push(`Ranked differential: ${result.differential.map((d, i) => `${i + 1}. ${d.label} ${pct(d.probability)}`).join(', ')}.`);
     if (result.differentialNote) lines.push(`  ${result.differentialNote}`);
   }
-  return [...lines, ...measurementSummary(s)];
+  return [...lines, ...measurementSummary(result)];
 }
 
-/** One line on the person's measurements with HPO terms (z against the study's controls), when there are measurements. */
-function measurementSummary(s: ScreenResult['subject']): string[] {
+/**
+ * One line on the person's measurements with HPO terms (z against the study's controls), when
+ * there are measurements; where the person has none, the single photos that do, so that a photo
+ * beyond the threshold is not hidden by the person's mean.
+ */
+function measurementSummary({ subject: s, photos }: ScreenResult): string[] {
   if (!s.measurements?.length) return [];
   const beyond = s.measurements.filter((m) => m.hpo.length > 0);
   const terms = beyond.map((m) => `${m.name} z ${m.z.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ');
-  return [`  Measurements: ${beyond.length ? terms : 'none beyond the controls\' range'}. ${s.measurementsNote ?? ''}`.trimEnd()];
+  const inPhotos = photos.flatMap((p) => (p.measurements ?? []).filter((m) => m.hpo.length > 0).map((m) => `${m.name} z ${m.z.toFixed(1)} in ${p.path}`));
+  const none = `none of the person's with HPO terms${inPhotos.length ? ` (single photos: ${inPhotos.join('; ')})` : ''}`;
+  return [`  Measurements: ${beyond.length ? terms : none}. ${s.measurementsNote ?? ''}`.trimEnd()];
 }
 
 /**

@@ -40,7 +40,10 @@ describe('subjectSummary', () => {
     ];
     const note = 'z-scores are against controls of this study (label control), not population norms.';
     expect(subjectSummary(result({ measurements, measurementsNote: note })).at(-1)).toBe(`  Measurements: mouth-width z -2.4 (Narrow mouth HP:0000160). ${note}`);
-    expect(subjectSummary(result({ measurements: [measurements[1]], measurementsNote: note })).at(-1)).toBe(`  Measurements: none beyond the controls' range. ${note}`);
+    expect(subjectSummary(result({ measurements: [measurements[1]], measurementsNote: note })).at(-1)).toBe(`  Measurements: none of the person's with HPO terms. ${note}`);
+    // A single photo beyond the threshold is named where the person's mean is not.
+    const photo = { path: 'a.jpg', probability: 0.9, measurements: [{ ...measurements[0], z: -2.48 }] };
+    expect(subjectSummary({ ...result({ measurements: [measurements[1]], measurementsNote: note }), photos: [photo] }).at(-1)).toBe(`  Measurements: none of the person's with HPO terms (single photos: mouth-width z -2.5 in a.jpg). ${note}`);
   });
 });
 

@@ -43,7 +43,7 @@ function subjectMeasurements(result: ScreenResult): HTMLElement | string {
   const beyond = ms.filter((m) => m.hpo.length > 0);
   const line = beyond.length
     ? `Beyond ±2 SD of this study's controls (not population norms): ${beyond.map((m) => `${measurementLabel(m.name)} z ${m.z.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ')}.`
-    : 'No measurement beyond ±2 SD of this study\'s controls (not population norms).';
+    : 'No measurement of the person (the mean over their photos) beyond ±2 SD of this study\'s controls (not population norms); each photo\'s own are below.';
   return h('section', { class: 'card subject-measurements', 'aria-label': 'Measurements' },
     h('h2', {}, 'Measurements'),
     measurementTable(ms, 'Facial measurements of this person (mean over the photos of one view)', note),
