@@ -28,7 +28,7 @@ export async function explanationSection(x: StudyExplanation, meanHeatmapPng: st
   const pos = esc(x.positive), neg = esc(x.negative);
   const html = `
 ${checksSummary(x)}
-<p>${CAM_TEXT[x.cam](pos, neg)}${x.scope ? ` ${esc(x.scope)}` : ''} Computed on ${x.sample.photos} photos of ${x.sample.subjects} people (${x.sample.positivePhotos} ${pos}, ${x.sample.controlPhotos} ${neg}; at most a bounded sample per study)${x.sample.failed.length ? `; ${x.sample.failed.length} photos could not be explained (no face found again)` : ''}. Every gradient is exact. Regions are drawn from the five landmarks of the aligned template; a region's share is its heat per unit area, normalised over regions. Sides are the patient's (the eye on the image's left is the patient's right eye). "Correct" means classified correctly out of fold in most repeats. These say where the score comes from, not what the face shows: they are not findings. ${esc(REGION_RANKING_NOTE)}</p>
+<p>${CAM_TEXT[x.cam](pos, neg)}${x.scope ? ` ${esc(x.scope)}` : ''} Computed on ${x.sample.photos} photos of ${x.sample.subjects} people (photos: ${x.sample.positivePhotos} ${pos}, ${x.sample.controlPhotos} ${neg}; at most a bounded sample per study)${x.sample.failed.length ? `; ${x.sample.failed.length} photos could not be explained (no face found again)` : ''}. Every gradient is exact. Regions are drawn from the five landmarks of the aligned template; a region's share is its heat per unit area, normalised over regions. Sides are the patient's (the eye on the image's left is the patient's right eye). "Correct" means classified correctly out of fold in most repeats. These say where the score comes from, not what the face shows: they are not findings. ${esc(REGION_RANKING_NOTE)}</p>
 ${meanHeatmapPng ? `<figure><img src="${meanHeatmapPng}" height="224" alt="mean heat map" style="image-rendering:auto"><figcaption>Mean heat map of ${x.meanHeatmapSubjects} correctly classified ${pos} people over their mean aligned face (each map scaled to unit energy, people weighted equally; colour bar: top = hottest).</figcaption></figure>` : `<p>No correctly classified ${pos} person in the sample: no mean heat map.</p>`}
 <figure>${await regionChart(x)}</figure>
 ${regionTable(x)}
@@ -84,9 +84,9 @@ function regionChart(x: StudyExplanation): Promise<string> {
 function regionTable(x: StudyExplanation): string {
   const pos = esc(x.positive), neg = esc(x.negative);
   const rows = REGION_NAMES.map((r) => `<tr><th scope="row" title="${esc(r)}">${esc(REGION_LABELS[r])}</th><td class="text">${REGION_HPO[r].map(esc).join('<br>') || '&ndash;'}</td><td>${ci(x.regions.positives[r], (v) => pct(v))}</td><td>${ci(x.regions.controls[r], (v) => pct(v))}</td><td>${ci(x.occlusion.dropPerArea[r], (v) => num(v, 3))}</td></tr>`).join('');
-  return `<table class="fit"><caption>Where the score comes from, by region, per person (each person's photos averaged, then people; 95% subject-bootstrap CI). Shares are of correctly classified people.</caption>
+  return `<table class="fit"><caption>Where the score comes from, by region, per person (each person's photos averaged, then people; 95% subject-bootstrap CI). Shares are of correctly classified people; the score drop when a region is greyed out is over every person of the sample, of both classes, classified correctly or not.</caption>
 <colgroup><col style="width:18%"><col style="width:28%"><col><col><col></colgroup>
-<tr><th>Region</th><th>HPO terms the region relates to (not findings)</th><th>${pos} share of heat</th><th>${neg} share of heat</th><th>${pos} score drop per area when greyed out</th></tr>${rows}</table>`;
+<tr><th>Region</th><th>HPO terms the region relates to (not findings)</th><th>${pos} share of heat</th><th>${neg} share of heat</th><th>${pos} score drop per area when greyed out (every person of the sample)</th></tr>${rows}</table>`;
 }
 
 /** How often each region ranks first, per photo, for each map that was made: final model / shuffled-label model. */
@@ -96,7 +96,12 @@ function topRegionTable(x: StudyExplanation): string {
   if (!maps.length) return `<p>No correctly classified ${esc(x.positive)} photo in the sample: no top-region counts.</p>`;
   const heads = maps.map(({ t, name }) => `<th>${name}, ${t.photos} photos</th>`).join('');
   const cell = (t: TopRegionCounts, r: (typeof REGION_NAMES)[number]) => `${pct(t.real[r], 0)} / ${t.shuffled ? pct(t.shuffled[r], 0) : '&ndash;'}`;
-  const rows = REGION_NAMES.map((r) => `<tr><th scope="row" title="${esc(r)}">${esc(REGION_LABELS[r])}</th>${maps.map(({ t }) => `<td>${cell(t, r)}</td>`).join('')}</tr>`).join('');
+  // A photo whose map shows no evidence anywhere has no first region: its own row, so each column sums to 100%.
+  const none = (shares: Record<string, number>) => Math.max(0, 1 - Object.values(shares).reduce((a, v) => a + v, 0));
+  const noneRow = maps.some(({ t }) => none(t.real) > 1e-9 || (t.shuffled && none(t.shuffled) > 1e-9))
+    ? `<tr><th scope="row">No region (the map shows no evidence anywhere)</th>${maps.map(({ t }) => `<td>${pct(none(t.real), 0)} / ${t.shuffled ? pct(none(t.shuffled), 0) : '&ndash;'}</td>`).join('')}</tr>`
+    : '';
+  const rows = REGION_NAMES.map((r) => `<tr><th scope="row" title="${esc(r)}">${esc(REGION_LABELS[r])}</th>${maps.map(({ t }) => `<td>${cell(t, r)}</td>`).join('')}</tr>`).join('') + noneRow;
   return `<table class="fit"><caption>How often each region ranks first, per photo, among correctly classified ${esc(x.positive)} photos: final model / model trained on shuffled labels (which should show no preference)</caption>
 <tr><th>Region</th>${heads}</tr>${rows}</table>
 <p>The other maps, for comparison: Grad-CAM on the last 7&times;7 map (the method of Baek et al. 2025) and on the 14&times;14 block, which weight each channel by its mean gradient; HiResCAM on the 14&times;14 block without a reference, which lights the eyes and nose of every aligned face; occlusion maps, a grey 16&times;16 square slid over a 14&times;14 grid of the face, the map holding the drop of the ${esc(x.positive)} score at each place (model-agnostic, but 196 forward passes per photo, so made for a few photos only). Why the study's map is the default is measured in the tool's own benchmark on synthetic planted data, not on this study (<code>docs/decisions.md</code>).</p>`;

@@ -80,6 +80,18 @@ describe('explanationSection: tables and text', () => {
   });
 });
 
+describe('explanationSection: top regions', () => {
+  it('gives photos whose map shows no evidence a row of their own, so each column sums to 100%', async () => {
+    const records = Array.from({ length: 10 }, (_, i) => record(i, 0.8));
+    records[1] = { ...records[1], gradcam: { ...records[1].gradcam!, shuffledTop: null } }; // one of the 5 positives: an empty shuffled-label map
+    const html = (await explanationSection(summarisePhotoRecords(records, [], io, o, 5, 0.36, 'contrastive'), null)).html;
+    const row = html.match(/<tr><th scope="row">No region \(the map shows no evidence anywhere\)<\/th>(.*?)<\/tr>/s)?.[1] ?? '';
+    expect([...row.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1])).toEqual(['0% / 0%', '0% / 20%']);
+    const plain = (await section(0.8)).html;
+    expect(plain).not.toContain('No region (the map shows no evidence anywhere)');
+  });
+});
+
 describe('explanationSection: geometry', () => {
   it('shows the geometry contributions beside the heat-map ranking only for a model that has them', async () => {
     const { x, html } = await section(0.8);
