@@ -218,6 +218,18 @@ ${leakage.warnings.length ? `<div class="warn"><p><strong>${leakage.warnings.len
 </section>`;
 }
 
+/**
+ * The final model's hyperparameters: each block's, keyed `block.name` (e.g. `geometry.C`), and the
+ * combiner's weights of a stack; a bundle without blocks, its classifier's.
+ */
+export function finalHyperparameters(bundle: Pick<ModelBundle, 'features' | 'classifier'>): Record<string, number> {
+  const f = bundle.features;
+  if (!f) return { ...bundle.classifier.hyper };
+  const blocks = f.features.flatMap((name, k) => Object.entries((f.classifiers[k] as { hyper?: Record<string, number> }).hyper ?? {}).map(([h, v]) => [`${name}.${h}`, v] as const));
+  const weights = f.stacker ? f.features.map((name, k) => [`stack.${name}`, f.stacker!.weights[k]] as const) : [];
+  return Object.fromEntries([...blocks, ...weights]);
+}
+
 /** The options, hyperparameters and versions needed to reproduce the study. */
 function configSection(result: CrossValidationResult, bundle: ModelBundle): string {
   const versions = {
@@ -230,7 +242,7 @@ function configSection(result: CrossValidationResult, bundle: ModelBundle): stri
     dataHash: bundle.training.datasetHash,
   };
   return `<section id="config"><h2>Configuration and versions</h2>
-<pre>${esc(JSON.stringify({ options: result.options, classifier: result.classifier, hyperparameters: bundle.classifier.hyper, versions, pipeline: bundle.pipeline.config }, null, 2))}</pre>
+<pre>${esc(JSON.stringify({ options: result.options, classifier: result.classifier, hyperparameters: finalHyperparameters(bundle), versions, pipeline: bundle.pipeline.config }, null, 2))}</pre>
 </section>`;
 }
 

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelBundle } from '../../../src/classify/bundle.ts';
 import type { Dataset, PhotoResult } from '../../../src/data/index.ts';
 import { crossValidate, type CrossValidationResult } from '../../../src/evaluate/crossval.ts';
-import { calibrationSpec, finePercent, modelDescription, renderReport, renderSvg, rocSpec } from '../../../src/report/index.ts';
+import { calibrationSpec, finalHyperparameters, finePercent, modelDescription, renderReport, renderSvg, rocSpec } from '../../../src/report/index.ts';
 import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';
 
 const data = syntheticStudy({ subjects: 24, photosPerSubject: 3, dim: 32, signal: 2.5, seed: 7 });
@@ -91,6 +91,15 @@ describe('finePercent', () => {
     expect([0.000416, 0.000234, 0.00999].map(finePercent)).toEqual(['0.042%', '0.023%', '1.0%']);
     expect([0.999939421514127, 0.9998767867007778, 0.995].map(finePercent)).toEqual(['99.9939%', '99.988%', '99.50%']);
     expect([0, 0.5, 1, 1e-9].map(finePercent)).toEqual(['0.0%', '50.0%', '100.0%', '<0.000001%']);
+  });
+});
+
+describe('finalHyperparameters', () => {
+  it("lists each block's hyperparameters and the stack's weights, not the first block's alone", () => {
+    const classifier = (C: number) => ({ kind: 'phenoface-classifier', version: 1, name: 'logistic', dim: 2, hyper: { C }, params: {} });
+    const features = { features: ['embedding', 'geometry'], classifiers: [classifier(0.001), classifier(0.01)], stacker: { weights: [1.2, 0.3], bias: 0 } } as unknown as ModelBundle['features'];
+    expect(finalHyperparameters({ classifier: classifier(0.001) as ModelBundle['classifier'], features })).toEqual({ 'embedding.C': 0.001, 'geometry.C': 0.01, 'stack.embedding': 1.2, 'stack.geometry': 0.3 });
+    expect(finalHyperparameters({ classifier: classifier(0.1) as ModelBundle['classifier'] })).toEqual({ C: 0.1 });
   });
 });
 
