@@ -190,7 +190,8 @@ export function wilsonInterval(successes: number, n: number, z = 1.9599639845400
   const z2 = z * z;
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  // At p = 0 (1) the lower (upper) bound is exactly 0 (1); computed, it can miss by rounding.
+  return [p <= 0 ? 0 : Math.max(0, centre - half), p >= 1 ? 1 : Math.min(1, centre + half)];
 }
 
 /** Brier score: mean squared difference between probability and label (Brier 1950); lower is better. */

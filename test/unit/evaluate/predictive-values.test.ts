@@ -21,6 +21,13 @@ describe('wilsonInterval', () => {
     expect(wilsonInterval(0, 30)![1]).toBeGreaterThan(0.1);
     expect(wilsonInterval(0, 0)).toBeNull();
   });
+
+  it('puts the bound at an observed 0 or 1 exactly there, whatever the count (rounding missed it by ~1e-17)', () => {
+    for (const n of [1, 3, 7, 12, 1000]) {
+      expect(wilsonInterval(0, n)![0]).toBe(0);
+      expect(wilsonInterval(n, n)![1]).toBe(1);
+    }
+  });
 });
 
 describe('crossValidate: predictive values', () => {
