@@ -40,9 +40,9 @@ import {
   checkPrevalence,
   fuseBySubject,
   predictiveValues,
+  rateInterval,
   rates,
   summariseScores,
-  wilsonInterval,
   youdenThreshold,
   type CalibrationBin,
   type Confusion,
@@ -450,20 +450,13 @@ function meanOverRepeats(sets: RepeatSet[]): { score: Float64Array; label: Uint8
  */
 function predictiveEstimates(conf: Confusion, sensitivity: Estimate, specificity: Estimate, prevalence: number): { ppv: Estimate; npv: Estimate } {
   const point = predictiveValues(sensitivity.value, specificity.value, prevalence);
-  const sens = widest(sensitivity.ci95, wilsonInterval(conf.tp, conf.tp + conf.fn));
-  const spec = widest(specificity.ci95, wilsonInterval(conf.tn, conf.tn + conf.fp));
+  const sens = rateInterval(sensitivity.ci95, conf.tp, conf.tp + conf.fn);
+  const spec = rateInterval(specificity.ci95, conf.tn, conf.tn + conf.fp);
   if (!sens || !spec) return { ppv: { value: point.ppv, ci95: null }, npv: { value: point.npv, ci95: null } };
   const low = predictiveValues(sens[0], spec[0], prevalence);
   const high = predictiveValues(sens[1], spec[1], prevalence);
   const interval = (a: number | null, b: number | null): [number, number] | null => (a === null || b === null ? null : [Math.min(a, b), Math.max(a, b)]);
   return { ppv: { value: point.ppv, ci95: interval(low.ppv, high.ppv) }, npv: { value: point.npv, ci95: interval(low.npv, high.npv) } };
-}
-
-/** The union of two intervals, either of which may be missing. */
-function widest(a: [number, number] | null, b: [number, number] | null): [number, number] | null {
-  if (!a) return b;
-  if (!b) return a;
-  return [Math.min(a[0], b[0]), Math.max(a[1], b[1])];
 }
 
 /** Per-repeat predictions of every photo: probability, fold, and the fold's thresholds. */

@@ -194,6 +194,18 @@ export function wilsonInterval(successes: number, n: number, z = 1.9599639845400
   return [p <= 0 ? 0 : Math.max(0, centre - half), p >= 1 ? 1 : Math.min(1, centre + half)];
 }
 
+/**
+ * The interval of a rate used for the predictive values: the union of its subject-bootstrap
+ * interval and Wilson's score interval on its counts (which stays open when a count is zero, as
+ * a bootstrap of a rate of 1 cannot). Either may be missing.
+ */
+export function rateInterval(bootstrap: [number, number] | null | undefined, successes: number, total: number): [number, number] | null {
+  const wilson = wilsonInterval(successes, total);
+  if (!bootstrap) return wilson;
+  if (!wilson) return bootstrap;
+  return [Math.min(bootstrap[0], wilson[0]), Math.max(bootstrap[1], wilson[1])];
+}
+
 /** Brier score: mean squared difference between probability and label (Brier 1950); lower is better. */
 export function brier(probs: ArrayLike<number>, labels: ArrayLike<number>, weights?: Weights): number | null {
   let sum = 0;

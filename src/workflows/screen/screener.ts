@@ -14,6 +14,7 @@ import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
 import { fuseRanks } from '../../evaluate/ranking.ts';
+import { rateInterval, type Confusion } from '../../evaluate/metrics.ts';
 import { tQuantile975 } from '../../math/student.ts';
 import { sameVector } from '../../math/vector.ts';
 import { regionsFromHeatMap, type DifferentialEntry, type ScreenPhoto, type ScreenResult } from './result.ts';
@@ -315,9 +316,13 @@ function mapScopeOf(b: LoadedBundle, photos: readonly ScreenPhoto[]): { heatMapS
  * `prevalence`. Empty for a bundle without validated rates.
  */
 function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Partial<ScreenResult['subject']> {
-  const s = b.metrics.subject as { sensitivity?: ValidatedRate; specificity?: ValidatedRate };
+  const s = b.metrics.subject as { sensitivity?: ValidatedRate; specificity?: ValidatedRate; confusion?: Confusion };
   if (!s.sensitivity || !s.specificity || s.sensitivity.value === null || s.specificity.value === null) return {};
-  const m = postTest(positive, s.sensitivity, s.specificity, prevalence);
+  // The rates' intervals as the study widened them for its PPV and NPV, so both give one range.
+  const c = s.confusion;
+  const sensitivity = c ? { ...s.sensitivity, ci95: rateInterval(s.sensitivity.ci95, c.tp, c.tp + c.fn) } : s.sensitivity;
+  const specificity = c ? { ...s.specificity, ci95: rateInterval(s.specificity.ci95, c.tn, c.tn + c.fp) } : s.specificity;
+  const m = postTest(positive, sensitivity, specificity, prevalence);
   const r6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
   return {
     prevalence: m.prevalence,

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { predictiveValues, rateInterval } from '../../../src/evaluate/metrics.ts';
 import { postTest } from '../../../src/evaluate/post-test.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
 import { Screener } from '../../../src/workflows/screen/screener.ts';
@@ -43,6 +44,22 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
       }
     });
   }
+
+  it("gives the chance's range the study gave its PPV: the rates' intervals widened by Wilson's on the counts", async () => {
+    const narrow = { sensitivity: { value: 0.8, ci95: [0.78, 0.82] as [number, number] }, specificity: { value: 0.9, ci95: [0.89, 0.91] as [number, number] } };
+    const confusion = { tp: 16, fn: 4, tn: 18, fp: 2 };
+    const screener = await Screener.load(await toyBundle({ subject: { ...narrow, confusion }, photo: {}, byView: {} }, { photo: 0.5, subject: 0 }));
+    try {
+      const s = (await screener.screen([photo(1)], { prevalence: 1 / 4000 })).subject;
+      const sens = rateInterval(narrow.sensitivity.ci95, 16, 20)!;
+      const spec = rateInterval(narrow.specificity.ci95, 18, 20)!;
+      expect(sens[0]).toBeLessThan(0.78); // Wilson's is the wider here
+      expect(s.chanceRange![0]).toBeCloseTo(predictiveValues(sens[0], spec[0], 1 / 4000).ppv!, 6);
+      expect(s.chanceRange![1]).toBeCloseTo(predictiveValues(sens[1], spec[1], 1 / 4000).ppv!, 6);
+    } finally {
+      await screener.close();
+    }
+  });
 
   it('says why a positive call has no likelihood ratio when no control was called positive', async () => {
     const perfect = { value: 1, ci95: [0.9, 1] as [number, number] };
