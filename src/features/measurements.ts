@@ -63,6 +63,8 @@ export interface MeasurementNorms {
 /** One measurement as `screen --json` reports it. */
 export interface Measurement {
   name: string;
+  /** As a clinician says it, with the patient's side (`palpebral-fissure-length-left` is the patient's right eye). */
+  label: string;
   region: MeasurementRegion;
   /** The scale-free value (a length over the reference length, or a ratio). */
   value: number;
@@ -177,7 +179,7 @@ export function photoMeasurements(landmarks68: readonly Point[], view: View | un
     const norm = view ? norms.views[view]?.[def.name] : undefined;
     if (value === null || !norm) return [];
     const z = (value - norm.mean) / norm.sd;
-    return [{ name: def.name, region: def.region, value, z, hpo: hpoTermsFor(def, z, norms.hpoZ) }];
+    return [{ name: def.name, label: def.label, region: def.region, value, z, hpo: hpoTermsFor(def, z, norms.hpoZ) }];
   });
 }
 
@@ -201,7 +203,7 @@ export function subjectMeasurements(photos: readonly (readonly Measurement[])[],
     if (found.length === 0 || !norm) return [];
     const value = mean(found.map((m) => m.value));
     const z = (value - norm.mean) / personSd(norm, found.length);
-    return [{ name: def.name, region: def.region, value, z, hpo: hpoTermsFor(def, z, norms.hpoZ), view: VIEWS[most], photos: found.length }];
+    return [{ name: def.name, label: def.label, region: def.region, value, z, hpo: hpoTermsFor(def, z, norms.hpoZ), view: VIEWS[most], photos: found.length }];
   });
 }
 

@@ -35,8 +35,8 @@ describe('subjectSummary', () => {
 
   it('ends with the measurements that carry HPO terms, and whom their z-scores compare with', () => {
     const measurements = [
-      { name: 'mouth-width', region: 'perioral' as const, value: 0.5, z: -2.44, hpo: [{ id: 'HP:0000160', label: 'Narrow mouth' }], view: 'frontal' as const, photos: 2 },
-      { name: 'philtrum-length', region: 'perioral' as const, value: 0.2, z: 0.3, hpo: [], view: 'frontal' as const, photos: 2 },
+      { name: 'mouth-width', label: 'Mouth width', region: 'perioral' as const, value: 0.5, z: -2.44, hpo: [{ id: 'HP:0000160', label: 'Narrow mouth' }], view: 'frontal' as const, photos: 2 },
+      { name: 'philtrum-length', label: 'Philtrum length', region: 'perioral' as const, value: 0.2, z: 0.3, hpo: [], view: 'frontal' as const, photos: 2 },
     ];
     const note = 'z-scores are against controls of this study (label control), not population norms.';
     expect(subjectSummary(result({ measurements, measurementsNote: note })).at(-1)).toBe(`  Measurements: mouth-width z -2.4 (Narrow mouth HP:0000160). ${note}`);

@@ -71,8 +71,8 @@ const THRESHOLD = FAKE_INFO.thresholds!.subject;
 
 /** Fixed measurements of a frontal photo: a narrow mouth beyond -2 SD (with its HPO term), a philtrum inside the control range. */
 const FAKE_MEASUREMENTS: Measurement[] = [
-  { name: 'mouth-width', region: 'perioral', value: 0.55, z: -2.4, hpo: [{ id: 'HP:0000160', label: 'Narrow mouth' }] },
-  { name: 'philtrum-length', region: 'perioral', value: 0.24, z: 0.8, hpo: [] },
+  { name: 'mouth-width', label: 'Mouth width', region: 'perioral', value: 0.55, z: -2.4, hpo: [{ id: 'HP:0000160', label: 'Narrow mouth' }] },
+  { name: 'philtrum-length', label: 'Philtrum length', region: 'perioral', value: 0.24, z: 0.8, hpo: [] },
 ];
 
 /** Fixed geometry contributions of a frontal photo (log-odds by region, largest first), as a model with a geometry part gives them. */

@@ -72,6 +72,8 @@ describe('norms from controls', () => {
     expect(m.map((x) => x.name)).toEqual(Object.keys(norms.views.frontal!).sort((a, b) => MEASUREMENT_NAMES.indexOf(a) - MEASUREMENT_NAMES.indexOf(b)));
     expect(m.find((x) => x.name === 'face-height-width')).toBeUndefined(); // no norm: constant in the controls
     expect(m.every((x) => Number.isFinite(x.z))).toBe(true);
+    // The label says the patient's side: the image's left eye is the patient's right.
+    expect(m.find((x) => x.name === 'palpebral-fissure-length-left')?.label).toBe("Palpebral fissure length, patient's right eye (image left)");
     expect(photoMeasurements(profileFace(), 'profile', norms)).toEqual([]); // no profile controls
     expect(photoMeasurements(frontalFace(), undefined, norms)).toEqual([]);
     const profileNorms = fitMeasurementNorms(['A', 'B', 'C', 'D', 'E'].map((subject, i) => ({ subject, view: 'profile' as const, landmarks68: profileFace().map(([x, y], k) => [x, k === 33 ? y + i : y] as Point) })), { controlLabel: 'control', minControlSubjects: 5 });
@@ -146,7 +148,7 @@ describe('the spread of a person\'s mean', () => {
 describe('subject measurements', () => {
   const norm = { mean: 0.2, sd: 0.05, subjects: 10, photos: 40, sdBetween: 0.03, sdWithin: 0.04 };
   const norms: Pick<MeasurementNorms, 'hpoZ' | 'views'> = { hpoZ: 2, views: { frontal: { 'philtrum-length': norm }, profile: { 'philtrum-length': { ...norm, mean: 0.9 } } } };
-  const philtrum = (value: number, z: number) => [{ name: 'philtrum-length', region: 'perioral' as const, value, z, hpo: [] }];
+  const philtrum = (value: number, z: number) => [{ name: 'philtrum-length', label: 'Philtrum length', region: 'perioral' as const, value, z, hpo: [] }];
 
   it('scores the mean value over the photos of the view most of them were taken in, against the spread of such means', () => {
     const photos = [philtrum(0.29, 1.8), philtrum(0.9, 0), philtrum(0.31, 2.2)];
