@@ -17,6 +17,7 @@ import { heatMapScope } from '../../src/explain/scope.ts';
 import { regionsFromHeatMap, type Measurement, type ScreenPhoto, type ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo, ScreenOptions, ScreenService, UploadedPhoto } from '../../src/server/types.ts';
 import type { Landmarks5 } from '../../src/types.ts';
+import { tQuantile975 } from '../../src/math/student.ts';
 
 /** Where the fixture face sits, as fractions of the photo (fixtures.ts draws it there). */
 export const FACE_LAYOUT = {
@@ -183,7 +184,7 @@ export class FakeScreenService implements ScreenService {
     const probs = results.flatMap((p) => (p.probability === undefined ? [] : [p.probability]));
     const mean = probs.length ? probs.reduce((a, b) => a + b, 0) / probs.length : null;
     const sd = probs.length > 1 ? Math.sqrt(probs.reduce((a, p) => a + (p - mean!) ** 2, 0) / (probs.length - 1)) : 0;
-    const half = probs.length > 1 ? 1.96 * sd / Math.sqrt(probs.length) : 0;
+    const half = probs.length > 1 ? tQuantile975(probs.length - 1) * sd / Math.sqrt(probs.length) : 0;
     return {
       contract: 1,
       subject: {
