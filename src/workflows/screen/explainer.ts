@@ -136,6 +136,19 @@ function geometryExplainer(screener: Screener): PhotoExplainer | undefined {
   return async (photo) => geometryRegionShares(explain, photoInputs(photo)) ?? {};
 }
 
+/**
+ * The explainer of a model that neither reads the embedding (which the heat maps differentiate)
+ * nor has a linear geometry part (whose contributions rank regions): the photos are screened
+ * without regions or heat maps, and the result's model warnings say why. Undefined for any other
+ * model.
+ */
+function noExplainer(screener: Screener): PhotoExplainer | undefined {
+  if (screener.embeddingModel || screener.geometry) return undefined;
+  const explain: PhotoExplainer = async () => ({});
+  explain.note = `This model learns from ${screener.features.features.join('+')} alone, without the embedding the heat maps follow and without a linear geometry part: no heat map or region ranking can explain its scores.`;
+  return explain;
+}
+
 /** A file-name stem from a photo's name: its base name without extension, unsafe characters replaced. */
 function stem(name: string): string {
   const base = path.basename(name).replace(/\.[^.]*$/, '');
@@ -170,8 +183,8 @@ export interface FileExplainOptions extends ScreenExplainOptions {
  * written (see {@link geometryExplainer}).
  */
 export async function fileExplainer(screener: Screener, dir: string, opts: FileExplainOptions = {}): Promise<PhotoExplainer> {
-  const byGeometry = geometryExplainer(screener);
-  if (byGeometry) return byGeometry;
+  const other = geometryExplainer(screener) ?? noExplainer(screener);
+  if (other) return other;
   const guard = opts.guard ?? { option: 'heatmap folder' };
   // A model that cannot be explained is refused before the folder is made.
   const se = await explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam);
@@ -197,8 +210,8 @@ export async function fileExplainer(screener: Screener, dir: string, opts: FileE
  * geometry part gets its regions from geometry, without overlays.
  */
 export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions = {}): PhotoExplainer {
-  const byGeometry = geometryExplainer(screener);
-  if (byGeometry) return byGeometry;
+  const other = geometryExplainer(screener) ?? noExplainer(screener);
+  if (other) return other;
   // Prepared once, on the first photo (the finer layer's session).
   let ready: Promise<ScreenExplainer> | undefined;
   const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? DEFAULTS.explain.screen.photoOverlayMaxSidePx };

@@ -44,6 +44,8 @@ export interface ScreenInput {
 export type PhotoExplainer = ((photo: EmbedResult, input: ScreenInput, index: number) => Promise<Partial<ScreenPhoto>>) & {
   /** Frees what the explainer loaded (its inference sessions); call it once the screening is done. */
   dispose?: () => Promise<void>;
+  /** Why the photos get no explanation (a model nothing can explain), added to the result's model warnings. */
+  note?: string;
 };
 
 /** Model facts for the web app's model page and `/api/model`. */
@@ -253,7 +255,7 @@ export class Screener {
       }
     }
     const result = fusedResult(this.bundle, photos, probs, opts.prevalence, vectors);
-    const warnings = pipelineWarnings(this.bundle);
+    const warnings = [...pipelineWarnings(this.bundle), ...(opts.explain?.note ? [opts.explain.note] : [])];
     return { ...result, subject: { ...result.subject, ...subjectMeasurementFields(measured, this.norms) }, model: { ...result.model, ...(warnings.length && { warnings }) } };
   }
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FeatureName } from '../../../src/features/index.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
-import { fileExplainer } from '../../../src/workflows/screen/explainer.ts';
+import { dataUrlExplainer, fileExplainer } from '../../../src/workflows/screen/explainer.ts';
 import { photoInputs, Screener } from '../../../src/workflows/screen/screener.ts';
 import { runStudy } from '../../../src/workflows/study/study.ts';
 import { QUICK_STUDY, writeStudyData } from '../../cli/study-fixture.ts';
@@ -84,13 +84,19 @@ describe.skipIf(!ready)('screen with a geometry part', () => {
     }
   }, 120_000);
 
-  it('a model with neither the embedding nor geometry still cannot be explained', async () => {
+  it('a model with neither the embedding nor geometry is screened without explanations, saying why', async () => {
     const screener = await Screener.load(await study(['regions']));
     try {
       expect(screener.geometry).toBeUndefined();
       const maps = path.join(mkdtempSync(path.join(os.tmpdir(), 'phenoface-geoexp-none-')), 'maps');
-      await expect(fileExplainer(screener, maps)).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('no heat map can explain it') });
-      expect(existsSync(maps)).toBe(false); // refused before the folder is made
+      const pkg = path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json'));
+      for (const explain of [await fileExplainer(screener, maps), dataUrlExplainer(screener)]) {
+        const result = await screener.screen([{ name: 'a.jpg', path: path.join(pkg, 'demo', 'sample1.jpg') }], { explain });
+        expect(result.photos[0].probability).toBeGreaterThanOrEqual(0);
+        expect(result.photos[0].regions).toBeUndefined();
+        expect(result.model.warnings).toContainEqual(expect.stringMatching(/^This model learns from regions alone.*no heat map or region ranking can explain its scores\.$/));
+      }
+      expect(existsSync(maps)).toBe(false); // nothing to write, no folder
     } finally {
       await screener.close();
     }
