@@ -52,6 +52,7 @@ export function subjectSummary(result: ScreenResult): string[] {
   if (s.probability === null) return ['No usable photo: no result.'];
   const above = s.label === result.model.positive;
   const lines = [`Result: ${above ? 'ABOVE' : 'below'} the model's threshold (${result.model.positive} vs ${result.model.negative}), from ${s.photos} photo${s.photos === 1 ? '' : 's'}.`];
+  if (s.evidenceNote) lines.push(`  ${s.evidenceNote}`);
   if (s.sensitivity !== undefined && s.specificity !== undefined) {
     lines.push(`  In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${pct(s.sensitivity)} of affected people and cleared ${pct(s.specificity)} of unaffected people (per person).`);
   }

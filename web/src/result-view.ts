@@ -137,9 +137,11 @@ function summaryCard(result: ScreenResult, model: ModelInfo | undefined, views: 
     : s.intervalNote ?? '';
   const verdict = p === null
     ? 'No photo could be screened; see the messages below.'
-    : above
-      ? `Above the model's threshold: the facial features resemble those of people with ${positive} in the training data. Consider clinical assessment and genetic testing.`
-      : `Below the model's threshold. This does not rule out ${positive}: consider the clinical picture.`;
+    : s.evidenceNote
+      ? `${above ? 'Above' : 'Below'} the model's threshold. ${s.evidenceNote}`
+      : above
+        ? `Above the model's threshold: the facial features resemble those of people with ${positive} in the training data. Consider clinical assessment and genetic testing.`
+        : `Below the model's threshold. This does not rule out ${positive}: consider the clinical picture.`;
 
   return h('section', { class: `summary card ${p === null ? '' : above ? 'is-above' : 'is-below'}`, 'aria-labelledby': 'result-title' },
     h('h2', { id: 'result-title', tabindex: '-1' }, 'Result'),

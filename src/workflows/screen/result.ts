@@ -91,6 +91,8 @@ export interface ScreenResult {
     likelihoodRatio?: number | null;
     /** Why `likelihoodRatio` is null. */
     likelihoodRatioNote?: string;
+    /** Present when the call carries no evidence (a likelihood ratio on the wrong side of 1, or an AUC interval reaching 0.5), saying so. */
+    evidenceNote?: string;
     /** PPV of a positive call at `prevalence` (Bayes' rule from sensitivity and specificity). */
     ppv?: number | null;
     /** The chance of the condition given this call at `prevalence`: PPV when positive, 1 - NPV when negative. */

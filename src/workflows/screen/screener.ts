@@ -301,6 +301,22 @@ export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: reado
   };
 }
 
+/**
+ * Why a call carries no evidence, when it does not: a positive call whose likelihood ratio is at
+ * most 1 (or a negative call's at least 1) leaves the chance where the prevalence put it, and a
+ * model whose cross-validated AUC interval reaches 0.5 has not been shown to tell people apart.
+ */
+function noEvidence(positive: boolean, lr: number | null, auc: ValidatedRate | undefined): string | undefined {
+  const flat = lr !== null && (positive ? lr <= 1 : lr >= 1);
+  const chance = auc?.ci95 && auc.ci95[0] <= 0.5;
+  if (!flat && !chance) return undefined;
+  const why = [
+    flat ? `the likelihood ratio of this call is ${r(lr!, 2)}, so it ${positive ? 'does not raise' : 'does not lower'} the chance of the condition` : '',
+    chance ? `the model's cross-validated AUC per person (${auc!.value === null ? 'n/a' : r(auc!.value, 2)}, 95% interval ${r(auc!.ci95![0], 2)}-${r(auc!.ci95![1], 2)}) reaches 0.5, chance level` : '',
+  ].filter(Boolean);
+  return `This result carries no evidence: ${why.join('; and ')}. The model has not been shown to tell people with the condition from people without it; do not act on this result.`;
+}
+
 /** Why a screening has no probability: none of its photos could be used (each photo's record says why). */
 function noUsablePhoto(photos: number): { code: 'E_NO_USABLE_PHOTO'; message: string } {
   return { code: 'E_NO_USABLE_PHOTO', message: `None of the ${photos} photo${photos === 1 ? '' : 's'} could be screened (each photo's error says why), so there is no probability and no label.` };
@@ -326,7 +342,9 @@ function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Pa
   const specificity = c ? { ...s.specificity, ci95: rateInterval(s.specificity.ci95, c.tn, c.tn + c.fp) } : s.specificity;
   const m = postTest(positive, sensitivity, specificity, prevalence);
   const r6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
+  const evidenceNote = noEvidence(positive, m.likelihoodRatio, (b.metrics.subject as { auc?: ValidatedRate }).auc);
   return {
+    ...(evidenceNote ? { evidenceNote } : {}),
     prevalence: m.prevalence,
     sensitivity: r4(m.sensitivity),
     specificity: r4(m.specificity),

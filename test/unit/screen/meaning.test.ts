@@ -61,6 +61,24 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
     }
   });
 
+  it('says a call carries no evidence when its likelihood ratio is on the wrong side of 1 or the AUC interval reaches 0.5', async () => {
+    const weak = { sensitivity: { value: 0.3, ci95: [0.2, 0.4] as [number, number] }, specificity: { value: 0.6, ci95: [0.5, 0.7] as [number, number] } };
+    const screener = await Screener.load(await toyBundle({ subject: { ...weak, auc: { value: 0.5, ci95: [0.27, 0.69] } }, photo: {}, byView: {} }, { photo: 0.5, subject: 0 }));
+    try {
+      const s = (await screener.screen([photo(1)])).subject;
+      expect(s.likelihoodRatio).toBeCloseTo(0.75, 3);
+      expect(s.evidenceNote).toBe("This result carries no evidence: the likelihood ratio of this call is 0.75, so it does not raise the chance of the condition; and the model's cross-validated AUC per person (0.5, 95% interval 0.27-0.69) reaches 0.5, chance level. The model has not been shown to tell people with the condition from people without it; do not act on this result.");
+    } finally {
+      await screener.close();
+    }
+    const good = await Screener.load(await toyBundle({ subject: { sensitivity, specificity, auc: { value: 0.9, ci95: [0.8, 0.97] } }, photo: {}, byView: {} }, { photo: 0.5, subject: 0 }));
+    try {
+      expect((await good.screen([photo(1)])).subject.evidenceNote).toBeUndefined();
+    } finally {
+      await good.close();
+    }
+  });
+
   it('says why a positive call has no likelihood ratio when no control was called positive', async () => {
     const perfect = { value: 1, ci95: [0.9, 1] as [number, number] };
     const screener = await Screener.load(await toyBundle({ subject: { sensitivity, specificity: perfect }, photo: {}, byView: {} }, { photo: 0.5, subject: 0 }));
