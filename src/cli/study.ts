@@ -63,6 +63,9 @@ export const run: Command = async (argv, io) => {
   if (help) { io.out(helpText(STUDY)); return EXIT.ok; }
   const source = values.manifest ?? positionals[0];
   if (!source) throw usageError('No --manifest given.', USAGE);
+  // One data set only: anything else on the line is a mistake, not something to ignore.
+  const stray = positionals.slice(values.manifest ? 0 : 1);
+  if (stray.length) throw usageError(`Unexpected argument "${stray[0]}"; the data set is given once, with --manifest.`, USAGE);
   if (!values.out) throw usageError('No --out folder given.', USAGE);
   let features;
   try {

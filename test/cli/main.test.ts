@@ -22,6 +22,13 @@ describe('phenoface main', () => {
     expect(await main(['detect', '--frobnicate', 'x.jpg'], io)).toBe(2);
     expect(io.stderr).toMatch(/E_USAGE.*frobnicate/s);
   });
+  it('study: exits 2 for a stray argument beside the data set, naming it', async () => {
+    for (const argv of [['study', 'stray.csv', '--manifest', 'm.csv', '--out', 'o'], ['study', 'm.csv', 'stray.csv', '--out', 'o'], ['study', '--manifest', 'm.csv', '--out', 'o', '--', 'stray.csv']]) {
+      const io = memoryIO();
+      expect(await main(argv, io)).toBe(2);
+      expect(io.stderr).toMatch(/E_USAGE: Unexpected argument "stray\.csv"/);
+    }
+  });
   it('exits 2 when detect gets no inputs', async () => {
     const io = memoryIO();
     expect(await main(['detect', '--json'], io)).toBe(2);
