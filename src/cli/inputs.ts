@@ -6,7 +6,7 @@
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { IMAGE_EXTENSIONS, readManifestTable } from '../data/manifest.ts';
+import { IMAGE_EXTENSIONS, loadDataset, readManifestTable } from '../data/manifest.ts';
 import { lexicalPathProblem, resolveInside } from '../data/paths.ts';
 import { PhenofaceError } from '../errors.ts';
 
@@ -65,13 +65,18 @@ export async function folderInputs(args: string[], cwd: string): Promise<{ abs: 
 }
 
 /**
- * The photos of a manifest CSV (its `path` column, relative to the manifest's folder). Paths that
+ * The photos of a manifest CSV (its `path` column, relative to the manifest's folder), or of a
+ * folder laid out as ROOT/<label>/<subject>/<image>. Paths that
  * are absolute, contain `..` or reach outside the folder through a symlink are refused (an
  * `E_MANIFEST` record for that row; the file is never read), as the data layer refuses them.
  */
 export async function manifestInputs(manifest: string, cwd: string): Promise<InputItem[]> {
   const abs = path.resolve(cwd, manifest);
-  if (!(await stat(abs).catch(() => undefined))?.isFile()) throw new PhenofaceError('E_NOT_FOUND', `Manifest "${manifest}" does not exist; expected a CSV file with a "path" column.`);
+  const st = await stat(abs).catch(() => undefined);
+  // A folder laid out as ROOT/<label>/<subject>/<image> stands for a manifest (the contract); its
+  // photos' paths are ROOT-relative, as a study of it writes them.
+  if (st?.isDirectory()) return (await loadDataset(abs, { manyClasses: true })).items.map((item) => ({ path: item.path, abs: item.absPath }));
+  if (!st?.isFile()) throw new PhenofaceError('E_NOT_FOUND', `Manifest "${manifest}" does not exist; expected a CSV file with a "path" column, or a folder laid out as ROOT/<label>/<subject>/<image>.`);
   const rows = await readManifestTable(abs, { required: ['path'], expected: 'a "path" column (relative to the manifest)' });
   const root = await realpath(path.dirname(abs));
   return Promise.all(rows.map(async ({ row, cells }): Promise<InputItem> => {

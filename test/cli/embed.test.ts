@@ -33,4 +33,15 @@ describe('phenoface embed', () => {
     expect(abs.error.code).toBe('E_MANIFEST');
     expect(abs.error.message).toMatch(/absolute/);
   });
+
+  it('takes a folder laid out as ROOT/<label>/<subject>/<image> for --manifest, paths relative to ROOT', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-embed-layout-'));
+    for (const [label, subject] of [['control', 'c1'], ['vcfs', 'v1']]) {
+      mkdirSync(path.join(dir, 'root', label, subject), { recursive: true });
+      copyFileSync(sample, path.join(dir, 'root', label, subject, 'a.jpg'));
+    }
+    const io = memoryIO(dir);
+    expect(await main(['embed', '--manifest', 'root', '--json', '--quiet'], io)).toBe(0);
+    expect(io.lines().map((l) => l.path)).toEqual(['control/c1/a.jpg', 'vcfs/v1/a.jpg']);
+  });
 });
