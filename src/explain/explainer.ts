@@ -309,8 +309,15 @@ export interface OcclusionMapOptions {
   patchPx?: number;
 }
 
-/** Regions sorted by share, highest first, as the contract's `regions` (name, share, HPO terms; shares rounded). */
+/**
+ * Regions sorted by share, highest first, as the contract's `regions` (name, share, HPO terms;
+ * shares rounded). A region with no share of the evidence gets no HPO terms: the score does not
+ * come from there.
+ */
 export function rankedRegions(regions: readonly RegionScore[], digits = 4): { name: string; share: number; hpo: string[] }[] {
   const k = 10 ** digits;
-  return [...regions].sort((a, b) => b.share - a.share).map((r) => ({ name: r.name, share: Math.round(r.share * k) / k, hpo: r.hpo }));
+  return [...regions].sort((a, b) => b.share - a.share).map((r) => {
+    const share = Math.round(r.share * k) / k;
+    return { name: r.name, share, hpo: share > 0 ? r.hpo : [] };
+  });
 }

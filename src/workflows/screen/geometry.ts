@@ -43,6 +43,10 @@ export function geometryRegionShares(explain: GeometryExplanation, row: PhotoInp
   const regions = contributions(explain, row);
   if (!regions) return undefined;
   const total = regions.reduce((s, g) => s + Math.max(0, g.contribution), 0);
-  const shares: RegionShare[] = regions.map((g) => ({ name: g.name, share: total > 0 ? r4(Math.max(0, g.contribution) / total) : 0, hpo: [...REGION_HPO[g.name as RegionName]] }));
+  const shares: RegionShare[] = regions.map((g) => {
+    const share = total > 0 ? r4(Math.max(0, g.contribution) / total) : 0;
+    // A region that pushes towards the negative class (or not at all) relates to no finding.
+    return { name: g.name, share, hpo: share > 0 ? [...REGION_HPO[g.name as RegionName]] : [] };
+  });
   return { regions: shares, cam: 'geometry' };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ARCFACE_TEMPLATE } from '../../../src/align/template.ts';
 import { spearman, upsample } from '../../../src/explain/gradcam.ts';
+import { rankedRegions } from '../../../src/explain/explainer.ts';
 import { REGION_HPO, REGION_NAMES, regionMasks, regionScores, type RegionName } from '../../../src/explain/regions.ts';
 
 const masks = regionMasks();
@@ -108,5 +109,17 @@ describe('upsample and spearman', () => {
     // ranks [1.5, 1.5, 3] vs [1, 2, 3]: r = 0.866
     expect(spearman([5, 5, 9], [1, 2, 3])).toBeCloseTo(Math.sqrt(3) / 2, 12);
     expect(spearman([1, 1, 1], [1, 2, 3])).toBeNull();
+  });
+});
+
+describe('rankedRegions', () => {
+  it('ranks by share and gives a region with no share of the evidence no HPO terms', () => {
+    const heat = new Float32Array(112 * 112);
+    for (let y = 60; y < 70; y++) for (let x = 50; x < 62; x++) heat[y * 112 + x] = 1; // on the nose only
+    const ranked = rankedRegions(regionScores(heat, masks));
+    expect(ranked[0].name).toBe('perinasal');
+    expect(ranked[0].hpo).toEqual([...REGION_HPO.perinasal]);
+    for (const r of ranked.filter((x) => x.share === 0)) expect(r.hpo).toEqual([]);
+    expect(ranked.filter((x) => x.share === 0).length).toBeGreaterThan(3);
   });
 });

@@ -79,6 +79,8 @@ describe.skipIf(!ready)('screen with a geometry part', () => {
       // Below the photo threshold a region is where the score comes from, not a finding: no HPO terms.
       const above = photo.probability! >= screener.bundle.thresholds.photo;
       expect(photo.regions!.every((r) => (r.hpo !== undefined) === above)).toBe(true);
+      // A region that does not push towards the positive class relates to no finding.
+      expect(photo.regions!.filter((r) => r.share === 0).every((r) => !r.hpo?.length)).toBe(true);
     } finally {
       await screener.close();
     }
