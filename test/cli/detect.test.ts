@@ -139,5 +139,10 @@ describe('phenoface detect', () => {
     const recs = io.lines();
     expect(recs.map((r) => [r.path, r.error?.code])).toEqual([['photo.jpg', 'E_NOT_FOUND'], ['notes', 'E_NOT_FOUND'], [files['grey.jpg'], undefined]]);
     expect(recs[1].error.message).toMatch(/Folder "notes" holds no photo/);
+    // A missing file is named as given: the record carries no folder of this machine.
+    const missing = memoryIO(empty);
+    await main(['detect', '--json', 'gone.jpg'], missing);
+    expect(missing.lines()[0].error).toMatchObject({ code: 'E_NOT_FOUND', message: expect.stringContaining('"gone.jpg"') });
+    expect(missing.lines()[0].error.message).not.toContain(empty);
   });
 });

@@ -251,7 +251,9 @@ export class Screener {
         }
         photos.push(photo);
       } catch (err) {
-        photos.push({ path: input.name, error: toErrorRecord(err) });
+        const error = toErrorRecord(err);
+        // The message names the file as opened; the result names it as given.
+        photos.push({ path: input.name, error: input.path && input.path !== input.name ? { ...error, message: error.message.split(input.path).join(input.name) } : error });
       }
     }
     const result = fusedResult(this.bundle, photos, probs, opts.prevalence, vectors);
