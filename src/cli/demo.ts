@@ -61,7 +61,7 @@ export function formatDemoSummary(r: DemoResult, cwd: string): string {
       const truth = s.truthLabel === SYNTH_LABELS.affected ? `planted, strength ${s.strength.toFixed(2)}` : 'control';
       const regions = topRegions(s.result).map((x) => `${x.name} ${pct(x.share)}`).join(', ');
       const failed = s.result.photos.filter((p) => p.error).length;
-      return `            ${s.subject} (${truth}): ${res.label ?? 'no result'}, probability ${pct(res.probability)} from ${res.photos} photos` +
+      return `            ${s.subject} (${truth}): ${res.label ?? 'no result'}, score ${pct(res.probability)} from ${res.photos} photos` +
         `${failed ? `, ${failed} failed` : ''}${regions ? `; top heatmap regions ${regions}` : ''} -> ${rel(s.file)}`;
     }),
     r.explain.status === 'done'

@@ -176,7 +176,7 @@ async function demoSection(res: Omit<DemoResult, 'seconds'>, truth: Truth, synth
     const shown = heat && existsSync(heat) ? heat : path.join(synthDir, truth.photos.find((p) => p.subject === s.subject)!.path);
     const regions = topRegions(s.result).map((r) => `${esc(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', ');
     return `<tr><th scope="row">${esc(s.subject)}</th><td>${esc(s.truthLabel === SYNTH_LABELS.affected ? `planted (strength ${s.strength.toFixed(2)})` : 'control')}</td>` +
-      `<td>${esc(s.result.subject.label ?? 'no result')} (${pct(s.result.subject.probability)})</td><td>${regions || '&ndash;'}</td>` +
+      `<td>${esc(s.result.subject.label ?? 'no result')} (score ${pct(s.result.subject.probability)})</td><td>${regions || '&ndash;'}</td>` +
       `<td><img alt="${esc(s.subject)}" src="${await dataUrl(shown, 200)}"></td></tr>`;
   }));
   const preview = res.synth.preview ? `<p>The planted warp (before / as planted / at strength 1), from <code>synth/preview.png</code>:</p><img alt="synth preview" style="max-width:100%" src="${await dataUrl(res.synth.preview, 600)}">` : '';
