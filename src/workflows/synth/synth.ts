@@ -238,8 +238,23 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   const jitter = opts.jitter ?? DEFAULTS.synth.jitter;
   const jpegQuality = opts.jpegQuality ?? DEFAULTS.synth.jpegQuality;
   validateSynthOptions({ strength, fraction, seed, jitter, jpegQuality });
+  checkEveryClassHasPeople(opts.rows, { regions, strength, ...(opts.classes ? { classes: opts.classes } : {}), fraction, seed, jitter, jpegQuality });
   const out = await prepareOutputDir(opts.outDir, SYNTH_OUTPUT, synthGuard(opts));
   return out.relocate(await out.run(() => plant(out, opts, { regions, strength, ...(opts.classes ? { classes: opts.classes } : {}), fraction, seed, jitter, jpegQuality })));
+}
+
+/**
+ * E_CONFIG, before anything is written, when some class would hold no one (a fraction of too few
+ * people, or more classes than affected people): a data set a study cannot learn from.
+ */
+function checkEveryClassHasPeople(rows: readonly SynthRow[], settings: Settings): void {
+  if (rows.length === 0) return; // no photo at all: the input's own error
+  const { subjects } = assignSubjects(rows, settings);
+  const labels = [SYNTH_LABELS.control, ...(settings.classes ? settings.classes.map((c) => c.label) : [SYNTH_LABELS.affected])];
+  const count = (label: string) => Object.values(subjects).filter((t) => t.label === label).length;
+  const empty = labels.filter((l) => count(l) === 0);
+  if (empty.length === 0) return;
+  throw new PhenofaceError('E_CONFIG', `Class${empty.length > 1 ? 'es' : ''} ${empty.map((l) => `"${l}"`).join(', ')} would hold no one (${labels.map((l) => `${l} ${count(l)}`).join(', ')} of ${Object.keys(subjects).length} people, --fraction ${settings.fraction}). Add people, or change --fraction${settings.classes ? ' or --classes' : ''}.`);
 }
 
 /** Writes the data set into `out.dir` (the staging folder of `opts.outDir`). */

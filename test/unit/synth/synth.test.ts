@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -197,6 +198,10 @@ describe('synthesize', () => {
     await expect(run('out-bad', { strength: 2 })).rejects.toMatchObject({ code: 'E_CONFIG', message: 'Invalid strength: 2. Should be a number in [0, 1].' });
     await expect(run('out-bad', { fraction: 1 })).rejects.toMatchObject({ code: 'E_CONFIG' });
     await expect(run('out-bad', { fraction: 0 })).rejects.toMatchObject({ code: 'E_CONFIG' });
+    // A fraction that plants no one (or everyone) leaves a class empty: refused before anything is written.
+    await expect(run('out-empty-class', { fraction: 0.01 })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringMatching(/^Class "vcfs" would hold no one \(control \d+, vcfs 0 of \d+ people, --fraction 0\.01\)/) });
+    await expect(run('out-empty-class', { fraction: 0.99 })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('Class "control" would hold no one') });
+    expect(existsSync(path.join(dir, 'out-empty-class'))).toBe(false);
     await expect(synthesize({ rows: [], outDir: path.join(dir, 'in'), regions: ['perioral'], strength: 1, detect: fakeDetect, chooseFace: firstFace })).rejects.toMatchObject({ code: 'E_INPUT' });
   });
 });
