@@ -154,7 +154,12 @@ export function parseCommand<A extends Record<string, ArgDef>>(def: CommandDef<A
   try {
     raw = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new PhenofaceError('E_USAGE', `${(err as Error).message}\nUsage: ${usage}`, { cause: err });
+    // Node's own message for an unknown option suggests `--` (and leaves its quote open): name the
+    // option and the ones the command has instead.
+    const unknown = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'([^']+)'/.exec((err as Error).message)?.[1] : undefined;
+    const files = def.synopsis ? ` A file whose name starts with "-" goes after --, as in: -- ${unknown}` : '';
+    const message = unknown ? `Unknown option "${unknown}". Should be one of: ${Object.keys(def.args).map((n) => `--${n}`).join(', ')}, --help.${files}` : (err as Error).message;
+    throw new PhenofaceError('E_USAGE', `${message}\nUsage: ${usage}`, { cause: err });
   }
   const given = new Set(Object.keys(raw.values).filter((k) => k !== 'help' && raw.values[k] !== undefined));
   if (raw.values.help) return { values: {} as ArgValues<A>, positionals: raw.positionals, help: true, given };

@@ -52,7 +52,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.err(`phenoface: unknown command "${name}". Should be one of: ${Object.keys(COMMANDS).join(', ')}.\n`);
+    io.err(`phenoface: E_USAGE: unknown command "${name}". Should be one of: ${Object.keys(COMMANDS).join(', ')} (or --help, --version).\n`);
     return EXIT.usage;
   }
   try {

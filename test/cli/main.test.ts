@@ -15,12 +15,15 @@ describe('phenoface main', () => {
   it('exits 2 for an unknown command and names the allowed set', async () => {
     const io = memoryIO();
     expect(await main(['dtect'], io)).toBe(2);
-    expect(io.stderr).toMatch(/unknown command "dtect". Should be one of: detect, embed/);
+    expect(io.stderr).toMatch(/E_USAGE: unknown command "dtect". Should be one of: detect, embed/);
   });
   it('exits 2 for an unknown option, naming it', async () => {
     const io = memoryIO();
     expect(await main(['detect', '--frobnicate', 'x.jpg'], io)).toBe(2);
-    expect(io.stderr).toMatch(/E_USAGE.*frobnicate/s);
+    expect(io.stderr).toMatch(/E_USAGE: Unknown option "--frobnicate"\. Should be one of: --json, .*--help\. A file whose name starts with "-" goes after --, as in: -- --frobnicate\n/);
+    const study = memoryIO();
+    expect(await main(['study', '--frobnicate'], study)).toBe(2);
+    expect(study.stderr).not.toMatch(/goes after --/); // study reads no file from the command line
   });
   it('study: exits 2 for a stray argument beside the data set, naming it', async () => {
     for (const argv of [['study', 'stray.csv', '--manifest', 'm.csv', '--out', 'o'], ['study', 'm.csv', 'stray.csv', '--out', 'o'], ['study', '--manifest', 'm.csv', '--out', 'o', '--', 'stray.csv']]) {

@@ -203,7 +203,7 @@ function checkClassSizes(dataset: Dataset, folds: number): void {
       if (n < 2) problems.push(`class "${label}" has ${n} person, and a ranking needs 2 in each class (a held-out class must be learnt from another person)`);
     }
   }
-  if (problems.length) throw new PhenofaceError('E_MANIFEST', `Too few people for the study: ${problems.join('; ')}. Add people, or lower --folds (at least 2).`);
+  if (problems.length) throw new PhenofaceError('E_MANIFEST', `Too few people for the study: ${problems.join('; ')}. Add people${folds > 2 ? ', or lower --folds (at least 2)' : ''}.`);
 }
 
 /** The embedding cache; a path that cannot hold it (e.g. below a file) is E_INPUT naming it. */
