@@ -71,6 +71,9 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     const io = memoryIO(dir);
     expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'hospital', '--out', 'refused', '--quiet'], io)).toBe(1);
     expect(io.stderr).toMatch(/E_MANIFEST: --validate-by hospital: no row has a "hospital" value\. Columns with values: source\./);
+    const label = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'label', '--out', 'refused', '--quiet'], label)).toBe(1);
+    expect(label.stderr).toMatch(/E_MANIFEST: --validate-by label: "label" is one of the manifest's own columns, not a site: holding out each of its values would leave a class out of training/);
     expect(existsSync(path.join(dir, 'refused', 'metrics.json'))).toBe(false);
   });
 

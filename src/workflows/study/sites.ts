@@ -27,6 +27,9 @@ interface SiteStepOptions {
 export function prepareSiteValidation(rows: StudyData & { y: number[]; subjects: string[] }, used: PhotoResult[], classifier: Classifier, opts: SiteStepOptions, log: (text: string) => void): (() => Promise<SiteValidation>) | undefined {
   const column = opts.validateBy;
   if (column === undefined) return undefined;
+  if (['path', 'subject', 'label', 'view'].includes(column)) {
+    throw new PhenofaceError('E_MANIFEST', `--validate-by ${column}: "${column}" is one of the manifest's own columns, not a site: holding out each of its values would ${column === 'label' ? 'leave a class out of training' : column === 'view' ? 'test on a view never trained on' : 'hold out single photos or people, which the folds already do'}. Give a column such as source (the site).`);
+  }
   if (!used.some((p) => p.item.meta[column] !== undefined)) {
     const columns = [...new Set(used.flatMap((p) => Object.keys(p.item.meta)))].sort();
     throw new PhenofaceError('E_MANIFEST', `--validate-by ${column}: no row has a "${column}" value. Columns with values: ${columns.join(', ') || 'none besides path, subject, label, view'}.`);
