@@ -3,12 +3,14 @@
  * networks (npm's postinstall runs it with `--quiet-if-ready`).
  * `phenoface models list [--json] [--dir DIR]`: what the manifest records and whether each model is built.
  */
+import { existsSync } from 'node:fs';
 import path, { resolve } from 'node:path';
 import { isFsError, mapFsError, prepareOutputFolder } from '../data/output.ts';
 import { ensureModels } from '../runtime/build/install.ts';
 import { DEFAULT_MODELS_DIR, loadManifest, MODEL_NAMES, modelStatus } from '../runtime/index.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type Command } from './io.ts';
+import { PhenofaceError } from '../errors.ts';
 
 /** The actions of `phenoface models`. */
 const ACTIONS = ['build', 'list'] as const;
@@ -56,6 +58,7 @@ export const run: Command = async (argv, io) => {
   }
 
   if (action === 'list') {
+    if (!existsSync(dir)) throw new PhenofaceError('E_NOT_FOUND', `Models folder "${values.dir ?? dir}" does not exist. Expected a folder built by \`phenoface models build\`.`);
     const manifest = loadManifest(dir);
     const models = Object.fromEntries(MODEL_NAMES.map((name) => {
       const entry = manifest.models[name];

@@ -19,10 +19,12 @@ describe('phenoface models', () => {
     await expect(run(['list', '--bogus'], memoryIO())).rejects.toMatchObject({ code: 'E_USAGE' });
   });
 
-  it('list reports models that are not built yet', async () => {
+  it('list reports models that are not built yet, and refuses a folder that does not exist', async () => {
+    mkdirSync(join(root, 'empty-models'), { recursive: true });
     const io = memoryIO(root);
-    expect(await run(['list', '--dir', 'nothing-here'], io)).toBe(0);
+    expect(await run(['list', '--dir', 'empty-models'], io)).toBe(0);
     expect(io.stdout.trim().split('\n')).toEqual(MODEL_NAMES.map((n) => `${n}: not in the manifest (run \`phenoface models build\`)`));
+    await expect(run(['list', '--dir', 'nothing-here'], memoryIO(root))).rejects.toMatchObject({ code: 'E_NOT_FOUND', message: expect.stringContaining('Models folder "nothing-here" does not exist') });
   });
 
   it.skipIf(!tarballs.every((t) => existsSync(t)))('build converts from the cached tarball, is silent with --quiet-if-ready once built, and list shows the result', async () => {
