@@ -11,6 +11,7 @@ import { PhenofaceError } from '../errors.ts';
 import { checkBinding, isLoopbackHost } from '../server/access.ts';
 import { buildServer, DEFAULT_WEB_ROOT } from '../server/app.ts';
 import { prepareKeepDir } from '../server/keep.ts';
+import { checkOutput } from '../data/output.ts';
 import { DEFAULTS } from '../config.ts';
 import type { ScreenService } from '../server/types.ts';
 import { WorkerScreenService } from '../server/thread-service.ts';
@@ -159,6 +160,8 @@ export function serveCommand(deps: ServeDeps = { loadService: loadRealService })
     let keepDir: string | undefined;
     if (values.keep !== undefined) {
       keepDir = path.resolve(io.cwd, values.keep);
+      // Patient photos never go into the model bundle, which is made to be shared.
+      await checkOutput(keepDir, { option: '--keep', shown: values.keep, inputFolders: [{ abs: modelDir, shown: values.model }] });
       await prepareKeepDir(keepDir);
       io.err(`Keeping every screened photo and result in ${keepDir} (--keep). Delete them when no longer needed.\n`);
     }

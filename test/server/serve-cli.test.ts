@@ -101,6 +101,13 @@ describe('serve: usage and binding', () => {
     expect(loaded).toBe(false);
   });
 
+  it('refuses a --keep folder in the model folder: patient photos never go into a bundle made to be shared', async () => {
+    const model = tmp();
+    const run = serveCommand({ loadService: async () => new FakeScreenService(), signal: AbortSignal.abort(), webRoot: '/nonexistent' })(['--model', model, '--port', '0', '--keep', path.join(model, 'kept')], memoryIO());
+    await expect(run).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/--keep ".*kept" lies inside the input folder/) });
+    expect(existsSync(path.join(model, 'kept'))).toBe(false);
+  });
+
   it('stops within 2 s of the signal while uploads trickle in, refusing them', async () => {
     const stop = new AbortController();
     let url = '';
