@@ -102,7 +102,7 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
         },
       });
       io.err(
-        `synth: wrote ${result.written} photo${result.written === 1 ? '' : 's'} of ${Object.keys(result.truth.subjects).length} subjects ` +
+        `synth: wrote ${result.written} photo${result.written === 1 ? '' : 's'} of ${new Set(result.truth.photos.map((p) => p.subject)).size} subjects ` +
         `(${classCounts(result.truth)}; ${planted.description}) to ${values.out}` +
         (result.failed > 0 ? `; ${result.failed} input${result.failed === 1 ? '' : 's'} failed (listed in truth.json "skipped")` : '') +
         (result.previewPath ? `; preview: ${result.previewPath}` : '') + '\n',
@@ -135,9 +135,11 @@ function plantedOptions(values: { regions?: string; strength?: number; classes?:
 }
 
 /** Subjects per label, the untouched class last, e.g. `12 vcfs, 12 control`. */
+/** People per class among those with a photo written (a person whose every photo failed is not in the data set). */
 function classCounts(truth: Truth): string {
+  const written = new Set(truth.photos.map((p) => p.subject));
   const counts = new Map<string, number>();
-  for (const s of Object.values(truth.subjects)) counts.set(s.label, (counts.get(s.label) ?? 0) + 1);
+  for (const [id, s] of Object.entries(truth.subjects)) if (written.has(id)) counts.set(s.label, (counts.get(s.label) ?? 0) + 1);
   const order = (l: string) => (l === SYNTH_LABELS.control ? '\uffff' : l);
   return [...counts].sort((a, b) => (order(a[0]) < order(b[0]) ? -1 : 1)).map(([label, n]) => `${n} ${label}`).join(', ');
 }

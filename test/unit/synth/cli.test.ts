@@ -37,7 +37,7 @@ describe('phenoface synth: usage errors (exit 2, before any model loads)', () =>
     [[...base, '--regions', 'all', '--strength', '0.5', '--fraction', '1'], 'Invalid fraction: 1. Should be a number in (0, 1).'],
     [[...base, '--regions', 'all', '--strength', '0.5', '--seed', '1.5'], 'Invalid --seed: "1.5". Should be an integer.'],
     [['synth', '--manifest', 'manifest.csv', '--regions', 'all', '--strength', '1'], 'Missing --out.'],
-    [[...base, '--regions', 'all', '--strength', '1', '--colour'], "Unknown option '--colour'"],
+    [[...base, '--regions', 'all', '--strength', '1', '--colour'], 'Unknown option "--colour"'],
   ])('%j', async (argv, message) => {
     const io = captureIO();
     expect(await main(argv, io)).toBe(2);
@@ -73,6 +73,18 @@ describe('phenoface synth: a run', () => {
     const truth = JSON.parse(await readFile(path.join(dir, 'out', 'truth.json'), 'utf8'));
     expect(truth).toMatchObject({ contract: 1, options: { regions: ['perioral', 'facelength'], strength: 0.5, fraction: 0.5, seed: 3, jpegQuality: 95 } });
     expect(closed).toBe(2);
+  });
+
+  it('counts in its summary only the people it wrote a photo of', async () => {
+    await writeFile(path.join(dir, 'photos', 'p5.png'), Buffer.from('not a png'));
+    await writeFile(path.join(dir, 'with-failed.csv'), 'path,subject\nphotos/p1/1.jpg,p1\nphotos/p2/1.jpg,p2\nphotos/p3/1.jpg,p3\nphotos/p4/1.jpg,p4\nphotos/p5.png,p5\n');
+    const io = captureIO();
+    expect(await synthCommand(fakeDetector)(['--manifest', 'with-failed.csv', '--out', 'out-failed', '--regions', 'perioral', '--strength', '0.5', '--seed', '3'], io)).toBe(3);
+    const people = (await readFile(path.join(dir, 'out-failed', 'manifest.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',')[1]);
+    expect(new Set(people).size).toBe(4);
+    expect(io.stderr).toMatch(/wrote 4 photos of 4 subjects \(\d vcfs, \d control;/);
+    const [vcfs, control] = /\((\d) vcfs, (\d) control;/.exec(io.stderr)!.slice(1).map(Number);
+    expect(vcfs + control).toBe(4);
   });
 
   it('refuses an output folder inside the input folder', async () => {
