@@ -79,11 +79,15 @@ export async function manifestInputs(manifest: string, cwd: string): Promise<Inp
   if (!st?.isFile()) throw new PhenofaceError('E_NOT_FOUND', `Manifest "${manifest}" does not exist; expected a CSV file with a "path" column, or a folder laid out as ROOT/<label>/<subject>/<image>.`);
   const rows = await readManifestTable(abs, { required: ['path'], expected: 'a "path" column (relative to the manifest)' });
   const root = await realpath(path.dirname(abs));
+  // A path listed twice would give two records of one photo, which a study from them refuses.
+  const firstRow = new Map<string, number>();
+  for (const { row, cells } of rows) if (!firstRow.has(cells.path ?? '')) firstRow.set(cells.path ?? '', row);
   return Promise.all(rows.map(async ({ row, cells }): Promise<InputItem> => {
     const p = cells.path ?? '';
     const problem = lexicalPathProblem(p);
     const refuse = (why: string) => ({ path: p, abs: '', refused: new PhenofaceError('E_MANIFEST', `Manifest row ${row}: path "${p}" ${why}.`) });
     if (problem) return refuse(problem);
+    if (firstRow.get(p) !== row) return refuse(`is listed again (first at row ${firstRow.get(p)}); each photo once`);
     const resolved = await resolveInside(root, p);
     if (!resolved.ok && resolved.kind === 'path-escape') return refuse(resolved.reason);
     return { path: p, abs: resolved.ok ? resolved.absPath : path.resolve(root, p) };

@@ -16,13 +16,14 @@ describe('phenoface embed', () => {
     mkdirSync(path.join(dir, 'data', 'p1'), { recursive: true });
     copyFileSync(sample, path.join(dir, 'data', 'p1', 'a.jpg'));
     writeFileSync(path.join(dir, 'secret.jpg'), readFileSync(sample));
-    writeFileSync(path.join(dir, 'data', 'manifest.csv'), 'path,subject\np1/a.jpg,p1\n../secret.jpg,p2\n/etc/hostname,p3\n');
+    writeFileSync(path.join(dir, 'data', 'manifest.csv'), 'path,subject\np1/a.jpg,p1\n../secret.jpg,p2\n/etc/hostname,p3\np1/a.jpg,p1\n');
     const io = memoryIO(dir);
     const code = await main(['embed', '--manifest', 'data/manifest.csv', '--out', 'out.jsonl', '--quiet'], io);
     expect(code).toBe(3);
     const lines = readFileSync(path.join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.path)).toEqual(['p1/a.jpg', '../secret.jpg', '/etc/hostname']);
-    const [ok, up, abs] = lines;
+    expect(lines.map((l) => l.path)).toEqual(['p1/a.jpg', '../secret.jpg', '/etc/hostname', 'p1/a.jpg']);
+    const [ok, up, abs, again] = lines;
+    expect(again.error).toMatchObject({ code: 'E_MANIFEST', message: 'Manifest row 4: path "p1/a.jpg" is listed again (first at row 1); each photo once.' });
     expect(ok.contract).toBe(1);
     expect(ok.backbone).toBe('mobilefacenet');
     expect(ok.embedding).toHaveLength(192);
