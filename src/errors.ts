@@ -45,6 +45,14 @@ export function toErrorRecord(err: unknown): { code: ErrorCode; message: string 
   return { code: 'E_INTERNAL', message };
 }
 
+/**
+ * An error record that names a file as the user gave it (`given`), not as it was opened
+ * (`opened`, an absolute path of this machine): records are shared, folders are not.
+ */
+export function namedAsGiven<E extends { message: string }>(error: E, opened: string | undefined, given: string): E {
+  return opened && opened !== given ? { ...error, message: error.message.split(opened).join(given) } : error;
+}
+
 /** True when `err` is a PhenofaceError with the given code. */
 export function hasCode(err: unknown, code: ErrorCode): boolean {
   return err instanceof PhenofaceError && err.code === code;

@@ -6,7 +6,8 @@ import { PipelinePool } from '../pipeline/pool.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { ProgressCounter } from '../data/progress.ts';
 import { runOrdered } from './batch.ts';
-import { CONTRACT, errorJson, errorLine, faceJson, faceText, shownError } from './format.ts';
+import { CONTRACT, errorJson, errorLine, faceJson, faceText } from './format.ts';
+import { namedAsGiven } from '../errors.ts';
 import { expandInputs } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
 
@@ -45,7 +46,7 @@ export const run: Command = async (argv, io) => {
   try {
     const { failed } = await runOrdered(items, pipeline.capacity, (item) => (item.refused ? Promise.reject(item.refused) : pipeline.detectFile(item.abs)), (item, o) => {
       progress.tick();
-      if (!o.ok) { io.out((values.json ? errorJson : errorLine)(item.path, shownError(item, o.error))); return; }
+      if (!o.ok) { io.out((values.json ? errorJson : errorLine)(item.path, namedAsGiven(o.error, item.abs, item.path))); return; }
       const { width, height, faces } = o.value;
       if (values.json) {
         io.out(JSON.stringify({ contract: CONTRACT, path: item.path, width, height, faces: faces.map((f) => faceJson(f)) }) + '\n');

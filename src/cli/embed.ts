@@ -10,7 +10,8 @@ import { PipelinePool } from '../pipeline/pool.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { ProgressCounter } from '../data/progress.ts';
 import { runOrdered } from './batch.ts';
-import { CONTRACT, errorJson, errorLine, faceJson, faceText, shownError } from './format.ts';
+import { CONTRACT, errorJson, errorLine, faceJson, faceText } from './format.ts';
+import { namedAsGiven } from '../errors.ts';
 import { expandInputs, manifestInputs } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
 
@@ -57,7 +58,7 @@ export const run: Command = async (argv, io) => {
     const progress = new ProgressCounter(io, 'embed', items.length, !values.quiet && items.length > 20);
     const { failed } = await runOrdered(items, pool.capacity, (item) => (item.refused ? Promise.reject(item.refused) : pool.embedFile(item.abs)), (item, o) => {
       progress.tick();
-      if (!o.ok) { write((json ? errorJson : errorLine)(item.path, shownError(item, o.error))); return; }
+      if (!o.ok) { write((json ? errorJson : errorLine)(item.path, namedAsGiven(o.error, item.abs, item.path))); return; }
       const { face, embedding, quality, faces } = o.value;
       if (!json) {
         const flags = quality.flags.length ? `; quality: ${quality.flags.join(', ')}` : '';

@@ -22,15 +22,6 @@ export function faceJson(f: Face, withPose = true): Record<string, unknown> {
   return out;
 }
 
-/**
- * A per-file error as the user gave the file: the absolute path the message names (the file as
- * opened) replaced by the path as typed or listed, so that a record shared between sites carries
- * no folder of this machine.
- */
-export function shownError(item: { path: string; abs: string }, error: { code: string; message: string }): { code: string; message: string } {
-  return item.abs && item.abs !== item.path ? { ...error, message: error.message.split(item.abs).join(item.path) } : error;
-}
-
 /** A per-file error as one JSON line of the contract. */
 export function errorJson(path: string, error: { code: string; message: string }): string {
   return JSON.stringify({ contract: CONTRACT, path, error }) + '\n';

@@ -111,21 +111,24 @@ export const MIN_NORM_SD = 1e-6;
  */
 export function normOf(values: readonly { subject: string; value: number }[], minSubjects: number): MeasurementNorm | null {
   const bySubject = new Map<string, number[]>();
-  for (const v of values) bySubject.set(v.subject, [...(bySubject.get(v.subject) ?? []), v.value]);
+  for (const v of values) {
+    const xs = bySubject.get(v.subject);
+    if (xs) xs.push(v.value);
+    else bySubject.set(v.subject, [v.value]);
+  }
   if (bySubject.size < minSubjects) return null;
   const people = [...bySubject.values()];
   const total = people.length;
-  const mean = people.reduce((s, xs) => s + xs.reduce((a, x) => a + x, 0) / xs.length, 0) / total;
+  const means = people.map((xs) => xs.reduce((a, x) => a + x, 0) / xs.length);
+  const mean = means.reduce((s, m) => s + m, 0) / total;
   const sd = Math.sqrt(people.reduce((s, xs) => s + xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length, 0) / total);
   if (!(sd > MIN_NORM_SD)) return null;
   const norm: MeasurementNorm = { mean, sd, subjects: total, photos: values.length };
-  const repeated = people.filter((xs) => xs.length > 1);
+  const repeated = people.flatMap((xs, k) => (xs.length > 1 ? [{ xs, m: means[k] }] : []));
   if (repeated.length === 0) return norm;
-  const personMean = (xs: readonly number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
   // Pooled within-person variance (n - 1 per person), then the between-person variance as the
   // spread of the people's means less the part their photos' noise puts into it.
-  const within2 = repeated.reduce((s, xs) => s + xs.reduce((a, x) => a + (x - personMean(xs)) ** 2, 0), 0) / repeated.reduce((s, xs) => s + xs.length - 1, 0);
-  const means = people.map(personMean);
+  const within2 = repeated.reduce((s, { xs, m }) => s + xs.reduce((a, x) => a + (x - m) ** 2, 0), 0) / repeated.reduce((s, { xs }) => s + xs.length - 1, 0);
   const meansVar = means.reduce((s, m) => s + (m - mean) ** 2, 0) / total;
   const between2 = Math.max(0, meansVar - people.reduce((s, xs) => s + within2 / xs.length, 0) / total);
   return { ...norm, sdBetween: Math.sqrt(between2), sdWithin: Math.sqrt(within2) };

@@ -9,7 +9,7 @@ import { loadBundle, type LoadedBundle } from '../../classify/bundle.ts';
 import type { FittedClassifier } from '../../classify/types.ts';
 import { DEFAULTS, VIEWS } from '../../config.ts';
 import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, geometryExplanation, secondEmbeddingDim, type GeometryExplanation, type PhotoInputs } from '../../features/index.ts';
-import { PhenofaceError, toErrorRecord } from '../../errors.ts';
+import { namedAsGiven, PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
@@ -251,9 +251,7 @@ export class Screener {
         }
         photos.push(photo);
       } catch (err) {
-        const error = toErrorRecord(err);
-        // The message names the file as opened; the result names it as given.
-        photos.push({ path: input.name, error: input.path && input.path !== input.name ? { ...error, message: error.message.split(input.path).join(input.name) } : error });
+        photos.push({ path: input.name, error: namedAsGiven(toErrorRecord(err), input.path, input.name) });
       }
     }
     const result = fusedResult(this.bundle, photos, probs, opts.prevalence, vectors);
