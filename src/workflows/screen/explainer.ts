@@ -186,7 +186,7 @@ export async function fileExplainer(screener: Screener, dir: string, opts: FileE
   const other = geometryExplainer(screener) ?? noExplainer(screener);
   if (other) return other;
   const guard = opts.guard ?? { option: 'heatmap folder' };
-  // A model that cannot be explained is refused before the folder is made.
+  // Whatever cannot be explained (a backbone without the finer layer) is refused before the folder is made.
   const se = await explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam);
   const folder = await prepareOutputFolder(dir, guard).catch(async (err: unknown) => {
     await se.explainer.dispose();
