@@ -59,7 +59,9 @@ export function subjectSummary(result: ScreenResult): string[] {
   if (s.chance !== undefined && s.chance !== null && s.prevalence !== undefined) {
     const range = s.chanceRange ? ` (${pct(s.chanceRange[0])} to ${pct(s.chanceRange[1])} over those rates' 95% intervals)` : '';
     const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (no false positive in the study)' : s.likelihoodRatio.toFixed(2);
-    lines.push(`  Chance of ${result.model.positive} given this result: ${pct(s.chance)}${range}, at a prevalence of 1 in ${Math.round(1 / s.prevalence).toLocaleString('en')} (--prevalence); likelihood ratio ${lr}.`);
+    const at = `at a prevalence of 1 in ${Math.round(1 / s.prevalence).toLocaleString('en')} (--prevalence); likelihood ratio ${lr}`;
+    if (s.chanceNote && s.chanceRange) lines.push(`  Chance of ${result.model.positive} given this result: between ${pct(s.chanceRange[0])} and ${pct(s.chanceRange[1])} over the rates' 95% intervals, ${at}. ${s.chanceNote}`);
+    else lines.push(`  Chance of ${result.model.positive} given this result: ${pct(s.chance)}${range}, ${at}.`);
   }
   const spread = s.interval ? `; photos' interval ${pct(s.interval[0])} to ${pct(s.interval[1])}` : '';
   lines.push(`  Score ${pct(s.probability)} (a classifier score, not a chance of disease; threshold ${pct(s.threshold)})${spread}.${s.intervalNote ? ` ${s.intervalNote}` : ''}`);

@@ -406,14 +406,21 @@ function levelMetrics(sets: RepeatSet[], r: Resolved, grid: Float64Array, replic
   const first = sets[0];
   const positive = first.label.reduce((s, v) => s + v, 0);
   const mean = meanOverRepeats(sets);
+  const c = point.confusion;
+  const rate = (k: 'accuracy' | 'sensitivity' | 'specificity', successes: number, total: number): Estimate => {
+    const e = estimate(k);
+    return { value: e.value, ci95: e.value === null ? e.ci95 : rateInterval(e.ci95, successes, total) };
+  };
+  const sensitivity = rate('sensitivity', c.tp, c.tp + c.fn);
+  const specificity = rate('specificity', c.tn, c.tn + c.fp);
   return {
     n: { units: first.label.length, positive, negative: first.label.length - positive },
     auc: estimate('auc'),
-    accuracy: estimate('accuracy'),
+    accuracy: rate('accuracy', c.tp + c.tn, c.tp + c.tn + c.fp + c.fn),
     balancedAccuracy: estimate('balancedAccuracy'),
-    sensitivity: estimate('sensitivity'),
-    specificity: estimate('specificity'),
-    ...predictiveEstimates(point.confusion, estimate('sensitivity'), estimate('specificity'), r.prevalence),
+    sensitivity,
+    specificity,
+    ...predictiveEstimates(sensitivity, specificity, r.prevalence),
     brier: estimate('brier'),
     confusion: point.confusion,
     confusionByRepeat: point.confusionByRepeat,
@@ -444,14 +451,13 @@ function meanOverRepeats(sets: RepeatSet[]): { score: Float64Array; label: Uint8
  * (the means over repeats, i.e. the rates of the summed counts) rather than as a mean of per-repeat
  * ratios, which repeats without a false positive (PPV 100%) would dominate. Both are monotone in
  * sensitivity and specificity, so the interval is PPV (NPV) at the lower and upper ends of their
- * 95% intervals, each the wider of the subject-bootstrap interval and Wilson's score interval on the
- * counts (which stays open when a count is zero). Taking both ends together makes the interval
- * conservative (coverage >= 95%).
+ * 95% intervals (each already the wider of the subject-bootstrap interval and Wilson's, see
+ * {@link rateInterval}). Taking both ends together makes the interval conservative (coverage >= 95%).
  */
-function predictiveEstimates(conf: Confusion, sensitivity: Estimate, specificity: Estimate, prevalence: number): { ppv: Estimate; npv: Estimate } {
+function predictiveEstimates(sensitivity: Estimate, specificity: Estimate, prevalence: number): { ppv: Estimate; npv: Estimate } {
   const point = predictiveValues(sensitivity.value, specificity.value, prevalence);
-  const sens = rateInterval(sensitivity.ci95, conf.tp, conf.tp + conf.fn);
-  const spec = rateInterval(specificity.ci95, conf.tn, conf.tn + conf.fp);
+  const sens = sensitivity.ci95;
+  const spec = specificity.ci95;
   if (!sens || !spec) return { ppv: { value: point.ppv, ci95: null }, npv: { value: point.npv, ci95: null } };
   const low = predictiveValues(sens[0], spec[0], prevalence);
   const high = predictiveValues(sens[1], spec[1], prevalence);

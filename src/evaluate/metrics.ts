@@ -195,9 +195,11 @@ export function wilsonInterval(successes: number, n: number, z = 1.9599639845400
 }
 
 /**
- * The interval of a rate used for the predictive values: the union of its subject-bootstrap
- * interval and Wilson's score interval on its counts (which stays open when a count is zero, as
- * a bootstrap of a rate of 1 cannot). Either may be missing.
+ * The 95% interval of a rate (sensitivity, specificity, accuracy, and through them the predictive
+ * values): the union of its subject-bootstrap interval and Wilson's score interval on its counts.
+ * Wilson's stays open when a count is zero, as a bootstrap of a rate of 1 cannot ("no false
+ * positive among 30 controls" is not a specificity of exactly 1); the bootstrap is wider when
+ * photos of one person are correlated. Either may be missing.
  */
 export function rateInterval(bootstrap: [number, number] | null | undefined, successes: number, total: number): [number, number] | null {
   const wilson = wilsonInterval(successes, total);

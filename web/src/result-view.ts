@@ -99,7 +99,8 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
   const update = () => {
     const n = Number(input.value);
     const c = Number.isFinite(n) && n >= 2 ? chanceAt(1 / n) : null;
-    chance.textContent = c === null ? '–' : chanceText(c);
+    // A chance of exactly 0 or 1 comes from a validated rate of 1: the note below says to read the range.
+    chance.textContent = c === null ? '–' : s.chanceNote && (c === 0 || c === 1) ? 'not a certainty (see below)' : chanceText(c);
   };
   input.addEventListener('input', update);
   update();
@@ -108,6 +109,7 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
     h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${chanceText(sens)} of people with ${positive} and cleared ${chanceText(spec)} of people without it (per person).`),
     h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of 1 in ', input, h('label', { for: 'prevalence-input', class: 'visually-hidden' }, 'Prevalence, as 1 in N people'), ` (likelihood ratio of this result ${lr}).`,
       h('span', { class: 'no-print' }, ' Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.')),
+    s.chanceNote ? h('p', { 'data-testid': 'chance-note' }, `${s.chanceNote}${s.chanceRange ? ` At the prevalence screened at (1 in ${Math.round(1 / s.prevalence).toLocaleString('en')}), that range is ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])}.` : ''}`) : '',
   );
 }
 

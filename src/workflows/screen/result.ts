@@ -99,6 +99,8 @@ export interface ScreenResult {
     chance?: number | null;
     /** `chance` over the 95% intervals of sensitivity and specificity. */
     chanceRange?: [number, number];
+    /** Present when `chance` is exactly 0 or 1 (a validated rate of 1), saying to read `chanceRange` instead. */
+    chanceNote?: string;
     /** The person's measurements: means over their photos of each value and each z. */
     measurements?: SubjectMeasurement[];
     /** Whom the z-scores compare with (the study's controls, not population norms). */

@@ -336,7 +336,8 @@ function mapScopeOf(b: LoadedBundle, photos: readonly ScreenPhoto[]): { heatMapS
 function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Partial<ScreenResult['subject']> {
   const s = b.metrics.subject as { sensitivity?: ValidatedRate; specificity?: ValidatedRate; confusion?: Confusion };
   if (!s.sensitivity || !s.specificity || s.sensitivity.value === null || s.specificity.value === null) return {};
-  // The rates' intervals as the study widened them for its PPV and NPV, so both give one range.
+  // The rates' intervals as the study widens them (bundles saved before it stored them widened
+  // are widened here), so the study's PPV interval and this range agree.
   const c = s.confusion;
   const sensitivity = c ? { ...s.sensitivity, ci95: rateInterval(s.sensitivity.ci95, c.tp, c.tp + c.fn) } : s.sensitivity;
   const specificity = c ? { ...s.specificity, ci95: rateInterval(s.specificity.ci95, c.tn, c.tn + c.fp) } : s.specificity;
@@ -353,5 +354,17 @@ function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Pa
     ppv: r6(m.ppv),
     chance: r6(m.chance),
     ...(m.chanceRange ? { chanceRange: [r6(m.chanceRange[0])!, r6(m.chanceRange[1])!] as [number, number] } : {}),
+    ...boundChanceNote(positive, m.chance),
   };
+}
+
+/**
+ * Why a chance of exactly 0 or 1 is not one: it comes from a validated rate of 1 (no person
+ * missed, or no control flagged, in cross-validation), which a study of finitely many people
+ * cannot show; the range over the rates' intervals is what the study supports.
+ */
+function boundChanceNote(positive: boolean, chance: number | null): { chanceNote?: string } {
+  if (chance !== 0 && chance !== 1) return {};
+  const rate = positive ? 'no control was called positive (specificity 1)' : 'no affected person was missed (sensitivity 1)';
+  return { chanceNote: `Not ${chance === 1 ? '100%' : '0%'}: in cross-validation ${rate}, and the point rates turn that into a certainty that no study of finitely many people can show. Read the range over the rates' 95% intervals instead.` };
 }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { crossValidate } from '../../../src/evaluate/crossval.ts';
-import { predictiveValues, wilsonInterval } from '../../../src/evaluate/metrics.ts';
+import { predictiveValues, rateInterval, wilsonInterval } from '../../../src/evaluate/metrics.ts';
 import { syntheticStudy, type SyntheticStudy } from './synthetic-embeddings.ts';
 
 const study = (d: SyntheticStudy) => ({ X: d.X, y: d.y, subjects: d.subjects, photoIds: d.photoIds, views: d.views, subgroups: {} });
@@ -49,4 +49,23 @@ describe('crossValidate: predictive values', () => {
       }
     });
   }
+
+  it('gives a rate of 0 or 1 an open interval: the bootstrap widened to Wilson on the counts', async () => {
+    const d = syntheticStudy({ subjects: 40, photosPerSubject: 3, dim: 64, signal: 20, seed: 71 });
+    const r = await crossValidate({ ...study(d), folds: 4, repeats: 3, seed: 2, bootstrap: 100, permutations: 0, workers: 0, prevalence });
+    const c = r.subject.confusion;
+    expect(r.subject.specificity.value).toBe(1); // no false positive: the bootstrap alone reads [1, 1]
+    const [lo, hi] = r.subject.specificity.ci95!;
+    expect(hi).toBe(1);
+    expect(lo).toBeLessThanOrEqual(wilsonInterval(c.tn, c.tn + c.fp)![0]);
+    expect(lo).toBeLessThan(0.95);
+    for (const level of [r.photo, r.subject]) {
+      for (const [rate, k, n] of [[level.sensitivity, level.confusion.tp, level.confusion.tp + level.confusion.fn], [level.specificity, level.confusion.tn, level.confusion.tn + level.confusion.fp]] as const) {
+        const w = wilsonInterval(k, n)!;
+        expect(rate.ci95![0]).toBeLessThanOrEqual(w[0]);
+        expect(rate.ci95![1]).toBeGreaterThanOrEqual(w[1]);
+        expect(rateInterval(rate.ci95, k, n)).toEqual(rate.ci95); // already widened: screen's re-widening changes nothing
+      }
+    }
+  });
 });

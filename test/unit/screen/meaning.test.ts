@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { predictiveValues, rateInterval } from '../../../src/evaluate/metrics.ts';
 import { postTest } from '../../../src/evaluate/post-test.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
+import { subjectSummary } from '../../../src/cli/screen.ts';
 import { Screener } from '../../../src/workflows/screen/screener.ts';
 import { toyBundle } from '../../support/toy-bundle.ts';
 
@@ -86,6 +87,31 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
       const s = (await screener.screen([photo(1)])).subject;
       expect(s.likelihoodRatio).toBeNull();
       expect(s.likelihoodRatioNote).toMatch(/^Unbounded: no control was called positive/);
+      expect(s.chance).toBe(1);
+      expect(s.chanceNote).toMatch(/^Not 100%: in cross-validation no control was called positive/);
+      expect(s.chanceRange![0]).toBeLessThan(0.01); // at 1 in 4,000 a specificity of 0.9, inside the interval, leaves a small chance
+      const text = subjectSummary({ subject: s, model: { positive: 'vcfs', negative: 'control' } } as never).join('\n');
+      expect(text).not.toMatch(/given this result: 100/);
+      expect(text).toMatch(/Chance of vcfs given this result: between \S+% and \S+% over the rates' 95% intervals/);
+    } finally {
+      await screener.close();
+    }
+  });
+
+  it('never states a chance of 0 for a negative call when no affected person was missed', async () => {
+    const perfect = { value: 1, ci95: [0.9, 1] as [number, number] };
+    const screener = await Screener.load(await toyBundle({ subject: { sensitivity: perfect, specificity }, photo: {}, byView: {} }, { photo: 0.5, subject: 1 }));
+    try {
+      const s = (await screener.screen([photo(1)])).subject;
+      expect(s.chance).toBe(0);
+      expect(s.chanceNote).toMatch(/^Not 0%: in cross-validation no affected person was missed/);
+      expect(s.chanceRange![1]).toBeGreaterThan(0);
+      const ordinary = await Screener.load(await toyBundle({ subject: { sensitivity, specificity }, photo: {}, byView: {} }, { photo: 0.5, subject: 1 }));
+      try {
+        expect((await ordinary.screen([photo(1)])).subject.chanceNote).toBeUndefined();
+      } finally {
+        await ordinary.close();
+      }
     } finally {
       await screener.close();
     }
