@@ -12,6 +12,7 @@ import type { ModelBundle } from '../classify/bundle.ts';
 import type { Dataset, LeakageReport, PhotoResult } from '../data/index.ts';
 import type { Estimate, GroupMetrics, LevelMetrics, CrossValidationResult } from '../evaluate/crossval.ts';
 import { calibrationSpec, renderSvg, rocSpec, type RocSeries } from './charts.ts';
+import { DEFAULTS } from '../config.ts';
 
 export { renderSvg, rocSpec, calibrationSpec, barSpec } from './charts.ts';
 
@@ -62,8 +63,15 @@ export function finePercent(v: number): string {
 export function est(e: Estimate | undefined, digits = 3, pct: boolean | 'fine' = false): string {
   if (!e || e.value === null) return '<span class="na">n/a</span>';
   const f = (v: number) => (pct === 'fine' ? finePercent(v) : pct ? `${(100 * v).toFixed(1)}%` : v.toFixed(digits));
-  return `${f(e.value)}${e.ci95 ? ` <span class="ci">(${f(e.ci95[0])}&ndash;${f(e.ci95[1])})</span>` : ''}`;
+  return `${f(e.value)} ${e.ci95 ? `<span class="ci">(${f(e.ci95[0])}&ndash;${f(e.ci95[1])})</span>` : NO_CI}`;
 }
+
+/**
+ * Beside a figure without an interval, so that a bare 1.000 for a handful of people is not read
+ * as a measured certainty: no interval is computed with `--bootstrap 0`, and none is given when
+ * too few resamples hold what the figure needs (both classes of a small group, for its AUC).
+ */
+const NO_CI = `<span class="ci" title="No 95% interval: none is computed with --bootstrap 0; otherwise fewer than ${Math.round(100 * DEFAULTS.evaluate.minDefinedReplicates)}% of the subject-bootstrap resamples held what this figure needs (both classes, for an AUC): too few people for an interval.">(no CI)</span>`;
 
 /** One metrics row; `noAuc` for a predictor without a ranking (the majority-class baseline). */
 function levelRow(name: string, m: LevelMetrics, noAuc = false): string {

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelBundle } from '../../../src/classify/bundle.ts';
 import type { Dataset, PhotoResult } from '../../../src/data/index.ts';
 import { crossValidate, type CrossValidationResult } from '../../../src/evaluate/crossval.ts';
-import { calibrationSpec, finalHyperparameters, finePercent, modelDescription, renderReport, renderSvg, rocSpec } from '../../../src/report/index.ts';
+import { calibrationSpec, est, finalHyperparameters, finePercent, modelDescription, renderReport, renderSvg, rocSpec } from '../../../src/report/index.ts';
 import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';
 
 const data = syntheticStudy({ subjects: 24, photosPerSubject: 3, dim: 32, signal: 2.5, seed: 7 });
@@ -83,6 +83,14 @@ describe('renderReport', () => {
     expect(html).toContain('people in the bin');
     expect(html).toContain('ROC per person, by view');
     expect(html).toContain('95% Wilson interval');
+  });
+});
+
+describe('est', () => {
+  it('marks a figure without an interval, so that a bare 1.000 of a handful of people is not read as measured certainty', () => {
+    expect(est({ value: 1, ci95: null })).toMatch(/^1\.000 <span class="ci" title="No 95% interval: [^"]*too few people for an interval\.">\(no CI\)<\/span>$/);
+    expect(est({ value: 0.9, ci95: [0.8, 0.95] })).toBe('0.900 <span class="ci">(0.800&ndash;0.950)</span>');
+    expect(est({ value: null, ci95: null })).toBe('<span class="na">n/a</span>');
   });
 });
 
