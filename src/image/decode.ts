@@ -208,6 +208,11 @@ async function readImageFile(path: string, what: string, cfg: ImageConfig): Prom
   } catch (err) {
     if (err instanceof PhenofaceError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
+    if ((code === 'ENOENT' || code === 'ENOTDIR') && path.includes('\uFFFD')) {
+      // Node decodes file names (arguments, folder listings) as UTF-8 and puts U+FFFD where bytes
+      // are not: a name with such bytes cannot be opened by the name Node gives it.
+      throw new PhenofaceError('E_INPUT', `${what} cannot be opened: its name holds bytes that are not UTF-8 (shown as \uFFFD), which Phenoface reads as UTF-8, so it cannot open the file by that name. Rename the file with a UTF-8 name.`, { cause: err });
+    }
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw new PhenofaceError('E_NOT_FOUND', `${what} does not exist. Expected a path to an image file.`, { cause: err });
     }

@@ -234,6 +234,14 @@ describe('decodeImage: odd file names', () => {
     expect(err.code).toBe('E_NOT_FOUND');
     expect(err.message).toContain('missing\\nname \\"x\\".jpg'); // JSON-quoted: the newline stays visible
   });
+
+  it('says a name with bytes that are not UTF-8 cannot be opened (Node gives it as U+FFFD), not that the file is missing', async () => {
+    const raw = Buffer.concat([Buffer.from(path.join(dir, 'bad')), Buffer.from([0xff]), Buffer.from('.png')]);
+    writeFileSync(raw, await sharp(paths['photo.png']).png().toBuffer());
+    const err = await failure(decodeImage(raw.toString('utf8')));
+    expect(err.code).toBe('E_INPUT');
+    expect(err.message).toMatch(/its name holds bytes that are not UTF-8 .* Rename the file with a UTF-8 name\.$/);
+  });
 });
 
 describe('decodeImage: large photos', () => {
