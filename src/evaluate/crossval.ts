@@ -409,7 +409,9 @@ function levelMetrics(sets: RepeatSet[], r: Resolved, grid: Float64Array, replic
   const c = point.confusion;
   const rate = (k: 'accuracy' | 'sensitivity' | 'specificity', successes: number, total: number): Estimate => {
     const e = estimate(k);
-    return { value: e.value, ci95: e.value === null ? e.ci95 : rateInterval(e.ci95, successes, total) };
+    // Widened only where the bootstrap gave an interval: Wilson's alone would treat a person's
+    // photos as independent, and with --bootstrap 0 no interval is asked for.
+    return { value: e.value, ci95: e.value === null || !e.ci95 ? e.ci95 : rateInterval(e.ci95, successes, total) };
   };
   const sensitivity = rate('sensitivity', c.tp, c.tp + c.fn);
   const specificity = rate('specificity', c.tn, c.tn + c.fp);
