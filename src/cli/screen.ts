@@ -67,6 +67,7 @@ export function subjectSummary(result: ScreenResult): string[] {
   lines.push(`  Score ${pct(s.probability)} (a classifier score, not a chance of disease; threshold ${pct(s.threshold)})${spread}.${s.intervalNote ? ` ${s.intervalNote}` : ''}`);
   if (result.differential) {
     lines.push(`Ranked differential: ${result.differential.map((d, i) => `${i + 1}. ${d.label} ${pct(d.probability)}`).join(', ')}.`);
+    if (result.differentialEvidenceNote) lines.push(`  ${result.differentialEvidenceNote}`);
     if (result.differentialNote) lines.push(`  ${result.differentialNote}`);
   }
   return [...lines, ...measurementSummary(result)];

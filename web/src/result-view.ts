@@ -68,6 +68,7 @@ function differentialCard(result: ScreenResult): HTMLElement {
   });
   return h('section', { class: 'differential card', 'aria-labelledby': 'differential-title', 'data-testid': 'differential' },
     h('h2', { id: 'differential-title' }, 'Ranked differential'),
+    result.differentialEvidenceNote ? h('p', { class: 'synthetic-banner', role: 'note', 'data-testid': 'differential-evidence' }, result.differentialEvidenceNote) : '',
     h('ol', { class: 'differential-list' }, ...items),
     result.differentialNote ? h('p', { class: 'muted small' }, result.differentialNote) : '',
   );

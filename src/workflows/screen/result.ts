@@ -115,6 +115,8 @@ export interface ScreenResult {
   differential?: DifferentialEntry[];
   /** What `differential` and the binary `subject` fields each mean, for a ranking model. */
   differentialNote?: string;
+  /** Present when the differential's cross-validated top-1 per person does not clear naming the most common class, saying it carries no evidence. */
+  differentialEvidenceNote?: string;
   /**
    * `warnings`: why the model's scores may not hold here (trained on photos processed by another
    * pipeline version). `heatMapScope`: what part of the score the heat maps differentiate, when

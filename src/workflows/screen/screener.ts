@@ -132,14 +132,45 @@ function photoSpread(probs: readonly number[]): Pick<ScreenResult['subject'], 'i
  * A ranking bundle's differential for one person's embeddings: each photo's class probabilities
  * fused as the study fused them (mean log-probability, renormalised), most probable first, and
  * the note saying what it and the binary fields mean. Empty for a binary bundle or no embeddings.
+ *
+ * The note says what a reader would otherwise take wrongly: the probabilities follow the study's
+ * mix of classes, not how common each condition is; they come from a model other than the call's
+ * (the one-vs-rest model's), so the two can disagree, and when they do for this person it says so;
+ * and a differential whose cross-validated top-1 per person does not clear naming the most common
+ * class (its interval reaching that rate) carries no evidence (`differentialEvidenceNote`).
  */
-export function differentialOf(bundle: LoadedBundle, vectors: readonly Float32Array[]): Pick<ScreenResult, 'differential' | 'differentialNote'> {
+export function differentialOf(bundle: LoadedBundle, vectors: readonly Float32Array[], call?: string | null): Pick<ScreenResult, 'differential' | 'differentialNote' | 'differentialEvidenceNote'> {
   if (!bundle.ranker || vectors.length === 0) return {};
   const fused = fuseRanks(bundle.ranker.rank(vectors), vectors.map(() => 'person')).get('person')!;
   const differential: DifferentialEntry[] = bundle.ranker.labels.map((label, k) => ({ label, probability: r4(fused[k]) })).sort((a, b) => b.probability - a.probability);
-  const note = `The differential ranks the ${differential.length} classes this model was trained on (probabilities among those classes only; a condition outside them cannot be named). The subject probability and label are "${bundle.positive}" against all the other classes pooled, from the study's one-vs-rest model.`;
-  return { differential, differentialNote: note };
+  const m = (bundle.ranking?.metrics ?? {}) as RankingSummary;
+  const mix = bundle.ranker.labels.map((l) => m.perClass?.[l]?.support?.subjects).every((n) => typeof n === 'number')
+    ? ` (the study held ${bundle.ranker.labels.map((l) => `${m.perClass![l].support!.subjects} ${l}`).join(', ')} people)`
+    : '';
+  const positiveTop = differential[0].label === bundle.positive;
+  const disagree = call === bundle.positive ? !positiveTop : call === bundle.negative ? positiveTop : false;
+  const note = [
+    `The differential ranks the ${differential.length} classes this model was trained on: probabilities among those classes only (a condition outside them cannot be named), which follow the study's mix of classes${mix}, not how common each condition is among the people screened.`,
+    `They come from the study's ranking model; the call above ("${bundle.positive}" against all the other classes pooled) comes from its one-vs-rest model, with its own threshold and validated rates, so the two can disagree.`,
+    disagree ? `Here they do: the call is ${call === bundle.positive ? 'above' : 'below'} the threshold, yet ${positiveTop ? `"${bundle.positive}" is` : `"${differential[0].label}", not "${bundle.positive}", is`} ranked first.` : '',
+  ].filter(Boolean).join(' ');
+  const top1 = m.subject?.top1;
+  const majority = m.chance?.majority?.subject;
+  const weak = top1?.ci95 && typeof majority === 'number' && top1.ci95[0] <= majority;
+  const evidence = weak
+    ? { differentialEvidenceNote: `This differential carries no evidence: in cross-validation its first class was right for ${pctOf(top1.value)} of people (95% interval ${pctOf(top1.ci95![0])}-${pctOf(top1.ci95![1])}), which does not clear the ${pctOf(majority)} of always naming the most common class. Do not act on it.` }
+    : {};
+  return { differential, differentialNote: note, ...evidence };
 }
+
+/** What `differentialOf` reads of a ranking bundle's metrics. */
+interface RankingSummary {
+  subject?: { top1?: { value: number | null; ci95?: [number, number] | null } };
+  chance?: { majority?: { subject?: number } };
+  perClass?: Record<string, { support?: { subjects?: number } }>;
+}
+
+const pctOf = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${(100 * v).toFixed(1)}%`);
 
 /** A loaded model bundle with its pipeline, ready to screen. */
 export class Screener {
@@ -295,7 +326,7 @@ export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: reado
       ...(fused === null ? { error: noUsablePhoto(photos.length) } : callMeaning(b, fused >= b.thresholds.subject, prevalence)),
     },
     photos,
-    ...differentialOf(b, vectors),
+    ...differentialOf(b, vectors, fused === null ? null : fused >= b.thresholds.subject ? b.positive : b.negative),
     model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative, ...(b.ranking ? { classes: b.ranking.classes } : {}), ...mapScopeOf(b, photos) },
     disclaimer: DISCLAIMER,
   };

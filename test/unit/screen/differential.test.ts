@@ -33,6 +33,25 @@ describe('differentialOf', () => {
     expect(differentialNote).toContain('"vcfs" against all the other classes pooled');
   });
 
+  it('says the probabilities follow the study\'s mix of classes, and when this person\'s call and differential disagree', async () => {
+    const metrics = { perClass: { control: { support: { subjects: 30 } }, noonan: { support: { subjects: 8 } }, vcfs: { support: { subjects: 12 } } }, subject: { top1: { value: 0.8, ci95: [0.7, 0.9] } }, chance: { majority: { subject: 0.6 } } };
+    const bundle = await loadBundle(await toyBundle(undefined, undefined, undefined, { ...ranking, metrics }));
+    const noonan = data.X.filter((_, i) => data.classes[i] === 1).slice(0, 2);
+    const above = differentialOf(bundle, noonan, 'vcfs');
+    expect(above.differentialNote).toContain("follow the study's mix of classes (the study held 30 control, 8 noonan, 12 vcfs people), not how common each condition is");
+    expect(above.differentialNote).toContain('Here they do: the call is above the threshold, yet "noonan", not "vcfs", is ranked first.');
+    expect(above.differentialEvidenceNote).toBeUndefined(); // top-1 0.70-0.90 clears the majority's 0.60
+    const below = differentialOf(bundle, noonan, bundle.negative);
+    expect(below.differentialNote).not.toContain('Here they do');
+  });
+
+  it('says a differential carries no evidence when its top-1 interval does not clear naming the most common class', async () => {
+    const metrics = { subject: { top1: { value: 0.498, ci95: [0.392, 0.6] } }, chance: { majority: { subject: 0.471 } } };
+    const bundle = await loadBundle(await toyBundle(undefined, undefined, undefined, { ...ranking, metrics }));
+    const { differentialEvidenceNote } = differentialOf(bundle, [data.X[0]], null);
+    expect(differentialEvidenceNote).toBe('This differential carries no evidence: in cross-validation its first class was right for 49.8% of people (95% interval 39.2%-60.0%), which does not clear the 47.1% of always naming the most common class. Do not act on it.');
+  });
+
   it('is absent for a binary bundle', async () => {
     const bundle = await loadBundle(await toyBundle());
     expect(differentialOf(bundle, [data.X[0]])).toEqual({});
