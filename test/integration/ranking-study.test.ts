@@ -34,7 +34,7 @@ const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
 describe('ranking study (3 classes, generated embeddings)', async () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'ranking-study-'));
-  const out = await rankStudy(work, dataset, used, { folds: 3, repeats: 2, seed: 5, bootstrap: 200 }, () => {});
+  const out = await rankStudy(work, dataset, used, { folds: 3, repeats: 2, seed: 5, bootstrap: 200, backbone: 'mobilefacenet' }, () => {});
   const m = out.metrics as unknown as RankingMetrics;
   const rows = readRows(out.file);
   const repeats = [0, 1].map((r) => rows.filter((x) => Number(x.repeat) === r));
@@ -87,5 +87,11 @@ describe('ranking study (3 classes, generated embeddings)', async () => {
     expect(out.final.rank([data.X[0]])[0]).toHaveLength(3);
     expect(out.section.html).toContain('Top-k accuracy');
     expect(out.section.html).toContain('<svg');
+  });
+
+  it('says what the ranker learns from and that its folds and figures are not the binary model\'s', () => {
+    const family = out.final.family === 'gallery' ? 'a cosine gallery' : 'multinomial logistic regression';
+    expect(out.section.html).toContain(`The final ranking model is ${family}. It learns from the mobilefacenet embedding alone`);
+    expect(out.section.html).toContain('in folds of its own (ranking.csv&#39;s folds are not predictions.csv&#39;s)');
   });
 });

@@ -70,15 +70,20 @@ function rankingJson(m: RankingMetrics, result: RankingResult): Record<string, u
   return { ...rest, topKCurve: curve, classifier: result.options.classifier, familiesChosen: families, options: result.options };
 }
 
-/** How the ranker was chosen and evaluated, in words for the report. */
-function describe(result: RankingResult): string {
+/**
+ * How the ranker was chosen and evaluated, in words for the report, with what it learns from and
+ * what the final model is: the ranker reads the embedding alone, so its figures for a class
+ * against the rest differ from the binary results, which come from the one-vs-rest model.
+ */
+function describe(result: RankingResult, final: FittedRanker, backbone: string): string {
   const o = result.options;
   const chosen = Object.entries(rankingJson(result.metrics, result).familiesChosen as Record<string, number>).map(([f, n]) => `${f} in ${n}`).join(', ');
-  return `Classifier "${o.classifier}" (multinomial L2 logistic regression or a cosine gallery, chosen with its setting by inner ${o.innerFolds}-fold subject-grouped CV on each training fold; chosen: ${chosen} of ${result.folds.length} folds); subject-grouped ${o.folds}-fold cross-validation stratified by class, repeated ${o.repeats} times (seed ${o.seed}); 95% CIs from ${o.bootstrap} subject-bootstrap resamples stratified by class.`;
+  const family = final.family === 'gallery' ? 'a cosine gallery' : 'multinomial logistic regression';
+  return `Classifier "${o.classifier}" (multinomial L2 logistic regression or a cosine gallery, chosen with its setting by inner ${o.innerFolds}-fold subject-grouped CV on each training fold; chosen: ${chosen} of ${result.folds.length} folds); subject-grouped ${o.folds}-fold cross-validation stratified by class, repeated ${o.repeats} times (seed ${o.seed}), in folds of its own (ranking.csv's folds are not predictions.csv's); 95% CIs from ${o.bootstrap} subject-bootstrap resamples stratified by class. The final ranking model is ${family}. It learns from the ${backbone} embedding alone, not from the feature blocks the binary model reads, so its figures for a class against all others (below) differ from the binary results above, which come from the separate one-vs-rest model that screening's call uses.`;
 }
 
 /** Cross-validates the ranking, writes `ranking.csv` into `work`, and fits the final ranker. */
-export async function rankStudy(work: string, dataset: Dataset, used: readonly PhotoResult[], opts: RankStudyOptions, log: (t: string) => void): Promise<RankingOutcome> {
+export async function rankStudy(work: string, dataset: Dataset, used: readonly PhotoResult[], opts: RankStudyOptions & { backbone: string }, log: (t: string) => void): Promise<RankingOutcome> {
   const labels = dataset.classes!;
   const index = new Map(labels.map((l, k) => [l, k]));
   const data = {
@@ -103,7 +108,7 @@ export async function rankStudy(work: string, dataset: Dataset, used: readonly P
     file,
     metrics: rankingJson(m, result),
     bundle: { classes: [...labels], classifier: final.toJSON(), metrics: headline },
-    section: await rankingSection(m, { description: describe(result), reference: dataset.positive }),
+    section: await rankingSection(m, { description: describe(result, final, opts.backbone), reference: dataset.positive }),
   };
 }
 

@@ -267,7 +267,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   if (final.features) log(`study: the final model learns from ${featuresLabel(final.features.features)}${features === 'auto' ? ' (chosen by the inner CV)' : ''}\n`);
   const files = studyFiles(work);
   await writePredictions(files.predictions, result, dataset);
-  const ranking = dataset.mode === 'ranking' ? await rankStudy(work, dataset, used, opts, log) : undefined;
+  const ranking = dataset.mode === 'ranking' ? await rankStudy(work, dataset, used, { ...opts, backbone }, log) : undefined;
   if (ranking) files.ranking = ranking.file;
   const dataHash = await datasetHash(dataset, embedded.contentHashes);
   const metrics = { ...studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final }), ...(fromFile ? { embeddings: fromFile.origin } : {}), ...(sites ? { sites: siteValidationJson(sites) } : {}), ...manyClassMetrics(dataset, ranking) };
