@@ -2,18 +2,35 @@
  * The web app in a real browser (Debian's Chromium via playwright-core) against the server on
  * 127.0.0.1 with the fake screening service: upload, result, heatmap, overlay, regions, per-photo
  * errors, model page, token prompt, print summary on one page, tablet layout, and no request
- * outside the page's origin. Screenshots go to test/.tmp/e2e/.
+ * outside the page's origin. Then a real three-class ranking bundle (when the models are built),
+ * whose printed summary, differential included, must also fit one page. Screenshots go to
+ * test/.tmp/e2e/.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeScreenService } from '../server/fake-service.ts';
+import { fitRanker } from '../../src/classify/ranker.ts';
+import { groupedClassKFold } from '../../src/evaluate/splits.ts';
+import { modelPath } from '../../src/runtime/index.ts';
+import { loadScreenService } from '../../src/server/bundle-service.ts';
+import type { ScreenService } from '../../src/server/types.ts';
+import { FAKE_INFO, FAKE_RANKING, FakeScreenService } from '../server/fake-service.ts';
 import { blankPhoto, facePhoto } from '../server/fixtures.ts';
+import { toyBundle } from '../support/toy-bundle.ts';
+import { rankingEmbeddings } from '../unit/evaluate/ranking-embeddings.ts';
 import { buildWeb, CHROMIUM_ARGS, ensureChromium, OUT_DIR, shot, startServer } from './browser.ts';
 
 const browserExe = ensureChromium();
 if (!browserExe.path) console.warn(`e2e tests skipped: ${browserExe.reason}`);
+
+/** Pages of the page printed to A4 PDF by Chromium. */
+async function pdfPages(page: Page): Promise<number> {
+  const pdf = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
+  return (pdf.toString('latin1').match(/\/Type\s*\/Page(?!s)/g) ?? []).length;
+}
 
 describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
   let browser: Browser;
@@ -43,12 +60,6 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(at);
     return { page, errors, requests };
-  }
-
-  /** Pages of the page printed to A4 PDF by Chromium. */
-  async function pdfPages(page: Page): Promise<number> {
-    const pdf = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
-    return (pdf.toString('latin1').match(/\/Type\s*\/Page(?!s)/g) ?? []).length;
   }
 
   const photoFile = async (name: string, buffer: Buffer, mimeType = 'image/jpeg') => ({ name, mimeType, buffer });
@@ -159,6 +170,24 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     await page.setViewportSize({ width: 718, height: 1040 });
     expect(await page.locator('.region-note').isVisible()).toBe(true);
     await page.screenshot({ path: shot('print-ten'), fullPage: true });
+    expect(await pdfPages(page)).toBe(1);
+    await page.close();
+  });
+
+  it("prints a ranking model's summary of ten photos, ranked differential included, on one A4 page", async () => {
+    const s = await startServer({ service: new FakeScreenService({ ranking: true }), webRoot });
+    servers.push(s.app);
+    const { page } = await open(undefined, s.url);
+    const files = await Promise.all(Array.from({ length: 10 }, async (_, i) => photoFile(i === 3 ? `p${i}-profile.jpg` : `p${i}.jpg`, await facePhoto(400 + 10 * i, 500))));
+    await page.setInputFiles('[data-testid=file-input]', files);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=differential]');
+    expect(await page.locator('[data-testid=photo-card]').count()).toBe(10);
+    await page.emulateMedia({ media: 'print' });
+    await page.setViewportSize({ width: 718, height: 1040 });
+    expect(await page.locator('[data-testid=differential-item]').count()).toBe(4);
+    expect(await page.locator('.differential-note').isVisible()).toBe(true);
+    await page.screenshot({ path: shot('print-ranking-ten'), fullPage: true });
     expect(await pdfPages(page)).toBe(1);
     await page.close();
   });
@@ -336,5 +365,59 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(second.page.url()).not.toContain(token);
     await page.close();
     await second.page.close();
+  });
+});
+
+const modelsReady = existsSync(modelPath('mobilefacenet'));
+if (browserExe.path && !modelsReady) console.warn('ranking-bundle e2e test skipped: the models are not built (npm install builds them)');
+
+describe.skipIf(!browserExe.path || !modelsReady)('web app with a three-class ranking bundle', () => {
+  let browser: Browser;
+  let service: ScreenService;
+  let app: FastifyInstance;
+  let url: string;
+  const demo = path.join(path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo');
+
+  beforeAll(async () => {
+    // A real Screener on a toy bundle: the binary model's validated figures as a study saves them,
+    // and a ranker over three classes, so the result carries the differential and its real note.
+    const labels = ['control', 'noonan', 'vcfs'];
+    const data = rankingEmbeddings({ labels, subjectsPerClass: 8, photos: 2, dim: 192, signal: 6, seed: 4 });
+    const ranker = fitRanker(data.X, data.classes, data.subjects, labels, { classifier: 'gallery', seed: 1, innerFolds: 3, split: groupedClassKFold });
+    const { subject, photo, byView } = FAKE_INFO.metrics!;
+    const dir = await toyBundle({ subject: subject!, photo: photo!, byView: byView! }, undefined, undefined, { classes: labels, classifier: ranker.toJSON(), metrics: FAKE_RANKING.metrics });
+    service = await loadScreenService(dir);
+    const webRoot = await buildWeb(path.join(OUT_DIR, 'web-dist-ranking'));
+    ({ app, url } = await startServer({ service, webRoot }));
+    browser = await chromium.launch({ executablePath: browserExe.path, args: CHROMIUM_ARGS, headless: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await service?.close();
+  });
+
+  it('prints the summary of two photos, ranked differential and its note included, on one A4 page', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.setInputFiles('[data-testid=file-input]', ['sample1.jpg', 'sample2.jpg'].map((name) => ({ name, mimeType: 'image/jpeg', buffer: readFileSync(path.join(demo, name)) })));
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=differential]', { timeout: 60_000 });
+    expect(await page.locator('[data-testid=photo-card]').count()).toBe(2);
+    expect(await page.locator('[data-testid=differential-item]').count()).toBe(3);
+    await page.emulateMedia({ media: 'print' });
+    await page.setViewportSize({ width: 718, height: 1040 }); // A4 less 10 mm margins, at 96 dpi
+    // Everything a clinician reads off the printout is there: the call, the chance, the differential with its note, the caveats.
+    for (const selector of ['[data-testid=verdict]', '[data-testid=chance]', '[data-testid=differential]', '.differential-note', '.performance', '.disclaimer']) {
+      expect(await page.locator(selector).isVisible(), selector).toBe(true);
+    }
+    expect(await page.locator('[data-testid=differential]').textContent()).toContain('a condition outside them cannot be named');
+    expect(await page.locator('[data-testid=differential-item] .differential-value').last().isVisible()).toBe(true); // the least likely class's figure too
+    await page.screenshot({ path: shot('print-ranking'), fullPage: true });
+    expect(await pdfPages(page)).toBe(1);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 });

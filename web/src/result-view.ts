@@ -70,7 +70,7 @@ function differentialCard(result: ScreenResult): HTMLElement {
     h('h2', { id: 'differential-title' }, 'Ranked differential'),
     result.differentialEvidenceNote ? h('p', { class: 'synthetic-banner', role: 'note', 'data-testid': 'differential-evidence' }, result.differentialEvidenceNote) : '',
     h('ol', { class: 'differential-list' }, ...items),
-    result.differentialNote ? h('p', { class: 'muted small' }, result.differentialNote) : '',
+    result.differentialNote ? h('p', { class: 'muted small differential-note' }, result.differentialNote) : '',
   );
 }
 
