@@ -62,3 +62,14 @@ export function postTest(positive: boolean, sensitivity: ValidatedRate, specific
 function ratioOrNull(a: number, b: number): number | null {
   return b > 0 ? a / b : null;
 }
+
+/**
+ * Why a chance of exactly 0 or 1 is not one: it comes from a validated rate of 1 (no person
+ * missed, or no control flagged, in cross-validation), which a study of finitely many people
+ * cannot show; the range over the rates' intervals is what the study supports.
+ */
+export function boundChanceNote(positive: boolean, chance: number | null): { chanceNote?: string } {
+  if (chance !== 0 && chance !== 1) return {};
+  const rate = positive ? 'no control was called positive (specificity 1)' : 'no affected person was missed (sensitivity 1)';
+  return { chanceNote: `Not ${chance === 1 ? '100%' : '0%'}: in cross-validation ${rate}, and the point rates turn that into a certainty that no study of finitely many people can show. Read the range over the rates' 95% intervals instead.` };
+}

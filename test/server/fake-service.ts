@@ -10,7 +10,7 @@ import { isMainThread } from 'node:worker_threads';
 import sharp, { type Stats } from 'sharp';
 import { PhenofaceError, type ErrorCode } from '../../src/errors.ts';
 import { DEFAULTS } from '../../src/config.ts';
-import { postTest } from '../../src/evaluate/post-test.ts';
+import { boundChanceNote, postTest } from '../../src/evaluate/post-test.ts';
 import { heatScaleFor } from '../../src/explain/heat-scale.ts';
 import { photoOverlay, pngDataUrl } from '../../src/explain/overlay.ts';
 import { heatMapScope } from '../../src/explain/scope.ts';
@@ -105,6 +105,8 @@ export interface FakeServiceOptions {
   blockMs?: number;
   /** Act as a ranking bundle: the model info holds `ranking` and results a `differential`. */
   ranking?: boolean;
+  /** Give the calls a cross-validated specificity of 1 (no control called positive in the study). */
+  perfectSpecificity?: boolean;
 }
 
 /** The fake ranking bundle's classes and figures (as `metrics.json`'s `ranking` headline). */
@@ -148,10 +150,11 @@ async function fakeHeatmap(bytes: Uint8Array, width: number, height: number, evi
 }
 
 /** What a call means, as the Screener gives it: the fake model's validated per-person rates and the chance at the default prevalence. */
-function meaning(positive: boolean): Partial<ScreenResult['subject']> {
-  const { sensitivity, specificity } = FAKE_INFO.metrics!.subject as { sensitivity: { value: number; ci95: [number, number] }; specificity: { value: number; ci95: [number, number] } };
-  const m = postTest(positive, sensitivity, specificity, DEFAULTS.evaluate.prevalence);
-  return { prevalence: m.prevalence, sensitivity: m.sensitivity, specificity: m.specificity, likelihoodRatio: m.likelihoodRatio, ppv: m.ppv, chance: m.chance, ...(m.chanceRange ? { chanceRange: m.chanceRange } : {}) };
+function meaning(positive: boolean, perfectSpecificity = false): Partial<ScreenResult['subject']> {
+  const rates = FAKE_INFO.metrics!.subject as { sensitivity: { value: number; ci95: [number, number] }; specificity: { value: number; ci95: [number, number] } };
+  const specificity = perfectSpecificity ? { value: 1, ci95: [0.9, 1] as [number, number] } : rates.specificity;
+  const m = postTest(positive, rates.sensitivity, specificity, DEFAULTS.evaluate.prevalence);
+  return { prevalence: m.prevalence, sensitivity: m.sensitivity, specificity: m.specificity, likelihoodRatio: m.likelihoodRatio, ppv: m.ppv, chance: m.chance, ...(m.chanceRange ? { chanceRange: m.chanceRange } : {}), ...boundChanceNote(positive, m.chance) };
 }
 
 /** A fake ScreenService. `calls` counts screen() calls; `closed` turns true after close(). */
@@ -193,7 +196,7 @@ export class FakeScreenService implements ScreenService {
         threshold: THRESHOLD,
         photos: probs.length,
         ...(probs.length > 1 ? { interval: [Math.max(0, mean! - half), Math.min(1, mean! + half)] as [number, number] } : {}),
-        ...(mean === null ? {} : meaning(mean >= THRESHOLD)),
+        ...(mean === null ? {} : meaning(mean >= THRESHOLD, this.opts.perfectSpecificity)),
         ...(probs.length ? { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, view: 'frontal' as const, photos: probs.length })), measurementsNote: 'z-scores are against controls of this study (label control), not population norms.' } : {}),
       },
       photos: results,

@@ -10,7 +10,7 @@ import type { FittedClassifier } from '../../classify/types.ts';
 import { DEFAULTS, VIEWS } from '../../config.ts';
 import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, geometryExplanation, secondEmbeddingDim, type GeometryExplanation, type PhotoInputs } from '../../features/index.ts';
 import { namedAsGiven, PhenofaceError, toErrorRecord } from '../../errors.ts';
-import { postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
+import { boundChanceNote, postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
 import { fuseRanks } from '../../evaluate/ranking.ts';
@@ -389,13 +389,3 @@ function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Pa
   };
 }
 
-/**
- * Why a chance of exactly 0 or 1 is not one: it comes from a validated rate of 1 (no person
- * missed, or no control flagged, in cross-validation), which a study of finitely many people
- * cannot show; the range over the rates' intervals is what the study supports.
- */
-function boundChanceNote(positive: boolean, chance: number | null): { chanceNote?: string } {
-  if (chance !== 0 && chance !== 1) return {};
-  const rate = positive ? 'no control was called positive (specificity 1)' : 'no affected person was missed (sensitivity 1)';
-  return { chanceNote: `Not ${chance === 1 ? '100%' : '0%'}: in cross-validation ${rate}, and the point rates turn that into a certainty that no study of finitely many people can show. Read the range over the rates' 95% intervals instead.` };
-}
