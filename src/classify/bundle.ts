@@ -11,6 +11,7 @@ import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import { loadManifest, type ManifestEntry } from '../runtime/index.ts';
 import { FittedRanker } from './ranker.ts';
+import { informativeTopK } from '../evaluate/ranking.ts';
 import { classifierFromJSON } from './registry.ts';
 import type { ClassifierJSON, FittedClassifier } from './types.ts';
 import type { FeatureModelJSON } from '../features/types.ts';
@@ -192,9 +193,13 @@ function rankingCard(b: ModelBundle): string[] {
   if (!b.ranking) return [];
   const m = b.ranking.metrics as { subject?: Record<string, unknown>; chance?: { uniform?: Record<string, number> } };
   const gallery = (b.ranking.classifier.params as { family?: string }).family === 'gallery';
+  // Top-3 of three classes is 1 by construction: shown, it would read as a result.
+  const ks = informativeTopK(b.ranking.classes.length).filter((k) => k <= 3);
+  const figures = ks.map((k) => `${k === 1 ? 'Top-1 per person' : `top-${k}`} ${fmt(m.subject?.[`top${k}`])}`).join(', ');
+  const chance = ks.map((k) => m.chance?.uniform?.[`top${k}`]?.toFixed(3) ?? 'n/a').join(' and ');
   return [
     `## Ranked differential (${b.ranking.classes.length} classes: ${b.ranking.classes.join(', ')})`,
-    `- Top-1 per person ${fmt(m.subject?.top1)}, top-3 ${fmt(m.subject?.top3)} (a random ranking: ${m.chance?.uniform?.top1?.toFixed(3) ?? 'n/a'} and ${m.chance?.uniform?.top3?.toFixed(3) ?? 'n/a'})`,
+    `- ${figures} (a random ranking: ${chance})`,
     `- The binary figures above are \`${b.positive}\` against all the other classes pooled.`,
     ...(gallery ? ['- The ranking model is a gallery: it holds one standardised embedding per training person.'] : []),
     '',

@@ -12,7 +12,7 @@ import type { FeatureComparison } from '../evaluate/crossval.ts';
 import { FEATURE_NAMES, parseFeatures } from '../features/index.ts';
 import { runStudy } from '../workflows/study/study.ts';
 import type { Estimate } from '../evaluate/crossval.ts';
-import type { RankingMetrics } from '../evaluate/ranking.ts';
+import { informativeTopK, type RankingMetrics } from '../evaluate/ranking.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 
@@ -111,7 +111,13 @@ export const run: Command = async (argv, io) => {
   return EXIT.ok;
 };
 
-/** The ranking's headline: top-1 and top-3 per person beside chance. */
-function rankingLine(m: RankingMetrics, reference: string, f: (e: Estimate) => string): string {
-  return `ranking of ${m.classes.length} classes: top-1 per person ${f(m.subject.top1)}, top-3 ${f(m.subject.top3)} (chance ${m.chance.uniform.top1.toFixed(3)} and ${m.chance.uniform.top3.toFixed(3)}; majority class ${m.chance.majority.subject.toFixed(3)}); the lines above are "${reference}" against all other classes`;
+/**
+ * The ranking's headline: top-1 and top-3 per person beside chance. Top-3 is left out with three
+ * classes, where it is 1 by construction ({@link informativeTopK}, as in the report).
+ */
+export function rankingLine(m: RankingMetrics, reference: string, f: (e: Estimate) => string): string {
+  const ks = informativeTopK(m.classes.length).filter((k) => k <= 3);
+  const figures = ks.map((k) => `top-${k}${k === 1 ? ' per person' : ''} ${f(m.subject[`top${k}`])}`).join(', ');
+  const chance = ks.map((k) => m.chance.uniform[`top${k}`].toFixed(3)).join(' and ');
+  return `ranking of ${m.classes.length} classes: ${figures} (chance ${chance}; majority class ${m.chance.majority.subject.toFixed(3)}); the lines above are "${reference}" against all other classes`;
 }

@@ -40,9 +40,9 @@ import {
   checkPrevalence,
   fuseBySubject,
   predictiveValues,
-  rateInterval,
   rates,
   summariseScores,
+  widenRate,
   youdenThreshold,
   type CalibrationBin,
   type Confusion,
@@ -407,12 +407,7 @@ function levelMetrics(sets: RepeatSet[], r: Resolved, grid: Float64Array, replic
   const positive = first.label.reduce((s, v) => s + v, 0);
   const mean = meanOverRepeats(sets);
   const c = point.confusion;
-  const rate = (k: 'accuracy' | 'sensitivity' | 'specificity', successes: number, total: number): Estimate => {
-    const e = estimate(k);
-    // Widened only where the bootstrap gave an interval: Wilson's alone would treat a person's
-    // photos as independent, and with --bootstrap 0 no interval is asked for.
-    return { value: e.value, ci95: e.value === null || !e.ci95 ? e.ci95 : rateInterval(e.ci95, successes, total) };
-  };
+  const rate = (k: 'accuracy' | 'sensitivity' | 'specificity', successes: number, total: number): Estimate => widenRate(estimate(k), successes, total);
   const sensitivity = rate('sensitivity', c.tp, c.tp + c.fn);
   const specificity = rate('specificity', c.tn, c.tn + c.fp);
   return {
@@ -454,7 +449,7 @@ function meanOverRepeats(sets: RepeatSet[]): { score: Float64Array; label: Uint8
  * ratios, which repeats without a false positive (PPV 100%) would dominate. Both are monotone in
  * sensitivity and specificity, so the interval is PPV (NPV) at the lower and upper ends of their
  * 95% intervals (each already the wider of the subject-bootstrap interval and Wilson's, see
- * {@link rateInterval}). Taking both ends together makes the interval conservative (coverage >= 95%).
+ * {@link widenRate}). Taking both ends together makes the interval conservative (coverage >= 95%).
  */
 function predictiveEstimates(sensitivity: Estimate, specificity: Estimate, prevalence: number): { ppv: Estimate; npv: Estimate } {
   const point = predictiveValues(sensitivity.value, specificity.value, prevalence);

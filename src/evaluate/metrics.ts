@@ -208,6 +208,18 @@ export function rateInterval(bootstrap: [number, number] | null | undefined, suc
   return [Math.min(bootstrap[0], wilson[0]), Math.max(bootstrap[1], wilson[1])];
 }
 
+/**
+ * A rate's estimate (accuracy, sensitivity, specificity, top-k accuracy) with its bootstrap
+ * interval widened by {@link rateInterval}, so that a rate of 0 or 1 keeps an interval. Only a
+ * bootstrap interval is widened: Wilson's alone would treat a person's photos as independent, and
+ * with `--bootstrap 0` no interval is asked for. `successes` and `total` are the counts of one
+ * repeat, averaged over the repeats. The binary and the ranking metrics both widen through this,
+ * so that their intervals are alike.
+ */
+export function widenRate<E extends { value: number | null; ci95: [number, number] | null }>(e: E, successes: number, total: number): E {
+  return { ...e, ci95: e.value === null || !e.ci95 ? e.ci95 : rateInterval(e.ci95, successes, total) };
+}
+
 /** Brier score: mean squared difference between probability and label (Brier 1950); lower is better. */
 export function brier(probs: ArrayLike<number>, labels: ArrayLike<number>, weights?: Weights): number | null {
   let sum = 0;

@@ -10,7 +10,9 @@
  * averaged over the repeats. A person's class probabilities fuse their photos' by the mean
  * log-probability, renormalised (the product of the photos' likelihoods, geometric-mean tempered);
  * a person's rank is the rank of the true class in that fused list. Intervals come from a
- * subject bootstrap stratified by class, which recomputes the same repeat-averaged metric.
+ * subject bootstrap stratified by class, which recomputes the same repeat-averaged metric; those
+ * of rates (top-k, sensitivity, specificity) are widened to Wilson's on the counts as the binary
+ * metrics' are (`widenRate`), since a bootstrap of a rate of 1 is [1, 1] however few people it rests on.
  */
 import { fitRanker, type RankerChoice, type RankSelection } from '../classify/ranker.ts';
 import { softmaxInPlace } from '../classify/multinomial.ts';
@@ -20,11 +22,21 @@ import { PhenofaceError } from '../errors.ts';
 import { checkSeed, deriveSeed, mulberry32 } from '../math/random.ts';
 import { percentileInterval, subjectBootstrap } from './bootstrap.ts';
 import type { Estimate } from './crossval.ts';
-import { ascendingOrder, auc } from './metrics.ts';
+import { ascendingOrder, auc, widenRate } from './metrics.ts';
 import { checkFolds, groupedClassKFold } from './splits.ts';
 
 /** The ks of top-k accuracy that a ranking reports. */
 export const TOP_K = [1, 3, 5, 10] as const;
+
+/**
+ * The ks of {@link TOP_K} that say something about a ranking of `classes` classes: top-1, and each
+ * k below the number of classes. Top-k for k >= classes is 1 by construction (the true class is
+ * always among all the classes), so the report, the CLI and the model card leave it out rather
+ * than show it as a result; `metrics.json` keeps every k for its contract.
+ */
+export function informativeTopK(classes: number): (typeof TOP_K)[number][] {
+  return TOP_K.filter((k, i) => i === 0 || k < classes);
+}
 
 /** A ranking study's data: one row per photo. */
 export interface RankingData {
@@ -107,8 +119,12 @@ export interface RankingMetrics {
   chance: {
     /** Top-k of a uniformly random ranking: k / classes. */
     uniform: Record<string, number>;
-    /** Top-1 of always naming the largest class, per photo and per person. */
-    majority: { class: string; photo: number; subject: number };
+    /**
+     * Top-1 of always naming the largest class: per person the class with the most people
+     * (`class`), per photo the class with the most photos (`photoClass`), which differ when
+     * people have different numbers of photos.
+     */
+    majority: { class: string; photo: number; subject: number; photoClass: string };
   };
   repeats: number;
   bootstrap: number;
@@ -279,26 +295,60 @@ function classAuc(sets: Units[], k: number, weights: (Float64Array | undefined)[
   return count ? sum / count : null;
 }
 
+/** Whether a unit counts towards a rate (1), against it (0), or is outside it (null). */
+type Hit = (u: Units, i: number) => number | null;
+/** Top-k: the true class is among the first `k`. */
+const withinTop = (k: number): Hit => (u, i) => (u.rank[i] <= k ? 1 : 0);
+/** Sensitivity of class `k`: its units ranked first as it. */
+const recalled = (k: number): Hit => (u, i) => (u.label[i] === k ? (u.predicted[i] === k ? 1 : 0) : null);
+/** Specificity of class `k`: the other classes' units not ranked first as it. */
+const rejected = (k: number): Hit => (u, i) => (u.label[i] !== k ? (u.predicted[i] !== k ? 1 : 0) : null);
+
 /** A level's statistics (top-k, then per class AUC, sensitivity, specificity), under subject weights `w`. */
 function levelStats(sets: Units[], classes: number, w?: Float64Array): (number | null)[] {
-  const out: (number | null)[] = TOP_K.map((k) => repeatMean(sets, w, (u, i) => (u.rank[i] <= k ? 1 : 0)));
+  const out: (number | null)[] = TOP_K.map((k) => repeatMean(sets, w, withinTop(k)));
   const unitWeights = sets.map((u) => (w ? Float64Array.from(u.subject, (s) => w[s]) : undefined));
-  for (let k = 0; k < classes; k++) {
-    out.push(
-      classAuc(sets, k, unitWeights),
-      repeatMean(sets, w, (u, i) => (u.label[i] === k ? (u.predicted[i] === k ? 1 : 0) : null)),
-      repeatMean(sets, w, (u, i) => (u.label[i] !== k ? (u.predicted[i] !== k ? 1 : 0) : null)),
-    );
-  }
+  for (let k = 0; k < classes; k++) out.push(classAuc(sets, k, unitWeights), repeatMean(sets, w, recalled(k)), repeatMean(sets, w, rejected(k)));
   return out;
 }
 
-/** Point values and intervals of a level's statistics. */
+/** Units meeting `hit` and units it is defined on, each counted per repeat and averaged over the repeats. */
+function repeatCounts(sets: Units[], hit: Hit): { successes: number; total: number } {
+  let successes = 0;
+  let total = 0;
+  for (const u of sets) {
+    for (let i = 0; i < u.label.length; i++) {
+      const v = hit(u, i);
+      if (v === null) continue;
+      successes += v / sets.length;
+      total += 1 / sets.length;
+    }
+  }
+  return { successes, total };
+}
+
+/**
+ * The counts behind each of {@link levelStats}' rates, for Wilson's interval; null for an AUC, and
+ * for a top-k with k >= classes: that is 1 by construction, exactly, and an interval below 1 would
+ * give it an uncertainty it does not have.
+ */
+function levelCounts(sets: Units[], classes: number): ({ successes: number; total: number } | null)[] {
+  const out = TOP_K.map((k) => (k < classes ? repeatCounts(sets, withinTop(k)) : null));
+  for (let k = 0; k < classes; k++) out.push(null, repeatCounts(sets, recalled(k)), repeatCounts(sets, rejected(k)));
+  return out;
+}
+
+/** Point values and intervals of a level's statistics, those of rates widened by Wilson's on their counts. */
 function estimates(sets: Units[], classes: number, replicates: Float64Array[]): Estimate[] {
   const point = levelStats(sets, classes);
   const boot = replicates.map((w) => levelStats(sets, classes, w));
+  const counts = levelCounts(sets, classes);
   const minDefined = DEFAULTS.evaluate.minDefinedReplicates;
-  return point.map((value, j) => ({ value, ci95: replicates.length ? percentileInterval(boot.map((b) => b[j]), 0.95, minDefined) : null }));
+  return point.map((value, j) => {
+    const e: Estimate = { value, ci95: replicates.length ? percentileInterval(boot.map((b) => b[j]), 0.95, minDefined) : null };
+    const c = counts[j];
+    return c ? widenRate(e, c.successes, c.total) : e;
+  });
 }
 
 /** Counts of true by top-ranked class, averaged over repeats. */
@@ -330,19 +380,28 @@ export function rankingMetrics(predictions: readonly RankPrediction[], labels: r
   const classLevel = (e: Estimate[], k: number): ClassLevel => ({ auc: e[TOP_K.length + 3 * k], sensitivity: e[TOP_K.length + 3 * k + 1], specificity: e[TOP_K.length + 3 * k + 2] });
   const photosOf = (k: number) => photo[0].label.filter((l) => l === k).length;
   const perClass = Object.fromEntries(labels.map((l, k) => [l, { support: { subjects: strata[k].length, photos: photosOf(k) }, photo: classLevel(ph, k), subject: classLevel(sj, k) }]));
-  const curve = (sets: Units[]) => labels.map((_, k) => repeatMean(sets, undefined, (u, i) => (u.rank[i] <= k + 1 ? 1 : 0))!);
+  const curve = (sets: Units[]) => labels.map((_, k) => repeatMean(sets, undefined, withinTop(k + 1))!);
   return { classes: [...labels], photo: topK(ph), subject: topK(sj), perClass, curve: { photo: curve(photo), subject: curve(subject) }, confusion: { photo: confusionMatrix(photo, K), subject: confusionMatrix(subject, K) }, chance: chanceLevels(labels, strata, photosOf), repeats: photo.length, bootstrap };
 }
 
-/** Chance top-k (k / classes) and the majority class's top-1, per photo and per person. */
+/**
+ * Chance top-k (k / classes) and the majority class's top-1: per person the class with the most
+ * people, per photo the class with the most photos (ties to the first class).
+ */
 function chanceLevels(labels: readonly string[], strata: readonly string[][], photosOf: (k: number) => number): RankingMetrics['chance'] {
   const K = labels.length;
-  const subjects = strata.reduce((a, s) => a + s.length, 0);
+  const largest = (size: (k: number) => number) => {
+    let major = 0;
+    for (let k = 1; k < K; k++) if (size(k) > size(major)) major = k;
+    return major;
+  };
+  const people = (k: number) => strata[k].length;
+  const subjects = labels.reduce((a, _, k) => a + people(k), 0);
   const photos = labels.reduce((a, _, k) => a + photosOf(k), 0);
-  let major = 0;
-  for (let k = 1; k < K; k++) if (strata[k].length > strata[major].length) major = k;
+  const bySubject = largest(people);
+  const byPhoto = largest(photosOf);
   return {
     uniform: Object.fromEntries(TOP_K.map((k) => [`top${k}`, Math.min(1, k / K)])),
-    majority: { class: labels[major], photo: photosOf(major) / photos, subject: strata[major].length / subjects },
+    majority: { class: labels[bySubject], photo: photosOf(byPhoto) / photos, subject: people(bySubject) / subjects, photoClass: labels[byPhoto] },
   };
 }

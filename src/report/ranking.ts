@@ -6,7 +6,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { Estimate } from '../evaluate/crossval.ts';
-import type { RankingMetrics } from '../evaluate/ranking.ts';
+import { informativeTopK, type RankingMetrics } from '../evaluate/ranking.ts';
 import { CONFIG, renderSvg, SERIES_COLOURS, SERIES_DASHES } from './charts.ts';
 import { esc } from './index.ts';
 
@@ -75,11 +75,18 @@ export function confusionSpec(m: RankingMetrics, level: 'photo' | 'subject', tit
 }
 
 function topKTable(m: RankingMetrics): string {
-  const ks = (['top1', 'top3', 'top5', 'top10'] as const).filter((k, i) => i === 0 || Number(k.slice(3)) < m.classes.length);
+  const ks = informativeTopK(m.classes.length).map((k) => `top${k}` as const);
   const head = `<tr><th></th>${ks.map((k) => `<th>Top-${k.slice(3)}</th>`).join('')}</tr>`;
   const row = (name: string, cells: string[]) => `<tr><th scope="row">${esc(name)}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   return `<table><caption>Top-k accuracy (95% CI)</caption>${head}${row('Per photo', ks.map((k) => est(m.photo[k])))}${row('Per person (photos fused)', ks.map((k) => est(m.subject[k])))}${row('Chance: random ranking (k / classes)', ks.map((k) => pct(m.chance.uniform[k])))}</table>
-<p>Majority class (&ldquo;${esc(m.chance.majority.class)}&rdquo; named every time): top-1 ${pct(m.chance.majority.photo)} per photo, ${pct(m.chance.majority.subject)} per person.</p>`;
+${majorityNote(m.chance.majority)}`;
+}
+
+/** Top-1 of always naming the largest class, which per photo is the class with the most photos. */
+function majorityNote(m: RankingMetrics['chance']['majority']): string {
+  const named = (c: string) => `&ldquo;${esc(c)}&rdquo;`;
+  if (m.photoClass === m.class) return `<p>Majority class (${named(m.class)} named every time): top-1 ${pct(m.photo)} per photo, ${pct(m.subject)} per person.</p>`;
+  return `<p>Majority class named every time: top-1 ${pct(m.photo)} per photo (${named(m.photoClass)}, the class with the most photos), ${pct(m.subject)} per person (${named(m.class)}, the class with the most people).</p>`;
 }
 
 function perClassTable(m: RankingMetrics): string {

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { loadBundle } from '../../src/classify/bundle.ts';
+import { rankingLine } from '../../src/cli/study.ts';
+import type { RankingMetrics } from '../../src/evaluate/ranking.ts';
 import { memoryIO } from '../support/io.ts';
 import { writeStudyData, type StudyData } from './study-fixture.ts';
 
@@ -28,6 +30,7 @@ describe('phenoface study with three classes', () => {
     const code = await main(['study', '--manifest', data.manifest, '--out', 'ranked', '--cache', 'cache.sqlite', ...quick], io);
     expect(code, io.stderr).toBe(0);
     expect(io.stdout).toMatch(/ranking of 3 classes: top-1 per person \d\.\d{3}.*the lines above are "vcfs" against all other classes/);
+    expect(io.stdout).not.toMatch(/top-3/); // 1 by construction with three classes
     const out = path.join(dir, 'ranked');
     const header = readFileSync(path.join(out, 'ranking.csv'), 'utf8').split('\n')[0];
     expect(header).toBe('path,subject,label,repeat,fold,predicted,rank,subjectPredicted,subjectRank,probability:control,probability:noonan,probability:vcfs');
@@ -46,7 +49,17 @@ describe('phenoface study with three classes', () => {
     const bundle = await loadBundle(path.join(out, 'model'));
     expect(bundle.ranker?.labels).toEqual(['control', 'noonan', 'vcfs']);
     expect(bundle.ranking?.classes).toEqual(['control', 'noonan', 'vcfs']);
-    expect(readFileSync(path.join(out, 'model', 'MODEL_CARD.md'), 'utf8')).toMatch(/## Ranked differential \(3 classes: control, noonan, vcfs\)\n- Top-1 per person \d\.\d{3}/);
+    const card = readFileSync(path.join(out, 'model', 'MODEL_CARD.md'), 'utf8');
+    expect(card).toMatch(/## Ranked differential \(3 classes: control, noonan, vcfs\)\n- Top-1 per person \d\.\d{3}/);
+    expect(card).not.toMatch(/top-3/i);
+  });
+
+  it('headlines top-3 only when it is not 1 by construction (four classes or more)', () => {
+    const e = (value: number) => ({ value, ci95: [value - 0.1, Math.min(1, value + 0.1)] as [number, number] });
+    const m = (classes: string[], top3: number) => ({ classes, subject: { top1: e(0.6), top3: e(top3) }, chance: { uniform: { top1: 1 / classes.length, top3: Math.min(1, 3 / classes.length) }, majority: { subject: 0.4 } } }) as unknown as RankingMetrics;
+    const f = (x: { value: number | null }) => x.value!.toFixed(3);
+    expect(rankingLine(m(['a', 'b', 'c'], 1), 'a', f)).toBe('ranking of 3 classes: top-1 per person 0.600 (chance 0.333; majority class 0.400); the lines above are "a" against all other classes');
+    expect(rankingLine(m(['a', 'b', 'c', 'd'], 0.9), 'a', f)).toBe('ranking of 4 classes: top-1 per person 0.600, top-3 0.900 (chance 0.250 and 0.750; majority class 0.400); the lines above are "a" against all other classes');
   });
 
   it('is one-vs-rest with --positive, and says so', async () => {

@@ -85,7 +85,18 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     const io = memoryIO(dir);
     expect(await main(['study', '--manifest', 'one-vcfs.csv', '--embeddings', 'missing.jsonl', '--folds', '30', '--out', 'thin', '--quiet'], io)).toBe(1);
     expect(io.stderr).toContain(`E_MANIFEST: Too few people for the study: "vcfs" has 1 person, fewer than the 30 folds (each test fold needs a person of each class); "control" has ${controls} people, fewer than the 30 folds`);
+    // Fewer folds cannot help a class of one person (there are at least 2 folds); they can help the controls.
+    expect(io.stderr).toContain(`. Add people to "vcfs": a class needs at least 2 people, whatever --folds. For "control": add people, or lower --folds to ${controls}.`);
     expect(existsSync(path.join(dir, 'thin'))).toBe(false);
+  });
+
+  it('offers fewer folds when a class is short only of the folds', async () => {
+    const vcfs = [...new Set(data.subjects.filter((_, i) => data.y[i]))].slice(0, 3);
+    const keep = data.X.map((_, i) => i).filter((i) => !data.y[i] || vcfs.includes(data.subjects[i]));
+    writeFileSync(path.join(dir, 'three-vcfs.csv'), ['path,subject,label', ...keep.map((i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'}`)].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'three-vcfs.csv', '--embeddings', 'missing.jsonl', '--folds', '5', '--out', 'short', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toContain('E_MANIFEST: Too few people for the study: "vcfs" has 3 people, fewer than the 5 folds (each test fold needs a person of each class). Add people, or lower --folds to 3.');
   });
 
   it('refuses a ranking with a class of one person before reading anything', async () => {
@@ -94,7 +105,9 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     writeFileSync(path.join(dir, 'three.csv'), ['path,subject,label', ...rows, noonan].join('\n') + '\n');
     const io = memoryIO(dir);
     expect(await main(['study', '--manifest', 'three.csv', '--embeddings', 'missing.jsonl', '--out', 'ranked', '--quiet'], io)).toBe(1);
-    expect(io.stderr).toContain('E_MANIFEST: Too few people for the study: class "noonan" has 1 person, and a ranking needs 2 in each class');
+    expect(io.stderr).toContain('E_MANIFEST: Too few people for the study: class "noonan" has 1 person, and a ranking needs 2 in each class (a held-out class must be learnt from another person). Add people to "noonan": a class needs at least 2 people, whatever --folds.');
+    expect(io.stderr).not.toContain('--folds (');
+    expect(io.stderr).not.toContain('lower --folds');
   });
 
   it.each([

@@ -192,18 +192,32 @@ export async function runStudy(opts: StudyOptions): Promise<StudyResult> {
  * test fold needs a person of each class (so each of the two classes needs `folds` people), and a
  * ranking needs two people in each of its classes (a held-out class must be learnt from another
  * person). Photos without a usable face can still thin a class later; the folds then say so.
+ * The advice fits the shortfall: a class of fewer than two people needs people whatever the folds
+ * (there are at least 2), while a class short only of the folds can also be met by fewer folds.
  */
 function checkClassSizes(dataset: Dataset, folds: number): void {
   const people = (keep: (item: Dataset['items'][number]) => boolean) => new Set(dataset.items.filter(keep).map((i) => i.subject)).size;
   const binary = ([[dataset.positive, 1], [dataset.negative, 0]] as const).map(([name, y]) => ({ name, n: people((i) => i.y === y) }));
-  const problems = binary.filter((c) => c.n < folds).map((c) => `"${c.name}" has ${c.n} ${c.n === 1 ? 'person' : 'people'}, fewer than the ${folds} folds (each test fold needs a person of each class)`);
+  const short = binary.filter((c) => c.n < folds);
+  const problems = short.map((c) => `"${c.name}" has ${c.n} ${c.n === 1 ? 'person' : 'people'}, fewer than the ${folds} folds (each test fold needs a person of each class)`);
+  const tooFew = new Set(short.filter((c) => c.n < 2).map((c) => c.name));
   if (dataset.mode === 'ranking') {
     for (const label of dataset.classes ?? []) {
       const n = people((i) => i.label === label);
-      if (n < 2) problems.push(`class "${label}" has ${n} person, and a ranking needs 2 in each class (a held-out class must be learnt from another person)`);
+      if (n < 2) {
+        problems.push(`class "${label}" has ${n} person, and a ranking needs 2 in each class (a held-out class must be learnt from another person)`);
+        tooFew.add(label);
+      }
     }
   }
-  if (problems.length) throw new PhenofaceError('E_MANIFEST', `Too few people for the study: ${problems.join('; ')}. Add people${folds > 2 ? ', or lower --folds (at least 2)' : ''}.`);
+  if (!problems.length) return;
+  const names = (list: Iterable<string>) => [...list].map((n) => `"${n}"`).join(', ');
+  const foldable = short.filter((c) => c.n >= 2);
+  const fewerFolds = foldable.length ? `add people, or lower --folds to ${Math.min(...foldable.map((c) => c.n))}` : '';
+  const advice = tooFew.size
+    ? `Add people to ${names(tooFew)}: a class needs at least 2 people, whatever --folds.${fewerFolds ? ` For ${names(foldable.map((c) => c.name))}: ${fewerFolds}.` : ''}`
+    : `${fewerFolds[0].toUpperCase()}${fewerFolds.slice(1)}.`;
+  throw new PhenofaceError('E_MANIFEST', `Too few people for the study: ${problems.join('; ')}. ${advice}`);
 }
 
 /** The embedding cache; a path that cannot hold it (e.g. below a file) is E_INPUT naming it. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadBundle, modelCard, saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS, type ModelBundle } from '../../../src/classify/bundle.ts';
 import { createClassifier } from '../../../src/classify/index.ts';
+import type { ClassifierJSON } from '../../../src/classify/types.ts';
 import { loadManifest } from '../../../src/runtime/index.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
 
@@ -61,6 +62,20 @@ describe('model bundle', () => {
     expect(plain).toMatch(/comes from\.\n/);
     const two = modelCard({ ...bundle, backbone: { ...bundle.backbone, second: { name: 'dlib-resnet', dim: 128, weightsSha256: null } } });
     expect(two).toContain("comes from: mobilefacenet's embedding, with dlib-resnet's held at its training mean.");
+  });
+
+  it('leaves out of the model card a top-k that is 1 by construction (k >= classes)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    const { bundle } = await makeBundle(dir);
+    const ranked = (classes: string[], top3: number) => modelCard({ ...bundle, ranking: {
+      classes, classifier: { name: 'ranking', params: { family: 'multinomial' } } as unknown as ClassifierJSON,
+      metrics: { subject: { top1: { value: 0.7, ci95: [0.6, 0.8] }, top3: { value: top3, ci95: [top3 === 1 ? 1 : 0.8, 1] } }, chance: { uniform: { top1: 1 / classes.length, top3: Math.min(1, 3 / classes.length) } } },
+    } });
+    const three = ranked(['control', 'noonan', 'vcfs'], 1);
+    expect(three).toContain('- Top-1 per person 0.700 (95% CI 0.600-0.800) (a random ranking: 0.333)\n');
+    expect(three).not.toMatch(/top-3/i);
+    const four = ranked(['control', 'noonan', 'vcfs', 'williams'], 0.9);
+    expect(four).toContain('- Top-1 per person 0.700 (95% CI 0.600-0.800), top-3 0.900 (95% CI 0.800-1.000) (a random ranking: 0.250 and 0.750)\n');
   });
 
   it('refuses a bundle whose backbone weights differ from the installed ones', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { crossValidateRanking, fuseRanks, rankingMetrics, rankOf, topClass, type RankPrediction } from '../../../src/evaluate/ranking.ts';
+import { wilsonInterval } from '../../../src/evaluate/metrics.ts';
+import { crossValidateRanking, fuseRanks, informativeTopK, rankingMetrics, rankOf, topClass, type RankPrediction } from '../../../src/evaluate/ranking.ts';
 import { groupedClassKFold } from '../../../src/evaluate/splits.ts';
 import { rankingEmbeddings } from './ranking-embeddings.ts';
 
@@ -42,7 +43,11 @@ describe('rankingMetrics by hand', () => {
     expect(m.photo.top1.value).toBeCloseTo(2 / 5, 12);
     expect(m.photo.top3.value).toBe(1);
     expect(m.subject.top1.value).toBeCloseTo(2 / 4, 12); // s1 and s4
+    // No bootstrap, no interval (only a bootstrap interval is widened, as in the binary metrics);
+    // top-3 of three classes is 1 by construction and gets none either way.
     expect(m.photo.top1.ci95).toBeNull();
+    expect(m.photo.top3.ci95).toBeNull();
+    expect(m.perClass.y.photo.auc.ci95).toBeNull();
     expect(m.curve.photo).toEqual([0.4, 0.8, 1]);
     expect(m.curve.subject).toEqual([0.5, 0.75, 1]);
   });
@@ -59,7 +64,8 @@ describe('rankingMetrics by hand', () => {
 
   it('states chance: k / classes and the majority class', () => {
     expect(m.chance.uniform).toEqual({ top1: 1 / 3, top3: 1, top5: 1, top10: 1 });
-    expect(m.chance.majority).toEqual({ class: 'y', photo: 2 / 5, subject: 2 / 4 });
+    // x and y have two photos each: the tie goes to the first class.
+    expect(m.chance.majority).toEqual({ class: 'y', photo: 2 / 5, subject: 2 / 4, photoClass: 'x' });
   });
 
   it('bootstraps subjects within classes: intervals contain the estimate', () => {
@@ -67,6 +73,70 @@ describe('rankingMetrics by hand', () => {
     const [lo, hi] = b.photo.top1.ci95!;
     expect(lo).toBeLessThanOrEqual(0.4);
     expect(hi).toBeGreaterThanOrEqual(0.4);
+  });
+});
+
+describe('rankingMetrics: a rate of 0 or 1', () => {
+  // Three classes of three people with two photos each, every photo and person ranked right in
+  // repeat 0; in repeat 1 one photo of a1 is ranked b.
+  const labels = ['a', 'b', 'c'];
+  const strata = labels.map((l) => [1, 2, 3].map((n) => `${l}${n}`));
+  const right = (k: number) => p(...labels.map((_, j) => (j === k ? 0.8 : 0.1)));
+  const preds = (repeats: number): RankPrediction[] => strata.flatMap((subjects, k) => subjects.flatMap((subject) => [0, 1].flatMap((photo) => Array.from({ length: repeats }, (_, repeat) => {
+    const wrong = repeat === 1 && subject === 'a1' && photo === 0;
+    return { path: `${subject}/${photo}`, subject, label: k, repeat, fold: 0, probabilities: wrong ? right(1) : right(k), subjectProbabilities: right(k) };
+  }))));
+  const m = rankingMetrics(preds(1), labels, strata, 200, 1);
+
+  it("keeps an interval below 1 for a sensitivity, specificity or top-1 of 1: Wilson's on the counts", () => {
+    expect(m.perClass.a.subject.sensitivity).toEqual({ value: 1, ci95: wilsonInterval(3, 3) });
+    expect(m.perClass.a.subject.specificity).toEqual({ value: 1, ci95: wilsonInterval(6, 6) });
+    expect(m.perClass.c.photo.sensitivity).toEqual({ value: 1, ci95: wilsonInterval(6, 6) });
+    expect(m.perClass.c.photo.specificity).toEqual({ value: 1, ci95: wilsonInterval(12, 12) });
+    expect(m.subject.top1).toEqual({ value: 1, ci95: wilsonInterval(9, 9) });
+    expect(m.photo.top1).toEqual({ value: 1, ci95: wilsonInterval(18, 18) });
+    expect(m.subject.top1.ci95![0]).toBeLessThan(0.8);
+  });
+
+  it('leaves a top-k of k >= classes, 1 by construction, and an AUC their bootstrap intervals', () => {
+    for (const k of ['top3', 'top5', 'top10'] as const) expect(m.subject[k]).toEqual({ value: 1, ci95: [1, 1] });
+    expect(m.perClass.a.subject.auc).toEqual({ value: 1, ci95: [1, 1] });
+  });
+
+  it('widens by the counts averaged over repeats', () => {
+    const two = rankingMetrics(preds(2), labels, strata, 200, 1);
+    expect(two.photo.top1.value).toBeCloseTo((1 + 17 / 18) / 2, 12);
+    const w = wilsonInterval(17.5, 18)!;
+    expect(two.photo.top1.ci95![0]).toBeLessThanOrEqual(w[0]);
+    expect(two.photo.top1.ci95![1]).toBe(1);
+    const sensitivity = wilsonInterval(5.5, 6)!;
+    expect(two.perClass.a.photo.sensitivity.ci95![0]).toBeLessThanOrEqual(sensitivity[0]);
+  });
+});
+
+describe('rankingMetrics: the majority class', () => {
+  it('is, per photo, the class with the most photos, and per person the class with the most people', () => {
+    // control 24 people x 1 photo, vcfs 12 x 3, other 12 x 6: most people are controls, most photos are "other".
+    const labels = ['control', 'vcfs', 'other'];
+    const sizes = [[24, 1], [12, 3], [12, 6]];
+    const strata = sizes.map(([people], k) => Array.from({ length: people }, (_, i) => `${labels[k]}${i}`));
+    const preds: RankPrediction[] = strata.flatMap((subjects, k) => subjects.flatMap((subject) => Array.from({ length: sizes[k][1] }, (_, photo) => ({
+      path: `${subject}/${photo}`, subject, label: k, repeat: 0, fold: 0, probabilities: p(0.5, 0.3, 0.2), subjectProbabilities: p(0.5, 0.3, 0.2),
+    }))));
+    const m = rankingMetrics(preds, labels, strata, 0, 1);
+    expect(m.chance.majority.class).toBe('control');
+    expect(m.chance.majority.subject).toBeCloseTo(24 / 48, 12);
+    expect(m.chance.majority.photoClass).toBe('other');
+    expect(m.chance.majority.photo).toBeCloseTo(72 / 132, 12);
+  });
+});
+
+describe('informativeTopK', () => {
+  it('keeps top-1 and each k below the number of classes', () => {
+    expect(informativeTopK(3)).toEqual([1]);
+    expect(informativeTopK(4)).toEqual([1, 3]);
+    expect(informativeTopK(10)).toEqual([1, 3, 5]);
+    expect(informativeTopK(11)).toEqual([1, 3, 5, 10]);
   });
 });
 
