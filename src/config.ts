@@ -325,6 +325,12 @@ export interface EvaluateConfig {
   rocGridPoints: number;
   /** A bootstrap interval is reported only when at least this share of replicates define the metric. */
   minDefinedReplicates: number;
+  /**
+   * People each class present in a group (a held-out site) must have for the group's own bootstrap,
+   * which draws its people within their class: with one, every replicate draws that same person, and
+   * the interval would leave out that class's variation altogether, so the group gets none.
+   */
+  groupBootstrapMinPerClass: number;
 }
 
 /** The effort of a demo run: photos per person and the study's settings. */
@@ -667,6 +673,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     calibrationBins: 10,
     rocGridPoints: 101,
     minDefinedReplicates: 0.9,
+    groupBootstrapMinPerClass: 2,
   },
   explain: {
     overlay: { alpha: 0.45, colormap: 'jet', warmOnly: true },

@@ -13,6 +13,7 @@ import { FEATURE_NAMES, parseFeatures } from '../features/index.ts';
 import { runStudy } from '../workflows/study/study.ts';
 import type { Estimate } from '../evaluate/crossval.ts';
 import { informativeTopK, type RankingMetrics } from '../evaluate/ranking.ts';
+import type { SiteValidation } from '../evaluate/sites.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type Command } from './io.ts';
 
@@ -39,7 +40,7 @@ export const STUDY = defineCommand({
     features: { type: 'string', placeholder: 'NAMES', default: DEFAULTS.features.default, description: `what to learn from: auto (${DEFAULTS.features.autoCandidates.join(', ')} stacked, weighed by the inner CV; a block given weight 0 is dropped), or ${FEATURE_NAMES.join(', ')} or several joined by + (stacked)` },
     'frontal-only': { type: 'boolean', description: 'use frontal photos only' },
     embeddings: { type: 'string', placeholder: 'FILE.jsonl', defaultText: 'embed the photos', description: "precomputed embeddings (`phenoface embed`'s JSON lines) matched to the manifest by path; no photo is read" },
-    'validate-by': { type: 'string', placeholder: 'COLUMN', defaultText: 'none', description: 'also hold out each value of this manifest column in turn (e.g. source, the site)' },
+    'validate-by': { type: 'string', placeholder: 'COLUMN', defaultText: 'none', description: 'also hold out each value of this manifest column in turn (e.g. source, the site);\nwrites each held-out score to site-predictions.csv' },
     cache: { type: 'string', placeholder: 'FILE', defaultText: 'DIR/cache.sqlite', description: 'embedding cache file, reused by later runs' },
     root: { type: 'string', placeholder: 'DIR', defaultText: "the manifest's folder", description: 'folder the manifest\'s paths are relative to' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
@@ -104,12 +105,29 @@ export const run: Command = async (argv, io) => {
     ...Object.entries(res.result.byView).map(([v, g]) => `${v}: AUC per person ${f(g!.subject.auc)} (${g!.subject.n.units} people)`),
     ...representationLines(res.result.features, f),
     res.result.permutation ? `permutation test p = ${res.result.permutation.p.toFixed(4)}` : '',
-    ...(res.sites ? res.sites.sites.map((v) => `held out ${res.sites!.column} ${v}: AUC per person ${f(res.sites!.bySite[v].metrics.subject.auc)}`) : []),
+    ...(res.sites ? siteLines(res.sites, f) : []),
     ...(res.ranking ? [rankingLine(res.ranking.result.metrics, res.dataset.positive, f)] : []),
-    `wrote ${res.files.predictions}, ${res.files.metrics}, ${res.files.report}, ${res.files.model}/${res.files.ranking ? `, ${res.files.ranking}` : ''}`,
+    `wrote ${res.files.predictions}, ${res.files.metrics}, ${res.files.report}, ${res.files.model}/${res.files.ranking ? `, ${res.files.ranking}` : ''}${res.files.sitePredictions ? `, ${res.files.sitePredictions}` : ''}`,
   ].filter(Boolean).join('\n') + '\n');
   return EXIT.ok;
 };
+
+/**
+ * Each held-out site's AUC per person, never a bare number where an interval was due: a site with
+ * too few people of a class for its own bootstrap says so, as does a site with one class (no AUC);
+ * then the site's warnings, and in a ranking study which model the sites validate.
+ */
+function siteLines(v: SiteValidation, f: (e: Estimate) => string): string[] {
+  const lines = v.sites.flatMap((site) => {
+    const r = v.bySite[site];
+    const { auc, n } = r.metrics.subject;
+    const caveat = auc.value === null
+      ? ` (only ${n.positive ? 'positive' : 'negative'} people)`
+      : auc.ci95 === null && r.intervalNote ? ` (no interval: too few people, ${n.positive} positive and ${n.negative} negative)` : '';
+    return [`held out ${v.column} ${site}: AUC per person ${f(auc)}${caveat}`, ...r.warnings.map((w) => `  warning: ${w}`)];
+  });
+  return v.differentialNote ? [...lines, v.differentialNote] : lines;
+}
 
 /**
  * The ranking's headline: top-1 and top-3 per person beside chance. Top-3 is left out with three

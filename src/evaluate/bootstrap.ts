@@ -30,11 +30,14 @@ export function subjectBootstrap<T>(strata: readonly (readonly number[])[], repl
 
 /**
  * `replicates` stratified bootstrap draws over subjects 0..n-1 with classes `subjectClass`
- * (0/1): each is a Float64Array of how many times each subject was drawn. Seeded.
+ * (0/1): each is a Float64Array of how many times each subject was drawn. Seeded. With `members`,
+ * only those subjects are drawn (stratified by class among them) and every other subject weighs 0:
+ * the bootstrap of one group, e.g. a held-out site, whose own people are the sample its figures
+ * describe (drawing from all subjects would leave a small group without one class in some replicates).
  */
-export function stratifiedSubjectWeights(subjectClass: ArrayLike<number>, replicates: number, seed: number): Float64Array[] {
+export function stratifiedSubjectWeights(subjectClass: ArrayLike<number>, replicates: number, seed: number, members?: readonly number[]): Float64Array[] {
   const byClass: number[][] = [[], []];
-  for (let s = 0; s < subjectClass.length; s++) byClass[subjectClass[s]].push(s);
+  for (const s of members ?? Array.from({ length: subjectClass.length }, (_, k) => k)) byClass[subjectClass[s]].push(s);
   return subjectBootstrap(byClass, replicates, mulberry32(deriveSeed(seed, 0xb007)), (drawn) => {
     const w = new Float64Array(subjectClass.length);
     for (const s of drawn) w[s]++;

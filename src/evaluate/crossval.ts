@@ -93,6 +93,18 @@ export interface CrossValidationOptions {
   rocGridPoints?: number;
   /** Share of bootstrap replicates that must define a metric for its interval to be reported. */
   minDefinedReplicates?: number;
+  /**
+   * Whose people `bySubgroup`'s intervals resample. `study` (the default): the study's replicates,
+   * drawn from all subjects stratified by class, so that subgroups are compared on the same draws.
+   * `within`: each subgroup's own people, stratified by class within it, with its own seed: what a
+   * subgroup that stands for a population of its own needs (a held-out site), since study-wide draws
+   * leave a subgroup holding two of some twenty people of a class without either in about one
+   * replicate in eight, and its AUC then gets no interval. A subgroup with fewer than `groupBootstrapMinPerClass`
+   * people of a class it holds gets no bootstrap (intervals null, rates keeping Wilson's).
+   */
+  subgroupBootstrap?: 'study' | 'within';
+  /** With `subgroupBootstrap: 'within'`: people of each class present a subgroup needs for its bootstrap. */
+  groupBootstrapMinPerClass?: number;
   /** Worker threads besides this one (default: one per extra core). */
   workers?: number;
   /**
@@ -225,7 +237,7 @@ export interface PermutationResult {
 /** The result of {@link crossValidate}. */
 export interface CrossValidationResult {
   classifier: string;
-  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers' | 'onProgress' | 'splits' | 'features'>>;
+  options: Required<Omit<CrossValidationOptions, 'classifier' | 'workers' | 'onProgress' | 'splits' | 'features' | 'subgroupBootstrap' | 'groupBootstrapMinPerClass'>>;
   predictions: OofPrediction[];
   folds: FoldReport[];
   photo: LevelMetrics;
@@ -285,6 +297,8 @@ function resolveOptions(o: CrossValidationOptions): Resolved {
     calibrationBins: o.calibrationBins ?? d.calibrationBins,
     rocGridPoints: o.rocGridPoints ?? d.rocGridPoints,
     minDefinedReplicates: o.minDefinedReplicates ?? d.minDefinedReplicates,
+    subgroupBootstrap: o.subgroupBootstrap ?? 'study',
+    groupBootstrapMinPerClass: o.groupBootstrapMinPerClass ?? d.groupBootstrapMinPerClass,
     workers: o.workers ?? defaultWorkers(),
     ...(o.features ? { features: o.features } : {}),
   };
@@ -300,6 +314,7 @@ function resolveOptions(o: CrossValidationOptions): Resolved {
     ['calibrationBins', r.calibrationBins, 1],
     ['rocGridPoints', r.rocGridPoints, 2],
     ['workers', r.workers, 0],
+    ['groupBootstrapMinPerClass', r.groupBootstrapMinPerClass, 1],
   ];
   for (const [name, value, min] of counts) {
     if (!Number.isInteger(value) || value < min) {
@@ -521,6 +536,18 @@ function thresholdsFrom(oof: Float64Array, yTrain: readonly number[], subjectsTr
   return { photo: youdenThreshold(oof, yTrain), subject: youdenThreshold(fused.probability, fused.label) };
 }
 
+/**
+ * The bootstrap replicates of one subgroup's own people (stratified by class among them; see
+ * `subgroupBootstrap`), or none when a class it holds has fewer than `groupBootstrapMinPerClass` people.
+ */
+function withinGroupReplicates(rows: readonly number[], subjectIndex: Int32Array, subjectClass: Uint8Array, r: Resolved, seed: number): Float64Array[] {
+  const members = [...new Set(rows.map((i) => subjectIndex[i]))].sort((a, b) => a - b);
+  const perClass = [0, 0];
+  for (const s of members) perClass[subjectClass[s]]++;
+  if (perClass.some((n) => n > 0 && n < r.groupBootstrapMinPerClass)) return [];
+  return stratifiedSubjectWeights(subjectClass, r.bootstrap, seed, members);
+}
+
 /** Labels of the seed streams, so that no two uses of the study seed draw the same numbers. */
 const STREAM = { fit: 1, permutation: 2, bootstrap: 3, final: 4 } as const;
 
@@ -695,9 +722,9 @@ async function summariseCrossValidation(
   const grid = Float64Array.from({ length: r.rocGridPoints }, (_, g) => g / (r.rocGridPoints - 1));
   const subjectClass = Uint8Array.from(labels.values());
   const replicates = stratifiedSubjectWeights(subjectClass, r.bootstrap, deriveSeed(r.seed, STREAM.bootstrap));
-  const groupOf = (reps: RepeatPredictions[]) => (rows: number[]): GroupMetrics => {
+  const groupOf = (reps: RepeatPredictions[], weights = replicates) => (rows: number[]): GroupMetrics => {
     const sets = groupSets(rows, reps, y, subjectIndex, subjects);
-    return { photo: levelMetrics(sets.photo, r, grid, replicates), subject: levelMetrics(sets.subject, r, grid, replicates) };
+    return { photo: levelMetrics(sets.photo, r, grid, weights), subject: levelMetrics(sets.subject, r, grid, weights) };
   };
   const group = groupOf(repeats);
   const all = Array.from({ length: y.length }, (_, i) => i);
@@ -708,11 +735,15 @@ async function summariseCrossValidation(
     if (rows.length > 0) byView[view] = group(rows);
   }
   const bySubgroup: Record<string, Record<string, GroupMetrics>> = {};
-  for (const [column, values] of Object.entries(input.subgroups ?? {})) {
+  Object.entries(input.subgroups ?? {}).forEach(([column, values], c) => {
     bySubgroup[column] = {};
     const categories = [...new Set(values.filter((v): v is string => v != null))].sort();
-    for (const category of categories) bySubgroup[column][category] = group(all.filter((i) => values[i] === category));
-  }
+    categories.forEach((category, k) => {
+      const rows = all.filter((i) => values[i] === category);
+      const own = r.subgroupBootstrap === 'within' ? withinGroupReplicates(rows, subjectIndex, subjectClass, r, deriveSeed(r.seed, STREAM.bootstrap, c, k)) : replicates;
+      bySubgroup[column][category] = groupOf(repeats, own)(rows);
+    });
+  });
 
   const base = baselinePredictions(splits, y, subjects);
   const baselineSets = groupSets(all, base.photo, y, subjectIndex, subjects, base.subject);
@@ -721,7 +752,7 @@ async function summariseCrossValidation(
 
   const permutation = r.permutations > 0 ? permutationTest(r, subjects, permSplits, (await pool.until(tasks.length)).slice(mainCount)) : null;
   const features = r.features ? compareRepresentations(input, r.features, splits, tasks.slice(0, mainCount), mainOutcomes, repeats, groupOf) : undefined;
-  const { classifier, workers, features: _request, ...options } = r;
+  const { classifier, workers, features: _request, subgroupBootstrap: _scope, groupBootstrapMinPerClass: _min, ...options } = r;
   void workers;
   return { classifier: classifier.name, options, predictions, folds, photo: overall.photo, subject: overall.subject, byView, bySubgroup, baseline, permutation, ...(features ? { features } : {}) };
 }

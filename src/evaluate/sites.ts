@@ -13,9 +13,22 @@
  * both sides or silently drop photos. Per site: AUC with its subject-bootstrap interval,
  * sensitivity and specificity at the training sites' threshold, Brier score and calibration;
  * pooled over all held-out predictions; and the spread of the per-site values.
+ *
+ * A site's intervals resample that site's own people, stratified by class within it
+ * (`subgroupBootstrap: 'within'`): a site's figure describes its own population, and the study-wide
+ * draws left a site with two positive people without either in about one replicate in eight, so its
+ * AUC had no interval however clear it was. A site with fewer than
+ * `DEFAULTS.evaluate.groupBootstrapMinPerClass` people of a class it holds gets none, and says so.
+ *
+ * In a study of three or more classes the model validated is the binary one (the positive or
+ * reference class against all others pooled), not the ranked differential; a held-out site that holds
+ * every person of a negative class leaves its model without that class, which is warned about, not
+ * refused (the binary classes are both there; a missing one of those is an error).
  */
 import type { IndexFold } from '../classify/types.ts';
+import { DEFAULTS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
+import type { View } from '../types.ts';
 import { crossValidate, type CrossValidationOptions, type GroupMetrics, type LevelMetrics, type StudyData } from './crossval.ts';
 import type { CalibrationBin } from './metrics.ts';
 
@@ -26,12 +39,39 @@ export interface SiteResult {
   train: { photos: number; subjects: number };
   /** Thresholds fixed on the training sites (Youden's J on their inner out-of-fold probabilities). */
   thresholds: { photo: number; subject: number };
+  /**
+   * Why the site's figures have no interval although the study has a bootstrap (too few people of a
+   * class for the site's own bootstrap); absent when they have one.
+   */
+  intervalNote?: string;
+  /** What makes the site's figures mean less than they seem (a class its model never saw); empty when nothing does. */
+  warnings: string[];
+}
+
+/** One photo as scored by the model trained without its site (a row of `site-predictions.csv`). */
+export interface SitePrediction {
+  path: string;
+  subject: string;
+  /** 1 = positive. */
+  label: number;
+  view: View | null;
+  site: string;
+  probability: number;
+  /** The thresholds of the model that scored it (its site's `thresholds`). */
+  thresholds: { photo: number; subject: number };
 }
 
 /** Spread of one metric's per-site point values (sites where it is defined). */
 export interface Spread {
   min: number | null;
   max: number | null;
+  /**
+   * The sites at `min` and at `max` (several on a tie), so that an extreme can be read with that
+   * site's caveats: an AUC of 0.889 from two positive people is not the same "best site" as one
+   * from twenty.
+   */
+  minAt: string[];
+  maxAt: string[];
   /** max - min. */
   range: number | null;
   /** Standard deviation across sites (n - 1 denominator; null with fewer than two sites). */
@@ -50,6 +90,10 @@ export interface SiteValidation {
   pooled: GroupMetrics;
   /** Spread between sites of AUC, sensitivity and specificity, per level. */
   spread: { photo: Record<SpreadKey, Spread>; subject: Record<SpreadKey, Spread> };
+  /** Every photo as predicted by the model trained without its site, in the order of the input rows. */
+  predictions: SitePrediction[];
+  /** In a ranking study: that the sites validate the binary model, not the differential. */
+  differentialNote?: string;
 }
 
 const SPREAD_KEYS = ['auc', 'sensitivity', 'specificity'] as const;
@@ -61,6 +105,13 @@ export type SiteValidationInput = StudyData &
     column: string;
     /** Each photo's value of `column`. */
     site: readonly (string | null | undefined)[];
+    /**
+     * With three or more classes: each photo's class, the positive (reference) class of the binary
+     * model `y` encodes, and whether the study ranks the classes. A site whose held-out people are
+     * the only ones of a class is warned about; with `ranking` the validation says that it covers
+     * the binary model only.
+     */
+    classes?: { label: readonly string[]; positive: string; ranking: boolean };
   };
 
 /** Values named in one error message; the rest are counted. */
@@ -112,14 +163,42 @@ export function siteFolds(input: SiteValidationInput): { sites: string[]; folds:
   return { sites, folds };
 }
 
-/** Min, max, range and SD of the defined values. */
-export function spreadOf(values: (number | null)[]): Spread {
+/** Min, max (with the sites at them), range and SD of the defined values; `values[k]` is site `names[k]`'s. */
+export function spreadOf(values: (number | null)[], names: readonly string[]): Spread {
   const v = values.filter((x): x is number => x !== null);
-  if (v.length === 0) return { min: null, max: null, range: null, sd: null, sites: 0 };
+  if (v.length === 0) return { min: null, max: null, minAt: [], maxAt: [], range: null, sd: null, sites: 0 };
   const min = Math.min(...v), max = Math.max(...v);
+  const at = (x: number) => names.filter((_, k) => values[k] === x);
   const mean = v.reduce((a, b) => a + b, 0) / v.length;
   const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : null;
-  return { min, max, range: max - min, sd, sites: v.length };
+  return { min, max, minAt: at(min), maxAt: at(max), range: max - min, sd, sites: v.length };
+}
+
+/**
+ * The warnings of each held-out site (in the order of `sites`): a class of the study that none of
+ * its training sites holds. That class's people are all at the held-out site, scored by a model
+ * that never saw one; as negatives of the binary model they move its specificity for a reason that
+ * is not the site (camera, population) but the class.
+ */
+export function siteWarnings(input: SiteValidationInput, sites: readonly string[], folds: readonly IndexFold[]): string[][] {
+  const classes = input.classes;
+  if (!classes) return sites.map(() => []);
+  const all = [...new Set(classes.label)].sort();
+  return sites.map((value, f) => {
+    const trained = new Set(folds[f].train.map((i) => classes.label[i]));
+    return all.filter((c) => !trained.has(c)).map((c) => {
+      const people = new Set(folds[f].test.filter((i) => classes.label[i] === c).map((i) => input.subjects[i])).size;
+      return `no other value of ${input.column} has a "${c}" person, so the model that predicts ${value} never saw that class: ${value}'s ${people} "${c}" ${people === 1 ? 'person counts' : 'people count'} as negatives of "${classes.positive}" against the rest, and ${value}'s specificity reflects a class unseen in training, not only how the model travels.`;
+    });
+  });
+}
+
+/** Why a site's figures have no interval, when the study has a bootstrap but the site too few people of a class. */
+function intervalNote(m: GroupMetrics, bootstrap: number): string | undefined {
+  const { positive, negative } = m.subject.n;
+  const min = DEFAULTS.evaluate.groupBootstrapMinPerClass;
+  if (bootstrap === 0 || [positive, negative].every((n) => n === 0 || n >= min)) return undefined;
+  return `no interval: too few people (${positive} positive, ${negative} negative; the site's own bootstrap needs at least ${min} of each class it holds)`;
 }
 
 /**
@@ -128,9 +207,12 @@ export function spreadOf(values: (number | null)[]): Spread {
  */
 export async function validateBySite(input: SiteValidationInput): Promise<SiteValidation> {
   const { sites, folds } = siteFolds(input);
+  const warnings = siteWarnings(input, sites, folds);
+  const bootstrap = input.bootstrap ?? DEFAULTS.evaluate.bootstrap;
   const result = await crossValidate({
     ...input,
     subgroups: { [input.column]: input.site },
+    subgroupBootstrap: 'within',
     splits: [folds],
     folds: sites.length,
     repeats: 1,
@@ -140,15 +222,31 @@ export async function validateBySite(input: SiteValidationInput): Promise<SiteVa
   const subjectsIn = (rows: number[]) => new Set(rows.map((i) => input.subjects[i])).size;
   const bySite: Record<string, SiteResult> = {};
   sites.forEach((value, f) => {
+    const metrics = result.bySubgroup[input.column][value];
+    const note = intervalNote(metrics, bootstrap);
     bySite[value] = {
-      metrics: result.bySubgroup[input.column][value],
+      metrics,
       train: { photos: folds[f].train.length, subjects: subjectsIn(folds[f].train) },
       thresholds: result.folds[f].thresholds,
+      ...(note ? { intervalNote: note } : {}),
+      warnings: warnings[f],
     };
   });
   const spreadAt = (level: keyof GroupMetrics) =>
-    Object.fromEntries(SPREAD_KEYS.map((k) => [k, spreadOf(sites.map((s) => bySite[s].metrics[level][k].value))])) as Record<SpreadKey, Spread>;
-  return { column: input.column, sites, bySite, pooled: { photo: result.photo, subject: result.subject }, spread: { photo: spreadAt('photo'), subject: spreadAt('subject') } };
+    Object.fromEntries(SPREAD_KEYS.map((k) => [k, spreadOf(sites.map((s) => bySite[s].metrics[level][k].value), sites)])) as Record<SpreadKey, Spread>;
+  // One repeat, one fold per site: each photo has exactly one prediction, from its site's fold.
+  const predictions = result.predictions.map((p): SitePrediction => ({
+    path: p.path, subject: p.subject, label: p.label, view: p.view, site: sites[p.fold], probability: p.probability, thresholds: result.folds[p.fold].thresholds,
+  }));
+  return {
+    column: input.column, sites, bySite, pooled: { photo: result.photo, subject: result.subject }, spread: { photo: spreadAt('photo'), subject: spreadAt('subject') }, predictions,
+    ...(input.classes?.ranking ? { differentialNote: differentialNote(input.column, input.classes.positive) } : {}),
+  };
+}
+
+/** What leave-one-site-out covers in a ranking study. */
+function differentialNote(column: string, positive: string): string {
+  return `Leave-one-${column}-out validates the binary model ("${positive}" against all other classes pooled), not the ranked differential: the differential's figures come from the grouped K-fold alone.`;
 }
 
 /**
@@ -173,14 +271,18 @@ function levelJson(m: LevelMetrics): Record<string, unknown> {
 
 const groupJson = (g: GroupMetrics) => ({ photo: levelJson(g.photo), subject: levelJson(g.subject) });
 
-/** The validation as metrics.json's `sites` field (documented in the README). */
+/** The validation as metrics.json's `sites` field (documented in the README); a site's `intervalNote` and `warnings` only when it has them. */
 export function siteValidationJson(v: SiteValidation): Record<string, unknown> {
   return {
     column: v.column,
     method: 'leave-one-value-out',
     subjectPolicy: 'a subject under two values is an error',
     values: v.sites,
-    bySite: Object.fromEntries(v.sites.map((s) => [s, { ...groupJson(v.bySite[s].metrics), train: v.bySite[s].train, thresholds: v.bySite[s].thresholds }])),
+    ...(v.differentialNote ? { differentialNote: v.differentialNote } : {}),
+    bySite: Object.fromEntries(v.sites.map((s) => {
+      const r = v.bySite[s];
+      return [s, { ...groupJson(r.metrics), train: r.train, thresholds: r.thresholds, ...(r.intervalNote ? { intervalNote: r.intervalNote } : {}), ...(r.warnings.length ? { warnings: r.warnings } : {}) }];
+    })),
     pooled: groupJson(v.pooled),
     spread: v.spread,
   };

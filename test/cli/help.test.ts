@@ -101,7 +101,8 @@ describe('help text, derived from each command\'s argument table', () => {
             --features NAMES         what to learn from: auto (embedding, regions, geometry stacked, weighed by the inner CV; a block given weight 0 is dropped), or embedding, geometry, regions or several joined by + (stacked) (default: auto)
             --frontal-only           use frontal photos only (default: off)
             --embeddings FILE.jsonl  precomputed embeddings (\`phenoface embed\`'s JSON lines) matched to the manifest by path; no photo is read (default: embed the photos)
-            --validate-by COLUMN     also hold out each value of this manifest column in turn (e.g. source, the site) (default: none)
+            --validate-by COLUMN     also hold out each value of this manifest column in turn (e.g. source, the site);
+                                     writes each held-out score to site-predictions.csv (default: none)
             --cache FILE             embedding cache file, reused by later runs (default: DIR/cache.sqlite)
             --root DIR               folder the manifest's paths are relative to (default: the manifest's folder)
         -q, --quiet                  no progress on stderr (default: off)

@@ -13,6 +13,7 @@ import { main } from '../../src/cli/main.ts';
 import { memoryIO } from '../support/io.ts';
 import { QUICK_STUDY, writeStudyData } from '../cli/study-fixture.ts';
 import { runStudy } from '../../src/workflows/study/study.ts';
+import { esc } from '../../src/report/index.ts';
 import { syntheticStudy } from '../unit/evaluate/synthetic-embeddings.ts';
 
 const BACKBONE = 'site-net-v2';
@@ -59,6 +60,9 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     }
     expect(metrics.sites.pooled.subject.n.units).toBe(48);
     expect(metrics.sites.spread.subject.auc.sites).toBe(3);
+    expect(metrics.sites).not.toHaveProperty('differentialNote');
+    for (const site of SITES) expect(io.stdout).toMatch(new RegExp(`^held out source ${site}: AUC per person \\d\\.\\d{3} \\[\\d\\.\\d{3}, \\d\\.\\d{3}\\]$`, 'm'));
+    expect(io.stdout).toContain(path.join(dir, 'out', 'site-predictions.csv'));
     const report = readFileSync(path.join(dir, 'out/report.html'), 'utf8');
     expect(report).toContain('Leave-one-source-out');
     expect(report).toMatch(/Not analysed: this study read precomputed embeddings/);
@@ -66,6 +70,71 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(bundle.backbone).toEqual({ name: BACKBONE, dim: DIM, weightsSha256: null });
     expect(bundle.embeddings.sha256).toBe(metrics.embeddings.sha256);
   });
+
+  it("writes each photo's held-out score to site-predictions.csv, from which every site's figures follow", () => {
+    const metrics = JSON.parse(readFileSync(path.join(dir, 'out/metrics.json'), 'utf8'));
+    const [header, ...lines] = readFileSync(path.join(dir, 'out/site-predictions.csv'), 'utf8').trim().split('\n');
+    expect(header).toBe('path,subject,label,view,site,probability,photoThreshold,subjectThreshold');
+    const rows = lines.map((l) => l.split(',')).map(([file, subject, label, , site, p, tPhoto, tSubject]) => ({ file, subject, y: label === 'vcfs' ? 1 : 0, site, p: Number(p), tPhoto: Number(tPhoto), tSubject: Number(tSubject) }));
+    expect(rows.map((r) => r.file)).toEqual(data.X.map((_, i) => photoPath(i)));
+    expect(rows.every((r) => r.site === siteOf(r.subject))).toBe(true);
+    for (const site of SITES) {
+      const here = rows.filter((r) => r.site === site);
+      const reported = metrics.sites.bySite[site];
+      expect(new Set(here.map((r) => r.tSubject))).toEqual(new Set([reported.thresholds.subject]));
+      expect(new Set(here.map((r) => r.tPhoto))).toEqual(new Set([reported.thresholds.photo]));
+      // A person's score is the mean of their photos', called positive at >= the training sites' threshold.
+      const people = [...new Set(here.map((r) => r.subject))].map((subject) => {
+        const own = here.filter((r) => r.subject === subject);
+        return { y: own[0].y, p: own.reduce((a, r) => a + r.p, 0) / own.length };
+      });
+      for (const [level, units, t] of [['subject', people, reported.thresholds.subject], ['photo', here, reported.thresholds.photo]] as const) {
+        const pos = units.filter((u) => u.y === 1), neg = units.filter((u) => u.y === 0);
+        const auc = pos.reduce((a, u) => a + neg.reduce((b, v) => b + (u.p > v.p ? 1 : u.p === v.p ? 0.5 : 0), 0), 0) / (pos.length * neg.length);
+        expect(reported[level].auc.value).toBeCloseTo(auc, 12);
+        expect(reported[level].sensitivity.value).toBeCloseTo(pos.filter((u) => u.p >= t).length / pos.length, 12);
+        expect(reported[level].specificity.value).toBeCloseTo(neg.filter((u) => u.p < t).length / neg.length, 12);
+      }
+    }
+  });
+
+  it('says where a site has no interval or lacks a class, and that the sites validate the binary model of a ranking', async () => {
+    // A ranking of three classes: every "rare" person at west, and a fourth site with one vcfs person and two controls.
+    const vcfs = [...new Set(data.subjects.filter((_, i) => data.y[i]))];
+    const controls = [...new Set(data.subjects.filter((_, i) => !data.y[i]))];
+    const tiny = new Set([vcfs[0], ...controls.slice(0, 2)]);
+    const rare = new Set(controls.slice(2).filter((s) => siteOf(s) === 'west').slice(0, 4));
+    const site = (s: string) => (tiny.has(s) ? 'tiny' : siteOf(s));
+    const rows = data.X.map((_, i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : rare.has(data.subjects[i]) ? 'rare' : 'control'},${site(data.subjects[i])}`);
+    writeFileSync(path.join(dir, 'four.csv'), ['path,subject,label,source', ...rows].join('\n') + '\n');
+    const io = memoryIO(dir);
+    const code = await main(['study', '--manifest', 'four.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'source', '--out', 'four', '--folds', '3', '--repeats', '1', '--bootstrap', '50', '--permutations', '0', '--quiet'], io);
+    expect(code, io.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(path.join(dir, 'four/metrics.json'), 'utf8'));
+    expect(metrics.mode).toBe('ranking');
+    const warning = `no other value of source has a "rare" person, so the model that predicts west never saw that class: west's 4 "rare" people count as negatives of "vcfs" against the rest, and west's specificity reflects a class unseen in training, not only how the model travels.`;
+    expect(metrics.sites.bySite.west.warnings).toEqual([warning]);
+    expect(metrics.sites.bySite.north).not.toHaveProperty('warnings');
+    expect(metrics.sites.bySite.tiny.subject.auc).toMatchObject({ ci95: null });
+    expect(metrics.sites.bySite.tiny.intervalNote).toMatch(/^no interval: too few people \(1 positive, 2 negative;/);
+    expect(metrics.sites.differentialNote).toMatch(/^Leave-one-source-out validates the binary model \("vcfs" against all other classes pooled\), not the ranked differential/);
+    expect(io.stdout).toMatch(/^held out source tiny: AUC per person \d\.\d{3} \(no interval: too few people, 1 positive and 2 negative\)$/m);
+    expect(io.stdout).toContain(`held out source west: AUC per person`);
+    expect(io.stdout).toContain(`\n  warning: ${warning}\n`);
+    expect(io.stdout).toContain(`\n${metrics.sites.differentialNote}\n`);
+    const report = readFileSync(path.join(dir, 'four/report.html'), 'utf8');
+    expect(report).toContain(`<strong>${esc(metrics.sites.differentialNote)}</strong>`);
+    expect(report).toContain('<li><strong>tiny</strong>: no interval: too few people');
+    expect(report).toContain(`<li><strong>west</strong>: ${esc(warning)}</li>`);
+    // An extreme of the spread from a site with a caveat is marked as such.
+    const { spread } = metrics.sites;
+    for (const k of ['auc', 'sensitivity', 'specificity']) {
+      for (const s of [...spread.subject[k].minAt, ...spread.subject[k].maxAt]) if (s === 'tiny' || s === 'west') expect(report).toContain(`${s}*`);
+    }
+    expect(report).toMatch(/<td>\d\.\d{3} <span class="ci">\([^)]*\b(tiny|west)\*/);
+    // site-predictions.csv is the study's own: a re-run replaces the folder.
+    expect(await main(['study', '--manifest', 'four.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'source', '--out', 'four', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0', '--quiet'], memoryIO(dir))).toBe(0);
+  }, 120_000);
 
   it('refuses a column it cannot hold out before fitting anything', async () => {
     const io = memoryIO(dir);

@@ -33,7 +33,7 @@ import { studyGeometryExplanation } from './geometry-explanation.ts';
 import { oneVsRestNote, rankStudy, type RankingOutcome } from './ranking.ts';
 import type { RankerChoice } from '../../classify/ranker.ts';
 import { noPixelsSection, readStudyEmbeddings, type StudyEmbeddings } from './from-embeddings.ts';
-import { prepareSiteValidation } from './sites.ts';
+import { prepareSiteValidation, writeSitePredictions } from './sites.ts';
 import { siteValidationJson, type SiteValidation } from '../../evaluate/sites.ts';
 import { sitesSection } from '../../report/sites.ts';
 import { cacheVersion, PIPELINE_VERSION, regionFeaturesVersion, secondBackboneOf, secondEmbeddingVersion } from '../../pipeline/pipeline.ts';
@@ -94,7 +94,7 @@ export interface StudyOptions {
 
 /** What a study wrote and found: what its report shows (data set, photos, leakage, results, metrics, model), and where it wrote them. */
 export interface StudyResult extends Omit<ReportInput, 'options' | 'sections'> {
-  files: { predictions: string; metrics: string; report: string; model: string; explanation?: string; ranking?: string };
+  files: { predictions: string; metrics: string; report: string; model: string; explanation?: string; ranking?: string; sitePredictions?: string };
   /** The ranked differential, for three or more classes without `positive`. */
   ranking?: RankingOutcome;
   /** The explanation analysis, when it ran. */
@@ -150,7 +150,7 @@ export const STUDY_OUTPUT: OutputKind = {
     const m = json as { contract?: unknown; pipelineVersion?: unknown } | null;
     return m?.contract === 1 && typeof m.pipelineVersion === 'string';
   },
-  owned: ['predictions.csv', 'metrics.json', 'report.html', 'model', 'explanation.json', 'ranking.csv'],
+  owned: ['predictions.csv', 'metrics.json', 'report.html', 'model', 'explanation.json', 'ranking.csv', 'site-predictions.csv'],
 };
 
 /**
@@ -274,13 +274,17 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   requireBothClasses(photos, used, dataset, opts.frontalOnly === true);
   const rows = studyRows(used);
   const classifier = createClassifier(opts.classifier ?? DEFAULTS.classify.classifier);
-  const bySite = prepareSiteValidation(rows, used, classifier, { ...opts, features }, log);
+  const bySite = prepareSiteValidation(rows, used, dataset, classifier, { ...opts, features }, log);
   const result = await crossValidateStudy(rows, classifier, { ...opts, features }, log);
   const sites = await bySite?.();
   const final = trainFinal({ ...rows, classifier, seed: opts.seed, features });
   if (final.features) log(`study: the final model learns from ${featuresLabel(final.features.features)}${features === 'auto' ? ' (chosen by the inner CV)' : ''}\n`);
   const files = studyFiles(work);
   await writePredictions(files.predictions, result, dataset);
+  if (sites) {
+    files.sitePredictions = path.join(work, 'site-predictions.csv');
+    await writeSitePredictions(files.sitePredictions, sites, dataset);
+  }
   const ranking = dataset.mode === 'ranking' ? await rankStudy(work, dataset, used, { ...opts, backbone }, log) : undefined;
   if (ranking) files.ranking = ranking.file;
   const dataHash = await datasetHash(dataset, embedded.contentHashes);

@@ -44,6 +44,16 @@ describe('percentile intervals', () => {
     expect(stratifiedSubjectWeights(classes, 50, 4)).not.toEqual(reps);
   });
 
+  it("draws only a group's members, within their classes, when given them", () => {
+    const classes = Uint8Array.from([1, 0, 1, 1, 0, 0, 0]);
+    const members = [0, 2, 4, 5]; // two of each class
+    for (const w of stratifiedSubjectWeights(classes, 50, 3, members)) {
+      expect([1, 3, 6].map((s) => w[s])).toEqual([0, 0, 0]);
+      expect(w[0] + w[2]).toBe(2);
+      expect(w[4] + w[5]).toBe(2);
+    }
+  });
+
   it('covers the true AUC of clustered data at about the nominal rate, where a photo bootstrap does not', () => {
     // score = delta*y + subject effect + photo noise; true photo-level AUC = Phi(delta / sqrt(2(su² + se²)))
     const delta = 1;

@@ -4,7 +4,7 @@
  * under two sites, a blank site or a lone site are refused before anything is fitted.
  */
 import { describe, expect, it } from 'vitest';
-import { siteFolds, spreadOf, validateBySite, type SiteValidationInput } from '../../../src/evaluate/sites.ts';
+import { siteFolds, siteValidationJson, siteWarnings, spreadOf, validateBySite, type SiteValidationInput } from '../../../src/evaluate/sites.ts';
 import { syntheticStudy } from './synthetic-embeddings.ts';
 
 const data = syntheticStudy({ subjects: 45, photosPerSubject: 3, dim: 24, signal: 6, seed: 5 });
@@ -86,11 +86,66 @@ describe('validateBySite', () => {
   });
 });
 
+describe("a site's intervals", () => {
+  // Site "c" holds two positive people (and eight negatives); the rest are split between "a" and "b".
+  const positives = subjectIds.filter((id) => data.y[data.subjects.indexOf(id)] === 1);
+  const negatives = subjectIds.filter((id) => data.y[data.subjects.indexOf(id)] === 0);
+  const small = (inC: number) => {
+    const c = new Set([...positives.slice(0, inC), ...negatives.slice(0, 8)]);
+    return data.subjects.map((s) => (c.has(s) ? 'c' : subjectIds.indexOf(s) % 2 ? 'a' : 'b'));
+  };
+
+  it("resample the site's own people, so that two positive people give an AUC interval", async () => {
+    // Drawn from all ~22 positive subjects, both of c's are missed in ~13% of replicates, more than the 10% allowed.
+    const v = await validateBySite(input({ site: small(2), bootstrap: 200 }));
+    expect(v.bySite.c.metrics.subject.n).toMatchObject({ positive: 2, negative: 8 });
+    expect(v.bySite.c.metrics.subject.auc.value).not.toBeNull();
+    expect(v.bySite.c.metrics.subject.auc.ci95).toHaveLength(2);
+    expect(v.bySite.c.intervalNote).toBeUndefined();
+    expect(siteValidationJson(v).bySite).not.toHaveProperty('c.intervalNote');
+  });
+
+  it('are none for a site with one person of a class, which says why', async () => {
+    const v = await validateBySite(input({ site: small(1), bootstrap: 200 }));
+    const c = v.bySite.c;
+    expect(c.metrics.subject.auc.value).not.toBeNull();
+    expect(c.metrics.subject.auc.ci95).toBeNull();
+    expect(c.intervalNote).toBe('no interval: too few people (1 positive, 8 negative; the site\'s own bootstrap needs at least 2 of each class it holds)');
+    expect(siteValidationJson(v)).toMatchObject({ bySite: { c: { intervalNote: c.intervalNote } } });
+    expect(v.bySite.a.intervalNote).toBeUndefined();
+    // With --bootstrap 0 no interval was asked for, and none is explained.
+    expect((await validateBySite(input({ site: small(1), bootstrap: 0 }))).bySite.c.intervalNote).toBeUndefined();
+  });
+});
+
+describe('a study of three or more classes', () => {
+  // Every "rare" person (a third of the negatives) is at site "c".
+  const negatives = subjectIds.filter((id) => data.y[data.subjects.indexOf(id)] === 0);
+  const rare = new Set(negatives.filter((id) => siteOfSubject(id) === 'c'));
+  const label = data.subjects.map((s, i) => (data.y[i] ? 'vcfs' : rare.has(s) ? 'rare' : 'control'));
+
+  it('warns about a held-out site whose training sites lack one of the classes, without refusing it', async () => {
+    const v = await validateBySite(input({ classes: { label, positive: 'vcfs', ranking: true } }));
+    expect(v.bySite.c.warnings).toEqual([`no other value of source has a "rare" person, so the model that predicts c never saw that class: c's ${rare.size} "rare" people count as negatives of "vcfs" against the rest, and c's specificity reflects a class unseen in training, not only how the model travels.`]);
+    expect(v.bySite.a.warnings).toEqual([]);
+    const json = siteValidationJson(v) as { bySite: Record<string, Record<string, unknown>>; differentialNote: string };
+    expect(json.bySite.c.warnings).toEqual(v.bySite.c.warnings);
+    expect(json.bySite.a).not.toHaveProperty('warnings');
+    expect(json.differentialNote).toBe('Leave-one-source-out validates the binary model ("vcfs" against all other classes pooled), not the ranked differential: the differential\'s figures come from the grouped K-fold alone.');
+  });
+
+  it('says nothing of the differential in a one-vs-rest study, and warns only where a class is missing', () => {
+    const { sites, folds } = siteFolds(input());
+    expect(siteWarnings(input({ classes: { label, positive: 'vcfs', ranking: false } }), sites, folds).map((w) => w.length)).toEqual([0, 0, 1]);
+    expect(siteWarnings(input(), sites, folds)).toEqual([[], [], []]);
+  });
+});
+
 describe('spreadOf', () => {
-  it('is min, max, range and sample SD of the defined values', () => {
-    const s = spreadOf([0.7, null, 0.9]);
-    expect(s).toMatchObject({ min: 0.7, max: 0.9, range: 0.9 - 0.7, sites: 2 });
-    expect(s.sd).toBeCloseTo(Math.sqrt(0.02), 12);
-    expect(spreadOf([null])).toEqual({ min: null, max: null, range: null, sd: null, sites: 0 });
+  it('is min, max (with their sites), range and sample SD of the defined values', () => {
+    const s = spreadOf([0.7, null, 0.9, 0.7], ['a', 'b', 'c', 'd']);
+    expect(s).toMatchObject({ min: 0.7, max: 0.9, minAt: ['a', 'd'], maxAt: ['c'], range: 0.9 - 0.7, sites: 3 });
+    expect(s.sd).toBeCloseTo(Math.sqrt(0.04 / 3), 12);
+    expect(spreadOf([null], ['a'])).toEqual({ min: null, max: null, minAt: [], maxAt: [], range: null, sd: null, sites: 0 });
   });
 });
