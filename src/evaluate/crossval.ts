@@ -100,7 +100,7 @@ export interface CrossValidationOptions {
    * subgroup that stands for a population of its own needs (a held-out site), since study-wide draws
    * leave a subgroup holding two of some twenty people of a class without either in about one
    * replicate in eight, and its AUC then gets no interval. A subgroup with fewer than `groupBootstrapMinPerClass`
-   * people of a class it holds gets no bootstrap (intervals null, rates keeping Wilson's).
+   * people of a class it holds gets no bootstrap, and so no intervals.
    */
   subgroupBootstrap?: 'study' | 'within';
   /** With `subgroupBootstrap: 'within'`: people of each class present a subgroup needs for its bootstrap. */
