@@ -98,7 +98,9 @@ export const run: Command = async (argv, io) => {
     quiet: values.quiet,
   });
   const s = res.result.subject, p = res.result.photo;
-  const f = (e: { value: number | null; ci95: [number, number] | null }) => (e.value === null ? 'n/a' : `${e.value.toFixed(3)}${e.ci95 ? ` [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}]` : ''}`);
+  // A figure the bootstrap gave no interval (too few people in a view) says so, unless none was asked for.
+  const asked = res.result.options.bootstrap > 0;
+  const f: Format = (e, why = 'too few people') => (e.value === null ? 'n/a' : `${e.value.toFixed(3)}${e.ci95 ? ` [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}]` : asked ? ` (no interval: ${why})` : ''}`);
   io.out([
     `AUC per person ${f(s.auc)}, per photo ${f(p.auc)}`,
     `sensitivity ${f(s.sensitivity)}, specificity ${f(s.specificity)} (per person)`,
@@ -112,19 +114,20 @@ export const run: Command = async (argv, io) => {
   return EXIT.ok;
 };
 
+/** A figure with its interval, or why it has none (`why`; said only when intervals were asked for). */
+type Format = (e: Estimate, why?: string) => string;
+
 /**
  * Each held-out site's AUC per person, never a bare number where an interval was due: a site with
  * too few people of a class for its own bootstrap says so, as does a site with one class (no AUC);
  * then the site's warnings, and in a ranking study which model the sites validate.
  */
-function siteLines(v: SiteValidation, f: (e: Estimate) => string): string[] {
+function siteLines(v: SiteValidation, f: Format): string[] {
   const lines = v.sites.flatMap((site) => {
     const r = v.bySite[site];
     const { auc, n } = r.metrics.subject;
-    const caveat = auc.value === null
-      ? ` (only ${n.positive ? 'positive' : 'negative'} people)`
-      : auc.ci95 === null && r.intervalNote ? ` (no interval: too few people, ${n.positive} positive and ${n.negative} negative)` : '';
-    return [`held out ${v.column} ${site}: AUC per person ${f(auc)}${caveat}`, ...r.warnings.map((w) => `  warning: ${w}`)];
+    const figure = auc.value === null ? `n/a (only ${n.positive ? 'positive' : 'negative'} people)` : f(auc, `too few people, ${n.positive} positive and ${n.negative} negative`);
+    return [`held out ${v.column} ${site}: AUC per person ${figure}`, ...r.warnings.map((w) => `  warning: ${w}`)];
   });
   return v.differentialNote ? [...lines, v.differentialNote] : lines;
 }
@@ -133,7 +136,7 @@ function siteLines(v: SiteValidation, f: (e: Estimate) => string): string[] {
  * The ranking's headline: top-1 and top-3 per person beside chance. Top-3 is left out with three
  * classes, where it is 1 by construction ({@link informativeTopK}, as in the report).
  */
-export function rankingLine(m: RankingMetrics, reference: string, f: (e: Estimate) => string): string {
+export function rankingLine(m: RankingMetrics, reference: string, f: Format): string {
   const ks = informativeTopK(m.classes.length).filter((k) => k <= 3);
   const figures = ks.map((k) => `top-${k}${k === 1 ? ' per person' : ''} ${f(m.subject[`top${k}`])}`).join(', ');
   const chance = ks.map((k) => m.chance.uniform[`top${k}`].toFixed(3)).join(' and ');

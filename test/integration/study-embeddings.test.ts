@@ -136,6 +136,19 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(await main(['study', '--manifest', 'four.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'source', '--out', 'four', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0', '--quiet'], memoryIO(dir))).toBe(0);
   }, 120_000);
 
+  it('says a view\'s figure has no interval when too few people give one, rather than print it bare', async () => {
+    const people = [...new Set(data.subjects)];
+    const few = new Set([people.find((p) => data.y[data.subjects.indexOf(p)] === 1)!, people.find((p) => data.y[data.subjects.indexOf(p)] === 0)!]);
+    writeFileSync(path.join(dir, 'views.jsonl'), data.X.map((_, i) => record(i, BACKBONE, data.X[i], few.has(data.subjects[i]) ? 'profile' : 'frontal')).join('\n') + '\n');
+    const io = memoryIO(dir);
+    const code = await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'views.jsonl', '--out', 'views', '--folds', '3', '--repeats', '1', '--bootstrap', '50', '--permutations', '0', '--quiet'], io);
+    expect(code).toBe(0);
+    const metrics = JSON.parse(readFileSync(path.join(dir, 'views/metrics.json'), 'utf8'));
+    expect(metrics.byView.profile.subject.auc.ci95).toBeNull();
+    expect(io.stdout).toMatch(/^profile: AUC per person (\d\.\d{3} \(no interval: too few people\)|n\/a) \(2 people\)$/m);
+    expect(io.stdout).toMatch(/^frontal: AUC per person \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] \(46 people\)$/m);
+  });
+
   it('refuses a column it cannot hold out before fitting anything', async () => {
     const io = memoryIO(dir);
     expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'hospital', '--out', 'refused', '--quiet'], io)).toBe(1);
