@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checkOutput, type OutputGuard } from '../data/output.ts';
 import { DEFAULTS } from '../config.ts';
-import { REGION_RANKING_NOTE } from '../explain/regions.ts';
+import { REGION_LABELS, REGION_RANKING_NOTE, type RegionName } from '../explain/regions.ts';
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
 import { regionsFromHeatMap } from '../workflows/screen/result.ts';
@@ -81,8 +81,8 @@ export function subjectSummary(result: ScreenResult): string[] {
 function measurementSummary({ subject: s, photos }: ScreenResult): string[] {
   if (!s.measurements?.length) return [];
   const beyond = s.measurements.filter((m) => m.hpo.length > 0);
-  const terms = beyond.map((m) => `${m.name} z ${m.z.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ');
-  const inPhotos = photos.flatMap((p) => (p.measurements ?? []).filter((m) => m.hpo.length > 0).map((m) => `${m.name} z ${m.z.toFixed(1)} in ${p.path}`));
+  const terms = beyond.map((m) => `${m.label} z ${m.z.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ');
+  const inPhotos = photos.flatMap((p) => (p.measurements ?? []).filter((m) => m.hpo.length > 0).map((m) => `${m.label} z ${m.z.toFixed(1)} in ${p.path}`));
   const none = `none of the person's with HPO terms${inPhotos.length ? ` (single photos: ${inPhotos.join('; ')})` : ''}`;
   return [`  Measurements: ${beyond.length ? terms : none}. ${s.measurementsNote ?? ''}`.trimEnd()];
 }
@@ -112,6 +112,12 @@ async function checkExplainFolder(explain: string, model: string, items: InputIt
 }
 
 /**
+ * A region as a clinician names it, with the patient's side: the records' names (`periorbital-left`)
+ * say the image's side, which a reader takes for the patient's.
+ */
+const regionLabel = (name: string): string => REGION_LABELS[name as RegionName] ?? name;
+
+/**
  * One photo's line of the human-readable result: its score, view and warnings, the regions its
  * score comes from (the heat map's shares, or the geometry's where the map is geometry), the
  * geometry part's three largest contributions in log-odds when the model has one, and its heatmap.
@@ -122,8 +128,8 @@ export function photoLine(p: ScreenResult['photos'][number]): string {
   const geometry = p.geometryRegions && [...p.geometryRegions].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, 3);
   return `  ${p.path}: score ${(100 * p.probability!).toFixed(1)}%, ${p.view}` +
     (p.warnings?.length ? ` (${p.warnings.join('; ')})` : '') +
-    (p.regions ? `; score from ${p.regions.slice(0, 3).map((r) => `${r.name} ${(100 * r.share).toFixed(0)}%`).join(', ')}` : '') +
-    (geometry?.length ? `; geometry ${geometry.map((g) => `${g.name} ${signed(g.contribution)}`).join(', ')} (log-odds)` : '') +
+    (p.regions ? `; score from ${p.regions.slice(0, 3).map((r) => `${regionLabel(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', ')}` : '') +
+    (geometry?.length ? `; geometry ${geometry.map((g) => `${regionLabel(g.name)} ${signed(g.contribution)}`).join(', ')} (log-odds)` : '') +
     (p.heatmap ? `; heatmap ${p.heatmap}` : '');
 }
 

@@ -39,11 +39,11 @@ describe('subjectSummary', () => {
       { name: 'philtrum-length', label: 'Philtrum length', region: 'perioral' as const, value: 0.2, z: 0.3, hpo: [], view: 'frontal' as const, photos: 2 },
     ];
     const note = 'z-scores are against controls of this study (label control), not population norms.';
-    expect(subjectSummary(result({ measurements, measurementsNote: note })).at(-1)).toBe(`  Measurements: mouth-width z -2.4 (Narrow mouth HP:0000160). ${note}`);
+    expect(subjectSummary(result({ measurements, measurementsNote: note })).at(-1)).toBe(`  Measurements: Mouth width z -2.4 (Narrow mouth HP:0000160). ${note}`);
     expect(subjectSummary(result({ measurements: [measurements[1]], measurementsNote: note })).at(-1)).toBe(`  Measurements: none of the person's with HPO terms. ${note}`);
     // A single photo beyond the threshold is named where the person's mean is not.
     const photo = { path: 'a.jpg', probability: 0.9, measurements: [{ ...measurements[0], z: -2.48 }] };
-    expect(subjectSummary({ ...result({ measurements: [measurements[1]], measurementsNote: note }), photos: [photo] }).at(-1)).toBe(`  Measurements: none of the person's with HPO terms (single photos: mouth-width z -2.5 in a.jpg). ${note}`);
+    expect(subjectSummary({ ...result({ measurements: [measurements[1]], measurementsNote: note }), photos: [photo] }).at(-1)).toBe(`  Measurements: none of the person's with HPO terms (single photos: Mouth width z -2.5 in a.jpg). ${note}`);
   });
 });
 
@@ -54,7 +54,13 @@ describe('photoLine', () => {
       regions: [{ name: 'perinasal', share: 0.5 }],
       geometryRegions: [{ name: 'perinasal', contribution: 0.42 }, { name: 'malar-left', contribution: 0.01 }, { name: 'perioral', contribution: -0.3 }, { name: 'chin-jaw', contribution: -0.05 }],
     });
-    expect(line).toBe('  a.jpg: score 80.0%, frontal; score from perinasal 50%; geometry perinasal +0.42, perioral -0.30, chin-jaw -0.05 (log-odds)');
+    expect(line).toBe('  a.jpg: score 80.0%, frontal; score from Nose 50%; geometry Nose +0.42, Mouth -0.30, Chin and jaw -0.05 (log-odds)');
+  });
+
+  it("names regions by the patient's side, not the image's (periorbital-left is the patient's right eye)", () => {
+    const line = photoLine({ path: 'a.jpg', probability: 0.8, view: 'frontal', regions: [{ name: 'periorbital-left', share: 0.4 }], geometryRegions: [{ name: 'malar-right', contribution: -0.2 }] });
+    expect(line).toContain("score from Around the patient's right eye 40%");
+    expect(line).toContain("geometry Patient's left cheek -0.20");
   });
 
   it('says an error as its code and message', () => {
