@@ -32,8 +32,15 @@ export function photoMeasurementFields(landmarks68: readonly Point[] | undefined
  */
 export function subjectMeasurementFields(photos: readonly MeasuredPhoto[], norms: MeasurementNorms | undefined): Pick<ScreenResult['subject'], 'measurements' | 'measurementsNote'> {
   if (!norms || photos.length === 0) return {};
+  const measurements = subjectMeasurements(photos.map((p) => p.measurements), photos.map((p) => p.view), norms);
+  // Norms without the between- and within-person SDs (a model trained before they were kept, or
+  // controls with one photo each) score a person's mean against one photo's spread: say so.
+  const unsplit = measurements.some((m) => m.photos > 1 && norms.views[m.view]?.[m.name]?.sdBetween === undefined);
+  const against = unsplit
+    ? "scored against the spread of single photos among those controls, since this model's norms do not hold the spread of people's means (re-run the study to add it): a person's z then understates how far their mean lies, and HPO terms may be missed"
+    : 'scored against the spread of such means among those controls';
   return {
-    measurements: subjectMeasurements(photos.map((p) => p.measurements), photos.map((p) => p.view), norms).map(rounded),
-    measurementsNote: `z-scores are against ${norms.population} in the photo's view, not population norms; HPO terms beyond ±${norms.hpoZ} SD. A measurement is listed only where those controls give it a norm in the photo's view, and the person's is the mean over their photos of one view (\`view\`), scored against the spread of such means among those controls. ${MEASUREMENT_SENSITIVITY}`,
+    measurements: measurements.map(rounded),
+    measurementsNote: `z-scores are against ${norms.population} in the photo's view, not population norms; HPO terms beyond ±${norms.hpoZ} SD. A measurement is listed only where those controls give it a norm in the photo's view, and the person's is the mean over their photos of one view (\`view\`), ${against}. ${MEASUREMENT_SENSITIVITY}`,
   };
 }

@@ -22,6 +22,20 @@ describe('screen measurement fields', () => {
     expect(subject.measurementsNote).toMatch(/listed only where those controls give it a norm in the photo's view/);
     // and what the landmarks cannot see, so a normal z is not read as a normal nose
     expect(subject.measurementsNote).toMatch(/does not rule a difference out/);
+    // One photo per control: the norms cannot split people's spread from photos', and the note says what the z is against.
+    expect(subject.measurementsNote).toContain("scored against the spread of single photos among those controls, since this model's norms do not hold the spread of people's means");
+  });
+
+  it("says a person's mean is scored against the spread of people's means when the norms hold it", () => {
+    const split = fitMeasurementNorms(
+      Array.from({ length: 16 }, (_, i) => ({ subject: `c${i >> 1}`, view: 'frontal' as const, landmarks68: jittered(frontalFace(), 2, i + 1) })),
+      { controlLabel: 'control' },
+    );
+    expect(split.views.frontal!['mouth-width'].sdBetween).toBeDefined();
+    const photos = [50, 51].map((seed) => ({ measurements: photoMeasurementFields(jittered(frontalFace(), 2, seed), 'frontal', split).raw!, view: 'frontal' as const }));
+    const note = subjectMeasurementFields(photos, split).measurementsNote!;
+    expect(note).toContain('scored against the spread of such means among those controls');
+    expect(note).not.toContain('single photos');
   });
 
   it('has nothing without norms or landmarks', () => {
