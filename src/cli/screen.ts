@@ -21,8 +21,9 @@ export const SCREEN = defineCommand({
   name: 'screen',
   synopsis: '<photos or folder...> | --embeddings FILE.jsonl',
   description: [
-    "Screens photos of one person with a trained model: each photo's probability, view and quality",
-    'warnings, and the fused result. A screening aid, not a diagnosis.',
+    "Screens photos of one person with a trained model: each photo's score, view and quality warnings,",
+    'and the person\'s result: the call, what it means at a prevalence, and the fused score (a classifier',
+    'score, not a chance of disease). A screening aid, not a diagnosis.',
   ].join('\n'),
   args: {
     model: { type: 'string', short: 'm', placeholder: 'DIR/model', required: true, description: 'the model/ folder written by `phenoface study`' },
@@ -36,6 +37,16 @@ export const SCREEN = defineCommand({
 });
 
 const USAGE = usageLine(SCREEN);
+
+/**
+ * A prevalence as a clinician states it: "1 in 4,000" where that is what was given (1/N for a
+ * whole N of at least 10), else a percentage ("30%", "0.0001%"): 0.3 is not "1 in 3".
+ */
+export function prevalenceText(p: number): string {
+  const n = Math.round(1 / p);
+  if (n >= 10 && Math.abs(1 / n - p) <= 1e-9 * p) return `1 in ${n.toLocaleString('en')}`;
+  return `${Number((100 * p).toPrecision(3))}%`;
+}
 
 /** A percentage with two significant digits below 10% (0.27%), else one decimal. */
 function pct(v: number): string {
@@ -58,8 +69,8 @@ export function subjectSummary(result: ScreenResult): string[] {
   }
   if (s.chance !== undefined && s.chance !== null && s.prevalence !== undefined) {
     const range = s.chanceRange ? ` (${pct(s.chanceRange[0])} to ${pct(s.chanceRange[1])} over those rates' 95% intervals)` : '';
-    const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (no false positive in the study)' : s.likelihoodRatio.toFixed(2);
-    const at = `at a prevalence of 1 in ${Math.round(1 / s.prevalence).toLocaleString('en')} (--prevalence); likelihood ratio ${lr}`;
+    const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (no false positive in the study)' : s.likelihoodRatio === 0 ? '0 (no affected person was missed in the study: not a certainty)' : s.likelihoodRatio.toFixed(2);
+    const at = `at a prevalence of ${prevalenceText(s.prevalence)} (--prevalence); likelihood ratio ${lr}`;
     if (s.chanceNote && s.chanceRange) lines.push(`  Chance of ${result.model.positive} given this result: between ${pct(s.chanceRange[0])} and ${pct(s.chanceRange[1])} over the rates' 95% intervals, ${at}. ${s.chanceNote}`);
     else lines.push(`  Chance of ${result.model.positive} given this result: ${pct(s.chance)}${range}, ${at}.`);
   }

@@ -118,8 +118,9 @@ describe('help text, derived from each command\'s argument table', () => {
     expect(await help('screen', '-h')).toMatchInlineSnapshot(`
       "Usage: phenoface screen <photos or folder...> | --embeddings FILE.jsonl --model DIR/model [--json] [--explain DIR] [--cam NAME] [--prevalence P]
 
-      Screens photos of one person with a trained model: each photo's probability, view and quality
-      warnings, and the fused result. A screening aid, not a diagnosis.
+      Screens photos of one person with a trained model: each photo's score, view and quality warnings,
+      and the person's result: the call, what it means at a prevalence, and the fused score (a classifier
+      score, not a chance of disease). A screening aid, not a diagnosis.
 
       Options:
         -m, --model DIR/model        the model/ folder written by \`phenoface study\` (default: none, required)

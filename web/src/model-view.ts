@@ -91,7 +91,7 @@ export function modelView(info: ModelInfo): HTMLElement {
     ['Compared against', className(info.negative)],
   ];
   if (info.classifier) facts.push(['Classifier', info.classifier]);
-  if (info.thresholds) facts.push(['Decision threshold', `${pct(info.thresholds.subject, 1)} probability per person (${pct(info.thresholds.photo, 1)} per photo)`]);
+  if (info.thresholds) facts.push(['Decision threshold', `a score of ${pct(info.thresholds.subject, 1)} per person (${pct(info.thresholds.photo, 1)} per photo)`]);
   if (info.createdAt) facts.push(['Trained', new Date(info.createdAt).toLocaleDateString()]);
   const training = info.training ? trainingRows(info.training) : [];
   return h('div', { class: 'model-page' },

@@ -105,12 +105,15 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
   };
   input.addEventListener('input', update);
   update();
-  const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (the study had no false positive)' : s.likelihoodRatio.toFixed(2);
+  const screenedAt = `1 in ${Math.round(1 / s.prevalence).toLocaleString('en')}`;
+  const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (the study had no false positive)' : s.likelihoodRatio === 0 ? '0 (the study missed no affected person: not a certainty)' : s.likelihoodRatio.toFixed(2);
   return h('div', { class: 'meaning' },
     h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${chanceText(sens)} of people with ${positive} and cleared ${chanceText(spec)} of people without it (per person).`),
     h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of 1 in ', input, h('label', { for: 'prevalence-input', class: 'visually-hidden' }, 'Prevalence, as 1 in N people'), ` (likelihood ratio of this result ${lr}).`,
       h('span', { class: 'no-print' }, ' Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.')),
-    s.chanceNote ? h('p', { 'data-testid': 'chance-note' }, `${s.chanceNote}${s.chanceRange ? ` At the prevalence screened at (1 in ${Math.round(1 / s.prevalence).toLocaleString('en')}), that range is ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])}.` : ''}`) : '',
+    s.chanceNote
+      ? h('p', { 'data-testid': 'chance-note' }, `${s.chanceNote}${s.chanceRange ? ` At the prevalence screened at (${screenedAt}), that range is ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])}.` : ''}`)
+      : s.chanceRange ? h('p', { class: 'muted small', 'data-testid': 'chance-range' }, `At the prevalence screened at (${screenedAt}), the chance ranges from ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])} over the 95% intervals of the sensitivity and specificity.`) : '',
   );
 }
 
@@ -175,8 +178,9 @@ function performanceTable(model: ModelInfo | undefined, views: View[]): HTMLElem
   else if (m.photo) rows.push(['Per photo, all views', metricCells(m.photo)]);
   for (const v of views) {
     const byView = m.byView?.[v];
-    const level = byView?.photo ?? byView?.subject;
-    if (level) rows.push([`${VIEW_TEXT[v].label} photos`, metricCells(level)]);
+    // Per patient where the view has it, as the top row and the sentence below count people.
+    if (byView?.subject) rows.push([`Per patient, ${VIEW_TEXT[v].label.toLowerCase()} photos`, metricCells(byView.subject)]);
+    else if (byView?.photo) rows.push([`Per photo, ${VIEW_TEXT[v].label.toLowerCase()} photos`, metricCells(byView.photo)]);
   }
   const cv = m.folds && m.repeats ? ` (${m.folds}-fold cross-validation, repeated ${m.repeats} times)` : ' (cross-validation)';
   return h('div', { class: 'performance' },
@@ -332,7 +336,7 @@ function fitHeatmap(heat: HTMLImageElement, legend: HTMLElement, stage: HTMLElem
 function badges(photo: ScreenPhoto): HTMLElement {
   const list = h('ul', { class: 'badges', 'aria-label': 'Photo quality and result' });
   if (photo.view) list.append(h('li', { class: `badge view-${photo.view}`, title: VIEW_TEXT[photo.view].note }, `${VIEW_TEXT[photo.view].label} view`));
-  if (photo.probability !== undefined) list.append(h('li', { class: 'badge neutral' }, `This photo: ${pct(photo.probability)}`));
+  if (photo.probability !== undefined) list.append(h('li', { class: 'badge neutral' }, `This photo's score: ${pct(photo.probability)}`));
   const warnings = [...(photo.warnings ?? [])];
   if (warnings.length === 0) list.append(h('li', { class: 'badge good no-problem' }, 'No quality problem found'));
   const frag = h('div', { class: 'quality' }, list);

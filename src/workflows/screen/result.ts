@@ -121,8 +121,10 @@ export interface ScreenResult {
    * `warnings`: why the model's scores may not hold here (trained on photos processed by another
    * pipeline version). `heatMapScope`: what part of the score the heat maps differentiate, when
    * some photo's regions come from one and it is not the whole score (`explain/scope.ts`).
+   * `synthetic`: the model is a demonstration trained on planted photos; its result means nothing
+   * about the person.
    */
-  model: { id: string; backbone: string; positive: string; negative: string; classes?: string[]; warnings?: string[]; heatMapScope?: string };
+  model: { id: string; backbone: string; positive: string; negative: string; synthetic?: true; classes?: string[]; warnings?: string[]; heatMapScope?: string };
   disclaimer: string;
 }
 

@@ -327,7 +327,7 @@ export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: reado
     },
     photos,
     ...differentialOf(b, vectors, fused === null ? null : fused >= b.thresholds.subject ? b.positive : b.negative),
-    model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative, ...(b.ranking ? { classes: b.ranking.classes } : {}), ...mapScopeOf(b, photos) },
+    model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative, ...(b.synthetic ? { synthetic: true } : {}), ...(b.ranking ? { classes: b.ranking.classes } : {}), ...mapScopeOf(b, photos) },
     disclaimer: DISCLAIMER,
   };
 }
@@ -350,7 +350,7 @@ function noEvidence(positive: boolean, lr: number | null, auc: ValidatedRate | u
 
 /** Why a screening has no probability: none of its photos could be used (each photo's record says why). */
 function noUsablePhoto(photos: number): { code: 'E_NO_USABLE_PHOTO'; message: string } {
-  return { code: 'E_NO_USABLE_PHOTO', message: `None of the ${photos} photo${photos === 1 ? '' : 's'} could be screened (each photo's error says why), so there is no probability and no label.` };
+  return { code: 'E_NO_USABLE_PHOTO', message: `None of the ${photos} photo${photos === 1 ? '' : 's'} could be screened (each photo's error says why), so there is no score ("probability") and no label.` };
 }
 
 /** The model's `heatMapScope`, when some photo's regions come from a heat map that is not the whole score. */
@@ -373,7 +373,9 @@ function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Pa
   const sensitivity = c ? { ...s.sensitivity, ci95: rateInterval(s.sensitivity.ci95, c.tp, c.tp + c.fn) } : s.sensitivity;
   const specificity = c ? { ...s.specificity, ci95: rateInterval(s.specificity.ci95, c.tn, c.tn + c.fp) } : s.specificity;
   const m = postTest(positive, sensitivity, specificity, prevalence);
-  const r6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
+  // Four significant digits of the value, or of its complement above 1/2, not decimals: at a
+  // prevalence of 1 in 10^8 a chance rounds to 0 in six decimals (and near 1, to 1).
+  const sig4 = (v: number | null) => (v === null ? null : v > 0.5 ? 1 - Number((1 - v).toPrecision(4)) : Number(v.toPrecision(4)));
   const evidenceNote = noEvidence(positive, m.likelihoodRatio, (b.metrics.subject as { auc?: ValidatedRate }).auc);
   return {
     ...(evidenceNote ? { evidenceNote } : {}),
@@ -382,9 +384,10 @@ function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Pa
     specificity: r4(m.specificity),
     likelihoodRatio: m.likelihoodRatio === null ? null : r(m.likelihoodRatio, 3),
     ...(m.likelihoodRatio === null ? { likelihoodRatioNote: 'Unbounded: no control was called positive in the study (cross-validated specificity 1), so the likelihood ratio of a positive call has no finite estimate.' } : {}),
-    ppv: r6(m.ppv),
-    chance: r6(m.chance),
-    ...(m.chanceRange ? { chanceRange: [r6(m.chanceRange[0])!, r6(m.chanceRange[1])!] as [number, number] } : {}),
+    ...(m.likelihoodRatio === 0 ? { likelihoodRatioNote: 'Zero only because no affected person was missed in the study (cross-validated sensitivity 1): a negative call does not rule the condition out.' } : {}),
+    ppv: sig4(m.ppv),
+    chance: sig4(m.chance),
+    ...(m.chanceRange ? { chanceRange: [sig4(m.chanceRange[0])!, sig4(m.chanceRange[1])!] as [number, number] } : {}),
     ...boundChanceNote(positive, m.chance),
   };
 }

@@ -10,8 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { predictiveValues, rateInterval } from '../../../src/evaluate/metrics.ts';
 import { postTest } from '../../../src/evaluate/post-test.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
-import { subjectSummary } from '../../../src/cli/screen.ts';
-import { Screener } from '../../../src/workflows/screen/screener.ts';
+import { prevalenceText, subjectSummary } from '../../../src/cli/screen.ts';
+import { loadBundle } from '../../../src/classify/bundle.ts';
+import { fusedResult, Screener } from '../../../src/workflows/screen/screener.ts';
 import { toyBundle } from '../../support/toy-bundle.ts';
 
 const ready = existsSync(modelPath('mobilefacenet'));
@@ -62,6 +63,30 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
     }
   });
 
+  it('keeps a small chance at a tiny prevalence (four significant digits, not six decimals), and names a prevalence as given', async () => {
+    const screener = await Screener.load(await toyBundle({ subject: { sensitivity, specificity }, photo: {}, byView: {} }, { photo: 0.5, subject: 0 }));
+    try {
+      const s = (await screener.screen([photo(1)], { prevalence: 1e-8 })).subject;
+      expect(s.chance).toBeGreaterThan(0);
+      expect(s.chance).toBe(Number(postTest(true, sensitivity, specificity, 1e-8).chance!.toPrecision(4)));
+      expect(s.chanceRange![0]).toBeGreaterThan(0);
+      expect(s.chanceNote).toBeUndefined();
+    } finally {
+      await screener.close();
+    }
+    expect(prevalenceText(1 / 4000)).toBe('1 in 4,000');
+    expect(prevalenceText(0.3)).toBe('30%');
+    expect(prevalenceText(0.999)).toBe('99.9%');
+    expect(prevalenceText(1e-8)).toBe('1 in 100,000,000');
+    expect(prevalenceText(0.00123)).toBe('0.123%');
+  });
+
+  it('marks a demonstration model in the JSON result, not only in the text', async () => {
+    const bundle = await loadBundle(await toyBundle());
+    expect(fusedResult({ ...bundle, synthetic: true }, [], [0.7]).model.synthetic).toBe(true);
+    expect(fusedResult(bundle, [], [0.7]).model.synthetic).toBeUndefined();
+  });
+
   it('says a call carries no evidence when its likelihood ratio is on the wrong side of 1 or the AUC interval reaches 0.5', async () => {
     const weak = { sensitivity: { value: 0.3, ci95: [0.2, 0.4] as [number, number] }, specificity: { value: 0.6, ci95: [0.5, 0.7] as [number, number] } };
     const screener = await Screener.load(await toyBundle({ subject: { ...weak, auc: { value: 0.5, ci95: [0.27, 0.69] } }, photo: {}, byView: {} }, { photo: 0.5, subject: 0 }));
@@ -105,6 +130,9 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
       const s = (await screener.screen([photo(1)])).subject;
       expect(s.chance).toBe(0);
       expect(s.chanceNote).toMatch(/^Not 0%: in cross-validation no affected person was missed/);
+      expect(s.likelihoodRatio).toBe(0);
+      expect(s.likelihoodRatioNote).toBe('Zero only because no affected person was missed in the study (cross-validated sensitivity 1): a negative call does not rule the condition out.');
+      expect(subjectSummary({ subject: s, model: { positive: 'vcfs', negative: 'control' } } as never).join('\n')).toContain('likelihood ratio 0 (no affected person was missed in the study: not a certainty)');
       expect(s.chanceRange![1]).toBeGreaterThan(0);
       const ordinary = await Screener.load(await toyBundle({ subject: { sensitivity, specificity }, photo: {}, byView: {} }, { photo: 0.5, subject: 1 }));
       try {
