@@ -12,6 +12,7 @@ import { PhenofaceError } from '../errors.ts';
 import { loadManifest, type ManifestEntry } from '../runtime/index.ts';
 import { FittedRanker } from './ranker.ts';
 import { informativeTopK } from '../evaluate/ranking.ts';
+import { noEvidenceStatement, type ValidatedRate } from '../evaluate/post-test.ts';
 import { classifierFromJSON } from './registry.ts';
 import type { ClassifierJSON, FittedClassifier } from './types.ts';
 import type { FeatureModelJSON } from '../features/types.ts';
@@ -127,12 +128,18 @@ function fmt(v: unknown): string {
   return `${e.value.toFixed(3)}${e.ci95 ? ` (95% CI ${e.ci95[0].toFixed(3)}-${e.ci95[1].toFixed(3)})` : ''}`;
 }
 
-/** A short human-readable model card. */
+/**
+ * A short human-readable model card, headed by the no-evidence statement when the per-person AUC's
+ * interval reaches 0.5 (the card is what travels with the model when the report does not).
+ */
 export function modelCard(b: ModelBundle): string {
   const s = b.metrics.subject as Record<string, unknown>;
+  const evidence = noEvidenceStatement(s.auc as ValidatedRate | undefined);
   return [
     `# Phenoface model ${b.id}${b.synthetic ? ' (SYNTHETIC DEMO - not a clinical model)' : ''}`,
     '',
+    // Before anything else: a reader of a card with an AUC of 0.68 takes it for a working test.
+    ...(evidence ? [`> **${evidence}**`, ''] : []),
     `Created ${b.createdAt} by Phenoface ${b.phenofaceVersion}. Positive class: \`${b.positive}\`; negative: \`${b.negative}\`.`,
     b.features
       ? `Classifier: ${b.classifier.name} on ${b.features.features.join(' + ')} features of ${b.backbone.name}${b.backbone.second ? ` with ${b.backbone.second.name}'s ${b.backbone.second.dim}-D embedding beside its own` : ''} (${b.features.stacker ? 'one classifier per block, stacked by logistic regression on their logits' : 'one block'}; ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`

@@ -12,6 +12,7 @@ import type { FeatureComparison } from '../evaluate/crossval.ts';
 import { FEATURE_NAMES, parseFeatures } from '../features/index.ts';
 import { runStudy } from '../workflows/study/study.ts';
 import type { Estimate } from '../evaluate/crossval.ts';
+import { noEvidenceStatement } from '../evaluate/post-test.ts';
 import { informativeTopK, type RankingMetrics } from '../evaluate/ranking.ts';
 import type { SiteValidation } from '../evaluate/sites.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
@@ -103,6 +104,7 @@ export const run: Command = async (argv, io) => {
   const f: Format = (e, why = 'too few people') => (e.value === null ? 'n/a' : `${e.value.toFixed(3)}${e.ci95 ? ` [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}]` : asked ? ` (no interval: ${why})` : ''}`);
   io.out([
     `AUC per person ${f(s.auc)}, per photo ${f(p.auc)}`,
+    noEvidenceStatement(s.auc) ?? '',
     `sensitivity ${f(s.sensitivity)}, specificity ${f(s.specificity)} (per person)`,
     ...Object.entries(res.result.byView).map(([v, g]) => `${v}: AUC per person ${f(g!.subject.auc)} (${g!.subject.n.units} people)`),
     ...representationLines(res.result.features, f),

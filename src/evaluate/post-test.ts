@@ -73,3 +73,30 @@ export function boundChanceNote(positive: boolean, chance: number | null): { cha
   const rate = positive ? 'no control was called positive (specificity 1)' : 'no affected person was missed (sensitivity 1)';
   return { chanceNote: `Not ${chance === 1 ? '100%' : '0%'}: in cross-validation ${rate}, and the point rates turn that into a certainty that no study of finitely many people can show. Read the range over the rates' 95% intervals instead.` };
 }
+
+/**
+ * Whether a model's cross-validated AUC per person has not been shown above chance: its 95%
+ * interval reaches 0.5. Such a model has not been shown to separate the classes, so every place
+ * that shows its figures (`screen`, the model card, the report, the web app's Model tab) says so
+ * through {@link noEvidenceStatement}, and none leaves a reader to spot 0.50 in an interval.
+ */
+export function aucReachesChance(auc: ValidatedRate | undefined): auc is ValidatedRate & { ci95: [number, number] } {
+  return !!auc?.ci95 && auc.ci95[0] <= 0.5;
+}
+
+const r2 = (v: number) => String(Math.round(v * 100) / 100);
+
+/** The clause that names the AUC behind a no-evidence statement: its value, its interval, and that it reaches chance. */
+export function aucChanceClause(auc: ValidatedRate & { ci95: [number, number] }): string {
+  return `the model's cross-validated AUC per person (${auc.value === null ? 'n/a' : r2(auc.value)}, 95% interval ${r2(auc.ci95[0])}-${r2(auc.ci95[1])}) reaches 0.5, chance level`;
+}
+
+/**
+ * The statement a model with no evidence carries wherever its figures are shown (undefined for a
+ * model whose AUC interval clears 0.5): a point AUC such as 0.68 reads as a working test unless
+ * the page says that its interval allows chance.
+ */
+export function noEvidenceStatement(auc: ValidatedRate | undefined): string | undefined {
+  if (!aucReachesChance(auc)) return undefined;
+  return `No evidence: this model has not been shown to tell people with the condition from people without it, as ${aucChanceClause(auc)}. Results from it carry no evidence; do not act on them.`;
+}

@@ -5,6 +5,8 @@
  * counts, per view and per subgroup, baseline and permutation test, leakage warnings, photos
  * without a usable face, explanations (when run), and the configuration and versions needed to
  * reproduce it. Every figure in it is in metrics.json (or explanation.json for the explanations).
+ * A model whose AUC interval per person reaches 0.5 is said to carry no evidence above everything
+ * else, and again above the Results table.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import type { Dataset, LeakageReport, PhotoResult } from '../data/index.ts';
 import type { Estimate, GroupMetrics, LevelMetrics, CrossValidationResult } from '../evaluate/crossval.ts';
 import { calibrationSpec, renderSvg, rocSpec, type RocSeries } from './charts.ts';
 import { DEFAULTS } from '../config.ts';
+import { noEvidenceStatement } from '../evaluate/post-test.ts';
 
 export { renderSvg, rocSpec, calibrationSpec, barSpec } from './charts.ts';
 
@@ -128,6 +131,8 @@ export async function renderReport(input: ReportInput): Promise<string> {
   const { dataset, result, bundle, options } = input;
   const pos = dataset.positive, neg = dataset.negative;
   const sections = input.sections ?? [];
+  // Before any figure: a point AUC of 0.68 in a table reads as a working test.
+  const evidence = noEvidenceStatement(result.subject.auc);
   const nav = [['intended-use', 'Intended use'], ['data', 'Data'], ['results', 'Results'], ['views', 'Views'], ...(Object.keys(result.bySubgroup).length ? [['subgroups', 'Subgroups']] : []), ['checks', 'Checks'], ...sections.map((x) => [x.id, x.title]), ['config', 'Configuration']];
 
   return `<!doctype html>
@@ -136,7 +141,8 @@ export async function renderReport(input: ReportInput): Promise<string> {
 <title>Phenoface study report</title><style>${CSS}</style></head><body>
 <header><h1>Phenoface study report</h1><p>${esc(pos)} vs ${esc(neg)} &middot; ${esc(new Date(bundle.createdAt).toUTCString())} &middot; model ${esc(bundle.id)}</p>
 ${options.synthetic ? '<p class="banner"><strong>Synthetic data.</strong> This study ran on planted-phenotype photos made by <code>phenoface synth</code>: a demonstration of the pipeline, not a clinical model.</p>' : ''}
-<p class="banner">A screening aid, not a diagnosis. These are cross-validated estimates on this data set; they hold only for people and photos like these.</p></header>
+<p class="banner">A screening aid, not a diagnosis. These are cross-validated estimates on this data set; they hold only for people and photos like these.</p>
+${evidence ? `<p class="warn" id="no-evidence"><strong>${esc(evidence)}</strong> See <a href="#results">Results</a>.</p>` : ''}</header>
 <nav>${nav.map(([id, title]) => `<a href="#${esc(id)}">${esc(title)}</a>`).join('')}</nav>
 ${intendedUseSection(bundle)}
 ${dataSection(input)}
@@ -185,8 +191,10 @@ async function resultsSection(result: CrossValidationResult, bundle: ModelBundle
     renderSvg(calibrationSpec(result.subject.calibration, 'Calibration per person', 'people')),
     renderSvg(calibrationSpec(result.photo.calibration, 'Calibration per photo', 'photos')),
   ]);
+  const evidence = noEvidenceStatement(result.subject.auc);
   return `<section id="results"><h2>Results</h2>
 <p>${esc(modelDescription(result.classifier, bundle))}; subject-grouped, class-stratified ${o.folds}-fold cross-validation repeated ${o.repeats} times (seed ${o.seed}); metrics are means over the repeats, with 95% CIs from ${o.bootstrap} subject-level bootstrap resamples (for accuracy, sensitivity and specificity, widened to Wilson's interval on the counts where that is wider, so a rate of 0 or 1 keeps an interval). A person's score is the mean of their photos' scores (the classifier's probabilities within this study's mix of classes, not a chance of disease). Thresholds were fixed on the training folds.</p>
+${evidence ? `<p class="warn" id="no-evidence-results"><strong>${esc(evidence)}</strong></p>` : ''}
 <table><caption>Cross-validated performance, per photo and per person</caption>${METRIC_HEAD}${levelRow('All views: per photo', result.photo)}${levelRow('All views: per person', result.subject)}${groupRows('Majority-class baseline', result.baseline, true)}</table>
 <p class="ci">* PPV and NPV at a prevalence of 1 in ${Math.round(1 / o.prevalence).toLocaleString('en')} (set with <code>--prevalence</code>). The majority-class baseline gives everyone the training folds' share of ${esc(pos)} as a score and calls the larger class: a model must beat its accuracy, and as a constant score it ranks no one, so it has no AUC to show.</p>
 <div class="charts"><figure>${roc}</figure><figure>${calPerson}</figure><figure>${calPhoto}</figure></div>

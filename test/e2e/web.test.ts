@@ -223,6 +223,8 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(text).toContain('A screening aid, not a diagnosis');
     expect(await page.locator('table.metrics tbody tr').count()).toBe(5);
     expect(await page.locator('table.metrics').textContent()).toContain('90% (82%–97%)');
+    // AUC 0.93 (0.88-0.97) clears chance: no no-evidence statement.
+    expect(await page.locator('[data-testid=model-no-evidence]').count()).toBe(0);
     expect(await page.locator('#nav-model').getAttribute('aria-current')).toBe('page');
     await page.setViewportSize({ width: 1280, height: 1200 });
     await page.screenshot({ path: shot('model-page'), fullPage: true });

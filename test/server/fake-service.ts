@@ -107,6 +107,8 @@ export interface FakeServiceOptions {
   ranking?: boolean;
   /** Give the calls a cross-validated specificity of 1 (no control called positive in the study). */
   perfectSpecificity?: boolean;
+  /** Act as a model with no evidence: its cross-validated AUC per person is 0.58 (95% interval 0.45-0.71), reaching chance. */
+  weakModel?: boolean;
 }
 
 /** The fake ranking bundle's classes and figures (as `metrics.json`'s `ranking` headline). */
@@ -164,7 +166,9 @@ export class FakeScreenService implements ScreenService {
   constructor(private readonly opts: FakeServiceOptions = {}) {}
 
   info(): ModelInfo {
-    return structuredClone(this.opts.ranking ? { ...FAKE_INFO, ranking: FAKE_RANKING } : FAKE_INFO);
+    const info = structuredClone(this.opts.ranking ? { ...FAKE_INFO, ranking: FAKE_RANKING } : FAKE_INFO);
+    if (this.opts.weakModel) info.metrics!.subject!.auc = est(0.58, 0.45, 0.71);
+    return info;
   }
 
   /** A differential shaped like the real one: every class, most probable first, the subject's probability as vcfs's share. */

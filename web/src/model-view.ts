@@ -4,6 +4,7 @@
  */
 import type { Counts, LevelMetrics, ModelInfo, TrainingSummary } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
+import { noEvidenceStatement } from '../../src/evaluate/post-test.ts';
 import { h } from './dom.ts';
 import { className, figureText, metricCells, pct, VIEW_TEXT } from './format.ts';
 
@@ -82,7 +83,7 @@ function rankingTable(info: ModelInfo): HTMLElement | string {
   );
 }
 
-/** The model page for `info`. */
+/** The model page for `info`, headed by the no-evidence statement when the AUC interval per person reaches 0.5. */
 export function modelView(info: ModelInfo): HTMLElement {
   const facts: [string, string][] = [
     ['Model', info.id],
@@ -94,9 +95,14 @@ export function modelView(info: ModelInfo): HTMLElement {
   if (info.thresholds) facts.push(['Decision threshold', `a score of ${pct(info.thresholds.subject, 1)} per person (${pct(info.thresholds.photo, 1)} per photo)`]);
   if (info.createdAt) facts.push(['Trained', new Date(info.createdAt).toLocaleDateString()]);
   const training = info.training ? trainingRows(info.training) : [];
+  // A bare number carries no interval, so it cannot show that the AUC reaches chance.
+  const auc = info.metrics?.subject?.auc;
+  const evidence = noEvidenceStatement(typeof auc === 'object' ? auc : undefined);
   return h('div', { class: 'model-page' },
     h('h1', { tabindex: '-1', id: 'model-title' }, 'About the model'),
     info.synthetic ? h('p', { class: 'synthetic-banner', role: 'note' }, 'Demonstration model trained on synthetic data: not a clinical model. Its results mean nothing about real patients.') : '',
+    // Above the figures: an AUC of 0.68 in the table reads as a working test.
+    evidence ? h('p', { class: 'synthetic-banner', role: 'note', 'data-testid': 'model-no-evidence' }, evidence) : '',
     h('section', { class: 'card', 'aria-labelledby': 'model-facts' },
       h('h2', { id: 'model-facts' }, 'Identity'),
       h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),

@@ -10,7 +10,7 @@ import type { FittedClassifier } from '../../classify/types.ts';
 import { DEFAULTS, VIEWS } from '../../config.ts';
 import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, geometryExplanation, secondEmbeddingDim, type GeometryExplanation, type PhotoInputs } from '../../features/index.ts';
 import { namedAsGiven, PhenofaceError, toErrorRecord } from '../../errors.ts';
-import { boundChanceNote, postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
+import { aucChanceClause, aucReachesChance, boundChanceNote, postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
 import { fuseRanks } from '../../evaluate/ranking.ts';
@@ -339,11 +339,11 @@ export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: reado
  */
 function noEvidence(positive: boolean, lr: number | null, auc: ValidatedRate | undefined): string | undefined {
   const flat = lr !== null && (positive ? lr <= 1 : lr >= 1);
-  const chance = auc?.ci95 && auc.ci95[0] <= 0.5;
+  const chance = aucReachesChance(auc);
   if (!flat && !chance) return undefined;
   const why = [
     flat ? `the likelihood ratio of this call is ${r(lr!, 2)}, so it ${positive ? 'does not raise' : 'does not lower'} the chance of the condition` : '',
-    chance ? `the model's cross-validated AUC per person (${auc!.value === null ? 'n/a' : r(auc!.value, 2)}, 95% interval ${r(auc!.ci95![0], 2)}-${r(auc!.ci95![1], 2)}) reaches 0.5, chance level` : '',
+    chance ? aucChanceClause(auc) : '',
   ].filter(Boolean);
   return `This result carries no evidence: ${why.join('; and ')}. The model has not been shown to tell people with the condition from people without it; do not act on this result.`;
 }

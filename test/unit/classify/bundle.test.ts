@@ -64,6 +64,18 @@ describe('model bundle', () => {
     expect(two).toContain("comes from: mobilefacenet's embedding, with dlib-resnet's held at its training mean.");
   });
 
+  it('heads the model card with a no-evidence statement when the AUC interval per person reaches 0.5, and only then', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    const { bundle } = await makeBundle(dir);
+    const card = (lo: number) => modelCard({ ...bundle, metrics: { ...bundle.metrics, subject: { auc: { value: 0.68, ci95: [lo, 0.83] } } } });
+    const weak = card(0.5);
+    expect(weak).toContain("> **No evidence: this model has not been shown to tell people with the condition from people without it, as the model's cross-validated AUC per person (0.68, 95% interval 0.5-0.83) reaches 0.5, chance level. Results from it carry no evidence; do not act on them.**");
+    // Above the figures, so no one reads the AUC first.
+    expect(weak.indexOf('No evidence')).toBeLessThan(weak.indexOf('## Cross-validated performance'));
+    expect(card(0.51)).not.toMatch(/No evidence/);
+    expect(modelCard(bundle)).not.toMatch(/No evidence/);
+  });
+
   it('leaves out of the model card a top-k that is 1 by construction (k >= classes)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
     const { bundle } = await makeBundle(dir);

@@ -77,6 +77,19 @@ describe('renderReport', () => {
     expect(html).not.toMatch(/95% accuracy/);
   });
 
+  it('says near the top, and above the results table, that a model whose AUC interval per person reaches 0.5 carries no evidence', async () => {
+    const statement = /No evidence: this model has not been shown to tell people with the condition from people without it, as the model&#39;s cross-validated AUC per person \(0\.6, 95% interval 0\.45-0\.8\) reaches 0\.5, chance level\. Results from it carry no evidence; do not act on them\./g;
+    expect(html).not.toMatch(statement);
+    const weak = structuredClone(result);
+    weak.subject.auc = { value: 0.6, ci95: [0.45, 0.8] };
+    const page = await renderReport(reportInput(weak));
+    const at = [...page.matchAll(statement)].map((m) => m.index);
+    expect(at).toHaveLength(2);
+    expect(at[0]).toBeLessThan(page.indexOf('<section id="intended-use">'));
+    expect(at[1]).toBeGreaterThan(page.indexOf('<section id="results">'));
+    expect(at[1]).toBeLessThan(page.indexOf('<caption>Cross-validated performance, per photo and per person'));
+  });
+
   it('draws per-person and per-photo calibration, ROC by view, and states what a calibration point is', () => {
     expect(html).toContain('Calibration per person');
     expect(html).toContain('Calibration per photo');
