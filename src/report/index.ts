@@ -15,7 +15,7 @@ import type { Dataset, LeakageReport, PhotoResult } from '../data/index.ts';
 import type { Estimate, GroupMetrics, LevelMetrics, CrossValidationResult } from '../evaluate/crossval.ts';
 import { calibrationSpec, renderSvg, rocSpec, type RocSeries } from './charts.ts';
 import { DEFAULTS } from '../config.ts';
-import { noEvidenceStatement } from '../evaluate/post-test.ts';
+import { boundPredictiveNote, noEvidenceStatement } from '../evaluate/post-test.ts';
 
 export { renderSvg, rocSpec, calibrationSpec, barSpec } from './charts.ts';
 
@@ -76,10 +76,29 @@ export function est(e: Estimate | undefined, digits = 3, pct: boolean | 'fine' =
  */
 const NO_CI = `<span class="ci" title="No 95% interval: none is computed with --bootstrap 0; otherwise fewer than ${Math.round(100 * DEFAULTS.evaluate.minDefinedReplicates)}% of the subject-bootstrap resamples held what this figure needs (both classes, for an AUC): too few people for an interval.">(no CI)</span>`;
 
+/**
+ * A PPV or NPV cell. A point value of exactly 0 or 1 is Bayes' rule applied to a sensitivity or
+ * specificity of 0 or 1 seen on finitely many people: a clinician reads "PPV 100%" as certainty,
+ * so such a cell says "not 100%" (or "not 0%") with a dagger and gives only the interval; the
+ * table's {@link predictiveFootnote} says why.
+ */
+export function predictiveCell(e: Estimate, which: 'ppv' | 'npv'): string {
+  const note = boundPredictiveNote(which, e.value);
+  if (!note) return est(e, 4, 'fine');
+  const ci = e.ci95 ? `<span class="ci">(95% CI ${finePercent(e.ci95[0])}&ndash;${finePercent(e.ci95[1])})</span>` : NO_CI;
+  return `<span class="bound" title="${esc(note)}">not ${e.value === 1 ? '100%' : '0%'}<sup>&dagger;</sup></span> ${ci}`;
+}
+
+/** The footnote under a metrics table for each PPV or NPV of its rows that {@link predictiveCell} marked (empty when none). */
+function predictiveFootnote(levels: LevelMetrics[]): string {
+  const notes = new Set(levels.flatMap((m) => [boundPredictiveNote('ppv', m.ppv.value), boundPredictiveNote('npv', m.npv.value)]).filter((n): n is string => !!n));
+  return notes.size ? `<p class="ci bound-note">&dagger; ${[...notes].map(esc).join(' ')}</p>` : '';
+}
+
 /** One metrics row; `noAuc` for a predictor without a ranking (the majority-class baseline). */
 function levelRow(name: string, m: LevelMetrics, noAuc = false): string {
   const auc = noAuc ? '<span class="na" title="a constant score has no ranking: 0.5 by definition">&ndash;</span>' : est(m.auc);
-  return `<tr><th scope="row">${esc(name)}</th><td>${m.n.units} (${m.n.positive}+/${m.n.negative}&minus;)</td><td>${auc}</td><td>${est(m.accuracy, 3, true)}</td><td>${est(m.balancedAccuracy, 3, true)}</td><td>${est(m.sensitivity, 3, true)}</td><td>${est(m.specificity, 3, true)}</td><td>${est(m.ppv, 4, 'fine')}</td><td>${est(m.npv, 4, 'fine')}</td><td>${est(m.brier)}</td></tr>`;
+  return `<tr><th scope="row">${esc(name)}</th><td>${m.n.units} (${m.n.positive}+/${m.n.negative}&minus;)</td><td>${auc}</td><td>${est(m.accuracy, 3, true)}</td><td>${est(m.balancedAccuracy, 3, true)}</td><td>${est(m.sensitivity, 3, true)}</td><td>${est(m.specificity, 3, true)}</td><td>${predictiveCell(m.ppv, 'ppv')}</td><td>${predictiveCell(m.npv, 'npv')}</td><td>${est(m.brier)}</td></tr>`;
 }
 
 const METRIC_HEAD = '<tr><th>Rows: per photo or per person</th><th>n (pos/neg)</th><th>AUC (95% CI)</th><th>Accuracy</th><th>Balanced acc.</th><th>Sensitivity</th><th>Specificity</th><th>PPV*</th><th>NPV*</th><th>Brier</th></tr>';
@@ -196,6 +215,7 @@ async function resultsSection(result: CrossValidationResult, bundle: ModelBundle
 <p>${esc(modelDescription(result.classifier, bundle))}; subject-grouped, class-stratified ${o.folds}-fold cross-validation repeated ${o.repeats} times (seed ${o.seed}); metrics are means over the repeats, with 95% CIs from ${o.bootstrap} subject-level bootstrap resamples (for accuracy, sensitivity and specificity, widened to Wilson's interval on the counts where that is wider, so a rate of 0 or 1 keeps an interval). A person's score is the mean of their photos' scores (the classifier's probabilities within this study's mix of classes, not a chance of disease). Thresholds were fixed on the training folds.</p>
 ${evidence ? `<p class="warn" id="no-evidence-results"><strong>${esc(evidence)}</strong></p>` : ''}
 <table><caption>Cross-validated performance, per photo and per person</caption>${METRIC_HEAD}${levelRow('All views: per photo', result.photo)}${levelRow('All views: per person', result.subject)}${groupRows('Majority-class baseline', result.baseline, true)}</table>
+${predictiveFootnote([result.photo, result.subject, result.baseline.photo, result.baseline.subject])}
 <p class="ci">* PPV and NPV at a prevalence of 1 in ${Math.round(1 / o.prevalence).toLocaleString('en')} (set with <code>--prevalence</code>). The majority-class baseline gives everyone the training folds' share of ${esc(pos)} as a score and calls the larger class: a model must beat its accuracy, and as a constant score it ranks no one, so it has no AUC to show.</p>
 <div class="charts"><figure>${roc}</figure><figure>${calPerson}</figure><figure>${calPhoto}</figure></div>
 <p class="ci">Calibration: each point is a bin of people (photos) by their out-of-fold probability${o.repeats > 1 ? ` averaged over the ${o.repeats} repeats` : ''}; its size is the number in the bin, its bar the 95% Wilson interval of the observed positive rate (too narrow per photo, as photos of one person are not independent). A calibrated model's points lie on the dotted diagonal. These probabilities come from a study with ${result.subject.n.positive} ${esc(pos)} and ${result.subject.n.negative} ${esc(neg)} people, not from the population: a person's chance is the PPV.</p>
@@ -215,13 +235,14 @@ async function viewsSection(result: CrossValidationResult): Promise<string> {
   const chart = series.length > 1 ? await renderSvg(rocSpec(series, 'ROC per person, by view')) : '';
   return `<section id="views"><h2>By view</h2>
 <table><caption>Cross-validated performance by view, per photo and per person</caption>${METRIC_HEAD}${views.map((v) => groupRows(v, result.byView[v]!)).join('')}</table>
+${predictiveFootnote(views.flatMap((v) => [result.byView[v]!.photo, result.byView[v]!.subject]))}
 ${chart ? `<figure>${chart}</figure>` : ''}
 </section>`;
 }
 
 /** The metrics per value of each subgroup column, per photo and per person. */
 function subgroupsSection(result: CrossValidationResult): string {
-  const tables = Object.entries(result.bySubgroup).map(([col, groups]) => `<table><caption>By ${esc(col)}, per photo and per person</caption>${METRIC_HEAD}${Object.entries(groups).map(([k, g]) => groupRows(`${col} = ${k}`, g)).join('')}</table>`).join('');
+  const tables = Object.entries(result.bySubgroup).map(([col, groups]) => `<table><caption>By ${esc(col)}, per photo and per person</caption>${METRIC_HEAD}${Object.entries(groups).map(([k, g]) => groupRows(`${col} = ${k}`, g)).join('')}</table>${predictiveFootnote(Object.values(groups).flatMap((g) => [g.photo, g.subject]))}`).join('');
   return tables ? `<section id="subgroups"><h2>Subgroups</h2>${tables}</section>` : '';
 }
 

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelBundle } from '../../../src/classify/bundle.ts';
 import type { Dataset, PhotoResult } from '../../../src/data/index.ts';
 import { crossValidate, type CrossValidationResult } from '../../../src/evaluate/crossval.ts';
-import { calibrationSpec, est, finalHyperparameters, finePercent, modelDescription, renderReport, renderSvg, rocSpec } from '../../../src/report/index.ts';
+import { calibrationSpec, est, finalHyperparameters, finePercent, modelDescription, predictiveCell, renderReport, renderSvg, rocSpec } from '../../../src/report/index.ts';
 import { syntheticStudy } from '../evaluate/synthetic-embeddings.ts';
 
 const data = syntheticStudy({ subjects: 24, photosPerSubject: 3, dim: 32, signal: 2.5, seed: 7 });
@@ -90,6 +90,28 @@ describe('renderReport', () => {
     expect(at[1]).toBeLessThan(page.indexOf('<caption>Cross-validated performance, per photo and per person'));
   });
 
+  it('prints a PPV or NPV of exactly 1 from a rate of 1 as not a certainty: its interval, a marker and a footnote saying why', async () => {
+    expect(html).not.toContain('bound-note');
+    const bound = structuredClone(result);
+    bound.subject.specificity = { value: 1, ci95: [0.84, 1] };
+    bound.subject.ppv = { value: 1, ci95: [0.0005996, 1] };
+    bound.subject.sensitivity = { value: 1, ci95: [0.84, 1] };
+    bound.subject.npv = { value: 1, ci95: [0.99995, 1] };
+    const page = await renderReport(reportInput(bound));
+    const row = /<tr><th scope="row">All views: per person<\/th>(.*?)<\/tr>/.exec(page)![1];
+    const cells = [...row.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1]);
+    const [ppv, npv] = [cells[6], cells[7]]; // after n, AUC, accuracy, balanced accuracy, sensitivity, specificity
+    for (const cell of [ppv, npv]) {
+      expect(cell).toMatch(/^<span class="bound" title="[^"]+">not 100%<sup>&dagger;<\/sup><\/span> /);
+      expect(cell).not.toMatch(/^100/);
+    }
+    expect(ppv).toContain('(95% CI 0.060%&ndash;100.0%)');
+    expect(npv).toContain('(95% CI 99.9950%&ndash;100.0%)');
+    const results = page.slice(page.indexOf('<section id="results">'), page.indexOf('<section id="views">'));
+    expect(results).toContain('<p class="ci bound-note">&dagger; PPV not 100%: in cross-validation no control was called positive (specificity 1), and Bayes&#39; rule turns that point rate into a certainty that no study of finitely many people can show. Read its 95% interval instead. NPV not 100%: in cross-validation no affected person was missed (sensitivity 1)');
+    expect(results.indexOf('bound-note')).toBeGreaterThan(results.indexOf('</table>'));
+  });
+
   it('draws per-person and per-photo calibration, ROC by view, and states what a calibration point is', () => {
     expect(html).toContain('Calibration per person');
     expect(html).toContain('Calibration per photo');
@@ -104,6 +126,15 @@ describe('est', () => {
     expect(est({ value: 1, ci95: null })).toMatch(/^1\.000 <span class="ci" title="No 95% interval: [^"]*too few people for an interval\.">\(no CI\)<\/span>$/);
     expect(est({ value: 0.9, ci95: [0.8, 0.95] })).toBe('0.900 <span class="ci">(0.800&ndash;0.950)</span>');
     expect(est({ value: null, ci95: null })).toBe('<span class="na">n/a</span>');
+  });
+});
+
+describe('predictiveCell', () => {
+  it('prints a PPV or NPV strictly between 0 and 1 as est does, and one of 0 or 1 as not a certainty', () => {
+    const e = { value: 0.00042, ci95: [0.0002, 0.0009] as [number, number] };
+    expect(predictiveCell(e, 'ppv')).toBe(est(e, 4, 'fine'));
+    expect(predictiveCell({ value: 0, ci95: [0, 0.0003] }, 'ppv')).toMatch(/^<span class="bound" title="PPV not 0%: in cross-validation no affected person was called positive \(sensitivity 0\)[^"]*">not 0%<sup>&dagger;<\/sup><\/span> <span class="ci">\(95% CI 0\.0%&ndash;0\.030%\)<\/span>$/);
+    expect(predictiveCell({ value: 1, ci95: null }, 'npv')).toMatch(/not 100%<sup>&dagger;<\/sup><\/span> <span class="ci" title="No 95% interval/);
   });
 });
 
