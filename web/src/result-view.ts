@@ -350,7 +350,7 @@ function regionTable(photo: ScreenPhoto, partialMaps: boolean): HTMLElement {
   const regions = [...(photo.regions ?? [])].sort((a, b) => b.share - a.share);
   const max = Math.max(...regions.map((r) => r.share), 1e-9);
   const fromMap = regionsFromHeatMap(photo);
-  const notes = ["left and right are the patient's", fromMap ? 'neighbouring regions blur together' : '', "related HPO terms only above the model's threshold"].filter(Boolean).join('; ');
+  const notes = ["left and right are the patient's", fromMap ? 'neighbouring regions blur together' : '', "related HPO terms are features to look for, not findings, and are given only where this photo's score is above the model's per-photo threshold"].filter(Boolean).join('; ');
   // The note above the photos says which part; printed once there, not again under every photo.
   const part = partialMaps && fromMap ? h('span', { class: 'no-print' }, 'the part of the score the heat map follows, as the note above the photos says; ') : '';
   return h('div', { class: 'table-scroll' }, h('table', { class: 'regions' },
