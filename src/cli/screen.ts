@@ -65,7 +65,8 @@ export function subjectSummary(result: ScreenResult): string[] {
   const lines = [`Result: ${above ? 'ABOVE' : 'below'} the model's threshold (${result.model.positive} vs ${result.model.negative}), from ${s.photos} photo${s.photos === 1 ? '' : 's'}.`];
   if (s.evidenceNote) lines.push(`  ${s.evidenceNote}`);
   if (s.sensitivity !== undefined && s.specificity !== undefined) {
-    lines.push(`  In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${pct(s.sensitivity)} of affected people and cleared ${pct(s.specificity)} of unaffected people (per person).`);
+    const ci = (v?: [number, number]) => (v ? ` (95% CI ${pct(v[0])}-${pct(v[1])})` : '');
+    lines.push(`  In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${pct(s.sensitivity)}${ci(s.sensitivityCi95)} of affected people and cleared ${pct(s.specificity)}${ci(s.specificityCi95)} of unaffected people (per person).`);
   }
   if (s.chance !== undefined && s.chance !== null && s.prevalence !== undefined) {
     const range = s.chanceRange ? ` (${pct(s.chanceRange[0])} to ${pct(s.chanceRange[1])} over those rates' 95% intervals)` : '';

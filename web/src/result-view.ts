@@ -80,6 +80,9 @@ function chanceText(v: number): string {
   return p > 0 && p < 10 ? `${p.toPrecision(2)}%` : `${p.toFixed(1)}%`;
 }
 
+/** A rate's 95% interval in brackets, or nothing without one. */
+const ciText = (v?: [number, number]): string => (v ? ` (95% CI ${chanceText(v[0])}–${chanceText(v[1])})` : '');
+
 /**
  * What the call means: the model's validated rates at its threshold, and the chance of the
  * condition at a prevalence the clinician can change (Bayes on odds with this call's likelihood
@@ -108,7 +111,7 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
   const screenedAt = `1 in ${Math.round(1 / s.prevalence).toLocaleString('en')}`;
   const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (the study had no false positive)' : s.likelihoodRatio === 0 ? '0 (the study missed no affected person: not a certainty)' : s.likelihoodRatio.toFixed(2);
   return h('div', { class: 'meaning' },
-    h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${chanceText(sens)} of people with ${positive} and cleared ${chanceText(spec)} of people without it (per person).`),
+    h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${chanceText(sens)}${ciText(s.sensitivityCi95)} of people with ${positive} and cleared ${chanceText(spec)}${ciText(s.specificityCi95)} of people without it (per person).`),
     h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of 1 in ', input, h('label', { for: 'prevalence-input', class: 'visually-hidden' }, 'Prevalence, as 1 in N people'), ` (likelihood ratio of this result ${lr}).`,
       h('span', { class: 'no-print' }, ' Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.')),
     s.chanceNote

@@ -87,6 +87,9 @@ export interface ScreenResult {
     sensitivity?: number;
     /** The model's cross-validated specificity per person at `threshold`. */
     specificity?: number;
+    /** 95% intervals of `sensitivity` and `specificity`, those `chanceRange` is taken over. */
+    sensitivityCi95?: [number, number];
+    specificityCi95?: [number, number];
     /** Likelihood ratio of this call: LR+ for a positive call, LR- for a negative one; null when unbounded (specificity 1). */
     likelihoodRatio?: number | null;
     /** Why `likelihoodRatio` is null. */

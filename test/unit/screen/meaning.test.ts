@@ -56,6 +56,9 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
       const sens = rateInterval(narrow.sensitivity.ci95, 16, 20)!;
       const spec = rateInterval(narrow.specificity.ci95, 18, 20)!;
       expect(sens[0]).toBeLessThan(0.78); // Wilson's is the wider here
+      expect(s.sensitivityCi95).toEqual(sens.map((v) => Math.round(v * 1e4) / 1e4));
+      expect(s.specificityCi95).toEqual(spec.map((v) => Math.round(v * 1e4) / 1e4));
+      expect(subjectSummary({ subject: s, model: { positive: 'vcfs', negative: 'control' } } as never)[1]).toMatch(/flagged 80\.0% \(95% CI \d+\.\d%-\d+\.\d%\) of affected people and cleared 90\.0% \(95% CI \d+\.\d%-\d+\.\d%\) of unaffected people/);
       expect(s.chanceRange![0]).toBeCloseTo(predictiveValues(sens[0], spec[0], 1 / 4000).ppv!, 6);
       expect(s.chanceRange![1]).toBeCloseTo(predictiveValues(sens[1], spec[1], 1 / 4000).ppv!, 6);
     } finally {
