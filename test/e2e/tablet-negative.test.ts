@@ -152,7 +152,7 @@ describe.skipIf(!browserExe.path)('web app on a tablet, and a negative result', 
     expect(await cards.count()).toBe(2);
     expect(await cards.nth(0).locator('.error-text').textContent()).toContain('This file type is not accepted');
     expect(await cards.nth(0).locator('img').count()).toBe(0);
-    expect(await cards.nth(1).locator('.badge.neutral').textContent()).toMatch(/^This photo's score: \d+%$/);
+    expect(await cards.nth(1).locator('.badge.neutral').textContent()).toMatch(/^Score \d+%$/);
     expect(await page.locator('[data-testid=probability]').textContent()).toMatch(/^\d+%$/);
     await page.screenshot({ path: shot('non-image-beside-photo'), fullPage: true });
     expect(errors).toEqual([]);

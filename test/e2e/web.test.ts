@@ -111,7 +111,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await geometry.locator('.geo-bar.down').count()).toBe(3);
     expect(await page.locator('.geometry-block').textContent()).toContain('relative to the mean face');
     expect(await page.locator('.performance').textContent()).toMatch(/Sensitivity.*Specificity/s);
-    expect(await page.locator('.performance tbody').textContent()).toContain('Per patient, frontal photos');
+    expect(await page.locator('.performance tbody').textContent()).toContain('Frontal photos');
     expect(await page.locator('.synthetic-banner').count()).toBe(1);
     // The opacity slider changes the heatmap's opacity (keyboard).
     await page.focus('.stage-controls input[type=range]');

@@ -113,10 +113,9 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
   return h('div', { class: 'meaning' },
     h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${chanceText(sens)}${ciText(s.sensitivityCi95)} of people with ${positive} and cleared ${chanceText(spec)}${ciText(s.specificityCi95)} of people without it (per person).`),
     h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of 1 in ', input, h('label', { for: 'prevalence-input', class: 'visually-hidden' }, 'Prevalence, as 1 in N people'), ` (likelihood ratio of this result ${lr}).`,
+      !s.chanceNote && s.chanceRange ? h('span', { 'data-testid': 'chance-range' }, ` At ${screenedAt}, its range over the rates' 95% intervals is ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])}.`) : '',
       h('span', { class: 'no-print' }, ' Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.')),
-    s.chanceNote
-      ? h('p', { 'data-testid': 'chance-note' }, `${s.chanceNote}${s.chanceRange ? ` At the prevalence screened at (${screenedAt}), that range is ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])}.` : ''}`)
-      : s.chanceRange ? h('p', { class: 'muted small', 'data-testid': 'chance-range' }, `At the prevalence screened at (${screenedAt}), the chance ranges from ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])} over the 95% intervals of the sensitivity and specificity.`) : '',
+    s.chanceNote ? h('p', { 'data-testid': 'chance-note' }, `${s.chanceNote}${s.chanceRange ? ` At the prevalence screened at (${screenedAt}), that range is ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])}.` : ''}`) : '',
   );
 }
 
@@ -182,8 +181,8 @@ function performanceTable(model: ModelInfo | undefined, views: View[]): HTMLElem
   for (const v of views) {
     const byView = m.byView?.[v];
     // Per patient where the view has it, as the top row and the sentence below count people.
-    if (byView?.subject) rows.push([`Per patient, ${VIEW_TEXT[v].label.toLowerCase()} photos`, metricCells(byView.subject)]);
-    else if (byView?.photo) rows.push([`Per photo, ${VIEW_TEXT[v].label.toLowerCase()} photos`, metricCells(byView.photo)]);
+    if (byView?.subject) rows.push([`${VIEW_TEXT[v].label} photos`, metricCells(byView.subject)]);
+    else if (byView?.photo) rows.push([`${VIEW_TEXT[v].label} photos (per photo)`, metricCells(byView.photo)]);
   }
   const cv = m.folds && m.repeats ? ` (${m.folds}-fold cross-validation, repeated ${m.repeats} times)` : ' (cross-validation)';
   return h('div', { class: 'performance' },
@@ -339,7 +338,7 @@ function fitHeatmap(heat: HTMLImageElement, legend: HTMLElement, stage: HTMLElem
 function badges(photo: ScreenPhoto): HTMLElement {
   const list = h('ul', { class: 'badges', 'aria-label': 'Photo quality and result' });
   if (photo.view) list.append(h('li', { class: `badge view-${photo.view}`, title: VIEW_TEXT[photo.view].note }, `${VIEW_TEXT[photo.view].label} view`));
-  if (photo.probability !== undefined) list.append(h('li', { class: 'badge neutral' }, `This photo's score: ${pct(photo.probability)}`));
+  if (photo.probability !== undefined) list.append(h('li', { class: 'badge neutral' }, `Score ${pct(photo.probability)}`));
   const warnings = [...(photo.warnings ?? [])];
   if (warnings.length === 0) list.append(h('li', { class: 'badge good no-problem' }, 'No quality problem found'));
   const frag = h('div', { class: 'quality' }, list);
@@ -353,7 +352,7 @@ function regionTable(photo: ScreenPhoto, partialMaps: boolean): HTMLElement {
   const regions = [...(photo.regions ?? [])].sort((a, b) => b.share - a.share);
   const max = Math.max(...regions.map((r) => r.share), 1e-9);
   const fromMap = regionsFromHeatMap(photo);
-  const notes = ["left and right are the patient's", fromMap ? 'neighbouring regions blur together' : '', "related HPO terms are features to look for, not findings, and are given only where this photo's score is above the model's per-photo threshold"].filter(Boolean).join('; ');
+  const notes = ["left and right are the patient's", fromMap ? 'neighbouring regions blur together' : '', "HPO terms: features to look for, not findings, and only above the per-photo threshold"].filter(Boolean).join('; ');
   // The note above the photos says which part; printed once there, not again under every photo.
   const part = partialMaps && fromMap ? h('span', { class: 'no-print' }, 'the part of the score the heat map follows, as the note above the photos says; ') : '';
   return h('div', { class: 'table-scroll' }, h('table', { class: 'regions' },

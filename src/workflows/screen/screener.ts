@@ -150,8 +150,8 @@ export function differentialOf(bundle: LoadedBundle, vectors: readonly Float32Ar
   const positiveTop = differential[0].label === bundle.positive;
   const disagree = call === bundle.positive ? !positiveTop : call === bundle.negative ? positiveTop : false;
   const note = [
-    `The differential ranks the ${differential.length} classes this model was trained on: probabilities among those classes only (a condition outside them cannot be named), which follow the study's mix of classes${mix}, not how common each condition is among the people screened.`,
-    `They come from the study's ranking model; the call above ("${bundle.positive}" against all the other classes pooled) comes from its one-vs-rest model, with its own threshold and validated rates, so the two can disagree.`,
+    `The differential ranks the ${differential.length} classes this model was trained on: probabilities among those classes only (a condition outside them cannot be named), following the study's mix of classes${mix}, not how common each condition is.`,
+    `They come from the study's ranking model, the call above ("${bundle.positive}" against all the other classes pooled) from its one-vs-rest model, so the two can disagree.`,
     disagree ? `Here they do: the call is ${call === bundle.positive ? 'above' : 'below'} the threshold, yet ${positiveTop ? `"${bundle.positive}" is` : `"${differential[0].label}", not "${bundle.positive}", is`} ranked first.` : '',
   ].filter(Boolean).join(' ');
   const top1 = m.subject?.top1;

@@ -38,7 +38,7 @@ describe('differentialOf', () => {
     const bundle = await loadBundle(await toyBundle(undefined, undefined, undefined, { ...ranking, metrics }));
     const noonan = data.X.filter((_, i) => data.classes[i] === 1).slice(0, 2);
     const above = differentialOf(bundle, noonan, 'vcfs');
-    expect(above.differentialNote).toContain("follow the study's mix of classes (the study held 30 control, 8 noonan, 12 vcfs people), not how common each condition is");
+    expect(above.differentialNote).toContain("following the study's mix of classes (the study held 30 control, 8 noonan, 12 vcfs people), not how common each condition is");
     expect(above.differentialNote).toContain('Here they do: the call is above the threshold, yet "noonan", not "vcfs", is ranked first.');
     expect(above.differentialEvidenceNote).toBeUndefined(); // top-1 0.70-0.90 clears the majority's 0.60
     const below = differentialOf(bundle, noonan, bundle.negative);
