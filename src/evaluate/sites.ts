@@ -16,8 +16,8 @@
  *
  * A site's intervals resample that site's own people, stratified by class within it
  * (`subgroupBootstrap: 'within'`): a site's figure describes its own population, and the study-wide
- * draws left a site with two positive people without either in about one replicate in eight, so its
- * AUC had no interval however clear it was. A site with fewer than
+ * draws leave a site with two positive people without either in about one replicate in eight, so its
+ * AUC would get no interval however clear it is. A site with fewer than
  * `DEFAULTS.evaluate.groupBootstrapMinPerClass` people of a class it holds gets none, and says so.
  *
  * In a study of three or more classes the model validated is the binary one (the positive or
