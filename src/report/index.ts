@@ -98,7 +98,10 @@ function predictiveFootnote(levels: LevelMetrics[]): string {
 /** One metrics row; `noAuc` for a predictor without a ranking (the majority-class baseline). */
 function levelRow(name: string, m: LevelMetrics, noAuc = false): string {
   const auc = noAuc ? '<span class="na" title="a constant score has no ranking: 0.5 by definition">&ndash;</span>' : est(m.auc);
-  return `<tr><th scope="row">${esc(name)}</th><td>${m.n.units} (${m.n.positive}+/${m.n.negative}&minus;)</td><td>${auc}</td><td>${est(m.accuracy, 3, true)}</td><td>${est(m.balancedAccuracy, 3, true)}</td><td>${est(m.sensitivity, 3, true)}</td><td>${est(m.specificity, 3, true)}</td><td>${predictiveCell(m.ppv, 'ppv')}</td><td>${predictiveCell(m.npv, 'npv')}</td><td>${est(m.brier)}</td></tr>`;
+  const row = `<tr><th scope="row">${esc(name)}</th><td>${m.n.units} (${m.n.positive}+/${m.n.negative}&minus;)</td><td>${auc}</td><td>${est(m.accuracy, 3, true)}</td><td>${est(m.balancedAccuracy, 3, true)}</td><td>${est(m.sensitivity, 3, true)}</td><td>${est(m.specificity, 3, true)}</td><td>${predictiveCell(m.ppv, 'ppv')}</td><td>${predictiveCell(m.npv, 'npv')}</td><td>${est(m.brier)}</td></tr>`;
+  // The baseline's figures follow from the class counts alone and have no interval by design: no
+  // "too few people" mark on them.
+  return noAuc ? row.replaceAll(` ${NO_CI}`, '').replaceAll(NO_CI, '') : row;
 }
 
 const METRIC_HEAD = '<tr><th>Rows: per photo or per person</th><th>n (pos/neg)</th><th>AUC (95% CI)</th><th>Accuracy</th><th>Balanced acc.</th><th>Sensitivity</th><th>Specificity</th><th>PPV*</th><th>NPV*</th><th>Brier</th></tr>';

@@ -66,6 +66,10 @@ describe('renderReport', () => {
     const baselineRows = [...html.matchAll(/<tr><th scope="row">Majority-class baseline: per (photo|person)<\/th><td>[^<]*<\/td><td>(.*?)<\/td>/g)];
     expect(baselineRows).toHaveLength(2);
     for (const row of baselineRows) expect(row[2]).toContain('&ndash;');
+    // Its figures follow from the class counts: no interval by design, so no "too few people" mark.
+    const rows = [...html.matchAll(/<tr><th scope="row">Majority-class baseline: per (photo|person)<\/th>.*?<\/tr>/g)].map((m) => m[0]);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).not.toContain('(no CI)');
     expect(html).toContain('The majority-class baseline gives everyone the training folds\' share of vcfs as a score and calls the larger class');
   });
 
