@@ -36,6 +36,7 @@ import { noPixelsSection, readStudyEmbeddings, type StudyEmbeddings } from './fr
 import { prepareSiteValidation, writeSitePredictions } from './sites.ts';
 import { siteValidationJson, type SiteValidation } from '../../evaluate/sites.ts';
 import { sitesSection } from '../../report/sites.ts';
+import { modelCard } from '../../report/model-card.ts';
 import { cacheVersion, PIPELINE_VERSION, regionFeaturesVersion, secondBackboneOf, secondEmbeddingVersion } from '../../pipeline/pipeline.ts';
 import { PHOTOS_PER_WORKER, PipelinePool, poolWorkers } from '../../pipeline/pool.ts';
 import { featuresLabel, parseFeatures, secondEmbeddingDim, type FeatureRequest, type FittedFeatureModel } from '../../features/index.ts';
@@ -538,7 +539,7 @@ async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel;
     ...(f.synthetic ? { synthetic: true } : {}),
     ...(f.ranking ? { ranking: f.ranking } : {}),
     ...(f.measurementNorms ? { measurementNorms: f.measurementNorms } : {}),
-  });
+  }, modelCard);
 }
 
 /** The second network whose embedding the final model's embedding block reads beside the backbone's, if any. */

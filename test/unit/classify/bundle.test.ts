@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadBundle, modelCard, saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS, type ModelBundle } from '../../../src/classify/bundle.ts';
+import { loadBundle, saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS } from '../../../src/classify/bundle.ts';
+import { modelCard } from '../../../src/report/model-card.ts';
 import { createClassifier } from '../../../src/classify/index.ts';
-import type { ClassifierJSON } from '../../../src/classify/types.ts';
 import { loadManifest } from '../../../src/runtime/index.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
 
@@ -33,7 +33,7 @@ async function makeBundle(dir: string) {
     pipeline: { version: 'test', config: {} },
     training: { summary: {}, datasetHash: 'x'.repeat(64), photosUsed: 40, subjectsUsed: 20, warnings: [] },
     metrics: { subject: {}, photo: {}, byView: {} }, intendedUse: INTENDED_USE, limitations: [...STANDARD_LIMITATIONS],
-  });
+  }, modelCard);
   return { bundle, model, X };
 }
 
@@ -47,47 +47,6 @@ describe('model bundle', () => {
     expect(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8')).toMatch(/not a diagnosis/i);
     // The cross-validated rates are the fold models' at their own thresholds, not this model's.
     expect(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8')).toMatch(/- Sensitivity .*, specificity .*: each outer fold's model at the threshold its own training folds chose, as this model's \d\.\d{3} was chosen on all the data/);
-  });
-
-  it("says in the model card what explains each block's part of the score", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-    const { bundle } = await makeBundle(dir);
-    const plain = modelCard(bundle);
-    expect(plain).toMatch(/## Explanations\n- Heat maps/);
-    expect(plain).not.toMatch(/geometryRegions/);
-    const fused = modelCard({ ...bundle, features: { features: ['embedding', 'geometry'], stacker: { weights: [1, 1], bias: 0 } } as unknown as ModelBundle['features'] });
-    expect(fused).toMatch(/Heat maps[^\n]*\n- `geometryRegions`/);
-    const geometryOnly = modelCard({ ...bundle, features: { features: ['geometry'], stacker: null } as unknown as ModelBundle['features'] });
-    expect(geometryOnly).not.toMatch(/Heat maps/);
-    expect(plain).toMatch(/comes from\.\n/);
-    const two = modelCard({ ...bundle, backbone: { ...bundle.backbone, second: { name: 'dlib-resnet', dim: 128, weightsSha256: null } } });
-    expect(two).toContain("comes from: mobilefacenet's embedding, with dlib-resnet's held at its training mean.");
-  });
-
-  it('heads the model card with a no-evidence statement when the AUC interval per person reaches 0.5, and only then', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-    const { bundle } = await makeBundle(dir);
-    const card = (lo: number) => modelCard({ ...bundle, metrics: { ...bundle.metrics, subject: { auc: { value: 0.68, ci95: [lo, 0.83] } } } });
-    const weak = card(0.5);
-    expect(weak).toContain("> **No evidence: this model has not been shown to tell people with the condition from people without it, as the model's cross-validated AUC per person (0.68, 95% interval 0.5-0.83) reaches 0.5, chance level. Results from it carry no evidence; do not act on them.**");
-    // Above the figures, so no one reads the AUC first.
-    expect(weak.indexOf('No evidence')).toBeLessThan(weak.indexOf('## Cross-validated performance'));
-    expect(card(0.51)).not.toMatch(/No evidence/);
-    expect(modelCard(bundle)).not.toMatch(/No evidence/);
-  });
-
-  it('leaves out of the model card a top-k that is 1 by construction (k >= classes)', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-    const { bundle } = await makeBundle(dir);
-    const ranked = (classes: string[], top3: number) => modelCard({ ...bundle, ranking: {
-      classes, classifier: { name: 'ranking', params: { family: 'multinomial' } } as unknown as ClassifierJSON,
-      metrics: { subject: { top1: { value: 0.7, ci95: [0.6, 0.8] }, top3: { value: top3, ci95: [top3 === 1 ? 1 : 0.8, 1] } }, chance: { uniform: { top1: 1 / classes.length, top3: Math.min(1, 3 / classes.length) } } },
-    } });
-    const three = ranked(['control', 'noonan', 'vcfs'], 1);
-    expect(three).toContain('- Top-1 per person 0.700 (95% CI 0.600-0.800) (a random ranking: 0.333)\n');
-    expect(three).not.toMatch(/top-3/i);
-    const four = ranked(['control', 'noonan', 'vcfs', 'williams'], 0.9);
-    expect(four).toContain('- Top-1 per person 0.700 (95% CI 0.600-0.800), top-3 0.900 (95% CI 0.800-1.000) (a random ranking: 0.250 and 0.750)\n');
   });
 
   it('refuses a bundle whose backbone weights differ from the installed ones', async () => {
