@@ -205,6 +205,13 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(existsSync(path.join(dir, 'gone', 'metrics.json'))).toBe(false);
   });
 
+  it('names the first photo left out without a usable face as it goes, since a study refused later writes no report', async () => {
+    writeFileSync(path.join(dir, 'one-failed.jsonl'), data.X.map((_, i) => (i === 4 ? failed(i) : record(i))).join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'one-failed.jsonl', '--out', 'one-failed', '--folds', '3', '--repeats', '1', '--bootstrap', '20', '--permutations', '0'], io)).toBe(0);
+    expect(io.stderr).toContain(`study: 1 photo without a usable face, left out (a finished study's report lists each; first: "${photoPath(4)}": E_NO_FACE)`);
+  });
+
   it('refuses records that name an installed backbone with another dimension', async () => {
     writeFileSync(path.join(dir, 'misnamed.jsonl'), data.X.map((_, i) => record(i, 'mobilefacenet')).join('\n') + '\n');
     const io = memoryIO(dir);

@@ -361,8 +361,9 @@ async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string
 function usablePhotos(photos: PhotoResult[], opts: StudyOptions, log: Log): PhotoResult[] {
   let used = photos.filter((p) => p.embedding);
   if (opts.frontalOnly) used = used.filter((p) => p.view === 'frontal');
-  const failed = photos.filter((p) => p.error).length;
-  if (failed) log(`study: ${failed} photos without a usable face (listed in the report)\n`);
+  const failed = photos.filter((p) => p.error);
+  // The first one named here, since a study refused afterwards (a class left empty) writes no report to list them.
+  if (failed.length) log(`study: ${failed.length} photo${failed.length === 1 ? '' : 's'} without a usable face, left out (a finished study's report lists each; first: "${failed[0].item.path}": ${failed[0].error!.code})\n`);
   return used;
 }
 
