@@ -61,12 +61,14 @@ export function finePercent(v: number): string {
 
 /**
  * An estimate with its 95% interval as HTML (`n/a` when undefined): a number with `digits`
- * decimals, a percentage with one (`pct` true), or by {@link finePercent} (`pct` 'fine').
+ * decimals, a percentage with one (`pct` true), or by {@link finePercent} (`pct` 'fine'); without
+ * an interval, `missing` beside it (the "(no CI)" mark unless the caller knows none is due).
  */
-export function est(e: Estimate | undefined, digits = 3, pct: boolean | 'fine' = false): string {
+export function est(e: Estimate | undefined, digits = 3, pct: boolean | 'fine' = false, missing = NO_CI): string {
   if (!e || e.value === null) return '<span class="na">n/a</span>';
   const f = (v: number) => (pct === 'fine' ? finePercent(v) : pct ? `${(100 * v).toFixed(1)}%` : v.toFixed(digits));
-  return `${f(e.value)} ${e.ci95 ? `<span class="ci">(${f(e.ci95[0])}&ndash;${f(e.ci95[1])})</span>` : NO_CI}`;
+  const ci = e.ci95 ? `<span class="ci">(${f(e.ci95[0])}&ndash;${f(e.ci95[1])})</span>` : missing;
+  return ci ? `${f(e.value)} ${ci}` : f(e.value);
 }
 
 /**
@@ -82,11 +84,11 @@ const NO_CI = `<span class="ci" title="No 95% interval: none is computed with --
  * so such a cell says "not 100%" (or "not 0%") with a dagger and gives only the interval; the
  * table's {@link predictiveFootnote} says why.
  */
-export function predictiveCell(e: Estimate, which: 'ppv' | 'npv'): string {
+export function predictiveCell(e: Estimate, which: 'ppv' | 'npv', missing = NO_CI): string {
   const note = boundPredictiveNote(which, e.value);
-  if (!note) return est(e, 4, 'fine');
-  const ci = e.ci95 ? `<span class="ci">(95% CI ${finePercent(e.ci95[0])}&ndash;${finePercent(e.ci95[1])})</span>` : NO_CI;
-  return `<span class="bound" title="${esc(note)}">not ${e.value === 1 ? '100%' : '0%'}<sup>&dagger;</sup></span> ${ci}`;
+  if (!note) return est(e, 4, 'fine', missing);
+  const ci = e.ci95 ? `<span class="ci">(95% CI ${finePercent(e.ci95[0])}&ndash;${finePercent(e.ci95[1])})</span>` : missing;
+  return `<span class="bound" title="${esc(note)}">not ${e.value === 1 ? '100%' : '0%'}<sup>&dagger;</sup></span>${ci ? ` ${ci}` : ''}`;
 }
 
 /** The footnote under a metrics table for each PPV or NPV of its rows that {@link predictiveCell} marked (empty when none). */
@@ -98,10 +100,10 @@ function predictiveFootnote(levels: LevelMetrics[]): string {
 /** One metrics row; `noAuc` for a predictor without a ranking (the majority-class baseline). */
 function levelRow(name: string, m: LevelMetrics, noAuc = false): string {
   const auc = noAuc ? '<span class="na" title="a constant score has no ranking: 0.5 by definition">&ndash;</span>' : est(m.auc);
-  const row = `<tr><th scope="row">${esc(name)}</th><td>${m.n.units} (${m.n.positive}+/${m.n.negative}&minus;)</td><td>${auc}</td><td>${est(m.accuracy, 3, true)}</td><td>${est(m.balancedAccuracy, 3, true)}</td><td>${est(m.sensitivity, 3, true)}</td><td>${est(m.specificity, 3, true)}</td><td>${predictiveCell(m.ppv, 'ppv')}</td><td>${predictiveCell(m.npv, 'npv')}</td><td>${est(m.brier)}</td></tr>`;
   // The baseline's figures follow from the class counts alone and have no interval by design: no
   // "too few people" mark on them.
-  return noAuc ? row.replaceAll(` ${NO_CI}`, '').replaceAll(NO_CI, '') : row;
+  const x = noAuc ? '' : NO_CI;
+  return `<tr><th scope="row">${esc(name)}</th><td>${m.n.units} (${m.n.positive}+/${m.n.negative}&minus;)</td><td>${auc}</td><td>${est(m.accuracy, 3, true, x)}</td><td>${est(m.balancedAccuracy, 3, true, x)}</td><td>${est(m.sensitivity, 3, true, x)}</td><td>${est(m.specificity, 3, true, x)}</td><td>${predictiveCell(m.ppv, 'ppv', x)}</td><td>${predictiveCell(m.npv, 'npv', x)}</td><td>${est(m.brier, 3, false, x)}</td></tr>`;
 }
 
 const METRIC_HEAD = '<tr><th>Rows: per photo or per person</th><th>n (pos/neg)</th><th>AUC (95% CI)</th><th>Accuracy</th><th>Balanced acc.</th><th>Sensitivity</th><th>Specificity</th><th>PPV*</th><th>NPV*</th><th>Brier</th></tr>';

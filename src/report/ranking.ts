@@ -5,10 +5,9 @@
  * note of a one-vs-rest study, which pools every other class as the negative.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { Estimate } from '../evaluate/crossval.ts';
 import { informativeTopK, type RankingMetrics } from '../evaluate/ranking.ts';
 import { CONFIG, renderSvg, SERIES_COLOURS, SERIES_DASHES } from './charts.ts';
-import { esc } from './index.ts';
+import { esc, est } from './index.ts';
 
 /** A report section, already escaped. */
 export interface RankingSection {
@@ -18,16 +17,6 @@ export interface RankingSection {
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-
-function est(e: Estimate): string {
-  if (e.value === null) return '<span class="na">n/a</span>';
-  return `${pct(e.value)}${e.ci95 ? ` <span class="ci">(${pct(e.ci95[0])}&ndash;${pct(e.ci95[1])})</span>` : ''}`;
-}
-
-function auc(e: Estimate): string {
-  if (e.value === null) return '<span class="na">n/a</span>';
-  return `${e.value.toFixed(3)}${e.ci95 ? ` <span class="ci">(${e.ci95[0].toFixed(3)}&ndash;${e.ci95[1].toFixed(3)})</span>` : ''}`;
-}
 
 /** Top-k accuracy against k, per person and per photo, with the chance line k / classes (styled as the ROC charts). */
 export function topKSpec(m: RankingMetrics, title: string): TopLevelSpec {
@@ -78,7 +67,7 @@ function topKTable(m: RankingMetrics): string {
   const ks = informativeTopK(m.classes.length).map((k) => `top${k}` as const);
   const head = `<tr><th></th>${ks.map((k) => `<th>Top-${k.slice(3)}</th>`).join('')}</tr>`;
   const row = (name: string, cells: string[]) => `<tr><th scope="row">${esc(name)}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
-  return `<table><caption>Top-k accuracy (95% CI)</caption>${head}${row('Per photo', ks.map((k) => est(m.photo[k])))}${row('Per person (photos fused)', ks.map((k) => est(m.subject[k])))}${row('Chance: random ranking (k / classes)', ks.map((k) => pct(m.chance.uniform[k])))}</table>
+  return `<table><caption>Top-k accuracy (95% CI)</caption>${head}${row('Per photo', ks.map((k) => est(m.photo[k], 1, true)))}${row('Per person (photos fused)', ks.map((k) => est(m.subject[k], 1, true)))}${row('Chance: random ranking (k / classes)', ks.map((k) => pct(m.chance.uniform[k])))}</table>
 ${majorityNote(m.chance.majority)}`;
 }
 
@@ -92,7 +81,7 @@ function majorityNote(m: RankingMetrics['chance']['majority']): string {
 function perClassTable(m: RankingMetrics): string {
   const rows = m.classes.map((c) => {
     const x = m.perClass[c];
-    return `<tr><th scope="row">${esc(c)}</th><td>${x.support.subjects}</td><td>${x.support.photos}</td><td>${auc(x.subject.auc)}</td><td>${est(x.subject.sensitivity)}</td><td>${est(x.subject.specificity)}</td><td>${auc(x.photo.auc)}</td><td>${est(x.photo.sensitivity)}</td></tr>`;
+    return `<tr><th scope="row">${esc(c)}</th><td>${x.support.subjects}</td><td>${x.support.photos}</td><td>${est(x.subject.auc)}</td><td>${est(x.subject.sensitivity, 1, true)}</td><td>${est(x.subject.specificity, 1, true)}</td><td>${est(x.photo.auc)}</td><td>${est(x.photo.sensitivity, 1, true)}</td></tr>`;
   });
   return `<table><caption>Each class against all others</caption><tr><th>Class</th><th>People</th><th>Photos</th><th>AUC per person</th><th>Sensitivity per person</th><th>Specificity per person</th><th>AUC per photo</th><th>Sensitivity per photo</th></tr>${rows.join('')}</table>
 <p class="ci">AUC: the class's probability as the score, the class against every other class. Sensitivity: the share of the class's people (photos) ranked first as that class; specificity: the share of everyone else not ranked first as it.</p>`;
