@@ -11,6 +11,7 @@ import { REGION_LABELS, REGION_RANKING_NOTE, type RegionName } from '../explain/
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
 import { regionsFromHeatMap } from '../workflows/screen/result.ts';
+import { prevalenceText } from '../evaluate/post-test.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine, type ArgValues } from './args.ts';
 import { screenEmbeddings } from '../workflows/screen/embeddings.ts';
 import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
@@ -37,16 +38,6 @@ export const SCREEN = defineCommand({
 });
 
 const USAGE = usageLine(SCREEN);
-
-/**
- * A prevalence as a clinician states it: "1 in 4,000" where that is what was given (1/N for a
- * whole N of at least 10), else a percentage ("30%", "0.0001%"): 0.3 is not "1 in 3".
- */
-export function prevalenceText(p: number): string {
-  const n = Math.round(1 / p);
-  if (n >= 10 && Math.abs(1 / n - p) <= 1e-9 * p) return `1 in ${n.toLocaleString('en')}`;
-  return `${Number((100 * p).toPrecision(3))}%`;
-}
 
 /** A percentage with two significant digits below 10% (0.27%), else one decimal. */
 function pct(v: number): string {

@@ -59,6 +59,25 @@ export function postTest(positive: boolean, sensitivity: ValidatedRate, specific
   return { prevalence, sensitivity: sens, specificity: spec, likelihoodRatio: lr, ppv: pv.ppv, npv: pv.npv, chance: chanceAt(sens, spec), chanceRange };
 }
 
+/** The two ways a clinician states a prevalence: "1 in N" people, or a percentage of them. */
+export type PrevalenceForm = 'one-in' | 'percent';
+
+/**
+ * The form a prevalence is stated in: "1 in N" where it is 1/N for a whole N of at least 10 (1 in
+ * 4,000 births), else a percentage (a referral clinic's 30%), since 0.3 is not "1 in 3" and
+ * rounding it to that would change every chance computed from it. `screen` prints a prevalence in
+ * this form and the web app shows it in it, so the two read alike.
+ */
+export function prevalenceForm(p: number): PrevalenceForm {
+  const n = Math.round(1 / p);
+  return n >= 10 && Math.abs(1 / n - p) <= 1e-9 * p ? 'one-in' : 'percent';
+}
+
+/** A prevalence as a clinician states it, in `prevalenceForm`'s form: "1 in 4,000", "30%", "0.123%". */
+export function prevalenceText(p: number): string {
+  return prevalenceForm(p) === 'one-in' ? `1 in ${Math.round(1 / p).toLocaleString('en')}` : `${Number((100 * p).toPrecision(3))}%`;
+}
+
 function ratioOrNull(a: number, b: number): number | null {
   return b > 0 ? a / b : null;
 }

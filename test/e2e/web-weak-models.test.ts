@@ -1,18 +1,40 @@
 /**
- * The web app in Chromium (playwright-core) with models whose figures could be misread: one whose
- * cross-validated specificity is 1 (a positive call's chance is not shown as a certainty; the page
- * says why and gives the range), and one whose AUC interval per person reaches 0.5 (the Model tab
- * says, above its figures, that the model carries no evidence). Screenshots go to test/.tmp/e2e/.
+ * The web app in Chromium (playwright-core) with models and results whose figures could be misread:
+ * a model whose cross-validated specificity is 1 (a positive call's chance is not shown as a
+ * certainty; the page says why and gives the range), one whose AUC interval per person reaches 0.5
+ * (the Model tab says, above its figures, that the model carries no evidence), and results screened
+ * at a referral clinic's 30% and at 1 in 4,000 (the page shows and computes the chance at exactly
+ * that prevalence, in the form the CLI prints it, and takes either form). Screenshots go to
+ * test/.tmp/e2e/.
  */
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeScreenService, type FakeServiceOptions } from '../server/fake-service.ts';
+import { postTest } from '../../src/evaluate/post-test.ts';
+import type { ScreenResult } from '../../src/workflows/screen/result.ts';
+import { FAKE_INFO, FakeScreenService, type FakeServiceOptions } from '../server/fake-service.ts';
 import { facePhoto } from '../server/fixtures.ts';
 import { buildWeb, CHROMIUM_ARGS, ensureChromium, OUT_DIR, shot, startServer } from './browser.ts';
 
 const browserExe = ensureChromium();
+
+/** A chance as the page writes it (result-view.ts): two significant digits below 10%, else one decimal. */
+function chanceText(v: number): string {
+  const p = 100 * v;
+  return p > 0 && p < 10 ? `${p.toPrecision(2)}%` : `${p.toFixed(1)}%`;
+}
+
+/** The fake model's chance of the condition after a positive call at `prevalence`, as the page should write it. */
+function positiveChanceAt(prevalence: number): string {
+  const rates = FAKE_INFO.metrics!.subject as { sensitivity: { value: number }; specificity: { value: number } };
+  return chanceText(postTest(true, rates.sensitivity, rates.specificity, prevalence).chance!);
+}
+
+/** What the page reads around the prevalence field: the text before it, its value, the text after it. */
+function prevalenceShown(page: Page): Promise<[string, string, string]> {
+  return page.locator('[data-testid=prevalence]').evaluate((input: HTMLInputElement) => [input.previousElementSibling!.textContent!, input.value, input.nextElementSibling!.textContent!]);
+}
 if (!browserExe.path) console.warn(`weak-model browser tests skipped: ${browserExe.reason}`);
 
 describe.skipIf(!browserExe.path)('web app: models whose figures could be misread', () => {
@@ -63,6 +85,58 @@ describe.skipIf(!browserExe.path)('web app: models whose figures could be misrea
     const [noteBox, tableBox] = [await note.boundingBox(), await page.locator('table.metrics').boundingBox()];
     expect(noteBox!.y).toBeLessThan(tableBox!.y);
     await page.screenshot({ path: shot('model-no-evidence'), fullPage: true });
+    await page.close();
+  });
+
+  /** Screens one positive photo on a server screening at `opts`; returns the page and the server's result. */
+  async function screenedPositive(opts: FakeServiceOptions): Promise<{ page: Page; result: ScreenResult }> {
+    const page = await browser.newPage();
+    await page.goto(await serve(opts));
+    await page.setInputFiles('[data-testid=file-input]', [{ name: 'front.jpg', mimeType: 'image/jpeg', buffer: await facePhoto(480, 600) }]);
+    const response = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/screen');
+    await page.click('[data-testid=screen-button]');
+    const result = await (await response).json() as ScreenResult;
+    await page.waitForSelector('[data-testid=probability]');
+    expect(await page.locator('[data-testid=verdict]').textContent()).toMatch(/^Above the model's threshold/);
+    return { page, result };
+  }
+
+  it("shows and computes the chance at a referral clinic's prevalence of 30%, not at 1 in 3", async () => {
+    const { page, result } = await screenedPositive({ prevalence: 0.3 });
+    expect(result.subject.prevalence).toBe(0.3);
+    expect(positiveChanceAt(0.3)).not.toBe(positiveChanceAt(1 / 3));
+    expect(await prevalenceShown(page)).toEqual(['', '30', '%']);
+    expect(await page.locator('[data-testid=prevalence-form]').inputValue()).toBe('percent');
+    const chance = await page.locator('[data-testid=chance]').textContent();
+    expect(chance).toBe(positiveChanceAt(0.3));
+    expect(chance).toBe(chanceText(result.subject.chance!));
+    expect(await page.locator('[data-testid=chance-range]').textContent()).toMatch(/^ At 30%, its range over the rates' 95% intervals is /);
+    // A higher prevalence still, which no "1 in N" of a whole N can state.
+    await page.fill('[data-testid=prevalence]', '60');
+    expect(await page.locator('[data-testid=chance]').textContent()).toBe(positiveChanceAt(0.6));
+    await page.emulateMedia({ media: 'print' });
+    await page.screenshot({ path: shot('chance-at-30-percent'), fullPage: true });
+    await page.close();
+  });
+
+  it('shows and computes the chance at 1 in 4,000, and takes a percentage when switched to one', async () => {
+    const { page, result } = await screenedPositive({ prevalence: 1 / 4000 });
+    expect(await prevalenceShown(page)).toEqual(['1 in ', '4000', '']);
+    const chance = await page.locator('[data-testid=chance]').textContent();
+    expect(chance).toBe(positiveChanceAt(1 / 4000));
+    expect(chance).toBe(chanceText(result.subject.chance!));
+    expect(await page.locator('[data-testid=chance-range]').textContent()).toMatch(/^ At 1 in 4,000, its range/);
+    await page.fill('[data-testid=prevalence]', '100');
+    expect(await page.locator('[data-testid=chance]').textContent()).toBe(positiveChanceAt(1 / 100));
+    // The same prevalence as a percentage, then a referral clinic's.
+    await page.selectOption('[data-testid=prevalence-form]', 'percent');
+    expect(await prevalenceShown(page)).toEqual(['', '1', '%']);
+    expect(await page.locator('[data-testid=chance]').textContent()).toBe(positiveChanceAt(1 / 100));
+    await page.fill('[data-testid=prevalence]', '30');
+    expect(await page.locator('[data-testid=chance]').textContent()).toBe(positiveChanceAt(0.3));
+    await page.screenshot({ path: shot('prevalence-as-percentage'), fullPage: true });
+    await page.fill('[data-testid=prevalence]', '100');
+    expect(await page.locator('[data-testid=chance]').textContent()).toBe('–');
     await page.close();
   });
 });

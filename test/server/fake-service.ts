@@ -109,6 +109,8 @@ export interface FakeServiceOptions {
   perfectSpecificity?: boolean;
   /** Act as a model with no evidence: its cross-validated AUC per person is 0.58 (95% interval 0.45-0.71), reaching chance. */
   weakModel?: boolean;
+  /** The prevalence the call's chance is computed at, as `screen --prevalence` sets it (default: the config's). */
+  prevalence?: number;
 }
 
 /** The fake ranking bundle's classes and figures (as `metrics.json`'s `ranking` headline). */
@@ -151,11 +153,11 @@ async function fakeHeatmap(bytes: Uint8Array, width: number, height: number, evi
   return { heatmap, heatScale: heatScaleFor(heat, FAKE_STUDY_SCALE.cam, FAKE_STUDY_SCALE) };
 }
 
-/** What a call means, as the Screener gives it: the fake model's validated per-person rates and the chance at the default prevalence. */
-function meaning(positive: boolean, perfectSpecificity = false): Partial<ScreenResult['subject']> {
+/** What a call means, as the Screener gives it: the fake model's validated per-person rates and the chance at `prevalence`. */
+function meaning(positive: boolean, perfectSpecificity = false, prevalence = DEFAULTS.evaluate.prevalence): Partial<ScreenResult['subject']> {
   const rates = FAKE_INFO.metrics!.subject as { sensitivity: { value: number; ci95: [number, number] }; specificity: { value: number; ci95: [number, number] } };
   const specificity = perfectSpecificity ? { value: 1, ci95: [0.9, 1] as [number, number] } : rates.specificity;
-  const m = postTest(positive, rates.sensitivity, specificity, DEFAULTS.evaluate.prevalence);
+  const m = postTest(positive, rates.sensitivity, specificity, prevalence);
   return { prevalence: m.prevalence, sensitivity: m.sensitivity, specificity: m.specificity, likelihoodRatio: m.likelihoodRatio, ppv: m.ppv, chance: m.chance, ...(m.chanceRange ? { chanceRange: m.chanceRange } : {}), ...boundChanceNote(positive, m.chance) };
 }
 
@@ -200,7 +202,7 @@ export class FakeScreenService implements ScreenService {
         threshold: THRESHOLD,
         photos: probs.length,
         ...(probs.length > 1 ? { interval: [Math.max(0, mean! - half), Math.min(1, mean! + half)] as [number, number] } : {}),
-        ...(mean === null ? {} : meaning(mean >= THRESHOLD, this.opts.perfectSpecificity)),
+        ...(mean === null ? {} : meaning(mean >= THRESHOLD, this.opts.perfectSpecificity, this.opts.prevalence)),
         ...(probs.length ? { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, view: 'frontal' as const, photos: probs.length })), measurementsNote: 'z-scores are against controls of this study (label control), not population norms.' } : {}),
       },
       photos: results,

@@ -9,7 +9,7 @@
 import { regionsFromHeatMap, type ScreenPhoto, type ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
-import { postTest } from '../../src/evaluate/post-test.ts';
+import { postTest, prevalenceForm, prevalenceText, type PrevalenceForm } from '../../src/evaluate/post-test.ts';
 import { REGION_RANKING_NOTE } from '../../src/explain/regions.ts';
 import { h, svg, uid } from './dom.ts';
 import { className, errorAdvice, metricCells, pct, regionName, VIEW_TEXT } from './format.ts';
@@ -98,25 +98,65 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
   const sens = s.sensitivity;
   const spec = s.specificity;
   const chanceAt = (prevalence: number) => postTest(above, { value: sens }, { value: spec }, prevalence).chance;
-  const input = h('input', { type: 'number', id: 'prevalence-input', min: 2, max: 1e9, step: 1, value: String(Math.round(1 / s.prevalence)), class: 'prevalence-input', 'data-testid': 'prevalence' }) as HTMLInputElement;
   const chance = h('strong', { 'data-testid': 'chance' });
-  const update = () => {
-    const n = Number(input.value);
-    const c = Number.isFinite(n) && n >= 2 ? chanceAt(1 / n) : null;
+  const field = prevalenceField(s.prevalence, (prevalence) => {
+    const c = prevalence === null ? null : chanceAt(prevalence);
     // A chance of exactly 0 or 1 comes from a validated rate of 1: the note below says to read the range.
     chance.textContent = c === null ? '–' : s.chanceNote && (c === 0 || c === 1) ? 'not a certainty (see below)' : chanceText(c);
-  };
-  input.addEventListener('input', update);
-  update();
-  const screenedAt = `1 in ${Math.round(1 / s.prevalence).toLocaleString('en')}`;
+  });
+  const screenedAt = prevalenceText(s.prevalence);
   const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (the study had no false positive)' : s.likelihoodRatio === 0 ? '0 (the study missed no affected person: not a certainty)' : s.likelihoodRatio.toFixed(2);
   return h('div', { class: 'meaning' },
     h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${chanceText(sens)}${ciText(s.sensitivityCi95)} of people with ${positive} and cleared ${chanceText(spec)}${ciText(s.specificityCi95)} of people without it (per person).`),
-    h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of 1 in ', input, h('label', { for: 'prevalence-input', class: 'visually-hidden' }, 'Prevalence, as 1 in N people'), ` (likelihood ratio of this result ${lr}).`,
+    h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of ', ...field, ` (likelihood ratio of this result ${lr}).`,
       !s.chanceNote && s.chanceRange ? h('span', { 'data-testid': 'chance-range' }, ` At ${screenedAt}, its range over the rates' 95% intervals is ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])}.`) : '',
       h('span', { class: 'no-print' }, ' Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.')),
     s.chanceNote ? h('p', { 'data-testid': 'chance-note' }, `${s.chanceNote}${s.chanceRange ? ` At the prevalence screened at (${screenedAt}), that range is ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])}.` : ''}`) : '',
   );
+}
+
+/**
+ * The prevalence the chance is computed at, as the clinician reads and sets it: "1 in [N]" or
+ * "[x]%", starting at the exact prevalence screened at in the form the CLI prints it
+ * (`prevalenceForm`), so that a referral clinic's 30% is neither shown nor computed as 1 in 3. A
+ * select switches the form for a population the other form suits; the value is converted to four
+ * significant digits and read back, so the chance is always at the prevalence shown. Calls
+ * `onChange` now and on every change with the prevalence entered, or null for a value that is none.
+ */
+function prevalenceField(screenedAt: number, onChange: (prevalence: number | null) => void): (HTMLElement | string)[] {
+  let form = prevalenceForm(screenedAt);
+  const before = h('span', {});
+  const after = h('span', {});
+  const input = h('input', { type: 'number', id: 'prevalence-input', step: 'any', class: 'prevalence-input', 'data-testid': 'prevalence' });
+  const label = h('label', { for: 'prevalence-input', class: 'visually-hidden' });
+  const select = h('select', { class: 'prevalence-form no-print', 'aria-label': 'Enter the prevalence as', 'data-testid': 'prevalence-form' },
+    h('option', { value: 'one-in' }, 'as 1 in N'),
+    h('option', { value: 'percent' }, 'as a percentage'));
+  const read = (): number | null => {
+    const v = Number(input.value);
+    const p = form === 'one-in' ? 1 / v : v / 100;
+    return input.value.trim() !== '' && p > 0 && p < 1 ? p : null;
+  };
+  const show = (p: number | null, digits: number) => {
+    before.textContent = form === 'one-in' ? '1 in ' : '';
+    after.textContent = form === 'percent' ? '%' : '';
+    label.textContent = form === 'one-in' ? 'Prevalence, as 1 in N people' : 'Prevalence, as a percentage of people';
+    input.min = form === 'one-in' ? '1' : '0';
+    input.max = form === 'one-in' ? '1e9' : '100';
+    select.value = form;
+    input.value = p === null ? '' : String(Number((form === 'one-in' ? 1 / p : 100 * p).toPrecision(digits)));
+  };
+  // Twelve digits show the screened prevalence as given (0.3 as 30, 1/4000 as 4000); the chance uses it unrounded.
+  show(screenedAt, 12);
+  input.addEventListener('input', () => onChange(read()));
+  select.addEventListener('change', () => {
+    const p = read();
+    form = select.value as PrevalenceForm;
+    show(p, 4);
+    onChange(read());
+  });
+  onChange(screenedAt);
+  return [before, input, after, ' ', select, label];
 }
 
 function summaryCard(result: ScreenResult, model: ModelInfo | undefined, views: View[], actions: { onClear(): void }): HTMLElement {
