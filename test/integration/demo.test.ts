@@ -51,12 +51,22 @@ describe('phenoface demo: usage', () => {
     expect(await readFile(path.join(dir, 'foreign', 'notes.txt'), 'utf8')).toBe('mine');
   });
 
-  it.skipIf(Boolean(why))('refuses --photos inside the output folder, and photos in which too few people have a face', async () => {
+  it.skipIf(Boolean(why))('refuses --photos inside the output folder, a labelled folder ROOT/<label>/<subject>/<photo>, and photos in which too few people have a face', async () => {
     await mkdir(path.join(dir, 'mine', 'photos', 'p1'), { recursive: true });
     await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 90, g: 140, b: 200 } } }).jpeg().toFile(path.join(dir, 'mine', 'photos', 'p1', '1.jpg'));
     let io = memoryIO(dir);
     expect(await main(['demo', '--out', 'mine', '--photos', 'mine/photos', '--no-open'], io)).toBe(2);
     expect(io.stderr).toContain(`E_USAGE: --out "${path.join(dir, 'mine')}" holds the input "${path.join(dir, 'mine', 'photos')}"`);
+    // The study's labelled layout: each label folder would be one person, so it is refused before anything is written.
+    for (const [label, person] of [['control', 'c1'], ['control', 'c2'], ['vcfs', 'v1']]) {
+      await mkdir(path.join(dir, 'labelled', label, person), { recursive: true });
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 90, g: 140, b: 200 } } }).jpeg().toFile(path.join(dir, 'labelled', label, person, '1.jpg'));
+    }
+    io = memoryIO(dir);
+    expect(await main(['demo', '--out', 'labelled-out', '--photos', 'labelled', '--no-open', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toContain(`E_MANIFEST: Folder "${path.join(dir, 'labelled')}" holds photos in folders two levels down that are not views`);
+    expect(io.stderr).toContain(`pass one label's folder (e.g. "${path.join(dir, 'labelled', 'control')}")`);
+    expect(existsSync(path.join(dir, 'labelled-out'))).toBe(false);
     // Three "people" whose photos hold no face: synth skips every photo and the demo says why.
     for (const person of ['a', 'b', 'c']) {
       await mkdir(path.join(dir, 'faceless', person), { recursive: true });

@@ -4,7 +4,9 @@
  *   `ancestry`, `source`, carried over; a `label` column is ignored: every input photo is a control), or
  * - a folder `ROOT/<subject>/.../<photo>`: the first folder level names the subject, and a deeper
  *   folder named `frontal`, `oblique` or `profile` gives the view (so CFP's
- *   `Images/<id>/{frontal,profile}/` is read as it is).
+ *   `Images/<id>/{frontal,profile}/` is read as it is). A second-level folder that is not a view
+ *   and holds photos is refused: it is what the study's labelled layout
+ *   `ROOT/<label>/<subject>/<photo>` looks like, in which every label folder would be one person.
  *
  * `loadDataset` (src/data) does not fit: it requires labels and refuses the whole data set for one
  * missing file, whereas synth treats each bad row as a per-file error record and goes on. Path
@@ -60,7 +62,8 @@ function asView(value: string | undefined): View | undefined | 'invalid' {
 /**
  * Reads a manifest CSV or a `ROOT/<subject>/...` folder. Throws E_NOT_FOUND when `source` does not
  * exist and E_MANIFEST when the CSV itself is unusable (not CSV, no `path` or `subject` column, no
- * rows); a bad row becomes an entry of `errors`.
+ * rows) or the folder is laid out as `ROOT/<label>/<subject>/<photo>`; a bad row becomes an entry
+ * of `errors`.
  */
 export async function readSynthInput(source: string): Promise<SynthInput> {
   const st = await stat(source).catch((err) => {
@@ -123,5 +126,33 @@ async function readFolder(dir: string): Promise<Omit<SynthInput, 'source' | 'lay
       errors.push({ path: e.name, error: { code: 'E_MANIFEST', message: `"${e.name}" is not inside a subject folder; expected ROOT/<subject>/<photo>.` } });
     }
   }
+  refuseLabelledLayout(dir, rows);
   return { root, rows, errors };
+}
+
+/**
+ * Refuses a folder whose first-level folders hold photos in second-level folders that are not
+ * views: the study's layout `ROOT/<label>/<subject>/<photo>`. Read as synth's
+ * `ROOT/<subject>/...`, every label folder would be one person, so the planting would be dealt per
+ * label and a subject-grouped study of the output would mean nothing. View names are matched
+ * without case here so that a `Frontal` folder is not taken for a person.
+ * @throws PhenofaceError `E_MANIFEST` naming the folders found and what synth reads instead.
+ */
+function refuseLabelledLayout(source: string, rows: readonly SynthRow[]): void {
+  const nested = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const [first, second, ...rest] = r.path.split('/');
+    if (rest.length === 0 || (VIEWS as readonly string[]).includes(second.toLowerCase())) continue;
+    nested.set(first, (nested.get(first) ?? new Set()).add(second));
+  }
+  if (nested.size === 0) return;
+  const entries = [...nested];
+  const shown = entries.slice(0, 3).map(([first, seconds]) => `"${first}" (${seconds.size} such folder${seconds.size === 1 ? '' : 's'}, e.g. "${first}/${[...seconds][0]}")`);
+  const more = entries.length > 3 ? ` and ${entries.length - 3} more` : '';
+  const example = entries.find(([first]) => first.toLowerCase() === 'control')?.[0] ?? entries[0][0];
+  throw new PhenofaceError('E_MANIFEST', [
+    `Folder "${source}" holds photos in folders two levels down that are not views (${VIEWS.join(', ')}): in ${shown.join(', ')}${more}.`,
+    'That looks like the labelled layout ROOT/<label>/<subject>/<photo>, in which synth would take each first-level folder for one person.',
+    `Synth reads control photos as ROOT/<subject>/<photo> or ROOT/<subject>/<view>/<photo>: pass one label's folder (e.g. "${path.join(source, example)}"), or a manifest CSV (path,subject[,view]).`,
+  ].join(' '));
 }

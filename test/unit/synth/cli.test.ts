@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,6 +50,15 @@ describe('phenoface synth: usage errors (exit 2, before any model loads)', () =>
     const io = captureIO();
     expect(await main(['synth', '--manifest', 'nope.csv', '--out', 'o', '--regions', 'all', '--strength', '1'], io)).toBe(1);
     expect(io.stderr).toMatch(/E_NOT_FOUND: Input "[^"]*nope.csv" does not exist/);
+  });
+
+  it("a folder in the study's labelled layout ROOT/<label>/<subject>/<photo> is E_MANIFEST (exit 1), before any model loads", async () => {
+    for (const p of ['control/c1/1.jpg', 'control/c2/1.jpg', 'vcfs/v1/1.jpg']) await writeFaceJpeg(path.join(dir, 'labelled', p));
+    const io = captureIO();
+    expect(await main(['synth', '--manifest', 'labelled', '--out', 'o', '--regions', 'all', '--strength', '1'], io)).toBe(1);
+    expect(io.stderr).toContain(`E_MANIFEST: Folder "${path.join(dir, 'labelled')}" holds photos in folders two levels down that are not views`);
+    expect(io.stderr).toContain(`pass one label's folder (e.g. "${path.join(dir, 'labelled', 'control')}"), or a manifest CSV (path,subject[,view])`);
+    expect(existsSync(path.join(dir, 'o'))).toBe(false);
   });
 
   it('--help lists the regions', async () => {

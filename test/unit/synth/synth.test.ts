@@ -216,6 +216,41 @@ describe('readSynthInput', () => {
     expect(input.errors[2].error.message).toContain('invalid view "sideways". Should be one of: frontal, oblique, profile.');
   });
 
+  it("refuses the study's labelled layout ROOT/<label>/<subject>/<photo>, naming what it found and what synth reads", async () => {
+    const root = path.join(dir, 'labelled');
+    for (const s of ['c01', 'c02']) await writeFaceJpeg(path.join(root, 'control', s, 'a.jpg'));
+    await writeFaceJpeg(path.join(root, 'vcfs', 'v01', 'frontal', 'a.jpg'));
+    const refusal = await readSynthInput(root).then(() => undefined, (err: unknown) => err);
+    expect(refusal).toMatchObject({ code: 'E_MANIFEST' });
+    expect((refusal as Error).message).toBe(
+      `Folder "${root}" holds photos in folders two levels down that are not views (frontal, oblique, profile): in "control" (2 such folders, e.g. "control/c01"), "vcfs" (1 such folder, e.g. "vcfs/v01"). ` +
+      'That looks like the labelled layout ROOT/<label>/<subject>/<photo>, in which synth would take each first-level folder for one person. ' +
+      `Synth reads control photos as ROOT/<subject>/<photo> or ROOT/<subject>/<view>/<photo>: pass one label's folder (e.g. "${path.join(root, 'control')}"), or a manifest CSV (path,subject[,view]).`,
+    );
+    // One label's folder, as the message says, is read one person per subject folder.
+    const controls = await readSynthInput(path.join(root, 'control'));
+    expect(controls.rows.map((r) => [r.path, r.subject, r.view])).toEqual([['c01/a.jpg', 'c01', undefined], ['c02/a.jpg', 'c02', undefined]]);
+    expect((await readSynthInput(path.join(root, 'vcfs'))).rows.map((r) => [r.path, r.subject, r.view])).toEqual([['v01/frontal/a.jpg', 'v01', 'frontal']]);
+  });
+
+  it("reads CFP's ROOT/<subject>/<view>/<photo> beside ROOT/<subject>/<photo>, a view folder's own subfolders and a capitalised view folder", async () => {
+    const root = path.join(dir, 'cfp-like');
+    await writeFaceJpeg(path.join(root, '001', 'frontal', '01.jpg'));
+    await writeFaceJpeg(path.join(root, '001', 'profile', '01.jpg'));
+    await writeFaceJpeg(path.join(root, '002', 'frontal', 'day1', '01.jpg'));
+    await writeFaceJpeg(path.join(root, '003', 'Frontal', '01.jpg'));
+    await writeFaceJpeg(path.join(root, 'p1', 'a.jpg'));
+    const input = await readSynthInput(root);
+    expect(input.errors).toEqual([]);
+    expect(input.rows.map((r) => [r.path, r.subject, r.view])).toEqual([
+      ['001/frontal/01.jpg', '001', 'frontal'],
+      ['001/profile/01.jpg', '001', 'profile'],
+      ['002/frontal/day1/01.jpg', '002', 'frontal'],
+      ['003/Frontal/01.jpg', '003', undefined],
+      ['p1/a.jpg', 'p1', undefined],
+    ]);
+  });
+
   it('refuses a missing input and a manifest without a subject column', async () => {
     await expect(readSynthInput(path.join(dir, 'nope.csv'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     const m = path.join(dir, 'in', 'nosubject.csv');
