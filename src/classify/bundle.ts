@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import { loadManifest, type ManifestEntry } from '../runtime/index.ts';
+import { widenRate } from '../math/proportion.ts';
 import { FittedRanker } from './ranker.ts';
 import { classifierFromJSON } from './registry.ts';
 import type { ClassifierJSON, FittedClassifier } from './types.ts';
@@ -168,7 +169,58 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
   const ranker = b.ranking ? FittedRanker.fromJSON(b.ranking.classifier) : undefined;
   if (ranker && ranker.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Ranking classifier dimension ${ranker.dim} does not match backbone dimension ${b.backbone.dim}.`);
-  return { ...b, dir: path.dirname(file), model, ...(ranker ? { ranker } : {}) };
+  return { ...b, metrics: widenedMetrics(b.metrics), dir: path.dirname(file), model, ...(ranker ? { ranker } : {}) };
+}
+
+/** One level's figures as a study stores them: each rate's value and interval, and the confusion counts (means over repeats) behind them. */
+type StoredLevel = Record<string, unknown> & { confusion?: { tp?: unknown; fp?: unknown; tn?: unknown; fn?: unknown } };
+
+/**
+ * The bundle's cross-validated rates with their bootstrap intervals widened by Wilson's on the
+ * counts (`widenRate`), as a study computes them: a bundle may hold them unwidened, and then
+ * `screen`'s chance range, the web app and `/api/model` would each show other intervals for the
+ * same rate. Widening a widened interval changes nothing, so a current bundle loads as saved.
+ * Rates without a bootstrap interval, or a level without its confusion counts, stay as they are.
+ */
+function widenedMetrics(metrics: BundleMetrics): BundleMetrics {
+  if (!metrics || typeof metrics !== 'object') return metrics;
+  const byView = metrics.byView && typeof metrics.byView === 'object'
+    ? Object.fromEntries(Object.entries(metrics.byView).map(([view, pair]) => [view, widenedPair(pair)]))
+    : metrics.byView;
+  return { ...widenedPair(metrics), byView };
+}
+
+/** An object's `photo` and `subject` levels widened (the bundle's headline, or one view's). */
+function widenedPair<T>(pair: T): T {
+  if (!pair || typeof pair !== 'object') return pair;
+  const p = pair as { photo?: unknown; subject?: unknown };
+  return { ...pair, ...('photo' in p ? { photo: widenedLevel(p.photo) } : {}), ...('subject' in p ? { subject: widenedLevel(p.subject) } : {}) };
+}
+
+/** One level's accuracy, sensitivity and specificity widened on its confusion counts (see {@link widenedMetrics}). */
+function widenedLevel(level: unknown): unknown {
+  if (!level || typeof level !== 'object') return level;
+  const l = level as StoredLevel;
+  const { tp, fp, tn, fn } = l.confusion ?? {};
+  if (![tp, fp, tn, fn].every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) return level;
+  const c = l.confusion as { tp: number; fp: number; tn: number; fn: number };
+  const counts: Record<string, [successes: number, total: number]> = {
+    accuracy: [c.tp + c.tn, c.tp + c.tn + c.fp + c.fn],
+    sensitivity: [c.tp, c.tp + c.fn],
+    specificity: [c.tn, c.tn + c.fp],
+  };
+  const out: StoredLevel = { ...l };
+  for (const [name, [successes, total]] of Object.entries(counts)) {
+    const rate = l[name];
+    if (isBootstrapped(rate)) out[name] = widenRate(rate, successes, total);
+  }
+  return out;
+}
+
+/** A stored rate with a value and a two-number interval: the only kind {@link widenedLevel} widens. */
+function isBootstrapped(e: unknown): e is { value: number; ci95: [number, number] } {
+  const r = e as { value?: unknown; ci95?: unknown } | undefined;
+  return typeof r?.value === 'number' && Array.isArray(r.ci95) && r.ci95.length === 2 && r.ci95.every((x) => typeof x === 'number' && Number.isFinite(x));
 }
 
 /** E_BUNDLE unless the bundle's backbone (and second network, if any) is installed with the weights it was trained on. */

@@ -14,7 +14,6 @@ import { aucChanceClause, aucReachesChance, boundChanceNote, postTest, type Vali
 import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
 import type { View } from '../../types.ts';
 import { fuseRanks } from '../../evaluate/ranking.ts';
-import { rateInterval, type Confusion } from '../../evaluate/metrics.ts';
 import { tQuantile975 } from '../../math/student.ts';
 import { sameVector } from '../../math/vector.ts';
 import { regionsFromHeatMap, type DifferentialEntry, type ScreenPhoto, type ScreenResult } from './result.ts';
@@ -365,13 +364,10 @@ function mapScopeOf(b: LoadedBundle, photos: readonly ScreenPhoto[]): { heatMapS
  * `prevalence`. Empty for a bundle without validated rates.
  */
 function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Partial<ScreenResult['subject']> {
-  const s = b.metrics.subject as { sensitivity?: ValidatedRate; specificity?: ValidatedRate; confusion?: Confusion };
-  if (!s.sensitivity || !s.specificity || s.sensitivity.value === null || s.specificity.value === null) return {};
-  // The rates' intervals as the study widens them (bundles saved before it stored them widened
-  // are widened here), so the study's PPV interval and this range agree.
-  const c = s.confusion;
-  const sensitivity = c ? { ...s.sensitivity, ci95: rateInterval(s.sensitivity.ci95, c.tp, c.tp + c.fn) } : s.sensitivity;
-  const specificity = c ? { ...s.specificity, ci95: rateInterval(s.specificity.ci95, c.tn, c.tn + c.fp) } : s.specificity;
+  // The intervals are the study's, widened by Wilson's on the counts (by `loadBundle` for a bundle
+  // that stored them unwidened), so this range is the study's PPV interval at the same prevalence.
+  const { sensitivity, specificity } = b.metrics.subject as { sensitivity?: ValidatedRate; specificity?: ValidatedRate };
+  if (!sensitivity || !specificity || sensitivity.value === null || specificity.value === null) return {};
   const m = postTest(positive, sensitivity, specificity, prevalence);
   // Four significant digits of the value, or of its complement above 1/2, not decimals: at a
   // prevalence of 1 in 10^8 a chance rounds to 0 in six decimals (and near 1, to 1).

@@ -7,6 +7,8 @@ import { modelCard } from '../../../src/report/model-card.ts';
 import { createClassifier } from '../../../src/classify/index.ts';
 import { loadManifest } from '../../../src/runtime/index.ts';
 import { groupedStratifiedKFold } from '../../../src/evaluate/splits.ts';
+import { rateInterval, wilsonInterval } from '../../../src/math/proportion.ts';
+import { toyBundle } from '../../support/toy-bundle.ts';
 
 function toyData(n: number, d: number) {
   const X: Float32Array[] = [], y: number[] = [], subjects: string[] = [];
@@ -81,6 +83,33 @@ describe('model bundle', () => {
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/trained on dlib-resnet weights 000000000000/) });
     writeFileSync(file, JSON.stringify({ ...json, backbone: { ...json.backbone, second: { ...second, name: 'arcface-r100' } } }));
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/second network "arcface-r100" is not installed/) });
+  });
+
+  it("widens a bundle's stored rates by Wilson's on the counts, as a study does, and leaves widened ones as they are", async () => {
+    // As an older study stored them: no control called positive, so the bootstrap interval is [1, 1].
+    const confusion = { tp: 8, fn: 2, tn: 10, fp: 0 };
+    const level = {
+      auc: { value: 0.9, ci95: [0.8, 0.97] },
+      accuracy: { value: 0.9, ci95: [0.85, 0.95] },
+      sensitivity: { value: 0.8, ci95: [0.79, 0.81] },
+      specificity: { value: 1, ci95: [1, 1] },
+      confusion,
+    };
+    const noInterval = { sensitivity: { value: 0.8, ci95: null }, specificity: { value: 1 }, confusion };
+    const loaded = await loadBundle(await toyBundle({ subject: level, photo: level, byView: { frontal: { subject: level, photo: noInterval } } }));
+    const wilsonSpec = wilsonInterval(10, 10)!;
+    expect(wilsonSpec[0]).toBeLessThan(0.8);
+    for (const l of [loaded.metrics.subject, loaded.metrics.photo, (loaded.metrics.byView.frontal as { subject: unknown }).subject] as Record<string, { ci95: number[] }>[]) {
+      expect(l.specificity.ci95).toEqual([wilsonSpec[0], 1]);
+      expect(l.sensitivity.ci95).toEqual(rateInterval([0.79, 0.81], 8, 10));
+      expect(l.accuracy.ci95).toEqual(rateInterval([0.85, 0.95], 18, 20));
+      expect(l.auc.ci95).toEqual([0.8, 0.97]); // not a rate of counts
+    }
+    // Wilson's alone would treat photos as independent: a rate without a bootstrap interval keeps none.
+    expect((loaded.metrics.byView.frontal as { photo: unknown }).photo).toEqual(noInterval);
+    // Saved again as loaded, the bundle loads with the same intervals: widening is idempotent.
+    const again = await loadBundle(await toyBundle(loaded.metrics));
+    expect(again.metrics).toEqual(loaded.metrics);
   });
 
   it('refuses a missing or foreign bundle with a clear message', async () => {

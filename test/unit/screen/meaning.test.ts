@@ -66,6 +66,26 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
     }
   });
 
+  it("widens an older bundle's stored rates once, on loading: the result's intervals and the model's shown ones agree", async () => {
+    // As an older study stored them: no control called positive, so the bootstrap interval is [1, 1].
+    const unwidened = { sensitivity: { value: 0.8, ci95: [0.79, 0.81] as [number, number] }, specificity: { value: 1, ci95: [1, 1] as [number, number] }, confusion: { tp: 16, fn: 4, tn: 20, fp: 0 } };
+    const screener = await Screener.load(await toyBundle({ subject: unwidened, photo: {}, byView: {} }, { photo: 0.5, subject: 0 }));
+    try {
+      const s = (await screener.screen([photo(1)], { prevalence: 1 / 4000 })).subject;
+      const shown = screener.info().metrics.subject as { sensitivity: { ci95: [number, number] }; specificity: { ci95: [number, number] } };
+      const spec = rateInterval([1, 1], 20, 20)!;
+      expect(spec[0]).toBeLessThan(0.9);
+      expect(shown.specificity.ci95).toEqual(spec);
+      expect(shown.sensitivity.ci95).toEqual(rateInterval([0.79, 0.81], 16, 20));
+      expect(s.specificityCi95).toEqual(shown.specificity.ci95.map((v) => Math.round(v * 1e4) / 1e4));
+      expect(s.sensitivityCi95).toEqual(shown.sensitivity.ci95.map((v) => Math.round(v * 1e4) / 1e4));
+      expect(s.chanceRange![0]).toBeCloseTo(predictiveValues(shown.sensitivity.ci95[0], spec[0], 1 / 4000).ppv!, 6);
+      expect(s.chanceRange![1]).toBe(1);
+    } finally {
+      await screener.close();
+    }
+  });
+
   it('keeps a small chance at a tiny prevalence (four significant digits, not six decimals), and names a prevalence as given', async () => {
     const screener = await Screener.load(await toyBundle({ subject: { sensitivity, specificity }, photo: {}, byView: {} }, { photo: 0.5, subject: 0 }));
     try {
