@@ -188,7 +188,7 @@ export function serveCommand(deps: ServeDeps = { loadService: loadRealService })
     const address = app.server.address();
     const url = urlOf(host, typeof address === 'object' && address ? address.port : port);
     const info = service.info();
-    io.out(`Phenoface is serving model ${info.id} (${info.backbone}) at ${url}\n`);
+    io.out(`Phenoface is serving model ${info.id} (${info.reads ? 'reads ' + info.reads : info.backbone}) at ${url}\n`);
     if (token !== undefined) io.out('Every API request needs the access token; the page asks for it once per browser tab.\n');
     if (!isLoopbackHost(host)) io.err('Warning: traffic is not encrypted (plain HTTP). Use this only on a trusted network, or behind an HTTPS reverse proxy (which needs --token too).\n');
     io.out('Press Ctrl+C to stop.\n');

@@ -8,6 +8,7 @@ import type { ModelBundle } from '../classify/bundle.ts';
 import { noEvidenceStatement, type ValidatedRate } from '../evaluate/post-test.ts';
 import { informativeTopK } from '../evaluate/ranking.ts';
 import { secondNetworkClause } from '../explain/scope.ts';
+import { modelReads, readsBackbone } from '../features/describe.ts';
 import type { MeasurementNorms } from '../features/measurements.ts';
 
 function fmt(v: unknown): string {
@@ -29,8 +30,9 @@ export function modelCard(b: ModelBundle): string {
     // Before anything else: a reader of a card with an AUC of 0.68 takes it for a working test.
     ...(evidence ? [`> **${evidence}**`, ''] : []),
     `Created ${b.createdAt} by Phenoface ${b.phenofaceVersion}. Positive class: \`${b.positive}\`; negative: \`${b.negative}\`.`,
+    `Reads: ${modelReads(b)}.`,
     b.features
-      ? `Classifier: ${b.classifier.name} on ${b.features.features.join(' + ')} features of ${b.backbone.name}${b.backbone.second ? ` with ${b.backbone.second.name}'s ${b.backbone.second.dim}-D embedding beside its own` : ''} (${b.features.stacker ? 'one classifier per block, stacked by logistic regression on their logits' : 'one block'}; ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`
+      ? featureClassifierLine(b, b.features)
       : `Classifier: ${b.classifier.name} ${JSON.stringify(b.classifier.hyper)} on ${b.backbone.name} embeddings (${b.backbone.dim}-D, ${b.backbone.weightsSha256 ? `weights sha256 ${b.backbone.weightsSha256.slice(0, 12)}...` : 'weights not installed here'}).`,
     ...(b.features?.selection ? [`Representation chosen by the inner subject-grouped CV of all the training photos: ${b.features.selection.chosen.join('+')} taken${b.features.selection.kept && b.features.selection.kept.join() !== b.features.selection.chosen.join() ? `, of which the stack weighs ${b.features.selection.kept.join('+')}` : ''} (mean photo log-loss of out-of-fold probabilities: ${b.features.selection.candidates.map((c) => `${c.features.join('+')} ${c.logLoss.toFixed(3)}`).join(', ')}).`] : []),
     ...(b.embeddings ? [`Trained on precomputed embeddings: ${b.embeddings.file} (sha256 ${b.embeddings.sha256.slice(0, 12)}..., ${b.embeddings.records} records); no photo was read.`] : []),
@@ -52,6 +54,20 @@ export function modelCard(b: ModelBundle): string {
     ...b.limitations.map((l) => `- ${l}`),
     '',
   ].join('\n');
+}
+
+/**
+ * The classifier line of a model with feature blocks: how the blocks are combined, and the
+ * backbone's weights only when the model reads something the backbone computes.
+ */
+function featureClassifierLine(b: ModelBundle, f: NonNullable<ModelBundle['features']>): string {
+  const blocks = f.features.join(' + ');
+  const combined = f.stacker ? `one classifier per block (${blocks}), stacked by logistic regression on their logits` : `one block, ${blocks}`;
+  const sha = b.backbone.weightsSha256?.slice(0, 12);
+  const weights = sha ? `weights sha256 ${sha}...` : 'weights not installed here';
+  const second = b.backbone.second && f.features.includes('embedding') ? `, with ${b.backbone.second.name}'s ${b.backbone.second.dim}-D embedding beside its own` : '';
+  const network = readsBackbone(b) ? `; ${b.backbone.name} ${weights}${second}` : '';
+  return `Classifier: ${b.classifier.name} (${combined})${network}.`;
 }
 
 /** The model card's lines on the measurement norms: whom the z-scores compare with. */

@@ -64,9 +64,14 @@ export interface TrainingSummary {
  */
 export interface ModelInfo {
   id: string;
+  /** The face-recognition network installed with the model; what the model reads of it, if anything, is in `reads`. */
   backbone: string;
   /** The second network whose embedding the model reads beside the backbone's (absent when none). */
   secondBackbone?: string;
+  /** The feature blocks the model scores with (`embedding`, `geometry`, `regions`). */
+  features?: string[];
+  /** What the model reads, in words: e.g. "face geometry (landmarks and measurements); no face-recognition embedding". */
+  reads?: string;
   positive: string;
   negative: string;
   classifier?: string;
@@ -89,7 +94,7 @@ export interface ModelInfo {
 export interface HealthResponse {
   contract: 1;
   status: 'ok';
-  model: Pick<ModelInfo, 'id' | 'backbone' | 'positive' | 'negative'>;
+  model: Pick<ModelInfo, 'id' | 'backbone' | 'features' | 'reads' | 'positive' | 'negative'>;
   limits: { maxFiles: number; maxFileBytes: number; maxPixels: number };
   /** True when the server was started with `--keep` and writes photos to disk. */
   keepsPhotos: boolean;

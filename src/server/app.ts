@@ -236,7 +236,7 @@ function health({ cfg, opts, queue }: ServerState): HealthResponse {
   return {
     contract: 1,
     status: 'ok',
-    model: { id: info.id, backbone: info.backbone, positive: info.positive, negative: info.negative },
+    model: { id: info.id, backbone: info.backbone, ...(info.features ? { features: info.features } : {}), ...(info.reads ? { reads: info.reads } : {}), positive: info.positive, negative: info.negative },
     limits: { maxFiles: cfg.maxFiles, maxFileBytes: cfg.maxFileBytes, maxPixels: cfg.maxPixels },
     keepsPhotos: opts.keepDir !== undefined,
     queue: queue.state,

@@ -2,9 +2,10 @@
  * The web app in Chromium (playwright-core) with models and results whose figures could be misread:
  * a model whose cross-validated specificity is 1 (a positive call's chance is not shown as a
  * certainty; the page says why and gives the range), one whose AUC interval per person reaches 0.5
- * (the Model tab says, above its figures, that the model carries no evidence), and results screened
- * at a referral clinic's 30% and at 1 in 4,000 (the page shows and computes the chance at exactly
- * that prevalence, in the form the CLI prints it, and takes either form). Screenshots go to
+ * (the Model tab says, above its figures, that the model carries no evidence), one on the face's
+ * geometry alone (named by what it reads, not by the backbone installed with it), and results
+ * screened at a referral clinic's 30% and at 1 in 4,000 (the page shows and computes the chance at
+ * exactly that prevalence, in the form the CLI prints it, and takes either form). Screenshots go to
  * test/.tmp/e2e/.
  */
 import path from 'node:path';
@@ -137,6 +138,23 @@ describe.skipIf(!browserExe.path)('web app: models whose figures could be misrea
     await page.screenshot({ path: shot('prevalence-as-percentage'), fullPage: true });
     await page.fill('[data-testid=prevalence]', '100');
     expect(await page.locator('[data-testid=chance]').textContent()).toBe('–');
+    await page.close();
+  });
+
+  it('says on the Model tab, in the footer and on the printed summary that a geometry-only model reads no face-recognition embedding', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${await serve({ geometryOnly: true })}#/model`);
+    await page.waitForSelector('table.metrics');
+    const reads = 'face geometry (landmarks and measurements); no face-recognition embedding';
+    expect(await page.locator('dl.facts dt', { hasText: 'Reads' }).locator('xpath=following-sibling::dd[1]').textContent()).toBe(reads);
+    expect(await page.locator('.model-page').textContent()).not.toMatch(/backbone|mobilefacenet/i);
+    await expect.poll(() => page.locator('#footer-model').textContent()).toBe(`Model fake-model-1 (reads ${reads})`);
+    // The printed summary's header names it by its blocks, not by the backbone.
+    await page.goto(page.url().replace(/#.*$/, ''));
+    await page.setInputFiles('[data-testid=file-input]', [{ name: 'front.jpg', mimeType: 'image/jpeg', buffer: await facePhoto(480, 600) }]);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=probability]');
+    expect(await page.locator('.print-header').textContent()).toMatch(/model fake-model-1 \(geometry only\)/);
     await page.close();
   });
 });

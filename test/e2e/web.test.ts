@@ -219,7 +219,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     const text = await page.locator('main').textContent();
     expect(text).toContain('22q11.2 deletion syndrome');
     expect(text).toContain('40 people, 120 photos');
-    expect(text).toContain("mobilefacenet, with dlib-resnet's embedding beside its own");
+    expect(text).toContain("Readsmobilefacenet's and dlib-resnet's face-recognition embeddings and mobilefacenet's mid-level maps pooled in facial regions");
     expect(text).toContain('A screening aid, not a diagnosis');
     expect(await page.locator('table.metrics tbody tr').count()).toBe(5);
     expect(await page.locator('table.metrics').textContent()).toContain('90% (82%–97%)');

@@ -59,7 +59,7 @@ describe('GET /api/health and /api/model', () => {
     const { app } = await server();
     const res = await app.inject({ method: 'GET', url: '/api/health' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ contract: 1, status: 'ok', model: { id: 'fake-model-1', backbone: 'mobilefacenet', positive: 'vcfs', negative: 'control' }, limits: { maxFiles: 10, maxFileBytes: 20 * 1024 * 1024, maxPixels: 50_000_000 }, keepsPhotos: false, queue: { running: 0, waiting: 0, capacity: 10 } });
+    expect(res.json()).toMatchObject({ contract: 1, status: 'ok', model: { id: 'fake-model-1', backbone: 'mobilefacenet', features: ['embedding', 'regions'], reads: "mobilefacenet's and dlib-resnet's face-recognition embeddings and mobilefacenet's mid-level maps pooled in facial regions", positive: 'vcfs', negative: 'control' }, limits: { maxFiles: 10, maxFileBytes: 20 * 1024 * 1024, maxPixels: 50_000_000 }, keepsPhotos: false, queue: { running: 0, waiting: 0, capacity: 10 } });
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(CONTENT_SECURITY_POLICY).toContain("default-src 'self'");

@@ -14,6 +14,8 @@ import { boundChanceNote, postTest } from '../../src/evaluate/post-test.ts';
 import { heatScaleFor } from '../../src/explain/heat-scale.ts';
 import { photoOverlay, pngDataUrl } from '../../src/explain/overlay.ts';
 import { heatMapScope } from '../../src/explain/scope.ts';
+import { modelReads } from '../../src/features/describe.ts';
+import type { FeatureName } from '../../src/features/types.ts';
 import { regionsFromHeatMap, type Measurement, type ScreenPhoto, type ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo, ScreenOptions, ScreenService, UploadedPhoto } from '../../src/server/types.ts';
 import type { Landmarks5 } from '../../src/types.ts';
@@ -26,6 +28,11 @@ export const FACE_LAYOUT = {
 };
 
 const est = (value: number, lo: number, hi: number) => ({ value, ci95: [lo, hi] as [number, number] });
+
+/** What the fake model reads with these blocks, in the real model's words. */
+function readsOf(features: FeatureName[]): string {
+  return modelReads({ features: { features }, backbone: { name: 'mobilefacenet', ...(features.includes('embedding') ? { second: { name: 'dlib-resnet' } } : {}) } });
+}
 const level = (sens: number, spec: number, auc: number, units: number) => ({
   n: { units, positive: Math.round(units * 0.4), negative: units - Math.round(units * 0.4) },
   auc: est(auc, auc - 0.05, Math.min(1, auc + 0.04)),
@@ -41,6 +48,9 @@ export const FAKE_INFO: ModelInfo = {
   negative: 'control',
   backbone: 'mobilefacenet',
   secondBackbone: 'dlib-resnet',
+  // As a default study's model: a stack whose embedding block reads both networks.
+  features: ['embedding', 'regions'],
+  reads: readsOf(['embedding', 'regions']),
   classifier: 'logistic',
   thresholds: { photo: 0.45, subject: 0.5 },
   training: {
@@ -111,6 +121,8 @@ export interface FakeServiceOptions {
   weakModel?: boolean;
   /** The prevalence the call's chance is computed at, as `screen --prevalence` sets it (default: the config's). */
   prevalence?: number;
+  /** Act as a model on the face's geometry alone (`--features geometry`): it reads no face-recognition embedding. */
+  geometryOnly?: boolean;
 }
 
 /** The fake ranking bundle's classes and figures (as `metrics.json`'s `ranking` headline). */
@@ -170,6 +182,10 @@ export class FakeScreenService implements ScreenService {
   info(): ModelInfo {
     const info = structuredClone(this.opts.ranking ? { ...FAKE_INFO, ranking: FAKE_RANKING } : FAKE_INFO);
     if (this.opts.weakModel) info.metrics!.subject!.auc = est(0.58, 0.45, 0.71);
+    if (this.opts.geometryOnly) {
+      delete info.secondBackbone;
+      Object.assign(info, { features: ['geometry'], reads: readsOf(['geometry']) });
+    }
     return info;
   }
 
@@ -208,8 +224,7 @@ export class FakeScreenService implements ScreenService {
       photos: results,
       ...this.differential(mean),
       model: {
-        id: FAKE_INFO.id, backbone: FAKE_INFO.backbone, positive: FAKE_INFO.positive, negative: FAKE_INFO.negative,
-        // As a default study's model: a stack whose embedding block reads both networks.
+        id: FAKE_INFO.id, backbone: FAKE_INFO.backbone, features: this.info().features, reads: this.info().reads, positive: FAKE_INFO.positive, negative: FAKE_INFO.negative,
         ...(results.some(regionsFromHeatMap) ? { heatMapScope: heatMapScope(['embedding', 'regions'], FAKE_INFO.backbone, FAKE_INFO.secondBackbone) } : {}),
       },
       disclaimer: 'A screening aid, not a diagnosis.',

@@ -47,7 +47,7 @@ function errorCard(err: unknown): HTMLElement {
 async function load(): Promise<void> {
   try {
     [health, model] = await Promise.all([api.health(), api.model()]);
-    footerModel.textContent = `Model ${model.id} (${model.backbone})`;
+    footerModel.textContent = `Model ${model.id} (${model.reads ? 'reads ' + model.reads : model.backbone})`;
     if (health.keepsPhotos) document.getElementById('footer-privacy')!.textContent = 'This server keeps a copy of every screened photo and result (started with --keep).';
     screenView.refresh();
   } catch (err) {

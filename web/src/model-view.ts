@@ -87,7 +87,8 @@ function rankingTable(info: ModelInfo): HTMLElement | string {
 export function modelView(info: ModelInfo): HTMLElement {
   const facts: [string, string][] = [
     ['Model', info.id],
-    ['Face-recognition backbone', info.secondBackbone ? `${info.backbone}, with ${info.secondBackbone}'s embedding beside its own` : info.backbone],
+    // A bundle names its backbone even when the model leaves the embedding out: say what it reads.
+    info.reads ? ['Reads', info.reads] : ['Face-recognition backbone', info.secondBackbone ? `${info.backbone}, with ${info.secondBackbone}'s embedding beside its own` : info.backbone],
     ['Screens for', className(info.positive)],
     ['Compared against', className(info.negative)],
   ];

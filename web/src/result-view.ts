@@ -16,13 +16,22 @@ import { className, errorAdvice, metricCells, pct, regionName, VIEW_TEXT } from 
 import { measurementLabel, measurementTable } from './measurement-view.ts';
 import { geometryTable } from './geometry-view.ts';
 
+/**
+ * The model as the printed page's one header line names it: the backbone, whose embedding the
+ * model reads, or for a model that leaves the embedding out its blocks as `--features` names them
+ * ("geometry only"). Short, since one more line pushes a full summary onto a second page.
+ */
+function printedModel(model: ScreenResult['model']): string {
+  return model.features && !model.features.includes('embedding') ? `${model.features.join('+')} only` : model.backbone;
+}
+
 /** The result section. `urls[i]` is a blob: URL of the i-th uploaded photo (the result keeps upload order). */
 export function resultView(result: ScreenResult, urls: (string | undefined)[], model: ModelInfo | undefined, actions: { onClear(): void }): HTMLElement {
   const usableViews = [...new Set(result.photos.flatMap((p) => (p.error || !p.view ? [] : [p.view])))];
   return h('section', { class: 'result', 'aria-labelledby': 'result-title' },
     h('div', { class: 'print-only print-header' },
       h('strong', {}, 'Phenoface screening summary'),
-      h('span', {}, `Printed ${new Date().toLocaleString()} · model ${result.model.id} (${result.model.backbone})`),
+      h('span', {}, `Printed ${new Date().toLocaleString()} · model ${result.model.id} (${printedModel(result.model)})`),
       h('span', { class: 'patient-line' }, 'Patient: ______________________   Clinician: ______________________'),
     ),
     summaryCard(result, model, usableViews, actions),

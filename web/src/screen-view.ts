@@ -185,7 +185,7 @@ function noResult(photos: ScreenPhoto[], model: ModelInfo | undefined): ScreenRe
     contract: 1,
     subject: { probability: null, label: null, threshold: model?.thresholds?.subject ?? 0.5, photos: 0 },
     photos,
-    model: { id: model?.id ?? '?', backbone: model?.backbone ?? '?', positive: model?.positive ?? 'positive', negative: model?.negative ?? 'negative' },
+    model: { id: model?.id ?? '?', backbone: model?.backbone ?? '?', ...(model?.features ? { features: model.features } : {}), ...(model?.reads ? { reads: model.reads } : {}), positive: model?.positive ?? 'positive', negative: model?.negative ?? 'negative' },
     disclaimer: 'A screening aid, not a diagnosis.',
   };
 }

@@ -125,9 +125,11 @@ export interface ScreenResult {
    * pipeline version). `heatMapScope`: what part of the score the heat maps differentiate, when
    * some photo's regions come from one and it is not the whole score (`explain/scope.ts`).
    * `synthetic`: the model is a demonstration trained on planted photos; its result means nothing
-   * about the person.
+   * about the person. `features`: the feature blocks the model scores with (`embedding`, `geometry`,
+   * `regions`); `reads`: the same in words, since `backbone` names the network installed with the
+   * model even when it does not read that network's embedding.
    */
-  model: { id: string; backbone: string; positive: string; negative: string; synthetic?: true; classes?: string[]; warnings?: string[]; heatMapScope?: string };
+  model: { id: string; backbone: string; features?: string[]; reads?: string; positive: string; negative: string; synthetic?: true; classes?: string[]; warnings?: string[]; heatMapScope?: string };
   disclaimer: string;
 }
 

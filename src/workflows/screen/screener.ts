@@ -18,6 +18,7 @@ import { tQuantile975 } from '../../math/student.ts';
 import { sameVector } from '../../math/vector.ts';
 import { regionsFromHeatMap, type DifferentialEntry, type ScreenPhoto, type ScreenResult } from './result.ts';
 import { heatMapScope } from '../../explain/scope.ts';
+import { modelFeatures, modelReads } from '../../features/describe.ts';
 import { normsFromJSON, type MeasurementNorms } from '../../features/measurements.ts';
 import { photoMeasurementFields, subjectMeasurementFields, type MeasuredPhoto } from './measurements.ts';
 import { geometryFields } from './geometry.ts';
@@ -53,9 +54,14 @@ export interface ModelInfo {
   createdAt: string;
   positive: string;
   negative: string;
+  /** The face-recognition network installed with the model (what it reads of it, if anything, is in `reads`). */
   backbone: string;
   /** The second network whose embedding the model reads beside the backbone's (absent when none). */
   secondBackbone?: string;
+  /** The feature blocks the model scores with (`embedding`, `geometry`, `regions`). */
+  features: string[];
+  /** What the model reads, in words (`features/describe.ts`). */
+  reads: string;
   classifier: string;
   thresholds: { photo: number; subject: number };
   training: LoadedBundle['training'];
@@ -222,6 +228,8 @@ export class Screener {
       negative: b.negative,
       backbone: b.backbone.name,
       ...(b.backbone.second ? { secondBackbone: b.backbone.second.name } : {}),
+      features: modelFeatures(b),
+      reads: modelReads(b),
       classifier: b.classifier.name,
       thresholds: b.thresholds,
       training: b.training,
@@ -326,7 +334,7 @@ export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: reado
     },
     photos,
     ...differentialOf(b, vectors, fused === null ? null : fused >= b.thresholds.subject ? b.positive : b.negative),
-    model: { id: b.id, backbone: b.backbone.name, positive: b.positive, negative: b.negative, ...(b.synthetic ? { synthetic: true } : {}), ...(b.ranking ? { classes: b.ranking.classes } : {}), ...mapScopeOf(b, photos) },
+    model: { id: b.id, backbone: b.backbone.name, features: modelFeatures(b), reads: modelReads(b), positive: b.positive, negative: b.negative, ...(b.synthetic ? { synthetic: true } : {}), ...(b.ranking ? { classes: b.ranking.classes } : {}), ...mapScopeOf(b, photos) },
     disclaimer: DISCLAIMER,
   };
 }

@@ -23,6 +23,21 @@ describe('modelCard', () => {
     expect(two).toContain("comes from: mobilefacenet's embedding, with dlib-resnet's held at its training mean.");
   });
 
+  it('says what the model reads, and names the backbone\'s weights only when the model reads something the backbone computes', async () => {
+    const bundle = await loadBundle(await toyBundle());
+    const blocks = (features: string[]) => ({ features, stacker: features.length > 1 ? { weights: features.map(() => 1), bias: 0 } : null }) as unknown as ModelBundle['features'];
+    expect(modelCard(bundle)).toContain("Reads: mobilefacenet's face-recognition embedding.\nClassifier: logistic");
+    const geometry = modelCard({ ...bundle, features: blocks(['geometry']) });
+    expect(geometry).toContain('Reads: face geometry (landmarks and measurements); no face-recognition embedding.\nClassifier: logistic (one block, geometry).\n');
+    expect(geometry).not.toMatch(/mobilefacenet/);
+    const regions = modelCard({ ...bundle, features: blocks(['geometry', 'regions']) });
+    expect(regions).toContain("Reads: face geometry (landmarks and measurements) and mobilefacenet's mid-level maps pooled in facial regions; no face-recognition embedding.");
+    expect(regions).toMatch(/Classifier: logistic \(one classifier per block \(geometry \+ regions\), stacked by logistic regression on their logits\); mobilefacenet weights sha256 [0-9a-f]{12}\.\.\.\./);
+    const two = modelCard({ ...bundle, features: blocks(['embedding']), backbone: { ...bundle.backbone, second: { name: 'dlib-resnet', dim: 128, weightsSha256: null } } });
+    expect(two).toContain("Reads: mobilefacenet's and dlib-resnet's face-recognition embeddings.");
+    expect(two).toContain("with dlib-resnet's 128-D embedding beside its own.");
+  });
+
   it('heads the model card with a no-evidence statement when the AUC interval per person reaches 0.5, and only then', async () => {
     const bundle = await loadBundle(await toyBundle());
     const card = (lo: number) => modelCard({ ...bundle, metrics: { ...bundle.metrics, subject: { auc: { value: 0.68, ci95: [lo, 0.83] } } } });

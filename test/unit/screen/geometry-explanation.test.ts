@@ -2,7 +2,8 @@
  * `screen` explains a model's geometry part: every photo of a model with a linear geometry part
  * gets `geometryRegions` (each region's contribution to its log-odds) and `geometryNote`; a model
  * that leaves the embedding out ranks regions by those contributions instead of a heat map; one
- * with neither embedding nor geometry still cannot be explained.
+ * with neither embedding nor geometry still cannot be explained. Such models say what they read
+ * (`model.reads`), not only the backbone installed with them.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -64,7 +65,12 @@ describe.skipIf(!ready)('screen with a geometry part', () => {
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'phenoface-geoexp-maps-')), 'maps');
     try {
       const explain = await fileExplainer(screener, dir);
-      const [photo] = (await screener.screen([{ name: 'a.jpg', path: sample() }], { explain })).photos;
+      const result = await screener.screen([{ name: 'a.jpg', path: sample() }], { explain });
+      const reads = 'face geometry (landmarks and measurements); no face-recognition embedding';
+      expect(result.model).toMatchObject({ backbone: 'mobilefacenet', features: ['geometry'], reads });
+      expect(screener.info()).toMatchObject({ features: ['geometry'], reads });
+      expect(readFileSync(path.join(modelDir, 'MODEL_CARD.md'), 'utf8')).toContain(`Reads: ${reads}.`);
+      const [photo] = result.photos;
       expect(photo.cam).toBe('geometry');
       expect(photo.heatmap).toBeUndefined();
       expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
@@ -96,6 +102,7 @@ describe.skipIf(!ready)('screen with a geometry part', () => {
         const result = await screener.screen([{ name: 'a.jpg', path: path.join(pkg, 'demo', 'sample1.jpg') }], { explain });
         expect(result.photos[0].probability).toBeGreaterThanOrEqual(0);
         expect(result.photos[0].regions).toBeUndefined();
+        expect(result.model).toMatchObject({ features: ['regions'], reads: "mobilefacenet's mid-level maps pooled in facial regions; no face-recognition embedding" });
         expect(result.model.warnings).toContainEqual(expect.stringMatching(/^This model learns from regions alone.*no heat map or region ranking can explain its scores\.$/));
       }
       expect(existsSync(maps)).toBe(false); // nothing to write, no folder

@@ -104,10 +104,11 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
     expect(prevalenceText(0.00123)).toBe('0.123%');
   });
 
-  it('marks a demonstration model in the JSON result, not only in the text', async () => {
+  it('marks a demonstration model in the JSON result, not only in the text, and says what the model reads', async () => {
     const bundle = await loadBundle(await toyBundle());
     expect(fusedResult({ ...bundle, synthetic: true }, [], [0.7]).model.synthetic).toBe(true);
     expect(fusedResult(bundle, [], [0.7]).model.synthetic).toBeUndefined();
+    expect(fusedResult(bundle, [], [0.7]).model).toMatchObject({ backbone: 'mobilefacenet', features: ['embedding'], reads: "mobilefacenet's face-recognition embedding" });
   });
 
   it('says a call carries no evidence when its likelihood ratio is on the wrong side of 1 or the AUC interval reaches 0.5', async () => {
