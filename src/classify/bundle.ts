@@ -164,6 +164,7 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   if (b?.format !== 'phenoface-model' || (b.formatVersion !== 1 && b.formatVersion !== 2)) {
     throw new PhenofaceError('E_BUNDLE', `${file} is not a Phenoface model bundle this version can read (format ${JSON.stringify(b?.format)} v${b?.formatVersion}; expected "phenoface-model" v1 or v2).`);
   }
+  checkBundleFields(b, file);
   if (!opts.embeddingsOnly) checkInstalledBackbone(b, opts.modelsDir);
   const model = classifierFromJSON(b.classifier);
   if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
@@ -221,6 +222,92 @@ function widenedLevel(level: unknown): unknown {
 function isBootstrapped(e: unknown): e is { value: number; ci95: [number, number] } {
   const r = e as { value?: unknown; ci95?: unknown } | undefined;
   return typeof r?.value === 'number' && Array.isArray(r.ci95) && r.ci95.length === 2 && r.ci95.every((x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+/** The figures of a metrics level that are rates or areas, each `null` or `{value, ci95}` in [0, 1]. */
+const UNIT_FIGURES = ['auc', 'accuracy', 'balancedAccuracy', 'sensitivity', 'specificity', 'ppv', 'npv', 'brier'] as const;
+
+/** At most 60 characters of a value as JSON, for a message about a bad field. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isUnit = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
+
+/**
+ * E_BUNDLE, naming the field, unless every field that screening reads has the type and range
+ * `saveBundle` writes. A bundle is a file anyone can edit or damage, and a field of the wrong kind
+ * would otherwise surface as a crash far from here or, worse, as a wrong call: a threshold that is
+ * a string or null compares as false or 0, so every person would be labelled one class.
+ */
+function checkBundleFields(b: ModelBundle, file: string): void {
+  const bad = (field: string, value: unknown, expected: string) => new PhenofaceError('E_BUNDLE', `${file}: "${field}" is ${shown(value)}; expected ${expected}. The bundle is damaged or was edited: use the model/ folder as \`phenoface study\` wrote it.`);
+  for (const key of ['positive', 'negative'] as const) {
+    if (typeof b[key] !== 'string' || b[key] === '') throw bad(key, b[key], 'a class name');
+  }
+  if (b.positive === b.negative) throw bad('negative', b.negative, `a class other than the positive "${b.positive}"`);
+  if (!isObject(b.thresholds)) throw bad('thresholds', b.thresholds, 'an object with "photo" and "subject"');
+  for (const key of ['photo', 'subject'] as const) {
+    if (!isUnit(b.thresholds[key])) throw bad(`thresholds.${key}`, b.thresholds[key], 'a number from 0 to 1');
+  }
+  checkNetwork(b.backbone, 'backbone', bad);
+  if (b.backbone.second !== undefined) checkNetwork(b.backbone.second, 'backbone.second', bad);
+  // A v2 bundle scores through its feature blocks; without them the first block's classifier alone would score.
+  if ((b.formatVersion === 2) !== isObject(b.features)) throw bad('features', b.features, b.formatVersion === 2 ? 'the feature model of a v2 bundle' : 'no feature model in a v1 bundle');
+  checkMetrics(b.metrics, bad);
+  if (!isObject(b.training)) throw bad('training', b.training, 'the summary of the training data');
+  if (typeof b.intendedUse !== 'string') throw bad('intendedUse', b.intendedUse, 'a sentence');
+  if (!Array.isArray(b.limitations) || b.limitations.some((l) => typeof l !== 'string')) throw bad('limitations', b.limitations, 'a list of sentences');
+  if (b.synthetic !== undefined && typeof b.synthetic !== 'boolean') throw bad('synthetic', b.synthetic, 'true or false');
+  if (b.pipeline !== undefined && (!isObject(b.pipeline) || (b.pipeline.version !== undefined && typeof b.pipeline.version !== 'string'))) throw bad('pipeline', b.pipeline, 'an object with a "version" string');
+  if (b.embeddings !== undefined && (!isObject(b.embeddings) || typeof b.embeddings.file !== 'string')) throw bad('embeddings', b.embeddings, 'the origin of the embeddings file, with its "file" name');
+  if (b.ranking !== undefined) {
+    const classes = isObject(b.ranking) ? b.ranking.classes : undefined;
+    if (!Array.isArray(classes) || classes.length < 3 || classes.some((c) => typeof c !== 'string' || c === '') || new Set(classes).size !== classes.length) {
+      throw bad('ranking.classes', classes, 'three or more distinct class names');
+    }
+  }
+}
+
+/** E_BUNDLE unless `net` is a network record: a name, a positive integer dimension and the weights' identity or null. */
+function checkNetwork(net: unknown, field: string, bad: (field: string, value: unknown, expected: string) => PhenofaceError): asserts net is Network {
+  if (!isObject(net)) throw bad(field, net, 'an object with "name", "dim" and "weightsSha256"');
+  if (typeof net.name !== 'string' || net.name === '') throw bad(`${field}.name`, net.name, "the network's name");
+  if (!Number.isInteger(net.dim) || (net.dim as number) < 1) throw bad(`${field}.dim`, net.dim, 'a positive integer');
+  if (net.weightsSha256 !== null && typeof net.weightsSha256 !== 'string') throw bad(`${field}.weightsSha256`, net.weightsSha256, 'a checksum or null');
+}
+
+/**
+ * E_BUNDLE unless the metrics hold `subject`, `photo` and `byView` objects whose rates (and each
+ * view's) are null or `{value, ci95}` in [0, 1], and whose confusion counts are numbers of 0 or more:
+ * screening turns them into the call's likelihood ratio and chance.
+ */
+function checkMetrics(metrics: unknown, bad: (field: string, value: unknown, expected: string) => PhenofaceError): void {
+  if (!isObject(metrics)) throw bad('metrics', metrics, 'an object with "subject", "photo" and "byView"');
+  const level = (value: unknown, field: string) => {
+    if (!isObject(value)) throw bad(field, value, 'an object of cross-validated figures');
+    for (const name of UNIT_FIGURES) {
+      const f = value[name];
+      if (f === undefined || f === null) continue;
+      const ci = isObject(f) ? f.ci95 : undefined;
+      const ciOk = ci === undefined || ci === null || (Array.isArray(ci) && ci.length === 2 && isUnit(ci[0]) && isUnit(ci[1]) && ci[0] <= ci[1]);
+      if (!isObject(f) || !(f.value === null || isUnit(f.value)) || !ciOk) throw bad(`${field}.${name}`, f, '{"value", "ci95"} with numbers from 0 to 1 (or null)');
+    }
+    const c = value.confusion;
+    // Counts averaged over the repeats, so not always whole.
+    if (c !== undefined && (!isObject(c) || ['tp', 'fp', 'tn', 'fn'].some((k) => typeof c[k] !== 'number' || !((c[k] as number) >= 0) || !Number.isFinite(c[k])))) {
+      throw bad(`${field}.confusion`, c, 'counts "tp", "fp", "tn" and "fn" of 0 or more');
+    }
+  };
+  level(metrics.subject, 'metrics.subject');
+  level(metrics.photo, 'metrics.photo');
+  if (!isObject(metrics.byView)) throw bad('metrics.byView', metrics.byView, 'an object of figures by view');
+  for (const [view, g] of Object.entries(metrics.byView)) {
+    if (!isObject(g)) throw bad(`metrics.byView.${view}`, g, 'the view\'s "photo" and "subject" figures');
+    for (const key of ['photo', 'subject']) if (g[key] !== undefined) level(g[key], `metrics.byView.${view}.${key}`);
+  }
 }
 
 /** E_BUNDLE unless the bundle's backbone (and second network, if any) is installed with the weights it was trained on. */

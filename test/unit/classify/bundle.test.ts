@@ -118,4 +118,37 @@ describe('model bundle', () => {
     writeFileSync(path.join(dir, 'model.json'), '{"format":"other"}');
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/not a Phenoface model bundle/) });
   });
+  it('refuses, naming the field, a bundle whose thresholds, metrics, backbone or classes were damaged, so no call comes from them', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    await makeBundle(dir);
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    const rate = { value: 0.9, ci95: [0.8, 0.95] };
+    const damaged: [string, Record<string, unknown>, RegExp][] = [
+      // A string or null threshold compares as false or 0: every person would get one label.
+      ['thresholds.subject', { thresholds: { photo: 0.5, subject: 'NaN' } }, /"thresholds\.subject" is "NaN"; expected a number from 0 to 1/],
+      ['thresholds.photo', { thresholds: { photo: null, subject: 0.5 } }, /"thresholds\.photo" is null/],
+      ['thresholds range', { thresholds: { photo: 0.5, subject: -3 } }, /"thresholds\.subject" is -3/],
+      ['thresholds', { thresholds: undefined }, /"thresholds" is undefined/],
+      ['metrics', { metrics: {} }, /"metrics\.subject" is undefined/],
+      ['metrics rate', { metrics: { subject: { sensitivity: { value: 'high' }, specificity: rate }, photo: {}, byView: {} } }, /"metrics\.subject\.sensitivity" is \{"value":"high"\}/],
+      ['metrics interval', { metrics: { subject: { sensitivity: { value: 0.9, ci95: [0.95, 0.8] } }, photo: {}, byView: {} } }, /"metrics\.subject\.sensitivity"/],
+      ['metrics by view', { metrics: { subject: {}, photo: {}, byView: { frontal: { photo: { auc: { value: '0.9' } } } } } }, /"metrics\.byView\.frontal\.photo\.auc"/],
+      ['confusion', { metrics: { subject: { confusion: { tp: '1', fp: 0, tn: 3, fn: -1 } }, photo: {}, byView: {} } }, /"metrics\.subject\.confusion"/],
+      ['backbone', { backbone: undefined }, /"backbone" is undefined/],
+      ['backbone.dim', { backbone: { ...json.backbone, dim: '192' } }, /"backbone\.dim" is "192"; expected a positive integer/],
+      ['positive', { positive: undefined }, /"positive" is undefined; expected a class name/],
+      ['negative', { negative: 'vcfs' }, /"negative" is "vcfs"; expected a class other than the positive/],
+      // v2 scores through its feature blocks; without them the first block's classifier alone would.
+      ['features', { formatVersion: 2 }, /"features" is undefined; expected the feature model of a v2 bundle/],
+      ['synthetic', { synthetic: 'no' }, /"synthetic" is "no"; expected true or false/],
+      ['limitations', { limitations: 'none' }, /"limitations" is "none"/],
+    ];
+    for (const [what, change, message] of damaged) {
+      writeFileSync(file, JSON.stringify({ ...json, ...change }));
+      await expect(loadBundle(dir), what).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(message) });
+    }
+    writeFileSync(file, JSON.stringify({ ...json, metrics: { subject: { sensitivity: rate, specificity: { value: null, ci95: null }, auc: null, confusion: { tp: 9.5, fp: 1, tn: 9, fn: 0.5 } }, photo: {}, byView: { profile: { photo: { auc: rate } } } } }));
+    expect((await loadBundle(dir)).thresholds).toEqual({ photo: 0.5, subject: 0.5 });
+  });
 });
