@@ -208,6 +208,13 @@ export interface DataConfig {
   /** A manifest error lists at most this many problems in its message (all are in `details`). */
   maxListedProblems: number;
   /**
+   * Most values an embeddings file's vector may have. Face-recognition embeddings have 128 to 512
+   * (VGG-Face's widest, 4096); far wider vectors are something else (pixels, feature maps), and the
+   * classifiers' cost grows with the width: 55 records of 100,000 values took 11 minutes for one
+   * 3-fold pass on 2 cores.
+   */
+  maxEmbeddingDim: number;
+  /**
    * Worker threads that check a manifest's photo files (one `lstat` each) while the main thread
    * reads rows; at most the cores there are. Two: on 2 cores, 1,000,000 checks take about half the
    * time of one thread (`bench:manifest`).
@@ -635,6 +642,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     concurrency: 1,
     hashConcurrency: 4,
     maxListedProblems: 20,
+    maxEmbeddingDim: 4096,
     fileCheckThreads: 2,
     fileCheckThreadsFromPaths: 50_000,
     nearDuplicateCosine: 0.995,

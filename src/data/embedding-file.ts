@@ -6,15 +6,19 @@
  *
  * The whole file is checked before anything runs, and every problem is listed with its line (the
  * first few in the message, the first 1,000 in the error's `details`), as a manifest's are. Any
- * dimension is accepted, provided all records share it; the expected one is the most common, so
- * one odd line is named rather than every other. Vectors are L2-normalised on reading, as the
+ * dimension up to `data.maxEmbeddingDim` is accepted, provided all records share it; the expected
+ * one is the most common, so one odd line is named rather than every other. Vectors are L2-normalised on reading, as the
  * pipeline's are (ArcFace: Deng et al. 2019; embeddings compare as unit vectors): the classifiers,
  * the leakage check and a bundle then see the same scale whichever tool wrote them.
+ *
+ * The file is read as bytes, not through `readline`: a line longer than {@link MAX_LINE_BYTES} is
+ * counted and skipped, never held (a 100 MB line cost 800 MB to parse), and each line is decoded as
+ * strict UTF-8, so a byte that is not UTF-8 is named with its line instead of turning a path into
+ * another one. Messages show a bad value's kind and a bounded excerpt, never the value whole.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { DEFAULTS, VIEWS } from '../config.ts';
 import { PhenofaceError, type ErrorCode } from '../errors.ts';
 import { unitVector } from '../math/vector.ts';
@@ -37,7 +41,9 @@ export type EmbeddingProblemKind =
   | 'backbone'
   | 'invalid-view'
   | 'empty'
-  | 'missing';
+  | 'missing'
+  | 'encoding'
+  | 'too-long';
 
 /**
  * One problem. `line` is the embedding file's line (1-based); a manifest row without a record
@@ -105,10 +111,22 @@ class Problems {
 
 const at = (line: number) => `line ${line}`;
 
+/**
+ * A value as a message shows it: a number, boolean or null as itself, a string quoted and cut to
+ * 60 characters, an array or object by its kind and size. Never the value whole: a record may hold
+ * megabytes, or arrays nested deeper than `JSON.stringify` can recurse.
+ */
+function shown(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length} value${value.length === 1 ? '' : 's'}`;
+  if (typeof value === 'object' && value !== null) return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+  return String(value);
+}
+
 /** The first thing wrong with an `embedding` array's values, or undefined. */
 function valueProblem(values: unknown[], line: number): EmbeddingProblem | undefined {
   const bad = values.findIndex((v) => typeof v !== 'number');
-  if (bad >= 0) return { kind: 'non-numeric', line, message: `${at(line)}: embedding value ${bad} is ${JSON.stringify(values[bad])}; expected a number` };
+  if (bad >= 0) return { kind: 'non-numeric', line, message: `${at(line)}: embedding value ${bad} is ${shown(values[bad])}; expected a number` };
   const inf = values.findIndex((v) => !Number.isFinite(v));
   if (inf >= 0) return { kind: 'non-finite', line, message: `${at(line)}: embedding value ${inf} is not finite (${String(values[inf])}); expected a finite number` };
   if (values.every((v) => v === 0)) return { kind: 'zero-vector', line, message: `${at(line)}: the embedding is all zeros; it has no direction to compare` };
@@ -130,24 +148,32 @@ function parseLine(text: string, line: number, problems: Problems): Parsed | und
   }
   const o = json as Record<string, unknown>;
   if (typeof o.path !== 'string' || o.path === '') {
-    problems.add({ kind: 'no-path', line, message: `${at(line)}: "path" is ${JSON.stringify(o.path ?? null)}; expected the photo's path as in the manifest` });
+    problems.add({ kind: 'no-path', line, message: `${at(line)}: "path" is ${shown(o.path)}; expected the photo's path as in the manifest` });
     return undefined;
   }
   const record: EmbeddingRecord = { path: o.path, line };
   const bad = (p: Omit<EmbeddingProblem, 'path'>) => (problems.add({ ...p, path: o.path as string }), undefined);
+  // Unnamed (absent, null or empty) is allowed; a name of another type is a damaged record, not an unnamed one.
   if (typeof o.backbone === 'string' && o.backbone !== '') record.backbone = o.backbone;
-  const view = typeof o.view === 'string' ? o.view : (o.face as { view?: unknown } | undefined)?.view;
+  else if (o.backbone !== undefined && o.backbone !== null && o.backbone !== '') return bad({ kind: 'backbone', line, message: `${at(line)}: "backbone" is ${shown(o.backbone)}; expected the network's name` });
+  const face = o.face as { view?: unknown } | null | undefined;
+  const view = o.view ?? (typeof face === 'object' && face !== null ? face.view : undefined) ?? undefined;
   if (view !== undefined) {
-    if (!(VIEWS as readonly unknown[]).includes(view)) return bad({ kind: 'invalid-view', line, message: `${at(line)}: view ${JSON.stringify(view)}; expected one of: ${VIEWS.join(', ')}` });
+    const given = typeof view === 'string' ? shown(view) : 'is ' + shown(view);
+    if (!(VIEWS as readonly unknown[]).includes(view)) return bad({ kind: 'invalid-view', line, message: `${at(line)}: view ${given}; expected one of: ${VIEWS.join(', ')}` });
     record.view = view as View;
   }
   const error = o.error as { code?: unknown; message?: unknown } | undefined;
   if (o.embedding === undefined && error && typeof error.code === 'string') {
-    record.error = { code: error.code as ErrorCode, message: String(error.message ?? '') };
+    record.error = { code: error.code as ErrorCode, message: typeof error.message === 'string' ? error.message : '' };
     return { record };
   }
   if (!Array.isArray(o.embedding) || o.embedding.length === 0) {
-    return bad({ kind: 'no-embedding', line, message: `${at(line)}: "embedding" is ${o.embedding === undefined ? 'missing' : JSON.stringify(o.embedding).slice(0, 40)}; expected a non-empty array of numbers (or an "error" record)` });
+    return bad({ kind: 'no-embedding', line, message: `${at(line)}: "embedding" is ${o.embedding === undefined ? 'missing' : shown(o.embedding)}; expected a non-empty array of numbers (or an "error" record)` });
+  }
+  const maxDim = DEFAULTS.data.maxEmbeddingDim;
+  if (o.embedding.length > maxDim) {
+    return bad({ kind: 'dimension', line, message: `${at(line)}: the embedding has ${o.embedding.length} values; expected at most ${maxDim} (data.maxEmbeddingDim), as a face-recognition embedding has` });
   }
   const problem = valueProblem(o.embedding, line);
   if (problem) return bad(problem);
@@ -180,36 +206,97 @@ function checkAcross(parsed: Parsed[], problems: Problems): { records: Map<strin
     const { line, path: p } = record;
     const first = records.get(p);
     if (first) {
-      problems.add({ kind: 'duplicate', line, path: p, message: `${at(line)}: path ${JSON.stringify(p)} has a record already, at line ${first.line}; expected one record per photo` });
+      problems.add({ kind: 'duplicate', line, path: p, message: `${at(line)}: path ${shown(p)} has a record already, at line ${first.line}; expected one record per photo` });
       continue;
     }
     records.set(p, record);
     if (raw && raw.length !== dimension) {
       problems.add({ kind: 'dimension', line, path: p, message: `${at(line)}: the embedding has ${raw.length} values; expected ${dimension}, the dimension of most records (first at line ${firstOfDim})` });
     } else if (record.backbone !== undefined && record.backbone !== backbone) {
-      problems.add({ kind: 'backbone', line, path: p, message: `${at(line)}: backbone ${JSON.stringify(record.backbone)}; the other records are of ${JSON.stringify(backbone)} (first at line ${firstOfBackbone}), and embeddings of two networks cannot be compared` });
+      problems.add({ kind: 'backbone', line, path: p, message: `${at(line)}: backbone ${shown(record.backbone)}; the other records are of ${shown(backbone)} (first at line ${firstOfBackbone}), and embeddings of two networks cannot be compared` });
     } else if (raw) record.embedding = unitVector(raw as number[]);
   }
   return { records, dimension, backbone };
 }
 
-/** Reads the file line by line (it may be larger than one string can hold), hashing its bytes. */
-async function readLines(file: string, onLine: (text: string, line: number) => void): Promise<string> {
+/**
+ * Longest line read, in bytes. A record of {@link DEFAULTS.data.maxEmbeddingDim} values with a face
+ * and its dense landmarks takes well under 1 MB; a longer line is no record of `embed`, and is
+ * counted and skipped rather than held and parsed.
+ */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Reads the file line by line (it may be larger than one string can hold; lines end in LF, CRLF or
+ * CR), hashing its bytes. Each line within {@link MAX_LINE_BYTES} is decoded as strict UTF-8 and
+ * passed on; a longer one, or one that is not UTF-8, is a problem of its line.
+ */
+async function readLines(file: string, problems: Problems, onLine: (text: string, line: number) => void): Promise<string> {
   const hash = createHash('sha256');
-  const stream = createReadStream(file);
-  stream.on('data', (chunk) => hash.update(chunk));
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let line = 0;
-  try {
-    for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
-      line++;
+  let parts: Buffer[] = [];
+  let size = 0;
+  const append = (bytes: Buffer) => {
+    size += bytes.length;
+    if (size <= MAX_LINE_BYTES) parts.push(bytes);
+    else parts = [];
+  };
+  const endLine = () => {
+    line++;
+    if (size > MAX_LINE_BYTES) {
+      problems.add({ kind: 'too-long', line, message: `${at(line)}: ${size} bytes; expected a record of at most ${MAX_LINE_BYTES} bytes (a vector of ${DEFAULTS.data.maxEmbeddingDim} values takes well under 1 MB)` });
+    } else {
+      let text: string | undefined;
+      try {
+        text = utf8.decode(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+      } catch {
+        problems.add({ kind: 'encoding', line, message: `${at(line)}: not UTF-8 text; expected the UTF-8 JSON lines that "phenoface embed" writes (save the file as UTF-8)` });
+      }
       // A byte-order mark opens some editors' UTF-8 files; it is not part of the first record.
-      const record = line === 1 ? text.replace(/^\uFEFF/, '') : text;
-      if (record.trim() !== '') onLine(record, line);
+      const record = line === 1 && text !== undefined ? text.replace(/^\uFEFF/, '') : text;
+      if (record !== undefined && record.trim() !== '') onLine(record, line);
+    }
+    parts = [];
+    size = 0;
+  };
+  let afterCR = false;
+  let first = true;
+  try {
+    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      if (first && chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {
+        throw new PhenofaceError('E_INPUT', `The embeddings file "${file}" is UTF-16 text. Expected the UTF-8 JSON lines that "phenoface embed" writes: save it as UTF-8.`);
+      }
+      first = false;
+      let start = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        const c = chunk[i];
+        // The LF of a CRLF split between two chunks ends no second line.
+        if (afterCR) {
+          afterCR = false;
+          if (c === LF) {
+            start = i + 1;
+            continue;
+          }
+        }
+        if (c !== LF && c !== CR) continue;
+        append(chunk.subarray(start, i));
+        endLine();
+        start = i + 1;
+        afterCR = c === CR;
+      }
+      if (start < chunk.length) append(chunk.subarray(start));
     }
   } catch (err) {
+    if (err instanceof PhenofaceError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new PhenofaceError(code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_INPUT', `Cannot read the embeddings file "${file}": ${(err as Error).message}. Expected the JSON lines written by \`phenoface embed --out FILE.jsonl\`.`, { cause: err });
+    throw new PhenofaceError(code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_INPUT', `Cannot read the embeddings file "${file}": ${(err as Error).message}. Expected the JSON lines written by "phenoface embed --out FILE.jsonl".`, { cause: err });
   }
+  if (size > 0) endLine();
   return hash.digest('hex');
 }
 
@@ -224,7 +311,7 @@ function embeddingError(file: string, problems: Problems): PhenofaceError {
 /** Parses and checks a file into `problems`; its records and origin. */
 async function parseFile(file: string, problems: Problems): Promise<EmbeddingFile> {
   const parsed: Parsed[] = [];
-  const sha256 = await readLines(file, (text, line) => {
+  const sha256 = await readLines(file, problems, (text, line) => {
     const p = parseLine(text, line, problems);
     if (p) parsed.push(p);
   });

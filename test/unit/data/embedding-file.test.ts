@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDatasetEmbeddings, readEmbeddingFile, type EmbeddingProblem } from '../../../src/data/embedding-file.ts';
 import { loadDataset } from '../../../src/data/manifest.ts';
 import { PhenofaceError } from '../../../src/errors.ts';
+import { DEFAULTS } from '../../../src/config.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-embfile-'));
 let n = 0;
@@ -83,6 +84,59 @@ describe('readEmbeddingFile', () => {
     expect(details).toHaveLength(50);
     expect(error.message).toMatch(/50 problems/);
     expect(error.message).toMatch(/\.\.\. and 30 more/);
+  });
+
+  it('names a malformed value by its kind and an excerpt, never whole: a message stays short whatever the record holds', async () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const long = 'p'.repeat(1_000_000);
+    const f = file([
+      rec('a.jpg', [1, 2, 3]), // 1
+      rec('nested.jpg', [Array(200_000).fill(0.1), 2, 3]), // 2
+      `{"path": "deep.jpg", "embedding": [${deep}, 2, 3]}`, // 3: deeper than JSON.stringify can recurse
+      rec('text.jpg', ['x'.repeat(1_000_000), 2, 3]), // 4
+      rec(long, [1, 2, 3]), // 5
+      rec(long, [1, 2, 3]), // 6: duplicate of a megabyte path
+      rec('obj.jpg', { 0: 1 }), // 7
+    ]);
+    const { error, details } = await problems(readEmbeddingFile(f));
+    expect(details.map((d) => [d.line, d.kind])).toEqual([[2, 'non-numeric'], [3, 'non-numeric'], [4, 'non-numeric'], [7, 'no-embedding'], [6, 'duplicate']]);
+    expect(error.message.length).toBeLessThan(2000);
+    expect(error.message).toMatch(/line 2: embedding value 0 is an array of 200000 values; expected a number/);
+    expect(error.message).toMatch(/line 3: embedding value 0 is an array of 1 value; expected a number/);
+    expect(error.message).toMatch(/line 4: embedding value 0 is "x{60}\.\.\."; expected a number/);
+    expect(error.message).toMatch(/line 6: path "p{60}\.\.\." has a record already, at line 5/);
+    expect(error.message).toMatch(/line 7: "embedding" is an object; expected a non-empty array/);
+  });
+
+  it('refuses a record wider than data.maxEmbeddingDim, and a line too long to be a record without holding it', async () => {
+    const wide = rec('wide.jpg', Array(DEFAULTS.data.maxEmbeddingDim + 1).fill(0.5));
+    const f = file([rec('a.jpg', [1, 2]), wide, `{"path": "huge.jpg", "embedding": [${'0.1,'.repeat(5_000_000)}0.1]}`, rec('b.jpg', [2, 1])]);
+    const { error, details } = await problems(readEmbeddingFile(f));
+    expect(details.map((d) => [d.line, d.kind])).toEqual([[2, 'dimension'], [3, 'too-long']]);
+    expect(error.message).toMatch(new RegExp(`line 2: the embedding has ${DEFAULTS.data.maxEmbeddingDim + 1} values; expected at most ${DEFAULTS.data.maxEmbeddingDim} \\(data\\.maxEmbeddingDim\\)`));
+    expect(error.message).toMatch(/line 3: 200000\d\d bytes; expected a record of at most 16777216 bytes/);
+  });
+
+  it('names a line that is not UTF-8 instead of reading another path into it, and refuses UTF-16', async () => {
+    const f = path.join(dir, `e${n++}.jsonl`);
+    writeFileSync(f, Buffer.concat([Buffer.from(rec('a.jpg', [1, 2]) + '\n'), Buffer.from('{"path": "caf'), Buffer.from([0xe9]), Buffer.from('.jpg", "embedding": [2, 1]}\n')]));
+    const { details } = await problems(readEmbeddingFile(f));
+    expect(details).toMatchObject([{ line: 2, kind: 'encoding', message: expect.stringMatching(/line 2: not UTF-8 text/) }]);
+    const utf16 = path.join(dir, `e${n++}.jsonl`);
+    writeFileSync(utf16, Buffer.from('\uFEFF' + rec('a.jpg', [1, 2]) + '\n', 'utf16le'));
+    await expect(readEmbeddingFile(utf16)).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/is UTF-16 text/) });
+  });
+
+  it('reads lines ended by LF, CRLF or CR alike, and refuses a backbone or view of the wrong type', async () => {
+    const f = path.join(dir, `e${n++}.jsonl`);
+    writeFileSync(f, [rec('a.jpg', [1, 2]), rec('b.jpg', [2, 1]), rec('c.jpg', [1, 1])].join('\r\n') + '\r' + rec('d.jpg', [3, 1]) + '\n\n' + rec('e.jpg', [1, 3]));
+    const { records } = await readEmbeddingFile(f);
+    expect([...records.values()].map((r) => [r.path, r.line])).toEqual([['a.jpg', 1], ['b.jpg', 2], ['c.jpg', 3], ['d.jpg', 4], ['e.jpg', 6]]);
+    const { details } = await problems(readEmbeddingFile(file([rec('a.jpg', [1, 2], { backbone: 5 }), rec('b.jpg', [1, 2], { view: ['frontal'] }), rec('c.jpg', [1, 2], { backbone: null, face: 'none' })])));
+    expect(details.map((d) => [d.line, d.kind, d.message])).toEqual([
+      [1, 'backbone', 'line 1: "backbone" is 5; expected the network\'s name'],
+      [2, 'invalid-view', 'line 2: view is an array of 1 value; expected one of: frontal, oblique, profile'],
+    ]);
   });
 
   it('refuses an empty file and names a missing one', async () => {
