@@ -192,6 +192,17 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(io.stderr).not.toContain('lower --folds');
   });
 
+  it('names the first 20 of 200 one-person classes in a short message, counting the rest', async () => {
+    const rows = data.X.map((_, i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'}`);
+    const singles = Array.from({ length: 200 }, (_, k) => `rare/r${k}/x.jpg,r${k},rare${String(k).padStart(3, '0')}`);
+    writeFileSync(path.join(dir, 'rare.csv'), ['path,subject,label', ...rows, ...singles].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'rare.csv', '--embeddings', 'missing.jsonl', '--out', 'rare', '--quiet'], io)).toBe(1);
+    const named = Array.from({ length: 20 }, (_, k) => `"rare${String(k).padStart(3, '0')}"`).join(', ');
+    expect(io.stderr).toContain(`E_MANIFEST: Too few people for the study: 200 classes have 1 person each (${named} and 180 more), and a ranking needs 2 in each class (a held-out class must be learnt from another person). Add people to ${named} and 180 more: a class needs at least 2 people, whatever --folds.`);
+    expect(io.stderr.length).toBeLessThan(1500);
+  });
+
   it.each([
     ['every control photo failed', (i: number) => (data.y[i] ? record(i) : failed(i)), [], /After removing photos without a usable face, only "vcfs" is left; a study needs both classes\. "control": (\d+) photo\(s\), \1 without a usable face \(first: "[a-z]+\/s\d+\/\d+\.jpg": E_NO_FACE: No face found in this photo\.\)\./],
     ['every photo failed', failed, [], /no photo is left; a study needs both classes\. "vcfs": (\d+) photo\(s\), \1 without a usable face \(first: .*\); "control": (\d+) photo\(s\), \2 without a usable face/],

@@ -188,6 +188,9 @@ export async function runStudy(opts: StudyOptions): Promise<StudyResult> {
   return { ...res, files: out.relocate(res.files) };
 }
 
+/** Classes named in one message about class sizes; the rest are counted. */
+const MAX_NAMED_CLASSES = 20;
+
 /**
  * E_MANIFEST, before any photo is read, when the classes hold too few people for the folds: every
  * test fold needs a person of each class (so each of the two classes needs `folds` people), and a
@@ -197,22 +200,29 @@ export async function runStudy(opts: StudyOptions): Promise<StudyResult> {
  * (there are at least 2), while a class short only of the folds can also be met by fewer folds.
  */
 function checkClassSizes(dataset: Dataset, folds: number): void {
+  // A data set may hold hundreds of classes: the message names the first few of a list.
+  const names = (list: Iterable<string>) => {
+    const all = [...list];
+    const more = all.length - MAX_NAMED_CLASSES;
+    return all.slice(0, MAX_NAMED_CLASSES).map((n) => `"${n}"`).join(', ') + (more > 0 ? ` and ${more} more` : '');
+  };
   const people = (keep: (item: Dataset['items'][number]) => boolean) => new Set(dataset.items.filter(keep).map((i) => i.subject)).size;
   const binary = ([[dataset.positive, 1], [dataset.negative, 0]] as const).map(([name, y]) => ({ name, n: people((i) => i.y === y) }));
   const short = binary.filter((c) => c.n < folds);
   const problems = short.map((c) => `"${c.name}" has ${c.n} ${c.n === 1 ? 'person' : 'people'}, fewer than the ${folds} folds (each test fold needs a person of each class)`);
   const tooFew = new Set(short.filter((c) => c.n < 2).map((c) => c.name));
   if (dataset.mode === 'ranking') {
-    for (const label of dataset.classes ?? []) {
-      const n = people((i) => i.label === label);
-      if (n < 2) {
-        problems.push(`class "${label}" has ${n} person, and a ranking needs 2 in each class (a held-out class must be learnt from another person)`);
-        tooFew.add(label);
-      }
+    const byClass = new Map<string, Set<string>>();
+    for (const item of dataset.items) {
+      if (!byClass.has(item.label)) byClass.set(item.label, new Set());
+      byClass.get(item.label)!.add(item.subject);
     }
+    const thin = (dataset.classes ?? []).filter((label) => (byClass.get(label)?.size ?? 0) < 2);
+    const which = thin.length === 1 ? 'class ' + names(thin) + ' has 1 person' : thin.length + ' classes have 1 person each (' + names(thin) + ')';
+    if (thin.length) problems.push(`${which}, and a ranking needs 2 in each class (a held-out class must be learnt from another person)`);
+    for (const label of thin) tooFew.add(label);
   }
   if (!problems.length) return;
-  const names = (list: Iterable<string>) => [...list].map((n) => `"${n}"`).join(', ');
   const foldable = short.filter((c) => c.n >= 2);
   const fewerFolds = foldable.length ? `add people, or lower --folds to ${Math.min(...foldable.map((c) => c.n))}` : '';
   const advice = tooFew.size
