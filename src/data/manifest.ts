@@ -352,6 +352,9 @@ export async function readManifestTable(file: string, columns: ManifestColumns):
 async function readManifest(file: string, problems: ProblemList, columns: ManifestColumns): Promise<RawRow[]> {
   let bytes: Uint8Array;
   try {
+    // A pipe or device would never end (or never open): only a regular file is read.
+    const st = await stat(file);
+    if (!st.isFile()) throw new PhenofaceError('E_INPUT', `Manifest "${file}" is ${st.isDirectory() ? 'a folder' : 'not a regular file (a device, pipe or socket)'}. Expected a CSV file.`);
     // Look at the first 64 KiB before reading it all: a photo or video given as manifest is refused cheaply.
     const handle = await open(file, 'r');
     try {
@@ -367,6 +370,7 @@ async function readManifest(file: string, problems: ProblemList, columns: Manife
     }
     bytes = await readFile(file);
   } catch (err) {
+    if (err instanceof PhenofaceError) throw err;
     throw new PhenofaceError('E_INPUT', `Cannot read manifest "${file}": ${(err as Error).message}.`, { cause: err });
   }
   const decoded = decodeText(bytes);

@@ -3,6 +3,7 @@
  * error, manifest rows without a record with their manifest row and line, and valid records come
  * out as unit vectors of any dimension, matched to the manifest by path exactly as written.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -137,6 +138,14 @@ describe('readEmbeddingFile', () => {
       [1, 'backbone', 'line 1: "backbone" is 5; expected the network\'s name'],
       [2, 'invalid-view', 'line 2: view is an array of 1 value; expected one of: frontal, oblique, profile'],
     ]);
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a named pipe, a device or a folder without reading it, which would never end', async () => {
+    const fifo = path.join(dir, `e${n++}.jsonl`);
+    execFileSync('mkfifo', [fifo]);
+    for (const [f, what] of [[fifo, 'not a regular file'], ['/dev/zero', 'not a regular file'], [dir, 'a folder']]) {
+      await expect(readEmbeddingFile(f), f).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringContaining(`is ${what}`) });
+    }
   });
 
   it('refuses an empty file and names a missing one', async () => {

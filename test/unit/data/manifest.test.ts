@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -288,6 +289,14 @@ describe('loadDataset from a manifest: every problem, with its row', () => {
   it('a binary file given as manifest', async () => {
     const { problems } = await manifestProblems(() => loadDataset(path.join(root, 'img/a.png'), {}));
     expect(problems.map((p) => p.kind)).toEqual(['not-csv']);
+  });
+
+  it.skipIf(process.platform === 'win32')('a named pipe or a device given as manifest: refused without reading, which would never end', async () => {
+    const fifo = path.join(root, 'rows.csv');
+    execFileSync('mkfifo', [fifo]);
+    for (const file of [fifo, '/dev/zero']) {
+      await expect(loadDataset(file, {}), file).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/is not a regular file \(a device, pipe or socket\)\. Expected a CSV file/) });
+    }
   });
 
   it('text that is not a CSV manifest', async () => {
