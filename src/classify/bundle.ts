@@ -6,7 +6,7 @@
  * cross-validated metrics, intended use and limitations.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import { loadManifest, type ManifestEntry } from '../runtime/index.ts';
@@ -151,6 +151,8 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   const file = dir.endsWith('.json') ? dir : path.join(dir, 'model.json');
   let raw: string;
   try {
+    // A pipe or device in its place would never end (or never open): only a regular file is read.
+    if (!(await stat(file)).isFile()) throw new Error('not a regular file');
     raw = await readFile(file, 'utf8');
   } catch (err) {
     throw new PhenofaceError('E_BUNDLE', `No model bundle at ${dir} (cannot read ${file}). Train one with \`phenoface study --out DIR\` and pass DIR/model.`, { cause: err });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,6 +111,12 @@ describe('model bundle', () => {
     // Saved again as loaded, the bundle loads with the same intervals: widening is idempotent.
     const again = await loadBundle(await toyBundle(loaded.metrics));
     expect(again.metrics).toEqual(loaded.metrics);
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a named pipe in place of model.json instead of waiting for a writer', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    execFileSync('mkfifo', [path.join(dir, 'model.json')]);
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/No model bundle at/) });
   });
 
   it('refuses a missing or foreign bundle with a clear message', async () => {
