@@ -4,7 +4,7 @@
  * beyond where their boxes and landmarks lie.
  */
 export { ACCEPTED_FORMATS, decodeImage, isSrgbProfile, type DecodedImage } from './decode.ts';
-export { assertRgbImage, cropPad, invertAffine, resizeAreaCHW, toPlanarFloat, warpAffine, type Affine } from './resample.ts';
+export { assertRgbImage, cropPad, invertAffine, resizeAreaCHW, rotateQuarterTurns, toPlanarFloat, warpAffine, type Affine } from './resample.ts';
 export { resizeImage } from './resize.ts';
 export { integralImage, resizeAreaFromIntegral, type AreaResizeOptions, type IntegralImage } from './integral.ts';
 export { contactSheet, encodeJpeg, encodePng, type RgbaImage } from './encode.ts';

@@ -16,6 +16,7 @@ import { denseLandmarkSpec, DenseLandmarker, EXTENDED_POINTS, EyeRefiner, fivePo
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
 import { loadManifest, readFeatureGrid, type FeatureGrid, type ModelManifest } from '../runtime/index.ts';
 import type { AlignedFace, Embedding, Face, Landmarks5, Point } from '../types.ts';
+import { turnedBy } from './orientation.ts';
 
 /** Whether the eye points of this landmark setting are placed by the iris model (`landmarks.refineEyes`, which applies to the face mesh). */
 export function refinesEyes({ model, refineEyes }: PhenofaceConfig['landmarks']): boolean {
@@ -387,7 +388,8 @@ export class Pipeline {
     const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : mapFace(toOriginal(img), f)));
     const aligned = this.alignDecoded(img, face);
     const [{ embedding, maps }] = await this.backbone.embedWithMaps([aligned.image]);
-    const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image);
+    const turned = await turnedBy(img, found.chosen.box, found.chosen.score, (x) => this.detector.detect(x), this.config.detect.turnCheck);
+    const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image, turned);
     const landmarks68 = this.returnsLandmarks ? dense?.points : undefined;
     const regionMaps = this.regionSetup ? { regionMaps: this.poolRegions(maps) } : {};
     const second = this.second ? { secondEmbedding: (await this.second.embed([this.alignDecoded(img, face, this.second.spec).image]))[0].vector } : {};

@@ -6,7 +6,7 @@ import type { QualityConfig } from '../config.ts';
 import type { Face, RgbImage } from '../types.ts';
 
 /** A quality problem. */
-export type QualityFlag = 'small' | 'blurry' | 'cut-off' | 'low-confidence' | 'not-frontal';
+export type QualityFlag = 'small' | 'blurry' | 'cut-off' | 'low-confidence' | 'not-frontal' | 'turned';
 
 /** Quality of one face: the flags raised, why, and the measures behind them. */
 export interface Quality {
@@ -39,10 +39,19 @@ export function laplacianVariance(img: RgbImage): number {
   return sum2 / n - mean * mean;
 }
 
-/** Flags a face's quality problems; `aligned` (the 112x112 crop) enables the blur check. */
-export function assessQuality(face: Face, imageWidth: number, imageHeight: number, cfg: QualityConfig, aligned?: RgbImage): Quality {
+/**
+ * Flags a face's quality problems; `aligned` (the 112x112 crop) enables the blur check, and
+ * `turnedBy` (degrees clockwise the photo must be turned for the face to stand upright, from
+ * `pipeline/orientation.ts`) flags a face on its side or upside down, which is aligned and scored
+ * from points the detector guessed.
+ */
+export function assessQuality(face: Face, imageWidth: number, imageHeight: number, cfg: QualityConfig, aligned?: RgbImage, turnedBy?: 90 | 180 | 270): Quality {
   const flags: QualityFlag[] = [];
   const warnings: string[] = [];
+  if (turnedBy) {
+    flags.push('turned');
+    warnings.push(`the face looks ${turnedBy === 180 ? 'upside down' : 'turned on its side'}: it is found more surely with the photo turned ${turnedBy} degrees clockwise (its orientation tag may be missing); turn the photo upright and screen it again`);
+  }
   const side = Math.min(face.box.width, face.box.height);
   if (side < cfg.minFaceSidePx) {
     flags.push('small');

@@ -1,0 +1,108 @@
+/**
+ * The orientation check (`pipeline/orientation.ts`): a face on its side or upside down, as in a photo
+ * whose orientation tag was lost, is flagged `turned` with the turn that stands it upright; an
+ * upright face is not. Real faces come from face-api's demo photos (an installed npm package).
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS, resolveConfig } from '../../../src/config.ts';
+import { decodeImage, encodeJpeg, rotateQuarterTurns } from '../../../src/image/index.ts';
+import { turnedBy } from '../../../src/pipeline/orientation.ts';
+import { Pipeline } from '../../../src/pipeline/pipeline.ts';
+import type { Face, RgbImage } from '../../../src/types.ts';
+
+const require = createRequire(import.meta.url);
+const demo = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
+const cfg = DEFAULTS.detect.turnCheck;
+
+describe('rotateQuarterTurns', () => {
+  // A 3x2 image whose pixel i has the value i in every channel.
+  const img: RgbImage = { width: 3, height: 2, data: Uint8Array.from([0, 1, 2, 3, 4, 5].flatMap((v) => [v, v, v])) };
+  const grey = (im: RgbImage) => Array.from({ length: im.width * im.height }, (_, i) => im.data[3 * i]);
+
+  it('turns clockwise, a quarter turn swapping the sides', () => {
+    // 0 1 2      3 0      5 4 3      2 5
+    // 3 4 5  ->  4 1  ,   2 1 0  ,   1 4
+    //            5 2                 0 3
+    const q = rotateQuarterTurns(img, 1);
+    expect([q.width, q.height]).toEqual([2, 3]);
+    expect(grey(q)).toEqual([3, 0, 4, 1, 5, 2]);
+    expect(grey(rotateQuarterTurns(img, 2))).toEqual([5, 4, 3, 2, 1, 0]);
+    expect(grey(rotateQuarterTurns(img, 3))).toEqual([2, 5, 1, 4, 0, 3]);
+  });
+
+  it('comes back to the image after four quarter turns, and takes turns modulo 4', () => {
+    let im = img;
+    for (let k = 0; k < 4; k++) im = rotateQuarterTurns(im, 1);
+    expect(im).toEqual(img);
+    expect(rotateQuarterTurns(img, -1)).toEqual(rotateQuarterTurns(img, 3));
+    expect(rotateQuarterTurns(img, 0)).toEqual(img);
+  });
+});
+
+describe('turnedBy (with a stand-in detector)', () => {
+  const photo: RgbImage = { width: 400, height: 400, data: new Uint8Array(400 * 400 * 3) };
+  const box = { x: 150, y: 150, width: 100, height: 100 };
+  const centred = (score: number): Face => ({ box: { x: 40, y: 40, width: 80, height: 80 }, score, landmarks5: [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]] });
+  /** A detector answering the crop's four turns in order (unturned, then 1, 2, 3 quarter turns clockwise). */
+  const answers = (...faces: Face[][]) => {
+    let call = 0;
+    return async (x: RgbImage) => {
+      expect([x.width, x.height]).toEqual([cfg.cropSidePx, cfg.cropSidePx]);
+      return faces[call++] ?? [];
+    };
+  };
+
+  it('does not look again at a face the detector was sure of', async () => {
+    let called = false;
+    expect(await turnedBy(photo, box, 0.995, async () => { called = true; return []; }, cfg)).toBeUndefined();
+    expect(called).toBe(false);
+  });
+
+  it('names the turn that stands the face upright, when its face is clearly surer', async () => {
+    expect(await turnedBy(photo, box, 0.9, answers([centred(0.9)], [centred(0.95)], [centred(0.999)], [centred(0.97)]), cfg)).toBe(180);
+    expect(await turnedBy(photo, box, 0.9, answers([], [centred(0.995)], [], []), cfg)).toBe(90);
+    expect(await turnedBy(photo, box, 0.9, answers([centred(0.8)], [], [], [centred(0.999)]), cfg)).toBe(270);
+  });
+
+  it('reports no turn when no turn is sure enough, or not surer by the margin', async () => {
+    expect(await turnedBy(photo, box, 0.9, answers([centred(0.9)], [centred(0.98)], [], []), cfg)).toBeUndefined();
+    expect(await turnedBy(photo, box, 0.9, answers([centred(0.985)], [centred(0.995)], [], []), cfg)).toBeUndefined();
+  });
+
+  it('counts only a face at the middle of the crop (another face in it is not this one)', async () => {
+    const corner: Face = { ...centred(0.999), box: { x: 0, y: 0, width: 40, height: 40 } };
+    expect(await turnedBy(photo, box, 0.9, answers([], [corner], [], []), cfg)).toBeUndefined();
+  });
+});
+
+describe('the orientation check on a real photo', () => {
+  let pipeline: Pipeline;
+  let img: RgbImage;
+  beforeAll(async () => {
+    pipeline = await Pipeline.create();
+    img = await decodeImage(path.join(demo, 'sample6.jpg'));
+  });
+  afterAll(() => pipeline.close());
+
+  it('flags the face turned a quarter or a half turn, with the turn back, and not the upright one', async () => {
+    const quality = async (k: number) => (await pipeline.embedFile(await encodeJpeg(rotateQuarterTurns(img, k), 95))).quality;
+    const upright = await quality(0);
+    expect(upright.flags).not.toContain('turned');
+    const side = await quality(1);
+    expect(side.flags).toContain('turned');
+    expect(side.warnings.join(' ')).toMatch(/turned on its side: it is found more surely with the photo turned 270 degrees clockwise/);
+    const down = await quality(2);
+    expect(down.flags).toContain('turned');
+    expect(down.warnings.join(' ')).toMatch(/upside down: .* turned 180 degrees clockwise/);
+  });
+});
+
+describe('detect.turnCheck settings', () => {
+  it('refuses scores outside [0, 1] and a crop the face could not fill', () => {
+    expect(() => resolveConfig({ detect: { turnCheck: { ...cfg, margin: 2 } } })).toThrow(/detect.turnCheck/);
+    expect(() => resolveConfig({ detect: { turnCheck: { ...cfg, cropSidePx: 30 } } })).toThrow(/cropSidePx/);
+    expect(resolveConfig({ detect: { turnCheck: { ...cfg, belowScore: 0 } } }).detect.turnCheck.belowScore).toBe(0);
+  });
+});
