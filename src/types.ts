@@ -50,6 +50,12 @@ export interface Face {
    * the landmark model's own template (`alignmentOf` in `pipeline/pipeline.ts`).
    */
   alignPoints?: Landmarks5;
+  /**
+   * Where one face is chosen (`Pipeline.embedFile`): how far clockwise the photo must be turned for
+   * this face to stand upright, when the orientation check found it on its side or upside down
+   * (`pipeline/orientation.ts`); absent when it looks upright or was not checked.
+   */
+  turned?: 90 | 180 | 270;
 }
 
 /** An RGB image in memory: interleaved 8-bit RGB, row-major, `width * height * 3` bytes. */

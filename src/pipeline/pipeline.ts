@@ -384,12 +384,12 @@ export class Pipeline {
     // Pose and view for the chosen face only (the others are listed by position; `detect` poses all).
     const [posed] = this.toPhoto(img, [found.chosen]);
     const dense = this.landmarker ? (await this.denseLandmarks(img, [posed]))[0] : undefined;
-    const face = dense ? { ...posed, ...dense.align } : posed;
+    const turned = await turnedBy(img, found.chosen.box, found.chosen.score, (x) => this.detector.detect(x), this.config.detect.turnCheck);
+    const face: Face = { ...posed, ...dense?.align, ...(turned ? { turned } : {}) };
     const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : mapFace(toOriginal(img), f)));
     const aligned = this.alignDecoded(img, face);
     const [{ embedding, maps }] = await this.backbone.embedWithMaps([aligned.image]);
-    const turned = await turnedBy(img, found.chosen.box, found.chosen.score, (x) => this.detector.detect(x), this.config.detect.turnCheck);
-    const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image, turned);
+    const quality = assessQuality(face, img.originalWidth, img.originalHeight, this.config.quality, aligned.image);
     const landmarks68 = this.returnsLandmarks ? dense?.points : undefined;
     const regionMaps = this.regionSetup ? { regionMaps: this.poolRegions(maps) } : {};
     const second = this.second ? { secondEmbedding: (await this.second.embed([this.alignDecoded(img, face, this.second.spec).image]))[0].vector } : {};

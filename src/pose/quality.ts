@@ -40,14 +40,14 @@ export function laplacianVariance(img: RgbImage): number {
 }
 
 /**
- * Flags a face's quality problems; `aligned` (the 112x112 crop) enables the blur check, and
- * `turnedBy` (degrees clockwise the photo must be turned for the face to stand upright, from
- * `pipeline/orientation.ts`) flags a face on its side or upside down, which is aligned and scored
- * from points the detector guessed.
+ * Flags a face's quality problems; `aligned` (the 112x112 crop) enables the blur check. A face
+ * with `turned` (the orientation check's finding, `pipeline/orientation.ts`) is on its side or
+ * upside down, and was aligned and scored from points the detector guessed.
  */
-export function assessQuality(face: Face, imageWidth: number, imageHeight: number, cfg: QualityConfig, aligned?: RgbImage, turnedBy?: 90 | 180 | 270): Quality {
+export function assessQuality(face: Face, imageWidth: number, imageHeight: number, cfg: QualityConfig, aligned?: RgbImage): Quality {
   const flags: QualityFlag[] = [];
   const warnings: string[] = [];
+  const turnedBy = face.turned;
   if (turnedBy) {
     flags.push('turned');
     warnings.push(`the face looks ${turnedBy === 180 ? 'upside down' : 'turned on its side'}: it is found more surely with the photo turned ${turnedBy} degrees clockwise (its orientation tag may be missing); turn the photo upright and screen it again`);

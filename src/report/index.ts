@@ -251,12 +251,14 @@ function subgroupsSection(result: CrossValidationResult): string {
   return tables ? `<section id="subgroups"><h2>Subgroups</h2>${tables}</section>` : '';
 }
 
-/** The permutation test and the leakage warnings. */
-function checksSection({ leakage, result }: ReportInput): string {
+/** The permutation test, the leakage warnings, and the photos whose face looks on its side or upside down. */
+function checksSection({ leakage, result, used }: ReportInput): string {
   const perm = result.permutation;
+  const turned = used.filter((p) => p.face?.turned);
   return `<section id="checks"><h2>Checks</h2>
 <p>Permutation test (labels permuted by person, whole cross-validation re-run): ${perm ? `subject AUC ${perm.observed.toFixed(3)} vs ${perm.nulls.length} permutations, <strong>p = ${perm.p.toFixed(4)}</strong>` : 'not run'}.</p>
 ${leakage.warnings.length ? `<div class="warn"><p><strong>${leakage.warnings.length} possible leakage problem(s)</strong>: the same photo or the same person may appear under two names, which inflates results.</p><ul>${leakage.warnings.slice(0, 50).map((w) => `<li>${esc(w.message)}</li>`).join('')}</ul></div>` : '<p>No duplicate photos and no person under two subject ids were found.</p>'}
+${turned.length ? `<div class="warn"><p><strong>${turned.length} photo(s) look on their side or upside down</strong> (their orientation tag may have been lost): the face was found more surely with the photo turned, so it was aligned from points the detector guessed. They were used as they are; turn them upright and run the study again.</p><ul>${turned.slice(0, 50).map((p) => `<li>${esc(p.item.path)}: turn ${p.face!.turned} degrees clockwise</li>`).join('')}</ul></div>` : ''}
 </section>`;
 }
 

@@ -87,9 +87,13 @@ describe('the orientation check on a real photo', () => {
   afterAll(() => pipeline.close());
 
   it('flags the face turned a quarter or a half turn, with the turn back, and not the upright one', async () => {
-    const quality = async (k: number) => (await pipeline.embedFile(await encodeJpeg(rotateQuarterTurns(img, k), 95))).quality;
-    const upright = await quality(0);
-    expect(upright.flags).not.toContain('turned');
+    const embedded = async (k: number) => pipeline.embedFile(await encodeJpeg(rotateQuarterTurns(img, k), 95));
+    const quality = async (k: number) => (await embedded(k)).quality;
+    const upright = await embedded(0);
+    expect(upright.quality.flags).not.toContain('turned');
+    expect(upright.face.turned).toBeUndefined();
+    // On the face, which a study's cache keeps (its report lists such photos).
+    expect((await embedded(3)).face.turned).toBe(90);
     const side = await quality(1);
     expect(side.flags).toContain('turned');
     expect(side.warnings.join(' ')).toMatch(/turned on its side: it is found more surely with the photo turned 270 degrees clockwise/);

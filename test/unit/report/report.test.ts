@@ -94,6 +94,17 @@ describe('renderReport', () => {
     expect(at[1]).toBeLessThan(page.indexOf('<caption>Cross-validated performance, per photo and per person'));
   });
 
+  it('lists, under Checks, each photo used whose face looks on its side or upside down, with the turn back', async () => {
+    expect(html).not.toMatch(/look on their side or upside down/);
+    const input = reportInput(result);
+    const face = { box: { x: 0, y: 0, width: 10, height: 10 }, score: 0.9, landmarks5: [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]] as never };
+    input.used = input.used.map((p, i) => (i === 4 ? { ...p, face: { ...face, turned: 90 as const } } : { ...p, face }));
+    const page = await renderReport(input);
+    const checks = page.slice(page.indexOf('<section id="checks">'));
+    expect(checks).toMatch(/<strong>1 photo\(s\) look on their side or upside down<\/strong>/);
+    expect(checks).toContain(`<li>${data.photoIds[4]}: turn 90 degrees clockwise</li>`);
+  });
+
   it('prints a PPV or NPV of exactly 1 from a rate of 1 as not a certainty: its interval, a marker and a footnote saying why', async () => {
     expect(html).not.toContain('bound-note');
     const bound = structuredClone(result);
