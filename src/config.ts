@@ -816,7 +816,7 @@ export function resolveConfig(partial: PartialConfig = {}): PhenofaceConfig {
   if (!(d.minFaceRatio >= 0 && d.minFaceRatio < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceRatio: ${d.minFaceRatio}. Should be in [0, 1).`);
   const t = d.turnCheck;
   if (![t.belowScore, t.turnedScore, t.margin].every((v) => v >= 0 && v <= 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.turnCheck: belowScore ${t.belowScore}, turnedScore ${t.turnedScore}, margin ${t.margin}. Each should be in [0, 1] (0 for belowScore turns the check off).`);
-  if (!(Number.isInteger(t.cropSidePx) && t.cropSidePx >= 2 * d.minFaceSizePx)) throw new PhenofaceError('E_CONFIG', `Invalid detect.turnCheck.cropSidePx: ${t.cropSidePx}. Should be a whole number of at least twice detect.minFaceSizePx (${2 * d.minFaceSizePx}): the face fills half the crop.`);
+  if (!(Number.isInteger(t.cropSidePx) && t.cropSidePx >= 32)) throw new PhenofaceError('E_CONFIG', `Invalid detect.turnCheck.cropSidePx: ${t.cropSidePx}. Should be a whole number of at least 32 (the face fills half the crop, and P-Net's window is 12 px).`);
   const passes = config.landmarks.passes;
   if (passes !== 1 && passes !== 2) throw new PhenofaceError('E_CONFIG', `Invalid landmarks.passes: ${passes}. Should be 1 or 2.`);
   const alignOn = config.embed.alignOn;

@@ -16,20 +16,22 @@ import type { Box, Face, RgbImage } from '../types.ts';
  * How far clockwise the photo must be turned for the face in `box` (pixels of `img`) to stand
  * upright, when the detector finds it clearly more surely so (90, 180 or 270 degrees), else
  * undefined (also for a face at or above `cfg.belowScore`, which is not checked). `detect` is the
- * photo's face detector; `score` the face's own.
+ * photo's face detector, which skips faces under `minFaceSizePx`; `score` the face's own.
  */
-export async function turnedBy(img: RgbImage, box: Box, score: number, detect: (img: RgbImage) => Promise<Face[]>, cfg: TurnCheckConfig): Promise<90 | 180 | 270 | undefined> {
+export async function turnedBy(img: RgbImage, box: Box, score: number, detect: (img: RgbImage) => Promise<Face[]>, cfg: TurnCheckConfig, minFaceSizePx = 0): Promise<90 | 180 | 270 | undefined> {
   if (score >= cfg.belowScore) return undefined;
+  // The face fills half the crop: a detector set to skip small faces must still see it there.
+  const cropSide = Math.max(cfg.cropSidePx, Math.ceil(2.5 * minFaceSizePx));
   // A square twice the face's size about its centre: every turn keeps the face in the middle.
   const side = Math.max(2, Math.round(2 * Math.max(box.width, box.height)));
   const x1 = Math.round(box.x + box.width / 2 - side / 2);
   const y1 = Math.round(box.y + box.height / 2 - side / 2);
-  const crop = await resizeImage(cropPad(img, x1, y1, x1 + side, y1 + side), cfg.cropSidePx, cfg.cropSidePx);
+  const crop = await resizeImage(cropPad(img, x1, y1, x1 + side, y1 + side), cropSide, cropSide);
   const scores: number[] = [];
   for (let k = 0; k < 4; k++) {
     const faces = await detect(rotateQuarterTurns(crop, k));
     // The same face: one whose centre lies near the crop's centre (another face in the crop is not it).
-    const near = faces.filter((f) => Math.hypot(f.box.x + f.box.width / 2 - cfg.cropSidePx / 2, f.box.y + f.box.height / 2 - cfg.cropSidePx / 2) < cfg.cropSidePx / 4);
+    const near = faces.filter((f) => Math.hypot(f.box.x + f.box.width / 2 - cropSide / 2, f.box.y + f.box.height / 2 - cropSide / 2) < cropSide / 4);
     scores.push(Math.max(0, ...near.map((f) => f.score)));
   }
   const k = [1, 2, 3].reduce((a, b) => (scores[b] > scores[a] ? b : a));

@@ -384,7 +384,7 @@ export class Pipeline {
     // Pose and view for the chosen face only (the others are listed by position; `detect` poses all).
     const [posed] = this.toPhoto(img, [found.chosen]);
     const dense = this.landmarker ? (await this.denseLandmarks(img, [posed]))[0] : undefined;
-    const turned = await turnedBy(img, found.chosen.box, found.chosen.score, (x) => this.detector.detect(x), this.config.detect.turnCheck);
+    const turned = await turnedBy(img, found.chosen.box, found.chosen.score, (x) => this.detector.detect(x), this.config.detect.turnCheck, this.config.detect.minFaceSizePx);
     const face: Face = { ...posed, ...dense?.align, ...(turned ? { turned } : {}) };
     const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : mapFace(toOriginal(img), f)));
     const aligned = this.alignDecoded(img, face);

@@ -71,6 +71,12 @@ describe('turnedBy (with a stand-in detector)', () => {
     expect(await turnedBy(photo, box, 0.9, answers([centred(0.985)], [centred(0.995)], [], []), cfg)).toBeUndefined();
   });
 
+  it('cuts a crop in which a detector skipping small faces still sees this one', async () => {
+    const sides: number[] = [];
+    await turnedBy(photo, box, 0.9, async (x) => { sides.push(x.width); return []; }, cfg, 96);
+    expect(sides).toEqual([240, 240, 240, 240]);
+  });
+
   it('counts only a face at the middle of the crop (another face in it is not this one)', async () => {
     const corner: Face = { ...centred(0.999), box: { x: 0, y: 0, width: 40, height: 40 } };
     expect(await turnedBy(photo, box, 0.9, answers([], [corner], [], []), cfg)).toBeUndefined();
@@ -107,6 +113,8 @@ describe('detect.turnCheck settings', () => {
   it('refuses scores outside [0, 1] and a crop the face could not fill', () => {
     expect(() => resolveConfig({ detect: { turnCheck: { ...cfg, margin: 2 } } })).toThrow(/detect.turnCheck/);
     expect(() => resolveConfig({ detect: { turnCheck: { ...cfg, cropSidePx: 30 } } })).toThrow(/cropSidePx/);
+    // A detector that skips small faces gets a crop large enough to see the face (half the crop) in.
+    expect(resolveConfig({ detect: { minFaceSizePx: 96 } }).detect.turnCheck.cropSidePx).toBe(cfg.cropSidePx);
     expect(resolveConfig({ detect: { turnCheck: { ...cfg, belowScore: 0 } } }).detect.turnCheck.belowScore).toBe(0);
   });
 });
