@@ -4,11 +4,14 @@
  */
 import type { Reporter, File, Task } from 'vitest';
 
-function count(tasks: Task[], acc = { passed: 0, failed: 0, skipped: 0 }) {
+/** Passed, failed and skipped tests under `tasks`, a suite whose own failure left its tests unrun counting as one failure. */
+export function count(tasks: Task[], acc = { passed: 0, failed: 0, skipped: 0 }) {
   for (const t of tasks) {
     if (t.type === 'suite') {
       count(t.tasks, acc);
-      if (t.result?.state === 'fail' && t.tasks.length === 0) acc.failed++; // a suite that failed to load
+      // A suite that failed to load, or whose own hook (beforeAll, afterAll) failed: its tests then
+      // never ran and are reported as skipped, so the suite's failure is counted here.
+      if (t.result?.state === 'fail' && (t.tasks.length === 0 || (t.result.errors?.length ?? 0) > 0)) acc.failed++;
     } else if (t.mode === 'skip' || t.mode === 'todo' || t.result?.state === 'skip') acc.skipped++;
     else if (t.result?.state === 'pass') acc.passed++;
     else if (t.result?.state === 'fail') acc.failed++;
