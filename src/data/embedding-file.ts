@@ -7,12 +7,13 @@
  * The whole file is checked before anything runs, and every problem is listed with its line (the
  * first few in the message, the first 1,000 in the error's `details`), as a manifest's are. Any
  * dimension up to `data.maxEmbeddingDim` is accepted, provided all records share it; the expected
- * one is the most common, so one odd line is named rather than every other. Vectors are L2-normalised on reading, as the
- * pipeline's are (ArcFace: Deng et al. 2019; embeddings compare as unit vectors): the classifiers,
- * the leakage check and a bundle then see the same scale whichever tool wrote them.
+ * one is the most common, so one odd line is named rather than every other. Vectors are
+ * L2-normalised on reading, as the pipeline's are (ArcFace: Deng et al. 2019; embeddings compare
+ * as unit vectors): the classifiers, the leakage check and a bundle then see the same scale
+ * whichever tool wrote them.
  *
  * The file is read as bytes, not through `readline`: a line longer than {@link MAX_LINE_BYTES} is
- * counted and skipped, never held (a 100 MB line cost 800 MB to parse), and each line is decoded as
+ * counted and skipped, never held (parsed whole, a 100 MB line costs 800 MB), and each line is decoded as
  * strict UTF-8, so a byte that is not UTF-8 is named with its line instead of turning a path into
  * another one. Messages show a bad value's kind and a bounded excerpt, never the value whole.
  */
