@@ -2,11 +2,11 @@
  * The study's shared heat-map colour scale as a file beside the model bundle,
  * `model/explain-scale.json` (see `heat-scale.ts`): written by `study`, read by screening.
  */
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import type { StudyHeatScale } from './heat-scale.ts';
+import { optionalBundleFile } from './side-file.ts';
 
 /** File name of the scale inside the bundle folder. */
 export const HEAT_SCALE_FILE = 'explain-scale.json';
@@ -25,8 +25,8 @@ export async function saveHeatScale(dir: string, scale: StudyHeatScale): Promise
  */
 export async function loadHeatScale(dir: string, backbone: string, bundleId?: string): Promise<StudyHeatScale | undefined> {
   const file = path.join(dir, HEAT_SCALE_FILE);
-  if (!existsSync(file)) return undefined;
   const bad = (why: string) => new PhenofaceError('E_MODEL', `Invalid heat-map scale ${file}: ${why}. Expected the file \`phenoface study\` writes for this model; delete it to draw each photo on its own scale.`);
+  if (!(await optionalBundleFile(file, bad))) return undefined;
   let j: Partial<Record<keyof StudyHeatScale, unknown>>;
   try {
     j = JSON.parse(await readFile(file, 'utf8'));

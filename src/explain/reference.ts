@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
+import { optionalBundleFile } from './side-file.ts';
 
 /** File name of the reference inside the bundle folder. */
 export const REFERENCE_FILE = 'explain-reference.json';
@@ -56,8 +57,8 @@ export async function saveReference(dir: string, reference: ExplainReference): P
  */
 export async function loadReference(dir: string, backbone: string, layer: string, bundleId?: string): Promise<ExplainReference | undefined> {
   const file = path.join(dir, REFERENCE_FILE);
-  if (!existsSync(file)) return undefined;
   const bad = (why: string) => new PhenofaceError('E_MODEL', `Invalid explanation reference ${file}: ${why}. Expected the file \`phenoface study\` writes for this model; delete it to screen without the contrastive map.`);
+  if (!(await optionalBundleFile(file, bad))) return undefined;
   let j: { backbone?: unknown; layer?: unknown; dims?: unknown; faces?: unknown; bundleId?: unknown; data?: unknown };
   try {
     j = JSON.parse(await readFile(file, 'utf8'));

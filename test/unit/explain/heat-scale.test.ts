@@ -1,5 +1,6 @@
 /** The heat maps' colour scale shared across photos: measured from a study's positive-class maps, kept beside the bundle, applied per map. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,6 +77,15 @@ describe('heat scale file', () => {
     expect(await loadHeatScale(dir, 'mobilefacenet', 'aaaa')).toEqual({ ...scale, bundleId: 'aaaa' });
     await expect(loadHeatScale(dir, 'mobilefacenet', 'bbbb')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('made with model aaaa, not this one (bbbb)') });
     await expect(loadHeatScale(dir, 'dlib-resnet')).rejects.toMatchObject({ code: 'E_MODEL' });
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a pipe or a folder in the file\'s place with E_MODEL instead of waiting on it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'heat-scale-'));
+    execFileSync('mkfifo', [path.join(dir, HEAT_SCALE_FILE)]);
+    await expect(loadHeatScale(dir, 'mobilefacenet')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('not a regular file') });
+    const other = mkdtempSync(path.join(os.tmpdir(), 'heat-scale-'));
+    mkdirSync(path.join(other, HEAT_SCALE_FILE));
+    await expect(loadHeatScale(other, 'mobilefacenet')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('a folder') });
   });
 
   it('refuses a malformed file with E_MODEL, and will not write a scale without heat', async () => {

@@ -1,4 +1,5 @@
 /** The control reference file beside a model bundle: round trip, and refusals with E_MODEL. */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,12 @@ describe('explain reference file', () => {
     await expect(loadReference(dir, 'mobilefacenet', 'L')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringMatching(/bytes/) });
     writeFileSync(file, '{not json');
     await expect(loadReference(dir, 'mobilefacenet', 'L')).rejects.toMatchObject({ code: 'E_MODEL' });
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a pipe in the file\'s place with E_MODEL instead of waiting on it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'reference-'));
+    execFileSync('mkfifo', [path.join(dir, REFERENCE_FILE)]);
+    await expect(loadReference(dir, 'mobilefacenet', 'L')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('not a regular file') });
   });
 
   it('belongs to one model: refused beside a bundle with another id; a file without an id (earlier versions) still loads', async () => {
