@@ -76,7 +76,8 @@ export async function manifestInputs(manifest: string, cwd: string): Promise<Inp
   // A folder laid out as ROOT/<label>/<subject>/<image> stands for a manifest (the contract); its
   // photos' paths are ROOT-relative, as a study of it writes them.
   if (st?.isDirectory()) return (await loadDataset(abs, { manyClasses: true })).items.map((item) => ({ path: item.path, abs: item.absPath }));
-  if (!st?.isFile()) throw new PhenofaceError('E_NOT_FOUND', `Manifest "${manifest}" does not exist; expected a CSV file with a "path" column, or a folder laid out as ROOT/<label>/<subject>/<image>.`);
+  if (!st) throw new PhenofaceError('E_NOT_FOUND', `Manifest "${manifest}" does not exist; expected a CSV file with a "path" column, or a folder laid out as ROOT/<label>/<subject>/<image>.`);
+  if (!st.isFile()) throw new PhenofaceError('E_INPUT', `Manifest "${manifest}" is not a regular file (a pipe, device or socket); expected a CSV file with a "path" column, or a folder laid out as ROOT/<label>/<subject>/<image>.`);
   const rows = await readManifestTable(abs, { required: ['path'], expected: 'a "path" column (relative to the manifest)' });
   const root = await realpath(path.dirname(abs));
   // A path listed twice would give two records of one photo, which a study from them refuses.

@@ -64,5 +64,7 @@ describe('manifests Phenoface wrote, read back by every command', () => {
     writeFileSync(file, 'photo,subject\na.jpg,s1\n');
     await expect(manifestInputs(file, tmp.dir)).rejects.toMatchObject({ code: 'E_MANIFEST', message: expect.stringMatching(/missing required column "path"; found "photo", "subject"; expected a "path" column/) });
     await expect(manifestInputs(path.join(tmp.dir, 'nope.csv'), tmp.dir)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    // A device is there, but is no manifest: not "does not exist".
+    await expect(manifestInputs('/dev/null', tmp.dir)).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringContaining('is not a regular file') });
   });
 });
