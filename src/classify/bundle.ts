@@ -168,6 +168,9 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   }
   checkBundleFields(b, file);
   if (!opts.embeddingsOnly) checkInstalledBackbone(b, opts.modelsDir);
+  // The id is the hash of what defines the model's calls: a mismatch is an edit or damage that the
+  // field checks cannot see (a changed weight or threshold still has the right type).
+  if (b.id !== bundleId(b)) throw new PhenofaceError('E_BUNDLE', `${file}: its classifier, thresholds, classes or networks do not match its id ${shown(b.id)}: the bundle was edited or damaged. Use the model/ folder as \`phenoface study\` wrote it.`);
   const model = classifierFromJSON(b.classifier);
   if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
   const ranker = b.ranking ? FittedRanker.fromJSON(b.ranking.classifier) : undefined;

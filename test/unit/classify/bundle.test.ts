@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadBundle, saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS } from '../../../src/classify/bundle.ts';
+import { bundleId, loadBundle, saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS } from '../../../src/classify/bundle.ts';
 import { modelCard } from '../../../src/report/model-card.ts';
 import { createClassifier } from '../../../src/classify/index.ts';
 import { loadManifest } from '../../../src/runtime/index.ts';
@@ -78,12 +78,24 @@ describe('model bundle', () => {
     const file = path.join(dir, 'model.json');
     const json = JSON.parse(readFileSync(file, 'utf8'));
     const second = { name: 'dlib-resnet', dim: 128, weightsSha256: weightsId(loadManifest().models['dlib-resnet']) };
-    writeFileSync(file, JSON.stringify({ ...json, backbone: { ...json.backbone, second } }));
+    const withSecond = { ...json, backbone: { ...json.backbone, second } };
+    writeFileSync(file, JSON.stringify({ ...withSecond, id: bundleId(withSecond) }));
     expect((await loadBundle(dir)).backbone.second).toEqual(second);
     writeFileSync(file, JSON.stringify({ ...json, backbone: { ...json.backbone, second: { ...second, weightsSha256: '0'.repeat(64) } } }));
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/trained on dlib-resnet weights 000000000000/) });
     writeFileSync(file, JSON.stringify({ ...json, backbone: { ...json.backbone, second: { ...second, name: 'arcface-r100' } } }));
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/second network "arcface-r100" is not installed/) });
+  });
+
+  it('refuses a bundle whose classifier or thresholds no longer match its id: an edit the field checks cannot see', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    await makeBundle(dir);
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...json, thresholds: { ...json.thresholds, subject: 0.01 } }));
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/do not match its id "[0-9a-f]{16}": the bundle was edited or damaged/) });
+    writeFileSync(file, JSON.stringify(json));
+    expect((await loadBundle(dir)).id).toBe(json.id);
   });
 
   it("widens a bundle's stored rates by Wilson's on the counts, as a study does, and leaves widened ones as they are", async () => {
