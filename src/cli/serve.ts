@@ -40,6 +40,7 @@ export const SERVE = defineCommand({
         'works behind an HTTPS reverse proxy',
       ].join('\n'),
     },
+    prevalence: { type: 'number', placeholder: 'P', min: 1e-9, max: 0.999, default: DEFAULTS.evaluate.prevalence, description: "the pre-test chance every result's chance assumes (e.g. a referral clinic's share of\naffected patients); the page lets the clinician change it for a result" },
     keep: { type: 'string', placeholder: 'DIR', defaultText: 'off, photos stay in memory and are never written to disk or logs', description: "write each screening's photos and result to a new folder in DIR" },
   },
   notes: [
@@ -171,7 +172,7 @@ export function serveCommand(deps: ServeDeps = { loadService: loadRealService })
     const service = await deps.loadService(modelDir, (m) => io.err(`${m}\n`));
     let app;
     try {
-      app = await buildServer({ service, config: { host, port }, token, keepDir, webRoot, log: (line) => io.err(`${line}\n`) });
+      app = await buildServer({ service, config: { host, port }, token, keepDir, webRoot, prevalence: values.prevalence, log: (line) => io.err(`${line}\n`) });
       try {
         await app.listen({ host, port });
       } catch (err) {

@@ -47,6 +47,8 @@ export interface ServerOptions {
   webRoot?: string;
   /** Receives one access-log line per request (method, route, status, ms; never names or results). */
   log?: (line: string) => void;
+  /** The prevalence every result's chance is computed at (`serve --prevalence`; default the configuration's). */
+  prevalence?: number;
 }
 
 /**
@@ -332,7 +334,7 @@ async function screenInQueue({ queue, opts }: ServerState, photos: ReadPhoto[], 
     throw new ApiError(503, 'E_BUSY', `The server is busy (${running} screenings running, ${waiting} waiting). Try again shortly.`, { 'retry-after': String(queue.retryAfterSec()) });
   }
   try {
-    return await admission.run(() => opts.service.screen(photos.map(({ name, bytes }) => ({ name, bytes })), { explain }));
+    return await admission.run(() => opts.service.screen(photos.map(({ name, bytes }) => ({ name, bytes })), { explain, ...(opts.prevalence !== undefined ? { prevalence: opts.prevalence } : {}) }));
   } finally {
     admission.leave();
   }

@@ -14,7 +14,7 @@ export async function loadScreenService(modelDir: string): Promise<ScreenService
   const explainer = dataUrlExplainer(screener);
   return {
     info: () => apiModelInfo(screener),
-    screen: (photos, opts) => screener.screen(photos.map(({ name, bytes }) => ({ name, bytes: bufferView(bytes) })), opts?.explain ? { explain: explainer } : {}),
+    screen: (photos, opts) => screener.screen(photos.map(({ name, bytes }) => ({ name, bytes: bufferView(bytes) })), { ...(opts?.explain ? { explain: explainer } : {}), ...(opts?.prevalence !== undefined ? { prevalence: opts.prevalence } : {}) }),
     close: async () => {
       await explainer.dispose?.();
       await screener.close();

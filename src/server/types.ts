@@ -20,6 +20,8 @@ export interface UploadedPhoto {
 export interface ScreenOptions {
   /** Produce Grad-CAM heatmaps (PNG data URLs) and region shares. */
   explain?: boolean;
+  /** The pre-test chance the result's chance assumes (`serve --prevalence`; default the configuration's). */
+  prevalence?: number;
 }
 
 /**

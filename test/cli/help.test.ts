@@ -197,7 +197,7 @@ describe('help text, derived from each command\'s argument table', () => {
   });
   it('serve', async () => {
     expect(await help('serve', '--help')).toMatchInlineSnapshot(`
-      "Usage: phenoface serve --model DIR/model [--host ADDRESS] [--port PORT] [--token T] [--keep DIR]
+      "Usage: phenoface serve --model DIR/model [--host ADDRESS] [--port PORT] [--token T] [--prevalence P] [--keep DIR]
 
       Starts the local web application: open the printed address in a browser, upload photos of one
       patient, and read the screening result with its explanation.
@@ -211,6 +211,8 @@ describe('help text, derived from each command\'s argument table', () => {
                                as "Authorization: Bearer <token>". Make one with \`openssl rand -hex 16\`.
                                With a token, Host and Origin headers are not checked, so the server also
                                works behind an HTTPS reverse proxy (default: the PHENOFACE_TOKEN environment variable)
+            --prevalence P     the pre-test chance every result's chance assumes (e.g. a referral clinic's share of
+                               affected patients); the page lets the clinician change it for a result (default: 0.00025)
             --keep DIR         write each screening's photos and result to a new folder in DIR (default: off, photos stay in memory and are never written to disk or logs)
         -h, --help             print this help
 

@@ -120,6 +120,14 @@ describe('GET /api/health and /api/model', () => {
 });
 
 describe('POST /api/screen', () => {
+  it("computes every result's chance at the server's prevalence (serve --prevalence), else at the default", async () => {
+    const { app } = await server({ prevalence: 0.3 });
+    const body = (await post(app, [{ filename: 'patient-front.jpg', bytes: await facePhoto(480, 600) }])).json();
+    expect(body.subject.prevalence).toBe(0.3);
+    const { app: plain } = await server();
+    expect((await post(plain, [{ filename: 'patient-front.jpg', bytes: await facePhoto(480, 600) }])).json().subject.prevalence).toBe(DEFAULTS.evaluate.prevalence);
+  });
+
   it('screens a good photo: probability, face box, landmarks, view, regions with HPO terms, heatmap', async () => {
     const { app, service } = await server();
     const res = await post(app, [{ filename: 'patient-front.jpg', bytes: await facePhoto(480, 600) }]);

@@ -218,7 +218,7 @@ export class FakeScreenService implements ScreenService {
         threshold: THRESHOLD,
         photos: probs.length,
         ...(probs.length > 1 ? { interval: [Math.max(0, mean! - half), Math.min(1, mean! + half)] as [number, number] } : {}),
-        ...(mean === null ? {} : meaning(mean >= THRESHOLD, this.opts.perfectSpecificity, this.opts.prevalence)),
+        ...(mean === null ? {} : meaning(mean >= THRESHOLD, this.opts.perfectSpecificity, opts.prevalence ?? this.opts.prevalence)),
         ...(probs.length ? { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, view: 'frontal' as const, photos: probs.length })), measurementsNote: 'z-scores are against controls of this study (label control), not population norms.' } : {}),
       },
       photos: results,
