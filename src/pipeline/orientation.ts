@@ -20,10 +20,11 @@ import type { Box, Face, RgbImage } from '../types.ts';
  */
 export async function turnedBy(img: RgbImage, box: Box, score: number, detect: (img: RgbImage) => Promise<Face[]>, cfg: TurnCheckConfig, minFaceSizePx = 0): Promise<90 | 180 | 270 | undefined> {
   if (score >= cfg.belowScore) return undefined;
-  // The face fills half the crop: a detector set to skip small faces must still see it there.
-  const cropSide = Math.max(cfg.cropSidePx, Math.ceil(2.5 * minFaceSizePx));
-  // A square twice the face's size about its centre: every turn keeps the face in the middle.
-  const side = Math.max(2, Math.round(2 * Math.max(box.width, box.height)));
+  // The face spans 1/cropScale of the crop: a detector set to skip small faces must still see it there.
+  const cropSide = Math.max(cfg.cropSidePx, Math.ceil(cfg.cropScale * minFaceSizePx));
+  // A square about the face's centre, with room for a box the detector placed off the turned face:
+  // every turn keeps the face in the middle.
+  const side = Math.max(2, Math.round(cfg.cropScale * Math.max(box.width, box.height)));
   const x1 = Math.round(box.x + box.width / 2 - side / 2);
   const y1 = Math.round(box.y + box.height / 2 - side / 2);
   const crop = await resizeImage(cropPad(img, x1, y1, x1 + side, y1 + side), cropSide, cropSide);
