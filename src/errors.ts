@@ -57,3 +57,12 @@ export function namedAsGiven<E extends { message: string }>(error: E, opened: st
 export function hasCode(err: unknown, code: ErrorCode): boolean {
   return err instanceof PhenofaceError && err.code === code;
 }
+
+/**
+ * What a path is when it is not a regular file, for an error message ("a folder", or "not a regular
+ * file (a device, pipe or socket)"), or undefined for a regular file. Reading a pipe or device
+ * would block or never end, so every reader of a named input file refuses one in these words.
+ */
+export function notARegularFile(st: { isFile(): boolean; isDirectory(): boolean }): string | undefined {
+  return st.isFile() ? undefined : st.isDirectory() ? 'a folder' : 'not a regular file (a device, pipe or socket)';
+}

@@ -8,7 +8,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_EXTENSIONS, loadDataset, readManifestTable } from '../data/manifest.ts';
 import { lexicalPathProblem, resolveInside } from '../data/paths.ts';
-import { PhenofaceError } from '../errors.ts';
+import { notARegularFile, PhenofaceError } from '../errors.ts';
 
 
 /** One photo to process: `path` as the user wrote it (the contract's `path`), `abs` to open. */
@@ -77,7 +77,8 @@ export async function manifestInputs(manifest: string, cwd: string): Promise<Inp
   // photos' paths are ROOT-relative, as a study of it writes them.
   if (st?.isDirectory()) return (await loadDataset(abs, { manyClasses: true })).items.map((item) => ({ path: item.path, abs: item.absPath }));
   if (!st) throw new PhenofaceError('E_NOT_FOUND', `Manifest "${manifest}" does not exist; expected a CSV file with a "path" column, or a folder laid out as ROOT/<label>/<subject>/<image>.`);
-  if (!st.isFile()) throw new PhenofaceError('E_INPUT', `Manifest "${manifest}" is not a regular file (a pipe, device or socket); expected a CSV file with a "path" column, or a folder laid out as ROOT/<label>/<subject>/<image>.`);
+  const kind = notARegularFile(st);
+  if (kind) throw new PhenofaceError('E_INPUT', `Manifest "${manifest}" is ${kind}; expected a CSV file with a "path" column, or a folder laid out as ROOT/<label>/<subject>/<image>.`);
   const rows = await readManifestTable(abs, { required: ['path'], expected: 'a "path" column (relative to the manifest)' });
   const root = await realpath(path.dirname(abs));
   // A path listed twice would give two records of one photo, which a study from them refuses.

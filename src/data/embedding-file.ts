@@ -22,7 +22,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULTS, VIEWS } from '../config.ts';
-import { PhenofaceError, type ErrorCode } from '../errors.ts';
+import { notARegularFile, PhenofaceError, type ErrorCode } from '../errors.ts';
 import { unitVector } from '../math/vector.ts';
 import type { View } from '../types.ts';
 import type { ErrorRecord } from './cache.ts';
@@ -270,7 +270,8 @@ async function readLines(file: string, problems: Problems, onLine: (text: string
   try {
     // A pipe or device (a FIFO, /dev/zero) would never end: only a regular file is read.
     const st = await stat(file);
-    if (!st.isFile()) throw new PhenofaceError('E_INPUT', `The embeddings file "${file}" is ${st.isDirectory() ? 'a folder' : 'not a regular file (a device, pipe or socket)'}. Expected the JSON lines that "phenoface embed --out FILE.jsonl" writes.`);
+    const kind = notARegularFile(st);
+    if (kind) throw new PhenofaceError('E_INPUT', `The embeddings file "${file}" is ${kind}. Expected the JSON lines that "phenoface embed --out FILE.jsonl" writes.`);
     for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
       hash.update(chunk);
       if (first && chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {

@@ -11,7 +11,7 @@ import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { VIEWS } from '../config.ts';
-import { PhenofaceError } from '../errors.ts';
+import { notARegularFile, PhenofaceError } from '../errors.ts';
 import type { View } from '../types.ts';
 import { hashFile } from './cache.ts';
 import { DEFAULTS } from '../config.ts';
@@ -354,7 +354,8 @@ async function readManifest(file: string, problems: ProblemList, columns: Manife
   try {
     // A pipe or device would never end (or never open): only a regular file is read.
     const st = await stat(file);
-    if (!st.isFile()) throw new PhenofaceError('E_INPUT', `Manifest "${file}" is ${st.isDirectory() ? 'a folder' : 'not a regular file (a device, pipe or socket)'}. Expected a CSV file.`);
+    const kind = notARegularFile(st);
+    if (kind) throw new PhenofaceError('E_INPUT', `Manifest "${file}" is ${kind}. Expected a CSV file.`);
     // Look at the first 64 KiB before reading it all: a photo or video given as manifest is refused cheaply.
     const handle = await open(file, 'r');
     try {

@@ -4,6 +4,7 @@
  * or device in a file's place would block screening forever on reading it.
  */
 import { stat } from 'node:fs/promises';
+import { notARegularFile } from '../errors.ts';
 
 /**
  * Whether the bundle's optional file `file` is there to read: false when absent, true for a
@@ -12,6 +13,7 @@ import { stat } from 'node:fs/promises';
 export async function optionalBundleFile(file: string, bad: (why: string) => Error): Promise<boolean> {
   const st = await stat(file).catch(() => undefined);
   if (!st) return false;
-  if (!st.isFile()) throw bad(`it is ${st.isDirectory() ? 'a folder' : 'not a regular file (a pipe, device or socket)'}`);
+  const kind = notARegularFile(st);
+  if (kind) throw bad(`it is ${kind}`);
   return true;
 }
