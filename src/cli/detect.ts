@@ -51,7 +51,7 @@ export const run: Command = async (argv, io) => {
       if (values.json) {
         io.out(JSON.stringify({ contract: CONTRACT, path: item.path, width, height, faces: faces.map((f) => faceJson(f)) }) + '\n');
       } else {
-        io.out(`${item.path}: ${width}x${height}, ${faces.length} face${faces.length === 1 ? '' : 's'}${faces.length ? ': ' + faces.map(faceText).join('; ') : ''}\n`);
+        io.out(`${item.path}: ${width}x${height}, ${faces.length} face${faces.length === 1 ? '' : 's'}${faces.length ? ': ' + faces.map((f) => faceText(f) + (f.turned ? `, looks ${f.turned === 180 ? 'upside down' : 'on its side'} (upright with the photo turned ${f.turned} degrees clockwise)` : '')).join('; ') : ''}\n`);
       }
     });
     return failed > 0 ? EXIT.partial : EXIT.ok;

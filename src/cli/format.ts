@@ -18,6 +18,7 @@ export function faceJson(f: Face, withPose = true): Record<string, unknown> {
   };
   if (withPose && f.pose) out.pose = { yaw: r(f.pose.yaw, 1), pitch: r(f.pose.pitch, 1), roll: r(f.pose.roll, 1) };
   if (withPose && f.view) out.view = f.view;
+  if (f.turned) out.turned = f.turned;
   if (f.landmarksDense) out.landmarksDense = f.landmarksDense.map(([x, y]) => [r(x, 3), r(y, 3)]);
   return out;
 }

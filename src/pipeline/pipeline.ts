@@ -23,6 +23,9 @@ export function refinesEyes({ model, refineEyes }: PhenofaceConfig['landmarks'])
   return refineEyes && model === 'facemesh';
 }
 
+/** A short digest of a setting's text, for version strings. */
+const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 8);
+
 /**
  * The dense-landmark part of {@link PIPELINE_VERSION}: which model, how many points and which of
  * the model's outputs they are (a digest of its `output.select`), how many passes, whether mirrored
@@ -34,7 +37,6 @@ export function landmarksVersion(landmarks: PhenofaceConfig['landmarks']): strin
   const { model, passes, flip } = landmarks;
   const { points, output } = denseLandmarkSpec(model);
   const selected = output.select ?? Array.from({ length: output.count }, (_, k) => k);
-  const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 8);
   const eyes = refinesEyes(landmarks) ? `-eyes${digest(JSON.stringify(IRIS_TO_IBUG_EYES))}` : '';
   return `landmarks-${model}-n${points}-${digest(selected.join(','))}-p${passes}${flip ? '-flip' : ''}${eyes}`;
 }
@@ -65,13 +67,18 @@ export function modelsDigest(names: readonly string[], manifest: ModelManifest =
 }
 
 /**
- * The version a cached result of `backbone` is keyed on: {@link pipelineVersion} and the
- * {@link modelsDigest} of every model that computed it (the detector, the dense landmark model
- * and the iris model when it places the eyes, the backbone).
+ * The version a cached result of `backbone` is keyed on: {@link pipelineVersion}, the settings of
+ * the orientation check whose finding the cached face carries (`detect.turnCheck`: a face cached
+ * without the check, or under other settings, is checked again rather than read as upright), and
+ * the {@link modelsDigest} of every model that computed it (the detector, the dense landmark model
+ * and the iris model when it places the eyes, the backbone). The check is not part of
+ * {@link pipelineVersion}, which bundles record: it changes no embedding, only a quality flag.
  */
-export function cacheVersion(backbone: string, config: Pick<PhenofaceConfig, 'embed' | 'landmarks'> = DEFAULTS, manifest?: ModelManifest): string {
+export function cacheVersion(backbone: string, config: Pick<PhenofaceConfig, 'embed' | 'landmarks' | 'detect'> = DEFAULTS, manifest?: ModelManifest): string {
   const landmarkModels = [config.landmarks.model, ...(refinesEyes(config.landmarks) ? [IRIS_MODEL] : [])];
-  return `${pipelineVersion(config)}-models${modelsDigest([...MTCNN_MODELS, ...landmarkModels, backbone], manifest)}`;
+  const { belowScore, turnedScore, margin, cropScale, cropSidePx } = config.detect.turnCheck;
+  const turnCheck = `turn1-${digest([belowScore, turnedScore, margin, cropScale, cropSidePx, config.detect.minFaceSizePx].join(','))}`;
+  return `${pipelineVersion(config)}-${turnCheck}-models${modelsDigest([...MTCNN_MODELS, ...landmarkModels, backbone], manifest)}`;
 }
 
 /**
@@ -275,10 +282,14 @@ export class Pipeline {
 
   /**
    * Detects faces in a decoded photo; boxes and landmarks (dense ones too, when the pipeline places
-   * them) in the oriented photo's full-size pixels.
+   * them) in the oriented photo's full-size pixels. Every face is given the orientation check
+   * (`turned`), as the face `embedFile` chooses is.
    */
   async detectImage(img: DecodedImage): Promise<Face[]> {
-    const faces = this.toPhoto(img, await this.detector.detect(img));
+    const found = await this.detector.detect(img);
+    const turns: Face['turned'][] = [];
+    for (const f of found) turns.push(await this.turnedBy(img, f));
+    const faces = this.toPhoto(img, found).map((f, i) => (turns[i] ? { ...f, turned: turns[i] } : f));
     if (!this.returnsLandmarks) return faces;
     const dense = await this.denseLandmarks(img, faces);
     return faces.map((f, i) => ({ ...f, landmarksDense: dense[i].points, ...dense[i].align }));
@@ -319,6 +330,11 @@ export class Pipeline {
     const own = points.map(inPhoto);
     const placed = this.eyeRefiner ? (await this.eyeRefiner.refine(img, points)).map(inPhoto) : own;
     return placed.map((p, i) => ({ points: p, align: this.alignPointsOf(own[i]) }));
+  }
+
+  /** The orientation check ({@link turnedBy}) of a face found in the decoded pixels of `img`. */
+  private turnedBy(img: DecodedImage, face: Face): Promise<Face['turned']> {
+    return turnedBy(img, face.box, face.score, (x) => this.detector.detect(x), this.config.detect.turnCheck, this.config.detect.minFaceSizePx);
   }
 
   /** Maps faces from decoded to original pixels and adds pose and view. */
@@ -384,7 +400,7 @@ export class Pipeline {
     // Pose and view for the chosen face only (the others are listed by position; `detect` poses all).
     const [posed] = this.toPhoto(img, [found.chosen]);
     const dense = this.landmarker ? (await this.denseLandmarks(img, [posed]))[0] : undefined;
-    const turned = await turnedBy(img, found.chosen.box, found.chosen.score, (x) => this.detector.detect(x), this.config.detect.turnCheck, this.config.detect.minFaceSizePx);
+    const turned = await this.turnedBy(img, found.chosen);
     const face: Face = { ...posed, ...dense?.align, ...(turned ? { turned } : {}) };
     const faces = found.faces.map((f) => (f === found.chosen ? face : img.scale === 1 ? f : mapFace(toOriginal(img), f)));
     const aligned = this.alignDecoded(img, face);

@@ -19,9 +19,17 @@ function manifest(changed?: string, absent?: string): ModelManifest {
 describe('cacheVersion', () => {
   const base = cacheVersion('mobilefacenet', DEFAULTS, manifest());
 
-  it('is the pipeline version and a digest of the models', () => {
-    expect(base.startsWith(`${pipelineVersion(DEFAULTS)}-models`)).toBe(true);
+  it('is the pipeline version, the orientation check\'s settings and a digest of the models', () => {
+    expect(base).toMatch(new RegExp(`^${pipelineVersion(DEFAULTS)}-turn1-[0-9a-f]{8}-models[0-9a-f]{12}$`));
     expect(cacheVersion('mobilefacenet', DEFAULTS, manifest())).toBe(base);
+  });
+
+  it('changes with the orientation check\'s settings, which the cached face\'s finding follows', () => {
+    const check = (turnCheck: Partial<typeof DEFAULTS.detect.turnCheck>, minFaceSizePx = DEFAULTS.detect.minFaceSizePx) =>
+      cacheVersion('mobilefacenet', { ...DEFAULTS, detect: { ...DEFAULTS.detect, minFaceSizePx, turnCheck: { ...DEFAULTS.detect.turnCheck, ...turnCheck } } }, manifest());
+    expect(check({})).toBe(base);
+    for (const changed of [{ belowScore: 0 }, { turnedScore: 0.95 }, { margin: 0.05 }, { cropScale: 2 }, { cropSidePx: 160 }]) expect(check(changed), JSON.stringify(changed)).not.toBe(base);
+    expect(check({}, 96)).not.toBe(base);
   });
 
   it('changes when any model that computes the result is rebuilt or missing', () => {

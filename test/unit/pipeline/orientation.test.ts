@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, resolveConfig } from '../../../src/config.ts';
-import { decodeImage, encodeJpeg, rotateQuarterTurns } from '../../../src/image/index.ts';
+import { decodeImage, encodeJpeg, resizeImage, rotateQuarterTurns } from '../../../src/image/index.ts';
 import { turnedBy } from '../../../src/pipeline/orientation.ts';
 import { Pipeline } from '../../../src/pipeline/pipeline.ts';
 import type { Face, RgbImage } from '../../../src/types.ts';
@@ -106,6 +106,19 @@ describe('the orientation check on a real photo', () => {
     const down = await quality(2);
     expect(down.flags).toContain('turned');
     expect(down.warnings.join(' ')).toMatch(/upside down: .* turned 180 degrees clockwise/);
+  });
+
+  it('checks every face `detect` lists, as it checks the face a screen or study chooses', async () => {
+    const detected = async (k: number) => pipeline.detectFile(await encodeJpeg(rotateQuarterTurns(img, k), 95));
+    const upright = await detected(0);
+    expect(upright.faces.length).toBeGreaterThan(0);
+    expect(upright.faces.filter((f) => f.turned)).toEqual([]);
+    // A photo larger than image.maxSidePx is detected on a reduced copy: the finding must survive
+    // the mapping back to the photo's pixels.
+    const large = rotateQuarterTurns(await resizeImage(img, 2600, Math.round((2600 * img.height) / img.width)), 1);
+    const side = await pipeline.detectFile(await encodeJpeg(large, 95));
+    expect(side.faces.some((f) => f.turned === 270)).toBe(true);
+    expect(side.faces.every((f) => f.turned === undefined || f.turned === 270)).toBe(true);
   });
 });
 
