@@ -202,6 +202,9 @@ export class EmbeddingCache {
       db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode survives a process crash; only an OS crash may drop the last commits.
       db.pragma('synchronous = NORMAL');
+      // Deleted or replaced results are overwritten with zeros, not left in free pages: they are
+      // derived from patients' photos.
+      db.pragma('secure_delete = ON');
       db.exec(SCHEMA);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined;
       if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
@@ -258,6 +261,18 @@ export class EmbeddingCache {
     const sha256 = await hashFile(abs);
     this.fileHashPut.run(abs, size, mtimeMs, sha256);
     return sha256;
+  }
+
+  /**
+   * Deletes `backbone`'s results cached under any pipeline version but `pipelineVersion` (an
+   * earlier pipeline's or models', which this Phenoface would never read again), and returns how
+   * many. Other backbones' results are left to a run on those backbones. Without this a cache kept
+   * every outdated result of every photo it ever held, data derived from patients' photos that no
+   * one asked to keep.
+   */
+  dropOtherVersions(backbone: string, pipelineVersion: string): number {
+    const { changes } = this.db.prepare('DELETE FROM results WHERE backbone = ? AND pipeline_version <> ?').run(backbone, pipelineVersion) as { changes: number };
+    return changes;
   }
 
   /** Entry counts, overall and per backbone/pipeline version. */

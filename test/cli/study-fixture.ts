@@ -14,7 +14,8 @@ import { cacheVersion, regionFeaturesVersion, secondBackboneOf, secondEmbeddingV
 import type { Face, Point } from '../../src/types.ts';
 import { frontalFace, jittered } from '../unit/features/faces.ts';
 
-const FACE: Face = { box: { x: 1, y: 1, width: 6, height: 6 }, score: 0.99, landmarks5: [[2, 3], [5, 3], [3.5, 4.5], [2.5, 6], [4.5, 6]], view: 'frontal' };
+/** The face every fixture photo is cached with. */
+export const FACE: Face = { box: { x: 1, y: 1, width: 6, height: 6 }, score: 0.99, landmarks5: [[2, 3], [5, 3], [3.5, 4.5], [2.5, 6], [4.5, 6]], view: 'frontal' };
 const DIM = 192;
 
 let colour = 0;

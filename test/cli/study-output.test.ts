@@ -12,7 +12,10 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { runStudy } from '../../src/workflows/study/study.ts';
 import { memoryIO } from '../support/io.ts';
-import { QUICK_STUDY, writeStudyData, type StudyData } from './study-fixture.ts';
+import { FACE, QUICK_STUDY, writeStudyData, type StudyData } from './study-fixture.ts';
+import { EmbeddingCache } from '../../src/data/cache.ts';
+import { DEFAULTS } from '../../src/config.ts';
+import { cacheVersion } from '../../src/pipeline/pipeline.ts';
 import { leftovers, snapshot } from './snapshot.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -111,6 +114,24 @@ describe('phenoface study --out: replaced all at once', () => {
     expect(readFileSync(res.files.predictions, 'utf8')).not.toBe(Buffer.from(before['predictions.csv'], 'base64').toString());
     expect(readdirSync(out).sort()).toEqual(['cache.sqlite', 'metrics.json', 'model', 'predictions.csv', 'report.html']);
     expect(leftovers(out)).toEqual([]);
+  });
+
+  it('drops the results its cache holds from an earlier pipeline, and says so', async () => {
+    const out = path.join(dir, 'study-old-rows');
+    mkdirSync(out);
+    const file = path.join(out, 'cache.sqlite');
+    cpSync(cache, file);
+    const old = EmbeddingCache.open(file);
+    const stale = { sha256: await old.contentHash(data.photos[0]), backbone: DEFAULTS.embed.backbone, pipelineVersion: 'decode1-old' };
+    old.put(stale, { face: FACE, embedding: new Float32Array([1, 0]) });
+    old.close();
+    const lines: string[] = [];
+    await runStudy({ source: data.manifest, out, ...QUICK_STUDY, quiet: false, log: { err: (line: string) => lines.push(line), isTTY: false } });
+    expect(lines.join('')).toMatch(/study: dropped 1 result that .*cache\.sqlite held from an earlier pipeline or models/);
+    const after = EmbeddingCache.open(file);
+    expect(after.has(stale)).toBe(false);
+    expect(after.stats().byVersion.map((v) => v.pipelineVersion)).toEqual([cacheVersion(DEFAULTS.embed.backbone)]);
+    after.close();
   });
 
   it('refuses a finished study that also holds files it did not write', async () => {

@@ -339,12 +339,15 @@ async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string
   const cache = await openCache(cacheFile);
   // One reading of the built models for both cache versions.
   const manifest = loadManifest();
+  const pipelineVersion = cacheVersion(backbone, DEFAULTS, manifest);
   const progress = new ProgressReporter(progressSink(opts, log), 'study');
   let embedded;
   try {
+    const dropped = cache.dropOtherVersions(backbone, pipelineVersion);
+    if (dropped) log(`study: dropped ${dropped} result${dropped === 1 ? '' : 's'} that ${cacheFile} held from an earlier pipeline or models (this version never reads them; the photos of this study among them are embedded again)\n`);
     embedded = await embedDataset(dataset, {
       cache,
-      pipelineVersion: cacheVersion(backbone, DEFAULTS, manifest),
+      pipelineVersion,
       backbone,
       concurrency: PHOTOS_PER_WORKER * workers,
       ...(regions ? { regionVersion: regionFeaturesVersion(backbone) } : {}),

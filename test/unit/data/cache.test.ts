@@ -65,6 +65,25 @@ describe('EmbeddingCache', () => {
     cache.close();
   });
 
+  it('drops a backbone\'s results of other pipeline versions, leaving other backbones\' and overwriting what it deletes', () => {
+    const cache = EmbeddingCache.open(file);
+    // A marker that would survive in a free page if deleted rows were not overwritten.
+    const marker = new Float32Array(64).fill(123456.75);
+    cache.put(key('a', 'mobilefacenet', 'old'), { face, embedding: marker });
+    cache.put(key('b', 'mobilefacenet', 'old'), { error: { code: 'E_NO_FACE', message: 'x' } });
+    cache.put(key('a', 'mobilefacenet', 'new'), { face, embedding: new Float32Array([1]) });
+    cache.put(key('a', 'dlib-resnet', 'old'), { face, embedding: new Float32Array([2]) });
+    expect(cache.dropOtherVersions('mobilefacenet', 'new')).toBe(2);
+    expect(cache.has(key('a', 'mobilefacenet', 'old'))).toBe(false);
+    expect(cache.has(key('b', 'mobilefacenet', 'old'))).toBe(false);
+    expect(cache.has(key('a', 'mobilefacenet', 'new'))).toBe(true);
+    expect(cache.has(key('a', 'dlib-resnet', 'old'))).toBe(true);
+    expect(cache.dropOtherVersions('mobilefacenet', 'new')).toBe(0);
+    cache.close();
+    const bytes = Buffer.concat([readFileSync(file), ...(existsSync(file + '-wal') ? [readFileSync(file + '-wal')] : [])]);
+    expect(bytes.includes(Buffer.from(marker.buffer))).toBe(false);
+  });
+
   it('keeps what was put across close and reopen, in WAL mode', () => {
     const cache = EmbeddingCache.open(file);
     cache.put(key('a'), { face, embedding: new Float32Array([0.5]) });
