@@ -42,6 +42,7 @@ export type EmbeddingProblemKind =
   | 'duplicate'
   | 'backbone'
   | 'invalid-view'
+  | 'error-record'
   | 'empty'
   | 'missing'
   | 'encoding'
@@ -91,6 +92,11 @@ export interface EmbeddingFile {
   records: Map<string, EmbeddingRecord>;
   origin: EmbeddingOrigin;
 }
+
+/** An error record's code: the contract's form (`E_NO_FACE`), which the log and report print. */
+const ERROR_CODE = /^E_[A-Z0-9_]{1,40}$/;
+/** Characters of an error record's message kept (a longer one is cut, its length said). */
+const MAX_ERROR_MESSAGE = 500;
 
 /** Problems kept in an error's `details` (the rest are counted), as for a manifest. */
 const MAX_KEPT_PROBLEMS = 1000;
@@ -167,7 +173,11 @@ function parseLine(text: string, line: number, problems: Problems): Parsed | und
   }
   const error = o.error as { code?: unknown; message?: unknown } | undefined;
   if (o.embedding === undefined && error && typeof error.code === 'string') {
-    record.error = { code: error.code as ErrorCode, message: typeof error.message === 'string' ? error.message : '' };
+    // Another tool's codes pass through (the contract's shape, E_ and capitals), cut messages too:
+    // both are printed in the log and the report.
+    if (!ERROR_CODE.test(error.code)) return bad({ kind: 'error-record', line, message: `${at(line)}: the error record's "code" is ${shown(error.code)}; expected a code such as "E_NO_FACE" (E_ and up to 40 capitals, digits or underscores)` });
+    const message = typeof error.message === 'string' ? error.message : '';
+    record.error = { code: error.code as ErrorCode, message: message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE)}... (${message.length} characters)` : message };
     return { record };
   }
   if (!Array.isArray(o.embedding) || o.embedding.length === 0) {

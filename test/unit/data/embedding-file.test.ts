@@ -51,6 +51,18 @@ describe('readEmbeddingFile', () => {
     expect(records.get('b.jpg')!.embedding).toBeUndefined();
   });
 
+  it('takes another tool\'s error code in the contract\'s form, refuses any other, and cuts a long message', async () => {
+    const long = 'x'.repeat(20_000);
+    const ok = file([rec('a.jpg', [1, 2]), JSON.stringify({ path: 'b.jpg', error: { code: 'E_BLURRY_2', message: long } })]);
+    const b = (await readEmbeddingFile(ok)).records.get('b.jpg')!;
+    expect(b.error!.code).toBe('E_BLURRY_2');
+    expect(b.error!.message).toBe(`${'x'.repeat(500)}... (20000 characters)`);
+    for (const code of ['<script>alert(1)</script>', 'E_' + 'A'.repeat(41), 'no face', 'e_no_face']) {
+      const bad = file([rec('a.jpg', [1, 2]), JSON.stringify({ path: 'b.jpg', error: { code, message: 'm' } })]);
+      await expect(readEmbeddingFile(bad), code).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/line 2: the error record's "code" is .*; expected a code such as "E_NO_FACE"/) });
+    }
+  });
+
   it('lists every bad record with its line and kind, in one error', async () => {
     const f = file([
       rec('ok1.jpg', [1, 2, 3], { backbone: 'net' }), // 1
