@@ -50,6 +50,12 @@ export interface ModelBundle {
   formatVersion: 1 | 2;
   /** Content hash of the bundle's defining parts (classifier, backbone, thresholds). */
   id: string;
+  /**
+   * The sha256 of the rest of this file ({@link bundleChecksum}): the id covers what defines the
+   * calls, this also what is shown beside them (the cross-validated rates a chance is computed
+   * from, the measurement norms z-scores are taken against). Absent in bundles saved before it.
+   */
+  checksum?: string;
   createdAt: string;
   phenofaceVersion: string;
   positive: string;
@@ -112,11 +118,23 @@ export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thres
 }
 
 /**
+ * The sha256 of a bundle's JSON without its `checksum` field, in the order its fields were
+ * written (a parsed bundle keeps that order, and numbers print back as they were read).
+ */
+export function bundleChecksum(b: ModelBundle): string {
+  const { checksum: _, ...rest } = b;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+}
+
+/**
  * Writes `dir/model.json` and, given the renderer (`report/model-card.ts`, which sits above this
  * module), a readable `dir/MODEL_CARD.md`.
  */
 export async function saveBundle(dir: string, bundle: Omit<ModelBundle, 'id' | 'contract' | 'format' | 'formatVersion'>, card?: (b: ModelBundle) => string): Promise<ModelBundle> {
-  const full: ModelBundle = { contract: 1, format: 'phenoface-model', formatVersion: bundle.features ? 2 : 1, id: bundleId(bundle), ...bundle };
+  const written: ModelBundle = { contract: 1, format: 'phenoface-model', formatVersion: bundle.features ? 2 : 1, id: bundleId(bundle), ...bundle };
+  // As it will read back (JSON drops undefined fields), so that the checksum is the file's.
+  const parsed = JSON.parse(JSON.stringify(written)) as ModelBundle;
+  const full: ModelBundle = { ...written, checksum: bundleChecksum(parsed) };
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'model.json'), JSON.stringify(full, null, 1) + '\n');
   if (card) await writeFile(path.join(dir, 'MODEL_CARD.md'), card(full));
@@ -171,6 +189,7 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   // The id is the hash of what defines the model's calls: a mismatch is an edit or damage that the
   // field checks cannot see (a changed weight or threshold still has the right type).
   if (b.id !== bundleId(b)) throw new PhenofaceError('E_BUNDLE', `${file}: its classifier, thresholds, classes or networks do not match its id ${shown(b.id)}: the bundle was edited or damaged. Use the model/ folder as \`phenoface study\` wrote it.`);
+  if (b.checksum !== undefined && b.checksum !== bundleChecksum(b)) throw new PhenofaceError('E_BUNDLE', `${file}: its content does not match its checksum ${shown(b.checksum)}: the bundle was edited or damaged (its figures, measurement norms or notes, which screening shows beside each call). Use the model/ folder as \`phenoface study\` wrote it.`);
   const model = classifierFromJSON(b.classifier);
   if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
   const ranker = b.ranking ? FittedRanker.fromJSON(b.ranking.classifier) : undefined;

@@ -76,7 +76,8 @@ describe('model bundle', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
     await makeBundle(dir);
     const file = path.join(dir, 'model.json');
-    const json = JSON.parse(readFileSync(file, 'utf8'));
+    // Edited here as a bundle saved before the checksum: the check under test is the network's.
+    const { checksum: _, ...json } = JSON.parse(readFileSync(file, 'utf8'));
     const second = { name: 'dlib-resnet', dim: 128, weightsSha256: weightsId(loadManifest().models['dlib-resnet']) };
     const withSecond = { ...json, backbone: { ...json.backbone, second } };
     writeFileSync(file, JSON.stringify({ ...withSecond, id: bundleId(withSecond) }));
@@ -96,6 +97,33 @@ describe('model bundle', () => {
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/do not match its id "[0-9a-f]{16}": the bundle was edited or damaged/) });
     writeFileSync(file, JSON.stringify(json));
     expect((await loadBundle(dir)).id).toBe(json.id);
+  });
+
+  it('refuses a bundle whose figures, norms or notes no longer match its checksum, and loads one saved before the checksum', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    await makeBundle(dir);
+    const file = path.join(dir, 'model.json');
+    const text = readFileSync(file, 'utf8');
+    const json = JSON.parse(text);
+    expect(json.checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect((await loadBundle(dir)).id).toBe(json.id);
+    // Of the right type and inside every range, so only the checksum can see it: a sensitivity
+    // screening turns into a chance, a note shown to the clinician.
+    const edits: Record<string, unknown>[] = [
+      { metrics: { ...json.metrics, subject: { ...json.metrics.subject, sensitivity: { value: 0.99, ci95: [0.98, 1] } } } },
+      { limitations: [] },
+      { intendedUse: 'diagnosis' },
+    ];
+    for (const edit of edits) {
+      writeFileSync(file, JSON.stringify({ ...json, ...edit }));
+      await expect(loadBundle(dir), Object.keys(edit)[0]).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/does not match its checksum "[0-9a-f]{20,}.*: the bundle was edited or damaged/) });
+    }
+    // Reformatted (indentation, line ends) it is the same bundle.
+    writeFileSync(file, JSON.stringify(json, null, 4).replace(/\n/g, '\r\n'));
+    expect((await loadBundle(dir)).id).toBe(json.id);
+    const { checksum: _, ...older } = json;
+    writeFileSync(file, JSON.stringify({ ...older, limitations: [] }));
+    expect((await loadBundle(dir)).limitations).toEqual([]);
   });
 
   it("widens a bundle's stored rates by Wilson's on the counts, as a study does, and leaves widened ones as they are", async () => {
@@ -141,7 +169,9 @@ describe('model bundle', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
     await makeBundle(dir);
     const file = path.join(dir, 'model.json');
-    const json = JSON.parse(readFileSync(file, 'utf8'));
+    // Edited here as a bundle saved before the checksum (which would refuse any edit): the checks
+    // under test are the fields'.
+    const { checksum: _, ...json } = JSON.parse(readFileSync(file, 'utf8'));
     const rate = { value: 0.9, ci95: [0.8, 0.95] };
     const damaged: [string, Record<string, unknown>, RegExp][] = [
       // A string or null threshold compares as false or 0: every person would get one label.
