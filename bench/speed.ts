@@ -148,4 +148,4 @@ if (process.env.SPEED_RSS !== '0') {
   const n = times * lfwAll.length;
   console.log(`  embed ${n} photos (LFW's ${lfwAll.length}, ${times}x) in a separate process: exit ${code}, ${((performance.now() - t1) / n).toFixed(1)} ms/photo, peak RSS ${peakMiB.toFixed(0)} MiB`);
 }
-console.log(`speed: ${(peerBig.wall / oursBig).toFixed(1)}x face-api on 1920-px photos (${oursBig.toFixed(0)} vs ${peerBig.wall.toFixed(0)} ms/photo; ${(peerBig.wall / oursFull).toFixed(1)}x searching the full-size photo), peak RSS ${peakMiB.toFixed(0)} MiB`);
+console.log(`speed: ${(peerBig.wall / oursBig).toFixed(1)}x face-api on 1920-px photos (${oursBig.toFixed(0)} vs ${peerBig.wall.toFixed(0)} ms/photo; ${(peerBig.wall / oursFull).toFixed(1)}x searching the full-size photo), ${Number.isFinite(peakMiB) ? `peak RSS ${peakMiB.toFixed(0)} MiB` : "peak RSS not measured (SPEED_RSS=0)"}`);
