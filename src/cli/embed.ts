@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { prepareOutputFile } from '../data/output.ts';
 import { DEFAULTS } from '../config.ts';
-import { backbones } from '../embed/registry.ts';
+import { backbones, secondBackboneOf } from '../embed/registry.ts';
 import { PipelinePool } from '../pipeline/pool.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { ProgressCounter } from '../data/progress.ts';
@@ -51,15 +51,19 @@ export const run: Command = async (argv, io) => {
   let pipeline: PipelinePool | undefined;
   try {
     // Worker threads, one pipeline per core (onnxruntime-node runs on the calling thread).
-    const pool = pipeline = await PipelinePool.create({ backbone: values.backbone, flip: values.flip, photos: items.length });
     // JSON lines into --out, or on stdout with --json; otherwise a line of text per photo.
     const json = file !== undefined || values.json;
+    // The records also carry the second network's vector that a study's embedding block reads
+    // beside the backbone's (features.secondBackbone), so that a study or screening from this file
+    // learns what one from the photos would.
+    const second = json ? secondBackboneOf(values.backbone) : undefined;
+    const pool = pipeline = await PipelinePool.create({ backbone: values.backbone, flip: values.flip, photos: items.length, ...(second ? { second } : {}) });
     const write = (line: string) => (file ? file.write(line) : io.out(line));
     const progress = new ProgressCounter(io, 'embed', items.length, !values.quiet && items.length > 20);
     const { failed } = await runOrdered(items, pool.capacity, (item) => (item.refused ? Promise.reject(item.refused) : pool.embedFile(item.abs)), (item, o) => {
       progress.tick();
       if (!o.ok) { write((json ? errorJson : errorLine)(item.path, namedAsGiven(o.error, item.abs, item.path))); return; }
-      const { face, embedding, quality, faces } = o.value;
+      const { face, embedding, quality, faces, secondEmbedding } = o.value;
       if (!json) {
         const flags = quality.flags.length ? `; quality: ${quality.flags.join(', ')}` : '';
         write(`${item.path}: ${faceText(face)}${faces.length > 1 ? ` (of ${faces.length} faces)` : ''}, ${embedding.vector.length}-D ${embedding.backbone} embedding${flags}\n`);
@@ -73,6 +77,7 @@ export const run: Command = async (argv, io) => {
         quality: quality.flags,
         backbone: embedding.backbone,
         embedding: Array.from(embedding.vector, (v) => Math.round(v * 1e6) / 1e6),
+        ...(second && secondEmbedding ? { secondEmbedding: { backbone: second, embedding: Array.from(secondEmbedding, (v) => Math.round(v * 1e6) / 1e6) } } : {}),
       }) + '\n');
     });
     await file?.commit();

@@ -1,7 +1,8 @@
 /**
  * Precomputed embeddings in: the JSON lines that `phenoface embed` writes (`path`, `embedding`,
- * optional `backbone`, `face`, `view`, or `path` with an `error` for a photo without a usable
- * face), read in place of the photos. This is how sites pool a study without sharing pixels: each
+ * optional `backbone`, `face`, `view`, `secondEmbedding` (the second network's vector, one network
+ * and one dimension across the file, as the first's), or `path` with an `error` for a photo without
+ * a usable face), read in place of the photos. This is how sites pool a study without sharing pixels: each
  * runs `embed` on its own photos and sends the vectors, which are not faces.
  *
  * The whole file is checked before anything runs, and every problem is listed with its line (the
@@ -43,6 +44,7 @@ export type EmbeddingProblemKind =
   | 'backbone'
   | 'invalid-view'
   | 'error-record'
+  | 'second-embedding'
   | 'empty'
   | 'missing'
   | 'encoding'
@@ -70,6 +72,13 @@ export interface EmbeddingRecord {
   backbone?: string;
   view?: View;
   error?: ErrorRecord;
+  /**
+   * The second network's unit embedding of the same face (`secondEmbedding` of `embed`'s record,
+   * `features.secondBackbone`), which the embedding block reads beside the backbone's.
+   */
+  secondEmbedding?: Float32Array;
+  /** The second network's name, as the record gives it. */
+  secondBackbone?: string;
 }
 
 /** Where a study's features came from: written into metrics.json and the model bundle. */
@@ -85,6 +94,11 @@ export interface EmbeddingOrigin {
   records: number;
   /** Whether the vectors were rescaled to unit length on reading (always: see the module note). */
   normalised: true;
+  /**
+   * The second network's vectors the records carry (`secondEmbedding`): its name, their dimension,
+   * and how many of the records with an embedding carry one. Absent when none does.
+   */
+  second?: { backbone: string; dimension: number; records: number };
 }
 
 /** A checked embedding file: its records by path, and its origin. */
@@ -105,6 +119,8 @@ const MAX_KEPT_PROBLEMS = 1000;
 interface Parsed {
   record: EmbeddingRecord;
   raw?: unknown[];
+  /** The second network's vector as read (`secondEmbedding.embedding`). */
+  rawSecond?: unknown[];
 }
 
 /** Collects problems; keeps the first {@link MAX_KEPT_PROBLEMS}, counts all. */
@@ -131,14 +147,29 @@ function shown(value: unknown): string {
   return String(value);
 }
 
-/** The first thing wrong with an `embedding` array's values, or undefined. */
-function valueProblem(values: unknown[], line: number): EmbeddingProblem | undefined {
+/** The first thing wrong with an `embedding` array's values (`what` names the array), or undefined. */
+function valueProblem(values: unknown[], line: number, what = 'embedding'): EmbeddingProblem | undefined {
   const bad = values.findIndex((v) => typeof v !== 'number');
-  if (bad >= 0) return { kind: 'non-numeric', line, message: `${at(line)}: embedding value ${bad} is ${shown(values[bad])}; expected a number` };
+  if (bad >= 0) return { kind: 'non-numeric', line, message: `${at(line)}: ${what} value ${bad} is ${shown(values[bad])}; expected a number` };
   const inf = values.findIndex((v) => !Number.isFinite(v));
-  if (inf >= 0) return { kind: 'non-finite', line, message: `${at(line)}: embedding value ${inf} is not finite (${String(values[inf])}); expected a finite number` };
-  if (values.every((v) => v === 0)) return { kind: 'zero-vector', line, message: `${at(line)}: the embedding is all zeros; it has no direction to compare` };
+  if (inf >= 0) return { kind: 'non-finite', line, message: `${at(line)}: ${what} value ${inf} is not finite (${String(values[inf])}); expected a finite number` };
+  if (values.every((v) => v === 0)) return { kind: 'zero-vector', line, message: `${at(line)}: the ${what} is all zeros; it has no direction to compare` };
   return undefined;
+}
+
+/**
+ * The record's `secondEmbedding` (`{"backbone", "embedding"}`, the second network's vector that
+ * `embed` writes beside the backbone's) as read, or a problem. Absent or null: none.
+ */
+function parseSecond(value: unknown, line: number): { backbone: string; raw: unknown[] } | EmbeddingProblem | undefined {
+  if (value === undefined || value === null) return undefined;
+  const problem = (message: string): EmbeddingProblem => ({ kind: 'second-embedding', line, message: `${at(line)}: ${message}` });
+  if (typeof value !== 'object' || Array.isArray(value)) return problem(`"secondEmbedding" is ${shown(value)}; expected {"backbone", "embedding"}, as "phenoface embed" writes it`);
+  const { backbone, embedding } = value as { backbone?: unknown; embedding?: unknown };
+  if (typeof backbone !== 'string' || backbone === '') return problem(`"secondEmbedding.backbone" is ${shown(backbone)}; expected the second network's name`);
+  if (!Array.isArray(embedding) || embedding.length === 0) return problem(`"secondEmbedding.embedding" is ${shown(embedding)}; expected a non-empty array of numbers`);
+  if (embedding.length > DEFAULTS.data.maxEmbeddingDim) return problem(`the second embedding has ${embedding.length} values; expected at most ${DEFAULTS.data.maxEmbeddingDim} (data.maxEmbeddingDim)`);
+  return valueProblem(embedding, line, 'second embedding') ?? { backbone, raw: embedding };
 }
 
 /** The record of one non-empty line, or undefined after reporting why it cannot be used. */
@@ -189,7 +220,10 @@ function parseLine(text: string, line: number, problems: Problems): Parsed | und
   }
   const problem = valueProblem(o.embedding, line);
   if (problem) return bad(problem);
-  return { record, raw: o.embedding };
+  const second = parseSecond(o.secondEmbedding, line);
+  if (second && 'kind' in second) return bad(second);
+  if (second) record.secondBackbone = second.backbone;
+  return { record, raw: o.embedding, ...(second ? { rawSecond: second.raw } : {}) };
 }
 
 /** The most common value's count leader (ties: the first seen), or undefined for none. */
@@ -208,13 +242,18 @@ function mostCommon<T>(values: T[]): T | undefined {
  * The checks across records: one dimension (the most common), one backbone name, one record per
  * path. Returns the records that pass, by path.
  */
-function checkAcross(parsed: Parsed[], problems: Problems): { records: Map<string, EmbeddingRecord>; dimension: number; backbone: string | null } {
+function checkAcross(parsed: Parsed[], problems: Problems): { records: Map<string, EmbeddingRecord>; dimension: number; backbone: string | null; second?: EmbeddingOrigin['second'] } {
   const dimension = mostCommon(parsed.filter((p) => p.raw).map((p) => p.raw!.length)) ?? 0;
   const backbone = mostCommon(parsed.filter((p) => p.record.backbone).map((p) => p.record.backbone!)) ?? null;
   const firstOfDim = parsed.find((p) => p.raw?.length === dimension)?.record.line;
   const firstOfBackbone = parsed.find((p) => p.record.backbone === backbone)?.record.line;
+  // The second network's vectors, when records carry them: one network, one dimension, as the first's.
+  const withSecond = parsed.filter((p) => p.rawSecond);
+  const secondName = mostCommon(withSecond.map((p) => p.record.secondBackbone!));
+  const secondDim = mostCommon(withSecond.filter((p) => p.record.secondBackbone === secondName).map((p) => p.rawSecond!.length)) ?? 0;
+  const firstOfSecond = withSecond.find((p) => p.record.secondBackbone === secondName && p.rawSecond!.length === secondDim)?.record.line;
   const records = new Map<string, EmbeddingRecord>();
-  for (const { record, raw } of parsed) {
+  for (const { record, raw, rawSecond } of parsed) {
     const { line, path: p } = record;
     const first = records.get(p);
     if (first) {
@@ -226,9 +265,15 @@ function checkAcross(parsed: Parsed[], problems: Problems): { records: Map<strin
       problems.add({ kind: 'dimension', line, path: p, message: `${at(line)}: the embedding has ${raw.length} values; expected ${dimension}, the dimension of most records (first at line ${firstOfDim})` });
     } else if (record.backbone !== undefined && record.backbone !== backbone) {
       problems.add({ kind: 'backbone', line, path: p, message: `${at(line)}: backbone ${shown(record.backbone)}; the other records are of ${shown(backbone)} (first at line ${firstOfBackbone}), and embeddings of two networks cannot be compared` });
-    } else if (raw) record.embedding = unitVector(raw as number[]);
+    } else if (rawSecond && (record.secondBackbone !== secondName || rawSecond.length !== secondDim)) {
+      problems.add({ kind: 'second-embedding', line, path: p, message: `${at(line)}: the second embedding is ${shown(record.secondBackbone)}'s, of ${rawSecond.length} values; the other records' are ${shown(secondName)}'s, of ${secondDim} (first at line ${firstOfSecond})` });
+    } else if (raw) {
+      record.embedding = unitVector(raw as number[]);
+      if (rawSecond) record.secondEmbedding = unitVector(rawSecond as number[]);
+    }
   }
-  return { records, dimension, backbone };
+  const second = secondName !== undefined ? { backbone: secondName, dimension: secondDim, records: [...records.values()].filter((r) => r.secondEmbedding).length } : undefined;
+  return { records, dimension, backbone, ...(second ? { second } : {}) };
 }
 
 /**
@@ -332,8 +377,8 @@ async function parseFile(file: string, problems: Problems): Promise<EmbeddingFil
     if (p) parsed.push(p);
   });
   if (parsed.length === 0 && problems.total === 0) problems.add({ kind: 'empty', message: 'no records; expected one JSON object per line' });
-  const { records, dimension, backbone } = checkAcross(parsed, problems);
-  return { records, origin: { file: path.basename(file), sha256, backbone, dimension, records: records.size, normalised: true } };
+  const { records, dimension, backbone, second } = checkAcross(parsed, problems);
+  return { records, origin: { file: path.basename(file), sha256, backbone, dimension, records: records.size, normalised: true, ...(second ? { second } : {}) } };
 }
 
 /**
@@ -375,7 +420,7 @@ export async function loadDatasetEmbeddings(file: string, dataset: Dataset): Pro
     const r = records.get(item.path)!;
     const view = item.view ?? r.view;
     contentHashes.set(item.absPath, recordHash(r));
-    return { item, cached: false, ...(r.embedding ? { embedding: r.embedding } : {}), ...(view ? { view } : {}), ...(r.error ? { error: r.error } : {}) };
+    return { item, cached: false, ...(r.embedding ? { embedding: r.embedding } : {}), ...(r.secondEmbedding ? { secondEmbedding: r.secondEmbedding } : {}), ...(view ? { view } : {}), ...(r.error ? { error: r.error } : {}) };
   });
   return { photos, origin, unused: records.size - dataset.items.length, contentHashes };
 }
@@ -385,5 +430,6 @@ function recordHash(r: EmbeddingRecord): string {
   const h = createHash('sha256');
   if (r.embedding) h.update(new Uint8Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength));
   else h.update(JSON.stringify(r.error));
+  if (r.secondEmbedding) h.update(new Uint8Array(r.secondEmbedding.buffer, r.secondEmbedding.byteOffset, r.secondEmbedding.byteLength));
   return h.digest('hex');
 }

@@ -5,6 +5,7 @@
  * adding a model spec in `runtime/`. The paper compared recognition networks trained on different
  * face sets; a study can compare backbones the same way (`--backbone`).
  */
+import { DEFAULTS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import { loadManifest } from '../runtime/index.ts';
 import type { Landmarks5 } from '../types.ts';
@@ -51,4 +52,10 @@ export function backboneSpec(name: string, dir?: string): BackboneSpec {
   const spec = all[name];
   if (!spec) throw new PhenofaceError('E_CONFIG', `Unknown backbone: "${name}". Should be one of: ${Object.keys(all).join(', ')}.`);
   return spec;
+}
+
+/** The second network whose embedding joins `backbone`'s in the embedding block (`features.secondBackbone`), if any. */
+export function secondBackboneOf(backbone: string): string | undefined {
+  const second = DEFAULTS.features.secondBackbone[backbone];
+  return second && second !== backbone ? second : undefined;
 }

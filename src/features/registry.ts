@@ -22,7 +22,7 @@ export const embeddingBlock: BlockEntry = vectorBlock({
   name: 'embedding',
   read: (r, { secondDim }) => (secondDim ? joined(r.embedding, r.secondEmbedding, secondDim as number) : r.embedding),
   fitParams: (train) => (train.length > 0 && train.every((r) => r.secondEmbedding) ? { secondDim: train[0].secondEmbedding!.length } : {}),
-  missing: 'Expected the embedding of every usable photo, and the second network\'s too when the model learns from both (embeddings from a file carry one network\'s only: give photos instead).',
+  missing: 'Expected the embedding of every usable photo, and the second network\'s too when the model learns from both (records from a file carry it as secondEmbedding when embed wrote them: embed the photos again, or give photos instead).',
 });
 
 /** How many columns of a fitted model's embedding block are the second network's (0 without it, or without an embedding block). */

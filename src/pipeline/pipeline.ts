@@ -107,12 +107,6 @@ export function regionLayers(backbone: string): readonly string[] {
   return layers;
 }
 
-/** The second network whose embedding joins `backbone`'s in the embedding block (`features.secondBackbone`), if any. */
-export function secondBackboneOf(backbone: string): string | undefined {
-  const second = DEFAULTS.features.secondBackbone[backbone];
-  return second && second !== backbone ? second : undefined;
-}
-
 /**
  * Version of the second network's cached embedding: its name, its built model
  * ({@link modelsDigest}) and its crop (the face's alignment points onto its own template,

@@ -28,6 +28,10 @@ describe('phenoface embed', () => {
     expect(ok.backbone).toBe('mobilefacenet');
     expect(ok.embedding).toHaveLength(192);
     expect(Math.hypot(...ok.embedding)).toBeCloseTo(1, 3);
+    // The second network's vector that a study's embedding block reads beside the backbone's.
+    expect(ok.secondEmbedding.backbone).toBe('dlib-resnet');
+    expect(ok.secondEmbedding.embedding).toHaveLength(128);
+    expect(Math.hypot(...ok.secondEmbedding.embedding)).toBeCloseTo(1, 3);
     expect(Object.keys(ok.face)).toEqual(expect.arrayContaining(['box', 'score', 'landmarks5']));
     expect(up.error.code).toBe('E_MANIFEST');
     expect(up.error.message).toMatch(/\.\./);

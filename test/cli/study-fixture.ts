@@ -10,7 +10,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { DEFAULTS } from '../../src/config.ts';
 import { EmbeddingCache } from '../../src/data/cache.ts';
-import { cacheVersion, regionFeaturesVersion, secondBackboneOf, secondEmbeddingVersion } from '../../src/pipeline/pipeline.ts';
+import { cacheVersion, regionFeaturesVersion, secondEmbeddingVersion } from '../../src/pipeline/pipeline.ts';
+import { secondBackboneOf } from '../../src/embed/registry.ts';
 import type { Face, Point } from '../../src/types.ts';
 import { frontalFace, jittered } from '../unit/features/faces.ts';
 

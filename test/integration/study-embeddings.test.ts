@@ -286,6 +286,72 @@ describe('a model from photos whose embedding block also reads the second networ
     writeFileSync(path.join(root, 'person.jsonl'), JSON.stringify({ contract: 1, path: 'a.jpg', backbone: 'mobilefacenet', embedding: vector }) + '\n');
     const io = memoryIO(root);
     expect(await main(['screen', '--model', 'out/model', '--embeddings', 'person.jsonl'], io)).not.toBe(0);
-    expect(io.stderr).toMatch(/E_BUNDLE: The model's embedding block also reads the dlib-resnet network's embedding/);
+    expect(io.stderr).toMatch(/E_BUNDLE: The model's embedding block also reads the dlib-resnet network's 128-D embedding beside the backbone's; the records of person\.jsonl carry no second vector/);
+    // Records as `embed` writes them now, with the second network's vector: screened.
+    const second = Array.from({ length: 128 }, (_, k) => (k === 1 ? 1 : 0));
+    writeFileSync(path.join(root, 'both.jsonl'), JSON.stringify({ contract: 1, path: 'a.jpg', backbone: 'mobilefacenet', embedding: vector, secondEmbedding: { backbone: 'dlib-resnet', embedding: second } }) + '\n');
+    const both = memoryIO(root);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'both.jsonl', '--json'], both)).toBe(0);
+    expect(JSON.parse(both.stdout).subject.photos).toBe(1);
+  });
+});
+
+describe('study --embeddings whose records carry a second network\'s vector (as embed writes them)', () => {
+  const AUX = 'site-net-aux';
+  /** A second network's vector of photo i: another view of the same face (here, a reordered slice). */
+  const aux = (i: number) => Array.from(data.X[i]).slice(0, 20).reverse();
+  const withSecond = (i: number, second: number[] | null = aux(i)) => {
+    const r = JSON.parse(record(i));
+    return JSON.stringify(second ? { ...r, secondEmbedding: { backbone: AUX, embedding: second } } : r);
+  };
+
+  it('reads both vectors in the embedding block, records the second network, and screens records that carry both', async () => {
+    writeFileSync(path.join(dir, 'both.jsonl'), data.X.map((_, i) => withSecond(i)).join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'both.jsonl', '--out', 'both', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0'], io)).toBe(0);
+    expect(io.stderr).toMatch(/matched to records of both\.jsonl \(37-D, site-net-v2, with site-net-aux's 20-D vectors beside them/);
+    const metrics = JSON.parse(readFileSync(path.join(dir, 'both/metrics.json'), 'utf8'));
+    expect(metrics.secondBackbone).toBe(AUX);
+    expect(metrics.embeddings.second).toEqual({ backbone: AUX, dimension: 20, records: data.X.length });
+    const bundle = JSON.parse(readFileSync(path.join(dir, 'both/model/model.json'), 'utf8'));
+    expect(bundle.backbone.second).toEqual({ name: AUX, dim: 20, weightsSha256: null });
+    const photosOf = (person: string) => data.subjects.flatMap((s, i) => (s === person ? [i] : []));
+    const person = data.subjects.find((s, i) => data.y[i] === 1 && photosOf(s).length >= 2)!;
+    const rows = photosOf(person);
+    writeFileSync(path.join(dir, 'person-both.jsonl'), rows.map((i) => withSecond(i)).join('\n') + '\n');
+    const screened = memoryIO(dir);
+    expect(await main(['screen', '--model', 'both/model', '--embeddings', 'person-both.jsonl', '--json'], screened)).toBe(0);
+    expect(JSON.parse(screened.stdout).subject.photos).toBe(rows.length);
+    // A record without it cannot be scored by that model: that photo is an error, the rest are screened.
+    writeFileSync(path.join(dir, 'person-part.jsonl'), rows.map((i, k) => withSecond(i, k === 0 ? null : aux(i))).join('\n') + '\n');
+    const part = memoryIO(dir);
+    expect(await main(['screen', '--model', 'both/model', '--embeddings', 'person-part.jsonl', '--json'], part), part.stderr).toBe(3);
+    const result = JSON.parse(part.stdout);
+    expect(result.photos[0].error).toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/carries no site-net-aux vector/) });
+    expect(result.subject.photos).toBe(rows.length - 1);
+  });
+
+  it('reads the backbone\'s vectors alone, and says so, when only some records carry the second', async () => {
+    writeFileSync(path.join(dir, 'some.jsonl'), data.X.map((_, i) => withSecond(i, i % 2 ? aux(i) : null)).join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'some.jsonl', '--out', 'some', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0'], io)).toBe(0);
+    expect(io.stderr).toMatch(/only 80 of 160 photos' records in some\.jsonl carry site-net-aux's vector beside the backbone's; the study reads the backbone's alone/);
+    expect(JSON.parse(readFileSync(path.join(dir, 'some/model/model.json'), 'utf8')).backbone.second).toBeUndefined();
+    expect(JSON.parse(readFileSync(path.join(dir, 'some/metrics.json'), 'utf8')).secondBackbone).toBeUndefined();
+  });
+
+  it('refuses second vectors of two networks or two lengths, and a malformed one, naming the line', async () => {
+    const lines = data.X.map((_, i) => withSecond(i));
+    lines[3] = JSON.stringify({ ...JSON.parse(lines[3]), secondEmbedding: { backbone: 'third-net', embedding: aux(3) } });
+    lines[4] = JSON.stringify({ ...JSON.parse(lines[4]), secondEmbedding: { backbone: AUX, embedding: aux(4).slice(0, 5) } });
+    lines[5] = JSON.stringify({ ...JSON.parse(lines[5]), secondEmbedding: [1, 2] });
+    lines[6] = JSON.stringify({ ...JSON.parse(lines[6]), secondEmbedding: { backbone: AUX, embedding: [0, 0, 0] } });
+    writeFileSync(path.join(dir, 'mixed.jsonl'), lines.join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'mixed.jsonl', '--out', 'mixed', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toMatch(/line 4: the second embedding is "third-net"'s, of 20 values; the other records' are "site-net-aux"'s, of 20 \(first at line 1\)/);
+    expect(io.stderr).toMatch(/line 5: the second embedding is "site-net-aux"'s, of 5 values/);
+    expect(io.stderr).toMatch(/line 6: "secondEmbedding" is an array of 2 values; expected \{"backbone", "embedding"\}/);
+    expect(io.stderr).toMatch(/line 7: the second embedding is all zeros/);
   });
 });

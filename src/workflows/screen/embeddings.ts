@@ -3,7 +3,8 @@
  * records of one person's photos, as `phenoface embed` wrote them, scored by a bundle and fused as
  * photo screening fuses them. No photo is read, so no pixel-level field (box, pose, heat map) is
  * given. The embeddings must come from the network the bundle was trained on: a vector of another
- * network lives in another space, and its score would mean nothing.
+ * network lives in another space, and its score would mean nothing. A model whose embedding block
+ * also reads a second network's vector takes it from the records' `secondEmbedding`.
  */
 import { loadBundle, UNNAMED_BACKBONE, type LoadedBundle } from '../../classify/bundle.ts';
 import { readEmbeddingFile, type EmbeddingOrigin } from '../../data/embedding-file.ts';
@@ -39,8 +40,10 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
   if (needsPixels.length) {
     throw new PhenofaceError('E_BUNDLE', `The model also learns from the ${needsPixels.join(' and ')} features, which come from the photos, not from embeddings. Screen the photos instead (\`phenoface screen <photos> --model DIR\`).`);
   }
-  if (bundle.backbone.second) {
-    throw new PhenofaceError('E_BUNDLE', `The model's embedding block also reads the ${bundle.backbone.second.name} network's embedding, which an embeddings file does not carry (it holds one network's vectors). Screen the photos instead (\`phenoface screen <photos> --model DIR\`).`);
+  const second = bundle.backbone.second;
+  if (second && origin.dimension > 0 && (origin.second?.backbone !== second.name || origin.second.dimension !== second.dim)) {
+    const carried = origin.second ? `${origin.second.backbone}'s ${origin.second.dimension}-D vectors` : 'no second vector';
+    throw new PhenofaceError('E_BUNDLE', `The model's embedding block also reads the ${second.name} network's ${second.dim}-D embedding beside the backbone's; the records of ${origin.file} carry ${carried}. Embed the photos with this phenoface (\`phenoface embed\` writes both networks' vectors), or screen the photos themselves (\`phenoface screen <photos> --model DIR\`).`);
   }
   const photos: ScreenPhoto[] = [];
   const probs: number[] = [];
@@ -50,7 +53,11 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
       photos.push({ path: r.path, error: r.error! });
       continue;
     }
-    const [p] = model.predictProba([{ embedding: r.embedding, ...(r.view ? { view: r.view } : {}) }]);
+    if (second && !r.secondEmbedding) {
+      photos.push({ path: r.path, error: { code: 'E_INPUT', message: `The record at line ${r.line} carries no ${second.name} vector (secondEmbedding), which the model reads beside the backbone's.` } });
+      continue;
+    }
+    const [p] = model.predictProba([{ embedding: r.embedding, ...(second ? { secondEmbedding: r.secondEmbedding } : {}), ...(r.view ? { view: r.view } : {}) }]);
     probs.push(p);
     vectors.push(r.embedding);
     photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: viewAdvice(r.view, bundle.metrics.byView) });

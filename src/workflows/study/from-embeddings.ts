@@ -17,6 +17,11 @@ export interface StudyEmbeddings {
   origin: EmbeddingOrigin;
   /** The backbone name the study and bundle record: the records' own, else `backbone` as given, else {@link UNNAMED_BACKBONE}. */
   backbone: string;
+  /**
+   * The second network whose vectors every matched photo's record carries beside the backbone's
+   * (`secondEmbedding`), which the embedding block then reads as a study from the photos does.
+   */
+  secondBackbone?: string;
 }
 
 /**
@@ -34,8 +39,25 @@ export async function readStudyEmbeddings(file: string, dataset: Dataset, backbo
   if (installed && installed.dim !== origin.dimension) {
     throw new PhenofaceError('E_INPUT', `The embeddings in ${origin.file} name backbone "${origin.backbone}" but have ${origin.dimension} dimensions; the "${origin.backbone}" installed here gives ${installed.dim}. They come from another network of that name: rename their backbone, or embed with this installation.`);
   }
-  log(`study: ${dataset.items.length} photos matched to records of ${origin.file} (${origin.dimension}-D, ${origin.backbone ?? 'backbone not named'}, vectors L2-normalised)${unused ? `; ${unused} records not in the manifest were left out` : ''}\n`);
-  return { results: photos, contentHashes, origin, backbone: origin.backbone ?? backbone ?? UNNAMED_BACKBONE };
+  const { second, note } = secondVectors(photos, origin);
+  log(`study: ${dataset.items.length} photos matched to records of ${origin.file} (${origin.dimension}-D, ${origin.backbone ?? 'backbone not named'}${second ? `, with ${second}'s ${origin.second!.dimension}-D vectors beside them` : ''}, vectors L2-normalised)${unused ? `; ${unused} records not in the manifest were left out` : ''}\n`);
+  if (note) log(note);
+  return { results: photos, contentHashes, origin, backbone: origin.backbone ?? backbone ?? UNNAMED_BACKBONE, ...(second ? { secondBackbone: second } : {}) };
+}
+
+/**
+ * The second network the embedding block reads from the file, when every matched photo's record
+ * carries its vector. When only some do, none is read (the block must read the same columns for
+ * every photo, as it does from the photos), the vectors are dropped from `photos`, and `note`
+ * says so.
+ */
+function secondVectors(photos: PhotoResult[], origin: EmbeddingOrigin): { second?: string; note?: string } {
+  const embedded = photos.filter((p) => p.embedding);
+  const carrying = embedded.filter((p) => p.secondEmbedding).length;
+  if (carrying === 0 || !origin.second) return {};
+  if (carrying === embedded.length) return { second: origin.second.backbone };
+  for (const p of photos) delete p.secondEmbedding;
+  return { note: `study: only ${carrying} of ${embedded.length} photos' records in ${origin.file} carry ${origin.second.backbone}'s vector beside the backbone's; the study reads the backbone's alone (embed every photo with one version of phenoface to have both)\n` };
 }
 
 /** The report's explanation section when the study had vectors but no pixels to explain. */

@@ -37,7 +37,8 @@ import { prepareSiteValidation, writeSitePredictions } from './sites.ts';
 import { siteValidationJson, type SiteValidation } from '../../evaluate/sites.ts';
 import { sitesSection } from '../../report/sites.ts';
 import { modelCard } from '../../report/model-card.ts';
-import { cacheVersion, PIPELINE_VERSION, regionFeaturesVersion, secondBackboneOf, secondEmbeddingVersion } from '../../pipeline/pipeline.ts';
+import { cacheVersion, PIPELINE_VERSION, regionFeaturesVersion, secondEmbeddingVersion } from '../../pipeline/pipeline.ts';
+import { secondBackboneOf } from '../../embed/registry.ts';
 import { PHOTOS_PER_WORKER, PipelinePool, poolWorkers } from '../../pipeline/pool.ts';
 import { featuresLabel, parseFeatures, secondEmbeddingDim, type FeatureRequest, type FittedFeatureModel } from '../../features/index.ts';
 import { loadManifest } from '../../runtime/index.ts';
@@ -299,7 +300,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const ranking = dataset.mode === 'ranking' ? await rankStudy(work, dataset, used, { ...opts, backbone }, log) : undefined;
   if (ranking) files.ranking = ranking.file;
   const dataHash = await datasetHash(dataset, embedded.contentHashes);
-  const metrics = { ...studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final }), ...(fromFile ? { embeddings: fromFile.origin } : {}), ...(sites ? { sites: siteValidationJson(sites) } : {}), ...manyClassMetrics(dataset, ranking) };
+  const metrics = { ...studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final, fromFile }), ...(fromFile ? { embeddings: fromFile.origin } : {}), ...(sites ? { sites: siteValidationJson(sites) } : {}), ...manyClassMetrics(dataset, ranking) };
   await writeFile(files.metrics, JSON.stringify(metrics, null, 1) + '\n');
   const measured = await studyMeasurements(used, dataset, { replicates: opts.bootstrap ?? DEFAULTS.evaluate.bootstrap, seed: opts.seed ?? DEFAULTS.evaluate.seed });
   const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, fromFile, ranking: ranking?.bundle, dim: rows.X[0].length, measurementNorms: measured.norms });
@@ -482,8 +483,8 @@ function byViewJson(result: CrossValidationResult, curves = false): Partial<Reco
 }
 
 /** The contents of metrics.json (contract 1). */
-function studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final }: StudyFacts & { photos: PhotoResult[]; final: FinalModel }): Record<string, unknown> {
-  const second = secondNetwork(backbone, final);
+function studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final, fromFile }: StudyFacts & { photos: PhotoResult[]; final: FinalModel; fromFile?: StudyEmbeddings }): Record<string, unknown> {
+  const second = secondNetwork(backbone, final, fromFile);
   return {
     contract: 1,
     positive: dataset.positive,
@@ -529,7 +530,7 @@ function featuresJson(comparison: FeatureComparison, model: FittedFeatureModel):
 async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel; synthetic?: boolean; fromFile?: StudyEmbeddings; ranking?: ModelBundle['ranking']; dim: number; measurementNorms?: MeasurementNorms }): Promise<ModelBundle> {
   const { dataset, used, leakage, result, final, backbone } = f;
   const features = final.features?.toJSON();
-  const second = secondNetwork(backbone, final);
+  const second = secondNetwork(backbone, final, f.fromFile);
   const { default: pkg } = await import('../../../package.json', { with: { type: 'json' } });
   return saveBundle(dir, {
     createdAt: new Date().toISOString(),
@@ -559,10 +560,14 @@ async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel;
   }, modelCard);
 }
 
-/** The second network whose embedding the final model's embedding block reads beside the backbone's, if any. */
-function secondNetwork(backbone: string, final: FinalModel): { name: string; dim: number } | undefined {
+/**
+ * The second network whose embedding the final model's embedding block reads beside the
+ * backbone's, if any: the one the embeddings file names (`fromFile`), else the backbone's
+ * (`features.secondBackbone`).
+ */
+function secondNetwork(backbone: string, final: FinalModel, fromFile?: StudyEmbeddings): { name: string; dim: number } | undefined {
   const dim = final.features ? secondEmbeddingDim(final.features.toJSON()) : 0;
-  const name = dim ? secondBackboneOf(backbone) : undefined;
+  const name = dim ? (fromFile ? fromFile.secondBackbone : secondBackboneOf(backbone)) : undefined;
   return name ? { name, dim } : undefined;
 }
 
