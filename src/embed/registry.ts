@@ -29,7 +29,8 @@ export interface BackboneSpec {
 
 /** The backbones installed (models with an alignment template), by name. */
 export function backbones(dir?: string): Record<string, BackboneSpec> {
-  const out: Record<string, BackboneSpec> = {};
+  // Looked up by names from files (see loadManifest): no prototype to find "constructor" in.
+  const out = Object.create(null) as Record<string, BackboneSpec>;
   for (const [name, m] of Object.entries(loadManifest(dir).models)) {
     if (!m.alignment) continue;
     const emb = m.outputs.find((o) => o.name === 'embedding') ?? m.outputs[0];
@@ -56,6 +57,6 @@ export function backboneSpec(name: string, dir?: string): BackboneSpec {
 
 /** The second network whose embedding joins `backbone`'s in the embedding block (`features.secondBackbone`), if any. */
 export function secondBackboneOf(backbone: string): string | undefined {
-  const second = DEFAULTS.features.secondBackbone[backbone];
+  const second = Object.hasOwn(DEFAULTS.features.secondBackbone, backbone) ? DEFAULTS.features.secondBackbone[backbone] : undefined;
   return second && second !== backbone ? second : undefined;
 }

@@ -86,11 +86,13 @@ export function onnxPath(spec: ModelSpec, dir: string): string {
  */
 export function loadManifest(dir = DEFAULT_MODELS_DIR): ModelManifest {
   const path = join(dir, 'manifest.json');
-  if (!existsSync(path)) return { contract: 1, note: MANIFEST_NOTE, models: {} };
+  if (!existsSync(path)) return { contract: 1, note: MANIFEST_NOTE, models: Object.create(null) as ModelManifest['models'] };
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as ModelManifest;
-    if (typeof parsed !== 'object' || parsed === null || typeof parsed.models !== 'object') throw new Error('no "models" object');
-    return parsed;
+    if (typeof parsed !== 'object' || parsed === null || typeof parsed.models !== 'object' || parsed.models === null) throw new Error('no "models" object');
+    // Looked up by names that come from files (a bundle's or an embeddings file's backbone): a name
+    // such as "constructor" must find nothing, not Object's prototype.
+    return { ...parsed, models: Object.assign(Object.create(null) as ModelManifest['models'], parsed.models) };
   } catch (cause) {
     throw new PhenofaceError('E_MODEL', `Invalid model manifest ${path}: ${(cause as Error).message}. Expected the JSON written by \`phenoface models build\`.`, { cause });
   }

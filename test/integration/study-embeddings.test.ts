@@ -340,6 +340,16 @@ describe('study --embeddings whose records carry a second network\'s vector (as 
     expect(JSON.parse(readFileSync(path.join(dir, 'some/metrics.json'), 'utf8')).secondBackbone).toBeUndefined();
   });
 
+  it('takes network names that are also names of an object\'s built-in properties as any other name', async () => {
+    // Looked up among the installed models, "constructor" or "__proto__" must find none.
+    const lines = data.X.map((_, i) => JSON.stringify({ ...JSON.parse(withSecond(i)), backbone: 'constructor', secondEmbedding: { backbone: '__proto__', embedding: aux(i) } }));
+    writeFileSync(path.join(dir, 'proto.jsonl'), lines.join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'proto.jsonl', '--out', 'proto', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0', '--quiet'], io), io.stderr).toBe(0);
+    const bundle = JSON.parse(readFileSync(path.join(dir, 'proto/model/model.json'), 'utf8'));
+    expect(bundle.backbone).toMatchObject({ name: 'constructor', weightsSha256: null, second: { name: '__proto__', dim: 20, weightsSha256: null } });
+  });
+
   it('refuses second vectors of two networks or two lengths, and a malformed one, naming the line', async () => {
     const lines = data.X.map((_, i) => withSecond(i));
     lines[3] = JSON.stringify({ ...JSON.parse(lines[3]), secondEmbedding: { backbone: 'third-net', embedding: aux(3) } });
