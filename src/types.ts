@@ -77,3 +77,13 @@ export interface Embedding {
   backbone: string;
   vector: Float32Array;
 }
+
+/**
+ * An empty object for keys that come from user data (labels, subjects, column names and values,
+ * network names), without a prototype: "__proto__" and "constructor" are keys like any other. On a
+ * plain `{}`, assigning "__proto__" sets the prototype (the key is lost from the output) and reading
+ * "constructor" finds Object's.
+ */
+export function nameMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}

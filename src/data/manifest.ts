@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { VIEWS } from '../config.ts';
 import { notARegularFile, PhenofaceError } from '../errors.ts';
-import type { View } from '../types.ts';
+import { nameMap, type View } from '../types.ts';
 import { hashFile } from './cache.ts';
 import { DEFAULTS } from '../config.ts';
 import { readCsvRecords, stripFormulaGuard, type CsvRecord } from './csv.ts';
@@ -396,7 +396,7 @@ async function readManifest(file: string, problems: ProblemList, columns: Manife
       problems.add(problem('parse-error', { row, line: entry.line }, entry.error));
       continue;
     }
-    const cells: Record<string, string> = {};
+    const cells = nameMap<string>();
     for (let k = 0; k < names.length && k < entry.fields.length; k++) {
       // A leading ' before a formula character is a spreadsheet's guard (Phenoface's CSV writer
       // adds it), not part of the value.
@@ -1002,7 +1002,7 @@ function summarize(items: DatasetItem[], ids: number[], subjectCount: number): D
     }
     return out;
   };
-  const byClass: DatasetSummary['byClass'] = {};
+  const byClass: DatasetSummary['byClass'] = nameMap();
   for (const label of [...classes.keys()].sort()) byClass[label] = { ...classes.get(label)!.counts(), byView: byView(classViews.get(label)) };
   return { total: total.counts(), byClass, byView: byView(views) };
 }

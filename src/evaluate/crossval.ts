@@ -30,7 +30,7 @@ import { createClassifier } from '../classify/registry.ts';
 import type { Classifier, FittedClassifier, IndexFold, Selection } from '../classify/types.ts';
 import { DEFAULTS, VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
-import type { View } from '../types.ts';
+import { nameMap, type View } from '../types.ts';
 import { percentileInterval, pointwiseBand, stratifiedSubjectWeights } from './bootstrap.ts';
 import type { FoldContext, FoldOutcome, FoldTask } from './fold-task.ts';
 import {
@@ -734,9 +734,9 @@ async function summariseCrossValidation(
     const rows = all.filter((i) => input.views![i] === view);
     if (rows.length > 0) byView[view] = group(rows);
   }
-  const bySubgroup: Record<string, Record<string, GroupMetrics>> = {};
+  const bySubgroup = nameMap<Record<string, GroupMetrics>>();
   Object.entries(input.subgroups ?? {}).forEach(([column, values], c) => {
-    bySubgroup[column] = {};
+    bySubgroup[column] = nameMap();
     const categories = [...new Set(values.filter((v): v is string => v != null))].sort();
     categories.forEach((category, k) => {
       const rows = all.filter((i) => values[i] === category);

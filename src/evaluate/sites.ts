@@ -28,7 +28,7 @@
 import type { IndexFold } from '../classify/types.ts';
 import { DEFAULTS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
-import type { View } from '../types.ts';
+import { nameMap, type View } from '../types.ts';
 import { crossValidate, type CrossValidationOptions, type GroupMetrics, type LevelMetrics, type StudyData } from './crossval.ts';
 import type { CalibrationBin } from './metrics.ts';
 
@@ -220,7 +220,7 @@ export async function validateBySite(input: SiteValidationInput): Promise<SiteVa
     permutationRepeats: 1,
   });
   const subjectsIn = (rows: number[]) => new Set(rows.map((i) => input.subjects[i])).size;
-  const bySite: Record<string, SiteResult> = {};
+  const bySite = nameMap<SiteResult>();
   sites.forEach((value, f) => {
     const metrics = result.bySubgroup[input.column][value];
     const note = intervalNote(metrics, bootstrap);

@@ -350,6 +350,19 @@ describe('study --embeddings whose records carry a second network\'s vector (as 
     expect(bundle.backbone).toMatchObject({ name: 'constructor', weightsSha256: null, second: { name: '__proto__', dim: 20, weightsSha256: null } });
   });
 
+  it('keeps labels, subjects and column values named like built-in properties ("__proto__", "constructor") as any other', async () => {
+    const odd = ['__proto__', 'constructor', 'hasOwnProperty'];
+    const rows = data.X.map((_, i) => `${photoPath(i)},${data.subjects[i] === data.subjects[0] ? '__proto__' : data.subjects[i]},${data.y[i] ? '__proto__' : 'constructor'},${odd[[...new Set(data.subjects)].indexOf(data.subjects[i]) % 3]}`);
+    writeFileSync(path.join(dir, 'proto.csv'), ['path,subject,label,source', ...rows].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'proto.csv', '--embeddings', 'pooled.jsonl', '--positive', '__proto__', '--validate-by', 'source', '--out', 'proto-labels', '--folds', '3', '--repeats', '1', '--bootstrap', '20', '--permutations', '0', '--quiet'], io), io.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(path.join(dir, 'proto-labels/metrics.json'), 'utf8'));
+    expect(Object.keys(metrics.data.summary.byClass).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.keys(metrics.bySubgroup.source).sort()).toEqual([...odd].sort());
+    expect(Object.keys(metrics.sites.bySite).sort()).toEqual([...odd].sort());
+    expect(readFileSync(path.join(dir, 'proto-labels/predictions.csv'), 'utf8')).toMatch(/\n[^,\n]*,__proto__,(__proto__|constructor),/);
+  });
+
   it('refuses second vectors of two networks or two lengths, and a malformed one, naming the line', async () => {
     const lines = data.X.map((_, i) => withSecond(i));
     lines[3] = JSON.stringify({ ...JSON.parse(lines[3]), secondEmbedding: { backbone: 'third-net', embedding: aux(3) } });

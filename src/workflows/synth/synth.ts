@@ -17,7 +17,7 @@ import { mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type S
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { formatCsv } from '../../data/csv.ts';
 import { estimatePose, viewOfYaw } from '../../pose/index.ts';
-import type { Box, Face, Landmarks5, RgbImage, View } from '../../types.ts';
+import { nameMap, type Box, type Face, type Landmarks5, type RgbImage, type View } from '../../types.ts';
 import { betweenSizes, contactSheet, cropPad, decodeImage, encodeJpeg, encodePng, mapBox, mapLandmarks } from '../../image/index.ts';
 import type { RowError, SynthInput, SynthRow } from './input.ts';
 import { PASSTHROUGH_COLUMNS } from './input.ts';
@@ -310,7 +310,7 @@ function assignSubjects(rows: readonly SynthRow[], { regions, strength, classes,
   const subjectsInOrder = [...new Set(rows.map((r) => r.subject))];
   const affected = chooseAffected(subjectsInOrder, fraction, seed);
   const classOf = classes ? dealClasses(affected, classes, seed) : undefined;
-  const subjects: Record<string, TruthSubject> = {};
+  const subjects = nameMap<TruthSubject>();
   for (const id of subjectsInOrder) {
     const c = classOf?.get(id);
     if (c) {
