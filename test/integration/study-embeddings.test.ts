@@ -363,6 +363,13 @@ describe('study --embeddings whose records carry a second network\'s vector (as 
     expect(readFileSync(path.join(dir, 'proto-labels/predictions.csv'), 'utf8')).toMatch(/\n[^,\n]*,__proto__,(__proto__|constructor),/);
   });
 
+  it('refuses second vectors that name a network installed here with another dimension', async () => {
+    writeFileSync(path.join(dir, 'dlib20.jsonl'), data.X.map((_, i) => JSON.stringify({ ...JSON.parse(record(i)), secondEmbedding: { backbone: 'dlib-resnet', embedding: aux(i) } })).join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'dlib20.jsonl', '--out', 'dlib20', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toMatch(/E_INPUT: The second embeddings in dlib20\.jsonl name network "dlib-resnet" but have 20 dimensions; the "dlib-resnet" installed here gives 128/);
+  });
+
   it('refuses second vectors of two networks or two lengths, and a malformed one, naming the line', async () => {
     const lines = data.X.map((_, i) => withSecond(i));
     lines[3] = JSON.stringify({ ...JSON.parse(lines[3]), secondEmbedding: { backbone: 'third-net', embedding: aux(3) } });

@@ -39,6 +39,10 @@ export async function readStudyEmbeddings(file: string, dataset: Dataset, backbo
   if (installed && installed.dim !== origin.dimension) {
     throw new PhenofaceError('E_INPUT', `The embeddings in ${origin.file} name backbone "${origin.backbone}" but have ${origin.dimension} dimensions; the "${origin.backbone}" installed here gives ${installed.dim}. They come from another network of that name: rename their backbone, or embed with this installation.`);
   }
+  const installedSecond = origin.second ? backbones()[origin.second.backbone] : undefined;
+  if (installedSecond && installedSecond.dim !== origin.second!.dimension) {
+    throw new PhenofaceError('E_INPUT', `The second embeddings in ${origin.file} name network "${origin.second!.backbone}" but have ${origin.second!.dimension} dimensions; the "${origin.second!.backbone}" installed here gives ${installedSecond.dim}. They come from another network of that name: rename it, or embed with this installation.`);
+  }
   const { second, note } = secondVectors(photos, origin);
   log(`study: ${dataset.items.length} photos matched to records of ${origin.file} (${origin.dimension}-D, ${origin.backbone ?? 'backbone not named'}${second ? `, with ${second}'s ${origin.second!.dimension}-D vectors beside them` : ''}, vectors L2-normalised)${unused ? `; ${unused} records not in the manifest were left out` : ''}\n`);
   if (note) log(note);
