@@ -42,13 +42,19 @@ export function topKSpec(m: RankingMetrics, title: string): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** The confusion matrix as a heat map: share of each true class's units ranked first as each class. */
+/**
+ * The confusion matrix as a heat map: share of each true class's units ranked first as each class.
+ * The axes keep the classes' order by each cell's class indices: an array sort would put the class
+ * names into a Vega expression, where a name such as "constructor" or "toString" fails to compile.
+ */
 export function confusionSpec(m: RankingMetrics, level: 'photo' | 'subject', title: string): TopLevelSpec {
   const matrix = m.confusion[level];
   const rows = matrix.flatMap((row, t) => {
     const total = row.reduce((a, b) => a + b, 0) || 1;
-    return row.map((count, p) => ({ truth: m.classes[t], predicted: m.classes[p], share: count / total, count }));
+    return row.map((count, p) => ({ truth: m.classes[t], predicted: m.classes[p], truthIndex: t, predictedIndex: p, share: count / total, count }));
   });
+  const x = { field: 'predicted', type: 'nominal', sort: { field: 'predictedIndex', op: 'min' } };
+  const y = { field: 'truth', type: 'nominal', sort: { field: 'truthIndex', op: 'min' } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     config: CONFIG,
@@ -57,8 +63,8 @@ export function confusionSpec(m: RankingMetrics, level: 'photo' | 'subject', tit
     width: Math.max(160, 28 * m.classes.length),
     height: Math.max(160, 28 * m.classes.length),
     layer: [
-      { mark: 'rect', encoding: { x: { field: 'predicted', type: 'nominal', title: 'Ranked first', sort: m.classes }, y: { field: 'truth', type: 'nominal', title: 'True class', sort: m.classes }, color: { field: 'share', type: 'quantitative', title: 'Share of the row', scale: { domain: [0, 1], scheme: 'blues' } } } },
-      { mark: { type: 'text', fontSize: 10 }, encoding: { x: { field: 'predicted', type: 'nominal', sort: m.classes }, y: { field: 'truth', type: 'nominal', sort: m.classes }, text: { field: 'count', type: 'quantitative', format: '.1f' }, color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: 'black' } } },
+      { mark: 'rect', encoding: { x: { ...x, title: 'Ranked first' }, y: { ...y, title: 'True class' }, color: { field: 'share', type: 'quantitative', title: 'Share of the row', scale: { domain: [0, 1], scheme: 'blues' } } } },
+      { mark: { type: 'text', fontSize: 10 }, encoding: { x, y, text: { field: 'count', type: 'quantitative', format: '.1f' }, color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: 'black' } } },
     ],
   } as TopLevelSpec;
 }

@@ -7,10 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { rankingMetrics, type RankPrediction } from '../../../src/evaluate/ranking.ts';
 import { rankingSection } from '../../../src/report/ranking.ts';
 
-const labels = ['control', 'vcfs', 'other'];
-
 /** `sizes[k]` = [people, photos each] of class k, every photo given the same probabilities. */
-function metrics(sizes: [number, number][]) {
+function metrics(sizes: [number, number][], labels = ['control', 'vcfs', 'other']) {
   const strata = sizes.map(([people], k) => Array.from({ length: people }, (_, i) => `${labels[k]}${i}`));
   const p = Float64Array.of(0.5, 0.3, 0.2);
   const preds: RankPrediction[] = strata.flatMap((subjects, k) => subjects.flatMap((subject) => Array.from({ length: sizes[k][1] }, (_, photo) => ({
@@ -29,5 +27,14 @@ describe('report: ranked differential', () => {
   it('names it once when it is the same class at both levels', async () => {
     const { html } = await rankingSection(metrics([[6, 2], [3, 2], [3, 2]]), { description: 'Test.', reference: 'vcfs' });
     expect(html).toContain('Majority class (&ldquo;control&rdquo; named every time): top-1 50.0% per photo, 50.0% per person.');
+  });
+
+  it('charts classes named like built-in properties, in the classes\' order', async () => {
+    // Vega compiles "constructor" or "toString" in an expression to a lookup that fails: the names must stay out of them.
+    const classes = ['toString', 'constructor', '__proto__'];
+    const { html } = await rankingSection(metrics([[6, 2], [3, 2], [3, 2]], classes), { description: 'Test.', reference: 'constructor' });
+    const confusion = html.slice(html.indexOf('Confusion per person'));
+    const ticks = [...confusion.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).filter((t) => classes.includes(t));
+    expect(ticks).toEqual([...classes, ...classes]);
   });
 });
