@@ -57,7 +57,11 @@ export interface DatasetItem {
   y: 0 | 1;
   /** The view given in the manifest; absent means "estimate it from the face". */
   view?: View;
-  /** Optional columns (`age`, `sex`, `ancestry`, `source`) and any extra columns, non-empty cells only. */
+  /**
+   * Optional columns (`age`, `sex`, `ancestry`, `source`) and any extra columns, non-empty cells
+   * only. Keyed by the manifest's column names, so without a prototype ({@link nameMap}): a column
+   * "__proto__" is kept and a missing "constructor" is undefined.
+   */
   meta: Record<string, string>;
   /** The manifest's data row and file line (absent for a folder layout), for messages about the row. */
   row?: number;
@@ -554,8 +558,8 @@ function resolveClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, LabelS
   return { positive, negative: others[0] ?? defaultNegative };
 }
 
-/** The `meta` of every item without optional cells: one shared object instead of a million empty ones. */
-const NO_META: Readonly<Record<string, string>> = Object.freeze({});
+/** The `meta` of every item without optional cells: one shared object instead of a million empty ones (a {@link nameMap}, as every `meta`). */
+const NO_META: Readonly<Record<string, string>> = Object.freeze(nameMap<string>());
 
 /** Columns that become fields of a {@link DatasetItem}; the others go to its `meta`. */
 const ITEM_FIELDS: ReadonlySet<string> = new Set(['path', 'subject', 'label', 'view']);
@@ -593,7 +597,7 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
     if (r.absPath === undefined || r.badCells) continue;
     const { path: written, subject, label } = r.cells;
     let meta: Record<string, string> | undefined;
-    for (const k in r.cells) if (r.cells[k] !== '' && !ITEM_FIELDS.has(k)) (meta ??= {})[k] = r.cells[k];
+    for (const k in r.cells) if (r.cells[k] !== '' && !ITEM_FIELDS.has(k)) (meta ??= nameMap())[k] = r.cells[k];
     const y = label === positive ? 1 : 0;
     const item: DatasetItem = { path: written, absPath: r.absPath, subject, label: many ? label : y ? positive : negative, y, meta: meta ?? NO_META };
     if (r.view) item.view = r.view;

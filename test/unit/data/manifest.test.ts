@@ -43,6 +43,16 @@ describe('loadDataset from a manifest: accepted input', () => {
     expect(ds.summary.byClass.control.byView).toEqual({ unspecified: { subjects: 1, photos: 1 } });
   });
 
+  it('keeps extra columns named like built-in properties in meta, and finds no column that is not there', async () => {
+    // --validate-by reads a column from meta: "__proto__" must be found, a missing "constructor" not.
+    const file = writeManifest(root, ['path,subject,label,__proto__,constructor', 'img/a.png,s1,vcfs,north,x', 'img/c.png,s2,control,,']);
+    const ds = await loadDataset(file, {});
+    expect(Object.keys(ds.items[0].meta)).toEqual(['__proto__', 'constructor']);
+    expect(ds.items[0].meta['__proto__']).toBe('north');
+    for (const item of ds.items) for (const name of ['toString', 'hasOwnProperty', 'valueOf']) expect(item.meta[name]).toBeUndefined();
+    expect(ds.items[1].meta['constructor']).toBeUndefined();
+  });
+
   it('accepts a UTF-8 BOM and CRLF line endings', async () => {
     const file = writeManifest(root, [HEADER, 'img/a.png,s1,vcfs', 'img/b.png,s2,control'], { eol: '\r\n', bom: true });
     const ds = await loadDataset(file, {});
