@@ -43,9 +43,14 @@ const CLASS_NAMES: Record<string, string> = {
   control: 'no syndrome (control)',
 };
 
-/** A class name as a clinician reads it. */
+/**
+ * A class name as a clinician reads it. Class names come from the study's manifest, so only
+ * CLASS_NAMES' own entries are looked up: a class "constructor" or "__proto__" is shown as it is,
+ * not as what the object's prototype holds under that name.
+ */
 export function className(name: string): string {
-  return CLASS_NAMES[name.toLowerCase()] ?? name;
+  const key = name.toLowerCase();
+  return Object.hasOwn(CLASS_NAMES, key) ? CLASS_NAMES[key] : name;
 }
 
 export const VIEW_TEXT: Record<View, { label: string; note: string }> = {
