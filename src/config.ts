@@ -802,7 +802,8 @@ function merge<T>(base: T, over: unknown, path: string): T {
   if (!isPlainObject(over)) throw new PhenofaceError('E_CONFIG', `Invalid config "${path}": expected an object.`);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(over)) {
-    if (!(key in base)) {
+    // Own keys only: `in` would find "constructor" or "toString" on the prototype and let them pass unread.
+    if (!Object.hasOwn(base, key)) {
       throw new PhenofaceError('E_CONFIG', `Unknown config key "${path ? path + '.' : ''}${key}". Should be one of: ${Object.keys(base).join(', ')}.`);
     }
   }

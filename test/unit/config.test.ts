@@ -26,6 +26,11 @@ describe('config: one DEFAULTS, one section per stage and workflow', () => {
   it('rejects an unknown key, naming it and the allowed ones', () => {
     expect(() => resolveConfig({ synth: { fracton: 0.5 } })).toThrow(/Unknown config key "synth.fracton". Should be one of: fraction, seed, jitter, jpegQuality, previewPhotos\./);
   });
+  it('rejects keys named like built-in properties as any other unknown key', () => {
+    for (const key of ['constructor', 'toString', '__proto__']) {
+      expect(() => resolveConfig(JSON.parse(`{"evaluate": {"${key}": 1}}`))).toThrow(new RegExp(`Unknown config key "evaluate.${key}"`));
+    }
+  });
   it('rejects a value of the wrong type, naming it', () => {
     expect(() => resolveConfig({ server: { port: '80' as unknown as number } })).toThrow(/Invalid config "server.port": "80". Should be a number\./);
   });
