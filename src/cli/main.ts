@@ -50,7 +50,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.out(`${pkg.version}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS[name];
+  // Own commands only: a command typed as "constructor" or "toString" is unknown, not found on the prototype.
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     io.err(`phenoface: E_USAGE: unknown command "${name}". Should be one of: ${Object.keys(COMMANDS).join(', ')} (or --help, --version).\n`);
     return EXIT.usage;

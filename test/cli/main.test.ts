@@ -17,6 +17,13 @@ describe('phenoface main', () => {
     expect(await main(['dtect'], io)).toBe(2);
     expect(io.stderr).toMatch(/E_USAGE: unknown command "dtect". Should be one of: detect, embed/);
   });
+  it('exits 2 for a command named like a built-in property, as for any unknown one', async () => {
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const io = memoryIO();
+      expect(await main([name], io), io.stderr).toBe(2);
+      expect(io.stderr).toContain(`E_USAGE: unknown command "${name}"`);
+    }
+  });
   it('exits 2 for an unknown option, naming it', async () => {
     const io = memoryIO();
     expect(await main(['detect', '--frobnicate', 'x.jpg'], io)).toBe(2);
