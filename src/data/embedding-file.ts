@@ -112,6 +112,36 @@ const ERROR_CODE = /^E_[A-Z0-9_]{1,40}$/;
 /** Characters of an error record's message kept (a longer one is cut, its length said). */
 const MAX_ERROR_MESSAGE = 500;
 
+/**
+ * Control and format characters (a line break, a terminal escape, a right-to-left override): in a
+ * name or message from the file they would rewrite the terminal line, log or report that prints it.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}]/gu;
+
+/**
+ * Longest network name taken. An installed network's name has under 20 characters; a longer one is
+ * no network's, and it is printed whole wherever the name is shown (log, messages, report, bundle).
+ */
+const MAX_NETWORK_NAME = 100;
+
+/** Why `name` (a record's `backbone` or `secondEmbedding.backbone`) cannot name a network, or undefined. */
+function networkNameProblem(name: string): string | undefined {
+  if (name.length > MAX_NETWORK_NAME) return `has ${name.length} characters; expected a network's name of at most ${MAX_NETWORK_NAME}`;
+  if (name.search(UNPRINTABLE) >= 0) return 'holds a control or format character; expected a network\'s name of printable characters';
+  return undefined;
+}
+
+/**
+ * An error record's message as the log and report print it: at most {@link MAX_ERROR_MESSAGE}
+ * characters (its length said), control characters made spaces. Built as a new string: a slice of
+ * the parsed message would keep the whole of it alive (V8 slices share their parent), so a file of
+ * records with megabyte messages would be held whole in memory.
+ */
+function errorMessage(message: string): string {
+  const kept = message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE)}... (${message.length} characters)` : message;
+  return Array.from(kept, (c) => (c.search(UNPRINTABLE) >= 0 ? ' ' : c)).join('');
+}
+
 /** Problems kept in an error's `details` (the rest are counted), as for a manifest. */
 const MAX_KEPT_PROBLEMS = 1000;
 
@@ -137,13 +167,15 @@ const at = (line: number) => `line ${line}`;
 
 /**
  * A value as a message shows it: a number, boolean or null as itself, a string quoted and cut to
- * 60 characters, an array or object by its kind and size. Never the value whole: a record may hold
- * megabytes, or arrays nested deeper than `JSON.stringify` can recurse.
+ * 60 characters with its control and format characters escaped, an array or object by its kind and
+ * size. Never the value whole: a record may hold megabytes, or arrays nested deeper than
+ * `JSON.stringify` can recurse.
  */
 function shown(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length} value${value.length === 1 ? '' : 's'}`;
   if (typeof value === 'object' && value !== null) return 'an object';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+  // JSON escapes control characters, not format ones (a right-to-left override): those are escaped here.
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value).replace(/\p{Cf}/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
   return String(value);
 }
 
@@ -167,6 +199,8 @@ function parseSecond(value: unknown, line: number): { backbone: string; raw: unk
   if (typeof value !== 'object' || Array.isArray(value)) return problem(`"secondEmbedding" is ${shown(value)}; expected {"backbone", "embedding"}, as "phenoface embed" writes it`);
   const { backbone, embedding } = value as { backbone?: unknown; embedding?: unknown };
   if (typeof backbone !== 'string' || backbone === '') return problem(`"secondEmbedding.backbone" is ${shown(backbone)}; expected the second network's name`);
+  const nameProblem = networkNameProblem(backbone);
+  if (nameProblem) return problem(`"secondEmbedding.backbone" ${shown(backbone)} ${nameProblem}`);
   if (!Array.isArray(embedding) || embedding.length === 0) return problem(`"secondEmbedding.embedding" is ${shown(embedding)}; expected a non-empty array of numbers`);
   if (embedding.length > DEFAULTS.data.maxEmbeddingDim) return problem(`the second embedding has ${embedding.length} values; expected at most ${DEFAULTS.data.maxEmbeddingDim} (data.maxEmbeddingDim)`);
   return valueProblem(embedding, line, 'second embedding') ?? { backbone, raw: embedding };
@@ -193,8 +227,11 @@ function parseLine(text: string, line: number, problems: Problems): Parsed | und
   const record: EmbeddingRecord = { path: o.path, line };
   const bad = (p: Omit<EmbeddingProblem, 'path'>) => (problems.add({ ...p, path: o.path as string }), undefined);
   // Unnamed (absent, null or empty) is allowed; a name of another type is a damaged record, not an unnamed one.
-  if (typeof o.backbone === 'string' && o.backbone !== '') record.backbone = o.backbone;
-  else if (o.backbone !== undefined && o.backbone !== null && o.backbone !== '') return bad({ kind: 'backbone', line, message: `${at(line)}: "backbone" is ${shown(o.backbone)}; expected the network's name` });
+  if (typeof o.backbone === 'string' && o.backbone !== '') {
+    const nameProblem = networkNameProblem(o.backbone);
+    if (nameProblem) return bad({ kind: 'backbone', line, message: `${at(line)}: "backbone" ${shown(o.backbone)} ${nameProblem}` });
+    record.backbone = o.backbone;
+  } else if (o.backbone !== undefined && o.backbone !== null && o.backbone !== '') return bad({ kind: 'backbone', line, message: `${at(line)}: "backbone" is ${shown(o.backbone)}; expected the network's name` });
   const face = o.face as { view?: unknown } | null | undefined;
   const view = o.view ?? (typeof face === 'object' && face !== null ? face.view : undefined) ?? undefined;
   if (view !== undefined) {
@@ -207,8 +244,7 @@ function parseLine(text: string, line: number, problems: Problems): Parsed | und
     // Another tool's codes pass through (the contract's shape, E_ and capitals), cut messages too:
     // both are printed in the log and the report.
     if (!ERROR_CODE.test(error.code)) return bad({ kind: 'error-record', line, message: `${at(line)}: the error record's "code" is ${shown(error.code)}; expected a code such as "E_NO_FACE" (E_ and up to 40 capitals, digits or underscores)` });
-    const message = typeof error.message === 'string' ? error.message : '';
-    record.error = { code: error.code as ErrorCode, message: message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE)}... (${message.length} characters)` : message };
+    record.error = { code: error.code as ErrorCode, message: typeof error.message === 'string' ? errorMessage(error.message) : '' };
     return { record };
   }
   if (!Array.isArray(o.embedding) || o.embedding.length === 0) {

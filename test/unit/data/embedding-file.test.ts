@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { loadDatasetEmbeddings, readEmbeddingFile, type EmbeddingProblem } from '../../../src/data/embedding-file.ts';
 import { loadDataset } from '../../../src/data/manifest.ts';
@@ -19,6 +21,11 @@ function file(lines: string[]): string {
   const f = path.join(dir, `e${n++}.jsonl`);
   writeFileSync(f, lines.join('\n') + '\n');
   return f;
+}
+/** A file of one record and `n` error records with messages of `size` characters, built where nothing keeps them. */
+function errorRecords(n: number, size: number): string {
+  const message = 'm'.repeat(size);
+  return file([rec('a.jpg', [1, 2]), ...Array.from({ length: n }, (_, i) => JSON.stringify({ path: `e${i}.jpg`, error: { code: 'E_NO_FACE', message } }))]);
 }
 const rec = (p: string, embedding: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ path: p, embedding, ...extra });
 
@@ -61,6 +68,43 @@ describe('readEmbeddingFile', () => {
       const bad = file([rec('a.jpg', [1, 2]), JSON.stringify({ path: 'b.jpg', error: { code, message: 'm' } })]);
       await expect(readEmbeddingFile(bad), code).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/line 2: the error record's "code" is .*; expected a code such as "E_NO_FACE"/) });
     }
+  });
+
+  it('prints an error record\'s message without its control characters', async () => {
+    const f = file([rec('a.jpg', [1, 2]), JSON.stringify({ path: 'b.jpg', error: { code: 'E_NO_FACE', message: '\u001b[2Jall clear\nnext\u202e' } })]);
+    expect((await readEmbeddingFile(f)).records.get('b.jpg')!.error!.message).toBe(' [2Jall clear next ');
+  });
+
+  it('holds only the part of an error record\'s message it keeps', async () => {
+    // 20 records of 5 MB messages: a slice of each would keep the whole message alive (V8 slices share their parent).
+    const size = 5 * 1024 * 1024;
+    const many = errorRecords(20, size);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = getHeapStatistics().used_heap_size;
+    const kept = await readEmbeddingFile(many);
+    gc();
+    expect(getHeapStatistics().used_heap_size - before).toBeLessThan(30 * 1024 * 1024);
+    expect(kept.records.get('e0.jpg')!.error!.message).toBe(`${'m'.repeat(500)}... (${size} characters)`);
+  });
+
+  it('refuses a network name too long to be one, or holding control or format characters, in either field', async () => {
+    const long = 'n'.repeat(101);
+    const second = (backbone: string) => ({ secondEmbedding: { backbone, embedding: [1, 2] } });
+    const { error, details } = await problems(readEmbeddingFile(file([
+      rec('a.jpg', [1, 2], { backbone: 'net', ...second('réseau-ü') }),
+      rec('b.jpg', [1, 2], { backbone: long }),
+      rec('c.jpg', [1, 2], { backbone: 'net\u001b[2J' }),
+      rec('d.jpg', [1, 2], second(long)),
+      rec('e.jpg', [1, 2], second('dlib\u202eresnet')),
+    ])));
+    expect(details.map((d) => [d.line, d.kind])).toEqual([[2, 'backbone'], [3, 'backbone'], [4, 'second-embedding'], [5, 'second-embedding']]);
+    expect(error.message).toMatch(/line 2: "backbone" "n{60}\.\.\." has 101 characters; expected a network's name of at most 100/);
+    expect(error.message).toContain('line 3: "backbone" "net\\u001b[2J" holds a control or format character');
+    expect(error.message).toContain('line 5: "secondEmbedding.backbone" "dlib\\u{202e}resnet" holds a control or format character');
+    expect(error.message).not.toContain('\u001b');
+    expect(error.message).not.toContain('\u202e');
   });
 
   it('lists every bad record with its line and kind, in one error', async () => {
