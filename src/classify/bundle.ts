@@ -5,6 +5,7 @@
  * trained on (name and weights checksum), the pipeline configuration, a training-data summary, the
  * cross-validated metrics, intended use and limitations.
  */
+import { constants } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,6 +29,9 @@ export const STANDARD_LIMITATIONS: readonly string[] = [
   'Ancestry, age and sex shape facial features: check the subgroup results before use in another population.',
   'Accuracy may differ between frontal, oblique and profile photos: see the per-view results (with their intervals) in the report.',
 ];
+
+/** The most characters a string holds (V8's limit): a longer file cannot be parsed as JSON. */
+const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
 
 /** `backbone.name` of a bundle trained on embeddings whose records name no backbone (and no `--backbone` named them). */
 export const UNNAMED_BACKBONE = 'unknown';
@@ -170,14 +174,21 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   let raw: string;
   try {
     // A pipe or device in its place would never end (or never open): only a regular file is read.
-    if (!(await stat(file)).isFile()) throw new Error('not a regular file');
+    const st = await stat(file);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_STRING_LENGTH) throw new Error(`it is ${st.size} bytes, more than one text can hold (${MAX_STRING_LENGTH})`);
     raw = await readFile(file, 'utf8');
   } catch (err) {
-    throw new PhenofaceError('E_BUNDLE', `No model bundle at ${dir} (cannot read ${file}). Train one with \`phenoface study --out DIR\` and pass DIR/model.`, { cause: err });
+    // A file that is there but cannot be read (too large for one string, unreadable) is named as
+    // such: "no model bundle" would send the user to look for one that is in its place.
+    const absent = (err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR';
+    const why = absent ? '' : `: ${(err as Error).message}`;
+    throw new PhenofaceError('E_BUNDLE', `No model bundle at ${dir} (cannot read ${file}${why}). Train one with \`phenoface study --out DIR\` and pass DIR/model.`, { cause: err });
   }
   let b: ModelBundle;
   try {
-    b = JSON.parse(raw);
+    // A byte-order mark opens a file some editors save as UTF-8: it is not part of the JSON.
+    b = JSON.parse(raw.replace(/^\uFEFF/, ''));
   } catch (err) {
     throw new PhenofaceError('E_BUNDLE', `${file} is not valid JSON.`, { cause: err });
   }
@@ -185,6 +196,9 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
     throw new PhenofaceError('E_BUNDLE', `${file} is not a Phenoface model bundle this version can read (format ${JSON.stringify(b?.format)} v${b?.formatVersion}; expected "phenoface-model" v1 or v2).`);
   }
   checkBundleFields(b, file);
+  if (b.checksum !== undefined && (typeof b.checksum !== 'string' || !/^[0-9a-f]{64}$/.test(b.checksum))) {
+    throw new PhenofaceError('E_BUNDLE', `${file}: "checksum" is ${shown(b.checksum)}; expected the sha256 of the bundle (64 lowercase hex digits), as \`phenoface study\` writes it. The bundle is damaged or was edited: use the model/ folder as \`phenoface study\` wrote it.`);
+  }
   if (!opts.embeddingsOnly) checkInstalledBackbone(b, opts.modelsDir);
   // The id is the hash of what defines the model's calls: a mismatch is an edit or damage that the
   // field checks cannot see (a changed weight or threshold still has the right type).

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,28 @@ describe('model bundle', () => {
     const { checksum: _, ...older } = json;
     writeFileSync(file, JSON.stringify({ ...older, limitations: [] }));
     expect((await loadBundle(dir)).limitations).toEqual([]);
+  });
+
+  it('names a checksum of the wrong form as such, and reads a bundle saved with a byte-order mark', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    await makeBundle(dir);
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    for (const checksum of [5, null, [json.checksum], json.checksum.toUpperCase(), '']) {
+      writeFileSync(file, JSON.stringify({ ...json, checksum }));
+      await expect(loadBundle(dir), JSON.stringify(checksum)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/"checksum" is .*; expected the sha256 of the bundle \(64 lowercase hex digits\)/) });
+    }
+    writeFileSync(file, '\uFEFF' + JSON.stringify(json, null, 2));
+    expect((await loadBundle(dir)).id).toBe(json.id);
+  });
+
+  it('says why a bundle that is there cannot be read, rather than that there is none', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/^No model bundle at .* \(cannot read [^:]*\)\./) });
+    // Larger than one string can hold.
+    writeFileSync(path.join(dir, 'model.json'), '');
+    truncateSync(path.join(dir, 'model.json'), 2 ** 29 + 16);
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/cannot read .*model\.json: it is 536870928 bytes, more than one text can hold/) });
   });
 
   it("widens a bundle's stored rates by Wilson's on the counts, as a study does, and leaves widened ones as they are", async () => {
