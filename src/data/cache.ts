@@ -213,10 +213,12 @@ export class EmbeddingCache {
         throw new PhenofaceError('E_INPUT', `Cache file "${file}" has schema version ${version.value}; expected ${SCHEMA_VERSION}. Delete it or give another --cache file.`);
       }
       addVectorColumns(db);
+      writeProbe(db, file);
       return new EmbeddingCache(file, db);
     } catch (err) {
       db?.close();
       if (err instanceof PhenofaceError) throw err;
+      if (isReadOnly(err)) throw readOnlyError(file, err);
       throw new PhenofaceError('E_INPUT', `Cannot open cache file "${file}" as an SQLite database: ${(err as Error).message}. Expected a Phenoface embedding cache or a new file.`, { cause: err });
     }
   }
@@ -291,6 +293,29 @@ export class EmbeddingCache {
   /** Close the database (checkpointing the WAL into the main file). */
   close(): void {
     this.db.close();
+  }
+}
+
+/** SQLite's refusals to write: a read-only file, folder or file system. */
+function isReadOnly(err: unknown): boolean {
+  return /^SQLITE_READONLY/.test(String((err as { code?: unknown }).code));
+}
+
+function readOnlyError(file: string, cause: unknown): PhenofaceError {
+  return new PhenofaceError('E_INPUT', `Cache file "${file}" cannot be written (${(cause as Error).message}): a study deletes the results of other pipeline versions from it and adds its own. Make it and its folder writable, or give another --cache file.`, { cause });
+}
+
+/**
+ * E_INPUT when the cache cannot be written. SQLite opens a read-only file read-only without a
+ * word, and the first write (deleting other versions' results, at the study's start) would
+ * otherwise fail as an internal error.
+ */
+function writeProbe(db: SqliteDatabase, file: string): void {
+  try {
+    db.prepare("UPDATE meta SET value = value WHERE key = 'schema'").run();
+  } catch (err) {
+    if (isReadOnly(err)) throw readOnlyError(file, err);
+    throw err;
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -145,6 +146,20 @@ describe('EmbeddingCache', () => {
     const again = EmbeddingCache.open(file);
     expect(again.get(key('new'))).toMatchObject({ landmarks68: [[1, 2]] });
     again.close();
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a cache it cannot write when opening it, not at its first write', () => {
+    EmbeddingCache.open(file).close();
+    // Root writes through a file's mode: an immutable file is read-only to it too.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) execFileSync('chattr', ['+i', file]);
+    else chmodSync(file, 0o444);
+    try {
+      expect(() => EmbeddingCache.open(file)).toThrow(expect.objectContaining({ code: 'E_INPUT', message: expect.stringMatching(/cache\.sqlite" cannot be written \(attempt to write a readonly database\).*Make it and its folder writable, or give another --cache file/) }));
+    } finally {
+      if (asRoot) execFileSync('chattr', ['-i', file]);
+      else chmodSync(file, 0o644);
+    }
   });
 
   it('refuses a file that is not a cache, and an empty key field', () => {
