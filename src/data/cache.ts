@@ -9,12 +9,12 @@
  * embedding code changes its output; the backbone id whenever the weights do.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync } from 'node:fs';
+import { createReadStream, mkdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { PhenofaceError, type ErrorCode } from '../errors.ts';
+import { notARegularFile, PhenofaceError, type ErrorCode } from '../errors.ts';
 import type { Face, Point } from '../types.ts';
 
 /** What identifies one cached result. */
@@ -196,6 +196,11 @@ export class EmbeddingCache {
    */
   static open(file: string): EmbeddingCache {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    // SQLite would open a device (/dev/null) and write its journal beside it (/dev/null-journal),
+    // and fail only then: only a regular file, or a path not yet taken, is a cache.
+    const st = statSync(file, { throwIfNoEntry: false });
+    const kind = st && notARegularFile(st);
+    if (kind) throw new PhenofaceError('E_INPUT', `Cache file "${file}" is ${kind}. Expected a Phenoface embedding cache or a new file: give another --cache file.`);
     let db: SqliteDatabase | undefined;
     try {
       db = new Database(file, { timeout: 5000 });

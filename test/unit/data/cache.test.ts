@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -160,6 +160,18 @@ describe('EmbeddingCache', () => {
       if (asRoot) execFileSync('chattr', ['-i', file]);
       else chmodSync(file, 0o644);
     }
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a device, pipe or folder in the cache\'s place before SQLite writes a journal beside it', () => {
+    const toNull = path.join(tmp.dir, 'null.sqlite');
+    symlinkSync('/dev/null', toNull);
+    const fifo = path.join(tmp.dir, 'fifo.sqlite');
+    execFileSync('mkfifo', [fifo]);
+    const journalBefore = existsSync('/dev/null-journal');
+    for (const [f, what] of [[toNull, 'not a regular file'], [fifo, 'not a regular file'], [tmp.dir, 'a folder']]) {
+      expect(() => EmbeddingCache.open(f), f).toThrow(expect.objectContaining({ code: 'E_INPUT', message: expect.stringContaining(`Cache file "${f}" is ${what}`) }));
+    }
+    if (!journalBefore) expect(existsSync('/dev/null-journal')).toBe(false);
   });
 
   it('refuses a file that is not a cache, and an empty key field', () => {
