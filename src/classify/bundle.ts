@@ -192,6 +192,9 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   } catch (err) {
     throw new PhenofaceError('E_BUNDLE', `${file} is not valid JSON.`, { cause: err });
   }
+  if (nestedDeeperThan(b, MAX_BUNDLE_DEPTH)) {
+    throw new PhenofaceError('E_BUNDLE', `${file} holds values nested more than ${MAX_BUNDLE_DEPTH} levels deep, where a model bundle nests about 10. The bundle is damaged or was edited: use the model/ folder as \`phenoface study\` wrote it.`);
+  }
   if (b?.format !== 'phenoface-model' || (b.formatVersion !== 1 && b.formatVersion !== 2)) {
     throw new PhenofaceError('E_BUNDLE', `${file} is not a Phenoface model bundle this version can read (format ${JSON.stringify(b?.format)} v${b?.formatVersion}; expected "phenoface-model" v1 or v2).`);
   }
@@ -209,6 +212,25 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   const ranker = b.ranking ? FittedRanker.fromJSON(b.ranking.classifier) : undefined;
   if (ranker && ranker.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Ranking classifier dimension ${ranker.dim} does not match backbone dimension ${b.backbone.dim}.`);
   return { ...b, metrics: widenedMetrics(b.metrics), dir: path.dirname(file), model, ...(ranker ? { ranker } : {}) };
+}
+
+/**
+ * Deepest nesting of arrays and objects a bundle may hold. `saveBundle` writes about 10 levels;
+ * the id and checksum serialise the parsed file recursively, and JSON parses arrays nested far
+ * deeper than that can recurse (a line of 200,000 "[" overflowed the stack as E_INTERNAL).
+ */
+const MAX_BUNDLE_DEPTH = 100;
+
+/** Whether `value` nests arrays or objects more than `limit` levels deep (walked without recursion). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** One level's figures as a study stores them: each rate's value and interval, and the confusion counts (means over repeats) behind them. */

@@ -139,6 +139,18 @@ describe('model bundle', () => {
     expect((await loadBundle(dir)).id).toBe(json.id);
   });
 
+  it('refuses a bundle nested deeper than the stack can serialise, wherever the nesting is, as a damaged bundle', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    await makeBundle(dir);
+    const file = path.join(dir, 'model.json');
+    const text = readFileSync(file, 'utf8');
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    for (const at of ['"createdAt":', '"classifier": {', '"metrics": {']) {
+      writeFileSync(file, text.replace(at, at.endsWith('{') ? `${at}"junk": ${deep},` : `"junk": ${deep},\n ${at}`));
+      await expect(loadBundle(dir), at).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/holds values nested more than 100 levels deep, where a model bundle nests about 10/) });
+    }
+  });
+
   it('says why a bundle that is there cannot be read, rather than that there is none', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/^No model bundle at .* \(cannot read [^:]*\)\./) });
