@@ -273,9 +273,9 @@ export class EmbeddingCache {
   /**
    * Deletes `backbone`'s results cached under any pipeline version but `pipelineVersion` (an
    * earlier pipeline's or models', which this Phenoface would never read again), and returns how
-   * many. Other backbones' results are left to a run on those backbones. Without this a cache kept
-   * every outdated result of every photo it ever held, data derived from patients' photos that no
-   * one asked to keep.
+   * many. Other backbones' results are left to a run on those backbones. Without it a cache would
+   * keep every outdated result of every photo it ever held, data derived from patients' photos
+   * that no one asked to keep.
    */
   dropOtherVersions(backbone: string, pipelineVersion: string): number {
     const { changes } = this.db.prepare('DELETE FROM results WHERE backbone = ? AND pipeline_version <> ?').run(backbone, pipelineVersion) as { changes: number };
