@@ -381,7 +381,7 @@ function checkInstalledBackbone(b: ModelBundle, modelsDir?: string): void {
     if (!net) continue;
     const installed = manifest.models[net.name];
     if (!installed) {
-      throw new PhenofaceError('E_BUNDLE', `The model's ${role} "${net.name}" is not installed. Installed: ${Object.keys(manifest.models).join(', ')}. Run \`npx phenoface models build\`.`);
+      throw new PhenofaceError('E_BUNDLE', `The model's ${role} "${net.name}" is not installed. Installed: ${Object.keys(manifest.models).join(', ')}. If it is one of the networks Phenoface ships, build it with \`npx phenoface models build\`; a network of another name cannot be installed here.`);
     }
     if (weightsId(installed) !== net.weightsSha256) {
       throw new PhenofaceError('E_BUNDLE', `The model was trained on ${net.name} weights ${String(net.weightsSha256).slice(0, 12)}..., but the installed ones are ${weightsId(installed).slice(0, 12)}...: its embeddings would not match. Re-train with this installation.`);

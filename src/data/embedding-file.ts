@@ -157,11 +157,17 @@ interface Parsed {
 class Problems {
   total = 0;
   readonly kept: EmbeddingProblem[] = [];
+  /** Paths whose record has a problem: a manifest row naming one is not also "without a record". */
+  readonly paths = new Set<string>();
   add(p: EmbeddingProblem): void {
     this.total++;
     if (this.kept.length < MAX_KEPT_PROBLEMS) this.kept.push(p);
+    if (p.path !== undefined) this.paths.add(p.path);
   }
 }
+
+/** `n value` or `n values`. */
+const values = (n: number) => `${n} value${n === 1 ? '' : 's'}`;
 
 const at = (line: number) => `line ${line}`;
 
@@ -240,6 +246,9 @@ function parseLine(text: string, line: number, problems: Problems): Parsed | und
     record.view = view as View;
   }
   const error = o.error as { code?: unknown; message?: unknown } | undefined;
+  if (o.embedding !== undefined && o.error !== undefined && o.error !== null) {
+    return bad({ kind: 'error-record', line, message: `${at(line)}: the record has both an "embedding" and an "error"; expected one of them (a photo with a vector, or why it has none)` });
+  }
   if (o.embedding === undefined && error && typeof error.code === 'string') {
     // Another tool's codes pass through (the contract's shape, E_ and capitals), cut messages too:
     // both are printed in the log and the report.
@@ -298,11 +307,11 @@ function checkAcross(parsed: Parsed[], problems: Problems): { records: Map<strin
     }
     records.set(p, record);
     if (raw && raw.length !== dimension) {
-      problems.add({ kind: 'dimension', line, path: p, message: `${at(line)}: the embedding has ${raw.length} values; expected ${dimension}, the dimension of most records (first at line ${firstOfDim})` });
+      problems.add({ kind: 'dimension', line, path: p, message: `${at(line)}: the embedding has ${values(raw.length)}; expected ${dimension}, the dimension of most records (first at line ${firstOfDim})` });
     } else if (record.backbone !== undefined && record.backbone !== backbone) {
       problems.add({ kind: 'backbone', line, path: p, message: `${at(line)}: backbone ${shown(record.backbone)}; the other records are of ${shown(backbone)} (first at line ${firstOfBackbone}), and embeddings of two networks cannot be compared` });
     } else if (rawSecond && (record.secondBackbone !== secondName || rawSecond.length !== secondDim)) {
-      problems.add({ kind: 'second-embedding', line, path: p, message: `${at(line)}: the second embedding is ${shown(record.secondBackbone)}'s, of ${rawSecond.length} values; the other records' are ${shown(secondName)}'s, of ${secondDim} (first at line ${firstOfSecond})` });
+      problems.add({ kind: 'second-embedding', line, path: p, message: `${at(line)}: the second embedding is ${shown(record.secondBackbone)}'s, of ${values(rawSecond.length)}; the other records' are ${shown(secondName)}'s, of ${secondDim} (first at line ${firstOfSecond})` });
     } else if (raw) {
       record.embedding = unitVector(raw as number[]);
       if (rawSecond) record.secondEmbedding = unitVector(rawSecond as number[]);
@@ -446,7 +455,7 @@ export async function loadDatasetEmbeddings(file: string, dataset: Dataset): Pro
   const problems = new Problems();
   const { records, origin } = await parseFile(file, problems);
   for (const item of dataset.items) {
-    if (records.has(item.path)) continue;
+    if (records.has(item.path) || problems.paths.has(item.path)) continue;
     const where = item.row !== undefined ? `manifest row ${item.row} (line ${item.line})` : `photo "${item.path}"`;
     problems.add({ kind: 'missing', row: item.row, manifestLine: item.line, path: item.path, message: `${where}: path ${JSON.stringify(item.path)} has no record in ${origin.file}` });
   }

@@ -223,6 +223,21 @@ describe('loadDatasetEmbeddings', () => {
     expect(error.message).toMatch(/manifest row 2 \(line 3\): path "\.\/b\/2\.jpg" has no record/);
   });
 
+  it('names a row\'s bad record once (not also as a row without a record), and refuses a record with both a vector and an error', async () => {
+    const dataset = await loadDataset(manifest, { requireFiles: false });
+    const f = file([
+      rec('a/1.jpg', [1, 0]),
+      JSON.stringify({ path: './b/2.jpg', embedding: [1, 'x'] }),
+      JSON.stringify({ path: 'c/3.jpg', embedding: [1, 1], error: { code: 'E_NO_FACE', message: 'none' } }),
+      rec('d/4.jpg', [1]),
+    ]);
+    const { error, details } = await problems(loadDatasetEmbeddings(f, dataset));
+    expect(details.map((d) => [d.kind, d.line])).toEqual([['non-numeric', 2], ['error-record', 3], ['dimension', 4]]);
+    expect(error.message).toMatch(/line 3: the record has both an "embedding" and an "error"; expected one of them/);
+    expect(error.message).toMatch(/line 4: the embedding has 1 value; expected 2/);
+    expect(error.message).not.toMatch(/has no record/);
+  });
+
   it('gives each row its unit vector, the record view, and a hash per record', async () => {
     const dataset = await loadDataset(manifest, { requireFiles: false });
     const f = file([rec('a/1.jpg', [2, 0]), rec('./b/2.jpg', [0, 3], { view: 'profile' }), rec('c/3.jpg', [1, 1]), JSON.stringify({ path: 'd/4.jpg', error: { code: 'E_NO_FACE', message: 'none' } }), rec('extra.jpg', [1, 0])]);
