@@ -79,6 +79,8 @@ export interface EmbeddingRecord {
   secondEmbedding?: Float32Array;
   /** The second network's name, as the record gives it. */
   secondBackbone?: string;
+  /** The orientation check's finding that `embed` wrote (`face.turned`): the clockwise turn that stands the face upright. */
+  turned?: 90 | 180 | 270;
 }
 
 /** Where a study's features came from: written into metrics.json and the model bundle. */
@@ -238,8 +240,11 @@ function parseLine(text: string, line: number, problems: Problems): Parsed | und
     if (nameProblem) return bad({ kind: 'backbone', line, message: `${at(line)}: "backbone" ${shown(o.backbone)} ${nameProblem}` });
     record.backbone = o.backbone;
   } else if (o.backbone !== undefined && o.backbone !== null && o.backbone !== '') return bad({ kind: 'backbone', line, message: `${at(line)}: "backbone" is ${shown(o.backbone)}; expected the network's name` });
-  const face = o.face as { view?: unknown } | null | undefined;
+  const face = o.face as { view?: unknown; turned?: unknown } | null | undefined;
   const view = o.view ?? (typeof face === 'object' && face !== null ? face.view : undefined) ?? undefined;
+  // Only the contract's turns are taken: anything else in `face.turned` is not embed's finding.
+  const turned = typeof face === 'object' && face !== null ? face.turned : undefined;
+  if (turned === 90 || turned === 180 || turned === 270) record.turned = turned;
   if (view !== undefined) {
     const given = typeof view === 'string' ? shown(view) : 'is ' + shown(view);
     if (!(VIEWS as readonly unknown[]).includes(view)) return bad({ kind: 'invalid-view', line, message: `${at(line)}: view ${given}; expected one of: ${VIEWS.join(', ')}` });

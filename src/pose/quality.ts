@@ -40,6 +40,14 @@ export function laplacianVariance(img: RgbImage): number {
 }
 
 /**
+ * The warning for a face the orientation check found on its side or upside down: `turned` is the
+ * clockwise turn that stands it upright (`Face.turned`).
+ */
+export function turnedWarning(turned: 90 | 180 | 270): string {
+  return `the face looks ${turned === 180 ? 'upside down' : 'turned on its side'}: it is found more surely with the photo turned ${turned} degrees clockwise (its orientation tag may be missing); turn the photo upright and screen it again`;
+}
+
+/**
  * Flags a face's quality problems; `aligned` (the 112x112 crop) enables the blur check. A face
  * with `turned` (the orientation check's finding, `pipeline/orientation.ts`) is on its side or
  * upside down, and was aligned and scored from points the detector guessed.
@@ -50,7 +58,7 @@ export function assessQuality(face: Face, imageWidth: number, imageHeight: numbe
   const turnedBy = face.turned;
   if (turnedBy) {
     flags.push('turned');
-    warnings.push(`the face looks ${turnedBy === 180 ? 'upside down' : 'turned on its side'}: it is found more surely with the photo turned ${turnedBy} degrees clockwise (its orientation tag may be missing); turn the photo upright and screen it again`);
+    warnings.push(turnedWarning(turnedBy));
   }
   const side = Math.min(face.box.width, face.box.height);
   if (side < cfg.minFaceSidePx) {

@@ -244,6 +244,18 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(result.model.backbone).toBe(BACKBONE);
   });
 
+  it('warns about a photo whose record says its face looks on its side, as screening the photo would', async () => {
+    const turned = (i: number, turn: unknown) => { const r = JSON.parse(record(i)); r.face.turned = turn; return JSON.stringify(r); };
+    writeFileSync(path.join(dir, 'turned.jsonl'), [turned(0, 270), turned(1, 45), record(2)].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'turned.jsonl', '--json'], io)).toBe(0);
+    const warnings = JSON.parse(io.stdout).photos.map((p: { warnings: string[] }) => p.warnings.join(' '));
+    expect(warnings[0]).toMatch(/turned on its side: it is found more surely with the photo turned 270 degrees clockwise/);
+    // Not a turn the check reports: not embed's finding, so no warning.
+    expect(warnings[1]).not.toMatch(/on its side|upside down/);
+    expect(warnings[2]).not.toMatch(/on its side|upside down/);
+  });
+
   it('reports a file of error records only as photos that could not be screened (exit 3)', async () => {
     writeFileSync(path.join(dir, 'failed.jsonl'), '\uFEFF' + [0, 1].map(failed).join('\n') + '\n'); // with a byte-order mark
     const io = memoryIO(dir);

@@ -12,6 +12,7 @@ import { PhenofaceError } from '../../errors.ts';
 import { embeddingOnlyModel, FittedFeatureModel } from '../../features/index.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
 import { fusedResult, viewAdvice } from './screener.ts';
+import { turnedWarning } from '../../pose/index.ts';
 
 /**
  * E_BUNDLE when the embeddings cannot be the bundle's: another dimension, or another backbone when
@@ -60,7 +61,7 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
     const [p] = model.predictProba([{ embedding: r.embedding, ...(second ? { secondEmbedding: r.secondEmbedding } : {}), ...(r.view ? { view: r.view } : {}) }]);
     probs.push(p);
     vectors.push(r.embedding);
-    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: viewAdvice(r.view, bundle.metrics.byView) });
+    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...(r.turned ? [turnedWarning(r.turned)] : []), ...viewAdvice(r.view, bundle.metrics.byView)] });
   }
   return fusedResult(bundle, photos, probs, opts.prevalence, vectors);
 }
