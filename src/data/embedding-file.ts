@@ -25,7 +25,7 @@ import path from 'node:path';
 import { DEFAULTS, VIEWS } from '../config.ts';
 import { notARegularFile, PhenofaceError, type ErrorCode } from '../errors.ts';
 import { unitVector } from '../math/vector.ts';
-import type { View } from '../types.ts';
+import type { Face, Landmarks5, View } from '../types.ts';
 import type { ErrorRecord } from './cache.ts';
 import type { PhotoResult } from './embed-dataset.ts';
 import type { Dataset } from './manifest.ts';
@@ -79,8 +79,11 @@ export interface EmbeddingRecord {
   secondEmbedding?: Float32Array;
   /** The second network's name, as the record gives it. */
   secondBackbone?: string;
-  /** The orientation check's finding that `embed` wrote (`face.turned`): the clockwise turn that stands the face upright. */
-  turned?: 90 | 180 | 270;
+  /**
+   * The chosen face as `embed` wrote it (box, score, five points, and `turned`, the orientation
+   * check's finding), when the record's `face` has that form; other tools' records may have none.
+   */
+  face?: Face;
 }
 
 /** Where a study's features came from: written into metrics.json and the model bundle. */
@@ -214,6 +217,22 @@ function parseSecond(value: unknown, line: number): { backbone: string; raw: unk
   return valueProblem(embedding, line, 'second embedding') ?? { backbone, raw: embedding };
 }
 
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * A record's `face` as the pipeline's {@link Face} (box, score, five points, and `turned` when it is
+ * one of the check's turns), or undefined when it lacks that form: the face is optional, so a face
+ * of another form is not a problem, only not read.
+ */
+function faceOf(value: unknown): Face | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { box, score, landmarks5, turned } = value as { box?: { x?: unknown; y?: unknown; width?: unknown; height?: unknown }; score?: unknown; landmarks5?: unknown; turned?: unknown };
+  if (typeof box !== 'object' || box === null || ![box.x, box.y, box.width, box.height].every(finite) || !finite(score)) return undefined;
+  if (!Array.isArray(landmarks5) || landmarks5.length !== 5 || !landmarks5.every((p) => Array.isArray(p) && p.length === 2 && p.every(finite))) return undefined;
+  const face: Face = { box: { x: box.x as number, y: box.y as number, width: box.width as number, height: box.height as number }, score, landmarks5: landmarks5 as Landmarks5 };
+  return turned === 90 || turned === 180 || turned === 270 ? { ...face, turned } : face;
+}
+
 /** The record of one non-empty line, or undefined after reporting why it cannot be used. */
 function parseLine(text: string, line: number, problems: Problems): Parsed | undefined {
   let json: unknown;
@@ -240,11 +259,10 @@ function parseLine(text: string, line: number, problems: Problems): Parsed | und
     if (nameProblem) return bad({ kind: 'backbone', line, message: `${at(line)}: "backbone" ${shown(o.backbone)} ${nameProblem}` });
     record.backbone = o.backbone;
   } else if (o.backbone !== undefined && o.backbone !== null && o.backbone !== '') return bad({ kind: 'backbone', line, message: `${at(line)}: "backbone" is ${shown(o.backbone)}; expected the network's name` });
-  const face = o.face as { view?: unknown; turned?: unknown } | null | undefined;
+  const face = o.face as { view?: unknown } | null | undefined;
   const view = o.view ?? (typeof face === 'object' && face !== null ? face.view : undefined) ?? undefined;
-  // Only the contract's turns are taken: anything else in `face.turned` is not embed's finding.
-  const turned = typeof face === 'object' && face !== null ? face.turned : undefined;
-  if (turned === 90 || turned === 180 || turned === 270) record.turned = turned;
+  const chosen = faceOf(face);
+  if (chosen) record.face = chosen;
   if (view !== undefined) {
     const given = typeof view === 'string' ? shown(view) : 'is ' + shown(view);
     if (!(VIEWS as readonly unknown[]).includes(view)) return bad({ kind: 'invalid-view', line, message: `${at(line)}: view ${given}; expected one of: ${VIEWS.join(', ')}` });
@@ -470,7 +488,7 @@ export async function loadDatasetEmbeddings(file: string, dataset: Dataset): Pro
     const r = records.get(item.path)!;
     const view = item.view ?? r.view;
     contentHashes.set(item.absPath, recordHash(r));
-    return { item, cached: false, ...(r.embedding ? { embedding: r.embedding } : {}), ...(r.secondEmbedding ? { secondEmbedding: r.secondEmbedding } : {}), ...(view ? { view } : {}), ...(r.error ? { error: r.error } : {}) };
+    return { item, cached: false, ...(r.face ? { face: r.face } : {}), ...(r.embedding ? { embedding: r.embedding } : {}), ...(r.secondEmbedding ? { secondEmbedding: r.secondEmbedding } : {}), ...(view ? { view } : {}), ...(r.error ? { error: r.error } : {}) };
   });
   return { photos, origin, unused: records.size - dataset.items.length, contentHashes };
 }

@@ -25,7 +25,7 @@ const data = syntheticStudy({ subjects: 48, photosPerSubject: 3, dim: DIM, signa
 const siteOf = (subject: string) => SITES[[...new Set(data.subjects)].indexOf(subject) % SITES.length];
 const photoPath = (i: number) => `${siteOf(data.subjects[i])}/${data.subjects[i]}/${i}.jpg`;
 const record = (i: number, backbone = BACKBONE, vector: ArrayLike<number> = data.X[i], view?: string) =>
-  JSON.stringify({ contract: 1, path: photoPath(i), face: { box: { x: 1, y: 2, width: 30, height: 30 }, score: 0.99, ...(view ? { view } : {}) }, backbone, embedding: Array.from(vector) });
+  JSON.stringify({ contract: 1, path: photoPath(i), face: { box: { x: 1, y: 2, width: 30, height: 30 }, score: 0.99, landmarks5: [[10, 12], [20, 12], [15, 18], [11, 24], [19, 24]], ...(view ? { view } : {}) }, backbone, embedding: Array.from(vector) });
 /** `embed`'s record of a photo without a usable face. */
 const failed = (i: number) => JSON.stringify({ contract: 1, path: photoPath(i), error: { code: 'E_NO_FACE', message: 'No face found in this photo.' } });
 
@@ -242,6 +242,16 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(result.subject.photos).toBe(rows.length);
     expect(result.subject.probability).toBeGreaterThan(0);
     expect(result.model.backbone).toBe(BACKBONE);
+  });
+
+  it('names the photos whose records say their face looks on its side, as a study of the photos would', async () => {
+    const lines = data.X.map((_, i) => { const r = JSON.parse(record(i)); if (i < 2) r.face.turned = i ? 180 : 90; return JSON.stringify(r); });
+    writeFileSync(path.join(dir, 'turned-all.jsonl'), lines.join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'turned-all.jsonl', '--out', 'turned-study', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0'], io), io.stderr).toBe(0);
+    expect(io.stderr).toMatch(/study: 2 photos look on their side or upside down and are used as they are/);
+    const metrics = JSON.parse(readFileSync(path.join(dir, 'turned-study/metrics.json'), 'utf8'));
+    expect(metrics.data.photosTurned).toEqual([{ path: photoPath(0), turned: 90 }, { path: photoPath(1), turned: 180 }]);
   });
 
   it('warns about a photo whose record says its face looks on its side, as screening the photo would', async () => {

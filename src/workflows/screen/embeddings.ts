@@ -61,7 +61,7 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
     const [p] = model.predictProba([{ embedding: r.embedding, ...(second ? { secondEmbedding: r.secondEmbedding } : {}), ...(r.view ? { view: r.view } : {}) }]);
     probs.push(p);
     vectors.push(r.embedding);
-    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...(r.turned ? [turnedWarning(r.turned)] : []), ...viewAdvice(r.view, bundle.metrics.byView)] });
+    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...(r.face?.turned ? [turnedWarning(r.face.turned)] : []), ...viewAdvice(r.view, bundle.metrics.byView)] });
   }
   return fusedResult(bundle, photos, probs, opts.prevalence, vectors);
 }

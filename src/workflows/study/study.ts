@@ -379,7 +379,7 @@ function usablePhotos(photos: PhotoResult[], opts: StudyOptions, log: Log): Phot
   // The first one named here, since a study refused afterwards (a class left empty) writes no report to list them.
   if (failed.length) log(`study: ${failed.length} photo${failed.length === 1 ? '' : 's'} without a usable face, left out (a finished study's report lists each; first: "${failed[0].item.path}": ${failed[0].error!.code})\n`);
   const turned = used.filter((p) => p.face?.turned);
-  if (turned.length) log(`study: ${turned.length} photo${turned.length === 1 ? ' looks' : 's look'} on its side or upside down and ${turned.length === 1 ? 'is' : 'are'} used as ${turned.length === 1 ? 'it is' : 'they are'} (the report lists each; first: "${turned[0].item.path}", turn it ${turned[0].face!.turned} degrees clockwise); turn them upright and run the study again\n`);
+  if (turned.length) log(`study: ${turned.length} photo${turned.length === 1 ? ' looks on its side' : 's look on their side'} or upside down and ${turned.length === 1 ? 'is' : 'are'} used as ${turned.length === 1 ? 'it is' : 'they are'} (the report lists each; first: "${turned[0].item.path}", turn it ${turned[0].face!.turned} degrees clockwise); turn them upright and run the study again\n`);
   return used;
 }
 
