@@ -11,7 +11,7 @@ import { MTCNN_MODELS, MtcnnDetector } from '../detect/mtcnn/index.ts';
 import { Backbone, type BackboneSpec, type FeatureMap } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { POOLED_REGIONS, poolInRegions, regionMasks, regionPooling, type RegionMasks, type RegionPooling } from '../explain/regions.ts';
-import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, mapPoint, resizeImage, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
+import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, mapPoint, resizeImage, rotateQuarterTurns, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
 import { denseLandmarkSpec, DenseLandmarker, EXTENDED_POINTS, EyeRefiner, fivePointsOf68, IBUG68_POINTS, IRIS_MODEL, IRIS_TO_IBUG_EYES, refinedCrops } from '../landmarks/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
 import { loadManifest, readFeatureGrid, type FeatureGrid, type ModelManifest } from '../runtime/index.ts';
@@ -326,6 +326,27 @@ export class Pipeline {
     return placed.map((p, i) => ({ points: p, align: this.alignPointsOf(own[i]) }));
   }
 
+  /**
+   * For a photo in which no face was found: the clockwise quarter turn (90, 180 or 270) in which
+   * the detector finds a face at least as surely as the orientation check asks
+   * (`detect.turnCheck.turnedScore`), searched on a copy the size of the choice's search copy
+   * (`detect.choiceSearchSidePx`), or undefined. A photo on its side or upside down, its orientation
+   * tag lost, often shows no face to an upright detector; saying so beats "no face". Off with the
+   * check (`belowScore` 0).
+   */
+  private async turnWithFace(img: DecodedImage): Promise<90 | 180 | 270 | undefined> {
+    const cfg = this.config.detect;
+    if (cfg.turnCheck.belowScore <= 0) return undefined;
+    const shorter = Math.min(img.width, img.height);
+    const k = cfg.choiceSearchSidePx > 0 && shorter > cfg.choiceSearchSidePx ? cfg.choiceSearchSidePx / shorter : 1;
+    const copy = k < 1 ? await resizeImage(img, Math.max(1, Math.round(img.width * k)), Math.max(1, Math.round(img.height * k))) : img;
+    for (const turn of [1, 2, 3]) {
+      const faces = await this.detector.detect(rotateQuarterTurns(copy, turn));
+      if (faces.some((f) => f.score >= cfg.turnCheck.turnedScore)) return (turn * 90) as 90 | 180 | 270;
+    }
+    return undefined;
+  }
+
   /** The orientation check ({@link turnedBy}) of a face found in the decoded pixels of `img`. */
   private turnedBy(img: DecodedImage, face: Face): Promise<Face['turned']> {
     return turnedBy(img, face.box, face.score, (x) => this.detector.detect(x), this.config.detect.turnCheck, this.config.detect.minFaceSizePx);
@@ -390,7 +411,11 @@ export class Pipeline {
     if (!this.backbone) throw new PhenofaceError('E_CONFIG', 'This pipeline was created with detectOnly: it cannot embed.');
     const img = await decodeImage(source, this.config.image);
     const found = await this.facesForChoice(img);
-    if (!found.chosen) throw new PhenofaceError('E_NO_FACE', `No face found in ${typeof source === 'string' ? source : 'the image'}.`);
+    if (!found.chosen) {
+      const turn = await this.turnWithFace(img);
+      const hint = turn ? ` A face is found with the photo turned ${turn} degrees clockwise: its orientation tag may be missing; turn the photo upright and try again.` : '';
+      throw new PhenofaceError('E_NO_FACE', `No face found in ${typeof source === 'string' ? source : 'the image'}.${hint}`);
+    }
     // Pose and view for the chosen face only (the others are listed by position; `detect` poses all).
     const [posed] = this.toPhoto(img, [found.chosen]);
     const dense = this.landmarker ? (await this.denseLandmarks(img, [posed]))[0] : undefined;

@@ -108,6 +108,18 @@ describe('the orientation check on a real photo', () => {
     expect(down.warnings.join(' ')).toMatch(/upside down: .* turned 180 degrees clockwise/);
   });
 
+  it('says so when no face is found upright but one is with the photo turned, and only then', async () => {
+    const sample3 = await decodeImage(path.join(demo, 'sample3.jpg'));
+    await expect(pipeline.embedFile(await encodeJpeg(rotateQuarterTurns(sample3, 2), 95))).rejects.toMatchObject({
+      code: 'E_NO_FACE',
+      message: expect.stringMatching(/No face found in the image\. A face is found with the photo turned 180 degrees clockwise: its orientation tag may be missing/),
+    });
+    const blank: RgbImage = { width: 400, height: 300, data: Uint8Array.from({ length: 400 * 300 * 3 }, (_, i) => (i % 1200) / 5) };
+    const none = await pipeline.embedFile(await encodeJpeg(blank, 95)).catch((e: Error) => e);
+    expect(none).toMatchObject({ code: 'E_NO_FACE' });
+    expect((none as Error).message).toBe('No face found in the image.');
+  });
+
   it('checks every face `detect` lists, as it checks the face a screen or study chooses', async () => {
     const detected = async (k: number) => pipeline.detectFile(await encodeJpeg(rotateQuarterTurns(img, k), 95));
     const upright = await detected(0);
