@@ -77,7 +77,19 @@ const ERROR_TEXT: Record<string, string> = {
 
 /** A code's plain explanation, or undefined when the server's message is the best we have. */
 export function errorAdvice(code: string): string | undefined {
-  return ERROR_TEXT[code];
+  return Object.hasOwn(ERROR_TEXT, code) ? ERROR_TEXT[code] : undefined;
+}
+
+/**
+ * What a photo's error says to the clinician: the code's plain explanation, with the server's
+ * finding that a face shows when the photo is turned (an E_NO_FACE of a photo whose orientation
+ * tag was lost), which the generic advice would otherwise hide; else the server's message.
+ */
+export function photoErrorText(error: { code: string; message: string }): string {
+  const advice = errorAdvice(error.code);
+  const turned = error.code === 'E_NO_FACE' ? /A face is found with the photo turned (90|180|270) degrees clockwise/.exec(error.message) : null;
+  if (advice && turned) return `No face was found upright, but one is with the photo turned ${turned[1]} degrees clockwise: its orientation tag may be missing. Turn the photo upright and screen it again.`;
+  return advice ?? error.message;
 }
 
 /** Bytes as "3.2 MB". */

@@ -12,7 +12,7 @@ import type { View } from '../../src/types.ts';
 import { postTest, prevalenceForm, prevalenceText, type PrevalenceForm } from '../../src/evaluate/post-test.ts';
 import { REGION_RANKING_NOTE } from '../../src/explain/regions.ts';
 import { h, svg, uid } from './dom.ts';
-import { className, errorAdvice, metricCells, pct, regionName, VIEW_TEXT } from './format.ts';
+import { className, metricCells, pct, photoErrorText, regionName, VIEW_TEXT } from './format.ts';
 import { measurementLabel, measurementTable } from './measurement-view.ts';
 import { geometryTable } from './geometry-view.ts';
 
@@ -253,7 +253,7 @@ function photoCard(photo: ScreenPhoto, url: string | undefined, index: number, p
   if (photo.error) {
     card.append(
       url ? thumbOrNothing(url, index) : '',
-      h('p', { class: 'error-text', role: 'note' }, h('strong', {}, 'Not screened. '), errorAdvice(photo.error.code) ?? photo.error.message),
+      h('p', { class: 'error-text', role: 'note' }, h('strong', {}, 'Not screened. '), photoErrorText(photo.error)),
       h('details', {}, h('summary', {}, 'Technical details'), h('p', { class: 'small' }, `${photo.error.code}: ${photo.error.message}`)),
     );
     return card;

@@ -1,6 +1,6 @@
 /** The web app's wording of class names, which come from the study's manifest. */
 import { describe, expect, it } from 'vitest';
-import { className } from '../../../web/src/format.ts';
+import { className, photoErrorText } from '../../../web/src/format.ts';
 
 describe('className', () => {
   it('names the known classes as a clinician reads them', () => {
@@ -11,5 +11,15 @@ describe('className', () => {
 
   it('shows classes named like built-in properties as they are, not what an object inherits under that name', () => {
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) expect(className(name)).toBe(name);
+  });
+});
+
+describe('photoErrorText', () => {
+  it('keeps the server\'s finding that a face shows with the photo turned, which the plain advice would hide', () => {
+    const message = 'No face found in the image. A face is found with the photo turned 180 degrees clockwise: its orientation tag may be missing; turn the photo upright and try again.';
+    expect(photoErrorText({ code: 'E_NO_FACE', message })).toMatch(/one is with the photo turned 180 degrees clockwise/);
+    expect(photoErrorText({ code: 'E_NO_FACE', message: 'No face found in the image.' })).toMatch(/^No face was found\. Use a photo in which the face is clearly visible/);
+    expect(photoErrorText({ code: 'E_WHATEVER', message: 'the server says' })).toBe('the server says');
+    expect(photoErrorText({ code: 'constructor', message: 'odd' })).toBe('odd');
   });
 });
