@@ -24,6 +24,13 @@ function toyData(n: number, d: number) {
   return { X, y, subjects };
 }
 
+/** A bundle saved by `saveBundle` in a fresh folder, and its model.json. */
+async function savedBundle(): Promise<{ dir: string; file: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+  await makeBundle(dir);
+  return { dir, file: path.join(dir, 'model.json') };
+}
+
 async function makeBundle(dir: string) {
   const manifest = loadManifest();
   const entry = manifest.models.mobilefacenet;
@@ -53,9 +60,7 @@ describe('model bundle', () => {
   });
 
   it('refuses a bundle whose backbone weights differ from the installed ones', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-    await makeBundle(dir);
-    const file = path.join(dir, 'model.json');
+    const { dir, file } = await savedBundle();
     const json = JSON.parse(readFileSync(file, 'utf8'));
     json.backbone.weightsSha256 = '0'.repeat(64);
     writeFileSync(file, JSON.stringify(json));
@@ -63,9 +68,7 @@ describe('model bundle', () => {
   });
 
   it('refuses a bundle whose backbone is not installed', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-    await makeBundle(dir);
-    const file = path.join(dir, 'model.json');
+    const { dir, file } = await savedBundle();
     const json = JSON.parse(readFileSync(file, 'utf8'));
     json.backbone.name = 'arcface-r100';
     writeFileSync(file, JSON.stringify(json));
@@ -73,9 +76,7 @@ describe('model bundle', () => {
   });
 
   it('checks the second network a bundle names as it checks the backbone: installed, with the weights it was trained on', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-    await makeBundle(dir);
-    const file = path.join(dir, 'model.json');
+    const { dir, file } = await savedBundle();
     // Edited here as a bundle saved before the checksum: the check under test is the network's.
     const { checksum: _, ...json } = JSON.parse(readFileSync(file, 'utf8'));
     const second = { name: 'dlib-resnet', dim: 128, weightsSha256: weightsId(loadManifest().models['dlib-resnet']) };
@@ -89,9 +90,7 @@ describe('model bundle', () => {
   });
 
   it('refuses a bundle whose classifier or thresholds no longer match its id: an edit the field checks cannot see', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-    await makeBundle(dir);
-    const file = path.join(dir, 'model.json');
+    const { dir, file } = await savedBundle();
     const json = JSON.parse(readFileSync(file, 'utf8'));
     writeFileSync(file, JSON.stringify({ ...json, thresholds: { ...json.thresholds, subject: 0.01 } }));
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/do not match its id "[0-9a-f]{16}": the bundle was edited or damaged/) });
@@ -100,9 +99,7 @@ describe('model bundle', () => {
   });
 
   it('refuses a bundle whose figures, norms or notes no longer match its checksum, and loads one saved before the checksum', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-    await makeBundle(dir);
-    const file = path.join(dir, 'model.json');
+    const { dir, file } = await savedBundle();
     const text = readFileSync(file, 'utf8');
     const json = JSON.parse(text);
     expect(json.checksum).toMatch(/^[0-9a-f]{64}$/);
@@ -127,9 +124,7 @@ describe('model bundle', () => {
   });
 
   it('names a checksum of the wrong form as such, and reads a bundle saved with a byte-order mark', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-    await makeBundle(dir);
-    const file = path.join(dir, 'model.json');
+    const { dir, file } = await savedBundle();
     const json = JSON.parse(readFileSync(file, 'utf8'));
     for (const checksum of [5, null, [json.checksum], json.checksum.toUpperCase(), '']) {
       writeFileSync(file, JSON.stringify({ ...json, checksum }));
@@ -140,9 +135,7 @@ describe('model bundle', () => {
   });
 
   it('refuses a bundle nested deeper than the stack can serialise, wherever the nesting is, as a damaged bundle', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-    await makeBundle(dir);
-    const file = path.join(dir, 'model.json');
+    const { dir, file } = await savedBundle();
     const text = readFileSync(file, 'utf8');
     const deep = '['.repeat(200_000) + ']'.repeat(200_000);
     for (const at of ['"createdAt":', '"classifier": {', '"metrics": {']) {
@@ -200,9 +193,7 @@ describe('model bundle', () => {
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/not a Phenoface model bundle/) });
   });
   it('refuses, naming the field, a bundle whose thresholds, metrics, backbone or classes were damaged, so no call comes from them', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-    await makeBundle(dir);
-    const file = path.join(dir, 'model.json');
+    const { dir, file } = await savedBundle();
     // Edited here as a bundle saved before the checksum (which would refuse any edit): the checks
     // under test are the fields'.
     const { checksum: _, ...json } = JSON.parse(readFileSync(file, 'utf8'));
