@@ -4,6 +4,7 @@
  * (0 all succeeded, 3 some inputs failed, 2 bad usage, 1 otherwise).
  */
 import { PhenofaceError } from '../errors.ts';
+import { printable } from './format.ts';
 import { EXIT, processIO, type CliIO, type Command } from './io.ts';
 
 /** Subcommands, loaded only when called (startup stays fast; a broken command cannot break others). */
@@ -62,7 +63,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   } catch (err) {
     const code = err instanceof PhenofaceError ? err.code : 'E_INTERNAL';
     const message = err instanceof Error ? err.message : String(err);
-    io.err(`phenoface ${name}: ${code}: ${message}\n`);
+    io.err(`phenoface ${name}: ${code}: ${printable(message)}\n`);
     if (code === 'E_INTERNAL' && err instanceof Error && process.env.PHENOFACE_DEBUG) io.err(`${err.stack}\n`);
     return exitCodeFor(err);
   }

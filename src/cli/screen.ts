@@ -16,6 +16,7 @@ import { defineCommand, helpText, parseCommand, usageError, usageLine, type ArgV
 import { screenEmbeddings } from '../workflows/screen/embeddings.ts';
 import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
+import { printable } from './format.ts';
 
 /** `phenoface screen`'s options. */
 export const SCREEN = defineCommand({
@@ -146,7 +147,7 @@ async function screenEmbeddingFile(values: ArgValues<typeof SCREEN.args>, positi
   if (positionals.length > 0) throw usageError('Give photos or --embeddings, not both.', USAGE);
   if (values.explain) throw usageError('--explain draws heat maps on photos; --embeddings has none.', USAGE);
   const result = await screenEmbeddings(path.resolve(io.cwd, values.model!), path.resolve(io.cwd, values.embeddings!), { prevalence: values.prevalence });
-  io.out(values.json ? JSON.stringify(result) + '\n' : [...subjectSummary(result), ...result.photos.map((p) => (p.error ? `  ${p.path}: ${p.error.code}: ${p.error.message}` : `  ${p.path}: score ${(100 * p.probability!).toFixed(1)}%`)), result.disclaimer].join('\n') + '\n');
+  io.out(values.json ? JSON.stringify(result) + '\n' : printable([...subjectSummary(result), ...result.photos.map((p) => (p.error ? `  ${p.path}: ${p.error.code}: ${p.error.message}` : `  ${p.path}: score ${(100 * p.probability!).toFixed(1)}%`)), result.disclaimer].join('\n')) + '\n');
   return result.photos.some((p) => p.error) ? EXIT.partial : EXIT.ok;
 }
 
@@ -180,7 +181,7 @@ export const run: Command = async (argv, io) => {
         ...regionRankingNote(result),
         result.disclaimer,
       ];
-      io.out(lines.join('\n') + '\n');
+      io.out(printable(lines.join('\n')) + '\n');
     }
     return result.photos.some((p) => p.error) ? EXIT.partial : EXIT.ok;
   } finally {

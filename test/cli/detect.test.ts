@@ -145,4 +145,18 @@ describe('phenoface detect', () => {
     expect(missing.lines()[0].error).toMatchObject({ code: 'E_NOT_FOUND', message: expect.stringContaining('"gone.jpg"') });
     expect(missing.lines()[0].error.message).not.toContain(empty);
   });
+
+  it('prints a file name holding a terminal escape or a right-to-left override as escapes in its text lines, and as it is in JSON', async () => {
+    const sub = mkdtempSync(path.join(os.tmpdir(), 'phenoface-detect-names-'));
+    const name = 'a\u001b]0;owned\u0007b\u202Ec.jpg';
+    writeFileSync(path.join(sub, name), 'not an image');
+    const text = memoryIO(sub);
+    expect(await main(['detect', name], text)).toBe(3);
+    expect(text.stdout).toContain('a\\u{1b}]0;owned\\u{7}b\\u{202e}c.jpg: E_DECODE');
+    expect(text.stdout).not.toMatch(/[\u001b\u0007\u202e]/);
+    const json = memoryIO(sub);
+    await main(['detect', '--json', name], json);
+    expect(json.lines()[0].path).toBe(name);
+  });
 });
+
