@@ -15,12 +15,18 @@ import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, map
 import { denseLandmarkSpec, DenseLandmarker, EXTENDED_POINTS, EyeRefiner, fivePointsOf68, IBUG68_POINTS, IRIS_MODEL, IRIS_TO_IBUG_EYES, refinedCrops } from '../landmarks/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
 import { loadManifest, readFeatureGrid, type FeatureGrid, type ModelManifest } from '../runtime/index.ts';
-import type { AlignedFace, Embedding, Face, Landmarks5, Point } from '../types.ts';
+import type { AlignedFace, Embedding, Face, Landmarks5, Point, RgbImage } from '../types.ts';
 import { turnedBy } from './orientation.ts';
 
 /** Whether the eye points of this landmark setting are placed by the iris model (`landmarks.refineEyes`, which applies to the face mesh). */
 export function refinesEyes({ model, refineEyes }: PhenofaceConfig['landmarks']): boolean {
   return refineEyes && model === 'facemesh';
+}
+
+/** The photo scaled so that its shorter side is `side` pixels (the detector's search copy). */
+function reducedCopy(img: RgbImage, side: number): Promise<RgbImage> {
+  const k = side / Math.min(img.width, img.height);
+  return resizeImage(img, Math.max(1, Math.round(img.width * k)), Math.max(1, Math.round(img.height * k)));
 }
 
 /** A short digest of a setting's text, for version strings. */
@@ -337,9 +343,8 @@ export class Pipeline {
   private async turnWithFace(img: DecodedImage): Promise<90 | 180 | 270 | undefined> {
     const cfg = this.config.detect;
     if (cfg.turnCheck.belowScore <= 0) return undefined;
-    const shorter = Math.min(img.width, img.height);
-    const k = cfg.choiceSearchSidePx > 0 && shorter > cfg.choiceSearchSidePx ? cfg.choiceSearchSidePx / shorter : 1;
-    const copy = k < 1 ? await resizeImage(img, Math.max(1, Math.round(img.width * k)), Math.max(1, Math.round(img.height * k))) : img;
+    const side = cfg.choiceSearchSidePx;
+    const copy = side > 0 && Math.min(img.width, img.height) > side ? await reducedCopy(img, side) : img;
     for (const turn of [1, 2, 3]) {
       const faces = await this.detector.detect(rotateQuarterTurns(copy, turn));
       if (faces.some((f) => f.score >= cfg.turnCheck.turnedScore)) return (turn * 90) as 90 | 180 | 270;
@@ -372,8 +377,7 @@ export class Pipeline {
     const side = this.config.detect.choiceSearchSidePx;
     const shorter = Math.min(img.width, img.height);
     if (side > 0 && shorter > 1.5 * side && this.detector.refine) {
-      const k = side / shorter;
-      const small = await resizeImage(img, Math.max(1, Math.round(img.width * k)), Math.max(1, Math.round(img.height * k)));
+      const small = await reducedCopy(img, side);
       // Pixel centres map to pixel centres between the copies (the resize samples them so).
       const up = betweenSizes(small, img, true);
       const found = await this.detector.detect(small);

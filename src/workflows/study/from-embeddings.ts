@@ -35,18 +35,23 @@ export async function readStudyEmbeddings(file: string, dataset: Dataset, backbo
   if (backbone !== undefined && origin.backbone !== null && backbone !== origin.backbone) {
     throw new PhenofaceError('E_INPUT', `--backbone ${backbone} does not match the embeddings in ${origin.file}, which are of "${origin.backbone}". Leave --backbone out, or give the records' backbone.`);
   }
-  const installed = origin.backbone === null ? undefined : backbones()[origin.backbone];
-  if (installed && installed.dim !== origin.dimension) {
-    throw new PhenofaceError('E_INPUT', `The embeddings in ${origin.file} name backbone "${origin.backbone}" but have ${origin.dimension} dimensions; the "${origin.backbone}" installed here gives ${installed.dim}. They come from another network of that name: rename their backbone, or embed with this installation.`);
-  }
-  const installedSecond = origin.second ? backbones()[origin.second.backbone] : undefined;
-  if (installedSecond && installedSecond.dim !== origin.second!.dimension) {
-    throw new PhenofaceError('E_INPUT', `The second embeddings in ${origin.file} name network "${origin.second!.backbone}" but have ${origin.second!.dimension} dimensions; the "${origin.second!.backbone}" installed here gives ${installedSecond.dim}. They come from another network of that name: rename it, or embed with this installation.`);
-  }
+  checkInstalledDimension(origin.file, 'embeddings', 'backbone', origin.backbone, origin.dimension);
+  if (origin.second) checkInstalledDimension(origin.file, 'second embeddings', 'network', origin.second.backbone, origin.second.dimension);
   const { second, note } = secondVectors(photos, origin);
   log(`study: ${dataset.items.length} photos matched to records of ${origin.file} (${origin.dimension}-D, ${origin.backbone ?? 'backbone not named'}${second ? `, with ${second}'s ${origin.second!.dimension}-D vectors beside them` : ''}, vectors L2-normalised)${unused ? `; ${unused} records not in the manifest were left out` : ''}\n`);
   if (note) log(note);
   return { results: photos, contentHashes, origin, backbone: origin.backbone ?? backbone ?? UNNAMED_BACKBONE, ...(second ? { secondBackbone: second } : {}) };
+}
+
+/**
+ * E_INPUT when `name`, a network installed here, gives vectors of another dimension than the
+ * file's vectors of that name (`what`: which vectors, `noun`: what the records call the network).
+ */
+function checkInstalledDimension(file: string, what: string, noun: string, name: string | null, dimension: number): void {
+  const installed = name === null ? undefined : backbones()[name];
+  if (installed && installed.dim !== dimension) {
+    throw new PhenofaceError('E_INPUT', `The ${what} in ${file} name ${noun} "${name}" but have ${dimension} dimensions; the "${name}" installed here gives ${installed.dim}. They come from another network of that name: rename it, or embed with this installation.`);
+  }
 }
 
 /**
