@@ -30,6 +30,9 @@ export const STANDARD_LIMITATIONS: readonly string[] = [
   'Accuracy may differ between frontal, oblique and profile photos: see the per-view results (with their intervals) in the report.',
 ];
 
+/** What every refusal of a damaged or edited bundle ends with. */
+const DAMAGED = 'The bundle is damaged or was edited: use the model/ folder as `phenoface study` wrote it.';
+
 /** The most characters a string holds (V8's limit): a longer file cannot be parsed as JSON. */
 const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
 
@@ -193,14 +196,14 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
     throw new PhenofaceError('E_BUNDLE', `${file} is not valid JSON.`, { cause: err });
   }
   if (nestedDeeperThan(b, MAX_BUNDLE_DEPTH)) {
-    throw new PhenofaceError('E_BUNDLE', `${file} holds values nested more than ${MAX_BUNDLE_DEPTH} levels deep, where a model bundle nests about 10. The bundle is damaged or was edited: use the model/ folder as \`phenoface study\` wrote it.`);
+    throw new PhenofaceError('E_BUNDLE', `${file} holds values nested more than ${MAX_BUNDLE_DEPTH} levels deep, where a model bundle nests about 10. ${DAMAGED}`);
   }
   if (b?.format !== 'phenoface-model' || (b.formatVersion !== 1 && b.formatVersion !== 2)) {
     throw new PhenofaceError('E_BUNDLE', `${file} is not a Phenoface model bundle this version can read (format ${JSON.stringify(b?.format)} v${b?.formatVersion}; expected "phenoface-model" v1 or v2).`);
   }
   checkBundleFields(b, file);
   if (b.checksum !== undefined && (typeof b.checksum !== 'string' || !/^[0-9a-f]{64}$/.test(b.checksum))) {
-    throw new PhenofaceError('E_BUNDLE', `${file}: "checksum" is ${shown(b.checksum)}; expected the sha256 of the bundle (64 lowercase hex digits), as \`phenoface study\` writes it. The bundle is damaged or was edited: use the model/ folder as \`phenoface study\` wrote it.`);
+    throw new PhenofaceError('E_BUNDLE', `${file}: "checksum" is ${shown(b.checksum)}; expected the sha256 of the bundle (64 lowercase hex digits), as \`phenoface study\` writes it. ${DAMAGED}`);
   }
   if (!opts.embeddingsOnly) checkInstalledBackbone(b, opts.modelsDir);
   // The id is the hash of what defines the model's calls: a mismatch is an edit or damage that the
@@ -303,7 +306,7 @@ const isUnit = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v
  * a string or null compares as false or 0, so every person would be labelled one class.
  */
 function checkBundleFields(b: ModelBundle, file: string): void {
-  const bad = (field: string, value: unknown, expected: string) => new PhenofaceError('E_BUNDLE', `${file}: "${field}" is ${shown(value)}; expected ${expected}. The bundle is damaged or was edited: use the model/ folder as \`phenoface study\` wrote it.`);
+  const bad = (field: string, value: unknown, expected: string) => new PhenofaceError('E_BUNDLE', `${file}: "${field}" is ${shown(value)}; expected ${expected}. ${DAMAGED}`);
   for (const key of ['positive', 'negative'] as const) {
     if (typeof b[key] !== 'string' || b[key] === '') throw bad(key, b[key], 'a class name');
   }
