@@ -87,3 +87,15 @@ export interface Embedding {
 export function nameMap<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
+
+/**
+ * JSON with every object's keys sorted, so that a hash of it does not depend on the order the
+ * fields were written in (a tool that rewrites a JSON file, such as `jq -S`, may reorder them).
+ * Numbers print as `JSON.stringify` prints the parsed value, so re-indenting or reformatting a
+ * file's numbers without changing their value keeps the text.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v)
+    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+    : v));
+}

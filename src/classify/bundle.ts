@@ -12,6 +12,7 @@ import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import { loadManifest, type ManifestEntry } from '../runtime/index.ts';
 import { widenRate } from '../math/proportion.ts';
+import { canonicalJson } from '../types.ts';
 import { FittedRanker } from './ranker.ts';
 import { classifierFromJSON } from './registry.ts';
 import type { ClassifierJSON, FittedClassifier } from './types.ts';
@@ -117,20 +118,30 @@ export function weightsId(entry: ManifestEntry): string {
   return entry.source.files.map((f) => f.sha256).join('+');
 }
 
+/**
+ * How the id and checksum serialise a bundle: `sorted`, every object's keys in order
+ * (`canonicalJson`), so a tool that rewrites the file with its keys reordered (`jq -S`) keeps
+ * both; `written`, the fields in the order they were written, as bundles saved before were hashed
+ * (`loadBundle` accepts either).
+ */
+type HashOrder = 'sorted' | 'written';
+
+const serialise = (value: unknown, order: HashOrder): string => (order === 'sorted' ? canonicalJson(value) : JSON.stringify(value));
+
 /** Computes the bundle id from its defining parts. */
-export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thresholds' | 'positive' | 'negative' | 'ranking' | 'features'>): string {
+export function bundleId(b: Pick<ModelBundle, 'classifier' | 'backbone' | 'thresholds' | 'positive' | 'negative' | 'ranking' | 'features'>, order: HashOrder = 'sorted'): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify([b.classifier, b.backbone, b.thresholds, b.positive, b.negative, ...(b.ranking ? [b.ranking.classifier] : []), ...(b.features ? [b.features] : [])]));
+  h.update(serialise([b.classifier, b.backbone, b.thresholds, b.positive, b.negative, ...(b.ranking ? [b.ranking.classifier] : []), ...(b.features ? [b.features] : [])], order));
   return h.digest('hex').slice(0, 16);
 }
 
 /**
- * The sha256 of a bundle's JSON without its `checksum` field, in the order its fields were
- * written (a parsed bundle keeps that order, and numbers print back as they were read).
+ * The sha256 of a bundle's JSON without its `checksum` field (numbers print back as they were
+ * read, so re-indenting keeps it).
  */
-export function bundleChecksum(b: ModelBundle): string {
+export function bundleChecksum(b: ModelBundle, order: HashOrder = 'sorted'): string {
   const { checksum: _, ...rest } = b;
-  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+  return createHash('sha256').update(serialise(rest, order)).digest('hex');
 }
 
 /**
@@ -208,8 +219,8 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   if (!opts.embeddingsOnly) checkInstalledBackbone(b, opts.modelsDir);
   // The id is the hash of what defines the model's calls: a mismatch is an edit or damage that the
   // field checks cannot see (a changed weight or threshold still has the right type).
-  if (b.id !== bundleId(b)) throw new PhenofaceError('E_BUNDLE', `${file}: its classifier, thresholds, classes or networks do not match its id ${shown(b.id)}: the bundle was edited or damaged. Use the model/ folder as \`phenoface study\` wrote it.`);
-  if (b.checksum !== undefined && b.checksum !== bundleChecksum(b)) throw new PhenofaceError('E_BUNDLE', `${file}: its content does not match its checksum ${shown(b.checksum)}: the bundle was edited or damaged (its figures, measurement norms or notes, which screening shows beside each call). Use the model/ folder as \`phenoface study\` wrote it.`);
+  if (b.id !== bundleId(b) && b.id !== bundleId(b, 'written')) throw new PhenofaceError('E_BUNDLE', `${file}: its classifier, thresholds, classes or networks do not match its id ${shown(b.id)}: the bundle was edited or damaged. Use the model/ folder as \`phenoface study\` wrote it.`);
+  if (b.checksum !== undefined && b.checksum !== bundleChecksum(b) && b.checksum !== bundleChecksum(b, 'written')) throw new PhenofaceError('E_BUNDLE', `${file}: its content does not match its checksum ${shown(b.checksum)}: the bundle was edited or damaged (its figures, measurement norms or notes, which screening shows beside each call). Use the model/ folder as \`phenoface study\` wrote it.`);
   const model = classifierFromJSON(b.classifier);
   if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
   const ranker = b.ranking ? FittedRanker.fromJSON(b.ranking.classifier) : undefined;

@@ -8,18 +8,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PhenofaceError } from '../../errors.ts';
+import { canonicalJson } from '../../types.ts';
 import type { ModelSpec } from './model-specs.ts';
 
 /** Hex sha256 of some bytes: the checksum the manifest records for package files and ONNX files. */
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** JSON with object keys sorted, so that a hash does not depend on the order fields are written in. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v)
-    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
-    : v));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -121,6 +122,25 @@ describe('model bundle', () => {
     const { checksum: _, ...older } = json;
     writeFileSync(file, JSON.stringify({ ...older, limitations: [] }));
     expect((await loadBundle(dir)).limitations).toEqual([]);
+  });
+
+  it('keeps its id and checksum when a tool rewrites the file with its keys in another order, and reads bundles hashed in written order', async () => {
+    const { dir, file } = await savedBundle();
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    // Every object's keys reversed, as a JSON tool that sorts or re-keys the file might leave them.
+    const reordered = (v: unknown): unknown => (Array.isArray(v) ? v.map(reordered)
+      : typeof v === 'object' && v !== null ? Object.fromEntries(Object.keys(v).reverse().map((k) => [k, reordered((v as Record<string, unknown>)[k])])) : v);
+    writeFileSync(file, JSON.stringify(reordered(json), null, 2));
+    expect((await loadBundle(dir)).id).toBe(json.id);
+    writeFileSync(file, JSON.stringify(reordered({ ...json, limitations: [] })));
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/does not match its checksum/) });
+    // A bundle whose id and checksum hash its fields in the order they were written.
+    const { id: _id, checksum: _sum, ...parts } = json;
+    const written = { ...parts, id: '' } as Record<string, unknown>;
+    written.id = createHash('sha256').update(JSON.stringify([json.classifier, json.backbone, json.thresholds, json.positive, json.negative, ...(json.ranking ? [json.ranking.classifier] : []), ...(json.features ? [json.features] : [])])).digest('hex').slice(0, 16);
+    const ordered = { contract: written.contract, format: written.format, formatVersion: written.formatVersion, id: written.id, ...written };
+    writeFileSync(file, JSON.stringify({ ...ordered, checksum: createHash('sha256').update(JSON.stringify(ordered)).digest('hex') }));
+    expect((await loadBundle(dir)).id).toBe(written.id);
   });
 
   it('names a checksum of the wrong form as such, and reads a bundle saved with a byte-order mark', async () => {
