@@ -1,9 +1,10 @@
 /**
  * Precomputed embeddings in: the JSON lines that `phenoface embed` writes (`path`, `embedding`,
- * optional `backbone`, `face`, `view`, `secondEmbedding` (the second network's vector, one network
- * and one dimension across the file, as the first's), or `path` with an `error` for a photo without
- * a usable face), read in place of the photos. This is how sites pool a study without sharing pixels: each
- * runs `embed` on its own photos and sends the vectors, which are not faces.
+ * optional `backbone`, `face`, `view`, `quality` (the face's quality flags), `secondEmbedding` (the
+ * second network's vector, one network and one dimension across the file, as the first's), or `path`
+ * with an `error` for a photo without a usable face), read in place of the photos. This is how sites
+ * pool a study without sharing pixels: each runs `embed` on its own photos and sends the vectors,
+ * which are not faces.
  *
  * The whole file is checked before anything runs, and every problem is listed with its line (the
  * first few in the message, the first 1,000 in the error's `details`), as a manifest's are. Any
@@ -25,6 +26,7 @@ import path from 'node:path';
 import { DEFAULTS, VIEWS } from '../config.ts';
 import { notARegularFile, PhenofaceError, type ErrorCode } from '../errors.ts';
 import { unitVector } from '../math/vector.ts';
+import { QUALITY_FLAGS, type QualityFlag } from '../pose/index.ts';
 import type { Face, Landmarks5, View } from '../types.ts';
 import type { ErrorRecord } from './cache.ts';
 import type { PhotoResult } from './embed-dataset.ts';
@@ -84,6 +86,11 @@ export interface EmbeddingRecord {
    * check's finding), when the record's `face` has that form; other tools' records may have none.
    */
   face?: Face;
+  /**
+   * The face's quality flags as `embed` wrote them (`quality`), the known ones only; absent when
+   * the record gives none, as other tools' records may not.
+   */
+  quality?: QualityFlag[];
 }
 
 /** Where a study's features came from: written into metrics.json and the model bundle. */
@@ -233,6 +240,17 @@ function faceOf(value: unknown): Face | undefined {
   return turned === 90 || turned === 180 || turned === 270 ? { ...face, turned } : face;
 }
 
+/**
+ * A record's `quality` as the known flags it names ({@link QUALITY_FLAGS}, each once, in that
+ * order), or undefined when it is not an array. Like the face it is optional: anything else in it
+ * is not a problem, only not read, and no text of it is kept, since warnings are worded from the
+ * flag alone and the file may come from another site's tool.
+ */
+function qualityOf(value: unknown): QualityFlag[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return QUALITY_FLAGS.filter((f) => value.includes(f));
+}
+
 /** The record of one non-empty line, or undefined after reporting why it cannot be used. */
 function parseLine(text: string, line: number, problems: Problems): Parsed | undefined {
   let json: unknown;
@@ -263,6 +281,8 @@ function parseLine(text: string, line: number, problems: Problems): Parsed | und
   const view = o.view ?? (typeof face === 'object' && face !== null ? face.view : undefined) ?? undefined;
   const chosen = faceOf(face);
   if (chosen) record.face = chosen;
+  const quality = qualityOf(o.quality);
+  if (quality) record.quality = quality;
   if (view !== undefined) {
     const given = typeof view === 'string' ? shown(view) : 'is ' + shown(view);
     if (!(VIEWS as readonly unknown[]).includes(view)) return bad({ kind: 'invalid-view', line, message: `${at(line)}: view ${given}; expected one of: ${VIEWS.join(', ')}` });

@@ -5,7 +5,7 @@ import type { PoseConfig } from '../config.ts';
 import type { Landmarks5, View } from '../types.ts';
 
 export { estimatePose, projectPose } from './headpose.ts';
-export { assessQuality, turnedWarning, type QualityFlag, type Quality } from './quality.ts';
+export { assessQuality, qualityWarnings, QUALITY_FLAGS, turnedWarning, type QualityFlag, type QualityMeasures, type Quality } from './quality.ts';
 
 /**
  * The view band of a yaw angle: |yaw| < `frontalMaxYawDeg` is frontal, |yaw| >= `profileMinYawDeg`

@@ -5,8 +5,21 @@
 import type { QualityConfig } from '../config.ts';
 import type { Face, RgbImage } from '../types.ts';
 
+/** The quality problems, in the order a face's warnings give them. */
+export const QUALITY_FLAGS = ['turned', 'small', 'cut-off', 'low-confidence', 'not-frontal', 'blurry'] as const;
+
 /** A quality problem. */
-export type QualityFlag = 'small' | 'blurry' | 'cut-off' | 'low-confidence' | 'not-frontal' | 'turned';
+export type QualityFlag = (typeof QUALITY_FLAGS)[number];
+
+/**
+ * The measures a flag's warning quotes when they are known: the turn that stands the face upright
+ * (`Face.turned`), the shorter side of the face box, the detector's score.
+ */
+export interface QualityMeasures {
+  turned?: 90 | 180 | 270;
+  faceSidePx?: number;
+  score?: number;
+}
 
 /** Quality of one face: the flags raised, why, and the measures behind them. */
 export interface Quality {
@@ -41,10 +54,32 @@ export function laplacianVariance(img: RgbImage): number {
 
 /**
  * The warning for a face the orientation check found on its side or upside down: `turned` is the
- * clockwise turn that stands it upright (`Face.turned`).
+ * clockwise turn that stands it upright (`Face.turned`); without it (a record that gives only the
+ * flag) the warning says so without the turn.
  */
-export function turnedWarning(turned: 90 | 180 | 270): string {
-  return `the face looks ${turned === 180 ? 'upside down' : 'turned on its side'}: it is found more surely with the photo turned ${turned} degrees clockwise (its orientation tag may be missing); turn the photo upright and screen it again`;
+export function turnedWarning(turned?: 90 | 180 | 270): string {
+  const looks = turned === undefined ? 'on its side or upside down' : turned === 180 ? 'upside down' : 'turned on its side';
+  const found = turned === undefined ? 'turned' : `turned ${turned} degrees clockwise`;
+  return `the face looks ${looks}: it is found more surely with the photo ${found} (its orientation tag may be missing); turn the photo upright and screen it again`;
+}
+
+/**
+ * The plain-language warnings of a face's quality flags, in {@link QUALITY_FLAGS} order, each flag
+ * once, quoting the measures that are given: one wording whether the flags were just measured
+ * (photo screening) or read from `embed`'s record (`screen --embeddings`). `not-frontal` has none:
+ * how much the view matters is the model's to say (its per-view results), not this check's.
+ */
+export function qualityWarnings(flags: readonly QualityFlag[], measures: QualityMeasures = {}): string[] {
+  const { turned, faceSidePx, score } = measures;
+  const text: Record<QualityFlag, string | undefined> = {
+    'turned': turnedWarning(turned),
+    'small': `face is small${faceSidePx === undefined ? '' : ` (${Math.round(faceSidePx)} px)`}: details are lost; use a closer photo`,
+    'cut-off': 'face is partly outside the photo',
+    'low-confidence': `detector is unsure this is a face${score === undefined ? '' : ` (score ${score.toFixed(2)})`}`,
+    'not-frontal': undefined,
+    'blurry': 'photo looks blurry',
+  };
+  return QUALITY_FLAGS.flatMap((f) => (flags.includes(f) && text[f] !== undefined ? [text[f]] : []));
 }
 
 /**
@@ -54,38 +89,19 @@ export function turnedWarning(turned: 90 | 180 | 270): string {
  */
 export function assessQuality(face: Face, imageWidth: number, imageHeight: number, cfg: QualityConfig, aligned?: RgbImage): Quality {
   const flags: QualityFlag[] = [];
-  const warnings: string[] = [];
-  const turnedBy = face.turned;
-  if (turnedBy) {
-    flags.push('turned');
-    warnings.push(turnedWarning(turnedBy));
-  }
+  if (face.turned) flags.push('turned');
   const side = Math.min(face.box.width, face.box.height);
-  if (side < cfg.minFaceSidePx) {
-    flags.push('small');
-    warnings.push(`face is small (${Math.round(side)} px): details are lost; use a closer photo`);
-  }
+  if (side < cfg.minFaceSidePx) flags.push('small');
   const b = face.box;
   const outside = Math.max(0, -b.x) + Math.max(0, -b.y) + Math.max(0, b.x + b.width - imageWidth) + Math.max(0, b.y + b.height - imageHeight);
-  if (outside > 0.15 * (b.width + b.height)) {
-    flags.push('cut-off');
-    warnings.push('face is partly outside the photo');
-  }
-  if (face.score < 0.9) {
-    flags.push('low-confidence');
-    warnings.push(`detector is unsure this is a face (score ${face.score.toFixed(2)})`);
-  }
-  if (face.view && face.view !== 'frontal') {
-    flags.push('not-frontal');
-    // How much the view matters is the model's to say (its per-view results), not this check's.
-  }
+  if (outside > 0.15 * (b.width + b.height)) flags.push('cut-off');
+  if (face.score < 0.9) flags.push('low-confidence');
+  if (face.view && face.view !== 'frontal') flags.push('not-frontal');
   let sharpness: number | undefined;
   if (aligned) {
     sharpness = laplacianVariance(aligned);
-    if (sharpness < cfg.minSharpness) {
-      flags.push('blurry');
-      warnings.push('photo looks blurry');
-    }
+    if (sharpness < cfg.minSharpness) flags.push('blurry');
   }
+  const warnings = qualityWarnings(flags, { ...(face.turned ? { turned: face.turned } : {}), faceSidePx: side, score: face.score });
   return { flags, warnings, faceSidePx: side, sharpness };
 }

@@ -266,6 +266,31 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(warnings[2]).not.toMatch(/on its side|upside down/);
   });
 
+  it("gives the warnings of a record's quality flags as screening the photo would, known flags only, each once", async () => {
+    const flagged = (i: number, quality: unknown, face: Record<string, unknown> = {}) => { const r = JSON.parse(record(i)); r.quality = quality; Object.assign(r.face, face); return JSON.stringify(r); };
+    const lines = [
+      flagged(0, ['blurry', 'small']),
+      // Unknown names (markup, a right-to-left override, not strings) are dropped, never shown; 'not-frontal' is the view advice's to word.
+      flagged(1, ['<b>see clinic</b>', 'blurry\u202e', 42, null, { flag: 'small' }, 'Small', 'low-confidence', 'not-frontal'], { score: 0.42 }),
+      record(2),
+      flagged(3, ['turned', 'cut-off', 'cut-off'], { turned: 90 }),
+      flagged(4, ['turned', 'small']).replace(/"box":\{[^}]*\}/, '"box":"elsewhere"'),
+      flagged(5, 'blurry'),
+    ];
+    writeFileSync(path.join(dir, 'quality.jsonl'), lines.join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'quality.jsonl', '--json'], io)).toBe(0);
+    const warnings = JSON.parse(io.stdout).photos.map((p: { warnings: string[] }) => p.warnings);
+    expect(warnings[0]).toEqual(['face is small (30 px): details are lost; use a closer photo', 'photo looks blurry']);
+    expect(warnings[1]).toEqual(['detector is unsure this is a face (score 0.42)']);
+    expect(warnings[2]).toEqual([]);
+    // The flag and the face's own turn say one thing: one warning, with the turn.
+    expect(warnings[3]).toEqual(['the face looks turned on its side: it is found more surely with the photo turned 90 degrees clockwise (its orientation tag may be missing); turn the photo upright and screen it again', 'face is partly outside the photo']);
+    // A face not in embed's form gives no measure to quote.
+    expect(warnings[4]).toEqual(['the face looks on its side or upside down: it is found more surely with the photo turned (its orientation tag may be missing); turn the photo upright and screen it again', 'face is small: details are lost; use a closer photo']);
+    expect(warnings[5]).toEqual([]);
+  });
+
   it('reports a file of error records only as photos that could not be screened (exit 3)', async () => {
     writeFileSync(path.join(dir, 'failed.jsonl'), '\uFEFF' + [0, 1].map(failed).join('\n') + '\n'); // with a byte-order mark
     const io = memoryIO(dir);

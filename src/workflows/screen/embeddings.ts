@@ -2,17 +2,18 @@
  * Screening precomputed embeddings (`phenoface screen --model DIR --embeddings FILE.jsonl`): the
  * records of one person's photos, as `phenoface embed` wrote them, scored by a bundle and fused as
  * photo screening fuses them. No photo is read, so no pixel-level field (box, pose, heat map) is
- * given. The embeddings must come from the network the bundle was trained on: a vector of another
- * network lives in another space, and its score would mean nothing. A model whose embedding block
- * also reads a second network's vector takes it from the records' `secondEmbedding`.
+ * given, and the quality warnings are those the records carry (`quality`, `face.turned`). The
+ * embeddings must come from the network the bundle was trained on: a vector of another network
+ * lives in another space, and its score would mean nothing. A model whose embedding block also
+ * reads a second network's vector takes it from the records' `secondEmbedding`.
  */
 import { loadBundle, UNNAMED_BACKBONE, type LoadedBundle } from '../../classify/bundle.ts';
-import { readEmbeddingFile, type EmbeddingOrigin } from '../../data/embedding-file.ts';
+import { readEmbeddingFile, type EmbeddingOrigin, type EmbeddingRecord } from '../../data/embedding-file.ts';
 import { PhenofaceError } from '../../errors.ts';
 import { embeddingOnlyModel, FittedFeatureModel } from '../../features/index.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
 import { fusedResult, viewAdvice } from './screener.ts';
-import { turnedWarning } from '../../pose/index.ts';
+import { qualityWarnings, type QualityFlag } from '../../pose/index.ts';
 
 /**
  * E_BUNDLE when the embeddings cannot be the bundle's: another dimension, or another backbone when
@@ -29,6 +30,22 @@ export function checkEmbeddingsMatchBundle(origin: EmbeddingOrigin, bundle: Pick
   if (expected !== null && origin.backbone !== null && origin.backbone !== expected) {
     throw new PhenofaceError('E_BUNDLE', `The embeddings in ${origin.file} are of backbone "${origin.backbone}"; the model was trained on "${expected}" embeddings, and vectors of two networks cannot be compared. Embed the photos with \`phenoface embed --backbone ${expected}\`.`);
   }
+}
+
+/**
+ * A record's quality warnings, worded as photo screening words them: one for each of its `quality`
+ * flags, and for a face that looks turned (`face.turned`) whether or not a flag also says so. The
+ * face box's shorter side and the detector's score are quoted when the record's face has `embed`'s
+ * form and they are in range; otherwise the warning is given without them.
+ */
+function recordWarnings({ face, quality = [] }: Pick<EmbeddingRecord, 'face' | 'quality'>): string[] {
+  const flags: QualityFlag[] = face?.turned ? [...quality, 'turned'] : quality;
+  const side = face ? Math.min(face.box.width, face.box.height) : 0;
+  return qualityWarnings(flags, {
+    ...(face?.turned ? { turned: face.turned } : {}),
+    ...(side > 0 ? { faceSidePx: side } : {}),
+    ...(face && face.score >= 0 && face.score <= 1 ? { score: face.score } : {}),
+  });
 }
 
 /** Scores every record of `file` as one person's photos with the bundle in `modelDir`. */
@@ -61,7 +78,7 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
     const [p] = model.predictProba([{ embedding: r.embedding, ...(second ? { secondEmbedding: r.secondEmbedding } : {}), ...(r.view ? { view: r.view } : {}) }]);
     probs.push(p);
     vectors.push(r.embedding);
-    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...(r.face?.turned ? [turnedWarning(r.face.turned)] : []), ...viewAdvice(r.view, bundle.metrics.byView)] });
+    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...recordWarnings(r), ...viewAdvice(r.view, bundle.metrics.byView)] });
   }
   return fusedResult(bundle, photos, probs, opts.prevalence, vectors);
 }

@@ -51,6 +51,20 @@ describe('readEmbeddingFile', () => {
     expect([...records.keys()]).toEqual(['a.jpg', 'b.jpg']);
   });
 
+  it("reads a record's quality flags, known names only, each once; none when it gives none", async () => {
+    const f = file([
+      rec('a.jpg', [1, 2], { quality: ['small', 'blurry', 'small', 'made-up', 'BLURRY', 7, ['turned'], { flag: 'cut-off' }] }),
+      rec('b.jpg', [1, 2], { quality: [] }),
+      rec('c.jpg', [1, 2]),
+      rec('d.jpg', [1, 2], { quality: 'blurry' }),
+    ]);
+    const { records } = await readEmbeddingFile(f);
+    expect(records.get('a.jpg')!.quality).toEqual(['small', 'blurry']);
+    expect(records.get('b.jpg')!.quality).toEqual([]);
+    expect(records.get('c.jpg')!.quality).toBeUndefined();
+    expect(records.get('d.jpg')!.quality).toBeUndefined();
+  });
+
   it('keeps an error record as a photo without an embedding', async () => {
     const f = file([rec('a.jpg', [1, 2]), JSON.stringify({ path: 'b.jpg', error: { code: 'E_NO_FACE', message: 'no face' } })]);
     const { records } = await readEmbeddingFile(f);
