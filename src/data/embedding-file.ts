@@ -91,6 +91,8 @@ export interface EmbeddingRecord {
    * the record gives none, as other tools' records may not.
    */
   quality?: QualityFlag[];
+  /** How many faces `embed` found in the photo (`faces`), when the record gives a whole number of at least 1. */
+  faces?: number;
 }
 
 /** Where a study's features came from: written into metrics.json and the model bundle. */
@@ -283,6 +285,7 @@ function parseLine(text: string, line: number, problems: Problems): Parsed | und
   if (chosen) record.face = chosen;
   const quality = qualityOf(o.quality);
   if (quality) record.quality = quality;
+  if (Number.isSafeInteger(o.faces) && (o.faces as number) >= 1) record.faces = o.faces as number;
   if (view !== undefined) {
     const given = typeof view === 'string' ? shown(view) : 'is ' + shown(view);
     if (!(VIEWS as readonly unknown[]).includes(view)) return bad({ kind: 'invalid-view', line, message: `${at(line)}: view ${given}; expected one of: ${VIEWS.join(', ')}` });

@@ -291,6 +291,17 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(warnings[5]).toEqual([]);
   });
 
+  it("warns about a photo whose record says it holds several faces, as screening the photo would", async () => {
+    const withFaces = (i: number, faces: unknown) => { const r = JSON.parse(record(i)); r.faces = faces; return JSON.stringify(r); };
+    writeFileSync(path.join(dir, 'faces.jsonl'), [withFaces(0, 3), withFaces(1, 1), withFaces(2, 2.5), withFaces(3, '4'), record(4)].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'faces.jsonl', '--json'], io)).toBe(0);
+    const warnings = JSON.parse(io.stdout).photos.map((p: { warnings: string[] }) => p.warnings);
+    expect(warnings[0]).toEqual(['3 faces in the photo: the largest, most central one was used']);
+    // One face, a count that is not a whole number, or none given: nothing to warn about.
+    expect(warnings.slice(1)).toEqual([[], [], [], []]);
+  });
+
   it('reports a file of error records only as photos that could not be screened (exit 3)', async () => {
     writeFileSync(path.join(dir, 'failed.jsonl'), '\uFEFF' + [0, 1].map(failed).join('\n') + '\n'); // with a byte-order mark
     const io = memoryIO(dir);

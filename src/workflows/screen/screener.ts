@@ -92,6 +92,14 @@ export function withoutFindingsBelowThreshold(fields: Partial<ScreenPhoto>, prob
 }
 
 /**
+ * The warning for a photo that holds several faces: the screened one was chosen by the README's
+ * rule (the largest, most central), and a clinician should check it is the patient's.
+ */
+export function severalFacesWarning(faces: number): string[] {
+  return faces > 1 ? [`${faces} faces in the photo: the largest, most central one was used`] : [];
+}
+
+/**
  * Advice on a photo's view from the model's own cross-validated per-view results (AUC per photo
  * with its 95% interval, as the bundle keeps them): a view the study did not validate is said to
  * be so, frontal included (a study of profiles only); otherwise "lower" only when the view's
@@ -272,7 +280,7 @@ export class Screener {
           landmarks5: res.face.landmarks5.map(([x, y]) => [r(x, 2), r(y, 2)]) as ScreenPhoto['landmarks5'],
           width: res.width,
           height: res.height,
-          warnings: [...res.quality.warnings, ...viewAdvice(res.face.view, this.bundle.metrics.byView), ...(res.faces.length > 1 ? [`${res.faces.length} faces in the photo: the largest, most central one was used`] : [])],
+          warnings: [...res.quality.warnings, ...viewAdvice(res.face.view, this.bundle.metrics.byView), ...severalFacesWarning(res.faces.length)],
         };
         const measurements = photoMeasurementFields(res.landmarks68, res.face.view, this.norms);
         Object.assign(photo, measurements.fields, geometryFields(this.geometry, row, this.bundle.positive));
