@@ -23,11 +23,17 @@ export interface ImageConfig {
 
 /** MTCNN detection (Zhang et al. 2016; defaults as in facenet-pytorch's `MTCNN`). */
 export interface DetectConfig {
-  /** Smallest face searched for, in pixels (facenet-pytorch: 20). */
+  /**
+   * Smallest face searched for, in pixels of the decoded photo (facenet-pytorch's `min_face_size`: 20).
+   * It sets the pyramid's first scale, `12 / minFaceSizePx`; found faces are not filtered by size, as
+   * in the reference, and P-Net's coarsest fitting level still finds faces down to about half of it
+   * (docs/decisions.md). A photo whose shorter side is under it is refused (E_TOO_SMALL).
+   */
   minFaceSizePx: number;
   /**
    * Optional lower bound on the face size relative to the photo's shorter side (0 = off).
-   * Clinical photos hold one large face; raising this skips the pyramid's costly large scales.
+   * Clinical photos hold one large face; raising this skips the pyramid's costly large scales
+   * (with one level of slack; not a filter either).
    */
   minFaceRatio: number;
   /**
@@ -816,7 +822,7 @@ export function resolveConfig(partial: PartialConfig = {}): PhenofaceConfig {
   const config = merge(DEFAULTS as PhenofaceConfig, partial, '');
   const d = config.detect;
   if (!(d.scaleFactor > 0 && d.scaleFactor < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.scaleFactor: ${d.scaleFactor}. Should be in (0, 1).`);
-  if (!(d.minFaceSizePx >= 12)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceSizePx: ${d.minFaceSizePx}. Should be >= 12 (P-Net's window).`);
+  if (!(d.minFaceSizePx >= 12 && Number.isFinite(d.minFaceSizePx))) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceSizePx: ${d.minFaceSizePx}. Should be a finite number >= 12 (P-Net's window).`);
   if (!(d.minFaceRatio >= 0 && d.minFaceRatio < 1)) throw new PhenofaceError('E_CONFIG', `Invalid detect.minFaceRatio: ${d.minFaceRatio}. Should be in [0, 1).`);
   const t = d.turnCheck;
   if (!(t.cropScale >= 1.5 && t.cropScale <= 4)) throw new PhenofaceError('E_CONFIG', `Invalid detect.turnCheck.cropScale: ${t.cropScale}. Should be 1.5 to 4 face sizes (the face must fit in the crop and stay large in it).`);

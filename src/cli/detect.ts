@@ -18,8 +18,8 @@ export const DETECT = defineCommand({
   description: 'Finds every face in each photo (folders are walked for images) with its landmarks, head pose and view.',
   args: {
     json: { type: 'boolean', description: 'one JSON line per photo (contract v1) instead of a summary line' },
-    'min-face': { type: 'number', placeholder: 'PX', min: 12, max: 10_000, default: DEFAULTS.detect.minFaceSizePx, description: 'smallest face searched for, in pixels' },
-    'min-face-ratio': { type: 'number', placeholder: 'R', min: 0, max: 0.99, default: DEFAULTS.detect.minFaceRatio, description: "smallest face relative to the photo's shorter side (0 = off)" },
+    'min-face': { type: 'integer', placeholder: 'PX', min: 12, max: 10_000, default: DEFAULTS.detect.minFaceSizePx, description: 'smallest face searched for, in pixels; not a size filter: faces down to about half of it may be listed' },
+    'min-face-ratio': { type: 'number', placeholder: 'R', min: 0, max: 0.99, default: DEFAULTS.detect.minFaceRatio, description: "smallest face searched for, relative to the photo's shorter side (0 = off)" },
     landmarks: { type: 'string', placeholder: 'KIND', values: ['dense'], description: `also place each face's dense landmarks (model ${DEFAULTS.landmarks.model}), listed as "landmarksDense" with --json` },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
   },

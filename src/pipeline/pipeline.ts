@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { alignFace, ARCFACE_TEMPLATE, mapTemplate, umeyama } from '../align/index.ts';
 import { DEFAULTS, resolveConfig, type PartialConfig, type PhenofaceConfig } from '../config.ts';
 import type { Detector } from '../detect/detector.ts';
-import { MTCNN_MODELS, MtcnnDetector } from '../detect/mtcnn/index.ts';
+import { MTCNN_MODELS, MtcnnDetector, pyramidLevels } from '../detect/mtcnn/index.ts';
 import { Backbone, type BackboneSpec, type FeatureMap } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { POOLED_REGIONS, poolInRegions, regionMasks, regionPooling, type RegionMasks, type RegionPooling } from '../explain/regions.ts';
@@ -28,6 +28,9 @@ function reducedCopy(img: RgbImage, side: number): Promise<RgbImage> {
   const k = side / Math.min(img.width, img.height);
   return resizeImage(img, Math.max(1, Math.round(img.width * k)), Math.max(1, Math.round(img.height * k)));
 }
+
+/** A photo as error messages name it, as `decodeImage` does. */
+const imageName = (source: string | Buffer) => (typeof source === 'string' ? `Image file ${JSON.stringify(source)}` : 'The image');
 
 /** A short digest of a setting's text, for version strings. */
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 8);
@@ -283,9 +286,11 @@ export class Pipeline {
   /**
    * Detects faces in a decoded photo; boxes and landmarks (dense ones too, when the pipeline places
    * them) in the oriented photo's full-size pixels. Every face is given the orientation check
-   * (`turned`), as the face `embedFile` chooses is.
+   * (`turned`), as the face `embedFile` chooses is. E_TOO_SMALL when no face of
+   * `detect.minFaceSizePx` fits in it ({@link assertFaceFits}); `what` names it in that message.
    */
-  async detectImage(img: DecodedImage): Promise<Face[]> {
+  async detectImage(img: DecodedImage, what = 'The photo'): Promise<Face[]> {
+    this.assertFaceFits(img, what);
     const found = await this.detector.detect(img);
     const turns: Face['turned'][] = [];
     for (const f of found) turns.push(await this.turnedBy(img, f));
@@ -352,6 +357,18 @@ export class Pipeline {
     return undefined;
   }
 
+  /**
+   * E_TOO_SMALL when no face of `detect.minFaceSizePx` fits in the decoded photo: MTCNN's pyramid
+   * starts at scale `12 / minFaceSizePx` and needs the shorter side to be at least 12 px there, so it
+   * would have no level, and a search that looks nowhere would report no face as if it had looked.
+   */
+  private assertFaceFits(img: DecodedImage, what: string): void {
+    const { minFaceSizePx, scaleFactor, minFaceRatio } = this.config.detect;
+    if (pyramidLevels(img.height, img.width, minFaceSizePx, scaleFactor, minFaceRatio).length > 0) return;
+    const searched = img.scale === 1 ? '' : `, searched at ${img.width}x${img.height} (image.maxSidePx)`;
+    throw new PhenofaceError('E_TOO_SMALL', `${what} is ${img.originalWidth}x${img.originalHeight} pixels${searched}: no face of ${minFaceSizePx} pixels, the smallest face searched for (detect.minFaceSizePx, detect --min-face), fits in it. Expected a smallest face below ${Math.min(img.width, img.height)} pixels, the shorter side${img.scale === 1 ? '' : ' as searched'}.`);
+  }
+
   /** The orientation check ({@link turnedBy}) of a face found in the decoded pixels of `img`. */
   private turnedBy(img: DecodedImage, face: Face): Promise<Face['turned']> {
     return turnedBy(img, face.box, face.score, (x) => this.detector.detect(x), this.config.detect.turnCheck, this.config.detect.minFaceSizePx);
@@ -403,17 +420,19 @@ export class Pipeline {
   /** Decodes and detects one photo (file path or bytes). */
   async detectFile(source: string | Buffer): Promise<DetectResult> {
     const img = await decodeImage(source, this.config.image);
-    return { width: img.originalWidth, height: img.originalHeight, faces: await this.detectImage(img) };
+    return { width: img.originalWidth, height: img.originalHeight, faces: await this.detectImage(img, imageName(source)) };
   }
 
   /**
-   * Decodes, detects, chooses one face, aligns and embeds it. E_NO_FACE when no face is found.
+   * Decodes, detects, chooses one face, aligns and embeds it. E_NO_FACE when no face is found;
+   * E_TOO_SMALL when no face of `detect.minFaceSizePx` fits in the photo.
    * The aligned face's matrix maps full-size photo pixels to the backbone's aligned crop
    * (112x112 ArcFace for the default MobileFaceNet).
    */
   async embedFile(source: string | Buffer): Promise<EmbedResult> {
     if (!this.backbone) throw new PhenofaceError('E_CONFIG', 'This pipeline was created with detectOnly: it cannot embed.');
     const img = await decodeImage(source, this.config.image);
+    this.assertFaceFits(img, imageName(source));
     const found = await this.facesForChoice(img);
     if (!found.chosen) {
       const turn = await this.turnWithFace(img);

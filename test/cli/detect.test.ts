@@ -89,6 +89,15 @@ describe('phenoface detect', () => {
     expect(await main(['detect', '--landmarks', 'sparse', sample(2)], memoryIO())).toBe(2);
   });
 
+  it('gives a photo too small for --min-face its own E_TOO_SMALL record, not an empty face list, and goes on (exit 3)', async () => {
+    const io = memoryIO();
+    expect(await main(['detect', '--json', '--min-face', '600', files['png-named.jpg'], sample(2)], io)).toBe(3);
+    const [small, large] = io.lines();
+    expect(small.error.code).toBe('E_TOO_SMALL');
+    expect(small.error.message).toMatch(/640x455 pixels: no face of 600 pixels.*--min-face/);
+    expect(Array.isArray(large.faces)).toBe(true);
+  });
+
   it('gives every bad input its own record and goes on with the batch (exit 3)', async () => {
     const io = memoryIO(dir);
     const names = Object.keys(files);

@@ -37,8 +37,8 @@ describe('help text, derived from each command\'s argument table', () => {
 
       Options:
             --json              one JSON line per photo (contract v1) instead of a summary line (default: off)
-            --min-face PX       smallest face searched for, in pixels (default: 20)
-            --min-face-ratio R  smallest face relative to the photo's shorter side (0 = off) (default: 0)
+            --min-face PX       smallest face searched for, in pixels; not a size filter: faces down to about half of it may be listed (default: 20)
+            --min-face-ratio R  smallest face searched for, relative to the photo's shorter side (0 = off) (default: 0)
             --landmarks KIND    also place each face's dense landmarks (model facemesh), listed as "landmarksDense" with --json
                                 one of: dense (default: none)
         -q, --quiet             no progress on stderr (default: off)

@@ -57,4 +57,11 @@ describe('phenoface main', () => {
     expect(await main(['detect', 'x.jpg', '--min-face', '3'], io)).toBe(2);
     expect(io.stderr).toMatch(/Invalid --min-face: "3"/);
   });
+  it('exits 2 for a --min-face that is not a whole number of pixels, or is huge', async () => {
+    for (const v of ['20.5', '1e9', '-20', '0']) {
+      const io = memoryIO();
+      expect(await main(['detect', 'x.jpg', `--min-face=${v}`], io), v).toBe(2);
+      expect(io.stderr).toContain(`Invalid --min-face: "${v}". Should be an integer in [12, 10000].`);
+    }
+  });
 });
