@@ -64,4 +64,15 @@ describe('phenoface main', () => {
       expect(io.stderr).toContain(`Invalid --min-face: "${v}". Should be an integer in [12, 10000].`);
     }
   });
+  it('reads numbers as decimals only: hexadecimal, binary, spaces and trailing text are refused', async () => {
+    for (const v of ['0x20', '0b10100', '0o24', ' 20', '20 ', '20px', 'Infinity', '.', '1e']) {
+      const io = memoryIO();
+      expect(await main(['detect', 'x.jpg', `--min-face=${v}`], io), v).toBe(2);
+      expect(io.stderr).toContain(`Invalid --min-face: "${v}"`);
+    }
+    for (const v of ['20', '+20', '2e1', '20.0', '2.0E1']) {
+      const io = memoryIO();
+      expect(await main(['detect', 'missing.jpg', '--json', `--min-face=${v}`], io), v).not.toBe(2);
+    }
+  });
 });
