@@ -31,6 +31,8 @@ export type ManifestProblemKind =
   | 'unknown-label'
   | 'classes'
   | 'subject-two-labels'
+  | 'label-spelling'
+  | 'subject-spelling'
   | 'duplicate-path'
   | 'invalid-view'
   | 'layout'
@@ -573,8 +575,10 @@ function pathProblem(r: RawRow, text: string): string {
 const rowRef = (r: RawRow) => (r.row !== undefined ? `row ${r.row} (line ${r.line})` : `"${r.cells.path}"`);
 
 async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptions, problems: ProblemList) {
-  const { labelsSeen, mixedSubjects, subjectCount } = indexLabelsAndSubjects(rows);
+  const { labelsSeen, mixedSubjects, subjectCount, subjectIds, firstRowOf } = indexLabelsAndSubjects(rows);
   const { positive, negative, many } = resolveClasses(opts, labelsSeen, problems);
+  // With two classes a label spelt otherwise is already an unknown one; with many, every label is a class.
+  for (const p of lookalikeNames(many ? labelsSeen : new Map(), subjectIds, firstRowOf)) problems.add(p);
   // Every label is a class of a many-class data set, so no label is unknown.
   const classes = problems.has('classes') || many ? undefined : { positive, negative };
   const files = new RowFiles(root, rows.length, opts.requireFiles ?? true);
@@ -609,11 +613,15 @@ async function validateRows(root: string, rows: RawRow[], opts: LoadDatasetOptio
   return { items, subjectIds: itemSubjectIds, subjectCount, positive, negative, ...(many ? { many } : {}) };
 }
 
-/** One pass over the rows: the labels seen (count, first row), each row's subject number, and the subjects under two labels. */
-function indexLabelsAndSubjects(rows: RawRow[]): { labelsSeen: Map<string, LabelSeen>; mixedSubjects: Set<string>; subjectCount: number } {
+/**
+ * One pass over the rows: the labels seen (count, first row), each row's subject number (with the
+ * subject ids by number's first row), and the subjects under two labels.
+ */
+function indexLabelsAndSubjects(rows: RawRow[]): { labelsSeen: Map<string, LabelSeen>; mixedSubjects: Set<string>; subjectCount: number; subjectIds: Map<string, number>; firstRowOf: RawRow[] } {
   const labelsSeen = new Map<string, LabelSeen>();
   const subjectIds = new Map<string, number>();
   const firstLabelOf: string[] = []; // by subject id
+  const firstRowOf: RawRow[] = []; // by subject id
   const mixedSubjects = new Set<string>();
   rows.forEach((r, i) => {
     const { subject = '', label = '' } = r.cells;
@@ -626,10 +634,51 @@ function indexLabelsAndSubjects(rows: RawRow[]): { labelsSeen: Map<string, Label
     if (id === undefined) {
       subjectIds.set(subject, (id = firstLabelOf.length));
       firstLabelOf.push(label);
+      firstRowOf.push(r);
     } else if (firstLabelOf[id] !== label) mixedSubjects.add(subject);
     r.subjectId = id;
   });
-  return { labelsSeen, mixedSubjects, subjectCount: firstLabelOf.length };
+  return { labelsSeen, mixedSubjects, subjectCount: firstLabelOf.length, subjectIds, firstRowOf };
+}
+
+/** A name with its characters outside printable ASCII as `\u{...}`, so that two spellings that look alike read apart. */
+const codePoints = (s: string) => s.replace(/[^\x20-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+
+/**
+ * Names that differ as written but not as read. Two labels equal but for letter case or Unicode
+ * form (a composed "é" against "e" and a combining accent, which look the same) would be two
+ * classes of a many-class data set; two subject ids equal but for Unicode form would be two people, who may then land on
+ * both sides of a cross-validation split. Subject ids keep their case: in some id schemes case
+ * tells people apart.
+ */
+function lookalikeNames(labelsSeen: ReadonlyMap<string, LabelSeen>, subjectIds: ReadonlyMap<string, number>, firstRowOf: readonly RawRow[]): ManifestProblem[] {
+  const labelGroups = groupByForm(labelsSeen.keys(), (l) => l.normalize('NFC').toLowerCase());
+  // A printable ASCII id is its own composed form, but another may compose to one (the Kelvin sign
+  // to "K"): only the others are folded, and their forms looked up among all ids.
+  const subjectGroups = groupByForm([...subjectIds.keys()].filter((s) => !/^[\x20-\x7e]*$/.test(s)), (s) => s.normalize('NFC'), (form) => subjectIds.has(form));
+  const spell = (names: string[], describe: (name: string) => string) => names.map((n) => `"${n}" (${codePoints(n) === n ? '' : `written ${codePoints(n)}, `}${describe(n)})`).join(', ');
+  return [
+    ...labelGroups.map((names) => ({
+      kind: 'label-spelling' as const,
+      message: `labels ${spell(names, (l) => `${labelsSeen.get(l)!.rows} rows, first row ${labelsSeen.get(l)!.first}`)} differ only in letter case or Unicode form, so they would be ${names.length} classes; write each class one way`,
+    })),
+    ...subjectGroups.map((names) => ({
+      kind: 'subject-spelling' as const,
+      message: `subject ids ${spell(names, (s) => `first in ${rowRef(firstRowOf[subjectIds.get(s)!])}`)} differ only in Unicode form, so one person would be ${names.length}, perhaps on both sides of a cross-validation split; write each id one way`,
+    })),
+  ];
+}
+
+/** The groups of two or more names with one `form`; `known(form)` adds the form itself when it is a name not among `names`. */
+function groupByForm(names: Iterable<string>, form: (name: string) => string, known: (form: string) => boolean = () => false): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const name of names) {
+    const f = form(name);
+    let group = groups.get(f);
+    if (group === undefined) groups.set(f, (group = f !== name && known(f) ? [f] : []));
+    if (!group.includes(name)) group.push(name);
+  }
+  return [...groups.values()].filter((g) => g.length > 1);
 }
 
 /**

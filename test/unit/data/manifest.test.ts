@@ -224,6 +224,32 @@ describe('loadDataset from a manifest: every problem, with its row', () => {
     expect(problems[0].message).toBe('subject "s1" has 2 labels ("vcfs" in row 1 (line 2); "control" in row 3 (line 4)); all photos of one person share one label');
   });
 
+  it('labels that differ only in letter case or Unicode form, which would silently be separate classes of a many-class study', async () => {
+    const composed = 'contr\u00f4le';
+    const decomposed = 'contro\u0302le';
+    const file = writeManifest(root, [HEADER, 'img/a.png,s1,vcfs', 'img/b.png,s2,Vcfs', `img/c.png,s3,${composed}`, `img/d.png,s4,${decomposed}`]);
+    const { problems } = await manifestProblems(() => loadDataset(file, { manyClasses: true }));
+    expect(problems.map((p) => p.kind)).toEqual(['label-spelling', 'label-spelling']);
+    expect(problems[0].message).toBe('labels "vcfs" (1 rows, first row 1), "Vcfs" (1 rows, first row 2) differ only in letter case or Unicode form, so they would be 2 classes; write each class one way');
+    expect(problems[1].message).toContain('(written contr\\u{f4}le, 1 rows, first row 3)');
+    expect(problems[1].message).toContain('(written contro\\u{302}le, 1 rows, first row 4)');
+  });
+
+  it('subject ids that differ only in Unicode form, which would split one person across the folds', async () => {
+    // "K" written as the Kelvin sign composes to the ASCII letter.
+    const file = writeManifest(root, [HEADER, 'img/a.png,jos\u00e9,vcfs', 'img/b.png,jose\u0301,vcfs', 'img/c.png,K1,control', 'img/d.png,\u212a1,control']);
+    const { problems } = await manifestProblems(() => loadDataset(file, {}));
+    expect(problems.map((p) => p.kind)).toEqual(['subject-spelling', 'subject-spelling']);
+    expect(problems[0].message).toBe('subject ids "jos\u00e9" (written jos\\u{e9}, first in row 1 (line 2)), "jose\u0301" (written jose\\u{301}, first in row 2 (line 3)) differ only in Unicode form, so one person would be 2, perhaps on both sides of a cross-validation split; write each id one way');
+    expect(problems[1].message).toContain('"K1" (first in row 3 (line 4)), "\u212a1" (written \\u{212a}1, first in row 4 (line 5))');
+  });
+
+  it('keeps subject ids that differ in letter case apart (some id schemes tell people apart by case)', async () => {
+    const file = writeManifest(root, [HEADER, 'img/a.png,p1,vcfs', 'img/b.png,P1,vcfs', 'img/c.png,c1,control']);
+    const ds = await loadDataset(file, {});
+    expect(ds.summary.total).toEqual({ subjects: 3, photos: 3 });
+  });
+
   it('duplicate paths after normalisation (./, //, backslashes)', async () => {
     const file = writeManifest(root, [HEADER, 'img/a.png,s1,vcfs', './img/a.png,s2,vcfs', 'img//a.png,s3,vcfs', 'img\\a.png,s4,vcfs', 'img/b.png,s5,control']);
     const { problems } = await manifestProblems(() => loadDataset(file, {}));
