@@ -24,7 +24,7 @@ import fastifyStatic from '@fastify/static';
 import type { ScreenPhoto, ScreenResult } from '../workflows/screen/result.ts';
 import { API_PREFIX, bearerMatches, checkBinding, hostName, isApiPath, isLoopbackHost, normalisedPath, sameOrigin } from './access.ts';
 import { DEFAULTS, type ServerConfig } from '../config.ts';
-import { ApiError, errorBody, toApiError } from './errors.ts';
+import { ApiError, errorBody, parserErrorResponse, toApiError } from './errors.ts';
 import { checkKeepDir, keepScreening } from './keep.ts';
 import { ScreeningQueue } from './queue.ts';
 import { ByteBudget, isReadPhoto, readPhotos, UploadsInFlight, type ReadPhoto, type ReceivedPhoto, type RefusedPhoto, type Upload } from './upload.ts';
@@ -121,6 +121,12 @@ async function createApp(cfg: ServerConfig): Promise<FastifyInstance> {
     // trailing slashes (nor `;` parameters: Fastify's default). Other spellings of an API path fall
     // to the not-found handler, which checks access as the API does.
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
+    clientErrorHandler: (err, socket) => {
+      // A reset connection has no one to answer.
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(parserErrorResponse(err));
+      socket.destroy(err);
+    },
   });
   // Multipart is the only body the API reads, and it is read by the handler under an upload's
   // deadline. Without the JSON and text parsers, any other body is refused (415) before it is read,

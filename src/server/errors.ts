@@ -2,6 +2,7 @@
  * HTTP errors of the API: every failure becomes `{"contract":1,"error":{"code","message"}}` (CLI
  * contract, "HTTP API of serve") with a status that says whose fault it was.
  */
+import { STATUS_CODES } from 'node:http';
 import { PhenofaceError, type ErrorCode } from '../errors.ts';
 
 /** The API's error codes (all in {@link ErrorCode}). */
@@ -86,4 +87,24 @@ export function toApiError(err: unknown): ApiError {
 /** The contract's error body. */
 export function errorBody(e: ApiError): Record<string, unknown> {
   return { contract: 1, error: { code: e.code, message: e.message }, ...e.extra };
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any route sees them, by its error code: a request
+ * line and headers over its size limit (a URL or header too long), and the request deadline.
+ * Anything else it cannot parse is a 400.
+ */
+const PARSER_ERRORS: Record<string, [number, ApiErrorCode, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'E_TOO_LARGE', 'The request\'s URL and headers are larger than this server accepts. Expected a shorter URL and shorter headers.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'E_INPUT', 'The request did not arrive within the server\'s time limit.'],
+};
+
+/**
+ * The whole HTTP response to a request the parser refused (Fastify's `clientErrorHandler` writes
+ * it to the socket): the contract's error body, as every other error has, and the connection closed.
+ */
+export function parserErrorResponse(err: NodeJS.ErrnoException): string {
+  const [status, code, message] = PARSER_ERRORS[err.code ?? ''] ?? [400, 'E_INPUT', 'Malformed HTTP request. Expected HTTP/1.1 as a browser or curl sends it.'];
+  const body = JSON.stringify(errorBody(new ApiError(status, code, message)));
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

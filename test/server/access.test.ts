@@ -153,4 +153,24 @@ describe('access checks hold for every spelling of an API path', () => {
       await app.close();
     }
   }, 30_000);
+
+  it("answers what the HTTP parser refuses (a URL or header too long, a malformed request line) with the contract's error body", async () => {
+    const { app, port, service } = await listen({ token: TOKEN, webRoot });
+    try {
+      const long = 'a'.repeat(100_000);
+      const refusals: Array<[string, RawResponse, number, string]> = [
+        ['long URL', await rawRequest(port, 'GET', `/api/health?${long}`, { Authorization: `Bearer ${TOKEN}` }), 431, 'E_TOO_LARGE'],
+        ['long header', await rawRequest(port, 'GET', '/api/health', { Authorization: `Bearer ${TOKEN}`, 'X-Long': long }), 431, 'E_TOO_LARGE'],
+        ['malformed request line', await rawRequest(port, 'GET /api/health', 'x y'), 400, 'E_INPUT'],
+      ];
+      for (const [what, res, status, code] of refusals) {
+        expect(res.status, what).toBe(status);
+        expect(res.headers['content-type'], what).toBe('application/json; charset=utf-8');
+        expect(JSON.parse(res.body), what).toEqual({ contract: 1, error: { code, message: expect.stringMatching(/Expected/) } });
+      }
+      expect(service.calls).toBe(0);
+    } finally {
+      await app.close();
+    }
+  }, 30_000);
 });
