@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { PhenofaceError } from '../errors.ts';
+import { parseDecimal } from '../math/decimal.ts';
 
 /** What an option's value is: a flag, free text, or a number (`integer` refuses fractions). */
 export type ArgType = 'boolean' | 'string' | 'number' | 'integer';
@@ -123,15 +124,8 @@ export function usageError(message: string, usage: string): PhenofaceError {
   return new PhenofaceError('E_USAGE', `${message}\nUsage: ${usage}`);
 }
 
-/**
- * A number as a person writes one: decimal digits, an optional sign, point and exponent. `Number`
- * alone also reads "0x20" as 32, "0b11" as 3 and surrounding spaces, none of which an option's
- * help promises.
- */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
 function parseNumber(value: string, name: string, a: ArgDef, usage: string): number {
-  const n = DECIMAL.test(value) ? Number(value) : NaN;
+  const n = parseDecimal(value);
   const integer = a.type === 'integer';
   const bounded = a.min !== undefined && a.max !== undefined;
   // An integer beyond 2^53 is not the integer typed (Number rounds it), so it is refused as too large.

@@ -264,4 +264,11 @@ describe('parsing from the same tables', () => {
     expect(await main(['study', '--manifest', 'm.csv', '--out', 'o', '--folds', '1'], io)).toBe(2);
     expect(io.stderr).toMatch(/Invalid --folds: "1". Should be an integer in \[2, 100\]\./);
   });
+  it('refuses a number not written in decimal (hex, binary, octal), which would be read unannounced', async () => {
+    for (const [option, value] of [['--folds', '0x3'], ['--bootstrap', '0b11'], ['--seed', '0o17'], ['--prevalence', '0x0']]) {
+      const io = memoryIO();
+      expect(await main(['study', '--manifest', 'm.csv', '--out', 'o', option, value], io), value).toBe(2);
+      expect(io.stderr).toContain(`Invalid ${option}: "${value}". Should be`);
+    }
+  });
 });

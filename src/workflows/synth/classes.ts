@@ -9,6 +9,7 @@
  */
 import { PhenofaceError } from '../../errors.ts';
 import { hashUniform } from '../../math/random.ts';
+import { parseDecimal } from '../../math/decimal.ts';
 import { SYNTH_REGIONS, subjectWarp, type SubjectWarp, type SynthRegion, type WarpParams } from './params.ts';
 
 /** One planted class: its label and the strength (0..1] of each region it warps. */
@@ -31,7 +32,7 @@ function parseClass(part: string, control: string): SynthClass {
   const regions: SynthClass['regions'] = {};
   for (const term of part.slice(colon + 1).split('+')) {
     const [name, value, ...rest] = term.split('=').map((s) => s.trim());
-    const strength = Number(value);
+    const strength = parseDecimal(value ?? '');
     if (!(SYNTH_REGIONS as readonly string[]).includes(name) || rest.length > 0) throw bad(part, `a list of region=strength with regions among: ${SYNTH_REGIONS.join(', ')}`);
     if (value === undefined || value === '' || !(strength > 0 && strength <= 1)) throw bad(part, `region=strength with each strength in (0, 1]; "${term.trim()}" is not`);
     if (regions[name as SynthRegion] !== undefined) throw bad(part, `each region once; "${name}" appears twice`);

@@ -28,6 +28,7 @@ describe('parseClassSpec', () => {
     ['a:perinasal', 'each strength in (0, 1]'],
     ['a:perinasal=0', 'each strength in (0, 1]'],
     ['a:perinasal=1.5', 'each strength in (0, 1]'],
+    ['a:perinasal=0x1', 'each strength in (0, 1]'],
     ['a:perinasal=0.5+perinasal=0.4', '"perinasal" appears twice'],
     ['control:perinasal=0.5', 'not "control", the untouched class'],
     ['a b:perinasal=0.5', 'named with letters'],
