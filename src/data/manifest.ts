@@ -525,11 +525,12 @@ interface ManyClasses {
 function resolveManyClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, LabelSeen>, problems: ProblemList): { positive: string; negative: string; many: ManyClasses } {
   const classes = [...labelsSeen.keys()].sort();
   const positive = opts.positive ?? (classes.includes(DEFAULTS.data.classes[0]) ? DEFAULTS.data.classes[0] : classes[0]);
-  if (!classes.includes(positive)) {
-    problems.add({ kind: 'classes', message: `the positive class "${positive}" is not among the labels: ${namedList(classes.map((l) => `"${l}"`), MAX_NAMED_VALUES, 'labels')}` });
-  }
+  if (!classes.includes(positive)) problems.add({ kind: 'classes', message: absentPositive(positive, classes) });
   return { positive, negative: `not-${positive}`, many: { classes, mode: opts.positive === undefined ? 'ranking' : 'one-vs-rest' } };
 }
+
+/** The problem of a positive class that no row has. */
+const absentPositive = (positive: string, labels: string[]) => `the positive class "${positive}" is not among the labels: ${namedList(labels.map((l) => `"${l}"`), MAX_NAMED_VALUES, 'labels')}`;
 
 /** Pick the two classes and the positive one (see {@link LoadDatasetOptions}). */
 function resolveClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, LabelSeen>, problems: ProblemList): { positive: string; negative: string; many?: ManyClasses } {
@@ -553,7 +554,9 @@ function resolveClasses(opts: LoadDatasetOptions, labelsSeen: Map<string, LabelS
   }
   // A positive class outside the defaults: the other class is whatever single other label the data holds.
   const others = [...labelsSeen.keys()].filter((l) => l !== positive);
-  if (others.length > 1) {
+  if (others.length > 1 && !labelsSeen.has(positive)) {
+    problems.add({ kind: 'classes', message: absentPositive(positive, others) });
+  } else if (others.length > 1) {
     const list = namedList(others.map((l) => `"${l}" (${labelsSeen.get(l)!.rows} rows, first row ${labelsSeen.get(l)!.first})`), MAX_NAMED_VALUES, 'labels');
     problems.add({ kind: 'classes', message: `expected exactly two classes, the positive "${positive}" and one other; found ${others.length} others: ${list}` });
   }

@@ -210,6 +210,14 @@ describe('loadDataset from a manifest: every problem, with its row', () => {
     expect(problems[0].message).toMatch(/exactly two classes.*found 2 others: "typical" \(2 rows, first row 2\), "other" \(1 rows, first row 3\)/);
   });
 
+  it('a positive class that no row has, said so rather than counted as a third class', async () => {
+    const file = writeManifest(root, [HEADER, 'img/a.png,s1,vcfs', 'img/b.png,s2,control']);
+    for (const manyClasses of [false, true]) {
+      const { problems } = await manifestProblems(() => loadDataset(file, { positive: 'noonan', manyClasses }));
+      expect(problems).toEqual([{ kind: 'classes', message: 'the positive class "noonan" is not among the labels: "vcfs", "control"' }]);
+    }
+  });
+
   it('a data set with one class only, when both are required', async () => {
     const file = writeManifest(root, [HEADER, 'img/a.png,s1,control', 'img/b.png,s2,control']);
     expect((await loadDataset(file, {})).items).toHaveLength(2);
