@@ -155,9 +155,10 @@ export function serveCommand(deps: ServeDeps = { loadService: loadRealService })
     checkBinding(host, token, DEFAULTS.server.minTokenLength);
 
     const modelDir = path.resolve(io.cwd, values.model);
-    if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) {
-      throw new PhenofaceError('E_NOT_FOUND', `Model folder "${values.model}" does not exist. Expected the model/ folder written by \`phenoface study\` or \`phenoface demo\`.`);
-    }
+    const modelStats = statSync(modelDir, { throwIfNoEntry: false });
+    const expected = 'Expected the model/ folder written by `phenoface study` or `phenoface demo`.';
+    if (!modelStats) throw new PhenofaceError('E_NOT_FOUND', `Model folder "${values.model}" does not exist. ${expected}`);
+    if (!modelStats.isDirectory()) throw new PhenofaceError('E_INPUT', `--model "${values.model}" is a file, not a folder. ${expected}`);
     let keepDir: string | undefined;
     if (values.keep !== undefined) {
       keepDir = path.resolve(io.cwd, values.keep);

@@ -55,6 +55,14 @@ describe('serve: usage and binding', () => {
     expect(io.stderr).toMatch(/E_NOT_FOUND: Model folder "\/no\/such\/model" does not exist/);
   });
 
+  it('says a model path that is a file is a file, not that it is missing (exit 1)', async () => {
+    const file = path.join(tmp(), 'model.json');
+    writeFileSync(file, '{}');
+    const io = memoryIO();
+    expect(await main(['serve', '--model', file], io)).toBe(1);
+    expect(io.stderr).toContain(`E_INPUT: --model "${file}" is a file, not a folder. Expected the model/ folder`);
+  });
+
   it('starts on a free loopback port, answers, and stops closing the service', async () => {
     const service = new FakeScreenService();
     const stop = new AbortController();
