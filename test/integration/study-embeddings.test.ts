@@ -302,6 +302,21 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(warnings.slice(1)).toEqual([[], [], [], []]);
   });
 
+  it('counts a record whose vector is another\'s (one photo under two names) once, with a warning, as screening the photo would', async () => {
+    const copy = JSON.parse(record(0));
+    copy.path = 'copy-of-0.jpg';
+    writeFileSync(path.join(dir, 'copy.jsonl'), [record(0), record(1), JSON.stringify(copy)].join('\n') + '\n');
+    writeFileSync(path.join(dir, 'nocopy.jsonl'), [record(0), record(1)].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'copy.jsonl', '--json'], io)).toBe(0);
+    const result = JSON.parse(io.stdout);
+    const once = memoryIO(dir);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'nocopy.jsonl', '--json'], once)).toBe(0);
+    expect(result.photos.map((p: { path: string }) => p.path)).toEqual([photoPath(0), photoPath(1), 'copy-of-0.jpg']);
+    expect(result.photos[2].warnings).toEqual([`the same photo as "${photoPath(0)}" (an identical face embedding): counted once in the person's result`]);
+    expect(result.subject).toEqual(JSON.parse(once.stdout).subject);
+  });
+
   it('reports a file of error records only as photos that could not be screened (exit 3)', async () => {
     writeFileSync(path.join(dir, 'failed.jsonl'), '\uFEFF' + [0, 1].map(failed).join('\n') + '\n'); // with a byte-order mark
     const io = memoryIO(dir);

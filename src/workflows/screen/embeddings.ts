@@ -2,7 +2,8 @@
  * Screening precomputed embeddings (`phenoface screen --model DIR --embeddings FILE.jsonl`): the
  * records of one person's photos, as `phenoface embed` wrote them, scored by a bundle and fused as
  * photo screening fuses them. No photo is read, so no pixel-level field (box, pose, heat map) is
- * given, and the quality warnings are those the records carry (`quality`, `face.turned`, `faces`). The
+ * given, and the quality warnings are those the records carry (`quality`, `face.turned`, `faces`); a
+ * record whose vector is another's (the same photo under two names) is counted once. The
  * embeddings must come from the network the bundle was trained on: a vector of another network
  * lives in another space, and its score would mean nothing. A model whose embedding block also
  * reads a second network's vector takes it from the records' `secondEmbedding`.
@@ -12,7 +13,7 @@ import { readEmbeddingFile, type EmbeddingOrigin, type EmbeddingRecord } from '.
 import { PhenofaceError } from '../../errors.ts';
 import { embeddingOnlyModel, FittedFeatureModel } from '../../features/index.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
-import { fusedResult, severalFacesWarning, viewAdvice } from './screener.ts';
+import { fusedResult, sameAsCountedWarning, severalFacesWarning, viewAdvice } from './screener.ts';
 import { qualityWarnings, type QualityFlag } from '../../pose/index.ts';
 
 /**
@@ -66,6 +67,7 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
   const photos: ScreenPhoto[] = [];
   const probs: number[] = [];
   const vectors: Float32Array[] = [];
+  const counted: string[] = [];
   for (const r of records.values()) {
     if (!r.embedding) {
       photos.push({ path: r.path, error: r.error! });
@@ -76,9 +78,14 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
       continue;
     }
     const [p] = model.predictProba([{ embedding: r.embedding, ...(second ? { secondEmbedding: r.secondEmbedding } : {}), ...(r.view ? { view: r.view } : {}) }]);
-    probs.push(p);
-    vectors.push(r.embedding);
-    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...recordWarnings(r), ...viewAdvice(r.view, bundle.metrics.byView), ...severalFacesWarning(r.faces ?? 1)] });
+    // A record of a photo already counted (the same photo under another name) is shown but counted once, as in photo screening.
+    const copy = sameAsCountedWarning(r.embedding, vectors, counted);
+    if (!copy) {
+      probs.push(p);
+      vectors.push(r.embedding);
+      counted.push(r.path);
+    }
+    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...recordWarnings(r), ...viewAdvice(r.view, bundle.metrics.byView), ...severalFacesWarning(r.faces ?? 1), ...(copy ? [copy] : [])] });
   }
   return fusedResult(bundle, photos, probs, opts.prevalence, vectors);
 }

@@ -285,8 +285,8 @@ export class Screener {
         const measurements = photoMeasurementFields(res.landmarks68, res.face.view, this.norms);
         Object.assign(photo, measurements.fields, geometryFields(this.geometry, row, this.bundle.positive));
         if (opts.explain) Object.assign(photo, withoutFindingsBelowThreshold(await opts.explain(res, input, i), p, this.bundle.thresholds.photo));
-        const twin = vectors.findIndex((v) => sameVector(v, res.embedding.vector));
-        if (twin >= 0) photo.warnings!.push(`the same photo as "${counted[twin]}" (an identical face embedding): counted once in the person's result`);
+        const copy = sameAsCountedWarning(res.embedding.vector, vectors, counted);
+        if (copy) photo.warnings!.push(copy);
         else {
           // Counted in the person's result only once nothing about the photo has failed: a photo
           // reported as an error must not move the fused probability.
@@ -309,6 +309,16 @@ export class Screener {
   async close(): Promise<void> {
     await this.pipeline.close();
   }
+}
+
+/**
+ * The warning of a photo whose face embedding is identical to that of a photo already counted in
+ * the person's result (`counted[i]` names `vectors[i]`): the same photo given twice, perhaps under
+ * two names, which is counted once. Undefined for a photo not seen before.
+ */
+export function sameAsCountedWarning(vector: ArrayLike<number>, vectors: readonly ArrayLike<number>[], counted: readonly string[]): string | undefined {
+  const twin = vectors.findIndex((v) => sameVector(v, vector));
+  return twin >= 0 ? `the same photo as "${counted[twin]}" (an identical face embedding): counted once in the person's result` : undefined;
 }
 
 /**
