@@ -1,12 +1,13 @@
 /**
  * Turns the command line's images-or-folders into a list of photos. Folders are walked recursively
- * (sorted, hidden entries skipped) and only files with an image extension are taken from them;
+ * (sorted, hidden entries skipped) and only photos are taken from them (`isWalkedPhoto`: an image
+ * extension, and not a heat map `screen --explain` wrote);
  * files named explicitly are always tried, so a bad file becomes a per-file error record, never a
  * silent skip.
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { IMAGE_EXTENSIONS, loadDataset, readManifestTable } from '../data/manifest.ts';
+import { HEATMAP_SUFFIXES, IMAGE_EXTENSIONS, isWalkedPhoto, loadDataset, readManifestTable } from '../data/manifest.ts';
 import { lexicalPathProblem, resolveInside } from '../data/paths.ts';
 import { notARegularFile, PhenofaceError } from '../errors.ts';
 
@@ -26,7 +27,7 @@ async function walk(dirAbs: string, dirShown: string, out: InputItem[]): Promise
     const abs = path.join(dirAbs, e.name);
     const shown = path.join(dirShown, e.name);
     if (e.isDirectory()) await walk(abs, shown, out);
-    else if (e.isFile() && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push({ path: shown, abs });
+    else if (e.isFile() && isWalkedPhoto(e.name)) out.push({ path: shown, abs });
   }
 }
 
@@ -46,7 +47,7 @@ export async function expandInputs(args: string[], cwd: string): Promise<InputIt
     }
     const before = out.length;
     await walk(abs, arg, out);
-    if (out.length === before) out.push({ path: arg, abs, refused: new PhenofaceError('E_NOT_FOUND', `Folder "${arg}" holds no photo: expected files ending in ${[...IMAGE_EXTENSIONS].join(', ')} (hidden files are skipped).`) });
+    if (out.length === before) out.push({ path: arg, abs, refused: new PhenofaceError('E_NOT_FOUND', `Folder "${arg}" holds no photo: expected files ending in ${[...IMAGE_EXTENSIONS].join(', ')} (hidden files and heat maps, ${HEATMAP_SUFFIXES.join(' and ')}, are skipped).`) });
   }
   return out;
 }

@@ -133,6 +133,23 @@ export interface LoadDatasetOptions {
 /** Image file extensions a folder layout picks up (the formats sharp decodes). */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif']);
 
+/**
+ * The ending of the heat-map overlays `screen --explain` writes (`NN-<photo>.heatmap.png` and
+ * `NN-<photo>.heatmap-aligned.png`). They are pictures of the person's face, so a folder walk that
+ * took them for photos would count a screening's own output as more photos of the person.
+ */
+export const HEATMAP_SUFFIXES = ['.heatmap.png', '.heatmap-aligned.png'] as const;
+
+/**
+ * Whether a folder walk takes the file named `name` as a photo: an image extension
+ * ({@link IMAGE_EXTENSIONS}), and not a heat-map overlay ({@link HEATMAP_SUFFIXES}). A file named
+ * explicitly is always tried.
+ */
+export function isWalkedPhoto(name: string): boolean {
+  const lower = name.toLowerCase();
+  return IMAGE_EXTENSIONS.has(path.extname(lower)) && !HEATMAP_SUFFIXES.some((s) => lower.endsWith(s));
+}
+
 const REQUIRED = ['path', 'subject', 'label'] as const;
 
 /** The columns a manifest must have, and how a missing-column message says what is expected. */
@@ -482,7 +499,7 @@ async function readFolder(root: string, problems: ProblemList): Promise<RawRow[]
     }
     return out;
   }
-  const isImage = (name: string) => IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
+  const isImage = isWalkedPhoto;
 
   for (const [label, kind] of await entries('')) {
     if (kind !== 'dir') {

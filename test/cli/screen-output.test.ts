@@ -4,7 +4,7 @@
  * refused before the model is loaded. With heat maps, the JSON says what part of the model's score
  * they follow.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,8 +28,8 @@ beforeAll(async () => {
   copyFileSync(sample, path.join(dir, 'face.jpg'));
   mkdirSync(path.join(dir, 'person', 'a'), { recursive: true });
   copyFileSync(sample, path.join(dir, 'person', 'a', 'x.jpg'));
-  // The heatmap of the first photo, x.jpg, would be named 01-x.png: here it is the second photo.
-  copyFileSync(sample, path.join(dir, 'person', '01-x.png'));
+  // The heatmap of the first photo, x.jpg, would be named 01-x.heatmap.png: here it is the second photo.
+  copyFileSync(sample, path.join(dir, 'person', '01-x.heatmap.png'));
   writeFileSync(path.join(dir, 'notes.txt'), 'mine\n');
   mkdirSync(path.join(dir, 'no-photos'));
 });
@@ -40,7 +40,7 @@ describe('phenoface screen --explain DIR', () => {
     ['a folder inside the model folder', ['face.jpg', '--explain', 'study/model/heatmaps'], 2, /E_USAGE: --explain ".*heatmaps" lies inside the input folder ".*model"/],
     ['a folder inside a photo folder being screened', ['person', '--explain', 'person/heatmaps'], 2, /E_USAGE: --explain ".*heatmaps" lies inside the input folder "person"/],
     ['a photo being screened', ['face.jpg', '--explain', 'face.jpg'], 2, /E_USAGE: --explain "face\.jpg" is the input "face\.jpg"/],
-    ['a folder where a heatmap would replace a photo being screened', ['person/a/x.jpg', 'person/01-x.png', '--explain', 'person'], 2, /E_USAGE: --explain ".*01-x\.png" is the input "person\/01-x\.png"/],
+    ['a folder where a heatmap would replace a photo being screened', ['person/a/x.jpg', 'person/01-x.heatmap.png', '--explain', 'person'], 2, /E_USAGE: --explain ".*01-x\.heatmap\.png" is the input "person\/01-x\.heatmap\.png"/],
     ['an existing file', ['face.jpg', '--explain', 'notes.txt'], 1, /E_INPUT: --explain "notes\.txt" is a file\. Should be a folder/],
     ['a path below a file', ['face.jpg', '--explain', 'notes.txt/heat'], 1, /E_INPUT: Cannot write "notes\.txt\/heat": ".*notes\.txt" is a file, not a folder/],
   ])('refuses %s, changing no file', async (_, args, code, message) => {
@@ -58,8 +58,24 @@ describe('phenoface screen --explain DIR, twice', () => {
     const before = snapshot(dir);
     const io = memoryIO(dir);
     expect(await main(['screen', 'face.jpg', '--model', 'study/model', '--explain', 'heat-twice', '--json'], io)).toBe(2);
-    expect(io.stderr).toMatch(/E_USAGE: --explain "heat-twice" already holds "heat-twice\/01-face\.png", which this screening would replace\. Give an empty or new folder\./);
+    expect(io.stderr).toMatch(/E_USAGE: --explain "heat-twice" already holds "heat-twice\/01-face\.heatmap\.png", which this screening would replace\. Give an empty or new folder\./);
     expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('phenoface screen --explain DIR beside the photos', () => {
+  it('writes heat maps that a later screening of the folder does not take for more photos of the person', async () => {
+    mkdirSync(path.join(dir, 'walk'));
+    copyFileSync(sample, path.join(dir, 'walk', 'front.jpg'));
+    expect(await main(['screen', 'walk/front.jpg', '--model', 'study/model', '--explain', 'walk', '--json'], memoryIO(dir))).toBe(0);
+    expect(readdirSync(path.join(dir, 'walk')).sort()).toEqual(['01-front.heatmap-aligned.png', '01-front.heatmap.png', 'front.jpg']);
+    const io = memoryIO(dir);
+    expect(await main(['screen', 'walk', '--model', 'study/model', '--json'], io)).toBe(0);
+    expect(JSON.parse(io.stdout).photos.map((p: { path: string }) => p.path)).toEqual([path.join('walk', 'front.jpg')]);
+    // Named, a heat map is tried like any file.
+    const named = memoryIO(dir);
+    await main(['screen', 'walk/01-front.heatmap.png', '--model', 'study/model', '--json'], named);
+    expect(JSON.parse(named.stdout).photos.map((p: { path: string }) => p.path)).toEqual(['walk/01-front.heatmap.png']);
   });
 });
 

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { prepareOutputFolder, writeOutputFile, type OutputGuard } from '../../data/output.ts';
+import { HEATMAP_SUFFIXES } from '../../data/manifest.ts';
 import { PhenofaceError } from '../../errors.ts';
 import { affineToDecoded, decodeImage, encodePng } from '../../image/index.ts';
 import { photoInputs, type PhotoExplainer, type ScreenInput, type Screener } from './screener.ts';
@@ -157,11 +158,14 @@ function stem(name: string): string {
 
 /**
  * The two overlay files of the photo named `name` at position `index` (from 0) of a screening:
- * `NN-<name>.png` and `NN-<name>-aligned.png` in `dir`, NN the 1-based position.
+ * `NN-<name>.heatmap.png` and `NN-<name>.heatmap-aligned.png` in `dir`, NN the 1-based position.
+ * Folder walks skip those endings ({@link HEATMAP_SUFFIXES}), so heat maps written beside the
+ * photos are not screened as more photos of the person.
  */
 export function heatmapPaths(dir: string, name: string, index: number): { heatmap: string; heatmapAligned: string } {
   const base = path.join(dir, `${String(index + 1).padStart(2, '0')}-${stem(name)}`);
-  return { heatmap: `${base}.png`, heatmapAligned: `${base}-aligned.png` };
+  const [photo, aligned] = HEATMAP_SUFFIXES;
+  return { heatmap: `${base}${photo}`, heatmapAligned: `${base}${aligned}` };
 }
 
 /** Options of {@link fileExplainer}. */
@@ -175,7 +179,7 @@ export interface FileExplainOptions extends ScreenExplainOptions {
 
 /**
  * The explainer `phenoface screen --explain DIR` uses: creates DIR, and for each photo writes
- * `NN-<name>.png` (the photo with the heat map warped back onto it) and `NN-<name>-aligned.png`
+ * `NN-<name>.heatmap.png` (the photo with the heat map warped back onto it) and `NN-<name>.heatmap-aligned.png`
  * (the aligned face; see {@link heatmapPaths}), each with a colour bar (top = hottest), where NN is
  * the photo's position; each file is written whole or not at all. The photo's result gets
  * `regions`, `cam`, `heatmap` and `heatmapAligned` (the files' paths). A model without the

@@ -15,7 +15,7 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VIEWS } from '../../config.ts';
-import { IMAGE_EXTENSIONS, readManifestTable } from '../../data/manifest.ts';
+import { isWalkedPhoto, readManifestTable } from '../../data/manifest.ts';
 import { lexicalPathProblem, resolveInside } from '../../data/paths.ts';
 import { PhenofaceError, type ErrorCode } from '../../errors.ts';
 import type { View } from '../../types.ts';
@@ -108,7 +108,7 @@ async function readFolder(dir: string): Promise<Omit<SynthInput, 'source' | 'lay
   const rows: SynthRow[] = [];
   const errors: RowError[] = [];
   const sorted = async (d: string) => (await readdir(d, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const isImage = (name: string) => IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
+  const isImage = isWalkedPhoto;
   const walk = async (subject: string, relDir: string, view: View | undefined) => {
     for (const e of await sorted(path.join(root, relDir))) {
       const rel = path.posix.join(relDir, e.name);

@@ -385,9 +385,10 @@ describe('loadDataset from a manifest: every problem, with its row', () => {
 });
 
 describe('loadDataset from a folder ROOT/<label>/<subject>/<image>', () => {
-  it('loads images, ignoring hidden and non-image files', async () => {
+  it('loads images, ignoring hidden and non-image files and heat maps', async () => {
     const dir = path.join(tmp.dir, 'layout');
-    await writeImages(dir, ['vcfs/p1/1.png', 'vcfs/p1/2.PNG', 'vcfs/p2/1.png', 'control/c1/a.png']);
+    // 01-1.heatmap(-aligned).png: heat maps `screen --explain` wrote beside the photos, no photos of the person.
+    await writeImages(dir, ['vcfs/p1/1.png', 'vcfs/p1/2.PNG', 'vcfs/p2/1.png', 'control/c1/a.png', 'vcfs/p1/01-1.heatmap.png', 'vcfs/p1/01-1.heatmap-aligned.png']);
     writeFileSync(path.join(dir, 'vcfs/p1/notes.txt'), 'x');
     writeFileSync(path.join(dir, 'vcfs/p1/.DS_Store'), 'x');
     await writeImage(path.join(dir, 'control/.hidden/a.png'));

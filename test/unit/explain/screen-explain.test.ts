@@ -60,7 +60,7 @@ describe.skipIf(!ready)('screen explainers', () => {
         const total = shares.reduce((a, b) => a + b, 0);
         expect(Math.abs(total - 1) < 1e-3 || total === 0).toBe(true);
         expect(p.regions!.find((r) => r.name === 'perinasal')!.hpo).toContain('HP:0000414 bulbous nose');
-        expect(path.basename(p.heatmap!)).toBe(`0${i + 1}-${path.basename(photos[i], '.jpg')}.png`);
+        expect(path.basename(p.heatmap!)).toBe(`0${i + 1}-${path.basename(photos[i], '.jpg')}.heatmap.png`);
         const meta = await sharp(readFileSync(p.heatmap!)).metadata();
         const photo = await decodeImage(photos[i], screener.pipeline.config.image);
         expect(meta.format).toBe('png');
@@ -117,7 +117,7 @@ describe.skipIf(!ready)('screen explainers', () => {
       const p = result.photos[0];
       expect(p.cam).toBe('contrastive');
       expect(p.regions!.map((r) => r.name).sort()).toEqual([...REGION_NAMES].sort());
-      expect(path.basename(p.heatmapAligned!)).toBe(`01-${path.basename(photos[0], '.jpg')}-aligned.png`);
+      expect(path.basename(p.heatmapAligned!)).toBe(`01-${path.basename(photos[0], '.jpg')}.heatmap-aligned.png`);
       expect((await sharp(readFileSync(p.heatmapAligned!)).metadata()).height).toBe(112);
       // The same photo under plain HiResCAM: another map (the reference changes what is attributed).
       const plain = await screener.screen([{ name: photos[0], path: photos[0] }], { explain: await fileExplainer(screener, out, { cam: 'hirescam' }) });
