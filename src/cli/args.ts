@@ -1,9 +1,9 @@
 /**
  * Every command declares its options once, as a table of {@link ArgDef}s; its usage line, its
  * help text and its parsing all derive from that table, so help cannot drift from what is parsed.
- * Parsing runs over Node's `util.parseArgs`: unknown options, missing values, numbers out of range
- * and values outside an allowed set become `E_USAGE` errors (exit code 2) that name the bad value
- * and the allowed set.
+ * Parsing runs over Node's `util.parseArgs`: unknown options, missing or empty values, numbers out
+ * of range and values outside an allowed set become `E_USAGE` errors (exit code 2) that name the
+ * bad value and the allowed set.
  */
 import { parseArgs } from 'node:util';
 import { PhenofaceError } from '../errors.ts';
@@ -148,7 +148,8 @@ export interface Parsed<A extends Record<string, ArgDef>> {
 
 /**
  * Parses `argv` against the command's table: numbers are checked against their bounds, values
- * against their allowed set, absent options get their default. E_USAGE with the usage line otherwise.
+ * against their allowed set, text is never empty, absent options get their default. E_USAGE with
+ * the usage line otherwise.
  */
 export function parseCommand<A extends Record<string, ArgDef>>(def: CommandDef<A>, argv: string[]): Parsed<A> {
   const usage = usageLine(def);
@@ -177,6 +178,9 @@ export function parseCommand<A extends Record<string, ArgDef>>(def: CommandDef<A
       values[name] = parseNumber(v, name, a, usage);
     } else {
       const set = a.list ? undefined : allowed(a);
+      // An empty value is most often a shell variable left unset (--out "$OUT"): read as a path it
+      // would name the current folder, so it is refused rather than given a meaning.
+      if (v === '' && !set) throw usageError(`Invalid --${name}: "". Should be a non-empty ${a.placeholder ?? name.toUpperCase()}.`, usage);
       if (set && !set.includes(v)) throw usageError(`Unknown ${a.label ?? `--${name}`}: "${v}". Should be one of: ${set.join(', ')}.`, usage);
       values[name] = v;
     }
