@@ -1,9 +1,9 @@
 /**
  * Every command declares its options once, as a table of {@link ArgDef}s; its usage line, its
  * help text and its parsing all derive from that table, so help cannot drift from what is parsed.
- * Parsing runs over Node's `util.parseArgs`: unknown options, missing or empty values, numbers out
- * of range and values outside an allowed set become `E_USAGE` errors (exit code 2) that name the
- * bad value and the allowed set.
+ * Parsing runs over Node's `util.parseArgs`: unknown options, missing or empty values, an option
+ * given twice with different values, numbers out of range and values outside an allowed set become
+ * `E_USAGE` errors (exit code 2) that name the bad value and the allowed set.
  */
 import { parseArgs } from 'node:util';
 import { PhenofaceError } from '../errors.ts';
@@ -136,6 +136,22 @@ function parseNumber(value: string, name: string, a: ArgDef, usage: string): num
   return n;
 }
 
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
+
+/**
+ * Refuses an option given twice with different values: `util.parseArgs` keeps the last one, which
+ * would quietly override what was written first. A flag given twice means the same, so it passes.
+ */
+function checkRepeats(tokens: readonly Token[], usage: string): void {
+  const first = new Map<string, string>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.value === undefined) continue;
+    const earlier = first.get(t.name);
+    if (earlier === undefined) first.set(t.name, t.value);
+    else if (earlier !== t.value) throw usageError(`--${t.name} is given twice: "${earlier}" and "${t.value}".`, usage);
+  }
+}
+
 /** What {@link parseCommand} returns. */
 export interface Parsed<A extends Record<string, ArgDef>> {
   values: ArgValues<A>;
@@ -154,9 +170,9 @@ export interface Parsed<A extends Record<string, ArgDef>> {
 export function parseCommand<A extends Record<string, ArgDef>>(def: CommandDef<A>, argv: string[]): Parsed<A> {
   const usage = usageLine(def);
   const options = Object.fromEntries(Object.entries(def.args).map(([name, a]) => [name, { type: a.type === 'boolean' ? 'boolean' as const : 'string' as const, ...(a.short && { short: a.short }) }]));
-  let raw: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let raw: { values: Record<string, string | boolean | undefined>; positionals: string[]; tokens: Token[] };
   try {
-    raw = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    raw = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     // Node's own message for an unknown option suggests `--` (and leaves its quote open): name the
     // option and the ones the command has instead.
@@ -167,6 +183,7 @@ export function parseCommand<A extends Record<string, ArgDef>>(def: CommandDef<A
   }
   const given = new Set(Object.keys(raw.values).filter((k) => k !== 'help' && raw.values[k] !== undefined));
   if (raw.values.help) return { values: {} as ArgValues<A>, positionals: raw.positionals, help: true, given };
+  checkRepeats(raw.tokens, usage);
   const values: Record<string, unknown> = {};
   for (const [name, a] of Object.entries(def.args)) {
     const v = raw.values[name];

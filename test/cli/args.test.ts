@@ -42,4 +42,15 @@ describe('parseCommand', () => {
     expect(await main(['study', '--manifest', 'missing.csv', '--out', 'o', '--positive', ''], io)).toBe(2);
     expect(io.stderr).toContain('E_USAGE: Invalid --positive: "". Should be a non-empty CLASS.');
   });
+  it('refuses an option given twice with different values, by either of its names, and names both values', async () => {
+    expect(usageMessage(STUDY, ['--out', 'a', '--out', 'b'])).toContain('--out is given twice: "a" and "b".');
+    expect(usageMessage(STUDY, ['-o', 'a', '--out=b'])).toContain('--out is given twice: "a" and "b".');
+    expect(usageMessage(STUDY, ['--folds', '3', '--folds', '5'])).toContain('--folds is given twice: "3" and "5".');
+    const io = memoryIO();
+    expect(await main(['study', '--manifest', 'missing.csv', '--out', 'a', '--out', 'b'], io)).toBe(2);
+    expect(io.stderr).toContain('E_USAGE: --out is given twice: "a" and "b".');
+  });
+  it('accepts an option given twice with the same value, and a flag given twice', () => {
+    expect(usageMessage(STUDY, ['--out', 'a', '--out', 'a', '--quiet', '-q', '--frontal-only', '--frontal-only'])).toBeUndefined();
+  });
 });
