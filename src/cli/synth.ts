@@ -8,7 +8,7 @@ import path from 'node:path';
 import { checkOutputDir } from '../data/output.ts';
 import type { Pipeline } from '../pipeline/pipeline.ts';
 import { DEFAULTS } from '../config.ts';
-import { parseClassSpec, parseRegions, readSynthInput, synthesize, synthGuard, SYNTH_LABELS, SYNTH_OUTPUT, SYNTH_REGIONS, validateSynthOptions, type DetectFn, type Truth } from '../workflows/synth/index.ts';
+import { JPEG_QUALITY_RANGE, parseClassSpec, parseRegions, readSynthInput, synthesize, synthGuard, SYNTH_LABELS, SYNTH_OUTPUT, SYNTH_REGIONS, validateSynthOptions, type DetectFn, type Truth } from '../workflows/synth/index.ts';
 import type { Face } from '../types.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { ProgressCounter } from '../data/progress.ts';
@@ -31,7 +31,7 @@ export const SYNTH = defineCommand({
     fraction: { type: 'number', placeholder: 'F', default: DEFAULTS.synth.fraction, description: 'share of subjects affected (all classes together), in (0, 1)' },
     seed: { type: 'integer', placeholder: 'N', default: DEFAULTS.synth.seed, description: 'seed of who is affected and of the warps' },
     preview: { type: 'boolean', description: 'also write preview.png: before / planted / strength 1, per affected photo' },
-    quality: { type: 'integer', placeholder: 'Q', default: DEFAULTS.synth.jpegQuality, description: 'JPEG quality of every written photo' },
+    quality: { type: 'integer', placeholder: 'Q', ...JPEG_QUALITY_RANGE, default: DEFAULTS.synth.jpegQuality, description: 'JPEG quality of every written photo' },
     json: { type: 'boolean', description: 'a refused photo as a JSON line (contract v1) instead of a line of text' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
   },

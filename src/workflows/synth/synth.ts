@@ -128,14 +128,21 @@ export interface SynthResult {
   failed: number;
 }
 
-/** Checks strength, fraction, seed, quality; E_CONFIG naming the bad value and the allowed range. */
+/** The JPEG quality every written photo may be given: libjpeg's scale, inclusive. */
+export const JPEG_QUALITY_RANGE = { min: 1, max: 100 } as const;
+
+/**
+ * Checks strength, fraction, seed, quality; E_CONFIG naming the bad value by its setting name and
+ * the allowed range (the CLI bounds `--quality` itself, so its message names the option).
+ */
 export function validateSynthOptions(o: { strength: number; fraction: number; seed: number; jitter: number; jpegQuality: number }): void {
   const bad = (name: string, value: unknown, expected: string) => new PhenofaceError('E_CONFIG', `Invalid ${name}: ${JSON.stringify(value)}. Should be ${expected}.`);
   if (!(Number.isFinite(o.strength) && o.strength >= 0 && o.strength <= 1)) throw bad('strength', o.strength, 'a number in [0, 1]');
   if (!(Number.isFinite(o.fraction) && o.fraction > 0 && o.fraction < 1)) throw bad('fraction', o.fraction, 'a number in (0, 1)');
   if (!Number.isSafeInteger(o.seed)) throw bad('seed', o.seed, 'an integer between -(2^53 - 1) and 2^53 - 1');
   if (!(Number.isFinite(o.jitter) && o.jitter >= 0 && o.jitter <= 0.5)) throw bad('jitter', o.jitter, 'a number in [0, 0.5]');
-  if (!(Number.isInteger(o.jpegQuality) && o.jpegQuality >= 1 && o.jpegQuality <= 100)) throw bad('jpegQuality', o.jpegQuality, 'an integer in [1, 100]');
+  const { min, max } = JPEG_QUALITY_RANGE;
+  if (!(Number.isInteger(o.jpegQuality) && o.jpegQuality >= min && o.jpegQuality <= max)) throw bad('jpegQuality', o.jpegQuality, `an integer in [${min}, ${max}]`);
 }
 
 /** Side of one preview tile, px. */

@@ -38,6 +38,8 @@ describe('phenoface synth: usage errors (exit 2, before any model loads)', () =>
     [[...base, '--regions', 'all', '--strength', '0.5', '--fraction', '1'], 'Invalid fraction: 1. Should be a number in (0, 1).'],
     [[...base, '--regions', 'all', '--strength', '0.5', '--seed', '1.5'], 'Invalid --seed: "1.5". Should be an integer between -(2^53 - 1) and 2^53 - 1.'],
     [[...base, '--regions', 'all', '--strength', '0.5', '--seed', '99999999999999999999'], 'Invalid --seed: "99999999999999999999". Should be an integer between -(2^53 - 1) and 2^53 - 1.'],
+    [[...base, '--regions', 'all', '--strength', '0.5', '--quality', '0'], 'Invalid --quality: "0". Should be an integer in [1, 100].'],
+    [[...base, '--regions', 'all', '--strength', '0.5', '--quality', '101'], 'Invalid --quality: "101". Should be an integer in [1, 100].'],
     [['synth', '--manifest', 'manifest.csv', '--regions', 'all', '--strength', '1'], 'Missing --out.'],
     [[...base, '--regions', 'all', '--strength', '1', '--colour'], 'Unknown option "--colour"'],
   ])('%j', async (argv, message) => {
