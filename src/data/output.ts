@@ -13,7 +13,8 @@
  *   ({@link prepareOutputDir}). An existing target is replaced only when it is empty or holds a
  *   finished output of the same kind (its marker file); entries the run keeps there (the embedding
  *   cache, so a killed run resumes) are carried over, and a folder holding anyone else's files is
- *   refused, so a user's file is never deleted or mixed with results.
+ *   refused, so a user's file is never deleted or mixed with results. A run that fails removes the
+ *   folders it made for its output while they are empty, and no folder that was there before it.
  * - File-system errors on outputs become `E_INPUT` errors naming the path and what was expected
  *   ({@link mapFsError}), never a stack trace.
  */
@@ -273,6 +274,24 @@ export async function prepareOutputFolder(target: string, guard: OutputGuard): P
   return abs;
 }
 
+/** The folders `mkdir(dir, { recursive: true })` made, deepest first, given the first one it reports having made. */
+function madeFolders(dir: string, first: string | undefined): string[] {
+  if (first === undefined) return [];
+  const made: string[] = [];
+  for (let p = dir; ; p = path.dirname(p)) {
+    made.push(p);
+    if (p === path.resolve(first) || path.dirname(p) === p) return made;
+  }
+}
+
+/**
+ * Removes `folders` (deepest first) while each is empty, so that a failed run leaves no empty folder
+ * it made; one holding anything (an embedding cache a re-run resumes from) stays, with its parents.
+ */
+async function removeEmpty(folders: readonly string[]): Promise<void> {
+  for (const folder of folders) if (!(await rmdir(folder).then(() => true, () => false))) return;
+}
+
 /** A kind of result folder: how a finished one is recognised, and which entries it writes. */
 export interface OutputKind {
   /** The command, for messages: `study`, `synth`, `demo`. */
@@ -310,6 +329,8 @@ export class StagedDir {
     private readonly kind: OutputKind,
     private readonly keep: ReadonlySet<string>,
     private readonly shown: string,
+    /** Folders this run made for the output (the target, missing parents), deepest first. */
+    private readonly made: readonly string[],
   ) {}
 
   /** See {@link prepareOutputDir}. */
@@ -321,11 +342,15 @@ export class StagedDir {
     const expected = 'a folder path you can write to (the results are built beside it, then moved into place)';
     // The target itself is made only when entries are kept in it (a cache filled during the run).
     const parent = path.dirname(real);
-    await mkdir(keep.length > 0 ? real : parent, { recursive: true }).catch(async (err) => { throw await mapFsError(err, abs, shown, expected); });
+    const first = await mkdir(keep.length > 0 ? real : parent, { recursive: true }).catch(async (err) => { throw await mapFsError(err, abs, shown, expected); });
+    const made = madeFolders(keep.length > 0 ? real : parent, first);
     await removeStale(parent, path.basename(real));
     const dir = path.join(parent, stagingName(path.basename(real)));
-    await mkdir(dir).catch(async (err) => { throw await mapFsError(err, abs, shown, expected); });
-    return new StagedDir(real, dir, kind, keepSet, shown);
+    await mkdir(dir).catch(async (err) => {
+      await removeEmpty(made);
+      throw await mapFsError(err, abs, shown, expected);
+    });
+    return new StagedDir(real, dir, kind, keepSet, shown, made);
   }
 
   /** See {@link checkOutputDir}; returns the target's real path. */
@@ -411,9 +436,13 @@ export class StagedDir {
     await rmdir(aside).catch(() => undefined);
   }
 
-  /** Drops the staging folder; the target stays as it was. Best effort: the caller's error is the one to report. */
+  /**
+   * Drops the staging folder, and the folders this run made for the output while they are empty;
+   * the target stays as it was. Best effort: the caller's error is the one to report.
+   */
   async abort(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+    await removeEmpty(this.made);
   }
 
   /**

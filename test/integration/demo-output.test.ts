@@ -71,4 +71,11 @@ describe.skipIf(Boolean(why))('phenoface demo --out', () => {
     expect(snapshot(out)).toEqual(before);
     expect(readdirSync(dir).filter((n) => n.startsWith('.earlier.'))).toEqual([]);
   });
+
+  it('a demo that fails in a new folder leaves no folder behind', async () => {
+    const io = memoryIO(dir);
+    expect(await main(['demo', '--photos', 'faceless', '--out', 'new/demo', '--no-open', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toContain('E_INPUT: Only 0 people have a photo with a usable face (of 3)');
+    expect(existsSync(path.join(dir, 'new'))).toBe(false);
+  });
 });

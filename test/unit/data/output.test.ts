@@ -180,6 +180,23 @@ describe('prepareOutputDir', () => {
     expect(readdirSync(tmp.dir).sort()).toEqual(['cache-only', 'empty']);
   });
 
+  it('a failed run removes the empty folders it made (the target made for a cache, missing parents), never one that was there', async () => {
+    const fail = async (staged: { run(build: (dir: string) => Promise<void>): Promise<void> }, during = () => {}) =>
+      expect(staged.run(async () => { during(); throw new Error('failed midway'); })).rejects.toThrow('failed midway');
+    const made = await prepareOutputDir(at('new', 'deeper', 'out'), KIND, { option: '--out' }, ['cache.sqlite']);
+    expect(existsSync(at('new', 'deeper', 'out'))).toBe(true);
+    await fail(made);
+    await fail(await prepareOutputDir(at('parent', 'out'), KIND, { option: '--out' }));
+    expect(readdirSync(tmp.dir)).toEqual([]);
+    // A cache written during the run keeps its folder (a re-run resumes from it), and that folder's parents.
+    await fail(await prepareOutputDir(at('cached', 'out'), KIND, { option: '--out' }, ['cache.sqlite']), () => put('cached/out/cache.sqlite', 'c'));
+    expect(readdirSync(at('cached', 'out'))).toEqual(['cache.sqlite']);
+    mkdirSync(at('there'));
+    await fail(await prepareOutputDir(at('there', 'out'), KIND, { option: '--out' }, ['cache.sqlite']));
+    expect(readdirSync(at('there'))).toEqual([]);
+    expect(readdirSync(tmp.dir).sort()).toEqual(['cached', 'there']);
+  });
+
   it('refuses someone else\'s files, an unfinished output, and a file, touching nothing', async () => {
     put('mine/notes.txt', 'mine');
     await expect(prepareOutputDir(at('mine'), KIND, { option: '--out' })).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/^Output folder ".*mine" is not empty and holds no earlier thing output \(done\.json\); it holds: "notes\.txt"\./) });
