@@ -24,7 +24,7 @@ import { saveHeatScale } from '../../explain/heat-scale-file.ts';
 import { heatMapScope } from '../../explain/scope.ts';
 import { explanationSection, geometryTable } from '../../report/explanation.ts';
 import { featuresSection } from '../../report/features.ts';
-import { esc, writeReport, type ReportInput } from '../../report/index.ts';
+import { esc, relativeToDataset, writeReport, type ReportInput } from '../../report/index.ts';
 import type { MeasurementNorms } from '../../features/measurements.ts';
 import { studyMeasurements } from './measurements.ts';
 import type { StudyExplanation, StudyGeometryExplanation } from '../../explain/study-result.ts';
@@ -392,8 +392,9 @@ function checkStudyLeakage(used: PhotoResult[], log: Log): LeakageReport {
 
 /**
  * E_MANIFEST when the usable photos hold fewer than two classes, saying for each missing class how
- * many of its photos had no usable face (with the first one's error) and, with `--frontal-only`,
- * how many were not frontal: what the user has to fix.
+ * many of its photos had no usable face (with the first one's error, naming photos as the manifest
+ * does, as the report's table does) and, with `--frontal-only`, how many were not frontal: what the
+ * user has to fix.
  */
 function requireBothClasses(photos: readonly PhotoResult[], used: readonly PhotoResult[], dataset: Dataset, frontalOnly: boolean): void {
   const left = new Set(used.map((p) => p.item.y));
@@ -402,7 +403,7 @@ function requireBothClasses(photos: readonly PhotoResult[], used: readonly Photo
   const missing = ([1, 0] as const).filter((y) => !left.has(y)).map((y) => {
     const all = photos.filter((p) => p.item.y === y);
     const failed = all.filter((p) => p.error);
-    const first = failed[0] ? ` (first: "${failed[0].item.path}": ${failed[0].error!.code}: ${failed[0].error!.message})` : '';
+    const first = failed[0] ? ` (first: "${failed[0].item.path}": ${failed[0].error!.code}: ${relativeToDataset(failed[0].error!.message, failed[0].item, dataset.root)})` : '';
     const notFrontal = frontalOnly ? `, ${all.length - failed.length} not frontal` : '';
     return `${name(y)}: ${all.length} photo(s), ${failed.length} without a usable face${notFrontal}${first}`;
   });
