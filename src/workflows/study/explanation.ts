@@ -14,7 +14,7 @@
  * one the bundle ships and `screen` explains.
  */
 import type { Classifier, FittedClassifier } from '../../classify/types.ts';
-import { PhenofaceError, toErrorRecord } from '../../errors.ts';
+import { namedAsGiven, PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { percentileInterval, quantile, subjectBootstrap } from '../../evaluate/bootstrap.ts';
 import { trainFinal, type FoldReport, type OofPrediction, type StudyData } from '../../evaluate/crossval.ts';
 import { permuteSubjectLabels } from '../../evaluate/permutation.ts';
@@ -266,14 +266,17 @@ async function openExplainer(backbone: string): Promise<{ pipeline: Pipeline; ex
   }
 }
 
-/** Each sampled photo's aligned face, or undefined with the photo listed in `failed`. */
-async function alignSample(pipeline: Pipeline, sample: readonly StudyPhoto[], failed: StudyExplanation['sample']['failed']): Promise<(RgbImage | undefined)[]> {
+/**
+ * Each sampled photo's aligned face, or undefined with the photo listed in `failed` (its error naming
+ * the photo by its manifest path, as `explanation.json` is shared with the report's readers).
+ */
+export async function alignSample(pipeline: Pipeline, sample: readonly StudyPhoto[], failed: StudyExplanation['sample']['failed']): Promise<(RgbImage | undefined)[]> {
   const aligned: (RgbImage | undefined)[] = [];
   for (const photo of sample) {
     try {
       aligned.push(await alignedFaceOf(pipeline, photo));
     } catch (err) {
-      failed.push({ path: photo.path, error: toErrorRecord(err) });
+      failed.push({ path: photo.path, error: namedAsGiven(toErrorRecord(err), photo.abs, photo.path) });
       aligned.push(undefined);
     }
   }
