@@ -121,8 +121,8 @@ export function weightsId(entry: ManifestEntry): string {
 /**
  * How the id and checksum serialise a bundle: `sorted`, every object's keys in order
  * (`canonicalJson`), so a tool that rewrites the file with its keys reordered (`jq -S`) keeps
- * both; `written`, the fields in the order they were written, as bundles saved before were hashed
- * (`loadBundle` accepts either).
+ * both; `written`, the fields in the order they stand in the file, which the id and checksum of
+ * some bundles in use hash (`loadBundle` accepts either).
  */
 type HashOrder = 'sorted' | 'written';
 
