@@ -196,8 +196,9 @@ export function parseCommand<A extends Record<string, ArgDef>>(def: CommandDef<A
     } else {
       const set = a.list ? undefined : allowed(a);
       // An empty value is most often a shell variable left unset (--out "$OUT"): read as a path it
-      // would name the current folder, so it is refused rather than given a meaning.
-      if (v === '' && !set) throw usageError(`Invalid --${name}: "". Should be a non-empty ${a.placeholder ?? name.toUpperCase()}.`, usage);
+      // would name the current folder, so it is refused rather than given a meaning; so is one of
+      // spaces only, which names no class, folder or host anyone means.
+      if (v.trim() === '' && !set) throw usageError(`Invalid --${name}: ${JSON.stringify(v)}. Should be a non-empty ${a.placeholder ?? name.toUpperCase()}.`, usage);
       if (set && !set.includes(v)) throw usageError(`Unknown ${a.label ?? `--${name}`}: "${v}". Should be one of: ${set.join(', ')}.`, usage);
       values[name] = v;
     }

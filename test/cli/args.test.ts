@@ -41,6 +41,9 @@ describe('parseCommand', () => {
     const io = memoryIO();
     expect(await main(['study', '--manifest', 'missing.csv', '--out', 'o', '--positive', ''], io)).toBe(2);
     expect(io.stderr).toContain('E_USAGE: Invalid --positive: "". Should be a non-empty CLASS.');
+    const spaces = memoryIO();
+    expect(await main(['study', '--manifest', 'm.csv', '--out', 'o', '--positive', '  '], spaces)).toBe(2);
+    expect(spaces.stderr).toContain('E_USAGE: Invalid --positive: "  ". Should be a non-empty CLASS.');
   });
   it('refuses an option given twice with different values, by either of its names, and names both values', async () => {
     expect(usageMessage(STUDY, ['--out', 'a', '--out', 'b'])).toContain('--out is given twice: "a" and "b".');
