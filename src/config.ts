@@ -363,6 +363,13 @@ export interface EvaluateConfig {
    * the interval would leave out that class's variation altogether, so the group gets none.
    */
   groupBootstrapMinPerClass: number;
+  /**
+   * Where the subgroup tables cut an `age` column written as numbers (years): each band runs from
+   * one edge up to the next. The stages of a child's face that 22q11.2DS studies compare (infancy,
+   * early and middle childhood, adolescence, adulthood; Kruszka et al. 2017 grouped by age the same
+   * way); one row per distinct age would leave a handful of people in each.
+   */
+  ageBandsYears: readonly number[];
 }
 
 /** The effort of a demo run: photos per person and the study's settings. */
@@ -711,6 +718,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     rocGridPoints: 101,
     minDefinedReplicates: 0.9,
     groupBootstrapMinPerClass: 2,
+    ageBandsYears: [2, 6, 12, 18],
   },
   explain: {
     overlay: { alpha: 0.45, colormap: 'jet', warmOnly: true },

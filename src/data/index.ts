@@ -9,4 +9,5 @@ export type { EmbedDatasetOptions, EmbedDatasetResult, EmbedProgress, PhotoResul
 export { ProgressReporter, formatProgressLine, formatDuration } from './progress.ts';
 export type { ProgressSink } from './progress.ts';
 export { checkLeakage, percentile } from './leakage.ts';
+export { ageSubgroups } from './age.ts';
 export type { LeakageOptions, LeakageReport, LeakageWarning, LeakagePhoto, PhotoRef, IdentityRule, IdentityThreshold, DuplicateContentWarning, NearDuplicateWarning, SamePersonWarning } from './leakage.ts';

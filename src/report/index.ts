@@ -245,9 +245,12 @@ ${chart ? `<figure>${chart}</figure>` : ''}
 </section>`;
 }
 
-/** The metrics per value of each subgroup column, per photo and per person. */
+/** Text order with digits compared as numbers ("2 to <6 years" before "12 to <18 years", "site2" before "site10"). */
+const byNumbersInText = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+/** The metrics per value of each subgroup column, per photo and per person, in the values' order. */
 function subgroupsSection(result: CrossValidationResult): string {
-  const tables = Object.entries(result.bySubgroup).map(([col, groups]) => `<table><caption>By ${esc(col)}, per photo and per person</caption>${METRIC_HEAD}${Object.entries(groups).map(([k, g]) => groupRows(`${col} = ${k}`, g)).join('')}</table>${predictiveFootnote(Object.values(groups).flatMap((g) => [g.photo, g.subject]))}`).join('');
+  const tables = Object.entries(result.bySubgroup).map(([col, groups]) => `<table><caption>By ${esc(col)}, per photo and per person</caption>${METRIC_HEAD}${Object.entries(groups).sort(([a], [b]) => byNumbersInText(a, b)).map(([k, g]) => groupRows(`${col} = ${k}`, g)).join('')}</table>${predictiveFootnote(Object.values(groups).flatMap((g) => [g.photo, g.subject]))}`).join('');
   return tables ? `<section id="subgroups"><h2>Subgroups</h2>${tables}</section>` : '';
 }
 

@@ -436,6 +436,25 @@ describe('study --embeddings whose records carry a second network\'s vector (as 
     expect(readFileSync(path.join(dir, 'proto-labels/predictions.csv'), 'utf8')).toMatch(/\n[^,\n]*,__proto__,(__proto__|constructor),/);
   });
 
+  it('groups ages written in years into bands in the subgroup tables, and keeps ages written as words', async () => {
+    const people = [...new Set(data.subjects)];
+    const years = ['0.5', '1', '3', '5.9', '6', '11', '12', '17.5', '18', '42'];
+    const ageOf = (i: number) => years[people.indexOf(data.subjects[i]) % years.length];
+    writeFileSync(path.join(dir, 'ages.csv'), ['path,subject,label,age', ...data.X.map((_, i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'},${ageOf(i)}`)].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'ages.csv', '--embeddings', 'pooled.jsonl', '--out', 'ages', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0', '--quiet'], io), io.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(path.join(dir, 'ages/metrics.json'), 'utf8'));
+    expect(Object.keys(metrics.bySubgroup.age).sort()).toEqual(['0 to <2 years', '12 to <18 years', '18+ years', '2 to <6 years', '6 to <12 years']);
+    // The report lists the bands in age order.
+    const report = readFileSync(path.join(dir, 'ages/report.html'), 'utf8');
+    const at = (band: string) => report.indexOf(`age = ${band.replace('<', '&lt;')}: per photo`);
+    const bands = ['0 to <2 years', '2 to <6 years', '6 to <12 years', '12 to <18 years', '18+ years'];
+    expect(bands.map(at).every((k, i, all) => k > 0 && (i === 0 || k > all[i - 1]))).toBe(true);
+    writeFileSync(path.join(dir, 'age-words.csv'), ['path,subject,label,age', ...data.X.map((_, i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'},${Number(ageOf(i)) < 18 ? 'child' : 'adult'}`)].join('\n') + '\n');
+    expect(await main(['study', '--manifest', 'age-words.csv', '--embeddings', 'pooled.jsonl', '--out', 'age-words', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0', '--quiet'], memoryIO(dir))).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(path.join(dir, 'age-words/metrics.json'), 'utf8')).bySubgroup.age).sort()).toEqual(['adult', 'child']);
+  });
+
   it('refuses second vectors that name a network installed here with another dimension', async () => {
     writeFileSync(path.join(dir, 'dlib20.jsonl'), data.X.map((_, i) => JSON.stringify({ ...JSON.parse(record(i)), secondEmbedding: { backbone: 'dlib-resnet', embedding: aux(i) } })).join('\n') + '\n');
     const io = memoryIO(dir);

@@ -13,7 +13,7 @@ import { saveBundle, STANDARD_LIMITATIONS, INTENDED_USE, weightsId, type ModelBu
 import { createClassifier } from '../../classify/index.ts';
 import { DEFAULTS } from '../../config.ts';
 import { formatCsv } from '../../data/csv.ts';
-import { checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from '../../data/index.ts';
+import { ageSubgroups, checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from '../../data/index.ts';
 import { ProgressCounter, type ProgressSink } from '../../data/progress.ts';
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { crossValidate, trainFinal, type CrossValidationResult, type FeatureComparison, type FinalModel, type GroupMetrics, type LevelMetrics, type StudyData } from '../../evaluate/crossval.ts';
@@ -412,16 +412,20 @@ function requireBothClasses(photos: readonly PhotoResult[], used: readonly Photo
   throw new PhenofaceError('E_MANIFEST', `After removing photos ${removed}, ${what}; a study needs both classes. ${missing.join('; ')}.`);
 }
 
-/** The cross-validation rows of the usable photos, with the subgroup columns the manifest has. */
+/**
+ * The cross-validation rows of the usable photos, with the subgroup columns the manifest has (ages
+ * written as years in bands, `ageSubgroups`).
+ */
 function studyRows(used: PhotoResult[]): StudyRows {
   const subgroupColumns = ['age', 'sex', 'ancestry', 'source'].filter((c) => used.some((p) => p.item.meta[c] !== undefined));
+  const column = (c: string) => used.map((p) => p.item.meta[c]);
   return {
     X: used.map((p) => p.embedding!),
     y: used.map((p) => p.item.y),
     subjects: used.map((p) => p.item.subject),
     photoIds: used.map((p) => p.item.path),
     views: used.map((p) => p.view ?? null),
-    subgroups: Object.fromEntries(subgroupColumns.map((c) => [c, used.map((p) => p.item.meta[c])])),
+    subgroups: Object.fromEntries(subgroupColumns.map((c) => [c, c === 'age' ? ageSubgroups(column(c), DEFAULTS.evaluate.ageBandsYears) : column(c)])),
     inputs: used.map((p) => ({ embedding: p.embedding!, ...(p.view ? { view: p.view } : {}), ...(p.regionMaps ? { regionMaps: p.regionMaps } : {}), ...(p.secondEmbedding ? { secondEmbedding: p.secondEmbedding } : {}), ...(p.landmarks68 ? { landmarks68: p.landmarks68 } : {}) })),
   };
 }
