@@ -365,9 +365,9 @@ export interface EvaluateConfig {
   groupBootstrapMinPerClass: number;
   /**
    * Where the subgroup tables cut an `age` column written as numbers (years): each band runs from
-   * one edge up to the next. The stages of a child's face that 22q11.2DS studies compare (infancy,
-   * early and middle childhood, adolescence, adulthood; Kruszka et al. 2017 grouped by age the same
-   * way); one row per distinct age would leave a handful of people in each.
+   * one edge up to the next: infancy, early and middle childhood, adolescence and adulthood, stages
+   * in which a face's proportions differ; one row per distinct age would leave a handful of people
+   * in each.
    */
   ageBandsYears: readonly number[];
 }
