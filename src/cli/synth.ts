@@ -26,7 +26,7 @@ export const SYNTH = defineCommand({
     manifest: { type: 'string', placeholder: 'FILE|FOLDER', required: true, description: 'CSV with path,subject[,view] (paths relative to it), or a folder ROOT/<subject>/<photo>' },
     out: { type: 'string', placeholder: 'DIR', required: true, description: "new or empty folder, or an earlier synth's (replaced once the new set is complete):\nimages/, manifest.csv, truth.json (and preview.png)" },
     regions: { type: 'string', placeholder: 'LIST', list: true, values: SYNTH_REGIONS, description: 'regions to warp, or "all" (with --strength)' },
-    strength: { type: 'number', placeholder: 'S', description: '0..1 (1 obvious, 0.5 subtle, 0 plants nothing)' },
+    strength: { type: 'number', placeholder: 'S', min: 0, max: 1, description: '0..1 (1 obvious, 0.5 subtle, 0 plants nothing)' },
     classes: { type: 'string', placeholder: 'SPEC', description: 'instead of --regions and --strength: several planted classes, each with its\nown regions and strengths, dealt the affected subjects in turn; the rest\nstay "control". SPEC: name:region=S[+region=S...][,name:...], e.g.\n"a:perinasal=0.6,b:periorbital=0.5+perioral=0.4"' },
     fraction: { type: 'number', placeholder: 'F', default: DEFAULTS.synth.fraction, description: 'share of subjects affected (all classes together), in (0, 1)' },
     seed: { type: 'integer', placeholder: 'N', default: DEFAULTS.synth.seed, description: 'seed of who is affected and of the warps' },
@@ -69,7 +69,7 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
     const planted = plantedOptions(values);
     const { fraction, seed, quality: jpegQuality } = values;
     // Check every option before touching the disk or loading models.
-    validateSynthOptions({ strength: planted.strength, fraction, seed, jitter: DEFAULTS.synth.jitter, jpegQuality });
+    validateSynthOptions({ strength: planted.strength, fraction, seed, jitter: DEFAULTS.synth.jitter, jpegQuality }, { fraction: '--fraction' });
 
     const source = path.resolve(io.cwd, values.manifest!);
     const outDir = path.resolve(io.cwd, values.out!);

@@ -131,12 +131,16 @@ export interface SynthResult {
 /** The JPEG quality every written photo may be given: libjpeg's scale, inclusive. */
 export const JPEG_QUALITY_RANGE = { min: 1, max: 100 } as const;
 
+/** The settings {@link validateSynthOptions} checks. */
+type SynthSettings = { strength: number; fraction: number; seed: number; jitter: number; jpegQuality: number };
+
 /**
- * Checks strength, fraction, seed, quality; E_CONFIG naming the bad value by its setting name and
- * the allowed range (the CLI bounds `--quality` itself, so its message names the option).
+ * Checks strength, fraction, seed, quality; E_CONFIG naming the bad value and the allowed range.
+ * A setting is named as `names` gives it (the CLI passes its options, `--fraction`), else by its
+ * setting name, so that each caller's message names what its user wrote.
  */
-export function validateSynthOptions(o: { strength: number; fraction: number; seed: number; jitter: number; jpegQuality: number }): void {
-  const bad = (name: string, value: unknown, expected: string) => new PhenofaceError('E_CONFIG', `Invalid ${name}: ${JSON.stringify(value)}. Should be ${expected}.`);
+export function validateSynthOptions(o: SynthSettings, names: Partial<Record<keyof SynthSettings, string>> = {}): void {
+  const bad = (name: keyof SynthSettings, value: unknown, expected: string) => new PhenofaceError('E_CONFIG', `Invalid ${names[name] ?? name}: ${JSON.stringify(value)}. Should be ${expected}.`);
   if (!(Number.isFinite(o.strength) && o.strength >= 0 && o.strength <= 1)) throw bad('strength', o.strength, 'a number in [0, 1]');
   if (!(Number.isFinite(o.fraction) && o.fraction > 0 && o.fraction < 1)) throw bad('fraction', o.fraction, 'a number in (0, 1)');
   if (!Number.isSafeInteger(o.seed)) throw bad('seed', o.seed, 'an integer between -(2^53 - 1) and 2^53 - 1');

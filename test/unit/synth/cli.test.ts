@@ -33,9 +33,9 @@ describe('phenoface synth: usage errors (exit 2, before any model loads)', () =>
   const base = ['synth', '--manifest', 'manifest.csv', '--out', 'o'];
   it.each([
     [[...base, '--regions', 'periorbital,ears', '--strength', '1'], 'Unknown region "ears". Should be one of: periorbital, perinasal, perioral, facelength.'],
-    [[...base, '--regions', 'all', '--strength', '2'], 'Invalid strength: 2. Should be a number in [0, 1].'],
-    [[...base, '--regions', 'all', '--strength', 'strong'], 'Invalid --strength: "strong". Should be a number.'],
-    [[...base, '--regions', 'all', '--strength', '0.5', '--fraction', '1'], 'Invalid fraction: 1. Should be a number in (0, 1).'],
+    [[...base, '--regions', 'all', '--strength', '2'], 'Invalid --strength: "2". Should be a number in [0, 1].'],
+    [[...base, '--regions', 'all', '--strength', 'strong'], 'Invalid --strength: "strong". Should be a number in [0, 1].'],
+    [[...base, '--regions', 'all', '--strength', '0.5', '--fraction', '1'], 'Invalid --fraction: 1. Should be a number in (0, 1).'],
     [[...base, '--regions', 'all', '--strength', '0.5', '--seed', '1.5'], 'Invalid --seed: "1.5". Should be an integer between -(2^53 - 1) and 2^53 - 1.'],
     [[...base, '--regions', 'all', '--strength', '0.5', '--seed', '99999999999999999999'], 'Invalid --seed: "99999999999999999999". Should be an integer between -(2^53 - 1) and 2^53 - 1.'],
     [[...base, '--regions', 'all', '--strength', '0.5', '--quality', '0'], 'Invalid --quality: "0". Should be an integer in [1, 100].'],
