@@ -74,6 +74,11 @@ export const ACCEPTED_FORMATS: readonly string[] = ['jpeg', 'png', 'webp', 'gif'
 
 const ACCEPTED_TEXT = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
 
+/** A photo as error messages about it name it: the file's path, or the uploaded bytes' `name`. */
+export function imageName(source: string | Buffer, name?: string): string {
+  return typeof source === 'string' ? `Image file ${JSON.stringify(source)}` : `Image ${name === undefined ? 'buffer' : JSON.stringify(name)}`;
+}
+
 /**
  * Decode a photo (a file path or its bytes) into upright 8-bit sRGB, downscaled so that its longer
  * side is at most `cfg.maxSidePx`.
@@ -90,7 +95,7 @@ export async function decodeImage(
   cfg: ImageConfig = DEFAULTS.image,
   name?: string,
 ): Promise<DecodedImage> {
-  const what = typeof source === 'string' ? `Image file ${JSON.stringify(source)}` : `Image ${name === undefined ? 'buffer' : JSON.stringify(name)}`;
+  const what = imageName(source, name);
   const bytes = typeof source === 'string' ? await readImageFile(source, what, cfg) : source;
   if (bytes.length === 0) throw new PhenofaceError('E_DECODE', `${what} is an empty file (0 bytes). Expected a ${ACCEPTED_TEXT} image.`);
   if (bytes.length > cfg.maxBytes) throw tooManyBytes(what, bytes.length, cfg);

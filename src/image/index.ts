@@ -3,7 +3,7 @@
  * pixel grids (full size, decoded, reduced). Stages use these; nothing here knows about faces
  * beyond where their boxes and landmarks lie.
  */
-export { ACCEPTED_FORMATS, decodeImage, isSrgbProfile, type DecodedImage } from './decode.ts';
+export { ACCEPTED_FORMATS, decodeImage, imageName, isSrgbProfile, type DecodedImage } from './decode.ts';
 export { assertRgbImage, cropPad, invertAffine, resizeAreaCHW, rotateQuarterTurns, toPlanarFloat, warpAffine, type Affine } from './resample.ts';
 export { resizeImage } from './resize.ts';
 export { integralImage, resizeAreaFromIntegral, type AreaResizeOptions, type IntegralImage } from './integral.ts';

@@ -11,7 +11,7 @@ import { MTCNN_MODELS, MtcnnDetector, pyramidLevels } from '../detect/mtcnn/inde
 import { Backbone, type BackboneSpec, type FeatureMap } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { POOLED_REGIONS, poolInRegions, regionMasks, regionPooling, type RegionMasks, type RegionPooling } from '../explain/regions.ts';
-import { affineToOriginal, betweenSizes, decodeImage, mapFace, mapLandmarks, mapPoint, resizeImage, rotateQuarterTurns, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
+import { affineToOriginal, betweenSizes, decodeImage, imageName, mapFace, mapLandmarks, mapPoint, resizeImage, rotateQuarterTurns, toDecoded, toOriginal, type DecodedImage } from '../image/index.ts';
 import { denseLandmarkSpec, DenseLandmarker, EXTENDED_POINTS, EyeRefiner, fivePointsOf68, IBUG68_POINTS, IRIS_MODEL, IRIS_TO_IBUG_EYES, refinedCrops } from '../landmarks/index.ts';
 import { assessQuality, estimatePose, viewOfFace, type Quality } from '../pose/index.ts';
 import { loadManifest, readFeatureGrid, type FeatureGrid, type ModelManifest } from '../runtime/index.ts';
@@ -28,9 +28,6 @@ function reducedCopy(img: RgbImage, side: number): Promise<RgbImage> {
   const k = side / Math.min(img.width, img.height);
   return resizeImage(img, Math.max(1, Math.round(img.width * k)), Math.max(1, Math.round(img.height * k)));
 }
-
-/** A photo as error messages name it, as `decodeImage` does. */
-const imageName = (source: string | Buffer) => (typeof source === 'string' ? `Image file ${JSON.stringify(source)}` : 'The image');
 
 /** A short digest of a setting's text, for version strings. */
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 8);

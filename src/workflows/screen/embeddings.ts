@@ -13,7 +13,7 @@ import { readEmbeddingFile, type EmbeddingOrigin, type EmbeddingRecord } from '.
 import { PhenofaceError } from '../../errors.ts';
 import { embeddingOnlyModel, FittedFeatureModel } from '../../features/index.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
-import { fusedResult, sameAsCountedWarning, severalFacesWarning, viewAdvice } from './screener.ts';
+import { fusedResult, photoWarnings, sameAsCountedWarning } from './screener.ts';
 import { qualityWarnings, type QualityFlag } from '../../pose/index.ts';
 
 /**
@@ -85,7 +85,7 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
       vectors.push(r.embedding);
       counted.push(r.path);
     }
-    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...recordWarnings(r), ...viewAdvice(r.view, bundle.metrics.byView), ...severalFacesWarning(r.faces ?? 1), ...(copy ? [copy] : [])] });
+    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...photoWarnings(recordWarnings(r), r.view, bundle.metrics.byView, r.faces ?? 1), ...(copy ? [copy] : [])] });
   }
   return fusedResult(bundle, photos, probs, opts.prevalence, vectors);
 }
