@@ -130,7 +130,7 @@ function parseNumber(value: string, name: string, a: ArgDef, usage: string): num
   const bounded = a.min !== undefined && a.max !== undefined;
   // An integer beyond 2^53 is not the integer typed (Number rounds it), so it is refused as too large.
   const integerKind = bounded ? 'an integer' : 'an integer between -(2^53 - 1) and 2^53 - 1';
-  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || (a.min !== undefined && n < a.min) || (a.max !== undefined && n > a.max)) {
+  if (!Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || (a.min !== undefined && n < a.min) || (a.max !== undefined && n > a.max)) {
     throw usageError(`Invalid --${name}: "${value}". Should be ${integer ? integerKind : 'a number'}${bounded ? ` in [${a.min}, ${a.max}]` : ''}.`, usage);
   }
   return n;

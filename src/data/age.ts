@@ -5,21 +5,21 @@
 import { parseDecimal } from '../math/decimal.ts';
 
 /**
- * Each photo's age band (`"2 to <6 years"`, `"18+ years"`; labels that sort in age order when digits
- * are compared as numbers), cut at `edges` (ascending years), when every
- * given age is a number of years (decimal notation, at least 0); otherwise the values as written,
- * since a column of words ("infant", "adult") or ranges ("2-5") is already a grouping. An empty
- * cell stays undefined.
+ * Each photo's age band (`"2 to <6 years"`, `"18+ years"`: labels that sort in age order when digits
+ * are compared as numbers), cut at `edges` (ascending years), when every given age is a number of
+ * years (decimal notation, at least 0); otherwise the values as written, since a column of words
+ * ("infant", "adult") or ranges ("2-5") is already a grouping. An empty cell stays undefined.
  */
 export function ageSubgroups(ages: readonly (string | undefined)[], edges: readonly number[]): (string | undefined)[] {
-  const given = ages.filter((a): a is string => a !== undefined && a.trim() !== '');
-  const years = parseDecimal;
-  if (given.length === 0 || !given.every((a) => years(a) >= 0 && Number.isFinite(years(a)))) return [...ages];
-  const label = (y: number): string => {
+  const blank = (a: string | undefined): a is undefined => a === undefined || a.trim() === '';
+  const given = ages.filter((a) => !blank(a)) as string[];
+  const isYears = (a: string) => { const y = parseDecimal(a); return y >= 0 && Number.isFinite(y); };
+  if (given.length === 0 || !given.every(isYears)) return [...ages];
+  const band = (y: number): string => {
     const upper = edges.findIndex((e) => y < e);
     if (upper === 0) return `0 to <${edges[0]} years`;
     if (upper < 0) return `${edges.at(-1)}+ years`;
     return `${edges[upper - 1]} to <${edges[upper]} years`;
   };
-  return ages.map((a) => (a === undefined || a.trim() === '' ? undefined : label(years(a))));
+  return ages.map((a) => (blank(a) ? undefined : band(parseDecimal(a))));
 }
