@@ -499,23 +499,22 @@ async function readFolder(root: string, problems: ProblemList): Promise<RawRow[]
     }
     return out;
   }
-  const isImage = isWalkedPhoto;
 
   for (const [label, kind] of await entries('')) {
     if (kind !== 'dir') {
-      if (isImage(label)) problems.add(problem('layout', { path: label }, `image directly in ROOT; ${layout}`));
+      if (isWalkedPhoto(label)) problems.add(problem('layout', { path: label }, `image directly in ROOT; ${layout}`));
       continue;
     }
     for (const [subject, kind2] of await entries(label)) {
       const rel2 = `${label}/${subject}`;
       if (kind2 !== 'dir') {
-        if (isImage(subject)) problems.add(problem('layout', { path: rel2 }, `image outside a subject folder; ${layout}`));
+        if (isWalkedPhoto(subject)) problems.add(problem('layout', { path: rel2 }, `image outside a subject folder; ${layout}`));
         continue;
       }
       for (const [file, kind3] of await entries(rel2)) {
         const rel3 = `${rel2}/${file}`;
         if (kind3 === 'dir') problems.add(problem('layout', { path: rel3 }, `folder nested inside a subject folder; ${layout}`));
-        else if (isImage(file)) rows.push({ cells: { path: rel3, subject, label } });
+        else if (isWalkedPhoto(file)) rows.push({ cells: { path: rel3, subject, label } });
       }
     }
   }

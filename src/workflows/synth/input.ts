@@ -108,21 +108,20 @@ async function readFolder(dir: string): Promise<Omit<SynthInput, 'source' | 'lay
   const rows: SynthRow[] = [];
   const errors: RowError[] = [];
   const sorted = async (d: string) => (await readdir(d, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const isImage = isWalkedPhoto;
   const walk = async (subject: string, relDir: string, view: View | undefined) => {
     for (const e of await sorted(path.join(root, relDir))) {
       const rel = path.posix.join(relDir, e.name);
       if (e.isDirectory()) {
         const v = asView(e.name);
         await walk(subject, rel, v === undefined || v === 'invalid' ? view : v);
-      } else if (e.isFile() && isImage(e.name)) {
+      } else if (e.isFile() && isWalkedPhoto(e.name)) {
         rows.push({ path: rel, absPath: path.join(root, rel), subject, ...(view && { view }) });
       }
     }
   };
   for (const e of await sorted(root)) {
     if (e.isDirectory()) await walk(e.name, e.name, undefined);
-    else if (e.isFile() && isImage(e.name)) {
+    else if (e.isFile() && isWalkedPhoto(e.name)) {
       errors.push({ path: e.name, error: { code: 'E_MANIFEST', message: `"${e.name}" is not inside a subject folder; expected ROOT/<subject>/<photo>.` } });
     }
   }
