@@ -10,9 +10,15 @@ describe('ageSubgroups', () => {
     ]);
   });
   it('keeps the values as written when any is not a number of years: words, ranges, negatives, NaN', () => {
-    for (const odd of ['child', '2-5', '-1', 'NaN', 'Infinity', '0x10']) {
+    for (const odd of ['child', '2-5', '-1', 'Infinity', '0x10']) {
       expect(ageSubgroups(['3', odd, undefined], edges), odd).toEqual(['3', odd, undefined]);
     }
     expect(ageSubgroups([undefined, undefined], edges)).toEqual([undefined, undefined]);
+  });
+  it('bands the numeric ages beside cells that say the age is not known, which stay as written', () => {
+    const unknown = ['NA', 'n/a', 'NaN', 'null', 'None', 'unknown', 'Not known', 'missing', '?', '-', '.', ' NA '];
+    for (const u of unknown) expect(ageSubgroups(['3', u, '20', undefined], edges), u).toEqual(['2 to <6 years', u, '18+ years', undefined]);
+    expect(ageSubgroups(['NA', 'unknown'], edges)).toEqual(['NA', 'unknown']);
+    expect(ageSubgroups(['3', 'NA', 'adult'], edges)).toEqual(['3', 'NA', 'adult']);
   });
 });
