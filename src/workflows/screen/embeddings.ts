@@ -13,7 +13,7 @@ import { readEmbeddingFile, type EmbeddingOrigin, type EmbeddingRecord } from '.
 import { PhenofaceError } from '../../errors.ts';
 import { embeddingOnlyModel, FittedFeatureModel } from '../../features/index.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
-import { fusedResult, photoWarnings, sameAsCountedWarning } from './screener.ts';
+import { CountedPhotos, fusedResult, photoWarnings } from './screener.ts';
 import { qualityWarnings, type QualityFlag } from '../../pose/index.ts';
 
 /**
@@ -65,9 +65,7 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
     throw new PhenofaceError('E_BUNDLE', `The model's embedding block also reads the ${second.name} network's ${second.dim}-D embedding beside the backbone's; the records of ${origin.file} carry ${carried}. Embed the photos with this phenoface (\`phenoface embed\` writes both networks' vectors), or screen the photos themselves (\`phenoface screen <photos> --model DIR\`).`);
   }
   const photos: ScreenPhoto[] = [];
-  const probs: number[] = [];
-  const vectors: Float32Array[] = [];
-  const counted: string[] = [];
+  const counted = new CountedPhotos();
   for (const r of records.values()) {
     if (!r.embedding) {
       photos.push({ path: r.path, error: r.error! });
@@ -79,13 +77,8 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
     }
     const [p] = model.predictProba([{ embedding: r.embedding, ...(second ? { secondEmbedding: r.secondEmbedding } : {}), ...(r.view ? { view: r.view } : {}) }]);
     // A record of a photo already counted (the same photo under another name) is shown but counted once, as in photo screening.
-    const copy = sameAsCountedWarning(r.embedding, vectors, counted);
-    if (!copy) {
-      probs.push(p);
-      vectors.push(r.embedding);
-      counted.push(r.path);
-    }
+    const copy = counted.count(r.path, r.embedding, p);
     photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...photoWarnings(recordWarnings(r), r.view, bundle.metrics.byView, r.faces ?? 1), ...(copy ? [copy] : [])] });
   }
-  return fusedResult(bundle, photos, probs, opts.prevalence, vectors);
+  return fusedResult(bundle, photos, counted, opts.prevalence);
 }

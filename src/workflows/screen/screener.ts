@@ -261,10 +261,8 @@ export class Screener {
   async screen(inputs: ScreenInput[], opts: { explain?: PhotoExplainer; prevalence?: number } = {}): Promise<ScreenResult> {
     if (inputs.length === 0) throw new PhenofaceError('E_INPUT', 'No photos given to screen.');
     const photos: ScreenPhoto[] = [];
-    const probs: number[] = [];
+    const counted = new CountedPhotos();
     const measured: MeasuredPhoto[] = [];
-    const vectors: Float32Array[] = [];
-    const counted: string[] = [];
     for (const [i, input] of inputs.entries()) {
       const source = input.bytes ?? input.path;
       if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
@@ -287,22 +285,17 @@ export class Screener {
         const measurements = photoMeasurementFields(res.landmarks68, res.face.view, this.norms);
         Object.assign(photo, measurements.fields, geometryFields(this.geometry, row, this.bundle.positive));
         if (opts.explain) Object.assign(photo, withoutFindingsBelowThreshold(await opts.explain(res, input, i), p, this.bundle.thresholds.photo));
-        const copy = sameAsCountedWarning(res.embedding.vector, vectors, counted);
+        // Counted in the person's result only once nothing about the photo has failed: a photo
+        // reported as an error must not move the fused probability.
+        const copy = counted.count(input.name, res.embedding.vector, p);
         if (copy) photo.warnings!.push(copy);
-        else {
-          // Counted in the person's result only once nothing about the photo has failed: a photo
-          // reported as an error must not move the fused probability.
-          probs.push(p);
-          vectors.push(res.embedding.vector);
-          counted.push(input.name);
-          if (measurements.raw) measured.push({ measurements: measurements.raw, view: res.face.view });
-        }
+        else if (measurements.raw) measured.push({ measurements: measurements.raw, view: res.face.view });
         photos.push(photo);
       } catch (err) {
         photos.push({ path: input.name, error: namedAsGiven(toErrorRecord(err), input.path, input.name) });
       }
     }
-    const result = fusedResult(this.bundle, photos, probs, opts.prevalence, vectors);
+    const result = fusedResult(this.bundle, photos, counted, opts.prevalence);
     const warnings = [...pipelineWarnings(this.bundle), ...(opts.explain?.note ? [opts.explain.note] : [])];
     return { ...result, subject: { ...result.subject, ...subjectMeasurementFields(measured, this.norms) }, model: { ...result.model, ...(warnings.length && { warnings }) } };
   }
@@ -314,13 +307,25 @@ export class Screener {
 }
 
 /**
- * The warning of a photo whose face embedding is identical to that of a photo already counted in
- * the person's result (`counted[i]` names `vectors[i]`): the same photo given twice, perhaps under
- * two names, which is counted once. Undefined for a photo not seen before.
+ * The photos counted in one person's result: each usable photo's probability and face embedding,
+ * in order. A photo whose embedding is identical to one already counted (the same photo given twice,
+ * perhaps under two names) is not counted again: shared by photo and embedding screening, so both
+ * count a person's photos alike.
  */
-export function sameAsCountedWarning(vector: ArrayLike<number>, vectors: readonly ArrayLike<number>[], counted: readonly string[]): string | undefined {
-  const twin = vectors.findIndex((v) => sameVector(v, vector));
-  return twin >= 0 ? `the same photo as "${counted[twin]}" (an identical face embedding): counted once in the person's result` : undefined;
+export class CountedPhotos {
+  readonly probs: number[] = [];
+  readonly vectors: Float32Array[] = [];
+  private readonly names: string[] = [];
+
+  /** Counts the photo `name`, unless its embedding was counted before: then the warning that says so. */
+  count(name: string, vector: Float32Array, probability: number): string | undefined {
+    const twin = this.vectors.findIndex((v) => sameVector(v, vector));
+    if (twin >= 0) return `the same photo as "${this.names[twin]}" (an identical face embedding): counted once in the person's result`;
+    this.probs.push(probability);
+    this.vectors.push(vector);
+    this.names.push(name);
+    return undefined;
+  }
 }
 
 /**
@@ -335,12 +340,12 @@ export function pipelineWarnings(b: Pick<LoadedBundle, 'pipeline'>): string[] {
 }
 
 /**
- * One person's result from their photos' probabilities (`probs`, one per usable photo): the mean,
+ * One person's result from their counted photos ({@link CountedPhotos}): the mean probability,
  * labelled at the bundle's subject threshold, with the photos' spread and what the call means at
- * `prevalence`, and for a ranking bundle the differential of the usable photos' embeddings
- * (`vectors`). Shared by photo and embedding screening, so both read the same.
+ * `prevalence`, and for a ranking bundle the differential of the counted photos' embeddings.
+ * Shared by photo and embedding screening, so both read the same.
  */
-export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], probs: readonly number[], prevalence = DEFAULTS.evaluate.prevalence, vectors: readonly Float32Array[] = []): ScreenResult {
+export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], { probs, vectors }: Pick<CountedPhotos, 'probs' | 'vectors'>, prevalence = DEFAULTS.evaluate.prevalence): ScreenResult {
   const fused = probs.length ? probs.reduce((a, c) => a + c, 0) / probs.length : null;
   return {
     contract: 1,

@@ -106,9 +106,9 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
 
   it('marks a demonstration model in the JSON result, not only in the text, and says what the model reads', async () => {
     const bundle = await loadBundle(await toyBundle());
-    expect(fusedResult({ ...bundle, synthetic: true }, [], [0.7]).model.synthetic).toBe(true);
-    expect(fusedResult(bundle, [], [0.7]).model.synthetic).toBeUndefined();
-    expect(fusedResult(bundle, [], [0.7]).model).toMatchObject({ backbone: 'mobilefacenet', features: ['embedding'], reads: "mobilefacenet's face-recognition embedding" });
+    expect(fusedResult({ ...bundle, synthetic: true }, [], { probs: [0.7], vectors: [] }).model.synthetic).toBe(true);
+    expect(fusedResult(bundle, [], { probs: [0.7], vectors: [] }).model.synthetic).toBeUndefined();
+    expect(fusedResult(bundle, [], { probs: [0.7], vectors: [] }).model).toMatchObject({ backbone: 'mobilefacenet', features: ['embedding'], reads: "mobilefacenet's face-recognition embedding" });
   });
 
   it('says a call carries no evidence when its likelihood ratio is on the wrong side of 1 or the AUC interval reaches 0.5', async () => {
