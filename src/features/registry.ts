@@ -84,13 +84,14 @@ export function fittedBlockFromJSON(json: unknown): FittedBlock {
 /** What a study is asked to learn from: let the inner CV choose, or these blocks (fused when several). */
 export type FeatureRequest = 'auto' | FeatureName[];
 
-/** Parses `--features`: `auto`, a name, or `A+B[+C]`. E_USAGE naming the bad value and the choices. */
+/** Parses `--features`: `auto`, a name, or `A+B[+C]` (commas read as `+`). E_USAGE naming the bad value and the choices. */
 export function parseFeatures(text: string): FeatureRequest {
-  if (text === 'auto') return 'auto';
-  const names = text.split('+').map((s) => s.trim());
+  if (text.trim() === 'auto') return 'auto';
+  // A comma is read as "+": lists are written with commas as often as not (`embedding,regions`).
+  const names = text.split(/[+,]/).map((s) => s.trim());
   const bad = names.find((n) => !(FEATURE_NAMES as readonly string[]).includes(n));
   if (bad !== undefined || new Set(names).size !== names.length) {
-    throw new PhenofaceError('E_USAGE', `Invalid --features: "${text}". Should be auto, one of ${FEATURE_NAMES.join(', ')}, or several joined by + (each once), e.g. embedding+regions.`);
+    throw new PhenofaceError('E_USAGE', `Invalid --features: "${text}". Should be auto, one of ${FEATURE_NAMES.join(', ')}, or several joined by + or , (each once), e.g. embedding+regions.`);
   }
   return FEATURE_NAMES.filter((n) => names.includes(n));
 }

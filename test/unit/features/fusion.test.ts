@@ -67,10 +67,15 @@ describe('feature blocks', () => {
     expect(() => featureBlock('nope')).toThrow(/Should be one of: embedding/);
   });
 
-  it('parse --features: auto, one name, or several joined by +', () => {
+  it('parse --features: auto, one name, or several joined by + or ,', () => {
     expect(parseFeatures('auto')).toBe('auto');
     expect(parseFeatures('regions+embedding')).toEqual(['embedding', 'regions']);
+    expect(parseFeatures('geometry, embedding')).toEqual(['embedding', 'geometry']);
+    expect(parseFeatures('embedding,regions+geometry')).toEqual(['embedding', 'geometry', 'regions']);
     expect(() => parseFeatures('embedding+embedding')).toThrow(/each once/);
+    expect(() => parseFeatures('embedding,embedding')).toThrow(/each once/);
+    expect(() => parseFeatures('embedding,')).toThrow(/Invalid --features/);
+    expect(() => parseFeatures('auto,embedding')).toThrow(/Invalid --features/);
     expect(() => parseFeatures('texture')).toThrow(/Invalid --features: "texture"/);
   });
 
