@@ -65,6 +65,7 @@ export function subjectSummary(result: ScreenResult): string[] {
     const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (no false positive in the study)' : s.likelihoodRatio === 0 ? '0 (no affected person was missed in the study: not a certainty)' : s.likelihoodRatio.toFixed(2);
     const at = `at a prevalence of ${prevalenceText(s.prevalence)} (--prevalence); likelihood ratio ${lr}`;
     if (s.chanceNote && s.chanceRange) lines.push(`  Chance of ${result.model.positive} given this result: between ${pct(s.chanceRange[0])} and ${pct(s.chanceRange[1])} over the rates' 95% intervals, ${at}. ${s.chanceNote}`);
+    else if (s.chanceNote) lines.push(`  Chance of ${result.model.positive} given this result: not known, ${at}. ${s.chanceNote}`);
     else lines.push(`  Chance of ${result.model.positive} given this result: ${pct(s.chance)}${range}, ${at}.`);
   }
   const spread = s.interval ? `; photos' interval ${pct(s.interval[0])} to ${pct(s.interval[1])}` : '';

@@ -85,12 +85,17 @@ function ratioOrNull(a: number, b: number): number | null {
 /**
  * Why a chance of exactly 0 or 1 is not one: it comes from a validated rate of 1 (no person
  * missed, or no control flagged, in cross-validation), which a study of finitely many people
- * cannot show; the range over the rates' intervals is what the study supports.
+ * cannot show; the range over the rates' intervals is what the study supports (`hasRange`: the
+ * model holds those intervals, so the result has a `chanceRange`).
  */
-export function boundChanceNote(positive: boolean, chance: number | null): { chanceNote?: string } {
+export function boundChanceNote(positive: boolean, chance: number | null, hasRange: boolean): { chanceNote?: string } {
   if (chance !== 0 && chance !== 1) return {};
   const rate = positive ? 'no control was called positive (specificity 1)' : 'no affected person was missed (sensitivity 1)';
-  return { chanceNote: `Not ${chance === 1 ? '100%' : '0%'}: in cross-validation ${rate}, and the point rates turn that into a certainty that no study of finitely many people can show. Read the range over the rates' 95% intervals instead.` };
+  // A model whose study drew no bootstrap (`--bootstrap 0`) keeps no intervals, so there is no range to point to.
+  const instead = hasRange
+    ? "Read the range over the rates' 95% intervals instead."
+    : "The model holds no 95% intervals for its rates (its study drew no bootstrap), so no range can be given: the chance is not known, only that it is not this.";
+  return { chanceNote: `Not ${chance === 1 ? '100%' : '0%'}: in cross-validation ${rate}, and the point rates turn that into a certainty that no study of finitely many people can show. ${instead}` };
 }
 
 /**

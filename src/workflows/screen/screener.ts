@@ -418,7 +418,7 @@ function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Pa
     ppv: sig4(m.ppv),
     chance: sig4(m.chance),
     ...(m.chanceRange ? { chanceRange: [sig4(m.chanceRange[0])!, sig4(m.chanceRange[1])!] as [number, number] } : {}),
-    ...boundChanceNote(positive, m.chance),
+    ...boundChanceNote(positive, m.chance, m.chanceRange !== null),
   };
 }
 

@@ -147,6 +147,23 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
     }
   });
 
+  it('never prints a chance of 100% when the model holds no intervals for a range (a study run with --bootstrap 0)', async () => {
+    const screener = await Screener.load(await toyBundle({ subject: { sensitivity: { value: 0.9, ci95: null }, specificity: { value: 1, ci95: null } }, photo: {}, byView: {} }, { photo: 0.5, subject: 0 }));
+    try {
+      const s = (await screener.screen([photo(1)])).subject;
+      expect(s.chance).toBe(1);
+      expect(s.chanceRange).toBeUndefined();
+      expect(s.chanceNote).toMatch(/^Not 100%: in cross-validation no control was called positive/);
+      expect(s.chanceNote).not.toMatch(/Read the range/);
+      expect(s.chanceNote).toMatch(/no 95% intervals for its rates .* no range can be given/);
+      const text = subjectSummary({ subject: s, model: { positive: 'vcfs', negative: 'control' } } as never).join('\n');
+      expect(text).not.toMatch(/given this result: 100/);
+      expect(text).toMatch(/Chance of vcfs given this result: not known, at a prevalence of 1 in 4,000 .*Not 100%/);
+    } finally {
+      await screener.close();
+    }
+  });
+
   it('never states a chance of 0 for a negative call when no affected person was missed', async () => {
     const perfect = { value: 1, ci95: [0.9, 1] as [number, number] };
     const screener = await Screener.load(await toyBundle({ subject: { sensitivity: perfect, specificity }, photo: {}, byView: {} }, { photo: 0.5, subject: 1 }));
