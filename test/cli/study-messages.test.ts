@@ -20,11 +20,11 @@ let cache: string;
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-study-messages-'));
   cache = path.join(dir, 'cache.sqlite');
-  data = await writeStudyData(path.join(dir, 'data'), cache, 2, 1);
+  data = await writeStudyData(path.join(dir, 'data'), cache, 3, 1);
   // The first class's photos hold no face, worded as the pipeline words it: by the path it opened.
   const c = EmbeddingCache.open(cache);
   try {
-    for (const abs of data.photos.slice(0, 2)) {
+    for (const abs of data.photos.slice(0, 3)) {
       c.put({ sha256: await c.contentHash(abs), backbone: DEFAULTS.embed.backbone, pipelineVersion: cacheVersion(DEFAULTS.embed.backbone) }, { error: { code: 'E_NO_FACE', message: `No face found in ${abs}.` } });
     }
   } finally {
@@ -35,8 +35,8 @@ beforeAll(async () => {
 describe('phenoface study: photos named as the manifest lists them', () => {
   it('a class left without a usable face names its first photo and that photo\'s error by the manifest path', async () => {
     const io = memoryIO(dir);
-    expect(await main(['study', '--manifest', 'data/manifest.csv', '--out', 'out', '--cache', 'cache.sqlite', '--folds', '2', '--quiet'], io)).toBe(1);
-    expect(io.stderr).toContain('"vcfs": 2 photo(s), 2 without a usable face (first: "img/s0/0.png": E_NO_FACE: No face found in img/s0/0.png.)');
+    expect(await main(['study', '--manifest', 'data/manifest.csv', '--out', 'out', '--cache', 'cache.sqlite', '--folds', '3', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toContain('"vcfs": 3 photo(s), 3 without a usable face (first: "img/s0/0.png": E_NO_FACE: No face found in img/s0/0.png.)');
     expect(io.stderr).not.toContain(data.root);
   });
 });

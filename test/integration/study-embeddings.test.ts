@@ -168,7 +168,7 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(await main(['study', '--manifest', 'one-vcfs.csv', '--embeddings', 'missing.jsonl', '--folds', '30', '--out', 'thin', '--quiet'], io)).toBe(1);
     expect(io.stderr).toContain(`E_MANIFEST: Too few people for the study: "vcfs" has 1 person, fewer than the 30 folds (each test fold needs a person of each class); "control" has ${controls} people, fewer than the 30 folds`);
     // Fewer folds cannot help a class of one person (there are at least 2 folds); they can help the controls.
-    expect(io.stderr).toContain(`. Add people to "vcfs": a class needs at least 2 people, whatever --folds. For "control": add people, or lower --folds to ${controls}.`);
+    expect(io.stderr).toContain(`. Add people to "vcfs": each of the two classes needs at least 3 people (2 in every training set), whatever --folds. For "control": add people, or lower --folds to ${controls}.`);
     expect(existsSync(path.join(dir, 'thin'))).toBe(false);
   });
 
@@ -179,6 +179,21 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     const io = memoryIO(dir);
     expect(await main(['study', '--manifest', 'three-vcfs.csv', '--embeddings', 'missing.jsonl', '--folds', '5', '--out', 'short', '--quiet'], io)).toBe(1);
     expect(io.stderr).toContain('E_MANIFEST: Too few people for the study: "vcfs" has 3 people, fewer than the 5 folds (each test fold needs a person of each class). Add people, or lower --folds to 3.');
+  });
+
+  it.each([
+    [2, '2', /"vcfs" has 2 people: with 2 folds a training set holds 1 of them, and the inner cross-validation that tunes the classifier and fixes its threshold needs 2\. Add people to "vcfs": each of the two classes needs at least 3 people \(2 in every training set\), whatever --folds\./],
+    [2, '5', /"vcfs" has 2 people, fewer than the 5 folds \(each test fold needs a person of each class\)\. Add people to "vcfs": each of the two classes needs at least 3 people/],
+    [3, '2', /"vcfs" has 3 people: with 2 folds a training set holds 1 of them, and the inner cross-validation that tunes the classifier and fixes its threshold needs 2\. Add people, or set --folds to 3\./],
+  ])('refuses a class of %i people with --folds %s, before reading anything: every training set needs 2 of its people', async (n, folds, message) => {
+    const vcfs = [...new Set(data.subjects.filter((_, i) => data.y[i]))].slice(0, n);
+    const keep = data.X.map((_, i) => i).filter((i) => !data.y[i] || vcfs.includes(data.subjects[i]));
+    writeFileSync(path.join(dir, `vcfs-${n}.csv`), ['path,subject,label', ...keep.map((i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'}`)].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', `vcfs-${n}.csv`, '--embeddings', 'missing.jsonl', '--folds', folds, '--out', 'thin-training', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toContain('E_MANIFEST: Too few people for the study: ');
+    expect(io.stderr).toMatch(message);
+    expect(existsSync(path.join(dir, 'thin-training'))).toBe(false);
   });
 
   it('refuses a ranking with a class of one person before reading anything', async () => {
