@@ -145,18 +145,29 @@ function subjectSites(input: SiteValidationInput): string[] {
   return sites;
 }
 
+/** People of each class a site's training sites must hold: the inner cross-validation that tunes the classifier and fixes its thresholds splits them by person. */
+const MIN_TRAINING_SUBJECTS = 2;
+
 /**
  * One fold per site (test = its photos, train = the others). E_MANIFEST when the training sites of
- * a fold lack a class: no model could be fitted to hold that site out.
+ * a fold lack a class, or hold fewer than {@link MIN_TRAINING_SUBJECTS} people of one: no model
+ * could be fitted to hold that site out.
  */
 export function siteFolds(input: SiteValidationInput): { sites: string[]; folds: IndexFold[] } {
   const sites = subjectSites(input);
   const folds = sites.map((value) => {
     const fold: IndexFold = { train: [], test: [] };
     input.site.forEach((s, i) => (s === value ? fold.test : fold.train).push(i));
-    const classes = new Set(fold.train.map((i) => input.y[i]));
-    if (classes.size < 2) {
-      throw new PhenofaceError('E_MANIFEST', `--validate-by ${input.column}: without "${value}", the other values hold only ${classes.has(1) ? 'positive' : 'negative'} subjects; a model trained there could not tell the classes apart. Each site left out must leave both classes in the others.`);
+    const people = [new Set<string>(), new Set<string>()];
+    for (const i of fold.train) people[input.y[i]].add(input.subjects[i]);
+    const missing = people.findIndex((p) => p.size === 0);
+    if (missing !== -1) {
+      throw new PhenofaceError('E_MANIFEST', `--validate-by ${input.column}: without "${value}", the other values hold only ${missing === 0 ? 'positive' : 'negative'} subjects; a model trained there could not tell the classes apart. Each site left out must leave both classes in the others.`);
+    }
+    const thin = people.findIndex((p) => p.size < MIN_TRAINING_SUBJECTS);
+    if (thin !== -1) {
+      const who = [...people[thin]].map((p) => `"${p}"`).join(', ');
+      throw new PhenofaceError('E_MANIFEST', `--validate-by ${input.column}: without "${value}", the other values hold ${people[thin].size} ${thin === 1 ? 'positive' : 'negative'} subject (${who}), and the inner cross-validation that tunes the classifier and fixes its thresholds needs ${MIN_TRAINING_SUBJECTS} of each class. Each site left out must leave at least ${MIN_TRAINING_SUBJECTS} people of each class in the others.`);
     }
     return fold;
   });

@@ -49,6 +49,17 @@ describe('siteFolds', () => {
     const site = data.y.map((y) => (y ? 'pos-site' : 'neg-site'));
     expect(() => siteFolds(input({ site }))).toThrow(expect.objectContaining({ code: 'E_MANIFEST', message: expect.stringMatching(/without "neg-site", the other values hold only positive subjects/) }));
   });
+
+  it('refuses a split whose training sites hold one person of a class, naming the site and the person, before anything is fitted', () => {
+    const lone = data.subjects[data.y.indexOf(1)];
+    const negatives = subjectIds.filter((s) => !data.y[data.subjects.indexOf(s)]);
+    const small = new Set([lone, ...negatives.slice(0, 3)]);
+    const site = data.subjects.map((s) => (small.has(s) ? 'small' : 'big'));
+    expect(() => siteFolds(input({ site }))).toThrow(expect.objectContaining({
+      code: 'E_MANIFEST',
+      message: `--validate-by source: without "big", the other values hold 1 positive subject ("${lone}"), and the inner cross-validation that tunes the classifier and fixes its thresholds needs 2 of each class. Each site left out must leave at least 2 people of each class in the others.`,
+    }));
+  });
 });
 
 describe('validateBySite', () => {
