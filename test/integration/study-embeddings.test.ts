@@ -196,6 +196,26 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(existsSync(path.join(dir, 'thin-training'))).toBe(false);
   });
 
+  it('says a class left too few people by photos without a usable face is too small, as before reading them (E_MANIFEST), not from inside the cross-validation', async () => {
+    const kept = [...new Set(data.subjects.filter((_, i) => data.y[i]))].slice(0, 2);
+    writeFileSync(path.join(dir, 'thinned.jsonl'), data.X.map((_, i) => (data.y[i] && !kept.includes(data.subjects[i]) ? failed(i) : record(i))).join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'thinned.jsonl', '--folds', '2', '--out', 'thinned', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toContain('E_MANIFEST: Too few people for the study after removing photos without a usable face: "vcfs" has 2 people: with 2 folds a training set holds 1 of them');
+    expect(io.stderr).not.toContain('inner CV');
+    expect(existsSync(path.join(dir, 'thinned'))).toBe(false);
+  });
+
+  it('counts a ranking class whose every photo had no usable face as 0 people, not 1', async () => {
+    const rows = data.X.map((_, i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'}`);
+    writeFileSync(path.join(dir, 'gone-class.csv'), ['path,subject,label', ...rows, 'n/n1/x.jpg,n1,noonan', 'n/n2/x.jpg,n2,noonan'].join('\n') + '\n');
+    const gone = (p: string) => JSON.stringify({ contract: 1, path: p, error: { code: 'E_NO_FACE', message: 'No face found in this photo.' } });
+    writeFileSync(path.join(dir, 'gone-class.jsonl'), [...data.X.map((_, i) => record(i)), gone('n/n1/x.jpg'), gone('n/n2/x.jpg')].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'gone-class.csv', '--embeddings', 'gone-class.jsonl', '--out', 'gone-class', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toContain('E_MANIFEST: Too few people for the study after removing photos without a usable face: class "noonan" has 0 people, and a ranking needs 2 in each class');
+  });
+
   it('refuses a ranking with a class of one person before reading anything', async () => {
     const rows = data.X.map((_, i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'}`);
     const noonan = `${photoPath(0).replace(/\/[^/]+\/\d+\.jpg$/, '')}/n1/x.jpg,n1,noonan`;

@@ -202,7 +202,7 @@ const MAX_NAMED_CLASSES = 20;
  * classes with fewer than three people needs people whatever the folds (two folds leave one of two
  * people to train on), while a class short only of the folds can also be met by other folds.
  */
-function checkClassSizes(dataset: Dataset, folds: number): void {
+function checkClassSizes(dataset: Pick<Dataset, 'items' | 'positive' | 'negative' | 'mode' | 'classes'>, folds: number, removed?: string): void {
   // A data set may hold hundreds of classes: the message names the first few of a list.
   const names = (list: Iterable<string>) => {
     const all = [...list];
@@ -226,7 +226,10 @@ function checkClassSizes(dataset: Dataset, folds: number): void {
       byClass.get(item.label)!.add(item.subject);
     }
     const thin = (dataset.classes ?? []).filter((label) => (byClass.get(label)?.size ?? 0) < 2);
-    const which = thin.length === 1 ? 'class ' + names(thin) + ' has 1 person' : thin.length + ' classes have 1 person each (' + names(thin) + ')';
+    const size = (label: string) => byClass.get(label)?.size ?? 0;
+    const which = thin.length === 1
+      ? `class ${names(thin)} has ${size(thin[0]) === 1 ? '1 person' : `${size(thin[0])} people`}`
+      : `${thin.length} classes have ${thin.every((label) => size(label) === 1) ? '1 person each' : 'fewer than 2 people each'} (${names(thin)})`;
     if (thin.length) problems.push(`${which}, and a ranking needs 2 in each class (a held-out class must be learnt from another person)`);
     for (const label of thin) if (!tooFewBinary.has(label)) tooFew.add(label);
   }
@@ -240,7 +243,7 @@ function checkClassSizes(dataset: Dataset, folds: number): void {
   const advice = needPeople.length
     ? `${needPeople.join(' ')}${otherFolds ? ` For ${names(foldable.map((c) => c.name))}: ${otherFolds}.` : ''}`
     : `${otherFolds[0].toUpperCase()}${otherFolds.slice(1)}.`;
-  throw new PhenofaceError('E_MANIFEST', `Too few people for the study: ${problems.join('; ')}. ${advice}`);
+  throw new PhenofaceError('E_MANIFEST', `Too few people for the study${removed ? ` after removing photos ${removed}` : ''}: ${problems.join('; ')}. ${advice}`);
 }
 
 /** People of each of the two classes every training set needs: the inner cross-validation splits them by person. */
@@ -315,6 +318,8 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const used = usablePhotos(photos, opts, log);
   const leakage = checkStudyLeakage(used, log);
   requireBothClasses(photos, used, dataset, opts.frontalOnly === true);
+  // Photos without a usable face can leave a class too few people for the folds: said as before reading them.
+  if (used.length < photos.length) checkClassSizes({ ...dataset, items: used.map((p) => p.item) }, opts.folds ?? DEFAULTS.evaluate.folds, opts.frontalOnly ? 'without a usable face or not frontal (--frontal-only)' : 'without a usable face');
   const rows = studyRows(used);
   const classifier = createClassifier(opts.classifier ?? DEFAULTS.classify.classifier);
   const bySite = prepareSiteValidation(rows, used, dataset, classifier, { ...opts, features }, log);
