@@ -16,6 +16,7 @@ import { noEvidenceStatement } from '../evaluate/post-test.ts';
 import { informativeTopK, type RankingMetrics } from '../evaluate/ranking.ts';
 import type { SiteValidation } from '../evaluate/sites.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
+import { printable } from './format.ts';
 import { EXIT, type Command } from './io.ts';
 
 /** `phenoface study`'s options. */
@@ -102,7 +103,8 @@ export const run: Command = async (argv, io) => {
   // A figure the bootstrap gave no interval (too few people in a view) says so, unless none was asked for.
   const asked = res.result.options.bootstrap > 0;
   const f: Format = (e, why = 'too few people') => (e.value === null ? 'n/a' : `${e.value.toFixed(3)}${e.ci95 ? ` [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}]` : asked ? ` (no interval: ${why})` : ''}`);
-  io.out([
+  // Site names and warnings quote the manifest's values: a terminal escape in one must not reach the terminal.
+  io.out(printable([
     `AUC per person ${f(s.auc)}, per photo ${f(p.auc)}`,
     noEvidenceStatement(s.auc) ?? '',
     `sensitivity ${f(s.sensitivity)}, specificity ${f(s.specificity)} (per person)`,
@@ -112,7 +114,7 @@ export const run: Command = async (argv, io) => {
     ...(res.sites ? siteLines(res.sites, f) : []),
     ...(res.ranking ? [rankingLine(res.ranking.result.metrics, res.dataset.positive, f)] : []),
     `wrote ${res.files.predictions}, ${res.files.metrics}, ${res.files.report}, ${res.files.model}/${res.files.ranking ? `, ${res.files.ranking}` : ''}${res.files.sitePredictions ? `, ${res.files.sitePredictions}` : ''}`,
-  ].filter(Boolean).join('\n') + '\n');
+  ].filter(Boolean).join('\n')) + '\n');
   return EXIT.ok;
 };
 

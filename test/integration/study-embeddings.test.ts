@@ -216,6 +216,15 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(io.stderr).toContain('E_MANIFEST: Too few people for the study after removing photos without a usable face: class "noonan" has 0 people, and a ranking needs 2 in each class');
   });
 
+  it("prints a site name's terminal escape as text in the summary, never to the terminal", async () => {
+    const rows = data.X.map((_, i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'},${siteOf(data.subjects[i]) === 'north' ? 'north\x1b]0;owned\x07\x1b[2J' : 'elsewhere'}`);
+    writeFileSync(path.join(dir, 'escape.csv'), ['path,subject,label,source', ...rows].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'escape.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'source', '--out', 'escape', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0', '--quiet'], io)).toBe(0);
+    expect(io.stdout).toContain('held out source north\\u{1b}]0;owned\\u{7}\\u{1b}[2J: AUC per person');
+    expect(io.stdout).not.toMatch(/[\x07\x1b]/);
+  });
+
   it('refuses a ranking with a class of one person before reading anything', async () => {
     const rows = data.X.map((_, i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'}`);
     const noonan = `${photoPath(0).replace(/\/[^/]+\/\d+\.jpg$/, '')}/n1/x.jpg,n1,noonan`;
