@@ -78,7 +78,7 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
     const [p] = model.predictProba([{ embedding: r.embedding, ...(second ? { secondEmbedding: r.secondEmbedding } : {}), ...(r.view ? { view: r.view } : {}) }]);
     // A record of a photo already counted (the same photo under another name) is shown but counted once, as in photo screening.
     const copy = counted.count(r.path, r.embedding, p);
-    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...photoWarnings(recordWarnings(r), r.view, bundle.metrics.byView, r.faces ?? 1), ...(copy ? [copy] : [])] });
+    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...photoWarnings(recordWarnings(r), r.view, bundle.metrics.byView, r.faces ?? 1, r.face?.turned !== undefined || r.quality?.includes('turned') === true), ...(copy ? [copy] : [])] });
   }
   return fusedResult(bundle, photos, counted, opts.prevalence);
 }

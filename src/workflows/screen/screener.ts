@@ -95,10 +95,12 @@ export function withoutFindingsBelowThreshold(fields: Partial<ScreenPhoto>, prob
  * A screened photo's warnings, in the order both screening paths give them (photos, `embed`'s
  * records): its face's quality, advice on its view from the model's per-view results, and, for a
  * photo that holds several faces, that the screened one was chosen by the README's rule (the
- * largest, most central), so a clinician checks it is the patient's.
+ * largest, most central), so a clinician checks it is the patient's. A face found on its side or
+ * upside down (`turned`) gets no view advice: its view was estimated from points placed on a face
+ * the detector saw turned, and the turned warning already asks for the photo upright.
  */
-export function photoWarnings(quality: readonly string[], view: View | undefined, byView: Record<string, unknown>, faces: number): string[] {
-  return [...quality, ...viewAdvice(view, byView), ...(faces > 1 ? [`${faces} faces in the photo: the largest, most central one was used`] : [])];
+export function photoWarnings(quality: readonly string[], view: View | undefined, byView: Record<string, unknown>, faces: number, turned = false): string[] {
+  return [...quality, ...(turned ? [] : viewAdvice(view, byView)), ...(faces > 1 ? [`${faces} faces in the photo: the largest, most central one was used`] : [])];
 }
 
 /**
@@ -280,7 +282,7 @@ export class Screener {
           landmarks5: res.face.landmarks5.map(([x, y]) => [r(x, 2), r(y, 2)]) as ScreenPhoto['landmarks5'],
           width: res.width,
           height: res.height,
-          warnings: photoWarnings(res.quality.warnings, res.face.view, this.bundle.metrics.byView, res.faces.length),
+          warnings: photoWarnings(res.quality.warnings, res.face.view, this.bundle.metrics.byView, res.faces.length, res.face.turned !== undefined),
         };
         const measurements = photoMeasurementFields(res.landmarks68, res.face.view, this.norms);
         Object.assign(photo, measurements.fields, geometryFields(this.geometry, row, this.bundle.positive));

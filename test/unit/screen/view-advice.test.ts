@@ -1,6 +1,6 @@
 /** Advice on a photo's view follows the model's own per-view results, never a fixed claim. */
 import { describe, expect, it } from 'vitest';
-import { viewAdvice } from '../../../src/workflows/screen/screener.ts';
+import { photoWarnings, viewAdvice } from '../../../src/workflows/screen/screener.ts';
 
 const byView = (frontal: [number, number, number], other: [number, number, number]) => ({
   frontal: { photo: { auc: { value: frontal[0], ci95: [frontal[1], frontal[2]] } } },
@@ -28,5 +28,11 @@ describe('viewAdvice', () => {
     const profilesOnly = { profile: { photo: { auc: { value: 0.8, ci95: [0.7, 0.9] } } } };
     expect(viewAdvice('frontal', profilesOnly)).toEqual(['frontal photo: this model has no validated results for frontal photos (its study validated profile photos)']);
     expect(viewAdvice('profile', profilesOnly)).toEqual([]);
+  });
+  it('gives a face found on its side or upside down no view advice: its view was estimated on the turned face', () => {
+    const views = byView([0.9, 0.85, 0.95], [0.7, 0.6, 0.8]);
+    expect(photoWarnings(['the face looks turned on its side'], 'oblique', views, 1)).toHaveLength(2);
+    expect(photoWarnings(['the face looks turned on its side'], 'oblique', views, 1, true)).toEqual(['the face looks turned on its side']);
+    expect(photoWarnings([], 'oblique', views, 2, true)).toEqual(['2 faces in the photo: the largest, most central one was used']);
   });
 });
