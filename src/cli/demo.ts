@@ -11,6 +11,7 @@ import { runDemo, topRegions, type DemoResult } from '../workflows/demo/demo.ts'
 import { validateSynthOptions, SYNTH_LABELS } from '../workflows/synth/index.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type CliIO, type Command } from './io.ts';
+import { printable } from './format.ts';
 
 /** `phenoface demo`'s options. */
 export const DEMO = defineCommand({
@@ -109,7 +110,8 @@ export const run: Command = async (argv: string[], io: CliIO) => {
     log: io,
     quiet: values.quiet,
   });
-  io.out(formatDemoSummary(result, io.cwd));
+  // The summary names the people by their folders (`--photos`), from the user's files.
+  io.out(printable(formatDemoSummary(result, io.cwd)));
   if (!values['no-open'] && hasDisplay()) {
     if (await openInBrowser(result.study.report)) io.err('demo: opening the report in your browser\n');
     else io.err(`demo: could not start a browser; open ${result.study.report} yourself\n`);

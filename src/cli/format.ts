@@ -3,6 +3,9 @@
  * what is meaningful (pixels to 1/1000, scores to 1e-6, angles to 0.1 degree) so files diff well.
  */
 import type { Face } from '../types.ts';
+import { printable } from '../data/printable.ts';
+
+export { printable };
 
 /** The contract version every JSON object carries. */
 export const CONTRACT = 1;
@@ -31,15 +34,6 @@ export function errorJson(path: string, error: { code: string; message: string }
 /** A per-file error as a line of text, for human-readable output (no `--json`). */
 export function errorLine(path: string, error: { code: string; message: string }): string {
   return printable(`${path}: ${error.code}: ${error.message}`) + '\n';
-}
-
-/**
- * Text for a terminal with its control and format characters (other than line breaks and tabs)
- * written as `\u{...}`: a photo's path or a message quoting one comes from the user's files, and a
- * terminal escape or a right-to-left override in it would rewrite what the terminal shows.
- */
-export function printable(text: string): string {
-  return text.replace(/[^\P{Cc}\n\t]|\p{Cf}/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 /** A face in a line of text: `frontal face (yaw 3°, score 0.998) at 12,30 140x160`. */

@@ -10,4 +10,5 @@ export { ProgressReporter, formatProgressLine, formatDuration } from './progress
 export type { ProgressSink } from './progress.ts';
 export { checkLeakage, percentile } from './leakage.ts';
 export { ageSubgroups } from './age.ts';
+export { printable } from './printable.ts';
 export type { LeakageOptions, LeakageReport, LeakageWarning, LeakagePhoto, PhotoRef, IdentityRule, IdentityThreshold, DuplicateContentWarning, NearDuplicateWarning, SamePersonWarning } from './leakage.ts';

@@ -222,7 +222,18 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     const io = memoryIO(dir);
     expect(await main(['study', '--manifest', 'escape.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'source', '--out', 'escape', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0', '--quiet'], io)).toBe(0);
     expect(io.stdout).toContain('held out source north\\u{1b}]0;owned\\u{7}\\u{1b}[2J: AUC per person');
-    expect(io.stdout).not.toMatch(/[\x07\x1b]/);
+    expect([...io.stdout].filter((c) => c === '\x07' || c === '\x1b')).toEqual([]);
+  });
+
+  it("logs a label's terminal escapes as text on stderr, never to the terminal", async () => {
+    const label = 'vcfs\x1b]0;owned\x07\x1b[2J';
+    const rows = data.X.map((_, i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? label : 'control'}`);
+    writeFileSync(path.join(dir, 'escape-log.csv'), ['path,subject,label', ...rows].join('\n') + '\n');
+    const io = memoryIO(dir);
+    const code = await main(['study', '--manifest', 'escape-log.csv', '--embeddings', 'pooled.jsonl', '--out', 'escape-log', '--positive', label, '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0'], io);
+    expect(code, io.stderr).toBe(0);
+    expect(io.stderr).toContain('vcfs\\u{1b}]0;owned\\u{7}\\u{1b}[2J');
+    expect([...io.stderr].filter((c) => c === '\x07' || c === '\x1b')).toEqual([]);
   });
 
   it('refuses a ranking with a class of one person before reading anything', async () => {

@@ -26,6 +26,7 @@ import { Screener, type PhotoExplainer, type ScreenResult } from '../screen/scre
 import { esc, writeReport } from '../../report/index.ts';
 import { runStudy, type StudyResult } from '../study/study.ts';
 import { formatCsv } from '../../data/csv.ts';
+import { printable } from '../../data/printable.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../../math/random.ts';
 import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
@@ -227,7 +228,8 @@ async function demoInto(work: string, out: StagedDir, opts: DemoOptions, input: 
     effort: quick ? DEFAULTS.demo.quick : DEFAULTS.demo.full,
     strength: opts.strength ?? DEFAULTS.demo.strength,
     seed: opts.seed ?? DEFAULTS.demo.seed,
-    log: (t) => { if (!opts.quiet) opts.log.err(t); },
+    // Messages quote folder names and paths from the user's photos (`--photos`).
+    log: (t) => { if (!opts.quiet) opts.log.err(printable(t)); },
   };
   const timer = stepTimer();
   const planted = await plantInPeople(work, opts, input, s, timer);

@@ -13,7 +13,7 @@ import { saveBundle, STANDARD_LIMITATIONS, INTENDED_USE, weightsId, type ModelBu
 import { createClassifier } from '../../classify/index.ts';
 import { DEFAULTS } from '../../config.ts';
 import { formatCsv } from '../../data/csv.ts';
-import { ageSubgroups, checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from '../../data/index.ts';
+import { ageSubgroups, checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, printable, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from '../../data/index.ts';
 import { ProgressCounter, type ProgressSink } from '../../data/progress.ts';
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { crossValidate, trainFinal, type CrossValidationResult, type FeatureComparison, type FinalModel, type GroupMetrics, type LevelMetrics, type StudyData } from '../../evaluate/crossval.ts';
@@ -278,21 +278,32 @@ async function openCache(file: string): Promise<EmbeddingCache> {
 /** Writes a study message to stderr unless quiet. */
 type Log = (text: string) => void;
 
-/** Where a study's progress goes: its log, as a bar on a terminal (never when quiet). */
-function progressSink(opts: StudyOptions, log: Log): ProgressSink {
-  return { err: (t) => log(t), isTTY: opts.log.isTTY && !opts.quiet };
+/**
+ * The study's messages: to stderr unless quiet, with control characters shown as text
+ * ({@link printable}), since they quote labels, subject ids and paths from the user's files.
+ */
+function messageLog(opts: StudyOptions): Log {
+  return (t) => { if (!opts.quiet) opts.log.err(printable(t)); };
+}
+
+/**
+ * Where a study's progress goes: stderr, as a bar on a terminal (never when quiet). Not through
+ * {@link messageLog}: the bar draws with the terminal's own escapes, and its text holds only counts.
+ */
+function progressSink(opts: StudyOptions): ProgressSink {
+  return { err: (t) => { if (!opts.quiet) opts.log.err(t); }, isTTY: opts.log.isTTY && !opts.quiet };
 }
 
 /**
  * Progress of a study stage that counts its own work (`update(done, total)`), shown as the
  * embedding's is, to the last item; `stop()` ends a bar the stage left unfinished (it failed).
  */
-function stageProgress(opts: StudyOptions, log: Log, label: string, unit: string): { update: (done: number, total: number) => void; stop: () => void } {
+function stageProgress(opts: StudyOptions, label: string, unit: string): { update: (done: number, total: number) => void; stop: () => void } {
   let counter: ProgressCounter | undefined;
   const startMs = Date.now();
   return {
     update: (done, total) => {
-      counter ??= new ProgressCounter(progressSink(opts, log), label, total, !opts.quiet, Date.now, unit, startMs);
+      counter ??= new ProgressCounter(progressSink(opts), label, total, !opts.quiet, Date.now, unit, startMs);
       counter.advanceTo(done);
     },
     stop: () => counter?.stop(),
@@ -308,7 +319,7 @@ type StudyRows = StudyData & { y: number[]; subjects: string[] };
 
 /** The study itself, writing its files into `work` (the staging folder of `opts.out`). */
 async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts: StudyOptions): Promise<StudyResult> {
-  const log: Log = (t) => { if (!opts.quiet) opts.log.err(t); };
+  const log = messageLog(opts);
   logDataset(dataset, log);
   const fromFile = opts.embeddings ? await readStudyEmbeddings(opts.embeddings, dataset, opts.backbone, log) : undefined;
   const backbone = fromFile?.backbone ?? opts.backbone ?? DEFAULTS.embed.backbone;
@@ -377,7 +388,7 @@ async function embedPhotos(dataset: Dataset, cacheFile: string, backbone: string
   // One reading of the built models for both cache versions.
   const manifest = loadManifest();
   const pipelineVersion = cacheVersion(backbone, DEFAULTS, manifest);
-  const progress = new ProgressReporter(progressSink(opts, log), 'study');
+  const progress = new ProgressReporter(progressSink(opts), 'study');
   let embedded;
   try {
     const dropped = cache.dropOtherVersions(backbone, pipelineVersion);
@@ -470,7 +481,7 @@ function studyRows(used: PhotoResult[]): StudyRows {
 async function crossValidateStudy(rows: StudyRows, classifier: Classifier, opts: StudyOptions, log: Log): Promise<CrossValidationResult> {
   log(`study: cross-validating (${opts.folds ?? DEFAULTS.evaluate.folds} folds x ${opts.repeats ?? DEFAULTS.evaluate.repeats} repeats) on ${rows.X.length} photos...\n`);
   // Each fit is one outer fold of the study or of a permutation of the permutation test.
-  const progress = stageProgress(opts, log, 'study cross-validation', 'fits');
+  const progress = stageProgress(opts, 'study cross-validation', 'fits');
   try {
     return await crossValidate({
       ...rows,
@@ -654,7 +665,7 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
   c.log(`study: explaining up to ${maxPhotos} photos (Grad-CAM, regions, occlusion, sanity checks)...\n`);
   try {
     const seed = c.opts.seed ?? DEFAULTS.explain.study.seed;
-    const progress = stageProgress(c.opts, c.log, 'study explain', 'photos');
+    const progress = stageProgress(c.opts, 'study explain', 'photos');
     const explained = await explainFinalModel(c, seed, { seed, ...explainOptions }, progress.update).finally(progress.stop);
     const { meanHeatmapPng, reference, heatScale } = explained;
     const scope = heatMapScope(c.final.features?.features, c.backbone, c.bundle.backbone.second?.name);
