@@ -67,6 +67,8 @@ export interface DecodedImage extends RgbImage {
   scale: number;
   /** sharp's name for the format found in the bytes: `jpeg`, `png`, `webp`, `gif`, `tiff`, `heif`. */
   format: string;
+  /** How many frames or pages the file holds, when more than one (an animation, a multi-page TIFF): only the first was decoded. */
+  pages?: number;
 }
 
 /** Formats accepted, by sharp's name (`heif` covers AVIF). */
@@ -102,7 +104,8 @@ export async function decodeImage(
   const header = await readHeader(bytes, what, cfg);
   const size = decodedSize(header, what, cfg);
   const data = await decodePixels(bytes, header, size, what, cfg);
-  return { width: size.width, height: size.height, data, originalWidth: header.originalWidth, originalHeight: header.originalHeight, scale: size.scale, format: header.format };
+  const pages = header.meta.pages ?? 1;
+  return { width: size.width, height: size.height, data, originalWidth: header.originalWidth, originalHeight: header.originalHeight, scale: size.scale, format: header.format, ...(pages > 1 ? { pages } : {}) };
 }
 
 /** What the header says: sharp's metadata, the accepted format and the upright (EXIF-oriented) size. */

@@ -433,7 +433,9 @@ export class Pipeline {
     const found = await this.facesForChoice(img);
     if (!found.chosen) {
       const turn = await this.turnWithFace(img);
-      const hint = turn ? ` A face is found with the photo turned ${turn} degrees clockwise: its orientation tag may be missing; turn the photo upright and try again.` : '';
+      const turned = turn ? ` A face is found with the photo turned ${turn} degrees clockwise: its orientation tag may be missing; turn the photo upright and try again.` : '';
+      const frames = img.pages ? ` Only the first of its ${img.pages} frames (pages) was searched: save the frame that shows the face as a photo of its own.` : '';
+      const hint = turned + frames;
       throw new PhenofaceError('E_NO_FACE', `No face found in ${typeof source === 'string' ? source : 'the image'}.${hint}`);
     }
     // Pose and view for the chosen face only (the others are listed by position; `detect` poses all).

@@ -136,6 +136,8 @@ describe('decodeImage: accepted formats and layouts', () => {
     const anim = await decodeImage(paths['animated.gif']);
     expect((await sharp(paths['animated.gif']).metadata()).pages).toBe(3);
     expect([anim.width, anim.height, anim.format]).toEqual([40, 30, 'gif']); // one frame, not the strip
+    expect(anim.pages).toBe(3); // so a photo without a face can say that the other frames were not searched
+    expect((await decodeImage(paths['still.gif'])).pages).toBeUndefined();
     expectClose(px(anim, 20, 15), [255, 0, 0], 0, 'first frame is red');
     const webp = await decodeImage(paths['photo.webp']);
     expect(webp.format).toBe('webp');

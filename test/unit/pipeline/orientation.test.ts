@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, resolveConfig } from '../../../src/config.ts';
 import { decodeImage, encodeJpeg, resizeImage, rotateQuarterTurns } from '../../../src/image/index.ts';
@@ -118,6 +119,11 @@ describe('the orientation check on a real photo', () => {
     const none = await pipeline.embedFile(await encodeJpeg(blank, 95)).catch((e: Error) => e);
     expect(none).toMatchObject({ code: 'E_NO_FACE' });
     expect((none as Error).message).toBe('No face found in the image.');
+    // An animation whose first frame shows no face: only that frame is searched, and the message says so.
+    const second = await encodeJpeg({ ...blank, data: blank.data.map((v) => 255 - v) }, 95);
+    const frames = await sharp([await encodeJpeg(blank, 95), second], { join: { animated: true } }).gif().toBuffer();
+    const animated = await pipeline.embedFile(frames).catch((e: Error) => e);
+    expect(animated).toMatchObject({ code: 'E_NO_FACE', message: expect.stringContaining('Only the first of its 2 frames (pages) was searched') });
   });
 
   it('checks every face `detect` lists, as it checks the face a screen or study chooses', async () => {
