@@ -225,7 +225,8 @@ async function readImageFile(path: string, what: string, cfg: ImageConfig): Prom
       throw new PhenofaceError('E_NOT_FOUND', `${what} does not exist. Expected a path to an image file.`, { cause: err });
     }
     if (code === 'EISDIR') throw new PhenofaceError('E_INPUT', `${what} is a folder. Expected an image file.`, { cause: err });
-    throw new PhenofaceError('E_INPUT', `${what} cannot be read (${code ?? String(err)}). Expected a readable image file.`, { cause: err });
+    const why = code === 'ELOOP' ? ': a symbolic link that leads back to itself (a loop?)' : code === 'EACCES' ? ': permission denied' : '';
+    throw new PhenofaceError('E_INPUT', `${what} cannot be read (${code ?? String(err)}${why}). Expected a readable image file.`, { cause: err });
   }
 }
 

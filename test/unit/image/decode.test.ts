@@ -2,7 +2,7 @@
  * decodeImage on every format and pixel layout it accepts, and on the broken, hostile and oddly
  * named files it must refuse or survive. Fixtures are generated with sharp into a temp folder.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -192,6 +192,11 @@ describe('decodeImage: refusals', () => {
     const dirErr = await failure(decodeImage(folder));
     expect(dirErr.code).toBe('E_INPUT');
     expect(dirErr.message).toMatch(/is a folder/);
+    const loop = path.join(dir, 'loop.jpg');
+    symlinkSync(loop, loop);
+    const loopErr = await failure(decodeImage(loop));
+    expect(loopErr.code).toBe('E_INPUT');
+    expect(loopErr.message).toContain('cannot be read (ELOOP: a symbolic link that leads back to itself (a loop?))');
   });
 
   it('refuses images too small to hold a face (1x1, and 200x8 under minSidePx 12)', async () => {
