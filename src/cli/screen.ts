@@ -11,7 +11,7 @@ import { REGION_LABELS, REGION_RANKING_NOTE, type RegionName } from '../explain/
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
 import { regionsFromHeatMap } from '../workflows/screen/result.ts';
-import { prevalenceText } from '../evaluate/post-test.ts';
+import { prevalenceText, probabilityText } from '../evaluate/post-test.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine, type ArgValues } from './args.ts';
 import { screenEmbeddings } from '../workflows/screen/embeddings.ts';
 import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
@@ -40,11 +40,11 @@ export const SCREEN = defineCommand({
 
 const USAGE = usageLine(SCREEN);
 
-/** A percentage with two significant digits below 10% (0.27%), else one decimal. */
-function pct(v: number): string {
-  const p = 100 * v;
-  return p > 0 && p < 10 ? `${p.toPrecision(2)}%` : `${p.toFixed(1)}%`;
-}
+/** A score, a chance or a threshold as a percentage that does not round to a certainty (`probabilityText`). */
+const pct = (v: number): string => probabilityText(v);
+
+/** A rate, or an end of a range, where exactly 0% or 100% can be what was counted or computed. */
+const ratePct = (v: number): string => probabilityText(v, true);
 
 /**
  * The person's result as a clinician should read it: the call at the threshold and the model's
@@ -57,14 +57,14 @@ export function subjectSummary(result: ScreenResult): string[] {
   const lines = [`Result: ${above ? 'ABOVE' : 'below'} the model's threshold (${result.model.positive} vs ${result.model.negative}), from ${s.photos} photo${s.photos === 1 ? '' : 's'}.`];
   if (s.evidenceNote) lines.push(`  ${s.evidenceNote}`);
   if (s.sensitivity !== undefined && s.specificity !== undefined) {
-    const ci = (v?: [number, number]) => (v ? ` (95% CI ${pct(v[0])}-${pct(v[1])})` : '');
-    lines.push(`  In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${pct(s.sensitivity)}${ci(s.sensitivityCi95)} of affected people and cleared ${pct(s.specificity)}${ci(s.specificityCi95)} of unaffected people (per person).`);
+    const ci = (v?: [number, number]) => (v ? ` (95% CI ${ratePct(v[0])}-${ratePct(v[1])})` : '');
+    lines.push(`  In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${ratePct(s.sensitivity)}${ci(s.sensitivityCi95)} of affected people and cleared ${ratePct(s.specificity)}${ci(s.specificityCi95)} of unaffected people (per person).`);
   }
   if (s.chance !== undefined && s.chance !== null && s.prevalence !== undefined) {
-    const range = s.chanceRange ? ` (${pct(s.chanceRange[0])} to ${pct(s.chanceRange[1])} over those rates' 95% intervals)` : '';
+    const range = s.chanceRange ? ` (${ratePct(s.chanceRange[0])} to ${ratePct(s.chanceRange[1])} over those rates' 95% intervals)` : '';
     const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (no false positive in the study)' : s.likelihoodRatio === 0 ? '0 (no affected person was missed in the study: not a certainty)' : s.likelihoodRatio.toFixed(2);
     const at = `at a prevalence of ${prevalenceText(s.prevalence)} (--prevalence); likelihood ratio ${lr}`;
-    if (s.chanceNote && s.chanceRange) lines.push(`  Chance of ${result.model.positive} given this result: between ${pct(s.chanceRange[0])} and ${pct(s.chanceRange[1])} over the rates' 95% intervals, ${at}. ${s.chanceNote}`);
+    if (s.chanceNote && s.chanceRange) lines.push(`  Chance of ${result.model.positive} given this result: between ${ratePct(s.chanceRange[0])} and ${ratePct(s.chanceRange[1])} over the rates' 95% intervals, ${at}. ${s.chanceNote}`);
     else if (s.chanceNote) lines.push(`  Chance of ${result.model.positive} given this result: not known, ${at}. ${s.chanceNote}`);
     else lines.push(`  Chance of ${result.model.positive} given this result: ${pct(s.chance)}${range}, ${at}.`);
   }
@@ -131,7 +131,7 @@ export function photoLine(p: ScreenResult['photos'][number]): string {
   if (p.error) return `  ${p.path}: ${p.error.code}: ${p.error.message}`;
   const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
   const geometry = p.geometryRegions && [...p.geometryRegions].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, 3);
-  return `  ${p.path}: score ${(100 * p.probability!).toFixed(1)}%, ${p.view}` +
+  return `  ${p.path}: score ${pct(p.probability!)}, ${p.view}` +
     (p.warnings?.length ? ` (${p.warnings.join('; ')})` : '') +
     (p.regions ? `; score from ${p.regions.slice(0, 3).map((r) => `${regionLabel(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', ')}` : '') +
     (geometry?.length ? `; geometry ${geometry.map((g) => `${regionLabel(g.name)} ${signed(g.contribution)}`).join(', ')} (log-odds)` : '') +
@@ -148,7 +148,7 @@ async function screenEmbeddingFile(values: ArgValues<typeof SCREEN.args>, positi
   if (positionals.length > 0) throw usageError('Give photos or --embeddings, not both.', USAGE);
   if (values.explain) throw usageError('--explain draws heat maps on photos; --embeddings has none.', USAGE);
   const result = await screenEmbeddings(path.resolve(io.cwd, values.model!), path.resolve(io.cwd, values.embeddings!), { prevalence: values.prevalence });
-  io.out(values.json ? JSON.stringify(result) + '\n' : printable([...subjectSummary(result), ...result.photos.map((p) => (p.error ? `  ${p.path}: ${p.error.code}: ${p.error.message}` : `  ${p.path}: score ${(100 * p.probability!).toFixed(1)}%`)), result.disclaimer].join('\n')) + '\n');
+  io.out(values.json ? JSON.stringify(result) + '\n' : printable([...subjectSummary(result), ...result.photos.map((p) => (p.error ? `  ${p.path}: ${p.error.code}: ${p.error.message}` : `  ${p.path}: score ${pct(p.probability!)}`)), result.disclaimer].join('\n')) + '\n');
   return result.photos.some((p) => p.error) ? EXIT.partial : EXIT.ok;
 }
 

@@ -78,6 +78,27 @@ export function prevalenceText(p: number): string {
   return prevalenceForm(p) === 'one-in' ? `1 in ${Math.round(1 / p).toLocaleString('en')}` : `${Number((100 * p).toPrecision(3))}%`;
 }
 
+/**
+ * A probability (a classifier score, a chance of the condition) as a percentage that never reads
+ * as a certainty it is not: two significant digits of the value below 10% (0.27%) and of its
+ * complement above 90% (99.97%, not 100.0%), one decimal between. A value of exactly 0 or 1 is a
+ * score rounded to the results' four decimals, so it says the bound it lies within ("<0.01%",
+ * ">99.99%"); below one in a million, "<0.0001%". `bound` is for the end of a range, which may be
+ * exactly 0 or 100% (a rate's interval reaching 1): those ends print as "0%" and "100%".
+ */
+export function probabilityText(v: number, bound = false): string {
+  if (bound && (v <= 0 || v >= 1)) return v <= 0 ? '0%' : '100%';
+  if (v <= 0) return '<0.01%';
+  if (v >= 1) return '>99.99%';
+  if (v < 1e-6) return '<0.0001%';
+  if (v > 1 - 1e-6) return '>99.9999%';
+  const p = 100 * v;
+  if (p < 9.95) return `${p.toPrecision(2)}%`;
+  // The complement's two significant digits set the decimals (0.040 -> 99.960%).
+  if (p > 90.05) return `${p.toFixed(Math.max(1, (100 - p).toPrecision(2).split('.')[1]?.length ?? 0))}%`;
+  return `${p.toFixed(1)}%`;
+}
+
 function ratioOrNull(a: number, b: number): number | null {
   return b > 0 ? a / b : null;
 }

@@ -23,6 +23,18 @@ describe('subjectSummary', () => {
     expect(lines.join('\n')).not.toMatch(/probability of/);
   });
 
+  it('never prints a score, its interval or a photo\'s score as 100% or 0%: they are rounded to four decimals, not certain', () => {
+    const above = subjectSummary(result({ probability: 1, interval: [1, 1], sensitivity: 1, specificity: 0.9996, sensitivityCi95: [0.7, 1], specificityCi95: [0.9, 1] }));
+    expect(above.at(-1)).toBe("  Score >99.99% (a classifier score, not a chance of disease; threshold 50.0%); photos' interval >99.99% to >99.99%.");
+    // A counted rate of 1 and an interval's end of 1 are 100%; a mean rate of 0.9996 is not.
+    expect(above[1]).toContain('flagged 100% (95% CI 70.0%-100%) of affected people and cleared 99.960% (95% CI 90.0%-100%)');
+    const below = subjectSummary(result({ label: 'control', probability: 0, interval: [0, 0.001] }));
+    expect(below.at(-1)).toMatch(/^ {2}Score <0\.01% .*photos' interval <0\.01% to 0\.10%\.$/);
+    expect(photoLine({ path: 'a.jpg', probability: 1, view: 'frontal' })).toBe('  a.jpg: score >99.99%, frontal');
+    expect(photoLine({ path: 'b.jpg', probability: 0.99996, view: 'frontal' })).toBe('  b.jpg: score 99.9960%, frontal');
+    expect(photoLine({ path: 'c.jpg', probability: 0, view: 'frontal' })).toBe('  c.jpg: score <0.01%, frontal');
+  });
+
   it("lists a ranking model's differential after the binary call, with its note", () => {
     const lines = subjectSummary({ ...result({}), differential: [{ label: 'vcfs', probability: 0.7 }, { label: 'noonan', probability: 0.2 }, { label: 'control', probability: 0.1 }], differentialNote: 'Among these three classes only.' });
     expect(lines.slice(-2)).toEqual(['Ranked differential: 1. vcfs 70.0%, 2. noonan 20.0%, 3. control 10.0%.', '  Among these three classes only.']);

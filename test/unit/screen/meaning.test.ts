@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { predictiveValues, rateInterval } from '../../../src/evaluate/metrics.ts';
-import { postTest, prevalenceText } from '../../../src/evaluate/post-test.ts';
+import { postTest, prevalenceText, probabilityText } from '../../../src/evaluate/post-test.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
 import { subjectSummary } from '../../../src/cli/screen.ts';
 import { loadBundle } from '../../../src/classify/bundle.ts';
@@ -245,5 +245,17 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
     } finally {
       await screener.close();
     }
+  });
+});
+
+describe('probabilityText', () => {
+  it('keeps two significant digits at either end, so a score near 1 is not printed as 100.0%', () => {
+    expect([0.0027, 0.05, 0.5, 0.97, 0.9996, 0.99999].map((v) => probabilityText(v))).toEqual(['0.27%', '5.0%', '50.0%', '97.0%', '99.960%', '99.9990%']);
+    expect([0.0999, 0.9004].map((v) => probabilityText(v))).toEqual(['10.0%', '90.0%']);
+  });
+
+  it('prints a score of exactly 0 or 1 (rounded to four decimals) as the bound it lies within, and the end of a range as it is', () => {
+    expect([0, 1, 1e-8, 1 - 1e-8].map((v) => probabilityText(v))).toEqual(['<0.01%', '>99.99%', '<0.0001%', '>99.9999%']);
+    expect([0, 1].map((v) => probabilityText(v, true))).toEqual(['0%', '100%']);
   });
 });
