@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULTS } from '../config.ts';
-import { runDemo, topRegions, type DemoResult } from '../workflows/demo/demo.ts';
+import { runDemo, screeningText, type DemoResult } from '../workflows/demo/demo.ts';
 import { validateSynthOptions, SYNTH_LABELS } from '../workflows/synth/index.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type CliIO, type Command } from './io.ts';
@@ -36,7 +36,6 @@ export const DEMO = defineCommand({
 
 const USAGE = usageLine(DEMO);
 
-const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(0)}%`);
 const ci = (e: { value: number | null; ci95: [number, number] | null }) => (e.value === null ? 'n/a' : `${e.value.toFixed(2)}${e.ci95 ? ` (95% CI ${e.ci95[0].toFixed(2)}-${e.ci95[1].toFixed(2)})` : ''}`);
 
 /** The summary printed at the end of the demo. */
@@ -58,12 +57,10 @@ export function formatDemoSummary(r: DemoResult, cwd: string): string {
     `            ${found}`,
     '  screened  (held out of the study)',
     ...r.screenings.map((s) => {
-      const res = s.result.subject;
-      const truth = s.truthLabel === SYNTH_LABELS.affected ? `planted, strength ${s.strength.toFixed(2)}` : 'control';
-      const regions = topRegions(s.result).map((x) => `${x.name} ${pct(x.share)}`).join(', ');
+      const t = screeningText(s);
       const failed = s.result.photos.filter((p) => p.error).length;
-      return `            ${s.subject} (${truth}): ${res.label ?? 'no result'}, score ${pct(res.probability)} from ${res.photos} photos` +
-        `${failed ? `, ${failed} failed` : ''}${regions ? `; top heatmap regions ${regions}` : ''} -> ${rel(s.file)}`;
+      return `            ${s.subject} (${t.truth}): ${t.call} from ${s.result.subject.photos} photos` +
+        `${failed ? `, ${failed} failed` : ''}${t.regions ? `; top heatmap regions ${t.regions}` : ''} -> ${rel(s.file)}`;
     }),
     r.explain.status === 'done'
       ? `  heatmaps  ${rel(path.join(r.out, 'screen'))}`

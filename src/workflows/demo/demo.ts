@@ -29,6 +29,8 @@ import { formatCsv } from '../../data/csv.ts';
 import { printable } from '../../data/printable.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../../math/random.ts';
+import { probabilityText } from '../../evaluate/post-test.ts';
+import { REGION_LABELS, type RegionName } from '../../explain/regions.ts';
 import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
 
 /** Options of {@link runDemo}. */
@@ -155,6 +157,21 @@ function chooseHeldOut(truth: Truth, seed: number): [string | undefined, string 
 
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 
+/**
+ * A held-out person's screening as the demo's summary and report state it: the call, the score
+ * (as `screen` prints it, never 100% or 0%), the planted strength after the per-person jitter,
+ * and the heat map's top regions named with the patient's side (`periorbital-left` is the
+ * patient's right eye).
+ */
+export function screeningText(s: Pick<DemoScreening, 'truthLabel' | 'strength' | 'result'>): { truth: string; call: string; regions: string } {
+  const res = s.result.subject;
+  return {
+    truth: s.truthLabel === SYNTH_LABELS.affected ? `planted, strength ${s.strength.toFixed(2)} after the per-person jitter` : 'control',
+    call: `${res.label ?? 'no result'}${res.probability === null ? '' : `, score ${probabilityText(res.probability)}`}`,
+    regions: topRegions(s.result).map((r) => `${REGION_LABELS[r.name as RegionName] ?? r.name} ${(100 * r.share).toFixed(0)}%`).join(', '),
+  };
+}
+
 /** A screened person's heatmap regions: each region's share averaged over the photos that have regions, largest first. */
 export function topRegions(result: ScreenResult, k = 3): { name: string; share: number }[] {
   const explained = result.photos.filter((p) => p.regions?.length);
@@ -171,13 +188,12 @@ async function dataUrl(file: string, width: number): Promise<string> {
 
 /** The report's demo section: what was planted, and the held-out screenings (with heatmaps when made). */
 async function demoSection(res: Omit<DemoResult, 'seconds'>, truth: Truth, synthDir: string): Promise<{ id: string; title: string; html: string }> {
-  const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);
   const rows = await Promise.all(res.screenings.map(async (s) => {
     const heat = s.result.photos.find((p) => p.heatmap)?.heatmap;
     const shown = heat && existsSync(heat) ? heat : path.join(synthDir, truth.photos.find((p) => p.subject === s.subject)!.path);
-    const regions = topRegions(s.result).map((r) => `${esc(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', ');
-    return `<tr><th scope="row">${esc(s.subject)}</th><td>${esc(s.truthLabel === SYNTH_LABELS.affected ? `planted (strength ${s.strength.toFixed(2)})` : 'control')}</td>` +
-      `<td>${esc(s.result.subject.label ?? 'no result')} (score ${pct(s.result.subject.probability)})</td><td>${regions || '&ndash;'}</td>` +
+    const t = screeningText(s);
+    return `<tr><th scope="row">${esc(s.subject)}</th><td>${esc(t.truth)}</td>` +
+      `<td>${esc(t.call)}</td><td>${t.regions ? esc(t.regions) : '&ndash;'}</td>` +
       `<td><img alt="${esc(s.subject)}" src="${await dataUrl(shown, 200)}"></td></tr>`;
   }));
   const preview = res.synth.preview ? `<p>The planted warp (before / as planted / at strength 1), from <code>synth/preview.png</code>:</p><img alt="synth preview" style="max-width:100%" src="${await dataUrl(res.synth.preview, 600)}">` : '';

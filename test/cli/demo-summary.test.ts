@@ -1,0 +1,48 @@
+/** The demo's summary states a held-out person's screening as `screen` does: no score of 100% or 0%, regions by the patient's side. */
+import { describe, expect, it } from 'vitest';
+import { formatDemoSummary } from '../../src/cli/demo.ts';
+import type { DemoResult, DemoScreening } from '../../src/workflows/demo/demo.ts';
+import type { ScreenResult } from '../../src/workflows/screen/screener.ts';
+
+const screened = (subject: string, truthLabel: string, probability: number, label: string): DemoScreening => ({
+  subject,
+  truthLabel,
+  strength: truthLabel === 'vcfs' ? 1.02 : 0,
+  file: `/tmp/d/screen/${subject}.json`,
+  result: {
+    contract: 1,
+    subject: { probability, label, threshold: 0.48, photos: 2 },
+    photos: [
+      { path: 'a.jpg', probability, regions: [{ name: 'perinasal', share: 0.3 }, { name: 'periorbital-left', share: 0.2 }, { name: 'perioral', share: 0.1 }] },
+      { path: 'b.jpg', probability, regions: [{ name: 'perinasal', share: 0.28 }, { name: 'periorbital-left', share: 0.18 }, { name: 'perioral', share: 0.16 }] },
+    ],
+    model: { id: 'm', backbone: 'mobilefacenet', positive: 'vcfs', negative: 'control' },
+    disclaimer: 'd',
+  } as ScreenResult,
+} as DemoScreening);
+
+const result = {
+  out: '/tmp/d', people: 20, photos: 120, source: 'faces', regions: ['perinasal'],
+  options: { strength: 0.9, seed: 1, quick: true, folds: 5, repeats: 3, bootstrap: 100, permutations: 10 },
+  synth: { dir: '/tmp/d/synth', written: 120, skipped: 0, affected: 10, controls: 10 },
+  study: { report: '/tmp/d/study/report.html', model: '/tmp/d/study/model', subjects: 18, photos: 108, subjectAuc: { value: 0.97, ci95: [0.92, 1] }, photoAuc: { value: 0.96, ci95: [0.9, 1] }, permutationP: 0.0099 },
+  signal: 'found',
+  screenings: [screened('person-01', 'vcfs', 1, 'vcfs'), screened('person-15', 'control', 0, 'control')],
+  explain: { status: 'done' },
+  seconds: { total: 10 },
+} as unknown as DemoResult;
+
+describe('formatDemoSummary', () => {
+  it("prints a held-out person's score of exactly 1 or 0 as the bound it lies within, not as a certainty", () => {
+    const text = formatDemoSummary(result, '/tmp/d');
+    expect(text).toContain('person-01 (planted, strength 1.02 after the per-person jitter): vcfs, score >99.99% from 2 photos');
+    expect(text).toContain('person-15 (control): control, score <0.01% from 2 photos');
+    expect(text).not.toMatch(/score (100|0)%/);
+  });
+
+  it("names the heat map's top regions with the patient's side, as the report and screen do", () => {
+    const text = formatDemoSummary(result, '/tmp/d');
+    expect(text).toContain("top heatmap regions Nose 29%, Around the patient's right eye 19%, Mouth 13%");
+    expect(text).not.toContain('periorbital-left');
+  });
+});
