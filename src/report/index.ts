@@ -12,7 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelBundle } from '../classify/bundle.ts';
 import type { Dataset, LeakageReport, PhotoResult } from '../data/index.ts';
-import type { Estimate, GroupMetrics, LevelMetrics, CrossValidationResult } from '../evaluate/crossval.ts';
+import type { Estimate, GroupMetrics, LevelMetrics, CrossValidationResult, PermutationResult } from '../evaluate/crossval.ts';
 import { calibrationSpec, renderSvg, rocSpec, type RocSeries } from './charts.ts';
 import { DEFAULTS } from '../config.ts';
 import { boundPredictiveNote, noEvidenceStatement } from '../evaluate/post-test.ts';
@@ -259,10 +259,28 @@ function checksSection({ leakage, result, used }: ReportInput): string {
   const perm = result.permutation;
   const turned = used.filter((p) => p.face?.turned);
   return `<section id="checks"><h2>Checks</h2>
-<p>Permutation test (labels permuted by person, whole cross-validation re-run): ${perm ? `subject AUC ${perm.observed.toFixed(3)} vs ${perm.nulls.length} permutations, <strong>p = ${perm.p.toFixed(4)}</strong>` : 'not run'}.</p>
+<p>Permutation test (labels permuted by person, whole cross-validation re-run): ${perm ? permutationText(perm, result.subject.auc.value) : 'not run'}.</p>
 ${leakage.warnings.length ? `<div class="warn"><p><strong>${leakage.warnings.length} possible leakage problem(s)</strong>: the same photo or the same person may appear under two names, which inflates results.</p><ul>${leakage.warnings.slice(0, 50).map((w) => `<li>${esc(w.message)}</li>`).join('')}</ul></div>` : '<p>No duplicate photos and no person under two subject ids were found.</p>'}
 ${turned.length ? `<div class="warn"><p><strong>${turned.length} photo(s) look on their side or upside down</strong> (their orientation tag may have been lost): the face was found more surely with the photo turned, so it was aligned from points the detector guessed. They were used as they are; turn them upright and run the study again.</p><ul>${turned.slice(0, 50).map((p) => `<li>${esc(p.item.path)}: turn ${p.face!.turned} degrees clockwise</li>`).join('')}</ul></div>` : ''}
 </section>`;
+}
+
+/**
+ * The permutation test in words. Its observed AUC is not the Results table's: to keep the
+ * permutations affordable the test fixes the classifier's setting before seeing any label and runs
+ * fewer repeats, so a reader comparing the two numbers is told why they differ. A p-value at its
+ * floor, 1 / (permutations + 1), says no permutation reached the real labels' AUC, and that more
+ * permutations would be needed to show a smaller p.
+ */
+export function permutationText(perm: PermutationResult, headlineAuc: number | null): string {
+  const n = perm.nulls.length;
+  const setting = Object.entries(perm.hyper).map(([k, v]) => `${k} = ${v}`).join(', ');
+  const procedure = `${setting ? `${setting} fixed before any label was seen` : 'a setting fixed before any label was seen'}, ${perm.repeats} repeat${perm.repeats === 1 ? '' : 's'} of the folds`;
+  const differs = headlineAuc !== null && headlineAuc.toFixed(3) !== perm.observed.toFixed(3)
+    ? `; not the Results table's ${headlineAuc.toFixed(3)}, which tunes the setting in each training fold and averages all repeats`
+    : '';
+  const atFloor = perm.p <= 1 / (n + 1) + 1e-12 ? ` (no permutation reached it: the smallest p that ${n} permutations can give)` : '';
+  return `on the real labels, with the test's own procedure (${esc(procedure)}), subject AUC ${perm.observed.toFixed(3)}${differs}; against ${n} permutations, <strong>p = ${perm.p.toFixed(4)}</strong>${atFloor}`;
 }
 
 /**
