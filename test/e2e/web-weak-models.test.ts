@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postTest } from '../../src/evaluate/post-test.ts';
+import { postTest, probabilityText } from '../../src/evaluate/post-test.ts';
 import type { ScreenResult } from '../../src/workflows/screen/result.ts';
 import { FAKE_INFO, FakeScreenService, type FakeServiceOptions } from '../server/fake-service.ts';
 import { facePhoto } from '../server/fixtures.ts';
@@ -20,11 +20,8 @@ import { buildWeb, CHROMIUM_ARGS, ensureChromium, OUT_DIR, shot, startServer } f
 
 const browserExe = ensureChromium();
 
-/** A chance as the page writes it (result-view.ts): two significant digits below 10%, else one decimal. */
-function chanceText(v: number): string {
-  const p = 100 * v;
-  return p > 0 && p < 10 ? `${p.toPrecision(2)}%` : `${p.toFixed(1)}%`;
-}
+/** A chance as the page writes it (result-view.ts): as `screen` prints it. */
+const chanceText = (v: number): string => probabilityText(v);
 
 /** The fake model's chance of the condition after a positive call at `prevalence`, as the page should write it. */
 function positiveChanceAt(prevalence: number): string {
@@ -68,11 +65,25 @@ describe.skipIf(!browserExe.path)('web app: models whose figures could be misrea
     expect(await page.locator('[data-testid=verdict]').textContent()).toMatch(/^Above the model's threshold/);
     expect(await page.locator('[data-testid=chance]').textContent()).toBe('not a certainty (see below)');
     const note = await page.locator('[data-testid=chance-note]').textContent();
-    expect(note).toMatch(/^Not 100%: in cross-validation no control was called positive .* At the prevalence screened at \(1 in 4,000\), that range is \d.*% to 100\.0%\.$/);
+    expect(note).toMatch(/^Not 100%: in cross-validation no control was called positive .* At the prevalence screened at \(1 in 4,000\), that range is \d.*% to 100%\.$/);
     await page.fill('[data-testid=prevalence]', '100');
     expect(await page.locator('[data-testid=chance]').textContent()).toBe('not a certainty (see below)');
     expect(await page.locator('.meaning').textContent()).not.toMatch(/given this result: 100/);
     await page.screenshot({ path: shot('chance-at-bound'), fullPage: true });
+    await page.close();
+  });
+
+  it('never shows a score of exactly 1 (rounded to four decimals) as 100%, for the person, its interval or a photo', async () => {
+    const page = await browser.newPage();
+    await page.goto(await serve({ scoreOne: true }));
+    const photo = await facePhoto(480, 600);
+    await page.setInputFiles('[data-testid=file-input]', [{ name: 'front.jpg', mimeType: 'image/jpeg', buffer: photo }, { name: 'front-2.jpg', mimeType: 'image/jpeg', buffer: photo }]);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=probability]');
+    expect(await page.locator('[data-testid=probability]').textContent()).toBe('>99%');
+    expect(await page.locator('.interval').textContent()).toBe('95% interval from the spread of the 2 photos: >99% to >99%.');
+    expect(await page.locator('.badge.neutral').allTextContents()).toEqual(['Score >99%', 'Score >99%']);
+    expect(await page.locator('.summary').textContent()).not.toMatch(/Score 100%|: 100% to 100%/);
     await page.close();
   });
 

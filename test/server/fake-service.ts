@@ -123,6 +123,8 @@ export interface FakeServiceOptions {
   prevalence?: number;
   /** Act as a model on the face's geometry alone (`--features geometry`): it reads no face-recognition embedding. */
   geometryOnly?: boolean;
+  /** Score every photo exactly 1, as a score within 0.00005 of 1 reads once rounded to four decimals. */
+  scoreOne?: boolean;
 }
 
 /** The fake ranking bundle's classes and figures (as `metrics.json`'s `ranking` headline). */
@@ -248,7 +250,7 @@ export class FakeScreenService implements ScreenService {
     const b = FACE_LAYOUT.box;
     const mean = stats.channels.slice(0, 3).reduce((a, c) => a + c.mean, 0) / 3;
     const low = /^low-score/.test(photo.name);
-    const probability = Math.round((low ? 0.05 + 0.1 * (mean / 255) : 0.3 + 0.5 * (mean / 255)) * 1e6) / 1e6;
+    const probability = this.opts.scoreOne ? 1 : Math.round((low ? 0.05 + 0.1 * (mean / 255) : 0.3 + 0.5 * (mean / 255)) * 1e6) / 1e6;
     const out: ScreenPhoto = {
       path: photo.name,
       probability,

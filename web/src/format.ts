@@ -11,6 +11,18 @@ export function pct(p: number | null | undefined, digits = 0): string {
   return `${(p * 100).toFixed(digits)}%`;
 }
 
+/**
+ * A classifier score (or a probability of the differential) as a whole percentage that is never
+ * a certainty: a score is rounded to four decimals, so one of exactly 1 or 0 is only near it
+ * (">99%", "<1%"). Counted rates, which can be exactly 100%, go through `pct`.
+ */
+export function scorePct(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
+  if (p >= 1) return '>99%';
+  if (p <= 0) return '<1%';
+  return pct(p);
+}
+
 /** A figure's value, or undefined. */
 export function figureValue(f: Figure | undefined): number | undefined {
   if (f === undefined || f === null) return undefined;

@@ -9,10 +9,10 @@
 import { regionsFromHeatMap, type ScreenPhoto, type ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
-import { postTest, prevalenceForm, prevalenceText, type PrevalenceForm } from '../../src/evaluate/post-test.ts';
+import { postTest, prevalenceForm, prevalenceText, probabilityText, type PrevalenceForm } from '../../src/evaluate/post-test.ts';
 import { REGION_RANKING_NOTE } from '../../src/explain/regions.ts';
 import { h, svg, uid } from './dom.ts';
-import { className, metricCells, pct, photoErrorText, regionName, VIEW_TEXT } from './format.ts';
+import { className, metricCells, pct, photoErrorText, regionName, scorePct, VIEW_TEXT } from './format.ts';
 import { measurementLabel, measurementTable } from './measurement-view.ts';
 import { geometryTable } from './geometry-view.ts';
 
@@ -71,8 +71,8 @@ function differentialCard(result: ScreenResult): HTMLElement {
     return h('li', { class: 'differential-item', 'data-testid': 'differential-item' },
       h('span', { class: 'differential-rank' }, `${i + 1}.`),
       h('span', { class: 'differential-label' }, className(d.label)),
-      h('span', { class: 'differential-track', role: 'img', 'aria-label': `${pct(d.probability)}` }, bar),
-      h('span', { class: 'differential-value' }, pct(d.probability)),
+      h('span', { class: 'differential-track', role: 'img', 'aria-label': `${scorePct(d.probability)}` }, bar),
+      h('span', { class: 'differential-value' }, scorePct(d.probability)),
     );
   });
   return h('section', { class: 'differential card', 'aria-labelledby': 'differential-title', 'data-testid': 'differential' },
@@ -83,14 +83,14 @@ function differentialCard(result: ScreenResult): HTMLElement {
   );
 }
 
-/** A chance as a clinician reads it: two significant digits below 10% (0.27%). */
-function chanceText(v: number): string {
-  const p = 100 * v;
-  return p > 0 && p < 10 ? `${p.toPrecision(2)}%` : `${p.toFixed(1)}%`;
-}
+/** A chance as `screen` prints it: two significant digits at either end (0.27%, 99.960%), never 100.0% for less (`probabilityText`). */
+const chanceText = (v: number): string => probabilityText(v);
+
+/** A counted rate, or an end of a range, which may be exactly 0% or 100%. */
+const rateText = (v: number): string => probabilityText(v, true);
 
 /** A rate's 95% interval in brackets, or nothing without one. */
-const ciText = (v?: [number, number]): string => (v ? ` (95% CI ${chanceText(v[0])}–${chanceText(v[1])})` : '');
+const ciText = (v?: [number, number]): string => (v ? ` (95% CI ${rateText(v[0])}–${rateText(v[1])})` : '');
 
 /**
  * What the call means: the model's validated rates at its threshold, and the chance of the
@@ -116,11 +116,11 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
   const screenedAt = prevalenceText(s.prevalence);
   const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (the study had no false positive)' : s.likelihoodRatio === 0 ? '0 (the study missed no affected person: not a certainty)' : s.likelihoodRatio.toFixed(2);
   return h('div', { class: 'meaning' },
-    h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${chanceText(sens)}${ciText(s.sensitivityCi95)} of people with ${positive} and cleared ${chanceText(spec)}${ciText(s.specificityCi95)} of people without it (per person).`),
+    h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${rateText(sens)}${ciText(s.sensitivityCi95)} of people with ${positive} and cleared ${rateText(spec)}${ciText(s.specificityCi95)} of people without it (per person).`),
     h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of ', ...field, ` (likelihood ratio of this result ${lr}).`,
-      !s.chanceNote && s.chanceRange ? h('span', { 'data-testid': 'chance-range' }, ` At ${screenedAt}, its range over the rates' 95% intervals is ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])}.`) : '',
+      !s.chanceNote && s.chanceRange ? h('span', { 'data-testid': 'chance-range' }, ` At ${screenedAt}, its range over the rates' 95% intervals is ${rateText(s.chanceRange[0])} to ${rateText(s.chanceRange[1])}.`) : '',
       h('span', { class: 'no-print' }, ' Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.')),
-    s.chanceNote ? h('p', { 'data-testid': 'chance-note' }, `${s.chanceNote}${s.chanceRange ? ` At the prevalence screened at (${screenedAt}), that range is ${chanceText(s.chanceRange[0])} to ${chanceText(s.chanceRange[1])}.` : ''}`) : '',
+    s.chanceNote ? h('p', { 'data-testid': 'chance-note' }, `${s.chanceNote}${s.chanceRange ? ` At the prevalence screened at (${screenedAt}), that range is ${rateText(s.chanceRange[0])} to ${rateText(s.chanceRange[1])}.` : ''}`) : '',
   );
 }
 
@@ -173,7 +173,7 @@ function summaryCard(result: ScreenResult, model: ModelInfo | undefined, views: 
   const positive = className(result.model.positive);
   const p = s.probability;
   const above = p !== null && p >= s.threshold;
-  const scale = h('div', { class: 'scale', role: 'img', 'aria-label': `Score ${pct(p)}${s.interval ? `, interval ${pct(s.interval[0])} to ${pct(s.interval[1])}` : ''}; the model's threshold is ${pct(s.threshold)}.` });
+  const scale = h('div', { class: 'scale', role: 'img', 'aria-label': `Score ${scorePct(p)}${s.interval ? `, interval ${scorePct(s.interval[0])} to ${scorePct(s.interval[1])}` : ''}; the model's threshold is ${pct(s.threshold)}.` });
   if (p !== null) {
     if (s.interval) {
       const band = h('div', { class: 'scale-interval' });
@@ -190,7 +190,7 @@ function summaryCard(result: ScreenResult, model: ModelInfo | undefined, views: 
   scale.append(mark);
 
   const intervalText = s.interval
-    ? `95% interval from the spread of the ${s.photos} photos: ${pct(s.interval[0])} to ${pct(s.interval[1])}.`
+    ? `95% interval from the spread of the ${s.photos} photos: ${scorePct(s.interval[0])} to ${scorePct(s.interval[1])}.`
     : s.intervalNote ?? '';
   const verdict = p === null
     ? 'No photo could be screened; see the messages below.'
@@ -207,7 +207,7 @@ function summaryCard(result: ScreenResult, model: ModelInfo | undefined, views: 
     h('p', { class: 'verdict', 'data-testid': 'verdict' }, verdict),
     p === null ? '' : meaningBlock(result),
     h('div', { class: 'score' },
-      h('span', { class: 'score-value', 'data-testid': 'probability' }, pct(p)),
+      h('span', { class: 'score-value', 'data-testid': 'probability' }, scorePct(p)),
       h('span', { class: 'score-caption' }, `classifier score (not a chance of disease), from ${s.photos} usable photo${s.photos === 1 ? '' : 's'}; threshold ${pct(s.threshold)}`),
     ),
     scale,
@@ -387,7 +387,7 @@ function fitHeatmap(heat: HTMLImageElement, legend: HTMLElement, stage: HTMLElem
 function badges(photo: ScreenPhoto): HTMLElement {
   const list = h('ul', { class: 'badges', 'aria-label': 'Photo quality and result' });
   if (photo.view) list.append(h('li', { class: `badge view-${photo.view}`, title: VIEW_TEXT[photo.view].note }, `${VIEW_TEXT[photo.view].label} view`));
-  if (photo.probability !== undefined) list.append(h('li', { class: 'badge neutral' }, `Score ${pct(photo.probability)}`));
+  if (photo.probability !== undefined) list.append(h('li', { class: 'badge neutral' }, `Score ${scorePct(photo.probability)}`));
   const warnings = [...(photo.warnings ?? [])];
   if (warnings.length === 0) list.append(h('li', { class: 'badge good no-problem' }, 'No quality problem found'));
   const frag = h('div', { class: 'quality' }, list);

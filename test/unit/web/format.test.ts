@@ -1,6 +1,6 @@
 /** The web app's wording of class names, which come from the study's manifest. */
 import { describe, expect, it } from 'vitest';
-import { className, photoErrorText } from '../../../web/src/format.ts';
+import { className, pct, photoErrorText, scorePct } from '../../../web/src/format.ts';
 
 describe('className', () => {
   it('names the known classes as a clinician reads them', () => {
@@ -21,5 +21,13 @@ describe('photoErrorText', () => {
     expect(photoErrorText({ code: 'E_NO_FACE', message: 'No face found in the image.' })).toMatch(/^No face was found\. Use a photo in which the face is clearly visible/);
     expect(photoErrorText({ code: 'E_WHATEVER', message: 'the server says' })).toBe('the server says');
     expect(photoErrorText({ code: 'constructor', message: 'odd' })).toBe('odd');
+  });
+});
+
+describe('scorePct', () => {
+  it('shows a score of exactly 1 or 0, which is rounded to four decimals, as near it, not as a certainty', () => {
+    expect([1, 0, 0.62, 0.995, 0.004].map(scorePct)).toEqual(['>99%', '<1%', '62%', '>99%', '<1%']);
+    // A counted rate of 1 stays 100%.
+    expect(pct(1)).toBe('100%');
   });
 });
