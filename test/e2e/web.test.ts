@@ -111,7 +111,9 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await geometry.locator('.geo-bar.down').count()).toBe(3);
     expect(await page.locator('.geometry-block').textContent()).toContain('relative to the mean face');
     expect(await page.locator('.performance').textContent()).toMatch(/Sensitivity.*Specificity/s);
-    expect(await page.locator('.performance tbody').textContent()).toContain('Frontal photos');
+    // Each row says whom its figures count, and how many: a per-patient row from frontal photos is not a count of photos.
+    expect(await page.locator('.performance thead').textContent()).toBe('FiguresSensitivitySpecificityAUCCounted on');
+    expect(await page.locator('.performance tbody tr').nth(1).textContent()).toMatch(/^Per patient, from frontal photos.*100 people: 40 with, 60 without$/);
     expect(await page.locator('.synthetic-banner').count()).toBe(1);
     // The opacity slider changes the heatmap's opacity (keyboard).
     await page.focus('.stage-controls input[type=range]');
@@ -145,7 +147,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await cards.nth(2).textContent()).toContain('No face was found');
     expect(await page.locator('.region-note').count()).toBe(1); // the caveat once, not per photo
     expect(await page.locator('.interval').textContent()).toMatch(/95% interval from the spread of the 2 photos/);
-    expect(await page.locator('.performance tbody').textContent()).toContain('Profile photos');
+    expect(await page.locator('.performance tbody').textContent()).toContain('Per patient, from profile photos');
     await page.setViewportSize({ width: 1280, height: 1400 });
     await page.screenshot({ path: shot('result-three-photos'), fullPage: true });
     await page.emulateMedia({ media: 'print' });

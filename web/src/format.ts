@@ -39,13 +39,19 @@ export function figureText(f: Figure | undefined, asPercent = true): string {
   return `${fmt(v)}${ci}`;
 }
 
-/** The figures shown for one level or view. */
-export function metricCells(m: LevelMetrics | undefined): { sensitivity: string; specificity: string; auc: string; n: string } {
+/**
+ * The figures shown for one level or view. `n` says what it counts (`unit`: people or photos) and,
+ * where the bundle keeps them, how many of each class: a 100% sensitivity of 4 affected people is
+ * not one of 40.
+ */
+export function metricCells(m: LevelMetrics | undefined, unit: 'people' | 'photos'): { sensitivity: string; specificity: string; auc: string; n: string } {
+  const n = typeof m?.n === 'number' ? { units: m.n } : m?.n;
+  const split = typeof n?.positive === 'number' && typeof n?.negative === 'number' ? `: ${n.positive} with, ${n.negative} without` : '';
   return {
     sensitivity: figureText(m?.sensitivity),
     specificity: figureText(m?.specificity),
     auc: figureText(m?.auc, false),
-    n: typeof m?.n === 'number' ? String(m.n) : typeof m?.n?.units === 'number' ? String(m.n.units) : '–',
+    n: typeof n?.units === 'number' ? `${n.units} ${unit}${split}` : '–',
   };
 }
 

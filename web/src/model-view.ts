@@ -43,20 +43,20 @@ function trainingRows(t: TrainingSummary): [string, string][] {
 function metricsTable(info: ModelInfo): HTMLElement {
   const m = info.metrics;
   if (!m) return h('p', { class: 'muted' }, 'This model bundle holds no cross-validated figures.');
-  const rows: [string, LevelMetrics | undefined][] = [
-    ['Per patient, all views', m.subject],
-    ['Per photo, all views', m.photo],
-    ...VIEWS.flatMap((v): [string, LevelMetrics | undefined][] => {
+  const rows: [string, LevelMetrics | undefined, 'people' | 'photos'][] = [
+    ['Per patient, all views', m.subject, 'people'],
+    ['Per photo, all views', m.photo, 'photos'],
+    ...VIEWS.flatMap((v): [string, LevelMetrics | undefined, 'people' | 'photos'][] => {
       const b = m.byView?.[v];
-      return b ? [[`${VIEW_TEXT[v].label} photos${b.subject && !b.photo ? ' (per patient)' : ''}`, b.photo ?? b.subject]] : [];
+      return b ? [[`${VIEW_TEXT[v].label} photos${b.subject && !b.photo ? ' (per patient)' : ''}`, b.photo ?? b.subject, b.photo ? 'photos' : 'people']] : [];
     }),
   ];
   const cv = m.folds && m.repeats ? `${m.folds}-fold subject-grouped cross-validation, repeated ${m.repeats} times` : 'subject-grouped cross-validation';
   return h('table', { class: 'metrics' },
     h('caption', {}, `Validated performance (${cv}; 95% intervals in brackets)`),
     h('thead', {}, h('tr', {}, ...['', 'Sensitivity', 'Specificity', 'AUC', 'n'].map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, ...rows.filter(([, l]) => l).map(([label, l]) => {
-      const c = metricCells(l);
+    h('tbody', {}, ...rows.filter(([, l]) => l).map(([label, l, unit]) => {
+      const c = metricCells(l, unit);
       return h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, c.sensitivity), h('td', {}, c.specificity), h('td', {}, c.auc), h('td', {}, c.n));
     })),
   );

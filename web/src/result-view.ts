@@ -225,22 +225,22 @@ function performanceTable(model: ModelInfo | undefined, views: View[]): HTMLElem
   const m = model?.metrics;
   if (!m) return h('p', { class: 'muted' }, 'The model holds no validated performance figures; see the Model page.');
   const rows: [string, ReturnType<typeof metricCells>][] = [];
-  if (m.subject) rows.push(['Per patient, all views', metricCells(m.subject)]);
-  else if (m.photo) rows.push(['Per photo, all views', metricCells(m.photo)]);
+  if (m.subject) rows.push(['Per patient, all views', metricCells(m.subject, 'people')]);
+  else if (m.photo) rows.push(['Per photo, all views', metricCells(m.photo, 'photos')]);
   for (const v of views) {
     const byView = m.byView?.[v];
     // Per patient where the view has it, as the top row and the sentence below count people.
-    if (byView?.subject) rows.push([`${VIEW_TEXT[v].label} photos`, metricCells(byView.subject)]);
-    else if (byView?.photo) rows.push([`${VIEW_TEXT[v].label} photos (per photo)`, metricCells(byView.photo)]);
+    if (byView?.subject) rows.push([`Per patient, from ${VIEW_TEXT[v].label.toLowerCase()} photos`, metricCells(byView.subject, 'people')]);
+    else if (byView?.photo) rows.push([`Per photo, ${VIEW_TEXT[v].label.toLowerCase()} photos`, metricCells(byView.photo, 'photos')]);
   }
   const cv = m.folds && m.repeats ? ` (${m.folds}-fold cross-validation, repeated ${m.repeats} times)` : ' (cross-validation)';
   return h('div', { class: 'performance' },
     h('table', {},
       h('caption', {}, `How accurate is the model? Validated on its training data${cv}`),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Photos'), h('th', { scope: 'col' }, 'Sensitivity'), h('th', { scope: 'col' }, 'Specificity'), h('th', { scope: 'col' }, 'AUC'))),
-      h('tbody', {}, ...rows.map(([label, c]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, c.sensitivity), h('td', {}, c.specificity), h('td', {}, c.auc)))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Figures'), h('th', { scope: 'col' }, 'Sensitivity'), h('th', { scope: 'col' }, 'Specificity'), h('th', { scope: 'col' }, 'AUC'), h('th', { scope: 'col' }, 'Counted on'))),
+      h('tbody', {}, ...rows.map(([label, c]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, c.sensitivity), h('td', {}, c.specificity), h('td', {}, c.auc), h('td', {}, c.n)))),
     ),
-    h('p', { class: 'muted small' }, 'Sensitivity: the share of people with the syndrome whom the model flagged. Specificity: the share of people without it whom the model did not flag. Figures from other populations or cameras may differ.'),
+    h('p', { class: 'muted small' }, 'Sensitivity: the share of people with the syndrome whom the model flagged. Specificity: the share of people without it whom the model did not flag. With few people in a row, its interval is wide: read the interval, not the point. Figures from other populations or cameras may differ.'),
   );
 }
 

@@ -1,6 +1,6 @@
 /** The web app's wording of class names, which come from the study's manifest. */
 import { describe, expect, it } from 'vitest';
-import { className, pct, photoErrorText, scorePct } from '../../../web/src/format.ts';
+import { className, metricCells, pct, photoErrorText, scorePct } from '../../../web/src/format.ts';
 
 describe('className', () => {
   it('names the known classes as a clinician reads them', () => {
@@ -29,5 +29,14 @@ describe('scorePct', () => {
     expect([1, 0, 0.62, 0.995, 0.004].map(scorePct)).toEqual(['>99%', '<1%', '62%', '>99%', '<1%']);
     // A counted rate of 1 stays 100%.
     expect(pct(1)).toBe('100%');
+  });
+});
+
+describe('metricCells', () => {
+  it('says what n counts and how many of each class, so a 100% of four people is not read as one of many', () => {
+    const m = { n: { units: 10, positive: 4, negative: 6 }, sensitivity: { value: 1, ci95: [0.51, 1] as [number, number] } };
+    expect(metricCells(m, 'people')).toMatchObject({ n: '10 people: 4 with, 6 without', sensitivity: '100% (51%–100%)' });
+    expect(metricCells({ n: 35 }, 'photos').n).toBe('35 photos');
+    expect(metricCells(undefined, 'people').n).toBe('–');
   });
 });
