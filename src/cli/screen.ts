@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checkOutput, type OutputGuard } from '../data/output.ts';
 import { DEFAULTS } from '../config.ts';
-import { REGION_LABELS, REGION_RANKING_NOTE, type RegionName } from '../explain/regions.ts';
+import { GEOMETRY_NEGLIGIBLE_LOGODDS, geometryNegligible, REGION_LABELS, REGION_RANKING_NOTE, type RegionName } from '../explain/regions.ts';
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
 import { regionsFromHeatMap } from '../workflows/screen/result.ts';
@@ -129,12 +129,15 @@ const regionLabel = (name: string): string => REGION_LABELS[name as RegionName] 
  */
 export function photoLine(p: ScreenResult['photos'][number]): string {
   if (p.error) return `  ${p.path}: ${p.error.code}: ${p.error.message}`;
-  const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
-  const geometry = p.geometryRegions && [...p.geometryRegions].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, 3);
+  // A contribution that rounds to zero has no sign to show ("-0.00" reads as a direction).
+  const signed = (v: number) => (v.toFixed(2) === '0.00' || v.toFixed(2) === '-0.00' ? '0.00' : `${v >= 0 ? '+' : ''}${v.toFixed(2)}`);
+  const negligible = p.geometryRegions && geometryNegligible(p.geometryRegions);
+  const geometry = p.geometryRegions && !negligible && [...p.geometryRegions].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, 3);
   return `  ${p.path}: score ${pct(p.probability!)}, ${p.view}` +
     (p.warnings?.length ? ` (${p.warnings.join('; ')})` : '') +
     (p.regions ? `; score from ${p.regions.slice(0, 3).map((r) => `${regionLabel(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', ')}` : '') +
-    (geometry?.length ? `; geometry ${geometry.map((g) => `${regionLabel(g.name)} ${signed(g.contribution)}`).join(', ')} (log-odds)` : '') +
+    (geometry && geometry.length ? `; geometry ${geometry.map((g) => `${regionLabel(g.name)} ${signed(g.contribution)}`).join(', ')} (log-odds)` : '') +
+    (negligible ? `; geometry: every region under ${GEOMETRY_NEGLIGIBLE_LOGODDS} log-odds (negligible)` : '') +
     (p.heatmap ? `; heatmap ${p.heatmap}` : '');
 }
 

@@ -236,3 +236,18 @@ export function poolInRegions(map: { c: number; h: number; w: number; data: Floa
   });
   return out;
 }
+
+/**
+ * Below this, in log-odds, a region's geometry contribution moves the photo's score by at most an
+ * eighth of a percentage point at any score (d p / d logit is at most 1/4): a stack that gives the geometry little
+ * weight makes every region's contribution this small, and its ranking then means nothing.
+ */
+export const GEOMETRY_NEGLIGIBLE_LOGODDS = 0.005;
+
+/** Whether every region's geometry contribution of a photo is negligible (see {@link GEOMETRY_NEGLIGIBLE_LOGODDS}). */
+export function geometryNegligible(regions: readonly { contribution: number }[]): boolean {
+  return regions.length > 0 && regions.every((r) => Math.abs(r.contribution) < GEOMETRY_NEGLIGIBLE_LOGODDS);
+}
+
+/** The sentence said instead of a ranking when {@link geometryNegligible}. */
+export const GEOMETRY_NEGLIGIBLE_NOTE = `Every region moves this photo's log-odds by less than ${GEOMETRY_NEGLIGIBLE_LOGODDS} through the face's geometry: that part of the model hardly moves its score, so which region leads means nothing here.`;

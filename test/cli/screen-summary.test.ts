@@ -69,6 +69,13 @@ describe('photoLine', () => {
     expect(line).toBe('  a.jpg: score 80.0%, frontal; score from Nose 50%; geometry Nose +0.42, Mouth -0.30, Chin and jaw -0.05 (log-odds)');
   });
 
+  it('says the geometry is negligible when every contribution is under 0.005 log-odds, instead of ranking signed zeros', () => {
+    const line = photoLine({ path: 'a.jpg', probability: 0.8, view: 'frontal', geometryRegions: [{ name: 'perinasal', contribution: 0.0003 }, { name: 'malar-right', contribution: -0.0003 }] });
+    expect(line).toBe('  a.jpg: score 80.0%, frontal; geometry: every region under 0.005 log-odds (negligible)');
+    const mixed = photoLine({ path: 'b.jpg', probability: 0.8, view: 'frontal', geometryRegions: [{ name: 'perinasal', contribution: 0.3 }, { name: 'perioral', contribution: 0.1 }, { name: 'malar-right', contribution: -0.004 }] });
+    expect(mixed).toBe('  b.jpg: score 80.0%, frontal; geometry Nose +0.30, Mouth +0.10, Patient\'s left cheek 0.00 (log-odds)');
+  });
+
   it("names regions by the patient's side, not the image's (periorbital-left is the patient's right eye)", () => {
     const line = photoLine({ path: 'a.jpg', probability: 0.8, view: 'frontal', regions: [{ name: 'periorbital-left', share: 0.4 }], geometryRegions: [{ name: 'malar-right', contribution: -0.2 }] });
     expect(line).toContain("score from Around the patient's right eye 40%");

@@ -87,6 +87,20 @@ describe.skipIf(!browserExe.path)('web app: models whose figures could be misrea
     await page.close();
   });
 
+  it("says when the geometry part barely moves a photo's score, instead of drawing its thousandths as full bars with signs", async () => {
+    const page = await browser.newPage();
+    await page.goto(await serve({ negligibleGeometry: true }));
+    await page.setInputFiles('[data-testid=file-input]', [{ name: 'front.jpg', mimeType: 'image/jpeg', buffer: await facePhoto(480, 600) }]);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=geometry-regions]');
+    expect(await page.locator('[data-testid=geometry-negligible]').textContent()).toMatch(/^Every region moves this photo's log-odds by less than 0\.005 through the face's geometry/);
+    const values = await page.locator('[data-testid=geometry-regions] td.num').allTextContents();
+    expect(new Set(values)).toEqual(new Set(['0.00']));
+    const widths = await page.locator('[data-testid=geometry-regions] .geo-bar').evaluateAll((bars) => bars.map((b) => parseFloat((b as HTMLElement).style.width)));
+    expect(Math.max(...widths)).toBeLessThan(1);
+    await page.close();
+  });
+
   it('says on the Model tab, above the figures, that a model whose AUC interval reaches 0.5 carries no evidence', async () => {
     const page = await browser.newPage();
     await page.goto(`${await serve({ weakModel: true })}#/model`);

@@ -125,6 +125,8 @@ export interface FakeServiceOptions {
   geometryOnly?: boolean;
   /** Score every photo exactly 1, as a score within 0.00005 of 1 reads once rounded to four decimals. */
   scoreOne?: boolean;
+  /** Give the geometry contributions of a stack that weighs the geometry at almost nothing (a thousandth of the usual). */
+  negligibleGeometry?: boolean;
 }
 
 /** The fake ranking bundle's classes and figures (as `metrics.json`'s `ranking` headline). */
@@ -261,7 +263,7 @@ export class FakeScreenService implements ScreenService {
       width,
       height,
       warnings: profile ? ['Profile photo: accuracy is lower than for a frontal photo.'] : [],
-      ...(profile ? {} : { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, hpo: [...m.hpo] })), geometryNote: FAKE_GEOMETRY.geometryNote, geometryRegions: FAKE_GEOMETRY.geometryRegions.map((g) => ({ ...g })) }),
+      ...(profile ? {} : { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, hpo: [...m.hpo] })), geometryNote: FAKE_GEOMETRY.geometryNote, geometryRegions: FAKE_GEOMETRY.geometryRegions.map((g) => ({ ...g, contribution: this.opts.negligibleGeometry ? Math.round(g.contribution * 10) / 1e4 : g.contribution })) }),
     };
     if (explain) {
       // HPO terms only at or above the photo threshold, as the Screener attaches them (withoutFindingsBelowThreshold).

@@ -5,17 +5,24 @@
  * is. Shown only when the result has `geometryRegions` (a model with a linear geometry part).
  */
 import type { ScreenPhoto } from '../../src/workflows/screen/result.ts';
+import { GEOMETRY_NEGLIGIBLE_NOTE, geometryNegligible } from '../../src/explain/regions.ts';
 import { h } from './dom.ts';
 import { regionName } from './format.ts';
 
-/** A signed log-odds value with its sign, to two decimals. */
-const signed = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(2)}`;
+/** A signed log-odds value with its sign, to two decimals; one that rounds to zero has none ("−0.00" reads as a direction). */
+const signed = (v: number) => (Math.abs(v).toFixed(2) === '0.00' ? '0.00' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`);
+
+/**
+ * The bars' scale in log-odds: the largest contribution, but never under this, so that contributions
+ * of a few thousandths are not drawn as full bars, as large as a real model's 0.8.
+ */
+const MIN_BAR_SCALE = 0.25;
 
 /** The table of a photo's geometry contributions by region, or nothing without them. */
 export function geometryTable(photo: ScreenPhoto): HTMLElement | string {
   const regions = photo.geometryRegions;
   if (!regions?.length) return '';
-  const max = Math.max(...regions.map((r) => Math.abs(r.contribution)), 1e-9);
+  const max = Math.max(...regions.map((r) => Math.abs(r.contribution)), MIN_BAR_SCALE);
   return h('div', { class: 'geometry-block' }, h('div', { class: 'table-scroll' }, h('table', { class: 'geometry', 'data-testid': 'geometry-regions' },
     h('caption', {}, 'Geometry: contribution by region (log-odds)'),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Region'), h('th', { scope: 'col' }, 'Contribution'), h('th', { scope: 'col' }, 'Log-odds'))),
@@ -30,5 +37,7 @@ export function geometryTable(photo: ScreenPhoto): HTMLElement | string {
         h('td', { class: 'num' }, signed(r.contribution)),
       );
     })),
-  )), h('p', { class: 'muted small' }, photo.geometryNote ?? ''));
+  )),
+  geometryNegligible(regions) ? h('p', { class: 'small', 'data-testid': 'geometry-negligible' }, GEOMETRY_NEGLIGIBLE_NOTE) : '',
+  h('p', { class: 'muted small' }, photo.geometryNote ?? ''));
 }

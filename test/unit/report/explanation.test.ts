@@ -101,6 +101,16 @@ describe('explanationSection: geometry', () => {
     expect(withGeometry.indexOf('id="geometry-contributions"')).toBeGreaterThan(withGeometry.indexOf('ranks first'));
     expect(withGeometry).toMatch(/<th scope="row" title="perinasal">Nose<\/th><td>\+0\.500 <span class="ci">\(\+0\.200&ndash;\+0\.800\)<\/span><\/td><td>75%<\/td>/);
     expect(withGeometry).toContain('&minus;0.100');
+    expect(withGeometry).not.toContain('geometry-negligible');
+  });
+
+  it('says when every region\'s mean contribution is negligible, and gives a value that rounds to zero no sign', async () => {
+    const { x } = await section(0.8);
+    const geometry = { positive: 'vcfs', photos: 4, subjects: 2, regions: { perinasal: { mean: 0.0003, ci95: [0.0001, 0.0009] as [number, number], n: 2 }, perioral: { mean: -0.0001, ci95: [-0.0004, 0.0002] as [number, number], n: 2 } }, first: { perinasal: 0.4, perioral: 0.6 } };
+    const html = (await explanationSection({ ...x, geometry }, null)).html;
+    expect(html).toMatch(/<p class="warn" id="geometry-negligible">Every region's mean contribution is under 0\.005 log-odds/);
+    expect(html).toContain('<td>0.000 <span class="ci">(0.000&ndash;+0.001)</span></td>');
+    expect(html).not.toMatch(/[+]0\.000|&minus;0\.000/);
   });
 });
 
