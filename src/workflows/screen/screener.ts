@@ -106,8 +106,11 @@ export function photoWarnings(quality: readonly string[], view: View | undefined
 /**
  * Advice on a photo's view from the model's own cross-validated per-view results (AUC per photo
  * with its 95% interval, as the bundle keeps them): a view the study did not validate is said to
- * be so, frontal included (a study of profiles only); otherwise "lower" only when the view's
- * interval lies below the frontal estimate, else the figures, which a clinician can weigh.
+ * be so, frontal included (a study of profiles only); otherwise "lower" when the view's interval
+ * lies below the frontal estimate (advice to add a frontal photo errs on the side of caution), but
+ * "higher" only when the two intervals do not overlap (a claim that would make a clinician trust
+ * the view more needs more than the frontal point estimate), else the figures, which a clinician
+ * can weigh. The figure compared is the AUC, so the words say AUC, not accuracy.
  */
 export function viewAdvice(view: View | undefined, byView: Record<string, unknown>): string[] {
   if (!view) return [];
@@ -122,8 +125,8 @@ export function viewAdvice(view: View | undefined, byView: Record<string, unknow
   if (view === 'frontal' || !frontal || frontal.value === null) return [];
   const fmt = (a: ValidatedRate) => `${a.value!.toFixed(2)}${a.ci95 ? ` (${a.ci95[0].toFixed(2)}-${a.ci95[1].toFixed(2)})` : ''}`;
   const figures = `AUC per photo ${fmt(here)} on ${view} photos vs ${fmt(frontal)} on frontal photos in this model's study`;
-  if (here.ci95 && here.ci95[1] < frontal.value) return [`${view} photo: accuracy is lower than on frontal photos (${figures}); add a frontal photo if you can`];
-  if (here.ci95 && here.ci95[0] > frontal.value) return [`${view} photo: accuracy is higher than on frontal photos (${figures})`];
+  if (here.ci95 && here.ci95[1] < frontal.value) return [`${view} photo: the model's AUC is lower on ${view} than on frontal photos (${figures}); add a frontal photo if you can`];
+  if (here.ci95 && frontal.ci95 && here.ci95[0] > frontal.ci95[1]) return [`${view} photo: the model's AUC is higher on ${view} than on frontal photos (${figures})`];
   return [`${view} photo: no clear difference from frontal photos (${figures})`];
 }
 
