@@ -84,6 +84,10 @@ describe.skipIf(!browserExe.path)('web app: models whose figures could be misrea
     expect(await page.locator('.interval').textContent()).toBe('95% interval from the spread of the 2 photos: >99% to >99%.');
     expect(await page.locator('.badge.neutral').allTextContents()).toEqual(['Score >99%', 'Score >99%']);
     expect(await page.locator('.summary').textContent()).not.toMatch(/Score 100%|: 100% to 100%/);
+    // Heat beyond the colour scale's top is said to be beyond it, not "100% of the top".
+    const caption = await page.locator('[data-testid=heat-caption]').first().textContent();
+    expect(caption).toMatch(/This photo's strongest evidence goes beyond the top of the scale \(\d\.\d times it\) and is drawn in its hottest colour\.$/);
+    expect(caption).not.toMatch(/100% of the top/);
     await page.close();
   });
 

@@ -123,7 +123,7 @@ export interface FakeServiceOptions {
   prevalence?: number;
   /** Act as a model on the face's geometry alone (`--features geometry`): it reads no face-recognition embedding. */
   geometryOnly?: boolean;
-  /** Score every photo exactly 1, as a score within 0.00005 of 1 reads once rounded to four decimals. */
+  /** Score every photo exactly 1, as a score within 0.00005 of 1 reads once rounded to four decimals, with heat beyond the top of the colour scale. */
   scoreOne?: boolean;
   /** Give the geometry contributions of a stack that weighs the geometry at almost nothing (a thousandth of the usual). */
   negligibleGeometry?: boolean;
@@ -269,7 +269,7 @@ export class FakeScreenService implements ScreenService {
       // HPO terms only at or above the photo threshold, as the Screener attaches them (withoutFindingsBelowThreshold).
       const above = probability >= FAKE_INFO.thresholds!.photo;
       out.regions = REGIONS.map((r) => ({ name: r.name, share: r.share, ...(r.hpo && above ? { hpo: [...r.hpo] } : {}) }));
-      Object.assign(out, { cam: FAKE_STUDY_SCALE.cam }, await fakeHeatmap(photo.bytes, width, height, probability));
+      Object.assign(out, { cam: FAKE_STUDY_SCALE.cam }, await fakeHeatmap(photo.bytes, width, height, this.opts.scoreOne ? 1.6 : probability));
     }
     return out;
   }

@@ -347,7 +347,9 @@ function heatCaption(cam: string | undefined): string {
 function scaleCaption(photo: ScreenPhoto): string {
   const s = photo.heatScale;
   if (!s) return 'The colour bar runs from no evidence (bottom) to this photo\'s strongest (top).';
-  const reach = s.peak <= 0 ? 'This photo shows no net evidence for the condition anywhere (no tint).' : s.basis === 'study' ? `This photo's strongest evidence reaches ${pct(Math.min(1, s.peak))} of the top of the scale${s.peak > 1 ? ' (beyond it: drawn at the top)' : ''}.` : '';
+  // Beyond the top, "reaches 100% of the top" would read as the scale's maximum: say how far beyond.
+  const beyond = `This photo's strongest evidence goes beyond the top of the scale (${s.peak.toFixed(1)} times it) and is drawn in its hottest colour.`;
+  const reach = s.peak <= 0 ? 'This photo shows no net evidence for the condition anywhere (no tint).' : s.basis !== 'study' ? '' : s.peak > 1 ? beyond : `This photo's strongest evidence reaches ${pct(s.peak)} of the top of the scale.`;
   return `${s.note} ${reach}`.trim();
 }
 
