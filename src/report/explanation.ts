@@ -35,7 +35,7 @@ ${regionTable(x)}
 ${topRegionTable(x)}
 ${x.geometry ? geometryTable(x.geometry) : ''}
 ${checksTable(x)}
-<p>Occlusion test: greying out one region at a time and measuring the drop in the ${pos} score (per unit area). Its agreement is the rank correlation (Spearman, over the 9 regions, one value per photo, mean over people) of those drops with the heat map's shares: near 1, both methods rank the regions alike; near 0, they disagree and neither ranking should be trusted alone.</p>
+<p>Occlusion test: greying out one region at a time and measuring the drop in the ${pos} score before its sigmoid (log-odds), divided by the region's fraction of the crop's area, so that a large region does not win by its size alone. Its agreement is the rank correlation (Spearman, over the 9 regions, one value per photo, mean over people) of those drops with the heat map's shares: near 1, both methods rank the regions alike; near 0, they disagree and neither ranking should be trusted alone.</p>
 <p>Heat outside the face (hair, ears, background): ${ci(x.outsideFace.energy, (v) => pct(v))} of the energy on ${pct(x.outsideFace.area, 0)} of the crop; per unit area, ${num(x.outsideFace.densityRatio)} times the heat on the face (a flat map gives 1).</p>
 <p class="ci">Per-photo details are in <code>explanation.json</code>.</p>`;
   return { id: 'explanations', title: 'What the model looks at', html };
@@ -89,7 +89,7 @@ function regionTable(x: StudyExplanation): string {
   const rows = REGION_NAMES.map((r) => `<tr><th scope="row" title="${esc(r)}">${esc(REGION_LABELS[r])}</th><td class="text">${REGION_HPO[r].map(esc).join('<br>') || '&ndash;'}</td><td>${ci(x.regions.positives[r], (v) => pct(v))}</td><td>${ci(x.regions.controls[r], (v) => pct(v))}</td><td>${ci(x.occlusion.dropPerArea[r], (v) => num(v, 3))}</td></tr>`).join('');
   return `<table class="fit"><caption>Where the score comes from, by region, per person (each person's photos averaged, then people; 95% subject-bootstrap CI). Shares are of correctly classified people; the score drop when a region is greyed out is over every person of the sample, of both classes, classified correctly or not.</caption>
 <colgroup><col style="width:18%"><col style="width:28%"><col><col><col></colgroup>
-<tr><th>Region</th><th>HPO terms the region relates to (not findings)</th><th>${pos} share of heat</th><th>${neg} share of heat</th><th>${pos} score drop per area when greyed out (every person of the sample)</th></tr>${rows}</table>`;
+<tr><th>Region</th><th>HPO terms the region relates to (not findings)</th><th>${pos} share of heat</th><th>${neg} share of heat</th><th>${pos} score drop when greyed out, in log-odds per unit of area (the drop divided by the region's fraction of the 112&times;112 crop; every person of the sample)</th></tr>${rows}</table>`;
 }
 
 /** How often each region ranks first, per photo, for each map that was made: final model / shuffled-label model. */

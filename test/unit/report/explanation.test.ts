@@ -78,6 +78,12 @@ describe('explanationSection: tables and text', () => {
     expect(html).toContain("Sides are the patient's");
     expect(html).toContain('Neighbouring regions are not told apart reliably');
   });
+
+  it('gives the occlusion drop its unit: log-odds per unit of the region\'s fraction of the crop', async () => {
+    const { html } = await section(0.8);
+    expect(html).toContain("score drop when greyed out, in log-odds per unit of area (the drop divided by the region's fraction of the 112&times;112 crop");
+    expect(html).toMatch(/Occlusion test: greying out one region at a time and measuring the drop in the \w+ score before its sigmoid \(log-odds\), divided by the region's fraction of the crop's area/);
+  });
 });
 
 describe('explanationSection: top regions', () => {
