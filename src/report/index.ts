@@ -67,9 +67,14 @@ export function finePercent(v: number): string {
 export function est(e: Estimate | undefined, digits = 3, pct: boolean | 'fine' = false, missing = NO_CI): string {
   if (!e || e.value === null) return '<span class="na">n/a</span>';
   const f = (v: number) => (pct === 'fine' ? finePercent(v) : pct ? `${(100 * v).toFixed(1)}%` : v.toFixed(digits));
-  const ci = e.ci95 ? `<span class="ci">(${f(e.ci95[0])}&ndash;${f(e.ci95[1])})</span>` : missing;
+  // An interval of one value (an AUC of 1 in every resample of a few people) is no measured certainty.
+  const single = e.ci95 && e.ci95[0] === e.ci95[1] ? `<span title="${esc(SINGLE_VALUE_CI)}">, every resample alike: not a certainty</span>` : '';
+  const ci = e.ci95 ? `<span class="ci">(${f(e.ci95[0])}&ndash;${f(e.ci95[1])}${single})</span>` : missing;
   return ci ? `${f(e.value)} ${ci}` : f(e.value);
 }
+
+/** Why an interval of a single value is not a certainty. */
+const SINGLE_VALUE_CI = 'Every subject-bootstrap resample gave this same value (for an AUC of 1: the classes were separated in every resample). The resamples only reshuffle the people of this study, so with few people that says little about new ones.';
 
 /**
  * Beside a figure without an interval, so that a bare 1.000 for a handful of people is not read

@@ -149,6 +149,11 @@ describe('renderReport', () => {
 });
 
 describe('est', () => {
+  it('says an interval of a single value (an AUC of 1 in every resample) is not a certainty', () => {
+    expect(est({ value: 1, ci95: [1, 1] })).toMatch(/^1\.000 <span class="ci">\(1\.000&ndash;1\.000<span title="Every subject-bootstrap resample gave this same value[^"]*">, every resample alike: not a certainty<\/span>\)<\/span>$/);
+    expect(est({ value: 0.97, ci95: [0.92, 1] })).toBe('0.970 <span class="ci">(0.920&ndash;1.000)</span>');
+  });
+
   it('marks a figure without an interval, so that a bare 1.000 of a handful of people is not read as measured certainty', () => {
     expect(est({ value: 1, ci95: null })).toMatch(/^1\.000 <span class="ci" title="No 95% interval: [^"]*too few people for an interval\.">\(no CI\)<\/span>$/);
     expect(est({ value: 0.9, ci95: [0.8, 0.95] })).toBe('0.900 <span class="ci">(0.800&ndash;0.950)</span>');
