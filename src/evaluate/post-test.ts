@@ -149,13 +149,14 @@ export function noEvidenceStatement(auc: ValidatedRate | undefined): string | un
 /**
  * Why a PPV or NPV of exactly 0 or 1 (at any prevalence) is not one: Bayes' rule turns a point
  * sensitivity or specificity of 0 or 1, observed on finitely many people, into a certainty. The
- * report marks such a value and prints this under its table; the interval is what the study supports.
+ * report marks such a value and prints this under its table; the interval is what the study supports
+ * (`hasInterval` false: the study drew no bootstrap, so the note cannot point to one).
  */
-export function boundPredictiveNote(which: 'ppv' | 'npv', value: number | null): string | undefined {
+export function boundPredictiveNote(which: 'ppv' | 'npv', value: number | null, hasInterval = true): string | undefined {
   if (value !== 0 && value !== 1) return undefined;
   // PPV = 1 needs specificity 1, PPV = 0 sensitivity 0; NPV = 1 needs sensitivity 1, NPV = 0 specificity 0.
   const rate = which === 'ppv'
     ? value === 1 ? 'no control was called positive (specificity 1)' : 'no affected person was called positive (sensitivity 0)'
     : value === 1 ? 'no affected person was missed (sensitivity 1)' : 'every control was called positive (specificity 0)';
-  return `${which.toUpperCase()} not ${value === 1 ? '100%' : '0%'}: in cross-validation ${rate}, and Bayes' rule turns that point rate into a certainty that no study of finitely many people can show. Read its 95% interval instead.`;
+  return `${which.toUpperCase()} not ${value === 1 ? '100%' : '0%'}: in cross-validation ${rate}, and Bayes' rule turns that point rate into a certainty that no study of finitely many people can show. ${hasInterval ? 'Read its 95% interval instead.' : 'The study drew no bootstrap, so it has no interval to read instead: the value is not known, only that it is not this.'}`;
 }

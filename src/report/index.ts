@@ -90,7 +90,7 @@ const NO_CI = `<span class="ci" title="No 95% interval: none is computed with --
  * table's {@link predictiveFootnote} says why.
  */
 export function predictiveCell(e: Estimate, which: 'ppv' | 'npv', missing = NO_CI): string {
-  const note = boundPredictiveNote(which, e.value);
+  const note = boundPredictiveNote(which, e.value, Boolean(e.ci95));
   if (!note) return est(e, 4, 'fine', missing);
   const ci = e.ci95 ? `<span class="ci">(95% CI ${finePercent(e.ci95[0])}&ndash;${finePercent(e.ci95[1])})</span>` : missing;
   return `<span class="bound" title="${esc(note)}">not ${e.value === 1 ? '100%' : '0%'}<sup>&dagger;</sup></span>${ci ? ` ${ci}` : ''}`;
@@ -98,7 +98,7 @@ export function predictiveCell(e: Estimate, which: 'ppv' | 'npv', missing = NO_C
 
 /** The footnote under a metrics table for each PPV or NPV of its rows that {@link predictiveCell} marked (empty when none). */
 function predictiveFootnote(levels: LevelMetrics[]): string {
-  const notes = new Set(levels.flatMap((m) => [boundPredictiveNote('ppv', m.ppv.value), boundPredictiveNote('npv', m.npv.value)]).filter((n): n is string => !!n));
+  const notes = new Set(levels.flatMap((m) => [boundPredictiveNote('ppv', m.ppv.value, Boolean(m.ppv.ci95)), boundPredictiveNote('npv', m.npv.value, Boolean(m.npv.ci95))]).filter((n): n is string => !!n));
   return notes.size ? `<p class="ci bound-note">&dagger; ${[...notes].map(esc).join(' ')}</p>` : '';
 }
 

@@ -167,6 +167,9 @@ describe('predictiveCell', () => {
     expect(predictiveCell(e, 'ppv')).toBe(est(e, 4, 'fine'));
     expect(predictiveCell({ value: 0, ci95: [0, 0.0003] }, 'ppv')).toMatch(/^<span class="bound" title="PPV not 0%: in cross-validation no affected person was called positive \(sensitivity 0\)[^"]*">not 0%<sup>&dagger;<\/sup><\/span> <span class="ci">\(95% CI 0\.0%&ndash;0\.030%\)<\/span>$/);
     expect(predictiveCell({ value: 1, ci95: null }, 'npv')).toMatch(/not 100%<sup>&dagger;<\/sup><\/span> <span class="ci" title="No 95% interval/);
+    // Without an interval (a study with --bootstrap 0) the note cannot point to one.
+    expect(predictiveCell({ value: 1, ci95: null }, 'npv')).toContain('has no interval to read instead: the value is not known');
+    expect(predictiveCell({ value: 1, ci95: null }, 'npv')).not.toContain('Read its 95% interval instead');
   });
 });
 
