@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULTS } from '../config.ts';
+import { permutationFloorNote } from '../evaluate/permutation.ts';
 import { runDemo, screeningText, type DemoResult } from '../workflows/demo/demo.ts';
 import { validateSynthOptions, SYNTH_LABELS } from '../workflows/synth/index.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
@@ -53,7 +54,7 @@ export function formatDemoSummary(r: DemoResult, cwd: string): string {
     `  people    ${r.people} (${r.source}), ${r.photos} photos`,
     `  planted   a 22q11.2DS-like warp (${r.regions.join(', ')}) at strength ${r.options.strength} in ${r.synth.affected} people (label "${SYNTH_LABELS.affected}"); ${r.synth.controls} controls`,
     `  study     ${r.study.subjects} people, ${r.study.photos} photos, ${r.options.folds}-fold x ${r.options.repeats} subject-grouped cross-validation`,
-    `            AUC per person ${ci(auc)}, per photo ${ci(r.study.photoAuc)}${r.study.permutationP !== null ? `; permutation p = ${r.study.permutationP.toFixed(3)}` : ''}`,
+    `            AUC per person ${ci(auc)}, per photo ${ci(r.study.photoAuc)}${r.study.permutationP !== null ? `; permutation p = ${r.study.permutationP.toFixed(3)}${permutationFloorNote(r.study.permutationP, r.options.permutations)}` : ''}`,
     `            ${found}`,
     '  screened  (held out of the study)',
     ...r.screenings.map((s) => {

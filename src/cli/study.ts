@@ -13,6 +13,7 @@ import { FEATURE_NAMES, parseFeatures } from '../features/index.ts';
 import { runStudy } from '../workflows/study/study.ts';
 import type { Estimate } from '../evaluate/crossval.ts';
 import { noEvidenceStatement } from '../evaluate/post-test.ts';
+import { permutationFloorNote } from '../evaluate/permutation.ts';
 import { informativeTopK, type RankingMetrics } from '../evaluate/ranking.ts';
 import type { SiteValidation } from '../evaluate/sites.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
@@ -110,7 +111,7 @@ export const run: Command = async (argv, io) => {
     `sensitivity ${f(s.sensitivity)}, specificity ${f(s.specificity)} (per person)`,
     ...Object.entries(res.result.byView).map(([v, g]) => `${v}: AUC per person ${f(g!.subject.auc)} (${g!.subject.n.units} people)`),
     ...representationLines(res.result.features, f),
-    res.result.permutation ? `permutation test p = ${res.result.permutation.p.toFixed(4)}` : '',
+    res.result.permutation ? `permutation test p = ${res.result.permutation.p.toFixed(4)}${permutationFloorNote(res.result.permutation.p, res.result.permutation.nulls.length)}` : '',
     ...(res.sites ? siteLines(res.sites, f) : []),
     ...(res.ranking ? [rankingLine(res.ranking.result.metrics, res.dataset.positive, f)] : []),
     `wrote ${res.files.predictions}, ${res.files.metrics}, ${res.files.report}, ${res.files.model}/${res.files.ranking ? `, ${res.files.ranking}` : ''}${res.files.sitePredictions ? `, ${res.files.sitePredictions}` : ''}`,

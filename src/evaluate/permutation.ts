@@ -30,3 +30,12 @@ export function permutationPValue(observed: number, nulls: readonly number[]): n
   for (const v of nulls) if (v >= observed) atLeast++;
   return (1 + atLeast) / (1 + nulls.length);
 }
+
+/**
+ * What to say beside a permutation p-value at its floor, 1 / (permutations + 1), where no
+ * permutation reached the observed statistic: that p is the smallest the test's size can give, a
+ * bound rather than a measured rarity (empty otherwise).
+ */
+export function permutationFloorNote(p: number, permutations: number): string {
+  return p <= 1 / (permutations + 1) + 1e-12 ? ` (no permutation reached it: the smallest p that ${permutations} permutations can give)` : '';
+}

@@ -16,6 +16,7 @@ import type { Estimate, GroupMetrics, LevelMetrics, CrossValidationResult, Permu
 import { calibrationSpec, renderSvg, rocSpec, type RocSeries } from './charts.ts';
 import { DEFAULTS } from '../config.ts';
 import { boundPredictiveNote, noEvidenceStatement } from '../evaluate/post-test.ts';
+import { permutationFloorNote } from '../evaluate/permutation.ts';
 
 export { renderSvg, rocSpec, calibrationSpec, barSpec } from './charts.ts';
 
@@ -284,8 +285,7 @@ export function permutationText(perm: PermutationResult, headlineAuc: number | n
   const differs = headlineAuc !== null && headlineAuc.toFixed(3) !== perm.observed.toFixed(3)
     ? `; not the Results table's ${headlineAuc.toFixed(3)}, which tunes the setting in each training fold and averages all repeats`
     : '';
-  const atFloor = perm.p <= 1 / (n + 1) + 1e-12 ? ` (no permutation reached it: the smallest p that ${n} permutations can give)` : '';
-  return `on the real labels, with the test's own procedure (${esc(procedure)}), subject AUC ${perm.observed.toFixed(3)}${differs}; against ${n} permutations, <strong>p = ${perm.p.toFixed(4)}</strong>${atFloor}`;
+  return `on the real labels, with the test's own procedure (${esc(procedure)}), subject AUC ${perm.observed.toFixed(3)}${differs}; against ${n} permutations, <strong>p = ${perm.p.toFixed(4)}</strong>${permutationFloorNote(perm.p, n)}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { percentileInterval, pointwiseBand, quantile, stratifiedSubjectWeights } from '../../../src/evaluate/bootstrap.ts';
 import { auc } from '../../../src/evaluate/metrics.ts';
-import { permutationPValue, permuteSubjectLabels } from '../../../src/evaluate/permutation.ts';
+import { permutationFloorNote, permutationPValue, permuteSubjectLabels } from '../../../src/evaluate/permutation.ts';
 import { deriveSeed, mulberry32, type Rng } from '../../../src/math/random.ts';
 
 function gaussian(rng: Rng): number {
@@ -114,5 +114,11 @@ describe('permutation test', () => {
     expect(permutationPValue(0.9, [0.5, 0.95, 0.6])).toBe(0.5);
     expect(permutationPValue(0.9, [0.5, 0.6, 0.9])).toBe(0.5); // ties count against
     expect(permutationPValue(0.99, Array(99).fill(0.5))).toBe(0.01);
+  });
+
+  it('says a p at its floor, 1/(permutations + 1), is the smallest the test can give, and only then', () => {
+    expect(permutationFloorNote(permutationPValue(0.99, Array(99).fill(0.5)), 99)).toBe(' (no permutation reached it: the smallest p that 99 permutations can give)');
+    expect(permutationFloorNote(1 / 21, 20)).toContain('the smallest p that 20 permutations can give');
+    expect(permutationFloorNote(permutationPValue(0.9, [0.5, 0.95, 0.6]), 3)).toBe('');
   });
 });
