@@ -12,6 +12,7 @@ import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../wor
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
 import { regionsFromHeatMap } from '../workflows/screen/result.ts';
 import { prevalenceText, probabilityText } from '../evaluate/post-test.ts';
+import { zText } from '../features/measurements.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine, type ArgValues } from './args.ts';
 import { screenEmbeddings } from '../workflows/screen/embeddings.ts';
 import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
@@ -86,8 +87,8 @@ export function subjectSummary(result: ScreenResult): string[] {
 function measurementSummary({ subject: s, photos }: ScreenResult): string[] {
   if (!s.measurements?.length) return [];
   const beyond = s.measurements.filter((m) => m.hpo.length > 0);
-  const terms = beyond.map((m) => `${m.label} z ${m.z.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ');
-  const inPhotos = photos.flatMap((p) => (p.measurements ?? []).filter((m) => m.hpo.length > 0).map((m) => `${m.label} z ${m.z.toFixed(1)} in ${p.path}`));
+  const terms = beyond.map((m) => `${m.label} z ${zText(m.z)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ');
+  const inPhotos = photos.flatMap((p) => (p.measurements ?? []).filter((m) => m.hpo.length > 0).map((m) => `${m.label} z ${zText(m.z)} in ${p.path}`));
   const none = `none of the person's with HPO terms${inPhotos.length ? ` (single photos: ${inPhotos.join('; ')})` : ''}`;
   return [`  Measurements: ${beyond.length ? terms : none}. ${s.measurementsNote ?? ''}`.trimEnd()];
 }

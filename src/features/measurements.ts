@@ -172,6 +172,17 @@ export function hpoTermsFor(def: MeasurementDefinition, z: number, threshold: nu
 }
 
 /**
+ * A z-score as shown beside HPO terms (`+2.04`, `-0.31`, `0.00`): two decimals, since the terms are
+ * given beyond +-2 SD and one decimal would print a z of -2.04 as -2.0 beside them; a sign only
+ * where the value is not 0 at that precision (never "-0.00").
+ */
+export function zText(z: number): string {
+  const text = z.toFixed(2);
+  if (Number(text) === 0) return '0.00';
+  return z > 0 ? `+${text}` : text;
+}
+
+/**
  * One photo's measurements: each measurement its view supports and the norms of that view have,
  * with its z against them. Throws `E_INPUT` on malformed landmarks.
  */

@@ -1,6 +1,7 @@
 /** The human-readable screen result leads with the call and what it means, and labels the score as a score. */
 import { describe, expect, it } from 'vitest';
 import { photoLine, regionRankingNote, subjectSummary } from '../../src/cli/screen.ts';
+import { zText } from '../../src/features/measurements.ts';
 import type { ScreenResult } from '../../src/workflows/screen/screener.ts';
 
 const result = (subject: Partial<ScreenResult['subject']>): ScreenResult => ({
@@ -51,11 +52,17 @@ describe('subjectSummary', () => {
       { name: 'philtrum-length', label: 'Philtrum length', region: 'perioral' as const, value: 0.2, z: 0.3, hpo: [], view: 'frontal' as const, photos: 2 },
     ];
     const note = 'z-scores are against controls of this study (label control), not population norms.';
-    expect(subjectSummary(result({ measurements, measurementsNote: note })).at(-1)).toBe(`  Measurements: Mouth width z -2.4 (Narrow mouth HP:0000160). ${note}`);
+    expect(subjectSummary(result({ measurements, measurementsNote: note })).at(-1)).toBe(`  Measurements: Mouth width z -2.44 (Narrow mouth HP:0000160). ${note}`);
     expect(subjectSummary(result({ measurements: [measurements[1]], measurementsNote: note })).at(-1)).toBe(`  Measurements: none of the person's with HPO terms. ${note}`);
     // A single photo beyond the threshold is named where the person's mean is not.
     const photo = { path: 'a.jpg', probability: 0.9, measurements: [{ ...measurements[0], z: -2.48 }] };
-    expect(subjectSummary({ ...result({ measurements: [measurements[1]], measurementsNote: note }), photos: [photo] }).at(-1)).toBe(`  Measurements: none of the person's with HPO terms (single photos: Mouth width z -2.5 in a.jpg). ${note}`);
+    expect(subjectSummary({ ...result({ measurements: [measurements[1]], measurementsNote: note }), photos: [photo] }).at(-1)).toBe(`  Measurements: none of the person's with HPO terms (single photos: Mouth width z -2.48 in a.jpg). ${note}`);
+    // Just beyond the cut-off, the z shows it: not "-2.0" beside a term given beyond 2 SD.
+    expect(subjectSummary(result({ measurements: [{ ...measurements[0], z: -2.04 }], measurementsNote: note })).at(-1)).toContain('Mouth width z -2.04 (Narrow mouth');
+  });
+
+  it('writes z-scores with two decimals and a sign, never a signed zero', () => {
+    expect([2.044, -2.04, 0.3, -0.004, 0.004, 0].map(zText)).toEqual(['+2.04', '-2.04', '+0.30', '0.00', '0.00', '0.00']);
   });
 });
 

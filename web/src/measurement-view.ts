@@ -6,6 +6,7 @@
  */
 import type { Measurement, SubjectMeasurement } from '../../src/workflows/screen/result.ts';
 import { measurementDefinition } from '../../src/features/anthropometry.ts';
+import { zText } from '../../src/features/measurements.ts';
 import { h } from './dom.ts';
 
 /** The strip's half-width in SD: z beyond it is drawn at the edge. */
@@ -43,7 +44,7 @@ export function measurementTable(measurements: readonly (Measurement | SubjectMe
       return h('tr', { class: Math.abs(m.z) > hpoZ ? 'beyond' : '' },
         h('th', { scope: 'row', title: def?.definition ?? m.name }, `${measurementLabel(m.name)}${view}`),
         h('td', { class: 'num' }, m.value.toFixed(3)),
-        h('td', { class: 'num' }, `${m.z > 0 ? '+' : ''}${m.z.toFixed(1)}`),
+        h('td', { class: 'num' }, zText(m.z)),
         h('td', {}, zStrip(m.z, hpoZ)),
         h('td', { class: 'hpo' }, m.hpo.length ? h('ul', {}, ...m.hpo.map((t) => h('li', {}, `${t.label} (${t.id})`))) : '–'),
       );

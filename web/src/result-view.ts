@@ -11,6 +11,7 @@ import type { ModelInfo } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
 import { postTest, prevalenceForm, prevalenceText, probabilityText, type PrevalenceForm } from '../../src/evaluate/post-test.ts';
 import { REGION_RANKING_NOTE } from '../../src/explain/regions.ts';
+import { zText } from '../../src/features/measurements.ts';
 import { h, svg, uid } from './dom.ts';
 import { className, metricCells, pct, photoErrorText, regionName, scorePct, VIEW_TEXT } from './format.ts';
 import { measurementLabel, measurementTable } from './measurement-view.ts';
@@ -51,7 +52,7 @@ function subjectMeasurements(result: ScreenResult): HTMLElement | string {
   const note = result.subject.measurementsNote ?? 'z-scores are against the study\'s controls, not population norms.';
   const beyond = ms.filter((m) => m.hpo.length > 0);
   const line = beyond.length
-    ? `Beyond ±2 SD of this study's controls (not population norms): ${beyond.map((m) => `${measurementLabel(m.name)} z ${m.z.toFixed(1)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ')}.`
+    ? `Beyond ±2 SD of this study's controls (not population norms): ${beyond.map((m) => `${measurementLabel(m.name)} z ${zText(m.z)} (${m.hpo.map((t) => `${t.label} ${t.id}`).join(', ')})`).join('; ')}.`
     : 'No measurement of the person (the mean over their photos) beyond ±2 SD of this study\'s controls (not population norms); each photo\'s own are below.';
   return h('section', { class: 'card subject-measurements', 'aria-label': 'Measurements' },
     h('h2', {}, 'Measurements'),
