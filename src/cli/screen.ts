@@ -136,10 +136,20 @@ export function photoLine(p: ScreenResult['photos'][number]): string {
   const geometry = p.geometryRegions && !negligible && [...p.geometryRegions].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, 3);
   return `  ${p.path}: score ${pct(p.probability!)}, ${p.view}` +
     (p.warnings?.length ? ` (${p.warnings.join('; ')})` : '') +
-    (p.regions ? `; score from ${p.regions.slice(0, 3).map((r) => `${regionLabel(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', ')}` : '') +
+    (p.regions ? regionsText(p.regions) : '') +
     (geometry && geometry.length ? `; geometry ${geometry.map((g) => `${regionLabel(g.name)} ${signed(g.contribution)}`).join(', ')} (log-odds)` : '') +
     (negligible ? `; geometry: every region under ${GEOMETRY_NEGLIGIBLE_LOGODDS} log-odds (negligible)` : '') +
     (p.heatmap ? `; heatmap ${p.heatmap}` : '');
+}
+
+/**
+ * The regions a photo's score comes from, as "; score from Nose 36%, ...": the three largest shares
+ * of the evidence raising it. A photo with no such evidence (every share 0: nothing lifts its score
+ * above the study's controls) says so rather than rank zeros.
+ */
+function regionsText(regions: NonNullable<ScreenResult['photos'][number]['regions']>): string {
+  if (!regions.some((r) => r.share > 0)) return '; no region raises the score above the study\'s controls';
+  return `; score from ${regions.slice(0, 3).map((r) => `${regionLabel(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', ')}`;
 }
 
 /** The caveat on a heat map's region ranking, and what part of the score the maps follow, once, when some photo's regions come from a heat map. */

@@ -34,6 +34,9 @@ describe('subjectSummary', () => {
     expect(photoLine({ path: 'a.jpg', probability: 1, view: 'frontal' })).toBe('  a.jpg: score >99.99%, frontal');
     expect(photoLine({ path: 'b.jpg', probability: 0.99996, view: 'frontal' })).toBe('  b.jpg: score 99.9960%, frontal');
     expect(photoLine({ path: 'c.jpg', probability: 0, view: 'frontal' })).toBe('  c.jpg: score <0.01%, frontal');
+    // A map with no evidence for the positive class gives every region share 0: said, not ranked.
+    const zeros = ['nose', 'mouth', 'forehead'].map((name) => ({ name, share: 0, hpo: [] }));
+    expect(photoLine({ path: 'd.jpg', probability: 0.001, view: 'frontal', regions: zeros, cam: 'contrastive' })).toBe("  d.jpg: score 0.10%, frontal; no region raises the score above the study's controls");
   });
 
   it("lists a ranking model's differential after the binary call, with its note", () => {
