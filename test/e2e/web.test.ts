@@ -142,7 +142,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     await page.waitForSelector('[data-testid=probability]');
     const cards = page.locator('[data-testid=photo-card]');
     expect(await cards.count()).toBe(3);
-    expect(await cards.nth(1).textContent()).toContain('Profile photo: accuracy is lower');
+    expect(await cards.nth(1).textContent()).toContain('profile photo: this model has no validated results for profile photos');
     expect(await cards.nth(1).locator('.badge.view-profile').count()).toBe(1);
     expect(await cards.nth(2).textContent()).toContain('No face was found');
     expect(await page.locator('.region-note').count()).toBe(1); // the caveat once, not per photo

@@ -262,7 +262,7 @@ export class FakeScreenService implements ScreenService {
       landmarks5: FACE_LAYOUT.landmarks.map(([x, y]) => [x * width, y * height]) as Landmarks5,
       width,
       height,
-      warnings: profile ? ['Profile photo: accuracy is lower than for a frontal photo.'] : [],
+      warnings: profile ? ['profile photo: this model has no validated results for profile photos'] : [],
       ...(profile ? {} : { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, hpo: [...m.hpo] })), geometryNote: FAKE_GEOMETRY.geometryNote, geometryRegions: FAKE_GEOMETRY.geometryRegions.map((g) => ({ ...g, contribution: this.opts.negligibleGeometry ? Math.round(g.contribution * 10) / 1e4 : g.contribution })) }),
     };
     if (explain) {
