@@ -59,6 +59,18 @@ export function postTest(positive: boolean, sensitivity: ValidatedRate, specific
   return { prevalence, sensitivity: sens, specificity: spec, likelihoodRatio: lr, ppv: pv.ppv, npv: pv.npv, chance: chanceAt(sens, spec), chanceRange };
 }
 
+/**
+ * Why a chance range ends at 100% (a positive call) or 0% (a negative one): the specificity's
+ * (sensitivity's) 95% interval reaches 1, where the likelihood ratio is unbounded, so the study
+ * cannot bound the chance on that side. Empty when the range does not end there.
+ */
+export function chanceRangeEndNote(positive: boolean, range: readonly [number, number] | null | undefined): string {
+  if (!range) return '';
+  if (positive && range[1] === 1) return "The upper end is 100% because the specificity's 95% interval reaches 100%: the study cannot rule out that the model never flags a person without the condition.";
+  if (!positive && range[0] === 0) return "The lower end is 0% because the sensitivity's 95% interval reaches 100%: the study cannot rule out that the model never misses a person with the condition.";
+  return '';
+}
+
 /** The two ways a clinician states a prevalence: "1 in N" people, or a percentage of them. */
 export type PrevalenceForm = 'one-in' | 'percent';
 

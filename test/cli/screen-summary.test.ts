@@ -22,6 +22,9 @@ describe('subjectSummary', () => {
       "  Score 97.0% (a classifier score, not a chance of disease; threshold 50.0%); photos' interval 95.0% to 99.0%.",
     ]);
     expect(lines.join('\n')).not.toMatch(/probability of/);
+    // A range that reaches 100% says why: the specificity's interval reaches 100%.
+    const open = subjectSummary(result({ sensitivity: 0.815, specificity: 0.926, prevalence: 1 / 4000, likelihoodRatio: 11.014, chance: 0.002746, chanceRange: [0.0015, 1], interval: [0.95, 0.99] }));
+    expect(open[2]).toMatch(/likelihood ratio 11\.01\. The upper end is 100% because the specificity's 95% interval reaches 100%/);
   });
 
   it('never prints a score, its interval or a photo\'s score as 100% or 0%: they are rounded to four decimals, not certain', () => {

@@ -1,6 +1,6 @@
 /** A screening call's meaning, by hand: the figures a clinician is shown follow from sensitivity, specificity and prevalence. */
 import { describe, expect, it } from 'vitest';
-import { postTest } from '../../../src/evaluate/post-test.ts';
+import { chanceRangeEndNote, postTest } from '../../../src/evaluate/post-test.ts';
 import { hasCode } from '../../../src/errors.ts';
 
 describe('postTest', () => {
@@ -39,5 +39,16 @@ describe('postTest', () => {
     } catch (err) {
       expect(hasCode(err, 'E_BUNDLE')).toBe(true);
     }
+  });
+
+  it('says why a chance range ends at 100% (positive call) or 0% (negative call), and only then', () => {
+    const pos = postTest(true, { value: 0.8, ci95: [0.6, 0.9] }, { value: 0.95, ci95: [0.85, 1] }, 1 / 4000);
+    expect(pos.chanceRange![1]).toBe(1);
+    expect(chanceRangeEndNote(true, pos.chanceRange)).toMatch(/^The upper end is 100% because the specificity's 95% interval reaches 100%/);
+    const neg = postTest(false, { value: 0.95, ci95: [0.85, 1] }, { value: 0.8, ci95: [0.6, 0.9] }, 0.3);
+    expect(neg.chanceRange![0]).toBe(0);
+    expect(chanceRangeEndNote(false, neg.chanceRange)).toMatch(/^The lower end is 0% because the sensitivity's 95% interval reaches 100%/);
+    expect(chanceRangeEndNote(true, [0.001, 0.2])).toBe('');
+    expect(chanceRangeEndNote(true, null)).toBe('');
   });
 });
