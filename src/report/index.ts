@@ -60,14 +60,19 @@ export function finePercent(v: number): string {
   return `${p.toFixed(1)}%`;
 }
 
+/** A figure as {@link est} prints it: a number with `digits` decimals, a percentage with one (`pct` true), or by {@link finePercent} (`pct` 'fine'). */
+export function figureText(v: number, digits = 3, pct: boolean | 'fine' = false): string {
+  return pct === 'fine' ? finePercent(v) : pct ? `${(100 * v).toFixed(1)}%` : v.toFixed(digits);
+}
+
 /**
- * An estimate with its 95% interval as HTML (`n/a` when undefined): a number with `digits`
- * decimals, a percentage with one (`pct` true), or by {@link finePercent} (`pct` 'fine'); without
- * an interval, `missing` beside it (the "(no CI)" mark unless the caller knows none is due).
+ * An estimate with its 95% interval as HTML (`n/a` when undefined), each number by
+ * {@link figureText}; without an interval, `missing` beside it (the "(no CI)" mark unless the
+ * caller knows none is due).
  */
 export function est(e: Estimate | undefined, digits = 3, pct: boolean | 'fine' = false, missing = NO_CI): string {
   if (!e || e.value === null) return '<span class="na">n/a</span>';
-  const f = (v: number) => (pct === 'fine' ? finePercent(v) : pct ? `${(100 * v).toFixed(1)}%` : v.toFixed(digits));
+  const f = (v: number) => figureText(v, digits, pct);
   // An interval of one value (an AUC of 1 in every resample of a few people) is no measured certainty.
   const single = e.ci95 && e.ci95[0] === e.ci95[1] ? `<span title="${esc(SINGLE_VALUE_CI)}">, every resample alike: not a certainty</span>` : '';
   const ci = e.ci95 ? `<span class="ci">(${f(e.ci95[0])}&ndash;${f(e.ci95[1])}${single})</span>` : missing;

@@ -3,26 +3,44 @@
  * bundle: what it is, what it is for, how well it did in cross-validation, what it was trained on,
  * how its scores are explained, and its limitations (Mitchell et al., "Model Cards for Model
  * Reporting", 2019). Headed by the no-evidence statement when the model's AUC interval reaches 0.5.
+ * Its figures are the report's, formatted as the report formats them: per person and per photo,
+ * each with its interval, and said to be the study's own cross-validation, not an external validation.
  */
 import type { ModelBundle } from '../classify/bundle.ts';
-import { noEvidenceStatement, type ValidatedRate } from '../evaluate/post-test.ts';
+import type { CrossValidationResult, PermutationResult } from '../evaluate/crossval.ts';
+import { permutationFloorNote } from '../evaluate/permutation.ts';
+import { boundPredictiveNote, noEvidenceStatement, prevalenceText, type ValidatedRate } from '../evaluate/post-test.ts';
 import { informativeTopK } from '../evaluate/ranking.ts';
 import { secondNetworkClause } from '../explain/scope.ts';
 import { modelReads, readsBackbone } from '../features/describe.ts';
 import type { MeasurementNorms } from '../features/measurements.ts';
+import { figureText, finePercent } from './index.ts';
 
-function fmt(v: unknown): string {
-  const e = v as { value?: number | null; ci95?: [number, number] | null } | undefined;
+/** An estimate with its 95% interval, each number as the report prints it (`pct` as in {@link figureText}). */
+function fmt(v: unknown, pct: boolean | 'fine' = false): string {
+  const e = v as ValidatedRate | undefined;
   if (!e || e.value === null || e.value === undefined) return 'n/a';
-  return `${e.value.toFixed(3)}${e.ci95 ? ` (95% CI ${e.ci95[0].toFixed(3)}-${e.ci95[1].toFixed(3)})` : ''}`;
+  const f = (x: number) => figureText(x, 3, pct);
+  return `${f(e.value)} ${e.ci95 ? `(95% CI ${f(e.ci95[0])}-${f(e.ci95[1])})` : '(no 95% CI)'}`;
 }
+
+/** What the card states of the study that `model.json` does not keep: metrics.json's `options` (the prevalence) and `permutation`. */
+export interface CardStudy {
+  options: Pick<CrossValidationResult['options'], 'folds' | 'repeats' | 'prevalence'>;
+  permutation: Pick<PermutationResult, 'p' | 'nulls'> | null;
+}
+
+/** One level's figures as the bundle keeps them (`metrics.subject`, `metrics.photo`). */
+type CardLevel = Record<string, unknown> & { n?: { units: number; positive: number; negative: number } };
 
 /**
  * A short human-readable model card, headed by the no-evidence statement when the per-person AUC's
- * interval reaches 0.5 (the card is what travels with the model when the report does not).
+ * interval reaches 0.5 (the card is what travels with the model when the report does not). With
+ * `study` (what `study` passes), it also gives the PPV and NPV at the study's prevalence and the
+ * permutation test.
  */
-export function modelCard(b: ModelBundle): string {
-  const s = b.metrics.subject as Record<string, unknown>;
+export function modelCard(b: ModelBundle, study?: CardStudy): string {
+  const s = b.metrics.subject as CardLevel;
   const evidence = noEvidenceStatement(s.auc as ValidatedRate | undefined);
   return [
     `# Phenoface model ${b.id}${b.synthetic ? ' (SYNTHETIC DEMO - not a clinical model)' : ''}`,
@@ -40,13 +58,10 @@ export function modelCard(b: ModelBundle): string {
     '## Intended use',
     b.intendedUse,
     '',
-    '## Cross-validated performance (per person)',
-    `- AUC ${fmt(s.auc)}`,
-    `- Sensitivity ${fmt(s.sensitivity)}, specificity ${fmt(s.specificity)}: each outer fold's model at the threshold its own training folds chose, as this model's ${b.thresholds.subject.toFixed(3)} was chosen on all the data`,
-    '',
+    ...performanceCard(b, study),
     ...rankingCard(b),
     '## Training data',
-    `${b.training.subjectsUsed} people, ${b.training.photosUsed} photos (data hash ${b.training.datasetHash.slice(0, 16)}...).`,
+    `${b.training.subjectsUsed} people${byClass(b, s)} and ${b.training.photosUsed} photos${byClass(b, b.metrics.photo)}, all of them in the cross-validation above and in this model's fit (data hash ${b.training.datasetHash.slice(0, 16)}...).`,
     '',
     ...normsCard(b.measurementNorms),
     ...explanationCard(b),
@@ -54,6 +69,55 @@ export function modelCard(b: ModelBundle): string {
     ...b.limitations.map((l) => `- ${l}`),
     '',
   ].join('\n');
+}
+
+/**
+ * The cross-validated figures per person and per photo, each with its interval, and what they are:
+ * the study's own estimates on the people it was trained on, not an external validation.
+ */
+function performanceCard(b: ModelBundle, study?: CardStudy): string[] {
+  const o = study?.options;
+  const how = o ? ` (subject-grouped ${o.folds}-fold cross-validation, ${o.repeats === 1 ? '1 repeat' : `${o.repeats} repeats; figures are means over the repeats`})` : '';
+  return [
+    '## Cross-validated performance',
+    `These are the study's own cross-validated figures on its own ${b.training.subjectsUsed} people, not an external validation: each person was scored by a model trained without them${how}, but all of them come from the data this model was trained on, and no other people, cameras or clinics were tested. Intervals are 95%, from resampling people (for sensitivity and specificity, Wilson's interval on the counts where that is wider).`,
+    '',
+    ...levelCard(b, 'person', b.metrics.subject as CardLevel, b.thresholds.subject, study),
+    ...levelCard(b, 'photo', b.metrics.photo as CardLevel, b.thresholds.photo, study),
+    ...(study ? [`- Permutation test (labels permuted between people, the whole cross-validation re-run for each permutation; statistic: AUC per person): ${study.permutation ? `p = ${study.permutation.p.toFixed(4)} against ${study.permutation.nulls.length} permutations${permutationFloorNote(study.permutation.p, study.permutation.nulls.length)}` : 'not run (`--permutations 0`)'}`] : []),
+    '',
+  ];
+}
+
+/**
+ * One level's figures: AUC; sensitivity and specificity as percentages at the training folds'
+ * thresholds; PPV and NPV at the study's prevalence, one of exactly 0 or 1 marked as not a certainty.
+ */
+function levelCard(b: ModelBundle, level: 'person' | 'photo', m: CardLevel, threshold: number, study?: CardStudy): string[] {
+  const units = level === 'person' ? 'people' : 'photos';
+  const counted = m.n ? `: ${m.n.units} ${units}${byClass(b, m)}` : '';
+  const predictive = (which: 'ppv' | 'npv') => {
+    const e = m[which] as ValidatedRate | undefined;
+    const note = boundPredictiveNote(which, e?.value ?? null, Boolean(e?.ci95));
+    const ci = e?.ci95 ? `(95% CI ${finePercent(e.ci95[0])}-${finePercent(e.ci95[1])})` : '(no 95% CI)';
+    return { text: `${which.toUpperCase()} ${note ? `not ${e!.value === 1 ? '100%' : '0%'} ${ci}` : fmt(e, 'fine')}`, note };
+  };
+  const [ppv, npv] = [predictive('ppv'), predictive('npv')];
+  return [
+    `- Per ${level}${counted}${level === 'person' ? "; a person's score is the mean of their photos' scores" : ''}`,
+    `  - AUC ${fmt(m.auc)}`,
+    `  - Sensitivity ${fmt(m.sensitivity, true)}, specificity ${fmt(m.specificity, true)}: each outer fold's model at the threshold its own training folds chose, as this model's ${threshold.toFixed(3)} was chosen on all the data`,
+    ...(study ? [
+      `  - ${ppv.text}, ${npv.text} at a prevalence of ${prevalenceText(study.options.prevalence)} (\`--prevalence\`), by Bayes' rule from that sensitivity and specificity`,
+      ...[ppv.note, npv.note].filter((n) => n !== undefined).map((n) => `  - ${n}`),
+    ] : []),
+  ];
+}
+
+/** A level's count by class, as " (9 vcfs, 9 control)" (empty when the bundle keeps no counts). */
+function byClass(b: ModelBundle, m: unknown): string {
+  const n = (m as CardLevel).n;
+  return n ? ` (${n.positive} ${b.positive}, ${n.negative} ${b.negative})` : '';
 }
 
 /**

@@ -14,6 +14,7 @@ import { memoryIO } from '../support/io.ts';
 import { QUICK_STUDY, writeStudyData } from '../cli/study-fixture.ts';
 import { runStudy } from '../../src/workflows/study/study.ts';
 import { esc } from '../../src/report/index.ts';
+import { prevalenceText } from '../../src/evaluate/post-test.ts';
 import { syntheticStudy } from '../unit/evaluate/synthetic-embeddings.ts';
 
 const BACKBONE = 'site-net-v2';
@@ -69,6 +70,12 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     const bundle = JSON.parse(readFileSync(path.join(dir, 'out/model/model.json'), 'utf8'));
     expect(bundle.backbone).toEqual({ name: BACKBONE, dim: DIM, weightsSha256: null });
     expect(bundle.embeddings.sha256).toBe(metrics.embeddings.sha256);
+    // The model card states what metrics.json holds and model.json does not: the prevalence and the permutation test.
+    const card = readFileSync(path.join(dir, 'out/model/MODEL_CARD.md'), 'utf8');
+    expect(card).toContain(`at a prevalence of ${prevalenceText(metrics.options.prevalence)} (\`--prevalence\`)`);
+    expect(card).toContain('subject-grouped 3-fold cross-validation, 2 repeats');
+    expect(card).toContain('statistic: AUC per person): not run (`--permutations 0`)');
+    expect(card).toContain(`- Per person: ${metrics.subject.n.units} people (${metrics.subject.n.positive} vcfs, ${metrics.subject.n.negative} control)`);
   });
 
   it("writes each photo's held-out score to site-predictions.csv, from which every site's figures follow", () => {

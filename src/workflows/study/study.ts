@@ -609,7 +609,7 @@ async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel;
     ...(f.synthetic ? { synthetic: true } : {}),
     ...(f.ranking ? { ranking: f.ranking } : {}),
     ...(f.measurementNorms ? { measurementNorms: f.measurementNorms } : {}),
-  }, modelCard);
+  }, (b) => modelCard(b, result));
 }
 
 /**
