@@ -15,7 +15,7 @@ import type { Dataset, LeakageReport, PhotoResult } from '../data/index.ts';
 import type { Estimate, GroupMetrics, LevelMetrics, CrossValidationResult, PermutationResult } from '../evaluate/crossval.ts';
 import { calibrationSpec, renderSvg, rocSpec, type RocSeries } from './charts.ts';
 import { DEFAULTS } from '../config.ts';
-import { boundPredictiveNote, noEvidenceStatement } from '../evaluate/post-test.ts';
+import { boundPredictiveNote, noEvidenceStatement, prevalenceText } from '../evaluate/post-test.ts';
 import { permutationFloorNote } from '../evaluate/permutation.ts';
 
 export { renderSvg, rocSpec, calibrationSpec, barSpec } from './charts.ts';
@@ -232,7 +232,7 @@ async function resultsSection(result: CrossValidationResult, bundle: ModelBundle
 ${evidence ? `<p class="warn" id="no-evidence-results"><strong>${esc(evidence)}</strong></p>` : ''}
 <table><caption>Cross-validated performance, per photo and per person</caption>${METRIC_HEAD}${levelRow('All views: per photo', result.photo)}${levelRow('All views: per person', result.subject)}${groupRows('Majority-class baseline', result.baseline, true)}</table>
 ${predictiveFootnote([result.photo, result.subject, result.baseline.photo, result.baseline.subject])}
-<p class="ci">* PPV and NPV at a prevalence of 1 in ${Math.round(1 / o.prevalence).toLocaleString('en')} (set with <code>--prevalence</code>). The majority-class baseline gives everyone the training folds' share of ${esc(pos)} as a score and calls the larger class: a model must beat its accuracy, and as a constant score it ranks no one, so it has no AUC to show.</p>
+<p class="ci">* PPV and NPV at a prevalence of ${esc(prevalenceText(o.prevalence))} (set with <code>--prevalence</code>). The majority-class baseline gives everyone the training folds' share of ${esc(pos)} as a score and calls the larger class: a model must beat its accuracy, and as a constant score it ranks no one, so it has no AUC to show.</p>
 <div class="charts"><figure>${roc}</figure><figure>${calPerson}</figure><figure>${calPhoto}</figure></div>
 <p class="ci">Calibration: each point is a bin of people (photos) by their out-of-fold probability${o.repeats > 1 ? ` averaged over the ${o.repeats} repeats` : ''}; its size is the number in the bin, its bar the 95% Wilson interval of the observed positive rate (too narrow per photo, as photos of one person are not independent). A calibrated model's points lie on the dotted diagonal. These probabilities come from a study with ${result.subject.n.positive} ${esc(pos)} and ${result.subject.n.negative} ${esc(neg)} people, not from the population: a person's chance is the PPV.</p>
 <div class="charts">${confusionTable(result.subject, pos, neg, 'person')}${confusionTable(result.photo, pos, neg, 'photo')}</div>

@@ -36,6 +36,12 @@ describe('renderReport', () => {
     html = await renderReport(reportInput(result));
   }, 120_000);
 
+  it('states the PPV and NPV prevalence as screen does: 1 in N, or a percentage (not "1 in 3" for 30%)', async () => {
+    expect(html).toContain(`PPV and NPV at a prevalence of 1 in ${Math.round(1 / result.options.prevalence).toLocaleString('en')} (set with`);
+    const clinic = await renderReport(reportInput({ ...result, options: { ...result.options, prevalence: 0.3 } }));
+    expect(clinic).toContain('PPV and NPV at a prevalence of 30% (set with');
+  });
+
   it('puts intended use and limitations before the data and results, and the configuration dump last', () => {
     const at = (id: string) => html.indexOf(`<section id="${id}">`);
     expect(at('intended-use')).toBeGreaterThan(0);
