@@ -80,7 +80,7 @@ export function est(e: Estimate | undefined, digits = 3, pct: boolean | 'fine' =
 }
 
 /** Why an interval of a single value is not a certainty. */
-const SINGLE_VALUE_CI = 'Every subject-bootstrap resample gave this same value (for an AUC of 1: the classes were separated in every resample). The resamples only reshuffle the people of this study, so with few people that says little about new ones.';
+export const SINGLE_VALUE_CI = 'Every subject-bootstrap resample gave this same value (for an AUC of 1: the classes were separated in every resample). The resamples only reshuffle the people of this study, so with few people that says little about new ones.';
 
 /**
  * Beside a figure without an interval, so that a bare 1.000 for a handful of people is not read

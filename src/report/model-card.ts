@@ -14,14 +14,16 @@ import { informativeTopK } from '../evaluate/ranking.ts';
 import { secondNetworkClause } from '../explain/scope.ts';
 import { modelReads, readsBackbone } from '../features/describe.ts';
 import type { MeasurementNorms } from '../features/measurements.ts';
-import { figureText, finePercent } from './index.ts';
+import { figureText, finePercent, SINGLE_VALUE_CI } from './index.ts';
 
 /** An estimate with its 95% interval, each number as the report prints it (`pct` as in {@link figureText}). */
 function fmt(v: unknown, pct: boolean | 'fine' = false): string {
   const e = v as ValidatedRate | undefined;
   if (!e || e.value === null || e.value === undefined) return 'n/a';
   const f = (x: number) => figureText(x, 3, pct);
-  return `${f(e.value)} ${e.ci95 ? `(95% CI ${f(e.ci95[0])}-${f(e.ci95[1])})` : '(no 95% CI)'}`;
+  // An interval of one value (an AUC of 1 in every resample of a few people) is no measured certainty.
+  const single = e.ci95 && e.ci95[0] === e.ci95[1] ? `; every resample alike, not a certainty: ${SINGLE_VALUE_CI}` : '';
+  return `${f(e.value)} ${e.ci95 ? `(95% CI ${f(e.ci95[0])}-${f(e.ci95[1])}${single})` : '(no 95% CI)'}`;
 }
 
 /** What the card states of the study that `model.json` does not keep: metrics.json's `options` (the prevalence) and `permutation`. */

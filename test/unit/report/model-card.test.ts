@@ -108,6 +108,9 @@ describe('modelCard', () => {
     // A rate without an interval (a study with --bootstrap 0) says it has none.
     const bare = await demoCard(undefined, { subject: { ...person, sensitivity: { value: 0.8888888888888888, ci95: null } } });
     expect(bare).toContain('Sensitivity 88.9% (no 95% CI), specificity 88.9% (95% CI 56.5%-100.0%)');
+    // An interval of one value (an AUC of 1 in every resample) says it is not a certainty, as the report does.
+    const separated = await demoCard(undefined, { subject: { ...person, auc: { value: 1, ci95: [1, 1] } } });
+    expect(separated).toContain('  - AUC 1.000 (95% CI 1.000-1.000; every resample alike, not a certainty: Every subject-bootstrap resample gave this same value');
   });
 
   it('says the figures are the study\'s own cross-validation on its own people, not an external validation', async () => {
