@@ -53,9 +53,11 @@ export function geometryTable(g: StudyGeometryExplanation): string {
   const names = Object.keys(g.regions) as (keyof typeof g.regions)[];
   const negligible = geometryNegligible(names.map((r) => ({ contribution: g.regions[r]!.mean ?? 0 })));
   const ranked = names.sort((a, b) => (g.regions[b]!.mean ?? 0) - (g.regions[a]!.mean ?? 0));
-  const rows = ranked.map((r) => `<tr><th scope="row" title="${esc(r)}">${esc(REGION_LABELS[r])}</th><td>${ci(g.regions[r]!, signed)}</td><td>${pct(g.first[r], 0)}</td></tr>`).join('');
+  // Where every contribution is negligible, which region "contributes most" is noise: the column is left out.
+  const first = (r: keyof typeof g.regions) => (negligible ? '' : `<td>${pct(g.first[r], 0)}</td>`);
+  const rows = ranked.map((r) => `<tr><th scope="row" title="${esc(r)}">${esc(REGION_LABELS[r])}</th><td>${ci(g.regions[r]!, signed)}</td>${first(r)}</tr>`).join('');
   return `<table class="fit" id="geometry-contributions"><caption>Geometry: contribution by region to the final model's log-odds, on ${g.photos} correctly screened ${pos} photos of ${g.subjects} people (each person's photos averaged, then people; 95% subject-bootstrap CI).</caption>
-<tr><th>Region</th><th>Mean contribution (log-odds; + towards ${pos})</th><th>Photos where it contributes most</th></tr>${rows}</table>
+<tr><th>Region</th><th>Mean contribution (log-odds; + towards ${pos})</th>${negligible ? '' : '<th>Photos where it contributes most</th>'}</tr>${rows}</table>
 ${negligible ? `<p class="warn" id="geometry-negligible">Every region's mean contribution is under ${GEOMETRY_NEGLIGIBLE_LOGODDS} log-odds: the geometry part hardly moves the final model's score, so which region contributes most means nothing here.</p>` : ''}
 <p>The geometry part of the model is linear, so its coefficients times each photo's standardised landmark coordinates and measurements split its share of the score exactly among the regions (a measurement's part is divided equally among its landmarks' regions), relative to the mean face of the study's photos. <strong>In sample:</strong> these are the final model's contributions on photos it was trained on (cross-validation chose which photos count as correctly screened), so they say what the model uses, not how well that generalises.</p>`;
 }

@@ -117,6 +117,9 @@ describe('explanationSection: geometry', () => {
     expect(html).toMatch(/<p class="warn" id="geometry-negligible">Every region's mean contribution is under 0\.005 log-odds/);
     expect(html).toContain('<td>0.000 <span class="ci">(0.000&ndash;+0.001)</span></td>');
     expect(html).not.toMatch(/[+]0\.000|&minus;0\.000/);
+    // Which region contributes most means nothing then: the column is left out.
+    expect(html).not.toContain('Photos where it contributes most');
+    expect(html).not.toContain('<td>40%</td>');
   });
 });
 
