@@ -69,6 +69,13 @@ function minSubjectsPerClass(y: readonly number[], groups: readonly string[]): n
 }
 
 /**
+ * People of each class a training set must hold: the inner grouped CV that tunes a classifier and
+ * fixes its thresholds needs a person of each class in each of at least two folds. The study and
+ * its site validation check it before fitting, so that they can name the class or site.
+ */
+export const MIN_INNER_CV_SUBJECTS = 2;
+
+/**
  * Inner grouped CV over `grid`: returns the log-loss per value tried and the out-of-fold scores at
  * the chosen value. The grid is walked in order with warm starts, and the walk stops once
  * `patience` values in a row fail to beat the best. The number of inner folds drops to the
@@ -84,8 +91,8 @@ function innerCV<M>(
   solver: GridSolver<M>,
 ): { selection: Selection; oofScores: Float64Array } {
   const k = Math.min(opts.innerFolds, minSubjectsPerClass(y, groups));
-  if (k < 2) {
-    throw new PhenofaceError('E_INPUT', `Cannot run the inner CV: a class has ${k} subject(s) in the training data. Should have at least 2 per class.`);
+  if (k < MIN_INNER_CV_SUBJECTS) {
+    throw new PhenofaceError('E_INPUT', `Cannot run the inner CV: a class has ${k} subject(s) in the training data. Should have at least ${MIN_INNER_CV_SUBJECTS} per class.`);
   }
   const folds = opts.split(y, groups, k, opts.seed).map((fold) => {
     const { standardiser, packed } = Standardiser.fitTransform(X, fold.train, solver.unitRows);

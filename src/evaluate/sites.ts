@@ -25,6 +25,7 @@
  * every person of a negative class leaves its model without that class, which is warned about, not
  * refused (the binary classes are both there; a missing one of those is an error).
  */
+import { MIN_INNER_CV_SUBJECTS } from '../classify/tuning.ts';
 import type { IndexFold } from '../classify/types.ts';
 import { DEFAULTS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
@@ -145,12 +146,9 @@ function subjectSites(input: SiteValidationInput): string[] {
   return sites;
 }
 
-/** People of each class a site's training sites must hold: the inner cross-validation that tunes the classifier and fixes its thresholds splits them by person. */
-const MIN_TRAINING_SUBJECTS = 2;
-
 /**
  * One fold per site (test = its photos, train = the others). E_MANIFEST when the training sites of
- * a fold lack a class, or hold fewer than {@link MIN_TRAINING_SUBJECTS} people of one: no model
+ * a fold lack a class, or hold fewer than {@link MIN_INNER_CV_SUBJECTS} people of one: no model
  * could be fitted to hold that site out.
  */
 export function siteFolds(input: SiteValidationInput): { sites: string[]; folds: IndexFold[] } {
@@ -164,10 +162,10 @@ export function siteFolds(input: SiteValidationInput): { sites: string[]; folds:
     if (missing !== -1) {
       throw new PhenofaceError('E_MANIFEST', `--validate-by ${input.column}: without "${value}", the other values hold only ${missing === 0 ? 'positive' : 'negative'} subjects; a model trained there could not tell the classes apart. Each site left out must leave both classes in the others.`);
     }
-    const thin = people.findIndex((p) => p.size < MIN_TRAINING_SUBJECTS);
+    const thin = people.findIndex((p) => p.size < MIN_INNER_CV_SUBJECTS);
     if (thin !== -1) {
       const who = [...people[thin]].map((p) => `"${p}"`).join(', ');
-      throw new PhenofaceError('E_MANIFEST', `--validate-by ${input.column}: without "${value}", the other values hold ${people[thin].size} ${thin === 1 ? 'positive' : 'negative'} subject (${who}), and the inner cross-validation that tunes the classifier and fixes its thresholds needs ${MIN_TRAINING_SUBJECTS} of each class. Each site left out must leave at least ${MIN_TRAINING_SUBJECTS} people of each class in the others.`);
+      throw new PhenofaceError('E_MANIFEST', `--validate-by ${input.column}: without "${value}", the other values hold ${people[thin].size} ${thin === 1 ? 'positive' : 'negative'} subject (${who}), and the inner cross-validation that tunes the classifier and fixes its thresholds needs ${MIN_INNER_CV_SUBJECTS} of each class. Each site left out must leave at least ${MIN_INNER_CV_SUBJECTS} people of each class in the others.`);
     }
     return fold;
   });

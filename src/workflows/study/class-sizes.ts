@@ -3,6 +3,7 @@
  * again once photos without a usable face are left out.
  */
 import type { Dataset } from '../../data/index.ts';
+import { MIN_INNER_CV_SUBJECTS } from '../../classify/tuning.ts';
 import { PhenofaceError } from '../../errors.ts';
 
 /** Classes named in one message about class sizes; the rest are counted. */
@@ -31,9 +32,9 @@ export function checkClassSizes(dataset: Pick<Dataset, 'items' | 'positive' | 'n
   const problems = short.map((c) =>
     c.n < folds
       ? `"${c.name}" has ${c.n} ${c.n === 1 ? 'person' : 'people'}, fewer than the ${folds} folds (each test fold needs a person of each class)`
-      : `"${c.name}" has ${c.n} people: with ${folds} folds a training set holds ${trainingPeople(c.n, folds)} of them, and the inner cross-validation that tunes the classifier and fixes its threshold needs ${MIN_TRAINING_PEOPLE}`,
+      : `"${c.name}" has ${c.n} people: with ${folds} folds a training set holds ${trainingPeople(c.n, folds)} of them, and the inner cross-validation that tunes the classifier and fixes its threshold needs ${MIN_INNER_CV_SUBJECTS}`,
   );
-  const tooFewBinary = new Set(short.filter((c) => c.n < MIN_TRAINING_PEOPLE + 1).map((c) => c.name));
+  const tooFewBinary = new Set(short.filter((c) => c.n < MIN_INNER_CV_SUBJECTS + 1).map((c) => c.name));
   const tooFew = new Set<string>();
   if (dataset.mode === 'ranking') {
     const byClass = new Map<string, Set<string>>();
@@ -53,7 +54,7 @@ export function checkClassSizes(dataset: Pick<Dataset, 'items' | 'positive' | 'n
   const foldable = short.filter((c) => !tooFewBinary.has(c.name));
   const otherFolds = foldable.length ? `add people, or ${foldsAdvice(binary.filter((c) => !tooFewBinary.has(c.name)).map((c) => c.n), folds)}` : '';
   const needPeople = [
-    ...(tooFewBinary.size ? [`Add people to ${names(tooFewBinary)}: each of the two classes needs at least ${MIN_TRAINING_PEOPLE + 1} people (${MIN_TRAINING_PEOPLE} in every training set), whatever --folds.`] : []),
+    ...(tooFewBinary.size ? [`Add people to ${names(tooFewBinary)}: each of the two classes needs at least ${MIN_INNER_CV_SUBJECTS + 1} people (${MIN_INNER_CV_SUBJECTS} in every training set), whatever --folds.`] : []),
     ...(tooFew.size ? [`Add people to ${names(tooFew)}: a class needs at least 2 people, whatever --folds.`] : []),
   ];
   const advice = needPeople.length
@@ -62,14 +63,11 @@ export function checkClassSizes(dataset: Pick<Dataset, 'items' | 'positive' | 'n
   throw new PhenofaceError('E_MANIFEST', `Too few people for the study${removed ? ` after removing photos ${removed}` : ''}: ${problems.join('; ')}. ${advice}`);
 }
 
-/** People of each of the two classes every training set needs: the inner cross-validation splits them by person. */
-const MIN_TRAINING_PEOPLE = 2;
-
 /** People of a class of `n` in the smallest training set, its people dealt evenly to `folds` folds (`groupedStratifiedKFold`). */
 const trainingPeople = (n: number, folds: number) => n - Math.ceil(n / folds);
 
 /** Whether `folds` folds suit a class of `n` people: one of them in each test fold, and enough in each training set. */
-const foldsFit = (n: number, folds: number) => n >= folds && trainingPeople(n, folds) >= MIN_TRAINING_PEOPLE;
+const foldsFit = (n: number, folds: number) => n >= folds && trainingPeople(n, folds) >= MIN_INNER_CV_SUBJECTS;
 
 /**
  * The folds to offer for classes of `sizes` people (each at least 3): the most folds up to
