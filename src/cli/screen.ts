@@ -13,6 +13,7 @@ import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/s
 import { regionsFromHeatMap } from '../workflows/screen/result.ts';
 import { chanceRangeEndNote, prevalenceText, probabilityText } from '../evaluate/post-test.ts';
 import { zText } from '../features/measurements.ts';
+import { signedFixed } from '../math/decimal.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine, type ArgValues } from './args.ts';
 import { screenEmbeddings } from '../workflows/screen/embeddings.ts';
 import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
@@ -130,14 +131,12 @@ const regionLabel = (name: string): string => REGION_LABELS[name as RegionName] 
  */
 export function photoLine(p: ScreenResult['photos'][number]): string {
   if (p.error) return `  ${p.path}: ${p.error.code}: ${p.error.message}`;
-  // A contribution that rounds to zero has no sign to show ("-0.00" reads as a direction).
-  const signed = (v: number) => (v.toFixed(2) === '0.00' || v.toFixed(2) === '-0.00' ? '0.00' : `${v >= 0 ? '+' : ''}${v.toFixed(2)}`);
   const negligible = p.geometryRegions && geometryNegligible(p.geometryRegions);
   const geometry = p.geometryRegions && !negligible && [...p.geometryRegions].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, 3);
   return `  ${p.path}: score ${pct(p.probability!)}, ${p.view}` +
     (p.warnings?.length ? ` (${p.warnings.join('; ')})` : '') +
     (p.regions ? regionsText(p.regions) : '') +
-    (geometry && geometry.length ? `; geometry ${geometry.map((g) => `${regionLabel(g.name)} ${signed(g.contribution)}`).join(', ')} (log-odds)` : '') +
+    (geometry && geometry.length ? `; geometry ${geometry.map((g) => `${regionLabel(g.name)} ${signedFixed(g.contribution, 2)}`).join(', ')} (log-odds)` : '') +
     (negligible ? `; geometry: every region under ${GEOMETRY_NEGLIGIBLE_LOGODDS} log-odds (negligible)` : '') +
     (p.heatmap ? `; heatmap ${p.heatmap}` : '');
 }

@@ -12,6 +12,7 @@
  */
 import { DEFAULTS, VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
+import { signedFixed } from '../math/decimal.ts';
 import type { Point, View } from '../types.ts';
 import { MEASUREMENTS, measurePanel, type HpoTerm, type MeasurementDefinition, type MeasurementRegion } from './anthropometry.ts';
 import { readObject } from './json.ts';
@@ -177,9 +178,7 @@ export function hpoTermsFor(def: MeasurementDefinition, z: number, threshold: nu
  * where the value is not 0 at that precision (never "-0.00").
  */
 export function zText(z: number): string {
-  const text = z.toFixed(2);
-  if (Number(text) === 0) return '0.00';
-  return z > 0 ? `+${text}` : text;
+  return signedFixed(z, 2);
 }
 
 /**

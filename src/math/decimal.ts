@@ -1,6 +1,7 @@
 /**
- * Numbers typed by a person, as options and specifications hold them. Here, below both `cli/`
- * (options) and `workflows/` (synth's class specification), so that both read numbers one way.
+ * Numbers as a person types and reads them: options and specifications parsed one way below both
+ * `cli/` and `workflows/` (synth's class specification), and signed figures written one way by the
+ * CLI, the report and the web app.
  */
 
 /** Decimal notation: a sign, digits with at most one point, an exponent; surrounding spaces allowed. */
@@ -13,4 +14,15 @@ const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
  */
 export function parseDecimal(text: string): number {
   return DECIMAL.test(text) ? Number(text) : NaN;
+}
+
+/**
+ * `v` to `digits` decimals with its sign (`+0.41`, `-2.04`), and none where it rounds to zero:
+ * "-0.00" or "+0.00" would read as a direction. `minus` is the sign to write (the web app and the
+ * report use the typographic minus).
+ */
+export function signedFixed(v: number, digits: number, minus = '-'): string {
+  const text = Math.abs(v).toFixed(digits);
+  if (Number(text) === 0) return text;
+  return `${v > 0 ? '+' : minus}${text}`;
 }

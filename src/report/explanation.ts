@@ -8,6 +8,7 @@
  */
 import { barSpec, renderSvg } from './charts.ts';
 import { esc } from './index.ts';
+import { signedFixed } from '../math/decimal.ts';
 import { GEOMETRY_NEGLIGIBLE_LOGODDS, geometryNegligible, REGION_HPO, REGION_LABELS, REGION_NAMES, REGION_RANKING_NOTE } from '../explain/regions.ts';
 import type { ExplanationCheck, MeanCi, StudyCam, StudyExplanation, StudyGeometryExplanation, TopRegionCounts } from '../explain/study-result.ts';
 
@@ -48,8 +49,7 @@ ${checksTable(x)}
  */
 export function geometryTable(g: StudyGeometryExplanation): string {
   const pos = esc(g.positive);
-  // A value that rounds to zero has no sign to show ("+0.000" and "−0.000" read as directions).
-  const signed = (v: number | null) => (v === null ? '<span class="na">n/a</span>' : Math.abs(v).toFixed(3) === '0.000' ? '0.000' : `${v > 0 ? '+' : '&minus;'}${Math.abs(v).toFixed(3)}`);
+  const signed = (v: number | null) => (v === null ? '<span class="na">n/a</span>' : signedFixed(v, 3, '&minus;'));
   const names = Object.keys(g.regions) as (keyof typeof g.regions)[];
   const negligible = geometryNegligible(names.map((r) => ({ contribution: g.regions[r]!.mean ?? 0 })));
   const ranked = names.sort((a, b) => (g.regions[b]!.mean ?? 0) - (g.regions[a]!.mean ?? 0));

@@ -6,11 +6,12 @@
  */
 import type { ScreenPhoto } from '../../src/workflows/screen/result.ts';
 import { GEOMETRY_NEGLIGIBLE_NOTE, geometryNegligible } from '../../src/explain/regions.ts';
+import { signedFixed } from '../../src/math/decimal.ts';
 import { h } from './dom.ts';
 import { regionName } from './format.ts';
 
-/** A signed log-odds value with its sign, to two decimals; one that rounds to zero has none ("−0.00" reads as a direction). */
-const signed = (v: number) => (Math.abs(v).toFixed(2) === '0.00' ? '0.00' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`);
+/** A log-odds value to two decimals, with its (typographic) sign unless it rounds to zero. */
+const signed = (v: number) => signedFixed(v, 2, '−');
 
 /**
  * The bars' scale in log-odds: the largest contribution, but never under this, so that contributions
