@@ -68,7 +68,7 @@ export function subjectSummary(result: ScreenResult): string[] {
     const at = `at a prevalence of ${prevalenceText(s.prevalence)} (--prevalence); likelihood ratio ${lr}`;
     if (s.chanceNote && s.chanceRange) lines.push(`  Chance of ${result.model.positive} given this result: between ${ratePct(s.chanceRange[0])} and ${ratePct(s.chanceRange[1])} over the rates' 95% intervals, ${at}. ${s.chanceNote}`);
     else if (s.chanceNote) lines.push(`  Chance of ${result.model.positive} given this result: not known, ${at}. ${s.chanceNote}`);
-    else lines.push(`  Chance of ${result.model.positive} given this result: ${pct(s.chance)}${range}, ${at}.${chanceRangeEndNote(above, s.chanceRange) ? ` ${chanceRangeEndNote(above, s.chanceRange)}` : ''}`);
+    else lines.push([`  Chance of ${result.model.positive} given this result: ${pct(s.chance)}${range}, ${at}.`, chanceRangeEndNote(above, s.chanceRange)].filter(Boolean).join(' '));
   }
   const spread = s.interval ? `; photos' interval ${pct(s.interval[0])} to ${pct(s.interval[1])}` : '';
   lines.push(`  Score ${pct(s.probability)} (a classifier score, not a chance of disease; threshold ${pct(s.threshold)})${spread}.${s.intervalNote ? ` ${s.intervalNote}` : ''}`);

@@ -119,7 +119,7 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
   return h('div', { class: 'meaning' },
     h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${rateText(sens)}${ciText(s.sensitivityCi95)} of people with ${positive} and cleared ${rateText(spec)}${ciText(s.specificityCi95)} of people without it (per person).`),
     h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of ', ...field, ` (likelihood ratio of this result ${lr}).`,
-      !s.chanceNote && s.chanceRange ? h('span', { 'data-testid': 'chance-range' }, ` At ${screenedAt}, its range over the rates' 95% intervals is ${rateText(s.chanceRange[0])} to ${rateText(s.chanceRange[1])}.${chanceRangeEndNote(above, s.chanceRange) ? ` ${chanceRangeEndNote(above, s.chanceRange)}` : ''}`) : '',
+      !s.chanceNote && s.chanceRange ? h('span', { 'data-testid': 'chance-range' }, ` At ${screenedAt}, its range over the rates' 95% intervals is ${rateText(s.chanceRange[0])} to ${rateText(s.chanceRange[1])}. ${chanceRangeEndNote(above, s.chanceRange)}`.trimEnd()) : '',
       h('span', { class: 'no-print' }, ' Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.')),
     s.chanceNote ? h('p', { 'data-testid': 'chance-note' }, `${s.chanceNote}${s.chanceRange ? ` At the prevalence screened at (${screenedAt}), that range is ${rateText(s.chanceRange[0])} to ${rateText(s.chanceRange[1])}.` : ''}`) : '',
   );
