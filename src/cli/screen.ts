@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checkOutput, type OutputGuard } from '../data/output.ts';
 import { DEFAULTS } from '../config.ts';
-import { GEOMETRY_NEGLIGIBLE_LOGODDS, geometryNegligible, REGION_LABELS, REGION_RANKING_NOTE, type RegionName } from '../explain/regions.ts';
+import { GEOMETRY_NEGLIGIBLE_LOGODDS, geometryNegligible, regionLabel, REGION_RANKING_NOTE } from '../explain/regions.ts';
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
 import { regionsFromHeatMap } from '../workflows/screen/result.ts';
@@ -117,12 +117,6 @@ async function checkExplainFolder(explain: string, model: string, items: InputIt
   }
   return guard;
 }
-
-/**
- * A region as a clinician names it, with the patient's side: the records' names (`periorbital-left`)
- * say the image's side, which a reader takes for the patient's.
- */
-const regionLabel = (name: string): string => REGION_LABELS[name as RegionName] ?? name;
 
 /**
  * One photo's line of the human-readable result: its score, view and warnings, the regions its

@@ -39,6 +39,14 @@ export const REGION_LABELS: Readonly<Record<RegionName, string>> = Object.freeze
 });
 
 /**
+ * A region's name from a result (`periorbital-left`) as a clinician names it, with the patient's
+ * side ({@link REGION_LABELS}); a name that is not a region is given as it is.
+ */
+export function regionLabel(name: string): string {
+  return (REGION_LABELS as Record<string, string>)[name] ?? name;
+}
+
+/**
  * HPO terms each region relates to (from the 22q11.2DS facial gestalt).
  * `HP:0000276 long face` concerns the whole face's proportions; it is attached to the two
  * regions that set the face's length, forehead/glabella and chin/jaw.

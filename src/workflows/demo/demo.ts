@@ -30,7 +30,7 @@ import { printable } from '../../data/printable.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../../math/random.ts';
 import { probabilityText } from '../../evaluate/post-test.ts';
-import { REGION_LABELS, type RegionName } from '../../explain/regions.ts';
+import { regionLabel } from '../../explain/regions.ts';
 import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
 
 /** Options of {@link runDemo}. */
@@ -168,7 +168,7 @@ export function screeningText(s: Pick<DemoScreening, 'truthLabel' | 'strength' |
   return {
     truth: s.truthLabel === SYNTH_LABELS.affected ? `planted, strength ${s.strength.toFixed(2)} after the per-person jitter` : 'control',
     call: `${res.label ?? 'no result'}${res.probability === null ? '' : `, score ${probabilityText(res.probability)}`}`,
-    regions: topRegions(s.result).map((r) => `${REGION_LABELS[r.name as RegionName] ?? r.name} ${(100 * r.share).toFixed(0)}%`).join(', '),
+    regions: topRegions(s.result).map((r) => `${regionLabel(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', '),
   };
 }
 
