@@ -13,7 +13,8 @@ import { readEmbeddingFile, type EmbeddingOrigin, type EmbeddingRecord } from '.
 import { PhenofaceError } from '../../errors.ts';
 import { embeddingOnlyModel, FittedFeatureModel } from '../../features/index.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
-import { CountedPhotos, fusedResult, photoWarnings } from './screener.ts';
+import { photoWarnings } from './photo-warnings.ts';
+import { CountedPhotos, fusedResult } from './screener.ts';
 import { qualityWarnings, type QualityFlag } from '../../pose/index.ts';
 
 /**

@@ -1,6 +1,6 @@
 /** Advice on a photo's view follows the model's own per-view results, never a fixed claim. */
 import { describe, expect, it } from 'vitest';
-import { photoWarnings, viewAdvice } from '../../../src/workflows/screen/screener.ts';
+import { photoWarnings, viewAdvice } from '../../../src/workflows/screen/photo-warnings.ts';
 
 const byView = (frontal: [number, number, number], other: [number, number, number]) => ({
   frontal: { photo: { auc: { value: frontal[0], ci95: [frontal[1], frontal[2]] } } },
