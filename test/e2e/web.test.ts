@@ -142,7 +142,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     await page.waitForSelector('[data-testid=probability]');
     const cards = page.locator('[data-testid=photo-card]');
     expect(await cards.count()).toBe(3);
-    expect(await cards.nth(1).textContent()).toContain('profile photo: this model has no validated results for profile photos');
+    expect(await cards.nth(1).textContent()).toContain("profile photo: the model's AUC is lower on profile than on frontal photos");
     expect(await cards.nth(1).locator('.badge.view-profile').count()).toBe(1);
     expect(await cards.nth(2).textContent()).toContain('No face was found');
     expect(await page.locator('.region-note').count()).toBe(1); // the caveat once, not per photo
@@ -161,9 +161,10 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     await page.close();
   });
 
-  it('prints the summary of ten photos (the most a request takes) on one A4 page', async () => {
+  it('prints the summary of ten photos (the most a request takes) on one A4 page, each warning once', async () => {
     const { page } = await open();
-    const files = await Promise.all(Array.from({ length: 10 }, async (_, i) => photoFile(i === 3 ? `p${i}-profile.jpg` : `p${i}.jpg`, await facePhoto(400 + 10 * i, 500))));
+    // Four profiles, each with the model's full view advice (two AUCs with their intervals).
+    const files = await Promise.all(Array.from({ length: 10 }, async (_, i) => photoFile(i % 3 === 0 ? `IMG_20241203_09150${i}-profile.jpg` : `IMG_20241203_09150${i}.jpg`, await facePhoto(400 + 10 * i, 500))));
     await page.setInputFiles('[data-testid=file-input]', files);
     await page.click('[data-testid=screen-button]');
     await page.waitForSelector('[data-testid=probability]');
@@ -173,6 +174,17 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(await page.locator('.region-note').isVisible()).toBe(true);
     await page.screenshot({ path: shot('print-ten'), fullPage: true });
     expect(await pdfPages(page)).toBe(1);
+    // The advice is printed once, naming its photos, and each profile's card points to it.
+    const notes = page.locator('.photo-notes li');
+    expect(await notes.count()).toBe(1);
+    expect(await notes.first().textContent()).toMatch(/^Photos 1, 4, 7 and 10: profile photo: the model's AUC is lower on profile than on frontal photos \(AUC per photo 0\.81 \(0\.76-0\.85\) on profile photos vs 0\.95/);
+    expect(await page.locator('.photo-notes').isVisible()).toBe(true);
+    expect(await page.locator('.warnings').first().isVisible()).toBe(false);
+    expect(await page.locator('[data-testid=photo-card]').nth(3).locator('.warning-refs').textContent()).toBe('Warning: see note 1 below');
+    expect(await page.locator('[data-testid=photo-card]').nth(1).locator('.warning-refs').count()).toBe(0);
+    await page.emulateMedia({ media: 'screen' });
+    expect(await page.locator('.photo-notes').isVisible()).toBe(false); // on screen each card shows its own warnings
+    expect(await page.locator('.warnings').first().isVisible()).toBe(true);
     await page.close();
   });
 
@@ -180,7 +192,7 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     const s = await startServer({ service: new FakeScreenService({ ranking: true }), webRoot });
     servers.push(s.app);
     const { page } = await open(undefined, s.url);
-    const files = await Promise.all(Array.from({ length: 10 }, async (_, i) => photoFile(i === 3 ? `p${i}-profile.jpg` : `p${i}.jpg`, await facePhoto(400 + 10 * i, 500))));
+    const files = await Promise.all(Array.from({ length: 10 }, async (_, i) => photoFile(i % 3 === 0 ? `IMG_20241203_09150${i}-profile.jpg` : `IMG_20241203_09150${i}.jpg`, await facePhoto(400 + 10 * i, 500))));
     await page.setInputFiles('[data-testid=file-input]', files);
     await page.click('[data-testid=screen-button]');
     await page.waitForSelector('[data-testid=differential]');

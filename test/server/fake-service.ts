@@ -20,6 +20,7 @@ import { regionsFromHeatMap, type Measurement, type ScreenPhoto, type ScreenResu
 import type { ModelInfo, ScreenOptions, ScreenService, UploadedPhoto } from '../../src/server/types.ts';
 import type { Landmarks5 } from '../../src/types.ts';
 import { tQuantile975 } from '../../src/math/student.ts';
+import { viewAdvice } from '../../src/workflows/screen/photo-warnings.ts';
 
 /** Where the fixture face sits, as fractions of the photo (fixtures.ts draws it there). */
 export const FACE_LAYOUT = {
@@ -262,7 +263,8 @@ export class FakeScreenService implements ScreenService {
       landmarks5: FACE_LAYOUT.landmarks.map(([x, y]) => [x * width, y * height]) as Landmarks5,
       width,
       height,
-      warnings: profile ? ['profile photo: this model has no validated results for profile photos'] : [],
+      // The Screener's own view advice on the fake model's figures, at its full printed length.
+      warnings: viewAdvice(profile ? 'profile' : 'frontal', FAKE_INFO.metrics!.byView!),
       ...(profile ? {} : { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, hpo: [...m.hpo] })), geometryNote: FAKE_GEOMETRY.geometryNote, geometryRegions: FAKE_GEOMETRY.geometryRegions.map((g) => ({ ...g, contribution: this.opts.negligibleGeometry ? Math.round(g.contribution * 10) / 1e4 : g.contribution })) }),
     };
     if (explain) {

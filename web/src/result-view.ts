@@ -29,6 +29,7 @@ function printedModel(model: ScreenResult['model']): string {
 /** The result section. `urls[i]` is a blob: URL of the i-th uploaded photo (the result keeps upload order). */
 export function resultView(result: ScreenResult, urls: (string | undefined)[], model: ModelInfo | undefined, actions: { onClear(): void }): HTMLElement {
   const usableViews = [...new Set(result.photos.flatMap((p) => (p.error || !p.view ? [] : [p.view])))];
+  const notes = photoNotes(result.photos);
   return h('section', { class: 'result', 'aria-labelledby': 'result-title' },
     h('div', { class: 'print-only print-header' },
       h('strong', {}, 'Phenoface screening summary'),
@@ -40,9 +41,31 @@ export function resultView(result: ScreenResult, urls: (string | undefined)[], m
     subjectMeasurements(result),
     h('h2', { class: 'photos-title' }, `Photos (${result.photos.length})`),
     result.photos.some(regionsFromHeatMap) ? h('p', { class: 'small muted region-note' }, [REGION_RANKING_NOTE, result.model.heatMapScope].filter(Boolean).join(' ')) : '',
-    h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i, Boolean(result.model.heatMapScope)))),
+    h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i, Boolean(result.model.heatMapScope), notes))),
+    notes.length ? h('ol', { class: 'photo-notes' }, ...notes.map((n) => h('li', {}, `${photoList(n.photos)}: ${n.text}`))) : '',
     h('p', { class: 'disclaimer' }, result.disclaimer || 'A screening aid, not a diagnosis.'),
   );
+}
+
+/** A warning printed once below the photos, with the photos (0-based) that carry it. */
+interface PhotoNote { text: string; photos: number[] }
+
+/**
+ * Each distinct photo warning once, in the order the photos first raise it. A printout of four or
+ * more photos lists them below the grid and each card only points to its notes: view advice quotes
+ * two AUCs with their intervals, and repeated in five narrow columns it pushed ten photos onto a
+ * second page.
+ */
+function photoNotes(photos: readonly ScreenPhoto[]): PhotoNote[] {
+  const byText = new Map<string, number[]>();
+  photos.forEach((p, i) => { if (!p.error) for (const w of p.warnings ?? []) byText.set(w, [...(byText.get(w) ?? []), i]); });
+  return [...byText].map(([text, at]) => ({ text, photos: at }));
+}
+
+/** "Photo 4", "Photos 4 and 7", "Photos 1, 4 and 7" (1-based, as the cards are titled). */
+function photoList(photos: readonly number[]): string {
+  const n = photos.map((i) => String(i + 1));
+  return n.length === 1 ? `Photo ${n[0]}` : `Photos ${n.slice(0, -1).join(', ')} and ${n.at(-1)}`;
 }
 
 /** The person's measurements (means over their photos), when the model carries control norms. */
@@ -246,10 +269,10 @@ function performanceTable(model: ModelInfo | undefined, views: View[]): HTMLElem
 }
 
 /** One photo's card; `partialMaps`: the heat maps follow part of the model's score only (the note above the photos says which). */
-function photoCard(photo: ScreenPhoto, url: string | undefined, index: number, partialMaps: boolean): HTMLElement {
+function photoCard(photo: ScreenPhoto, url: string | undefined, index: number, partialMaps: boolean, notes: readonly PhotoNote[]): HTMLElement {
   const titleId = uid('photo-title');
   const card = h('article', { class: `photo-card card${photo.error ? ' has-error' : ''}`, 'aria-labelledby': titleId, 'data-testid': 'photo-card' },
-    h('h3', { id: titleId }, h('span', { class: 'photo-index' }, `Photo ${index + 1}`), ' ', h('span', { class: 'photo-name' }, photo.path)),
+    h('h3', { id: titleId }, h('span', { class: 'photo-index' }, `Photo ${index + 1}`), ' ', h('span', { class: 'photo-name' }, h('bdi', {}, photo.path))),
   );
   if (photo.error) {
     card.append(
@@ -261,6 +284,8 @@ function photoCard(photo: ScreenPhoto, url: string | undefined, index: number, p
   }
   const stage = photoStage(photo, url, index);
   const details = h('div', { class: 'photo-details' }, badges(photo));
+  const refs = notes.flatMap((n, k) => (n.photos.includes(index) ? [k + 1] : []));
+  if (refs.length) details.append(h('p', { class: 'warning-refs' }, `Warning${refs.length > 1 ? 's' : ''}: see note${refs.length > 1 ? 's' : ''} ${refs.join(', ')} below`));
   if (photo.regions?.length) {
     details.append(regionTable(photo, partialMaps));
     const top = [...photo.regions].sort((a, b) => b.share - a.share).slice(0, 3);
