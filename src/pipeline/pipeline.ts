@@ -82,8 +82,8 @@ export function modelsDigest(names: readonly string[], manifest: ModelManifest =
  */
 export function cacheVersion(backbone: string, config: Pick<PhenofaceConfig, 'embed' | 'landmarks' | 'detect'> = DEFAULTS, manifest?: ModelManifest): string {
   const landmarkModels = [config.landmarks.model, ...(refinesEyes(config.landmarks) ? [IRIS_MODEL] : [])];
-  const { belowScore, turnedScore, margin, cropScale, cropSidePx } = config.detect.turnCheck;
-  const turnCheck = `turn1-${digest([belowScore, turnedScore, margin, cropScale, cropSidePx, config.detect.minFaceSizePx].join(','))}`;
+  const { belowScore, turnedScore, margin, sideRollDeg, cropScale, cropSidePx } = config.detect.turnCheck;
+  const turnCheck = `turn1-${digest([belowScore, turnedScore, margin, sideRollDeg, cropScale, cropSidePx, config.detect.minFaceSizePx].join(','))}`;
   return `${pipelineVersion(config)}-${turnCheck}-models${modelsDigest([...MTCNN_MODELS, ...landmarkModels, backbone], manifest)}`;
 }
 
@@ -368,7 +368,7 @@ export class Pipeline {
 
   /** The orientation check ({@link turnedBy}) of a face found in the decoded pixels of `img`. */
   private turnedBy(img: DecodedImage, face: Face): Promise<Face['turned']> {
-    return turnedBy(img, face.box, face.score, (x) => this.detector.detect(x), this.config.detect.turnCheck, this.config.detect.minFaceSizePx);
+    return turnedBy(img, face, (x) => this.detector.detect(x), this.config.detect.turnCheck, this.config.detect.minFaceSizePx);
   }
 
   /** Maps faces from decoded to original pixels and adds pose and view. */

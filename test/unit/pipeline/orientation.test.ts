@@ -45,6 +45,10 @@ describe('rotateQuarterTurns', () => {
 describe('turnedBy (with a stand-in detector)', () => {
   const photo: RgbImage = { width: 400, height: 400, data: new Uint8Array(400 * 400 * 3) };
   const box = { x: 150, y: 150, width: 100, height: 100 };
+  /** The face as the photo's detector found it: eye points level unless given. */
+  const at = (score: number, landmarks5: Face['landmarks5'] = [[180, 180], [220, 180], [200, 200], [185, 220], [215, 220]]) => ({ box, score, landmarks5 });
+  /** Eye points on their side: the second eye straight below the first (90 degrees clockwise from level). */
+  const onItsSide: Face['landmarks5'] = [[220, 180], [220, 220], [200, 200], [180, 185], [180, 215]];
   const centred = (score: number): Face => ({ box: { x: 40, y: 40, width: 80, height: 80 }, score, landmarks5: [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]] });
   /** A detector answering the crop's four turns in order (unturned, then 1, 2, 3 quarter turns clockwise). */
   const answers = (...faces: Face[][]) => {
@@ -57,30 +61,45 @@ describe('turnedBy (with a stand-in detector)', () => {
 
   it('does not look again at a face the detector was sure of', async () => {
     let called = false;
-    expect(await turnedBy(photo, box, 0.995, async () => { called = true; return []; }, cfg)).toBeUndefined();
+    expect(await turnedBy(photo, at(0.995), async () => { called = true; return []; }, cfg)).toBeUndefined();
     expect(called).toBe(false);
   });
 
   it('names the turn that stands the face upright, when its face is clearly surer', async () => {
-    expect(await turnedBy(photo, box, 0.9, answers([centred(0.9)], [centred(0.95)], [centred(0.999)], [centred(0.97)]), cfg)).toBe(180);
-    expect(await turnedBy(photo, box, 0.9, answers([], [centred(0.995)], [], []), cfg)).toBe(90);
-    expect(await turnedBy(photo, box, 0.9, answers([centred(0.8)], [], [], [centred(0.999)]), cfg)).toBe(270);
+    expect(await turnedBy(photo, at(0.9), answers([centred(0.9)], [centred(0.95)], [centred(0.999)], [centred(0.97)]), cfg)).toBe(180);
+    expect(await turnedBy(photo, at(0.9), answers([], [centred(0.995)], [], []), cfg)).toBe(90);
+    expect(await turnedBy(photo, at(0.9), answers([centred(0.8)], [], [], [centred(0.999)]), cfg)).toBe(270);
   });
 
   it('reports no turn when no turn is sure enough, or not surer by the margin', async () => {
-    expect(await turnedBy(photo, box, 0.9, answers([centred(0.9)], [centred(0.98)], [], []), cfg)).toBeUndefined();
-    expect(await turnedBy(photo, box, 0.9, answers([centred(0.985)], [centred(0.995)], [], []), cfg)).toBeUndefined();
+    expect(await turnedBy(photo, at(0.9), answers([centred(0.9)], [centred(0.98)], [], []), cfg)).toBeUndefined();
+    expect(await turnedBy(photo, at(0.9), answers([centred(0.985)], [centred(0.995)], [], []), cfg)).toBeUndefined();
+  });
+
+  it('checks a face whose eye points lie on their side however sure the detector was, and names the turn that stands them upright', async () => {
+    // Turned 270 degrees clockwise, the eye line is level again; a surer face in another turn does not count.
+    expect(await turnedBy(photo, at(0.999, onItsSide), answers([centred(0.999)], [], [], [centred(0.995)]), cfg)).toBe(270);
+    expect(await turnedBy(photo, at(0.999, onItsSide), answers([centred(0.999)], [centred(0.999)], [], [centred(0.9)]), cfg)).toBeUndefined();
+    const mirrored = onItsSide.map(([x, y]) => [400 - x, 400 - y]) as Face['landmarks5'];
+    expect(await turnedBy(photo, at(0.999, mirrored), answers([], [centred(0.995)], [], []), cfg)).toBe(90);
+    // A tilted head (eye line 30 degrees from level) is not a face on its side.
+    let called = false;
+    expect(await turnedBy(photo, at(0.999, [[180, 180], [215, 200], [200, 210], [180, 220], [210, 235]]), async () => { called = true; return []; }, cfg)).toBeUndefined();
+    expect(called).toBe(false);
+    // The check off (belowScore 0) checks nothing.
+    expect(await turnedBy(photo, at(0.5, onItsSide), async () => { called = true; return []; }, { ...cfg, belowScore: 0 })).toBeUndefined();
+    expect(called).toBe(false);
   });
 
   it('cuts a crop in which a detector skipping small faces still sees this one', async () => {
     const sides: number[] = [];
-    await turnedBy(photo, box, 0.9, async (x) => { sides.push(x.width); return []; }, cfg, 96);
+    await turnedBy(photo, at(0.9), async (x) => { sides.push(x.width); return []; }, cfg, 96);
     expect(sides).toEqual([240, 240, 240, 240]);
   });
 
   it('counts only a face at the middle of the crop (another face in it is not this one)', async () => {
     const corner: Face = { ...centred(0.999), box: { x: 0, y: 0, width: 40, height: 40 } };
-    expect(await turnedBy(photo, box, 0.9, answers([], [corner], [], []), cfg)).toBeUndefined();
+    expect(await turnedBy(photo, at(0.9), answers([], [corner], [], []), cfg)).toBeUndefined();
   });
 });
 
@@ -141,9 +160,11 @@ describe('the orientation check on a real photo', () => {
 });
 
 describe('detect.turnCheck settings', () => {
-  it('refuses scores outside [0, 1] and a crop the face could not fill', () => {
+  it('refuses scores outside [0, 1], a roll that is no angle from level, and a crop the face could not fill', () => {
     expect(() => resolveConfig({ detect: { turnCheck: { ...cfg, margin: 2 } } })).toThrow(/detect.turnCheck/);
     expect(() => resolveConfig({ detect: { turnCheck: { ...cfg, cropSidePx: 30 } } })).toThrow(/cropSidePx/);
+    expect(() => resolveConfig({ detect: { turnCheck: { ...cfg, sideRollDeg: 0 } } })).toThrow(/sideRollDeg/);
+    expect(() => resolveConfig({ detect: { turnCheck: { ...cfg, sideRollDeg: Number.NaN } } })).toThrow(/sideRollDeg/);
     // A detector that skips small faces gets a crop large enough to see the face (half the crop) in.
     expect(resolveConfig({ detect: { minFaceSizePx: 96 } }).detect.turnCheck.cropSidePx).toBe(cfg.cropSidePx);
     expect(resolveConfig({ detect: { turnCheck: { ...cfg, belowScore: 0 } } }).detect.turnCheck.belowScore).toBe(0);
