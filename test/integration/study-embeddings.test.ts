@@ -61,6 +61,24 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     }
     expect(metrics.sites.pooled.subject.n.units).toBe(48);
     expect(metrics.sites.spread.subject.auc.sites).toBe(3);
+    // The shapes the contract gives: the curves are bin lists with an ROC in the top-level and per-view
+    // blocks, an object with bins and no ROC under sites, and absent from subgroups and the baseline;
+    // one block from the file leaves the final model nothing to choose or stack.
+    const bin = { lower: expect.any(Number), upper: expect.any(Number), count: expect.any(Number), positives: expect.any(Number), meanPredicted: expect.any(Number), observedRate: expect.any(Number), ci95: expect.any(Array) };
+    for (const block of [metrics.photo, metrics.subject, ...Object.values(metrics.byView as Record<string, { subject: object }>).map((v) => v.subject)]) {
+      expect(block.calibration[0]).toEqual(bin);
+      expect(Object.keys(block.roc)).toEqual(['fpr', 'tpr', 'lower', 'upper']);
+    }
+    for (const block of [metrics.sites.bySite[SITES[0]].subject, metrics.sites.pooled.photo]) {
+      expect(Object.keys(block.calibration)).toEqual(['meanPredicted', 'observedRate', 'bins']);
+      expect(block.calibration.bins[0]).toEqual(bin);
+      expect(block).not.toHaveProperty('roc');
+    }
+    for (const block of [Object.values(metrics.bySubgroup.source as Record<string, { subject: object }>)[0].subject, metrics.baseline.subject]) {
+      expect(block).not.toHaveProperty('calibration');
+      expect(block).not.toHaveProperty('roc');
+    }
+    expect(metrics.features.final).toEqual({ features: ['embedding'] });
     expect(metrics.sites).not.toHaveProperty('differentialNote');
     for (const site of SITES) expect(io.stdout).toMatch(new RegExp(`^held out source ${site}: AUC per person \\d\\.\\d{3} \\[\\d\\.\\d{3}, \\d\\.\\d{3}\\]$`, 'm'));
     expect(io.stdout).toContain(path.join(dir, 'out', 'site-predictions.csv'));
@@ -304,6 +322,10 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(result.subject.photos).toBe(rows.length);
     expect(result.subject.probability).toBeGreaterThan(0);
     expect(result.model.backbone).toBe(BACKBONE);
+    // No pixels, no landmarks: none of the fields that need them, measurements included (the contract says so).
+    for (const field of ['box', 'pose', 'landmarks5', 'width', 'height', 'measurements', 'geometryRegions', 'regions', 'heatmap']) expect(result.photos[0]).not.toHaveProperty(field);
+    expect(result.subject).not.toHaveProperty('measurements');
+    expect(result.subject).not.toHaveProperty('measurementsNote');
   });
 
   it('names the photos whose records say their face looks on its side, as a study of the photos would', async () => {

@@ -1,9 +1,10 @@
 /**
  * A study asked for `embedding+geometry` writes a bundle whose fused model carries the geometry
  * block, and `screen` loads it, computes the dense landmarks the block reads, and scores a photo:
- * a bundle fitted on 68 points screens with the face mesh's 70.
+ * a bundle fitted on 68 points screens with the face mesh's 70; `screen --embeddings` refuses it,
+ * as records carry no landmarks.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBundle } from '../../../src/classify/bundle.ts';
 import { FittedFeatureModel } from '../../../src/features/index.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
+import { screenEmbeddings } from '../../../src/workflows/screen/embeddings.ts';
 import { Screener } from '../../../src/workflows/screen/screener.ts';
 import { runStudy } from '../../../src/workflows/study/study.ts';
 import { QUICK_STUDY, writeStudyData } from '../../cli/study-fixture.ts';
@@ -52,5 +54,10 @@ describe('a study with --features embedding+geometry', () => {
     } finally {
       await screener.close();
     }
+    // The contract: `screen --embeddings` scores only an embedding-only model; records carry no
+    // landmarks for the geometry block, so such a model is refused with a coded error, not scored without it.
+    const records = path.join(dir, 'person.jsonl');
+    writeFileSync(records, JSON.stringify({ contract: 1, path: 'a.jpg', error: { code: 'E_NO_FACE', message: 'No face found.' } }) + '\n');
+    await expect(screenEmbeddings(model, records)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringContaining('geometry features, which come from the photos') });
   }, 120_000);
 });
