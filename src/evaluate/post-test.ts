@@ -143,9 +143,14 @@ export function aucReachesChance(auc: ValidatedRate | undefined): auc is Validat
 
 const r2 = (v: number) => String(Math.round(v * 100) / 100);
 
-/** The clause that names the AUC behind a no-evidence statement: its value, its interval, and that it reaches chance. */
+/**
+ * The clause that names the AUC behind a no-evidence statement: its value, its interval, and that
+ * it reaches chance, or lies wholly below it (a model that ranks people the wrong way round, which
+ * {@link aucReachesChance} counts too): saying such an interval "reaches 0.5" would be false.
+ */
 export function aucChanceClause(auc: ValidatedRate & { ci95: [number, number] }): string {
-  return `the model's cross-validated AUC per person (${auc.value === null ? 'n/a' : r2(auc.value)}, 95% interval ${r2(auc.ci95[0])}-${r2(auc.ci95[1])}) reaches 0.5, chance level`;
+  const where = auc.ci95[1] < 0.5 ? 'lies below 0.5, chance level: the model ranks people the wrong way round' : 'reaches 0.5, chance level';
+  return `the model's cross-validated AUC per person (${auc.value === null ? 'n/a' : r2(auc.value)}, 95% interval ${r2(auc.ci95[0])}-${r2(auc.ci95[1])}) ${where}`;
 }
 
 /**

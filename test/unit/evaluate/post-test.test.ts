@@ -1,6 +1,6 @@
 /** A screening call's meaning, by hand: the figures a clinician is shown follow from sensitivity, specificity and prevalence. */
 import { describe, expect, it } from 'vitest';
-import { chanceRangeEndNote, postTest } from '../../../src/evaluate/post-test.ts';
+import { chanceRangeEndNote, noEvidenceStatement, postTest } from '../../../src/evaluate/post-test.ts';
 import { hasCode } from '../../../src/errors.ts';
 
 describe('postTest', () => {
@@ -50,5 +50,15 @@ describe('postTest', () => {
     expect(chanceRangeEndNote(false, neg.chanceRange)).toMatch(/^The lower end is 0% because the sensitivity's 95% interval reaches 100%/);
     expect(chanceRangeEndNote(true, [0.001, 0.2])).toBe('');
     expect(chanceRangeEndNote(true, null)).toBe('');
+  });
+});
+
+describe('noEvidenceStatement', () => {
+  it('says an AUC interval reaching 0.5 reaches it, and one wholly below 0.5 lies below it (never that it reaches 0.5)', () => {
+    expect(noEvidenceStatement({ value: 0.58, ci95: [0.45, 0.71] })).toContain('(0.58, 95% interval 0.45-0.71) reaches 0.5, chance level.');
+    const below = noEvidenceStatement({ value: 0.19, ci95: [0.05, 0.4] })!;
+    expect(below).toContain('(0.19, 95% interval 0.05-0.4) lies below 0.5, chance level: the model ranks people the wrong way round.');
+    expect(below).not.toContain('reaches 0.5');
+    expect(noEvidenceStatement({ value: 0.8, ci95: [0.62, 0.93] })).toBeUndefined();
   });
 });
