@@ -101,16 +101,16 @@ export function synthCommand(createDetector: () => Promise<SynthDetector> = load
           if (error) io.out(refused(row.path, error));
         },
       });
+      const counts = classCounts(result.truth);
       io.err(
         `synth: wrote ${result.written} photo${result.written === 1 ? '' : 's'} of ${new Set(result.truth.photos.map((p) => p.subject)).size} subjects ` +
-        `(${classCounts(result.truth)}; ${planted.description}) to ${values.out}` +
+        `(${counts ? `${counts}; ` : ''}${planted.description}) to ${values.out}` +
         (result.failed > 0 ? `; ${result.failed} input${result.failed === 1 ? '' : 's'} failed (listed in truth.json "skipped")` : '') +
         (result.previewPath ? `; preview: ${result.previewPath}` : '') + '\n',
       );
-      if (result.written === 0) {
-        io.err('synth: no photo could be used, so the data set is empty.\n');
-        return EXIT.failure;
-      }
+      // Every input refused is still the contract's "some inputs failed" (exit 3, as detect, embed and
+      // screen exit): each has its error record, and nothing but the inputs went wrong.
+      if (result.written === 0) io.err('synth: no photo could be used, so the data set is empty.\n');
       return result.failed > 0 ? EXIT.partial : EXIT.ok;
     } finally {
       await detector.close();

@@ -88,6 +88,17 @@ describe('phenoface synth: a run', () => {
     expect(closed).toBe(2);
   });
 
+  it('exits 3 when every input is refused (each has its record, as in detect, embed and screen), saying the data set is empty', async () => {
+    for (const s of ['q1', 'q2']) await writeFile(path.join(dir, `${s}.png`), Buffer.from('not a png'));
+    await writeFile(path.join(dir, 'only-broken.csv'), 'path,subject\nq1.png,q1\nq2.png,q2\n');
+    const io = captureIO();
+    expect(await synthCommand(fakeDetector)(['--manifest', 'only-broken.csv', '--out', 'out-empty', '--regions', 'perioral', '--strength', '0.5', '--json'], io)).toBe(3);
+    const records = io.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records).toEqual(['q1.png', 'q2.png'].map((p) => ({ contract: 1, path: p, error: { code: 'E_DECODE', message: expect.stringContaining(p) } })));
+    expect(io.stderr).toContain('synth: wrote 0 photos of 0 subjects (strength 0.5, regions perioral) to out-empty; 2 inputs failed');
+    expect(io.stderr).toContain('synth: no photo could be used, so the data set is empty.');
+  });
+
   it('counts in its summary only the people it wrote a photo of', async () => {
     await writeFile(path.join(dir, 'photos', 'p5.png'), Buffer.from('not a png'));
     await writeFile(path.join(dir, 'with-failed.csv'), 'path,subject\nphotos/p1/1.jpg,p1\nphotos/p2/1.jpg,p2\nphotos/p3/1.jpg,p3\nphotos/p4/1.jpg,p4\nphotos/p5.png,p5\n');
