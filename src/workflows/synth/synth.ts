@@ -14,7 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULTS } from '../../config.ts';
 import { mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
-import { PhenofaceError, toErrorRecord } from '../../errors.ts';
+import { namedAsGiven, PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { formatCsv } from '../../data/csv.ts';
 import { estimatePose, viewOfYaw } from '../../pose/index.ts';
 import { nameMap, type Box, type Face, type Landmarks5, type RgbImage, type View } from '../../types.ts';
@@ -356,7 +356,8 @@ async function plantRows(run: PlantRun): Promise<RowOutcome[]> {
       try {
         outcomes[i] = { photo: await plantRow(run, i) };
       } catch (err) {
-        outcomes[i] = { error: { path: rows[i].path, subject: rows[i].subject, error: toErrorRecord(err) } };
+        // Records and truth.json are shared; the folder they were made in is not: name the photo as listed.
+        outcomes[i] = { error: { path: rows[i].path, subject: rows[i].subject, error: namedAsGiven(toErrorRecord(err), rows[i].absPath, rows[i].path) } };
       }
       emit();
     }

@@ -94,7 +94,9 @@ describe('phenoface synth: a run', () => {
     const io = captureIO();
     expect(await synthCommand(fakeDetector)(['--manifest', 'only-broken.csv', '--out', 'out-empty', '--regions', 'perioral', '--strength', '0.5', '--json'], io)).toBe(3);
     const records = io.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(records).toEqual(['q1.png', 'q2.png'].map((p) => ({ contract: 1, path: p, error: { code: 'E_DECODE', message: expect.stringContaining(p) } })));
+    expect(records).toEqual(['q1.png', 'q2.png'].map((p) => ({ contract: 1, path: p, error: { code: 'E_DECODE', message: expect.stringContaining(`"${p}"`) } })));
+    // The photo is named as listed, never by this machine's folder (records are shared, folders are not).
+    expect(io.stdout).not.toContain(dir);
     expect(io.stderr).toContain('synth: wrote 0 photos of 0 subjects (strength 0.5, regions perioral) to out-empty; 2 inputs failed');
     expect(io.stderr).toContain('synth: no photo could be used, so the data set is empty.');
   });
