@@ -20,14 +20,43 @@ export interface InputItem {
   refused?: PhenofaceError;
 }
 
-async function walk(dirAbs: string, dirShown: string, out: InputItem[]): Promise<void> {
+/** A folder being walked: its real path, where the walk started (real), and the folders already walked. */
+interface WalkAt {
+  rootReal: string;
+  relDir: string;
+  visited: Set<string>;
+}
+
+/**
+ * Walks `dirAbs` (real) for photos. Symbolic links are followed while they stay inside the folder
+ * given, as a data-set folder's are (`resolveInside`: nothing outside is opened or stat'ed), so a
+ * folder of linked photos is not taken for one without photos; a link named like a photo that
+ * leaves the folder or leads nowhere becomes a refused record rather than a silent skip (a link to
+ * a folder outside is skipped, as what it leads to is not looked at). A folder reached twice (a
+ * link back up the tree) is walked once.
+ */
+async function walk(dirAbs: string, dirShown: string, out: InputItem[], at: WalkAt): Promise<void> {
+  at.visited.add(dirAbs);
   const entries = (await readdir(dirAbs, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const abs = path.join(dirAbs, e.name);
     const shown = path.join(dirShown, e.name);
-    if (e.isDirectory()) await walk(abs, shown, out);
-    else if (e.isFile() && isWalkedPhoto(e.name)) out.push({ path: shown, abs });
+    const rel = at.relDir === '' ? e.name : `${at.relDir}/${e.name}`;
+    if (e.isSymbolicLink()) {
+      const r = await resolveInside(at.rootReal, rel);
+      if (!r.ok) {
+        if (isWalkedPhoto(e.name)) out.push({ path: shown, abs, refused: new PhenofaceError(r.kind === 'missing-file' ? 'E_NOT_FOUND' : 'E_INPUT', `"${shown}" ${r.reason}.`) });
+      } else if (r.stats.isDirectory()) {
+        if (!at.visited.has(r.absPath)) await walk(r.absPath, shown, out, { ...at, relDir: rel });
+      } else if (r.stats.isFile() && isWalkedPhoto(e.name)) {
+        out.push({ path: shown, abs: r.absPath });
+      }
+    } else if (e.isDirectory()) {
+      if (!at.visited.has(abs)) await walk(abs, shown, out, { ...at, relDir: rel });
+    } else if (e.isFile() && isWalkedPhoto(e.name)) {
+      out.push({ path: shown, abs });
+    }
   }
 }
 
@@ -46,8 +75,9 @@ export async function expandInputs(args: string[], cwd: string): Promise<InputIt
       continue;
     }
     const before = out.length;
-    await walk(abs, arg, out);
-    if (out.length === before) out.push({ path: arg, abs, refused: new PhenofaceError('E_NOT_FOUND', `Folder "${arg}" holds no photo: expected files ending in ${[...IMAGE_EXTENSIONS].join(', ')} (hidden files and heat maps, ${HEATMAP_SUFFIXES.join(' and ')}, are skipped).`) });
+    const rootReal = await realpath(abs);
+    await walk(rootReal, arg, out, { rootReal, relDir: '', visited: new Set() });
+    if (out.length === before) out.push({ path: arg, abs, refused: new PhenofaceError('E_NOT_FOUND', `Folder "${arg}" holds no photo: expected files ending in ${[...IMAGE_EXTENSIONS].join(', ')} (hidden files, heat maps, ${HEATMAP_SUFFIXES.join(' and ')}, and symbolic links to folders outside it are skipped).`) });
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * package) and on every kind of bad input, all in ONE batch: each input gets its own
  * record, the batch goes on, the exit code is 3.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -153,6 +153,27 @@ describe('phenoface detect', () => {
     await main(['detect', '--json', 'gone.jpg'], missing);
     expect(missing.lines()[0].error).toMatchObject({ code: 'E_NOT_FOUND', message: expect.stringContaining('"gone.jpg"') });
     expect(missing.lines()[0].error.message).not.toContain(empty);
+  });
+
+  it('follows symbolic links inside the folder given, and gives a linked photo it cannot follow a record of its own, never a silent skip', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'phenoface-links-'));
+    mkdirSync(path.join(root, 'store'));
+    mkdirSync(path.join(root, 'person'));
+    copyFileSync(files['grey.jpg'], path.join(root, 'store', 'face.jpg'));
+    symlinkSync('../store/face.jpg', path.join(root, 'person', 'a.jpg'));
+    symlinkSync('nowhere.jpg', path.join(root, 'person', 'gone.jpg'));
+    symlinkSync(files['grey.jpg'], path.join(root, 'person', 'out.jpg'));
+    symlinkSync('..', path.join(root, 'person', 'up')); // back up the tree: walked once
+    const io = memoryIO(root);
+    expect(await main(['detect', '--json', '.'], io)).toBe(3);
+    const recs = io.lines();
+    expect(recs.map((r) => [r.path, r.error?.code])).toEqual([['person/a.jpg', undefined], ['person/gone.jpg', 'E_NOT_FOUND'], ['person/out.jpg', 'E_INPUT'], ['store/face.jpg', undefined]]);
+    expect(recs[0].faces).toEqual(recs[3].faces);
+    expect(recs[2].error.message).toContain('outside the data set\'s folder');
+    // Given the person's folder alone, the link to ../store leaves it: a record, not "holds no photo".
+    const alone = memoryIO(root);
+    expect(await main(['detect', '--json', 'person'], alone)).toBe(3);
+    expect(alone.lines().map((r) => [r.path, r.error?.code])).toEqual([['person/a.jpg', 'E_INPUT'], ['person/gone.jpg', 'E_NOT_FOUND'], ['person/out.jpg', 'E_INPUT']]);
   });
 
   it('prints a file name holding a terminal escape or a right-to-left override as escapes in its text lines, and as it is in JSON', async () => {

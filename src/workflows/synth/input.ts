@@ -107,21 +107,43 @@ async function readFolder(dir: string): Promise<Omit<SynthInput, 'source' | 'lay
   const root = await realpath(dir);
   const rows: SynthRow[] = [];
   const errors: RowError[] = [];
-  const sorted = async (d: string) => (await readdir(d, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const walk = async (subject: string, relDir: string, view: View | undefined) => {
-    for (const e of await sorted(path.join(root, relDir))) {
-      const rel = path.posix.join(relDir, e.name);
-      if (e.isDirectory()) {
+  // Symbolic links are followed while they stay inside the folder (as a study's folder layout
+  // follows them: nothing outside is opened or stat'ed), so linked photos are not taken for none; a
+  // link named like a photo that leaves the folder or leads nowhere is that photo's error.
+  const visited = new Set<string>();
+  const entries = async (relDir: string, dir: string): Promise<{ name: string; rel: string; kind: 'dir' | 'file' | 'other'; absPath: string }[]> => {
+    visited.add(dir);
+    const list = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const out: { name: string; rel: string; kind: 'dir' | 'file' | 'other'; absPath: string }[] = [];
+    for (const e of list) {
+      const rel = relDir === '' ? e.name : path.posix.join(relDir, e.name);
+      if (!e.isSymbolicLink()) {
+        out.push({ name: e.name, rel, kind: e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other', absPath: path.join(dir, e.name) });
+        continue;
+      }
+      const r = await resolveInside(root, rel);
+      if (r.ok) {
+        out.push({ name: e.name, rel, kind: r.stats.isDirectory() ? 'dir' : r.stats.isFile() ? 'file' : 'other', absPath: r.absPath });
+      } else if (isWalkedPhoto(e.name)) {
+        errors.push({ path: rel, error: { code: r.kind === 'missing-file' ? 'E_NOT_FOUND' : 'E_MANIFEST', message: `"${rel}" ${r.reason}.` } });
+      }
+    }
+    return out;
+  };
+  const walk = async (subject: string, relDir: string, dir: string, view: View | undefined) => {
+    if (visited.has(dir)) return;
+    for (const e of await entries(relDir, dir)) {
+      if (e.kind === 'dir') {
         const v = asView(e.name);
-        await walk(subject, rel, v === undefined || v === 'invalid' ? view : v);
-      } else if (e.isFile() && isWalkedPhoto(e.name)) {
-        rows.push({ path: rel, absPath: path.join(root, rel), subject, ...(view && { view }) });
+        await walk(subject, e.rel, e.absPath, v === undefined || v === 'invalid' ? view : v);
+      } else if (e.kind === 'file' && isWalkedPhoto(e.name)) {
+        rows.push({ path: e.rel, absPath: e.absPath, subject, ...(view && { view }) });
       }
     }
   };
-  for (const e of await sorted(root)) {
-    if (e.isDirectory()) await walk(e.name, e.name, undefined);
-    else if (e.isFile() && isWalkedPhoto(e.name)) {
+  for (const e of await entries('', root)) {
+    if (e.kind === 'dir') await walk(e.name, e.rel, e.absPath, undefined);
+    else if (e.kind === 'file' && isWalkedPhoto(e.name)) {
       errors.push({ path: e.name, error: { code: 'E_MANIFEST', message: `"${e.name}" is not inside a subject folder; expected ROOT/<subject>/<photo>.` } });
     }
   }

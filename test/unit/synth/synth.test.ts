@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -249,6 +249,26 @@ describe('readSynthInput', () => {
       ['003/Frontal/01.jpg', '003', undefined],
       ['p1/a.jpg', 'p1', undefined],
     ]);
+  });
+
+  it('follows symbolic links inside the folder, and makes a linked photo it cannot follow an error, never a silent skip', async () => {
+    const root = path.join(dir, 'linked');
+    await writeFaceJpeg(path.join(root, 'store', 'a.jpg'));
+    mkdirSync(path.join(root, 'p1'));
+    symlinkSync('../store/a.jpg', path.join(root, 'p1', 'a.jpg'));
+    symlinkSync(path.join(dir, 'in', 's01', 'a.jpg'), path.join(root, 'p1', 'out.jpg'));
+    symlinkSync('nowhere.jpg', path.join(root, 'p1', 'gone.jpg'));
+    symlinkSync('../store', path.join(root, 'p2')); // relative to ROOT: outside it, and not a photo: skipped
+    symlinkSync('store', path.join(root, 'p3'));
+    symlinkSync('..', path.join(root, 'p1', 'up')); // back up the tree: each folder is read once
+    const input = await readSynthInput(root);
+    expect(input.rows.map((r) => [r.path, r.subject])).toEqual([['p1/a.jpg', 'p1'], ['p3/a.jpg', 'p3']]);
+    expect(input.rows[0].absPath).toBe(input.rows[1].absPath);
+    expect(input.errors.map((e) => [e.path, e.error.code])).toEqual([['p1/gone.jpg', 'E_NOT_FOUND'], ['p1/out.jpg', 'E_MANIFEST']]);
+    // A folder of links that all leave it is those links' errors, not "No photos found".
+    const only = await readSynthInput(path.join(root, 'p1'));
+    expect(only.rows).toEqual([]);
+    expect(only.errors.map((e) => [e.path, e.error.code])).toEqual([['a.jpg', 'E_MANIFEST'], ['gone.jpg', 'E_NOT_FOUND'], ['out.jpg', 'E_MANIFEST']]);
   });
 
   it('refuses a missing input and a manifest without a subject column', async () => {
