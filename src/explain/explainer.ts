@@ -9,6 +9,7 @@ import type { FittedClassifier } from '../classify/types.ts';
 import type { Backbone } from '../embed/index.ts';
 import { PhenofaceError } from '../errors.ts';
 import { toPlanarFloat } from '../image/index.ts';
+import { roundedKeepingSum } from '../math/decimal.ts';
 import { loadModelWithOutputs, loadTailBackward, readFeatureGrid, readGraphTail, readLinearHead, tailReads, type FeatureGrid, type GraphTail, type InferenceModel, type TailBackward } from '../runtime/index.ts';
 import type { RgbImage } from '../types.ts';
 import { DEFAULTS } from '../config.ts';
@@ -311,13 +312,11 @@ export interface OcclusionMapOptions {
 
 /**
  * Regions sorted by share, highest first, as the contract's `regions` (name, share, HPO terms;
- * shares rounded). A region with no share of the evidence gets no HPO terms: the score does not
- * come from there.
+ * shares rounded so that they still sum to 1). A region with no share of the evidence gets no HPO
+ * terms: the score does not come from there.
  */
 export function rankedRegions(regions: readonly RegionScore[], digits = 4): { name: string; share: number; hpo: string[] }[] {
-  const k = 10 ** digits;
-  return [...regions].sort((a, b) => b.share - a.share).map((r) => {
-    const share = Math.round(r.share * k) / k;
-    return { name: r.name, share, hpo: share > 0 ? r.hpo : [] };
-  });
+  const sorted = [...regions].sort((a, b) => b.share - a.share);
+  const shares = roundedKeepingSum(sorted.map((r) => r.share), digits);
+  return sorted.map((r, i) => ({ name: r.name, share: shares[i], hpo: shares[i] > 0 ? r.hpo : [] }));
 }

@@ -26,3 +26,24 @@ export function signedFixed(v: number, digits: number, minus = '-'): string {
   if (Number(text) === 0) return text;
   return `${v > 0 ? '+' : minus}${text}`;
 }
+
+/**
+ * `values` (non-negative, e.g. shares summing to 1) rounded to `digits` decimals so that they keep
+ * their sum rounded to the same decimals (largest remainder: the values rounded down, and the units
+ * still missing given to those that lost most). Rounded one by one, three shares of 1/3 sum to
+ * 0.9999, and a reader checking that shares sum to 1, as the contract says they do, takes that for
+ * an error. A larger value never comes out smaller than a smaller one.
+ */
+export function roundedKeepingSum(values: readonly number[], digits: number): number[] {
+  const k = 10 ** digits;
+  const scaled = values.map((v) => v * k);
+  const units = scaled.map((v) => Math.floor(v));
+  let missing = Math.round(scaled.reduce((a, b) => a + b, 0)) - units.reduce((a, b) => a + b, 0);
+  const byRemainder = scaled.map((_, i) => i).sort((a, b) => scaled[b] - units[b] - (scaled[a] - units[a]) || a - b);
+  for (const i of byRemainder) {
+    if (missing <= 0) break;
+    units[i]++;
+    missing--;
+  }
+  return units.map((u) => u / k);
+}

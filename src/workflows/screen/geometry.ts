@@ -8,6 +8,7 @@
 import { REGION_HPO, type RegionName } from '../../explain/regions.ts';
 import type { GeometryExplanation, PhotoInputs } from '../../features/index.ts';
 import { LANDMARK_REGIONS } from '../../features/ibug68.ts';
+import { roundedKeepingSum } from '../../math/decimal.ts';
 import type { GeometryRegion, RegionShare, ScreenPhoto } from './result.ts';
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4 || 0;
@@ -43,8 +44,9 @@ export function geometryRegionShares(explain: GeometryExplanation, row: PhotoInp
   const regions = contributions(explain, row);
   if (!regions) return undefined;
   const total = regions.reduce((s, g) => s + Math.max(0, g.contribution), 0);
-  const shares: RegionShare[] = regions.map((g) => {
-    const share = total > 0 ? r4(Math.max(0, g.contribution) / total) : 0;
+  const rounded = roundedKeepingSum(regions.map((g) => (total > 0 ? Math.max(0, g.contribution) / total : 0)), 4);
+  const shares: RegionShare[] = regions.map((g, i) => {
+    const share = rounded[i];
     // A region that pushes towards the negative class (or not at all) relates to no finding.
     return { name: g.name, share, hpo: share > 0 ? [...REGION_HPO[g.name as RegionName]] : [] };
   });

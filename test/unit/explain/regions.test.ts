@@ -122,4 +122,11 @@ describe('rankedRegions', () => {
     for (const r of ranked.filter((x) => x.share === 0)) expect(r.hpo).toEqual([]);
     expect(ranked.filter((x) => x.share === 0).length).toBeGreaterThan(3);
   });
+
+  it('rounds the shares so that they still sum to 1, as the contract says (three thirds are not 0.9999)', () => {
+    const third = (name: RegionName) => ({ name, share: 1 / 3, energy: 1 / 3, area: 0.1, hpo: [...REGION_HPO[name]] });
+    const ranked = rankedRegions([third('perinasal'), third('perioral'), third('chin-jaw'), { ...third('forehead-glabella'), share: 0, energy: 0 }]);
+    expect(ranked.map((r) => r.share)).toEqual([0.3334, 0.3333, 0.3333, 0]);
+    expect(ranked[3].hpo).toEqual([]);
+  });
 });
