@@ -33,6 +33,11 @@ describe('differentialOf', () => {
     expect(differentialNote).toContain('"vcfs" against all the other classes pooled');
   });
 
+  it('gives no differential, nor its notes, when no photo could be screened (the contract says so)', async () => {
+    const bundle = await loadBundle(await toyBundle(undefined, undefined, undefined, ranking));
+    expect(differentialOf(bundle, [], null)).toEqual({});
+  });
+
   it('says the probabilities follow the study\'s mix of classes, and when this person\'s call and differential disagree', async () => {
     const metrics = { perClass: { control: { support: { subjects: 30 } }, noonan: { support: { subjects: 8 } }, vcfs: { support: { subjects: 12 } } }, subject: { top1: { value: 0.8, ci95: [0.7, 0.9] } }, chance: { majority: { subject: 0.6 } } };
     const bundle = await loadBundle(await toyBundle(undefined, undefined, undefined, { ...ranking, metrics }));
