@@ -5,10 +5,10 @@
  * files named explicitly are always tried, so a bad file becomes a per-file error record, never a
  * silent skip.
  */
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HEATMAP_SUFFIXES, IMAGE_EXTENSIONS, isWalkedPhoto, loadDataset, readManifestTable } from '../data/manifest.ts';
-import { lexicalPathProblem, resolveInside } from '../data/paths.ts';
+import { lexicalPathProblem, listInside, resolveInside } from '../data/paths.ts';
 import { notARegularFile, PhenofaceError } from '../errors.ts';
 
 
@@ -37,25 +37,14 @@ interface WalkAt {
  */
 async function walk(dirAbs: string, dirShown: string, out: InputItem[], at: WalkAt): Promise<void> {
   at.visited.add(dirAbs);
-  const entries = (await readdir(dirAbs, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
-    const abs = path.join(dirAbs, e.name);
+  for (const e of await listInside(at.rootReal, at.relDir, dirAbs)) {
     const shown = path.join(dirShown, e.name);
-    const rel = at.relDir === '' ? e.name : `${at.relDir}/${e.name}`;
-    if (e.isSymbolicLink()) {
-      const r = await resolveInside(at.rootReal, rel);
-      if (!r.ok) {
-        if (isWalkedPhoto(e.name)) out.push({ path: shown, abs, refused: new PhenofaceError(r.kind === 'missing-file' ? 'E_NOT_FOUND' : 'E_INPUT', `"${shown}" ${r.reason}.`) });
-      } else if (r.stats.isDirectory()) {
-        if (!at.visited.has(r.absPath)) await walk(r.absPath, shown, out, { ...at, relDir: rel });
-      } else if (r.stats.isFile() && isWalkedPhoto(e.name)) {
-        out.push({ path: shown, abs: r.absPath });
-      }
-    } else if (e.isDirectory()) {
-      if (!at.visited.has(abs)) await walk(abs, shown, out, { ...at, relDir: rel });
-    } else if (e.isFile() && isWalkedPhoto(e.name)) {
-      out.push({ path: shown, abs });
+    if (e.kind === 'refused') {
+      if (isWalkedPhoto(e.name)) out.push({ path: shown, abs: path.join(dirAbs, e.name), refused: new PhenofaceError(e.problem === 'missing-file' ? 'E_NOT_FOUND' : 'E_INPUT', `"${shown}" ${e.reason}.`) });
+    } else if (e.kind === 'dir') {
+      if (!at.visited.has(e.absPath)) await walk(e.absPath, shown, out, { ...at, relDir: e.rel });
+    } else if (e.kind === 'file' && isWalkedPhoto(e.name)) {
+      out.push({ path: shown, abs: e.absPath });
     }
   }
 }

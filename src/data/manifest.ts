@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { accessSync, constants, lstatSync, type Stats } from 'node:fs';
-import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { open, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { VIEWS } from '../config.ts';
@@ -17,7 +17,7 @@ import { hashFile } from './cache.ts';
 import { DEFAULTS } from '../config.ts';
 import { readCsvRecords, stripFormulaGuard, type CsvRecord } from './csv.ts';
 import { currentIdentity, FileStatPool, modeGrantsRead, PLAIN_FILE } from './file-stat.ts';
-import { checkReadableFile, isPlainDataPath, lexicalPathProblem, normalizeDataPath, resolveInside, type PathProblemKind } from './paths.ts';
+import { checkReadableFile, isPlainDataPath, lexicalPathProblem, listInside, normalizeDataPath, resolveInside, type PathProblemKind } from './paths.ts';
 
 /** Kinds of manifest problem; tests and tools match on these. */
 export type ManifestProblemKind =
@@ -483,19 +483,10 @@ async function readFolder(root: string, problems: ProblemList): Promise<RawRow[]
       if (!resolved.ok) return []; // already reported when its own entry was listed
       dir = resolved.absPath;
     }
-    const list = await readdir(dir, { withFileTypes: true });
     const out: [string, 'dir' | 'file' | 'other'][] = [];
-    for (const e of list.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (e.name.startsWith('.')) continue;
-      const entryRel = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isSymbolicLink()) {
-        const r = await resolveInside(root, entryRel);
-        if (!r.ok) {
-          problems.add(problem(r.kind, { path: entryRel }, r.reason));
-          continue;
-        }
-        out.push([e.name, r.stats.isDirectory() ? 'dir' : r.stats.isFile() ? 'file' : 'other']);
-      } else out.push([e.name, e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other']);
+    for (const e of await listInside(root, rel, dir)) {
+      if (e.kind === 'refused') problems.add(problem(e.problem, { path: e.rel }, e.reason));
+      else out.push([e.name, e.kind]);
     }
     return out;
   }

@@ -5,7 +5,7 @@
  * link points outside the folder, so nothing outside it is ever opened or even stat'ed.
  */
 import { constants, type Stats } from 'node:fs';
-import { access, lstat, readlink } from 'node:fs/promises';
+import { access, lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Why a path was refused. */
@@ -134,6 +134,47 @@ export async function resolveInside(rootReal: string, rel: string): Promise<Reso
   }
   stats ??= await lstat(current);
   return { ok: true, absPath: current, stats };
+}
+
+/** A visible entry of a folder inside a data set's root; a symbolic link is the entry it leads to. */
+export interface FolderEntry {
+  name: string;
+  /** Its path under the root, with `/`. */
+  rel: string;
+  kind: 'dir' | 'file' | 'other';
+  /** The real path of what it names. */
+  absPath: string;
+}
+
+/** A symbolic link of a folder that leaves the root or leads nowhere: not followed. */
+export interface RefusedLink {
+  name: string;
+  rel: string;
+  kind: 'refused';
+  problem: PathProblemKind;
+  reason: string;
+}
+
+/**
+ * The visible entries (names not starting with `.`) of the folder `dirReal`, which is `relDir`
+ * under `rootReal`, sorted by name, with symbolic links followed while they stay inside the root
+ * ({@link resolveInside}: nothing outside is opened or stat'ed) and the others listed, in their
+ * place, as refused. Every walk of a folder of photos (a study's layout, synth's, a folder given to
+ * the CLI) lists folders this way, so they agree on which linked photos a folder holds.
+ */
+export async function listInside(rootReal: string, relDir: string, dirReal: string): Promise<(FolderEntry | RefusedLink)[]> {
+  const list = (await readdir(dirReal, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: (FolderEntry | RefusedLink)[] = [];
+  for (const e of list) {
+    const rel = relDir === '' ? e.name : `${relDir}/${e.name}`;
+    if (!e.isSymbolicLink()) {
+      out.push({ name: e.name, rel, kind: e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other', absPath: path.join(dirReal, e.name) });
+      continue;
+    }
+    const r = await resolveInside(rootReal, rel);
+    out.push(r.ok ? { name: e.name, rel, kind: r.stats.isDirectory() ? 'dir' : r.stats.isFile() ? 'file' : 'other', absPath: r.absPath } : { name: e.name, rel, kind: 'refused', problem: r.kind, reason: r.reason });
+  }
+  return out;
 }
 
 /** Why the resolved file cannot serve as a photo (not a file, empty, unreadable), or undefined. */

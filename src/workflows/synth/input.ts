@@ -12,11 +12,11 @@
  * missing file, whereas synth treats each bad row as a per-file error record and goes on. Path
  * safety is shared with it (`lexicalPathProblem`, `resolveInside`).
  */
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VIEWS } from '../../config.ts';
 import { isWalkedPhoto, readManifestTable } from '../../data/manifest.ts';
-import { lexicalPathProblem, resolveInside } from '../../data/paths.ts';
+import { lexicalPathProblem, listInside, resolveInside, type FolderEntry } from '../../data/paths.ts';
 import { PhenofaceError, type ErrorCode } from '../../errors.ts';
 import type { View } from '../../types.ts';
 
@@ -111,24 +111,14 @@ async function readFolder(dir: string): Promise<Omit<SynthInput, 'source' | 'lay
   // follows them: nothing outside is opened or stat'ed), so linked photos are not taken for none; a
   // link named like a photo that leaves the folder or leads nowhere is that photo's error.
   const visited = new Set<string>();
-  const entries = async (relDir: string, dir: string): Promise<{ name: string; rel: string; kind: 'dir' | 'file' | 'other'; absPath: string }[]> => {
+  const entries = async (relDir: string, dir: string): Promise<FolderEntry[]> => {
     visited.add(dir);
-    const list = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const out: { name: string; rel: string; kind: 'dir' | 'file' | 'other'; absPath: string }[] = [];
-    for (const e of list) {
-      const rel = relDir === '' ? e.name : path.posix.join(relDir, e.name);
-      if (!e.isSymbolicLink()) {
-        out.push({ name: e.name, rel, kind: e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other', absPath: path.join(dir, e.name) });
-        continue;
-      }
-      const r = await resolveInside(root, rel);
-      if (r.ok) {
-        out.push({ name: e.name, rel, kind: r.stats.isDirectory() ? 'dir' : r.stats.isFile() ? 'file' : 'other', absPath: r.absPath });
-      } else if (isWalkedPhoto(e.name)) {
-        errors.push({ path: rel, error: { code: r.kind === 'missing-file' ? 'E_NOT_FOUND' : 'E_MANIFEST', message: `"${rel}" ${r.reason}.` } });
-      }
+    const found: FolderEntry[] = [];
+    for (const e of await listInside(root, relDir, dir)) {
+      if (e.kind !== 'refused') found.push(e);
+      else if (isWalkedPhoto(e.name)) errors.push({ path: e.rel, error: { code: e.problem === 'missing-file' ? 'E_NOT_FOUND' : 'E_MANIFEST', message: `"${e.rel}" ${e.reason}.` } });
     }
-    return out;
+    return found;
   };
   const walk = async (subject: string, relDir: string, dir: string, view: View | undefined) => {
     if (visited.has(dir)) return;
