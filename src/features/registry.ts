@@ -58,6 +58,14 @@ export const geometryEntry: BlockEntry = geometryBlock();
 
 const BLOCKS: Partial<Record<FeatureName, BlockEntry>> = { embedding: embeddingBlock, geometry: geometryEntry, regions: regionsBlock };
 
+/**
+ * The installed block called `name`, or undefined. Only the table's own keys count: a name read
+ * from a bundle such as `__proto__` or `constructor` would otherwise find the object's prototype.
+ */
+function installedBlock(name: string): BlockEntry | undefined {
+  return Object.hasOwn(BLOCKS, name) ? BLOCKS[name as FeatureName] : undefined;
+}
+
 /** The representations this installation can compute, in {@link FEATURE_NAMES} order. */
 export function installedFeatures(): FeatureName[] {
   return FEATURE_NAMES.filter((n) => BLOCKS[n] !== undefined);
@@ -65,7 +73,7 @@ export function installedFeatures(): FeatureName[] {
 
 /** The block called `name`; E_CONFIG naming the installed ones otherwise. */
 export function featureBlock(name: string): BlockEntry {
-  const block = BLOCKS[name as FeatureName];
+  const block = installedBlock(name);
   if (!block) throw new PhenofaceError('E_CONFIG', `Unknown or unavailable feature block: "${name}". Should be one of: ${installedFeatures().join(', ')}.`);
   return block;
 }
@@ -76,7 +84,7 @@ export function fittedBlockFromJSON(json: unknown): FittedBlock {
   if (j?.kind !== 'phenoface-feature-block' || j.version !== 1 || typeof j.name !== 'string' || !Number.isInteger(j.dim) || typeof j.params !== 'object' || j.params === null) {
     throw new PhenofaceError('E_BUNDLE', `Malformed feature block in the model bundle (kind ${JSON.stringify(j?.kind)} v${j?.version}). Expected "phenoface-feature-block" v1 with name, dim and params.`);
   }
-  const block = BLOCKS[j.name as FeatureName];
+  const block = installedBlock(j.name);
   if (!block) throw new PhenofaceError('E_BUNDLE', `The model uses the "${j.name}" features, which this installation cannot compute. Installed: ${installedFeatures().join(', ')}.`);
   return block.fromJSON(j as FeatureBlockJSON);
 }

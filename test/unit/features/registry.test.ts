@@ -25,6 +25,14 @@ describe('feature registry', () => {
     restored.transform(rows).forEach((v, i) => v.forEach((x, k) => expect(x).toBeCloseTo(want[i][k], 5)));
   });
 
+  it('refuses a block named after an object property (__proto__, constructor) as not installed, not as a crash', () => {
+    for (const name of ['__proto__', 'constructor', 'toString']) {
+      const json = { kind: 'phenoface-feature-block', version: 1, name, dim: 4, params: {} };
+      expect(() => fittedBlockFromJSON(json)).toThrow(expect.objectContaining({ code: 'E_BUNDLE', message: expect.stringContaining(`"${name}" features, which this installation cannot compute`) }));
+      expect(() => featureBlock(name)).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
+    }
+  });
+
   it('offers geometry only when every photo has landmarks and some view has enough of them to fit', () => {
     const installed = installedFeatures();
     expect(availableFeatures(Array.from({ length: 12 }, (_, i) => photo(i)), installed)).toContain('geometry');
