@@ -23,6 +23,7 @@ import { PhenofaceError } from '../errors.ts';
 import { deriveSeed } from '../math/random.ts';
 import { FittedGeometry, geometryContributions, type RegionContribution } from './geometry.ts';
 import { embeddingBlock, featureBlock, fittedBlockFromJSON, type FeatureRequest } from './registry.ts';
+import { readNumbers, readObject } from './json.ts';
 import { availableFeatures } from './transfer.ts';
 import type { FeatureModelJSON, FeatureName, FeatureSelection, FittedBlock, PhotoInputs, Stacker } from './types.ts';
 
@@ -108,8 +109,21 @@ export class FittedFeatureModel {
     parts.forEach(({ block, classifier }) => {
       if (block.dim !== classifier.dim) throw new PhenofaceError('E_BUNDLE', `The ${block.name} block gives ${block.dim} values but its classifier expects ${classifier.dim}.`);
     });
-    return new FittedFeatureModel(parts, j.stacker ?? null, undefined, j.selection);
+    return new FittedFeatureModel(parts, stackerFromJSON(j.stacker), undefined, j.selection);
   }
+}
+
+/**
+ * A bundle's combiner, or null when it has none; E_BUNDLE unless its weights and bias are finite
+ * numbers (the model checks there is one weight per block). A weight that is null or a string would otherwise count as 0 in the
+ * sum of logits and silently drop its block from every call.
+ */
+function stackerFromJSON(json: unknown): Stacker | null {
+  if (json === undefined || json === null) return null;
+  const s = readObject(json, 'stacker');
+  const weights = readNumbers(s.weights, 'stacker.weights');
+  if (typeof s.bias !== 'number' || !Number.isFinite(s.bias)) throw new PhenofaceError('E_BUNDLE', `Invalid feature record: stacker.bias is ${JSON.stringify(s.bias)?.slice(0, 60)}. Expected a finite number.`);
+  return { weights: [...weights], bias: s.bias };
 }
 
 /**

@@ -187,6 +187,17 @@ describe('FittedFeatureModel JSON', () => {
     expect(() => FittedFeatureModel.fromJSON({ kind: 'phenoface-feature-model', version: 1, blocks: [{}], classifiers: [] })).toThrow(/one classifier per block/);
   });
 
+  it('refuses a combiner whose weight or bias is not a finite number (it would silently drop a block from every call)', () => {
+    const d = twoBlocks({ subjects: 30, embedSignal: 3, regionSignal: 1, seed: 9 });
+    const { model } = fitFeatureModel(d.inputs, d.y, d.subjects, logistic(), { ...fit, request: ['embedding', 'regions'], available: ['embedding', 'regions'] });
+    const json = JSON.parse(JSON.stringify(model.toJSON()));
+    const edited = (stacker: unknown) => FittedFeatureModel.fromJSON({ ...json, stacker });
+    expect(() => edited({ ...json.stacker, weights: [null, json.stacker.weights[1]] })).toThrow(expect.objectContaining({ code: 'E_BUNDLE', message: expect.stringContaining('stacker.weights') }));
+    expect(() => edited({ ...json.stacker, weights: ['1', json.stacker.weights[1]] })).toThrow(expect.objectContaining({ code: 'E_BUNDLE' }));
+    expect(() => edited({ weights: json.stacker.weights })).toThrow(expect.objectContaining({ code: 'E_BUNDLE', message: expect.stringContaining('stacker.bias') }));
+    expect(() => edited('x')).toThrow(expect.objectContaining({ code: 'E_BUNDLE' }));
+  });
+
   it('a classifier on raw embeddings scores as a one-block model (a bundle without features)', () => {
     const d = syntheticStudy({ subjects: 20, photosPerSubject: 2, dim: 16, signal: 3, seed: 10 });
     const c = logistic().fit(d.X, d.y, d.subjects, fit);
