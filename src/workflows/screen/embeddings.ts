@@ -10,11 +10,11 @@
  */
 import { loadBundle, UNNAMED_BACKBONE, type LoadedBundle } from '../../classify/bundle.ts';
 import { readEmbeddingFile, type EmbeddingOrigin, type EmbeddingRecord } from '../../data/embedding-file.ts';
-import { PhenofaceError } from '../../errors.ts';
+import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { embeddingOnlyModel, FittedFeatureModel } from '../../features/index.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
 import { photoWarnings } from './photo-warnings.ts';
-import { CountedPhotos, fusedResult } from './screener.ts';
+import { checkedProbability, CountedPhotos, fusedResult } from './screener.ts';
 import { qualityWarnings, type QualityFlag } from '../../pose/index.ts';
 
 /**
@@ -76,7 +76,13 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
       photos.push({ path: r.path, error: { code: 'E_INPUT', message: `The record at line ${r.line} carries no ${second.name} vector (secondEmbedding), which the model reads beside the backbone's.` } });
       continue;
     }
-    const [p] = model.predictProba([{ embedding: r.embedding, ...(second ? { secondEmbedding: r.secondEmbedding } : {}), ...(r.view ? { view: r.view } : {}) }]);
+    let p: number;
+    try {
+      p = checkedProbability(model.predictProba([{ embedding: r.embedding, ...(second ? { secondEmbedding: r.secondEmbedding } : {}), ...(r.view ? { view: r.view } : {}) }])[0]);
+    } catch (err) {
+      photos.push({ path: r.path, error: toErrorRecord(err) });
+      continue;
+    }
     // A record of a photo already counted (the same photo under another name) is shown but counted once, as in photo screening.
     const copy = counted.count(r.path, r.embedding, p);
     photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...photoWarnings(recordWarnings(r), r.view, bundle.metrics.byView, r.faces ?? 1, r.face?.turned !== undefined || r.quality?.includes('turned') === true), ...(copy ? [copy] : [])] });

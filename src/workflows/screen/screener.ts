@@ -153,6 +153,16 @@ interface RankingSummary {
 
 const pctOf = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${(100 * v).toFixed(1)}%`);
 
+/**
+ * A photo's score as the model gave it, or E_MODEL when it is not a probability from 0 to 1. A
+ * bundle whose numbers overflow on a face (huge weights, a vanishing scale) scores NaN, and NaN
+ * is below every threshold: the photo would count as the negative class with no sign of the fault.
+ */
+export function checkedProbability(p: number): number {
+  if (!(p >= 0 && p <= 1)) throw new PhenofaceError('E_MODEL', `The model gave this photo a score of ${p}, not a probability from 0 to 1: its numbers overflow on this face, so the bundle is damaged or was edited. Use the model/ folder as \`phenoface study\` wrote it.`);
+  return p;
+}
+
 /** A loaded model bundle with its pipeline, ready to screen. */
 export class Screener {
   /**
@@ -236,7 +246,7 @@ export class Screener {
         if (input.refused) throw input.refused;
         const res = await this.pipeline.embedFile(source);
         const row = photoInputs(res);
-        const [p] = this.features.predictProba([row]);
+        const p = checkedProbability(this.features.predictProba([row])[0]);
         const photo: ScreenPhoto = {
           path: input.name,
           probability: r4(p),
