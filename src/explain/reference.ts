@@ -79,3 +79,15 @@ export async function loadReference(dir: string, backbone: string, layer: string
   if (!data.every(Number.isFinite)) throw bad('"data" holds non-finite values');
   return { backbone, layer, dims: dims as [number, number, number], faces: Number(j.faces) || 0, ...(typeof j.bundleId === 'string' ? { bundleId: j.bundleId } : {}), data };
 }
+
+/**
+ * E_MODEL unless the reference `file` holds a map of the shape the backbone's layer gives (`map`,
+ * `[c, h, w]`). Its own dims are only checked against its data when read: a file edited, or made
+ * on another build of the network, would otherwise fail each photo's explanation as a programming
+ * error, naming neither the file nor the remedy.
+ */
+export function checkReferenceShape(reference: Pick<ExplainReference, 'dims'>, map: { c: number; h: number; w: number }, file: string): void {
+  const [c, h, w] = reference.dims;
+  if (c === map.c && h === map.h && w === map.w) return;
+  throw new PhenofaceError('E_MODEL', `Invalid explanation reference ${file}: its map is ${c}x${h}x${w}, but the backbone's layer gives ${map.c}x${map.h}x${map.w}. Expected the file \`phenoface study\` writes for this model; delete it to screen without the contrastive map.`);
+}

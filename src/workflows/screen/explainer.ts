@@ -17,7 +17,7 @@ import type { EmbedResult } from '../../pipeline/pipeline.ts';
 import type { RgbImage } from '../../types.ts';
 import { DEFAULTS } from '../../config.ts';
 import { classifierScorer, Explainer, rankedRegions, type FaceExplanation } from '../../explain/explainer.ts';
-import { loadReference } from '../../explain/reference.ts';
+import { checkReferenceShape, loadReference, REFERENCE_FILE, type ExplainReference } from '../../explain/reference.ts';
 import { evidenceHeat, heatScaleFor, type HeatScaleUsed, type StudyHeatScale } from '../../explain/heat-scale.ts';
 import { loadHeatScale } from '../../explain/heat-scale-file.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl, type OverlayStyle } from '../../explain/overlay.ts';
@@ -53,7 +53,8 @@ interface ScreenExplainer {
   scorer: ReturnType<typeof classifierScorer>;
   /** The map actually drawn. */
   cam: ScreenCam;
-  reference?: Float32Array;
+  /** The study's control map (contrastive HiResCAM), and the file it was read from. */
+  reference?: { map: ExplainReference; file: string };
   /** The study's shared colour scale, when the bundle has one. */
   studyScale?: StudyHeatScale;
 }
@@ -90,15 +91,21 @@ async function explainerOf(screener: Screener, cam: ScreenCam): Promise<ScreenEx
   const layer = DEFAULTS.explain.fineLayer[backbone.spec.name];
   const reference = cam === 'contrastive' ? await loadReference(screener.bundle.dir, backbone.spec.name, layer, screener.bundle.id) : undefined;
   if (cam === 'contrastive' && !reference) return { ...base, cam: 'hirescam' };
-  return { ...base, cam, ...(reference ? { reference: reference.data } : {}) };
+  return { ...base, cam, ...(reference ? { reference: { map: reference, file: path.join(screener.bundle.dir, REFERENCE_FILE) } } : {}) };
+}
+
+/** A face's map on the backbone's finer layer, against the study's control map when there is one (E_MODEL when that map's shape is not the layer's). */
+async function fineExplanation({ explainer, scorer, cam, reference }: ScreenExplainer, face: RgbImage): Promise<FaceExplanation> {
+  const forward = await explainer.forwardFine(face);
+  if (reference) checkReferenceShape(reference.map, forward.fine, reference.file);
+  return explainer.explainFine(forward, scorer, cam === 'gradcam-14x14' ? 'gradcam' : 'hirescam', reference?.map.data);
 }
 
 /** Explains one embedded photo and draws both overlays (the photo is decoded again, shrunk to `maxSidePx`). */
-async function overlaysOf({ explainer, scorer, cam, reference, studyScale }: ScreenExplainer, screener: Screener, photo: EmbedResult, input: ScreenInput, opts: ScreenExplainOptions): Promise<PhotoOverlays> {
+async function overlaysOf(explaining: ScreenExplainer, screener: Screener, photo: EmbedResult, input: ScreenInput, opts: ScreenExplainOptions): Promise<PhotoOverlays> {
+  const { explainer, scorer, cam, studyScale } = explaining;
   const face = photo.aligned.image;
-  const explanation = cam === 'gradcam'
-    ? (await explainer.explain([face], scorer))[0]
-    : await explainer.explainFine(await explainer.forwardFine(face), scorer, cam === 'gradcam-14x14' ? 'gradcam' : 'hirescam', reference);
+  const explanation = cam === 'gradcam' ? (await explainer.explain([face], scorer))[0] : await fineExplanation(explaining, face);
   const source = input.bytes ?? input.path;
   if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
   const limits = screener.pipeline.config.image;

@@ -138,6 +138,25 @@ describe.skipIf(!ready)('screen explainers', () => {
     }
   }, 60_000);
 
+  it('a control reference of another shape than the backbone\'s layer fails each photo as E_MODEL naming the file, and the batch goes on', async () => {
+    const dir = await toyBundle();
+    const screener = await Screener.load(dir);
+    try {
+      // Half the channels, the data consistent with its dims: only the backbone can tell it is wrong.
+      const dims: [number, number, number] = [64, 14, 14];
+      await saveReference(dir, { backbone: 'mobilefacenet', layer: DEFAULTS.explain.fineLayer.mobilefacenet, dims, faces: 1, data: new Float32Array(dims[0] * dims[1] * dims[2]) });
+      const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'explain-out-')), 'heat');
+      const result = await screener.screen(photos.map((p) => ({ name: p, path: p })), { explain: await fileExplainer(screener, out) });
+      for (const p of result.photos) {
+        expect(p.error?.code).toBe('E_MODEL');
+        expect(p.error?.message).toContain(`${path.join(dir, 'explain-reference.json')}: its map is 64x14x14, but the backbone's layer gives 128x14x14`);
+      }
+      expect(result.photos).toHaveLength(photos.length);
+    } finally {
+      await screener.close();
+    }
+  }, 60_000);
+
   it('a photo scored far below threshold is drawn markedly paler than a positive one (net evidence, on the study\'s shared scale)', async () => {
     // face-api's demo photos: the first the study's positive, the next two its controls, the last a new photo like them.
     const pkg = path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json'));
