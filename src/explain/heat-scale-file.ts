@@ -2,11 +2,11 @@
  * The study's shared heat-map colour scale as a file beside the model bundle,
  * `model/explain-scale.json` (see `heat-scale.ts`): written by `study`, read by screening.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import type { StudyHeatScale } from './heat-scale.ts';
-import { optionalBundleFile } from './side-file.ts';
+import { optionalBundleFile, readBundleObject } from './side-file.ts';
 
 /** File name of the scale inside the bundle folder. */
 export const HEAT_SCALE_FILE = 'explain-scale.json';
@@ -27,12 +27,7 @@ export async function loadHeatScale(dir: string, backbone: string, bundleId?: st
   const file = path.join(dir, HEAT_SCALE_FILE);
   const bad = (why: string) => new PhenofaceError('E_MODEL', `Invalid heat-map scale ${file}: ${why}. Expected the file \`phenoface study\` writes for this model; delete it to draw each photo on its own scale.`);
   if (!(await optionalBundleFile(file, bad))) return undefined;
-  let j: Partial<Record<keyof StudyHeatScale, unknown>>;
-  try {
-    j = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw bad((err as Error).message);
-  }
+  const j: Partial<Record<keyof StudyHeatScale, unknown>> = await readBundleObject(file, bad);
   if (j.backbone !== backbone) throw bad(`it is for backbone "${String(j.backbone)}", not "${backbone}"`);
   if (bundleId !== undefined && j.bundleId !== undefined && j.bundleId !== bundleId) throw bad(`it was made with model ${String(j.bundleId)}, not this one (${bundleId})`);
   const { cam, top, percentile, photos, controlScore } = j;

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
-import { optionalBundleFile } from './side-file.ts';
+import { optionalBundleFile, readBundleObject } from './side-file.ts';
 
 /** File name of the reference inside the bundle folder. */
 export const REFERENCE_FILE = 'explain-reference.json';
@@ -59,12 +59,7 @@ export async function loadReference(dir: string, backbone: string, layer: string
   const file = path.join(dir, REFERENCE_FILE);
   const bad = (why: string) => new PhenofaceError('E_MODEL', `Invalid explanation reference ${file}: ${why}. Expected the file \`phenoface study\` writes for this model; delete it to screen without the contrastive map.`);
   if (!(await optionalBundleFile(file, bad))) return undefined;
-  let j: { backbone?: unknown; layer?: unknown; dims?: unknown; faces?: unknown; bundleId?: unknown; data?: unknown };
-  try {
-    j = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw bad((err as Error).message);
-  }
+  const j: { backbone?: unknown; layer?: unknown; dims?: unknown; faces?: unknown; bundleId?: unknown; data?: unknown } = await readBundleObject(file, bad);
   if (j.backbone !== backbone) throw bad(`it is for backbone "${String(j.backbone)}", not "${backbone}"`);
   if (j.layer !== layer) return undefined;
   if (bundleId !== undefined && j.bundleId !== undefined && j.bundleId !== bundleId) throw bad(`it was made with model ${String(j.bundleId)}, not this one (${bundleId})`);

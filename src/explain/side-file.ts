@@ -3,7 +3,7 @@
  * `explain-reference.json`) are optional, and a bundle folder is something anyone can edit: a pipe
  * or device in a file's place would block screening forever on reading it.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { notARegularFile } from '../errors.ts';
 
 /**
@@ -16,4 +16,20 @@ export async function optionalBundleFile(file: string, bad: (why: string) => Err
   const kind = notARegularFile(st);
   if (kind) throw bad(`it is ${kind}`);
   return true;
+}
+
+/**
+ * The bundle's optional file `file` parsed as one JSON object; `bad(why)` is thrown when it is not.
+ * The parser's own message is not passed on: it quotes the file's first characters, and a file in
+ * a bundle may be a link to anything on this machine. A byte-order mark is dropped, as in `model.json`.
+ */
+export async function readBundleObject(file: string, bad: (why: string) => Error): Promise<Record<string, unknown>> {
+  let j: unknown;
+  try {
+    j = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw bad(err instanceof SyntaxError ? 'it is not valid JSON' : `it cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw bad(`it holds ${j === null ? 'null' : Array.isArray(j) ? 'an array' : `a ${typeof j}`}, not a JSON object`);
+  return j as Record<string, unknown>;
 }

@@ -88,6 +88,21 @@ describe('heat scale file', () => {
     await expect(loadHeatScale(other, 'mobilefacenet')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('a folder') });
   });
 
+  it('refuses a file that is not a JSON object with E_MODEL (not a crash), without quoting what the file holds', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'scale-'));
+    const file = path.join(dir, HEAT_SCALE_FILE);
+    for (const [text, why] of [['null', 'it holds null, not a JSON object'], ['[1]', 'it holds an array'], ['7', 'it holds a number'], ['secret:x:0:0', 'it is not valid JSON']]) {
+      writeFileSync(file, text);
+      const err = await loadHeatScale(dir, 'mobilefacenet').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'E_MODEL', message: expect.stringContaining(why) });
+      expect((err as Error).message).not.toContain('secret');
+    }
+    // A byte-order mark (some editors save one) is not part of the JSON.
+    await saveHeatScale(dir, scale);
+    writeFileSync(file, '\uFEFF' + readFileSync(file, 'utf8'));
+    expect(await loadHeatScale(dir, 'mobilefacenet')).toEqual(scale);
+  });
+
   it('refuses a malformed file with E_MODEL, and will not write a scale without heat', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scale-'));
     await saveHeatScale(dir, scale);

@@ -45,6 +45,16 @@ describe('explain reference file', () => {
     await expect(loadReference(dir, 'mobilefacenet', 'L')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('not a regular file') });
   });
 
+  it('refuses a file that is not a JSON object with E_MODEL (not a crash), without quoting what the file holds', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ref-'));
+    for (const [text, why] of [['null', 'it holds null, not a JSON object'], ['"L"', 'it holds a string'], ['secret:x:0:0', 'it is not valid JSON']]) {
+      writeFileSync(path.join(dir, REFERENCE_FILE), text);
+      const err = await loadReference(dir, 'mobilefacenet', 'L').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'E_MODEL', message: expect.stringContaining(why) });
+      expect((err as Error).message).not.toContain('secret');
+    }
+  });
+
   it('belongs to one model: refused beside a bundle with another id; a file without an id (earlier versions) still loads', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ref-'));
     await saveReference(dir, { ...ref, bundleId: 'aaaa' });
