@@ -129,6 +129,47 @@ interface Row {
 
 /** A float blob as a fresh, aligned Float32Array (SQLite's blob buffer need not be 4-byte aligned). */
 const floatsOf = (blob: Buffer): Float32Array => new Float32Array(new Uint8Array(blob).slice().buffer);
+
+/** A blob of whole, finite float32s (at least one) as a Float32Array, or undefined for anything else. */
+function vectorOf(blob: unknown): Float32Array | undefined {
+  if (!Buffer.isBuffer(blob) || blob.length === 0 || blob.length % 4 !== 0) return undefined;
+  const v = floatsOf(blob);
+  return v.every(Number.isFinite) ? v : undefined;
+}
+
+/** `text` parsed as JSON, or undefined when it is not text or not JSON. */
+function parsedOf(text: unknown): unknown {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A row as the result `put` stored, or undefined when any of its parts is not what `put` writes. */
+function entryOf(row: Row): CacheEntry | undefined {
+  const createdAt = new Date(row.created_at);
+  if (row.error !== null) {
+    const error = parsedOf(row.error);
+    return isRecord(error) && typeof error.code === 'string' && typeof error.message === 'string' ? { error: error as unknown as ErrorRecord, createdAt } : undefined;
+  }
+  const face = parsedOf(row.face);
+  const embedding = vectorOf(row.embedding);
+  if (!isRecord(face) || !isRecord(face.box) || !Array.isArray(face.landmarks5) || !embedding) return undefined;
+  const landmarks68 = row.landmarks68 === null ? undefined : parsedOf(row.landmarks68);
+  if (row.landmarks68 !== null && !Array.isArray(landmarks68)) return undefined;
+  const vectors: Partial<Record<'regionMaps' | 'secondEmbedding', CachedVector>> = {};
+  for (const [field, blob, version] of [['regionMaps', row.region_maps, row.region_version], ['secondEmbedding', row.second_embedding, row.second_version]] as const) {
+    if (blob === null || version === null) continue;
+    const data = vectorOf(blob);
+    if (!data) return undefined;
+    vectors[field] = { version, data };
+  }
+  return { face: face as unknown as Face, embedding, ...(Array.isArray(landmarks68) && { landmarks68: landmarks68 as Point[] }), ...vectors, createdAt };
+}
 const blobOf = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 /**
@@ -228,16 +269,15 @@ export class EmbeddingCache {
     }
   }
 
-  /** The cached result for `key`, or undefined. */
+  /**
+   * The cached result for `key`, or undefined: also when its row is damaged (text that is not the
+   * JSON `put` writes, a vector blob that is not whole finite float32s), so the photo is embedded
+   * again and its row replaced. The cache is a file like any other: a damaged row must cost one
+   * photo's embedding, not the study.
+   */
   get(key: CacheKey): CacheEntry | undefined {
     const row = this.getStmt.get(key.sha256, key.backbone, key.pipelineVersion) as Row | undefined;
-    if (row === undefined) return undefined;
-    const createdAt = new Date(row.created_at);
-    if (row.error !== null) return { error: JSON.parse(row.error) as ErrorRecord, createdAt };
-    const landmarks68 = row.landmarks68 === null ? undefined : JSON.parse(row.landmarks68) as Point[];
-    const regionMaps = row.region_maps !== null && row.region_version !== null ? { regionMaps: { version: row.region_version, data: floatsOf(row.region_maps) } } : {};
-    const second = row.second_embedding !== null && row.second_version !== null ? { secondEmbedding: { version: row.second_version, data: floatsOf(row.second_embedding) } } : {};
-    return { face: JSON.parse(row.face!) as Face, embedding: floatsOf(row.embedding!), ...(landmarks68 && { landmarks68 }), ...regionMaps, ...second, createdAt };
+    return row === undefined ? undefined : entryOf(row);
   }
 
   /** True when a result for `key` is cached. */

@@ -174,6 +174,35 @@ describe('EmbeddingCache', () => {
     if (!journalBefore) expect(existsSync('/dev/null-journal')).toBe(false);
   });
 
+  it('reads a damaged row as a miss (the photo is embedded again and the row replaced), never as a crash or a bad vector', () => {
+    const cache = EmbeddingCache.open(file);
+    const damage: [string, string, unknown][] = [
+      ['face', 'face', '{not json'],
+      ['null-face', 'face', 'null'],
+      ['odd-blob', 'embedding', Buffer.alloc(7)],
+      ['nan', 'embedding', Buffer.from(new Float32Array([0.5, NaN]).buffer)],
+      ['empty', 'embedding', Buffer.alloc(0)],
+      ['no-embedding', 'embedding', null],
+      ['landmarks', 'landmarks68', '[[1, 2'],
+      ['regions', 'region_maps', Buffer.alloc(5)],
+    ];
+    for (const [name] of damage) cache.put(key(name), { face, embedding: new Float32Array([0.5, 0.25]), landmarks68: [[1, 2]], regionMaps: { version: 'r1', data: new Float32Array([1, 2]) } });
+    cache.put(key('error'), { error: { code: 'E_NO_FACE', message: 'No face.' } });
+    cache.close();
+    const Database = createRequire(import.meta.url)('better-sqlite3');
+    const db = new Database(file);
+    for (const [name, column, value] of damage) db.prepare(`UPDATE results SET ${column} = ? WHERE sha256 = ?`).run(value, key(name).sha256);
+    db.prepare("UPDATE results SET error = '{oops' WHERE sha256 = ?").run(key('error').sha256);
+    db.close();
+    const reopened = EmbeddingCache.open(file);
+    for (const [name] of damage) expect(reopened.get(key(name)), name).toBeUndefined();
+    expect(reopened.get(key('error'))).toBeUndefined();
+    // Put again (as a study does after embedding the photo), the row reads back whole.
+    reopened.put(key('face'), { face, embedding: new Float32Array([0.5, 0.25]) });
+    expect(reopened.get(key('face'))).toMatchObject({ face, embedding: new Float32Array([0.5, 0.25]) });
+    reopened.close();
+  });
+
   it('refuses a file that is not a cache, and an empty key field', () => {
     writeFileSync(path.join(tmp.dir, 'junk.sqlite'), 'this is not a database, just text that is long enough to look like a header'.repeat(20));
     expect(() => EmbeddingCache.open(path.join(tmp.dir, 'junk.sqlite'))).toThrow(/Cannot open cache file .*junk\.sqlite" as an SQLite database/);
