@@ -127,6 +127,22 @@ interface Row {
   second_version: string | null;
 }
 
+/** The tables a cache holds: any other table is another application's. */
+const CACHE_TABLES = new Set(['meta', 'results', 'file_hashes']);
+
+/**
+ * E_INPUT when `db` holds a table that a cache does not: the database of another application,
+ * given as `--cache` by mistake. Opening it as a cache would add tables to it, switch its journal
+ * to WAL and write photos' embeddings into it; it is left as it was.
+ */
+function refuseForeignDatabase(db: SqliteDatabase, file: string): void {
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((t) => t.name);
+  const foreign = tables.filter((t) => !CACHE_TABLES.has(t));
+  if (foreign.length === 0) return;
+  const shown = foreign.slice(0, 5).map((t) => JSON.stringify(t)).join(', ') + (foreign.length > 5 ? ', ...' : '');
+  throw new PhenofaceError('E_INPUT', `Cache file "${file}" is an SQLite database of something else (it holds the table${foreign.length === 1 ? '' : 's'} ${shown}), not a Phenoface embedding cache; it was left as it was. Expected a Phenoface embedding cache or a new file: give another --cache file.`);
+}
+
 /** A float blob as a fresh, aligned Float32Array (SQLite's blob buffer need not be 4-byte aligned). */
 const floatsOf = (blob: Buffer): Float32Array => new Float32Array(new Uint8Array(blob).slice().buffer);
 
@@ -245,6 +261,7 @@ export class EmbeddingCache {
     let db: SqliteDatabase | undefined;
     try {
       db = new Database(file, { timeout: 5000 });
+      refuseForeignDatabase(db, file);
       db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode survives a process crash; only an OS crash may drop the last commits.
       db.pragma('synchronous = NORMAL');

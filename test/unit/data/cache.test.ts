@@ -203,6 +203,25 @@ describe('EmbeddingCache', () => {
     reopened.close();
   });
 
+  it("refuses another application's SQLite database and leaves it as it was (no tables added, journal not switched to WAL)", () => {
+    const Database = createRequire(import.meta.url)('better-sqlite3');
+    const other = new Database((mkdirSync(path.dirname(file), { recursive: true }), file));
+    other.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('x');");
+    other.close();
+    let err: unknown;
+    try {
+      EmbeddingCache.open(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(hasCode(err, 'E_INPUT')).toBe(true);
+    expect((err as Error).message).toContain('an SQLite database of something else (it holds the table "users")');
+    const after = new Database(file, { readonly: true });
+    expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: 'users' }]);
+    expect(after.pragma('journal_mode', { simple: true })).toBe('delete');
+    after.close();
+  });
+
   it('refuses a file that is not a cache, and an empty key field', () => {
     writeFileSync(path.join(tmp.dir, 'junk.sqlite'), 'this is not a database, just text that is long enough to look like a header'.repeat(20));
     expect(() => EmbeddingCache.open(path.join(tmp.dir, 'junk.sqlite'))).toThrow(/Cannot open cache file .*junk\.sqlite" as an SQLite database/);
