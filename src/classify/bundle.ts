@@ -212,6 +212,11 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   if (b?.format !== 'phenoface-model' || (b.formatVersion !== 1 && b.formatVersion !== 2)) {
     throw new PhenofaceError('E_BUNDLE', `${file} is not a Phenoface model bundle this version can read (format ${JSON.stringify(b?.format)} v${b?.formatVersion}; expected "phenoface-model" v1 or v2).`);
   }
+  // A later contract may rename or drop fields (docs/cli-contract.md): read as this one, a renamed
+  // field would pass unseen or be refused in words that send the user looking for damage.
+  if (b.contract !== undefined && (b.contract as unknown) !== 1) {
+    throw new PhenofaceError('E_BUNDLE', `${file} was written under contract ${shown(b.contract)}; this Phenoface reads contract 1. Screen with the Phenoface version that wrote it, or re-run the study with this one.`);
+  }
   checkBundleFields(b, file);
   if (b.checksum !== undefined && (typeof b.checksum !== 'string' || !/^[0-9a-f]{64}$/.test(b.checksum))) {
     throw new PhenofaceError('E_BUNDLE', `${file}: "checksum" is ${shown(b.checksum)}; expected the sha256 of the bundle (64 lowercase hex digits), as \`phenoface study\` writes it. ${DAMAGED}`);

@@ -206,6 +206,15 @@ describe('model bundle', () => {
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/No model bundle at/) });
   });
 
+  it('refuses a bundle written under a later contract (fields may be renamed), though its id, which does not cover the contract, matches', async () => {
+    const { dir, file } = await savedBundle();
+    const { id: _id, checksum: _checksum, contract: _contract, format: _format, formatVersion: _version, ...rest } = JSON.parse(readFileSync(file, 'utf8'));
+    const future = await saveBundle(dir, rest);
+    const { checksum: _, ...unsummed } = { ...future, contract: 2 };
+    writeFileSync(file, JSON.stringify(unsummed));
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringContaining('was written under contract 2; this Phenoface reads contract 1') });
+  });
+
   it('refuses a missing or foreign bundle with a clear message', async () => {
     await expect(loadBundle('/nonexistent/model')).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/No model bundle/) });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
