@@ -47,10 +47,15 @@ export function toErrorRecord(err: unknown): { code: ErrorCode; message: string 
 
 /**
  * An error record that names a file as the user gave it (`given`), not as it was opened
- * (`opened`, an absolute path of this machine): records are shared, folders are not.
+ * (`opened`, an absolute path of this machine): records are shared, folders are not. Messages
+ * quote a path as a JSON string, so a path holding a quote, a backslash or a control character
+ * appears there escaped: that form is replaced too, or the folder would stay in the record.
  */
 export function namedAsGiven<E extends { message: string }>(error: E, opened: string | undefined, given: string): E {
-  return opened && opened !== given ? { ...error, message: error.message.split(opened).join(given) } : error;
+  if (!opened || opened === given) return error;
+  const quoted = (p: string) => JSON.stringify(p).slice(1, -1);
+  const message = error.message.split(opened).join(given).split(quoted(opened)).join(quoted(given));
+  return { ...error, message };
 }
 
 /** True when `err` is a PhenofaceError with the given code. */
