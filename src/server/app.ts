@@ -121,6 +121,13 @@ async function createApp(cfg: ServerConfig): Promise<FastifyInstance> {
     // trailing slashes (nor `;` parameters: Fastify's default). Other spellings of an API path fall
     // to the not-found handler, which checks access as the API does.
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
+    // A URL the router cannot percent-decode (`/%zz`) is answered before any hook runs, in
+    // Fastify's own error shape unless handled here: in the contract's, with the security headers.
+    frameworkErrors: (err, _request, reply) => {
+      const e = toApiError(err);
+      // Typed for the route's schema, which no route has yet: the plain reply is what it is.
+      void (reply as unknown as FastifyReply).code(e.status).headers({ ...SECURITY_HEADERS, ...e.headers }).send(errorBody(e));
+    },
     clientErrorHandler: (err, socket) => {
       // A reset connection has no one to answer.
       if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;

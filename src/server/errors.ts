@@ -65,6 +65,7 @@ const FASTIFY_CODES: Record<string, [number, ApiErrorCode, string]> = {
   FST_MP_PREMATURE_CLOSE: [400, 'E_INPUT', 'The upload ended before the form data was complete.'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'E_INPUT', 'Empty request body.'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'E_INPUT', 'Content-Length does not match the body.'],
+  FST_ERR_BAD_URL: [400, 'E_INPUT', 'The URL is malformed: a "%" not followed by two hex digits, or escapes that do not spell UTF-8. Expected a URL as a browser sends it.'],
 };
 
 /** Any thrown value as an {@link ApiError}. Unknown errors become a 500 without internals. */

@@ -110,6 +110,16 @@ describe('GET /api/health and /api/model', () => {
     }
   });
 
+  it('answers a URL that cannot be percent-decoded with the contract\'s 400, with the CSP, on the API and off it', async () => {
+    const { app } = await server({ token: 'a'.repeat(32) });
+    for (const url of ['/%', '/%zz', '/assets/%c0%ae%c0%ae/x.js', '/api/%zz']) {
+      const res = await app.inject({ method: 'GET', url });
+      const body = expectError(res, 400, 'E_INPUT');
+      expect(body.error.message).toContain('The URL is malformed');
+      expect(res.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    }
+  });
+
   it('says the UI is not built when web/dist is missing, with the CSP', async () => {
     const { app } = await server();
     const res = await app.inject({ method: 'GET', url: '/' });
