@@ -8,7 +8,7 @@ export { embedDataset, CACHEABLE_ERROR_CODES } from './embed-dataset.ts';
 export type { EmbedDatasetOptions, EmbedDatasetResult, EmbedProgress, PhotoResult } from './embed-dataset.ts';
 export { ProgressReporter, formatProgressLine, formatDuration } from './progress.ts';
 export type { ProgressSink } from './progress.ts';
-export { checkLeakage, percentile } from './leakage.ts';
+export { checkLeakage, percentile, warningWithoutNames } from './leakage.ts';
 export { ageSubgroups } from './age.ts';
 export { printable } from './printable.ts';
 export type { LeakageOptions, LeakageReport, LeakageWarning, LeakagePhoto, PhotoRef, IdentityRule, IdentityThreshold, DuplicateContentWarning, NearDuplicateWarning, SamePersonWarning } from './leakage.ts';

@@ -190,6 +190,24 @@ export function checkLeakage(photos: readonly LeakagePhoto[], options: LeakageOp
   return { warnings: [...warnings, ...samePerson.warnings], identityThreshold: samePerson.threshold };
 }
 
+/**
+ * A leakage warning as the model bundle keeps it: what was found, without the photos' paths or
+ * the subject ids. The bundle leaves the study (`serve` shows its training warnings to every user
+ * of the web app, it is shared with other clinics), and the names are of the training patients;
+ * the study's own report and log keep the full {@link LeakageWarning.message}.
+ */
+export function warningWithoutNames(w: LeakageWarning): string {
+  const where = 'the study\'s report names them';
+  switch (w.kind) {
+    case 'duplicate-content':
+      return `the same photo appeared under ${w.photos.length} paths of different people (${where}).`;
+    case 'near-duplicate':
+      return `two photos of different people were near-identical (embedding cosine ${round(w.cosine)}; ${where}).`;
+    case 'same-person':
+      return `two subjects may have been one person (centroid cosine ${round(w.centroidCosine)} >= ${round(w.threshold)}; ${where}).`;
+  }
+}
+
 /** Guard 1: identical content under different people (copies within one person stay in one fold). */
 function duplicateContent(photos: readonly LeakagePhoto[]): DuplicateContentWarning[] {
   const bySha = new Map<string, LeakagePhoto[]>();

@@ -520,6 +520,19 @@ describe('study --embeddings whose records carry a second network\'s vector (as 
     expect(readFileSync(path.join(dir, 'proto-labels/predictions.csv'), 'utf8')).toMatch(/\n[^,\n]*,__proto__,(__proto__|constructor),/);
   });
 
+  it("keeps the training warnings in the bundle without the training patients' photo paths or subject ids; the report names them", async () => {
+    // Two people's photos with one vector: a near-duplicate across subjects.
+    const other = data.subjects.findIndex((s) => s !== data.subjects[0]);
+    const lines = data.X.map((_, i) => record(i, BACKBONE, i === other ? data.X[0] : data.X[i]));
+    writeFileSync(path.join(dir, 'copied.jsonl'), lines.join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'copied.jsonl', '--out', 'copied', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0', '--quiet'], io), io.stderr).toBe(0);
+    const warnings: string[] = JSON.parse(readFileSync(path.join(dir, 'copied/model/model.json'), 'utf8')).training.warnings;
+    expect(warnings.filter((w) => w.includes('two photos of different people were near-identical'))).toHaveLength(1);
+    for (const name of [photoPath(0), photoPath(other), data.subjects[0], data.subjects[other]]) expect(warnings.join(' ')).not.toContain(name);
+    expect(readFileSync(path.join(dir, 'copied/report.html'), 'utf8')).toContain(esc(photoPath(other)));
+  });
+
   it('groups ages written in years into bands in the subgroup tables, and keeps ages written as words', async () => {
     const people = [...new Set(data.subjects)];
     const years = ['0.5', '1', '3', '5.9', '6', '11', '12', '17.5', '18', '42'];

@@ -13,7 +13,7 @@ import { saveBundle, STANDARD_LIMITATIONS, INTENDED_USE, weightsId, type ModelBu
 import { createClassifier } from '../../classify/index.ts';
 import { DEFAULTS } from '../../config.ts';
 import { formatCsv } from '../../data/csv.ts';
-import { ageSubgroups, checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, printable, ProgressReporter, type Dataset, type LeakageReport, type PhotoResult } from '../../data/index.ts';
+import { ageSubgroups, checkLeakage, datasetHash, embedDataset, EmbeddingCache, loadDataset, printable, ProgressReporter, warningWithoutNames, type Dataset, type LeakageReport, type PhotoResult } from '../../data/index.ts';
 import { ProgressCounter, type ProgressSink } from '../../data/progress.ts';
 import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGuard, type OutputKind, type StagedDir } from '../../data/output.ts';
 import { crossValidate, trainFinal, type CrossValidationResult, type FeatureComparison, type FinalModel, type GroupMetrics, type LevelMetrics, type StudyData } from '../../evaluate/crossval.ts';
@@ -525,7 +525,7 @@ async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel;
       datasetHash: f.dataHash,
       photosUsed: used.length,
       subjectsUsed: new Set(used.map((p) => p.item.subject)).size,
-      warnings: leakage.warnings.map((w) => w.message),
+      warnings: leakage.warnings.map(warningWithoutNames),
     },
     metrics: { subject: levelJson(result.subject), photo: levelJson(result.photo), byView: byViewJson(result) },
     intendedUse: INTENDED_USE,
