@@ -405,5 +405,17 @@ function checkInstalledBackbone(b: ModelBundle, modelsDir?: string): void {
     if (weightsId(installed) !== net.weightsSha256) {
       throw new PhenofaceError('E_BUNDLE', `The model was trained on ${net.name} weights ${String(net.weightsSha256).slice(0, 12)}..., but the installed ones are ${weightsId(installed).slice(0, 12)}...: its embeddings would not match. Re-train with this installation.`);
     }
+    // The weights match, so their embedding length is the one the bundle must name: a feature
+    // model reads the vector whatever the bundle says, and the two would disagree unseen.
+    const dim = embeddingLength(installed);
+    if (dim !== net.dim) {
+      throw new PhenofaceError('E_BUNDLE', `The model's ${role} "${net.name}" gives ${dim}-dimensional embeddings, but the bundle says it gives ${net.dim}: the bundle was edited or damaged. Use the model/ folder as \`phenoface study\` wrote it.`);
+    }
   }
+}
+
+/** The embedding length of an installed network: the last dimension of its `embedding` output (its first output otherwise), as the backbone registry reads it. */
+function embeddingLength(entry: ManifestEntry): number {
+  const output = entry.outputs.find((o) => o.name === 'embedding') ?? entry.outputs[0];
+  return Number(output?.dims[output.dims.length - 1]);
 }

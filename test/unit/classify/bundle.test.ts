@@ -68,6 +68,14 @@ describe('model bundle', () => {
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(/trained on mobilefacenet weights 000000000000/) });
   });
 
+  it('refuses a bundle that says its installed backbone gives embeddings of another length than it does', async () => {
+    const { file } = await savedBundle();
+    const { id: _id, checksum: _checksum, contract: _contract, format: _format, formatVersion: _version, ...rest } = JSON.parse(readFileSync(file, 'utf8'));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    await saveBundle(dir, { ...rest, backbone: { ...rest.backbone, dim: 512 } });
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringContaining('The model\'s backbone "mobilefacenet" gives 192-dimensional embeddings, but the bundle says it gives 512') });
+  });
+
   it('refuses a bundle whose backbone is not installed', async () => {
     const { dir, file } = await savedBundle();
     const json = JSON.parse(readFileSync(file, 'utf8'));
