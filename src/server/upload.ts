@@ -193,7 +193,10 @@ export async function readPhotos(
     throw new ApiError(415, 'E_UNSUPPORTED', `Content-Type "${request.headers['content-type'] ?? ''}" is not accepted. Expected multipart/form-data with one or more "${PHOTO_FIELD}" file fields.`);
   }
   checkBoundary(request.headers['content-type'] ?? '');
-  const cancelled = rejectOnAbort(signal);
+  const cancelled = rejectOnAbort(signal).catch((reason: unknown) => {
+    throw cutReason(reason, request.raw.complete);
+  });
+  cancelled.catch(() => {}); // observed through Promise.race; unobserved when cut after the last part
   const next = <T>(it: AsyncIterator<T>) => nextOf(it, cancelled, cfg);
   const photos: ReceivedPhoto[] = [];
   const parts = request.parts({
@@ -228,6 +231,17 @@ export async function readPhotos(
     throw new ApiError(400, 'E_INPUT', `No photo in the request. Expected one or more "${PHOTO_FIELD}" file fields (multipart/form-data).`);
   }
   return photos;
+}
+
+/**
+ * Why an upload was cut at its deadline: too slow (408), unless its body had arrived whole
+ * (`complete`). Then the form parser stopped short of the end: @fastify/busboy skips a part
+ * without a `Content-Disposition: form-data` header, and one larger than its buffer (about
+ * 16 KB) stalls it. "Too slow" would send the user to look at their network.
+ */
+function cutReason(reason: unknown, complete: boolean): unknown {
+  if (!(reason instanceof ApiError) || reason.status !== 408 || !complete) return reason;
+  return new ApiError(400, 'E_INPUT', `The form data arrived whole but could not be read to its end: a part without a "Content-Disposition: form-data; name=..." header stops the parser. ${EXPECTED_FORM}`);
 }
 
 /** Plain form fields accepted beside the photos (the page sends none; a few are harmless). */

@@ -61,6 +61,19 @@ function errorCode(res: RawResponse): string {
   return JSON.parse(res.body).error.code;
 }
 
+describe('an upload the form parser cannot read to its end', () => {
+  it('is refused as malformed form data once its deadline passes, not as too slow, since its body arrived whole', async () => {
+    const { port, service } = await listen({ config: { uploadMinMs: 300, uploadMsPerMB: 0 } });
+    // Over the parser's buffer and without a Content-Disposition: @fastify/busboy stalls on it.
+    const body = Buffer.concat([Buffer.from('--B\r\nContent-Type: image/jpeg\r\n\r\n'), Buffer.alloc(20_000), Buffer.from('\r\n--B--\r\n')]);
+    const res = await rawRequest(port, 'POST', '/api/screen', { 'Content-Type': 'multipart/form-data; boundary=B', 'Content-Length': body.length }, body);
+    expect(res.status, res.body).toBe(400);
+    expect(errorCode(res)).toBe('E_INPUT');
+    expect(JSON.parse(res.body).error.message).toContain('arrived whole but could not be read to its end');
+    expect(service.calls).toBe(0);
+  });
+});
+
 describe('slow uploads', () => {
   it('hold no screening slot: with 10 uploads trickling, a normal screening still gets 200', async () => {
     const { port, service } = await listen({ config: { concurrency: 1, queueSize: 1, maxUploadsPerClient: 20, uploadMinMs: 60_000 } });
