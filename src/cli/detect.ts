@@ -47,11 +47,12 @@ export const run: Command = async (argv, io) => {
     const { failed } = await runOrdered(items, pipeline.capacity, (item) => (item.refused ? Promise.reject(item.refused) : pipeline.detectFile(item.abs)), (item, o) => {
       progress.tick();
       if (!o.ok) { io.out((values.json ? errorJson : errorLine)(item.path, namedAsGiven(o.error, item.abs, item.path))); return; }
-      const { width, height, faces } = o.value;
+      const { width, height, faces, turnedFace } = o.value;
       if (values.json) {
-        io.out(JSON.stringify({ contract: CONTRACT, path: item.path, width, height, faces: faces.map((f) => faceJson(f)) }) + '\n');
+        io.out(JSON.stringify({ contract: CONTRACT, path: item.path, width, height, faces: faces.map((f) => faceJson(f)), ...(turnedFace && { turnedFace }) }) + '\n');
       } else {
-        io.out(printable(`${item.path}: ${width}x${height}, ${faces.length} face${faces.length === 1 ? '' : 's'}${faces.length ? ': ' + faces.map((f) => faceText(f) + (f.turned ? `, looks ${f.turned === 180 ? 'upside down' : 'on its side'} (upright with the photo turned ${f.turned} degrees clockwise)` : '')).join('; ') : ''}`) + '\n');
+        const turnNote = turnedFace ? ` (a face is found with the photo turned ${turnedFace} degrees clockwise: its orientation tag may be missing)` : '';
+        io.out(printable(`${item.path}: ${width}x${height}, ${faces.length} face${faces.length === 1 ? '' : 's'}${faces.length ? ': ' + faces.map((f) => faceText(f) + (f.turned ? `, looks ${f.turned === 180 ? 'upside down' : 'on its side'} (upright with the photo turned ${f.turned} degrees clockwise)` : '')).join('; ') : ''}${turnNote}`) + '\n');
       }
     });
     return failed > 0 ? EXIT.partial : EXIT.ok;

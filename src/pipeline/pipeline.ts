@@ -129,6 +129,11 @@ export interface DetectResult {
   width: number;
   height: number;
   faces: Face[];
+  /**
+   * `detectFile` only, when no face is found upright: the clockwise quarter turn of the photo in
+   * which one is ({@link Pipeline.detectFile}), so "no face" does not send the user looking for another photo.
+   */
+  turnedFace?: 90 | 180 | 270;
 }
 
 /**
@@ -417,7 +422,10 @@ export class Pipeline {
   /** Decodes and detects one photo (file path or bytes). */
   async detectFile(source: string | Buffer): Promise<DetectResult> {
     const img = await decodeImage(source, this.config.image);
-    return { width: img.originalWidth, height: img.originalHeight, faces: await this.detectImage(img, imageName(source)) };
+    const faces = await this.detectImage(img, imageName(source));
+    // As embedding says in its E_NO_FACE: a photo on its side, its orientation tag lost, often shows no face upright.
+    const turn = faces.length === 0 ? await this.turnWithFace(img) : undefined;
+    return { width: img.originalWidth, height: img.originalHeight, faces, ...(turn && { turnedFace: turn }) };
   }
 
   /**

@@ -42,6 +42,7 @@ beforeAll(async () => {
   put('one.png', await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer());
   put('bomb.png', pngBomb(30000)); // a valid PNG header claiming 30000x30000 pixels, tiny body
   put('big.jpg', await sharp(sample(2)).resize(12000, 9000, { fit: 'fill' }).jpeg({ quality: 60 }).toBuffer());
+  put('upside-down.jpg', await sharp(sample(3)).rotate(180).jpeg().toBuffer());
   put('noface.png', await sharp({ create: { width: 400, height: 300, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).png().toBuffer());
   const tile = await sharp(sample(2)).resize({ width: 480 }).jpeg().toBuffer();
   const meta = await sharp(tile).metadata();
@@ -69,6 +70,19 @@ describe('phenoface detect', () => {
     expect(f.landmarks5[0][0]).toBeLessThan(f.landmarks5[1][0]); // image-left eye first
     expect(['frontal', 'oblique', 'profile']).toContain(f.view);
     expect(Object.keys(f.pose)).toEqual(['yaw', 'pitch', 'roll']);
+  });
+
+  it('names the turn in which a face is found when none is found upright, and only then', async () => {
+    const io = memoryIO();
+    expect(await main(['detect', '--json', files['upside-down.jpg'], files['noface.png']], io)).toBe(0);
+    const [down, none] = io.lines();
+    expect(down.faces).toEqual([]);
+    expect(down.turnedFace).toBe(180);
+    expect(none.faces).toEqual([]);
+    expect(none).not.toHaveProperty('turnedFace');
+    const text = memoryIO();
+    expect(await main(['detect', files['upside-down.jpg']], text)).toBe(0);
+    expect(text.stdout).toMatch(/0 faces \(a face is found with the photo turned 180 degrees clockwise: its orientation tag may be missing\)/);
   });
 
   it("--landmarks dense adds the default model's points per face (the 68, then its extras) beside the unchanged five-point record; without it there are none", async () => {

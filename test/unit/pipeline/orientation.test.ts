@@ -134,10 +134,15 @@ describe('the orientation check on a real photo', () => {
       code: 'E_NO_FACE',
       message: expect.stringMatching(/No face found in the image\. A face is found with the photo turned 180 degrees clockwise: its orientation tag may be missing/),
     });
+    // `detect` lists no face there either, and names the turn beside the empty list.
+    const detected = await pipeline.detectFile(await encodeJpeg(rotateQuarterTurns(sample3, 2), 95));
+    expect(detected.faces).toEqual([]);
+    expect(detected.turnedFace).toBe(180);
     const blank: RgbImage = { width: 400, height: 300, data: Uint8Array.from({ length: 400 * 300 * 3 }, (_, i) => (i % 1200) / 5) };
     const none = await pipeline.embedFile(await encodeJpeg(blank, 95)).catch((e: Error) => e);
     expect(none).toMatchObject({ code: 'E_NO_FACE' });
     expect((none as Error).message).toBe('No face found in the image.');
+    expect(await pipeline.detectFile(await encodeJpeg(blank, 95))).not.toHaveProperty('turnedFace');
     // An animation whose first frame shows no face: only that frame is searched, and the message says so.
     const second = await encodeJpeg({ ...blank, data: blank.data.map((v) => 255 - v) }, 95);
     const frames = await sharp([await encodeJpeg(blank, 95), second], { join: { animated: true } }).gif().toBuffer();
