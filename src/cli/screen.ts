@@ -123,13 +123,13 @@ async function checkExplainFolder(explain: string, model: string, items: InputIt
  * score comes from (the heat map's shares, or the geometry's where the map is geometry), the
  * geometry part's three largest contributions in log-odds when the model has one, and its heatmap.
  */
-export function photoLine(p: ScreenResult['photos'][number]): string {
+export function photoLine(p: ScreenResult['photos'][number], photoThreshold?: number): string {
   if (p.error) return `  ${p.path}: ${p.error.code}: ${p.error.message}`;
   const negligible = p.geometryRegions && geometryNegligible(p.geometryRegions);
   const geometry = p.geometryRegions && !negligible && [...p.geometryRegions].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, 3);
   return `  ${p.path}: score ${pct(p.probability!)}, ${p.view}` +
     (p.warnings?.length ? ` (${p.warnings.join('; ')})` : '') +
-    (p.regions ? regionsText(p.regions) : '') +
+    (p.regions ? regionsText(p.regions, photoThreshold !== undefined && p.probability! < photoThreshold) : '') +
     (geometry && geometry.length ? `; geometry ${geometry.map((g) => `${regionLabel(g.name)} ${signedFixed(g.contribution, 2)}`).join(', ')} (log-odds)` : '') +
     (negligible ? `; geometry: every region under ${GEOMETRY_NEGLIGIBLE_LOGODDS} log-odds (negligible)` : '') +
     (p.heatmap ? `; heatmap ${p.heatmap}` : '');
@@ -138,11 +138,14 @@ export function photoLine(p: ScreenResult['photos'][number]): string {
 /**
  * The regions a photo's score comes from, as "; score from Nose 36%, ...": the three largest shares
  * of the evidence raising it. A photo with no such evidence (every share 0: nothing lifts its score
- * above the study's controls) says so rather than rank zeros.
+ * above the study's controls) says so rather than rank zeros; a photo scored below the model's
+ * photo threshold (`below`) says its shares are of what little raises it, since "score from the
+ * nose" on a score near 0 reads as the nose being why.
  */
-function regionsText(regions: NonNullable<ScreenResult['photos'][number]['regions']>): string {
+function regionsText(regions: NonNullable<ScreenResult['photos'][number]['regions']>, below: boolean): string {
   if (!regions.some((r) => r.share > 0)) return '; no region raises the score above the study\'s controls';
-  return `; score from ${regions.slice(0, 3).map((r) => `${regionLabel(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', ')}`;
+  const top = regions.slice(0, 3).map((r) => `${regionLabel(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', ');
+  return below ? `; below the photo threshold, what little raises the score comes from ${top}` : `; score from ${top}`;
 }
 
 /** The caveat on a heat map's region ranking, and what part of the score the maps follow, once, when some photo's regions come from a heat map. */
@@ -185,7 +188,7 @@ export const run: Command = async (argv, io) => {
         ...(screener.info().synthetic ? ['SYNTHETIC MODEL (a demonstration trained on planted photos): this result means nothing about the person.'] : []),
         ...(result.model.warnings ?? []).map((w) => `WARNING: ${w}`),
         ...subjectSummary(result),
-        ...result.photos.map(photoLine),
+        ...result.photos.map((p) => photoLine(p, result.model.photoThreshold)),
         ...regionRankingNote(result),
         result.disclaimer,
       ];

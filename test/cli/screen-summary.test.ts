@@ -40,6 +40,10 @@ describe('subjectSummary', () => {
     // A map with no evidence for the positive class gives every region share 0: said, not ranked.
     const zeros = ['nose', 'mouth', 'forehead'].map((name) => ({ name, share: 0, hpo: [] }));
     expect(photoLine({ path: 'd.jpg', probability: 0.001, view: 'frontal', regions: zeros, cam: 'contrastive' })).toBe("  d.jpg: score 0.10%, frontal; no region raises the score above the study's controls");
+    // Below the photo threshold the shares are of what little raises the score, not where a score comes from.
+    const shares = [{ name: 'perinasal', share: 0.36, hpo: [] }, { name: 'perioral', share: 0.3, hpo: [] }];
+    expect(photoLine({ path: 'e.jpg', probability: 0.001, view: 'frontal', regions: shares, cam: 'contrastive' }, 0.45)).toBe('  e.jpg: score 0.10%, frontal; below the photo threshold, what little raises the score comes from Nose 36%, Mouth 30%');
+    expect(photoLine({ path: 'f.jpg', probability: 0.6, view: 'frontal', regions: shares, cam: 'contrastive' }, 0.45)).toBe('  f.jpg: score 60.0%, frontal; score from Nose 36%, Mouth 30%');
   });
 
   it("lists a ranking model's differential after the binary call, with its note", () => {

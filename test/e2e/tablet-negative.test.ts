@@ -120,9 +120,9 @@ describe.skipIf(!browserExe.path)('web app on a tablet, and a negative result', 
     expect(meaning).toMatch(/flagged 86\.0% of people with 22q11\.2 deletion syndrome and cleared 90\.0% of people without it/);
     expect(meaning).toMatch(/Chance of 22q11\.2 deletion syndrome given this result: .*at a prevalence of 1 in/);
     expect(await page.locator('[data-testid=chance]').textContent()).toMatch(/^\d.*%$/);
-    // The region table says where the score comes from, with no findings: no HPO term in any row.
+    // The region table says its shares are of what little raises a score below the photo threshold, with no findings: no HPO term in any row.
     const regions = await page.locator('table.regions').textContent();
-    expect(regions).toContain('Where the score comes from');
+    expect(regions).toMatch(/^Below the model's photo threshold: where what little raises the score comes from, by facial region/);
     expect(regions).not.toMatch(/HP:\d/);
     expect(await page.locator('table.regions td.hpo').allTextContents()).toEqual(new Array(9).fill('–'));
     // The heat map: on the shared scale, a small fraction of the positive photo's tint; the caption and legend say so.

@@ -229,7 +229,7 @@ export class FakeScreenService implements ScreenService {
       photos: results,
       ...this.differential(mean),
       model: {
-        id: FAKE_INFO.id, backbone: FAKE_INFO.backbone, features: this.info().features, reads: this.info().reads, positive: FAKE_INFO.positive, negative: FAKE_INFO.negative,
+        id: FAKE_INFO.id, backbone: FAKE_INFO.backbone, photoThreshold: FAKE_INFO.thresholds!.photo, features: this.info().features, reads: this.info().reads, positive: FAKE_INFO.positive, negative: FAKE_INFO.negative,
         ...(results.some(regionsFromHeatMap) ? { heatMapScope: heatMapScope(['embedding', 'regions'], FAKE_INFO.backbone, FAKE_INFO.secondBackbone) } : {}),
       },
       disclaimer: 'A screening aid, not a diagnosis.',

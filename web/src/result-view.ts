@@ -41,7 +41,7 @@ export function resultView(result: ScreenResult, urls: (string | undefined)[], m
     subjectMeasurements(result),
     h('h2', { class: 'photos-title' }, `Photos (${result.photos.length})`),
     result.photos.some(regionsFromHeatMap) ? h('p', { class: 'small muted region-note' }, [REGION_RANKING_NOTE, result.model.heatMapScope].filter(Boolean).join(' ')) : '',
-    h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i, Boolean(result.model.heatMapScope), notes))),
+    h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i, { partialMaps: Boolean(result.model.heatMapScope), notes, photoThreshold: result.model.photoThreshold }))),
     notes.length ? h('ol', { class: 'photo-notes' }, ...notes.map((n) => h('li', {}, `${photoList(n.photos)}: ${n.text}`))) : '',
     h('p', { class: 'disclaimer' }, result.disclaimer || 'A screening aid, not a diagnosis.'),
   );
@@ -268,8 +268,18 @@ function performanceTable(model: ModelInfo | undefined, views: View[]): HTMLElem
   );
 }
 
-/** One photo's card; `partialMaps`: the heat maps follow part of the model's score only (the note above the photos says which). */
-function photoCard(photo: ScreenPhoto, url: string | undefined, index: number, partialMaps: boolean, notes: readonly PhotoNote[]): HTMLElement {
+/** What a photo's card reads from the whole result. */
+interface CardContext {
+  /** The heat maps follow part of the model's score only (the note above the photos says which). */
+  partialMaps: boolean;
+  /** The warnings printed once below the photos ({@link photoNotes}). */
+  notes: readonly PhotoNote[];
+  /** The model's threshold for one photo, when the result gives it. */
+  photoThreshold?: number;
+}
+
+/** One photo's card. */
+function photoCard(photo: ScreenPhoto, url: string | undefined, index: number, { partialMaps, notes, photoThreshold }: CardContext): HTMLElement {
   const titleId = uid('photo-title');
   const card = h('article', { class: `photo-card card${photo.error ? ' has-error' : ''}`, 'aria-labelledby': titleId, 'data-testid': 'photo-card' },
     h('h3', { id: titleId }, h('span', { class: 'photo-index' }, `Photo ${index + 1}`), ' ', h('span', { class: 'photo-name' }, h('bdi', {}, photo.path))),
@@ -287,7 +297,7 @@ function photoCard(photo: ScreenPhoto, url: string | undefined, index: number, p
   const refs = notes.flatMap((n, k) => (n.photos.includes(index) ? [k + 1] : []));
   if (refs.length) details.append(h('p', { class: 'warning-refs' }, `Warning${refs.length > 1 ? 's' : ''}: see note${refs.length > 1 ? 's' : ''} ${refs.join(', ')} below`));
   if (photo.regions?.length) {
-    details.append(regionTable(photo, partialMaps));
+    details.append(regionTable(photo, partialMaps, photoThreshold !== undefined && photo.probability !== undefined && photo.probability < photoThreshold));
     const top = [...photo.regions].sort((a, b) => b.share - a.share).slice(0, 3);
     details.append(h('p', { class: 'top-regions print-only' }, `Top regions: ${top.map((r) => `${regionName(r.name)} ${pct(r.share)}`).join(' · ')}`));
   }
@@ -425,7 +435,12 @@ function badges(photo: ScreenPhoto): HTMLElement {
   return frag;
 }
 
-function regionTable(photo: ScreenPhoto, partialMaps: boolean): HTMLElement {
+/**
+ * The regions' shares of the evidence raising a photo's score. Below the model's photo threshold
+ * (`below`) the caption says they are of what little raises it: "where the score comes from" on a
+ * score near 0 reads as the region being why.
+ */
+function regionTable(photo: ScreenPhoto, partialMaps: boolean, below: boolean): HTMLElement {
   const regions = [...(photo.regions ?? [])].sort((a, b) => b.share - a.share);
   const max = Math.max(...regions.map((r) => r.share), 1e-9);
   const fromMap = regionsFromHeatMap(photo);
@@ -433,7 +448,7 @@ function regionTable(photo: ScreenPhoto, partialMaps: boolean): HTMLElement {
   // The note above the photos says which part; printed once there, not again under every photo.
   const part = partialMaps && fromMap ? h('span', { class: 'no-print' }, 'the part of the score the heat map follows, as the note above the photos says; ') : '';
   return h('div', { class: 'table-scroll' }, h('table', { class: 'regions' },
-    h('caption', {}, `Where the score comes from, by facial region${photo.cam === 'geometry' ? ", from the face's geometry (this model has no heat map)" : ''} (`, part, `${notes})`),
+    h('caption', {}, `${below ? "Below the model's photo threshold: where what little raises the score comes from" : 'Where the score comes from'}, by facial region${photo.cam === 'geometry' ? ", from the face's geometry (this model has no heat map)" : ''} (`, part, `${notes})`),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Region'), h('th', { scope: 'col' }, 'Share'), h('th', { scope: 'col' }, 'Related features (HPO)'))),
     h('tbody', {}, ...regions.map((r) => {
       const bar = h('span', { class: 'bar' });

@@ -127,9 +127,11 @@ export interface ScreenResult {
    * `synthetic`: the model is a demonstration trained on planted photos; its result means nothing
    * about the person. `features`: the feature blocks the model scores with (`embedding`, `geometry`,
    * `regions`); `reads`: the same in words, since `backbone` names the network installed with the
-   * model even when it does not read that network's embedding.
+   * model even when it does not read that network's embedding. `photoThreshold`: the model's
+   * threshold for one photo, below which a photo's regions carry no HPO terms and are worded as
+   * what little raises its score, not as where it comes from.
    */
-  model: { id: string; backbone: string; features?: string[]; reads?: string; positive: string; negative: string; synthetic?: true; classes?: string[]; warnings?: string[]; heatMapScope?: string };
+  model: { id: string; backbone: string; photoThreshold?: number; features?: string[]; reads?: string; positive: string; negative: string; synthetic?: true; classes?: string[]; warnings?: string[]; heatMapScope?: string };
   disclaimer: string;
 }
 

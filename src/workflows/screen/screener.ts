@@ -335,7 +335,7 @@ export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], { probs, vec
     },
     photos,
     ...differentialOf(b, vectors, fused === null ? null : fused >= b.thresholds.subject ? b.positive : b.negative),
-    model: { id: b.id, backbone: b.backbone.name, features: modelFeatures(b), reads: modelReads(b), positive: b.positive, negative: b.negative, ...(b.synthetic ? { synthetic: true } : {}), ...(b.ranking ? { classes: b.ranking.classes } : {}), ...mapScopeOf(b, photos) },
+    model: { id: b.id, backbone: b.backbone.name, photoThreshold: r4(b.thresholds.photo), features: modelFeatures(b), reads: modelReads(b), positive: b.positive, negative: b.negative, ...(b.synthetic ? { synthetic: true } : {}), ...(b.ranking ? { classes: b.ranking.classes } : {}), ...mapScopeOf(b, photos) },
     disclaimer: DISCLAIMER,
   };
 }
