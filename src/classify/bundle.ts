@@ -230,7 +230,22 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
   const ranker = b.ranking ? FittedRanker.fromJSON(b.ranking.classifier) : undefined;
   if (ranker && ranker.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Ranking classifier dimension ${ranker.dim} does not match backbone dimension ${b.backbone.dim}.`);
-  return { ...b, metrics: widenedMetrics(b.metrics), dir: path.dirname(file), model, ...(ranker ? { ranker } : {}) };
+  return { ...b, metrics: widenedMetrics(b.metrics), training: { ...b.training, warnings: shownTrainingWarnings(b.training.warnings) }, dir: path.dirname(file), model, ...(ranker ? { ranker } : {}) };
+}
+
+/** What a loaded bundle says in place of a training warning that names training photos. */
+export const WITHHELD_TRAINING_WARNING = 'A warning raised while training that names training photos and people: not shown here (the study\'s report holds it).';
+
+/**
+ * The training warnings a loaded bundle shows: a warning that quotes a photo's path (a leakage
+ * warning naming its photos and their subject ids, as a bundle may hold them) is replaced by
+ * {@link WITHHELD_TRAINING_WARNING}. `serve` shows these warnings to every user of the web app and
+ * the names are the training patients'; the bundle's file, whose checksum covers them, is left as
+ * it is, and the study's report keeps them.
+ */
+function shownTrainingWarnings(warnings: unknown): string[] {
+  if (!Array.isArray(warnings)) return [];
+  return warnings.filter((w): w is string => typeof w === 'string').map((w) => (w.includes('"') ? WITHHELD_TRAINING_WARNING : w));
 }
 
 /**

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundleId, loadBundle, saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS } from '../../../src/classify/bundle.ts';
+import { bundleId, loadBundle, saveBundle, weightsId, INTENDED_USE, STANDARD_LIMITATIONS, WITHHELD_TRAINING_WARNING } from '../../../src/classify/bundle.ts';
 import { modelCard } from '../../../src/report/model-card.ts';
 import { createClassifier } from '../../../src/classify/index.ts';
 import { loadManifest } from '../../../src/runtime/index.ts';
@@ -32,7 +32,7 @@ async function savedBundle(): Promise<{ dir: string; file: string }> {
   return { dir, file: path.join(dir, 'model.json') };
 }
 
-async function makeBundle(dir: string) {
+async function makeBundle(dir: string, warnings: string[] = []) {
   const manifest = loadManifest();
   const entry = manifest.models.mobilefacenet;
   const { X, y, subjects } = toyData(40, 192);
@@ -42,7 +42,7 @@ async function makeBundle(dir: string) {
     classifier: model.toJSON(), thresholds: { photo: 0.5, subject: 0.5 },
     backbone: { name: 'mobilefacenet', dim: 192, weightsSha256: weightsId(entry) },
     pipeline: { version: 'test', config: {} },
-    training: { summary: {}, datasetHash: 'x'.repeat(64), photosUsed: 40, subjectsUsed: 20, warnings: [] },
+    training: { summary: {}, datasetHash: 'x'.repeat(64), photosUsed: 40, subjectsUsed: 20, warnings },
     metrics: { subject: {}, photo: {}, byView: {} }, intendedUse: INTENDED_USE, limitations: [...STANDARD_LIMITATIONS],
   }, modelCard);
   return { bundle, model, X };
@@ -58,6 +58,18 @@ describe('model bundle', () => {
     expect(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8')).toMatch(/not a diagnosis/i);
     // The cross-validated rates are the fold models' at their own thresholds, not this model's.
     expect(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8')).toMatch(/- Sensitivity .*, specificity .*: each outer fold's model at the threshold its own training folds chose, as this model's \d\.\d{3} was chosen on all the data/);
+  });
+
+  it("shows no training warning that names training photos, and leaves the bundle's file as it is", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    const named = '"vcfs/p012/01.jpg" (subject p012) and "control/c7/02.jpg" (subject c7) are near-identical photos of different people (embedding cosine 0.998 > 0.995).';
+    const nameless = 'two photos of different people were near-identical (embedding cosine 0.998; the study\'s report names them).';
+    await makeBundle(dir, [named, nameless]);
+    const before = readFileSync(path.join(dir, 'model.json'), 'utf8');
+    const loaded = await loadBundle(dir);
+    expect(loaded.training.warnings).toEqual([WITHHELD_TRAINING_WARNING, nameless]);
+    expect(JSON.stringify(loaded.training)).not.toContain('p012');
+    expect(readFileSync(path.join(dir, 'model.json'), 'utf8')).toBe(before);
   });
 
   it('refuses a bundle whose backbone weights differ from the installed ones', async () => {
