@@ -61,7 +61,7 @@ export function formatDemoSummary(r: DemoResult, cwd: string): string {
       const t = screeningText(s);
       const failed = s.result.photos.filter((p) => p.error).length;
       return `            ${s.subject} (${t.truth}): ${t.call} from ${s.result.subject.photos} photos` +
-        `${failed ? `, ${failed} failed` : ''}${t.regions ? `; top heatmap regions ${t.regions}` : ''} -> ${rel(s.file)}`;
+        `${failed ? `, ${failed} failed` : ''}${t.regions ? `; ${t.belowNote ?? 'top heatmap regions'} ${t.regions}` : ''} -> ${rel(s.file)}`;
     }),
     r.explain.status === 'done'
       ? `  heatmaps  ${rel(path.join(r.out, 'screen'))}`

@@ -42,7 +42,12 @@ describe('formatDemoSummary', () => {
 
   it("names the heat map's top regions with the patient's side, as the report and screen do", () => {
     const text = formatDemoSummary(result, '/tmp/d');
-    expect(text).toContain("top heatmap regions Nose 29%, Around the patient's right eye 19%, Mouth 13%");
+    expect(text).toContain("vcfs, score >99.99% from 2 photos; top heatmap regions Nose 29%, Around the patient's right eye 19%, Mouth 13%");
     expect(text).not.toContain('periorbital-left');
+  });
+
+  it('says that the regions of a person scored below the threshold are of what little raises the score', () => {
+    const text = formatDemoSummary(result, '/tmp/d');
+    expect(text).toContain("control, score <0.01% from 2 photos; below the threshold, what little raises the score comes from Nose 29%, Around the patient's right eye 19%, Mouth 13%");
   });
 });

@@ -161,14 +161,18 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000;
  * A held-out person's screening as the demo's summary and report state it: the call, the score
  * (as `screen` prints it, never 100% or 0%), the planted strength after the per-person jitter,
  * and the heat map's top regions named with the patient's side (`periorbital-left` is the
- * patient's right eye).
+ * patient's right eye); for a person scored below the threshold, `belowNote` says they are the
+ * shares of what little raises the score, since "top regions" of a score near 0 read as the
+ * regions being why (as `screen` words a photo below its threshold).
  */
-export function screeningText(s: Pick<DemoScreening, 'truthLabel' | 'strength' | 'result'>): { truth: string; call: string; regions: string } {
+export function screeningText(s: Pick<DemoScreening, 'truthLabel' | 'strength' | 'result'>): { truth: string; call: string; regions: string; belowNote?: string } {
   const res = s.result.subject;
+  const below = res.probability !== null && res.probability < res.threshold;
   return {
     truth: s.truthLabel === SYNTH_LABELS.affected ? `planted, strength ${s.strength.toFixed(2)} after the per-person jitter` : 'control',
     call: `${res.label ?? 'no result'}${res.probability === null ? '' : `, score ${probabilityText(res.probability)}`}`,
     regions: topRegions(s.result).map((r) => `${regionLabel(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', '),
+    ...(below && { belowNote: 'below the threshold, what little raises the score comes from' }),
   };
 }
 
@@ -193,7 +197,7 @@ async function demoSection(res: Omit<DemoResult, 'seconds'>, truth: Truth, synth
     const shown = heat && existsSync(heat) ? heat : path.join(synthDir, truth.photos.find((p) => p.subject === s.subject)!.path);
     const t = screeningText(s);
     return `<tr><th scope="row">${esc(s.subject)}</th><td>${esc(t.truth)}</td>` +
-      `<td>${esc(t.call)}</td><td>${t.regions ? esc(t.regions) : '&ndash;'}</td>` +
+      `<td>${esc(t.call)}</td><td>${t.regions ? esc(t.belowNote ? `${t.belowNote} ${t.regions}` : t.regions) : '&ndash;'}</td>` +
       `<td><img alt="${esc(s.subject)}" src="${await dataUrl(shown, 200)}"></td></tr>`;
   }));
   const preview = res.synth.preview ? `<p>The planted warp (before / as planted / at strength 1), from <code>synth/preview.png</code>:</p><img alt="synth preview" style="max-width:100%" src="${await dataUrl(res.synth.preview, 600)}">` : '';
