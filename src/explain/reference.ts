@@ -57,7 +57,7 @@ export async function saveReference(dir: string, reference: ExplainReference): P
  */
 export async function loadReference(dir: string, backbone: string, layer: string, bundleId?: string): Promise<ExplainReference | undefined> {
   const file = path.join(dir, REFERENCE_FILE);
-  const bad = (why: string) => new PhenofaceError('E_MODEL', `Invalid explanation reference ${file}: ${why}. Expected the file \`phenoface study\` writes for this model; delete it to screen without the contrastive map.`);
+  const bad = (why: string) => referenceError(file, why);
   if (!(await optionalBundleFile(file, bad))) return undefined;
   const j: { backbone?: unknown; layer?: unknown; dims?: unknown; faces?: unknown; bundleId?: unknown; data?: unknown } = await readBundleObject(file, bad);
   if (j.backbone !== backbone) throw bad(`it is for backbone "${String(j.backbone)}", not "${backbone}"`);
@@ -84,5 +84,10 @@ export async function loadReference(dir: string, backbone: string, layer: string
 export function checkReferenceShape(reference: Pick<ExplainReference, 'dims'>, map: { c: number; h: number; w: number }, file: string): void {
   const [c, h, w] = reference.dims;
   if (c === map.c && h === map.h && w === map.w) return;
-  throw new PhenofaceError('E_MODEL', `Invalid explanation reference ${file}: its map is ${c}x${h}x${w}, but the backbone's layer gives ${map.c}x${map.h}x${map.w}. Expected the file \`phenoface study\` writes for this model; delete it to screen without the contrastive map.`);
+  throw referenceError(file, `its map is ${c}x${h}x${w}, but the backbone's layer gives ${map.c}x${map.h}x${map.w}`);
+}
+
+/** E_MODEL for a reference file that cannot serve, saying why and what to do. */
+function referenceError(file: string, why: string): PhenofaceError {
+  return new PhenofaceError('E_MODEL', `Invalid explanation reference ${file}: ${why}. Expected the file \`phenoface study\` writes for this model; delete it to screen without the contrastive map.`);
 }
