@@ -11,7 +11,7 @@ import { GEOMETRY_NEGLIGIBLE_LOGODDS, geometryNegligible, regionLabel, REGION_RA
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
 import { regionsFromHeatMap } from '../workflows/screen/result.ts';
-import { chanceRangeEndNote, prevalenceText, probabilityText } from '../evaluate/post-test.ts';
+import { chanceRangeEndNote, likelihoodRatioText, prevalenceText, probabilityText } from '../evaluate/post-test.ts';
 import { zText } from '../features/measurements.ts';
 import { signedFixed } from '../math/decimal.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine, type ArgValues } from './args.ts';
@@ -64,8 +64,7 @@ export function subjectSummary(result: ScreenResult): string[] {
   }
   if (s.chance !== undefined && s.chance !== null && s.prevalence !== undefined) {
     const range = s.chanceRange ? ` (${ratePct(s.chanceRange[0])} to ${ratePct(s.chanceRange[1])} over those rates' 95% intervals)` : '';
-    const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (no false positive in the study)' : s.likelihoodRatio === 0 ? '0 (no affected person was missed in the study: not a certainty)' : s.likelihoodRatio.toFixed(2);
-    const at = `at a prevalence of ${prevalenceText(s.prevalence)} (--prevalence); likelihood ratio ${lr}`;
+    const at = `at a prevalence of ${prevalenceText(s.prevalence)} (--prevalence); likelihood ratio ${likelihoodRatioText(s.likelihoodRatio, s.likelihoodRatioRange)}`;
     if (s.chanceNote && s.chanceRange) lines.push(`  Chance of ${result.model.positive} given this result: between ${ratePct(s.chanceRange[0])} and ${ratePct(s.chanceRange[1])} over the rates' 95% intervals, ${at}. ${s.chanceNote}`);
     else if (s.chanceNote) lines.push(`  Chance of ${result.model.positive} given this result: not known, ${at}. ${s.chanceNote}`);
     else lines.push([`  Chance of ${result.model.positive} given this result: ${pct(s.chance)}${range}, ${at}.`, chanceRangeEndNote(above, s.chanceRange)].filter(Boolean).join(' '));

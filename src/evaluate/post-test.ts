@@ -23,6 +23,12 @@ export interface PostTest {
   specificity: number;
   /** LR+ = sens / (1 - spec) for a positive call, LR- = (1 - sens) / spec for a negative one; null when infinite. */
   likelihoodRatio: number | null;
+  /**
+   * `likelihoodRatio` at the ends of the sensitivity's and specificity's 95% intervals (null
+   * without intervals); its upper end is null where the specificity's interval reaches 1 (LR+
+   * unbounded). It is the range `chanceRange` is taken over, since the chance rises with the ratio.
+   */
+  likelihoodRatioRange: [number, number | null] | null;
   /** PPV of a positive call at `prevalence`. */
   ppv: number | null;
   /** NPV of a negative call at `prevalence`. */
@@ -52,11 +58,31 @@ export function postTest(positive: boolean, sensitivity: ValidatedRate, specific
   const pv = predictiveValues(sens, spec, prevalence);
   const lr = positive ? ratioOrNull(sens, 1 - spec) : ratioOrNull(1 - sens, spec);
   let chanceRange: [number, number] | null = null;
+  let likelihoodRatioRange: [number, number | null] | null = null;
   if (sensitivity.ci95 && specificity.ci95) {
-    const ends = [chanceAt(sensitivity.ci95[0], specificity.ci95[0]), chanceAt(sensitivity.ci95[1], specificity.ci95[1]), chanceAt(sensitivity.ci95[0], specificity.ci95[1]), chanceAt(sensitivity.ci95[1], specificity.ci95[0])].filter((v): v is number => v !== null);
+    const [seLow, seHigh] = sensitivity.ci95;
+    const [spLow, spHigh] = specificity.ci95;
+    const ends = [chanceAt(seLow, spLow), chanceAt(seHigh, spHigh), chanceAt(seLow, spHigh), chanceAt(seHigh, spLow)].filter((v): v is number => v !== null);
     if (ends.length) chanceRange = [Math.min(...ends), Math.max(...ends)];
+    // LR+ grows with sensitivity and specificity, LR- falls with both: its ends are two corners.
+    const [low, high] = positive ? [ratioOrNull(seLow, 1 - spLow), ratioOrNull(seHigh, 1 - spHigh)] : [ratioOrNull(1 - seHigh, spHigh), ratioOrNull(1 - seLow, spLow)];
+    if (low !== null) likelihoodRatioRange = [low, high];
   }
-  return { prevalence, sensitivity: sens, specificity: spec, likelihoodRatio: lr, ppv: pv.ppv, npv: pv.npv, chance: chanceAt(sens, spec), chanceRange };
+  return { prevalence, sensitivity: sens, specificity: spec, likelihoodRatio: lr, likelihoodRatioRange, ppv: pv.ppv, npv: pv.npv, chance: chanceAt(sens, spec), chanceRange };
+}
+
+/**
+ * A call's likelihood ratio as the CLI and the web app word it: the ratio, why it is unbounded or
+ * 0 where it is, and its range over the rates' 95% intervals (`range`, from {@link postTest}), the
+ * range the chance range is taken over. A ratio from a study of finitely many people is an
+ * estimate, so it is not shown without the spread the study allows.
+ */
+export function likelihoodRatioText(lr: number | null | undefined, range?: readonly [number, number | null] | null): string {
+  const at = (v: number) => v.toFixed(2);
+  const over = range ? `${at(range[0])} to ${range[1] === null ? 'unbounded' : at(range[1])} over the rates' 95% intervals` : '';
+  if (lr === null || lr === undefined) return `unbounded (the study had no false positive${range ? `; at least ${at(range[0])} over the rates' 95% intervals` : ''})`;
+  if (lr === 0) return `0 (the study missed no affected person: not a certainty${range ? `; ${over}` : ''})`;
+  return `${at(lr)}${range ? ` (${over})` : ''}`;
 }
 
 /**

@@ -14,17 +14,17 @@ const result = (subject: Partial<ScreenResult['subject']>): ScreenResult => ({
 
 describe('subjectSummary', () => {
   it('says the call, the validated rates, the chance at the prevalence, then the score', () => {
-    const lines = subjectSummary(result({ sensitivity: 0.815, specificity: 0.926, prevalence: 1 / 4000, likelihoodRatio: 11.014, chance: 0.002746, chanceRange: [0.0015, 0.0074], interval: [0.95, 0.99] }));
+    const lines = subjectSummary(result({ sensitivity: 0.815, specificity: 0.926, prevalence: 1 / 4000, likelihoodRatio: 11.014, likelihoodRatioRange: [6.02, 29.6], chance: 0.002746, chanceRange: [0.0015, 0.0074], interval: [0.95, 0.99] }));
     expect(lines).toEqual([
       "Result: ABOVE the model's threshold (vcfs vs control), from 2 photos.",
       '  In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged 81.5% of affected people and cleared 92.6% of unaffected people (per person).',
-      "  Chance of vcfs given this result: 0.27% (0.15% to 0.74% over those rates' 95% intervals), at a prevalence of 1 in 4,000 (--prevalence); likelihood ratio 11.01.",
+      "  Chance of vcfs given this result: 0.27% (0.15% to 0.74% over those rates' 95% intervals), at a prevalence of 1 in 4,000 (--prevalence); likelihood ratio 11.01 (6.02 to 29.60 over the rates' 95% intervals).",
       "  Score 97.0% (a classifier score, not a chance of disease; threshold 50.0%); photos' interval 95.0% to 99.0%.",
     ]);
     expect(lines.join('\n')).not.toMatch(/probability of/);
     // A range that reaches 100% says why: the specificity's interval reaches 100%.
-    const open = subjectSummary(result({ sensitivity: 0.815, specificity: 0.926, prevalence: 1 / 4000, likelihoodRatio: 11.014, chance: 0.002746, chanceRange: [0.0015, 1], interval: [0.95, 0.99] }));
-    expect(open[2]).toMatch(/likelihood ratio 11\.01\. The upper end is 100% because the specificity's 95% interval reaches 100%/);
+    const open = subjectSummary(result({ sensitivity: 0.815, specificity: 0.926, prevalence: 1 / 4000, likelihoodRatio: 11.014, likelihoodRatioRange: [6.02, null], chance: 0.002746, chanceRange: [0.0015, 1], interval: [0.95, 0.99] }));
+    expect(open[2]).toMatch(/likelihood ratio 11\.01 \(6\.02 to unbounded over the rates' 95% intervals\)\. The upper end is 100% because the specificity's 95% interval reaches 100%/);
   });
 
   it('never prints a score, its interval or a photo\'s score as 100% or 0%: they are rounded to four decimals, not certain', () => {

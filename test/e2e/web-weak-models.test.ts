@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postTest, probabilityText } from '../../src/evaluate/post-test.ts';
+import { likelihoodRatioText, postTest, probabilityText } from '../../src/evaluate/post-test.ts';
 import type { ScreenResult } from '../../src/workflows/screen/result.ts';
 import { FAKE_INFO, FakeScreenService, type FakeServiceOptions } from '../server/fake-service.ts';
 import { facePhoto } from '../server/fixtures.ts';
@@ -141,6 +141,10 @@ describe.skipIf(!browserExe.path)('web app: models whose figures could be misrea
     expect(chance).toBe(positiveChanceAt(0.3));
     expect(chance).toBe(chanceText(result.subject.chance!));
     expect(await page.locator('[data-testid=chance-range]').textContent()).toMatch(/^ At 30%, its range over the rates' 95% intervals is /);
+    // The likelihood ratio is shown with the range the chance range follows from.
+    expect(result.subject.likelihoodRatioRange).toHaveLength(2);
+    expect(await page.locator('.meaning').textContent()).toContain(`(likelihood ratio of this result ${likelihoodRatioText(result.subject.likelihoodRatio, result.subject.likelihoodRatioRange)}).`);
+    expect(likelihoodRatioText(result.subject.likelihoodRatio, result.subject.likelihoodRatioRange)).toMatch(/over the rates' 95% intervals/);
     // A higher prevalence still, which no "1 in N" of a whole N can state.
     await page.fill('[data-testid=prevalence]', '60');
     expect(await page.locator('[data-testid=chance]').textContent()).toBe(positiveChanceAt(0.6));

@@ -175,7 +175,7 @@ function meaning(positive: boolean, perfectSpecificity = false, prevalence = DEF
   const rates = FAKE_INFO.metrics!.subject as { sensitivity: { value: number; ci95: [number, number] }; specificity: { value: number; ci95: [number, number] } };
   const specificity = perfectSpecificity ? { value: 1, ci95: [0.9, 1] as [number, number] } : rates.specificity;
   const m = postTest(positive, rates.sensitivity, specificity, prevalence);
-  return { prevalence: m.prevalence, sensitivity: m.sensitivity, specificity: m.specificity, likelihoodRatio: m.likelihoodRatio, ppv: m.ppv, chance: m.chance, ...(m.chanceRange ? { chanceRange: m.chanceRange } : {}), ...boundChanceNote(positive, m.chance, m.chanceRange !== null) };
+  return { prevalence: m.prevalence, sensitivity: m.sensitivity, specificity: m.specificity, likelihoodRatio: m.likelihoodRatio, ...(m.likelihoodRatioRange ? { likelihoodRatioRange: m.likelihoodRatioRange } : {}), ppv: m.ppv, chance: m.chance, ...(m.chanceRange ? { chanceRange: m.chanceRange } : {}), ...boundChanceNote(positive, m.chance, m.chanceRange !== null) };
 }
 
 /** A fake ScreenService. `calls` counts screen() calls; `closed` turns true after close(). */

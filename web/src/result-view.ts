@@ -9,7 +9,7 @@
 import { regionsFromHeatMap, type ScreenPhoto, type ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
-import { chanceRangeEndNote, postTest, prevalenceForm, prevalenceText, probabilityText, type PrevalenceForm } from '../../src/evaluate/post-test.ts';
+import { chanceRangeEndNote, likelihoodRatioText, postTest, prevalenceForm, prevalenceText, probabilityText, type PrevalenceForm } from '../../src/evaluate/post-test.ts';
 import { REGION_RANKING_NOTE } from '../../src/explain/regions.ts';
 import { zText } from '../../src/features/measurements.ts';
 import { h, svg, uid } from './dom.ts';
@@ -138,7 +138,7 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
     chance.textContent = c === null ? '–' : s.chanceNote && (c === 0 || c === 1) ? 'not a certainty (see below)' : chanceText(c);
   });
   const screenedAt = prevalenceText(s.prevalence);
-  const lr = s.likelihoodRatio === null || s.likelihoodRatio === undefined ? 'unbounded (the study had no false positive)' : s.likelihoodRatio === 0 ? '0 (the study missed no affected person: not a certainty)' : s.likelihoodRatio.toFixed(2);
+  const lr = likelihoodRatioText(s.likelihoodRatio, s.likelihoodRatioRange);
   return h('div', { class: 'meaning' },
     h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${rateText(sens)}${ciText(s.sensitivityCi95)} of people with ${positive} and cleared ${rateText(spec)}${ciText(s.specificityCi95)} of people without it (per person).`),
     h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of ', ...field, ` (likelihood ratio of this result ${lr}).`,

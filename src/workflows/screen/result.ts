@@ -92,6 +92,8 @@ export interface ScreenResult {
     specificityCi95?: [number, number];
     /** Likelihood ratio of this call: LR+ for a positive call, LR- for a negative one; null when unbounded (specificity 1). */
     likelihoodRatio?: number | null;
+    /** `likelihoodRatio` over the 95% intervals of sensitivity and specificity (the range `chanceRange` follows); the upper end null when unbounded. */
+    likelihoodRatioRange?: [number, number | null];
     /** Why `likelihoodRatio` is null. */
     likelihoodRatioNote?: string;
     /** Present when the call carries no evidence (a likelihood ratio on the wrong side of 1, or an AUC interval reaching 0.5), saying so. */

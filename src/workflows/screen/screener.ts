@@ -389,6 +389,7 @@ function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Pa
     specificity: r4(m.specificity),
     ...(sensitivity.ci95 && specificity.ci95 ? { sensitivityCi95: [r4(sensitivity.ci95[0]), r4(sensitivity.ci95[1])] as [number, number], specificityCi95: [r4(specificity.ci95[0]), r4(specificity.ci95[1])] as [number, number] } : {}),
     likelihoodRatio: m.likelihoodRatio === null ? null : r(m.likelihoodRatio, 3),
+    ...(m.likelihoodRatioRange ? { likelihoodRatioRange: [r(m.likelihoodRatioRange[0], 3), m.likelihoodRatioRange[1] === null ? null : r(m.likelihoodRatioRange[1], 3)] as [number, number | null] } : {}),
     ...(m.likelihoodRatio === null ? { likelihoodRatioNote: 'Unbounded: no control was called positive in the study (cross-validated specificity 1), so the likelihood ratio of a positive call has no finite estimate.' } : {}),
     ...(m.likelihoodRatio === 0 ? { likelihoodRatioNote: 'Zero only because no affected person was missed in the study (cross-validated sensitivity 1): a negative call does not rule the condition out.' } : {}),
     ppv: sig4(m.ppv),

@@ -31,6 +31,24 @@ describe('postTest', () => {
     expect(p.chanceRange![1]).toBe(1);
   });
 
+  it('gives the likelihood ratio\'s range over the rates\' intervals, the range the chance range is taken over', () => {
+    const pos = postTest(true, { value: 0.8, ci95: [0.6, 0.9] }, { value: 0.9, ci95: [0.8, 0.96] }, 0.01);
+    expect(pos.likelihoodRatioRange![0]).toBeCloseTo(0.6 / 0.2, 12);
+    expect(pos.likelihoodRatioRange![1]).toBeCloseTo(0.9 / 0.04, 12);
+    const odds = (lr: number) => (0.01 / 0.99) * lr;
+    expect(pos.chanceRange![0]).toBeCloseTo(odds(3) / (1 + odds(3)), 12);
+    expect(pos.chanceRange![1]).toBeCloseTo(odds(22.5) / (1 + odds(22.5)), 12);
+    const neg = postTest(false, { value: 0.8, ci95: [0.6, 0.9] }, { value: 0.9, ci95: [0.8, 0.96] }, 0.01);
+    expect(neg.likelihoodRatioRange![0]).toBeCloseTo(0.1 / 0.96, 12);
+    expect(neg.likelihoodRatioRange![1]).toBeCloseTo(0.4 / 0.8, 12);
+    // A specificity interval reaching 1 leaves LR+ unbounded above; a sensitivity one reaching 1 puts LR- at 0.
+    const unbounded = postTest(true, { value: 0.8, ci95: [0.6, 0.9] }, { value: 0.95, ci95: [0.85, 1] }, 0.01).likelihoodRatioRange!;
+    expect(unbounded[0]).toBeCloseTo(4, 12);
+    expect(unbounded[1]).toBeNull();
+    expect(postTest(false, { value: 0.95, ci95: [0.85, 1] }, { value: 0.8, ci95: [0.6, 0.9] }, 0.01).likelihoodRatioRange![0]).toBe(0);
+    expect(postTest(true, { value: 0.8 }, { value: 0.9 }, 0.01).likelihoodRatioRange).toBeNull();
+  });
+
   it('refuses a bad prevalence and a model without validated rates', () => {
     expect(() => postTest(true, { value: 0.8 }, { value: 0.9 }, 0)).toThrow(/prevalence/);
     try {

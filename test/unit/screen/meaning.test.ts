@@ -35,6 +35,9 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
         const expected = postTest(positive, sensitivity, specificity, 1 / 4000);
         expect(s.prevalence).toBe(1 / 4000);
         expect(s.likelihoodRatio).toBeCloseTo(expected.likelihoodRatio!, 3);
+        expect(s.likelihoodRatioRange![0]).toBeCloseTo(expected.likelihoodRatioRange![0], 3);
+        expect(s.likelihoodRatioRange![1]).toBeCloseTo(expected.likelihoodRatioRange![1]!, 3);
+        expect(s.likelihoodRatioRange![0]).toBeLessThanOrEqual(s.likelihoodRatio!);
         expect(s.chance).toBeCloseTo(expected.chance!, 6);
         expect(s.ppv).toBeCloseTo(expected.ppv!, 6);
         if (positive) expect(s.chance!).toBeLessThan(0.003); // about 0.3%, whatever the score
@@ -173,7 +176,7 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
       expect(s.chanceNote).toMatch(/^Not 0%: in cross-validation no affected person was missed/);
       expect(s.likelihoodRatio).toBe(0);
       expect(s.likelihoodRatioNote).toBe('Zero only because no affected person was missed in the study (cross-validated sensitivity 1): a negative call does not rule the condition out.');
-      expect(subjectSummary({ subject: s, model: { positive: 'vcfs', negative: 'control' } } as never).join('\n')).toContain('likelihood ratio 0 (no affected person was missed in the study: not a certainty)');
+      expect(subjectSummary({ subject: s, model: { positive: 'vcfs', negative: 'control' } } as never).join('\n')).toContain("likelihood ratio 0 (the study missed no affected person: not a certainty; 0.00 to ");
       expect(s.chanceRange![1]).toBeGreaterThan(0);
       const ordinary = await Screener.load(await toyBundle({ subject: { sensitivity, specificity }, photo: {}, byView: {} }, { photo: 0.5, subject: 1 }));
       try {
