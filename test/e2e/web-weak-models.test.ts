@@ -143,7 +143,7 @@ describe.skipIf(!browserExe.path)('web app: models whose figures could be misrea
     expect(await page.locator('[data-testid=chance-range]').textContent()).toMatch(/^ At 30%, its range over the rates' 95% intervals is /);
     // The likelihood ratio is shown with the range the chance range follows from.
     expect(result.subject.likelihoodRatioRange).toHaveLength(2);
-    expect(await page.locator('.meaning').textContent()).toContain(`(likelihood ratio of this result ${likelihoodRatioText(result.subject.likelihoodRatio, result.subject.likelihoodRatioRange)}).`);
+    expect(await page.locator('.meaning').textContent()).toContain(`; likelihood ratio of this result ${likelihoodRatioText(result.subject.likelihoodRatio, result.subject.likelihoodRatioRange)}.`);
     expect(likelihoodRatioText(result.subject.likelihoodRatio, result.subject.likelihoodRatioRange)).toMatch(/over the rates' 95% intervals/);
     // A higher prevalence still, which no "1 in N" of a whole N can state.
     await page.fill('[data-testid=prevalence]', '60');

@@ -164,7 +164,8 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
   it('prints the summary of ten photos (the most a request takes) on one A4 page, each warning once', async () => {
     const { page } = await open();
     // Four profiles, each with the model's full view advice (two AUCs with their intervals).
-    const files = await Promise.all(Array.from({ length: 10 }, async (_, i) => photoFile(i % 3 === 0 ? `IMG_20241203_09150${i}-profile.jpg` : `IMG_20241203_09150${i}.jpg`, await facePhoto(400 + 10 * i, 500))));
+    // Photo 2 scores far below the photo threshold.
+    const files = await Promise.all(Array.from({ length: 10 }, async (_, i) => photoFile(i % 3 === 0 ? `IMG_20241203_09150${i}-profile.jpg` : i === 1 ? 'low-score.jpg' : `IMG_20241203_09150${i}.jpg`, await facePhoto(400 + 10 * i, 500))));
     await page.setInputFiles('[data-testid=file-input]', files);
     await page.click('[data-testid=screen-button]');
     await page.waitForSelector('[data-testid=probability]');
@@ -172,6 +173,11 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     await page.emulateMedia({ media: 'print' });
     await page.setViewportSize({ width: 718, height: 1040 });
     expect(await page.locator('.region-note').isVisible()).toBe(true);
+    // Each card's printed line of regions says what its table's caption says: below the threshold, not why.
+    const topLine = (i: number) => page.locator('[data-testid=photo-card]').nth(i).locator('.top-regions');
+    expect(await topLine(1).isVisible()).toBe(true);
+    expect(await topLine(1).textContent()).toMatch(/^Below the photo threshold, what little raises the score comes from: \S/);
+    expect(await topLine(2).textContent()).toMatch(/^Top regions: \S/);
     await page.screenshot({ path: shot('print-ten'), fullPage: true });
     expect(await pdfPages(page)).toBe(1);
     // The advice is printed once, naming its photos, and each profile's card points to it.

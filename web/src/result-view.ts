@@ -141,7 +141,7 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
   const lr = likelihoodRatioText(s.likelihoodRatio, s.likelihoodRatioRange);
   return h('div', { class: 'meaning' },
     h('p', {}, `In cross-validation, models built as this one was (each at the threshold its training folds chose) flagged ${rateText(sens)}${ciText(s.sensitivityCi95)} of people with ${positive} and cleared ${rateText(spec)}${ciText(s.specificityCi95)} of people without it (per person).`),
-    h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of ', ...field, ` (likelihood ratio of this result ${lr}).`,
+    h('p', {}, `Chance of ${positive} given this result: `, chance, ' at a prevalence of ', ...field, `; likelihood ratio of this result ${lr}.`,
       !s.chanceNote && s.chanceRange ? h('span', { 'data-testid': 'chance-range' }, ` At ${screenedAt}, its range over the rates' 95% intervals is ${rateText(s.chanceRange[0])} to ${rateText(s.chanceRange[1])}. ${chanceRangeEndNote(above, s.chanceRange)}`.trimEnd()) : '',
       h('span', { class: 'no-print' }, ' Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.')),
     s.chanceNote ? h('p', { 'data-testid': 'chance-note' }, `${s.chanceNote}${s.chanceRange ? ` At the prevalence screened at (${screenedAt}), that range is ${rateText(s.chanceRange[0])} to ${rateText(s.chanceRange[1])}.` : ''}`) : '',
@@ -297,9 +297,11 @@ function photoCard(photo: ScreenPhoto, url: string | undefined, index: number, {
   const refs = notes.flatMap((n, k) => (n.photos.includes(index) ? [k + 1] : []));
   if (refs.length) details.append(h('p', { class: 'warning-refs' }, `Warning${refs.length > 1 ? 's' : ''}: see note${refs.length > 1 ? 's' : ''} ${refs.join(', ')} below`));
   if (photo.regions?.length) {
-    details.append(regionTable(photo, partialMaps, photoThreshold !== undefined && photo.probability !== undefined && photo.probability < photoThreshold));
+    const below = photoThreshold !== undefined && photo.probability !== undefined && photo.probability < photoThreshold;
+    details.append(regionTable(photo, partialMaps, below));
+    // The printout of many photos shows this line in place of the table, so it says what the table's caption says.
     const top = [...photo.regions].sort((a, b) => b.share - a.share).slice(0, 3);
-    details.append(h('p', { class: 'top-regions print-only' }, `Top regions: ${top.map((r) => `${regionName(r.name)} ${pct(r.share)}`).join(' · ')}`));
+    details.append(h('p', { class: 'top-regions print-only' }, `${below ? 'Below the photo threshold, what little raises the score comes from' : 'Top regions'}: ${top.map((r) => `${regionName(r.name)} ${pct(r.share)}`).join(' · ')}`));
   }
   details.append(geometryTable(photo));
   if (photo.measurements?.length) {
