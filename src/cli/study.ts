@@ -30,7 +30,7 @@ export const STUDY = defineCommand({
   args: {
     manifest: { type: 'string', placeholder: 'FILE|FOLDER', required: true, description: 'CSV with path,subject,label[,view] (paths relative to it), or a folder ROOT/<label>/<subject>/<photo>' },
     out: { type: 'string', short: 'o', placeholder: 'DIR', required: true, description: 'output folder' },
-    folds: { type: 'integer', placeholder: 'K', min: 2, max: 100, default: DEFAULTS.evaluate.folds, description: 'outer cross-validation folds' },
+    folds: { type: 'integer', placeholder: 'K', min: 2, max: 100, defaultText: `${DEFAULTS.evaluate.folds}, or fewer where a class has too few people`, description: 'outer cross-validation folds' },
     repeats: { type: 'integer', placeholder: 'R', min: 1, max: 1000, default: DEFAULTS.evaluate.repeats, description: 'repeats of the K-fold with fresh shuffles' },
     seed: { type: 'integer', placeholder: 'S', min: 0, max: 2 ** 31 - 1, default: DEFAULTS.evaluate.seed, description: 'seed of the splits, the bootstrap and the permutations' },
     positive: { type: 'string', placeholder: 'CLASS', defaultText: DEFAULTS.data.classes[0], description: 'the label that counts as positive; with 3+ classes it is\none-vs-rest (all others negative), and without it the classes are ranked' },

@@ -20,7 +20,8 @@
  * statistic is the repeat-averaged subject AUC. To keep 100 permutations affordable the
  * hyperparameter is fixed at the classifier's `fixedValue` instead of tuned by the inner CV, and
  * the observed statistic is recomputed the same way on the real labels (the first
- * `permutationRepeats` splits of the study). The value is set before any label is seen, so the
+ * `permutationRepeats` splits of the study, or splits of their own when the test runs
+ * `permutationFolds`, fewer than the study's folds). The value is set before any label is seen, so the
  * test stays exact; it asks whether the embeddings carry label information a fixed-C model can
  * find, not how good the tuned model is (that is the cross-validated AUC and its interval).
  */
@@ -87,6 +88,8 @@ export interface CrossValidationOptions {
   permutations?: number;
   /** K-fold repeats per permutation. */
   permutationRepeats?: number;
+  /** Outer folds of the permutation test (at most `folds`, which it is when fewer). */
+  permutationFolds?: number;
   innerFolds?: number;
   patience?: number;
   calibrationBins?: number;
@@ -230,6 +233,8 @@ export interface PermutationResult {
   nulls: number[];
   p: number;
   repeats: number;
+  /** Outer folds of each of those repeats (`permutationFolds`). */
+  folds: number;
   /** The fixed hyperparameter used throughout the test, chosen before seeing labels. */
   hyper: Record<string, number>;
 }
@@ -292,6 +297,7 @@ function resolveOptions(o: CrossValidationOptions): Resolved {
     bootstrap: o.bootstrap ?? d.bootstrap,
     permutations: o.permutations ?? d.permutations,
     permutationRepeats: o.permutationRepeats ?? d.permutationRepeats,
+    permutationFolds: Math.min(o.permutationFolds ?? d.permutationFolds, o.folds ?? d.folds),
     innerFolds: o.innerFolds ?? DEFAULTS.classify.innerFolds,
     patience: o.patience ?? DEFAULTS.classify.patience,
     calibrationBins: o.calibrationBins ?? d.calibrationBins,
@@ -303,6 +309,7 @@ function resolveOptions(o: CrossValidationOptions): Resolved {
     ...(o.features ? { features: o.features } : {}),
   };
   checkFolds(r.folds);
+  checkFolds(r.permutationFolds, 'permutationFolds');
   checkFolds(r.innerFolds, 'innerFolds');
   checkPrevalence(r.prevalence);
   const counts: [string, number, number][] = [
@@ -568,11 +575,14 @@ export async function crossValidate(input: StudyData & CrossValidationOptions): 
   const mainCount = tasks.length;
   const permSplits: { y: number[]; splits: IndexFold[][] }[] = [];
   if (r.permutations > 0) {
-    permSplits.push({ y: [...y], splits: splits.slice(0, r.permutationRepeats) });
+    // The statistic the permutations are compared with comes from the same procedure on the real
+    // labels: the study's own first splits when the test has the study's folds.
+    const observedSplits = r.permutationFolds === r.folds ? splits.slice(0, r.permutationRepeats) : repeatedGroupedStratifiedKFold(y, subjects, r.permutationFolds, r.permutationRepeats, r.seed);
+    permSplits.push({ y: [...y], splits: observedSplits });
     for (let p = 0; p < r.permutations; p++) {
       const permuted = permuteSubjectLabels(y, subjects, mulberry32(deriveSeed(r.seed, STREAM.permutation, p)));
       const seed = deriveSeed(r.seed, STREAM.permutation, p, 1);
-      permSplits.push({ y: permuted, splits: repeatedGroupedStratifiedKFold(permuted, subjects, r.folds, r.permutationRepeats, seed) });
+      permSplits.push({ y: permuted, splits: repeatedGroupedStratifiedKFold(permuted, subjects, r.permutationFolds, r.permutationRepeats, seed) });
     }
     permSplits.forEach((perm, p) => tasks.push(...makeTasks(perm.splits, perm.y, (rep, f) => deriveSeed(r.seed, STREAM.permutation, p, rep, f + 2), true)));
   }
@@ -685,18 +695,18 @@ function permutationTest(
   outcomes: FoldOutcome[],
 ): PermutationResult {
   const n = subjects.length;
-  const perPermutation = r.folds * r.permutationRepeats;
+  const perPermutation = r.permutationFolds * r.permutationRepeats;
   const statistic = (p: number) => {
     const probabilities = permSplits[p].splits.map((foldsOfRepeat, rep) => {
       const prob = new Float64Array(n);
-      foldsOfRepeat.forEach((fold, f) => fold.test.forEach((i, j) => (prob[i] = outcomes[p * perPermutation + rep * r.folds + f].probabilities[j])));
+      foldsOfRepeat.forEach((fold, f) => fold.test.forEach((i, j) => (prob[i] = outcomes[p * perPermutation + rep * r.permutationFolds + f].probabilities[j])));
       return prob;
     });
     return subjectAuc(probabilities, permSplits[p].y, subjects);
   };
   const observed = statistic(0);
   const nulls = Array.from({ length: r.permutations }, (_, p) => statistic(p + 1));
-  return { statistic: 'subject-auc', observed, nulls, p: permutationPValue(observed, nulls), repeats: r.permutationRepeats, hyper: outcomes[0].hyper };
+  return { statistic: 'subject-auc', observed, nulls, p: permutationPValue(observed, nulls), repeats: r.permutationRepeats, folds: r.permutationFolds, hyper: outcomes[0].hyper };
 }
 
 /**

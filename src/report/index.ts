@@ -279,14 +279,14 @@ ${turned.length ? `<div class="warn"><p><strong>${turned.length} photo(s) look o
 /**
  * The permutation test in words. Its observed AUC is not the Results table's: to keep the
  * permutations affordable the test fixes the classifier's setting before seeing any label and runs
- * fewer repeats, so a reader comparing the two numbers is told why they differ. A p-value at its
+ * fewer repeats (and folds), so a reader comparing the two numbers is told why they differ. A p-value at its
  * floor, 1 / (permutations + 1), says no permutation reached the real labels' AUC, and that more
  * permutations would be needed to show a smaller p.
  */
 export function permutationText(perm: PermutationResult, headlineAuc: number | null): string {
   const n = perm.nulls.length;
   const setting = Object.entries(perm.hyper).map(([k, v]) => `${k} = ${v}`).join(', ');
-  const procedure = `${setting ? `${setting} fixed before any label was seen` : 'a setting fixed before any label was seen'}, ${perm.repeats} repeat${perm.repeats === 1 ? '' : 's'} of the folds`;
+  const procedure = `${setting ? `${setting} fixed before any label was seen` : 'a setting fixed before any label was seen'}, ${perm.repeats} repeat${perm.repeats === 1 ? '' : 's'} of ${perm.folds}-fold cross-validation`;
   const differs = headlineAuc !== null && headlineAuc.toFixed(3) !== perm.observed.toFixed(3)
     ? `; not the Results table's ${headlineAuc.toFixed(3)}, which tunes the setting in each training fold and averages all repeats`
     : '';

@@ -83,8 +83,8 @@ describe('help text, derived from each command\'s argument table', () => {
       Options:
             --manifest FILE|FOLDER   CSV with path,subject,label[,view] (paths relative to it), or a folder ROOT/<label>/<subject>/<photo> (default: none, required)
         -o, --out DIR                output folder (default: none, required)
-            --folds K                outer cross-validation folds (default: 5)
-            --repeats R              repeats of the K-fold with fresh shuffles (default: 5)
+            --folds K                outer cross-validation folds (default: 10, or fewer where a class has too few people)
+            --repeats R              repeats of the K-fold with fresh shuffles (default: 3)
             --seed S                 seed of the splits, the bootstrap and the permutations (default: 1)
             --positive CLASS         the label that counts as positive; with 3+ classes it is
                                      one-vs-rest (all others negative), and without it the classes are ranked (default: vcfs)

@@ -197,6 +197,20 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(existsSync(path.join(dir, 'thin'))).toBe(false);
   });
 
+  it('without --folds, runs the most folds (up to 10) that the smaller class allows, and says so', async () => {
+    const vcfs = [...new Set(data.subjects.filter((_, i) => data.y[i]))].slice(0, 6);
+    const keep = data.X.map((_, i) => i).filter((i) => !data.y[i] || vcfs.includes(data.subjects[i]));
+    writeFileSync(path.join(dir, 'six-vcfs.csv'), ['path,subject,label', ...keep.map((i) => `${photoPath(i)},${data.subjects[i]},${data.y[i] ? 'vcfs' : 'control'}`)].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'six-vcfs.csv', '--embeddings', 'pooled.jsonl', '--repeats', '1', '--bootstrap', '0', '--permutations', '0', '--out', 'six'], io)).toBe(0);
+    expect(io.stderr).toContain('study: 6 folds, the most that the classes\' people allow (up to 10; --folds sets them)');
+    const metrics = JSON.parse(readFileSync(path.join(dir, 'six/metrics.json'), 'utf8'));
+    expect(metrics.options.folds).toBe(6);
+    expect(new Set(readFileSync(path.join(dir, 'six/predictions.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')[5])).size).toBe(6);
+    // Given, the folds are as asked: a class too small for them is refused, not quietly run with fewer.
+    expect(await main(['study', '--manifest', 'six-vcfs.csv', '--embeddings', 'pooled.jsonl', '--folds', '10', '--out', 'six-ten', '--quiet'], memoryIO(dir))).toBe(1);
+  });
+
   it('offers fewer folds when a class is short only of the folds', async () => {
     const vcfs = [...new Set(data.subjects.filter((_, i) => data.y[i]))].slice(0, 3);
     const keep = data.X.map((_, i) => i).filter((i) => !data.y[i] || vcfs.includes(data.subjects[i]));

@@ -26,8 +26,7 @@ export function checkClassSizes(dataset: Pick<Dataset, 'items' | 'positive' | 'n
     const more = all.length - MAX_NAMED_CLASSES;
     return all.slice(0, MAX_NAMED_CLASSES).map((n) => `"${n}"`).join(', ') + (more > 0 ? ` and ${more} more` : '');
   };
-  const people = (keep: (item: Dataset['items'][number]) => boolean) => new Set(dataset.items.filter(keep).map((i) => i.subject)).size;
-  const binary = ([[dataset.positive, 1], [dataset.negative, 0]] as const).map(([name, y]) => ({ name, n: people((i) => i.y === y) }));
+  const binary = binaryClassSizes(dataset);
   const short = binary.filter((c) => !foldsFit(c.n, folds));
   const problems = short.map((c) =>
     c.n < folds
@@ -61,6 +60,23 @@ export function checkClassSizes(dataset: Pick<Dataset, 'items' | 'positive' | 'n
     ? `${needPeople.join(' ')}${otherFolds ? ` For ${names(foldable.map((c) => c.name))}: ${otherFolds}.` : ''}`
     : `${otherFolds[0].toUpperCase()}${otherFolds.slice(1)}.`;
   throw new PhenofaceError('E_MANIFEST', `Too few people for the study${removed ? ` after removing photos ${removed}` : ''}: ${problems.join('; ')}. ${advice}`);
+}
+
+/** People in each of the two classes of the binary model (a ranking's reference class and the rest). */
+function binaryClassSizes(dataset: Pick<Dataset, 'items' | 'positive' | 'negative'>): { name: string; n: number }[] {
+  const people = (y: number) => new Set(dataset.items.filter((i) => i.y === y).map((i) => i.subject)).size;
+  return [{ name: dataset.positive, n: people(1) }, { name: dataset.negative, n: people(0) }];
+}
+
+/**
+ * The outer folds of a study not told how many: the most, up to `most`, that both classes' people
+ * suit ({@link checkClassSizes}' rule), so that a pilot study of a few people runs with fewer
+ * folds instead of being refused; `most` where none suits (the check then says what is short).
+ */
+export function fittingFolds(dataset: Pick<Dataset, 'items' | 'positive' | 'negative'>, most: number): number {
+  const sizes = binaryClassSizes(dataset).map((c) => c.n);
+  for (let k = most; k >= 2; k--) if (sizes.every((n) => foldsFit(n, k))) return k;
+  return most;
 }
 
 /** People of a class of `n` in the smallest training set, its people dealt evenly to `folds` folds (`groupedStratifiedKFold`). */

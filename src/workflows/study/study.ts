@@ -26,7 +26,7 @@ import { explanationSection, geometryTable } from '../../report/explanation.ts';
 import { featuresSection } from '../../report/features.ts';
 import { esc, relativeToDataset, writeReport, type ReportInput } from '../../report/index.ts';
 import type { MeasurementNorms } from '../../features/measurements.ts';
-import { checkClassSizes } from './class-sizes.ts';
+import { checkClassSizes, fittingFolds } from './class-sizes.ts';
 import { studyMeasurements } from './measurements.ts';
 import type { StudyExplanation, StudyGeometryExplanation } from '../../explain/study-result.ts';
 import { explainStudy, oofCorrectness, shuffledLabelModel, type StudyExplanationOptions } from './explanation.ts';
@@ -183,11 +183,16 @@ async function prepareStudyOutput(opts: StudyOptions, dataset: Dataset, cacheFil
  */
 export async function runStudy(opts: StudyOptions): Promise<StudyResult> {
   const dataset = await loadDataset(opts.source, { positive: opts.positive, root: opts.root, requireFiles: !opts.embeddings, manyClasses: true });
-  checkClassSizes(dataset, opts.folds ?? DEFAULTS.evaluate.folds);
+  checkClassSizes(dataset, studyFolds(opts, dataset));
   const cacheFile = opts.cache ?? path.join(opts.out, 'cache.sqlite');
   const out = await prepareStudyOutput(opts, dataset, cacheFile);
   const res = await out.run((work) => studyInto(work, cacheFile, dataset, opts));
   return { ...res, files: out.relocate(res.files) };
+}
+
+/** The outer folds: those asked for, else the most up to `evaluate.folds` that the classes' people allow. */
+function studyFolds(opts: StudyOptions, dataset: Pick<Dataset, 'items' | 'positive' | 'negative'>): number {
+  return opts.folds ?? fittingFolds(dataset, DEFAULTS.evaluate.folds);
 }
 
 /** The embedding cache; a path that cannot hold it (e.g. below a file) is E_INPUT naming it. */
@@ -253,12 +258,14 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const used = usablePhotos(photos, opts, log);
   const leakage = checkStudyLeakage(used, log);
   requireBothClasses(photos, used, dataset, opts.frontalOnly === true);
+  const folds = studyFolds(opts, { ...dataset, items: used.map((p) => p.item) });
   // Photos without a usable face can leave a class too few people for the folds: said as before reading them.
-  if (used.length < photos.length) checkClassSizes({ ...dataset, items: used.map((p) => p.item) }, opts.folds ?? DEFAULTS.evaluate.folds, opts.frontalOnly ? 'without a usable face or not frontal (--frontal-only)' : 'without a usable face');
+  if (used.length < photos.length) checkClassSizes({ ...dataset, items: used.map((p) => p.item) }, folds, opts.frontalOnly ? 'without a usable face or not frontal (--frontal-only)' : 'without a usable face');
+  if (folds < DEFAULTS.evaluate.folds && opts.folds === undefined) log(`study: ${folds} folds, the most that the classes' people allow (up to ${DEFAULTS.evaluate.folds}; --folds sets them)\n`);
   const rows = studyRows(used);
   const classifier = createClassifier(opts.classifier ?? DEFAULTS.classify.classifier);
   const bySite = prepareSiteValidation(rows, used, dataset, classifier, { ...opts, features }, log);
-  const result = await crossValidateStudy(rows, classifier, { ...opts, features }, log);
+  const result = await crossValidateStudy(rows, classifier, { ...opts, folds, features }, log);
   const sites = await bySite?.();
   const final = trainFinal({ ...rows, classifier, seed: opts.seed, features });
   if (final.features) log(`study: the final model learns from ${featuresLabel(final.features.features)}${features === 'auto' ? ' (chosen by the inner CV)' : ''}\n`);
@@ -268,7 +275,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
     files.sitePredictions = path.join(work, 'site-predictions.csv');
     await writeSitePredictions(files.sitePredictions, sites, dataset);
   }
-  const ranking = dataset.mode === 'ranking' ? await rankStudy(work, dataset, used, { ...opts, backbone }, log) : undefined;
+  const ranking = dataset.mode === 'ranking' ? await rankStudy(work, dataset, used, { ...opts, folds, backbone }, log) : undefined;
   if (ranking) files.ranking = ranking.file;
   const dataHash = await datasetHash(dataset, embedded.contentHashes);
   const metrics = { ...studyMetrics({ dataset, photos, used, leakage, result, backbone, dataHash, final, fromFile }), ...(fromFile ? { embeddings: fromFile.origin } : {}), ...(sites ? { sites: siteValidationJson(sites) } : {}), ...manyClassMetrics(dataset, ranking) };
@@ -278,7 +285,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const explained: Explained = fromFile ? { sections: [noPixelsSection(fromFile.origin)] } : await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
   const manyClass = ranking ? [ranking.section] : dataset.mode === 'one-vs-rest' ? [oneVsRestNote(dataset)] : [];
   const sections = [...manyClass, ...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...(sites ? [sitesSection(sites)] : []), ...explained.sections, measured.section];
-  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: { ...opts, backbone }, sections });
+  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: { ...opts, folds, backbone }, sections });
   return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(ranking ? { ranking } : {}), ...(explained.explanation ? { explanation: explained.explanation } : {}), ...(explained.geometry ? { geometryExplanation: explained.geometry } : {}), ...(sites ? { sites } : {}) };
 }
 

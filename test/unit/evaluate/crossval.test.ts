@@ -91,6 +91,22 @@ describe('crossValidate', () => {
     expect(r.permutation!.hyper).toEqual({ C: createClassifier('logistic').fixedValue });
   });
 
+  it('runs the permutation test on folds of its own (permutationFolds) when the study has more, the real labels\' statistic included', async () => {
+    const small = syntheticStudy({ subjects: 40, photosPerSubject: 3, dim: 64, signal: 4, seed: 35 });
+    const opts = { ...study(small), folds: 8, repeats: 1, seed: 6, bootstrap: 0, permutations: 5, permutationFolds: 4, workers: 0 };
+    const r = await crossValidate(opts);
+    expect(r.permutation!.folds).toBe(4);
+    expect(r.permutation!.nulls).toHaveLength(5);
+    expect(new Set(r.predictions.map((p) => p.fold)).size).toBe(8);
+    // The test is the same whatever the study's folds: a study of 4 folds runs it on its own first splits.
+    const same = await crossValidate({ ...opts, folds: 4 });
+    expect(same.permutation!.folds).toBe(4);
+    expect(r.permutation!.observed).toBe(same.permutation!.observed);
+    expect(r.permutation!.nulls).toEqual(same.permutation!.nulls);
+    // With as many folds as the test's, it reuses the study's first splits; with fewer, it takes the study's.
+    expect((await crossValidate({ ...opts, folds: 3 })).permutation!.folds).toBe(3);
+  });
+
   it('breaks results down by view and subgroup, and gives the majority-class baseline', async () => {
     const r = await run();
     expect(Object.keys(r.byView).sort()).toEqual(['frontal', 'oblique', 'profile']);

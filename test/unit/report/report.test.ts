@@ -103,9 +103,9 @@ describe('renderReport', () => {
   it("says why the permutation test's AUC is not the Results table's, and when its p is the smallest its permutations can give", async () => {
     const tested = structuredClone(result);
     tested.subject.auc = { value: 0.971, ci95: [0.918, 1] };
-    tested.permutation = { statistic: 'subject-auc', observed: 0.926, nulls: Array.from({ length: 100 }, (_, i) => 0.3 + i * 0.004), p: 1 / 101, repeats: 1, hyper: { C: 1 } };
+    tested.permutation = { statistic: 'subject-auc', observed: 0.926, nulls: Array.from({ length: 100 }, (_, i) => 0.3 + i * 0.004), p: 1 / 101, repeats: 1, folds: 5, hyper: { C: 1 } };
     const checks = (await renderReport(reportInput(tested))).split('<section id="checks">')[1].split('</section>')[0];
-    expect(checks).toContain("on the real labels, with the test's own procedure (C = 1 fixed before any label was seen, 1 repeat of the folds), subject AUC 0.926; not the Results table's 0.971, which tunes the setting in each training fold and averages all repeats; against 100 permutations, <strong>p = 0.0099</strong> (no permutation reached it: the smallest p that 100 permutations can give)");
+    expect(checks).toContain("on the real labels, with the test's own procedure (C = 1 fixed before any label was seen, 1 repeat of 5-fold cross-validation), subject AUC 0.926; not the Results table's 0.971, which tunes the setting in each training fold and averages all repeats; against 100 permutations, <strong>p = 0.0099</strong> (no permutation reached it: the smallest p that 100 permutations can give)");
     tested.permutation = { ...tested.permutation, observed: 0.971, p: 0.0297 };
     const again = (await renderReport(reportInput(tested))).split('<section id="checks">')[1].split('</section>')[0];
     expect(again).not.toContain('not the Results table');
