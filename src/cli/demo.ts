@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULTS } from '../config.ts';
 import { permutationFloorNote } from '../evaluate/permutation.ts';
-import { runDemo, screeningText, type DemoResult } from '../workflows/demo/demo.ts';
+import { explanationChecksText, runDemo, screeningText, type DemoResult } from '../workflows/demo/demo.ts';
 import { validateSynthOptions, SYNTH_LABELS } from '../workflows/synth/index.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { EXIT, type CliIO, type Command } from './io.ts';
@@ -63,6 +63,7 @@ export function formatDemoSummary(r: DemoResult, cwd: string): string {
       return `            ${s.subject} (${t.truth}): ${t.call} from ${s.result.subject.photos} photos` +
         `${failed ? `, ${failed} failed` : ''}${t.regions ? `; ${t.belowNote ?? 'top heatmap regions'} ${t.regions}` : ''} -> ${rel(s.file)}`;
     }),
+    ...(r.study.explanationChecks ? [`  checks    ${explanationChecksText(r.study.explanationChecks)}`] : []),
     r.explain.status === 'done'
       ? `  heatmaps  ${rel(path.join(r.out, 'screen'))}`
       : `  heatmaps  explain stage failed: ${r.explain.error.code}: ${r.explain.error.message}`,

@@ -50,4 +50,17 @@ describe('formatDemoSummary', () => {
     const text = formatDemoSummary(result, '/tmp/d');
     expect(text).toContain("control, score <0.01% from 2 photos; below the threshold, what little raises the score comes from Nose 29%, Around the patient's right eye 19%, Mouth 13%");
   });
+
+  it("says beside the held-out people's heatmap regions that the study's explanation checks failed", () => {
+    const failing = { ...result, study: { ...result.study, explanationChecks: { total: 5, failed: ['occlusion agreement'], notMeasured: [] } } } as DemoResult;
+    const text = formatDemoSummary(failing, '/tmp/d');
+    expect(text).toContain("  checks    the study's explanation checks: 1 of 5 FAILED (occlusion agreement): read the heatmap regions as one method's view, not as established (report: What the model looks at)");
+    const passing = { ...result, study: { ...result.study, explanationChecks: { total: 5, failed: [], notMeasured: [] } } } as DemoResult;
+    expect(formatDemoSummary(passing, '/tmp/d')).toContain("  checks    the study's explanation checks: all 5 passed");
+  });
+
+  it('says which explanation checks could not be measured', () => {
+    const unmeasured = { ...result, study: { ...result.study, explanationChecks: { total: 5, failed: [], notMeasured: ['heat outside the face'] } } } as DemoResult;
+    expect(formatDemoSummary(unmeasured, '/tmp/d')).toContain("1 of 5 could not be measured (heat outside the face): read the heatmap regions as one method's view");
+  });
 });

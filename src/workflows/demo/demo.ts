@@ -31,6 +31,7 @@ import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInpu
 import { hashUniform } from '../../math/random.ts';
 import { probabilityText } from '../../evaluate/post-test.ts';
 import { regionLabel } from '../../explain/regions.ts';
+import type { ExplanationCheck } from '../../explain/study-result.ts';
 import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
 
 /** Options of {@link runDemo}. */
@@ -89,12 +90,43 @@ export interface DemoResult {
     /** Photos whose embedding came from `cache.sqlite` (all of them on a re-run). */
     photosFromCache: number;
     leakageWarnings: number;
+    /** The study's explanation checks (sanity checks, occlusion agreement, heat outside the face) by name, when the analysis ran. */
+    explanationChecks?: ExplanationChecksSummary;
   };
   /** Whether the study found the planted signal; see {@link judgeSignal}. */
   signal: SignalVerdict;
   screenings: DemoScreening[];
   explain: DemoExplain;
   seconds: Record<string, number>;
+}
+
+/** The study's explanation checks, by outcome (names as in the report's checks table). */
+export interface ExplanationChecksSummary {
+  total: number;
+  failed: string[];
+  notMeasured: string[];
+}
+
+/** The checks of a study's explanation analysis, counted by outcome. */
+export function summariseExplanationChecks(checks: readonly ExplanationCheck[]): ExplanationChecksSummary {
+  return {
+    total: checks.length,
+    failed: checks.filter((c) => c.passed === false).map((c) => c.name),
+    notMeasured: checks.filter((c) => c.passed === null).map((c) => c.name),
+  };
+}
+
+/**
+ * The explanation checks in one sentence, for the summary and the report's demo section: a failed or
+ * unmeasured check is said beside the held-out people's heatmap regions, which it qualifies.
+ */
+export function explanationChecksText(c: ExplanationChecksSummary): string {
+  if (!c.failed.length && !c.notMeasured.length) return `the study's explanation checks: all ${c.total} passed`;
+  const parts = [
+    ...(c.failed.length ? [`${c.failed.length} of ${c.total} FAILED (${c.failed.join(', ')})`] : []),
+    ...(c.notMeasured.length ? [`${c.notMeasured.length} of ${c.total} could not be measured (${c.notMeasured.join(', ')})`] : []),
+  ];
+  return `the study's explanation checks: ${parts.join('; ')}: read the heatmap regions as one method's view, not as established (report: What the model looks at)`;
 }
 
 /** `found` (both pieces of evidence), `suggested` (one of them) or `not-found` (neither). */
@@ -202,8 +234,10 @@ async function demoSection(res: Omit<DemoResult, 'seconds'>, truth: Truth, synth
   }));
   const preview = res.synth.preview ? `<p>The planted warp (before / as planted / at strength 1), from <code>synth/preview.png</code>:</p><img alt="synth preview" style="max-width:100%" src="${await dataUrl(res.synth.preview, 600)}">` : '';
   const explain = res.explain.status === 'done' ? '' : `<p>Heatmaps: ${esc(`the explain stage failed: ${res.explain.error.code}: ${res.explain.error.message}`)}.</p>`;
+  const c = res.study.explanationChecks;
+  const checks = c && (c.failed.length || c.notMeasured.length) ? `<p class="warn" id="demo-explanation-checks">${esc(explanationChecksText(c).replace(/^t/, 'T'))}.</p>` : '';
   const html = `<p class="banner"><strong>SYNTHETIC demonstration.</strong> ${res.people} people (${esc(res.source)}); a 22q11.2DS-like warp (${esc(truth.options.regions.join(', '))}) was planted at strength ${res.options.strength} in ${res.synth.affected} of them (label <code>${esc(SYNTH_LABELS.affected)}</code>). Not a clinical model: it learned a planted geometric change, not the syndrome.</p>` +
-    `<p>Two people were held out of the study and screened with its model:</p><table><tr><th>person</th><th>truth</th><th>screening result</th><th>top heatmap regions</th><th>photo</th></tr>${rows.join('')}</table>${explain}${preview}`;
+    `<p>Two people were held out of the study and screened with its model:</p><table><tr><th>person</th><th>truth</th><th>screening result</th><th>top heatmap regions</th><th>photo</th></tr>${rows.join('')}</table>${checks}${explain}${preview}`;
   return { id: 'demo', title: 'Demo (synthetic)', html };
 }
 
@@ -441,6 +475,7 @@ function demoResult(r: {
       photosWithoutFace: study.photos.filter((p) => p.error).length,
       photosFromCache: study.photos.filter((p) => p.cached).length,
       leakageWarnings: study.leakage.warnings.length,
+      ...(study.explanation && { explanationChecks: summariseExplanationChecks(study.explanation.checks) }),
     },
     signal: judgeSignal(m.subject.auc, m.permutation?.p ?? null),
     screenings: r.screened.screenings,
