@@ -95,7 +95,7 @@ export function heatScaleFor(heat: ArrayLike<number>, cam: string, study: StudyH
     const pct = Math.round(100 * study.percentile * 10) / 10;
     return {
       basis: 'study', top: sig4(study.top), peak: r4(peak / study.top), percentile: study.percentile, photos: study.photos,
-      note: `Colours on a scale shared by all photos: the hottest colour is the ${pct}th percentile of the heat on the study's ${study.photos} positive-class photos; no tint means no evidence for the positive class.`,
+      note: `Colours on a scale shared by all photos: the hottest colour is the ${pct}th percentile of the heat on ${study.photos} of the study's positive-class photos (the sample its explanation analysis drew); no tint means no evidence for the positive class.`,
     };
   }
   const why = study ? `the model's shared scale was measured on the ${study.cam} map, not this ${cam} map` : 'the model carries no shared scale (made by an earlier version, or without the explanation analysis)';

@@ -53,7 +53,8 @@ describe('heatScaleFor', () => {
   it('uses the study\'s scale for the map it was measured on: the photo\'s peak as a fraction of it', () => {
     const s = heatScaleFor(heat, 'contrastive', study);
     expect(s).toMatchObject({ basis: 'study', top: 2, peak: 0.25, percentile: 0.99, photos: 40 });
-    expect(s.note).toContain("99th percentile of the heat on the study's 40 positive-class photos");
+    // 40 is the explanation sample's count, not the study's: it must not read as all of them.
+    expect(s.note).toContain("99th percentile of the heat on 40 of the study's positive-class photos (the sample its explanation analysis drew)");
   });
 
   it('falls back to the photo\'s own scale, saying why, for another map or without a study scale', () => {
