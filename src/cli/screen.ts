@@ -147,9 +147,9 @@ function regionsText(regions: NonNullable<ScreenResult['photos'][number]['region
   return below ? `; below the photo threshold, what little raises the score comes from ${top}` : `; score from ${top}`;
 }
 
-/** The caveat on a heat map's region ranking, and what part of the score the maps follow, once, when some photo's regions come from a heat map. */
+/** The caveat on a heat map's region ranking, what part of the score the maps follow and the study's failed checks of them, once, when some photo's regions come from a heat map. */
 export function regionRankingNote(result: Pick<ScreenResult, 'photos' | 'model'>): string[] {
-  return result.photos.some(regionsFromHeatMap) ? [`Regions: ${REGION_RANKING_NOTE}${result.model.heatMapScope ? ` ${result.model.heatMapScope}` : ''}`] : [];
+  return result.photos.some(regionsFromHeatMap) ? [`Regions: ${[REGION_RANKING_NOTE, result.model.heatMapScope, result.model.heatMapChecks].filter(Boolean).join(' ')}`] : [];
 }
 
 /** `screen --embeddings FILE`: the records scored as one person's photos; no photo, no explanation. */

@@ -30,11 +30,18 @@ export async function loadHeatScale(dir: string, backbone: string, bundleId?: st
   const j: Partial<Record<keyof StudyHeatScale, unknown>> = await readBundleObject(file, bad);
   if (j.backbone !== backbone) throw bad(`it is for backbone "${String(j.backbone)}", not "${backbone}"`);
   if (bundleId !== undefined && j.bundleId !== undefined && j.bundleId !== bundleId) throw bad(`it was made with model ${String(j.bundleId)}, not this one (${bundleId})`);
-  const { cam, top, percentile, photos, controlScore } = j;
+  const { cam, top, percentile, photos, controlScore, checks } = j;
   if (typeof cam !== 'string') throw bad('"cam" is missing');
   if (typeof top !== 'number' || !(Number.isFinite(top) && top > 0)) throw bad(`"top" is ${JSON.stringify(top)}, expected a positive number`);
   if (typeof percentile !== 'number' || !(percentile > 0 && percentile < 1)) throw bad(`"percentile" is ${JSON.stringify(percentile)}, expected a number in (0, 1)`);
   if (!Number.isInteger(photos) || (photos as number) < 1) throw bad(`"photos" is ${JSON.stringify(photos)}, expected a positive integer`);
   if (typeof controlScore !== 'number' || !Number.isFinite(controlScore)) throw bad(`"controlScore" is ${JSON.stringify(controlScore)}, expected a number`);
-  return { backbone, cam, top, percentile, photos: photos as number, controlScore, ...(typeof j.bundleId === 'string' ? { bundleId: j.bundleId } : {}) };
+  if (checks !== undefined && !(Array.isArray(checks) && checks.every(isCheck))) throw bad('"checks" is not a list of {"name", "passed": true, false or null}');
+  return { backbone, cam, top, percentile, photos: photos as number, controlScore, ...(typeof j.bundleId === 'string' ? { bundleId: j.bundleId } : {}), ...(checks ? { checks: checks as StudyHeatScale['checks'] } : {}) };
+}
+
+/** One entry of the scale's `checks`. */
+function isCheck(c: unknown): boolean {
+  const o = c as { name?: unknown; passed?: unknown } | null;
+  return typeof o === 'object' && o !== null && typeof o.name === 'string' && (typeof o.passed === 'boolean' || o.passed === null);
 }

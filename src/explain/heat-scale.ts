@@ -25,6 +25,8 @@ export interface StudyHeatScale {
   controlScore: number;
   /** The `id` of the model bundle it belongs to. */
   bundleId?: string;
+  /** The study's checks of this map (sanity checks, occlusion agreement, heat outside the face), by name; absent in older files. */
+  checks?: { name: string; passed: boolean | null }[];
 }
 
 /**
@@ -84,6 +86,25 @@ export function heatPeak(heat: ArrayLike<number>): number {
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 /** Four significant digits: heat values are small numbers of any magnitude. */
 const sig4 = (v: number) => Number(v.toPrecision(4));
+
+/**
+ * The study's checks of a map that failed or could not be measured, in one sentence (`model.heatMapChecks`),
+ * for the map the study checked; undefined when they all passed, for another map, or for a scale
+ * without checks. A failed check (e.g. greying out each region ranks the regions otherwise) means
+ * the region shares are one method's view, not where the score is known to come from.
+ */
+export function heatMapChecksNote(study: StudyHeatScale | undefined, cam: string): string | undefined {
+  if (!study?.checks || study.cam !== cam) return undefined;
+  const failed = study.checks.filter((c) => c.passed === false).map((c) => c.name);
+  const unmeasured = study.checks.filter((c) => c.passed === null).map((c) => c.name);
+  if (!failed.length && !unmeasured.length) return undefined;
+  const n = study.checks.length;
+  const what = [
+    ...(failed.length ? [`failed ${failed.length} of its ${n} checks (${failed.join(', ')})`] : []),
+    ...(unmeasured.length ? [`could not be checked for ${unmeasured.length} of ${failed.length ? 'them' : `its ${n} checks`} (${unmeasured.join(', ')})`] : []),
+  ];
+  return `In the model's study these maps ${what.join(' and ')}: read the region shares as one method's view, not as established (the study's report, "What the model looks at", says why).`;
+}
 
 /**
  * The scale one photo's map is drawn on: the study's when it was measured on the same map, else

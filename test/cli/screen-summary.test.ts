@@ -118,4 +118,10 @@ describe('regionRankingNote', () => {
     const heatMapScope = "The maps follow the embedding block's part of the score only (not the regions block's).";
     expect(regionRankingNote({ model: { ...model, heatMapScope }, photos: [mapped] })).toEqual([expect.stringMatching(/middle of the face\. The maps follow the embedding block's part of the score only \(not the regions block's\)\.$/)]);
   });
+
+  it("says, after what the maps follow, that the model's study found them failing a check", () => {
+    const mapped = { path: 'a.jpg', probability: 0.8, view: 'frontal' as const, cam: 'contrastive', regions: [{ name: 'perinasal', share: 0.5 }] };
+    const heatMapChecks = "In the model's study these maps failed 1 of its 5 checks (occlusion agreement): read the region shares as one method's view, not as established.";
+    expect(regionRankingNote({ model: { ...model, heatMapScope: 'Scope.', heatMapChecks }, photos: [mapped] })).toEqual([expect.stringMatching(/middle of the face\. Scope\. In the model's study these maps failed 1 of its 5 checks \(occlusion agreement\)/)]);
+  });
 });

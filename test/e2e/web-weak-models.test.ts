@@ -5,7 +5,8 @@
  * (the Model tab says, above its figures, that the model carries no evidence), one on the face's
  * geometry alone (named by what it reads, not by the backbone installed with it), and results
  * screened at a referral clinic's 30% and at 1 in 4,000 (the page shows and computes the chance at
- * exactly that prevalence, in the form the CLI prints it, and takes either form). Screenshots go to
+ * exactly that prevalence, in the form the CLI prints it, and takes either form), and a model whose
+ * study found its heat maps failing a check (a warning above the photos). Screenshots go to
  * test/.tmp/e2e/.
  */
 import path from 'node:path';
@@ -71,6 +72,25 @@ describe.skipIf(!browserExe.path)('web app: models whose figures could be misrea
     expect(await page.locator('.meaning').textContent()).not.toMatch(/given this result: 100/);
     await page.screenshot({ path: shot('chance-at-bound'), fullPage: true });
     await page.close();
+  });
+
+  it("warns above the photos when the model's study found its heat maps failing a check, and only then", async () => {
+    const heatMapChecks = "In the model's study these maps failed 1 of its 5 checks (occlusion agreement): read the region shares as one method's view, not as established.";
+    for (const [opts, shown] of [[{ heatMapChecks }, true], [{}, false]] as const) {
+      const page = await browser.newPage();
+      await page.goto(await serve(opts));
+      await page.setInputFiles('[data-testid=file-input]', [{ name: 'front.jpg', mimeType: 'image/jpeg', buffer: await facePhoto(480, 600) }]);
+      await page.click('[data-testid=screen-button]');
+      await page.waitForSelector('[data-testid=probability]');
+      await page.waitForSelector('.region-note');
+      if (shown) {
+        expect(await page.locator('.map-checks li').textContent()).toBe(`Warning: ${heatMapChecks}`);
+        await page.screenshot({ path: shot('map-checks'), fullPage: true });
+      } else {
+        expect(await page.locator('.map-checks').count()).toBe(0);
+      }
+      await page.close();
+    }
   });
 
   it('never shows a score of exactly 1 (rounded to four decimals) as 100%, for the person, its interval or a photo', async () => {

@@ -128,6 +128,8 @@ export interface FakeServiceOptions {
   scoreOne?: boolean;
   /** Give the geometry contributions of a stack that weighs the geometry at almost nothing (a thousandth of the usual). */
   negligibleGeometry?: boolean;
+  /** Act as a model whose study found its heat maps failing a check: results with heat-map regions carry this `model.heatMapChecks`. */
+  heatMapChecks?: string;
 }
 
 /** The fake ranking bundle's classes and figures (as `metrics.json`'s `ranking` headline). */
@@ -231,6 +233,7 @@ export class FakeScreenService implements ScreenService {
       model: {
         id: FAKE_INFO.id, backbone: FAKE_INFO.backbone, photoThreshold: FAKE_INFO.thresholds!.photo, features: this.info().features, reads: this.info().reads, positive: FAKE_INFO.positive, negative: FAKE_INFO.negative,
         ...(results.some(regionsFromHeatMap) ? { heatMapScope: heatMapScope(['embedding', 'regions'], FAKE_INFO.backbone, FAKE_INFO.secondBackbone) } : {}),
+        ...(results.some(regionsFromHeatMap) && this.opts.heatMapChecks ? { heatMapChecks: this.opts.heatMapChecks } : {}),
       },
       disclaimer: 'A screening aid, not a diagnosis.',
     };

@@ -41,6 +41,8 @@ export function resultView(result: ScreenResult, urls: (string | undefined)[], m
     subjectMeasurements(result),
     h('h2', { class: 'photos-title' }, `Photos (${result.photos.length})`),
     result.photos.some(regionsFromHeatMap) ? h('p', { class: 'small muted region-note' }, [REGION_RANKING_NOTE, result.model.heatMapScope].filter(Boolean).join(' ')) : '',
+    // A failed check of the maps is a warning, not small print: it qualifies every region table below.
+    result.model.heatMapChecks ? h('ul', { class: 'warnings map-checks' }, h('li', {}, h('span', { class: 'visually-hidden' }, 'Warning: '), result.model.heatMapChecks)) : '',
     h('div', { class: 'photo-grid' }, ...result.photos.map((p, i) => photoCard(p, urls[i], i, { partialMaps: Boolean(result.model.heatMapScope), notes, photoThreshold: result.model.photoThreshold }))),
     notes.length ? h('ol', { class: 'photo-notes' }, ...notes.map((n) => h('li', {}, `${photoList(n.photos)}: ${n.text}`))) : '',
     h('p', { class: 'disclaimer' }, result.disclaimer || 'A screening aid, not a diagnosis.'),

@@ -18,7 +18,7 @@ import type { RgbImage } from '../../types.ts';
 import { DEFAULTS } from '../../config.ts';
 import { classifierScorer, Explainer, rankedRegions, type FaceExplanation } from '../../explain/explainer.ts';
 import { checkReferenceShape, loadReference, REFERENCE_FILE, type ExplainReference } from '../../explain/reference.ts';
-import { evidenceHeat, heatScaleFor, type HeatScaleUsed, type StudyHeatScale } from '../../explain/heat-scale.ts';
+import { evidenceHeat, heatMapChecksNote, heatScaleFor, type HeatScaleUsed, type StudyHeatScale } from '../../explain/heat-scale.ts';
 import { loadHeatScale } from '../../explain/heat-scale-file.ts';
 import { alignedOverlay, photoOverlay, pngDataUrl, type OverlayStyle } from '../../explain/overlay.ts';
 
@@ -211,6 +211,7 @@ export async function fileExplainer(screener: Screener, dir: string, opts: FileE
     return photoFields(o, heatmap, heatmapAligned);
   };
   explain.dispose = () => se.explainer.dispose();
+  explain.checksNote = heatMapChecksNote(se.studyScale, se.cam);
   return explain;
 }
 
@@ -227,7 +228,9 @@ export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions 
   let ready: Promise<ScreenExplainer> | undefined;
   const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? DEFAULTS.explain.screen.photoOverlayMaxSidePx };
   const explain: PhotoExplainer = async (photo, input) => {
-    const o = await overlaysOf(await (ready ??= explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam)), screener, photo, input, o2);
+    const se = await (ready ??= explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam));
+    explain.checksNote = heatMapChecksNote(se.studyScale, se.cam);
+    const o = await overlaysOf(se, screener, photo, input, o2);
     return photoFields(o, await pngDataUrl(o.photo), await pngDataUrl(o.aligned));
   };
   explain.dispose = async () => {

@@ -126,6 +126,8 @@ export interface ScreenResult {
    * `warnings`: why the model's scores may not hold here (trained on photos processed by another
    * pipeline version). `heatMapScope`: what part of the score the heat maps differentiate, when
    * some photo's regions come from one and it is not the whole score (`explain/scope.ts`).
+   * `heatMapChecks`: the study's checks of the map drawn that failed or could not be measured, when
+   * some photo's regions come from it (`explain/heat-scale.ts` `heatMapChecksNote`).
    * `synthetic`: the model is a demonstration trained on planted photos; its result means nothing
    * about the person. `features`: the feature blocks the model scores with (`embedding`, `geometry`,
    * `regions`); `reads`: the same in words, since `backbone` names the network installed with the
@@ -133,7 +135,7 @@ export interface ScreenResult {
    * threshold for one photo, below which a photo's regions carry no HPO terms and are worded as
    * what little raises its score, not as where it comes from.
    */
-  model: { id: string; backbone: string; photoThreshold?: number; features?: string[]; reads?: string; positive: string; negative: string; synthetic?: true; classes?: string[]; warnings?: string[]; heatMapScope?: string };
+  model: { id: string; backbone: string; photoThreshold?: number; features?: string[]; reads?: string; positive: string; negative: string; synthetic?: true; classes?: string[]; warnings?: string[]; heatMapScope?: string; heatMapChecks?: string };
   disclaimer: string;
 }
 

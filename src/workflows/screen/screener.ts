@@ -46,6 +46,8 @@ export type PhotoExplainer = ((photo: EmbedResult, input: ScreenInput, index: nu
   dispose?: () => Promise<void>;
   /** Why the photos get no explanation (a model nothing can explain), added to the result's model warnings. */
   note?: string;
+  /** The study's failed checks of the map drawn (`heatMapChecksNote`), once the explainer is prepared: the result's `model.heatMapChecks`. */
+  checksNote?: string;
 };
 
 /** Model facts for the web app's model page and `/api/model`. */
@@ -273,7 +275,8 @@ export class Screener {
     }
     const result = fusedResult(this.bundle, photos, counted, opts.prevalence);
     const warnings = [...pipelineWarnings(this.bundle), ...(opts.explain?.note ? [opts.explain.note] : [])];
-    return { ...result, subject: { ...result.subject, ...subjectMeasurementFields(measured, this.norms) }, model: { ...result.model, ...(warnings.length && { warnings }) } };
+    const checks = opts.explain?.checksNote && photos.some(regionsFromHeatMap) ? { heatMapChecks: opts.explain.checksNote } : {};
+    return { ...result, subject: { ...result.subject, ...subjectMeasurementFields(measured, this.norms) }, model: { ...result.model, ...(warnings.length && { warnings }), ...checks } };
   }
 
   /** Releases the models. */

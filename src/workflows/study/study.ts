@@ -603,7 +603,8 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
     const x = { ...explained.result, ...(scope ? { scope } : {}), ...(geometry ? { geometry } : {}) };
     // Beside the bundle, so that screen and serve can draw the contrastive map too, on the study's colour scale.
     if (reference) await saveReference(files.model, { ...reference, bundleId: c.bundle.id });
-    if (heatScale) await saveHeatScale(files.model, { ...heatScale, bundleId: c.bundle.id });
+    // The checks go with the scale, so that screening can say beside its regions when the study's map failed one.
+    if (heatScale) await saveHeatScale(files.model, { ...heatScale, bundleId: c.bundle.id, checks: x.checks.map((k) => ({ name: k.name, passed: k.passed })) });
     files.explanation = path.join(work, 'explanation.json');
     await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
     for (const w of x.warnings) c.log(`study: ${w}\n`);

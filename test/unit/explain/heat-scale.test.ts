@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evidenceHeat, heatScaleFor } from '../../../src/explain/heat-scale.ts';
+import { evidenceHeat, heatMapChecksNote, heatScaleFor } from '../../../src/explain/heat-scale.ts';
 import { HEAT_SCALE_FILE, loadHeatScale, saveHeatScale } from '../../../src/explain/heat-scale-file.ts';
 import { studyHeatScale } from '../../../src/workflows/study/explanation.ts';
 
@@ -68,6 +68,24 @@ describe('heatScaleFor', () => {
   });
 });
 
+describe('heatMapChecksNote', () => {
+  const study = { backbone: 'mobilefacenet', cam: 'contrastive', top: 2, percentile: 0.99, photos: 40, controlScore: -3 };
+  const checks = (occlusion: boolean | null) => [{ name: 'sanity: randomised classifier', passed: true }, { name: 'occlusion agreement', passed: occlusion }];
+
+  it("says which of the study's checks of the map drawn failed, and how to read the regions then", () => {
+    expect(heatMapChecksNote({ ...study, checks: checks(false) }, 'contrastive')).toBe(
+      "In the model's study these maps failed 1 of its 2 checks (occlusion agreement): read the region shares as one method's view, not as established (the study's report, \"What the model looks at\", says why).");
+    expect(heatMapChecksNote({ ...study, checks: checks(null) }, 'contrastive')).toContain('could not be checked for 1 of its 2 checks (occlusion agreement)');
+  });
+
+  it('says nothing when every check passed, for another map than the one checked, or without checks', () => {
+    expect(heatMapChecksNote({ ...study, checks: checks(true) }, 'contrastive')).toBeUndefined();
+    expect(heatMapChecksNote({ ...study, checks: checks(false) }, 'gradcam')).toBeUndefined();
+    expect(heatMapChecksNote(study, 'contrastive')).toBeUndefined();
+    expect(heatMapChecksNote(undefined, 'contrastive')).toBeUndefined();
+  });
+});
+
 describe('heat scale file', () => {
   const scale = { backbone: 'mobilefacenet', cam: 'contrastive', top: 0.0123, percentile: 0.99, photos: 12, controlScore: -2.5 };
 
@@ -78,6 +96,9 @@ describe('heat scale file', () => {
     expect(await loadHeatScale(dir, 'mobilefacenet', 'aaaa')).toEqual({ ...scale, bundleId: 'aaaa' });
     await expect(loadHeatScale(dir, 'mobilefacenet', 'bbbb')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('made with model aaaa, not this one (bbbb)') });
     await expect(loadHeatScale(dir, 'dlib-resnet')).rejects.toMatchObject({ code: 'E_MODEL' });
+    const checks = [{ name: 'occlusion agreement', passed: false }, { name: 'heat outside the face', passed: null }];
+    await saveHeatScale(dir, { ...scale, checks });
+    expect(await loadHeatScale(dir, 'mobilefacenet')).toEqual({ ...scale, checks });
   });
 
   it.skipIf(process.platform === 'win32')('refuses a pipe or a folder in the file\'s place with E_MODEL instead of waiting on it', async () => {
@@ -115,6 +136,8 @@ describe('heat scale file', () => {
     await expect(loadHeatScale(dir, 'mobilefacenet')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('"percentile" is 99') });
     writeFileSync(file, JSON.stringify({ ...j, controlScore: null }));
     await expect(loadHeatScale(dir, 'mobilefacenet')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('"controlScore" is null') });
+    writeFileSync(file, JSON.stringify({ ...j, checks: [{ name: 'occlusion agreement', passed: 'no' }] }));
+    await expect(loadHeatScale(dir, 'mobilefacenet')).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining('"checks" is not a list') });
     writeFileSync(file, '{');
     await expect(loadHeatScale(dir, 'mobilefacenet')).rejects.toMatchObject({ code: 'E_MODEL' });
     await expect(saveHeatScale(dir, { ...scale, top: 0 })).rejects.toMatchObject({ code: 'E_INPUT' });

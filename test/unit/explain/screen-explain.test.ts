@@ -74,6 +74,26 @@ describe.skipIf(!ready)('screen explainers', () => {
     }
   }, 60_000);
 
+  it("says beside the regions when the model's study found its map failing a check, for that map only", async () => {
+    const dir = await toyBundle();
+    const screener = await Screener.load(dir);
+    try {
+      // No control reference beside the toy bundle: the default map is plain HiResCAM, the map this scale's checks are of.
+      const checks = [{ name: 'sanity: randomised classifier', passed: true }, { name: 'occlusion agreement', passed: false }];
+      await saveHeatScale(dir, { backbone: 'mobilefacenet', cam: 'hirescam', top: 1, percentile: 0.99, photos: 4, controlScore: 0, bundleId: screener.bundle.id, checks });
+      const inputs = [{ name: photos[0], path: photos[0] }];
+      const out = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'explain-out-')), 'heat');
+      const failed = "In the model's study these maps failed 1 of its 2 checks (occlusion agreement)";
+      expect((await screener.screen(inputs, { explain: await fileExplainer(screener, out()) })).model.heatMapChecks).toContain(failed);
+      expect((await screener.screen(inputs, { explain: dataUrlExplainer(screener) })).model.heatMapChecks).toContain(failed);
+      // The checks were of the study's map, not of Grad-CAM; and without an explanation there are no regions to qualify.
+      expect((await screener.screen(inputs, { explain: await fileExplainer(screener, out(), { cam: 'gradcam' }) })).model.heatMapChecks).toBeUndefined();
+      expect((await screener.screen(inputs)).model.heatMapChecks).toBeUndefined();
+    } finally {
+      await screener.close();
+    }
+  }, 60_000);
+
   it('dataUrlExplainer returns PNG data URLs and writes nothing', async () => {
     const screener = await Screener.load(await toyBundle());
     try {
