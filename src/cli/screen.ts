@@ -69,6 +69,8 @@ export function subjectSummary(result: ScreenResult): string[] {
     else if (s.chanceNote) lines.push(`  Chance of ${result.model.positive} given this result: not known, ${at}. ${s.chanceNote}`);
     else lines.push([`  Chance of ${result.model.positive} given this result: ${pct(s.chance)}${range}, ${at}.`, chanceRangeEndNote(above, s.chanceRange)].filter(Boolean).join(' '));
   }
+  // After the chance, whose "those rates" are the per-person ones above it.
+  if (s.photosNote) lines.push(`  ${s.photosNote}`);
   const spread = s.interval ? `; photos' interval ${pct(s.interval[0])} to ${pct(s.interval[1])}` : '';
   lines.push(`  Score ${pct(s.probability)} (a classifier score, not a chance of disease; threshold ${pct(s.threshold)})${spread}.${s.intervalNote ? ` ${s.intervalNote}` : ''}`);
   if (result.differential) {

@@ -6,7 +6,8 @@
  * geometry alone (named by what it reads, not by the backbone installed with it), and results
  * screened at a referral clinic's 30% and at 1 in 4,000 (the page shows and computes the chance at
  * exactly that prevalence, in the form the CLI prints it, and takes either form), and a model whose
- * study found its heat maps failing a check (a warning above the photos). Screenshots go to
+ * study found its heat maps failing a check (a warning above the photos), and a person screened from
+ * fewer photos than the study's people had (the per-photo rates beside the per-person ones). Screenshots go to
  * test/.tmp/e2e/.
  */
 import path from 'node:path';
@@ -91,6 +92,20 @@ describe.skipIf(!browserExe.path)('web app: models whose figures could be misrea
       }
       await page.close();
     }
+  });
+
+  it("gives the study's per-photo rates after the per-person ones and the chance, for a person screened from fewer photos", async () => {
+    const photosNote = "The per-person sensitivity and specificity are of the study's people scored from the mean of all their photos (4.0 per person on average); this result is from 1 photo. One photo at a time, the study's photos gave a sensitivity of 88.9% (95% CI 66.7%-100%) and a specificity of 75.0% (95% CI 49.9%-100%).";
+    const page = await browser.newPage();
+    await page.goto(await serve({ photosNote }));
+    await page.setInputFiles('[data-testid=file-input]', [{ name: 'front.jpg', mimeType: 'image/jpeg', buffer: await facePhoto(480, 600) }]);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=probability]');
+    // After the chance, whose "the rates'" are the per-person ones.
+    const paragraphs = await page.locator('.meaning > p').allTextContents();
+    expect(paragraphs.map((p) => p.split(' ').slice(0, 2).join(' '))).toEqual(['In cross-validation,', 'Chance of', 'The per-person']);
+    expect(paragraphs[2]).toBe(photosNote);
+    await page.close();
   });
 
   it('never shows a score of exactly 1 (rounded to four decimals) as 100%, for the person, its interval or a photo', async () => {

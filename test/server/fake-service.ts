@@ -130,6 +130,8 @@ export interface FakeServiceOptions {
   negligibleGeometry?: boolean;
   /** Act as a model whose study found its heat maps failing a check: results with heat-map regions carry this `model.heatMapChecks`. */
   heatMapChecks?: string;
+  /** Give every result with a score this `subject.photosNote` (screened from fewer photos than the study's people had). */
+  photosNote?: string;
 }
 
 /** The fake ranking bundle's classes and figures (as `metrics.json`'s `ranking` headline). */
@@ -226,6 +228,7 @@ export class FakeScreenService implements ScreenService {
         photos: probs.length,
         ...(probs.length > 1 ? { interval: [Math.max(0, mean! - half), Math.min(1, mean! + half)] as [number, number] } : {}),
         ...(mean === null ? {} : meaning(mean >= THRESHOLD, this.opts.perfectSpecificity, opts.prevalence ?? this.opts.prevalence)),
+        ...(mean !== null && this.opts.photosNote ? { photosNote: this.opts.photosNote } : {}),
         ...(probs.length ? { measurements: FAKE_MEASUREMENTS.map((m) => ({ ...m, view: 'frontal' as const, photos: probs.length })), measurementsNote: 'z-scores are against controls of this study (label control), not population norms.' } : {}),
       },
       photos: results,

@@ -147,6 +147,8 @@ function meaningBlock(result: ScreenResult): HTMLElement | string {
       !s.chanceNote && s.chanceRange ? h('span', { 'data-testid': 'chance-range' }, ` At ${screenedAt}, its range over the rates' 95% intervals is ${rateText(s.chanceRange[0])} to ${rateText(s.chanceRange[1])}. ${chanceRangeEndNote(above, s.chanceRange)}`.trimEnd()) : '',
       h('span', { class: 'no-print' }, ' Set the prevalence of the population you screen: a referral clinic sees far more cases than 1 in 4,000 births.')),
     s.chanceNote ? h('p', { 'data-testid': 'chance-note' }, `${s.chanceNote}${s.chanceRange ? ` At the prevalence screened at (${screenedAt}), that range is ${rateText(s.chanceRange[0])} to ${rateText(s.chanceRange[1])}.` : ''}`) : '',
+    // After the chance, whose "the rates'" are the per-person ones above it.
+    s.photosNote ? h('p', { 'data-testid': 'photos-note' }, s.photosNote) : '',
   );
 }
 

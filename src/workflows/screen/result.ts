@@ -106,6 +106,11 @@ export interface ScreenResult {
     chanceRange?: [number, number];
     /** Present when `chance` is exactly 0 or 1 (a validated rate of 1), saying to read `chanceRange` instead. */
     chanceNote?: string;
+    /**
+     * Present when the person was screened from fewer photos than the study's people had on average:
+     * the per-person rates are of people scored from all their photos, and this gives the per-photo rates beside them.
+     */
+    photosNote?: string;
     /** The person's measurements: means over their photos of each value and each z. */
     measurements?: SubjectMeasurement[];
     /** Whom the z-scores compare with (the study's controls, not population norms). */

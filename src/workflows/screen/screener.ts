@@ -10,7 +10,7 @@ import type { FittedClassifier } from '../../classify/types.ts';
 import { DEFAULTS } from '../../config.ts';
 import { embeddingClassifier, embeddingOnlyModel, FittedFeatureModel, geometryExplanation, secondEmbeddingDim, type GeometryExplanation, type PhotoInputs } from '../../features/index.ts';
 import { namedAsGiven, PhenofaceError, toErrorRecord } from '../../errors.ts';
-import { aucChanceClause, aucReachesChance, boundChanceNote, postTest, type ValidatedRate } from '../../evaluate/post-test.ts';
+import { aucChanceClause, aucReachesChance, boundChanceNote, postTest, probabilityText, type ValidatedRate } from '../../evaluate/post-test.ts';
 import { Pipeline, PIPELINE_VERSION, type EmbedResult } from '../../pipeline/pipeline.ts';
 import { fuseRanks } from '../../evaluate/ranking.ts';
 import { tQuantile975 } from '../../math/student.ts';
@@ -334,7 +334,7 @@ export function fusedResult(b: LoadedBundle, photos: ScreenPhoto[], { probs, vec
       threshold: r4(b.thresholds.subject),
       photos: probs.length,
       ...photoSpread(probs),
-      ...(fused === null ? { error: noUsablePhoto(photos.length) } : callMeaning(b, fused >= b.thresholds.subject, prevalence)),
+      ...(fused === null ? { error: noUsablePhoto(photos.length) } : { ...callMeaning(b, fused >= b.thresholds.subject, prevalence), ...fewPhotosNote(b, probs.length) }),
     },
     photos,
     ...differentialOf(b, vectors, fused === null ? null : fused >= b.thresholds.subject ? b.positive : b.negative),
@@ -357,6 +357,22 @@ function noEvidence(positive: boolean, lr: number | null, auc: ValidatedRate | u
     chance ? aucChanceClause(auc) : '',
   ].filter(Boolean);
   return `This result carries no evidence: ${why.join('; and ')}. The model has not been shown to tell people with the condition from people without it; do not act on this result.`;
+}
+
+/**
+ * Said when a person is screened from fewer photos than the study's people had on average: the
+ * per-person rates the call is read with were measured on the mean of all of a person's photos, so
+ * the study's per-photo rates (what one photo alone did) are given beside them. Empty otherwise, or
+ * for a bundle without per-photo rates.
+ */
+function fewPhotosNote(b: LoadedBundle, photos: number): { photosNote?: string } {
+  const perPerson = b.training.photosUsed / b.training.subjectsUsed;
+  const { sensitivity, specificity } = b.metrics.photo as { sensitivity?: ValidatedRate; specificity?: ValidatedRate };
+  if (!(photos < Math.round(perPerson)) || sensitivity?.value == null || specificity?.value == null) return {};
+  const rate = (e: ValidatedRate) => `${probabilityText(e.value!, true)}${e.ci95 ? ` (95% CI ${probabilityText(e.ci95[0], true)}-${probabilityText(e.ci95[1], true)})` : ''}`;
+  return {
+    photosNote: `The per-person sensitivity and specificity are of the study's people scored from the mean of all their photos (${perPerson.toFixed(1)} per person on average); this result is from ${photos} photo${photos === 1 ? '' : 's'}. One photo at a time, the study's photos gave a sensitivity of ${rate(sensitivity)} and a specificity of ${rate(specificity)}.`,
+  };
 }
 
 /** Why a screening has no probability: none of its photos could be used (each photo's record says why). */

@@ -114,6 +114,20 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
     expect(fusedResult(bundle, [], { probs: [0.7], vectors: [] }).model).toMatchObject({ backbone: 'mobilefacenet', features: ['embedding'], reads: "mobilefacenet's face-recognition embedding" });
   });
 
+  it("gives the study's per-photo rates beside the per-person ones when the person has fewer photos than the study's people had", async () => {
+    const bundle = await loadBundle(await toyBundle());
+    const perPhoto = { sensitivity: { value: 0.8889, ci95: [0.6667, 1] }, specificity: { value: 0.75, ci95: [0.4986, 1] } };
+    const b = { ...bundle, training: { ...bundle.training, photosUsed: 72, subjectsUsed: 18 }, metrics: { ...bundle.metrics, subject: { sensitivity, specificity }, photo: perPhoto } };
+    expect(fusedResult(b, [], { probs: [0.7], vectors: [] }).subject.photosNote).toBe(
+      "The per-person sensitivity and specificity are of the study's people scored from the mean of all their photos (4.0 per person on average); this result is from 1 photo. One photo at a time, the study's photos gave a sensitivity of 88.9% (95% CI 66.7%-100%) and a specificity of 75.0% (95% CI 49.9%-100%).");
+    expect(fusedResult(b, [], { probs: [0.7, 0.6, 0.8], vectors: [] }).subject.photosNote).toContain('this result is from 3 photos');
+    expect(fusedResult(b, [], { probs: [0.7, 0.6, 0.8, 0.9], vectors: [] }).subject.photosNote).toBeUndefined();
+    expect(fusedResult(b, [], { probs: [], vectors: [] }).subject.photosNote).toBeUndefined();
+    // In the text, after the chance line, whose "those rates" are the per-person ones.
+    const lines = subjectSummary(fusedResult(b, [], { probs: [0.7], vectors: [] }));
+    expect(lines.map((l) => l.trim().split(' ').slice(0, 2).join(' ')).slice(1, 4)).toEqual(['In cross-validation,', 'Chance of', 'The per-person']);
+  });
+
   it('says a call carries no evidence when its likelihood ratio is on the wrong side of 1 or the AUC interval reaches 0.5', async () => {
     const weak = { sensitivity: { value: 0.3, ci95: [0.2, 0.4] as [number, number] }, specificity: { value: 0.6, ci95: [0.5, 0.7] as [number, number] } };
     const screener = await Screener.load(await toyBundle({ subject: { ...weak, auc: { value: 0.5, ci95: [0.27, 0.69] } }, photo: {}, byView: {} }, { photo: 0.5, subject: 0 }));
