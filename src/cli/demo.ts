@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULTS } from '../config.ts';
 import { permutationFloorNote } from '../evaluate/permutation.ts';
+import { singleValueClause } from '../evaluate/post-test.ts';
 import { explanationChecksText, runDemo, screeningText, type DemoResult } from '../workflows/demo/demo.ts';
 import { validateSynthOptions, SYNTH_LABELS } from '../workflows/synth/index.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
@@ -37,7 +38,7 @@ export const DEMO = defineCommand({
 
 const USAGE = usageLine(DEMO);
 
-const ci = (e: { value: number | null; ci95: [number, number] | null }) => (e.value === null ? 'n/a' : `${e.value.toFixed(2)}${e.ci95 ? ` (95% CI ${e.ci95[0].toFixed(2)}-${e.ci95[1].toFixed(2)})` : ''}`);
+const ci = (e: { value: number | null; ci95: [number, number] | null }) => (e.value === null ? 'n/a' : `${e.value.toFixed(2)}${e.ci95 ? ` (95% CI ${e.ci95[0].toFixed(2)}-${e.ci95[1].toFixed(2)}${singleValueClause(e.ci95)})` : ''}`);
 
 /** The summary printed at the end of the demo. */
 export function formatDemoSummary(r: DemoResult, cwd: string): string {

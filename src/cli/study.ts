@@ -12,7 +12,7 @@ import type { FeatureComparison } from '../evaluate/crossval.ts';
 import { FEATURE_NAMES, parseFeatures } from '../features/index.ts';
 import { runStudy } from '../workflows/study/study.ts';
 import type { Estimate } from '../evaluate/crossval.ts';
-import { noEvidenceStatement } from '../evaluate/post-test.ts';
+import { noEvidenceStatement, singleValueClause } from '../evaluate/post-test.ts';
 import { permutationFloorNote } from '../evaluate/permutation.ts';
 import { informativeTopK, type RankingMetrics } from '../evaluate/ranking.ts';
 import type { SiteValidation } from '../evaluate/sites.ts';
@@ -103,7 +103,7 @@ export const run: Command = async (argv, io) => {
   const s = res.result.subject, p = res.result.photo;
   // A figure the bootstrap gave no interval (too few people in a view) says so, unless none was asked for.
   const asked = res.result.options.bootstrap > 0;
-  const f: Format = (e, why = 'too few people') => (e.value === null ? 'n/a' : `${e.value.toFixed(3)}${e.ci95 ? ` [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}]` : asked ? ` (no interval: ${why})` : ''}`);
+  const f: Format = (e, why = 'too few people') => (e.value === null ? 'n/a' : `${e.value.toFixed(3)}${e.ci95 ? ` [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}]${singleValueClause(e.ci95).replace(/^, (.*)$/, ' ($1)')}` : asked ? ` (no interval: ${why})` : ''}`);
   // Site names and warnings quote the manifest's values: a terminal escape in one must not reach the terminal.
   io.out(printable([
     `AUC per person ${f(s.auc)}, per photo ${f(p.auc)}`,

@@ -117,6 +117,15 @@ export function prevalenceText(p: number): string {
 }
 
 /**
+ * What an interval of one value (an AUC of 1 in every bootstrap resample of a few people) adds to
+ * its figure, as the report words it: the resamples only reshuffle the study's people, so it is no
+ * measured certainty. Empty for any other interval.
+ */
+export function singleValueClause(ci95: readonly [number, number] | null | undefined): string {
+  return ci95 && ci95[0] === ci95[1] ? ', every resample alike: not a certainty' : '';
+}
+
+/**
  * A probability (a classifier score, a chance of the condition) as a percentage that never reads
  * as a certainty it is not: two significant digits of the value below 10% (0.27%) and of its
  * complement above 90% (99.97%, not 100.0%), one decimal between. A value of exactly 0 or 1 is a

@@ -15,7 +15,7 @@ import type { Dataset, LeakageReport, PhotoResult } from '../data/index.ts';
 import type { Estimate, GroupMetrics, LevelMetrics, CrossValidationResult, PermutationResult } from '../evaluate/crossval.ts';
 import { calibrationSpec, renderSvg, rocSpec, type RocSeries } from './charts.ts';
 import { DEFAULTS } from '../config.ts';
-import { boundPredictiveNote, noEvidenceStatement, prevalenceText } from '../evaluate/post-test.ts';
+import { boundPredictiveNote, noEvidenceStatement, prevalenceText, singleValueClause } from '../evaluate/post-test.ts';
 import { permutationFloorNote } from '../evaluate/permutation.ts';
 
 export { renderSvg, rocSpec, calibrationSpec, barSpec } from './charts.ts';
@@ -74,7 +74,8 @@ export function est(e: Estimate | undefined, digits = 3, pct: boolean | 'fine' =
   if (!e || e.value === null) return '<span class="na">n/a</span>';
   const f = (v: number) => figureText(v, digits, pct);
   // An interval of one value (an AUC of 1 in every resample of a few people) is no measured certainty.
-  const single = e.ci95 && e.ci95[0] === e.ci95[1] ? `<span title="${esc(SINGLE_VALUE_CI)}">, every resample alike: not a certainty</span>` : '';
+  const clause = singleValueClause(e.ci95);
+  const single = clause ? `<span title="${esc(SINGLE_VALUE_CI)}">${clause}</span>` : '';
   const ci = e.ci95 ? `<span class="ci">(${f(e.ci95[0])}&ndash;${f(e.ci95[1])}${single})</span>` : missing;
   return ci ? `${f(e.value)} ${ci}` : f(e.value);
 }

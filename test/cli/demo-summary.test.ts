@@ -63,4 +63,9 @@ describe('formatDemoSummary', () => {
     const unmeasured = { ...result, study: { ...result.study, explanationChecks: { total: 5, failed: [], notMeasured: ['heat outside the face'] } } } as DemoResult;
     expect(formatDemoSummary(unmeasured, '/tmp/d')).toContain("1 of 5 could not be measured (heat outside the face): read the heatmap regions as one method's view");
   });
+
+  it('says an AUC interval of one value is no certainty', () => {
+    const perfect = { ...result, study: { ...result.study, subjectAuc: { value: 1, ci95: [1, 1] } } } as DemoResult;
+    expect(formatDemoSummary(perfect, '/tmp/d')).toContain('AUC per person 1.00 (95% CI 1.00-1.00, every resample alike: not a certainty), per photo 0.96 (95% CI 0.90-1.00)');
+  });
 });

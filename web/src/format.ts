@@ -2,6 +2,7 @@
 import type { Figure, LevelMetrics } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
 import { REGION_LABELS } from '../../src/explain/regions.ts';
+import { singleValueClause } from '../../src/evaluate/post-test.ts';
 
 /** A probability as a whole percentage ("62%"); below 1% and above 99% say so. */
 export function pct(p: number | null | undefined, digits = 0): string {
@@ -30,12 +31,12 @@ export function figureValue(f: Figure | undefined): number | undefined {
   return v === null || !Number.isFinite(v) ? undefined : v;
 }
 
-/** A figure as "91% (86–95%)". */
+/** A figure as "91% (86–95%)"; an interval of one value says it is no certainty, as the report does. */
 export function figureText(f: Figure | undefined, asPercent = true): string {
   const v = figureValue(f);
   if (v === undefined) return '–';
   const fmt = (x: number) => (asPercent ? pct(x) : x.toFixed(2));
-  const ci = typeof f === 'object' && f?.ci95 ? ` (${fmt(f.ci95[0])}–${fmt(f.ci95[1])})` : '';
+  const ci = typeof f === 'object' && f?.ci95 ? ` (${fmt(f.ci95[0])}–${fmt(f.ci95[1])}${singleValueClause(f.ci95)})` : '';
   return `${fmt(v)}${ci}`;
 }
 

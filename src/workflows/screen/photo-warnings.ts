@@ -5,7 +5,7 @@
  * the same way without loading the pipeline.
  */
 import { VIEWS } from '../../config.ts';
-import type { ValidatedRate } from '../../evaluate/post-test.ts';
+import { singleValueClause, type ValidatedRate } from '../../evaluate/post-test.ts';
 import type { View } from '../../types.ts';
 
 /**
@@ -40,7 +40,7 @@ export function viewAdvice(view: View | undefined, byView: Record<string, unknow
     return [`${view} photo: this model has no validated results for ${view} photos${others.length ? ` (its study validated ${others.join(' and ')} photos)` : ''}`];
   }
   if (view === 'frontal' || !frontal || frontal.value === null) return [];
-  const fmt = (a: ValidatedRate) => `${a.value!.toFixed(2)}${a.ci95 ? ` (${a.ci95[0].toFixed(2)}-${a.ci95[1].toFixed(2)})` : ''}`;
+  const fmt = (a: ValidatedRate) => `${a.value!.toFixed(2)}${a.ci95 ? ` (${a.ci95[0].toFixed(2)}-${a.ci95[1].toFixed(2)}${singleValueClause(a.ci95)})` : ''}`;
   const figures = `AUC per photo ${fmt(here)} on ${view} photos vs ${fmt(frontal)} on frontal photos in this model's study`;
   if (here.ci95 && here.ci95[1] < frontal.value) return [`${view} photo: the model's AUC is lower on ${view} than on frontal photos (${figures}); add a frontal photo if you can`];
   if (here.ci95 && frontal.ci95 && here.ci95[0] > frontal.ci95[1]) return [`${view} photo: the model's AUC is higher on ${view} than on frontal photos (${figures})`];

@@ -26,6 +26,11 @@ describe('viewAdvice', () => {
     expect([overlapping, viewAdvice('oblique', byView([0.9, 0.85, 0.95], [0.7, 0.6, 0.8]))[0]].join(' ')).not.toMatch(/accuracy/);
   });
 
+  it('says an AUC interval of one value (1 in every resample of a few people) is no certainty, as the report does', () => {
+    // The quick demo's figures: oblique 1.00 (1.00-1.00) against frontal 0.92 (0.73-1.00).
+    expect(viewAdvice('oblique', byView([0.92, 0.73, 1], [1, 1, 1]))[0]).toContain('AUC per photo 1.00 (1.00-1.00, every resample alike: not a certainty) on oblique photos vs 0.92 (0.73-1.00) on frontal photos');
+  });
+
   it('gives nothing for frontal photos, and says so when the model has no figures for the view', () => {
     expect(viewAdvice('frontal', byView([0.9, 0.85, 0.95], [0.7, 0.6, 0.8]))).toEqual([]);
     expect(viewAdvice('profile', byView([0.9, 0.85, 0.95], [0.7, 0.6, 0.8]))[0]).toBe('profile photo: this model has no validated results for profile photos (its study validated frontal and oblique photos)');

@@ -39,4 +39,9 @@ describe('metricCells', () => {
     expect(metricCells({ n: 35 }, 'photos').n).toBe('35 photos');
     expect(metricCells(undefined, 'people').n).toBe('–');
   });
+
+  it('says an interval of one value is no certainty, as the report does, so an AUC of 1.00 (1.00–1.00) does not read as proven', () => {
+    expect(metricCells({ auc: { value: 1, ci95: [1, 1] } }, 'photos').auc).toBe('1.00 (1.00–1.00, every resample alike: not a certainty)');
+    expect(metricCells({ auc: { value: 0.92, ci95: [0.73, 1] } }, 'photos').auc).toBe('0.92 (0.73–1.00)');
+  });
 });
