@@ -27,6 +27,24 @@ export function photoMeasurementFields(landmarks68: readonly Point[] | undefined
 }
 
 /**
+ * How many control people the norms of the person's measurements come from, per view (" (frontal:
+ * 8 control people)"): a z against the spread of eight people is not one against a population's.
+ * Empty when the person has no measurement.
+ */
+function controlsCounted(measurements: readonly { name: string; view: View }[], norms: MeasurementNorms): string {
+  const byView = new Map<View, number[]>();
+  for (const m of measurements) {
+    const n = norms.views[m.view]?.[m.name]?.subjects;
+    if (n !== undefined) byView.set(m.view, [...(byView.get(m.view) ?? []), n]);
+  }
+  const parts = [...byView].map(([view, ns]) => {
+    const lo = Math.min(...ns), hi = Math.max(...ns);
+    return `${view}: ${lo === hi ? lo : `${lo} to ${hi}`} control ${hi === 1 ? 'person' : 'people'}`;
+  });
+  return parts.length ? ` (${parts.join('; ')})` : '';
+}
+
+/**
  * The subject's `measurements` (means over the photos' `raw` measurements, one view each) and the
  * note saying whom they compare with and what is left out.
  */
@@ -41,6 +59,6 @@ export function subjectMeasurementFields(photos: readonly MeasuredPhoto[], norms
     : 'scored against the spread of such means among those controls';
   return {
     measurements: measurements.map(rounded),
-    measurementsNote: `z-scores are against ${norms.population} in the photo's view, not population norms; HPO terms beyond ±${norms.hpoZ} SD. A measurement is listed only where those controls give it a norm in the photo's view, and the person's is the mean over their photos of one view (\`view\`), ${against}. ${MEASUREMENT_SENSITIVITY}`,
+    measurementsNote: `z-scores are against ${norms.population} in the photo's view${controlsCounted(measurements, norms)}, not population norms; HPO terms beyond ±${norms.hpoZ} SD. A measurement is listed only where those controls give it a norm in the photo's view, and the person's is the mean over their photos of one view (\`view\`), ${against}. ${MEASUREMENT_SENSITIVITY}`,
   };
 }

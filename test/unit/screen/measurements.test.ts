@@ -19,6 +19,8 @@ describe('screen measurement fields', () => {
     expect(s.z).toBe(Math.round(((mouth(a.raw).z + mouth(b.raw).z) / 2) * 100) / 100);
     expect(s).toMatchObject({ view: 'frontal', photos: 2 });
     expect(subject.measurementsNote).toMatch(/controls of this study.*not population norms/);
+    // How many control people the spread comes from: a z against eight people is not one against a population's.
+    expect(subject.measurementsNote).toMatch(/^z-scores are against controls of this study \(label control\) in the photo's view \(frontal: 8 control people\), not population norms/);
     expect(subject.measurementsNote).toMatch(/listed only where those controls give it a norm in the photo's view/);
     // and what the landmarks cannot see, so a normal z is not read as a normal nose
     expect(subject.measurementsNote).toMatch(/does not rule a difference out/);
