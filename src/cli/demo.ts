@@ -62,7 +62,7 @@ export function formatDemoSummary(r: DemoResult, cwd: string): string {
       const t = screeningText(s);
       const failed = s.result.photos.filter((p) => p.error).length;
       return `            ${s.subject} (${t.truth}): ${t.call} from ${s.result.subject.photos} photos` +
-        `${failed ? `, ${failed} failed` : ''}${t.regions ? `; ${t.belowNote ?? 'top heatmap regions'} ${t.regions}` : ''} -> ${rel(s.file)}`;
+        `${failed ? `, ${failed} failed` : ''}${t.score ? `; ${t.score}` : ''}${t.regions ? `; ${t.belowNote ?? 'top heatmap regions'} ${t.regions}` : ''} -> ${rel(s.file)}`;
     }),
     ...(r.study.explanationChecks ? [`  checks    ${explanationChecksText(r.study.explanationChecks)}`] : []),
     r.explain.status === 'done'

@@ -11,7 +11,7 @@ const screened = (subject: string, truthLabel: string, probability: number, labe
   file: `/tmp/d/screen/${subject}.json`,
   result: {
     contract: 1,
-    subject: { probability, label, threshold: 0.48, photos: 2 },
+    subject: { probability, label, threshold: 0.48, photos: 2, prevalence: 0.00025, chance: label === 'vcfs' ? 0.001997 : 0.0000313 },
     photos: [
       { path: 'a.jpg', probability, regions: [{ name: 'perinasal', share: 0.3 }, { name: 'periorbital-left', share: 0.2 }, { name: 'perioral', share: 0.1 }] },
       { path: 'b.jpg', probability, regions: [{ name: 'perinasal', share: 0.28 }, { name: 'periorbital-left', share: 0.18 }, { name: 'perioral', share: 0.16 }] },
@@ -35,20 +35,27 @@ const result = {
 describe('formatDemoSummary', () => {
   it("prints a held-out person's score of exactly 1 or 0 as the bound it lies within, not as a certainty", () => {
     const text = formatDemoSummary(result, '/tmp/d');
-    expect(text).toContain('person-01 (planted, strength 1.02 after the per-person jitter): vcfs, score >99.99% from 2 photos');
-    expect(text).toContain('person-15 (control): control, score <0.01% from 2 photos');
+    expect(text).toContain('person-01 (planted, strength 1.02 after the per-person jitter): vcfs from 2 photos; classifier score >99.99%');
+    expect(text).toContain('person-15 (control): control from 2 photos; classifier score <0.01%');
     expect(text).not.toMatch(/score (100|0)%/);
+  });
+
+  it("says a held-out person's score is a classifier score, not a chance of disease, and gives the chance at the prevalence screened at", () => {
+    const text = formatDemoSummary(result, '/tmp/d');
+    expect(text).toContain('vcfs from 2 photos; classifier score >99.99%, not a chance of disease (chance of vcfs 0.20% at a prevalence of 1 in 4,000)');
+    expect(text).toContain('control from 2 photos; classifier score <0.01%, not a chance of disease (chance of vcfs 0.0031% at a prevalence of 1 in 4,000)');
+    expect(text).not.toMatch(/vcfs, score/);
   });
 
   it("names the heat map's top regions with the patient's side, as the report and screen do", () => {
     const text = formatDemoSummary(result, '/tmp/d');
-    expect(text).toContain("vcfs, score >99.99% from 2 photos; top heatmap regions Nose 29%, Around the patient's right eye 19%, Mouth 13%");
+    expect(text).toContain("; top heatmap regions Nose 29%, Around the patient's right eye 19%, Mouth 13%");
     expect(text).not.toContain('periorbital-left');
   });
 
   it('says that the regions of a person scored below the threshold are of what little raises the score', () => {
     const text = formatDemoSummary(result, '/tmp/d');
-    expect(text).toContain("control, score <0.01% from 2 photos; below the threshold, what little raises the score comes from Nose 29%, Around the patient's right eye 19%, Mouth 13%");
+    expect(text).toContain("at a prevalence of 1 in 4,000); below the threshold, what little raises the score comes from Nose 29%, Around the patient's right eye 19%, Mouth 13%");
   });
 
   it("says beside the held-out people's heatmap regions that the study's explanation checks failed", () => {

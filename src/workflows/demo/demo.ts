@@ -29,7 +29,7 @@ import { formatCsv } from '../../data/csv.ts';
 import { printable } from '../../data/printable.ts';
 import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../../math/random.ts';
-import { probabilityText } from '../../evaluate/post-test.ts';
+import { prevalenceText, probabilityText } from '../../evaluate/post-test.ts';
 import { regionLabel } from '../../explain/regions.ts';
 import type { ExplanationCheck } from '../../explain/study-result.ts';
 import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
@@ -197,12 +197,15 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000;
  * shares of what little raises the score, since "top regions" of a score near 0 read as the
  * regions being why (as `screen` words a photo below its threshold).
  */
-export function screeningText(s: Pick<DemoScreening, 'truthLabel' | 'strength' | 'result'>): { truth: string; call: string; regions: string; belowNote?: string } {
+export function screeningText(s: Pick<DemoScreening, 'truthLabel' | 'strength' | 'result'>): { truth: string; call: string; score: string; regions: string; belowNote?: string } {
   const res = s.result.subject;
   const below = res.probability !== null && res.probability < res.threshold;
+  // The score is no chance of disease: the chance at the prevalence screened at is said beside it, as screen says it.
+  const chance = res.chance === undefined || res.chance === null || res.prevalence === undefined ? '' : ` (chance of ${s.result.model.positive} ${probabilityText(res.chance)} at a prevalence of ${prevalenceText(res.prevalence)})`;
   return {
     truth: s.truthLabel === SYNTH_LABELS.affected ? `planted, strength ${s.strength.toFixed(2)} after the per-person jitter` : 'control',
-    call: `${res.label ?? 'no result'}${res.probability === null ? '' : `, score ${probabilityText(res.probability)}`}`,
+    call: res.label ?? 'no result',
+    score: res.probability === null ? '' : `classifier score ${probabilityText(res.probability)}, not a chance of disease${chance}`,
     regions: topRegions(s.result).map((r) => `${regionLabel(r.name)} ${(100 * r.share).toFixed(0)}%`).join(', '),
     ...(below && { belowNote: 'below the threshold, what little raises the score comes from' }),
   };
@@ -229,7 +232,7 @@ async function demoSection(res: Omit<DemoResult, 'seconds'>, truth: Truth, synth
     const shown = heat && existsSync(heat) ? heat : path.join(synthDir, truth.photos.find((p) => p.subject === s.subject)!.path);
     const t = screeningText(s);
     return `<tr><th scope="row">${esc(s.subject)}</th><td>${esc(t.truth)}</td>` +
-      `<td>${esc(t.call)}</td><td>${t.regions ? esc(t.belowNote ? `${t.belowNote} ${t.regions}` : t.regions) : '&ndash;'}</td>` +
+      `<td>${esc(t.score ? `${t.call}; ${t.score}` : t.call)}</td><td>${t.regions ? esc(t.belowNote ? `${t.belowNote} ${t.regions}` : t.regions) : '&ndash;'}</td>` +
       `<td><img alt="${esc(s.subject)}" src="${await dataUrl(shown, 200)}"></td></tr>`;
   }));
   const preview = res.synth.preview ? `<p>The planted warp (before / as planted / at strength 1), from <code>synth/preview.png</code>:</p><img alt="synth preview" style="max-width:100%" src="${await dataUrl(res.synth.preview, 600)}">` : '';
