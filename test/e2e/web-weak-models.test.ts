@@ -126,6 +126,18 @@ describe.skipIf(!browserExe.path)('web app: models whose figures could be misrea
     await page.close();
   });
 
+  it('says heat just beyond the top of the colour scale is beyond it, not "1.0 times it"', async () => {
+    const page = await browser.newPage();
+    await page.goto(await serve({ heatPeak: 1.002 }));
+    await page.setInputFiles('[data-testid=file-input]', [{ name: 'front.jpg', mimeType: 'image/jpeg', buffer: await facePhoto(480, 600) }]);
+    await page.click('[data-testid=screen-button]');
+    await page.waitForSelector('[data-testid=heat-caption]');
+    const caption = await page.locator('[data-testid=heat-caption]').first().textContent();
+    expect(caption).toMatch(/This photo's strongest evidence goes beyond the top of the scale \(by under 5%\) and is drawn in its hottest colour\.$/);
+    expect(caption).not.toMatch(/1\.0 times it/);
+    await page.close();
+  });
+
   it("says when the geometry part barely moves a photo's score, instead of drawing its thousandths as full bars with signs", async () => {
     const page = await browser.newPage();
     await page.goto(await serve({ negligibleGeometry: true }));

@@ -132,6 +132,8 @@ export interface FakeServiceOptions {
   heatMapChecks?: string;
   /** Give every result with a score this `subject.photosNote` (screened from fewer photos than the study's people had). */
   photosNote?: string;
+  /** Draw every photo's heat with this peak, as a multiple of the colour scale's top (default: the photo's score). */
+  heatPeak?: number;
 }
 
 /** The fake ranking bundle's classes and figures (as `metrics.json`'s `ranking` headline). */
@@ -277,7 +279,7 @@ export class FakeScreenService implements ScreenService {
       // HPO terms only at or above the photo threshold, as the Screener attaches them (withoutFindingsBelowThreshold).
       const above = probability >= FAKE_INFO.thresholds!.photo;
       out.regions = REGIONS.map((r) => ({ name: r.name, share: r.share, ...(r.hpo && above ? { hpo: [...r.hpo] } : {}) }));
-      Object.assign(out, { cam: FAKE_STUDY_SCALE.cam }, await fakeHeatmap(photo.bytes, width, height, this.opts.scoreOne ? 1.6 : probability));
+      Object.assign(out, { cam: FAKE_STUDY_SCALE.cam }, await fakeHeatmap(photo.bytes, width, height, this.opts.heatPeak ?? (this.opts.scoreOne ? 1.6 : probability)));
     }
     return out;
   }

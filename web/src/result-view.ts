@@ -390,7 +390,9 @@ function scaleCaption(photo: ScreenPhoto): string {
   const s = photo.heatScale;
   if (!s) return 'The colour bar runs from no evidence (bottom) to this photo\'s strongest (top).';
   // Beyond the top, "reaches 100% of the top" would read as the scale's maximum: say how far beyond.
-  const beyond = `This photo's strongest evidence goes beyond the top of the scale (${s.peak.toFixed(1)} times it) and is drawn in its hottest colour.`;
+  // Under 1.05 times the top, one decimal would print "1.0 times it", which reads as at the top, not beyond.
+  const by = s.peak < 1.05 ? 'by under 5%' : `${s.peak.toFixed(1)} times it`;
+  const beyond = `This photo's strongest evidence goes beyond the top of the scale (${by}) and is drawn in its hottest colour.`;
   const reach = s.peak <= 0 ? 'This photo shows no net evidence for the condition anywhere (no tint).' : s.basis !== 'study' ? '' : s.peak > 1 ? beyond : `This photo's strongest evidence reaches ${pct(s.peak)} of the top of the scale.`;
   return `${s.note} ${reach}`.trim();
 }
