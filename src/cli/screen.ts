@@ -154,6 +154,12 @@ export function regionRankingNote(result: Pick<ScreenResult, 'photos' | 'model'>
   return result.photos.some(regionsFromHeatMap) ? [`Regions: ${[REGION_RANKING_NOTE, result.model.heatMapScope, result.model.heatMapChecks].filter(Boolean).join(' ')}`] : [];
 }
 
+/** What the photos' geometry contributions are, and what a log-odds is, once, when some photo has them. */
+export function geometryNoteLine(result: Pick<ScreenResult, 'photos'>): string[] {
+  const note = result.photos.find((p) => p.geometryNote)?.geometryNote;
+  return note ? [`Geometry: ${note}`] : [];
+}
+
 /** `screen --embeddings FILE`: the records scored as one person's photos; no photo, no explanation. */
 async function screenEmbeddingFile(values: ArgValues<typeof SCREEN.args>, positionals: string[], io: Parameters<Command>[1]): Promise<number> {
   if (positionals.length > 0) throw usageError('Give photos or --embeddings, not both.', USAGE);
@@ -191,6 +197,7 @@ export const run: Command = async (argv, io) => {
         ...subjectSummary(result),
         ...result.photos.map((p) => photoLine(p, result.model.photoThreshold)),
         ...regionRankingNote(result),
+        ...geometryNoteLine(result),
         result.disclaimer,
       ];
       io.out(printable(lines.join('\n')) + '\n');

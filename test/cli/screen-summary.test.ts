@@ -1,6 +1,6 @@
 /** The human-readable screen result leads with the call and what it means, and labels the score as a score. */
 import { describe, expect, it } from 'vitest';
-import { photoLine, regionRankingNote, subjectSummary } from '../../src/cli/screen.ts';
+import { geometryNoteLine, photoLine, regionRankingNote, subjectSummary } from '../../src/cli/screen.ts';
 import { zText } from '../../src/features/measurements.ts';
 import type { ScreenResult } from '../../src/workflows/screen/screener.ts';
 
@@ -123,5 +123,14 @@ describe('regionRankingNote', () => {
     const mapped = { path: 'a.jpg', probability: 0.8, view: 'frontal' as const, cam: 'contrastive', regions: [{ name: 'perinasal', share: 0.5 }] };
     const heatMapChecks = "In the model's study these maps failed 1 of its 5 checks (occlusion agreement): read the region shares as one method's view, not as established.";
     expect(regionRankingNote({ model: { ...model, heatMapScope: 'Scope.', heatMapChecks }, photos: [mapped] })).toEqual([expect.stringMatching(/middle of the face\. Scope\. In the model's study these maps failed 1 of its 5 checks \(occlusion agreement\)/)]);
+  });
+});
+
+describe('geometryNoteLine', () => {
+  it("says once what the photos' geometry contributions are, where some photo has them", () => {
+    const geometryNote = "Each region's contribution to this photo's log-odds (the natural logarithm of the score's odds).";
+    const photo = { path: 'a.jpg', probability: 0.8, view: 'frontal' as const };
+    expect(geometryNoteLine({ photos: [{ ...photo, geometryNote }, { ...photo, path: 'b.jpg', geometryNote }] })).toEqual([`Geometry: ${geometryNote}`]);
+    expect(geometryNoteLine({ photos: [photo] })).toEqual([]);
   });
 });

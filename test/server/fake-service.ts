@@ -94,7 +94,7 @@ const FAKE_GEOMETRY = {
     { name: 'periorbital-right', contribution: 0.05 }, { name: 'forehead-glabella', contribution: 0 }, { name: 'malar-left', contribution: -0.04 },
     { name: 'malar-right', contribution: -0.11 }, { name: 'chin-jaw', contribution: -0.27 },
   ],
-  geometryNote: 'Each region\'s contribution, through the face\'s measured geometry (landmark positions and the anthropometric panel), to this photo\'s log-odds, relative to the mean face of the study\'s photos; positive = towards "vcfs". Exact: the geometry part of the model is linear.',
+  geometryNote: 'Each region\'s contribution, through the face\'s measured geometry (landmark positions and the anthropometric panel), to this photo\'s log-odds (the natural logarithm of the score\'s odds, p/(1-p): +0.69 doubles the odds, -0.69 halves them), relative to the mean face of the study\'s photos; positive = towards "vcfs". Exact: the geometry part of the model is linear.',
 };
 
 const REGIONS = [

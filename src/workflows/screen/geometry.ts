@@ -30,7 +30,7 @@ export function geometryFields(explain: GeometryExplanation | undefined, row: Ph
   if (!regions) return {};
   return {
     geometryRegions: regions.map((g) => ({ name: g.name, contribution: r4(g.contribution) })),
-    geometryNote: `Each region's contribution, through the face's measured geometry (landmark positions and the anthropometric panel), to this photo's log-odds, relative to the mean face of the study's photos; positive = towards "${positive}". Exact: the geometry part of the model is linear.`,
+    geometryNote: `Each region's contribution, through the face's measured geometry (landmark positions and the anthropometric panel), to this photo's log-odds (the natural logarithm of the score's odds, p/(1-p): +0.69 doubles the odds, -0.69 halves them), relative to the mean face of the study's photos; positive = towards "${positive}". Exact: the geometry part of the model is linear.`,
   };
 }
 

@@ -42,6 +42,8 @@ describe.skipIf(!ready)('screen with a geometry part', () => {
       regions.slice(1).forEach((r, i) => expect(r.contribution).toBeLessThanOrEqual(regions[i].contribution));
       regions.forEach((r) => expect(Math.round(r.contribution * 1e4) / 1e4).toBe(r.contribution));
       expect(photo.geometryNote).toMatch(/log-odds.*mean face.*positive = towards "vcfs"/);
+      // What a log-odds is, for a clinician: no unexplained jargon.
+      expect(photo.geometryNote).toContain("log-odds (the natural logarithm of the score's odds, p/(1-p): +0.69 doubles the odds, -0.69 halves them)");
       // The sum is the geometry block's share of the model's logit, less its share at the mean face.
       const model = screener.features;
       const k = model.features.indexOf('geometry');
