@@ -118,6 +118,11 @@ function levelRow(name: string, m: LevelMetrics, noAuc = false): string {
   return `<tr><th scope="row">${esc(name)}</th><td>${m.n.units} (${m.n.positive}+/${m.n.negative}&minus;)</td><td>${auc}</td><td>${est(m.accuracy, 3, true, x)}</td><td>${est(m.balancedAccuracy, 3, true, x)}</td><td>${est(m.sensitivity, 3, true, x)}</td><td>${est(m.specificity, 3, true, x)}</td><td>${predictiveCell(m.ppv, 'ppv', x)}</td><td>${predictiveCell(m.npv, 'npv', x)}</td><td>${est(m.brier, 3, false, x)}</td></tr>`;
 }
 
+/** What each column of the metrics tables measures, one short clause each, for a reader who is not a statistician. */
+export function metricGlossary(pos: string, neg: string): string {
+  return `AUC: the chance that a randomly chosen ${esc(pos)} person (photo) scores above a randomly chosen ${esc(neg)} one (0.5 is chance, 1 perfect separation). Balanced accuracy: the mean of sensitivity and specificity. PPV (NPV): the share of those called ${esc(pos)} (${esc(neg)}) who are, at that prevalence. Brier: the mean squared difference between the score and the truth, 0 or 1 (0 is perfect; a constant score of 50% gives 0.25).`;
+}
+
 const METRIC_HEAD = '<tr><th>Rows: per photo or per person</th><th>n (pos/neg)</th><th>AUC (95% CI)</th><th>Accuracy</th><th>Balanced acc.</th><th>Sensitivity</th><th>Specificity</th><th>PPV*</th><th>NPV*</th><th>Brier</th></tr>';
 
 function groupRows(name: string, g: GroupMetrics, noAuc = false): string {
@@ -234,6 +239,7 @@ ${evidence ? `<p class="warn" id="no-evidence-results"><strong>${esc(evidence)}<
 <table><caption>Cross-validated performance, per photo and per person</caption>${METRIC_HEAD}${levelRow('All views: per photo', result.photo)}${levelRow('All views: per person', result.subject)}${groupRows('Majority-class baseline', result.baseline, true)}</table>
 ${predictiveFootnote([result.photo, result.subject, result.baseline.photo, result.baseline.subject])}
 <p class="ci">* PPV and NPV at a prevalence of ${esc(prevalenceText(o.prevalence))} (set with <code>--prevalence</code>). The majority-class baseline gives everyone the training folds' share of ${esc(pos)} as a score and calls the larger class: a model must beat its accuracy, and as a constant score it ranks no one, so it has no AUC to show.</p>
+<p class="ci">${metricGlossary(pos, neg)}</p>
 <div class="charts"><figure>${roc}</figure><figure>${calPerson}</figure><figure>${calPhoto}</figure></div>
 <p class="ci">Calibration: each point is a bin of people (photos) by their out-of-fold probability${o.repeats > 1 ? ` averaged over the ${o.repeats} repeats` : ''}; its size is the number in the bin, its bar the 95% Wilson interval of the observed positive rate (too narrow per photo, as photos of one person are not independent). A calibrated model's points lie on the dotted diagonal. These probabilities come from a study with ${result.subject.n.positive} ${esc(pos)} and ${result.subject.n.negative} ${esc(neg)} people, not from the population: a person's chance is the PPV.</p>
 <div class="charts">${confusionTable(result.subject, pos, neg, 'person')}${confusionTable(result.photo, pos, neg, 'photo')}</div>

@@ -77,6 +77,9 @@ describe('renderReport', () => {
     expect(rows).toHaveLength(2);
     for (const row of rows) expect(row).not.toContain('(no CI)');
     expect(html).toContain('The majority-class baseline gives everyone the training folds\' share of vcfs as a score and calls the larger class');
+    // Each column said in words: AUC, balanced accuracy, PPV and Brier are jargon to a clinician.
+    expect(html).toContain('AUC: the chance that a randomly chosen vcfs person (photo) scores above a randomly chosen control one (0.5 is chance, 1 perfect separation).');
+    expect(html).toContain('Brier: the mean squared difference between the score and the truth, 0 or 1 (0 is perfect; a constant score of 50% gives 0.25).');
   });
 
   it('labels every metrics row per photo or per person, and quotes no published accuracy as a result', () => {
