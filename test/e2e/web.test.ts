@@ -243,6 +243,8 @@ describe.skipIf(!browserExe.path)('web app (fake screening service)', () => {
     expect(text).toContain('A screening aid, not a diagnosis');
     expect(await page.locator('table.metrics tbody tr').count()).toBe(5);
     expect(await page.locator('table.metrics').textContent()).toContain('90% (82%–97%)');
+    // The per-photo rows count photos, each scored alone: the legend says so, not only "people".
+    expect(text).toContain('Sensitivity: share of affected people flagged (in a per-photo row, of their photos, each scored alone).');
     // AUC 0.93 (0.88-0.97) clears chance: no no-evidence statement.
     expect(await page.locator('[data-testid=model-no-evidence]').count()).toBe(0);
     expect(await page.locator('#nav-model').getAttribute('aria-current')).toBe('page');

@@ -118,7 +118,7 @@ export function modelView(info: ModelInfo): HTMLElement {
     h('section', { class: 'card', 'aria-labelledby': 'model-metrics' },
       h('h2', { id: 'model-metrics' }, 'Cross-validated performance'),
       metricsTable(info),
-      h('p', { class: 'muted small' }, 'Sensitivity: share of affected people flagged. Specificity: share of unaffected people not flagged. AUC: how well scores separate the two groups (0.5 is chance, 1 is perfect). Each patient\'s photos were kept within one fold, so the figures do not reward recognising a person.'),
+      h('p', { class: 'muted small' }, 'Sensitivity: share of affected people flagged (in a per-photo row, of their photos, each scored alone). Specificity: share of unaffected people not flagged (per photo: of their photos). AUC: how well scores separate the two groups (0.5 is chance, 1 is perfect). Each patient\'s photos were kept within one fold, so the figures do not reward recognising a person.'),
     ),
     rankingTable(info),
     h('section', { class: 'card', 'aria-labelledby': 'model-use' },
