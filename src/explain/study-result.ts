@@ -81,6 +81,22 @@ export interface ExplanationCheck {
   passed: boolean | null;
 }
 
+/** The study's explanation checks, by outcome (names as in the report's checks table). */
+export interface ExplanationChecksSummary {
+  total: number;
+  failed: string[];
+  notMeasured: string[];
+}
+
+/** The checks of a study's explanation analysis, counted by outcome. */
+export function summariseExplanationChecks(checks: readonly ExplanationCheck[]): ExplanationChecksSummary {
+  return {
+    total: checks.length,
+    failed: checks.filter((c) => c.passed === false).map((c) => c.name),
+    notMeasured: checks.filter((c) => c.passed === null).map((c) => c.name),
+  };
+}
+
 /**
  * The map behind a study's region analysis: `contrastive`, HiResCAM on the last 14x14 block
  * against the mean map of the sample's control faces (the default: the only map that put the

@@ -17,6 +17,7 @@ import { calibrationSpec, renderSvg, rocSpec, type RocSeries } from './charts.ts
 import { DEFAULTS } from '../config.ts';
 import { boundPredictiveNote, noEvidenceStatement, prevalenceText, singleValueClause } from '../evaluate/post-test.ts';
 import { permutationFloorNote } from '../evaluate/permutation.ts';
+import type { ExplanationChecksSummary } from '../explain/study-result.ts';
 
 export { renderSvg, rocSpec, calibrationSpec, barSpec } from './charts.ts';
 
@@ -32,6 +33,8 @@ export interface ReportInput {
   options: { folds?: number; repeats?: number; seed?: number; classifier?: string; backbone?: string; prevalence?: number; synthetic?: boolean; frontalOnly?: boolean };
   /** Extra HTML sections (e.g. the explanation analysis), already escaped. */
   sections?: { id: string; title: string; html: string }[];
+  /** The explanation analysis's checks by outcome, when it ran: the Checks section counts them, failures first. */
+  explanationChecks?: ExplanationChecksSummary;
 }
 
 /**
@@ -273,10 +276,11 @@ function subgroupsSection(result: CrossValidationResult): string {
 }
 
 /** The permutation test, the leakage warnings, and the photos whose face looks on its side or upside down. */
-function checksSection({ leakage, result, used }: ReportInput): string {
+function checksSection({ leakage, result, used, explanationChecks }: ReportInput): string {
   const perm = result.permutation;
   const turned = used.filter((p) => p.face?.turned);
   return `<section id="checks"><h2>Checks</h2>
+${explanationChecks ? explanationChecksLine(explanationChecks) : ''}
 <p>Permutation test (labels permuted by person, whole cross-validation re-run): ${perm ? permutationText(perm, result.subject.auc.value) : 'not run'}.</p>
 ${leakage.warnings.length ? `<div class="warn"><p><strong>${leakage.warnings.length} possible leakage problem(s)</strong>: the same photo or the same person may appear under two names, which inflates results.</p><ul>${leakage.warnings.slice(0, 50).map((w) => `<li>${esc(w.message)}</li>`).join('')}</ul></div>` : '<p>No duplicate photos and no person under two subject ids were found.</p>'}
 ${turned.length ? `<div class="warn"><p><strong>${turned.length} photo(s) look on their side or upside down</strong> (their orientation tag may have been lost): the face was found more surely with the photo turned, so it was aligned from points the detector guessed. They were used as they are; turn them upright and run the study again.</p><ul>${turned.slice(0, 50).map((p) => `<li>${esc(p.item.path)}: turn ${p.face!.turned} degrees clockwise</li>`).join('')}</ul></div>` : ''}
@@ -344,6 +348,20 @@ function dataSection({ dataset, photos, used, options }: ReportInput): string {
 <p>${used.length} photos of ${new Set(used.map((p) => p.item.subject)).size} people entered the analysis${options.frontalOnly ? ' (frontal photos only)' : ''}; views used (manifest, else estimated from the face): ${Object.entries(estimatedViews).map(([k, v]) => `${esc(k)} ${v}`).join(', ')}.</p>
 ${failed.length ? `<details><summary>${failed.length} photos without a usable face (excluded)</summary><table><caption>One row per photo</caption><tr><th>Photo</th><th>Subject</th><th>Code</th><th>Reason</th></tr>${failed.map((p) => `<tr><td style="text-align:left">${esc(p.item.path)}</td><td>${esc(p.item.subject)}</td><td>${esc(p.error!.code)}</td><td style="text-align:left">${esc(relativeToDataset(p.error!.message, p.item, dataset.root))}</td></tr>`).join('')}</table></details>` : '<p>Every photo had a usable face.</p>'}
 </section>`;
+}
+
+/**
+ * The explanation checks in the Checks section, which a reader scans for what failed: a failed or
+ * unmeasured check is a warning there too, not only in the explanation section further down.
+ */
+function explanationChecksLine(c: ExplanationChecksSummary): string {
+  const link = '<a href="#explanations">What the model looks at</a>';
+  if (!c.failed.length && !c.notMeasured.length) return `<p>Explanation checks (sanity checks, occlusion agreement, heat outside the face): all ${c.total} passed; see ${link}.</p>`;
+  const parts = [
+    ...(c.failed.length ? [`<strong>${c.failed.length} of ${c.total} FAILED</strong> (${esc(c.failed.join(', '))})`] : []),
+    ...(c.notMeasured.length ? [`${c.notMeasured.length} of ${c.total} could not be measured (${esc(c.notMeasured.join(', '))})`] : []),
+  ];
+  return `<div class="warn" id="checks-explanation"><p>Explanation checks: ${parts.join('; ')}. The heat maps' region shares are one method's view, not established; see ${link}.</p></div>`;
 }
 
 /** Writes the report. */

@@ -31,7 +31,7 @@ import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInpu
 import { hashUniform } from '../../math/random.ts';
 import { prevalenceText, probabilityText } from '../../evaluate/post-test.ts';
 import { regionLabel } from '../../explain/regions.ts';
-import type { ExplanationCheck } from '../../explain/study-result.ts';
+import { summariseExplanationChecks, type ExplanationChecksSummary } from '../../explain/study-result.ts';
 import { BUNDLED_PHOTOS, buildBundledPeople, bundledPhotoPaths } from './people.ts';
 
 /** Options of {@link runDemo}. */
@@ -98,22 +98,6 @@ export interface DemoResult {
   screenings: DemoScreening[];
   explain: DemoExplain;
   seconds: Record<string, number>;
-}
-
-/** The study's explanation checks, by outcome (names as in the report's checks table). */
-export interface ExplanationChecksSummary {
-  total: number;
-  failed: string[];
-  notMeasured: string[];
-}
-
-/** The checks of a study's explanation analysis, counted by outcome. */
-export function summariseExplanationChecks(checks: readonly ExplanationCheck[]): ExplanationChecksSummary {
-  return {
-    total: checks.length,
-    failed: checks.filter((c) => c.passed === false).map((c) => c.name),
-    notMeasured: checks.filter((c) => c.passed === null).map((c) => c.name),
-  };
 }
 
 /**
@@ -492,6 +476,7 @@ async function addDemoSection(study: StudyResult, result: DemoResult, planted: P
   await writeReport(study.files.report, {
     dataset: study.dataset, photos: study.photos, used: study.used, leakage: study.leakage, result: study.result, metrics: study.metrics, bundle: study.bundle,
     options: demoStudyOptions(s),
+    ...(result.study.explanationChecks && { explanationChecks: result.study.explanationChecks }),
     sections: [...study.reportSections, await demoSection(result, planted.synth.truth, planted.synthDir)],
   });
 }

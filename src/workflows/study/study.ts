@@ -28,7 +28,7 @@ import { esc, relativeToDataset, writeReport, type ReportInput } from '../../rep
 import type { MeasurementNorms } from '../../features/measurements.ts';
 import { checkClassSizes, fittingFolds } from './class-sizes.ts';
 import { studyMeasurements } from './measurements.ts';
-import type { StudyExplanation, StudyGeometryExplanation } from '../../explain/study-result.ts';
+import { summariseExplanationChecks, type StudyExplanation, type StudyGeometryExplanation } from '../../explain/study-result.ts';
 import { explainStudy, oofCorrectness, shuffledLabelModel, type StudyExplanationOptions } from './explanation.ts';
 import { studyGeometryExplanation } from './geometry-explanation.ts';
 import { oneVsRestNote, rankStudy, type RankingOutcome } from './ranking.ts';
@@ -285,7 +285,8 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const explained: Explained = fromFile ? { sections: [noPixelsSection(fromFile.origin)] } : await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
   const manyClass = ranking ? [ranking.section] : dataset.mode === 'one-vs-rest' ? [oneVsRestNote(dataset)] : [];
   const sections = [...manyClass, ...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...(sites ? [sitesSection(sites)] : []), ...explained.sections, measured.section];
-  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: { ...opts, folds, backbone }, sections });
+  const explanationChecks = explained.explanation && summariseExplanationChecks(explained.explanation.checks);
+  await writeReport(files.report, { dataset, photos, used, leakage, result, metrics, bundle, options: { ...opts, folds, backbone }, sections, ...(explanationChecks && { explanationChecks }) });
   return { dataset, photos, used, leakage, result, metrics, bundle, files, reportSections: sections, ...(ranking ? { ranking } : {}), ...(explained.explanation ? { explanation: explained.explanation } : {}), ...(explained.geometry ? { geometryExplanation: explained.geometry } : {}), ...(sites ? { sites } : {}) };
 }
 

@@ -42,6 +42,15 @@ describe('renderReport', () => {
     expect(clinic).toContain('PPV and NPV at a prevalence of 30% (set with');
   });
 
+  it("counts the explanation checks in the Checks section, where a reader scans for failures, with a failure as a warning", async () => {
+    const checks = (html: string) => /<section id="checks">[\s\S]*?<\/section>/.exec(html)![0];
+    const failing = await renderReport({ ...reportInput(result), explanationChecks: { total: 5, failed: ['occlusion agreement'], notMeasured: [] } });
+    expect(checks(failing)).toContain('<div class="warn" id="checks-explanation"><p>Explanation checks: <strong>1 of 5 FAILED</strong> (occlusion agreement). The heat maps\' region shares are one method\'s view, not established; see <a href="#explanations">What the model looks at</a>.</p></div>');
+    const passing = await renderReport({ ...reportInput(result), explanationChecks: { total: 5, failed: [], notMeasured: [] } });
+    expect(checks(passing)).toContain('Explanation checks (sanity checks, occlusion agreement, heat outside the face): all 5 passed');
+    expect(checks(html)).not.toContain('Explanation checks');
+  });
+
   it('puts intended use and limitations before the data and results, and the configuration dump last', () => {
     const at = (id: string) => html.indexOf(`<section id="${id}">`);
     expect(at('intended-use')).toBeGreaterThan(0);
