@@ -11,6 +11,7 @@ import { GEOMETRY_NEGLIGIBLE_LOGODDS, geometryNegligible, regionLabel, REGION_RA
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
 import { regionsFromHeatMap } from '../workflows/screen/result.ts';
+import { heatMapCaption } from '../explain/heat-scale.ts';
 import { chanceRangeEndNote, likelihoodRatioText, prevalenceText, probabilityText } from '../evaluate/post-test.ts';
 import { zText } from '../features/measurements.ts';
 import { signedFixed } from '../math/decimal.ts';
@@ -154,6 +155,18 @@ export function regionRankingNote(result: Pick<ScreenResult, 'photos' | 'model'>
   return result.photos.some(regionsFromHeatMap) ? [`Regions: ${[REGION_RANKING_NOTE, result.model.heatMapScope, result.model.heatMapChecks].filter(Boolean).join(' ')}`] : [];
 }
 
+/**
+ * What the heat map files show, once, when some photo has one: the map's caption and its colour
+ * scale (each distinct scale note once), since the PNG's colour bar carries no words.
+ */
+export function heatmapNoteLine(result: Pick<ScreenResult, 'photos'>): string[] {
+  const drawn = result.photos.filter((p) => p.heatmap);
+  if (!drawn.length) return [];
+  const cams = [...new Set(drawn.map((p) => heatMapCaption(p.cam)))];
+  const scales = [...new Set(drawn.flatMap((p) => (p.heatScale ? [p.heatScale.note] : [])))];
+  return [`Heatmaps: ${[...cams, ...scales].join(' ')} In the files, the colour bar on the right runs from no evidence (bottom) to the top of the scale (top).`];
+}
+
 /** What the photos' geometry contributions are, and what a log-odds is, once, when some photo has them. */
 export function geometryNoteLine(result: Pick<ScreenResult, 'photos'>): string[] {
   const note = result.photos.find((p) => p.geometryNote)?.geometryNote;
@@ -197,6 +210,7 @@ export const run: Command = async (argv, io) => {
         ...subjectSummary(result),
         ...result.photos.map((p) => photoLine(p, result.model.photoThreshold)),
         ...regionRankingNote(result),
+        ...heatmapNoteLine(result),
         ...geometryNoteLine(result),
         result.disclaimer,
       ];

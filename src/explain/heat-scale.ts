@@ -88,6 +88,16 @@ const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 const sig4 = (v: number) => Number(v.toPrecision(4));
 
 /**
+ * What a heat map's colours mean, for the map drawn (`cam`): the web app's caption under each map,
+ * and `screen`'s text beside the PNG files, whose colour bar has no words of its own.
+ */
+export function heatMapCaption(cam: string | undefined): string {
+  if (cam === 'contrastive') return 'Heatmap (contrastive HiResCAM): the warmer and stronger the colour, the more that area raised the model\'s score above that of a typical control face of the study; untinted areas gave no net evidence for it.';
+  const name = cam === 'hirescam' ? 'HiResCAM' : cam === 'gradcam-14x14' ? 'Grad-CAM, 14x14' : 'Grad-CAM';
+  return `Heatmap (${name}): the warmer and stronger the colour, the more that area raised the model's score; untinted areas gave no net evidence for it.`;
+}
+
+/**
  * The study's checks of a map that failed or could not be measured, in one sentence (`model.heatMapChecks`),
  * for the map the study checked; undefined when they all passed, for another map, or for a scale
  * without checks. A failed check (e.g. greying out each region ranks the regions otherwise) means

@@ -1,6 +1,6 @@
 /** The human-readable screen result leads with the call and what it means, and labels the score as a score. */
 import { describe, expect, it } from 'vitest';
-import { geometryNoteLine, photoLine, regionRankingNote, subjectSummary } from '../../src/cli/screen.ts';
+import { geometryNoteLine, heatmapNoteLine, photoLine, regionRankingNote, subjectSummary } from '../../src/cli/screen.ts';
 import { zText } from '../../src/features/measurements.ts';
 import type { ScreenResult } from '../../src/workflows/screen/screener.ts';
 
@@ -132,5 +132,17 @@ describe('geometryNoteLine', () => {
     const photo = { path: 'a.jpg', probability: 0.8, view: 'frontal' as const };
     expect(geometryNoteLine({ photos: [{ ...photo, geometryNote }, { ...photo, path: 'b.jpg', geometryNote }] })).toEqual([`Geometry: ${geometryNote}`]);
     expect(geometryNoteLine({ photos: [photo] })).toEqual([]);
+  });
+});
+
+describe('heatmapNoteLine', () => {
+  it('says once what the heat map files show and what their colour scale is, since the PNG has no words', () => {
+    const heatScale = { basis: 'study' as const, top: 1.3, peak: 0.5, note: 'Colours on a scale shared by all photos: the hottest colour is the 99th percentile.' };
+    const photo = { path: 'a.jpg', probability: 0.8, view: 'frontal' as const, cam: 'contrastive', heatmap: 'h/01-a.heatmap.png', heatScale };
+    expect(heatmapNoteLine({ photos: [photo, { ...photo, path: 'b.jpg', heatmap: 'h/02-b.heatmap.png' }] })).toEqual([
+      "Heatmaps: Heatmap (contrastive HiResCAM): the warmer and stronger the colour, the more that area raised the model's score above that of a typical control face of the study; untinted areas gave no net evidence for it. " +
+      'Colours on a scale shared by all photos: the hottest colour is the 99th percentile. In the files, the colour bar on the right runs from no evidence (bottom) to the top of the scale (top).',
+    ]);
+    expect(heatmapNoteLine({ photos: [{ path: 'c.jpg', probability: 0.8, view: 'frontal' }] })).toEqual([]);
   });
 });

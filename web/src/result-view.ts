@@ -11,6 +11,7 @@ import type { ModelInfo } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
 import { chanceRangeEndNote, likelihoodRatioText, postTest, prevalenceForm, prevalenceText, probabilityText, type PrevalenceForm } from '../../src/evaluate/post-test.ts';
 import { REGION_RANKING_NOTE } from '../../src/explain/regions.ts';
+import { heatMapCaption } from '../../src/explain/heat-scale.ts';
 import { zText } from '../../src/features/measurements.ts';
 import { h, svg, uid } from './dom.ts';
 import { className, metricCells, pct, photoErrorText, regionName, scorePct, VIEW_TEXT } from './format.ts';
@@ -371,19 +372,12 @@ function photoStage(photo: ScreenPhoto, url: string | undefined, index: number):
     controls.append(h('div', { class: 'control' }, box, h('label', { for: id }, 'Face box and landmarks')));
   }
   const row = h('div', { class: 'stage-row' }, stage, legend ? h('div', { class: 'legend-box' }, h('span', { class: 'legend-end small' }, 'strong'), legend, h('span', { class: 'legend-end small' }, 'none')) : '');
-  const caption = heat ? h('figcaption', { class: 'small muted heat-caption', 'data-testid': 'heat-caption' }, heatCaption(photo.cam), ' ', scaleCaption(photo)) : '';
+  const caption = heat ? h('figcaption', { class: 'small muted heat-caption', 'data-testid': 'heat-caption' }, heatMapCaption(photo.cam), ' ', scaleCaption(photo)) : '';
   return { element: h('figure', { class: 'stage-figure' }, row, caption), controls };
 }
 
 /** The heat map's opacity over the photo at first, in percent: the map tints only where there is evidence, so it can be shown whole. */
 const HEAT_OPACITY = 100;
-
-/** What the heatmap shows, by the map the server drew (`cam`). */
-function heatCaption(cam: string | undefined): string {
-  if (cam === 'contrastive') return 'Heatmap (contrastive HiResCAM): the warmer and stronger the colour, the more that area raised the model\'s score above that of a typical control face of the study; untinted areas gave no net evidence for it.';
-  const name = cam === 'hirescam' ? 'HiResCAM' : cam === 'gradcam-14x14' ? 'Grad-CAM, 14x14' : 'Grad-CAM';
-  return `Heatmap (${name}): the warmer and stronger the colour, the more that area raised the model's score; untinted areas gave no net evidence for it.`;
-}
 
 /** The colour scale in words: shared across photos or this photo's own (the server's note), and how far up it this photo's evidence reaches. */
 function scaleCaption(photo: ScreenPhoto): string {
