@@ -5,6 +5,7 @@
  * so a hospital team fixes its spreadsheet in one pass instead of one error per run. Time and
  * memory grow linearly with the rows, however malformed they are.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, lstatSync, type Stats } from 'node:fs';
 import { open, readFile, realpath, stat } from 'node:fs/promises';
@@ -359,6 +360,13 @@ function sniffDelimiter(text: string): string {
 const NOT_CSV: ManifestProblem = { kind: 'not-csv', message: 'the file is binary (it holds NUL bytes), not a CSV text file' };
 
 /**
+ * The most bytes a manifest may have: V8's longest string. The whole file is decoded as one text,
+ * and decoding a longer one does not throw: Node aborts the process (a native stack trace, no
+ * error record, nothing cleaned up).
+ */
+const MAX_MANIFEST_BYTES = bufferConstants.MAX_STRING_LENGTH;
+
+/**
  * The rows of a manifest CSV read as {@link loadDataset} reads them (UTF-8, UTF-16 or Windows-1252
  * text; comma, semicolon or tab; RFC 4180 quoting; formula guards removed), for commands that need
  * a manifest's rows but not a data set (`embed --manifest`, `synth`): one reader for every
@@ -379,6 +387,9 @@ async function readManifest(file: string, problems: ProblemList, columns: Manife
     const st = await stat(file);
     const kind = notARegularFile(st);
     if (kind) throw new PhenofaceError('E_INPUT', `Manifest "${file}" is ${kind}. Expected a CSV file.`);
+    if (st.size > MAX_MANIFEST_BYTES) {
+      throw new PhenofaceError('E_INPUT', `Manifest "${file}" is ${st.size} bytes, more than Phenoface reads as one text (${MAX_MANIFEST_BYTES} bytes). Expected a manifest CSV of at most that size.`);
+    }
     // Look at the first 64 KiB before reading it all: a photo or video given as manifest is refused cheaply.
     const handle = await open(file, 'r');
     try {

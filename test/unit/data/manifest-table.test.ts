@@ -2,12 +2,13 @@
  * One manifest reader: `embed --manifest` and `synth` read a manifest as `loadDataset` does, so a
  * manifest Phenoface wrote (its cells guarded against formula injection) comes back as written.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:buffer';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manifestInputs } from '../../../src/cli/inputs.ts';
 import { formatCsv } from '../../../src/data/csv.ts';
-import { readManifestTable } from '../../../src/data/manifest.ts';
+import { loadDataset, readManifestTable } from '../../../src/data/manifest.ts';
 import { readSynthInput } from '../../../src/workflows/synth/index.ts';
 import { tempDir } from './fixtures.ts';
 
@@ -66,5 +67,17 @@ describe('manifests Phenoface wrote, read back by every command', () => {
     await expect(manifestInputs(path.join(tmp.dir, 'nope.csv'), tmp.dir)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     // A device is there, but is no manifest: not "does not exist".
     await expect(manifestInputs('/dev/null', tmp.dir)).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringContaining('is not a regular file') });
+  });
+
+  it('a manifest longer than one string can be is refused by its size before it is read, by every reader', async () => {
+    // Sparse: the size is what matters, and a file of that much text (Node aborts the process
+    // decoding it) would take half a gigabyte of disk.
+    const file = path.join(tmp.dir, 'huge.csv');
+    writeFileSync(file, 'path,subject,label\na.jpg,s1,vcfs\n');
+    truncateSync(file, constants.MAX_STRING_LENGTH + 1);
+    const refused = { code: 'E_INPUT', message: expect.stringContaining(`is ${constants.MAX_STRING_LENGTH + 1} bytes, more than Phenoface reads as one text`) };
+    await expect(loadDataset(file, {})).rejects.toMatchObject(refused);
+    await expect(manifestInputs(file, tmp.dir)).rejects.toMatchObject(refused);
+    await expect(readSynthInput(file)).rejects.toMatchObject(refused);
   });
 });
