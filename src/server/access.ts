@@ -16,12 +16,31 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
+ * What in a token no request can send back, or undefined. An `Authorization` header carries
+ * visible ASCII unchanged; {@link bearerMatches} reads the token up to the first space, HTTP reads
+ * header bytes as Latin-1 (a UTF-8 character arrives as two others) and browsers refuse to send
+ * what is not Latin-1. A token with anything else (e.g. the carriage return of a token file saved
+ * on Windows) would start a server that answers every request 401.
+ */
+function unsendableInToken(token: string): string | undefined {
+  const c = /[^\x21-\x7e]/.exec(token)?.[0];
+  if (c === undefined) return undefined;
+  const kind = /\s/.test(c) ? 'a space or line break' : /\p{Cc}/u.test(c) ? 'a control character' : 'a character outside ASCII';
+  return `holds ${kind} (character ${token.indexOf(c) + 1})`;
+}
+
+/**
  * Checks a binding before the server starts: a non-loopback host requires a token of at least
- * `minTokenLength` characters. Throws `E_CONFIG` naming the host and what is needed.
+ * `minTokenLength` characters, and a token must be one a request can send. Throws `E_CONFIG`
+ * naming the host and what is needed (never the token).
  */
 export function checkBinding(host: string, token: string | undefined, minTokenLength: number): void {
   if (token !== undefined && token.length < minTokenLength) {
     throw new PhenofaceError('E_CONFIG', `Access token is ${token.length} characters long. Expected at least ${minTokenLength} (e.g. \`openssl rand -hex 16\`).`);
+  }
+  const unsendable = token === undefined ? undefined : unsendableInToken(token);
+  if (unsendable) {
+    throw new PhenofaceError('E_CONFIG', `Access token ${unsendable}, which no "Authorization: Bearer" header can carry: every request would be refused. Expected visible ASCII characters only (e.g. \`openssl rand -hex 16\`).`);
   }
   if (!isLoopbackHost(host) && token === undefined) {
     throw new PhenofaceError('E_CONFIG', `Refusing to listen on "${host}" without an access token: other machines could screen photos. Give --token T (or set PHENOFACE_TOKEN), or listen on 127.0.0.1.`);

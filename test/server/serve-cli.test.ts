@@ -49,6 +49,27 @@ describe('serve: usage and binding', () => {
     expect(io3.stderr).toMatch(/Invalid --port: "70000"/);
   });
 
+  it('refuses a token no request can send (a space, a carriage return, a character outside ASCII) without naming it', async () => {
+    const secret = 'env-token-0123456789abcdef';
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['--token', `${secret} x`], {}, /holds a space or line break \(character 27\)/],
+      [[], { PHENOFACE_TOKEN: `${secret}\r` }, /holds a space or line break \(character 27\)/],
+      [['--token', `${secret}\u0007`], {}, /holds a control character/],
+      [['--token', `${secret}é`], {}, /holds a character outside ASCII/],
+    ];
+    for (const [args, env, why] of cases) {
+      const io = memoryIO();
+      let loaded = false;
+      const run = serveCommand({ loadService: async () => { loaded = true; return new FakeScreenService(); }, env, webRoot: '/nonexistent' });
+      await expect(run(['--model', tmp(), '--host', '0.0.0.0', '--port', '0', ...args], io)).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringMatching(why) });
+      expect(loaded).toBe(false);
+    }
+    const io = memoryIO();
+    expect(await main(['serve', '--model', 'm', '--token', `${secret} x`], io)).toBe(2);
+    expect(io.stderr).toMatch(/E_CONFIG: Access token holds a space.*no "Authorization: Bearer" header can carry/);
+    expect(io.stderr).not.toContain(secret);
+  });
+
   it('says a missing model folder is missing (exit 1)', async () => {
     const io = memoryIO();
     expect(await main(['serve', '--model', '/no/such/model'], io)).toBe(1);
