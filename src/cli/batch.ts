@@ -10,9 +10,11 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: { code: Er
 
 /**
  * Maps `items` through `job` with at most `concurrency` in flight, calling `emit` in input order
- * as soon as each prefix is complete (memory stays bounded by the window, not the batch).
+ * as soon as each prefix is complete (memory stays bounded by the window, not the batch). Once
+ * `stop` aborts no further item starts; those in flight finish (a job may be native work that
+ * cannot be cut), and `failed` counts only items that ran.
  */
-export async function runOrdered<I, T>(items: readonly I[], concurrency: number, job: (item: I) => Promise<T>, emit: (item: I, outcome: Outcome<T>) => void): Promise<{ failed: number }> {
+export async function runOrdered<I, T>(items: readonly I[], concurrency: number, job: (item: I) => Promise<T>, emit: (item: I, outcome: Outcome<T>) => void, stop?: AbortSignal): Promise<{ failed: number }> {
   const pending = new Map<number, Outcome<T>>();
   let next = 0;
   let emitted = 0;
@@ -27,7 +29,7 @@ export async function runOrdered<I, T>(items: readonly I[], concurrency: number,
     }
   };
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !stop?.aborted) {
       const i = next++;
       let outcome: Outcome<T>;
       try {

@@ -54,7 +54,7 @@ export const run: Command = async (argv, io) => {
         const turnNote = turnedFace ? ` (a face is found with the photo turned ${turnedFace} degrees clockwise: its orientation tag may be missing)` : '';
         io.out(printable(`${item.path}: ${width}x${height}, ${faces.length} face${faces.length === 1 ? '' : 's'}${faces.length ? ': ' + faces.map((f) => faceText(f) + (f.turned ? `, looks ${f.turned === 180 ? 'upside down' : 'on its side'} (upright with the photo turned ${f.turned} degrees clockwise)` : '')).join('; ') : ''}${turnNote}`) + '\n');
       }
-    });
+    }, io.outputClosed);
     return failed > 0 ? EXIT.partial : EXIT.ok;
   } finally {
     await pipeline.close();

@@ -79,9 +79,9 @@ export const run: Command = async (argv, io) => {
         embedding: Array.from(embedding.vector, (v) => Math.round(v * 1e6) / 1e6),
         ...(second && secondEmbedding ? { secondEmbedding: { backbone: second, embedding: Array.from(secondEmbedding, (v) => Math.round(v * 1e6) / 1e6) } } : {}),
       }) + '\n');
-    });
+    }, file ? undefined : io.outputClosed);
     await file?.commit();
-    if (!values.quiet && !values.json) {
+    if (!values.quiet && !values.json && !io.outputClosed?.aborted) {
       io.err(`embed: ${items.length - failed} of ${items.length} photos embedded${values.out ? ` -> ${values.out}` : '; the vectors are written by --out FILE.jsonl or --json'}\n`);
     }
     return failed > 0 ? EXIT.partial : EXIT.ok;

@@ -11,19 +11,29 @@ export interface CliIO {
   isTTY: boolean;
   /** Working directory that relative paths are resolved against. */
   cwd: string;
+  /**
+   * Aborts when standard output's reader has closed it (`phenoface detect ... | head`): what is
+   * still to print has no reader, so a batch starts no further input. Absent: output never closes.
+   */
+  outputClosed?: AbortSignal;
 }
 
 /**
- * The real process's IO. A closed stdout (`phenoface detect ... | head`) ends the process quietly,
- * as Unix tools do, instead of crashing with EPIPE.
+ * The real process's IO. A closed stdout (`phenoface detect ... | head`) ends the run quietly, as
+ * Unix tools do, instead of crashing with EPIPE: further output is dropped, `outputClosed` aborts,
+ * and the command winds down (exit 0, see `main`). The process is not ended on the spot: a worker
+ * thread stopped while onnxruntime runs in it aborts the whole process ("terminate called after
+ * throwing an instance of 'Napi::Error'", exit 134), so the photos in progress are let finish.
  */
 export function processIO(): CliIO {
+  const closed = new AbortController();
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
+    if (err.code === 'EPIPE') closed.abort();
+    else throw err;
   });
   return {
-    out: (t) => void process.stdout.write(t),
+    outputClosed: closed.signal,
+    out: (t) => void (closed.signal.aborted || process.stdout.write(t)),
     err: (t) => void process.stderr.write(t),
     isTTY: Boolean(process.stderr.isTTY),
     cwd: process.cwd(),

@@ -59,7 +59,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
   try {
     const { run } = await command.load();
-    return await run(rest, io);
+    const code = await run(rest, io);
+    // A reader that closed standard output (`| head`) took what it wanted: the run ends quietly.
+    return io.outputClosed?.aborted ? EXIT.ok : code;
   } catch (err) {
     const code = err instanceof PhenofaceError ? err.code : 'E_INTERNAL';
     const message = err instanceof Error ? err.message : String(err);

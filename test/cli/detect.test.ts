@@ -3,11 +3,13 @@
  * package) and on every kind of bad input, all in ONE batch: each input gets its own
  * record, the batch goes on, the exit code is 3.
  */
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { createInterface } from 'node:readline';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { DEFAULTS } from '../../src/config.ts';
@@ -143,6 +145,26 @@ describe('phenoface detect', () => {
     expect(by['big.jpg'].faces[0].box.width).toBeGreaterThan(1000);
     for (const r of recs) if (r.error) expect(r.error.message.length).toBeGreaterThan(10);
   });
+
+  it('ends quietly (exit 0) when its reader closes standard output, with photos still in progress', async () => {
+    // A real process and pipe: `phenoface detect photos/ --json | head -1`. Small photos keep the
+    // worker threads in onnxruntime most of the time, where stopping a thread aborted the process;
+    // three runs, as the moment the pipe closes falls anywhere.
+    const many = path.join(dir, 'many-photos');
+    mkdirSync(many);
+    const photo = await sharp(sample(2)).resize({ width: 250 }).jpeg().toBuffer();
+    for (let i = 0; i < 24; i++) writeFileSync(path.join(many, `p${String(i).padStart(2, '0')}.jpg`), photo);
+    for (let run = 0; run < 3; run++) {
+      const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../../bin/phenoface.mjs'), 'detect', many, '--json', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (t: string) => { stderr += t; });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next();
+      expect(JSON.parse(first.value as string).path).toBe(path.join(many, 'p00.jpg'));
+      child.stdout.destroy();
+      expect({ code: await exited, stderr }).toEqual({ code: 0, stderr: '' });
+    }
+  }, 120_000);
 
   it('walks folders for image files only', async () => {
     const io = memoryIO(dir);
