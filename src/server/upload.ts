@@ -317,8 +317,9 @@ export async function checkPhoto(name: string, bytes: Buffer, maxPixels: number)
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
-    const detail = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    throw new ApiError(422, 'E_DECODE', `${what} looks like ${sniffed.format.toUpperCase()} but its header cannot be read (${detail}). Expected a complete, uncorrupted photo.`);
+    // sharp's message is libvips' error text, one buffer for the whole process: while the
+    // screening worker decodes other people's photos it may describe one of theirs, so it is not quoted.
+    throw new ApiError(422, 'E_DECODE', `${what} looks like ${sniffed.format.toUpperCase()} but its header cannot be read: it is truncated or corrupt. Expected a complete, uncorrupted photo.`, {}, {}, { cause: err });
   }
   if (sniffed.format === 'heif' && meta.compression === 'hevc') {
     throw new ApiError(415, 'E_UNSUPPORTED', `${what} is a HEIC (HEVC) photo, which this server cannot decode. Expected ${ACCEPTED_UPLOADS}; export it as JPEG (iPhone: Settings > Camera > Formats > Most Compatible).`);
