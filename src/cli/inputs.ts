@@ -8,7 +8,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HEATMAP_SUFFIXES, IMAGE_EXTENSIONS, isWalkedPhoto, loadDataset, readManifestTable } from '../data/manifest.ts';
-import { lexicalPathProblem, listInside, resolveInside } from '../data/paths.ts';
+import { lexicalPathProblem, listInside, resolveInside, UnlistedFolderError, type FolderEntry, type RefusedLink } from '../data/paths.ts';
 import { notARegularFile, PhenofaceError } from '../errors.ts';
 
 
@@ -37,7 +37,16 @@ interface WalkAt {
  */
 async function walk(dirAbs: string, dirShown: string, out: InputItem[], at: WalkAt): Promise<void> {
   at.visited.add(dirAbs);
-  for (const e of await listInside(at.rootReal, at.relDir, dirAbs)) {
+  let entries: (FolderEntry | RefusedLink)[];
+  try {
+    entries = await listInside(at.rootReal, at.relDir, dirAbs);
+  } catch (err) {
+    // A folder that cannot be listed is a record of its own: the photos beside it still go on.
+    if (!(err instanceof UnlistedFolderError)) throw err;
+    out.push({ path: dirShown, abs: dirAbs, refused: new PhenofaceError('E_INPUT', `Folder "${dirShown}" ${err.reason}: its photos cannot be listed.`, { cause: err }) });
+    return;
+  }
+  for (const e of entries) {
     const shown = path.join(dirShown, e.name);
     if (e.kind === 'refused') {
       if (isWalkedPhoto(e.name)) out.push({ path: shown, abs: path.join(dirAbs, e.name), refused: new PhenofaceError(e.problem === 'missing-file' ? 'E_NOT_FOUND' : 'E_INPUT', `"${shown}" ${e.reason}.`) });

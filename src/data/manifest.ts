@@ -18,7 +18,7 @@ import { hashFile } from './cache.ts';
 import { DEFAULTS } from '../config.ts';
 import { readCsvRecords, stripFormulaGuard, type CsvRecord } from './csv.ts';
 import { currentIdentity, FileStatPool, modeGrantsRead, PLAIN_FILE } from './file-stat.ts';
-import { checkReadableFile, isPlainDataPath, lexicalPathProblem, listInside, normalizeDataPath, resolveInside, type PathProblemKind } from './paths.ts';
+import { checkReadableFile, isPlainDataPath, lexicalPathProblem, listInside, normalizeDataPath, resolveInside, UnlistedFolderError, type FolderEntry, type PathProblemKind, type RefusedLink } from './paths.ts';
 
 /** Kinds of manifest problem; tests and tools match on these. */
 export type ManifestProblemKind =
@@ -494,8 +494,16 @@ async function readFolder(root: string, problems: ProblemList): Promise<RawRow[]
       if (!resolved.ok) return []; // already reported when its own entry was listed
       dir = resolved.absPath;
     }
+    let listed: (FolderEntry | RefusedLink)[];
+    try {
+      listed = await listInside(root, rel, dir);
+    } catch (err) {
+      if (!(err instanceof UnlistedFolderError)) throw err;
+      problems.add(problem('unreadable-file', { path: rel === '' ? '.' : rel }, `a folder that ${err.reason}: its photos cannot be listed`));
+      return [];
+    }
     const out: [string, 'dir' | 'file' | 'other'][] = [];
-    for (const e of await listInside(root, rel, dir)) {
+    for (const e of listed) {
       if (e.kind === 'refused') problems.add(problem(e.problem, { path: e.rel }, e.reason));
       else out.push([e.name, e.kind]);
     }

@@ -7,6 +7,7 @@
 import { constants, type Stats } from 'node:fs';
 import { access, lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import { PhenofaceError } from '../errors.ts';
 
 /** Why a path was refused. */
 export type PathProblemKind = 'path-escape' | 'missing-file' | 'unreadable-file';
@@ -80,7 +81,21 @@ function fsReason(err: unknown): { kind: PathProblemKind; reason: string } {
   if (code === 'ENOENT') return { kind: 'missing-file', reason: 'does not exist' };
   if (code === 'ENOTDIR') return { kind: 'missing-file', reason: 'does not exist (a parent is not a folder)' };
   if (code === 'EACCES' || code === 'EPERM') return { kind: 'unreadable-file', reason: 'is not readable (permission denied)' };
+  if (code === 'ENAMETOOLONG') return { kind: 'unreadable-file', reason: 'cannot be read (ENAMETOOLONG: its path is longer than the system takes)' };
   return { kind: 'unreadable-file', reason: `cannot be read (${code ?? (err as Error).message})` };
+}
+
+/**
+ * A folder met in a walk that cannot be listed: permission denied (as `lost+found` at the top of a
+ * mounted disk is to its users), or a path longer than the system takes. Each walker gives it a
+ * record or problem of its own, naming the folder as it names photos, and goes on with the rest;
+ * `reason` completes a sentence about the folder ("is not readable (permission denied)").
+ */
+export class UnlistedFolderError extends PhenofaceError {
+  constructor(readonly rel: string, readonly reason: string, options: { cause: unknown }) {
+    super('E_INPUT', `Folder "${rel === '' ? '.' : rel}" ${reason}: its photos cannot be listed.`, options);
+    this.name = 'UnlistedFolderError';
+  }
 }
 
 function isInside(rootReal: string, p: string): boolean {
@@ -114,7 +129,12 @@ export async function resolveInside(rootReal: string, rel: string): Promise<Reso
     }
     if (stats.isSymbolicLink()) {
       if (++links > MAX_LINKS) return { ok: false, kind: 'unreadable-file', reason: `goes through more than ${MAX_LINKS} symbolic links (a loop?)` };
-      const target = await readlink(next);
+      let target: string;
+      try {
+        target = await readlink(next);
+      } catch (err) {
+        return { ok: false, ...fsReason(err) };
+      }
       if (path.isAbsolute(target)) {
         if (!isInside(rootReal, target)) {
           return { ok: false, kind: 'path-escape', reason: `is a symbolic link to "${target}", outside the data set's folder` };
@@ -132,7 +152,11 @@ export async function resolveInside(rootReal: string, rel: string): Promise<Reso
     }
     current = next;
   }
-  stats ??= await lstat(current);
+  try {
+    stats ??= await lstat(current);
+  } catch (err) {
+    return { ok: false, ...fsReason(err) };
+  }
   return { ok: true, absPath: current, stats };
 }
 
@@ -161,9 +185,16 @@ export interface RefusedLink {
  * ({@link resolveInside}: nothing outside is opened or stat'ed) and the others listed, in their
  * place, as refused. Every walk of a folder of photos (a study's layout, synth's, a folder given to
  * the CLI) lists folders this way, so they agree on which linked photos a folder holds.
+ * @throws UnlistedFolderError when the folder itself cannot be listed
  */
 export async function listInside(rootReal: string, relDir: string, dirReal: string): Promise<(FolderEntry | RefusedLink)[]> {
-  const list = (await readdir(dirReal, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let dirents;
+  try {
+    dirents = await readdir(dirReal, { withFileTypes: true });
+  } catch (err) {
+    throw new UnlistedFolderError(relDir, fsReason(err).reason, { cause: err });
+  }
+  const list = dirents.filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: (FolderEntry | RefusedLink)[] = [];
   for (const e of list) {
     const rel = relDir === '' ? e.name : `${relDir}/${e.name}`;

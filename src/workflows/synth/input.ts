@@ -16,7 +16,7 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VIEWS } from '../../config.ts';
 import { isWalkedPhoto, readManifestTable } from '../../data/manifest.ts';
-import { lexicalPathProblem, listInside, resolveInside, type FolderEntry } from '../../data/paths.ts';
+import { lexicalPathProblem, listInside, resolveInside, UnlistedFolderError, type FolderEntry, type RefusedLink } from '../../data/paths.ts';
 import { PhenofaceError, type ErrorCode } from '../../errors.ts';
 import type { View } from '../../types.ts';
 
@@ -113,8 +113,17 @@ async function readFolder(dir: string): Promise<Omit<SynthInput, 'source' | 'lay
   const visited = new Set<string>();
   const entries = async (relDir: string, dir: string): Promise<FolderEntry[]> => {
     visited.add(dir);
+    let listed: (FolderEntry | RefusedLink)[];
+    try {
+      listed = await listInside(root, relDir, dir);
+    } catch (err) {
+      if (!(err instanceof UnlistedFolderError)) throw err;
+      const shown = relDir === '' ? '.' : relDir;
+      errors.push({ path: shown, error: { code: 'E_INPUT', message: `"${shown}" ${err.reason}: its photos cannot be listed.` } });
+      return [];
+    }
     const found: FolderEntry[] = [];
-    for (const e of await listInside(root, relDir, dir)) {
+    for (const e of listed) {
       if (e.kind !== 'refused') found.push(e);
       else if (isWalkedPhoto(e.name)) errors.push({ path: e.rel, error: { code: e.problem === 'missing-file' ? 'E_NOT_FOUND' : 'E_MANIFEST', message: `"${e.rel}" ${e.reason}.` } });
     }
