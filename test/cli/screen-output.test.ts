@@ -109,5 +109,8 @@ describe('phenoface screen --json, inputs that cannot be screened', () => {
     const { subject } = JSON.parse(io.stdout);
     expect(subject).toMatchObject({ probability: null, label: null, photos: 0, error: { code: 'E_NO_USABLE_PHOTO' } });
     expect(subject.error.message).toMatch(/None of the 2 photos could be screened/);
+    const one = memoryIO(dir);
+    expect(await main(['screen', 'notes.txt', '--model', 'study/model', '--json'], one)).toBe(3);
+    expect(JSON.parse(one.stdout).subject.error.message).toBe('The one photo could not be screened (its error says why), so there is no score ("probability") and no label.');
   });
 });

@@ -377,7 +377,8 @@ function fewPhotosNote(b: LoadedBundle, photos: number): { photosNote?: string }
 
 /** Why a screening has no probability: none of its photos could be used (each photo's record says why). */
 function noUsablePhoto(photos: number): { code: 'E_NO_USABLE_PHOTO'; message: string } {
-  return { code: 'E_NO_USABLE_PHOTO', message: `None of the ${photos} photo${photos === 1 ? '' : 's'} could be screened (each photo's error says why), so there is no score ("probability") and no label.` };
+  const none = photos === 1 ? 'The one photo could not be screened (its error says why)' : `None of the ${photos} photos could be screened (each photo's error says why)`;
+  return { code: 'E_NO_USABLE_PHOTO', message: `${none}, so there is no score ("probability") and no label.` };
 }
 
 /** The model's `heatMapScope`, when some photo's regions come from a heat map that is not the whole score. */
