@@ -306,5 +306,6 @@ function unreadableHeader(what: string, bytes: Buffer, err: unknown): PhenofaceE
   if (format === undefined) {
     return new PhenofaceError('E_DECODE', `${what} is not a recognised image. Expected ${ACCEPTED_TEXT} content (the file name's extension is not trusted).`, { cause: err });
   }
-  return new PhenofaceError('E_DECODE', `${what} starts like a ${formatName(format)} file, but its header cannot be read: it is truncated or corrupt. Expected a complete ${ACCEPTED_TEXT} file; re-export it.`, { cause: err });
+  const name = formatName(format);
+  return new PhenofaceError('E_DECODE', `${what} starts like ${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name} file, but its header cannot be read: it is truncated or corrupt. Expected a complete ${ACCEPTED_TEXT} file; re-export it.`, { cause: err });
 }

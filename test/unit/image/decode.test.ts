@@ -337,6 +337,9 @@ describe('decodeImage: JPEG image data, decided from the file itself', () => {
     const cutHeader = await failure(decodeImage(jpeg.subarray(0, 30), DEFAULTS.image, 'header.jpg'));
     expect(cutHeader.code).toBe('E_DECODE');
     expect(cutHeader.message).toMatch(/starts like a JPEG file, but its header cannot be read: it is truncated or corrupt/);
+    // An ISO-BMFF box that names an AVIF brand, and nothing after it.
+    const avif = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypavif\0\0\0\0mif1avif', 'latin1')]);
+    expect((await failure(decodeImage(avif, DEFAULTS.image, 'cut.avif'))).message).toMatch(/starts like an AVIF\/HEIF file, but its header cannot be read/);
     const text = await failure(decodeImage(Buffer.from('GIF? no, plain text'), DEFAULTS.image, 'text.gif'));
     expect(text.message).toMatch(/is not a recognised image/);
   });
