@@ -109,7 +109,7 @@ export const run: Command = async (argv, io) => {
     `AUC per person ${f(s.auc)}, per photo ${f(p.auc)}`,
     noEvidenceStatement(s.auc) ?? '',
     `sensitivity ${f(s.sensitivity)}, specificity ${f(s.specificity)} (per person)`,
-    ...Object.entries(res.result.byView).map(([v, g]) => `${v}: AUC per person ${f(g!.subject.auc)} (${g!.subject.n.units} people)`),
+    ...Object.entries(res.result.byView).map(([v, g]) => `${v}: AUC per person ${f(g!.subject.auc)} (${g!.subject.n.units} ${g!.subject.n.units === 1 ? 'person' : 'people'})`),
     ...representationLines(res.result.features, f),
     res.result.permutation ? `permutation test p = ${res.result.permutation.p.toFixed(4)}${permutationFloorNote(res.result.permutation.p, res.result.permutation.nulls.length)}` : '',
     ...(res.sites ? siteLines(res.sites, f) : []),

@@ -179,6 +179,14 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(io.stdout).toMatch(/^frontal: AUC per person \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] \(46 people\)$/m);
   });
 
+  it("counts a view's one person as \"1 person\"", async () => {
+    const one = data.subjects[0];
+    writeFileSync(path.join(dir, 'one-view.jsonl'), data.X.map((_, i) => record(i, BACKBONE, data.X[i], data.subjects[i] === one ? 'profile' : 'frontal')).join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'one-view.jsonl', '--out', 'one-view', '--folds', '3', '--repeats', '1', '--bootstrap', '0', '--permutations', '0', '--quiet'], io)).toBe(0);
+    expect(io.stdout).toMatch(/^profile: AUC per person n\/a \(1 person\)$/m);
+  });
+
   it('refuses a column it cannot hold out before fitting anything', async () => {
     const io = memoryIO(dir);
     expect(await main(['study', '--manifest', 'pooled.csv', '--embeddings', 'pooled.jsonl', '--validate-by', 'hospital', '--out', 'refused', '--quiet'], io)).toBe(1);
