@@ -198,6 +198,15 @@ describe('readEmbeddingFile', () => {
     await expect(readEmbeddingFile(utf16)).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/is UTF-16 text/) });
   });
 
+  it('refuses UTF-16 written without a byte-order mark, in either byte order, as UTF-16', async () => {
+    const le = Buffer.from(rec('a.jpg', [1, 2]) + '\n', 'utf16le');
+    for (const bytes of [le, Buffer.from(le).swap16()]) {
+      const f = path.join(dir, `e${n++}.jsonl`);
+      writeFileSync(f, bytes);
+      await expect(readEmbeddingFile(f)).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/is UTF-16 text\. Expected the UTF-8 JSON lines/) });
+    }
+  });
+
   it('reads lines ended by LF, CRLF or CR alike, and refuses a backbone or view of the wrong type', async () => {
     const f = path.join(dir, `e${n++}.jsonl`);
     writeFileSync(f, [rec('a.jpg', [1, 2]), rec('b.jpg', [2, 1]), rec('c.jpg', [1, 1])].join('\r\n') + '\r' + rec('d.jpg', [3, 1]) + '\n\n' + rec('e.jpg', [1, 3]));
