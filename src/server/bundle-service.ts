@@ -8,10 +8,22 @@ import { Screener } from '../workflows/screen/screener.ts';
 import { bufferView } from '../pipeline/threads.ts';
 import type { ModelInfo, ModelMetrics, ScreenService, TrainingSummary } from './types.ts';
 
-/** Loads the model bundle in `modelDir` as a {@link ScreenService} (E_BUNDLE from `Screener.load` when bad). */
+/**
+ * Loads the model bundle in `modelDir` as a {@link ScreenService}: E_BUNDLE from `Screener.load`
+ * when bad, E_MODEL when its explanation files are. Those are read now, not on the first photo: a
+ * damaged one would otherwise fail every screening after a clean start, each web user being shown
+ * the message, which names the file by its path on this machine.
+ */
 export async function loadScreenService(modelDir: string): Promise<ScreenService> {
   const screener = await Screener.load(modelDir);
   const explainer = dataUrlExplainer(screener);
+  try {
+    await explainer.prepare?.();
+  } catch (err) {
+    await explainer.dispose?.().catch(() => undefined); // rejects again with `err`
+    await screener.close();
+    throw err;
+  }
   return {
     info: () => apiModelInfo(screener),
     screen: (photos, opts) => screener.screen(photos.map(({ name, bytes }) => ({ name, bytes: bufferView(bytes) })), { ...(opts?.explain ? { explain: explainer } : {}), ...(opts?.prevalence !== undefined ? { prevalence: opts.prevalence } : {}) }),

@@ -11,11 +11,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { serveCommand } from '../../src/cli/serve.ts';
+import { loadRealService, serveCommand } from '../../src/cli/serve.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { memoryIO } from '../support/io.ts';
 import { FakeScreenService } from './fake-service.ts';
 import { facePhoto, multipartBody } from './fixtures.ts';
+import { toyBundle } from '../support/toy-bundle.ts';
 import { requestHead, trickle } from './raw-http.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -69,6 +70,15 @@ describe('serve: usage and binding', () => {
     expect(io.stderr).toMatch(/E_CONFIG: Access token holds a space.*no "Authorization: Bearer" header can carry/);
     expect(io.stderr).not.toContain(secret);
   });
+
+  it("refuses to start with a bundle whose explanation file is damaged, naming it to the operator, rather than fail every screening with the file's path", async () => {
+    const dir = await toyBundle();
+    tmpRoots.push(dir);
+    writeFileSync(path.join(dir, 'explain-reference.json'), '[1, 2]');
+    const stop = new AbortController();
+    const run = serveCommand({ loadService: loadRealService, webRoot: '/nonexistent', signal: stop.signal, onListening: () => stop.abort() });
+    await expect(run(['--model', dir, '--port', '0'], memoryIO())).rejects.toMatchObject({ code: 'E_MODEL', message: expect.stringContaining(`${path.join(dir, 'explain-reference.json')}: it holds an array`) });
+  }, 60_000);
 
   it('says a missing model folder is missing (exit 1)', async () => {
     const io = memoryIO();

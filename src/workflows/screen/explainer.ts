@@ -227,12 +227,14 @@ export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions 
   // Prepared once, on the first photo (the finer layer's session).
   let ready: Promise<ScreenExplainer> | undefined;
   const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? DEFAULTS.explain.screen.photoOverlayMaxSidePx };
+  const prepared = () => (ready ??= explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam));
   const explain: PhotoExplainer = async (photo, input) => {
-    const se = await (ready ??= explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam));
+    const se = await prepared();
     explain.checksNote = heatMapChecksNote(se.studyScale, se.cam);
     const o = await overlaysOf(se, screener, photo, input, o2);
     return photoFields(o, await pngDataUrl(o.photo), await pngDataUrl(o.aligned));
   };
+  explain.prepare = async () => { await prepared(); };
   explain.dispose = async () => {
     const prepared = ready;
     ready = undefined;

@@ -44,6 +44,11 @@ export interface ScreenInput {
 export type PhotoExplainer = ((photo: EmbedResult, input: ScreenInput, index: number) => Promise<Partial<ScreenPhoto>>) & {
   /** Frees what the explainer loaded (its inference sessions); call it once the screening is done. */
   dispose?: () => Promise<void>;
+  /**
+   * Loads now what the first photo would (the finer layer's session, the bundle's explanation
+   * files), so a long-running host finds a damaged file when it starts; E_MODEL as the first photo would get.
+   */
+  prepare?: () => Promise<void>;
   /** Why the photos get no explanation (a model nothing can explain), added to the result's model warnings. */
   note?: string;
   /** The study's failed checks of the map drawn (`heatMapChecksNote`), once the explainer is prepared: the result's `model.heatMapChecks`. */
