@@ -31,10 +31,16 @@ export function processIO(): CliIO {
     if (err.code === 'EPIPE') closed.abort();
     else throw err;
   });
+  // A closed stderr only loses progress and diagnostics: the records on stdout (often a file) go on.
+  let errClosed = false;
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') errClosed = true;
+    else throw err;
+  });
   return {
     outputClosed: closed.signal,
     out: (t) => void (closed.signal.aborted || process.stdout.write(t)),
-    err: (t) => void process.stderr.write(t),
+    err: (t) => void (errClosed || process.stderr.write(t)),
     isTTY: Boolean(process.stderr.isTTY),
     cwd: process.cwd(),
   };

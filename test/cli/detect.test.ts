@@ -166,6 +166,22 @@ describe('phenoface detect', () => {
     }
   }, 120_000);
 
+  it("goes on with every photo when the reader of its progress (stderr) closes it, and writes each record to stdout", async () => {
+    const many = path.join(dir, 'progress-photos');
+    mkdirSync(many);
+    const photo = await sharp(sample(2)).resize({ width: 250 }).jpeg().toBuffer();
+    for (let i = 0; i < 60; i++) writeFileSync(path.join(many, `p${String(i).padStart(2, '0')}.jpg`), photo);
+    const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../../bin/phenoface.mjs'), 'detect', many, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => { stdout += t; });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // The first progress line, then the reader goes away (`2> >(head -1)`).
+    await new Promise((resolve) => child.stderr.once('data', resolve));
+    child.stderr.destroy();
+    expect(await exited).toBe(0);
+    expect(stdout.trim().split('\n').map((l) => JSON.parse(l).path)).toEqual(Array.from({ length: 60 }, (_, i) => path.join(many, `p${String(i).padStart(2, '0')}.jpg`)));
+  }, 120_000);
+
   it('walks folders for image files only', async () => {
     const io = memoryIO(dir);
     await main(['detect', '--json', '.'], io);
