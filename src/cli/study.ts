@@ -111,6 +111,7 @@ export const run: Command = async (argv, io) => {
     `sensitivity ${f(s.sensitivity)}, specificity ${f(s.specificity)} (per person)`,
     ...Object.entries(res.result.byView).map(([v, g]) => `${v}: AUC per person ${f(g!.subject.auc)} (${g!.subject.n.units} ${g!.subject.n.units === 1 ? 'person' : 'people'})`),
     ...representationLines(res.result.features, f),
+    figuresLegend(res.result.options),
     res.result.permutation ? `permutation test p = ${res.result.permutation.p.toFixed(4)}${permutationFloorNote(res.result.permutation.p, res.result.permutation.nulls.length)}` : '',
     ...(res.sites ? siteLines(res.sites, f) : []),
     ...(res.ranking ? [rankingLine(res.ranking.result.metrics, res.dataset.positive, f)] : []),
@@ -118,6 +119,16 @@ export const run: Command = async (argv, io) => {
   ].filter(Boolean).join('\n')) + '\n');
   return EXIT.ok;
 };
+
+/**
+ * How the figures were measured: cross-validated, over how many folds and repeats (a study not
+ * told its folds chooses them), and what the brackets hold, which a reader who is not a
+ * statistician would otherwise have to guess.
+ */
+export function figuresLegend(o: { folds: number; repeats: number; bootstrap: number }): string {
+  const brackets = o.bootstrap > 0 ? '; [brackets] are 95% intervals, from resampling the people' : '';
+  return `Cross-validation: subject-grouped, ${o.folds} folds x ${o.repeats} repeat${o.repeats === 1 ? '' : 's'}, each person's photos held out together${brackets}.`;
+}
 
 /** A figure with its interval, or why it has none (`why`; said only when intervals were asked for). */
 type Format = (e: Estimate, why?: string) => string;

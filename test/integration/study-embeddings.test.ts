@@ -49,6 +49,7 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(metrics.embeddings).toMatchObject({ file: 'pooled.jsonl', backbone: BACKBONE, dimension: DIM, records: data.X.length, normalised: true });
     expect(metrics.embeddings.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(metrics.subject.auc.value).toBeGreaterThan(0.8);
+    expect(io.stdout).toContain("Cross-validation: subject-grouped, 3 folds x 2 repeats, each person's photos held out together; [brackets] are 95% intervals, from resampling the people.\n");
     expect(metrics.sites.column).toBe('source');
     expect(Object.keys(metrics.sites.bySite)).toEqual(SITES);
     for (const site of SITES) {
@@ -217,6 +218,7 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     const io = memoryIO(dir);
     expect(await main(['study', '--manifest', 'six-vcfs.csv', '--embeddings', 'pooled.jsonl', '--repeats', '1', '--bootstrap', '0', '--permutations', '0', '--out', 'six'], io)).toBe(0);
     expect(io.stderr).toContain('study: 6 folds, the most that the classes\' people allow (up to 10; --folds sets them)');
+    expect(io.stdout).toContain("Cross-validation: subject-grouped, 6 folds x 1 repeat, each person's photos held out together.\n");
     const metrics = JSON.parse(readFileSync(path.join(dir, 'six/metrics.json'), 'utf8'));
     expect(metrics.options.folds).toBe(6);
     expect(new Set(readFileSync(path.join(dir, 'six/predictions.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')[5])).size).toBe(6);
