@@ -100,6 +100,8 @@ export interface ScreenResult {
     evidenceNote?: string;
     /** PPV of a positive call at `prevalence` (Bayes' rule from sensitivity and specificity). */
     ppv?: number | null;
+    /** Present on a call below the threshold, saying that `ppv` is a positive call's and that this call's chance is `chance`. */
+    ppvNote?: string;
     /** The chance of the condition given this call at `prevalence`: PPV when positive, 1 - NPV when negative. */
     chance?: number | null;
     /** `chance` over the 95% intervals of sensitivity and specificity. */

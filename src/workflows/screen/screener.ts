@@ -418,6 +418,7 @@ function callMeaning(b: LoadedBundle, positive: boolean, prevalence: number): Pa
     ...(m.likelihoodRatio === null ? { likelihoodRatioNote: 'Unbounded: no control was called positive in the study (cross-validated specificity 1), so the likelihood ratio of a positive call has no finite estimate.' } : {}),
     ...(m.likelihoodRatio === 0 ? { likelihoodRatioNote: 'Zero only because no affected person was missed in the study (cross-validated sensitivity 1): a negative call does not rule the condition out.' } : {}),
     ppv: sig4(m.ppv),
+    ...(positive ? {} : { ppvNote: '`ppv` is the chance of the condition after a positive call at this prevalence, given for reference; this call is negative, and its chance of the condition is `chance`.' }),
     chance: sig4(m.chance),
     ...(m.chanceRange ? { chanceRange: [sig4(m.chanceRange[0])!, sig4(m.chanceRange[1])!] as [number, number] } : {}),
     ...boundChanceNote(positive, m.chance, m.chanceRange !== null),

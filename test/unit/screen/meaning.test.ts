@@ -41,6 +41,9 @@ describe.skipIf(!ready)('Screener: what a result means', () => {
         expect(s.chance).toBeCloseTo(expected.chance!, 6);
         expect(s.ppv).toBeCloseTo(expected.ppv!, 6);
         if (positive) expect(s.chance!).toBeLessThan(0.003); // about 0.3%, whatever the score
+        // A negative call's ppv is a positive call's, which the note says, naming the call's own chance.
+        if (positive) expect(s.ppvNote).toBeUndefined();
+        else expect(s.ppvNote).toBe('`ppv` is the chance of the condition after a positive call at this prevalence, given for reference; this call is negative, and its chance of the condition is `chance`.');
         expect(s.chanceRange![0]).toBeLessThanOrEqual(s.chance!);
         expect(s.chanceRange![1]).toBeGreaterThanOrEqual(s.chance!);
         expect(s.sensitivity).toBe(0.815);
