@@ -31,6 +31,7 @@ import type { Face, Landmarks5, View } from '../types.ts';
 import type { ErrorRecord } from './cache.ts';
 import type { PhotoResult } from './embed-dataset.ts';
 import type { Dataset } from './manifest.ts';
+import { utf16ByteOrder } from './text-encoding.ts';
 
 /** Kinds of embedding-file problem; tests and tools match on these. */
 export type EmbeddingProblemKind =
@@ -420,7 +421,7 @@ async function readLines(file: string, problems: Problems, onLine: (text: string
     if (kind) throw new PhenofaceError('E_INPUT', `The embeddings file "${file}" is ${kind}. Expected the JSON lines that "phenoface embed --out FILE.jsonl" writes.`);
     for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
       hash.update(chunk);
-      if (first && chunk.length >= 2 && isUtf16Start(chunk[0], chunk[1])) {
+      if (first && utf16ByteOrder(chunk[0], chunk[1])) {
         throw new PhenofaceError('E_INPUT', `The embeddings file "${file}" is UTF-16 text. Expected the UTF-8 JSON lines that "phenoface embed" writes: save it as UTF-8.`);
       }
       first = false;
@@ -450,18 +451,6 @@ async function readLines(file: string, problems: Problems, onLine: (text: string
   }
   if (size > 0) endLine();
   return hash.digest('hex');
-}
-
-/**
- * True when a file's first two bytes open UTF-16 text: a byte-order mark, or (a tool that writes
- * none) an ASCII character beside a NUL byte, as `{` is in either byte order. UTF-8 text never
- * holds a NUL there; read as UTF-8, every line would be "not valid JSON", and the NUL after each
- * line end a line of its own.
- */
-function isUtf16Start(b0: number, b1: number): boolean {
-  const bom = (b0 === 0xff && b1 === 0xfe) || (b0 === 0xfe && b1 === 0xff);
-  const ascii = (b: number) => b > 0 && b < 0x80;
-  return bom || (ascii(b0) && b1 === 0) || (b0 === 0 && ascii(b1));
 }
 
 /** One E_INPUT error listing the first problems (all counted; the first 1,000 in `details`). */

@@ -19,6 +19,7 @@ import { DEFAULTS } from '../config.ts';
 import { readCsvRecords, stripFormulaGuard, type CsvRecord } from './csv.ts';
 import { currentIdentity, FileStatPool, modeGrantsRead, PLAIN_FILE } from './file-stat.ts';
 import { checkReadableFile, isPlainDataPath, lexicalPathProblem, listInside, normalizeDataPath, resolveInside, UnlistedFolderError, type FolderEntry, type PathProblemKind, type RefusedLink } from './paths.ts';
+import { utf16ByteOrder } from './text-encoding.ts';
 
 /** Kinds of manifest problem; tests and tools match on these. */
 export type ManifestProblemKind =
@@ -328,10 +329,10 @@ function manifestError(source: string, problems: ProblemList): PhenofaceError {
   return new PhenofaceError('E_MANIFEST', `Data set "${source}" has ${n} problem${n === 1 ? '' : 's'}:\n${lines.join('\n')}`, { details: kept });
 }
 
-/** Decode manifest bytes: UTF-8 (BOM optional), UTF-16 with BOM, else Windows-1252 (old Excel). */
+/** Decode manifest bytes: UTF-8 (BOM optional), UTF-16 with or without BOM, else Windows-1252 (old Excel). */
 function decodeText(bytes: Uint8Array): string | undefined {
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+  const utf16 = utf16ByteOrder(bytes[0], bytes[1]);
+  if (utf16) return new TextDecoder(utf16).decode(bytes);
   if (bytes.includes(0)) return undefined;
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -395,8 +396,7 @@ async function readManifest(file: string, problems: ProblemList, columns: Manife
     try {
       const head = new Uint8Array(65536);
       const { bytesRead } = await handle.read(head, 0, head.length, 0);
-      const isUtf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
-      if (!isUtf16 && head.subarray(0, bytesRead).includes(0)) {
+      if (!utf16ByteOrder(head[0], head[1]) && head.subarray(0, bytesRead).includes(0)) {
         problems.add({ ...NOT_CSV });
         return [];
       }

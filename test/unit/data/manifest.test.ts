@@ -108,6 +108,17 @@ describe('loadDataset from a manifest: accepted input', () => {
     expect(ds.items.map((i) => [i.path, i.subject])).toEqual([['img/a.png', 'Zoë']]);
   });
 
+  it('decodes a UTF-16 manifest saved without a byte-order mark, in either byte order, instead of calling it binary', async () => {
+    const text = 'path,subject,label\nimg/a.png,Zoë,vcfs\n';
+    const be = Buffer.from(text, 'utf16le').swap16();
+    for (const [name, bytes] of [['le.csv', Buffer.from(text, 'utf16le')], ['be.csv', be]] as const) {
+      const file = path.join(root, name);
+      writeFileSync(file, bytes);
+      const ds = await loadDataset(file, {});
+      expect(ds.items.map((i) => [i.path, i.subject])).toEqual([['img/a.png', 'Zoë']]);
+    }
+  });
+
   it('skips blank lines, trims cells and allows trailing optional columns to be left out', async () => {
     const file = writeManifest(root, ['path,subject,label,view,age', '', ' img/a.png , s1 , vcfs ', '   ', 'img/b.png,s2,control,profile']);
     const ds = await loadDataset(file, {});
