@@ -9,6 +9,7 @@
  * (its hottest place the hot end), and the result says so. The file is read and written by
  * `heat-scale-file.ts`; this module has no Node dependency, so the web app can use its types.
  */
+import { summariseExplanationChecks } from './study-result.ts';
 
 /** The study's shared colour scale of one map. */
 export interface StudyHeatScale {
@@ -105,10 +106,8 @@ export function heatMapCaption(cam: string | undefined): string {
  */
 export function heatMapChecksNote(study: StudyHeatScale | undefined, cam: string): string | undefined {
   if (!study?.checks || study.cam !== cam) return undefined;
-  const failed = study.checks.filter((c) => c.passed === false).map((c) => c.name);
-  const unmeasured = study.checks.filter((c) => c.passed === null).map((c) => c.name);
+  const { total: n, failed, notMeasured: unmeasured } = summariseExplanationChecks(study.checks);
   if (!failed.length && !unmeasured.length) return undefined;
-  const n = study.checks.length;
   const what = [
     ...(failed.length ? [`failed ${failed.length} of its ${n} checks (${failed.join(', ')})`] : []),
     ...(unmeasured.length ? [`could not be checked for ${unmeasured.length} of ${failed.length ? 'them' : `its ${n} checks`} (${unmeasured.join(', ')})`] : []),

@@ -89,7 +89,7 @@ export interface ExplanationChecksSummary {
 }
 
 /** The checks of a study's explanation analysis, counted by outcome. */
-export function summariseExplanationChecks(checks: readonly ExplanationCheck[]): ExplanationChecksSummary {
+export function summariseExplanationChecks(checks: readonly Pick<ExplanationCheck, 'name' | 'passed'>[]): ExplanationChecksSummary {
   return {
     total: checks.length,
     failed: checks.filter((c) => c.passed === false).map((c) => c.name),

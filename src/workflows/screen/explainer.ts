@@ -227,11 +227,12 @@ export function dataUrlExplainer(screener: Screener, opts: ScreenExplainOptions 
   // Prepared once, on the first photo (the finer layer's session).
   let ready: Promise<ScreenExplainer> | undefined;
   const o2 = { ...opts, maxSidePx: opts.maxSidePx ?? DEFAULTS.explain.screen.photoOverlayMaxSidePx };
-  const prepared = () => (ready ??= explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam));
-  const explain: PhotoExplainer = async (photo, input) => {
-    const se = await prepared();
+  const prepared = () => (ready ??= explainerOf(screener, opts.cam ?? DEFAULTS.explain.screen.cam).then((se) => {
     explain.checksNote = heatMapChecksNote(se.studyScale, se.cam);
-    const o = await overlaysOf(se, screener, photo, input, o2);
+    return se;
+  }));
+  const explain: PhotoExplainer = async (photo, input) => {
+    const o = await overlaysOf(await prepared(), screener, photo, input, o2);
     return photoFields(o, await pngDataUrl(o.photo), await pngDataUrl(o.aligned));
   };
   explain.prepare = async () => { await prepared(); };
