@@ -10,7 +10,7 @@ import { DEFAULTS } from '../config.ts';
 import { GEOMETRY_NEGLIGIBLE_LOGODDS, geometryNegligible, regionLabel, REGION_RANKING_NOTE } from '../explain/regions.ts';
 import { fileExplainer, heatmapPaths, SCREEN_CAMS, type ScreenCam } from '../workflows/screen/explainer.ts';
 import { Screener, type PhotoExplainer, type ScreenResult } from '../workflows/screen/screener.ts';
-import { regionsFromHeatMap } from '../workflows/screen/result.ts';
+import { belowPhotoThreshold, regionsFromHeatMap } from '../workflows/screen/result.ts';
 import { heatMapCaption } from '../explain/heat-scale.ts';
 import { chanceRangeEndNote, likelihoodRatioText, prevalenceText, probabilityText } from '../evaluate/post-test.ts';
 import { zText } from '../features/measurements.ts';
@@ -131,7 +131,7 @@ export function photoLine(p: ScreenResult['photos'][number], photoThreshold?: nu
   const geometry = p.geometryRegions && !negligible && [...p.geometryRegions].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, 3);
   return `  ${p.path}: score ${pct(p.probability!)}, ${p.view}` +
     (p.warnings?.length ? ` (${p.warnings.join('; ')})` : '') +
-    (p.regions ? regionsText(p.regions, photoThreshold !== undefined && p.probability! < photoThreshold) : '') +
+    (p.regions ? regionsText(p.regions, belowPhotoThreshold(p, photoThreshold)) : '') +
     (geometry && geometry.length ? `; geometry ${geometry.map((g) => `${regionLabel(g.name)} ${signedFixed(g.contribution, 2)}`).join(', ')} (log-odds)` : '') +
     (negligible ? `; geometry: every region under ${GEOMETRY_NEGLIGIBLE_LOGODDS} log-odds (negligible)` : '') +
     (p.heatmap ? `; heatmap ${p.heatmap}` : '');

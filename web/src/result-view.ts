@@ -6,7 +6,7 @@
  * and its colour scale, view and quality badges, the region table with HPO terms above threshold,
  * the geometry's contribution by region when the model has one, the measurements).
  */
-import { regionsFromHeatMap, type ScreenPhoto, type ScreenResult } from '../../src/workflows/screen/result.ts';
+import { belowPhotoThreshold, regionsFromHeatMap, type ScreenPhoto, type ScreenResult } from '../../src/workflows/screen/result.ts';
 import type { ModelInfo } from '../../src/server/api-types.ts';
 import type { View } from '../../src/types.ts';
 import { chanceRangeEndNote, likelihoodRatioText, postTest, prevalenceForm, prevalenceText, probabilityText, type PrevalenceForm } from '../../src/evaluate/post-test.ts';
@@ -302,7 +302,7 @@ function photoCard(photo: ScreenPhoto, url: string | undefined, index: number, {
   const refs = notes.flatMap((n, k) => (n.photos.includes(index) ? [k + 1] : []));
   if (refs.length) details.append(h('p', { class: 'warning-refs' }, `Warning${refs.length > 1 ? 's' : ''}: see note${refs.length > 1 ? 's' : ''} ${refs.join(', ')} below`));
   if (photo.regions?.length) {
-    const below = photoThreshold !== undefined && photo.probability !== undefined && photo.probability < photoThreshold;
+    const below = belowPhotoThreshold(photo, photoThreshold);
     details.append(regionTable(photo, partialMaps, below));
     // The printout of many photos shows this line in place of the table, so it says what the table's caption says.
     const top = [...photo.regions].sort((a, b) => b.share - a.share).slice(0, 3);

@@ -159,3 +159,12 @@ export interface DifferentialEntry {
 export function regionsFromHeatMap(photo: Pick<ScreenPhoto, 'regions' | 'cam'>): boolean {
   return Boolean(photo.regions?.length) && photo.cam !== 'geometry';
 }
+
+/**
+ * Whether a photo scored below the model's photo threshold (`model.photoThreshold`), where its
+ * region shares are worded as what little raises the score, not as where the score comes from
+ * (the CLI's line and the web app's card alike). False without a threshold or a score.
+ */
+export function belowPhotoThreshold(photo: Pick<ScreenPhoto, 'probability'>, photoThreshold: number | undefined): boolean {
+  return photoThreshold !== undefined && photo.probability !== undefined && photo.probability < photoThreshold;
+}
