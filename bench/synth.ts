@@ -1,7 +1,7 @@
 /**
  * Power curve of the planted phenotype: `phenoface synth` plants the 22q11.2DS-like warp
- * in half of CFP's people at strengths 0, 0.25, 0.5, 0.75 and 1, and `study` (5-fold x 5 subject-
- * grouped CV, 1,000-replicate subject bootstrap) measures how well it is found, on frontal photos
+ * in half of CFP's people at strengths 0, 0.25, 0.5, 0.75 and 1, and `study` with its defaults
+ * (subject-grouped CV, 10 folds x 3 repeats; 1,000-replicate subject bootstrap) measures how well it is found, on frontal photos
  * only and on all views. Strength 0 is the null (its CI must cover 0.5); AUC should rise with strength.
  * The study runs with `--features auto`; its comparison scores every representation (embedding,
  * region-pooled maps, geometry when installed, and their stacked fusions) on the same folds, so one
@@ -15,7 +15,7 @@
  * costs only the cross-validation.
  *
  * Env: SYNTH_SUBJECTS (default 100 of CFP's 250 people, the first by id), SYNTH_SEED (1),
- * SYNTH_STRENGTHS (default 0,0.25,0.5,0.75,1), SYNTH_REPEATS (K-fold repeats, default 5),
+ * SYNTH_STRENGTHS (default 0,0.25,0.5,0.75,1), SYNTH_REPEATS (K-fold repeats, default the study's),
  * SYNTH_WORK (default $TMPDIR/phenoface-bench-synth; never inside the repository: the photos are
  * CFP's). Prints a table, then the figure last.
  */
@@ -23,6 +23,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULTS } from '../src/config.ts';
 import { chooseFace, Pipeline, type DetectResult } from '../src/pipeline/pipeline.ts';
 import { runStudy, type StudyResult } from '../src/workflows/study/study.ts';
 import { readSynthInput, synthesize, SYNTH_REGIONS, type Truth } from '../src/workflows/synth/index.ts';
@@ -30,7 +31,7 @@ import { envInt, machineLine, requireShared } from './common.ts';
 
 const STRENGTHS = (process.env.SYNTH_STRENGTHS ?? '0,0.25,0.5,0.75,1').split(',').map(Number);
 const VIEWS = [{ name: 'frontal', frontalOnly: true }, { name: 'all views', frontalOnly: false }] as const;
-const STUDY = { folds: 5, repeats: envInt('SYNTH_REPEATS', 5, 1), bootstrap: 1000, permutations: 0, explain: false as const };
+const STUDY = { folds: DEFAULTS.evaluate.folds, repeats: envInt('SYNTH_REPEATS', DEFAULTS.evaluate.repeats, 1), bootstrap: DEFAULTS.evaluate.bootstrap, permutations: 0, explain: false as const };
 
 const cfp = requireShared('data/cfp-dev');
 const subjectsWanted = envInt('SYNTH_SUBJECTS', 100, 10);
@@ -129,4 +130,4 @@ for (const v of VIEWS) {
   }
 }
 const fig = (views: string) => results.filter((r) => r.views === views).map((r) => f3(r.study.result.subject.auc.value)).join('/');
-console.log(`bench:synth CFP ${subjects.length} people, subject AUC (auto) at strength ${STRENGTHS.join('/')}: frontal ${fig('frontal')}, all views ${fig('all views')} (${(total / 60).toFixed(1)} min)`);
+console.log(`bench:synth CFP ${subjects.length} people, ${STUDY.folds}x${STUDY.repeats} CV, subject AUC (auto) at strength ${STRENGTHS.join('/')}: frontal ${fig('frontal')}, all views ${fig('all views')} (${(total / 60).toFixed(1)} min)`);

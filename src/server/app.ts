@@ -24,7 +24,7 @@ import fastifyStatic from '@fastify/static';
 import type { ScreenPhoto, ScreenResult } from '../workflows/screen/result.ts';
 import { API_PREFIX, bearerMatches, checkBinding, hostName, isApiPath, isLoopbackHost, normalisedPath, sameOrigin } from './access.ts';
 import { DEFAULTS, type ServerConfig } from '../config.ts';
-import { ApiError, errorBody, parserErrorResponse, toApiError } from './errors.ts';
+import { ApiError, errorBody, isServerFault, parserErrorResponse, serverFaultMessage, toApiError } from './errors.ts';
 import { checkKeepDir, keepScreening } from './keep.ts';
 import { ScreeningQueue } from './queue.ts';
 import { ByteBudget, isReadPhoto, readPhotos, UploadsInFlight, type ReadPhoto, type ReceivedPhoto, type RefusedPhoto, type Upload } from './upload.ts';
@@ -272,7 +272,7 @@ async function screenRequest(request: FastifyRequest<{ Querystring: { explain?: 
     const refused = received.filter((p): p is RefusedPhoto => !isReadPhoto(p));
     if (photos.length === 0) throw refused.length === 1 ? refused[0].error : noUsablePhoto(refusedRecords(received));
     const explain = !['0', 'false', 'no'].includes(String(request.query.explain ?? '').toLowerCase());
-    const result = withRefusedPhotos(await screenInQueue(state, photos, explain), received);
+    const result = withServerFaultsWorded(withRefusedPhotos(await screenInQueue(state, photos, explain), received), received, state.opts.log);
     if (state.opts.keepDir) await keepScreening(state.opts.keepDir, photos, result);
     if (!result.photos.some((p) => p.error === undefined)) throw noUsablePhoto(result.photos);
     return result;
@@ -292,6 +292,25 @@ function withRefusedPhotos(result: ScreenResult, received: readonly ReceivedPhot
   const screened = result.photos[Symbol.iterator]();
   const refused = refusedRecords(received);
   return { ...result, photos: received.map((p, i) => (isReadPhoto(p) ? screened.next().value! : refused[i])) };
+}
+
+/**
+ * The result with each photo's server fault (a model file found wrong on that photo, say) worded
+ * for the client, as a whole request's is ({@link toApiError}); the log gets its code and message,
+ * with the uploads' names taken out, as no log line names a photo.
+ */
+function withServerFaultsWorded(result: ScreenResult, received: readonly ReceivedPhoto[], log: ((line: string) => void) | undefined): ScreenResult {
+  if (!result.photos.some((p) => p.error && isServerFault(p.error.code))) return result;
+  const names = received.map((p) => p.name).filter((n) => n.length > 0).sort((a, b) => b.length - a.length);
+  const unnamed = (message: string) => names.reduce((m, n) => m.split(n).join('<photo>'), message);
+  return {
+    ...result,
+    photos: result.photos.map((p) => {
+      if (!p.error || !isServerFault(p.error.code)) return p;
+      log?.(`error: POST /api/screen: a photo's screening failed: ${p.error.code} ${unnamed(p.error.message)}`);
+      return { ...p, error: { code: p.error.code, message: serverFaultMessage(p.error.code) } };
+    }),
+  };
 }
 
 /** The client's address (IPv4-mapped IPv6 written as IPv4, so one client has one key). */

@@ -68,10 +68,29 @@ const FASTIFY_CODES: Record<string, [number, ApiErrorCode, string]> = {
   FST_ERR_BAD_URL: [400, 'E_INPUT', 'The URL is malformed: a "%" not followed by two hex digits, or escapes that do not spell UTF-8. Expected a URL as a browser sends it.'],
 };
 
-/** Any thrown value as an {@link ApiError}. Unknown errors become a 500 without internals. */
+/**
+ * Whether an error code is the server's own fault (a 500): a model or bundle file, the software.
+ * Its message is for the operator, not the client: it names the server's files (an explanation
+ * reference's absolute path, say) and says nothing a web user could act on.
+ */
+export function isServerFault(code: string): boolean {
+  return !(code in STATUS_OF_CODE);
+}
+
+/** What a web client is told of a server fault, in place of its message (the server's log keeps the code). */
+export function serverFaultMessage(code: string): string {
+  const what = code === 'E_INTERNAL' ? 'software' : 'model files';
+  return `The server could not complete this screening (${code}): the fault lies with the server's own ${what}, not with the photos. Expected the server's operator to fix it; its log names the fault.`;
+}
+
+/** Any thrown value as an {@link ApiError}. Unknown errors and the server's own faults become a 500 without internals. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof PhenofaceError) return new ApiError(STATUS_OF_CODE[err.code] ?? 500, err.code, err.message);
+  if (err instanceof PhenofaceError) {
+    return isServerFault(err.code)
+      ? new ApiError(500, err.code, serverFaultMessage(err.code), {}, {}, { cause: err })
+      : new ApiError(STATUS_OF_CODE[err.code]!, err.code, err.message);
+  }
   const fastifyCode = (err as { code?: unknown })?.code;
   if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
     const [status, code, message] = FASTIFY_CODES[fastifyCode];
@@ -82,7 +101,7 @@ export function toApiError(err: unknown): ApiError {
     const [code, message] = CODE_OF_STATUS[status] ?? ['E_INPUT', (err as Error).message ?? 'Bad request.'];
     return new ApiError(status, code, message);
   }
-  return new ApiError(500, 'E_INTERNAL', 'Internal server error; the screening could not be completed.');
+  return new ApiError(500, 'E_INTERNAL', serverFaultMessage('E_INTERNAL'));
 }
 
 /** The contract's error body. */

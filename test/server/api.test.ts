@@ -448,4 +448,29 @@ describe('errors thrown by the service', () => {
     expect(lines.join('\n')).toContain('TypeError');
     expect(lines.join('\n')).not.toContain('patient-name');
   });
+
+  it('words a server fault for the client, whole or on one photo, and logs it without photo names', async () => {
+    const { PhenofaceError } = await import('../../src/errors.ts');
+    const thrower = new FakeScreenService();
+    thrower.screen = async () => { throw new PhenofaceError('E_MODEL', 'Model file /srv/phenoface/model/model.json is damaged.'); };
+    const { app } = await server({ service: thrower });
+    const whole = expectError(await post(app, [{ filename: 'a.jpg', bytes: await facePhoto() }]), 500, 'E_MODEL');
+    expect(whole.error.message).toMatch(/^The server could not complete this screening \(E_MODEL\): the fault lies with the server's own model files, not with the photos/);
+    expect(whole.error.message).not.toContain('/srv');
+
+    const lines: string[] = [];
+    const { app: app2 } = await server({ log: (l) => lines.push(l) });
+    const res = await post(app2, [{ filename: 'fault-E_MODEL-patient-x.jpg', bytes: await facePhoto() }, { filename: 'b.jpg', bytes: await facePhoto() }]);
+    expect(res.statusCode).toBe(200);
+    const [faulty, fine] = res.json().photos;
+    expect(faulty.error.code).toBe('E_MODEL');
+    expect(faulty.error.message).not.toContain('/srv');
+    expect(fine.probability).toBeTypeOf('number');
+    const logged = lines.filter((l) => l.startsWith('error:')).join('\n');
+    expect(logged).toContain("error: POST /api/screen: a photo's screening failed: E_MODEL Explanation reference /srv/phenoface/model/explain-reference.json holds 3 values, checked on \"<photo>\"");
+    expect(logged).not.toContain('patient-x');
+
+    const alone = expectError(await post(app2, [{ filename: 'fault-E_INTERNAL.jpg', bytes: await facePhoto() }]), 422, 'E_INTERNAL');
+    expect(alone.error.message).toMatch(/the fault lies with the server's own software, not with the photos/);
+  });
 });

@@ -4,7 +4,7 @@
  * (validated rates, chance at the model's prevalence) and no HPO terms below the photo threshold,
  * as the Screener gives them, heatmaps drawn by the real overlay code on a shared scale, and hooks
  * to hold screenings (queue tests) and to count calls. A photo named `low-score...` scores far
- * below the threshold.
+ * below the threshold; one named `fault-E_MODEL...` fails with that server fault.
  */
 import { isMainThread } from 'node:worker_threads';
 import sharp, { type Stats } from 'sharp';
@@ -245,6 +245,9 @@ export class FakeScreenService implements ScreenService {
   }
 
   private async screenOne(photo: UploadedPhoto, explain: boolean): Promise<ScreenPhoto> {
+    // A server fault found on one photo, as the real Screener reports a damaged explanation reference.
+    const fault = /^fault-(E_[A-Z_]+)/.exec(photo.name);
+    if (fault) return { path: photo.name, error: { code: fault[1], message: `Explanation reference /srv/phenoface/model/explain-reference.json holds 3 values, checked on ${JSON.stringify(photo.name)}; expected 196.` } };
     let width: number, height: number, stats: Stats;
     try {
       const img = sharp(photo.bytes, { failOn: 'error' }).rotate();
