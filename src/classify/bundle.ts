@@ -145,17 +145,17 @@ export function bundleChecksum(b: ModelBundle, order: HashOrder = 'sorted'): str
 }
 
 /**
- * Writes `dir/model.json` and, given the renderer (`report/model-card.ts`, which sits above this
- * module), a readable `dir/MODEL_CARD.md`.
+ * Writes `dir/model.json`. Its readable account, `MODEL_CARD.md`, is the study's to write
+ * (`report/model-card.ts`, which sits above this module), once it knows how the model's
+ * explanations fared.
  */
-export async function saveBundle(dir: string, bundle: Omit<ModelBundle, 'id' | 'contract' | 'format' | 'formatVersion'>, card?: (b: ModelBundle) => string): Promise<ModelBundle> {
+export async function saveBundle(dir: string, bundle: Omit<ModelBundle, 'id' | 'contract' | 'format' | 'formatVersion'>): Promise<ModelBundle> {
   const written: ModelBundle = { contract: 1, format: 'phenoface-model', formatVersion: bundle.features ? 2 : 1, id: bundleId(bundle), ...bundle };
   // As it will read back (JSON drops undefined fields), so that the checksum is the file's.
   const parsed = JSON.parse(JSON.stringify(written)) as ModelBundle;
   const full: ModelBundle = { ...written, checksum: bundleChecksum(parsed) };
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'model.json'), JSON.stringify(full, null, 1) + '\n');
-  if (card) await writeFile(path.join(dir, 'MODEL_CARD.md'), card(full));
   return full;
 }
 

@@ -2,33 +2,23 @@
  * The study's shared heat-map colour scale as a file beside the model bundle,
  * `model/explain-scale.json` (see `heat-scale.ts`): written by `study`, read by screening.
  */
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
-import { heatMapChecksNote, type StudyHeatScale } from './heat-scale.ts';
+import type { StudyHeatScale } from './heat-scale.ts';
 import { optionalBundleFile, readBundleObject } from './side-file.ts';
 
 /** File name of the scale inside the bundle folder. */
 export const HEAT_SCALE_FILE = 'explain-scale.json';
 
 /**
- * Writes the scale into the bundle folder `dir`; when the study's checks of its map failed (or could
- * not be measured), its model card (when there is one) says so before its limitations, as screening
- * says it beside the regions: the card's "Explanations" would otherwise read as established.
+ * Writes the scale, with the study's checks of its map, into the bundle folder `dir` (the model card
+ * says when the checks failed: `heatMapChecksNote`).
  */
 export async function saveHeatScale(dir: string, scale: StudyHeatScale): Promise<string> {
   if (!(Number.isFinite(scale.top) && scale.top > 0)) throw new PhenofaceError('E_INPUT', `Invalid heat scale top: ${scale.top}. Expected a positive number (the study's positive-class photos had no heat).`);
   const file = path.join(dir, HEAT_SCALE_FILE);
   await writeFile(file, JSON.stringify({ contract: 1, ...scale }, null, 1) + '\n');
-  const checks = heatMapChecksNote(scale, scale.cam);
-  const card = path.join(dir, 'MODEL_CARD.md');
-  if (checks && existsSync(card)) {
-    const text = await readFile(card, 'utf8');
-    const section = `## Explanation checks\n${checks} \`screen --explain\` and the web app say so beside their regions.\n\n`;
-    const at = text.indexOf('## Limitations');
-    if (!text.includes('## Explanation checks')) await writeFile(card, at < 0 ? `${text.trimEnd()}\n\n${section}` : text.slice(0, at) + section + text.slice(at));
-  }
   return file;
 }
 

@@ -7,8 +7,7 @@
  * A bundle without it (older bundles, studies run without explanations) still screens and explains,
  * with plain HiResCAM instead of the contrastive map.
  */
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
 import { optionalBundleFile, readBundleObject } from './side-file.ts';
@@ -30,23 +29,21 @@ export interface ExplainReference {
   data: Float32Array;
 }
 
-/**
- * Writes `reference` into the bundle folder `dir`, and says so in its model card (when there is
- * one): the file is an average of the study's control faces' deep features, which whoever receives
- * the bundle should know.
- */
+/** Writes `reference` into the bundle folder `dir` (the model card says what it holds: `referenceCardNote`). */
 export async function saveReference(dir: string, reference: ExplainReference): Promise<string> {
   const file = path.join(dir, REFERENCE_FILE);
   const bytes = Buffer.from(reference.data.buffer, reference.data.byteOffset, reference.data.byteLength);
   const { data: _omit, ...meta } = reference;
   await writeFile(file, JSON.stringify({ contract: 1, ...meta, encoding: 'float32-le-base64', data: bytes.toString('base64') }) + '\n');
-  const card = path.join(dir, 'MODEL_CARD.md');
-  if (existsSync(card)) {
-    const text = await readFile(card, 'utf8');
-    const note = `\n## Explanation reference\n\n\`${REFERENCE_FILE}\` holds the mean ${reference.dims.join('x')} feature map (backbone layer \`${reference.layer}\`) of ${reference.faces} control face${reference.faces === 1 ? '' : 's'} from the study, the reference of contrastive HiResCAM in \`screen --explain\` and the web app. It is an average of the training photos' deep features: share it only where the training photos could be shared, or delete it (screening then explains with plain HiResCAM).\n`;
-    if (!text.includes('## Explanation reference')) await writeFile(card, text.trimEnd() + '\n' + note);
-  }
   return file;
+}
+
+/**
+ * What the model card says of the reference beside the bundle: it is an average of the study's
+ * control faces' deep features, which whoever receives the bundle should know before sharing it.
+ */
+export function referenceCardNote(reference: Pick<ExplainReference, 'dims' | 'layer' | 'faces'>): string {
+  return `\`${REFERENCE_FILE}\` holds the mean ${reference.dims.join('x')} feature map (backbone layer \`${reference.layer}\`) of ${reference.faces} control face${reference.faces === 1 ? '' : 's'} from the study, the reference of contrastive HiResCAM in \`screen --explain\` and the web app. It is an average of the training photos' deep features: share it only where the training photos could be shared, or delete it (screening then explains with plain HiResCAM).`;
 }
 
 /**

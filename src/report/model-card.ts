@@ -26,6 +26,16 @@ function fmt(v: unknown, pct: boolean | 'fine' = false): string {
   return `${f(e.value)} ${e.ci95 ? `(95% CI ${f(e.ci95[0])}-${f(e.ci95[1])}${single})` : '(no 95% CI)'}`;
 }
 
+/**
+ * What the card says of the explanation files the study wrote beside the bundle: the control
+ * reference's note (`referenceCardNote`, explain/reference.ts) and, when the study's checks of its
+ * heat maps failed or could not be measured, that sentence (`heatMapChecksNote`, explain/heat-scale.ts).
+ */
+export interface CardExplanation {
+  referenceNote?: string;
+  checksNote?: string;
+}
+
 /** What the card states of the study that `model.json` does not keep: metrics.json's `options` (the prevalence) and `permutation`. */
 export interface CardStudy {
   options: Pick<CrossValidationResult['options'], 'folds' | 'repeats' | 'prevalence'>;
@@ -41,7 +51,7 @@ type CardLevel = Record<string, unknown> & { n?: { units: number; positive: numb
  * `study` (what `study` passes), it also gives the PPV and NPV at the study's prevalence and the
  * permutation test.
  */
-export function modelCard(b: ModelBundle, study?: CardStudy): string {
+export function modelCard(b: ModelBundle, study?: CardStudy, explanation: CardExplanation = {}): string {
   const s = b.metrics.subject as CardLevel;
   const evidence = noEvidenceStatement(s.auc as ValidatedRate | undefined);
   return [
@@ -67,6 +77,9 @@ export function modelCard(b: ModelBundle, study?: CardStudy): string {
     '',
     ...normsCard(b.measurementNorms),
     ...explanationCard(b),
+    // Before the limitations: the card's "Explanations" would otherwise read as established.
+    ...(explanation.checksNote ? ['## Explanation checks', `${explanation.checksNote} \`screen --explain\` and the web app say so beside their regions.`, ''] : []),
+    ...(explanation.referenceNote ? ['## Explanation reference', explanation.referenceNote, ''] : []),
     '## Limitations',
     ...b.limitations.map((l) => `- ${l}`),
     '',

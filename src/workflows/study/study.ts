@@ -19,8 +19,9 @@ import { cacheEntries, checkOutput, mapFsError, prepareOutputDir, type OutputGua
 import { crossValidate, trainFinal, type CrossValidationResult, type FeatureComparison, type FinalModel, type GroupMetrics, type LevelMetrics, type StudyData } from '../../evaluate/crossval.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import type { Classifier, ClassifierJSON } from '../../classify/types.ts';
-import { saveReference } from '../../explain/reference.ts';
+import { referenceCardNote, saveReference } from '../../explain/reference.ts';
 import { saveHeatScale } from '../../explain/heat-scale-file.ts';
+import { heatMapChecksNote } from '../../explain/heat-scale.ts';
 import { heatMapScope } from '../../explain/scope.ts';
 import { explanationSection, geometryTable } from '../../report/explanation.ts';
 import { featuresSection } from '../../report/features.ts';
@@ -37,7 +38,7 @@ import { noPixelsSection, readStudyEmbeddings, type StudyEmbeddings } from './fr
 import { prepareSiteValidation, writeSitePredictions } from './sites.ts';
 import { siteValidationJson, type SiteValidation } from '../../evaluate/sites.ts';
 import { sitesSection } from '../../report/sites.ts';
-import { modelCard } from '../../report/model-card.ts';
+import { modelCard, type CardExplanation } from '../../report/model-card.ts';
 import { cacheVersion, PIPELINE_VERSION, regionFeaturesVersion, secondEmbeddingVersion } from '../../pipeline/pipeline.ts';
 import { secondBackboneOf } from '../../embed/registry.ts';
 import { PHOTOS_PER_WORKER, PipelinePool, poolWorkers } from '../../pipeline/pool.ts';
@@ -283,6 +284,7 @@ async function studyInto(work: string, cacheFile: string, dataset: Dataset, opts
   const measured = await studyMeasurements(used, dataset, { replicates: opts.bootstrap ?? DEFAULTS.evaluate.bootstrap, seed: opts.seed ?? DEFAULTS.evaluate.seed });
   const bundle = await saveStudyBundle(files.model, { dataset, used, leakage, result, final, backbone, dataHash, synthetic: opts.synthetic, fromFile, ranking: ranking?.bundle, dim: rows.X[0].length, measurementNorms: measured.norms });
   const explained: Explained = fromFile ? { sections: [noPixelsSection(fromFile.origin)] } : await explainIntoReport(work, files, { dataset, used, result, final, rows, classifier, backbone, bundle, opts, log });
+  await writeFile(path.join(files.model, 'MODEL_CARD.md'), modelCard(bundle, result, explained.card));
   const manyClass = ranking ? [ranking.section] : dataset.mode === 'one-vs-rest' ? [oneVsRestNote(dataset)] : [];
   const sections = [...manyClass, ...[featuresSection(result.features, final.features)].filter((x) => x !== undefined), ...(sites ? [sitesSection(sites)] : []), ...explained.sections, measured.section];
   const explanationChecks = explained.explanation && summariseExplanationChecks(explained.explanation.checks);
@@ -541,7 +543,7 @@ async function saveStudyBundle(dir: string, f: StudyFacts & { final: FinalModel;
     ...(f.synthetic ? { synthetic: true } : {}),
     ...(f.ranking ? { ranking: f.ranking } : {}),
     ...(f.measurementNorms ? { measurementNorms: f.measurementNorms } : {}),
-  }, (b) => modelCard(b, result));
+  });
 }
 
 /**
@@ -563,7 +565,7 @@ function installedWeights(backbone: string): string | null {
 
 /** What the explanation analysis needs from the study. */
 /** The report's explanation sections, and what they found: the heat-map analysis and the geometry contributions, each when it ran. */
-type Explained = { sections: Section[]; explanation?: StudyExplanation; geometry?: StudyGeometryExplanation };
+type Explained = { sections: Section[]; explanation?: StudyExplanation; geometry?: StudyGeometryExplanation; card?: CardExplanation };
 
 interface ExplainContext {
   dataset: Dataset;
@@ -605,11 +607,14 @@ async function explainIntoReport(work: string, files: StudyResult['files'], c: E
     // Beside the bundle, so that screen and serve can draw the contrastive map too, on the study's colour scale.
     if (reference) await saveReference(files.model, { ...reference, bundleId: c.bundle.id });
     // The checks go with the scale, so that screening can say beside its regions when the study's map failed one.
-    if (heatScale) await saveHeatScale(files.model, { ...heatScale, bundleId: c.bundle.id, checks: x.checks.map((k) => ({ name: k.name, passed: k.passed })) });
+    const scale = heatScale && { ...heatScale, bundleId: c.bundle.id, checks: x.checks.map((k) => ({ name: k.name, passed: k.passed })) };
+    if (scale) await saveHeatScale(files.model, scale);
+    const checksNote = scale && heatMapChecksNote(scale, scale.cam);
+    const card = { ...(reference ? { referenceNote: referenceCardNote(reference) } : {}), ...(checksNote ? { checksNote } : {}) };
     files.explanation = path.join(work, 'explanation.json');
     await writeFile(files.explanation, JSON.stringify(x, null, 1) + '\n');
     for (const w of x.warnings) c.log(`study: ${w}\n`);
-    return { sections: [await explanationSection(x, meanHeatmapPng)], explanation: x, geometry };
+    return { sections: [await explanationSection(x, meanHeatmapPng)], explanation: x, geometry, card };
   } catch (err) {
     const e = toErrorRecord(err);
     c.log(`study: no explanation analysis: ${e.code}: ${e.message}\n`);

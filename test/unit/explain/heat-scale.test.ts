@@ -101,22 +101,6 @@ describe('heat scale file', () => {
     expect(await loadHeatScale(dir, 'mobilefacenet')).toEqual({ ...scale, checks });
   });
 
-  it("says in the model card, before its limitations, when the study's checks of the map failed; nothing when they passed", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'scale-'));
-    const card = path.join(dir, 'MODEL_CARD.md');
-    const text = '# Model\n\n## Explanations\n- Heat maps show where the score comes from.\n\n## Limitations\n- A screening aid.\n';
-    writeFileSync(card, text);
-    await saveHeatScale(dir, { ...scale, checks: [{ name: 'occlusion agreement', passed: true }] });
-    expect(readFileSync(card, 'utf8')).toBe(text);
-    const failed = { ...scale, checks: [{ name: 'occlusion agreement', passed: false }] };
-    await saveHeatScale(dir, failed);
-    await saveHeatScale(dir, failed);
-    const after = readFileSync(card, 'utf8');
-    expect(after).toContain("## Explanation checks\nIn the model's study these maps failed 1 of its 1 checks (occlusion agreement): read the region shares as one method's view, not as established");
-    expect(after.indexOf('## Explanation checks')).toBeLessThan(after.indexOf('## Limitations'));
-    expect(after.match(/## Explanation checks/g)).toHaveLength(1);
-  });
-
   it.skipIf(process.platform === 'win32')('refuses a pipe or a folder in the file\'s place with E_MODEL instead of waiting on it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'heat-scale-'));
     execFileSync('mkfifo', [path.join(dir, HEAT_SCALE_FILE)]);

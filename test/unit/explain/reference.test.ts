@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadReference, REFERENCE_FILE, saveReference } from '../../../src/explain/reference.ts';
+import { loadReference, REFERENCE_FILE, referenceCardNote, saveReference } from '../../../src/explain/reference.ts';
 
 describe('explain reference file', () => {
   const data = Float32Array.from({ length: 2 * 3 * 3 }, (_, i) => Math.sin(i) * 3.5);
@@ -17,13 +17,11 @@ describe('explain reference file', () => {
     const back = await loadReference(dir, 'mobilefacenet', 'L');
     expect(back).toMatchObject({ backbone: 'mobilefacenet', layer: 'L', dims: [2, 3, 3], faces: 7 });
     expect(Array.from(back!.data)).toEqual(Array.from(data));
-    // The model card, when there is one, says what the file holds (once).
-    writeFileSync(path.join(dir, 'MODEL_CARD.md'), '# Model card\n');
-    await saveReference(dir, ref);
-    await saveReference(dir, ref);
-    const card = readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8');
-    expect(card.match(/## Explanation reference/g)).toHaveLength(1);
-    expect(card).toContain('7 control faces');
+  });
+
+  it('says for the model card what the file holds and that it is shared only as the photos could be', () => {
+    expect(referenceCardNote(ref)).toBe('`explain-reference.json` holds the mean 2x3x3 feature map (backbone layer `L`) of 7 control faces from the study, the reference of contrastive HiResCAM in `screen --explain` and the web app. It is an average of the training photos\' deep features: share it only where the training photos could be shared, or delete it (screening then explains with plain HiResCAM).');
+    expect(referenceCardNote({ ...ref, faces: 1 })).toContain('of 1 control face from');
   });
 
   it('refuses another backbone, a wrong size and a broken file with E_MODEL; ignores one made on another layer', async () => {

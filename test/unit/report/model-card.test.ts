@@ -1,5 +1,6 @@
 /**
- * The model card says what explains each block's part of the score, heads a model with no evidence
+ * The model card says what explains each block's part of the score (and when the study's checks of
+ * its heat maps failed, and what the explanation reference beside it holds), heads a model with no evidence
  * with a statement saying so, leaves out a top-k that is 1 by construction, and states each
  * cross-validated figure as the report does: per person and per photo, with its interval, the
  * PPV and NPV at the study's prevalence, and the permutation test.
@@ -9,6 +10,8 @@ import { loadBundle, type ModelBundle } from '../../../src/classify/bundle.ts';
 import type { ClassifierJSON } from '../../../src/classify/types.ts';
 import { boundPredictiveNote } from '../../../src/evaluate/post-test.ts';
 import { modelCard, type CardStudy } from '../../../src/report/model-card.ts';
+import { heatMapChecksNote } from '../../../src/explain/heat-scale.ts';
+import { referenceCardNote } from '../../../src/explain/reference.ts';
 import { toyBundle } from '../../support/toy-bundle.ts';
 
 describe('modelCard', () => {
@@ -24,6 +27,21 @@ describe('modelCard', () => {
     expect(plain).toMatch(/comes from\.\n/);
     const two = modelCard({ ...bundle, backbone: { ...bundle.backbone, second: { name: 'dlib-resnet', dim: 128, weightsSha256: null } } });
     expect(two).toContain("comes from: mobilefacenet's embedding, with dlib-resnet's held at its training mean.");
+  });
+
+  it("says, before its limitations, when the study's checks of the heat maps failed, and what the explanation reference holds", async () => {
+    const bundle = await loadBundle(await toyBundle());
+    const scale = { backbone: 'mobilefacenet', cam: 'contrastive', top: 1, percentile: 0.99, photos: 20, controlScore: 0 };
+    const passed = heatMapChecksNote({ ...scale, checks: [{ name: 'occlusion agreement', passed: true }] }, 'contrastive');
+    expect(passed).toBeUndefined();
+    expect(modelCard(bundle, undefined, { ...(passed ? { checksNote: passed } : {}) })).not.toContain('## Explanation checks');
+    const checksNote = heatMapChecksNote({ ...scale, checks: [{ name: 'occlusion agreement', passed: false }] }, 'contrastive')!;
+    const referenceNote = referenceCardNote({ dims: [64, 14, 14], layer: 'L', faces: 40 });
+    const card = modelCard(bundle, undefined, { checksNote, referenceNote });
+    expect(card).toContain("## Explanation checks\nIn the model's study these maps failed 1 of its 1 checks (occlusion agreement): read the region shares as one method's view, not as established");
+    expect(card).toContain('## Explanation reference\n`explain-reference.json` holds the mean 64x14x14 feature map (backbone layer `L`) of 40 control faces');
+    expect(card.indexOf('## Explanations')).toBeLessThan(card.indexOf('## Explanation checks'));
+    expect(card.indexOf('## Explanation reference')).toBeLessThan(card.indexOf('## Limitations'));
   });
 
   it('says what the model reads, and names the backbone\'s weights only when the model reads something the backbone computes', async () => {
