@@ -183,7 +183,8 @@ export function zText(z: number): string {
 
 /**
  * One photo's measurements: each measurement its view supports and the norms of that view have,
- * with its z against them. Throws `E_INPUT` on malformed landmarks.
+ * with its z against them (one whose z is not a finite number, against a norm no study would fit,
+ * is left out). Throws `E_INPUT` on malformed landmarks.
  */
 export function photoMeasurements(landmarks68: readonly Point[], view: View | undefined, norms: MeasurementNorms): Measurement[] {
   const values = measurePanel(landmarks68, view);
@@ -192,6 +193,8 @@ export function photoMeasurements(landmarks68: readonly Point[], view: View | un
     const norm = view ? norms.views[view]?.[def.name] : undefined;
     if (value === null || !norm) return [];
     const z = (value - norm.mean) / norm.sd;
+    // A norm edited past reason (a mean of 1e308) overflows: that z would be written as null.
+    if (!Number.isFinite(z)) return [];
     return [{ name: def.name, label: def.label, region: def.region, value, z, hpo: hpoTermsFor(def, z, norms.hpoZ) }];
   });
 }
@@ -205,7 +208,8 @@ const mean = (xs: readonly number[]) => xs.reduce((s, v) => s + v, 0) / xs.lengt
  * controls ({@link personSd}): a person's mean over several photos varies less than one photo does,
  * so a mean of photo z-scores would understate how far the person lies from the controls. One
  * view, because a value's scale depends on the view (a nasal length seen in profile is not the
- * frontal one), and the value, the z and the photo count should describe the same photos.
+ * frontal one), and the value, the z and the photo count should describe the same photos. A z
+ * that is not a finite number is left out, as for a photo.
  */
 export function subjectMeasurements(photos: readonly (readonly Measurement[])[], views: readonly (View | undefined)[], norms: Pick<MeasurementNorms, 'hpoZ' | 'views'>): SubjectMeasurement[] {
   return MEASUREMENTS.flatMap((def) => {
@@ -216,6 +220,7 @@ export function subjectMeasurements(photos: readonly (readonly Measurement[])[],
     if (found.length === 0 || !norm) return [];
     const value = mean(found.map((m) => m.value));
     const z = (value - norm.mean) / personSd(norm, found.length);
+    if (!Number.isFinite(z)) return [];
     return [{ name: def.name, label: def.label, region: def.region, value, z, hpo: hpoTermsFor(def, z, norms.hpoZ), view: VIEWS[most], photos: found.length }];
   });
 }
@@ -232,8 +237,10 @@ export function normsFromJSON(json: unknown): MeasurementNorms {
     const out: Record<string, MeasurementNorm> = {};
     for (const [name, raw] of Object.entries(readObject(byName, `norms.views.${view}`))) {
       const n = readObject(raw, `norms.views.${view}.${name}`);
-      const ok = MEASUREMENTS.some((m) => m.name === name) && [n.mean, n.sd, n.subjects, n.photos].every((v) => typeof v === 'number' && Number.isFinite(v)) && (n.sd as number) > 0;
-      if (!ok) throw new PhenofaceError('E_BUNDLE', `Invalid measurement norms: ${view}.${name} should be a known measurement with finite mean, positive sd, subjects and photos.`);
+      // The counts are quoted beside every z ("frontal: 8 control people"): whole, at least one person, a photo each.
+      const counted = Number.isInteger(n.subjects) && (n.subjects as number) >= 1 && Number.isInteger(n.photos) && (n.photos as number) >= (n.subjects as number);
+      const ok = MEASUREMENTS.some((m) => m.name === name) && [n.mean, n.sd].every((v) => typeof v === 'number' && Number.isFinite(v)) && (n.sd as number) > 0 && counted;
+      if (!ok) throw new PhenofaceError('E_BUNDLE', `Invalid measurement norms: ${view}.${name} should be a known measurement with finite mean, positive sd, and whole counts of control people (1 or more) and of their photos (at least one each).`);
       // A norm without spread scores nothing, as fitting would have left it out.
       const split = [n.sdBetween, n.sdWithin].every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0) ? { sdBetween: n.sdBetween as number, sdWithin: n.sdWithin as number } : {};
       if ((n.sd as number) > MIN_NORM_SD) out[name] = { mean: n.mean as number, sd: n.sd as number, subjects: n.subjects as number, photos: n.photos as number, ...split };

@@ -94,6 +94,29 @@ describe('norms from controls', () => {
     expect(normsFromJSON(flat).views.frontal!['mouth-width']).toBeUndefined();
     expect(() => normsFromJSON({ ...norms, kind: 'x' })).toThrow(/phenoface-measurement-norms/);
   });
+
+  it('refuses a norm counted from no control person, or from fewer photos than people', () => {
+    for (const [subjects, photos] of [[0, 6], [-3, 6], [2.5, 6], [5, 4]]) {
+      const bad = JSON.parse(JSON.stringify(norms));
+      Object.assign(bad.views.frontal['mouth-width'], { subjects, photos });
+      expect(() => normsFromJSON(bad), `subjects ${subjects}, photos ${photos}`).toThrow(expect.objectContaining({ code: 'E_BUNDLE', message: expect.stringMatching(/frontal\.mouth-width/) }));
+    }
+  });
+
+  it('lists no measurement whose z against an edited norm is not a finite number', () => {
+    // Finite, positive and past the load checks, yet (value - mean) / sd overflows to -Infinity,
+    // which JSON writes as null where the contract promises every listed z is a number.
+    const edited = JSON.parse(JSON.stringify(norms));
+    Object.assign(edited.views.frontal['mouth-width'], { mean: 1e308, sd: 1e-5, sdBetween: 1e-5, sdWithin: 1e-5 });
+    const back = normsFromJSON(edited);
+    const photo = photoMeasurements(mouthFace(60), 'frontal', back);
+    expect(photo.map((m) => m.name)).not.toContain('mouth-width');
+    expect(photo.every((m) => Number.isFinite(m.z))).toBe(true);
+    const fine = photoMeasurements(mouthFace(60), 'frontal', norms).find((m) => m.name === 'mouth-width')!;
+    const person = subjectMeasurements([[{ ...fine }], [{ ...fine }]], ['frontal', 'frontal'], back);
+    expect(person.map((m) => m.name)).not.toContain('mouth-width');
+    expect(person.every((m) => Number.isFinite(m.z))).toBe(true);
+  });
 });
 
 describe('HPO thresholds', () => {
