@@ -230,6 +230,10 @@ export async function loadBundle(dir: string, opts: LoadBundleOptions = {}): Pro
   if (!b.features && model.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Classifier dimension ${model.dim} does not match backbone dimension ${b.backbone.dim}.`);
   const ranker = b.ranking ? FittedRanker.fromJSON(b.ranking.classifier) : undefined;
   if (ranker && ranker.dim !== b.backbone.dim) throw new PhenofaceError('E_BUNDLE', `Ranking classifier dimension ${ranker.dim} does not match backbone dimension ${b.backbone.dim}.`);
+  // The differential names the ranker's classes, the result's `model.classes` the bundle's: one list, in one order.
+  if (ranker && (ranker.labels.length !== b.ranking!.classes.length || ranker.labels.some((l, k) => l !== b.ranking!.classes[k]))) {
+    throw new PhenofaceError('E_BUNDLE', `${file}: "ranking.classifier" ranks the classes ${shown(ranker.labels)} (its labels), but "ranking.classes" is ${shown(b.ranking!.classes)}; expected the same classes in the same order. ${DAMAGED}`);
+  }
   return { ...b, metrics: widenedMetrics(b.metrics), training: { ...b.training, warnings: shownTrainingWarnings(b.training.warnings) }, dir: path.dirname(file), model, ...(ranker ? { ranker } : {}) };
 }
 
@@ -361,6 +365,34 @@ function checkBundleFields(b: ModelBundle, file: string): void {
     const classes = isObject(b.ranking) ? b.ranking.classes : undefined;
     if (!Array.isArray(classes) || classes.length < 3 || classes.some((c) => typeof c !== 'string' || c === '') || new Set(classes).size !== classes.length) {
       throw bad('ranking.classes', classes, 'three or more distinct class names');
+    }
+    // The call is the positive class against the others: a positive the ranking leaves out is no class of this study.
+    if (!classes.includes(b.positive)) throw bad('positive', b.positive, `one of the ranked classes (${classes.join(', ')})`);
+    checkRankingMetrics((b.ranking as { metrics?: unknown }).metrics, bad);
+  }
+}
+
+/**
+ * E_BUNDLE unless the ranking's figures that screening quotes beside the differential (its
+ * cross-validated top-1 per person, the share of the most common class, each class's people) are
+ * absent or in range: the notes print them as percentages and counts.
+ */
+function checkRankingMetrics(metrics: unknown, bad: (field: string, value: unknown, expected: string) => PhenofaceError): void {
+  if (metrics === undefined) return;
+  if (!isObject(metrics)) throw bad('ranking.metrics', metrics, 'an object of cross-validated figures');
+  const top1 = isObject(metrics.subject) ? metrics.subject.top1 : undefined;
+  if (top1 !== undefined && top1 !== null) {
+    const ci = isObject(top1) ? top1.ci95 : undefined;
+    const ciOk = ci === undefined || ci === null || (Array.isArray(ci) && ci.length === 2 && isUnit(ci[0]) && isUnit(ci[1]) && ci[0] <= ci[1]);
+    if (!isObject(top1) || !(top1.value === null || isUnit(top1.value)) || !ciOk) throw bad('ranking.metrics.subject.top1', top1, '{"value", "ci95"} with numbers from 0 to 1 (or null)');
+  }
+  const majority = isObject(metrics.chance) && isObject(metrics.chance.majority) ? metrics.chance.majority.subject : undefined;
+  if (majority !== undefined && !isUnit(majority)) throw bad('ranking.metrics.chance.majority.subject', majority, 'a share from 0 to 1');
+  if (metrics.perClass !== undefined) {
+    if (!isObject(metrics.perClass)) throw bad('ranking.metrics.perClass', metrics.perClass, "each class's figures");
+    for (const [label, c] of Object.entries(metrics.perClass)) {
+      const people = isObject(c) && isObject(c.support) ? c.support.subjects : undefined;
+      if (people !== undefined && !(Number.isInteger(people) && (people as number) >= 0)) throw bad(`ranking.metrics.perClass.${label}.support.subjects`, people, 'a whole number of people');
     }
   }
 }

@@ -221,7 +221,10 @@ export class FittedRanker {
     const p = json.params as { family?: unknown; labels?: unknown; temperature?: unknown; standardiser?: unknown; model?: Record<string, unknown> };
     const family = p.family as RankerFamily;
     if (!RANKER_FAMILIES.includes(family)) throw new PhenofaceError('E_BUNDLE', `Invalid ranking classifier: family ${JSON.stringify(p.family)}. Should be one of: ${RANKER_FAMILIES.join(', ')}.`);
-    if (!Array.isArray(p.labels) || p.labels.length < 2 || p.labels.some((l) => typeof l !== 'string')) throw new PhenofaceError('E_BUNDLE', 'Invalid ranking classifier: labels should be two or more class names.');
+    // A name listed twice would be one class shown twice in the differential.
+    if (!Array.isArray(p.labels) || p.labels.length < 2 || p.labels.some((l) => typeof l !== 'string' || l === '') || new Set(p.labels).size !== p.labels.length) {
+      throw new PhenofaceError('E_BUNDLE', 'Invalid ranking classifier: labels should be two or more distinct class names.');
+    }
     const labels = p.labels as string[];
     const K = labels.length;
     const d = json.dim;
@@ -232,9 +235,15 @@ export class FittedRanker {
     } else {
       const entryClass = Int32Array.from(Array.isArray(m.entryClass) ? (m.entryClass as number[]) : []);
       if (entryClass.length === 0 || entryClass.some((c) => c < 0 || c >= K)) throw new PhenofaceError('E_BUNDLE', 'Invalid ranking classifier: model.entryClass should list a class index per gallery entry.');
-      model = { classes: K, k: finiteNumber(m.k, 'model.k'), d, entries: numberArray(m.entries, entryClass.length * d, 'model.entries'), entryClass, centroids: numberArray(m.centroids, K * d, 'model.centroids') };
+      // k = 0 scores by the centroids, k >= 1 by that many nearest people: another k takes none or all but one.
+      const k = finiteNumber(m.k, 'model.k');
+      if (!Number.isInteger(k) || k < 0) throw new PhenofaceError('E_BUNDLE', `Invalid ranking classifier: model.k is ${k}. Should be 0 (class centroids) or a whole number of nearest people.`);
+      model = { classes: K, k, d, entries: numberArray(m.entries, entryClass.length * d, 'model.entries'), entryClass, centroids: numberArray(m.centroids, K * d, 'model.centroids') };
     }
     const value = finiteNumber(json.hyper?.[FAMILIES[family].hyperName], `hyper.${FAMILIES[family].hyperName}`);
-    return new FittedRanker(family, labels, Standardiser.fromJSON(p.standardiser, d), model, value, finiteNumber(p.temperature, 'temperature'));
+    // The scores are divided by it: 0 makes every probability NaN, a negative one ranks the classes upside down.
+    const temperature = finiteNumber(p.temperature, 'temperature');
+    if (!(temperature > 0)) throw new PhenofaceError('E_BUNDLE', `Invalid ranking classifier: temperature is ${temperature}. Should be a positive number.`);
+    return new FittedRanker(family, labels, Standardiser.fromJSON(p.standardiser, d), model, value, temperature);
   }
 }

@@ -118,4 +118,27 @@ describe('fitRanker', () => {
   it('rejects a malformed bundle record with E_BUNDLE', () => {
     expect(() => FittedRanker.fromJSON({ kind: 'phenoface-classifier', version: 1, name: 'ranking', dim: 2, hyper: {}, params: { family: 'forest' } })).toThrow(expect.objectContaining({ code: 'E_BUNDLE' }));
   });
+
+  it('rejects, naming the field, a record whose temperature, neighbours or class names no fit writes', () => {
+    // Each would still rank: a temperature of 0 gives every class a probability of NaN (null in
+    // the JSON), a negative one ranks the classes upside down, k = 0.5 takes no neighbour (every
+    // class 1/K), k = -1 all but the nearest, and a repeated name lists one class twice.
+    const fit = (classifier: 'multinomial' | 'gallery') => fitRanker(train.map((i) => data.X[i]), train.map((i) => data.classes[i]), train.map((i) => data.subjects[i]), data.labels, { ...opts, classifier }).toJSON();
+    const gallery = fit('gallery');
+    const multinomial = fit('multinomial');
+    const edited = (json: typeof gallery, params: Record<string, unknown>) => ({ ...json, params: { ...json.params, ...params } });
+    const model = gallery.params.model as Record<string, unknown>;
+    const cases: [string, unknown, RegExp][] = [
+      ['temperature 0', edited(gallery, { temperature: 0 }), /temperature/],
+      ['temperature -1', edited(multinomial, { temperature: -1 }), /temperature/],
+      ['k 0.5', edited(gallery, { model: { ...model, k: 0.5 } }), /model\.k/],
+      ['k -1', edited(gallery, { model: { ...model, k: -1 } }), /model\.k/],
+      ['labels repeated', edited(multinomial, { labels: ['a', 'b', 'b', 'd'] }), /labels/],
+      ['label empty', edited(multinomial, { labels: ['a', 'b', '', 'd'] }), /labels/],
+    ];
+    for (const [what, json, message] of cases) {
+      expect(() => FittedRanker.fromJSON(json as never), what).toThrow(expect.objectContaining({ code: 'E_BUNDLE', message: expect.stringMatching(message) }));
+    }
+    expect(FittedRanker.fromJSON(gallery).labels).toEqual(data.labels);
+  });
 });

@@ -3,11 +3,11 @@
  * probable first, fused over the person's photos as the study fused them, with a note saying what
  * it and the binary fields mean. A binary bundle has none.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadBundle } from '../../../src/classify/bundle.ts';
+import { bundleChecksum, bundleId, loadBundle } from '../../../src/classify/bundle.ts';
 import { fitRanker } from '../../../src/classify/ranker.ts';
 import { groupedClassKFold } from '../../../src/evaluate/splits.ts';
 import { modelPath } from '../../../src/runtime/index.ts';
@@ -55,6 +55,33 @@ describe('differentialOf', () => {
     const bundle = await loadBundle(await toyBundle(undefined, undefined, undefined, { ...ranking, metrics }));
     const { differentialEvidenceNote } = differentialOf(bundle, [data.X[0]], null);
     expect(differentialEvidenceNote).toBe('This differential carries no evidence: in cross-validation its first class was right for 49.8% of people (95% interval 39.2%-60.0%), which does not clear the 47.1% of always naming the most common class. Do not act on it.');
+  });
+
+  it('refuses, naming the field, a ranking bundle whose ranker and classes disagree or whose figures are out of range, though its id and checksum were recomputed', async () => {
+    const dir = await toyBundle(undefined, undefined, undefined, ranking);
+    const file = path.join(dir, 'model.json');
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    const params = saved.ranking.classifier.params;
+    const cases: [string, (b: typeof saved) => void, RegExp][] = [
+      // The differential would name a class that `model.classes` does not list, and leave out one it does.
+      ['ranker renamed', (b) => (b.ranking.classifier.params = { ...params, labels: ['control', 'noonan', 'williams'] }), /ranking\.classifier.*labels/],
+      ['classes renamed', (b) => (b.ranking.classes = ['control', 'williams', 'vcfs']), /ranking\.classifier.*labels/],
+      ['positive not ranked', (b) => (b.positive = 'williams'), /"positive" is "williams"; expected one of the ranked classes/],
+      // Quoted as percentages in the differential's notes ("right for NaN% of people", "500.0%").
+      ['top-1 a word', (b) => (b.ranking.metrics = { subject: { top1: { value: 'abc', ci95: [0.1, 0.2] } }, chance: { majority: { subject: 0.5 } } }), /ranking\.metrics\.subject\.top1/],
+      ['top-1 above 1', (b) => (b.ranking.metrics = { subject: { top1: { value: 5, ci95: [3, 7] } } }), /ranking\.metrics\.subject\.top1/],
+      ['majority above 1', (b) => (b.ranking.metrics = { chance: { majority: { subject: 37.5 } } }), /ranking\.metrics\.chance\.majority\.subject/],
+      ['people negative', (b) => (b.ranking.metrics = { perClass: { control: { support: { subjects: -4 } } } }), /ranking\.metrics\.perClass\.control\.support\.subjects/],
+    ];
+    for (const [what, edit, message] of cases) {
+      const b = JSON.parse(JSON.stringify(saved));
+      edit(b);
+      b.id = bundleId(b);
+      delete b.checksum;
+      b.checksum = bundleChecksum(b);
+      writeFileSync(file, JSON.stringify(b));
+      await expect(loadBundle(dir), what).rejects.toMatchObject({ code: 'E_BUNDLE', message: expect.stringMatching(message) });
+    }
   });
 
   it('is absent for a binary bundle', async () => {
