@@ -356,6 +356,10 @@ function checkBundleFields(b: ModelBundle, file: string): void {
   if ((b.formatVersion === 2) !== isObject(b.features)) throw bad('features', b.features, b.formatVersion === 2 ? 'the feature model of a v2 bundle' : 'no feature model in a v1 bundle');
   checkMetrics(b.metrics, bad);
   if (!isObject(b.training)) throw bad('training', b.training, 'the summary of the training data');
+  // Screening quotes their ratio (the study's photos per person) and the web app both counts.
+  const { subjectsUsed, photosUsed } = b.training;
+  if (!Number.isInteger(subjectsUsed) || subjectsUsed < 1) throw bad('training.subjectsUsed', subjectsUsed, 'a whole number of people, 1 or more');
+  if (!Number.isInteger(photosUsed) || photosUsed < subjectsUsed) throw bad('training.photosUsed', photosUsed, `a whole number of photos, one or more per person (${subjectsUsed})`);
   if (typeof b.intendedUse !== 'string') throw bad('intendedUse', b.intendedUse, 'a sentence');
   if (!Array.isArray(b.limitations) || b.limitations.some((l) => typeof l !== 'string')) throw bad('limitations', b.limitations, 'a list of sentences');
   if (b.synthetic !== undefined && typeof b.synthetic !== 'boolean') throw bad('synthetic', b.synthetic, 'true or false');

@@ -266,6 +266,10 @@ describe('model bundle', () => {
       ['features', { formatVersion: 2 }, /"features" is undefined; expected the feature model of a v2 bundle/],
       ['synthetic', { synthetic: 'no' }, /"synthetic" is "no"; expected true or false/],
       ['limitations', { limitations: 'none' }, /"limitations" is "none"/],
+      // Screening divides one by the other ("Infinity per person on average") and the web app shows both.
+      ['training people', { training: { ...json.training, subjectsUsed: 0 } }, /"training\.subjectsUsed" is 0; expected a whole number of people, 1 or more/],
+      ['training photos', { training: { ...json.training, photosUsed: 'many' } }, /"training\.photosUsed" is "many"; expected a whole number of photos, one or more per person \(20\)/],
+      ['training photos fewer than people', { training: { ...json.training, photosUsed: 7 } }, /"training\.photosUsed" is 7/],
     ];
     for (const [what, change, message] of damaged) {
       writeFileSync(file, JSON.stringify({ ...json, ...change }));
