@@ -95,6 +95,8 @@ export interface QualityConfig {
   minFaceSidePx: number;
   /** Variance-of-Laplacian below this on the aligned face is flagged `blurry`. */
   minSharpness: number;
+  /** Faces the detector scored below this are flagged `low-confidence`. */
+  minScore: number;
 }
 
 /** Embedding backbones. */
@@ -692,7 +694,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
   // a 90 deg profile reads 40-65 deg), and a nose tip outside the eyes' span (one eye hidden) is
   // profile whatever the estimate.
   pose: { frontalMaxYawDeg: 20, profileMinYawDeg: 45 },
-  quality: { minFaceSidePx: 40, minSharpness: 20 },
+  quality: { minFaceSidePx: 40, minSharpness: 20, minScore: 0.9 },
   embed: { backbone: 'mobilefacenet', intraOpThreads: 2, workers: 0, alignOn: 'landmarks' },
   landmarks: { model: 'facemesh', passes: 2, flip: false, refineEyes: true },
   data: {

@@ -95,7 +95,7 @@ export function assessQuality(face: Face, imageWidth: number, imageHeight: numbe
   const b = face.box;
   const outside = Math.max(0, -b.x) + Math.max(0, -b.y) + Math.max(0, b.x + b.width - imageWidth) + Math.max(0, b.y + b.height - imageHeight);
   if (outside > 0.15 * (b.width + b.height)) flags.push('cut-off');
-  if (face.score < 0.9) flags.push('low-confidence');
+  if (face.score < cfg.minScore) flags.push('low-confidence');
   if (face.view && face.view !== 'frontal') flags.push('not-frontal');
   let sharpness: number | undefined;
   if (aligned) {

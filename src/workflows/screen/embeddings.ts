@@ -16,6 +16,7 @@ import type { ScreenPhoto, ScreenResult } from './result.ts';
 import { photoWarnings } from './photo-warnings.ts';
 import { checkedProbability, CountedPhotos, fusedResult } from './screener.ts';
 import { qualityWarnings, type QualityFlag } from '../../pose/index.ts';
+import { DEFAULTS, type QualityConfig } from '../../config.ts';
 
 /**
  * E_BUNDLE when the embeddings cannot be the bundle's: another dimension, or another backbone when
@@ -38,15 +39,18 @@ export function checkEmbeddingsMatchBundle(origin: EmbeddingOrigin, bundle: Pick
  * A record's quality warnings, worded as photo screening words them: one for each of its `quality`
  * flags, and for a face that looks turned (`face.turned`) whether or not a flag also says so. The
  * face box's shorter side and the detector's score are quoted when the record's face has `embed`'s
- * form and they are in range; otherwise the warning is given without them.
+ * form and they are what `embed` would have flagged (a side of at least 1 px below
+ * `quality.minFaceSidePx`, a score from 0 up to `quality.minScore`); otherwise the warning is given
+ * without them, since a record is a file anyone can edit and "face is small (5000 px)" or "unsure
+ * (score 1.00)" would quote a contradiction back as if it had been measured.
  */
-function recordWarnings({ face, quality = [] }: Pick<EmbeddingRecord, 'face' | 'quality'>): string[] {
+function recordWarnings({ face, quality = [] }: Pick<EmbeddingRecord, 'face' | 'quality'>, cfg: QualityConfig = DEFAULTS.quality): string[] {
   const flags: QualityFlag[] = face?.turned ? [...quality, 'turned'] : quality;
   const side = face ? Math.min(face.box.width, face.box.height) : 0;
   return qualityWarnings(flags, {
     ...(face?.turned ? { turned: face.turned } : {}),
-    ...(side > 0 ? { faceSidePx: side } : {}),
-    ...(face && face.score >= 0 && face.score <= 1 ? { score: face.score } : {}),
+    ...(side >= 1 && side < cfg.minFaceSidePx ? { faceSidePx: side } : {}),
+    ...(face && face.score >= 0 && face.score < cfg.minScore ? { score: face.score } : {}),
   });
 }
 
