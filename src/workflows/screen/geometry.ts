@@ -11,19 +11,25 @@ import { LANDMARK_REGIONS } from '../../features/ibug68.ts';
 import { roundedKeepingSum } from '../../math/decimal.ts';
 import type { GeometryRegion, RegionShare, ScreenPhoto } from './result.ts';
 
-const r4 = (v: number) => Math.round(v * 1e4) / 1e4 || 0;
+/** `v` to 4 decimals; a value too large for `v * 1e4` (beyond 1e304, with no decimals to round) as it is, not Infinity. */
+const r4 = (v: number) => (Number.isFinite(v * 1e4) ? Math.round(v * 1e4) / 1e4 || 0 : v);
 
-/** The photo's region contributions, largest first, unrounded; undefined when the model or the photo has no geometry to explain. */
+/**
+ * The photo's region contributions, largest first, unrounded; undefined when the model or the photo
+ * has no geometry to explain, or when a contribution is not a finite number (a model whose weights
+ * overflow on this face: JSON would write it as null, and its shares would all be NaN).
+ */
 function contributions(explain: GeometryExplanation | undefined, row: PhotoInputs): GeometryRegion[] | undefined {
   const parts = explain?.(row);
-  if (!parts) return undefined;
+  if (!parts || !parts.every((p) => Number.isFinite(p.contribution))) return undefined;
   return parts.filter((p) => LANDMARK_REGIONS.includes(p.region)).map((p) => ({ name: p.region, contribution: p.contribution })).sort((a, b) => b.contribution - a.contribution);
 }
 
 /**
  * A photo's `geometryRegions` (log-odds, rounded to 4 decimals, largest first) and the
- * `geometryNote` saying what they are; empty when the model has no linear geometry part or the
- * photo's geometry is imputed as the mean (no landmarks, or a view the model has no columns for).
+ * `geometryNote` saying what they are; empty when the model has no linear geometry part, the
+ * photo's geometry is imputed as the mean (no landmarks, or a view the model has no columns for),
+ * or a contribution overflows.
  */
 export function geometryFields(explain: GeometryExplanation | undefined, row: PhotoInputs, positive: string): Pick<ScreenPhoto, 'geometryRegions' | 'geometryNote'> {
   const regions = contributions(explain, row);
