@@ -28,6 +28,16 @@ export function signedFixed(v: number, digits: number, minus = '-'): string {
 }
 
 /**
+ * `v` rounded to `digits` decimals for a JSON field. A value so large that `v * 10^digits` overflows
+ * (beyond about 1e304 for 4 decimals) has no decimals to round and is returned as it is: scaled, it
+ * would round to Infinity, which JSON writes as null. -0 comes out as 0.
+ */
+export function roundTo(v: number, digits: number): number {
+  const k = 10 ** digits;
+  return Number.isFinite(v * k) ? Math.round(v * k) / k || 0 : v;
+}
+
+/**
  * `values` (non-negative, e.g. shares summing to 1) rounded to `digits` decimals so that they keep
  * their sum rounded to the same decimals (largest remainder: the values rounded down, and the units
  * still missing given to those that lost most). Rounded one by one, three shares of 1/3 sum to

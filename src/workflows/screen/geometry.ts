@@ -8,11 +8,10 @@
 import { REGION_HPO, type RegionName } from '../../explain/regions.ts';
 import type { GeometryExplanation, PhotoInputs } from '../../features/index.ts';
 import { LANDMARK_REGIONS } from '../../features/ibug68.ts';
-import { roundedKeepingSum } from '../../math/decimal.ts';
+import { roundedKeepingSum, roundTo } from '../../math/decimal.ts';
 import type { GeometryRegion, RegionShare, ScreenPhoto } from './result.ts';
 
-/** `v` to 4 decimals; a value too large for `v * 1e4` (beyond 1e304, with no decimals to round) as it is, not Infinity. */
-const r4 = (v: number) => (Number.isFinite(v * 1e4) ? Math.round(v * 1e4) / 1e4 || 0 : v);
+const r4 = (v: number) => roundTo(v, 4);
 
 /**
  * The photo's region contributions, largest first, unrounded; undefined when the model or the photo

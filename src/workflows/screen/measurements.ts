@@ -4,11 +4,11 @@
  * mean over their photos. Without norms in the bundle, or without landmarks, there are none.
  */
 import { MEASUREMENT_SENSITIVITY, photoMeasurements, subjectMeasurements, type Measurement, type MeasurementNorms } from '../../features/measurements.ts';
+import { roundTo } from '../../math/decimal.ts';
 import type { Point, View } from '../../types.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
 
-const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
-const rounded = <T extends Measurement>(m: T): T => ({ ...m, value: round(m.value, 4), z: round(m.z, 2) });
+const rounded = <T extends Measurement>(m: T): T => ({ ...m, value: roundTo(m.value, 4), z: roundTo(m.z, 2) });
 
 /** One screened photo's unrounded measurements and its view. */
 export interface MeasuredPhoto {

@@ -40,6 +40,20 @@ describe('screen measurement fields', () => {
     expect(note).not.toContain('single photos');
   });
 
+  it('writes every z as a number, however far an edited norm puts it', () => {
+    // A rehashed bundle's norm (mean 1e302, sd 1e-5) gives a finite z of about -1e307, which
+    // rounding to 2 decimals by scaling by 100 overflowed to -Infinity: null in the JSON.
+    const far = JSON.parse(JSON.stringify(norms));
+    Object.assign(far.views.frontal['mouth-width'], { mean: 1e302, sd: 1e-5 });
+    const photo = photoMeasurementFields(jittered(frontalFace(), 2, 50), 'frontal', far);
+    const subject = subjectMeasurementFields([{ measurements: photo.raw!, view: 'frontal' }], far);
+    for (const list of [photo.fields.measurements!, subject.measurements!]) {
+      const mouth = list.find((m) => m.name === 'mouth-width')!;
+      expect(mouth.z).toBeLessThan(-1e306);
+      expect(list.every((m) => Number.isFinite(m.z) && Number.isFinite(m.value))).toBe(true);
+    }
+  });
+
   it('has nothing without norms or landmarks', () => {
     expect(photoMeasurementFields(frontalFace(), 'frontal', undefined)).toEqual({ fields: {} });
     expect(photoMeasurementFields(undefined, 'frontal', norms)).toEqual({ fields: {} });
