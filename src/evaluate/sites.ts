@@ -125,7 +125,7 @@ function listed(items: string[]): string {
 
 /**
  * The sites in order. E_MANIFEST listing the photos without a value, the subjects seen at two
- * sites, or a column with fewer than two values.
+ * sites, values that differ only in letter case or Unicode form, or a column with fewer than two values.
  */
 function subjectSites(input: SiteValidationInput): string[] {
   const { column, site, subjects, photoIds } = input;
@@ -140,6 +140,19 @@ function subjectSites(input: SiteValidationInput): string[] {
     throw new PhenofaceError('E_MANIFEST', `--validate-by ${column}: ${twoSites.length} subject(s) appear under two or more values, and a person may not be on both sides of a split: ${listed(twoSites.map(([s, v]) => `"${s}" (${[...v].join(', ')})`))}. Give each person one ${column} (or keep only their photos from one).`);
   }
   const sites = [...new Set(site as string[])].sort();
+  // "A" and "a" are one site typed two ways: held out apart, each would be scored by a model
+  // trained on the other half of its own site, and the validation would flatter the model.
+  const byForm = new Map<string, string[]>();
+  for (const v of sites) {
+    const form = v.normalize('NFC').toLowerCase();
+    byForm.set(form, [...(byForm.get(form) ?? []), v]);
+  }
+  const lookalikes = [...byForm.values()].filter((names) => names.length > 1);
+  if (lookalikes.length > 0) {
+    const photos = (v: string) => site.filter((x) => x === v).length;
+    const spelt = lookalikes.map((names) => `values ${names.map((v) => `${JSON.stringify(v)} (${photos(v)} photos)`).join(', ')}`);
+    throw new PhenofaceError('E_MANIFEST', `--validate-by ${column}: ${listed(spelt)} differ only in letter case or Unicode form, so one site would be held out as ${lookalikes[0].length}, its other part left in training. Write each value one way.`);
+  }
   if (sites.length < 2) {
     throw new PhenofaceError('E_MANIFEST', `--validate-by ${column}: the column has ${sites.length} value(s) (${sites.join(', ')}); leaving one out needs at least two.`);
   }

@@ -45,6 +45,14 @@ describe('siteFolds', () => {
     expect(() => siteFolds(input({ site: data.subjects.map(() => 'one') }))).toThrow(expect.objectContaining({ code: 'E_MANIFEST', message: expect.stringMatching(/needs at least two/) }));
   });
 
+  it('refuses values that differ only in letter case or Unicode form: one site held out as two would leave its other half in training', () => {
+    const site = data.subjects.map(siteOfSubject).map((v, i) => (v === 'a' && subjectIds.indexOf(data.subjects[i]) % 2 ? 'A' : v));
+    expect(() => siteFolds(input({ site }))).toThrow(expect.objectContaining({ code: 'E_MANIFEST', message: expect.stringMatching(/--validate-by source: values "A" \(\d+ photos\), "a" \(\d+ photos\) differ only in letter case or Unicode form/) }));
+    // A composed "é" and "e" with a combining accent look the same.
+    const accents = data.subjects.map(siteOfSubject).map((v, i) => (v === 'a' ? (subjectIds.indexOf(data.subjects[i]) % 2 ? 'caf\u00e9' : 'cafe\u0301') : v));
+    expect(() => siteFolds(input({ site: accents }))).toThrow(expect.objectContaining({ code: 'E_MANIFEST', message: expect.stringMatching(/differ only in letter case or Unicode form/) }));
+  });
+
   it('refuses a split whose training sites hold one class', () => {
     const site = data.y.map((y) => (y ? 'pos-site' : 'neg-site'));
     expect(() => siteFolds(input({ site }))).toThrow(expect.objectContaining({ code: 'E_MANIFEST', message: expect.stringMatching(/without "neg-site", the other values hold only positive subjects/) }));
