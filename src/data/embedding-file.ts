@@ -474,14 +474,34 @@ async function parseFile(file: string, problems: Problems): Promise<EmbeddingFil
 }
 
 /**
- * Reads and checks an embedding file on its own (for `screen --embeddings`). One E_INPUT error
- * lists every problem with its line; E_NOT_FOUND when the file does not exist.
+ * Reads and checks an embedding file on its own. One E_INPUT error lists every problem with its
+ * line; E_NOT_FOUND when the file does not exist.
  */
 export async function readEmbeddingFile(file: string): Promise<EmbeddingFile> {
   const problems = new Problems();
   const read = await parseFile(file, problems);
   if (problems.total > 0) throw embeddingError(file, problems);
   return read;
+}
+
+/** An embedding file read record by record: its usable records, and the problem of each line that is not one. */
+export interface EmbeddingBatch extends EmbeddingFile {
+  /** The problems of single lines, in line order; a record among `records` with a problem has no `embedding`. */
+  problems: EmbeddingProblem[];
+}
+
+/**
+ * Reads an embedding file as a batch of inputs (for `screen --embeddings`): a line that is not a
+ * usable record is that line's problem, and the others are read, as a bad photo does not stop a
+ * batch (contract: "A failure on one input never stops a batch"). The file itself is E_INPUT (with
+ * every problem listed, as {@link readEmbeddingFile} says them) when it holds no record or more
+ * problems than are kept: that is no one person's records. E_NOT_FOUND when it does not exist.
+ */
+export async function readEmbeddingBatch(file: string): Promise<EmbeddingBatch> {
+  const problems = new Problems();
+  const read = await parseFile(file, problems);
+  if (problems.kept.length < problems.total || problems.kept.some((p) => p.kind === 'empty')) throw embeddingError(file, problems);
+  return { ...read, problems: [...problems.kept].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
 }
 
 /** The embeddings of a data set's photos, as the study's photo results, with their origin. */

@@ -357,6 +357,36 @@ describe('study --embeddings --validate-by source, then screen --embeddings', ()
     expect(result.subject).not.toHaveProperty('measurementsNote');
   });
 
+  it('screens the usable records of a file with bad lines, each bad line its own E_INPUT record in file order (exit 3)', async () => {
+    const person = data.subjects.find((s, i) => data.y[i] === 1 && data.subjects.filter((t) => t === s).length >= 2)!;
+    const good = data.subjects.flatMap((s, i) => (s === person ? [i] : [])).slice(0, 2);
+    writeFileSync(path.join(dir, 'good.jsonl'), good.map((i) => record(i)).join('\n') + '\n');
+    const sideways = JSON.stringify({ ...JSON.parse(record(good[0])), path: 'sideways.jpg', view: 'sideways' });
+    const short = JSON.stringify({ ...JSON.parse(record(good[1], BACKBONE, data.X[good[1]].slice(0, 20))), path: 'short.jpg' });
+    writeFileSync(path.join(dir, 'mixed.jsonl'), [record(good[0]), '{not json', sideways, record(good[1]), short, record(good[0])].join('\n') + '\n');
+    const io = memoryIO(dir);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'mixed.jsonl', '--json'], io)).toBe(3);
+    const result = JSON.parse(io.stdout);
+    expect(result.photos.map((p: { path: string; error?: { code: string } }) => [p.path, p.error?.code ?? 'scored'])).toEqual([
+      [photoPath(good[0]), 'scored'], ['line 2', 'E_INPUT'], ['sideways.jpg', 'E_INPUT'], [photoPath(good[1]), 'scored'], ['short.jpg', 'E_INPUT'], [photoPath(good[0]), 'E_INPUT'],
+    ]);
+    expect(result.photos[1].error.message).toMatch(/^mixed\.jsonl, line 2: not valid JSON/);
+    expect(result.photos[2].error.message).toMatch(/^mixed\.jsonl, line 3: view "sideways"; expected one of: frontal, oblique, profile/);
+    expect(result.photos[4].error.message).toMatch(/^mixed\.jsonl, line 5: the embedding has 20 values; expected 37/);
+    expect(result.photos[5].error.message).toMatch(/line 6: path .* has a record already, at line 1/);
+    // The person's result is that of the usable records alone.
+    const alone = memoryIO(dir);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'good.jsonl', '--json'], alone)).toBe(0);
+    expect(result.subject).toEqual(JSON.parse(alone.stdout).subject);
+  });
+
+  it('refuses a file with no record at all (E_INPUT, exit 1)', async () => {
+    writeFileSync(path.join(dir, 'empty.jsonl'), '\n\n');
+    const io = memoryIO(dir);
+    expect(await main(['screen', '--model', 'out/model', '--embeddings', 'empty.jsonl', '--json'], io)).toBe(1);
+    expect(io.stderr).toMatch(/E_INPUT: Embeddings ".*empty\.jsonl" have 1 problem; nothing was run:\n {2}- no records/);
+  });
+
   it('names the photos whose records say their face looks on its side, as a study of the photos would', async () => {
     const lines = data.X.map((_, i) => { const r = JSON.parse(record(i)); if (i < 2) r.face.turned = i ? 180 : 90; return JSON.stringify(r); });
     writeFileSync(path.join(dir, 'turned-all.jsonl'), lines.join('\n') + '\n');

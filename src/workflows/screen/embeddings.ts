@@ -9,7 +9,7 @@
  * reads a second network's vector takes it from the records' `secondEmbedding`.
  */
 import { loadBundle, UNNAMED_BACKBONE, type LoadedBundle } from '../../classify/bundle.ts';
-import { readEmbeddingFile, type EmbeddingOrigin, type EmbeddingRecord } from '../../data/embedding-file.ts';
+import { readEmbeddingBatch, type EmbeddingOrigin, type EmbeddingRecord } from '../../data/embedding-file.ts';
 import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { embeddingOnlyModel, FittedFeatureModel } from '../../features/index.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
@@ -54,10 +54,13 @@ function recordWarnings({ face, quality = [] }: Pick<EmbeddingRecord, 'face' | '
   });
 }
 
-/** Scores every record of `file` as one person's photos with the bundle in `modelDir`. */
+/**
+ * Scores every record of `file` as one person's photos with the bundle in `modelDir`; a line that
+ * is no usable record is that photo's `E_INPUT` record, and the others are scored.
+ */
 export async function screenEmbeddings(modelDir: string, file: string, opts: { prevalence?: number } = {}): Promise<ScreenResult> {
   const bundle = await loadBundle(modelDir, { embeddingsOnly: true });
-  const { records, origin } = await readEmbeddingFile(file);
+  const { records, origin, problems } = await readEmbeddingBatch(file);
   checkEmbeddingsMatchBundle(origin, bundle);
   const model = bundle.features ? FittedFeatureModel.fromJSON(bundle.features) : embeddingOnlyModel(bundle.model);
   const needsPixels = model.features.filter((f) => f !== 'embedding');
@@ -69,27 +72,37 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
     const carried = origin.second ? `${origin.second.backbone}'s ${origin.second.dimension}-D vectors` : 'no second vector';
     throw new PhenofaceError('E_BUNDLE', `The model's embedding block also reads the ${second.name} network's ${second.dim}-D embedding beside the backbone's; the records of ${origin.file} carry ${carried}. Embed the photos with this phenoface (\`phenoface embed\` writes both networks' vectors), or screen the photos themselves (\`phenoface screen <photos> --model DIR\`).`);
   }
-  const photos: ScreenPhoto[] = [];
-  const counted = new CountedPhotos();
+  const scoring: RecordScoring = { model, second, byView: bundle.metrics.byView, counted: new CountedPhotos() };
+  // Each line's result, in the file's order: a line that is no usable record is that photo's E_INPUT.
+  const lines: { line: number; photo: ScreenPhoto }[] = problems.map((p) => ({ line: p.line ?? 0, photo: { path: p.path ?? `line ${p.line}`, error: { code: 'E_INPUT', message: `${origin.file}, ${p.message}.` } } }));
+  const unusable = new Set(problems.flatMap((p) => (p.kind === 'duplicate' ? [] : [p.path])));
   for (const r of records.values()) {
-    if (!r.embedding) {
-      photos.push({ path: r.path, error: r.error! });
-      continue;
-    }
-    if (second && !r.secondEmbedding) {
-      photos.push({ path: r.path, error: { code: 'E_INPUT', message: `The record at line ${r.line} carries no ${second.name} vector (secondEmbedding), which the model reads beside the backbone's.` } });
-      continue;
-    }
-    let p: number;
-    try {
-      p = checkedProbability(model.predictProba([{ embedding: r.embedding, ...(second ? { secondEmbedding: r.secondEmbedding } : {}), ...(r.view ? { view: r.view } : {}) }])[0]);
-    } catch (err) {
-      photos.push({ path: r.path, error: toErrorRecord(err) });
-      continue;
-    }
-    // A record of a photo already counted (the same photo under another name) is shown but counted once, as in photo screening.
-    const copy = counted.count(r.path, r.embedding, p);
-    photos.push({ path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...photoWarnings(recordWarnings(r), r.view, bundle.metrics.byView, r.faces ?? 1, r.face?.turned !== undefined || r.quality?.includes('turned') === true), ...(copy ? [copy] : [])] });
+    if (!(unusable.has(r.path) && !r.embedding)) lines.push({ line: r.line, photo: scoredRecord(r, scoring) });
   }
-  return fusedResult(bundle, photos, counted, opts.prevalence);
+  return fusedResult(bundle, lines.sort((a, b) => a.line - b.line).map((l) => l.photo), scoring.counted, opts.prevalence);
+}
+
+/** What scoring a record needs: the model, the second network it reads, the per-view figures its advice quotes, and the photos counted so far. */
+interface RecordScoring {
+  model: FittedFeatureModel;
+  second: LoadedBundle['backbone']['second'];
+  byView: LoadedBundle['metrics']['byView'];
+  counted: CountedPhotos;
+}
+
+/** One record's result, in file order: its score and warnings, or why it has none. */
+function scoredRecord(r: EmbeddingRecord, { model, second, byView, counted }: RecordScoring): ScreenPhoto {
+  if (!r.embedding) return { path: r.path, error: r.error! };
+  if (second && !r.secondEmbedding) {
+    return { path: r.path, error: { code: 'E_INPUT', message: `The record at line ${r.line} carries no ${second.name} vector (secondEmbedding), which the model reads beside the backbone's.` } };
+  }
+  let p: number;
+  try {
+    p = checkedProbability(model.predictProba([{ embedding: r.embedding, ...(second ? { secondEmbedding: r.secondEmbedding } : {}), ...(r.view ? { view: r.view } : {}) }])[0]);
+  } catch (err) {
+    return { path: r.path, error: toErrorRecord(err) };
+  }
+  // A record of a photo already counted (the same photo under another name) is shown but counted once, as in photo screening.
+  const copy = counted.count(r.path, r.embedding, p);
+  return { path: r.path, probability: Math.round(p * 1e4) / 1e4, ...(r.view ? { view: r.view } : {}), warnings: [...photoWarnings(recordWarnings(r), r.view, byView, r.faces ?? 1, r.face?.turned !== undefined || r.quality?.includes('turned') === true), ...(copy ? [copy] : [])] };
 }
