@@ -638,6 +638,14 @@ export interface MeasurementsConfig {
   hpoZ: number;
   /** A measurement gets a z-score in a view only when that many control people have it there. */
   minControlSubjects: number;
+  /**
+   * A face is measured only when its detected box's shorter side has at least this many pixels.
+   * Smaller, the landmarks' error from the face's resolution alone grows past half the spread
+   * between people (`npm run bench:face-size`, CFP-dev's frontal photos scaled down): a z-score
+   * would then measure the photo's size as much as the face. Such a photo is still screened; the
+   * study leaves it out of its norms and `screen` gives it no measurements, and says why.
+   */
+  minFaceSidePx: number;
 }
 
 /** The whole configuration: one section per stage and workflow. */
@@ -792,7 +800,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
   },
   synth: { fraction: 0.5, seed: 1, jitter: 0.2, jpegQuality: 95, previewPhotos: 12 },
   geometry: { shapeVariance: 0.99, minViewPhotos: 10 },
-  measurements: { hpoZ: 2, minControlSubjects: 5 },
+  measurements: { hpoZ: 2, minControlSubjects: 5, minFaceSidePx: 80 },
   demo: {
     out: 'phenoface-demo',
     strength: 0.9,

@@ -13,7 +13,7 @@
 import { DEFAULTS, VIEWS } from '../config.ts';
 import { PhenofaceError } from '../errors.ts';
 import { signedFixed } from '../math/decimal.ts';
-import type { Point, View } from '../types.ts';
+import type { Box, Point, View } from '../types.ts';
 import { MEASUREMENTS, measurePanel, type HpoTerm, type MeasurementDefinition, type MeasurementRegion } from './anthropometry.ts';
 import { readObject } from './json.ts';
 
@@ -28,6 +28,21 @@ import { readObject } from './json.ts';
  */
 export const MEASUREMENT_SENSITIVITY =
   'The landmarks follow the face\'s overall shape more than local detail: on test photos with a planted change they re-found only part of a narrower mouth or of shorter eye openings, and almost none of a change in nasal width, so a z-score near 0 does not rule a difference out, least of all at the nose.';
+
+/**
+ * Whether a face is large enough to be measured: its detected box's shorter side is at least
+ * `minSidePx` (`measurements.minFaceSidePx`). Below it, the landmarks' error from the photo's
+ * resolution alone is over half the spread between people for some measurement
+ * (`npm run bench:face-size`), so its z-scores would measure the photo as much as the face.
+ */
+export function measurableFace(box: Pick<Box, 'width' | 'height'>, minSidePx: number = DEFAULTS.measurements.minFaceSidePx): boolean {
+  return Math.min(box.width, box.height) >= minSidePx;
+}
+
+/** A photo's warning when its face is too small to be measured ({@link measurableFace}). */
+export function tooSmallToMeasure(box: Pick<Box, 'width' | 'height'>, minSidePx: number = DEFAULTS.measurements.minFaceSidePx): string {
+  return `face too small to measure (${Math.round(Math.min(box.width, box.height))} px across; the measurements need ${minSidePx} px, below which the photo's resolution alone moves them by over half the spread between people): no measurements from this photo`;
+}
 
 /** The controls' distribution of one measurement in one view. */
 export interface MeasurementNorm {

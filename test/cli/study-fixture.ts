@@ -16,7 +16,7 @@ import type { Face, Point } from '../../src/types.ts';
 import { frontalFace, jittered } from '../unit/features/faces.ts';
 
 /** The face every fixture photo is cached with. */
-export const FACE: Face = { box: { x: 1, y: 1, width: 6, height: 6 }, score: 0.99, landmarks5: [[2, 3], [5, 3], [3.5, 4.5], [2.5, 6], [4.5, 6]], view: 'frontal' };
+export const FACE: Face = { box: { x: 20, y: 20, width: 120, height: 120 }, score: 0.99, landmarks5: [[40, 60], [100, 60], [70, 90], [50, 120], [90, 120]], view: 'frontal' };
 const DIM = 192;
 
 let colour = 0;

@@ -18,7 +18,7 @@ import { sameVector } from '../../math/vector.ts';
 import { regionsFromHeatMap, type DifferentialEntry, type ScreenPhoto, type ScreenResult } from './result.ts';
 import { heatMapScope } from '../../explain/scope.ts';
 import { modelFeatures, modelReads } from '../../features/describe.ts';
-import { normsFromJSON, type MeasurementNorms } from '../../features/measurements.ts';
+import { measurableFace, normsFromJSON, tooSmallToMeasure, type MeasurementNorms } from '../../features/measurements.ts';
 import { photoMeasurementFields, subjectMeasurementFields, type MeasuredPhoto } from './measurements.ts';
 import { geometryFields } from './geometry.ts';
 import { photoWarnings } from './photo-warnings.ts';
@@ -265,7 +265,10 @@ export class Screener {
           height: res.height,
           warnings: photoWarnings(res.quality.warnings, res.face.view, this.bundle.metrics.byView, res.faces.length, res.face.turned !== undefined),
         };
-        const measurements = photoMeasurementFields(res.landmarks68, res.face.view, this.norms);
+        // A face too small to measure is screened, but its landmarks' resolution error would pass for findings.
+        const measurable = measurableFace(res.face.box);
+        const measurements = photoMeasurementFields(measurable ? res.landmarks68 : undefined, res.face.view, this.norms);
+        if (!measurable && this.norms && res.landmarks68) photo.warnings!.push(tooSmallToMeasure(res.face.box));
         Object.assign(photo, measurements.fields, geometryFields(this.geometry, row, this.bundle.positive));
         if (opts.explain) Object.assign(photo, withoutFindingsBelowThreshold(await opts.explain(res, input, i), p, this.bundle.thresholds.photo));
         // Counted in the person's result only once nothing about the photo has failed: a photo

@@ -4,6 +4,8 @@ import { compareMeasurements, measurementsSection, type ComparedPhoto } from '..
 import type { Point } from '../../../src/types.ts';
 import { frontalFace } from '../features/faces.ts';
 import { studyMeasurements } from '../../../src/workflows/study/measurements.ts';
+import { DEFAULTS } from '../../../src/config.ts';
+import { measurableFace, tooSmallToMeasure } from '../../../src/features/measurements.ts';
 
 function mouthFace(width: number): Point[] {
   const p = frontalFace();
@@ -80,5 +82,23 @@ describe('studyMeasurements (the study\'s norms and section)', () => {
     const none = await studyMeasurements(two.map((p) => (p.item.y ? p : { ...p, landmarks68: undefined })), { positive: 'vcfs', negative: 'control' }, { replicates: 0, seed: 1 });
     expect(none.norms).toBeUndefined();
     expect(none.section.html).toContain('No control photo had dense landmarks');
+  });
+
+  it('leaves out of the norms and the comparison a face too small to measure, and says how many', async () => {
+    const two = people.filter((p) => p.item.label !== 'other');
+    const box = (side: number) => ({ box: { x: 0, y: 0, width: side, height: side * 1.2 }, score: 0.99, landmarks5: [[0, 0], [1, 0], [0.5, 0.5], [0, 1], [1, 1]] }) as never;
+    const sized = two.map((p, i) => ({ ...p, face: box(i === 0 ? DEFAULTS.measurements.minFaceSidePx - 1 : DEFAULTS.measurements.minFaceSidePx) }));
+    const { norms, section } = await studyMeasurements(sized, { positive: 'vcfs', negative: 'control' }, { replicates: 0, seed: 1 });
+    expect(norms!.views.frontal!['mouth-width'].subjects).toBe(5);
+    expect(section.html).toContain(`<p>1 photo whose face is under ${DEFAULTS.measurements.minFaceSidePx} pixels across was not measured: below that the photo's resolution alone moves the measurements by over half the spread between people`);
+  });
+});
+
+describe('measurableFace', () => {
+  it("measures a face whose box's shorter side reaches measurements.minFaceSidePx, and words the warning of one that does not", () => {
+    const min = DEFAULTS.measurements.minFaceSidePx;
+    expect(measurableFace({ width: min, height: min + 30 })).toBe(true);
+    expect(measurableFace({ width: min + 30, height: min - 0.5 })).toBe(false);
+    expect(tooSmallToMeasure({ width: 41.4, height: 50 }, 80)).toBe("face too small to measure (41 px across; the measurements need 80 px, below which the photo's resolution alone moves them by over half the spread between people): no measurements from this photo");
   });
 });
