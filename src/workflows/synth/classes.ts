@@ -28,7 +28,8 @@ function parseClass(part: string, control: string): SynthClass {
   const colon = part.indexOf(':');
   if (colon < 0) throw bad(part, 'name:region=strength[+region=strength...], e.g. "a:perinasal=0.6"');
   const label = part.slice(0, colon).trim();
-  if (!CLASS_NAME.test(label) || label === control) throw bad(part, `named with letters, digits, "_", "-" or "." (not "${control}", the untouched class)`);
+  // A study reads labels that differ only in letter case as one class typed two ways, and refuses them.
+  if (!CLASS_NAME.test(label) || label.toLowerCase() === control.toLowerCase()) throw bad(part, `named with letters, digits, "_", "-" or "." (not "${control}", the untouched class, in any letter case)`);
   const regions: SynthClass['regions'] = {};
   for (const term of part.slice(colon + 1).split('+')) {
     const [name, value, ...rest] = term.split('=').map((s) => s.trim());
@@ -43,7 +44,8 @@ function parseClass(part: string, control: string): SynthClass {
 
 /**
  * Parses a class specification (see the module comment); E_CONFIG naming the bad part. Two classes
- * may not share a name nor the same regions at the same strengths (they could not be told apart).
+ * may not share a name, even one differing only in letter case from the other's or from `control`
+ * (a study refuses such labels), nor the same regions at the same strengths (they could not be told apart).
  */
 export function parseClassSpec(spec: string, control: string): SynthClass[] {
   const parts = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -52,10 +54,10 @@ export function parseClassSpec(spec: string, control: string): SynthClass[] {
   const names = new Set<string>();
   const looks = new Set<string>();
   for (const c of classes) {
-    if (names.has(c.label)) throw bad(c.label, 'named once; the name appears twice');
+    if (names.has(c.label.toLowerCase())) throw bad(c.label, 'named once; the name appears twice (letter case aside: a study reads "A" and "a" as one class typed two ways)');
     const look = JSON.stringify(SYNTH_REGIONS.map((r) => c.regions[r] ?? 0));
     if (looks.has(look)) throw bad(c.label, 'a combination of regions and strengths no other class has');
-    names.add(c.label);
+    names.add(c.label.toLowerCase());
     looks.add(look);
   }
   return classes;

@@ -33,6 +33,9 @@ describe('parseClassSpec', () => {
     ['control:perinasal=0.5', 'not "control", the untouched class'],
     ['a b:perinasal=0.5', 'named with letters'],
     ['a:perinasal=0.5,a:perioral=0.5', 'named once'],
+    // A study reads labels that differ only in letter case as one class typed two ways, and refuses them.
+    ['Control:perinasal=0.5', 'not "control", the untouched class'],
+    ['A:perinasal=0.5,a:perioral=0.5', 'named once'],
     ['a:perinasal=0.5,b:perinasal=0.5', 'a combination of regions and strengths no other class has'],
     ['', 'at least one class'],
   ])('refuses %j with E_CONFIG', (spec, message) => {
