@@ -33,6 +33,8 @@ export interface SynthRow {
   view?: View;
   /** Pass-through columns, non-empty cells only. */
   meta?: Record<string, string>;
+  /** The manifest row (from 1, below the header) it was read from; absent for a folder's photos. */
+  row?: number;
 }
 
 /** A row that cannot be used, as a contract error record. */
@@ -70,10 +72,37 @@ export async function readSynthInput(source: string): Promise<SynthInput> {
     throw new PhenofaceError('E_NOT_FOUND', `Input "${source}" does not exist; expected a manifest CSV (path,subject[,view]) or a folder ROOT/<subject>/<photo>.`, { cause: err });
   });
   const read = st.isDirectory() ? await readFolder(source) : await readManifest(source);
+  read.rows = withoutRepeats(read.rows, read.errors);
   if (read.rows.length === 0 && read.errors.length === 0) {
     throw new PhenofaceError('E_MANIFEST', st.isDirectory() ? `No photos found under "${source}"; expected ROOT/<subject>/<photo>.` : `Manifest "${source}" has no data rows below its header.`);
   }
   return { source: path.resolve(source), layout: st.isDirectory() ? 'folder' : 'manifest', ...read };
+}
+
+/**
+ * The rows with each file once: a later row that reaches the file of an earlier one (its path
+ * written again or spelt otherwise, or a symbolic link to it; `absPath` is the real path) becomes
+ * an E_MANIFEST record. Planted twice, one photo would be two photos of a person, or two people, one
+ * of them perhaps planted and the other not, in a data set whose study takes them for independent.
+ */
+function withoutRepeats(rows: SynthRow[], errors: RowError[]): SynthRow[] {
+  const first = new Map<string, SynthRow>();
+  const kept: SynthRow[] = [];
+  for (const r of rows) {
+    const earlier = first.get(r.absPath);
+    if (earlier === undefined) {
+      first.set(r.absPath, r);
+      kept.push(r);
+      continue;
+    }
+    const at = (x: SynthRow) => (x.row !== undefined ? `row ${x.row}'s "${x.path}"` : `"${x.path}"`);
+    errors.push({
+      path: r.path,
+      subject: r.subject,
+      error: { code: 'E_MANIFEST', message: `${r.row !== undefined ? `row ${r.row}: ` : ''}"${r.path}" is the same photo as ${at(earlier)} (subject "${earlier.subject}"); it is planted once, as the first. Should list each photo once.` },
+    });
+  }
+  return kept;
 }
 
 /** Synth's manifest columns: a photo and its person; no label (every input photo is a control). */
@@ -98,7 +127,7 @@ async function readManifest(file: string): Promise<Omit<SynthInput, 'source' | '
     if (!resolved.ok) { fail(resolved.kind === 'missing-file' ? 'E_NOT_FOUND' : 'E_MANIFEST', `path "${rel}" ${resolved.reason}.`); continue; }
     const meta: Record<string, string> = {};
     for (const c of PASSTHROUGH_COLUMNS) if (r[c]) meta[c] = r[c];
-    rows.push({ path: rel, absPath: resolved.absPath, subject, ...(view && { view }), ...(Object.keys(meta).length > 0 && { meta }) });
+    rows.push({ path: rel, absPath: resolved.absPath, subject, row, ...(view && { view }), ...(Object.keys(meta).length > 0 && { meta }) });
   }
   return { root, rows, errors };
 }

@@ -113,6 +113,29 @@ describe('phenoface synth: a run', () => {
     expect(vcfs + control).toBe(4);
   });
 
+  it('writes a photo listed twice (again, under another person, or through a link) once: each later row is its E_MANIFEST record (exit 3)', async () => {
+    const { symlink } = await import('node:fs/promises');
+    await symlink('1.jpg', path.join(dir, 'photos', 'p4', 'again.jpg'));
+    await writeFile(path.join(dir, 'twice.csv'), 'path,subject\nphotos/p1/1.jpg,p1\nphotos/p1/1.jpg,p9\nphotos/p2/1.jpg,p2\n./photos/p2/1.jpg,p2\nphotos/p3/1.jpg,p3\nphotos/p4/1.jpg,p4\nphotos/p4/again.jpg,p4\n');
+    const io = captureIO();
+    expect(await synthCommand(fakeDetector)(['--manifest', 'twice.csv', '--out', 'out-twice', '--regions', 'perioral', '--strength', '0.5', '--json'], io)).toBe(3);
+    const records = io.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records).toEqual([
+      { contract: 1, path: 'photos/p1/1.jpg', error: { code: 'E_MANIFEST', message: expect.stringMatching(/^row 2: .*the same photo as row 1's/) } },
+      { contract: 1, path: './photos/p2/1.jpg', error: { code: 'E_MANIFEST', message: expect.stringMatching(/^row 4: .*the same photo as row 3's/) } },
+      { contract: 1, path: 'photos/p4/again.jpg', error: { code: 'E_MANIFEST', message: expect.stringMatching(/^row 7: .*the same photo as row 6's/) } },
+    ]);
+    const rows = (await readFile(path.join(dir, 'out-twice', 'manifest.csv'), 'utf8')).trim().split('\n').slice(1);
+    expect(rows.map((l) => l.split(',')[1])).toEqual(['p1', 'p2', 'p3', 'p4']);
+
+    // A folder whose person links to another's photo: the photo stays the first person's.
+    const io2 = captureIO();
+    expect(await synthCommand(fakeDetector)(['--manifest', 'photos', '--out', 'out-twice-folder', '--regions', 'perioral', '--strength', '0.5', '--json'], io2)).toBe(3);
+    const folderRecords = io2.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(folderRecords).toContainEqual({ contract: 1, path: 'p4/again.jpg', error: { code: 'E_MANIFEST', message: expect.stringContaining('the same photo as "p4/1.jpg"') } });
+    await rm(path.join(dir, 'photos', 'p4', 'again.jpg'));
+  });
+
   it('refuses an output folder inside the input folder', async () => {
     const io = captureIO();
     await expect(synthCommand(fakeDetector)(['--manifest', 'photos', '--out', 'photos/planted', '--regions', 'all', '--strength', '1'], io)).rejects.toMatchObject({ code: 'E_USAGE' });
