@@ -98,6 +98,7 @@ export async function folderInputs(args: string[], cwd: string): Promise<{ abs: 
  * folder laid out as ROOT/<label>/<subject>/<image>. Paths that
  * are absolute, contain `..` or reach outside the folder through a symlink are refused (an
  * `E_MANIFEST` record for that row; the file is never read), as the data layer refuses them.
+ * @throws PhenofaceError `E_MANIFEST` for a manifest with no data row (nothing to run on).
  */
 export async function manifestInputs(manifest: string, cwd: string): Promise<InputItem[]> {
   const abs = path.resolve(cwd, manifest);
@@ -109,6 +110,8 @@ export async function manifestInputs(manifest: string, cwd: string): Promise<Inp
   const kind = notARegularFile(st);
   if (kind) throw new PhenofaceError('E_INPUT', `Manifest "${manifest}" is ${kind}; expected a CSV file with a "path" column, or a folder laid out as ROOT/<label>/<subject>/<image>.`);
   const rows = await readManifestTable(abs, { required: ['path'], expected: 'a "path" column (relative to the manifest)' });
+  // A manifest of no photo would otherwise be a run over nothing that exits 0 as if all were done.
+  if (rows.length === 0) throw new PhenofaceError('E_MANIFEST', `Manifest "${manifest}" has no data rows below its header; expected one row per photo.`);
   const root = await realpath(path.dirname(abs));
   // A path listed twice would give two records of one photo, which a study from them refuses.
   const firstRow = new Map<string, number>();

@@ -1,5 +1,5 @@
 /** `phenoface embed`: contract lines with unit-length embeddings; manifest paths cannot escape. */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +37,18 @@ describe('phenoface embed', () => {
     expect(up.error.message).toMatch(/\.\./);
     expect(abs.error.code).toBe('E_MANIFEST');
     expect(abs.error.message).toMatch(/absolute/);
+  });
+
+  it('refuses a manifest with no data row below its header (E_MANIFEST, exit 1), writing nothing, as synth does', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'phenoface-embed-empty-'));
+    writeFileSync(path.join(dir, 'header-only.csv'), 'path,subject\n');
+    const io = memoryIO(dir);
+    expect(await main(['embed', '--manifest', 'header-only.csv', '--out', 'out.jsonl', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toMatch(/E_MANIFEST: Manifest "header-only\.csv" has no data rows below its header/);
+    expect(existsSync(path.join(dir, 'out.jsonl'))).toBe(false);
+    const json = memoryIO(dir);
+    expect(await main(['embed', '--manifest', 'header-only.csv', '--json'], json)).toBe(1);
+    expect(json.stdout).toBe('');
   });
 
   it('takes a folder laid out as ROOT/<label>/<subject>/<image> for --manifest, paths relative to ROOT', async () => {
