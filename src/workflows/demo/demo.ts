@@ -27,7 +27,7 @@ import { esc, writeReport } from '../../report/index.ts';
 import { runStudy, type StudyResult } from '../study/study.ts';
 import { formatCsv } from '../../data/csv.ts';
 import { printable } from '../../data/printable.ts';
-import { readSynthInput, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
+import { readSynthInput, safeName, synthesize, SYNTH_LABELS, SYNTH_REGIONS, type SynthInput, type SynthRow, type Truth } from '../synth/index.ts';
 import { hashUniform } from '../../math/random.ts';
 import { prevalenceText, probabilityText } from '../../evaluate/post-test.ts';
 import { regionLabel } from '../../explain/regions.ts';
@@ -387,8 +387,28 @@ async function studyTheRest(work: string, out: StagedDir, planted: Planted, peop
   });
 }
 
+/** Longest name, in characters, of a held-out person's files (before `-heatmaps` or `.json`). */
+const MAX_SCREENING_NAME = 80;
+
 /**
- * Step 4: screens each held-out person with the study's model, writing `<person>.json` and its
+ * The names of the held-out people's files in `screen/` (`<name>.json`, `<name>-heatmaps/`), one per
+ * id in order: the id made a plain name ({@link safeName}), shortened, and numbered where two would
+ * be the same. A `--photos` manifest's subject ids are free text, which as a file name could lead
+ * out of the folder (`../..`) or into another.
+ */
+export function screeningFileBases(ids: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return ids.map((id) => {
+    const base = safeName(id).slice(0, MAX_SCREENING_NAME);
+    let name = base;
+    for (let i = 2; taken.has(name.toLowerCase()); i++) name = `${base.slice(0, MAX_SCREENING_NAME - String(i).length - 1)}-${i}`;
+    taken.add(name.toLowerCase());
+    return name;
+  });
+}
+
+/**
+ * Step 4: screens each held-out person with the study's model, writing `<name>.json` and its
  * heatmaps into `screenDir`. A failed explainer leaves the rest of the screenings without heatmaps.
  */
 async function screenHeldOut(screenDir: string, out: StagedDir, planted: Planted, heldOut: string[], model: string, log: (text: string) => void): Promise<{ screenings: DemoScreening[]; explain: DemoExplain }> {
@@ -398,12 +418,13 @@ async function screenHeldOut(screenDir: string, out: StagedDir, planted: Planted
   const screenings: DemoScreening[] = [];
   let explain: DemoExplain = { status: 'done' };
   try {
-    for (const subject of heldOut) {
+    const names = screeningFileBases(heldOut);
+    for (const [i, subject] of heldOut.entries()) {
       const photos = truth.photos.filter((p) => p.subject === subject);
       let explainer: PhotoExplainer | undefined;
       if (explain.status === 'done') {
         try {
-          explainer = await fileExplainer(screener, path.join(screenDir, `${subject}-heatmaps`));
+          explainer = await fileExplainer(screener, path.join(screenDir, `${names[i]}-heatmaps`));
         } catch (err) {
           explain = { status: 'failed', error: toErrorRecord(err) };
           log(`demo: explanations failed: ${explain.error.code}: ${explain.error.message}\n`);
@@ -411,7 +432,7 @@ async function screenHeldOut(screenDir: string, out: StagedDir, planted: Planted
       }
       log(`demo: screening ${subject} (${photos.length} photos)...\n`);
       const result = await screener.screen(photos.map((p) => ({ name: path.join('synth', p.path), path: path.join(planted.synthDir, p.path) })), { explain: explainer }).finally(() => explainer?.dispose?.());
-      const file = path.join(screenDir, `${subject}.json`);
+      const file = path.join(screenDir, `${names[i]}.json`);
       await writeFile(file, JSON.stringify(out.relocate(result), null, 1) + '\n');
       const t = truth.subjects[subject];
       screenings.push({ subject, truthLabel: t.label, strength: r3(t.strength), result, file });

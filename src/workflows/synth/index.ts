@@ -1,5 +1,5 @@
 /** Planted-phenotype data sets: the landmark-driven warp, subject parameters, and `synthesize`. */
-export { synthesize, validateSynthOptions, JPEG_QUALITY_RANGE, synthGuard, SYNTH_LABELS, SYNTH_OUTPUT } from './synth.ts';
+export { synthesize, safeName, validateSynthOptions, JPEG_QUALITY_RANGE, synthGuard, SYNTH_LABELS, SYNTH_OUTPUT } from './synth.ts';
 export type { SynthOptions, SynthResult, Truth, TruthPhoto, TruthSubject, DetectFn } from './synth.ts';
 export { readSynthInput, PASSTHROUGH_COLUMNS } from './input.ts';
 export type { SynthInput, SynthRow, RowError } from './input.ts';

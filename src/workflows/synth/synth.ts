@@ -155,7 +155,11 @@ const PREVIEW_TILE_PX = 256;
 /** Smallest Jacobian determinant a written photo's pixel map may have: well clear of a fold. */
 const MIN_JACOBIAN = 0.1;
 
-const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || '_';
+/**
+ * `s` as a plain file or folder name (letters, digits, `.`, `_`, `-`; no leading dot): an id or a
+ * path as written may name another folder (`..`, `/`) or be hidden, and is never used as a name as it is.
+ */
+export const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || '_';
 
 /** Output names `images/<subject>/<input path flattened>.jpg`, unique. They carry no label. */
 function outputNames(rows: readonly SynthRow[]): string[] {
