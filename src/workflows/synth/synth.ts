@@ -272,6 +272,20 @@ function checkEveryClassHasPeople(rows: readonly SynthRow[], settings: Settings)
   throw new PhenofaceError('E_CONFIG', `Class${empty.length > 1 ? 'es' : ''} ${empty.map((l) => `"${l}"`).join(', ')} would hold no one (${labels.map((l) => `${l} ${count(l)}`).join(', ')} of ${Object.keys(subjects).length} people, --fraction ${settings.fraction}). Add people, or change --fraction${settings.classes ? ' or --classes' : ''}.`);
 }
 
+/**
+ * E_CONFIG when some class was drawn people but none of their photos could be planted (no usable
+ * face in any): the set would lack that class as surely as one {@link checkEveryClassHasPeople}
+ * refuses. Thrown inside the staged run, so nothing is written.
+ */
+function checkEveryClassWritten(photos: readonly TruthPhoto[], subjects: Record<string, TruthSubject>, settings: Settings): void {
+  const written = new Set(photos.map((p) => p.label));
+  const labels = [SYNTH_LABELS.control, ...(settings.classes ? settings.classes.map((c) => c.label) : [SYNTH_LABELS.affected])];
+  const empty = labels.filter((l) => !written.has(l));
+  if (empty.length === 0) return;
+  const drawn = (l: string) => Object.entries(subjects).filter(([, t]) => t.label === l).map(([id]) => JSON.stringify(id));
+  throw new PhenofaceError('E_CONFIG', `${empty.map((l) => `Class "${l}" holds no one with a usable face (drawn: ${drawn(l).slice(0, 5).join(', ')}${drawn(l).length > 5 ? ', ...' : ''}; their photos were refused, each with its error)`).join('; ')}, so the data set would lack ${empty.length > 1 ? 'those classes' : 'that class'} and nothing was written. Should be photos with a face for those people, or another --seed or --fraction${settings.classes ? ' or --classes' : ''}.`);
+}
+
 /** Writes the data set into `out.dir` (the staging folder of `opts.outDir`). */
 async function plant(out: StagedDir, opts: SynthOptions, settings: Settings): Promise<SynthResult> {
   const rows = opts.rows;
@@ -284,6 +298,7 @@ async function plant(out: StagedDir, opts: SynthOptions, settings: Settings): Pr
   };
   const outcomes = await plantRows(run);
   const photos = outcomes.flatMap((o) => ('photo' in o ? [o.photo] : []));
+  if (photos.length > 0) checkEveryClassWritten(photos, subjects, settings);
   const skipped = [...(opts.inputErrors ?? []), ...outcomes.flatMap((o) => ('error' in o ? [o.error] : []))];
   const manifestPath = await writeManifest(out.dir, rows, run.names, photos);
   const truth: Truth = {

@@ -136,6 +136,20 @@ describe('phenoface synth: a run', () => {
     await rm(path.join(dir, 'photos', 'p4', 'again.jpg'));
   });
 
+  it('refuses (E_CONFIG, nothing written) a data set in which a class is left with no one, its people drawn having no usable face', async () => {
+    const { chooseAffected } = await import('../../../src/workflows/synth/index.ts');
+    const people = ['f1', 'f2', 'f3', 'f4'];
+    const affected = chooseAffected(people, 0.5, 1);
+    for (const s of people) await writeFaceJpeg(path.join(dir, 'faceless-affected', s, affected.has(s) ? 'noface.jpg' : '1.jpg'));
+    const direct = captureIO();
+    await expect(synthCommand(fakeDetector)(['--manifest', 'faceless-affected', '--out', 'out-faceless', '--regions', 'perioral', '--strength', '0.5', '--quiet'], direct)).rejects.toMatchObject({
+      code: 'E_CONFIG',
+      message: expect.stringMatching(/^Class "vcfs" holds no one with a usable face/),
+    });
+    expect(direct.stdout).toMatch(/noface\.jpg: E_NO_FACE/);
+    expect(existsSync(path.join(dir, 'out-faceless'))).toBe(false);
+  });
+
   it('refuses an output folder inside the input folder', async () => {
     const io = captureIO();
     await expect(synthCommand(fakeDetector)(['--manifest', 'photos', '--out', 'photos/planted', '--regions', 'all', '--strength', '1'], io)).rejects.toMatchObject({ code: 'E_USAGE' });
