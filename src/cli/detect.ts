@@ -6,7 +6,7 @@ import { PipelinePool } from '../pipeline/pool.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { ProgressCounter } from '../data/progress.ts';
 import { runOrdered } from './batch.ts';
-import { CONTRACT, errorJson, errorLine, faceJson, faceText, printable } from './format.ts';
+import { CONTRACT, errorJson, errorLine, faceJson, faceText, printableLine } from './format.ts';
 import { namedAsGiven } from '../errors.ts';
 import { expandInputs } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
@@ -52,7 +52,7 @@ export const run: Command = async (argv, io) => {
         io.out(JSON.stringify({ contract: CONTRACT, path: item.path, width, height, faces: faces.map((f) => faceJson(f)), ...(turnedFace && { turnedFace }) }) + '\n');
       } else {
         const turnNote = turnedFace ? ` (a face is found with the photo turned ${turnedFace} degrees clockwise: its orientation tag may be missing)` : '';
-        io.out(printable(`${item.path}: ${width}x${height}, ${faces.length} face${faces.length === 1 ? '' : 's'}${faces.length ? ': ' + faces.map((f) => faceText(f) + (f.turned ? `, looks ${f.turned === 180 ? 'upside down' : 'on its side'} (upright with the photo turned ${f.turned} degrees clockwise)` : '')).join('; ') : ''}${turnNote}`) + '\n');
+        io.out(printableLine(`${item.path}: ${width}x${height}, ${faces.length} face${faces.length === 1 ? '' : 's'}${faces.length ? ': ' + faces.map((f) => faceText(f) + (f.turned ? `, looks ${f.turned === 180 ? 'upside down' : 'on its side'} (upright with the photo turned ${f.turned} degrees clockwise)` : '')).join('; ') : ''}${turnNote}`) + '\n');
       }
     }, io.outputClosed);
     return failed > 0 ? EXIT.partial : EXIT.ok;

@@ -10,7 +10,7 @@ import { PipelinePool } from '../pipeline/pool.ts';
 import { defineCommand, helpText, parseCommand, usageError, usageLine } from './args.ts';
 import { ProgressCounter } from '../data/progress.ts';
 import { runOrdered } from './batch.ts';
-import { CONTRACT, errorJson, errorLine, faceJson, faceText, printable } from './format.ts';
+import { CONTRACT, errorJson, errorLine, faceJson, faceText, printableLine } from './format.ts';
 import { namedAsGiven } from '../errors.ts';
 import { expandInputs, manifestInputs } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
@@ -66,7 +66,7 @@ export const run: Command = async (argv, io) => {
       const { face, embedding, quality, faces, secondEmbedding } = o.value;
       if (!json) {
         const flags = quality.flags.length ? `; quality: ${quality.flags.join(', ')}` : '';
-        write(printable(`${item.path}: ${faceText(face)}${faces.length > 1 ? ` (of ${faces.length} faces)` : ''}, ${embedding.vector.length}-D ${embedding.backbone} embedding${flags}`) + '\n');
+        write(printableLine(`${item.path}: ${faceText(face)}${faces.length > 1 ? ` (of ${faces.length} faces)` : ''}, ${embedding.vector.length}-D ${embedding.backbone} embedding${flags}`) + '\n');
         return;
       }
       write(JSON.stringify({

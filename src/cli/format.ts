@@ -3,9 +3,9 @@
  * what is meaningful (pixels to 1/1000, scores to 1e-6, angles to 0.1 degree) so files diff well.
  */
 import type { Face } from '../types.ts';
-import { printable } from '../data/printable.ts';
+import { printable, printableLine } from '../data/printable.ts';
 
-export { printable };
+export { printable, printableLine };
 
 /** The contract version every JSON object carries. */
 export const CONTRACT = 1;
@@ -33,7 +33,7 @@ export function errorJson(path: string, error: { code: string; message: string }
 
 /** A per-file error as a line of text, for human-readable output (no `--json`). */
 export function errorLine(path: string, error: { code: string; message: string }): string {
-  return printable(`${path}: ${error.code}: ${error.message}`) + '\n';
+  return printableLine(`${path}: ${error.code}: ${error.message}`) + '\n';
 }
 
 /** A face in a line of text: `frontal face (yaw 3°, score 0.998) at 12,30 140x160`. */

@@ -19,7 +19,7 @@ import { defineCommand, helpText, parseCommand, usageError, usageLine, type ArgV
 import { screenEmbeddings } from '../workflows/screen/embeddings.ts';
 import { expandInputs, folderInputs, type InputItem } from './inputs.ts';
 import { EXIT, type Command } from './io.ts';
-import { printable } from './format.ts';
+import { printable, printableLine } from './format.ts';
 
 /** `phenoface screen`'s options. */
 export const SCREEN = defineCommand({
@@ -126,10 +126,10 @@ async function checkExplainFolder(explain: string, model: string, items: InputIt
  * geometry part's three largest contributions in log-odds when the model has one, and its heatmap.
  */
 export function photoLine(p: ScreenResult['photos'][number], photoThreshold?: number): string {
-  if (p.error) return `  ${p.path}: ${p.error.code}: ${p.error.message}`;
+  if (p.error) return `  ${printableLine(p.path)}: ${p.error.code}: ${printableLine(p.error.message)}`;
   const negligible = p.geometryRegions && geometryNegligible(p.geometryRegions);
   const geometry = p.geometryRegions && !negligible && [...p.geometryRegions].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, 3);
-  return `  ${p.path}: score ${pct(p.probability!)}, ${p.view}` +
+  return `  ${printableLine(p.path)}: score ${pct(p.probability!)}, ${p.view}` +
     (p.warnings?.length ? ` (${p.warnings.join('; ')})` : '') +
     (p.regions ? regionsText(p.regions, belowPhotoThreshold(p, photoThreshold)) : '') +
     (geometry && geometry.length ? `; geometry ${geometry.map((g) => `${regionLabel(g.name)} ${signedFixed(g.contribution, 2)}`).join(', ')} (log-odds)` : '') +
@@ -178,7 +178,7 @@ async function screenEmbeddingFile(values: ArgValues<typeof SCREEN.args>, positi
   if (positionals.length > 0) throw usageError('Give photos or --embeddings, not both.', USAGE);
   if (values.explain) throw usageError('--explain draws heat maps on photos; --embeddings has none.', USAGE);
   const result = await screenEmbeddings(path.resolve(io.cwd, values.model!), path.resolve(io.cwd, values.embeddings!), { prevalence: values.prevalence });
-  io.out(values.json ? JSON.stringify(result) + '\n' : printable([...subjectSummary(result), ...result.photos.map((p) => (p.error ? `  ${p.path}: ${p.error.code}: ${p.error.message}` : `  ${p.path}: score ${pct(p.probability!)}`)), result.disclaimer].join('\n')) + '\n');
+  io.out(values.json ? JSON.stringify(result) + '\n' : printable([...subjectSummary(result), ...result.photos.map((p) => (p.error ? `  ${printableLine(p.path)}: ${p.error.code}: ${printableLine(p.error.message)}` : `  ${printableLine(p.path)}: score ${pct(p.probability!)}`)), result.disclaimer].join('\n')) + '\n');
   return result.photos.some((p) => p.error) ? EXIT.partial : EXIT.ok;
 }
 

@@ -60,6 +60,20 @@ describe('human-readable output (no --json)', () => {
     expect(failed).toMatchObject({ contract: 1, path: 'not-a-photo.jpg', error: { code: 'E_DECODE' } });
     expect(json.stderr).toBe('');
   }, 120_000);
+
+  it('detect and embed: a photo whose name holds a line break is still one line of text', async () => {
+    const { copyFileSync } = await import('node:fs');
+    copyFileSync(sample, path.join(dir, 'two\nlines.jpg'));
+    writeFileSync(path.join(dir, 'bad\nname.jpg'), 'not an image\n');
+    for (const command of ['detect', 'embed']) {
+      const io = memoryIO(dir);
+      expect(await main([command, 'two\nlines.jpg', 'bad\nname.jpg', '--quiet'], io)).toBe(3);
+      const lines = io.stdout.trimEnd().split('\n');
+      expect(lines, io.stdout).toHaveLength(2);
+      expect(lines[0]).toMatch(/^two\\u\{a\}lines\.jpg: /);
+      expect(lines[1]).toMatch(/^bad\\u\{a\}name\.jpg: E_DECODE: /);
+    }
+  }, 120_000);
 });
 
 describe('study progress (no terminal: one line per step, and the last)', () => {
