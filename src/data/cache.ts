@@ -9,13 +9,14 @@
  * embedding code changes its output; the backbone id whenever the weights do.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { notARegularFile, PhenofaceError, type ErrorCode } from '../errors.ts';
 import type { Face, Point } from '../types.ts';
+import { makeFoldersSync } from './output.ts';
 
 /** What identifies one cached result. */
 export interface CacheKey {
@@ -252,7 +253,7 @@ export class EmbeddingCache {
    * Phenoface cache of this schema version.
    */
   static open(file: string): EmbeddingCache {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    makeFoldersSync(path.dirname(path.resolve(file)));
     // SQLite would open a device (/dev/null) and write its journal beside it (/dev/null-journal),
     // and fail only then: only a regular file, or a path not yet taken, is a cache.
     const st = statSync(file, { throwIfNoEntry: false });

@@ -19,7 +19,7 @@
  *   ({@link mapFsError}), never a stack trace.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, mkdirSync, statSync } from 'node:fs';
 import { access, chmod, mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { PhenofaceError } from '../errors.ts';
@@ -269,9 +269,61 @@ export async function prepareOutputFolder(target: string, guard: OutputGuard): P
   const st = await stat(abs).catch(() => undefined);
   if (st && !st.isDirectory()) throw new PhenofaceError('E_INPUT', `${guard.option} "${shown}" is a file. Should be a folder (new, or one to add files to).`);
   const expected = 'a folder path you can write to';
-  await mkdir(abs, { recursive: true }).catch(async (err) => { throw await mapFsError(err, abs, shown, expected); });
+  await makeFolders(abs).catch(async (err) => { throw await mapFsError(err, abs, shown, expected); });
   await access(abs, constants.W_OK).catch(async (err) => { throw await mapFsError(err, abs, shown, expected); });
   return abs;
+}
+
+/**
+ * Makes `dir` with its missing parents, one level at a time, and returns the first folder it made
+ * (undefined when `dir` was there), as `mkdir(dir, { recursive: true })` does. That call loops for
+ * ever on a folder whose parent exists but refuses new entries with ENOENT (under /proc); here the
+ * error is thrown: ENOENT from `mkdir`, ENOTDIR when a parent is a file, EEXIST when `dir` is one.
+ */
+export async function makeFolders(dir: string, mode?: number): Promise<string | undefined> {
+  const abs = path.resolve(dir);
+  const missing: string[] = [];
+  for (let p = abs; ; p = path.dirname(p)) {
+    const st = await stat(p).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (st) {
+      if (!st.isDirectory()) await mkdir(p); // EEXIST (or ENOTDIR from stat above for a path below a file)
+      break;
+    }
+    missing.unshift(p);
+    if (path.dirname(p) === p) break;
+  }
+  for (const p of missing) {
+    await mkdir(p, mode === undefined ? {} : { mode }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err; // made meanwhile by another run
+    });
+  }
+  return missing[0];
+}
+
+/** {@link makeFolders} for synchronous callers (opening the embedding cache). */
+export function makeFoldersSync(dir: string): string | undefined {
+  const abs = path.resolve(dir);
+  const missing: string[] = [];
+  for (let p = abs; ; p = path.dirname(p)) {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (st) {
+      if (!st.isDirectory()) mkdirSync(p); // EEXIST
+      break;
+    }
+    missing.unshift(p);
+    if (path.dirname(p) === p) break;
+  }
+  for (const p of missing) {
+    try {
+      mkdirSync(p);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return missing[0];
 }
 
 /** The folders `mkdir(dir, { recursive: true })` made, deepest first, given the first one it reports having made. */
@@ -342,7 +394,7 @@ export class StagedDir {
     const expected = 'a folder path you can write to (the results are built beside it, then moved into place)';
     // The target itself is made only when entries are kept in it (a cache filled during the run).
     const parent = path.dirname(real);
-    const first = await mkdir(keep.length > 0 ? real : parent, { recursive: true }).catch(async (err) => { throw await mapFsError(err, abs, shown, expected); });
+    const first = await makeFolders(keep.length > 0 ? real : parent).catch(async (err) => { throw await mapFsError(err, abs, shown, expected); });
     const made = madeFolders(keep.length > 0 ? real : parent, first);
     await removeStale(parent, path.basename(real));
     const dir = path.join(parent, stagingName(path.basename(real)));

@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { makeFolders } from '../data/output.ts';
 import { PhenofaceError } from '../errors.ts';
 import type { ScreenResult } from '../workflows/screen/result.ts';
 import { ApiError } from './errors.ts';
@@ -58,7 +59,7 @@ export async function checkKeepDir(dir: string): Promise<void> {
 /** Creates `dir` (private to the user) when it is missing, then {@link checkKeepDir}. */
 export async function prepareKeepDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeFolders(dir, 0o700);
   } catch (err) {
     throw new PhenofaceError('E_CONFIG', `Cannot create the --keep folder "${dir}" (${fsFault(err)}). Expected a folder this user can create and write to.`, { cause: err });
   }
