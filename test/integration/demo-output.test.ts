@@ -50,6 +50,17 @@ describe.skipIf(Boolean(why))('phenoface demo --out', () => {
     expect(existsSync(path.join(dir, 'faceless', 'demo'))).toBe(false);
   });
 
+  it('refuses --photos of one person with E_INPUT (exit 1) saying how many people it needs, not an option the demo does not have', async () => {
+    await mkdir(path.join(dir, 'one-person', 'p1'), { recursive: true });
+    await sharp({ create: { width: 160, height: 160, channels: 3, background: { r: 90, g: 140, b: 200 } } }).jpeg().toFile(path.join(dir, 'one-person', 'p1', '1.jpg'));
+    const io = memoryIO(dir);
+    expect(await main(['demo', '--photos', 'one-person', '--out', 'one-out', '--no-open', '--quiet'], io)).toBe(1);
+    expect(io.stderr).toContain('E_INPUT: ');
+    expect(io.stderr).toContain('the demo needs at least 8');
+    expect(io.stderr).not.toContain('--fraction');
+    expect(existsSync(path.join(dir, 'one-out'))).toBe(false);
+  });
+
   it('refuses an output that is a file (E_INPUT, exit 1)', async () => {
     const io = memoryIO(dir);
     expect(await main(['demo', '--photos', 'faceless', '--out', 'notes.txt', '--no-open', '--quiet'], io)).toBe(1);

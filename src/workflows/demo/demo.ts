@@ -320,6 +320,14 @@ async function plantInPeople(work: string, opts: DemoOptions, input: SynthInput 
       detect: (p) => detector.detectFile(p),
       chooseFace,
     });
+  } catch (err) {
+    // With the user's photos, a class synth would leave empty (too few people, or those drawn into
+    // it without a usable face) is the photos' shortfall: the demo has no --fraction to change.
+    if (input && err instanceof PhenofaceError && err.code === 'E_CONFIG') {
+      const listed = new Set(input.rows.map((r) => r.subject)).size;
+      throw new PhenofaceError('E_INPUT', `The photos of ${listed} ${listed === 1 ? 'person' : 'people'} cannot be split into planted people and controls who each have a usable face; the demo needs at least ${DEFAULTS.demo.minPeople} people with one. Should be a folder ROOT/<person>/<photo> (or a manifest path,subject) with more people.`, { cause: err });
+    }
+    throw err;
   } finally {
     await detector.close();
   }
