@@ -279,32 +279,14 @@ export async function prepareOutputFolder(target: string, guard: OutputGuard): P
  * (undefined when `dir` was there), as `mkdir(dir, { recursive: true })` does. That call loops for
  * ever on a folder whose parent exists but refuses new entries with ENOENT (under /proc); here the
  * error is thrown: ENOENT from `mkdir`, ENOTDIR when a parent is a file, EEXIST when `dir` is one.
+ * A handful of system calls, so it is synchronous underneath ({@link makeFoldersSync}).
  */
 export async function makeFolders(dir: string, mode?: number): Promise<string | undefined> {
-  const abs = path.resolve(dir);
-  const missing: string[] = [];
-  for (let p = abs; ; p = path.dirname(p)) {
-    const st = await stat(p).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (st) {
-      if (!st.isDirectory()) await mkdir(p); // EEXIST (or ENOTDIR from stat above for a path below a file)
-      break;
-    }
-    missing.unshift(p);
-    if (path.dirname(p) === p) break;
-  }
-  for (const p of missing) {
-    await mkdir(p, mode === undefined ? {} : { mode }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err; // made meanwhile by another run
-    });
-  }
-  return missing[0];
+  return makeFoldersSync(dir, mode);
 }
 
 /** {@link makeFolders} for synchronous callers (opening the embedding cache). */
-export function makeFoldersSync(dir: string): string | undefined {
+export function makeFoldersSync(dir: string, mode?: number): string | undefined {
   const abs = path.resolve(dir);
   const missing: string[] = [];
   for (let p = abs; ; p = path.dirname(p)) {
@@ -318,9 +300,9 @@ export function makeFoldersSync(dir: string): string | undefined {
   }
   for (const p of missing) {
     try {
-      mkdirSync(p);
+      mkdirSync(p, mode === undefined ? {} : { mode });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // made meanwhile by another run
     }
   }
   return missing[0];
