@@ -274,6 +274,15 @@ export interface DataConfig {
    * CFP (60 people): impostor centroid cosines reached 0.737, split-half ones had median 0.886.
    */
   identityAbsoluteCosine: number;
+  /**
+   * Per backbone, the cosine below which a screened frontal photo's face, against the mean of the
+   * person's other frontal photos, is warned as perhaps another person's: a screening fuses every
+   * photo it is given as one person's. MobileFaceNet on CFP-dev's frontal photos (250 people): 0.1%
+   * to 0.5% of a person's photos fall below 0.3 against one to five of their others, and 95-98% of
+   * another person's photos do. Other views are not checked: a profile against frontal photos falls
+   * below 0.3 for 17% of one person's. A backbone without an entry is not checked.
+   */
+  samePersonMinCosine: Readonly<Record<string, number>>;
   /** Without a terminal, the progress reporter prints a line every this fraction of the work... */
   progressStepFraction: number;
   /** ...or every this many seconds, whichever comes first... */
@@ -718,6 +727,7 @@ export const DEFAULTS: FrozenConfig<PhenofaceConfig> = deepFreeze<PhenofaceConfi
     identityMutualNearest: true,
     identityMinCalibrationSubjects: 5,
     identityAbsoluteCosine: 0.75,
+    samePersonMinCosine: { mobilefacenet: 0.3 },
     progressStepFraction: 0.05,
     progressIntervalSec: 10,
     progressMinIntervalSec: 1,

@@ -20,6 +20,7 @@ import { heatMapScope } from '../../explain/scope.ts';
 import { modelFeatures, modelReads } from '../../features/describe.ts';
 import { measurableFace, normsFromJSON, tooSmallToMeasure, type MeasurementNorms } from '../../features/measurements.ts';
 import { photoMeasurementFields, subjectMeasurementFields, type MeasuredPhoto } from './measurements.ts';
+import { otherPersonWarnings, type ScreenedFace } from './same-person.ts';
 import { geometryFields } from './geometry.ts';
 import { photoWarnings } from './photo-warnings.ts';
 
@@ -246,6 +247,7 @@ export class Screener {
     const photos: ScreenPhoto[] = [];
     const counted = new CountedPhotos();
     const measured: MeasuredPhoto[] = [];
+    const faced: (ScreenedFace & { photo: ScreenPhoto })[] = [];
     for (const [i, input] of inputs.entries()) {
       const source = input.bytes ?? input.path;
       if (source === undefined) throw new PhenofaceError('E_INPUT', `Photo "${input.name}" has neither bytes nor a path.`);
@@ -277,10 +279,12 @@ export class Screener {
         if (copy) photo.warnings!.push(copy);
         else if (measurements.raw) measured.push({ measurements: measurements.raw, view: res.face.view });
         photos.push(photo);
+        faced.push({ photo, vector: res.embedding.vector, view: res.face.view });
       } catch (err) {
         photos.push({ path: input.name, error: namedAsGiven(toErrorRecord(err), input.path, input.name) });
       }
     }
+    otherPersonWarnings(faced, this.bundle.backbone.name).forEach((w, k) => w && faced[k].photo.warnings!.push(w));
     const result = fusedResult(this.bundle, photos, counted, opts.prevalence);
     const warnings = [...pipelineWarnings(this.bundle), ...(opts.explain?.note ? [opts.explain.note] : [])];
     const checks = opts.explain?.checksNote && photos.some(regionsFromHeatMap) ? { heatMapChecks: opts.explain.checksNote } : {};
