@@ -486,7 +486,7 @@ export async function readEmbeddingFile(file: string): Promise<EmbeddingFile> {
 
 /** An embedding file read record by record: its usable records, and the problem of each line that is not one. */
 export interface EmbeddingBatch extends EmbeddingFile {
-  /** The problems of single lines, in line order; a record among `records` with a problem has no `embedding`. */
+  /** The problems of single lines, in line order; `records` holds only the usable ones (a vector or an error record). */
   problems: EmbeddingProblem[];
 }
 
@@ -501,7 +501,8 @@ export async function readEmbeddingBatch(file: string): Promise<EmbeddingBatch> 
   const problems = new Problems();
   const read = await parseFile(file, problems);
   if (problems.kept.length < problems.total || problems.kept.some((p) => p.kind === 'empty')) throw embeddingError(file, problems);
-  return { ...read, problems: [...problems.kept].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
+  const usable = new Map([...read.records].filter(([, r]) => r.embedding !== undefined || r.error !== undefined));
+  return { ...read, records: usable, problems: [...problems.kept].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
 }
 
 /** The embeddings of a data set's photos, as the study's photo results, with their origin. */

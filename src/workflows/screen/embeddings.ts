@@ -14,7 +14,7 @@ import { PhenofaceError, toErrorRecord } from '../../errors.ts';
 import { embeddingOnlyModel, FittedFeatureModel } from '../../features/index.ts';
 import type { ScreenPhoto, ScreenResult } from './result.ts';
 import { photoWarnings } from './photo-warnings.ts';
-import { otherPersonWarnings, type ScreenedFace } from './same-person.ts';
+import { warnOtherPeople, type ScreenedFace } from './same-person.ts';
 import { checkedProbability, CountedPhotos, fusedResult } from './screener.ts';
 import { qualityWarnings, type QualityFlag } from '../../pose/index.ts';
 import { DEFAULTS, type QualityConfig } from '../../config.ts';
@@ -76,15 +76,13 @@ export async function screenEmbeddings(modelDir: string, file: string, opts: { p
   const scoring: RecordScoring = { model, second, byView: bundle.metrics.byView, counted: new CountedPhotos() };
   // Each line's result, in the file's order: a line that is no usable record is that photo's E_INPUT.
   const lines: { line: number; photo: ScreenPhoto }[] = problems.map((p) => ({ line: p.line ?? 0, photo: { path: p.path ?? `line ${p.line}`, error: { code: 'E_INPUT', message: `${origin.file}, ${p.message}.` } } }));
-  const unusable = new Set(problems.flatMap((p) => (p.kind === 'duplicate' ? [] : [p.path])));
   const faced: (ScreenedFace & { photo: ScreenPhoto })[] = [];
   for (const r of records.values()) {
-    if (unusable.has(r.path) && !r.embedding) continue;
     const photo = scoredRecord(r, scoring);
     lines.push({ line: r.line, photo });
     if (photo.probability !== undefined) faced.push({ photo, vector: r.embedding!, ...(r.view ? { view: r.view } : {}) });
   }
-  otherPersonWarnings(faced, bundle.backbone.name).forEach((w, k) => w && faced[k].photo.warnings!.push(w));
+  warnOtherPeople(faced, bundle.backbone.name);
   return fusedResult(bundle, lines.sort((a, b) => a.line - b.line).map((l) => l.photo), scoring.counted, opts.prevalence);
 }
 

@@ -43,3 +43,10 @@ function unit(v: ArrayLike<number>): number[] {
   const n = Math.hypot(...Array.from(v));
   return Array.from(v, (x) => (n > 0 ? x / n : 0));
 }
+
+/** Adds {@link otherPersonWarnings} to the warnings of the screened photos they concern. */
+export function warnOtherPeople(faces: readonly (ScreenedFace & { photo: { warnings?: string[] } })[], backbone: string): void {
+  otherPersonWarnings(faces, backbone).forEach((w, k) => {
+    if (w) (faces[k].photo.warnings ??= []).push(w);
+  });
+}

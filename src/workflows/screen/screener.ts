@@ -20,7 +20,7 @@ import { heatMapScope } from '../../explain/scope.ts';
 import { modelFeatures, modelReads } from '../../features/describe.ts';
 import { measurableFace, normsFromJSON, tooSmallToMeasure, type MeasurementNorms } from '../../features/measurements.ts';
 import { photoMeasurementFields, subjectMeasurementFields, type MeasuredPhoto } from './measurements.ts';
-import { otherPersonWarnings, type ScreenedFace } from './same-person.ts';
+import { warnOtherPeople, type ScreenedFace } from './same-person.ts';
 import { geometryFields } from './geometry.ts';
 import { photoWarnings } from './photo-warnings.ts';
 
@@ -284,7 +284,7 @@ export class Screener {
         photos.push({ path: input.name, error: namedAsGiven(toErrorRecord(err), input.path, input.name) });
       }
     }
-    otherPersonWarnings(faced, this.bundle.backbone.name).forEach((w, k) => w && faced[k].photo.warnings!.push(w));
+    warnOtherPeople(faced, this.bundle.backbone.name);
     const result = fusedResult(this.bundle, photos, counted, opts.prevalence);
     const warnings = [...pipelineWarnings(this.bundle), ...(opts.explain?.note ? [opts.explain.note] : [])];
     const checks = opts.explain?.checksNote && photos.some(regionsFromHeatMap) ? { heatMapChecks: opts.explain.checksNote } : {};

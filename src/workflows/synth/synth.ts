@@ -253,9 +253,15 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   const jitter = opts.jitter ?? DEFAULTS.synth.jitter;
   const jpegQuality = opts.jpegQuality ?? DEFAULTS.synth.jpegQuality;
   validateSynthOptions({ strength, fraction, seed, jitter, jpegQuality });
-  checkEveryClassHasPeople(opts.rows, { regions, strength, ...(opts.classes ? { classes: opts.classes } : {}), fraction, seed, jitter, jpegQuality });
+  const settings: Settings = { regions, strength, ...(opts.classes ? { classes: opts.classes } : {}), fraction, seed, jitter, jpegQuality };
+  checkEveryClassHasPeople(opts.rows, settings);
   const out = await prepareOutputDir(opts.outDir, SYNTH_OUTPUT, synthGuard(opts));
-  return out.relocate(await out.run(() => plant(out, opts, { regions, strength, ...(opts.classes ? { classes: opts.classes } : {}), fraction, seed, jitter, jpegQuality })));
+  return out.relocate(await out.run(() => plant(out, opts, settings)));
+}
+
+/** The data set's classes: the untouched controls, then the planted class or the `--classes`. */
+function classLabels(settings: Pick<Settings, 'classes'>): string[] {
+  return [SYNTH_LABELS.control, ...(settings.classes ? settings.classes.map((c) => c.label) : [SYNTH_LABELS.affected])];
 }
 
 /**
@@ -265,7 +271,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
 function checkEveryClassHasPeople(rows: readonly SynthRow[], settings: Settings): void {
   if (rows.length === 0) return; // no photo at all: the input's own error
   const { subjects } = assignSubjects(rows, settings);
-  const labels = [SYNTH_LABELS.control, ...(settings.classes ? settings.classes.map((c) => c.label) : [SYNTH_LABELS.affected])];
+  const labels = classLabels(settings);
   const count = (label: string) => Object.values(subjects).filter((t) => t.label === label).length;
   const empty = labels.filter((l) => count(l) === 0);
   if (empty.length === 0) return;
@@ -279,7 +285,7 @@ function checkEveryClassHasPeople(rows: readonly SynthRow[], settings: Settings)
  */
 function checkEveryClassWritten(photos: readonly TruthPhoto[], subjects: Record<string, TruthSubject>, settings: Settings): void {
   const written = new Set(photos.map((p) => p.label));
-  const labels = [SYNTH_LABELS.control, ...(settings.classes ? settings.classes.map((c) => c.label) : [SYNTH_LABELS.affected])];
+  const labels = classLabels(settings);
   const empty = labels.filter((l) => !written.has(l));
   if (empty.length === 0) return;
   const drawn = (l: string) => Object.entries(subjects).filter(([, t]) => t.label === l).map(([id]) => JSON.stringify(id));
